@@ -1,0 +1,181 @@
+//! Messages from a client to the server, and their decoding.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::error::ErrorCode;
+
+/// Everything a client may send. The first message on a connection must be `hello`.
+///
+/// Unknown fields are ignored (so a `from` field on `signal` is simply dropped: the server
+/// stamps the true sender); unknown `type`s are refused with `unknown_type`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Join a room. Answered by `welcome`, or by `error` and a close.
+    Hello {
+        /// Must equal [`crate::PROTOCOL_VERSION`].
+        version: u32,
+        /// The room's slug, as in `/r/<room>`.
+        room: String,
+        /// Display name; trimmed, 1..=64 characters, no control characters.
+        name: String,
+    },
+    /// Walk to a point on the floor. Circles form, are joined and left as a result.
+    Move {
+        /// Floor units from the left edge.
+        x: f64,
+        /// Floor units from the top edge.
+        y: f64,
+    },
+    /// Forward an opaque WebRTC payload (SDP or ICE candidate) to a member of one's circle.
+    Signal {
+        /// The recipient's participant id.
+        to: String,
+        /// Any JSON value; the server forwards it untouched.
+        payload: Box<RawValue>,
+    },
+    /// Lock or unlock one's own circle against newcomers.
+    LockCircle {
+        /// `true` to lock, `false` to unlock.
+        locked: bool,
+    },
+    /// Tell the room whether one's microphone, camera and screen share are on.
+    Media {
+        /// Microphone on.
+        mic: bool,
+        /// Camera on.
+        camera: bool,
+        /// Screen share on.
+        screen: bool,
+    },
+    /// Leave the room; the server answers with a normal close.
+    Leave,
+}
+
+/// Every `type` a client may send, in protocol order.
+pub const CLIENT_MESSAGE_TYPES: &[&str] = &["hello", "move", "signal", "lock_circle", "media", "leave"];
+
+impl ClientMessage {
+    /// The message's `type` tag.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMessage::Hello { .. } => "hello",
+            ClientMessage::Move { .. } => "move",
+            ClientMessage::Signal { .. } => "signal",
+            ClientMessage::LockCircle { .. } => "lock_circle",
+            ClientMessage::Media { .. } => "media",
+            ClientMessage::Leave => "leave",
+        }
+    }
+
+    /// Decodes one text frame, telling apart the ways it can be wrong.
+    pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
+        // First look only at the tag, so that "unknown type" and "wrong fields" are
+        // distinguishable; the tag is borrowed unless it contains escapes.
+        #[derive(Deserialize)]
+        struct Envelope<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<Cow<'a, str>>,
+        }
+        let envelope: Envelope<'_> = match serde_json::from_str(text) {
+            Ok(envelope) => envelope,
+            Err(err) if err.is_data() => return Err(DecodeError::MissingType),
+            Err(err) => return Err(DecodeError::BadJson(err.to_string())),
+        };
+        let Some(kind) = envelope.kind else {
+            return Err(DecodeError::MissingType);
+        };
+        if !CLIENT_MESSAGE_TYPES.contains(&kind.as_ref()) {
+            return Err(DecodeError::UnknownType(truncate(&kind, 64)));
+        }
+        serde_json::from_str(text).map_err(|err| DecodeError::InvalidMessage {
+            kind: truncate(&kind, 64),
+            detail: err.to_string(),
+        })
+    }
+}
+
+/// Why a text frame could not be decoded into a [`ClientMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not JSON, or not a JSON object.
+    BadJson(String),
+    /// No string `type` field.
+    MissingType,
+    /// A `type` this protocol does not have (the name, truncated).
+    UnknownType(String),
+    /// A known type whose fields are missing or of the wrong type.
+    InvalidMessage {
+        /// The message type.
+        kind: String,
+        /// serde's description of the problem.
+        detail: String,
+    },
+}
+
+impl DecodeError {
+    /// The error code the server answers with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DecodeError::BadJson(_) => ErrorCode::BadJson,
+            DecodeError::MissingType => ErrorCode::MissingType,
+            DecodeError::UnknownType(_) => ErrorCode::UnknownType,
+            DecodeError::InvalidMessage { .. } => ErrorCode::InvalidMessage,
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::BadJson(detail) => write!(f, "not a JSON object: {detail}"),
+            DecodeError::MissingType => f.write_str("the message has no string \"type\" field"),
+            DecodeError::UnknownType(kind) => write!(f, "unknown message type {kind:?}"),
+            DecodeError::InvalidMessage { kind, detail } => {
+                write!(f, "invalid {kind:?} message: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_each_kind_of_error() {
+        assert!(matches!(ClientMessage::decode("{"), Err(DecodeError::BadJson(_))));
+        assert!(matches!(ClientMessage::decode("[1]"), Err(DecodeError::MissingType)));
+        assert!(matches!(ClientMessage::decode("{}"), Err(DecodeError::MissingType)));
+        assert!(matches!(
+            ClientMessage::decode(r#"{"type":"fly"}"#),
+            Err(DecodeError::UnknownType(kind)) if kind == "fly"
+        ));
+        assert!(matches!(
+            ClientMessage::decode(r#"{"type":"move","x":"left","y":1}"#),
+            Err(DecodeError::InvalidMessage { kind, .. }) if kind == "move"
+        ));
+    }
+
+    #[test]
+    fn escaped_type_is_understood() {
+        let msg = ClientMessage::decode(r#"{"type":"mov\u0065","x":1,"y":2}"#).expect("decodes");
+        assert_eq!(msg.kind(), "move");
+    }
+
+    #[test]
+    fn forged_sender_field_is_ignored() {
+        let msg = ClientMessage::decode(r#"{"type":"signal","to":"a","from":"b","payload":{}}"#)
+            .expect("decodes");
+        assert!(matches!(msg, ClientMessage::Signal { .. }));
+    }
+}

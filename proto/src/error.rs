@@ -1,0 +1,102 @@
+//! Error codes carried by the `error` message, and WebSocket close codes.
+
+use serde::{Deserialize, Serialize};
+
+/// Why the server refused something. Clients translate the code; `message` is English text
+/// for logs and developers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON (or not a JSON object).
+    BadJson,
+    /// The JSON object has no `type` field or it is not a string.
+    MissingType,
+    /// The `type` names no message of this protocol version.
+    UnknownType,
+    /// A known message with missing fields or fields of the wrong type.
+    InvalidMessage,
+    /// Binary frames are not part of the protocol.
+    BinaryNotSupported,
+    /// `hello` named a protocol version this server does not speak.
+    VersionMismatch,
+    /// The first message must be `hello`.
+    HelloRequired,
+    /// `hello` was sent twice on one connection.
+    AlreadyJoined,
+    /// No room with this slug exists.
+    RoomNotFound,
+    /// The room has reached its participant limit.
+    RoomFull,
+    /// The display name is empty, too long or contains control characters.
+    InvalidName,
+    /// Coordinates are not finite or beyond the protocol's range.
+    InvalidPosition,
+    /// The connection sends faster than its limit; the message was dropped.
+    RateLimited,
+    /// The action needs the sender to be in a circle.
+    NotInCircle,
+    /// The signal's recipient is not in the sender's circle (or does not exist).
+    NotInSameCircle,
+    /// The circle the participant walked into is full.
+    CircleFull,
+    /// The circle the participant walked into is locked.
+    CircleLocked,
+    /// The area the participant walked into is at its `max_people`.
+    AreaFull,
+    /// A signalling payload over the size limit.
+    PayloadTooLarge,
+    /// Something failed inside the server; the message was not applied.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "bad_json",
+            ErrorCode::MissingType => "missing_type",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::BinaryNotSupported => "binary_not_supported",
+            ErrorCode::VersionMismatch => "version_mismatch",
+            ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::AlreadyJoined => "already_joined",
+            ErrorCode::RoomNotFound => "room_not_found",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidPosition => "invalid_position",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::NotInCircle => "not_in_circle",
+            ErrorCode::NotInSameCircle => "not_in_same_circle",
+            ErrorCode::CircleFull => "circle_full",
+            ErrorCode::CircleLocked => "circle_locked",
+            ErrorCode::AreaFull => "area_full",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// WebSocket close codes the server uses. 1xxx are RFC 6455's; 4xxx are Hallway's own.
+pub mod close {
+    /// The participant left, or the server closed normally.
+    pub const NORMAL: u16 = 1000;
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame or message exceeded [`crate::limits::MAX_FRAME_BYTES`].
+    pub const TOO_BIG: u16 = 1009;
+    /// The server failed unexpectedly.
+    pub const INTERNAL: u16 = 1011;
+    /// The handshake was refused; an `error` message with the reason came just before.
+    pub const REFUSED: u16 = 4001;
+    /// No `hello` arrived within [`crate::limits::HELLO_TIMEOUT_SECS`].
+    pub const HELLO_TIMEOUT: u16 = 4002;
+    /// The client did not read its messages fast enough and its send queue overflowed.
+    pub const SLOW_CONSUMER: u16 = 4008;
+}

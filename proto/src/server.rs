@@ -1,0 +1,225 @@
+//! Messages from the server to a client, and the views of the room they carry.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::error::ErrorCode;
+
+/// Everything the server sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to a successful `hello`: who you are and the whole room as it is now.
+    Welcome {
+        /// The protocol version the server speaks.
+        version: u32,
+        /// Your participant id.
+        you: String,
+        /// The room's settings.
+        room: RoomInfo,
+        /// Everyone in the room, you included.
+        participants: Vec<ParticipantInfo>,
+        /// Every circle.
+        circles: Vec<CircleInfo>,
+        /// Every area.
+        areas: Vec<AreaInfo>,
+    },
+    /// Something the client sent was refused. The connection stays open unless it was the
+    /// handshake.
+    Error {
+        /// What went wrong, for the program.
+        code: ErrorCode,
+        /// What went wrong, in English, for people reading logs.
+        message: String,
+        /// The circle concerned, when a circle refused entry.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        circle: Option<u64>,
+    },
+    /// Someone entered the room.
+    Joined {
+        /// The newcomer.
+        participant: ParticipantInfo,
+    },
+    /// Someone left the room (or was disconnected).
+    Left {
+        /// Their participant id.
+        id: String,
+    },
+    /// The latest positions of everyone who moved since the last tick; one per participant.
+    Tick {
+        /// `[id, x, y]` triples.
+        positions: Vec<Position>,
+    },
+    /// A circle formed or changed (members, centre, radius or lock).
+    CircleChanged {
+        /// The circle as it is now.
+        circle: CircleInfo,
+    },
+    /// A circle dissolved: it had fewer than two members left.
+    CircleDissolved {
+        /// The circle's id.
+        id: u64,
+    },
+    /// Open a WebRTC connection to a member of your circle.
+    Connect {
+        /// The member to connect to.
+        peer: String,
+        /// `true`: you make the offer; `false`: wait for theirs. Exactly one side of each
+        /// pair is the initiator, so offers never collide.
+        initiator: bool,
+    },
+    /// Close the WebRTC connection to this participant: one of you left the circle.
+    Disconnect {
+        /// The participant whose connection to close.
+        peer: String,
+    },
+    /// A signalling payload from a member of your circle.
+    Signal {
+        /// The true sender, stamped by the server.
+        from: String,
+        /// The payload as the sender sent it.
+        payload: Box<RawValue>,
+    },
+    /// Someone switched microphone, camera or screen share.
+    Media {
+        /// Whose media changed.
+        id: String,
+        /// The new state.
+        #[serde(flatten)]
+        state: MediaState,
+    },
+}
+
+impl ServerMessage {
+    /// The message's `type` tag.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMessage::Welcome { .. } => "welcome",
+            ServerMessage::Error { .. } => "error",
+            ServerMessage::Joined { .. } => "joined",
+            ServerMessage::Left { .. } => "left",
+            ServerMessage::Tick { .. } => "tick",
+            ServerMessage::CircleChanged { .. } => "circle_changed",
+            ServerMessage::CircleDissolved { .. } => "circle_dissolved",
+            ServerMessage::Connect { .. } => "connect",
+            ServerMessage::Disconnect { .. } => "disconnect",
+            ServerMessage::Signal { .. } => "signal",
+            ServerMessage::Media { .. } => "media",
+        }
+    }
+
+    /// Encodes the message as a JSON text frame.
+    pub fn encode(&self) -> String {
+        // Serialising these types cannot fail: every map key is a string and every number
+        // finite (the engine refuses non-finite coordinates before they get here).
+        serde_json::to_string(self).unwrap_or_else(|err| {
+            format!(r#"{{"type":"error","code":"internal","message":"encode: {err}"}}"#)
+        })
+    }
+}
+
+/// `[id, x, y]`: one participant's position in a `tick`.
+pub type Position = (String, f32, f32);
+
+/// A room's settings, as a client needs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    /// URL slug.
+    pub slug: String,
+    /// Title shown to people.
+    pub title: String,
+    /// Floor width in units.
+    pub width: f32,
+    /// Floor height in units.
+    pub height: f32,
+    /// Most participants the room admits.
+    pub max_participants: u32,
+    /// Most members a circle admits.
+    pub max_circle_size: u32,
+    /// Two free participants closer than this form a circle.
+    pub forming_distance: f32,
+    /// Position ticks per second.
+    pub tick_hz: u32,
+}
+
+/// A participant as others see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipantInfo {
+    /// Unguessable id assigned by the server.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Participant or host.
+    pub role: Role,
+    /// Position on the floor.
+    pub x: f32,
+    /// Position on the floor.
+    pub y: f32,
+    /// The circle they are in, if any.
+    pub circle: Option<u64>,
+    /// Microphone, camera and screen share.
+    #[serde(flatten)]
+    pub media: MediaState,
+}
+
+/// What a participant may do in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everyone who enters by the room link.
+    Participant,
+    /// Hosts run the event (host powers arrive with signed host links).
+    Host,
+}
+
+/// Whether microphone, camera and screen share are on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaState {
+    /// Microphone on.
+    pub mic: bool,
+    /// Camera on.
+    pub camera: bool,
+    /// Screen share on.
+    pub screen: bool,
+}
+
+/// A circle as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CircleInfo {
+    /// Circle id, unique within the room.
+    pub id: u64,
+    /// Centre on the floor.
+    pub x: f32,
+    /// Centre on the floor.
+    pub y: f32,
+    /// Walking closer than this to the centre joins the circle.
+    pub radius: f32,
+    /// Member ids, in the order they joined.
+    pub members: Vec<String>,
+    /// Locked circles admit no newcomers (hosts excepted).
+    pub locked: bool,
+}
+
+/// A named rectangle of the floor with optional rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaInfo {
+    /// Area id, unique within the room.
+    pub id: u32,
+    /// Label shown on the floor.
+    pub name: String,
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+    /// Broadcasters stand here.
+    pub stage: bool,
+    /// No circles form here.
+    pub quiet: bool,
+    /// Most people allowed inside, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_people: Option<u32>,
+}

@@ -1,0 +1,65 @@
+//! Configuration: command-line flags, each with a `HALLWAY_*` environment variable, and
+//! defaults that make `cargo run --release` serve a demo room on port 8080.
+
+use std::net::IpAddr;
+
+use clap::{Parser, ValueEnum};
+
+/// Hallway: a self-hosted virtual networking room.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "hallway", version, about)]
+pub struct Config {
+    /// Address to listen on. Use 0.0.0.0 (as the container does) to accept connections
+    /// from other machines.
+    #[arg(long, env = "HALLWAY_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// TCP port for HTTP and WebSocket; 0 picks a free one.
+    #[arg(long, env = "HALLWAY_PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Position updates sent per second (coalesced to the latest per participant).
+    #[arg(long, env = "HALLWAY_TICK_HZ", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub tick_hz: u32,
+
+    /// Most participants in one room.
+    #[arg(long, env = "HALLWAY_MAX_PARTICIPANTS", default_value_t = 1500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_participants: u32,
+
+    /// Most members in one circle.
+    #[arg(long, env = "HALLWAY_MAX_CIRCLE_SIZE", default_value_t = 15, value_parser = clap::value_parser!(u32).range(2..=64))]
+    pub max_circle_size: u32,
+
+    /// Slug of the room that always exists (the demo room).
+    #[arg(long, env = "HALLWAY_DEMO_ROOM", default_value = "lobby")]
+    pub demo_room: String,
+
+    /// Most WebSocket connections this node holds at once; more are answered 503.
+    #[arg(long, env = "HALLWAY_MAX_CONNECTIONS", default_value_t = 25_000)]
+    pub max_connections: usize,
+
+    /// Frames queued for one connection before position updates are skipped and, if it
+    /// stays stuck, the connection is closed as a slow consumer.
+    #[arg(long, env = "HALLWAY_SEND_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=65_536))]
+    pub send_queue: u32,
+
+    /// Log format.
+    #[arg(long, env = "HALLWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl Config {
+    /// The defaults, as if no flag or variable were given; for tests and embedding.
+    pub fn defaults() -> Config {
+        Config::parse_from(["hallway"])
+    }
+}

@@ -1,0 +1,88 @@
+//! The HTTP edge: routes, the WebSocket upgrade with its limits, and health endpoints.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hallway_proto::limits::MAX_FRAME_BYTES;
+
+use crate::session::{self, SessionContext};
+
+/// Bytes read from the socket at a time. tungstenite's default (128 KiB) is allocated per
+/// connection; our frames are small and capped at 64 KiB anyway.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// What sessions need.
+    pub session: SessionContext,
+    /// Open WebSocket connections on this node.
+    pub connections: AtomicUsize,
+    /// Cap on `connections`.
+    pub max_connections: usize,
+}
+
+/// The application's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/ws", get(websocket))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+async fn websocket(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+    let Some(guard) = ConnectionGuard::acquire(&state) else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
+    let ctx = state.session.clone();
+    upgrade
+        .read_buffer_size(READ_BUFFER)
+        // Write each frame out at once; the session batches and flushes itself.
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * MAX_FRAME_BYTES + 1024 * 1024)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            session::run(socket, ctx).await;
+            drop(guard);
+        })
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if *state.session.shutdown.borrow() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else {
+        "ready".into_response()
+    }
+}
+
+/// Counts one open connection for as long as it lives.
+struct ConnectionGuard(Arc<AppState>);
+
+impl ConnectionGuard {
+    fn acquire(state: &Arc<AppState>) -> Option<ConnectionGuard> {
+        let previous = state.connections.fetch_add(1, Ordering::AcqRel);
+        if previous >= state.max_connections {
+            state.connections.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(ConnectionGuard(state.clone()))
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,20 @@
+//! Hallway's server: the `hallway` binary's library, so that tests and benchmarks can run
+//! the real thing in-process.
+//!
+//! Map of the crate:
+//! - [`config`]: flags and `HALLWAY_*` variables;
+//! - [`room`]: one room — the pure engine ([`room::engine`]) and the actor that runs it;
+//! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
+//! - [`session`]: one task per WebSocket — handshake, checks, limits, send queue;
+//! - [`http`]: the axum routes;
+//! - [`server`]: starting and stopping the whole thing.
+
+pub mod config;
+pub mod http;
+pub mod room;
+pub mod rooms;
+pub mod server;
+pub mod session;
+
+pub use config::Config;
+pub use server::{RunningServer, StartError, start};

@@ -1,0 +1,62 @@
+//! The `hallway` binary: parse the configuration, set up logging, run until Ctrl-C or
+//! SIGTERM.
+
+use anyhow::Context;
+use clap::Parser;
+use hallway::config::{Config, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    init_logging(config.log_format);
+
+    let demo_room = config.demo_room.clone();
+    let mut server = hallway::start(config).await.context("starting the server")?;
+    let addr = server.local_addr;
+    let shown = if addr.ip().is_unspecified() { format!("localhost:{}", addr.port()) } else { addr.to_string() };
+    println!("Hallway {} is listening on http://{shown}", env!("CARGO_PKG_VERSION"));
+    println!("Demo room: {demo_room} (WebSocket endpoint ws://{shown}/ws)");
+
+    tokio::select! {
+        result = server.wait() => result.context("serving")?,
+        () = stop_signal() => {
+            tracing::info!("shutting down");
+            server.shutdown().await.context("shutting down")?;
+        }
+    }
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("HALLWAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed we simply never stop on Ctrl-C.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,355 @@
+//! The room actor: one task owns one room's engine. It takes requests from sessions through
+//! a bounded inbox, fans events out at once and positions on a tick, and never waits on a
+//! client: every send to a session is a `try_send` into that session's bounded queue.
+//!
+//! A session that cannot keep up first loses position ticks (it gets the full set of
+//! positions once it has room again); if it stays stuck, or an event that cannot be
+//! coalesced does not fit, it is disconnected with [`close::SLOW_CONSUMER`].
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use hallway_proto::{ErrorCode, ServerMessage, close};
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use super::engine::{Event, Room};
+use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
+use super::views;
+
+/// Requests a room's inbox holds before senders wait. Sessions wait (and so stop reading
+/// their socket), the room never does.
+const INBOX_CAPACITY: usize = 4096;
+
+/// Slots a session's queue keeps free for events: ticks are skipped below this, so that
+/// circle changes and signals still fit when positions pile up.
+const EVENT_RESERVE: usize = 32;
+
+/// How the actor reaches one session.
+#[derive(Debug)]
+pub struct SessionLink {
+    /// The session's bounded outgoing queue of encoded frames.
+    pub outbox: mpsc::Sender<Utf8Bytes>,
+    /// Tells the session to close with this code (slow consumer).
+    pub kick: oneshot::Sender<u16>,
+}
+
+/// What a participant can ask of their room once joined.
+#[derive(Debug)]
+pub enum Command {
+    /// Walk to a point.
+    Move {
+        /// Requested x, unvalidated.
+        x: f64,
+        /// Requested y, unvalidated.
+        y: f64,
+    },
+    /// Forward a signalling payload to a member of one's circle.
+    Signal {
+        /// The recipient.
+        to: ParticipantId,
+        /// Opaque payload, forwarded untouched.
+        payload: Box<RawValue>,
+    },
+    /// Lock or unlock one's circle.
+    Lock(bool),
+    /// Report microphone, camera and screen state.
+    Media(Media),
+}
+
+/// A request in a room's inbox.
+#[derive(Debug)]
+enum Request {
+    Join { name: DisplayName, role: Role, link: SessionLink, reply: oneshot::Sender<Result<ParticipantId, JoinError>> },
+    Command { from: ParticipantId, command: Command },
+    Leave { id: ParticipantId },
+}
+
+/// Why a join was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The engine refused (room full, ...).
+    #[error(transparent)]
+    Refused(#[from] EngineError),
+    /// The room's task has stopped (the server is shutting down).
+    #[error("the room is closed")]
+    Closed,
+}
+
+impl JoinError {
+    /// The wire code for this refusal.
+    pub fn code(self) -> ErrorCode {
+        match self {
+            JoinError::Refused(err) => views::error_code(err),
+            JoinError::Closed => ErrorCode::Internal,
+        }
+    }
+}
+
+/// A cheap, cloneable address of a running room.
+#[derive(Debug, Clone)]
+pub struct RoomHandle {
+    inbox: mpsc::Sender<Request>,
+}
+
+impl RoomHandle {
+    /// Starts the room's task on the current runtime.
+    pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
+        let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
+        let actor = Actor {
+            room,
+            tick_hz,
+            links: HashMap::new(),
+            pending_kicks: Vec::new(),
+            positions: Vec::new(),
+            // Five seconds of ticks without room for positions.
+            stall_limit: tick_hz.saturating_mul(5).max(1),
+        };
+        tokio::spawn(actor.run(requests));
+        RoomHandle { inbox }
+    }
+
+    /// Asks to join; the welcome arrives on the link's outbox before any other message.
+    pub async fn join(&self, name: DisplayName, role: Role, link: SessionLink) -> Result<ParticipantId, JoinError> {
+        let (reply, answer) = oneshot::channel();
+        self.inbox.send(Request::Join { name, role, link, reply }).await.map_err(|_| JoinError::Closed)?;
+        answer.await.map_err(|_| JoinError::Closed)?
+    }
+
+    /// Sends a participant's command; refusals come back as `error` messages on the outbox.
+    /// Waits while the room's inbox is full: backpressure onto this one connection.
+    pub async fn command(&self, from: ParticipantId, command: Command) -> Result<(), JoinError> {
+        self.inbox.send(Request::Command { from, command }).await.map_err(|_| JoinError::Closed)
+    }
+
+    /// Removes a participant (their connection closed or they left).
+    pub async fn leave(&self, id: ParticipantId) {
+        // If the room has stopped there is nobody left to tell.
+        let _ = self.inbox.send(Request::Leave { id }).await;
+    }
+}
+
+/// The task's state.
+struct Actor {
+    /// The rules and the state.
+    room: Room,
+    /// Position ticks per second.
+    tick_hz: u32,
+    /// Every joined participant's session.
+    links: HashMap<ParticipantId, Link>,
+    /// Sessions to disconnect once the current dispatch is done.
+    pending_kicks: Vec<ParticipantId>,
+    /// Reused buffer for the tick's positions.
+    positions: Vec<(ParticipantId, Point)>,
+    /// Ticks a session may go without room for positions before it is disconnected.
+    stall_limit: u32,
+}
+
+/// One session as the actor sees it.
+struct Link {
+    outbox: mpsc::Sender<Utf8Bytes>,
+    kick: Option<oneshot::Sender<u16>>,
+    /// Missed at least one tick: owes the full set of positions.
+    stale: bool,
+    /// Consecutive ticks with no room for positions.
+    stalled_ticks: u32,
+}
+
+impl Actor {
+    async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        let period = Duration::from_secs(1) / self.tick_hz.max(1);
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                request = requests.recv() => match request {
+                    Some(request) => self.handle(request),
+                    None => break,
+                },
+                _ = ticker.tick() => self.tick(),
+            }
+        }
+        debug!(room = %self.room.settings().slug, "room stopped");
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Join { name, role, link, reply } => self.join(name, role, link, reply),
+            Request::Command { from, command } => self.command(from, command),
+            Request::Leave { id } => {
+                if self.links.remove(&id).is_some() {
+                    // The participant is known (their link existed), so this cannot fail.
+                    let _ = self.room.leave(id);
+                }
+            }
+        }
+        self.dispatch();
+    }
+
+    fn join(&mut self, name: DisplayName, role: Role, link: SessionLink, reply: oneshot::Sender<Result<ParticipantId, JoinError>>) {
+        let id = loop {
+            let candidate = ParticipantId(rand::random());
+            if self.room.participant(candidate).is_none() {
+                break candidate;
+            }
+        };
+        if let Err(err) = self.room.join(id, name, role) {
+            let _ = reply.send(Err(err.into()));
+            return;
+        }
+        let welcome = Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz).encode());
+        // The queue is new and empty, so the welcome fits.
+        let _ = link.outbox.try_send(welcome);
+        self.links.insert(id, Link { outbox: link.outbox, kick: Some(link.kick), stale: false, stalled_ticks: 0 });
+        if reply.send(Ok(id)).is_err() {
+            // The session went away while waiting; undo.
+            self.links.remove(&id);
+            let _ = self.room.leave(id);
+        }
+    }
+
+    fn command(&mut self, from: ParticipantId, command: Command) {
+        if !self.links.contains_key(&from) {
+            return;
+        }
+        let result = match command {
+            Command::Move { x, y } => self.room.move_to(from, x, y),
+            Command::Lock(locked) => self.room.set_locked(from, locked),
+            Command::Media(media) => self.room.set_media(from, media),
+            Command::Signal { to, payload } => match self.room.check_signal(from, to) {
+                Ok(()) => {
+                    let msg = ServerMessage::Signal { from: from.to_string(), payload };
+                    self.send(to, Utf8Bytes::from(msg.encode()));
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            },
+        };
+        if let Err(err) = result {
+            self.send(from, Utf8Bytes::from(views::error(err).encode()));
+        }
+    }
+
+    /// Sends every queued engine event to the people concerned, then disconnects whoever
+    /// could not take them (which may queue more events, hence the loop).
+    fn dispatch(&mut self) {
+        loop {
+            let events: Vec<Event> = self.room.drain_events().collect();
+            for event in events {
+                self.dispatch_one(event);
+            }
+            if self.pending_kicks.is_empty() {
+                break;
+            }
+            for id in std::mem::take(&mut self.pending_kicks) {
+                if let Some(mut link) = self.links.remove(&id) {
+                    warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
+                    if let Some(kick) = link.kick.take() {
+                        let _ = kick.send(close::SLOW_CONSUMER);
+                    }
+                    let _ = self.room.leave(id);
+                }
+            }
+        }
+    }
+
+    fn dispatch_one(&mut self, event: Event) {
+        match event {
+            Event::Joined(id) => {
+                if let Some(p) = self.room.participant(id) {
+                    let msg = ServerMessage::Joined { participant: views::participant(p) };
+                    self.broadcast(&msg, Some(id));
+                }
+            }
+            Event::Left(id) => self.broadcast(&ServerMessage::Left { id: id.to_string() }, None),
+            Event::CircleChanged(cid) => {
+                if let Some(c) = self.room.circle(cid) {
+                    let msg = ServerMessage::CircleChanged { circle: views::circle(c) };
+                    self.broadcast(&msg, None);
+                }
+            }
+            Event::CircleDissolved(cid) => self.broadcast(&ServerMessage::CircleDissolved { id: cid.0 }, None),
+            Event::Connect { initiator, responder } => {
+                let to_initiator = ServerMessage::Connect { peer: responder.to_string(), initiator: true };
+                let to_responder = ServerMessage::Connect { peer: initiator.to_string(), initiator: false };
+                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
+                self.send(responder, Utf8Bytes::from(to_responder.encode()));
+            }
+            Event::Disconnect { leaver, stayer } => {
+                self.send(leaver, Utf8Bytes::from(ServerMessage::Disconnect { peer: stayer.to_string() }.encode()));
+                self.send(stayer, Utf8Bytes::from(ServerMessage::Disconnect { peer: leaver.to_string() }.encode()));
+            }
+            Event::Refused { participant, circle, reason } => {
+                let (code, message) = match reason {
+                    Refusal::Full => (ErrorCode::CircleFull, "that circle is full"),
+                    Refusal::Locked => (ErrorCode::CircleLocked, "that circle is locked"),
+                };
+                let msg = ServerMessage::Error { code, message: message.to_owned(), circle: Some(circle.0) };
+                self.send(participant, Utf8Bytes::from(msg.encode()));
+            }
+            Event::MediaChanged(id) => {
+                if let Some(p) = self.room.participant(id) {
+                    let msg = ServerMessage::Media { id: id.to_string(), state: views::media(p.media) };
+                    self.broadcast(&msg, None);
+                }
+            }
+        }
+    }
+
+    /// Encodes once and queues for everyone (but `except`).
+    fn broadcast(&mut self, msg: &ServerMessage, except: Option<ParticipantId>) {
+        let bytes = Utf8Bytes::from(msg.encode());
+        for (id, link) in &self.links {
+            if Some(*id) != except && link.outbox.try_send(bytes.clone()).is_err() {
+                self.pending_kicks.push(*id);
+            }
+        }
+    }
+
+    /// Queues one frame for one participant; one who cannot take it is disconnected.
+    fn send(&mut self, to: ParticipantId, bytes: Utf8Bytes) {
+        if let Some(link) = self.links.get(&to) {
+            if link.outbox.try_send(bytes).is_err() {
+                self.pending_kicks.push(to);
+            }
+        }
+    }
+
+    /// Sends everyone the positions that changed since the last tick, encoded once.
+    fn tick(&mut self) {
+        self.positions.clear();
+        self.room.take_moved(&mut self.positions);
+        let delta = (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
+        let mut full: Option<Utf8Bytes> = None;
+        for (id, link) in &mut self.links {
+            let frame = if link.stale {
+                full.get_or_insert_with(|| encode_tick(self.room.participants().map(|p| (p.id, p.position))))
+                    .clone()
+            } else if let Some(delta) = &delta {
+                delta.clone()
+            } else {
+                continue;
+            };
+            if link.outbox.capacity() > EVENT_RESERVE && link.outbox.try_send(frame).is_ok() {
+                link.stale = false;
+                link.stalled_ticks = 0;
+            } else {
+                link.stale = true;
+                link.stalled_ticks += 1;
+                if link.stalled_ticks >= self.stall_limit {
+                    self.pending_kicks.push(*id);
+                }
+            }
+        }
+        if !self.pending_kicks.is_empty() {
+            self.dispatch();
+        }
+    }
+}
+
+fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {
+    let positions = positions.map(|(id, p)| (id.to_string(), p.x, p.y)).collect();
+    Utf8Bytes::from(ServerMessage::Tick { positions }.encode())
+}

@@ -1,0 +1,550 @@
+//! The room engine: the authoritative state of one room and its rules, with no I/O, no
+//! clock and no async. Commands change the state and queue [`Event`]s; the room actor
+//! drains them and turns them into messages.
+//!
+//! Circle rules (DESIGN.md): walking into a circle's join radius joins it unless it is full
+//! or locked (hosts may enter locked circles); two free participants within the forming
+//! distance form a circle (not in a quiet area); a member beyond radius + hysteresis leaves;
+//! a circle left with one member dissolves. Whenever there is a choice (several circles or
+//! partners in reach) the nearest wins and ties go to the lowest id, so the outcome never
+//! depends on hash-map iteration order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::grid::Grid;
+use super::model::{
+    Area, Circle, CircleId, DisplayName, EngineError, Media, Participant, ParticipantId, Point,
+    Refusal, Role, RoomSettings,
+};
+
+/// Grid cell size in floor units: about one forming distance, so a neighbour query looks
+/// at a 3 × 3 block of cells.
+const CELL: f32 = 100.0;
+
+/// Something that happened, for the actor to tell the right people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A participant entered the room.
+    Joined(ParticipantId),
+    /// A participant left the room.
+    Left(ParticipantId),
+    /// A circle formed or its members, centre or lock changed.
+    CircleChanged(CircleId),
+    /// A circle dissolved.
+    CircleDissolved(CircleId),
+    /// Two members of one circle should connect; `initiator` makes the offer.
+    Connect {
+        /// Makes the WebRTC offer: the one who just arrived.
+        initiator: ParticipantId,
+        /// Waits for the offer.
+        responder: ParticipantId,
+    },
+    /// Two participants are no longer in one circle and should hang up.
+    Disconnect {
+        /// The one who left.
+        leaver: ParticipantId,
+        /// The one who stays.
+        stayer: ParticipantId,
+    },
+    /// A participant walked into a circle that would not have them; they stand outside it.
+    Refused {
+        /// Who was refused.
+        participant: ParticipantId,
+        /// Which circle refused.
+        circle: CircleId,
+        /// Why.
+        reason: Refusal,
+    },
+    /// A participant's microphone, camera or screen share changed.
+    MediaChanged(ParticipantId),
+}
+
+/// One room's state and rules.
+#[derive(Debug)]
+pub struct Room {
+    /// Floor, limits and areas.
+    settings: RoomSettings,
+    /// Everyone in the room. Never iterated where order matters.
+    participants: HashMap<ParticipantId, Participant>,
+    /// Every circle, ordered by id.
+    circles: BTreeMap<CircleId, Circle>,
+    /// Participants by position.
+    people_index: Grid<ParticipantId>,
+    /// Circles by centre.
+    circle_index: Grid<CircleId>,
+    /// Next circle id; ids are not reused.
+    next_circle: u64,
+    /// Participants who moved since the last [`Room::take_moved`], each once.
+    moved: Vec<ParticipantId>,
+    /// Events not yet drained by the actor.
+    events: Vec<Event>,
+    /// People inside each area (same order as `settings.areas`), for `max_people`.
+    area_counts: Vec<u32>,
+    /// Reused buffers for neighbour queries, so that a move does not allocate.
+    scratch_people: Vec<ParticipantId>,
+    scratch_circles: Vec<CircleId>,
+}
+
+impl Room {
+    /// An empty room.
+    pub fn new(settings: RoomSettings) -> Result<Room, EngineError> {
+        settings.validate()?;
+        let area_counts = vec![0; settings.areas.len()];
+        Ok(Room {
+            people_index: Grid::new(settings.width, settings.height, CELL),
+            circle_index: Grid::new(settings.width, settings.height, CELL),
+            settings,
+            participants: HashMap::new(),
+            circles: BTreeMap::new(),
+            next_circle: 1,
+            moved: Vec::new(),
+            events: Vec::new(),
+            area_counts,
+            scratch_people: Vec::new(),
+            scratch_circles: Vec::new(),
+        })
+    }
+
+    /// The room's settings.
+    pub fn settings(&self) -> &RoomSettings {
+        &self.settings
+    }
+
+    /// A participant by id.
+    pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.participants.get(&id)
+    }
+
+    /// Every participant, in no particular order.
+    pub fn participants(&self) -> impl Iterator<Item = &Participant> {
+        self.participants.values()
+    }
+
+    /// How many people are in the room.
+    pub fn len(&self) -> usize {
+        self.participants.len()
+    }
+
+    /// Whether nobody is in the room.
+    pub fn is_empty(&self) -> bool {
+        self.participants.is_empty()
+    }
+
+    /// A circle by id.
+    pub fn circle(&self, id: CircleId) -> Option<&Circle> {
+        self.circles.get(&id)
+    }
+
+    /// Every circle, by id.
+    pub fn circles(&self) -> impl Iterator<Item = &Circle> {
+        self.circles.values()
+    }
+
+    /// Every area.
+    pub fn areas(&self) -> &[Area] {
+        &self.settings.areas
+    }
+
+    /// Takes the events queued since the last call, in the order they happened.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    /// Appends to `out` the latest position of everyone who moved since the last call,
+    /// once each, in the order they first moved; the room forgets them.
+    pub fn take_moved(&mut self, out: &mut Vec<(ParticipantId, Point)>) {
+        for id in self.moved.drain(..) {
+            if let Some(p) = self.participants.get_mut(&id) {
+                p.moved = false;
+                out.push((id, p.position));
+            }
+        }
+    }
+
+    /// Admits a participant at a free spot near the middle of the floor. Joining never puts
+    /// anyone in a circle: circles form when people walk.
+    pub fn join(&mut self, id: ParticipantId, name: DisplayName, role: Role) -> Result<(), EngineError> {
+        if self.participants.contains_key(&id) {
+            return Err(EngineError::AlreadyInRoom);
+        }
+        if self.participants.len() >= self.settings.max_participants as usize && role != Role::Host {
+            return Err(EngineError::RoomFull);
+        }
+        let position = self.spawn_point();
+        self.people_index.insert(id, position);
+        self.count_areas(position, 1);
+        self.participants.insert(
+            id,
+            Participant { id, name, role, position, circle: None, media: Media::default(), moved: false },
+        );
+        self.events.push(Event::Joined(id));
+        Ok(())
+    }
+
+    /// Removes a participant: they leave their circle (which may dissolve) and the room.
+    pub fn leave(&mut self, id: ParticipantId) -> Result<(), EngineError> {
+        if !self.participants.contains_key(&id) {
+            return Err(EngineError::UnknownParticipant);
+        }
+        self.leave_circle(id);
+        if let Some(p) = self.participants.remove(&id) {
+            self.people_index.remove(id, p.position);
+            self.count_areas(p.position, -1);
+        }
+        self.events.push(Event::Left(id));
+        Ok(())
+    }
+
+    /// Walks a participant to `(x, y)` and applies the circle rules there.
+    ///
+    /// Non-finite coordinates and those beyond the protocol's range are refused; others are
+    /// clamped to the floor.
+    pub fn move_to(&mut self, id: ParticipantId, x: f64, y: f64) -> Result<(), EngineError> {
+        let limit = hallway_proto::limits::MAX_COORDINATE;
+        if !(x.is_finite() && y.is_finite() && x.abs() <= limit && y.abs() <= limit) {
+            return Err(EngineError::InvalidPosition);
+        }
+        let target = self.clamp(Point::new(x as f32, y as f32));
+        let p = self.participants.get(&id).ok_or(EngineError::UnknownParticipant)?;
+        let (from, role) = (p.position, p.role);
+        if role != Role::Host && self.area_is_full_at(from, target) {
+            return Err(EngineError::AreaFull);
+        }
+        self.place(id, from, target);
+
+        // Rule 3: a member who walked beyond radius + hysteresis leaves.
+        if let Some(cid) = self.participants[&id].circle {
+            let circle = &self.circles[&cid];
+            if target.distance(circle.centre) > circle.radius + self.settings.hysteresis {
+                self.leave_circle(id);
+            } else {
+                return Ok(());
+            }
+        }
+
+        // Rule 1: walking into a circle's join radius joins it, unless full or locked.
+        if let Some(cid) = self.nearest_circle_containing(target) {
+            let circle = &self.circles[&cid];
+            let refusal = if circle.locked && role != Role::Host {
+                Some(Refusal::Locked)
+            } else if circle.members.len() >= self.settings.max_circle_size as usize {
+                Some(Refusal::Full)
+            } else {
+                None
+            };
+            // They stay outside: just beyond the rim, on their way in.
+            let outside = self.just_outside(circle, target, from);
+            match refusal {
+                None => self.enter_circle(id, cid),
+                Some(reason) => {
+                    self.place(id, target, outside);
+                    self.events.push(Event::Refused { participant: id, circle: cid, reason });
+                }
+            }
+            return Ok(());
+        }
+
+        // Rule 2: two free participants within the forming distance form a circle.
+        if self.in_quiet_area(target) {
+            return Ok(());
+        }
+        if let Some(partner) = self.nearest_free_partner(id, target) {
+            self.form_circle(id, partner);
+        }
+        Ok(())
+    }
+
+    /// Locks or unlocks the participant's circle.
+    pub fn set_locked(&mut self, id: ParticipantId, locked: bool) -> Result<(), EngineError> {
+        let p = self.participants.get(&id).ok_or(EngineError::UnknownParticipant)?;
+        let cid = p.circle.ok_or(EngineError::NotInCircle)?;
+        let circle = self.circles.get_mut(&cid).ok_or(EngineError::NotInCircle)?;
+        if circle.locked != locked {
+            circle.locked = locked;
+            self.events.push(Event::CircleChanged(cid));
+        }
+        Ok(())
+    }
+
+    /// Records a participant's microphone, camera and screen state.
+    pub fn set_media(&mut self, id: ParticipantId, media: Media) -> Result<(), EngineError> {
+        let p = self.participants.get_mut(&id).ok_or(EngineError::UnknownParticipant)?;
+        if p.media != media {
+            p.media = media;
+            self.events.push(Event::MediaChanged(id));
+        }
+        Ok(())
+    }
+
+    /// Whether `from` may signal `to` right now: both in the room and in one circle.
+    pub fn check_signal(&self, from: ParticipantId, to: ParticipantId) -> Result<(), EngineError> {
+        let sender = self.participants.get(&from).ok_or(EngineError::UnknownParticipant)?;
+        let circle = sender.circle.ok_or(EngineError::NotInCircle)?;
+        match self.participants.get(&to) {
+            Some(recipient) if recipient.circle == Some(circle) && to != from => Ok(()),
+            // An unknown id and a stranger's id get the same answer: ids are not probeable.
+            _ => Err(EngineError::NotInSameCircle),
+        }
+    }
+
+    /// Checks every invariant of the room; for tests. Returns the first one broken.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut seen_members = HashMap::new();
+        for (cid, circle) in &self.circles {
+            if *cid != circle.id {
+                return Err(format!("circle {cid:?} stored under the wrong id"));
+            }
+            let n = circle.members.len();
+            if n < 2 || n > self.settings.max_circle_size as usize {
+                return Err(format!("circle {cid:?} has {n} members"));
+            }
+            for m in &circle.members {
+                if seen_members.insert(*m, *cid).is_some() {
+                    return Err(format!("{m} is in two circles"));
+                }
+                match self.participants.get(m) {
+                    Some(p) if p.circle == Some(*cid) => {}
+                    _ => return Err(format!("{m} is listed in {cid:?} but does not know it")),
+                }
+            }
+        }
+        for p in self.participants.values() {
+            if let Some(cid) = p.circle {
+                if seen_members.get(&p.id) != Some(&cid) {
+                    return Err(format!("{} claims circle {cid:?} but is not a member", p.id));
+                }
+            }
+            let pos = p.position;
+            if !(pos.x >= 0.0 && pos.y >= 0.0 && pos.x <= self.settings.width && pos.y <= self.settings.height) {
+                return Err(format!("{} stands off the floor at {pos:?}", p.id));
+            }
+        }
+        Ok(())
+    }
+
+    // --- the rules' building blocks
+
+    fn clamp(&self, p: Point) -> Point {
+        Point::new(p.x.clamp(0.0, self.settings.width), p.y.clamp(0.0, self.settings.height))
+    }
+
+    /// Moves a participant's recorded position and index entry, and marks them moved.
+    fn place(&mut self, id: ParticipantId, from: Point, to: Point) {
+        self.people_index.relocate(id, from, to);
+        self.count_areas(from, -1);
+        self.count_areas(to, 1);
+        if let Some(p) = self.participants.get_mut(&id) {
+            p.position = to;
+            if !p.moved {
+                p.moved = true;
+                self.moved.push(id);
+            }
+        }
+    }
+
+    fn count_areas(&mut self, p: Point, delta: i32) {
+        for (area, count) in self.settings.areas.iter().zip(self.area_counts.iter_mut()) {
+            if area.rect.contains(p) {
+                *count = count.saturating_add_signed(delta);
+            }
+        }
+    }
+
+    /// Whether walking from `from` to `to` enters an area already at its `max_people`.
+    fn area_is_full_at(&self, from: Point, to: Point) -> bool {
+        self.settings.areas.iter().zip(&self.area_counts).any(|(area, count)| {
+            area.max_people.is_some_and(|max| *count >= max)
+                && area.rect.contains(to)
+                && !area.rect.contains(from)
+        })
+    }
+
+    fn in_quiet_area(&self, p: Point) -> bool {
+        self.settings.areas.iter().any(|a| a.quiet && a.rect.contains(p))
+    }
+
+    /// The circle whose join radius contains `p`, nearest centre first, then lowest id.
+    fn nearest_circle_containing(&mut self, p: Point) -> Option<CircleId> {
+        let reach = self.settings.circle_radius(self.settings.max_circle_size as usize);
+        self.scratch_circles.clear();
+        self.circle_index.near(p, reach, &mut self.scratch_circles);
+        let mut best: Option<(f32, CircleId)> = None;
+        for cid in &self.scratch_circles {
+            let circle = &self.circles[cid];
+            let d = p.distance_sq(circle.centre);
+            if d <= circle.radius * circle.radius && best.is_none_or(|b| (d, *cid) < b) {
+                best = Some((d, *cid));
+            }
+        }
+        best.map(|(_, cid)| cid)
+    }
+
+    /// The nearest participant in no circle within the forming distance of `p`, outside
+    /// quiet areas; ties go to the lowest id.
+    fn nearest_free_partner(&mut self, id: ParticipantId, p: Point) -> Option<ParticipantId> {
+        let reach = self.settings.forming_distance;
+        self.scratch_people.clear();
+        self.people_index.near(p, reach, &mut self.scratch_people);
+        let mut best: Option<(f32, ParticipantId)> = None;
+        for other in &self.scratch_people {
+            if *other == id {
+                continue;
+            }
+            let q = &self.participants[other];
+            let d = p.distance_sq(q.position);
+            if q.circle.is_none()
+                && d <= reach * reach
+                && best.is_none_or(|b| (d, *other) < b)
+                && !self.in_quiet_area(q.position)
+            {
+                best = Some((d, *other));
+            }
+        }
+        best.map(|(_, other)| other)
+    }
+
+    /// A point just beyond the circle's rim on the line from its centre towards where the
+    /// participant was heading (or came from, when they aimed at the very centre).
+    fn just_outside(&self, circle: &Circle, target: Point, from: Point) -> Point {
+        let toward = if target.distance_sq(circle.centre) > 1.0 { target } else { from };
+        let (mut dx, mut dy) = (toward.x - circle.centre.x, toward.y - circle.centre.y);
+        let len = (dx * dx + dy * dy).sqrt();
+        if len < 1.0 {
+            (dx, dy) = (0.0, 1.0);
+        } else {
+            (dx, dy) = (dx / len, dy / len);
+        }
+        let rim = circle.radius + 1.0;
+        self.clamp(Point::new(circle.centre.x + dx * rim, circle.centre.y + dy * rim))
+    }
+
+    fn form_circle(&mut self, initiator: ParticipantId, partner: ParticipantId) {
+        let cid = CircleId(self.next_circle);
+        self.next_circle += 1;
+        let members = vec![partner, initiator];
+        let centre = self.centroid(&members);
+        self.circles.insert(
+            cid,
+            Circle { id: cid, centre, radius: self.settings.circle_radius(2), members, locked: false },
+        );
+        self.circle_index.insert(cid, centre);
+        for m in [partner, initiator] {
+            if let Some(p) = self.participants.get_mut(&m) {
+                p.circle = Some(cid);
+            }
+        }
+        self.events.push(Event::CircleChanged(cid));
+        self.events.push(Event::Connect { initiator, responder: partner });
+    }
+
+    fn enter_circle(&mut self, id: ParticipantId, cid: CircleId) {
+        let Some(circle) = self.circles.get_mut(&cid) else { return };
+        let existing = circle.members.clone();
+        circle.members.push(id);
+        if let Some(p) = self.participants.get_mut(&id) {
+            p.circle = Some(cid);
+        }
+        self.reshape(cid);
+        self.events.push(Event::CircleChanged(cid));
+        for responder in existing {
+            self.events.push(Event::Connect { initiator: id, responder });
+        }
+    }
+
+    /// Takes a participant out of their circle, if any; dissolves a circle left with one.
+    fn leave_circle(&mut self, id: ParticipantId) {
+        let Some(cid) = self.participants.get_mut(&id).and_then(|p| p.circle.take()) else {
+            return;
+        };
+        let Some(circle) = self.circles.get_mut(&cid) else { return };
+        circle.members.retain(|m| *m != id);
+        let stayers = circle.members.clone();
+        for stayer in &stayers {
+            self.events.push(Event::Disconnect { leaver: id, stayer: *stayer });
+        }
+        if stayers.len() >= 2 {
+            self.reshape(cid);
+            self.events.push(Event::CircleChanged(cid));
+            return;
+        }
+        if let Some(circle) = self.circles.remove(&cid) {
+            self.circle_index.remove(cid, circle.centre);
+        }
+        for m in stayers {
+            if let Some(p) = self.participants.get_mut(&m) {
+                p.circle = None;
+            }
+        }
+        self.events.push(Event::CircleDissolved(cid));
+    }
+
+    /// Recomputes a circle's centre and radius after its membership changed.
+    fn reshape(&mut self, cid: CircleId) {
+        let Some(members) = self.circles.get(&cid).map(|c| c.members.clone()) else { return };
+        let centre = self.centroid(&members);
+        let radius = self.settings.circle_radius(members.len());
+        if let Some(circle) = self.circles.get_mut(&cid) {
+            self.circle_index.relocate(cid, circle.centre, centre);
+            circle.centre = centre;
+            circle.radius = radius;
+        }
+    }
+
+    fn centroid(&self, members: &[ParticipantId]) -> Point {
+        let (mut x, mut y) = (0.0, 0.0);
+        for m in members {
+            let p = self.participants[m].position;
+            x += p.x;
+            y += p.y;
+        }
+        let n = members.len().max(1) as f32;
+        Point::new(x / n, y / n)
+    }
+
+    /// A spot near the middle of the floor with nobody within reach and outside every
+    /// circle, quiet-free or not, searched ring by ring so the result is deterministic.
+    fn spawn_point(&mut self) -> Point {
+        let centre = Point::new(self.settings.width / 2.0, self.settings.height / 2.0);
+        let step = self.settings.forming_distance * 1.2;
+        let max_rings = (self.settings.width.max(self.settings.height) / step) as usize + 1;
+        for ring in 0..max_rings {
+            let spots = if ring == 0 { 1 } else { ring * 8 };
+            for k in 0..spots {
+                let angle = k as f32 / spots as f32 * std::f32::consts::TAU;
+                let r = ring as f32 * step;
+                let spot = Point::new(centre.x + r * angle.cos(), centre.y + r * angle.sin());
+                if spot.x < 0.0 || spot.y < 0.0 || spot.x > self.settings.width || spot.y > self.settings.height {
+                    continue;
+                }
+                if self.spot_is_free(spot, step) {
+                    return spot;
+                }
+            }
+        }
+        centre
+    }
+
+    fn spot_is_free(&mut self, spot: Point, clearance: f32) -> bool {
+        self.scratch_people.clear();
+        self.people_index.near(spot, clearance, &mut self.scratch_people);
+        let crowded = self
+            .scratch_people
+            .iter()
+            .any(|id| self.participants[id].position.distance_sq(spot) < clearance * clearance);
+        if crowded || self.area_is_full_at(Point::new(-1.0, -1.0), spot) {
+            return false;
+        }
+        let margin = self.settings.hysteresis;
+        let reach = self.settings.circle_radius(self.settings.max_circle_size as usize) + margin;
+        self.scratch_circles.clear();
+        self.circle_index.near(spot, reach, &mut self.scratch_circles);
+        !self
+            .scratch_circles
+            .iter()
+            .any(|cid| self.circles[cid].centre.distance(spot) <= self.circles[cid].radius + margin)
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,16 @@
+//! One room: its pure engine and the actor that runs it.
+//!
+//! - [`model`]: domain types (ids, geometry, participants, circles, areas, settings);
+//! - [`grid`]: the spatial index;
+//! - [`engine`]: the rules, synchronous and deterministic;
+//! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out.
+
+pub mod actor;
+pub mod engine;
+pub mod grid;
+pub mod model;
+pub mod views;
+
+pub use actor::{JoinError, RoomHandle};
+pub use engine::{Event, Room};
+pub use model::{ParticipantId, RoomSettings};

@@ -1,0 +1,294 @@
+//! The room's domain types: ids, geometry, participants, circles, areas and settings.
+//!
+//! These are not the wire types of `hallway-proto`; the session converts between the two.
+
+use std::fmt;
+
+use thiserror::Error;
+
+/// A participant's id: 128 random bits drawn by the room actor, so that nobody can guess
+/// another's id and signal or address them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ParticipantId(pub u128);
+
+impl fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl std::str::FromStr for ParticipantId {
+    type Err = EngineError;
+
+    /// Parses the 32-hex-digit form [`Display`](fmt::Display) writes; nothing else.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(EngineError::UnknownParticipant);
+        }
+        u128::from_str_radix(text, 16)
+            .map(ParticipantId)
+            .map_err(|_| EngineError::UnknownParticipant)
+    }
+}
+
+/// A circle's id, unique within its room; ids are not reused while the room lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CircleId(pub u64);
+
+/// A point on the floor, in floor units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// From the left edge.
+    pub x: f32,
+    /// From the top edge.
+    pub y: f32,
+}
+
+impl Point {
+    /// A point.
+    pub fn new(x: f32, y: f32) -> Self {
+        Point { x, y }
+    }
+
+    /// Squared distance, for comparisons without a square root.
+    pub fn distance_sq(self, other: Point) -> f32 {
+        let (dx, dy) = (self.x - other.x, self.y - other.y);
+        dx * dx + dy * dy
+    }
+
+    /// Euclidean distance.
+    pub fn distance(self, other: Point) -> f32 {
+        self.distance_sq(other).sqrt()
+    }
+}
+
+/// An axis-aligned rectangle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+}
+
+impl Rect {
+    /// Whether the point lies inside (edges included).
+    pub fn contains(&self, p: Point) -> bool {
+        p.x >= self.x && p.x <= self.x + self.width && p.y >= self.y && p.y <= self.y + self.height
+    }
+}
+
+/// A named rectangle of the floor with optional rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    /// Unique within the room.
+    pub id: u32,
+    /// Label.
+    pub name: String,
+    /// Where it is.
+    pub rect: Rect,
+    /// Broadcasters stand here.
+    pub stage: bool,
+    /// No circles form here.
+    pub quiet: bool,
+    /// Most people inside at once, if limited.
+    pub max_people: Option<u32>,
+}
+
+/// What a participant may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Anyone who entered by the room link.
+    Participant,
+    /// Runs the event: may, among other things, enter locked circles.
+    Host,
+}
+
+/// Whether microphone, camera and screen share are on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Media {
+    /// Microphone on.
+    pub mic: bool,
+    /// Camera on.
+    pub camera: bool,
+    /// Screen share on.
+    pub screen: bool,
+}
+
+/// Someone in the room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant {
+    /// Server-assigned, unguessable.
+    pub id: ParticipantId,
+    /// Validated display name.
+    pub name: DisplayName,
+    /// Participant or host.
+    pub role: Role,
+    /// Where they stand.
+    pub position: Point,
+    /// The circle they are in, if any; at most one.
+    pub circle: Option<CircleId>,
+    /// Microphone, camera, screen.
+    pub media: Media,
+    /// Moved since the last tick: positions are coalesced per tick through this flag.
+    pub(crate) moved: bool,
+}
+
+/// A conversation: 2..=max members around a centre.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Circle {
+    /// Unique within the room.
+    pub id: CircleId,
+    /// The members' centroid at the last membership change; it does not wander while
+    /// members shuffle, so that leaving is decided against a fixed point.
+    pub centre: Point,
+    /// Join radius; grows with the member count.
+    pub radius: f32,
+    /// In the order they joined.
+    pub members: Vec<ParticipantId>,
+    /// Locked circles admit no newcomers except hosts.
+    pub locked: bool,
+}
+
+/// A trimmed display name of 1..=64 characters with no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Validates and trims a name.
+    pub fn parse(raw: &str) -> Result<DisplayName, EngineError> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > hallway_proto::limits::MAX_NAME_CHARS {
+            return Err(EngineError::InvalidName);
+        }
+        // Control characters (newlines, bidi overrides) let one name spoof others' in
+        // lists and logs; format characters like the zero-width joiner stay allowed.
+        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+            return Err(EngineError::InvalidName);
+        }
+        Ok(DisplayName(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A room's settings: what the engine needs to apply the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomSettings {
+    /// URL slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Floor width.
+    pub width: f32,
+    /// Floor height.
+    pub height: f32,
+    /// Most participants admitted.
+    pub max_participants: u32,
+    /// Most members per circle (at least 2).
+    pub max_circle_size: u32,
+    /// Two free participants closer than this form a circle.
+    pub forming_distance: f32,
+    /// A member leaves when farther than radius plus this margin from the centre, so that
+    /// standing on the edge does not flap in and out.
+    pub hysteresis: f32,
+    /// Named rectangles with rules; at most [`MAX_AREAS`].
+    pub areas: Vec<Area>,
+}
+
+/// Most areas a room may have.
+pub const MAX_AREAS: usize = 32;
+
+impl RoomSettings {
+    /// Defaults for a room: 2400 × 1600 floor, 1500 people, circles of up to 15.
+    pub fn new(slug: &str, title: &str) -> Self {
+        RoomSettings {
+            slug: slug.to_owned(),
+            title: title.to_owned(),
+            width: 2400.0,
+            height: 1600.0,
+            max_participants: 1500,
+            max_circle_size: 15,
+            forming_distance: 90.0,
+            hysteresis: 40.0,
+            areas: Vec::new(),
+        }
+    }
+
+    /// The join radius of a circle with `members` members: room for one more avatar per
+    /// member around the rim.
+    pub fn circle_radius(&self, members: usize) -> f32 {
+        self.forming_distance * 0.5 + 18.0 * members as f32
+    }
+
+    /// Checks the settings make sense; the engine relies on these.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let sane = self.width.is_finite()
+            && self.height.is_finite()
+            && self.width >= 100.0
+            && self.height >= 100.0
+            && self.width <= 100_000.0
+            && self.height <= 100_000.0
+            && self.max_circle_size >= 2
+            && self.max_participants >= 1
+            && self.forming_distance.is_finite()
+            && self.forming_distance > 0.0
+            && self.hysteresis.is_finite()
+            && self.hysteresis >= 0.0
+            && self.areas.len() <= MAX_AREAS;
+        if sane { Ok(()) } else { Err(EngineError::InvalidSettings) }
+    }
+}
+
+/// Why the engine refused a command. The room is unchanged when one is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum EngineError {
+    /// No participant with this id is in the room.
+    #[error("no such participant in this room")]
+    UnknownParticipant,
+    /// A participant with this id is already in the room.
+    #[error("this participant is already in the room")]
+    AlreadyInRoom,
+    /// The room is at its participant limit.
+    #[error("the room is full")]
+    RoomFull,
+    /// Empty, over-long or containing control characters.
+    #[error("display names are 1 to 64 characters without control characters")]
+    InvalidName,
+    /// Not finite, or beyond the protocol's coordinate range.
+    #[error("coordinates must be finite numbers within range")]
+    InvalidPosition,
+    /// The action needs the participant to be in a circle.
+    #[error("you are not in a circle")]
+    NotInCircle,
+    /// The two participants are not in the same circle.
+    #[error("that participant is not in your circle")]
+    NotInSameCircle,
+    /// The area at the destination is at its `max_people`.
+    #[error("that area is full")]
+    AreaFull,
+    /// Room settings out of range (floor size, limits).
+    #[error("invalid room settings")]
+    InvalidSettings,
+}
+
+/// Why walking into a circle did not make one a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// At the room's maximum circle size.
+    Full,
+    /// Locked by a member.
+    Locked,
+}

@@ -1,0 +1,106 @@
+//! Renders engine state as protocol messages: the one place where the room's domain types
+//! become wire types on their way out (the session converts the other way on the way in).
+
+use hallway_proto::{self as proto, ServerMessage};
+
+use super::engine::Room;
+use super::model::{Area, Circle, Media, Participant, ParticipantId, Role};
+
+/// The room's settings as a client sees them.
+pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
+    let s = room.settings();
+    proto::RoomInfo {
+        slug: s.slug.clone(),
+        title: s.title.clone(),
+        width: s.width,
+        height: s.height,
+        max_participants: s.max_participants,
+        max_circle_size: s.max_circle_size,
+        forming_distance: s.forming_distance,
+        tick_hz,
+    }
+}
+
+/// The full snapshot a newcomer receives.
+pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
+    let mut participants: Vec<proto::ParticipantInfo> = room.participants().map(participant).collect();
+    // Sorted so that a snapshot is the same bytes whatever the hash map's order.
+    participants.sort_by(|a, b| a.id.cmp(&b.id));
+    ServerMessage::Welcome {
+        version: proto::PROTOCOL_VERSION,
+        you: you.to_string(),
+        room: room_info(room, tick_hz),
+        participants,
+        circles: room.circles().map(circle).collect(),
+        areas: room.areas().iter().map(area).collect(),
+    }
+}
+
+/// A participant as others see them.
+pub fn participant(p: &Participant) -> proto::ParticipantInfo {
+    proto::ParticipantInfo {
+        id: p.id.to_string(),
+        name: p.name.as_str().to_owned(),
+        role: match p.role {
+            Role::Participant => proto::Role::Participant,
+            Role::Host => proto::Role::Host,
+        },
+        x: p.position.x,
+        y: p.position.y,
+        circle: p.circle.map(|c| c.0),
+        media: media(p.media),
+    }
+}
+
+/// Microphone, camera and screen state.
+pub fn media(m: Media) -> proto::MediaState {
+    proto::MediaState { mic: m.mic, camera: m.camera, screen: m.screen }
+}
+
+/// A circle as everyone sees it.
+pub fn circle(c: &Circle) -> proto::CircleInfo {
+    proto::CircleInfo {
+        id: c.id.0,
+        x: c.centre.x,
+        y: c.centre.y,
+        radius: c.radius,
+        members: c.members.iter().map(ToString::to_string).collect(),
+        locked: c.locked,
+    }
+}
+
+/// An area as everyone sees it.
+pub fn area(a: &Area) -> proto::AreaInfo {
+    proto::AreaInfo {
+        id: a.id,
+        name: a.name.clone(),
+        x: a.rect.x,
+        y: a.rect.y,
+        width: a.rect.width,
+        height: a.rect.height,
+        stage: a.stage,
+        quiet: a.quiet,
+        max_people: a.max_people,
+    }
+}
+
+/// The wire code for an engine refusal.
+pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
+    use super::model::EngineError as E;
+    use proto::ErrorCode as C;
+    match err {
+        E::UnknownParticipant | E::NotInSameCircle => C::NotInSameCircle,
+        E::AlreadyInRoom => C::AlreadyJoined,
+        E::RoomFull => C::RoomFull,
+        E::InvalidName => C::InvalidName,
+        E::InvalidPosition => C::InvalidPosition,
+        E::NotInCircle => C::NotInCircle,
+        E::AreaFull => C::AreaFull,
+        E::InvalidSettings => C::Internal,
+    }
+}
+
+/// An `error` message for an engine refusal.
+pub fn error(err: super::model::EngineError) -> ServerMessage {
+    ServerMessage::Error { code: error_code(err), message: err.to_string(), circle: None }
+}

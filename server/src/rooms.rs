@@ -1,0 +1,68 @@
+//! The rooms this node serves, by slug.
+//!
+//! This is the seam where cluster mode plugs in: a session only ever holds a
+//! [`RoomHandle`], so a handle that forwards to another node's room can stand in for a
+//! local actor without the session noticing.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use crate::room::model::{EngineError, RoomSettings};
+use crate::room::{Room, RoomHandle};
+
+/// Running rooms by slug. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Rooms {
+    /// Slug to the room's actor.
+    running: Arc<DashMap<String, RoomHandle>>,
+}
+
+impl Rooms {
+    /// No rooms.
+    pub fn new() -> Rooms {
+        Rooms::default()
+    }
+
+    /// Starts a room's actor; replaces nothing if the slug is taken.
+    pub fn open(&self, settings: RoomSettings, tick_hz: u32) -> Result<RoomHandle, RoomsError> {
+        if !is_valid_slug(&settings.slug) {
+            return Err(RoomsError::InvalidSlug);
+        }
+        let slug = settings.slug.clone();
+        match self.running.entry(slug) {
+            dashmap::Entry::Occupied(_) => Err(RoomsError::Exists),
+            dashmap::Entry::Vacant(slot) => {
+                let handle = RoomHandle::spawn(Room::new(settings)?, tick_hz);
+                slot.insert(handle.clone());
+                Ok(handle)
+            }
+        }
+    }
+
+    /// The room with this slug, if it runs here.
+    pub fn get(&self, slug: &str) -> Option<RoomHandle> {
+        self.running.get(slug).map(|entry| entry.clone())
+    }
+}
+
+/// Slugs are 1..=64 characters of `a-z`, `0-9` and `-`, so that they are safe in URLs.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= hallway_proto::limits::MAX_ROOM_SLUG_CHARS
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Why a room could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomsError {
+    /// The slug has characters outside `a-z0-9-` or is too long.
+    #[error("room slugs are 1 to 64 characters of a-z, 0-9 and -")]
+    InvalidSlug,
+    /// A room with this slug already runs.
+    #[error("a room with this slug already exists")]
+    Exists,
+    /// The settings are out of range.
+    #[error(transparent)]
+    Settings(#[from] EngineError),
+}

@@ -1,0 +1,97 @@
+//! Starting and stopping a server: bind, open the demo room, serve, shut down in order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::room::RoomSettings;
+use crate::rooms::{Rooms, RoomsError};
+use crate::session::SessionContext;
+
+/// A server running on the current tokio runtime.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Where it listens (with the real port when 0 was asked for).
+    pub local_addr: SocketAddr,
+    /// The rooms it serves.
+    pub rooms: Rooms,
+    /// Set to `true` to shut down.
+    shutdown: watch::Sender<bool>,
+    /// The accept loop.
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The demo room could not be opened.
+    #[error("cannot open the demo room: {0}")]
+    DemoRoom(#[from] RoomsError),
+}
+
+/// Binds, opens the demo room and starts serving.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let addr = SocketAddr::new(config.bind, config.port);
+    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+
+    let rooms = Rooms::new();
+    let mut demo = RoomSettings::new(&config.demo_room, "Lobby");
+    demo.max_participants = config.max_participants;
+    demo.max_circle_size = config.max_circle_size;
+    rooms.open(demo, config.tick_hz)?;
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let state = Arc::new(AppState {
+        session: SessionContext {
+            rooms: rooms.clone(),
+            send_queue: config.send_queue as usize,
+            shutdown: shutdown_rx.clone(),
+        },
+        connections: AtomicUsize::new(0),
+        max_connections: config.max_connections,
+    });
+    let app = http::router(state);
+    let mut stop = shutdown_rx;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            })
+            .await
+    });
+    Ok(RunningServer { local_addr, rooms, shutdown, task })
+}
+
+impl RunningServer {
+    /// Stops accepting, tells every session to close, and waits for the listener to end.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        match self.task.await {
+            Ok(result) => result,
+            Err(err) => Err(std::io::Error::other(err)),
+        }
+    }
+
+    /// Waits until the server stops by itself (it does not, short of an I/O error).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(err) => Err(std::io::Error::other(err)),
+        }
+    }
+}
