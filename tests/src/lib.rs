@@ -1,1 +1,252 @@
-pub fn x(){}
+//! The shared test harness: a real server on a loopback port ([`TestServer`]) and a typed
+//! WebSocket client ([`TestClient`]) that waits for conditions with deadlines instead of
+//! sleeping.
+//!
+//! Every integration test under `tests/tests/` uses these two; none starts a server or
+//! opens a socket any other way.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::{SinkExt, StreamExt};
+use hallway::{Config, RunningServer};
+use hallway_proto::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any single wait may take before the test fails. Generous, because CI machines
+/// are slow; a passing test never waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// A `hallway` server running in this process on 127.0.0.1 with a free port.
+#[derive(Debug)]
+pub struct TestServer {
+    /// The running server.
+    server: RunningServer,
+}
+
+impl TestServer {
+    /// Starts a server with the default configuration.
+    pub async fn start() -> Result<TestServer> {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// Starts a server after `adjust` has changed the default configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Result<TestServer> {
+        let mut config = Config::defaults();
+        config.bind = [127, 0, 0, 1].into();
+        config.port = 0;
+        adjust(&mut config);
+        let server = hallway::start(config).await.context("starting the test server")?;
+        Ok(TestServer { server })
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.local_addr
+    }
+
+    /// The WebSocket endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr())
+    }
+
+    /// An HTTP URL on this server.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr(), path)
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) -> Result<()> {
+        self.server.shutdown().await.context("stopping the test server")
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A typed protocol client over a real WebSocket.
+#[derive(Debug)]
+pub struct TestClient {
+    /// The connection.
+    socket: Socket,
+    /// Our participant id, once welcomed.
+    pub id: String,
+    /// The welcome we got, once joined.
+    pub welcome: Option<ServerMessage>,
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// The close code, if the server sent a close frame.
+    pub code: Option<u16>,
+    /// The close reason.
+    pub reason: String,
+}
+
+impl TestClient {
+    /// Opens a WebSocket to the server without saying hello.
+    pub async fn connect(server: &TestServer) -> Result<TestClient> {
+        let (socket, _) = tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(server.ws_url()))
+            .await
+            .context("connect timed out")?
+            .context("connecting")?;
+        Ok(TestClient { socket, id: String::new(), welcome: None })
+    }
+
+    /// Connects and joins the default room (`lobby`) under `name`.
+    pub async fn join(server: &TestServer, name: &str) -> Result<TestClient> {
+        TestClient::join_room(server, "lobby", name).await
+    }
+
+    /// Connects and joins `room` under `name`; fails unless welcomed.
+    pub async fn join_room(server: &TestServer, room: &str, name: &str) -> Result<TestClient> {
+        let mut client = TestClient::connect(server).await?;
+        client.hello(room, name).await?;
+        let welcome = client.recv().await?;
+        let ServerMessage::Welcome { you, .. } = &welcome else {
+            bail!("expected welcome, got {welcome:?}");
+        };
+        client.id = you.clone();
+        client.welcome = Some(welcome);
+        Ok(client)
+    }
+
+    /// Sends `hello` for the current protocol version.
+    pub async fn hello(&mut self, room: &str, name: &str) -> Result<()> {
+        self.send(&ClientMessage::Hello { version: PROTOCOL_VERSION, room: room.into(), name: name.into() }).await
+    }
+
+    /// Sends a typed message.
+    pub async fn send(&mut self, msg: &ClientMessage) -> Result<()> {
+        let text = serde_json::to_string(msg)?;
+        self.send_text(&text).await
+    }
+
+    /// Sends a text frame as is.
+    pub async fn send_text(&mut self, text: &str) -> Result<()> {
+        self.socket.send(Message::text(text)).await.context("sending")
+    }
+
+    /// Sends any frame as is.
+    pub async fn send_frame(&mut self, frame: Message) -> Result<()> {
+        self.socket.send(frame).await.context("sending")
+    }
+
+    /// Walks to a point.
+    pub async fn move_to(&mut self, x: f64, y: f64) -> Result<()> {
+        self.send(&ClientMessage::Move { x, y }).await
+    }
+
+    /// Sends a signalling payload (JSON text) to a participant id.
+    pub async fn signal(&mut self, to: &str, payload_json: &str) -> Result<()> {
+        let payload = serde_json::value::RawValue::from_string(payload_json.to_owned())?;
+        self.send(&ClientMessage::Signal { to: to.into(), payload }).await
+    }
+
+    /// The next server message; fails on a close, a non-text frame or the deadline.
+    pub async fn recv(&mut self) -> Result<ServerMessage> {
+        loop {
+            let frame = tokio::time::timeout(DEADLINE, self.socket.next())
+                .await
+                .context("no message before the deadline")?
+                .ok_or_else(|| anyhow!("the connection ended"))?
+                .context("reading")?;
+            match frame {
+                Message::Text(text) => {
+                    return serde_json::from_str(&text).with_context(|| format!("decoding {text}"));
+                }
+                Message::Close(frame) => bail!("closed by the server: {frame:?}"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => bail!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Reads until a message satisfies `pick` and returns what it picked; fails at the
+    /// deadline. Messages before it are skipped.
+    pub async fn wait_for<T>(&mut self, what: &str, mut pick: impl FnMut(&ServerMessage) -> Option<T>) -> Result<T> {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let msg = tokio::time::timeout_at(until, self.recv())
+                .await
+                .with_context(|| format!("waiting for {what}"))?
+                .with_context(|| format!("waiting for {what}"))?;
+            if let Some(found) = pick(&msg) {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Reads until a message satisfies `pick`, failing if any message before it satisfies
+    /// `forbidden`. Use a later message that is certain to arrive as the barrier.
+    pub async fn wait_for_without<T>(
+        &mut self,
+        what: &str,
+        mut forbidden: impl FnMut(&ServerMessage) -> bool,
+        mut pick: impl FnMut(&ServerMessage) -> Option<T>,
+    ) -> Result<T> {
+        self.wait_for(what, |msg| {
+            if forbidden(msg) {
+                return Some(Err(anyhow!("got a forbidden message while waiting for {what}: {msg:?}")));
+            }
+            pick(msg).map(Ok)
+        })
+        .await?
+    }
+
+    /// Waits for an `error` message and returns its code and circle.
+    pub async fn expect_error(&mut self) -> Result<(hallway_proto::ErrorCode, Option<u64>)> {
+        self.wait_for("an error", |msg| match msg {
+            ServerMessage::Error { code, circle, .. } => Some((*code, *circle)),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits until the circle with this member set is announced; returns its id.
+    pub async fn wait_for_circle_with(&mut self, members: &[String]) -> Result<u64> {
+        let mut want: Vec<&str> = members.iter().map(String::as_str).collect();
+        want.sort_unstable();
+        self.wait_for("a circle with these members", |msg| match msg {
+            ServerMessage::CircleChanged { circle } => {
+                let mut have: Vec<&str> = circle.members.iter().map(String::as_str).collect();
+                have.sort_unstable();
+                (have == want).then_some(circle.id)
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    /// Reads until the server closes the connection; returns the close frame. Messages
+    /// before it are skipped.
+    pub async fn wait_closed(&mut self) -> Result<Closed> {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let next = tokio::time::timeout_at(until, self.socket.next()).await.context("waiting for a close")?;
+            match next {
+                None => return Ok(Closed { code: None, reason: String::new() }),
+                Some(Ok(Message::Close(frame))) => return Ok(closed(frame)),
+                Some(Ok(_)) => continue,
+                // A reset after the close frame, or a refused write: closed all the same.
+                Some(Err(_)) => return Ok(Closed { code: None, reason: String::new() }),
+            }
+        }
+    }
+
+    /// Closes the connection from the client side.
+    pub async fn close(mut self) -> Result<()> {
+        self.socket.close(None).await.context("closing")
+    }
+}
+
+fn closed(frame: Option<CloseFrame>) -> Closed {
+    match frame {
+        Some(frame) => Closed { code: Some(frame.code.into()), reason: frame.reason.to_string() },
+        None => Closed { code: None, reason: String::new() },
+    }
+}
