@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::payload::Payload;
+
 use crate::error::ErrorCode;
 
 /// Everything a client may send. The first message on a connection must be `hello`.
@@ -35,7 +37,7 @@ pub enum ClientMessage {
         /// The recipient's participant id.
         to: String,
         /// Any JSON value; the server forwards it untouched.
-        payload: Box<RawValue>,
+        payload: Payload,
     },
     /// Lock or unlock one's own circle against newcomers.
     LockCircle {
@@ -91,10 +93,22 @@ impl ClientMessage {
         if !CLIENT_MESSAGE_TYPES.contains(&kind.as_ref()) {
             return Err(DecodeError::UnknownType(truncate(&kind, 64)));
         }
-        serde_json::from_str(text).map_err(|err| DecodeError::InvalidMessage {
+        let invalid = |err: serde_json::Error| DecodeError::InvalidMessage {
             kind: truncate(&kind, 64),
             detail: err.to_string(),
-        })
+        };
+        if kind == "signal" {
+            // Decoded outside the tagged enum, which would buffer the payload and lose
+            // its exact bytes: the server forwards them as they came.
+            #[derive(Deserialize)]
+            struct SignalFields {
+                to: String,
+                payload: Box<RawValue>,
+            }
+            let fields: SignalFields = serde_json::from_str(text).map_err(invalid)?;
+            return Ok(ClientMessage::Signal { to: fields.to, payload: Payload(fields.payload) });
+        }
+        serde_json::from_str(text).map_err(invalid)
     }
 }
 
@@ -174,8 +188,10 @@ mod tests {
 
     #[test]
     fn forged_sender_field_is_ignored() {
-        let msg = ClientMessage::decode(r#"{"type":"signal","to":"a","from":"b","payload":{}}"#)
+        let msg = ClientMessage::decode(r#"{"type":"signal","to":"a","from":"b","payload":{"z":1, "a":[2]}}"#)
             .expect("decodes");
-        assert!(matches!(msg, ClientMessage::Signal { .. }));
+        let ClientMessage::Signal { to, payload } = msg else { panic!("not a signal") };
+        assert_eq!(to, "a");
+        assert_eq!(payload.get(), r#"{"z":1, "a":[2]}"#, "the payload's bytes are kept");
     }
 }

@@ -7,7 +7,8 @@
 //!   with a typed [`DecodeError`] for each way a frame can be wrong;
 //! - [`server`]: messages the server sends ([`ServerMessage`]) and the views of room,
 //!   participants, circles and areas they carry;
-//! - [`error`]: the [`ErrorCode`]s of the `error` message and the WebSocket close codes.
+//! - [`error`]: the [`ErrorCode`]s of the `error` message and the WebSocket close codes;
+//! - [`payload`]: the opaque signalling [`Payload`] the server forwards untouched.
 //!
 //! Every message is a JSON text frame with a `type` tag. `docs/protocol.md` shows each one
 //! with an example; `tests/fixtures/protocol/` holds the same examples as files that the
@@ -19,11 +20,13 @@
 pub mod client;
 pub mod error;
 pub mod limits;
+pub mod payload;
 pub mod server;
 
 pub use client::{ClientMessage, DecodeError};
 pub use error::{ErrorCode, close};
 pub use limits::PROTOCOL_VERSION;
+pub use payload::Payload;
 pub use server::{
     AreaInfo, CircleInfo, MediaState, ParticipantInfo, Position, Role, RoomInfo, ServerMessage,
 };

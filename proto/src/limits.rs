@@ -41,5 +41,6 @@ pub const OTHER_PER_SECOND: u32 = 10;
 /// Burst allowance for other messages.
 pub const OTHER_BURST: u32 = 20;
 
-/// A connection that does not complete `hello` within this time is closed.
+/// A connection that does not complete `hello` within this time is closed (the default;
+/// operators may change it).
 pub const HELLO_TIMEOUT_SECS: u64 = 10;

@@ -1,9 +1,8 @@
 //! Messages from the server to a client, and the views of the room they carry.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-
 use crate::error::ErrorCode;
+use crate::payload::Payload;
 
 /// Everything the server sends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,7 +77,7 @@ pub enum ServerMessage {
         /// The true sender, stamped by the server.
         from: String,
         /// The payload as the sender sent it.
-        payload: Box<RawValue>,
+        payload: Payload,
     },
     /// Someone switched microphone, camera or screen share.
     Media {
@@ -89,6 +88,21 @@ pub enum ServerMessage {
         state: MediaState,
     },
 }
+
+/// Every `type` the server may send.
+pub const SERVER_MESSAGE_TYPES: &[&str] = &[
+    "welcome",
+    "error",
+    "joined",
+    "left",
+    "tick",
+    "circle_changed",
+    "circle_dissolved",
+    "connect",
+    "disconnect",
+    "signal",
+    "media",
+];
 
 impl ServerMessage {
     /// The message's `type` tag.

@@ -43,6 +43,10 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_SEND_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=65_536))]
     pub send_queue: u32,
 
+    /// Seconds a new connection has to send `hello` before it is closed.
+    #[arg(long, env = "HALLWAY_HELLO_TIMEOUT", default_value_t = hallway_proto::limits::HELLO_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub hello_timeout: u64,
+
     /// Log format.
     #[arg(long, env = "HALLWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -60,6 +60,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         session: SessionContext {
             rooms: rooms.clone(),
             send_queue: config.send_queue as usize,
+            hello_timeout: std::time::Duration::from_secs(config.hello_timeout),
             shutdown: shutdown_rx.clone(),
         },
         connections: AtomicUsize::new(0),

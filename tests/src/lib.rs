@@ -143,7 +143,7 @@ impl TestClient {
 
     /// Sends a signalling payload (JSON text) to a participant id.
     pub async fn signal(&mut self, to: &str, payload_json: &str) -> Result<()> {
-        let payload = serde_json::value::RawValue::from_string(payload_json.to_owned())?;
+        let payload = hallway_proto::Payload::from_json(payload_json)?;
         self.send(&ClientMessage::Signal { to: to.into(), payload }).await
     }
 

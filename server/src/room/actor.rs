@@ -10,8 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use hallway_proto::{ErrorCode, ServerMessage, close};
-use serde_json::value::RawValue;
+use hallway_proto::{ErrorCode, Payload, ServerMessage, close};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
@@ -51,7 +50,7 @@ pub enum Command {
         /// The recipient.
         to: ParticipantId,
         /// Opaque payload, forwarded untouched.
-        payload: Box<RawValue>,
+        payload: Payload,
     },
     /// Lock or unlock one's circle.
     Lock(bool),

@@ -31,6 +31,8 @@ pub struct SessionContext {
     pub rooms: Rooms,
     /// Capacity of each session's outgoing queue, in frames.
     pub send_queue: usize,
+    /// How long a connection may take to say hello.
+    pub hello_timeout: Duration,
     /// Flips to `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -76,13 +78,13 @@ struct Joined {
 }
 
 async fn handshake(sink: &mut Sink, stream: &mut Stream, ctx: &SessionContext) -> Result<Joined, End> {
-    let deadline = tokio::time::sleep(Duration::from_secs(proto_limits::HELLO_TIMEOUT_SECS));
+    let deadline = tokio::time::sleep(ctx.hello_timeout);
     tokio::pin!(deadline);
     let text = loop {
         let frame = tokio::select! {
             frame = stream.next() => frame,
             _ = &mut deadline => {
-                return Err(close_with(sink, close::HELLO_TIMEOUT, "no hello within 10 seconds").await);
+                return Err(close_with(sink, close::HELLO_TIMEOUT, "no hello in time").await);
             }
         };
         match read_frame(frame) {
