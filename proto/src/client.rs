@@ -58,7 +58,8 @@ pub enum ClientMessage {
 }
 
 /// Every `type` a client may send, in protocol order.
-pub const CLIENT_MESSAGE_TYPES: &[&str] = &["hello", "move", "signal", "lock_circle", "media", "leave"];
+pub const CLIENT_MESSAGE_TYPES: &[&str] =
+    &["hello", "move", "signal", "lock_circle", "media", "leave"];
 
 impl ClientMessage {
     /// The message's `type` tag.
@@ -106,7 +107,10 @@ impl ClientMessage {
                 payload: Box<RawValue>,
             }
             let fields: SignalFields = serde_json::from_str(text).map_err(invalid)?;
-            return Ok(ClientMessage::Signal { to: fields.to, payload: Payload(fields.payload) });
+            return Ok(ClientMessage::Signal {
+                to: fields.to,
+                payload: Payload(fields.payload),
+            });
         }
         serde_json::from_str(text).map_err(invalid)
     }
@@ -167,9 +171,18 @@ mod tests {
 
     #[test]
     fn decodes_each_kind_of_error() {
-        assert!(matches!(ClientMessage::decode("{"), Err(DecodeError::BadJson(_))));
-        assert!(matches!(ClientMessage::decode("[1]"), Err(DecodeError::MissingType)));
-        assert!(matches!(ClientMessage::decode("{}"), Err(DecodeError::MissingType)));
+        assert!(matches!(
+            ClientMessage::decode("{"),
+            Err(DecodeError::BadJson(_))
+        ));
+        assert!(matches!(
+            ClientMessage::decode("[1]"),
+            Err(DecodeError::MissingType)
+        ));
+        assert!(matches!(
+            ClientMessage::decode("{}"),
+            Err(DecodeError::MissingType)
+        ));
         assert!(matches!(
             ClientMessage::decode(r#"{"type":"fly"}"#),
             Err(DecodeError::UnknownType(kind)) if kind == "fly"
@@ -188,10 +201,18 @@ mod tests {
 
     #[test]
     fn forged_sender_field_is_ignored() {
-        let msg = ClientMessage::decode(r#"{"type":"signal","to":"a","from":"b","payload":{"z":1, "a":[2]}}"#)
-            .expect("decodes");
-        let ClientMessage::Signal { to, payload } = msg else { panic!("not a signal") };
+        let msg = ClientMessage::decode(
+            r#"{"type":"signal","to":"a","from":"b","payload":{"z":1, "a":[2]}}"#,
+        )
+        .expect("decodes");
+        let ClientMessage::Signal { to, payload } = msg else {
+            panic!("not a signal")
+        };
         assert_eq!(to, "a");
-        assert_eq!(payload.get(), r#"{"z":1, "a":[2]}"#, "the payload's bytes are kept");
+        assert_eq!(
+            payload.get(),
+            r#"{"z":1, "a":[2]}"#,
+            "the payload's bytes are kept"
+        );
     }
 }

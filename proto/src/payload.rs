@@ -32,6 +32,8 @@ impl<'de> Deserialize<'de> for Payload {
     /// the exact bytes on the server's path.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
-        RawValue::from_string(value.to_string()).map(Payload).map_err(serde::de::Error::custom)
+        RawValue::from_string(value.to_string())
+            .map(Payload)
+            .map_err(serde::de::Error::custom)
     }
 }

@@ -1,8 +1,8 @@
 //! Messages from the server to a client, and the views of the room they carry.
 
-use serde::{Deserialize, Serialize};
 use crate::error::ErrorCode;
 use crate::payload::Payload;
+use serde::{Deserialize, Serialize};
 
 /// Everything the server sends.
 #[derive(Debug, Clone, Serialize, Deserialize)]

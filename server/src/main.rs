@@ -12,10 +12,19 @@ async fn main() -> anyhow::Result<()> {
     init_logging(config.log_format);
 
     let demo_room = config.demo_room.clone();
-    let mut server = hallway::start(config).await.context("starting the server")?;
+    let mut server = hallway::start(config)
+        .await
+        .context("starting the server")?;
     let addr = server.local_addr;
-    let shown = if addr.ip().is_unspecified() { format!("localhost:{}", addr.port()) } else { addr.to_string() };
-    println!("Hallway {} is listening on http://{shown}", env!("CARGO_PKG_VERSION"));
+    let shown = if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    println!(
+        "Hallway {} is listening on http://{shown}",
+        env!("CARGO_PKG_VERSION")
+    );
     println!("Demo room: {demo_room} (WebSocket endpoint ws://{shown}/ws)");
 
     tokio::select! {

@@ -46,8 +46,12 @@ pub enum StartError {
 /// Binds, opens the demo room and starts serving.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let addr = SocketAddr::new(config.bind, config.port);
-    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
 
     let rooms = Rooms::new();
     let mut demo = RoomSettings::new(&config.demo_room, "Lobby");
@@ -75,7 +79,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             })
             .await
     });
-    Ok(RunningServer { local_addr, rooms, shutdown, task })
+    Ok(RunningServer {
+        local_addr,
+        rooms,
+        shutdown,
+        task,
+    })
 }
 
 impl RunningServer {

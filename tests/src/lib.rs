@@ -40,7 +40,9 @@ impl TestServer {
         config.bind = [127, 0, 0, 1].into();
         config.port = 0;
         adjust(&mut config);
-        let server = hallway::start(config).await.context("starting the test server")?;
+        let server = hallway::start(config)
+            .await
+            .context("starting the test server")?;
         Ok(TestServer { server })
     }
 
@@ -61,7 +63,10 @@ impl TestServer {
 
     /// Stops the server.
     pub async fn stop(self) -> Result<()> {
-        self.server.shutdown().await.context("stopping the test server")
+        self.server
+            .shutdown()
+            .await
+            .context("stopping the test server")
     }
 }
 
@@ -90,11 +95,16 @@ pub struct Closed {
 impl TestClient {
     /// Opens a WebSocket to the server without saying hello.
     pub async fn connect(server: &TestServer) -> Result<TestClient> {
-        let (socket, _) = tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(server.ws_url()))
-            .await
-            .context("connect timed out")?
-            .context("connecting")?;
-        Ok(TestClient { socket, id: String::new(), welcome: None })
+        let (socket, _) =
+            tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(server.ws_url()))
+                .await
+                .context("connect timed out")?
+                .context("connecting")?;
+        Ok(TestClient {
+            socket,
+            id: String::new(),
+            welcome: None,
+        })
     }
 
     /// Connects and joins the default room (`lobby`) under `name`.
@@ -117,7 +127,12 @@ impl TestClient {
 
     /// Sends `hello` for the current protocol version.
     pub async fn hello(&mut self, room: &str, name: &str) -> Result<()> {
-        self.send(&ClientMessage::Hello { version: PROTOCOL_VERSION, room: room.into(), name: name.into() }).await
+        self.send(&ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            room: room.into(),
+            name: name.into(),
+        })
+        .await
     }
 
     /// Sends a typed message.
@@ -128,7 +143,10 @@ impl TestClient {
 
     /// Sends a text frame as is.
     pub async fn send_text(&mut self, text: &str) -> Result<()> {
-        self.socket.send(Message::text(text)).await.context("sending")
+        self.socket
+            .send(Message::text(text))
+            .await
+            .context("sending")
     }
 
     /// Sends any frame as is.
@@ -144,7 +162,11 @@ impl TestClient {
     /// Sends a signalling payload (JSON text) to a participant id.
     pub async fn signal(&mut self, to: &str, payload_json: &str) -> Result<()> {
         let payload = hallway_proto::Payload::from_json(payload_json)?;
-        self.send(&ClientMessage::Signal { to: to.into(), payload }).await
+        self.send(&ClientMessage::Signal {
+            to: to.into(),
+            payload,
+        })
+        .await
     }
 
     /// The next server message; fails on a close, a non-text frame or the deadline.
@@ -168,7 +190,11 @@ impl TestClient {
 
     /// Reads until a message satisfies `pick` and returns what it picked; fails at the
     /// deadline. Messages before it are skipped.
-    pub async fn wait_for<T>(&mut self, what: &str, mut pick: impl FnMut(&ServerMessage) -> Option<T>) -> Result<T> {
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&ServerMessage) -> Option<T>,
+    ) -> Result<T> {
         let until = tokio::time::Instant::now() + DEADLINE;
         loop {
             let msg = tokio::time::timeout_at(until, self.recv())
@@ -191,7 +217,9 @@ impl TestClient {
     ) -> Result<T> {
         self.wait_for(what, |msg| {
             if forbidden(msg) {
-                return Some(Err(anyhow!("got a forbidden message while waiting for {what}: {msg:?}")));
+                return Some(Err(anyhow!(
+                    "got a forbidden message while waiting for {what}: {msg:?}"
+                )));
             }
             pick(msg).map(Ok)
         })
@@ -227,13 +255,25 @@ impl TestClient {
     pub async fn wait_closed(&mut self) -> Result<Closed> {
         let until = tokio::time::Instant::now() + DEADLINE;
         loop {
-            let next = tokio::time::timeout_at(until, self.socket.next()).await.context("waiting for a close")?;
+            let next = tokio::time::timeout_at(until, self.socket.next())
+                .await
+                .context("waiting for a close")?;
             match next {
-                None => return Ok(Closed { code: None, reason: String::new() }),
+                None => {
+                    return Ok(Closed {
+                        code: None,
+                        reason: String::new(),
+                    });
+                }
                 Some(Ok(Message::Close(frame))) => return Ok(closed(frame)),
                 Some(Ok(_)) => continue,
                 // A reset after the close frame, or a refused write: closed all the same.
-                Some(Err(_)) => return Ok(Closed { code: None, reason: String::new() }),
+                Some(Err(_)) => {
+                    return Ok(Closed {
+                        code: None,
+                        reason: String::new(),
+                    });
+                }
             }
         }
     }
@@ -246,7 +286,13 @@ impl TestClient {
 
 fn closed(frame: Option<CloseFrame>) -> Closed {
     match frame {
-        Some(frame) => Closed { code: Some(frame.code.into()), reason: frame.reason.to_string() },
-        None => Closed { code: None, reason: String::new() },
+        Some(frame) => Closed {
+            code: Some(frame.code.into()),
+            reason: frame.reason.to_string(),
+        },
+        None => Closed {
+            code: None,
+            reason: String::new(),
+        },
     }
 }

@@ -9,13 +9,22 @@ use tokio_tungstenite::tungstenite::Message;
 /// Asserts that `watcher` sees `sender`'s next media change with nothing from the bad
 /// input before it: no error, no leave, no join.
 async fn nobody_else_noticed(sender: &mut TestClient, watcher: &mut TestClient) -> Result<()> {
-    sender.send(&ClientMessage::Media { mic: true, camera: true, screen: false }).await?;
+    sender
+        .send(&ClientMessage::Media {
+            mic: true,
+            camera: true,
+            screen: false,
+        })
+        .await?;
     let sender_id = sender.id.clone();
     watcher
         .wait_for_without(
             "the sender's media change",
             |m| matches!(m, ServerMessage::Error { .. } | ServerMessage::Left { .. }),
-            |m| matches!(m, ServerMessage::Media { id, state } if *id == sender_id && state.camera).then_some(()),
+            |m| {
+                matches!(m, ServerMessage::Media { id, state } if *id == sender_id && state.camera)
+                    .then_some(())
+            },
         )
         .await
 }
@@ -32,16 +41,40 @@ async fn malformed_messages_get_typed_errors_and_the_connection_stays() -> Resul
         (r#"{"x":1}"#, ErrorCode::MissingType),
         (r#"{"type":7}"#, ErrorCode::MissingType),
         (r#"{"type":"teleport","x":1}"#, ErrorCode::UnknownType),
-        (r#"{"type":"move","x":"left","y":1}"#, ErrorCode::InvalidMessage),
+        (
+            r#"{"type":"move","x":"left","y":1}"#,
+            ErrorCode::InvalidMessage,
+        ),
         (r#"{"type":"move","x":1}"#, ErrorCode::InvalidMessage),
-        (r#"{"type":"lock_circle","locked":"yes"}"#, ErrorCode::InvalidMessage),
-        (r#"{"type":"signal","to":5,"payload":{}}"#, ErrorCode::InvalidMessage),
+        (
+            r#"{"type":"lock_circle","locked":"yes"}"#,
+            ErrorCode::InvalidMessage,
+        ),
+        (
+            r#"{"type":"signal","to":5,"payload":{}}"#,
+            ErrorCode::InvalidMessage,
+        ),
         (r#"{"type":"move","x":NaN,"y":1}"#, ErrorCode::BadJson),
-        (r#"{"type":"move","x":1e999,"y":1}"#, ErrorCode::InvalidMessage),
-        (r#"{"type":"move","x":2000000,"y":1}"#, ErrorCode::InvalidPosition),
-        (r#"{"type":"move","x":-1e300,"y":1}"#, ErrorCode::InvalidPosition),
-        (r#"{"type":"hello","version":1,"room":"lobby","name":"Again"}"#, ErrorCode::AlreadyJoined),
-        (r#"{"type":"lock_circle","locked":true}"#, ErrorCode::NotInCircle),
+        (
+            r#"{"type":"move","x":1e999,"y":1}"#,
+            ErrorCode::InvalidMessage,
+        ),
+        (
+            r#"{"type":"move","x":2000000,"y":1}"#,
+            ErrorCode::InvalidPosition,
+        ),
+        (
+            r#"{"type":"move","x":-1e300,"y":1}"#,
+            ErrorCode::InvalidPosition,
+        ),
+        (
+            r#"{"type":"hello","version":1,"room":"lobby","name":"Again"}"#,
+            ErrorCode::AlreadyJoined,
+        ),
+        (
+            r#"{"type":"lock_circle","locked":true}"#,
+            ErrorCode::NotInCircle,
+        ),
     ];
     for (text, code) in cases {
         a.send_text(text).await?;
@@ -55,7 +88,10 @@ async fn malformed_messages_get_typed_errors_and_the_connection_stays() -> Resul
     a.move_to(-50.0, 40.0).await?;
     let a_id = a.id.clone();
     a.wait_for("own clamped position", |m| match m {
-        ServerMessage::Tick { positions } => positions.iter().any(|(id, x, y)| *id == a_id && *x == 0.0 && *y == 40.0).then_some(()),
+        ServerMessage::Tick { positions } => positions
+            .iter()
+            .any(|(id, x, y)| *id == a_id && *x == 0.0 && *y == 40.0)
+            .then_some(()),
         _ => None,
     })
     .await?;
@@ -67,16 +103,27 @@ async fn an_oversized_frame_closes_with_1009() -> Result<()> {
     let server = TestServer::start().await?;
     let mut watcher = TestClient::join(&server, "Wendy").await?;
     let mut a = TestClient::join(&server, "Anna").await?;
-    let huge = format!(r#"{{"type":"move","x":1,"y":1,"pad":"{}"}}"#, "x".repeat(limits::MAX_FRAME_BYTES));
+    let huge = format!(
+        r#"{{"type":"move","x":1,"y":1,"pad":"{}"}}"#,
+        "x".repeat(limits::MAX_FRAME_BYTES)
+    );
     a.send_text(&huge).await?;
     assert_eq!(a.wait_closed().await?.code, Some(close::TOO_BIG));
     let a_id = a.id.clone();
-    watcher.wait_for("Anna left", |m| matches!(m, ServerMessage::Left { id } if *id == a_id).then_some(())).await?;
+    watcher
+        .wait_for("Anna left", |m| {
+            matches!(m, ServerMessage::Left { id } if *id == a_id).then_some(())
+        })
+        .await?;
 
     // Just under the limit is fine.
     let mut b = TestClient::join(&server, "Ben").await?;
     let pad = limits::MAX_FRAME_BYTES - 100;
-    b.send_text(&format!(r#"{{"type":"move","x":1,"y":1,"pad":"{}"}}"#, "x".repeat(pad))).await?;
+    b.send_text(&format!(
+        r#"{{"type":"move","x":1,"y":1,"pad":"{}"}}"#,
+        "x".repeat(pad)
+    ))
+    .await?;
     let mut c = TestClient::join(&server, "Chris").await?;
     nobody_else_noticed(&mut b, &mut c).await
 }
@@ -85,10 +132,21 @@ async fn an_oversized_frame_closes_with_1009() -> Result<()> {
 async fn bad_names_are_refused_at_the_handshake() -> Result<()> {
     let server = TestServer::start().await?;
     let long = "ä".repeat(limits::MAX_NAME_CHARS + 1);
-    for name in ["", "   ", long.as_str(), "Anna\nBen", "Null\u{0}Byte", "Anna\u{202E}neB"] {
+    for name in [
+        "",
+        "   ",
+        long.as_str(),
+        "Anna\nBen",
+        "Null\u{0}Byte",
+        "Anna\u{202E}neB",
+    ] {
         let mut client = TestClient::connect(&server).await?;
         client.hello("lobby", name).await?;
-        assert_eq!(client.expect_error().await?.0, ErrorCode::InvalidName, "for {name:?}");
+        assert_eq!(
+            client.expect_error().await?.0,
+            ErrorCode::InvalidName,
+            "for {name:?}"
+        );
         assert_eq!(client.wait_closed().await?.code, Some(close::REFUSED));
     }
     // 64 characters with umlauts fit.
@@ -101,7 +159,11 @@ async fn a_version_mismatch_is_refused() -> Result<()> {
     let server = TestServer::start().await?;
     let mut client = TestClient::connect(&server).await?;
     client
-        .send(&ClientMessage::Hello { version: limits::PROTOCOL_VERSION + 1, room: "lobby".into(), name: "Future".into() })
+        .send(&ClientMessage::Hello {
+            version: limits::PROTOCOL_VERSION + 1,
+            room: "lobby".into(),
+            name: "Future".into(),
+        })
         .await?;
     assert_eq!(client.expect_error().await?.0, ErrorCode::VersionMismatch);
     assert_eq!(client.wait_closed().await?.code, Some(close::REFUSED));
@@ -114,8 +176,14 @@ async fn the_handshake_refuses_everything_but_a_good_hello() -> Result<()> {
     let cases: &[(&str, ErrorCode)] = &[
         (r#"{"type":"move","x":1,"y":1}"#, ErrorCode::HelloRequired),
         ("nonsense", ErrorCode::BadJson),
-        (r#"{"type":"hello","version":1,"room":"nowhere","name":"Anna"}"#, ErrorCode::RoomNotFound),
-        (r#"{"type":"hello","version":"1","room":"lobby","name":"Anna"}"#, ErrorCode::InvalidMessage),
+        (
+            r#"{"type":"hello","version":1,"room":"nowhere","name":"Anna"}"#,
+            ErrorCode::RoomNotFound,
+        ),
+        (
+            r#"{"type":"hello","version":"1","room":"lobby","name":"Anna"}"#,
+            ErrorCode::InvalidMessage,
+        ),
     ];
     for (text, code) in cases {
         let mut client = TestClient::connect(&server).await?;
@@ -164,7 +232,14 @@ async fn floods_are_rate_limited_without_disturbing_the_room() -> Result<()> {
         b.signal(&a.id, "{}").await?;
     }
     b.wait_for("rate limited", |m| {
-        matches!(m, ServerMessage::Error { code: ErrorCode::RateLimited, .. }).then_some(())
+        matches!(
+            m,
+            ServerMessage::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            }
+        )
+        .then_some(())
     })
     .await?;
 
@@ -175,7 +250,14 @@ async fn floods_are_rate_limited_without_disturbing_the_room() -> Result<()> {
         c.send_text("garbage").await?;
     }
     c.wait_for("rate limited", |m| {
-        matches!(m, ServerMessage::Error { code: ErrorCode::RateLimited, .. }).then_some(())
+        matches!(
+            m,
+            ServerMessage::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            }
+        )
+        .then_some(())
     })
     .await?;
 
@@ -183,7 +265,9 @@ async fn floods_are_rate_limited_without_disturbing_the_room() -> Result<()> {
     let a_id = a.id.clone();
     watcher
         .wait_for("Anna's position", |m| match m {
-            ServerMessage::Tick { positions } => positions.iter().any(|(id, ..)| *id == a_id).then_some(()),
+            ServerMessage::Tick { positions } => {
+                positions.iter().any(|(id, ..)| *id == a_id).then_some(())
+            }
             _ => None,
         })
         .await?;
@@ -202,7 +286,12 @@ async fn forged_ids_cannot_act_for_others() -> Result<()> {
     let (a_id, w_id) = (a.id.clone(), watcher.id.clone());
     let moved = watcher
         .wait_for("a tick", |m| match m {
-            ServerMessage::Tick { positions } => Some(positions.iter().map(|(id, ..)| id.clone()).collect::<Vec<_>>()),
+            ServerMessage::Tick { positions } => Some(
+                positions
+                    .iter()
+                    .map(|(id, ..)| id.clone())
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         })
         .await?;

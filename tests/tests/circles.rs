@@ -12,7 +12,10 @@ async fn pair(server: &TestServer) -> Result<(TestClient, TestClient, u64)> {
     // Wait until Anna's move is applied (it is in a tick), so that Ben walks up to her.
     let a_id = a.id.clone();
     b.wait_for("Anna at 500,500", |m| match m {
-        ServerMessage::Tick { positions } => positions.iter().any(|(id, x, _)| *id == a_id && *x == 500.0).then_some(()),
+        ServerMessage::Tick { positions } => positions
+            .iter()
+            .any(|(id, x, _)| *id == a_id && *x == 500.0)
+            .then_some(()),
         _ => None,
     })
     .await?;
@@ -28,15 +31,29 @@ async fn join_gets_a_snapshot_and_others_are_told() -> Result<()> {
     let server = TestServer::start().await?;
     let mut a = TestClient::join(&server, "  Anna Schmidt  ").await?;
     let b = TestClient::join(&server, "Ben").await?;
-    let Some(ServerMessage::Welcome { version, you, room, participants, circles, .. }) = &b.welcome else {
+    let Some(ServerMessage::Welcome {
+        version,
+        you,
+        room,
+        participants,
+        circles,
+        ..
+    }) = &b.welcome
+    else {
         panic!("no welcome");
     };
     assert_eq!(*version, hallway_proto::PROTOCOL_VERSION);
     assert_eq!(*you, b.id);
     assert_eq!(room.slug, "lobby");
-    assert_eq!((room.width, room.height, room.max_circle_size, room.tick_hz), (2400.0, 1600.0, 15, 10));
+    assert_eq!(
+        (room.width, room.height, room.max_circle_size, room.tick_hz),
+        (2400.0, 1600.0, 15, 10)
+    );
     assert_eq!(participants.len(), 2);
-    let anna = participants.iter().find(|p| p.id == a.id).expect("Anna is in the snapshot");
+    let anna = participants
+        .iter()
+        .find(|p| p.id == a.id)
+        .expect("Anna is in the snapshot");
     assert_eq!(anna.name, "Anna Schmidt", "names are trimmed");
     assert!(circles.is_empty());
     assert_ne!(a.id, b.id);
@@ -48,7 +65,10 @@ async fn join_gets_a_snapshot_and_others_are_told() -> Result<()> {
             _ => None,
         })
         .await?;
-    assert_eq!((joined.id.as_str(), joined.name.as_str()), (b.id.as_str(), "Ben"));
+    assert_eq!(
+        (joined.id.as_str(), joined.name.as_str()),
+        (b.id.as_str(), "Ben")
+    );
     Ok(())
 }
 
@@ -82,7 +102,10 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
     for _ in 0..2 {
         offers.push(
             c.wait_for("connect", |m| match m {
-                ServerMessage::Connect { peer, initiator: true } => Some(peer.clone()),
+                ServerMessage::Connect {
+                    peer,
+                    initiator: true,
+                } => Some(peer.clone()),
                 _ => None,
             })
             .await?,
@@ -94,7 +117,8 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
     assert_eq!(offers, expected);
     let c_id = c.id.clone();
     a.wait_for("connect from Chris", |m| {
-        matches!(m, ServerMessage::Connect { peer, initiator: false } if *peer == c_id).then_some(())
+        matches!(m, ServerMessage::Connect { peer, initiator: false } if *peer == c_id)
+            .then_some(())
     })
     .await?;
     Ok(())
@@ -104,19 +128,27 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
 async fn a_locked_circle_refuses_and_says_why() -> Result<()> {
     let server = TestServer::start().await?;
     let (mut a, _b, circle) = pair(&server).await?;
-    a.send(&hallway_proto::ClientMessage::LockCircle { locked: true }).await?;
+    a.send(&hallway_proto::ClientMessage::LockCircle { locked: true })
+        .await?;
     a.wait_for("the circle locked", |m| {
-        matches!(m, ServerMessage::CircleChanged { circle: c } if c.id == circle && c.locked).then_some(())
+        matches!(m, ServerMessage::CircleChanged { circle: c } if c.id == circle && c.locked)
+            .then_some(())
     })
     .await?;
     let mut c = TestClient::join(&server, "Chris").await?;
     c.move_to(525.0, 510.0).await?;
-    assert_eq!(c.expect_error().await?, (ErrorCode::CircleLocked, Some(circle)));
+    assert_eq!(
+        c.expect_error().await?,
+        (ErrorCode::CircleLocked, Some(circle))
+    );
     // Chris stands outside the circle's join radius.
     let c_id = c.id.clone();
     let (x, y) = c
         .wait_for("Chris's position", |m| match m {
-            ServerMessage::Tick { positions } => positions.iter().find(|(id, ..)| *id == c_id).map(|(_, x, y)| (*x, *y)),
+            ServerMessage::Tick { positions } => positions
+                .iter()
+                .find(|(id, ..)| *id == c_id)
+                .map(|(_, x, y)| (*x, *y)),
             _ => None,
         })
         .await?;
@@ -131,7 +163,10 @@ async fn a_full_circle_refuses() -> Result<()> {
     let (_a, _b, circle) = pair(&server).await?;
     let mut c = TestClient::join(&server, "Chris").await?;
     c.move_to(525.0, 530.0).await?;
-    assert_eq!(c.expect_error().await?, (ErrorCode::CircleFull, Some(circle)));
+    assert_eq!(
+        c.expect_error().await?,
+        (ErrorCode::CircleFull, Some(circle))
+    );
     Ok(())
 }
 
@@ -141,18 +176,30 @@ async fn walking_away_leaves_and_the_last_pair_dissolves() -> Result<()> {
     let (mut a, mut b, circle) = pair(&server).await?;
     let mut c = TestClient::join(&server, "Chris").await?;
     c.move_to(525.0, 540.0).await?;
-    c.wait_for_circle_with(&[a.id.clone(), b.id.clone(), c.id.clone()]).await?;
+    c.wait_for_circle_with(&[a.id.clone(), b.id.clone(), c.id.clone()])
+        .await?;
 
     c.move_to(1500.0, 1200.0).await?;
     let c_id = c.id.clone();
-    a.wait_for("hang up on Chris", |m| matches!(m, ServerMessage::Disconnect { peer } if *peer == c_id).then_some(()))
-        .await?;
-    assert_eq!(a.wait_for_circle_with(&[a.id.clone(), b.id.clone()]).await?, circle);
-    c.wait_for("Chris hangs up", |m| matches!(m, ServerMessage::Disconnect { .. }).then_some(())).await?;
+    a.wait_for("hang up on Chris", |m| {
+        matches!(m, ServerMessage::Disconnect { peer } if *peer == c_id).then_some(())
+    })
+    .await?;
+    assert_eq!(
+        a.wait_for_circle_with(&[a.id.clone(), b.id.clone()])
+            .await?,
+        circle
+    );
+    c.wait_for("Chris hangs up", |m| {
+        matches!(m, ServerMessage::Disconnect { .. }).then_some(())
+    })
+    .await?;
 
     b.move_to(100.0, 100.0).await?;
-    a.wait_for("dissolved", |m| matches!(m, ServerMessage::CircleDissolved { id } if *id == circle).then_some(()))
-        .await?;
+    a.wait_for("dissolved", |m| {
+        matches!(m, ServerMessage::CircleDissolved { id } if *id == circle).then_some(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -162,15 +209,29 @@ async fn a_disconnect_cleans_up_everywhere() -> Result<()> {
     let (mut a, b, circle) = pair(&server).await?;
     let b_id = b.id.clone();
     drop(b); // the socket goes away without a goodbye
-    a.wait_for("hang up on Ben", |m| matches!(m, ServerMessage::Disconnect { peer } if *peer == b_id).then_some(()))
-        .await?;
-    a.wait_for("dissolved", |m| matches!(m, ServerMessage::CircleDissolved { id } if *id == circle).then_some(()))
-        .await?;
-    a.wait_for("Ben left", |m| matches!(m, ServerMessage::Left { id } if *id == b_id).then_some(())).await?;
+    a.wait_for("hang up on Ben", |m| {
+        matches!(m, ServerMessage::Disconnect { peer } if *peer == b_id).then_some(())
+    })
+    .await?;
+    a.wait_for("dissolved", |m| {
+        matches!(m, ServerMessage::CircleDissolved { id } if *id == circle).then_some(())
+    })
+    .await?;
+    a.wait_for("Ben left", |m| {
+        matches!(m, ServerMessage::Left { id } if *id == b_id).then_some(())
+    })
+    .await?;
 
     // A newcomer's snapshot no longer has Ben or the circle.
     let c = TestClient::join(&server, "Chris").await?;
-    let Some(ServerMessage::Welcome { participants, circles, .. }) = &c.welcome else { panic!("no welcome") };
+    let Some(ServerMessage::Welcome {
+        participants,
+        circles,
+        ..
+    }) = &c.welcome
+    else {
+        panic!("no welcome")
+    };
     assert_eq!(participants.len(), 2);
     assert!(circles.is_empty());
     Ok(())
@@ -182,9 +243,15 @@ async fn leave_closes_normally_and_the_room_is_told() -> Result<()> {
     let mut a = TestClient::join(&server, "Anna").await?;
     let mut b = TestClient::join(&server, "Ben").await?;
     b.send(&hallway_proto::ClientMessage::Leave).await?;
-    assert_eq!(b.wait_closed().await?.code, Some(hallway_proto::close::NORMAL));
+    assert_eq!(
+        b.wait_closed().await?.code,
+        Some(hallway_proto::close::NORMAL)
+    );
     let b_id = b.id.clone();
-    a.wait_for("Ben left", |m| matches!(m, ServerMessage::Left { id } if *id == b_id).then_some(())).await?;
+    a.wait_for("Ben left", |m| {
+        matches!(m, ServerMessage::Left { id } if *id == b_id).then_some(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -201,7 +268,9 @@ async fn positions_arrive_on_ticks() -> Result<()> {
         ServerMessage::Tick { positions } => {
             let mine: Vec<_> = positions.iter().filter(|(id, ..)| *id == a_id).collect();
             assert!(mine.len() <= 1, "one position per participant per tick");
-            mine.first().is_some_and(|(_, x, y)| *x == 320.0 && *y == 400.0).then_some(())
+            mine.first()
+                .is_some_and(|(_, x, y)| *x == 320.0 && *y == 400.0)
+                .then_some(())
         }
         _ => None,
     })

@@ -61,9 +61,19 @@ pub enum Command {
 /// A request in a room's inbox.
 #[derive(Debug)]
 enum Request {
-    Join { name: DisplayName, role: Role, link: SessionLink, reply: oneshot::Sender<Result<ParticipantId, JoinError>> },
-    Command { from: ParticipantId, command: Command },
-    Leave { id: ParticipantId },
+    Join {
+        name: DisplayName,
+        role: Role,
+        link: SessionLink,
+        reply: oneshot::Sender<Result<ParticipantId, JoinError>>,
+    },
+    Command {
+        from: ParticipantId,
+        command: Command,
+    },
+    Leave {
+        id: ParticipantId,
+    },
 }
 
 /// Why a join was refused.
@@ -111,16 +121,32 @@ impl RoomHandle {
     }
 
     /// Asks to join; the welcome arrives on the link's outbox before any other message.
-    pub async fn join(&self, name: DisplayName, role: Role, link: SessionLink) -> Result<ParticipantId, JoinError> {
+    pub async fn join(
+        &self,
+        name: DisplayName,
+        role: Role,
+        link: SessionLink,
+    ) -> Result<ParticipantId, JoinError> {
         let (reply, answer) = oneshot::channel();
-        self.inbox.send(Request::Join { name, role, link, reply }).await.map_err(|_| JoinError::Closed)?;
+        self.inbox
+            .send(Request::Join {
+                name,
+                role,
+                link,
+                reply,
+            })
+            .await
+            .map_err(|_| JoinError::Closed)?;
         answer.await.map_err(|_| JoinError::Closed)?
     }
 
     /// Sends a participant's command; refusals come back as `error` messages on the outbox.
     /// Waits while the room's inbox is full: backpressure onto this one connection.
     pub async fn command(&self, from: ParticipantId, command: Command) -> Result<(), JoinError> {
-        self.inbox.send(Request::Command { from, command }).await.map_err(|_| JoinError::Closed)
+        self.inbox
+            .send(Request::Command { from, command })
+            .await
+            .map_err(|_| JoinError::Closed)
     }
 
     /// Removes a participant (their connection closed or they left).
@@ -175,7 +201,12 @@ impl Actor {
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Join { name, role, link, reply } => self.join(name, role, link, reply),
+            Request::Join {
+                name,
+                role,
+                link,
+                reply,
+            } => self.join(name, role, link, reply),
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { id } => {
                 if self.links.remove(&id).is_some() {
@@ -187,7 +218,13 @@ impl Actor {
         self.dispatch();
     }
 
-    fn join(&mut self, name: DisplayName, role: Role, link: SessionLink, reply: oneshot::Sender<Result<ParticipantId, JoinError>>) {
+    fn join(
+        &mut self,
+        name: DisplayName,
+        role: Role,
+        link: SessionLink,
+        reply: oneshot::Sender<Result<ParticipantId, JoinError>>,
+    ) {
         let id = loop {
             let candidate = ParticipantId(rand::random());
             if self.room.participant(candidate).is_none() {
@@ -201,7 +238,15 @@ impl Actor {
         let welcome = Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz).encode());
         // The queue is new and empty, so the welcome fits.
         let _ = link.outbox.try_send(welcome);
-        self.links.insert(id, Link { outbox: link.outbox, kick: Some(link.kick), stale: false, stalled_ticks: 0 });
+        self.links.insert(
+            id,
+            Link {
+                outbox: link.outbox,
+                kick: Some(link.kick),
+                stale: false,
+                stalled_ticks: 0,
+            },
+        );
         if reply.send(Ok(id)).is_err() {
             // The session went away while waiting; undo.
             self.links.remove(&id);
@@ -219,7 +264,10 @@ impl Actor {
             Command::Media(media) => self.room.set_media(from, media),
             Command::Signal { to, payload } => match self.room.check_signal(from, to) {
                 Ok(()) => {
-                    let msg = ServerMessage::Signal { from: from.to_string(), payload };
+                    let msg = ServerMessage::Signal {
+                        from: from.to_string(),
+                        payload,
+                    };
                     self.send(to, Utf8Bytes::from(msg.encode()));
                     Ok(())
                 }
@@ -258,39 +306,81 @@ impl Actor {
         match event {
             Event::Joined(id) => {
                 if let Some(p) = self.room.participant(id) {
-                    let msg = ServerMessage::Joined { participant: views::participant(p) };
+                    let msg = ServerMessage::Joined {
+                        participant: views::participant(p),
+                    };
                     self.broadcast(&msg, Some(id));
                 }
             }
             Event::Left(id) => self.broadcast(&ServerMessage::Left { id: id.to_string() }, None),
             Event::CircleChanged(cid) => {
                 if let Some(c) = self.room.circle(cid) {
-                    let msg = ServerMessage::CircleChanged { circle: views::circle(c) };
+                    let msg = ServerMessage::CircleChanged {
+                        circle: views::circle(c),
+                    };
                     self.broadcast(&msg, None);
                 }
             }
-            Event::CircleDissolved(cid) => self.broadcast(&ServerMessage::CircleDissolved { id: cid.0 }, None),
-            Event::Connect { initiator, responder } => {
-                let to_initiator = ServerMessage::Connect { peer: responder.to_string(), initiator: true };
-                let to_responder = ServerMessage::Connect { peer: initiator.to_string(), initiator: false };
+            Event::CircleDissolved(cid) => {
+                self.broadcast(&ServerMessage::CircleDissolved { id: cid.0 }, None)
+            }
+            Event::Connect {
+                initiator,
+                responder,
+            } => {
+                let to_initiator = ServerMessage::Connect {
+                    peer: responder.to_string(),
+                    initiator: true,
+                };
+                let to_responder = ServerMessage::Connect {
+                    peer: initiator.to_string(),
+                    initiator: false,
+                };
                 self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
                 self.send(responder, Utf8Bytes::from(to_responder.encode()));
             }
             Event::Disconnect { leaver, stayer } => {
-                self.send(leaver, Utf8Bytes::from(ServerMessage::Disconnect { peer: stayer.to_string() }.encode()));
-                self.send(stayer, Utf8Bytes::from(ServerMessage::Disconnect { peer: leaver.to_string() }.encode()));
+                self.send(
+                    leaver,
+                    Utf8Bytes::from(
+                        ServerMessage::Disconnect {
+                            peer: stayer.to_string(),
+                        }
+                        .encode(),
+                    ),
+                );
+                self.send(
+                    stayer,
+                    Utf8Bytes::from(
+                        ServerMessage::Disconnect {
+                            peer: leaver.to_string(),
+                        }
+                        .encode(),
+                    ),
+                );
             }
-            Event::Refused { participant, circle, reason } => {
+            Event::Refused {
+                participant,
+                circle,
+                reason,
+            } => {
                 let (code, message) = match reason {
                     Refusal::Full => (ErrorCode::CircleFull, "that circle is full"),
                     Refusal::Locked => (ErrorCode::CircleLocked, "that circle is locked"),
                 };
-                let msg = ServerMessage::Error { code, message: message.to_owned(), circle: Some(circle.0) };
+                let msg = ServerMessage::Error {
+                    code,
+                    message: message.to_owned(),
+                    circle: Some(circle.0),
+                };
                 self.send(participant, Utf8Bytes::from(msg.encode()));
             }
             Event::MediaChanged(id) => {
                 if let Some(p) = self.room.participant(id) {
-                    let msg = ServerMessage::Media { id: id.to_string(), state: views::media(p.media) };
+                    let msg = ServerMessage::Media {
+                        id: id.to_string(),
+                        state: views::media(p.media),
+                    };
                     self.broadcast(&msg, None);
                 }
             }
@@ -320,12 +410,15 @@ impl Actor {
     fn tick(&mut self) {
         self.positions.clear();
         self.room.take_moved(&mut self.positions);
-        let delta = (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
+        let delta =
+            (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
         let mut full: Option<Utf8Bytes> = None;
         for (id, link) in &mut self.links {
             let frame = if link.stale {
-                full.get_or_insert_with(|| encode_tick(self.room.participants().map(|p| (p.id, p.position))))
-                    .clone()
+                full.get_or_insert_with(|| {
+                    encode_tick(self.room.participants().map(|p| (p.id, p.position)))
+                })
+                .clone()
             } else if let Some(delta) = &delta {
                 delta.clone()
             } else {
@@ -349,6 +442,8 @@ impl Actor {
 }
 
 fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {
-    let positions = positions.map(|(id, p)| (id.to_string(), p.x, p.y)).collect();
+    let positions = positions
+        .map(|(id, p)| (id.to_string(), p.x, p.y))
+        .collect();
     Utf8Bytes::from(ServerMessage::Tick { positions }.encode())
 }

@@ -163,11 +163,17 @@ impl Room {
 
     /// Admits a participant at a free spot near the middle of the floor. Joining never puts
     /// anyone in a circle: circles form when people walk.
-    pub fn join(&mut self, id: ParticipantId, name: DisplayName, role: Role) -> Result<(), EngineError> {
+    pub fn join(
+        &mut self,
+        id: ParticipantId,
+        name: DisplayName,
+        role: Role,
+    ) -> Result<(), EngineError> {
         if self.participants.contains_key(&id) {
             return Err(EngineError::AlreadyInRoom);
         }
-        if self.participants.len() >= self.settings.max_participants as usize && role != Role::Host {
+        if self.participants.len() >= self.settings.max_participants as usize && role != Role::Host
+        {
             return Err(EngineError::RoomFull);
         }
         let position = self.spawn_point();
@@ -175,7 +181,15 @@ impl Room {
         self.count_areas(position, 1);
         self.participants.insert(
             id,
-            Participant { id, name, role, position, circle: None, media: Media::default(), moved: false },
+            Participant {
+                id,
+                name,
+                role,
+                position,
+                circle: None,
+                media: Media::default(),
+                moved: false,
+            },
         );
         self.events.push(Event::Joined(id));
         Ok(())
@@ -205,7 +219,10 @@ impl Room {
             return Err(EngineError::InvalidPosition);
         }
         let target = self.clamp(Point::new(x as f32, y as f32));
-        let p = self.participants.get(&id).ok_or(EngineError::UnknownParticipant)?;
+        let p = self
+            .participants
+            .get(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
         let (from, role) = (p.position, p.role);
         if role != Role::Host && self.area_is_full_at(from, target) {
             return Err(EngineError::AreaFull);
@@ -238,7 +255,11 @@ impl Room {
                 None => self.enter_circle(id, cid),
                 Some(reason) => {
                     self.place(id, target, outside);
-                    self.events.push(Event::Refused { participant: id, circle: cid, reason });
+                    self.events.push(Event::Refused {
+                        participant: id,
+                        circle: cid,
+                        reason,
+                    });
                 }
             }
             return Ok(());
@@ -256,7 +277,10 @@ impl Room {
 
     /// Locks or unlocks the participant's circle.
     pub fn set_locked(&mut self, id: ParticipantId, locked: bool) -> Result<(), EngineError> {
-        let p = self.participants.get(&id).ok_or(EngineError::UnknownParticipant)?;
+        let p = self
+            .participants
+            .get(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
         let cid = p.circle.ok_or(EngineError::NotInCircle)?;
         let circle = self.circles.get_mut(&cid).ok_or(EngineError::NotInCircle)?;
         if circle.locked != locked {
@@ -268,7 +292,10 @@ impl Room {
 
     /// Records a participant's microphone, camera and screen state.
     pub fn set_media(&mut self, id: ParticipantId, media: Media) -> Result<(), EngineError> {
-        let p = self.participants.get_mut(&id).ok_or(EngineError::UnknownParticipant)?;
+        let p = self
+            .participants
+            .get_mut(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
         if p.media != media {
             p.media = media;
             self.events.push(Event::MediaChanged(id));
@@ -278,7 +305,10 @@ impl Room {
 
     /// Whether `from` may signal `to` right now: both in the room and in one circle.
     pub fn check_signal(&self, from: ParticipantId, to: ParticipantId) -> Result<(), EngineError> {
-        let sender = self.participants.get(&from).ok_or(EngineError::UnknownParticipant)?;
+        let sender = self
+            .participants
+            .get(&from)
+            .ok_or(EngineError::UnknownParticipant)?;
         let circle = sender.circle.ok_or(EngineError::NotInCircle)?;
         match self.participants.get(&to) {
             Some(recipient) if recipient.circle == Some(circle) && to != from => Ok(()),
@@ -311,11 +341,18 @@ impl Room {
         for p in self.participants.values() {
             if let Some(cid) = p.circle {
                 if seen_members.get(&p.id) != Some(&cid) {
-                    return Err(format!("{} claims circle {cid:?} but is not a member", p.id));
+                    return Err(format!(
+                        "{} claims circle {cid:?} but is not a member",
+                        p.id
+                    ));
                 }
             }
             let pos = p.position;
-            if !(pos.x >= 0.0 && pos.y >= 0.0 && pos.x <= self.settings.width && pos.y <= self.settings.height) {
+            if !(pos.x >= 0.0
+                && pos.y >= 0.0
+                && pos.x <= self.settings.width
+                && pos.y <= self.settings.height)
+            {
                 return Err(format!("{} stands off the floor at {pos:?}", p.id));
             }
         }
@@ -325,7 +362,10 @@ impl Room {
     // --- the rules' building blocks
 
     fn clamp(&self, p: Point) -> Point {
-        Point::new(p.x.clamp(0.0, self.settings.width), p.y.clamp(0.0, self.settings.height))
+        Point::new(
+            p.x.clamp(0.0, self.settings.width),
+            p.y.clamp(0.0, self.settings.height),
+        )
     }
 
     /// Moves a participant's recorded position and index entry, and marks them moved.
@@ -352,20 +392,29 @@ impl Room {
 
     /// Whether walking from `from` to `to` enters an area already at its `max_people`.
     fn area_is_full_at(&self, from: Point, to: Point) -> bool {
-        self.settings.areas.iter().zip(&self.area_counts).any(|(area, count)| {
-            area.max_people.is_some_and(|max| *count >= max)
-                && area.rect.contains(to)
-                && !area.rect.contains(from)
-        })
+        self.settings
+            .areas
+            .iter()
+            .zip(&self.area_counts)
+            .any(|(area, count)| {
+                area.max_people.is_some_and(|max| *count >= max)
+                    && area.rect.contains(to)
+                    && !area.rect.contains(from)
+            })
     }
 
     fn in_quiet_area(&self, p: Point) -> bool {
-        self.settings.areas.iter().any(|a| a.quiet && a.rect.contains(p))
+        self.settings
+            .areas
+            .iter()
+            .any(|a| a.quiet && a.rect.contains(p))
     }
 
     /// The circle whose join radius contains `p`, nearest centre first, then lowest id.
     fn nearest_circle_containing(&mut self, p: Point) -> Option<CircleId> {
-        let reach = self.settings.circle_radius(self.settings.max_circle_size as usize);
+        let reach = self
+            .settings
+            .circle_radius(self.settings.max_circle_size as usize);
         self.scratch_circles.clear();
         self.circle_index.near(p, reach, &mut self.scratch_circles);
         let mut best: Option<(f32, CircleId)> = None;
@@ -406,7 +455,11 @@ impl Room {
     /// A point just beyond the circle's rim on the line from its centre towards where the
     /// participant was heading (or came from, when they aimed at the very centre).
     fn just_outside(&self, circle: &Circle, target: Point, from: Point) -> Point {
-        let toward = if target.distance_sq(circle.centre) > 1.0 { target } else { from };
+        let toward = if target.distance_sq(circle.centre) > 1.0 {
+            target
+        } else {
+            from
+        };
         let (mut dx, mut dy) = (toward.x - circle.centre.x, toward.y - circle.centre.y);
         let len = (dx * dx + dy * dy).sqrt();
         if len < 1.0 {
@@ -415,7 +468,10 @@ impl Room {
             (dx, dy) = (dx / len, dy / len);
         }
         let rim = circle.radius + 1.0;
-        self.clamp(Point::new(circle.centre.x + dx * rim, circle.centre.y + dy * rim))
+        self.clamp(Point::new(
+            circle.centre.x + dx * rim,
+            circle.centre.y + dy * rim,
+        ))
     }
 
     fn form_circle(&mut self, initiator: ParticipantId, partner: ParticipantId) {
@@ -425,7 +481,13 @@ impl Room {
         let centre = self.centroid(&members);
         self.circles.insert(
             cid,
-            Circle { id: cid, centre, radius: self.settings.circle_radius(2), members, locked: false },
+            Circle {
+                id: cid,
+                centre,
+                radius: self.settings.circle_radius(2),
+                members,
+                locked: false,
+            },
         );
         self.circle_index.insert(cid, centre);
         for m in [partner, initiator] {
@@ -434,11 +496,16 @@ impl Room {
             }
         }
         self.events.push(Event::CircleChanged(cid));
-        self.events.push(Event::Connect { initiator, responder: partner });
+        self.events.push(Event::Connect {
+            initiator,
+            responder: partner,
+        });
     }
 
     fn enter_circle(&mut self, id: ParticipantId, cid: CircleId) {
-        let Some(circle) = self.circles.get_mut(&cid) else { return };
+        let Some(circle) = self.circles.get_mut(&cid) else {
+            return;
+        };
         let existing = circle.members.clone();
         circle.members.push(id);
         if let Some(p) = self.participants.get_mut(&id) {
@@ -447,7 +514,10 @@ impl Room {
         self.reshape(cid);
         self.events.push(Event::CircleChanged(cid));
         for responder in existing {
-            self.events.push(Event::Connect { initiator: id, responder });
+            self.events.push(Event::Connect {
+                initiator: id,
+                responder,
+            });
         }
     }
 
@@ -456,11 +526,16 @@ impl Room {
         let Some(cid) = self.participants.get_mut(&id).and_then(|p| p.circle.take()) else {
             return;
         };
-        let Some(circle) = self.circles.get_mut(&cid) else { return };
+        let Some(circle) = self.circles.get_mut(&cid) else {
+            return;
+        };
         circle.members.retain(|m| *m != id);
         let stayers = circle.members.clone();
         for stayer in &stayers {
-            self.events.push(Event::Disconnect { leaver: id, stayer: *stayer });
+            self.events.push(Event::Disconnect {
+                leaver: id,
+                stayer: *stayer,
+            });
         }
         if stayers.len() >= 2 {
             self.reshape(cid);
@@ -480,7 +555,9 @@ impl Room {
 
     /// Recomputes a circle's centre and radius after its membership changed.
     fn reshape(&mut self, cid: CircleId) {
-        let Some(members) = self.circles.get(&cid).map(|c| c.members.clone()) else { return };
+        let Some(members) = self.circles.get(&cid).map(|c| c.members.clone()) else {
+            return;
+        };
         let centre = self.centroid(&members);
         let radius = self.settings.circle_radius(members.len());
         if let Some(circle) = self.circles.get_mut(&cid) {
@@ -513,7 +590,11 @@ impl Room {
                 let angle = k as f32 / spots as f32 * std::f32::consts::TAU;
                 let r = ring as f32 * step;
                 let spot = Point::new(centre.x + r * angle.cos(), centre.y + r * angle.sin());
-                if spot.x < 0.0 || spot.y < 0.0 || spot.x > self.settings.width || spot.y > self.settings.height {
+                if spot.x < 0.0
+                    || spot.y < 0.0
+                    || spot.x > self.settings.width
+                    || spot.y > self.settings.height
+                {
                     continue;
                 }
                 if self.spot_is_free(spot, step) {
@@ -526,7 +607,8 @@ impl Room {
 
     fn spot_is_free(&mut self, spot: Point, clearance: f32) -> bool {
         self.scratch_people.clear();
-        self.people_index.near(spot, clearance, &mut self.scratch_people);
+        self.people_index
+            .near(spot, clearance, &mut self.scratch_people);
         let crowded = self
             .scratch_people
             .iter()
@@ -535,9 +617,13 @@ impl Room {
             return false;
         }
         let margin = self.settings.hysteresis;
-        let reach = self.settings.circle_radius(self.settings.max_circle_size as usize) + margin;
+        let reach = self
+            .settings
+            .circle_radius(self.settings.max_circle_size as usize)
+            + margin;
         self.scratch_circles.clear();
-        self.circle_index.near(spot, reach, &mut self.scratch_circles);
+        self.circle_index
+            .near(spot, reach, &mut self.scratch_circles);
         !self
             .scratch_circles
             .iter()

@@ -22,7 +22,8 @@ fn room() -> Room {
 }
 
 fn join(room: &mut Room, n: u128, role: Role) {
-    room.join(pid(n), name(&format!("P{n}")), role).expect("joins");
+    room.join(pid(n), name(&format!("P{n}")), role)
+        .expect("joins");
 }
 
 fn walk(room: &mut Room, n: u128, x: f64, y: f64) {
@@ -48,7 +49,10 @@ fn joining_places_people_apart_and_outside_circles() {
     let people: Vec<_> = room.participants().map(|p| p.position).collect();
     for (i, a) in people.iter().enumerate() {
         for b in &people[i + 1..] {
-            assert!(a.distance(*b) > room.settings().forming_distance, "{a:?} too close to {b:?}");
+            assert!(
+                a.distance(*b) > room.settings().forming_distance,
+                "{a:?} too close to {b:?}"
+            );
         }
     }
 }
@@ -66,7 +70,10 @@ fn two_people_walking_together_form_a_circle() {
     assert_eq!(circle_of(&room, 2), Some(cid));
     let evs = events(&mut room);
     assert!(evs.contains(&Event::CircleChanged(cid)));
-    assert!(evs.contains(&Event::Connect { initiator: pid(2), responder: pid(1) }));
+    assert!(evs.contains(&Event::Connect {
+        initiator: pid(2),
+        responder: pid(1)
+    }));
     let circle = room.circle(cid).expect("circle");
     assert_eq!(circle.centre, Point::new(525.0, 500.0));
 }
@@ -84,8 +91,14 @@ fn a_third_walks_in_and_connects_to_both() {
     let cid = circle_of(&room, 1).expect("circle");
     assert_eq!(circle_of(&room, 3), Some(cid));
     let evs = events(&mut room);
-    assert!(evs.contains(&Event::Connect { initiator: pid(3), responder: pid(1) }));
-    assert!(evs.contains(&Event::Connect { initiator: pid(3), responder: pid(2) }));
+    assert!(evs.contains(&Event::Connect {
+        initiator: pid(3),
+        responder: pid(1)
+    }));
+    assert!(evs.contains(&Event::Connect {
+        initiator: pid(3),
+        responder: pid(2)
+    }));
     assert_eq!(room.circle(cid).map(|c| c.members.len()), Some(3));
 }
 
@@ -103,7 +116,11 @@ fn a_locked_circle_refuses_and_keeps_the_newcomer_outside() {
     walk(&mut room, 3, 525.0, 520.0);
     assert_eq!(circle_of(&room, 3), None);
     let evs = events(&mut room);
-    assert!(evs.contains(&Event::Refused { participant: pid(3), circle: cid, reason: Refusal::Locked }));
+    assert!(evs.contains(&Event::Refused {
+        participant: pid(3),
+        circle: cid,
+        reason: Refusal::Locked
+    }));
     let circle = room.circle(cid).expect("circle");
     let at = room.participant(pid(3)).expect("p3").position;
     assert!(at.distance(circle.centre) > circle.radius, "stands outside");
@@ -139,7 +156,11 @@ fn a_full_circle_refuses() {
     walk(&mut room, 4, 525.0, 480.0);
     assert_eq!(circle_of(&room, 4), None);
     let evs = events(&mut room);
-    assert!(evs.contains(&Event::Refused { participant: pid(4), circle: cid, reason: Refusal::Full }));
+    assert!(evs.contains(&Event::Refused {
+        participant: pid(4),
+        circle: cid,
+        reason: Refusal::Full
+    }));
 }
 
 #[test]
@@ -161,8 +182,14 @@ fn walking_away_leaves_with_hysteresis_and_dissolves() {
     walk(&mut room, 3, 1500.0, 1200.0);
     assert_eq!(circle_of(&room, 3), None);
     let evs = events(&mut room);
-    assert!(evs.contains(&Event::Disconnect { leaver: pid(3), stayer: pid(1) }));
-    assert!(evs.contains(&Event::Disconnect { leaver: pid(3), stayer: pid(2) }));
+    assert!(evs.contains(&Event::Disconnect {
+        leaver: pid(3),
+        stayer: pid(1)
+    }));
+    assert!(evs.contains(&Event::Disconnect {
+        leaver: pid(3),
+        stayer: pid(2)
+    }));
     assert!(evs.contains(&Event::CircleChanged(cid)));
     walk(&mut room, 2, 100.0, 100.0);
     assert_eq!(room.circle(cid), None);
@@ -185,7 +212,10 @@ fn leaving_the_room_dissolves_a_pair() {
     assert_eq!(
         evs,
         vec![
-            Event::Disconnect { leaver: pid(2), stayer: pid(1) },
+            Event::Disconnect {
+                leaver: pid(2),
+                stayer: pid(1)
+            },
             Event::CircleDissolved(cid),
             Event::Left(pid(2)),
         ]
@@ -200,7 +230,12 @@ fn no_circles_form_in_a_quiet_area() {
     settings.areas.push(Area {
         id: 1,
         name: "Library".into(),
-        rect: Rect { x: 0.0, y: 0.0, width: 800.0, height: 800.0 },
+        rect: Rect {
+            x: 0.0,
+            y: 0.0,
+            width: 800.0,
+            height: 800.0,
+        },
         stage: false,
         quiet: true,
         max_people: None,
@@ -223,7 +258,12 @@ fn an_area_at_its_limit_refuses_more_people() {
     settings.areas.push(Area {
         id: 1,
         name: "Booth".into(),
-        rect: Rect { x: 0.0, y: 0.0, width: 300.0, height: 300.0 },
+        rect: Rect {
+            x: 0.0,
+            y: 0.0,
+            width: 300.0,
+            height: 300.0,
+        },
         stage: false,
         quiet: false,
         max_people: Some(1),
@@ -234,13 +274,22 @@ fn an_area_at_its_limit_refuses_more_people() {
     }
     join(&mut room, 4, Role::Host);
     walk(&mut room, 1, 100.0, 100.0);
-    assert_eq!(room.move_to(pid(2), 250.0, 250.0), Err(EngineError::AreaFull));
+    assert_eq!(
+        room.move_to(pid(2), 250.0, 250.0),
+        Err(EngineError::AreaFull)
+    );
     // Moving within the area is fine for the one inside; a host may always enter.
     walk(&mut room, 1, 120.0, 100.0);
     walk(&mut room, 4, 250.0, 250.0);
-    assert_eq!(room.move_to(pid(3), 200.0, 50.0), Err(EngineError::AreaFull));
+    assert_eq!(
+        room.move_to(pid(3), 200.0, 50.0),
+        Err(EngineError::AreaFull)
+    );
     walk(&mut room, 4, 1000.0, 1000.0);
-    assert_eq!(room.move_to(pid(3), 200.0, 50.0), Err(EngineError::AreaFull));
+    assert_eq!(
+        room.move_to(pid(3), 200.0, 50.0),
+        Err(EngineError::AreaFull)
+    );
     walk(&mut room, 1, 1000.0, 300.0);
     walk(&mut room, 3, 200.0, 50.0);
 }
@@ -252,8 +301,16 @@ fn coordinates_are_clamped_or_refused() {
     walk(&mut room, 1, -50.0, 99_999.0);
     let at = room.participant(pid(1)).expect("p1").position;
     assert_eq!(at, Point::new(0.0, 1600.0));
-    for (x, y) in [(f64::NAN, 1.0), (1.0, f64::INFINITY), (2e6, 0.0), (0.0, -2e6)] {
-        assert_eq!(room.move_to(pid(1), x, y), Err(EngineError::InvalidPosition));
+    for (x, y) in [
+        (f64::NAN, 1.0),
+        (1.0, f64::INFINITY),
+        (2e6, 0.0),
+        (0.0, -2e6),
+    ] {
+        assert_eq!(
+            room.move_to(pid(1), x, y),
+            Err(EngineError::InvalidPosition)
+        );
     }
     assert_eq!(room.participant(pid(1)).expect("p1").position, at);
 }
@@ -268,7 +325,13 @@ fn positions_are_coalesced_per_tick() {
     walk(&mut room, 1, 200.0, 200.0);
     let mut out = Vec::new();
     room.take_moved(&mut out);
-    assert_eq!(out, vec![(pid(1), Point::new(200.0, 200.0)), (pid(2), Point::new(1000.0, 1000.0))]);
+    assert_eq!(
+        out,
+        vec![
+            (pid(1), Point::new(200.0, 200.0)),
+            (pid(2), Point::new(1000.0, 1000.0))
+        ]
+    );
     out.clear();
     room.take_moved(&mut out);
     assert!(out.is_empty());
@@ -280,14 +343,26 @@ fn signals_are_allowed_only_within_one_circle() {
     for n in 1..=3 {
         join(&mut room, n, Role::Participant);
     }
-    assert_eq!(room.check_signal(pid(1), pid(2)), Err(EngineError::NotInCircle));
+    assert_eq!(
+        room.check_signal(pid(1), pid(2)),
+        Err(EngineError::NotInCircle)
+    );
     walk(&mut room, 1, 500.0, 500.0);
     walk(&mut room, 2, 550.0, 500.0);
     assert_eq!(room.check_signal(pid(1), pid(2)), Ok(()));
     assert_eq!(room.check_signal(pid(2), pid(1)), Ok(()));
-    assert_eq!(room.check_signal(pid(1), pid(3)), Err(EngineError::NotInSameCircle));
-    assert_eq!(room.check_signal(pid(1), pid(99)), Err(EngineError::NotInSameCircle));
-    assert_eq!(room.check_signal(pid(1), pid(1)), Err(EngineError::NotInSameCircle));
+    assert_eq!(
+        room.check_signal(pid(1), pid(3)),
+        Err(EngineError::NotInSameCircle)
+    );
+    assert_eq!(
+        room.check_signal(pid(1), pid(99)),
+        Err(EngineError::NotInSameCircle)
+    );
+    assert_eq!(
+        room.check_signal(pid(1), pid(1)),
+        Err(EngineError::NotInSameCircle)
+    );
 }
 
 #[test]
@@ -297,19 +372,37 @@ fn the_room_refuses_past_its_limit_except_hosts() {
     let mut room = room_with(settings);
     join(&mut room, 1, Role::Participant);
     join(&mut room, 2, Role::Participant);
-    assert_eq!(room.join(pid(3), name("C"), Role::Participant), Err(EngineError::RoomFull));
+    assert_eq!(
+        room.join(pid(3), name("C"), Role::Participant),
+        Err(EngineError::RoomFull)
+    );
     join(&mut room, 4, Role::Host);
-    assert_eq!(room.join(pid(1), name("A"), Role::Participant), Err(EngineError::AlreadyInRoom));
+    assert_eq!(
+        room.join(pid(1), name("A"), Role::Participant),
+        Err(EngineError::AlreadyInRoom)
+    );
 }
 
 #[test]
 fn names_are_trimmed_and_checked() {
-    assert_eq!(name("  Dr. Anna-Lena Müller-Lüdenscheidt  ").as_str(), "Dr. Anna-Lena Müller-Lüdenscheidt");
+    assert_eq!(
+        name("  Dr. Anna-Lena Müller-Lüdenscheidt  ").as_str(),
+        "Dr. Anna-Lena Müller-Lüdenscheidt"
+    );
     assert_eq!(DisplayName::parse("   "), Err(EngineError::InvalidName));
-    assert_eq!(DisplayName::parse(&"ä".repeat(65)), Err(EngineError::InvalidName));
+    assert_eq!(
+        DisplayName::parse(&"ä".repeat(65)),
+        Err(EngineError::InvalidName)
+    );
     assert!(DisplayName::parse(&"ä".repeat(64)).is_ok());
-    assert_eq!(DisplayName::parse("Anna\nBen"), Err(EngineError::InvalidName));
-    assert_eq!(DisplayName::parse("Anna\u{202E}neB"), Err(EngineError::InvalidName));
+    assert_eq!(
+        DisplayName::parse("Anna\nBen"),
+        Err(EngineError::InvalidName)
+    );
+    assert_eq!(
+        DisplayName::parse("Anna\u{202E}neB"),
+        Err(EngineError::InvalidName)
+    );
 }
 
 #[test]
@@ -318,7 +411,12 @@ fn participant_ids_round_trip_and_refuse_other_forms() {
     let text = id.to_string();
     assert_eq!(text.len(), 32);
     assert_eq!(text.parse::<ParticipantId>(), Ok(id));
-    for bad in ["", "xyz", "+0123456789abcdef0011223344556677", "0123456789ABCDEF0011223344556677"] {
+    for bad in [
+        "",
+        "xyz",
+        "+0123456789abcdef0011223344556677",
+        "0123456789ABCDEF0011223344556677",
+    ] {
         assert!(bad.parse::<ParticipantId>().is_err(), "{bad}");
     }
 }
@@ -355,7 +453,12 @@ fn small_room() -> Room {
     settings.areas.push(Area {
         id: 1,
         name: "Quiet".into(),
-        rect: Rect { x: 1800.0, y: 0.0, width: 600.0, height: 600.0 },
+        rect: Rect {
+            x: 1800.0,
+            y: 0.0,
+            width: 600.0,
+            height: 600.0,
+        },
         stage: false,
         quiet: true,
         max_people: None,
@@ -363,7 +466,12 @@ fn small_room() -> Room {
     settings.areas.push(Area {
         id: 2,
         name: "Booth".into(),
-        rect: Rect { x: 0.0, y: 1200.0, width: 400.0, height: 400.0 },
+        rect: Rect {
+            x: 0.0,
+            y: 1200.0,
+            width: 400.0,
+            height: 400.0,
+        },
         stage: false,
         quiet: false,
         max_people: Some(3),

@@ -21,7 +21,12 @@ impl<K: Copy + PartialEq> Grid<K> {
     pub fn new(width: f32, height: f32, cell: f32) -> Self {
         let cols = ((width / cell).ceil() as usize).max(1);
         let rows = ((height / cell).ceil() as usize).max(1);
-        Grid { cell, cols, rows, cells: (0..cols * rows).map(|_| Vec::new()).collect() }
+        Grid {
+            cell,
+            cols,
+            rows,
+            cells: (0..cols * rows).map(|_| Vec::new()).collect(),
+        }
     }
 
     fn coords(&self, p: Point) -> (usize, usize) {

@@ -22,7 +22,11 @@ impl std::str::FromStr for ParticipantId {
 
     /// Parses the 32-hex-digit form [`Display`](fmt::Display) writes; nothing else.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if text.len() != 32
+            || !text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(EngineError::UnknownParticipant);
         }
         u128::from_str_radix(text, 16)
@@ -248,7 +252,11 @@ impl RoomSettings {
             && self.hysteresis.is_finite()
             && self.hysteresis >= 0.0
             && self.areas.len() <= MAX_AREAS;
-        if sane { Ok(()) } else { Err(EngineError::InvalidSettings) }
+        if sane {
+            Ok(())
+        } else {
+            Err(EngineError::InvalidSettings)
+        }
     }
 }
 

@@ -23,7 +23,8 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
 
 /// The full snapshot a newcomer receives.
 pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
-    let mut participants: Vec<proto::ParticipantInfo> = room.participants().map(participant).collect();
+    let mut participants: Vec<proto::ParticipantInfo> =
+        room.participants().map(participant).collect();
     // Sorted so that a snapshot is the same bytes whatever the hash map's order.
     participants.sort_by(|a, b| a.id.cmp(&b.id));
     ServerMessage::Welcome {
@@ -54,7 +55,11 @@ pub fn participant(p: &Participant) -> proto::ParticipantInfo {
 
 /// Microphone, camera and screen state.
 pub fn media(m: Media) -> proto::MediaState {
-    proto::MediaState { mic: m.mic, camera: m.camera, screen: m.screen }
+    proto::MediaState {
+        mic: m.mic,
+        camera: m.camera,
+        screen: m.screen,
+    }
 }
 
 /// A circle as everyone sees it.
@@ -102,5 +107,9 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
 
 /// An `error` message for an engine refusal.
 pub fn error(err: super::model::EngineError) -> ServerMessage {
-    ServerMessage::Error { code: error_code(err), message: err.to_string(), circle: None }
+    ServerMessage::Error {
+        code: error_code(err),
+        message: err.to_string(),
+        circle: None,
+    }
 }

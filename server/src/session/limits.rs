@@ -20,7 +20,12 @@ pub struct Bucket {
 impl Bucket {
     /// A full bucket.
     pub fn new(rate: u32, burst: u32, now: Instant) -> Bucket {
-        Bucket { tokens: f64::from(burst), rate: f64::from(rate), burst: f64::from(burst), last: now }
+        Bucket {
+            tokens: f64::from(burst),
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            last: now,
+        }
     }
 
     /// Takes one token if there is one.
@@ -121,9 +126,20 @@ mod tests {
     fn notices_at_most_once_a_second() {
         let t0 = Instant::now();
         let mut limits = RateLimits::new(t0);
-        let verdicts: Vec<Verdict> = (0..limits::OTHER_BURST + 3).map(|_| limits.check(Kind::Other, t0)).collect();
-        assert_eq!(verdicts.iter().filter(|v| **v == Verdict::Allow).count(), limits::OTHER_BURST as usize);
-        assert_eq!(verdicts.iter().filter(|v| **v == Verdict::DropAndNotify).count(), 1);
+        let verdicts: Vec<Verdict> = (0..limits::OTHER_BURST + 3)
+            .map(|_| limits.check(Kind::Other, t0))
+            .collect();
+        assert_eq!(
+            verdicts.iter().filter(|v| **v == Verdict::Allow).count(),
+            limits::OTHER_BURST as usize
+        );
+        assert_eq!(
+            verdicts
+                .iter()
+                .filter(|v| **v == Verdict::DropAndNotify)
+                .count(),
+            1
+        );
         let later = t0 + Duration::from_millis(1100);
         assert_eq!(limits.check(Kind::Move, later), Verdict::Allow);
     }

@@ -60,8 +60,22 @@ pub async fn run(socket: WebSocket, ctx: SessionContext) {
         }
         Err(End::Client) => return,
     };
-    let Joined { id, room, mut outbox, kicked } = joined;
-    let end = serve(id, &room, &mut sink, &mut stream, &mut outbox, kicked, ctx.shutdown).await;
+    let Joined {
+        id,
+        room,
+        mut outbox,
+        kicked,
+    } = joined;
+    let end = serve(
+        id,
+        &room,
+        &mut sink,
+        &mut stream,
+        &mut outbox,
+        kicked,
+        ctx.shutdown,
+    )
+    .await;
     room.leave(id).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),
@@ -77,7 +91,11 @@ struct Joined {
     kicked: oneshot::Receiver<u16>,
 }
 
-async fn handshake(sink: &mut Sink, stream: &mut Stream, ctx: &SessionContext) -> Result<Joined, End> {
+async fn handshake(
+    sink: &mut Sink,
+    stream: &mut Stream,
+    ctx: &SessionContext,
+) -> Result<Joined, End> {
     let deadline = tokio::time::sleep(ctx.hello_timeout);
     tokio::pin!(deadline);
     let text = loop {
@@ -90,18 +108,36 @@ async fn handshake(sink: &mut Sink, stream: &mut Stream, ctx: &SessionContext) -
         match read_frame(frame) {
             Frame::Text(text) => break text,
             Frame::Control => continue,
-            Frame::Binary => return Err(refuse(sink, ErrorCode::BinaryNotSupported, "send JSON text frames").await),
+            Frame::Binary => {
+                return Err(
+                    refuse(sink, ErrorCode::BinaryNotSupported, "send JSON text frames").await,
+                );
+            }
             Frame::TooBig => return Err(close_with(sink, close::TOO_BIG, "frame too large").await),
             Frame::End => return Err(End::Client),
         }
     };
     let (version, slug, raw_name) = match ClientMessage::decode(&text) {
-        Ok(ClientMessage::Hello { version, room, name }) => (version, room, name),
-        Ok(_) => return Err(refuse(sink, ErrorCode::HelloRequired, "the first message must be hello").await),
+        Ok(ClientMessage::Hello {
+            version,
+            room,
+            name,
+        }) => (version, room, name),
+        Ok(_) => {
+            return Err(refuse(
+                sink,
+                ErrorCode::HelloRequired,
+                "the first message must be hello",
+            )
+            .await);
+        }
         Err(err) => return Err(refuse(sink, err.code(), &err.to_string()).await),
     };
     if version != proto_limits::PROTOCOL_VERSION {
-        let message = format!("this server speaks protocol version {}", proto_limits::PROTOCOL_VERSION);
+        let message = format!(
+            "this server speaks protocol version {}",
+            proto_limits::PROTOCOL_VERSION
+        );
         return Err(refuse(sink, ErrorCode::VersionMismatch, &message).await);
     }
     let name = match DisplayName::parse(&raw_name) {
@@ -113,10 +149,27 @@ async fn handshake(sink: &mut Sink, stream: &mut Stream, ctx: &SessionContext) -
     };
     let (outbox_tx, outbox) = mpsc::channel(ctx.send_queue);
     let (kick, kicked) = oneshot::channel();
-    match room.join(name, Role::Participant, SessionLink { outbox: outbox_tx, kick }).await {
-        Ok(id) => Ok(Joined { id, room, outbox, kicked }),
+    match room
+        .join(
+            name,
+            Role::Participant,
+            SessionLink {
+                outbox: outbox_tx,
+                kick,
+            },
+        )
+        .await
+    {
+        Ok(id) => Ok(Joined {
+            id,
+            room,
+            outbox,
+            kicked,
+        }),
         Err(err @ JoinError::Refused(_)) => Err(refuse(sink, err.code(), &err.to_string()).await),
-        Err(JoinError::Closed) => Err(close_with(sink, close::GOING_AWAY, "the server is shutting down").await),
+        Err(JoinError::Closed) => {
+            Err(close_with(sink, close::GOING_AWAY, "the server is shutting down").await)
+        }
     }
 }
 
@@ -172,7 +225,11 @@ async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 }
 
 /// Writes `first` and whatever else is queued, then flushes once.
-async fn write_batch(sink: &mut Sink, outbox: &mut mpsc::Receiver<Utf8Bytes>, first: Utf8Bytes) -> Result<(), axum::Error> {
+async fn write_batch(
+    sink: &mut Sink,
+    outbox: &mut mpsc::Receiver<Utf8Bytes>,
+    first: Utf8Bytes,
+) -> Result<(), axum::Error> {
     sink.feed(Message::Text(first)).await?;
     for _ in 1..WRITE_BATCH {
         match outbox.try_recv() {
@@ -184,11 +241,19 @@ async fn write_batch(sink: &mut Sink, outbox: &mut mpsc::Receiver<Utf8Bytes>, fi
 }
 
 /// Handles one text frame after the handshake; `Some` ends the session.
-async fn on_text(id: ParticipantId, room: &RoomHandle, sink: &mut Sink, limits: &mut RateLimits, text: &str) -> Option<End> {
+async fn on_text(
+    id: ParticipantId,
+    room: &RoomHandle,
+    sink: &mut Sink,
+    limits: &mut RateLimits,
+    text: &str,
+) -> Option<End> {
     let msg = match ClientMessage::decode(text) {
         Ok(msg) => msg,
         Err(err) => {
-            return reply_limited(sink, limits, err.code(), &err.to_string()).await.err();
+            return reply_limited(sink, limits, err.code(), &err.to_string())
+                .await
+                .err();
         }
     };
     let kind = match msg {
@@ -200,23 +265,51 @@ async fn on_text(id: ParticipantId, room: &RoomHandle, sink: &mut Sink, limits: 
         Verdict::Allow => {}
         Verdict::Drop => return None,
         Verdict::DropAndNotify => {
-            return reply(sink, ErrorCode::RateLimited, "too many messages; some were dropped").await.err();
+            return reply(
+                sink,
+                ErrorCode::RateLimited,
+                "too many messages; some were dropped",
+            )
+            .await
+            .err();
         }
     }
     let command = match msg {
         ClientMessage::Hello { .. } => {
-            return reply(sink, ErrorCode::AlreadyJoined, "hello was already sent").await.err();
+            return reply(sink, ErrorCode::AlreadyJoined, "hello was already sent")
+                .await
+                .err();
         }
         ClientMessage::Leave => return Some(close_with(sink, close::NORMAL, "goodbye").await),
         ClientMessage::Move { x, y } => Command::Move { x, y },
         ClientMessage::LockCircle { locked } => Command::Lock(locked),
-        ClientMessage::Media { mic, camera, screen } => Command::Media(Media { mic, camera, screen }),
+        ClientMessage::Media {
+            mic,
+            camera,
+            screen,
+        } => Command::Media(Media {
+            mic,
+            camera,
+            screen,
+        }),
         ClientMessage::Signal { to, payload } => {
             if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
-                return reply(sink, ErrorCode::PayloadTooLarge, "signal payloads are limited to 32 KiB").await.err();
+                return reply(
+                    sink,
+                    ErrorCode::PayloadTooLarge,
+                    "signal payloads are limited to 32 KiB",
+                )
+                .await
+                .err();
             }
             let Ok(to) = to.parse::<ParticipantId>() else {
-                return reply(sink, ErrorCode::NotInSameCircle, "that participant is not in your circle").await.err();
+                return reply(
+                    sink,
+                    ErrorCode::NotInSameCircle,
+                    "that participant is not in your circle",
+                )
+                .await
+                .err();
             };
             Command::Signal { to, payload }
         }
@@ -228,17 +321,35 @@ async fn on_text(id: ParticipantId, room: &RoomHandle, sink: &mut Sink, limits: 
 }
 
 /// Sends an `error` message; bad input draws from the rate limit like any other message.
-async fn reply_limited(sink: &mut Sink, limits: &mut RateLimits, code: ErrorCode, message: &str) -> Result<(), End> {
+async fn reply_limited(
+    sink: &mut Sink,
+    limits: &mut RateLimits,
+    code: ErrorCode,
+    message: &str,
+) -> Result<(), End> {
     match limits.check(Kind::Other, Instant::now()) {
         Verdict::Allow => reply(sink, code, message).await,
-        Verdict::DropAndNotify => reply(sink, ErrorCode::RateLimited, "too many messages; some were dropped").await,
+        Verdict::DropAndNotify => {
+            reply(
+                sink,
+                ErrorCode::RateLimited,
+                "too many messages; some were dropped",
+            )
+            .await
+        }
         Verdict::Drop => Ok(()),
     }
 }
 
 async fn reply(sink: &mut Sink, code: ErrorCode, message: &str) -> Result<(), End> {
-    let msg = ServerMessage::Error { code, message: message.to_owned(), circle: None };
-    sink.send(Message::Text(msg.encode().into())).await.map_err(|_| End::Client)
+    let msg = ServerMessage::Error {
+        code,
+        message: message.to_owned(),
+        circle: None,
+    };
+    sink.send(Message::Text(msg.encode().into()))
+        .await
+        .map_err(|_| End::Client)
 }
 
 /// Sends an `error` and closes: the handshake was refused.
@@ -250,7 +361,10 @@ async fn refuse(sink: &mut Sink, code: ErrorCode, message: &str) -> End {
 }
 
 async fn close_with(sink: &mut Sink, code: u16, reason: &str) -> End {
-    let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    };
     // The peer may already be gone; there is nothing more to do either way.
     let _ = sink.send(Message::Close(Some(frame))).await;
     let _ = sink.close().await;
