@@ -2,8 +2,11 @@
 //! WebSocket client ([`TestClient`]) that waits for conditions with deadlines instead of
 //! sleeping.
 //!
-//! Every integration test under `tests/tests/` uses these two; none starts a server or
-//! opens a socket any other way.
+//! Every integration test under `tests/tests/` uses these; none starts a server or opens
+//! a socket any other way. [`process::ServerProcess`] runs the real binary as the
+//! container does, for tests of configuration, health and shutdown.
+
+pub mod process;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,0 +1,122 @@
+//! The real `hallway` binary as a child process: what the container runs, configured by
+//! environment variables, on a free loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// A running `hallway` process; killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The lines it printed to standard output before listening.
+    pub banner: Vec<String>,
+}
+
+/// The `hallway` binary cargo built next to this test executable.
+pub fn binary_path() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/hallway
+    let dir = exe.parent().and_then(|deps| deps.parent()).context("test executable has no parent")?;
+    let path = dir.join(format!("hallway{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        bail!("{} is missing: build it with `cargo build -p hallway` (cargo test --workspace does)", path.display());
+    }
+    Ok(path)
+}
+
+impl ServerProcess {
+    /// Starts the binary with these extra arguments and environment variables, on
+    /// 127.0.0.1 and a free port unless they say otherwise, and waits until it listens.
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Result<ServerProcess> {
+        let mut command = Command::new(binary_path()?);
+        command
+            .args(args)
+            .env("HALLWAY_BIND", "127.0.0.1")
+            .env("HALLWAY_PORT", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().context("spawning hallway")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut banner = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match lines_rx.recv_timeout(left) {
+                Ok(line) => line,
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!("hallway did not say where it listens; it printed {banner:?}");
+                }
+            };
+            banner.push(line.clone());
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr: SocketAddr = rest.trim().parse().with_context(|| format!("address in {line:?}"))?;
+                return Ok(ServerProcess { child, addr, banner });
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> Result<ExitStatus> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status()?;
+        if !status.success() {
+            bail!("kill -TERM {pid} failed");
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                bail!("hallway did not exit after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a fresh connection: (status code, body).
+pub async fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    tokio::time::timeout(crate::DEADLINE, stream.read_to_end(&mut response)).await??;
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("no status line in {text:?}"))?;
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    Ok((status, body))
+}
