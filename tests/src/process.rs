@@ -19,14 +19,30 @@ pub struct ServerProcess {
     pub banner: Vec<String>,
 }
 
-/// The `hallway` binary cargo built next to this test executable.
+/// The `hallway` binary next to this test executable, built (or rebuilt, when its sources
+/// changed) once per test process: `cargo test -p hallway-tests` alone would not rebuild it.
 pub fn binary_path() -> Result<PathBuf> {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| build_binary().map_err(|err| format!("{err:#}"))).clone().map_err(anyhow::Error::msg)
+}
+
+fn build_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     // target/<profile>/deps/<test>-<hash> → target/<profile>/hallway
     let dir = exe.parent().and_then(|deps| deps.parent()).context("test executable has no parent")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "-p", "hallway", "--bin", "hallway"]);
+    if dir.file_name().is_some_and(|name| name == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build -p hallway failed");
+    }
     let path = dir.join(format!("hallway{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {
-        bail!("{} is missing: build it with `cargo build -p hallway` (cargo test --workspace does)", path.display());
+        bail!("{} is missing after the build", path.display());
     }
     Ok(path)
 }
