@@ -21,11 +21,12 @@ async fn main() -> anyhow::Result<()> {
     } else {
         addr.to_string()
     };
+    // The "listening on" line comes last: scripts and tests wait for it.
+    println!("Demo room: {demo_room} (WebSocket endpoint ws://{shown}/ws)");
     println!(
         "Hallway {} is listening on http://{shown}",
         env!("CARGO_PKG_VERSION")
     );
-    println!("Demo room: {demo_room} (WebSocket endpoint ws://{shown}/ws)");
 
     tokio::select! {
         result = server.wait() => result.context("serving")?,

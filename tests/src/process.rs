@@ -23,13 +23,19 @@ pub struct ServerProcess {
 /// changed) once per test process: `cargo test -p hallway-tests` alone would not rebuild it.
 pub fn binary_path() -> Result<PathBuf> {
     static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| build_binary().map_err(|err| format!("{err:#}"))).clone().map_err(anyhow::Error::msg)
+    BUILT
+        .get_or_init(|| build_binary().map_err(|err| format!("{err:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
 }
 
 fn build_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     // target/<profile>/deps/<test>-<hash> → target/<profile>/hallway
-    let dir = exe.parent().and_then(|deps| deps.parent()).context("test executable has no parent")?;
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .context("test executable has no parent")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build.args(["build", "--quiet", "-p", "hallway", "--bin", "hallway"]);
@@ -86,8 +92,15 @@ impl ServerProcess {
             };
             banner.push(line.clone());
             if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr: SocketAddr = rest.trim().parse().with_context(|| format!("address in {line:?}"))?;
-                return Ok(ServerProcess { child, addr, banner });
+                let addr: SocketAddr = rest
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("address in {line:?}"))?;
+                return Ok(ServerProcess {
+                    child,
+                    addr,
+                    banner,
+                });
             }
         }
     }
@@ -95,7 +108,9 @@ impl ServerProcess {
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> Result<ExitStatus> {
         let pid = self.child.id().to_string();
-        let status = Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status()?;
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()?;
         if !status.success() {
             bail!("kill -TERM {pid} failed");
         }
