@@ -30,9 +30,28 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_MAX_CIRCLE_SIZE", default_value_t = 15, value_parser = clap::value_parser!(u32).range(2..=64))]
     pub max_circle_size: u32,
 
-    /// Slug of the room that always exists (the demo room).
-    #[arg(long, env = "HALLWAY_DEMO_ROOM", default_value = "lobby")]
-    pub demo_room: String,
+    /// Rooms opened at start, by slug (comma-separated in the variable). The first is the
+    /// demo room.
+    #[arg(
+        long = "room",
+        env = "HALLWAY_ROOMS",
+        value_delimiter = ',',
+        default_value = "lobby"
+    )]
+    pub rooms: Vec<String>,
+
+    /// Floor width of the rooms opened at start, in floor units.
+    #[arg(long, env = "HALLWAY_FLOOR_WIDTH", default_value_t = 2400.0)]
+    pub floor_width: f32,
+
+    /// Floor height of the rooms opened at start, in floor units.
+    #[arg(long, env = "HALLWAY_FLOOR_HEIGHT", default_value_t = 1600.0)]
+    pub floor_height: f32,
+
+    /// Sustained `signal` messages per second one connection may send (bursts of four
+    /// times as many). WebRTC needs a few dozen per connection set-up.
+    #[arg(long, env = "HALLWAY_SIGNAL_RATE", default_value_t = hallway_proto::limits::SIGNALS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub signal_rate: u32,
 
     /// Most WebSocket connections this node holds at once; more are answered 503.
     #[arg(long, env = "HALLWAY_MAX_CONNECTIONS", default_value_t = 25_000)]

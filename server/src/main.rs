@@ -10,8 +10,14 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     init_logging(config.log_format);
+    // Each connection is a file descriptor; many systems start processes with a soft limit
+    // of 1024 but allow far more. Take what the hard limit allows.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open file limit"),
+        Err(err) => tracing::warn!(%err, "cannot raise the open file limit"),
+    }
 
-    let demo_room = config.demo_room.clone();
+    let rooms = config.rooms.join(", ");
     let mut server = hallway::start(config)
         .await
         .context("starting the server")?;
@@ -22,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
         addr.to_string()
     };
     // The "listening on" line comes last: scripts and tests wait for it.
-    println!("Demo room: {demo_room} (WebSocket endpoint ws://{shown}/ws)");
+    println!("Rooms: {rooms} (WebSocket endpoint ws://{shown}/ws)");
     println!(
         "Hallway {} is listening on http://{shown}",
         env!("CARGO_PKG_VERSION")

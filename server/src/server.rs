@@ -1,4 +1,5 @@
-//! Starting and stopping a server: bind, open the demo room, serve, shut down in order.
+//! Starting and stopping a server: bind, open the configured rooms, serve, shut down in
+//! order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,12 +39,12 @@ pub enum StartError {
         /// The operating system's reason.
         source: std::io::Error,
     },
-    /// The demo room could not be opened.
-    #[error("cannot open the demo room: {0}")]
-    DemoRoom(#[from] RoomsError),
+    /// A room named in the configuration could not be opened.
+    #[error("cannot open a configured room: {0}")]
+    Room(#[from] RoomsError),
 }
 
-/// Binds, opens the demo room and starts serving.
+/// Binds, opens the configured rooms and starts serving.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = TcpListener::bind(addr)
@@ -54,16 +55,21 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .map_err(|source| StartError::Bind { addr, source })?;
 
     let rooms = Rooms::new();
-    let mut demo = RoomSettings::new(&config.demo_room, "Lobby");
-    demo.max_participants = config.max_participants;
-    demo.max_circle_size = config.max_circle_size;
-    rooms.open(demo, config.tick_hz)?;
+    for slug in &config.rooms {
+        let mut settings = RoomSettings::new(slug, &title_of(slug));
+        settings.width = config.floor_width;
+        settings.height = config.floor_height;
+        settings.max_participants = config.max_participants;
+        settings.max_circle_size = config.max_circle_size;
+        rooms.open(settings, config.tick_hz)?;
+    }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let state = Arc::new(AppState {
         session: SessionContext {
             rooms: rooms.clone(),
             send_queue: config.send_queue as usize,
+            signal_rate: config.signal_rate,
             hello_timeout: std::time::Duration::from_secs(config.hello_timeout),
             shutdown: shutdown_rx.clone(),
         },
@@ -103,5 +109,15 @@ impl RunningServer {
             Ok(result) => result,
             Err(err) => Err(std::io::Error::other(err)),
         }
+    }
+}
+
+/// "coffee-corner" → "Coffee corner": a readable title until rooms get their own.
+fn title_of(slug: &str) -> String {
+    let spaced = slug.replace('-', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

@@ -9,10 +9,16 @@ use tokio_tungstenite::tungstenite::Message;
 async fn the_binary_serves_the_demo_room_and_stops_on_sigterm() -> Result<()> {
     let server = ServerProcess::start(
         &[],
-        &[("HALLWAY_DEMO_ROOM", "foyer"), ("HALLWAY_TICK_HZ", "20")],
+        &[
+            ("HALLWAY_ROOMS", "foyer,coffee-corner"),
+            ("HALLWAY_TICK_HZ", "20"),
+        ],
     )?;
     assert!(
-        server.banner.iter().any(|l| l.contains("Demo room: foyer")),
+        server
+            .banner
+            .iter()
+            .any(|l| l.contains("Rooms: foyer, coffee-corner")),
         "{:?}",
         server.banner
     );

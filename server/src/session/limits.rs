@@ -76,11 +76,17 @@ pub enum Verdict {
 }
 
 impl RateLimits {
-    /// Fresh buckets with the protocol's limits.
-    pub fn new(now: Instant) -> RateLimits {
+    /// Fresh buckets with the protocol's limits, and `signal_rate` signals per second
+    /// (the protocol's default is [`limits::SIGNALS_PER_SECOND`]).
+    pub fn new(now: Instant, signal_rate: u32) -> RateLimits {
+        let signal_burst = if signal_rate == limits::SIGNALS_PER_SECOND {
+            limits::SIGNAL_BURST
+        } else {
+            signal_rate.saturating_mul(4)
+        };
         RateLimits {
             moves: Bucket::new(limits::MOVES_PER_SECOND, limits::MOVE_BURST, now),
-            signals: Bucket::new(limits::SIGNALS_PER_SECOND, limits::SIGNAL_BURST, now),
+            signals: Bucket::new(signal_rate, signal_burst, now),
             other: Bucket::new(limits::OTHER_PER_SECOND, limits::OTHER_BURST, now),
             last_notice: None,
         }
@@ -125,7 +131,7 @@ mod tests {
     #[test]
     fn notices_at_most_once_a_second() {
         let t0 = Instant::now();
-        let mut limits = RateLimits::new(t0);
+        let mut limits = RateLimits::new(t0, limits::SIGNALS_PER_SECOND);
         let verdicts: Vec<Verdict> = (0..limits::OTHER_BURST + 3)
             .map(|_| limits.check(Kind::Other, t0))
             .collect();

@@ -31,6 +31,8 @@ pub struct SessionContext {
     pub rooms: Rooms,
     /// Capacity of each session's outgoing queue, in frames.
     pub send_queue: usize,
+    /// Sustained signals per second per connection.
+    pub signal_rate: u32,
     /// How long a connection may take to say hello.
     pub hello_timeout: Duration,
     /// Flips to `true` when the server shuts down.
@@ -66,16 +68,7 @@ pub async fn run(socket: WebSocket, ctx: SessionContext) {
         mut outbox,
         kicked,
     } = joined;
-    let end = serve(
-        id,
-        &room,
-        &mut sink,
-        &mut stream,
-        &mut outbox,
-        kicked,
-        ctx.shutdown,
-    )
-    .await;
+    let end = serve(id, &room, &mut sink, &mut stream, &mut outbox, kicked, &ctx).await;
     room.leave(id).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),
@@ -180,9 +173,10 @@ async fn serve(
     stream: &mut Stream,
     outbox: &mut mpsc::Receiver<Utf8Bytes>,
     mut kicked: oneshot::Receiver<u16>,
-    mut shutdown: watch::Receiver<bool>,
+    ctx: &SessionContext,
 ) -> End {
-    let mut limits = RateLimits::new(Instant::now());
+    let mut shutdown = ctx.shutdown.clone();
+    let mut limits = RateLimits::new(Instant::now(), ctx.signal_rate);
     loop {
         tokio::select! {
             biased;
