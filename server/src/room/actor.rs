@@ -164,12 +164,30 @@ struct Actor {
     tick_hz: u32,
     /// Every joined participant's session.
     links: HashMap<ParticipantId, Link>,
-    /// Sessions to disconnect once the current dispatch is done.
-    pending_kicks: Vec<ParticipantId>,
+    /// Sessions to remove once the current dispatch is done, and why.
+    pending_kicks: Vec<(ParticipantId, Removal)>,
     /// Reused buffer for the tick's positions.
     positions: Vec<(ParticipantId, Point)>,
     /// Ticks a session may go without room for positions before it is disconnected.
     stall_limit: u32,
+}
+
+/// Why the actor removes a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Removal {
+    /// Its queue overflowed: close it as a slow consumer.
+    SlowConsumer,
+    /// Its session already ended; its own leave is on the way.
+    Gone,
+}
+
+impl Removal {
+    fn after(err: &mpsc::error::TrySendError<Utf8Bytes>) -> Removal {
+        match err {
+            mpsc::error::TrySendError::Full(_) => Removal::SlowConsumer,
+            mpsc::error::TrySendError::Closed(_) => Removal::Gone,
+        }
+    }
 }
 
 /// One session as the actor sees it.
@@ -290,12 +308,15 @@ impl Actor {
             if self.pending_kicks.is_empty() {
                 break;
             }
-            for id in std::mem::take(&mut self.pending_kicks) {
+            for (id, why) in std::mem::take(&mut self.pending_kicks) {
                 if let Some(mut link) = self.links.remove(&id) {
-                    warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
-                    if let Some(kick) = link.kick.take() {
-                        let _ = kick.send(close::SLOW_CONSUMER);
+                    if why == Removal::SlowConsumer {
+                        warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
+                        if let Some(kick) = link.kick.take() {
+                            let _ = kick.send(close::SLOW_CONSUMER);
+                        }
                     }
+                    // The link existed, so the participant is in the room.
                     let _ = self.room.leave(id);
                 }
             }
@@ -391,8 +412,10 @@ impl Actor {
     fn broadcast(&mut self, msg: &ServerMessage, except: Option<ParticipantId>) {
         let bytes = Utf8Bytes::from(msg.encode());
         for (id, link) in &self.links {
-            if Some(*id) != except && link.outbox.try_send(bytes.clone()).is_err() {
-                self.pending_kicks.push(*id);
+            if Some(*id) != except {
+                if let Err(err) = link.outbox.try_send(bytes.clone()) {
+                    self.pending_kicks.push((*id, Removal::after(&err)));
+                }
             }
         }
     }
@@ -400,8 +423,8 @@ impl Actor {
     /// Queues one frame for one participant; one who cannot take it is disconnected.
     fn send(&mut self, to: ParticipantId, bytes: Utf8Bytes) {
         if let Some(link) = self.links.get(&to) {
-            if link.outbox.try_send(bytes).is_err() {
-                self.pending_kicks.push(to);
+            if let Err(err) = link.outbox.try_send(bytes) {
+                self.pending_kicks.push((to, Removal::after(&err)));
             }
         }
     }
@@ -430,8 +453,10 @@ impl Actor {
             } else {
                 link.stale = true;
                 link.stalled_ticks += 1;
-                if link.stalled_ticks >= self.stall_limit {
-                    self.pending_kicks.push(*id);
+                if link.outbox.is_closed() {
+                    self.pending_kicks.push((*id, Removal::Gone));
+                } else if link.stalled_ticks >= self.stall_limit {
+                    self.pending_kicks.push((*id, Removal::SlowConsumer));
                 }
             }
         }

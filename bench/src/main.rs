@@ -1,0 +1,104 @@
+//! `hallway-bench`: runs one benchmark scenario and prints its figures, one per line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use hallway_bench::Report;
+use hallway_bench::scenario::{idle, relay, room};
+
+/// Load generator and benchmarks for Hallway.
+#[derive(Debug, Parser)]
+#[command(name = "hallway-bench")]
+struct Cli {
+    /// The hallway binary to start (default: the one next to this program).
+    #[arg(long, global = true)]
+    server: Option<PathBuf>,
+    /// Also print the figures as one JSON document.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// 1,500 participants in one room.
+    #[command(name = "room-1500")]
+    Room1500 {
+        /// Measured seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+    /// 5,000 participants in one room.
+    #[command(name = "room-5000")]
+    Room5000 {
+        /// Measured seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+    /// Any number of participants in one room.
+    Room {
+        /// Participants.
+        #[arg(long)]
+        clients: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+    /// 20,000 idle connections: memory per connection.
+    #[command(name = "idle-20k")]
+    Idle20k,
+    /// Any number of idle connections.
+    Idle {
+        /// Connections.
+        #[arg(long)]
+        connections: usize,
+    },
+    /// Pairs exchanging signalling, against Hallway and the PeerJS server.
+    Relay {
+        /// Pairs of clients.
+        #[arg(long, default_value_t = 1000)]
+        pairs: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let binary = match cli.server {
+        Some(path) => path,
+        None => hallway_bench::spawn::default_hallway_binary()?,
+    };
+    let room = |name: &str, clients: usize, seconds: u64| {
+        let mut opts = room::RoomOptions::new(clients);
+        opts.duration = Duration::from_secs(seconds);
+        room::run(&binary, name, &opts).map(|r| vec![r])
+    };
+    let reports: Vec<Report> = match cli.scenario {
+        Scenario::Room1500 { seconds } => room("room-1500", 1500, seconds)?,
+        Scenario::Room5000 { seconds } => room("room-5000", 5000, seconds)?,
+        Scenario::Room { clients, seconds } => room(&format!("room-{clients}"), clients, seconds)?,
+        Scenario::Idle20k => vec![idle::run(&binary, "idle-20k", 20_000)?],
+        Scenario::Idle { connections } => vec![idle::run(
+            &binary,
+            &format!("idle-{connections}"),
+            connections,
+        )?],
+        Scenario::Relay { pairs, seconds } => {
+            let mut opts = relay::RelayOptions::new(pairs);
+            opts.duration = Duration::from_secs(seconds);
+            relay::run(&binary, &opts)?
+        }
+    };
+    for report in &reports {
+        print!("{}", report.to_lines());
+    }
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}

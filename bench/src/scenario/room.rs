@@ -1,0 +1,476 @@
+//! `room-N`: N participants in one room, everyone seeing everyone. Most stand in circles
+//! (groups of three to six), about one in ten walks (a position every 200 ms), and a few
+//! keep leaving and joining again. A sample of observers decodes every tick to time how
+//! long a walker's move takes to reach them; everyone else only drains their socket.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::sync::Semaphore;
+use tokio::task::spawn_local;
+
+use super::{Id, Meter, hello, id_after, run_local};
+use crate::report::Report;
+use crate::stats::Samples;
+use crate::ws::{Keep, RawWs, Writer};
+use crate::{procstat, spawn};
+
+/// The room's slug on the server under test.
+const ROOM: &str = "bench";
+
+/// How a `room-N` run is shaped.
+#[derive(Debug, Clone)]
+pub struct RoomOptions {
+    /// Participants who stay for the whole run.
+    pub clients: usize,
+    /// Extra participants who keep leaving and coming back (their joins are timed).
+    pub churners: usize,
+    /// Share of participants walking at any time.
+    pub walkers: f64,
+    /// Participants who decode every message to time moves.
+    pub observers: usize,
+    /// Settling time after everyone joined, before measuring.
+    pub warmup: Duration,
+    /// Measured time.
+    pub duration: Duration,
+    /// The server's tick rate.
+    pub tick_hz: u32,
+    /// Joins in flight at once while the room fills.
+    pub join_concurrency: usize,
+}
+
+impl RoomOptions {
+    /// Defaults for `clients` participants.
+    pub fn new(clients: usize) -> RoomOptions {
+        RoomOptions {
+            clients,
+            churners: (clients / 100).max(1),
+            walkers: 0.1,
+            observers: (clients / 4).clamp(1, 50),
+            warmup: Duration::from_secs(3),
+            duration: Duration::from_secs(30),
+            tick_hz: 10,
+            join_concurrency: 64,
+        }
+    }
+}
+
+/// What a participant does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Stands in a circle and drains their socket.
+    Standing,
+    /// Stands in a circle and decodes every tick.
+    Observer,
+    /// Walks around the floor.
+    Walker,
+}
+
+/// What all clients of a run share (one thread: `Rc<RefCell>`).
+#[derive(Debug, Default)]
+struct Shared {
+    measuring: bool,
+    stop: bool,
+    joined: usize,
+    failures: usize,
+    first_failure: Option<String>,
+    /// Messages received by all clients while measuring.
+    delivered: u64,
+    move_seen: Samples,
+    join_ramp: Samples,
+    join_steady: Samples,
+    /// Each walker's last move: where to and when.
+    pending: HashMap<Id, (f32, f32, Instant)>,
+}
+
+type SharedRef = Rc<RefCell<Shared>>;
+
+/// Runs the scenario against a `hallway` binary it starts itself.
+pub fn run(binary: &Path, name: &str, opts: &RoomOptions) -> Result<Report> {
+    let people = opts.clients + opts.churners;
+    procstat::raise_fd_limit(people as u64 * 2 + 1024);
+    let floor = Floor::for_people(people);
+    let server = spawn::hallway(
+        binary,
+        &[
+            ("HALLWAY_ROOMS", ROOM.to_owned()),
+            ("HALLWAY_MAX_PARTICIPANTS", (people + 16).to_string()),
+            ("HALLWAY_MAX_CONNECTIONS", (people + 64).to_string()),
+            ("HALLWAY_FLOOR_WIDTH", floor.width.to_string()),
+            ("HALLWAY_FLOOR_HEIGHT", floor.height.to_string()),
+            ("HALLWAY_TICK_HZ", opts.tick_hz.to_string()),
+        ],
+    )?;
+    let report = run_local(drive(server.addr, server.pid(), name, opts.clone(), floor))??;
+    Ok(report)
+}
+
+async fn drive(
+    addr: SocketAddr,
+    pid: u32,
+    name: &str,
+    opts: RoomOptions,
+    floor: Floor,
+) -> Result<Report> {
+    let shared: SharedRef = Rc::default();
+    let gate = Rc::new(Semaphore::new(opts.join_concurrency));
+    let slots = floor.slots(opts.clients);
+    let observer_stride = (opts.clients / opts.observers.max(1)).max(1);
+    for (i, slot) in slots.into_iter().enumerate() {
+        let walker = ((i + 1) as f64 * opts.walkers).floor() > (i as f64 * opts.walkers).floor();
+        let role = if walker {
+            Role::Walker
+        } else if i % observer_stride == 0 {
+            Role::Observer
+        } else {
+            Role::Standing
+        };
+        spawn_local(participant(
+            addr,
+            i,
+            role,
+            slot,
+            floor,
+            shared.clone(),
+            gate.clone(),
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let (joined, failures) = {
+            let s = shared.borrow();
+            (s.joined, s.failures)
+        };
+        if failures > 0 {
+            let why = shared.borrow().first_failure.clone().unwrap_or_default();
+            bail!("{failures} participants could not join: {why}");
+        }
+        if joined == opts.clients {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {joined} of {} joined in time", opts.clients);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(opts.warmup).await;
+
+    let meter = Meter::start(pid);
+    {
+        let mut s = shared.borrow_mut();
+        s.measuring = true;
+        s.delivered = 0;
+        s.move_seen.clear();
+    }
+    for k in 0..opts.churners {
+        spawn_local(churner(addr, k, floor, shared.clone()));
+    }
+    tokio::time::sleep(opts.duration).await;
+    let usage = meter.read();
+    let mut s = shared.borrow_mut();
+    s.measuring = false;
+    s.stop = true;
+
+    let mut report = Report::new(name);
+    report.add("participants", (opts.clients + opts.churners) as f64, "");
+    report.add("join_p50", s.join_steady.percentile_ms(50.0), "ms");
+    report.add("join_p99", s.join_steady.percentile_ms(99.0), "ms");
+    report.add("join_samples", s.join_steady.len() as f64, "");
+    report.add(
+        "join_while_filling_p50",
+        s.join_ramp.percentile_ms(50.0),
+        "ms",
+    );
+    report.add(
+        "join_while_filling_p99",
+        s.join_ramp.percentile_ms(99.0),
+        "ms",
+    );
+    report.add("move_seen_p50", s.move_seen.percentile_ms(50.0), "ms");
+    report.add("move_seen_p99", s.move_seen.percentile_ms(99.0), "ms");
+    report.add("move_seen_max", s.move_seen.max_ms(), "ms");
+    report.add("move_seen_samples", s.move_seen.len() as f64, "");
+    report.add(
+        "delivered_per_s",
+        s.delivered as f64 / usage.seconds,
+        "msg/s",
+    );
+    report.add("server_cpu", usage.server_cores(), "cores");
+    report.add(
+        "server_peak_rss",
+        procstat::peak_rss_kib(pid).ok().map(|k| k as f64 / 1024.0),
+        "MiB",
+    );
+    report.add("loadgen_cpu", usage.own_cores(), "cores");
+    Ok(report)
+}
+
+/// Connects, says hello and waits for the welcome: returns the connection and our id.
+async fn join(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
+    let mut ws = RawWs::connect(addr, "/ws").await.context("connecting")?;
+    ws.send_text(&hello(ROOM, name)).await?;
+    let mut buf = Vec::new();
+    ws.recv(Keep::Prefix(160), &mut buf)
+        .await?
+        .context("closed before the welcome")?;
+    if !buf.starts_with(br#"{"type":"welcome""#) {
+        bail!("not welcomed: {}", String::from_utf8_lossy(&buf));
+    }
+    let id = id_after(&buf, br#""you":""#).context("no id in the welcome")?;
+    Ok((ws, id))
+}
+
+fn move_to(x: f32, y: f32) -> Vec<u8> {
+    format!(r#"{{"type":"move","x":{x},"y":{y}}}"#).into_bytes()
+}
+
+async fn participant(
+    addr: SocketAddr,
+    i: usize,
+    role: Role,
+    slot: (f32, f32),
+    floor: Floor,
+    shared: SharedRef,
+    gate: Rc<Semaphore>,
+) {
+    let started = Instant::now();
+    let joined = {
+        let _permit = gate.acquire().await;
+        join(addr, &format!("Guest {i}")).await
+    };
+    let (mut ws, id) = match joined {
+        Ok(joined) => joined,
+        Err(err) => {
+            let mut s = shared.borrow_mut();
+            s.failures += 1;
+            s.first_failure.get_or_insert_with(|| format!("{err:#}"));
+            return;
+        }
+    };
+    {
+        let mut s = shared.borrow_mut();
+        s.joined += 1;
+        s.join_ramp.record(started.elapsed());
+    }
+    if ws.send_text(&move_to(slot.0, slot.1)).await.is_err() {
+        return;
+    }
+    if role == Role::Walker {
+        spawn_local(walk(ws.writer(), id, i, slot, floor, shared.clone()));
+    }
+    let keep = if role == Role::Observer {
+        Keep::All
+    } else {
+        Keep::Nothing
+    };
+    let mut buf = Vec::new();
+    while let Ok(Some(_)) = ws.recv(keep, &mut buf).await {
+        let now = Instant::now();
+        let mut s = shared.borrow_mut();
+        if s.stop {
+            break;
+        }
+        if s.measuring {
+            s.delivered += 1;
+            if role == Role::Observer && buf.starts_with(br#"{"type":"tick""#) {
+                seen_positions(&buf, now, &mut s);
+            }
+        }
+    }
+}
+
+/// Times every walker's move found in a tick at its latest target.
+fn seen_positions(tick: &[u8], now: Instant, s: &mut Shared) {
+    let Shared {
+        pending, move_seen, ..
+    } = s;
+    let mut rest = tick;
+    while let Some(at) = crate::ws::find(rest, b"[\"") {
+        rest = &rest[at + 2..];
+        let Some(id) = rest.get(..32).and_then(|b| <Id>::try_from(b).ok()) else {
+            return;
+        };
+        rest = &rest[32..];
+        let Some(end) = rest.iter().position(|b| *b == b']') else {
+            return;
+        };
+        let numbers = std::str::from_utf8(&rest[..end]).unwrap_or("");
+        let mut parts = numbers.trim_start_matches("\",").split(',');
+        let x = parts.next().and_then(|v| v.parse::<f32>().ok());
+        let y = parts.next().and_then(|v| v.parse::<f32>().ok());
+        if let (Some(x), Some(y), Some((px, py, sent))) = (x, y, pending.get(&id)) {
+            if x == *px && y == *py {
+                move_seen.record(now.saturating_duration_since(*sent));
+            }
+        }
+        rest = &rest[end..];
+    }
+}
+
+/// Walks in straight lines, bouncing off the floor's edges, a step every 200 ms.
+async fn walk(
+    writer: Writer,
+    id: Id,
+    i: usize,
+    start: (f32, f32),
+    floor: Floor,
+    shared: SharedRef,
+) {
+    const STEP: f32 = 30.0;
+    let angle = i as f32 * 2.399_963; // golden angle: directions spread evenly
+    let (mut dx, mut dy) = (angle.cos() * STEP, angle.sin() * STEP);
+    let (mut x, mut y) = start;
+    tokio::time::sleep(Duration::from_millis((i as u64 * 37) % 200)).await;
+    let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        ticker.tick().await;
+        if shared.borrow().stop {
+            return;
+        }
+        if !(20.0..=floor.width - 20.0).contains(&(x + dx)) {
+            dx = -dx;
+        }
+        if !(20.0..=floor.height - 20.0).contains(&(y + dy)) {
+            dy = -dy;
+        }
+        (x, y) = ((x + dx).round(), (y + dy).round());
+        shared
+            .borrow_mut()
+            .pending
+            .insert(id, (x, y, Instant::now()));
+        if writer.send_text(&move_to(x, y)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Joins (timed), stays one to three seconds somewhere on the floor, leaves; again.
+async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: SharedRef) {
+    let mut round = 0u64;
+    loop {
+        if shared.borrow().stop {
+            return;
+        }
+        let started = Instant::now();
+        let (mut ws, _) = match join(addr, &format!("Visitor {k}")).await {
+            Ok(joined) => joined,
+            Err(err) => {
+                let mut s = shared.borrow_mut();
+                s.failures += 1;
+                s.first_failure.get_or_insert_with(|| format!("{err:#}"));
+                return;
+            }
+        };
+        {
+            let mut s = shared.borrow_mut();
+            if s.measuring {
+                s.join_steady.record(started.elapsed());
+            }
+        }
+        round += 1;
+        let spot = ((k as u64 * 7919 + round * 104_729) % 1000) as f32 / 1000.0;
+        let _ = ws
+            .send_text(&move_to(
+                (spot * floor.width).round(),
+                ((1.0 - spot) * floor.height).round(),
+            ))
+            .await;
+        let stay = Duration::from_millis(1000 + (round * 613 + k as u64 * 97) % 2000);
+        let writer = ws.writer();
+        let drain = async {
+            let mut buf = Vec::new();
+            while let Ok(Some(_)) = ws.recv(Keep::Nothing, &mut buf).await {
+                let mut s = shared.borrow_mut();
+                if s.measuring {
+                    s.delivered += 1;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(stay, drain).await;
+        let _ = writer.close().await;
+    }
+}
+
+/// The floor of the benchmark room and where groups stand on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Floor {
+    /// Width in floor units.
+    pub width: f32,
+    /// Height in floor units.
+    pub height: f32,
+}
+
+/// Group sizes, cycled: 4.5 people per circle on average.
+const GROUP_SIZES: [usize; 6] = [3, 4, 5, 6, 4, 5];
+
+impl Floor {
+    /// About 8,000 square units per person (circles of six need about that to stay apart),
+    /// never smaller than the default 2400 × 1600, in a 3:2 shape.
+    pub fn for_people(people: usize) -> Floor {
+        let area = (people as f32 * 8000.0).max(2400.0 * 1600.0);
+        let width = (area * 1.5).sqrt().round();
+        Floor {
+            width,
+            height: (width / 1.5).round(),
+        }
+    }
+
+    /// A standing spot for each of `n` people: groups on a grid, each group on a small
+    /// ring around its centre.
+    pub fn slots(&self, n: usize) -> Vec<(f32, f32)> {
+        let groups = ((n as f32 / 4.5).ceil() as usize).max(1);
+        let cols = ((groups as f32 * self.width / self.height).sqrt().ceil() as usize).max(1);
+        let rows = groups.div_ceil(cols);
+        let (sx, sy) = (self.width / cols as f32, self.height / rows as f32);
+        let mut out = Vec::with_capacity(n);
+        let mut group = 0;
+        while out.len() < n {
+            let size = GROUP_SIZES[group % GROUP_SIZES.len()];
+            let cx = ((group % cols) as f32 + 0.5) * sx;
+            let cy = (((group / cols) % rows) as f32 + 0.5) * sy;
+            for k in 0..size {
+                if out.len() == n {
+                    break;
+                }
+                let a = k as f32 / size as f32 * std::f32::consts::TAU;
+                out.push(((cx + 30.0 * a.cos()).round(), (cy + 30.0 * a.sin()).round()));
+            }
+            group += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_stay_on_the_floor_and_apart_by_group() {
+        let floor = Floor::for_people(1500);
+        let slots = floor.slots(1500);
+        assert_eq!(slots.len(), 1500);
+        assert!(
+            slots
+                .iter()
+                .all(|(x, y)| *x > 0.0 && *y > 0.0 && *x < floor.width && *y < floor.height)
+        );
+    }
+
+    #[test]
+    fn reads_positions_out_of_a_tick() {
+        let id = *b"0123456789abcdef0123456789abcdef";
+        let sent = Instant::now();
+        let mut s = Shared::default();
+        s.pending.insert(id, (512.0, 640.0, sent));
+        let tick = br#"{"type":"tick","positions":[["ffffffffffffffffffffffffffffffff",1.0,2.0],["0123456789abcdef0123456789abcdef",512.0,640.0]]}"#;
+        seen_positions(tick, sent + Duration::from_millis(7), &mut s);
+        assert_eq!(s.move_seen.len(), 1);
+        assert_eq!(s.move_seen.percentile_ms(50.0), Some(7.0));
+    }
+}

@@ -1,0 +1,57 @@
+//! A tiny run of every benchmark scenario, so that the load generator does not rot. The
+//! figures are printed (run with `--nocapture` to see them), never asserted: performance is
+//! judged by the real benchmarks in `docs/benchmarks.md`. What is asserted is that each
+//! scenario measured something.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use hallway_bench::scenario::{idle, relay, room};
+use hallway_tests::process::binary_path;
+
+#[test]
+fn room_scenario_runs() -> Result<()> {
+    let mut opts = room::RoomOptions::new(40);
+    opts.duration = Duration::from_secs(3);
+    opts.warmup = Duration::from_millis(500);
+    let report = room::run(&binary_path()?, "room-40", &opts)?;
+    print!("{}", report.to_lines());
+    assert!(
+        report.get("move_seen_samples").is_some_and(|n| n > 0.0),
+        "no move was seen"
+    );
+    assert!(report.get("delivered_per_s").is_some_and(|n| n > 0.0));
+    Ok(())
+}
+
+#[test]
+fn idle_scenario_runs() -> Result<()> {
+    let report = idle::run(&binary_path()?, "idle-200", 200)?;
+    print!("{}", report.to_lines());
+    assert!(
+        report
+            .get("rss_per_connection")
+            .is_some_and(|kib| kib > 0.0)
+    );
+    Ok(())
+}
+
+#[test]
+fn relay_scenario_runs_against_hallway_and_peerjs() -> Result<()> {
+    let mut opts = relay::RelayOptions::new(10);
+    opts.duration = Duration::from_secs(2);
+    opts.warmup = Duration::from_millis(300);
+    let reports = relay::run(&binary_path()?, &opts)?;
+    for report in &reports {
+        print!("{}", report.to_lines());
+    }
+    assert!(
+        reports[0].get("throughput").is_some_and(|n| n > 0.0),
+        "nothing relayed by hallway"
+    );
+    assert!(
+        reports[1].get("throughput").is_some_and(|n| n > 0.0),
+        "nothing relayed by peerjs"
+    );
+    Ok(())
+}
