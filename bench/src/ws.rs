@@ -2,7 +2,7 @@
 //! frames parsed in place, payloads skipped unless the caller wants them. Thousands of
 //! these run on one thread without stealing the server's cores.
 //!
-//! It speaks just enough of RFC 6455 for a server that sends unfragmented text frames:
+//! It speaks just enough of RFC 6455 for our servers (text frames, possibly fragmented):
 //! client frames are masked with a zero key (legal, and it saves a pass over the payload),
 //! pings are answered, a close ends the stream.
 
@@ -160,10 +160,12 @@ impl RawWs {
     /// what `keep` asks for. `Ok(None)`: the server closed.
     pub async fn recv(&mut self, keep: Keep, into: &mut Vec<u8>) -> io::Result<Option<Received>> {
         into.clear();
+        // A message may come in fragments: a text frame without FIN, then continuations.
+        let mut total = 0;
         loop {
             self.fill_to(2).await?;
             let (b0, b1) = (self.buf[self.start], self.buf[self.start + 1]);
-            let opcode = b0 & 0x0f;
+            let (fin, opcode) = (b0 & 0x80 != 0, b0 & 0x0f);
             let masked = b1 & 0x80 != 0;
             let (header, len) = match b1 & 0x7f {
                 126 => {
@@ -196,7 +198,10 @@ impl RawWs {
                 0xa => self.take(len, Keep::Nothing, &mut Vec::new()).await?,
                 _ => {
                     self.take(len, keep, into).await?;
-                    return Ok(Some(Received { len }));
+                    total += len;
+                    if fin {
+                        return Ok(Some(Received { len: total }));
+                    }
                 }
             }
         }

@@ -23,6 +23,16 @@ pub enum ServerMessage {
         /// Every area.
         areas: Vec<AreaInfo>,
     },
+    /// The whole room again, for a client that fell behind and missed changes: replaces
+    /// everything the client knew of participants, circles and areas.
+    Snapshot {
+        /// Everyone in the room, you included.
+        participants: Vec<ParticipantInfo>,
+        /// Every circle.
+        circles: Vec<CircleInfo>,
+        /// Every area.
+        areas: Vec<AreaInfo>,
+    },
     /// Something the client sent was refused. The connection stays open unless it was the
     /// handshake.
     Error {
@@ -92,6 +102,7 @@ pub enum ServerMessage {
 /// Every `type` the server may send.
 pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "welcome",
+    "snapshot",
     "error",
     "joined",
     "left",
@@ -109,6 +120,7 @@ impl ServerMessage {
     pub fn kind(&self) -> &'static str {
         match self {
             ServerMessage::Welcome { .. } => "welcome",
+            ServerMessage::Snapshot { .. } => "snapshot",
             ServerMessage::Error { .. } => "error",
             ServerMessage::Joined { .. } => "joined",
             ServerMessage::Left { .. } => "left",

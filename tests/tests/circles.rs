@@ -277,3 +277,30 @@ async fn positions_arrive_on_ticks() -> Result<()> {
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_large_welcome_arrives_whole() -> Result<()> {
+    // Thirty people make a welcome of several kilobytes: the server sends it in fragments.
+    let server = TestServer::start().await?;
+    let mut clients = Vec::new();
+    for i in 0..30 {
+        clients.push(
+            TestClient::join(
+                &server,
+                &format!("Teilnehmerin mit langem Namen Nummer {i}"),
+            )
+            .await?,
+        );
+    }
+    let last = TestClient::join(&server, "Zoe").await?;
+    let Some(ServerMessage::Welcome { participants, .. }) = &last.welcome else {
+        panic!("no welcome")
+    };
+    assert_eq!(participants.len(), 31);
+    let size = serde_json::to_string(&last.welcome)?.len();
+    assert!(
+        size > 2 * hallway::session::FRAGMENT,
+        "welcome of {size} bytes is not fragmented"
+    );
+    Ok(())
+}

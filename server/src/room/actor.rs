@@ -2,17 +2,18 @@
 //! a bounded inbox, fans events out at once and positions on a tick, and never waits on a
 //! client: every send to a session is a `try_send` into that session's bounded queue.
 //!
-//! A session that cannot keep up first loses position ticks (it gets the full set of
-//! positions once it has room again); if it stays stuck, or an event that cannot be
-//! coalesced does not fit, it is disconnected with [`close::SLOW_CONSUMER`].
+//! A session that cannot keep up first loses position ticks and changes of room state (it
+//! gets the full positions, or a full snapshot, once it has room again); if it stays stuck
+//! for five seconds, or a message meant for it alone (a signal) does not fit even in the
+//! reserve, it is disconnected with [`close::SLOW_CONSUMER`].
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use hallway_proto::{ErrorCode, Payload, ServerMessage, close};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
+use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::engine::{Event, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
@@ -190,12 +191,24 @@ impl Removal {
     }
 }
 
+/// What a session missed while its queue was short of room, to be sent when it has room.
+/// Ordered: a snapshot includes every position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Owed {
+    /// Up to date.
+    Nothing,
+    /// Missed a tick: owes every position.
+    Positions,
+    /// Missed a change of room state: owes a full snapshot.
+    Snapshot,
+}
+
 /// One session as the actor sees it.
 struct Link {
     outbox: mpsc::Sender<Utf8Bytes>,
     kick: Option<oneshot::Sender<u16>>,
-    /// Missed at least one tick: owes the full set of positions.
-    stale: bool,
+    /// What it missed.
+    owes: Owed,
     /// Consecutive ticks with no room for positions.
     stalled_ticks: u32,
 }
@@ -261,7 +274,7 @@ impl Actor {
             Link {
                 outbox: link.outbox,
                 kick: Some(link.kick),
-                stale: false,
+                owes: Owed::Nothing,
                 stalled_ticks: 0,
             },
         );
@@ -409,18 +422,28 @@ impl Actor {
     }
 
     /// Encodes once and queues for everyone (but `except`).
+    /// Queues a change of room state for everyone (but `except`), encoded once. Whoever
+    /// is short of room skips it and is owed a snapshot instead: state can be caught up
+    /// with, so a burst (hundreds of people arriving at once) does not disconnect anyone.
     fn broadcast(&mut self, msg: &ServerMessage, except: Option<ParticipantId>) {
         let bytes = Utf8Bytes::from(msg.encode());
-        for (id, link) in &self.links {
-            if Some(*id) != except {
-                if let Err(err) = link.outbox.try_send(bytes.clone()) {
-                    self.pending_kicks.push((*id, Removal::after(&err)));
-                }
+        for (id, link) in &mut self.links {
+            if Some(*id) == except || link.owes == Owed::Snapshot {
+                continue;
+            }
+            if link.outbox.is_closed() {
+                self.pending_kicks.push((*id, Removal::Gone));
+            } else if link.outbox.capacity() <= EVENT_RESERVE
+                || link.outbox.try_send(bytes.clone()).is_err()
+            {
+                link.owes = Owed::Snapshot;
             }
         }
     }
 
-    /// Queues one frame for one participant; one who cannot take it is disconnected.
+    /// Queues a frame meant for one participant (a signal, an instruction to connect, an
+    /// error): these cannot be caught up with later, so one who has no room left even in
+    /// the reserve is disconnected.
     fn send(&mut self, to: ParticipantId, bytes: Utf8Bytes) {
         if let Some(link) = self.links.get(&to) {
             if let Err(err) = link.outbox.try_send(bytes) {
@@ -429,29 +452,34 @@ impl Actor {
         }
     }
 
-    /// Sends everyone the positions that changed since the last tick, encoded once.
+    /// Sends everyone the positions that changed since the last tick, encoded once; and
+    /// whoever is owed more, the full positions or a snapshot, as soon as they have room.
     fn tick(&mut self) {
         self.positions.clear();
         self.room.take_moved(&mut self.positions);
         let delta =
             (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
-        let mut full: Option<Utf8Bytes> = None;
+        let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
         for (id, link) in &mut self.links {
-            let frame = if link.stale {
-                full.get_or_insert_with(|| {
-                    encode_tick(self.room.participants().map(|p| (p.id, p.position)))
-                })
-                .clone()
-            } else if let Some(delta) = &delta {
-                delta.clone()
-            } else {
-                continue;
+            let frame = match link.owes {
+                Owed::Snapshot => snapshot
+                    .get_or_insert_with(|| Utf8Bytes::from(views::snapshot(&self.room).encode()))
+                    .clone(),
+                Owed::Positions => full
+                    .get_or_insert_with(|| {
+                        encode_tick(self.room.participants().map(|p| (p.id, p.position)))
+                    })
+                    .clone(),
+                Owed::Nothing => match &delta {
+                    Some(delta) => delta.clone(),
+                    None => continue,
+                },
             };
             if link.outbox.capacity() > EVENT_RESERVE && link.outbox.try_send(frame).is_ok() {
-                link.stale = false;
+                link.owes = Owed::Nothing;
                 link.stalled_ticks = 0;
             } else {
-                link.stale = true;
+                link.owes = link.owes.max(Owed::Positions);
                 link.stalled_ticks += 1;
                 if link.outbox.is_closed() {
                     self.pending_kicks.push((*id, Removal::Gone));
@@ -472,3 +500,7 @@ fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8B
         .collect();
     Utf8Bytes::from(ServerMessage::Tick { positions }.encode())
 }
+
+#[cfg(test)]
+#[path = "actor_tests.rs"]
+mod tests;

@@ -23,18 +23,43 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
 
 /// The full snapshot a newcomer receives.
 pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
-    let mut participants: Vec<proto::ParticipantInfo> =
-        room.participants().map(participant).collect();
-    // Sorted so that a snapshot is the same bytes whatever the hash map's order.
-    participants.sort_by(|a, b| a.id.cmp(&b.id));
+    let (participants, circles, areas) = state(room);
     ServerMessage::Welcome {
         version: proto::PROTOCOL_VERSION,
         you: you.to_string(),
         room: room_info(room, tick_hz),
         participants,
-        circles: room.circles().map(circle).collect(),
-        areas: room.areas().iter().map(area).collect(),
+        circles,
+        areas,
     }
+}
+
+/// The whole room for a client that missed changes.
+pub fn snapshot(room: &Room) -> ServerMessage {
+    let (participants, circles, areas) = state(room);
+    ServerMessage::Snapshot {
+        participants,
+        circles,
+        areas,
+    }
+}
+
+/// Participants (sorted by id, so that the same room is the same bytes), circles, areas.
+fn state(
+    room: &Room,
+) -> (
+    Vec<proto::ParticipantInfo>,
+    Vec<proto::CircleInfo>,
+    Vec<proto::AreaInfo>,
+) {
+    let mut participants: Vec<proto::ParticipantInfo> =
+        room.participants().map(participant).collect();
+    participants.sort_by(|a, b| a.id.cmp(&b.id));
+    (
+        participants,
+        room.circles().map(circle).collect(),
+        room.areas().iter().map(area).collect(),
+    )
 }
 
 /// A participant as others see them.

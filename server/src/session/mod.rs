@@ -8,13 +8,17 @@ pub mod limits;
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close, limits as proto_limits};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::debug;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::frame::{Frame as WireFrame, Utf8Bytes};
+use tungstenite::{Bytes, Message};
 
+use crate::http::upgrade::Socket;
 use crate::room::actor::{Command, SessionLink};
 use crate::room::model::{DisplayName, Media, ParticipantId, Role};
 use crate::room::{JoinError, RoomHandle};
@@ -23,6 +27,10 @@ use limits::{Kind, RateLimits, Verdict};
 
 /// Most frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
+
+/// Messages larger than this go out as fragments of this size: tungstenite's write buffer
+/// grows to the largest frame and never shrinks, per connection.
+pub const FRAGMENT: usize = 2 * 1024;
 
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
@@ -39,8 +47,8 @@ pub struct SessionContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
-type Sink = SplitSink<WebSocket, Message>;
-type Stream = SplitStream<WebSocket>;
+type Sink = SplitSink<Socket, Message>;
+type Stream = SplitStream<Socket>;
 
 /// Why a session ended, for the log.
 #[derive(Debug)]
@@ -52,7 +60,7 @@ enum End {
 }
 
 /// Runs one connection to its end.
-pub async fn run(socket: WebSocket, ctx: SessionContext) {
+pub async fn run(socket: Socket, ctx: SessionContext) {
     let (mut sink, mut stream) = socket.split();
     let joined = match handshake(&mut sink, &mut stream, &ctx).await {
         Ok(joined) => joined,
@@ -223,15 +231,37 @@ async fn write_batch(
     sink: &mut Sink,
     outbox: &mut mpsc::Receiver<Utf8Bytes>,
     first: Utf8Bytes,
-) -> Result<(), axum::Error> {
-    sink.feed(Message::Text(first)).await?;
+) -> Result<(), tungstenite::Error> {
+    feed_text(sink, first).await?;
     for _ in 1..WRITE_BATCH {
         match outbox.try_recv() {
-            Ok(frame) => sink.feed(Message::Text(frame)).await?,
+            Ok(frame) => feed_text(sink, frame).await?,
             Err(_) => break,
         }
     }
     sink.flush().await
+}
+
+/// Queues a text message, in fragments of [`FRAGMENT`] bytes when it is larger (the
+/// fragments share the message's bytes; nothing is copied).
+async fn feed_text(sink: &mut Sink, text: Utf8Bytes) -> Result<(), tungstenite::Error> {
+    if text.len() <= FRAGMENT {
+        return sink.feed(Message::Text(text)).await;
+    }
+    let bytes = Bytes::from(text);
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + FRAGMENT).min(bytes.len());
+        let opcode = if at == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let frame = WireFrame::message(bytes.slice(at..end), opcode, end == bytes.len());
+        sink.feed(Message::Frame(frame)).await?;
+        at = end;
+    }
+    Ok(())
 }
 
 /// Handles one text frame after the handshake; `Some` ends the session.
@@ -356,7 +386,7 @@ async fn refuse(sink: &mut Sink, code: ErrorCode, message: &str) -> End {
 
 async fn close_with(sink: &mut Sink, code: u16, reason: &str) -> End {
     let frame = CloseFrame {
-        code,
+        code: code.into(),
         reason: Utf8Bytes::from(reason),
     };
     // The peer may already be gone; there is nothing more to do either way.
@@ -377,18 +407,13 @@ enum Frame {
     End,
 }
 
-fn read_frame(frame: Option<Result<Message, axum::Error>>) -> Frame {
+fn read_frame(frame: Option<Result<Message, tungstenite::Error>>) -> Frame {
     match frame {
         Some(Ok(Message::Text(text))) => Frame::Text(text),
         Some(Ok(Message::Binary(_))) => Frame::Binary,
-        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Frame::Control,
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
         Some(Ok(Message::Close(_))) | None => Frame::End,
-        Some(Err(err)) => {
-            let too_big = err
-                .into_inner()
-                .downcast_ref::<tungstenite::Error>()
-                .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)));
-            if too_big { Frame::TooBig } else { Frame::End }
-        }
+        Some(Err(tungstenite::Error::Capacity(_))) => Frame::TooBig,
+        Some(Err(_)) => Frame::End,
     }
 }

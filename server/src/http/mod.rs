@@ -3,19 +3,27 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod upgrade;
+
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::http::StatusCode;
+use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hallway_proto::limits::MAX_FRAME_BYTES;
+use tungstenite::protocol::WebSocketConfig;
 
 use crate::session::{self, SessionContext};
 
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB) is allocated per
 /// connection; our frames are small and capped at 64 KiB anyway.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 2 * 1024;
+
+/// Frames are collected up to this many bytes before they are written out (a flush writes
+/// them out sooner). Large messages go out in fragments of [`crate::session::FRAGMENT`]
+/// bytes, so the write buffer stays near this size.
+const WRITE_BUFFER: usize = 2 * 1024;
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -37,22 +45,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn websocket(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response {
     let Some(guard) = ConnectionGuard::acquire(&state) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
     let ctx = state.session.clone();
-    upgrade
+    let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
-        // Write each frame out at once; the session batches and flushes itself.
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
+        // Backpressure comes from the session's own bounded queue; this only bounds what
+        // one flush may hold.
         .max_write_buffer_size(4 * MAX_FRAME_BYTES + 1024 * 1024)
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| async move {
-            session::run(socket, ctx).await;
-            drop(guard);
-        })
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    let accepted = upgrade::accept(request, config, move |socket| async move {
+        session::run(socket, ctx).await;
+        drop(guard);
+    });
+    match accepted {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
 }
 
 async fn healthz() -> &'static str {
