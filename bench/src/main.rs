@@ -56,6 +56,22 @@ enum Scenario {
         #[arg(long)]
         connections: usize,
     },
+    /// Holds a share of the idle connections for `idle` (started by it, not by hand).
+    #[command(name = "idle-worker", hide = true)]
+    IdleWorker {
+        /// The server.
+        #[arg(long)]
+        addr: std::net::SocketAddr,
+        /// Number of the first connection.
+        #[arg(long)]
+        first: usize,
+        /// Connections to hold.
+        #[arg(long)]
+        connections: usize,
+        /// Rooms to spread them over.
+        #[arg(long, value_delimiter = ',')]
+        rooms: Vec<String>,
+    },
     /// Pairs exchanging signalling, against Hallway and the PeerJS server.
     Relay {
         /// Pairs of clients.
@@ -69,6 +85,9 @@ enum Scenario {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Scenario::IdleWorker { addr, first, connections, rooms } = &cli.scenario {
+        return idle::worker(*addr, *first, *connections, rooms);
+    }
     let binary = match cli.server {
         Some(path) => path,
         None => hallway_bench::spawn::default_hallway_binary()?,
@@ -88,6 +107,7 @@ fn main() -> Result<()> {
             &format!("idle-{connections}"),
             connections,
         )?],
+        Scenario::IdleWorker { .. } => unreachable!("handled above"),
         Scenario::Relay { pairs, seconds } => {
             let mut opts = relay::RelayOptions::new(pairs);
             opts.duration = Duration::from_secs(seconds);

@@ -23,7 +23,7 @@ const READ_BUFFER: usize = 2 * 1024;
 /// Frames are collected up to this many bytes before they are written out (a flush writes
 /// them out sooner). Large messages go out in fragments of [`crate::session::FRAGMENT`]
 /// bytes, so the write buffer stays near this size.
-const WRITE_BUFFER: usize = 2 * 1024;
+const WRITE_BUFFER: usize = 0;
 
 /// What every request handler shares.
 #[derive(Debug)]

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use hallway_proto::{ErrorCode, Payload, ServerMessage, close};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::session::outbox::{OutboxSender, SendError};
 use tracing::{debug, warn};
 use tungstenite::protocol::frame::Utf8Bytes;
 
@@ -27,14 +29,9 @@ const INBOX_CAPACITY: usize = 4096;
 /// circle changes and signals still fit when positions pile up.
 const EVENT_RESERVE: usize = 32;
 
-/// How the actor reaches one session.
-#[derive(Debug)]
-pub struct SessionLink {
-    /// The session's bounded outgoing queue of encoded frames.
-    pub outbox: mpsc::Sender<Utf8Bytes>,
-    /// Tells the session to close with this code (slow consumer).
-    pub kick: oneshot::Sender<u16>,
-}
+/// How the actor reaches one session: its bounded outgoing queue of encoded frames, which
+/// also carries the order to close (slow consumer).
+pub type SessionLink = OutboxSender;
 
 /// What a participant can ask of their room once joined.
 #[derive(Debug)]
@@ -183,10 +180,10 @@ enum Removal {
 }
 
 impl Removal {
-    fn after(err: &mpsc::error::TrySendError<Utf8Bytes>) -> Removal {
+    fn after(err: &SendError) -> Removal {
         match err {
-            mpsc::error::TrySendError::Full(_) => Removal::SlowConsumer,
-            mpsc::error::TrySendError::Closed(_) => Removal::Gone,
+            SendError::Full => Removal::SlowConsumer,
+            SendError::Closed => Removal::Gone,
         }
     }
 }
@@ -205,8 +202,7 @@ enum Owed {
 
 /// One session as the actor sees it.
 struct Link {
-    outbox: mpsc::Sender<Utf8Bytes>,
-    kick: Option<oneshot::Sender<u16>>,
+    outbox: OutboxSender,
     /// What it missed.
     owes: Owed,
     /// Consecutive ticks with no room for positions.
@@ -268,16 +264,8 @@ impl Actor {
         }
         let welcome = Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz).encode());
         // The queue is new and empty, so the welcome fits.
-        let _ = link.outbox.try_send(welcome);
-        self.links.insert(
-            id,
-            Link {
-                outbox: link.outbox,
-                kick: Some(link.kick),
-                owes: Owed::Nothing,
-                stalled_ticks: 0,
-            },
-        );
+        let _ = link.try_send(welcome);
+        self.links.insert(id, Link { outbox: link, owes: Owed::Nothing, stalled_ticks: 0 });
         if reply.send(Ok(id)).is_err() {
             // The session went away while waiting; undo.
             self.links.remove(&id);
@@ -322,12 +310,10 @@ impl Actor {
                 break;
             }
             for (id, why) in std::mem::take(&mut self.pending_kicks) {
-                if let Some(mut link) = self.links.remove(&id) {
+                if let Some(link) = self.links.remove(&id) {
                     if why == Removal::SlowConsumer {
                         warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
-                        if let Some(kick) = link.kick.take() {
-                            let _ = kick.send(close::SLOW_CONSUMER);
-                        }
+                        link.outbox.kick(close::SLOW_CONSUMER);
                     }
                     // The link existed, so the participant is in the room.
                     let _ = self.room.leave(id);

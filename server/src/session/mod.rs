@@ -5,13 +5,14 @@
 //! identity is believed (the sender of a signal is whoever owns this connection).
 
 pub mod limits;
+pub mod outbox;
 
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close, limits as proto_limits};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::watch;
 use tracing::debug;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -19,11 +20,12 @@ use tungstenite::protocol::frame::{Frame as WireFrame, Utf8Bytes};
 use tungstenite::{Bytes, Message};
 
 use crate::http::upgrade::Socket;
-use crate::room::actor::{Command, SessionLink};
+use crate::room::actor::Command;
 use crate::room::model::{DisplayName, Media, ParticipantId, Role};
 use crate::room::{JoinError, RoomHandle};
 use crate::rooms::Rooms;
 use limits::{Kind, RateLimits, Verdict};
+use outbox::{OutboxReceiver, Outgoing};
 
 /// Most frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
@@ -70,13 +72,8 @@ pub async fn run(socket: Socket, ctx: SessionContext) {
         }
         Err(End::Client) => return,
     };
-    let Joined {
-        id,
-        room,
-        mut outbox,
-        kicked,
-    } = joined;
-    let end = serve(id, &room, &mut sink, &mut stream, &mut outbox, kicked, &ctx).await;
+        let Joined { id, room, mut outbox } = joined;
+    let end = serve(id, &room, &mut sink, &mut stream, &mut outbox, &ctx).await;
     room.leave(id).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),
@@ -88,8 +85,7 @@ pub async fn run(socket: Socket, ctx: SessionContext) {
 struct Joined {
     id: ParticipantId,
     room: RoomHandle,
-    outbox: mpsc::Receiver<Utf8Bytes>,
-    kicked: oneshot::Receiver<u16>,
+    outbox: OutboxReceiver,
 }
 
 async fn handshake(
@@ -148,25 +144,9 @@ async fn handshake(
     let Some(room) = ctx.rooms.get(&slug) else {
         return Err(refuse(sink, ErrorCode::RoomNotFound, "no room with that name").await);
     };
-    let (outbox_tx, outbox) = mpsc::channel(ctx.send_queue);
-    let (kick, kicked) = oneshot::channel();
-    match room
-        .join(
-            name,
-            Role::Participant,
-            SessionLink {
-                outbox: outbox_tx,
-                kick,
-            },
-        )
-        .await
-    {
-        Ok(id) => Ok(Joined {
-            id,
-            room,
-            outbox,
-            kicked,
-        }),
+        let (link, outbox) = outbox::outbox(ctx.send_queue);
+    match room.join(name, Role::Participant, link).await {
+        Ok(id) => Ok(Joined { id, room, outbox }),
         Err(err @ JoinError::Refused(_)) => Err(refuse(sink, err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => {
             Err(close_with(sink, close::GOING_AWAY, "the server is shutting down").await)
@@ -179,8 +159,7 @@ async fn serve(
     room: &RoomHandle,
     sink: &mut Sink,
     stream: &mut Stream,
-    outbox: &mut mpsc::Receiver<Utf8Bytes>,
-    mut kicked: oneshot::Receiver<u16>,
+    outbox: &mut OutboxReceiver,
     ctx: &SessionContext,
 ) -> End {
     let mut shutdown = ctx.shutdown.clone();
@@ -188,19 +167,20 @@ async fn serve(
     loop {
         tokio::select! {
             biased;
-            code = &mut kicked => {
-                let code = code.unwrap_or(close::SLOW_CONSUMER);
-                return close_with(sink, code, "you fell too far behind; reconnect").await;
-            }
             () = stopping(&mut shutdown) => {
                 return close_with(sink, close::GOING_AWAY, "the server is shutting down").await;
             }
-            frame = outbox.recv() => {
-                let Some(frame) = frame else { return End::Client };
-                if write_batch(sink, outbox, frame).await.is_err() {
-                    return End::Client;
+            next = outbox.recv() => match next {
+                Some(Outgoing::Frame(frame)) => {
+                    if write_batch(sink, outbox, frame).await.is_err() {
+                        return End::Client;
+                    }
                 }
-            }
+                Some(Outgoing::Kicked(code)) => {
+                    return close_with(sink, code, "you fell too far behind; reconnect").await;
+                }
+                None => return End::Client,
+            },
             frame = stream.next() => match read_frame(frame) {
                 Frame::Text(text) => {
                     if let Some(end) = on_text(id, room, sink, &mut limits, &text).await {
@@ -229,14 +209,14 @@ async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 /// Writes `first` and whatever else is queued, then flushes once.
 async fn write_batch(
     sink: &mut Sink,
-    outbox: &mut mpsc::Receiver<Utf8Bytes>,
+    outbox: &mut OutboxReceiver,
     first: Utf8Bytes,
 ) -> Result<(), tungstenite::Error> {
     feed_text(sink, first).await?;
     for _ in 1..WRITE_BATCH {
         match outbox.try_recv() {
-            Ok(frame) => feed_text(sink, frame).await?,
-            Err(_) => break,
+            Some(frame) => feed_text(sink, frame).await?,
+            None => break,
         }
     }
     sink.flush().await
