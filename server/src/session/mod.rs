@@ -32,7 +32,7 @@ const WRITE_BATCH: usize = 64;
 
 /// Messages larger than this go out as fragments of this size: tungstenite's write buffer
 /// grows to the largest frame and never shrinks, per connection.
-pub const FRAGMENT: usize = 2 * 1024;
+pub const FRAGMENT: usize = 1024;
 
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
