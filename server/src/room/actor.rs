@@ -8,6 +8,7 @@
 //! reserve, it is disconnected with [`close::SLOW_CONSUMER`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hallway_proto::{ErrorCode, Payload, ServerMessage, close};
@@ -17,6 +18,7 @@ use crate::session::outbox::{OutboxSender, SendError};
 use tracing::{debug, warn};
 use tungstenite::protocol::frame::Utf8Bytes;
 
+use super::directory::Directory;
 use super::engine::{Event, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
 use super::views;
@@ -42,13 +44,6 @@ pub enum Command {
         x: f64,
         /// Requested y, unvalidated.
         y: f64,
-    },
-    /// Forward a signalling payload to a member of one's circle.
-    Signal {
-        /// The recipient.
-        to: ParticipantId,
-        /// Opaque payload, forwarded untouched.
-        payload: Payload,
     },
     /// Lock or unlock one's circle.
     Lock(bool),
@@ -99,13 +94,17 @@ impl JoinError {
 #[derive(Debug, Clone)]
 pub struct RoomHandle {
     inbox: mpsc::Sender<Request>,
+    /// Circle membership and queues, for relaying signals without the room's task.
+    directory: Arc<Directory>,
 }
 
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
+        let directory = Arc::new(Directory::new());
         let actor = Actor {
+            directory: directory.clone(),
             room,
             tick_hz,
             links: HashMap::new(),
@@ -115,7 +114,12 @@ impl RoomHandle {
             stall_limit: tick_hz.saturating_mul(5).max(1),
         };
         tokio::spawn(actor.run(requests));
-        RoomHandle { inbox }
+        RoomHandle { inbox, directory }
+    }
+
+    /// Relays a signalling payload to a member of the sender's circle; see [`Directory`].
+    pub fn relay(&self, from: ParticipantId, to: ParticipantId, payload: &Payload) -> Result<(), EngineError> {
+        self.directory.relay(from, to, payload)
     }
 
     /// Asks to join; the welcome arrives on the link's outbox before any other message.
@@ -156,6 +160,8 @@ impl RoomHandle {
 
 /// The task's state.
 struct Actor {
+    /// Kept up to date for sessions that relay signals.
+    directory: Arc<Directory>,
     /// The rules and the state.
     room: Room,
     /// Position ticks per second.
@@ -265,6 +271,7 @@ impl Actor {
         let welcome = Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz).encode());
         // The queue is new and empty, so the welcome fits.
         let _ = link.try_send(welcome);
+        self.directory.insert(id, link.clone());
         self.links.insert(id, Link { outbox: link, owes: Owed::Nothing, stalled_ticks: 0 });
         if reply.send(Ok(id)).is_err() {
             // The session went away while waiting; undo.
@@ -281,18 +288,7 @@ impl Actor {
             Command::Move { x, y } => self.room.move_to(from, x, y),
             Command::Lock(locked) => self.room.set_locked(from, locked),
             Command::Media(media) => self.room.set_media(from, media),
-            Command::Signal { to, payload } => match self.room.check_signal(from, to) {
-                Ok(()) => {
-                    let msg = ServerMessage::Signal {
-                        from: from.to_string(),
-                        payload,
                     };
-                    self.send(to, Utf8Bytes::from(msg.encode()));
-                    Ok(())
-                }
-                Err(err) => Err(err),
-            },
-        };
         if let Err(err) = result {
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
         }
@@ -303,6 +299,11 @@ impl Actor {
     fn dispatch(&mut self) {
         loop {
             let events: Vec<Event> = self.room.drain_events().collect();
+            // The directory learns of every change of membership before anyone is told
+            // of it, so that a signal sent on the news is relayed.
+            for event in &events {
+                self.update_directory(event);
+            }
             for event in events {
                 self.dispatch_one(event);
             }
@@ -319,6 +320,18 @@ impl Actor {
                     let _ = self.room.leave(id);
                 }
             }
+        }
+    }
+
+    fn update_directory(&self, event: &Event) {
+        let circle_of = |id: &ParticipantId| self.room.participant(*id).and_then(|p| p.circle);
+        match event {
+            Event::Connect { initiator: a, responder: b } | Event::Disconnect { leaver: a, stayer: b } => {
+                self.directory.set_circle(*a, circle_of(a));
+                self.directory.set_circle(*b, circle_of(b));
+            }
+            Event::Left(id) => self.directory.remove(*id),
+            _ => {}
         }
     }
 
@@ -356,8 +369,9 @@ impl Actor {
                     peer: initiator.to_string(),
                     initiator: false,
                 };
-                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
+                // The responder first: the initiator answers with an offer at once.
                 self.send(responder, Utf8Bytes::from(to_responder.encode()));
+                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
             }
             Event::Disconnect { leaver, stayer } => {
                 self.send(

@@ -114,24 +114,23 @@ async fn a_reader_that_stays_stuck_is_disconnected() {
 async fn signals_that_do_not_fit_disconnect_the_recipient() {
     let room = room();
     let deaf = join(&room, "Deaf", 64).await;
-    let talker = join(&room, "Talker", 4096).await;
+    let mut talker = join(&room, "Talker", 4096).await;
     room.command(deaf.id, Command::Move { x: 500.0, y: 500.0 })
         .await
         .expect("sent");
     room.command(talker.id, Command::Move { x: 550.0, y: 500.0 })
         .await
         .expect("sent");
+        // Once the talker is told to connect, the directory has them both in one circle.
+    loop {
+        let Some(Outgoing::Frame(frame)) = talker.outbox.recv().await else { panic!("talker let go") };
+        if matches!(decode(&frame), ServerMessage::Connect { .. }) {
+            break;
+        }
+    }
+    let payload = hallway_proto::Payload::from_json("{}").expect("json");
     for _ in 0..100 {
-        let payload = hallway_proto::Payload::from_json("{}").expect("json");
-        room.command(
-            talker.id,
-            Command::Signal {
-                to: deaf.id,
-                payload,
-            },
-        )
-        .await
-        .expect("sent");
+        room.relay(talker.id, deaf.id, &payload).expect("same circle");
     }
     let code = tokio::time::timeout(Duration::from_secs(1), deaf.kicked())
         .await

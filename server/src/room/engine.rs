@@ -303,20 +303,6 @@ impl Room {
         Ok(())
     }
 
-    /// Whether `from` may signal `to` right now: both in the room and in one circle.
-    pub fn check_signal(&self, from: ParticipantId, to: ParticipantId) -> Result<(), EngineError> {
-        let sender = self
-            .participants
-            .get(&from)
-            .ok_or(EngineError::UnknownParticipant)?;
-        let circle = sender.circle.ok_or(EngineError::NotInCircle)?;
-        match self.participants.get(&to) {
-            Some(recipient) if recipient.circle == Some(circle) && to != from => Ok(()),
-            // An unknown id and a stranger's id get the same answer: ids are not probeable.
-            _ => Err(EngineError::NotInSameCircle),
-        }
-    }
-
     /// Checks every invariant of the room; for tests. Returns the first one broken.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut seen_members = HashMap::new();

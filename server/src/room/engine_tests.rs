@@ -338,34 +338,6 @@ fn positions_are_coalesced_per_tick() {
 }
 
 #[test]
-fn signals_are_allowed_only_within_one_circle() {
-    let mut room = room();
-    for n in 1..=3 {
-        join(&mut room, n, Role::Participant);
-    }
-    assert_eq!(
-        room.check_signal(pid(1), pid(2)),
-        Err(EngineError::NotInCircle)
-    );
-    walk(&mut room, 1, 500.0, 500.0);
-    walk(&mut room, 2, 550.0, 500.0);
-    assert_eq!(room.check_signal(pid(1), pid(2)), Ok(()));
-    assert_eq!(room.check_signal(pid(2), pid(1)), Ok(()));
-    assert_eq!(
-        room.check_signal(pid(1), pid(3)),
-        Err(EngineError::NotInSameCircle)
-    );
-    assert_eq!(
-        room.check_signal(pid(1), pid(99)),
-        Err(EngineError::NotInSameCircle)
-    );
-    assert_eq!(
-        room.check_signal(pid(1), pid(1)),
-        Err(EngineError::NotInSameCircle)
-    );
-}
-
-#[test]
 fn the_room_refuses_past_its_limit_except_hosts() {
     let mut settings = RoomSettings::new("test", "Test");
     settings.max_participants = 2;

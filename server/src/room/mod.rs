@@ -3,9 +3,11 @@
 //! - [`model`]: domain types (ids, geometry, participants, circles, areas, settings);
 //! - [`grid`]: the spatial index;
 //! - [`engine`]: the rules, synchronous and deterministic;
-//! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out.
+//! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
+//! - [`directory`]: a concurrent mirror of circle membership for relaying signals.
 
 pub mod actor;
+pub mod directory;
 pub mod engine;
 pub mod grid;
 pub mod model;

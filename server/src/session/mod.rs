@@ -21,7 +21,8 @@ use tungstenite::{Bytes, Message};
 
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
-use crate::room::model::{DisplayName, Media, ParticipantId, Role};
+use crate::room::views;
+use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Role};
 use crate::room::{JoinError, RoomHandle};
 use crate::rooms::Rooms;
 use limits::{Kind, RateLimits, Verdict};
@@ -306,16 +307,16 @@ async fn on_text(
                 .await
                 .err();
             }
-            let Ok(to) = to.parse::<ParticipantId>() else {
-                return reply(
-                    sink,
-                    ErrorCode::NotInSameCircle,
-                    "that participant is not in your circle",
-                )
-                .await
-                .err();
+            // Relayed here, not by the room's task (see `room::directory`).
+            let relayed = match to.parse::<ParticipantId>() {
+                Ok(to) => room.relay(id, to, &payload),
+                // Same answer as for a stranger: ids are not probeable.
+                Err(_) => Err(EngineError::NotInSameCircle),
             };
-            Command::Signal { to, payload }
+            return match relayed {
+                Ok(()) => None,
+                Err(err) => reply(sink, views::error_code(err), &err.to_string()).await.err(),
+            };
         }
     };
     match room.command(id, command).await {

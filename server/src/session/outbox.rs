@@ -19,7 +19,7 @@ const KEEP_CAPACITY: usize = 16;
 /// Creates a queue of at most `capacity` frames.
 pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State { queue: VecDeque::new(), kicked: None, capacity, sender_alive: true, receiver_alive: true }),
+        state: Mutex::new(State { queue: VecDeque::new(), kicked: None, capacity, senders: 1, receiver_alive: true }),
         ready: Notify::new(),
     });
     (OutboxSender { shared: shared.clone() }, OutboxReceiver { shared })
@@ -38,7 +38,8 @@ struct State {
     /// Set when the room lets the session go: close with this code.
     kicked: Option<u16>,
     capacity: usize,
-    sender_alive: bool,
+    /// Live senders: the room's link and the room's directory entry.
+    senders: usize,
     receiver_alive: bool,
 }
 
@@ -60,10 +61,18 @@ pub enum SendError {
     Closed,
 }
 
-/// The room's end of a session's queue.
+/// The room's end of a session's queue. Clones share the queue; it closes for the
+/// session when the last one is dropped.
 #[derive(Debug)]
 pub struct OutboxSender {
     shared: Arc<Shared>,
+}
+
+impl Clone for OutboxSender {
+    fn clone(&self) -> Self {
+        self.shared.lock().senders += 1;
+        OutboxSender { shared: self.shared.clone() }
+    }
 }
 
 impl OutboxSender {
@@ -114,8 +123,13 @@ pub enum Outgoing {
 
 impl Drop for OutboxSender {
     fn drop(&mut self) {
-        self.shared.lock().sender_alive = false;
-        self.shared.ready.notify_one();
+        let mut state = self.shared.lock();
+        state.senders -= 1;
+        let last = state.senders == 0;
+        drop(state);
+        if last {
+            self.shared.ready.notify_one();
+        }
     }
 }
 
@@ -126,8 +140,8 @@ pub struct OutboxReceiver {
 }
 
 impl OutboxReceiver {
-    /// The next frame, or the order to close; `None` once the room dropped its end and
-    /// the queue is empty. Cancel-safe: a frame is taken only when it is returned.
+    /// The next frame, or the order to close; `None` once the room dropped every sender
+    /// and the queue is empty. Cancel-safe: a frame is taken only when it is returned.
     pub async fn recv(&mut self) -> Option<Outgoing> {
         loop {
             {
@@ -138,7 +152,7 @@ impl OutboxReceiver {
                 if let Some(frame) = pop(&mut state) {
                     return Some(Outgoing::Frame(frame));
                 }
-                if !state.sender_alive {
+                if state.senders == 0 {
                     return None;
                 }
             }
