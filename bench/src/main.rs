@@ -85,7 +85,13 @@ enum Scenario {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Scenario::IdleWorker { addr, first, connections, rooms } = &cli.scenario {
+    if let Scenario::IdleWorker {
+        addr,
+        first,
+        connections,
+        rooms,
+    } = &cli.scenario
+    {
         return idle::worker(*addr, *first, *connections, rooms);
     }
     let binary = match cli.server {

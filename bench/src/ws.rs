@@ -51,6 +51,12 @@ impl Writer {
         stream.write_all(out).await
     }
 
+    /// Sends frames already encoded with [`append_text_frame`], in one write.
+    pub async fn send_encoded(&self, frames: &[u8]) -> io::Result<()> {
+        let mut side = self.inner.lock().await;
+        side.stream.write_all(frames).await
+    }
+
     /// Sends a close frame and shuts the writing side down.
     pub async fn close(&self) -> io::Result<()> {
         let mut side = self.inner.lock().await;
@@ -66,9 +72,19 @@ impl Writer {
     }
 }
 
+/// Appends a masked client text frame to `out`, for [`Writer::send_encoded`]: many
+/// replies, one system call.
+pub fn append_text_frame(out: &mut Vec<u8>, payload: &[u8]) {
+    append_frame(out, 0x81, payload);
+}
+
 /// Encodes a masked client frame into `out`.
 fn frame(out: &mut Vec<u8>, first: u8, payload: &[u8]) {
     out.clear();
+    append_frame(out, first, payload);
+}
+
+fn append_frame(out: &mut Vec<u8>, first: u8, payload: &[u8]) {
     out.push(first);
     let len = payload.len();
     if len < 126 {
@@ -144,6 +160,27 @@ impl RawWs {
             }
             end += n;
         }
+    }
+
+    /// Whether a whole frame is already buffered, so that the next [`RawWs::recv`] will
+    /// not wait for the network (callers batch their replies until it would).
+    pub fn frame_buffered(&self) -> bool {
+        let data = &self.buf[self.start..self.end];
+        if data.len() < 2 {
+            return false;
+        }
+        let masked = if data[1] & 0x80 != 0 { 4 } else { 0 };
+        let (header, len) = match data[1] & 0x7f {
+            126 if data.len() >= 4 => (4, usize::from(u16::from_be_bytes([data[2], data[3]]))),
+            127 if data.len() >= 10 => {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(&data[2..10]);
+                (10, u64::from_be_bytes(bytes) as usize)
+            }
+            126 | 127 => return false,
+            short => (2, usize::from(short)),
+        };
+        data.len() >= header + masked + len
     }
 
     /// A handle to the writing side.

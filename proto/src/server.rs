@@ -270,9 +270,14 @@ mod tests {
 
     #[test]
     fn the_fast_signal_encoding_matches_serde() {
-        let payload = Payload::from_json(r#"{"candidate":"a \"quoted\" one","n":[1,2.5]}"#).expect("json");
+        let payload =
+            Payload::from_json(r#"{"candidate":"a \"quoted\" one","n":[1,2.5]}"#).expect("json");
         let fast = encode_signal("0123456789abcdef0123456789abcdef", &payload);
-        let slow = ServerMessage::Signal { from: "0123456789abcdef0123456789abcdef".into(), payload }.encode();
+        let slow = ServerMessage::Signal {
+            from: "0123456789abcdef0123456789abcdef".into(),
+            payload,
+        }
+        .encode();
         assert_eq!(fast, slow);
     }
 }

@@ -73,8 +73,16 @@ pub fn run(binary: &Path, name: &str, connections: usize) -> Result<Report> {
     report.add("connections", connections as f64, "");
     report.add("server_rss_baseline", baseline_kib as f64 / 1024.0, "MiB");
     report.add("server_rss", rss_kib as f64 / 1024.0, "MiB");
-    report.add("server_peak_rss", procstat::peak_rss_kib(pid).ok().map(|k| k as f64 / 1024.0), "MiB");
-    report.add("rss_per_connection", rss_kib.saturating_sub(baseline_kib) as f64 / connections as f64, "KiB");
+    report.add(
+        "server_peak_rss",
+        procstat::peak_rss_kib(pid).ok().map(|k| k as f64 / 1024.0),
+        "MiB",
+    );
+    report.add(
+        "rss_per_connection",
+        rss_kib.saturating_sub(baseline_kib) as f64 / connections as f64,
+        "KiB",
+    );
     Ok(report)
 }
 
@@ -106,8 +114,19 @@ impl Workers {
         while first < connections {
             let count = PER_PROCESS.min(connections - first);
             let child = Command::new(&exe)
-                .args(["idle-worker", "--addr", &addr.to_string(), "--first", &first.to_string()])
-                .args(["--connections", &count.to_string(), "--rooms", &rooms.join(",")])
+                .args([
+                    "idle-worker",
+                    "--addr",
+                    &addr.to_string(),
+                    "--first",
+                    &first.to_string(),
+                ])
+                .args([
+                    "--connections",
+                    &count.to_string(),
+                    "--rooms",
+                    &rooms.join(","),
+                ])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
@@ -167,7 +186,11 @@ async fn connect_all(addr: SocketAddr, first: usize, count: usize, rooms: &[Stri
     let progress: Rc<RefCell<Progress>> = Rc::default();
     let gate = Rc::new(Semaphore::new(128));
     for i in first..first + count {
-        let (progress, gate, room) = (progress.clone(), gate.clone(), rooms[i % rooms.len()].clone());
+        let (progress, gate, room) = (
+            progress.clone(),
+            gate.clone(),
+            rooms[i % rooms.len()].clone(),
+        );
         spawn_local(async move {
             let joined = {
                 let _permit = gate.acquire().await;
@@ -176,7 +199,10 @@ async fn connect_all(addr: SocketAddr, first: usize, count: usize, rooms: &[Stri
             let mut ws = match joined {
                 Ok(ws) => ws,
                 Err(err) => {
-                    progress.borrow_mut().failure.get_or_insert(format!("{err:#}"));
+                    progress
+                        .borrow_mut()
+                        .failure
+                        .get_or_insert(format!("{err:#}"));
                     return;
                 }
             };

@@ -17,7 +17,7 @@ use tokio::task::spawn_local;
 use super::{Id, Meter, hello, id_after, nanos_since, run_local, timestamp_in};
 use crate::report::Report;
 use crate::stats::Samples;
-use crate::ws::{Keep, RawWs, Writer};
+use crate::ws::{Keep, RawWs, Writer, append_text_frame};
 use crate::{procstat, spawn};
 
 /// Messages each side keeps in flight.
@@ -244,27 +244,29 @@ async fn exchange(
         }
     }
     let mut buf = Vec::new();
+    // Replies to everything already received go out together, as a client with a busy
+    // event loop would send them.
+    let mut replies = Vec::new();
     while let Ok(Some(_)) = ws.recv(Keep::Prefix(160), &mut buf).await {
-        if !buf.starts_with(incoming) {
-            continue;
-        }
-        let now = nanos_since(epoch);
-        {
-            let mut s = shared.borrow_mut();
-            if s.measuring {
-                s.delivered += 1;
-                if let Some(sent) = timestamp_in(&buf) {
-                    s.latency
-                        .record(Duration::from_nanos(now.saturating_sub(sent)));
+        if buf.starts_with(incoming) {
+            let now = nanos_since(epoch);
+            {
+                let mut s = shared.borrow_mut();
+                if s.measuring {
+                    s.delivered += 1;
+                    if let Some(sent) = timestamp_in(&buf) {
+                        s.latency
+                            .record(Duration::from_nanos(now.saturating_sub(sent)));
+                    }
                 }
             }
+            append_text_frame(&mut replies, message(nanos_since(epoch)).as_bytes());
         }
-        if writer
-            .send_text(message(nanos_since(epoch)).as_bytes())
-            .await
-            .is_err()
-        {
-            return;
+        if !replies.is_empty() && !ws.frame_buffered() {
+            if writer.send_encoded(&replies).await.is_err() {
+                return;
+            }
+            replies.clear();
         }
     }
 }

@@ -118,7 +118,12 @@ impl RoomHandle {
     }
 
     /// Relays a signalling payload to a member of the sender's circle; see [`Directory`].
-    pub fn relay(&self, from: ParticipantId, to: ParticipantId, payload: &Payload) -> Result<(), EngineError> {
+    pub fn relay(
+        &self,
+        from: ParticipantId,
+        to: ParticipantId,
+        payload: &Payload,
+    ) -> Result<(), EngineError> {
         self.directory.relay(from, to, payload)
     }
 
@@ -272,7 +277,14 @@ impl Actor {
         // The queue is new and empty, so the welcome fits.
         let _ = link.try_send(welcome);
         self.directory.insert(id, link.clone());
-        self.links.insert(id, Link { outbox: link, owes: Owed::Nothing, stalled_ticks: 0 });
+        self.links.insert(
+            id,
+            Link {
+                outbox: link,
+                owes: Owed::Nothing,
+                stalled_ticks: 0,
+            },
+        );
         if reply.send(Ok(id)).is_err() {
             // The session went away while waiting; undo.
             self.links.remove(&id);
@@ -288,7 +300,7 @@ impl Actor {
             Command::Move { x, y } => self.room.move_to(from, x, y),
             Command::Lock(locked) => self.room.set_locked(from, locked),
             Command::Media(media) => self.room.set_media(from, media),
-                    };
+        };
         if let Err(err) = result {
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
         }
@@ -326,7 +338,14 @@ impl Actor {
     fn update_directory(&self, event: &Event) {
         let circle_of = |id: &ParticipantId| self.room.participant(*id).and_then(|p| p.circle);
         match event {
-            Event::Connect { initiator: a, responder: b } | Event::Disconnect { leaver: a, stayer: b } => {
+            Event::Connect {
+                initiator: a,
+                responder: b,
+            }
+            | Event::Disconnect {
+                leaver: a,
+                stayer: b,
+            } => {
                 self.directory.set_circle(*a, circle_of(a));
                 self.directory.set_circle(*b, circle_of(b));
             }

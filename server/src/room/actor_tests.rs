@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::session::outbox::{OutboxReceiver, Outgoing, outbox};
 use hallway_proto::ServerMessage;
-use crate::session::outbox::{Outgoing, OutboxReceiver, outbox};
 
 use super::*;
 use crate::room::model::RoomSettings;
@@ -29,7 +29,7 @@ impl FakeSession {
 }
 
 async fn join(room: &RoomHandle, name: &str, queue: usize) -> FakeSession {
-        let (tx, outbox) = outbox(queue);
+    let (tx, outbox) = outbox(queue);
     let name = DisplayName::parse(name).expect("name");
     let id = room.join(name, Role::Participant, tx).await.expect("joins");
     FakeSession { id, outbox }
@@ -58,13 +58,15 @@ async fn a_reader_that_falls_behind_gets_a_snapshot_instead_of_a_disconnect() {
     for other in others.drain(..50) {
         room.leave(other.id).await;
     }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
 
     // Reading again, the slow session catches up with one snapshot of the room as it is.
     let mut snapshot = None;
     for _ in 0..200 {
         while let Some(next) = slow.outbox.recv_now() {
-            let Outgoing::Frame(frame) = next else { panic!("disconnected for a burst") };
+            let Outgoing::Frame(frame) = next else {
+                panic!("disconnected for a burst")
+            };
             if let ServerMessage::Snapshot { participants, .. } = decode(&frame) {
                 snapshot = Some(participants);
             }
@@ -121,16 +123,19 @@ async fn signals_that_do_not_fit_disconnect_the_recipient() {
     room.command(talker.id, Command::Move { x: 550.0, y: 500.0 })
         .await
         .expect("sent");
-        // Once the talker is told to connect, the directory has them both in one circle.
+    // Once the talker is told to connect, the directory has them both in one circle.
     loop {
-        let Some(Outgoing::Frame(frame)) = talker.outbox.recv().await else { panic!("talker let go") };
+        let Some(Outgoing::Frame(frame)) = talker.outbox.recv().await else {
+            panic!("talker let go")
+        };
         if matches!(decode(&frame), ServerMessage::Connect { .. }) {
             break;
         }
     }
     let payload = hallway_proto::Payload::from_json("{}").expect("json");
     for _ in 0..100 {
-        room.relay(talker.id, deaf.id, &payload).expect("same circle");
+        room.relay(talker.id, deaf.id, &payload)
+            .expect("same circle");
     }
     let code = tokio::time::timeout(Duration::from_secs(1), deaf.kicked())
         .await

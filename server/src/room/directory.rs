@@ -40,7 +40,13 @@ impl Directory {
 
     /// Adds a participant who just joined (in no circle).
     pub(crate) fn insert(&self, id: ParticipantId, outbox: OutboxSender) {
-        self.entries.insert(id, Entry { circle: None, outbox });
+        self.entries.insert(
+            id,
+            Entry {
+                circle: None,
+                outbox,
+            },
+        );
     }
 
     /// Records a participant's circle.
@@ -57,12 +63,27 @@ impl Directory {
 
     /// Queues `payload` for `to`, stamped as coming from `from`, if both are in one
     /// circle now. A recipient whose queue is full is disconnected as a slow consumer.
-    pub fn relay(&self, from: ParticipantId, to: ParticipantId, payload: &Payload) -> Result<(), EngineError> {
-        let circle = self.entries.get(&from).and_then(|e| e.circle).ok_or(EngineError::NotInCircle)?;
-        let recipient = self.entries.get(&to).filter(|e| to != from && e.circle == Some(circle));
+    pub fn relay(
+        &self,
+        from: ParticipantId,
+        to: ParticipantId,
+        payload: &Payload,
+    ) -> Result<(), EngineError> {
+        let circle = self
+            .entries
+            .get(&from)
+            .and_then(|e| e.circle)
+            .ok_or(EngineError::NotInCircle)?;
+        let recipient = self
+            .entries
+            .get(&to)
+            .filter(|e| to != from && e.circle == Some(circle));
         // An unknown id and a stranger's id get the same answer: ids are not probeable.
         let recipient = recipient.ok_or(EngineError::NotInSameCircle)?;
-        let frame = Utf8Bytes::from(hallway_proto::server::encode_signal(&from.to_string(), payload));
+        let frame = Utf8Bytes::from(hallway_proto::server::encode_signal(
+            &from.to_string(),
+            payload,
+        ));
         match recipient.outbox.try_send(frame) {
             Ok(()) | Err(SendError::Closed) => {}
             Err(SendError::Full) => {
@@ -90,19 +111,37 @@ mod tests {
         directory.insert(b, b_tx);
         directory.insert(c, c_tx);
         let payload = Payload::from_json(r#"{"sdp":"x"}"#).expect("json");
-        assert_eq!(directory.relay(a, b, &payload), Err(EngineError::NotInCircle));
+        assert_eq!(
+            directory.relay(a, b, &payload),
+            Err(EngineError::NotInCircle)
+        );
         directory.set_circle(a, Some(CircleId(1)));
         directory.set_circle(b, Some(CircleId(1)));
         directory.set_circle(c, Some(CircleId(2)));
         assert_eq!(directory.relay(a, b, &payload), Ok(()));
-        assert_eq!(directory.relay(a, c, &payload), Err(EngineError::NotInSameCircle));
-        assert_eq!(directory.relay(a, ParticipantId(99), &payload), Err(EngineError::NotInSameCircle));
-        assert_eq!(directory.relay(a, a, &payload), Err(EngineError::NotInSameCircle));
+        assert_eq!(
+            directory.relay(a, c, &payload),
+            Err(EngineError::NotInSameCircle)
+        );
+        assert_eq!(
+            directory.relay(a, ParticipantId(99), &payload),
+            Err(EngineError::NotInSameCircle)
+        );
+        assert_eq!(
+            directory.relay(a, a, &payload),
+            Err(EngineError::NotInSameCircle)
+        );
         let frame = b_rx.try_recv().expect("delivered");
-        assert_eq!(frame.as_str(), format!(r#"{{"type":"signal","from":"{a}","payload":{{"sdp":"x"}}}}"#));
+        assert_eq!(
+            frame.as_str(),
+            format!(r#"{{"type":"signal","from":"{a}","payload":{{"sdp":"x"}}}}"#)
+        );
         assert_eq!(c_rx.try_recv(), None);
         directory.remove(b);
-        assert_eq!(directory.relay(a, b, &payload), Err(EngineError::NotInSameCircle));
+        assert_eq!(
+            directory.relay(a, b, &payload),
+            Err(EngineError::NotInSameCircle)
+        );
     }
 
     #[test]
@@ -119,6 +158,9 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(directory.relay(a, b, &payload), Ok(()));
         }
-        assert_eq!(b_rx.recv_now(), Some(Outgoing::Kicked(close::SLOW_CONSUMER)));
+        assert_eq!(
+            b_rx.recv_now(),
+            Some(Outgoing::Kicked(close::SLOW_CONSUMER))
+        );
     }
 }

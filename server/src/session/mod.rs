@@ -21,8 +21,8 @@ use tungstenite::{Bytes, Message};
 
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
-use crate::room::views;
 use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Role};
+use crate::room::views;
 use crate::room::{JoinError, RoomHandle};
 use crate::rooms::Rooms;
 use limits::{Kind, RateLimits, Verdict};
@@ -73,7 +73,11 @@ pub async fn run(socket: Socket, ctx: SessionContext) {
         }
         Err(End::Client) => return,
     };
-        let Joined { id, room, mut outbox } = joined;
+    let Joined {
+        id,
+        room,
+        mut outbox,
+    } = joined;
     let end = serve(id, &room, &mut sink, &mut stream, &mut outbox, &ctx).await;
     room.leave(id).await;
     match end {
@@ -145,7 +149,7 @@ async fn handshake(
     let Some(room) = ctx.rooms.get(&slug) else {
         return Err(refuse(sink, ErrorCode::RoomNotFound, "no room with that name").await);
     };
-        let (link, outbox) = outbox::outbox(ctx.send_queue);
+    let (link, outbox) = outbox::outbox(ctx.send_queue);
     match room.join(name, Role::Participant, link).await {
         Ok(id) => Ok(Joined { id, room, outbox }),
         Err(err @ JoinError::Refused(_)) => Err(refuse(sink, err.code(), &err.to_string()).await),
@@ -315,7 +319,9 @@ async fn on_text(
             };
             return match relayed {
                 Ok(()) => None,
-                Err(err) => reply(sink, views::error_code(err), &err.to_string()).await.err(),
+                Err(err) => reply(sink, views::error_code(err), &err.to_string())
+                    .await
+                    .err(),
             };
         }
     };

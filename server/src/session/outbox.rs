@@ -19,10 +19,21 @@ const KEEP_CAPACITY: usize = 16;
 /// Creates a queue of at most `capacity` frames.
 pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State { queue: VecDeque::new(), kicked: None, capacity, senders: 1, receiver_alive: true }),
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            kicked: None,
+            capacity,
+            senders: 1,
+            receiver_alive: true,
+        }),
         ready: Notify::new(),
     });
-    (OutboxSender { shared: shared.clone() }, OutboxReceiver { shared })
+    (
+        OutboxSender {
+            shared: shared.clone(),
+        },
+        OutboxReceiver { shared },
+    )
 }
 
 #[derive(Debug)]
@@ -48,7 +59,9 @@ impl Shared {
         // A panic while holding this lock cannot leave the queue inconsistent (every
         // critical section is a single push, pop or flag write), so a poisoned lock is
         // still usable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -71,7 +84,9 @@ pub struct OutboxSender {
 impl Clone for OutboxSender {
     fn clone(&self) -> Self {
         self.shared.lock().senders += 1;
-        OutboxSender { shared: self.shared.clone() }
+        OutboxSender {
+            shared: self.shared.clone(),
+        }
     }
 }
 
