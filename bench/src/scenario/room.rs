@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -28,7 +30,8 @@ const ROOM: &str = "bench";
 pub struct RoomOptions {
     /// Participants who stay for the whole run.
     pub clients: usize,
-    /// Extra participants who keep leaving and coming back (their joins are timed).
+    /// Extra participants who keep leaving and coming back (their joins are timed, from a
+    /// thread of their own).
     pub churners: usize,
     /// Share of participants walking at any time.
     pub walkers: f64,
@@ -83,7 +86,6 @@ struct Shared {
     delivered: u64,
     move_seen: Samples,
     join_ramp: Samples,
-    join_steady: Samples,
     /// Each walker's last move: where to and when.
     pending: HashMap<Id, (f32, f32, Instant)>,
 }
@@ -167,20 +169,26 @@ async fn drive(
         s.delivered = 0;
         s.move_seen.clear();
     }
-    for k in 0..opts.churners {
-        spawn_local(churner(addr, k, floor, shared.clone()));
-    }
+    let (churn, churn_thread) = start_churners(addr, opts.churners, floor);
     tokio::time::sleep(opts.duration).await;
     let usage = meter.read();
+    churn.stop.store(true, Ordering::Relaxed);
     let mut s = shared.borrow_mut();
     s.measuring = false;
     s.stop = true;
+    drop(s);
+    let _ = tokio::task::spawn_blocking(move || churn_thread.join()).await;
+    if let Some(failure) = lock(&churn.failure).take() {
+        bail!("a churner could not join: {failure}");
+    }
+    let mut joins = std::mem::take(&mut *lock(&churn.joins));
+    let mut s = shared.borrow_mut();
 
     let mut report = Report::new(name);
     report.add("participants", (opts.clients + opts.churners) as f64, "");
-    report.add("join_p50", s.join_steady.percentile_ms(50.0), "ms");
-    report.add("join_p99", s.join_steady.percentile_ms(99.0), "ms");
-    report.add("join_samples", s.join_steady.len() as f64, "");
+    report.add("join_p50", joins.percentile_ms(50.0), "ms");
+    report.add("join_p99", joins.percentile_ms(99.0), "ms");
+    report.add("join_samples", joins.len() as f64, "");
     report.add(
         "join_while_filling_p50",
         s.join_ramp.percentile_ms(50.0),
@@ -349,51 +357,59 @@ async fn walk(
     }
 }
 
+/// What the churners measure, shared with the main thread.
+#[derive(Debug, Default)]
+struct ChurnShared {
+    stop: AtomicBool,
+    joins: Mutex<Samples>,
+    failure: Mutex<Option<String>>,
+}
+
+/// Runs the churners on a thread of their own, so that their join times are what a
+/// newcomer experiences, not the load generator's own backlog of thousands of sockets.
+fn start_churners(addr: SocketAddr, churners: usize, floor: Floor) -> (Arc<ChurnShared>, std::thread::JoinHandle<()>) {
+    let shared = Arc::new(ChurnShared::default());
+    let thread_shared = shared.clone();
+    let thread = std::thread::spawn(move || {
+        let _ = run_local(async move {
+            let tasks: Vec<_> = (0..churners).map(|k| spawn_local(churner(addr, k, floor, thread_shared.clone()))).collect();
+            for task in tasks {
+                let _ = task.await;
+            }
+        });
+    });
+    (shared, thread)
+}
+
 /// Joins (timed), stays one to three seconds somewhere on the floor, leaves; again.
-async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: SharedRef) {
+async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: Arc<ChurnShared>) {
     let mut round = 0u64;
-    loop {
-        if shared.borrow().stop {
-            return;
-        }
+    while !shared.stop.load(Ordering::Relaxed) {
         let started = Instant::now();
         let (mut ws, _) = match join(addr, &format!("Visitor {k}")).await {
             Ok(joined) => joined,
             Err(err) => {
-                let mut s = shared.borrow_mut();
-                s.failures += 1;
-                s.first_failure.get_or_insert_with(|| format!("{err:#}"));
+                lock(&shared.failure).get_or_insert_with(|| format!("{err:#}"));
                 return;
             }
         };
-        {
-            let mut s = shared.borrow_mut();
-            if s.measuring {
-                s.join_steady.record(started.elapsed());
-            }
-        }
+        lock(&shared.joins).record(started.elapsed());
         round += 1;
         let spot = ((k as u64 * 7919 + round * 104_729) % 1000) as f32 / 1000.0;
-        let _ = ws
-            .send_text(&move_to(
-                (spot * floor.width).round(),
-                ((1.0 - spot) * floor.height).round(),
-            ))
-            .await;
+        let _ = ws.send_text(&move_to((spot * floor.width).round(), ((1.0 - spot) * floor.height).round())).await;
         let stay = Duration::from_millis(1000 + (round * 613 + k as u64 * 97) % 2000);
         let writer = ws.writer();
         let drain = async {
             let mut buf = Vec::new();
-            while let Ok(Some(_)) = ws.recv(Keep::Nothing, &mut buf).await {
-                let mut s = shared.borrow_mut();
-                if s.measuring {
-                    s.delivered += 1;
-                }
-            }
+            while let Ok(Some(_)) = ws.recv(Keep::Nothing, &mut buf).await {}
         };
         let _ = tokio::time::timeout(stay, drain).await;
         let _ = writer.close().await;
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The floor of the benchmark room and where groups stand on it.
