@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -79,7 +80,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let app = http::router(state);
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener.tap_io(set_nodelay), app)
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|stopping| *stopping).await;
             })
@@ -119,5 +120,13 @@ fn title_of(slug: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Small messages (a signal, a position tick) must leave at once, not wait for the
+/// client's delayed acknowledgement of the previous one (Nagle's algorithm).
+fn set_nodelay(stream: &mut tokio::net::TcpStream) {
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::debug!(%err, "cannot set TCP_NODELAY");
     }
 }

@@ -217,14 +217,20 @@ async fn write_batch(
     outbox: &mut OutboxReceiver,
     first: Utf8Bytes,
 ) -> Result<(), tungstenite::Error> {
-    feed_text(sink, first).await?;
-    for _ in 1..WRITE_BATCH {
-        match outbox.try_recv() {
-            Some(frame) => feed_text(sink, frame).await?,
-            None => break,
+    // A welcome to a large room is hundreds of fragments, each a write: without this,
+    // tokio's cooperative budget would send the task to the back of the run queue every
+    // 128 of them, behind every other busy session. A full socket still suspends it.
+    tokio::task::unconstrained(async {
+        feed_text(sink, first).await?;
+        for _ in 1..WRITE_BATCH {
+            match outbox.try_recv() {
+                Some(frame) => feed_text(sink, frame).await?,
+                None => break,
+            }
         }
-    }
-    sink.flush().await
+        sink.flush().await
+    })
+    .await
 }
 
 /// Queues a text message, in fragments of [`FRAGMENT`] bytes when it is larger (the
