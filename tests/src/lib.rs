@@ -281,6 +281,26 @@ impl TestClient {
         }
     }
 
+    /// Sends a WebSocket ping and waits for the pong with the same payload; messages in
+    /// between are skipped.
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<()> {
+        self.socket
+            .send(Message::Ping(payload.to_vec().into()))
+            .await?;
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let frame = tokio::time::timeout_at(until, self.socket.next())
+                .await
+                .context("waiting for a pong")?
+                .ok_or_else(|| anyhow!("the connection ended"))??;
+            if let Message::Pong(got) = frame {
+                if got.as_ref() == payload {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
     /// Closes the connection from the client side.
     pub async fn close(mut self) -> Result<()> {
         self.socket.close(None).await.context("closing")

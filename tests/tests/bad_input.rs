@@ -298,3 +298,22 @@ async fn forged_ids_cannot_act_for_others() -> Result<()> {
     assert!(moved.contains(&a_id) && !moved.contains(&w_id));
     Ok(())
 }
+
+#[tokio::test]
+async fn pings_are_answered_between_messages() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut a = TestClient::join(&server, "Anna").await?;
+    let mut b = TestClient::join(&server, "Ben").await?;
+    a.ping(b"are you there").await?;
+    // And the connection still carries messages both ways afterwards.
+    b.move_to(300.0, 300.0).await?;
+    let b_id = b.id.clone();
+    a.wait_for("Ben's move", |m| match m {
+        ServerMessage::Tick { positions } => {
+            positions.iter().any(|(id, ..)| *id == b_id).then_some(())
+        }
+        _ => None,
+    })
+    .await?;
+    a.ping(b"still?").await
+}

@@ -367,12 +367,18 @@ struct ChurnShared {
 
 /// Runs the churners on a thread of their own, so that their join times are what a
 /// newcomer experiences, not the load generator's own backlog of thousands of sockets.
-fn start_churners(addr: SocketAddr, churners: usize, floor: Floor) -> (Arc<ChurnShared>, std::thread::JoinHandle<()>) {
+fn start_churners(
+    addr: SocketAddr,
+    churners: usize,
+    floor: Floor,
+) -> (Arc<ChurnShared>, std::thread::JoinHandle<()>) {
     let shared = Arc::new(ChurnShared::default());
     let thread_shared = shared.clone();
     let thread = std::thread::spawn(move || {
         let _ = run_local(async move {
-            let tasks: Vec<_> = (0..churners).map(|k| spawn_local(churner(addr, k, floor, thread_shared.clone()))).collect();
+            let tasks: Vec<_> = (0..churners)
+                .map(|k| spawn_local(churner(addr, k, floor, thread_shared.clone())))
+                .collect();
             for task in tasks {
                 let _ = task.await;
             }
@@ -396,7 +402,12 @@ async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: Arc<ChurnShar
         lock(&shared.joins).record(started.elapsed());
         round += 1;
         let spot = ((k as u64 * 7919 + round * 104_729) % 1000) as f32 / 1000.0;
-        let _ = ws.send_text(&move_to((spot * floor.width).round(), ((1.0 - spot) * floor.height).round())).await;
+        let _ = ws
+            .send_text(&move_to(
+                (spot * floor.width).round(),
+                ((1.0 - spot) * floor.height).round(),
+            ))
+            .await;
         let stay = Duration::from_millis(1000 + (round * 613 + k as u64 * 97) % 2000);
         let writer = ws.writer();
         let drain = async {
@@ -409,7 +420,9 @@ async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: Arc<ChurnShar
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The floor of the benchmark room and where groups stand on it.

@@ -21,9 +21,8 @@ use crate::session::{self, SessionContext};
 /// `hallway-bench idle`: every buffer kilobyte here is a kilobyte per connection.
 const READ_BUFFER: usize = 1024;
 
-/// Frames are collected up to this many bytes before they are written out (the session's
-/// flush after each batch writes them out sooner). Large messages go out in fragments of
-/// [`crate::session::FRAGMENT`] bytes, so the write buffer never grows past both together.
+/// tungstenite writes only pongs and close replies (sessions write their messages
+/// themselves, see `session::conn`): write those out at once.
 const WRITE_BUFFER: usize = 0;
 
 /// What every request handler shares.

@@ -1,8 +1,5 @@
-//! The WebSocket upgrade, done here rather than with axum's extractor: sessions need
-//! tungstenite's raw frames to send large messages in fragments. tungstenite keeps its
-//! write buffer as large as the largest frame it ever wrote, for the life of the
-//! connection; a welcome to a 1,500-person room is ~200 KB, so unfragmented it would cost
-//! every connection that much memory.
+//! The WebSocket upgrade, done here rather than with axum's extractor: sessions need the
+//! raw stream underneath tungstenite to write their own frames (see `session::conn`).
 
 use std::future::Future;
 

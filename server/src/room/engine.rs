@@ -584,7 +584,11 @@ impl Room {
             for k in 0..spots {
                 let angle = k as f32 / spots as f32 * std::f32::consts::TAU;
                 let spot = Point::new(centre.x + r * angle.cos(), centre.y + r * angle.sin());
-                if spot.x < 0.0 || spot.y < 0.0 || spot.x > self.settings.width || spot.y > self.settings.height {
+                if spot.x < 0.0
+                    || spot.y < 0.0
+                    || spot.x > self.settings.width
+                    || spot.y > self.settings.height
+                {
                     continue;
                 }
                 looked += 1;
@@ -603,9 +607,13 @@ impl Room {
             return SpotQuality::Taken;
         }
         let margin = self.settings.hysteresis;
-        let reach = self.settings.circle_radius(self.settings.max_circle_size as usize) + margin;
+        let reach = self
+            .settings
+            .circle_radius(self.settings.max_circle_size as usize)
+            + margin;
         self.scratch_circles.clear();
-        self.circle_index.near(spot, reach, &mut self.scratch_circles);
+        self.circle_index
+            .near(spot, reach, &mut self.scratch_circles);
         let mut near_circle = false;
         for cid in &self.scratch_circles {
             let circle = &self.circles[cid];
@@ -616,12 +624,17 @@ impl Room {
             near_circle |= d <= circle.radius + margin;
         }
         self.scratch_people.clear();
-        self.people_index.near(spot, clearance, &mut self.scratch_people);
+        self.people_index
+            .near(spot, clearance, &mut self.scratch_people);
         let crowded = self
             .scratch_people
             .iter()
             .any(|id| self.participants[id].position.distance_sq(spot) < clearance * clearance);
-        if crowded || near_circle { SpotQuality::OutsideCircles } else { SpotQuality::Free }
+        if crowded || near_circle {
+            SpotQuality::OutsideCircles
+        } else {
+            SpotQuality::Free
+        }
     }
 }
 
