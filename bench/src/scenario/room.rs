@@ -173,10 +173,11 @@ async fn drive(
     tokio::time::sleep(opts.duration).await;
     let usage = meter.read();
     churn.stop.store(true, Ordering::Relaxed);
-    let mut s = shared.borrow_mut();
-    s.measuring = false;
-    s.stop = true;
-    drop(s);
+    {
+        let mut s = shared.borrow_mut();
+        s.measuring = false;
+        s.stop = true;
+    }
     let _ = tokio::task::spawn_blocking(move || churn_thread.join()).await;
     if let Some(failure) = lock(&churn.failure).take() {
         bail!("a churner could not join: {failure}");
