@@ -66,6 +66,11 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_HELLO_TIMEOUT", default_value_t = hallway_proto::limits::HELLO_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub hello_timeout: u64,
 
+    /// Serve the browser client from this folder (re-read on every request) instead of the
+    /// copy built into the binary: for working on `client-web/`.
+    #[arg(long, env = "HALLWAY_CLIENT_DIR")]
+    pub client_dir: Option<std::path::PathBuf>,
+
     /// Log format.
     #[arg(long, env = "HALLWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

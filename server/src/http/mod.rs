@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod client;
 pub mod upgrade;
 
 use axum::Router;
@@ -37,12 +38,18 @@ pub struct AppState {
 }
 
 /// The application's routes.
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, files: client::ClientFiles) -> Router {
+    let pages = Router::new()
+        .route("/", get(client::landing))
+        .route("/r/{room}", get(client::room))
+        .route("/assets/{*path}", get(client::asset))
+        .with_state(files);
     Router::new()
         .route("/ws", get(websocket))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+        .merge(pages)
 }
 
 async fn websocket(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response {

@@ -1,0 +1,162 @@
+// German and English texts. The language comes from the browser, can be switched, and is
+// remembered on this device.
+
+const texts = {
+  en: {
+    "app.title": "Hallway",
+    "landing.heading": "Enter a room",
+    "landing.room": "Room name",
+    "landing.go": "Go to room",
+    "landing.hint": "Ask your host for the room name, or use “lobby”.",
+    "join.heading": "Join {room}",
+    "join.name": "Your name",
+    "join.nameHint": "1 to 64 characters, shown to everyone in the room",
+    "join.camera": "Camera",
+    "join.microphone": "Microphone",
+    "join.enter": "Enter the room",
+    "join.preview": "Your camera preview",
+    "join.noDevices": "No camera or microphone available: you can still join and listen.",
+    "join.off": "Off",
+    "lang.switch": "Deutsch",
+    "lang.label": "Sprache: Deutsch",
+    "room.floor": "Room floor. Use the arrow keys or W, A, S, D to walk; click or tap to walk there.",
+    "room.people": "People",
+    "room.circles": "Circles",
+    "room.goto": "Go to {name}",
+    "room.gotoCircle": "Go to circle",
+    "room.circleOf": "Circle of {count}: {names}",
+    "room.you": "{name} (you)",
+    "room.mic": "Microphone",
+    "room.camera": "Camera",
+    "room.screen": "Share screen",
+    "room.lock": "Lock circle",
+    "room.unlock": "Unlock circle",
+    "room.leave": "Leave",
+    "room.zoomIn": "Zoom in",
+    "room.zoomOut": "Zoom out",
+    "room.on": "on",
+    "room.off": "off",
+    "room.locked": "locked",
+    "room.members": "{count} people",
+    "room.noCircles": "No circles yet. Walk up to someone to start one.",
+    "announce.youJoined": "You joined a circle with {names}.",
+    "announce.joinedYou": "{name} joined your circle.",
+    "announce.leftYou": "{name} left your circle.",
+    "announce.youLeft": "You left the circle.",
+    "announce.entered": "{name} entered the room.",
+    "status.connecting": "Connecting…",
+    "status.reconnecting": "Connection lost. Reconnecting in {seconds} s…",
+    "status.left": "You left the room.",
+    "and": " and ",
+    "error.circle_full": "That circle is full.",
+    "error.circle_locked": "That circle is locked.",
+    "error.area_full": "That area is full.",
+    "error.room_full": "The room is full.",
+    "error.room_not_found": "There is no room with that name.",
+    "error.invalid_name": "Please enter a name of 1 to 64 characters without special control characters.",
+    "error.version_mismatch": "This page is out of date. Please reload it.",
+    "error.rate_limited": "Slow down a little.",
+    "error.generic": "Something went wrong ({code}).",
+  },
+  de: {
+    "app.title": "Hallway",
+    "landing.heading": "Raum betreten",
+    "landing.room": "Name des Raums",
+    "landing.go": "Zum Raum",
+    "landing.hint": "Den Namen des Raums erfahren Sie von Ihrer Gastgeberin oder Ihrem Gastgeber – oder nutzen Sie „lobby“.",
+    "join.heading": "{room} betreten",
+    "join.name": "Ihr Name",
+    "join.nameHint": "1 bis 64 Zeichen, für alle im Raum sichtbar",
+    "join.camera": "Kamera",
+    "join.microphone": "Mikrofon",
+    "join.enter": "Raum betreten",
+    "join.preview": "Vorschau Ihrer Kamera",
+    "join.noDevices": "Keine Kamera und kein Mikrofon verfügbar: Sie können trotzdem teilnehmen und zuhören.",
+    "join.off": "Aus",
+    "lang.switch": "English",
+    "lang.label": "Language: English",
+    "room.floor": "Raumfläche. Mit den Pfeiltasten oder W, A, S, D gehen; klicken oder tippen, um dorthin zu gehen.",
+    "room.people": "Personen",
+    "room.circles": "Gesprächskreise",
+    "room.goto": "Zu {name} gehen",
+    "room.gotoCircle": "Zum Kreis gehen",
+    "room.circleOf": "Kreis mit {count}: {names}",
+    "room.you": "{name} (Sie)",
+    "room.mic": "Mikrofon",
+    "room.camera": "Kamera",
+    "room.screen": "Bildschirm teilen",
+    "room.lock": "Kreis schließen",
+    "room.unlock": "Kreis öffnen",
+    "room.leave": "Verlassen",
+    "room.zoomIn": "Vergrößern",
+    "room.zoomOut": "Verkleinern",
+    "room.on": "an",
+    "room.off": "aus",
+    "room.locked": "geschlossen",
+    "room.members": "{count} Personen",
+    "room.noCircles": "Noch keine Kreise. Gehen Sie zu jemandem, um einen zu beginnen.",
+    "announce.youJoined": "Sie sind jetzt in einem Kreis mit {names}.",
+    "announce.joinedYou": "{name} ist Ihrem Kreis beigetreten.",
+    "announce.leftYou": "{name} hat Ihren Kreis verlassen.",
+    "announce.youLeft": "Sie haben den Kreis verlassen.",
+    "announce.entered": "{name} hat den Raum betreten.",
+    "status.connecting": "Verbinde…",
+    "status.reconnecting": "Verbindung unterbrochen. Neuer Versuch in {seconds} s…",
+    "status.left": "Sie haben den Raum verlassen.",
+    "and": " und ",
+    "error.circle_full": "Dieser Kreis ist voll.",
+    "error.circle_locked": "Dieser Kreis ist geschlossen.",
+    "error.area_full": "Dieser Bereich ist voll.",
+    "error.room_full": "Der Raum ist voll.",
+    "error.room_not_found": "Einen Raum mit diesem Namen gibt es nicht.",
+    "error.invalid_name": "Bitte geben Sie einen Namen mit 1 bis 64 Zeichen ohne Steuerzeichen ein.",
+    "error.version_mismatch": "Diese Seite ist veraltet. Bitte laden Sie sie neu.",
+    "error.rate_limited": "Bitte etwas langsamer.",
+    "error.generic": "Etwas ist schiefgegangen ({code}).",
+  },
+};
+
+let language = pick();
+
+function pick() {
+  const saved = localStorage.getItem("hallway.lang");
+  if (saved && texts[saved]) return saved;
+  const browser = (navigator.language || "en").slice(0, 2).toLowerCase();
+  return texts[browser] ? browser : "en";
+}
+
+export function lang() {
+  return language;
+}
+
+export function setLang(next) {
+  language = texts[next] ? next : "en";
+  localStorage.setItem("hallway.lang", language);
+  document.documentElement.lang = language;
+  translatePage();
+}
+
+export function t(key, vars = {}) {
+  const template = texts[language][key] ?? texts.en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+// A list of names in the language: "Anna, Ben and Chris".
+export function listNames(names) {
+  if (names.length <= 1) return names.join("");
+  return names.slice(0, -1).join(", ") + t("and") + names[names.length - 1];
+}
+
+// Fills every element with data-i18n (text) or data-i18n-label (aria-label, title).
+export function translatePage(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+    el.title = t(el.dataset.i18nLabel);
+  }
+}
+
+export function errorText(code) {
+  const key = `error.${code}`;
+  return texts.en[key] ? t(key) : t("error.generic", { code });
+}

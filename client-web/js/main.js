@@ -1,0 +1,321 @@
+// The room page: the join screen, then the room. Wires the connection, the room state,
+// the floor, the side panel, local media and the WebRTC peers together.
+
+import { messages, LIMITS, CLOSE } from "./protocol.js";
+import { RoomState } from "./state.js";
+import { Connection } from "./connection.js";
+import { Floor } from "./floor.js";
+import { Panel } from "./panel.js";
+import { LocalMedia } from "./media.js";
+import { Peers } from "./peers.js";
+import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
+
+const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
+const $ = (selector) => document.querySelector(selector);
+
+const state = new RoomState();
+const media = new LocalMedia();
+let joined = false;
+let lastPosition = null;
+let lastWalk = 0;
+
+const conn = new Connection({
+  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim())),
+  onMessage: (msg) => receive(msg),
+  onStatus: (status) => showStatus(status),
+});
+
+const peers = new Peers({
+  send: (to, payload) => conn.send(messages.signal(to, payload)),
+  media,
+  onStream: (id, stream) => floor.setVideo(id, stream),
+  onClosed: (id) => floor.setVideo(id, null),
+});
+
+const floor = new Floor($("#floor"), { onWalk: (x, y) => walk(x, y) });
+const panel = new Panel($("#panel"), {
+  onGoToPerson: (id) => goToPerson(id),
+  onGoToCircle: (id) => goToCircle(id),
+});
+
+// --- join screen
+
+function setUpJoinScreen() {
+  document.documentElement.lang = lang();
+  translatePage();
+  $("#join-heading").textContent = t("join.heading", { room: slug });
+  document.title = `${slug} – Hallway`;
+  $("#name").maxLength = LIMITS.maxNameChars;
+  $("#name").value = localStorage.getItem("hallway.name") ?? "";
+  $("#join-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("#name").value.trim();
+    if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
+      showJoinError(t("error.invalid_name"));
+      return;
+    }
+    localStorage.setItem("hallway.name", name);
+    $("#enter").disabled = true;
+    conn.open();
+  });
+  for (const id of ["#camera-select", "#mic-select"]) $(id).addEventListener("change", () => preview());
+  $("#camera-on").addEventListener("change", () => preview());
+  $("#mic-on").addEventListener("change", () => preview());
+  for (const button of document.querySelectorAll(".lang-switch")) {
+    button.addEventListener("click", () => {
+      setLang(lang() === "de" ? "en" : "de");
+      $("#join-heading").textContent = t("join.heading", { room: slug });
+      if (joined) refresh();
+    });
+  }
+  preview();
+}
+
+async function preview() {
+  await media.open({
+    cameraId: $("#camera-select").value || undefined,
+    micId: $("#mic-select").value || undefined,
+    camera: $("#camera-on").checked,
+    mic: $("#mic-on").checked,
+  });
+  $("#preview").srcObject = media.camera ? new MediaStream([media.camera]) : null;
+  $("#no-devices").hidden = !!(media.camera || media.mic) || (!$("#camera-on").checked && !$("#mic-on").checked);
+  const { cameras, mics } = await media.devices();
+  fillSelect($("#camera-select"), cameras, media.camera?.getSettings().deviceId);
+  fillSelect($("#mic-select"), mics, media.mic?.getSettings().deviceId);
+}
+
+function fillSelect(select, devices, current) {
+  select.replaceChildren(
+    ...devices.map((d, i) => {
+      const option = document.createElement("option");
+      option.value = d.deviceId;
+      option.textContent = d.label || `${select.dataset.kind} ${i + 1}`;
+      option.selected = d.deviceId === current;
+      return option;
+    }),
+  );
+}
+
+function showJoinError(text) {
+  $("#join-error").textContent = text;
+  $("#join-error").hidden = false;
+  $("#enter").disabled = false;
+}
+
+// --- messages from the server
+
+function receive(msg) {
+  switch (msg.type) {
+    case "welcome":
+      return welcomed(msg);
+    case "error":
+      return serverError(msg);
+    case "connect":
+      return peers.connect(msg.peer, msg.initiator);
+    case "disconnect":
+      return peers.close(msg.peer);
+    case "signal":
+      return peers.signal(msg.from, msg.payload);
+  }
+  const change = state.apply(msg);
+  if (!change) return;
+  switch (change.kind) {
+    case "positions": {
+      floor.positions(change.ids);
+      const me = state.me();
+      if (me) lastPosition = { x: me.x, y: me.y };
+      return;
+    }
+    case "reset":
+      floor.renderAll();
+      panel.render(state);
+      return;
+    case "joined":
+      floor.renderAvatar(state.participants.get(change.id));
+      panel.render(state);
+      return;
+    case "left":
+      floor.renderAll();
+      panel.render(state);
+      return;
+    case "media":
+      floor.renderAvatar(state.participants.get(change.id));
+      panel.render(state);
+      return;
+    case "circle":
+      announceCircle(change);
+      floor.renderAll();
+      panel.render(state);
+      updateControls();
+      return;
+  }
+}
+
+function welcomed(msg) {
+  peers.closeAll();
+  state.apply(msg);
+  if (!joined) {
+    joined = true;
+    $("#join").hidden = true;
+    $("#room").hidden = false;
+    $("#room-title").textContent = state.room.title;
+    floor.setRoom(state);
+    floor.setVideo(state.you, media.camera ? new MediaStream([media.camera]) : null, { muted: true });
+    $("#floor").focus();
+  } else {
+    floor.setRoom(state);
+    floor.setVideo(state.you, media.camera ? new MediaStream([media.camera]) : null, { muted: true });
+    // Back after a blip: walk back to where we stood.
+    if (lastPosition) walk(lastPosition.x, lastPosition.y);
+  }
+  conn.send(messages.media(media.state()));
+  panel.render(state);
+  updateControls();
+  showStatus({ state: "connected" });
+}
+
+function serverError(msg) {
+  const text = errorText(msg.code);
+  if (!joined) showJoinError(text);
+  else toast(text);
+}
+
+// --- walking
+
+function walk(x, y) {
+  if (!state.room) return;
+  const now = performance.now();
+  if (now - lastWalk < LIMITS.moveIntervalMs) return;
+  lastWalk = now;
+  const cx = Math.max(0, Math.min(state.room.width, Math.round(x)));
+  const cy = Math.max(0, Math.min(state.room.height, Math.round(y)));
+  conn.send(messages.move(cx, cy));
+}
+
+function goToPerson(id) {
+  const target = state.participants.get(id);
+  const me = state.me();
+  if (!target || !me) return;
+  if (target.circle != null) return goToCircle(target.circle);
+  // Stop just short of them, on our side.
+  const dx = me.x - target.x;
+  const dy = me.y - target.y;
+  const d = Math.hypot(dx, dy) || 1;
+  const gap = state.room.forming_distance * 0.5;
+  walk(target.x + (dx / d) * gap, target.y + (dy / d) * gap);
+}
+
+function goToCircle(id) {
+  const circle = state.circles.get(id);
+  const me = state.me();
+  if (!circle || !me) return;
+  const dx = me.x - circle.x;
+  const dy = me.y - circle.y;
+  const d = Math.hypot(dx, dy) || 1;
+  const inside = circle.radius * 0.6;
+  walk(circle.x + (dx / d) * inside, circle.y + (dy / d) * inside);
+}
+
+// --- announcements
+
+function announceCircle({ before, after }) {
+  const me = state.you;
+  const wasIn = before.includes(me);
+  const isIn = after.includes(me);
+  if (!wasIn && isIn) {
+    announce(t("announce.youJoined", { names: listNames(after.filter((id) => id !== me).map((id) => state.name(id))) }));
+  } else if (wasIn && !isIn) {
+    announce(t("announce.youLeft"));
+  } else if (wasIn && isIn) {
+    for (const id of after.filter((id) => !before.includes(id))) announce(t("announce.joinedYou", { name: state.name(id) }));
+    for (const id of before.filter((id) => !after.includes(id))) announce(t("announce.leftYou", { name: state.name(id) }));
+  }
+}
+
+function announce(text) {
+  const region = $("#announcer");
+  const line = document.createElement("p");
+  line.textContent = text;
+  region.append(line);
+  while (region.childElementCount > 5) region.firstElementChild.remove();
+}
+
+let toastTimer;
+function toast(text) {
+  const el = $("#toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 5000);
+}
+
+function showStatus(status) {
+  const el = $("#status");
+  if (status.state === "reconnecting") {
+    peers.closeAll();
+    el.textContent = t("status.reconnecting", { seconds: status.seconds });
+    el.hidden = false;
+  } else if (status.state === "connecting" && joined) {
+    el.textContent = t("status.connecting");
+    el.hidden = false;
+  } else if (status.state === "closed" && status.code === CLOSE.NORMAL && joined) {
+    peers.closeAll();
+    el.textContent = t("status.left");
+    el.hidden = false;
+  } else {
+    el.hidden = true;
+  }
+}
+
+// --- controls
+
+function setUpControls() {
+  $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
+  $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
+  $("#screen-toggle").addEventListener("click", async () => {
+    try {
+      if (media.screen) media.stopScreen();
+      else await media.startScreen();
+    } catch {
+      // Sharing was cancelled.
+    }
+  });
+  $("#lock-toggle").addEventListener("click", () => {
+    const circle = state.myCircle();
+    if (circle) conn.send(messages.lockCircle(!circle.locked));
+  });
+  $("#leave").addEventListener("click", () => {
+    conn.send(messages.leave());
+  });
+  $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
+  $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
+  media.onChange((s) => {
+    conn.send(messages.media(s));
+    updateControls();
+    if (state.you) floor.setVideo(state.you, media.videoTrack() ? new MediaStream([media.videoTrack()]) : null, { muted: true });
+  });
+}
+
+function updateControls() {
+  const s = media.state();
+  $("#mic-toggle").setAttribute("aria-pressed", String(s.mic));
+  $("#camera-toggle").setAttribute("aria-pressed", String(s.camera));
+  $("#screen-toggle").setAttribute("aria-pressed", String(s.screen));
+  const circle = state.myCircle();
+  const lock = $("#lock-toggle");
+  lock.disabled = !circle;
+  lock.setAttribute("aria-pressed", String(!!circle?.locked));
+}
+
+function refresh() {
+  translatePage();
+  floor.renderAll();
+  panel.render(state);
+}
+
+setUpJoinScreen();
+setUpControls();
+
+// For diagnostics (and the browser tests): the live state of this page.
+window.hallway = { state, peers, media, conn };

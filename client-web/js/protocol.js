@@ -1,0 +1,36 @@
+// Hallway protocol v1 as the browser client speaks it. The Rust types in proto/ are the
+// source of truth; tests/browser/protocol.test.mjs checks this file against the same
+// fixtures (tests/fixtures/protocol/) that the Rust tests decode, so the two cannot drift.
+
+export const PROTOCOL_VERSION = 1;
+
+export const CLIENT_TYPES = ["hello", "move", "signal", "lock_circle", "media", "leave"];
+
+export const SERVER_TYPES = [
+  "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
+  "circle_dissolved", "connect", "disconnect", "signal", "media",
+];
+
+export const LIMITS = {
+  maxNameChars: 64,
+  // The server allows 20 moves a second; walking sends at most 10.
+  moveIntervalMs: 100,
+};
+
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  TOO_BIG: 1009,
+  REFUSED: 4001,
+  HELLO_TIMEOUT: 4002,
+  SLOW_CONSUMER: 4008,
+};
+
+export const messages = {
+  hello: (room, name) => ({ type: "hello", version: PROTOCOL_VERSION, room, name }),
+  move: (x, y) => ({ type: "move", x, y }),
+  signal: (to, payload) => ({ type: "signal", to, payload }),
+  lockCircle: (locked) => ({ type: "lock_circle", locked }),
+  media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),
+  leave: () => ({ type: "leave" }),
+};

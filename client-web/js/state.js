@@ -1,0 +1,95 @@
+// The room as this client knows it, kept up to date from server messages. No DOM here:
+// the protocol tests apply every fixture to it under Node.
+
+export class RoomState {
+  constructor() {
+    this.you = null;
+    this.room = null;
+    this.participants = new Map();
+    this.circles = new Map();
+    this.areas = [];
+  }
+
+  me() {
+    return this.participants.get(this.you);
+  }
+
+  myCircle() {
+    const me = this.me();
+    return me && me.circle != null ? this.circles.get(me.circle) : undefined;
+  }
+
+  name(id) {
+    return this.participants.get(id)?.name ?? "?";
+  }
+
+  // Applies one server message; returns what changed, for the user interface:
+  // { kind, ... } or null when nothing visible changed.
+  apply(msg) {
+    switch (msg.type) {
+      case "welcome":
+        this.you = msg.you;
+        this.room = msg.room;
+        this.replace(msg);
+        return { kind: "reset" };
+      case "snapshot":
+        this.replace(msg);
+        return { kind: "reset" };
+      case "joined":
+        this.participants.set(msg.participant.id, { ...msg.participant });
+        return { kind: "joined", id: msg.participant.id };
+      case "left": {
+        const gone = this.participants.get(msg.id);
+        this.participants.delete(msg.id);
+        return { kind: "left", id: msg.id, name: gone?.name };
+      }
+      case "tick":
+        for (const [id, x, y] of msg.positions) {
+          const p = this.participants.get(id);
+          if (p) {
+            p.x = x;
+            p.y = y;
+          }
+        }
+        return { kind: "positions", ids: msg.positions.map((p) => p[0]) };
+      case "circle_changed": {
+        const before = this.circles.get(msg.circle.id);
+        this.circles.set(msg.circle.id, msg.circle);
+        for (const p of this.participants.values()) {
+          if (p.circle === msg.circle.id && !msg.circle.members.includes(p.id)) p.circle = null;
+        }
+        for (const id of msg.circle.members) {
+          const p = this.participants.get(id);
+          if (p) p.circle = msg.circle.id;
+        }
+        return { kind: "circle", id: msg.circle.id, before: before?.members ?? [], after: msg.circle.members };
+      }
+      case "circle_dissolved": {
+        const before = this.circles.get(msg.id);
+        this.circles.delete(msg.id);
+        for (const p of this.participants.values()) {
+          if (p.circle === msg.id) p.circle = null;
+        }
+        return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [] };
+      }
+      case "media": {
+        const p = this.participants.get(msg.id);
+        if (p) Object.assign(p, { mic: msg.mic, camera: msg.camera, screen: msg.screen });
+        return { kind: "media", id: msg.id };
+      }
+      case "error":
+      case "connect":
+      case "disconnect":
+      case "signal":
+        return null; // handled by the caller, not room state
+      default:
+        return null;
+    }
+  }
+
+  replace(msg) {
+    this.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
+    this.circles = new Map(msg.circles.map((c) => [c.id, c]));
+    this.areas = msg.areas;
+  }
+}
