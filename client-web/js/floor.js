@@ -56,22 +56,43 @@ export class Floor {
       el.append(label);
       this.stage.prepend(el);
     }
+    if (!this.zoomed) {
+      // Start close enough to read names, centred on oneself; zoom out to see it all.
+      this.zoomed = true;
+      this.zoom = Math.max(1, 0.75 / this.fitScale());
+    }
     this.fit();
     this.renderAll();
+    this.centreOn(state.me());
+  }
+
+  fitScale() {
+    const { width, height } = this.state.room;
+    return Math.min(this.viewport.clientWidth / width, this.viewport.clientHeight / height) || 1;
+  }
+
+  // Scrolls so that `p` is comfortably inside the view.
+  keepInView(p) {
+    if (!p) return;
+    const margin = 80;
+    const x = p.x * this.scale - this.viewport.scrollLeft;
+    const y = p.y * this.scale - this.viewport.scrollTop;
+    if (x < margin || y < margin || x > this.viewport.clientWidth - margin || y > this.viewport.clientHeight - margin) {
+      this.centreOn(p);
+    }
   }
 
   fit() {
     if (!this.state) return;
     const { width, height } = this.state.room;
-    const fitScale = Math.min(this.viewport.clientWidth / width, this.viewport.clientHeight / height) || 1;
-    this.scale = fitScale * this.zoom;
+    this.scale = this.fitScale() * this.zoom;
     this.stage.style.transform = `scale(${this.scale})`;
     this.sizer.style.width = `${width * this.scale}px`;
     this.sizer.style.height = `${height * this.scale}px`;
   }
 
   zoomBy(factor) {
-    this.zoom = Math.min(6, Math.max(1, this.zoom * factor));
+    this.zoom = Math.min(8, Math.max(1, this.zoom * factor));
     this.fit();
     this.centreOn(this.state.me());
   }

@@ -124,7 +124,10 @@ function receive(msg) {
     case "positions": {
       floor.positions(change.ids);
       const me = state.me();
-      if (me) lastPosition = { x: me.x, y: me.y };
+      if (me) {
+        lastPosition = { x: me.x, y: me.y };
+        if (change.ids.includes(me.id)) floor.keepInView(me);
+      }
       return;
     }
     case "reset":

@@ -49,9 +49,14 @@ export class Peers {
     }
   }
 
-  async signal(from, payload) {
+  // Signals from one peer are handled one after another, in the order they came.
+  signal(from, payload) {
     const peer = this.peers.get(from);
     if (!peer) return;
+    peer.queue = (peer.queue ?? Promise.resolve()).then(() => this.handle(peer, from, payload));
+  }
+
+  async handle(peer, from, payload) {
     const { pc } = peer;
     try {
       if (payload.description) {

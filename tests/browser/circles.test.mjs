@@ -1,0 +1,64 @@
+// People in real Chromium walk together, form circles and see and hear each other over a
+// WebRTC mesh; walking away hangs up.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, person, clickFloor, waitAt, waitCircle, waitDecoding, DEADLINE } from "./harness.mjs";
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+test("two people walk together, form a circle and decode each other's video", async () => {
+  const anna = await person(server, "Anna Schmidt");
+  const ben = await person(server, "Ben Okafor");
+  people.push(anna, ben);
+  await clickFloor(anna.page, 600, 600);
+  await waitAt(ben.page, anna.id, 600, 600);
+  await clickFloor(ben.page, 650, 600);
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  await waitCircle(ben.page, [anna.id, ben.id]);
+  await waitDecoding(anna.page, ben.id);
+  await waitDecoding(ben.page, anna.id);
+  // The circle is on the floor with its member count, and announced to screen readers.
+  const count = await anna.page.textContent(".circle.mine .circle-count");
+  assert.equal(count, "2");
+  const announced = await anna.page.textContent("#announcer");
+  assert.match(announced, /You joined a circle with Ben Okafor/);
+});
+
+test("a third joins: three pairwise connections, all decoding", async () => {
+  const [anna, ben] = people;
+  const chris = await person(server, "Chris Weber");
+  people.push(chris);
+  await clickFloor(chris.page, 625, 640);
+  const ids = [anna.id, ben.id, chris.id];
+  for (const p of [anna, ben, chris]) await waitCircle(p.page, ids);
+  for (const p of [anna, ben, chris]) {
+    for (const other of [anna, ben, chris]) {
+      if (other !== p) await waitDecoding(p.page, other.id);
+    }
+  }
+  assert.match(await anna.page.textContent("#announcer"), /Chris Weber joined your circle/);
+});
+
+test("one walks away: their connections close and the others see the circle shrink", async () => {
+  const [anna, ben, chris] = people;
+  await clickFloor(chris.page, 1500, 1200);
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  await waitCircle(ben.page, [anna.id, ben.id]);
+  for (const p of [anna, ben]) {
+    await p.page.waitForFunction((id) => !window.hallway.peers.pc(id), chris.id, { timeout: DEADLINE });
+  }
+  await chris.page.waitForFunction(() => window.hallway.peers.summary().length === 0, null, { timeout: DEADLINE });
+  assert.match(await chris.page.textContent("#announcer"), /You left the circle/);
+  assert.equal(await anna.page.textContent(".circle.mine .circle-count"), "2");
+});

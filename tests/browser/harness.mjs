@@ -1,0 +1,143 @@
+// Shared harness of the browser tests: the real `hallway` binary on a free loopback port,
+// Debian's Chromium (one process per person, fake camera and microphone) driven by
+// playwright-core, and helpers that wait for conditions with deadlines.
+
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, "../..");
+export const DEADLINE = 20_000;
+
+const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+];
+
+// Starts `hallway` (the debug build by default; HALLWAY_BIN overrides) on 127.0.0.1.
+export async function startServer(env = {}) {
+  const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
+  const child = spawn(bin, [], {
+    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_LOG: "warn", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let buffered = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("hallway did not start")), DEADLINE);
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      const match = buffered.match(/listening on (http:\/\/[\d.:]+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`hallway exited with ${code}`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+}
+
+// One person: a Chromium process of their own.
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 } } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    // playwright gives every launch a fresh, temporary profile.
+    args: CHROMIUM_FLAGS,
+  });
+  const context = await browser.newContext({ viewport, locale: lang === "de" ? "de-DE" : "en-GB" });
+  const page = await context.newPage();
+  const requests = [];
+  page.on("request", (request) => requests.push(request.url()));
+  page.on("websocket", (ws) => requests.push(ws.url()));
+  await page.goto(`${server.url}/r/${room}`);
+  await page.fill("#name", name);
+  await page.click("#enter");
+  await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+  await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
+  const id = await page.evaluate(() => window.hallway.state.you);
+  return { browser, page, id, name, requests, close: () => browser.close() };
+}
+
+// Clicks the floor at floor coordinates (x, y), as a person walking there would.
+export async function clickFloor(page, x, y) {
+  const point = await page.evaluate(
+    ([fx, fy]) => {
+      const stage = document.querySelector(".stage");
+      const rect = stage.getBoundingClientRect();
+      const scale = rect.width / window.hallway.state.room.width;
+      const floor = document.querySelector("#floor");
+      floor.scrollTo({ left: fx * scale - floor.clientWidth / 2, top: fy * scale - floor.clientHeight / 2 });
+      const after = stage.getBoundingClientRect();
+      return { x: after.left + fx * scale, y: after.top + fy * scale };
+    },
+    [x, y],
+  );
+  await page.mouse.click(point.x, point.y);
+}
+
+// Waits until this person's page sees `id` at about (x, y).
+export async function waitAt(page, id, x, y) {
+  await page.waitForFunction(
+    ([pid, px, py]) => {
+      const p = window.hallway.state.participants.get(pid);
+      return p && Math.hypot(p.x - px, p.y - py) < 2;
+    },
+    [id, x, y],
+    { timeout: DEADLINE },
+  );
+}
+
+// Waits until this person is in a circle whose members are exactly `ids`.
+export async function waitCircle(page, ids) {
+  await page.waitForFunction(
+    (want) => {
+      const circle = window.hallway.state.myCircle();
+      return circle && circle.members.length === want.length && want.every((id) => circle.members.includes(id));
+    },
+    ids,
+    { timeout: DEADLINE },
+  );
+}
+
+// Video frames decoded from `peer`, read from the connection's statistics.
+export async function framesDecoded(page, peer) {
+  return page.evaluate(async (id) => {
+    const pc = window.hallway.peers.pc(id);
+    if (!pc) return -1;
+    let frames = 0;
+    (await pc.getStats()).forEach((report) => {
+      if (report.type === "inbound-rtp" && report.kind === "video") frames += report.framesDecoded ?? 0;
+    });
+    return frames;
+  }, peer);
+}
+
+// Waits until `page` has a connected RTCPeerConnection to `peer` that decodes video.
+export async function waitDecoding(page, peer) {
+  await page.waitForFunction((id) => window.hallway.peers.pc(id)?.connectionState === "connected", peer, { timeout: DEADLINE });
+  const until = Date.now() + DEADLINE;
+  for (;;) {
+    if ((await framesDecoded(page, peer)) > 0) return;
+    if (Date.now() > until) throw new Error(`no video decoded from ${peer}`);
+    await page.waitForTimeout(200);
+  }
+}

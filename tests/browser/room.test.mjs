@@ -1,0 +1,175 @@
+// The room page as people use it: keyboard only, in German, accessible (axe-core), private
+// (no request to any other origin), resilient to a server restart, with readable errors.
+// Also writes the screenshot in docs/.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { startServer, person, clickFloor, waitAt, waitCircle, repo, DEADLINE } from "./harness.mjs";
+
+const axeSource = readFileSync(path.join(repo, "tests/browser/node_modules/axe-core/axe.min.js"), "utf8");
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+// Serious and critical accessibility violations on the page as it is now.
+async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+test("keyboard only: tab to the people list, go to a person, form a circle, walk away", async () => {
+  const anna = await person(server, "Anna Schmidt");
+  const ben = await person(server, "Ben Okafor");
+  people.push(anna, ben);
+  const page = ben.page;
+  // Tab from the floor to the "Go to Anna Schmidt" button.
+  await page.focus("#floor");
+  const key = `person:${anna.id}`;
+  for (let i = 0; i < 30; i++) {
+    if ((await page.evaluate(() => document.activeElement?.dataset?.key)) === key) break;
+    await page.keyboard.press("Tab");
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset?.key), key, "reached the button by Tab");
+  await page.keyboard.press("Enter");
+  await waitCircle(page, [anna.id, ben.id]);
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  // Back to the floor (Shift+Tab) and walk away with the arrow keys.
+  for (let i = 0; i < 30; i++) {
+    if ((await page.evaluate(() => document.activeElement?.id)) === "floor") break;
+    await page.keyboard.press("Shift+Tab");
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "floor");
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press("ArrowDown");
+    await page.waitForTimeout(120);
+  }
+  await page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+  assert.match(await page.textContent("#announcer"), /You left the circle/);
+  assert.match(await anna.page.textContent("#announcer"), /You left the circle|Ben Okafor left your circle/);
+});
+
+test("axe-core finds no serious or critical violations on the join screen and in the room", async () => {
+  const probe = await person(server, "Chris Weber");
+  people.push(probe);
+  // The join screen of a fresh page.
+  const fresh = await probe.browser.newPage();
+  await fresh.goto(`${server.url}/r/lobby`);
+  await fresh.waitForSelector("#join-form");
+  assert.deepEqual(await axeViolations(fresh), []);
+  await fresh.close();
+  // The room, with people, a circle and the panel.
+  const [anna] = people;
+  await clickFloor(probe.page, 2000, 1300);
+  await waitAt(anna.page, probe.id, 2000, 1300);
+  assert.deepEqual(await axeViolations(probe.page), []);
+  // The landing page too.
+  const landing = await probe.browser.newPage();
+  await landing.goto(server.url);
+  assert.deepEqual(await axeViolations(landing), []);
+  await landing.close();
+});
+
+test("German browsers get the German interface, and server errors are readable in it", async () => {
+  const dana = await person(server, "Dana Müller-Lüdenscheidt", { lang: "de" });
+  people.push(dana);
+  assert.equal(await dana.page.textContent("#leave"), "Verlassen");
+  assert.equal(await dana.page.getAttribute("html", "lang"), "de");
+  // A room that does not exist: the error appears on the join screen, in German.
+  const page = await dana.browser.newPage({ locale: "de-DE" });
+  await page.goto(`${server.url}/r/nirgendwo`);
+  await page.fill("#name", "Dana");
+  await page.click("#enter");
+  await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await page.textContent("#join-error"), "Einen Raum mit diesem Namen gibt es nicht.");
+  await page.close();
+});
+
+test("no page makes a request to any other origin", () => {
+  const origin = new URL(server.url);
+  for (const p of people) {
+    assert.ok(p.requests.length > 3, "requests were recorded");
+    for (const url of p.requests) {
+      const u = new URL(url);
+      assert.equal(u.host, origin.host, `${p.name} requested ${url}`);
+    }
+  }
+});
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+test("the page survives a server restart and walks back to where it stood", async () => {
+  const port = String(await freePort());
+  let own = await startServer({ HALLWAY_PORT: port });
+  const emil = await person(own, "Emil Janssen");
+  try {
+    await clickFloor(emil.page, 700, 500);
+    await waitAt(emil.page, emil.id, 700, 500);
+    await own.stop();
+    await emil.page.waitForSelector("#status:not([hidden])", { timeout: DEADLINE });
+    own = await startServer({ HALLWAY_PORT: port });
+    // Welcomed again (a new id: full resume comes later) and back at the same spot.
+    await emil.page.waitForFunction(
+      () => {
+        const me = window.hallway.state.me();
+        return me && Math.hypot(me.x - 700, me.y - 500) < 2;
+      },
+      null,
+      { timeout: 3 * DEADLINE },
+    );
+    await emil.page.waitForSelector("#status", { state: "hidden", timeout: DEADLINE });
+  } finally {
+    await emil.close();
+    await own.stop();
+  }
+});
+
+test("a room with six people and two circles (screenshot for the README)", async () => {
+  const shot = await startServer();
+  const names = ["Anna Schmidt", "Ben Okafor", "Chris Weber", "Dr. Dana Müller-Lüdenscheidt", "Emil Janssen", "Fatima Yilmaz"];
+  const crowd = [];
+  try {
+    for (const name of names) crowd.push(await person(shot, name));
+    const [a, b, c, d, e, f] = crowd;
+    const spots = [[560, 520], [620, 520], [590, 570], [960, 640], [1020, 640], [800, 330]];
+    // Walk one at a time, each after the previous one is seen where they went.
+    for (const [i, p] of crowd.entries()) {
+      await clickFloor(p.page, ...spots[i]);
+      await waitAt(a.page, p.id, ...spots[i]);
+    }
+    await waitCircle(a.page, [a.id, b.id, c.id]);
+    await waitCircle(d.page, [d.id, e.id]);
+    await a.page.waitForFunction(() => window.hallway.state.circles.size === 2, null, { timeout: DEADLINE });
+    await a.page.evaluate(() => {
+      const floor = document.querySelector("#floor");
+      const scale = document.querySelector(".stage").getBoundingClientRect().width / window.hallway.state.room.width;
+      floor.scrollTo({ left: 790 * scale - floor.clientWidth / 2, top: 520 * scale - floor.clientHeight / 2 });
+    });
+    await a.page.waitForTimeout(1500); // let the videos show a few frames
+    await a.page.screenshot({ path: path.join(repo, "docs/screenshot.png") });
+    assert.equal(f.id.length, 32);
+  } finally {
+    for (const p of crowd) await p.close();
+    await shot.stop();
+  }
+});
