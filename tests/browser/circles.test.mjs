@@ -62,3 +62,24 @@ test("one walks away: their connections close and the others see the circle shri
   assert.match(await chris.page.textContent("#announcer"), /You left the circle/);
   assert.equal(await anna.page.textContent(".circle.mine .circle-count"), "2");
 });
+
+test("a member locks the circle: a newcomer is refused and told why; muting shows to others", async () => {
+  const [anna, ben, chris] = people;
+  await anna.page.click("#lock-toggle");
+  await chris.page.waitForFunction(() => [...window.hallway.state.circles.values()].some((c) => c.locked), null, { timeout: DEADLINE });
+  assert.equal(await anna.page.getAttribute("#lock-toggle", "aria-pressed"), "true");
+  await clickFloor(chris.page, 625, 610);
+  await chris.page.waitForSelector("#toast:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await chris.page.textContent("#toast"), "That circle is locked.");
+  assert.equal(await chris.page.evaluate(() => window.hallway.state.myCircle()), undefined);
+
+  await ben.page.click("#mic-toggle");
+  assert.equal(await ben.page.getAttribute("#mic-toggle", "aria-pressed"), "false");
+  await anna.page.waitForFunction((id) => window.hallway.state.participants.get(id).mic === false, ben.id, { timeout: DEADLINE });
+  const label = await anna.page.evaluate((id) => {
+    const avatar = [...document.querySelectorAll(".avatar")].find((el) => el.getAttribute("aria-label").startsWith("Ben"));
+    return { label: avatar.getAttribute("aria-label"), muted: avatar.classList.contains("mic-off") };
+  }, ben.id);
+  assert.match(label.label, /Microphone off/);
+  assert.ok(label.muted);
+});
