@@ -77,7 +77,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
     });
-    let app = http::router(state, http::client::ClientFiles { dir: config.client_dir.clone() });
+    let app = http::router(
+        state,
+        http::client::ClientFiles {
+            dir: config.client_dir.clone(),
+        },
+    );
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
         axum::serve(listener.tap_io(set_nodelay), app)

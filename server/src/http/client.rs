@@ -22,7 +22,11 @@ struct Asset {
 
 macro_rules! asset {
     ($name:literal, $mime:literal) => {
-        Asset { name: $name, mime: $mime, bytes: include_bytes!(concat!("../../../client-web/", $name)) }
+        Asset {
+            name: $name,
+            mime: $mime,
+            bytes: include_bytes!(concat!("../../../client-web/", $name)),
+        }
     };
 }
 
@@ -81,8 +85,14 @@ impl ClientFiles {
                  frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             ),
         );
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         response
     }
 }
@@ -117,7 +127,11 @@ mod tests {
                 if path.is_dir() {
                     stack.push(path);
                 } else {
-                    let name = path.strip_prefix(&root).expect("below root").to_string_lossy().replace('\\', "/");
+                    let name = path
+                        .strip_prefix(&root)
+                        .expect("below root")
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     on_disk.push(name);
                 }
             }
@@ -125,6 +139,9 @@ mod tests {
         on_disk.sort();
         let mut embedded: Vec<String> = asset_names().into_iter().map(String::from).collect();
         embedded.sort();
-        assert_eq!(on_disk, embedded, "client-web/ and the embedded list differ");
+        assert_eq!(
+            on_disk, embedded,
+            "client-web/ and the embedded list differ"
+        );
     }
 }
