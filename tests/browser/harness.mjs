@@ -56,14 +56,14 @@ export async function startServer(env = {}) {
 }
 
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 } } = {}) {
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     // playwright gives every launch a fresh, temporary profile.
     args: CHROMIUM_FLAGS,
   });
-  const context = await browser.newContext({ viewport, locale: lang === "de" ? "de-DE" : "en-GB" });
+  const context = await browser.newContext({ viewport, hasTouch: touch, isMobile: touch, locale: lang === "de" ? "de-DE" : "en-GB" });
   const page = await context.newPage();
   const requests = [];
   page.on("request", (request) => requests.push(request.url()));

@@ -99,6 +99,27 @@ test("German browsers get the German interface, and server errors are readable i
   await page.close();
 });
 
+test("on a phone in portrait the floor and the lists fit, and a tap walks", async () => {
+  const fatima = await person(server, "Fatima Yilmaz", { viewport: { width: 390, height: 844 }, touch: true });
+  people.push(fatima);
+  const layout = await fatima.page.evaluate(() => {
+    const floor = document.querySelector("#floor").getBoundingClientRect();
+    const panel = document.querySelector("#panel").getBoundingClientRect();
+    return { floorWidth: floor.width, panelWidth: panel.width, panelBelow: panel.top >= floor.bottom - 1, page: document.documentElement.scrollWidth };
+  });
+  assert.ok(layout.floorWidth <= 390 && layout.floorWidth > 300, `floor ${layout.floorWidth}px wide`);
+  assert.ok(layout.panelBelow, "the lists come below the floor");
+  assert.ok(layout.page <= 390, `no sideways scrolling (${layout.page}px)`);
+  const point = await fatima.page.evaluate(() => {
+    const me = window.hallway.state.me();
+    const stage = document.querySelector(".stage").getBoundingClientRect();
+    const scale = stage.width / window.hallway.state.room.width;
+    return { x: stage.left + (me.x + 60) * scale, y: stage.top + me.y * scale, target: Math.round(me.x + 60) };
+  });
+  await fatima.page.touchscreen.tap(point.x, point.y);
+  await fatima.page.waitForFunction((x) => Math.abs(window.hallway.state.me().x - x) < 3, point.target, { timeout: DEADLINE });
+});
+
 test("no page makes a request to any other origin", () => {
   const origin = new URL(server.url);
   for (const p of people) {
