@@ -121,6 +121,16 @@ pub struct Received {
 impl RawWs {
     /// Opens a TCP connection and performs the WebSocket upgrade for `path`.
     pub async fn connect(addr: SocketAddr, path: &str) -> io::Result<RawWs> {
+        RawWs::connect_with_buffer(addr, path, BUFFER).await
+    }
+
+    /// Like [`RawWs::connect`], reading `buffer` bytes at a time: a newcomer's browser reads
+    /// its large welcome in big chunks, not 8 KiB ones.
+    pub async fn connect_with_buffer(
+        addr: SocketAddr,
+        path: &str,
+        buffer: usize,
+    ) -> io::Result<RawWs> {
         let mut stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         let request = format!(
@@ -128,7 +138,7 @@ impl RawWs {
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await?;
-        let mut buf = vec![0; BUFFER].into_boxed_slice();
+        let mut buf = vec![0; buffer.max(1024)].into_boxed_slice();
         let mut end = 0;
         loop {
             if let Some(at) = find(&buf[..end], b"\r\n\r\n") {

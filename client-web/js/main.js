@@ -18,6 +18,7 @@ const media = new LocalMedia();
 let joined = false;
 let lastPosition = null;
 let lastWalk = 0;
+let previewing = Promise.resolve();
 
 const conn = new Connection({
   onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim())),
@@ -47,7 +48,7 @@ function setUpJoinScreen() {
   document.title = `${slug} – Hallway`;
   $("#name").maxLength = LIMITS.maxNameChars;
   $("#name").value = localStorage.getItem("hallway.name") ?? "";
-  $("#join-form").addEventListener("submit", (event) => {
+  $("#join-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = $("#name").value.trim();
     if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
@@ -56,11 +57,12 @@ function setUpJoinScreen() {
     }
     localStorage.setItem("hallway.name", name);
     $("#enter").disabled = true;
+    // Enter with the camera and microphone ready, so that the first connections send them.
+    await previewing;
     conn.open();
   });
-  for (const id of ["#camera-select", "#mic-select"]) $(id).addEventListener("change", () => preview());
-  $("#camera-on").addEventListener("change", () => preview());
-  $("#mic-on").addEventListener("change", () => preview());
+  const again = () => (previewing = preview());
+  for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);
   for (const button of document.querySelectorAll(".lang-switch")) {
     button.addEventListener("click", () => {
       setLang(lang() === "de" ? "en" : "de");
@@ -68,7 +70,7 @@ function setUpJoinScreen() {
       if (joined) refresh();
     });
   }
-  preview();
+  previewing = preview();
 }
 
 async function preview() {

@@ -87,7 +87,11 @@ export class Peers {
       for (const transceiver of pc.getTransceivers()) {
         const kind = transceiver.receiver.track?.kind;
         const track = kind === "audio" ? this.media.mic : this.media.videoTrack();
-        if (track && transceiver.sender.track !== track) transceiver.sender.replaceTrack(track).catch(() => {});
+        if (track && transceiver.sender.track !== track) {
+          transceiver.sender.replaceTrack(track).catch(() => {});
+          // A device that came late: start sending (this renegotiates).
+          if (transceiver.direction === "recvonly") transceiver.direction = "sendrecv";
+        }
       }
     }
   }

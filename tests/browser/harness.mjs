@@ -137,7 +137,18 @@ export async function waitDecoding(page, peer) {
   const until = Date.now() + DEADLINE;
   for (;;) {
     if ((await framesDecoded(page, peer)) > 0) return;
-    if (Date.now() > until) throw new Error(`no video decoded from ${peer}`);
+    if (Date.now() > until) {
+      const detail = await page.evaluate((id) => {
+        const pc = window.hallway.peers.pc(id);
+        return {
+          me: window.hallway.state.you,
+          state: pc?.connectionState,
+          transceivers: pc?.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}:${t.receiver.track.kind}:${t.receiver.track.readyState}:${t.receiver.track.muted}`),
+          video: !!document.querySelector(".avatar.has-video"),
+        };
+      }, peer);
+      throw new Error(`no video decoded from ${peer}: ${JSON.stringify(detail)}`);
+    }
     await page.waitForTimeout(200);
   }
 }

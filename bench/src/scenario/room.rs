@@ -221,7 +221,14 @@ async fn drive(
 
 /// Connects, says hello and waits for the welcome: returns the connection and our id.
 async fn join(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
-    let mut ws = RawWs::connect(addr, "/ws").await.context("connecting")?;
+    join_with_buffer(addr, name, 8 * 1024).await
+}
+
+/// [`join`], reading `buffer` bytes at a time.
+async fn join_with_buffer(addr: SocketAddr, name: &str, buffer: usize) -> Result<(RawWs, Id)> {
+    let mut ws = RawWs::connect_with_buffer(addr, "/ws", buffer)
+        .await
+        .context("connecting")?;
     ws.send_text(&hello(ROOM, name)).await?;
     let mut buf = Vec::new();
     ws.recv(Keep::Prefix(160), &mut buf)
@@ -393,7 +400,8 @@ async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: Arc<ChurnShar
     let mut round = 0u64;
     while !shared.stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let (mut ws, _) = match join(addr, &format!("Visitor {k}")).await {
+        // Newcomers read like a browser does: in large chunks.
+        let (mut ws, _) = match join_with_buffer(addr, &format!("Visitor {k}"), 256 * 1024).await {
             Ok(joined) => joined,
             Err(err) => {
                 lock(&shared.failure).get_or_insert_with(|| format!("{err:#}"));
