@@ -11,6 +11,8 @@ import { Peers } from "./peers.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
+// A signed link carries its token in the fragment, which browsers never send to a server.
+const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? undefined;
 const $ = (selector) => document.querySelector(selector);
 
 const state = new RoomState();
@@ -21,7 +23,7 @@ let lastWalk = 0;
 let previewing = Promise.resolve();
 
 const conn = new Connection({
-  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim())),
+  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token)),
   onMessage: (msg) => receive(msg),
   onStatus: (status) => showStatus(status),
 });

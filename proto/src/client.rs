@@ -24,6 +24,10 @@ pub enum ClientMessage {
         room: String,
         /// Display name; trimmed, 1..=64 characters, no control characters.
         name: String,
+        /// A signed link's token: a host's role, or a personal invitation. Without one
+        /// the open-room path admits a participant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
     },
     /// Walk to a point on the floor. Circles form, are joined and left as a result.
     Move {

@@ -25,6 +25,10 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// No room with this slug exists.
     RoomNotFound,
+    /// The link's token is malformed, forged, or for another room.
+    InvalidToken,
+    /// The link's token has expired.
+    TokenExpired,
     /// The room has reached its participant limit.
     RoomFull,
     /// The display name is empty, too long or contains control characters.
@@ -62,6 +66,8 @@ impl ErrorCode {
             ErrorCode::HelloRequired => "hello_required",
             ErrorCode::AlreadyJoined => "already_joined",
             ErrorCode::RoomNotFound => "room_not_found",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TokenExpired => "token_expired",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidPosition => "invalid_position",

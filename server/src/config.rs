@@ -71,9 +71,51 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_CLIENT_DIR")]
     pub client_dir: Option<std::path::PathBuf>,
 
+    /// Folder for data the server keeps: the secret that signs links.
+    #[arg(long, env = "HALLWAY_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: std::path::PathBuf,
+
+    /// Secret that signs links (at least 32 characters). Without it, one is created in
+    /// the data folder on first start.
+    #[arg(long, env = "HALLWAY_SECRET", hide_env_values = true, global = true)]
+    pub secret: Option<String>,
+
+    /// The address people use to reach this server, for the links it prints (default:
+    /// http://localhost:<port>). Set it when behind a reverse proxy.
+    #[arg(long, env = "HALLWAY_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// Log format.
     #[arg(long, env = "HALLWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// What to do; without a command, serve.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print a signed link into a room (for a host, or a personal invitation).
+    Link(LinkArgs),
+}
+
+/// What `hallway link` mints.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LinkArgs {
+    /// The room's slug.
+    #[arg(long, default_value = "lobby")]
+    pub room: String,
+    /// The role the link grants.
+    #[arg(long, value_enum, default_value_t = crate::access::TokenRole::Participant)]
+    pub role: crate::access::TokenRole,
+    /// A fixed display name (a personal invitation).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How long the link is valid, in hours.
+    #[arg(long, default_value_t = 24 * 30)]
+    pub valid_hours: u64,
 }
 
 /// How logs are written.
@@ -89,5 +131,13 @@ impl Config {
     /// The defaults, as if no flag or variable were given; for tests and embedding.
     pub fn defaults() -> Config {
         Config::parse_from(["hallway"])
+    }
+
+    /// The base URL for printed links, given the port actually bound.
+    pub fn public_base(&self, port: u16) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{port}"),
+        }
     }
 }

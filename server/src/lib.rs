@@ -2,6 +2,7 @@
 //! the real thing in-process.
 //!
 //! Map of the crate:
+//! - [`access`]: signed links (tokens) and the secret that signs them;
 //! - [`config`]: flags and `HALLWAY_*` variables;
 //! - [`room`]: one room — the pure engine ([`room::engine`]) and the actor that runs it;
 //! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
@@ -9,6 +10,7 @@
 //! - [`http`]: the axum routes;
 //! - [`server`]: starting and stopping the whole thing.
 
+pub mod access;
 pub mod config;
 pub mod http;
 pub mod room;

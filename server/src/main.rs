@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hallway::config::{Config, LogFormat};
+use hallway::access::{TokenRole, Tokens, now_secs};
+use hallway::config::{Command, Config, LinkArgs, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -17,8 +18,14 @@ async fn main() -> anyhow::Result<()> {
         Err(err) => tracing::warn!(%err, "cannot raise the open file limit"),
     }
 
+    if let Some(Command::Link(args)) = &config.command {
+        return print_link(&config, args);
+    }
+
     let rooms = config.rooms.join(", ");
-    let mut server = hallway::start(config)
+    let demo_room = config.rooms.first().cloned().unwrap_or_default();
+    let public = config.public_url.clone();
+    let mut server = hallway::start(config.clone())
         .await
         .context("starting the server")?;
     let addr = server.local_addr;
@@ -29,6 +36,19 @@ async fn main() -> anyhow::Result<()> {
     };
     // The "listening on" line comes last: scripts and tests wait for it.
     println!("Rooms: {rooms} (WebSocket endpoint ws://{shown}/ws)");
+    let base = match public {
+        Some(_) => config.public_base(addr.port()),
+        None => format!("http://{shown}"),
+    };
+    let host = server.tokens.mint(
+        &demo_room,
+        TokenRole::Host,
+        None,
+        now_secs() + 30 * 24 * 3600,
+    );
+    println!(
+        "Host link for {demo_room} (valid 30 days; keep it private): {base}/r/{demo_room}#token={host}"
+    );
     println!(
         "Hallway {} is listening on http://{shown}",
         env!("CARGO_PKG_VERSION")
@@ -41,6 +61,26 @@ async fn main() -> anyhow::Result<()> {
             server.shutdown().await.context("shutting down")?;
         }
     }
+    Ok(())
+}
+
+/// `hallway link`: prints a signed link, using the same secret as the server.
+fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
+    if let Some(name) = &args.name {
+        hallway::room::model::DisplayName::parse(name).context("--name")?;
+    }
+    if !hallway::rooms::is_valid_slug(&args.room) {
+        anyhow::bail!("--room: room slugs are 1 to 64 characters of a-z, 0-9 and -");
+    }
+    let tokens =
+        Tokens::load(config.secret.as_deref(), &config.data_dir).context("loading the secret")?;
+    let expires = now_secs() + args.valid_hours.saturating_mul(3600);
+    let token = tokens.mint(&args.room, args.role, args.name.as_deref(), expires);
+    println!(
+        "{}/r/{}#token={token}",
+        config.public_base(config.port),
+        args.room
+    );
     Ok(())
 }
 

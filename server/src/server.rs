@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::access::Tokens;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::room::RoomSettings;
@@ -23,6 +24,8 @@ pub struct RunningServer {
     pub local_addr: SocketAddr,
     /// The rooms it serves.
     pub rooms: Rooms,
+    /// Mints and verifies signed links with this server's secret.
+    pub tokens: Tokens,
     /// Set to `true` to shut down.
     shutdown: watch::Sender<bool>,
     /// The accept loop.
@@ -40,6 +43,9 @@ pub enum StartError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// The secret that signs links could not be had.
+    #[error(transparent)]
+    Secret(#[from] crate::access::SecretError),
     /// A room named in the configuration could not be opened.
     #[error("cannot open a configured room: {0}")]
     Room(#[from] RoomsError),
@@ -55,6 +61,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
 
+    let tokens = Tokens::load(config.secret.as_deref(), &config.data_dir)?;
     let rooms = Rooms::new();
     for slug in &config.rooms {
         let mut settings = RoomSettings::new(slug, &title_of(slug));
@@ -71,6 +78,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             rooms: rooms.clone(),
             send_queue: config.send_queue as usize,
             signal_rate: config.signal_rate,
+            tokens: tokens.clone(),
             hello_timeout: std::time::Duration::from_secs(config.hello_timeout),
             shutdown: shutdown_rx.clone(),
         },
@@ -94,6 +102,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     Ok(RunningServer {
         local_addr,
         rooms,
+        tokens,
         shutdown,
         task,
     })

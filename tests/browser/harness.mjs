@@ -2,7 +2,7 @@
 // Debian's Chromium (one process per person, fake camera and microphone) driven by
 // playwright-core, and helpers that wait for conditions with deadlines.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, "../..");
 export const DEADLINE = 20_000;
+const SECRET = "browser-tests-secret-0123456789abcdef";
 
 const CHROMIUM_FLAGS = [
   "--no-sandbox",
@@ -28,7 +29,7 @@ const CHROMIUM_FLAGS = [
 export async function startServer(env = {}) {
   const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
   const child = spawn(bin, [], {
-    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_LOG: "warn", ...env },
+    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_LOG: "warn", HALLWAY_SECRET: SECRET, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let buffered = "";
@@ -55,8 +56,18 @@ export async function startServer(env = {}) {
   };
 }
 
+// A signed link minted by `hallway link` with the test servers' secret.
+export function mintLink(server, args) {
+  const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
+  const out = execFileSync(bin, ["link", "--public-url", server.url, ...args], {
+    env: { ...process.env, HALLWAY_SECRET: SECRET },
+    encoding: "utf8",
+  });
+  return out.trim();
+}
+
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false } = {}) {
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -68,7 +79,7 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   const requests = [];
   page.on("request", (request) => requests.push(request.url()));
   page.on("websocket", (ws) => requests.push(ws.url()));
-  await page.goto(`${server.url}/r/${room}`);
+  await page.goto(link ?? `${server.url}/r/${room}`);
   await page.fill("#name", name);
   await page.click("#enter");
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });

@@ -24,7 +24,7 @@ test("the client knows exactly the message types the server's protocol has", () 
 
 test("the client builds every client message as the fixtures show it", () => {
   const build = {
-    hello: (m) => messages.hello(m.room, m.name),
+    hello: (m) => messages.hello(m.room, m.name, m.token),
     move: (m) => messages.move(m.x, m.y),
     signal: (m) => messages.signal(m.to, m.payload),
     lock_circle: (m) => messages.lockCircle(m.locked),

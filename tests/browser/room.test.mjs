@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { startServer, person, clickFloor, waitAt, waitCircle, repo, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, waitAt, waitCircle, mintLink, repo, DEADLINE } from "./harness.mjs";
 
 const axeSource = readFileSync(path.join(repo, "tests/browser/node_modules/axe-core/axe.min.js"), "utf8");
 
@@ -118,6 +118,25 @@ test("on a phone in portrait the floor and the lists fit, and a tap walks", asyn
   });
   await fatima.page.touchscreen.tap(point.x, point.y);
   await fatima.page.waitForFunction((x) => Math.abs(window.hallway.state.me().x - x) < 3, point.target, { timeout: DEADLINE });
+});
+
+test("a host link makes the page a host; a personal invitation fixes the name", async () => {
+  const host = await person(server, "Hanna", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
+  people.push(host);
+  assert.equal(await host.page.evaluate(() => window.hallway.state.me().role), "host");
+  const invited = await person(server, "Typed Name", {
+    link: mintLink(server, ["--room", "lobby", "--role", "participant", "--name", "Ilse Invited"]),
+  });
+  people.push(invited);
+  assert.equal(await invited.page.evaluate(() => window.hallway.state.me().name), "Ilse Invited");
+  // A link for another room is refused, readably.
+  const page = await invited.browser.newPage();
+  await page.goto(mintLink(server, ["--room", "elsewhere", "--role", "host"]).replace("/r/elsewhere", "/r/lobby"));
+  await page.fill("#name", "Mallory");
+  await page.click("#enter");
+  await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
+  assert.match(await page.textContent("#join-error"), /not valid for this room/);
+  await page.close();
 });
 
 test("no page makes a request to any other origin", () => {

@@ -42,11 +42,32 @@ impl TestServer {
         let mut config = Config::defaults();
         config.bind = [127, 0, 0, 1].into();
         config.port = 0;
+        // A secret of its own, so that no test writes one to disk.
+        config.secret = Some(format!(
+            "test-secret-{:032x}",
+            std::process::id() as u128 * 7919 + 17
+        ));
         adjust(&mut config);
         let server = hallway::start(config)
             .await
             .context("starting the test server")?;
         Ok(TestServer { server })
+    }
+
+    /// Mints a token for a signed link into `room`.
+    pub fn token(
+        &self,
+        room: &str,
+        role: hallway::access::TokenRole,
+        name: Option<&str>,
+    ) -> String {
+        let in_a_day = hallway::access::now_secs() + 24 * 3600;
+        self.server.tokens.mint(room, role, name, in_a_day)
+    }
+
+    /// The server's token minter, for tokens a test crafts itself.
+    pub fn tokens(&self) -> &hallway::access::Tokens {
+        &self.server.tokens
     }
 
     /// Where the server listens.
@@ -119,12 +140,7 @@ impl TestClient {
     pub async fn join_room(server: &TestServer, room: &str, name: &str) -> Result<TestClient> {
         let mut client = TestClient::connect(server).await?;
         client.hello(room, name).await?;
-        let welcome = client.recv().await?;
-        let ServerMessage::Welcome { you, .. } = &welcome else {
-            bail!("expected welcome, got {welcome:?}");
-        };
-        client.id = you.clone();
-        client.welcome = Some(welcome);
+        client.welcomed().await?;
         Ok(client)
     }
 
@@ -134,8 +150,43 @@ impl TestClient {
             version: PROTOCOL_VERSION,
             room: room.into(),
             name: name.into(),
+            token: None,
         })
         .await
+    }
+
+    /// Sends `hello` with a signed link's token.
+    pub async fn hello_with_token(&mut self, room: &str, name: &str, token: &str) -> Result<()> {
+        let hello = ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            room: room.into(),
+            name: name.into(),
+            token: Some(token.into()),
+        };
+        self.send(&hello).await
+    }
+
+    /// Connects and joins with a token; fails unless welcomed.
+    pub async fn join_with_token(
+        server: &TestServer,
+        room: &str,
+        name: &str,
+        token: &str,
+    ) -> Result<TestClient> {
+        let mut client = TestClient::connect(server).await?;
+        client.hello_with_token(room, name, token).await?;
+        client.welcomed().await?;
+        Ok(client)
+    }
+
+    async fn welcomed(&mut self) -> Result<()> {
+        let welcome = self.recv().await?;
+        let ServerMessage::Welcome { you, .. } = &welcome else {
+            bail!("expected welcome, got {welcome:?}");
+        };
+        self.id = you.clone();
+        self.welcome = Some(welcome);
+        Ok(())
     }
 
     /// Sends a typed message.

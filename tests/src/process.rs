@@ -62,6 +62,10 @@ impl ServerProcess {
             .args(args)
             .env("HALLWAY_BIND", "127.0.0.1")
             .env("HALLWAY_PORT", "0")
+            .env(
+                "HALLWAY_DATA_DIR",
+                std::env::temp_dir().join(format!("hallway-test-{}", rand_suffix())),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -150,4 +154,20 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
         .with_context(|| format!("no status line in {text:?}"))?;
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
     Ok((status, body))
+}
+
+/// A suffix that differs between test processes and calls, for temporary folders.
+pub fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

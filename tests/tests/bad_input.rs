@@ -163,6 +163,7 @@ async fn a_version_mismatch_is_refused() -> Result<()> {
             version: limits::PROTOCOL_VERSION + 1,
             room: "lobby".into(),
             name: "Future".into(),
+            token: None,
         })
         .await?;
     assert_eq!(client.expect_error().await?.0, ErrorCode::VersionMismatch);

@@ -64,3 +64,79 @@ fn bad_configuration_is_refused_with_a_clear_message() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() -> Result<()> {
+    use futures_util::{SinkExt, StreamExt};
+    let data = std::env::temp_dir().join(format!(
+        "hallway-link-{}",
+        hallway_tests::process::rand_suffix()
+    ));
+    let data_dir = data.to_string_lossy().into_owned();
+    let env = [
+        ("HALLWAY_DATA_DIR", data_dir.as_str()),
+        ("HALLWAY_ROOMS", "foyer"),
+    ];
+    let server = ServerProcess::start(&[], &env)?;
+    let host_line = server
+        .banner
+        .iter()
+        .find(|l| l.starts_with("Host link for foyer"))
+        .expect("a host link is printed");
+    assert!(host_line.contains("/r/foyer#token="), "{host_line}");
+    assert!(
+        data.join("secret").exists(),
+        "the secret was created in the data folder"
+    );
+
+    // `hallway link` in another process, reading the same secret.
+    let output = std::process::Command::new(hallway_tests::process::binary_path()?)
+        .args([
+            "link",
+            "--room",
+            "foyer",
+            "--role",
+            "host",
+            "--name",
+            "Hanna Host",
+        ])
+        .env("HALLWAY_DATA_DIR", &data_dir)
+        .env_remove("HALLWAY_SECRET")
+        .output()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let link = String::from_utf8(output.stdout)?;
+    let token = link
+        .trim()
+        .split("#token=")
+        .nth(1)
+        .expect("a token in the link")
+        .to_owned();
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
+    let hello =
+        format!(r#"{{"type":"hello","version":1,"room":"foyer","name":"x","token":"{token}"}}"#);
+    ws.send(Message::text(hello)).await?;
+    let Some(Ok(Message::Text(welcome))) = ws.next().await else {
+        panic!("no welcome")
+    };
+    let welcome: serde_json::Value = serde_json::from_str(&welcome)?;
+    let me = welcome["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .find(|p| p["id"] == welcome["you"])
+        .cloned();
+    let me = me.expect("me in the snapshot");
+    assert_eq!(
+        (me["role"].as_str(), me["name"].as_str()),
+        (Some("host"), Some("Hanna Host"))
+    );
+    drop(ws);
+    server.terminate()?;
+    let _ = std::fs::remove_dir_all(data);
+    Ok(())
+}

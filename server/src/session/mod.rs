@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+use crate::access::{Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
 use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Role};
@@ -39,6 +40,8 @@ pub struct SessionContext {
     pub signal_rate: u32,
     /// How long a connection may take to say hello.
     pub hello_timeout: Duration,
+    /// Verifies the tokens of signed links.
+    pub tokens: Tokens,
     /// Flips to `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -105,12 +108,13 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             Frame::End => return Err(End::Client),
         }
     };
-    let (version, slug, raw_name) = match ClientMessage::decode(&text) {
+    let (version, slug, raw_name, token) = match ClientMessage::decode(&text) {
         Ok(ClientMessage::Hello {
             version,
             room,
             name,
-        }) => (version, room, name),
+            token,
+        }) => (version, room, name, token),
         Ok(_) => {
             return Err(conn
                 .refuse(ErrorCode::HelloRequired, "the first message must be hello")
@@ -125,7 +129,26 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
         );
         return Err(conn.refuse(ErrorCode::VersionMismatch, &message).await);
     }
-    let name = match DisplayName::parse(&raw_name) {
+    // Identity and role come only from a verified token; without one, a participant.
+    let grant = match token
+        .as_deref()
+        .map(|token| ctx.tokens.verify(token, &slug))
+    {
+        None => Grant {
+            role: Role::Participant,
+            name: None,
+        },
+        Some(Ok(grant)) => grant,
+        Some(Err(err)) => {
+            let code = if err == TokenError::Expired {
+                ErrorCode::TokenExpired
+            } else {
+                ErrorCode::InvalidToken
+            };
+            return Err(conn.refuse(code, &err.to_string()).await);
+        }
+    };
+    let name = match DisplayName::parse(grant.name.as_deref().unwrap_or(&raw_name)) {
         Ok(name) => name,
         Err(err) => return Err(conn.refuse(ErrorCode::InvalidName, &err.to_string()).await),
     };
@@ -135,7 +158,7 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             .await);
     };
     let (link, outbox) = outbox::outbox(ctx.send_queue);
-    match room.join(name, Role::Participant, link).await {
+    match room.join(name, grant.role, link).await {
         Ok(id) => Ok(Joined { id, room, outbox }),
         Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => Err(conn
