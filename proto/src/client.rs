@@ -57,13 +57,27 @@ pub enum ClientMessage {
         /// Screen share on.
         screen: bool,
     },
+    /// Send a chat message.
+    Chat {
+        /// `"room"`, `"circle"` (one's own), or a participant id (a direct message).
+        to: String,
+        /// 1..=1000 characters.
+        text: String,
+    },
     /// Leave the room; the server answers with a normal close.
     Leave,
 }
 
 /// Every `type` a client may send, in protocol order.
-pub const CLIENT_MESSAGE_TYPES: &[&str] =
-    &["hello", "move", "signal", "lock_circle", "media", "leave"];
+pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
+    "hello",
+    "move",
+    "signal",
+    "lock_circle",
+    "media",
+    "chat",
+    "leave",
+];
 
 impl ClientMessage {
     /// The message's `type` tag.
@@ -74,6 +88,7 @@ impl ClientMessage {
             ClientMessage::Signal { .. } => "signal",
             ClientMessage::LockCircle { .. } => "lock_circle",
             ClientMessage::Media { .. } => "media",
+            ClientMessage::Chat { .. } => "chat",
             ClientMessage::Leave => "leave",
         }
     }

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     RateLimited,
     /// The action needs the sender to be in a circle.
     NotInCircle,
+    /// No participant with that id is in the room.
+    UnknownParticipant,
+    /// An empty or over-long chat message, or one with control characters.
+    InvalidChat,
     /// The signal's recipient is not in the sender's circle (or does not exist).
     NotInSameCircle,
     /// The circle the participant walked into is full.
@@ -73,6 +77,8 @@ impl ErrorCode {
             ErrorCode::InvalidPosition => "invalid_position",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::NotInCircle => "not_in_circle",
+            ErrorCode::UnknownParticipant => "unknown_participant",
+            ErrorCode::InvalidChat => "invalid_chat",
             ErrorCode::NotInSameCircle => "not_in_same_circle",
             ErrorCode::CircleFull => "circle_full",
             ErrorCode::CircleLocked => "circle_locked",

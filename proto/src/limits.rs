@@ -44,3 +44,14 @@ pub const OTHER_BURST: u32 = 20;
 /// A connection that does not complete `hello` within this time is closed (the default;
 /// operators may change it).
 pub const HELLO_TIMEOUT_SECS: u64 = 10;
+
+/// Longest chat message, in characters after trimming.
+pub const MAX_CHAT_CHARS: usize = 1000;
+
+/// Room chat messages a late joiner receives in `welcome`.
+pub const CHAT_HISTORY: usize = 100;
+
+/// Sustained chat messages per second per connection, and the burst above it.
+pub const CHAT_PER_SECOND: u32 = 2;
+/// Burst allowance for `chat`.
+pub const CHAT_BURST: u32 = 10;

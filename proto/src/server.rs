@@ -22,6 +22,8 @@ pub enum ServerMessage {
         circles: Vec<CircleInfo>,
         /// Every area.
         areas: Vec<AreaInfo>,
+        /// The room's recent chat messages to everyone, oldest first.
+        chat: Vec<ChatInfo>,
     },
     /// The whole room again, for a client that fell behind and missed changes: replaces
     /// everything the client knew of participants, circles and areas.
@@ -32,6 +34,8 @@ pub enum ServerMessage {
         circles: Vec<CircleInfo>,
         /// Every area.
         areas: Vec<AreaInfo>,
+        /// The room's recent chat messages to everyone, oldest first.
+        chat: Vec<ChatInfo>,
     },
     /// Something the client sent was refused. The connection stays open unless it was the
     /// handshake.
@@ -89,6 +93,11 @@ pub enum ServerMessage {
         /// The payload as the sender sent it.
         payload: Payload,
     },
+    /// A chat message for you: to the room, to your circle, or to you (or from you) alone.
+    Chat {
+        /// The message.
+        message: ChatInfo,
+    },
     /// Someone switched microphone, camera or screen share.
     Media {
         /// Whose media changed.
@@ -112,6 +121,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "connect",
     "disconnect",
     "signal",
+    "chat",
     "media",
 ];
 
@@ -130,6 +140,7 @@ impl ServerMessage {
             ServerMessage::Connect { .. } => "connect",
             ServerMessage::Disconnect { .. } => "disconnect",
             ServerMessage::Signal { .. } => "signal",
+            ServerMessage::Chat { .. } => "chat",
             ServerMessage::Media { .. } => "media",
         }
     }
@@ -224,6 +235,23 @@ pub struct CircleInfo {
     pub members: Vec<String>,
     /// Locked circles admit no newcomers (hosts excepted).
     pub locked: bool,
+}
+
+/// A chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatInfo {
+    /// Unique within the room, increasing.
+    pub id: u64,
+    /// The sender's id.
+    pub from: String,
+    /// The sender's name when they sent it.
+    pub name: String,
+    /// `"room"`, `"circle"`, or the recipient's id for a direct message.
+    pub to: String,
+    /// The text.
+    pub text: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: u64,
 }
 
 /// A named rectangle of the floor with optional rules.

@@ -18,8 +18,9 @@ use crate::session::outbox::{OutboxSender, SendError};
 use tracing::{debug, warn};
 use tungstenite::protocol::frame::Utf8Bytes;
 
+use super::chat::ChatScope;
 use super::directory::Directory;
-use super::engine::{Event, Room};
+use super::engine::{ChatTarget, Event, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
 use super::views;
 
@@ -49,6 +50,13 @@ pub enum Command {
     Lock(bool),
     /// Report microphone, camera and screen state.
     Media(Media),
+    /// Send a chat message.
+    Chat {
+        /// To whom.
+        target: ChatTarget,
+        /// The text, unchecked.
+        text: String,
+    },
 }
 
 /// A request in a room's inbox.
@@ -300,6 +308,7 @@ impl Actor {
             Command::Move { x, y } => self.room.move_to(from, x, y),
             Command::Lock(locked) => self.room.set_locked(from, locked),
             Command::Media(media) => self.room.set_media(from, media),
+            Command::Chat { target, text } => self.room.chat(from, target, &text, now_ms()),
         };
         if let Err(err) = result {
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
@@ -428,6 +437,33 @@ impl Actor {
                 };
                 self.send(participant, Utf8Bytes::from(msg.encode()));
             }
+            Event::Chat(message) => {
+                let msg = Utf8Bytes::from(
+                    ServerMessage::Chat {
+                        message: views::chat(&message),
+                    }
+                    .encode(),
+                );
+                match message.scope {
+                    // Like other room state, a skipped room message is caught up with by
+                    // the snapshot, which carries the recent chat.
+                    ChatScope::Room => self.broadcast_bytes(msg, None),
+                    ChatScope::Circle(cid) => {
+                        let members = self
+                            .room
+                            .circle(cid)
+                            .map(|c| c.members.clone())
+                            .unwrap_or_default();
+                        for member in members {
+                            self.send(member, msg.clone());
+                        }
+                    }
+                    ChatScope::Direct(to) => {
+                        self.send(to, msg.clone());
+                        self.send(message.from, msg);
+                    }
+                }
+            }
             Event::MediaChanged(id) => {
                 if let Some(p) = self.room.participant(id) {
                     let msg = ServerMessage::Media {
@@ -445,7 +481,11 @@ impl Actor {
     /// is short of room skips it and is owed a snapshot instead: state can be caught up
     /// with, so a burst (hundreds of people arriving at once) does not disconnect anyone.
     fn broadcast(&mut self, msg: &ServerMessage, except: Option<ParticipantId>) {
-        let bytes = Utf8Bytes::from(msg.encode());
+        self.broadcast_bytes(Utf8Bytes::from(msg.encode()), except);
+    }
+
+    /// [`Actor::broadcast`] of an encoded message.
+    fn broadcast_bytes(&mut self, bytes: Utf8Bytes, except: Option<ParticipantId>) {
         for (id, link) in &mut self.links {
             if Some(*id) == except || link.owes == Owed::Snapshot {
                 continue;
@@ -511,6 +551,15 @@ impl Actor {
             self.dispatch();
         }
     }
+}
+
+/// Milliseconds since the Unix epoch: the room's task is the edge where chat messages get
+/// their time (the engine takes it as an argument).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod spawn;
 
+use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
 use super::grid::Grid;
 use super::model::{
     Area, Circle, CircleId, DisplayName, EngineError, Media, Participant, ParticipantId, Point,
@@ -59,6 +60,19 @@ pub enum Event {
     },
     /// A participant's microphone, camera or screen share changed.
     MediaChanged(ParticipantId),
+    /// A chat message to deliver (to whom: its scope).
+    Chat(ChatMessage),
+}
+
+/// Whom a participant addresses a chat message to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatTarget {
+    /// Everyone in the room.
+    Room,
+    /// The sender's circle.
+    MyCircle,
+    /// One person in the room.
+    Direct(ParticipantId),
 }
 
 /// One room's state and rules.
@@ -80,6 +94,8 @@ pub struct Room {
     moved: Vec<ParticipantId>,
     /// Events not yet drained by the actor.
     events: Vec<Event>,
+    /// Recent room chat, for late joiners; in memory only.
+    chat: ChatLog,
     /// People inside each area (same order as `settings.areas`), for `max_people`.
     area_counts: Vec<u32>,
     /// Reused buffers for neighbour queries, so that a move does not allocate.
@@ -102,6 +118,7 @@ impl Room {
             moved: Vec::new(),
             events: Vec::new(),
             area_counts,
+            chat: ChatLog::default(),
             scratch_people: Vec::new(),
             scratch_circles: Vec::new(),
         })
@@ -208,6 +225,10 @@ impl Room {
             self.count_areas(p.position, -1);
         }
         self.events.push(Event::Left(id));
+        if self.participants.is_empty() {
+            // Chat lives for the room's lifetime with people in it, not longer.
+            self.chat.clear();
+        }
         Ok(())
     }
 
@@ -290,6 +311,48 @@ impl Room {
             self.events.push(Event::CircleChanged(cid));
         }
         Ok(())
+    }
+
+    /// Sends a chat message from `from`, stamped with `now_ms` (milliseconds since the
+    /// Unix epoch).
+    pub fn chat(
+        &mut self,
+        from: ParticipantId,
+        target: ChatTarget,
+        text: &str,
+        now_ms: u64,
+    ) -> Result<(), EngineError> {
+        let sender = self
+            .participants
+            .get(&from)
+            .ok_or(EngineError::UnknownParticipant)?;
+        let scope = match target {
+            ChatTarget::Room => ChatScope::Room,
+            ChatTarget::MyCircle => {
+                ChatScope::Circle(sender.circle.ok_or(EngineError::NotInCircle)?)
+            }
+            ChatTarget::Direct(to) if to != from && self.participants.contains_key(&to) => {
+                ChatScope::Direct(to)
+            }
+            ChatTarget::Direct(_) => return Err(EngineError::UnknownParticipant),
+        };
+        let text = clean_text(text)?;
+        let message = ChatMessage {
+            id: self.chat.next_id(),
+            from,
+            name: sender.name.as_str().to_owned(),
+            scope,
+            text,
+            at: now_ms,
+        };
+        self.chat.remember(&message);
+        self.events.push(Event::Chat(message));
+        Ok(())
+    }
+
+    /// The recent room chat, oldest first.
+    pub fn chat_history(&self) -> impl Iterator<Item = &ChatMessage> {
+        self.chat.recent()
     }
 
     /// Records a participant's microphone, camera and screen state.

@@ -509,3 +509,44 @@ proptest! {
         prop_assert_eq!(canonical(&a), canonical(&b));
     }
 }
+
+#[test]
+fn chat_is_scoped_and_forgotten_when_the_room_empties() {
+    use crate::room::chat::ChatScope;
+    let mut room = room();
+    join(&mut room, 1, Role::Participant);
+    join(&mut room, 2, Role::Participant);
+    assert_eq!(
+        room.chat(pid(1), ChatTarget::MyCircle, "hi", 5),
+        Err(EngineError::NotInCircle)
+    );
+    assert_eq!(
+        room.chat(pid(1), ChatTarget::Direct(pid(9)), "hi", 5),
+        Err(EngineError::UnknownParticipant)
+    );
+    assert_eq!(
+        room.chat(pid(1), ChatTarget::Room, " ", 5),
+        Err(EngineError::InvalidChat)
+    );
+    events(&mut room);
+    room.chat(pid(1), ChatTarget::Room, " hello ", 5)
+        .expect("sent");
+    room.chat(pid(2), ChatTarget::Direct(pid(1)), "psst", 6)
+        .expect("sent");
+    let evs = events(&mut room);
+    assert!(matches!(&evs[..], [Event::Chat(a), Event::Chat(b)]
+        if a.text == "hello" && a.scope == ChatScope::Room && a.at == 5 && b.scope == ChatScope::Direct(pid(1))));
+    assert_eq!(
+        room.chat_history().count(),
+        1,
+        "only room messages are kept"
+    );
+    room.leave(pid(1)).expect("leaves");
+    assert_eq!(
+        room.chat_history().count(),
+        1,
+        "kept while anyone is in the room"
+    );
+    room.leave(pid(2)).expect("leaves");
+    assert_eq!(room.chat_history().count(), 0, "gone when the room empties");
+}

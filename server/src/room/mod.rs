@@ -2,11 +2,13 @@
 //!
 //! - [`model`]: domain types (ids, geometry, participants, circles, areas, settings);
 //! - [`grid`]: the spatial index;
+//! - [`chat`]: chat messages, their scope and the room's recent history;
 //! - [`engine`]: the rules, synchronous and deterministic;
 //! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
 //! - [`directory`]: a concurrent mirror of circle membership for relaying signals.
 
 pub mod actor;
+pub mod chat;
 pub mod directory;
 pub mod engine;
 pub mod grid;

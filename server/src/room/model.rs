@@ -287,6 +287,9 @@ pub enum EngineError {
     /// The area at the destination is at its `max_people`.
     #[error("that area is full")]
     AreaFull,
+    /// An empty or over-long chat message, or one with control characters.
+    #[error("chat messages are 1 to 1000 characters without control characters")]
+    InvalidChat,
     /// Room settings out of range (floor size, limits).
     #[error("invalid room settings")]
     InvalidSettings,

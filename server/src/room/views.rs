@@ -3,6 +3,7 @@
 
 use hallway_proto::{self as proto, ServerMessage};
 
+use super::chat::{ChatMessage, ChatScope};
 use super::engine::Room;
 use super::model::{Area, Circle, Media, Participant, ParticipantId, Role};
 
@@ -31,6 +32,7 @@ pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
         participants,
         circles,
         areas,
+        chat: history(room),
     }
 }
 
@@ -41,6 +43,7 @@ pub fn snapshot(room: &Room) -> ServerMessage {
         participants,
         circles,
         areas,
+        chat: history(room),
     }
 }
 
@@ -119,7 +122,9 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
     use super::model::EngineError as E;
     use proto::ErrorCode as C;
     match err {
-        E::UnknownParticipant | E::NotInSameCircle => C::NotInSameCircle,
+        E::UnknownParticipant => C::UnknownParticipant,
+        E::NotInSameCircle => C::NotInSameCircle,
+        E::InvalidChat => C::InvalidChat,
         E::AlreadyInRoom => C::AlreadyJoined,
         E::RoomFull => C::RoomFull,
         E::InvalidName => C::InvalidName,
@@ -136,5 +141,26 @@ pub fn error(err: super::model::EngineError) -> ServerMessage {
         code: error_code(err),
         message: err.to_string(),
         circle: None,
+    }
+}
+
+/// The room's recent chat, as sent to late joiners.
+fn history(room: &Room) -> Vec<proto::ChatInfo> {
+    room.chat_history().map(chat).collect()
+}
+
+/// A chat message as its recipients see it.
+pub fn chat(m: &ChatMessage) -> proto::ChatInfo {
+    proto::ChatInfo {
+        id: m.id,
+        from: m.from.to_string(),
+        name: m.name.clone(),
+        to: match m.scope {
+            ChatScope::Room => "room".to_owned(),
+            ChatScope::Circle(_) => "circle".to_owned(),
+            ChatScope::Direct(to) => to.to_string(),
+        },
+        text: m.text.clone(),
+        at: m.at,
     }
 }

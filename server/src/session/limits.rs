@@ -49,6 +49,8 @@ pub enum Kind {
     Move,
     /// `signal`.
     Signal,
+    /// `chat`.
+    Chat,
     /// Everything else, bad input included.
     Other,
 }
@@ -58,6 +60,7 @@ pub enum Kind {
 pub struct RateLimits {
     moves: Bucket,
     signals: Bucket,
+    chat: Bucket,
     other: Bucket,
     /// The `rate_limited` error goes out at most once a second, so that a flood does not
     /// turn into a flood of errors.
@@ -87,6 +90,7 @@ impl RateLimits {
         RateLimits {
             moves: Bucket::new(limits::MOVES_PER_SECOND, limits::MOVE_BURST, now),
             signals: Bucket::new(signal_rate, signal_burst, now),
+            chat: Bucket::new(limits::CHAT_PER_SECOND, limits::CHAT_BURST, now),
             other: Bucket::new(limits::OTHER_PER_SECOND, limits::OTHER_BURST, now),
             last_notice: None,
         }
@@ -97,6 +101,7 @@ impl RateLimits {
         let bucket = match kind {
             Kind::Move => &mut self.moves,
             Kind::Signal => &mut self.signals,
+            Kind::Chat => &mut self.chat,
             Kind::Other => &mut self.other,
         };
         if bucket.take(now) {

@@ -18,6 +18,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use crate::access::{Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
+use crate::room::engine::ChatTarget;
 use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Role};
 use crate::room::views;
 use crate::room::{JoinError, RoomHandle};
@@ -254,6 +255,7 @@ async fn on_text(
     let kind = match msg {
         ClientMessage::Move { .. } => Kind::Move,
         ClientMessage::Signal { .. } => Kind::Signal,
+        ClientMessage::Chat { .. } => Kind::Chat,
         _ => Kind::Other,
     };
     match limits.check(kind, Instant::now()) {
@@ -278,6 +280,25 @@ async fn on_text(
         }
         ClientMessage::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
         ClientMessage::Move { x, y } => Command::Move { x, y },
+        ClientMessage::Chat { to, text } => {
+            let target = match to.as_str() {
+                "room" => ChatTarget::Room,
+                "circle" => ChatTarget::MyCircle,
+                id => match id.parse::<ParticipantId>() {
+                    Ok(id) => ChatTarget::Direct(id),
+                    Err(_) => {
+                        return conn
+                            .reply(
+                                ErrorCode::UnknownParticipant,
+                                "no such participant in this room",
+                            )
+                            .await
+                            .err();
+                    }
+                },
+            };
+            Command::Chat { target, text }
+        }
         ClientMessage::LockCircle { locked } => Command::Lock(locked),
         ClientMessage::Media {
             mic,
