@@ -137,6 +137,10 @@ function receive(msg) {
     case "reset":
       floor.renderAll();
       panel.render(state);
+      panel.renderChat(state);
+      return;
+    case "chat":
+      panel.addChat(state, change.message);
       return;
     case "joined":
       floor.renderAvatar(state.participants.get(change.id));
@@ -178,6 +182,7 @@ function welcomed(msg) {
   }
   conn.send(messages.media(media.state()));
   panel.render(state);
+  panel.renderChat(state);
   updateControls();
   showStatus({ state: "connected" });
 }
@@ -294,6 +299,19 @@ function setUpControls() {
   });
   $("#leave").addEventListener("click", () => {
     conn.send(messages.leave());
+  });
+  $("#chat-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("#chat-text").value.trim();
+    if (!text) return;
+    if (conn.send(messages.chat($("#chat-to").value, text))) $("#chat-text").value = "";
+  });
+  $("#chat-text").addEventListener("keydown", (event) => {
+    // Enter sends; Shift+Enter starts a new line.
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $("#chat-form").requestSubmit();
+    }
   });
   $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
   $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));

@@ -71,6 +71,60 @@ export class Panel {
         }),
       );
     }
+    this.renderChatTargets(state);
     if (focused) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  // Whom a chat message can go to: everyone, one's circle, or one person.
+  renderChatTargets(state) {
+    const select = this.root.querySelector("#chat-to");
+    const current = select.value || "room";
+    const option = (value, text, disabled = false) => {
+      const el = document.createElement("option");
+      el.value = value;
+      el.textContent = text;
+      el.disabled = disabled;
+      return el;
+    };
+    const people = [...state.participants.values()].filter((p) => p.id !== state.you).sort((a, b) => a.name.localeCompare(b.name));
+    select.replaceChildren(
+      option("room", t("chat.everyone")),
+      option("circle", t("chat.circle"), !state.myCircle()),
+      ...people.map((p) => option(p.id, p.name)),
+    );
+    const still = [...select.options].find((o) => o.value === current && !o.disabled);
+    select.value = still ? current : "room";
+  }
+
+  renderChat(state) {
+    this.root.querySelector("#chat-log").replaceChildren(...state.chat.map((m) => this.chatLine(state, m)));
+  }
+
+  addChat(state, message) {
+    const log = this.root.querySelector("#chat-log");
+    log.append(this.chatLine(state, message));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  chatLine(state, m) {
+    const li = document.createElement("li");
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = m.from === state.you ? t("room.you", { name: m.name }) : m.name;
+    const when = document.createElement("time");
+    const at = new Date(m.at);
+    when.dateTime = at.toISOString();
+    when.className = "scope";
+    when.textContent = ` ${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+    li.append(who, when);
+    if (m.to !== "room") {
+      const scope = document.createElement("span");
+      scope.className = "scope";
+      const to = m.to === "circle" ? t("chat.toCircle") : m.to === state.you ? t("chat.toYou") : t("chat.toName", { name: state.name(m.to) });
+      scope.textContent = ` (${to})`;
+      li.append(scope);
+    }
+    li.append(document.createTextNode(`: ${m.text}`));
+    return li;
   }
 }

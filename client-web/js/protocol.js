@@ -4,17 +4,18 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const CLIENT_TYPES = ["hello", "move", "signal", "lock_circle", "media", "leave"];
+export const CLIENT_TYPES = ["hello", "move", "signal", "lock_circle", "media", "chat", "leave"];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "media",
+  "circle_dissolved", "connect", "disconnect", "signal", "chat", "media",
 ];
 
 export const LIMITS = {
   maxNameChars: 64,
   // The server allows 20 moves a second; walking sends at most 10.
   moveIntervalMs: 100,
+  maxChatChars: 1000,
 };
 
 export const CLOSE = {
@@ -33,5 +34,6 @@ export const messages = {
   signal: (to, payload) => ({ type: "signal", to, payload }),
   lockCircle: (locked) => ({ type: "lock_circle", locked }),
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),
+  chat: (to, text) => ({ type: "chat", to, text }),
   leave: () => ({ type: "leave" }),
 };

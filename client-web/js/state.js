@@ -8,6 +8,7 @@ export class RoomState {
     this.participants = new Map();
     this.circles = new Map();
     this.areas = [];
+    this.chat = [];
   }
 
   me() {
@@ -72,6 +73,9 @@ export class RoomState {
         }
         return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [] };
       }
+      case "chat":
+        this.chat.push(msg.message);
+        return { kind: "chat", message: msg.message };
       case "media": {
         const p = this.participants.get(msg.id);
         if (p) Object.assign(p, { mic: msg.mic, camera: msg.camera, screen: msg.screen });
@@ -91,5 +95,9 @@ export class RoomState {
     this.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
     this.circles = new Map(msg.circles.map((c) => [c.id, c]));
     this.areas = msg.areas;
+    // Room history comes from the server; circle and direct messages only we have.
+    const own = this.chat.filter((m) => m.to !== "room");
+    const byId = new Map([...own, ...msg.chat].map((m) => [m.id, m]));
+    this.chat = [...byId.values()].sort((a, b) => a.id - b.id);
   }
 }

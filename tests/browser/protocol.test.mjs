@@ -29,6 +29,7 @@ test("the client builds every client message as the fixtures show it", () => {
     signal: (m) => messages.signal(m.to, m.payload),
     lock_circle: (m) => messages.lockCircle(m.locked),
     media: (m) => messages.media(m),
+    chat: (m) => messages.chat(m.to, m.text),
     leave: () => messages.leave(),
   };
   for (const { type, msg } of fixtures("client")) {
@@ -55,4 +56,7 @@ test("the room state takes every server message", () => {
   state.apply(snapshot);
   assert.equal(state.participants.size, snapshot.participants.length);
   assert.equal(state.circles.size, snapshot.circles.length);
+  const chat = all.find((f) => f.type === "chat").msg;
+  state.apply(chat);
+  assert.equal(state.chat.at(-1).id, chat.message.id);
 });

@@ -63,6 +63,20 @@ test("keyboard only: tab to the people list, go to a person, form a circle, walk
   assert.match(await anna.page.textContent("#announcer"), /You left the circle|Ben Okafor left your circle/);
 });
 
+test("chat: a room message reaches everyone, a direct one only its recipient", async () => {
+  const [anna, ben] = people;
+  await anna.page.fill("#chat-text", "Guten Morgen zusammen!");
+  await anna.page.press("#chat-text", "Enter");
+  for (const p of [anna, ben]) {
+    await p.page.waitForFunction(() => document.querySelector("#chat-log").textContent.includes("Guten Morgen zusammen!"), null, { timeout: DEADLINE });
+  }
+  await ben.page.selectOption("#chat-to", anna.id);
+  await ben.page.fill("#chat-text", "Nur für Anna");
+  await ben.page.click("#chat-form button[type=submit]");
+  await anna.page.waitForFunction(() => document.querySelector("#chat-log").textContent.includes("Nur für Anna"), null, { timeout: DEADLINE });
+  assert.match(await anna.page.textContent("#chat-log"), /Ben Okafor \d\d:\d\d \(to you\): Nur für Anna/);
+});
+
 test("axe-core finds no serious or critical violations on the join screen and in the room", async () => {
   const probe = await person(server, "Chris Weber");
   people.push(probe);
