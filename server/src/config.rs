@@ -99,6 +99,25 @@ pub struct Config {
 pub enum Command {
     /// Print a signed link into a room (for a host, or a personal invitation).
     Link(LinkArgs),
+    /// Write a personal invitation link for every attendee of a CSV list.
+    Invite(InviteArgs),
+}
+
+/// What `hallway invite` reads and writes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InviteArgs {
+    /// The room's slug.
+    #[arg(long, default_value = "lobby")]
+    pub room: String,
+    /// The attendee list: a CSV with a name (or first and last name) and an e-mail column.
+    #[arg(long)]
+    pub csv: std::path::PathBuf,
+    /// Where to write `name, email, link` (default: standard output).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// How long the links are valid, in hours.
+    #[arg(long, default_value_t = 24 * 30)]
+    pub valid_hours: u64,
 }
 
 /// What `hallway link` mints.

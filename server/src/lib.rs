@@ -8,11 +8,13 @@
 //! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
 //! - [`session`]: one task per WebSocket — handshake, checks, limits, send queue;
 //! - [`http`]: the axum routes;
+//! - [`invitations`]: personal links for every row of an attendee list (CSV);
 //! - [`server`]: starting and stopping the whole thing.
 
 pub mod access;
 pub mod config;
 pub mod http;
+pub mod invitations;
 pub mod room;
 pub mod rooms;
 pub mod server;

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::Parser;
 use hallway::access::{TokenRole, Tokens, now_secs};
-use hallway::config::{Command, Config, LinkArgs, LogFormat};
+use hallway::config::{Command, Config, InviteArgs, LinkArgs, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -18,8 +18,10 @@ async fn main() -> anyhow::Result<()> {
         Err(err) => tracing::warn!(%err, "cannot raise the open file limit"),
     }
 
-    if let Some(Command::Link(args)) = &config.command {
-        return print_link(&config, args);
+    match &config.command {
+        Some(Command::Link(args)) => return print_link(&config, args),
+        Some(Command::Invite(args)) => return write_invitations(&config, args),
+        None => {}
     }
 
     let rooms = config.rooms.join(", ");
@@ -81,6 +83,38 @@ fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
         config.public_base(config.port),
         args.room
     );
+    Ok(())
+}
+
+/// `hallway invite`: a personal link for every attendee of a CSV list.
+fn write_invitations(config: &Config, args: &InviteArgs) -> anyhow::Result<()> {
+    if !hallway::rooms::is_valid_slug(&args.room) {
+        anyhow::bail!("--room: room slugs are 1 to 64 characters of a-z, 0-9 and -");
+    }
+    let tokens =
+        Tokens::load(config.secret.as_deref(), &config.data_dir).context("loading the secret")?;
+    let input = std::fs::File::open(&args.csv)
+        .with_context(|| format!("opening {}", args.csv.display()))?;
+    let expires = now_secs() + args.valid_hours.saturating_mul(3600);
+    let base = config.public_base(config.port);
+    let written = match &args.out {
+        Some(path) => {
+            let output = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            hallway::invitations::write_invitations(
+                input, output, &tokens, &base, &args.room, expires,
+            )?
+        }
+        None => hallway::invitations::write_invitations(
+            input,
+            std::io::stdout().lock(),
+            &tokens,
+            &base,
+            &args.room,
+            expires,
+        )?,
+    };
+    eprintln!("{written} invitations for {}", args.room);
     Ok(())
 }
 

@@ -140,3 +140,63 @@ async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() 
     let _ = std::fs::remove_dir_all(data);
     Ok(())
 }
+
+#[tokio::test]
+async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
+    use futures_util::{SinkExt, StreamExt};
+    let dir = std::env::temp_dir().join(format!(
+        "hallway-invite-{}",
+        hallway_tests::process::rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let list = dir.join("attendees.csv");
+    std::fs::write(
+        &list,
+        "Vorname;Nachname;E-Mail\nAnna-Lena;Müller;anna@example.org\nBen;Okafor;ben@example.org\n",
+    )?;
+    let out = dir.join("invitations.csv");
+    let data_dir = dir.join("data").to_string_lossy().into_owned();
+    let status = std::process::Command::new(hallway_tests::process::binary_path()?)
+        .args(["invite", "--room", "lobby", "--csv"])
+        .arg(&list)
+        .arg("--out")
+        .arg(&out)
+        .env("HALLWAY_DATA_DIR", &data_dir)
+        .env_remove("HALLWAY_SECRET")
+        .status()?;
+    assert!(status.success());
+    let written = std::fs::read_to_string(&out)?;
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines.len(), 3, "{written}");
+    assert_eq!(lines[0], "name;email;link");
+    assert!(
+        lines[1]
+            .starts_with("Anna-Lena Müller;anna@example.org;http://localhost:8080/r/lobby#token="),
+        "{}",
+        lines[1]
+    );
+
+    // The link works against a server with the same data folder, and fixes the name.
+    let server = ServerProcess::start(&[], &[("HALLWAY_DATA_DIR", data_dir.as_str())])?;
+    let token = lines[2].split("#token=").nth(1).expect("token");
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
+    ws.send(Message::text(format!(
+        r#"{{"type":"hello","version":1,"room":"lobby","name":"?","token":"{token}"}}"#
+    )))
+    .await?;
+    let Some(Ok(Message::Text(welcome))) = ws.next().await else {
+        panic!("no welcome")
+    };
+    let welcome: serde_json::Value = serde_json::from_str(&welcome)?;
+    let me = welcome["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .find(|p| p["id"] == welcome["you"])
+        .cloned();
+    assert_eq!(me.expect("me")["name"], "Ben Okafor");
+    drop(ws);
+    server.terminate()?;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
