@@ -4,11 +4,13 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const CLIENT_TYPES = ["hello", "move", "signal", "lock_circle", "media", "chat", "leave"];
+export const CLIENT_TYPES = [
+  "hello", "move", "signal", "lock_circle", "media", "chat", "mute", "remove", "lock_room", "announce", "leave",
+];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "chat", "media",
+  "circle_dissolved", "connect", "disconnect", "signal", "chat", "muted", "room_locked", "announcement", "media",
 ];
 
 export const LIMITS = {
@@ -24,6 +26,8 @@ export const CLOSE = {
   TOO_BIG: 1009,
   REFUSED: 4001,
   HELLO_TIMEOUT: 4002,
+  REMOVED: 4003,
+  BANNED: 4004,
   SLOW_CONSUMER: 4008,
 };
 
@@ -35,5 +39,9 @@ export const messages = {
   lockCircle: (locked) => ({ type: "lock_circle", locked }),
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),
   chat: (to, text) => ({ type: "chat", to, text }),
+  mute: (id) => ({ type: "mute", id }),
+  remove: (id, ban) => ({ type: "remove", id, ban }),
+  lockRoom: (locked) => ({ type: "lock_room", locked }),
+  announce: (text) => ({ type: "announce", text }),
   leave: () => ({ type: "leave" }),
 };

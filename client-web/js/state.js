@@ -73,6 +73,12 @@ export class RoomState {
         }
         return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [] };
       }
+      case "room_locked":
+        this.locked = msg.locked;
+        return { kind: "room" };
+      case "announcement":
+        this.announcement = msg.text ?? null;
+        return { kind: "room" };
       case "chat":
         this.chat.push(msg.message);
         return { kind: "chat", message: msg.message };
@@ -95,6 +101,8 @@ export class RoomState {
     this.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
     this.circles = new Map(msg.circles.map((c) => [c.id, c]));
     this.areas = msg.areas;
+    this.locked = msg.locked;
+    this.announcement = msg.announcement ?? null;
     // Room history comes from the server; circle and direct messages only we have.
     const own = this.chat.filter((m) => m.to !== "room");
     const byId = new Map([...own, ...msg.chat].map((m) => [m.id, m]));

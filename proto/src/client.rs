@@ -64,6 +64,29 @@ pub enum ClientMessage {
         /// 1..=1000 characters.
         text: String,
     },
+    /// Host: turn a participant's microphone off (they may turn it on again).
+    Mute {
+        /// The participant.
+        id: String,
+    },
+    /// Host: remove a participant, and with `ban` bar their link for the room's lifetime.
+    Remove {
+        /// The participant.
+        id: String,
+        /// Ban too.
+        #[serde(default)]
+        ban: bool,
+    },
+    /// Host: lock or unlock the room against newcomers.
+    LockRoom {
+        /// `true` to lock.
+        locked: bool,
+    },
+    /// Host: post an announcement for everyone (empty text clears it).
+    Announce {
+        /// At most 500 characters.
+        text: String,
+    },
     /// Leave the room; the server answers with a normal close.
     Leave,
 }
@@ -76,6 +99,10 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "lock_circle",
     "media",
     "chat",
+    "mute",
+    "remove",
+    "lock_room",
+    "announce",
     "leave",
 ];
 
@@ -89,6 +116,10 @@ impl ClientMessage {
             ClientMessage::LockCircle { .. } => "lock_circle",
             ClientMessage::Media { .. } => "media",
             ClientMessage::Chat { .. } => "chat",
+            ClientMessage::Mute { .. } => "mute",
+            ClientMessage::Remove { .. } => "remove",
+            ClientMessage::LockRoom { .. } => "lock_room",
+            ClientMessage::Announce { .. } => "announce",
             ClientMessage::Leave => "leave",
         }
     }

@@ -25,6 +25,14 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// No room with this slug exists.
     RoomNotFound,
+    /// The room is locked against newcomers.
+    RoomLocked,
+    /// This link is banned from the room.
+    Banned,
+    /// Only hosts may do this.
+    Forbidden,
+    /// An announcement over 500 characters or with control characters.
+    InvalidAnnouncement,
     /// The link's token is malformed, forged, or for another room.
     InvalidToken,
     /// The link's token has expired.
@@ -70,6 +78,10 @@ impl ErrorCode {
             ErrorCode::HelloRequired => "hello_required",
             ErrorCode::AlreadyJoined => "already_joined",
             ErrorCode::RoomNotFound => "room_not_found",
+            ErrorCode::RoomLocked => "room_locked",
+            ErrorCode::Banned => "banned",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidAnnouncement => "invalid_announcement",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::RoomFull => "room_full",
@@ -109,6 +121,10 @@ pub mod close {
     pub const REFUSED: u16 = 4001;
     /// No `hello` arrived within [`crate::limits::HELLO_TIMEOUT_SECS`].
     pub const HELLO_TIMEOUT: u16 = 4002;
+    /// A host removed you from the room.
+    pub const REMOVED: u16 = 4003;
+    /// A host removed you and banned your link.
+    pub const BANNED: u16 = 4004;
     /// The client did not read its messages fast enough and its send queue overflowed.
     pub const SLOW_CONSUMER: u16 = 4008;
 }

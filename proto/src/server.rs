@@ -24,6 +24,11 @@ pub enum ServerMessage {
         areas: Vec<AreaInfo>,
         /// The room's recent chat messages to everyone, oldest first.
         chat: Vec<ChatInfo>,
+        /// Whether the room is locked against newcomers.
+        locked: bool,
+        /// The hosts' announcement, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        announcement: Option<String>,
     },
     /// The whole room again, for a client that fell behind and missed changes: replaces
     /// everything the client knew of participants, circles and areas.
@@ -36,6 +41,11 @@ pub enum ServerMessage {
         areas: Vec<AreaInfo>,
         /// The room's recent chat messages to everyone, oldest first.
         chat: Vec<ChatInfo>,
+        /// Whether the room is locked against newcomers.
+        locked: bool,
+        /// The hosts' announcement, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        announcement: Option<String>,
     },
     /// Something the client sent was refused. The connection stays open unless it was the
     /// handshake.
@@ -98,6 +108,22 @@ pub enum ServerMessage {
         /// The message.
         message: ChatInfo,
     },
+    /// A host turned your microphone off.
+    Muted {
+        /// The host.
+        by: String,
+    },
+    /// A host locked or unlocked the room against newcomers.
+    RoomLocked {
+        /// Locked now.
+        locked: bool,
+    },
+    /// The hosts' announcement changed.
+    Announcement {
+        /// The text; absent when cleared.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
     /// Someone switched microphone, camera or screen share.
     Media {
         /// Whose media changed.
@@ -122,6 +148,9 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "disconnect",
     "signal",
     "chat",
+    "muted",
+    "room_locked",
+    "announcement",
     "media",
 ];
 
@@ -141,6 +170,9 @@ impl ServerMessage {
             ServerMessage::Disconnect { .. } => "disconnect",
             ServerMessage::Signal { .. } => "signal",
             ServerMessage::Chat { .. } => "chat",
+            ServerMessage::Muted { .. } => "muted",
+            ServerMessage::RoomLocked { .. } => "room_locked",
+            ServerMessage::Announcement { .. } => "announcement",
             ServerMessage::Media { .. } => "media",
         }
     }

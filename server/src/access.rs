@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use serde::{Deserialize, Serialize};
 
 use crate::room::model::Role;
+use crate::room::moderation::LinkIdentity;
 
 /// What a token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +27,9 @@ pub struct Claims {
     pub name: Option<String>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
+    /// When it was minted, seconds since the Unix epoch (bans of a name reach back to it).
+    #[serde(default)]
+    pub iat: u64,
     /// Token id, for revocation and audit.
     pub jti: String,
 }
@@ -56,6 +60,8 @@ pub struct Grant {
     pub role: Role,
     /// The display name the token fixes, if any.
     pub name: Option<String>,
+    /// The link itself, which a ban attaches to.
+    pub link: Option<LinkIdentity>,
 }
 
 /// Why a token was refused.
@@ -156,6 +162,7 @@ impl Tokens {
             role,
             name: name.map(str::to_owned),
             exp: expires_at,
+            iat: now_secs(),
             jti,
         };
         // Encoding HS256 with a byte secret cannot fail for these claims.
@@ -177,9 +184,16 @@ impl Tokens {
         if data.claims.room != room {
             return Err(TokenError::WrongRoom);
         }
+        let claims = data.claims;
+        let link = LinkIdentity {
+            jti: claims.jti,
+            fixed_name: claims.name.clone(),
+            issued_at: claims.iat,
+        };
         Ok(Grant {
-            role: data.claims.role.into(),
-            name: data.claims.name,
+            role: claims.role.into(),
+            name: claims.name,
+            link: Some(link),
         })
     }
 }
@@ -213,12 +227,14 @@ mod tests {
     fn a_minted_token_verifies_for_its_room_only() {
         let t = tokens();
         let token = t.mint("lobby", TokenRole::Host, Some("Anna"), now_secs() + 60);
+        let grant = t.verify(&token, "lobby").expect("valid");
         assert_eq!(
-            t.verify(&token, "lobby"),
-            Ok(Grant {
-                role: Role::Host,
-                name: Some("Anna".into())
-            })
+            (grant.role, grant.name.as_deref()),
+            (Role::Host, Some("Anna"))
+        );
+        assert_eq!(
+            grant.link.and_then(|l| l.fixed_name).as_deref(),
+            Some("Anna")
         );
         assert_eq!(t.verify(&token, "other"), Err(TokenError::WrongRoom));
     }

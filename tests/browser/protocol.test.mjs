@@ -30,6 +30,10 @@ test("the client builds every client message as the fixtures show it", () => {
     lock_circle: (m) => messages.lockCircle(m.locked),
     media: (m) => messages.media(m),
     chat: (m) => messages.chat(m.to, m.text),
+    mute: (m) => messages.mute(m.id),
+    remove: (m) => messages.remove(m.id, m.ban),
+    lock_room: (m) => messages.lockRoom(m.locked),
+    announce: (m) => messages.announce(m.text),
     leave: () => messages.leave(),
   };
   for (const { type, msg } of fixtures("client")) {

@@ -22,6 +22,7 @@ use super::chat::ChatScope;
 use super::directory::Directory;
 use super::engine::{ChatTarget, Event, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
+use super::moderation::LinkIdentity;
 use super::views;
 
 /// Requests a room's inbox holds before senders wait. Sessions wait (and so stop reading
@@ -50,6 +51,19 @@ pub enum Command {
     Lock(bool),
     /// Report microphone, camera and screen state.
     Media(Media),
+    /// Host: mute a participant.
+    Mute(ParticipantId),
+    /// Host: remove (and ban) a participant.
+    Remove {
+        /// Who.
+        target: ParticipantId,
+        /// Ban too.
+        ban: bool,
+    },
+    /// Host: lock or unlock the room.
+    LockRoom(bool),
+    /// Host: post or clear the announcement.
+    Announce(String),
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -65,6 +79,7 @@ enum Request {
     Join {
         name: DisplayName,
         role: Role,
+        identity: Option<LinkIdentity>,
         link: SessionLink,
         reply: oneshot::Sender<Result<ParticipantId, JoinError>>,
     },
@@ -140,16 +155,19 @@ impl RoomHandle {
         &self,
         name: DisplayName,
         role: Role,
+        identity: Option<LinkIdentity>,
         link: SessionLink,
     ) -> Result<ParticipantId, JoinError> {
         let (reply, answer) = oneshot::channel();
+        let request = Request::Join {
+            name,
+            role,
+            identity,
+            link,
+            reply,
+        };
         self.inbox
-            .send(Request::Join {
-                name,
-                role,
-                link,
-                reply,
-            })
+            .send(request)
             .await
             .map_err(|_| JoinError::Closed)?;
         answer.await.map_err(|_| JoinError::Closed)?
@@ -250,9 +268,10 @@ impl Actor {
             Request::Join {
                 name,
                 role,
+                identity,
                 link,
                 reply,
-            } => self.join(name, role, link, reply),
+            } => self.join(name, role, identity, link, reply),
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { id } => {
                 if self.links.remove(&id).is_some() {
@@ -268,6 +287,7 @@ impl Actor {
         &mut self,
         name: DisplayName,
         role: Role,
+        identity: Option<LinkIdentity>,
         link: SessionLink,
         reply: oneshot::Sender<Result<ParticipantId, JoinError>>,
     ) {
@@ -277,7 +297,7 @@ impl Actor {
                 break candidate;
             }
         };
-        if let Err(err) = self.room.join(id, name, role) {
+        if let Err(err) = self.room.admit(id, name, role, identity) {
             let _ = reply.send(Err(err.into()));
             return;
         }
@@ -309,6 +329,10 @@ impl Actor {
             Command::Lock(locked) => self.room.set_locked(from, locked),
             Command::Media(media) => self.room.set_media(from, media),
             Command::Chat { target, text } => self.room.chat(from, target, &text, now_ms()),
+            Command::Mute(target) => self.room.mute(from, target),
+            Command::Remove { target, ban } => self.room.remove(from, target, ban, now_ms() / 1000),
+            Command::LockRoom(locked) => self.room.lock_room(from, locked),
+            Command::Announce(text) => self.room.announce(from, &text),
         };
         if let Err(err) = result {
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
@@ -463,6 +487,23 @@ impl Actor {
                         self.send(message.from, msg);
                     }
                 }
+            }
+            Event::Muted { target, by } => {
+                let msg = ServerMessage::Muted { by: by.to_string() };
+                self.send(target, Utf8Bytes::from(msg.encode()));
+            }
+            Event::Removed { target, ban } => {
+                if let Some(link) = self.links.remove(&target) {
+                    link.outbox
+                        .kick(if ban { close::BANNED } else { close::REMOVED });
+                }
+            }
+            Event::RoomLocked(locked) => {
+                self.broadcast(&ServerMessage::RoomLocked { locked }, None)
+            }
+            Event::Announcement => {
+                let text = self.room.announcement().map(str::to_owned);
+                self.broadcast(&ServerMessage::Announcement { text }, None);
             }
             Event::MediaChanged(id) => {
                 if let Some(p) = self.room.participant(id) {

@@ -31,7 +31,10 @@ impl FakeSession {
 async fn join(room: &RoomHandle, name: &str, queue: usize) -> FakeSession {
     let (tx, outbox) = outbox(queue);
     let name = DisplayName::parse(name).expect("name");
-    let id = room.join(name, Role::Participant, tx).await.expect("joins");
+    let id = room
+        .join(name, Role::Participant, None, tx)
+        .await
+        .expect("joins");
     FakeSession { id, outbox }
 }
 

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+mod hosts;
 mod spawn;
 
 use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
@@ -19,6 +20,7 @@ use super::model::{
     Area, Circle, CircleId, DisplayName, EngineError, Media, Participant, ParticipantId, Point,
     Refusal, Role, RoomSettings,
 };
+use super::moderation::{Bans, LinkIdentity};
 
 /// Grid cell size in floor units: about one forming distance, so a neighbour query looks
 /// at a 3 × 3 block of cells.
@@ -62,6 +64,24 @@ pub enum Event {
     MediaChanged(ParticipantId),
     /// A chat message to deliver (to whom: its scope).
     Chat(ChatMessage),
+    /// A host muted a participant's microphone.
+    Muted {
+        /// Whose.
+        target: ParticipantId,
+        /// The host.
+        by: ParticipantId,
+    },
+    /// A host removed a participant (who is gone from the room when this is handled).
+    Removed {
+        /// Who.
+        target: ParticipantId,
+        /// Banned too.
+        ban: bool,
+    },
+    /// A host locked or unlocked the room.
+    RoomLocked(bool),
+    /// A host posted (or cleared) the announcement.
+    Announcement,
 }
 
 /// Whom a participant addresses a chat message to.
@@ -96,6 +116,12 @@ pub struct Room {
     events: Vec<Event>,
     /// Recent room chat, for late joiners; in memory only.
     chat: ChatLog,
+    /// Locked against newcomers (hosts excepted).
+    locked: bool,
+    /// The hosts' banner for everyone, if any.
+    announcement: Option<String>,
+    /// Banned links, for the room's lifetime.
+    bans: Bans,
     /// People inside each area (same order as `settings.areas`), for `max_people`.
     area_counts: Vec<u32>,
     /// Reused buffers for neighbour queries, so that a move does not allocate.
@@ -119,6 +145,9 @@ impl Room {
             events: Vec::new(),
             area_counts,
             chat: ChatLog::default(),
+            locked: false,
+            announcement: None,
+            bans: Bans::default(),
             scratch_people: Vec::new(),
             scratch_circles: Vec::new(),
         })
@@ -180,16 +209,34 @@ impl Room {
         }
     }
 
-    /// Admits a participant at a free spot near the middle of the floor. Joining never puts
-    /// anyone in a circle: circles form when people walk.
+    /// Admits a participant who came without a signed link; see [`Room::admit`].
     pub fn join(
         &mut self,
         id: ParticipantId,
         name: DisplayName,
         role: Role,
     ) -> Result<(), EngineError> {
+        self.admit(id, name, role, None)
+    }
+
+    /// Admits a participant at a free spot near the middle of the floor, unless the room
+    /// is locked (hosts excepted) or their link is banned. Joining never puts anyone in a
+    /// circle: circles form when people walk.
+    pub fn admit(
+        &mut self,
+        id: ParticipantId,
+        name: DisplayName,
+        role: Role,
+        link: Option<LinkIdentity>,
+    ) -> Result<(), EngineError> {
         if self.participants.contains_key(&id) {
             return Err(EngineError::AlreadyInRoom);
+        }
+        if link.as_ref().is_some_and(|link| self.bans.refuses(link)) {
+            return Err(EngineError::Banned);
+        }
+        if self.locked && role != Role::Host {
+            return Err(EngineError::RoomLocked);
         }
         if self.participants.len() >= self.settings.max_participants as usize && role != Role::Host
         {
@@ -207,6 +254,7 @@ impl Room {
                 position,
                 circle: None,
                 media: Media::default(),
+                link,
                 moved: false,
             },
         );

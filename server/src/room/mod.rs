@@ -2,6 +2,7 @@
 //!
 //! - [`model`]: domain types (ids, geometry, participants, circles, areas, settings);
 //! - [`grid`]: the spatial index;
+//! - [`moderation`]: bans and the link identity they attach to;
 //! - [`chat`]: chat messages, their scope and the room's recent history;
 //! - [`engine`]: the rules, synchronous and deterministic;
 //! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
@@ -13,6 +14,7 @@ pub mod directory;
 pub mod engine;
 pub mod grid;
 pub mod model;
+pub mod moderation;
 pub mod views;
 
 pub use actor::{JoinError, RoomHandle};

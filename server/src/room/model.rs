@@ -138,6 +138,8 @@ pub struct Participant {
     pub circle: Option<CircleId>,
     /// Microphone, camera, screen.
     pub media: Media,
+    /// The signed link they came in with, if any (what a ban attaches to).
+    pub link: Option<super::moderation::LinkIdentity>,
     /// Moved since the last tick: positions are coalesced per tick through this flag.
     pub(crate) moved: bool,
 }
@@ -290,6 +292,18 @@ pub enum EngineError {
     /// An empty or over-long chat message, or one with control characters.
     #[error("chat messages are 1 to 1000 characters without control characters")]
     InvalidChat,
+    /// Only hosts may do this.
+    #[error("only hosts may do that")]
+    Forbidden,
+    /// The room is locked against newcomers (hosts excepted).
+    #[error("the room is locked")]
+    RoomLocked,
+    /// This link is banned from the room.
+    #[error("you have been banned from this room")]
+    Banned,
+    /// An announcement over 500 characters or with control characters.
+    #[error("announcements are at most 500 characters without control characters")]
+    InvalidAnnouncement,
     /// Room settings out of range (floor size, limits).
     #[error("invalid room settings")]
     InvalidSettings,

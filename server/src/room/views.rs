@@ -33,6 +33,8 @@ pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
         circles,
         areas,
         chat: history(room),
+        locked: room.locked(),
+        announcement: room.announcement().map(str::to_owned),
     }
 }
 
@@ -44,6 +46,8 @@ pub fn snapshot(room: &Room) -> ServerMessage {
         circles,
         areas,
         chat: history(room),
+        locked: room.locked(),
+        announcement: room.announcement().map(str::to_owned),
     }
 }
 
@@ -125,6 +129,10 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::UnknownParticipant => C::UnknownParticipant,
         E::NotInSameCircle => C::NotInSameCircle,
         E::InvalidChat => C::InvalidChat,
+        E::Forbidden => C::Forbidden,
+        E::RoomLocked => C::RoomLocked,
+        E::Banned => C::Banned,
+        E::InvalidAnnouncement => C::InvalidAnnouncement,
         E::AlreadyInRoom => C::AlreadyJoined,
         E::RoomFull => C::RoomFull,
         E::InvalidName => C::InvalidName,

@@ -138,6 +138,7 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
         None => Grant {
             role: Role::Participant,
             name: None,
+            link: None,
         },
         Some(Ok(grant)) => grant,
         Some(Err(err)) => {
@@ -159,7 +160,7 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             .await);
     };
     let (link, outbox) = outbox::outbox(ctx.send_queue);
-    match room.join(name, grant.role, link).await {
+    match room.join(name, grant.role, grant.link, link).await {
         Ok(id) => Ok(Joined { id, room, outbox }),
         Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => Err(conn
@@ -280,6 +281,32 @@ async fn on_text(
         }
         ClientMessage::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
         ClientMessage::Move { x, y } => Command::Move { x, y },
+        ClientMessage::Mute { id: target } => match target.parse() {
+            Ok(target) => Command::Mute(target),
+            Err(_) => {
+                return conn
+                    .reply(
+                        ErrorCode::UnknownParticipant,
+                        "no such participant in this room",
+                    )
+                    .await
+                    .err();
+            }
+        },
+        ClientMessage::Remove { id: target, ban } => match target.parse() {
+            Ok(target) => Command::Remove { target, ban },
+            Err(_) => {
+                return conn
+                    .reply(
+                        ErrorCode::UnknownParticipant,
+                        "no such participant in this room",
+                    )
+                    .await
+                    .err();
+            }
+        },
+        ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
+        ClientMessage::Announce { text } => Command::Announce(text),
         ClientMessage::Chat { to, text } => {
             let target = match to.as_str() {
                 "room" => ChatTarget::Room,
