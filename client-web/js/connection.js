@@ -41,7 +41,7 @@ export class Connection {
 
   closed(code) {
     this.socket = null;
-    if (this.stopped || code === CLOSE.NORMAL || code === CLOSE.REFUSED) {
+    if (this.stopped || [CLOSE.NORMAL, CLOSE.REFUSED, CLOSE.REMOVED, CLOSE.BANNED].includes(code)) {
       this.onStatus({ state: "closed", code });
       return;
     }

@@ -39,6 +39,11 @@ const floor = new Floor($("#floor"), { onWalk: (x, y) => walk(x, y) });
 const panel = new Panel($("#panel"), {
   onGoToPerson: (id) => goToPerson(id),
   onGoToCircle: (id) => goToCircle(id),
+  onHostAction: (action, id) => {
+    if (action === "mute") conn.send(messages.mute(id));
+    else if (action === "remove") conn.send(messages.remove(id, false));
+    else if (action === "ban") conn.send(messages.remove(id, true));
+  },
 });
 
 // --- join screen
@@ -121,6 +126,9 @@ function receive(msg) {
       return peers.close(msg.peer);
     case "signal":
       return peers.signal(msg.from, msg.payload);
+    case "muted":
+      media.setMic(false);
+      return toast(t("host.mutedYou"));
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -141,6 +149,9 @@ function receive(msg) {
       return;
     case "chat":
       panel.addChat(state, change.message);
+      return;
+    case "room":
+      showRoomState();
       return;
     case "joined":
       floor.renderAvatar(state.participants.get(change.id));
@@ -183,6 +194,8 @@ function welcomed(msg) {
   conn.send(messages.media(media.state()));
   panel.render(state);
   panel.renderChat(state);
+  showRoomState();
+  $("#host-tools").hidden = state.me()?.role !== "host";
   updateControls();
   showStatus({ state: "connected" });
 }
@@ -275,6 +288,10 @@ function showStatus(status) {
     peers.closeAll();
     el.textContent = t("status.left");
     el.hidden = false;
+  } else if (status.state === "closed" && (status.code === CLOSE.REMOVED || status.code === CLOSE.BANNED) && joined) {
+    peers.closeAll();
+    el.textContent = t(status.code === CLOSE.BANNED ? "status.banned" : "status.removed");
+    el.hidden = false;
   } else {
     el.hidden = true;
   }
@@ -313,6 +330,15 @@ function setUpControls() {
       $("#chat-form").requestSubmit();
     }
   });
+  $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
+  $("#announce-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    conn.send(messages.announce($("#announce-text").value));
+  });
+  $("#announce-clear").addEventListener("click", () => {
+    $("#announce-text").value = "";
+    conn.send(messages.announce(""));
+  });
   $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
   $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
   media.onChange((s) => {
@@ -331,6 +357,15 @@ function updateControls() {
   const lock = $("#lock-toggle");
   lock.disabled = !circle;
   lock.setAttribute("aria-pressed", String(!!circle?.locked));
+}
+
+// The room's lock and the hosts' announcement, for everyone.
+function showRoomState() {
+  $("#room-locked-badge").hidden = !state.locked;
+  $("#room-lock-toggle").setAttribute("aria-pressed", String(!!state.locked));
+  const banner = $("#announcement");
+  banner.textContent = state.announcement ?? "";
+  banner.hidden = !state.announcement;
 }
 
 function refresh() {

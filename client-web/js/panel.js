@@ -5,16 +5,18 @@
 import { t, listNames } from "./i18n.js";
 
 export class Panel {
-  constructor(root, { onGoToPerson, onGoToCircle }) {
+  constructor(root, { onGoToPerson, onGoToCircle, onHostAction }) {
     this.root = root;
     this.onGoToPerson = onGoToPerson;
     this.onGoToCircle = onGoToCircle;
+    this.onHostAction = onHostAction;
     root.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-key]");
       if (!button) return;
       const [kind, id] = button.dataset.key.split(":");
       if (kind === "person") this.onGoToPerson(id);
-      else this.onGoToCircle(Number(id));
+      else if (kind === "circle") this.onGoToCircle(Number(id));
+      else this.onHostAction(kind, id);
     });
   }
 
@@ -39,6 +41,16 @@ export class Panel {
           button.dataset.key = `person:${p.id}`;
           button.textContent = t("room.goto", { name: p.name });
           li.append(button);
+          if (state.me()?.role === "host") {
+            for (const action of ["mute", "remove", "ban"]) {
+              const host = document.createElement("button");
+              host.type = "button";
+              host.className = "host";
+              host.dataset.key = `${action}:${p.id}`;
+              host.textContent = t(`host.${action}`, { name: p.name });
+              li.append(host);
+            }
+          }
         }
         return li;
       }),

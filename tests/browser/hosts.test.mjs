@@ -1,0 +1,100 @@
+// Hosts in the browser: host tools only for hosts, entering a locked circle, an
+// announcement for everyone, locking the room, and a ban that holds against the same link.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { startServer, person, clickFloor, waitAt, waitCircle, mintLink, repo, DEADLINE } from "./harness.mjs";
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+test("host tools are there for hosts only, and pass axe-core", async () => {
+  const hanna = await person(server, "Hanna", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
+  const anna = await person(server, "Anna Schmidt");
+  people.push(hanna, anna);
+  assert.equal(await hanna.page.isVisible("#host-tools"), true);
+  assert.equal(await anna.page.isVisible("#host-tools"), false);
+  await hanna.page.waitForSelector(`button[data-key="ban:${anna.id}"]`, { timeout: DEADLINE });
+  assert.equal(await anna.page.$(`button[data-key^="ban:"]`), null);
+  await hanna.page.evaluate(readFileSync(path.join(repo, "tests/browser/node_modules/axe-core/axe.min.js"), "utf8"));
+  const results = await hanna.page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+  assert.deepEqual(serious, []);
+});
+
+test("a host enters a locked circle", async () => {
+  const [hanna, anna] = people;
+  const ben = await person(server, "Ben Okafor");
+  people.push(ben);
+  await clickFloor(anna.page, 600, 600);
+  await waitAt(ben.page, anna.id, 600, 600);
+  await clickFloor(ben.page, 650, 600);
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  await anna.page.click("#lock-toggle");
+  await hanna.page.waitForFunction(() => [...window.hallway.state.circles.values()].some((c) => c.locked), null, { timeout: DEADLINE });
+  await clickFloor(hanna.page, 625, 615);
+  await waitCircle(hanna.page, [anna.id, ben.id, hanna.id]);
+  await waitCircle(anna.page, [anna.id, ben.id, hanna.id]);
+});
+
+test("an announcement reaches everyone; a locked room turns newcomers away", async () => {
+  const [hanna, anna] = people;
+  await hanna.page.fill("#announce-text", "Die Keynote beginnt in 5 Minuten.");
+  await hanna.page.click("#announce-form button[type=submit]");
+  await anna.page.waitForSelector("#announcement:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await anna.page.textContent("#announcement"), "Die Keynote beginnt in 5 Minuten.");
+  await hanna.page.click("#room-lock-toggle");
+  await anna.page.waitForSelector("#room-locked-badge:not([hidden])", { timeout: DEADLINE });
+  const page = await anna.browser.newPage();
+  await page.goto(`${server.url}/r/lobby`);
+  await page.fill("#name", "Latecomer");
+  await page.click("#enter");
+  await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
+  assert.match(await page.textContent("#join-error"), /The room is locked/);
+  await page.close();
+  await hanna.page.click("#room-lock-toggle");
+  await anna.page.waitForSelector("#room-locked-badge", { state: "hidden", timeout: DEADLINE });
+});
+
+test("a removed and banned participant cannot come back with the same link", async () => {
+  const [hanna] = people;
+  const link = mintLink(server, ["--room", "lobby", "--role", "participant", "--name", "Mallory Meyer"]);
+  const mallory = await person(server, "ignored", { link });
+  people.push(mallory);
+  await hanna.page.waitForSelector(`button[data-key="ban:${mallory.id}"]`, { timeout: DEADLINE });
+  await hanna.page.click(`button[data-key="ban:${mallory.id}"]`);
+  await mallory.page.waitForSelector("#status:not([hidden])", { timeout: DEADLINE });
+  assert.match(await mallory.page.textContent("#status"), /banned/);
+  await hanna.page.waitForFunction((id) => !window.hallway.state.participants.has(id), mallory.id, { timeout: DEADLINE });
+  // The same link again, in a fresh page: refused, readably.
+  const again = await mallory.browser.newPage();
+  await again.goto(link);
+  await again.fill("#name", "Mallory");
+  await again.click("#enter");
+  await again.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await again.textContent("#join-error"), "You have been banned from this room.");
+  await again.close();
+});
+
+test("a host mutes a participant: their page turns the microphone off and says so", async () => {
+  const [hanna, anna] = people;
+  assert.equal(await anna.page.getAttribute("#mic-toggle", "aria-pressed"), "true");
+  await hanna.page.click(`button[data-key="mute:${anna.id}"]`);
+  await anna.page.waitForSelector('#mic-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+  assert.match(await anna.page.textContent("#toast"), /turned your microphone off/);
+  await hanna.page.waitForFunction((id) => window.hallway.state.participants.get(id).mic === false, anna.id, { timeout: DEADLINE });
+  // She may turn it on again.
+  await anna.page.click("#mic-toggle");
+  await hanna.page.waitForFunction((id) => window.hallway.state.participants.get(id).mic === true, anna.id, { timeout: DEADLINE });
+});
