@@ -129,6 +129,8 @@ function receive(msg) {
     case "muted":
       media.setMic(false);
       return toast(t("host.mutedYou"));
+    case "gathered":
+      return announce(t("host.gathered"));
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -331,6 +333,10 @@ function setUpControls() {
     }
   });
   $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
+  $("#gather").addEventListener("click", () => {
+    const me = state.me();
+    if (me) conn.send(messages.gather(me.x, me.y));
+  });
   $("#announce-form").addEventListener("submit", (event) => {
     event.preventDefault();
     conn.send(messages.announce($("#announce-text").value));

@@ -5,12 +5,13 @@
 export const PROTOCOL_VERSION = 1;
 
 export const CLIENT_TYPES = [
-  "hello", "move", "signal", "lock_circle", "media", "chat", "mute", "remove", "lock_room", "announce", "leave",
+  "hello", "move", "signal", "lock_circle", "media", "chat", "mute", "remove", "lock_room", "gather", "announce", "leave",
 ];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "chat", "muted", "room_locked", "announcement", "media",
+  "circle_dissolved", "connect", "disconnect", "signal", "chat", "muted", "room_locked", "gathered", "announcement",
+  "media",
 ];
 
 export const LIMITS = {
@@ -42,6 +43,7 @@ export const messages = {
   mute: (id) => ({ type: "mute", id }),
   remove: (id, ban) => ({ type: "remove", id, ban }),
   lockRoom: (locked) => ({ type: "lock_room", locked }),
+  gather: (x, y) => ({ type: "gather", x, y }),
   announce: (text) => ({ type: "announce", text }),
   leave: () => ({ type: "leave" }),
 };

@@ -82,6 +82,18 @@ pub enum ClientMessage {
         /// `true` to lock.
         locked: bool,
     },
+    /// Host: gather everyone else around a point, or the middle of an area.
+    Gather {
+        /// The point (with `y`), if no area is given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<f64>,
+        /// The point (with `x`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<f64>,
+        /// An area's id instead of a point.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        area: Option<u32>,
+    },
     /// Host: post an announcement for everyone (empty text clears it).
     Announce {
         /// At most 500 characters.
@@ -102,6 +114,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "mute",
     "remove",
     "lock_room",
+    "gather",
     "announce",
     "leave",
 ];
@@ -119,6 +132,7 @@ impl ClientMessage {
             ClientMessage::Mute { .. } => "mute",
             ClientMessage::Remove { .. } => "remove",
             ClientMessage::LockRoom { .. } => "lock_room",
+            ClientMessage::Gather { .. } => "gather",
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::Leave => "leave",
         }

@@ -51,6 +51,8 @@ pub enum ErrorCode {
     UnknownParticipant,
     /// An empty or over-long chat message, or one with control characters.
     InvalidChat,
+    /// No area with that id.
+    UnknownArea,
     /// The signal's recipient is not in the sender's circle (or does not exist).
     NotInSameCircle,
     /// The circle the participant walked into is full.
@@ -91,6 +93,7 @@ impl ErrorCode {
             ErrorCode::NotInCircle => "not_in_circle",
             ErrorCode::UnknownParticipant => "unknown_participant",
             ErrorCode::InvalidChat => "invalid_chat",
+            ErrorCode::UnknownArea => "unknown_area",
             ErrorCode::NotInSameCircle => "not_in_same_circle",
             ErrorCode::CircleFull => "circle_full",
             ErrorCode::CircleLocked => "circle_locked",

@@ -118,6 +118,15 @@ pub enum ServerMessage {
         /// Locked now.
         locked: bool,
     },
+    /// A host gathered everyone around a point; the new positions follow in a `tick`.
+    Gathered {
+        /// The host.
+        by: String,
+        /// Where.
+        x: f32,
+        /// Where.
+        y: f32,
+    },
     /// The hosts' announcement changed.
     Announcement {
         /// The text; absent when cleared.
@@ -150,6 +159,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "chat",
     "muted",
     "room_locked",
+    "gathered",
     "announcement",
     "media",
 ];
@@ -172,6 +182,7 @@ impl ServerMessage {
             ServerMessage::Chat { .. } => "chat",
             ServerMessage::Muted { .. } => "muted",
             ServerMessage::RoomLocked { .. } => "room_locked",
+            ServerMessage::Gathered { .. } => "gathered",
             ServerMessage::Announcement { .. } => "announcement",
             ServerMessage::Media { .. } => "media",
         }

@@ -98,3 +98,21 @@ test("a host mutes a participant: their page turns the microphone off and says s
   await anna.page.click("#mic-toggle");
   await hanna.page.waitForFunction((id) => window.hallway.state.participants.get(id).mic === true, anna.id, { timeout: DEADLINE });
 });
+
+test("a host gathers everyone", async () => {
+  const [hanna, anna, ben] = people;
+  await clickFloor(hanna.page, 1500, 1000);
+  await waitAt(hanna.page, hanna.id, 1500, 1000);
+  await hanna.page.click("#gather");
+  for (const p of [anna, ben]) {
+    await p.page.waitForFunction(
+      () => {
+        const me = window.hallway.state.me();
+        return Math.hypot(me.x - 1500, me.y - 1000) < 400 && !window.hallway.state.myCircle();
+      },
+      null,
+      { timeout: DEADLINE },
+    );
+    assert.match(await p.page.textContent("#announcer"), /A host gathered everyone/);
+  }
+});

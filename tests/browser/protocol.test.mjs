@@ -33,6 +33,7 @@ test("the client builds every client message as the fixtures show it", () => {
     mute: (m) => messages.mute(m.id),
     remove: (m) => messages.remove(m.id, m.ban),
     lock_room: (m) => messages.lockRoom(m.locked),
+    gather: (m) => messages.gather(m.x, m.y),
     announce: (m) => messages.announce(m.text),
     leave: () => messages.leave(),
   };

@@ -44,6 +44,11 @@ async fn participants_cannot_use_host_powers_and_nothing_changes() -> Result<()>
             ban: true,
         },
         ClientMessage::LockRoom { locked: true },
+        ClientMessage::Gather {
+            x: Some(100.0),
+            y: Some(100.0),
+            area: None,
+        },
         ClientMessage::Announce {
             text: "Free beer in the lobby".into(),
         },

@@ -20,7 +20,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::chat::ChatScope;
 use super::directory::Directory;
-use super::engine::{ChatTarget, Event, Room};
+use super::engine::{ChatTarget, Event, GatherTarget, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
 use super::moderation::LinkIdentity;
 use super::views;
@@ -64,6 +64,8 @@ pub enum Command {
     LockRoom(bool),
     /// Host: post or clear the announcement.
     Announce(String),
+    /// Host: gather everyone.
+    Gather(GatherTarget),
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -333,6 +335,7 @@ impl Actor {
             Command::Remove { target, ban } => self.room.remove(from, target, ban, now_ms() / 1000),
             Command::LockRoom(locked) => self.room.lock_room(from, locked),
             Command::Announce(text) => self.room.announce(from, &text),
+            Command::Gather(to) => self.room.gather(from, to).map(|_| ()),
         };
         if let Err(err) = result {
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
@@ -500,6 +503,16 @@ impl Actor {
             }
             Event::RoomLocked(locked) => {
                 self.broadcast(&ServerMessage::RoomLocked { locked }, None)
+            }
+            Event::Gathered { by, at } => {
+                self.broadcast(
+                    &ServerMessage::Gathered {
+                        by: by.to_string(),
+                        x: at.x,
+                        y: at.y,
+                    },
+                    None,
+                );
             }
             Event::Announcement => {
                 let text = self.room.announcement().map(str::to_owned);

@@ -12,6 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 mod hosts;
+
+pub use hosts::GatherTarget;
 mod spawn;
 
 use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
@@ -27,7 +29,7 @@ use super::moderation::{Bans, LinkIdentity};
 const CELL: f32 = 100.0;
 
 /// Something that happened, for the actor to tell the right people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A participant entered the room.
     Joined(ParticipantId),
@@ -82,6 +84,13 @@ pub enum Event {
     RoomLocked(bool),
     /// A host posted (or cleared) the announcement.
     Announcement,
+    /// A host gathered everyone around a point.
+    Gathered {
+        /// The host.
+        by: ParticipantId,
+        /// Where.
+        at: Point,
+    },
 }
 
 /// Whom a participant addresses a chat message to.
@@ -468,7 +477,7 @@ impl Room {
     }
 
     /// Moves a participant's recorded position and index entry, and marks them moved.
-    fn place(&mut self, id: ParticipantId, from: Point, to: Point) {
+    pub(super) fn place(&mut self, id: ParticipantId, from: Point, to: Point) {
         self.people_index.relocate(id, from, to);
         self.count_areas(from, -1);
         self.count_areas(to, 1);
@@ -621,7 +630,7 @@ impl Room {
     }
 
     /// Takes a participant out of their circle, if any; dissolves a circle left with one.
-    fn leave_circle(&mut self, id: ParticipantId) {
+    pub(super) fn leave_circle(&mut self, id: ParticipantId) {
         let Some(cid) = self.participants.get_mut(&id).and_then(|p| p.circle.take()) else {
             return;
         };

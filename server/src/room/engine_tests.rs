@@ -550,3 +550,54 @@ fn chat_is_scoped_and_forgotten_when_the_room_empties() {
     room.leave(pid(2)).expect("leaves");
     assert_eq!(room.chat_history().count(), 0, "gone when the room empties");
 }
+
+#[test]
+fn a_host_gathers_everyone_else_apart_and_out_of_circles() {
+    let mut room = room();
+    for n in 1..=8 {
+        join(&mut room, n, Role::Participant);
+    }
+    join(&mut room, 9, Role::Host);
+    walk(&mut room, 1, 500.0, 500.0);
+    walk(&mut room, 2, 550.0, 500.0);
+    assert!(circle_of(&room, 1).is_some());
+    assert_eq!(
+        room.gather(pid(1), GatherTarget::Point(1200.0, 300.0)),
+        Err(EngineError::Forbidden)
+    );
+    let host_at = room.participant(pid(9)).expect("host").position;
+    events(&mut room);
+    room.gather(pid(9), GatherTarget::Point(1200.0, 300.0))
+        .expect("gathered");
+    assert_eq!(room.circles().count(), 0);
+    let people: Vec<Point> = (1..=8)
+        .map(|n| room.participant(pid(n)).expect("p").position)
+        .collect();
+    for (i, a) in people.iter().enumerate() {
+        assert!(
+            a.distance(Point::new(1200.0, 300.0)) < 400.0,
+            "{a:?} is near the point"
+        );
+        for b in &people[i + 1..] {
+            assert!(
+                a.distance(*b) > room.settings().forming_distance,
+                "{a:?} and {b:?} too close"
+            );
+        }
+    }
+    assert_eq!(
+        room.participant(pid(9)).expect("host").position,
+        host_at,
+        "the host stays"
+    );
+    assert!(
+        events(&mut room)
+            .iter()
+            .any(|e| matches!(e, Event::Gathered { by, .. } if *by == pid(9)))
+    );
+    assert_eq!(
+        room.gather(pid(9), GatherTarget::Area(77)),
+        Err(EngineError::UnknownArea)
+    );
+    room.check_invariants().expect("invariants");
+}

@@ -292,6 +292,9 @@ pub enum EngineError {
     /// An empty or over-long chat message, or one with control characters.
     #[error("chat messages are 1 to 1000 characters without control characters")]
     InvalidChat,
+    /// No area with this id.
+    #[error("no such area in this room")]
+    UnknownArea,
     /// Only hosts may do this.
     #[error("only hosts may do that")]
     Forbidden,

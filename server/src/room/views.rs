@@ -130,6 +130,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::NotInSameCircle => C::NotInSameCircle,
         E::InvalidChat => C::InvalidChat,
         E::Forbidden => C::Forbidden,
+        E::UnknownArea => C::UnknownArea,
         E::RoomLocked => C::RoomLocked,
         E::Banned => C::Banned,
         E::InvalidAnnouncement => C::InvalidAnnouncement,

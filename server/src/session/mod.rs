@@ -18,7 +18,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use crate::access::{Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
-use crate::room::engine::ChatTarget;
+use crate::room::engine::{ChatTarget, GatherTarget};
 use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Role};
 use crate::room::views;
 use crate::room::{JoinError, RoomHandle};
@@ -307,6 +307,24 @@ async fn on_text(
         },
         ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
         ClientMessage::Announce { text } => Command::Announce(text),
+        ClientMessage::Gather { x, y, area } => match (x, y, area) {
+            (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
+            (Some(x), Some(y), None)
+                if x.abs() <= proto_limits::MAX_COORDINATE
+                    && y.abs() <= proto_limits::MAX_COORDINATE =>
+            {
+                Command::Gather(GatherTarget::Point(x as f32, y as f32))
+            }
+            _ => {
+                return conn
+                    .reply(
+                        ErrorCode::InvalidMessage,
+                        "gather needs x and y, or an area",
+                    )
+                    .await
+                    .err();
+            }
+        },
         ClientMessage::Chat { to, text } => {
             let target = match to.as_str() {
                 "room" => ChatTarget::Room,

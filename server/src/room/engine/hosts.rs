@@ -2,7 +2,7 @@
 //! Each checks that the one asking is a host; otherwise `Forbidden` and nothing changes.
 
 use super::{Event, Room};
-use crate::room::model::{EngineError, ParticipantId, Role};
+use crate::room::model::{EngineError, ParticipantId, Point, Role};
 use crate::room::moderation::clean_announcement;
 
 impl Room {
@@ -82,4 +82,74 @@ impl Room {
         self.events.push(Event::Announcement);
         Ok(())
     }
+
+    /// A host gathers everyone else around a point (or the middle of an area): each leaves
+    /// their circle and stands on rings around it, far enough apart that no circle forms
+    /// until people walk. Positions go out with the next tick.
+    pub fn gather(&mut self, host: ParticipantId, to: GatherTarget) -> Result<Point, EngineError> {
+        self.require_host(host)?;
+        let centre = match to {
+            GatherTarget::Point(x, y) => {
+                if !(x.is_finite() && y.is_finite()) {
+                    return Err(EngineError::InvalidPosition);
+                }
+                Point::new(
+                    x.clamp(0.0, self.settings.width),
+                    y.clamp(0.0, self.settings.height),
+                )
+            }
+            GatherTarget::Area(id) => {
+                let area = self
+                    .settings
+                    .areas
+                    .iter()
+                    .find(|a| a.id == id)
+                    .ok_or(EngineError::UnknownArea)?;
+                Point::new(
+                    area.rect.x + area.rect.width / 2.0,
+                    area.rect.y + area.rect.height / 2.0,
+                )
+            }
+        };
+        let mut everyone: Vec<ParticipantId> = self
+            .participants
+            .keys()
+            .copied()
+            .filter(|id| *id != host)
+            .collect();
+        everyone.sort();
+        let spacing = self.settings.forming_distance * 1.2;
+        let mut spots = (1usize..).flat_map(|ring| {
+            let n = ring * 6;
+            (0..n).map(move |k| (ring, k, n))
+        });
+        for id in everyone {
+            self.leave_circle(id);
+            let Some((ring, k, n)) = spots.next() else {
+                break;
+            };
+            let angle = k as f32 / n as f32 * std::f32::consts::TAU;
+            let r = ring as f32 * spacing;
+            let spot = Point::new(
+                (centre.x + r * angle.cos()).clamp(0.0, self.settings.width),
+                (centre.y + r * angle.sin()).clamp(0.0, self.settings.height),
+            );
+            let from = self.participants[&id].position;
+            self.place(id, from, spot);
+        }
+        self.events.push(Event::Gathered {
+            by: host,
+            at: centre,
+        });
+        Ok(centre)
+    }
+}
+
+/// Where a host gathers everyone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GatherTarget {
+    /// A point on the floor.
+    Point(f32, f32),
+    /// The middle of an area.
+    Area(u32),
 }
