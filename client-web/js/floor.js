@@ -143,7 +143,7 @@ export class Floor {
       el = document.createElement("div");
       el.className = "avatar";
       el.setAttribute("role", "img");
-      el.innerHTML = `<div class="face"><span class="initials"></span></div><span class="tag"></span><span class="muted-icon" aria-hidden="true"></span>`;
+      el.innerHTML = `<div class="face"><span class="initials"></span></div><span class="tag"></span><span class="muted-icon" aria-hidden="true"></span><span class="hand-icon" aria-hidden="true">✋</span>`;
       el.querySelector(".face").style.background = colour(p.id);
       this.avatars.set(p.id, el);
       this.stage.append(el);
@@ -152,11 +152,13 @@ export class Floor {
     el.classList.toggle("me", me);
     el.classList.toggle("in-circle", p.circle != null);
     el.classList.toggle("mic-off", !p.mic);
+    el.classList.toggle("hand-raised", !!p.hand);
     el.querySelector(".initials").textContent = initials(p.name);
     el.querySelector(".tag").textContent = me ? t("room.you", { name: p.name }) : p.name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
     const camera = `${t("room.camera")} ${p.camera ? t("room.on") : t("room.off")}`;
-    el.setAttribute("aria-label", `${me ? t("room.you", { name: p.name }) : p.name}, ${mic}, ${camera}`);
+    const hand = p.hand ? `, ${t("room.handRaised")}` : "";
+    el.setAttribute("aria-label", `${me ? t("room.you", { name: p.name }) : p.name}, ${mic}, ${camera}${hand}`);
     this.place(p);
   }
 
@@ -196,6 +198,18 @@ export class Floor {
         this.circleEls.delete(id);
       }
     }
+  }
+
+  // Shows a reaction over an avatar for a moment.
+  react(id, symbol) {
+    const el = this.avatars.get(id);
+    if (!el) return;
+    const bubble = document.createElement("span");
+    bubble.className = "reaction";
+    bubble.setAttribute("aria-hidden", "true");
+    bubble.textContent = symbol;
+    el.append(bubble);
+    setTimeout(() => bubble.remove(), 2500);
   }
 
   // Shows live video in an avatar (or removes it).

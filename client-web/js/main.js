@@ -1,7 +1,7 @@
 // The room page: the join screen, then the room. Wires the connection, the room state,
 // the floor, the side panel, local media and the WebRTC peers together.
 
-import { messages, LIMITS, CLOSE } from "./protocol.js";
+import { messages, LIMITS, CLOSE, REACTIONS } from "./protocol.js";
 import { RoomState } from "./state.js";
 import { Connection } from "./connection.js";
 import { Floor } from "./floor.js";
@@ -131,6 +131,11 @@ function receive(msg) {
       return toast(t("host.mutedYou"));
     case "gathered":
       return announce(t("host.gathered"));
+    case "reaction": {
+      const symbol = REACTIONS[msg.reaction];
+      if (symbol) floor.react(msg.id, symbol);
+      return;
+    }
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -155,6 +160,14 @@ function receive(msg) {
     case "room":
       showRoomState();
       return;
+    case "hand": {
+      const p = state.participants.get(change.id);
+      floor.renderAvatar(p);
+      panel.render(state);
+      updateControls();
+      if (p?.hand && change.id !== state.you && state.me()?.role === "host") announce(t("announce.hand", { name: p.name }));
+      return;
+    }
     case "joined":
       floor.renderAvatar(state.participants.get(change.id));
       panel.render(state);
@@ -332,6 +345,19 @@ function setUpControls() {
       $("#chat-form").requestSubmit();
     }
   });
+  $("#hand-toggle").addEventListener("click", () => conn.send(messages.hand(!state.me()?.hand)));
+  $("#reactions").replaceChildren(
+    ...Object.entries(REACTIONS).map(([name, symbol]) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = symbol;
+      button.dataset.reaction = name;
+      button.dataset.i18nLabel = `reaction.${name}`;
+      button.addEventListener("click", () => conn.send(messages.react(name)));
+      return button;
+    }),
+  );
+  translatePage($("#reactions"));
   $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
   $("#gather").addEventListener("click", () => {
     const me = state.me();
@@ -359,6 +385,7 @@ function updateControls() {
   $("#mic-toggle").setAttribute("aria-pressed", String(s.mic));
   $("#camera-toggle").setAttribute("aria-pressed", String(s.camera));
   $("#screen-toggle").setAttribute("aria-pressed", String(s.screen));
+  $("#hand-toggle").setAttribute("aria-pressed", String(!!state.me()?.hand));
   const circle = state.myCircle();
   const lock = $("#lock-toggle");
   lock.disabled = !circle;

@@ -33,7 +33,9 @@ export class Panel {
         name.textContent = me ? t("room.you", { name: p.name }) : p.name;
         const status = document.createElement("span");
         status.className = "person-status";
-        status.textContent = [p.mic ? "" : `${t("room.mic")} ${t("room.off")}`].filter(Boolean).join(", ");
+        status.textContent = [p.hand ? `✋ ${t("room.handRaised")}` : "", p.mic ? "" : `${t("room.mic")} ${t("room.off")}`]
+          .filter(Boolean)
+          .join(", ");
         li.append(name, status);
         if (!me) {
           const button = document.createElement("button");

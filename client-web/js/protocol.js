@@ -5,12 +5,14 @@
 export const PROTOCOL_VERSION = 1;
 
 export const CLIENT_TYPES = [
-  "hello", "move", "signal", "lock_circle", "media", "chat", "mute", "remove", "lock_room", "gather", "announce", "leave",
+  "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "mute", "remove", "lock_room", "gather",
+  "announce", "leave",
 ];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "chat", "muted", "room_locked", "gathered", "announcement",
+  "circle_dissolved", "connect", "disconnect", "signal", "chat", "hand", "reaction", "muted", "room_locked", "gathered",
+  "announcement",
   "media",
 ];
 
@@ -20,6 +22,9 @@ export const LIMITS = {
   moveIntervalMs: 100,
   maxChatChars: 1000,
 };
+
+// The reactions the server shows, with how the page draws them.
+export const REACTIONS = { applause: "👏", thumbs_up: "👍", heart: "❤️", laugh: "😂", party: "🎉", thinking: "🤔" };
 
 export const CLOSE = {
   NORMAL: 1000,
@@ -40,6 +45,8 @@ export const messages = {
   lockCircle: (locked) => ({ type: "lock_circle", locked }),
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),
   chat: (to, text) => ({ type: "chat", to, text }),
+  hand: (raised) => ({ type: "hand", raised }),
+  react: (reaction) => ({ type: "react", reaction }),
   mute: (id) => ({ type: "mute", id }),
   remove: (id, ban) => ({ type: "remove", id, ban }),
   lockRoom: (locked) => ({ type: "lock_room", locked }),

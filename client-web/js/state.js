@@ -73,6 +73,11 @@ export class RoomState {
         }
         return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [] };
       }
+      case "hand": {
+        const p = this.participants.get(msg.id);
+        if (p) p.hand = msg.raised;
+        return { kind: "hand", id: msg.id };
+      }
       case "room_locked":
         this.locked = msg.locked;
         return { kind: "room" };

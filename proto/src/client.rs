@@ -64,6 +64,16 @@ pub enum ClientMessage {
         /// 1..=1000 characters.
         text: String,
     },
+    /// Raise or lower one's hand.
+    Hand {
+        /// `true` to raise.
+        raised: bool,
+    },
+    /// React: `applause`, `thumbs_up`, `heart`, `laugh`, `party` or `thinking`.
+    React {
+        /// The reaction's name.
+        reaction: String,
+    },
     /// Host: turn a participant's microphone off (they may turn it on again).
     Mute {
         /// The participant.
@@ -111,6 +121,8 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "lock_circle",
     "media",
     "chat",
+    "hand",
+    "react",
     "mute",
     "remove",
     "lock_room",
@@ -129,6 +141,8 @@ impl ClientMessage {
             ClientMessage::LockCircle { .. } => "lock_circle",
             ClientMessage::Media { .. } => "media",
             ClientMessage::Chat { .. } => "chat",
+            ClientMessage::Hand { .. } => "hand",
+            ClientMessage::React { .. } => "react",
             ClientMessage::Mute { .. } => "mute",
             ClientMessage::Remove { .. } => "remove",
             ClientMessage::LockRoom { .. } => "lock_room",

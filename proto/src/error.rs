@@ -53,6 +53,8 @@ pub enum ErrorCode {
     InvalidChat,
     /// No area with that id.
     UnknownArea,
+    /// A reaction this server does not show.
+    UnknownReaction,
     /// The signal's recipient is not in the sender's circle (or does not exist).
     NotInSameCircle,
     /// The circle the participant walked into is full.
@@ -94,6 +96,7 @@ impl ErrorCode {
             ErrorCode::UnknownParticipant => "unknown_participant",
             ErrorCode::InvalidChat => "invalid_chat",
             ErrorCode::UnknownArea => "unknown_area",
+            ErrorCode::UnknownReaction => "unknown_reaction",
             ErrorCode::NotInSameCircle => "not_in_same_circle",
             ErrorCode::CircleFull => "circle_full",
             ErrorCode::CircleLocked => "circle_locked",

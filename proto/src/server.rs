@@ -108,6 +108,20 @@ pub enum ServerMessage {
         /// The message.
         message: ChatInfo,
     },
+    /// Someone raised or lowered their hand.
+    Hand {
+        /// Whose.
+        id: String,
+        /// Raised now.
+        raised: bool,
+    },
+    /// Someone reacted: show it briefly.
+    Reaction {
+        /// Who.
+        id: String,
+        /// `applause`, `thumbs_up`, `heart`, `laugh`, `party` or `thinking`.
+        reaction: String,
+    },
     /// A host turned your microphone off.
     Muted {
         /// The host.
@@ -157,6 +171,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "disconnect",
     "signal",
     "chat",
+    "hand",
+    "reaction",
     "muted",
     "room_locked",
     "gathered",
@@ -181,6 +197,8 @@ impl ServerMessage {
             ServerMessage::Signal { .. } => "signal",
             ServerMessage::Chat { .. } => "chat",
             ServerMessage::Muted { .. } => "muted",
+            ServerMessage::Hand { .. } => "hand",
+            ServerMessage::Reaction { .. } => "reaction",
             ServerMessage::RoomLocked { .. } => "room_locked",
             ServerMessage::Gathered { .. } => "gathered",
             ServerMessage::Announcement { .. } => "announcement",
@@ -240,6 +258,9 @@ pub struct ParticipantInfo {
     /// Microphone, camera and screen share.
     #[serde(flatten)]
     pub media: MediaState,
+    /// Hand raised.
+    #[serde(default)]
+    pub hand: bool,
 }
 
 /// What a participant may do in a room.

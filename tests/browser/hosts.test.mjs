@@ -116,3 +116,18 @@ test("a host gathers everyone", async () => {
     assert.match(await p.page.textContent("#announcer"), /A host gathered everyone/);
   }
 });
+
+test("a raised hand and a reaction show on the floor; hosts are told of the hand", async () => {
+  const [hanna, anna] = people;
+  await anna.page.click("#hand-toggle");
+  await anna.page.waitForSelector('#hand-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await hanna.page.waitForFunction(
+    (id) => [...document.querySelectorAll(".avatar.hand-raised")].some((el) => el.getAttribute("aria-label").includes("hand raised")) && window.hallway.state.participants.get(id).hand,
+    anna.id,
+    { timeout: DEADLINE },
+  );
+  assert.match(await hanna.page.textContent("#announcer"), /Anna Schmidt raised a hand/);
+  await anna.page.click('#reactions button[data-reaction="applause"]');
+  await hanna.page.waitForSelector(".avatar .reaction", { timeout: DEADLINE });
+  assert.equal(await anna.page.getAttribute('#reactions button[data-reaction="applause"]', "aria-label"), "Applause");
+});

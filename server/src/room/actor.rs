@@ -21,7 +21,9 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use super::chat::ChatScope;
 use super::directory::Directory;
 use super::engine::{ChatTarget, Event, GatherTarget, Room};
-use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Refusal, Role};
+use super::model::{
+    DisplayName, EngineError, Media, ParticipantId, Point, Reaction, Refusal, Role,
+};
 use super::moderation::LinkIdentity;
 use super::views;
 
@@ -51,6 +53,10 @@ pub enum Command {
     Lock(bool),
     /// Report microphone, camera and screen state.
     Media(Media),
+    /// Raise or lower one's hand.
+    Hand(bool),
+    /// React.
+    React(Reaction),
     /// Host: mute a participant.
     Mute(ParticipantId),
     /// Host: remove (and ban) a participant.
@@ -331,6 +337,8 @@ impl Actor {
             Command::Lock(locked) => self.room.set_locked(from, locked),
             Command::Media(media) => self.room.set_media(from, media),
             Command::Chat { target, text } => self.room.chat(from, target, &text, now_ms()),
+            Command::Hand(raised) => self.room.set_hand(from, raised),
+            Command::React(reaction) => self.room.react(from, reaction),
             Command::Mute(target) => self.room.mute(from, target),
             Command::Remove { target, ban } => self.room.remove(from, target, ban, now_ms() / 1000),
             Command::LockRoom(locked) => self.room.lock_room(from, locked),
@@ -490,6 +498,24 @@ impl Actor {
                         self.send(message.from, msg);
                     }
                 }
+            }
+            Event::Hand(id) => {
+                if let Some(p) = self.room.participant(id) {
+                    self.broadcast(
+                        &ServerMessage::Hand {
+                            id: id.to_string(),
+                            raised: p.hand,
+                        },
+                        None,
+                    );
+                }
+            }
+            Event::Reaction { id, reaction } => {
+                let msg = ServerMessage::Reaction {
+                    id: id.to_string(),
+                    reaction: reaction.name().to_owned(),
+                };
+                self.broadcast(&msg, None);
             }
             Event::Muted { target, by } => {
                 let msg = ServerMessage::Muted { by: by.to_string() };

@@ -20,7 +20,7 @@ use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
 use super::grid::Grid;
 use super::model::{
     Area, Circle, CircleId, DisplayName, EngineError, Media, Participant, ParticipantId, Point,
-    Refusal, Role, RoomSettings,
+    Reaction, Refusal, Role, RoomSettings,
 };
 use super::moderation::{Bans, LinkIdentity};
 
@@ -66,6 +66,15 @@ pub enum Event {
     MediaChanged(ParticipantId),
     /// A chat message to deliver (to whom: its scope).
     Chat(ChatMessage),
+    /// A participant raised or lowered their hand.
+    Hand(ParticipantId),
+    /// A participant reacted (applause, ...): shown to everyone, not kept.
+    Reaction {
+        /// Who.
+        id: ParticipantId,
+        /// Which reaction.
+        reaction: Reaction,
+    },
     /// A host muted a participant's microphone.
     Muted {
         /// Whose.
@@ -263,6 +272,7 @@ impl Room {
                 position,
                 circle: None,
                 media: Media::default(),
+                hand: false,
                 link,
                 moved: false,
             },
@@ -367,6 +377,28 @@ impl Room {
             circle.locked = locked;
             self.events.push(Event::CircleChanged(cid));
         }
+        Ok(())
+    }
+
+    /// Raises or lowers a participant's hand.
+    pub fn set_hand(&mut self, id: ParticipantId, raised: bool) -> Result<(), EngineError> {
+        let p = self
+            .participants
+            .get_mut(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
+        if p.hand != raised {
+            p.hand = raised;
+            self.events.push(Event::Hand(id));
+        }
+        Ok(())
+    }
+
+    /// A participant's reaction, for everyone to see once.
+    pub fn react(&mut self, id: ParticipantId, reaction: Reaction) -> Result<(), EngineError> {
+        if !self.participants.contains_key(&id) {
+            return Err(EngineError::UnknownParticipant);
+        }
+        self.events.push(Event::Reaction { id, reaction });
         Ok(())
     }
 

@@ -138,6 +138,8 @@ pub struct Participant {
     pub circle: Option<CircleId>,
     /// Microphone, camera, screen.
     pub media: Media,
+    /// Hand raised (to ask a question during a talk).
+    pub hand: bool,
     /// The signed link they came in with, if any (what a ban attaches to).
     pub link: Option<super::moderation::LinkIdentity>,
     /// Moved since the last tick: positions are coalesced per tick through this flag.
@@ -319,4 +321,50 @@ pub enum Refusal {
     Full,
     /// Locked by a member.
     Locked,
+}
+
+/// The reactions people can send: a fixed set, so that nothing else can be shown to a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaction {
+    /// 👏
+    Applause,
+    /// 👍
+    ThumbsUp,
+    /// ❤️
+    Heart,
+    /// 😂
+    Laugh,
+    /// 🎉
+    Party,
+    /// 🤔
+    Thinking,
+}
+
+impl Reaction {
+    /// Every reaction, in the order the client shows them.
+    pub const ALL: [Reaction; 6] = [
+        Reaction::Applause,
+        Reaction::ThumbsUp,
+        Reaction::Heart,
+        Reaction::Laugh,
+        Reaction::Party,
+        Reaction::Thinking,
+    ];
+
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reaction::Applause => "applause",
+            Reaction::ThumbsUp => "thumbs_up",
+            Reaction::Heart => "heart",
+            Reaction::Laugh => "laugh",
+            Reaction::Party => "party",
+            Reaction::Thinking => "thinking",
+        }
+    }
+
+    /// The reaction with this wire name.
+    pub fn from_name(name: &str) -> Option<Reaction> {
+        Reaction::ALL.into_iter().find(|r| r.name() == name)
+    }
 }

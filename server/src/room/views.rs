@@ -82,6 +82,7 @@ pub fn participant(p: &Participant) -> proto::ParticipantInfo {
         y: p.position.y,
         circle: p.circle.map(|c| c.0),
         media: media(p.media),
+        hand: p.hand,
     }
 }
 

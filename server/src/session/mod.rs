@@ -19,7 +19,7 @@ use crate::access::{Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
 use crate::room::engine::{ChatTarget, GatherTarget};
-use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Role};
+use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Reaction, Role};
 use crate::room::views;
 use crate::room::{JoinError, RoomHandle};
 use crate::rooms::Rooms;
@@ -306,6 +306,16 @@ async fn on_text(
             }
         },
         ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
+        ClientMessage::Hand { raised } => Command::Hand(raised),
+        ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
+            Some(reaction) => Command::React(reaction),
+            None => {
+                return conn
+                    .reply(ErrorCode::UnknownReaction, "unknown reaction")
+                    .await
+                    .err();
+            }
+        },
         ClientMessage::Announce { text } => Command::Announce(text),
         ClientMessage::Gather { x, y, area } => match (x, y, area) {
             (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
