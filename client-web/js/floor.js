@@ -143,7 +143,7 @@ export class Floor {
       el = document.createElement("div");
       el.className = "avatar";
       el.setAttribute("role", "img");
-      el.innerHTML = `<div class="face"><span class="initials"></span></div><span class="tag"></span><span class="muted-icon" aria-hidden="true"></span><span class="hand-icon" aria-hidden="true">✋</span>`;
+      el.innerHTML = `<div class="face"><span class="initials"></span></div><span class="tag"></span><span class="muted-icon" aria-hidden="true"></span><span class="hand-icon" aria-hidden="true">✋</span><span class="stage-icon" aria-hidden="true">📢</span>`;
       el.querySelector(".face").style.background = colour(p.id);
       this.avatars.set(p.id, el);
       this.stage.append(el);
@@ -153,11 +153,13 @@ export class Floor {
     el.classList.toggle("in-circle", p.circle != null);
     el.classList.toggle("mic-off", !p.mic);
     el.classList.toggle("hand-raised", !!p.hand);
+    const onStage = this.state.broadcasters.includes(p.id);
+    el.classList.toggle("on-stage", onStage);
     el.querySelector(".initials").textContent = initials(p.name);
     el.querySelector(".tag").textContent = me ? t("room.you", { name: p.name }) : p.name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
     const camera = `${t("room.camera")} ${p.camera ? t("room.on") : t("room.off")}`;
-    const hand = p.hand ? `, ${t("room.handRaised")}` : "";
+    const hand = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "");
     el.setAttribute("aria-label", `${me ? t("room.you", { name: p.name }) : p.name}, ${mic}, ${camera}${hand}`);
     this.place(p);
   }

@@ -21,6 +21,7 @@ let joined = false;
 let lastPosition = null;
 let lastWalk = 0;
 let previewing = Promise.resolve();
+let invitedToStage = false;
 
 const conn = new Connection({
   onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token)),
@@ -40,7 +41,8 @@ const panel = new Panel($("#panel"), {
   onGoToPerson: (id) => goToPerson(id),
   onGoToCircle: (id) => goToCircle(id),
   onHostAction: (action, id) => {
-    if (action === "mute") conn.send(messages.mute(id));
+    if (action === "invite") conn.send(messages.inviteToStage(id));
+    else if (action === "mute") conn.send(messages.mute(id));
     else if (action === "remove") conn.send(messages.remove(id, false));
     else if (action === "ban") conn.send(messages.remove(id, true));
   },
@@ -131,6 +133,11 @@ function receive(msg) {
       return toast(t("host.mutedYou"));
     case "gathered":
       return announce(t("host.gathered"));
+    case "stage_invite":
+      invitedToStage = true;
+      updateControls();
+      announce(t("host.invitedYou"));
+      return toast(t("host.invitedYou"));
     case "reaction": {
       const symbol = REACTIONS[msg.reaction];
       if (symbol) floor.react(msg.id, symbol);
@@ -159,6 +166,11 @@ function receive(msg) {
       return;
     case "room":
       showRoomState();
+      return;
+    case "stage":
+      floor.renderAvatar(state.participants.get(change.id));
+      panel.render(state);
+      updateControls();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
@@ -346,6 +358,7 @@ function setUpControls() {
     }
   });
   $("#hand-toggle").addEventListener("click", () => conn.send(messages.hand(!state.me()?.hand)));
+  $("#stage-toggle").addEventListener("click", () => conn.send(messages.broadcast(!state.broadcasters.includes(state.you))));
   $("#reactions").replaceChildren(
     ...Object.entries(REACTIONS).map(([name, symbol]) => {
       const button = document.createElement("button");
@@ -386,6 +399,9 @@ function updateControls() {
   $("#camera-toggle").setAttribute("aria-pressed", String(s.camera));
   $("#screen-toggle").setAttribute("aria-pressed", String(s.screen));
   $("#hand-toggle").setAttribute("aria-pressed", String(!!state.me()?.hand));
+  const stage = $("#stage-toggle");
+  stage.hidden = !(state.me()?.role === "host" || invitedToStage);
+  stage.setAttribute("aria-pressed", String(state.broadcasters.includes(state.you)));
   const circle = state.myCircle();
   const lock = $("#lock-toggle");
   lock.disabled = !circle;

@@ -33,7 +33,11 @@ export class Panel {
         name.textContent = me ? t("room.you", { name: p.name }) : p.name;
         const status = document.createElement("span");
         status.className = "person-status";
-        status.textContent = [p.hand ? `✋ ${t("room.handRaised")}` : "", p.mic ? "" : `${t("room.mic")} ${t("room.off")}`]
+        status.textContent = [
+          state.broadcasters.includes(p.id) ? `📢 ${t("room.onStage")}` : "",
+          p.hand ? `✋ ${t("room.handRaised")}` : "",
+          p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
+        ]
           .filter(Boolean)
           .join(", ");
         li.append(name, status);
@@ -44,7 +48,7 @@ export class Panel {
           button.textContent = t("room.goto", { name: p.name });
           li.append(button);
           if (state.me()?.role === "host") {
-            for (const action of ["mute", "remove", "ban"]) {
+            for (const action of ["invite", "mute", "remove", "ban"]) {
               const host = document.createElement("button");
               host.type = "button";
               host.className = "host";

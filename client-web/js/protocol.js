@@ -5,13 +5,15 @@
 export const PROTOCOL_VERSION = 1;
 
 export const CLIENT_TYPES = [
-  "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "mute", "remove", "lock_room", "gather",
+  "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
+  "remove", "lock_room", "gather",
   "announce", "leave",
 ];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "chat", "hand", "reaction", "muted", "room_locked", "gathered",
+  "circle_dissolved", "connect", "disconnect", "signal", "chat", "hand", "reaction", "broadcast", "stage_invite", "muted",
+  "room_locked", "gathered",
   "announcement",
   "media",
 ];
@@ -47,6 +49,8 @@ export const messages = {
   chat: (to, text) => ({ type: "chat", to, text }),
   hand: (raised) => ({ type: "hand", raised }),
   react: (reaction) => ({ type: "react", reaction }),
+  broadcast: (on) => ({ type: "broadcast", on }),
+  inviteToStage: (id) => ({ type: "invite_to_stage", id }),
   mute: (id) => ({ type: "mute", id }),
   remove: (id, ban) => ({ type: "remove", id, ban }),
   lockRoom: (locked) => ({ type: "lock_room", locked }),

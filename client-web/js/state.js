@@ -9,6 +9,7 @@ export class RoomState {
     this.circles = new Map();
     this.areas = [];
     this.chat = [];
+    this.broadcasters = [];
   }
 
   me() {
@@ -78,6 +79,9 @@ export class RoomState {
         if (p) p.hand = msg.raised;
         return { kind: "hand", id: msg.id };
       }
+      case "broadcast":
+        this.broadcasters = this.broadcasters.filter((id) => id !== msg.id).concat(msg.on ? [msg.id] : []);
+        return { kind: "stage", id: msg.id };
       case "room_locked":
         this.locked = msg.locked;
         return { kind: "room" };
@@ -107,6 +111,7 @@ export class RoomState {
     this.circles = new Map(msg.circles.map((c) => [c.id, c]));
     this.areas = msg.areas;
     this.locked = msg.locked;
+    this.broadcasters = msg.broadcasters ?? [];
     this.announcement = msg.announcement ?? null;
     // Room history comes from the server; circle and direct messages only we have.
     const own = this.chat.filter((m) => m.to !== "room");

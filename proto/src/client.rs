@@ -74,6 +74,16 @@ pub enum ClientMessage {
         /// The reaction's name.
         reaction: String,
     },
+    /// Start or stop broadcasting to the whole room (hosts, and those a host invited).
+    Broadcast {
+        /// `true` to start.
+        on: bool,
+    },
+    /// Host: invite a participant onto the stage.
+    InviteToStage {
+        /// The participant.
+        id: String,
+    },
     /// Host: turn a participant's microphone off (they may turn it on again).
     Mute {
         /// The participant.
@@ -123,6 +133,8 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "chat",
     "hand",
     "react",
+    "broadcast",
+    "invite_to_stage",
     "mute",
     "remove",
     "lock_room",
@@ -143,6 +155,8 @@ impl ClientMessage {
             ClientMessage::Chat { .. } => "chat",
             ClientMessage::Hand { .. } => "hand",
             ClientMessage::React { .. } => "react",
+            ClientMessage::Broadcast { .. } => "broadcast",
+            ClientMessage::InviteToStage { .. } => "invite_to_stage",
             ClientMessage::Mute { .. } => "mute",
             ClientMessage::Remove { .. } => "remove",
             ClientMessage::LockRoom { .. } => "lock_room",

@@ -55,6 +55,8 @@ pub enum ErrorCode {
     UnknownArea,
     /// A reaction this server does not show.
     UnknownReaction,
+    /// Already as many broadcasters as a room allows (16).
+    StageFull,
     /// The signal's recipient is not in the sender's circle (or does not exist).
     NotInSameCircle,
     /// The circle the participant walked into is full.
@@ -97,6 +99,7 @@ impl ErrorCode {
             ErrorCode::InvalidChat => "invalid_chat",
             ErrorCode::UnknownArea => "unknown_area",
             ErrorCode::UnknownReaction => "unknown_reaction",
+            ErrorCode::StageFull => "stage_full",
             ErrorCode::NotInSameCircle => "not_in_same_circle",
             ErrorCode::CircleFull => "circle_full",
             ErrorCode::CircleLocked => "circle_locked",

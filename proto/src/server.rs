@@ -26,6 +26,9 @@ pub enum ServerMessage {
         chat: Vec<ChatInfo>,
         /// Whether the room is locked against newcomers.
         locked: bool,
+        /// Who broadcasts to the whole room, in the order they started.
+        #[serde(default)]
+        broadcasters: Vec<String>,
         /// The hosts' announcement, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         announcement: Option<String>,
@@ -43,6 +46,9 @@ pub enum ServerMessage {
         chat: Vec<ChatInfo>,
         /// Whether the room is locked against newcomers.
         locked: bool,
+        /// Who broadcasts to the whole room, in the order they started.
+        #[serde(default)]
+        broadcasters: Vec<String>,
         /// The hosts' announcement, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         announcement: Option<String>,
@@ -122,6 +128,18 @@ pub enum ServerMessage {
         /// `applause`, `thumbs_up`, `heart`, `laugh`, `party` or `thinking`.
         reaction: String,
     },
+    /// Someone started or stopped broadcasting to the whole room.
+    Broadcast {
+        /// Who.
+        id: String,
+        /// Broadcasting now.
+        on: bool,
+    },
+    /// A host invited you onto the stage: you may start broadcasting.
+    StageInvite {
+        /// The host.
+        by: String,
+    },
     /// A host turned your microphone off.
     Muted {
         /// The host.
@@ -173,6 +191,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "chat",
     "hand",
     "reaction",
+    "broadcast",
+    "stage_invite",
     "muted",
     "room_locked",
     "gathered",
@@ -196,6 +216,8 @@ impl ServerMessage {
             ServerMessage::Disconnect { .. } => "disconnect",
             ServerMessage::Signal { .. } => "signal",
             ServerMessage::Chat { .. } => "chat",
+            ServerMessage::Broadcast { .. } => "broadcast",
+            ServerMessage::StageInvite { .. } => "stage_invite",
             ServerMessage::Muted { .. } => "muted",
             ServerMessage::Hand { .. } => "hand",
             ServerMessage::Reaction { .. } => "reaction",

@@ -131,3 +131,16 @@ test("a raised hand and a reaction show on the floor; hosts are told of the hand
   await hanna.page.waitForSelector(".avatar .reaction", { timeout: DEADLINE });
   assert.equal(await anna.page.getAttribute('#reactions button[data-reaction="applause"]', "aria-label"), "Applause");
 });
+
+test("a host invites a participant onto the stage; everyone sees them there", async () => {
+  const [hanna, anna, ben] = people;
+  assert.equal(await anna.page.isVisible("#stage-toggle"), false);
+  await hanna.page.click(`button[data-key="invite:${anna.id}"]`);
+  await anna.page.waitForSelector("#stage-toggle:not([hidden])", { timeout: DEADLINE });
+  await anna.page.click("#stage-toggle");
+  await anna.page.waitForSelector('#stage-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await ben.page.waitForFunction((id) => window.hallway.state.broadcasters.includes(id), anna.id, { timeout: DEADLINE });
+  assert.ok(await ben.page.evaluate(() => [...document.querySelectorAll(".avatar.on-stage")].some((el) => el.getAttribute("aria-label").startsWith("Anna Schmidt"))));
+  await anna.page.click("#stage-toggle");
+  await ben.page.waitForFunction((id) => !window.hallway.state.broadcasters.includes(id), anna.id, { timeout: DEADLINE });
+});

@@ -272,3 +272,75 @@ async fn a_locked_room_admits_only_hosts_and_announcements_reach_everyone() -> R
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_stage_hosts_and_invited_participants_broadcast() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let mut speaker = TestClient::join(&server, "Speaker").await?;
+    let mut listener = TestClient::join(&server, "Listener").await?;
+    // Uninvited, a participant may not broadcast, nor invite anyone.
+    speaker.send(&ClientMessage::Broadcast { on: true }).await?;
+    assert_eq!(speaker.expect_error().await?.0, ErrorCode::Forbidden);
+    speaker
+        .send(&ClientMessage::InviteToStage {
+            id: listener.id.clone(),
+        })
+        .await?;
+    assert_eq!(speaker.expect_error().await?.0, ErrorCode::Forbidden);
+    // Invited by a host, they may.
+    hanna
+        .send(&ClientMessage::InviteToStage {
+            id: speaker.id.clone(),
+        })
+        .await?;
+    let by = speaker
+        .wait_for("the invitation", |m| match m {
+            ServerMessage::StageInvite { by } => Some(by.clone()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(by, hanna.id);
+    speaker.send(&ClientMessage::Broadcast { on: true }).await?;
+    let s = speaker.id.clone();
+    listener
+        .wait_for("on stage", |m| {
+            matches!(m, ServerMessage::Broadcast { id, on: true } if *id == s).then_some(())
+        })
+        .await?;
+    let late = TestClient::join(&server, "Late").await?;
+    let Some(ServerMessage::Welcome { broadcasters, .. }) = &late.welcome else {
+        panic!("no welcome")
+    };
+    assert_eq!(broadcasters, &vec![speaker.id.clone()]);
+    // Leaving the room ends the broadcast for everyone.
+    drop(speaker);
+    listener
+        .wait_for("off stage", |m| {
+            matches!(m, ServerMessage::Broadcast { id, on: false } if *id == s).then_some(())
+        })
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn at_most_sixteen_broadcast_at_once() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hosts = Vec::new();
+    for _ in 0..17 {
+        hosts.push(host(&server).await?);
+    }
+    for h in hosts.iter_mut().take(16) {
+        h.send(&ClientMessage::Broadcast { on: true }).await?;
+        let me = h.id.clone();
+        h.wait_for("own broadcast", |m| {
+            matches!(m, ServerMessage::Broadcast { id, on: true } if *id == me).then_some(())
+        })
+        .await?;
+    }
+    hosts[16]
+        .send(&ClientMessage::Broadcast { on: true })
+        .await?;
+    assert_eq!(hosts[16].expect_error().await?.0, ErrorCode::StageFull);
+    Ok(())
+}

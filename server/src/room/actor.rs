@@ -57,6 +57,10 @@ pub enum Command {
     Hand(bool),
     /// React.
     React(Reaction),
+    /// Start or stop one's broadcast.
+    Broadcast(bool),
+    /// Host: invite a participant onto the stage.
+    InviteToStage(ParticipantId),
     /// Host: mute a participant.
     Mute(ParticipantId),
     /// Host: remove (and ban) a participant.
@@ -339,6 +343,8 @@ impl Actor {
             Command::Chat { target, text } => self.room.chat(from, target, &text, now_ms()),
             Command::Hand(raised) => self.room.set_hand(from, raised),
             Command::React(reaction) => self.room.react(from, reaction),
+            Command::Broadcast(on) => self.room.set_broadcast(from, on),
+            Command::InviteToStage(target) => self.room.invite_to_stage(from, target),
             Command::Mute(target) => self.room.mute(from, target),
             Command::Remove { target, ban } => self.room.remove(from, target, ban, now_ms() / 1000),
             Command::LockRoom(locked) => self.room.lock_room(from, locked),
@@ -516,6 +522,17 @@ impl Actor {
                     reaction: reaction.name().to_owned(),
                 };
                 self.broadcast(&msg, None);
+            }
+            Event::Broadcast { id, on } => self.broadcast(
+                &ServerMessage::Broadcast {
+                    id: id.to_string(),
+                    on,
+                },
+                None,
+            ),
+            Event::StageInvite { target, by } => {
+                let msg = ServerMessage::StageInvite { by: by.to_string() };
+                self.send(target, Utf8Bytes::from(msg.encode()));
             }
             Event::Muted { target, by } => {
                 let msg = ServerMessage::Muted { by: by.to_string() };

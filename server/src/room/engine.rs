@@ -93,6 +93,20 @@ pub enum Event {
     RoomLocked(bool),
     /// A host posted (or cleared) the announcement.
     Announcement,
+    /// Someone started or stopped broadcasting to the whole room.
+    Broadcast {
+        /// Who.
+        id: ParticipantId,
+        /// Broadcasting now.
+        on: bool,
+    },
+    /// A host invited a participant onto the stage.
+    StageInvite {
+        /// Who is invited.
+        target: ParticipantId,
+        /// The host.
+        by: ParticipantId,
+    },
     /// A host gathered everyone around a point.
     Gathered {
         /// The host.
@@ -140,6 +154,10 @@ pub struct Room {
     announcement: Option<String>,
     /// Banned links, for the room's lifetime.
     bans: Bans,
+    /// Who broadcasts to the whole room, in the order they started (at most 16).
+    broadcasters: Vec<ParticipantId>,
+    /// Participants a host invited onto the stage.
+    stage_invites: std::collections::HashSet<ParticipantId>,
     /// People inside each area (same order as `settings.areas`), for `max_people`.
     area_counts: Vec<u32>,
     /// Reused buffers for neighbour queries, so that a move does not allocate.
@@ -166,6 +184,8 @@ impl Room {
             locked: false,
             announcement: None,
             bans: Bans::default(),
+            broadcasters: Vec::new(),
+            stage_invites: std::collections::HashSet::new(),
             scratch_people: Vec::new(),
             scratch_circles: Vec::new(),
         })
@@ -287,6 +307,11 @@ impl Room {
             return Err(EngineError::UnknownParticipant);
         }
         self.leave_circle(id);
+        self.stage_invites.remove(&id);
+        if self.broadcasters.contains(&id) {
+            self.broadcasters.retain(|b| *b != id);
+            self.events.push(Event::Broadcast { id, on: false });
+        }
         if let Some(p) = self.participants.remove(&id) {
             self.people_index.remove(id, p.position);
             self.count_areas(p.position, -1);

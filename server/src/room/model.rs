@@ -294,6 +294,9 @@ pub enum EngineError {
     /// An empty or over-long chat message, or one with control characters.
     #[error("chat messages are 1 to 1000 characters without control characters")]
     InvalidChat,
+    /// Already as many broadcasters as a room allows.
+    #[error("the stage is full")]
+    StageFull,
     /// No area with this id.
     #[error("no such area in this room")]
     UnknownArea,

@@ -34,6 +34,11 @@ pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
         areas,
         chat: history(room),
         locked: room.locked(),
+        broadcasters: room
+            .broadcasters()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         announcement: room.announcement().map(str::to_owned),
     }
 }
@@ -47,6 +52,11 @@ pub fn snapshot(room: &Room) -> ServerMessage {
         areas,
         chat: history(room),
         locked: room.locked(),
+        broadcasters: room
+            .broadcasters()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         announcement: room.announcement().map(str::to_owned),
     }
 }
@@ -132,6 +142,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::InvalidChat => C::InvalidChat,
         E::Forbidden => C::Forbidden,
         E::UnknownArea => C::UnknownArea,
+        E::StageFull => C::StageFull,
         E::RoomLocked => C::RoomLocked,
         E::Banned => C::Banned,
         E::InvalidAnnouncement => C::InvalidAnnouncement,

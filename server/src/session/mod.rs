@@ -307,6 +307,19 @@ async fn on_text(
         },
         ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
         ClientMessage::Hand { raised } => Command::Hand(raised),
+        ClientMessage::Broadcast { on } => Command::Broadcast(on),
+        ClientMessage::InviteToStage { id: target } => match target.parse() {
+            Ok(target) => Command::InviteToStage(target),
+            Err(_) => {
+                return conn
+                    .reply(
+                        ErrorCode::UnknownParticipant,
+                        "no such participant in this room",
+                    )
+                    .await
+                    .err();
+            }
+        },
         ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
             Some(reaction) => Command::React(reaction),
             None => {

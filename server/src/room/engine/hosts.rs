@@ -143,7 +143,55 @@ impl Room {
         });
         Ok(centre)
     }
+
+    /// Who broadcasts to the room now, in the order they started.
+    pub fn broadcasters(&self) -> &[ParticipantId] {
+        &self.broadcasters
+    }
+
+    /// A host invites a participant onto the stage: they may then start broadcasting.
+    pub fn invite_to_stage(
+        &mut self,
+        host: ParticipantId,
+        target: ParticipantId,
+    ) -> Result<(), EngineError> {
+        self.require_host(host)?;
+        if !self.participants.contains_key(&target) {
+            return Err(EngineError::UnknownParticipant);
+        }
+        self.stage_invites.insert(target);
+        self.events.push(Event::StageInvite { target, by: host });
+        Ok(())
+    }
+
+    /// Starts or stops one's own broadcast to the whole room. Starting needs a host, or a
+    /// host's invitation; at most [`MAX_BROADCASTERS`] at once. (The media itself goes
+    /// through the server's SFU.)
+    pub fn set_broadcast(&mut self, id: ParticipantId, on: bool) -> Result<(), EngineError> {
+        let p = self
+            .participants
+            .get(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
+        let already = self.broadcasters.contains(&id);
+        if on && !already {
+            if p.role != Role::Host && !self.stage_invites.contains(&id) {
+                return Err(EngineError::Forbidden);
+            }
+            if self.broadcasters.len() >= MAX_BROADCASTERS {
+                return Err(EngineError::StageFull);
+            }
+            self.broadcasters.push(id);
+            self.events.push(Event::Broadcast { id, on: true });
+        } else if !on && already {
+            self.broadcasters.retain(|b| *b != id);
+            self.events.push(Event::Broadcast { id, on: false });
+        }
+        Ok(())
+    }
 }
+
+/// Most people broadcasting to a room at once.
+pub const MAX_BROADCASTERS: usize = 16;
 
 /// Where a host gathers everyone.
 #[derive(Debug, Clone, Copy, PartialEq)]
