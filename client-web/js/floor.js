@@ -45,8 +45,21 @@ export class Floor {
     this.state = state;
     this.stage.style.width = `${state.room.width}px`;
     this.stage.style.height = `${state.room.height}px`;
+    this.renderAreas();
+    if (!this.zoomed) {
+      // Start close enough to read names, centred on oneself; zoom out to see it all.
+      this.zoomed = true;
+      this.zoom = Math.max(1, 0.75 / this.fitScale());
+    }
+    this.fit();
+    this.renderAll();
+    this.centreOn(state.me());
+  }
+
+  // Areas as labelled rectangles under everything else.
+  renderAreas() {
     for (const el of this.stage.querySelectorAll(".area")) el.remove();
-    for (const area of state.areas) {
+    for (const area of this.state.areas) {
       const el = document.createElement("div");
       el.className = `area${area.quiet ? " quiet" : ""}${area.stage ? " stage-area" : ""}`;
       Object.assign(el.style, { left: `${area.x}px`, top: `${area.y}px`, width: `${area.width}px`, height: `${area.height}px` });
@@ -56,14 +69,6 @@ export class Floor {
       el.append(label);
       this.stage.prepend(el);
     }
-    if (!this.zoomed) {
-      // Start close enough to read names, centred on oneself; zoom out to see it all.
-      this.zoomed = true;
-      this.zoom = Math.max(1, 0.75 / this.fitScale());
-    }
-    this.fit();
-    this.renderAll();
-    this.centreOn(state.me());
   }
 
   fitScale() {

@@ -167,6 +167,10 @@ function receive(msg) {
     case "room":
       showRoomState();
       return;
+    case "areas":
+      floor.renderAreas();
+      renderAreaList();
+      return;
     case "stage":
       floor.renderAvatar(state.participants.get(change.id));
       panel.render(state);
@@ -223,6 +227,7 @@ function welcomed(msg) {
   panel.renderChat(state);
   showRoomState();
   $("#host-tools").hidden = state.me()?.role !== "host";
+  renderAreaList();
   updateControls();
   showStatus({ state: "connected" });
 }
@@ -372,6 +377,24 @@ function setUpControls() {
   );
   translatePage($("#reactions"));
   $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
+  $("#area-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const area = {
+      id: Math.max(0, ...state.areas.map((a) => a.id)) + 1,
+      name: $("#area-name").value.trim(),
+      x: Number($("#area-x").value),
+      y: Number($("#area-y").value),
+      width: Number($("#area-w").value),
+      height: Number($("#area-h").value),
+      stage: $("#area-stage").checked,
+      quiet: $("#area-quiet").checked,
+    };
+    conn.send(messages.setAreas([...state.areas, area]));
+  });
+  $("#area-list").addEventListener("click", (event) => {
+    const id = Number(event.target.closest("button[data-area]")?.dataset.area);
+    if (id) conn.send(messages.setAreas(state.areas.filter((a) => a.id !== id)));
+  });
   $("#gather").addEventListener("click", () => {
     const me = state.me();
     if (me) conn.send(messages.gather(me.x, me.y));
@@ -406,6 +429,21 @@ function updateControls() {
   const lock = $("#lock-toggle");
   lock.disabled = !circle;
   lock.setAttribute("aria-pressed", String(!!circle?.locked));
+}
+
+// The host's list of areas, each with a remove button.
+function renderAreaList() {
+  $("#area-list").replaceChildren(
+    ...state.areas.map((area) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.area = String(area.id);
+      button.textContent = t("host.removeArea", { name: area.name });
+      li.append(button);
+      return li;
+    }),
+  );
 }
 
 // The room's lock and the hosts' announcement, for everyone.

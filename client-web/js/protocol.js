@@ -6,14 +6,14 @@ export const PROTOCOL_VERSION = 1;
 
 export const CLIENT_TYPES = [
   "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
-  "remove", "lock_room", "gather",
+  "remove", "lock_room", "gather", "set_areas",
   "announce", "leave",
 ];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
   "circle_dissolved", "connect", "disconnect", "signal", "chat", "hand", "reaction", "broadcast", "stage_invite", "muted",
-  "room_locked", "gathered",
+  "room_locked", "gathered", "areas",
   "announcement",
   "media",
 ];
@@ -55,6 +55,7 @@ export const messages = {
   remove: (id, ban) => ({ type: "remove", id, ban }),
   lockRoom: (locked) => ({ type: "lock_room", locked }),
   gather: (x, y) => ({ type: "gather", x, y }),
+  setAreas: (areas) => ({ type: "set_areas", areas }),
   announce: (text) => ({ type: "announce", text }),
   leave: () => ({ type: "leave" }),
 };

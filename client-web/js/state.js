@@ -82,6 +82,9 @@ export class RoomState {
       case "broadcast":
         this.broadcasters = this.broadcasters.filter((id) => id !== msg.id).concat(msg.on ? [msg.id] : []);
         return { kind: "stage", id: msg.id };
+      case "areas":
+        this.areas = msg.areas;
+        return { kind: "areas" };
       case "room_locked":
         this.locked = msg.locked;
         return { kind: "room" };

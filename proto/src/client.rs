@@ -114,6 +114,11 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         area: Option<u32>,
     },
+    /// Host: replace the room's areas.
+    SetAreas {
+        /// The new areas (at most 32).
+        areas: Vec<crate::server::AreaInfo>,
+    },
     /// Host: post an announcement for everyone (empty text clears it).
     Announce {
         /// At most 500 characters.
@@ -139,6 +144,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "remove",
     "lock_room",
     "gather",
+    "set_areas",
     "announce",
     "leave",
 ];
@@ -161,6 +167,7 @@ impl ClientMessage {
             ClientMessage::Remove { .. } => "remove",
             ClientMessage::LockRoom { .. } => "lock_room",
             ClientMessage::Gather { .. } => "gather",
+            ClientMessage::SetAreas { .. } => "set_areas",
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::Leave => "leave",
         }

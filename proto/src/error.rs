@@ -57,6 +57,8 @@ pub enum ErrorCode {
     UnknownReaction,
     /// Already as many broadcasters as a room allows (16).
     StageFull,
+    /// Areas outside the floor, with bad names or duplicate ids, or more than 32.
+    InvalidAreas,
     /// The signal's recipient is not in the sender's circle (or does not exist).
     NotInSameCircle,
     /// The circle the participant walked into is full.
@@ -100,6 +102,7 @@ impl ErrorCode {
             ErrorCode::UnknownArea => "unknown_area",
             ErrorCode::UnknownReaction => "unknown_reaction",
             ErrorCode::StageFull => "stage_full",
+            ErrorCode::InvalidAreas => "invalid_areas",
             ErrorCode::NotInSameCircle => "not_in_same_circle",
             ErrorCode::CircleFull => "circle_full",
             ErrorCode::CircleLocked => "circle_locked",

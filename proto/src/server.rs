@@ -159,6 +159,11 @@ pub enum ServerMessage {
         /// Where.
         y: f32,
     },
+    /// A host changed the room's areas.
+    Areas {
+        /// Every area now.
+        areas: Vec<AreaInfo>,
+    },
     /// The hosts' announcement changed.
     Announcement {
         /// The text; absent when cleared.
@@ -196,6 +201,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "muted",
     "room_locked",
     "gathered",
+    "areas",
     "announcement",
     "media",
 ];
@@ -223,6 +229,7 @@ impl ServerMessage {
             ServerMessage::Reaction { .. } => "reaction",
             ServerMessage::RoomLocked { .. } => "room_locked",
             ServerMessage::Gathered { .. } => "gathered",
+            ServerMessage::Areas { .. } => "areas",
             ServerMessage::Announcement { .. } => "announcement",
             ServerMessage::Media { .. } => "media",
         }

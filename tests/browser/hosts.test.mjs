@@ -144,3 +144,20 @@ test("a host invites a participant onto the stage; everyone sees them there", as
   await anna.page.click("#stage-toggle");
   await ben.page.waitForFunction((id) => !window.hallway.state.broadcasters.includes(id), anna.id, { timeout: DEADLINE });
 });
+
+test("a host adds a quiet area; everyone sees it on the floor", async () => {
+  const [hanna, anna] = people;
+  await hanna.page.fill("#area-name", "Bibliothek");
+  await hanna.page.fill("#area-x", "100");
+  await hanna.page.fill("#area-y", "100");
+  await hanna.page.check("#area-quiet");
+  await hanna.page.click("#area-form button[type=submit]");
+  await anna.page.waitForFunction(
+    () => [...document.querySelectorAll(".area.quiet .area-label")].some((el) => el.textContent === "Bibliothek"),
+    null,
+    { timeout: DEADLINE },
+  );
+  await hanna.page.waitForSelector("#area-list button", { timeout: DEADLINE });
+  await hanna.page.click("#area-list button");
+  await anna.page.waitForFunction(() => document.querySelectorAll(".area").length === 0, null, { timeout: DEADLINE });
+});

@@ -38,6 +38,7 @@ test("the client builds every client message as the fixtures show it", () => {
     remove: (m) => messages.remove(m.id, m.ban),
     lock_room: (m) => messages.lockRoom(m.locked),
     gather: (m) => messages.gather(m.x, m.y),
+    set_areas: (m) => messages.setAreas(m.areas),
     announce: (m) => messages.announce(m.text),
     leave: () => messages.leave(),
   };

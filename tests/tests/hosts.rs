@@ -344,3 +344,72 @@ async fn at_most_sixteen_broadcast_at_once() -> Result<()> {
     assert_eq!(hosts[16].expect_error().await?.0, ErrorCode::StageFull);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_host_edits_areas_live_and_the_rules_follow() -> Result<()> {
+    use hallway_proto::AreaInfo;
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let mut a = TestClient::join(&server, "Anna").await?;
+    let mut b = TestClient::join(&server, "Ben").await?;
+    let quiet = AreaInfo {
+        id: 1,
+        name: "Bibliothek".into(),
+        x: 0.0,
+        y: 0.0,
+        width: 800.0,
+        height: 800.0,
+        stage: false,
+        quiet: true,
+        max_people: None,
+    };
+    a.send(&ClientMessage::SetAreas {
+        areas: vec![quiet.clone()],
+    })
+    .await?;
+    assert_eq!(a.expect_error().await?.0, ErrorCode::Forbidden);
+    let mut outside = quiet.clone();
+    outside.x = 2000.0;
+    hanna
+        .send(&ClientMessage::SetAreas {
+            areas: vec![outside],
+        })
+        .await?;
+    assert_eq!(hanna.expect_error().await?.0, ErrorCode::InvalidAreas);
+
+    hanna
+        .send(&ClientMessage::SetAreas {
+            areas: vec![quiet.clone()],
+        })
+        .await?;
+    let areas = b
+        .wait_for("the new areas", |m| match m {
+            ServerMessage::Areas { areas } => Some(areas.clone()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(areas, vec![quiet.clone()]);
+    // The quiet area keeps a circle from forming inside it.
+    a.move_to(500.0, 500.0).await?;
+    b.move_to(550.0, 500.0).await?;
+    b.move_to(560.0, 500.0).await?;
+    let b_id = b.id.clone();
+    a.wait_for_without(
+        "Ben's second step",
+        |m| matches!(m, ServerMessage::CircleChanged { .. }),
+        |m| match m {
+            ServerMessage::Tick { positions } => positions
+                .iter()
+                .any(|(id, x, _)| *id == b_id && *x == 560.0)
+                .then_some(()),
+            _ => None,
+        },
+    )
+    .await?;
+    let late = TestClient::join(&server, "Late").await?;
+    let Some(ServerMessage::Welcome { areas, .. }) = &late.welcome else {
+        panic!("no welcome")
+    };
+    assert_eq!(areas, &vec![quiet]);
+    Ok(())
+}

@@ -76,6 +76,8 @@ pub enum Command {
     Announce(String),
     /// Host: gather everyone.
     Gather(GatherTarget),
+    /// Host: replace the areas.
+    SetAreas(Vec<super::model::Area>),
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -350,6 +352,7 @@ impl Actor {
             Command::LockRoom(locked) => self.room.lock_room(from, locked),
             Command::Announce(text) => self.room.announce(from, &text),
             Command::Gather(to) => self.room.gather(from, to).map(|_| ()),
+            Command::SetAreas(areas) => self.room.set_areas(from, areas),
         };
         if let Err(err) = result {
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
@@ -546,6 +549,10 @@ impl Actor {
             }
             Event::RoomLocked(locked) => {
                 self.broadcast(&ServerMessage::RoomLocked { locked }, None)
+            }
+            Event::AreasChanged => {
+                let areas = self.room.areas().iter().map(views::area).collect();
+                self.broadcast(&ServerMessage::Areas { areas }, None);
             }
             Event::Gathered { by, at } => {
                 self.broadcast(

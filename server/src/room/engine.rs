@@ -107,6 +107,8 @@ pub enum Event {
         /// The host.
         by: ParticipantId,
     },
+    /// A host changed the room's areas.
+    AreasChanged,
     /// A host gathered everyone around a point.
     Gathered {
         /// The host.
@@ -169,6 +171,7 @@ impl Room {
     /// An empty room.
     pub fn new(settings: RoomSettings) -> Result<Room, EngineError> {
         settings.validate()?;
+        hosts::validate_areas(&settings.areas, settings.width, settings.height)?;
         let area_counts = vec![0; settings.areas.len()];
         Ok(Room {
             people_index: Grid::new(settings.width, settings.height, CELL),
@@ -547,7 +550,7 @@ impl Room {
         }
     }
 
-    fn count_areas(&mut self, p: Point, delta: i32) {
+    pub(super) fn count_areas(&mut self, p: Point, delta: i32) {
         for (area, count) in self.settings.areas.iter().zip(self.area_counts.iter_mut()) {
             if area.rect.contains(p) {
                 *count = count.saturating_add_signed(delta);

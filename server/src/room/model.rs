@@ -294,6 +294,9 @@ pub enum EngineError {
     /// An empty or over-long chat message, or one with control characters.
     #[error("chat messages are 1 to 1000 characters without control characters")]
     InvalidChat,
+    /// Areas outside the floor, with bad names or duplicate ids, or more than 32.
+    #[error("areas must lie on the floor, have names and unique ids; at most 32")]
+    InvalidAreas,
     /// Already as many broadcasters as a room allows.
     #[error("the stage is full")]
     StageFull,

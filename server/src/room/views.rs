@@ -143,6 +143,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::Forbidden => C::Forbidden,
         E::UnknownArea => C::UnknownArea,
         E::StageFull => C::StageFull,
+        E::InvalidAreas => C::InvalidAreas,
         E::RoomLocked => C::RoomLocked,
         E::Banned => C::Banned,
         E::InvalidAnnouncement => C::InvalidAnnouncement,
@@ -183,5 +184,22 @@ pub fn chat(m: &ChatMessage) -> proto::ChatInfo {
         },
         text: m.text.clone(),
         at: m.at,
+    }
+}
+
+/// An area from the wire, unchecked (the engine checks it).
+pub fn area_from_wire(a: proto::AreaInfo) -> Area {
+    Area {
+        id: a.id,
+        name: a.name,
+        rect: super::model::Rect {
+            x: a.x,
+            y: a.y,
+            width: a.width,
+            height: a.height,
+        },
+        stage: a.stage,
+        quiet: a.quiet,
+        max_people: a.max_people,
     }
 }

@@ -330,6 +330,9 @@ async fn on_text(
             }
         },
         ClientMessage::Announce { text } => Command::Announce(text),
+        ClientMessage::SetAreas { areas } => {
+            Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
+        }
         ClientMessage::Gather { x, y, area } => match (x, y, area) {
             (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
             (Some(x), Some(y), None)

@@ -2,7 +2,7 @@
 //! Each checks that the one asking is a host; otherwise `Forbidden` and nothing changes.
 
 use super::{Event, Room};
-use crate::room::model::{EngineError, ParticipantId, Point, Role};
+use crate::room::model::{Area, DisplayName, EngineError, MAX_AREAS, ParticipantId, Point, Role};
 use crate::room::moderation::clean_announcement;
 
 impl Room {
@@ -188,6 +188,45 @@ impl Room {
         }
         Ok(())
     }
+
+    /// A host replaces the room's areas (at most 32, each inside the floor, ids unique);
+    /// everyone sees the change. People stay where they are; the new rules apply to their
+    /// next step.
+    pub fn set_areas(&mut self, host: ParticipantId, areas: Vec<Area>) -> Result<(), EngineError> {
+        self.require_host(host)?;
+        validate_areas(&areas, self.settings.width, self.settings.height)?;
+        self.settings.areas = areas;
+        self.area_counts = vec![0; self.settings.areas.len()];
+        let positions: Vec<Point> = self.participants.values().map(|p| p.position).collect();
+        for p in positions {
+            self.count_areas(p, 1);
+        }
+        self.events.push(Event::AreasChanged);
+        Ok(())
+    }
+}
+
+/// Checks a room's areas against its floor.
+pub fn validate_areas(areas: &[Area], width: f32, height: f32) -> Result<(), EngineError> {
+    if areas.len() > MAX_AREAS {
+        return Err(EngineError::InvalidAreas);
+    }
+    let mut ids = std::collections::HashSet::new();
+    for area in areas {
+        let r = area.rect;
+        let inside = [r.x, r.y, r.width, r.height].iter().all(|v| v.is_finite())
+            && r.x >= 0.0
+            && r.y >= 0.0
+            && r.width >= 10.0
+            && r.height >= 10.0
+            && r.x + r.width <= width
+            && r.y + r.height <= height;
+        let name_ok = DisplayName::parse(&area.name).is_ok();
+        if !inside || !name_ok || !ids.insert(area.id) || area.max_people == Some(0) {
+            return Err(EngineError::InvalidAreas);
+        }
+    }
+    Ok(())
 }
 
 /// Most people broadcasting to a room at once.
