@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::session::outbox::{OutboxReceiver, Outgoing, outbox};
-use hallway_proto::ServerMessage;
+use hallway_proto::{ServerMessage, close};
 
 use super::*;
 use crate::room::model::RoomSettings;

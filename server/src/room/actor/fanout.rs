@@ -1,0 +1,319 @@
+//! The actor's way out: turning engine events into messages for the right sessions,
+//! broadcasting encoded once, the per-tick positions, and letting go of sessions that
+//! cannot keep up.
+
+use hallway_proto::{ErrorCode, ServerMessage, close};
+use tracing::warn;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use super::{Actor, EVENT_RESERVE, Owed, Removal};
+use crate::room::chat::ChatScope;
+use crate::room::engine::Event;
+use crate::room::model::{ParticipantId, Point, Refusal};
+use crate::room::views;
+
+impl Actor {
+    /// Sends every queued engine event to the people concerned, then disconnects whoever
+    /// could not take them (which may queue more events, hence the loop).
+    pub(super) fn dispatch(&mut self) {
+        loop {
+            let events: Vec<Event> = self.room.drain_events().collect();
+            // The directory learns of every change of membership before anyone is told
+            // of it, so that a signal sent on the news is relayed.
+            for event in &events {
+                self.update_directory(event);
+            }
+            for event in events {
+                self.dispatch_one(event);
+            }
+            if self.pending_kicks.is_empty() {
+                break;
+            }
+            for (id, why) in std::mem::take(&mut self.pending_kicks) {
+                if let Some(link) = self.links.remove(&id) {
+                    if why == Removal::SlowConsumer {
+                        warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
+                        link.outbox.kick(close::SLOW_CONSUMER);
+                    }
+                    // The link existed, so the participant is in the room.
+                    let _ = self.room.leave(id);
+                }
+            }
+        }
+    }
+
+    pub(super) fn update_directory(&self, event: &Event) {
+        let circle_of = |id: &ParticipantId| self.room.participant(*id).and_then(|p| p.circle);
+        match event {
+            Event::Connect {
+                initiator: a,
+                responder: b,
+            }
+            | Event::Disconnect {
+                leaver: a,
+                stayer: b,
+            } => {
+                self.directory.set_circle(*a, circle_of(a));
+                self.directory.set_circle(*b, circle_of(b));
+            }
+            Event::Left(id) => self.directory.remove(*id),
+            _ => {}
+        }
+    }
+
+    pub(super) fn dispatch_one(&mut self, event: Event) {
+        match event {
+            Event::Joined(id) => {
+                if let Some(p) = self.room.participant(id) {
+                    let msg = ServerMessage::Joined {
+                        participant: views::participant(p),
+                    };
+                    self.broadcast(&msg, Some(id));
+                }
+            }
+            Event::Left(id) => self.broadcast(&ServerMessage::Left { id: id.to_string() }, None),
+            Event::CircleChanged(cid) => {
+                if let Some(c) = self.room.circle(cid) {
+                    let msg = ServerMessage::CircleChanged {
+                        circle: views::circle(c),
+                    };
+                    self.broadcast(&msg, None);
+                }
+            }
+            Event::CircleDissolved(cid) => {
+                self.broadcast(&ServerMessage::CircleDissolved { id: cid.0 }, None)
+            }
+            Event::Connect {
+                initiator,
+                responder,
+            } => {
+                let to_initiator = ServerMessage::Connect {
+                    peer: responder.to_string(),
+                    initiator: true,
+                };
+                let to_responder = ServerMessage::Connect {
+                    peer: initiator.to_string(),
+                    initiator: false,
+                };
+                // The responder first: the initiator answers with an offer at once.
+                self.send(responder, Utf8Bytes::from(to_responder.encode()));
+                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
+            }
+            Event::Disconnect { leaver, stayer } => {
+                self.send(
+                    leaver,
+                    Utf8Bytes::from(
+                        ServerMessage::Disconnect {
+                            peer: stayer.to_string(),
+                        }
+                        .encode(),
+                    ),
+                );
+                self.send(
+                    stayer,
+                    Utf8Bytes::from(
+                        ServerMessage::Disconnect {
+                            peer: leaver.to_string(),
+                        }
+                        .encode(),
+                    ),
+                );
+            }
+            Event::Refused {
+                participant,
+                circle,
+                reason,
+            } => {
+                let (code, message) = match reason {
+                    Refusal::Full => (ErrorCode::CircleFull, "that circle is full"),
+                    Refusal::Locked => (ErrorCode::CircleLocked, "that circle is locked"),
+                };
+                let msg = ServerMessage::Error {
+                    code,
+                    message: message.to_owned(),
+                    circle: Some(circle.0),
+                };
+                self.send(participant, Utf8Bytes::from(msg.encode()));
+            }
+            Event::Chat(message) => {
+                let msg = Utf8Bytes::from(
+                    ServerMessage::Chat {
+                        message: views::chat(&message),
+                    }
+                    .encode(),
+                );
+                match message.scope {
+                    // Like other room state, a skipped room message is caught up with by
+                    // the snapshot, which carries the recent chat.
+                    ChatScope::Room => self.broadcast_bytes(msg, None),
+                    ChatScope::Circle(cid) => {
+                        let members = self
+                            .room
+                            .circle(cid)
+                            .map(|c| c.members.clone())
+                            .unwrap_or_default();
+                        for member in members {
+                            self.send(member, msg.clone());
+                        }
+                    }
+                    ChatScope::Direct(to) => {
+                        self.send(to, msg.clone());
+                        self.send(message.from, msg);
+                    }
+                }
+            }
+            Event::Hand(id) => {
+                if let Some(p) = self.room.participant(id) {
+                    self.broadcast(
+                        &ServerMessage::Hand {
+                            id: id.to_string(),
+                            raised: p.hand,
+                        },
+                        None,
+                    );
+                }
+            }
+            Event::Reaction { id, reaction } => {
+                let msg = ServerMessage::Reaction {
+                    id: id.to_string(),
+                    reaction: reaction.name().to_owned(),
+                };
+                self.broadcast(&msg, None);
+            }
+            Event::Broadcast { id, on } => self.broadcast(
+                &ServerMessage::Broadcast {
+                    id: id.to_string(),
+                    on,
+                },
+                None,
+            ),
+            Event::StageInvite { target, by } => {
+                let msg = ServerMessage::StageInvite { by: by.to_string() };
+                self.send(target, Utf8Bytes::from(msg.encode()));
+            }
+            Event::Muted { target, by } => {
+                let msg = ServerMessage::Muted { by: by.to_string() };
+                self.send(target, Utf8Bytes::from(msg.encode()));
+            }
+            Event::Removed { target, ban } => {
+                if let Some(link) = self.links.remove(&target) {
+                    link.outbox
+                        .kick(if ban { close::BANNED } else { close::REMOVED });
+                }
+            }
+            Event::RoomLocked(locked) => {
+                self.broadcast(&ServerMessage::RoomLocked { locked }, None)
+            }
+            Event::AreasChanged => {
+                let areas = self.room.areas().iter().map(views::area).collect();
+                self.broadcast(&ServerMessage::Areas { areas }, None);
+            }
+            Event::Gathered { by, at } => {
+                self.broadcast(
+                    &ServerMessage::Gathered {
+                        by: by.to_string(),
+                        x: at.x,
+                        y: at.y,
+                    },
+                    None,
+                );
+            }
+            Event::Announcement => {
+                let text = self.room.announcement().map(str::to_owned);
+                self.broadcast(&ServerMessage::Announcement { text }, None);
+            }
+            Event::MediaChanged(id) => {
+                if let Some(p) = self.room.participant(id) {
+                    let msg = ServerMessage::Media {
+                        id: id.to_string(),
+                        state: views::media(p.media),
+                    };
+                    self.broadcast(&msg, None);
+                }
+            }
+        }
+    }
+
+    /// Encodes once and queues for everyone (but `except`).
+    /// Queues a change of room state for everyone (but `except`), encoded once. Whoever
+    /// is short of room skips it and is owed a snapshot instead: state can be caught up
+    /// with, so a burst (hundreds of people arriving at once) does not disconnect anyone.
+    pub(super) fn broadcast(&mut self, msg: &ServerMessage, except: Option<ParticipantId>) {
+        self.broadcast_bytes(Utf8Bytes::from(msg.encode()), except);
+    }
+
+    /// [`Actor::broadcast`] of an encoded message.
+    pub(super) fn broadcast_bytes(&mut self, bytes: Utf8Bytes, except: Option<ParticipantId>) {
+        for (id, link) in &mut self.links {
+            if Some(*id) == except || link.owes == Owed::Snapshot {
+                continue;
+            }
+            if link.outbox.is_closed() {
+                self.pending_kicks.push((*id, Removal::Gone));
+            } else if link.outbox.capacity() <= EVENT_RESERVE
+                || link.outbox.try_send(bytes.clone()).is_err()
+            {
+                link.owes = Owed::Snapshot;
+            }
+        }
+    }
+
+    /// Queues a frame meant for one participant (a signal, an instruction to connect, an
+    /// error): these cannot be caught up with later, so one who has no room left even in
+    /// the reserve is disconnected.
+    pub(super) fn send(&mut self, to: ParticipantId, bytes: Utf8Bytes) {
+        if let Some(link) = self.links.get(&to) {
+            if let Err(err) = link.outbox.try_send(bytes) {
+                self.pending_kicks.push((to, Removal::after(&err)));
+            }
+        }
+    }
+
+    /// Sends everyone the positions that changed since the last tick, encoded once; and
+    /// whoever is owed more, the full positions or a snapshot, as soon as they have room.
+    pub(super) fn tick(&mut self) {
+        self.positions.clear();
+        self.room.take_moved(&mut self.positions);
+        let delta =
+            (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
+        let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
+        for (id, link) in &mut self.links {
+            let frame = match link.owes {
+                Owed::Snapshot => snapshot
+                    .get_or_insert_with(|| Utf8Bytes::from(views::snapshot(&self.room).encode()))
+                    .clone(),
+                Owed::Positions => full
+                    .get_or_insert_with(|| {
+                        encode_tick(self.room.participants().map(|p| (p.id, p.position)))
+                    })
+                    .clone(),
+                Owed::Nothing => match &delta {
+                    Some(delta) => delta.clone(),
+                    None => continue,
+                },
+            };
+            if link.outbox.capacity() > EVENT_RESERVE && link.outbox.try_send(frame).is_ok() {
+                link.owes = Owed::Nothing;
+                link.stalled_ticks = 0;
+            } else {
+                link.owes = link.owes.max(Owed::Positions);
+                link.stalled_ticks += 1;
+                if link.outbox.is_closed() {
+                    self.pending_kicks.push((*id, Removal::Gone));
+                } else if link.stalled_ticks >= self.stall_limit {
+                    self.pending_kicks.push((*id, Removal::SlowConsumer));
+                }
+            }
+        }
+        if !self.pending_kicks.is_empty() {
+            self.dispatch();
+        }
+    }
+}
+
+fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {
+    let positions = positions
+        .map(|(id, p)| (id.to_string(), p.x, p.y))
+        .collect();
+    Utf8Bytes::from(ServerMessage::Tick { positions }.encode())
+}
