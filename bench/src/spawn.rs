@@ -60,6 +60,15 @@ pub fn hallway(binary: &Path, env: &[(&str, String)]) -> Result<Target> {
         "HALLWAY_SECRET",
         format!("bench-{:032x}", std::process::id()),
     );
+    let data = std::env::temp_dir().join(format!(
+        "hallway-bench-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    command.env("HALLWAY_DATA_DIR", data);
     for (key, value) in env {
         command.env(key, value);
     }

@@ -101,6 +101,48 @@ pub enum Command {
     Link(LinkArgs),
     /// Write a personal invitation link for every attendee of a CSV list.
     Invite(InviteArgs),
+    /// Create, list, update and delete rooms (kept in the data folder).
+    #[command(subcommand)]
+    Room(RoomCommand),
+}
+
+/// `hallway room …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum RoomCommand {
+    /// Create a room.
+    Create(RoomArgs),
+    /// List the rooms.
+    List,
+    /// Change a room's settings (those given).
+    Update(RoomArgs),
+    /// Delete a room.
+    Delete {
+        /// The room's slug.
+        slug: String,
+    },
+}
+
+/// A room's settings on the command line; what is not given keeps its value (or the
+/// default, when creating).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoomArgs {
+    /// The room's slug: 1 to 64 characters of a-z, 0-9 and -.
+    pub slug: String,
+    /// The title people see.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Floor width.
+    #[arg(long)]
+    pub width: Option<f32>,
+    /// Floor height.
+    #[arg(long)]
+    pub height: Option<f32>,
+    /// Most participants.
+    #[arg(long)]
+    pub max_participants: Option<u32>,
+    /// Most members in a circle.
+    #[arg(long)]
+    pub max_circle_size: Option<u32>,
 }
 
 /// What `hallway invite` reads and writes.

@@ -3,15 +3,18 @@
 //!
 //! Map of the crate:
 //! - [`access`]: signed links (tokens) and the secret that signs them;
+//! - [`cli`]: `hallway room …`, the operator's commands for rooms;
 //! - [`config`]: flags and `HALLWAY_*` variables;
 //! - [`room`]: one room — the pure engine ([`room::engine`]) and the actor that runs it;
 //! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
 //! - [`session`]: one task per WebSocket — handshake, checks, limits, send queue;
 //! - [`http`]: the axum routes;
 //! - [`invitations`]: personal links for every row of an attendee list (CSV);
+//! - [`store`]: rooms kept between restarts (SQLite);
 //! - [`server`]: starting and stopping the whole thing.
 
 pub mod access;
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod invitations;
@@ -19,6 +22,7 @@ pub mod room;
 pub mod rooms;
 pub mod server;
 pub mod session;
+pub mod store;
 
 pub use config::Config;
 pub use server::{RunningServer, StartError, start};

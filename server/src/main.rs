@@ -21,6 +21,24 @@ async fn main() -> anyhow::Result<()> {
     match &config.command {
         Some(Command::Link(args)) => return print_link(&config, args),
         Some(Command::Invite(args)) => return write_invitations(&config, args),
+        Some(Command::Room(command)) => {
+            let store = hallway::store::SqliteStore::open(&config.data_dir)
+                .context("opening the room store")?;
+            let defaults = hallway::store::RoomRecord {
+                slug: String::new(),
+                title: String::new(),
+                width: config.floor_width,
+                height: config.floor_height,
+                max_participants: config.max_participants,
+                max_circle_size: config.max_circle_size,
+                areas: Vec::new(),
+            };
+            print!(
+                "{}",
+                hallway::cli::room_command(&store, command, &defaults)?
+            );
+            return Ok(());
+        }
         None => {}
     }
 

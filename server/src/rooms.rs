@@ -10,18 +10,30 @@ use dashmap::DashMap;
 
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::{Room, RoomHandle};
+use crate::store::RoomStore;
 
-/// Running rooms by slug. Cheap to clone.
+/// Running rooms by slug, and the store they come from. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Rooms {
     /// Slug to the room's actor.
     running: Arc<DashMap<String, RoomHandle>>,
+    /// Where rooms not running yet are found (created by `hallway room create` while the
+    /// server runs), and the tick rate to open them with.
+    store: Option<(Arc<dyn RoomStore>, u32)>,
 }
 
 impl Rooms {
-    /// No rooms.
+    /// No rooms, no store.
     pub fn new() -> Rooms {
         Rooms::default()
+    }
+
+    /// No rooms running yet; rooms from `store` open on first visit.
+    pub fn with_store(store: Arc<dyn RoomStore>, tick_hz: u32) -> Rooms {
+        Rooms {
+            running: Arc::default(),
+            store: Some((store, tick_hz)),
+        }
     }
 
     /// Starts a room's actor; replaces nothing if the slug is taken.
@@ -40,9 +52,28 @@ impl Rooms {
         }
     }
 
-    /// The room with this slug, if it runs here.
+    /// The room with this slug: running, or opened now from the store.
     pub fn get(&self, slug: &str) -> Option<RoomHandle> {
-        self.running.get(slug).map(|entry| entry.clone())
+        if let Some(handle) = self.running.get(slug) {
+            return Some(handle.clone());
+        }
+        let (store, tick_hz) = self.store.as_ref()?;
+        let record = match store.get(slug) {
+            Ok(record) => record?,
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the room store");
+                return None;
+            }
+        };
+        match self.open(record.settings(), *tick_hz) {
+            Ok(handle) => Some(handle),
+            // Opened by someone else in the meantime.
+            Err(RoomsError::Exists) => self.running.get(slug).map(|entry| entry.clone()),
+            Err(err) => {
+                tracing::warn!(%err, "a stored room cannot be opened");
+                None
+            }
+        }
     }
 }
 

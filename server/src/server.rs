@@ -13,9 +13,9 @@ use tokio::task::JoinHandle;
 use crate::access::Tokens;
 use crate::config::Config;
 use crate::http::{self, AppState};
-use crate::room::RoomSettings;
 use crate::rooms::{Rooms, RoomsError};
 use crate::session::SessionContext;
+use crate::store::{RoomRecord, RoomStore, SqliteStore};
 
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
@@ -43,6 +43,9 @@ pub enum StartError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// The room store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The secret that signs links could not be had.
     #[error(transparent)]
     Secret(#[from] crate::access::SecretError),
@@ -62,14 +65,27 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .map_err(|source| StartError::Bind { addr, source })?;
 
     let tokens = Tokens::load(config.secret.as_deref(), &config.data_dir)?;
-    let rooms = Rooms::new();
+    let store: Arc<dyn RoomStore> = Arc::new(SqliteStore::open(&config.data_dir)?);
+    // The configured rooms exist; stored rooms keep what operators set for them.
     for slug in &config.rooms {
-        let mut settings = RoomSettings::new(slug, &title_of(slug));
-        settings.width = config.floor_width;
-        settings.height = config.floor_height;
-        settings.max_participants = config.max_participants;
-        settings.max_circle_size = config.max_circle_size;
-        rooms.open(settings, config.tick_hz)?;
+        if !crate::rooms::is_valid_slug(slug) {
+            return Err(StartError::Room(RoomsError::InvalidSlug));
+        }
+        if store.get(slug)?.is_none() {
+            store.put(&RoomRecord {
+                slug: slug.clone(),
+                title: title_of(slug),
+                width: config.floor_width,
+                height: config.floor_height,
+                max_participants: config.max_participants,
+                max_circle_size: config.max_circle_size,
+                areas: Vec::new(),
+            })?;
+        }
+    }
+    let rooms = Rooms::with_store(store.clone(), config.tick_hz);
+    for record in store.list()? {
+        rooms.open(record.settings(), config.tick_hz)?;
     }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -127,8 +143,8 @@ impl RunningServer {
     }
 }
 
-/// "coffee-corner" → "Coffee corner": a readable title until rooms get their own.
-fn title_of(slug: &str) -> String {
+/// "coffee-corner" → "Coffee corner": a room's title until an operator sets one.
+pub fn title_of(slug: &str) -> String {
     let spaced = slug.replace('-', " ");
     let mut chars = spaced.chars();
     match chars.next() {

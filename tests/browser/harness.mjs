@@ -3,6 +3,8 @@
 // playwright-core, and helpers that wait for conditions with deadlines.
 
 import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +31,7 @@ const CHROMIUM_FLAGS = [
 export async function startServer(env = {}) {
   const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
   const child = spawn(bin, [], {
-    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_LOG: "warn", HALLWAY_SECRET: SECRET, ...env },
+    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_LOG: "warn", HALLWAY_SECRET: SECRET, HALLWAY_DATA_DIR: mkdtempSync(path.join(tmpdir(), "hallway-browser-")), ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let buffered = "";

@@ -42,7 +42,10 @@ impl TestServer {
         let mut config = Config::defaults();
         config.bind = [127, 0, 0, 1].into();
         config.port = 0;
-        // A secret of its own, so that no test writes one to disk.
+        // A data folder of its own (the room store), and a secret, so that nothing is
+        // written to the repository or shared between tests.
+        config.data_dir =
+            std::env::temp_dir().join(format!("hallway-test-{}", process::rand_suffix()));
         config.secret = Some(format!(
             "test-secret-{:032x}",
             std::process::id() as u128 * 7919 + 17

@@ -200,3 +200,100 @@ async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
+
+/// Runs `hallway <args>` with this data folder; (success, stdout + stderr).
+fn hallway_cli(data_dir: &str, args: &[&str]) -> Result<(bool, String)> {
+    let output = std::process::Command::new(hallway_tests::process::binary_path()?)
+        .args(args)
+        .env("HALLWAY_DATA_DIR", data_dir)
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok((output.status.success(), text))
+}
+
+/// Says hello to `room` and returns the first message as JSON.
+async fn first_message(server: &ServerProcess, room: &str) -> Result<serde_json::Value> {
+    use futures_util::{SinkExt, StreamExt};
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
+    ws.send(Message::text(format!(
+        r#"{{"type":"hello","version":1,"room":"{room}","name":"Ops"}}"#
+    )))
+    .await?;
+    let Some(Ok(Message::Text(text))) = ws.next().await else {
+        panic!("no answer")
+    };
+    Ok(serde_json::from_str(&text)?)
+}
+
+#[tokio::test]
+async fn rooms_are_kept_and_managed_from_the_command_line() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!(
+        "hallway-rooms-{}",
+        hallway_tests::process::rand_suffix()
+    ));
+    let data = dir.to_string_lossy().into_owned();
+    let env = [("HALLWAY_DATA_DIR", data.as_str())];
+
+    let (ok, out) = hallway_cli(
+        &data,
+        &[
+            "room",
+            "create",
+            "coffee",
+            "--title",
+            "Kaffeeecke",
+            "--max-circle-size",
+            "6",
+        ],
+    )?;
+    assert!(ok, "{out}");
+    let (ok, out) = hallway_cli(&data, &["room", "create", "coffee"])?;
+    assert!(!ok && out.contains("already exists"), "{out}");
+    let (ok, out) = hallway_cli(&data, &["room", "create", "Bad Slug"])?;
+    assert!(!ok && out.contains("slugs"), "{out}");
+    let (ok, out) = hallway_cli(&data, &["room", "create", "tiny", "--width", "5"])?;
+    assert!(!ok && out.contains("invalid settings"), "{out}");
+    let (ok, out) = hallway_cli(&data, &["room", "list"])?;
+    assert!(ok && out.contains("coffee\tKaffeeecke"), "{out}");
+
+    let server = ServerProcess::start(&[], &env)?;
+    let welcome = first_message(&server, "coffee").await?;
+    assert_eq!(
+        (
+            welcome["room"]["title"].as_str(),
+            welcome["room"]["max_circle_size"].as_u64()
+        ),
+        (Some("Kaffeeecke"), Some(6))
+    );
+    // Created while the server runs: opened on the first visit.
+    assert!(hallway_cli(&data, &["room", "create", "tea", "--title", "Teestube"])?.0);
+    assert_eq!(
+        first_message(&server, "tea").await?["room"]["title"],
+        "Teestube"
+    );
+    server.terminate()?;
+
+    // Updates and deletes apply from the next start; rooms survive restarts.
+    assert!(hallway_cli(&data, &["room", "update", "coffee", "--title", "Café"])?.0);
+    assert!(hallway_cli(&data, &["room", "delete", "tea"])?.0);
+    let (ok, out) = hallway_cli(&data, &["room", "delete", "tea"])?;
+    assert!(!ok && out.contains("no room tea"), "{out}");
+    let server = ServerProcess::start(&[], &env)?;
+    assert_eq!(
+        first_message(&server, "coffee").await?["room"]["title"],
+        "Café"
+    );
+    assert_eq!(first_message(&server, "lobby").await?["type"], "welcome");
+    let gone = first_message(&server, "tea").await?;
+    assert_eq!(
+        (gone["type"].as_str(), gone["code"].as_str()),
+        (Some("error"), Some("room_not_found"))
+    );
+    server.terminate()?;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `hallway room …`: rooms in the store, for operators. A running server opens a room
+//! created here on its first visit; changes to a room that is already running apply from
+//! the server's next start.
+
+use crate::config::{RoomArgs, RoomCommand};
+use crate::room::Room;
+use crate::rooms::is_valid_slug;
+use crate::store::{RoomRecord, RoomStore};
+
+/// Why a room command failed, in words for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomCommandError {
+    /// The slug is not usable in a URL.
+    #[error("room slugs are 1 to 64 characters of a-z, 0-9 and -")]
+    InvalidSlug,
+    /// Creating a room that exists.
+    #[error("a room {0} already exists")]
+    Exists(String),
+    /// Updating or deleting a room that does not.
+    #[error("there is no room {0}")]
+    NotFound(String),
+    /// Settings out of range.
+    #[error(
+        "invalid settings: floors are 100 to 100000 units, circles at least 2 people, titles 1 to 64 characters"
+    )]
+    InvalidSettings,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Runs a room command; returns what to print.
+pub fn room_command(
+    store: &dyn RoomStore,
+    command: &RoomCommand,
+    defaults: &RoomRecord,
+) -> Result<String, RoomCommandError> {
+    match command {
+        RoomCommand::List => {
+            let mut out = String::from("slug\ttitle\tfloor\tmax participants\tmax circle\n");
+            for r in store.list()? {
+                out.push_str(&format!(
+                    "{}\t{}\t{}×{}\t{}\t{}\n",
+                    r.slug, r.title, r.width, r.height, r.max_participants, r.max_circle_size
+                ));
+            }
+            Ok(out)
+        }
+        RoomCommand::Create(args) => {
+            check_slug(&args.slug)?;
+            if store.get(&args.slug)?.is_some() {
+                return Err(RoomCommandError::Exists(args.slug.clone()));
+            }
+            let base = RoomRecord {
+                slug: args.slug.clone(),
+                title: crate::server::title_of(&args.slug),
+                ..defaults.clone()
+            };
+            let record = apply(base, args)?;
+            store.put(&record)?;
+            Ok(format!("created room {}\n", record.slug))
+        }
+        RoomCommand::Update(args) => {
+            check_slug(&args.slug)?;
+            let current = store
+                .get(&args.slug)?
+                .ok_or_else(|| RoomCommandError::NotFound(args.slug.clone()))?;
+            let record = apply(current, args)?;
+            store.put(&record)?;
+            Ok(format!("updated room {}\n", record.slug))
+        }
+        RoomCommand::Delete { slug } => {
+            if store.delete(slug)? {
+                Ok(format!("deleted room {slug}\n"))
+            } else {
+                Err(RoomCommandError::NotFound(slug.clone()))
+            }
+        }
+    }
+}
+
+fn check_slug(slug: &str) -> Result<(), RoomCommandError> {
+    if is_valid_slug(slug) {
+        Ok(())
+    } else {
+        Err(RoomCommandError::InvalidSlug)
+    }
+}
+
+/// The record with the given settings changed, checked as the engine would.
+fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomCommandError> {
+    if let Some(title) = &args.title {
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 64 {
+            return Err(RoomCommandError::InvalidSettings);
+        }
+        record.title = title.to_owned();
+    }
+    record.width = args.width.unwrap_or(record.width);
+    record.height = args.height.unwrap_or(record.height);
+    record.max_participants = args.max_participants.unwrap_or(record.max_participants);
+    record.max_circle_size = args.max_circle_size.unwrap_or(record.max_circle_size);
+    Room::new(record.settings()).map_err(|_| RoomCommandError::InvalidSettings)?;
+    Ok(record)
+}

@@ -1,0 +1,114 @@
+//! Where rooms are kept between restarts: a SQLite file in the data folder. (Cluster mode
+//! will keep them in Redis behind the same trait.)
+//!
+//! Calls are short (a row by primary key) and rare (a start, an operator's command, the
+//! first visit to a room created while running), so they run inline rather than on a
+//! blocking thread.
+
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+use crate::room::model::{Area, Rect, RoomSettings};
+pub use sqlite::SqliteStore;
+
+/// A room as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomRecord {
+    /// URL slug, the key.
+    pub slug: String,
+    /// Title shown to people.
+    pub title: String,
+    /// Floor width.
+    pub width: f32,
+    /// Floor height.
+    pub height: f32,
+    /// Most participants.
+    pub max_participants: u32,
+    /// Most members per circle.
+    pub max_circle_size: u32,
+    /// Named rectangles with rules.
+    #[serde(default)]
+    pub areas: Vec<AreaRecord>,
+}
+
+/// An area as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaRecord {
+    /// Unique within the room.
+    pub id: u32,
+    /// Label.
+    pub name: String,
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+    /// Broadcasters stand here.
+    #[serde(default)]
+    pub stage: bool,
+    /// No circles form here.
+    #[serde(default)]
+    pub quiet: bool,
+    /// Most people inside.
+    #[serde(default)]
+    pub max_people: Option<u32>,
+}
+
+impl RoomRecord {
+    /// The engine's settings for this room.
+    pub fn settings(&self) -> RoomSettings {
+        let mut settings = RoomSettings::new(&self.slug, &self.title);
+        settings.width = self.width;
+        settings.height = self.height;
+        settings.max_participants = self.max_participants;
+        settings.max_circle_size = self.max_circle_size;
+        settings.areas = self
+            .areas
+            .iter()
+            .map(|a| Area {
+                id: a.id,
+                name: a.name.clone(),
+                rect: Rect {
+                    x: a.x,
+                    y: a.y,
+                    width: a.width,
+                    height: a.height,
+                },
+                stage: a.stage,
+                quiet: a.quiet,
+                max_people: a.max_people,
+            })
+            .collect();
+        settings
+    }
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("room store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored room could not be read back.
+    #[error("room store: a stored room is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// The data folder could not be created.
+    #[error("room store: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Rooms by slug, kept somewhere that survives a restart.
+pub trait RoomStore: Send + Sync + std::fmt::Debug {
+    /// Every room, by slug.
+    fn list(&self) -> Result<Vec<RoomRecord>, StoreError>;
+    /// One room.
+    fn get(&self, slug: &str) -> Result<Option<RoomRecord>, StoreError>;
+    /// Creates or replaces a room.
+    fn put(&self, room: &RoomRecord) -> Result<(), StoreError>;
+    /// Deletes a room; whether it existed.
+    fn delete(&self, slug: &str) -> Result<bool, StoreError>;
+}
