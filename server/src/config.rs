@@ -80,6 +80,10 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_SECRET", hide_env_values = true, global = true)]
     pub secret: Option<String>,
 
+    /// Bearer key of the admin HTTP API (`/api/…`); without it the API is off.
+    #[arg(long, env = "HALLWAY_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+
     /// The address people use to reach this server, for the links it prints (default:
     /// http://localhost:<port>). Set it when behind a reverse proxy.
     #[arg(long, env = "HALLWAY_PUBLIC_URL", global = true)]

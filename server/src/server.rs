@@ -101,11 +101,29 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
     });
+    let admin = http::admin::Admin {
+        key: config.admin_key.as_deref().map(Into::into),
+        store: store.clone(),
+        rooms: rooms.clone(),
+        tokens: tokens.clone(),
+        public_base: config.public_base(local_addr.port()),
+        defaults: RoomRecord {
+            slug: String::new(),
+            title: String::new(),
+            width: config.floor_width,
+            height: config.floor_height,
+            max_participants: config.max_participants,
+            max_circle_size: config.max_circle_size,
+            areas: Vec::new(),
+        },
+        tick_hz: config.tick_hz,
+    };
     let app = http::router(
         state,
         http::client::ClientFiles {
             dir: config.client_dir.clone(),
         },
+        admin,
     );
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod admin;
 pub mod client;
 pub mod upgrade;
 
@@ -38,7 +39,7 @@ pub struct AppState {
 }
 
 /// The application's routes.
-pub fn router(state: Arc<AppState>, files: client::ClientFiles) -> Router {
+pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Admin) -> Router {
     let pages = Router::new()
         .route("/", get(client::landing))
         .route("/r/{room}", get(client::room))
@@ -50,6 +51,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles) -> Router {
         .route("/readyz", get(readyz))
         .with_state(state)
         .merge(pages)
+        .merge(admin::router(admin))
 }
 
 async fn websocket(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response {

@@ -1,0 +1,317 @@
+//! The admin HTTP API: rooms and links for operators' scripts, JSON over HTTP with a
+//! bearer key (`HALLWAY_ADMIN_KEY`). Without a key configured the API is off (404).
+//! `docs/api.md` documents every route with curl examples.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{TokenRole, Tokens, now_secs};
+use crate::cli::{RoomCommandError, room_command};
+use crate::config::{RoomArgs, RoomCommand};
+use crate::rooms::Rooms;
+use crate::store::{RoomRecord, RoomStore};
+
+/// What the admin routes share.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// The bearer key; `None`: the API is off.
+    pub key: Option<Arc<str>>,
+    /// The room store.
+    pub store: Arc<dyn RoomStore>,
+    /// The running rooms (new rooms are opened at once).
+    pub rooms: Rooms,
+    /// Signs links.
+    pub tokens: Tokens,
+    /// Base URL of printed links.
+    pub public_base: String,
+    /// Defaults for new rooms.
+    pub defaults: RoomRecord,
+    /// Tick rate for rooms opened here.
+    pub tick_hz: u32,
+}
+
+/// The admin routes, under `/api`.
+pub fn router(admin: Admin) -> Router {
+    Router::new()
+        .route("/api/rooms", get(list_rooms).post(create_room))
+        .route(
+            "/api/rooms/{slug}",
+            get(get_room).patch(update_room).delete(delete_room),
+        )
+        .route("/api/rooms/{slug}/links", post(create_link))
+        .route("/api/rooms/{slug}/invitations", post(create_invitations))
+        .with_state(admin)
+}
+
+/// An error as JSON: `{"error": "..."}` with a status.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    #[derive(Serialize)]
+    struct Body {
+        error: String,
+    }
+    (
+        status,
+        Json(Body {
+            error: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+/// Checks the bearer key in constant time; the response to send when it is wrong.
+fn authorise(admin: &Admin, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(key) = &admin.key else {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "the admin API is off: set HALLWAY_ADMIN_KEY",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let same = given.len() == key.len()
+        && given
+            .bytes()
+            .zip(key.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        let mut response = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer key");
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        Err(response)
+    }
+}
+
+fn command_error(err: RoomCommandError) -> Response {
+    let status = match err {
+        RoomCommandError::NotFound(_) => StatusCode::NOT_FOUND,
+        RoomCommandError::Exists(_) => StatusCode::CONFLICT,
+        RoomCommandError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        RoomCommandError::InvalidSlug | RoomCommandError::InvalidSettings => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    error(status, err.to_string())
+}
+
+/// Room settings in a request; absent fields keep their value (or the default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomFields {
+    slug: Option<String>,
+    title: Option<String>,
+    width: Option<f32>,
+    height: Option<f32>,
+    max_participants: Option<u32>,
+    max_circle_size: Option<u32>,
+}
+
+impl RoomFields {
+    fn args(self, slug: String) -> RoomArgs {
+        RoomArgs {
+            slug,
+            title: self.title,
+            width: self.width,
+            height: self.height,
+            max_participants: self.max_participants,
+            max_circle_size: self.max_circle_size,
+        }
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
+    serde_json::from_slice(body)
+        .map_err(|err| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {err}")))
+}
+
+async fn list_rooms(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    match admin.store.list() {
+        Ok(rooms) => Json(rooms).into_response(),
+        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}
+
+async fn get_room(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    match admin.store.get(&slug) {
+        Ok(Some(room)) => Json(room).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
+        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}
+
+async fn create_room(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    let mut fields: RoomFields = match parse(&body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let Some(slug) = fields.slug.take() else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "a room needs a slug");
+    };
+    let command = RoomCommand::Create(fields.args(slug.clone()));
+    if let Err(err) = room_command(admin.store.as_ref(), &command, &admin.defaults) {
+        return command_error(err);
+    }
+    // Open it now, so that the first visitor finds it running.
+    match admin.store.get(&slug) {
+        Ok(Some(room)) => {
+            let _ = admin.rooms.open(room.settings(), admin.tick_hz);
+            (StatusCode::CREATED, Json(room)).into_response()
+        }
+        Ok(None) => error(StatusCode::INTERNAL_SERVER_ERROR, "the room vanished"),
+        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}
+
+async fn update_room(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    let fields: RoomFields = match parse(&body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    if fields.slug.as_ref().is_some_and(|s| *s != slug) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a room's slug cannot change",
+        );
+    }
+    let command = RoomCommand::Update(fields.args(slug.clone()));
+    match room_command(admin.store.as_ref(), &command, &admin.defaults) {
+        Ok(_) => get_room(State(admin), headers, Path(slug)).await,
+        Err(err) => command_error(err),
+    }
+}
+
+async fn delete_room(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    match room_command(
+        admin.store.as_ref(),
+        &RoomCommand::Delete { slug },
+        &admin.defaults,
+    ) {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => command_error(err),
+    }
+}
+
+/// `POST /api/rooms/{slug}/links`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkRequest {
+    role: TokenRole,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    valid_hours: Option<u64>,
+}
+
+/// A minted link.
+#[derive(Debug, Serialize)]
+struct LinkResponse {
+    url: String,
+    expires_at: u64,
+}
+
+async fn create_link(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    let request: LinkRequest = match parse(&body) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match admin.store.get(&slug) {
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
+        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+    if let Some(name) = &request.name {
+        if crate::room::model::DisplayName::parse(name).is_err() {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "names are 1 to 64 characters without control characters",
+            );
+        }
+    }
+    let expires_at = now_secs() + request.valid_hours.unwrap_or(24 * 30).saturating_mul(3600);
+    let token = admin
+        .tokens
+        .mint(&slug, request.role, request.name.as_deref(), expires_at);
+    let url = format!("{}/r/{slug}#token={token}", admin.public_base);
+    (StatusCode::CREATED, Json(LinkResponse { url, expires_at })).into_response()
+}
+
+/// `POST /api/rooms/{slug}/invitations`: an attendee CSV in, the same with links out.
+async fn create_invitations(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = authorise(&admin, &headers) {
+        return response;
+    }
+    match admin.store.get(&slug) {
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
+        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+    let expires_at = now_secs() + 24 * 30 * 3600;
+    let mut out = Vec::new();
+    match crate::invitations::write_invitations(
+        body.as_ref(),
+        &mut out,
+        &admin.tokens,
+        &admin.public_base,
+        &slug,
+        expires_at,
+    ) {
+        Ok(_) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response(),
+        Err(err) => error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),
+    }
+}
