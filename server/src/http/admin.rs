@@ -52,26 +52,36 @@ pub fn router(admin: Admin) -> Router {
 }
 
 /// An error as JSON: `{"error": "..."}` with a status.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    #[derive(Serialize)]
-    struct Body {
-        error: String,
+#[derive(Debug)]
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body {
+            error: String,
+        }
+        let mut response = (self.0, Json(Body { error: self.1 })).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
-    (
-        status,
-        Json(Body {
-            error: message.into(),
-        }),
-    )
-        .into_response()
 }
 
-/// Checks the bearer key in constant time; the response to send when it is wrong.
-fn authorise(admin: &Admin, headers: &HeaderMap) -> Result<(), Response> {
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    ApiError(status, message.into()).into_response()
+}
+
+/// Checks the bearer key in constant time.
+fn authorise(admin: &Admin, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(key) = &admin.key else {
-        return Err(error(
+        return Err(ApiError(
             StatusCode::NOT_FOUND,
-            "the admin API is off: set HALLWAY_ADMIN_KEY",
+            "the admin API is off: set HALLWAY_ADMIN_KEY".into(),
         ));
     };
     let given = headers
@@ -88,12 +98,10 @@ fn authorise(admin: &Admin, headers: &HeaderMap) -> Result<(), Response> {
     if same {
         Ok(())
     } else {
-        let mut response = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer key");
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-        Err(response)
+        Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer key".into(),
+        ))
     }
 }
 
@@ -134,14 +142,14 @@ impl RoomFields {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body)
-        .map_err(|err| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {err}")))
+        .map_err(|err| ApiError(StatusCode::BAD_REQUEST, format!("invalid JSON: {err}")))
 }
 
 async fn list_rooms(State(admin): State<Admin>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     match admin.store.list() {
         Ok(rooms) => Json(rooms).into_response(),
@@ -154,8 +162,8 @@ async fn get_room(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     match admin.store.get(&slug) {
         Ok(Some(room)) => Json(room).into_response(),
@@ -165,12 +173,12 @@ async fn get_room(
 }
 
 async fn create_room(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     let mut fields: RoomFields = match parse(&body) {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(err) => return err.into_response(),
     };
     let Some(slug) = fields.slug.take() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "a room needs a slug");
@@ -196,12 +204,12 @@ async fn update_room(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     let fields: RoomFields = match parse(&body) {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(err) => return err.into_response(),
     };
     if fields.slug.as_ref().is_some_and(|s| *s != slug) {
         return error(
@@ -221,8 +229,8 @@ async fn delete_room(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     match room_command(
         admin.store.as_ref(),
@@ -258,12 +266,12 @@ async fn create_link(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     let request: LinkRequest = match parse(&body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(err) => return err.into_response(),
     };
     match admin.store.get(&slug) {
         Ok(Some(_)) => {}
@@ -293,8 +301,8 @@ async fn create_invitations(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = authorise(&admin, &headers) {
-        return response;
+    if let Err(err) = authorise(&admin, &headers) {
+        return err.into_response();
     }
     match admin.store.get(&slug) {
         Ok(Some(_)) => {}
