@@ -16,7 +16,7 @@ export function colour(id) {
   let hash = 0;
   for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   // Dark enough for white initials to meet WCAG AA contrast.
-  return `hsl(${hash % 360} 55% 32%)`;
+  return `hsl(${hash % 360} 55% 26%)`;
 }
 
 export class Floor {

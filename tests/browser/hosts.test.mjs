@@ -29,7 +29,9 @@ test("host tools are there for hosts only, and pass axe-core", async () => {
   assert.equal(await anna.page.$(`button[data-key^="ban:"]`), null);
   await hanna.page.evaluate(readFileSync(path.join(repo, "tests/browser/node_modules/axe-core/axe.min.js"), "utf8"));
   const results = await hanna.page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
   assert.deepEqual(serious, []);
 });
 
