@@ -24,7 +24,7 @@ let previewing = Promise.resolve();
 let invitedToStage = false;
 
 const conn = new Connection({
-  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token)),
+  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token, $("#passcode").value.trim() || undefined)),
   onMessage: (msg) => receive(msg),
   onStatus: (status) => showStatus(status),
 });
@@ -234,6 +234,13 @@ function welcomed(msg) {
 
 function serverError(msg) {
   const text = errorText(msg.code);
+  if (!joined && (msg.code === "passcode_required" || msg.code === "wrong_passcode")) {
+    // The room asks for a passcode: show the field and let the person try.
+    $("#passcode-row").hidden = false;
+    showJoinError(text);
+    $("#passcode").focus();
+    return;
+  }
   if (!joined) showJoinError(text);
   else toast(text);
 }

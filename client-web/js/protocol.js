@@ -40,8 +40,14 @@ export const CLOSE = {
 };
 
 export const messages = {
-  hello: (room, name, token) =>
-    token ? { type: "hello", version: PROTOCOL_VERSION, room, name, token } : { type: "hello", version: PROTOCOL_VERSION, room, name },
+  hello: (room, name, token, passcode) => ({
+    type: "hello",
+    version: PROTOCOL_VERSION,
+    room,
+    name,
+    ...(token ? { token } : {}),
+    ...(passcode ? { passcode } : {}),
+  }),
   move: (x, y) => ({ type: "move", x, y }),
   signal: (to, payload) => ({ type: "signal", to, payload }),
   lockCircle: (locked) => ({ type: "lock_circle", locked }),

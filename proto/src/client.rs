@@ -28,6 +28,9 @@ pub enum ClientMessage {
         /// the open-room path admits a participant.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
+        /// The room's passcode, for rooms that ask for one (`passcode_required`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        passcode: Option<String>,
     },
     /// Walk to a point on the floor. Circles form, are joined and left as a result.
     Move {

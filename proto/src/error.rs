@@ -27,6 +27,12 @@ pub enum ErrorCode {
     RoomNotFound,
     /// The room is locked against newcomers.
     RoomLocked,
+    /// The room takes a passcode: send `hello` again with it.
+    PasscodeRequired,
+    /// The passcode was wrong.
+    WrongPasscode,
+    /// The room admits only people with a signed link.
+    InviteOnly,
     /// This link is banned from the room.
     Banned,
     /// Only hosts may do this.
@@ -87,6 +93,9 @@ impl ErrorCode {
             ErrorCode::AlreadyJoined => "already_joined",
             ErrorCode::RoomNotFound => "room_not_found",
             ErrorCode::RoomLocked => "room_locked",
+            ErrorCode::PasscodeRequired => "passcode_required",
+            ErrorCode::WrongPasscode => "wrong_passcode",
+            ErrorCode::InviteOnly => "invite_only",
             ErrorCode::Banned => "banned",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvalidAnnouncement => "invalid_announcement",

@@ -2,6 +2,7 @@
 //! created here on its first visit; changes to a room that is already running apply from
 //! the server's next start.
 
+use crate::access::{AccessMode, RoomAccess};
 use crate::config::{RoomArgs, RoomCommand};
 use crate::room::Room;
 use crate::rooms::is_valid_slug;
@@ -19,6 +20,11 @@ pub enum RoomCommandError {
     /// Updating or deleting a room that does not.
     #[error("there is no room {0}")]
     NotFound(String),
+    /// `--access passcode` without a passcode, or a passcode with another mode.
+    #[error(
+        "a passcode room needs --passcode (at least 4 characters), and only a passcode room takes one"
+    )]
+    PasscodeMissing,
     /// Settings out of range.
     #[error(
         "invalid settings: floors are 100 to 100000 units, circles at least 2 people, titles 1 to 64 characters"
@@ -100,6 +106,31 @@ fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomComm
     record.height = args.height.unwrap_or(record.height);
     record.max_participants = args.max_participants.unwrap_or(record.max_participants);
     record.max_circle_size = args.max_circle_size.unwrap_or(record.max_circle_size);
+    record.mesh_threshold = args.mesh_threshold.unwrap_or(record.mesh_threshold);
+    record.privacy = args.privacy.unwrap_or(record.privacy);
+    match (args.access, &args.passcode) {
+        (Some(AccessMode::Passcode) | None, Some(passcode)) => {
+            if passcode.trim().chars().count() < 4 {
+                return Err(RoomCommandError::InvalidSettings);
+            }
+            record.access = RoomAccess::with_passcode(passcode);
+        }
+        (Some(AccessMode::Passcode), None) if record.access.mode != AccessMode::Passcode => {
+            return Err(RoomCommandError::PasscodeMissing);
+        }
+        (Some(AccessMode::Passcode), None) => {}
+        (Some(mode), None) => {
+            record.access = RoomAccess {
+                mode,
+                passcode_hash: None,
+            }
+        }
+        (None, None) => {}
+        (Some(_), Some(_)) => return Err(RoomCommandError::PasscodeMissing),
+    }
+    if record.mesh_threshold < 2 {
+        return Err(RoomCommandError::InvalidSettings);
+    }
     Room::new(record.settings()).map_err(|_| RoomCommandError::InvalidSettings)?;
     Ok(record)
 }

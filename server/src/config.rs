@@ -147,6 +147,18 @@ pub struct RoomArgs {
     /// Most members in a circle.
     #[arg(long)]
     pub max_circle_size: Option<u32>,
+    /// Who may enter without a signed link.
+    #[arg(long, value_enum)]
+    pub access: Option<crate::access::AccessMode>,
+    /// The passcode, for `--access passcode` (kept only as a salted hash).
+    #[arg(long)]
+    pub passcode: Option<String>,
+    /// Circles larger than this go through the server's SFU.
+    #[arg(long)]
+    pub mesh_threshold: Option<u32>,
+    /// Privacy mode: all media through the SFU.
+    #[arg(long)]
+    pub privacy: Option<bool>,
 }
 
 /// What `hallway invite` reads and writes.

@@ -32,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
                 max_participants: config.max_participants,
                 max_circle_size: config.max_circle_size,
                 areas: Vec::new(),
+                ..Default::default()
             };
             print!(
                 "{}",

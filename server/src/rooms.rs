@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use crate::access::RoomAccess;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::{Room, RoomHandle};
-use crate::store::RoomStore;
+use crate::store::{RoomRecord, RoomStore};
 
 /// Running rooms by slug, and the store they come from. Cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -36,8 +37,22 @@ impl Rooms {
         }
     }
 
-    /// Starts a room's actor; replaces nothing if the slug is taken.
+    /// Starts a stored room's actor, with its access rule.
+    pub fn open_record(&self, record: &RoomRecord, tick_hz: u32) -> Result<RoomHandle, RoomsError> {
+        self.open_with(record.settings(), tick_hz, record.access.clone())
+    }
+
+    /// Starts a room's actor (open to anyone); replaces nothing if the slug is taken.
     pub fn open(&self, settings: RoomSettings, tick_hz: u32) -> Result<RoomHandle, RoomsError> {
+        self.open_with(settings, tick_hz, RoomAccess::default())
+    }
+
+    fn open_with(
+        &self,
+        settings: RoomSettings,
+        tick_hz: u32,
+        access: RoomAccess,
+    ) -> Result<RoomHandle, RoomsError> {
         if !is_valid_slug(&settings.slug) {
             return Err(RoomsError::InvalidSlug);
         }
@@ -45,7 +60,7 @@ impl Rooms {
         match self.running.entry(slug) {
             dashmap::Entry::Occupied(_) => Err(RoomsError::Exists),
             dashmap::Entry::Vacant(slot) => {
-                let handle = RoomHandle::spawn(Room::new(settings)?, tick_hz);
+                let handle = RoomHandle::spawn_with_access(Room::new(settings)?, tick_hz, access);
                 slot.insert(handle.clone());
                 Ok(handle)
             }
@@ -65,7 +80,7 @@ impl Rooms {
                 return None;
             }
         };
-        match self.open(record.settings(), *tick_hz) {
+        match self.open_record(&record, *tick_hz) {
             Ok(handle) => Some(handle),
             // Opened by someone else in the meantime.
             Err(RoomsError::Exists) => self.running.get(slug).map(|entry| entry.clone()),

@@ -80,12 +80,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                 max_participants: config.max_participants,
                 max_circle_size: config.max_circle_size,
                 areas: Vec::new(),
+                ..Default::default()
             })?;
         }
     }
     let rooms = Rooms::with_store(store.clone(), config.tick_hz);
     for record in store.list()? {
-        rooms.open(record.settings(), config.tick_hz)?;
+        rooms.open_record(&record, config.tick_hz)?;
     }
 
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -115,6 +116,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             max_participants: config.max_participants,
             max_circle_size: config.max_circle_size,
             areas: Vec::new(),
+            ..Default::default()
         },
         tick_hz: config.tick_hz,
     };

@@ -153,6 +153,37 @@ test("a host link makes the page a host; a personal invitation fixes the name", 
   await page.close();
 });
 
+test("a passcode room shows the passcode field and lets people in with it", async () => {
+  const own = await startServer({ HALLWAY_ADMIN_KEY: "browser-admin-key-0123456789" });
+  const created = await fetch(`${own.url}/api/rooms`, {
+    method: "POST",
+    headers: { Authorization: "Bearer browser-admin-key-0123456789", "Content-Type": "application/json" },
+    body: JSON.stringify({ slug: "salon", title: "Salon", access: "passcode", passcode: "Kaffee2026" }),
+  });
+  assert.equal(created.status, 201);
+  const probe = people[0] ?? (await person(server, "Probe"));
+  if (!people.includes(probe)) people.push(probe);
+  const page = await probe.browser.newPage();
+  try {
+    await page.goto(`${own.url}/r/salon`);
+    assert.equal(await page.isVisible("#passcode"), false);
+    await page.fill("#name", "Gisela");
+    await page.click("#enter");
+    await page.waitForSelector("#passcode-row:not([hidden])", { timeout: DEADLINE });
+    assert.match(await page.textContent("#join-error"), /needs a passcode/);
+    await page.fill("#passcode", "falsch");
+    await page.click("#enter");
+    await page.waitForFunction(() => document.querySelector("#join-error").textContent.includes("not right"), null, { timeout: DEADLINE });
+    await page.fill("#passcode", "Kaffee2026");
+    await page.click("#enter");
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    assert.equal(await page.textContent("#room-title"), "Salon");
+  } finally {
+    await page.close();
+    await own.stop();
+  }
+});
+
 test("no page makes a request to any other origin", () => {
   const origin = new URL(server.url);
   for (const p of people) {

@@ -154,6 +154,7 @@ impl TestClient {
             room: room.into(),
             name: name.into(),
             token: None,
+            passcode: None,
         })
         .await
     }
@@ -165,6 +166,24 @@ impl TestClient {
             room: room.into(),
             name: name.into(),
             token: Some(token.into()),
+            passcode: None,
+        };
+        self.send(&hello).await
+    }
+
+    /// Sends `hello` with a passcode.
+    pub async fn hello_with_passcode(
+        &mut self,
+        room: &str,
+        name: &str,
+        passcode: &str,
+    ) -> Result<()> {
+        let hello = ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            room: room.into(),
+            name: name.into(),
+            token: None,
+            passcode: Some(passcode.into()),
         };
         self.send(&hello).await
     }

@@ -164,6 +164,7 @@ async fn a_version_mismatch_is_refused() -> Result<()> {
             room: "lobby".into(),
             name: "Future".into(),
             token: None,
+            passcode: None,
         })
         .await?;
     assert_eq!(client.expect_error().await?.0, ErrorCode::VersionMismatch);

@@ -110,9 +110,9 @@ fn command_error(err: RoomCommandError) -> Response {
         RoomCommandError::NotFound(_) => StatusCode::NOT_FOUND,
         RoomCommandError::Exists(_) => StatusCode::CONFLICT,
         RoomCommandError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        RoomCommandError::InvalidSlug | RoomCommandError::InvalidSettings => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        RoomCommandError::InvalidSlug
+        | RoomCommandError::InvalidSettings
+        | RoomCommandError::PasscodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
     };
     error(status, err.to_string())
 }
@@ -127,6 +127,10 @@ struct RoomFields {
     height: Option<f32>,
     max_participants: Option<u32>,
     max_circle_size: Option<u32>,
+    access: Option<crate::access::AccessMode>,
+    passcode: Option<String>,
+    mesh_threshold: Option<u32>,
+    privacy: Option<bool>,
 }
 
 impl RoomFields {
@@ -138,6 +142,10 @@ impl RoomFields {
             height: self.height,
             max_participants: self.max_participants,
             max_circle_size: self.max_circle_size,
+            access: self.access,
+            passcode: self.passcode,
+            mesh_threshold: self.mesh_threshold,
+            privacy: self.privacy,
         }
     }
 }
@@ -190,7 +198,7 @@ async fn create_room(State(admin): State<Admin>, headers: HeaderMap, body: Bytes
     // Open it now, so that the first visitor finds it running.
     match admin.store.get(&slug) {
         Ok(Some(room)) => {
-            let _ = admin.rooms.open(room.settings(), admin.tick_hz);
+            let _ = admin.rooms.open_record(&room, admin.tick_hz);
             (StatusCode::CREATED, Json(room)).into_response()
         }
         Ok(None) => error(StatusCode::INTERNAL_SERVER_ERROR, "the room vanished"),

@@ -23,6 +23,7 @@ use super::engine::{ChatTarget, GatherTarget, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Reaction, Role};
 use super::moderation::LinkIdentity;
 use super::views;
+use crate::access::RoomAccess;
 
 mod fanout;
 
@@ -132,11 +133,18 @@ pub struct RoomHandle {
     inbox: mpsc::Sender<Request>,
     /// Circle membership and queues, for relaying signals without the room's task.
     directory: Arc<Directory>,
+    /// Who may enter without a signed link (fixed while the room runs).
+    access: Arc<RoomAccess>,
 }
 
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
+        RoomHandle::spawn_with_access(room, tick_hz, RoomAccess::default())
+    }
+
+    /// Starts the room's task with an access rule for sessions to check.
+    pub fn spawn_with_access(room: Room, tick_hz: u32, access: RoomAccess) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let directory = Arc::new(Directory::new());
         let actor = Actor {
@@ -150,7 +158,16 @@ impl RoomHandle {
             stall_limit: tick_hz.saturating_mul(5).max(1),
         };
         tokio::spawn(actor.run(requests));
-        RoomHandle { inbox, directory }
+        RoomHandle {
+            inbox,
+            directory,
+            access: Arc::new(access),
+        }
+    }
+
+    /// Who may enter without a signed link.
+    pub fn access(&self) -> &RoomAccess {
+        &self.access
     }
 
     /// Relays a signalling payload to a member of the sender's circle; see [`Directory`].

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use crate::access::{Grant, TokenError, Tokens};
+use crate::access::{AccessError, Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
 use crate::room::actor::Command;
 use crate::room::engine::{ChatTarget, GatherTarget};
@@ -109,13 +109,14 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             Frame::End => return Err(End::Client),
         }
     };
-    let (version, slug, raw_name, token) = match ClientMessage::decode(&text) {
+    let (version, slug, raw_name, token, passcode) = match ClientMessage::decode(&text) {
         Ok(ClientMessage::Hello {
             version,
             room,
             name,
             token,
-        }) => (version, room, name, token),
+            passcode,
+        }) => (version, room, name, token, passcode),
         Ok(_) => {
             return Err(conn
                 .refuse(ErrorCode::HelloRequired, "the first message must be hello")
@@ -159,6 +160,17 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             .refuse(ErrorCode::RoomNotFound, "no room with that name")
             .await);
     };
+    if let Err(err) = room
+        .access()
+        .admits(grant.link.is_some(), passcode.as_deref())
+    {
+        let code = match err {
+            AccessError::PasscodeRequired => ErrorCode::PasscodeRequired,
+            AccessError::WrongPasscode => ErrorCode::WrongPasscode,
+            AccessError::InviteOnly => ErrorCode::InviteOnly,
+        };
+        return Err(conn.refuse(code, &err.to_string()).await);
+    }
     let (link, outbox) = outbox::outbox(ctx.send_queue);
     match room.join(name, grant.role, grant.link, link).await {
         Ok(id) => Ok(Joined { id, room, outbox }),

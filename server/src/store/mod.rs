@@ -9,6 +9,7 @@ mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::RoomAccess;
 use crate::room::model::{Area, Rect, RoomSettings};
 pub use sqlite::SqliteStore;
 
@@ -30,6 +31,36 @@ pub struct RoomRecord {
     /// Named rectangles with rules.
     #[serde(default)]
     pub areas: Vec<AreaRecord>,
+    /// Who may enter without a signed link.
+    #[serde(default)]
+    pub access: RoomAccess,
+    /// Circles larger than this go through the server's SFU instead of a mesh.
+    #[serde(default = "default_mesh_threshold")]
+    pub mesh_threshold: u32,
+    /// Privacy mode: all media through the SFU, so no participant sees another's address.
+    #[serde(default)]
+    pub privacy: bool,
+}
+
+fn default_mesh_threshold() -> u32 {
+    4
+}
+
+impl Default for RoomRecord {
+    fn default() -> Self {
+        RoomRecord {
+            slug: String::new(),
+            title: String::new(),
+            width: 2400.0,
+            height: 1600.0,
+            max_participants: 1500,
+            max_circle_size: 15,
+            areas: Vec::new(),
+            access: RoomAccess::default(),
+            mesh_threshold: default_mesh_threshold(),
+            privacy: false,
+        }
+    }
 }
 
 /// An area as stored.

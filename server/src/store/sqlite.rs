@@ -100,6 +100,7 @@ mod tests {
             max_participants: 100,
             max_circle_size: 8,
             areas: vec![],
+            ..Default::default()
         };
         store.put(&room).expect("put");
         drop(store);
