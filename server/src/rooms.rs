@@ -9,9 +9,10 @@ use std::sync::Arc;
 use dashmap::DashMap;
 
 use crate::access::RoomAccess;
+use crate::room::actor::AreasSink;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::{Room, RoomHandle};
-use crate::store::{RoomRecord, RoomStore};
+use crate::store::{AreaRecord, RoomRecord, RoomStore};
 
 /// Running rooms by slug, and the store they come from. Cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +61,16 @@ impl Rooms {
         match self.running.entry(slug) {
             dashmap::Entry::Occupied(_) => Err(RoomsError::Exists),
             dashmap::Entry::Vacant(slot) => {
-                let handle = RoomHandle::spawn_with_access(Room::new(settings)?, tick_hz, access);
+                let keep_areas = self
+                    .store
+                    .as_ref()
+                    .map(|(store, _)| areas_keeper(store.clone(), settings.slug.clone()));
+                let handle = RoomHandle::spawn_with_access(
+                    Room::new(settings)?,
+                    tick_hz,
+                    access,
+                    keep_areas,
+                );
                 slot.insert(handle.clone());
                 Ok(handle)
             }
@@ -90,6 +100,31 @@ impl Rooms {
             }
         }
     }
+}
+
+/// Keeps a room's areas in the store after hosts edit them: off the room's task, and
+/// always the latest edit (a slot holds the newest areas; each write takes what is there).
+fn areas_keeper(store: Arc<dyn RoomStore>, slug: String) -> AreasSink {
+    let latest: Arc<std::sync::Mutex<Option<Vec<crate::room::model::Area>>>> = Arc::default();
+    Arc::new(move |areas| {
+        *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(areas);
+        let (store, slug, latest) = (store.clone(), slug.clone(), latest.clone());
+        tokio::task::spawn_blocking(move || {
+            let Some(areas) = latest.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                return;
+            };
+            let result = store.get(&slug).and_then(|record| match record {
+                Some(mut record) => {
+                    record.areas = areas.iter().map(AreaRecord::from).collect();
+                    store.put(&record)
+                }
+                None => Ok(()), // deleted meanwhile: nothing to keep
+            });
+            if let Err(err) = result {
+                tracing::warn!(%err, "cannot keep the room's areas");
+            }
+        });
+    })
 }
 
 /// Slugs are 1..=64 characters of `a-z`, `0-9` and `-`, so that they are safe in URLs.

@@ -297,3 +297,63 @@ async fn rooms_are_kept_and_managed_from_the_command_line() -> Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
+
+#[tokio::test]
+async fn areas_a_host_edits_are_kept_across_restarts() -> Result<()> {
+    use futures_util::SinkExt;
+    let dir = std::env::temp_dir().join(format!(
+        "hallway-areas-{}",
+        hallway_tests::process::rand_suffix()
+    ));
+    let data = dir.to_string_lossy().into_owned();
+    let key = "an-admin-key-for-the-tests-0123456789";
+    let env = [
+        ("HALLWAY_DATA_DIR", data.as_str()),
+        ("HALLWAY_ADMIN_KEY", key),
+    ];
+    let server = ServerProcess::start(&[], &env)?;
+    let (ok, link) = hallway_cli(&data, &["link", "--room", "lobby", "--role", "host"])?;
+    assert!(ok, "{link}");
+    let token = link
+        .trim()
+        .split("#token=")
+        .nth(1)
+        .expect("token")
+        .to_owned();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
+    ws.send(Message::text(format!(
+        r#"{{"type":"hello","version":1,"room":"lobby","name":"Hanna","token":"{token}"}}"#
+    )))
+    .await?;
+    let areas = r#"[{"id":7,"name":"Bühne","x":0,"y":0,"width":600,"height":300,"stage":true,"quiet":false}]"#;
+    ws.send(Message::text(format!(
+        r#"{{"type":"set_areas","areas":{areas}}}"#
+    )))
+    .await?;
+    // Wait until the store has them (written off the room's task).
+    let auth = format!("Bearer {key}");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, body) = hallway_tests::process::http_request(
+            server.addr,
+            "GET",
+            "/api/rooms/lobby",
+            &[("Authorization", auth.as_str())],
+            b"",
+        )
+        .await?;
+        if body.contains("Bühne") {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "areas not kept: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(ws);
+    server.terminate()?;
+    let server = ServerProcess::start(&[], &env)?;
+    let welcome = first_message(&server, "lobby").await?;
+    assert_eq!(welcome["areas"][0]["name"], "Bühne");
+    server.terminate()?;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}

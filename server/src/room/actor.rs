@@ -140,11 +140,17 @@ pub struct RoomHandle {
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
-        RoomHandle::spawn_with_access(room, tick_hz, RoomAccess::default())
+        RoomHandle::spawn_with_access(room, tick_hz, RoomAccess::default(), None)
     }
 
-    /// Starts the room's task with an access rule for sessions to check.
-    pub fn spawn_with_access(room: Room, tick_hz: u32, access: RoomAccess) -> RoomHandle {
+    /// Starts the room's task with an access rule for sessions to check, and somewhere to
+    /// keep the areas hosts edit.
+    pub fn spawn_with_access(
+        room: Room,
+        tick_hz: u32,
+        access: RoomAccess,
+        keep_areas: Option<AreasSink>,
+    ) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let directory = Arc::new(Directory::new());
         let actor = Actor {
@@ -156,6 +162,7 @@ impl RoomHandle {
             positions: Vec::new(),
             // Five seconds of ticks without room for positions.
             stall_limit: tick_hz.saturating_mul(5).max(1),
+            keep_areas,
         };
         tokio::spawn(actor.run(requests));
         RoomHandle {
@@ -219,8 +226,14 @@ impl RoomHandle {
     }
 }
 
+/// Called with a room's areas after a host changed them, to keep them (it must not block:
+/// it runs on the room's task).
+pub type AreasSink = Arc<dyn Fn(Vec<super::model::Area>) + Send + Sync>;
+
 /// The task's state.
 struct Actor {
+    /// Keeps the areas hosts edit, if the rooms are stored.
+    keep_areas: Option<AreasSink>,
     /// Kept up to date for sessions that relay signals.
     directory: Arc<Directory>,
     /// The rules and the state.

@@ -118,6 +118,22 @@ impl RoomRecord {
     }
 }
 
+impl From<&Area> for AreaRecord {
+    fn from(a: &Area) -> AreaRecord {
+        AreaRecord {
+            id: a.id,
+            name: a.name.clone(),
+            x: a.rect.x,
+            y: a.rect.y,
+            width: a.rect.width,
+            height: a.rect.height,
+            stage: a.stage,
+            quiet: a.quiet,
+            max_people: a.max_people,
+        }
+    }
+}
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

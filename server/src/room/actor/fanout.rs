@@ -207,6 +207,9 @@ impl Actor {
             Event::AreasChanged => {
                 let areas = self.room.areas().iter().map(views::area).collect();
                 self.broadcast(&ServerMessage::Areas { areas }, None);
+                if let Some(keep) = &self.keep_areas {
+                    keep(self.room.areas().to_vec());
+                }
             }
             Event::Gathered { by, at } => {
                 self.broadcast(
