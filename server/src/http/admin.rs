@@ -105,6 +105,12 @@ fn authorise(admin: &Admin, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// A room as the API shows it: without the passcode's salt and hash.
+fn redact(mut room: RoomRecord) -> RoomRecord {
+    room.access.passcode_hash = None;
+    room
+}
+
 fn command_error(err: RoomCommandError) -> Response {
     let status = match err {
         RoomCommandError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -160,7 +166,7 @@ async fn list_rooms(State(admin): State<Admin>, headers: HeaderMap) -> Response 
         return err.into_response();
     }
     match admin.store.list() {
-        Ok(rooms) => Json(rooms).into_response(),
+        Ok(rooms) => Json(rooms.into_iter().map(redact).collect::<Vec<_>>()).into_response(),
         Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
     }
 }
@@ -174,7 +180,7 @@ async fn get_room(
         return err.into_response();
     }
     match admin.store.get(&slug) {
-        Ok(Some(room)) => Json(room).into_response(),
+        Ok(Some(room)) => Json(redact(room)).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
         Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
     }
@@ -199,7 +205,7 @@ async fn create_room(State(admin): State<Admin>, headers: HeaderMap, body: Bytes
     match admin.store.get(&slug) {
         Ok(Some(room)) => {
             let _ = admin.rooms.open_record(&room, admin.tick_hz);
-            (StatusCode::CREATED, Json(room)).into_response()
+            (StatusCode::CREATED, Json(redact(room))).into_response()
         }
         Ok(None) => error(StatusCode::INTERNAL_SERVER_ERROR, "the room vanished"),
         Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
