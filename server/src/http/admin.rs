@@ -111,6 +111,18 @@ fn redact(mut room: RoomRecord) -> RoomRecord {
     room
 }
 
+/// The room must exist for links to be minted into it.
+fn require_room(admin: &Admin, slug: &str) -> Result<(), ApiError> {
+    match admin.store.get(slug) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no room {slug}"),
+        )),
+        Err(err) => Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, err.to_string())),
+    }
+}
+
 fn command_error(err: RoomCommandError) -> Response {
     let status = match err {
         RoomCommandError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -287,10 +299,8 @@ async fn create_link(
         Ok(request) => request,
         Err(err) => return err.into_response(),
     };
-    match admin.store.get(&slug) {
-        Ok(Some(_)) => {}
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
-        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    if let Err(err) = require_room(&admin, &slug) {
+        return err.into_response();
     }
     if let Some(name) = &request.name {
         if crate::room::model::DisplayName::parse(name).is_err() {
@@ -318,10 +328,8 @@ async fn create_invitations(
     if let Err(err) = authorise(&admin, &headers) {
         return err.into_response();
     }
-    match admin.store.get(&slug) {
-        Ok(Some(_)) => {}
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
-        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    if let Err(err) = require_room(&admin, &slug) {
+        return err.into_response();
     }
     let expires_at = now_secs() + 24 * 30 * 3600;
     let mut out = Vec::new();

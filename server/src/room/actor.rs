@@ -336,7 +336,7 @@ impl Actor {
     ) {
         let id = loop {
             let candidate = ParticipantId(rand::random());
-            if self.room.participant(candidate).is_none() {
+            if candidate != ParticipantId::NOBODY && self.room.participant(candidate).is_none() {
                 break candidate;
             }
         };

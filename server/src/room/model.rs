@@ -11,6 +11,11 @@ use thiserror::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ParticipantId(pub u128);
 
+impl ParticipantId {
+    /// An id no participant ever has (the room never draws it): what malformed ids map to.
+    pub const NOBODY: ParticipantId = ParticipantId(0);
+}
+
 impl fmt::Display for ParticipantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:032x}", self.0)

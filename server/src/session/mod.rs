@@ -293,45 +293,21 @@ async fn on_text(
         }
         ClientMessage::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
         ClientMessage::Move { x, y } => Command::Move { x, y },
-        ClientMessage::Mute { id: target } => match target.parse() {
-            Ok(target) => Command::Mute(target),
-            Err(_) => {
-                return conn
-                    .reply(
-                        ErrorCode::UnknownParticipant,
-                        "no such participant in this room",
-                    )
-                    .await
-                    .err();
-            }
-        },
-        ClientMessage::Remove { id: target, ban } => match target.parse() {
-            Ok(target) => Command::Remove { target, ban },
-            Err(_) => {
-                return conn
-                    .reply(
-                        ErrorCode::UnknownParticipant,
-                        "no such participant in this room",
-                    )
-                    .await
-                    .err();
-            }
-        },
+        ClientMessage::Mute { id } => {
+            let target = participant_id(&id);
+            Command::Mute(target)
+        }
+        ClientMessage::Remove { id, ban } => {
+            let target = participant_id(&id);
+            Command::Remove { target, ban }
+        }
         ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
         ClientMessage::Hand { raised } => Command::Hand(raised),
         ClientMessage::Broadcast { on } => Command::Broadcast(on),
-        ClientMessage::InviteToStage { id: target } => match target.parse() {
-            Ok(target) => Command::InviteToStage(target),
-            Err(_) => {
-                return conn
-                    .reply(
-                        ErrorCode::UnknownParticipant,
-                        "no such participant in this room",
-                    )
-                    .await
-                    .err();
-            }
-        },
+        ClientMessage::InviteToStage { id } => {
+            let target = participant_id(&id);
+            Command::InviteToStage(target)
+        }
         ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
             Some(reaction) => Command::React(reaction),
             None => {
@@ -367,18 +343,7 @@ async fn on_text(
             let target = match to.as_str() {
                 "room" => ChatTarget::Room,
                 "circle" => ChatTarget::MyCircle,
-                id => match id.parse::<ParticipantId>() {
-                    Ok(id) => ChatTarget::Direct(id),
-                    Err(_) => {
-                        return conn
-                            .reply(
-                                ErrorCode::UnknownParticipant,
-                                "no such participant in this room",
-                            )
-                            .await
-                            .err();
-                    }
-                },
+                id => ChatTarget::Direct(participant_id(id)),
             };
             Command::Chat { target, text }
         }
@@ -421,6 +386,12 @@ async fn on_text(
         Ok(()) => None,
         Err(_) => Some(conn.close(close::GOING_AWAY, "the room has closed").await),
     }
+}
+
+/// The participant an id names; one that cannot be an id names nobody, and the room
+/// answers `unknown_participant` as for any stranger.
+fn participant_id(text: &str) -> ParticipantId {
+    text.parse().unwrap_or(ParticipantId::NOBODY)
 }
 
 /// Sends an `error` message; bad input draws from the rate limit like any other message.
