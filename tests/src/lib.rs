@@ -392,3 +392,26 @@ fn closed(frame: Option<CloseFrame>) -> Closed {
         },
     }
 }
+
+/// Two clients, Anna and Ben, standing together in a fresh circle at (525, 500):
+/// returns (a, b, circle id).
+pub async fn pair(server: &TestServer) -> Result<(TestClient, TestClient, u64)> {
+    let mut a = TestClient::join(server, "Anna").await?;
+    let mut b = TestClient::join(server, "Ben").await?;
+    a.move_to(500.0, 500.0).await?;
+    // Wait until Anna's move is applied (it is in a tick), so that Ben walks up to her.
+    let a_id = a.id.clone();
+    b.wait_for("Anna at 500,500", |m| match m {
+        ServerMessage::Tick { positions } => positions
+            .iter()
+            .any(|(id, x, _)| *id == a_id && *x == 500.0)
+            .then_some(()),
+        _ => None,
+    })
+    .await?;
+    b.move_to(550.0, 500.0).await?;
+    let members = [a.id.clone(), b.id.clone()];
+    let circle = a.wait_for_circle_with(&members).await?;
+    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
+    Ok((a, b, circle))
+}

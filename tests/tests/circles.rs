@@ -2,29 +2,7 @@
 
 use anyhow::Result;
 use hallway_proto::{ErrorCode, ServerMessage};
-use hallway_tests::{TestClient, TestServer};
-
-/// Two clients standing together in a fresh circle: returns (a, b, circle id).
-async fn pair(server: &TestServer) -> Result<(TestClient, TestClient, u64)> {
-    let mut a = TestClient::join(server, "Anna").await?;
-    let mut b = TestClient::join(server, "Ben").await?;
-    a.move_to(500.0, 500.0).await?;
-    // Wait until Anna's move is applied (it is in a tick), so that Ben walks up to her.
-    let a_id = a.id.clone();
-    b.wait_for("Anna at 500,500", |m| match m {
-        ServerMessage::Tick { positions } => positions
-            .iter()
-            .any(|(id, x, _)| *id == a_id && *x == 500.0)
-            .then_some(()),
-        _ => None,
-    })
-    .await?;
-    b.move_to(550.0, 500.0).await?;
-    let members = [a.id.clone(), b.id.clone()];
-    let circle = a.wait_for_circle_with(&members).await?;
-    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
-    Ok((a, b, circle))
-}
+use hallway_tests::{TestClient, TestServer, pair};
 
 #[tokio::test]
 async fn join_gets_a_snapshot_and_others_are_told() -> Result<()> {

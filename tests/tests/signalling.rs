@@ -6,14 +6,8 @@ use hallway_tests::{TestClient, TestServer};
 
 /// Two clients in one circle, and a third outside it.
 async fn trio(server: &TestServer) -> Result<(TestClient, TestClient, TestClient)> {
-    let mut a = TestClient::join(server, "Anna").await?;
-    let mut b = TestClient::join(server, "Ben").await?;
+    let (a, b, _) = hallway_tests::pair(server).await?;
     let c = TestClient::join(server, "Chris").await?;
-    a.move_to(500.0, 500.0).await?;
-    b.move_to(550.0, 500.0).await?;
-    let members = [a.id.clone(), b.id.clone()];
-    a.wait_for_circle_with(&members).await?;
-    b.wait_for_circle_with(&members).await?;
     Ok((a, b, c))
 }
 

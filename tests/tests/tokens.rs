@@ -140,22 +140,7 @@ async fn foreign_expired_forged_and_unsigned_tokens_are_refused() -> Result<()> 
 #[tokio::test]
 async fn a_host_enters_a_locked_circle() -> Result<()> {
     let server = TestServer::start().await?;
-    let mut a = TestClient::join(&server, "Anna").await?;
-    let mut b = TestClient::join(&server, "Ben").await?;
-    a.move_to(500.0, 500.0).await?;
-    let a_id = a.id.clone();
-    b.wait_for("Anna in place", |m| match m {
-        ServerMessage::Tick { positions } => positions
-            .iter()
-            .any(|(id, x, _)| *id == a_id && *x == 500.0)
-            .then_some(()),
-        _ => None,
-    })
-    .await?;
-    b.move_to(550.0, 500.0).await?;
-    let circle = a
-        .wait_for_circle_with(&[a.id.clone(), b.id.clone()])
-        .await?;
+    let (mut a, b, circle) = hallway_tests::pair(&server).await?;
     a.send(&ClientMessage::LockCircle { locked: true }).await?;
     a.wait_for("locked", |m| {
         matches!(m, ServerMessage::CircleChanged { circle: c } if c.locked).then_some(())

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -74,6 +75,19 @@ impl IntoResponse for ApiError {
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     ApiError(status, message.into()).into_response()
+}
+
+/// Proof that a request carried the admin key: handlers take it as an argument, so none
+/// can forget the check (it runs before the body is read).
+#[derive(Debug, Clone, Copy)]
+struct Authorised;
+
+impl FromRequestParts<Admin> for Authorised {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, admin: &Admin) -> Result<Authorised, ApiError> {
+        authorise(admin, &parts.headers).map(|()| Authorised)
+    }
 }
 
 /// Checks the bearer key in constant time.
@@ -173,24 +187,14 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
         .map_err(|err| ApiError(StatusCode::BAD_REQUEST, format!("invalid JSON: {err}")))
 }
 
-async fn list_rooms(State(admin): State<Admin>, headers: HeaderMap) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
+async fn list_rooms(State(admin): State<Admin>, _: Authorised) -> Response {
     match admin.store.list() {
         Ok(rooms) => Json(rooms.into_iter().map(redact).collect::<Vec<_>>()).into_response(),
         Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
     }
 }
 
-async fn get_room(
-    State(admin): State<Admin>,
-    headers: HeaderMap,
-    Path(slug): Path<String>,
-) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
+async fn get_room(State(admin): State<Admin>, _: Authorised, Path(slug): Path<String>) -> Response {
     match admin.store.get(&slug) {
         Ok(Some(room)) => Json(redact(room)).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("there is no room {slug}")),
@@ -198,10 +202,7 @@ async fn get_room(
     }
 }
 
-async fn create_room(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
+async fn create_room(State(admin): State<Admin>, _: Authorised, body: Bytes) -> Response {
     let mut fields: RoomFields = match parse(&body) {
         Ok(fields) => fields,
         Err(err) => return err.into_response(),
@@ -226,13 +227,10 @@ async fn create_room(State(admin): State<Admin>, headers: HeaderMap, body: Bytes
 
 async fn update_room(
     State(admin): State<Admin>,
-    headers: HeaderMap,
+    _: Authorised,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
     let fields: RoomFields = match parse(&body) {
         Ok(fields) => fields,
         Err(err) => return err.into_response(),
@@ -245,19 +243,16 @@ async fn update_room(
     }
     let command = RoomCommand::Update(fields.args(slug.clone()));
     match room_command(admin.store.as_ref(), &command, &admin.defaults) {
-        Ok(_) => get_room(State(admin), headers, Path(slug)).await,
+        Ok(_) => get_room(State(admin), Authorised, Path(slug)).await,
         Err(err) => command_error(err),
     }
 }
 
 async fn delete_room(
     State(admin): State<Admin>,
-    headers: HeaderMap,
+    _: Authorised,
     Path(slug): Path<String>,
 ) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
     match room_command(
         admin.store.as_ref(),
         &RoomCommand::Delete { slug },
@@ -288,13 +283,10 @@ struct LinkResponse {
 
 async fn create_link(
     State(admin): State<Admin>,
-    headers: HeaderMap,
+    _: Authorised,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
     let request: LinkRequest = match parse(&body) {
         Ok(request) => request,
         Err(err) => return err.into_response(),
@@ -321,13 +313,10 @@ async fn create_link(
 /// `POST /api/rooms/{slug}/invitations`: an attendee CSV in, the same with links out.
 async fn create_invitations(
     State(admin): State<Admin>,
-    headers: HeaderMap,
+    _: Authorised,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(err) = authorise(&admin, &headers) {
-        return err.into_response();
-    }
     if let Err(err) = require_room(&admin, &slug) {
         return err.into_response();
     }

@@ -24,7 +24,15 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
 
 /// The full snapshot a newcomer receives.
 pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
-    let (participants, circles, areas) = state(room);
+    let RoomState {
+        participants,
+        circles,
+        areas,
+        chat,
+        locked,
+        broadcasters,
+        announcement,
+    } = state(room);
     ServerMessage::Welcome {
         version: proto::PROTOCOL_VERSION,
         you: you.to_string(),
@@ -32,25 +40,57 @@ pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
         participants,
         circles,
         areas,
-        chat: history(room),
-        locked: room.locked(),
-        broadcasters: room
-            .broadcasters()
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        announcement: room.announcement().map(str::to_owned),
+        chat,
+        locked,
+        broadcasters,
+        announcement,
     }
 }
 
 /// The whole room for a client that missed changes.
 pub fn snapshot(room: &Room) -> ServerMessage {
-    let (participants, circles, areas) = state(room);
+    let RoomState {
+        participants,
+        circles,
+        areas,
+        chat,
+        locked,
+        broadcasters,
+        announcement,
+    } = state(room);
     ServerMessage::Snapshot {
         participants,
         circles,
         areas,
-        chat: history(room),
+        chat,
+        locked,
+        broadcasters,
+        announcement,
+    }
+}
+
+/// What `welcome` and `snapshot` both carry.
+struct RoomState {
+    participants: Vec<proto::ParticipantInfo>,
+    circles: Vec<proto::CircleInfo>,
+    areas: Vec<proto::AreaInfo>,
+    chat: Vec<proto::ChatInfo>,
+    locked: bool,
+    broadcasters: Vec<String>,
+    announcement: Option<String>,
+}
+
+/// The room as it is now; participants sorted by id, so that the same room is the same
+/// bytes.
+fn state(room: &Room) -> RoomState {
+    let mut participants: Vec<proto::ParticipantInfo> =
+        room.participants().map(participant).collect();
+    participants.sort_by(|a, b| a.id.cmp(&b.id));
+    RoomState {
+        participants,
+        circles: room.circles().map(circle).collect(),
+        areas: room.areas().iter().map(area).collect(),
+        chat: room.chat_history().map(chat).collect(),
         locked: room.locked(),
         broadcasters: room
             .broadcasters()
@@ -59,24 +99,6 @@ pub fn snapshot(room: &Room) -> ServerMessage {
             .collect(),
         announcement: room.announcement().map(str::to_owned),
     }
-}
-
-/// Participants (sorted by id, so that the same room is the same bytes), circles, areas.
-fn state(
-    room: &Room,
-) -> (
-    Vec<proto::ParticipantInfo>,
-    Vec<proto::CircleInfo>,
-    Vec<proto::AreaInfo>,
-) {
-    let mut participants: Vec<proto::ParticipantInfo> =
-        room.participants().map(participant).collect();
-    participants.sort_by(|a, b| a.id.cmp(&b.id));
-    (
-        participants,
-        room.circles().map(circle).collect(),
-        room.areas().iter().map(area).collect(),
-    )
 }
 
 /// A participant as others see them.
@@ -164,11 +186,6 @@ pub fn error(err: super::model::EngineError) -> ServerMessage {
         message: err.to_string(),
         circle: None,
     }
-}
-
-/// The room's recent chat, as sent to late joiners.
-fn history(room: &Room) -> Vec<proto::ChatInfo> {
-    room.chat_history().map(chat).collect()
 }
 
 /// A chat message as its recipients see it.
