@@ -210,6 +210,20 @@ impl Config {
         Config::parse_from(["hallway"])
     }
 
+    /// A new room's settings as this configuration gives them (floor, limits), for the
+    /// configured rooms, `hallway room create` and `POST /api/rooms`.
+    pub fn room_defaults(&self, slug: &str) -> crate::store::RoomRecord {
+        crate::store::RoomRecord {
+            slug: slug.to_owned(),
+            title: crate::server::title_of(slug),
+            width: self.floor_width,
+            height: self.floor_height,
+            max_participants: self.max_participants,
+            max_circle_size: self.max_circle_size,
+            ..Default::default()
+        }
+    }
+
     /// The base URL for printed links, given the port actually bound.
     pub fn public_base(&self, port: u16) -> String {
         match &self.public_url {

@@ -24,16 +24,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Room(command)) => {
             let store = hallway::store::SqliteStore::open(&config.data_dir)
                 .context("opening the room store")?;
-            let defaults = hallway::store::RoomRecord {
-                slug: String::new(),
-                title: String::new(),
-                width: config.floor_width,
-                height: config.floor_height,
-                max_participants: config.max_participants,
-                max_circle_size: config.max_circle_size,
-                areas: Vec::new(),
-                ..Default::default()
-            };
+            let defaults = config.room_defaults("");
             print!(
                 "{}",
                 hallway::cli::room_command(&store, command, &defaults)?

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::rooms::{Rooms, RoomsError};
 use crate::session::SessionContext;
-use crate::store::{RoomRecord, RoomStore, SqliteStore};
+use crate::store::{RoomStore, SqliteStore};
 
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
@@ -72,16 +72,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             return Err(StartError::Room(RoomsError::InvalidSlug));
         }
         if store.get(slug)?.is_none() {
-            store.put(&RoomRecord {
-                slug: slug.clone(),
-                title: title_of(slug),
-                width: config.floor_width,
-                height: config.floor_height,
-                max_participants: config.max_participants,
-                max_circle_size: config.max_circle_size,
-                areas: Vec::new(),
-                ..Default::default()
-            })?;
+            store.put(&config.room_defaults(slug))?;
         }
     }
     let rooms = Rooms::with_store(store.clone(), config.tick_hz);
@@ -108,16 +99,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         rooms: rooms.clone(),
         tokens: tokens.clone(),
         public_base: config.public_base(local_addr.port()),
-        defaults: RoomRecord {
-            slug: String::new(),
-            title: String::new(),
-            width: config.floor_width,
-            height: config.floor_height,
-            max_participants: config.max_participants,
-            max_circle_size: config.max_circle_size,
-            areas: Vec::new(),
-            ..Default::default()
-        },
+        defaults: config.room_defaults(""),
         tick_hz: config.tick_hz,
     };
     let app = http::router(
