@@ -7,7 +7,7 @@ export const PROTOCOL_VERSION = 1;
 export const CLIENT_TYPES = [
   "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
   "remove", "lock_room", "gather", "set_areas",
-  "announce", "leave",
+  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "leave",
 ];
 
 export const SERVER_TYPES = [
@@ -15,7 +15,7 @@ export const SERVER_TYPES = [
   "circle_dissolved", "connect", "disconnect", "signal", "chat", "hand", "reaction", "broadcast", "stage_invite", "muted",
   "room_locked", "gathered", "areas",
   "announcement",
-  "media",
+  "media", "sfu_answer", "sfu_offer",
 ];
 
 export const LIMITS = {
@@ -63,5 +63,8 @@ export const messages = {
   gather: (x, y) => ({ type: "gather", x, y }),
   setAreas: (areas) => ({ type: "set_areas", areas }),
   announce: (text) => ({ type: "announce", text }),
+  sfuOffer: (sdp) => ({ type: "sfu_offer", sdp }),
+  sfuAnswer: (sdp) => ({ type: "sfu_answer", sdp }),
+  sfuUnpublish: () => ({ type: "sfu_unpublish" }),
   leave: () => ({ type: "leave" }),
 };

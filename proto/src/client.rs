@@ -127,6 +127,20 @@ pub enum ClientMessage {
         /// At most 500 characters.
         text: String,
     },
+    /// Offer of the connection that sends one's media to the server's SFU (broadcasts,
+    /// circles routed through the server); the server answers with `sfu_answer`. A new
+    /// offer while that connection exists renegotiates it.
+    SfuOffer {
+        /// Session description (SDP), at most 32 KiB.
+        sdp: String,
+    },
+    /// Answer to the server's `sfu_offer` for the connection that receives media from it.
+    SfuAnswer {
+        /// Session description (SDP), at most 32 KiB.
+        sdp: String,
+    },
+    /// Closes the connection that sends media to the SFU; one's tracks end for everyone.
+    SfuUnpublish,
     /// Leave the room; the server answers with a normal close.
     Leave,
 }
@@ -149,6 +163,9 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "gather",
     "set_areas",
     "announce",
+    "sfu_offer",
+    "sfu_answer",
+    "sfu_unpublish",
     "leave",
 ];
 
@@ -172,6 +189,9 @@ impl ClientMessage {
             ClientMessage::Gather { .. } => "gather",
             ClientMessage::SetAreas { .. } => "set_areas",
             ClientMessage::Announce { .. } => "announce",
+            ClientMessage::SfuOffer { .. } => "sfu_offer",
+            ClientMessage::SfuAnswer { .. } => "sfu_answer",
+            ClientMessage::SfuUnpublish => "sfu_unpublish",
             ClientMessage::Leave => "leave",
         }
     }

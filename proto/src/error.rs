@@ -75,6 +75,10 @@ pub enum ErrorCode {
     AreaFull,
     /// A signalling payload over the size limit.
     PayloadTooLarge,
+    /// The server has no SFU, or it could not take this media connection now.
+    MediaUnavailable,
+    /// A session description the SFU could not apply.
+    InvalidDescription,
     /// Something failed inside the server; the message was not applied.
     Internal,
 }
@@ -117,6 +121,8 @@ impl ErrorCode {
             ErrorCode::CircleLocked => "circle_locked",
             ErrorCode::AreaFull => "area_full",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::MediaUnavailable => "media_unavailable",
+            ErrorCode::InvalidDescription => "invalid_description",
             ErrorCode::Internal => "internal",
         }
     }

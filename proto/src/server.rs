@@ -178,6 +178,17 @@ pub enum ServerMessage {
         #[serde(flatten)]
         state: MediaState,
     },
+    /// The SFU's answer to the client's `sfu_offer`.
+    SfuAnswer {
+        /// Session description (SDP).
+        sdp: String,
+    },
+    /// The SFU offers (or renegotiates) the connection that carries media to this client;
+    /// each incoming stream's id is `p<participant id>`. Answer with `sfu_answer`.
+    SfuOffer {
+        /// Session description (SDP).
+        sdp: String,
+    },
 }
 
 /// Every `type` the server may send.
@@ -204,6 +215,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "areas",
     "announcement",
     "media",
+    "sfu_answer",
+    "sfu_offer",
 ];
 
 impl ServerMessage {
@@ -232,6 +245,8 @@ impl ServerMessage {
             ServerMessage::Areas { .. } => "areas",
             ServerMessage::Announcement { .. } => "announcement",
             ServerMessage::Media { .. } => "media",
+            ServerMessage::SfuAnswer { .. } => "sfu_answer",
+            ServerMessage::SfuOffer { .. } => "sfu_offer",
         }
     }
 

@@ -57,6 +57,16 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_MAX_CONNECTIONS", default_value_t = 25_000)]
     pub max_connections: usize,
 
+    /// UDP port of the SFU: every media connection the server carries (broadcasts) uses
+    /// this one port, on the address given by `--bind`; 0 picks a free one.
+    #[arg(long, env = "HALLWAY_MEDIA_PORT", default_value_t = 8081)]
+    pub media_port: u16,
+
+    /// The address clients send media to, when it is not the bound one (behind NAT, in a
+    /// container, or when binding 0.0.0.0): the server's public IP address.
+    #[arg(long, env = "HALLWAY_MEDIA_ANNOUNCE")]
+    pub media_announce: Option<IpAddr>,
+
     /// Frames queued for one connection before position updates are skipped and, if it
     /// stays stuck, the connection is closed as a slow consumer.
     #[arg(long, env = "HALLWAY_SEND_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=65_536))]

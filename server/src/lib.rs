@@ -22,6 +22,7 @@ pub mod room;
 pub mod rooms;
 pub mod server;
 pub mod session;
+pub mod sfu;
 pub mod store;
 
 pub use config::Config;

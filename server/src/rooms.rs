@@ -12,6 +12,7 @@ use crate::access::RoomAccess;
 use crate::room::actor::AreasSink;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::{Room, RoomHandle};
+use crate::sfu::{RoomMedia, Sfu};
 use crate::store::{AreaRecord, RoomRecord, RoomStore};
 
 /// Running rooms by slug, and the store they come from. Cheap to clone.
@@ -22,6 +23,8 @@ pub struct Rooms {
     /// Where rooms not running yet are found (created by `hallway room create` while the
     /// server runs), and the tick rate to open them with.
     store: Option<(Arc<dyn RoomStore>, u32)>,
+    /// The SFU that carries the rooms' forwarded media, if this node has one.
+    sfu: Option<Sfu>,
 }
 
 impl Rooms {
@@ -31,10 +34,11 @@ impl Rooms {
     }
 
     /// No rooms running yet; rooms from `store` open on first visit.
-    pub fn with_store(store: Arc<dyn RoomStore>, tick_hz: u32) -> Rooms {
+    pub fn with_store(store: Arc<dyn RoomStore>, tick_hz: u32, sfu: Option<Sfu>) -> Rooms {
         Rooms {
             running: Arc::default(),
             store: Some((store, tick_hz)),
+            sfu,
         }
     }
 
@@ -70,6 +74,7 @@ impl Rooms {
                     tick_hz,
                     access,
                     keep_areas,
+                    self.sfu.clone().map(RoomMedia::new),
                 );
                 slot.insert(handle.clone());
                 Ok(handle)

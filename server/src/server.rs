@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::rooms::{Rooms, RoomsError};
 use crate::session::SessionContext;
+use crate::sfu::{Sfu, SfuConfig};
 use crate::store::{RoomStore, SqliteStore};
 
 /// A server running on the current tokio runtime.
@@ -26,6 +27,8 @@ pub struct RunningServer {
     pub rooms: Rooms,
     /// Mints and verifies signed links with this server's secret.
     pub tokens: Tokens,
+    /// The SFU (its UDP address, for the banner and tests).
+    pub sfu: Sfu,
     /// Set to `true` to shut down.
     shutdown: watch::Sender<bool>,
     /// The accept loop.
@@ -49,6 +52,9 @@ pub enum StartError {
     /// The secret that signs links could not be had.
     #[error(transparent)]
     Secret(#[from] crate::access::SecretError),
+    /// The SFU's media port could not be bound.
+    #[error(transparent)]
+    Media(#[from] crate::sfu::SfuError),
     /// A room named in the configuration could not be opened.
     #[error("cannot open a configured room: {0}")]
     Room(#[from] RoomsError),
@@ -75,7 +81,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             store.put(&config.room_defaults(slug))?;
         }
     }
-    let rooms = Rooms::with_store(store.clone(), config.tick_hz);
+    let sfu = Sfu::start(SfuConfig {
+        bind: SocketAddr::new(config.bind, config.media_port),
+        announce: config.media_announce,
+    })
+    .await?;
+    let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()));
     for record in store.list()? {
         rooms.open_record(&record, config.tick_hz)?;
     }
@@ -121,6 +132,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         local_addr,
         rooms,
         tokens,
+        sfu,
         shutdown,
         task,
     })

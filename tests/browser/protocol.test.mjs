@@ -40,6 +40,9 @@ test("the client builds every client message as the fixtures show it", () => {
     gather: (m) => messages.gather(m.x, m.y),
     set_areas: (m) => messages.setAreas(m.areas),
     announce: (m) => messages.announce(m.text),
+    sfu_offer: (m) => messages.sfuOffer(m.sdp),
+    sfu_answer: (m) => messages.sfuAnswer(m.sdp),
+    sfu_unpublish: () => messages.sfuUnpublish(),
     leave: () => messages.leave(),
   };
   for (const { type, msg } of fixtures("client")) {

@@ -6,6 +6,7 @@
 //! a socket any other way. [`process::ServerProcess`] runs the real binary as the
 //! container does, for tests of configuration, health and shutdown.
 
+pub mod media;
 pub mod process;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ impl TestServer {
         let mut config = Config::defaults();
         config.bind = [127, 0, 0, 1].into();
         config.port = 0;
+        config.media_port = 0;
         // A data folder of its own (the room store), and a secret, so that nothing is
         // written to the repository or shared between tests.
         config.data_dir =

@@ -24,6 +24,7 @@ use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Reacti
 use super::moderation::LinkIdentity;
 use super::views;
 use crate::access::RoomAccess;
+use crate::sfu::RoomMedia;
 
 mod fanout;
 
@@ -135,12 +136,14 @@ pub struct RoomHandle {
     directory: Arc<Directory>,
     /// Who may enter without a signed link (fixed while the room runs).
     access: Arc<RoomAccess>,
+    /// The room's media routes through the SFU, if the server has one.
+    media: Option<Arc<RoomMedia>>,
 }
 
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
-        RoomHandle::spawn_with_access(room, tick_hz, RoomAccess::default(), None)
+        RoomHandle::spawn_with_access(room, tick_hz, RoomAccess::default(), None, None)
     }
 
     /// Starts the room's task with an access rule for sessions to check, and somewhere to
@@ -150,6 +153,7 @@ impl RoomHandle {
         tick_hz: u32,
         access: RoomAccess,
         keep_areas: Option<AreasSink>,
+        media: Option<Arc<RoomMedia>>,
     ) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let directory = Arc::new(Directory::new());
@@ -163,18 +167,25 @@ impl RoomHandle {
             // Five seconds of ticks without room for positions.
             stall_limit: tick_hz.saturating_mul(5).max(1),
             keep_areas,
+            media: media.clone(),
         };
         tokio::spawn(actor.run(requests));
         RoomHandle {
             inbox,
             directory,
             access: Arc::new(access),
+            media,
         }
     }
 
     /// Who may enter without a signed link.
     pub fn access(&self) -> &RoomAccess {
         &self.access
+    }
+
+    /// The room's media routes through the SFU; `None` on a server without one.
+    pub fn media(&self) -> Option<&RoomMedia> {
+        self.media.as_deref()
     }
 
     /// Relays a signalling payload to a member of the sender's circle; see [`Directory`].
@@ -236,6 +247,8 @@ struct Actor {
     keep_areas: Option<AreasSink>,
     /// Kept up to date for sessions that relay signals.
     directory: Arc<Directory>,
+    /// Told who joins, leaves and broadcasts, to route forwarded media.
+    media: Option<Arc<RoomMedia>>,
     /// The rules and the state.
     room: Room,
     /// Position ticks per second.
@@ -348,6 +361,9 @@ impl Actor {
         // The queue is new and empty, so the welcome fits.
         let _ = link.try_send(welcome);
         self.directory.insert(id, link.clone());
+        if let Some(media) = &self.media {
+            media.join(id, link.clone());
+        }
         self.links.insert(
             id,
             Link {

@@ -23,6 +23,7 @@ use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Reactio
 use crate::room::views;
 use crate::room::{JoinError, RoomHandle};
 use crate::rooms::Rooms;
+use crate::sfu::MediaError;
 use conn::{Conn, Frame};
 use limits::{Kind, RateLimits, Verdict};
 use outbox::{OutboxReceiver, Outgoing};
@@ -357,6 +358,13 @@ async fn on_text(
             camera,
             screen,
         }),
+        ClientMessage::SfuOffer { sdp } => {
+            return on_sfu(id, room, conn, SfuOrder::Offer(sdp)).await;
+        }
+        ClientMessage::SfuAnswer { sdp } => {
+            return on_sfu(id, room, conn, SfuOrder::Answer(sdp)).await;
+        }
+        ClientMessage::SfuUnpublish => return on_sfu(id, room, conn, SfuOrder::Unpublish).await,
         ClientMessage::Signal { to, payload } => {
             if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
                 return conn
@@ -386,6 +394,55 @@ async fn on_text(
         Ok(()) => None,
         Err(_) => Some(conn.close(close::GOING_AWAY, "the room has closed").await),
     }
+}
+
+/// What a client asks of the SFU.
+enum SfuOrder {
+    Offer(String),
+    Answer(String),
+    Unpublish,
+}
+
+/// Hands a description to the room's SFU routes (not through the room's task: media
+/// negotiation is none of the engine's business). Refusals are `error` messages.
+async fn on_sfu(
+    id: ParticipantId,
+    room: &RoomHandle,
+    conn: &mut Conn,
+    order: SfuOrder,
+) -> Option<End> {
+    let Some(media) = room.media() else {
+        return conn
+            .reply(ErrorCode::MediaUnavailable, "this server has no SFU")
+            .await
+            .err();
+    };
+    if let SfuOrder::Offer(sdp) | SfuOrder::Answer(sdp) = &order
+        && sdp.len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES
+    {
+        return conn
+            .reply(
+                ErrorCode::PayloadTooLarge,
+                "session descriptions are limited to 32 KiB",
+            )
+            .await
+            .err();
+    }
+    let result = match order {
+        SfuOrder::Offer(sdp) => media.offer(id, sdp),
+        SfuOrder::Answer(sdp) => media.answer(id, sdp),
+        SfuOrder::Unpublish => {
+            media.unpublish_all(id);
+            Ok(())
+        }
+    };
+    let code = match &result {
+        Ok(()) => return None,
+        Err(MediaError::NothingToAnswer) => ErrorCode::InvalidDescription,
+        Err(MediaError::NotJoined | MediaError::Unavailable(_)) => ErrorCode::MediaUnavailable,
+    };
+    let message = result.err().map(|e| e.to_string()).unwrap_or_default();
+    conn.reply(code, &message).await.err()
 }
 
 /// The participant an id names; one that cannot be an id names nobody, and the room

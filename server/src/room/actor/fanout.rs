@@ -56,7 +56,17 @@ impl Actor {
                 self.directory.set_circle(*a, circle_of(a));
                 self.directory.set_circle(*b, circle_of(b));
             }
-            Event::Left(id) => self.directory.remove(*id),
+            Event::Left(id) => {
+                self.directory.remove(*id);
+                if let Some(media) = &self.media {
+                    media.leave(*id);
+                }
+            }
+            Event::Broadcast { .. } => {
+                if let Some(media) = &self.media {
+                    media.set_broadcasters(self.room.broadcasters());
+                }
+            }
             _ => {}
         }
     }

@@ -1,0 +1,189 @@
+//! The SFU: media that the server forwards (broadcasts to the whole room).
+//!
+//! Every media connection of every room shares one UDP socket. The server is an ICE-lite
+//! endpoint with one host candidate, so the first datagram from a new address is always a
+//! connectivity check whose USERNAME names our end of the connection ([`stun`]); from then
+//! on the address does. Each connection runs in a task of its own ([`peer`]); a room's
+//! routes say which tracks each participant receives ([`room`]).
+//!
+//! - [`stun`]: the little STUN parsing routing needs;
+//! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
+//! - [`room`]: one room's publications, subscriptions and routes.
+
+pub(crate) mod peer;
+pub mod room;
+pub mod stun;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Weak};
+
+use bytes::BytesMut;
+use dashmap::DashMap;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+use peer::MediaIn;
+pub use room::{MediaError, RoomMedia};
+
+/// Largest datagram read; anything longer is not WebRTC media.
+const MAX_DATAGRAM: usize = 1600;
+
+/// Where the SFU listens and what it tells clients.
+#[derive(Debug, Clone, Copy)]
+pub struct SfuConfig {
+    /// The UDP address to bind (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The address clients reach that socket at (its port is the bound one), for
+    /// deployments behind NAT or in a container.
+    pub announce: Option<IpAddr>,
+}
+
+/// One datagram from a participant.
+#[derive(Debug)]
+pub struct Datagram {
+    /// Who sent it.
+    pub from: SocketAddr,
+    /// What they sent.
+    pub data: BytesMut,
+}
+
+/// The server's SFU: its socket and the routing of datagrams to connections.
+#[derive(Debug, Clone)]
+pub struct Sfu {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    socket: UdpSocket,
+    local: SocketAddr,
+    announced: SocketAddr,
+    /// Connections by their local ICE ufrag.
+    by_ufrag: DashMap<String, mpsc::Sender<MediaIn>>,
+    /// Connections by the remote address they were last reached from, with their ufrag.
+    by_addr: DashMap<SocketAddr, (String, mpsc::Sender<MediaIn>)>,
+}
+
+/// Why the SFU did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SfuError {
+    /// The UDP port could not be bound.
+    #[error("cannot bind the media port {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Sfu {
+    /// Binds the media socket and starts routing datagrams.
+    pub async fn start(config: SfuConfig) -> Result<Sfu, SfuError> {
+        let socket = UdpSocket::bind(config.bind)
+            .await
+            .map_err(|source| SfuError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local = socket.local_addr().map_err(|source| SfuError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let ip = match (config.announce, local.ip()) {
+            (Some(ip), _) => ip,
+            (None, ip) if ip.is_unspecified() => {
+                warn!(
+                    "the media port is bound to every interface but no address to announce \
+                     is set (--media-announce); clients are told 127.0.0.1"
+                );
+                IpAddr::from([127, 0, 0, 1])
+            }
+            (None, ip) => ip,
+        };
+        let inner = Arc::new(Inner {
+            socket,
+            local,
+            announced: SocketAddr::new(ip, local.port()),
+            by_ufrag: DashMap::new(),
+            by_addr: DashMap::new(),
+        });
+        tokio::spawn(receive(Arc::downgrade(&inner)));
+        Ok(Sfu { inner })
+    }
+
+    /// The bound UDP address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local
+    }
+
+    /// The address clients are told to send media to.
+    pub fn announced(&self) -> SocketAddr {
+        self.inner.announced
+    }
+
+    pub(crate) fn register(&self, ufrag: String, queue: mpsc::Sender<MediaIn>) {
+        self.inner.by_ufrag.insert(ufrag, queue);
+    }
+
+    pub(crate) fn unregister(&self, ufrag: &str) {
+        self.inner.by_ufrag.remove(ufrag);
+        self.inner.by_addr.retain(|_, (u, _)| u != ufrag);
+    }
+
+    /// Sends a datagram; a full socket buffer loses it, as the network would.
+    pub(crate) fn send(&self, data: &[u8], to: SocketAddr) {
+        if let Err(err) = self.inner.socket.try_send_to(data, to)
+            && err.kind() != std::io::ErrorKind::WouldBlock
+        {
+            debug!("media send failed: {err}");
+        }
+    }
+}
+
+/// Reads datagrams until the SFU is dropped and hands each to its connection.
+async fn receive(inner: Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let mut buf = BytesMut::zeroed(MAX_DATAGRAM);
+        let received = tokio::select! {
+            r = strong.socket.recv_from(&mut buf) => r,
+            // Look again now and then whether the SFU is still wanted.
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+        };
+        let (len, from) = match received {
+            Ok(r) => r,
+            Err(err) => {
+                // ICMP errors from earlier sends surface here on some systems.
+                debug!("media receive failed: {err}");
+                continue;
+            }
+        };
+        buf.truncate(len);
+        route(&strong, from, buf);
+    }
+}
+
+fn route(inner: &Inner, from: SocketAddr, data: BytesMut) {
+    let queue = match stun::local_ufrag(&data) {
+        // A check names its connection; it also (re)binds the address, which is how a
+        // client that changed network is followed.
+        Some(ufrag) => {
+            let Some(queue) = inner.by_ufrag.get(ufrag).map(|q| q.clone()) else {
+                return;
+            };
+            let ufrag = ufrag.to_owned();
+            inner.by_addr.insert(from, (ufrag, queue.clone()));
+            queue
+        }
+        None => match inner.by_addr.get(&from) {
+            Some(entry) => entry.1.clone(),
+            None => return,
+        },
+    };
+    // A connection that cannot keep up loses datagrams, as it would on the network.
+    let _ = queue.try_send(MediaIn::Datagram(Datagram { from, data }));
+}

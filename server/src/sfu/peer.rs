@@ -1,0 +1,563 @@
+//! One WebRTC connection between the SFU and a participant, driven by its own task.
+//!
+//! The connection is the sans-I/O `rtc` peer connection: this task feeds it the datagrams
+//! the socket loop routes here, its timers and its signalling, and writes what it wants
+//! sent onto the shared socket. A *sending* connection (the participant publishes) hands
+//! every RTP packet it receives to the subscribers of that track; a *receiving*
+//! connection (the participant subscribes) writes forwarded packets out under its own
+//! SSRCs and turns keyframe requests into requests to the publisher.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use hallway_proto::{ErrorCode, ServerMessage};
+use rtc::interceptor::Registry;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::RTCPeerConnection;
+use rtc::peer_connection::RTCPeerConnectionBuilder;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
+use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
+use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::state::RTCPeerConnectionState;
+use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters};
+use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId};
+use rtc::sansio::Protocol;
+use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use tokio::sync::mpsc;
+use tracing::debug;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
+use super::{Datagram, Sfu};
+use crate::room::model::ParticipantId;
+use crate::session::outbox::OutboxSender;
+
+/// Control messages a connection's queue holds.
+const CONTROL_QUEUE: usize = 256;
+/// Datagrams and forwarded packets a connection's queue holds; beyond that they are
+/// dropped, as the network would (a subscriber that falls behind loses its own packets
+/// and slows nobody else).
+pub(crate) const MEDIA_QUEUE: usize = 1024;
+/// Keyframe requests from one subscriber for one track are passed on at most this often.
+const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
+/// A connection whose ICE never completes is given up after this long.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Which way media flows on a connection, seen from the participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// The participant sends media to the SFU.
+    Sending,
+    /// The SFU sends media to the participant.
+    Receiving,
+}
+
+/// Signalling and routing orders for a connection.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// The participant's offer (sending connection).
+    Offer(String),
+    /// The participant's answer (receiving connection).
+    Answer(String),
+    /// Start forwarding a track (receiving connection).
+    AddTrack(Arc<TrackInfo>),
+    /// Stop forwarding a track (receiving connection).
+    RemoveTrack(TrackKey),
+    /// A subscriber needs a keyframe of this track (sending connection).
+    Keyframe(TrackKey),
+}
+
+/// What arrives on a connection's media queue.
+#[derive(Debug)]
+pub(crate) enum MediaIn {
+    /// A datagram from the participant.
+    Datagram(Datagram),
+    /// A packet of a track this connection forwards.
+    Forwarded(TrackKey, rtp::Packet),
+}
+
+/// The owner's end of a connection's task: dropping it ends the task.
+#[derive(Debug)]
+pub(crate) struct PeerHandle {
+    pub control: mpsc::Sender<Control>,
+    pub media: mpsc::Sender<MediaIn>,
+    /// The connection's local ICE username fragment (its routing key on the socket).
+    pub ufrag: String,
+}
+
+/// A track this connection receives from its participant.
+struct Incoming {
+    key: TrackKey,
+    receiver: RTCRtpReceiverId,
+    ssrc: u32,
+    forwards: Arc<Forwards>,
+}
+
+/// A track this connection sends to its participant.
+struct Outgoing {
+    sender: RTCRtpSenderId,
+    ssrc: u32,
+    mime_type: String,
+    /// Negotiated payload type, known once the participant answered.
+    payload_type: Option<u8>,
+    last_keyframe_request: Option<Instant>,
+}
+
+/// The task's state.
+struct Peer {
+    pc: RTCPeerConnection,
+    direction: Direction,
+    participant: ParticipantId,
+    room: Weak<RoomMedia>,
+    link: OutboxSender,
+    sfu: Sfu,
+    ufrag: String,
+    /// Sending connection: tracks by the participant's track id.
+    incoming: HashMap<String, Incoming>,
+    /// Receiving connection: tracks by key, and keys by our track id.
+    outgoing: HashMap<TrackKey, Outgoing>,
+    outgoing_ids: HashMap<String, TrackKey>,
+    /// Receiving connection: an offer is out and unanswered.
+    awaiting_answer: bool,
+    /// Receiving connection: tracks changed while an offer was out.
+    renegotiate: bool,
+    connected: bool,
+}
+
+/// Why a connection's task ended.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PeerError {
+    #[error("webrtc: {0}")]
+    Rtc(#[from] rtc::shared::error::Error),
+    #[error("the participant's session has gone")]
+    SessionGone,
+    #[error("ICE did not connect in time")]
+    ConnectTimeout,
+    #[error("the connection failed or closed")]
+    Closed,
+}
+
+/// Builds a connection and starts its task.
+pub(crate) fn spawn(
+    sfu: &Sfu,
+    room: Weak<RoomMedia>,
+    participant: ParticipantId,
+    direction: Direction,
+    link: OutboxSender,
+) -> Result<PeerHandle, PeerError> {
+    let ufrag = random_token(16);
+    let pc = build(sfu, &ufrag)?;
+    let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
+    let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
+    sfu.register(ufrag.clone(), media_tx.clone());
+    let peer = Peer {
+        pc,
+        direction,
+        participant,
+        room,
+        link,
+        sfu: sfu.clone(),
+        ufrag: ufrag.clone(),
+        incoming: HashMap::new(),
+        outgoing: HashMap::new(),
+        outgoing_ids: HashMap::new(),
+        awaiting_answer: false,
+        renegotiate: false,
+        connected: false,
+    };
+    tokio::spawn(async move {
+        let mut peer = peer;
+        let result = peer.run(control_rx, media_rx).await;
+        if let Err(err) = &result {
+            debug!(?direction, "media connection ended: {err}");
+        }
+        peer.finish();
+        peer.sfu.unregister(&peer.ufrag);
+    });
+    Ok(PeerHandle {
+        control: control_tx,
+        media: media_tx,
+        ufrag,
+    })
+}
+
+/// A peer connection answering as ICE-lite with the SFU's one host candidate.
+fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
+    let setting_engine = SettingEngineBuilder::new()
+        .with_lite(true)
+        .with_ice_credentials(ufrag.to_owned(), random_token(24))
+        .build();
+    let mut media_engine = MediaEngine::default();
+    media_engine.register_default_codecs()?;
+    // NACK responder and generator, RTCP reports, TWCC: per hop, so retransmissions are
+    // served from the SFU's own buffer and never reach the publisher.
+    let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+    let config = RTCConfigurationBuilder::new().build();
+    let mut pc = RTCPeerConnectionBuilder::new()
+        .with_configuration(config)
+        .with_setting_engine(setting_engine)
+        .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
+        .build(Instant::now())?;
+    let announced = sfu.announced();
+    let candidate = CandidateHostConfig {
+        base_config: CandidateConfig {
+            network: "udp".to_owned(),
+            address: announced.ip().to_string(),
+            port: announced.port(),
+            component: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .new_candidate_host()?;
+    pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
+    Ok(pc)
+}
+
+impl Peer {
+    async fn run(
+        &mut self,
+        mut control: mpsc::Receiver<Control>,
+        mut media: mpsc::Receiver<MediaIn>,
+    ) -> Result<(), PeerError> {
+        let deadline = tokio::time::Instant::now() + CONNECT_DEADLINE;
+        loop {
+            self.flush()?;
+            let now = Instant::now();
+            let wake = self
+                .pc
+                .poll_timeout()
+                .map(|at| at.saturating_duration_since(now))
+                .unwrap_or(Duration::from_secs(1));
+            if wake.is_zero() {
+                self.pc.handle_timeout(now)?;
+                continue;
+            }
+            tokio::select! {
+                order = control.recv() => match order {
+                    Some(order) => self.on_control(order)?,
+                    None => return Ok(()),
+                },
+                input = media.recv() => match input {
+                    Some(MediaIn::Datagram(d)) => self.on_datagram(d)?,
+                    Some(MediaIn::Forwarded(key, packet)) => self.forward(key, packet),
+                    None => return Ok(()),
+                },
+                () = tokio::time::sleep(wake) => self.pc.handle_timeout(Instant::now())?,
+                () = tokio::time::sleep_until(deadline), if !self.connected => {
+                    return Err(PeerError::ConnectTimeout);
+                }
+            }
+        }
+    }
+
+    /// Writes out what the connection wants sent and handles what it produced.
+    fn flush(&mut self) -> Result<(), PeerError> {
+        while let Some(out) = self.pc.poll_write() {
+            self.sfu.send(&out.message, out.transport.peer_addr);
+        }
+        while let Some(event) = self.pc.poll_event() {
+            self.on_event(event)?;
+        }
+        while let Some(TaggedRTCMessage { message, .. }) = self.pc.poll_read() {
+            match message {
+                RTCMessage::RtpPacket(track_id, packet) => {
+                    if let Some(track) = self.incoming.get(&track_id) {
+                        track.forwards.send(track.key, &packet);
+                    }
+                }
+                RTCMessage::RtcpPacket(track_id, packets) => self.on_rtcp(&track_id, &packets),
+                _ => {}
+            }
+        }
+        // Writes produced while handling events and reads.
+        while let Some(out) = self.pc.poll_write() {
+            self.sfu.send(&out.message, out.transport.peer_addr);
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: RTCPeerConnectionEvent) -> Result<(), PeerError> {
+        match event {
+            RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => match state {
+                RTCPeerConnectionState::Connected => self.connected = true,
+                RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
+                    return Err(PeerError::Closed);
+                }
+                _ => {}
+            },
+            RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
+                let Some(receiver) = self.pc.rtp_receiver(init.receiver_id) else {
+                    return Ok(());
+                };
+                let track = receiver.track();
+                let kind = track.kind();
+                let Some(codec) = track.codec(init.ssrc).cloned() else {
+                    return Ok(());
+                };
+                let Some(room) = self.room.upgrade() else {
+                    return Err(PeerError::SessionGone);
+                };
+                let (key, forwards) = room.publish(self.participant, kind, codec);
+                self.incoming.insert(
+                    init.track_id,
+                    Incoming {
+                        key,
+                        receiver: init.receiver_id,
+                        ssrc: init.ssrc,
+                        forwards,
+                    },
+                );
+            }
+            RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnClose(track_id)) => {
+                if let Some(track) = self.incoming.remove(&track_id)
+                    && let Some(room) = self.room.upgrade()
+                {
+                    room.unpublish(track.key);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_control(&mut self, order: Control) -> Result<(), PeerError> {
+        match order {
+            Control::Offer(sdp) => {
+                let applied = RTCSessionDescription::offer(sdp)
+                    .and_then(|offer| self.pc.set_remote_description(Instant::now(), offer))
+                    .and_then(|()| self.pc.create_answer(None))
+                    .and_then(|answer| self.pc.set_local_description(Instant::now(), answer));
+                match applied {
+                    Ok(()) => {
+                        let sdp = self.local_sdp();
+                        self.tell(&ServerMessage::SfuAnswer { sdp })?;
+                    }
+                    Err(err) => self.refuse(&err)?,
+                }
+            }
+            Control::Answer(sdp) => {
+                if !self.awaiting_answer {
+                    return self.tell(&ServerMessage::Error {
+                        code: ErrorCode::InvalidDescription,
+                        message: "no offer of the server's is waiting for an answer".into(),
+                        circle: None,
+                    });
+                }
+                let applied = RTCSessionDescription::answer(sdp)
+                    .and_then(|answer| self.pc.set_remote_description(Instant::now(), answer));
+                match applied {
+                    Ok(()) => {
+                        self.awaiting_answer = false;
+                        self.learn_payload_types();
+                        if std::mem::take(&mut self.renegotiate) {
+                            self.offer()?;
+                        }
+                    }
+                    Err(err) => self.refuse(&err)?,
+                }
+            }
+            Control::AddTrack(info) => {
+                let ssrc = rand::random::<u32>();
+                let track = MediaStreamTrack::new(
+                    format!("p{}", info.publisher),
+                    format!("t{}", info.key.0),
+                    format!("t{}", info.key.0),
+                    info.kind,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(ssrc),
+                            ..Default::default()
+                        },
+                        codec: info.codec.clone(),
+                        ..Default::default()
+                    }],
+                );
+                let sender = self.pc.add_track(track)?;
+                self.outgoing_ids
+                    .insert(format!("t{}", info.key.0), info.key);
+                self.outgoing.insert(
+                    info.key,
+                    Outgoing {
+                        sender,
+                        ssrc,
+                        mime_type: info.codec.mime_type.clone(),
+                        payload_type: None,
+                        last_keyframe_request: None,
+                    },
+                );
+                self.offer()?;
+            }
+            Control::RemoveTrack(key) => {
+                if let Some(track) = self.outgoing.remove(&key) {
+                    self.outgoing_ids.retain(|_, k| *k != key);
+                    self.pc.remove_track(track.sender)?;
+                    self.offer()?;
+                }
+            }
+            Control::Keyframe(key) => {
+                if let Some(track) = self.incoming.values().find(|t| t.key == key) {
+                    let (receiver, ssrc) = (track.receiver, track.ssrc);
+                    if let Some(mut receiver) = self.pc.rtp_receiver(receiver) {
+                        receiver.write_rtcp(
+                            Instant::now(),
+                            vec![Box::new(PictureLossIndication {
+                                sender_ssrc: 0,
+                                media_ssrc: ssrc,
+                            })],
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the participant a new offer, or notes that one is due once the current one
+    /// is answered.
+    fn offer(&mut self) -> Result<(), PeerError> {
+        if self.awaiting_answer {
+            self.renegotiate = true;
+            return Ok(());
+        }
+        let offer = self.pc.create_offer(None)?;
+        self.pc.set_local_description(Instant::now(), offer)?;
+        self.awaiting_answer = true;
+        let sdp = self.local_sdp();
+        self.tell(&ServerMessage::SfuOffer { sdp })
+    }
+
+    /// After an answer: which payload type each outgoing track's codec got.
+    fn learn_payload_types(&mut self) {
+        for track in self.outgoing.values_mut() {
+            let Some(mut sender) = self.pc.rtp_sender(track.sender) else {
+                continue;
+            };
+            track.payload_type = sender
+                .get_parameters()
+                .rtp_parameters
+                .codecs
+                .iter()
+                .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&track.mime_type))
+                .map(|c| c.payload_type);
+        }
+    }
+
+    fn on_datagram(&mut self, datagram: Datagram) -> Result<(), PeerError> {
+        self.pc.handle_read(TaggedBytesMut {
+            now: Instant::now(),
+            transport: TransportContext {
+                local_addr: self.sfu.local_addr(),
+                peer_addr: datagram.from,
+                ecn: None,
+                transport_protocol: TransportProtocol::UDP,
+            },
+            message: datagram.data,
+        })?;
+        Ok(())
+    }
+
+    /// Writes a forwarded packet under this connection's SSRC and payload type. Header
+    /// extensions are dropped: their ids were negotiated with the publisher, not here.
+    fn forward(&mut self, key: TrackKey, mut packet: rtp::Packet) {
+        let Some(track) = self.outgoing.get(&key) else {
+            return;
+        };
+        let Some(payload_type) = track.payload_type else {
+            return;
+        };
+        packet.header.ssrc = track.ssrc;
+        packet.header.payload_type = payload_type;
+        packet.header.extension = false;
+        packet.header.extensions.clear();
+        let sender = track.sender;
+        if let Some(mut sender) = self.pc.rtp_sender(sender) {
+            // A write before the transport is up fails; the packet is simply not sent.
+            let _ = sender.write_rtp(Instant::now(), packet);
+        }
+    }
+
+    /// RTCP from the participant about a track we send them: keyframe requests go to the
+    /// publisher (NACKs are answered by this hop's interceptors).
+    fn on_rtcp(&mut self, track_id: &str, packets: &[Box<dyn rtc::rtcp::Packet>]) {
+        if self.direction != Direction::Receiving {
+            return;
+        }
+        let wants_keyframe = packets.iter().any(|p| {
+            p.as_any().downcast_ref::<PictureLossIndication>().is_some()
+                || p.as_any().downcast_ref::<FullIntraRequest>().is_some()
+        });
+        if !wants_keyframe {
+            return;
+        }
+        let Some(&key) = self.outgoing_ids.get(track_id) else {
+            return;
+        };
+        let now = Instant::now();
+        if let Some(track) = self.outgoing.get_mut(&key) {
+            if track
+                .last_keyframe_request
+                .is_some_and(|at| now.duration_since(at) < KEYFRAME_INTERVAL)
+            {
+                return;
+            }
+            track.last_keyframe_request = Some(now);
+        }
+        if let Some(room) = self.room.upgrade() {
+            room.request_keyframe(key);
+        }
+    }
+
+    fn local_sdp(&self) -> String {
+        self.pc
+            .local_description()
+            .map(|d| d.sdp)
+            .unwrap_or_default()
+    }
+
+    fn tell(&self, msg: &ServerMessage) -> Result<(), PeerError> {
+        self.link
+            .try_send(Utf8Bytes::from(msg.encode()))
+            .map_err(|_| PeerError::SessionGone)
+    }
+
+    fn refuse(&self, err: &rtc::shared::error::Error) -> Result<(), PeerError> {
+        self.tell(&ServerMessage::Error {
+            code: ErrorCode::InvalidDescription,
+            message: format!("the SFU could not apply that description: {err}"),
+            circle: None,
+        })
+    }
+
+    /// Ends what this connection published.
+    fn finish(&mut self) {
+        if let Some(room) = self.room.upgrade() {
+            for track in self.incoming.values() {
+                room.unpublish(track.key);
+            }
+            room.peer_ended(self.participant, self.direction, &self.ufrag);
+        }
+        let _ = self.pc.close();
+    }
+}
+
+/// A random alphanumeric token (ICE ufrag and password).
+fn random_token(len: usize) -> String {
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}

@@ -1,0 +1,352 @@
+//! One room's media routes: who publishes which tracks, who receives them, and the
+//! connections that carry them.
+//!
+//! The room's actor says who broadcasts; sessions hand over their participants'
+//! descriptions; connections report the tracks they receive. After every change the routes
+//! are reconciled: each member should receive exactly the tracks of everyone who
+//! broadcasts, except their own. The per-packet path takes no lock of this struct: a
+//! published track's [`Forwards`] is the list its connection sends each packet to.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RtpCodecKind};
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use super::Sfu;
+use super::peer::{self, Control, Direction, MediaIn, PeerHandle};
+use crate::room::model::ParticipantId;
+use crate::session::outbox::OutboxSender;
+
+/// Names one published track within a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrackKey(pub u64);
+
+/// What a subscriber's connection needs to know of a track.
+#[derive(Debug)]
+pub(crate) struct TrackInfo {
+    pub key: TrackKey,
+    pub publisher: ParticipantId,
+    pub kind: RtpCodecKind,
+    pub codec: RTCRtpCodec,
+}
+
+/// The subscribers one track's packets are copied to.
+#[derive(Debug, Default)]
+pub(crate) struct Forwards {
+    subscribers: RwLock<Vec<(ParticipantId, mpsc::Sender<MediaIn>)>>,
+}
+
+impl Forwards {
+    /// Queues a copy of `packet` for every subscriber; a full queue loses this packet
+    /// for that subscriber alone.
+    pub fn send(&self, key: TrackKey, packet: &rtp::Packet) {
+        let Ok(subscribers) = self.subscribers.read() else {
+            return;
+        };
+        for (_, queue) in subscribers.iter() {
+            // Cloning a packet shares its payload bytes.
+            let _ = queue.try_send(MediaIn::Forwarded(key, packet.clone()));
+        }
+    }
+
+    fn set(&self, id: ParticipantId, queue: Option<mpsc::Sender<MediaIn>>) {
+        if let Ok(mut subscribers) = self.subscribers.write() {
+            subscribers.retain(|(who, _)| *who != id);
+            if let Some(queue) = queue {
+                subscribers.push((id, queue));
+            }
+        }
+    }
+}
+
+/// Why the SFU did not take a participant's description.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// The participant is not (or no longer) in the room.
+    #[error("you are not in this room")]
+    NotJoined,
+    /// No connection of the server's waits for an answer.
+    #[error("no offer of the server's is waiting for an answer")]
+    NothingToAnswer,
+    /// The connection could not be created or its queue is full.
+    #[error("the SFU cannot take this media connection now: {0}")]
+    Unavailable(String),
+}
+
+/// One participant as the routes know them.
+#[derive(Debug)]
+struct Member {
+    link: OutboxSender,
+    sending: Option<PeerHandle>,
+    receiving: Option<PeerHandle>,
+    /// Tracks this member's receiving connection has been told to forward.
+    receives: BTreeSet<TrackKey>,
+}
+
+#[derive(Debug)]
+struct Published {
+    info: Arc<TrackInfo>,
+    forwards: Arc<Forwards>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    members: HashMap<ParticipantId, Member>,
+    broadcasters: Vec<ParticipantId>,
+    tracks: BTreeMap<TrackKey, Published>,
+    next_key: u64,
+}
+
+/// A room's media routes.
+#[derive(Debug)]
+pub struct RoomMedia {
+    sfu: Sfu,
+    this: Weak<RoomMedia>,
+    state: Mutex<State>,
+}
+
+impl RoomMedia {
+    /// Routes for a new room on `sfu`.
+    pub fn new(sfu: Sfu) -> Arc<RoomMedia> {
+        Arc::new_cyclic(|this| RoomMedia {
+            sfu,
+            this: this.clone(),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves routes that are still consistent enough
+        // to tear down; keep serving rather than poison every later call.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A participant joined the room (called by the room's task).
+    pub fn join(&self, id: ParticipantId, link: OutboxSender) {
+        let mut state = self.state();
+        state.members.insert(
+            id,
+            Member {
+                link,
+                sending: None,
+                receiving: None,
+                receives: BTreeSet::new(),
+            },
+        );
+        self.reconcile(&mut state);
+    }
+
+    /// A participant left: their connections close and their tracks end for everyone.
+    pub fn leave(&self, id: ParticipantId) {
+        let mut state = self.state();
+        state.members.remove(&id);
+        let theirs: Vec<TrackKey> = state
+            .tracks
+            .iter()
+            .filter(|(_, t)| t.info.publisher == id)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in theirs {
+            state.tracks.remove(&key);
+        }
+        for track in state.tracks.values() {
+            track.forwards.set(id, None);
+        }
+        self.reconcile(&mut state);
+    }
+
+    /// Who broadcasts to the whole room now (called by the room's task).
+    pub fn set_broadcasters(&self, broadcasters: &[ParticipantId]) {
+        let mut state = self.state();
+        if state.broadcasters == broadcasters {
+            return;
+        }
+        state.broadcasters = broadcasters.to_vec();
+        self.reconcile(&mut state);
+    }
+
+    /// A participant's offer for their sending connection.
+    pub fn offer(&self, id: ParticipantId, sdp: String) -> Result<(), MediaError> {
+        let mut state = self.state();
+        let member = state.members.get_mut(&id).ok_or(MediaError::NotJoined)?;
+        if member.sending.is_none() {
+            let handle = peer::spawn(
+                &self.sfu,
+                self.this.clone(),
+                id,
+                Direction::Sending,
+                member.link.clone(),
+            )
+            .map_err(|e| MediaError::Unavailable(e.to_string()))?;
+            member.sending = Some(handle);
+        }
+        let Some(sending) = &member.sending else {
+            return Err(MediaError::Unavailable("no connection".into()));
+        };
+        sending
+            .control
+            .try_send(Control::Offer(sdp))
+            .map_err(|e| MediaError::Unavailable(e.to_string()))
+    }
+
+    /// A participant's answer for their receiving connection.
+    pub fn answer(&self, id: ParticipantId, sdp: String) -> Result<(), MediaError> {
+        let state = self.state();
+        let member = state.members.get(&id).ok_or(MediaError::NotJoined)?;
+        let receiving = member
+            .receiving
+            .as_ref()
+            .ok_or(MediaError::NothingToAnswer)?;
+        receiving
+            .control
+            .try_send(Control::Answer(sdp))
+            .map_err(|e| MediaError::Unavailable(e.to_string()))
+    }
+
+    /// A participant closes their sending connection: their tracks end for everyone.
+    pub fn unpublish_all(&self, id: ParticipantId) {
+        let mut state = self.state();
+        if let Some(member) = state.members.get_mut(&id) {
+            member.sending = None;
+        }
+        state.tracks.retain(|_, t| t.info.publisher != id);
+        self.reconcile(&mut state);
+    }
+
+    /// A sending connection receives a new track.
+    pub(crate) fn publish(
+        &self,
+        publisher: ParticipantId,
+        kind: RtpCodecKind,
+        codec: RTCRtpCodec,
+    ) -> (TrackKey, Arc<Forwards>) {
+        let mut state = self.state();
+        state.next_key += 1;
+        let key = TrackKey(state.next_key);
+        let forwards = Arc::new(Forwards::default());
+        let info = Arc::new(TrackInfo {
+            key,
+            publisher,
+            kind,
+            codec,
+        });
+        state.tracks.insert(
+            key,
+            Published {
+                info,
+                forwards: forwards.clone(),
+            },
+        );
+        self.reconcile(&mut state);
+        (key, forwards)
+    }
+
+    /// A sending connection's track ended.
+    pub(crate) fn unpublish(&self, key: TrackKey) {
+        let mut state = self.state();
+        if state.tracks.remove(&key).is_some() {
+            self.reconcile(&mut state);
+        }
+    }
+
+    /// A subscriber asked for a keyframe of `key`: ask its publisher.
+    pub(crate) fn request_keyframe(&self, key: TrackKey) {
+        let state = self.state();
+        Self::keyframe(&state, key);
+    }
+
+    fn keyframe(state: &State, key: TrackKey) {
+        let publisher = state.tracks.get(&key).map(|t| t.info.publisher);
+        if let Some(sending) = publisher
+            .and_then(|p| state.members.get(&p))
+            .and_then(|m| m.sending.as_ref())
+        {
+            let _ = sending.control.try_send(Control::Keyframe(key));
+        }
+    }
+
+    /// A connection's task ended; forget it unless a newer one replaced it.
+    pub(crate) fn peer_ended(&self, id: ParticipantId, direction: Direction, ufrag: &str) {
+        let mut state = self.state();
+        let Some(member) = state.members.get_mut(&id) else {
+            return;
+        };
+        let slot = match direction {
+            Direction::Sending => &mut member.sending,
+            Direction::Receiving => &mut member.receiving,
+        };
+        if slot.as_ref().is_some_and(|h| h.ufrag == ufrag) {
+            *slot = None;
+            if direction == Direction::Receiving {
+                member.receives.clear();
+                for track in state.tracks.values() {
+                    track.forwards.set(id, None);
+                }
+            }
+            self.reconcile(&mut state);
+        }
+    }
+
+    /// Brings every member's receiving connection in line with the routes.
+    fn reconcile(&self, state: &mut State) {
+        let State {
+            members,
+            broadcasters,
+            tracks,
+            ..
+        } = state;
+        let mut keyframes = Vec::new();
+        for (&id, member) in members.iter_mut() {
+            let wanted: BTreeSet<TrackKey> = tracks
+                .iter()
+                .filter(|(_, t)| t.info.publisher != id && broadcasters.contains(&t.info.publisher))
+                .map(|(k, _)| *k)
+                .collect();
+            if wanted == member.receives {
+                continue;
+            }
+            if member.receiving.is_none() {
+                match peer::spawn(
+                    &self.sfu,
+                    self.this.clone(),
+                    id,
+                    Direction::Receiving,
+                    member.link.clone(),
+                ) {
+                    Ok(handle) => member.receiving = Some(handle),
+                    Err(err) => {
+                        warn!("could not open a receiving media connection: {err}");
+                        continue;
+                    }
+                }
+            }
+            let Some(receiving) = &member.receiving else {
+                continue;
+            };
+            for key in member.receives.difference(&wanted) {
+                if let Some(track) = tracks.get(key) {
+                    track.forwards.set(id, None);
+                }
+                let _ = receiving.control.try_send(Control::RemoveTrack(*key));
+            }
+            for key in wanted.difference(&member.receives) {
+                if let Some(track) = tracks.get(key) {
+                    let _ = receiving
+                        .control
+                        .try_send(Control::AddTrack(track.info.clone()));
+                    track.forwards.set(id, Some(receiving.media.clone()));
+                    keyframes.push(*key);
+                }
+            }
+            member.receives = wanted;
+        }
+        keyframes.sort_unstable();
+        keyframes.dedup();
+        for key in keyframes {
+            Self::keyframe(state, key);
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! WebRTC peers for tests, built on webrtc-rs: a publisher that sends synthetic Opus and
+//! VP8 RTP to the server's SFU and subscribers that count what the SFU forwards them. Both
+//! negotiate through the real protocol (`sfu_offer` / `sfu_answer` on the WebSocket) and
+//! send their media over real UDP on loopback.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use hallway_proto::{ClientMessage, ServerMessage};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use tokio::sync::{mpsc, watch};
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    Registry, register_default_interceptors,
+};
+
+use crate::TestClient;
+
+/// How long negotiation and connection may take.
+const DEADLINE: Duration = Duration::from_secs(20);
+/// Payload types of the webrtc-rs default codecs.
+const OPUS_PT: u8 = 111;
+const VP8_PT: u8 = 96;
+
+/// Events of one peer connection, as channels a test can wait on.
+#[derive(Clone)]
+struct Events {
+    gathered: watch::Sender<bool>,
+    state: watch::Sender<RTCPeerConnectionState>,
+    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Events {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(true);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.state.send(state);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.tracks.send(track);
+    }
+}
+
+/// A webrtc-rs peer connection on loopback, with its event channels.
+struct Peer {
+    pc: Arc<dyn PeerConnection>,
+    gathered: watch::Receiver<bool>,
+    state: watch::Receiver<RTCPeerConnectionState>,
+    tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
+}
+
+impl Peer {
+    async fn new() -> Result<Peer> {
+        let (gathered_tx, gathered) = watch::channel(false);
+        let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
+        let (tracks_tx, tracks) = mpsc::unbounded_channel();
+        let handler = Arc::new(Events {
+            gathered: gathered_tx,
+            state: state_tx,
+            tracks: tracks_tx,
+        });
+        let mut media_engine = MediaEngine::default();
+        media_engine.register_default_codecs()?;
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
+            .with_handler(handler)
+            .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
+            .build()
+            .await?;
+        Ok(Peer {
+            pc: Arc::new(pc),
+            gathered,
+            state,
+            tracks,
+        })
+    }
+
+    /// The local description once every candidate is in it (no trickling to the SFU).
+    async fn gathered_sdp(&mut self) -> Result<String> {
+        tokio::time::timeout(DEADLINE, self.gathered.wait_for(|done| *done))
+            .await
+            .context("ICE gathering did not complete")??;
+        Ok(self
+            .pc
+            .local_description()
+            .await
+            .ok_or_else(|| anyhow!("no local description"))?
+            .sdp)
+    }
+
+    async fn connected(&mut self) -> Result<()> {
+        tokio::time::timeout(
+            DEADLINE,
+            self.state
+                .wait_for(|s| *s == RTCPeerConnectionState::Connected),
+        )
+        .await
+        .context("the media connection did not connect")??;
+        Ok(())
+    }
+}
+
+fn track(kind: RtpCodecKind, name: &str, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+    let codec = match kind {
+        RtpCodecKind::Audio => RTCRtpCodec {
+            mime_type: "audio/opus".into(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
+            rtcp_feedback: vec![],
+        },
+        _ => RTCRtpCodec {
+            mime_type: "video/VP8".into(),
+            clock_rate: 90_000,
+            channels: 0,
+            sdp_fmtp_line: String::new(),
+            rtcp_feedback: vec![],
+        },
+    };
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        "publisher".into(),
+        name.into(),
+        name.into(),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    )))
+}
+
+/// Sends one Opus and one VP8 track to the SFU.
+pub struct Publisher {
+    peer: Peer,
+    audio: Arc<TrackLocalStaticRTP>,
+    video: Arc<TrackLocalStaticRTP>,
+    sequence: u16,
+}
+
+const AUDIO_SSRC: u32 = 0x000A_0D10;
+const VIDEO_SSRC: u32 = 0x000B_1DE0;
+
+impl Publisher {
+    /// Offers both tracks to the SFU over `client`'s WebSocket and waits until connected.
+    pub async fn start(client: &mut TestClient) -> Result<Publisher> {
+        let mut peer = Peer::new().await?;
+        let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
+        let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
+        peer.pc
+            .add_track(audio.clone() as Arc<dyn TrackLocal>)
+            .await?;
+        peer.pc
+            .add_track(video.clone() as Arc<dyn TrackLocal>)
+            .await?;
+        let offer = peer.pc.create_offer(None).await?;
+        peer.pc.set_local_description(offer).await?;
+        let sdp = peer.gathered_sdp().await?;
+        client.send(&ClientMessage::SfuOffer { sdp }).await?;
+        let answer = client
+            .wait_for("the SFU's answer", |m| match m {
+                ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+                _ => None,
+            })
+            .await?;
+        peer.pc
+            .set_remote_description(RTCSessionDescription::answer(answer)?)
+            .await?;
+        peer.connected().await?;
+        Ok(Publisher {
+            peer,
+            audio,
+            video,
+            sequence: 0,
+        })
+    }
+
+    /// Sends one audio and one video packet, each numbered in its payload.
+    pub async fn send_pair(&mut self, payload_bytes: usize) -> Result<()> {
+        self.sequence = self.sequence.wrapping_add(1);
+        let n = self.sequence;
+        for (track, ssrc, pt, clock) in [
+            (&self.audio, AUDIO_SSRC, OPUS_PT, 960u32),
+            (&self.video, VIDEO_SSRC, VP8_PT, 3000u32),
+        ] {
+            let mut payload = vec![0u8; payload_bytes.max(4)];
+            payload[..2].copy_from_slice(&n.to_be_bytes());
+            let packet = rtp::Packet {
+                header: rtp::header::Header {
+                    version: 2,
+                    marker: true,
+                    payload_type: pt,
+                    sequence_number: n,
+                    timestamp: u32::from(n).wrapping_mul(clock),
+                    ssrc,
+                    ..Default::default()
+                },
+                payload: payload.into(),
+            };
+            track.write_rtp(packet).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) -> Result<()> {
+        self.peer.pc.close().await?;
+        Ok(())
+    }
+}
+
+/// What one subscriber received, by track (stream id and kind).
+#[derive(Debug, Default, Clone)]
+pub struct Received {
+    /// Packets per track, keyed by `<stream id>/<kind>`.
+    pub packets: HashMap<String, u64>,
+    /// Tracks that ended: the server's description stopped sending them.
+    pub ended: Vec<String>,
+    /// Tracks the server's latest description sends.
+    pub offered: Vec<String>,
+}
+
+/// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
+/// `sendonly` or `sendrecv`, named by their `msid`.
+pub fn sent_tracks(sdp: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for section in sdp.split("\r\nm=").skip(1) {
+        let kind = section.split(' ').next().unwrap_or_default();
+        let sends = section
+            .lines()
+            .any(|l| l == "a=sendonly" || l == "a=sendrecv");
+        let stream = section
+            .lines()
+            .find_map(|l| l.strip_prefix("a=msid:"))
+            .and_then(|m| m.split(' ').next());
+        if let (true, Some(stream)) = (sends, stream) {
+            out.push(format!("{stream}/{kind}"));
+        }
+    }
+    out
+}
+
+/// Receives what the SFU forwards to one participant: answers its offers on the
+/// participant's WebSocket (from a task of its own) and counts packets per track.
+pub struct Subscriber {
+    received: Arc<Mutex<Received>>,
+    /// Set to `true` to stop reading RTP (a subscriber that falls behind).
+    pub stalled: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Subscriber {
+    /// Takes over `client`: from now on its task reads the WebSocket.
+    pub fn start(mut client: TestClient) -> Subscriber {
+        let received = Arc::new(Mutex::new(Received::default()));
+        let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let counts = received.clone();
+        let stall = stalled.clone();
+        let task = tokio::spawn(async move {
+            let mut peer: Option<Peer> = None;
+            loop {
+                let msg = match peer.as_mut() {
+                    Some(p) => tokio::select! {
+                        msg = client.recv() => msg,
+                        Some(track) = p.tracks.recv() => {
+                            tokio::spawn(count(track, counts.clone(), stall.clone()));
+                            continue;
+                        }
+                    },
+                    None => client.recv().await,
+                };
+                let msg = match msg {
+                    Ok(msg) => msg,
+                    // The test ended or the server closed: nothing more to answer.
+                    Err(_) => return Ok(()),
+                };
+                if let ServerMessage::SfuOffer { sdp } = msg {
+                    // Tracks the server sent before and no longer sends have ended.
+                    let sending = sent_tracks(&sdp);
+                    if let Ok(mut r) = counts.lock() {
+                        let gone: Vec<String> = r
+                            .offered
+                            .iter()
+                            .filter(|t| !sending.contains(t) && !r.ended.contains(t))
+                            .cloned()
+                            .collect();
+                        r.ended.extend(gone);
+                        r.offered = sending;
+                    }
+                    if peer.is_none() {
+                        peer = Some(Peer::new().await?);
+                    }
+                    let Some(p) = peer.as_mut() else {
+                        bail!("no peer")
+                    };
+                    p.pc.set_remote_description(RTCSessionDescription::offer(sdp)?)
+                        .await?;
+                    let answer = p.pc.create_answer(None).await?;
+                    p.pc.set_local_description(answer).await?;
+                    let sdp = p.gathered_sdp().await?;
+                    client.send(&ClientMessage::SfuAnswer { sdp }).await?;
+                }
+            }
+        });
+        Subscriber {
+            received,
+            stalled,
+            task,
+        }
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> Received {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Waits until every one of `tracks` (`<stream id>/<kind>`) has at least `packets`.
+    pub async fn wait_for_packets(&self, tracks: &[String], packets: u64) -> Result<()> {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let got = self.received();
+            if tracks
+                .iter()
+                .all(|t| got.packets.get(t).copied().unwrap_or(0) >= packets)
+            {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > until {
+                bail!(
+                    "waited for {packets} packets on {tracks:?}, got {:?}",
+                    got.packets
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until every one of `tracks` has ended.
+    pub async fn wait_for_ended(&self, tracks: &[String]) -> Result<()> {
+        let until = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let got = self.received();
+            if tracks.iter().all(|t| got.ended.contains(t)) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > until {
+                bail!("waited for {tracks:?} to end; ended: {:?}", got.ended);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the subscriber's task (and so its WebSocket and connection).
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Counts a remote track's packets until it ends.
+async fn count(
+    track: Arc<dyn TrackRemote>,
+    received: Arc<Mutex<Received>>,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let name = format!("{}/{}", track.stream_id().await, track.kind().await);
+    while let Some(event) = track.poll().await {
+        match event {
+            TrackRemoteEvent::OnRtpPacket(_) => {
+                while stalled.load(std::sync::atomic::Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                if let Ok(mut r) = received.lock() {
+                    *r.packets.entry(name.clone()).or_default() += 1;
+                }
+            }
+            TrackRemoteEvent::OnEnded => break,
+            _ => {}
+        }
+    }
+    if let Ok(mut r) = received.lock() {
+        r.ended.push(name);
+    }
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("sequence", &self.sequence)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("received", &self.received())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,205 @@
+//! The SFU with webrtc-rs peers over real UDP: a host broadcasts synthetic Opus and VP8
+//! RTP, the server forwards it to every listener in the room.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use hallway::access::TokenRole;
+use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
+use hallway_tests::media::{Publisher, Subscriber};
+use hallway_tests::{TestClient, TestServer};
+
+/// Packets the publisher sends per track in the delivery test.
+const PACKETS: u64 = 200;
+
+async fn host(server: &TestServer) -> Result<TestClient> {
+    TestClient::join_with_token(
+        server,
+        "lobby",
+        "Hanna Host",
+        &server.token("lobby", TokenRole::Host, None),
+    )
+    .await
+}
+
+/// Joins `n` listeners and hands each to a subscriber task.
+async fn listeners(server: &TestServer, n: usize) -> Result<Vec<Subscriber>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let client = TestClient::join(server, &format!("Listener {i}")).await?;
+        out.push(Subscriber::start(client));
+    }
+    Ok(out)
+}
+
+/// The host starts broadcasting and publishes its tracks to the SFU.
+async fn broadcast(hanna: &mut TestClient) -> Result<Publisher> {
+    hanna.send(&ClientMessage::Broadcast { on: true }).await?;
+    let id = hanna.id.clone();
+    hanna
+        .wait_for("our broadcast", |m| match m {
+            ServerMessage::Broadcast { id: who, on: true } if *who == id => Some(()),
+            _ => None,
+        })
+        .await?;
+    Publisher::start(hanna).await
+}
+
+fn tracks_of(id: &str) -> Vec<String> {
+    vec![format!("p{id}/audio"), format!("p{id}/video")]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listeners = listeners(&server, 20).await?;
+    let mut publisher = broadcast(&mut hanna).await?;
+    let tracks = tracks_of(&hanna.id);
+
+    // Send until every listener is receiving (connections come up one by one), then a
+    // counted run at 50 packets per second per track.
+    let warm_up = async {
+        for l in &listeners {
+            l.wait_for_packets(&tracks, 1).await?;
+        }
+        anyhow::Ok(())
+    };
+    let sending = async {
+        loop {
+            publisher.send_pair(200).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        #[allow(unreachable_code)]
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        r = warm_up => r?,
+        r = sending => r?,
+    }
+    let before: Vec<_> = listeners.iter().map(|l| l.received()).collect();
+    for _ in 0..PACKETS {
+        publisher.send_pair(200).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (i, (l, before)) in listeners.iter().zip(before).enumerate() {
+        let after = l.received();
+        for t in &tracks {
+            let got = after.packets[t] - before.packets[t];
+            println!("listener {i} {t}: {got} of {PACKETS}");
+            assert!(
+                got * 100 >= PACKETS * 95,
+                "listener {i} got {got} of {PACKETS} packets on {t}"
+            );
+        }
+    }
+
+    // The broadcaster leaves: their tracks end for everyone.
+    publisher.close().await?;
+    hanna.close().await?;
+    for l in &listeners {
+        l.wait_for_ended(&tracks).await?;
+    }
+    for l in listeners {
+        l.stop();
+    }
+    server.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_stops_reading_does_not_slow_the_others() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listeners = listeners(&server, 3).await?;
+    let mut publisher = broadcast(&mut hanna).await?;
+    let tracks = tracks_of(&hanna.id);
+    for l in &listeners {
+        while l.received().packets.len() < 2 {
+            publisher.send_pair(200).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    listeners[0]
+        .stalled
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let before: Vec<_> = listeners.iter().map(|l| l.received()).collect();
+    for _ in 0..PACKETS {
+        publisher.send_pair(1000).await?;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (i, l) in listeners.iter().enumerate().skip(1) {
+        for t in &tracks {
+            let got = l.received().packets[t] - before[i].packets[t];
+            assert!(
+                got * 100 >= PACKETS * 95,
+                "listener {i} got {got} of {PACKETS} on {t} while listener 0 stalled"
+            );
+        }
+    }
+    for l in listeners {
+        l.stop();
+    }
+    publisher.close().await?;
+    server.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_broadcast_ends_its_tracks_for_everyone() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listeners = listeners(&server, 2).await?;
+    let mut publisher = broadcast(&mut hanna).await?;
+    let tracks = tracks_of(&hanna.id);
+    for l in &listeners {
+        while l.received().packets.len() < 2 {
+            publisher.send_pair(200).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    hanna.send(&ClientMessage::Broadcast { on: false }).await?;
+    for l in &listeners {
+        l.wait_for_ended(&tracks).await?;
+    }
+    for l in listeners {
+        l.stop();
+    }
+    publisher.close().await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn bad_descriptions_get_typed_errors() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut ann = TestClient::join(&server, "Ann").await?;
+    ann.send(&ClientMessage::SfuAnswer { sdp: "v=0".into() })
+        .await?;
+    assert_eq!(
+        ann.expect_error().await.context("an answer to nothing")?.0,
+        ErrorCode::InvalidDescription
+    );
+    ann.send(&ClientMessage::SfuOffer {
+        sdp: "this is not SDP".into(),
+    })
+    .await?;
+    assert_eq!(
+        ann.expect_error()
+            .await
+            .context("an offer that is not SDP")?
+            .0,
+        ErrorCode::InvalidDescription
+    );
+    ann.send(&ClientMessage::SfuOffer {
+        sdp: "v=0\r\n".repeat(7_000),
+    })
+    .await?;
+    assert_eq!(ann.expect_error().await?.0, ErrorCode::PayloadTooLarge);
+    // The connection is still fine.
+    ann.send(&ClientMessage::Hand { raised: true }).await?;
+    ann.wait_for("our hand", |m| {
+        matches!(m, ServerMessage::Hand { .. }).then_some(())
+    })
+    .await?;
+    server.stop().await
+}
