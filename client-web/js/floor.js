@@ -220,6 +220,12 @@ export class Floor {
   }
 
   // Shows live video in an avatar (or removes it).
+  // Turns circle audio down while a broadcast plays (and back up after).
+  setDucked(ducked) {
+    this.ducked = ducked;
+    for (const video of this.viewport.querySelectorAll(".avatar video")) video.volume = ducked ? 0.2 : 1;
+  }
+
   setVideo(id, stream, { muted = false } = {}) {
     const el = this.avatars.get(id);
     if (!el) return;
@@ -236,6 +242,7 @@ export class Floor {
       el.querySelector(".face").append(video);
     }
     video.muted = muted;
+    video.volume = this.ducked ? 0.2 : 1;
     if (video.srcObject !== stream) video.srcObject = stream;
     el.classList.add("has-video");
   }

@@ -8,6 +8,7 @@ import { Floor } from "./floor.js";
 import { Panel } from "./panel.js";
 import { LocalMedia } from "./media.js";
 import { Peers } from "./peers.js";
+import { Sfu } from "./sfu.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
@@ -34,6 +35,15 @@ const peers = new Peers({
   media,
   onStream: (id, stream) => floor.setVideo(id, stream),
   onClosed: (id) => floor.setVideo(id, null),
+});
+
+// Broadcasts arrive through the server's SFU and play on the stage; while one plays,
+// circle audio is turned down so the stage can be heard.
+const sfu = new Sfu({
+  send: (msg) => conn.send(msg),
+  media,
+  onStream: (id, stream) => showOnStage(id, stream),
+  onEnded: (id) => showOnStage(id, null),
 });
 
 const floor = new Floor($("#floor"), { onWalk: (x, y) => walk(x, y) });
@@ -128,6 +138,10 @@ function receive(msg) {
       return peers.close(msg.peer);
     case "signal":
       return peers.signal(msg.from, msg.payload);
+    case "sfu_offer":
+      return sfu.offered(msg.sdp).catch(() => {});
+    case "sfu_answer":
+      return sfu.answered(msg.sdp);
     case "muted":
       media.setMic(false);
       return toast(t("host.mutedYou"));
@@ -175,6 +189,7 @@ function receive(msg) {
       floor.renderAvatar(state.participants.get(change.id));
       panel.render(state);
       updateControls();
+      followStage();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
@@ -205,8 +220,44 @@ function receive(msg) {
   }
 }
 
+// Publish to the SFU exactly while we broadcast.
+function followStage() {
+  const onStage = state.broadcasters.includes(state.you);
+  if (onStage && !sfu.publishing) sfu.publish().catch(() => {});
+  else if (!onStage && sfu.publishing) sfu.unpublish();
+}
+
+function showOnStage(id, stream) {
+  const tiles = $("#stage-tiles");
+  let tile = tiles.querySelector(`[data-id="${CSS.escape(id)}"]`);
+  if (!stream) {
+    tile?.remove();
+  } else {
+    if (!tile) {
+      tile = document.createElement("li");
+      tile.dataset.id = id;
+      const figure = document.createElement("figure");
+      const video = document.createElement("video");
+      video.autoplay = true;
+      video.playsInline = true;
+      const caption = document.createElement("figcaption");
+      figure.append(video, caption);
+      tile.append(figure);
+      tiles.append(tile);
+      announce(t("stage.live", { name: state.participants.get(id)?.name ?? "" }));
+    }
+    tile.querySelector("figcaption").textContent = state.participants.get(id)?.name ?? "";
+    const video = tile.querySelector("video");
+    if (video.srcObject !== stream) video.srcObject = stream;
+  }
+  const live = tiles.children.length > 0;
+  $("#stage-view").hidden = !live;
+  floor.setDucked(live);
+}
+
 function welcomed(msg) {
   peers.closeAll();
+  sfu.closeAll();
   state.apply(msg);
   if (!joined) {
     joined = true;
@@ -318,6 +369,7 @@ function showStatus(status) {
   const el = $("#status");
   if (status.state === "reconnecting") {
     peers.closeAll();
+    sfu.closeAll();
     el.textContent = t("status.reconnecting", { seconds: status.seconds });
     el.hidden = false;
   } else if (status.state === "connecting" && joined) {
@@ -325,10 +377,12 @@ function showStatus(status) {
     el.hidden = false;
   } else if (status.state === "closed" && status.code === CLOSE.NORMAL && joined) {
     peers.closeAll();
+    sfu.closeAll();
     el.textContent = t("status.left");
     el.hidden = false;
   } else if (status.state === "closed" && (status.code === CLOSE.REMOVED || status.code === CLOSE.BANNED) && joined) {
     peers.closeAll();
+    sfu.closeAll();
     el.textContent = t(status.code === CLOSE.BANNED ? "status.banned" : "status.removed");
     el.hidden = false;
   } else {
@@ -472,4 +526,4 @@ setUpJoinScreen();
 setUpControls();
 
 // For diagnostics (and the browser tests): the live state of this page.
-window.hallway = { state, peers, media, conn };
+window.hallway = { state, peers, sfu, media, conn };

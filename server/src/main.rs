@@ -129,7 +129,16 @@ fn write_invitations(config: &Config, args: &InviteArgs) -> anyhow::Result<()> {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("HALLWAY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let asked = std::env::var("HALLWAY_LOG").unwrap_or_else(|_| "info".into());
+    // The WebRTC stack warns about every unsupported DTLS extension and early packet; its
+    // own messages are only errors unless HALLWAY_LOG names its crates.
+    let quiet = "rtc=error,rtc_dtls=error,rtc_ice=error,rtc_srtp=error,rtc_sctp=error,rtc_interceptor=error";
+    let directives = if asked.contains("rtc") {
+        asked
+    } else {
+        format!("{asked},{quiet}")
+    };
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     // Logs go to standard error; standard output carries only the start-up banner.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -131,10 +131,11 @@ export async function waitCircle(page, ids) {
   );
 }
 
-// Video frames decoded from `peer`, read from the connection's statistics.
+// Video frames decoded from `peer` (or, for "sfu", from everything the server forwards),
+// read from the connection's statistics.
 export async function framesDecoded(page, peer) {
   return page.evaluate(async (id) => {
-    const pc = window.hallway.peers.pc(id);
+    const pc = id === "sfu" ? window.hallway.sfu.receiving : window.hallway.peers.pc(id);
     if (!pc) return -1;
     let frames = 0;
     (await pc.getStats()).forEach((report) => {

@@ -45,6 +45,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/panel.js", "text/javascript; charset=utf-8"),
     asset!("js/media.js", "text/javascript; charset=utf-8"),
     asset!("js/peers.js", "text/javascript; charset=utf-8"),
+    asset!("js/sfu.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 

@@ -7,9 +7,11 @@
 //! routes say which tracks each participant receives ([`room`]).
 //!
 //! - [`stun`]: the little STUN parsing routing needs;
+//! - [`feedback`]: which RTCP reaches the SFU (keyframe requests);
 //! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
 //! - [`room`]: one room's publications, subscriptions and routes.
 
+pub mod feedback;
 pub(crate) mod peer;
 pub mod room;
 pub mod stun;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use hallway_proto::{ErrorCode, ServerMessage};
-use rtc::interceptor::Registry;
+use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::RTCPeerConnection;
 use rtc::peer_connection::RTCPeerConnectionBuilder;
@@ -25,7 +25,6 @@ use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
-use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters};
@@ -36,6 +35,7 @@ use tokio::sync::mpsc;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+use super::feedback::{self, KeyframeRequests};
 use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
 use super::{Datagram, Sfu};
 use crate::room::model::ParticipantId;
@@ -200,7 +200,10 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
     media_engine.register_default_codecs()?;
     // NACK responder and generator, RTCP reports, TWCC: per hop, so retransmissions are
     // served from the SFU's own buffer and never reach the publisher.
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+    let registry = register_default_interceptors(
+        Registry::new().with(Slot::Custom(feedback::SLOT), KeyframeRequests::default()),
+        &mut media_engine,
+    )?;
     let config = RTCConfigurationBuilder::new().build();
     let mut pc = RTCPeerConnectionBuilder::new()
         .with_configuration(config)
@@ -290,7 +293,12 @@ impl Peer {
     fn on_event(&mut self, event: RTCPeerConnectionEvent) -> Result<(), PeerError> {
         match event {
             RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => match state {
-                RTCPeerConnectionState::Connected => self.connected = true,
+                RTCPeerConnectionState::Connected => {
+                    self.connected = true;
+                    // What was forwarded before the transport was up is lost: start every
+                    // video track from a keyframe.
+                    self.request_keyframes(self.outgoing.keys().copied().collect());
+                }
                 RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
                     return Err(PeerError::Closed);
                 }
@@ -437,9 +445,26 @@ impl Peer {
         self.tell(&ServerMessage::SfuOffer { sdp })
     }
 
-    /// After an answer: which payload type each outgoing track's codec got.
+    /// Asks the publishers of these tracks for keyframes.
+    fn request_keyframes(&self, keys: Vec<TrackKey>) {
+        if keys.is_empty() {
+            return;
+        }
+        if let Some(room) = self.room.upgrade() {
+            for key in keys {
+                room.request_keyframe(key);
+            }
+        }
+    }
+
+    /// After an answer: which payload type each outgoing track's codec got. Tracks that
+    /// just got one start from a keyframe (packets before it were not sent).
     fn learn_payload_types(&mut self) {
-        for track in self.outgoing.values_mut() {
+        let mut fresh = Vec::new();
+        for (key, track) in self.outgoing.iter_mut() {
+            if track.payload_type.is_none() {
+                fresh.push(*key);
+            }
             let Some(mut sender) = self.pc.rtp_sender(track.sender) else {
                 continue;
             };
@@ -450,6 +475,9 @@ impl Peer {
                 .iter()
                 .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&track.mime_type))
                 .map(|c| c.payload_type);
+        }
+        if self.connected {
+            self.request_keyframes(fresh);
         }
     }
 
@@ -493,11 +521,7 @@ impl Peer {
         if self.direction != Direction::Receiving {
             return;
         }
-        let wants_keyframe = packets.iter().any(|p| {
-            p.as_any().downcast_ref::<PictureLossIndication>().is_some()
-                || p.as_any().downcast_ref::<FullIntraRequest>().is_some()
-        });
-        if !wants_keyframe {
+        if !feedback::asks_for_keyframe(packets) {
             return;
         }
         let Some(&key) = self.outgoing_ids.get(track_id) else {
