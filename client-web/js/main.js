@@ -42,8 +42,8 @@ const peers = new Peers({
 const sfu = new Sfu({
   send: (msg) => conn.send(msg),
   media,
-  onStream: (id, stream) => showOnStage(id, stream),
-  onEnded: (id) => showOnStage(id, null),
+  onStream: (id, stream) => forwarded(id, stream),
+  onEnded: (id) => forwarded(id, null),
 });
 
 const floor = new Floor($("#floor"), { onWalk: (x, y) => walk(x, y) });
@@ -189,7 +189,7 @@ function receive(msg) {
       floor.renderAvatar(state.participants.get(change.id));
       panel.render(state);
       updateControls();
-      followStage();
+      followSfu();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
@@ -216,15 +216,30 @@ function receive(msg) {
       floor.renderAll();
       panel.render(state);
       updateControls();
+      followSfu();
       return;
   }
 }
 
-// Publish to the SFU exactly while we broadcast.
-function followStage() {
-  const onStage = state.broadcasters.includes(state.you);
-  if (onStage && !sfu.publishing) sfu.publish().catch(() => {});
-  else if (!onStage && sfu.publishing) sfu.unpublish();
+// Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
+// through the server (a large circle, or any circle in a room in privacy mode).
+function followSfu() {
+  const needed = state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu";
+  if (needed && !sfu.publishing) sfu.publish().catch(() => {});
+  else if (!needed && sfu.publishing) sfu.unpublish();
+}
+
+// A stream forwarded by the SFU: a broadcaster plays on the stage, a member of our circle
+// on their avatar, as a direct connection would.
+function forwarded(id, stream) {
+  if (!stream) {
+    showOnStage(id, null);
+    if (!peers.pc(id)) floor.setVideo(id, null);
+  } else if (state.broadcasters.includes(id)) {
+    showOnStage(id, stream);
+  } else {
+    floor.setVideo(id, stream);
+  }
 }
 
 function showOnStage(id, stream) {

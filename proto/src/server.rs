@@ -343,6 +343,28 @@ pub struct CircleInfo {
     pub members: Vec<String>,
     /// Locked circles admit no newcomers (hosts excepted).
     pub locked: bool,
+    /// How the members' media travels: `mesh` (browser to browser, after `connect`) or
+    /// `sfu` (through the server: publish with `sfu_offer`, no `connect` is sent).
+    #[serde(default, skip_serializing_if = "CircleMedia::is_mesh")]
+    pub media: CircleMedia,
+}
+
+/// How a circle's media travels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircleMedia {
+    /// Directly between the members' browsers (small circles).
+    #[default]
+    Mesh,
+    /// Through the server's SFU (large circles, rooms in privacy mode).
+    Sfu,
+}
+
+impl CircleMedia {
+    /// Whether this is the default, `mesh` (omitted on the wire).
+    pub fn is_mesh(&self) -> bool {
+        *self == CircleMedia::Mesh
+    }
 }
 
 /// A chat message.

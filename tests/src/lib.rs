@@ -70,6 +70,20 @@ impl TestServer {
         self.server.tokens.mint(room, role, name, in_a_day)
     }
 
+    /// Opens a room with these settings (open to anyone).
+    pub fn open_room(&self, settings: hallway::room::RoomSettings) -> Result<()> {
+        self.server
+            .rooms
+            .open(settings, 10)
+            .map(|_| ())
+            .map_err(|e| anyhow!("opening the room: {e}"))
+    }
+
+    /// Where the SFU tells clients to send media.
+    pub fn media_addr(&self) -> SocketAddr {
+        self.server.sfu.announced()
+    }
+
     /// The server's token minter, for tokens a test crafts itself.
     pub fn tokens(&self) -> &hallway::access::Tokens {
         &self.server.tokens

@@ -166,6 +166,20 @@ const VIDEO_SSRC: u32 = 0x000B_1DE0;
 impl Publisher {
     /// Offers both tracks to the SFU over `client`'s WebSocket and waits until connected.
     pub async fn start(client: &mut TestClient) -> Result<Publisher> {
+        let (mut publisher, sdp) = Publisher::prepare().await?;
+        client.send(&ClientMessage::SfuOffer { sdp }).await?;
+        let answer = client
+            .wait_for("the SFU's answer", |m| match m {
+                ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+                _ => None,
+            })
+            .await?;
+        publisher.accept(answer).await?;
+        Ok(publisher)
+    }
+
+    /// A connection with both tracks and its offer, to send as `sfu_offer`.
+    async fn prepare() -> Result<(Publisher, String)> {
         let mut peer = Peer::new().await?;
         let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
         let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
@@ -178,32 +192,50 @@ impl Publisher {
         let offer = peer.pc.create_offer(None).await?;
         peer.pc.set_local_description(offer).await?;
         let sdp = peer.gathered_sdp().await?;
-        client.send(&ClientMessage::SfuOffer { sdp }).await?;
-        let answer = client
-            .wait_for("the SFU's answer", |m| match m {
-                ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
-                _ => None,
-            })
-            .await?;
-        peer.pc
+        Ok((
+            Publisher {
+                peer,
+                audio,
+                video,
+                sequence: 0,
+            },
+            sdp,
+        ))
+    }
+
+    /// Applies the SFU's answer and waits until connected.
+    async fn accept(&mut self, answer: String) -> Result<()> {
+        self.peer
+            .pc
             .set_remote_description(RTCSessionDescription::answer(answer)?)
             .await?;
-        peer.connected().await?;
-        Ok(Publisher {
-            peer,
-            audio,
-            video,
-            sequence: 0,
-        })
+        self.peer.connected().await
     }
 
     /// Sends one audio and one video packet, each numbered in its payload.
     pub async fn send_pair(&mut self, payload_bytes: usize) -> Result<()> {
         self.sequence = self.sequence.wrapping_add(1);
-        let n = self.sequence;
+        send_pair(&self.audio, &self.video, self.sequence, payload_bytes).await
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) -> Result<()> {
+        self.peer.pc.close().await?;
+        Ok(())
+    }
+}
+
+/// Sends packet number `n` of each track.
+async fn send_pair(
+    audio: &TrackLocalStaticRTP,
+    video: &TrackLocalStaticRTP,
+    n: u16,
+    payload_bytes: usize,
+) -> Result<()> {
+    {
         for (track, ssrc, pt, clock) in [
-            (&self.audio, AUDIO_SSRC, OPUS_PT, 960u32),
-            (&self.video, VIDEO_SSRC, VP8_PT, 3000u32),
+            (audio, AUDIO_SSRC, OPUS_PT, 960u32),
+            (video, VIDEO_SSRC, VP8_PT, 3000u32),
         ] {
             let mut payload = vec![0u8; payload_bytes.max(4)];
             payload[..2].copy_from_slice(&n.to_be_bytes());
@@ -223,12 +255,6 @@ impl Publisher {
         }
         Ok(())
     }
-
-    /// Closes the connection.
-    pub async fn close(self) -> Result<()> {
-        self.peer.pc.close().await?;
-        Ok(())
-    }
 }
 
 /// What one subscriber received, by track (stream id and kind).
@@ -240,6 +266,10 @@ pub struct Received {
     pub ended: Vec<String>,
     /// Tracks the server's latest description sends.
     pub offered: Vec<String>,
+    /// The `type` of every message the participant received, in order.
+    pub messages: Vec<String>,
+    /// Every session description the server sent.
+    pub descriptions: Vec<String>,
 }
 
 /// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
@@ -273,13 +303,31 @@ pub struct Subscriber {
 
 impl Subscriber {
     /// Takes over `client`: from now on its task reads the WebSocket.
-    pub fn start(mut client: TestClient) -> Subscriber {
+    pub fn start(client: TestClient) -> Subscriber {
+        Subscriber::start_with(client, false)
+    }
+
+    /// Takes over `client` and also publishes both tracks to the SFU, sending a packet
+    /// pair every 20 ms once connected (a member of a circle routed through the SFU).
+    pub fn start_publishing(client: TestClient) -> Subscriber {
+        Subscriber::start_with(client, true)
+    }
+
+    fn start_with(mut client: TestClient, publish: bool) -> Subscriber {
         let received = Arc::new(Mutex::new(Received::default()));
         let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let counts = received.clone();
         let stall = stalled.clone();
         let task = tokio::spawn(async move {
             let mut peer: Option<Peer> = None;
+            let mut publisher = None;
+            if publish {
+                let (p, sdp) = Publisher::prepare().await?;
+                client.send(&ClientMessage::SfuOffer { sdp }).await?;
+                publisher = Some(p);
+            }
+            // Held, not read: dropping it (when this task ends) stops the packets.
+            let mut _pacing = None;
             loop {
                 let msg = match peer.as_mut() {
                     Some(p) => tokio::select! {
@@ -296,6 +344,28 @@ impl Subscriber {
                     // The test ended or the server closed: nothing more to answer.
                     Err(_) => return Ok(()),
                 };
+                if let Ok(mut r) = counts.lock() {
+                    r.messages.push(msg.kind().to_owned());
+                    if let ServerMessage::SfuAnswer { sdp } | ServerMessage::SfuOffer { sdp } = &msg
+                    {
+                        r.descriptions.push(sdp.clone());
+                    }
+                }
+                if let ServerMessage::SfuAnswer { sdp } = &msg
+                    && let Some(mut p) = publisher.take()
+                {
+                    p.accept(sdp.clone()).await?;
+                    _pacing = Some(AbortOnDrop(tokio::spawn(async move {
+                        let mut n = 0u16;
+                        loop {
+                            n = n.wrapping_add(1);
+                            if send_pair(&p.audio, &p.video, n, 200).await.is_err() {
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    })));
+                }
                 if let ServerMessage::SfuOffer { sdp } = msg {
                     // Tracks the server sent before and no longer sends have ended.
                     let sending = sent_tracks(&sdp);
@@ -375,6 +445,15 @@ impl Subscriber {
     /// Stops the subscriber's task (and so its WebSocket and connection).
     pub fn stop(self) {
         self.task.abort();
+    }
+}
+
+/// A task that ends when its handle is dropped (with the task that owns it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

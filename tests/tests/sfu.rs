@@ -203,3 +203,100 @@ async fn bad_descriptions_get_typed_errors() -> Result<()> {
     .await?;
     server.stop().await
 }
+
+/// Walks `clients` into one circle around (600, 600) and waits until all see it.
+async fn circle_of(clients: &mut [TestClient]) -> Result<()> {
+    let ids: Vec<String> = clients.iter().map(|c| c.id.clone()).collect();
+    for (k, c) in clients.iter_mut().enumerate() {
+        let angle = k as f64 * 1.3;
+        c.move_to(600.0 + 40.0 * angle.cos(), 600.0 + 40.0 * angle.sin())
+            .await?;
+    }
+    for c in clients.iter_mut() {
+        c.wait_for_circle_with(&ids).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_circle_of_five_runs_through_the_sfu_and_everyone_receives_everyone() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut clients = Vec::new();
+    for i in 0..5 {
+        clients.push(TestClient::join(&server, &format!("Member {i}")).await?);
+    }
+    circle_of(&mut clients).await?;
+    // The fifth made it an SFU circle: nobody is told to connect to anybody.
+    let ids: Vec<String> = clients.iter().map(|c| c.id.clone()).collect();
+    let members: Vec<Subscriber> = clients
+        .into_iter()
+        .map(Subscriber::start_publishing)
+        .collect();
+    for (i, m) in members.iter().enumerate() {
+        let others: Vec<String> = ids
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, id)| tracks_of(id))
+            .collect();
+        m.wait_for_packets(&others, 50).await?;
+        assert!(
+            !m.received().packets.keys().any(|t| t.contains(&ids[i])),
+            "member {i} receives itself"
+        );
+    }
+    for m in members {
+        m.stop();
+    }
+    server.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_privacy_mode_nobody_receives_anybody_elses_address() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut settings = hallway::room::RoomSettings::new("private", "Private");
+    settings.privacy = true;
+    server.open_room(settings)?;
+    let mut ann = TestClient::join_room(&server, "private", "Ann").await?;
+    let mut ben = TestClient::join_room(&server, "private", "Ben").await?;
+    let mut pair = vec![ann, ben];
+    circle_of(&mut pair).await?;
+    ben = pair.pop().context("ben")?;
+    ann = pair.pop().context("ann")?;
+    // A signal between them is refused: their media goes through the server.
+    ben.send(&ClientMessage::Signal {
+        to: ann.id.clone(),
+        payload: hallway_proto::Payload::from_json(r#"{"candidate":"x"}"#)?,
+    })
+    .await?;
+    assert_eq!(ben.expect_error().await?.0, ErrorCode::NotInCircle);
+    let ids = [ann.id.clone(), ben.id.clone()];
+    let members = [
+        Subscriber::start_publishing(ann),
+        Subscriber::start_publishing(ben),
+    ];
+    for (m, other) in members.iter().zip(ids.iter().rev()) {
+        m.wait_for_packets(&tracks_of(other), 50).await?;
+    }
+    let sfu = server.media_addr();
+    for m in &members {
+        let got = m.received();
+        assert!(
+            !got.messages.iter().any(|k| k == "connect" || k == "signal"),
+            "told to connect or sent a signal: {:?}",
+            got.messages
+        );
+        for sdp in &got.descriptions {
+            for candidate in sdp.lines().filter(|l| l.starts_with("a=candidate")) {
+                assert!(
+                    candidate.contains(&format!(" {} {} ", sfu.ip(), sfu.port())),
+                    "a candidate that is not the SFU's: {candidate}"
+                );
+            }
+        }
+    }
+    for m in members {
+        m.stop();
+    }
+    server.stop().await
+}

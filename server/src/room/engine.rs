@@ -497,6 +497,20 @@ impl Room {
             if n < 2 || n > self.settings.max_circle_size as usize {
                 return Err(format!("circle {cid:?} has {n} members"));
             }
+            let threshold = self.settings.mesh_threshold as usize;
+            let routing_ok = if self.settings.privacy {
+                circle.routed
+            } else if circle.routed {
+                n >= threshold
+            } else {
+                n <= threshold
+            };
+            if !routing_ok {
+                return Err(format!(
+                    "circle {cid:?} of {n} is routed={} with threshold {threshold}",
+                    circle.routed
+                ));
+            }
             for m in &circle.members {
                 if seen_members.insert(*m, *cid).is_some() {
                     return Err(format!("{m} is in two circles"));

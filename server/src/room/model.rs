@@ -165,6 +165,8 @@ pub struct Circle {
     pub members: Vec<ParticipantId>,
     /// Locked circles admit no newcomers except hosts.
     pub locked: bool,
+    /// The members' media goes through the SFU rather than browser to browser.
+    pub routed: bool,
 }
 
 /// A trimmed display name of 1..=64 characters with no control characters.
@@ -219,6 +221,13 @@ pub struct RoomSettings {
     pub hysteresis: f32,
     /// Named rectangles with rules; at most [`MAX_AREAS`].
     pub areas: Vec<Area>,
+    /// Circles larger than this send their media through the SFU (at least 2); they go
+    /// back to a mesh only below it, so that one person stepping in and out of a circle
+    /// of this size does not switch everyone's media back and forth.
+    pub mesh_threshold: u32,
+    /// Privacy mode: every circle's media goes through the SFU, so that no participant
+    /// ever learns another's network address.
+    pub privacy: bool,
 }
 
 /// Most areas a room may have.
@@ -237,6 +246,8 @@ impl RoomSettings {
             forming_distance: 90.0,
             hysteresis: 40.0,
             areas: Vec::new(),
+            mesh_threshold: 4,
+            privacy: false,
         }
     }
 
@@ -255,6 +266,7 @@ impl RoomSettings {
             && self.width <= 100_000.0
             && self.height <= 100_000.0
             && self.max_circle_size >= 2
+            && self.mesh_threshold >= 2
             && self.max_participants >= 1
             && self.forming_distance.is_finite()
             && self.forming_distance > 0.0

@@ -136,6 +136,11 @@ pub fn circle(c: &Circle) -> proto::CircleInfo {
         radius: c.radius,
         members: c.members.iter().map(ToString::to_string).collect(),
         locked: c.locked,
+        media: if c.routed {
+            proto::CircleMedia::Sfu
+        } else {
+            proto::CircleMedia::Mesh
+        },
     }
 }
 

@@ -1,10 +1,11 @@
 //! One room's media routes: who publishes which tracks, who receives them, and the
 //! connections that carry them.
 //!
-//! The room's actor says who broadcasts; sessions hand over their participants'
-//! descriptions; connections report the tracks they receive. After every change the routes
-//! are reconciled: each member should receive exactly the tracks of everyone who
-//! broadcasts, except their own. The per-packet path takes no lock of this struct: a
+//! The room's actor says who broadcasts and which circles go through the SFU; sessions hand
+//! over their participants' descriptions; connections report the tracks they receive.
+//! After every change the routes are reconciled: each member should receive exactly the
+//! tracks of everyone who broadcasts and of the other members of their circle if it goes
+//! through the SFU, never their own. The per-packet path takes no lock of this struct: a
 //! published track's [`Forwards`] is the list its connection sends each packet to.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -17,7 +18,7 @@ use tracing::warn;
 
 use super::Sfu;
 use super::peer::{self, Control, Direction, MediaIn, PeerHandle};
-use crate::room::model::ParticipantId;
+use crate::room::model::{CircleId, ParticipantId};
 use crate::session::outbox::OutboxSender;
 
 /// Names one published track within a room.
@@ -96,6 +97,8 @@ struct Published {
 struct State {
     members: HashMap<ParticipantId, Member>,
     broadcasters: Vec<ParticipantId>,
+    /// Circles whose media goes through the SFU, with their members.
+    circles: HashMap<CircleId, Vec<ParticipantId>>,
     tracks: BTreeMap<TrackKey, Published>,
     next_key: u64,
 }
@@ -166,6 +169,20 @@ impl RoomMedia {
         }
         state.broadcasters = broadcasters.to_vec();
         self.reconcile(&mut state);
+    }
+
+    /// A circle's members and whether its media goes through the SFU (called by the room's
+    /// task on every change of a circle; a dissolved circle has no members).
+    pub fn set_circle(&self, id: CircleId, members: &[ParticipantId], routed: bool) {
+        let mut state = self.state();
+        let changed = if routed && !members.is_empty() {
+            state.circles.insert(id, members.to_vec()).as_deref() != Some(members)
+        } else {
+            state.circles.remove(&id).is_some()
+        };
+        if changed {
+            self.reconcile(&mut state);
+        }
     }
 
     /// A participant's offer for their sending connection.
@@ -295,14 +312,25 @@ impl RoomMedia {
         let State {
             members,
             broadcasters,
+            circles,
             tracks,
             ..
         } = state;
+        let circle_of: HashMap<ParticipantId, CircleId> = circles
+            .iter()
+            .flat_map(|(cid, ms)| ms.iter().map(move |m| (*m, *cid)))
+            .collect();
         let mut keyframes = Vec::new();
         for (&id, member) in members.iter_mut() {
+            let mine = circle_of.get(&id);
             let wanted: BTreeSet<TrackKey> = tracks
                 .iter()
-                .filter(|(_, t)| t.info.publisher != id && broadcasters.contains(&t.info.publisher))
+                .filter(|(_, t)| {
+                    let from = t.info.publisher;
+                    from != id
+                        && (broadcasters.contains(&from)
+                            || (mine.is_some() && circle_of.get(&from) == mine))
+                })
                 .map(|(k, _)| *k)
                 .collect();
             if wanted == member.receives {

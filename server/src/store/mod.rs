@@ -97,6 +97,8 @@ impl RoomRecord {
         settings.height = self.height;
         settings.max_participants = self.max_participants;
         settings.max_circle_size = self.max_circle_size;
+        settings.mesh_threshold = self.mesh_threshold;
+        settings.privacy = self.privacy;
         settings.areas = self
             .areas
             .iter()

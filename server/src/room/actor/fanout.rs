@@ -67,6 +67,16 @@ impl Actor {
                     media.set_broadcasters(self.room.broadcasters());
                 }
             }
+            Event::CircleChanged(cid) => {
+                if let (Some(media), Some(c)) = (&self.media, self.room.circle(*cid)) {
+                    media.set_circle(*cid, &c.members, c.routed);
+                }
+            }
+            Event::CircleDissolved(cid) => {
+                if let Some(media) = &self.media {
+                    media.set_circle(*cid, &[], false);
+                }
+            }
             _ => {}
         }
     }

@@ -127,6 +127,7 @@ impl Room {
         self.next_circle += 1;
         let members = vec![partner, initiator];
         let centre = self.centroid(&members);
+        let routed = self.routed(false, members.len());
         self.circles.insert(
             cid,
             Circle {
@@ -135,6 +136,7 @@ impl Room {
                 radius: self.settings.circle_radius(2),
                 members,
                 locked: false,
+                routed,
             },
         );
         self.circle_index.insert(cid, centre);
@@ -144,10 +146,30 @@ impl Room {
             }
         }
         self.events.push(Event::CircleChanged(cid));
-        self.events.push(Event::Connect {
-            initiator,
-            responder: partner,
-        });
+        if !routed {
+            self.events.push(Event::Connect {
+                initiator,
+                responder: partner,
+            });
+        }
+    }
+
+    /// Whether a circle of `members` goes through the SFU, given whether it did: above the
+    /// threshold it switches to the SFU, below it back to a mesh, at it nothing changes.
+    pub(super) fn routed(&self, was: bool, members: usize) -> bool {
+        let threshold = self.settings.mesh_threshold as usize;
+        self.settings.privacy || members > threshold || (was && members >= threshold)
+    }
+
+    /// Every pair of `members`, the later joiner first (it makes the offer).
+    fn pairs(members: &[ParticipantId]) -> Vec<(ParticipantId, ParticipantId)> {
+        let mut out = Vec::new();
+        for (i, later) in members.iter().enumerate() {
+            for earlier in &members[..i] {
+                out.push((*later, *earlier));
+            }
+        }
+        out
     }
 
     pub(super) fn enter_circle(&mut self, id: ParticipantId, cid: CircleId) {
@@ -155,17 +177,33 @@ impl Room {
             return;
         };
         let existing = circle.members.clone();
+        let was = circle.routed;
         circle.members.push(id);
+        let routed = self.routed(was, existing.len() + 1);
+        if let Some(circle) = self.circles.get_mut(&cid) {
+            circle.routed = routed;
+        }
         if let Some(p) = self.participants.get_mut(&id) {
             p.circle = Some(cid);
         }
         self.reshape(cid);
         self.events.push(Event::CircleChanged(cid));
-        for responder in existing {
-            self.events.push(Event::Connect {
-                initiator: id,
-                responder,
-            });
+        match (was, routed) {
+            (false, false) => {
+                for responder in existing {
+                    self.events.push(Event::Connect {
+                        initiator: id,
+                        responder,
+                    });
+                }
+            }
+            // The mesh grew too large: its members hang up and meet in the SFU.
+            (false, true) => {
+                for (leaver, stayer) in Self::pairs(&existing) {
+                    self.events.push(Event::Disconnect { leaver, stayer });
+                }
+            }
+            _ => {}
         }
     }
 
@@ -179,15 +217,31 @@ impl Room {
         };
         circle.members.retain(|m| *m != id);
         let stayers = circle.members.clone();
-        for stayer in &stayers {
-            self.events.push(Event::Disconnect {
-                leaver: id,
-                stayer: *stayer,
-            });
+        let was = circle.routed;
+        if !was {
+            for stayer in &stayers {
+                self.events.push(Event::Disconnect {
+                    leaver: id,
+                    stayer: *stayer,
+                });
+            }
         }
         if stayers.len() >= 2 {
+            let routed = self.routed(was, stayers.len());
+            if let Some(circle) = self.circles.get_mut(&cid) {
+                circle.routed = routed;
+            }
             self.reshape(cid);
             self.events.push(Event::CircleChanged(cid));
+            // Small enough again: back to a mesh.
+            if was && !routed {
+                for (initiator, responder) in Self::pairs(&stayers) {
+                    self.events.push(Event::Connect {
+                        initiator,
+                        responder,
+                    });
+                }
+            }
             return;
         }
         if let Some(circle) = self.circles.remove(&cid) {

@@ -1,10 +1,11 @@
-// A broadcast in the browser: a host goes on stage, two listeners in other Chromium
-// processes receive the host's camera through the server's SFU and decode it, with circle
-// audio turned down; when the host steps off the stage, the stage closes for everyone.
+// Media through the server's SFU in the browser. A broadcast: a host goes on stage, two
+// listeners in other Chromium processes receive the host's camera and decode it; when the
+// host steps off the stage, the stage closes for everyone. A circle of five (above the
+// mesh threshold of 4): every member decodes every other through the SFU.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, mintLink, framesDecoded, DEADLINE } from "./harness.mjs";
+import { startServer, person, mintLink, framesDecoded, clickFloor, waitCircle, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -58,5 +59,51 @@ test("a host broadcasts to two listeners through the SFU", async () => {
   await hanna.page.click("#stage-toggle");
   for (const listener of [anna, ben]) {
     await listener.page.waitForSelector("#stage-view", { state: "hidden", timeout: DEADLINE });
+  }
+});
+
+// Video frames decoded per participant whose stream the SFU forwards to this page.
+async function decodedPerPerson(page) {
+  return page.evaluate(async () => {
+    const { sfu } = window.hallway;
+    const out = {};
+    for (const [id, stream] of sfu.streams) {
+      const track = stream.getVideoTracks()[0];
+      const transceiver = sfu.receiving?.getTransceivers().find((t) => t.receiver.track === track);
+      let frames = 0;
+      (await transceiver?.receiver.getStats())?.forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
+      });
+      out[id] = frames;
+    }
+    return out;
+  });
+}
+
+test("a circle of five runs through the SFU and every member decodes every other", async () => {
+  for (const p of people.splice(0)) await p.close();
+  const members = [];
+  for (let i = 0; i < 5; i++) members.push(await person(server, `Member ${i + 1}`));
+  people.push(...members);
+  for (let i = 0; i < members.length; i++) {
+    const angle = i * 1.25;
+    await clickFloor(members[i].page, 700 + 40 * Math.cos(angle), 700 + 40 * Math.sin(angle));
+  }
+  const ids = members.map((m) => m.id);
+  for (const m of members) await waitCircle(m.page, ids);
+  for (const m of members) {
+    await m.page.waitForFunction(() => window.hallway.state.myCircle()?.media === "sfu", null, { timeout: DEADLINE });
+  }
+  for (const m of members) {
+    const others = ids.filter((id) => id !== m.id);
+    const until = Date.now() + 2 * DEADLINE;
+    for (;;) {
+      const decoded = await decodedPerPerson(m.page);
+      if (others.every((id) => (decoded[id] ?? 0) > 0)) break;
+      if (Date.now() > until) throw new Error(`${m.name} decodes ${JSON.stringify(decoded)}; wanted all of ${others}`);
+      await m.page.waitForTimeout(300);
+    }
+    // No direct connections in an SFU circle.
+    assert.deepEqual(await m.page.evaluate(() => window.hallway.peers.summary()), []);
   }
 });
