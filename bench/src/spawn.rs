@@ -55,6 +55,7 @@ pub fn hallway(binary: &Path, env: &[(&str, String)]) -> Result<Target> {
         .env("HALLWAY_BIND", "127.0.0.1")
         .env("HALLWAY_PORT", "0")
         .env("HALLWAY_MEDIA_PORT", "0")
+        .env("HALLWAY_TURN_PORT", "0")
         .env("HALLWAY_LOG", "warn");
     // A secret of its own, so that the benchmark writes nothing to disk.
     command.env(

@@ -273,6 +273,9 @@ function showOnStage(id, stream) {
 function welcomed(msg) {
   peers.closeAll();
   sfu.closeAll();
+  // RTCIceServer has the same fields as the welcome's ice_servers.
+  peers.iceServers = msg.ice_servers ?? [];
+  sfu.iceServers = msg.ice_servers ?? [];
   state.apply(msg);
   if (!joined) {
     joined = true;

@@ -13,6 +13,8 @@ export class Sfu {
     this.sending = null;
     this.receiving = null;
     this.streams = new Map();
+    // From the welcome: the TURN relay with this participant's credentials.
+    this.iceServers = [];
     media.onChange(() => this.updateTracks());
   }
 
@@ -23,7 +25,7 @@ export class Sfu {
   // Starts sending the microphone and camera to the server.
   async publish() {
     if (this.sending) return;
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.sending = pc;
     for (const [kind, track] of [["audio", this.media.mic], ["video", this.media.videoTrack()]]) {
       if (track) pc.addTrack(track, this.media.stream);
@@ -62,7 +64,7 @@ export class Sfu {
   }
 
   openReceiving() {
-    const pc = new RTCPeerConnection();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     pc.addEventListener("track", ({ track, streams }) => {
       const stream = streams[0];
       if (!stream || !stream.id.startsWith("p")) return;

@@ -28,6 +28,6 @@ pub use error::{ErrorCode, close};
 pub use limits::PROTOCOL_VERSION;
 pub use payload::Payload;
 pub use server::{
-    AreaInfo, ChatInfo, CircleInfo, CircleMedia, MediaState, ParticipantInfo, Position, Role,
-    RoomInfo, ServerMessage,
+    AreaInfo, ChatInfo, CircleInfo, CircleMedia, IceServer, MediaState, ParticipantInfo, Position,
+    Role, RoomInfo, ServerMessage,
 };

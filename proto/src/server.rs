@@ -32,6 +32,10 @@ pub enum ServerMessage {
         /// The hosts' announcement, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         announcement: Option<String>,
+        /// STUN and TURN servers for every WebRTC connection, with credentials of your
+        /// own that expire (`RTCConfiguration.iceServers`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<IceServer>,
     },
     /// The whole room again, for a client that fell behind and missed changes: replaces
     /// everything the client knew of participants, circles and areas.
@@ -347,6 +351,19 @@ pub struct CircleInfo {
     /// `sfu` (through the server: publish with `sfu_offer`, no `connect` is sent).
     #[serde(default, skip_serializing_if = "CircleMedia::is_mesh")]
     pub media: CircleMedia,
+}
+
+/// A STUN or TURN server, as `RTCIceServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `turn:host:port?transport=udp`, `stun:host:port`, ...
+    pub urls: Vec<String>,
+    /// TURN user name: `<expiry, Unix seconds>:<participant id>` (the TURN REST API format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN password: base64 of HMAC-SHA1 of the user name with the shared secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// How a circle's media travels.

@@ -67,6 +67,28 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_MEDIA_ANNOUNCE")]
     pub media_announce: Option<IpAddr>,
 
+    /// Run the embedded TURN server (a relay for clients behind restrictive networks).
+    #[arg(long, env = "HALLWAY_TURN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub turn: bool,
+
+    /// UDP port of the embedded TURN server, on the `--bind` address; 0 picks a free one.
+    #[arg(long, env = "HALLWAY_TURN_PORT", default_value_t = 3478)]
+    pub turn_port: u16,
+
+    /// Ports the embedded TURN server relays through, as `MIN-MAX`.
+    #[arg(long, env = "HALLWAY_TURN_RELAY_PORTS", default_value = "49152-65535", value_parser = parse_port_range)]
+    pub turn_relay_ports: (u16, u16),
+
+    /// Use this external TURN server (e.g. coturn with `use-auth-secret`) instead of the
+    /// embedded one, e.g. `turn:turn.example.org:3478?transport=udp`; repeat for more URLs.
+    #[arg(long = "turn-url", env = "HALLWAY_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+
+    /// Shared secret of the TURN REST API credentials (coturn's `static-auth-secret`).
+    /// Needed with `--turn-url`; the embedded server makes one up at each start without it.
+    #[arg(long, env = "HALLWAY_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
     /// Frames queued for one connection before position updates are skipped and, if it
     /// stays stuck, the connection is closed as a slow consumer.
     #[arg(long, env = "HALLWAY_SEND_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=65_536))]
@@ -241,4 +263,17 @@ impl Config {
             None => format!("http://localhost:{port}"),
         }
     }
+}
+
+/// `MIN-MAX`, with MIN ≤ MAX.
+fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
+    let (min, max) = text
+        .split_once('-')
+        .ok_or_else(|| format!("{text:?} is not MIN-MAX"))?;
+    let min: u16 = min.trim().parse().map_err(|e| format!("{min:?}: {e}"))?;
+    let max: u16 = max.trim().parse().map_err(|e| format!("{max:?}: {e}"))?;
+    if min == 0 || min > max {
+        return Err(format!("{text:?}: need 1 <= MIN <= MAX"));
+    }
+    Ok((min, max))
 }

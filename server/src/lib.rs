@@ -24,6 +24,7 @@ pub mod server;
 pub mod session;
 pub mod sfu;
 pub mod store;
+pub mod turn;
 
 pub use config::Config;
 pub use server::{RunningServer, StartError, start};

@@ -17,6 +17,7 @@ use crate::rooms::{Rooms, RoomsError};
 use crate::session::SessionContext;
 use crate::sfu::{Sfu, SfuConfig};
 use crate::store::{RoomStore, SqliteStore};
+use crate::turn::{EmbeddedTurn, IceServers, TurnConfig};
 
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub struct RunningServer {
     pub tokens: Tokens,
     /// The SFU (its UDP address, for the banner and tests).
     pub sfu: Sfu,
+    /// The embedded TURN server, unless an external one is configured or it is off.
+    pub turn: Option<EmbeddedTurn>,
     /// Set to `true` to shut down.
     shutdown: watch::Sender<bool>,
     /// The accept loop.
@@ -55,6 +58,9 @@ pub enum StartError {
     /// The SFU's media port could not be bound.
     #[error(transparent)]
     Media(#[from] crate::sfu::SfuError),
+    /// The embedded TURN server could not start.
+    #[error(transparent)]
+    Turn(#[from] crate::turn::TurnError),
     /// A room named in the configuration could not be opened.
     #[error("cannot open a configured room: {0}")]
     Room(#[from] RoomsError),
@@ -81,10 +87,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             store.put(&config.room_defaults(slug))?;
         }
     }
-    let sfu = Sfu::start(SfuConfig {
-        bind: SocketAddr::new(config.bind, config.media_port),
-        announce: config.media_announce,
-    })
+    let (ice, turn) = ice_servers(&config).await?;
+    let sfu = Sfu::start(
+        SfuConfig {
+            bind: SocketAddr::new(config.bind, config.media_port),
+            announce: config.media_announce,
+        },
+        ice,
+    )
     .await?;
     let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()));
     for record in store.list()? {
@@ -133,6 +143,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         rooms,
         tokens,
         sfu,
+        turn,
         shutdown,
         task,
     })
@@ -155,6 +166,41 @@ impl RunningServer {
             Err(err) => Err(std::io::Error::other(err)),
         }
     }
+}
+
+/// The ICE servers clients are given: an external TURN server, the embedded one (started
+/// here), or none.
+async fn ice_servers(config: &Config) -> Result<(IceServers, Option<EmbeddedTurn>), StartError> {
+    let secret = config.turn_secret.as_deref().map(str::as_bytes);
+    if !config.turn_urls.is_empty() {
+        if secret.is_none() {
+            tracing::warn!("--turn-url without --turn-secret: clients get no TURN credentials");
+        }
+        return Ok((IceServers::new(config.turn_urls.clone(), secret), None));
+    }
+    if !config.turn {
+        return Ok((IceServers::none(), None));
+    }
+    // Only this process checks the credentials it hands out, so a secret of its own will do.
+    let made_up: [u8; 32] = rand::random();
+    let secret = secret.unwrap_or(&made_up);
+    let announce = config
+        .media_announce
+        .unwrap_or(if config.bind.is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            config.bind
+        });
+    let turn = EmbeddedTurn::start(
+        &TurnConfig {
+            bind: SocketAddr::new(config.bind, config.turn_port),
+            announce,
+            relay_ports: config.turn_relay_ports,
+        },
+        secret,
+    )
+    .await?;
+    Ok((IceServers::new(vec![turn.url()], Some(secret)), Some(turn)))
 }
 
 /// "coffee-corner" → "Coffee corner": a room's title until an operator sets one.

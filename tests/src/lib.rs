@@ -44,6 +44,7 @@ impl TestServer {
         config.bind = [127, 0, 0, 1].into();
         config.port = 0;
         config.media_port = 0;
+        config.turn_port = 0;
         // A data folder of its own (the room store), and a secret, so that nothing is
         // written to the repository or shared between tests.
         config.data_dir =

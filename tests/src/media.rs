@@ -20,8 +20,8 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
-    Registry, register_default_interceptors,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
+    RTCPeerConnectionState, RTCSessionDescription, Registry, register_default_interceptors,
 };
 
 use crate::TestClient;
@@ -65,8 +65,22 @@ struct Peer {
     tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
 }
 
+/// How a test peer reaches the SFU.
+#[derive(Debug, Clone, Default)]
+pub enum Route {
+    /// Host candidates on loopback.
+    #[default]
+    Direct,
+    /// Only through the TURN servers the welcome named (relay candidates only).
+    Relay(Vec<hallway_proto::IceServer>),
+}
+
 impl Peer {
     async fn new() -> Result<Peer> {
+        Peer::with_route(&Route::Direct).await
+    }
+
+    async fn with_route(route: &Route) -> Result<Peer> {
         let (gathered_tx, gathered) = watch::channel(false);
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let (tracks_tx, tracks) = mpsc::unbounded_channel();
@@ -78,8 +92,24 @@ impl Peer {
         let mut media_engine = MediaEngine::default();
         media_engine.register_default_codecs()?;
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        let configuration = match route {
+            Route::Direct => RTCConfigurationBuilder::new().build(),
+            Route::Relay(servers) => RTCConfigurationBuilder::new()
+                .with_ice_servers(
+                    servers
+                        .iter()
+                        .map(|s| RTCIceServer {
+                            urls: s.urls.clone(),
+                            username: s.username.clone().unwrap_or_default(),
+                            credential: s.credential.clone().unwrap_or_default(),
+                        })
+                        .collect(),
+                )
+                .with_ice_transport_policy(RTCIceTransportPolicy::Relay)
+                .build(),
+        };
         let pc = PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_configuration(configuration)
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
             .with_handler(handler)
@@ -304,16 +334,29 @@ pub struct Subscriber {
 impl Subscriber {
     /// Takes over `client`: from now on its task reads the WebSocket.
     pub fn start(client: TestClient) -> Subscriber {
-        Subscriber::start_with(client, false)
+        Subscriber::start_with(client, false, Route::Direct)
+    }
+
+    /// Takes over `client` and receives only through TURN: its connection gathers relay
+    /// candidates only, from the ICE servers in `client`'s welcome.
+    pub fn start_relayed(client: TestClient) -> Result<Subscriber> {
+        let Some(ServerMessage::Welcome { ice_servers, .. }) = &client.welcome else {
+            bail!("not welcomed");
+        };
+        if ice_servers.is_empty() {
+            bail!("the welcome names no ICE servers");
+        }
+        let route = Route::Relay(ice_servers.clone());
+        Ok(Subscriber::start_with(client, false, route))
     }
 
     /// Takes over `client` and also publishes both tracks to the SFU, sending a packet
     /// pair every 20 ms once connected (a member of a circle routed through the SFU).
     pub fn start_publishing(client: TestClient) -> Subscriber {
-        Subscriber::start_with(client, true)
+        Subscriber::start_with(client, true, Route::Direct)
     }
 
-    fn start_with(mut client: TestClient, publish: bool) -> Subscriber {
+    fn start_with(mut client: TestClient, publish: bool, route: Route) -> Subscriber {
         let received = Arc::new(Mutex::new(Received::default()));
         let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let counts = received.clone();
@@ -380,7 +423,7 @@ impl Subscriber {
                         r.offered = sending;
                     }
                     if peer.is_none() {
-                        peer = Some(Peer::new().await?);
+                        peer = Some(Peer::with_route(&route).await?);
                     }
                     let Some(p) = peer.as_mut() else {
                         bail!("no peer")

@@ -357,7 +357,13 @@ impl Actor {
             let _ = reply.send(Err(err.into()));
             return;
         }
-        let welcome = Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz).encode());
+        let ice_servers = self
+            .media
+            .as_ref()
+            .map(|m| m.ice_servers(id))
+            .unwrap_or_default();
+        let welcome =
+            Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz, ice_servers).encode());
         // The queue is new and empty, so the welcome fits.
         let _ = link.try_send(welcome);
         self.directory.insert(id, link.clone());

@@ -23,7 +23,12 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
 }
 
 /// The full snapshot a newcomer receives.
-pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
+pub fn welcome(
+    room: &Room,
+    you: ParticipantId,
+    tick_hz: u32,
+    ice_servers: Vec<proto::IceServer>,
+) -> ServerMessage {
     let RoomState {
         participants,
         circles,
@@ -44,6 +49,7 @@ pub fn welcome(room: &Room, you: ParticipantId, tick_hz: u32) -> ServerMessage {
         locked,
         broadcasters,
         announcement,
+        ice_servers,
     }
 }
 

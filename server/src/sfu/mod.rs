@@ -25,6 +25,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
+use crate::turn::IceServers;
 use peer::MediaIn;
 pub use room::{MediaError, RoomMedia};
 
@@ -61,6 +62,8 @@ struct Inner {
     socket: UdpSocket,
     local: SocketAddr,
     announced: SocketAddr,
+    /// What clients are told to use besides the SFU's own address.
+    ice: IceServers,
     /// Connections by their local ICE ufrag.
     by_ufrag: DashMap<String, mpsc::Sender<MediaIn>>,
     /// Connections by the remote address they were last reached from, with their ufrag.
@@ -82,7 +85,7 @@ pub enum SfuError {
 
 impl Sfu {
     /// Binds the media socket and starts routing datagrams.
-    pub async fn start(config: SfuConfig) -> Result<Sfu, SfuError> {
+    pub async fn start(config: SfuConfig, ice: IceServers) -> Result<Sfu, SfuError> {
         let socket = UdpSocket::bind(config.bind)
             .await
             .map_err(|source| SfuError::Bind {
@@ -108,6 +111,7 @@ impl Sfu {
             socket,
             local,
             announced: SocketAddr::new(ip, local.port()),
+            ice,
             by_ufrag: DashMap::new(),
             by_addr: DashMap::new(),
         });
@@ -118,6 +122,11 @@ impl Sfu {
     /// The bound UDP address.
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local
+    }
+
+    /// The STUN and TURN servers clients are given.
+    pub fn ice(&self) -> &IceServers {
+        &self.inner.ice
     }
 
     /// The address clients are told to send media to.

@@ -127,6 +127,13 @@ impl RoomMedia {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The STUN and TURN servers for a participant's connections, with their credentials.
+    pub fn ice_servers(&self, id: ParticipantId) -> Vec<hallway_proto::IceServer> {
+        self.sfu
+            .ice()
+            .for_participant(id, crate::access::now_secs())
+    }
+
     /// A participant joined the room (called by the room's task).
     pub fn join(&self, id: ParticipantId, link: OutboxSender) {
         let mut state = self.state();

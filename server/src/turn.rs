@@ -1,0 +1,251 @@
+//! TURN: a relay for clients whose network lets no direct WebRTC traffic through.
+//!
+//! By default the server runs an embedded TURN server on one UDP port. Each participant
+//! gets credentials of their own in the welcome, in the TURN REST API format that coturn's
+//! `use-auth-secret` understands: the user name is `<expiry>:<participant id>` and the
+//! password is the base64 HMAC-SHA1 of the user name under a shared secret. So pointing
+//! Hallway at an external coturn is configuration only (`--turn-url`, `--turn-secret`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
+use hallway_proto::IceServer;
+use ring::hmac;
+use tokio::net::UdpSocket;
+use tracing::warn;
+
+use crate::room::model::ParticipantId;
+
+/// Realm of the embedded server.
+const REALM: &str = "hallway";
+
+/// How long credentials stay valid: a long event day (an allocation is checked when it is
+/// made and refreshed, so a participant who stays longer reconnects with new ones).
+pub const CREDENTIAL_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// The ICE servers the welcome hands out, and the secret their credentials are made with.
+#[derive(Clone)]
+pub struct IceServers {
+    urls: Vec<String>,
+    secret: Option<Arc<hmac::Key>>,
+}
+
+impl std::fmt::Debug for IceServers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceServers")
+            .field("urls", &self.urls)
+            .field("secret", &self.secret.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+impl IceServers {
+    /// TURN (and STUN) at `urls`, with credentials under `secret`; without a secret the
+    /// servers are handed out without credentials (STUN only).
+    pub fn new(urls: Vec<String>, secret: Option<&[u8]>) -> IceServers {
+        IceServers {
+            urls,
+            secret: secret
+                .map(|s| Arc::new(hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, s))),
+        }
+    }
+
+    /// No ICE servers (host candidates only).
+    pub fn none() -> IceServers {
+        IceServers::new(Vec::new(), None)
+    }
+
+    /// What one participant is told, at `now` (Unix seconds).
+    pub fn for_participant(&self, id: ParticipantId, now: u64) -> Vec<IceServer> {
+        if self.urls.is_empty() {
+            return Vec::new();
+        }
+        let (username, credential) = match &self.secret {
+            Some(key) => {
+                let username = format!("{}:{id}", now + CREDENTIAL_LIFETIME.as_secs());
+                let credential = password(key, &username);
+                (Some(username), Some(credential))
+            }
+            None => (None, None),
+        };
+        vec![IceServer {
+            urls: self.urls.clone(),
+            username,
+            credential,
+        }]
+    }
+}
+
+/// The REST API password of `username`.
+fn password(key: &hmac::Key, username: &str) -> String {
+    BASE64_STANDARD.encode(hmac::sign(key, username.as_bytes()).as_ref())
+}
+
+/// Checks REST API user names for the embedded server: unexpired, and the password the
+/// shared secret gives.
+struct RestAuth {
+    key: hmac::Key,
+}
+
+impl turn::auth::AuthHandler for RestAuth {
+    fn auth_handle(
+        &self,
+        username: &str,
+        realm: &str,
+        _src_addr: SocketAddr,
+    ) -> Result<Vec<u8>, turn::Error> {
+        let expiry = username
+            .split(':')
+            .next()
+            .and_then(|t| t.parse::<u64>().ok())
+            .ok_or_else(|| turn::Error::Other("not a REST API user name".into()))?;
+        if expiry < crate::access::now_secs() {
+            return Err(turn::Error::Other("expired credentials".into()));
+        }
+        let password = password(&self.key, username);
+        Ok(turn::auth::generate_auth_key(username, realm, &password))
+    }
+}
+
+/// Where the embedded server listens and relays.
+#[derive(Debug, Clone)]
+pub struct TurnConfig {
+    /// UDP address to listen on (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The address clients reach it at, and relayed traffic leaves from.
+    pub announce: IpAddr,
+    /// Ports for relayed traffic.
+    pub relay_ports: (u16, u16),
+}
+
+/// Why the embedded server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    /// The UDP port could not be bound.
+    #[error("cannot bind the TURN port {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TURN server refused its configuration.
+    #[error("cannot start the TURN server: {0}")]
+    Start(String),
+}
+
+/// The embedded TURN server; it stops when dropped.
+pub struct EmbeddedTurn {
+    server: Option<turn::server::Server>,
+    /// The bound UDP address.
+    pub local_addr: SocketAddr,
+    /// The address clients are told.
+    pub announced: SocketAddr,
+}
+
+impl std::fmt::Debug for EmbeddedTurn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedTurn")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedTurn {
+    /// Starts the embedded server with credentials under `secret`.
+    pub async fn start(config: &TurnConfig, secret: &[u8]) -> Result<EmbeddedTurn, TurnError> {
+        let bind_error = |source| TurnError::Bind {
+            addr: config.bind,
+            source,
+        };
+        let socket = UdpSocket::bind(config.bind).await.map_err(bind_error)?;
+        let local_addr = socket.local_addr().map_err(bind_error)?;
+        let (min_port, max_port) = config.relay_ports;
+        let server = turn::server::Server::new(turn::server::config::ServerConfig {
+            conn_configs: vec![turn::server::config::ConnConfig {
+                conn: Arc::new(socket),
+                relay_addr_generator: Box::new(
+                    turn::relay::relay_range::RelayAddressGeneratorRanges {
+                        relay_address: config.announce,
+                        min_port,
+                        max_port,
+                        max_retries: 20,
+                        address: config.bind.ip().to_string(),
+                        net: Arc::new(webrtc_util::vnet::net::Net::new(None)),
+                    },
+                ),
+            }],
+            realm: REALM.to_owned(),
+            auth_handler: Arc::new(RestAuth {
+                key: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret),
+            }),
+            channel_bind_timeout: Duration::ZERO,
+            alloc_close_notify: None,
+        })
+        .await
+        .map_err(|e| TurnError::Start(e.to_string()))?;
+        Ok(EmbeddedTurn {
+            server: Some(server),
+            local_addr,
+            announced: SocketAddr::new(config.announce, local_addr.port()),
+        })
+    }
+
+    /// The URL clients are given.
+    pub fn url(&self) -> String {
+        format!("turn:{}?transport=udp", self.announced)
+    }
+}
+
+impl Drop for EmbeddedTurn {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(err) = server.close().await {
+                    warn!("closing the TURN server: {err}");
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_follow_the_rest_api_format() {
+        let ice = IceServers::new(vec!["turn:192.0.2.1:3478".into()], Some(b"s3cret"));
+        let id = ParticipantId(0x1234);
+        let servers = ice.for_participant(id, 1_000);
+        let server = &servers[0];
+        let username = server.username.clone().unwrap_or_default();
+        assert_eq!(
+            username,
+            format!("{}:{id}", 1_000 + CREDENTIAL_LIFETIME.as_secs())
+        );
+        // The password coturn computes for `use-auth-secret`: base64(HMAC-SHA1(secret, user)).
+        let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, b"s3cret");
+        let expected = BASE64_STANDARD.encode(hmac::sign(&key, username.as_bytes()).as_ref());
+        assert_eq!(server.credential.as_deref(), Some(expected.as_str()));
+        assert!(IceServers::none().for_participant(id, 1_000).is_empty());
+    }
+
+    #[test]
+    fn the_embedded_server_refuses_expired_and_forged_user_names() {
+        use turn::auth::AuthHandler;
+        let auth = RestAuth {
+            key: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, b"s3cret"),
+        };
+        let addr: SocketAddr = "127.0.0.1:1".parse().expect("addr");
+        assert!(auth.auth_handle("1:someone", REALM, addr).is_err());
+        assert!(auth.auth_handle("someone", REALM, addr).is_err());
+        let fresh = format!("{}:someone", crate::access::now_secs() + 60);
+        assert!(auth.auth_handle(&fresh, REALM, addr).is_ok());
+    }
+}
