@@ -15,8 +15,8 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{mpsc, watch};
-use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
@@ -25,6 +25,7 @@ use webrtc::peer_connection::{
 };
 
 use crate::TestClient;
+use rtc::interceptor::Slot;
 
 /// How long negotiation and connection may take.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -91,7 +92,14 @@ impl Peer {
         });
         let mut media_engine = MediaEngine::default();
         media_engine.register_default_codecs()?;
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        // Keyframe requests reach the application (the publisher counts them).
+        let registry = register_default_interceptors(
+            Registry::new().with(
+                Slot::Custom(hallway::sfu::feedback::SLOT),
+                hallway::sfu::feedback::KeyframeRequests::default(),
+            ),
+            &mut media_engine,
+        )?;
         let configuration = match route {
             Route::Direct => RTCConfigurationBuilder::new().build(),
             Route::Relay(servers) => RTCConfigurationBuilder::new()
@@ -184,6 +192,8 @@ fn track(kind: RtpCodecKind, name: &str, ssrc: u32) -> Arc<TrackLocalStaticRTP> 
 
 /// Sends one Opus and one VP8 track to the SFU.
 pub struct Publisher {
+    /// Keyframe requests (PLI, FIR) that reached this publisher's video track.
+    pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
     peer: Peer,
     audio: Arc<TrackLocalStaticRTP>,
     video: Arc<TrackLocalStaticRTP>,
@@ -222,8 +232,21 @@ impl Publisher {
         let offer = peer.pc.create_offer(None).await?;
         peer.pc.set_local_description(offer).await?;
         let sdp = peer.gathered_sdp().await?;
+        let keyframe_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let requests = keyframe_requests.clone();
+        let watched = video.clone();
+        tokio::spawn(async move {
+            while let Some(event) = watched.poll().await {
+                if let TrackLocalEvent::OnRtcpPacket(packets) = event
+                    && hallway::sfu::feedback::asks_for_keyframe(&packets)
+                {
+                    requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
         Ok((
             Publisher {
+                keyframe_requests,
                 peer,
                 audio,
                 video,
@@ -300,6 +323,10 @@ pub struct Received {
     pub messages: Vec<String>,
     /// Every session description the server sent.
     pub descriptions: Vec<String>,
+    /// Packets per track whose sequence number had been seen before (retransmissions).
+    pub repeated: HashMap<String, u64>,
+    /// The last sequence number per track.
+    pub last_sequence: HashMap<String, u16>,
 }
 
 /// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
@@ -326,6 +353,8 @@ pub fn sent_tracks(sdp: &str) -> Vec<String> {
 /// participant's WebSocket (from a task of its own) and counts packets per track.
 pub struct Subscriber {
     received: Arc<Mutex<Received>>,
+    /// The tracks received, by `<stream id>/<kind>`, to send feedback about.
+    remotes: Arc<Mutex<HashMap<String, Arc<dyn TrackRemote>>>>,
     /// Set to `true` to stop reading RTP (a subscriber that falls behind).
     pub stalled: Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<Result<()>>,
@@ -361,6 +390,8 @@ impl Subscriber {
         let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let counts = received.clone();
         let stall = stalled.clone();
+        let remotes = Arc::new(Mutex::new(HashMap::new()));
+        let tracks_by_name = remotes.clone();
         let task = tokio::spawn(async move {
             let mut peer: Option<Peer> = None;
             let mut publisher = None;
@@ -376,7 +407,7 @@ impl Subscriber {
                     Some(p) => tokio::select! {
                         msg = client.recv() => msg,
                         Some(track) = p.tracks.recv() => {
-                            tokio::spawn(count(track, counts.clone(), stall.clone()));
+                            tokio::spawn(count(track, counts.clone(), stall.clone(), tracks_by_name.clone()));
                             continue;
                         }
                     },
@@ -439,9 +470,27 @@ impl Subscriber {
         });
         Subscriber {
             received,
+            remotes,
             stalled,
             task,
         }
+    }
+
+    /// Sends RTCP about a received track (`<stream id>/<kind>`) to the SFU.
+    pub async fn feedback(
+        &self,
+        track: &str,
+        make: impl FnOnce(u32) -> Vec<Box<dyn rtc::rtcp::Packet>>,
+    ) -> Result<()> {
+        let remote = self
+            .remotes
+            .lock()
+            .ok()
+            .and_then(|r| r.get(track).cloned())
+            .ok_or_else(|| anyhow!("no track {track}"))?;
+        let ssrc = *remote.ssrcs().await.first().context("no SSRC")?;
+        remote.write_rtcp(make(ssrc)).await?;
+        Ok(())
     }
 
     /// What arrived so far.
@@ -505,16 +554,27 @@ async fn count(
     track: Arc<dyn TrackRemote>,
     received: Arc<Mutex<Received>>,
     stalled: Arc<std::sync::atomic::AtomicBool>,
+    remotes: Arc<Mutex<HashMap<String, Arc<dyn TrackRemote>>>>,
 ) {
     let name = format!("{}/{}", track.stream_id().await, track.kind().await);
+    if let Ok(mut r) = remotes.lock() {
+        r.insert(name.clone(), track.clone());
+    }
+    let mut seen = std::collections::HashSet::new();
     while let Some(event) = track.poll().await {
         match event {
-            TrackRemoteEvent::OnRtpPacket(_) => {
+            TrackRemoteEvent::OnRtpPacket(packet) => {
                 while stalled.load(std::sync::atomic::Ordering::Relaxed) {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
+                let sequence = packet.header.sequence_number;
+                let again = !seen.insert(sequence);
                 if let Ok(mut r) = received.lock() {
                     *r.packets.entry(name.clone()).or_default() += 1;
+                    r.last_sequence.insert(name.clone(), sequence);
+                    if again {
+                        *r.repeated.entry(name.clone()).or_default() += 1;
+                    }
                 }
             }
             TrackRemoteEvent::OnEnded => break,

@@ -300,3 +300,84 @@ async fn in_privacy_mode_nobody_receives_anybody_elses_address() -> Result<()> {
     }
     server.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyframe_requests_reach_the_publisher_and_nacks_are_answered_by_the_sfu() -> Result<()> {
+    use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+    use rtc::rtcp::transport_feedbacks::transport_layer_nack::{NackPair, TransportLayerNack};
+    use std::sync::atomic::Ordering;
+
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listener = listeners(&server, 1).await?.remove(0);
+    let mut publisher = broadcast(&mut hanna).await?;
+    let video = format!("p{}/video", hanna.id);
+    while listener
+        .received()
+        .packets
+        .get(&video)
+        .copied()
+        .unwrap_or(0)
+        < 20
+    {
+        publisher.send_pair(200).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A PLI from the listener reaches the publisher (the SFU passes it upstream).
+    let before = publisher.keyframe_requests.load(Ordering::Relaxed);
+    listener
+        .feedback(&video, |ssrc| {
+            vec![Box::new(PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: ssrc,
+            })]
+        })
+        .await?;
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while publisher.keyframe_requests.load(Ordering::Relaxed) == before {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < until,
+            "the publisher got no keyframe request"
+        );
+        publisher.send_pair(200).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A NACK for packets the listener already has: the SFU's sending leg retransmits them
+    // from its own buffer.
+    let last = listener
+        .received()
+        .last_sequence
+        .get(&video)
+        .copied()
+        .context("a sequence number")?;
+    listener
+        .feedback(&video, |ssrc| {
+            vec![Box::new(TransportLayerNack {
+                sender_ssrc: 0,
+                media_ssrc: ssrc,
+                nacks: vec![NackPair {
+                    packet_id: last.wrapping_sub(2),
+                    lost_packets: 0b11,
+                }],
+            })]
+        })
+        .await?;
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    while listener
+        .received()
+        .repeated
+        .get(&video)
+        .copied()
+        .unwrap_or(0)
+        == 0
+    {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < until,
+            "no retransmission reached the listener"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    listener.stop();
+    publisher.close().await?;
+    server.stop().await
+}
