@@ -15,6 +15,7 @@ pub mod report;
 pub mod scenario;
 pub mod spawn;
 pub mod stats;
+pub mod webrtc_peer;
 pub mod ws;
 
 pub use report::Report;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use hallway_bench::Report;
-use hallway_bench::scenario::{idle, relay, room};
+use hallway_bench::scenario::{idle, relay, room, sfu};
 
 /// Load generator and benchmarks for Hallway.
 #[derive(Debug, Parser)]
@@ -72,6 +72,15 @@ enum Scenario {
         #[arg(long, value_delimiter = ',')]
         rooms: Vec<String>,
     },
+    /// One publisher at 1.5 Mbps through the SFU to a growing number of listeners.
+    Sfu {
+        /// Listener counts to try, in order (stops at the first over 1% loss).
+        #[arg(long, value_delimiter = ',', default_values_t = sfu::SfuOptions::new().steps)]
+        steps: Vec<usize>,
+        /// Measured seconds per step.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Pairs exchanging signalling, against Hallway and the PeerJS server.
     Relay {
         /// Pairs of clients.
@@ -114,6 +123,12 @@ fn main() -> Result<()> {
             connections,
         )?],
         Scenario::IdleWorker { .. } => unreachable!("handled above"),
+        Scenario::Sfu { steps, seconds } => {
+            let mut opts = sfu::SfuOptions::new();
+            opts.steps = steps;
+            opts.duration = Duration::from_secs(seconds);
+            sfu::run(&binary, &opts)?
+        }
         Scenario::Relay { pairs, seconds } => {
             let mut opts = relay::RelayOptions::new(pairs);
             opts.duration = Duration::from_secs(seconds);

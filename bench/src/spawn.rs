@@ -48,6 +48,11 @@ pub fn default_hallway_binary() -> Result<PathBuf> {
     )
 }
 
+/// The secret the servers this process starts sign links with (to mint a host's).
+pub fn secret() -> String {
+    format!("bench-{:032x}", std::process::id())
+}
+
 /// Starts `hallway` on 127.0.0.1, a free port, with these extra environment variables.
 pub fn hallway(binary: &Path, env: &[(&str, String)]) -> Result<Target> {
     let mut command = Command::new(binary);
@@ -58,10 +63,7 @@ pub fn hallway(binary: &Path, env: &[(&str, String)]) -> Result<Target> {
         .env("HALLWAY_TURN_PORT", "0")
         .env("HALLWAY_LOG", "warn");
     // A secret of its own, so that the benchmark writes nothing to disk.
-    command.env(
-        "HALLWAY_SECRET",
-        format!("bench-{:032x}", std::process::id()),
-    );
+    command.env("HALLWAY_SECRET", secret());
     let data = std::env::temp_dir().join(format!(
         "hallway-bench-{}-{}",
         std::process::id(),

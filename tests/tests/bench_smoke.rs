@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use hallway_bench::scenario::{idle, relay, room};
+use hallway_bench::scenario::{idle, relay, room, sfu};
 use hallway_tests::process::binary_path;
 
 #[test]
@@ -52,6 +52,22 @@ fn relay_scenario_runs_against_hallway_and_peerjs() -> Result<()> {
     assert!(
         reports[1].get("throughput").is_some_and(|n| n > 0.0),
         "nothing relayed by peerjs"
+    );
+    Ok(())
+}
+
+#[test]
+fn sfu_scenario_runs() -> Result<()> {
+    let mut opts = sfu::SfuOptions::new();
+    opts.steps = vec![3];
+    opts.duration = Duration::from_secs(2);
+    let reports = sfu::run(&binary_path()?, &opts)?;
+    for report in &reports {
+        print!("{}", report.to_lines());
+    }
+    assert!(
+        reports[0].get("forwarded").is_some_and(|mbps| mbps > 0.0),
+        "nothing was forwarded"
     );
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod idle;
 pub mod relay;
 pub mod room;
+pub mod sfu;
 
 use std::time::Instant;
 

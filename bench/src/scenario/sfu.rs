@@ -1,0 +1,379 @@
+//! `sfu`: one publisher (a host on stage) sends synthetic VP8 at 1.5 Mbps plus Opus through
+//! the SFU to N listeners, webrtc-rs peers in this process that negotiate over the real
+//! protocol. N grows in steps; each step is measured for a while and reports the packet
+//! loss over all listeners, the forwarded bit rate, and the CPU of the server and of the
+//! listeners (which share the machine). The largest N with under 1% loss is the result.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use hallway::access::{TokenRole, Tokens};
+use hallway_proto::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use webrtc::media_stream::track_remote::TrackRemoteEvent;
+use webrtc::peer_connection::RTCSessionDescription;
+
+use super::Meter;
+use crate::report::Report;
+use crate::spawn;
+use crate::webrtc_peer::{AUDIO_SSRC, Peer, VIDEO_SSRC, track};
+
+/// Size of a video packet's payload.
+const VIDEO_PAYLOAD: usize = 1150;
+/// Size of an audio packet's payload (Opus at about 64 kbit/s).
+const AUDIO_PAYLOAD: usize = 160;
+/// Loss above this ends the search.
+const MAX_LOSS: f64 = 0.01;
+
+/// How an SFU run is shaped.
+#[derive(Debug, Clone)]
+pub struct SfuOptions {
+    /// Listener counts to try, in order; the run stops at the first with too much loss.
+    pub steps: Vec<usize>,
+    /// Measured time per step.
+    pub duration: Duration,
+    /// Video bit rate of the publisher.
+    pub video_kbps: u32,
+}
+
+impl SfuOptions {
+    /// The default steps, 1.5 Mbps, 10 s a step.
+    pub fn new() -> SfuOptions {
+        SfuOptions {
+            steps: vec![25, 50, 100, 150, 200, 300, 400, 500],
+            duration: Duration::from_secs(10),
+            video_kbps: 1500,
+        }
+    }
+}
+
+impl Default for SfuOptions {
+    fn default() -> Self {
+        SfuOptions::new()
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A signalling connection.
+struct Signalling {
+    socket: Socket,
+}
+
+impl Signalling {
+    async fn join(
+        addr: std::net::SocketAddr,
+        name: &str,
+        token: Option<String>,
+    ) -> Result<Signalling> {
+        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
+        let mut s = Signalling { socket };
+        s.send(&ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            room: "lobby".into(),
+            name: name.into(),
+            token,
+            passcode: None,
+        })
+        .await?;
+        s.until(|m| matches!(m, ServerMessage::Welcome { .. }).then_some(()))
+            .await?;
+        Ok(s)
+    }
+
+    async fn send(&mut self, msg: &ClientMessage) -> Result<()> {
+        let text = serde_json::to_string(msg)?;
+        self.socket.send(Message::text(text)).await?;
+        Ok(())
+    }
+
+    async fn recv(&mut self) -> Result<ServerMessage> {
+        loop {
+            match self.socket.next().await.context("closed")?? {
+                Message::Text(text) => return Ok(serde_json::from_str(&text)?),
+                Message::Close(frame) => bail!("closed: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    async fn until<T>(&mut self, mut pick: impl FnMut(&ServerMessage) -> Option<T>) -> Result<T> {
+        let until = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let msg = tokio::time::timeout_at(until, self.recv())
+                .await
+                .context("timed out")??;
+            if let Some(found) = pick(&msg) {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+/// One listener: answers the SFU's offers and counts the packets and bytes it receives.
+async fn listener(
+    addr: std::net::SocketAddr,
+    name: String,
+    packets: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    ready: tokio::sync::mpsc::Sender<()>,
+) -> Result<()> {
+    let mut signalling = Signalling::join(addr, &name, None).await?;
+    let mut peer = Peer::new().await?;
+    let mut ready = Some(ready);
+    loop {
+        tokio::select! {
+            msg = signalling.recv() => {
+                if let ServerMessage::SfuOffer { sdp } = msg? {
+                    peer.pc.set_remote_description(RTCSessionDescription::offer(sdp)?).await?;
+                    let answer = peer.pc.create_answer(None).await?;
+                    peer.pc.set_local_description(answer).await?;
+                    let sdp = peer.gathered_sdp().await?;
+                    signalling.send(&ClientMessage::SfuAnswer { sdp }).await?;
+                }
+            }
+            Some(remote) = peer.tracks.recv() => {
+                let (packets, bytes) = (packets.clone(), bytes.clone());
+                let ready = ready.take();
+                tokio::spawn(async move {
+                    let mut first = true;
+                    while let Some(event) = remote.poll().await {
+                        if let TrackRemoteEvent::OnRtpPacket(p) = event {
+                            packets.fetch_add(1, Ordering::Relaxed);
+                            bytes.fetch_add(p.payload.len() as u64 + 12, Ordering::Relaxed);
+                            if first {
+                                first = false;
+                                if let Some(ready) = &ready {
+                                    let _ = ready.send(()).await;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Runs the steps against a fresh server.
+pub fn run(binary: &Path, opts: &SfuOptions) -> Result<Vec<Report>> {
+    crate::procstat::raise_fd_limit(
+        opts.steps.iter().max().copied().unwrap_or(0) as u64 * 8 + 1024,
+    );
+    let target = spawn::hallway(binary, &[("HALLWAY_MAX_PARTICIPANTS", "100000".into())])?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(steps(target.addr, target.pid(), opts))
+}
+
+async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Result<Vec<Report>> {
+    let tokens = Tokens::new(spawn::secret().as_bytes());
+    let token = tokens.mint(
+        "lobby",
+        TokenRole::Host,
+        None,
+        hallway::access::now_secs() + 3600,
+    );
+    let mut host = Signalling::join(addr, "Publisher", Some(token)).await?;
+    host.send(&ClientMessage::Broadcast { on: true }).await?;
+    // The publisher's connection.
+    let mut peer = Peer::new().await?;
+    let audio = track(
+        rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio,
+        "mic",
+        AUDIO_SSRC,
+    );
+    let video = track(
+        rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video,
+        "camera",
+        VIDEO_SSRC,
+    );
+    use webrtc::media_stream::track_local::TrackLocal;
+    peer.pc
+        .add_track(audio.clone() as Arc<dyn TrackLocal>)
+        .await?;
+    peer.pc
+        .add_track(video.clone() as Arc<dyn TrackLocal>)
+        .await?;
+    let offer = peer.pc.create_offer(None).await?;
+    peer.pc.set_local_description(offer).await?;
+    let sdp = peer.gathered_sdp().await?;
+    host.send(&ClientMessage::SfuOffer { sdp }).await?;
+    let answer = host
+        .until(|m| match m {
+            ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+            _ => None,
+        })
+        .await?;
+    peer.pc
+        .set_remote_description(RTCSessionDescription::answer(answer)?)
+        .await?;
+    peer.connected().await?;
+
+    // Paced sending: video packets at the bit rate, one audio packet every 20 ms.
+    let video_per_second = f64::from(opts.video_kbps) * 1000.0 / 8.0 / VIDEO_PAYLOAD as f64;
+    let sent_video = Arc::new(AtomicU64::new(0));
+    let sent_audio = Arc::new(AtomicU64::new(0));
+    let pacer = {
+        let (audio, video) = (audio.clone(), video.clone());
+        let (sent_video, sent_audio) = (sent_video.clone(), sent_audio.clone());
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let mut n_video = 0u64;
+            let mut n_audio = 0u64;
+            loop {
+                let elapsed = start.elapsed().as_secs_f64();
+                while (n_video as f64) < elapsed * video_per_second {
+                    n_video += 1;
+                    if send_one(&video, VIDEO_SSRC, n_video, VIDEO_PAYLOAD)
+                        .await
+                        .is_ok()
+                    {
+                        sent_video.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                while (n_audio as f64) < elapsed * 50.0 {
+                    n_audio += 1;
+                    if send_one(&audio, AUDIO_SSRC, n_audio, AUDIO_PAYLOAD)
+                        .await
+                        .is_ok()
+                    {
+                        sent_audio.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+
+    let packets = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let mut joined = 0usize;
+    let mut tasks = Vec::new();
+    let mut reports = Vec::new();
+    let mut best: Option<usize> = None;
+    for &n in &opts.steps {
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(n.max(1));
+        let mut waiting = 0;
+        while joined < n {
+            joined += 1;
+            waiting += 1;
+            tasks.push(tokio::spawn(listener(
+                addr,
+                format!("Listener {joined}"),
+                packets.clone(),
+                bytes.clone(),
+                ready_tx.clone(),
+            )));
+        }
+        // Everyone new receives before measuring.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while waiting > 0 {
+            match tokio::time::timeout_at(deadline, ready_rx.recv()).await {
+                Ok(Some(())) => waiting -= 1,
+                _ => break,
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let meter = Meter::start(pid);
+        let (p0, b0) = (
+            packets.load(Ordering::Relaxed),
+            bytes.load(Ordering::Relaxed),
+        );
+        let (v0, a0) = (
+            sent_video.load(Ordering::Relaxed),
+            sent_audio.load(Ordering::Relaxed),
+        );
+        tokio::time::sleep(opts.duration).await;
+        let usage = meter.read();
+        let received = packets.load(Ordering::Relaxed) - p0;
+        let received_bytes = bytes.load(Ordering::Relaxed) - b0;
+        let sent =
+            (sent_video.load(Ordering::Relaxed) - v0) + (sent_audio.load(Ordering::Relaxed) - a0);
+        let expected = sent as f64 * n as f64;
+        let loss = if expected > 0.0 {
+            (1.0 - received as f64 / expected).max(0.0)
+        } else {
+            1.0
+        };
+        let mbps = received_bytes as f64 * 8.0 / usage.seconds / 1e6;
+        let mut report = Report::new(&format!("sfu-{n}"));
+        report.add("listeners", n as f64, "");
+        report.add("connected", (n - waiting) as f64, "");
+        report.add("loss", loss * 100.0, "%");
+        report.add("forwarded", mbps, "Mbit/s");
+        report.add("server_cpu", usage.server_cores(), "cores");
+        report.add(
+            "server_cpu_per_100_mbps",
+            (mbps > 0.0).then(|| usage.server_cores() / mbps * 100.0),
+            "cores",
+        );
+        report.add("listeners_cpu", usage.own_cores(), "cores");
+        reports.push(report);
+        if loss > MAX_LOSS || waiting > 0 {
+            break;
+        }
+        best = Some(n);
+    }
+    let mut summary = Report::new("sfu");
+    summary.add(
+        "largest_n_under_1pct_loss",
+        best.map(|n| n as f64),
+        "listeners",
+    );
+    if let Some(last_ok) = best.and_then(|n| {
+        reports
+            .iter()
+            .find(|r| r.get("listeners") == Some(n as f64))
+    }) {
+        let cores = last_ok.get("server_cpu").unwrap_or(f64::NAN);
+        summary.add(
+            "listeners_per_server_core",
+            best.map(|n| n as f64 / cores),
+            "listeners",
+        );
+    }
+    reports.push(summary);
+    pacer.abort();
+    for t in tasks {
+        t.abort();
+    }
+    Ok(reports)
+}
+
+/// Sends packet `n` of one track.
+async fn send_one(
+    track: &webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP,
+    ssrc: u32,
+    n: u64,
+    payload: usize,
+) -> Result<()> {
+    use webrtc::media_stream::track_local::TrackLocal;
+    let video = ssrc == VIDEO_SSRC;
+    let packet = rtc::rtp::Packet {
+        header: rtc::rtp::header::Header {
+            version: 2,
+            marker: true,
+            payload_type: if video {
+                crate::webrtc_peer::VP8_PT
+            } else {
+                crate::webrtc_peer::OPUS_PT
+            },
+            sequence_number: n as u16,
+            timestamp: (n as u32).wrapping_mul(if video { 3000 } else { 960 }),
+            ssrc,
+            ..Default::default()
+        },
+        payload: vec![0u8; payload].into(),
+    };
+    track.write_rtp(packet).await?;
+    Ok(())
+}
