@@ -46,7 +46,7 @@ impl SfuOptions {
     /// The default steps, 1.5 Mbps, 10 s a step.
     pub fn new() -> SfuOptions {
         SfuOptions {
-            steps: vec![25, 50, 100, 150, 200, 300, 400, 500],
+            steps: vec![25, 50, 100, 150, 200, 300, 400, 500, 600, 800],
             duration: Duration::from_secs(10),
             video_kbps: 1500,
         }
