@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+use rtc::ice::network_type::NetworkType;
 use rtc::interceptor::Slot;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
@@ -20,7 +21,7 @@ use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
-    RTCPeerConnectionState, Registry, register_default_interceptors,
+    RTCPeerConnectionState, Registry, SettingEngineBuilder, register_default_interceptors,
 };
 
 /// How long negotiation and connection may take.
@@ -72,6 +73,8 @@ pub enum Route {
     Direct,
     /// Only through the TURN servers the welcome named (relay candidates only).
     Relay(Vec<hallway_proto::IceServer>),
+    /// Over TCP only (ICE-TCP, active candidates), as behind a firewall without UDP.
+    Tcp,
 }
 
 impl Peer {
@@ -101,7 +104,7 @@ impl Peer {
             &mut media_engine,
         )?;
         let configuration = match route {
-            Route::Direct => RTCConfigurationBuilder::new().build(),
+            Route::Direct | Route::Tcp => RTCConfigurationBuilder::new().build(),
             Route::Relay(servers) => RTCConfigurationBuilder::new()
                 .with_ice_servers(
                     servers
@@ -116,14 +119,23 @@ impl Peer {
                 .with_ice_transport_policy(RTCIceTransportPolicy::Relay)
                 .build(),
         };
-        let pc = PeerConnectionBuilder::new()
+        let builder = PeerConnectionBuilder::new()
             .with_configuration(configuration)
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
-            .with_handler(handler)
-            .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
-            .build()
-            .await?;
+            .with_handler(handler);
+        let builder = match route {
+            Route::Tcp => builder
+                .with_setting_engine(
+                    SettingEngineBuilder::new()
+                        .with_network_types(vec![NetworkType::Tcp4])
+                        .build(),
+                )
+                .with_tcp_addrs(vec!["127.0.0.1:0".to_string()])
+                .with_udp_addrs(Vec::<String>::new()),
+            _ => builder.with_udp_addrs(vec!["127.0.0.1:0".to_string()]),
+        };
+        let pc = builder.build().await?;
         Ok(Peer {
             pc: Arc::new(pc),
             gathered,

@@ -62,6 +62,11 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_MEDIA_PORT", default_value_t = 8081)]
     pub media_port: u16,
 
+    /// Also accept media over TCP (ICE-TCP) on the same port number, for networks that
+    /// block UDP.
+    #[arg(long, env = "HALLWAY_MEDIA_TCP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub media_tcp: bool,
+
     /// The address clients send media to, when it is not the bound one (behind NAT, in a
     /// container, or when binding 0.0.0.0): the server's public IP address.
     #[arg(long, env = "HALLWAY_MEDIA_ANNOUNCE")]

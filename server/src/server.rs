@@ -92,6 +92,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         SfuConfig {
             bind: SocketAddr::new(config.bind, config.media_port),
             announce: config.media_announce,
+            tcp: config.media_tcp,
         },
         ice,
     )

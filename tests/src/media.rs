@@ -14,7 +14,7 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::RTCSessionDescription;
+use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
 
 use crate::TestClient;
 
@@ -159,6 +159,12 @@ impl Subscriber {
         Subscriber::start_with(client, false, Route::Direct)
     }
 
+    /// Takes over `client` and receives over TCP only (ICE-TCP), as behind a firewall that
+    /// lets no UDP through.
+    pub fn start_over_tcp(client: TestClient) -> Subscriber {
+        Subscriber::start_with(client, false, Route::Tcp)
+    }
+
     /// Takes over `client` and receives only through TURN: its connection gathers relay
     /// candidates only, from the ICE servers in `client`'s welcome.
     pub fn start_relayed(client: TestClient) -> Result<Subscriber> {
@@ -252,8 +258,23 @@ impl Subscriber {
                     let Some(p) = peer.as_mut() else {
                         bail!("no peer")
                     };
-                    p.pc.set_remote_description(RTCSessionDescription::offer(sdp)?)
+                    p.pc.set_remote_description(RTCSessionDescription::offer(sdp.clone())?)
                         .await?;
+                    if matches!(route, Route::Tcp) {
+                        // webrtc-rs dials a passive TCP candidate only when it is added as a
+                        // candidate, not when it comes in the description (browsers dial both).
+                        for line in sdp.lines().filter(|l| l.contains(" tcp ")) {
+                            if let Some(candidate) = line.strip_prefix("a=") {
+                                let init = RTCIceCandidateInit {
+                                    candidate: candidate.to_owned(),
+                                    sdp_mid: Some("0".into()),
+                                    sdp_mline_index: Some(0),
+                                    ..Default::default()
+                                };
+                                let _ = p.pc.add_ice_candidate(init).await;
+                            }
+                        }
+                    }
                     let answer = p.pc.create_answer(None).await?;
                     p.pc.set_local_description(answer).await?;
                     let sdp = p.gathered_sdp().await?;

@@ -381,3 +381,37 @@ async fn keyframe_requests_reach_the_publisher_and_nacks_are_answered_by_the_sfu
     publisher.close().await?;
     server.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_without_udp_receives_over_ice_tcp() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listener = Subscriber::start_over_tcp(TestClient::join(&server, "Tom TCP").await?);
+    let mut publisher = broadcast(&mut hanna).await?;
+    let tracks = tracks_of(&hanna.id);
+    let sending = async {
+        loop {
+            publisher.send_pair(200).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        #[allow(unreachable_code)]
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        r = listener.wait_for_packets(&tracks, 50) => r?,
+        r = sending => r?,
+    }
+    // The server's description offers the TCP candidate on the media port.
+    let sfu = server.media_addr();
+    let offered_tcp = listener.received().descriptions.iter().any(|sdp| {
+        sdp.lines().any(|l| {
+            l.starts_with("a=candidate")
+                && l.contains(" tcp ")
+                && l.contains(&format!(" {} ", sfu.port()))
+                && l.contains("tcptype passive")
+        })
+    });
+    assert!(offered_tcp, "no passive TCP candidate on the media port");
+    listener.stop();
+    server.stop().await
+}

@@ -8,6 +8,7 @@
 //!
 //! - [`stun`]: the little STUN parsing routing needs;
 //! - [`feedback`]: which RTCP reaches the SFU (keyframe requests);
+//! - [`tcp`]: the same over one TCP port (ICE-TCP), for networks without UDP;
 //! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
 //! - [`room`]: one room's publications, subscriptions and routes.
 
@@ -15,6 +16,7 @@ pub mod feedback;
 pub(crate) mod peer;
 pub mod room;
 pub mod stun;
+mod tcp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Weak};
@@ -40,6 +42,8 @@ pub struct SfuConfig {
     /// The address clients reach that socket at (its port is the bound one), for
     /// deployments behind NAT or in a container.
     pub announce: Option<IpAddr>,
+    /// Also accept ICE-TCP on the same port number.
+    pub tcp: bool,
 }
 
 /// One datagram from a participant.
@@ -49,6 +53,8 @@ pub struct Datagram {
     pub from: SocketAddr,
     /// What they sent.
     pub data: BytesMut,
+    /// It came over a TCP connection (ICE-TCP), not UDP.
+    pub tcp: bool,
 }
 
 /// The server's SFU: its socket and the routing of datagrams to connections.
@@ -68,6 +74,10 @@ struct Inner {
     by_ufrag: DashMap<String, mpsc::Sender<MediaIn>>,
     /// Connections by the remote address they were last reached from, with their ufrag.
     by_addr: DashMap<SocketAddr, (String, mpsc::Sender<MediaIn>)>,
+    /// ICE-TCP connections by their remote address: where frames for them are queued.
+    tcp_writers: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    /// Whether ICE-TCP is on.
+    tcp: bool,
 }
 
 /// Why the SFU did not start.
@@ -114,7 +124,18 @@ impl Sfu {
             ice,
             by_ufrag: DashMap::new(),
             by_addr: DashMap::new(),
+            tcp_writers: DashMap::new(),
+            tcp: config.tcp,
         });
+        if config.tcp {
+            let listener = tokio::net::TcpListener::bind(local)
+                .await
+                .map_err(|source| SfuError::Bind {
+                    addr: local,
+                    source,
+                })?;
+            tokio::spawn(tcp::accept(listener, Arc::downgrade(&inner)));
+        }
         tokio::spawn(receive(Arc::downgrade(&inner)));
         Ok(Sfu { inner })
     }
@@ -143,8 +164,18 @@ impl Sfu {
         self.inner.by_addr.retain(|_, (u, _)| u != ufrag);
     }
 
-    /// Sends a datagram; a full socket buffer loses it, as the network would.
-    pub(crate) fn send(&self, data: &[u8], to: SocketAddr) {
+    /// Whether ICE-TCP is on (the connections then offer a passive TCP candidate).
+    pub fn tcp(&self) -> bool {
+        self.inner.tcp
+    }
+
+    /// Sends a packet over UDP or, to an ICE-TCP connection, as a frame on it; a full
+    /// buffer loses it, as the network would.
+    pub(crate) fn send(&self, data: &[u8], to: SocketAddr, tcp: bool) {
+        if tcp {
+            tcp::send(&self.inner, data, to);
+            return;
+        }
         if let Err(err) = self.inner.socket.try_send_to(data, to)
             && err.kind() != std::io::ErrorKind::WouldBlock
         {
@@ -174,12 +205,21 @@ async fn receive(inner: Weak<Inner>) {
             }
         };
         buf.truncate(len);
-        route(&strong, from, buf);
+        route(
+            &strong,
+            Datagram {
+                from,
+                data: buf,
+                tcp: false,
+            },
+        );
     }
 }
 
-fn route(inner: &Inner, from: SocketAddr, data: BytesMut) {
-    let queue = match stun::local_ufrag(&data) {
+/// Hands a packet to its connection: by the check's USERNAME, else by its sender's address.
+fn route(inner: &Inner, datagram: Datagram) {
+    let from = datagram.from;
+    let queue = match stun::local_ufrag(&datagram.data) {
         // A check names its connection; it also (re)binds the address, which is how a
         // client that changed network is followed.
         Some(ufrag) => {
@@ -196,5 +236,5 @@ fn route(inner: &Inner, from: SocketAddr, data: BytesMut) {
         },
     };
     // A connection that cannot keep up loses datagrams, as it would on the network.
-    let _ = queue.try_send(MediaIn::Datagram(Datagram { from, data }));
+    let _ = queue.try_send(MediaIn::Datagram(datagram));
 }

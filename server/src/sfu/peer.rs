@@ -224,6 +224,20 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
     }
     .new_candidate_host()?;
     pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
+    if sfu.tcp() {
+        let passive = CandidateHostConfig {
+            base_config: CandidateConfig {
+                network: "tcp".to_owned(),
+                address: announced.ip().to_string(),
+                port: announced.port(),
+                component: 1,
+                ..Default::default()
+            },
+            tcp_type: rtc::ice::tcp_type::TcpType::Passive,
+        }
+        .new_candidate_host()?;
+        pc.add_local_candidate(RTCIceCandidate::from(&passive).to_json()?)?;
+    }
     Ok(pc)
 }
 
@@ -267,7 +281,11 @@ impl Peer {
     /// Writes out what the connection wants sent and handles what it produced.
     fn flush(&mut self) -> Result<(), PeerError> {
         while let Some(out) = self.pc.poll_write() {
-            self.sfu.send(&out.message, out.transport.peer_addr);
+            self.sfu.send(
+                &out.message,
+                out.transport.peer_addr,
+                out.transport.transport_protocol == TransportProtocol::TCP,
+            );
         }
         while let Some(event) = self.pc.poll_event() {
             self.on_event(event)?;
@@ -285,7 +303,11 @@ impl Peer {
         }
         // Writes produced while handling events and reads.
         while let Some(out) = self.pc.poll_write() {
-            self.sfu.send(&out.message, out.transport.peer_addr);
+            self.sfu.send(
+                &out.message,
+                out.transport.peer_addr,
+                out.transport.transport_protocol == TransportProtocol::TCP,
+            );
         }
         Ok(())
     }
@@ -488,7 +510,11 @@ impl Peer {
                 local_addr: self.sfu.local_addr(),
                 peer_addr: datagram.from,
                 ecn: None,
-                transport_protocol: TransportProtocol::UDP,
+                transport_protocol: if datagram.tcp {
+                    TransportProtocol::TCP
+                } else {
+                    TransportProtocol::UDP
+                },
             },
             message: datagram.data,
         })?;
