@@ -101,6 +101,10 @@ struct State {
     circles: HashMap<CircleId, Vec<ParticipantId>>,
     tracks: BTreeMap<TrackKey, Published>,
     next_key: u64,
+    /// Members whose receiving connection forwards anything: with no tracks and nobody
+    /// receiving, reconciling has nothing to do (the usual case: no broadcast, no large
+    /// circle), and joins, leaves and circle changes cost no walk over the room.
+    receiving: usize,
 }
 
 /// A room's media routes.
@@ -316,11 +320,15 @@ impl RoomMedia {
 
     /// Brings every member's receiving connection in line with the routes.
     fn reconcile(&self, state: &mut State) {
+        if state.tracks.is_empty() && state.receiving == 0 {
+            return;
+        }
         let State {
             members,
             broadcasters,
             circles,
             tracks,
+            receiving,
             ..
         } = state;
         let circle_of: HashMap<ParticipantId, CircleId> = circles
@@ -378,6 +386,7 @@ impl RoomMedia {
             }
             member.receives = wanted;
         }
+        *receiving = members.values().filter(|m| !m.receives.is_empty()).count();
         keyframes.sort_unstable();
         keyframes.dedup();
         for key in keyframes {
