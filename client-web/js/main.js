@@ -544,4 +544,4 @@ setUpJoinScreen();
 setUpControls();
 
 // For diagnostics (and the browser tests): the live state of this page.
-window.hallway = { state, peers, sfu, media, conn };
+window.hallway = { state, peers, sfu, media, conn, floor };

@@ -51,6 +51,8 @@ test("a host broadcasts to two listeners through the SFU", async () => {
     await decodesFromSfu(listener.page);
     await listener.page.waitForSelector("#stage-view:not([hidden])", { timeout: DEADLINE });
     assert.equal(await listener.page.textContent("#stage-tiles figcaption"), "Hanna");
+    // Circle audio is turned down while the stage plays.
+    assert.equal(await listener.page.evaluate(() => window.hallway.floor.ducked), true);
   }
   // The broadcaster does not receive itself; nobody learned anybody's address over the SFU.
   assert.deepEqual((await hanna.page.evaluate(() => window.hallway.sfu.summary())).streams, []);
@@ -59,6 +61,7 @@ test("a host broadcasts to two listeners through the SFU", async () => {
   await hanna.page.click("#stage-toggle");
   for (const listener of [anna, ben]) {
     await listener.page.waitForSelector("#stage-view", { state: "hidden", timeout: DEADLINE });
+    assert.equal(await listener.page.evaluate(() => window.hallway.floor.ducked), false);
   }
 });
 
