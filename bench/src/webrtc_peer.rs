@@ -15,13 +15,14 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{mpsc, watch};
-use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
-    RTCPeerConnectionState, Registry, SettingEngineBuilder, register_default_interceptors,
+    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer,
+    RTCIceTransportPolicy, RTCPeerConnectionState, RTCSessionDescription, Registry,
+    SettingEngineBuilder, register_default_interceptors,
 };
 
 /// How long negotiation and connection may take.
@@ -63,6 +64,7 @@ pub struct Peer {
     state: watch::Receiver<RTCPeerConnectionState>,
     /// Remote tracks as they open.
     pub tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
+    route: Route,
 }
 
 /// How a test peer reaches the SFU.
@@ -141,7 +143,33 @@ impl Peer {
             gathered,
             state,
             tracks,
+            route: route.clone(),
         })
+    }
+
+    /// Applies an offer of the SFU's (`sfu_offer`) and returns the answer to send.
+    pub async fn answer(&mut self, offer: String) -> Result<String> {
+        self.pc
+            .set_remote_description(RTCSessionDescription::offer(offer.clone())?)
+            .await?;
+        if matches!(self.route, Route::Tcp) {
+            // webrtc-rs dials a passive TCP candidate only when it is added as a candidate,
+            // not when it comes in the description (browsers dial both).
+            for line in offer.lines().filter(|l| l.contains(" tcp ")) {
+                if let Some(candidate) = line.strip_prefix("a=") {
+                    let init = RTCIceCandidateInit {
+                        candidate: candidate.to_owned(),
+                        sdp_mid: Some("0".into()),
+                        sdp_mline_index: Some(0),
+                        ..Default::default()
+                    };
+                    let _ = self.pc.add_ice_candidate(init).await;
+                }
+            }
+        }
+        let answer = self.pc.create_answer(None).await?;
+        self.pc.set_local_description(answer).await?;
+        self.gathered_sdp().await
     }
 
     /// The local description once every candidate is in it (no trickling to the SFU).
@@ -242,6 +270,72 @@ impl std::fmt::Debug for Peer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Peer")
             .field("state", &*self.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection that sends one Opus and one VP8 track to the SFU.
+pub struct Sending {
+    /// The connection.
+    pub peer: Peer,
+    /// The audio track.
+    pub audio: Arc<TrackLocalStaticRTP>,
+    /// The video track.
+    pub video: Arc<TrackLocalStaticRTP>,
+    /// Keyframe requests (PLI, FIR) that reached the video track.
+    pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Sending {
+    /// A connection with both tracks, and its offer to send as `sfu_offer`.
+    pub async fn offer() -> Result<(Sending, String)> {
+        let mut peer = Peer::new().await?;
+        let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
+        let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
+        peer.pc
+            .add_track(audio.clone() as Arc<dyn TrackLocal>)
+            .await?;
+        peer.pc
+            .add_track(video.clone() as Arc<dyn TrackLocal>)
+            .await?;
+        let offer = peer.pc.create_offer(None).await?;
+        peer.pc.set_local_description(offer).await?;
+        let sdp = peer.gathered_sdp().await?;
+        let keyframe_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let requests = keyframe_requests.clone();
+        let watched = video.clone();
+        tokio::spawn(async move {
+            while let Some(event) = watched.poll().await {
+                if let TrackLocalEvent::OnRtcpPacket(packets) = event
+                    && hallway::sfu::feedback::asks_for_keyframe(&packets)
+                {
+                    requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
+        let sending = Sending {
+            peer,
+            audio,
+            video,
+            keyframe_requests,
+        };
+        Ok((sending, sdp))
+    }
+
+    /// Applies the SFU's answer (`sfu_answer`) and waits until connected.
+    pub async fn accept(&mut self, answer: String) -> Result<()> {
+        self.peer
+            .pc
+            .set_remote_description(RTCSessionDescription::answer(answer)?)
+            .await?;
+        self.peer.connected().await
+    }
+}
+
+impl std::fmt::Debug for Sending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sending")
+            .field("peer", &self.peer)
             .finish_non_exhaustive()
     }
 }

@@ -218,6 +218,12 @@ impl TestClient {
         Ok(client)
     }
 
+    /// Connects and joins `room` as a host (through a host link) under `name`.
+    pub async fn join_host(server: &TestServer, room: &str, name: &str) -> Result<TestClient> {
+        let token = server.token(room, hallway::access::TokenRole::Host, None);
+        TestClient::join_with_token(server, room, name, &token).await
+    }
+
     async fn welcomed(&mut self) -> Result<()> {
         let welcome = self.recv().await?;
         let ServerMessage::Welcome { you, .. } = &welcome else {

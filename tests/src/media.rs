@@ -8,30 +8,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use hallway_bench::webrtc_peer::{AUDIO_SSRC, DEADLINE, Peer, Route, VIDEO_SSRC, send_pair, track};
+use hallway_bench::webrtc_peer::{DEADLINE, Peer, Route, Sending, send_pair};
 use hallway_proto::{ClientMessage, ServerMessage};
-use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
 
 use crate::TestClient;
 
 /// Sends one Opus and one VP8 track to the SFU.
 pub struct Publisher {
+    sending: Sending,
     /// Keyframe requests (PLI, FIR) that reached this publisher's video track.
     pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
-    peer: Peer,
-    audio: Arc<TrackLocalStaticRTP>,
-    video: Arc<TrackLocalStaticRTP>,
     sequence: u16,
 }
 
 impl Publisher {
     /// Offers both tracks to the SFU over `client`'s WebSocket and waits until connected.
     pub async fn start(client: &mut TestClient) -> Result<Publisher> {
-        let (mut publisher, sdp) = Publisher::prepare().await?;
+        let (mut sending, sdp) = Sending::offer().await?;
         client.send(&ClientMessage::SfuOffer { sdp }).await?;
         let answer = client
             .wait_for("the SFU's answer", |m| match m {
@@ -39,66 +33,58 @@ impl Publisher {
                 _ => None,
             })
             .await?;
-        publisher.accept(answer).await?;
-        Ok(publisher)
-    }
-
-    /// A connection with both tracks and its offer, to send as `sfu_offer`.
-    async fn prepare() -> Result<(Publisher, String)> {
-        let mut peer = Peer::new().await?;
-        let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
-        let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
-        peer.pc
-            .add_track(audio.clone() as Arc<dyn TrackLocal>)
-            .await?;
-        peer.pc
-            .add_track(video.clone() as Arc<dyn TrackLocal>)
-            .await?;
-        let offer = peer.pc.create_offer(None).await?;
-        peer.pc.set_local_description(offer).await?;
-        let sdp = peer.gathered_sdp().await?;
-        let keyframe_requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let requests = keyframe_requests.clone();
-        let watched = video.clone();
-        tokio::spawn(async move {
-            while let Some(event) = watched.poll().await {
-                if let TrackLocalEvent::OnRtcpPacket(packets) = event
-                    && hallway::sfu::feedback::asks_for_keyframe(&packets)
-                {
-                    requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-        });
-        Ok((
-            Publisher {
-                keyframe_requests,
-                peer,
-                audio,
-                video,
-                sequence: 0,
-            },
-            sdp,
-        ))
-    }
-
-    /// Applies the SFU's answer and waits until connected.
-    async fn accept(&mut self, answer: String) -> Result<()> {
-        self.peer
-            .pc
-            .set_remote_description(RTCSessionDescription::answer(answer)?)
-            .await?;
-        self.peer.connected().await
+        sending.accept(answer).await?;
+        Ok(Publisher {
+            keyframe_requests: sending.keyframe_requests.clone(),
+            sending,
+            sequence: 0,
+        })
     }
 
     /// Sends one audio and one video packet, each numbered in its payload.
     pub async fn send_pair(&mut self, payload_bytes: usize) -> Result<()> {
         self.sequence = self.sequence.wrapping_add(1);
-        send_pair(&self.audio, &self.video, self.sequence, payload_bytes).await
+        send_pair(
+            &self.sending.audio,
+            &self.sending.video,
+            self.sequence,
+            payload_bytes,
+        )
+        .await
+    }
+
+    /// Sends a packet pair every 20 ms until `until` is done, and returns what it gave.
+    pub async fn send_until<T>(
+        &mut self,
+        until: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::pin!(until);
+        loop {
+            tokio::select! {
+                done = &mut until => return done,
+                () = tokio::time::sleep(Duration::from_millis(20)) => self.send_pair(200).await?,
+            }
+        }
+    }
+
+    /// Sends until every one of `listeners` receives every one of `tracks`.
+    pub async fn send_until_received(
+        &mut self,
+        listeners: &[Subscriber],
+        tracks: &[String],
+    ) -> Result<()> {
+        self.send_until(async {
+            for l in listeners {
+                l.wait_for_packets(tracks, 1).await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Closes the connection.
     pub async fn close(self) -> Result<()> {
-        self.peer.pc.close().await?;
+        self.sending.peer.pc.close().await?;
         Ok(())
     }
 }
@@ -195,7 +181,7 @@ impl Subscriber {
             let mut peer: Option<Peer> = None;
             let mut publisher = None;
             if publish {
-                let (p, sdp) = Publisher::prepare().await?;
+                let (p, sdp) = Sending::offer().await?;
                 client.send(&ClientMessage::SfuOffer { sdp }).await?;
                 publisher = Some(p);
             }
@@ -258,26 +244,7 @@ impl Subscriber {
                     let Some(p) = peer.as_mut() else {
                         bail!("no peer")
                     };
-                    p.pc.set_remote_description(RTCSessionDescription::offer(sdp.clone())?)
-                        .await?;
-                    if matches!(route, Route::Tcp) {
-                        // webrtc-rs dials a passive TCP candidate only when it is added as a
-                        // candidate, not when it comes in the description (browsers dial both).
-                        for line in sdp.lines().filter(|l| l.contains(" tcp ")) {
-                            if let Some(candidate) = line.strip_prefix("a=") {
-                                let init = RTCIceCandidateInit {
-                                    candidate: candidate.to_owned(),
-                                    sdp_mid: Some("0".into()),
-                                    sdp_mline_index: Some(0),
-                                    ..Default::default()
-                                };
-                                let _ = p.pc.add_ice_candidate(init).await;
-                            }
-                        }
-                    }
-                    let answer = p.pc.create_answer(None).await?;
-                    p.pc.set_local_description(answer).await?;
-                    let sdp = p.gathered_sdp().await?;
+                    let sdp = p.answer(sdp).await?;
                     client.send(&ClientMessage::SfuAnswer { sdp }).await?;
                 }
             }

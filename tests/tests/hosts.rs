@@ -6,13 +6,7 @@ use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close};
 use hallway_tests::{TestClient, TestServer};
 
 async fn host(server: &TestServer) -> Result<TestClient> {
-    TestClient::join_with_token(
-        server,
-        "lobby",
-        "Hanna Host",
-        &server.token("lobby", TokenRole::Host, None),
-    )
-    .await
+    TestClient::join_host(server, "lobby", "Hanna Host").await
 }
 
 fn mute(id: &str) -> ClientMessage {

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use hallway::access::TokenRole;
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
 use hallway_tests::media::{Publisher, Subscriber};
 use hallway_tests::{TestClient, TestServer};
@@ -13,13 +12,7 @@ use hallway_tests::{TestClient, TestServer};
 const PACKETS: u64 = 200;
 
 async fn host(server: &TestServer) -> Result<TestClient> {
-    TestClient::join_with_token(
-        server,
-        "lobby",
-        "Hanna Host",
-        &server.token("lobby", TokenRole::Host, None),
-    )
-    .await
+    TestClient::join_host(server, "lobby", "Hanna Host").await
 }
 
 /// Joins `n` listeners and hands each to a subscriber task.
@@ -59,24 +52,7 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
 
     // Send until every listener is receiving (connections come up one by one), then a
     // counted run at 50 packets per second per track.
-    let warm_up = async {
-        for l in &listeners {
-            l.wait_for_packets(&tracks, 1).await?;
-        }
-        anyhow::Ok(())
-    };
-    let sending = async {
-        loop {
-            publisher.send_pair(200).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        #[allow(unreachable_code)]
-        anyhow::Ok(())
-    };
-    tokio::select! {
-        r = warm_up => r?,
-        r = sending => r?,
-    }
+    publisher.send_until_received(&listeners, &tracks).await?;
     let before: Vec<_> = listeners.iter().map(|l| l.received()).collect();
     for _ in 0..PACKETS {
         publisher.send_pair(200).await?;
@@ -114,12 +90,7 @@ async fn a_listener_that_stops_reading_does_not_slow_the_others() -> Result<()> 
     let listeners = listeners(&server, 3).await?;
     let mut publisher = broadcast(&mut hanna).await?;
     let tracks = tracks_of(&hanna.id);
-    for l in &listeners {
-        while l.received().packets.len() < 2 {
-            publisher.send_pair(200).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+    publisher.send_until_received(&listeners, &tracks).await?;
     listeners[0]
         .stalled
         .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -152,12 +123,7 @@ async fn stopping_a_broadcast_ends_its_tracks_for_everyone() -> Result<()> {
     let listeners = listeners(&server, 2).await?;
     let mut publisher = broadcast(&mut hanna).await?;
     let tracks = tracks_of(&hanna.id);
-    for l in &listeners {
-        while l.received().packets.len() < 2 {
-            publisher.send_pair(200).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+    publisher.send_until_received(&listeners, &tracks).await?;
     hanna.send(&ClientMessage::Broadcast { on: false }).await?;
     for l in &listeners {
         l.wait_for_ended(&tracks).await?;
@@ -389,18 +355,9 @@ async fn a_listener_without_udp_receives_over_ice_tcp() -> Result<()> {
     let listener = Subscriber::start_over_tcp(TestClient::join(&server, "Tom TCP").await?);
     let mut publisher = broadcast(&mut hanna).await?;
     let tracks = tracks_of(&hanna.id);
-    let sending = async {
-        loop {
-            publisher.send_pair(200).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        #[allow(unreachable_code)]
-        anyhow::Ok(())
-    };
-    tokio::select! {
-        r = listener.wait_for_packets(&tracks, 50) => r?,
-        r = sending => r?,
-    }
+    publisher
+        .send_until(listener.wait_for_packets(&tracks, 50))
+        .await?;
     // The server's description offers the TCP candidate on the media port.
     let sfu = server.media_addr();
     let offered_tcp = listener.received().descriptions.iter().any(|sdp| {

@@ -6,20 +6,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use hallway::access::TokenRole;
 use hallway_proto::{ClientMessage, ServerMessage};
 use hallway_tests::media::{Publisher, Subscriber};
 use hallway_tests::{TestClient, TestServer};
 
 /// A host broadcasts; one listener receives through TURN only.
 async fn relayed_broadcast(server: &TestServer) -> Result<()> {
-    let mut hanna = TestClient::join_with_token(
-        server,
-        "lobby",
-        "Hanna Host",
-        &server.token("lobby", TokenRole::Host, None),
-    )
-    .await?;
+    let mut hanna = TestClient::join_host(server, "lobby", "Hanna Host").await?;
     let listener = TestClient::join(server, "Lena Listener").await?;
     let Some(ServerMessage::Welcome { ice_servers, .. }) = &listener.welcome else {
         bail!("no welcome");
@@ -36,18 +29,9 @@ async fn relayed_broadcast(server: &TestServer) -> Result<()> {
         format!("p{}/audio", hanna.id),
         format!("p{}/video", hanna.id),
     ];
-    let sending = async {
-        loop {
-            publisher.send_pair(200).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        #[allow(unreachable_code)]
-        anyhow::Ok(())
-    };
-    tokio::select! {
-        r = listener.wait_for_packets(&tracks, 50) => r?,
-        r = sending => r?,
-    }
+    publisher
+        .send_until(listener.wait_for_packets(&tracks, 50))
+        .await?;
     listener.stop();
     Ok(())
 }

@@ -17,12 +17,11 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use webrtc::media_stream::track_remote::TrackRemoteEvent;
-use webrtc::peer_connection::RTCSessionDescription;
 
 use super::Meter;
 use crate::report::Report;
 use crate::spawn;
-use crate::webrtc_peer::{AUDIO_SSRC, Peer, VIDEO_SSRC, track};
+use crate::webrtc_peer::{AUDIO_SSRC, Peer, Sending, VIDEO_SSRC};
 
 /// Size of a video packet's payload.
 const VIDEO_PAYLOAD: usize = 1150;
@@ -131,10 +130,7 @@ async fn listener(
         tokio::select! {
             msg = signalling.recv() => {
                 if let ServerMessage::SfuOffer { sdp } = msg? {
-                    peer.pc.set_remote_description(RTCSessionDescription::offer(sdp)?).await?;
-                    let answer = peer.pc.create_answer(None).await?;
-                    peer.pc.set_local_description(answer).await?;
-                    let sdp = peer.gathered_sdp().await?;
+                    let sdp = peer.answer(sdp).await?;
                     signalling.send(&ClientMessage::SfuAnswer { sdp }).await?;
                 }
             }
@@ -185,27 +181,7 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
     let mut host = Signalling::join(addr, "Publisher", Some(token)).await?;
     host.send(&ClientMessage::Broadcast { on: true }).await?;
     // The publisher's connection.
-    let mut peer = Peer::new().await?;
-    let audio = track(
-        rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio,
-        "mic",
-        AUDIO_SSRC,
-    );
-    let video = track(
-        rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video,
-        "camera",
-        VIDEO_SSRC,
-    );
-    use webrtc::media_stream::track_local::TrackLocal;
-    peer.pc
-        .add_track(audio.clone() as Arc<dyn TrackLocal>)
-        .await?;
-    peer.pc
-        .add_track(video.clone() as Arc<dyn TrackLocal>)
-        .await?;
-    let offer = peer.pc.create_offer(None).await?;
-    peer.pc.set_local_description(offer).await?;
-    let sdp = peer.gathered_sdp().await?;
+    let (mut sending, sdp) = Sending::offer().await?;
     host.send(&ClientMessage::SfuOffer { sdp }).await?;
     let answer = host
         .until(|m| match m {
@@ -213,10 +189,8 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
             _ => None,
         })
         .await?;
-    peer.pc
-        .set_remote_description(RTCSessionDescription::answer(answer)?)
-        .await?;
-    peer.connected().await?;
+    sending.accept(answer).await?;
+    let (audio, video) = (sending.audio.clone(), sending.video.clone());
 
     // Paced sending: video packets at the bit rate, one audio packet every 20 ms.
     let video_per_second = f64::from(opts.video_kbps) * 1000.0 / 8.0 / VIDEO_PAYLOAD as f64;
