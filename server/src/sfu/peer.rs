@@ -35,6 +35,8 @@ use tokio::sync::mpsc;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+mod receiving;
+
 use super::feedback::{self, KeyframeRequests};
 use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
 use super::{Datagram, Sfu};
@@ -453,56 +455,6 @@ impl Peer {
         Ok(())
     }
 
-    /// Sends the participant a new offer, or notes that one is due once the current one
-    /// is answered.
-    fn offer(&mut self) -> Result<(), PeerError> {
-        if self.awaiting_answer {
-            self.renegotiate = true;
-            return Ok(());
-        }
-        let offer = self.pc.create_offer(None)?;
-        self.pc.set_local_description(Instant::now(), offer)?;
-        self.awaiting_answer = true;
-        let sdp = self.local_sdp();
-        self.tell(&ServerMessage::SfuOffer { sdp })
-    }
-
-    /// Asks the publishers of these tracks for keyframes.
-    fn request_keyframes(&self, keys: Vec<TrackKey>) {
-        if keys.is_empty() {
-            return;
-        }
-        if let Some(room) = self.room.upgrade() {
-            for key in keys {
-                room.request_keyframe(key);
-            }
-        }
-    }
-
-    /// After an answer: which payload type each outgoing track's codec got. Tracks that
-    /// just got one start from a keyframe (packets before it were not sent).
-    fn learn_payload_types(&mut self) {
-        let mut fresh = Vec::new();
-        for (key, track) in self.outgoing.iter_mut() {
-            if track.payload_type.is_none() {
-                fresh.push(*key);
-            }
-            let Some(mut sender) = self.pc.rtp_sender(track.sender) else {
-                continue;
-            };
-            track.payload_type = sender
-                .get_parameters()
-                .rtp_parameters
-                .codecs
-                .iter()
-                .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&track.mime_type))
-                .map(|c| c.payload_type);
-        }
-        if self.connected {
-            self.request_keyframes(fresh);
-        }
-    }
-
     fn on_datagram(&mut self, datagram: Datagram) -> Result<(), PeerError> {
         self.pc.handle_read(TaggedBytesMut {
             now: Instant::now(),
@@ -519,53 +471,6 @@ impl Peer {
             message: datagram.data,
         })?;
         Ok(())
-    }
-
-    /// Writes a forwarded packet under this connection's SSRC and payload type. Header
-    /// extensions are dropped: their ids were negotiated with the publisher, not here.
-    fn forward(&mut self, key: TrackKey, mut packet: rtp::Packet) {
-        let Some(track) = self.outgoing.get(&key) else {
-            return;
-        };
-        let Some(payload_type) = track.payload_type else {
-            return;
-        };
-        packet.header.ssrc = track.ssrc;
-        packet.header.payload_type = payload_type;
-        packet.header.extension = false;
-        packet.header.extensions.clear();
-        let sender = track.sender;
-        if let Some(mut sender) = self.pc.rtp_sender(sender) {
-            // A write before the transport is up fails; the packet is simply not sent.
-            let _ = sender.write_rtp(Instant::now(), packet);
-        }
-    }
-
-    /// RTCP from the participant about a track we send them: keyframe requests go to the
-    /// publisher (NACKs are answered by this hop's interceptors).
-    fn on_rtcp(&mut self, track_id: &str, packets: &[Box<dyn rtc::rtcp::Packet>]) {
-        if self.direction != Direction::Receiving {
-            return;
-        }
-        if !feedback::asks_for_keyframe(packets) {
-            return;
-        }
-        let Some(&key) = self.outgoing_ids.get(track_id) else {
-            return;
-        };
-        let now = Instant::now();
-        if let Some(track) = self.outgoing.get_mut(&key) {
-            if track
-                .last_keyframe_request
-                .is_some_and(|at| now.duration_since(at) < KEYFRAME_INTERVAL)
-            {
-                return;
-            }
-            track.last_keyframe_request = Some(now);
-        }
-        if let Some(room) = self.room.upgrade() {
-            room.request_keyframe(key);
-        }
     }
 
     fn local_sdp(&self) -> String {
