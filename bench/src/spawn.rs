@@ -61,6 +61,8 @@ pub fn hallway(binary: &Path, env: &[(&str, String)]) -> Result<Target> {
         .env("HALLWAY_PORT", "0")
         .env("HALLWAY_MEDIA_PORT", "0")
         .env("HALLWAY_TURN_PORT", "0")
+        // Every client of the load generator comes from 127.0.0.1.
+        .env("HALLWAY_MAX_CONNECTIONS_PER_IP", "1000000")
         .env("HALLWAY_LOG", "warn");
     // A secret of its own, so that the benchmark writes nothing to disk.
     command.env("HALLWAY_SECRET", secret());

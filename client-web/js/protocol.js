@@ -31,12 +31,14 @@ export const REACTIONS = { applause: "👏", thumbs_up: "👍", heart: "❤️",
 export const CLOSE = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
+  SERVICE_RESTART: 1012,
   TOO_BIG: 1009,
   REFUSED: 4001,
   HELLO_TIMEOUT: 4002,
   REMOVED: 4003,
   BANNED: 4004,
   SLOW_CONSUMER: 4008,
+  UNRESPONSIVE: 4009,
 };
 
 export const messages = {

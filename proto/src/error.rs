@@ -144,10 +144,16 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// The server failed unexpectedly.
     pub const INTERNAL: u16 = 1011;
+    /// The server is restarting or shutting down: reconnect after a short random wait
+    /// (the server spreads these closes over a few seconds, too).
+    pub const SERVICE_RESTART: u16 = 1012;
     /// The handshake was refused; an `error` message with the reason came just before.
     pub const REFUSED: u16 = 4001;
     /// No `hello` arrived within [`crate::limits::HELLO_TIMEOUT_SECS`].
     pub const HELLO_TIMEOUT: u16 = 4002;
+    /// The client answered no ping (nor sent anything) within the ping interval plus
+    /// the ping timeout: its connection is dead.
+    pub const UNRESPONSIVE: u16 = 4009;
     /// A host removed you from the room.
     pub const REMOVED: u16 = 4003;
     /// A host removed you and banned your link.

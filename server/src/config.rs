@@ -99,6 +99,35 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_SEND_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u32).range(64..=65_536))]
     pub send_queue: u32,
 
+    /// Seconds without a word from a client before the server pings it; a client that
+    /// then stays silent for `--ping-timeout` more seconds is closed as dead.
+    #[arg(long, env = "HALLWAY_PING_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub ping_interval: u64,
+
+    /// Seconds a pinged client has to answer.
+    #[arg(long, env = "HALLWAY_PING_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub ping_timeout: u64,
+
+    /// Seconds over which sessions are told to reconnect (close 1012, each at a random
+    /// moment) when the server stops; the server exits when all are gone or this ends.
+    #[arg(long, env = "HALLWAY_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub drain_seconds: u64,
+
+    /// Origins (`https://events.example.org`, exact match) whose pages may open the
+    /// WebSocket; `*` allows any. Default: the page's own origin (Origin's host equals
+    /// the Host header). Requests without Origin (not from a browser) are allowed.
+    #[arg(
+        long = "allowed-origin",
+        env = "HALLWAY_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Most WebSocket connections from one IP address. Offices and public-sector networks
+    /// often share one address for hundreds of people: keep this generous.
+    #[arg(long, env = "HALLWAY_MAX_CONNECTIONS_PER_IP", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
+
     /// Seconds a new connection has to send `hello` before it is closed.
     #[arg(long, env = "HALLWAY_HELLO_TIMEOUT", default_value_t = hallway_proto::limits::HELLO_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub hello_timeout: u64,

@@ -3,7 +3,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
@@ -36,6 +37,10 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     /// The accept loop.
     task: JoinHandle<std::io::Result<()>>,
+    /// What the handlers share (the count of open connections, for draining).
+    state: Arc<AppState>,
+    /// How long sessions get to go.
+    drain: Duration,
 }
 
 /// Why the server could not start.
@@ -109,12 +114,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             send_queue: config.send_queue as usize,
             signal_rate: config.signal_rate,
             tokens: tokens.clone(),
-            hello_timeout: std::time::Duration::from_secs(config.hello_timeout),
+            hello_timeout: Duration::from_secs(config.hello_timeout),
+            ping_interval: Duration::from_secs(config.ping_interval),
+            ping_timeout: Duration::from_secs(config.ping_timeout),
+            drain: Duration::from_secs(config.drain_seconds),
             shutdown: shutdown_rx.clone(),
         },
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
+        per_ip: dashmap::DashMap::new(),
+        max_per_ip: config.max_connections_per_ip,
+        origins: http::Origins::new(&config.allowed_origins),
     });
+    let drain = Duration::from_secs(config.drain_seconds);
     let admin = http::admin::Admin {
         key: config.admin_key.as_deref().map(Into::into),
         store: store.clone(),
@@ -125,7 +137,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tick_hz: config.tick_hz,
     };
     let app = http::router(
-        state,
+        state.clone(),
         http::client::ClientFiles {
             dir: config.client_dir.clone(),
         },
@@ -133,11 +145,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     );
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
-        axum::serve(listener.tap_io(set_nodelay), app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|stopping| *stopping).await;
-            })
-            .await
+        axum::serve(
+            listener.tap_io(set_nodelay),
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        })
+        .await
     });
     Ok(RunningServer {
         local_addr,
@@ -147,17 +162,27 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         turn,
         shutdown,
         task,
+        state,
+        drain,
     })
 }
 
 impl RunningServer {
-    /// Stops accepting, tells every session to close, and waits for the listener to end.
+    /// Stops accepting, tells every session to reconnect (close 1012, spread over the
+    /// drain window), and waits until they are gone or the window has passed.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        match self.task.await {
+        let served = match self.task.await {
             Ok(result) => result,
             Err(err) => Err(std::io::Error::other(err)),
+        };
+        let deadline = tokio::time::Instant::now() + self.drain + Duration::from_secs(1);
+        while self.state.connections.load(Ordering::Acquire) > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        served
     }
 
     /// Waits until the server stops by itself (it does not, short of an I/O error).

@@ -45,6 +45,9 @@ impl TestServer {
         config.port = 0;
         config.media_port = 0;
         config.turn_port = 0;
+        // Sessions close at once when a test stops its server (a test of draining sets
+        // its own window).
+        config.drain_seconds = 0;
         // A data folder of its own (the room store), and a secret, so that nothing is
         // written to the repository or shared between tests.
         config.data_dir =
@@ -144,6 +147,30 @@ impl TestClient {
                 .await
                 .context("connect timed out")?
                 .context("connecting")?;
+        Ok(TestClient {
+            socket,
+            id: String::new(),
+            welcome: None,
+        })
+    }
+
+    /// Opens a WebSocket as a page at `origin` would (with that Origin header); returns the
+    /// HTTP status of a refusal as the error's text.
+    pub async fn connect_from(server: &TestServer, origin: &str) -> Result<TestClient> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = server.ws_url().into_client_request()?;
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().context("origin header")?);
+        let (socket, _) = tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(request))
+            .await
+            .context("connect timed out")?
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(response) => {
+                    anyhow!("refused with {}", response.status().as_u16())
+                }
+                other => anyhow!(other),
+            })?;
         Ok(TestClient {
             socket,
             id: String::new(),

@@ -64,6 +64,7 @@ impl ServerProcess {
             .env("HALLWAY_PORT", "0")
             .env("HALLWAY_MEDIA_PORT", "0")
             .env("HALLWAY_TURN_PORT", "0")
+            .env("HALLWAY_DRAIN_SECONDS", "1")
             .env(
                 "HALLWAY_DATA_DIR",
                 std::env::temp_dir().join(format!("hallway-test-{}", rand_suffix())),

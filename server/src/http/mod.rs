@@ -1,7 +1,10 @@
 //! The HTTP edge: routes, the WebSocket upgrade with its limits, and health endpoints.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dashmap::DashMap;
 
 pub mod admin;
 pub mod client;
@@ -9,7 +12,7 @@ pub mod upgrade;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -36,6 +39,64 @@ pub struct AppState {
     pub connections: AtomicUsize,
     /// Cap on `connections`.
     pub max_connections: usize,
+    /// Open WebSocket connections per client IP address.
+    pub per_ip: DashMap<IpAddr, u32>,
+    /// Cap on each entry of `per_ip`.
+    pub max_per_ip: u32,
+    /// Whose pages may open the WebSocket.
+    pub origins: Origins,
+}
+
+/// The Origin allow-list of the WebSocket endpoint.
+#[derive(Debug, Clone)]
+pub enum Origins {
+    /// The page's own origin only: Origin's host (and port) equals the Host header.
+    SameOrigin,
+    /// Exactly these origins (`scheme://host[:port]`).
+    Listed(Vec<String>),
+    /// Any origin.
+    Any,
+}
+
+impl Origins {
+    /// From `--allowed-origin` values: none means same origin; `*` means any.
+    pub fn new(list: &[String]) -> Origins {
+        if list.iter().any(|o| o == "*") {
+            Origins::Any
+        } else if list.is_empty() {
+            Origins::SameOrigin
+        } else {
+            Origins::Listed(
+                list.iter()
+                    .map(|o| o.trim_end_matches('/').to_owned())
+                    .collect(),
+            )
+        }
+    }
+
+    /// Whether a request with these headers may upgrade. Requests without Origin do not
+    /// come from a browser page (which always sends it) and are allowed.
+    pub fn allow(&self, headers: &axum::http::HeaderMap) -> bool {
+        let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+            return true;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        match self {
+            Origins::Any => true,
+            Origins::Listed(list) => list.iter().any(|o| o == origin),
+            Origins::SameOrigin => {
+                let host = headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok());
+                let own = origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"));
+                matches!((own, host), (Some(own), Some(host)) if own == host)
+            }
+        }
+    }
 }
 
 /// The application's routes.
@@ -54,9 +115,26 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .merge(admin::router(admin))
 }
 
-async fn websocket(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response {
-    let Some(guard) = ConnectionGuard::acquire(&state) else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+async fn websocket(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request<Body>,
+) -> Response {
+    if !state.origins.allow(request.headers()) {
+        return (StatusCode::FORBIDDEN, "this origin may not connect").into_response();
+    }
+    let guard = match ConnectionGuard::acquire(&state, peer.ip()) {
+        Ok(guard) => guard,
+        Err(Full::Node) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+        }
+        Err(Full::Address) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many connections from your address",
+            )
+                .into_response();
+        }
     };
     let ctx = state.session.clone();
     let config = WebSocketConfig::default()
@@ -89,22 +167,41 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// Counts one open connection for as long as it lives.
-struct ConnectionGuard(Arc<AppState>);
+/// Which cap a connection hit.
+enum Full {
+    Node,
+    Address,
+}
+
+/// Counts one open connection (on the node and for its address) for as long as it lives.
+struct ConnectionGuard(Arc<AppState>, IpAddr);
 
 impl ConnectionGuard {
-    fn acquire(state: &Arc<AppState>) -> Option<ConnectionGuard> {
+    fn acquire(state: &Arc<AppState>, ip: IpAddr) -> Result<ConnectionGuard, Full> {
         let previous = state.connections.fetch_add(1, Ordering::AcqRel);
         if previous >= state.max_connections {
             state.connections.fetch_sub(1, Ordering::AcqRel);
-            return None;
+            return Err(Full::Node);
         }
-        Some(ConnectionGuard(state.clone()))
+        let mut count = state.per_ip.entry(ip).or_insert(0);
+        if *count >= state.max_per_ip {
+            drop(count);
+            state.connections.fetch_sub(1, Ordering::AcqRel);
+            return Err(Full::Address);
+        }
+        *count += 1;
+        drop(count);
+        Ok(ConnectionGuard(state.clone(), ip))
     }
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::AcqRel);
+        // The last connection of an address removes its entry.
+        self.0.per_ip.remove_if_mut(&self.1, |_, count| {
+            *count = count.saturating_sub(1);
+            *count == 0
+        });
     }
 }

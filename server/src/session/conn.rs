@@ -84,6 +84,14 @@ impl Conn {
         io.flush().await
     }
 
+    /// Sends a ping (empty payload); the client's pong arrives as a control frame.
+    pub async fn ping(&mut self) -> io::Result<()> {
+        self.ws.flush().await.map_err(io::Error::other)?;
+        let io = self.ws.get_mut();
+        io.write_all(&[0x89, 0]).await?;
+        io.flush().await
+    }
+
     /// Sends an `error` message.
     pub async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
         let msg = ServerMessage::Error {

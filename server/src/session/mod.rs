@@ -42,6 +42,12 @@ pub struct SessionContext {
     pub signal_rate: u32,
     /// How long a connection may take to say hello.
     pub hello_timeout: Duration,
+    /// Silence from a client after which it is pinged.
+    pub ping_interval: Duration,
+    /// How long a pinged client has to answer before it is closed as dead.
+    pub ping_timeout: Duration,
+    /// The window over which sessions are told to reconnect when the server stops.
+    pub drain: Duration,
     /// Verifies the tokens of signed links.
     pub tokens: Tokens,
     /// Flips to `true` when the server shuts down.
@@ -177,7 +183,7 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
         Ok(id) => Ok(Joined { id, room, outbox }),
         Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => Err(conn
-            .close(close::GOING_AWAY, "the server is shutting down")
+            .close(close::SERVICE_RESTART, "the server is restarting")
             .await),
     }
 }
@@ -191,11 +197,28 @@ async fn serve(
 ) -> End {
     let mut shutdown = ctx.shutdown.clone();
     let mut limits = RateLimits::new(Instant::now(), ctx.signal_rate);
+    // Keepalive: a ping after `ping_interval` of silence, a close after `ping_timeout` more.
+    let mut pinged = false;
+    let keepalive = tokio::time::sleep(ctx.ping_interval);
+    tokio::pin!(keepalive);
     loop {
         tokio::select! {
             biased;
             () = stopping(&mut shutdown) => {
-                return conn.close(close::GOING_AWAY, "the server is shutting down").await;
+                // Spread the reconnections of a restart over the drain window.
+                let wait = ctx.drain.mul_f64(rand::random::<f64>());
+                tokio::time::sleep(wait).await;
+                return conn.close(close::SERVICE_RESTART, "the server is restarting; reconnect").await;
+            }
+            () = &mut keepalive => {
+                if pinged {
+                    return conn.close(close::UNRESPONSIVE, "no answer to ping").await;
+                }
+                if conn.ping().await.is_err() {
+                    return End::Client;
+                }
+                pinged = true;
+                keepalive.as_mut().reset(tokio::time::Instant::now() + ctx.ping_timeout);
             }
             next = outbox.recv() => match next {
                 Some(Outgoing::Frame(frame)) => {
@@ -208,7 +231,11 @@ async fn serve(
                 }
                 None => return End::Client,
             },
-            frame = conn.next() => match frame {
+            frame = conn.next() => {
+                // Any frame, a pong included, shows the client is alive.
+                pinged = false;
+                keepalive.as_mut().reset(tokio::time::Instant::now() + ctx.ping_interval);
+                match frame {
                 Frame::Text(text) => {
                     if let Some(end) = on_text(id, room, conn, &mut limits, &text).await {
                         return end;
@@ -222,7 +249,8 @@ async fn serve(
                 Frame::Control => {}
                 Frame::TooBig => return conn.close(close::TOO_BIG, "frame too large").await,
                 Frame::End => return End::Client,
-            },
+                }
+            }
         }
     }
 }

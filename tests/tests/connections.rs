@@ -1,0 +1,129 @@
+//! Connection limits and liveness: the Origin allow-list, the cap per address, pings that
+//! find dead peers, and a restart that tells everyone to come back (close 1012).
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use hallway_proto::{ClientMessage, ServerMessage, close};
+use hallway_tests::{TestClient, TestServer};
+
+fn refusal(result: Result<TestClient>) -> String {
+    match result {
+        Ok(_) => "accepted".into(),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn by_default_only_the_servers_own_pages_may_connect() -> Result<()> {
+    let server = TestServer::start().await?;
+    let own = format!("http://{}", server.addr());
+    let mut ann = TestClient::connect_from(&server, &own).await?;
+    ann.hello("lobby", "Ann").await?;
+    assert!(matches!(ann.recv().await?, ServerMessage::Welcome { .. }));
+    // Behind a TLS proxy the page is https with the same host.
+    TestClient::connect_from(&server, &format!("https://{}", server.addr())).await?;
+    for foreign in [
+        "http://evil.example",
+        &format!("http://{}.evil.example", server.addr()),
+        "null",
+    ] {
+        assert_eq!(
+            refusal(TestClient::connect_from(&server, foreign).await),
+            "refused with 403",
+            "{foreign}"
+        );
+    }
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_configured_allow_list_matches_exactly() -> Result<()> {
+    let server = TestServer::start_with(|c| {
+        c.allowed_origins = vec!["https://events.example.org".into()];
+    })
+    .await?;
+    TestClient::connect_from(&server, "https://events.example.org").await?;
+    for other in [
+        "https://events.example.org.evil.example",
+        "http://events.example.org",
+        "https://events.example.or",
+        &format!("http://{}", server.addr()),
+    ] {
+        assert_eq!(
+            refusal(TestClient::connect_from(&server, other).await),
+            "refused with 403",
+            "{other}"
+        );
+    }
+    server.stop().await
+}
+
+#[tokio::test]
+async fn one_address_gets_at_most_its_share_of_connections() -> Result<()> {
+    let server = TestServer::start_with(|c| c.max_connections_per_ip = 3).await?;
+    let mut held = Vec::new();
+    for name in ["A", "B", "C"] {
+        held.push(TestClient::join(&server, name).await?);
+    }
+    let own = format!("http://{}", server.addr());
+    assert_eq!(
+        refusal(TestClient::connect_from(&server, &own).await),
+        "refused with 429"
+    );
+    // One leaves: there is room again.
+    if let Some(c) = held.pop() {
+        c.close().await?;
+    }
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        match TestClient::connect_from(&server, &own).await {
+            Ok(_) => break,
+            Err(_) if Instant::now() < until => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(err) => return Err(err),
+        }
+    }
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_closed_and_a_live_one_is_not() -> Result<()> {
+    let server = TestServer::start_with(|c| {
+        c.ping_interval = 1;
+        c.ping_timeout = 1;
+    })
+    .await?;
+    let mut dead = TestClient::join(&server, "Dora").await?;
+    let mut alive = TestClient::join(&server, "Alex").await?;
+    let started = Instant::now();
+    // Alex keeps reading (so answers pings); Dora reads nothing for 3 s.
+    let reading = async {
+        while started.elapsed() < Duration::from_secs(3) {
+            let _ = tokio::time::timeout(Duration::from_millis(200), alive.recv()).await;
+        }
+    };
+    reading.await;
+    let closed = dead.wait_closed().await?;
+    assert_eq!(closed.code, Some(close::UNRESPONSIVE), "{closed:?}");
+    alive.send(&ClientMessage::Hand { raised: true }).await?;
+    alive
+        .wait_for("our hand", |m| {
+            matches!(m, ServerMessage::Hand { raised: true, .. }).then_some(())
+        })
+        .await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn stopping_tells_every_session_to_come_back() -> Result<()> {
+    let server = TestServer::start_with(|c| c.drain_seconds = 1).await?;
+    let mut ann = TestClient::join(&server, "Ann").await?;
+    let mut ben = TestClient::join(&server, "Ben").await?;
+    let stopping = tokio::spawn(server.stop());
+    for client in [&mut ann, &mut ben] {
+        let closed = client.wait_closed().await?;
+        assert_eq!(closed.code, Some(close::SERVICE_RESTART), "{closed:?}");
+    }
+    stopping.await??;
+    Ok(())
+}
