@@ -134,3 +134,44 @@ fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomComm
     Room::new(record.settings()).map_err(|_| RoomCommandError::InvalidSettings)?;
     Ok(record)
 }
+
+/// Where a server bound to `bind` is reached from this machine (a wildcard means any
+/// interface: use loopback).
+pub fn local_addr(bind: std::net::IpAddr, port: u16) -> std::net::SocketAddr {
+    let ip = if bind.is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        bind
+    };
+    std::net::SocketAddr::new(ip, port)
+}
+
+/// `hallway health`: GET /healthz on `addr`; Ok when it answers 200 within 3 seconds.
+pub fn health(addr: std::net::SocketAddr) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .map_err(|e| format!("cannot ask {addr}: {e}"))?;
+    let mut head = [0u8; 12];
+    stream
+        .read_exact(&mut head)
+        .map_err(|e| format!("no answer from {addr}: {e}"))?;
+    if head.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{addr} answered {:?}",
+            String::from_utf8_lossy(&head)
+        ))
+    }
+}

@@ -174,6 +174,9 @@ pub enum Command {
     /// Create, list, update and delete rooms (kept in the data folder).
     #[command(subcommand)]
     Room(RoomCommand),
+    /// Ask the server on this machine (`--bind`, `--port`) whether it is alive
+    /// (`/healthz`); exits 0 if so, 1 if not. The container's HEALTHCHECK.
+    Health,
 }
 
 /// `hallway room …`.

@@ -21,6 +21,15 @@ async fn main() -> anyhow::Result<()> {
     match &config.command {
         Some(Command::Link(args)) => return print_link(&config, args),
         Some(Command::Invite(args)) => return write_invitations(&config, args),
+        Some(Command::Health) => {
+            let addr = hallway::cli::local_addr(config.bind, config.port);
+            if let Err(err) = hallway::cli::health(addr) {
+                eprintln!("unhealthy: {err}");
+                std::process::exit(1);
+            }
+            println!("healthy");
+            return Ok(());
+        }
         Some(Command::Room(command)) => {
             let store = hallway::store::SqliteStore::open(&config.data_dir)
                 .context("opening the room store")?;

@@ -19,6 +19,14 @@ pub struct ServerProcess {
     pub banner: Vec<String>,
 }
 
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}
+
 /// The `hallway` binary next to this test executable, built (or rebuilt, when its sources
 /// changed) once per test process: `cargo test -p hallway-tests` alone would not rebuild it.
 pub fn binary_path() -> Result<PathBuf> {
