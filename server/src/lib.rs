@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod invitations;
+pub mod metrics;
 pub mod room;
 pub mod rooms;
 pub mod server;

@@ -77,6 +77,7 @@ impl Rooms {
                     self.sfu.clone().map(RoomMedia::new),
                 );
                 slot.insert(handle.clone());
+                metrics::gauge!(crate::metrics::ROOMS).increment(1.0);
                 Ok(handle)
             }
         }

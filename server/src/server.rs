@@ -73,6 +73,7 @@ pub enum StartError {
 
 /// Binds, opens the configured rooms and starts serving.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    crate::metrics::install();
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = TcpListener::bind(addr)
         .await

@@ -110,6 +110,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .route("/ws", get(websocket))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .with_state(state)
         .merge(pages)
         .merge(admin::router(admin))
@@ -155,6 +156,20 @@ async fn websocket(
     }
 }
 
+async fn metrics() -> Response {
+    match crate::metrics::install() {
+        Some(handle) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            handle.render(),
+        )
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics are unavailable").into_response(),
+    }
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -191,6 +206,7 @@ impl ConnectionGuard {
         }
         *count += 1;
         drop(count);
+        ::metrics::gauge!(crate::metrics::CONNECTIONS).increment(1.0);
         Ok(ConnectionGuard(state.clone(), ip))
     }
 }
@@ -198,6 +214,7 @@ impl ConnectionGuard {
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::AcqRel);
+        ::metrics::gauge!(crate::metrics::CONNECTIONS).decrement(1.0);
         // The last connection of an address removes its entry.
         self.0.per_ip.remove_if_mut(&self.1, |_, count| {
             *count = count.saturating_sub(1);

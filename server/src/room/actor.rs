@@ -406,6 +406,8 @@ impl Actor {
             Command::SetAreas(areas) => self.room.set_areas(from, areas),
         };
         if let Err(err) = result {
+            let code = views::error_code(err).as_str();
+            metrics::counter!(crate::metrics::ERRORS, "code" => code).increment(1);
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
         }
     }

@@ -85,9 +85,13 @@ impl Directory {
             payload,
         ));
         match recipient.outbox.try_send(frame) {
-            Ok(()) | Err(SendError::Closed) => {}
+            Ok(()) => {
+                metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "signal").increment(1);
+            }
+            Err(SendError::Closed) => {}
             Err(SendError::Full) => {
                 warn!("disconnecting a slow consumer");
+                metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
                 recipient.outbox.kick(close::SLOW_CONSUMER);
             }
         }

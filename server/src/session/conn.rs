@@ -94,6 +94,7 @@ impl Conn {
 
     /// Sends an `error` message.
     pub async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
+        metrics::counter!(crate::metrics::ERRORS, "code" => code.as_str()).increment(1);
         let msg = ServerMessage::Error {
             code,
             message: message.to_owned(),

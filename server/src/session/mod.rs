@@ -123,7 +123,10 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             name,
             token,
             passcode,
-        }) => (version, room, name, token, passcode),
+        }) => {
+            metrics::counter!(crate::metrics::MESSAGES_IN, "type" => "hello").increment(1);
+            (version, room, name, token, passcode)
+        }
         Ok(_) => {
             return Err(conn
                 .refuse(ErrorCode::HelloRequired, "the first message must be hello")
@@ -294,6 +297,7 @@ async fn on_text(
                 .err();
         }
     };
+    metrics::counter!(crate::metrics::MESSAGES_IN, "type" => msg.kind()).increment(1);
     let kind = match msg {
         ClientMessage::Move { .. } => Kind::Move,
         ClientMessage::Signal { .. } => Kind::Signal,

@@ -96,16 +96,7 @@ pub enum SfuError {
 impl Sfu {
     /// Binds the media socket and starts routing datagrams.
     pub async fn start(config: SfuConfig, ice: IceServers) -> Result<Sfu, SfuError> {
-        let socket = UdpSocket::bind(config.bind)
-            .await
-            .map_err(|source| SfuError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let local = socket.local_addr().map_err(|source| SfuError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        let (socket, local, tcp_listener) = bind(&config).await?;
         let ip = match (config.announce, local.ip()) {
             (Some(ip), _) => ip,
             (None, ip) if ip.is_unspecified() => {
@@ -127,13 +118,7 @@ impl Sfu {
             tcp_writers: DashMap::new(),
             tcp: config.tcp,
         });
-        if config.tcp {
-            let listener = tokio::net::TcpListener::bind(local)
-                .await
-                .map_err(|source| SfuError::Bind {
-                    addr: local,
-                    source,
-                })?;
+        if let Some(listener) = tcp_listener {
             tokio::spawn(tcp::accept(listener, Arc::downgrade(&inner)));
         }
         tokio::spawn(receive(Arc::downgrade(&inner)));
@@ -180,6 +165,33 @@ impl Sfu {
             && err.kind() != std::io::ErrorKind::WouldBlock
         {
             debug!("media send failed: {err}");
+        }
+    }
+}
+
+/// Binds the UDP socket and, for ICE-TCP, a TCP listener on the same port number. With
+/// port 0 the system picks the UDP port, which may be taken for TCP: then try another.
+async fn bind(
+    config: &SfuConfig,
+) -> Result<(UdpSocket, SocketAddr, Option<tokio::net::TcpListener>), SfuError> {
+    let error = |addr, source| SfuError::Bind { addr, source };
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let socket = UdpSocket::bind(config.bind)
+            .await
+            .map_err(|e| error(config.bind, e))?;
+        let local = socket.local_addr().map_err(|e| error(config.bind, e))?;
+        if !config.tcp {
+            return Ok((socket, local, None));
+        }
+        match tokio::net::TcpListener::bind(local).await {
+            Ok(listener) => return Ok((socket, local, Some(listener))),
+            Err(e)
+                if config.bind.port() == 0
+                    && e.kind() == std::io::ErrorKind::AddrInUse
+                    && attempts < 50 => {}
+            Err(e) => return Err(error(local, e)),
         }
     }
 }

@@ -47,6 +47,10 @@ impl Forwards {
         let Ok(subscribers) = self.subscribers.read() else {
             return;
         };
+        if !subscribers.is_empty() {
+            let bytes = (packet.payload.len() + 12) as u64 * subscribers.len() as u64;
+            metrics::counter!(crate::metrics::SFU_FORWARDED_BYTES).increment(bytes);
+        }
         for (_, queue) in subscribers.iter() {
             // Cloning a packet shares its payload bytes.
             let _ = queue.try_send(MediaIn::Forwarded(key, packet.clone()));
@@ -164,7 +168,10 @@ impl RoomMedia {
             .map(|(k, _)| *k)
             .collect();
         for key in theirs {
-            state.tracks.remove(&key);
+            if state.tracks.remove(&key).is_some() {
+                metrics::gauge!(crate::metrics::SFU_TRACKS).decrement(1.0);
+                metrics::gauge!(crate::metrics::SFU_TRACKS).decrement(1.0);
+            }
         }
         for track in state.tracks.values() {
             track.forwards.set(id, None);
@@ -240,7 +247,10 @@ impl RoomMedia {
         if let Some(member) = state.members.get_mut(&id) {
             member.sending = None;
         }
+        let before = state.tracks.len();
         state.tracks.retain(|_, t| t.info.publisher != id);
+        let ended = before - state.tracks.len();
+        metrics::gauge!(crate::metrics::SFU_TRACKS).decrement(ended as f64);
         self.reconcile(&mut state);
     }
 
@@ -268,6 +278,7 @@ impl RoomMedia {
                 forwards: forwards.clone(),
             },
         );
+        metrics::gauge!(crate::metrics::SFU_TRACKS).increment(1.0);
         self.reconcile(&mut state);
         (key, forwards)
     }

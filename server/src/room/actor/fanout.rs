@@ -32,6 +32,7 @@ impl Actor {
             for (id, why) in std::mem::take(&mut self.pending_kicks) {
                 if let Some(link) = self.links.remove(&id) {
                     if why == Removal::SlowConsumer {
+                        metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
                         warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
                         link.outbox.kick(close::SLOW_CONSUMER);
                     }
@@ -165,7 +166,11 @@ impl Actor {
                 match message.scope {
                     // Like other room state, a skipped room message is caught up with by
                     // the snapshot, which carries the recent chat.
-                    ChatScope::Room => self.broadcast_bytes(msg, None),
+                    ChatScope::Room => {
+                        let sent = self.broadcast_bytes(msg, None);
+                        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "chat")
+                            .increment(sent);
+                    }
                     ChatScope::Circle(cid) => {
                         let members = self
                             .room
@@ -262,11 +267,17 @@ impl Actor {
     /// is short of room skips it and is owed a snapshot instead: state can be caught up
     /// with, so a burst (hundreds of people arriving at once) does not disconnect anyone.
     pub(super) fn broadcast(&mut self, msg: &ServerMessage, except: Option<ParticipantId>) {
-        self.broadcast_bytes(Utf8Bytes::from(msg.encode()), except);
+        let sent = self.broadcast_bytes(Utf8Bytes::from(msg.encode()), except);
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
     }
 
-    /// [`Actor::broadcast`] of an encoded message.
-    pub(super) fn broadcast_bytes(&mut self, bytes: Utf8Bytes, except: Option<ParticipantId>) {
+    /// [`Actor::broadcast`] of an encoded message; returns to how many it was queued.
+    pub(super) fn broadcast_bytes(
+        &mut self,
+        bytes: Utf8Bytes,
+        except: Option<ParticipantId>,
+    ) -> u64 {
+        let mut sent = 0;
         for (id, link) in &mut self.links {
             if Some(*id) == except || link.owes == Owed::Snapshot {
                 continue;
@@ -277,8 +288,11 @@ impl Actor {
                 || link.outbox.try_send(bytes.clone()).is_err()
             {
                 link.owes = Owed::Snapshot;
+            } else {
+                sent += 1;
             }
         }
+        sent
     }
 
     /// Queues a frame meant for one participant (a signal, an instruction to connect, an
@@ -300,6 +314,7 @@ impl Actor {
         let delta =
             (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
         let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
+        let (mut sent, mut skipped) = (0u64, 0u64);
         for (id, link) in &mut self.links {
             let frame = match link.owes {
                 Owed::Snapshot => snapshot
@@ -318,7 +333,9 @@ impl Actor {
             if link.outbox.capacity() > EVENT_RESERVE && link.outbox.try_send(frame).is_ok() {
                 link.owes = Owed::Nothing;
                 link.stalled_ticks = 0;
+                sent += 1;
             } else {
+                skipped += 1;
                 link.owes = link.owes.max(Owed::Positions);
                 link.stalled_ticks += 1;
                 if link.outbox.is_closed() {
@@ -328,6 +345,13 @@ impl Actor {
                 }
             }
         }
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "tick").increment(sent);
+        metrics::counter!(crate::metrics::DROPPED_POSITIONS).increment(skipped);
+        let slug = self.room.settings().slug.clone();
+        metrics::gauge!(crate::metrics::PARTICIPANTS, "room" => slug.clone())
+            .set(self.links.len() as f64);
+        metrics::gauge!(crate::metrics::CIRCLES, "room" => slug)
+            .set(self.room.circles().count() as f64);
         if !self.pending_kicks.is_empty() {
             self.dispatch();
         }
