@@ -142,11 +142,18 @@ pub struct Closed {
 impl TestClient {
     /// Opens a WebSocket to the server without saying hello.
     pub async fn connect(server: &TestServer) -> Result<TestClient> {
-        let (socket, _) =
-            tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(server.ws_url()))
-                .await
-                .context("connect timed out")?
-                .context("connecting")?;
+        TestClient::connect_to(server.addr()).await
+    }
+
+    /// Opens a WebSocket to the server at `addr` (one the test started as a process).
+    pub async fn connect_to(addr: SocketAddr) -> Result<TestClient> {
+        let (socket, _) = tokio::time::timeout(
+            DEADLINE,
+            tokio_tungstenite::connect_async(format!("ws://{addr}/ws")),
+        )
+        .await
+        .context("connect timed out")?
+        .context("connecting")?;
         Ok(TestClient {
             socket,
             id: String::new(),
@@ -176,6 +183,22 @@ impl TestClient {
             id: String::new(),
             welcome: None,
         })
+    }
+
+    /// Connects to the server at `addr` and joins `room` under `name`, with a token if given.
+    pub async fn join_at(
+        addr: SocketAddr,
+        room: &str,
+        name: &str,
+        token: Option<&str>,
+    ) -> Result<TestClient> {
+        let mut client = TestClient::connect_to(addr).await?;
+        match token {
+            Some(token) => client.hello_with_token(room, name, token).await?,
+            None => client.hello(room, name).await?,
+        }
+        client.welcomed().await?;
+        Ok(client)
     }
 
     /// Connects and joins the default room (`lobby`) under `name`.

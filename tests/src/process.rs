@@ -65,6 +65,15 @@ impl ServerProcess {
     /// Starts the binary with these extra arguments and environment variables, on
     /// 127.0.0.1 and a free port unless they say otherwise, and waits until it listens.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Result<ServerProcess> {
+        ServerProcess::start_with_log(args, env, Stdio::inherit())
+    }
+
+    /// [`ServerProcess::start`], with the server's log (its standard error) going to `log`.
+    pub fn start_with_log(
+        args: &[&str],
+        env: &[(&str, &str)],
+        log: impl Into<Stdio>,
+    ) -> Result<ServerProcess> {
         let mut command = Command::new(binary_path()?);
         command
             .args(args)
@@ -79,7 +88,7 @@ impl ServerProcess {
             )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(log.into());
         for (key, value) in env {
             command.env(key, value);
         }

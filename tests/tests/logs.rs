@@ -1,0 +1,85 @@
+//! What the server logs holds nothing about a person, at the default level and with the
+//! server's own debug messages: a whole session against the binary (a host link, names,
+//! chat, a malformed message, a broadcast received through TURN), then its log is searched
+//! for the names, the chat text, the token and the client address.
+
+use anyhow::{Context, Result};
+use hallway_proto::{ClientMessage, ServerMessage};
+use hallway_tests::TestClient;
+use hallway_tests::media::{Publisher, Subscriber};
+use hallway_tests::process::ServerProcess;
+
+const HOST: &str = "Zelda Quartermaine";
+const GUEST: &str = "Yusuf Brightwater";
+const LISTENER: &str = "Ottilie Farnsworth";
+const CHAT: &str = "meet me at the blue sofa 8472";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_log_names_no_one_and_no_address() -> Result<()> {
+    let log_path = std::env::temp_dir().join(format!(
+        "hallway-log-{}.txt",
+        hallway_tests::process::rand_suffix()
+    ));
+    let log = std::fs::File::create(&log_path)?;
+    // The default level, and our own code's debug messages too.
+    let server = ServerProcess::start_with_log(&[], &[("HALLWAY_LOG", "info,hallway=debug")], log)?;
+    let token = server
+        .banner
+        .iter()
+        .find_map(|l| l.split("#token=").nth(1))
+        .context("a host link in the banner")?
+        .trim()
+        .to_owned();
+
+    let mut host = TestClient::join_at(server.addr, "lobby", HOST, Some(&token)).await?;
+    let guest_client = TestClient::join_at(server.addr, "lobby", GUEST, None).await?;
+    let mut guest = guest_client;
+    host.wait_for("the guest joined", |m| {
+        matches!(m, ServerMessage::Joined { .. }).then_some(())
+    })
+    .await?;
+    guest
+        .send(&ClientMessage::Chat {
+            to: "room".into(),
+            text: CHAT.into(),
+        })
+        .await?;
+    host.wait_for("the chat", |m| {
+        matches!(m, ServerMessage::Chat { .. }).then_some(())
+    })
+    .await?;
+    // A malformed message, a refused signal: errors are logged without their content.
+    guest
+        .send_text(&format!("{{\"type\":\"chat\",\"text\":\"{CHAT}\""))
+        .await?;
+    guest.expect_error().await?;
+
+    // A broadcast, received through the embedded TURN server.
+    let listener = TestClient::join_at(server.addr, "lobby", LISTENER, None).await?;
+    let listener = Subscriber::start_relayed(listener)?;
+    host.send(&ClientMessage::Broadcast { on: true }).await?;
+    let mut publisher = Publisher::start(&mut host).await?;
+    let tracks = [format!("p{}/audio", host.id), format!("p{}/video", host.id)];
+    publisher
+        .send_until(listener.wait_for_packets(&tracks, 20))
+        .await?;
+    listener.stop();
+    publisher.close().await?;
+    drop(host);
+    drop(guest);
+    server.terminate()?;
+
+    let text = std::fs::read_to_string(&log_path)?;
+    assert!(
+        text.lines().count() > 3,
+        "the log says almost nothing:\n{text}"
+    );
+    for secret in [HOST, GUEST, LISTENER, CHAT, token.as_str(), "127.0.0.1"] {
+        assert!(
+            !text.contains(secret),
+            "the log contains {secret:?}:\n{text}"
+        );
+    }
+    let _ = std::fs::remove_file(&log_path);
+    Ok(())
+}
