@@ -76,7 +76,7 @@ async fn ten_thousand_malformed_frames_break_nothing() -> Result<()> {
                     let hello = r#"{"type":"hello","version":1,"room":"lobby","name":"Flood"}"#;
                     ws.send(Message::text(hello)).await?;
                 }
-                while let Some(frame) = frames.next() {
+                for frame in frames.by_ref() {
                     if ws.send(frame).await.is_err() {
                         break;
                     }
