@@ -389,27 +389,38 @@ impl Actor {
         if !self.links.contains_key(&from) {
             return;
         }
-        let result = match command {
-            Command::Move { x, y } => self.room.move_to(from, x, y),
-            Command::Lock(locked) => self.room.set_locked(from, locked),
-            Command::Media(media) => self.room.set_media(from, media),
-            Command::Chat { target, text } => self.room.chat(from, target, &text, now_ms()),
-            Command::Hand(raised) => self.room.set_hand(from, raised),
-            Command::React(reaction) => self.room.react(from, reaction),
-            Command::Broadcast(on) => self.room.set_broadcast(from, on),
-            Command::InviteToStage(target) => self.room.invite_to_stage(from, target),
-            Command::Mute(target) => self.room.mute(from, target),
-            Command::Remove { target, ban } => self.room.remove(from, target, ban, now_ms() / 1000),
-            Command::LockRoom(locked) => self.room.lock_room(from, locked),
-            Command::Announce(text) => self.room.announce(from, &text),
-            Command::Gather(to) => self.room.gather(from, to).map(|_| ()),
-            Command::SetAreas(areas) => self.room.set_areas(from, areas),
-        };
+        let result = apply(&mut self.room, from, command, now_ms());
         if let Err(err) = result {
             let code = views::error_code(err).as_str();
             metrics::counter!(crate::metrics::ERRORS, "code" => code).increment(1);
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
         }
+    }
+}
+
+/// Applies one command to the engine: what the room's task does with it, as a pure
+/// function (`now_ms` stamps chat messages and bans).
+pub fn apply(
+    room: &mut Room,
+    from: ParticipantId,
+    command: Command,
+    now_ms: u64,
+) -> Result<(), EngineError> {
+    match command {
+        Command::Move { x, y } => room.move_to(from, x, y),
+        Command::Lock(locked) => room.set_locked(from, locked),
+        Command::Media(media) => room.set_media(from, media),
+        Command::Chat { target, text } => room.chat(from, target, &text, now_ms),
+        Command::Hand(raised) => room.set_hand(from, raised),
+        Command::React(reaction) => room.react(from, reaction),
+        Command::Broadcast(on) => room.set_broadcast(from, on),
+        Command::InviteToStage(target) => room.invite_to_stage(from, target),
+        Command::Mute(target) => room.mute(from, target),
+        Command::Remove { target, ban } => room.remove(from, target, ban, now_ms / 1000),
+        Command::LockRoom(locked) => room.lock_room(from, locked),
+        Command::Announce(text) => room.announce(from, &text),
+        Command::Gather(to) => room.gather(from, to).map(|_| ()),
+        Command::SetAreas(areas) => room.set_areas(from, areas),
     }
 }
 

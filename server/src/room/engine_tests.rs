@@ -421,7 +421,9 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn small_room() -> Room {
     let mut settings = RoomSettings::new("prop", "Prop");
-    settings.max_circle_size = 4;
+    settings.max_circle_size = 5;
+    // Circles cross the mesh threshold both ways (invariants check the hysteresis).
+    settings.mesh_threshold = 3;
     settings.areas.push(Area {
         id: 1,
         name: "Quiet".into(),

@@ -4,6 +4,7 @@
 //! Wire messages are converted to room commands here; nothing the client claims about
 //! identity is believed (the sender of a signal is whoever owns this connection).
 
+mod classify;
 pub mod conn;
 pub mod limits;
 pub mod outbox;
@@ -17,13 +18,12 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 use crate::access::{AccessError, Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
-use crate::room::actor::Command;
-use crate::room::engine::{ChatTarget, GatherTarget};
-use crate::room::model::{DisplayName, EngineError, Media, ParticipantId, Reaction, Role};
+use crate::room::model::{DisplayName, EngineError, ParticipantId, Role};
 use crate::room::views;
 use crate::room::{JoinError, RoomHandle};
 use crate::rooms::Rooms;
 use crate::sfu::MediaError;
+use classify::{Incoming, SfuOrder};
 use conn::{Conn, Frame};
 use limits::{Kind, RateLimits, Verdict};
 use outbox::{OutboxReceiver, Outgoing};
@@ -317,101 +317,17 @@ async fn on_text(
                 .err();
         }
     }
-    let command = match msg {
-        ClientMessage::Hello { .. } => {
-            return conn
-                .reply(ErrorCode::AlreadyJoined, "hello was already sent")
-                .await
-                .err();
-        }
-        ClientMessage::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
-        ClientMessage::Move { x, y } => Command::Move { x, y },
-        ClientMessage::Mute { id } => {
-            let target = participant_id(&id);
-            Command::Mute(target)
-        }
-        ClientMessage::Remove { id, ban } => {
-            let target = participant_id(&id);
-            Command::Remove { target, ban }
-        }
-        ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
-        ClientMessage::Hand { raised } => Command::Hand(raised),
-        ClientMessage::Broadcast { on } => Command::Broadcast(on),
-        ClientMessage::InviteToStage { id } => {
-            let target = participant_id(&id);
-            Command::InviteToStage(target)
-        }
-        ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
-            Some(reaction) => Command::React(reaction),
-            None => {
-                return conn
-                    .reply(ErrorCode::UnknownReaction, "unknown reaction")
-                    .await
-                    .err();
-            }
-        },
-        ClientMessage::Announce { text } => Command::Announce(text),
-        ClientMessage::SetAreas { areas } => {
-            Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
-        }
-        ClientMessage::Gather { x, y, area } => match (x, y, area) {
-            (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
-            (Some(x), Some(y), None)
-                if x.abs() <= proto_limits::MAX_COORDINATE
-                    && y.abs() <= proto_limits::MAX_COORDINATE =>
-            {
-                Command::Gather(GatherTarget::Point(x as f32, y as f32))
-            }
-            _ => {
-                return conn
-                    .reply(
-                        ErrorCode::InvalidMessage,
-                        "gather needs x and y, or an area",
-                    )
-                    .await
-                    .err();
-            }
-        },
-        ClientMessage::Chat { to, text } => {
-            let target = match to.as_str() {
-                "room" => ChatTarget::Room,
-                "circle" => ChatTarget::MyCircle,
-                id => ChatTarget::Direct(participant_id(id)),
-            };
-            Command::Chat { target, text }
-        }
-        ClientMessage::LockCircle { locked } => Command::Lock(locked),
-        ClientMessage::Media {
-            mic,
-            camera,
-            screen,
-        } => Command::Media(Media {
-            mic,
-            camera,
-            screen,
-        }),
-        ClientMessage::SfuOffer { sdp } => {
-            return on_sfu(id, room, conn, SfuOrder::Offer(sdp)).await;
-        }
-        ClientMessage::SfuAnswer { sdp } => {
-            return on_sfu(id, room, conn, SfuOrder::Answer(sdp)).await;
-        }
-        ClientMessage::SfuUnpublish => return on_sfu(id, room, conn, SfuOrder::Unpublish).await,
-        ClientMessage::Signal { to, payload } => {
-            if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
-                return conn
-                    .reply(
-                        ErrorCode::PayloadTooLarge,
-                        "signal payloads are limited to 32 KiB",
-                    )
-                    .await
-                    .err();
-            }
+    let command = match classify::classify(msg) {
+        Incoming::Command(command) => command,
+        Incoming::Refused(code, message) => return conn.reply(code, message).await.err(),
+        Incoming::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
+        Incoming::Sfu(order) => return on_sfu(id, room, conn, order).await,
+        Incoming::Signal { to, payload } => {
             // Relayed here, not by the room's task (see `room::directory`).
-            let relayed = match to.parse::<ParticipantId>() {
-                Ok(to) => room.relay(id, to, &payload),
+            let relayed = match to {
+                Some(to) => room.relay(id, to, &payload),
                 // Same answer as for a stranger: ids are not probeable.
-                Err(_) => Err(EngineError::NotInSameCircle),
+                None => Err(EngineError::NotInSameCircle),
             };
             return match relayed {
                 Ok(()) => None,
@@ -428,13 +344,6 @@ async fn on_text(
     }
 }
 
-/// What a client asks of the SFU.
-enum SfuOrder {
-    Offer(String),
-    Answer(String),
-    Unpublish,
-}
-
 /// Hands a description to the room's SFU routes (not through the room's task: media
 /// negotiation is none of the engine's business). Refusals are `error` messages.
 async fn on_sfu(
@@ -449,17 +358,6 @@ async fn on_sfu(
             .await
             .err();
     };
-    if let SfuOrder::Offer(sdp) | SfuOrder::Answer(sdp) = &order
-        && sdp.len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES
-    {
-        return conn
-            .reply(
-                ErrorCode::PayloadTooLarge,
-                "session descriptions are limited to 32 KiB",
-            )
-            .await
-            .err();
-    }
     let result = match order {
         SfuOrder::Offer(sdp) => media.offer(id, sdp),
         SfuOrder::Answer(sdp) => media.answer(id, sdp),
@@ -475,12 +373,6 @@ async fn on_sfu(
     };
     let message = result.err().map(|e| e.to_string()).unwrap_or_default();
     conn.reply(code, &message).await.err()
-}
-
-/// The participant an id names; one that cannot be an id names nobody, and the room
-/// answers `unknown_participant` as for any stranger.
-fn participant_id(text: &str) -> ParticipantId {
-    text.parse().unwrap_or(ParticipantId::NOBODY)
 }
 
 /// Sends an `error` message; bad input draws from the rate limit like any other message.

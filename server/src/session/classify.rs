@@ -1,0 +1,141 @@
+//! What a decoded client message asks for: a room command, or something the session does
+//! itself (leave, relay a signal, talk to the SFU), or a refusal. Pure, so that a property
+//! test can feed decoded messages through it into an engine.
+
+use hallway_proto::{ClientMessage, ErrorCode, Payload, limits as proto_limits};
+
+use crate::room::actor::Command;
+use crate::room::engine::{ChatTarget, GatherTarget};
+use crate::room::model::{Media, ParticipantId, Reaction};
+use crate::room::views;
+
+/// What a client asks of the SFU.
+#[derive(Debug)]
+pub enum SfuOrder {
+    /// An offer for the sending connection.
+    Offer(String),
+    /// An answer for the receiving connection.
+    Answer(String),
+    /// Close the sending connection.
+    Unpublish,
+}
+
+/// Where a message goes.
+#[derive(Debug)]
+pub enum Incoming {
+    /// To the room's task.
+    Command(Command),
+    /// Close the connection normally.
+    Leave,
+    /// Relay to a member of one's circle (`None`: an id that names nobody).
+    Signal {
+        /// The recipient.
+        to: Option<ParticipantId>,
+        /// The payload, untouched.
+        payload: Payload,
+    },
+    /// To the room's SFU routes.
+    Sfu(SfuOrder),
+    /// Refused before anything else sees it.
+    Refused(ErrorCode, &'static str),
+}
+
+/// Sorts one decoded message.
+pub fn classify(msg: ClientMessage) -> Incoming {
+    let command = match msg {
+        ClientMessage::Hello { .. } => {
+            return Incoming::Refused(ErrorCode::AlreadyJoined, "hello was already sent");
+        }
+        ClientMessage::Leave => return Incoming::Leave,
+        ClientMessage::Move { x, y } => Command::Move { x, y },
+        ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
+        ClientMessage::Remove { id, ban } => Command::Remove {
+            target: participant_id(&id),
+            ban,
+        },
+        ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
+        ClientMessage::Hand { raised } => Command::Hand(raised),
+        ClientMessage::Broadcast { on } => Command::Broadcast(on),
+        ClientMessage::InviteToStage { id } => Command::InviteToStage(participant_id(&id)),
+        ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
+            Some(reaction) => Command::React(reaction),
+            None => return Incoming::Refused(ErrorCode::UnknownReaction, "unknown reaction"),
+        },
+        ClientMessage::Announce { text } => Command::Announce(text),
+        ClientMessage::SetAreas { areas } => {
+            Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
+        }
+        ClientMessage::Gather { x, y, area } => match (x, y, area) {
+            (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
+            (Some(x), Some(y), None)
+                if x.abs() <= proto_limits::MAX_COORDINATE
+                    && y.abs() <= proto_limits::MAX_COORDINATE =>
+            {
+                Command::Gather(GatherTarget::Point(x as f32, y as f32))
+            }
+            _ => {
+                return Incoming::Refused(
+                    ErrorCode::InvalidMessage,
+                    "gather needs x and y, or an area",
+                );
+            }
+        },
+        ClientMessage::Chat { to, text } => {
+            let target = match to.as_str() {
+                "room" => ChatTarget::Room,
+                "circle" => ChatTarget::MyCircle,
+                id => ChatTarget::Direct(participant_id(id)),
+            };
+            Command::Chat { target, text }
+        }
+        ClientMessage::LockCircle { locked } => Command::Lock(locked),
+        ClientMessage::Media {
+            mic,
+            camera,
+            screen,
+        } => Command::Media(Media {
+            mic,
+            camera,
+            screen,
+        }),
+        ClientMessage::SfuOffer { sdp } => return sfu(SfuOrder::Offer(sdp)),
+        ClientMessage::SfuAnswer { sdp } => return sfu(SfuOrder::Answer(sdp)),
+        ClientMessage::SfuUnpublish => return Incoming::Sfu(SfuOrder::Unpublish),
+        ClientMessage::Signal { to, payload } => {
+            if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
+                return Incoming::Refused(
+                    ErrorCode::PayloadTooLarge,
+                    "signal payloads are limited to 32 KiB",
+                );
+            }
+            return Incoming::Signal {
+                to: to.parse().ok(),
+                payload,
+            };
+        }
+    };
+    Incoming::Command(command)
+}
+
+/// An SFU order, unless its description is too large.
+fn sfu(order: SfuOrder) -> Incoming {
+    if let SfuOrder::Offer(sdp) | SfuOrder::Answer(sdp) = &order
+        && sdp.len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES
+    {
+        return Incoming::Refused(
+            ErrorCode::PayloadTooLarge,
+            "session descriptions are limited to 32 KiB",
+        );
+    }
+    Incoming::Sfu(order)
+}
+
+/// The participant an id names; one that cannot be an id names nobody, and the room
+/// answers `unknown_participant` as for any stranger.
+fn participant_id(text: &str) -> ParticipantId {
+    text.parse().unwrap_or(ParticipantId::NOBODY)
+}
+
+#[cfg(test)]
+#[path = "classify_tests.rs"]
+mod tests;
