@@ -4,7 +4,7 @@
 //! Wire messages are converted to room commands here; nothing the client claims about
 //! identity is believed (the sender of a signal is whoever owns this connection).
 
-mod classify;
+pub mod classify;
 pub mod conn;
 pub mod limits;
 pub mod outbox;
