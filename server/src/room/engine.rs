@@ -546,7 +546,3 @@ impl Room {
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "engine_media_tests.rs"]
-mod media_tests;

@@ -3,33 +3,8 @@
 
 use super::*;
 
-fn pid(n: u128) -> ParticipantId {
-    ParticipantId(n)
-}
-
-fn room_with(settings: RoomSettings) -> Room {
-    Room::new(settings).expect("valid settings")
-}
-
-fn room() -> Room {
-    room_with(RoomSettings::new("test", "Test"))
-}
-
-fn join(room: &mut Room, n: u128) {
-    let name = DisplayName::parse(&format!("P{n}")).expect("valid name");
-    room.join(pid(n), name, Role::Participant).expect("joins");
-}
-
-fn walk(room: &mut Room, n: u128, x: f64, y: f64) {
-    room.move_to(pid(n), x, y).expect("moves");
-}
-
-fn circle_of(room: &Room, n: u128) -> Option<CircleId> {
-    room.participant(pid(n)).and_then(|p| p.circle)
-}
-
-fn events(room: &mut Room) -> Vec<Event> {
-    room.drain_events().collect()
+fn join_participant(room: &mut Room, n: u128) {
+    join(room, n, Role::Participant);
 }
 
 /// Walks people 1..=n into one circle around (500, 500), one at a time.
@@ -63,7 +38,7 @@ fn a_circle_above_the_mesh_threshold_moves_to_the_sfu_and_back_with_hysteresis()
     let mut room = room();
     assert_eq!(room.settings().mesh_threshold, 4);
     for n in 1..=6 {
-        join(&mut room, n);
+        join_participant(&mut room, n);
     }
     let cid = gather_circle(&mut room, 4);
     assert_eq!(
@@ -106,7 +81,7 @@ fn in_privacy_mode_no_one_is_ever_told_to_connect() {
     settings.privacy = true;
     let mut room = room_with(settings);
     for n in 1..=6 {
-        join(&mut room, n);
+        join_participant(&mut room, n);
     }
     let cid = gather_circle(&mut room, 6);
     walk(&mut room, 6, 1500.0, 1200.0);

@@ -5,6 +5,9 @@ use proptest::prelude::*;
 use super::*;
 use crate::room::model::Rect;
 
+#[path = "engine_media_tests.rs"]
+mod media;
+
 fn pid(n: u128) -> ParticipantId {
     ParticipantId(n)
 }
