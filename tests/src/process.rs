@@ -62,6 +62,11 @@ fn build_binary() -> Result<PathBuf> {
 }
 
 impl ServerProcess {
+    /// The process id, for `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts the binary with these extra arguments and environment variables, on
     /// 127.0.0.1 and a free port unless they say otherwise, and waits until it listens.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Result<ServerProcess> {

@@ -31,6 +31,11 @@ use outbox::{OutboxReceiver, Outgoing};
 /// Most frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
 
+/// A write the client's socket does not take for this long ends the session: a client
+/// that stopped reading (its TCP window closed) cannot even be sent a close frame, and
+/// must not hold a session and its queue forever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
 pub struct SessionContext {
@@ -225,12 +230,17 @@ async fn serve(
             }
             next = outbox.recv() => match next {
                 Some(Outgoing::Frame(frame)) => {
-                    if write_batch(conn, outbox, frame).await.is_err() {
-                        return End::Client;
+                    match tokio::time::timeout(WRITE_TIMEOUT, write_batch(conn, outbox, frame)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return End::Client,
+                        Err(_) => return End::Closed(close::SLOW_CONSUMER),
                     }
                 }
                 Some(Outgoing::Kicked(code)) => {
-                    return conn.close(code, "you fell too far behind; reconnect").await;
+                    let closing = conn.close(code, "you fell too far behind; reconnect");
+                    return tokio::time::timeout(WRITE_TIMEOUT, closing)
+                        .await
+                        .unwrap_or(End::Closed(code));
                 }
                 None => return End::Client,
             },

@@ -1,0 +1,104 @@
+//! A client that stops reading while 200 others move at 10 Hz: it is removed from the room
+//! as a slow consumer at the cap of its queue and its connection is closed (with 4008 when
+//! the close frame still fits, else the connection just ends: a closed TCP window takes no
+//! close frame), the server's memory stays bounded, and the others go on being served.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use futures_util::{SinkExt, StreamExt};
+use hallway_bench::procstat::rss_kib;
+use hallway_proto::close;
+use hallway_tests::TestClient;
+use hallway_tests::process::ServerProcess;
+use tokio_tungstenite::tungstenite::Message;
+
+const MOVERS: usize = 200;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Result<()> {
+    let server = ServerProcess::start(&[], &[("HALLWAY_SEND_QUEUE", "64")])?;
+    let addr = server.addr;
+
+    // The stuck client: joins, then never reads, with a small receive window so that the
+    // kernel does not buffer megabytes for it.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let stream = socket.connect(addr).await?;
+    let (mut stuck, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), stream).await?;
+    stuck
+        .send(Message::text(
+            r#"{"type":"hello","version":1,"room":"lobby","name":"Stuck"}"#,
+        ))
+        .await?;
+
+    let rss_before = rss_kib(server.pid())?;
+    let running = Arc::new(AtomicBool::new(true));
+    let mut movers = Vec::new();
+    for i in 0..MOVERS {
+        let running = running.clone();
+        movers.push(tokio::spawn(async move {
+            let mut client =
+                TestClient::join_at(addr, "lobby", &format!("Mover {i}"), None).await?;
+            let mut step = 0u32;
+            let mut ticks = 0u64;
+            while running.load(Ordering::Relaxed) {
+                step += 1;
+                let x = 200.0 + f64::from((step * 37 + i as u32 * 11) % 1900);
+                let y = 200.0 + f64::from((step * 53 + i as u32 * 7) % 1100);
+                client.move_to(x, y).await?;
+                // Read for 100 ms: everything queued for us.
+                let until = tokio::time::Instant::now() + Duration::from_millis(100);
+                while let Ok(msg) = tokio::time::timeout_at(until, client.recv()).await {
+                    if matches!(msg?, hallway_proto::ServerMessage::Tick { .. }) {
+                        ticks += 1;
+                    }
+                }
+            }
+            anyhow::Ok(ticks)
+        }));
+    }
+
+    // The stuck client is closed as a slow consumer; reading now drains what was queued,
+    // then the close.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let rss_during = rss_kib(server.pid())?;
+    let code = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(frame) = stuck.next().await {
+            match frame {
+                Ok(Message::Close(Some(frame))) => return Some(u16::from(frame.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .context("the stuck client's connection was not closed")?;
+    assert!(
+        code.is_none() || code == Some(close::SLOW_CONSUMER),
+        "closed with {code:?}"
+    );
+    // It is gone from the room.
+    let newcomer = TestClient::join_at(addr, "lobby", "Newcomer", None).await?;
+    let Some(hallway_proto::ServerMessage::Welcome { participants, .. }) = &newcomer.welcome else {
+        anyhow::bail!("no welcome");
+    };
+    assert!(
+        !participants.iter().any(|p| p.name == "Stuck"),
+        "the stuck client is still in the room"
+    );
+
+    running.store(false, Ordering::Relaxed);
+    for m in movers {
+        let ticks = m.await??;
+        assert!(ticks > 20, "a mover saw only {ticks} ticks");
+    }
+    let grown_mib = rss_during.saturating_sub(rss_before) as f64 / 1024.0;
+    println!("server RSS {rss_before} KiB before, {rss_during} KiB during: +{grown_mib:.1} MiB");
+    assert!(grown_mib < 32.0, "server memory grew by {grown_mib:.1} MiB");
+    drop(server);
+    Ok(())
+}
