@@ -46,6 +46,11 @@ async fn main() -> anyhow::Result<()> {
     let rooms = config.rooms.join(", ");
     let demo_room = config.rooms.first().cloned().unwrap_or_default();
     let public = config.public_url.clone();
+    // Listen for SIGTERM before saying where we listen: a supervisor (or a test) may send
+    // it the moment it reads the banner.
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
     let mut server = hallway::start(config.clone())
         .await
         .context("starting the server")?;
@@ -77,7 +82,10 @@ async fn main() -> anyhow::Result<()> {
 
     tokio::select! {
         result = server.wait() => result.context("serving")?,
-        () = stop_signal() => {
+        () = stop_signal(
+            #[cfg(unix)]
+            &mut terminate,
+        ) => {
             tracing::info!("shutting down");
             server.shutdown().await.context("shutting down")?;
         }
@@ -158,7 +166,7 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn stop_signal() {
+async fn stop_signal(#[cfg(unix)] terminate: &mut tokio::signal::unix::Signal) {
     let ctrl_c = async {
         // If the handler cannot be installed we simply never stop on Ctrl-C.
         if tokio::signal::ctrl_c().await.is_err() {
@@ -167,12 +175,7 @@ async fn stop_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+        terminate.recv().await;
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
