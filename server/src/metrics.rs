@@ -35,9 +35,44 @@ pub const SFU_FORWARDED_BYTES: &str = "hallway_sfu_forwarded_bytes_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// Counters on the per-message path, looked up once (a labelled counter is otherwise a
+/// registry lookup per message): received messages by type, and relayed signals.
+struct Hot {
+    messages_in: Vec<(&'static str, metrics::Counter)>,
+    signals_out: metrics::Counter,
+}
+
+static HOT: OnceLock<Hot> = OnceLock::new();
+
+fn hot() -> &'static Hot {
+    HOT.get_or_init(|| Hot {
+        messages_in: hallway_proto::client::CLIENT_MESSAGE_TYPES
+            .iter()
+            .map(|kind| (*kind, metrics::counter!(MESSAGES_IN, "type" => *kind)))
+            .collect(),
+        signals_out: metrics::counter!(MESSAGES_OUT, "type" => "signal"),
+    })
+}
+
+/// Counts one message received from a client.
+pub fn message_in(kind: &'static str) {
+    match hot().messages_in.iter().find(|(k, _)| *k == kind) {
+        Some((_, counter)) => counter.increment(1),
+        None => metrics::counter!(MESSAGES_IN, "type" => kind).increment(1),
+    }
+}
+
+/// Counts one relayed signal.
+pub fn signal_out() {
+    hot().signals_out.increment(1);
+}
+
 /// Installs the process's recorder (once) and returns what renders it.
 pub fn install() -> Option<PrometheusHandle> {
-    HANDLE
+    let handle = HANDLE
         .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
-        .clone()
+        .clone();
+    // The hot counters are resolved against the recorder, so only after it exists.
+    hot();
+    handle
 }

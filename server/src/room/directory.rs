@@ -86,7 +86,7 @@ impl Directory {
         ));
         match recipient.outbox.try_send(frame) {
             Ok(()) => {
-                metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "signal").increment(1);
+                crate::metrics::signal_out();
             }
             Err(SendError::Closed) => {}
             Err(SendError::Full) => {

@@ -129,7 +129,7 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             token,
             passcode,
         }) => {
-            metrics::counter!(crate::metrics::MESSAGES_IN, "type" => "hello").increment(1);
+            crate::metrics::message_in("hello");
             (version, room, name, token, passcode)
         }
         Ok(_) => {
@@ -307,7 +307,7 @@ async fn on_text(
                 .err();
         }
     };
-    metrics::counter!(crate::metrics::MESSAGES_IN, "type" => msg.kind()).increment(1);
+    crate::metrics::message_in(msg.kind());
     let kind = match msg {
         ClientMessage::Move { .. } => Kind::Move,
         ClientMessage::Signal { .. } => Kind::Signal,
