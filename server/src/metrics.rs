@@ -35,11 +35,13 @@ pub const SFU_FORWARDED_BYTES: &str = "hallway_sfu_forwarded_bytes_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// Counters on the per-message path, looked up once (a labelled counter is otherwise a
-/// registry lookup per message): received messages by type, and relayed signals.
+/// Counters on the per-message and per-packet paths, looked up once (a counter is
+/// otherwise a registry lookup per use): received messages by type, relayed signals,
+/// forwarded media.
 struct Hot {
     messages_in: Vec<(&'static str, metrics::Counter)>,
     signals_out: metrics::Counter,
+    sfu_forwarded: metrics::Counter,
 }
 
 static HOT: OnceLock<Hot> = OnceLock::new();
@@ -51,6 +53,7 @@ fn hot() -> &'static Hot {
             .map(|kind| (*kind, metrics::counter!(MESSAGES_IN, "type" => *kind)))
             .collect(),
         signals_out: metrics::counter!(MESSAGES_OUT, "type" => "signal"),
+        sfu_forwarded: metrics::counter!(SFU_FORWARDED_BYTES),
     })
 }
 
@@ -60,6 +63,11 @@ pub fn message_in(kind: &'static str) {
         Some((_, counter)) => counter.increment(1),
         None => metrics::counter!(MESSAGES_IN, "type" => kind).increment(1),
     }
+}
+
+/// Counts bytes the SFU forwarded (once per subscriber).
+pub fn sfu_forwarded(bytes: u64) {
+    hot().sfu_forwarded.increment(bytes);
 }
 
 /// Counts one relayed signal.

@@ -14,6 +14,17 @@ fn refusal(result: Result<TestClient>) -> String {
     }
 }
 
+/// Asserts that a page at each of `origins` is refused the WebSocket with 403.
+async fn forbidden(server: &TestServer, origins: &[&str]) {
+    for origin in origins {
+        assert_eq!(
+            refusal(TestClient::connect_from(server, origin).await),
+            "refused with 403",
+            "{origin}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn by_default_only_the_servers_own_pages_may_connect() -> Result<()> {
     let server = TestServer::start().await?;
@@ -23,17 +34,8 @@ async fn by_default_only_the_servers_own_pages_may_connect() -> Result<()> {
     assert!(matches!(ann.recv().await?, ServerMessage::Welcome { .. }));
     // Behind a TLS proxy the page is https with the same host.
     TestClient::connect_from(&server, &format!("https://{}", server.addr())).await?;
-    for foreign in [
-        "http://evil.example",
-        &format!("http://{}.evil.example", server.addr()),
-        "null",
-    ] {
-        assert_eq!(
-            refusal(TestClient::connect_from(&server, foreign).await),
-            "refused with 403",
-            "{foreign}"
-        );
-    }
+    let lookalike = format!("http://{}.evil.example", server.addr());
+    forbidden(&server, &["http://evil.example", &lookalike, "null"]).await;
     server.stop().await
 }
 
@@ -44,18 +46,14 @@ async fn a_configured_allow_list_matches_exactly() -> Result<()> {
     })
     .await?;
     TestClient::connect_from(&server, "https://events.example.org").await?;
-    for other in [
+    let own = format!("http://{}", server.addr());
+    let others = [
         "https://events.example.org.evil.example",
         "http://events.example.org",
         "https://events.example.or",
-        &format!("http://{}", server.addr()),
-    ] {
-        assert_eq!(
-            refusal(TestClient::connect_from(&server, other).await),
-            "refused with 403",
-            "{other}"
-        );
-    }
+        &own,
+    ];
+    forbidden(&server, &others).await;
     server.stop().await
 }
 

@@ -83,6 +83,10 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
     server.stop().await
 }
 
+/// A listener whose application stops consuming (webrtc-rs still reads its socket, so the
+/// server's queue for it does not fill: that case, a subscriber whose queue is full, is the
+/// unit test `a_subscriber_that_falls_behind_loses_only_its_own_packets` in
+/// `server/src/sfu/room.rs`). Here: the others' rate over the real path is unaffected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_stops_reading_does_not_slow_the_others() -> Result<()> {
     let server = TestServer::start().await?;

@@ -33,6 +33,10 @@ pub use room::{MediaError, RoomMedia};
 
 /// Largest datagram read; anything longer is not WebRTC media.
 const MAX_DATAGRAM: usize = 1600;
+/// Datagrams are read into one buffer of this size and split off it, so that receiving
+/// allocates once per ten packets or so rather than once per packet. Small, because a
+/// queued datagram keeps its whole chunk alive.
+const RECEIVE_BUFFER: usize = 16 * 1024;
 
 /// Where the SFU listens and what it tells clients.
 #[derive(Debug, Clone, Copy)]
@@ -198,15 +202,21 @@ async fn bind(
 
 /// Reads datagrams until the SFU is dropped and hands each to its connection.
 async fn receive(inner: Weak<Inner>) {
+    let mut buf = BytesMut::with_capacity(RECEIVE_BUFFER);
+    // Look now and then whether the SFU is still wanted (one timer, not one per packet).
+    let mut check = tokio::time::interval(std::time::Duration::from_secs(1));
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        let mut buf = BytesMut::zeroed(MAX_DATAGRAM);
+        if buf.capacity() < MAX_DATAGRAM {
+            buf.reserve(RECEIVE_BUFFER);
+        }
+        buf.resize(MAX_DATAGRAM, 0);
         let received = tokio::select! {
             r = strong.socket.recv_from(&mut buf) => r,
-            // Look again now and then whether the SFU is still wanted.
-            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+            _ = check.tick() => continue,
         };
         let (len, from) = match received {
             Ok(r) => r,
@@ -216,12 +226,13 @@ async fn receive(inner: Weak<Inner>) {
                 continue;
             }
         };
-        buf.truncate(len);
+        let data = buf.split_to(len);
+        buf.clear();
         route(
             &strong,
             Datagram {
                 from,
-                data: buf,
+                data,
                 tcp: false,
             },
         );

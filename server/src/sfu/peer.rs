@@ -214,31 +214,23 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
         .with_interceptor_registry(registry)
         .build(Instant::now())?;
     let announced = sfu.announced();
-    let candidate = CandidateHostConfig {
-        base_config: CandidateConfig {
-            network: "udp".to_owned(),
-            address: announced.ip().to_string(),
-            port: announced.port(),
-            component: 1,
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-    .new_candidate_host()?;
-    pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
-    if sfu.tcp() {
-        let passive = CandidateHostConfig {
+    let host = |network: &str, tcp_type| {
+        let candidate = CandidateHostConfig {
             base_config: CandidateConfig {
-                network: "tcp".to_owned(),
+                network: network.to_owned(),
                 address: announced.ip().to_string(),
                 port: announced.port(),
                 component: 1,
                 ..Default::default()
             },
-            tcp_type: rtc::ice::tcp_type::TcpType::Passive,
+            tcp_type,
         }
         .new_candidate_host()?;
-        pc.add_local_candidate(RTCIceCandidate::from(&passive).to_json()?)?;
+        RTCIceCandidate::from(&candidate).to_json()
+    };
+    pc.add_local_candidate(host("udp", Default::default())?)?;
+    if sfu.tcp() {
+        pc.add_local_candidate(host("tcp", rtc::ice::tcp_type::TcpType::Passive)?)?;
     }
     Ok(pc)
 }

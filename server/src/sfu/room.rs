@@ -49,7 +49,7 @@ impl Forwards {
         };
         if !subscribers.is_empty() {
             let bytes = (packet.payload.len() + 12) as u64 * subscribers.len() as u64;
-            metrics::counter!(crate::metrics::SFU_FORWARDED_BYTES).increment(bytes);
+            crate::metrics::sfu_forwarded(bytes);
         }
         for (_, queue) in subscribers.iter() {
             // Cloning a packet shares its payload bytes.
@@ -403,5 +403,54 @@ impl RoomMedia {
         for key in keyframes {
             Self::keyframe(state, key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(n: u16) -> rtp::Packet {
+        rtp::Packet {
+            header: rtp::header::Header {
+                sequence_number: n,
+                ..Default::default()
+            },
+            payload: vec![0u8; 100].into(),
+        }
+    }
+
+    /// A subscriber whose connection stopped taking packets (its queue is full) loses its
+    /// own packets; the others get every one, and the publisher's send never waits.
+    #[test]
+    fn a_subscriber_that_falls_behind_loses_only_its_own_packets() {
+        let forwards = Forwards::default();
+        let (stuck_tx, _stuck_rx) = mpsc::channel(4);
+        let (a_tx, mut a_rx) = mpsc::channel(200);
+        let (b_tx, mut b_rx) = mpsc::channel(200);
+        forwards.set(ParticipantId(1), Some(stuck_tx.clone()));
+        forwards.set(ParticipantId(2), Some(a_tx));
+        forwards.set(ParticipantId(3), Some(b_tx));
+        for n in 0..100 {
+            forwards.send(TrackKey(7), &packet(n));
+        }
+        for rx in [&mut a_rx, &mut b_rx] {
+            let mut got = 0;
+            while let Ok(MediaIn::Forwarded(key, p)) = rx.try_recv() {
+                assert_eq!((key, p.header.sequence_number), (TrackKey(7), got));
+                got += 1;
+            }
+            assert_eq!(got, 100);
+        }
+        assert_eq!(
+            stuck_tx.capacity(),
+            0,
+            "the stuck queue holds its 4 and no more"
+        );
+        // Unsubscribed: nothing more is queued for it.
+        forwards.set(ParticipantId(2), None);
+        forwards.send(TrackKey(7), &packet(100));
+        assert!(a_rx.try_recv().is_err());
+        assert!(b_rx.try_recv().is_ok());
     }
 }
