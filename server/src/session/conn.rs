@@ -8,8 +8,13 @@
 //! ourselves costs no copy and keeps nothing between batches. The two never interleave:
 //! a session finishes every batch it starts before it reads again, and flushes whatever
 //! tungstenite queued (a pong) before it writes.
+//!
+//! Every write is bounded by [`WRITE_TIMEOUT`]: a client that stopped reading (its TCP
+//! window closed) takes nothing, not even a ping or a close frame, and must not hold its
+//! session, its queue and its socket forever.
 
 use std::io::{self, IoSlice};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hallway_proto::{ErrorCode, ServerMessage};
@@ -19,6 +24,26 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::End;
 use crate::http::upgrade::Socket;
+
+/// A write the client's socket does not take for this long fails with
+/// [`io::ErrorKind::TimedOut`], and the session ends as a slow consumer.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs one write under [`WRITE_TIMEOUT`].
+async fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+    tokio::time::timeout(WRITE_TIMEOUT, write)
+        .await
+        .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+}
+
+/// How a failed write ends the session: a timeout means the client stopped reading.
+pub fn ended_by(err: &io::Error) -> End {
+    if err.kind() == io::ErrorKind::TimedOut {
+        End::Closed(hallway_proto::close::SLOW_CONSUMER)
+    } else {
+        End::Client
+    }
+}
 
 /// A frame as the session cares about it.
 #[derive(Debug)]
@@ -61,6 +86,10 @@ impl Conn {
 
     /// Writes text messages, all in one vectored write, and flushes.
     pub async fn send(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
+        bounded(self.write_all(messages)).await
+    }
+
+    async fn write_all(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
         // Whatever tungstenite queued (a pong, a close reply) goes first, whole.
         self.ws.flush().await.map_err(io::Error::other)?;
         let mut headers = Vec::with_capacity(messages.len());
@@ -86,10 +115,13 @@ impl Conn {
 
     /// Sends a ping (empty payload); the client's pong arrives as a control frame.
     pub async fn ping(&mut self) -> io::Result<()> {
-        self.ws.flush().await.map_err(io::Error::other)?;
-        let io = self.ws.get_mut();
-        io.write_all(&[0x89, 0]).await?;
-        io.flush().await
+        bounded(async {
+            self.ws.flush().await.map_err(io::Error::other)?;
+            let io = self.ws.get_mut();
+            io.write_all(&[0x89, 0]).await?;
+            io.flush().await
+        })
+        .await
     }
 
     /// Sends an `error` message.
@@ -102,13 +134,13 @@ impl Conn {
         };
         self.send(&[Utf8Bytes::from(msg.encode())])
             .await
-            .map_err(|_| End::Client)
+            .map_err(|err| ended_by(&err))
     }
 
     /// Sends an `error` and closes: the handshake was refused.
     pub async fn refuse(&mut self, code: ErrorCode, message: &str) -> End {
-        if self.reply(code, message).await.is_err() {
-            return End::Client;
+        if let Err(end) = self.reply(code, message).await {
+            return end;
         }
         self.close(hallway_proto::close::REFUSED, code.as_str())
             .await
@@ -126,12 +158,15 @@ impl Conn {
         let (bytes, len) = header(0x88, payload.len());
         let mut frame = bytes[..len].to_vec();
         frame.extend_from_slice(&payload);
-        // The peer may already be gone; there is nothing more to do either way.
-        if self.ws.flush().await.is_ok() {
+        // The peer may already be gone, or no longer reading; there is nothing more to do
+        // either way.
+        let _ = bounded(async {
+            self.ws.flush().await.map_err(io::Error::other)?;
             let io = self.ws.get_mut();
-            let _ = io.write_all(&frame).await;
-            let _ = io.shutdown().await;
-        }
+            io.write_all(&frame).await?;
+            io.shutdown().await
+        })
+        .await;
         End::Closed(code)
     }
 }

@@ -31,11 +31,6 @@ use outbox::{OutboxReceiver, Outgoing};
 /// Most frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
 
-/// A write the client's socket does not take for this long ends the session: a client
-/// that stopped reading (its TCP window closed) cannot even be sent a close frame, and
-/// must not hold a session and its queue forever.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
 pub struct SessionContext {
@@ -222,25 +217,20 @@ async fn serve(
                 if pinged {
                     return conn.close(close::UNRESPONSIVE, "no answer to ping").await;
                 }
-                if conn.ping().await.is_err() {
-                    return End::Client;
+                if let Err(err) = conn.ping().await {
+                    return conn::ended_by(&err);
                 }
                 pinged = true;
                 keepalive.as_mut().reset(tokio::time::Instant::now() + ctx.ping_timeout);
             }
             next = outbox.recv() => match next {
                 Some(Outgoing::Frame(frame)) => {
-                    match tokio::time::timeout(WRITE_TIMEOUT, write_batch(conn, outbox, frame)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => return End::Client,
-                        Err(_) => return End::Closed(close::SLOW_CONSUMER),
+                    if let Err(err) = write_batch(conn, outbox, frame).await {
+                        return conn::ended_by(&err);
                     }
                 }
                 Some(Outgoing::Kicked(code)) => {
-                    let closing = conn.close(code, "you fell too far behind; reconnect");
-                    return tokio::time::timeout(WRITE_TIMEOUT, closing)
-                        .await
-                        .unwrap_or(End::Closed(code));
+                    return conn.close(code, "you fell too far behind; reconnect").await;
                 }
                 None => return End::Client,
             },
@@ -255,8 +245,8 @@ async fn serve(
                     }
                 }
                 Frame::Binary => {
-                    if reply_limited(conn, &mut limits, ErrorCode::BinaryNotSupported, "send JSON text frames").await.is_err() {
-                        return End::Client;
+                    if let Err(end) = reply_limited(conn, &mut limits, ErrorCode::BinaryNotSupported, "send JSON text frames").await {
+                        return end;
                     }
                 }
                 Frame::Control => {}

@@ -170,7 +170,6 @@ impl RoomMedia {
         for key in theirs {
             if state.tracks.remove(&key).is_some() {
                 metrics::gauge!(crate::metrics::SFU_TRACKS).decrement(1.0);
-                metrics::gauge!(crate::metrics::SFU_TRACKS).decrement(1.0);
             }
         }
         for track in state.tracks.values() {
