@@ -1,8 +1,18 @@
-// The WebSocket to the server: JSON in and out, and reconnecting with backoff when the
-// connection drops (a server restart, a network blip). A refused handshake or leaving on
-// purpose does not reconnect.
+// The WebSocket to the server: JSON in and out, a heartbeat that notices a dead
+// connection within seconds, and reconnecting with backoff when the connection drops (a
+// server restart, a network blip). The page resumes its place with the welcome's token
+// (see main.js). A refused handshake, a removal or leaving on purpose does not reconnect.
 
-import { CLOSE } from "./protocol.js";
+import { CLOSE, messages } from "./protocol.js";
+
+// A `ping` after this much silence, at most this often; a connection that brings nothing
+// (no `pong`, no other message) for DEAD_AFTER_MS is given up. Browsers cannot see
+// WebSocket pings, and a connection whose network vanished may take minutes to close by
+// itself.
+const HEARTBEAT_MS = 1000;
+const DEAD_AFTER_MS = 3000;
+// A connection attempt that has not opened by then is given up and retried.
+const OPEN_TIMEOUT_MS = 4000;
 
 export class Connection {
   constructor({ onOpen, onMessage, onStatus }) {
@@ -13,6 +23,9 @@ export class Connection {
     this.attempt = 0;
     this.stopped = false;
     this.timer = null;
+    this.heartbeat = null;
+    this.lastHeard = 0;
+    this.lastPing = 0;
   }
 
   url() {
@@ -25,8 +38,15 @@ export class Connection {
     this.onStatus({ state: "connecting" });
     const socket = new WebSocket(this.url());
     this.socket = socket;
-    socket.addEventListener("open", () => this.onOpen());
+    this.lastHeard = performance.now();
+    socket.addEventListener("open", () => {
+      if (this.socket !== socket) return;
+      this.lastHeard = performance.now();
+      this.onOpen();
+    });
     socket.addEventListener("message", (event) => {
+      if (this.socket !== socket) return;
+      this.lastHeard = performance.now();
       let msg;
       try {
         msg = JSON.parse(event.data);
@@ -36,19 +56,53 @@ export class Connection {
       if (msg.type === "welcome") this.attempt = 0;
       this.onMessage(msg);
     });
-    socket.addEventListener("close", (event) => this.closed(event.code));
+    socket.addEventListener("close", (event) => {
+      if (this.socket === socket) this.closed(event.code);
+    });
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.beat(socket), HEARTBEAT_MS / 2);
+  }
+
+  // Pings an open connection; gives up one that has been silent too long, or that did
+  // not open in time.
+  beat(socket) {
+    if (this.socket !== socket) return;
+    const now = performance.now();
+    const silent = now - this.lastHeard;
+    if (socket.readyState === WebSocket.OPEN) {
+      if (silent > DEAD_AFTER_MS) return this.abandon(socket);
+      if (silent >= HEARTBEAT_MS && now - this.lastPing >= HEARTBEAT_MS) {
+        this.lastPing = now;
+        socket.send(JSON.stringify(messages.ping()));
+      }
+    } else if (socket.readyState === WebSocket.CONNECTING && silent > OPEN_TIMEOUT_MS) {
+      this.abandon(socket);
+    }
+  }
+
+  // Stops using a connection believed dead and tells the server (should the close frame
+  // ever arrive) that this is not a goodbye: the participant resumes on a new one.
+  abandon(socket) {
+    this.socket = null;
+    try {
+      socket.close(CLOSE.ABANDONED, "reconnecting");
+    } catch {
+      // Closing a socket that never opened may throw; it is dropped either way.
+    }
+    this.closed(CLOSE.ABANDONED);
   }
 
   closed(code) {
     this.socket = null;
-    if (this.stopped || [CLOSE.NORMAL, CLOSE.REFUSED, CLOSE.REMOVED, CLOSE.BANNED].includes(code)) {
+    clearInterval(this.heartbeat);
+    if (this.stopped || [CLOSE.NORMAL, CLOSE.REFUSED, CLOSE.REMOVED, CLOSE.BANNED, CLOSE.REPLACED].includes(code)) {
       this.onStatus({ state: "closed", code });
       return;
     }
-    // 1 s, 2 s, 4 s … up to 15 s, with jitter so that a restarted server is not hit by
-    // everyone at the same moment.
-    const base = Math.min(15, 2 ** this.attempt);
-    const seconds = Math.round((base * (0.5 + Math.random() / 2)) * 10) / 10;
+    // 0.5 s, 1 s, 2 s, 2 s … while the server keeps our place (about 30 s), then up to
+    // 15 s; with jitter so that a restarted server is not hit by everyone at once.
+    const base = this.attempt < 12 ? Math.min(2, 2 ** this.attempt / 2) : Math.min(15, 2 ** (this.attempt - 10));
+    const seconds = Math.round(base * (0.5 + Math.random() / 2) * 10) / 10;
     this.attempt += 1;
     this.onStatus({ state: "reconnecting", seconds });
     this.timer = setTimeout(() => this.open(), seconds * 1000);
@@ -65,6 +119,7 @@ export class Connection {
   close() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     this.socket?.close(CLOSE.NORMAL);
   }
 }

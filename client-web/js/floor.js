@@ -158,13 +158,14 @@ export class Floor {
     el.classList.toggle("in-circle", p.circle != null);
     el.classList.toggle("mic-off", !p.mic);
     el.classList.toggle("hand-raised", !!p.hand);
+    el.classList.toggle("reconnecting", !!p.reconnecting);
     const onStage = this.state.broadcasters.includes(p.id);
     el.classList.toggle("on-stage", onStage);
     el.querySelector(".initials").textContent = initials(p.name);
     el.querySelector(".tag").textContent = me ? t("room.you", { name: p.name }) : p.name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
     const camera = `${t("room.camera")} ${p.camera ? t("room.on") : t("room.off")}`;
-    const hand = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "");
+    const hand = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "") + (p.reconnecting ? `, ${t("room.reconnecting")}` : "");
     el.setAttribute("aria-label", `${me ? t("room.you", { name: p.name }) : p.name}, ${mic}, ${camera}${hand}`);
     this.place(p);
   }

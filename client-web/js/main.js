@@ -20,12 +20,15 @@ const state = new RoomState();
 const media = new LocalMedia();
 let joined = false;
 let lastPosition = null;
+// Times this page got its place back after a dropped connection.
+let resumes = 0;
 let lastWalk = 0;
 let previewing = Promise.resolve();
 let invitedToStage = false;
 
 const conn = new Connection({
-  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token, $("#passcode").value.trim() || undefined)),
+  // Back after a dropped connection, the welcome's token asks for our place back.
+  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token, $("#passcode").value.trim() || undefined, joined ? state.resume : undefined)),
   onMessage: (msg) => receive(msg),
   onStatus: (status) => showStatus(status),
 });
@@ -133,7 +136,7 @@ function receive(msg) {
     case "error":
       return serverError(msg);
     case "connect":
-      return peers.connect(msg.peer, msg.initiator);
+      return msg.restart ? peers.restart(msg.peer, msg.initiator) : peers.connect(msg.peer, msg.initiator);
     case "disconnect":
       return peers.close(msg.peer);
     case "signal":
@@ -208,6 +211,7 @@ function receive(msg) {
       panel.render(state);
       return;
     case "media":
+    case "reconnecting":
       floor.renderAvatar(state.participants.get(change.id));
       panel.render(state);
       return;
@@ -271,12 +275,21 @@ function showOnStage(id, stream) {
 }
 
 function welcomed(msg) {
-  peers.closeAll();
+  // Resumed: the same participant, in the same circle; connections to its members are
+  // kept and restart ICE (the server sends `connect` with `restart`). Otherwise we are
+  // someone new and start over. Media through the SFU is always negotiated afresh.
+  const resumed = joined && !!msg.resumed;
+  if (resumed) resumes += 1;
+  if (!resumed) peers.closeAll();
   sfu.closeAll();
   // RTCIceServer has the same fields as the welcome's ice_servers.
   peers.iceServers = msg.ice_servers ?? [];
   sfu.iceServers = msg.ice_servers ?? [];
   state.apply(msg);
+  if (resumed) {
+    const members = state.myCircle()?.members ?? [];
+    for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
+  }
   if (!joined) {
     joined = true;
     $("#join").hidden = true;
@@ -288,8 +301,8 @@ function welcomed(msg) {
   } else {
     floor.setRoom(state);
     floor.setVideo(state.you, media.camera ? new MediaStream([media.camera]) : null, { muted: true });
-    // Back after a blip: walk back to where we stood.
-    if (lastPosition) walk(lastPosition.x, lastPosition.y);
+    // Back after a blip as someone new: walk back to where we stood.
+    if (!resumed && lastPosition) walk(lastPosition.x, lastPosition.y);
   }
   conn.send(messages.media(media.state()));
   panel.render(state);
@@ -298,6 +311,7 @@ function welcomed(msg) {
   $("#host-tools").hidden = state.me()?.role !== "host";
   renderAreaList();
   updateControls();
+  followSfu();
   showStatus({ state: "connected" });
 }
 
@@ -386,8 +400,8 @@ function toast(text) {
 function showStatus(status) {
   const el = $("#status");
   if (status.state === "reconnecting") {
-    peers.closeAll();
-    sfu.closeAll();
+    // Connections to the circle stay up: media often survives a signalling blip, and a
+    // resumed participant restarts ICE on them.
     el.textContent = t("status.reconnecting", { seconds: status.seconds });
     el.hidden = false;
   } else if (status.state === "connecting" && joined) {
@@ -544,4 +558,10 @@ setUpJoinScreen();
 setUpControls();
 
 // For diagnostics (and the browser tests): the live state of this page.
-window.hallway = { state, peers, sfu, media, conn, floor };
+// For diagnostics and the browser tests.
+window.hallway = {
+  state, peers, sfu, media, conn, floor,
+  get resumes() {
+    return resumes;
+  },
+};

@@ -36,6 +36,7 @@ export class Panel {
         status.textContent = [
           state.broadcasters.includes(p.id) ? `📢 ${t("room.onStage")}` : "",
           p.hand ? `✋ ${t("room.handRaised")}` : "",
+          p.reconnecting ? t("room.reconnecting") : "",
           p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
         ]
           .filter(Boolean)

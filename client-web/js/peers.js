@@ -49,6 +49,14 @@ export class Peers {
     }
   }
 
+  // One of us came back after a dropped connection: keep the connection and restart its
+  // ICE (the initiator offers), or connect afresh if there is none.
+  restart(id, initiator) {
+    const peer = this.peers.get(id);
+    if (!peer || peer.pc.connectionState === "closed") return this.connect(id, initiator);
+    if (initiator) peer.pc.restartIce();
+  }
+
   // Signals from one peer are handled one after another, in the order they came.
   signal(from, payload) {
     const peer = this.peers.get(from);

@@ -7,12 +7,12 @@ export const PROTOCOL_VERSION = 1;
 export const CLIENT_TYPES = [
   "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
   "remove", "lock_room", "gather", "set_areas",
-  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "leave",
+  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "ping", "leave",
 ];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "chat", "hand", "reaction", "broadcast", "stage_invite", "muted",
+  "circle_dissolved", "connect", "disconnect", "signal", "chat", "reconnecting", "pong", "hand", "reaction", "broadcast", "stage_invite", "muted",
   "room_locked", "gathered", "areas",
   "announcement",
   "media", "sfu_answer", "sfu_offer",
@@ -39,16 +39,19 @@ export const CLOSE = {
   BANNED: 4004,
   SLOW_CONSUMER: 4008,
   UNRESPONSIVE: 4009,
+  REPLACED: 4010,
+  ABANDONED: 4011,
 };
 
 export const messages = {
-  hello: (room, name, token, passcode) => ({
+  hello: (room, name, token, passcode, resume) => ({
     type: "hello",
     version: PROTOCOL_VERSION,
     room,
     name,
     ...(token ? { token } : {}),
     ...(passcode ? { passcode } : {}),
+    ...(resume ? { resume } : {}),
   }),
   move: (x, y) => ({ type: "move", x, y }),
   signal: (to, payload) => ({ type: "signal", to, payload }),
@@ -68,5 +71,6 @@ export const messages = {
   sfuOffer: (sdp) => ({ type: "sfu_offer", sdp }),
   sfuAnswer: (sdp) => ({ type: "sfu_answer", sdp }),
   sfuUnpublish: () => ({ type: "sfu_unpublish" }),
+  ping: () => ({ type: "ping" }),
   leave: () => ({ type: "leave" }),
 };

@@ -5,6 +5,8 @@ export class RoomState {
   constructor() {
     this.you = null;
     this.room = null;
+    // The welcome's token for resuming after a dropped connection.
+    this.resume = null;
     this.participants = new Map();
     this.circles = new Map();
     this.areas = [];
@@ -32,6 +34,7 @@ export class RoomState {
       case "welcome":
         this.you = msg.you;
         this.room = msg.room;
+        this.resume = msg.resume;
         this.replace(msg);
         return { kind: "reset" };
       case "snapshot":
@@ -94,6 +97,11 @@ export class RoomState {
       case "chat":
         this.chat.push(msg.message);
         return { kind: "chat", message: msg.message };
+      case "reconnecting": {
+        const p = this.participants.get(msg.id);
+        if (p) p.reconnecting = msg.on;
+        return { kind: "reconnecting", id: msg.id };
+      }
       case "media": {
         const p = this.participants.get(msg.id);
         if (p) Object.assign(p, { mic: msg.mic, camera: msg.camera, screen: msg.screen });
@@ -103,6 +111,7 @@ export class RoomState {
       case "connect":
       case "disconnect":
       case "signal":
+      case "pong":
         return null; // handled by the caller, not room state
       default:
         return null;

@@ -31,6 +31,12 @@ pub enum ClientMessage {
         /// The room's passcode, for rooms that ask for one (`passcode_required`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         passcode: Option<String>,
+        /// The `resume` token of the last `welcome`, after a dropped connection: within
+        /// the room's grace window the server gives back the same participant (id,
+        /// place, circle, role, hand, media) and says `resumed` in the welcome.
+        /// Otherwise (unknown or expired) it is an ordinary join.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
     },
     /// Walk to a point on the floor. Circles form, are joined and left as a result.
     Move {
@@ -141,6 +147,9 @@ pub enum ClientMessage {
     },
     /// Closes the connection that sends media to the SFU; one's tracks end for everyone.
     SfuUnpublish,
+    /// Are you there? Answered by `pong`. Browsers cannot see WebSocket pings, so the
+    /// client sends this every few seconds to notice a dead connection quickly.
+    Ping,
     /// Leave the room; the server answers with a normal close.
     Leave,
 }
@@ -166,6 +175,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "sfu_offer",
     "sfu_answer",
     "sfu_unpublish",
+    "ping",
     "leave",
 ];
 
@@ -192,6 +202,7 @@ impl ClientMessage {
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",
             ClientMessage::SfuUnpublish => "sfu_unpublish",
+            ClientMessage::Ping => "ping",
             ClientMessage::Leave => "leave",
         }
     }

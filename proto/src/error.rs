@@ -160,4 +160,10 @@ pub mod close {
     pub const BANNED: u16 = 4004;
     /// The client did not read its messages fast enough and its send queue overflowed.
     pub const SLOW_CONSUMER: u16 = 4008;
+    /// The participant resumed on a newer connection; this one is no longer used.
+    pub const REPLACED: u16 = 4010;
+    /// Sent by a client that gives up on a connection it believes dead and resumes on a
+    /// new one: the server keeps the participant for the grace window, as for a
+    /// connection that dropped. (Any other close from the client means it left.)
+    pub const ABANDONED: u16 = 4011;
 }

@@ -36,6 +36,14 @@ pub enum ServerMessage {
         /// own that expire (`RTCConfiguration.iceServers`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         ice_servers: Vec<IceServer>,
+        /// Give this back in `hello` after a dropped connection to resume as the same
+        /// participant (a new token comes with every welcome; keep it secret).
+        resume: String,
+        /// `true`: this welcome resumes the participant named by the `hello`'s token;
+        /// WebRTC connections to the circle may be kept (`connect` with `restart`
+        /// follows for each circle member). `false`: a new participant.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resumed: bool,
     },
     /// The whole room again, for a client that fell behind and missed changes: replaces
     /// everything the client knew of participants, circles and areas.
@@ -100,6 +108,11 @@ pub enum ServerMessage {
         /// `true`: you make the offer; `false`: wait for theirs. Exactly one side of each
         /// pair is the initiator, so offers never collide.
         initiator: bool,
+        /// `true`: one of you came back after a dropped connection. Keep an existing
+        /// connection to this peer and restart its ICE (the initiator offers); without
+        /// one, connect as usual.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        restart: bool,
     },
     /// Close the WebRTC connection to this participant: one of you left the circle.
     Disconnect {
@@ -118,6 +131,17 @@ pub enum ServerMessage {
         /// The message.
         message: ChatInfo,
     },
+    /// Someone's connection dropped and the server waits for them to come back (`on`),
+    /// or they are back (`off`). Show them as reconnecting; if they do not come back
+    /// within the grace window, `left` follows.
+    Reconnecting {
+        /// Whose.
+        id: String,
+        /// Reconnecting now.
+        on: bool,
+    },
+    /// The answer to `ping`.
+    Pong,
     /// Someone raised or lowered their hand.
     Hand {
         /// Whose.
@@ -209,6 +233,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "disconnect",
     "signal",
     "chat",
+    "reconnecting",
+    "pong",
     "hand",
     "reaction",
     "broadcast",
@@ -239,6 +265,8 @@ impl ServerMessage {
             ServerMessage::Disconnect { .. } => "disconnect",
             ServerMessage::Signal { .. } => "signal",
             ServerMessage::Chat { .. } => "chat",
+            ServerMessage::Reconnecting { .. } => "reconnecting",
+            ServerMessage::Pong => "pong",
             ServerMessage::Broadcast { .. } => "broadcast",
             ServerMessage::StageInvite { .. } => "stage_invite",
             ServerMessage::Muted { .. } => "muted",
@@ -309,6 +337,9 @@ pub struct ParticipantInfo {
     /// Hand raised.
     #[serde(default)]
     pub hand: bool,
+    /// Their connection dropped and the server waits for them to come back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconnecting: bool,
 }
 
 /// What a participant may do in a room.

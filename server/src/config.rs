@@ -108,6 +108,11 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_PING_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub ping_timeout: u64,
 
+    /// Seconds a participant whose connection was lost keeps their place (shown to
+    /// others as reconnecting) for their client to resume; 0 removes them at once.
+    #[arg(long, env = "HALLWAY_RESUME_GRACE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub resume_grace: u64,
+
     /// Seconds over which sessions are told to reconnect (close 1012, each at a random
     /// moment) when the server stops; the server exits when all are gone or this ends.
     #[arg(long, env = "HALLWAY_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=300))]

@@ -5,6 +5,7 @@
 //! local actor without the session noticing.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use dashmap::DashMap;
 
@@ -25,6 +26,9 @@ pub struct Rooms {
     store: Option<(Arc<dyn RoomStore>, u32)>,
     /// The SFU that carries the rooms' forwarded media, if this node has one.
     sfu: Option<Sfu>,
+    /// How long a participant whose connection was lost keeps their place (default:
+    /// [`crate::room::actor::DEFAULT_GRACE`]).
+    grace: Option<Duration>,
 }
 
 impl Rooms {
@@ -39,7 +43,15 @@ impl Rooms {
             running: Arc::default(),
             store: Some((store, tick_hz)),
             sfu,
+            grace: None,
         }
+    }
+
+    /// Rooms opened from now on keep a lost participant's place for `grace`; zero turns
+    /// resuming off.
+    pub fn with_grace(mut self, grace: Duration) -> Rooms {
+        self.grace = Some(grace);
+        self
     }
 
     /// Starts a stored room's actor, with its access rule.
@@ -75,6 +87,7 @@ impl Rooms {
                     access,
                     keep_areas,
                     self.sfu.clone().map(RoomMedia::new),
+                    self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
                 );
                 slot.insert(handle.clone());
                 metrics::gauge!(crate::metrics::ROOMS).increment(1.0);

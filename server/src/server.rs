@@ -103,7 +103,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         ice,
     )
     .await?;
-    let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()));
+    let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()))
+        .with_grace(Duration::from_secs(config.resume_grace));
     for record in store.list()? {
         rooms.open_record(&record, config.tick_hz)?;
     }

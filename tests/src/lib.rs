@@ -222,6 +222,7 @@ impl TestClient {
             name: name.into(),
             token: None,
             passcode: None,
+            resume: None,
         })
         .await
     }
@@ -234,6 +235,7 @@ impl TestClient {
             name: name.into(),
             token: Some(token.into()),
             passcode: None,
+            resume: None,
         };
         self.send(&hello).await
     }
@@ -251,6 +253,7 @@ impl TestClient {
             name: name.into(),
             token: None,
             passcode: Some(passcode.into()),
+            resume: None,
         };
         self.send(&hello).await
     }
@@ -272,6 +275,45 @@ impl TestClient {
     pub async fn join_host(server: &TestServer, room: &str, name: &str) -> Result<TestClient> {
         let token = server.token(room, hallway::access::TokenRole::Host, None);
         TestClient::join_with_token(server, room, name, &token).await
+    }
+
+    /// Connects to `addr` and sends `hello` with a resume token; fails unless welcomed
+    /// (resumed or not: the welcome says).
+    pub async fn resume_at(
+        addr: SocketAddr,
+        room: &str,
+        name: &str,
+        token: &str,
+    ) -> Result<TestClient> {
+        let mut client = TestClient::connect_to(addr).await?;
+        client
+            .send(&ClientMessage::Hello {
+                version: PROTOCOL_VERSION,
+                room: room.into(),
+                name: name.into(),
+                token: None,
+                passcode: None,
+                resume: Some(token.into()),
+            })
+            .await?;
+        client.welcomed().await?;
+        Ok(client)
+    }
+
+    /// The resume token of our welcome.
+    pub fn resume_token(&self) -> Option<&str> {
+        match &self.welcome {
+            Some(ServerMessage::Welcome { resume, .. }) => Some(resume),
+            _ => None,
+        }
+    }
+
+    /// Whether our welcome gave back a participant who resumed.
+    pub fn resumed(&self) -> bool {
+        matches!(
+            &self.welcome,
+            Some(ServerMessage::Welcome { resumed: true, .. })
+        )
     }
 
     async fn welcomed(&mut self) -> Result<()> {

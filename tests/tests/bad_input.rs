@@ -165,6 +165,7 @@ async fn a_version_mismatch_is_refused() -> Result<()> {
             name: "Future".into(),
             token: None,
             passcode: None,
+            resume: None,
         })
         .await?;
     assert_eq!(client.expect_error().await?.0, ErrorCode::VersionMismatch);

@@ -161,8 +161,10 @@ async fn late_joiners_read_the_last_room_messages_until_the_room_empties() -> Re
     let mut late = late;
     let mut gone: Vec<String> = speakers.iter().map(|s| s.id.clone()).collect();
     gone.push(listener.id.clone());
-    drop(speakers);
-    drop(listener);
+    for speaker in speakers {
+        speaker.close().await?;
+    }
+    listener.close().await?;
     let mut gone: std::collections::HashSet<String> = gone.into_iter().collect();
     late.wait_for("everyone else to leave", |m| {
         if let ServerMessage::Left { id } = m {
@@ -171,7 +173,7 @@ async fn late_joiners_read_the_last_room_messages_until_the_room_empties() -> Re
         gone.is_empty().then_some(())
     })
     .await?;
-    drop(late);
+    late.close().await?;
     let mut fresh = None;
     for _ in 0..50 {
         let client = TestClient::join(&server, "Fresh").await?;

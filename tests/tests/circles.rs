@@ -55,7 +55,9 @@ async fn two_people_form_a_circle_and_exactly_one_offers() -> Result<()> {
     let server = TestServer::start().await?;
     let (mut a, mut b, _) = pair(&server).await?;
     let connect = |m: &ServerMessage| match m {
-        ServerMessage::Connect { peer, initiator } => Some((peer.clone(), *initiator)),
+        ServerMessage::Connect {
+            peer, initiator, ..
+        } => Some((peer.clone(), *initiator)),
         _ => None,
     };
     let (a_peer, a_offers) = a.wait_for("connect", connect).await?;
@@ -83,6 +85,7 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
                 ServerMessage::Connect {
                     peer,
                     initiator: true,
+                    ..
                 } => Some(peer.clone()),
                 _ => None,
             })
@@ -95,7 +98,7 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
     assert_eq!(offers, expected);
     let c_id = c.id.clone();
     a.wait_for("connect from Chris", |m| {
-        matches!(m, ServerMessage::Connect { peer, initiator: false } if *peer == c_id)
+        matches!(m, ServerMessage::Connect { peer, initiator: false, .. } if *peer == c_id)
             .then_some(())
     })
     .await?;
@@ -182,11 +185,15 @@ async fn walking_away_leaves_and_the_last_pair_dissolves() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_disconnect_cleans_up_everywhere() -> Result<()> {
-    let server = TestServer::start().await?;
+async fn a_lost_connection_is_cleaned_up_everywhere_after_the_grace_window() -> Result<()> {
+    let server = TestServer::start_with(|c| c.resume_grace = 1).await?;
     let (mut a, b, circle) = pair(&server).await?;
     let b_id = b.id.clone();
     drop(b); // the socket goes away without a goodbye
+    a.wait_for("Ben reconnecting", |m| {
+        matches!(m, ServerMessage::Reconnecting { id, on: true } if *id == b_id).then_some(())
+    })
+    .await?;
     a.wait_for("hang up on Ben", |m| {
         matches!(m, ServerMessage::Disconnect { peer } if *peer == b_id).then_some(())
     })

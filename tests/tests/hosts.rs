@@ -308,7 +308,7 @@ async fn the_stage_hosts_and_invited_participants_broadcast() -> Result<()> {
     };
     assert_eq!(broadcasters, &vec![speaker.id.clone()]);
     // Leaving the room ends the broadcast for everyone.
-    drop(speaker);
+    speaker.close().await?;
     listener
         .wait_for("off stage", |m| {
             matches!(m, ServerMessage::Broadcast { id, on: false } if *id == s).then_some(())

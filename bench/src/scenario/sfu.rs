@@ -79,6 +79,7 @@ impl Signalling {
             name: name.into(),
             token,
             passcode: None,
+            resume: None,
         })
         .await?;
         s.until(|m| matches!(m, ServerMessage::Welcome { .. }).then_some(()))

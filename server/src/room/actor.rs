@@ -6,6 +6,11 @@
 //! gets the full positions, or a full snapshot, once it has room again); if it stays stuck
 //! for five seconds, or a message meant for it alone (a signal) does not fit even in the
 //! reserve, it is disconnected with [`close::SLOW_CONSUMER`].
+//!
+//! A participant whose connection is lost (dropped, dead, too slow) is not removed at
+//! once: they keep their place for the grace window, everyone sees them as reconnecting,
+//! and a `hello` with their resume token within the window gives them back (see
+//! `resume.rs`). Only leaving on purpose removes at once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +32,9 @@ use crate::access::RoomAccess;
 use crate::sfu::RoomMedia;
 
 mod fanout;
+mod resume;
+
+pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
 
 /// Requests a room's inbox holds before senders wait. Sessions wait (and so stop reading
 /// their socket), the room never does.
@@ -96,14 +104,17 @@ enum Request {
         role: Role,
         identity: Option<LinkIdentity>,
         link: SessionLink,
-        reply: oneshot::Sender<Result<ParticipantId, JoinError>>,
+        /// The resume token the client came back with, if any.
+        resume: Option<String>,
+        reply: oneshot::Sender<Result<Seat, JoinError>>,
     },
     Command {
         from: ParticipantId,
         command: Command,
     },
     Leave {
-        id: ParticipantId,
+        seat: Seat,
+        departure: Departure,
     },
 }
 
@@ -143,17 +154,25 @@ pub struct RoomHandle {
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
-        RoomHandle::spawn_with_access(room, tick_hz, RoomAccess::default(), None, None)
+        RoomHandle::spawn_with_access(
+            room,
+            tick_hz,
+            RoomAccess::default(),
+            None,
+            None,
+            resume::DEFAULT_GRACE,
+        )
     }
 
-    /// Starts the room's task with an access rule for sessions to check, and somewhere to
-    /// keep the areas hosts edit.
+    /// Starts the room's task with an access rule for sessions to check, somewhere to
+    /// keep the areas hosts edit, and how long a lost participant may take to resume.
     pub fn spawn_with_access(
         room: Room,
         tick_hz: u32,
         access: RoomAccess,
         keep_areas: Option<AreasSink>,
         media: Option<Arc<RoomMedia>>,
+        grace: Duration,
     ) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let directory = Arc::new(Directory::new());
@@ -168,6 +187,11 @@ impl RoomHandle {
             stall_limit: tick_hz.saturating_mul(5).max(1),
             keep_areas,
             media: media.clone(),
+            grace,
+            seats: HashMap::new(),
+            tokens: HashMap::new(),
+            suspended: HashMap::new(),
+            next_connection: 0,
         };
         tokio::spawn(actor.run(requests));
         RoomHandle {
@@ -198,20 +222,24 @@ impl RoomHandle {
         self.directory.relay(from, to, payload)
     }
 
-    /// Asks to join; the welcome arrives on the link's outbox before any other message.
+    /// Asks to join, or with a resume token to come back as the participant it names
+    /// (an unknown or expired token joins as someone new; [`Seat::resumed`] tells). The
+    /// welcome arrives on the link's outbox before any other message.
     pub async fn join(
         &self,
         name: DisplayName,
         role: Role,
         identity: Option<LinkIdentity>,
         link: SessionLink,
-    ) -> Result<ParticipantId, JoinError> {
+        resume: Option<String>,
+    ) -> Result<Seat, JoinError> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Join {
             name,
             role,
             identity,
             link,
+            resume,
             reply,
         };
         self.inbox
@@ -230,10 +258,12 @@ impl RoomHandle {
             .map_err(|_| JoinError::Closed)
     }
 
-    /// Removes a participant (their connection closed or they left).
-    pub async fn leave(&self, id: ParticipantId) {
+    /// A session ended: the participant left on purpose (removed now), or their
+    /// connection was lost (kept for the grace window). Ignored when the seat's
+    /// connection was replaced by a resumed one.
+    pub async fn leave(&self, seat: Seat, departure: Departure) {
         // If the room has stopped there is nobody left to tell.
-        let _ = self.inbox.send(Request::Leave { id }).await;
+        let _ = self.inbox.send(Request::Leave { seat, departure }).await;
     }
 }
 
@@ -261,6 +291,16 @@ struct Actor {
     positions: Vec<(ParticipantId, Point)>,
     /// Ticks a session may go without room for positions before it is disconnected.
     stall_limit: u32,
+    /// How long a lost participant keeps their place.
+    grace: Duration,
+    /// Every participant's current connection and resume token.
+    seats: HashMap<ParticipantId, resume::SeatState>,
+    /// Resume tokens to the participant they name.
+    tokens: HashMap<String, ParticipantId>,
+    /// Lost participants and when their grace window ends.
+    suspended: HashMap<ParticipantId, tokio::time::Instant>,
+    /// The next connection's number.
+    next_connection: u64,
 }
 
 /// Why the actor removes a session.
@@ -313,7 +353,10 @@ impl Actor {
                     Some(request) => self.handle(request),
                     None => break,
                 },
-                _ = ticker.tick() => self.tick(),
+                _ = ticker.tick() => {
+                    self.expire();
+                    self.tick();
+                }
             }
         }
         debug!(room = %self.room.settings().slug, "room stopped");
@@ -326,15 +369,14 @@ impl Actor {
                 role,
                 identity,
                 link,
+                resume,
                 reply,
-            } => self.join(name, role, identity, link, reply),
+            } => match resume.and_then(|token| self.tokens.get(&token).copied()) {
+                Some(id) => self.resume(id, link, reply),
+                None => self.join(name, role, identity, link, reply),
+            },
             Request::Command { from, command } => self.command(from, command),
-            Request::Leave { id } => {
-                if self.links.remove(&id).is_some() {
-                    // The participant is known (their link existed), so this cannot fail.
-                    let _ = self.room.leave(id);
-                }
-            }
+            Request::Leave { seat, departure } => self.departed(seat, departure),
         }
         self.dispatch();
     }
@@ -345,7 +387,7 @@ impl Actor {
         role: Role,
         identity: Option<LinkIdentity>,
         link: SessionLink,
-        reply: oneshot::Sender<Result<ParticipantId, JoinError>>,
+        reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         let id = loop {
             let candidate = ParticipantId(rand::random());
@@ -357,28 +399,8 @@ impl Actor {
             let _ = reply.send(Err(err.into()));
             return;
         }
-        let ice_servers = self
-            .media
-            .as_ref()
-            .map(|m| m.ice_servers(id))
-            .unwrap_or_default();
-        let welcome =
-            Utf8Bytes::from(views::welcome(&self.room, id, self.tick_hz, ice_servers).encode());
-        // The queue is new and empty, so the welcome fits.
-        let _ = link.try_send(welcome);
-        self.directory.insert(id, link.clone());
-        if let Some(media) = &self.media {
-            media.join(id, link.clone());
-        }
-        self.links.insert(
-            id,
-            Link {
-                outbox: link,
-                owes: Owed::Nothing,
-                stalled_ticks: 0,
-            },
-        );
-        if reply.send(Ok(id)).is_err() {
+        let seat = self.attach(id, link, false);
+        if reply.send(Ok(seat)).is_err() {
             // The session went away while waiting; undo.
             self.links.remove(&id);
             let _ = self.room.leave(id);

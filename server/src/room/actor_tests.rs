@@ -12,6 +12,7 @@ use crate::room::model::RoomSettings;
 /// A session as the actor sees it, whose queue the test reads (or not).
 struct FakeSession {
     id: ParticipantId,
+    seat: Seat,
     outbox: OutboxReceiver,
 }
 
@@ -29,13 +30,26 @@ impl FakeSession {
 }
 
 async fn join(room: &RoomHandle, name: &str, queue: usize) -> FakeSession {
+    connect(room, name, queue, None).await
+}
+
+async fn connect(
+    room: &RoomHandle,
+    name: &str,
+    queue: usize,
+    resume: Option<String>,
+) -> FakeSession {
     let (tx, outbox) = outbox(queue);
     let name = DisplayName::parse(name).expect("name");
-    let id = room
-        .join(name, Role::Participant, None, tx)
+    let seat = room
+        .join(name, Role::Participant, None, tx, resume)
         .await
         .expect("joins");
-    FakeSession { id, outbox }
+    FakeSession {
+        id: seat.id,
+        seat,
+        outbox,
+    }
 }
 
 fn decode(frame: &Utf8Bytes) -> ServerMessage {
@@ -59,7 +73,7 @@ async fn a_reader_that_falls_behind_gets_a_snapshot_instead_of_a_disconnect() {
         others.push(join(&room, &format!("Guest {i}"), 256).await);
     }
     for other in others.drain(..50) {
-        room.leave(other.id).await;
+        room.leave(other.seat, Departure::Left).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -145,4 +159,183 @@ async fn signals_that_do_not_fit_disconnect_the_recipient() {
         .expect("disconnected at once")
         .expect("with a close code");
     assert_eq!(code, close::SLOW_CONSUMER);
+}
+
+/// Every message queued for a session so far.
+fn drain(session: &mut FakeSession) -> Vec<ServerMessage> {
+    let mut out = Vec::new();
+    while let Some(next) = session.outbox.recv_now() {
+        match next {
+            Outgoing::Frame(frame) => out.push(decode(&frame)),
+            Outgoing::Kicked(code) => panic!("kicked with {code}"),
+        }
+    }
+    out
+}
+
+/// The resume token of the session's welcome.
+fn token(messages: &[ServerMessage]) -> String {
+    messages
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::Welcome { resume, .. } => Some(resume.clone()),
+            _ => None,
+        })
+        .expect("a welcome")
+}
+
+/// Two people in one circle, their welcomes read.
+async fn circle_of_two(room: &RoomHandle) -> (FakeSession, FakeSession, String) {
+    let mut anna = join(room, "Anna", 256).await;
+    let mut ben = join(room, "Ben", 256).await;
+    room.command(anna.id, Command::Move { x: 500.0, y: 500.0 })
+        .await
+        .expect("sent");
+    room.command(ben.id, Command::Move { x: 550.0, y: 500.0 })
+        .await
+        .expect("sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let token = token(&drain(&mut anna));
+    drain(&mut ben);
+    (anna, ben, token)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_participant_resumes_with_everything_and_others_see_reconnecting() {
+    let room = room();
+    let (anna, mut ben, token) = circle_of_two(&room).await;
+    room.leave(anna.seat, Departure::Lost).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let seen = drain(&mut ben);
+    assert!(
+        seen.iter().any(|m| matches!(m, ServerMessage::Reconnecting { id, on: true } if *id == anna.id.to_string())),
+        "ben saw anna reconnecting: {seen:?}"
+    );
+
+    let mut back = connect(&room, "Anna", 256, Some(token.clone())).await;
+    assert_eq!(back.id, anna.id, "the same participant");
+    assert!(back.seat.resumed);
+    let welcome = drain(&mut back);
+    let Some(ServerMessage::Welcome {
+        participants,
+        resumed,
+        resume,
+        ..
+    }) = welcome.first()
+    else {
+        panic!("no welcome first: {welcome:?}")
+    };
+    assert!(resumed);
+    assert_ne!(*resume, token, "a new token with every welcome");
+    let me = participants
+        .iter()
+        .find(|p| p.id == anna.id.to_string())
+        .expect("in the room");
+    assert_eq!((me.x, me.y), (500.0, 500.0), "where she stood");
+    assert!(me.circle.is_some(), "in her circle");
+    assert!(!me.reconnecting);
+    assert!(
+        welcome.iter().any(|m| matches!(
+            m,
+            ServerMessage::Connect {
+                restart: true,
+                initiator: true,
+                ..
+            }
+        )),
+        "she restarts ICE with her circle: {welcome:?}"
+    );
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let seen = drain(&mut ben);
+    assert!(
+        seen.iter()
+            .any(|m| matches!(m, ServerMessage::Reconnecting { on: false, .. }))
+    );
+    assert!(seen.iter().any(|m| matches!(
+        m,
+        ServerMessage::Connect {
+            restart: true,
+            initiator: false,
+            ..
+        }
+    )));
+    assert!(
+        !seen
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Left { .. } | ServerMessage::Joined { .. })),
+        "no leave and join: {seen:?}"
+    );
+    // The old token is spent: it joins someone new.
+    let stranger = connect(&room, "Anna", 256, Some(token)).await;
+    assert_ne!(stranger.id, anna.id);
+    assert!(!stranger.seat.resumed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_the_grace_window_a_lost_participant_is_removed_exactly_once() {
+    let room = room();
+    let (anna, mut ben, token) = circle_of_two(&room).await;
+    room.leave(anna.seat, Departure::Lost).await;
+    // A second report of the same loss changes nothing.
+    room.leave(anna.seat, Departure::Lost).await;
+    tokio::time::sleep(DEFAULT_GRACE - Duration::from_secs(1)).await;
+    let before = drain(&mut ben);
+    assert!(
+        !before
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Left { .. }))
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = drain(&mut ben);
+    let lefts = after
+        .iter()
+        .filter(|m| matches!(m, ServerMessage::Left { id } if *id == anna.id.to_string()))
+        .count();
+    assert_eq!(lefts, 1, "removed exactly once: {after:?}");
+    // Late reports and the old token change nothing now.
+    room.leave(anna.seat, Departure::Left).await;
+    let late = connect(&room, "Anna", 256, Some(token)).await;
+    assert_ne!(late.id, anna.id);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !drain(&mut ben)
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Left { .. }))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_replaces_a_connection_the_server_still_thought_alive() {
+    let room = room();
+    let (anna, mut ben, token) = circle_of_two(&room).await;
+    let back = connect(&room, "Anna", 256, Some(token)).await;
+    assert_eq!(back.id, anna.id);
+    assert_eq!(anna.outbox.kicked(), Some(close::REPLACED));
+    // The old session's end, reported late, does not touch the new one.
+    room.leave(anna.seat, Departure::Lost).await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let seen = drain(&mut ben);
+    assert!(
+        !seen.iter().any(|m| matches!(
+            m,
+            ServerMessage::Left { .. } | ServerMessage::Reconnecting { on: true, .. }
+        )),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn leaving_on_purpose_removes_at_once() {
+    let room = room();
+    let (anna, mut ben, _) = circle_of_two(&room).await;
+    room.leave(anna.seat, Departure::Left).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let seen = drain(&mut ben);
+    assert!(seen.iter().any(|m| matches!(m, ServerMessage::Left { .. })));
+    assert!(
+        !seen
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Reconnecting { .. }))
+    );
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod circles;
 mod hosts;
+mod presence;
 
 pub use hosts::GatherTarget;
 mod spawn;
@@ -62,6 +63,21 @@ pub enum Event {
         circle: CircleId,
         /// Why.
         reason: Refusal,
+    },
+    /// A participant's connection dropped (`on`), or they resumed (`off`).
+    Reconnecting {
+        /// Who.
+        id: ParticipantId,
+        /// Waiting for them now.
+        on: bool,
+    },
+    /// A member of a mesh circle resumed: the pair keeps its WebRTC connection (or makes
+    /// a new one) and restarts ICE, the one who came back offering.
+    RestartIce {
+        /// The one who came back: makes the offer.
+        initiator: ParticipantId,
+        /// The other member.
+        responder: ParticipantId,
     },
     /// A participant's microphone, camera or screen share changed.
     MediaChanged(ParticipantId),
@@ -297,6 +313,7 @@ impl Room {
                 circle: None,
                 media: Media::default(),
                 hand: false,
+                reconnecting: false,
                 link,
                 moved: false,
             },

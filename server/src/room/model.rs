@@ -145,6 +145,9 @@ pub struct Participant {
     pub media: Media,
     /// Hand raised (to ask a question during a talk).
     pub hand: bool,
+    /// Their connection dropped; they keep their place while the server waits for them
+    /// to resume.
+    pub reconnecting: bool,
     /// The signed link they came in with, if any (what a ban attaches to).
     pub link: Option<super::moderation::LinkIdentity>,
     /// Moved since the last tick: positions are coalesced per tick through this flag.

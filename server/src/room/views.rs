@@ -22,12 +22,15 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
     }
 }
 
-/// The full snapshot a newcomer receives.
+/// The full snapshot a newcomer (or a participant who resumed) receives, with the token
+/// to resume with next time.
 pub fn welcome(
     room: &Room,
     you: ParticipantId,
     tick_hz: u32,
     ice_servers: Vec<proto::IceServer>,
+    resume: String,
+    resumed: bool,
 ) -> ServerMessage {
     let RoomState {
         participants,
@@ -50,6 +53,8 @@ pub fn welcome(
         broadcasters,
         announcement,
         ice_servers,
+        resume,
+        resumed,
     }
 }
 
@@ -121,6 +126,7 @@ pub fn participant(p: &Participant) -> proto::ParticipantInfo {
         circle: p.circle.map(|c| c.0),
         media: media(p.media),
         hand: p.hand,
+        reconnecting: p.reconnecting,
     }
 }
 

@@ -27,6 +27,8 @@ pub enum Incoming {
     Command(Command),
     /// Close the connection normally.
     Leave,
+    /// Answer `pong` at once.
+    Ping,
     /// Relay to a member of one's circle (`None`: an id that names nobody).
     Signal {
         /// The recipient.
@@ -47,6 +49,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
             return Incoming::Refused(ErrorCode::AlreadyJoined, "hello was already sent");
         }
         ClientMessage::Leave => return Incoming::Leave,
+        ClientMessage::Ping => return Incoming::Ping,
         ClientMessage::Move { x, y } => Command::Move { x, y },
         ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
         ClientMessage::Remove { id, ban } => Command::Remove {

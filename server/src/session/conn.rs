@@ -41,7 +41,7 @@ pub fn ended_by(err: &io::Error) -> End {
     if err.kind() == io::ErrorKind::TimedOut {
         End::Closed(hallway_proto::close::SLOW_CONSUMER)
     } else {
-        End::Client
+        End::Lost
     }
 }
 
@@ -56,7 +56,9 @@ pub enum Frame {
     Control,
     /// Over the frame or message size limit.
     TooBig,
-    /// Closed by the client, or failed.
+    /// The client closed the connection (with this close code, if it gave one).
+    Closed(Option<u16>),
+    /// The connection dropped or failed.
     End,
 }
 
@@ -78,7 +80,8 @@ impl Conn {
             Some(Ok(Message::Text(text))) => Frame::Text(text),
             Some(Ok(Message::Binary(_))) => Frame::Binary,
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
-            Some(Ok(Message::Close(_))) | None => Frame::End,
+            Some(Ok(Message::Close(frame))) => Frame::Closed(frame.map(|f| u16::from(f.code))),
+            None => Frame::End,
             Some(Err(tungstenite::Error::Capacity(_))) => Frame::TooBig,
             Some(Err(_)) => Frame::End,
         }

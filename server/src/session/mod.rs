@@ -20,7 +20,7 @@ use crate::access::{AccessError, Grant, TokenError, Tokens};
 use crate::http::upgrade::Socket;
 use crate::room::model::{DisplayName, EngineError, ParticipantId, Role};
 use crate::room::views;
-use crate::room::{JoinError, RoomHandle};
+use crate::room::{Departure, JoinError, RoomHandle, Seat};
 use crate::rooms::Rooms;
 use crate::sfu::MediaError;
 use classify::{Incoming, SfuOrder};
@@ -54,13 +54,33 @@ pub struct SessionContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Why a session ended, for the log.
+/// Why a session ended.
 #[derive(Debug)]
 pub enum End {
-    /// The client closed or left, or the socket failed.
-    Client,
+    /// The client left on purpose: said `leave`, or closed the connection.
+    Left,
+    /// The connection dropped or failed, or the client gave it up to resume on another.
+    Lost,
     /// We closed with this code.
     Closed(u16),
+}
+
+impl End {
+    /// What the room makes of it: a lost participant keeps their place for the grace
+    /// window; one who left, or whom the server closed for cause, is removed.
+    fn departure(&self) -> Departure {
+        match self {
+            End::Left => Departure::Left,
+            End::Lost => Departure::Lost,
+            End::Closed(
+                close::SLOW_CONSUMER
+                | close::UNRESPONSIVE
+                | close::SERVICE_RESTART
+                | close::REPLACED,
+            ) => Departure::Lost,
+            End::Closed(_) => Departure::Left,
+        }
+    }
 }
 
 /// Runs one connection to its end.
@@ -72,24 +92,25 @@ pub async fn run(socket: Socket, ctx: SessionContext) {
             debug!(code, "handshake refused");
             return;
         }
-        Err(End::Client) => return,
+        Err(End::Left | End::Lost) => return,
     };
     let Joined {
-        id,
+        seat,
         room,
         mut outbox,
     } = joined;
-    let end = serve(id, &room, &mut conn, &mut outbox, &ctx).await;
-    room.leave(id).await;
+    let end = serve(seat.id, &room, &mut conn, &mut outbox, &ctx).await;
+    room.leave(seat, end.departure()).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),
-        End::Client => debug!("session closed by the client"),
+        End::Left => debug!("session closed by the client"),
+        End::Lost => debug!("connection lost"),
     }
 }
 
 /// A session that passed the handshake.
 struct Joined {
-    id: ParticipantId,
+    seat: Seat,
     room: RoomHandle,
     outbox: OutboxReceiver,
 }
@@ -113,19 +134,21 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
                     .await);
             }
             Frame::TooBig => return Err(conn.close(close::TOO_BIG, "frame too large").await),
-            Frame::End => return Err(End::Client),
+            Frame::Closed(_) => return Err(End::Left),
+            Frame::End => return Err(End::Lost),
         }
     };
-    let (version, slug, raw_name, token, passcode) = match ClientMessage::decode(&text) {
+    let (version, slug, raw_name, token, passcode, resume) = match ClientMessage::decode(&text) {
         Ok(ClientMessage::Hello {
             version,
             room,
             name,
             token,
             passcode,
+            resume,
         }) => {
             crate::metrics::message_in("hello");
-            (version, room, name, token, passcode)
+            (version, room, name, token, passcode, resume)
         }
         Ok(_) => {
             return Err(conn
@@ -182,8 +205,8 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
         return Err(conn.refuse(code, &err.to_string()).await);
     }
     let (link, outbox) = outbox::outbox(ctx.send_queue);
-    match room.join(name, grant.role, grant.link, link).await {
-        Ok(id) => Ok(Joined { id, room, outbox }),
+    match room.join(name, grant.role, grant.link, link, resume).await {
+        Ok(seat) => Ok(Joined { seat, room, outbox }),
         Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => Err(conn
             .close(close::SERVICE_RESTART, "the server is restarting")
@@ -232,7 +255,7 @@ async fn serve(
                 Some(Outgoing::Kicked(code)) => {
                     return conn.close(code, "you fell too far behind; reconnect").await;
                 }
-                None => return End::Client,
+                None => return End::Lost,
             },
             frame = conn.next() => {
                 // Any frame, a pong included, shows the client is alive.
@@ -251,7 +274,10 @@ async fn serve(
                 }
                 Frame::Control => {}
                 Frame::TooBig => return conn.close(close::TOO_BIG, "frame too large").await,
-                Frame::End => return End::Client,
+                // A client that gives up on a connection it believes dead says so; any
+                // other close means it left.
+                Frame::Closed(Some(close::ABANDONED)) | Frame::End => return End::Lost,
+                Frame::Closed(_) => return End::Left,
                 }
             }
         }
@@ -321,6 +347,14 @@ async fn on_text(
         Incoming::Command(command) => command,
         Incoming::Refused(code, message) => return conn.reply(code, message).await.err(),
         Incoming::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
+        Incoming::Ping => {
+            let pong = Utf8Bytes::from_static(r#"{"type":"pong"}"#);
+            return conn
+                .send(&[pong])
+                .await
+                .err()
+                .map(|err| conn::ended_by(&err));
+        }
         Incoming::Sfu(order) => return on_sfu(id, room, conn, order).await,
         Incoming::Signal { to, payload } => {
             // Relayed here, not by the room's task (see `room::directory`).

@@ -30,20 +30,22 @@ impl Actor {
                 break;
             }
             for (id, why) in std::mem::take(&mut self.pending_kicks) {
-                if let Some(link) = self.links.remove(&id) {
-                    if why == Removal::SlowConsumer {
-                        metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
-                        warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
-                        link.outbox.kick(close::SLOW_CONSUMER);
-                    }
-                    // The link existed, so the participant is in the room.
-                    let _ = self.room.leave(id);
+                let Some(link) = self.links.get(&id) else {
+                    continue;
+                };
+                if why == Removal::SlowConsumer {
+                    metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
+                    warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
+                    link.outbox.kick(close::SLOW_CONSUMER);
                 }
+                // Lost, not gone: the client may resume (a slow one gets a fresh welcome).
+                // A session that ended on purpose says so in its own leave, on the way.
+                self.detach(id);
             }
         }
     }
 
-    pub(super) fn update_directory(&self, event: &Event) {
+    pub(super) fn update_directory(&mut self, event: &Event) {
         let circle_of = |id: &ParticipantId| self.room.participant(*id).and_then(|p| p.circle);
         match event {
             Event::Connect {
@@ -62,6 +64,7 @@ impl Actor {
                 if let Some(media) = &self.media {
                     media.leave(*id);
                 }
+                self.forget(*id);
             }
             Event::Broadcast { .. } => {
                 if let Some(media) = &self.media {
@@ -111,15 +114,41 @@ impl Actor {
                 let to_initiator = ServerMessage::Connect {
                     peer: responder.to_string(),
                     initiator: true,
+                    restart: false,
                 };
                 let to_responder = ServerMessage::Connect {
                     peer: initiator.to_string(),
                     initiator: false,
+                    restart: false,
                 };
                 // The responder first: the initiator answers with an offer at once.
                 self.send(responder, Utf8Bytes::from(to_responder.encode()));
                 self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
             }
+            Event::RestartIce {
+                initiator,
+                responder,
+            } => {
+                let to_initiator = ServerMessage::Connect {
+                    peer: responder.to_string(),
+                    initiator: true,
+                    restart: true,
+                };
+                let to_responder = ServerMessage::Connect {
+                    peer: initiator.to_string(),
+                    initiator: false,
+                    restart: true,
+                };
+                self.send(responder, Utf8Bytes::from(to_responder.encode()));
+                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
+            }
+            Event::Reconnecting { id, on } => self.broadcast(
+                &ServerMessage::Reconnecting {
+                    id: id.to_string(),
+                    on,
+                },
+                Some(id),
+            ),
             Event::Disconnect { leaver, stayer } => {
                 self.send(
                     leaver,

@@ -1,0 +1,197 @@
+//! Connections that drop and come back. Every participant holds a seat: their current
+//! connection and a resume token (a new one with every welcome). A session that ends
+//! without leaving on purpose leaves the seat empty for the grace window: the participant
+//! stays in the room, marked as reconnecting, and a `hello` with the token within the
+//! window puts a new connection in the seat, with everything as it was. A client that
+//! resumes before the server noticed its old connection die replaces that connection
+//! (closed with [`close::REPLACED`]). Once the window has passed, the participant is
+//! removed, exactly once.
+
+use std::time::Duration;
+
+use hallway_proto::close;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tracing::debug;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use super::{Actor, JoinError, Link, Owed, SessionLink};
+use crate::room::model::ParticipantId;
+use crate::room::views;
+
+/// How long a lost participant keeps their place unless configured otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+/// One connection of a participant. After a resume, what the old connection's session
+/// says no longer counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnectionId(u64);
+
+/// A participant's place in the room, as one connection holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seat {
+    /// The participant.
+    pub id: ParticipantId,
+    /// The connection that holds the seat.
+    pub connection: ConnectionId,
+    /// Came back with a resume token, rather than joining as someone new.
+    pub resumed: bool,
+}
+
+/// How a session ended, as the room sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    /// On purpose (`leave`, or the client closed the connection): removed at once.
+    Left,
+    /// The connection dropped, died or fell behind: kept for the grace window.
+    Lost,
+}
+
+/// The actor's record of a seat.
+#[derive(Debug)]
+pub(super) struct SeatState {
+    connection: ConnectionId,
+    token: String,
+}
+
+/// A fresh resume token: 128 random bits from the thread's CSPRNG, in hex.
+fn new_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+impl Actor {
+    /// Gives a participant already in the engine a new connection: a new resume token,
+    /// the welcome, and the routes that reach them.
+    pub(super) fn attach(&mut self, id: ParticipantId, link: SessionLink, resumed: bool) -> Seat {
+        let connection = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        let token = new_token();
+        let seat = SeatState {
+            connection,
+            token: token.clone(),
+        };
+        if let Some(old) = self.seats.insert(id, seat) {
+            self.tokens.remove(&old.token);
+        }
+        self.tokens.insert(token.clone(), id);
+        let ice_servers = self
+            .media
+            .as_ref()
+            .map(|m| m.ice_servers(id))
+            .unwrap_or_default();
+        let welcome = views::welcome(&self.room, id, self.tick_hz, ice_servers, token, resumed);
+        // The queue is new and empty, so the welcome fits.
+        let _ = link.try_send(Utf8Bytes::from(welcome.encode()));
+        self.directory.insert(id, link.clone());
+        self.directory
+            .set_circle(id, self.room.participant(id).and_then(|p| p.circle));
+        if let Some(media) = &self.media {
+            media.join(id, link.clone());
+        }
+        self.links.insert(
+            id,
+            Link {
+                outbox: link,
+                owes: Owed::Nothing,
+                stalled_ticks: 0,
+            },
+        );
+        Seat {
+            id,
+            connection,
+            resumed,
+        }
+    }
+
+    /// A participant came back with their token: on a new connection, as they were.
+    pub(super) fn resume(
+        &mut self,
+        id: ParticipantId,
+        link: SessionLink,
+        reply: oneshot::Sender<Result<Seat, JoinError>>,
+    ) {
+        if let Some(old) = self.links.remove(&id) {
+            // The client gave up on a connection the server still thought alive.
+            old.outbox.kick(close::REPLACED);
+        }
+        if let Some(media) = &self.media {
+            // Their connections to the SFU were negotiated over the old connection; the
+            // client publishes again and gets a new receiving connection.
+            media.leave(id);
+        }
+        self.suspended.remove(&id);
+        // The token named someone in the room (tokens go when their participant does).
+        let _ = self.room.resume(id);
+        let seat = self.attach(id, link, true);
+        metrics::counter!(crate::metrics::RESUMES).increment(1);
+        debug!(room = %self.room.settings().slug, "participant resumed");
+        if reply.send(Ok(seat)).is_err() {
+            // The new session went away too; wait for the next one.
+            self.detach(id);
+        }
+    }
+
+    /// A session ended.
+    pub(super) fn departed(&mut self, seat: Seat, departure: Departure) {
+        let current = self.seats.get(&seat.id).map(|s| s.connection);
+        if current != Some(seat.connection) {
+            // Replaced by a resumed connection, or the participant is gone already.
+            return;
+        }
+        match departure {
+            Departure::Left => {
+                self.links.remove(&seat.id);
+                // The seat existed, so the participant is in the room.
+                let _ = self.room.leave(seat.id);
+            }
+            Departure::Lost => self.detach(seat.id),
+        }
+    }
+
+    /// Empties a participant's seat: nothing reaches them until they resume, and they
+    /// are removed when the grace window ends (at once if there is none).
+    pub(super) fn detach(&mut self, id: ParticipantId) {
+        self.links.remove(&id);
+        if self.grace.is_zero() {
+            let _ = self.room.leave(id);
+            return;
+        }
+        if let Some(media) = &self.media {
+            media.leave(id);
+        }
+        if self.room.suspend(id).is_ok() {
+            let deadline = Instant::now() + self.grace;
+            self.suspended.entry(id).or_insert(deadline);
+        }
+    }
+
+    /// Removes whoever did not come back within the grace window.
+    pub(super) fn expire(&mut self) {
+        if self.suspended.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let expired: Vec<ParticipantId> = self
+            .suspended
+            .iter()
+            .filter(|(_, deadline)| **deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        for id in expired {
+            self.suspended.remove(&id);
+            let _ = self.room.leave(id);
+        }
+        self.dispatch();
+    }
+
+    /// Forgets the seat of a participant who left the room, however they left.
+    pub(super) fn forget(&mut self, id: ParticipantId) {
+        if let Some(seat) = self.seats.remove(&id) {
+            self.tokens.remove(&seat.token);
+        }
+        self.suspended.remove(&id);
+    }
+}

@@ -1,0 +1,63 @@
+//! Connections that drop and come back: a participant whose connection dropped keeps
+//! their place, circle, role, hand and media while the server waits for them; everyone
+//! sees them as reconnecting. When they resume, the members of their mesh circle restart
+//! ICE with them. (Whether and when they are given up is the room's task's business: it
+//! calls [`Room::leave`] once the grace window has passed.)
+
+use super::{Event, Room};
+use crate::room::model::{EngineError, ParticipantId};
+
+impl Room {
+    /// Marks a participant as reconnecting (their connection dropped). Idempotent.
+    pub fn suspend(&mut self, id: ParticipantId) -> Result<(), EngineError> {
+        let p = self
+            .participants
+            .get_mut(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
+        if !p.reconnecting {
+            p.reconnecting = true;
+            self.events.push(Event::Reconnecting { id, on: true });
+        }
+        Ok(())
+    }
+
+    /// A participant is back on a new connection: no longer reconnecting, and the
+    /// members of a mesh circle restart ICE with them. The room's state of them is
+    /// unchanged otherwise. Also for a participant the server had not yet seen drop (a
+    /// client that gave up on its connection first): their peers restart ICE all the same.
+    pub fn resume(&mut self, id: ParticipantId) -> Result<(), EngineError> {
+        let p = self
+            .participants
+            .get_mut(&id)
+            .ok_or(EngineError::UnknownParticipant)?;
+        if p.reconnecting {
+            p.reconnecting = false;
+            self.events.push(Event::Reconnecting { id, on: false });
+        }
+        let Some(cid) = p.circle else {
+            return Ok(());
+        };
+        let Some(circle) = self.circles.get(&cid) else {
+            return Ok(());
+        };
+        if circle.routed {
+            // Media goes through the SFU: there is no connection between members.
+            return Ok(());
+        }
+        for &other in circle.members.iter().filter(|m| **m != id) {
+            self.events.push(Event::RestartIce {
+                initiator: id,
+                responder: other,
+            });
+        }
+        Ok(())
+    }
+
+    /// Participants whose connection dropped, waiting to resume.
+    pub fn reconnecting(&self) -> impl Iterator<Item = ParticipantId> + '_ {
+        self.participants
+            .values()
+            .filter(|p| p.reconnecting)
+            .map(|p| p.id)
+    }
+}

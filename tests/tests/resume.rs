@@ -1,0 +1,213 @@
+//! Resuming over real sockets: a participant whose connection drops keeps id, place,
+//! circle, role, hand and media for the grace window; the others see "reconnecting", not a
+//! leave and a join; the circle restarts ICE; after the window the participant is removed
+//! exactly once. (The browser client's side, through a TCP fault proxy that blackholes
+//! it, is in `tests/browser/resume.test.mjs`.)
+
+use anyhow::Result;
+use hallway_proto::{ClientMessage, ServerMessage, close};
+use hallway_tests::{TestClient, TestServer};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// A host and a participant standing in one circle; the host's hand is up and her
+/// microphone on, and the participant has seen all of it.
+async fn host_and_guest(server: &TestServer) -> Result<(TestClient, TestClient, u64)> {
+    let mut hanna = TestClient::join_host(server, "lobby", "Hanna").await?;
+    let mut ben = TestClient::join(server, "Ben").await?;
+    hanna.move_to(500.0, 500.0).await?;
+    let h = hanna.id.clone();
+    ben.wait_for("Hanna at 500,500", |m| match m {
+        ServerMessage::Tick { positions } => positions
+            .iter()
+            .any(|(id, x, _)| *id == h && *x == 500.0)
+            .then_some(()),
+        _ => None,
+    })
+    .await?;
+    ben.move_to(550.0, 500.0).await?;
+    let members = [hanna.id.clone(), ben.id.clone()];
+    let circle = ben.wait_for_circle_with(&members).await?;
+    hanna.send(&ClientMessage::Hand { raised: true }).await?;
+    hanna
+        .send(&ClientMessage::Media {
+            mic: true,
+            camera: false,
+            screen: false,
+        })
+        .await?;
+    ben.wait_for("Hanna's microphone", |m| {
+        matches!(m, ServerMessage::Media { id, state } if *id == h && state.mic).then_some(())
+    })
+    .await?;
+    Ok((hanna, ben, circle))
+}
+
+#[tokio::test]
+async fn a_dropped_connection_resumes_with_everything_and_others_see_reconnecting() -> Result<()> {
+    let server = TestServer::start().await?;
+    let (hanna, mut ben, circle) = host_and_guest(&server).await?;
+    let (id, token) = (
+        hanna.id.clone(),
+        hanna.resume_token().unwrap_or("").to_owned(),
+    );
+    drop(hanna); // the socket goes away without a close frame
+
+    let h = id.clone();
+    // Nobody ever hears of her leaving or joining.
+    let not_gone = |m: &ServerMessage| match m {
+        ServerMessage::Left { id: gone } => *gone == id,
+        ServerMessage::Joined { participant } => participant.id == id,
+        _ => false,
+    };
+    ben.wait_for_without("Hanna reconnecting", not_gone, |m| {
+        matches!(m, ServerMessage::Reconnecting { id, on: true } if *id == h).then_some(())
+    })
+    .await?;
+    // A newcomer sees her, reconnecting, where she stood.
+    let late = TestClient::join(&server, "Late").await?;
+    let Some(ServerMessage::Welcome { participants, .. }) = &late.welcome else {
+        anyhow::bail!("no welcome");
+    };
+    let seen = participants.iter().find(|p| p.id == id).expect("still in");
+    assert!(seen.reconnecting);
+
+    let mut back = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(back.resumed());
+    assert_eq!(back.id, id, "the same participant");
+    assert_ne!(back.resume_token(), Some(token.as_str()), "a new token");
+    let Some(ServerMessage::Welcome { participants, .. }) = &back.welcome else {
+        anyhow::bail!("no welcome");
+    };
+    let me = participants
+        .iter()
+        .find(|p| p.id == id)
+        .expect("in the room");
+    assert_eq!((me.x, me.y), (500.0, 500.0), "her place");
+    assert_eq!(me.circle, Some(circle), "her circle");
+    assert_eq!(me.role, hallway_proto::Role::Host, "her role");
+    assert!(me.hand, "her hand");
+    assert!(me.media.mic, "her microphone");
+    assert!(!me.reconnecting);
+
+    // She offers an ICE restart to Ben, who waits for it.
+    let b = ben.id.clone();
+    back.wait_for("restart ICE with Ben", |m| {
+        matches!(m, ServerMessage::Connect { peer, initiator: true, restart: true } if *peer == b)
+            .then_some(())
+    })
+    .await?;
+    ben.wait_for_without("Hanna back", not_gone, |m| {
+        matches!(m, ServerMessage::Reconnecting { id, on: false } if *id == h).then_some(())
+    })
+    .await?;
+    ben.wait_for_without("restart ICE with Hanna", not_gone, |m| {
+        matches!(m, ServerMessage::Connect { peer, initiator: false, restart: true } if *peer == h)
+            .then_some(())
+    })
+    .await?;
+    // Signalling works again, both ways.
+    back.signal(&ben.id, r#"{"description":"restart"}"#).await?;
+    ben.wait_for("her signal", |m| {
+        matches!(m, ServerMessage::Signal { from, .. } if *from == h).then_some(())
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn resuming_while_the_old_connection_is_open_replaces_it() -> Result<()> {
+    let server = TestServer::start().await?;
+    let (mut hanna, mut ben, _) = host_and_guest(&server).await?;
+    let token = hanna.resume_token().unwrap_or("").to_owned();
+    let back = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(back.resumed());
+    assert_eq!(back.id, hanna.id);
+    assert_eq!(hanna.wait_closed().await?.code, Some(close::REPLACED));
+    // The old connection's end does not take her away: Ben sees no leave, and a later
+    // message from her arrives.
+    back.close().await?;
+    let h = hanna.id.clone();
+    ben.wait_for_without(
+        "Hanna leaving from her new connection",
+        |m| matches!(m, ServerMessage::Reconnecting { .. }),
+        |m| matches!(m, ServerMessage::Left { id } if *id == h).then_some(()),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_that_abandons_its_connection_keeps_its_place_and_one_that_closes_leaves()
+-> Result<()> {
+    let server = TestServer::start().await?;
+    let (mut hanna, mut ben, _) = host_and_guest(&server).await?;
+    let h = hanna.id.clone();
+    hanna
+        .send_frame(tokio_tungstenite::tungstenite::Message::Close(Some(
+            CloseFrame {
+                code: CloseCode::from(close::ABANDONED),
+                reason: "reconnecting".into(),
+            },
+        )))
+        .await?;
+    ben.wait_for("Hanna reconnecting", |m| {
+        matches!(m, ServerMessage::Reconnecting { id, on: true } if *id == h).then_some(())
+    })
+    .await?;
+    let token = hanna.resume_token().unwrap_or("").to_owned();
+    let back = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(back.resumed());
+
+    // A close with any other code is a goodbye: removed at once, without reconnecting.
+    back.close().await?;
+    ben.wait_for_without(
+        "Hanna left",
+        |m| matches!(m, ServerMessage::Reconnecting { on: true, .. }),
+        |m| matches!(m, ServerMessage::Left { id } if *id == h).then_some(()),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_the_grace_window_the_participant_is_removed_once_and_the_token_is_spent()
+-> Result<()> {
+    let server = TestServer::start_with(|c| c.resume_grace = 1).await?;
+    let (hanna, mut ben, circle) = host_and_guest(&server).await?;
+    let (h, token) = (
+        hanna.id.clone(),
+        hanna.resume_token().unwrap_or("").to_owned(),
+    );
+    drop(hanna);
+    ben.wait_for("the circle dissolved", |m| {
+        matches!(m, ServerMessage::CircleDissolved { id } if *id == circle).then_some(())
+    })
+    .await?;
+    ben.wait_for("Hanna left", |m| {
+        matches!(m, ServerMessage::Left { id } if *id == h).then_some(())
+    })
+    .await?;
+    let again = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(!again.resumed(), "a spent token joins someone new");
+    assert_ne!(again.id, h);
+    // Exactly once: nothing more about her, up to the newcomer's arrival.
+    let a = again.id.clone();
+    ben.wait_for_without(
+        "the newcomer",
+        |m| matches!(m, ServerMessage::Left { id } if *id == h),
+        |m| matches!(m, ServerMessage::Joined { participant } if participant.id == a).then_some(()),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn ping_is_answered_with_pong() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut anna = TestClient::join(&server, "Anna").await?;
+    anna.send(&ClientMessage::Ping).await?;
+    anna.wait_for("pong", |m| matches!(m, ServerMessage::Pong).then_some(()))
+        .await?;
+    Ok(())
+}
