@@ -24,7 +24,7 @@ test("the client knows exactly the message types the server's protocol has", () 
 
 test("the client builds every client message as the fixtures show it", () => {
   const build = {
-    hello: (m) => messages.hello(m.room, m.name, m.token),
+    hello: (m) => messages.hello(m.room, m.name, m.token, m.passcode, m.resume),
     move: (m) => messages.move(m.x, m.y),
     signal: (m) => messages.signal(m.to, m.payload),
     lock_circle: (m) => messages.lockCircle(m.locked),
@@ -43,6 +43,7 @@ test("the client builds every client message as the fixtures show it", () => {
     sfu_offer: (m) => messages.sfuOffer(m.sdp),
     sfu_answer: (m) => messages.sfuAnswer(m.sdp),
     sfu_unpublish: () => messages.sfuUnpublish(),
+    ping: () => messages.ping(),
     leave: () => messages.leave(),
   };
   for (const { type, msg } of fixtures("client")) {

@@ -1,0 +1,101 @@
+// A person whose network vanishes for 5 s — blackholed by a TCP proxy between their
+// browser and the server — comes back as the same participant, in the same circle, within
+// 2 s of the network returning; the other member never sees them leave or join, and the
+// two restart ICE on the connection they kept. (The proxy carries the page and its
+// WebSocket; the browsers' media goes directly over loopback and is not blackholed, so
+// what is checked is that the connection was kept and its ICE restarted.)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, person, clickFloor, waitAt, waitCircle, waitDecoding, framesDecoded, DEADLINE } from "./harness.mjs";
+import { faultProxy } from "./fault-proxy.mjs";
+
+let server;
+let proxy;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+  proxy = await faultProxy(server.url);
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await proxy?.close();
+  await server?.stop();
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Waits until the video decoded from `peer` moves on from what it is now.
+async function decodingAgain(page, peer) {
+  const start = await framesDecoded(page, peer);
+  const until = Date.now() + DEADLINE;
+  while ((await framesDecoded(page, peer)) <= Math.max(start, 0)) {
+    if (Date.now() > until) throw new Error(`video from ${peer} did not resume`);
+    await sleep(200);
+  }
+}
+
+test("blackholed for 5 s, a person resumes within 2 s of the network returning", async () => {
+  // Anna's browser reaches the server only through the proxy; Ben's directly.
+  const anna = await person({ url: proxy.url }, "Anna Schmidt");
+  const ben = await person(server, "Ben Okafor");
+  people.push(anna, ben);
+  await clickFloor(anna.page, 600, 600);
+  await waitAt(ben.page, anna.id, 600, 600);
+  await clickFloor(ben.page, 650, 600);
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  await waitCircle(ben.page, [anna.id, ben.id]);
+  await waitDecoding(anna.page, ben.id);
+  await waitDecoding(ben.page, anna.id);
+  const ufrag = (page, peer) =>
+    page.evaluate((id) => window.hallway.peers.pc(id)?.localDescription?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1], peer);
+  const before = { anna: await ufrag(anna.page, ben.id), ben: await ufrag(ben.page, anna.id) };
+  // Ben's page notes anyone who leaves or joins from now on.
+  await ben.page.evaluate(() => {
+    window.seen = [];
+    const conn = window.hallway.conn;
+    const original = conn.onMessage;
+    conn.onMessage = (msg) => {
+      if (msg.type === "left" || msg.type === "joined") window.seen.push(msg);
+      original(msg);
+    };
+  });
+
+  proxy.blackhole(true);
+  await sleep(5000);
+  // Anna's page noticed: it says it is reconnecting.
+  const status = await anna.page.evaluate(() => ({ hidden: document.querySelector("#status").hidden, text: document.querySelector("#status").textContent }));
+  assert.equal(status.hidden, false, "the page shows that the connection is lost");
+  proxy.blackhole(false);
+  const back = Date.now();
+  await anna.page.waitForFunction(() => window.hallway.resumes >= 1, null, { timeout: DEADLINE });
+  const took = Date.now() - back;
+  console.log(`resumed ${took} ms after the network returned`);
+  assert.ok(took <= 2000, `resumed ${took} ms after the network returned`);
+
+  // The same participant, where she was, in her circle; the status line is gone.
+  assert.equal(await anna.page.evaluate(() => window.hallway.state.you), anna.id);
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  await anna.page.waitForFunction(() => document.querySelector("#status").hidden, null, { timeout: DEADLINE });
+  // Ben never saw her leave or join, and does not show her as reconnecting.
+  await waitCircle(ben.page, [anna.id, ben.id]);
+  await ben.page.waitForFunction((id) => window.hallway.state.participants.get(id)?.reconnecting !== true, anna.id, { timeout: DEADLINE });
+  assert.deepEqual(await ben.page.evaluate(() => window.seen), []);
+  // Both kept their connection and restarted its ICE: new credentials on each side.
+  for (const [page, peer, old] of [[anna.page, ben.id, before.anna], [ben.page, anna.id, before.ben]]) {
+    await page.waitForFunction(
+      ([id, previous]) => {
+        const pc = window.hallway.peers.pc(id);
+        const now = pc?.localDescription?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1];
+        return pc?.connectionState === "connected" && now && now !== previous;
+      },
+      [peer, old],
+      { timeout: DEADLINE },
+    );
+  }
+  // Video flows both ways.
+  await decodingAgain(ben.page, anna.id);
+  await decodingAgain(anna.page, ben.id);
+});
