@@ -137,6 +137,11 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_HELLO_TIMEOUT", default_value_t = hallway_proto::limits::HELLO_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub hello_timeout: u64,
 
+    /// Seconds a connection has to send a request's headers (a client that trickles
+    /// them, or sends nothing, is closed).
+    #[arg(long, env = "HALLWAY_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout: u64,
+
     /// Serve the browser client from this folder (re-read on every request) instead of the
     /// copy built into the binary: for working on `client-web/`.
     #[arg(long, env = "HALLWAY_CLIENT_DIR")]

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -145,16 +144,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         admin,
     );
-    let mut stop = shutdown_rx;
+    let header_timeout = Duration::from_secs(config.header_timeout);
     let task = tokio::spawn(async move {
-        axum::serve(
-            listener.tap_io(set_nodelay),
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopping| *stopping).await;
-        })
-        .await
+        http::serve::serve(listener, app, header_timeout, shutdown_rx).await;
+        Ok(())
     });
     Ok(RunningServer {
         local_addr,
@@ -238,13 +231,5 @@ pub fn title_of(slug: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
-    }
-}
-
-/// Small messages (a signal, a position tick) must leave at once, not wait for the
-/// client's delayed acknowledgement of the previous one (Nagle's algorithm).
-fn set_nodelay(stream: &mut tokio::net::TcpStream) {
-    if let Err(err) = stream.set_nodelay(true) {
-        tracing::debug!(%err, "cannot set TCP_NODELAY");
     }
 }

@@ -125,3 +125,55 @@ async fn stopping_tells_every_session_to_come_back() -> Result<()> {
     stopping.await??;
     Ok(())
 }
+
+/// Reads until the server closes the connection; how long that took, or `None` if it
+/// still held the connection after `limit`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<Duration> {
+    use tokio::io::AsyncReadExt;
+    let start = Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout_at((start + limit).into(), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return Some(start.elapsed()),
+            Ok(Ok(_)) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_sends_no_headers_or_trickles_them_is_closed() -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start_with(|c| c.header_timeout = 2).await?;
+
+    // Connects and says nothing.
+    let mut silent = tokio::net::TcpStream::connect(server.addr()).await?;
+    let took = closed_within(&mut silent, Duration::from_secs(10)).await;
+    assert!(took.is_some(), "a silent connection was held for 10 s");
+
+    // Slowloris: a header line every half second, never the blank line that ends them.
+    let mut trickle = tokio::net::TcpStream::connect(server.addr()).await?;
+    trickle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await?;
+    let writer = tokio::spawn(async move {
+        for i in 0..40 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if trickle
+                .write_all(format!("X-{i}: y\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(writer.await?, "a trickling client was held for 20 s");
+
+    // A WebSocket session lives on well past the header deadline.
+    let mut anna = TestClient::join(&server, "Anna").await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    anna.send(&ClientMessage::Ping).await?;
+    anna.wait_for("pong", |m| matches!(m, ServerMessage::Pong).then_some(()))
+        .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ use dashmap::DashMap;
 
 pub mod admin;
 pub mod client;
+pub mod serve;
 pub mod upgrade;
 
 use axum::Router;
