@@ -142,6 +142,11 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_timeout: u64,
 
+    /// Also serve `/ws-echo`, a WebSocket that echoes every message through the same
+    /// stack as `/ws`: for the Autobahn conformance cases only, never in production.
+    #[arg(long, env = "HALLWAY_CONFORMANCE_ECHO", hide = true)]
+    pub conformance_echo: bool,
+
     /// Serve the browser client from this folder (re-read on every request) instead of the
     /// copy built into the binary: for working on `client-web/`.
     #[arg(long, env = "HALLWAY_CLIENT_DIR")]

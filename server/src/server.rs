@@ -126,6 +126,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         per_ip: dashmap::DashMap::new(),
         max_per_ip: config.max_connections_per_ip,
         origins: http::Origins::new(&config.allowed_origins),
+        echo: config.conformance_echo,
     });
     let drain = Duration::from_secs(config.drain_seconds);
     let admin = http::admin::Admin {

@@ -46,6 +46,8 @@ pub struct AppState {
     pub max_per_ip: u32,
     /// Whose pages may open the WebSocket.
     pub origins: Origins,
+    /// Serve the conformance echo at `/ws-echo`.
+    pub echo: bool,
 }
 
 /// The Origin allow-list of the WebSocket endpoint.
@@ -102,13 +104,16 @@ impl Origins {
 
 /// The application's routes.
 pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Admin) -> Router {
+    let mut sockets = Router::new().route("/ws", get(websocket));
+    if state.echo {
+        sockets = sockets.route("/ws-echo", get(echo));
+    }
     let pages = Router::new()
         .route("/", get(client::landing))
         .route("/r/{room}", get(client::room))
         .route("/assets/{*path}", get(client::asset))
         .with_state(files);
-    Router::new()
-        .route("/ws", get(websocket))
+    sockets
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -122,10 +127,49 @@ async fn websocket(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request<Body>,
 ) -> Response {
+    let ctx = state.session.clone();
+    upgrade_with(&state, peer, request, MAX_FRAME_BYTES, move |socket| {
+        session::run(socket, ctx)
+    })
+}
+
+/// Largest message the conformance echo takes: Autobahn's cases 9.1 to 9.6 send messages
+/// of up to 16 MiB, which `/ws` refuses (1009) by design.
+const ECHO_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024 + 1024;
+
+/// The conformance echo (`--conformance-echo`): the same checks, limits and upgrade as
+/// `/ws`, then every message back.
+async fn echo(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request<Body>,
+) -> Response {
+    upgrade_with(
+        &state,
+        peer,
+        request,
+        ECHO_MAX_MESSAGE_BYTES,
+        session::echo::run,
+    )
+}
+
+/// Checks the Origin and the connection caps, then upgrades (taking messages of up to
+/// `max_message` bytes) and runs `session` on the WebSocket.
+fn upgrade_with<F, Fut>(
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+    request: Request<Body>,
+    max_message: usize,
+    session: F,
+) -> Response
+where
+    F: FnOnce(upgrade::Socket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if !state.origins.allow(request.headers()) {
         return (StatusCode::FORBIDDEN, "this origin may not connect").into_response();
     }
-    let guard = match ConnectionGuard::acquire(&state, peer.ip()) {
+    let guard = match ConnectionGuard::acquire(state, peer.ip()) {
         Ok(guard) => guard,
         Err(Full::Node) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
@@ -138,17 +182,16 @@ async fn websocket(
                 .into_response();
         }
     };
-    let ctx = state.session.clone();
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         // Backpressure comes from the session's own bounded queue; this only bounds what
         // one flush may hold.
-        .max_write_buffer_size(4 * MAX_FRAME_BYTES + 1024 * 1024)
-        .max_message_size(Some(MAX_FRAME_BYTES))
-        .max_frame_size(Some(MAX_FRAME_BYTES));
+        .max_write_buffer_size(4 * max_message + 1024 * 1024)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message));
     let accepted = upgrade::accept(request, config, move |socket| async move {
-        session::run(socket, ctx).await;
+        session(socket).await;
         drop(guard);
     });
     match accepted {

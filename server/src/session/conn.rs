@@ -51,7 +51,7 @@ pub enum Frame {
     /// A text message.
     Text(Utf8Bytes),
     /// A binary message (not part of the protocol).
-    Binary,
+    Binary(tungstenite::Bytes),
     /// Ping, pong (answered by the library) or a fragment still being assembled.
     Control,
     /// Over the frame or message size limit.
@@ -78,7 +78,7 @@ impl Conn {
     pub async fn next(&mut self) -> Frame {
         match self.ws.next().await {
             Some(Ok(Message::Text(text))) => Frame::Text(text),
-            Some(Ok(Message::Binary(_))) => Frame::Binary,
+            Some(Ok(Message::Binary(data))) => Frame::Binary(data),
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
             Some(Ok(Message::Close(frame))) => Frame::Closed(frame.map(|f| u16::from(f.code))),
             None => Frame::End,
@@ -114,6 +114,33 @@ impl Conn {
             IoSlice::advance_slices(&mut remaining, written);
         }
         io.flush().await
+    }
+
+    /// Writes one binary message (only the conformance echo sends any).
+    pub async fn send_binary(&mut self, data: &[u8]) -> io::Result<()> {
+        bounded(async {
+            self.ws.flush().await.map_err(io::Error::other)?;
+            let (bytes, len) = header(0x82, data.len());
+            let io = self.ws.get_mut();
+            io.write_all(&bytes[..len]).await?;
+            io.write_all(data).await?;
+            io.flush().await
+        })
+        .await
+    }
+
+    /// Completes the closing handshake the client started (tungstenite has queued the
+    /// reply to its close frame) and ends the connection.
+    pub async fn finish(&mut self) -> End {
+        // Flushing sends the queued reply (`close` would refuse: tungstenite sends
+        // nothing after the peer's close); then the server closes the TCP connection
+        // first, as RFC 6455 asks.
+        let _ = bounded(async {
+            self.ws.flush().await.map_err(io::Error::other)?;
+            self.ws.get_mut().shutdown().await
+        })
+        .await;
+        End::Left
     }
 
     /// Sends a ping (empty payload); the client's pong arrives as a control frame.

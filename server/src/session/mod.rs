@@ -6,6 +6,7 @@
 
 pub mod classify;
 pub mod conn;
+pub mod echo;
 pub mod limits;
 pub mod outbox;
 
@@ -128,13 +129,13 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
         match frame {
             Frame::Text(text) => break text,
             Frame::Control => continue,
-            Frame::Binary => {
+            Frame::Binary(_) => {
                 return Err(conn
                     .refuse(ErrorCode::BinaryNotSupported, "send JSON text frames")
                     .await);
             }
             Frame::TooBig => return Err(conn.close(close::TOO_BIG, "frame too large").await),
-            Frame::Closed(_) => return Err(End::Left),
+            Frame::Closed(_) => return Err(conn.finish().await),
             Frame::End => return Err(End::Lost),
         }
     };
@@ -267,7 +268,7 @@ async fn serve(
                         return end;
                     }
                 }
-                Frame::Binary => {
+                Frame::Binary(_) => {
                     if let Err(end) = reply_limited(conn, &mut limits, ErrorCode::BinaryNotSupported, "send JSON text frames").await {
                         return end;
                     }
@@ -276,8 +277,12 @@ async fn serve(
                 Frame::TooBig => return conn.close(close::TOO_BIG, "frame too large").await,
                 // A client that gives up on a connection it believes dead says so; any
                 // other close means it left.
-                Frame::Closed(Some(close::ABANDONED)) | Frame::End => return End::Lost,
-                Frame::Closed(_) => return End::Left,
+                Frame::Closed(Some(close::ABANDONED)) => {
+                    conn.finish().await;
+                    return End::Lost;
+                }
+                Frame::End => return End::Lost,
+                Frame::Closed(_) => return conn.finish().await,
                 }
             }
         }
