@@ -47,6 +47,20 @@ enum Scenario {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// Participants who all walk, measured without and then with clients that stop
+    /// reading: whether slow consumers cost the others anything.
+    #[command(name = "slow-consumer")]
+    SlowConsumer {
+        /// Participants who walk and read.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// Participants who never read.
+        #[arg(long, default_value_t = 10)]
+        stuck: usize,
+        /// Measured seconds per run.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// 20,000 idle connections: memory per connection.
     #[command(name = "idle-20k")]
     Idle20k,
@@ -116,6 +130,15 @@ fn main() -> Result<()> {
         Scenario::Room1500 { seconds } => room("room-1500", 1500, seconds)?,
         Scenario::Room5000 { seconds } => room("room-5000", 5000, seconds)?,
         Scenario::Room { clients, seconds } => room(&format!("room-{clients}"), clients, seconds)?,
+        Scenario::SlowConsumer {
+            clients,
+            stuck,
+            seconds,
+        } => {
+            let mut opts = room::RoomOptions::new(clients);
+            opts.duration = Duration::from_secs(seconds);
+            room::slow_consumer(&binary, opts, stuck)?
+        }
         Scenario::Idle20k => vec![idle::run(&binary, "idle-20k", 20_000)?],
         Scenario::Idle { connections } => vec![idle::run(
             &binary,

@@ -25,6 +25,24 @@ fn room_scenario_runs() -> Result<()> {
 }
 
 #[test]
+fn slow_consumer_scenario_runs() -> Result<()> {
+    let mut opts = room::RoomOptions::new(30);
+    opts.duration = Duration::from_secs(3);
+    opts.warmup = Duration::from_millis(500);
+    let reports = room::slow_consumer(&binary_path()?, opts, 2)?;
+    for report in &reports {
+        print!("{}", report.to_lines());
+    }
+    assert!(
+        reports[2]
+            .get("move_seen_p99_ratio")
+            .is_some_and(f64::is_finite),
+        "no comparison"
+    );
+    Ok(())
+}
+
+#[test]
 fn idle_scenario_runs() -> Result<()> {
     let report = idle::run(&binary_path()?, "idle-200", 200)?;
     print!("{}", report.to_lines());

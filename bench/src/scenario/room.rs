@@ -45,6 +45,9 @@ pub struct RoomOptions {
     pub tick_hz: u32,
     /// Joins in flight at once while the room fills.
     pub join_concurrency: usize,
+    /// Extra participants who join and then never read (slow consumers), joined after
+    /// everyone else, before the warm-up.
+    pub stuck: usize,
 }
 
 impl RoomOptions {
@@ -59,19 +62,17 @@ impl RoomOptions {
             duration: Duration::from_secs(30),
             tick_hz: 10,
             join_concurrency: 64,
+            stuck: 0,
         }
     }
 }
 
-/// What a participant does.
+/// What a participant does: everyone drains their socket; some walk around the floor,
+/// some decode every tick to time the walkers' moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// Stands in a circle and drains their socket.
-    Standing,
-    /// Stands in a circle and decodes every tick.
-    Observer,
-    /// Walks around the floor.
-    Walker,
+struct Role {
+    walks: bool,
+    observes: bool,
 }
 
 /// What all clients of a run share (one thread: `Rc<RefCell>`).
@@ -94,7 +95,7 @@ type SharedRef = Rc<RefCell<Shared>>;
 
 /// Runs the scenario against a `hallway` binary it starts itself.
 pub fn run(binary: &Path, name: &str, opts: &RoomOptions) -> Result<Report> {
-    let people = opts.clients + opts.churners;
+    let people = opts.clients + opts.churners + opts.stuck;
     procstat::raise_fd_limit(people as u64 * 2 + 1024);
     let floor = Floor::for_people(people);
     let server = spawn::hallway(
@@ -112,6 +113,24 @@ pub fn run(binary: &Path, name: &str, opts: &RoomOptions) -> Result<Report> {
     Ok(report)
 }
 
+/// Everyone walks; measured once as is and once with `stuck` more participants who never
+/// read. The third report compares the others' move→seen p99.
+pub fn slow_consumer(binary: &Path, mut opts: RoomOptions, stuck: usize) -> Result<Vec<Report>> {
+    opts.walkers = 1.0;
+    opts.stuck = 0;
+    let baseline = run(binary, "slow-consumer-none", &opts)?;
+    opts.stuck = stuck;
+    let with_stuck = run(binary, "slow-consumer-stuck", &opts)?;
+    let p99 = |r: &Report| r.get("move_seen_p99").unwrap_or(f64::NAN);
+    let mut compared = Report::new("slow-consumer");
+    compared.add(
+        "move_seen_p99_ratio",
+        p99(&with_stuck) / p99(&baseline),
+        "x",
+    );
+    Ok(vec![baseline, with_stuck, compared])
+}
+
 async fn drive(
     addr: SocketAddr,
     pid: u32,
@@ -125,12 +144,10 @@ async fn drive(
     let observer_stride = (opts.clients / opts.observers.max(1)).max(1);
     for (i, slot) in slots.into_iter().enumerate() {
         let walker = ((i + 1) as f64 * opts.walkers).floor() > (i as f64 * opts.walkers).floor();
-        let role = if walker {
-            Role::Walker
-        } else if i % observer_stride == 0 {
-            Role::Observer
-        } else {
-            Role::Standing
+        // Observers stand, unless everyone walks (then some walkers observe too).
+        let role = Role {
+            walks: walker,
+            observes: i % observer_stride == 0 && (!walker || opts.walkers >= 1.0),
         };
         spawn_local(participant(
             addr,
@@ -160,6 +177,12 @@ async fn drive(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Slow consumers: they join like anyone, then never read another byte.
+    let mut stuck = Vec::with_capacity(opts.stuck);
+    for k in 0..opts.stuck {
+        let (ws, _) = join(addr, &format!("Stuck {k}")).await?;
+        stuck.push(ws);
+    }
     tokio::time::sleep(opts.warmup).await;
 
     let meter = Meter::start(pid);
@@ -185,8 +208,12 @@ async fn drive(
     let mut joins = std::mem::take(&mut *lock(&churn.joins));
     let mut s = shared.borrow_mut();
 
+    drop(stuck);
     let mut report = Report::new(name);
     report.add("participants", (opts.clients + opts.churners) as f64, "");
+    if opts.stuck > 0 {
+        report.add("stuck_clients", opts.stuck as f64, "");
+    }
     report.add("join_p50", joins.percentile_ms(50.0), "ms");
     report.add("join_p99", joins.percentile_ms(99.0), "ms");
     report.add("join_samples", joins.len() as f64, "");
@@ -276,10 +303,10 @@ async fn participant(
     if ws.send_text(&move_to(slot.0, slot.1)).await.is_err() {
         return;
     }
-    if role == Role::Walker {
+    if role.walks {
         spawn_local(walk(ws.writer(), id, i, slot, floor, shared.clone()));
     }
-    let keep = if role == Role::Observer {
+    let keep = if role.observes {
         Keep::All
     } else {
         Keep::Nothing
@@ -293,7 +320,7 @@ async fn participant(
         }
         if s.measuring {
             s.delivered += 1;
-            if role == Role::Observer && buf.starts_with(br#"{"type":"tick""#) {
+            if role.observes && buf.starts_with(br#"{"type":"tick""#) {
                 seen_positions(&buf, now, &mut s);
             }
         }
