@@ -131,7 +131,33 @@ impl RawWs {
         path: &str,
         buffer: usize,
     ) -> io::Result<RawWs> {
-        let mut stream = TcpStream::connect(addr).await?;
+        let stream = TcpStream::connect(addr).await?;
+        RawWs::upgrade(stream, addr, path, buffer).await
+    }
+
+    /// Like [`RawWs::connect`], with a kernel receive buffer of `window` bytes: a client
+    /// that stops reading then stalls the server's writes quickly, as a stuck browser on
+    /// a real network does.
+    pub async fn connect_with_window(
+        addr: SocketAddr,
+        path: &str,
+        window: u32,
+    ) -> io::Result<RawWs> {
+        let socket = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_recv_buffer_size(window)?;
+        let stream = socket.connect(addr).await?;
+        RawWs::upgrade(stream, addr, path, BUFFER).await
+    }
+
+    async fn upgrade(
+        mut stream: TcpStream,
+        addr: SocketAddr,
+        path: &str,
+        buffer: usize,
+    ) -> io::Result<RawWs> {
         stream.set_nodelay(true)?;
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

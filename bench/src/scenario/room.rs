@@ -180,7 +180,7 @@ async fn drive(
     // Slow consumers: they join like anyone, then never read another byte.
     let mut stuck = Vec::with_capacity(opts.stuck);
     for k in 0..opts.stuck {
-        let (ws, _) = join(addr, &format!("Stuck {k}")).await?;
+        let (ws, _) = join_stalling(addr, &format!("Stuck {k}")).await?;
         stuck.push(ws);
     }
     tokio::time::sleep(opts.warmup).await;
@@ -206,6 +206,9 @@ async fn drive(
         bail!("a churner could not join: {failure}");
     }
     let mut joins = std::mem::take(&mut *lock(&churn.joins));
+    let slow_consumers = metric(addr, "hallway_slow_consumer_disconnects_total")
+        .await
+        .ok();
     let mut s = shared.borrow_mut();
 
     drop(stuck);
@@ -213,6 +216,7 @@ async fn drive(
     report.add("participants", (opts.clients + opts.churners) as f64, "");
     if opts.stuck > 0 {
         report.add("stuck_clients", opts.stuck as f64, "");
+        report.add("slow_consumer_disconnects", slow_consumers, "");
     }
     report.add("join_p50", joins.percentile_ms(50.0), "ms");
     report.add("join_p99", joins.percentile_ms(99.0), "ms");
@@ -246,6 +250,26 @@ async fn drive(
     Ok(report)
 }
 
+/// A counter's value from the server's `/metrics` (0 if it was never counted).
+async fn metric(addr: SocketAddr, name: &str) -> Result<f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await?;
+    anyhow::ensure!(body.starts_with("HTTP/1.1 200"), "no metrics");
+    // A counter never incremented is not listed.
+    Ok(body
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0.0))
+}
+
 /// Connects, says hello and waits for the welcome: returns the connection and our id.
 async fn join(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
     join_with_buffer(addr, name, 8 * 1024).await
@@ -253,9 +277,22 @@ async fn join(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
 
 /// [`join`], reading `buffer` bytes at a time.
 async fn join_with_buffer(addr: SocketAddr, name: &str, buffer: usize) -> Result<(RawWs, Id)> {
-    let mut ws = RawWs::connect_with_buffer(addr, "/ws", buffer)
+    let ws = RawWs::connect_with_buffer(addr, "/ws", buffer)
         .await
         .context("connecting")?;
+    welcomed(ws, name).await
+}
+
+/// [`join`] with a 4 KiB kernel receive buffer, for a client that will stop reading.
+async fn join_stalling(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
+    let ws = RawWs::connect_with_window(addr, "/ws", 4096)
+        .await
+        .context("connecting")?;
+    welcomed(ws, name).await
+}
+
+/// Says hello on `ws` and waits for the welcome.
+async fn welcomed(mut ws: RawWs, name: &str) -> Result<(RawWs, Id)> {
     ws.send_text(&hello(ROOM, name)).await?;
     let mut buf = Vec::new();
     ws.recv(Keep::Prefix(160), &mut buf)
