@@ -23,7 +23,7 @@ pub const MESSAGES_IN: &str = "hallway_messages_in_total";
 pub const MESSAGES_OUT: &str = "hallway_messages_out_total";
 /// Position ticks a session could not take and will get coalesced later (counter).
 pub const DROPPED_POSITIONS: &str = "hallway_dropped_position_updates_total";
-/// Sessions closed as slow consumers (counter).
+/// Sessions closed as slow consumers, by the room or by a write timeout (counter).
 pub const SLOW_CONSUMERS: &str = "hallway_slow_consumer_disconnects_total";
 /// Participants who came back on a new connection within the grace window (counter).
 pub const RESUMES: &str = "hallway_resumes_total";

@@ -15,6 +15,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+/// The kernel's send buffer of every connection (Linux reserves twice this). Without a
+/// fixed size it grows up to 4 MiB for a client that stops reading, per connection; this
+/// still holds a 1,500-person welcome (300 KB) at once, and a stuck client fills it
+/// within seconds, so that its writes time out and it is let go.
+const SEND_BUFFER_BYTES: usize = 256 * 1024;
+
 /// Serves `app` on `listener` until `stop` turns `true`; then stops accepting, lets each
 /// connection finish the request it is on, and returns once they are done. (Upgraded
 /// connections are the sessions' business by then.)
@@ -64,6 +70,9 @@ async fn connection(
 ) {
     if let Err(err) = stream.set_nodelay(true) {
         tracing::debug!(%err, "cannot set TCP_NODELAY");
+    }
+    if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER_BYTES) {
+        tracing::debug!(%err, "cannot set the send buffer size");
     }
     let service = TowerToHyperService::new(app.layer(axum::Extension(ConnectInfo(peer))));
     // HTTP/1.1 only: the WebSocket upgrade is HTTP/1.1, and the reverse proxy in front

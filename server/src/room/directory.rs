@@ -91,7 +91,6 @@ impl Directory {
             Err(SendError::Closed) => {}
             Err(SendError::Full) => {
                 warn!("disconnecting a slow consumer");
-                metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
                 recipient.outbox.kick(close::SLOW_CONSUMER);
             }
         }

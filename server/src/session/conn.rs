@@ -39,7 +39,6 @@ async fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> io::Result<T>
 /// How a failed write ends the session: a timeout means the client stopped reading.
 pub fn ended_by(err: &io::Error) -> End {
     if err.kind() == io::ErrorKind::TimedOut {
-        metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
         End::Closed(hallway_proto::close::SLOW_CONSUMER)
     } else {
         End::Lost

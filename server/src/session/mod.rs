@@ -101,6 +101,11 @@ pub async fn run(socket: Socket, ctx: SessionContext) {
         mut outbox,
     } = joined;
     let end = serve(seat.id, &room, &mut conn, &mut outbox, &ctx).await;
+    if matches!(end, End::Closed(close::SLOW_CONSUMER)) {
+        // Counted here, once, however it came about: the room's order (its queue
+        // overflowed) or a write the client did not take in time.
+        metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
+    }
     room.leave(seat, end.departure()).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),

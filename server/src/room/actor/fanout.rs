@@ -34,7 +34,6 @@ impl Actor {
                     continue;
                 };
                 if why == Removal::SlowConsumer {
-                    metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
                     warn!(room = %self.room.settings().slug, "disconnecting a slow consumer");
                     link.outbox.kick(close::SLOW_CONSUMER);
                 }
