@@ -4,6 +4,7 @@
 //! Map of the crate:
 //! - [`access`]: signed links (tokens) and the secret that signs them;
 //! - [`cli`]: `hallway room …`, the operator's commands for rooms;
+//! - [`cluster`]: cluster mode over Redis (being built: room ownership leases);
 //! - [`config`]: flags and `HALLWAY_*` variables;
 //! - [`room`]: one room — the pure engine ([`room::engine`]) and the actor that runs it;
 //! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
@@ -15,6 +16,7 @@
 
 pub mod access;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod invitations;

@@ -8,6 +8,7 @@
 
 pub mod media;
 pub mod process;
+pub mod redis;
 
 use std::net::SocketAddr;
 use std::time::Duration;
