@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
-use hallway_tests::media::{Publisher, Subscriber};
+use hallway_tests::media::{Publisher, Received, Subscriber};
 use hallway_tests::{TestClient, TestServer};
 
 /// Packets the publisher sends per track in the delivery test.
@@ -374,5 +374,68 @@ async fn a_listener_without_udp_receives_over_ice_tcp() -> Result<()> {
     });
     assert!(offered_tcp, "no passive TCP candidate on the media port");
     listener.stop();
+    server.stop().await
+}
+
+/// Packets each listener received on each track since `before`, checked against `sent`.
+fn assert_received(listeners: &[Subscriber], before: &[Received], tracks: &[String], sent: u64) {
+    for (i, (l, before)) in listeners.iter().zip(before).enumerate() {
+        let after = l.received();
+        for t in tracks {
+            let got = after.packets[t] - before.packets[t];
+            assert!(
+                got * 100 >= sent * 95,
+                "listener {i} got {got} of {sent} packets on {t}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listeners = listeners(&server, 3).await?;
+    let mut publisher = broadcast(&mut hanna).await?;
+    let tracks = tracks_of(&hanna.id);
+    publisher.send_until_received(&listeners, &tracks).await?;
+
+    // Her WebSocket drops; her media connection does not.
+    let (id, token) = (
+        hanna.id.clone(),
+        hanna.resume_token().unwrap_or("").to_owned(),
+    );
+    drop(hanna);
+    let before: Vec<_> = listeners.iter().map(Subscriber::received).collect();
+    for _ in 0..PACKETS {
+        publisher.send_pair(200).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_received(&listeners, &before, &tracks, PACKETS);
+
+    // She resumes: still on stage, her media still flowing, and what she says now goes
+    // through her new connection: ending the broadcast ends the tracks for everyone.
+    let mut back = TestClient::resume_at(server.addr(), "lobby", "Hanna Host", &token).await?;
+    assert!(back.resumed());
+    assert_eq!(back.id, id);
+    let Some(ServerMessage::Welcome { broadcasters, .. }) = &back.welcome else {
+        anyhow::bail!("no welcome");
+    };
+    assert_eq!(broadcasters, &vec![id.clone()]);
+    let before: Vec<_> = listeners.iter().map(Subscriber::received).collect();
+    for _ in 0..PACKETS / 2 {
+        publisher.send_pair(200).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_received(&listeners, &before, &tracks, PACKETS / 2);
+    back.send(&ClientMessage::Broadcast { on: false }).await?;
+    for l in &listeners {
+        l.wait_for_ended(&tracks).await?;
+    }
+    for l in listeners {
+        l.stop();
+    }
     server.stop().await
 }

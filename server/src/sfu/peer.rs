@@ -76,6 +76,9 @@ pub(crate) enum Control {
     RemoveTrack(TrackKey),
     /// A subscriber needs a keyframe of this track (sending connection).
     Keyframe(TrackKey),
+    /// The participant resumed on a new WebSocket: tell them from now on through this
+    /// queue, and repeat what did not reach them.
+    Relink(OutboxSender),
 }
 
 /// What arrives on a connection's media queue.
@@ -132,6 +135,9 @@ struct Peer {
     awaiting_answer: bool,
     /// Receiving connection: tracks changed while an offer was out.
     renegotiate: bool,
+    /// Our last description did not reach the participant (their connection had
+    /// dropped): it goes out again when they resume.
+    untold: bool,
     connected: bool,
 }
 
@@ -174,6 +180,7 @@ pub(crate) fn spawn(
         outgoing_ids: HashMap::new(),
         awaiting_answer: false,
         renegotiate: false,
+        untold: false,
         connected: false,
     };
     tokio::spawn(async move {
@@ -429,6 +436,17 @@ impl Peer {
                     self.offer()?;
                 }
             }
+            Control::Relink(link) => {
+                self.link = link;
+                if std::mem::take(&mut self.untold) {
+                    let sdp = self.local_sdp();
+                    let msg = match self.direction {
+                        Direction::Sending => ServerMessage::SfuAnswer { sdp },
+                        Direction::Receiving => ServerMessage::SfuOffer { sdp },
+                    };
+                    self.tell(&msg)?;
+                }
+            }
             Control::Keyframe(key) => {
                 if let Some(track) = self.incoming.values().find(|t| t.key == key) {
                     let (receiver, ssrc) = (track.receiver, track.ssrc);
@@ -472,13 +490,21 @@ impl Peer {
             .unwrap_or_default()
     }
 
-    fn tell(&self, msg: &ServerMessage) -> Result<(), PeerError> {
-        self.link
-            .try_send(Utf8Bytes::from(msg.encode()))
-            .map_err(|_| PeerError::SessionGone)
+    /// Sends a message to the participant. If their session has gone, the message is
+    /// remembered as untold (they may resume within the grace window; the room drops
+    /// this connection if they do not); a full queue is the session's to deal with.
+    fn tell(&mut self, msg: &ServerMessage) -> Result<(), PeerError> {
+        match self.link.try_send(Utf8Bytes::from(msg.encode())) {
+            Ok(()) => Ok(()),
+            Err(crate::session::outbox::SendError::Closed) => {
+                self.untold = true;
+                Ok(())
+            }
+            Err(crate::session::outbox::SendError::Full) => Err(PeerError::SessionGone),
+        }
     }
 
-    fn refuse(&self, err: &rtc::shared::error::Error) -> Result<(), PeerError> {
+    fn refuse(&mut self, err: &rtc::shared::error::Error) -> Result<(), PeerError> {
         self.tell(&ServerMessage::Error {
             code: ErrorCode::InvalidDescription,
             message: format!("the SFU could not apply that description: {err}"),

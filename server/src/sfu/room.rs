@@ -142,9 +142,18 @@ impl RoomMedia {
             .for_participant(id, crate::access::now_secs())
     }
 
-    /// A participant joined the room (called by the room's task).
+    /// A participant joined the room, or resumed on a new WebSocket (called by the room's
+    /// task). A participant who resumed keeps their connections and tracks: media went on
+    /// flowing while their signalling was away; only where to tell them changes.
     pub fn join(&self, id: ParticipantId, link: OutboxSender) {
         let mut state = self.state();
+        if let Some(member) = state.members.get_mut(&id) {
+            member.link = link.clone();
+            for handle in [&member.sending, &member.receiving].into_iter().flatten() {
+                let _ = handle.control.try_send(Control::Relink(link.clone()));
+            }
+            return;
+        }
         state.members.insert(
             id,
             Member {

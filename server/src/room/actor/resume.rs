@@ -114,11 +114,8 @@ impl Actor {
             // The client gave up on a connection the server still thought alive.
             old.outbox.kick(close::REPLACED);
         }
-        if let Some(media) = &self.media {
-            // Their connections to the SFU were negotiated over the old connection; the
-            // client publishes again and gets a new receiving connection.
-            media.leave(id);
-        }
+        // Their connections to the SFU stay up (media does not go through the WebSocket);
+        // `attach` tells the SFU where to reach them now.
         self.suspended.remove(&id);
         // The token named someone in the room (tokens go when their participant does).
         let _ = self.room.resume(id);
@@ -156,9 +153,8 @@ impl Actor {
             let _ = self.room.leave(id);
             return;
         }
-        if let Some(media) = &self.media {
-            media.leave(id);
-        }
+        // Their media through the SFU goes on: a broadcast to the whole room does not stop
+        // for a blip in the broadcaster's signalling. It ends if they do not come back.
         if self.room.suspend(id).is_ok() {
             let deadline = Instant::now() + self.grace;
             self.suspended.entry(id).or_insert(deadline);
