@@ -106,6 +106,8 @@ pub struct Received {
     pub repeated: HashMap<String, u64>,
     /// The last sequence number per track.
     pub last_sequence: HashMap<String, u16>,
+    /// After a [`Subscriber::blip`]: whether the participant resumed.
+    pub resumed: bool,
 }
 
 /// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
@@ -136,6 +138,8 @@ pub struct Subscriber {
     remotes: Arc<Mutex<HashMap<String, Arc<dyn TrackRemote>>>>,
     /// Set to `true` to stop reading RTP (a subscriber that falls behind).
     pub stalled: Arc<std::sync::atomic::AtomicBool>,
+    /// Orders to drop the WebSocket for a while, then resume.
+    blips: tokio::sync::mpsc::Sender<(std::net::SocketAddr, Duration)>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
@@ -177,6 +181,7 @@ impl Subscriber {
         let stall = stalled.clone();
         let remotes = Arc::new(Mutex::new(HashMap::new()));
         let tracks_by_name = remotes.clone();
+        let (blips, mut blip_orders) = tokio::sync::mpsc::channel(1);
         let task = tokio::spawn(async move {
             let mut peer: Option<Peer> = None;
             let mut publisher = None;
@@ -188,15 +193,29 @@ impl Subscriber {
             // Held, not read: dropping it (when this task ends) stops the packets.
             let mut _pacing = None;
             loop {
-                let msg = match peer.as_mut() {
-                    Some(p) => tokio::select! {
-                        msg = client.recv() => msg,
-                        Some(track) = p.tracks.recv() => {
-                            tokio::spawn(count(track, counts.clone(), stall.clone(), tracks_by_name.clone()));
-                            continue;
+                let tracks = async {
+                    match peer.as_mut() {
+                        Some(p) => p.tracks.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let msg = tokio::select! {
+                    msg = client.recv() => msg,
+                    Some(track) = tracks => {
+                        tokio::spawn(count(track, counts.clone(), stall.clone(), tracks_by_name.clone()));
+                        continue;
+                    }
+                    Some((addr, down)) = blip_orders.recv() => {
+                        // The WebSocket drops (no close frame); the media connection stays.
+                        let token = client.resume_token().unwrap_or_default().to_owned();
+                        drop(client);
+                        tokio::time::sleep(down).await;
+                        client = TestClient::resume_at(addr, "lobby", "Subscriber", &token).await?;
+                        if let Ok(mut r) = counts.lock() {
+                            r.resumed = client.resumed();
                         }
-                    },
-                    None => client.recv().await,
+                        continue;
+                    }
                 };
                 let msg = match msg {
                     Ok(msg) => msg,
@@ -253,8 +272,18 @@ impl Subscriber {
             received,
             remotes,
             stalled,
+            blips,
             task,
         }
+    }
+
+    /// Drops the WebSocket (the media connection stays), waits `down`, then resumes on a
+    /// new one to `addr`; returns at once.
+    pub async fn blip(&self, addr: std::net::SocketAddr, down: Duration) -> Result<()> {
+        self.blips
+            .send((addr, down))
+            .await
+            .map_err(|_| anyhow!("the subscriber has stopped"))
     }
 
     /// Sends RTCP about a received track (`<stream id>/<kind>`) to the SFU.

@@ -439,3 +439,52 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     }
     server.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_resumes_keeps_its_media_and_gets_what_it_missed() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = host(&server).await?;
+    let listener = listeners(&server, 1).await?;
+    let mut first = broadcast(&mut hanna).await?;
+    let hanna_tracks = tracks_of(&hanna.id);
+    first.send_until_received(&listener, &hanna_tracks).await?;
+
+    // The listener's WebSocket drops for 5 s; meanwhile a second host goes on stage, so
+    // the server's offer of the new tracks cannot reach the listener until it resumes.
+    let blip = tokio::time::Instant::now();
+    listener[0]
+        .blip(server.addr(), Duration::from_secs(5))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ben = TestClient::join_host(&server, "lobby", "Ben Host").await?;
+    let mut second = broadcast(&mut ben).await?;
+    let ben_tracks = tracks_of(&ben.id);
+    let before = listener[0].received();
+    // Hanna's media goes on arriving while the listener's signalling is away; Ben's
+    // tracks get published.
+    for _ in 0..50 {
+        first.send_pair(200).await?;
+        second.send_pair(200).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let during = listener[0].received();
+    assert!(
+        blip.elapsed() < Duration::from_secs(5) && !during.resumed,
+        "the test took too long to exercise a missed offer"
+    );
+    for t in &hanna_tracks {
+        assert!(
+            during.packets[t] - before.packets[t] >= 45,
+            "the listener's media stopped with its WebSocket"
+        );
+    }
+    // Once back, the listener gets the offer it missed and receives Ben as well.
+    second
+        .send_until(first.send_until(listener[0].wait_for_packets(&ben_tracks, 5)))
+        .await?;
+    assert!(listener[0].received().resumed, "the listener resumed");
+    for l in listener {
+        l.stop();
+    }
+    server.stop().await
+}

@@ -438,7 +438,10 @@ impl Peer {
             }
             Control::Relink(link) => {
                 self.link = link;
-                if std::mem::take(&mut self.untold) {
+                // An offer still unanswered may have been lost with the old connection
+                // (or its answer was): offered again, it is answered again.
+                let untold = std::mem::take(&mut self.untold);
+                if untold || self.awaiting_answer {
                     let sdp = self.local_sdp();
                     let msg = match self.direction {
                         Direction::Sending => ServerMessage::SfuAnswer { sdp },
