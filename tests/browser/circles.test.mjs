@@ -3,7 +3,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, clickFloor, waitAt, waitCircle, waitDecoding, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, clickFloor, waitCircle, waitDecoding, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -21,13 +21,7 @@ test("two people walk together, form a circle and decode each other's video", as
   const anna = await person(server, "Anna Schmidt");
   const ben = await person(server, "Ben Okafor");
   people.push(anna, ben);
-  await clickFloor(anna.page, 600, 600);
-  await waitAt(ben.page, anna.id, 600, 600);
-  await clickFloor(ben.page, 650, 600);
-  await waitCircle(anna.page, [anna.id, ben.id]);
-  await waitCircle(ben.page, [anna.id, ben.id]);
-  await waitDecoding(anna.page, ben.id);
-  await waitDecoding(ben.page, anna.id);
+  await formCircle(anna, ben);
   // The circle is on the floor with its member count, and announced to screen readers.
   const count = await anna.page.textContent(".circle.mine .circle-count");
   assert.equal(count, "2");

@@ -131,6 +131,18 @@ export async function waitCircle(page, ids) {
   );
 }
 
+// Two people walk together at about (x, y): `a` first, `b` next to them; waits until
+// both are in one circle and each decodes the other's video.
+export async function formCircle(a, b, x = 600, y = 600) {
+  await clickFloor(a.page, x, y);
+  await waitAt(b.page, a.id, x, y);
+  await clickFloor(b.page, x + 50, y);
+  await waitCircle(a.page, [a.id, b.id]);
+  await waitCircle(b.page, [a.id, b.id]);
+  await waitDecoding(a.page, b.id);
+  await waitDecoding(b.page, a.id);
+}
+
 // Video frames decoded from `peer` (or, for "sfu", from everything the server forwards),
 // read from the connection's statistics.
 export async function framesDecoded(page, peer) {

@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, clickFloor, waitAt, waitCircle, waitDecoding, framesDecoded, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, waitCircle, framesDecoded, DEADLINE } from "./harness.mjs";
 import { faultProxy } from "./fault-proxy.mjs";
 
 let server;
@@ -42,13 +42,7 @@ test("blackholed for 5 s, a person resumes within 2 s of the network returning",
   const anna = await person({ url: proxy.url }, "Anna Schmidt");
   const ben = await person(server, "Ben Okafor");
   people.push(anna, ben);
-  await clickFloor(anna.page, 600, 600);
-  await waitAt(ben.page, anna.id, 600, 600);
-  await clickFloor(ben.page, 650, 600);
-  await waitCircle(anna.page, [anna.id, ben.id]);
-  await waitCircle(ben.page, [anna.id, ben.id]);
-  await waitDecoding(anna.page, ben.id);
-  await waitDecoding(ben.page, anna.id);
+  await formCircle(anna, ben);
   const ufrag = (page, peer) =>
     page.evaluate((id) => window.hallway.peers.pc(id)?.localDescription?.sdp.match(/a=ice-ufrag:(\S+)/)?.[1], peer);
   const before = { anna: await ufrag(anna.page, ben.id), ben: await ufrag(ben.page, anna.id) };

@@ -59,17 +59,7 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for (i, (l, before)) in listeners.iter().zip(before).enumerate() {
-        let after = l.received();
-        for t in &tracks {
-            let got = after.packets[t] - before.packets[t];
-            println!("listener {i} {t}: {got} of {PACKETS}");
-            assert!(
-                got * 100 >= PACKETS * 95,
-                "listener {i} got {got} of {PACKETS} packets on {t}"
-            );
-        }
-    }
+    assert_received(&listeners, &before, &tracks, PACKETS);
 
     // The broadcaster leaves: their tracks end for everyone.
     publisher.close().await?;
@@ -383,6 +373,7 @@ fn assert_received(listeners: &[Subscriber], before: &[Received], tracks: &[Stri
         let after = l.received();
         for t in tracks {
             let got = after.packets[t] - before.packets[t];
+            println!("listener {i} {t}: {got} of {sent}");
             assert!(
                 got * 100 >= sent * 95,
                 "listener {i} got {got} of {sent} packets on {t}"

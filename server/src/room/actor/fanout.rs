@@ -109,38 +109,11 @@ impl Actor {
             Event::Connect {
                 initiator,
                 responder,
-            } => {
-                let to_initiator = ServerMessage::Connect {
-                    peer: responder.to_string(),
-                    initiator: true,
-                    restart: false,
-                };
-                let to_responder = ServerMessage::Connect {
-                    peer: initiator.to_string(),
-                    initiator: false,
-                    restart: false,
-                };
-                // The responder first: the initiator answers with an offer at once.
-                self.send(responder, Utf8Bytes::from(to_responder.encode()));
-                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
-            }
+            } => self.connect(initiator, responder, false),
             Event::RestartIce {
                 initiator,
                 responder,
-            } => {
-                let to_initiator = ServerMessage::Connect {
-                    peer: responder.to_string(),
-                    initiator: true,
-                    restart: true,
-                };
-                let to_responder = ServerMessage::Connect {
-                    peer: initiator.to_string(),
-                    initiator: false,
-                    restart: true,
-                };
-                self.send(responder, Utf8Bytes::from(to_responder.encode()));
-                self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
-            }
+            } => self.connect(initiator, responder, true),
             Event::Reconnecting { id, on } => self.broadcast(
                 &ServerMessage::Reconnecting {
                     id: id.to_string(),
@@ -288,6 +261,23 @@ impl Actor {
                 }
             }
         }
+    }
+
+    /// Tells two members of a circle to connect (or to restart ICE on the connection
+    /// they have): the responder first, since the initiator answers with an offer at once.
+    fn connect(&mut self, initiator: ParticipantId, responder: ParticipantId, restart: bool) {
+        let to_responder = ServerMessage::Connect {
+            peer: initiator.to_string(),
+            initiator: false,
+            restart,
+        };
+        let to_initiator = ServerMessage::Connect {
+            peer: responder.to_string(),
+            initiator: true,
+            restart,
+        };
+        self.send(responder, Utf8Bytes::from(to_responder.encode()));
+        self.send(initiator, Utf8Bytes::from(to_initiator.encode()));
     }
 
     /// Encodes once and queues for everyone (but `except`).
