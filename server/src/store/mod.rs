@@ -148,6 +148,9 @@ pub enum StoreError {
     /// The data folder could not be created.
     #[error("room store: {0}")]
     Io(#[from] std::io::Error),
+    /// Redis (cluster mode) refused, failed or could not be reached.
+    #[error("room store: redis: {0}")]
+    Redis(String),
 }
 
 /// Rooms by slug, kept somewhere that survives a restart.
