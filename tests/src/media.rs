@@ -53,6 +53,15 @@ impl Publisher {
         .await
     }
 
+    /// Sends `pairs` packet pairs, one every 20 ms (50 per second per track).
+    pub async fn send_pairs(&mut self, pairs: u64) -> Result<()> {
+        for _ in 0..pairs {
+            self.send_pair(200).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
     /// Sends a packet pair every 20 ms until `until` is done, and returns what it gave.
     pub async fn send_until<T>(
         &mut self,

@@ -54,10 +54,7 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
     // counted run at 50 packets per second per track.
     publisher.send_until_received(&listeners, &tracks).await?;
     let before: Vec<_> = listeners.iter().map(|l| l.received()).collect();
-    for _ in 0..PACKETS {
-        publisher.send_pair(200).await?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    publisher.send_pairs(PACKETS).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_received(&listeners, &before, &tracks, PACKETS);
 
@@ -398,10 +395,7 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     );
     drop(hanna);
     let before: Vec<_> = listeners.iter().map(Subscriber::received).collect();
-    for _ in 0..PACKETS {
-        publisher.send_pair(200).await?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    publisher.send_pairs(PACKETS).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_received(&listeners, &before, &tracks, PACKETS);
 
@@ -415,10 +409,7 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     };
     assert_eq!(broadcasters, &vec![id.clone()]);
     let before: Vec<_> = listeners.iter().map(Subscriber::received).collect();
-    for _ in 0..PACKETS / 2 {
-        publisher.send_pair(200).await?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    publisher.send_pairs(PACKETS / 2).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_received(&listeners, &before, &tracks, PACKETS / 2);
     back.send(&ClientMessage::Broadcast { on: false }).await?;
