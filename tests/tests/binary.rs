@@ -51,6 +51,28 @@ async fn the_binary_serves_the_demo_room_and_stops_on_sigterm() -> Result<()> {
     Ok(())
 }
 
+/// The README's command (`cargo run --release`), without the release build: from the
+/// repository's root, `cargo run` must pick the server out of the workspace's binaries.
+#[test]
+fn cargo_run_from_the_root_runs_the_server() -> Result<()> {
+    let readme = std::fs::read_to_string(hallway_tests::process::repo_root().join("README.md"))?;
+    assert!(
+        readme.contains("\ncargo run --release\n"),
+        "the README's command changed"
+    );
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--locked", "-q", "--", "--version"])
+        .current_dir(hallway_tests::process::repo_root())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.starts_with("hallway "),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
 #[test]
 fn bad_configuration_is_refused_with_a_clear_message() -> Result<()> {
     let output = std::process::Command::new(hallway_tests::process::binary_path()?)
