@@ -128,6 +128,17 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Addresses of reverse proxies in front of Hallway. For a connection from one of
+    /// them, the client's address (for `--max-connections-per-ip`) is the last address
+    /// in `X-Forwarded-For` that is not itself a trusted proxy; from anyone else the
+    /// header is ignored, so that clients cannot pick their own address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "HALLWAY_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Most WebSocket connections from one IP address. Offices and public-sector networks
     /// often share one address for hundreds of people: keep this generous.
     #[arg(long, env = "HALLWAY_MAX_CONNECTIONS_PER_IP", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]

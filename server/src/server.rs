@@ -127,6 +127,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         max_per_ip: config.max_connections_per_ip,
         origins: http::Origins::new(&config.allowed_origins),
         echo: config.conformance_echo,
+        trusted_proxies: config.trusted_proxies.clone(),
     });
     let drain = Duration::from_secs(config.drain_seconds);
     let admin = http::admin::Admin {

@@ -165,11 +165,21 @@ impl TestClient {
     /// Opens a WebSocket as a page at `origin` would (with that Origin header); returns the
     /// HTTP status of a refusal as the error's text.
     pub async fn connect_from(server: &TestServer, origin: &str) -> Result<TestClient> {
+        TestClient::connect_with(server, &[("Origin", origin)]).await
+    }
+
+    /// Opens a WebSocket with these extra request headers; returns the HTTP status of a
+    /// refusal as the error's text.
+    pub async fn connect_with(server: &TestServer, headers: &[(&str, &str)]) -> Result<TestClient> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::http::HeaderName;
         let mut request = server.ws_url().into_client_request()?;
-        request
-            .headers_mut()
-            .insert("Origin", origin.parse().context("origin header")?);
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                HeaderName::from_bytes(name.as_bytes()).context("header name")?,
+                value.parse().context("header value")?,
+            );
+        }
         let (socket, _) = tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(request))
             .await
             .context("connect timed out")?

@@ -177,3 +177,36 @@ async fn a_client_that_sends_no_headers_or_trickles_them_is_closed() -> Result<(
         .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_cap_counts_the_forwarded_client_address() -> Result<()> {
+    let server = TestServer::start_with(|c| {
+        c.max_connections_per_ip = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+    })
+    .await?;
+    let from = |client: &'static str| [("X-Forwarded-For", client)];
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(TestClient::connect_with(&server, &from("203.0.113.5")).await?);
+    }
+    assert_eq!(
+        refusal(TestClient::connect_with(&server, &from("203.0.113.5")).await),
+        "refused with 429"
+    );
+    // Another client behind the same proxy has a share of its own.
+    held.push(TestClient::connect_with(&server, &from("203.0.113.6")).await?);
+    server.stop().await?;
+
+    // Without trusting the proxy, the header is ignored: everyone is 127.0.0.1.
+    let server = TestServer::start_with(|c| c.max_connections_per_ip = 2).await?;
+    let mut held = Vec::new();
+    for client in ["203.0.113.5", "203.0.113.6"] {
+        held.push(TestClient::connect_with(&server, &from(client)).await?);
+    }
+    assert_eq!(
+        refusal(TestClient::connect_with(&server, &from("203.0.113.7")).await),
+        "refused with 429"
+    );
+    server.stop().await
+}

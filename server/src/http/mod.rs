@@ -48,6 +48,33 @@ pub struct AppState {
     pub origins: Origins,
     /// Serve the conformance echo at `/ws-echo`.
     pub echo: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// The client's address: the connection's, unless that is a trusted reverse proxy; then
+/// the last address in `X-Forwarded-For` that is not a trusted proxy itself (proxies
+/// append, so what comes before that is whatever the client claimed).
+pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // Garbage where an address should be: trust nothing further left.
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 /// The Origin allow-list of the WebSocket endpoint.
@@ -169,7 +196,8 @@ where
     if !state.origins.allow(request.headers()) {
         return (StatusCode::FORBIDDEN, "this origin may not connect").into_response();
     }
-    let guard = match ConnectionGuard::acquire(state, peer.ip()) {
+    let client = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
+    let guard = match ConnectionGuard::acquire(state, client) {
         Ok(guard) => guard,
         Err(Full::Node) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
@@ -264,5 +292,40 @@ impl Drop for ConnectionGuard {
             *count = count.saturating_sub(1);
             *count == 0
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().expect("a header value"));
+        headers
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy, ip("10.0.0.3")];
+        let headers = forwarded("198.51.100.7, 203.0.113.9, 10.0.0.3");
+        // Through two trusted proxies: the last untrusted hop is the client.
+        assert_eq!(client_ip(proxy, &headers, &trusted), ip("203.0.113.9"));
+        // Straight from a client, the header is its own claim and ignored.
+        assert_eq!(
+            client_ip(ip("192.0.2.1"), &headers, &trusted),
+            ip("192.0.2.1")
+        );
+        // Nothing forwarded, or garbage: the proxy's own address.
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
+        assert_eq!(client_ip(proxy, &forwarded("not-an-ip"), &trusted), proxy);
+        assert_eq!(client_ip(proxy, &forwarded("10.0.0.3"), &trusted), proxy);
     }
 }
