@@ -25,6 +25,8 @@ pub const MESSAGES_OUT: &str = "hallway_messages_out_total";
 pub const DROPPED_POSITIONS: &str = "hallway_dropped_position_updates_total";
 /// Sessions closed as slow consumers, by the room or by a write timeout (counter).
 pub const SLOW_CONSUMERS: &str = "hallway_slow_consumer_disconnects_total";
+/// Participants whose connection was lost, waiting to resume (gauge, label `room`).
+pub const RECONNECTING: &str = "hallway_reconnecting";
 /// Participants who came back on a new connection within the grace window (counter).
 pub const RESUMES: &str = "hallway_resumes_total";
 /// `error` messages sent (counter, label `code`).

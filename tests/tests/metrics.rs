@@ -52,3 +52,33 @@ async fn metrics_count_connections_messages_and_errors() -> Result<()> {
     assert!(!text.contains("127.0.0.1"));
     server.stop().await
 }
+
+#[tokio::test]
+async fn metrics_count_participants_waiting_to_resume_and_resumes() -> Result<()> {
+    // A room of its own (and no lobby): the metrics recorder is shared by the tests of
+    // this file, and the room gauges are labelled by room.
+    let server = TestServer::start_with(|c| c.rooms = vec!["foyer".into()]).await?;
+    let ann = TestClient::join_room(&server, "foyer", "Ann").await?;
+    let token = ann.resume_token().unwrap_or_default().to_owned();
+    drop(ann);
+    let gauge = "hallway_reconnecting{room=\"foyer\"}";
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, text) = http_get(server.addr(), "/metrics").await?;
+        if sample(&text, gauge) == Some(1.0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "{gauge} never 1 in\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let back = TestClient::resume_at(server.addr(), "foyer", "Ann", &token).await?;
+    assert!(back.resumed());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, text) = http_get(server.addr(), "/metrics").await?;
+    assert_eq!(sample(&text, gauge), Some(0.0));
+    assert!(sample(&text, "hallway_resumes_total").is_some_and(|n| n >= 1.0));
+    server.stop().await
+}

@@ -368,6 +368,8 @@ impl Actor {
         let slug = self.room.settings().slug.clone();
         metrics::gauge!(crate::metrics::PARTICIPANTS, "room" => slug.clone())
             .set(self.links.len() as f64);
+        metrics::gauge!(crate::metrics::RECONNECTING, "room" => slug.clone())
+            .set(self.suspended.len() as f64);
         metrics::gauge!(crate::metrics::CIRCLES, "room" => slug)
             .set(self.room.circles().count() as f64);
         if !self.pending_kicks.is_empty() {
