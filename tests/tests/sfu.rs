@@ -42,17 +42,50 @@ fn tracks_of(id: &str) -> Vec<String> {
     vec![format!("p{id}/audio"), format!("p{id}/video")]
 }
 
+/// A host broadcasting to `n` listeners, every one of them receiving.
+struct OnAir {
+    hanna: TestClient,
+    listeners: Vec<Subscriber>,
+    publisher: Publisher,
+    tracks: Vec<String>,
+}
+
+async fn on_air(server: &TestServer, n: usize) -> Result<OnAir> {
+    let mut hanna = host(server).await?;
+    let listeners = listeners(server, n).await?;
+    let mut publisher = broadcast(&mut hanna).await?;
+    let tracks = tracks_of(&hanna.id);
+    // Listeners' connections come up one by one: send until every one receives.
+    publisher.send_until_received(&listeners, &tracks).await?;
+    Ok(OnAir {
+        hanna,
+        listeners,
+        publisher,
+        tracks,
+    })
+}
+
+/// Waits until `tracks` ended for every listener, then stops them.
+async fn ended_for_all(listeners: Vec<Subscriber>, tracks: &[String]) -> Result<()> {
+    for l in &listeners {
+        l.wait_for_ended(tracks).await?;
+    }
+    for l in listeners {
+        l.stop();
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
     let server = TestServer::start().await?;
-    let mut hanna = host(&server).await?;
-    let listeners = listeners(&server, 20).await?;
-    let mut publisher = broadcast(&mut hanna).await?;
-    let tracks = tracks_of(&hanna.id);
-
-    // Send until every listener is receiving (connections come up one by one), then a
-    // counted run at 50 packets per second per track.
-    publisher.send_until_received(&listeners, &tracks).await?;
+    let OnAir {
+        hanna,
+        listeners,
+        mut publisher,
+        tracks,
+    } = on_air(&server, 20).await?;
+    // A counted run at 50 packets per second per track.
     let before: Vec<_> = listeners.iter().map(|l| l.received()).collect();
     publisher.send_pairs(PACKETS).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -61,12 +94,7 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
     // The broadcaster leaves: their tracks end for everyone.
     publisher.close().await?;
     hanna.close().await?;
-    for l in &listeners {
-        l.wait_for_ended(&tracks).await?;
-    }
-    for l in listeners {
-        l.stop();
-    }
+    ended_for_all(listeners, &tracks).await?;
     server.stop().await
 }
 
@@ -77,11 +105,12 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_stops_reading_does_not_slow_the_others() -> Result<()> {
     let server = TestServer::start().await?;
-    let mut hanna = host(&server).await?;
-    let listeners = listeners(&server, 3).await?;
-    let mut publisher = broadcast(&mut hanna).await?;
-    let tracks = tracks_of(&hanna.id);
-    publisher.send_until_received(&listeners, &tracks).await?;
+    let OnAir {
+        hanna: _hanna,
+        listeners,
+        mut publisher,
+        tracks,
+    } = on_air(&server, 3).await?;
     listeners[0]
         .stalled
         .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -110,18 +139,14 @@ async fn a_listener_that_stops_reading_does_not_slow_the_others() -> Result<()> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_a_broadcast_ends_its_tracks_for_everyone() -> Result<()> {
     let server = TestServer::start().await?;
-    let mut hanna = host(&server).await?;
-    let listeners = listeners(&server, 2).await?;
-    let mut publisher = broadcast(&mut hanna).await?;
-    let tracks = tracks_of(&hanna.id);
-    publisher.send_until_received(&listeners, &tracks).await?;
+    let OnAir {
+        mut hanna,
+        listeners,
+        publisher,
+        tracks,
+    } = on_air(&server, 2).await?;
     hanna.send(&ClientMessage::Broadcast { on: false }).await?;
-    for l in &listeners {
-        l.wait_for_ended(&tracks).await?;
-    }
-    for l in listeners {
-        l.stop();
-    }
+    ended_for_all(listeners, &tracks).await?;
     publisher.close().await?;
     server.stop().await
 }
@@ -382,11 +407,12 @@ fn assert_received(listeners: &[Subscriber], before: &[Received], tracks: &[Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast() -> Result<()> {
     let server = TestServer::start().await?;
-    let mut hanna = host(&server).await?;
-    let listeners = listeners(&server, 3).await?;
-    let mut publisher = broadcast(&mut hanna).await?;
-    let tracks = tracks_of(&hanna.id);
-    publisher.send_until_received(&listeners, &tracks).await?;
+    let OnAir {
+        hanna,
+        listeners,
+        mut publisher,
+        tracks,
+    } = on_air(&server, 3).await?;
 
     // Her WebSocket drops; her media connection does not.
     let (id, token) = (
@@ -413,23 +439,19 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_received(&listeners, &before, &tracks, PACKETS / 2);
     back.send(&ClientMessage::Broadcast { on: false }).await?;
-    for l in &listeners {
-        l.wait_for_ended(&tracks).await?;
-    }
-    for l in listeners {
-        l.stop();
-    }
+    ended_for_all(listeners, &tracks).await?;
     server.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_resumes_keeps_its_media_and_gets_what_it_missed() -> Result<()> {
     let server = TestServer::start().await?;
-    let mut hanna = host(&server).await?;
-    let listener = listeners(&server, 1).await?;
-    let mut first = broadcast(&mut hanna).await?;
-    let hanna_tracks = tracks_of(&hanna.id);
-    first.send_until_received(&listener, &hanna_tracks).await?;
+    let OnAir {
+        hanna: _hanna,
+        listeners: listener,
+        publisher: mut first,
+        tracks: hanna_tracks,
+    } = on_air(&server, 1).await?;
 
     // The listener's WebSocket drops for 5 s; meanwhile a second host goes on stage, so
     // the server's offer of the new tracks cannot reach the listener until it resumes.
