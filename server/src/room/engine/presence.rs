@@ -52,12 +52,4 @@ impl Room {
         }
         Ok(())
     }
-
-    /// Participants whose connection dropped, waiting to resume.
-    pub fn reconnecting(&self) -> impl Iterator<Item = ParticipantId> + '_ {
-        self.participants
-            .values()
-            .filter(|p| p.reconnecting)
-            .map(|p| p.id)
-    }
 }
