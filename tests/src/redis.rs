@@ -18,9 +18,22 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one and waits until it answers.
+    /// Starts one and waits until it answers PING. The port is picked free and released
+    /// first (redis-server cannot be given port 0), so another socket may take it in
+    /// between: then redis-server exits, or a connection finds something else there, and
+    /// the start is tried again on another port.
     pub fn start() -> Result<RedisServer> {
-        // A free port: bound and released (redis-server cannot be given port 0).
+        let mut last = None;
+        for _ in 0..5 {
+            match RedisServer::try_start() {
+                Ok(server) => return Ok(server),
+                Err(err) => last = Some(err),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
+    }
+
+    fn try_start() -> Result<RedisServer> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -32,18 +45,38 @@ impl RedisServer {
             .context(
                 "starting redis-server (Debian's redis-server package; scripts/test installs it)",
             )?;
-        let server = RedisServer {
+        let mut server = RedisServer {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
         };
         let until = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(server.addr).is_err() {
+        loop {
+            if server.child.try_wait()?.is_some() {
+                bail!("redis-server exited (port {port} taken?)");
+            }
+            if server.answers_ping() {
+                return Ok(server);
+            }
             if Instant::now() > until {
-                bail!("redis-server did not start listening on {}", server.addr);
+                bail!("redis-server did not answer on {}", server.addr);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(server)
+    }
+
+    /// Whether a Redis answers PING at our address (not merely something accepting TCP:
+    /// a connection to a free port in the ephemeral range can even connect to itself).
+    fn answers_ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200))
+        else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut reply = [0u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
     }
 
     /// The URL clients connect with.
