@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use hallway_bench::Report;
-use hallway_bench::scenario::{idle, relay, room, sfu};
+use hallway_bench::scenario::{cluster, idle, relay, room, sfu};
 
 /// Load generator and benchmarks for Hallway.
 #[derive(Debug, Parser)]
@@ -34,6 +34,30 @@ enum Scenario {
     /// 5,000 participants in one room.
     #[command(name = "room-5000")]
     Room5000 {
+        /// Measured seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+    /// 5,000 participants in one room, spread over the nodes of a cluster (Redis and the
+    /// nodes are started on this machine).
+    #[command(name = "room-5000-cluster")]
+    Room5000Cluster {
+        /// Measured seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+    },
+    /// Any number of participants in one room, spread over the nodes of a cluster.
+    #[command(name = "room-cluster")]
+    RoomCluster {
+        /// Participants.
+        #[arg(long)]
+        clients: usize,
+        /// Nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
         /// Measured seconds.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
@@ -126,7 +150,20 @@ fn main() -> Result<()> {
         opts.duration = Duration::from_secs(seconds);
         room::run(&binary, name, &opts).map(|r| vec![r])
     };
+    let cluster = |name: &str, clients: usize, nodes: usize, seconds: u64| {
+        let mut opts = room::RoomOptions::new(clients);
+        opts.duration = Duration::from_secs(seconds);
+        cluster::run(&binary, name, &opts, nodes).map(|r| vec![r])
+    };
     let reports: Vec<Report> = match cli.scenario {
+        Scenario::Room5000Cluster { seconds, nodes } => {
+            cluster("room-5000-cluster", 5000, nodes, seconds)?
+        }
+        Scenario::RoomCluster {
+            clients,
+            nodes,
+            seconds,
+        } => cluster(&format!("room-{clients}-cluster"), clients, nodes, seconds)?,
         Scenario::Room1500 { seconds } => room("room-1500", 1500, seconds)?,
         Scenario::Room5000 { seconds } => room("room-5000", 5000, seconds)?,
         Scenario::Room { clients, seconds } => room(&format!("room-{clients}"), clients, seconds)?,

@@ -85,6 +85,29 @@ pub fn hallway(binary: &Path, env: &[(&str, String)]) -> Result<Target> {
     .with_context(|| format!("starting {}", binary.display()))
 }
 
+/// Starts `redis-server` on 127.0.0.1 and a free port, keeping nothing on disk.
+pub fn redis() -> Result<Target> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut command = Command::new("redis-server");
+    command.args([
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]);
+    start(command, |line| {
+        line.contains("Ready to accept connections").then_some(addr)
+    })
+    .context("starting redis-server (apt-get install redis-server)")
+}
+
 /// The folder with the PeerJS server script and its `package.json`.
 pub fn peerjs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peerjs")

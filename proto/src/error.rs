@@ -81,6 +81,9 @@ pub enum ErrorCode {
     InvalidDescription,
     /// Something failed inside the server; the message was not applied.
     Internal,
+    /// The server cannot reach what it shares with the other servers of its cluster (its
+    /// Redis); try again in a moment.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -124,6 +127,7 @@ impl ErrorCode {
             ErrorCode::MediaUnavailable => "media_unavailable",
             ErrorCode::InvalidDescription => "invalid_description",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 }
@@ -147,6 +151,9 @@ pub mod close {
     /// The server is restarting or shutting down: reconnect after a short random wait
     /// (the server spreads these closes over a few seconds, too).
     pub const SERVICE_RESTART: u16 = 1012;
+    /// The server cannot serve you right now (in a cluster: Redis is unreachable); an
+    /// `error` with code `unavailable` came just before. Try again in a moment.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The handshake was refused; an `error` message with the reason came just before.
     pub const REFUSED: u16 = 4001;
     /// No `hello` arrived within [`crate::limits::HELLO_TIMEOUT_SECS`].

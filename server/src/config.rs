@@ -113,6 +113,17 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_RESUME_GRACE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub resume_grace: u64,
 
+    /// Redis (`redis://host:6379/`) shared by the nodes of a cluster: rooms, the link
+    /// secret and room ownership live there, and any node serves any room. Without it
+    /// the server runs alone with its data directory.
+    #[arg(long, env = "HALLWAY_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// In a cluster: seconds a room's owner holds its lease without renewing it; another
+    /// node takes the room over at most this long after its owner died.
+    #[arg(long, env = "HALLWAY_ROOM_LEASE", default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=60))]
+    pub room_lease: u64,
+
     /// Seconds over which sessions are told to reconnect (close 1012, each at a random
     /// moment) when the server stops; the server exits when all are gone or this ends.
     #[arg(long, env = "HALLWAY_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=300))]

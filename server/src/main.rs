@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hallway::access::{TokenRole, Tokens, now_secs};
+use hallway::access::{TokenRole, now_secs};
 use hallway::config::{Command, Config, InviteArgs, LinkArgs, LogFormat};
 use tracing_subscriber::EnvFilter;
 
@@ -31,12 +31,11 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Room(command)) => {
-            let store = hallway::store::SqliteStore::open(&config.data_dir)
-                .context("opening the room store")?;
+            let shared = hallway::server::shared(&config).context("opening the room store")?;
             let defaults = config.room_defaults("");
             print!(
                 "{}",
-                hallway::cli::room_command(&store, command, &defaults)?
+                hallway::cli::room_command(shared.store.as_ref(), command, &defaults)?
             );
             return Ok(());
         }
@@ -101,8 +100,9 @@ fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
     if !hallway::rooms::is_valid_slug(&args.room) {
         anyhow::bail!("--room: room slugs are 1 to 64 characters of a-z, 0-9 and -");
     }
-    let tokens =
-        Tokens::load(config.secret.as_deref(), &config.data_dir).context("loading the secret")?;
+    let tokens = hallway::server::shared(config)
+        .context("loading the secret")?
+        .tokens;
     let expires = now_secs() + args.valid_hours.saturating_mul(3600);
     let token = tokens.mint(&args.room, args.role, args.name.as_deref(), expires);
     println!(
@@ -118,8 +118,9 @@ fn write_invitations(config: &Config, args: &InviteArgs) -> anyhow::Result<()> {
     if !hallway::rooms::is_valid_slug(&args.room) {
         anyhow::bail!("--room: room slugs are 1 to 64 characters of a-z, 0-9 and -");
     }
-    let tokens =
-        Tokens::load(config.secret.as_deref(), &config.data_dir).context("loading the secret")?;
+    let tokens = hallway::server::shared(config)
+        .context("loading the secret")?
+        .tokens;
     let input = std::fs::File::open(&args.csv)
         .with_context(|| format!("opening {}", args.csv.display()))?;
     let expires = now_secs() + args.valid_hours.saturating_mul(3600);

@@ -37,6 +37,14 @@ pub const SFU_TRACKS: &str = "hallway_sfu_tracks";
 /// forwarded bit rate).
 pub const SFU_FORWARDED_BYTES: &str = "hallway_sfu_forwarded_bytes_total";
 
+/// Connections this node relays to rooms owned by other nodes of its cluster (gauge).
+pub const RELAYED: &str = "hallway_cluster_relayed_connections";
+/// Cluster messages lost: not published (Redis unreachable) or dropped on arrival (a
+/// room's bridge full) (counter).
+pub const CLUSTER_DROPPED: &str = "hallway_cluster_dropped_total";
+/// Rooms this node took over from a previous owner's written-down state (counter).
+pub const TAKEOVERS: &str = "hallway_cluster_takeovers_total";
+
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Counters on the per-message and per-packet paths, looked up once (a counter is

@@ -11,6 +11,7 @@ use dashmap::DashMap;
 
 use crate::access::RoomAccess;
 use crate::room::actor::AreasSink;
+use crate::room::engine::snapshot::RoomState;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::{Room, RoomHandle};
 use crate::sfu::{RoomMedia, Sfu};
@@ -29,6 +30,9 @@ pub struct Rooms {
     /// How long a participant whose connection was lost keeps their place (default:
     /// [`crate::room::actor::DEFAULT_GRACE`]).
     grace: Option<Duration>,
+    /// In a cluster, rooms open only on the node that holds their lease (see
+    /// `cluster::owner`), never on a visit.
+    clustered: bool,
 }
 
 impl Rooms {
@@ -44,6 +48,46 @@ impl Rooms {
             store: Some((store, tick_hz)),
             sfu,
             grace: None,
+            clustered: false,
+        }
+    }
+
+    /// Rooms open only when the cluster says this node owns them.
+    pub fn clustered(mut self) -> Rooms {
+        self.clustered = true;
+        self
+    }
+
+    /// Whether rooms are opened by the cluster (only on the node that owns them).
+    pub fn is_clustered(&self) -> bool {
+        self.clustered
+    }
+
+    /// Whether the room runs on this node.
+    pub fn running(&self, slug: &str) -> bool {
+        self.running.contains_key(slug)
+    }
+
+    /// Starts a stored room's actor from its written-down state (see
+    /// [`Room::restore`]), or empty without one.
+    pub fn open_restored(
+        &self,
+        record: &RoomRecord,
+        tick_hz: u32,
+        state: Option<&RoomState>,
+    ) -> Result<RoomHandle, RoomsError> {
+        let Some(state) = state else {
+            return self.open_record(record, tick_hz);
+        };
+        let (room, seats) = Room::restore(record.settings(), state)?;
+        self.open_room(room, tick_hz, record.access.clone(), seats)
+    }
+
+    /// Stops a room (its sessions are told to reconnect) and forgets it.
+    pub async fn stop(&self, slug: &str) {
+        if let Some((_, handle)) = self.running.remove(slug) {
+            metrics::gauge!(crate::metrics::ROOMS).decrement(1.0);
+            handle.stop().await;
         }
     }
 
@@ -70,24 +114,36 @@ impl Rooms {
         tick_hz: u32,
         access: RoomAccess,
     ) -> Result<RoomHandle, RoomsError> {
+        self.open_room(Room::new(settings)?, tick_hz, access, Vec::new())
+    }
+
+    fn open_room(
+        &self,
+        room: Room,
+        tick_hz: u32,
+        access: RoomAccess,
+        seats: Vec<(crate::room::ParticipantId, String)>,
+    ) -> Result<RoomHandle, RoomsError> {
+        let settings = room.settings();
         if !is_valid_slug(&settings.slug) {
             return Err(RoomsError::InvalidSlug);
         }
         let slug = settings.slug.clone();
-        match self.running.entry(slug) {
+        match self.running.entry(slug.clone()) {
             dashmap::Entry::Occupied(_) => Err(RoomsError::Exists),
             dashmap::Entry::Vacant(slot) => {
                 let keep_areas = self
                     .store
                     .as_ref()
-                    .map(|(store, _)| areas_keeper(store.clone(), settings.slug.clone()));
-                let handle = RoomHandle::spawn_with_access(
-                    Room::new(settings)?,
+                    .map(|(store, _)| areas_keeper(store.clone(), slug));
+                let handle = RoomHandle::spawn_restored(
+                    room,
                     tick_hz,
                     access,
                     keep_areas,
                     self.sfu.clone().map(RoomMedia::new),
                     self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
+                    seats,
                 );
                 slot.insert(handle.clone());
                 metrics::gauge!(crate::metrics::ROOMS).increment(1.0);
@@ -100,6 +156,9 @@ impl Rooms {
     pub fn get(&self, slug: &str) -> Option<RoomHandle> {
         if let Some(handle) = self.running.get(slug) {
             return Some(handle.clone());
+        }
+        if self.clustered {
+            return None;
         }
         let (store, tick_hz) = self.store.as_ref()?;
         let record = match store.get(slug) {

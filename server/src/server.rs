@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::access::Tokens;
+use crate::cluster::{Cluster, ClusterConfig, RedisStore};
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::rooms::{Rooms, RoomsError};
@@ -65,9 +66,59 @@ pub enum StartError {
     /// The embedded TURN server could not start.
     #[error(transparent)]
     Turn(#[from] crate::turn::TurnError),
+    /// Redis (cluster mode) could not be reached.
+    #[error("cannot join the cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// A room named in the configuration could not be opened.
     #[error("cannot open a configured room: {0}")]
     Room(#[from] RoomsError),
+}
+
+/// What a node shares with the other nodes of its cluster, or keeps in its data folder
+/// when it runs alone: the rooms and the secret that signs links.
+pub struct Shared {
+    /// Signs and verifies links.
+    pub tokens: Tokens,
+    /// The rooms.
+    pub store: Arc<dyn RoomStore>,
+    /// Redis, in a cluster.
+    pub redis: Option<Arc<RedisStore>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("clustered", &self.redis.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the rooms and the link secret: from Redis with `--redis-url` (the secret is the
+/// first node's, or `--secret`'s if that node was given one), else from the data folder.
+/// The server and the `room`, `link` and `invite` commands use the same.
+pub fn shared(config: &Config) -> Result<Shared, StartError> {
+    let Some(url) = &config.redis_url else {
+        return Ok(Shared {
+            tokens: Tokens::load(config.secret.as_deref(), &config.data_dir)?,
+            store: Arc::new(SqliteStore::open(&config.data_dir)?),
+            redis: None,
+        });
+    };
+    let redis = Arc::new(RedisStore::open(url)?);
+    let candidate = match config.secret.as_deref() {
+        Some(secret) => secret.to_owned(),
+        None => format!(
+            "{:032x}{:032x}",
+            rand::random::<u128>(),
+            rand::random::<u128>()
+        ),
+    };
+    let secret = redis.shared_secret(&candidate)?;
+    Ok(Shared {
+        tokens: Tokens::new(secret.as_bytes()),
+        store: redis.clone(),
+        redis: Some(redis),
+    })
 }
 
 /// Binds, opens the configured rooms and starts serving.
@@ -81,8 +132,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
 
-    let tokens = Tokens::load(config.secret.as_deref(), &config.data_dir)?;
-    let store: Arc<dyn RoomStore> = Arc::new(SqliteStore::open(&config.data_dir)?);
+    let Shared {
+        tokens,
+        store,
+        redis: redis_store,
+    } = shared(&config)?;
     // The configured rooms exist; stored rooms keep what operators set for them.
     for slug in &config.rooms {
         if !crate::rooms::is_valid_slug(slug) {
@@ -104,9 +158,35 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     .await?;
     let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()))
         .with_grace(Duration::from_secs(config.resume_grace));
-    for record in store.list()? {
-        rooms.open_record(&record, config.tick_hz)?;
-    }
+    let cluster = match (&config.redis_url, redis_store) {
+        (Some(url), Some(redis)) => {
+            let rooms = rooms.clone().clustered();
+            let cluster = Cluster::start(
+                ClusterConfig {
+                    url: url.clone(),
+                    lease: Duration::from_secs(config.room_lease),
+                    tick_hz: config.tick_hz,
+                    grace: Duration::from_secs(config.resume_grace),
+                },
+                redis,
+                rooms.clone(),
+            )
+            .await?;
+            Some((cluster, rooms))
+        }
+        _ => {
+            // Alone, this node runs every room.
+            for record in store.list()? {
+                rooms.open_record(&record, config.tick_hz)?;
+            }
+            None
+        }
+    };
+    let rooms = match &cluster {
+        Some((_, clustered)) => clustered.clone(),
+        None => rooms,
+    };
+    let cluster = cluster.map(|(cluster, _)| cluster);
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let state = Arc::new(AppState {
@@ -120,6 +200,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             ping_timeout: Duration::from_secs(config.ping_timeout),
             drain: Duration::from_secs(config.drain_seconds),
             shutdown: shutdown_rx.clone(),
+            cluster: cluster.clone(),
         },
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
@@ -129,6 +210,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         echo: config.conformance_echo,
         trusted_proxies: config.trusted_proxies.clone(),
     });
+    if let Some(cluster) = &cluster {
+        cluster.serve(state.session.clone());
+    }
     let drain = Duration::from_secs(config.drain_seconds);
     let admin = http::admin::Admin {
         key: config.admin_key.as_deref().map(Into::into),

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use hallway_bench::scenario::{idle, relay, room, sfu};
+use hallway_bench::scenario::{cluster, idle, relay, room, sfu};
 use hallway_tests::process::binary_path;
 
 #[test]
@@ -21,6 +21,23 @@ fn room_scenario_runs() -> Result<()> {
         "no move was seen"
     );
     assert!(report.get("delivered_per_s").is_some_and(|n| n > 0.0));
+    Ok(())
+}
+
+#[test]
+fn cluster_scenario_runs() -> Result<()> {
+    let mut opts = room::RoomOptions::new(60);
+    opts.duration = Duration::from_secs(3);
+    opts.warmup = Duration::from_millis(500);
+    let report = cluster::run(&binary_path()?, "room-60-cluster", &opts, 3)?;
+    print!("{}", report.to_lines());
+    assert!(
+        report
+            .get("move_seen_cross_node_samples")
+            .is_some_and(|n| n > 0.0),
+        "no move was seen across nodes"
+    );
+    assert!(report.get("redis_cpu").is_some());
     Ok(())
 }
 

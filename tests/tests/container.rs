@@ -83,3 +83,71 @@ async fn the_container_configuration_serves_and_its_healthcheck_passes() -> Resu
     assert_eq!(unhealthy.status.code(), Some(1), "{unhealthy:?}");
     Ok(())
 }
+
+/// The `HALLWAY_…` settings of the nodes in `docker/compose.cluster.yaml` (its
+/// `x-node-env` block).
+fn cluster_node_env(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("x-node-env:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.trim().split_once(": "))
+        .filter(|(k, _)| k.starts_with("HALLWAY_"))
+        .map(|(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_configuration_runs_nodes_that_share_a_room() -> Result<()> {
+    let text = std::fs::read_to_string(repo_root().join("docker/compose.cluster.yaml"))?;
+    let env = cluster_node_env(&text);
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "HALLWAY_REDIS_URL" && v.starts_with("redis://")),
+        "the nodes are pointed at Redis: {env:?}"
+    );
+    for node in [
+        "hallway-1",
+        "hallway-2",
+        "hallway-3",
+        "balancer",
+        "redis",
+        "turn",
+    ] {
+        assert!(text.contains(&format!("\n  {node}:")), "a {node} service");
+    }
+    let nginx = std::fs::read_to_string(repo_root().join("docker/nginx-cluster.conf"))?;
+    for line in [
+        "server hallway-1:8080",
+        "server hallway-2:8080",
+        "server hallway-3:8080",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $connection_upgrade;",
+        "proxy_set_header X-Forwarded-For",
+    ] {
+        assert!(nginx.contains(line), "nginx-cluster.conf has {line:?}");
+    }
+    // Two nodes with that configuration (Redis is the test's own; addresses and ports
+    // are the test's): they start, and a client of the second meets one of the first.
+    let redis = hallway_tests::redis::RedisServer::start()?;
+    let url = redis.url();
+    let kept: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "HALLWAY_REDIS_URL" => (k.as_str(), url.as_str()),
+            _ => (k.as_str(), v.as_str()),
+        })
+        .collect();
+    let first = ServerProcess::start(&[], &kept)?;
+    let second = ServerProcess::start(&[], &kept)?;
+    for node in [&first, &second] {
+        assert_eq!(http_get(node.addr, "/healthz").await?.0, 200);
+    }
+    let _anna = hallway_tests::TestClient::join_at(first.addr, "lobby", "Anna", None).await?;
+    let ben = hallway_tests::TestClient::join_at(second.addr, "lobby", "Ben", None).await?;
+    let Some(hallway_proto::ServerMessage::Welcome { participants, .. }) = &ben.welcome else {
+        bail!("no welcome");
+    };
+    assert_eq!(participants.len(), 2);
+    Ok(())
+}

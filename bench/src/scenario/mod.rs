@@ -1,6 +1,7 @@
 //! The benchmark scenarios, and what they share: measuring CPU over a window, the hello
 //! message, picking ids out of message prefixes.
 
+pub mod cluster;
 pub mod idle;
 pub mod relay;
 pub mod room;
@@ -11,10 +12,10 @@ use std::time::Instant;
 use crate::procstat;
 
 /// CPU use of the server and of this load generator over a measured window.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Meter {
-    server_pid: u32,
-    server_cpu: f64,
+    /// The server's processes (a cluster's nodes) and their CPU seconds at the start.
+    servers: Vec<(u32, f64)>,
     own_cpu: f64,
     started: Instant,
 }
@@ -45,9 +46,16 @@ impl Usage {
 impl Meter {
     /// Starts measuring.
     pub fn start(server_pid: u32) -> Meter {
+        Meter::start_many(&[server_pid])
+    }
+
+    /// Starts measuring a server made of several processes (their CPU adds up).
+    pub fn start_many(server_pids: &[u32]) -> Meter {
         Meter {
-            server_pid,
-            server_cpu: procstat::cpu_seconds(server_pid).unwrap_or(0.0),
+            servers: server_pids
+                .iter()
+                .map(|pid| (*pid, procstat::cpu_seconds(*pid).unwrap_or(0.0)))
+                .collect(),
             own_cpu: procstat::cpu_seconds(std::process::id()).unwrap_or(0.0),
             started: Instant::now(),
         }
@@ -57,8 +65,11 @@ impl Meter {
     pub fn read(&self) -> Usage {
         Usage {
             seconds: self.started.elapsed().as_secs_f64().max(1e-9),
-            server_cpu_seconds: procstat::cpu_seconds(self.server_pid).unwrap_or(0.0)
-                - self.server_cpu,
+            server_cpu_seconds: self
+                .servers
+                .iter()
+                .map(|(pid, at_start)| procstat::cpu_seconds(*pid).unwrap_or(0.0) - at_start)
+                .sum(),
             own_cpu_seconds: procstat::cpu_seconds(std::process::id()).unwrap_or(0.0)
                 - self.own_cpu,
         }

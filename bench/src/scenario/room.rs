@@ -86,9 +86,11 @@ struct Shared {
     /// Messages received by all clients while measuring.
     delivered: u64,
     move_seen: Samples,
+    /// Moves seen by observers connected to another node than the walker's (cluster).
+    move_seen_cross: Samples,
     join_ramp: Samples,
-    /// Each walker's last move: where to and when.
-    pending: HashMap<Id, (f32, f32, Instant)>,
+    /// Each walker's last move: where to, when, and through which node.
+    pending: HashMap<Id, (f32, f32, Instant, usize)>,
 }
 
 type SharedRef = Rc<RefCell<Shared>>;
@@ -98,19 +100,42 @@ pub fn run(binary: &Path, name: &str, opts: &RoomOptions) -> Result<Report> {
     let people = opts.clients + opts.churners + opts.stuck;
     procstat::raise_fd_limit(people as u64 * 2 + 1024);
     let floor = Floor::for_people(people);
-    let server = spawn::hallway(
-        binary,
-        &[
-            ("HALLWAY_ROOMS", ROOM.to_owned()),
-            ("HALLWAY_MAX_PARTICIPANTS", (people + 16).to_string()),
-            ("HALLWAY_MAX_CONNECTIONS", (people + 64).to_string()),
-            ("HALLWAY_FLOOR_WIDTH", floor.width.to_string()),
-            ("HALLWAY_FLOOR_HEIGHT", floor.height.to_string()),
-            ("HALLWAY_TICK_HZ", opts.tick_hz.to_string()),
-        ],
-    )?;
-    let report = run_local(drive(server.addr, server.pid(), name, opts.clone(), floor))??;
+    let server = spawn::hallway(binary, &room_env(people, floor, opts.tick_hz))?;
+    let target = Servers {
+        addrs: vec![server.addr],
+        pids: vec![server.pid()],
+        redis_pid: None,
+    };
+    let report = run_local(drive(target, name, opts.clone(), floor))??;
     Ok(report)
+}
+
+/// The server under test: one node, or a cluster's nodes and its Redis.
+#[derive(Debug)]
+pub struct Servers {
+    /// Where the nodes listen; participant `i` connects to node `i % len`.
+    pub addrs: Vec<SocketAddr>,
+    /// The nodes' processes.
+    pub pids: Vec<u32>,
+    /// Redis, in a cluster.
+    pub redis_pid: Option<u32>,
+}
+
+/// The environment of a `hallway` serving the benchmark room to `people`.
+pub fn room_env(people: usize, floor: Floor, tick_hz: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("HALLWAY_ROOMS", ROOM.to_owned()),
+        ("HALLWAY_MAX_PARTICIPANTS", (people + 16).to_string()),
+        ("HALLWAY_MAX_CONNECTIONS", (people + 64).to_string()),
+        ("HALLWAY_FLOOR_WIDTH", floor.width.to_string()),
+        ("HALLWAY_FLOOR_HEIGHT", floor.height.to_string()),
+        ("HALLWAY_TICK_HZ", tick_hz.to_string()),
+    ]
+}
+
+/// Runs the scenario against servers already started.
+pub fn run_on(servers: Servers, name: &str, opts: &RoomOptions, floor: Floor) -> Result<Report> {
+    run_local(drive(servers, name, opts.clone(), floor))?
 }
 
 /// Everyone walks; measured once as is and once with `stuck` more participants who never
@@ -131,13 +156,9 @@ pub fn slow_consumer(binary: &Path, mut opts: RoomOptions, stuck: usize) -> Resu
     Ok(vec![baseline, with_stuck, compared])
 }
 
-async fn drive(
-    addr: SocketAddr,
-    pid: u32,
-    name: &str,
-    opts: RoomOptions,
-    floor: Floor,
-) -> Result<Report> {
+async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) -> Result<Report> {
+    let addrs = servers.addrs.clone();
+    let addr = addrs[0];
     let shared: SharedRef = Rc::default();
     let gate = Rc::new(Semaphore::new(opts.join_concurrency));
     let slots = floor.slots(opts.clients);
@@ -150,7 +171,8 @@ async fn drive(
             observes: i % observer_stride == 0 && (!walker || opts.walkers >= 1.0),
         };
         spawn_local(participant(
-            addr,
+            addrs[i % addrs.len()],
+            i % addrs.len(),
             i,
             role,
             slot,
@@ -185,16 +207,19 @@ async fn drive(
     }
     tokio::time::sleep(opts.warmup).await;
 
-    let meter = Meter::start(pid);
+    let meter = Meter::start_many(&servers.pids);
+    let redis_meter = servers.redis_pid.map(Meter::start);
     {
         let mut s = shared.borrow_mut();
         s.measuring = true;
         s.delivered = 0;
         s.move_seen.clear();
+        s.move_seen_cross.clear();
     }
-    let (churn, churn_thread) = start_churners(addr, opts.churners, floor);
+    let (churn, churn_thread) = start_churners(addrs.clone(), opts.churners, floor);
     tokio::time::sleep(opts.duration).await;
     let usage = meter.read();
+    let redis_usage = redis_meter.map(|m| m.read());
     churn.stop.store(true, Ordering::Relaxed);
     {
         let mut s = shared.borrow_mut();
@@ -235,17 +260,39 @@ async fn drive(
     report.add("move_seen_p99", s.move_seen.percentile_ms(99.0), "ms");
     report.add("move_seen_max", s.move_seen.max_ms(), "ms");
     report.add("move_seen_samples", s.move_seen.len() as f64, "");
+    if addrs.len() > 1 {
+        report.add("nodes", addrs.len() as f64, "");
+        report.add(
+            "move_seen_cross_node_p50",
+            s.move_seen_cross.percentile_ms(50.0),
+            "ms",
+        );
+        report.add(
+            "move_seen_cross_node_p99",
+            s.move_seen_cross.percentile_ms(99.0),
+            "ms",
+        );
+        report.add(
+            "move_seen_cross_node_samples",
+            s.move_seen_cross.len() as f64,
+            "",
+        );
+    }
     report.add(
         "delivered_per_s",
         s.delivered as f64 / usage.seconds,
         "msg/s",
     );
     report.add("server_cpu", usage.server_cores(), "cores");
-    report.add(
-        "server_peak_rss",
-        procstat::peak_rss_kib(pid).ok().map(|k| k as f64 / 1024.0),
-        "MiB",
-    );
+    if let Some(redis) = redis_usage {
+        report.add("redis_cpu", redis.server_cores(), "cores");
+    }
+    let peak: Option<u64> = servers
+        .pids
+        .iter()
+        .map(|pid| procstat::peak_rss_kib(*pid).ok())
+        .sum();
+    report.add("server_peak_rss", peak.map(|k| k as f64 / 1024.0), "MiB");
     report.add("loadgen_cpu", usage.own_cores(), "cores");
     Ok(report)
 }
@@ -309,8 +356,10 @@ fn move_to(x: f32, y: f32) -> Vec<u8> {
     format!(r#"{{"type":"move","x":{x},"y":{y}}}"#).into_bytes()
 }
 
+#[allow(clippy::too_many_arguments)] // one participant's whole setup, all needed
 async fn participant(
     addr: SocketAddr,
+    node: usize,
     i: usize,
     role: Role,
     slot: (f32, f32),
@@ -341,7 +390,14 @@ async fn participant(
         return;
     }
     if role.walks {
-        spawn_local(walk(ws.writer(), id, i, slot, floor, shared.clone()));
+        spawn_local(walk(
+            ws.writer(),
+            id,
+            (i, node),
+            slot,
+            floor,
+            shared.clone(),
+        ));
     }
     let keep = if role.observes {
         Keep::All
@@ -358,16 +414,20 @@ async fn participant(
         if s.measuring {
             s.delivered += 1;
             if role.observes && buf.starts_with(br#"{"type":"tick""#) {
-                seen_positions(&buf, now, &mut s);
+                seen_positions(&buf, now, node, &mut s);
             }
         }
     }
 }
 
-/// Times every walker's move found in a tick at its latest target.
-fn seen_positions(tick: &[u8], now: Instant, s: &mut Shared) {
+/// Times every walker's move found in a tick at its latest target (seen by an observer
+/// connected to `node`).
+fn seen_positions(tick: &[u8], now: Instant, node: usize, s: &mut Shared) {
     let Shared {
-        pending, move_seen, ..
+        pending,
+        move_seen,
+        move_seen_cross,
+        ..
     } = s;
     let mut rest = tick;
     while let Some(at) = crate::ws::find(rest, b"[\"") {
@@ -383,9 +443,13 @@ fn seen_positions(tick: &[u8], now: Instant, s: &mut Shared) {
         let mut parts = numbers.trim_start_matches("\",").split(',');
         let x = parts.next().and_then(|v| v.parse::<f32>().ok());
         let y = parts.next().and_then(|v| v.parse::<f32>().ok());
-        if let (Some(x), Some(y), Some((px, py, sent))) = (x, y, pending.get(&id)) {
+        if let (Some(x), Some(y), Some((px, py, sent, from))) = (x, y, pending.get(&id)) {
             if x == *px && y == *py {
-                move_seen.record(now.saturating_duration_since(*sent));
+                let took = now.saturating_duration_since(*sent);
+                move_seen.record(took);
+                if *from != node {
+                    move_seen_cross.record(took);
+                }
             }
         }
         rest = &rest[end..];
@@ -396,7 +460,7 @@ fn seen_positions(tick: &[u8], now: Instant, s: &mut Shared) {
 async fn walk(
     writer: Writer,
     id: Id,
-    i: usize,
+    (i, node): (usize, usize),
     start: (f32, f32),
     floor: Floor,
     shared: SharedRef,
@@ -422,7 +486,7 @@ async fn walk(
         shared
             .borrow_mut()
             .pending
-            .insert(id, (x, y, Instant::now()));
+            .insert(id, (x, y, Instant::now(), node));
         if writer.send_text(&move_to(x, y)).await.is_err() {
             return;
         }
@@ -440,7 +504,7 @@ struct ChurnShared {
 /// Runs the churners on a thread of their own, so that their join times are what a
 /// newcomer experiences, not the load generator's own backlog of thousands of sockets.
 fn start_churners(
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     churners: usize,
     floor: Floor,
 ) -> (Arc<ChurnShared>, std::thread::JoinHandle<()>) {
@@ -449,7 +513,10 @@ fn start_churners(
     let thread = std::thread::spawn(move || {
         let _ = run_local(async move {
             let tasks: Vec<_> = (0..churners)
-                .map(|k| spawn_local(churner(addr, k, floor, thread_shared.clone())))
+                .map(|k| {
+                    let addr = addrs[k % addrs.len()];
+                    spawn_local(churner(addr, k, floor, thread_shared.clone()))
+                })
                 .collect();
             for task in tasks {
                 let _ = task.await;
@@ -569,10 +636,15 @@ mod tests {
         let id = *b"0123456789abcdef0123456789abcdef";
         let sent = Instant::now();
         let mut s = Shared::default();
-        s.pending.insert(id, (512.0, 640.0, sent));
+        s.pending.insert(id, (512.0, 640.0, sent, 1));
         let tick = br#"{"type":"tick","positions":[["ffffffffffffffffffffffffffffffff",1.0,2.0],["0123456789abcdef0123456789abcdef",512.0,640.0]]}"#;
-        seen_positions(tick, sent + Duration::from_millis(7), &mut s);
+        seen_positions(tick, sent + Duration::from_millis(7), 0, &mut s);
         assert_eq!(s.move_seen.len(), 1);
+        assert_eq!(
+            s.move_seen_cross.len(),
+            1,
+            "walker on node 1, observer on node 0"
+        );
         assert_eq!(s.move_seen.percentile_ms(50.0), Some(7.0));
     }
 }

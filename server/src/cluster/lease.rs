@@ -34,6 +34,12 @@ pub enum ClusterError {
     /// Redis refused, failed or could not be reached.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis did not answer in time.
+    #[error("redis did not answer in time")]
+    TimedOut,
+    /// A room this node took could not be started.
+    #[error("cannot start a room: {0}")]
+    Room(String),
 }
 
 /// One node's claim on one key.
@@ -118,13 +124,26 @@ impl Lease {
     /// returned handle is aborted or the receiver dropped. The receiver says whether this
     /// node holds it: `true` after a successful renewal, `false` once a renewal failed
     /// or Redis stayed unreachable for the time to live.
-    pub fn keep(mut self) -> (watch::Receiver<bool>, JoinHandle<()>) {
-        let (tx, rx) = watch::channel(false);
+    pub fn keep(self) -> (watch::Receiver<bool>, JoinHandle<()>) {
+        self.keep_from(None)
+    }
+
+    /// [`Lease::keep`] for a lease just taken at `taken` (before the request): it counts
+    /// as held from the start, until its time to live has passed without a renewal.
+    pub fn keep_taken(self, taken: Instant) -> (watch::Receiver<bool>, JoinHandle<()>) {
+        let until = taken + self.ttl;
+        self.keep_from(Some(until))
+    }
+
+    fn keep_from(
+        mut self,
+        mut valid_until: Option<Instant>,
+    ) -> (watch::Receiver<bool>, JoinHandle<()>) {
+        let (tx, rx) = watch::channel(valid_until.is_some());
         let every = self.ttl / 3;
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut valid_until: Option<Instant> = None;
             loop {
                 ticker.tick().await;
                 let started = Instant::now();

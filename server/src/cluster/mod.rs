@@ -1,17 +1,340 @@
-//! Cluster mode over Redis: many nodes behind a load balancer serve the same rooms. Each
-//! room runs on one owner node, which holds the room's [`lease::Lease`]; the other nodes
-//! forward their participants' commands to it and fan its messages out to their own
-//! sockets. (Being built: so far the leases, and the rooms and link secret every node
-//! shares.)
+//! Cluster mode over Redis: many nodes behind a load balancer serve the same rooms.
+//!
+//! Each room runs on one owner node, which holds the room's [`lease::Lease`] and runs its
+//! actor and the sessions of everyone in it. A client may connect to any node: if the
+//! room is owned elsewhere, its node (the *entry* node) relays the connection to the
+//! owner through Redis pub/sub (`relay.rs`), and the owner runs the client's session as
+//! if it were local, over a tunnel (`owner.rs`). The room's engine, its rules, its flow
+//! control, resume and circle-scoped signalling therefore work as on a single node.
+//!
+//! - Up: entry nodes publish what their relayed connections do to the room's channel
+//!   `hallway:room:<slug>:in`, batched, with a heartbeat every second.
+//! - Down: the owner publishes what its sessions write to each entry node's channel
+//!   `hallway:node:<id>`, batched per node, each distinct frame once (a tick is encoded
+//!   once per room and crosses Redis once per node).
+//! - The owner writes the room's state to Redis every second; when it dies, its lease
+//!   runs out, clients reconnect through any node, and the node that takes the lease
+//!   starts the room from that state: everyone resumes with their token.
+//!
+//! Rooms and the link secret live in Redis too (`store.rs`), so every node agrees.
 
 pub mod lease;
+pub mod owner;
+pub mod relay;
 pub mod store;
+pub mod wire;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{PushInfo, PushKind, Value};
+use tokio::sync::mpsc;
 
 pub use lease::{ClusterError, Lease};
 pub use store::RedisStore;
 
+use crate::rooms::Rooms;
+use crate::session::SessionContext;
+use crate::session::outbox::OutboxSender;
+use wire::{Down, Up};
+
+/// How long a Redis request may take before it counts as failed: Redis answers in well
+/// under a millisecond, so anything this slow means it is unreachable.
+pub const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How often entry nodes say they are alive, per room they relay to.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// An entry node not heard from for this long is taken for dead by a room's owner: its
+/// participants are lost (and may resume through another node).
+pub const NODE_SILENCE: Duration = Duration::from_secs(3);
+
+/// Up events waiting for the node's publisher before relayed sessions wait.
+const UPLINK_QUEUE: usize = 8192;
+
+/// Where a connection's session runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Here: this node owns the room (or the `hello` is for no room, and the handshake
+    /// will say so).
+    Here,
+    /// On the owner of this room, another node: relay the connection there.
+    Elsewhere(String),
+    /// Redis cannot be reached: refuse with `unavailable`.
+    Unavailable,
+}
+
+/// The cluster settings of a node.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// Redis, e.g. `redis://127.0.0.1:6379/`.
+    pub url: String,
+    /// A room owner's lease: another node takes a room over at most this long after its
+    /// owner died.
+    pub lease: Duration,
+    /// Position ticks per second of the rooms this node opens.
+    pub tick_hz: u32,
+    /// How long a lost participant may take to resume (a room's state is kept in Redis
+    /// for twice that, at least a minute).
+    pub grace: Duration,
+}
+
+/// This node's part in the cluster. Cheap to clone.
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("node", &self.inner.node)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    /// This node's id, new at every start.
+    node: String,
+    config: ClusterConfig,
+    /// Commands and publishing.
+    redis: ConnectionManager,
+    /// Subscriptions (RESP3 pushes, re-subscribed by itself after a reconnect).
+    subscriber: ConnectionManager,
+    /// Rooms, as every node sees them.
+    store: Arc<RedisStore>,
+    /// The rooms this node runs.
+    rooms: Rooms,
+    /// Where pushed messages go.
+    routing: Arc<Routing>,
+    /// Numbers this node's relayed connections.
+    next_conn: AtomicU64,
+    /// To the node's publisher of up events.
+    uplink: mpsc::Sender<(Arc<str>, u64, Up)>,
+    /// Relayed rooms: who owned each when this node last looked.
+    owners: DashMap<String, String>,
+    /// Per other node: the forwarder of what this node's sessions write to its clients.
+    forwarders: DashMap<String, mpsc::Sender<(u64, Down)>>,
+    /// Taking and giving up rooms, one at a time.
+    owning: tokio::sync::Mutex<()>,
+    /// What sessions need (set once the server has built it).
+    ctx: std::sync::OnceLock<SessionContext>,
+}
+
+/// Where messages pushed by Redis go: shared with the subscriber connection's callback,
+/// which must not block (it runs on the connection's task).
+struct Routing {
+    /// This node's down channel.
+    node_channel: String,
+    /// Relayed connections on this node, by number.
+    endpoints: DashMap<u64, Endpoint>,
+    /// Rooms this node owns: their bridge's inbox of up batches.
+    bridges: DashMap<String, mpsc::Sender<Bytes>>,
+}
+
+/// A relayed connection, as the node's down dispatch reaches it.
+struct Endpoint {
+    slug: Arc<str>,
+    outbox: OutboxSender,
+}
+
+/// The key of a room's owner lease.
+fn owner_key(slug: &str) -> String {
+    format!("hallway:room:{slug}:owner")
+}
+
+/// The key of a room's written-down state.
+fn state_key(slug: &str) -> String {
+    format!("hallway:room:{slug}:state")
+}
+
+/// A room's up channel.
+fn room_channel(slug: &str) -> String {
+    format!("hallway:room:{slug}:in")
+}
+
+/// A node's down channel.
+fn node_channel(node: &str) -> String {
+    format!("hallway:node:{node}")
+}
+
 /// Connects to Redis at `url`, reconnecting by itself when the connection drops.
-pub async fn connect(url: &str) -> Result<redis::aio::ConnectionManager, ClusterError> {
+pub async fn connect(url: &str) -> Result<ConnectionManager, ClusterError> {
     let client = redis::Client::open(url)?;
-    Ok(client.get_connection_manager().await?)
+    let config = ConnectionManagerConfig::new()
+        .set_response_timeout(Some(REDIS_TIMEOUT))
+        .set_connection_timeout(Some(REDIS_TIMEOUT))
+        .set_max_delay(Duration::from_millis(500));
+    Ok(client.get_connection_manager_with_config(config).await?)
+}
+
+impl Cluster {
+    /// Joins the cluster at `config.url`: connects, subscribes to this node's channel
+    /// and starts the node's publisher and watcher. Sessions start once
+    /// [`Cluster::serve`] has the server's session context.
+    pub async fn start(
+        config: ClusterConfig,
+        store: Arc<RedisStore>,
+        rooms: Rooms,
+    ) -> Result<Cluster, ClusterError> {
+        let node = format!("{:016x}", rand::random::<u64>());
+        let routing = Arc::new(Routing {
+            node_channel: node_channel(&node),
+            endpoints: DashMap::new(),
+            bridges: DashMap::new(),
+        });
+        let redis = connect(&config.url).await?;
+        let pushes = routing.clone();
+        let info = redis::IntoConnectionInfo::into_connection_info(config.url.as_str())?;
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(redis::ProtocolVersion::RESP3);
+        let client = redis::Client::open(info.set_redis_settings(settings))?;
+        let subscriber = client
+            .get_connection_manager_with_config(
+                ConnectionManagerConfig::new()
+                    .set_response_timeout(Some(REDIS_TIMEOUT))
+                    .set_connection_timeout(Some(REDIS_TIMEOUT))
+                    .set_max_delay(Duration::from_millis(500))
+                    .set_automatic_resubscription()
+                    .set_push_sender(move |push: PushInfo| {
+                        pushes.dispatch(push);
+                        Ok::<(), std::convert::Infallible>(())
+                    }),
+            )
+            .await?;
+        let (uplink, up_rx) = mpsc::channel(UPLINK_QUEUE);
+        let cluster = Cluster {
+            inner: Arc::new(Inner {
+                node,
+                config,
+                redis,
+                subscriber,
+                store,
+                rooms,
+                routing,
+                next_conn: AtomicU64::new(1),
+                uplink,
+                owners: DashMap::new(),
+                forwarders: DashMap::new(),
+                owning: tokio::sync::Mutex::new(()),
+                ctx: std::sync::OnceLock::new(),
+            }),
+        };
+        cluster
+            .inner
+            .subscriber
+            .clone()
+            .subscribe(&cluster.inner.routing.node_channel)
+            .await?;
+        tokio::spawn(relay::publish(cluster.clone(), up_rx));
+        tokio::spawn(relay::watch_owners(cluster.clone()));
+        Ok(cluster)
+    }
+
+    /// Gives the cluster what it needs to run sessions for other nodes' clients.
+    pub fn serve(&self, ctx: SessionContext) {
+        let _ = self.inner.ctx.set(ctx);
+    }
+
+    /// This node's id.
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
+    fn redis(&self) -> ConnectionManager {
+        self.inner.redis.clone()
+    }
+
+    /// Publishes `payload` on `channel` (at most once: a message nobody hears is lost).
+    async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), ClusterError> {
+        let mut redis = self.redis();
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(channel).arg(payload);
+        let publish = publish.query_async::<i64>(&mut redis);
+        match tokio::time::timeout(REDIS_TIMEOUT, publish).await {
+            Ok(result) => result.map(|_| ()).map_err(ClusterError::from),
+            Err(_) => Err(ClusterError::TimedOut),
+        }
+    }
+
+    /// The forwarder to `node`'s clients, started on first use.
+    fn forwarder(&self, node: &str) -> mpsc::Sender<(u64, Down)> {
+        if let Some(tx) = self.inner.forwarders.get(node) {
+            if !tx.is_closed() {
+                return tx.clone();
+            }
+        }
+        let (tx, rx) = mpsc::channel(owner::FORWARD_QUEUE);
+        self.inner.forwarders.insert(node.to_owned(), tx.clone());
+        tokio::spawn(owner::forward(self.clone(), node.to_owned(), rx));
+        tx
+    }
+
+    fn next_conn(&self) -> u64 {
+        self.inner.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Routing {
+    /// Hands a message Redis pushed to whoever it is for, without waiting.
+    fn dispatch(&self, push: PushInfo) {
+        if push.kind != PushKind::Message {
+            return;
+        }
+        let [channel, payload] = &push.data[..] else {
+            return;
+        };
+        let (Value::BulkString(channel), Value::BulkString(payload)) = (channel, payload) else {
+            return;
+        };
+        let Ok(channel) = std::str::from_utf8(channel) else {
+            return;
+        };
+        if channel == self.node_channel {
+            self.deliver(Bytes::copy_from_slice(payload));
+        } else if let Some(slug) = channel
+            .strip_prefix("hallway:room:")
+            .and_then(|rest| rest.strip_suffix(":in"))
+        {
+            if let Some(bridge) = self.bridges.get(slug) {
+                if bridge.try_send(Bytes::copy_from_slice(payload)).is_err() {
+                    metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
+                }
+            }
+        }
+    }
+
+    /// Queues what owners sent for this node's relayed connections.
+    fn deliver(&self, batch: Bytes) {
+        let items = match wire::decode_down(batch) {
+            Ok(items) => items,
+            Err(err) => {
+                tracing::warn!(%err, "dropping a batch from a room's owner");
+                return;
+            }
+        };
+        for (conn, down) in items {
+            let Some(endpoint) = self.endpoints.get(&conn) else {
+                continue;
+            };
+            match down {
+                Down::Frames(frames) => {
+                    for frame in frames {
+                        if endpoint.outbox.try_send(frame).is_err() {
+                            // The client does not read what its room sends it.
+                            endpoint.outbox.kick(hallway_proto::close::SLOW_CONSUMER);
+                            break;
+                        }
+                    }
+                }
+                Down::Close(code) => endpoint.outbox.close_after(code),
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use redis::Commands;
 
-use super::ClusterError;
+use super::{ClusterError, REDIS_TIMEOUT};
 use crate::store::{RoomRecord, RoomStore, StoreError};
 
 /// The hash of rooms: slug → the record as JSON.
@@ -18,8 +18,11 @@ const SECRET: &str = "hallway:secret";
 
 /// Rooms in Redis.
 pub struct RedisStore {
-    /// One connection; a std mutex because calls are short and never span an `.await`.
-    conn: Mutex<redis::Connection>,
+    client: redis::Client,
+    /// One connection, made again after any failure (a reply that timed out could
+    /// otherwise arrive as the answer to the next request); a std mutex because calls
+    /// are short, bounded by [`REDIS_TIMEOUT`], and never span an `.await`.
+    conn: Mutex<Option<redis::Connection>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -31,29 +34,55 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// Connects to Redis at `url`.
     pub fn open(url: &str) -> Result<RedisStore, ClusterError> {
-        let conn = redis::Client::open(url)?.get_connection()?;
-        Ok(RedisStore {
-            conn: Mutex::new(conn),
-        })
+        let store = RedisStore {
+            client: redis::Client::open(url)?,
+            conn: Mutex::new(None),
+        };
+        // Fails now, at start, if Redis cannot be reached.
+        store.with(|conn| redis::cmd("PING").query::<String>(conn))?;
+        Ok(store)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, redis::Connection> {
+    /// Runs `call` on the connection (connecting first if need be); any failure drops
+    /// the connection.
+    fn with<T>(
+        &self,
+        call: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> redis::RedisResult<T> {
         // Every call is one command; a panic between commands leaves nothing half done.
-        self.conn
+        let mut slot = self
+            .conn
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.is_none() {
+            let conn = self.client.get_connection_with_timeout(REDIS_TIMEOUT)?;
+            conn.set_read_timeout(Some(REDIS_TIMEOUT))?;
+            conn.set_write_timeout(Some(REDIS_TIMEOUT))?;
+            *slot = Some(conn);
+        }
+        let Some(conn) = slot.as_mut() else {
+            return Err(redis::RedisError::from(std::io::Error::other(
+                "no connection",
+            )));
+        };
+        let result = call(conn);
+        if result.is_err() {
+            *slot = None;
+        }
+        result
     }
 
     /// The cluster's secret for signing links: the one already there, or `candidate`
     /// if this node is the first to ask (whoever comes first wins, atomically).
     pub fn shared_secret(&self, candidate: &str) -> Result<String, ClusterError> {
-        let mut conn = self.conn();
-        let _: Option<String> = redis::cmd("SET")
-            .arg(SECRET)
-            .arg(candidate)
-            .arg("NX")
-            .query(&mut *conn)?;
-        Ok(conn.get(SECRET)?)
+        let _: Option<String> = self.with(|conn| {
+            redis::cmd("SET")
+                .arg(SECRET)
+                .arg(candidate)
+                .arg("NX")
+                .query(conn)
+        })?;
+        Ok(self.with(|conn| conn.get(SECRET))?)
     }
 }
 
@@ -65,7 +94,7 @@ impl From<redis::RedisError> for StoreError {
 
 impl RoomStore for RedisStore {
     fn list(&self) -> Result<Vec<RoomRecord>, StoreError> {
-        let all: Vec<(String, String)> = self.conn().hgetall(ROOMS)?;
+        let all: Vec<(String, String)> = self.with(|conn| conn.hgetall(ROOMS))?;
         let mut rooms = all
             .iter()
             .map(|(_, json)| serde_json::from_str(json))
@@ -75,18 +104,18 @@ impl RoomStore for RedisStore {
     }
 
     fn get(&self, slug: &str) -> Result<Option<RoomRecord>, StoreError> {
-        let json: Option<String> = self.conn().hget(ROOMS, slug)?;
+        let json: Option<String> = self.with(|conn| conn.hget(ROOMS, slug))?;
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
     }
 
     fn put(&self, room: &RoomRecord) -> Result<(), StoreError> {
         let json = serde_json::to_string(room)?;
-        let _: i64 = self.conn().hset(ROOMS, &room.slug, json)?;
+        let _: i64 = self.with(|conn| conn.hset(ROOMS, &room.slug, json))?;
         Ok(())
     }
 
     fn delete(&self, slug: &str) -> Result<bool, StoreError> {
-        let removed: i64 = self.conn().hdel(ROOMS, slug)?;
+        let removed: i64 = self.with(|conn| conn.hdel(ROOMS, slug))?;
         Ok(removed > 0)
     }
 }

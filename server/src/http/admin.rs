@@ -214,10 +214,13 @@ async fn create_room(State(admin): State<Admin>, _: Authorised, body: Bytes) -> 
     if let Err(err) = room_command(admin.store.as_ref(), &command, &admin.defaults) {
         return command_error(err);
     }
-    // Open it now, so that the first visitor finds it running.
+    // Open it now, so that the first visitor finds it running (in a cluster, the node of
+    // the first visitor takes it).
     match admin.store.get(&slug) {
         Ok(Some(room)) => {
-            let _ = admin.rooms.open_record(&room, admin.tick_hz);
+            if !admin.rooms.is_clustered() {
+                let _ = admin.rooms.open_record(&room, admin.tick_hz);
+            }
             (StatusCode::CREATED, Json(redact(room))).into_response()
         }
         Ok(None) => error(StatusCode::INTERNAL_SERVER_ERROR, "the room vanished"),

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hallway_proto::{ErrorCode, Payload};
+use hallway_proto::{ErrorCode, Payload, close};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::session::outbox::{OutboxSender, SendError};
@@ -24,6 +24,7 @@ use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::directory::Directory;
+use super::engine::snapshot::RoomState;
 use super::engine::{ChatTarget, GatherTarget, Room};
 use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Reaction, Role};
 use super::moderation::LinkIdentity;
@@ -116,6 +117,11 @@ enum Request {
         seat: Seat,
         departure: Departure,
     },
+    /// The room's state with everyone's resume token (for a cluster's snapshots).
+    State(oneshot::Sender<RoomState>),
+    /// Close every session with [`close::SERVICE_RESTART`] and stop (in a cluster: this
+    /// node no longer owns the room).
+    Stop,
 }
 
 /// Why a join was refused.
@@ -174,9 +180,24 @@ impl RoomHandle {
         media: Option<Arc<RoomMedia>>,
         grace: Duration,
     ) -> RoomHandle {
+        RoomHandle::spawn_restored(room, tick_hz, access, keep_areas, media, grace, Vec::new())
+    }
+
+    /// Starts the task of a room rebuilt from its state (see [`Room::restore`]): the
+    /// participants in `seats`, all reconnecting, may resume with their tokens within the
+    /// grace window.
+    pub fn spawn_restored(
+        room: Room,
+        tick_hz: u32,
+        access: RoomAccess,
+        keep_areas: Option<AreasSink>,
+        media: Option<Arc<RoomMedia>>,
+        grace: Duration,
+        seats: Vec<(ParticipantId, String)>,
+    ) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let directory = Arc::new(Directory::new());
-        let actor = Actor {
+        let mut actor = Actor {
             directory: directory.clone(),
             room,
             tick_hz,
@@ -193,6 +214,7 @@ impl RoomHandle {
             suspended: HashMap::new(),
             next_connection: 0,
         };
+        actor.restore_seats(seats);
         tokio::spawn(actor.run(requests));
         RoomHandle {
             inbox,
@@ -256,6 +278,18 @@ impl RoomHandle {
             .send(Request::Command { from, command })
             .await
             .map_err(|_| JoinError::Closed)
+    }
+
+    /// The room's state with everyone's resume token; `None` if the room has stopped.
+    pub async fn state(&self) -> Option<RoomState> {
+        let (reply, answer) = oneshot::channel();
+        self.inbox.send(Request::State(reply)).await.ok()?;
+        answer.await.ok()
+    }
+
+    /// Closes every session (they are told to reconnect) and stops the room.
+    pub async fn stop(&self) {
+        let _ = self.inbox.send(Request::Stop).await;
     }
 
     /// A session ended: the participant left on purpose (removed now), or their
@@ -350,6 +384,12 @@ impl Actor {
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
+                    Some(Request::Stop) => {
+                        for link in self.links.values() {
+                            link.outbox.kick(close::SERVICE_RESTART);
+                        }
+                        break;
+                    }
                     Some(request) => self.handle(request),
                     None => break,
                 },
@@ -377,6 +417,11 @@ impl Actor {
             },
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { seat, departure } => self.departed(seat, departure),
+            Request::State(reply) => {
+                let _ = reply.send(self.state());
+            }
+            // Handled by the loop.
+            Request::Stop => {}
         }
         self.dispatch();
     }

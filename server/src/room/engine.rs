@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 mod circles;
 mod hosts;
 mod presence;
+pub mod snapshot;
 
 pub use hosts::GatherTarget;
 mod spawn;

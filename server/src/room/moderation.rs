@@ -33,6 +33,19 @@ impl Bans {
         }
     }
 
+    /// The bans, written down: banned link ids (sorted) and banned names with when.
+    pub fn export(&self) -> (Vec<String>, Vec<(String, u64)>) {
+        let mut links: Vec<String> = self.links.iter().cloned().collect();
+        links.sort();
+        (links, self.names.clone())
+    }
+
+    /// Adds bans written down by [`Bans::export`].
+    pub fn import(&mut self, links: &[String], names: &[(String, u64)]) {
+        self.links.extend(links.iter().cloned());
+        self.names.extend(names.iter().cloned());
+    }
+
     /// Whether a link is banned.
     pub fn refuses(&self, link: &LinkIdentity) -> bool {
         self.links.contains(&link.jti)

@@ -23,6 +23,7 @@ use tungstenite::Message;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::End;
+use crate::cluster::wire::Down;
 use crate::http::upgrade::Socket;
 
 /// A write the client's socket does not take for this long fails with
@@ -60,23 +61,47 @@ pub enum Frame {
     Closed(Option<u16>),
     /// The connection dropped or failed.
     End,
+    /// The node the client is connected to closed the connection with this code (in a
+    /// cluster: the client was too slow or stopped answering pings there).
+    Dropped(u16),
 }
 
-/// A client connection.
+/// A client connection: a WebSocket on this node, or (in a cluster, on the room's owner)
+/// a tunnel to a WebSocket on another node.
 #[derive(Debug)]
 pub struct Conn {
-    ws: Socket,
+    io: Io,
+}
+
+#[derive(Debug)]
+enum Io {
+    /// Boxed: a WebSocket is ten times the size of a tunnel.
+    Ws(Box<Socket>),
+    Tunnel(Tunnel),
 }
 
 impl Conn {
     /// Wraps an accepted WebSocket.
     pub fn new(ws: Socket) -> Conn {
-        Conn { ws }
+        Conn {
+            io: Io::Ws(Box::new(ws)),
+        }
+    }
+
+    /// Wraps the owner's end of a connection to another node.
+    pub fn tunnel(tunnel: Tunnel) -> Conn {
+        Conn {
+            io: Io::Tunnel(tunnel),
+        }
     }
 
     /// The next frame from the client. Cancel-safe.
     pub async fn next(&mut self) -> Frame {
-        match self.ws.next().await {
+        let ws = match &mut self.io {
+            Io::Ws(ws) => ws,
+            Io::Tunnel(tunnel) => return tunnel.events.recv().await.unwrap_or(Frame::End),
+        };
+        match ws.next().await {
             Some(Ok(Message::Text(text))) => Frame::Text(text),
             Some(Ok(Message::Binary(data))) => Frame::Binary(data),
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Frame::Control,
@@ -89,39 +114,21 @@ impl Conn {
 
     /// Writes text messages, all in one vectored write, and flushes.
     pub async fn send(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
-        bounded(self.write_all(messages)).await
-    }
-
-    async fn write_all(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
-        // Whatever tungstenite queued (a pong, a close reply) goes first, whole.
-        self.ws.flush().await.map_err(io::Error::other)?;
-        let mut headers = Vec::with_capacity(messages.len());
-        for message in messages {
-            headers.push(header(0x81, message.len()));
+        match &mut self.io {
+            Io::Ws(ws) => bounded(write_all(ws, messages)).await,
+            Io::Tunnel(tunnel) => bounded(tunnel.down(Down::Frames(messages.to_vec()))).await,
         }
-        let mut slices = Vec::with_capacity(messages.len() * 2);
-        for (message, (bytes, len)) in messages.iter().zip(&headers) {
-            slices.push(IoSlice::new(&bytes[..*len]));
-            slices.push(IoSlice::new(message.as_bytes()));
-        }
-        let io = self.ws.get_mut();
-        let mut remaining = &mut slices[..];
-        while !remaining.is_empty() {
-            let written = io.write_vectored(remaining).await?;
-            if written == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            IoSlice::advance_slices(&mut remaining, written);
-        }
-        io.flush().await
     }
 
     /// Writes one binary message (only the conformance echo sends any).
     pub async fn send_binary(&mut self, data: &[u8]) -> io::Result<()> {
+        let Io::Ws(ws) = &mut self.io else {
+            return Err(io::ErrorKind::Unsupported.into());
+        };
         bounded(async {
-            self.ws.flush().await.map_err(io::Error::other)?;
+            ws.flush().await.map_err(io::Error::other)?;
             let (bytes, len) = header(0x82, data.len());
-            let io = self.ws.get_mut();
+            let io = ws.get_mut();
             io.write_all(&bytes[..len]).await?;
             io.write_all(data).await?;
             io.flush().await
@@ -132,12 +139,20 @@ impl Conn {
     /// Completes the closing handshake the client started (tungstenite has queued the
     /// reply to its close frame) and ends the connection.
     pub async fn finish(&mut self) -> End {
+        let ws = match &mut self.io {
+            Io::Ws(ws) => ws,
+            Io::Tunnel(tunnel) => {
+                // The client's node completed the handshake when it saw the close.
+                tunnel.closed = true;
+                return End::Left;
+            }
+        };
         // Flushing sends the queued reply (`close` would refuse: tungstenite sends
         // nothing after the peer's close); then the server closes the TCP connection
         // first, as RFC 6455 asks.
         let _ = bounded(async {
-            self.ws.flush().await.map_err(io::Error::other)?;
-            self.ws.get_mut().shutdown().await
+            ws.flush().await.map_err(io::Error::other)?;
+            ws.get_mut().shutdown().await
         })
         .await;
         End::Left
@@ -145,9 +160,13 @@ impl Conn {
 
     /// Sends a ping (empty payload); the client's pong arrives as a control frame.
     pub async fn ping(&mut self) -> io::Result<()> {
+        let Io::Ws(ws) = &mut self.io else {
+            // The client's node pings it, and passes its pongs on.
+            return Ok(());
+        };
         bounded(async {
-            self.ws.flush().await.map_err(io::Error::other)?;
-            let io = self.ws.get_mut();
+            ws.flush().await.map_err(io::Error::other)?;
+            let io = ws.get_mut();
             io.write_all(&[0x89, 0]).await?;
             io.flush().await
         })
@@ -178,6 +197,15 @@ impl Conn {
 
     /// Sends a close frame and shuts the connection down.
     pub async fn close(&mut self, code: u16, reason: &str) -> End {
+        let ws = match &mut self.io {
+            Io::Ws(ws) => ws,
+            Io::Tunnel(tunnel) => {
+                // The client's node writes the close frame (with a reason of its own).
+                tunnel.closed = true;
+                let _ = bounded(tunnel.down(Down::Close(code))).await;
+                return End::Closed(code);
+            }
+        };
         // Close reasons are at most 123 bytes; ours are short, but cut at a char boundary.
         let mut cut = reason.len().min(123);
         while !reason.is_char_boundary(cut) {
@@ -191,14 +219,77 @@ impl Conn {
         // The peer may already be gone, or no longer reading; there is nothing more to do
         // either way.
         let _ = bounded(async {
-            self.ws.flush().await.map_err(io::Error::other)?;
-            let io = self.ws.get_mut();
+            ws.flush().await.map_err(io::Error::other)?;
+            let io = ws.get_mut();
             io.write_all(&frame).await?;
             io.shutdown().await
         })
         .await;
         End::Closed(code)
     }
+}
+
+/// The owner's end of a client connection held by another node of the cluster: what the
+/// client sends arrives as frames from the cluster's bridge; what the session writes goes
+/// to the node's forwarder, which publishes it to the node in batches.
+#[derive(Debug)]
+pub struct Tunnel {
+    /// The connection's number on its node.
+    pub conn: u64,
+    /// What the client sent, in order.
+    pub events: tokio::sync::mpsc::Receiver<Frame>,
+    /// The forwarder to the client's node (bounded: a session waits for room like it
+    /// waits for a socket, under the same write timeout).
+    pub down: tokio::sync::mpsc::Sender<(u64, Down)>,
+    /// A close was sent (or the client closed): nothing more to say on drop.
+    pub closed: bool,
+}
+
+impl Tunnel {
+    async fn down(&mut self, what: Down) -> io::Result<()> {
+        self.down
+            .send((self.conn, what))
+            .await
+            .map_err(|_| io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+impl Drop for Tunnel {
+    fn drop(&mut self) {
+        if !self.closed {
+            // The session ended without closing (its forwarder was stuck or gone): the
+            // client's node is told to let the client go and come back.
+            let _ = self.down.try_send((
+                self.conn,
+                Down::Close(hallway_proto::close::SERVICE_RESTART),
+            ));
+        }
+    }
+}
+
+/// Writes text frames to a WebSocket in one vectored write, and flushes.
+async fn write_all(ws: &mut Socket, messages: &[Utf8Bytes]) -> io::Result<()> {
+    // Whatever tungstenite queued (a pong, a close reply) goes first, whole.
+    ws.flush().await.map_err(io::Error::other)?;
+    let mut headers = Vec::with_capacity(messages.len());
+    for message in messages {
+        headers.push(header(0x81, message.len()));
+    }
+    let mut slices = Vec::with_capacity(messages.len() * 2);
+    for (message, (bytes, len)) in messages.iter().zip(&headers) {
+        slices.push(IoSlice::new(&bytes[..*len]));
+        slices.push(IoSlice::new(message.as_bytes()));
+    }
+    let io = ws.get_mut();
+    let mut remaining = &mut slices[..];
+    while !remaining.is_empty() {
+        let written = io.write_vectored(remaining).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut remaining, written);
+    }
+    io.flush().await
 }
 
 /// A server frame header (unmasked): the bytes and how many of them are used.

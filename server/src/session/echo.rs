@@ -24,7 +24,7 @@ pub async fn run(socket: Socket) {
                 conn.finish().await;
                 return;
             }
-            Frame::End => return,
+            Frame::End | Frame::Dropped(_) => return,
         };
         if sent.is_err() {
             return;

@@ -18,6 +18,7 @@ use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use crate::access::{AccessError, Grant, TokenError, Tokens};
+use crate::cluster::Route;
 use crate::http::upgrade::Socket;
 use crate::room::model::{DisplayName, EngineError, ParticipantId, Role};
 use crate::room::views;
@@ -53,6 +54,8 @@ pub struct SessionContext {
     pub tokens: Tokens,
     /// Flips to `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// This node's cluster, in cluster mode.
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 /// Why a session ended.
@@ -84,10 +87,49 @@ impl End {
     }
 }
 
-/// Runs one connection to its end.
+/// Runs one connection to its end. In a cluster, a connection to a room another node
+/// owns is relayed there (see `cluster::relay`).
 pub async fn run(socket: Socket, ctx: SessionContext) {
     let mut conn = Conn::new(socket);
-    let joined = match handshake(&mut conn, &ctx).await {
+    let Ok(hello) = first_text(&mut conn, &ctx).await else {
+        return;
+    };
+    if let Some(cluster) = ctx.cluster.clone() {
+        match cluster.route(&hello).await {
+            Route::Here => {}
+            Route::Elsewhere(slug) => {
+                return crate::cluster::relay::run(conn, hello, slug, &ctx, &cluster).await;
+            }
+            Route::Unavailable => {
+                if conn
+                    .reply(
+                        ErrorCode::Unavailable,
+                        "the server cannot reach its cluster; try again in a moment",
+                    )
+                    .await
+                    .is_ok()
+                {
+                    conn.close(close::TRY_AGAIN_LATER, "try again later").await;
+                }
+                return;
+            }
+        }
+    }
+    attend(conn, hello, ctx).await;
+}
+
+/// Runs, on a room's owner, the session of a client connected to another node.
+pub async fn run_tunnel(tunnel: conn::Tunnel, ctx: SessionContext) {
+    let mut conn = Conn::tunnel(tunnel);
+    if let Ok(hello) = first_text(&mut conn, &ctx).await {
+        attend(conn, hello, ctx).await;
+    }
+}
+
+/// A connection's session from its `hello` on: the handshake, then serving it until it
+/// ends, then telling the room how it ended.
+async fn attend(mut conn: Conn, hello: Utf8Bytes, ctx: SessionContext) {
+    let joined = match handshake(&mut conn, &hello, &ctx).await {
         Ok(joined) => joined,
         Err(End::Closed(code)) => {
             debug!(code, "handshake refused");
@@ -121,10 +163,12 @@ struct Joined {
     outbox: OutboxReceiver,
 }
 
-async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End> {
+/// The connection's first text frame (its `hello`, if it speaks the protocol), within
+/// the hello timeout; anything else ends the connection.
+async fn first_text(conn: &mut Conn, ctx: &SessionContext) -> Result<Utf8Bytes, End> {
     let deadline = tokio::time::sleep(ctx.hello_timeout);
     tokio::pin!(deadline);
-    let text = loop {
+    loop {
         let frame = tokio::select! {
             frame = conn.next() => frame,
             _ = &mut deadline => {
@@ -132,7 +176,7 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             }
         };
         match frame {
-            Frame::Text(text) => break text,
+            Frame::Text(text) => return Ok(text),
             Frame::Control => continue,
             Frame::Binary(_) => {
                 return Err(conn
@@ -141,10 +185,13 @@ async fn handshake(conn: &mut Conn, ctx: &SessionContext) -> Result<Joined, End>
             }
             Frame::TooBig => return Err(conn.close(close::TOO_BIG, "frame too large").await),
             Frame::Closed(_) => return Err(conn.finish().await),
-            Frame::End => return Err(End::Lost),
+            Frame::End | Frame::Dropped(_) => return Err(End::Lost),
         }
-    };
-    let (version, slug, raw_name, token, passcode, resume) = match ClientMessage::decode(&text) {
+    }
+}
+
+async fn handshake(conn: &mut Conn, text: &Utf8Bytes, ctx: &SessionContext) -> Result<Joined, End> {
+    let (version, slug, raw_name, token, passcode, resume) = match ClientMessage::decode(text) {
         Ok(ClientMessage::Hello {
             version,
             room,
@@ -287,6 +334,7 @@ async fn serve(
                     return End::Lost;
                 }
                 Frame::End => return End::Lost,
+                Frame::Dropped(code) => return End::Closed(code),
                 Frame::Closed(_) => return conn.finish().await,
                 }
             }
@@ -295,13 +343,13 @@ async fn serve(
 }
 
 /// Resolves once the server starts shutting down.
-async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+pub(crate) async fn stopping(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is not `Send`; drop it here rather than in `select!`.
     let _ = shutdown.wait_for(|stopping| *stopping).await;
 }
 
 /// Writes `first` and whatever else is queued (up to [`WRITE_BATCH`]) in one write.
-async fn write_batch(
+pub(crate) async fn write_batch(
     conn: &mut Conn,
     outbox: &mut OutboxReceiver,
     first: Utf8Bytes,

@@ -22,6 +22,7 @@ pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
         state: Mutex::new(State {
             queue: VecDeque::new(),
             kicked: None,
+            closing: None,
             capacity,
             senders: 1,
             receiver_alive: true,
@@ -48,6 +49,8 @@ struct State {
     queue: VecDeque<Utf8Bytes>,
     /// Set when the room lets the session go: close with this code.
     kicked: Option<u16>,
+    /// Set when the session is to close with this code once the queue is written out.
+    closing: Option<u16>,
     capacity: usize,
     /// Live senders: the room's link and the room's directory entry.
     senders: usize,
@@ -117,6 +120,14 @@ impl OutboxSender {
         !self.shared.lock().receiver_alive
     }
 
+    /// Tells the session to close with `code` once it has written what is queued.
+    pub fn close_after(&self, code: u16) {
+        let mut state = self.shared.lock();
+        state.closing.get_or_insert(code);
+        drop(state);
+        self.shared.ready.notify_one();
+    }
+
     /// Tells the session to close with `code` now, whatever is still queued.
     pub fn kick(&self, code: u16) {
         let mut state = self.shared.lock();
@@ -167,6 +178,9 @@ impl OutboxReceiver {
                 if let Some(frame) = pop(&mut state) {
                     return Some(Outgoing::Frame(frame));
                 }
+                if let Some(code) = state.closing {
+                    return Some(Outgoing::Kicked(code));
+                }
                 if state.senders == 0 {
                     return None;
                 }
@@ -192,7 +206,9 @@ impl OutboxReceiver {
         let mut state = self.shared.lock();
         match state.kicked {
             Some(code) => Some(Outgoing::Kicked(code)),
-            None => pop(&mut state).map(Outgoing::Frame),
+            None => pop(&mut state)
+                .map(Outgoing::Frame)
+                .or(state.closing.map(Outgoing::Kicked)),
         }
     }
 }
@@ -252,6 +268,15 @@ mod tests {
         tx.try_send("stale".into()).expect("queued");
         tx.kick(4008);
         assert_eq!(rx.recv().await, Some(Outgoing::Kicked(4008)));
+    }
+
+    #[tokio::test]
+    async fn a_close_after_comes_after_what_is_queued() {
+        let (tx, mut rx) = outbox(4);
+        tx.try_send("last words".into()).expect("queued");
+        tx.close_after(1012);
+        assert_eq!(rx.recv().await, Some(Outgoing::Frame("last words".into())));
+        assert_eq!(rx.recv().await, Some(Outgoing::Kicked(1012)));
     }
 
     #[test]

@@ -183,6 +183,41 @@ impl Actor {
         self.dispatch();
     }
 
+    /// Seats for participants restored from a snapshot: each keeps the token they had
+    /// and waits, reconnecting, for the grace window.
+    pub(super) fn restore_seats(&mut self, seats: Vec<(ParticipantId, String)>) {
+        for (id, token) in seats {
+            let connection = ConnectionId(self.next_connection);
+            self.next_connection += 1;
+            if token.is_empty() || self.grace.is_zero() {
+                let _ = self.room.leave(id);
+                continue;
+            }
+            self.tokens.insert(token.clone(), id);
+            self.seats.insert(id, SeatState { connection, token });
+            self.suspended.insert(id, Instant::now() + self.grace);
+        }
+        // Tells the directory and the SFU routes of the circles formed again; nobody
+        // is connected to hear the rest.
+        self.dispatch();
+    }
+
+    /// The room's state with everyone's resume token.
+    pub(super) fn state(&self) -> crate::room::engine::snapshot::RoomState {
+        let mut state = self.room.state();
+        for person in &mut state.people {
+            if let Some(seat) = person
+                .id
+                .parse()
+                .ok()
+                .and_then(|id: ParticipantId| self.seats.get(&id))
+            {
+                person.token.clone_from(&seat.token);
+            }
+        }
+        state
+    }
+
     /// Forgets the seat of a participant who left the room, however they left.
     pub(super) fn forget(&mut self, id: ParticipantId) {
         if let Some(seat) = self.seats.remove(&id) {

@@ -1,0 +1,353 @@
+//! A room's owner: taking a room (its lease), starting it (from the state its previous
+//! owner wrote down, if any), keeping it (renewing the lease, writing the state down
+//! every second), giving it up; and running the sessions of clients connected to other
+//! nodes, whose frames arrive on the room's channel (the *bridge*) and whose writes go
+//! back to their nodes in batches (the *forwarders*).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hallway_proto::ClientMessage;
+use redis::Script;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use super::wire::{self, Down, Up};
+use super::{
+    Cluster, ClusterError, Lease, NODE_SILENCE, REDIS_TIMEOUT, Route, owner_key, room_channel,
+    state_key,
+};
+use crate::room::RoomHandle;
+use crate::room::engine::snapshot::RoomState;
+use crate::session::conn::{Frame, Tunnel};
+use crate::store::{RoomRecord, RoomStore};
+
+/// Frames for one node's clients waiting to be published before sessions wait.
+pub const FORWARD_QUEUE: usize = 65_536;
+
+/// Most frames (per connection) in one published batch.
+const FORWARD_BATCH: usize = 8192;
+
+/// Up batches for one room waiting for its bridge; beyond this they are dropped (and
+/// counted): Redis pub/sub is at-most-once anyway, and a client that lost a message
+/// resumes.
+const BRIDGE_QUEUE: usize = 4096;
+
+/// Frames from one relayed client waiting for its session.
+const TUNNEL_QUEUE: usize = 256;
+
+/// How often the owner writes a room's state down.
+const STATE_EVERY: Duration = Duration::from_secs(1);
+
+/// Writes a room's state if this node still holds the room's lease (so that an owner
+/// that lost its lease cannot overwrite its successor's state).
+const WRITE_STATE: &str = r"
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0";
+
+impl Cluster {
+    /// Where the session of a connection that said `hello` runs: here if this node owns
+    /// the room or takes it now, on its owner otherwise.
+    pub async fn route(&self, hello: &Utf8Bytes) -> Route {
+        let Ok(ClientMessage::Hello { room: slug, .. }) = ClientMessage::decode(hello) else {
+            // Not a hello: the handshake refuses it here.
+            return Route::Here;
+        };
+        if self.inner.rooms.running(&slug) || !crate::rooms::is_valid_slug(&slug) {
+            return Route::Here;
+        }
+        let store = self.inner.store.clone();
+        let looked_up = slug.clone();
+        let record = match tokio::task::spawn_blocking(move || store.get(&looked_up)).await {
+            Ok(Ok(record)) => record,
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "cannot read the rooms from Redis");
+                return Route::Unavailable;
+            }
+            Err(_) => return Route::Unavailable,
+        };
+        match record {
+            Some(record) => self.claim(record).await,
+            // No such room: the handshake says so.
+            None => Route::Here,
+        }
+    }
+
+    /// Takes the room's lease if nobody holds it.
+    async fn claim(&self, record: RoomRecord) -> Route {
+        let _owning = self.inner.owning.lock().await;
+        if self.inner.rooms.running(&record.slug) {
+            return Route::Here;
+        }
+        let mut lease = Lease::new(
+            self.redis(),
+            owner_key(&record.slug),
+            self.inner.node.clone(),
+            self.inner.config.lease,
+        );
+        let asked = Instant::now();
+        match tokio::time::timeout(REDIS_TIMEOUT, lease.hold()).await {
+            Ok(Ok(true)) => match self.take(&record, lease.clone(), asked).await {
+                Ok(()) => Route::Here,
+                Err(err) => {
+                    tracing::warn!(%err, "cannot start a room this node took");
+                    let _ = tokio::time::timeout(REDIS_TIMEOUT, lease.release()).await;
+                    Route::Unavailable
+                }
+            },
+            Ok(Ok(false)) => {
+                if let Ok(Ok(Some(holder))) =
+                    tokio::time::timeout(REDIS_TIMEOUT, lease.holder()).await
+                {
+                    self.inner.owners.insert(record.slug.clone(), holder);
+                }
+                Route::Elsewhere(record.slug)
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "cannot reach Redis for a room's lease");
+                Route::Unavailable
+            }
+            Err(_) => Route::Unavailable,
+        }
+    }
+
+    /// Starts a room this node has just taken, from its written-down state if there is
+    /// one, and keeps it.
+    async fn take(
+        &self,
+        record: &RoomRecord,
+        lease: Lease,
+        taken: Instant,
+    ) -> Result<(), ClusterError> {
+        let slug = record.slug.clone();
+        let mut redis = self.redis();
+        let mut get = redis::cmd("GET");
+        get.arg(state_key(&slug));
+        let get = get.query_async::<Option<String>>(&mut redis);
+        let json = tokio::time::timeout(REDIS_TIMEOUT, get)
+            .await
+            .map_err(|_| ClusterError::TimedOut)??;
+        let state = json.and_then(|json| match serde_json::from_str::<RoomState>(&json) {
+            Ok(state) => Some(state),
+            Err(err) => {
+                tracing::warn!(%err, "a room's written-down state does not read; starting it empty");
+                None
+            }
+        });
+        if state.is_some() {
+            metrics::counter!(crate::metrics::TAKEOVERS).increment(1);
+            tracing::info!(room = %slug, "taking a room over");
+        }
+        let handle = self
+            .inner
+            .rooms
+            .open_restored(record, self.inner.config.tick_hz, state.as_ref())
+            .map_err(|err| ClusterError::Room(err.to_string()))?;
+        let (tx, rx) = mpsc::channel(BRIDGE_QUEUE);
+        self.inner.routing.bridges.insert(slug.clone(), tx);
+        let mut subscriber = self.inner.subscriber.clone();
+        let subscribe = subscriber.subscribe(room_channel(&slug));
+        let subscribed = match tokio::time::timeout(REDIS_TIMEOUT, subscribe).await {
+            Ok(result) => result.map_err(ClusterError::from),
+            Err(_) => Err(ClusterError::TimedOut),
+        };
+        if let Err(err) = subscribed {
+            self.inner.routing.bridges.remove(&slug);
+            self.inner.rooms.stop(&slug).await;
+            return Err(err);
+        }
+        tokio::spawn(bridge(self.clone(), rx));
+        tokio::spawn(keep(self.clone(), slug, handle, lease, taken));
+        Ok(())
+    }
+
+    /// Writes a room's state if this node holds its lease.
+    async fn write_state(&self, slug: &str, state: &RoomState) -> Result<(), ClusterError> {
+        let json = serde_json::to_string(state).map_err(|e| ClusterError::Room(e.to_string()))?;
+        // Useful for as long as the people in it may resume.
+        let keep_ms = (self.inner.config.grace.as_millis() as u64)
+            .saturating_mul(2)
+            .max(60_000);
+        let mut redis = self.redis();
+        let script = Script::new(WRITE_STATE);
+        let mut invocation = script.key(owner_key(slug));
+        invocation
+            .key(state_key(slug))
+            .arg(&self.inner.node)
+            .arg(json)
+            .arg(keep_ms);
+        let write = invocation.invoke_async::<i64>(&mut redis);
+        tokio::time::timeout(REDIS_TIMEOUT, write)
+            .await
+            .map_err(|_| ClusterError::TimedOut)??;
+        Ok(())
+    }
+
+    /// Stops a room this node no longer owns: its sessions are told to reconnect (their
+    /// clients come back, through any node, to whoever owns it now).
+    async fn give_up(&self, slug: &str) {
+        let _owning = self.inner.owning.lock().await;
+        self.inner.routing.bridges.remove(slug);
+        let mut subscriber = self.inner.subscriber.clone();
+        let unsubscribe = subscriber.unsubscribe(room_channel(slug));
+        let _ = tokio::time::timeout(REDIS_TIMEOUT, unsubscribe).await;
+        self.inner.rooms.stop(slug).await;
+    }
+}
+
+/// Keeps a room this node owns: renews its lease and writes its state down every second;
+/// gives it up when the lease is lost or the server stops (then at once, so that another
+/// node takes it over without waiting for the lease to run out).
+async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, taken: Instant) {
+    let mut releasing = lease.clone();
+    let (mut held, keeper) = lease.keep_taken(taken);
+    let mut every = tokio::time::interval(STATE_EVERY);
+    let mut shutdown = cluster
+        .inner
+        .ctx
+        .get()
+        .map(|ctx| ctx.shutdown.clone())
+        .unwrap_or_else(|| tokio::sync::watch::channel(false).1);
+    loop {
+        tokio::select! {
+            changed = held.changed() => {
+                let lost = changed.is_err() || !*held.borrow();
+                if lost {
+                    tracing::warn!(room = %slug, "this node lost a room's lease; giving the room up");
+                    break;
+                }
+            }
+            () = crate::session::stopping(&mut shutdown) => {
+                if let Some(state) = handle.state().await {
+                    let _ = cluster.write_state(&slug, &state).await;
+                }
+                let _ = tokio::time::timeout(REDIS_TIMEOUT, releasing.release()).await;
+                break;
+            }
+            _ = every.tick() => {
+                let Some(state) = handle.state().await else { break };
+                if let Err(err) = cluster.write_state(&slug, &state).await {
+                    tracing::debug!(%err, room = %slug, "cannot write a room's state");
+                }
+            }
+        }
+    }
+    keeper.abort();
+    cluster.give_up(&slug).await;
+}
+
+/// Runs the sessions of a room's clients on other nodes: starts one per connection that
+/// opens, hands each what its client sent, and ends those of a node gone silent.
+async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
+    let Some(ctx) = cluster.inner.ctx.get().cloned() else {
+        return;
+    };
+    let mut sessions: HashMap<(Arc<str>, u64), mpsc::Sender<Frame>> = HashMap::new();
+    let mut heard: HashMap<Arc<str>, Instant> = HashMap::new();
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            batch = inbox.recv() => {
+                let Some(batch) = batch else { break };
+                let (node, items) = match wire::decode_up(batch) {
+                    Ok(decoded) => decoded,
+                    Err(err) => {
+                        tracing::warn!(%err, "dropping a batch from another node");
+                        continue;
+                    }
+                };
+                let node: Arc<str> = heard
+                    .keys()
+                    .find(|known| ***known == *node)
+                    .cloned()
+                    .unwrap_or_else(|| node.into());
+                heard.insert(node.clone(), Instant::now());
+                for (conn, up) in items {
+                    let key = (node.clone(), conn);
+                    let frame = match up {
+                        Up::Open => {
+                            if let std::collections::hash_map::Entry::Vacant(slot) =
+                                sessions.entry(key)
+                            {
+                                let (tx, events) = mpsc::channel(TUNNEL_QUEUE);
+                                let tunnel = Tunnel {
+                                    conn,
+                                    events,
+                                    down: cluster.forwarder(&node),
+                                    closed: false,
+                                };
+                                slot.insert(tx);
+                                tokio::spawn(crate::session::run_tunnel(tunnel, ctx.clone()));
+                            }
+                            continue;
+                        }
+                        Up::Text(text) => Frame::Text(text),
+                        Up::Binary => Frame::Binary(tungstenite::Bytes::new()),
+                        Up::Control => Frame::Control,
+                        Up::TooBig => Frame::TooBig,
+                        Up::Closed(code) => Frame::Closed(code),
+                        Up::End => Frame::End,
+                        Up::Dropped(code) => Frame::Dropped(code),
+                    };
+                    let last = matches!(frame, Frame::Closed(_) | Frame::End | Frame::Dropped(_));
+                    if let Some(tx) = sessions.get(&key) {
+                        if tx.send(frame).await.is_err() || last {
+                            sessions.remove(&key);
+                        }
+                    }
+                }
+            }
+            _ = check.tick() => {
+                let now = Instant::now();
+                let silent: Vec<Arc<str>> = heard
+                    .iter()
+                    .filter(|(_, at)| now.duration_since(**at) > NODE_SILENCE)
+                    .map(|(node, _)| node.clone())
+                    .collect();
+                for node in &silent {
+                    tracing::warn!("a node went silent; its clients in this room are lost");
+                    heard.remove(node);
+                    cluster.inner.forwarders.remove(&**node);
+                }
+                sessions.retain(|(node, _), tx| {
+                    if silent.contains(node) {
+                        let _ = tx.try_send(Frame::End);
+                        return false;
+                    }
+                    !tx.is_closed()
+                });
+            }
+        }
+    }
+}
+
+/// Publishes what this node's sessions write to the clients of `node`, in batches: what
+/// is queued when the forwarder wakes (a tick's fan-out to every client of the node, as
+/// the sessions take their turns), each distinct frame once.
+pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiver<(u64, Down)>) {
+    let channel = super::node_channel(&node);
+    let mut batch = Vec::new();
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        // Let the other sessions of this tick's fan-out queue theirs first.
+        tokio::task::yield_now().await;
+        while batch.len() < FORWARD_BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let payload = wire::encode_down(&batch);
+        batch.clear();
+        if let Err(err) = cluster.publish(&channel, payload).await {
+            metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
+            tracing::debug!(%err, "cannot publish to another node");
+        }
+    }
+}

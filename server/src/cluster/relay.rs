@@ -1,0 +1,265 @@
+//! An entry node's side of a relayed connection: the client is connected here, its room
+//! runs on another node. What the client sends goes up to the owner, as it comes; what
+//! the owner sends comes down into the connection's bounded queue and is written here.
+//! This node keeps the connection alive (pings) and lets go of a client that does not
+//! read (its queue overflows); everything else is the owner's session's business.
+//!
+//! When the room's owner changes (it died, or gave the room up), relayed clients are told
+//! to reconnect (1012): they resume, through any node, with whoever owns the room now.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use hallway_proto::close;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use super::wire::{self, Up};
+use super::{Cluster, Endpoint, HEARTBEAT, REDIS_TIMEOUT, owner_key, room_channel};
+use crate::session::SessionContext;
+use crate::session::conn::{self, Conn, Frame};
+use crate::session::outbox::{self, Outgoing};
+
+/// Most up events in one published batch.
+const UP_BATCH: usize = 1024;
+
+/// Relays one connection to the owner of room `slug`, until it ends.
+pub async fn run(
+    mut conn: Conn,
+    hello: Utf8Bytes,
+    slug: String,
+    ctx: &SessionContext,
+    cluster: &Cluster,
+) {
+    let id = cluster.next_conn();
+    let slug: Arc<str> = slug.into();
+    let (link, mut outbox) = outbox::outbox(ctx.send_queue);
+    cluster.inner.routing.endpoints.insert(
+        id,
+        Endpoint {
+            slug: slug.clone(),
+            outbox: link,
+        },
+    );
+    metrics::gauge!(crate::metrics::RELAYED).increment(1.0);
+    let up = |what: Up| cluster.inner.uplink.send((slug.clone(), id, what));
+    if up(Up::Open).await.is_ok() && up(Up::Text(hello)).await.is_ok() {
+        let last = relay(&mut conn, &mut outbox, ctx, &up).await;
+        if let Some(last) = last {
+            let _ = up(last).await;
+        }
+    }
+    cluster.inner.routing.endpoints.remove(&id);
+    metrics::gauge!(crate::metrics::RELAYED).decrement(1.0);
+}
+
+/// Serves the connection; returns what to tell the owner about its end, if anything.
+async fn relay<F, Fut>(
+    conn: &mut Conn,
+    outbox: &mut outbox::OutboxReceiver,
+    ctx: &SessionContext,
+    up: &F,
+) -> Option<Up>
+where
+    F: Fn(Up) -> Fut,
+    Fut: Future<Output = Result<(), mpsc::error::SendError<(Arc<str>, u64, Up)>>>,
+{
+    let mut shutdown = ctx.shutdown.clone();
+    let mut pinged = false;
+    let keepalive = tokio::time::sleep(ctx.ping_interval);
+    tokio::pin!(keepalive);
+    loop {
+        tokio::select! {
+            biased;
+            () = crate::session::stopping(&mut shutdown) => {
+                let wait = ctx.drain.mul_f64(rand::random::<f64>());
+                tokio::time::sleep(wait).await;
+                conn.close(close::SERVICE_RESTART, "the server is restarting; reconnect").await;
+                return Some(Up::Dropped(close::SERVICE_RESTART));
+            }
+            () = &mut keepalive => {
+                if pinged {
+                    conn.close(close::UNRESPONSIVE, "no answer to ping").await;
+                    return Some(Up::Dropped(close::UNRESPONSIVE));
+                }
+                if let Err(err) = conn.ping().await {
+                    return Some(ended(&err));
+                }
+                pinged = true;
+                keepalive.as_mut().reset(Instant::now() + ctx.ping_timeout);
+            }
+            next = outbox.recv() => match next {
+                Some(Outgoing::Frame(frame)) => {
+                    if let Err(err) = crate::session::write_batch(conn, outbox, frame).await {
+                        return Some(ended(&err));
+                    }
+                }
+                Some(Outgoing::Kicked(code)) => {
+                    if code == close::SLOW_CONSUMER {
+                        metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
+                    }
+                    conn.close(code, reason(code)).await;
+                    return Some(Up::Dropped(code));
+                }
+                None => return None,
+            },
+            frame = conn.next() => {
+                pinged = false;
+                keepalive.as_mut().reset(Instant::now() + ctx.ping_interval);
+                let what = match frame {
+                    Frame::Text(text) => Up::Text(text),
+                    Frame::Binary(_) => Up::Binary,
+                    Frame::Control => Up::Control,
+                    Frame::TooBig => {
+                        conn.close(close::TOO_BIG, "frame too large").await;
+                        return Some(Up::TooBig);
+                    }
+                    Frame::Closed(code) => {
+                        conn.finish().await;
+                        return Some(Up::Closed(code));
+                    }
+                    Frame::End | Frame::Dropped(_) => return Some(Up::End),
+                };
+                if up(what).await.is_err() {
+                    conn.close(close::SERVICE_RESTART, "the server is restarting; reconnect").await;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// What the owner is told of a connection whose write failed here.
+fn ended(err: &std::io::Error) -> Up {
+    match conn::ended_by(err) {
+        crate::session::End::Closed(code) => Up::Dropped(code),
+        _ => Up::End,
+    }
+}
+
+/// The reason written in a close frame this node sends for the owner.
+fn reason(code: u16) -> &'static str {
+    match code {
+        close::SERVICE_RESTART => "the room moved to another server; reconnect",
+        close::SLOW_CONSUMER => "you fell too far behind; reconnect",
+        close::REMOVED => "a host removed you",
+        close::BANNED => "a host removed you from the room",
+        close::REFUSED => "refused",
+        close::HELLO_TIMEOUT => "no hello in time",
+        close::UNRESPONSIVE => "no answer to ping",
+        close::REPLACED => "replaced by a newer connection",
+        close::TOO_BIG => "frame too large",
+        close::NORMAL => "goodbye",
+        _ => "closed by the server",
+    }
+}
+
+/// The node's publisher of up events: batches what relayed connections did, per room,
+/// in order; and says every second, to each room it relays to, that this node is alive.
+pub(super) async fn publish(cluster: Cluster, mut rx: mpsc::Receiver<(Arc<str>, u64, Up)>) {
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut batches: BTreeMap<Arc<str>, Vec<(u64, Up)>> = BTreeMap::new();
+    loop {
+        tokio::select! {
+            item = rx.recv() => {
+                let Some((slug, conn, what)) = item else { return };
+                batches.entry(slug).or_default().push((conn, what));
+                let mut taken = 1;
+                while taken < UP_BATCH {
+                    let Ok((slug, conn, what)) = rx.try_recv() else { break };
+                    batches.entry(slug).or_default().push((conn, what));
+                    taken += 1;
+                }
+                for (slug, items) in std::mem::take(&mut batches) {
+                    let payload = wire::encode_up(cluster.node(), &items);
+                    if let Err(err) = cluster.publish(&room_channel(&slug), payload).await {
+                        metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
+                        tracing::debug!(%err, "cannot publish to a room's owner");
+                    }
+                }
+            }
+            _ = heartbeat.tick() => {
+                for slug in relayed_rooms(&cluster) {
+                    let payload = wire::encode_up(cluster.node(), &[]);
+                    let _ = cluster.publish(&room_channel(&slug), payload).await;
+                }
+            }
+        }
+    }
+}
+
+/// The rooms this node relays connections to.
+fn relayed_rooms(cluster: &Cluster) -> HashSet<Arc<str>> {
+    cluster
+        .inner
+        .routing
+        .endpoints
+        .iter()
+        .map(|e| e.slug.clone())
+        .collect()
+}
+
+/// Tells the clients relayed to `slug` to reconnect.
+fn let_go(cluster: &Cluster, slug: &str) {
+    for endpoint in cluster.inner.routing.endpoints.iter() {
+        if &*endpoint.slug == slug {
+            endpoint.outbox.kick(close::SERVICE_RESTART);
+        }
+    }
+}
+
+/// Watches the owners of the rooms this node relays to, every second: when a room's
+/// owner changed, or its lease ran out (the owner died), or Redis has not answered for
+/// as long as a lease lasts, its relayed clients are told to reconnect.
+pub(super) async fn watch_owners(cluster: Cluster) {
+    let mut every = tokio::time::interval(HEARTBEAT);
+    let mut answered: HashMap<Arc<str>, Instant> = HashMap::new();
+    loop {
+        every.tick().await;
+        let rooms = relayed_rooms(&cluster);
+        answered.retain(|slug, _| rooms.contains(slug));
+        cluster
+            .inner
+            .owners
+            .retain(|slug, _| rooms.iter().any(|r| **r == **slug));
+        for slug in rooms {
+            let mut redis = cluster.redis();
+            let mut get = redis::cmd("GET");
+            get.arg(owner_key(&slug));
+            let get = get.query_async::<Option<String>>(&mut redis);
+            let now = Instant::now();
+            match tokio::time::timeout(REDIS_TIMEOUT, get).await {
+                Ok(Ok(holder)) => {
+                    answered.insert(slug.clone(), now);
+                    let known = cluster.inner.owners.get(&*slug).map(|o| o.clone());
+                    match (holder, known) {
+                        (Some(holder), Some(known)) if holder == known => {}
+                        (Some(holder), None) => {
+                            cluster.inner.owners.insert(slug.to_string(), holder);
+                        }
+                        (holder, _) => {
+                            tracing::info!(room = %slug, "a room's owner changed; its relayed clients reconnect");
+                            match holder {
+                                Some(holder) => {
+                                    cluster.inner.owners.insert(slug.to_string(), holder);
+                                }
+                                None => {
+                                    cluster.inner.owners.remove(&*slug);
+                                }
+                            }
+                            let_go(&cluster, &slug);
+                        }
+                    }
+                }
+                Ok(Err(_)) | Err(_) => {
+                    let since = *answered.entry(slug.clone()).or_insert(now);
+                    if now.duration_since(since) > cluster.inner.config.lease {
+                        let_go(&cluster, &slug);
+                        answered.insert(slug, now);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! What nodes of a cluster say to each other through Redis pub/sub, as bytes.
+//!
+//! - Up, from the node a client is connected to (its *entry* node) to the room's owner,
+//!   on the room's channel: what the client's connection did (opened, sent a text frame,
+//!   closed, …). Every batch names its node, so a batch is also a sign of life: entry nodes
+//!   send an empty one every second for each room they have connections in.
+//! - Down, from the owner to an entry node, on the node's channel: frames to write to the
+//!   node's connections, and orders to close them. A frame queued for many connections
+//!   (a tick for everyone) is the same shared bytes each time; a batch carries each
+//!   distinct frame once, with the connections it goes to.
+//!
+//! The format is ours and simple: little-endian integers, lengths before bytes. Both ends
+//! run the same build of Hallway; a batch that does not decode is dropped with a warning.
+
+use bytes::Bytes;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+/// What a client's connection did, as its entry node reports it to the room's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Up {
+    /// The connection opened: the owner starts a session for it.
+    Open,
+    /// A text frame.
+    Text(Utf8Bytes),
+    /// A binary frame (not part of the protocol; the owner refuses it).
+    Binary,
+    /// A ping, a pong or a fragment: the client is alive.
+    Control,
+    /// A frame over the size limit.
+    TooBig,
+    /// The client closed the connection (with this code, if it gave one).
+    Closed(Option<u16>),
+    /// The connection dropped.
+    End,
+    /// The entry node closed the connection with this code (dead, or too slow to read).
+    Dropped(u16),
+}
+
+/// What the owner tells an entry node to do with one of its connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Down {
+    /// Write these text frames, in order.
+    Frames(Vec<Utf8Bytes>),
+    /// Close with this code once every frame before has been written.
+    Close(u16),
+}
+
+/// Why a batch did not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// It ended in the middle of something.
+    #[error("a cluster batch was cut short")]
+    Truncated,
+    /// An unknown kind, a bad frame index or text that is not UTF-8.
+    #[error("a cluster batch is malformed")]
+    Malformed,
+}
+
+/// Encodes an up batch from `node`.
+pub fn encode_up(node: &str, items: &[(u64, Up)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + node.len() + items.len() * 24);
+    put_bytes(&mut out, node.as_bytes());
+    put_u32(&mut out, items.len());
+    for (conn, up) in items {
+        out.extend_from_slice(&conn.to_le_bytes());
+        match up {
+            Up::Open => out.push(0),
+            Up::Text(text) => {
+                out.push(1);
+                put_bytes(&mut out, text.as_bytes());
+            }
+            Up::Binary => out.push(2),
+            Up::Control => out.push(3),
+            Up::TooBig => out.push(4),
+            Up::Closed(code) => {
+                out.push(5);
+                out.extend_from_slice(
+                    &code.map_or(0u32, |c| 0x1_0000 | u32::from(c)).to_le_bytes(),
+                );
+            }
+            Up::End => out.push(6),
+            Up::Dropped(code) => {
+                out.push(7);
+                out.extend_from_slice(&code.to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// Decodes an up batch: the node it came from and what its connections did.
+pub fn decode_up(bytes: Bytes) -> Result<(String, Vec<(u64, Up)>), WireError> {
+    let mut r = Reader { bytes, at: 0 };
+    let node = String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| WireError::Malformed)?;
+    let count = r.u32()? as usize;
+    let mut items = Vec::with_capacity(count.min(4096));
+    for _ in 0..count {
+        let conn = r.u64()?;
+        let up = match r.u8()? {
+            0 => Up::Open,
+            1 => Up::Text(Utf8Bytes::try_from(r.bytes_field()?).map_err(|_| WireError::Malformed)?),
+            2 => Up::Binary,
+            3 => Up::Control,
+            4 => Up::TooBig,
+            5 => {
+                let raw = r.u32()?;
+                Up::Closed((raw & 0x1_0000 != 0).then_some(raw as u16))
+            }
+            6 => Up::End,
+            7 => Up::Dropped(r.u16()?),
+            _ => return Err(WireError::Malformed),
+        };
+        items.push((conn, up));
+    }
+    Ok((node, items))
+}
+
+/// Encodes a down batch, each distinct frame once (frames are told apart by the memory
+/// they share: clones of one message are one frame).
+pub fn encode_down(items: &[(u64, Down)]) -> Vec<u8> {
+    let mut frames: Vec<&Utf8Bytes> = Vec::new();
+    let mut index: std::collections::HashMap<(usize, usize), u32> =
+        std::collections::HashMap::new();
+    let mut ops: Vec<(u64, Result<Vec<u32>, u16>)> = Vec::with_capacity(items.len());
+    for (conn, down) in items {
+        match down {
+            Down::Frames(list) => {
+                let refs = list
+                    .iter()
+                    .map(|frame| {
+                        let key = (frame.as_bytes().as_ptr() as usize, frame.len());
+                        *index.entry(key).or_insert_with(|| {
+                            frames.push(frame);
+                            (frames.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                ops.push((*conn, Ok(refs)));
+            }
+            Down::Close(code) => ops.push((*conn, Err(*code))),
+        }
+    }
+    let size: usize = frames.iter().map(|f| f.len() + 4).sum();
+    let mut out = Vec::with_capacity(8 + size + ops.len() * 16);
+    put_u32(&mut out, frames.len());
+    for frame in &frames {
+        put_bytes(&mut out, frame.as_bytes());
+    }
+    put_u32(&mut out, ops.len());
+    for (conn, op) in ops {
+        out.extend_from_slice(&conn.to_le_bytes());
+        match op {
+            Ok(refs) => {
+                out.push(0);
+                put_u32(&mut out, refs.len());
+                for r in refs {
+                    out.extend_from_slice(&r.to_le_bytes());
+                }
+            }
+            Err(code) => {
+                out.push(1);
+                out.extend_from_slice(&code.to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a down batch; a frame sent to many connections is decoded once and shared.
+pub fn decode_down(bytes: Bytes) -> Result<Vec<(u64, Down)>, WireError> {
+    let mut r = Reader { bytes, at: 0 };
+    let count = r.u32()? as usize;
+    let mut frames = Vec::with_capacity(count.min(4096));
+    for _ in 0..count {
+        frames.push(Utf8Bytes::try_from(r.bytes_field()?).map_err(|_| WireError::Malformed)?);
+    }
+    let ops = r.u32()? as usize;
+    let mut items = Vec::with_capacity(ops.min(65_536));
+    for _ in 0..ops {
+        let conn = r.u64()?;
+        let down = match r.u8()? {
+            0 => {
+                let n = r.u32()? as usize;
+                let mut list = Vec::with_capacity(n.min(4096));
+                for _ in 0..n {
+                    let i = r.u32()? as usize;
+                    list.push(frames.get(i).ok_or(WireError::Malformed)?.clone());
+                }
+                Down::Frames(list)
+            }
+            1 => Down::Close(r.u16()?),
+            _ => return Err(WireError::Malformed),
+        };
+        items.push((conn, down));
+    }
+    Ok(items)
+}
+
+fn put_u32(out: &mut Vec<u8>, n: usize) {
+    // Batches are far below 4 GiB (a Redis message is at most 512 MiB).
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u32(out, bytes.len());
+    out.extend_from_slice(bytes);
+}
+
+/// Reads a batch front to back; fields are slices of the one buffer, not copies.
+struct Reader {
+    bytes: Bytes,
+    at: usize,
+}
+
+impl Reader {
+    fn take(&mut self, n: usize) -> Result<Bytes, WireError> {
+        let end = self.at.checked_add(n).ok_or(WireError::Truncated)?;
+        if end > self.bytes.len() {
+            return Err(WireError::Truncated);
+        }
+        let out = self.bytes.slice(self.at..end);
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, WireError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Result<u32, WireError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64, WireError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    fn bytes_field(&mut self) -> Result<Bytes, WireError> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn up_batches_round_trip() {
+        let items = vec![
+            (1, Up::Open),
+            (1, Up::Text(Utf8Bytes::from_static(r#"{"type":"hello"}"#))),
+            (2, Up::Closed(Some(4011))),
+            (3, Up::Closed(None)),
+            (4, Up::Dropped(4008)),
+            (5, Up::End),
+            (6, Up::Control),
+            (7, Up::Binary),
+            (8, Up::TooBig),
+        ];
+        let bytes = encode_up("node-a", &items);
+        assert_eq!(
+            decode_up(Bytes::from(bytes)),
+            Ok(("node-a".to_owned(), items))
+        );
+    }
+
+    #[test]
+    fn a_frame_for_many_connections_is_carried_once() {
+        let tick = Utf8Bytes::from(format!(
+            r#"{{"type":"tick","positions":[{}]}}"#,
+            "1".repeat(500)
+        ));
+        let items: Vec<(u64, Down)> = (0..100)
+            .map(|conn| (conn, Down::Frames(vec![tick.clone()])))
+            .chain([(7, Down::Close(1012))])
+            .collect();
+        let bytes = encode_down(&items);
+        assert!(bytes.len() < 600 + 100 * 20, "{} bytes", bytes.len());
+        let decoded = decode_down(Bytes::from(bytes)).expect("decodes");
+        assert_eq!(decoded, items);
+    }
+
+    #[test]
+    fn bad_batches_are_errors_not_panics() {
+        assert_eq!(
+            decode_up(Bytes::from_static(&[1, 0])),
+            Err(WireError::Truncated)
+        );
+        let mut bad = encode_up("n", &[(1, Up::Open)]);
+        *bad.last_mut().expect("not empty") = 99;
+        assert_eq!(decode_up(Bytes::from(bad)), Err(WireError::Malformed));
+        let mut frames = encode_down(&[(1, Down::Frames(vec![Utf8Bytes::from_static("x")]))]);
+        let at = frames.len() - 4;
+        frames[at] = 9; // an index past the frames
+        assert_eq!(decode_down(Bytes::from(frames)), Err(WireError::Malformed));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode_up(Bytes::from(bytes.clone()));
+            let _ = decode_down(Bytes::from(bytes));
+        }
+    }
+}
