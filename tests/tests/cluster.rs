@@ -356,3 +356,47 @@ async fn ten_seconds_without_redis_fail_fast_and_then_everything_comes_back() ->
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_owner_hands_its_rooms_over_at_once() -> Result<()> {
+    let redis = RedisServer::start()?;
+    let owner = node(&redis, &[])?;
+    let other = node(&redis, &[])?;
+    let mut anna = TestClient::join_at(owner.addr, "lobby", "Anna", None).await?;
+    let mut ben = TestClient::join_at(other.addr, "lobby", "Ben", None).await?;
+    form_circle(&mut anna, &mut ben).await?;
+    let tokens = [
+        anna.resume_token().context("token")?.to_owned(),
+        ben.resume_token().context("token")?.to_owned(),
+    ];
+    let mut raw = redis::Client::open(redis.url())?.get_connection()?;
+    let key = "hallway:room:lobby:owner";
+    let holder: Option<String> = redis::cmd("GET").arg(key).query(&mut raw)?;
+    let holder = holder.context("the room has an owner")?;
+
+    // SIGTERM: the owner writes the room down, gives its lease up and tells everyone
+    // to reconnect, rather than leaving the room to wait for its lease to run out.
+    let status = tokio::task::spawn_blocking(move || owner.terminate()).await??;
+    assert!(status.success(), "exit status {status}");
+    let now: Option<String> = redis::cmd("GET").arg(key).query(&mut raw)?;
+    assert_ne!(
+        now.as_deref(),
+        Some(holder.as_str()),
+        "the lease was given up"
+    );
+    assert_eq!(ben.wait_closed().await?.code, Some(close::SERVICE_RESTART));
+    let nodes = [other.addr];
+    let anna = resume_through(&nodes, "Anna", &tokens[0], Duration::from_secs(10)).await?;
+    let ben = resume_through(&nodes, "Ben", &tokens[1], Duration::from_secs(10)).await?;
+    assert!(anna.resumed() && ben.resumed());
+    let Some(ServerMessage::Welcome { circles, .. }) = &ben.welcome else {
+        bail!("no welcome");
+    };
+    assert!(
+        circles
+            .iter()
+            .any(|c| c.members.contains(&anna.id) && c.members.contains(&ben.id)),
+        "their circle is back: {circles:?}"
+    );
+    Ok(())
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hallway_proto::ClientMessage;
 use redis::Script;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
@@ -82,21 +82,49 @@ impl Cluster {
     /// Takes the room's lease if nobody holds it.
     async fn claim(&self, record: RoomRecord) -> Route {
         let _owning = self.inner.owning.lock().await;
-        if self.inner.rooms.running(&record.slug) {
+        let slug = record.slug.clone();
+        if self.inner.rooms.running(&slug) {
             return Route::Here;
         }
         let mut lease = Lease::new(
             self.redis(),
-            owner_key(&record.slug),
+            owner_key(&slug),
             self.inner.node.clone(),
             self.inner.config.lease,
         );
+        match tokio::time::timeout(REDIS_TIMEOUT, lease.holder()).await {
+            Ok(Ok(Some(holder))) => {
+                // Owned elsewhere (this node's id is new at every start, so not ours).
+                self.inner.owners.insert(slug.clone(), holder);
+                return Route::Elsewhere(slug);
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "cannot reach Redis for a room's lease");
+                return Route::Unavailable;
+            }
+            Err(_) => return Route::Unavailable,
+        }
+        // Nobody owns it: listen on the room's channel before taking the lease, so that
+        // nothing a node says once it sees the lease taken is missed.
+        let inbox = match self.listen(&slug).await {
+            Ok(inbox) => inbox,
+            Err(err) => {
+                tracing::warn!(%err, "cannot subscribe to a room's channel");
+                return Route::Unavailable;
+            }
+        };
         let asked = Instant::now();
-        match tokio::time::timeout(REDIS_TIMEOUT, lease.hold()).await {
-            Ok(Ok(true)) => match self.take(&record, lease.clone(), asked).await {
+        let held = tokio::time::timeout(REDIS_TIMEOUT, lease.hold()).await;
+        if !matches!(held, Ok(Ok(true))) {
+            self.unlisten(&slug).await;
+        }
+        match held {
+            Ok(Ok(true)) => match self.take(&record, lease.clone(), asked, inbox).await {
                 Ok(()) => Route::Here,
                 Err(err) => {
                     tracing::warn!(%err, "cannot start a room this node took");
+                    self.unlisten(&slug).await;
                     let _ = tokio::time::timeout(REDIS_TIMEOUT, lease.release()).await;
                     Route::Unavailable
                 }
@@ -105,9 +133,9 @@ impl Cluster {
                 if let Ok(Ok(Some(holder))) =
                     tokio::time::timeout(REDIS_TIMEOUT, lease.holder()).await
                 {
-                    self.inner.owners.insert(record.slug.clone(), holder);
+                    self.inner.owners.insert(slug.clone(), holder);
                 }
-                Route::Elsewhere(record.slug)
+                Route::Elsewhere(slug)
             }
             Ok(Err(err)) => {
                 tracing::warn!(%err, "cannot reach Redis for a room's lease");
@@ -117,6 +145,31 @@ impl Cluster {
         }
     }
 
+    /// Subscribes to a room's up channel; what arrives waits in the returned inbox until
+    /// the room's bridge runs.
+    async fn listen(&self, slug: &str) -> Result<mpsc::Receiver<Bytes>, ClusterError> {
+        let (tx, inbox) = mpsc::channel(BRIDGE_QUEUE);
+        self.inner.routing.bridges.insert(slug.to_owned(), tx);
+        let mut subscriber = self.inner.subscriber.clone();
+        let subscribe = subscriber.subscribe(room_channel(slug));
+        let subscribed = match tokio::time::timeout(REDIS_TIMEOUT, subscribe).await {
+            Ok(result) => result.map_err(ClusterError::from),
+            Err(_) => Err(ClusterError::TimedOut),
+        };
+        if subscribed.is_err() {
+            self.inner.routing.bridges.remove(slug);
+        }
+        subscribed.map(|()| inbox)
+    }
+
+    /// Stops listening on a room's up channel.
+    async fn unlisten(&self, slug: &str) {
+        self.inner.routing.bridges.remove(slug);
+        let mut subscriber = self.inner.subscriber.clone();
+        let unsubscribe = subscriber.unsubscribe(room_channel(slug));
+        let _ = tokio::time::timeout(REDIS_TIMEOUT, unsubscribe).await;
+    }
+
     /// Starts a room this node has just taken, from its written-down state if there is
     /// one, and keeps it.
     async fn take(
@@ -124,6 +177,7 @@ impl Cluster {
         record: &RoomRecord,
         lease: Lease,
         taken: Instant,
+        inbox: mpsc::Receiver<Bytes>,
     ) -> Result<(), ClusterError> {
         let slug = record.slug.clone();
         let mut redis = self.redis();
@@ -149,20 +203,7 @@ impl Cluster {
             .rooms
             .open_restored(record, self.inner.config.tick_hz, state.as_ref())
             .map_err(|err| ClusterError::Room(err.to_string()))?;
-        let (tx, rx) = mpsc::channel(BRIDGE_QUEUE);
-        self.inner.routing.bridges.insert(slug.clone(), tx);
-        let mut subscriber = self.inner.subscriber.clone();
-        let subscribe = subscriber.subscribe(room_channel(&slug));
-        let subscribed = match tokio::time::timeout(REDIS_TIMEOUT, subscribe).await {
-            Ok(result) => result.map_err(ClusterError::from),
-            Err(_) => Err(ClusterError::TimedOut),
-        };
-        if let Err(err) = subscribed {
-            self.inner.routing.bridges.remove(&slug);
-            self.inner.rooms.stop(&slug).await;
-            return Err(err);
-        }
-        tokio::spawn(bridge(self.clone(), rx));
+        tokio::spawn(bridge(self.clone(), inbox));
         tokio::spawn(keep(self.clone(), slug, handle, lease, taken));
         Ok(())
     }
@@ -193,10 +234,7 @@ impl Cluster {
     /// clients come back, through any node, to whoever owns it now).
     async fn give_up(&self, slug: &str) {
         let _owning = self.inner.owning.lock().await;
-        self.inner.routing.bridges.remove(slug);
-        let mut subscriber = self.inner.subscriber.clone();
-        let unsubscribe = subscriber.unsubscribe(room_channel(slug));
-        let _ = tokio::time::timeout(REDIS_TIMEOUT, unsubscribe).await;
+        self.unlisten(slug).await;
         self.inner.rooms.stop(slug).await;
     }
 }
@@ -242,13 +280,17 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
     cluster.give_up(&slug).await;
 }
 
+/// A relayed client's session as the bridge reaches it: what its client sent, and the
+/// credit its node gives back.
+type Remote = (mpsc::Sender<Frame>, Arc<Semaphore>);
+
 /// Runs the sessions of a room's clients on other nodes: starts one per connection that
 /// opens, hands each what its client sent, and ends those of a node gone silent.
 async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
     let Some(ctx) = cluster.inner.ctx.get().cloned() else {
         return;
     };
-    let mut sessions: HashMap<(Arc<str>, u64), mpsc::Sender<Frame>> = HashMap::new();
+    let mut sessions: HashMap<(Arc<str>, u64), Remote> = HashMap::new();
     let mut heard: HashMap<Arc<str>, Instant> = HashMap::new();
     let mut check = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -276,13 +318,15 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                                 sessions.entry(key)
                             {
                                 let (tx, events) = mpsc::channel(TUNNEL_QUEUE);
+                                let credit = Arc::new(Semaphore::new(window(&ctx)));
                                 let tunnel = Tunnel {
                                     conn,
                                     events,
                                     down: cluster.forwarder(&node),
+                                    credit: credit.clone(),
                                     closed: false,
                                 };
-                                slot.insert(tx);
+                                slot.insert((tx, credit));
                                 tokio::spawn(crate::session::run_tunnel(tunnel, ctx.clone()));
                             }
                             continue;
@@ -294,9 +338,15 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                         Up::Closed(code) => Frame::Closed(code),
                         Up::End => Frame::End,
                         Up::Dropped(code) => Frame::Dropped(code),
+                        Up::Ack(count) => {
+                            if let Some((_, credit)) = sessions.get(&key) {
+                                credit.add_permits(count as usize);
+                            }
+                            continue;
+                        }
                     };
                     let last = matches!(frame, Frame::Closed(_) | Frame::End | Frame::Dropped(_));
-                    if let Some(tx) = sessions.get(&key) {
+                    if let Some((tx, _)) = sessions.get(&key) {
                         if tx.send(frame).await.is_err() || last {
                             sessions.remove(&key);
                         }
@@ -315,7 +365,7 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                     heard.remove(node);
                     cluster.inner.forwarders.remove(&**node);
                 }
-                sessions.retain(|(node, _), tx| {
+                sessions.retain(|(node, _), (tx, _)| {
                     if silent.contains(node) {
                         let _ = tx.try_send(Frame::End);
                         return false;
@@ -325,6 +375,12 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
             }
         }
     }
+}
+
+/// Frames a relayed client's node may hold for it before its session on the owner waits:
+/// the session's queue size, which the node's queue for the client has room for.
+pub fn window(ctx: &crate::session::SessionContext) -> usize {
+    ctx.send_queue.max(64)
 }
 
 /// Publishes what this node's sessions write to the clients of `node`, in batches: what

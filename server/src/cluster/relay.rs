@@ -34,7 +34,9 @@ pub async fn run(
 ) {
     let id = cluster.next_conn();
     let slug: Arc<str> = slug.into();
-    let (link, mut outbox) = outbox::outbox(ctx.send_queue);
+    // Room for everything the owner may send before it waits for our acks, and a little
+    // for the close that may follow.
+    let (link, mut outbox) = outbox::outbox(super::owner::window(ctx) + 16);
     cluster.inner.routing.endpoints.insert(
         id,
         Endpoint {
@@ -69,6 +71,9 @@ where
     let mut pinged = false;
     let keepalive = tokio::time::sleep(ctx.ping_interval);
     tokio::pin!(keepalive);
+    // Frames written since the owner was last told (acked in quarters of its window).
+    let ack_every = (super::owner::window(ctx) / 4).max(1) as u32;
+    let mut written = 0u32;
     loop {
         tokio::select! {
             biased;
@@ -91,8 +96,15 @@ where
             }
             next = outbox.recv() => match next {
                 Some(Outgoing::Frame(frame)) => {
-                    if let Err(err) = crate::session::write_batch(conn, outbox, frame).await {
-                        return Some(ended(&err));
+                    match crate::session::write_batch(conn, outbox, frame).await {
+                        Ok(count) => written += count as u32,
+                        Err(err) => return Some(ended(&err)),
+                    }
+                    if written >= ack_every {
+                        if up(Up::Ack(written)).await.is_err() {
+                            return None;
+                        }
+                        written = 0;
                     }
                 }
                 Some(Outgoing::Kicked(code)) => {

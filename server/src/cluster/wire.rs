@@ -34,6 +34,10 @@ pub enum Up {
     End,
     /// The entry node closed the connection with this code (dead, or too slow to read).
     Dropped(u16),
+    /// The entry node wrote this many more frames to the client: credit for the owner to
+    /// send as many again (flow control, so that a client that reads slowly is held back
+    /// on the owner, where its room skips and catches up, as on a single node).
+    Ack(u32),
 }
 
 /// What the owner tells an entry node to do with one of its connections.
@@ -83,6 +87,10 @@ pub fn encode_up(node: &str, items: &[(u64, Up)]) -> Vec<u8> {
                 out.push(7);
                 out.extend_from_slice(&code.to_le_bytes());
             }
+            Up::Ack(count) => {
+                out.push(8);
+                out.extend_from_slice(&count.to_le_bytes());
+            }
         }
     }
     out
@@ -108,6 +116,7 @@ pub fn decode_up(bytes: Bytes) -> Result<(String, Vec<(u64, Up)>), WireError> {
             }
             6 => Up::End,
             7 => Up::Dropped(r.u16()?),
+            8 => Up::Ack(r.u32()?),
             _ => return Err(WireError::Malformed),
         };
         items.push((conn, up));
@@ -267,6 +276,7 @@ mod tests {
             (6, Up::Control),
             (7, Up::Binary),
             (8, Up::TooBig),
+            (9, Up::Ack(64)),
         ];
         let bytes = encode_up("node-a", &items);
         assert_eq!(

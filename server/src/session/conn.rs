@@ -116,7 +116,20 @@ impl Conn {
     pub async fn send(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
         match &mut self.io {
             Io::Ws(ws) => bounded(write_all(ws, messages)).await,
-            Io::Tunnel(tunnel) => bounded(tunnel.down(Down::Frames(messages.to_vec()))).await,
+            Io::Tunnel(tunnel) => {
+                bounded(async {
+                    // Credit from the client's node: it has written what came before.
+                    let count = u32::try_from(messages.len()).unwrap_or(u32::MAX);
+                    tunnel
+                        .credit
+                        .acquire_many(count)
+                        .await
+                        .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?
+                        .forget();
+                    tunnel.down(Down::Frames(messages.to_vec())).await
+                })
+                .await
+            }
         }
     }
 
@@ -241,6 +254,11 @@ pub struct Tunnel {
     /// The forwarder to the client's node (bounded: a session waits for room like it
     /// waits for a socket, under the same write timeout).
     pub down: tokio::sync::mpsc::Sender<(u64, Down)>,
+    /// Frames the client's node may still take: each write takes one per frame, and the
+    /// node gives them back as it writes them to the client (`Up::Ack`). A client that
+    /// reads slowly thus holds its session back here, and its room skips and catches up
+    /// for it as for a local client, instead of its node's queue overflowing.
+    pub credit: std::sync::Arc<tokio::sync::Semaphore>,
     /// A close was sent (or the client closed): nothing more to say on drop.
     pub closed: bool,
 }

@@ -348,12 +348,13 @@ pub(crate) async fn stopping(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopping| *stopping).await;
 }
 
-/// Writes `first` and whatever else is queued (up to [`WRITE_BATCH`]) in one write.
+/// Writes `first` and whatever else is queued (up to [`WRITE_BATCH`]) in one write;
+/// returns how many frames it wrote.
 pub(crate) async fn write_batch(
     conn: &mut Conn,
     outbox: &mut OutboxReceiver,
     first: Utf8Bytes,
-) -> std::io::Result<()> {
+) -> std::io::Result<usize> {
     let mut batch = Vec::with_capacity(8);
     batch.push(first);
     while batch.len() < WRITE_BATCH {
@@ -362,7 +363,7 @@ pub(crate) async fn write_batch(
             None => break,
         }
     }
-    conn.send(&batch).await
+    conn.send(&batch).await.map(|()| batch.len())
 }
 
 /// Handles one text frame after the handshake; `Some` ends the session.
