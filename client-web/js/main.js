@@ -277,13 +277,13 @@ function showOnStage(id, stream) {
 function welcomed(msg) {
   // Resumed: the same participant, in the same circle; connections to its members are
   // kept and restart ICE (the server sends `connect` with `restart`), and those to the
-  // SFU simply go on (the server kept them). Otherwise we are someone new and start over.
+  // SFU simply go on (the server kept them), unless the room moved to another server of a
+  // cluster (`sfu_reset`): then those to the SFU start again. Otherwise we are someone new
+  // and start over.
   const resumed = joined && !!msg.resumed;
   if (resumed) resumes += 1;
-  if (!resumed) {
-    peers.closeAll();
-    sfu.closeAll();
-  }
+  if (!resumed) peers.closeAll();
+  if (!resumed || msg.sfu_reset) sfu.closeAll();
   // RTCIceServer has the same fields as the welcome's ice_servers.
   peers.iceServers = msg.ice_servers ?? [];
   sfu.iceServers = msg.ice_servers ?? [];

@@ -44,6 +44,12 @@ pub enum ServerMessage {
         /// follows for each circle member). `false`: a new participant.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         resumed: bool,
+        /// `true` (only with `resumed`): the server no longer holds this participant's
+        /// connections to the SFU (the room moved to another server of a cluster): close
+        /// them and set up what is needed again (`sfu_offer` to broadcast; the server
+        /// offers the receiving connection).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        sfu_reset: bool,
     },
     /// The whole room again, for a client that fell behind and missed changes: replaces
     /// everything the client knew of participants, circles and areas.

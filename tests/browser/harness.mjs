@@ -178,3 +178,41 @@ export async function waitDecoding(page, peer) {
     await page.waitForTimeout(200);
   }
 }
+
+// Starts `redis-server` (Debian's) on 127.0.0.1 and a free port, keeping nothing on disk,
+// for the cluster tests; resolves once it answers.
+export async function startRedis() {
+  const net = await import("node:net");
+  const port = await new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const child = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let buffered = "";
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("redis-server did not start")), DEADLINE);
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      if (buffered.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}/`,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+}

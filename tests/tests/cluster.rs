@@ -251,6 +251,17 @@ async fn the_owners_death_is_a_takeover_and_everyone_resumes() -> Result<()> {
     for (client, id) in [(&anna, &ids[0]), (&ben, &ids[1]), (&cleo, &ids[2])] {
         assert!(client.resumed(), "{} did not resume", client.id);
         assert_eq!(&client.id, id, "same participant");
+        // Their media connections were to the dead node's SFU: they are told to start over.
+        assert!(
+            matches!(
+                client.welcome,
+                Some(ServerMessage::Welcome {
+                    sfu_reset: true,
+                    ..
+                })
+            ),
+            "sfu_reset"
+        );
     }
     // Their places and their circle are back.
     let Some(ServerMessage::Welcome {
@@ -398,5 +409,80 @@ async fn a_stopping_owner_hands_its_rooms_over_at_once() -> Result<()> {
             .any(|c| c.members.contains(&anna.id) && c.members.contains(&ben.id)),
         "their circle is back: {circles:?}"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served() -> Result<()> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let redis = RedisServer::start()?;
+    let queue = [("HALLWAY_SEND_QUEUE", "64")];
+    let owner = node(&redis, &queue)?;
+    let entry = node(&redis, &queue)?;
+    // The first visitor makes the owner the owner.
+    drop(TestClient::join_at(owner.addr, "lobby", "First", None).await?);
+    // Relayed through the entry node, with a small receive window, and never read.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let stream = socket.connect(entry.addr).await?;
+    let (mut stuck, _) =
+        tokio_tungstenite::client_async(format!("ws://{}/ws", entry.addr), stream).await?;
+    stuck
+        .send(Message::text(
+            r#"{"type":"hello","version":1,"room":"lobby","name":"Stuck"}"#,
+        ))
+        .await?;
+    // Movers on both nodes keep the room busy.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut movers = Vec::new();
+    for i in 0..40u32 {
+        let addr = if i % 2 == 0 { owner.addr } else { entry.addr };
+        let running = running.clone();
+        movers.push(tokio::spawn(async move {
+            let mut client =
+                TestClient::join_at(addr, "lobby", &format!("Mover {i}"), None).await?;
+            let mut step = 0u32;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                step += 1;
+                let x = 200.0 + f64::from((step * 37 + i * 11) % 1900);
+                client.move_to(x, 300.0 + f64::from(i * 20)).await?;
+                let until = tokio::time::Instant::now() + Duration::from_millis(100);
+                while let Ok(msg) = tokio::time::timeout_at(until, client.recv()).await {
+                    msg?;
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    // Let go within the owner's 5 s of stalled ticks and the 10 s write timeout; then
+    // reading shows the end of the connection.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(frame) = stuck.next().await {
+            match frame {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .context("the stuck client was not let go")?;
+    assert!(
+        ended.is_none() || ended == Some(close::SLOW_CONSUMER),
+        "closed with {ended:?}"
+    );
+    // The others are still served: a move is seen across nodes.
+    let mut watcher = TestClient::join_at(owner.addr, "lobby", "Watcher", None).await?;
+    let mut late = TestClient::join_at(entry.addr, "lobby", "Late", None).await?;
+    let late_id = late.id.clone();
+    late.move_to(2000.0, 1400.0).await?;
+    sees_at(&mut watcher, &late_id, 2000.0).await?;
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    for mover in movers {
+        mover.await??;
+    }
     Ok(())
 }

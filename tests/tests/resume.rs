@@ -74,6 +74,16 @@ async fn a_dropped_connection_resumes_with_everything_and_others_see_reconnectin
 
     let mut back = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
     assert!(back.resumed());
+    assert!(
+        !matches!(
+            back.welcome,
+            Some(ServerMessage::Welcome {
+                sfu_reset: true,
+                ..
+            })
+        ),
+        "the SFU kept her connections"
+    );
     assert_eq!(back.id, id, "the same participant");
     assert_ne!(back.resume_token(), Some(token.as_str()), "a new token");
     let Some(ServerMessage::Welcome { participants, .. }) = &back.welcome else {

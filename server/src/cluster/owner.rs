@@ -36,8 +36,9 @@ const FORWARD_BATCH: usize = 8192;
 /// resumes.
 const BRIDGE_QUEUE: usize = 4096;
 
-/// Frames from one relayed client waiting for its session.
-const TUNNEL_QUEUE: usize = 256;
+/// Frames from one relayed client waiting for its session (a hundred seconds of walking
+/// at the highest rate a browser sends).
+const TUNNEL_QUEUE: usize = 1024;
 
 /// How often the owner writes a room's state down.
 const STATE_EVERY: Duration = Duration::from_secs(1);
@@ -346,9 +347,21 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                         }
                     };
                     let last = matches!(frame, Frame::Closed(_) | Frame::End | Frame::Dropped(_));
-                    if let Some((tx, _)) = sessions.get(&key) {
-                        if tx.send(frame).await.is_err() || last {
+                    let Some((tx, _)) = sessions.get(&key) else { continue };
+                    match tx.try_send(frame) {
+                        Ok(()) if !last => {}
+                        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {
                             sessions.remove(&key);
+                        }
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            // The bridge never waits for one session: the others' frames
+                            // and every node's acks go through it. A session this far
+                            // behind its client (stuck writing to it, or its room
+                            // overloaded) ends, as a local one would stop being read.
+                            sessions.remove(&key);
+                            let _ = cluster
+                                .forwarder(&node)
+                                .try_send((conn, Down::Close(hallway_proto::close::SLOW_CONSUMER)));
                         }
                     }
                 }

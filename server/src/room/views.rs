@@ -31,6 +31,7 @@ pub fn welcome(
     ice_servers: Vec<proto::IceServer>,
     resume: String,
     resumed: bool,
+    sfu_reset: bool,
 ) -> ServerMessage {
     let RoomState {
         participants,
@@ -55,6 +56,7 @@ pub fn welcome(
         ice_servers,
         resume,
         resumed,
+        sfu_reset: resumed && sfu_reset,
     }
 }
 

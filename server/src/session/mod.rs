@@ -148,6 +148,9 @@ async fn attend(mut conn: Conn, hello: Utf8Bytes, ctx: SessionContext) {
         // overflowed) or a write the client did not take in time.
         metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
     }
+    // The connection ends now, not once a busy room has heard of it: telling the room
+    // may wait for room in its inbox.
+    drop(conn);
     room.leave(seat, end.departure()).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),

@@ -142,6 +142,11 @@ impl RoomMedia {
             .for_participant(id, crate::access::now_secs())
     }
 
+    /// Whether the participant is a member (joined and not left).
+    pub fn has(&self, id: ParticipantId) -> bool {
+        self.state().members.contains_key(&id)
+    }
+
     /// A participant joined the room, or resumed on a new WebSocket (called by the room's
     /// task). A participant who resumed keeps their connections and tracks: media went on
     /// flowing while their signalling was away; only where to tell them changes.

@@ -79,7 +79,18 @@ impl Actor {
             .as_ref()
             .map(|m| m.ice_servers(id))
             .unwrap_or_default();
-        let welcome = views::welcome(&self.room, id, self.tick_hz, ice_servers, token, resumed);
+        // Back on a node whose SFU never knew them (the room moved here): their media
+        // connections are to a server that is gone.
+        let sfu_reset = self.media.as_ref().is_some_and(|m| !m.has(id));
+        let welcome = views::welcome(
+            &self.room,
+            id,
+            self.tick_hz,
+            ice_servers,
+            token,
+            resumed,
+            sfu_reset,
+        );
         // The queue is new and empty, so the welcome fits.
         let _ = link.try_send(Utf8Bytes::from(welcome.encode()));
         self.directory.insert(id, link.clone());
