@@ -37,12 +37,17 @@ class Pipe {
 }
 
 export async function faultProxy(target) {
-  const { hostname, port } = new URL(target);
+  let { hostname, port } = new URL(target);
   const pipes = new Set();
   const proxy = {
     blackholed: false,
     url: null,
     connections: 0,
+    // Sends new connections to another server from now on, as a load balancer does
+    // when a server goes down; connections open now stay where they are.
+    retarget(url) {
+      ({ hostname, port } = new URL(url));
+    },
     // Starts or ends the outage.
     blackhole(on) {
       this.blackholed = on;

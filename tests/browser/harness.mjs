@@ -55,6 +55,13 @@ export async function startServer(env = {}) {
         await once(child, "exit");
       }
     },
+    // Ends the server at once, as a crash would (SIGKILL).
+    async kill() {
+      if (child.exitCode === null) {
+        child.kill("SIGKILL");
+        await once(child, "exit");
+      }
+    },
   };
 }
 
