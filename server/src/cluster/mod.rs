@@ -162,11 +162,13 @@ fn node_channel(node: &str) -> String {
     format!("hallway:node:{node}")
 }
 
-/// Connects to Redis at `url`, reconnecting by itself when the connection drops.
+/// Connects to Redis at `url`, reconnecting by itself when the connection drops. Requests
+/// have no timeout of their own: every caller bounds its own (a large publish takes
+/// longer than a lease's renewal may).
 pub async fn connect(url: &str) -> Result<ConnectionManager, ClusterError> {
     let client = redis::Client::open(url)?;
     let config = ConnectionManagerConfig::new()
-        .set_response_timeout(Some(REDIS_TIMEOUT))
+        .set_response_timeout(None)
         .set_connection_timeout(Some(REDIS_TIMEOUT))
         .set_max_delay(Duration::from_millis(500));
     Ok(client.get_connection_manager_with_config(config).await?)
@@ -254,10 +256,13 @@ impl Cluster {
     /// Publishes `payload` on `channel` (at most once: a message nobody hears is lost).
     async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), ClusterError> {
         let mut redis = self.redis();
+        let len = payload.len();
         let mut publish = redis::cmd("PUBLISH");
         publish.arg(channel).arg(payload);
         let publish = publish.query_async::<i64>(&mut redis);
-        match tokio::time::timeout(REDIS_TIMEOUT, publish).await {
+        // Large batches (welcomes to a big room) take their time: 50 MB/s at the least.
+        let allowed = REDIS_TIMEOUT + Duration::from_millis(len as u64 / 50_000);
+        match tokio::time::timeout(allowed, publish).await {
             Ok(result) => result.map(|_| ()).map_err(ClusterError::from),
             Err(_) => Err(ClusterError::TimedOut),
         }

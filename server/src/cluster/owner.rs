@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hallway_proto::ClientMessage;
+use hallway_proto::{ClientMessage, close};
 use redis::Script;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
@@ -30,6 +30,9 @@ pub const FORWARD_QUEUE: usize = 65_536;
 
 /// Most frames (per connection) in one published batch.
 const FORWARD_BATCH: usize = 8192;
+
+/// Most bytes of distinct frames in one published batch.
+const FORWARD_BYTES: usize = 4 << 20;
 
 /// Up batches for one room waiting for its bridge; beyond this they are dropped (and
 /// counted): Redis pub/sub is at-most-once anyway, and a client that lost a message
@@ -401,22 +404,52 @@ pub fn window(ctx: &crate::session::SessionContext) -> usize {
 /// the sessions take their turns), each distinct frame once.
 pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiver<(u64, Down)>) {
     let channel = super::node_channel(&node);
-    let mut batch = Vec::new();
+    let mut batch: Vec<(u64, Down)> = Vec::new();
+    // A batch that could not be published: its connections missed frames, and are told
+    // to reconnect (they resume and get the whole room again).
+    let mut lost: Vec<u64> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     while let Some(first) = rx.recv().await {
+        batch.extend(
+            lost.drain(..)
+                .map(|conn| (conn, Down::Close(close::SERVICE_RESTART))),
+        );
         batch.push(first);
         // Let the other sessions of this tick's fan-out queue theirs first.
         tokio::task::yield_now().await;
-        while batch.len() < FORWARD_BATCH {
+        // Up to a number of frames and of bytes (each distinct frame counted once): a
+        // welcome to a room of 5,000 is a megabyte, and joins come in bursts.
+        seen.clear();
+        let mut bytes = 0;
+        let mut count = |down: &Down, bytes: &mut usize| {
+            if let Down::Frames(frames) = down {
+                for frame in frames {
+                    if seen.insert((frame.as_bytes().as_ptr() as usize, frame.len())) {
+                        *bytes += frame.len();
+                    }
+                }
+            }
+        };
+        for (_, down) in &batch {
+            count(down, &mut bytes);
+        }
+        while batch.len() < FORWARD_BATCH && bytes < FORWARD_BYTES {
             match rx.try_recv() {
-                Ok(item) => batch.push(item),
+                Ok(item) => {
+                    count(&item.1, &mut bytes);
+                    batch.push(item);
+                }
                 Err(_) => break,
             }
         }
         let payload = wire::encode_down(&batch);
-        batch.clear();
         if let Err(err) = cluster.publish(&channel, payload).await {
             metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
             tracing::debug!(%err, "cannot publish to another node");
+            lost.extend(batch.iter().map(|(conn, _)| *conn));
+            lost.sort_unstable();
+            lost.dedup();
         }
+        batch.clear();
     }
 }
