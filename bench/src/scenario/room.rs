@@ -231,9 +231,14 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
         bail!("a churner could not join: {failure}");
     }
     let mut joins = std::mem::take(&mut *lock(&churn.joins));
-    let slow_consumers = metric(addr, "hallway_slow_consumer_disconnects_total")
-        .await
-        .ok();
+    // Summed over the nodes of a cluster.
+    let mut slow_consumers = Some(0.0);
+    for node in &addrs {
+        let count = metric(*node, "hallway_slow_consumer_disconnects_total")
+            .await
+            .ok();
+        slow_consumers = slow_consumers.zip(count).map(|(a, b)| a + b);
+    }
     let mut s = shared.borrow_mut();
 
     drop(stuck);
@@ -241,8 +246,8 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     report.add("participants", (opts.clients + opts.churners) as f64, "");
     if opts.stuck > 0 {
         report.add("stuck_clients", opts.stuck as f64, "");
-        report.add("slow_consumer_disconnects", slow_consumers, "");
     }
+    report.add("slow_consumer_disconnects", slow_consumers, "");
     report.add("join_p50", joins.percentile_ms(50.0), "ms");
     report.add("join_p99", joins.percentile_ms(99.0), "ms");
     report.add("join_samples", joins.len() as f64, "");
