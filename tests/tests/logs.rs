@@ -83,3 +83,64 @@ async fn the_default_log_names_no_one_and_no_address() -> Result<()> {
     let _ = std::fs::remove_file(&log_path);
     Ok(())
 }
+
+/// The same in a cluster: a participant relayed through a second node, chat, a malformed
+/// message, the owner stopping and handing the room over; both nodes' logs are searched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clusters_logs_name_no_one_and_no_address() -> Result<()> {
+    let redis = hallway_tests::redis::RedisServer::start()?;
+    let url = redis.url();
+    let paths: Vec<std::path::PathBuf> = (0..2)
+        .map(|_| {
+            std::env::temp_dir().join(format!(
+                "hallway-log-{}.txt",
+                hallway_tests::process::rand_suffix()
+            ))
+        })
+        .collect();
+    let env = [
+        ("HALLWAY_LOG", "info,hallway=debug"),
+        ("HALLWAY_REDIS_URL", url.as_str()),
+    ];
+    let owner = ServerProcess::start_with_log(&[], &env, std::fs::File::create(&paths[0])?)?;
+    let entry = ServerProcess::start_with_log(&[], &env, std::fs::File::create(&paths[1])?)?;
+    let token = owner
+        .banner
+        .iter()
+        .find_map(|l| l.split("#token=").nth(1))
+        .context("a host link in the banner")?
+        .trim()
+        .to_owned();
+    let mut host = TestClient::join_at(owner.addr, "lobby", HOST, Some(&token)).await?;
+    let mut guest = TestClient::join_at(entry.addr, "lobby", GUEST, None).await?;
+    guest
+        .send(&ClientMessage::Chat {
+            to: "room".into(),
+            text: CHAT.into(),
+        })
+        .await?;
+    host.wait_for("the chat", |m| {
+        matches!(m, ServerMessage::Chat { .. }).then_some(())
+    })
+    .await?;
+    guest
+        .send_text(&format!("{{\"type\":\"chat\",\"text\":\"{CHAT}\""))
+        .await?;
+    guest.expect_error().await?;
+    owner.terminate()?;
+    guest.wait_closed().await?;
+    drop(host);
+    entry.terminate()?;
+
+    for path in &paths {
+        let text = std::fs::read_to_string(path)?;
+        for secret in [HOST, GUEST, CHAT, token.as_str(), "127.0.0.1", url.as_str()] {
+            assert!(
+                !text.contains(secret),
+                "the log contains {secret:?}:\n{text}"
+            );
+        }
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
