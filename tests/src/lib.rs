@@ -519,6 +519,31 @@ fn closed(frame: Option<CloseFrame>) -> Closed {
     }
 }
 
+/// Waits (up to `within`) until the room `lobby` at `addr` shows the participant called
+/// `name` as reconnecting (its connection let go) or no longer there, as a newcomer's
+/// welcome shows it; each look is a short visit by an observer who leaves again.
+pub async fn stuck_is_let_go(addr: SocketAddr, name: &str, within: Duration) -> Result<()> {
+    let until = tokio::time::Instant::now() + within;
+    loop {
+        let observer = TestClient::join_at(addr, "lobby", "Observer", None).await?;
+        let let_go = match &observer.welcome {
+            Some(ServerMessage::Welcome { participants, .. }) => participants
+                .iter()
+                .filter(|p| p.name == name)
+                .all(|p| p.reconnecting),
+            _ => false,
+        };
+        observer.close().await?;
+        if let_go {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > until {
+            bail!("{name} was still served after {within:?}");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// Two clients, Anna and Ben, standing together in a fresh circle at (525, 500):
 /// returns (a, b, circle id).
 pub async fn pair(server: &TestServer) -> Result<(TestClient, TestClient, u64)> {

@@ -215,3 +215,36 @@ pub async fn http_request(
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
     Ok((status, body))
 }
+
+/// A sample's value from the server's `/metrics` (`name` with its labels, as printed),
+/// or `None` if it is not listed (a counter never counted).
+pub async fn metric(addr: SocketAddr, name: &str) -> Result<Option<f64>> {
+    let (status, text) = http_get(addr, "/metrics").await?;
+    if status != 200 {
+        bail!("/metrics answered {status}");
+    }
+    Ok(text.lines().find_map(|line| {
+        let value = line.strip_prefix(name)?.strip_prefix(' ')?;
+        value.trim().parse().ok()
+    }))
+}
+
+/// Waits (up to `within`) until `metric(addr, name)` is at least `at_least`; returns it.
+pub async fn metric_reaches(
+    addr: SocketAddr,
+    name: &str,
+    at_least: f64,
+    within: Duration,
+) -> Result<f64> {
+    let until = tokio::time::Instant::now() + within;
+    loop {
+        let value = metric(addr, name).await?.unwrap_or(0.0);
+        if value >= at_least {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() > until {
+            bail!("{name} was {value} after {within:?}, not {at_least}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -3,6 +3,11 @@
 //! lost connection) and its connection is closed (with 4008 when
 //! the close frame still fits, else the connection just ends: a closed TCP window takes no
 //! close frame), the server's memory stays bounded, and the others go on being served.
+//!
+//! The stuck client is watched from the server's side (its metrics) until it is let go:
+//! reading its socket any earlier would make it a client that reads again (and answers
+//! pings), which is not what is tested. Pings are off for the same reason: a silent
+//! client is also let go as dead after 20 s, a different path.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +25,13 @@ const MOVERS: usize = 200;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Result<()> {
-    let server = ServerProcess::start(&[], &[("HALLWAY_SEND_QUEUE", "64")])?;
+    let server = ServerProcess::start(
+        &[],
+        &[
+            ("HALLWAY_SEND_QUEUE", "64"),
+            ("HALLWAY_PING_INTERVAL", "300"),
+        ],
+    )?;
     let addr = server.addr;
 
     // The stuck client: joins, then never reads, with a small receive window so that the
@@ -62,13 +73,19 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Res
         }));
     }
 
-    // The stuck client is closed as a slow consumer; reading now drains what was queued,
-    // then the close.
+    // The stuck client is let go as a slow consumer (the server says so); reading now
+    // drains what was queued, then the close or the end of the connection.
     tokio::time::sleep(Duration::from_secs(20)).await;
     let rss_during = rss_kib(server.pid())?;
+    hallway_tests::stuck_is_let_go(addr, "Stuck", Duration::from_secs(90)).await?;
+    assert!(
+        hallway_tests::process::metric(addr, "hallway_slow_consumer_disconnects_total")
+            .await?
+            .is_some_and(|n| n >= 1.0),
+        "let go, but not as a slow consumer"
+    );
     let mut read = 0u64;
-    // Generous: on a loaded CI machine the room's task and the session may be slow.
-    let closed = tokio::time::timeout(Duration::from_secs(60), async {
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(frame) = stuck.next().await {
             match frame {
                 Ok(Message::Close(Some(frame))) => return Some(u16::from(frame.code)),
@@ -80,19 +97,8 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Res
     })
     .await;
     let Ok(code) = closed else {
-        // What the server says, for the failure's message.
-        let (_, metrics) = hallway_tests::process::http_get(addr, "/metrics").await?;
-        let lines: Vec<&str> = metrics
-            .lines()
-            .filter(|l| {
-                l.starts_with("hallway_connections")
-                    || l.starts_with("hallway_slow_consumer")
-                    || l.starts_with("hallway_reconnecting")
-                    || l.starts_with("hallway_participants")
-            })
-            .collect();
         anyhow::bail!(
-            "the stuck client's connection was not closed; it read {read} frames in 60 s; server: {lines:?}"
+            "the server let the stuck client go, but its connection did not end; it read {read} frames in 30 s"
         );
     };
     assert!(

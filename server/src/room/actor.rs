@@ -160,32 +160,22 @@ pub struct RoomHandle {
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
-        RoomHandle::spawn_with_access(
+        RoomHandle::spawn_restored(
             room,
             tick_hz,
             RoomAccess::default(),
             None,
             None,
             resume::DEFAULT_GRACE,
+            Vec::new(),
         )
     }
 
     /// Starts the room's task with an access rule for sessions to check, somewhere to
-    /// keep the areas hosts edit, and how long a lost participant may take to resume.
-    pub fn spawn_with_access(
-        room: Room,
-        tick_hz: u32,
-        access: RoomAccess,
-        keep_areas: Option<AreasSink>,
-        media: Option<Arc<RoomMedia>>,
-        grace: Duration,
-    ) -> RoomHandle {
-        RoomHandle::spawn_restored(room, tick_hz, access, keep_areas, media, grace, Vec::new())
-    }
-
-    /// Starts the task of a room rebuilt from its state (see [`Room::restore`]): the
-    /// participants in `seats`, all reconnecting, may resume with their tokens within the
-    /// grace window.
+    /// keep the areas hosts edit, and how long a lost participant may take to resume. A
+    /// room rebuilt from its state (see [`Room::restore`]) comes with `seats`: the
+    /// participants in it, all reconnecting, may resume with their tokens within the grace
+    /// window.
     pub fn spawn_restored(
         room: Room,
         tick_hz: u32,

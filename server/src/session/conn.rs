@@ -186,6 +186,22 @@ impl Conn {
         .await
     }
 
+    /// The session is over: a tunnel tells the client's node how to close the client's
+    /// connection, if nothing was said yet (a session that ended on a write that timed out
+    /// wrote no close frame).
+    pub fn ended(&mut self, end: &End) {
+        if let Io::Tunnel(tunnel) = &mut self.io {
+            if !tunnel.closed {
+                tunnel.closed = true;
+                let code = match end {
+                    End::Closed(code) => *code,
+                    End::Left | End::Lost => hallway_proto::close::SERVICE_RESTART,
+                };
+                let _ = tunnel.down.try_send((tunnel.conn, Down::Close(code)));
+            }
+        }
+    }
+
     /// Sends an `error` message.
     pub async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
         metrics::counter!(crate::metrics::ERRORS, "code" => code.as_str()).increment(1);

@@ -150,6 +150,7 @@ async fn attend(mut conn: Conn, hello: Utf8Bytes, ctx: SessionContext) {
     }
     // The connection ends now, not once a busy room has heard of it: telling the room
     // may wait for room in its inbox.
+    conn.ended(&end);
     drop(conn);
     room.leave(seat, end.departure()).await;
     match end {
