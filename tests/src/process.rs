@@ -248,3 +248,24 @@ pub async fn metric_reaches(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// Waits (up to `within`) until `metric(addr, name)` is at most `at_most` (absent counts
+/// as 0); returns it.
+pub async fn metric_falls_to(
+    addr: SocketAddr,
+    name: &str,
+    at_most: f64,
+    within: Duration,
+) -> Result<f64> {
+    let until = tokio::time::Instant::now() + within;
+    loop {
+        let value = metric(addr, name).await?.unwrap_or(0.0);
+        if value <= at_most {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() > until {
+            bail!("{name} was {value} after {within:?}, not at most {at_most}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

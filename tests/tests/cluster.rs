@@ -449,7 +449,16 @@ async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served
     // room shows (reading the socket before would make it a client that reads again);
     // then reading shows the end of the connection.
     hallway_tests::stuck_is_let_go(owner.addr, "Stuck", Duration::from_secs(90)).await?;
-    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+    // The entry node closed it: its relayed connections are the 20 movers' again (the
+    // client's kernel may take longer to hand over what was sent before the close).
+    hallway_tests::process::metric_falls_to(
+        entry.addr,
+        "hallway_cluster_relayed_connections",
+        20.0,
+        Duration::from_secs(60),
+    )
+    .await?;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(frame) = stuck.next().await {
             match frame {
                 Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
@@ -459,12 +468,10 @@ async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served
         }
         None
     })
-    .await
-    .context("let go, but the stuck client's connection did not end")?;
-    assert!(
-        ended.is_none() || ended == Some(close::SLOW_CONSUMER),
-        "closed with {ended:?}"
-    );
+    .await;
+    if let Ok(Some(code)) = ended {
+        assert_eq!(code, close::SLOW_CONSUMER, "closed with {code}");
+    }
     // The others are still served: a move is seen across nodes.
     let mut watcher = TestClient::join_at(owner.addr, "lobby", "Watcher", None).await?;
     let mut late = TestClient::join_at(entry.addr, "lobby", "Late", None).await?;

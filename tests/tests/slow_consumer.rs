@@ -1,8 +1,8 @@
 //! A client that stops reading while 200 others move at 10 Hz: it is let go as a slow
 //! consumer at the cap of its queue (kept as reconnecting for the grace window, like any
-//! lost connection) and its connection is closed (with 4008 when
-//! the close frame still fits, else the connection just ends: a closed TCP window takes no
-//! close frame), the server's memory stays bounded, and the others go on being served.
+//! lost connection) and the server closes its connection (with 4008 when the close frame
+//! still fits, else the connection just ends: a closed TCP window takes no close frame),
+//! the server's memory stays bounded, and the others go on being served.
 //!
 //! The stuck client is watched from the server's side (its metrics) until it is let go:
 //! reading its socket any earlier would make it a client that reads again (and answers
@@ -84,27 +84,31 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Res
             .is_some_and(|n| n >= 1.0),
         "let go, but not as a slow consumer"
     );
-    let mut read = 0u64;
-    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+    // Its connection is closed on the server's side: the open connections are the
+    // movers' again. (The client's kernel may take a while longer to hand over what was
+    // sent before the close: a 4 KiB receive window drains a full send buffer slowly.)
+    hallway_tests::process::metric_falls_to(
+        addr,
+        "hallway_connections",
+        MOVERS as f64,
+        Duration::from_secs(60),
+    )
+    .await?;
+    // What the client reads in a moment, if anything, ends with the slow consumer's close.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(frame) = stuck.next().await {
             match frame {
                 Ok(Message::Close(Some(frame))) => return Some(u16::from(frame.code)),
-                Ok(_) => read += 1,
+                Ok(_) => {}
                 Err(_) => return None,
             }
         }
         None
     })
     .await;
-    let Ok(code) = closed else {
-        anyhow::bail!(
-            "the server let the stuck client go, but its connection did not end; it read {read} frames in 30 s"
-        );
-    };
-    assert!(
-        code.is_none() || code == Some(close::SLOW_CONSUMER),
-        "closed with {code:?}"
-    );
+    if let Ok(Some(code)) = closed {
+        assert_eq!(code, close::SLOW_CONSUMER, "closed with {code}");
+    }
     // It is no longer served: the room shows it as reconnecting (its client may resume
     // and get a fresh welcome) until the grace window ends.
     let newcomer = TestClient::join_at(addr, "lobby", "Newcomer", None).await?;
