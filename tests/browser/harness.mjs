@@ -215,10 +215,12 @@ export async function startRedis() {
   });
   return {
     url: `redis://127.0.0.1:${port}/`,
+    // SIGKILL: it keeps nothing, and a SIGTERM was once left unanswered for minutes.
     async stop() {
       if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
+        const exited = once(child, "exit");
+        child.kill("SIGKILL");
+        await exited;
       }
     },
   };
