@@ -519,6 +519,27 @@ fn closed(frame: Option<CloseFrame>) -> Closed {
     }
 }
 
+/// The close code a raw WebSocket receives within `within`, reading past anything else;
+/// `None` if it ends without one, errs, or says nothing in time.
+pub async fn close_code_within<S>(socket: &mut WebSocketStream<S>, within: Duration) -> Option<u16>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    tokio::time::timeout(within, async {
+        while let Some(frame) = socket.next().await {
+            match frame {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 /// Waits (up to `within`) until the room `lobby` at `addr` shows the participant called
 /// `name` as reconnecting (its connection let go) or no longer there, as a newcomer's
 /// welcome shows it; each look is a short visit by an observer who leaves again.

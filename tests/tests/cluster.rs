@@ -400,7 +400,7 @@ async fn a_stopping_owner_hands_its_rooms_over_at_once() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served() -> Result<()> {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
     let redis = RedisServer::start()?;
     // No pings: a silent client is also let go as dead, but that is another path.
@@ -458,18 +458,8 @@ async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served
         Duration::from_secs(60),
     )
     .await?;
-    let ended = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(frame) = stuck.next().await {
-            match frame {
-                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    })
-    .await;
-    if let Ok(Some(code)) = ended {
+    let ended = hallway_tests::close_code_within(&mut stuck, Duration::from_secs(5)).await;
+    if let Some(code) = ended {
         assert_eq!(code, close::SLOW_CONSUMER, "closed with {code}");
     }
     // The others are still served: a move is seen across nodes.

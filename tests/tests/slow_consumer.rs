@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use hallway_bench::procstat::rss_kib;
 use hallway_proto::close;
 use hallway_tests::TestClient;
@@ -95,18 +95,8 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Res
     )
     .await?;
     // What the client reads in a moment, if anything, ends with the slow consumer's close.
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(frame) = stuck.next().await {
-            match frame {
-                Ok(Message::Close(Some(frame))) => return Some(u16::from(frame.code)),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    })
-    .await;
-    if let Ok(Some(code)) = closed {
+    let closed = hallway_tests::close_code_within(&mut stuck, Duration::from_secs(5)).await;
+    if let Some(code) = closed {
         assert_eq!(code, close::SLOW_CONSUMER, "closed with {code}");
     }
     // It is no longer served: the room shows it as reconnecting (its client may resume
