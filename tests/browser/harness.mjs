@@ -49,20 +49,24 @@ export async function startServer(env = {}) {
   });
   return {
     url,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
-    },
+    // Stops the server as an operator would (SIGTERM); one that has not exited after
+    // DEADLINE is killed, so a teardown never waits for ever.
+    stop: () => endProcess(child, "SIGTERM"),
     // Ends the server at once, as a crash would (SIGKILL).
-    async kill() {
-      if (child.exitCode === null) {
-        child.kill("SIGKILL");
-        await once(child, "exit");
-      }
-    },
+    kill: () => endProcess(child, "SIGKILL"),
   };
+}
+
+// Sends `signal` to a child process unless it has ended, and resolves once it has; after
+// DEADLINE it is sent SIGKILL. A process ended by a signal has `exitCode` null and its
+// `signalCode` set: asking only for the exit code waits for ever on a killed process.
+async function endProcess(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), DEADLINE);
+  await exited;
+  clearTimeout(timer);
 }
 
 // A signed link minted by `hallway link` with the test servers' secret.
@@ -215,13 +219,6 @@ export async function startRedis() {
   });
   return {
     url: `redis://127.0.0.1:${port}/`,
-    // SIGKILL: it keeps nothing, and a SIGTERM was once left unanswered for minutes.
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGKILL");
-        await exited;
-      }
-    },
+    stop: () => endProcess(child, "SIGTERM"),
   };
 }
