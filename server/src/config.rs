@@ -150,6 +150,13 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Address and port of a listener of its own for `/metrics` (e.g. `0.0.0.0:9090` in a
+    /// container, scraped over the container network; `127.0.0.1:0` picks a free port).
+    /// Without it, `/metrics` is served on the main port to local requests only: from a
+    /// loopback address and not through a reverse proxy.
+    #[arg(long, env = "HALLWAY_METRICS_BIND")]
+    pub metrics_bind: Option<std::net::SocketAddr>,
+
     /// Most WebSocket connections from one IP address. Offices and public-sector networks
     /// often share one address for hundreds of people: keep this generous.
     #[arg(long, env = "HALLWAY_MAX_CONNECTIONS_PER_IP", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]

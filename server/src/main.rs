@@ -74,6 +74,9 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "Host link for {demo_room} (valid 30 days; keep it private): {base}/r/{demo_room}#token={host}"
     );
+    if let Some(metrics) = server.metrics_addr {
+        println!("Metrics: http://{metrics}/metrics");
+    }
     println!(
         "Hallway {} is listening on http://{shown}",
         env!("CARGO_PKG_VERSION")

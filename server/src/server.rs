@@ -25,6 +25,8 @@ use crate::turn::{EmbeddedTurn, IceServers, TurnConfig};
 pub struct RunningServer {
     /// Where it listens (with the real port when 0 was asked for).
     pub local_addr: SocketAddr,
+    /// Where `/metrics` has a listener of its own (`--metrics-bind`), if it has one.
+    pub metrics_addr: Option<SocketAddr>,
     /// The rooms it serves.
     pub rooms: Rooms,
     /// Mints and verifies signed links with this server's secret.
@@ -131,6 +133,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let local_addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr, source })?;
+            Some((listener, local))
+        }
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().map(|(_, addr)| *addr);
 
     let Shared {
         tokens,
@@ -209,6 +224,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         origins: http::Origins::new(&config.allowed_origins),
         echo: config.conformance_echo,
         trusted_proxies: config.trusted_proxies.clone(),
+        metrics: if metrics_addr.is_some() {
+            http::MetricsOnMainPort::No
+        } else {
+            http::MetricsOnMainPort::LocalOnly
+        },
     });
     if let Some(cluster) = &cluster {
         cluster.serve(state.session.clone());
@@ -231,12 +251,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         admin,
     );
     let header_timeout = Duration::from_secs(config.header_timeout);
+    if let Some((listener, _)) = metrics_listener {
+        // Stops with the main listener; what it serves needs nothing else.
+        tokio::spawn(http::serve::serve(
+            listener,
+            http::metrics_router(),
+            header_timeout,
+            shutdown_rx.clone(),
+        ));
+    }
     let task = tokio::spawn(async move {
         http::serve::serve(listener, app, header_timeout, shutdown_rx).await;
         Ok(())
     });
     Ok(RunningServer {
         local_addr,
+        metrics_addr,
         rooms,
         tokens,
         sfu,

@@ -84,6 +84,11 @@ impl TestServer {
             .map_err(|e| anyhow!("opening the room: {e}"))
     }
 
+    /// Where `/metrics` has a listener of its own (`--metrics-bind`), if it has one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.server.metrics_addr
+    }
+
     /// Where the SFU tells clients to send media.
     pub fn media_addr(&self) -> SocketAddr {
         self.server.sfu.announced()
@@ -386,6 +391,22 @@ impl TestClient {
                 Message::Close(frame) => bail!("closed by the server: {frame:?}"),
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => bail!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// Stays connected until `until`, as an idle browser does: reads and skips what comes
+    /// (answering the server's pings on the way); fails if the connection ends.
+    pub async fn idle_until(&mut self, until: tokio::time::Instant) -> Result<()> {
+        loop {
+            match tokio::time::timeout_at(until, self.socket.next()).await {
+                Err(_) => return Ok(()),
+                Ok(None) => bail!("the connection ended while idle"),
+                Ok(Some(frame)) => {
+                    if let Message::Close(frame) = frame.context("reading while idle")? {
+                        bail!("closed by the server while idle: {frame:?}");
+                    }
+                }
             }
         }
     }

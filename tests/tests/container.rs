@@ -39,6 +39,7 @@ async fn the_container_configuration_serves_and_its_healthcheck_passes() -> Resu
         "HALLWAY_PORT",
         "HALLWAY_DATA_DIR",
         "HALLWAY_MEDIA_PORT",
+        "HALLWAY_METRICS_BIND",
     ] {
         assert!(
             env.iter().any(|(k, _)| k == key),
@@ -53,14 +54,29 @@ async fn the_container_configuration_serves_and_its_healthcheck_passes() -> Resu
         "HALLWAY_MEDIA_PORT",
         "HALLWAY_TURN_PORT",
         "HALLWAY_DATA_DIR",
+        "HALLWAY_METRICS_BIND",
     ];
-    let kept: Vec<(&str, &str)> = env
+    let mut kept: Vec<(&str, &str)> = env
         .iter()
         .filter(|(k, _)| !moved.contains(&k.as_str()))
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    kept.push(("HALLWAY_METRICS_BIND", "127.0.0.1:0"));
     let server = ServerProcess::start(&[], &kept)?;
     assert_eq!(http_get(server.addr, "/healthz").await?.0, 200);
+    // Prometheus scrapes the metrics listener over the container network; the main port
+    // (the one the reverse proxy reaches) has none.
+    let metrics: std::net::SocketAddr = server
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("Metrics: http://"))
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .context("the banner names the metrics listener")?
+        .parse()?;
+    let (status, scraped) = http_get(metrics, "/metrics").await?;
+    assert_eq!(status, 200);
+    assert!(scraped.contains("hallway_messages_in_total"), "{scraped}");
+    assert_eq!(http_get(server.addr, "/metrics").await?.0, 404);
 
     // The HEALTHCHECK, with the binary at its place in the image replaced by ours.
     let check = healthcheck(&text)?;

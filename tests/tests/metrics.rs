@@ -1,11 +1,12 @@
 //! `/metrics` in the Prometheus text format: connections, rooms, participants, messages by
-//! type, errors by code.
+//! type, errors by code; served to the operator only (locally, or on a listener of its
+//! own), never to the public behind the reverse proxy.
 
 use std::time::Duration;
 
 use anyhow::Result;
 use hallway_proto::{ClientMessage, ServerMessage};
-use hallway_tests::process::http_get;
+use hallway_tests::process::{http_get, http_request};
 use hallway_tests::{TestClient, TestServer};
 
 /// The value of the first sample line that starts with `series`.
@@ -80,5 +81,70 @@ async fn metrics_count_participants_waiting_to_resume_and_resumes() -> Result<()
     let (_, text) = http_get(server.addr(), "/metrics").await?;
     assert_eq!(sample(&text, gauge), Some(0.0));
     assert!(sample(&text, "hallway_resumes_total").is_some_and(|n| n >= 1.0));
+    server.stop().await
+}
+
+#[tokio::test]
+async fn the_main_port_serves_metrics_only_to_local_requests_not_through_a_proxy() -> Result<()> {
+    let server =
+        TestServer::start_with(|c| c.trusted_proxies = vec![[127, 0, 0, 1].into()]).await?;
+    // Prometheus on this machine.
+    let (status, text) = http_get(server.addr(), "/metrics").await?;
+    assert_eq!(status, 200);
+    assert!(text.contains("hallway_connections"));
+    // A visitor through the reverse proxy on this machine: from loopback, for someone
+    // else. Nothing is there for them, whichever header their proxy uses.
+    for header in [
+        ("X-Forwarded-For", "203.0.113.9"),
+        ("X-Real-IP", "203.0.113.9"),
+        ("Forwarded", "for=203.0.113.9;proto=https"),
+    ] {
+        let (status, text) = http_request(server.addr(), "GET", "/metrics", &[header], b"").await?;
+        assert_eq!(status, 404, "{header:?}");
+        assert!(!text.contains("hallway_"), "{header:?}");
+    }
+    // The rest of the site is served to them as before.
+    let (status, _) = http_request(
+        server.addr(),
+        "GET",
+        "/healthz",
+        &[("X-Forwarded-For", "203.0.113.9")],
+        b"",
+    )
+    .await?;
+    assert_eq!(status, 200);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn with_a_listener_of_their_own_metrics_are_served_there_and_not_on_the_main_port()
+-> Result<()> {
+    let server =
+        TestServer::start_with(|c| c.metrics_bind = Some(([127, 0, 0, 1], 0).into())).await?;
+    let metrics = server.metrics_addr().expect("a metrics listener");
+    assert_ne!(metrics, server.addr());
+    let _ann = TestClient::join(&server, "Ann").await?;
+    let (status, text) = http_get(metrics, "/metrics").await?;
+    assert_eq!(status, 200);
+    // (The recorder is the process's: other tests' connections count too.)
+    assert!(
+        sample(&text, "hallway_connections").is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    // Whoever can reach that listener may scrape it (the operator keeps it off the public
+    // network), through a proxy too; it serves nothing else.
+    let (status, _) = http_request(
+        metrics,
+        "GET",
+        "/metrics",
+        &[("X-Forwarded-For", "10.0.0.7")],
+        b"",
+    )
+    .await?;
+    assert_eq!(status, 200);
+    assert_eq!(http_get(metrics, "/healthz").await?.0, 404);
+    assert_eq!(http_get(metrics, "/r/lobby").await?.0, 404);
+    // The main port has none, even for a local request.
+    assert_eq!(http_get(server.addr(), "/metrics").await?.0, 404);
     server.stop().await
 }

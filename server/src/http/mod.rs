@@ -50,6 +50,32 @@ pub struct AppState {
     pub echo: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where `/metrics` is served besides its own listener (`--metrics-bind`).
+    pub metrics: MetricsOnMainPort,
+}
+
+/// Whether the main port serves `/metrics`. The metrics name rooms and count people: they
+/// are for the operator, not for the public behind the reverse proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsOnMainPort {
+    /// To requests from a loopback address that did not come through a proxy.
+    LocalOnly,
+    /// Not at all: they have a listener of their own.
+    No,
+}
+
+/// Headers a reverse proxy adds to say whom it forwards for.
+const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
+
+impl MetricsOnMainPort {
+    /// Whether a request from `peer` with these headers is served `/metrics`. A request
+    /// forwarded by a proxy is not local, whoever the proxy says it came from: a proxy on
+    /// the same machine connects from loopback.
+    pub fn serves(self, peer: IpAddr, headers: &axum::http::HeaderMap) -> bool {
+        self == MetricsOnMainPort::LocalOnly
+            && peer.is_loopback()
+            && !FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h))
+    }
 }
 
 /// The client's address: the connection's, unless that is a trusted reverse proxy; then
@@ -143,7 +169,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
     sockets
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(local_metrics))
         .with_state(state)
         .merge(pages)
         .merge(admin::router(admin))
@@ -228,6 +254,25 @@ where
     }
 }
 
+/// The routes of the metrics listener (`--metrics-bind`): `/metrics` to whoever reaches it.
+pub fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(metrics))
+}
+
+/// `/metrics` on the main port: to local requests only, or to none (see
+/// [`MetricsOnMainPort`]); others get 404, as if there were nothing here.
+async fn local_metrics(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if state.metrics.serves(peer.ip(), &headers) {
+        metrics().await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
 async fn metrics() -> Response {
     match crate::metrics::install() {
         Some(handle) => (
@@ -297,7 +342,7 @@ impl Drop for ConnectionGuard {
 
 #[cfg(test)]
 mod tests {
-    use super::client_ip;
+    use super::{MetricsOnMainPort, client_ip};
     use axum::http::HeaderMap;
     use std::net::IpAddr;
 
@@ -327,5 +372,25 @@ mod tests {
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
         assert_eq!(client_ip(proxy, &forwarded("not-an-ip"), &trusted), proxy);
         assert_eq!(client_ip(proxy, &forwarded("10.0.0.3"), &trusted), proxy);
+    }
+
+    #[test]
+    fn the_main_port_serves_metrics_to_local_unproxied_requests_only() {
+        let local = MetricsOnMainPort::LocalOnly;
+        assert!(local.serves(ip("127.0.0.1"), &HeaderMap::new()));
+        assert!(local.serves(ip("::1"), &HeaderMap::new()));
+        // Another machine, even one on the same network.
+        assert!(!local.serves(ip("10.0.0.2"), &HeaderMap::new()));
+        assert!(!local.serves(ip("203.0.113.9"), &HeaderMap::new()));
+        // Through a proxy on this machine: from loopback, but for someone else.
+        assert!(!local.serves(ip("127.0.0.1"), &forwarded("203.0.113.9")));
+        assert!(!local.serves(ip("127.0.0.1"), &forwarded("127.0.0.1")));
+        for header in ["forwarded", "x-real-ip"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header, "for=203.0.113.9".parse().expect("a header value"));
+            assert!(!local.serves(ip("127.0.0.1"), &headers), "{header}");
+        }
+        // With a listener of their own, never on the main port.
+        assert!(!MetricsOnMainPort::No.serves(ip("127.0.0.1"), &HeaderMap::new()));
     }
 }
