@@ -224,9 +224,9 @@ async fn a_room_created_through_one_node_is_served_by_all() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owners_death_is_a_takeover_and_everyone_resumes() -> Result<()> {
     let redis = RedisServer::start()?;
-    let grace = [("HALLWAY_RESUME_GRACE", "10")];
-    let owner = node(&redis, &grace)?;
-    let others = [node(&redis, &grace)?, node(&redis, &grace)?];
+    // Default settings: a 5 s lease and a 30 s resume grace window.
+    let owner = node(&redis, &[])?;
+    let others = [node(&redis, &[])?, node(&redis, &[])?];
     let balanced = [others[0].addr, others[1].addr];
     let mut anna = TestClient::join_at(owner.addr, "lobby", "Anna", None).await?;
     let mut ben = TestClient::join_at(others[0].addr, "lobby", "Ben", None).await?;
@@ -251,7 +251,7 @@ async fn the_owners_death_is_a_takeover_and_everyone_resumes() -> Result<()> {
         let closed = relayed.wait_closed().await?;
         assert_eq!(closed.code, Some(close::SERVICE_RESTART));
     }
-    let anna = resume_through(&balanced, "Anna", &tokens[0], Duration::from_secs(20)).await?;
+    let mut anna = resume_through(&balanced, "Anna", &tokens[0], Duration::from_secs(20)).await?;
     let took_over = killed.elapsed();
     println!("the room was taken over and Anna resumed {took_over:?} after her node died");
     assert!(
@@ -259,7 +259,7 @@ async fn the_owners_death_is_a_takeover_and_everyone_resumes() -> Result<()> {
         "took {took_over:?} (lease 5 s)"
     );
     let mut ben = resume_through(&balanced, "Ben", &tokens[1], Duration::from_secs(10)).await?;
-    let cleo = resume_through(&balanced, "Cleo", &tokens[2], Duration::from_secs(10)).await?;
+    let mut cleo = resume_through(&balanced, "Cleo", &tokens[2], Duration::from_secs(10)).await?;
     for (client, id) in [(&anna, &ids[0]), (&ben, &ids[1]), (&cleo, &ids[2])] {
         assert!(client.resumed(), "{} did not resume", client.id);
         assert_eq!(&client.id, id, "same participant");
@@ -285,8 +285,14 @@ async fn the_owners_death_is_a_takeover_and_everyone_resumes() -> Result<()> {
         .context("Cleo is in the room")?;
     assert_eq!((cleo_now.x, cleo_now.y), (1500.0, 900.0));
     circle_back(&ben, &ids[0], &ids[1])?;
-    // Once the grace window has passed: exactly the three of them, nobody twice, no ghosts.
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    // 60 s after the owner's death, long past the grace window: exactly the three of
+    // them, nobody twice, no ghosts.
+    let later = killed + Duration::from_secs(60);
+    tokio::try_join!(
+        anna.idle_until(later),
+        ben.idle_until(later),
+        cleo.idle_until(later)
+    )?;
     let dana = TestClient::join_at(balanced[0], "lobby", "Dana", None).await?;
     let mut seen: Vec<(String, String, bool)> = people(&dana);
     seen.sort();
