@@ -42,6 +42,9 @@ pub const RELAYED: &str = "hallway_cluster_relayed_connections";
 /// Cluster messages lost: not published (Redis unreachable) or dropped on arrival (a
 /// room's bridge full) (counter).
 pub const CLUSTER_DROPPED: &str = "hallway_cluster_dropped_total";
+/// Batches found missing between two from the same node (lost in Redis, or dropped on
+/// arrival); the connections concerned reconnect (counter).
+pub const CLUSTER_GAPS: &str = "hallway_cluster_gaps_total";
 /// Rooms this node took over from a previous owner's written-down state (counter).
 pub const TAKEOVERS: &str = "hallway_cluster_takeovers_total";
 

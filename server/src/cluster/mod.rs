@@ -40,7 +40,7 @@ pub use store::RedisStore;
 use crate::rooms::Rooms;
 use crate::session::SessionContext;
 use crate::session::outbox::OutboxSender;
-use wire::{Down, Up};
+use wire::{Down, Gaps, Up};
 
 /// How long a Redis request may take before it counts as failed: Redis answers in well
 /// under a millisecond, so anything this slow means it is unreachable.
@@ -115,8 +115,6 @@ struct Inner {
     next_conn: AtomicU64,
     /// To the node's publisher of up events.
     uplink: mpsc::Sender<(Arc<str>, u64, Up)>,
-    /// Relayed rooms: who owned each when this node last looked.
-    owners: DashMap<String, String>,
     /// Per other node: the forwarder of what this node's sessions write to its clients.
     forwarders: DashMap<String, mpsc::Sender<(u64, Down)>>,
     /// Taking and giving up rooms, one at a time.
@@ -134,6 +132,10 @@ struct Routing {
     endpoints: DashMap<u64, Endpoint>,
     /// Rooms this node owns: their bridge's inbox of up batches.
     bridges: DashMap<String, mpsc::Sender<Bytes>>,
+    /// Relayed rooms: who owned each when this node last looked.
+    owners: DashMap<String, String>,
+    /// Down batches missed, per owner node (held only to check a batch's number).
+    gaps: std::sync::Mutex<Gaps<String>>,
 }
 
 /// A relayed connection, as the node's down dispatch reaches it.
@@ -188,6 +190,8 @@ impl Cluster {
             node_channel: node_channel(&node),
             endpoints: DashMap::new(),
             bridges: DashMap::new(),
+            owners: DashMap::new(),
+            gaps: std::sync::Mutex::new(Gaps::new()),
         });
         let redis = connect(&config.url).await?;
         let pushes = routing.clone();
@@ -222,7 +226,6 @@ impl Cluster {
                 routing,
                 next_conn: AtomicU64::new(1),
                 uplink,
-                owners: DashMap::new(),
                 forwarders: DashMap::new(),
                 owning: tokio::sync::Mutex::new(()),
                 ctx: std::sync::OnceLock::new(),
@@ -317,13 +320,35 @@ impl Routing {
 
     /// Queues what owners sent for this node's relayed connections.
     fn deliver(&self, batch: Bytes) {
-        let items = match wire::decode_down(batch) {
-            Ok(items) => items,
+        let wire::Batch { node, at, items } = match wire::decode_down(batch) {
+            Ok(batch) => batch,
             Err(err) => {
                 tracing::warn!(%err, "dropping a batch from a room's owner");
                 return;
             }
         };
+        // A poisoned lock only means a panic elsewhere while checking a number; the
+        // numbers themselves are still sound.
+        let missed = self
+            .gaps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .missed(node.clone(), at);
+        if missed {
+            // Frames from that owner are lost: its rooms' clients here reconnect and get
+            // their rooms again as a whole.
+            metrics::counter!(crate::metrics::CLUSTER_GAPS).increment(1);
+            tracing::warn!("batches from a room's owner were lost; its clients here reconnect");
+            for endpoint in self.endpoints.iter() {
+                let owned = self
+                    .owners
+                    .get(&*endpoint.slug)
+                    .is_none_or(|owner| *owner == node);
+                if owned {
+                    endpoint.outbox.kick(hallway_proto::close::SERVICE_RESTART);
+                }
+            }
+        }
         for (conn, down) in items {
             let Some(endpoint) = self.endpoints.get(&conn) else {
                 continue;

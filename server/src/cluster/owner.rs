@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::wire::{self, Down, Up};
+use super::wire::{self, Down, Gaps, Numbering, Up};
 use super::{
     Cluster, ClusterError, Lease, NODE_SILENCE, REDIS_TIMEOUT, Route, owner_key, room_channel,
     state_key,
@@ -99,7 +99,7 @@ impl Cluster {
         match tokio::time::timeout(REDIS_TIMEOUT, lease.holder()).await {
             Ok(Ok(Some(holder))) => {
                 // Owned elsewhere (this node's id is new at every start, so not ours).
-                self.inner.owners.insert(slug.clone(), holder);
+                self.inner.routing.owners.insert(slug.clone(), holder);
                 return Route::Elsewhere(slug);
             }
             Ok(Ok(None)) => {}
@@ -137,7 +137,7 @@ impl Cluster {
                 if let Ok(Ok(Some(holder))) =
                     tokio::time::timeout(REDIS_TIMEOUT, lease.holder()).await
                 {
-                    self.inner.owners.insert(slug.clone(), holder);
+                    self.inner.routing.owners.insert(slug.clone(), holder);
                 }
                 Route::Elsewhere(slug)
             }
@@ -296,12 +296,13 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
     };
     let mut sessions: HashMap<(Arc<str>, u64), Remote> = HashMap::new();
     let mut heard: HashMap<Arc<str>, Instant> = HashMap::new();
+    let mut gaps: Gaps<Arc<str>> = Gaps::new();
     let mut check = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             batch = inbox.recv() => {
                 let Some(batch) = batch else { break };
-                let (node, items) = match wire::decode_up(batch) {
+                let wire::Batch { node, at, items } = match wire::decode_up(batch) {
                     Ok(decoded) => decoded,
                     Err(err) => {
                         tracing::warn!(%err, "dropping a batch from another node");
@@ -314,6 +315,22 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                     .cloned()
                     .unwrap_or_else(|| node.into());
                 heard.insert(node.clone(), Instant::now());
+                if gaps.missed(node.clone(), at) {
+                    // What that node's clients sent (or the credit it gave back) is lost:
+                    // their sessions cannot go on as if nothing happened. They are lost
+                    // here (the room shows them reconnecting) and told to reconnect.
+                    metrics::counter!(crate::metrics::CLUSTER_GAPS).increment(1);
+                    tracing::warn!("batches from a node were lost; its clients in this room reconnect");
+                    let forwarder = cluster.forwarder(&node);
+                    sessions.retain(|(from, conn), (tx, _)| {
+                        if *from != node {
+                            return true;
+                        }
+                        let _ = tx.try_send(Frame::End);
+                        let _ = forwarder.try_send((*conn, Down::Close(close::SERVICE_RESTART)));
+                        false
+                    });
+                }
                 for (conn, up) in items {
                     let key = (node.clone(), conn);
                     let frame = match up {
@@ -379,6 +396,7 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                 for node in &silent {
                     tracing::warn!("a node went silent; its clients in this room are lost");
                     heard.remove(node);
+                    gaps.forget(node);
                     cluster.inner.forwarders.remove(&**node);
                 }
                 sessions.retain(|(node, _), (tx, _)| {
@@ -404,6 +422,9 @@ pub fn window(ctx: &crate::session::SessionContext) -> usize {
 /// the sessions take their turns), each distinct frame once.
 pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiver<(u64, Down)>) {
     let channel = super::node_channel(&node);
+    // This forwarder's batches are a stream of their own: the node tells a lost one by
+    // the next one's number.
+    let mut numbering = Numbering::new();
     let mut batch: Vec<(u64, Down)> = Vec::new();
     // A batch that could not be published: its connections missed frames, and are told
     // to reconnect (they resume and get the whole room again).
@@ -442,7 +463,7 @@ pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiv
                 Err(_) => break,
             }
         }
-        let payload = wire::encode_down(&batch);
+        let payload = wire::encode_down(cluster.node(), numbering.take(), &batch);
         if let Err(err) = cluster.publish(&channel, payload).await {
             metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
             tracing::debug!(%err, "cannot publish to another node");

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::wire::{self, Up};
+use super::wire::{self, Numbering, Up};
 use super::{Cluster, Endpoint, HEARTBEAT, REDIS_TIMEOUT, owner_key, room_channel};
 use crate::session::SessionContext;
 use crate::session::conn::{self, Conn, Frame};
@@ -169,9 +169,12 @@ fn reason(code: u16) -> &'static str {
 
 /// The node's publisher of up events: batches what relayed connections did, per room,
 /// in order; and says every second, to each room it relays to, that this node is alive.
+/// Each room's batches are numbered (a stream per room), so that its owner can tell when
+/// one was lost.
 pub(super) async fn publish(cluster: Cluster, mut rx: mpsc::Receiver<(Arc<str>, u64, Up)>) {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut batches: BTreeMap<Arc<str>, Vec<(u64, Up)>> = BTreeMap::new();
+    let mut streams: HashMap<Arc<str>, Numbering> = HashMap::new();
     loop {
         tokio::select! {
             item = rx.recv() => {
@@ -184,7 +187,8 @@ pub(super) async fn publish(cluster: Cluster, mut rx: mpsc::Receiver<(Arc<str>, 
                     taken += 1;
                 }
                 for (slug, items) in std::mem::take(&mut batches) {
-                    let payload = wire::encode_up(cluster.node(), &items);
+                    let at = streams.entry(slug.clone()).or_default().take();
+                    let payload = wire::encode_up(cluster.node(), at, &items);
                     if let Err(err) = cluster.publish(&room_channel(&slug), payload).await {
                         metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
                         tracing::debug!(%err, "cannot publish to a room's owner");
@@ -192,8 +196,12 @@ pub(super) async fn publish(cluster: Cluster, mut rx: mpsc::Receiver<(Arc<str>, 
                 }
             }
             _ = heartbeat.tick() => {
-                for slug in relayed_rooms(&cluster) {
-                    let payload = wire::encode_up(cluster.node(), &[]);
+                let rooms = relayed_rooms(&cluster);
+                // A room relayed to again later starts a new stream.
+                streams.retain(|slug, _| rooms.contains(slug));
+                for slug in rooms {
+                    let at = streams.entry(slug.clone()).or_default().take();
+                    let payload = wire::encode_up(cluster.node(), at, &[]);
                     let _ = cluster.publish(&room_channel(&slug), payload).await;
                 }
             }
@@ -233,6 +241,7 @@ pub(super) async fn watch_owners(cluster: Cluster) {
         answered.retain(|slug, _| rooms.contains(slug));
         cluster
             .inner
+            .routing
             .owners
             .retain(|slug, _| rooms.iter().any(|r| **r == **slug));
         for slug in rooms {
@@ -244,20 +253,28 @@ pub(super) async fn watch_owners(cluster: Cluster) {
             match tokio::time::timeout(REDIS_TIMEOUT, get).await {
                 Ok(Ok(holder)) => {
                     answered.insert(slug.clone(), now);
-                    let known = cluster.inner.owners.get(&*slug).map(|o| o.clone());
+                    let known = cluster.inner.routing.owners.get(&*slug).map(|o| o.clone());
                     match (holder, known) {
                         (Some(holder), Some(known)) if holder == known => {}
                         (Some(holder), None) => {
-                            cluster.inner.owners.insert(slug.to_string(), holder);
+                            cluster
+                                .inner
+                                .routing
+                                .owners
+                                .insert(slug.to_string(), holder);
                         }
                         (holder, _) => {
                             tracing::info!(room = %slug, "a room's owner changed; its relayed clients reconnect");
                             match holder {
                                 Some(holder) => {
-                                    cluster.inner.owners.insert(slug.to_string(), holder);
+                                    cluster
+                                        .inner
+                                        .routing
+                                        .owners
+                                        .insert(slug.to_string(), holder);
                                 }
                                 None => {
-                                    cluster.inner.owners.remove(&*slug);
+                                    cluster.inner.routing.owners.remove(&*slug);
                                 }
                             }
                             let_go(&cluster, &slug);

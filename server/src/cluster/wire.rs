@@ -9,8 +9,19 @@
 //!   (a tick for everyone) is the same shared bytes each time; a batch carries each
 //!   distinct frame once, with the connections it goes to.
 //!
+//! Redis pub/sub delivers at most once: a batch is lost when a publish fails, when the
+//! receiver's connection to Redis drops for a moment, or when the receiver cannot take it.
+//! Every batch therefore names its sender and its place in the sender's numbered stream
+//! ([`Sequence`]); a receiver that finds one missing ([`Gaps`]) does not wait for it (it
+//! will not come) but has the connections concerned reconnect: they resume and get the
+//! room again as a whole.
+//!
 //! The format is ours and simple: little-endian integers, lengths before bytes. Both ends
-//! run the same build of Hallway; a batch that does not decode is dropped with a warning.
+//! run the same build of Hallway; a batch that does not decode is dropped with a warning
+//! (and found missing by the next one).
+
+use std::collections::HashMap;
+use std::hash::Hash;
 
 use bytes::Bytes;
 use tungstenite::protocol::frame::Utf8Bytes;
@@ -49,6 +60,93 @@ pub enum Down {
     Close(u16),
 }
 
+/// A batch's place in its sender's stream: a stream is one sender's batches on one
+/// channel (a node's up batches to one room; an owner's forwarder to one node), numbered
+/// from 0. A sender that starts again starts a new stream (a random id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequence {
+    /// The stream's id.
+    pub stream: u64,
+    /// The batch's number in it.
+    pub number: u64,
+}
+
+/// Numbers the batches of one stream.
+#[derive(Debug)]
+pub struct Numbering {
+    stream: u64,
+    next: u64,
+}
+
+impl Numbering {
+    /// A new stream.
+    pub fn new() -> Numbering {
+        Numbering {
+            stream: rand::random(),
+            next: 0,
+        }
+    }
+
+    /// The next batch's place (also for a batch that then cannot be published: that is
+    /// how its receiver learns it is lost).
+    pub fn take(&mut self) -> Sequence {
+        let at = Sequence {
+            stream: self.stream,
+            number: self.next,
+        };
+        self.next += 1;
+        at
+    }
+}
+
+impl Default for Numbering {
+    fn default() -> Numbering {
+        Numbering::new()
+    }
+}
+
+/// Tells, for each sender, whether batches went missing between those received.
+#[derive(Debug)]
+pub struct Gaps<K> {
+    expected: HashMap<K, Sequence>,
+}
+
+impl<K: Hash + Eq> Gaps<K> {
+    /// Nothing received yet.
+    pub fn new() -> Gaps<K> {
+        Gaps {
+            expected: HashMap::new(),
+        }
+    }
+
+    /// Notes a batch from `sender` at `at`; `true` if batches of its stream were skipped
+    /// since the last one received. The first batch of a stream starts it, wherever it
+    /// is: a receiver that starts listening does not miss what came before. (Redis keeps
+    /// one publisher's order, so a batch behind the expected one is not a loss; the
+    /// stream goes on from it.)
+    pub fn missed(&mut self, sender: K, at: Sequence) -> bool {
+        let next = Sequence {
+            stream: at.stream,
+            number: at.number.saturating_add(1),
+        };
+        match self.expected.insert(sender, next) {
+            Some(expected) if expected.stream == at.stream => expected.number < at.number,
+            _ => false,
+        }
+    }
+
+    /// Forgets `sender` (gone silent): whatever it sends next starts afresh.
+    pub fn forget(&mut self, sender: &K) {
+        self.expected.remove(sender);
+    }
+}
+
+impl<K: Hash + Eq> Default for Gaps<K> {
+    fn default() -> Gaps<K> {
+        Gaps::new()
+    }
+}
+
 /// Why a batch did not decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
@@ -60,10 +158,10 @@ pub enum WireError {
     Malformed,
 }
 
-/// Encodes an up batch from `node`.
-pub fn encode_up(node: &str, items: &[(u64, Up)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + node.len() + items.len() * 24);
-    put_bytes(&mut out, node.as_bytes());
+/// Encodes an up batch from `node`, at `at` in its stream to the room.
+pub fn encode_up(node: &str, at: Sequence, items: &[(u64, Up)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + node.len() + items.len() * 24);
+    put_origin(&mut out, node, at);
     put_u32(&mut out, items.len());
     for (conn, up) in items {
         out.extend_from_slice(&conn.to_le_bytes());
@@ -96,10 +194,21 @@ pub fn encode_up(node: &str, items: &[(u64, Up)]) -> Vec<u8> {
     out
 }
 
+/// A batch as received: who sent it, its place in the sender's stream, what it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch<T> {
+    /// The sending node.
+    pub node: String,
+    /// Its place in the sender's stream.
+    pub at: Sequence,
+    /// What it carries, by connection.
+    pub items: Vec<(u64, T)>,
+}
+
 /// Decodes an up batch: the node it came from and what its connections did.
-pub fn decode_up(bytes: Bytes) -> Result<(String, Vec<(u64, Up)>), WireError> {
+pub fn decode_up(bytes: Bytes) -> Result<Batch<Up>, WireError> {
     let mut r = Reader { bytes, at: 0 };
-    let node = String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| WireError::Malformed)?;
+    let (node, at) = r.origin()?;
     let count = r.u32()? as usize;
     let mut items = Vec::with_capacity(count.min(4096));
     for _ in 0..count {
@@ -121,12 +230,13 @@ pub fn decode_up(bytes: Bytes) -> Result<(String, Vec<(u64, Up)>), WireError> {
         };
         items.push((conn, up));
     }
-    Ok((node, items))
+    Ok(Batch { node, at, items })
 }
 
-/// Encodes a down batch, each distinct frame once (frames are told apart by the memory
-/// they share: clones of one message are one frame).
-pub fn encode_down(items: &[(u64, Down)]) -> Vec<u8> {
+/// Encodes a down batch from the owner `node`, at `at` in its stream to the receiving
+/// node, each distinct frame once (frames are told apart by the memory they share: clones
+/// of one message are one frame).
+pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
     let mut frames: Vec<&Utf8Bytes> = Vec::new();
     let mut index: std::collections::HashMap<(usize, usize), u32> =
         std::collections::HashMap::new();
@@ -150,7 +260,8 @@ pub fn encode_down(items: &[(u64, Down)]) -> Vec<u8> {
         }
     }
     let size: usize = frames.iter().map(|f| f.len() + 4).sum();
-    let mut out = Vec::with_capacity(8 + size + ops.len() * 16);
+    let mut out = Vec::with_capacity(32 + node.len() + size + ops.len() * 16);
+    put_origin(&mut out, node, at);
     put_u32(&mut out, frames.len());
     for frame in &frames {
         put_bytes(&mut out, frame.as_bytes());
@@ -176,8 +287,9 @@ pub fn encode_down(items: &[(u64, Down)]) -> Vec<u8> {
 }
 
 /// Decodes a down batch; a frame sent to many connections is decoded once and shared.
-pub fn decode_down(bytes: Bytes) -> Result<Vec<(u64, Down)>, WireError> {
+pub fn decode_down(bytes: Bytes) -> Result<Batch<Down>, WireError> {
     let mut r = Reader { bytes, at: 0 };
+    let (node, at) = r.origin()?;
     let count = r.u32()? as usize;
     let mut frames = Vec::with_capacity(count.min(4096));
     for _ in 0..count {
@@ -202,7 +314,14 @@ pub fn decode_down(bytes: Bytes) -> Result<Vec<(u64, Down)>, WireError> {
         };
         items.push((conn, down));
     }
-    Ok(items)
+    Ok(Batch { node, at, items })
+}
+
+/// Writes who sends a batch and where it is in their stream.
+fn put_origin(out: &mut Vec<u8>, node: &str, at: Sequence) {
+    put_bytes(out, node.as_bytes());
+    out.extend_from_slice(&at.stream.to_le_bytes());
+    out.extend_from_slice(&at.number.to_le_bytes());
 }
 
 fn put_u32(out: &mut Vec<u8>, n: usize) {
@@ -253,6 +372,14 @@ impl Reader {
         Ok(u64::from_le_bytes(a))
     }
 
+    fn origin(&mut self) -> Result<(String, Sequence), WireError> {
+        let node =
+            String::from_utf8(self.bytes_field()?.to_vec()).map_err(|_| WireError::Malformed)?;
+        let stream = self.u64()?;
+        let number = self.u64()?;
+        Ok((node, Sequence { stream, number }))
+    }
+
     fn bytes_field(&mut self) -> Result<Bytes, WireError> {
         let n = self.u32()? as usize;
         self.take(n)
@@ -278,10 +405,18 @@ mod tests {
             (8, Up::TooBig),
             (9, Up::Ack(64)),
         ];
-        let bytes = encode_up("node-a", &items);
+        let at = Sequence {
+            stream: 7,
+            number: 41,
+        };
+        let bytes = encode_up("node-a", at, &items);
         assert_eq!(
             decode_up(Bytes::from(bytes)),
-            Ok(("node-a".to_owned(), items))
+            Ok(Batch {
+                node: "node-a".to_owned(),
+                at,
+                items
+            })
         );
     }
 
@@ -295,10 +430,41 @@ mod tests {
             .map(|conn| (conn, Down::Frames(vec![tick.clone()])))
             .chain([(7, Down::Close(1012))])
             .collect();
-        let bytes = encode_down(&items);
+        let at = Numbering::new().take();
+        let bytes = encode_down("owner", at, &items);
         assert!(bytes.len() < 600 + 100 * 20, "{} bytes", bytes.len());
         let decoded = decode_down(Bytes::from(bytes)).expect("decodes");
-        assert_eq!(decoded, items);
+        assert_eq!((decoded.node.as_str(), decoded.at), ("owner", at));
+        assert_eq!(decoded.items, items);
+    }
+
+    #[test]
+    fn a_missing_batch_is_found_by_the_next_one() {
+        let mut numbering = Numbering::new();
+        let mut gaps = Gaps::new();
+        let [a, b, c, d] = [(); 4].map(|()| numbering.take());
+        // The receiver starts listening at the second batch: nothing is missed.
+        assert!(!gaps.missed("node-a", b));
+        assert!(!gaps.missed("node-a", c));
+        // e without d: a gap, found once.
+        let e = numbering.take();
+        assert!(gaps.missed("node-a", e));
+        let f = numbering.take();
+        assert!(!gaps.missed("node-a", f));
+        // One from behind (as a forged or repeated one would be) is no loss; the stream
+        // goes on from there.
+        assert!(!gaps.missed("node-a", a));
+        assert!(!gaps.missed("node-a", b));
+        let _ = d;
+        // Each sender on its own; a sender that starts again starts a new stream.
+        assert!(!gaps.missed("node-b", Numbering::new().take()));
+        let mut again = Numbering::new();
+        assert!(!gaps.missed("node-a", again.take()));
+        assert!(!gaps.missed("node-a", again.take()));
+        // A forgotten sender starts afresh wherever it is.
+        gaps.forget(&"node-a");
+        again.take();
+        assert!(!gaps.missed("node-a", again.take()));
     }
 
     #[test]
@@ -307,10 +473,15 @@ mod tests {
             decode_up(Bytes::from_static(&[1, 0])),
             Err(WireError::Truncated)
         );
-        let mut bad = encode_up("n", &[(1, Up::Open)]);
+        let at = Numbering::new().take();
+        let mut bad = encode_up("n", at, &[(1, Up::Open)]);
         *bad.last_mut().expect("not empty") = 99;
         assert_eq!(decode_up(Bytes::from(bad)), Err(WireError::Malformed));
-        let mut frames = encode_down(&[(1, Down::Frames(vec![Utf8Bytes::from_static("x")]))]);
+        let mut frames = encode_down(
+            "n",
+            at,
+            &[(1, Down::Frames(vec![Utf8Bytes::from_static("x")]))],
+        );
         let at = frames.len() - 4;
         frames[at] = 9; // an index past the frames
         assert_eq!(decode_down(Bytes::from(frames)), Err(WireError::Malformed));
