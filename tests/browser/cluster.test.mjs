@@ -63,8 +63,9 @@ test("the owner dies: a person behind the balancer resumes on the other node and
   people.push(clara, dev);
   await formCircle(clara, dev);
   const before = await clara.page.evaluate(() => window.hallway.resumes);
-  // The owner writes the room down every second: let it write them standing together.
-  await clara.page.waitForTimeout(2500);
+  // The owner writes the room down within a fifth of a second of a circle forming (and
+  // every second): by the time both decode video it has written them standing together.
+  await clara.page.waitForTimeout(500);
 
   await owner.kill();
   balancer.retarget(relay.url);

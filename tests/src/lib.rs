@@ -6,6 +6,7 @@
 //! a socket any other way. [`process::ServerProcess`] runs the real binary as the
 //! container does, for tests of configuration, health and shutdown.
 
+pub mod cluster;
 pub mod media;
 pub mod process;
 pub mod redis;

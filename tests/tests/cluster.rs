@@ -1,102 +1,17 @@
 //! Cluster mode against a real `redis-server` and three `hallway` processes: one room,
 //! participants spread over the nodes, circles and signalling across nodes; the owner
-//! killed with SIGKILL; Redis frozen for ten seconds; a batch lost in Redis.
+//! killed with SIGKILL; Redis frozen for ten seconds. (Lost batches and prompt writes of a
+//! room's state: `cluster_recovery.rs`.)
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use hallway::cluster::wire::{self, Sequence};
 use hallway_proto::{ErrorCode, ServerMessage, close};
 use hallway_tests::TestClient;
-use hallway_tests::process::{ServerProcess, metric_reaches};
+use hallway_tests::cluster::{circle_back, form_circle, node, people, resume_through, sees_at};
 use hallway_tests::redis::RedisServer;
 use tokio::time::Instant;
-
-/// Starts a node of the cluster at `redis`.
-fn node(redis: &RedisServer, extra: &[(&str, &str)]) -> Result<ServerProcess> {
-    let url = redis.url();
-    let mut env = vec![("HALLWAY_REDIS_URL", url.as_str())];
-    env.extend_from_slice(extra);
-    ServerProcess::start(&[], &env)
-}
-
-/// Everyone in the room as `client`'s welcome listed them: (id, name, reconnecting).
-fn people(client: &TestClient) -> Vec<(String, String, bool)> {
-    match &client.welcome {
-        Some(ServerMessage::Welcome { participants, .. }) => participants
-            .iter()
-            .map(|p| (p.id.clone(), p.name.clone(), p.reconnecting))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Waits until `client` hears of `who` standing at x.
-async fn sees_at(client: &mut TestClient, who: &str, x: f32) -> Result<()> {
-    client
-        .wait_for("a position", |m| match m {
-            ServerMessage::Tick { positions } => positions
-                .iter()
-                .any(|(id, px, _)| id == who && *px == x)
-                .then_some(()),
-            _ => None,
-        })
-        .await
-}
-
-/// Walks `b` up to `a` (on whatever nodes they are) and waits until both are told of
-/// their circle.
-async fn form_circle(a: &mut TestClient, b: &mut TestClient) -> Result<u64> {
-    a.move_to(500.0, 500.0).await?;
-    let a_id = a.id.clone();
-    sees_at(b, &a_id, 500.0).await?;
-    b.move_to(550.0, 500.0).await?;
-    let members = [a.id.clone(), b.id.clone()];
-    let circle = a.wait_for_circle_with(&members).await?;
-    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
-    Ok(circle)
-}
-
-/// Whether `client`'s welcome has a circle with both `a` and `b` in it.
-fn circle_back(client: &TestClient, a: &str, b: &str) -> Result<()> {
-    let Some(ServerMessage::Welcome { circles, .. }) = &client.welcome else {
-        bail!("no welcome");
-    };
-    let together = circles
-        .iter()
-        .any(|c| c.members.iter().any(|m| m == a) && c.members.iter().any(|m| m == b));
-    anyhow::ensure!(together, "their circle is not back: {circles:?}");
-    Ok(())
-}
-
-/// Resumes through any of `nodes` (a load balancer's choice), trying until welcomed.
-async fn resume_through(
-    nodes: &[SocketAddr],
-    name: &str,
-    token: &str,
-    within: Duration,
-) -> Result<TestClient> {
-    let until = Instant::now() + within;
-    let mut attempt = 0usize;
-    loop {
-        let addr = nodes[attempt % nodes.len()];
-        attempt += 1;
-        let tried = tokio::time::timeout(
-            Duration::from_secs(3),
-            TestClient::resume_at(addr, "lobby", name, token),
-        )
-        .await;
-        if let Ok(Ok(client)) = tried {
-            return Ok(client);
-        }
-        if Instant::now() > until {
-            bail!("{name} could not resume within {within:?}: {tried:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn participants_on_three_nodes_meet_in_one_room() -> Result<()> {
@@ -480,103 +395,4 @@ async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served
         mover.await??;
     }
     Ok(())
-}
-
-/// The next message on a subscription, as bytes.
-async fn next_published(watch: &mut redis::aio::PubSub) -> Result<bytes::Bytes> {
-    use futures_util::StreamExt;
-    let msg = tokio::time::timeout(Duration::from_secs(10), watch.on_message().next())
-        .await
-        .context("nothing published within 10 s")?
-        .context("the subscription ended")?;
-    Ok(bytes::Bytes::copy_from_slice(msg.get_payload_bytes()))
-}
-
-/// Publishes `payload` on `channel`, as a node would.
-async fn publish(redis: &redis::Client, channel: &str, payload: Vec<u8>) -> Result<()> {
-    let mut conn = redis.get_multiplexed_async_connection().await?;
-    redis::cmd("PUBLISH")
-        .arg(channel)
-        .arg(payload)
-        .query_async::<i64>(&mut conn)
-        .await?;
-    Ok(())
-}
-
-/// The place 1,000 batches after `at` in the same stream: a batch there says that the
-/// ones in between were lost.
-fn far_ahead(at: Sequence) -> Sequence {
-    Sequence {
-        stream: at.stream,
-        number: at.number + 1000,
-    }
-}
-
-/// Redis pub/sub delivers at most once (a publish that fails, a subscriber whose
-/// connection drops for a moment): a receiver finds a lost batch by the next one's number,
-/// and the clients concerned resume with everything. Here a batch numbered far ahead of
-/// the last one stands for the lost ones, once up (entry node to owner) and once down.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_batch_is_found_and_its_clients_resume_with_everything() -> Result<()> {
-    let redis = RedisServer::start()?;
-    let owner = node(&redis, &[])?;
-    let entry = node(&redis, &[])?;
-    let mut anna = TestClient::join_at(owner.addr, "lobby", "Anna", None).await?;
-    let mut ben = TestClient::join_at(entry.addr, "lobby", "Ben", None).await?;
-    form_circle(&mut anna, &mut ben).await?;
-    let (anna_id, ben_id) = (anna.id.clone(), ben.id.clone());
-    let client = redis::Client::open(redis.url())?;
-
-    // Up: the entry node's next batch to the room (it sends one every second at least).
-    let mut watch = client.get_async_pubsub().await?;
-    watch.subscribe("hallway:room:lobby:in").await?;
-    let seen = wire::decode_up(next_published(&mut watch).await?)?;
-    let entry_node = seen.node.clone();
-    let forged = wire::encode_up(&entry_node, far_ahead(seen.at), &[]);
-    let token = ben.resume_token().context("a token")?.to_owned();
-    publish(&client, "hallway:room:lobby:in", forged).await?;
-    // The owner takes Ben for lost (Anna sees him reconnecting) and has his node tell him
-    // to reconnect.
-    assert_eq!(ben.wait_closed().await?.code, Some(close::SERVICE_RESTART));
-    anna.wait_for("Ben reconnecting", |m| match m {
-        ServerMessage::Reconnecting { id, on: true } if *id == ben_id => Some(()),
-        _ => None,
-    })
-    .await?;
-    let mut ben = resume_through(&[entry.addr], "Ben", &token, Duration::from_secs(10)).await?;
-    assert!(ben.resumed() && ben.id == ben_id);
-    circle_back(&ben, &anna_id, &ben_id)?;
-    metric_reaches(
-        owner.addr,
-        "hallway_cluster_gaps_total",
-        1.0,
-        Duration::from_secs(5),
-    )
-    .await?;
-
-    // Down: the owner's next batch to the entry node (a tick with Anna's move).
-    let mut watch = client.get_async_pubsub().await?;
-    watch
-        .subscribe(format!("hallway:node:{entry_node}"))
-        .await?;
-    anna.move_to(520.0, 500.0).await?;
-    let seen = wire::decode_down(next_published(&mut watch).await?)?;
-    let forged = wire::encode_down(&seen.node, far_ahead(seen.at), &[]);
-    let token = ben.resume_token().context("a token")?.to_owned();
-    publish(&client, &format!("hallway:node:{entry_node}"), forged).await?;
-    // The entry node has its clients in the owner's rooms reconnect.
-    assert_eq!(ben.wait_closed().await?.code, Some(close::SERVICE_RESTART));
-    let mut ben = resume_through(&[entry.addr], "Ben", &token, Duration::from_secs(10)).await?;
-    assert!(ben.resumed() && ben.id == ben_id);
-    circle_back(&ben, &anna_id, &ben_id)?;
-    metric_reaches(
-        entry.addr,
-        "hallway_cluster_gaps_total",
-        1.0,
-        Duration::from_secs(5),
-    )
-    .await?;
-    // And on it goes: Anna, on the owner all along, sees Ben's next step.
-    ben.move_to(560.0, 500.0).await?;
-    sees_at(&mut anna, &ben_id, 560.0).await
 }

@@ -46,6 +46,10 @@ const TUNNEL_QUEUE: usize = 1024;
 /// How often the owner writes a room's state down.
 const STATE_EVERY: Duration = Duration::from_secs(1);
 
+/// The least time between two writes of a room's state after changes worth writing at
+/// once: a room of thousands that fills up is not written more often than this.
+const STATE_SOON: Duration = Duration::from_millis(200);
+
 /// Writes a room's state if this node still holds the room's lease (so that an owner
 /// that lost its lease cannot overwrite its successor's state).
 const WRITE_STATE: &str = r"
@@ -243,13 +247,20 @@ impl Cluster {
     }
 }
 
-/// Keeps a room this node owns: renews its lease and writes its state down every second;
-/// gives it up when the lease is lost or the server stops (then at once, so that another
-/// node takes it over without waiting for the lease to run out).
+/// Keeps a room this node owns: renews its lease and writes its state down every second,
+/// and soon after a change worth writing at once (someone arrived or came back, a circle
+/// formed: see [`worth_writing`](crate::room::engine::snapshot::worth_writing)), at most
+/// every [`STATE_SOON`]; gives it up when the lease is lost or the server stops (then at
+/// once, so that another node takes it over without waiting for the lease to run out).
 async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, taken: Instant) {
     let mut releasing = lease.clone();
     let (mut held, keeper) = lease.keep_taken(taken);
     let mut every = tokio::time::interval(STATE_EVERY);
+    let mut written = Instant::now();
+    // How long the last successful write took.
+    let mut cost = Duration::ZERO;
+    // When to write the changes the room told of, if it told of any since the last write.
+    let mut due: Option<Instant> = None;
     let mut shutdown = cluster
         .inner
         .ctx
@@ -257,6 +268,7 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
         .map(|ctx| ctx.shutdown.clone())
         .unwrap_or_else(|| tokio::sync::watch::channel(false).1);
     loop {
+        let soon = due.unwrap_or_else(|| Instant::now() + STATE_EVERY);
         tokio::select! {
             changed = held.changed() => {
                 let lost = changed.is_err() || !*held.borrow();
@@ -272,16 +284,41 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
                 let _ = tokio::time::timeout(REDIS_TIMEOUT, releasing.release()).await;
                 break;
             }
-            _ = every.tick() => {
+            () = handle.changed(), if due.is_none() => {
+                // Changes coming in a burst (a crowd arriving) are written together, and
+                // a big room's writes take at most a tenth of the time.
+                due = Some(written + STATE_SOON.max(cost * 10));
+            }
+            _ = tokio::time::sleep_until(soon), if due.is_some() => {
+                due = None;
+                every.reset();
                 let Some(state) = handle.state().await else { break };
-                if let Err(err) = cluster.write_state(&slug, &state).await {
-                    tracing::debug!(%err, room = %slug, "cannot write a room's state");
-                }
+                written = Instant::now();
+                cost = write_down(&cluster, &slug, &state).await.unwrap_or(cost);
+            }
+            _ = every.tick() => {
+                due = None;
+                let Some(state) = handle.state().await else { break };
+                written = Instant::now();
+                cost = write_down(&cluster, &slug, &state).await.unwrap_or(cost);
             }
         }
     }
     keeper.abort();
     cluster.give_up(&slug).await;
+}
+
+/// Writes a room's state down; how long that took, or `None` if it failed (left to the
+/// next write).
+async fn write_down(cluster: &Cluster, slug: &str, state: &RoomState) -> Option<Duration> {
+    let started = Instant::now();
+    match cluster.write_state(slug, state).await {
+        Ok(()) => Some(started.elapsed()),
+        Err(err) => {
+            tracing::debug!(%err, room = %slug, "cannot write a room's state");
+            None
+        }
+    }
 }
 
 /// A relayed client's session as the bridge reaches it: what its client sent, and the

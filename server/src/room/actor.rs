@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hallway_proto::{ErrorCode, Payload, close};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::session::outbox::{OutboxSender, SendError};
 use tracing::debug;
@@ -155,6 +155,8 @@ pub struct RoomHandle {
     access: Arc<RoomAccess>,
     /// The room's media routes through the SFU, if the server has one.
     media: Option<Arc<RoomMedia>>,
+    /// Told when the room changed in a way worth writing down at once.
+    changed: Arc<Notify>,
 }
 
 impl RoomHandle {
@@ -187,7 +189,9 @@ impl RoomHandle {
     ) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let directory = Arc::new(Directory::new());
+        let changed = Arc::new(Notify::new());
         let mut actor = Actor {
+            changed: changed.clone(),
             directory: directory.clone(),
             room,
             tick_hz,
@@ -211,7 +215,16 @@ impl RoomHandle {
             directory,
             access: Arc::new(access),
             media,
+            changed,
         }
+    }
+
+    /// Resolves once the room has changed in a way worth writing down at once (someone
+    /// arrived, left or came back, a circle formed, a host decided something; see
+    /// [`worth_writing`](super::engine::snapshot::worth_writing)) since it last resolved;
+    /// at once if it has.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
     }
 
     /// Who may enter without a signed link.
@@ -297,6 +310,8 @@ pub type AreasSink = Arc<dyn Fn(Vec<super::model::Area>) + Send + Sync>;
 
 /// The task's state.
 struct Actor {
+    /// Told of changes worth writing down at once (only a cluster's owner listens).
+    changed: Arc<Notify>,
     /// Keeps the areas hosts edit, if the rooms are stored.
     keep_areas: Option<AreasSink>,
     /// Kept up to date for sessions that relay signals.

@@ -339,3 +339,41 @@ async fn leaving_on_purpose_removes_at_once() {
             .any(|m| matches!(m, ServerMessage::Reconnecting { .. }))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_room_tells_when_it_changed_in_a_way_worth_writing_down() {
+    let room = room();
+    // Whether the room stays quiet for half a second.
+    async fn quiet(room: &RoomHandle) -> bool {
+        tokio::time::timeout(Duration::from_millis(500), room.changed())
+            .await
+            .is_err()
+    }
+    async fn told(room: &RoomHandle) -> bool {
+        !quiet(room).await
+    }
+    assert!(quiet(&room).await, "nothing happened yet");
+    let anna = join(&room, "Anna", 256).await;
+    assert!(
+        told(&room).await,
+        "someone arrived (with a new resume token)"
+    );
+    assert!(quiet(&room).await, "told once");
+    // Walking alone changes only a position: that waits for the regular write.
+    room.command(anna.id, Command::Move { x: 100.0, y: 100.0 })
+        .await
+        .expect("sent");
+    assert!(quiet(&room).await, "a position alone");
+    let ben = join(&room, "Ben", 256).await;
+    assert!(told(&room).await);
+    // Walking up to someone: a circle forms.
+    room.command(anna.id, Command::Move { x: 500.0, y: 500.0 })
+        .await
+        .expect("sent");
+    room.command(ben.id, Command::Move { x: 550.0, y: 500.0 })
+        .await
+        .expect("sent");
+    assert!(told(&room).await, "a circle formed");
+    room.leave(ben.seat, Departure::Left).await;
+    assert!(told(&room).await, "someone left");
+}

@@ -9,6 +9,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use super::{Actor, EVENT_RESERVE, Owed, Removal};
 use crate::room::chat::ChatScope;
 use crate::room::engine::Event;
+use crate::room::engine::snapshot::worth_writing;
 use crate::room::model::{ParticipantId, Point, Refusal};
 use crate::room::views;
 
@@ -18,6 +19,9 @@ impl Actor {
     pub(super) fn dispatch(&mut self) {
         loop {
             let events: Vec<Event> = self.room.drain_events().collect();
+            if events.iter().any(worth_writing) {
+                self.changed.notify_one();
+            }
             // The directory learns of every change of membership before anyone is told
             // of it, so that a signal sent on the news is relayed.
             for event in &events {
