@@ -123,26 +123,24 @@ pub fn shared(config: &Config) -> Result<Shared, StartError> {
     })
 }
 
-/// Binds, opens the configured rooms and starts serving.
-pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    crate::metrics::install();
-    let addr = SocketAddr::new(config.bind, config.port);
+/// Listens on `addr`; returns the listener and where it listens (the real port when 0
+/// was asked for).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
-    let local_addr = listener
+    let local = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+/// Binds, opens the configured rooms and starts serving.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    crate::metrics::install();
+    let (listener, local_addr) = bind(SocketAddr::new(config.bind, config.port)).await?;
     let metrics_listener = match config.metrics_bind {
-        Some(addr) => {
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, source })?;
-            let local = listener
-                .local_addr()
-                .map_err(|source| StartError::Bind { addr, source })?;
-            Some((listener, local))
-        }
+        Some(addr) => Some(bind(addr).await?),
         None => None,
     };
     let metrics_addr = metrics_listener.as_ref().map(|(_, addr)| *addr);
