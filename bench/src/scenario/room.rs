@@ -121,11 +121,14 @@ pub struct Servers {
     pub redis_pid: Option<u32>,
 }
 
-/// The environment of a `hallway` serving the benchmark room to `people`.
+/// The environment of a `hallway` serving the benchmark room to `people`. Room for twice
+/// as many: a participant let go as a slow consumer keeps their place for the resume
+/// grace window (the load generator does not resume), and on an overloaded machine
+/// hundreds may be let go while the room fills; the churners must still get in.
 pub fn room_env(people: usize, floor: Floor, tick_hz: u32) -> Vec<(&'static str, String)> {
     vec![
         ("HALLWAY_ROOMS", ROOM.to_owned()),
-        ("HALLWAY_MAX_PARTICIPANTS", (people + 16).to_string()),
+        ("HALLWAY_MAX_PARTICIPANTS", (people * 2 + 16).to_string()),
         ("HALLWAY_MAX_CONNECTIONS", (people + 64).to_string()),
         ("HALLWAY_FLOOR_WIDTH", floor.width.to_string()),
         ("HALLWAY_FLOOR_HEIGHT", floor.height.to_string()),

@@ -500,8 +500,12 @@ pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiv
                 Err(_) => break,
             }
         }
-        let payload = wire::encode_down(cluster.node(), numbering.take(), &batch);
-        if let Err(err) = cluster.publish(&channel, payload).await {
+        let payload = wire::encode_down(cluster.node(), numbering.upcoming(), &batch);
+        let published = cluster.publish(&channel, payload).await;
+        if published.is_ok() {
+            numbering.published();
+        }
+        if let Err(err) = published {
             metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
             tracing::debug!(%err, "cannot publish to another node");
             lost.extend(batch.iter().map(|(conn, _)| *conn));

@@ -187,11 +187,21 @@ pub(super) async fn publish(cluster: Cluster, mut rx: mpsc::Receiver<(Arc<str>, 
                     taken += 1;
                 }
                 for (slug, items) in std::mem::take(&mut batches) {
-                    let at = streams.entry(slug.clone()).or_default().take();
-                    let payload = wire::encode_up(cluster.node(), at, &items);
-                    if let Err(err) = cluster.publish(&room_channel(&slug), payload).await {
-                        metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
-                        tracing::debug!(%err, "cannot publish to a room's owner");
+                    let numbering = streams.entry(slug.clone()).or_default();
+                    let payload = wire::encode_up(cluster.node(), numbering.upcoming(), &items);
+                    match cluster.publish(&room_channel(&slug), payload).await {
+                        Ok(()) => numbering.published(),
+                        Err(err) => {
+                            // What these clients sent (or the credit for them) may be
+                            // lost: they reconnect and resume.
+                            metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
+                            tracing::debug!(%err, "cannot publish to a room's owner");
+                            for (conn, _) in &items {
+                                if let Some(endpoint) = cluster.inner.routing.endpoints.get(conn) {
+                                    endpoint.outbox.kick(close::SERVICE_RESTART);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -200,9 +210,11 @@ pub(super) async fn publish(cluster: Cluster, mut rx: mpsc::Receiver<(Arc<str>, 
                 // A room relayed to again later starts a new stream.
                 streams.retain(|slug, _| rooms.contains(slug));
                 for slug in rooms {
-                    let at = streams.entry(slug.clone()).or_default().take();
-                    let payload = wire::encode_up(cluster.node(), at, &[]);
-                    let _ = cluster.publish(&room_channel(&slug), payload).await;
+                    let numbering = streams.entry(slug.clone()).or_default();
+                    let payload = wire::encode_up(cluster.node(), numbering.upcoming(), &[]);
+                    if cluster.publish(&room_channel(&slug), payload).await.is_ok() {
+                        numbering.published();
+                    }
                 }
             }
         }

@@ -11,10 +11,11 @@
 //!
 //! Redis pub/sub delivers at most once: a batch is lost when a publish fails, when the
 //! receiver's connection to Redis drops for a moment, or when the receiver cannot take it.
-//! Every batch therefore names its sender and its place in the sender's numbered stream
-//! ([`Sequence`]); a receiver that finds one missing ([`Gaps`]) does not wait for it (it
-//! will not come) but has the connections concerned reconnect: they resume and get the
-//! room again as a whole.
+//! A sender that could not publish a batch has the connections it was for reconnect: they
+//! resume and get the room again as a whole. For the losses a sender cannot see, every
+//! batch names its sender and its place in the sender's numbered stream ([`Sequence`]); a
+//! receiver that finds one missing ([`Gaps`]) does not wait for it (it will not come) but
+//! has every connection it may have been for reconnect.
 //!
 //! The format is ours and simple: little-endian integers, lengths before bytes. Both ends
 //! run the same build of Hallway; a batch that does not decode is dropped with a warning
@@ -87,14 +88,27 @@ impl Numbering {
         }
     }
 
-    /// The next batch's place (also for a batch that then cannot be published: that is
-    /// how its receiver learns it is lost).
-    pub fn take(&mut self) -> Sequence {
-        let at = Sequence {
+    /// The place of the batch about to be published.
+    pub fn upcoming(&self) -> Sequence {
+        Sequence {
             stream: self.stream,
             number: self.next,
-        };
+        }
+    }
+
+    /// The upcoming batch was published: the next one gets the next number. A batch that
+    /// could not be published leaves its number to the next one: its sender knows which
+    /// connections it was for and deals with them itself, precisely, and if it reaches
+    /// its receiver after all, the repeated number is no loss. Receivers find only the
+    /// losses their senders cannot see (a subscriber that was away, a batch it dropped).
+    pub fn published(&mut self) {
         self.next += 1;
+    }
+
+    /// The upcoming place, counted as published.
+    pub fn take(&mut self) -> Sequence {
+        let at = self.upcoming();
+        self.published();
         at
     }
 }
