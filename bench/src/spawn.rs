@@ -101,6 +101,9 @@ pub fn redis() -> Result<Target> {
         "",
         "--appendonly",
         "no",
+        // As docker/compose.cluster.yaml sets it: a filling room's welcomes may queue.
+        "--client-output-buffer-limit",
+        "pubsub 256mb 64mb 60",
     ]);
     start(command, |line| {
         line.contains("Ready to accept connections").then_some(addr)

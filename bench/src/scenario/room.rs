@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -251,6 +251,11 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
         report.add("stuck_clients", opts.stuck as f64, "");
     }
     report.add("slow_consumer_disconnects", slow_consumers, "");
+    report.add(
+        "join_retries",
+        JOIN_RETRIES.load(Ordering::Relaxed) as f64,
+        "",
+    );
     report.add("join_p50", joins.percentile_ms(50.0), "ms");
     report.add("join_p99", joins.percentile_ms(99.0), "ms");
     report.add("join_samples", joins.len() as f64, "");
@@ -330,13 +335,44 @@ async fn join(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
     join_with_buffer(addr, name, 8 * 1024).await
 }
 
-/// [`join`], reading `buffer` bytes at a time.
+/// Joins that were closed before their welcome and tried again (all scenarios of this
+/// process): a server may tell a client to reconnect at any time (1012: a cluster node
+/// lost messages for it, or its room moved), and a browser then does.
+static JOIN_RETRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// How often a join closed before its welcome is tried again.
+const JOIN_ATTEMPTS: usize = 3;
+
+/// [`join`], reading `buffer` bytes at a time; a join closed before its welcome is tried
+/// again after a quarter of a second, as a browser would.
 async fn join_with_buffer(addr: SocketAddr, name: &str, buffer: usize) -> Result<(RawWs, Id)> {
-    let ws = RawWs::connect_with_buffer(addr, "/ws", buffer)
-        .await
-        .context("connecting")?;
-    welcomed(ws, name).await
+    let mut attempt = 1;
+    loop {
+        let ws = RawWs::connect_with_buffer(addr, "/ws", buffer)
+            .await
+            .context("connecting")?;
+        match welcomed(ws, name).await {
+            Err(err) if attempt < JOIN_ATTEMPTS && err.is::<ClosedBeforeWelcome>() => {
+                attempt += 1;
+                JOIN_RETRIES.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            result => return result,
+        }
+    }
 }
+
+/// The server closed the connection before it welcomed us.
+#[derive(Debug)]
+struct ClosedBeforeWelcome;
+
+impl std::fmt::Display for ClosedBeforeWelcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed before the welcome")
+    }
+}
+
+impl std::error::Error for ClosedBeforeWelcome {}
 
 /// [`join`] with a 4 KiB kernel receive buffer, for a client that will stop reading.
 async fn join_stalling(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
@@ -350,9 +386,9 @@ async fn join_stalling(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
 async fn welcomed(mut ws: RawWs, name: &str) -> Result<(RawWs, Id)> {
     ws.send_text(&hello(ROOM, name)).await?;
     let mut buf = Vec::new();
-    ws.recv(Keep::Prefix(160), &mut buf)
-        .await?
-        .context("closed before the welcome")?;
+    if ws.recv(Keep::Prefix(160), &mut buf).await?.is_none() {
+        return Err(ClosedBeforeWelcome.into());
+    }
     if !buf.starts_with(br#"{"type":"welcome""#) {
         bail!("not welcomed: {}", String::from_utf8_lossy(&buf));
     }

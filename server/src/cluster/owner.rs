@@ -292,15 +292,15 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
             _ = tokio::time::sleep_until(soon), if due.is_some() => {
                 due = None;
                 every.reset();
-                let Some(state) = handle.state().await else { break };
                 written = Instant::now();
-                cost = write_down(&cluster, &slug, &state).await.unwrap_or(cost);
+                let Some(took) = write_down(&cluster, &slug, &handle).await else { break };
+                cost = took.unwrap_or(cost);
             }
             _ = every.tick() => {
                 due = None;
-                let Some(state) = handle.state().await else { break };
                 written = Instant::now();
-                cost = write_down(&cluster, &slug, &state).await.unwrap_or(cost);
+                let Some(took) = write_down(&cluster, &slug, &handle).await else { break };
+                cost = took.unwrap_or(cost);
             }
         }
     }
@@ -308,15 +308,21 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
     cluster.give_up(&slug).await;
 }
 
-/// Writes a room's state down; how long that took, or `None` if it failed (left to the
-/// next write).
-async fn write_down(cluster: &Cluster, slug: &str, state: &RoomState) -> Option<Duration> {
+/// Asks the room for its state and writes it down: `None` if the room has stopped, else
+/// how long that took (the room's task's part included), or `None` inside if the write
+/// failed (left to the next one).
+async fn write_down(
+    cluster: &Cluster,
+    slug: &str,
+    handle: &RoomHandle,
+) -> Option<Option<Duration>> {
     let started = Instant::now();
-    match cluster.write_state(slug, state).await {
-        Ok(()) => Some(started.elapsed()),
+    let state = handle.state().await?;
+    match cluster.write_state(slug, &state).await {
+        Ok(()) => Some(Some(started.elapsed())),
         Err(err) => {
             tracing::debug!(%err, room = %slug, "cannot write a room's state");
-            None
+            Some(None)
         }
     }
 }
