@@ -333,7 +333,7 @@ impl Routing {
             .gaps
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .missed(node.clone(), at);
+            .missed(&node, at);
         if missed {
             // Frames from that owner are lost: its rooms' clients here reconnect and get
             // their rooms again as a whole.

@@ -276,6 +276,7 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
                     tracing::warn!(room = %slug, "this node lost a room's lease; giving the room up");
                     break;
                 }
+                continue;
             }
             () = crate::session::stopping(&mut shutdown) => {
                 if let Some(state) = handle.state().await {
@@ -288,43 +289,42 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
                 // Changes coming in a burst (a crowd arriving) are written together, and
                 // a big room's writes take at most a tenth of the time.
                 due = Some(written + STATE_SOON.max(cost * 10));
+                continue;
             }
-            _ = tokio::time::sleep_until(soon), if due.is_some() => {
-                due = None;
-                every.reset();
-                written = Instant::now();
-                let Some(took) = write_down(&cluster, &slug, &handle).await else { break };
-                cost = took.unwrap_or(cost);
+            _ = tokio::time::sleep_until(soon), if due.is_some() => every.reset(),
+            _ = every.tick() => {}
+        }
+        // Time to write: changes are due, or the regular second has come.
+        due = None;
+        written = Instant::now();
+        match write_down(&cluster, &slug, &handle).await {
+            Some(Ok(took)) => cost = took,
+            Some(Err(err)) => {
+                tracing::debug!(%err, room = %slug, "cannot write a room's state");
             }
-            _ = every.tick() => {
-                due = None;
-                written = Instant::now();
-                let Some(took) = write_down(&cluster, &slug, &handle).await else { break };
-                cost = took.unwrap_or(cost);
-            }
+            None => break,
         }
     }
     keeper.abort();
     cluster.give_up(&slug).await;
 }
 
-/// Asks the room for its state and writes it down: `None` if the room has stopped, else
-/// how long that took (the room's task's part included), or `None` inside if the write
-/// failed (left to the next one).
+/// Asks the room for its state and writes it down: how long that took (the room's
+/// task's part included), or why the write failed (left to the next one); `None` if the
+/// room has stopped.
 async fn write_down(
     cluster: &Cluster,
     slug: &str,
     handle: &RoomHandle,
-) -> Option<Option<Duration>> {
+) -> Option<Result<Duration, ClusterError>> {
     let started = Instant::now();
     let state = handle.state().await?;
-    match cluster.write_state(slug, &state).await {
-        Ok(()) => Some(Some(started.elapsed())),
-        Err(err) => {
-            tracing::debug!(%err, room = %slug, "cannot write a room's state");
-            Some(None)
-        }
-    }
+    Some(
+        cluster
+            .write_state(slug, &state)
+            .await
+            .map(|()| started.elapsed()),
+    )
 }
 
 /// A relayed client's session as the bridge reaches it: what its client sent, and the
@@ -358,7 +358,7 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                     .cloned()
                     .unwrap_or_else(|| node.into());
                 heard.insert(node.clone(), Instant::now());
-                if gaps.missed(node.clone(), at) {
+                if gaps.missed(&node, at) {
                     // What that node's clients sent (or the credit it gave back) is lost:
                     // their sessions cannot go on as if nothing happened. They are lost
                     // here (the room shows them reconnecting) and told to reconnect.
@@ -507,16 +507,15 @@ pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiv
             }
         }
         let payload = wire::encode_down(cluster.node(), numbering.upcoming(), &batch);
-        let published = cluster.publish(&channel, payload).await;
-        if published.is_ok() {
-            numbering.published();
-        }
-        if let Err(err) = published {
-            metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
-            tracing::debug!(%err, "cannot publish to another node");
-            lost.extend(batch.iter().map(|(conn, _)| *conn));
-            lost.sort_unstable();
-            lost.dedup();
+        match cluster.publish(&channel, payload).await {
+            Ok(()) => numbering.published(),
+            Err(err) => {
+                metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
+                tracing::debug!(%err, "cannot publish to another node");
+                lost.extend(batch.iter().map(|(conn, _)| *conn));
+                lost.sort_unstable();
+                lost.dedup();
+            }
         }
         batch.clear();
     }

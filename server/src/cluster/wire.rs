@@ -104,13 +104,6 @@ impl Numbering {
     pub fn published(&mut self) {
         self.next += 1;
     }
-
-    /// The upcoming place, counted as published.
-    pub fn take(&mut self) -> Sequence {
-        let at = self.upcoming();
-        self.published();
-        at
-    }
 }
 
 impl Default for Numbering {
@@ -125,7 +118,7 @@ pub struct Gaps<K> {
     expected: HashMap<K, Sequence>,
 }
 
-impl<K: Hash + Eq> Gaps<K> {
+impl<K: Hash + Eq + Clone> Gaps<K> {
     /// Nothing received yet.
     pub fn new() -> Gaps<K> {
         Gaps {
@@ -138,14 +131,21 @@ impl<K: Hash + Eq> Gaps<K> {
     /// is: a receiver that starts listening does not miss what came before. (Redis keeps
     /// one publisher's order, so a batch behind the expected one is not a loss; the
     /// stream goes on from it.)
-    pub fn missed(&mut self, sender: K, at: Sequence) -> bool {
+    pub fn missed(&mut self, sender: &K, at: Sequence) -> bool {
         let next = Sequence {
             stream: at.stream,
             number: at.number.saturating_add(1),
         };
-        match self.expected.insert(sender, next) {
-            Some(expected) if expected.stream == at.stream => expected.number < at.number,
-            _ => false,
+        match self.expected.get_mut(sender) {
+            Some(expected) => {
+                let skipped = expected.stream == at.stream && expected.number < at.number;
+                *expected = next;
+                skipped
+            }
+            None => {
+                self.expected.insert(sender.clone(), next);
+                false
+            }
         }
     }
 
@@ -155,7 +155,7 @@ impl<K: Hash + Eq> Gaps<K> {
     }
 }
 
-impl<K: Hash + Eq> Default for Gaps<K> {
+impl<K: Hash + Eq + Clone> Default for Gaps<K> {
     fn default() -> Gaps<K> {
         Gaps::new()
     }
@@ -405,6 +405,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    impl Numbering {
+        /// The upcoming place, counted as published.
+        fn take(&mut self) -> Sequence {
+            let at = self.upcoming();
+            self.published();
+            at
+        }
+    }
+
     #[test]
     fn up_batches_round_trip() {
         let items = vec![
@@ -458,27 +467,27 @@ mod tests {
         let mut gaps = Gaps::new();
         let [a, b, c, d] = [(); 4].map(|()| numbering.take());
         // The receiver starts listening at the second batch: nothing is missed.
-        assert!(!gaps.missed("node-a", b));
-        assert!(!gaps.missed("node-a", c));
+        assert!(!gaps.missed(&"node-a", b));
+        assert!(!gaps.missed(&"node-a", c));
         // e without d: a gap, found once.
         let e = numbering.take();
-        assert!(gaps.missed("node-a", e));
+        assert!(gaps.missed(&"node-a", e));
         let f = numbering.take();
-        assert!(!gaps.missed("node-a", f));
+        assert!(!gaps.missed(&"node-a", f));
         // One from behind (as a forged or repeated one would be) is no loss; the stream
         // goes on from there.
-        assert!(!gaps.missed("node-a", a));
-        assert!(!gaps.missed("node-a", b));
+        assert!(!gaps.missed(&"node-a", a));
+        assert!(!gaps.missed(&"node-a", b));
         let _ = d;
         // Each sender on its own; a sender that starts again starts a new stream.
-        assert!(!gaps.missed("node-b", Numbering::new().take()));
+        assert!(!gaps.missed(&"node-b", Numbering::new().take()));
         let mut again = Numbering::new();
-        assert!(!gaps.missed("node-a", again.take()));
-        assert!(!gaps.missed("node-a", again.take()));
+        assert!(!gaps.missed(&"node-a", again.take()));
+        assert!(!gaps.missed(&"node-a", again.take()));
         // A forgotten sender starts afresh wherever it is.
         gaps.forget(&"node-a");
         again.take();
-        assert!(!gaps.missed("node-a", again.take()));
+        assert!(!gaps.missed(&"node-a", again.take()));
     }
 
     #[test]
