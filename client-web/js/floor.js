@@ -1,74 +1,83 @@
-// The room floor: areas, circles and avatars as DOM elements (readable by assistive
-// technology), scaled to fit the window, with zoom and panning by scrolling. Walking is by
-// click or tap, and by arrow keys or W/A/S/D while the floor has focus.
+// The room floor: the floor plan (or a quiet pattern), areas as coloured zones, circles
+// with their count and lock, and everyone as an avatar with a name tag, all as DOM
+// elements (readable by assistive technology). Positions are floor units; the floor is
+// drawn at `scale` pixels per unit, fitted to the window and zoomable, and scrolls.
+// Members of a circle are drawn evenly around its ring; name tags are placed so that
+// none covers another (layout.js). Clicks and the keyboard ask to walk (walk.js).
 
 import { t } from "./i18n.js";
+import { icon } from "./icons.js";
+import { ringSlots, placeTags } from "./layout.js";
+import { initials, colour } from "./names.js";
+import { displayName } from "./tiles.js";
 
-const STEP = 40;
-
-export function initials(name) {
-  const words = name.trim().split(/\s+/).filter((w) => /\p{L}/u.test(w[0] ?? ""));
-  const letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] ?? name).slice(0, 2);
-  return letters.toUpperCase();
-}
-
-export function colour(id) {
-  let hash = 0;
-  for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  // Dark enough for white initials to meet WCAG AA contrast.
-  return `hsl(${hash % 360} 55% 26%)`;
-}
+// An avatar's radius in floor units at the default zoom, and its limits on screen.
+const AVATAR_UNITS = 36;
+const AVATAR_MIN_PX = 15;
+const AVATAR_MAX_PX = 40;
+const TAG_HEIGHT = 20;
+// The closest zoom: pixels per floor unit.
+const MAX_SCALE = 4;
+// Tags are laid out again at most this often while people walk.
+const TAG_INTERVAL_MS = 150;
 
 export class Floor {
-  constructor(viewport, { onWalk }) {
+  constructor(viewport, { onWalk, onSteer }) {
     this.viewport = viewport;
     this.onWalk = onWalk;
+    this.onSteer = onSteer;
     this.sizer = document.createElement("div");
     this.sizer.className = "floor-sizer";
     this.stage = document.createElement("div");
     this.stage.className = "stage";
     this.sizer.append(this.stage);
     viewport.append(this.sizer);
-    this.zoom = 1;
+    // Pixels per floor unit that the person chose (zooming); never less than what fits the
+    // whole floor into the view. It starts close enough to read names.
+    this.preferred = 0.75;
+    this.scale = 1;
     this.avatars = new Map();
     this.circleEls = new Map();
-    this.lastKeyMove = 0;
+    this.slots = new Map();
+    this.tagWidths = new Map();
+    this.duplicates = new Map();
+    this.measure = document.createElement("canvas").getContext("2d");
+    this.tagTimer = null;
+    this.lastTags = 0;
+    this.held = new Set();
     this.stage.addEventListener("click", (event) => {
       const point = this.toFloor(event.clientX, event.clientY);
       this.onWalk(point.x, point.y);
     });
-    viewport.addEventListener("keydown", (event) => this.key(event));
-    new ResizeObserver(() => this.fit()).observe(viewport);
+    viewport.addEventListener("keydown", (event) => this.key(event, true));
+    viewport.addEventListener("keyup", (event) => this.key(event, false));
+    viewport.addEventListener("blur", () => {
+      this.held.clear();
+      this.onSteer(null);
+    });
+    viewport.addEventListener("scroll", () => this.scheduleTags());
+    // A floor that changes size (the conversation opens, the panel closes) keeps its
+    // scale and keeps oneself in view.
+    new ResizeObserver(() => {
+      if (!this.state?.room) return;
+      this.fit();
+      this.renderAll();
+      this.centreOn(this.shownAt(this.state.you));
+    }).observe(viewport);
   }
 
   setRoom(state) {
     this.state = state;
-    this.stage.style.width = `${state.room.width}px`;
-    this.stage.style.height = `${state.room.height}px`;
-    this.renderAreas();
-    if (!this.zoomed) {
-      // Start close enough to read names, centred on oneself; zoom out to see it all.
-      this.zoomed = true;
-      this.zoom = Math.max(1, 0.75 / this.fitScale());
-    }
     this.fit();
+    this.renderAreas();
     this.renderAll();
-    this.centreOn(state.me());
+    this.centreOn(this.shownAt(state.you) ?? state.me());
   }
 
-  // Areas as labelled rectangles under everything else.
-  renderAreas() {
-    for (const el of this.stage.querySelectorAll(".area")) el.remove();
-    for (const area of this.state.areas) {
-      const el = document.createElement("div");
-      el.className = `area${area.quiet ? " quiet" : ""}${area.stage ? " stage-area" : ""}`;
-      Object.assign(el.style, { left: `${area.x}px`, top: `${area.y}px`, width: `${area.width}px`, height: `${area.height}px` });
-      const label = document.createElement("span");
-      label.className = "area-label";
-      label.textContent = area.name;
-      el.append(label);
-      this.stage.prepend(el);
-    }
+  // The room's floor plan (an image served by the server), or the built-in pattern.
+  setPlan(url) {
+    this.stage.classList.toggle("has-plan", !!url);
+    this.stage.style.backgroundImage = url ? `url("${url}")` : "";
   }
 
   fitScale() {
@@ -76,30 +85,34 @@ export class Floor {
     return Math.min(this.viewport.clientWidth / width, this.viewport.clientHeight / height) || 1;
   }
 
-  // Scrolls so that `p` is comfortably inside the view.
-  keepInView(p) {
-    if (!p) return;
-    const margin = 80;
-    const x = p.x * this.scale - this.viewport.scrollLeft;
-    const y = p.y * this.scale - this.viewport.scrollTop;
-    if (x < margin || y < margin || x > this.viewport.clientWidth - margin || y > this.viewport.clientHeight - margin) {
-      this.centreOn(p);
-    }
-  }
-
   fit() {
-    if (!this.state) return;
+    if (!this.state?.room) return;
     const { width, height } = this.state.room;
-    this.scale = this.fitScale() * this.zoom;
-    this.stage.style.transform = `scale(${this.scale})`;
-    this.sizer.style.width = `${width * this.scale}px`;
-    this.sizer.style.height = `${height * this.scale}px`;
+    this.scale = Math.max(this.fitScale(), Math.min(MAX_SCALE, this.preferred));
+    const w = `${width * this.scale}px`;
+    const h = `${height * this.scale}px`;
+    Object.assign(this.sizer.style, { width: w, height: h });
+    Object.assign(this.stage.style, { width: w, height: h });
+    const r = Math.max(AVATAR_MIN_PX, Math.min(AVATAR_MAX_PX, AVATAR_UNITS * this.scale));
+    this.radiusPx = r;
+    this.stage.style.setProperty("--r", `${r}px`);
+    this.renderAreas();
   }
 
   zoomBy(factor) {
-    this.zoom = Math.min(8, Math.max(1, this.zoom * factor));
+    const centre = this.centre();
+    this.preferred = Math.max(this.fitScale(), Math.min(MAX_SCALE, this.scale * factor));
     this.fit();
-    this.centreOn(this.state.me());
+    this.renderAll();
+    this.centreOn(centre);
+  }
+
+  // The floor point at the middle of the view.
+  centre() {
+    return {
+      x: (this.viewport.scrollLeft + this.viewport.clientWidth / 2) / this.scale,
+      y: (this.viewport.scrollTop + this.viewport.clientHeight / 2) / this.scale,
+    };
   }
 
   centreOn(p) {
@@ -110,24 +123,68 @@ export class Floor {
     });
   }
 
+  // Scrolls so that `p` is comfortably inside the view.
+  keepInView(p) {
+    if (!p) return;
+    const margin = Math.min(80, this.viewport.clientWidth / 4, this.viewport.clientHeight / 4);
+    const x = p.x * this.scale - this.viewport.scrollLeft;
+    const y = p.y * this.scale - this.viewport.scrollTop;
+    if (x < margin || y < margin || x > this.viewport.clientWidth - margin || y > this.viewport.clientHeight - margin) this.centreOn(p);
+  }
+
   toFloor(clientX, clientY) {
     const rect = this.stage.getBoundingClientRect();
     return { x: Math.round((clientX - rect.left) / this.scale), y: Math.round((clientY - rect.top) / this.scale) };
   }
 
-  key(event) {
-    const moves = { ArrowUp: [0, -1], w: [0, -1], ArrowDown: [0, 1], s: [0, 1], ArrowLeft: [-1, 0], a: [-1, 0], ArrowRight: [1, 0], d: [1, 0] };
-    const dir = moves[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+  // Arrow keys and W/A/S/D walk while held (several at once walk diagonally).
+  key(event, down) {
+    const dirs = { ArrowUp: "up", w: "up", ArrowDown: "down", s: "down", ArrowLeft: "left", a: "left", ArrowRight: "right", d: "right" };
+    const dir = dirs[event.key.length === 1 ? event.key.toLowerCase() : event.key];
     if (!dir || event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
-    const now = performance.now();
-    if (now - this.lastKeyMove < 100) return;
-    this.lastKeyMove = now;
-    const me = this.state.me();
-    if (me) this.onWalk(me.x + dir[0] * STEP, me.y + dir[1] * STEP);
+    if (down) this.held.add(dir);
+    else this.held.delete(dir);
+    const dx = (this.held.has("right") ? 1 : 0) - (this.held.has("left") ? 1 : 0);
+    const dy = (this.held.has("down") ? 1 : 0) - (this.held.has("up") ? 1 : 0);
+    this.onSteer(dx || dy ? { dx, dy } : null);
+  }
+
+  // Areas as coloured zones with a label, under everything else.
+  renderAreas() {
+    if (!this.state) return;
+    for (const el of this.stage.querySelectorAll(".area")) el.remove();
+    for (const area of this.state.areas) {
+      const el = document.createElement("div");
+      el.className = `area${area.quiet ? " quiet" : ""}${area.stage ? " stage-area" : ""}`;
+      Object.assign(el.style, {
+        left: `${area.x * this.scale}px`,
+        top: `${area.y * this.scale}px`,
+        width: `${area.width * this.scale}px`,
+        height: `${area.height * this.scale}px`,
+      });
+      const label = document.createElement("span");
+      label.className = "area-label";
+      if (area.stage) label.append(icon("stage"));
+      else if (area.quiet) label.append(icon("mic-off"));
+      const text = document.createElement("span");
+      text.textContent = area.name;
+      label.append(text);
+      const kind = area.stage ? t("area.stage") : area.quiet ? t("area.quiet") : "";
+      label.title = kind ? `${area.name} (${kind})` : area.name;
+      el.append(label);
+      this.stage.prepend(el);
+    }
+  }
+
+  // Where a participant is drawn: on their circle's ring, or where they stand.
+  shownAt(id) {
+    return this.slots.get(id) ?? this.state?.participants.get(id);
   }
 
   renderAll() {
+    if (!this.state?.room) return;
+    this.computeSlots();
     const seen = new Set();
     for (const p of this.state.participants.values()) {
       seen.add(p.id);
@@ -140,16 +197,45 @@ export class Floor {
       }
     }
     this.renderCircles();
+    this.layoutTags();
+  }
+
+  // Ring places for the members of every circle.
+  computeSlots(circleIds = null) {
+    const avatar = (this.radiusPx ?? AVATAR_UNITS) / this.scale;
+    if (!circleIds) this.slots.clear();
+    this.rings = this.rings ?? new Map();
+    for (const c of this.state.circles.values()) {
+      if (circleIds && !circleIds.has(c.id)) continue;
+      const members = c.members.map((id) => this.state.participants.get(id)).filter(Boolean);
+      const { ring, slots } = ringSlots(c, members, avatar);
+      this.rings.set(c.id, ring + avatar * 1.45);
+      for (const [id, at] of slots) this.slots.set(id, at);
+    }
+    if (!circleIds) {
+      for (const id of this.rings.keys()) if (!this.state.circles.has(id)) this.rings.delete(id);
+    }
   }
 
   renderAvatar(p) {
+    if (!p) return;
     let el = this.avatars.get(p.id);
     if (!el) {
       el = document.createElement("div");
       el.className = "avatar";
       el.setAttribute("role", "img");
-      el.innerHTML = `<div class="face"><span class="initials"></span></div><span class="tag"></span><span class="muted-icon" aria-hidden="true"></span><span class="hand-icon" aria-hidden="true">✋</span><span class="stage-icon" aria-hidden="true">📢</span>`;
-      el.querySelector(".face").style.background = colour(p.id);
+      const face = document.createElement("div");
+      face.className = "face";
+      face.style.background = colour(p.id);
+      const letters = document.createElement("span");
+      letters.className = "initials";
+      face.append(letters);
+      const tag = document.createElement("span");
+      tag.className = "tag";
+      const badges = document.createElement("span");
+      badges.className = "badges";
+      badges.append(icon("hand", "icon hand"), icon("mic-off", "icon mic-off"), icon("stage", "icon stage"));
+      el.append(face, badges, tag);
       this.avatars.set(p.id, el);
       this.stage.append(el);
     }
@@ -162,24 +248,43 @@ export class Floor {
     const onStage = this.state.broadcasters.includes(p.id);
     el.classList.toggle("on-stage", onStage);
     el.querySelector(".initials").textContent = initials(p.name);
-    el.querySelector(".tag").textContent = me ? t("room.you", { name: p.name }) : p.name;
+    const name = displayName(p, this.state.you, this.duplicates);
+    const tag = el.querySelector(".tag");
+    if (tag.textContent !== name) {
+      tag.textContent = name;
+      this.tagWidths.delete(p.id);
+    }
+    tag.title = name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
     const camera = `${t("room.camera")} ${p.camera ? t("room.on") : t("room.off")}`;
-    const hand = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "") + (p.reconnecting ? `, ${t("room.reconnecting")}` : "");
-    el.setAttribute("aria-label", `${me ? t("room.you", { name: p.name }) : p.name}, ${mic}, ${camera}${hand}`);
+    const extra = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "") + (p.reconnecting ? `, ${t("room.reconnecting")}` : "");
+    el.setAttribute("aria-label", `${name}, ${mic}, ${camera}${extra}`);
     this.place(p);
   }
 
   place(p) {
     const el = this.avatars.get(p.id);
-    if (el) el.style.transform = `translate(${p.x}px, ${p.y}px)`;
+    const at = this.shownAt(p.id);
+    if (el && at) el.style.transform = `translate(${at.x * this.scale}px, ${at.y * this.scale}px)`;
   }
 
+  // People moved (a tick): redraw them, and the rings of the circles they stand in.
   positions(ids) {
+    const circles = new Set();
+    for (const id of ids) {
+      const c = this.state.participants.get(id)?.circle;
+      if (c != null) circles.add(c);
+    }
+    if (circles.size) this.computeSlots(circles);
     for (const id of ids) {
       const p = this.state.participants.get(id);
       if (p) this.place(p);
     }
+    if (circles.size) {
+      for (const c of circles) for (const id of this.state.circles.get(c)?.members ?? []) this.place(this.state.participants.get(id) ?? { id });
+      this.renderCircles();
+    }
+    this.scheduleTags();
   }
 
   renderCircles() {
@@ -191,14 +296,19 @@ export class Floor {
         el = document.createElement("div");
         el.className = "circle";
         el.setAttribute("aria-hidden", "true");
-        el.innerHTML = `<span class="circle-count"></span><svg class="lock" viewBox="0 0 16 16" width="16" height="16"><path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z" fill="currentColor"/></svg>`;
+        const count = document.createElement("span");
+        count.className = "circle-count";
+        const number = document.createElement("span");
+        count.append(icon("lock"), number);
+        el.append(count);
         this.circleEls.set(c.id, el);
-        this.stage.prepend(el);
+        this.stage.insertBefore(el, this.stage.querySelector(".avatar"));
       }
-      Object.assign(el.style, { left: `${c.x - c.radius}px`, top: `${c.y - c.radius}px`, width: `${2 * c.radius}px`, height: `${2 * c.radius}px` });
+      const radius = Math.max(c.radius, this.rings?.get(c.id) ?? c.radius) * this.scale;
+      Object.assign(el.style, { left: `${c.x * this.scale - radius}px`, top: `${c.y * this.scale - radius}px`, width: `${2 * radius}px`, height: `${2 * radius}px` });
       el.classList.toggle("locked", c.locked);
       el.classList.toggle("mine", c.members.includes(this.state.you));
-      el.querySelector(".circle-count").textContent = String(c.members.length);
+      el.querySelector(".circle-count span").textContent = String(c.members.length);
     }
     for (const [id, el] of this.circleEls) {
       if (!seen.has(id)) {
@@ -208,30 +318,118 @@ export class Floor {
     }
   }
 
+  // Name tags, placed so that none covers another or another's avatar: oneself first,
+  // then one's circle, then everyone else by distance. A name that finds no place shows
+  // on hover and focus only.
+  scheduleTags() {
+    if (this.tagTimer) return;
+    const wait = Math.max(0, TAG_INTERVAL_MS - (performance.now() - this.lastTags));
+    this.tagTimer = setTimeout(() => {
+      this.tagTimer = null;
+      this.layoutTags();
+    }, wait);
+  }
+
+  layoutTags() {
+    if (!this.state?.room) return;
+    this.lastTags = performance.now();
+    const r = this.radiusPx;
+    const view = {
+      left: this.viewport.scrollLeft - 200,
+      top: this.viewport.scrollTop - 100,
+      right: this.viewport.scrollLeft + this.viewport.clientWidth + 200,
+      bottom: this.viewport.scrollTop + this.viewport.clientHeight + 100,
+    };
+    const me = this.shownAt(this.state.you);
+    const mine = this.state.myCircle();
+    const items = [];
+    for (const p of this.state.participants.values()) {
+      const at = this.shownAt(p.id);
+      const el = this.avatars.get(p.id);
+      if (!at || !el) continue;
+      const x = at.x * this.scale;
+      const y = at.y * this.scale;
+      if (x < view.left || x > view.right || y < view.top || y > view.bottom) continue;
+      const circle = p.circle != null ? this.state.circles.get(p.circle) : null;
+      const rank = p.id === this.state.you ? 0 : mine && p.circle === mine.id ? 1 : 2;
+      const distance = me ? Math.hypot(at.x - me.x, at.y - me.y) : 0;
+      items.push({
+        id: p.id,
+        x,
+        y,
+        r,
+        w: this.tagWidth(p.id, el),
+        h: TAG_HEIGHT,
+        away: circle ? { x: circle.x * this.scale, y: circle.y * this.scale } : undefined,
+        rank,
+        distance,
+      });
+    }
+    items.sort((a, b) => a.rank - b.rank || a.distance - b.distance || (a.id < b.id ? -1 : 1));
+    const bounds = {
+      left: this.viewport.scrollLeft + 2,
+      top: this.viewport.scrollTop + 2,
+      right: this.viewport.scrollLeft + this.viewport.clientWidth - 2,
+      bottom: this.viewport.scrollTop + this.viewport.clientHeight - 2,
+    };
+    const placed = placeTags(items, { bounds });
+    for (const item of items) {
+      const tag = this.avatars.get(item.id).querySelector(".tag");
+      const at = placed.get(item.id);
+      if (at) {
+        tag.classList.remove("hidden-tag");
+        tag.style.transform = `translate(${at.left - item.x}px, ${at.top - item.y}px)`;
+      } else {
+        tag.classList.add("hidden-tag");
+        tag.style.transform = `translate(${-item.w / 2}px, ${r + 2}px)`;
+      }
+    }
+  }
+
+  // A tag's width in pixels, measured once per name.
+  tagWidth(id, el) {
+    let width = this.tagWidths.get(id);
+    if (width === undefined) {
+      const tag = el.querySelector(".tag");
+      const style = getComputedStyle(tag);
+      this.measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const max = parseFloat(style.maxWidth) || 192;
+      width = Math.min(max, Math.ceil(this.measure.measureText(tag.textContent).width) + 2 * parseFloat(style.paddingLeft || "5") + 2);
+      tag.style.width = `${width}px`;
+      this.tagWidths.set(id, width);
+    }
+    return width;
+  }
+
+  // Same names told apart (names.js), from the panel's count.
+  setDuplicates(numbers) {
+    this.duplicates = numbers;
+  }
+
   // Shows a reaction over an avatar for a moment.
-  react(id, symbol) {
+  react(id, name) {
     const el = this.avatars.get(id);
     if (!el) return;
     const bubble = document.createElement("span");
     bubble.className = "reaction";
     bubble.setAttribute("aria-hidden", "true");
-    bubble.textContent = symbol;
+    bubble.append(icon(name));
     el.append(bubble);
     setTimeout(() => bubble.remove(), 2500);
   }
 
-  // Shows live video in an avatar (or removes it).
-  // Turns circle audio down while a broadcast plays (and back up after).
-  setDucked(ducked) {
-    this.ducked = ducked;
-    for (const video of this.viewport.querySelectorAll(".avatar video")) video.volume = ducked ? 0.2 : 1;
+  speaking(id, on) {
+    this.avatars.get(id)?.classList.toggle("speaking", on);
   }
 
-  setVideo(id, stream, { muted = false } = {}) {
+  // Shows live video in an avatar's bubble (or takes it away). Always muted: sound plays
+  // from the conversation tiles.
+  setVideo(id, stream) {
     const el = this.avatars.get(id);
     if (!el) return;
     let video = el.querySelector("video");
-    if (!stream) {
+    const live = stream?.getVideoTracks().some((tr) => tr.readyState === "live");
+    if (!stream || !live) {
       video?.remove();
       el.classList.remove("has-video");
       return;
@@ -240,11 +438,19 @@ export class Floor {
       video = document.createElement("video");
       video.autoplay = true;
       video.playsInline = true;
+      video.muted = true;
+      video.setAttribute("aria-hidden", "true");
       el.querySelector(".face").append(video);
     }
-    video.muted = muted;
-    video.volume = this.ducked ? 0.2 : 1;
     if (video.srcObject !== stream) video.srcObject = stream;
     el.classList.add("has-video");
   }
+
+  // The avatar's video follows the camera: shown while it is on.
+  showCamera(id, on) {
+    const video = this.avatars.get(id)?.querySelector("video");
+    if (video) video.style.visibility = on ? "visible" : "hidden";
+    this.avatars.get(id)?.classList.toggle("has-video", !!video && on);
+  }
 }
+

@@ -1,5 +1,6 @@
-// The room page: the join screen, then the room. Wires the connection, the room state,
-// the floor, the side panel, local media and the WebRTC peers together.
+// The room page: the join screen, the room, and the end screen. Wires the connection, the
+// room state, the views (floor, conversation, panel, controls, settings) and the media
+// owners (local media, peer connections, the SFU) together; holds no room state itself.
 
 import { messages, LIMITS, CLOSE, REACTIONS } from "./protocol.js";
 import { RoomState } from "./state.js";
@@ -9,47 +10,93 @@ import { Panel } from "./panel.js";
 import { LocalMedia } from "./media.js";
 import { Peers } from "./peers.js";
 import { Sfu } from "./sfu.js";
+import { SpeakingMeter } from "./speaking.js";
+import { Conversation } from "./conversation.js";
+import { Walker } from "./walk.js";
+import { MenuButton } from "./menu.js";
+import { DeviceSettings, fillDevices, problemText } from "./settings.js";
+import { icon, setIcon } from "./icons.js";
+import { duplicateNumbers } from "./names.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
+import { session } from "./session.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
-// A signed link carries its token in the fragment, which browsers never send to a server.
-const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? undefined;
+// A signed link carries its token in the fragment (never sent to a server). It leaves the
+// address bar at once, so that sharing the screen or the URL hands out nothing; the tab
+// keeps it for reconnecting.
+const token = session.takeLinkToken(slug);
 const $ = (selector) => document.querySelector(selector);
 
 const state = new RoomState();
 const media = new LocalMedia();
 let joined = false;
+let ended = false;
 let lastPosition = null;
 // Times this page got its place back after a dropped connection.
 let resumes = 0;
-let lastWalk = 0;
 let previewing = Promise.resolve();
 let invitedToStage = false;
+let duplicates = new Map();
+// The announcement this person put away (it comes back when a host posts a new one).
+let hiddenAnnouncement = null;
+// The name to enter with: typed on the join screen, or remembered by this tab.
+let enterName = "";
+
+const meter = new SpeakingMeter({ onChange: (key, on) => speakingChanged(key, on) });
 
 const conn = new Connection({
-  // Back after a dropped connection, the welcome's token asks for our place back.
-  onOpen: () => conn.send(messages.hello(slug, $("#name").value.trim(), token, $("#passcode").value.trim() || undefined, joined ? state.resume : undefined)),
+  // Back after a dropped connection (or a reload), the welcome's token asks for our place.
+  onOpen: () => conn.send(messages.hello(slug, enterName, token, $("#passcode").value.trim() || undefined, state.resume ?? session.resume(slug)?.token)),
   onMessage: (msg) => receive(msg),
   onStatus: (status) => showStatus(status),
+});
+
+const conversation = new Conversation({
+  section: $("#conversation"),
+  body: $(".conversation-body"),
+  list: $("#tiles"),
+  selfView: $("#self-view"),
+  heading: $("#conversation-heading"),
+  stageSection: $("#stage-view"),
+  stageList: $("#stage-tiles"),
+  meter,
 });
 
 const peers = new Peers({
   send: (to, payload) => conn.send(messages.signal(to, payload)),
   media,
-  onStream: (id, stream) => floor.setVideo(id, stream),
-  onClosed: (id) => floor.setVideo(id, null),
+  onStream: (id, stream, kind) => remoteStream(id, kind, stream),
+  onClosed: (id) => {
+    remoteStream(id, "camera", null);
+    remoteStream(id, "screen", null);
+  },
 });
 
-// Broadcasts arrive through the server's SFU and play on the stage; while one plays,
-// circle audio is turned down so the stage can be heard.
+// Media through the server's SFU: broadcasts, large circles and rooms in privacy mode.
 const sfu = new Sfu({
   send: (msg) => conn.send(msg),
   media,
-  onStream: (id, stream) => forwarded(id, stream),
-  onEnded: (id) => forwarded(id, null),
+  onStream: (id, stream, kind = "camera") => remoteStream(id, kind, stream),
+  onEnded: (id, kind) => {
+    if (peers.pc(id)) return;
+    if (kind) remoteStream(id, kind, null);
+    else for (const k of ["camera", "screen"]) remoteStream(id, k, null);
+  },
 });
 
-const floor = new Floor($("#floor"), { onWalk: (x, y) => walk(x, y) });
+const floor = new Floor($("#floor"), {
+  onWalk: (x, y) => walker.walkTo(x, y),
+  onSteer: (direction) => walker.steer(direction),
+});
+
+const walker = new Walker({
+  send: (x, y, walking) => conn.send(messages.move(x, y, walking)),
+  position: () => state.me(),
+  bounds: () => state.room ?? { width: 0, height: 0 },
+  speed: () => state.room?.walk_speed ?? 400,
+  intervalMs: LIMITS.moveIntervalMs,
+});
+
 const panel = new Panel($("#panel"), {
   onGoToPerson: (id) => goToPerson(id),
   onGoToCircle: (id) => goToCircle(id),
@@ -59,6 +106,12 @@ const panel = new Panel($("#panel"), {
     else if (action === "remove") conn.send(messages.remove(id, false));
     else if (action === "ban") conn.send(messages.remove(id, true));
   },
+});
+
+const settings = new DeviceSettings($("#settings"), {
+  media,
+  meter,
+  onSpeaker: (deviceId) => conversation.setSink(deviceId),
 });
 
 // --- join screen
@@ -78,21 +131,47 @@ function setUpJoinScreen() {
       return;
     }
     localStorage.setItem("hallway.name", name);
+    enterName = name;
     $("#enter").disabled = true;
+    meter.start();
     // Enter with the camera and microphone ready, so that the first connections send them.
     await previewing;
     conn.open();
   });
   const again = () => (previewing = preview());
   for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);
+  // Browsers start sound analysis only after a gesture: the level meter wakes on the first.
+  document.addEventListener("pointerdown", () => meter.start(), { once: true });
+  document.addEventListener("keydown", () => meter.start(), { once: true });
   for (const button of document.querySelectorAll(".lang-switch")) {
     button.addEventListener("click", () => {
       setLang(lang() === "de" ? "en" : "de");
       $("#join-heading").textContent = t("join.heading", { room: slug });
-      if (joined) refresh();
+      refresh();
     });
   }
+  const remembered = session.resume(slug);
+  if (remembered) {
+    // A reload (or a restored tab) within the grace window: come back without the form.
+    enterName = remembered.name;
+    $("#name").value = remembered.name;
+    $("#camera-on").checked = remembered.camera !== false;
+    $("#mic-on").checked = remembered.mic !== false;
+    $("#join").hidden = true;
+    previewing = preview().then(() => {
+      media.setCamera(remembered.camera !== false);
+      media.setMic(remembered.mic !== false);
+    });
+    previewing.then(() => {
+      meter.start();
+      conn.open();
+    });
+    return;
+  }
   previewing = preview();
+  setInterval(() => {
+    if (!joined) $("#join-level").value = Math.min(1, meter.level("self") * 8);
+  }, 100);
 }
 
 async function preview() {
@@ -103,25 +182,18 @@ async function preview() {
     mic: $("#mic-on").checked,
   });
   $("#preview").srcObject = media.camera ? new MediaStream([media.camera]) : null;
-  $("#no-devices").hidden = !!(media.camera || media.mic) || (!$("#camera-on").checked && !$("#mic-on").checked);
+  meter.watch("self", media.stream);
+  const problem = problemText(media.problems, { camera: $("#camera-on").checked, mic: $("#mic-on").checked });
+  const nothing = !media.camera && !media.mic && ($("#camera-on").checked || $("#mic-on").checked);
+  $("#no-devices").textContent = [problem, nothing ? t("join.noDevices") : ""].filter(Boolean).join(" ");
+  $("#no-devices").hidden = !$("#no-devices").textContent;
   const { cameras, mics } = await media.devices();
-  fillSelect($("#camera-select"), cameras, media.camera?.getSettings().deviceId);
-  fillSelect($("#mic-select"), mics, media.mic?.getSettings().deviceId);
-}
-
-function fillSelect(select, devices, current) {
-  select.replaceChildren(
-    ...devices.map((d, i) => {
-      const option = document.createElement("option");
-      option.value = d.deviceId;
-      option.textContent = d.label || `${select.dataset.kind} ${i + 1}`;
-      option.selected = d.deviceId === current;
-      return option;
-    }),
-  );
+  fillDevices($("#camera-select"), cameras, media.camera?.getSettings().deviceId);
+  fillDevices($("#mic-select"), mics, media.mic?.getSettings().deviceId);
 }
 
 function showJoinError(text) {
+  $("#join").hidden = false;
   $("#join-error").textContent = text;
   $("#join-error").hidden = false;
   $("#enter").disabled = false;
@@ -155,11 +227,9 @@ function receive(msg) {
       updateControls();
       announce(t("host.invitedYou"));
       return toast(t("host.invitedYou"));
-    case "reaction": {
-      const symbol = REACTIONS[msg.reaction];
-      if (symbol) floor.react(msg.id, symbol);
+    case "reaction":
+      if (REACTIONS.includes(msg.reaction)) floor.react(msg.id, msg.reaction);
       return;
-    }
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -169,15 +239,12 @@ function receive(msg) {
       const me = state.me();
       if (me) {
         lastPosition = { x: me.x, y: me.y };
-        if (change.ids.includes(me.id)) floor.keepInView(me);
+        if (change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id));
       }
       return;
     }
     case "reset":
-      floor.renderAll();
-      panel.render(state);
-      panel.renderChat(state);
-      return;
+      return renderPeople();
     case "chat":
       panel.addChat(state, change.message);
       return;
@@ -189,40 +256,68 @@ function receive(msg) {
       renderAreaList();
       return;
     case "stage":
-      floor.renderAvatar(state.participants.get(change.id));
-      panel.render(state);
+      renderPeople();
       updateControls();
       followSfu();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
-      floor.renderAvatar(p);
-      panel.render(state);
+      renderPeople();
       updateControls();
       if (p?.hand && change.id !== state.you && state.me()?.role === "host") announce(t("announce.hand", { name: p.name }));
       return;
     }
     case "joined":
-      floor.renderAvatar(state.participants.get(change.id));
-      panel.render(state);
-      return;
     case "left":
-      floor.renderAll();
-      panel.render(state);
-      return;
     case "media":
     case "reconnecting":
-      floor.renderAvatar(state.participants.get(change.id));
-      panel.render(state);
+      renderPeople();
       return;
     case "circle":
       announceCircle(change);
-      floor.renderAll();
-      panel.render(state);
+      renderPeople();
       updateControls();
       followSfu();
       return;
   }
+}
+
+// Everything that shows people: floor, conversation, stage and the panel.
+function renderPeople() {
+  duplicates = duplicateNumbers(state.participants.values());
+  floor.setDuplicates(duplicates);
+  floor.renderAll();
+  for (const p of state.participants.values()) {
+    const stream = p.id === state.you ? selfStream() : conversation.stream(p.id);
+    floor.setVideo(p.id, p.camera || p.id === state.you ? stream : null);
+  }
+  conversation.render(state, media, duplicates);
+  panel.render(state, duplicates);
+  $("#people-count-top").textContent = String(state.participants.size);
+}
+
+let ownStream = null;
+// One's own camera as a stream (the same object while the track is the same).
+function selfStream() {
+  const track = media.cameraToSend();
+  if (!track) return null;
+  if (ownStream?.getVideoTracks()[0] !== track) ownStream = new MediaStream([track]);
+  return ownStream;
+}
+
+// A stream from another participant arrived (or ended): show it in their tile and bubble.
+function remoteStream(id, kind, stream) {
+  conversation.setStream(id, kind, stream);
+  if (kind === "camera") floor.setVideo(id, state.participants.get(id)?.camera ? stream : null);
+  if (state.you) conversation.render(state, media, duplicates);
+}
+
+function speakingChanged(key, on) {
+  const id = key === "self" ? state.you : key;
+  if (!id) return;
+  conversation.setSpeaking(id, on, state);
+  const p = state.participants.get(id);
+  floor.speaking(id, on && (id === state.you ? media.state().mic : !!p?.mic));
 }
 
 // Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
@@ -233,57 +328,17 @@ function followSfu() {
   else if (!needed && sfu.publishing) sfu.unpublish();
 }
 
-// A stream forwarded by the SFU: a broadcaster plays on the stage, a member of our circle
-// on their avatar, as a direct connection would.
-function forwarded(id, stream) {
-  if (!stream) {
-    showOnStage(id, null);
-    if (!peers.pc(id)) floor.setVideo(id, null);
-  } else if (state.broadcasters.includes(id)) {
-    showOnStage(id, stream);
-  } else {
-    floor.setVideo(id, stream);
-  }
-}
-
-function showOnStage(id, stream) {
-  const tiles = $("#stage-tiles");
-  let tile = tiles.querySelector(`[data-id="${CSS.escape(id)}"]`);
-  if (!stream) {
-    tile?.remove();
-  } else {
-    if (!tile) {
-      tile = document.createElement("li");
-      tile.dataset.id = id;
-      const figure = document.createElement("figure");
-      const video = document.createElement("video");
-      video.autoplay = true;
-      video.playsInline = true;
-      const caption = document.createElement("figcaption");
-      figure.append(video, caption);
-      tile.append(figure);
-      tiles.append(tile);
-      announce(t("stage.live", { name: state.participants.get(id)?.name ?? "" }));
-    }
-    tile.querySelector("figcaption").textContent = state.participants.get(id)?.name ?? "";
-    const video = tile.querySelector("video");
-    if (video.srcObject !== stream) video.srcObject = stream;
-  }
-  const live = tiles.children.length > 0;
-  $("#stage-view").hidden = !live;
-  floor.setDucked(live);
-}
-
 function welcomed(msg) {
   // Resumed: the same participant, in the same circle; connections to its members are
   // kept and restart ICE (the server sends `connect` with `restart`), and those to the
   // SFU simply go on (the server kept them), unless the room moved to another server of a
   // cluster (`sfu_reset`): then those to the SFU start again. Otherwise we are someone new
   // and start over.
-  const resumed = joined && !!msg.resumed;
-  if (resumed) resumes += 1;
-  if (!resumed) peers.closeAll();
-  if (!resumed || msg.sfu_reset) sfu.closeAll();
+  const resumed = !!msg.resumed;
+  const again = joined;
+  if (resumed && again) resumes += 1;
+  if (!resumed || !again) peers.closeAll();
+  if (!resumed || !again || msg.sfu_reset) sfu.closeAll();
   // RTCIceServer has the same fields as the welcome's ice_servers.
   peers.iceServers = msg.ice_servers ?? [];
   sfu.iceServers = msg.ice_servers ?? [];
@@ -292,22 +347,29 @@ function welcomed(msg) {
     const members = state.myCircle()?.members ?? [];
     for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
   }
+  session.remember(slug, { token: msg.resume, name: enterName, ...media.state() });
   if (!joined) {
     joined = true;
     $("#join").hidden = true;
     $("#room").hidden = false;
     $("#room-title").textContent = state.room.title;
+    document.title = `${state.room.title} – Hallway`;
+    setPanelOpen(matchMedia("(min-width: 1101px)").matches);
     floor.setRoom(state);
-    floor.setVideo(state.you, media.camera ? new MediaStream([media.camera]) : null, { muted: true });
+    floor.setPlan(state.room.floor_plan ?? null);
     $("#floor").focus();
+    // A reload that was not given its place back: walk to where we stood.
+    const stood = session.position(slug);
+    if (!resumed && stood) walker.walkTo(stood.x, stood.y);
   } else {
+    walker.stop();
     floor.setRoom(state);
-    floor.setVideo(state.you, media.camera ? new MediaStream([media.camera]) : null, { muted: true });
     // Back after a blip as someone new: walk back to where we stood.
-    if (!resumed && lastPosition) walk(lastPosition.x, lastPosition.y);
+    if (!resumed && lastPosition) walker.walkTo(lastPosition.x, lastPosition.y);
   }
   conn.send(messages.media(media.state()));
-  panel.render(state);
+  meter.watch("self", media.stream);
+  renderPeople();
   panel.renderChat(state);
   showRoomState();
   $("#host-tools").hidden = state.me()?.role !== "host";
@@ -319,28 +381,22 @@ function welcomed(msg) {
 
 function serverError(msg) {
   const text = errorText(msg.code);
+  if (msg.code === "area_full" || msg.code === "invalid_position") walker.stop();
   if (!joined && (msg.code === "passcode_required" || msg.code === "wrong_passcode")) {
     // The room asks for a passcode: show the field and let the person try.
+    session.forget(slug);
     $("#passcode-row").hidden = false;
     showJoinError(text);
     $("#passcode").focus();
     return;
   }
-  if (!joined) showJoinError(text);
-  else toast(text);
+  if (!joined) {
+    session.forget(slug);
+    showJoinError(text);
+  } else toast(text);
 }
 
 // --- walking
-
-function walk(x, y) {
-  if (!state.room) return;
-  const now = performance.now();
-  if (now - lastWalk < LIMITS.moveIntervalMs) return;
-  lastWalk = now;
-  const cx = Math.max(0, Math.min(state.room.width, Math.round(x)));
-  const cy = Math.max(0, Math.min(state.room.height, Math.round(y)));
-  conn.send(messages.move(cx, cy));
-}
 
 function goToPerson(id) {
   const target = state.participants.get(id);
@@ -352,7 +408,7 @@ function goToPerson(id) {
   const dy = me.y - target.y;
   const d = Math.hypot(dx, dy) || 1;
   const gap = state.room.forming_distance * 0.5;
-  walk(target.x + (dx / d) * gap, target.y + (dy / d) * gap);
+  walker.walkTo(target.x + (dx / d) * gap, target.y + (dy / d) * gap);
 }
 
 function goToCircle(id) {
@@ -363,7 +419,24 @@ function goToCircle(id) {
   const dy = me.y - circle.y;
   const d = Math.hypot(dx, dy) || 1;
   const inside = circle.radius * 0.6;
-  walk(circle.x + (dx / d) * inside, circle.y + (dy / d) * inside);
+  walker.walkTo(circle.x + (dx / d) * inside, circle.y + (dy / d) * inside);
+}
+
+// Steps just outside one's circle, on the side one stands.
+function leaveCircle() {
+  const circle = state.myCircle();
+  const me = state.me();
+  if (!circle || !me) return;
+  const at = floor.shownAt(me.id) ?? me;
+  let dx = at.x - circle.x;
+  let dy = at.y - circle.y;
+  const d = Math.hypot(dx, dy);
+  if (d < 1) [dx, dy] = [0, 1];
+  else [dx, dy] = [dx / d, dy / d];
+  // Beyond the radius and the server's margin for leaving (see the engine's rule 3).
+  const out = circle.radius + 60 + state.room.forming_distance;
+  walker.walkTo(circle.x + dx * out, circle.y + dy * out);
+  announce(t("announce.leavingCircle"));
 }
 
 // --- announcements
@@ -409,19 +482,50 @@ function showStatus(status) {
   } else if (status.state === "connecting" && joined) {
     el.textContent = t("status.connecting");
     el.hidden = false;
-  } else if (status.state === "closed" && status.code === CLOSE.NORMAL && joined) {
-    peers.closeAll();
-    sfu.closeAll();
-    el.textContent = t("status.left");
-    el.hidden = false;
-  } else if (status.state === "closed" && (status.code === CLOSE.REMOVED || status.code === CLOSE.BANNED) && joined) {
-    peers.closeAll();
-    sfu.closeAll();
-    el.textContent = t(status.code === CLOSE.BANNED ? "status.banned" : "status.removed");
-    el.hidden = false;
+  } else if (status.state === "closed") {
+    const reasons = {
+      [CLOSE.NORMAL]: "left",
+      [CLOSE.REMOVED]: "removed",
+      [CLOSE.BANNED]: "banned",
+      [CLOSE.REPLACED]: "replaced",
+      [CLOSE.REFUSED]: "refused",
+    };
+    if (joined) end(reasons[status.code] ?? "lost");
+    else el.hidden = true;
   } else {
     el.hidden = true;
   }
+}
+
+// --- leaving: everything off, and a screen that says why
+
+function end(reason) {
+  if (ended) return;
+  ended = true;
+  walker.stop();
+  conn.close();
+  peers.closeAll();
+  sfu.closeAll();
+  conversation.clear();
+  media.stopAll();
+  meter.stop();
+  session.forget(slug);
+  for (const video of document.querySelectorAll("video")) video.srcObject = null;
+  if ($("#settings").open) $("#settings").close();
+  $("#room").hidden = true;
+  $("#join").hidden = true;
+  $("#ended").hidden = false;
+  $("#ended").dataset.reason = reason;
+  showEnd();
+  $("#ended-heading").focus();
+}
+
+function showEnd() {
+  const reason = $("#ended").dataset.reason;
+  $("#ended-heading").textContent = t(`ended.${reason}`);
+  $("#ended-detail").textContent = t(`ended.${reason}.detail`);
+  // A ban is final for this link; everyone else may come back.
+  $("#join-again").hidden = reason === "banned";
 }
 
 // --- controls
@@ -429,21 +533,37 @@ function showStatus(status) {
 function setUpControls() {
   $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
   $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
-  $("#screen-toggle").addEventListener("click", async () => {
+  const share = async () => {
     try {
       if (media.screen) media.stopScreen();
       else await media.startScreen();
     } catch {
       // Sharing was cancelled.
     }
-  });
+  };
+  $("#screen-toggle").addEventListener("click", share);
+  $("#menu-screen").addEventListener("click", share);
   $("#lock-toggle").addEventListener("click", () => {
     const circle = state.myCircle();
     if (circle) conn.send(messages.lockCircle(!circle.locked));
   });
-  $("#leave").addEventListener("click", () => {
-    conn.send(messages.leave());
+  $("#leave-circle").addEventListener("click", () => leaveCircle());
+  document.addEventListener("keydown", (event) => {
+    // Escape steps out of one's circle, unless it closes something first (a menu, a dialog).
+    if (event.key !== "Escape" || event.defaultPrevented || !joined || ended) return;
+    if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
+    if (event.target.closest?.("input, textarea, select")) return;
+    if (state.myCircle()) {
+      event.preventDefault();
+      leaveCircle();
+    }
   });
+  $("#leave").addEventListener("click", () => {
+    // Tell the server at once; everything here goes off without waiting for its answer.
+    conn.send(messages.leave());
+    end("left");
+  });
+  $("#join-again").addEventListener("click", () => location.reload());
   $("#chat-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("#chat-text").value.trim();
@@ -460,17 +580,36 @@ function setUpControls() {
   $("#hand-toggle").addEventListener("click", () => conn.send(messages.hand(!state.me()?.hand)));
   $("#stage-toggle").addEventListener("click", () => conn.send(messages.broadcast(!state.broadcasters.includes(state.you))));
   $("#reactions").replaceChildren(
-    ...Object.entries(REACTIONS).map(([name, symbol]) => {
+    ...REACTIONS.map((name) => {
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = symbol;
       button.dataset.reaction = name;
       button.dataset.i18nLabel = `reaction.${name}`;
+      button.append(icon(name));
       button.addEventListener("click", () => conn.send(messages.react(name)));
       return button;
     }),
   );
   translatePage($("#reactions"));
+  new MenuButton($("#reactions-button"), $("#reactions"));
+  new MenuButton($("#more-button"), $("#more-menu"));
+  $("#settings-button").addEventListener("click", () => settings.open());
+  $("#panel-toggle").addEventListener("click", () => setPanelOpen($(".room").classList.contains("panel-closed")));
+  $("#menu-panel").addEventListener("click", () => setPanelOpen(true));
+  $("#panel-close").addEventListener("click", () => {
+    setPanelOpen(false);
+    $("#panel-toggle").focus();
+  });
+  $("#announcement-hide").addEventListener("click", () => {
+    hiddenAnnouncement = state.announcement;
+    showRoomState();
+    $("#announcement-show").focus();
+  });
+  $("#announcement-show").addEventListener("click", () => {
+    hiddenAnnouncement = null;
+    showRoomState();
+    $("#announcement-hide").focus();
+  });
   $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
   $("#area-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -505,25 +644,53 @@ function setUpControls() {
   $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
   $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
   media.onChange((s) => {
+    if (ended) return;
     conn.send(messages.media(s));
+    if (state.you) session.remember(slug, { ...session.resume(slug), ...s });
+    meter.watch("self", media.stream);
     updateControls();
-    if (state.you) floor.setVideo(state.you, media.videoTrack() ? new MediaStream([media.videoTrack()]) : null, { muted: true });
+    if (state.you) renderPeople();
   });
+  // Where we stand, for a reload that comes too late to get our place back.
+  addEventListener("pagehide", () => {
+    const me = state.me();
+    if (me && !ended) session.rememberPosition(slug, { x: me.x, y: me.y });
+  });
+}
+
+function setPanelOpen(open) {
+  $(".room").classList.toggle("panel-closed", !open);
+  $("#panel-toggle").setAttribute("aria-expanded", String(open));
+  if (open && matchMedia("(max-width: 700px)").matches) $("#panel-close").focus();
+  // The floor's size changed: it refits through its ResizeObserver.
 }
 
 function updateControls() {
   const s = media.state();
-  $("#mic-toggle").setAttribute("aria-pressed", String(s.mic));
-  $("#camera-toggle").setAttribute("aria-pressed", String(s.camera));
-  $("#screen-toggle").setAttribute("aria-pressed", String(s.screen));
-  $("#hand-toggle").setAttribute("aria-pressed", String(!!state.me()?.hand));
+  const toggle = (selector, on, iconOn, iconOff, labelOn, labelOff) => {
+    const button = $(selector);
+    button.setAttribute("aria-pressed", String(on));
+    setIcon(button.querySelector("svg"), on ? iconOn : iconOff);
+    if (labelOn) {
+      const label = t(on ? labelOn : labelOff);
+      button.querySelector(".label").textContent = label;
+    }
+  };
+  toggle("#mic-toggle", s.mic, "mic", "mic-off");
+  toggle("#camera-toggle", s.camera, "camera", "camera-off");
+  toggle("#screen-toggle", s.screen, "screen-off", "screen", "room.stopScreen", "room.screen");
+  $("#menu-screen span").textContent = t(s.screen ? "room.stopScreen" : "room.screen");
+  toggle("#hand-toggle", !!state.me()?.hand, "hand", "hand", "room.lowerHand", "room.hand");
   const stage = $("#stage-toggle");
-  stage.hidden = !(state.me()?.role === "host" || invitedToStage);
-  stage.setAttribute("aria-pressed", String(state.broadcasters.includes(state.you)));
+  const onStage = state.broadcasters.includes(state.you);
+  stage.hidden = !(state.me()?.role === "host" || invitedToStage || onStage);
+  toggle("#stage-toggle", onStage, "stage-off", "stage", "room.leaveStage", "room.stage");
   const circle = state.myCircle();
   const lock = $("#lock-toggle");
   lock.disabled = !circle;
-  lock.setAttribute("aria-pressed", String(!!circle?.locked));
+  toggle("#lock-toggle", !!circle?.locked, "lock", "unlock", "room.unlock", "room.lock");
+  toggle("#room-lock-toggle", !!state.locked, null, null);
+  $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
 }
 
 // The host's list of areas, each with a remove button.
@@ -541,28 +708,34 @@ function renderAreaList() {
   );
 }
 
-// The room's lock and the hosts' announcement, for everyone.
+// The room's lock and the hosts' announcement, for everyone; the announcement can be put
+// away by each person and comes back when a host posts a new one.
 function showRoomState() {
   $("#room-locked-badge").hidden = !state.locked;
-  $("#room-lock-toggle").setAttribute("aria-pressed", String(!!state.locked));
-  const banner = $("#announcement");
-  banner.textContent = state.announcement ?? "";
-  banner.hidden = !state.announcement;
+  const text = state.announcement ?? "";
+  if (hiddenAnnouncement !== null && hiddenAnnouncement !== text) hiddenAnnouncement = null;
+  const put = hiddenAnnouncement !== null && hiddenAnnouncement === text;
+  $("#announcement-text").textContent = text;
+  $("#announcement").hidden = !text || put;
+  $("#announcement-show").hidden = !text || !put;
+  updateControls();
 }
 
 function refresh() {
   translatePage();
-  floor.renderAll();
-  panel.render(state);
+  if (!joined) return;
+  renderPeople();
+  renderAreaList();
+  showRoomState();
+  if (ended) showEnd();
 }
 
 setUpJoinScreen();
 setUpControls();
 
-// For diagnostics (and the browser tests): the live state of this page.
-// For diagnostics and the browser tests.
+// For diagnostics and the browser tests: the live state of this page.
 window.hallway = {
-  state, peers, sfu, media, conn, floor,
+  state, peers, sfu, media, conn, floor, walker, conversation, meter,
   get resumes() {
     return resumes;
   },

@@ -1,33 +1,76 @@
-// This participant's camera, microphone and screen.
+// This participant's camera, microphone and screen: the one owner of every local
+// MediaStreamTrack. Whatever opens a device does it here, and `stopAll()` ends them all,
+// so that leaving can prove that nothing records any more (`tracks()` lists what is held).
 
 export class LocalMedia {
   constructor() {
+    // Camera and microphone travel in this stream; the screen in a stream of its own, so
+    // that receivers can tell the two pictures apart.
     this.stream = new MediaStream();
+    this.screenStream = new MediaStream();
     this.camera = null;
     this.mic = null;
     this.screen = null;
+    // Why the last attempt to open a device failed: null, "blocked" or "missing", per kind.
+    this.problems = { camera: null, mic: null };
     this.listeners = new Set();
+    this.stopped = false;
+    // Every track this page ever opened, so that leaving can check each one has ended.
+    this.opened = [];
   }
 
   // Opens the chosen devices (or the defaults). Missing or refused devices are not an
-  // error: one can join and listen.
+  // error: one can join and listen; `problems` says what went wrong, for the page to tell.
   async open({ cameraId, micId, camera = true, mic = true } = {}) {
     this.stopDevices();
-    const constraints = {
-      video: camera ? (cameraId ? { deviceId: { exact: cameraId } } : { width: 640, height: 360 }) : false,
-      audio: mic ? (micId ? { deviceId: { exact: micId } } : true) : false,
-    };
-    if (!constraints.video && !constraints.audio) return this.changed();
+    this.stopped = false;
+    this.problems = { camera: null, mic: null };
+    if (camera) this.camera = await this.get("camera", cameraId);
+    if (mic) this.mic = await this.get("mic", micId);
+    this.restream();
+    this.changed();
+  }
+
+  // One device; null (and a problem noted) when it is missing or blocked. Camera and
+  // microphone are asked for one at a time so that a missing camera does not cost the
+  // microphone.
+  async get(kind, deviceId) {
+    const constraints =
+      kind === "camera"
+        ? { video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 640 }, height: { ideal: 360 } } }
+        : { audio: deviceId ? { deviceId: { exact: deviceId } } : true };
     try {
       const got = await navigator.mediaDevices.getUserMedia(constraints);
-      this.camera = got.getVideoTracks()[0] ?? null;
-      this.mic = got.getAudioTracks()[0] ?? null;
-    } catch {
-      this.camera = null;
-      this.mic = null;
+      const track = (kind === "camera" ? got.getVideoTracks() : got.getAudioTracks())[0] ?? null;
+      // The page may have been left while the browser asked.
+      if (track) this.opened.push(track);
+      if (this.stopped) {
+        track?.stop();
+        return null;
+      }
+      return track;
+    } catch (err) {
+      this.problems[kind] = err?.name === "NotAllowedError" || err?.name === "SecurityError" ? "blocked" : "missing";
+      return null;
     }
-    this.stream = new MediaStream([this.mic, this.camera].filter(Boolean));
+  }
+
+  // Replaces one device (from the settings while in the room), keeping the other and
+  // the on/off state; connections swap the track through `onChange`.
+  async switchDevice(kind, deviceId) {
+    const old = kind === "camera" ? this.camera : this.mic;
+    const enabled = old ? old.enabled : true;
+    old?.stop();
+    const track = await this.get(kind, deviceId);
+    if (track) track.enabled = enabled;
+    if (kind === "camera") this.camera = track;
+    else this.mic = track;
+    this.restream();
     this.changed();
+  }
+
+  restream() {
+    this.stream = new MediaStream([this.mic, this.camera].filter(Boolean));
   }
 
   async devices() {
@@ -36,9 +79,10 @@ export class LocalMedia {
       return {
         cameras: all.filter((d) => d.kind === "videoinput"),
         mics: all.filter((d) => d.kind === "audioinput"),
+        speakers: all.filter((d) => d.kind === "audiooutput"),
       };
     } catch {
-      return { cameras: [], mics: [] };
+      return { cameras: [], mics: [], speakers: [] };
     }
   }
 
@@ -60,23 +104,33 @@ export class LocalMedia {
     this.changed();
   }
 
-  // Shares the screen in place of the camera picture; the circle sees it at once.
+  // The camera as it should be sent: null while it is off, so that connections send no
+  // frames at all (a disabled track would still send black ones).
+  cameraToSend() {
+    return this.camera && this.camera.enabled ? this.camera : null;
+  }
+
+  // Shares the screen as a picture of its own, next to the camera.
   async startScreen() {
-    const shared = await navigator.mediaDevices.getDisplayMedia({ video: true });
-    this.screen = shared.getVideoTracks()[0];
-    this.screen.addEventListener("ended", () => this.stopScreen());
+    const shared = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = shared.getVideoTracks()[0];
+    this.opened.push(track);
+    if (this.stopped) {
+      track.stop();
+      return;
+    }
+    this.screen = track;
+    this.screenStream = new MediaStream([track]);
+    track.addEventListener("ended", () => this.stopScreen());
     this.changed();
   }
 
   stopScreen() {
-    this.screen?.stop();
+    if (!this.screen) return;
+    this.screen.stop();
     this.screen = null;
+    this.screenStream = new MediaStream();
     this.changed();
-  }
-
-  // The video track to send: the screen while sharing, else the camera.
-  videoTrack() {
-    return this.screen ?? this.camera;
   }
 
   onChange(listener) {
@@ -90,5 +144,23 @@ export class LocalMedia {
   stopDevices() {
     this.camera?.stop();
     this.mic?.stop();
+    this.camera = null;
+    this.mic = null;
+  }
+
+  // Ends every track this page holds: camera, microphone and screen. The browser's
+  // recording indicator goes out.
+  stopAll() {
+    this.stopped = true;
+    this.stopScreen();
+    this.stopDevices();
+    this.restream();
+    this.changed();
+  }
+
+  // Every track ever opened (a handful: devices are switched by hand), with its state:
+  // for the leave check and the tests.
+  tracks() {
+    return this.opened.map((t) => ({ kind: t.kind, label: t.label, readyState: t.readyState }));
   }
 }

@@ -3,6 +3,7 @@
 // keeping keyboard focus on the same item.
 
 import { t, listNames } from "./i18n.js";
+import { displayName } from "./tiles.js";
 
 export class Panel {
   constructor(root, { onGoToPerson, onGoToCircle, onHostAction }) {
@@ -20,7 +21,7 @@ export class Panel {
     });
   }
 
-  render(state) {
+  render(state, duplicates = new Map()) {
     const focused = document.activeElement?.dataset?.key;
     const people = [...state.participants.values()].sort((a, b) => a.name.localeCompare(b.name));
     const peopleList = this.root.querySelector("#people-list");
@@ -30,12 +31,12 @@ export class Panel {
         const me = p.id === state.you;
         const name = document.createElement("span");
         name.className = "person-name";
-        name.textContent = me ? t("room.you", { name: p.name }) : p.name;
+        name.textContent = displayName(p, state.you, duplicates);
         const status = document.createElement("span");
         status.className = "person-status";
         status.textContent = [
-          state.broadcasters.includes(p.id) ? `📢 ${t("room.onStage")}` : "",
-          p.hand ? `✋ ${t("room.handRaised")}` : "",
+          state.broadcasters.includes(p.id) ? t("room.onStage") : "",
+          p.hand ? t("room.handRaised") : "",
           p.reconnecting ? t("room.reconnecting") : "",
           p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
         ]
@@ -46,7 +47,7 @@ export class Panel {
           const button = document.createElement("button");
           button.type = "button";
           button.dataset.key = `person:${p.id}`;
-          button.textContent = t("room.goto", { name: p.name });
+          button.textContent = t("room.goto", { name: displayName(p, state.you, duplicates) });
           li.append(button);
           if (state.me()?.role === "host") {
             for (const action of ["invite", "mute", "remove", "ban"]) {
@@ -54,7 +55,7 @@ export class Panel {
               host.type = "button";
               host.className = "host";
               host.dataset.key = `${action}:${p.id}`;
-              host.textContent = t(`host.${action}`, { name: p.name });
+              host.textContent = t(`host.${action}`, { name: displayName(p, state.you, duplicates) });
               li.append(host);
             }
           }
@@ -90,12 +91,12 @@ export class Panel {
         }),
       );
     }
-    this.renderChatTargets(state);
+    this.renderChatTargets(state, duplicates);
     if (focused) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
   }
 
   // Whom a chat message can go to: everyone, one's circle, or one person.
-  renderChatTargets(state) {
+  renderChatTargets(state, duplicates) {
     const select = this.root.querySelector("#chat-to");
     const current = select.value || "room";
     const option = (value, text, disabled = false) => {
@@ -109,7 +110,7 @@ export class Panel {
     select.replaceChildren(
       option("room", t("chat.everyone")),
       option("circle", t("chat.circle"), !state.myCircle()),
-      ...people.map((p) => option(p.id, p.name)),
+      ...people.map((p) => option(p.id, displayName(p, state.you, duplicates))),
     );
     const still = [...select.options].find((o) => o.value === current && !o.disabled);
     select.value = still ? current : "room";

@@ -1,6 +1,10 @@
 // WebRTC connections to the members of this participant's circle, one per member, using
 // the perfect-negotiation pattern. The server says whom to connect to and who offers
 // (`connect`), brokers the signalling (`signal`), and says when to hang up (`disconnect`).
+// Each connection carries the microphone and camera (one stream) and, while one shares,
+// the screen as a second video track in a stream of its own; every description says
+// which remote stream is the screen, so that the other side shows it as its own tile.
+// A camera that is off sends nothing (its sender has no track), not black frames.
 
 export class Peers {
   constructor({ send, media, onStream, onClosed }) {
@@ -17,7 +21,7 @@ export class Peers {
     this.close(id);
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     // The initiator is the impolite peer: on a collision its offer wins.
-    const peer = { pc, polite: !initiator, makingOffer: false, ignoreOffer: false };
+    const peer = { pc, polite: !initiator, makingOffer: false, ignoreOffer: false, camera: null, screen: null, remoteScreen: null, streams: new Map() };
     this.peers.set(id, peer);
     pc.addEventListener("negotiationneeded", async () => {
       // The responder waits for the initiator's first offer instead of racing it.
@@ -25,7 +29,7 @@ export class Peers {
       try {
         peer.makingOffer = true;
         await pc.setLocalDescription();
-        this.send(id, { description: pc.localDescription });
+        this.describe(id, pc);
       } catch {
         // A newer negotiation replaces this one.
       } finally {
@@ -36,17 +40,41 @@ export class Peers {
       if (candidate) this.send(id, { candidate });
     });
     pc.addEventListener("track", ({ streams, track }) => {
-      this.onStream(id, streams[0] ?? new MediaStream([track]));
+      const stream = streams[0] ?? new MediaStream([track]);
+      const kind = peer.remoteScreen && stream.id === peer.remoteScreen ? "screen" : "camera";
+      peer.streams.set(kind, stream);
+      this.onStream(id, stream, kind);
+      // A screen that stops is taken off (renegotiation removes its track).
+      stream.addEventListener("removetrack", () => {
+        if (kind === "screen" && stream.getTracks().length === 0) this.screenEnded(id, peer);
+      });
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed") pc.restartIce();
     });
     // addTrack, so that the responder's tracks ride on the m-lines of the initiator's
     // offer; the initiator asks to receive what it has nothing to send for.
-    for (const [kind, track] of [["audio", this.media.mic], ["video", this.media.videoTrack()]]) {
-      if (track) pc.addTrack(track, this.media.stream);
-      else if (initiator) pc.addTransceiver(kind, { direction: "recvonly" });
+    const { mic, camera } = this.media;
+    if (mic) pc.addTrack(mic, this.media.stream);
+    else if (initiator) pc.addTransceiver("audio", { direction: "recvonly" });
+    if (camera) {
+      peer.camera = pc.addTrack(camera, this.media.stream);
+      if (!this.media.cameraToSend()) peer.camera.replaceTrack(null).catch(() => {});
+    } else if (initiator) {
+      pc.addTransceiver("video", { direction: "recvonly" });
     }
+    if (this.media.screen) peer.screen = pc.addTrack(this.media.screen, this.media.screenStream);
+  }
+
+  // Sends our description with the id of the stream that carries our screen (or null).
+  describe(id, pc) {
+    this.send(id, { description: pc.localDescription, screen: this.media.screen ? this.media.screenStream.id : null });
+  }
+
+  screenEnded(id, peer) {
+    if (!peer.streams.has("screen")) return;
+    peer.streams.delete("screen");
+    this.onStream(id, null, "screen");
   }
 
   // One of us came back after a dropped connection: keep the connection and restart its
@@ -72,10 +100,15 @@ export class Peers {
         const collision = description.type === "offer" && (peer.makingOffer || pc.signalingState !== "stable");
         peer.ignoreOffer = !peer.polite && collision;
         if (peer.ignoreOffer) return;
+        // Which of their streams is the screen, before the tracks arrive.
+        const screen = typeof payload.screen === "string" ? payload.screen : null;
+        const stopped = peer.remoteScreen && peer.remoteScreen !== screen;
+        peer.remoteScreen = screen;
         await pc.setRemoteDescription(description);
+        if (stopped) this.screenEnded(from, peer);
         if (description.type === "offer") {
           await pc.setLocalDescription();
-          this.send(from, { description: pc.localDescription });
+          this.describe(from, pc);
         }
       } else if (payload.candidate) {
         try {
@@ -89,19 +122,52 @@ export class Peers {
     }
   }
 
-  // Microphone, camera or screen changed: swap what is sent, without renegotiating.
+  // Microphone, camera or screen changed: swap what is sent. A camera turned off or on
+  // swaps its track without renegotiating; a screen added or removed renegotiates.
   updateTracks() {
-    for (const { pc } of this.peers.values()) {
+    for (const peer of this.peers.values()) {
+      const { pc } = peer;
+      if (pc.connectionState === "closed") continue;
       for (const transceiver of pc.getTransceivers()) {
+        if (transceiver.sender === peer.screen || transceiver.stopped) continue;
         const kind = transceiver.receiver.track?.kind;
-        const track = kind === "audio" ? this.media.mic : this.media.videoTrack();
-        if (track && transceiver.sender.track !== track) {
-          transceiver.sender.replaceTrack(track).catch(() => {});
-          // A device that came late: start sending (this renegotiates).
-          if (transceiver.direction === "recvonly") transceiver.direction = "sendrecv";
+        if (kind === "audio") {
+          this.swap(transceiver, this.media.mic);
+        } else if (kind === "video") {
+          if (peer.camera) {
+            if (transceiver.sender === peer.camera) this.swap(transceiver, this.media.cameraToSend());
+          } else if (this.media.camera && !this.isRemoteScreen(peer, transceiver)) {
+            // A camera that came late rides on the first video transceiver.
+            peer.camera = transceiver.sender;
+            this.swap(transceiver, this.media.cameraToSend());
+          }
         }
       }
+      if (this.media.screen && !peer.screen) {
+        peer.screen = pc.addTrack(this.media.screen, this.media.screenStream);
+      } else if (this.media.screen && peer.screen && peer.screen.track !== this.media.screen) {
+        peer.screen.replaceTrack(this.media.screen).catch(() => {});
+      } else if (!this.media.screen && peer.screen) {
+        try {
+          pc.removeTrack(peer.screen);
+        } catch {
+          // Closed meanwhile.
+        }
+        peer.screen = null;
+      }
     }
+  }
+
+  isRemoteScreen(peer, transceiver) {
+    const stream = peer.streams.get("screen");
+    return !!stream && stream.getTracks().includes(transceiver.receiver.track);
+  }
+
+  swap(transceiver, track) {
+    if (transceiver.sender.track === track) return;
+    transceiver.sender.replaceTrack(track).catch(() => {});
+    // A device that came late: start sending (this renegotiates).
+    if (track && transceiver.direction === "recvonly") transceiver.direction = "sendrecv";
   }
 
   // Connection states, for the page's own diagnostics and the browser tests.

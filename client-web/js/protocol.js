@@ -25,8 +25,8 @@ export const LIMITS = {
   maxChatChars: 1000,
 };
 
-// The reactions the server shows, with how the page draws them.
-export const REACTIONS = { applause: "👏", thumbs_up: "👍", heart: "❤️", laugh: "😂", party: "🎉", thinking: "🤔" };
+// The reactions the server knows; the page draws each with the icon of the same name.
+export const REACTIONS = ["applause", "thumbs_up", "heart", "laugh", "party", "thinking"];
 
 export const CLOSE = {
   NORMAL: 1000,
@@ -54,7 +54,8 @@ export const messages = {
     ...(passcode ? { passcode } : {}),
     ...(resume ? { resume } : {}),
   }),
-  move: (x, y) => ({ type: "move", x, y }),
+  // `walking`: a step of a walk that goes on (circles form where it ends).
+  move: (x, y, walking = false) => ({ type: "move", x, y, ...(walking ? { walking: true } : {}) }),
   signal: (to, payload) => ({ type: "signal", to, payload }),
   lockCircle: (locked) => ({ type: "lock_circle", locked }),
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),

@@ -44,6 +44,10 @@ pub enum ClientMessage {
         x: f64,
         /// Floor units from the top edge.
         y: f64,
+        /// A step of a walk that goes on: the participant may leave their circle on the
+        /// way, but forms and joins circles only where the walk ends (a move without it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        walking: bool,
     },
     /// Forward an opaque WebRTC payload (SDP or ICE candidate) to a member of one's circle.
     Signal {

@@ -364,7 +364,22 @@ impl TestClient {
 
     /// Walks to a point.
     pub async fn move_to(&mut self, x: f64, y: f64) -> Result<()> {
-        self.send(&ClientMessage::Move { x, y }).await
+        self.send(&ClientMessage::Move {
+            x,
+            y,
+            walking: false,
+        })
+        .await
+    }
+
+    /// Takes one step of a walk that goes on (no circle forms or is joined there).
+    pub async fn walk_step(&mut self, x: f64, y: f64) -> Result<()> {
+        self.send(&ClientMessage::Move {
+            x,
+            y,
+            walking: true,
+        })
+        .await
     }
 
     /// Sends a signalling payload (JSON text) to a participant id.

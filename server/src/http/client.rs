@@ -46,7 +46,18 @@ const ASSETS: &[Asset] = &[
     asset!("js/media.js", "text/javascript; charset=utf-8"),
     asset!("js/peers.js", "text/javascript; charset=utf-8"),
     asset!("js/sfu.js", "text/javascript; charset=utf-8"),
+    asset!("js/layout.js", "text/javascript; charset=utf-8"),
+    asset!("js/icons.js", "text/javascript; charset=utf-8"),
+    asset!("js/speaking.js", "text/javascript; charset=utf-8"),
+    asset!("js/tiles.js", "text/javascript; charset=utf-8"),
+    asset!("js/walk.js", "text/javascript; charset=utf-8"),
+    asset!("js/menu.js", "text/javascript; charset=utf-8"),
+    asset!("js/settings.js", "text/javascript; charset=utf-8"),
+    asset!("js/names.js", "text/javascript; charset=utf-8"),
+    asset!("js/conversation.js", "text/javascript; charset=utf-8"),
+    asset!("js/session.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    asset!("icons.svg", "image/svg+xml"),
 ];
 
 /// The names of the embedded files, for the test that compares them with the folder.

@@ -58,6 +58,8 @@ pub enum Command {
         x: f64,
         /// Requested y, unvalidated.
         y: f64,
+        /// A step on the way: no circle forms or is joined here.
+        walking: bool,
     },
     /// Lock or unlock one's circle.
     Lock(bool),
@@ -479,7 +481,16 @@ pub fn apply(
     now_ms: u64,
 ) -> Result<(), EngineError> {
     match command {
-        Command::Move { x, y } => room.move_to(from, x, y),
+        Command::Move {
+            x,
+            y,
+            walking: false,
+        } => room.move_to(from, x, y),
+        Command::Move {
+            x,
+            y,
+            walking: true,
+        } => room.walk_step(from, x, y),
         Command::Lock(locked) => room.set_locked(from, locked),
         Command::Media(media) => room.set_media(from, media),
         Command::Chat { target, text } => room.chat(from, target, &text, now_ms),

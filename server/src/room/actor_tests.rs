@@ -116,7 +116,16 @@ async fn a_reader_that_stays_stuck_is_disconnected() {
         async move {
             for step in 0..200u32 {
                 let x = 100.0 + f64::from(step % 50) * 10.0;
-                let _ = room.command(mover.id, Command::Move { x, y: 100.0 }).await;
+                let _ = room
+                    .command(
+                        mover.id,
+                        Command::Move {
+                            x,
+                            y: 100.0,
+                            walking: false,
+                        },
+                    )
+                    .await;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -134,12 +143,26 @@ async fn signals_that_do_not_fit_disconnect_the_recipient() {
     let room = room();
     let deaf = join(&room, "Deaf", 64).await;
     let mut talker = join(&room, "Talker", 4096).await;
-    room.command(deaf.id, Command::Move { x: 500.0, y: 500.0 })
-        .await
-        .expect("sent");
-    room.command(talker.id, Command::Move { x: 550.0, y: 500.0 })
-        .await
-        .expect("sent");
+    room.command(
+        deaf.id,
+        Command::Move {
+            x: 500.0,
+            y: 500.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
+    room.command(
+        talker.id,
+        Command::Move {
+            x: 550.0,
+            y: 500.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
     // Once the talker is told to connect, the directory has them both in one circle.
     loop {
         let Some(Outgoing::Frame(frame)) = talker.outbox.recv().await else {
@@ -188,12 +211,26 @@ fn token(messages: &[ServerMessage]) -> String {
 async fn circle_of_two(room: &RoomHandle) -> (FakeSession, FakeSession, String) {
     let mut anna = join(room, "Anna", 256).await;
     let mut ben = join(room, "Ben", 256).await;
-    room.command(anna.id, Command::Move { x: 500.0, y: 500.0 })
-        .await
-        .expect("sent");
-    room.command(ben.id, Command::Move { x: 550.0, y: 500.0 })
-        .await
-        .expect("sent");
+    room.command(
+        anna.id,
+        Command::Move {
+            x: 500.0,
+            y: 500.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
+    room.command(
+        ben.id,
+        Command::Move {
+            x: 550.0,
+            y: 500.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let token = token(&drain(&mut anna));
     drain(&mut ben);
@@ -360,19 +397,40 @@ async fn the_room_tells_when_it_changed_in_a_way_worth_writing_down() {
     );
     assert!(quiet(&room).await, "told once");
     // Walking alone changes only a position: that waits for the regular write.
-    room.command(anna.id, Command::Move { x: 100.0, y: 100.0 })
-        .await
-        .expect("sent");
+    room.command(
+        anna.id,
+        Command::Move {
+            x: 100.0,
+            y: 100.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
     assert!(quiet(&room).await, "a position alone");
     let ben = join(&room, "Ben", 256).await;
     assert!(told(&room).await);
     // Walking up to someone: a circle forms.
-    room.command(anna.id, Command::Move { x: 500.0, y: 500.0 })
-        .await
-        .expect("sent");
-    room.command(ben.id, Command::Move { x: 550.0, y: 500.0 })
-        .await
-        .expect("sent");
+    room.command(
+        anna.id,
+        Command::Move {
+            x: 500.0,
+            y: 500.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
+    room.command(
+        ben.id,
+        Command::Move {
+            x: 550.0,
+            y: 500.0,
+            walking: false,
+        },
+    )
+    .await
+    .expect("sent");
     assert!(told(&room).await, "a circle formed");
     room.leave(ben.seat, Departure::Left).await;
     assert!(told(&room).await, "someone left");

@@ -351,6 +351,28 @@ impl Room {
     /// Non-finite coordinates and those beyond the protocol's range are refused; others are
     /// clamped to the floor.
     pub fn move_to(&mut self, id: ParticipantId, x: f64, y: f64) -> Result<(), EngineError> {
+        if let Some((from, target, role)) = self.step(id, x, y)? {
+            self.settle(id, from, target, role);
+        }
+        Ok(())
+    }
+
+    /// One step of a walk that goes on: the participant moves (and leaves their circle if
+    /// they walk out of it, rule 3), but forms or joins no circle on the way, so that a
+    /// circle forms where the walk ends (`move_to`), not wherever it passes.
+    pub fn walk_step(&mut self, id: ParticipantId, x: f64, y: f64) -> Result<(), EngineError> {
+        self.step(id, x, y).map(|_| ())
+    }
+
+    /// Validates and makes a move and applies rule 3. Returns where they came from, where
+    /// they are and their role when they are now in no circle (rules 1 and 2 may apply),
+    /// or None when they are still in their circle.
+    fn step(
+        &mut self,
+        id: ParticipantId,
+        x: f64,
+        y: f64,
+    ) -> Result<Option<(Point, Point, Role)>, EngineError> {
         let limit = hallway_proto::limits::MAX_COORDINATE;
         if !(x.is_finite() && y.is_finite() && x.abs() <= limit && y.abs() <= limit) {
             return Err(EngineError::InvalidPosition);
@@ -372,10 +394,14 @@ impl Room {
             if target.distance(circle.centre) > circle.radius + self.settings.hysteresis {
                 self.leave_circle(id);
             } else {
-                return Ok(());
+                return Ok(None);
             }
         }
+        Ok(Some((from, target, role)))
+    }
 
+    /// Rules 1 and 2 for a participant in no circle who arrived at `target` from `from`.
+    fn settle(&mut self, id: ParticipantId, from: Point, target: Point, role: Role) {
         // Rule 1: walking into a circle's join radius joins it, unless full or locked.
         if let Some(cid) = self.nearest_circle_containing(target) {
             let circle = &self.circles[&cid];
@@ -399,17 +425,16 @@ impl Room {
                     });
                 }
             }
-            return Ok(());
+            return;
         }
 
         // Rule 2: two free participants within the forming distance form a circle.
         if self.in_quiet_area(target) {
-            return Ok(());
+            return;
         }
         if let Some(partner) = self.nearest_free_partner(id, target) {
             self.form_circle(id, partner);
         }
-        Ok(())
     }
 
     /// Locks or unlocks the participant's circle.

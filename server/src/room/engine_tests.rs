@@ -82,6 +82,52 @@ fn two_people_walking_together_form_a_circle() {
 }
 
 #[test]
+fn circles_form_where_a_walk_ends_not_where_it_passes() {
+    let mut room = room();
+    for n in 1..=3 {
+        join(&mut room, n, Role::Participant);
+    }
+    walk(&mut room, 1, 500.0, 500.0);
+    events(&mut room);
+    // 2 walks past 1 in steps: no circle forms on the way.
+    for x in (300..=700).step_by(40) {
+        room.walk_step(pid(2), f64::from(x), 520.0).expect("steps");
+        assert_eq!(circle_of(&room, 2), None, "passing at x = {x}");
+    }
+    assert!(
+        events(&mut room)
+            .iter()
+            .all(|e| !matches!(e, Event::CircleChanged(_)))
+    );
+    // 2 walks back and stops next to 1: the walk's end forms the circle.
+    room.walk_step(pid(2), 580.0, 500.0).expect("steps");
+    assert_eq!(circle_of(&room, 2), None);
+    walk(&mut room, 2, 550.0, 500.0);
+    let cid = circle_of(&room, 1).expect("formed on arrival");
+    assert_eq!(circle_of(&room, 2), Some(cid));
+    // A member walking away in steps leaves on the way (rule 3 still holds), and a step
+    // through a circle joins nothing.
+    walk(&mut room, 3, 1500.0, 500.0);
+    room.walk_step(pid(1), 1000.0, 500.0).expect("steps");
+    assert_eq!(circle_of(&room, 1), None);
+    assert!(
+        room.circle(cid).is_none(),
+        "a circle left with one member dissolves"
+    );
+    walk(&mut room, 1, 500.0, 500.0);
+    let cid = circle_of(&room, 1).expect("formed again");
+    room.walk_step(pid(3), 525.0, 500.0).expect("steps");
+    assert_eq!(circle_of(&room, 3), None);
+    assert_eq!(room.circle(cid).map(|c| c.members.len()), Some(2));
+    room.check_invariants().expect("invariants");
+    // Steps are validated like moves.
+    assert_eq!(
+        room.walk_step(pid(3), f64::NAN, 1.0),
+        Err(EngineError::InvalidPosition)
+    );
+}
+
+#[test]
 fn a_third_walks_in_and_connects_to_both() {
     let mut room = room();
     for n in 1..=3 {
@@ -403,6 +449,8 @@ fn participant_ids_round_trip_and_refuse_other_forms() {
 enum Op {
     Join(u8, bool),
     Move(u8, f32, f32),
+    /// A step of a walk that goes on: may leave a circle, never forms or joins one.
+    Step(u8, f32, f32),
     /// Walk close to another participant: exercises forming and joining far more often
     /// than uniform moves would.
     Approach(u8, u8, f32, f32),
@@ -415,6 +463,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (who.clone(), prop::bool::weighted(0.15)).prop_map(|(w, host)| Op::Join(w, host)),
         3 => (who.clone(), -100.0f32..2500.0, -100.0f32..1700.0).prop_map(|(w, x, y)| Op::Move(w, x, y)),
+        2 => (who.clone(), -100.0f32..2500.0, -100.0f32..1700.0).prop_map(|(w, x, y)| Op::Step(w, x, y)),
         6 => (who.clone(), who.clone(), -120.0f32..120.0, -120.0f32..120.0)
             .prop_map(|(w, t, dx, dy)| Op::Approach(w, t, dx, dy)),
         1 => (who.clone(), any::<bool>()).prop_map(|(w, l)| Op::Lock(w, l)),
@@ -465,6 +514,7 @@ fn apply(room: &mut Room, op: &Op) {
             room.join(id(w), name(&format!("P{w}")), role)
         }
         Op::Move(w, x, y) => room.move_to(id(w), f64::from(*x), f64::from(*y)),
+        Op::Step(w, x, y) => room.walk_step(id(w), f64::from(*x), f64::from(*y)),
         Op::Approach(w, t, dx, dy) => match room.participant(id(t)).map(|p| p.position) {
             Some(at) => room.move_to(id(w), f64::from(at.x + dx), f64::from(at.y + dy)),
             None => Ok(()),

@@ -50,7 +50,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
         }
         ClientMessage::Leave => return Incoming::Leave,
         ClientMessage::Ping => return Incoming::Ping,
-        ClientMessage::Move { x, y } => Command::Move { x, y },
+        ClientMessage::Move { x, y, walking } => Command::Move { x, y, walking },
         ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
         ClientMessage::Remove { id, ban } => Command::Remove {
             target: participant_id(&id),

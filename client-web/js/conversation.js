@@ -1,0 +1,181 @@
+// The conversation view of one's circle, and the stage: which tiles there are and what
+// they show. In a circle, every other member has a tile (their camera, or their initials),
+// a shared screen has a large tile of its own with the people beside it, and one's own
+// picture is small and mirrored. Broadcasters on the stage get the same tiles. Sound plays
+// from these tiles only; while a broadcast plays, circle sound is turned down.
+
+import { t, listNames } from "./i18n.js";
+import { TileList, displayName } from "./tiles.js";
+import { gridLayout } from "./layout.js";
+
+const NARROW = "(max-width: 700px)";
+
+export class Conversation {
+  constructor({ section, body, list, selfView, heading, stageSection, stageList, meter }) {
+    this.section = section;
+    this.body = body;
+    this.heading = heading;
+    this.selfView = selfView;
+    this.stageSection = stageSection;
+    this.meter = meter;
+    this.tiles = new TileList(list);
+    this.stage = new TileList(stageList);
+    // The big place for a shared screen, created when someone shares.
+    this.screenArea = document.createElement("div");
+    this.screenArea.className = "screen-area";
+    this.screenTiles = new TileList(this.screenArea);
+    this.self = null;
+    // Remote streams by participant: { camera, screen }.
+    this.streams = new Map();
+    this.speaking = new Set();
+    this.ducked = false;
+    this.sinkId = "";
+    new ResizeObserver(() => this.layout()).observe(body);
+  }
+
+  // A remote participant's camera (with their sound) or screen arrived, or ended (null).
+  setStream(id, kind, stream) {
+    const entry = this.streams.get(id) ?? { camera: null, screen: null };
+    entry[kind] = stream;
+    if (!entry.camera && !entry.screen) this.streams.delete(id);
+    else this.streams.set(id, entry);
+    if (kind === "camera") this.meter.watch(id, stream);
+  }
+
+  stream(id, kind = "camera") {
+    return this.streams.get(id)?.[kind] ?? null;
+  }
+
+  // Everything this view shows, from the room state and the local media.
+  render(state, media, duplicates) {
+    const circle = state.myCircle();
+    const you = state.you;
+    const me = state.me();
+    this.section.hidden = !circle;
+    const keep = new Set();
+    const screens = new Set();
+    if (circle) {
+      const others = circle.members.filter((id) => id !== you);
+      const names = others.map((id) => displayName(state.participants.get(id), you, duplicates));
+      this.heading.textContent = t("conversation.heading", { names: listNames(names) });
+      this.heading.title = this.heading.textContent;
+      for (const id of others) {
+        const p = state.participants.get(id);
+        const tile = this.tiles.ensure(id, "camera");
+        tile.setStream(this.stream(id));
+        tile.update(p, { you, duplicates, onStage: state.broadcasters.includes(id) });
+        tile.setSpeaking(this.speaking.has(id) && !!p?.mic);
+        keep.add(`${id}:camera`);
+        const screen = this.stream(id, "screen");
+        if (screen && p?.screen !== false) screens.add(id);
+      }
+      if (media.screen) screens.add(you);
+    }
+    this.tiles.keep(keep);
+    // Shared screens: large, with the people in a column beside them.
+    const screenKeep = new Set();
+    for (const id of screens) {
+      const tile = this.screenTiles.ensure(id, "screen");
+      tile.setStream(id === you ? media.screenStream : this.stream(id, "screen"));
+      tile.update(state.participants.get(id), { you, duplicates });
+      screenKeep.add(`${id}:screen`);
+    }
+    this.screenTiles.keep(screenKeep);
+    const presenting = screenKeep.size > 0;
+    this.body.classList.toggle("presenting", presenting);
+    if (presenting && !this.screenArea.isConnected) this.body.prepend(this.screenArea);
+    if (!presenting && this.screenArea.isConnected) this.screenArea.remove();
+    // One's own picture.
+    if (circle && me) {
+      if (!this.self) {
+        this.self = new TileList(this.selfView);
+      }
+      const tile = this.self.ensure(you, "camera", { self: true });
+      tile.setStream(media.cameraToSend() ? new MediaStream([media.camera]) : null);
+      tile.update(me, { you, duplicates });
+      tile.setSpeaking(this.speaking.has(you) && media.state().mic);
+    } else if (this.self) {
+      this.self.clear();
+    }
+    this.renderStage(state, media, duplicates);
+    this.applyVolume();
+    this.layout();
+  }
+
+  // Broadcasters' tiles on the stage (one's own, muted, while one broadcasts).
+  renderStage(state, media, duplicates) {
+    const keep = new Set();
+    for (const id of state.broadcasters) {
+      const own = id === state.you;
+      const stream = own ? media.stream : this.stream(id);
+      if (!own && !stream) continue;
+      const tile = this.stage.ensure(id, "camera", { self: own });
+      tile.setStream(stream);
+      tile.update(state.participants.get(id), { you: state.you, duplicates, onStage: true });
+      tile.setSpeaking(this.speaking.has(own ? state.you : id));
+      keep.add(`${id}:camera`);
+    }
+    this.stage.keep(keep);
+    this.stageSection.hidden = keep.size === 0;
+    const live = [...keep].some((key) => !key.startsWith(`${state.you}:`));
+    this.ducked = live;
+  }
+
+  // While someone else broadcasts, circle sound is turned down so that the stage is heard.
+  applyVolume() {
+    for (const tile of this.tiles.all()) tile.video.volume = this.ducked ? 0.2 : 1;
+    for (const list of [this.tiles, this.stage, this.screenTiles]) {
+      for (const tile of list.all()) if (this.sinkId && tile.video.setSinkId) tile.video.setSinkId(this.sinkId).catch(() => {});
+    }
+  }
+
+  // Where sound plays (a speaker chosen in the settings).
+  setSink(deviceId) {
+    this.sinkId = deviceId;
+    this.applyVolume();
+  }
+
+  setSpeaking(id, on, state) {
+    if (on) this.speaking.add(id);
+    else this.speaking.delete(id);
+    const p = state.participants.get(id);
+    const shown = on && (id === state.you || !!p?.mic);
+    this.tiles.get(id)?.setSpeaking(shown);
+    this.self?.get(id)?.setSpeaking(shown);
+    this.stage.get(id)?.setSpeaking(shown);
+  }
+
+  // Tile sizes: the grid that makes tiles largest; on a phone, a strip that scrolls
+  // sideways with tiles as tall as the strip.
+  layout() {
+    if (matchMedia(NARROW).matches) {
+      const height = Math.max(60, this.body.clientHeight - 4);
+      const width = Math.min(this.body.clientWidth * 0.8, height * (16 / 9));
+      this.body.style.setProperty("--strip-w", `${Math.floor(width)}px`);
+      this.body.style.setProperty("--strip-self-w", `${Math.floor(width / 2)}px`);
+      return;
+    }
+    if (this.body.classList.contains("presenting")) {
+      // People in a column beside the screen: a fifth of the width at most.
+      const column = Math.max(160, Math.min(280, this.body.clientWidth * 0.22));
+      const count = this.tiles.tiles.size;
+      const g = gridLayout({ count: Math.max(1, count), width: column, height: this.body.clientHeight, gap: 8 });
+      this.tiles.list.style.setProperty("--cols", "1");
+      this.tiles.list.style.setProperty("--tile-w", `${Math.max(120, Math.min(column, g.tileWidth))}px`);
+      return;
+    }
+    this.tiles.layout();
+  }
+
+  // Closes every tile (leaving the circle or the room).
+  clear() {
+    this.tiles.clear();
+    this.stage.clear();
+    this.screenTiles.clear();
+    this.self?.clear();
+    for (const id of this.streams.keys()) this.meter.unwatch(id);
+    this.streams.clear();
+    this.section.hidden = true;
+    this.stageSection.hidden = true;
+  }
+}

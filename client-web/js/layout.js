@@ -1,0 +1,149 @@
+// Layout as pure functions of sizes and counts: the conversation grid, where members
+// stand around their circle's ring, where name tags go so that none covers another, and
+// how far a walker gets in a moment. No DOM here: tests/browser/layout.test.mjs runs
+// these under Node with many cases.
+
+// The grid for `count` tiles of `aspect` (width / height) in a box of `width` × `height`
+// pixels with `gap` between tiles: the number of columns that makes the tiles largest
+// (fewer rows on a tie). Returns { cols, rows, tileWidth, tileHeight }.
+export function gridLayout({ count, width, height, gap = 8, aspect = 16 / 9 }) {
+  if (count <= 0 || width <= 0 || height <= 0) return { cols: 0, rows: 0, tileWidth: 0, tileHeight: 0 };
+  let best = null;
+  for (let cols = 1; cols <= count; cols++) {
+    const rows = Math.ceil(count / cols);
+    const byWidth = (width - gap * (cols - 1)) / cols;
+    const byHeight = ((height - gap * (rows - 1)) / rows) * aspect;
+    const tileWidth = Math.floor(Math.max(0, Math.min(byWidth, byHeight)));
+    if (!best || tileWidth > best.tileWidth) best = { cols, rows, tileWidth, tileHeight: Math.floor(tileWidth / aspect) };
+  }
+  return best;
+}
+
+// Where each member of a circle stands on the floor: evenly around a ring about the
+// circle's centre, in the order they stand around it (so that nobody swaps places when
+// someone joins), turned so that everyone moves as little as possible. `members` are
+// { id, x, y }; `avatar` is an avatar's radius in floor units. Returns
+// { ring, slots: Map id → { x, y } }: `ring` is the radius the members stand on, at least
+// as large as the circle's and large enough that avatars do not touch.
+export function ringSlots({ x: cx, y: cy, radius }, members, avatar) {
+  const n = members.length;
+  const slots = new Map();
+  if (n === 0) return { ring: radius, slots };
+  // Neighbours on a ring of radius r are 2·r·sin(π/n) apart; keep a third of an avatar
+  // between them.
+  const needed = n > 1 ? (2.35 * avatar) / (2 * Math.sin(Math.PI / n)) : 0;
+  const ring = Math.max(radius * 0.7, needed, avatar * 1.2);
+  const angles = members.map((m) => ({
+    id: m.id,
+    angle: m.x === cx && m.y === cy ? 0 : Math.atan2(m.y - cy, m.x - cx),
+  }));
+  angles.sort((a, b) => a.angle - b.angle || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const step = (2 * Math.PI) / n;
+  // The turn that keeps everyone closest to where they stand: the circular mean of each
+  // member's angle minus the angle of their slot.
+  let sx = 0;
+  let sy = 0;
+  angles.forEach((a, i) => {
+    sx += Math.cos(a.angle - i * step);
+    sy += Math.sin(a.angle - i * step);
+  });
+  const start = sx === 0 && sy === 0 ? 0 : Math.atan2(sy, sx);
+  angles.forEach((a, i) => {
+    const angle = start + i * step;
+    slots.set(a.id, { x: cx + ring * Math.cos(angle), y: cy + ring * Math.sin(angle) });
+  });
+  return { ring, slots };
+}
+
+// Name tags that never cover one another. `items` are avatars in screen pixels,
+// { id, x, y, r, w, h }: the avatar's centre and radius, the tag's width and height;
+// optional `away` = { x, y } is a point the tag should rather face away from (a circle's
+// centre, so that tags stand outside the ring). Items earlier in the list win a contested
+// place. Returns Map id → { left, top } for each tag that could be placed without
+// touching another tag or another avatar (and, given `bounds` = { left, top, right,
+// bottom }, inside them), or null for one that could not (the page then shows that name
+// on hover and focus only).
+export function placeTags(items, { gap = 2, bounds = null } = {}) {
+  const placed = new Map();
+  const cell = 96;
+  const grid = new Map();
+  const key = (i, j) => `${i},${j}`;
+  const boxes = (box) => {
+    const out = [];
+    for (let i = Math.floor(box.left / cell); i <= Math.floor((box.left + box.width) / cell); i++) {
+      for (let j = Math.floor(box.top / cell); j <= Math.floor((box.top + box.height) / cell); j++) out.push(key(i, j));
+    }
+    return out;
+  };
+  const add = (box) => {
+    for (const k of boxes(box)) {
+      if (!grid.has(k)) grid.set(k, []);
+      grid.get(k).push(box);
+    }
+  };
+  const free = (box, owner) => {
+    for (const k of boxes(box)) {
+      for (const other of grid.get(k) ?? []) {
+        if (other.owner === owner && other.avatar) continue;
+        if (intersects(box, other, gap)) return false;
+      }
+    }
+    return true;
+  };
+  // Every avatar is an obstacle for every other avatar's tag.
+  for (const item of items) add({ left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r, owner: item.id, avatar: true });
+  for (const item of items) {
+    let found = null;
+    for (const box of candidates(item)) {
+      // A tag stays inside the visible part of the floor, when that is given.
+      if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
+      if (free(box, item.id)) {
+        found = box;
+        break;
+      }
+    }
+    if (found) {
+      add({ ...found, owner: item.id });
+      placed.set(item.id, { left: found.left, top: found.top });
+    } else {
+      placed.set(item.id, null);
+    }
+  }
+  return placed;
+}
+
+// Places for a tag around its avatar, best first: below (or, facing away from `away`,
+// on the far side), then the other sides and the corners.
+function candidates({ x, y, r, w, h, away }) {
+  const below = { left: x - w / 2, top: y + r + 2 };
+  const above = { left: x - w / 2, top: y - r - 2 - h };
+  const right = { left: x + r + 4, top: y - h / 2 };
+  const left = { left: x - r - 4 - w, top: y - h / 2 };
+  const belowRight = { left: x + r * 0.5, top: y + r * 0.85 };
+  const belowLeft = { left: x - r * 0.5 - w, top: y + r * 0.85 };
+  const aboveRight = { left: x + r * 0.5, top: y - r * 0.85 - h };
+  const aboveLeft = { left: x - r * 0.5 - w, top: y - r * 0.85 - h };
+  let order = [below, above, right, left, belowRight, belowLeft, aboveRight, aboveLeft];
+  if (away) {
+    const dx = x - away.x;
+    const dy = y - away.y;
+    if (Math.abs(dx) > Math.abs(dy) * 1.5) order = dx > 0 ? [right, below, above, belowRight, aboveRight, left] : [left, below, above, belowLeft, aboveLeft, right];
+    else if (dy < 0) order = [above, aboveRight, aboveLeft, right, left, below];
+  }
+  return order.map((b) => ({ left: b.left, top: b.top, width: w, height: h }));
+}
+
+export function intersects(a, b, gap = 0) {
+  return a.left < b.left + b.width + gap && b.left < a.left + a.width + gap && a.top < b.top + b.height + gap && b.top < a.top + a.height + gap;
+}
+
+// One step of a walk: from `from` towards `to` at `speed` floor units per second for
+// `ms` milliseconds. Returns the point reached and whether it is the goal.
+export function walkStep(from, to, speed, ms) {
+  const dx = to.x - from.x;
+  const dy = to.y - from.y;
+  const distance = Math.hypot(dx, dy);
+  const reach = (speed * ms) / 1000;
+  if (distance <= reach || distance === 0) return { x: to.x, y: to.y, arrived: true };
+  return { x: from.x + (dx / distance) * reach, y: from.y + (dy / distance) * reach, arrived: false };
+}

@@ -1,0 +1,166 @@
+// Video tiles: one person's camera (or their initials), or a shared screen, with the name,
+// microphone and camera state, a raised hand and a speaking indicator. The same tile is
+// used in a circle's conversation view, for one's own picture and on the stage.
+// `TileList` keeps a list of tiles in a <ul> and sizes them as a grid (layout.js).
+
+import { t } from "./i18n.js";
+import { icon } from "./icons.js";
+import { gridLayout } from "./layout.js";
+import { initials, colour } from "./names.js";
+
+export class Tile {
+  constructor({ id, kind = "camera", self = false }) {
+    this.id = id;
+    this.kind = kind;
+    this.self = self;
+    this.stream = null;
+    const el = document.createElement("li");
+    el.className = `tile ${kind}${self ? " self" : ""}`;
+    el.dataset.id = id;
+    el.dataset.kind = kind;
+    el.tabIndex = 0;
+    el.setAttribute("role", "group");
+    const face = document.createElement("span");
+    face.className = "initials";
+    face.setAttribute("aria-hidden", "true");
+    face.style.background = colour(id);
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = self;
+    video.setAttribute("aria-hidden", "true");
+    const caption = document.createElement("div");
+    caption.className = "caption";
+    const name = document.createElement("span");
+    name.className = "name";
+    const state = document.createElement("span");
+    state.className = "state";
+    state.setAttribute("aria-hidden", "true");
+    const micOff = icon("mic-off", "icon mic-off");
+    const hand = icon("hand", "icon hand");
+    state.append(hand, micOff);
+    caption.append(name, state);
+    const speaking = document.createElement("span");
+    speaking.className = "speaking-label";
+    speaking.setAttribute("aria-hidden", "true");
+    el.append(face, video, caption, speaking);
+    Object.assign(this, { el, face, video, name: name, micOff, hand, speakingLabel: speaking });
+  }
+
+  // Shows `stream` (or nothing). Audio plays from a tile only (never from the floor), and
+  // never from one's own.
+  setStream(stream) {
+    if (this.stream === stream) return;
+    this.stream = stream;
+    this.video.srcObject = stream;
+    if (stream) this.video.play?.().catch(() => {});
+  }
+
+  // Name and state from the participant as the room state knows it.
+  update(p, { you, onStage = false, duplicates = null } = {}) {
+    const label = displayName(p, you, duplicates);
+    const shown = this.kind === "screen" ? t("tile.screenOf", { name: label }) : label;
+    this.name.textContent = shown;
+    this.name.title = shown;
+    this.face.textContent = initials(p?.name ?? "?");
+    const mic = !!p?.mic;
+    const camera = this.kind === "screen" ? true : !!p?.camera;
+    const hasVideo = camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live");
+    this.el.classList.toggle("has-video", hasVideo);
+    this.el.classList.toggle("reconnecting", !!p?.reconnecting);
+    this.micOff.style.display = this.kind === "camera" && !mic ? "" : "none";
+    this.hand.style.display = this.kind === "camera" && p?.hand ? "" : "none";
+    this.speakingLabel.textContent = t("tile.speaking");
+    const parts = [shown];
+    if (this.kind === "camera") {
+      parts.push(`${t("room.mic")} ${mic ? t("room.on") : t("room.off")}`, `${t("room.camera")} ${camera ? t("room.on") : t("room.off")}`);
+      if (p?.hand) parts.push(t("room.handRaised"));
+      if (onStage) parts.push(t("room.onStage"));
+      if (p?.reconnecting) parts.push(t("room.reconnecting"));
+    }
+    this.el.setAttribute("aria-label", parts.join(", "));
+  }
+
+  setSpeaking(on) {
+    this.el.classList.toggle("speaking", on);
+  }
+
+  remove() {
+    this.video.srcObject = null;
+    this.el.remove();
+  }
+}
+
+// A participant's name as shown: "(you)" for oneself, and a number after names that
+// more than one person in the room carries, so that two Anna Schmidts can be told apart.
+export function displayName(p, you, duplicates) {
+  if (!p) return "?";
+  const suffix = duplicates?.get(p.id);
+  const name = suffix ? `${p.name} (${suffix})` : p.name;
+  return p.id === you ? t("room.you", { name }) : name;
+}
+
+// Tiles in a list, keyed by "id:kind", laid out as the largest grid that fits the list's box.
+export class TileList {
+  constructor(list, { gap = 8 } = {}) {
+    this.list = list;
+    this.gap = gap;
+    this.tiles = new Map();
+    this.observer = new ResizeObserver(() => this.layout());
+    this.observer.observe(list);
+  }
+
+  get(id, kind = "camera") {
+    return this.tiles.get(`${id}:${kind}`);
+  }
+
+  ensure(id, kind = "camera", { self = false } = {}) {
+    const key = `${id}:${kind}`;
+    let tile = this.tiles.get(key);
+    if (!tile) {
+      tile = new Tile({ id, kind, self });
+      this.tiles.set(key, tile);
+      this.list.append(tile.el);
+      this.layout();
+    }
+    return tile;
+  }
+
+  remove(id, kind = "camera") {
+    const key = `${id}:${kind}`;
+    const tile = this.tiles.get(key);
+    if (!tile) return;
+    tile.remove();
+    this.tiles.delete(key);
+    this.layout();
+  }
+
+  // Keeps exactly these keys, removing the rest.
+  keep(keys) {
+    for (const key of [...this.tiles.keys()]) {
+      if (!keys.has(key)) {
+        this.tiles.get(key).remove();
+        this.tiles.delete(key);
+      }
+    }
+    this.layout();
+  }
+
+  all() {
+    return [...this.tiles.values()];
+  }
+
+  layout() {
+    const count = this.tiles.size;
+    const width = this.list.clientWidth;
+    const height = this.list.clientHeight;
+    const grid = gridLayout({ count, width, height, gap: this.gap });
+    this.list.style.setProperty("--cols", String(Math.max(1, grid.cols)));
+    this.list.style.setProperty("--tile-w", `${Math.max(120, grid.tileWidth)}px`);
+  }
+
+  clear() {
+    for (const tile of this.tiles.values()) tile.remove();
+    this.tiles.clear();
+  }
+}

@@ -1,0 +1,131 @@
+// The client's layout functions under Node: the conversation grid, members around their
+// ring, name tags that never cover one another, and walking steps.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gridLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
+
+test("the conversation grid gives up to 6 members tiles of at least 240 px in a desktop window", () => {
+  // The conversation view of a 1280×800 window with the side panel open (see app.css).
+  for (const [width, height] of [[760, 430], [940, 430], [1240, 500]]) {
+    for (let count = 1; count <= 6; count++) {
+      const g = gridLayout({ count, width, height });
+      assert.ok(g.tileWidth >= 240, `${count} tiles in ${width}×${height}: ${JSON.stringify(g)}`);
+      assert.ok(g.cols * g.rows >= count);
+      assert.ok(g.cols * g.tileWidth + (g.cols - 1) * 8 <= width, "fits across");
+      assert.ok(g.rows * g.tileHeight + (g.rows - 1) * 8 <= height, "fits down");
+    }
+  }
+});
+
+test("the grid adapts up to a full circle of 15 and never overflows its box", () => {
+  for (const [width, height] of [[390, 200], [640, 180], [760, 430], [1920, 900], [300, 1000]]) {
+    for (let count = 1; count <= 15; count++) {
+      const g = gridLayout({ count, width, height, gap: 6 });
+      assert.ok(g.cols * g.rows >= count, `room for ${count}`);
+      assert.ok((g.rows - 1) * g.cols < count, "no empty row");
+      assert.ok(g.cols * g.tileWidth + (g.cols - 1) * 6 <= width + 0.5);
+      assert.ok(g.rows * g.tileHeight + (g.rows - 1) * 6 <= height + 0.5);
+      assert.ok(g.tileWidth > 0);
+    }
+  }
+  // A wide box puts two side by side, a tall one stacks them.
+  assert.equal(gridLayout({ count: 2, width: 1000, height: 300 }).cols, 2);
+  assert.equal(gridLayout({ count: 2, width: 300, height: 1000 }).cols, 1);
+  assert.deepEqual(gridLayout({ count: 0, width: 100, height: 100 }), { cols: 0, rows: 0, tileWidth: 0, tileHeight: 0 });
+});
+
+test("members stand evenly around their ring, never on top of each other", () => {
+  const avatar = 36;
+  for (let n = 2; n <= 15; n++) {
+    // Everyone crowded near the centre, as people who walked in stand.
+    const members = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, x: 1000 + ((i * 37) % 50), y: 800 + ((i * 53) % 40) }));
+    const circle = { x: 1020, y: 820, radius: 60 + 10 * n };
+    const { ring, slots } = ringSlots(circle, members, avatar);
+    assert.equal(slots.size, n);
+    const points = [...slots.values()];
+    for (const p of points) assert.ok(Math.abs(Math.hypot(p.x - circle.x, p.y - circle.y) - ring) < 1e-6, "on the ring");
+    let min = Infinity;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const d = Math.hypot(points[i].x - points[j].x, points[i].y - points[j].y);
+        min = Math.min(min, d);
+      }
+    }
+    // Neighbours are evenly spaced: the smallest distance is the chord of one step.
+    const chord = 2 * ring * Math.sin(Math.PI / n);
+    for (const p of points) {
+      const nearest = Math.min(...points.filter((q) => q !== p).map((q) => Math.hypot(p.x - q.x, p.y - q.y)));
+      max = Math.max(max, nearest);
+    }
+    assert.ok(min >= 2 * avatar, `${n} members: avatars apart (${min.toFixed(1)} ≥ ${2 * avatar})`);
+    assert.ok(Math.abs(min - chord) < 1e-6 && Math.abs(max - chord) < 1e-6, "evenly spaced");
+  }
+});
+
+test("members keep their order around the ring, and nobody moves far when someone joins", () => {
+  const circle = { x: 0, y: 0, radius: 150 };
+  const at = (id, deg) => ({ id, x: 100 * Math.cos((deg * Math.PI) / 180), y: 100 * Math.sin((deg * Math.PI) / 180) });
+  const three = ringSlots(circle, [at("a", 0), at("b", 120), at("c", 240)], 30).slots;
+  // Already evenly spaced: they stay at their angles.
+  for (const [id, deg] of [["a", 0], ["b", 120], ["c", 240]]) {
+    const p = three.get(id);
+    const angle = ((Math.atan2(p.y, p.x) * 180) / Math.PI + 360) % 360;
+    assert.ok(Math.abs(angle - deg) < 1e-6 || Math.abs(angle - deg) > 359.99, `${id} at ${angle}`);
+  }
+  // The result does not depend on the order members are listed in.
+  const shuffled = ringSlots(circle, [at("c", 240), at("a", 0), at("b", 120)], 30).slots;
+  for (const id of ["a", "b", "c"]) assert.deepEqual(shuffled.get(id), three.get(id));
+});
+
+test("name tags never intersect, for circles of 2 to 15 and a crowd of 40 standing close", () => {
+  const check = (items) => {
+    const placed = placeTags(items);
+    const boxes = [];
+    for (const item of items) {
+      const at = placed.get(item.id);
+      if (at) boxes.push({ ...at, width: item.w, height: item.h, id: item.id });
+    }
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) assert.ok(!intersects(boxes[i], boxes[j]), `${boxes[i].id} and ${boxes[j].id} overlap`);
+      // …and no tag covers another person's avatar.
+      for (const item of items) {
+        if (item.id === boxes[i].id) continue;
+        const avatar = { left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r };
+        assert.ok(!intersects(boxes[i], avatar), `${boxes[i].id}'s tag covers ${item.id}`);
+      }
+    }
+    return boxes.length;
+  };
+  for (let n = 2; n <= 15; n++) {
+    const members = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, x: Math.cos(i) * 10, y: Math.sin(i) * 10 }));
+    const { slots } = ringSlots({ x: 0, y: 0, radius: 60 }, members, 36);
+    const items = members.map((m) => ({ id: m.id, x: 400 + slots.get(m.id).x, y: 400 + slots.get(m.id).y, r: 36, w: 120, h: 20, away: { x: 400, y: 400 } }));
+    const shown = check(items);
+    // In a circle every name has room.
+    assert.equal(shown, n, `every name shown in a circle of ${n}`);
+  }
+  // A crowd of 40 in a small space: tags that cannot be placed are left out, never stacked.
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const crowd = Array.from({ length: 40 }, (_, i) => ({ id: `c${i}`, x: 300 + random() * 300, y: 300 + random() * 200, r: 18, w: 60 + random() * 80, h: 18 }));
+  const shown = check(crowd);
+  assert.ok(shown >= 10, `a fair share of the crowd keeps its tag (${shown})`);
+});
+
+test("walking moves at the given pace and arrives exactly", () => {
+  let p = { x: 0, y: 0 };
+  const goal = { x: 300, y: 400 };
+  let steps = 0;
+  for (;;) {
+    const next = walkStep(p, goal, 400, 100);
+    steps += 1;
+    if (!next.arrived) assert.ok(Math.abs(Math.hypot(next.x - p.x, next.y - p.y) - 40) < 1e-9, "40 units per 100 ms");
+    p = next;
+    if (next.arrived) break;
+  }
+  assert.deepEqual({ x: p.x, y: p.y }, goal);
+  assert.equal(steps, 13, "500 units at 40 a step");
+  assert.deepEqual(walkStep({ x: 5, y: 5 }, { x: 5, y: 5 }, 400, 100), { x: 5, y: 5, arrived: true });
+});
