@@ -21,7 +21,7 @@ export class Conversation {
     this.tiles = new TileList(list);
     this.stage = new TileList(stageList);
     // The big place for a shared screen, created when someone shares.
-    this.screenArea = document.createElement("div");
+    this.screenArea = document.createElement("ul");
     this.screenArea.className = "screen-area";
     this.screenTiles = new TileList(this.screenArea);
     this.self = null;

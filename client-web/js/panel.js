@@ -11,6 +11,19 @@ export class Panel {
     this.onGoToPerson = onGoToPerson;
     this.onGoToCircle = onGoToCircle;
     this.onHostAction = onHostAction;
+    this.unread = 0;
+    this.tabs = [...root.querySelectorAll('[role="tab"]')];
+    for (const tab of this.tabs) {
+      tab.addEventListener("click", () => this.show(tab.id === "tab-chat" ? "chat" : "people"));
+      // Arrow keys move between the tabs (the ARIA tabs pattern).
+      tab.addEventListener("keydown", (event) => {
+        if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+        event.preventDefault();
+        const next = this.tabs[(this.tabs.indexOf(tab) + 1) % this.tabs.length];
+        this.show(next.id === "tab-chat" ? "chat" : "people");
+        next.focus();
+      });
+    }
     root.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-key]");
       if (!button) return;
@@ -19,6 +32,35 @@ export class Panel {
       else if (kind === "circle") this.onGoToCircle(Number(id));
       else this.onHostAction(kind, id);
     });
+  }
+
+  // Shows the people or the chat tab.
+  show(which) {
+    for (const tab of this.tabs) {
+      const selected = (tab.id === "tab-chat") === (which === "chat");
+      tab.setAttribute("aria-selected", String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      this.root.querySelector(`#${tab.getAttribute("aria-controls")}`).hidden = !selected;
+    }
+    if (which === "chat") {
+      this.unread = 0;
+      this.showUnread();
+      const log = this.root.querySelector(".chat-scroll");
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  get chatShown() {
+    return !this.root.querySelector("#pane-chat").hidden && !this.root.closest(".panel-closed");
+  }
+
+  showUnread() {
+    const badge = this.root.querySelector("#chat-unread");
+    const hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = ` ${t("chat.unread")}`;
+    badge.replaceChildren(String(this.unread), hidden);
+    badge.hidden = this.unread === 0;
   }
 
   render(state, duplicates = new Map()) {
@@ -123,7 +165,12 @@ export class Panel {
   addChat(state, message) {
     const log = this.root.querySelector("#chat-log");
     log.append(this.chatLine(state, message));
-    log.scrollTop = log.scrollHeight;
+    const scroll = this.root.querySelector(".chat-scroll");
+    scroll.scrollTop = scroll.scrollHeight;
+    if (!this.chatShown && message.from !== state.you) {
+      this.unread += 1;
+      this.showUnread();
+    }
   }
 
   chatLine(state, m) {

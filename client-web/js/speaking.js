@@ -3,9 +3,13 @@
 // stream as speaking while its level stays above a threshold, with a short hold so the
 // indicator does not flicker between words.
 
-const THRESHOLD = 0.02; // RMS of the samples, 0..1
+// RMS of the samples, 0..1: about -42 dBFS. Speech that reaches us through WebRTC has
+// been through echo cancellation and noise suppression and is quieter than the raw
+// microphone; silence measures below 0.001.
+const THRESHOLD = 0.008;
 const HOLD_MS = 400;
 const SAMPLE_MS = 100;
+const WINDOW = 512;
 
 export class SpeakingMeter {
   constructor({ onChange }) {
@@ -40,7 +44,8 @@ export class SpeakingMeter {
     try {
       const source = this.context.createMediaStreamSource(new MediaStream([track]));
       const analyser = this.context.createAnalyser();
-      analyser.fftSize = 512;
+      // About 85 ms of sound at 48 kHz: most of each sampling interval is looked at.
+      analyser.fftSize = 4096;
       source.connect(analyser);
       this.meters.set(key, { track, source, analyser, data: new Float32Array(analyser.fftSize), level: 0, speaking: false, lastLoud: 0 });
     } catch {
@@ -64,9 +69,14 @@ export class SpeakingMeter {
     const now = performance.now();
     for (const [key, meter] of this.meters) {
       meter.analyser.getFloatTimeDomainData(meter.data);
-      let sum = 0;
-      for (const v of meter.data) sum += v * v;
-      meter.level = Math.sqrt(sum / meter.data.length);
+      // The loudest 10 ms: a short syllable is not averaged away by the pause after it.
+      let level = 0;
+      for (let start = 0; start + WINDOW <= meter.data.length; start += WINDOW) {
+        let sum = 0;
+        for (let i = start; i < start + WINDOW; i++) sum += meter.data[i] * meter.data[i];
+        level = Math.max(level, Math.sqrt(sum / WINDOW));
+      }
+      meter.level = level;
       // A muted track (enabled = false, or muted by the sender) is silent by definition.
       const loud = meter.track.enabled && !meter.track.muted && meter.level > THRESHOLD;
       if (loud) meter.lastLoud = now;

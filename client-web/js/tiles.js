@@ -19,7 +19,6 @@ export class Tile {
     el.dataset.id = id;
     el.dataset.kind = kind;
     el.tabIndex = 0;
-    el.setAttribute("role", "group");
     const face = document.createElement("span");
     face.className = "initials";
     face.setAttribute("aria-hidden", "true");

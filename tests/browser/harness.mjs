@@ -3,7 +3,7 @@
 // playwright-core, and helpers that wait for conditions with deadlines.
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
 import path from "node:path";
@@ -80,25 +80,51 @@ export function mintLink(server, args) {
 }
 
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link } = {}) {
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1 } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     // playwright gives every launch a fresh, temporary profile.
     args: CHROMIUM_FLAGS,
   });
-  const context = await browser.newContext({ viewport, hasTouch: touch, isMobile: touch, locale: lang === "de" ? "de-DE" : "en-GB" });
+  // `scale` 2 or 4 with a quarter or a sixteenth of the window is the page as it looks at
+  // 200% or 400% browser zoom.
+  const context = await browser.newContext({ viewport, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch, locale: lang === "de" ? "de-DE" : "en-GB" });
   const page = await context.newPage();
+  // Headless Chromium has no screen to share: a canvas stands in for it, so that sharing
+  // runs through the page's real path (a second video track, renegotiation, its own tile).
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getDisplayMedia = async () => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 1280;
+      canvas.height = 720;
+      const g = canvas.getContext("2d");
+      let frame = 0;
+      setInterval(() => {
+        frame += 1;
+        g.fillStyle = "#f4f1e8";
+        g.fillRect(0, 0, 1280, 720);
+        g.fillStyle = "#1d4e89";
+        g.fillRect(80, 80, 1120, 90);
+        g.fillStyle = "#c9d6e8";
+        for (let i = 0; i < 5; i++) g.fillRect(80, 230 + i * 80, 700 + ((i * 97) % 300), 40);
+        g.fillStyle = "#a4161a";
+        g.fillRect(900, 260 + (frame % 120), 220, 220);
+      }, 100);
+      return canvas.captureStream(10);
+    };
+  });
   const requests = [];
   page.on("request", (request) => requests.push(request.url()));
   page.on("websocket", (ws) => requests.push(ws.url()));
+  const sent = sentMessages(page);
   await page.goto(link ?? `${server.url}/r/${room}`);
   await page.fill("#name", name);
   await page.click("#enter");
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
   const id = await page.evaluate(() => window.hallway.state.you);
-  return { browser, page, id, name, requests, close: () => browser.close() };
+  return { browser, page, id, name, requests, sent, close: () => browser.close() };
 }
 
 // Clicks the floor at floor coordinates (x, y), as a person walking there would.
@@ -220,5 +246,58 @@ export async function startRedis() {
   return {
     url: `redis://127.0.0.1:${port}/`,
     stop: () => endProcess(child, "SIGTERM"),
+  };
+}
+
+// Every message this page sends to the server, as parsed JSON, from now on.
+export function sentMessages(page) {
+  const sent = [];
+  page.on("websocket", (ws) => ws.on("framesent", ({ payload }) => {
+    try {
+      sent.push(JSON.parse(payload));
+    } catch {
+      // not JSON
+    }
+  }));
+  return sent;
+}
+
+// The bounding boxes of every element matching `selector` that is shown.
+export async function boxes(page, selector) {
+  return page.evaluate((sel) => [...document.querySelectorAll(sel)]
+    .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== "hidden")
+    .map((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, top: r.top, width: r.width, height: r.height, text: el.textContent.trim() };
+    }), selector);
+}
+
+// Pairs of boxes that overlap (by more than half a pixel).
+export function overlapping(list) {
+  const pairs = [];
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const a = list[i];
+      const b = list[j];
+      if (a.left + 0.5 < b.left + b.width && b.left + 0.5 < a.left + a.width && a.top + 0.5 < b.top + b.height && b.top + 0.5 < a.top + a.height) pairs.push([a.text, b.text]);
+    }
+  }
+  return pairs;
+}
+
+const axeSource = readFileSync(path.join(here, "node_modules/axe-core/axe.min.js"), "utf8");
+
+// axe-core on the page as it is now: every violation (any impact), and every colour
+// contrast it could not decide ("needs review": text over a picture or over another
+// element). Both lists must be empty.
+export async function axe(page) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations", "incomplete"] }));
+  const where = (v) => v.nodes.map((n) => n.target.join(" ")).join(", ");
+  return {
+    violations: results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} (${where(v)})`),
+    contrastReview: results.incomplete
+      .filter((v) => v.id === "color-contrast")
+      .flatMap((v) => v.nodes.map((n) => `${n.target.join(" ")}: ${n.any.map((c) => c.data?.messageKey ?? c.message).join("; ")}`)),
   };
 }

@@ -1,0 +1,195 @@
+// The conversation in a circle, as people see it (real Chromium, real server, real WebRTC):
+// tiles large enough to read a face, a speaking indicator driven by the audio, a shared
+// screen as a tile of its own beside the camera, names on the floor that never overlap,
+// walking that others see, leaving the circle on purpose, and accessibility (axe-core).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, person, clickFloor, waitAt, waitCircle, formCircle, boxes, overlapping, axe, DEADLINE } from "./harness.mjs";
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+// Tiles shown in the conversation view: the others' and one's own.
+async function tiles(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("#conversation .tile")].map((el) => {
+      const r = el.getBoundingClientRect();
+      return {
+        id: el.dataset.id,
+        kind: el.dataset.kind,
+        self: el.classList.contains("self"),
+        left: r.left,
+        top: r.top,
+        width: r.width,
+        height: r.height,
+        text: el.querySelector(".name").textContent,
+        video: el.classList.contains("has-video"),
+        mirrored: getComputedStyle(el.querySelector("video")).transform !== "none",
+      };
+    }),
+  );
+}
+
+test("a circle of three: tiles at least 240 px wide, one's own small and mirrored, the floor still in view", async () => {
+  const anna = await person(server, "Anna Schmidt-Weißenfels");
+  const ben = await person(server, "Ben Okafor");
+  const clara = await person(server, "Prof. Dr. Clara Meyer-Hohenstein");
+  people.push(anna, ben, clara);
+  await formCircle(anna, ben);
+  await clickFloor(clara.page, 630, 650);
+  await waitCircle(anna.page, [anna.id, ben.id, clara.id]);
+  await anna.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length === 2, null, { timeout: DEADLINE });
+  const shown = await tiles(anna.page);
+  const others = shown.filter((t) => !t.self);
+  const own = shown.filter((t) => t.self);
+  assert.deepEqual(others.map((t) => t.id).sort(), [ben.id, clara.id].sort());
+  for (const t of others) assert.ok(t.width >= 240, `${t.text}: ${t.width}px wide`);
+  assert.equal(own.length, 1, "one's own picture");
+  assert.ok(own[0].width < others[0].width, "one's own picture is smaller");
+  assert.ok(own[0].mirrored, "one's own picture is mirrored");
+  assert.deepEqual(overlapping(shown), [], "tiles do not overlap");
+  // Names are never clipped to nonsense: the full name is there to read on hover and focus.
+  for (const t of others) assert.ok(["Ben Okafor", "Prof. Dr. Clara Meyer-Hohenstein"].includes(t.text));
+  const floor = await anna.page.evaluate(() => document.querySelector("#floor").getBoundingClientRect().height);
+  assert.ok(floor >= 200, `the floor stays in view (${floor}px)`);
+  // On the floor, members stand on their ring and their tags do not overlap.
+  const tags = await boxes(anna.page, ".avatar .tag:not(.hidden-tag)");
+  assert.equal(tags.length, 3);
+  assert.deepEqual(overlapping(tags), []);
+  const faces = await boxes(anna.page, ".avatar .face");
+  assert.deepEqual(overlapping(faces), [], "avatars do not overlap");
+  assert.deepEqual(overlapping([...tags, ...faces].map((b, i) => ({ ...b, text: `${i}` }))).filter(([a, b]) => Number(a) < 3 !== Number(b) < 3).length, 0, "no tag covers an avatar");
+  const report = await axe(anna.page);
+  assert.deepEqual(report.violations, []);
+  assert.deepEqual(report.contrastReview, []);
+});
+
+test("the speaking indicator lights for the (fake) microphone and not for a muted one", async () => {
+  const [anna, ben] = people;
+  // Chromium's fake microphone beeps: Ben's tile lights up on Anna's page.
+  await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"].speaking`, { timeout: DEADLINE });
+  await ben.page.click("#mic-toggle");
+  await anna.page.waitForFunction((id) => !window.hallway.state.participants.get(id).mic, ben.id, { timeout: DEADLINE });
+  // Muted: not lit, for a good while.
+  const until = Date.now() + 2500;
+  while (Date.now() < until) {
+    assert.equal(await anna.page.$(`#tiles .tile[data-id="${ben.id}"].speaking`), null, "a muted microphone does not light the tile");
+    await anna.page.waitForTimeout(150);
+  }
+  await ben.page.click("#mic-toggle");
+  await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"].speaking`, { timeout: DEADLINE });
+});
+
+test("a shared screen is a tile of its own, large, with the sharer's camera beside it", async () => {
+  const [anna, ben] = people;
+  await ben.page.click("#screen-toggle");
+  await ben.page.waitForFunction(() => window.hallway.media.state().screen, null, { timeout: DEADLINE });
+  try {
+    await anna.page.waitForSelector(`.screen-area .tile[data-id="${ben.id}"][data-kind="screen"].has-video`, { timeout: DEADLINE });
+  } catch (err) {
+    const seen = await anna.page.evaluate(() => ({
+      streams: [...window.hallway.conversation.streams.entries()].map(([k, v]) => [k, v.camera?.id, v.screen?.id]),
+      tiles: [...document.querySelectorAll(".tile")].map((t) => `${t.dataset.id}:${t.dataset.kind}:${t.className}`),
+    }));
+    throw new Error(`no screen tile: ${JSON.stringify(seen)}; ${err.message}`);
+  }
+  const shown = await tiles(anna.page);
+  const screen = shown.find((t) => t.kind === "screen");
+  const camera = shown.find((t) => t.id === ben.id && t.kind === "camera");
+  assert.ok(camera?.video, "the camera stays on next to the screen");
+  assert.ok(screen.width > camera.width * 1.5, `the screen is large (${screen.width} vs ${camera.width})`);
+  assert.ok(camera.left >= screen.left + screen.width - 1, "the people stand beside the screen");
+  assert.deepEqual(overlapping(shown), []);
+  // The screen's frames really arrive: a second video track, decoded.
+  await anna.page.waitForFunction(
+    () => {
+      const video = document.querySelector('.screen-area .tile[data-kind="screen"] video');
+      return video && video.videoWidth > 0 && video.srcObject.getVideoTracks().length === 1;
+    },
+    null,
+    { timeout: DEADLINE },
+  );
+  await ben.page.click("#screen-toggle");
+  await anna.page.waitForFunction(() => !document.querySelector('.tile[data-kind="screen"]'), null, { timeout: DEADLINE });
+});
+
+test("a camera turned off sends no frames and shows initials; turned on, the picture returns", async () => {
+  const [anna, ben] = people;
+  const frames = () =>
+    anna.page.evaluate(async (id) => {
+      let n = 0;
+      (await window.hallway.peers.pc(id).getStats()).forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesReceived ?? 0;
+      });
+      return n;
+    }, ben.id);
+  await ben.page.click("#camera-toggle");
+  await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"]:not(.has-video)`, { timeout: DEADLINE });
+  await anna.page.waitForTimeout(500);
+  const before = await frames();
+  await anna.page.waitForTimeout(1500);
+  const after = await frames();
+  assert.ok(after - before <= 2, `no frames while the camera is off (${after - before})`);
+  await ben.page.click("#camera-toggle");
+  await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"].has-video`, { timeout: DEADLINE });
+  await anna.page.waitForFunction(async ([id, seen]) => {
+    let n = 0;
+    (await window.hallway.peers.pc(id).getStats()).forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesReceived ?? 0;
+    });
+    return n > seen + 5;
+  }, [ben.id, after], { timeout: DEADLINE });
+});
+
+test("Escape and the 'leave circle' button step just outside the ring and close the view", async () => {
+  const [anna, ben, clara] = people;
+  await clara.page.click("#leave-circle");
+  await clara.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+  assert.equal(await clara.page.isVisible("#conversation"), false, "the conversation view closes");
+  await waitCircle(anna.page, [anna.id, ben.id]);
+  // Just outside: still close by.
+  const distance = await clara.page.evaluate(() => {
+    const me = window.hallway.state.me();
+    const circle = [...window.hallway.state.circles.values()][0];
+    return Math.hypot(me.x - circle.x, me.y - circle.y) - circle.radius;
+  });
+  assert.ok(distance > 0 && distance < 250, `stands just outside (${distance} units beyond the rim)`);
+  await ben.page.focus("#floor");
+  await ben.page.keyboard.press("Escape");
+  await ben.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+  assert.equal(await ben.page.isVisible("#conversation"), false);
+  await anna.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+});
+
+test("a click walks at a steady pace: steps in between, and the circle forms on arrival", async () => {
+  const [anna, ben] = people;
+  await clickFloor(anna.page, 1500, 500);
+  await waitAt(ben.page, anna.id, 1500, 500);
+  const from = await ben.page.evaluate(() => ({ ...window.hallway.state.me() }));
+  const start = ben.sent.length;
+  await clickFloor(ben.page, 1560, 500);
+  await waitCircle(ben.page, [anna.id, ben.id]);
+  const moves = ben.sent.slice(start).filter((m) => m.type === "move");
+  const distance = Math.hypot(1560 - from.x, 500 - from.y);
+  assert.ok(moves.length >= Math.floor(distance / 45), `${moves.length} steps for ${distance.toFixed(0)} units`);
+  let at = from;
+  for (const m of moves) {
+    assert.ok(Math.hypot(m.x - at.x, m.y - at.y) <= 42, `a step of ${Math.hypot(m.x - at.x, m.y - at.y).toFixed(1)} units`);
+    at = m;
+  }
+  assert.ok(moves.slice(0, -1).every((m) => m.walking === true), "steps on the way are marked walking");
+  assert.equal(moves.at(-1).walking, undefined, "the last step ends the walk");
+  // Others saw the walk: Anna's page saw Ben in between.
+  const seen = await anna.page.evaluate((id) => window.hallway.state.participants.get(id) && true, ben.id);
+  assert.ok(seen);
+});
