@@ -13,6 +13,9 @@ const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 3000;
 // A connection attempt that has not opened by then is given up and retried.
 const OPEN_TIMEOUT_MS = 4000;
+// Reconnecting stops after this long without a welcome: the server has long given our
+// place away, and the page says the connection was lost.
+const GIVE_UP_MS = 120_000;
 
 export class Connection {
   constructor({ onOpen, onMessage, onStatus }) {
@@ -26,6 +29,8 @@ export class Connection {
     this.heartbeat = null;
     this.lastHeard = 0;
     this.lastPing = 0;
+    this.lostSince = null;
+    this.giveUpMs = GIVE_UP_MS;
   }
 
   url() {
@@ -36,15 +41,19 @@ export class Connection {
   open() {
     this.stopped = false;
     this.onStatus({ state: "connecting" });
-    const socket = new WebSocket(this.url());
+    // A reloaded page's connection, opened early by early.js, is taken over once.
+    const early = window.hallwayEarly;
+    window.hallwayEarly = null;
+    const adopt = early && early.socket.readyState <= WebSocket.OPEN;
+    const socket = adopt ? early.socket : new WebSocket(this.url());
     this.socket = socket;
     this.lastHeard = performance.now();
     socket.addEventListener("open", () => {
-      if (this.socket !== socket) return;
+      if (this.socket !== socket || adopt) return;
       this.lastHeard = performance.now();
       this.onOpen();
     });
-    socket.addEventListener("message", (event) => {
+    const receive = (event) => {
       if (this.socket !== socket) return;
       this.lastHeard = performance.now();
       let msg;
@@ -53,9 +62,14 @@ export class Connection {
       } catch {
         return;
       }
-      if (msg.type === "welcome") this.attempt = 0;
+      if (msg.type === "welcome") {
+        this.attempt = 0;
+        this.lostSince = null;
+      }
       this.onMessage(msg);
-    });
+    };
+    socket.addEventListener("message", receive);
+    if (adopt) for (const event of early.received) receive(event);
     socket.addEventListener("close", (event) => {
       if (this.socket === socket) this.closed(event.code);
     });
@@ -97,6 +111,13 @@ export class Connection {
     clearInterval(this.heartbeat);
     if (this.stopped || [CLOSE.NORMAL, CLOSE.REFUSED, CLOSE.REMOVED, CLOSE.BANNED, CLOSE.REPLACED].includes(code)) {
       this.onStatus({ state: "closed", code });
+      return;
+    }
+    const now = performance.now();
+    this.lostSince ??= now;
+    if (now - this.lostSince > this.giveUpMs) {
+      this.stopped = true;
+      this.onStatus({ state: "closed", code: "given_up" });
       return;
     }
     // 0.5 s, 1 s, 2 s, 2 s … while the server keeps our place (about 30 s), then up to

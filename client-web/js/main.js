@@ -158,13 +158,13 @@ function setUpJoinScreen() {
     $("#camera-on").checked = remembered.camera !== false;
     $("#mic-on").checked = remembered.mic !== false;
     $("#join").hidden = true;
+    // Connect at once (the place is kept only for a moment after a reload); camera and
+    // microphone follow as soon as the browser gives them.
+    meter.start();
+    conn.open();
     previewing = preview().then(() => {
       media.setCamera(remembered.camera !== false);
       media.setMic(remembered.mic !== false);
-    });
-    previewing.then(() => {
-      meter.start();
-      conn.open();
     });
     return;
   }
@@ -329,6 +329,8 @@ function followSfu() {
 }
 
 function welcomed(msg) {
+  // For the tests and diagnostics: how soon after the page started it was in the room.
+  window.hallway.welcomedAt ??= performance.now();
   // Resumed: the same participant, in the same circle; connections to its members are
   // kept and restart ICE (the server sends `connect` with `restart`), and those to the
   // SFU simply go on (the server kept them), unless the room moved to another server of a
@@ -489,6 +491,7 @@ function showStatus(status) {
       [CLOSE.BANNED]: "banned",
       [CLOSE.REPLACED]: "replaced",
       [CLOSE.REFUSED]: "refused",
+      given_up: "lost",
     };
     if (joined) end(reasons[status.code] ?? "lost");
     else el.hidden = true;

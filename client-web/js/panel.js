@@ -34,6 +34,35 @@ export class Panel {
     });
   }
 
+  // What one person's list item holds: name, state, "go to" and the host's actions.
+  personContent(p, { me, host, shown, status }) {
+    const name = document.createElement("span");
+    name.className = "person-name";
+    name.textContent = shown;
+    const state = document.createElement("span");
+    state.className = "person-status";
+    state.textContent = status;
+    const parts = [name, state];
+    if (!me) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.key = `person:${p.id}`;
+      button.textContent = t("room.goto", { name: shown });
+      parts.push(button);
+      if (host) {
+        for (const action of ["invite", "mute", "remove", "ban"]) {
+          const act = document.createElement("button");
+          act.type = "button";
+          act.className = "host";
+          act.dataset.key = `${action}:${p.id}`;
+          act.textContent = t(`host.${action}`, { name: shown });
+          parts.push(act);
+        }
+      }
+    }
+    return parts;
+  }
+
   // Shows the people or the chat tab.
   show(which) {
     for (const tab of this.tabs) {
@@ -67,44 +96,39 @@ export class Panel {
     const focused = document.activeElement?.dataset?.key;
     const people = [...state.participants.values()].sort((a, b) => a.name.localeCompare(b.name));
     const peopleList = this.root.querySelector("#people-list");
-    peopleList.replaceChildren(
-      ...people.map((p) => {
-        const li = document.createElement("li");
-        const me = p.id === state.you;
-        const name = document.createElement("span");
-        name.className = "person-name";
-        name.textContent = displayName(p, state.you, duplicates);
-        const status = document.createElement("span");
-        status.className = "person-status";
-        status.textContent = [
-          state.broadcasters.includes(p.id) ? t("room.onStage") : "",
-          p.hand ? t("room.handRaised") : "",
-          p.reconnecting ? t("room.reconnecting") : "",
-          p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
-        ]
-          .filter(Boolean)
-          .join(", ");
-        li.append(name, status);
-        if (!me) {
-          const button = document.createElement("button");
-          button.type = "button";
-          button.dataset.key = `person:${p.id}`;
-          button.textContent = t("room.goto", { name: displayName(p, state.you, duplicates) });
-          li.append(button);
-          if (state.me()?.role === "host") {
-            for (const action of ["invite", "mute", "remove", "ban"]) {
-              const host = document.createElement("button");
-              host.type = "button";
-              host.className = "host";
-              host.dataset.key = `${action}:${p.id}`;
-              host.textContent = t(`host.${action}`, { name: displayName(p, state.you, duplicates) });
-              li.append(host);
-            }
-          }
-        }
-        return li;
-      }),
-    );
+    // One list item per person, kept from render to render and rebuilt only when what it
+    // shows changed: buttons stay put under a pointer while the room changes around them.
+    this.items ??= new Map();
+    const host = state.me()?.role === "host";
+    const seen = new Set();
+    people.forEach((p, index) => {
+      seen.add(p.id);
+      const me = p.id === state.you;
+      const shown = displayName(p, state.you, duplicates);
+      const status = [
+        state.broadcasters.includes(p.id) ? t("room.onStage") : "",
+        p.hand ? t("room.handRaised") : "",
+        p.reconnecting ? t("room.reconnecting") : "",
+        p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
+      ]
+        .filter(Boolean)
+        .join(", ");
+      const signature = JSON.stringify([shown, status, me, host, t("room.goto", { name: "" })]);
+      let item = this.items.get(p.id);
+      if (!item || item.signature !== signature) {
+        const li = item?.li ?? document.createElement("li");
+        li.replaceChildren(...this.personContent(p, { me, host, shown, status }));
+        item = { li, signature };
+        this.items.set(p.id, item);
+      }
+      if (peopleList.children[index] !== item.li) peopleList.insertBefore(item.li, peopleList.children[index] ?? null);
+    });
+    for (const [id, item] of this.items) {
+      if (!seen.has(id)) {
+        item.li.remove();
+        this.items.delete(id);
+      }
+    }
     this.root.querySelector("#people-count").textContent = String(people.length);
     const circles = [...state.circles.values()];
     const circleList = this.root.querySelector("#circle-list");

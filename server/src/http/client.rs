@@ -56,6 +56,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/names.js", "text/javascript; charset=utf-8"),
     asset!("js/conversation.js", "text/javascript; charset=utf-8"),
     asset!("js/session.js", "text/javascript; charset=utf-8"),
+    asset!("js/early.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
     asset!("icons.svg", "image/svg+xml"),
 ];

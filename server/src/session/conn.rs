@@ -195,7 +195,7 @@ impl Conn {
                 tunnel.closed = true;
                 let code = match end {
                     End::Closed(code) => *code,
-                    End::Left | End::Lost => hallway_proto::close::SERVICE_RESTART,
+                    End::Left | End::Lost | End::Unloaded => hallway_proto::close::SERVICE_RESTART,
                 };
                 let _ = tunnel.down.try_send((tunnel.conn, Down::Close(code)));
             }

@@ -65,6 +65,8 @@ pub enum End {
     Left,
     /// The connection dropped or failed, or the client gave it up to resume on another.
     Lost,
+    /// The client's page went away (close code 1001: a reload or a closed tab).
+    Unloaded,
     /// We closed with this code.
     Closed(u16),
 }
@@ -76,6 +78,7 @@ impl End {
         match self {
             End::Left => Departure::Left,
             End::Lost => Departure::Lost,
+            End::Unloaded => Departure::Unloaded,
             End::Closed(
                 close::SLOW_CONSUMER
                 | close::UNRESPONSIVE
@@ -135,7 +138,7 @@ async fn attend(mut conn: Conn, hello: Utf8Bytes, ctx: SessionContext) {
             debug!(code, "handshake refused");
             return;
         }
-        Err(End::Left | End::Lost) => return,
+        Err(End::Left | End::Lost | End::Unloaded) => return,
     };
     let Joined {
         seat,
@@ -157,6 +160,7 @@ async fn attend(mut conn: Conn, hello: Utf8Bytes, ctx: SessionContext) {
         End::Closed(code) => debug!(code, "session closed by the server"),
         End::Left => debug!("session closed by the client"),
         End::Lost => debug!("connection lost"),
+        End::Unloaded => debug!("the client's page went away"),
     }
 }
 
@@ -336,6 +340,12 @@ async fn serve(
                 Frame::Closed(Some(close::ABANDONED)) => {
                     conn.finish().await;
                     return End::Lost;
+                }
+                // A browser closes with 1001 when its page goes away: perhaps a reload
+                // that comes straight back, perhaps a closed tab.
+                Frame::Closed(Some(close::GOING_AWAY)) => {
+                    conn.finish().await;
+                    return End::Unloaded;
                 }
                 Frame::End => return End::Lost,
                 Frame::Dropped(code) => return End::Closed(code),

@@ -43,7 +43,7 @@ impl Actor {
                 }
                 // Lost, not gone: the client may resume (a slow one gets a fresh welcome).
                 // A session that ended on purpose says so in its own leave, on the way.
-                self.detach(id);
+                self.detach(id, self.grace);
             }
         }
     }

@@ -22,6 +22,12 @@ use crate::room::views;
 /// How long a lost participant keeps their place unless configured otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
+/// How long a participant whose page went away (a reload, a closed tab: the browser
+/// closes with 1001) keeps their place: long enough for a reload to come back, short
+/// enough that others see a closed tab leave within a second, so that nobody talks to a
+/// ghost. Pages cannot tell a reload from a closed tab.
+pub const UNLOAD_GRACE: Duration = Duration::from_millis(900);
+
 /// One connection of a participant. After a resume, what the old connection's session
 /// says no longer counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,6 +51,8 @@ pub enum Departure {
     Left,
     /// The connection dropped, died or fell behind: kept for the grace window.
     Lost,
+    /// The page went away (reloaded, or its tab closed): kept for [`UNLOAD_GRACE`].
+    Unloaded,
 }
 
 /// The actor's record of a seat.
@@ -135,7 +143,7 @@ impl Actor {
         debug!(room = %self.room.settings().slug, "participant resumed");
         if reply.send(Ok(seat)).is_err() {
             // The new session went away too; wait for the next one.
-            self.detach(id);
+            self.detach(id, self.grace);
         }
     }
 
@@ -152,22 +160,23 @@ impl Actor {
                 // The seat existed, so the participant is in the room.
                 let _ = self.room.leave(seat.id);
             }
-            Departure::Lost => self.detach(seat.id),
+            Departure::Lost => self.detach(seat.id, self.grace),
+            Departure::Unloaded => self.detach(seat.id, self.grace.min(UNLOAD_GRACE)),
         }
     }
 
     /// Empties a participant's seat: nothing reaches them until they resume, and they
-    /// are removed when the grace window ends (at once if there is none).
-    pub(super) fn detach(&mut self, id: ParticipantId) {
+    /// are removed when `grace` ends (at once if there is none).
+    pub(super) fn detach(&mut self, id: ParticipantId, grace: Duration) {
         self.links.remove(&id);
-        if self.grace.is_zero() {
+        if grace.is_zero() {
             let _ = self.room.leave(id);
             return;
         }
         // Their media through the SFU goes on: a broadcast to the whole room does not stop
         // for a blip in the broadcaster's signalling. It ends if they do not come back.
         if self.room.suspend(id).is_ok() {
-            let deadline = Instant::now() + self.grace;
+            let deadline = Instant::now() + grace;
             self.suspended.entry(id).or_insert(deadline);
         }
     }

@@ -1,0 +1,61 @@
+// Layouts (real Chromium): the control bar fits one row at 1280 px in both languages, and at
+// 200% and 400% browser zoom on a 1280×800 window the floor keeps at least half of the
+// window's height, in the room and in a circle.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, person, formCircle, boxes, overlapping, DEADLINE } from "./harness.mjs";
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+async function controlRows(page) {
+  const shown = await boxes(page, ".controlbar button");
+  return { rows: new Set(shown.map((b) => Math.round(b.top))).size, shown };
+}
+
+for (const lang of ["en", "de"]) {
+  test(`the control bar fits one row at 1280×800 (${lang}), nothing overlaps`, async () => {
+    const p = await person(server, lang === "de" ? "Dr. Dana Müller-Lüdenscheidt" : "Dana Miller", { lang });
+    people.push(p);
+    const { rows, shown } = await controlRows(p.page);
+    assert.equal(rows, 1, `one row: ${JSON.stringify(shown.map((b) => [b.text, Math.round(b.top)]))}`);
+    assert.deepEqual(overlapping(shown), []);
+    // Every label is fully visible (not cut off).
+    const clipped = await p.page.evaluate(() => [...document.querySelectorAll(".controlbar .label")].filter((l) => l.offsetParent && l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
+    assert.deepEqual(clipped, []);
+  });
+}
+
+for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { width: 320, height: 200 }]]) {
+  test(`at ${zoom}% zoom the floor keeps at least half the height, in the room and in a circle`, async () => {
+    const a = await person(server, `Zoom ${zoom} Anna`, { viewport, scale: zoom / 100 });
+    const b = await person(server, `Zoom ${zoom} Ben`);
+    people.push(a, b);
+    const floorShare = () => a.page.evaluate(() => document.querySelector("#floor").getBoundingClientRect().height / innerHeight);
+    assert.ok((await floorShare()) >= 0.5, `room: floor ${(await floorShare()).toFixed(2)} of the height`);
+    const { rows } = await controlRows(a.page);
+    assert.equal(rows, 1, "the controls stay in one row");
+    // Someone is visible: one's own avatar is inside the floor's view.
+    const visible = await a.page.evaluate(() => {
+      const floor = document.querySelector("#floor").getBoundingClientRect();
+      const me = document.querySelector(".avatar.me .face").getBoundingClientRect();
+      return me.left >= floor.left && me.right <= floor.right && me.top >= floor.top && me.bottom <= floor.bottom;
+    });
+    assert.ok(visible, "one's own avatar is in view");
+    await formCircle(a, b, 900 + zoom, 700);
+    await a.page.waitForSelector("#conversation:not([hidden])", { timeout: DEADLINE });
+    assert.ok((await floorShare()) >= 0.5, `circle: floor ${(await floorShare()).toFixed(2)} of the height`);
+    const page = await a.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(page <= viewport.width, "no sideways scrolling");
+  });
+}
