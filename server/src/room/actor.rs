@@ -175,8 +175,8 @@ pub struct RoomAbout {
     pub title: String,
     /// Locked against newcomers.
     pub locked: bool,
-    /// Where to fetch the floor plan, if the room has one.
-    pub floor_plan: Option<String>,
+    /// The floor plan, if the room has one.
+    pub plan: Option<FloorPlan>,
 }
 
 impl RoomAbout {
@@ -184,7 +184,7 @@ impl RoomAbout {
         RoomAbout {
             title: room.settings().title.clone(),
             locked: room.locked(),
-            floor_plan: views::floor_plan_url(room),
+            plan: room.floor_plan().cloned(),
         }
     }
 }
