@@ -95,9 +95,8 @@ pub fn room_command(
 ) -> Result<String, RoomCommandError> {
     match command {
         RoomCommand::List => {
-            let mut out = String::from(
-                "slug\ttitle\tfloor\tmax participants\tmax circle\tfloor plan\n",
-            );
+            let mut out =
+                String::from("slug\ttitle\tfloor\tmax participants\tmax circle\tfloor plan\n");
             for r in store.list()? {
                 let plan = r
                     .floor_plan

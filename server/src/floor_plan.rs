@@ -296,11 +296,16 @@ mod tests {
             assert_eq!(plan.to_string(), text);
         }
         let upload: FloorPlan = "upload:0123456789abcdef".parse().expect("parses");
-        assert_eq!(upload.url("lobby"), "/r/lobby/floor-plan?v=0123456789abcdef");
+        assert_eq!(
+            upload.url("lobby"),
+            "/r/lobby/floor-plan?v=0123456789abcdef"
+        );
         assert!("builtin:castle".parse::<FloorPlan>().is_err());
         assert!("upload:../../etc".parse::<FloorPlan>().is_err());
-        assert!(FloorPlan::Builtin(Builtin::Hall)
-            .url("x")
-            .starts_with("/plans/hall.svg?v="));
+        assert!(
+            FloorPlan::Builtin(Builtin::Hall)
+                .url("x")
+                .starts_with("/plans/hall.svg?v=")
+        );
     }
 }

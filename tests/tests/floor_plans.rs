@@ -67,11 +67,22 @@ async fn admin(server: &TestServer, method: &str, path: &str, body: &[u8]) -> Re
 
 /// Checks an image response: its type, nosniff, and for SVG a policy without scripts.
 fn served_as(response: &Response, mime: &str) -> Result<()> {
-    ensure!(response.status == 200, "{}: {}", response.status, response.text());
-    ensure!(response.header("content-type") == Some(mime), "{:?}", response.headers);
+    ensure!(
+        response.status == 200,
+        "{}: {}",
+        response.status,
+        response.text()
+    );
+    ensure!(
+        response.header("content-type") == Some(mime),
+        "{:?}",
+        response.headers
+    );
     ensure!(response.header("x-content-type-options") == Some("nosniff"));
     if mime == "image/svg+xml" {
-        let csp = response.header("content-security-policy").unwrap_or_default();
+        let csp = response
+            .header("content-security-policy")
+            .unwrap_or_default();
         ensure!(csp.contains("script-src 'none'"), "CSP: {csp:?}");
         ensure!(csp.contains("default-src 'none'"), "CSP: {csp:?}");
     }
@@ -149,7 +160,10 @@ async fn a_host_uploads_an_image_with_their_link_and_bad_ones_are_refused() -> R
     let elsewhere = server.token("other", TokenRole::Host, None);
 
     // Only a host of this room.
-    assert_eq!(upload(&server, "lobby", &participant, PNG).await?.status, 403);
+    assert_eq!(
+        upload(&server, "lobby", &participant, PNG).await?.status,
+        403
+    );
     assert_eq!(upload(&server, "lobby", &elsewhere, PNG).await?.status, 401);
     assert_eq!(upload(&server, "lobby", "forged", PNG).await?.status, 401);
     let anonymous = exchange(server.addr(), "PUT", "/r/lobby/floor-plan", &[], PNG).await?;
@@ -222,13 +236,24 @@ async fn operators_set_plans_with_the_admin_api_and_the_room_is_told() -> Result
         patch(json!("/etc/passwd")).as_bytes(),
     )
     .await?;
-    assert_eq!(unknown.status, 422, "a path is never read: {}", unknown.text());
+    assert_eq!(
+        unknown.status,
+        422,
+        "a path is never read: {}",
+        unknown.text()
+    );
 
     let uploaded = admin(&server, "PUT", "/api/rooms/lobby/floor-plan", JPEG).await?;
     assert_eq!(uploaded.status, 200, "{}", uploaded.text());
     let url = told(&mut ada).await?.expect("a plan");
     served_as(&get(&server, &url).await?, "image/jpeg")?;
-    let refused = admin(&server, "PUT", "/api/rooms/lobby/floor-plan", b"not an image").await?;
+    let refused = admin(
+        &server,
+        "PUT",
+        "/api/rooms/lobby/floor-plan",
+        b"not an image",
+    )
+    .await?;
     assert_eq!(refused.status, 415);
     let unauthorised = exchange(
         server.addr(),

@@ -76,7 +76,8 @@ async fn about_says_what_the_page_needs_before_the_name_field() -> Result<()> {
     })
     .await?;
     assert_eq!(about("lobby").await?.1["locked"], true);
-    host.send(&ClientMessage::LockRoom { locked: false }).await?;
+    host.send(&ClientMessage::LockRoom { locked: false })
+        .await?;
     host.wait_for("the unlock", |m| match m {
         ServerMessage::RoomLocked { locked: false } => Some(()),
         _ => None,
@@ -90,10 +91,7 @@ async fn about_says_what_the_page_needs_before_the_name_field() -> Result<()> {
             "quiet",
             json!({"slug": "quiet", "title": "Stiller Raum", "access": "passcode", "passcode": "Kaffee 2026"}),
         ),
-        (
-            "board",
-            json!({"slug": "board", "access": "invite"}),
-        ),
+        ("board", json!({"slug": "board", "access": "invite"})),
     ] {
         let auth = format!("Bearer {KEY}");
         let created = exchange(

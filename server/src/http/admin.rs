@@ -7,19 +7,19 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::extract::DefaultBodyLimit;
-use axum::extract::rejection::BytesRejection;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{TokenRole, Tokens, now_secs};
-use crate::floor_plan::MAX_FLOOR_PLAN_BYTES;
 use crate::cli::{RoomCommandError, room_command};
 use crate::config::{RoomArgs, RoomCommand};
+use crate::floor_plan::MAX_FLOOR_PLAN_BYTES;
 use crate::rooms::Rooms;
 use crate::store::{RoomRecord, RoomStore};
 
@@ -188,15 +188,15 @@ fn present<'de, D: serde::Deserializer<'de>>(
 impl RoomFields {
     /// The floor plan field as `--floor-plan` would take it: only `builtin:<name>` or
     /// `none`, never a file's path.
-    fn floor_plan_arg(&self) -> Result<Option<String>, Response> {
+    fn floor_plan_arg(&self) -> Result<Option<String>, crate::floor_plan::FloorPlanError> {
         match &self.floor_plan {
             None => Ok(None),
             Some(None) => Ok(Some("none".to_owned())),
             Some(Some(text)) => match text.as_str() {
                 "none" => Ok(Some("none".to_owned())),
-                text => crate::floor_plan::FloorPlan::parse_builtin(text)
-                    .map(|_| Some(text.to_owned()))
-                    .map_err(super::floor_plan::refusal),
+                text => {
+                    crate::floor_plan::FloorPlan::parse_builtin(text).map(|_| Some(text.to_owned()))
+                }
             },
         }
     }
@@ -249,7 +249,7 @@ async fn create_room(State(admin): State<Admin>, _: Authorised, body: Bytes) -> 
     };
     let floor_plan = match fields.floor_plan_arg() {
         Ok(plan) => plan,
-        Err(response) => return response,
+        Err(err) => return super::floor_plan::refusal(err),
     };
     let mut args = fields.args(slug.clone());
     args.floor_plan = floor_plan;
@@ -289,7 +289,7 @@ async fn update_room(
     }
     let floor_plan = match fields.floor_plan_arg() {
         Ok(plan) => plan,
-        Err(response) => return response,
+        Err(err) => return super::floor_plan::refusal(err),
     };
     let plan_changed = floor_plan.is_some();
     let mut args = fields.args(slug.clone());
@@ -301,8 +301,7 @@ async fn update_room(
     if plan_changed && admin.rooms.running(&slug) {
         // Everyone in the room sees the new plan at once (other settings apply from the
         // room's next start).
-        if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug))
-        {
+        if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug)) {
             let _ = handle.set_floor_plan(record.floor_plan).await;
         }
     }

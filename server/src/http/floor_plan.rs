@@ -164,7 +164,12 @@ pub async fn put(
         .unwrap_or_default();
     match pages.tokens.verify(token.trim(), &slug) {
         Ok(grant) if grant.role == Role::Host => {}
-        Ok(_) => return json_error(StatusCode::FORBIDDEN, "only hosts may change the floor plan"),
+        Ok(_) => {
+            return json_error(
+                StatusCode::FORBIDDEN,
+                "only hosts may change the floor plan",
+            );
+        }
         Err(TokenError::Expired) => {
             return json_error(StatusCode::UNAUTHORIZED, "the host link has expired");
         }

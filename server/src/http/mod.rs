@@ -170,7 +170,9 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
             "/r/{room}/floor-plan",
             get(floor_plan::get)
                 .put(floor_plan::put)
-                .layer(DefaultBodyLimit::max(crate::floor_plan::MAX_FLOOR_PLAN_BYTES)),
+                .layer(DefaultBodyLimit::max(
+                    crate::floor_plan::MAX_FLOOR_PLAN_BYTES,
+                )),
         )
         .route("/plans/{file}", get(floor_plan::builtin))
         .with_state(room_page::RoomPages {

@@ -97,11 +97,8 @@ fn not_found_page(slug: &str) -> Response {
     } else {
         "/r/…".to_owned()
     };
-    let mut response = (
-        StatusCode::NOT_FOUND,
-        PAGE.replace("{{ADDRESS}}", &address),
-    )
-        .into_response();
+    let mut response =
+        (StatusCode::NOT_FOUND, PAGE.replace("{{ADDRESS}}", &address)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

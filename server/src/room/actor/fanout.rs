@@ -6,7 +6,7 @@ use hallway_proto::{ErrorCode, ServerMessage, close};
 use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, RoomAbout, Removal};
+use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::chat::ChatScope;
 use crate::room::engine::Event;
 use crate::room::engine::snapshot::worth_writing;
