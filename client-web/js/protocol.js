@@ -6,17 +6,20 @@ export const PROTOCOL_VERSION = 1;
 
 export const CLIENT_TYPES = [
   "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
-  "remove", "lock_room", "gather", "set_areas",
+  "remove", "lock_room", "gather", "set_areas", "set_floor_plan",
   "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "ping", "leave",
 ];
 
 export const SERVER_TYPES = [
   "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
   "circle_dissolved", "connect", "disconnect", "signal", "chat", "reconnecting", "pong", "hand", "reaction", "broadcast", "stage_invite", "muted",
-  "room_locked", "gathered", "areas",
+  "room_locked", "gathered", "areas", "floor_plan",
   "announcement",
   "media", "sfu_answer", "sfu_offer",
 ];
+
+// The floor plans built into the server, as a host picks them with setFloorPlan.
+export const BUILTIN_FLOOR_PLANS = ["builtin:foyer", "builtin:hall", "builtin:garden"];
 
 export const LIMITS = {
   maxNameChars: 64,
@@ -69,6 +72,8 @@ export const messages = {
   lockRoom: (locked) => ({ type: "lock_room", locked }),
   gather: (x, y) => ({ type: "gather", x, y }),
   setAreas: (areas) => ({ type: "set_areas", areas }),
+  // plan: "builtin:foyer" | "builtin:hall" | "builtin:garden", or null for none.
+  setFloorPlan: (plan) => ({ type: "set_floor_plan", plan: plan ?? null }),
   announce: (text) => ({ type: "announce", text }),
   sfuOffer: (sdp) => ({ type: "sfu_offer", sdp }),
   sfuAnswer: (sdp) => ({ type: "sfu_answer", sdp }),

@@ -12,6 +12,8 @@ export class RoomState {
     this.areas = [];
     this.chat = [];
     this.broadcasters = [];
+    // Where to fetch the picture under the floor (same origin), or null for none.
+    this.floorPlan = null;
   }
 
   me() {
@@ -36,9 +38,11 @@ export class RoomState {
         this.room = msg.room;
         this.resume = msg.resume;
         this.replace(msg);
+        this.floorPlan = msg.room.floor_plan ?? null;
         return { kind: "reset" };
       case "snapshot":
         this.replace(msg);
+        this.floorPlan = msg.floor_plan ?? null;
         return { kind: "reset" };
       case "joined":
         this.participants.set(msg.participant.id, { ...msg.participant });
@@ -88,6 +92,9 @@ export class RoomState {
       case "areas":
         this.areas = msg.areas;
         return { kind: "areas" };
+      case "floor_plan":
+        this.floorPlan = msg.url ?? null;
+        return { kind: "floorPlan", url: this.floorPlan };
       case "room_locked":
         this.locked = msg.locked;
         return { kind: "room" };

@@ -132,6 +132,13 @@ pub enum ClientMessage {
         /// The new areas (at most 32).
         areas: Vec<crate::server::AreaInfo>,
     },
+    /// Host: show a built-in floor plan under the room's floor (`builtin:foyer`,
+    /// `builtin:hall`, `builtin:garden`), or none (`null`). Uploading an image of one's
+    /// own is an HTTP request (`PUT /r/<room>/floor-plan`).
+    SetFloorPlan {
+        /// `builtin:<name>`, or `null` to remove the plan.
+        plan: Option<String>,
+    },
     /// Host: post an announcement for everyone (empty text clears it).
     Announce {
         /// At most 500 characters.
@@ -175,6 +182,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "lock_room",
     "gather",
     "set_areas",
+    "set_floor_plan",
     "announce",
     "sfu_offer",
     "sfu_answer",
@@ -202,6 +210,7 @@ impl ClientMessage {
             ClientMessage::LockRoom { .. } => "lock_room",
             ClientMessage::Gather { .. } => "gather",
             ClientMessage::SetAreas { .. } => "set_areas",
+            ClientMessage::SetFloorPlan { .. } => "set_floor_plan",
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",

@@ -73,6 +73,9 @@ pub enum ErrorCode {
     CircleLocked,
     /// The area the participant walked into is at its `max_people`.
     AreaFull,
+    /// No built-in floor plan has that name (`builtin:foyer`, `builtin:hall`,
+    /// `builtin:garden`).
+    UnknownFloorPlan,
     /// A signalling payload over the size limit.
     PayloadTooLarge,
     /// The server has no SFU, or it could not take this media connection now.
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::CircleFull => "circle_full",
             ErrorCode::CircleLocked => "circle_locked",
             ErrorCode::AreaFull => "area_full",
+            ErrorCode::UnknownFloorPlan => "unknown_floor_plan",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::MediaUnavailable => "media_unavailable",
             ErrorCode::InvalidDescription => "invalid_description",

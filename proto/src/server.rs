@@ -70,6 +70,10 @@ pub enum ServerMessage {
         /// The hosts' announcement, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         announcement: Option<String>,
+        /// The room's floor plan: where to fetch the picture drawn under the floor
+        /// (same origin), or `null` for none.
+        #[serde(default)]
+        floor_plan: Option<String>,
     },
     /// Something the client sent was refused. The connection stays open unless it was the
     /// handshake.
@@ -198,6 +202,13 @@ pub enum ServerMessage {
         /// Every area now.
         areas: Vec<AreaInfo>,
     },
+    /// A host or an operator changed the room's floor plan: draw this picture under the
+    /// floor from now on (`null`: none).
+    FloorPlan {
+        /// Where to fetch the picture (same origin; the URL changes with the picture), or
+        /// `null` for none.
+        url: Option<String>,
+    },
     /// The hosts' announcement changed.
     Announcement {
         /// The text; absent when cleared.
@@ -249,6 +260,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "room_locked",
     "gathered",
     "areas",
+    "floor_plan",
     "announcement",
     "media",
     "sfu_answer",
@@ -281,6 +293,7 @@ impl ServerMessage {
             ServerMessage::RoomLocked { .. } => "room_locked",
             ServerMessage::Gathered { .. } => "gathered",
             ServerMessage::Areas { .. } => "areas",
+            ServerMessage::FloorPlan { .. } => "floor_plan",
             ServerMessage::Announcement { .. } => "announcement",
             ServerMessage::Media { .. } => "media",
             ServerMessage::SfuAnswer { .. } => "sfu_answer",
@@ -320,6 +333,10 @@ pub struct RoomInfo {
     pub forming_distance: f32,
     /// Position ticks per second.
     pub tick_hz: u32,
+    /// Where to fetch the picture drawn under the floor (same origin; the URL changes
+    /// with the picture), or `null` for none.
+    #[serde(default)]
+    pub floor_plan: Option<String>,
 }
 
 /// A participant as others see them.

@@ -4,6 +4,7 @@
 
 use crate::access::{AccessMode, RoomAccess};
 use crate::config::{RoomArgs, RoomCommand};
+use crate::floor_plan::FloorPlan;
 use crate::room::Room;
 use crate::rooms::is_valid_slug;
 use crate::store::{RoomRecord, RoomStore};
@@ -30,9 +31,60 @@ pub enum RoomCommandError {
         "invalid settings: floors are 100 to 100000 units, circles at least 2 people, titles 1 to 64 characters"
     )]
     InvalidSettings,
+    /// The floor plan is not a built-in plan's name, or its file is not an image Hallway
+    /// takes.
+    #[error(transparent)]
+    FloorPlan(#[from] crate::floor_plan::FloorPlanError),
+    /// The floor plan's file could not be read.
+    #[error("cannot read the floor plan {0}: {1}")]
+    FloorPlanFile(String, std::io::Error),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+/// What `--floor-plan` asks for.
+enum PlanChange {
+    /// A built-in plan, or none.
+    Set(Option<FloorPlan>),
+    /// An image file's checked bytes, to keep.
+    Upload(Vec<u8>),
+}
+
+/// Reads `--floor-plan`: `none`, `builtin:<name>`, or else the path of an image file.
+fn plan_change(arg: Option<&str>) -> Result<Option<PlanChange>, RoomCommandError> {
+    let Some(arg) = arg else {
+        return Ok(None);
+    };
+    if arg == "none" {
+        return Ok(Some(PlanChange::Set(None)));
+    }
+    if arg.starts_with("builtin:") {
+        return Ok(Some(PlanChange::Set(Some(FloorPlan::parse_builtin(arg)?))));
+    }
+    let bytes =
+        std::fs::read(arg).map_err(|err| RoomCommandError::FloorPlanFile(arg.to_owned(), err))?;
+    crate::floor_plan::check_image(&bytes)?;
+    Ok(Some(PlanChange::Upload(bytes)))
+}
+
+/// Puts the plan into the record, keeping an uploaded image first.
+fn apply_plan(
+    store: &dyn RoomStore,
+    record: &mut RoomRecord,
+    change: Option<PlanChange>,
+) -> Result<(), RoomCommandError> {
+    match change {
+        None => {}
+        Some(PlanChange::Set(plan)) => record.floor_plan = plan,
+        Some(PlanChange::Upload(bytes)) => {
+            store.put_floor_plan_image(&record.slug, &bytes)?;
+            record.floor_plan = Some(FloorPlan::Upload {
+                version: crate::floor_plan::version_of(&bytes),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs a room command; returns what to print.
@@ -43,11 +95,16 @@ pub fn room_command(
 ) -> Result<String, RoomCommandError> {
     match command {
         RoomCommand::List => {
-            let mut out = String::from("slug\ttitle\tfloor\tmax participants\tmax circle\n");
+            let mut out =
+                String::from("slug\ttitle\tfloor\tmax participants\tmax circle\tfloor plan\n");
             for r in store.list()? {
+                let plan = r
+                    .floor_plan
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), ToString::to_string);
                 out.push_str(&format!(
-                    "{}\t{}\t{}×{}\t{}\t{}\n",
-                    r.slug, r.title, r.width, r.height, r.max_participants, r.max_circle_size
+                    "{}\t{}\t{}×{}\t{}\t{}\t{}\n",
+                    r.slug, r.title, r.width, r.height, r.max_participants, r.max_circle_size, plan
                 ));
             }
             Ok(out)
@@ -62,7 +119,9 @@ pub fn room_command(
                 title: crate::server::title_of(&args.slug),
                 ..defaults.clone()
             };
-            let record = apply(base, args)?;
+            let plan = plan_change(args.floor_plan.as_deref())?;
+            let mut record = apply(base, args)?;
+            apply_plan(store, &mut record, plan)?;
             store.put(&record)?;
             Ok(format!("created room {}\n", record.slug))
         }
@@ -71,7 +130,9 @@ pub fn room_command(
             let current = store
                 .get(&args.slug)?
                 .ok_or_else(|| RoomCommandError::NotFound(args.slug.clone()))?;
-            let record = apply(current, args)?;
+            let plan = plan_change(args.floor_plan.as_deref())?;
+            let mut record = apply(current, args)?;
+            apply_plan(store, &mut record, plan)?;
             store.put(&record)?;
             Ok(format!("updated room {}\n", record.slug))
         }

@@ -272,6 +272,11 @@ pub struct RoomArgs {
     /// Privacy mode: all media through the SFU.
     #[arg(long)]
     pub privacy: Option<bool>,
+    /// The picture under the floor: `builtin:foyer`, `builtin:hall`, `builtin:garden`,
+    /// the path of a PNG, JPEG or SVG file of at most 5 MB (kept in the data folder), or
+    /// `none`.
+    #[arg(long)]
+    pub floor_plan: Option<String>,
 }
 
 /// What `hallway invite` reads and writes.

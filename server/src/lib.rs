@@ -6,6 +6,7 @@
 //! - [`cli`]: `hallway room …`, the operator's commands for rooms;
 //! - [`cluster`]: cluster mode over Redis (being built: room ownership leases);
 //! - [`config`]: flags and `HALLWAY_*` variables;
+//! - [`floor_plan`]: the pictures under a room's floor: built-in plans, uploads and their checks;
 //! - [`room`]: one room — the pure engine ([`room::engine`]) and the actor that runs it;
 //! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
 //! - [`session`]: one task per WebSocket — handshake, checks, limits, send queue;
@@ -18,6 +19,7 @@ pub mod access;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod floor_plan;
 pub mod http;
 pub mod invitations;
 pub mod metrics;

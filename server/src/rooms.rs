@@ -10,7 +10,8 @@ use std::time::Duration;
 use dashmap::DashMap;
 
 use crate::access::RoomAccess;
-use crate::room::actor::AreasSink;
+use crate::floor_plan::FloorPlan;
+use crate::room::actor::{KeptSetting, SettingsSink};
 use crate::room::engine::snapshot::RoomState;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::{Room, RoomHandle};
@@ -132,15 +133,15 @@ impl Rooms {
         match self.running.entry(slug.clone()) {
             dashmap::Entry::Occupied(_) => Err(RoomsError::Exists),
             dashmap::Entry::Vacant(slot) => {
-                let keep_areas = self
+                let keep_settings = self
                     .store
                     .as_ref()
-                    .map(|(store, _)| areas_keeper(store.clone(), slug));
+                    .map(|(store, _)| settings_keeper(store.clone(), slug));
                 let handle = RoomHandle::spawn_restored(
                     room,
                     tick_hz,
                     access,
-                    keep_areas,
+                    keep_settings,
                     self.sfu.clone().map(RoomMedia::new),
                     self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
                     seats,
@@ -180,26 +181,48 @@ impl Rooms {
     }
 }
 
-/// Keeps a room's areas in the store after hosts edit them: off the room's task, and
-/// always the latest edit (a slot holds the newest areas; each write takes what is there).
-fn areas_keeper(store: Arc<dyn RoomStore>, slug: String) -> AreasSink {
-    let latest: Arc<std::sync::Mutex<Option<Vec<crate::room::model::Area>>>> = Arc::default();
-    Arc::new(move |areas| {
-        *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(areas);
+/// The newest settings a room handed to be kept and not written yet.
+#[derive(Debug, Default)]
+struct Unwritten {
+    /// The areas, if they changed.
+    areas: Option<Vec<crate::room::model::Area>>,
+    /// The floor plan, if it changed.
+    floor_plan: Option<Option<FloorPlan>>,
+}
+
+/// Keeps a room's areas and floor plan in the store after hosts change them: off the
+/// room's task, and always the latest change (a slot holds the newest of each; each
+/// write takes what is there).
+fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
+    let latest: Arc<std::sync::Mutex<Unwritten>> = Arc::default();
+    Arc::new(move |setting| {
+        {
+            let mut slot = latest.lock().unwrap_or_else(|p| p.into_inner());
+            match setting {
+                KeptSetting::Areas(areas) => slot.areas = Some(areas),
+                KeptSetting::FloorPlan(plan) => slot.floor_plan = Some(plan),
+            }
+        }
         let (store, slug, latest) = (store.clone(), slug.clone(), latest.clone());
         tokio::task::spawn_blocking(move || {
-            let Some(areas) = latest.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            let unwritten = std::mem::take(&mut *latest.lock().unwrap_or_else(|p| p.into_inner()));
+            if unwritten.areas.is_none() && unwritten.floor_plan.is_none() {
                 return;
-            };
+            }
             let result = store.get(&slug).and_then(|record| match record {
                 Some(mut record) => {
-                    record.areas = areas.iter().map(AreaRecord::from).collect();
+                    if let Some(areas) = unwritten.areas {
+                        record.areas = areas.iter().map(AreaRecord::from).collect();
+                    }
+                    if let Some(plan) = unwritten.floor_plan {
+                        record.floor_plan = plan;
+                    }
                     store.put(&record)
                 }
                 None => Ok(()), // deleted meanwhile: nothing to keep
             });
             if let Err(err) = result {
-                tracing::warn!(%err, "cannot keep the room's areas");
+                tracing::warn!(%err, "cannot keep the room's settings");
             }
         });
     })

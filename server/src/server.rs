@@ -150,13 +150,18 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         store,
         redis: redis_store,
     } = shared(&config)?;
-    // The configured rooms exist; stored rooms keep what operators set for them.
-    for slug in &config.rooms {
+    // The configured rooms exist; stored rooms keep what operators set for them. The
+    // first is the demo room: it starts in the built-in hall, with its stage as an area.
+    for (i, slug) in config.rooms.iter().enumerate() {
         if !crate::rooms::is_valid_slug(slug) {
             return Err(StartError::Room(RoomsError::InvalidSlug));
         }
         if store.get(slug)?.is_none() {
-            store.put(&config.room_defaults(slug))?;
+            let mut record = config.room_defaults(slug);
+            if i == 0 {
+                furnish_demo_room(&mut record);
+            }
+            store.put(&record)?;
         }
     }
     let (ice, turn) = ice_servers(&config).await?;
@@ -347,3 +352,25 @@ pub fn title_of(slug: &str) -> String {
         None => String::new(),
     }
 }
+
+/// The demo room's floor: the built-in hall, and an area where its stage is drawn
+/// (scaled to the floor when the floor is not the default 2400 × 1600).
+fn furnish_demo_room(record: &mut crate::store::RoomRecord) {
+    use crate::floor_plan::{Builtin, FloorPlan};
+    let (sx, sy) = (record.width / 2400.0, record.height / 1600.0);
+    record.floor_plan = Some(FloorPlan::Builtin(Builtin::Hall));
+    record.areas = vec![crate::store::AreaRecord {
+        id: 1,
+        name: "Bühne / Stage".to_owned(),
+        x: STAGE.0 * sx,
+        y: STAGE.1 * sy,
+        width: STAGE.2 * sx,
+        height: STAGE.3 * sy,
+        stage: true,
+        quiet: false,
+        max_people: None,
+    }];
+}
+
+/// Where `server/plans/hall.svg` draws its stage: x, y, width, height.
+const STAGE: (f32, f32, f32, f32) = (800.0, 60.0, 800.0, 320.0);

@@ -39,6 +39,7 @@ test("the client builds every client message as the fixtures show it", () => {
     lock_room: (m) => messages.lockRoom(m.locked),
     gather: (m) => messages.gather(m.x, m.y),
     set_areas: (m) => messages.setAreas(m.areas),
+    set_floor_plan: (m) => messages.setFloorPlan(m.plan),
     announce: (m) => messages.announce(m.text),
     sfu_offer: (m) => messages.sfuOffer(m.sdp),
     sfu_answer: (m) => messages.sfuAnswer(m.sdp),
@@ -70,6 +71,14 @@ test("the room state takes every server message", () => {
   state.apply(snapshot);
   assert.equal(state.participants.size, snapshot.participants.length);
   assert.equal(state.circles.size, snapshot.circles.length);
+  assert.equal(state.floorPlan, snapshot.floor_plan);
+  state.apply(welcome);
+  assert.equal(state.floorPlan, welcome.room.floor_plan);
+  const plan = all.find((f) => f.type === "floor_plan").msg;
+  assert.deepEqual(state.apply(plan), { kind: "floorPlan", url: plan.url });
+  assert.equal(state.floorPlan, plan.url);
+  state.apply({ type: "floor_plan", url: null });
+  assert.equal(state.floorPlan, null);
   const chat = all.find((f) => f.type === "chat").msg;
   state.apply(chat);
   assert.equal(state.chat.at(-1).id, chat.message.id);

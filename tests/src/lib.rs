@@ -7,6 +7,7 @@
 //! container does, for tests of configuration, health and shutdown.
 
 pub mod cluster;
+pub mod http;
 pub mod media;
 pub mod process;
 pub mod redis;

@@ -15,6 +15,8 @@ use crate::store::{RoomRecord, RoomStore, StoreError};
 const ROOMS: &str = "hallway:rooms";
 /// The secret that signs links, shared by every node.
 const SECRET: &str = "hallway:secret";
+/// The hash of uploaded floor plan images: slug → the image's bytes (at most 5 MB each).
+const FLOOR_PLANS: &str = "hallway:floor-plans";
 
 /// Rooms in Redis.
 pub struct RedisStore {
@@ -115,7 +117,17 @@ impl RoomStore for RedisStore {
     }
 
     fn delete(&self, slug: &str) -> Result<bool, StoreError> {
+        let _: i64 = self.with(|conn| conn.hdel(FLOOR_PLANS, slug))?;
         let removed: i64 = self.with(|conn| conn.hdel(ROOMS, slug))?;
         Ok(removed > 0)
+    }
+
+    fn floor_plan_image(&self, slug: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.with(|conn| conn.hget(FLOOR_PLANS, slug))?)
+    }
+
+    fn put_floor_plan_image(&self, slug: &str, image: &[u8]) -> Result<(), StoreError> {
+        let _: i64 = self.with(|conn| conn.hset(FLOOR_PLANS, slug, image))?;
+        Ok(())
     }
 }

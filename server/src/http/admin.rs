@@ -7,16 +7,19 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{TokenRole, Tokens, now_secs};
 use crate::cli::{RoomCommandError, room_command};
 use crate::config::{RoomArgs, RoomCommand};
+use crate::floor_plan::MAX_FLOOR_PLAN_BYTES;
 use crate::rooms::Rooms;
 use crate::store::{RoomRecord, RoomStore};
 
@@ -46,6 +49,10 @@ pub fn router(admin: Admin) -> Router {
         .route(
             "/api/rooms/{slug}",
             get(get_room).patch(update_room).delete(delete_room),
+        )
+        .route(
+            "/api/rooms/{slug}/floor-plan",
+            put(upload_floor_plan).layer(DefaultBodyLimit::max(MAX_FLOOR_PLAN_BYTES)),
         )
         .route("/api/rooms/{slug}/links", post(create_link))
         .route("/api/rooms/{slug}/invitations", post(create_invitations))
@@ -142,6 +149,8 @@ fn command_error(err: RoomCommandError) -> Response {
         RoomCommandError::NotFound(_) => StatusCode::NOT_FOUND,
         RoomCommandError::Exists(_) => StatusCode::CONFLICT,
         RoomCommandError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        RoomCommandError::FloorPlan(err) => return super::floor_plan::refusal(err),
+        RoomCommandError::FloorPlanFile(..) => StatusCode::UNPROCESSABLE_ENTITY,
         RoomCommandError::InvalidSlug
         | RoomCommandError::InvalidSettings
         | RoomCommandError::PasscodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
@@ -163,9 +172,35 @@ struct RoomFields {
     passcode: Option<String>,
     mesh_threshold: Option<u32>,
     privacy: Option<bool>,
+    /// `builtin:<name>`, or `null` for none (absent: unchanged). Images are uploaded with
+    /// `PUT /api/rooms/{slug}/floor-plan`; a path is never read here.
+    #[serde(default, deserialize_with = "present")]
+    floor_plan: Option<Option<String>>,
+}
+
+/// A field that may be given as `null`: `Some(None)`, unlike an absent one (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 impl RoomFields {
+    /// The floor plan field as `--floor-plan` would take it: only `builtin:<name>` or
+    /// `none`, never a file's path.
+    fn floor_plan_arg(&self) -> Result<Option<String>, crate::floor_plan::FloorPlanError> {
+        match &self.floor_plan {
+            None => Ok(None),
+            Some(None) => Ok(Some("none".to_owned())),
+            Some(Some(text)) => match text.as_str() {
+                "none" => Ok(Some("none".to_owned())),
+                text => {
+                    crate::floor_plan::FloorPlan::parse_builtin(text).map(|_| Some(text.to_owned()))
+                }
+            },
+        }
+    }
+
     fn args(self, slug: String) -> RoomArgs {
         RoomArgs {
             slug,
@@ -178,6 +213,8 @@ impl RoomFields {
             passcode: self.passcode,
             mesh_threshold: self.mesh_threshold,
             privacy: self.privacy,
+            // Checked by `floor_plan_arg` and set by the caller.
+            floor_plan: None,
         }
     }
 }
@@ -210,7 +247,13 @@ async fn create_room(State(admin): State<Admin>, _: Authorised, body: Bytes) -> 
     let Some(slug) = fields.slug.take() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "a room needs a slug");
     };
-    let command = RoomCommand::Create(fields.args(slug.clone()));
+    let floor_plan = match fields.floor_plan_arg() {
+        Ok(plan) => plan,
+        Err(err) => return super::floor_plan::refusal(err),
+    };
+    let mut args = fields.args(slug.clone());
+    args.floor_plan = floor_plan;
+    let command = RoomCommand::Create(args);
     if let Err(err) = room_command(admin.store.as_ref(), &command, &admin.defaults) {
         return command_error(err);
     }
@@ -244,11 +287,25 @@ async fn update_room(
             "a room's slug cannot change",
         );
     }
-    let command = RoomCommand::Update(fields.args(slug.clone()));
-    match room_command(admin.store.as_ref(), &command, &admin.defaults) {
-        Ok(_) => get_room(State(admin), Authorised, Path(slug)).await,
-        Err(err) => command_error(err),
+    let floor_plan = match fields.floor_plan_arg() {
+        Ok(plan) => plan,
+        Err(err) => return super::floor_plan::refusal(err),
+    };
+    let plan_changed = floor_plan.is_some();
+    let mut args = fields.args(slug.clone());
+    args.floor_plan = floor_plan;
+    let command = RoomCommand::Update(args);
+    if let Err(err) = room_command(admin.store.as_ref(), &command, &admin.defaults) {
+        return command_error(err);
     }
+    if plan_changed && admin.rooms.running(&slug) {
+        // Everyone in the room sees the new plan at once (other settings apply from the
+        // room's next start).
+        if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug)) {
+            let _ = handle.set_floor_plan(record.floor_plan).await;
+        }
+    }
+    get_room(State(admin), Authorised, Path(slug)).await
 }
 
 async fn delete_room(
@@ -335,5 +392,22 @@ async fn create_invitations(
     ) {
         Ok(_) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response(),
         Err(err) => error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),
+    }
+}
+
+/// `PUT /api/rooms/{slug}/floor-plan`: an image (PNG, JPEG or SVG, at most 5 MB) as the
+/// body; everyone in the room sees it at once.
+async fn upload_floor_plan(
+    State(admin): State<Admin>,
+    _: Authorised,
+    Path(slug): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(err) = require_room(&admin, &slug) {
+        return err.into_response();
+    }
+    match body {
+        Ok(body) => super::floor_plan::keep_upload(&admin.store, &admin.rooms, &slug, body).await,
+        Err(rejection) => super::floor_plan::body_refusal(rejection),
     }
 }

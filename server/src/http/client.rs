@@ -74,7 +74,8 @@ pub struct ClientFiles {
 }
 
 impl ClientFiles {
-    async fn serve(&self, name: &str) -> Response {
+    /// Serves one of the client's files by its name below `client-web/`.
+    pub(crate) async fn serve(&self, name: &str) -> Response {
         let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
             return (StatusCode::NOT_FOUND, "not found").into_response();
         };
@@ -113,11 +114,6 @@ impl ClientFiles {
 /// `/`: the landing page.
 pub async fn landing(State(files): State<ClientFiles>) -> Response {
     files.serve("index.html").await
-}
-
-/// `/r/<room>`: the room page (the room itself is checked when the client says hello).
-pub async fn room(State(files): State<ClientFiles>, Path(_room): Path<String>) -> Response {
-    files.serve("room.html").await
 }
 
 /// `/assets/<file>`.

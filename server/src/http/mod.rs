@@ -8,12 +8,14 @@ use dashmap::DashMap;
 
 pub mod admin;
 pub mod client;
+pub mod floor_plan;
+pub mod room_page;
 pub mod serve;
 pub mod upgrade;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -161,9 +163,26 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
     if state.echo {
         sockets = sockets.route("/ws-echo", get(echo));
     }
+    let rooms = Router::new()
+        .route("/r/{room}", get(room_page::page))
+        .route("/r/{room}/about", get(room_page::about))
+        .route(
+            "/r/{room}/floor-plan",
+            get(floor_plan::get)
+                .put(floor_plan::put)
+                .layer(DefaultBodyLimit::max(
+                    crate::floor_plan::MAX_FLOOR_PLAN_BYTES,
+                )),
+        )
+        .route("/plans/{file}", get(floor_plan::builtin))
+        .with_state(room_page::RoomPages {
+            files: files.clone(),
+            store: admin.store.clone(),
+            rooms: admin.rooms.clone(),
+            tokens: admin.tokens.clone(),
+        });
     let pages = Router::new()
         .route("/", get(client::landing))
-        .route("/r/{room}", get(client::room))
         .route("/assets/{*path}", get(client::asset))
         .with_state(files);
     sockets
@@ -172,6 +191,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .route("/metrics", get(local_metrics))
         .with_state(state)
         .merge(pages)
+        .merge(rooms)
         .merge(admin::router(admin))
 }
 

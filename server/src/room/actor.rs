@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hallway_proto::{ErrorCode, Payload, close};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::session::outbox::{OutboxSender, SendError};
 use tracing::debug;
@@ -30,6 +30,7 @@ use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Reacti
 use super::moderation::LinkIdentity;
 use super::views;
 use crate::access::RoomAccess;
+use crate::floor_plan::FloorPlan;
 use crate::sfu::RoomMedia;
 
 mod fanout;
@@ -90,6 +91,8 @@ pub enum Command {
     Gather(GatherTarget),
     /// Host: replace the areas.
     SetAreas(Vec<super::model::Area>),
+    /// Host: show a built-in floor plan (`builtin:<name>`), or none.
+    SetFloorPlan(Option<String>),
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -121,6 +124,9 @@ enum Request {
     },
     /// The room's state with everyone's resume token (for a cluster's snapshots).
     State(oneshot::Sender<RoomState>),
+    /// An operator (or a host, through an upload the HTTP edge checked) replaced the
+    /// floor plan.
+    FloorPlan(Option<FloorPlan>),
     /// Close every session with [`close::SERVICE_RESTART`] and stop (in a cluster: this
     /// node no longer owns the room).
     Stop,
@@ -159,6 +165,30 @@ pub struct RoomHandle {
     media: Option<Arc<RoomMedia>>,
     /// Told when the room changed in a way worth writing down at once.
     changed: Arc<Notify>,
+    /// What people may know of the room before they enter, as the room's task last said.
+    about: watch::Receiver<RoomAbout>,
+}
+
+/// What someone who has not entered may know of a running room (for `/r/<room>/about`):
+/// nothing about the people in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomAbout {
+    /// The title.
+    pub title: String,
+    /// Locked against newcomers.
+    pub locked: bool,
+    /// The floor plan, if the room has one.
+    pub plan: Option<FloorPlan>,
+}
+
+impl RoomAbout {
+    fn of(room: &Room) -> RoomAbout {
+        RoomAbout {
+            title: room.settings().title.clone(),
+            locked: room.locked(),
+            plan: room.floor_plan().cloned(),
+        }
+    }
 }
 
 impl RoomHandle {
@@ -184,12 +214,13 @@ impl RoomHandle {
         room: Room,
         tick_hz: u32,
         access: RoomAccess,
-        keep_areas: Option<AreasSink>,
+        keep_settings: Option<SettingsSink>,
         media: Option<Arc<RoomMedia>>,
         grace: Duration,
         seats: Vec<(ParticipantId, String)>,
     ) -> RoomHandle {
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
+        let (about_tx, about) = watch::channel(RoomAbout::of(&room));
         let directory = Arc::new(Directory::new());
         let changed = Arc::new(Notify::new());
         let mut actor = Actor {
@@ -202,7 +233,8 @@ impl RoomHandle {
             positions: Vec::new(),
             // Five seconds of ticks without room for positions.
             stall_limit: tick_hz.saturating_mul(5).max(1),
-            keep_areas,
+            keep_settings,
+            about: about_tx,
             media: media.clone(),
             grace,
             seats: HashMap::new(),
@@ -218,7 +250,22 @@ impl RoomHandle {
             access: Arc::new(access),
             media,
             changed,
+            about,
         }
+    }
+
+    /// What people may know of the room before they enter.
+    pub fn about(&self) -> RoomAbout {
+        self.about.borrow().clone()
+    }
+
+    /// Replaces the room's floor plan (an operator's change, or a host's upload the
+    /// caller has checked); everyone in the room is told at once.
+    pub async fn set_floor_plan(&self, plan: Option<FloorPlan>) -> Result<(), JoinError> {
+        self.inbox
+            .send(Request::FloorPlan(plan))
+            .await
+            .map_err(|_| JoinError::Closed)
     }
 
     /// Resolves once the room has changed in a way worth writing down at once (someone
@@ -306,16 +353,27 @@ impl RoomHandle {
     }
 }
 
-/// Called with a room's areas after a host changed them, to keep them (it must not block:
-/// it runs on the room's task).
-pub type AreasSink = Arc<dyn Fn(Vec<super::model::Area>) + Send + Sync>;
+/// Called with a room's settings after a host (or an operator) changed them, to keep them
+/// (it must not block: it runs on the room's task).
+pub type SettingsSink = Arc<dyn Fn(KeptSetting) + Send + Sync>;
+
+/// A setting the room's task hands to be kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeptSetting {
+    /// The areas, after a host edited them.
+    Areas(Vec<super::model::Area>),
+    /// The floor plan, after it changed.
+    FloorPlan(Option<FloorPlan>),
+}
 
 /// The task's state.
 struct Actor {
     /// Told of changes worth writing down at once (only a cluster's owner listens).
     changed: Arc<Notify>,
-    /// Keeps the areas hosts edit, if the rooms are stored.
-    keep_areas: Option<AreasSink>,
+    /// Keeps the areas and floor plans hosts choose, if the rooms are stored.
+    keep_settings: Option<SettingsSink>,
+    /// Tells the room's handles what people outside may know of it.
+    about: watch::Sender<RoomAbout>,
     /// Kept up to date for sessions that relay signals.
     directory: Arc<Directory>,
     /// Told who joins, leaves and broadcasts, to route forwarded media.
@@ -427,6 +485,7 @@ impl Actor {
             Request::State(reply) => {
                 let _ = reply.send(self.state());
             }
+            Request::FloorPlan(plan) => self.room.replace_floor_plan(plan),
             // Handled by the loop.
             Request::Stop => {}
         }
@@ -504,6 +563,7 @@ pub fn apply(
         Command::Announce(text) => room.announce(from, &text),
         Command::Gather(to) => room.gather(from, to).map(|_| ()),
         Command::SetAreas(areas) => room.set_areas(from, areas),
+        Command::SetFloorPlan(plan) => room.set_floor_plan(from, plan.as_deref()),
     }
 }
 

@@ -127,6 +127,8 @@ pub enum Event {
     },
     /// A host changed the room's areas.
     AreasChanged,
+    /// A host or an operator changed the room's floor plan.
+    FloorPlanChanged,
     /// A host gathered everyone around a point.
     Gathered {
         /// The host.

@@ -17,6 +17,6 @@ pub mod model;
 pub mod moderation;
 pub mod views;
 
-pub use actor::{Departure, JoinError, RoomHandle, Seat};
+pub use actor::{Departure, JoinError, RoomAbout, RoomHandle, Seat};
 pub use engine::{Event, Room};
 pub use model::{ParticipantId, RoomSettings};

@@ -231,6 +231,8 @@ pub struct RoomSettings {
     /// Privacy mode: every circle's media goes through the SFU, so that no participant
     /// ever learns another's network address.
     pub privacy: bool,
+    /// The picture drawn under the floor, if any.
+    pub floor_plan: Option<crate::floor_plan::FloorPlan>,
 }
 
 /// Most areas a room may have.
@@ -251,6 +253,7 @@ impl RoomSettings {
             areas: Vec::new(),
             mesh_threshold: 4,
             privacy: false,
+            floor_plan: None,
         }
     }
 
@@ -338,6 +341,9 @@ pub enum EngineError {
     /// Room settings out of range (floor size, limits).
     #[error("invalid room settings")]
     InvalidSettings,
+    /// No built-in floor plan has this name.
+    #[error("unknown floor plan: use builtin:foyer, builtin:hall or builtin:garden")]
+    UnknownFloorPlan,
 }
 
 /// Why walking into a circle did not make one a member.

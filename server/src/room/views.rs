@@ -19,7 +19,14 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
         max_circle_size: s.max_circle_size,
         forming_distance: s.forming_distance,
         tick_hz,
+        floor_plan: floor_plan_url(room),
     }
+}
+
+/// Where the room's clients fetch its floor plan, if it has one.
+pub fn floor_plan_url(room: &Room) -> Option<String> {
+    let s = room.settings();
+    s.floor_plan.as_ref().map(|plan| plan.url(&s.slug))
 }
 
 /// The full snapshot a newcomer (or a participant who resumed) receives, with the token
@@ -79,6 +86,7 @@ pub fn snapshot(room: &Room) -> ServerMessage {
         locked,
         broadcasters,
         announcement,
+        floor_plan: floor_plan_url(room),
     }
 }
 
@@ -195,6 +203,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::NotInCircle => C::NotInCircle,
         E::AreaFull => C::AreaFull,
         E::InvalidSettings => C::Internal,
+        E::UnknownFloorPlan => C::UnknownFloorPlan,
     }
 }
 

@@ -65,6 +65,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
             None => return Incoming::Refused(ErrorCode::UnknownReaction, "unknown reaction"),
         },
         ClientMessage::Announce { text } => Command::Announce(text),
+        ClientMessage::SetFloorPlan { plan } => Command::SetFloorPlan(plan),
         ClientMessage::SetAreas { areas } => {
             Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
         }

@@ -55,7 +55,7 @@ fn value() -> impl Strategy<Value = String> {
 
 const FIELDS: &[&str] = &[
     "x", "y", "to", "text", "payload", "locked", "raised", "on", "id", "ban", "reaction", "area",
-    "areas", "mic", "camera", "screen", "sdp", "version", "room", "name",
+    "areas", "mic", "camera", "screen", "sdp", "version", "room", "name", "plan",
 ];
 
 /// A text frame: mostly a message of a known type with arbitrary fields, sometimes noise.

@@ -10,6 +10,7 @@ mod sqlite;
 use serde::{Deserialize, Serialize};
 
 use crate::access::RoomAccess;
+use crate::floor_plan::FloorPlan;
 use crate::room::model::{Area, Rect, RoomSettings};
 pub use sqlite::SqliteStore;
 
@@ -40,6 +41,10 @@ pub struct RoomRecord {
     /// Privacy mode: all media through the SFU, so no participant sees another's address.
     #[serde(default)]
     pub privacy: bool,
+    /// The picture under the floor: `builtin:<name>`, or `upload:<version>` for an image
+    /// kept with [`RoomStore::put_floor_plan_image`].
+    #[serde(default)]
+    pub floor_plan: Option<FloorPlan>,
 }
 
 fn default_mesh_threshold() -> u32 {
@@ -59,6 +64,7 @@ impl Default for RoomRecord {
             access: RoomAccess::default(),
             mesh_threshold: default_mesh_threshold(),
             privacy: false,
+            floor_plan: None,
         }
     }
 }
@@ -99,6 +105,7 @@ impl RoomRecord {
         settings.max_circle_size = self.max_circle_size;
         settings.mesh_threshold = self.mesh_threshold;
         settings.privacy = self.privacy;
+        settings.floor_plan = self.floor_plan.clone();
         settings.areas = self
             .areas
             .iter()
@@ -161,6 +168,11 @@ pub trait RoomStore: Send + Sync + std::fmt::Debug {
     fn get(&self, slug: &str) -> Result<Option<RoomRecord>, StoreError>;
     /// Creates or replaces a room.
     fn put(&self, room: &RoomRecord) -> Result<(), StoreError>;
-    /// Deletes a room; whether it existed.
+    /// Deletes a room (and its floor plan image); whether it existed.
     fn delete(&self, slug: &str) -> Result<bool, StoreError>;
+    /// The room's uploaded floor plan image, if one was kept.
+    fn floor_plan_image(&self, slug: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Keeps an uploaded floor plan image for the room, replacing any before (checked by
+    /// the caller: see [`crate::floor_plan::check_image`]).
+    fn put_floor_plan_image(&self, slug: &str, image: &[u8]) -> Result<(), StoreError>;
 }

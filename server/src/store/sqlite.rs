@@ -1,4 +1,5 @@
-//! The SQLite room store: one table, the settings as JSON.
+//! The SQLite room store: a table of rooms, the settings as JSON, and a table of the
+//! floor plan images operators and hosts uploaded (one per room, at most 5 MB).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -25,6 +26,11 @@ impl SqliteStore {
             "CREATE TABLE IF NOT EXISTS rooms (
                 slug TEXT PRIMARY KEY,
                 settings TEXT NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS floor_plans (
+                slug TEXT PRIMARY KEY,
+                image BLOB NOT NULL,
                 updated_at INTEGER NOT NULL
             )",
         )?;
@@ -77,10 +83,29 @@ impl RoomStore for SqliteStore {
     }
 
     fn delete(&self, slug: &str) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM floor_plans WHERE slug = ?1", params![slug])?;
+        Ok(conn.execute("DELETE FROM rooms WHERE slug = ?1", params![slug])? > 0)
+    }
+
+    fn floor_plan_image(&self, slug: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .conn()
-            .execute("DELETE FROM rooms WHERE slug = ?1", params![slug])?
-            > 0)
+            .query_row(
+                "SELECT image FROM floor_plans WHERE slug = ?1",
+                params![slug],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn put_floor_plan_image(&self, slug: &str, image: &[u8]) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO floor_plans (slug, image, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(slug) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at",
+            params![slug, image, crate::access::now_secs() as i64],
+        )?;
+        Ok(())
     }
 }
 
@@ -107,7 +132,17 @@ mod tests {
         let store = SqliteStore::open(&dir).expect("reopens");
         assert_eq!(store.get("coffee").expect("get"), Some(room.clone()));
         assert_eq!(store.list().expect("list"), vec![room]);
+        store
+            .put_floor_plan_image("coffee", b"\x89PNG\r\n\x1a\n")
+            .expect("put image");
+        drop(store);
+        let store = SqliteStore::open(&dir).expect("reopens");
+        assert_eq!(
+            store.floor_plan_image("coffee").expect("image").as_deref(),
+            Some(&b"\x89PNG\r\n\x1a\n"[..])
+        );
         assert!(store.delete("coffee").expect("delete"));
+        assert_eq!(store.floor_plan_image("coffee").expect("image"), None);
         assert!(!store.delete("coffee").expect("delete again"));
         assert_eq!(store.get("coffee").expect("get"), None);
         let _ = std::fs::remove_dir_all(dir);

@@ -6,7 +6,7 @@ use hallway_proto::{ErrorCode, ServerMessage, close};
 use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::{Actor, EVENT_RESERVE, Owed, Removal};
+use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::chat::ChatScope;
 use crate::room::engine::Event;
 use crate::room::engine::snapshot::worth_writing;
@@ -232,13 +232,22 @@ impl Actor {
                 }
             }
             Event::RoomLocked(locked) => {
+                self.about.send_replace(RoomAbout::of(&self.room));
                 self.broadcast(&ServerMessage::RoomLocked { locked }, None)
             }
             Event::AreasChanged => {
                 let areas = self.room.areas().iter().map(views::area).collect();
                 self.broadcast(&ServerMessage::Areas { areas }, None);
-                if let Some(keep) = &self.keep_areas {
-                    keep(self.room.areas().to_vec());
+                if let Some(keep) = &self.keep_settings {
+                    keep(KeptSetting::Areas(self.room.areas().to_vec()));
+                }
+            }
+            Event::FloorPlanChanged => {
+                self.about.send_replace(RoomAbout::of(&self.room));
+                let url = views::floor_plan_url(&self.room);
+                self.broadcast(&ServerMessage::FloorPlan { url }, None);
+                if let Some(keep) = &self.keep_settings {
+                    keep(KeptSetting::FloorPlan(self.room.floor_plan().cloned()));
                 }
             }
             Event::Gathered { by, at } => {

@@ -2,6 +2,7 @@
 //! Each checks that the one asking is a host; otherwise `Forbidden` and nothing changes.
 
 use super::{Event, Room};
+use crate::floor_plan::FloorPlan;
 use crate::room::model::{Area, DisplayName, EngineError, MAX_AREAS, ParticipantId, Point, Role};
 use crate::room::moderation::clean_announcement;
 
@@ -203,6 +204,39 @@ impl Room {
         }
         self.events.push(Event::AreasChanged);
         Ok(())
+    }
+}
+
+impl Room {
+    /// A host shows a built-in floor plan (`builtin:<name>`), or none; everyone sees the
+    /// change. (Uploaded images come through [`Room::replace_floor_plan`], after the HTTP
+    /// edge checked the uploader's host link.)
+    pub fn set_floor_plan(
+        &mut self,
+        host: ParticipantId,
+        plan: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.require_host(host)?;
+        let plan = plan
+            .map(FloorPlan::parse_builtin)
+            .transpose()
+            .map_err(|_| EngineError::UnknownFloorPlan)?;
+        self.replace_floor_plan(plan);
+        Ok(())
+    }
+
+    /// Replaces the floor plan (an operator's or an uploading host's change, checked
+    /// before it gets here); everyone is told if it changed.
+    pub fn replace_floor_plan(&mut self, plan: Option<FloorPlan>) {
+        if self.settings.floor_plan != plan {
+            self.settings.floor_plan = plan;
+            self.events.push(Event::FloorPlanChanged);
+        }
+    }
+
+    /// The floor plan, if any.
+    pub fn floor_plan(&self) -> Option<&FloorPlan> {
+        self.settings.floor_plan.as_ref()
     }
 }
 
