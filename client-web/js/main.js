@@ -2,7 +2,7 @@
 // room state, the views (floor, conversation, panel, controls, settings) and the media
 // owners (local media, peer connections, the SFU) together; holds no room state itself.
 
-import { messages, LIMITS, CLOSE, REACTIONS } from "./protocol.js";
+import { messages, LIMITS, CLOSE, REACTIONS, BUILTIN_FLOOR_PLANS } from "./protocol.js";
 import { RoomState } from "./state.js";
 import { Connection } from "./connection.js";
 import { Floor } from "./floor.js";
@@ -150,6 +150,7 @@ function setUpJoinScreen() {
       refresh();
     });
   }
+  checkRoom();
   const remembered = session.resume(slug);
   if (remembered) {
     // A reload (or a restored tab) within the grace window: come back without the form.
@@ -172,6 +173,33 @@ function setUpJoinScreen() {
   setInterval(() => {
     if (!joined) $("#join-level").value = Math.min(1, meter.level("self") * 8);
   }, 100);
+}
+
+// What the room asks of newcomers, said before they type a name: a passcode, a personal
+// link, or that it is locked. (A room that does not exist never gets this far: the server
+// answers its address with a page that says so.)
+async function checkRoom() {
+  let about;
+  try {
+    const response = await fetch(`/r/${encodeURIComponent(slug)}/about`);
+    if (!response.ok) return;
+    about = await response.json();
+  } catch {
+    return;
+  }
+  $("#join-heading").textContent = t("join.heading", { room: about.title });
+  document.title = `${about.title} – Hallway`;
+  const notes = [];
+  if (about.access === "passcode" && !token) {
+    $("#passcode-row").hidden = false;
+    notes.push(t("join.access.passcode"));
+  }
+  if (about.access === "invite" && !token) notes.push(t("error.invite_only"));
+  if (about.locked) notes.push(t("join.access.locked"));
+  $("#join-access").textContent = notes.join(" ");
+  $("#join-access").hidden = notes.length === 0;
+  $("#join-access").dataset.access = about.access;
+  $("#enter").disabled = about.access === "invite" && !token;
 }
 
 async function preview() {
@@ -254,6 +282,9 @@ function receive(msg) {
     case "areas":
       floor.renderAreas();
       renderAreaList();
+      return;
+    case "floorPlan":
+      floor.setPlan(change.url);
       return;
     case "stage":
       renderPeople();
@@ -358,7 +389,6 @@ function welcomed(msg) {
     document.title = `${state.room.title} – Hallway`;
     setPanelOpen(matchMedia("(min-width: 1101px)").matches);
     floor.setRoom(state);
-    floor.setPlan(state.room.floor_plan ?? null);
     $("#floor").focus();
     // A reload that was not given its place back: walk to where we stood.
     const stood = session.position(slug);
@@ -369,6 +399,8 @@ function welcomed(msg) {
     // Back after a blip as someone new: walk back to where we stood.
     if (!resumed && lastPosition) walker.walkTo(lastPosition.x, lastPosition.y);
   }
+  floor.setPlan(state.floorPlan);
+  $("#plan-select").value = BUILTIN_FLOOR_PLANS.find((p) => state.floorPlan?.startsWith(`/plans/${p.slice(8)}.`)) ?? (state.floorPlan ? "own" : "");
   conn.send(messages.media(media.state()));
   meter.watch("self", media.stream);
   renderPeople();
@@ -644,6 +676,12 @@ function setUpControls() {
     $("#announce-text").value = "";
     conn.send(messages.announce(""));
   });
+  $("#plan-select").addEventListener("change", () => {
+    const value = $("#plan-select").value;
+    if (value === "own") return;
+    conn.send(messages.setFloorPlan(value || null));
+  });
+  $("#plan-file").addEventListener("change", () => uploadPlan($("#plan-file").files[0]));
   $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
   $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
   media.onChange((s) => {
@@ -659,6 +697,26 @@ function setUpControls() {
     const me = state.me();
     if (me && !ended) session.rememberPosition(slug, { x: me.x, y: me.y });
   });
+}
+
+// A host's own floor plan (PNG, JPEG or SVG up to 5 MB), sent with the host link's token;
+// everyone in the room gets it from the server.
+async function uploadPlan(file) {
+  if (!file) return;
+  const status = $("#plan-status");
+  status.textContent = "";
+  try {
+    const response = await fetch(`/r/${encodeURIComponent(slug)}/floor-plan`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": file.type || "application/octet-stream" },
+      body: file,
+    });
+    const reasons = { 413: "host.planTooLarge", 415: "host.planWrongType", 422: "host.planWrongType", 401: "error.forbidden", 403: "error.forbidden" };
+    status.textContent = t(response.ok ? "host.planUploaded" : (reasons[response.status] ?? "host.planRefused"));
+  } catch {
+    status.textContent = t("host.planRefused");
+  }
+  $("#plan-file").value = "";
 }
 
 function setPanelOpen(open) {

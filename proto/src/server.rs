@@ -333,10 +333,19 @@ pub struct RoomInfo {
     pub forming_distance: f32,
     /// Position ticks per second.
     pub tick_hz: u32,
+    /// How fast people walk here, in floor units per second: a client glides at this
+    /// pace and sends its steps on the way (`move` with `walking`).
+    #[serde(default = "default_walk_speed")]
+    pub walk_speed: f32,
     /// Where to fetch the picture drawn under the floor (same origin; the URL changes
     /// with the picture), or `null` for none.
     #[serde(default)]
     pub floor_plan: Option<String>,
+}
+
+/// The walking pace of rooms that do not say.
+fn default_walk_speed() -> f32 {
+    400.0
 }
 
 /// A participant as others see them.

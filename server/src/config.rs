@@ -272,6 +272,9 @@ pub struct RoomArgs {
     /// Privacy mode: all media through the SFU.
     #[arg(long)]
     pub privacy: Option<bool>,
+    /// How fast people walk, in floor units per second (50 to 2000; default 400).
+    #[arg(long)]
+    pub walk_speed: Option<f32>,
     /// The picture under the floor: `builtin:foyer`, `builtin:hall`, `builtin:garden`,
     /// the path of a PNG, JPEG or SVG file of at most 5 MB (kept in the data folder), or
     /// `none`.

@@ -320,3 +320,37 @@ export async function axe(page) {
     contrastReview: review,
   };
 }
+
+// A crowd without cameras: `people` ([{ name, x, y }]) join over plain WebSockets from one
+// page (no media), each walking to their spot. For pictures and consoles of many people.
+export async function crowd(server, people, { room = "lobby" } = {}) {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS });
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/healthz`);
+  await page.evaluate(
+    ([list, slug]) =>
+      Promise.all(
+        list.map(
+          (p) =>
+            new Promise((resolve, reject) => {
+              const socket = new WebSocket(`ws://${location.host}/ws`);
+              window.crowd = window.crowd ?? [];
+              window.crowd.push(socket);
+              socket.onopen = () => socket.send(JSON.stringify({ type: "hello", version: 1, room: slug, name: p.name }));
+              socket.onmessage = (event) => {
+                const msg = JSON.parse(event.data);
+                if (msg.type === "welcome") {
+                  socket.send(JSON.stringify({ type: "move", x: p.x, y: p.y }));
+                  resolve();
+                }
+                if (msg.type === "error" && !window.crowdWelcomed) reject(new Error(msg.code));
+              };
+              // Answer the server's keepalive like a browser page would.
+              setInterval(() => socket.readyState === 1 && socket.send(JSON.stringify({ type: "ping" })), 1000);
+            }),
+        ),
+      ),
+    [people, room],
+  );
+  return { close: () => browser.close() };
+}

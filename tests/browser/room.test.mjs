@@ -106,13 +106,15 @@ test("German browsers get the German interface, and server errors are readable i
   people.push(dana);
   assert.equal((await dana.page.textContent("#leave")).trim(), "Verlassen");
   assert.equal(await dana.page.getAttribute("html", "lang"), "de");
-  // A room that does not exist: the error appears on the join screen, in German.
+  // A room that does not exist: said at once (404), in German and English, before any
+  // name or camera is asked for.
   const page = await dana.browser.newPage({ locale: "de-DE" });
-  await page.goto(`${server.url}/r/nirgendwo`);
-  await page.fill("#name", "Dana");
-  await page.click("#enter");
-  await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
-  assert.equal(await page.textContent("#join-error"), "Einen Raum mit diesem Namen gibt es nicht.");
+  const response = await page.goto(`${server.url}/r/nirgendwo`);
+  assert.equal(response.status(), 404);
+  assert.equal(await page.textContent("h1"), "Diesen Raum gibt es nicht");
+  assert.match(await page.textContent("main"), /This room does not exist/);
+  assert.equal(await page.$("#name"), null, "no name is asked for");
+  assert.deepEqual([...(await axe(page)).violations, ...(await axe(page)).contrastReview], []);
   await page.close();
 });
 
@@ -178,11 +180,10 @@ test("a passcode room shows the passcode field and lets people in with it", asyn
   const page = await probe.browser.newPage();
   try {
     await page.goto(`${own.url}/r/salon`);
-    assert.equal(await page.isVisible("#passcode"), false);
-    await page.fill("#name", "Gisela");
-    await page.click("#enter");
+    // Said before the name is typed: the room asks for a passcode.
     await page.waitForSelector("#passcode-row:not([hidden])", { timeout: DEADLINE });
-    assert.match(await page.textContent("#join-error"), /needs a passcode/);
+    assert.match(await page.textContent("#join-access"), /asks for a passcode/);
+    await page.fill("#name", "Gisela");
     await page.fill("#passcode", "falsch");
     await page.click("#enter");
     await page.waitForFunction(() => document.querySelector("#join-error").textContent.includes("not right"), null, { timeout: DEADLINE });

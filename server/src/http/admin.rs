@@ -172,6 +172,7 @@ struct RoomFields {
     passcode: Option<String>,
     mesh_threshold: Option<u32>,
     privacy: Option<bool>,
+    walk_speed: Option<f32>,
     /// `builtin:<name>`, or `null` for none (absent: unchanged). Images are uploaded with
     /// `PUT /api/rooms/{slug}/floor-plan`; a path is never read here.
     #[serde(default, deserialize_with = "present")]
@@ -213,6 +214,7 @@ impl RoomFields {
             passcode: self.passcode,
             mesh_threshold: self.mesh_threshold,
             privacy: self.privacy,
+            walk_speed: self.walk_speed,
             // Checked by `floor_plan_arg` and set by the caller.
             floor_plan: None,
         }

@@ -233,7 +233,18 @@ pub struct RoomSettings {
     pub privacy: bool,
     /// The picture drawn under the floor, if any.
     pub floor_plan: Option<crate::floor_plan::FloorPlan>,
+    /// How fast people walk, in floor units per second: clients glide at this pace and
+    /// send their steps on the way. Between [`MIN_WALK_SPEED`] and [`MAX_WALK_SPEED`].
+    pub walk_speed: f32,
 }
+
+/// The slowest walking pace a room may set (floor units per second).
+pub const MIN_WALK_SPEED: f32 = 50.0;
+/// The fastest walking pace: at ten steps a second (the client's rate, half of what the
+/// server allows), a step stays under a circle's join radius.
+pub const MAX_WALK_SPEED: f32 = 2000.0;
+/// The default pace: a room of 2400 units is crossed in six seconds.
+pub const DEFAULT_WALK_SPEED: f32 = 400.0;
 
 /// Most areas a room may have.
 pub const MAX_AREAS: usize = 32;
@@ -254,6 +265,7 @@ impl RoomSettings {
             mesh_threshold: 4,
             privacy: false,
             floor_plan: None,
+            walk_speed: DEFAULT_WALK_SPEED,
         }
     }
 
@@ -278,6 +290,7 @@ impl RoomSettings {
             && self.forming_distance > 0.0
             && self.hysteresis.is_finite()
             && self.hysteresis >= 0.0
+            && (MIN_WALK_SPEED..=MAX_WALK_SPEED).contains(&self.walk_speed)
             && self.areas.len() <= MAX_AREAS;
         if sane {
             Ok(())

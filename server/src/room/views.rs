@@ -20,6 +20,7 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
         forming_distance: s.forming_distance,
         tick_hz,
         floor_plan: floor_plan_url(room),
+        walk_speed: s.walk_speed,
     }
 }
 

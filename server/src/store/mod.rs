@@ -45,10 +45,17 @@ pub struct RoomRecord {
     /// kept with [`RoomStore::put_floor_plan_image`].
     #[serde(default)]
     pub floor_plan: Option<FloorPlan>,
+    /// How fast people walk, in floor units per second.
+    #[serde(default = "default_walk_speed")]
+    pub walk_speed: f32,
 }
 
 fn default_mesh_threshold() -> u32 {
     4
+}
+
+fn default_walk_speed() -> f32 {
+    crate::room::model::DEFAULT_WALK_SPEED
 }
 
 impl Default for RoomRecord {
@@ -65,6 +72,7 @@ impl Default for RoomRecord {
             mesh_threshold: default_mesh_threshold(),
             privacy: false,
             floor_plan: None,
+            walk_speed: default_walk_speed(),
         }
     }
 }
@@ -106,6 +114,7 @@ impl RoomRecord {
         settings.mesh_threshold = self.mesh_threshold;
         settings.privacy = self.privacy;
         settings.floor_plan = self.floor_plan.clone();
+        settings.walk_speed = self.walk_speed;
         settings.areas = self
             .areas
             .iter()

@@ -1,0 +1,135 @@
+// The screenshot gallery (docs/screenshots/): the join screen, a circle of three in
+// conversation (desktop, German), a circle of eight, a screen share, the phone layout, 200%
+// zoom, and a room with a floor plan and 30 people. Written to target/browser-tests/
+// screenshots/; HALLWAY_SCREENSHOTS=docs/screenshots ./scripts/test refreshes the committed
+// ones. Each picture also checks what it shows (tile sizes, nothing overlapping).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { startServer, person, clickFloor, waitAt, waitCircle, formCircle, crowd, boxes, overlapping, repo, DEADLINE } from "./harness.mjs";
+
+const dir = path.resolve(repo, process.env.HALLWAY_SCREENSHOTS ?? "target/browser-tests/screenshots");
+mkdirSync(dir, { recursive: true });
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+async function shoot(page, name) {
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  assert.ok(statSync(file).size > 10_000, `${name}: the picture shows something`);
+}
+
+test("join screen (German)", async () => {
+  const browser = await (await import("playwright-core")).chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: "de-DE" });
+    await page.goto(`${server.url}/r/lobby`);
+    await page.fill("#name", "Dr. Dana Müller-Lüdenscheidt");
+    await page.waitForFunction(() => document.querySelector("#preview").videoWidth > 0, null, { timeout: DEADLINE });
+    await shoot(page, "join");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a circle of three in conversation (desktop, German)", async () => {
+  const names = ["Anna Schmidt-Weißenfels", "Ben Okafor", "Prof. Dr. Clara Meyer-Hohenstein"];
+  const [a, b, c] = await Promise.all(names.map((name) => person(server, name, { lang: "de" })));
+  people.push(a, b, c);
+  await formCircle(a, b, 700, 700);
+  await clickFloor(c.page, 730, 750);
+  await waitCircle(a.page, [a.id, b.id, c.id]);
+  await a.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length === 2, null, { timeout: DEADLINE });
+  await a.page.waitForTimeout(1500);
+  const tiles = await boxes(a.page, "#conversation .tile");
+  assert.deepEqual(overlapping(tiles), []);
+  await shoot(a.page, "circle-3-de");
+  // The same circle on a phone in portrait: the conversation as a strip above the floor.
+  const phone = await person(server, "Fatima Yilmaz", { lang: "de", viewport: { width: 390, height: 844 }, touch: true });
+  people.push(phone);
+  await clickFloor(phone.page, 690, 760);
+  await waitCircle(phone.page, [a.id, b.id, c.id, phone.id]);
+  await phone.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length === 3, null, { timeout: 3 * DEADLINE });
+  await phone.page.waitForTimeout(1500);
+  await shoot(phone.page, "phone-de");
+  // And at 200% zoom (a 1280×800 window): the floor keeps half the height.
+  const zoomed = await person(server, "Gustav Zoom", { lang: "de", viewport: { width: 640, height: 400 }, scale: 2 });
+  people.push(zoomed);
+  await shoot(zoomed.page, "zoom-200-de");
+  // A screen share: the screen large, the people beside it.
+  await b.page.click("#screen-toggle");
+  await a.page.waitForSelector('.screen-area .tile[data-kind="screen"].has-video', { timeout: DEADLINE });
+  await a.page.waitForTimeout(1500);
+  await shoot(a.page, "screen-share-de");
+  await b.page.click("#screen-toggle");
+});
+
+test("a circle of eight (English)", async () => {
+  const own = await startServer();
+  const names = ["Amelia Hart", "Bilal Rahman", "Chen Wei", "Dorothea von Brandenburg-Ansbach", "Eero Virtanen", "Fiona O'Neill", "Giulia Bianchi", "Hamid Karimi"];
+  const eight = [];
+  try {
+    for (const name of names) eight.push(await person(own, name));
+    const [first] = eight;
+    for (const [i, p] of eight.entries()) {
+      const angle = (i / eight.length) * 2 * Math.PI;
+      await clickFloor(p.page, 1200 + 40 * Math.cos(angle), 800 + 40 * Math.sin(angle));
+      if (i > 0) await waitCircle(p.page, eight.slice(0, i + 1).map((q) => q.id));
+    }
+    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile").length === 7, null, { timeout: DEADLINE });
+    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length >= 5, null, { timeout: 2 * DEADLINE });
+    await first.page.waitForTimeout(2000);
+    const tiles = await boxes(first.page, "#conversation .tile");
+    assert.deepEqual(overlapping(tiles), []);
+    await shoot(first.page, "circle-8-en");
+  } finally {
+    for (const p of eight) await p.close();
+    await own.stop();
+  }
+});
+
+test("a room with 30 people (English)", async () => {
+  const own = await startServer();
+  const first = ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hannes", "Ines", "Jonas", "Katrin", "Lukas", "Maja", "Nils", "Olga", "Paul", "Quentin", "Rosa", "Sven", "Tanja", "Ulrich", "Vera", "Wim", "Xenia", "Yusuf", "Zoe", "Ada", "Bruno"];
+  const last = ["Schmidt", "Okafor", "Weber", "Nguyen", "Yilmaz", "Becker", "Hoffmann", "Klein", "Wolf", "Neumann"];
+  // Groups standing together (they form circles) and a few walking alone.
+  const spots = [];
+  const groups = [[700, 600, 4], [1150, 520, 3], [1500, 800, 5], [900, 1050, 3], [1350, 1150, 2]];
+  for (const [x, y, n] of groups) for (let i = 0; i < n; i++) spots.push([x + 35 * Math.cos((i / n) * 6.28), y + 35 * Math.sin((i / n) * 6.28)]);
+  while (spots.length < 28) spots.push([500 + ((spots.length * 397) % 1500), 350 + ((spots.length * 263) % 1000)]);
+  const list = first.map((name, i) => ({ name: `${name} ${last[i % last.length]}`, x: spots[i][0], y: spots[i][1] }));
+  const many = await crowd(own, list);
+  const me = await person(own, "Dana Miller");
+  const you = await person(own, "Emil Janssen");
+  try {
+    await formCircle(me, you, 1100, 800);
+    await me.page.waitForFunction(() => window.hallway.state.participants.size === 30 && window.hallway.state.circles.size >= 6, null, { timeout: 2 * DEADLINE });
+    await me.page.click("#zoom-out");
+    await me.page.click("#zoom-out");
+    await me.page.waitForTimeout(1500);
+    const tags = await boxes(me.page, ".avatar .tag:not(.hidden-tag)");
+    assert.deepEqual(overlapping(tags), [], "name tags never overlap");
+    await shoot(me.page, "room-30-en");
+  } finally {
+    await me.close();
+    await you.close();
+    await many.close();
+    await own.stop();
+  }
+});

@@ -1,0 +1,40 @@
+// The client's texts under Node: German and English have the same keys and no empty text,
+// every error code the server can send has a text in both languages, and the German uses
+// the Sie-form.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { repo } from "./harness.mjs";
+
+globalThis.localStorage = { getItem: () => null, setItem: () => {} };
+globalThis.navigator ??= { language: "en" };
+const { catalogues } = await import("../../client-web/js/i18n.js");
+
+test("German and English have the same keys, and no text is empty", () => {
+  const en = Object.keys(catalogues.en).sort();
+  const de = Object.keys(catalogues.de).sort();
+  assert.deepEqual(de.filter((k) => !en.includes(k)), [], "only in German");
+  assert.deepEqual(en.filter((k) => !de.includes(k)), [], "only in English");
+  for (const lang of ["en", "de"]) {
+    for (const [key, text] of Object.entries(catalogues[lang])) assert.ok(text.trim().length > 0, `${lang}: ${key} is empty`);
+  }
+  // The same placeholders in both languages.
+  const holes = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(",");
+  for (const key of en) assert.equal(holes(catalogues.de[key]), holes(catalogues.en[key]), `${key}: placeholders differ`);
+});
+
+test("every error code the server sends has a text in both languages", () => {
+  // The codes as the protocol crate writes them on the wire.
+  const source = readFileSync(path.join(repo, "proto/src/error.rs"), "utf8");
+  const codes = [...source.matchAll(/ErrorCode::\w+ => "([a-z_]+)"/g)].map((m) => m[1]);
+  assert.ok(codes.length >= 20, `found the codes (${codes.length})`);
+  const missing = codes.filter((code) => !catalogues.en[`error.${code}`] || !catalogues.de[`error.${code}`]);
+  assert.deepEqual(missing, [], "codes without a text");
+});
+
+test("the German texts address people with Sie, never du", () => {
+  const du = /\b(du|dich|dir|dein|deine|deinen|deinem|deiner|hast|bist|kannst|willst)\b/i;
+  for (const [key, text] of Object.entries(catalogues.de)) assert.ok(!du.test(text), `${key}: ${text}`);
+});
