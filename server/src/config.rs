@@ -84,6 +84,12 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_TURN_RELAY_PORTS", default_value = "49152-65535", value_parser = parse_port_range)]
     pub turn_relay_ports: (u16, u16),
 
+    /// Peer addresses the embedded TURN server may relay to although they are loopback,
+    /// private, link-local or otherwise internal (refused by default, with 403): CIDR ranges
+    /// such as `192.168.10.0/24`, for an event on a LAN; repeat or separate by commas.
+    #[arg(long = "turn-allow-peer", env = "HALLWAY_TURN_ALLOW_PEERS", value_delimiter = ',', value_parser = crate::turn::peers::PeerRange::parse)]
+    pub turn_allow_peers: Vec<crate::turn::peers::PeerRange>,
+
     /// Use this external TURN server (e.g. coturn with `use-auth-secret`) instead of the
     /// embedded one, e.g. `turn:turn.example.org:3478?transport=udp`; repeat for more URLs.
     #[arg(long = "turn-url", env = "HALLWAY_TURN_URLS", value_delimiter = ',')]

@@ -154,11 +154,17 @@ fn init_logging(format: LogFormat) {
     // The WebRTC stack warns about every unsupported DTLS extension and early packet; its
     // own messages are only errors unless HALLWAY_LOG names its crates.
     let quiet = "rtc=error,rtc_dtls=error,rtc_ice=error,rtc_srtp=error,rtc_sctp=error,rtc_interceptor=error";
-    let directives = if asked.contains("rtc") {
-        asked
+    let mut directives = if asked.contains("rtc") {
+        asked.clone()
     } else {
         format!("{asked},{quiet}")
     };
+    // The TURN crate logs every client mistake (a bad password, a repeated Allocate whose
+    // answer was lost: normal in use) as an ERROR per datagram; the server's TURN gate
+    // logs those at debug level, rate-limited, instead.
+    if !asked.contains("turn") {
+        directives.push_str(",turn=off");
+    }
     let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     // Logs go to standard error; standard output carries only the start-up banner.
     let builder = tracing_subscriber::fmt()
