@@ -221,6 +221,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             drain: Duration::from_secs(config.drain_seconds),
             shutdown: shutdown_rx.clone(),
             cluster: cluster.clone(),
+            attempts: Default::default(),
         },
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
