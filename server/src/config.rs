@@ -209,6 +209,12 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Whether the start-up banner shows each room's host link (it carries a host token):
+    /// `auto` only when standard output is an interactive terminal and logs are text, so
+    /// that a container's log never holds one; `always`; `never`.
+    #[arg(long, env = "HALLWAY_PRINT_LINKS", value_enum, default_value_t = PrintLinks::Auto)]
+    pub print_links: PrintLinks,
+
     /// What to do; without a command, serve.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -314,6 +320,17 @@ pub struct LinkArgs {
     pub valid_hours: u64,
 }
 
+/// When the banner shows host links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrintLinks {
+    /// Only to an interactive terminal, with text logs.
+    Auto,
+    /// Always (e.g. a script that reads the banner).
+    Always,
+    /// Never.
+    Never,
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -343,11 +360,16 @@ impl Config {
         }
     }
 
-    /// The base URL for printed links, given the port actually bound.
+    /// The base URL for printed links, given the port actually bound: `--public-url`, or
+    /// `http://localhost:<port>` for a server on loopback or all interfaces, or the bound
+    /// address. The server's banner and `hallway link` both use it, so they agree.
     pub fn public_base(&self, port: u16) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://localhost:{port}"),
+            None if self.bind.is_loopback() || self.bind.is_unspecified() => {
+                format!("http://localhost:{port}")
+            }
+            None => format!("http://{}", std::net::SocketAddr::new(self.bind, port)),
         }
     }
 }
