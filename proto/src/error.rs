@@ -33,6 +33,12 @@ pub enum ErrorCode {
     WrongPasscode,
     /// The room admits only people with a signed link.
     InviteOnly,
+    /// Too many wrong passcodes or invalid links from this address (or for this room):
+    /// wait `retry_after` seconds before trying again.
+    TooManyAttempts,
+    /// A host of this room already goes by this name (compared without case and after
+    /// Unicode compatibility normalisation): choose another.
+    NameTaken,
     /// This link is banned from the room.
     Banned,
     /// Only hosts may do this.
@@ -106,6 +112,8 @@ impl ErrorCode {
             ErrorCode::PasscodeRequired => "passcode_required",
             ErrorCode::WrongPasscode => "wrong_passcode",
             ErrorCode::InviteOnly => "invite_only",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::NameTaken => "name_taken",
             ErrorCode::Banned => "banned",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvalidAnnouncement => "invalid_announcement",

@@ -85,6 +85,9 @@ pub enum ServerMessage {
         /// The circle concerned, when a circle refused entry.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         circle: Option<u64>,
+        /// Seconds to wait before trying again (`too_many_attempts`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
     /// Someone entered the room.
     Joined {

@@ -84,6 +84,12 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_TURN_RELAY_PORTS", default_value = "49152-65535", value_parser = parse_port_range)]
     pub turn_relay_ports: (u16, u16),
 
+    /// Peer addresses the embedded TURN server may relay to although they are loopback,
+    /// private, link-local or otherwise internal (refused by default, with 403): CIDR ranges
+    /// such as `192.168.10.0/24`, for an event on a LAN; repeat or separate by commas.
+    #[arg(long = "turn-allow-peer", env = "HALLWAY_TURN_ALLOW_PEERS", value_delimiter = ',', value_parser = crate::turn::peers::PeerRange::parse)]
+    pub turn_allow_peers: Vec<crate::turn::peers::PeerRange>,
+
     /// Use this external TURN server (e.g. coturn with `use-auth-secret`) instead of the
     /// embedded one, e.g. `turn:turn.example.org:3478?transport=udp`; repeat for more URLs.
     #[arg(long = "turn-url", env = "HALLWAY_TURN_URLS", value_delimiter = ',')]
@@ -203,6 +209,12 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Whether the start-up banner shows each room's host link (it carries a host token):
+    /// `auto` only when standard output is an interactive terminal and logs are text, so
+    /// that a container's log never holds one; `always`; `never`.
+    #[arg(long, env = "HALLWAY_PRINT_LINKS", value_enum, default_value_t = PrintLinks::Auto)]
+    pub print_links: PrintLinks,
+
     /// What to do; without a command, serve.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -316,6 +328,17 @@ pub struct LinkArgs {
     pub valid_hours: u64,
 }
 
+/// When the banner shows host links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrintLinks {
+    /// Only to an interactive terminal, with text logs.
+    Auto,
+    /// Always (e.g. a script that reads the banner).
+    Always,
+    /// Never.
+    Never,
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -345,11 +368,16 @@ impl Config {
         }
     }
 
-    /// The base URL for printed links, given the port actually bound.
+    /// The base URL for printed links, given the port actually bound: `--public-url`, or
+    /// `http://localhost:<port>` for a server on loopback or all interfaces, or the bound
+    /// address. The server's banner and `hallway link` both use it, so they agree.
     pub fn public_base(&self, port: u16) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://localhost:{port}"),
+            None if self.bind.is_loopback() || self.bind.is_unspecified() => {
+                format!("http://localhost:{port}")
+            }
+            None => format!("http://{}", std::net::SocketAddr::new(self.bind, port)),
         }
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::Parser;
 use hallway::access::{TokenRole, now_secs};
-use hallway::config::{Command, Config, InviteArgs, LinkArgs, LogFormat};
+use hallway::config::{Command, Config, InviteArgs, LinkArgs, LogFormat, PrintLinks};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -42,9 +42,6 @@ async fn main() -> anyhow::Result<()> {
         None => {}
     }
 
-    let rooms = config.rooms.join(", ");
-    let demo_room = config.rooms.first().cloned().unwrap_or_default();
-    let public = config.public_url.clone();
     // Listen for SIGTERM before saying where we listen: a supervisor (or a test) may send
     // it the moment it reads the banner.
     #[cfg(unix)]
@@ -59,24 +56,11 @@ async fn main() -> anyhow::Result<()> {
     } else {
         addr.to_string()
     };
-    // The "listening on" line comes last: scripts and tests wait for it.
-    println!("Rooms: {rooms} (WebSocket endpoint ws://{shown}/ws)");
-    let base = match public {
-        Some(_) => config.public_base(addr.port()),
-        None => format!("http://{shown}"),
-    };
-    let host = server.tokens.mint(
-        &demo_room,
-        TokenRole::Host,
-        None,
-        now_secs() + 30 * 24 * 3600,
-    );
-    println!(
-        "Host link for {demo_room} (valid 30 days; keep it private): {base}/r/{demo_room}#token={host}"
-    );
+    print!("{}", banner(&config, &server));
     if let Some(metrics) = server.metrics_addr {
         println!("Metrics: http://{metrics}/metrics");
     }
+    // The "listening on" line comes last: scripts and tests wait for it.
     println!(
         "Hallway {} is listening on http://{shown}",
         env!("CARGO_PKG_VERSION")
@@ -93,6 +77,39 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the organiser needs at start: each room's link for participants and, on an
+/// interactive terminal (never into a log), its host link. Both from `public_base`, like
+/// `hallway link`'s.
+fn banner(config: &Config, server: &hallway::RunningServer) -> String {
+    use std::io::IsTerminal;
+    let base = config.public_base(server.local_addr.port());
+    let show_hosts = match config.print_links {
+        PrintLinks::Always => true,
+        PrintLinks::Never => false,
+        PrintLinks::Auto => config.log_format == LogFormat::Text && std::io::stdout().is_terminal(),
+    };
+    let mut out = String::new();
+    for room in &config.rooms {
+        out.push_str(&format!(
+            "Room {room}: participants join at {base}/r/{room}\n"
+        ));
+        if show_hosts {
+            let host = server
+                .tokens
+                .mint(room, TokenRole::Host, None, now_secs() + 30 * 24 * 3600);
+            out.push_str(&format!(
+                "  Host link for {room} (gives host rights for 30 days; keep it private): {base}/r/{room}#token={host}\n"
+            ));
+        }
+    }
+    if !show_hosts {
+        out.push_str(
+            "Host links are not printed into logs; make one with: hallway link --role host --room <room>\n",
+        );
+    }
+    out
 }
 
 /// `hallway link`: prints a signed link, using the same secret as the server.
@@ -154,11 +171,17 @@ fn init_logging(format: LogFormat) {
     // The WebRTC stack warns about every unsupported DTLS extension and early packet; its
     // own messages are only errors unless HALLWAY_LOG names its crates.
     let quiet = "rtc=error,rtc_dtls=error,rtc_ice=error,rtc_srtp=error,rtc_sctp=error,rtc_interceptor=error";
-    let directives = if asked.contains("rtc") {
-        asked
+    let mut directives = if asked.contains("rtc") {
+        asked.clone()
     } else {
         format!("{asked},{quiet}")
     };
+    // The TURN crate logs every client mistake (a bad password, a repeated Allocate whose
+    // answer was lost: normal in use) as an ERROR per datagram; the server's TURN gate
+    // logs those at debug level, rate-limited, instead.
+    if !asked.contains("turn") {
+        directives.push_str(",turn=off");
+    }
     let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     // Logs go to standard error; standard output carries only the start-up banner.
     let builder = tracing_subscriber::fmt()

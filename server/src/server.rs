@@ -174,6 +174,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         ice,
     )
     .await?;
+    if let Some(turn) = &turn {
+        // Relayed participants reach the SFU through the relay, even on a private address.
+        turn.allow_own(sfu.announced());
+        if !sfu.local_addr().ip().is_unspecified() {
+            turn.allow_own(sfu.local_addr());
+        }
+    }
     let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()))
         .with_grace(Duration::from_secs(config.resume_grace));
     let cluster = match (&config.redis_url, redis_store) {
@@ -219,6 +226,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             drain: Duration::from_secs(config.drain_seconds),
             shutdown: shutdown_rx.clone(),
             cluster: cluster.clone(),
+            attempts: Default::default(),
         },
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
@@ -336,6 +344,7 @@ async fn ice_servers(config: &Config) -> Result<(IceServers, Option<EmbeddedTurn
             bind: SocketAddr::new(config.bind, config.turn_port),
             announce,
             relay_ports: config.turn_relay_ports,
+            allowed_peers: config.turn_allow_peers.clone(),
         },
         secret,
     )

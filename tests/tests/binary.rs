@@ -98,14 +98,28 @@ async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() 
     let env = [
         ("HALLWAY_DATA_DIR", data_dir.as_str()),
         ("HALLWAY_ROOMS", "foyer"),
+        ("HALLWAY_PUBLIC_URL", "https://events.example.org/"),
+        // Standard output is a pipe here, not a terminal: links are printed when asked.
+        ("HALLWAY_PRINT_LINKS", "always"),
     ];
     let server = ServerProcess::start(&[], &env)?;
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|l| l == "Room foyer: participants join at https://events.example.org/r/foyer"),
+        "the participants' link, from --public-url: {:?}",
+        server.banner
+    );
     let host_line = server
         .banner
         .iter()
-        .find(|l| l.starts_with("Host link for foyer"))
+        .find(|l| l.trim_start().starts_with("Host link for foyer"))
         .expect("a host link is printed");
-    assert!(host_line.contains("/r/foyer#token="), "{host_line}");
+    assert!(
+        host_line.contains("https://events.example.org/r/foyer#token="),
+        "{host_line}"
+    );
     assert!(
         data.join("secret").exists(),
         "the secret was created in the data folder"
@@ -123,6 +137,7 @@ async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() 
             "Hanna Host",
         ])
         .env("HALLWAY_DATA_DIR", &data_dir)
+        .env("HALLWAY_PUBLIC_URL", "https://events.example.org/")
         .env_remove("HALLWAY_SECRET")
         .output()?;
     assert!(
@@ -131,6 +146,10 @@ async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() 
         String::from_utf8_lossy(&output.stderr)
     );
     let link = String::from_utf8(output.stdout)?;
+    assert!(
+        link.starts_with("https://events.example.org/r/foyer#token="),
+        "hallway link builds on the same base as the banner: {link}"
+    );
     let token = link
         .trim()
         .split("#token=")
@@ -377,5 +396,41 @@ async fn areas_a_host_edits_are_kept_across_restarts() -> Result<()> {
     assert_eq!(welcome["areas"][0]["name"], "Bühne");
     server.terminate()?;
     let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_container_style_start_writes_no_token_anywhere() -> Result<()> {
+    let log_path = std::env::temp_dir().join(format!(
+        "hallway-json-log-{}",
+        hallway_tests::process::rand_suffix()
+    ));
+    let log = std::fs::File::create(&log_path)?;
+    // JSON logs and standard output a pipe, as under Docker.
+    let env = [("HALLWAY_LOG_FORMAT", "json"), ("HALLWAY_ROOMS", "foyer")];
+    let server = ServerProcess::start_with_log(&[], &env, log)?;
+    let addr = server.addr;
+    // Someone joins, so that the log has something to say.
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
+    use futures_util::SinkExt;
+    ws.send(Message::text(
+        r#"{"type":"hello","version":1,"room":"foyer","name":"Anna"}"#,
+    ))
+    .await?;
+    drop(ws);
+    let banner = server.banner.join("\n");
+    server.terminate()?;
+    let logged = std::fs::read_to_string(&log_path)?;
+    let _ = std::fs::remove_file(&log_path);
+    assert!(
+        banner.contains("participants join at http://localhost:"),
+        "the participants' link is shown: {banner}"
+    );
+    for (what, text) in [("standard output", &banner), ("the log", &logged)] {
+        assert!(
+            !text.contains("token=") && !text.contains("eyJ"),
+            "{what} holds a token: {text}"
+        );
+    }
     Ok(())
 }

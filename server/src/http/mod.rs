@@ -201,8 +201,9 @@ async fn websocket(
     request: Request<Body>,
 ) -> Response {
     let ctx = state.session.clone();
+    let client = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
     upgrade_with(&state, peer, request, MAX_FRAME_BYTES, move |socket| {
-        session::run(socket, ctx)
+        session::run(socket, ctx, client)
     })
 }
 

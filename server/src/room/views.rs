@@ -214,6 +214,7 @@ pub fn error(err: super::model::EngineError) -> ServerMessage {
         code: error_code(err),
         message: err.to_string(),
         circle: None,
+        retry_after: None,
     }
 }
 

@@ -204,11 +204,22 @@ impl Conn {
 
     /// Sends an `error` message.
     pub async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
+        self.reply_with_wait(code, message, None).await
+    }
+
+    /// Sends an `error` that says how many seconds to wait before trying again.
+    async fn reply_with_wait(
+        &mut self,
+        code: ErrorCode,
+        message: &str,
+        retry_after: Option<u64>,
+    ) -> Result<(), End> {
         metrics::counter!(crate::metrics::ERRORS, "code" => code.as_str()).increment(1);
         let msg = ServerMessage::Error {
             code,
             message: message.to_owned(),
             circle: None,
+            retry_after,
         };
         self.send(&[Utf8Bytes::from(msg.encode())])
             .await
@@ -218,6 +229,15 @@ impl Conn {
     /// Sends an `error` and closes: the handshake was refused.
     pub async fn refuse(&mut self, code: ErrorCode, message: &str) -> End {
         if let Err(end) = self.reply(code, message).await {
+            return end;
+        }
+        self.close(hallway_proto::close::REFUSED, code.as_str())
+            .await
+    }
+
+    /// Sends an `error` with the seconds to wait, and closes: the handshake was refused.
+    pub async fn refuse_with_wait(&mut self, code: ErrorCode, message: &str, seconds: u64) -> End {
+        if let Err(end) = self.reply_with_wait(code, message, Some(seconds)).await {
             return end;
         }
         self.close(hallway_proto::close::REFUSED, code.as_str())

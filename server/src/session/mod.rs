@@ -4,6 +4,7 @@
 //! Wire messages are converted to room commands here; nothing the client claims about
 //! identity is believed (the sender of a signal is whoever owns this connection).
 
+pub mod attempts;
 pub mod classify;
 pub mod conn;
 pub mod echo;
@@ -56,6 +57,8 @@ pub struct SessionContext {
     pub shutdown: watch::Receiver<bool>,
     /// This node's cluster, in cluster mode.
     pub cluster: Option<crate::cluster::Cluster>,
+    /// Failed passcodes and links, per address and room (guessing is slowed down).
+    pub attempts: std::sync::Arc<attempts::Attempts>,
 }
 
 /// Why a session ended.
@@ -92,7 +95,7 @@ impl End {
 
 /// Runs one connection to its end. In a cluster, a connection to a room another node
 /// owns is relayed there (see `cluster::relay`).
-pub async fn run(socket: Socket, ctx: SessionContext) {
+pub async fn run(socket: Socket, ctx: SessionContext, client: std::net::IpAddr) {
     let mut conn = Conn::new(socket);
     let Ok(hello) = first_text(&mut conn, &ctx).await else {
         return;
@@ -118,21 +121,27 @@ pub async fn run(socket: Socket, ctx: SessionContext) {
             }
         }
     }
-    attend(conn, hello, ctx).await;
+    attend(conn, hello, ctx, Some(client)).await;
 }
 
 /// Runs, on a room's owner, the session of a client connected to another node.
 pub async fn run_tunnel(tunnel: conn::Tunnel, ctx: SessionContext) {
     let mut conn = Conn::tunnel(tunnel);
     if let Ok(hello) = first_text(&mut conn, &ctx).await {
-        attend(conn, hello, ctx).await;
+        // The client's address stays on its node: here only the room-wide ceiling applies.
+        attend(conn, hello, ctx, None).await;
     }
 }
 
 /// A connection's session from its `hello` on: the handshake, then serving it until it
 /// ends, then telling the room how it ended.
-async fn attend(mut conn: Conn, hello: Utf8Bytes, ctx: SessionContext) {
-    let joined = match handshake(&mut conn, &hello, &ctx).await {
+async fn attend(
+    mut conn: Conn,
+    hello: Utf8Bytes,
+    ctx: SessionContext,
+    client: Option<std::net::IpAddr>,
+) {
+    let joined = match handshake(&mut conn, &hello, &ctx, client).await {
         Ok(joined) => joined,
         Err(End::Closed(code)) => {
             debug!(code, "handshake refused");
@@ -198,7 +207,12 @@ async fn first_text(conn: &mut Conn, ctx: &SessionContext) -> Result<Utf8Bytes, 
     }
 }
 
-async fn handshake(conn: &mut Conn, text: &Utf8Bytes, ctx: &SessionContext) -> Result<Joined, End> {
+async fn handshake(
+    conn: &mut Conn,
+    text: &Utf8Bytes,
+    ctx: &SessionContext,
+    client: Option<std::net::IpAddr>,
+) -> Result<Joined, End> {
     let (version, slug, raw_name, token, passcode, resume) = match ClientMessage::decode(text) {
         Ok(ClientMessage::Hello {
             version,
@@ -225,6 +239,16 @@ async fn handshake(conn: &mut Conn, text: &Utf8Bytes, ctx: &SessionContext) -> R
         );
         return Err(conn.refuse(ErrorCode::VersionMismatch, &message).await);
     }
+    // Passcodes and links are not for guessing: past a few failures, wait.
+    let guessing = token.is_some() || passcode.is_some();
+    if guessing && let Some(wait) = ctx.attempts.wait(client, &slug, Instant::now()) {
+        let seconds = attempts::seconds(wait);
+        let message =
+            format!("too many wrong passcodes or invalid links; try again in {seconds} s");
+        return Err(conn
+            .refuse_with_wait(ErrorCode::TooManyAttempts, &message, seconds)
+            .await);
+    }
     // Identity and role come only from a verified token; without one, a participant.
     let grant = match token
         .as_deref()
@@ -240,6 +264,7 @@ async fn handshake(conn: &mut Conn, text: &Utf8Bytes, ctx: &SessionContext) -> R
             let code = if err == TokenError::Expired {
                 ErrorCode::TokenExpired
             } else {
+                ctx.attempts.failed(client, &slug, Instant::now());
                 ErrorCode::InvalidToken
             };
             return Err(conn.refuse(code, &err.to_string()).await);
@@ -260,10 +285,16 @@ async fn handshake(conn: &mut Conn, text: &Utf8Bytes, ctx: &SessionContext) -> R
     {
         let code = match err {
             AccessError::PasscodeRequired => ErrorCode::PasscodeRequired,
-            AccessError::WrongPasscode => ErrorCode::WrongPasscode,
+            AccessError::WrongPasscode => {
+                ctx.attempts.failed(client, &slug, Instant::now());
+                ErrorCode::WrongPasscode
+            }
             AccessError::InviteOnly => ErrorCode::InviteOnly,
         };
         return Err(conn.refuse(code, &err.to_string()).await);
+    }
+    if guessing {
+        ctx.attempts.succeeded(client);
     }
     let (link, outbox) = outbox::outbox(ctx.send_queue);
     match room.join(name, grant.role, grant.link, link, resume).await {

@@ -383,6 +383,7 @@ impl Peer {
                         code: ErrorCode::InvalidDescription,
                         message: "no offer of the server's is waiting for an answer".into(),
                         circle: None,
+                        retry_after: None,
                     });
                 }
                 let applied = RTCSessionDescription::answer(sdp)
@@ -512,6 +513,7 @@ impl Peer {
             code: ErrorCode::InvalidDescription,
             message: format!("the SFU could not apply that description: {err}"),
             circle: None,
+            retry_after: None,
         })
     }
 

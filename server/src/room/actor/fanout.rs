@@ -158,6 +158,7 @@ impl Actor {
                     code,
                     message: message.to_owned(),
                     circle: Some(circle.0),
+                    retry_after: None,
                 };
                 self.send(participant, Utf8Bytes::from(msg.encode()));
             }

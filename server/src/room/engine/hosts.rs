@@ -41,7 +41,9 @@ impl Room {
     }
 
     /// A host removes a participant, and with `ban` bars their link (and, for a personal
-    /// invitation, the name's links minted up to `now`) for the room's lifetime.
+    /// invitation, the name's links minted up to `now`) for the room's lifetime. Everyone
+    /// else in the room admitted with the same link (the same link opened twice), or with
+    /// one the ban now refuses, goes too: a person is not removed while a second tab stays.
     pub fn remove(
         &mut self,
         host: ParticipantId,
@@ -57,13 +59,34 @@ impl Room {
             .participants
             .get(&target)
             .ok_or(EngineError::UnknownParticipant)?;
-        if ban {
-            if let Some(link) = p.link.clone() {
-                self.bans.ban(&link, now);
-            }
+        let link = p.link.clone();
+        if ban && let Some(link) = &link {
+            self.bans.ban(link, now);
         }
+        let mut also: Vec<ParticipantId> = match &link {
+            Some(link) => self
+                .participants
+                .iter()
+                .filter(|(id, _)| **id != target && **id != host)
+                .filter(|(_, other)| {
+                    other
+                        .link
+                        .as_ref()
+                        .is_some_and(|l| l.jti == link.jti || (ban && self.bans.refuses(l)))
+                })
+                .map(|(id, _)| *id)
+                .collect(),
+            None => Vec::new(),
+        };
+        // Events in id order, whatever the map's order.
+        also.sort_unstable();
         self.events.push(Event::Removed { target, ban });
-        self.leave(target)
+        self.leave(target)?;
+        for id in also {
+            self.events.push(Event::Removed { target: id, ban });
+            self.leave(id)?;
+        }
+        Ok(())
     }
 
     /// A host locks or unlocks the room against newcomers.

@@ -5,6 +5,12 @@
 //! `use-auth-secret` understands: the user name is `<expiry>:<participant id>` and the
 //! password is the base64 HMAC-SHA1 of the user name under a shared secret. So pointing
 //! Hallway at an external coturn is configuration only (`--turn-url`, `--turn-secret`).
+//!
+//! - `peers`: which peer addresses relays may reach (not the server's own network).
+//! - `gate`: the sockets handed to the `turn` crate, wrapped to enforce that policy.
+
+mod gate;
+pub mod peers;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -119,6 +125,8 @@ pub struct TurnConfig {
     pub announce: IpAddr,
     /// Ports for relayed traffic.
     pub relay_ports: (u16, u16),
+    /// Peer ranges allowed besides the public internet (`--turn-allow-peer`).
+    pub allowed_peers: Vec<peers::PeerRange>,
 }
 
 /// Why the embedded server did not start.
@@ -140,6 +148,8 @@ pub enum TurnError {
 /// The embedded TURN server; it stops when dropped.
 pub struct EmbeddedTurn {
     server: Option<turn::server::Server>,
+    /// Who relays may reach; the SFU's address is added once it is known.
+    policy: Arc<peers::PeerPolicy>,
     /// The bound UDP address.
     pub local_addr: SocketAddr,
     /// The address clients are told.
@@ -164,11 +174,17 @@ impl EmbeddedTurn {
         let socket = UdpSocket::bind(config.bind).await.map_err(bind_error)?;
         let local_addr = socket.local_addr().map_err(bind_error)?;
         let (min_port, max_port) = config.relay_ports;
+        let policy = Arc::new(peers::PeerPolicy::new(config.allowed_peers.clone()));
         let server = turn::server::Server::new(turn::server::config::ServerConfig {
             conn_configs: vec![turn::server::config::ConnConfig {
-                conn: Arc::new(socket),
-                relay_addr_generator: Box::new(
-                    turn::relay::relay_range::RelayAddressGeneratorRanges {
+                conn: Arc::new(gate::Gate::new(
+                    Arc::new(socket),
+                    policy.clone(),
+                    secret,
+                    REALM,
+                )),
+                relay_addr_generator: Box::new(gate::GuardedRelays {
+                    inner: turn::relay::relay_range::RelayAddressGeneratorRanges {
                         relay_address: config.announce,
                         min_port,
                         max_port,
@@ -176,7 +192,8 @@ impl EmbeddedTurn {
                         address: config.bind.ip().to_string(),
                         net: Arc::new(webrtc_util::vnet::net::Net::new(None)),
                     },
-                ),
+                    policy: policy.clone(),
+                }),
             }],
             realm: REALM.to_owned(),
             auth_handler: Arc::new(RestAuth {
@@ -189,9 +206,15 @@ impl EmbeddedTurn {
         .map_err(|e| TurnError::Start(e.to_string()))?;
         Ok(EmbeddedTurn {
             server: Some(server),
+            policy,
             local_addr,
             announced: SocketAddr::new(config.announce, local_addr.port()),
         })
+    }
+
+    /// Lets relays reach `addr`, a media address of this server (the SFU's).
+    pub fn allow_own(&self, addr: SocketAddr) {
+        self.policy.allow_own(addr);
     }
 
     /// The URL clients are given.

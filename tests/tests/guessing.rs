@@ -1,0 +1,118 @@
+//! Guessing is slowed down: wrong passcodes and invalid links from one address are
+//! answered `too_many_attempts` (with the wait in seconds) past a few, while the right
+//! passcode from another address still enters.
+
+use anyhow::Result;
+use hallway_proto::{ErrorCode, ServerMessage, close};
+use hallway_tests::process::http_request;
+use hallway_tests::{TestClient, TestServer};
+
+const KEY: &str = "an-admin-key-for-the-tests-0123456789";
+
+/// A server that trusts loopback as its reverse proxy, so that `X-Forwarded-For` gives
+/// each test client an address of its own; with a passcode room "salon".
+async fn server() -> Result<TestServer> {
+    let server = TestServer::start_with(|c| {
+        c.admin_key = Some(KEY.into());
+        c.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    })
+    .await?;
+    let auth = format!("Bearer {KEY}");
+    let body = r#"{"slug":"salon","access":"passcode","passcode":"Kaffee2026"}"#;
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, text) = http_request(
+        server.addr(),
+        "POST",
+        "/api/rooms",
+        &headers,
+        body.as_bytes(),
+    )
+    .await?;
+    assert_eq!(status, 201, "{text}");
+    Ok(server)
+}
+
+/// The refusal's code and wait.
+async fn refusal(client: &mut TestClient) -> Result<(ErrorCode, Option<u64>)> {
+    let refusal = client
+        .wait_for("an error", |m| match m {
+            ServerMessage::Error {
+                code, retry_after, ..
+            } => Some((*code, *retry_after)),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(client.wait_closed().await?.code, Some(close::REFUSED));
+    Ok(refusal)
+}
+
+#[tokio::test]
+async fn a_hundred_wrong_passcodes_from_one_address_wait_and_the_right_one_enters_elsewhere()
+-> Result<()> {
+    let server = server().await?;
+    let mut answers = Vec::new();
+    for i in 0..100 {
+        let mut guesser =
+            TestClient::connect_with(&server, &[("X-Forwarded-For", "203.0.113.66")]).await?;
+        guesser
+            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
+            .await?;
+        answers.push(refusal(&mut guesser).await?);
+    }
+    let wrong = answers
+        .iter()
+        .take_while(|(code, _)| *code == ErrorCode::WrongPasscode)
+        .count();
+    assert_eq!(wrong, 5, "five free mistakes: {answers:?}");
+    for (code, wait) in &answers[wrong..] {
+        assert_eq!(*code, ErrorCode::TooManyAttempts);
+        let wait = wait.unwrap_or_default();
+        assert!((1..=900).contains(&wait), "a wait in seconds: {wait}");
+    }
+    // Even the right passcode waits from the guesser's address…
+    let mut guesser =
+        TestClient::connect_with(&server, &[("X-Forwarded-For", "203.0.113.66")]).await?;
+    guesser
+        .hello_with_passcode("salon", "Mallory", "Kaffee2026")
+        .await?;
+    assert_eq!(refusal(&mut guesser).await?.0, ErrorCode::TooManyAttempts);
+    // …and enters from another.
+    let mut anna =
+        TestClient::connect_with(&server, &[("X-Forwarded-For", "198.51.100.7")]).await?;
+    anna.hello_with_passcode("salon", "Anna", "Kaffee2026")
+        .await?;
+    assert!(matches!(anna.recv().await?, ServerMessage::Welcome { .. }));
+    server.stop().await
+}
+
+#[tokio::test]
+async fn invalid_links_count_as_guesses_too() -> Result<()> {
+    let server = server().await?;
+    let mut codes = Vec::new();
+    for i in 0..7 {
+        let mut forger =
+            TestClient::connect_with(&server, &[("X-Forwarded-For", "203.0.113.67")]).await?;
+        forger
+            .hello_with_token(
+                "lobby",
+                "Mallory",
+                &format!("eyJhbGciOiJIUzI1NiJ9.e30.forged{i}"),
+            )
+            .await?;
+        codes.push(refusal(&mut forger).await?.0);
+    }
+    assert_eq!(&codes[..5], &[ErrorCode::InvalidToken; 5]);
+    assert_eq!(&codes[5..], &[ErrorCode::TooManyAttempts; 2]);
+    // A visitor without a link, from the same address, is not held up.
+    let mut visitor =
+        TestClient::connect_with(&server, &[("X-Forwarded-For", "203.0.113.67")]).await?;
+    visitor.hello("lobby", "Vera").await?;
+    assert!(matches!(
+        visitor.recv().await?,
+        ServerMessage::Welcome { .. }
+    ));
+    server.stop().await
+}

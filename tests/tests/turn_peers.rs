@@ -1,0 +1,93 @@
+//! The embedded TURN server relays to the internet, not to the server's own machine or
+//! private networks: a participant's relay asking for a peer on loopback is refused with
+//! 403 and a UDP listener there receives nothing; `--turn-allow-peer` lets the range in.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use hallway_proto::ServerMessage;
+use hallway_tests::{DEADLINE, TestClient, TestServer};
+use tokio::net::UdpSocket;
+use webrtc_util::Conn;
+
+/// A TURN client with the credentials of `client`'s welcome.
+async fn turn_client(client: &TestClient) -> Result<turn::client::Client> {
+    let Some(ServerMessage::Welcome { ice_servers, .. }) = &client.welcome else {
+        bail!("no welcome");
+    };
+    let server = &ice_servers[0];
+    let url = &server.urls[0];
+    let addr = url
+        .trim_start_matches("turn:")
+        .split('?')
+        .next()
+        .context("a TURN URL")?
+        .to_owned();
+    let conn = UdpSocket::bind("127.0.0.1:0").await?;
+    let turn = turn::client::Client::new(turn::client::ClientConfig {
+        stun_serv_addr: addr.clone(),
+        turn_serv_addr: addr,
+        username: server.username.clone().unwrap_or_default(),
+        password: server.credential.clone().unwrap_or_default(),
+        realm: "hallway".into(),
+        software: String::new(),
+        rto_in_ms: 0,
+        conn: Arc::new(conn),
+        vnet: None,
+    })
+    .await?;
+    turn.listen().await?;
+    Ok(turn)
+}
+
+/// Allocates a relay and asks it to send to `target`; returns the error, if any.
+async fn relay_to(client: &TestClient, target: SocketAddr) -> Result<Option<String>> {
+    let turn = turn_client(client).await?;
+    let relay = turn.allocate().await.context("allocating a relay")?;
+    let sent = tokio::time::timeout(DEADLINE, relay.send_to(b"knock knock", target))
+        .await
+        .context("the relay did not answer")?;
+    Ok(sent.err().map(|e| e.to_string()))
+}
+
+/// Whether `victim` receives a datagram within `within`.
+async fn receives(victim: &UdpSocket, within: Duration) -> bool {
+    let mut buf = [0u8; 1500];
+    tokio::time::timeout(within, victim.recv_from(&mut buf))
+        .await
+        .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_to_the_servers_loopback_is_refused_and_nothing_arrives() -> Result<()> {
+    let victim = UdpSocket::bind("127.0.0.1:0").await?;
+    let target = victim.local_addr()?;
+    let server = TestServer::start().await?;
+    let client = TestClient::join(&server, "Mallory").await?;
+    let refused = relay_to(&client, target).await?;
+    let error = refused.context("the permission for a loopback peer was granted")?;
+    assert!(error.contains("403"), "refused with 403 Forbidden: {error}");
+    // The same steps with the range allowed deliver within this window (below), so
+    // silence here is the refusal, not a slow relay.
+    assert!(
+        !receives(&victim, Duration::from_secs(2)).await,
+        "a service on the server's loopback received a relayed datagram"
+    );
+    server.stop().await?;
+
+    // The operator allows loopback (a LAN-only event): the same relay now delivers.
+    let server = TestServer::start_with(|c| {
+        c.turn_allow_peers =
+            vec![hallway::turn::peers::PeerRange::parse("127.0.0.0/8").expect("a range")];
+    })
+    .await?;
+    let client = TestClient::join(&server, "Lena").await?;
+    assert_eq!(relay_to(&client, target).await?, None);
+    assert!(
+        receives(&victim, DEADLINE).await,
+        "an allowed peer received nothing"
+    );
+    server.stop().await
+}
