@@ -104,13 +104,14 @@ test("German browsers get the German interface, and server errors are readable i
   people.push(dana);
   assert.equal(await dana.page.textContent("#leave"), "Verlassen");
   assert.equal(await dana.page.getAttribute("html", "lang"), "de");
-  // A room that does not exist: the error appears on the join screen, in German.
+  // A room that does not exist: a page says so, in German and English, before any name or
+  // camera is asked for.
   const page = await dana.browser.newPage({ locale: "de-DE" });
-  await page.goto(`${server.url}/r/nirgendwo`);
-  await page.fill("#name", "Dana");
-  await page.click("#enter");
-  await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
-  assert.equal(await page.textContent("#join-error"), "Einen Raum mit diesem Namen gibt es nicht.");
+  const response = await page.goto(`${server.url}/r/nirgendwo`);
+  assert.equal(response.status(), 404);
+  assert.equal(await page.textContent("h1"), "Diesen Raum gibt es nicht");
+  assert.equal(await page.textContent("h2"), "This room does not exist");
+  assert.equal(await page.$("#name"), null);
   await page.close();
 });
 
