@@ -61,3 +61,24 @@ fn the_first_node_to_ask_sets_the_secret_every_node_signs_with() -> Result<()> {
     assert_eq!(b.shared_secret(&"b".repeat(64))?, first);
     Ok(())
 }
+
+#[test]
+fn every_node_serves_the_floor_plan_any_node_kept() -> Result<()> {
+    let redis = RedisServer::start()?;
+    let (a, b) = (
+        RedisStore::open(&redis.url())?,
+        RedisStore::open(&redis.url())?,
+    );
+    let mut lobby = hallway::Config::defaults().room_defaults("lobby");
+    let image = b"\x89PNG\r\n\x1a\n and the rest of a picture".to_vec();
+    lobby.floor_plan = Some(hallway::floor_plan::FloorPlan::Upload {
+        version: hallway::floor_plan::version_of(&image),
+    });
+    a.put_floor_plan_image("lobby", &image)?;
+    a.put(&lobby)?;
+    assert_eq!(b.floor_plan_image("lobby")?, Some(image));
+    assert_eq!(b.get("lobby")?.and_then(|r| r.floor_plan), lobby.floor_plan);
+    assert!(b.delete("lobby")?);
+    assert_eq!(a.floor_plan_image("lobby")?, None, "gone with its room");
+    Ok(())
+}
