@@ -287,13 +287,13 @@ function receive(msg) {
       floor.setPlan(change.url);
       return;
     case "stage":
-      renderPeople();
+      scheduleRender();
       updateControls();
       followSfu();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
-      renderPeople();
+      scheduleRender();
       updateControls();
       if (p?.hand && change.id !== state.you && state.me()?.role === "host") announce(t("announce.hand", { name: p.name }));
       return;
@@ -302,15 +302,27 @@ function receive(msg) {
     case "left":
     case "media":
     case "reconnecting":
-      renderPeople();
+      scheduleRender();
       return;
     case "circle":
       announceCircle(change);
-      renderPeople();
+      scheduleRender();
       updateControls();
       followSfu();
       return;
   }
+}
+
+// Everything that shows people is drawn once per frame at most, after the messages that
+// came together: a `connect` right behind a `circle_changed` starts its connection first.
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    if (state.you && !ended) renderPeople();
+  });
 }
 
 // Everything that shows people: floor, conversation, stage and the panel.
@@ -340,7 +352,7 @@ function selfStream() {
 function remoteStream(id, kind, stream) {
   conversation.setStream(id, kind, stream);
   if (kind === "camera") floor.setVideo(id, state.participants.get(id)?.camera ? stream : null);
-  if (state.you) conversation.render(state, media, duplicates);
+  scheduleRender();
 }
 
 function speakingChanged(key, on) {
@@ -690,7 +702,7 @@ function setUpControls() {
     if (state.you) session.remember(slug, { ...session.resume(slug), ...s });
     meter.watch("self", media.stream);
     updateControls();
-    if (state.you) renderPeople();
+    scheduleRender();
   });
   // Where we stand, for a reload that comes too late to get our place back.
   addEventListener("pagehide", () => {

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { startServer, person, clickFloor, waitAt, waitCircle, formCircle, crowd, boxes, overlapping, repo, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, waitCircle, formCircle, crowd, boxes, overlapping, mintLink, repo, DEADLINE } from "./harness.mjs";
 
 const dir = path.resolve(repo, process.env.HALLWAY_SCREENSHOTS ?? "target/browser-tests/screenshots");
 mkdirSync(dir, { recursive: true });
@@ -115,9 +115,11 @@ test("a room with 30 people (English)", async () => {
   while (spots.length < 28) spots.push([500 + ((spots.length * 397) % 1500), 350 + ((spots.length * 263) % 1000)]);
   const list = first.map((name, i) => ({ name: `${name} ${last[i % last.length]}`, x: spots[i][0], y: spots[i][1] }));
   const many = await crowd(own, list);
-  const me = await person(own, "Dana Miller");
+  const me = await person(own, "Dana Miller", { link: mintLink(own, ["--room", "lobby", "--role", "host"]) });
   const you = await person(own, "Emil Janssen");
   try {
+    // The host puts the room in the foyer.
+    await me.page.evaluate(() => window.hallway.conn.send({ type: "set_floor_plan", plan: "builtin:foyer" }));
     await formCircle(me, you, 1100, 800);
     await me.page.waitForFunction(() => window.hallway.state.participants.size === 30 && window.hallway.state.circles.size >= 6, null, { timeout: 2 * DEADLINE });
     await me.page.click("#zoom-out");

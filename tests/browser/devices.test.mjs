@@ -1,0 +1,80 @@
+// Devices in the room (real Chromium): the settings change camera and microphone without
+// leaving, with a level meter that moves; a blocked or missing device is said clearly, in
+// both languages.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { startServer, person, formCircle, axe, DEADLINE } from "./harness.mjs";
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+test("the settings change the microphone in the room, and its level meter moves", async () => {
+  const anna = await person(server, "Anna Schmidt");
+  const ben = await person(server, "Ben Okafor");
+  people.push(anna, ben);
+  await formCircle(anna, ben);
+  await anna.page.click("#settings-button");
+  await anna.page.waitForSelector("#settings[open]", { timeout: DEADLINE });
+  const mics = await anna.page.$$eval("#settings-mic option", (options) => options.map((o) => o.value));
+  assert.ok(mics.length >= 1, "the microphones are listed");
+  assert.ok((await anna.page.$$eval("#settings-camera option", (o) => o.length)) >= 1, "the cameras are listed");
+  // The fake microphone beeps: the meter shows it.
+  await anna.page.waitForFunction(() => document.querySelector("#settings-level").value > 0.05, null, { timeout: DEADLINE });
+  const report = await axe(anna.page);
+  assert.deepEqual(report.violations, []);
+  // Another microphone (or the same one again): a new track is sent without renegotiating,
+  // and Ben still hears Anna.
+  const before = await anna.page.evaluate(() => window.hallway.media.mic.id);
+  await anna.page.selectOption("#settings-mic", mics.at(-1));
+  await anna.page.dispatchEvent("#settings-mic", "change");
+  await anna.page.waitForFunction((old) => window.hallway.media.mic && window.hallway.media.mic.id !== old, before, { timeout: DEADLINE });
+  const sent = await anna.page.evaluate(async (id) => {
+    const pc = window.hallway.peers.pc(id);
+    return pc.getSenders().some((s) => s.track && s.track === window.hallway.media.mic);
+  }, ben.id);
+  assert.ok(sent, "the new microphone is what the connection sends");
+  const old = await anna.page.evaluate((id) => window.hallway.media.tracks().filter((t) => t.kind === "audio" && t.readyState === "live").length, ben.id);
+  assert.equal(old, 1, "the old microphone was stopped");
+  await anna.page.click("#settings-close");
+  assert.equal(await anna.page.isVisible("#settings"), false);
+});
+
+for (const [lang, camera, mic] of [
+  ["en", "The browser blocks the camera", "No microphone was found"],
+  ["de", "Der Browser blockiert die Kamera", "Es wurde kein Mikrofon gefunden"],
+]) {
+  test(`a blocked camera and a missing microphone are said on the join screen (${lang})`, async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const page = await browser.newPage({ locale: lang === "de" ? "de-DE" : "en-GB" });
+      // The browser refuses the camera and finds no microphone.
+      await page.addInitScript(() => {
+        navigator.mediaDevices.getUserMedia = async (constraints) => {
+          throw new DOMException("refused", constraints.video ? "NotAllowedError" : "NotFoundError");
+        };
+      });
+      await page.goto(`${server.url}/r/lobby`);
+      await page.waitForSelector("#no-devices:not([hidden])", { timeout: DEADLINE });
+      const text = await page.textContent("#no-devices");
+      assert.match(text, new RegExp(camera));
+      assert.match(text, new RegExp(mic));
+      // One can still enter and listen.
+      await page.fill("#name", "Ohne Geräte");
+      await page.click("#enter");
+      await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    } finally {
+      await browser.close();
+    }
+  });
+}
