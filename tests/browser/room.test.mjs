@@ -1,7 +1,7 @@
 // The room page as people use it: keyboard only, in German, accessible (axe-core), private
 // (no request to any other origin), resilient to a server restart, with readable errors.
-// Also takes the README's screenshot (target/browser-tests/screenshot.png; HALLWAY_SCREENSHOT
-// names another file, docs/screenshot.png to refresh the README's).
+// Also takes a screenshot of a room of six (target/browser-tests/screenshot.png; the
+// README's pictures come from gallery.test.mjs).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -242,7 +242,7 @@ test("the page survives a server restart and walks back to where it stood", asyn
   }
 });
 
-test("a room with six people and two circles (screenshot for the README)", async () => {
+test("a room with six people and two circles (a screenshot)", async () => {
   const shot = await startServer();
   const names = ["Anna Schmidt", "Ben Okafor", "Chris Weber", "Dr. Dana Müller-Lüdenscheidt", "Emil Janssen", "Fatima Yilmaz"];
   const crowd = [];
@@ -264,9 +264,8 @@ test("a room with six people and two circles (screenshot for the README)", async
       floor.scrollTo({ left: 790 * scale - floor.clientWidth / 2, top: 520 * scale - floor.clientHeight / 2 });
     });
     await a.page.waitForTimeout(1500); // let the videos show a few frames
-    // The README's picture is refreshed only when asked (HALLWAY_SCREENSHOT=docs/screenshot.png):
-    // a test run leaves the repository as it found it.
-    const file = path.resolve(repo, process.env.HALLWAY_SCREENSHOT ?? "target/browser-tests/screenshot.png");
+    // A test run leaves the repository as it found it.
+    const file = path.resolve(repo, "target/browser-tests/screenshot.png");
     mkdirSync(path.dirname(file), { recursive: true });
     await a.page.screenshot({ path: file });
     assert.ok(statSync(file).size > 10_000, "the screenshot shows the room");
