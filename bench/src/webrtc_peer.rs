@@ -185,6 +185,16 @@ impl Peer {
             .sdp)
     }
 
+    /// The connection's state now.
+    pub fn state(&self) -> RTCPeerConnectionState {
+        *self.state.borrow()
+    }
+
+    /// The connection's state as it changes.
+    pub fn watch_state(&self) -> watch::Receiver<RTCPeerConnectionState> {
+        self.state.clone()
+    }
+
     /// Waits until the connection is up.
     pub async fn connected(&mut self) -> Result<()> {
         tokio::time::timeout(
