@@ -67,6 +67,50 @@ pub struct Peer {
     route: Route,
 }
 
+/// The codecs a test peer supports, in its order of preference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeerCodecs {
+    /// webrtc-rs's defaults (Opus first; VP8, VP9, H264, AV1, …).
+    #[default]
+    Default,
+    /// Opus only: a receiver that decodes no video rejects every video section.
+    OpusOnly,
+    /// Opus, then H264 before VP8 (as Safari prefers).
+    H264First,
+}
+
+impl PeerCodecs {
+    fn register(self, engine: &mut MediaEngine) -> Result<()> {
+        use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
+        if self == PeerCodecs::Default {
+            engine.register_default_codecs()?;
+            return Ok(());
+        }
+        let codec = |mime: &str, clock_rate, channels, fmtp: &str, payload_type| {
+            RTCRtpCodecParameters {
+                rtp_codec: RTCRtpCodec {
+                    mime_type: mime.into(),
+                    clock_rate,
+                    channels,
+                    sdp_fmtp_line: fmtp.into(),
+                    rtcp_feedback: vec![],
+                },
+                payload_type,
+            }
+        };
+        engine.register_codec(
+            codec("audio/opus", 48_000, 2, "minptime=10;useinbandfec=1", OPUS_PT),
+            RtpCodecKind::Audio,
+        )?;
+        if self == PeerCodecs::H264First {
+            let h264 = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+            engine.register_codec(codec("video/H264", 90_000, 0, h264, 125), RtpCodecKind::Video)?;
+            engine.register_codec(codec("video/VP8", 90_000, 0, "", VP8_PT), RtpCodecKind::Video)?;
+        }
+        Ok(())
+    }
+}
+
 /// How a test peer reaches the SFU.
 #[derive(Debug, Clone, Default)]
 pub enum Route {
@@ -87,6 +131,11 @@ impl Peer {
 
     /// A connection that reaches the SFU by `route`.
     pub async fn with_route(route: &Route) -> Result<Peer> {
+        Peer::with(route, PeerCodecs::Default).await
+    }
+
+    /// A connection that reaches the SFU by `route` and supports `codecs`.
+    pub async fn with(route: &Route, codecs: PeerCodecs) -> Result<Peer> {
         let (gathered_tx, gathered) = watch::channel(false);
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let (tracks_tx, tracks) = mpsc::unbounded_channel();
@@ -96,7 +145,7 @@ impl Peer {
             tracks: tracks_tx,
         });
         let mut media_engine = MediaEngine::default();
-        media_engine.register_default_codecs()?;
+        codecs.register(&mut media_engine)?;
         // Keyframe requests reach the application (the publisher counts them).
         let registry = register_default_interceptors(
             Registry::new().with(
@@ -243,6 +292,7 @@ pub fn track(kind: RtpCodecKind, name: &str, ssrc: u32) -> Arc<TrackLocalStaticR
 
 pub const AUDIO_SSRC: u32 = 0x000A_0D10;
 pub const VIDEO_SSRC: u32 = 0x000B_1DE0;
+pub const SCREEN_SSRC: u32 = 0x000C_5C2E;
 
 /// Sends packet number `n` of each track.
 pub async fn send_pair(
@@ -292,6 +342,8 @@ pub struct Sending {
     pub audio: Arc<TrackLocalStaticRTP>,
     /// The video track.
     pub video: Arc<TrackLocalStaticRTP>,
+    /// The screen share, if it sends one (a second video track).
+    pub screen: Option<Arc<TrackLocalStaticRTP>>,
     /// Keyframe requests (PLI, FIR) that reached the video track.
     pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -299,7 +351,22 @@ pub struct Sending {
 impl Sending {
     /// A connection with both tracks, and its offer to send as `sfu_offer`.
     pub async fn offer() -> Result<(Sending, String)> {
-        let mut peer = Peer::new().await?;
+        Sending::offer_with(PeerCodecs::Default).await
+    }
+
+    /// A connection with both tracks that supports `codecs`, and its offer.
+    pub async fn offer_with(codecs: PeerCodecs) -> Result<(Sending, String)> {
+        Sending::offer_tracks(codecs, false).await
+    }
+
+    /// A connection with both tracks and a third, a screen share (its media section is
+    /// the third: `mid` "2"), and its offer.
+    pub async fn offer_with_screen() -> Result<(Sending, String)> {
+        Sending::offer_tracks(PeerCodecs::Default, true).await
+    }
+
+    async fn offer_tracks(codecs: PeerCodecs, with_screen: bool) -> Result<(Sending, String)> {
+        let mut peer = Peer::with(&Route::Direct, codecs).await?;
         let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
         let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
         peer.pc
@@ -308,6 +375,15 @@ impl Sending {
         peer.pc
             .add_track(video.clone() as Arc<dyn TrackLocal>)
             .await?;
+        let screen = if with_screen {
+            let screen = track(RtpCodecKind::Video, "screen", SCREEN_SSRC);
+            peer.pc
+                .add_track(screen.clone() as Arc<dyn TrackLocal>)
+                .await?;
+            Some(screen)
+        } else {
+            None
+        };
         let offer = peer.pc.create_offer(None).await?;
         peer.pc.set_local_description(offer).await?;
         let sdp = peer.gathered_sdp().await?;
@@ -327,6 +403,7 @@ impl Sending {
             peer,
             audio,
             video,
+            screen,
             keyframe_requests,
         };
         Ok((sending, sdp))

@@ -7,7 +7,8 @@ export const PROTOCOL_VERSION = 1;
 export const CLIENT_TYPES = [
   "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
   "remove", "lock_room", "gather", "set_areas",
-  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "ping", "leave",
+  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "sfu_restart", "ping",
+  "leave",
 ];
 
 export const SERVER_TYPES = [
@@ -15,7 +16,7 @@ export const SERVER_TYPES = [
   "circle_dissolved", "connect", "disconnect", "signal", "chat", "reconnecting", "pong", "hand", "reaction", "broadcast", "stage_invite", "muted",
   "room_locked", "gathered", "areas",
   "announcement",
-  "media", "sfu_answer", "sfu_offer",
+  "media", "sfu_answer", "sfu_offer", "sfu_unpublished",
 ];
 
 export const LIMITS = {
@@ -69,9 +70,12 @@ export const messages = {
   gather: (x, y) => ({ type: "gather", x, y }),
   setAreas: (areas) => ({ type: "set_areas", areas }),
   announce: (text) => ({ type: "announce", text }),
-  sfuOffer: (sdp) => ({ type: "sfu_offer", sdp }),
-  sfuAnswer: (sdp) => ({ type: "sfu_answer", sdp }),
+  // screen: the mid of the media section carrying the screen share, if any.
+  sfuOffer: (sdp, screen) => ({ type: "sfu_offer", sdp, ...(screen ? { screen } : {}) }),
+  // connection: the number of the server's offer answered.
+  sfuAnswer: (sdp, connection) => ({ type: "sfu_answer", sdp, ...(connection !== undefined ? { connection } : {}) }),
   sfuUnpublish: () => ({ type: "sfu_unpublish" }),
+  sfuRestart: () => ({ type: "sfu_restart" }),
   ping: () => ({ type: "ping" }),
   leave: () => ({ type: "leave" }),
 };

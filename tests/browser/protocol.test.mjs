@@ -40,9 +40,10 @@ test("the client builds every client message as the fixtures show it", () => {
     gather: (m) => messages.gather(m.x, m.y),
     set_areas: (m) => messages.setAreas(m.areas),
     announce: (m) => messages.announce(m.text),
-    sfu_offer: (m) => messages.sfuOffer(m.sdp),
-    sfu_answer: (m) => messages.sfuAnswer(m.sdp),
+    sfu_offer: (m) => messages.sfuOffer(m.sdp, m.screen),
+    sfu_answer: (m) => messages.sfuAnswer(m.sdp, m.connection),
     sfu_unpublish: () => messages.sfuUnpublish(),
+    sfu_restart: () => messages.sfuRestart(),
     ping: () => messages.ping(),
     leave: () => messages.leave(),
   };

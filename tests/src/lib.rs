@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod media;
 pub mod process;
 pub mod redis;
+pub mod udp_proxy;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -174,12 +174,20 @@ async fn listen(
     let mut state = peer.watch_state();
     let mut ready = Some(ready);
     let mut receiving = false;
+    let mut current = None;
     loop {
         tokio::select! {
             msg = signalling.recv() => {
-                if let ServerMessage::SfuOffer { sdp } = msg.context("signalling")? {
+                if let ServerMessage::SfuOffer { sdp, connection } = msg.context("signalling")? {
+                    // A new connection number: the server's end of the old one is gone.
+                    if current.is_some_and(|c| c != connection) {
+                        peer = Peer::new().await?;
+                        state = peer.watch_state();
+                    }
+                    current = Some(connection);
                     let sdp = peer.answer(sdp).await.context("answering the offer")?;
-                    signalling.send(&ClientMessage::SfuAnswer { sdp }).await?;
+                    let connection = Some(connection);
+                    signalling.send(&ClientMessage::SfuAnswer { sdp, connection }).await?;
                     if !receiving {
                         set(status, Stage::Answered(format!("{:?}", peer.state())));
                     }
@@ -284,7 +292,8 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
     host.send(&ClientMessage::Broadcast { on: true }).await?;
     // The publisher's connection.
     let (mut sending, sdp) = Sending::offer().await?;
-    host.send(&ClientMessage::SfuOffer { sdp }).await?;
+    host.send(&ClientMessage::SfuOffer { sdp, screen: None })
+        .await?;
     let answer = host
         .until(|m| match m {
             ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
