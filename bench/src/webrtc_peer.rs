@@ -75,8 +75,6 @@ pub enum PeerCodecs {
     Default,
     /// Opus only: a receiver that decodes no video rejects every video section.
     OpusOnly,
-    /// Opus, then H264 before VP8 (as Safari prefers).
-    H264First,
 }
 
 impl PeerCodecs {
@@ -102,11 +100,6 @@ impl PeerCodecs {
             codec("audio/opus", 48_000, 2, "minptime=10;useinbandfec=1", OPUS_PT),
             RtpCodecKind::Audio,
         )?;
-        if self == PeerCodecs::H264First {
-            let h264 = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
-            engine.register_codec(codec("video/H264", 90_000, 0, h264, 125), RtpCodecKind::Video)?;
-            engine.register_codec(codec("video/VP8", 90_000, 0, "", VP8_PT), RtpCodecKind::Video)?;
-        }
         Ok(())
     }
 }
@@ -351,12 +344,7 @@ pub struct Sending {
 impl Sending {
     /// A connection with both tracks, and its offer to send as `sfu_offer`.
     pub async fn offer() -> Result<(Sending, String)> {
-        Sending::offer_with(PeerCodecs::Default).await
-    }
-
-    /// A connection with both tracks that supports `codecs`, and its offer.
-    pub async fn offer_with(codecs: PeerCodecs) -> Result<(Sending, String)> {
-        Sending::offer_tracks(codecs, false).await
+        Sending::offer_tracks(PeerCodecs::Default, false).await
     }
 
     /// A connection with both tracks and a third, a screen share (its media section is

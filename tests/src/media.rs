@@ -34,18 +34,6 @@ impl Publisher {
         Publisher::negotiate(client, sending, sdp, None).await
     }
 
-    /// Like [`Publisher::start`], with a peer that supports `codecs`; returns the SFU's
-    /// answer too.
-    pub async fn start_with(
-        client: &mut TestClient,
-        codecs: PeerCodecs,
-    ) -> Result<(Publisher, String)> {
-        let (sending, sdp) = Sending::offer_with(codecs).await?;
-        let publisher = Publisher::negotiate(client, sending, sdp, None).await?;
-        let answer = publisher.answer.clone();
-        Ok((publisher, answer))
-    }
-
     /// Like [`Publisher::start`], with the offer changed by `edit` before it is sent.
     pub async fn start_with_offer_edit(
         client: &mut TestClient,
