@@ -432,6 +432,36 @@ impl TestClient {
         }
     }
 
+    /// Like [`TestClient::wait_for`], for something that takes longer than [`DEADLINE`]
+    /// (a media connection's failure is noticed after seconds of silence): fails after
+    /// `limit`.
+    pub async fn wait_for_within<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut pick: impl FnMut(&ServerMessage) -> Option<T>,
+    ) -> Result<T> {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let frame = tokio::time::timeout_at(until, self.socket.next())
+                .await
+                .with_context(|| format!("waiting for {what}"))?
+                .ok_or_else(|| anyhow!("the connection ended"))?
+                .context("reading")?;
+            match frame {
+                Message::Text(text) => {
+                    let msg: ServerMessage = serde_json::from_str(&text)
+                        .with_context(|| format!("decoding {text}"))?;
+                    if let Some(found) = pick(&msg) {
+                        return Ok(found);
+                    }
+                }
+                Message::Close(frame) => bail!("closed by the server: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
     /// Reads until a message satisfies `pick`, failing if any message before it satisfies
     /// `forbidden`. Use a later message that is certain to arrive as the barrier.
     pub async fn wait_for_without<T>(
