@@ -84,8 +84,8 @@ impl PeerCodecs {
             engine.register_default_codecs()?;
             return Ok(());
         }
-        let codec = |mime: &str, clock_rate, channels, fmtp: &str, payload_type| {
-            RTCRtpCodecParameters {
+        let codec =
+            |mime: &str, clock_rate, channels, fmtp: &str, payload_type| RTCRtpCodecParameters {
                 rtp_codec: RTCRtpCodec {
                     mime_type: mime.into(),
                     clock_rate,
@@ -94,10 +94,15 @@ impl PeerCodecs {
                     rtcp_feedback: vec![],
                 },
                 payload_type,
-            }
-        };
+            };
         engine.register_codec(
-            codec("audio/opus", 48_000, 2, "minptime=10;useinbandfec=1", OPUS_PT),
+            codec(
+                "audio/opus",
+                48_000,
+                2,
+                "minptime=10;useinbandfec=1",
+                OPUS_PT,
+            ),
             RtpCodecKind::Audio,
         )?;
         Ok(())

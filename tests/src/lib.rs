@@ -450,8 +450,8 @@ impl TestClient {
                 .context("reading")?;
             match frame {
                 Message::Text(text) => {
-                    let msg: ServerMessage = serde_json::from_str(&text)
-                        .with_context(|| format!("decoding {text}"))?;
+                    let msg: ServerMessage =
+                        serde_json::from_str(&text).with_context(|| format!("decoding {text}"))?;
                     if let Some(found) = pick(&msg) {
                         return Ok(found);
                     }

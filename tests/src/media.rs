@@ -60,7 +60,9 @@ impl Publisher {
         sdp: String,
         screen: Option<String>,
     ) -> Result<Publisher> {
-        client.send(&ClientMessage::SfuOffer { sdp, screen }).await?;
+        client
+            .send(&ClientMessage::SfuOffer { sdp, screen })
+            .await?;
         let answer = client
             .wait_for("the SFU's answer", |m| match m {
                 ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
@@ -173,6 +175,8 @@ pub struct Received {
     pub resumed: bool,
     /// Receiving connections replaced because the server offered a new one.
     pub connections: u64,
+    /// Why the subscriber's task ended, if it failed.
+    pub failed: Option<String>,
 }
 
 /// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
@@ -238,7 +242,13 @@ impl Subscriber {
     /// Takes over `client` and receives through `proxy` (its offers name the relay as
     /// the SFU's address), so that the test can break the path.
     pub fn start_through(client: TestClient, proxy: Arc<UdpProxy>) -> Subscriber {
-        Subscriber::start_with_options(client, false, Route::Direct, Some(proxy), PeerCodecs::Default)
+        Subscriber::start_with_options(
+            client,
+            false,
+            Route::Direct,
+            Some(proxy),
+            PeerCodecs::Default,
+        )
     }
 
     /// Takes over `client` and receives with a peer that supports `codecs` only.
@@ -271,7 +281,9 @@ impl Subscriber {
         let tracks_by_name = remotes.clone();
         let (blips, mut blip_orders) = tokio::sync::mpsc::channel(1);
         let (restarts, mut restart_orders) = tokio::sync::mpsc::channel::<()>(1);
+        let failure = received.clone();
         let task = tokio::spawn(async move {
+            let result: Result<()> = async move {
             let mut peer: Option<Peer> = None;
             let mut publisher = None;
             if publish {
@@ -383,6 +395,15 @@ impl Subscriber {
                         .await?;
                 }
             }
+            }
+            .await;
+            // Kept, so that a test can say why a subscriber stopped answering.
+            if let Err(err) = &result
+                && let Ok(mut r) = failure.lock()
+            {
+                r.failed = Some(format!("{err:#}"));
+            }
+            result
         });
         Subscriber {
             received,

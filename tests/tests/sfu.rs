@@ -159,7 +159,7 @@ async fn bad_descriptions_get_typed_errors() -> Result<()> {
         sdp: "v=0".into(),
         connection: None,
     })
-        .await?;
+    .await?;
     assert_eq!(
         ann.expect_error().await.context("an answer to nothing")?.0,
         ErrorCode::InvalidDescription

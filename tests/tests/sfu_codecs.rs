@@ -86,7 +86,10 @@ async fn a_publisher_preferring_h264_is_answered_with_vp8() -> Result<()> {
         "the answer's video codecs: {video:?}"
     );
     ensure!(codecs(&answer, "audio") == ["opus"], "audio: {answer}");
-    let tracks = vec![format!("p{}/audio", hanna.id), format!("p{}/video", hanna.id)];
+    let tracks = vec![
+        format!("p{}/audio", hanna.id),
+        format!("p{}/video", hanna.id),
+    ];
     publisher
         .send_until_received(std::slice::from_ref(&listener), &tracks)
         .await?;
@@ -125,8 +128,10 @@ async fn an_operator_may_allow_h264() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audio_flows_when_a_receiver_rejects_video() -> Result<()> {
     let server = TestServer::start().await?;
-    let deaf_to_video =
-        Subscriber::start_with_codecs(TestClient::join(&server, "Otto Opus").await?, PeerCodecs::OpusOnly);
+    let deaf_to_video = Subscriber::start_with_codecs(
+        TestClient::join(&server, "Otto Opus").await?,
+        PeerCodecs::OpusOnly,
+    );
     let other = Subscriber::start(TestClient::join(&server, "Vera Video").await?);
     let mut hanna = broadcasting_host(&server).await?;
     let mut publisher = Publisher::start(&mut hanna).await?;
@@ -168,7 +173,10 @@ async fn mdns_candidates_are_ignored() -> Result<()> {
         )
     })
     .await?;
-    let tracks = vec![format!("p{}/audio", hanna.id), format!("p{}/video", hanna.id)];
+    let tracks = vec![
+        format!("p{}/audio", hanna.id),
+        format!("p{}/video", hanna.id),
+    ];
     publisher
         .send_until_received(std::slice::from_ref(&listener), &tracks)
         .await?;

@@ -63,7 +63,10 @@ async fn a_receiving_connection_the_client_restarts_carries_media_again() -> Res
     let listener = Subscriber::start(TestClient::join(&server, "Lena Listener").await?);
     let mut hanna = broadcasting_host(&server).await?;
     let mut publisher = Publisher::start(&mut hanna).await?;
-    let tracks = vec![format!("p{}/audio", hanna.id), format!("p{}/video", hanna.id)];
+    let tracks = vec![
+        format!("p{}/audio", hanna.id),
+        format!("p{}/video", hanna.id),
+    ];
     publisher
         .send_until_received(std::slice::from_ref(&listener), &tracks)
         .await?;
@@ -98,7 +101,10 @@ async fn a_receiving_connection_the_server_gives_up_is_replaced() -> Result<()> 
     );
     let mut hanna = broadcasting_host(&server).await?;
     let mut publisher = Publisher::start(&mut hanna).await?;
-    let tracks = vec![format!("p{}/audio", hanna.id), format!("p{}/video", hanna.id)];
+    let tracks = vec![
+        format!("p{}/audio", hanna.id),
+        format!("p{}/video", hanna.id),
+    ];
     publisher
         .send_until_received(std::slice::from_ref(&listener), &tracks)
         .await?;
@@ -133,7 +139,10 @@ async fn a_publisher_whose_connection_failed_is_told_and_publishes_again() -> Re
     let listener = Subscriber::start(TestClient::join(&server, "Lena Listener").await?);
     let mut hanna = broadcasting_host(&server).await?;
     let mut publisher = Publisher::start(&mut hanna).await?;
-    let tracks = vec![format!("p{}/audio", hanna.id), format!("p{}/video", hanna.id)];
+    let tracks = vec![
+        format!("p{}/audio", hanna.id),
+        format!("p{}/video", hanna.id),
+    ];
     publisher
         .send_until_received(std::slice::from_ref(&listener), &tracks)
         .await?;

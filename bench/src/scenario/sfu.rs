@@ -426,7 +426,16 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
                     format!(", errors {:?}", w.errors)
                 }
             );
-            report.add("publisher_ok", f64::from(u8::from(w.closed.is_none() && w.broadcasting && sending.peer.state() == webrtc::peer_connection::RTCPeerConnectionState::Connected)), "");
+            report.add(
+                "publisher_ok",
+                f64::from(u8::from(
+                    w.closed.is_none()
+                        && w.broadcasting
+                        && sending.peer.state()
+                            == webrtc::peer_connection::RTCPeerConnectionState::Connected,
+                )),
+                "",
+            );
         }
         report.add("loss", loss * 100.0, "%");
         report.add("forwarded", mbps, "Mbit/s");

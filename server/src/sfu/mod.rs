@@ -30,8 +30,8 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use crate::turn::IceServers;
-use peer::MediaIn;
 pub use codecs::{Codecs, ExtraCodec};
+use peer::MediaIn;
 pub use room::{MediaError, RoomMedia};
 
 /// Largest datagram read; anything longer is not WebRTC media.

@@ -224,11 +224,7 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
         .with_lite(true)
         // Without a word from the participant for 5 s the connection is disconnected, and
         // after 10 s more it has failed and is replaced (the default waits 25 s more).
-        .with_ice_timeouts(
-            Some(Duration::from_secs(5)),
-            Some(FAILED_AFTER),
-            None,
-        )
+        .with_ice_timeouts(Some(Duration::from_secs(5)), Some(FAILED_AFTER), None)
         // ICE-lite learns addresses from the checks it receives: it never needs to resolve
         // a browser's `.local` candidate (they are taken out of descriptions, too).
         .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
@@ -645,9 +641,11 @@ mod tests {
         let mut pc = build(&sfu, "localufrag").expect("build");
         // As it comes, `.local` candidate and all (the task takes them out, too).
         let offer = RTCSessionDescription::offer(OFFER.to_owned()).expect("offer");
-        pc.set_remote_description(Instant::now(), offer).expect("apply");
+        pc.set_remote_description(Instant::now(), offer)
+            .expect("apply");
         let answer = pc.create_answer(None).expect("answer");
-        pc.set_local_description(Instant::now(), answer).expect("local");
+        pc.set_local_description(Instant::now(), answer)
+            .expect("local");
         let start = Instant::now();
         let mut writes = 0;
         for step in 0..50 {
@@ -655,10 +653,17 @@ mod tests {
             pc.handle_timeout(now).expect("timeout");
             while let Some(out) = pc.poll_write() {
                 writes += 1;
-                assert_ne!(out.transport.peer_addr.port(), 5353, "an mDNS query went out");
+                assert_ne!(
+                    out.transport.peer_addr.port(),
+                    5353,
+                    "an mDNS query went out"
+                );
             }
         }
-        assert_eq!(writes, 0, "an ICE-lite endpoint sends nothing before it is checked");
+        assert_eq!(
+            writes, 0,
+            "an ICE-lite endpoint sends nothing before it is checked"
+        );
     }
 
     #[test]
