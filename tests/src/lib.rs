@@ -380,10 +380,19 @@ impl TestClient {
 
     /// The next server message; fails on a close, a non-text frame or the deadline.
     pub async fn recv(&mut self) -> Result<ServerMessage> {
+        tokio::time::timeout(DEADLINE, self.next_message())
+            .await
+            .context("no message before the deadline")?
+    }
+
+    /// The next server message, however long it takes (for a task that reads for as long
+    /// as the test runs); fails on a close or a non-text frame.
+    pub async fn next_message(&mut self) -> Result<ServerMessage> {
         loop {
-            let frame = tokio::time::timeout(DEADLINE, self.socket.next())
+            let frame = self
+                .socket
+                .next()
                 .await
-                .context("no message before the deadline")?
                 .ok_or_else(|| anyhow!("the connection ended"))?
                 .context("reading")?;
             match frame {

@@ -177,6 +177,8 @@ pub struct Received {
     pub connections: u64,
     /// Why the subscriber's task ended, if it failed.
     pub failed: Option<String>,
+    /// The receiving connection's state (webrtc-rs's name for it).
+    pub state: String,
 }
 
 /// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
@@ -295,6 +297,10 @@ impl Subscriber {
             }
             // Held, not read: dropping it (when this task ends) stops the packets.
             let mut _pacing = None;
+            // The receiving connection's state as it changes.
+            let mut state: Option<
+                tokio::sync::watch::Receiver<webrtc::peer_connection::RTCPeerConnectionState>,
+            > = None;
             // The number of the receiving connection answered last.
             let mut current: Option<u64> = None;
             loop {
@@ -304,8 +310,21 @@ impl Subscriber {
                         None => std::future::pending().await,
                     }
                 };
+                let state_changed = async {
+                    match state.as_mut() {
+                        Some(rx) => rx.changed().await.ok().map(|()| format!("{:?}", *rx.borrow_and_update())),
+                        None => std::future::pending().await,
+                    }
+                };
                 let msg = tokio::select! {
-                    msg = client.recv() => msg,
+                    // No deadline: a listener hears nothing for as long as nothing changes.
+                    msg = client.next_message() => msg,
+                    Some(now) = state_changed => {
+                        if let Ok(mut r) = counts.lock() {
+                            r.state = now;
+                        }
+                        continue;
+                    }
                     Some(track) = tracks => {
                         tokio::spawn(count(track, counts.clone(), stall.clone(), tracks_by_name.clone()));
                         continue;
@@ -313,6 +332,7 @@ impl Subscriber {
                     Some(()) = restart_orders.recv() => {
                         // As a client whose receiving connection failed: drop it, ask anew.
                         peer = None;
+                        state = None;
                         current = None;
                         client.send(&ClientMessage::SfuRestart).await?;
                         continue;
@@ -379,7 +399,9 @@ impl Subscriber {
                     }
                     current = Some(connection);
                     if peer.is_none() {
-                        peer = Some(Peer::with(&route, codecs).await?);
+                        let p = Peer::with(&route, codecs).await?;
+                        state = Some(p.watch_state());
+                        peer = Some(p);
                     }
                     let Some(p) = peer.as_mut() else {
                         bail!("no peer")

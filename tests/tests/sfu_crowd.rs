@@ -71,7 +71,7 @@ async fn listeners_that_fail_do_not_affect_fifty_others() -> Result<()> {
                 if tokio::time::Instant::now() > until {
                     let why: Vec<_> = waiting
                         .iter()
-                        .map(|w| (&w.failed, &w.messages, w.connections))
+                        .map(|w| (&w.state, &w.failed, w.connections))
                         .collect();
                     bail!(
                         "{} listeners receive nothing after a minute: {why:?}",
