@@ -67,6 +67,48 @@ pub struct Peer {
     route: Route,
 }
 
+/// The codecs a test peer supports, in its order of preference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeerCodecs {
+    /// webrtc-rs's defaults (Opus first; VP8, VP9, H264, AV1, …).
+    #[default]
+    Default,
+    /// Opus only: a receiver that decodes no video rejects every video section.
+    OpusOnly,
+}
+
+impl PeerCodecs {
+    fn register(self, engine: &mut MediaEngine) -> Result<()> {
+        use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
+        if self == PeerCodecs::Default {
+            engine.register_default_codecs()?;
+            return Ok(());
+        }
+        let codec =
+            |mime: &str, clock_rate, channels, fmtp: &str, payload_type| RTCRtpCodecParameters {
+                rtp_codec: RTCRtpCodec {
+                    mime_type: mime.into(),
+                    clock_rate,
+                    channels,
+                    sdp_fmtp_line: fmtp.into(),
+                    rtcp_feedback: vec![],
+                },
+                payload_type,
+            };
+        engine.register_codec(
+            codec(
+                "audio/opus",
+                48_000,
+                2,
+                "minptime=10;useinbandfec=1",
+                OPUS_PT,
+            ),
+            RtpCodecKind::Audio,
+        )?;
+        Ok(())
+    }
+}
+
 /// How a test peer reaches the SFU.
 #[derive(Debug, Clone, Default)]
 pub enum Route {
@@ -87,6 +129,11 @@ impl Peer {
 
     /// A connection that reaches the SFU by `route`.
     pub async fn with_route(route: &Route) -> Result<Peer> {
+        Peer::with(route, PeerCodecs::Default).await
+    }
+
+    /// A connection that reaches the SFU by `route` and supports `codecs`.
+    pub async fn with(route: &Route, codecs: PeerCodecs) -> Result<Peer> {
         let (gathered_tx, gathered) = watch::channel(false);
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let (tracks_tx, tracks) = mpsc::unbounded_channel();
@@ -96,7 +143,7 @@ impl Peer {
             tracks: tracks_tx,
         });
         let mut media_engine = MediaEngine::default();
-        media_engine.register_default_codecs()?;
+        codecs.register(&mut media_engine)?;
         // Keyframe requests reach the application (the publisher counts them).
         let registry = register_default_interceptors(
             Registry::new().with(
@@ -185,6 +232,16 @@ impl Peer {
             .sdp)
     }
 
+    /// The connection's state now.
+    pub fn state(&self) -> RTCPeerConnectionState {
+        *self.state.borrow()
+    }
+
+    /// The connection's state as it changes.
+    pub fn watch_state(&self) -> watch::Receiver<RTCPeerConnectionState> {
+        self.state.clone()
+    }
+
     /// Waits until the connection is up.
     pub async fn connected(&mut self) -> Result<()> {
         tokio::time::timeout(
@@ -233,6 +290,7 @@ pub fn track(kind: RtpCodecKind, name: &str, ssrc: u32) -> Arc<TrackLocalStaticR
 
 pub const AUDIO_SSRC: u32 = 0x000A_0D10;
 pub const VIDEO_SSRC: u32 = 0x000B_1DE0;
+pub const SCREEN_SSRC: u32 = 0x000C_5C2E;
 
 /// Sends packet number `n` of each track.
 pub async fn send_pair(
@@ -282,6 +340,8 @@ pub struct Sending {
     pub audio: Arc<TrackLocalStaticRTP>,
     /// The video track.
     pub video: Arc<TrackLocalStaticRTP>,
+    /// The screen share, if it sends one (a second video track).
+    pub screen: Option<Arc<TrackLocalStaticRTP>>,
     /// Keyframe requests (PLI, FIR) that reached the video track.
     pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -289,7 +349,17 @@ pub struct Sending {
 impl Sending {
     /// A connection with both tracks, and its offer to send as `sfu_offer`.
     pub async fn offer() -> Result<(Sending, String)> {
-        let mut peer = Peer::new().await?;
+        Sending::offer_tracks(PeerCodecs::Default, false).await
+    }
+
+    /// A connection with both tracks and a third, a screen share (its media section is
+    /// the third: `mid` "2"), and its offer.
+    pub async fn offer_with_screen() -> Result<(Sending, String)> {
+        Sending::offer_tracks(PeerCodecs::Default, true).await
+    }
+
+    async fn offer_tracks(codecs: PeerCodecs, with_screen: bool) -> Result<(Sending, String)> {
+        let mut peer = Peer::with(&Route::Direct, codecs).await?;
         let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
         let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
         peer.pc
@@ -298,6 +368,15 @@ impl Sending {
         peer.pc
             .add_track(video.clone() as Arc<dyn TrackLocal>)
             .await?;
+        let screen = if with_screen {
+            let screen = track(RtpCodecKind::Video, "screen", SCREEN_SSRC);
+            peer.pc
+                .add_track(screen.clone() as Arc<dyn TrackLocal>)
+                .await?;
+            Some(screen)
+        } else {
+            None
+        };
         let offer = peer.pc.create_offer(None).await?;
         peer.pc.set_local_description(offer).await?;
         let sdp = peer.gathered_sdp().await?;
@@ -317,6 +396,7 @@ impl Sending {
             peer,
             audio,
             video,
+            screen,
             keyframe_requests,
         };
         Ok((sending, sdp))

@@ -7,7 +7,7 @@ export const PROTOCOL_VERSION = 1;
 export const CLIENT_TYPES = [
   "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
   "remove", "lock_room", "gather", "set_areas", "set_floor_plan",
-  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "ping", "leave",
+  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "sfu_restart", "ping", "leave",
 ];
 
 export const SERVER_TYPES = [
@@ -15,7 +15,7 @@ export const SERVER_TYPES = [
   "circle_dissolved", "connect", "disconnect", "signal", "chat", "reconnecting", "pong", "hand", "reaction", "broadcast", "stage_invite", "muted",
   "room_locked", "gathered", "areas", "floor_plan",
   "announcement",
-  "media", "sfu_answer", "sfu_offer",
+  "media", "sfu_answer", "sfu_offer", "sfu_unpublished",
 ];
 
 // The floor plans built into the server, as a host picks them with setFloorPlan.
@@ -75,9 +75,12 @@ export const messages = {
   // plan: "builtin:foyer" | "builtin:hall" | "builtin:garden", or null for none.
   setFloorPlan: (plan) => ({ type: "set_floor_plan", plan: plan ?? null }),
   announce: (text) => ({ type: "announce", text }),
-  sfuOffer: (sdp) => ({ type: "sfu_offer", sdp }),
-  sfuAnswer: (sdp) => ({ type: "sfu_answer", sdp }),
+  // screen: the mid of the media section carrying the screen share, if any.
+  sfuOffer: (sdp, screen) => ({ type: "sfu_offer", sdp, ...(screen ? { screen } : {}) }),
+  // connection: the number of the server's offer answered.
+  sfuAnswer: (sdp, connection) => ({ type: "sfu_answer", sdp, ...(connection !== undefined ? { connection } : {}) }),
   sfuUnpublish: () => ({ type: "sfu_unpublish" }),
+  sfuRestart: () => ({ type: "sfu_restart" }),
   ping: () => ({ type: "ping" }),
   leave: () => ({ type: "leave" }),
 };

@@ -1,8 +1,20 @@
-// Media through the server's SFU (broadcasts to the whole room). Two connections with the
-// server: one that sends this participant's microphone and camera while they broadcast
-// (we offer, the server answers), and one that receives what the server forwards (the
-// server offers whenever tracks come and go, we answer). Each incoming stream's id is
-// "p" + the id of the participant it comes from.
+// Media through the server's SFU (broadcasts, and circles routed through the server). Two
+// connections with the server:
+// - the sending one (we offer, the server answers): microphone, camera and, while it is
+//   shared, the screen as a separate video track named by its mid in `sfu_offer`;
+// - the receiving one (the server offers whenever tracks come and go, we answer). Each
+//   offer carries the connection's number: a new number is a new connection (the server's
+//   end of the old one is gone), so the old RTCPeerConnection is closed and replaced.
+// Incoming stream ids are "p" + participant id (camera and microphone, kind "camera") or
+// "s" + participant id (screen share, kind "screen").
+// A connection that fails is never reused: the receiving one is restarted (`sfu_restart`),
+// the sending one is published again on a new connection. This module creates and closes
+// every RTCPeerConnection it uses, and `summary()` lists what it holds.
+
+// A connection `disconnected` this long is treated as failed.
+const DISCONNECTED_GRACE_MS = 4000;
+
+const KINDS = { p: "camera", s: "screen" };
 
 export class Sfu {
   constructor({ send, media, onStream, onEnded }) {
@@ -10,11 +22,20 @@ export class Sfu {
     this.media = media;
     this.onStream = onStream;
     this.onEnded = onEnded;
+    // The sending connection and its transceivers ({ audio, camera, screen }).
     this.sending = null;
+    this.senders = {};
+    // Whether we mean to publish (kept across a failed sending connection).
+    this.wantPublish = false;
+    // The receiving connection and its number (from the server's offer).
     this.receiving = null;
+    this.connection = null;
+    // Received streams by stream id ("p…" / "s…").
     this.streams = new Map();
     // From the welcome: the TURN relay with this participant's credentials.
     this.iceServers = [];
+    // Offers are applied one at a time, in order.
+    this.queue = Promise.resolve();
     media.onChange(() => this.updateTracks());
   }
 
@@ -22,44 +43,102 @@ export class Sfu {
     return this.sending !== null;
   }
 
-  // Starts sending the microphone and camera to the server.
+  // Starts sending the microphone, the camera (if on) and the screen (if shared).
   async publish() {
+    this.wantPublish = true;
     if (this.sending) return;
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.sending = pc;
-    for (const [kind, track] of [["audio", this.media.mic], ["video", this.media.videoTrack()]]) {
-      if (track) pc.addTrack(track, this.media.stream);
-      else pc.addTransceiver(kind, { direction: "sendonly" });
-    }
+    this.senders = {};
+    const { camera, screen } = this.media.state();
+    this.senders.audio = pc.addTransceiver(this.media.mic ?? "audio", {
+      direction: "sendonly",
+      streams: [this.media.stream],
+    });
+    this.senders.camera = pc.addTransceiver(camera && this.media.camera ? this.media.camera : "video", {
+      direction: "sendonly",
+      streams: [this.media.stream],
+    });
+    if (screen && this.media.screen) this.addScreen(pc);
+    watch(pc, () => this.republish(pc));
+    await this.offer(pc);
+  }
+
+  // Adds the screen share as its own transceiver (its own stream, so receivers tell it apart).
+  addScreen(pc) {
+    this.senders.screen = pc.addTransceiver(this.media.screen, {
+      direction: "sendonly",
+      streams: [this.media.screenStream ?? new MediaStream([this.media.screen])],
+    });
+  }
+
+  async offer(pc) {
     await pc.setLocalDescription();
+    if (this.sending !== pc) return;
     // The server is ICE-lite and needs none of our candidates: the description is enough.
-    if (this.sending === pc) this.send({ type: "sfu_offer", sdp: pc.localDescription.sdp });
+    const screen = this.senders.screen?.mid ?? undefined;
+    this.send({ type: "sfu_offer", sdp: pc.localDescription.sdp, ...(screen ? { screen } : {}) });
   }
 
   // Stops sending: the server ends our tracks for everyone.
   unpublish() {
+    this.wantPublish = false;
     if (!this.sending) return;
     this.sending.close();
     this.sending = null;
+    this.senders = {};
     this.send({ type: "sfu_unpublish" });
+  }
+
+  // The sending connection failed (here or, `sfu_unpublished`, on the server): publish
+  // again on a new connection.
+  republish(pc = this.sending) {
+    if (!pc || pc !== this.sending) return;
+    const again = this.wantPublish;
+    this.unpublish();
+    if (again) this.publish();
+  }
+
+  // The server's end of our sending connection ended (`sfu_unpublished`).
+  unpublished() {
+    this.republish();
   }
 
   // The server's answer to our offer.
   async answered(sdp) {
+    const pc = this.sending;
     try {
-      await this.sending?.setRemoteDescription({ type: "answer", sdp });
+      await pc?.setRemoteDescription({ type: "answer", sdp });
     } catch {
-      // A stale answer for a connection we already replaced.
+      // An answer we cannot apply: start over on a new connection.
+      if (pc === this.sending) this.republish(pc);
     }
   }
 
-  // The server offers (or renegotiates) the receiving connection.
-  async offered(sdp) {
-    if (!this.receiving) this.receiving = this.openReceiving();
+  // The server offers (or renegotiates) the receiving connection number `connection`.
+  offered(sdp, connection) {
+    this.queue = this.queue.then(() => this.applyOffer(sdp, connection)).catch(() => {});
+    return this.queue;
+  }
+
+  async applyOffer(sdp, connection) {
+    const stale = this.receiving && ["failed", "closed"].includes(this.receiving.connectionState);
+    if (this.receiving && (connection !== this.connection || stale)) this.closeReceiving();
+    if (!this.receiving) {
+      this.receiving = this.openReceiving();
+      this.connection = connection;
+    }
     const pc = this.receiving;
-    await pc.setRemoteDescription({ type: "offer", sdp });
-    await pc.setLocalDescription();
-    this.send({ type: "sfu_answer", sdp: pc.localDescription.sdp });
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp });
+      await pc.setLocalDescription();
+    } catch {
+      // An offer we cannot apply: say so; the server starts over with a new connection.
+      if (pc === this.receiving) this.restartReceiving();
+      return;
+    }
+    if (pc !== this.receiving) return;
+    this.send({ type: "sfu_answer", sdp: pc.localDescription.sdp, ...(connection !== undefined ? { connection } : {}) });
     this.pruneStreams();
   }
 
@@ -67,52 +146,98 @@ export class Sfu {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     pc.addEventListener("track", ({ track, streams }) => {
       const stream = streams[0];
-      if (!stream || !stream.id.startsWith("p")) return;
+      const kind = stream && KINDS[stream.id[0]];
+      if (!kind) return;
       const id = stream.id.slice(1);
-      this.streams.set(id, stream);
+      const known = this.streams.get(stream.id);
+      this.streams.set(stream.id, stream);
       stream.addEventListener("removetrack", () => this.pruneStreams());
       track.addEventListener("ended", () => this.pruneStreams());
-      this.onStream(id, stream);
+      if (known !== stream) this.onStream(id, stream, kind);
+    });
+    watch(pc, () => {
+      if (pc === this.receiving) this.restartReceiving();
     });
     return pc;
   }
 
-  // Streams left without live tracks (the broadcast stopped: renegotiation removed them)
-  // are taken off the stage.
+  // Closes the receiving connection and asks the server for a new one.
+  restartReceiving() {
+    this.closeReceiving();
+    this.send({ type: "sfu_restart" });
+  }
+
+  closeReceiving() {
+    this.receiving?.close();
+    this.receiving = null;
+    this.connection = null;
+    for (const [streamId] of this.streams) this.endStream(streamId);
+  }
+
+  endStream(streamId) {
+    if (!this.streams.delete(streamId)) return;
+    this.onEnded(streamId.slice(1), KINDS[streamId[0]]);
+  }
+
+  // Streams left without live tracks (renegotiation removed them) are taken away.
   pruneStreams() {
-    for (const [id, stream] of this.streams) {
-      if (stream.getTracks().every((t) => t.readyState === "ended")) {
-        this.streams.delete(id);
-        this.onEnded(id);
-      }
+    for (const [streamId, stream] of [...this.streams]) {
+      if (stream.getTracks().every((t) => t.readyState === "ended")) this.endStream(streamId);
     }
   }
 
-  // Microphone, camera or screen changed while broadcasting: swap what is sent.
+  // Microphone, camera or screen changed while publishing: swap what is sent. A camera
+  // that is off sends nothing (no black frames); a screen share that starts adds its own
+  // track (a renegotiation), one that stops sends nothing until the next one.
   updateTracks() {
-    if (!this.sending) return;
-    for (const transceiver of this.sending.getTransceivers()) {
-      const kind = transceiver.receiver.track?.kind;
-      const track = kind === "audio" ? this.media.mic : this.media.videoTrack();
-      if (track && transceiver.sender.track !== track) transceiver.sender.replaceTrack(track).catch(() => {});
+    const pc = this.sending;
+    if (!pc) return;
+    const { camera, screen } = this.media.state();
+    const set = (transceiver, track) => {
+      if (transceiver && transceiver.sender.track !== track) transceiver.sender.replaceTrack(track).catch(() => {});
+    };
+    set(this.senders.audio, this.media.mic ?? null);
+    set(this.senders.camera, camera ? (this.media.camera ?? null) : null);
+    const shared = screen ? (this.media.screen ?? null) : null;
+    if (shared && !this.senders.screen) {
+      this.addScreen(pc);
+      this.offer(pc).catch(() => this.republish(pc));
+    } else {
+      set(this.senders.screen, shared);
     }
   }
 
-  // Who is received through the server, for diagnostics and the browser tests.
+  // What this module holds, for diagnostics and the browser tests.
   summary() {
     return {
       sending: this.sending?.connectionState ?? null,
       receiving: this.receiving?.connectionState ?? null,
+      connection: this.connection,
       streams: [...this.streams.keys()],
     };
   }
 
   closeAll() {
+    this.wantPublish = false;
     this.sending?.close();
-    this.receiving?.close();
     this.sending = null;
-    this.receiving = null;
-    for (const id of [...this.streams.keys()]) this.onEnded(id);
-    this.streams.clear();
+    this.senders = {};
+    this.closeReceiving();
   }
+}
+
+// Calls `failed` once when `pc` fails, or stays disconnected for a few seconds.
+function watch(pc, failed) {
+  let timer = null;
+  let done = false;
+  const fail = () => {
+    if (done) return;
+    done = true;
+    failed();
+  };
+  pc.addEventListener("connectionstatechange", () => {
+    clearTimeout(timer);
+    if (pc.connectionState === "failed") fail();
+    else if (pc.connectionState === "disconnected") timer = setTimeout(fail, DISCONNECTED_GRACE_MS);
+  });
 }

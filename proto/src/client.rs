@@ -146,18 +146,31 @@ pub enum ClientMessage {
     },
     /// Offer of the connection that sends one's media to the server's SFU (broadcasts,
     /// circles routed through the server); the server answers with `sfu_answer`. A new
-    /// offer while that connection exists renegotiates it.
+    /// offer while that connection exists renegotiates it; to publish on a new connection,
+    /// send `sfu_unpublish` first.
     SfuOffer {
         /// Session description (SDP), at most 32 KiB.
         sdp: String,
+        /// The `mid` of the media section that carries one's screen share, sent besides
+        /// the camera; receivers get it in a stream of its own (`s<participant id>`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        screen: Option<String>,
     },
     /// Answer to the server's `sfu_offer` for the connection that receives media from it.
     SfuAnswer {
         /// Session description (SDP), at most 32 KiB.
         sdp: String,
+        /// The `connection` of the offer answered; an answer for a connection the server
+        /// has since replaced is ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connection: Option<u64>,
     },
     /// Closes the connection that sends media to the SFU; one's tracks end for everyone.
     SfuUnpublish,
+    /// The connection that receives media from the SFU failed, or the client could not
+    /// apply the server's offer: the server closes it and offers a new one (a new
+    /// `connection` number) if there is anything to receive.
+    SfuRestart,
     /// Are you there? Answered by `pong`. Browsers cannot see WebSocket pings, so the
     /// client sends this every few seconds to notice a dead connection quickly.
     Ping,
@@ -187,6 +200,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "sfu_offer",
     "sfu_answer",
     "sfu_unpublish",
+    "sfu_restart",
     "ping",
     "leave",
 ];
@@ -215,6 +229,7 @@ impl ClientMessage {
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",
             ClientMessage::SfuUnpublish => "sfu_unpublish",
+            ClientMessage::SfuRestart => "sfu_restart",
             ClientMessage::Ping => "ping",
             ClientMessage::Leave => "leave",
         }

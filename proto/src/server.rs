@@ -232,11 +232,21 @@ pub enum ServerMessage {
         sdp: String,
     },
     /// The SFU offers (or renegotiates) the connection that carries media to this client;
-    /// each incoming stream's id is `p<participant id>`. Answer with `sfu_answer`.
+    /// each incoming stream's id is `p<participant id>` (camera and microphone) or
+    /// `s<participant id>` (screen share). Answer with `sfu_answer`.
     SfuOffer {
         /// Session description (SDP).
         sdp: String,
+        /// Which connection this offer is for. The same number as the last offer's: a
+        /// renegotiation of that connection. A different one: a new connection (the old
+        /// one is gone on the server's side): close the old one and answer on a new one.
+        #[serde(default)]
+        connection: u64,
     },
+    /// The server's end of the connection that sends one's media ended (it failed or
+    /// timed out); one's tracks have ended for everyone. To go on publishing, close that
+    /// connection and send an `sfu_offer` for a new one.
+    SfuUnpublished,
 }
 
 /// Every `type` the server may send.
@@ -268,6 +278,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "media",
     "sfu_answer",
     "sfu_offer",
+    "sfu_unpublished",
 ];
 
 impl ServerMessage {
@@ -301,6 +312,7 @@ impl ServerMessage {
             ServerMessage::Media { .. } => "media",
             ServerMessage::SfuAnswer { .. } => "sfu_answer",
             ServerMessage::SfuOffer { .. } => "sfu_offer",
+            ServerMessage::SfuUnpublished => "sfu_unpublished",
         }
     }
 

@@ -72,6 +72,12 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_MEDIA_ANNOUNCE")]
     pub media_announce: Option<IpAddr>,
 
+    /// Video codecs the SFU allows besides VP8 (comma-separated: vp9, h264, av1). Opus and
+    /// VP8 are always allowed; add others only when every client decodes them, since
+    /// the SFU forwards a publisher's codec unchanged to everyone.
+    #[arg(long, env = "HALLWAY_SFU_EXTRA_CODECS", value_delimiter = ',')]
+    pub sfu_extra_codecs: Vec<crate::sfu::ExtraCodec>,
+
     /// Run the embedded TURN server (a relay for clients behind restrictive networks).
     #[arg(long, env = "HALLWAY_TURN", default_value_t = true, action = clap::ArgAction::Set)]
     pub turn: bool,

@@ -170,6 +170,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             bind: SocketAddr::new(config.bind, config.media_port),
             announce: config.media_announce,
             tcp: config.media_tcp,
+            codecs: crate::sfu::Codecs::with_extra(&config.sfu_extra_codecs),
         },
         ice,
     )

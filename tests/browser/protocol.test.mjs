@@ -41,9 +41,10 @@ test("the client builds every client message as the fixtures show it", () => {
     set_areas: (m) => messages.setAreas(m.areas),
     set_floor_plan: (m) => messages.setFloorPlan(m.plan),
     announce: (m) => messages.announce(m.text),
-    sfu_offer: (m) => messages.sfuOffer(m.sdp),
-    sfu_answer: (m) => messages.sfuAnswer(m.sdp),
+    sfu_offer: (m) => messages.sfuOffer(m.sdp, m.screen),
+    sfu_answer: (m) => messages.sfuAnswer(m.sdp, m.connection),
     sfu_unpublish: () => messages.sfuUnpublish(),
+    sfu_restart: () => messages.sfuRestart(),
     ping: () => messages.ping(),
     leave: () => messages.leave(),
   };

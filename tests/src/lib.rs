@@ -11,6 +11,7 @@ pub mod http;
 pub mod media;
 pub mod process;
 pub mod redis;
+pub mod udp_proxy;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -395,10 +396,19 @@ impl TestClient {
 
     /// The next server message; fails on a close, a non-text frame or the deadline.
     pub async fn recv(&mut self) -> Result<ServerMessage> {
+        tokio::time::timeout(DEADLINE, self.next_message())
+            .await
+            .context("no message before the deadline")?
+    }
+
+    /// The next server message, however long it takes (for a task that reads for as long
+    /// as the test runs); fails on a close or a non-text frame.
+    pub async fn next_message(&mut self) -> Result<ServerMessage> {
         loop {
-            let frame = tokio::time::timeout(DEADLINE, self.socket.next())
+            let frame = self
+                .socket
+                .next()
                 .await
-                .context("no message before the deadline")?
                 .ok_or_else(|| anyhow!("the connection ended"))?
                 .context("reading")?;
             match frame {
@@ -443,6 +453,36 @@ impl TestClient {
                 .with_context(|| format!("waiting for {what}"))?;
             if let Some(found) = pick(&msg) {
                 return Ok(found);
+            }
+        }
+    }
+
+    /// Like [`TestClient::wait_for`], for something that takes longer than [`DEADLINE`]
+    /// (a media connection's failure is noticed after seconds of silence): fails after
+    /// `limit`.
+    pub async fn wait_for_within<T>(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut pick: impl FnMut(&ServerMessage) -> Option<T>,
+    ) -> Result<T> {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let frame = tokio::time::timeout_at(until, self.socket.next())
+                .await
+                .with_context(|| format!("waiting for {what}"))?
+                .ok_or_else(|| anyhow!("the connection ended"))?
+                .context("reading")?;
+            match frame {
+                Message::Text(text) => {
+                    let msg: ServerMessage =
+                        serde_json::from_str(&text).with_context(|| format!("decoding {text}"))?;
+                    if let Some(found) = pick(&msg) {
+                        return Ok(found);
+                    }
+                }
+                Message::Close(frame) => bail!("closed by the server: {frame:?}"),
+                _ => {}
             }
         }
     }

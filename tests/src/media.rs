@@ -8,15 +8,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use hallway_bench::webrtc_peer::{DEADLINE, Peer, Route, Sending, send_pair};
+use hallway_bench::webrtc_peer::{
+    DEADLINE, Peer, PeerCodecs, Route, SCREEN_SSRC, Sending, VP8_PT, send_pair,
+};
 use hallway_proto::{ClientMessage, ServerMessage};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use crate::TestClient;
+use crate::udp_proxy::UdpProxy;
 
 /// Sends one Opus and one VP8 track to the SFU.
 pub struct Publisher {
     sending: Sending,
+    /// The SFU's answer.
+    pub answer: String,
     /// Keyframe requests (PLI, FIR) that reached this publisher's video track.
     pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
     sequence: u16,
@@ -25,24 +30,58 @@ pub struct Publisher {
 impl Publisher {
     /// Offers both tracks to the SFU over `client`'s WebSocket and waits until connected.
     pub async fn start(client: &mut TestClient) -> Result<Publisher> {
-        let (mut sending, sdp) = Sending::offer().await?;
-        client.send(&ClientMessage::SfuOffer { sdp }).await?;
+        let (sending, sdp) = Sending::offer().await?;
+        Publisher::negotiate(client, sending, sdp, None).await
+    }
+
+    /// Like [`Publisher::start`], with the offer changed by `edit` before it is sent.
+    pub async fn start_with_offer_edit(
+        client: &mut TestClient,
+        edit: impl FnOnce(&str) -> String,
+    ) -> Result<Publisher> {
+        let (sending, sdp) = Sending::offer().await?;
+        let edited = edit(&sdp);
+        if edited == sdp {
+            bail!("the edit changed nothing");
+        }
+        Publisher::negotiate(client, sending, edited, None).await
+    }
+
+    /// Offers both tracks and a screen share (a second video track, named by its `mid`
+    /// in the offer's `screen`) and waits until connected.
+    pub async fn start_with_screen(client: &mut TestClient) -> Result<Publisher> {
+        let (sending, sdp) = Sending::offer_with_screen().await?;
+        Publisher::negotiate(client, sending, sdp, Some("2".into())).await
+    }
+
+    async fn negotiate(
+        client: &mut TestClient,
+        mut sending: Sending,
+        sdp: String,
+        screen: Option<String>,
+    ) -> Result<Publisher> {
+        client
+            .send(&ClientMessage::SfuOffer { sdp, screen })
+            .await?;
         let answer = client
             .wait_for("the SFU's answer", |m| match m {
                 ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
                 _ => None,
             })
             .await?;
-        sending.accept(answer).await?;
+        sending.accept(answer.clone()).await?;
         Ok(Publisher {
+            answer,
             keyframe_requests: sending.keyframe_requests.clone(),
             sending,
             sequence: 0,
         })
     }
 
-    /// Sends one audio and one video packet, each numbered in its payload.
+    /// Sends one audio and one video packet (and one of the screen share, if it sends
+    /// one), each numbered in its payload.
     pub async fn send_pair(&mut self, payload_bytes: usize) -> Result<()> {
+        use webrtc::media_stream::track_local::TrackLocal;
         self.sequence = self.sequence.wrapping_add(1);
         send_pair(
             &self.sending.audio,
@@ -50,7 +89,24 @@ impl Publisher {
             self.sequence,
             payload_bytes,
         )
-        .await
+        .await?;
+        if let Some(screen) = &self.sending.screen {
+            let n = self.sequence;
+            let packet = rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    marker: true,
+                    payload_type: VP8_PT,
+                    sequence_number: n,
+                    timestamp: u32::from(n).wrapping_mul(3000),
+                    ssrc: SCREEN_SSRC,
+                    ..Default::default()
+                },
+                payload: vec![0u8; payload_bytes.max(4)].into(),
+            };
+            screen.write_rtp(packet).await?;
+        }
+        Ok(())
     }
 
     /// Sends `pairs` packet pairs, one every 20 ms (50 per second per track).
@@ -117,6 +173,12 @@ pub struct Received {
     pub last_sequence: HashMap<String, u16>,
     /// After a [`Subscriber::blip`]: whether the participant resumed.
     pub resumed: bool,
+    /// Receiving connections replaced because the server offered a new one.
+    pub connections: u64,
+    /// Why the subscriber's task ended, if it failed.
+    pub failed: Option<String>,
+    /// The receiving connection's state (webrtc-rs's name for it).
+    pub state: String,
 }
 
 /// The tracks (`<stream id>/<kind>`) a description sends: media sections that are
@@ -149,6 +211,8 @@ pub struct Subscriber {
     pub stalled: Arc<std::sync::atomic::AtomicBool>,
     /// Orders to drop the WebSocket for a while, then resume.
     blips: tokio::sync::mpsc::Sender<(std::net::SocketAddr, Duration)>,
+    /// Orders to drop the receiving connection and send `sfu_restart`.
+    restarts: tokio::sync::mpsc::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
@@ -177,13 +241,40 @@ impl Subscriber {
         Ok(Subscriber::start_with(client, false, route))
     }
 
+    /// Takes over `client` and receives through `proxy` (its offers name the relay as
+    /// the SFU's address), so that the test can break the path.
+    pub fn start_through(client: TestClient, proxy: Arc<UdpProxy>) -> Subscriber {
+        Subscriber::start_with_options(
+            client,
+            false,
+            Route::Direct,
+            Some(proxy),
+            PeerCodecs::Default,
+        )
+    }
+
+    /// Takes over `client` and receives with a peer that supports `codecs` only.
+    pub fn start_with_codecs(client: TestClient, codecs: PeerCodecs) -> Subscriber {
+        Subscriber::start_with_options(client, false, Route::Direct, None, codecs)
+    }
+
     /// Takes over `client` and also publishes both tracks to the SFU, sending a packet
     /// pair every 20 ms once connected (a member of a circle routed through the SFU).
     pub fn start_publishing(client: TestClient) -> Subscriber {
         Subscriber::start_with(client, true, Route::Direct)
     }
 
-    fn start_with(mut client: TestClient, publish: bool, route: Route) -> Subscriber {
+    fn start_with(client: TestClient, publish: bool, route: Route) -> Subscriber {
+        Subscriber::start_with_options(client, publish, route, None, PeerCodecs::Default)
+    }
+
+    fn start_with_options(
+        mut client: TestClient,
+        publish: bool,
+        route: Route,
+        proxy: Option<Arc<UdpProxy>>,
+        codecs: PeerCodecs,
+    ) -> Subscriber {
         let received = Arc::new(Mutex::new(Received::default()));
         let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let counts = received.clone();
@@ -191,16 +282,27 @@ impl Subscriber {
         let remotes = Arc::new(Mutex::new(HashMap::new()));
         let tracks_by_name = remotes.clone();
         let (blips, mut blip_orders) = tokio::sync::mpsc::channel(1);
+        let (restarts, mut restart_orders) = tokio::sync::mpsc::channel::<()>(1);
+        let failure = received.clone();
         let task = tokio::spawn(async move {
+            let result: Result<()> = async move {
             let mut peer: Option<Peer> = None;
             let mut publisher = None;
             if publish {
                 let (p, sdp) = Sending::offer().await?;
-                client.send(&ClientMessage::SfuOffer { sdp }).await?;
+                client
+                    .send(&ClientMessage::SfuOffer { sdp, screen: None })
+                    .await?;
                 publisher = Some(p);
             }
             // Held, not read: dropping it (when this task ends) stops the packets.
             let mut _pacing = None;
+            // The receiving connection's state as it changes.
+            let mut state: Option<
+                tokio::sync::watch::Receiver<webrtc::peer_connection::RTCPeerConnectionState>,
+            > = None;
+            // The number of the receiving connection answered last.
+            let mut current: Option<u64> = None;
             loop {
                 let tracks = async {
                     match peer.as_mut() {
@@ -208,10 +310,31 @@ impl Subscriber {
                         None => std::future::pending().await,
                     }
                 };
+                let state_changed = async {
+                    match state.as_mut() {
+                        Some(rx) => rx.changed().await.ok().map(|()| format!("{:?}", *rx.borrow_and_update())),
+                        None => std::future::pending().await,
+                    }
+                };
                 let msg = tokio::select! {
-                    msg = client.recv() => msg,
+                    // No deadline: a listener hears nothing for as long as nothing changes.
+                    msg = client.next_message() => msg,
+                    Some(now) = state_changed => {
+                        if let Ok(mut r) = counts.lock() {
+                            r.state = now;
+                        }
+                        continue;
+                    }
                     Some(track) = tracks => {
                         tokio::spawn(count(track, counts.clone(), stall.clone(), tracks_by_name.clone()));
+                        continue;
+                    }
+                    Some(()) = restart_orders.recv() => {
+                        // As a client whose receiving connection failed: drop it, ask anew.
+                        peer = None;
+                        state = None;
+                        current = None;
+                        client.send(&ClientMessage::SfuRestart).await?;
                         continue;
                     }
                     Some((addr, down)) = blip_orders.recv() => {
@@ -233,7 +356,8 @@ impl Subscriber {
                 };
                 if let Ok(mut r) = counts.lock() {
                     r.messages.push(msg.kind().to_owned());
-                    if let ServerMessage::SfuAnswer { sdp } | ServerMessage::SfuOffer { sdp } = &msg
+                    if let ServerMessage::SfuAnswer { sdp } | ServerMessage::SfuOffer { sdp, .. } =
+                        &msg
                     {
                         r.descriptions.push(sdp.clone());
                     }
@@ -253,7 +377,7 @@ impl Subscriber {
                         }
                     })));
                 }
-                if let ServerMessage::SfuOffer { sdp } = msg {
+                if let ServerMessage::SfuOffer { sdp, connection } = msg {
                     // Tracks the server sent before and no longer sends have ended.
                     let sending = sent_tracks(&sdp);
                     if let Ok(mut r) = counts.lock() {
@@ -266,22 +390,49 @@ impl Subscriber {
                         r.ended.extend(gone);
                         r.offered = sending;
                     }
+                    // A new number: a new connection (the server's end of ours is gone).
+                    if current.is_some_and(|c| c != connection) {
+                        peer = None;
+                        if let Ok(mut r) = counts.lock() {
+                            r.connections += 1;
+                        }
+                    }
+                    current = Some(connection);
                     if peer.is_none() {
-                        peer = Some(Peer::with_route(&route).await?);
+                        let p = Peer::with(&route, codecs).await?;
+                        state = Some(p.watch_state());
+                        peer = Some(p);
                     }
                     let Some(p) = peer.as_mut() else {
                         bail!("no peer")
                     };
+                    let sdp = match &proxy {
+                        Some(proxy) => proxy.rewrite(&sdp),
+                        None => sdp,
+                    };
                     let sdp = p.answer(sdp).await?;
-                    client.send(&ClientMessage::SfuAnswer { sdp }).await?;
+                    let connection = Some(connection);
+                    client
+                        .send(&ClientMessage::SfuAnswer { sdp, connection })
+                        .await?;
                 }
             }
+            }
+            .await;
+            // Kept, so that a test can say why a subscriber stopped answering.
+            if let Err(err) = &result
+                && let Ok(mut r) = failure.lock()
+            {
+                r.failed = Some(format!("{err:#}"));
+            }
+            result
         });
         Subscriber {
             received,
             remotes,
             stalled,
             blips,
+            restarts,
             task,
         }
     }
@@ -291,6 +442,15 @@ impl Subscriber {
     pub async fn blip(&self, addr: std::net::SocketAddr, down: Duration) -> Result<()> {
         self.blips
             .send((addr, down))
+            .await
+            .map_err(|_| anyhow!("the subscriber has stopped"))
+    }
+
+    /// Drops the receiving connection and asks the server for a new one (`sfu_restart`),
+    /// as a client does whose connection failed; returns at once.
+    pub async fn restart(&self) -> Result<()> {
+        self.restarts
+            .send(())
             .await
             .map_err(|_| anyhow!("the subscriber has stopped"))
     }

@@ -155,14 +155,18 @@ async fn stopping_a_broadcast_ends_its_tracks_for_everyone() -> Result<()> {
 async fn bad_descriptions_get_typed_errors() -> Result<()> {
     let server = TestServer::start().await?;
     let mut ann = TestClient::join(&server, "Ann").await?;
-    ann.send(&ClientMessage::SfuAnswer { sdp: "v=0".into() })
-        .await?;
+    ann.send(&ClientMessage::SfuAnswer {
+        sdp: "v=0".into(),
+        connection: None,
+    })
+    .await?;
     assert_eq!(
         ann.expect_error().await.context("an answer to nothing")?.0,
         ErrorCode::InvalidDescription
     );
     ann.send(&ClientMessage::SfuOffer {
         sdp: "this is not SDP".into(),
+        screen: None,
     })
     .await?;
     assert_eq!(
@@ -174,6 +178,7 @@ async fn bad_descriptions_get_typed_errors() -> Result<()> {
     );
     ann.send(&ClientMessage::SfuOffer {
         sdp: "v=0\r\n".repeat(7_000),
+        screen: None,
     })
     .await?;
     assert_eq!(ann.expect_error().await?.0, ErrorCode::PayloadTooLarge);

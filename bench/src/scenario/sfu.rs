@@ -70,7 +70,7 @@ impl Signalling {
         addr: std::net::SocketAddr,
         name: &str,
         token: Option<String>,
-    ) -> Result<Signalling> {
+    ) -> Result<(Signalling, String)> {
         let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
         let mut s = Signalling { socket };
         s.send(&ClientMessage::Hello {
@@ -82,9 +82,13 @@ impl Signalling {
             resume: None,
         })
         .await?;
-        s.until(|m| matches!(m, ServerMessage::Welcome { .. }).then_some(()))
+        let id = s
+            .until(|m| match m {
+                ServerMessage::Welcome { you, .. } => Some(you.clone()),
+                _ => None,
+            })
             .await?;
-        Ok(s)
+        Ok((s, id))
     }
 
     async fn send(&mut self, msg: &ClientMessage) -> Result<()> {
@@ -116,6 +120,30 @@ impl Signalling {
     }
 }
 
+/// Where one listener got to: printed, by count, for a step in which some did not connect.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// Opening its WebSocket, waiting for the welcome.
+    Joining,
+    /// Welcomed, waiting for the SFU's offer.
+    Welcomed,
+    /// Answered; the connection is in this state (no packet yet).
+    Answered(String),
+    /// Receiving packets.
+    Receiving,
+    /// Its task ended with this error.
+    Failed(String),
+}
+
+/// What one listener's task reports about itself.
+type Status = Arc<std::sync::Mutex<Stage>>;
+
+fn set(status: &Status, stage: Stage) {
+    if let Ok(mut s) = status.lock() {
+        *s = stage;
+    }
+}
+
 /// One listener: answers the SFU's offers and counts the packets and bytes it receives.
 async fn listener(
     addr: std::net::SocketAddr,
@@ -123,21 +151,59 @@ async fn listener(
     packets: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     ready: tokio::sync::mpsc::Sender<()>,
+    status: Status,
+) {
+    if let Err(err) = listen(addr, name, packets, bytes, ready, &status).await {
+        set(&status, Stage::Failed(format!("{err:#}")));
+    }
+}
+
+async fn listen(
+    addr: std::net::SocketAddr,
+    name: String,
+    packets: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    ready: tokio::sync::mpsc::Sender<()>,
+    status: &Status,
 ) -> Result<()> {
-    let mut signalling = Signalling::join(addr, &name, None).await?;
+    let (mut signalling, _) = Signalling::join(addr, &name, None)
+        .await
+        .context("joining")?;
+    set(status, Stage::Welcomed);
     let mut peer = Peer::new().await?;
+    let mut state = peer.watch_state();
     let mut ready = Some(ready);
+    let mut receiving = false;
+    let mut current = None;
     loop {
         tokio::select! {
             msg = signalling.recv() => {
-                if let ServerMessage::SfuOffer { sdp } = msg? {
-                    let sdp = peer.answer(sdp).await?;
-                    signalling.send(&ClientMessage::SfuAnswer { sdp }).await?;
+                if let ServerMessage::SfuOffer { sdp, connection } = msg.context("signalling")? {
+                    // A new connection number: the server's end of the old one is gone.
+                    if current.is_some_and(|c| c != connection) {
+                        peer = Peer::new().await?;
+                        state = peer.watch_state();
+                    }
+                    current = Some(connection);
+                    let sdp = peer.answer(sdp).await.context("answering the offer")?;
+                    let connection = Some(connection);
+                    signalling.send(&ClientMessage::SfuAnswer { sdp, connection }).await?;
+                    if !receiving {
+                        set(status, Stage::Answered(format!("{:?}", peer.state())));
+                    }
+                }
+            }
+            Ok(()) = state.changed() => {
+                let now = *state.borrow_and_update();
+                if !receiving {
+                    set(status, Stage::Answered(format!("{now:?}")));
                 }
             }
             Some(remote) = peer.tracks.recv() => {
                 let (packets, bytes) = (packets.clone(), bytes.clone());
                 let ready = ready.take();
+                let status = status.clone();
+                receiving = true;
                 tokio::spawn(async move {
                     let mut first = true;
                     while let Some(event) = remote.poll().await {
@@ -146,6 +212,7 @@ async fn listener(
                             bytes.fetch_add(p.payload.len() as u64 + 12, Ordering::Relaxed);
                             if first {
                                 first = false;
+                                set(&status, Stage::Receiving);
                                 if let Some(ready) = &ready {
                                     let _ = ready.send(()).await;
                                 }
@@ -156,6 +223,48 @@ async fn listener(
             }
         }
     }
+}
+
+/// The publisher's side, watched for the whole run: its signalling is read (so that it
+/// answers the server's pings and is not closed as dead) and what happens to it is kept.
+#[derive(Debug, Default)]
+struct HostWatch {
+    /// Why its WebSocket ended, if it did.
+    closed: Option<String>,
+    /// Whether the server says it still broadcasts.
+    broadcasting: bool,
+    /// Errors the server sent it.
+    errors: Vec<String>,
+}
+
+async fn watch_host(mut host: Signalling, id: String, watch: Arc<std::sync::Mutex<HostWatch>>) {
+    loop {
+        let msg = host.recv().await;
+        let Ok(mut w) = watch.lock() else { return };
+        match msg {
+            Ok(ServerMessage::Broadcast { id: who, on }) if who == id => w.broadcasting = on,
+            Ok(ServerMessage::Error { code, message, .. }) => {
+                w.errors.push(format!("{code:?}: {message}"));
+            }
+            Ok(_) => {}
+            Err(err) => {
+                w.closed = Some(format!("{err:#}"));
+                return;
+            }
+        }
+    }
+}
+
+/// Counts the stages of listeners that are not receiving, e.g. `3 × Welcomed`.
+fn not_receiving(statuses: &[Status]) -> Vec<(Stage, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for s in statuses {
+        let stage = s.lock().map(|s| s.clone()).unwrap_or(Stage::Joining);
+        if stage != Stage::Receiving {
+            *counts.entry(stage).or_insert(0) += 1;
+        }
+    }
+    counts.into_iter().collect()
 }
 
 /// Runs the steps against a fresh server.
@@ -179,11 +288,12 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         None,
         hallway::access::now_secs() + 3600,
     );
-    let mut host = Signalling::join(addr, "Publisher", Some(token)).await?;
+    let (mut host, host_id) = Signalling::join(addr, "Publisher", Some(token)).await?;
     host.send(&ClientMessage::Broadcast { on: true }).await?;
     // The publisher's connection.
     let (mut sending, sdp) = Sending::offer().await?;
-    host.send(&ClientMessage::SfuOffer { sdp }).await?;
+    host.send(&ClientMessage::SfuOffer { sdp, screen: None })
+        .await?;
     let answer = host
         .until(|m| match m {
             ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
@@ -192,6 +302,11 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         .await?;
     sending.accept(answer).await?;
     let (audio, video) = (sending.audio.clone(), sending.video.clone());
+    let host_watch = Arc::new(std::sync::Mutex::new(HostWatch {
+        broadcasting: true,
+        ..HostWatch::default()
+    }));
+    tokio::spawn(watch_host(host, host_id, host_watch.clone()));
 
     // Paced sending: video packets at the bit rate, one audio packet every 20 ms.
     let video_per_second = f64::from(opts.video_kbps) * 1000.0 / 8.0 / VIDEO_PAYLOAD as f64;
@@ -233,6 +348,7 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
     let bytes = Arc::new(AtomicU64::new(0));
     let mut joined = 0usize;
     let mut tasks = Vec::new();
+    let mut statuses: Vec<Status> = Vec::new();
     let mut reports = Vec::new();
     let mut best: Option<usize> = None;
     for &n in &opts.steps {
@@ -241,12 +357,15 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         while joined < n {
             joined += 1;
             waiting += 1;
+            let status = Arc::new(std::sync::Mutex::new(Stage::Joining));
+            statuses.push(status.clone());
             tasks.push(tokio::spawn(listener(
                 addr,
                 format!("Listener {joined}"),
                 packets.clone(),
                 bytes.clone(),
                 ready_tx.clone(),
+                status,
             )));
         }
         // Everyone new receives before measuring.
@@ -280,9 +399,44 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
             1.0
         };
         let mbps = received_bytes as f64 * 8.0 / usage.seconds / 1e6;
-        let mut report = Report::new(&format!("sfu-{n}"));
+        let name = format!("sfu-{n}");
+        let mut report = Report::new(&name);
         report.add("listeners", n as f64, "");
         report.add("connected", (n - waiting) as f64, "");
+        // Why some are not receiving, and how the publisher is doing: printed as they are
+        // found (a collapsed step must say what collapsed).
+        let stuck = not_receiving(&statuses);
+        report.add(
+            "not_receiving",
+            stuck.iter().map(|(_, n)| *n).sum::<usize>() as f64,
+            "",
+        );
+        for (stage, count) in &stuck {
+            println!("{name} not receiving: {count} × {stage:?}");
+        }
+        let publisher = format!("{:?}", sending.peer.state());
+        if let Ok(w) = host_watch.lock() {
+            println!(
+                "{name} publisher: connection {publisher}, broadcasting {}, signalling {}{}",
+                w.broadcasting,
+                w.closed.as_deref().unwrap_or("open"),
+                if w.errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(", errors {:?}", w.errors)
+                }
+            );
+            report.add(
+                "publisher_ok",
+                f64::from(u8::from(
+                    w.closed.is_none()
+                        && w.broadcasting
+                        && sending.peer.state()
+                            == webrtc::peer_connection::RTCPeerConnectionState::Connected,
+                )),
+                "",
+            );
+        }
         report.add("loss", loss * 100.0, "%");
         report.add("forwarded", mbps, "Mbit/s");
         report.add("server_cpu", usage.server_cores(), "cores");

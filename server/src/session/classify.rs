@@ -9,15 +9,20 @@ use crate::room::engine::{ChatTarget, GatherTarget};
 use crate::room::model::{Media, ParticipantId, Reaction};
 use crate::room::views;
 
+/// Longest `mid` a screen share may be named by (browsers use "0", "1", …).
+const MAX_MID_BYTES: usize = 32;
+
 /// What a client asks of the SFU.
 #[derive(Debug)]
 pub enum SfuOrder {
-    /// An offer for the sending connection.
-    Offer(String),
-    /// An answer for the receiving connection.
-    Answer(String),
+    /// An offer for the sending connection, with the `mid` of its screen share.
+    Offer(String, Option<String>),
+    /// An answer for the receiving connection, with the connection it answers.
+    Answer(String, Option<u64>),
     /// Close the sending connection.
     Unpublish,
+    /// Start the receiving connection over.
+    Restart,
 }
 
 /// Where a message goes.
@@ -102,9 +107,20 @@ pub fn classify(msg: ClientMessage) -> Incoming {
             camera,
             screen,
         }),
-        ClientMessage::SfuOffer { sdp } => return sfu(SfuOrder::Offer(sdp)),
-        ClientMessage::SfuAnswer { sdp } => return sfu(SfuOrder::Answer(sdp)),
+        ClientMessage::SfuOffer { sdp, screen } => {
+            if screen.as_ref().is_some_and(|mid| mid.len() > MAX_MID_BYTES) {
+                return Incoming::Refused(
+                    ErrorCode::InvalidDescription,
+                    "a media section's mid is at most 32 bytes",
+                );
+            }
+            return sfu(SfuOrder::Offer(sdp, screen));
+        }
+        ClientMessage::SfuAnswer { sdp, connection } => {
+            return sfu(SfuOrder::Answer(sdp, connection));
+        }
         ClientMessage::SfuUnpublish => return Incoming::Sfu(SfuOrder::Unpublish),
+        ClientMessage::SfuRestart => return Incoming::Sfu(SfuOrder::Restart),
         ClientMessage::Signal { to, payload } => {
             if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
                 return Incoming::Refused(
@@ -123,7 +139,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
 
 /// An SFU order, unless its description is too large.
 fn sfu(order: SfuOrder) -> Incoming {
-    if let SfuOrder::Offer(sdp) | SfuOrder::Answer(sdp) = &order
+    if let SfuOrder::Offer(sdp, _) | SfuOrder::Answer(sdp, _) = &order
         && sdp.len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES
     {
         return Incoming::Refused(

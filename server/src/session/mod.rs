@@ -497,10 +497,14 @@ async fn on_sfu(
             .err();
     };
     let result = match order {
-        SfuOrder::Offer(sdp) => media.offer(id, sdp),
-        SfuOrder::Answer(sdp) => media.answer(id, sdp),
+        SfuOrder::Offer(sdp, screen) => media.offer(id, sdp, screen),
+        SfuOrder::Answer(sdp, connection) => media.answer(id, sdp, connection),
         SfuOrder::Unpublish => {
             media.unpublish_all(id);
+            Ok(())
+        }
+        SfuOrder::Restart => {
+            media.restart(id);
             Ok(())
         }
     };

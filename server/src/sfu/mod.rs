@@ -6,12 +6,14 @@
 //! on the address does. Each connection runs in a task of its own ([`peer`]); a room's
 //! routes say which tracks each participant receives ([`room`]).
 //!
+//! - [`codecs`]: which codecs publishers are answered with;
 //! - [`stun`]: the little STUN parsing routing needs;
 //! - [`feedback`]: which RTCP reaches the SFU (keyframe requests);
 //! - [`tcp`]: the same over one TCP port (ICE-TCP), for networks without UDP;
 //! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
 //! - [`room`]: one room's publications, subscriptions and routes.
 
+pub mod codecs;
 pub mod feedback;
 pub(crate) mod peer;
 pub mod room;
@@ -28,6 +30,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use crate::turn::IceServers;
+pub use codecs::{Codecs, ExtraCodec};
 use peer::MediaIn;
 pub use room::{MediaError, RoomMedia};
 
@@ -48,6 +51,8 @@ pub struct SfuConfig {
     pub announce: Option<IpAddr>,
     /// Also accept ICE-TCP on the same port number.
     pub tcp: bool,
+    /// The codecs negotiated.
+    pub codecs: Codecs,
 }
 
 /// One datagram from a participant.
@@ -82,6 +87,8 @@ struct Inner {
     tcp_writers: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     /// Whether ICE-TCP is on.
     tcp: bool,
+    /// The codecs negotiated.
+    codecs: Codecs,
 }
 
 /// Why the SFU did not start.
@@ -121,6 +128,7 @@ impl Sfu {
             by_addr: DashMap::new(),
             tcp_writers: DashMap::new(),
             tcp: config.tcp,
+            codecs: config.codecs,
         });
         if let Some(listener) = tcp_listener {
             tokio::spawn(tcp::accept(listener, Arc::downgrade(&inner)));
@@ -151,6 +159,11 @@ impl Sfu {
     pub(crate) fn unregister(&self, ufrag: &str) {
         self.inner.by_ufrag.remove(ufrag);
         self.inner.by_addr.retain(|_, (u, _)| u != ufrag);
+    }
+
+    /// The codecs negotiated.
+    pub fn codecs(&self) -> Codecs {
+        self.inner.codecs
     }
 
     /// Whether ICE-TCP is on (the connections then offer a passive TCP candidate).

@@ -51,6 +51,8 @@ const CONTROL_QUEUE: usize = 256;
 pub(crate) const MEDIA_QUEUE: usize = 1024;
 /// Keyframe requests from one subscriber for one track are passed on at most this often.
 const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
+/// A connection silent this long after being disconnected has failed.
+const FAILED_AFTER: Duration = Duration::from_secs(10);
 /// A connection whose ICE never completes is given up after this long.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -66,8 +68,8 @@ pub(crate) enum Direction {
 /// Signalling and routing orders for a connection.
 #[derive(Debug)]
 pub(crate) enum Control {
-    /// The participant's offer (sending connection).
-    Offer(String),
+    /// The participant's offer (sending connection), with the `mid` of its screen share.
+    Offer(String, Option<String>),
     /// The participant's answer (receiving connection).
     Answer(String),
     /// Start forwarding a track (receiving connection).
@@ -97,6 +99,8 @@ pub(crate) struct PeerHandle {
     pub media: mpsc::Sender<MediaIn>,
     /// The connection's local ICE username fragment (its routing key on the socket).
     pub ufrag: String,
+    /// A receiving connection's number (`connection` of `sfu_offer`); 0 for sending.
+    pub connection: u64,
 }
 
 /// A track this connection receives from its participant.
@@ -126,6 +130,10 @@ struct Peer {
     link: OutboxSender,
     sfu: Sfu,
     ufrag: String,
+    /// Receiving connection: its number, told with every offer.
+    connection: u64,
+    /// Sending connection: the `mid` of the media section carrying the screen share.
+    screen_mid: Option<String>,
     /// Sending connection: tracks by the participant's track id.
     incoming: HashMap<String, Incoming>,
     /// Receiving connection: tracks by key, and keys by our track id.
@@ -160,6 +168,7 @@ pub(crate) fn spawn(
     room: Weak<RoomMedia>,
     participant: ParticipantId,
     direction: Direction,
+    connection: u64,
     link: OutboxSender,
 ) -> Result<PeerHandle, PeerError> {
     let ufrag = random_token(16);
@@ -175,6 +184,8 @@ pub(crate) fn spawn(
         link,
         sfu: sfu.clone(),
         ufrag: ufrag.clone(),
+        connection,
+        screen_mid: None,
         incoming: HashMap::new(),
         outgoing: HashMap::new(),
         outgoing_ids: HashMap::new(),
@@ -189,13 +200,21 @@ pub(crate) fn spawn(
         if let Err(err) = &result {
             debug!(?direction, "media connection ended: {err}");
         }
-        peer.finish();
+        let session_gone = matches!(result, Err(PeerError::SessionGone));
+        peer.finish(session_gone);
         peer.sfu.unregister(&peer.ufrag);
+        // The connection failed on its own (not closed by the room): a publisher is told,
+        // so that it publishes again on a new connection. A receiver is offered a new
+        // connection by the room.
+        if result.is_err() && !session_gone && direction == Direction::Sending {
+            let _ = peer.tell(&ServerMessage::SfuUnpublished);
+        }
     });
     Ok(PeerHandle {
         control: control_tx,
         media: media_tx,
         ufrag,
+        connection,
     })
 }
 
@@ -203,10 +222,16 @@ pub(crate) fn spawn(
 fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
     let setting_engine = SettingEngineBuilder::new()
         .with_lite(true)
+        // Without a word from the participant for 5 s the connection is disconnected, and
+        // after 10 s more it has failed and is replaced (the default waits 25 s more).
+        .with_ice_timeouts(Some(Duration::from_secs(5)), Some(FAILED_AFTER), None)
+        // ICE-lite learns addresses from the checks it receives: it never needs to resolve
+        // a browser's `.local` candidate (they are taken out of descriptions, too).
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
         .with_ice_credentials(ufrag.to_owned(), random_token(24))
         .build();
     let mut media_engine = MediaEngine::default();
-    media_engine.register_default_codecs()?;
+    sfu.codecs().register(&mut media_engine)?;
     // NACK responder and generator, RTCP reports, TWCC: per hop, so retransmissions are
     // served from the SFU's own buffer and never reach the publisher.
     let registry = register_default_interceptors(
@@ -339,7 +364,9 @@ impl Peer {
                 let Some(room) = self.room.upgrade() else {
                     return Err(PeerError::SessionGone);
                 };
-                let (key, forwards) = room.publish(self.participant, kind, codec);
+                let screen = self.screen_mid.is_some()
+                    && mid_of(&mut self.pc, init.receiver_id) == self.screen_mid;
+                let (key, forwards) = room.publish(self.participant, kind, codec, screen);
                 self.incoming.insert(
                     init.track_id,
                     Incoming {
@@ -364,8 +391,9 @@ impl Peer {
 
     fn on_control(&mut self, order: Control) -> Result<(), PeerError> {
         match order {
-            Control::Offer(sdp) => {
-                let applied = RTCSessionDescription::offer(sdp)
+            Control::Offer(sdp, screen) => {
+                self.screen_mid = screen;
+                let applied = RTCSessionDescription::offer(without_mdns_candidates(&sdp))
                     .and_then(|offer| self.pc.set_remote_description(Instant::now(), offer))
                     .and_then(|()| self.pc.create_answer(None))
                     .and_then(|answer| self.pc.set_local_description(Instant::now(), answer));
@@ -386,7 +414,7 @@ impl Peer {
                         retry_after: None,
                     });
                 }
-                let applied = RTCSessionDescription::answer(sdp)
+                let applied = RTCSessionDescription::answer(without_mdns_candidates(&sdp))
                     .and_then(|answer| self.pc.set_remote_description(Instant::now(), answer));
                 match applied {
                     Ok(()) => {
@@ -401,8 +429,9 @@ impl Peer {
             }
             Control::AddTrack(info) => {
                 let ssrc = rand::random::<u32>();
+                let stream = if info.screen { 's' } else { 'p' };
                 let track = MediaStreamTrack::new(
-                    format!("p{}", info.publisher),
+                    format!("{stream}{}", info.publisher),
                     format!("t{}", info.key.0),
                     format!("t{}", info.key.0),
                     info.kind,
@@ -446,7 +475,10 @@ impl Peer {
                     let sdp = self.local_sdp();
                     let msg = match self.direction {
                         Direction::Sending => ServerMessage::SfuAnswer { sdp },
-                        Direction::Receiving => ServerMessage::SfuOffer { sdp },
+                        Direction::Receiving => ServerMessage::SfuOffer {
+                            sdp,
+                            connection: self.connection,
+                        },
                     };
                     self.tell(&msg)?;
                 }
@@ -518,15 +550,43 @@ impl Peer {
     }
 
     /// Ends what this connection published.
-    fn finish(&mut self) {
+    fn finish(&mut self, session_gone: bool) {
         if let Some(room) = self.room.upgrade() {
             for track in self.incoming.values() {
                 room.unpublish(track.key);
             }
-            room.peer_ended(self.participant, self.direction, &self.ufrag);
+            room.peer_ended(self.participant, self.direction, &self.ufrag, session_gone);
         }
         let _ = self.pc.close();
     }
+}
+
+/// The `mid` of the media section a receiver belongs to.
+fn mid_of(pc: &mut RTCPeerConnection, receiver: RTCRtpReceiverId) -> Option<String> {
+    let ids: Vec<_> = pc.get_transceivers().collect();
+    ids.into_iter().find_map(|id| {
+        let transceiver = pc.rtp_transceiver(id)?;
+        (transceiver.receiver() == Some(receiver))
+            .then(|| transceiver.mid().clone())
+            .flatten()
+    })
+}
+
+/// A description without its mDNS (`.local`) candidates: the ICE-lite SFU learns
+/// addresses from the checks it receives and never resolves names.
+fn without_mdns_candidates(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.split_inclusive('\n') {
+        let mdns = line.starts_with("a=candidate:")
+            && line
+                .split_whitespace()
+                .nth(4)
+                .is_some_and(|address| address.ends_with(".local"));
+        if !mdns {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// A random alphanumeric token (ICE ufrag and password).
@@ -538,4 +598,82 @@ fn random_token(len: usize) -> String {
         .take(len)
         .map(char::from)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sfu::SfuConfig;
+    use crate::turn::IceServers;
+
+    /// A browser's offer (one audio section) whose only candidate is an mDNS name.
+    const OFFER: &str = "v=0\r\n\
+        o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n\
+        s=-\r\n\
+        t=0 0\r\n\
+        a=group:BUNDLE 0\r\n\
+        a=msid-semantic: WMS\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+        c=IN IP4 0.0.0.0\r\n\
+        a=rtcp:9 IN IP4 0.0.0.0\r\n\
+        a=candidate:1 1 udp 2122260223 4b1c2d3e-1111-4222-8333-944455556666.local 54321 typ host\r\n\
+        a=ice-ufrag:abcd\r\n\
+        a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n\
+        a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n\
+        a=setup:actpass\r\n\
+        a=mid:0\r\n\
+        a=sendonly\r\n\
+        a=msid:s t\r\n\
+        a=rtcp-mux\r\n\
+        a=rtpmap:111 opus/48000/2\r\n\
+        a=fmtp:111 minptime=10;useinbandfec=1\r\n\
+        a=ssrc:1 cname:c\r\n";
+
+    /// Nothing the connection writes goes to the mDNS port: it never asks the network
+    /// what a `.local` name is.
+    #[tokio::test]
+    async fn a_description_with_mdns_candidates_starts_no_lookup() {
+        let config = SfuConfig {
+            bind: ([127, 0, 0, 1], 0).into(),
+            announce: None,
+            tcp: false,
+            codecs: Default::default(),
+        };
+        let sfu = Sfu::start(config, IceServers::none()).await.expect("bind");
+        let mut pc = build(&sfu, "localufrag").expect("build");
+        // As it comes, `.local` candidate and all (the task takes them out, too).
+        let offer = RTCSessionDescription::offer(OFFER.to_owned()).expect("offer");
+        pc.set_remote_description(Instant::now(), offer)
+            .expect("apply");
+        let answer = pc.create_answer(None).expect("answer");
+        pc.set_local_description(Instant::now(), answer)
+            .expect("local");
+        let start = Instant::now();
+        let mut writes = 0;
+        for step in 0..50 {
+            let now = start + Duration::from_millis(step * 200);
+            pc.handle_timeout(now).expect("timeout");
+            while let Some(out) = pc.poll_write() {
+                writes += 1;
+                assert_ne!(
+                    out.transport.peer_addr.port(),
+                    5353,
+                    "an mDNS query went out"
+                );
+            }
+        }
+        assert_eq!(
+            writes, 0,
+            "an ICE-lite endpoint sends nothing before it is checked"
+        );
+    }
+
+    #[test]
+    fn mdns_candidates_are_taken_out_of_descriptions() {
+        let sdp = "a=mid:0\r\na=candidate:1 1 udp 1 x.local 5 typ host\r\na=candidate:2 1 udp 1 192.0.2.1 5 typ host\r\n";
+        assert_eq!(
+            without_mdns_candidates(sdp),
+            "a=mid:0\r\na=candidate:2 1 udp 1 192.0.2.1 5 typ host\r\n"
+        );
+    }
 }

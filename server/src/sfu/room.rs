@@ -32,6 +32,8 @@ pub(crate) struct TrackInfo {
     pub publisher: ParticipantId,
     pub kind: RtpCodecKind,
     pub codec: RTCRtpCodec,
+    /// The publisher's screen share (forwarded in a stream of its own).
+    pub screen: bool,
 }
 
 /// The subscribers one track's packets are copied to.
@@ -89,6 +91,9 @@ struct Member {
     receiving: Option<PeerHandle>,
     /// Tracks this member's receiving connection has been told to forward.
     receives: BTreeSet<TrackKey>,
+    /// Their session's queue was full when their receiving connection spoke: no new one
+    /// is opened (it would fail the same way, at once) until they resume.
+    stalled: bool,
 }
 
 #[derive(Debug)]
@@ -105,6 +110,8 @@ struct State {
     circles: HashMap<CircleId, Vec<ParticipantId>>,
     tracks: BTreeMap<TrackKey, Published>,
     next_key: u64,
+    /// The number of the last receiving connection opened (`connection` of `sfu_offer`).
+    last_connection: u64,
     /// Members whose receiving connection forwards anything: with no tracks and nobody
     /// receiving, reconciling has nothing to do (the usual case: no broadcast, no large
     /// circle), and joins, leaves and circle changes cost no walk over the room.
@@ -157,6 +164,9 @@ impl RoomMedia {
             for handle in [&member.sending, &member.receiving].into_iter().flatten() {
                 let _ = handle.control.try_send(Control::Relink(link.clone()));
             }
+            if std::mem::take(&mut member.stalled) {
+                self.reconcile(&mut state);
+            }
             return;
         }
         state.members.insert(
@@ -166,6 +176,7 @@ impl RoomMedia {
                 sending: None,
                 receiving: None,
                 receives: BTreeSet::new(),
+                stalled: false,
             },
         );
         self.reconcile(&mut state);
@@ -216,8 +227,14 @@ impl RoomMedia {
         }
     }
 
-    /// A participant's offer for their sending connection.
-    pub fn offer(&self, id: ParticipantId, sdp: String) -> Result<(), MediaError> {
+    /// A participant's offer for their sending connection, with the `mid` of the media
+    /// section that carries their screen share.
+    pub fn offer(
+        &self,
+        id: ParticipantId,
+        sdp: String,
+        screen: Option<String>,
+    ) -> Result<(), MediaError> {
         let mut state = self.state();
         let member = state.members.get_mut(&id).ok_or(MediaError::NotJoined)?;
         if member.sending.is_none() {
@@ -226,6 +243,7 @@ impl RoomMedia {
                 self.this.clone(),
                 id,
                 Direction::Sending,
+                0,
                 member.link.clone(),
             )
             .map_err(|e| MediaError::Unavailable(e.to_string()))?;
@@ -236,22 +254,49 @@ impl RoomMedia {
         };
         sending
             .control
-            .try_send(Control::Offer(sdp))
+            .try_send(Control::Offer(sdp, screen))
             .map_err(|e| MediaError::Unavailable(e.to_string()))
     }
 
-    /// A participant's answer for their receiving connection.
-    pub fn answer(&self, id: ParticipantId, sdp: String) -> Result<(), MediaError> {
+    /// A participant's answer for their receiving connection (`connection`: the one it
+    /// answers; an answer for a connection since replaced is ignored).
+    pub fn answer(
+        &self,
+        id: ParticipantId,
+        sdp: String,
+        connection: Option<u64>,
+    ) -> Result<(), MediaError> {
         let state = self.state();
         let member = state.members.get(&id).ok_or(MediaError::NotJoined)?;
         let receiving = member
             .receiving
             .as_ref()
             .ok_or(MediaError::NothingToAnswer)?;
+        if connection.is_some_and(|n| n != receiving.connection) {
+            return Ok(());
+        }
         receiving
             .control
             .try_send(Control::Answer(sdp))
             .map_err(|e| MediaError::Unavailable(e.to_string()))
+    }
+
+    /// A participant's receiving connection failed, or they could not apply its offer:
+    /// it closes, and a new one (with a new number) is offered if they are to receive
+    /// anything.
+    pub fn restart(&self, id: ParticipantId) {
+        let mut state = self.state();
+        let Some(member) = state.members.get_mut(&id) else {
+            return;
+        };
+        member.stalled = false;
+        if member.receiving.take().is_some() {
+            member.receives.clear();
+            for track in state.tracks.values() {
+                track.forwards.set(id, None);
+            }
+        }
+        self.reconcile(&mut state);
     }
 
     /// A participant closes their sending connection: their tracks end for everyone.
@@ -273,6 +318,7 @@ impl RoomMedia {
         publisher: ParticipantId,
         kind: RtpCodecKind,
         codec: RTCRtpCodec,
+        screen: bool,
     ) -> (TrackKey, Arc<Forwards>) {
         let mut state = self.state();
         state.next_key += 1;
@@ -283,6 +329,7 @@ impl RoomMedia {
             publisher,
             kind,
             codec,
+            screen,
         });
         state.tracks.insert(
             key,
@@ -320,8 +367,17 @@ impl RoomMedia {
         }
     }
 
-    /// A connection's task ended; forget it unless a newer one replaced it.
-    pub(crate) fn peer_ended(&self, id: ParticipantId, direction: Direction, ufrag: &str) {
+    /// A connection's task ended; forget it unless a newer one replaced it. A receiving
+    /// connection that failed is replaced by a new one (a new `connection` number) if
+    /// there is anything to receive, unless it ended because the participant's session
+    /// could not take its messages (`session_gone`).
+    pub(crate) fn peer_ended(
+        &self,
+        id: ParticipantId,
+        direction: Direction,
+        ufrag: &str,
+        session_gone: bool,
+    ) {
         let mut state = self.state();
         let Some(member) = state.members.get_mut(&id) else {
             return;
@@ -333,6 +389,7 @@ impl RoomMedia {
         if slot.as_ref().is_some_and(|h| h.ufrag == ufrag) {
             *slot = None;
             if direction == Direction::Receiving {
+                member.stalled = session_gone;
                 member.receives.clear();
                 for track in state.tracks.values() {
                     track.forwards.set(id, None);
@@ -353,6 +410,7 @@ impl RoomMedia {
             circles,
             tracks,
             receiving,
+            last_connection,
             ..
         } = state;
         let circle_of: HashMap<ParticipantId, CircleId> = circles
@@ -372,15 +430,17 @@ impl RoomMedia {
                 })
                 .map(|(k, _)| *k)
                 .collect();
-            if wanted == member.receives {
+            if wanted == member.receives || member.stalled {
                 continue;
             }
             if member.receiving.is_none() {
+                *last_connection += 1;
                 match peer::spawn(
                     &self.sfu,
                     self.this.clone(),
                     id,
                     Direction::Receiving,
+                    *last_connection,
                     member.link.clone(),
                 ) {
                     Ok(handle) => member.receiving = Some(handle),

@@ -24,7 +24,10 @@ impl Peer {
         self.pc.set_local_description(Instant::now(), offer)?;
         self.awaiting_answer = true;
         let sdp = self.local_sdp();
-        self.tell(&ServerMessage::SfuOffer { sdp })
+        self.tell(&ServerMessage::SfuOffer {
+            sdp,
+            connection: self.connection,
+        })
     }
 
     /// Asks the publishers of these tracks for keyframes.
