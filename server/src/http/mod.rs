@@ -8,6 +8,7 @@ use dashmap::DashMap;
 
 pub mod admin;
 pub mod client;
+pub mod hosts;
 pub mod serve;
 pub mod upgrade;
 
@@ -36,6 +37,8 @@ const WRITE_BUFFER: usize = 0;
 pub struct AppState {
     /// What sessions need.
     pub session: SessionContext,
+    /// The names a request's `Host` may carry (against DNS rebinding).
+    pub hosts: Arc<hosts::AllowedHosts>,
     /// Open WebSocket connections on this node.
     pub connections: AtomicUsize,
     /// Cap on `connections`.
@@ -166,6 +169,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .route("/r/{room}", get(client::room))
         .route("/assets/{*path}", get(client::asset))
         .with_state(files);
+    let hosts = state.hosts.clone();
     sockets
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -173,6 +177,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .with_state(state)
         .merge(pages)
         .merge(admin::router(admin))
+        .layer(axum::middleware::from_fn_with_state(hosts, hosts::check))
 }
 
 async fn websocket(
@@ -220,6 +225,10 @@ where
     F: FnOnce(upgrade::Socket) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    if *state.session.shutdown.borrow() {
+        // Draining: a load balancer sends this client to another node.
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response();
+    }
     if !state.origins.allow(request.headers()) {
         return (StatusCode::FORBIDDEN, "this origin may not connect").into_response();
     }
