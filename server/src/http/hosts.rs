@@ -66,7 +66,7 @@ impl AllowedHosts {
         }
         match self {
             AllowedHosts::Any => true,
-            AllowedHosts::Names(names) => names.iter().any(|n| *n == name),
+            AllowedHosts::Names(names) => names.contains(&name),
         }
     }
 }
