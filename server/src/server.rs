@@ -35,8 +35,10 @@ pub struct RunningServer {
     pub sfu: Sfu,
     /// The embedded TURN server, unless an external one is configured or it is off.
     pub turn: Option<EmbeddedTurn>,
-    /// Set to `true` to shut down.
+    /// Set to `true` to shut down: sessions drain, `/readyz` says `draining`.
     shutdown: watch::Sender<bool>,
+    /// Set to `true` to close the listeners, once sessions have drained.
+    stop_listening: watch::Sender<bool>,
     /// The accept loop.
     task: JoinHandle<std::io::Result<()>>,
     /// What the handlers share (the count of open connections, for draining).
@@ -215,6 +217,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let cluster = cluster.map(|(cluster, _)| cluster);
 
     let (shutdown, shutdown_rx) = watch::channel(false);
+    // The listeners stay open while sessions drain, so that health checks see `draining`.
+    let (stop_listening, listening_rx) = watch::channel(false);
     let state = Arc::new(AppState {
         session: SessionContext {
             rooms: rooms.clone(),
@@ -229,6 +233,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             cluster: cluster.clone(),
             attempts: Default::default(),
         },
+        hosts: Arc::new(http::hosts::AllowedHosts::new(
+            config.public_url.as_deref(),
+            &config.allowed_origins,
+            config.bind.is_loopback(),
+        )),
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
         per_ip: dashmap::DashMap::new(),
@@ -269,11 +278,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             listener,
             http::metrics_router(),
             header_timeout,
-            shutdown_rx.clone(),
+            listening_rx.clone(),
         ));
     }
     let task = tokio::spawn(async move {
-        http::serve::serve(listener, app, header_timeout, shutdown_rx).await;
+        http::serve::serve(listener, app, header_timeout, listening_rx).await;
         Ok(())
     });
     Ok(RunningServer {
@@ -284,6 +293,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         sfu,
         turn,
         shutdown,
+        stop_listening,
         task,
         state,
         drain,
@@ -291,21 +301,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 }
 
 impl RunningServer {
-    /// Stops accepting, tells every session to reconnect (close 1012, spread over the
-    /// drain window), and waits until they are gone or the window has passed.
+    /// Drains: `/readyz` answers 503 `draining` and new WebSocket upgrades are refused
+    /// (503) while every session is told to reconnect (close 1012, spread over the drain
+    /// window); once they are gone or the window has passed, the listeners close.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        let served = match self.task.await {
-            Ok(result) => result,
-            Err(err) => Err(std::io::Error::other(err)),
-        };
         let deadline = tokio::time::Instant::now() + self.drain + Duration::from_secs(1);
         while self.state.connections.load(Ordering::Acquire) > 0
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        served
+        let _ = self.stop_listening.send(true);
+        match self.task.await {
+            Ok(result) => result,
+            Err(err) => Err(std::io::Error::other(err)),
+        }
     }
 
     /// Waits until the server stops by itself (it does not, short of an I/O error).

@@ -9,6 +9,7 @@ use dashmap::DashMap;
 pub mod admin;
 pub mod client;
 pub mod floor_plan;
+pub mod hosts;
 pub mod room_page;
 pub mod serve;
 pub mod upgrade;
@@ -38,6 +39,8 @@ const WRITE_BUFFER: usize = 0;
 pub struct AppState {
     /// What sessions need.
     pub session: SessionContext,
+    /// The names a request's `Host` may carry (against DNS rebinding).
+    pub hosts: Arc<hosts::AllowedHosts>,
     /// Open WebSocket connections on this node.
     pub connections: AtomicUsize,
     /// Cap on `connections`.
@@ -185,6 +188,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .route("/", get(client::landing))
         .route("/assets/{*path}", get(client::asset))
         .with_state(files);
+    let hosts = state.hosts.clone();
     sockets
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -193,6 +197,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .merge(pages)
         .merge(rooms)
         .merge(admin::router(admin))
+        .layer(axum::middleware::from_fn_with_state(hosts, hosts::check))
 }
 
 async fn websocket(
@@ -240,6 +245,10 @@ where
     F: FnOnce(upgrade::Socket) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    if *state.session.shutdown.borrow() {
+        // Draining: a load balancer sends this client to another node.
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response();
+    }
     if !state.origins.allow(request.headers()) {
         return (StatusCode::FORBIDDEN, "this origin may not connect").into_response();
     }

@@ -654,5 +654,10 @@ fn a_host_gathers_everyone_else_apart_and_out_of_circles() {
         room.gather(pid(9), GatherTarget::Area(77)),
         Err(EngineError::UnknownArea)
     );
+    // An absurd point is refused like an absurd `move`, not clamped to the edge.
+    assert_eq!(
+        room.gather(pid(9), GatherTarget::Point(1.0e30, 300.0)),
+        Err(EngineError::InvalidPosition)
+    );
     room.check_invariants().expect("invariants");
 }

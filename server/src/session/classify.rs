@@ -82,6 +82,13 @@ pub fn classify(msg: ClientMessage) -> Incoming {
             {
                 Command::Gather(GatherTarget::Point(x as f32, y as f32))
             }
+            // Like `move`: a point out of range is a position error, not a malformed message.
+            (Some(_), Some(_), None) => {
+                return Incoming::Refused(
+                    ErrorCode::InvalidPosition,
+                    "coordinates beyond the protocol's range",
+                );
+            }
             _ => {
                 return Incoming::Refused(
                     ErrorCode::InvalidMessage,

@@ -114,7 +114,11 @@ impl Room {
         self.require_host(host)?;
         let centre = match to {
             GatherTarget::Point(x, y) => {
-                if !(x.is_finite() && y.is_finite()) {
+                // The same range `move` accepts: beyond it is a client's mistake, not a
+                // point to clamp to the floor's edge.
+                let limit = hallway_proto::limits::MAX_COORDINATE;
+                let (wx, wy) = (f64::from(x), f64::from(y));
+                if !(wx.is_finite() && wy.is_finite() && wx.abs() <= limit && wy.abs() <= limit) {
                     return Err(EngineError::InvalidPosition);
                 }
                 Point::new(
