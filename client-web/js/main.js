@@ -242,9 +242,13 @@ function receive(msg) {
     case "signal":
       return peers.signal(msg.from, msg.payload);
     case "sfu_offer":
-      return sfu.offered(msg.sdp).catch(() => {});
+      // `connection` numbers the receiving connection: a new number is a new connection.
+      return sfu.offered(msg.sdp, msg.connection).catch(() => {});
     case "sfu_answer":
       return sfu.answered(msg.sdp);
+    case "sfu_unpublished":
+      // The server lost our sending connection: publish again if we still should.
+      return sfu.unpublished();
     case "muted":
       media.setMic(false);
       return toast(t("host.mutedYou"));
