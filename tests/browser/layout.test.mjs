@@ -129,3 +129,20 @@ test("walking moves at the given pace and arrives exactly", () => {
   assert.equal(steps, 13, "500 units at 40 a step");
   assert.deepEqual(walkStep({ x: 5, y: 5 }, { x: 5, y: 5 }, 400, 100), { x: 5, y: 5, arrived: true });
 });
+
+test("people with the same name are told apart by a number, the same on every page", async () => {
+  const { duplicateNumbers, initials } = await import("../../client-web/js/names.js");
+  const people = [
+    { id: "b2", name: "Anna Schmidt" },
+    { id: "a1", name: "anna  schmidt" },
+    { id: "c3", name: "Ben Okafor" },
+    { id: "d4", name: "Anna Schmidt" },
+  ];
+  const numbers = duplicateNumbers(people);
+  assert.deepEqual(Object.fromEntries(numbers), { a1: 1, b2: 2, d4: 3 }, "by id, ignoring case and spacing");
+  assert.equal(numbers.has("c3"), false, "a name of one's own gets no number");
+  // Any order of arrival gives the same numbers.
+  assert.deepEqual(Object.fromEntries(duplicateNumbers([...people].reverse())), Object.fromEntries(numbers));
+  assert.equal(initials("Dr. Dana Müller-Lüdenscheidt"), "DM");
+  assert.equal(initials("Ümit"), "ÜM");
+});
