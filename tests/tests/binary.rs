@@ -18,7 +18,11 @@ async fn the_binary_serves_the_demo_room_and_stops_on_sigterm() -> Result<()> {
         server
             .banner
             .iter()
-            .any(|l| l.contains("Rooms: foyer, coffee-corner")),
+            .any(|l| l.contains("Room foyer: participants join at"))
+            && server
+                .banner
+                .iter()
+                .any(|l| l.contains("Room coffee-corner: participants join at")),
         "{:?}",
         server.banner
     );
