@@ -22,7 +22,15 @@ async fn the_default_log_names_no_one_and_no_address() -> Result<()> {
     ));
     let log = std::fs::File::create(&log_path)?;
     // The default level, and our own code's debug messages too.
-    let server = ServerProcess::start_with_log(&[], &[("HALLWAY_LOG", "info,hallway=debug")], log)?;
+    // Host links are printed only when asked (or on a terminal): this test takes one.
+    let server = ServerProcess::start_with_log(
+        &[],
+        &[
+            ("HALLWAY_LOG", "info,hallway=debug"),
+            ("HALLWAY_PRINT_LINKS", "always"),
+        ],
+        log,
+    )?;
     let token = server
         .banner
         .iter()
@@ -101,6 +109,7 @@ async fn a_clusters_logs_name_no_one_and_no_address() -> Result<()> {
     let env = [
         ("HALLWAY_LOG", "info,hallway=debug"),
         ("HALLWAY_REDIS_URL", url.as_str()),
+        ("HALLWAY_PRINT_LINKS", "always"),
     ];
     let owner = ServerProcess::start_with_log(&[], &env, std::fs::File::create(&paths[0])?)?;
     let entry = ServerProcess::start_with_log(&[], &env, std::fs::File::create(&paths[1])?)?;
