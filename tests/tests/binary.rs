@@ -370,7 +370,8 @@ async fn areas_a_host_edits_are_kept_across_restarts() -> Result<()> {
         r#"{{"type":"hello","version":1,"room":"lobby","name":"Hanna","token":"{token}"}}"#
     )))
     .await?;
-    let areas = r#"[{"id":7,"name":"Bühne","x":0,"y":0,"width":600,"height":300,"stage":true,"quiet":false}]"#;
+    // Not the demo room's own stage area ("Bühne / Stage"): a name only the host's edit has.
+    let areas = r#"[{"id":7,"name":"Bibliothek","x":0,"y":0,"width":600,"height":300,"stage":false,"quiet":true}]"#;
     ws.send(Message::text(format!(
         r#"{{"type":"set_areas","areas":{areas}}}"#
     )))
@@ -387,7 +388,7 @@ async fn areas_a_host_edits_are_kept_across_restarts() -> Result<()> {
             b"",
         )
         .await?;
-        if body.contains("Bühne") {
+        if body.contains("Bibliothek") {
             break;
         }
         assert!(std::time::Instant::now() < until, "areas not kept: {body}");
@@ -397,7 +398,7 @@ async fn areas_a_host_edits_are_kept_across_restarts() -> Result<()> {
     server.terminate()?;
     let server = ServerProcess::start(&[], &env)?;
     let welcome = first_message(&server, "lobby").await?;
-    assert_eq!(welcome["areas"][0]["name"], "Bühne");
+    assert_eq!(welcome["areas"][0]["name"], "Bibliothek");
     server.terminate()?;
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
