@@ -26,7 +26,7 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 /// closes with 1001) keeps their place: long enough for a reload to come back, short
 /// enough that others see a closed tab leave within a second, so that nobody talks to a
 /// ghost. Pages cannot tell a reload from a closed tab.
-pub const UNLOAD_GRACE: Duration = Duration::from_millis(900);
+pub const UNLOAD_GRACE: Duration = Duration::from_millis(3000);
 
 /// One connection of a participant. After a resume, what the old connection's session
 /// says no longer counts.
