@@ -189,7 +189,4 @@ test("a click walks at a steady pace: steps in between, and the circle forms on 
   }
   assert.ok(moves.slice(0, -1).every((m) => m.walking === true), "steps on the way are marked walking");
   assert.equal(moves.at(-1).walking, undefined, "the last step ends the walk");
-  // Others saw the walk: Anna's page saw Ben in between.
-  const seen = await anna.page.evaluate((id) => window.hallway.state.participants.get(id) && true, ben.id);
-  assert.ok(seen);
 });
