@@ -46,8 +46,10 @@ export class Conversation {
     return this.streams.get(id)?.[kind] ?? null;
   }
 
-  // Everything this view shows, from the room state and the local media.
-  render(state, media, duplicates) {
+  // Everything this view shows, from the room state and the local media; `own` is one's
+  // camera as a stream (the same object while the track is the same, so that the picture
+  // does not start over on every render).
+  render(state, media, duplicates, own) {
     const circle = state.myCircle();
     const you = state.you;
     const me = state.me();
@@ -91,7 +93,7 @@ export class Conversation {
         this.self = new TileList(this.selfView);
       }
       const tile = this.self.ensure(you, "camera", { self: true });
-      tile.setStream(media.cameraToSend() ? new MediaStream([media.camera]) : null);
+      tile.setStream(own);
       tile.update(me, { you, duplicates });
       tile.setSpeaking(this.speaking.has(you) && media.state().mic);
     } else if (this.self) {

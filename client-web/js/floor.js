@@ -445,12 +445,4 @@ export class Floor {
     if (video.srcObject !== stream) video.srcObject = stream;
     el.classList.add("has-video");
   }
-
-  // The avatar's video follows the camera: shown while it is on.
-  showCamera(id, on) {
-    const video = this.avatars.get(id)?.querySelector("video");
-    if (video) video.style.visibility = on ? "visible" : "hidden";
-    this.avatars.get(id)?.classList.toggle("has-video", !!video && on);
-  }
 }
-

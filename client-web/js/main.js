@@ -338,7 +338,7 @@ function renderPeople() {
     const stream = p.id === state.you ? selfStream() : conversation.stream(p.id);
     floor.setVideo(p.id, p.camera || p.id === state.you ? stream : null);
   }
-  conversation.render(state, media, duplicates);
+  conversation.render(state, media, duplicates, selfStream());
   panel.render(state, duplicates);
   $("#people-count-top").textContent = String(state.participants.size);
 }
