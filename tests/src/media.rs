@@ -330,8 +330,10 @@ impl Subscriber {
                         continue;
                     }
                     Some(()) = restart_orders.recv() => {
-                        // As a client whose receiving connection failed: drop it, ask anew.
-                        peer = None;
+                        // As a client whose receiving connection failed: close it, ask anew.
+                        if let Some(old) = peer.take() {
+                            let _ = old.pc.close().await;
+                        }
                         state = None;
                         current = None;
                         client.send(&ClientMessage::SfuRestart).await?;
@@ -392,7 +394,11 @@ impl Subscriber {
                     }
                     // A new number: a new connection (the server's end of ours is gone).
                     if current.is_some_and(|c| c != connection) {
-                        peer = None;
+                        // Closed, as the browser client does: left open, its ICE agent
+                        // would go on sending from the old port.
+                        if let Some(old) = peer.take() {
+                            let _ = old.pc.close().await;
+                        }
                         if let Ok(mut r) = counts.lock() {
                             r.connections += 1;
                         }

@@ -50,7 +50,12 @@ async fn back_within(
             return Ok(start.elapsed());
         }
         if start.elapsed() > limit {
-            bail!("media not back after {limit:?}: {:?}", now.packets);
+            bail!(
+                "media not back after {limit:?}: {:?} (connection {}, failed: {:?})",
+                now.packets,
+                now.state,
+                now.failed
+            );
         }
     }
 }
