@@ -27,6 +27,25 @@ const texts = {
     "lang.label": "Sprache: Deutsch",
     "room.floor": "Room floor. Use the arrow keys or W, A, S, D to walk; click or tap to walk there.",
     "room.people": "People",
+    "people.search": "Search people",
+    "people.searchHint": "Search by name",
+    "people.found": "{found} of {total} shown",
+    "people.none": "Nobody matches “{query}”.",
+    "people.group.stage": "On stage",
+    "people.group.hands": "Hands raised, oldest first",
+    "people.group.circles": "In circles",
+    "people.group.alone": "Not in a circle",
+    "people.nextHand": "Next hand: {name}",
+    "people.nextHandInvite": "Invite to the stage",
+    "people.nextHandLabel": "Invite {name}, the next raised hand, to the stage",
+    "people.actions": "Actions for {name}",
+    "people.menu.goto": "Go to",
+    "people.menu.invite": "Invite to the stage",
+    "people.menu.mute": "Turn microphone off",
+    "people.menu.remove": "Remove from the room",
+    "people.menu.ban": "Remove and ban",
+    "people.invited": "{name} is invited to the stage.",
+    "people.called": "invited to the stage",
     "room.circles": "Circles",
     "room.goto": "Go to {name}",
     "room.gotoCircle": "Go to circle",
@@ -225,6 +244,25 @@ const texts = {
     "room.floor": "Raumfläche. Mit den Pfeiltasten oder W, A, S, D gehen; klicken oder tippen, um dorthin zu gehen.",
     "room.people": "Personen",
     "room.circles": "Gesprächskreise",
+    "people.search": "Personen suchen",
+    "people.searchHint": "Nach Namen suchen",
+    "people.found": "{found} von {total} angezeigt",
+    "people.none": "Niemand passt zu „{query}“.",
+    "people.group.stage": "Auf der Bühne",
+    "people.group.hands": "Gehobene Hände, älteste zuerst",
+    "people.group.circles": "In Kreisen",
+    "people.group.alone": "In keinem Kreis",
+    "people.nextHand": "Nächste Hand: {name}",
+    "people.nextHandInvite": "Auf die Bühne einladen",
+    "people.nextHandLabel": "{name}, die nächste gehobene Hand, auf die Bühne einladen",
+    "people.actions": "Aktionen für {name}",
+    "people.menu.goto": "Hingehen",
+    "people.menu.invite": "Auf die Bühne einladen",
+    "people.menu.mute": "Mikrofon ausschalten",
+    "people.menu.remove": "Aus dem Raum entfernen",
+    "people.menu.ban": "Entfernen und ausschließen",
+    "people.invited": "{name} ist auf die Bühne eingeladen.",
+    "people.called": "auf die Bühne eingeladen",
     "room.goto": "Zu {name} gehen",
     "room.gotoCircle": "Zum Kreis gehen",
     "room.circleOf": "Kreis mit {count}: {names}",
@@ -432,9 +470,11 @@ export function listNames(names) {
   return names.slice(0, -1).join(", ") + t("and") + names[names.length - 1];
 }
 
-// Fills every element with data-i18n (text) or data-i18n-label (aria-label, title).
+// Fills every element with data-i18n (text), data-i18n-label (aria-label, title) or
+// data-i18n-placeholder (placeholder).
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-label]")) {
     el.setAttribute("aria-label", t(el.dataset.i18nLabel));
     el.title = t(el.dataset.i18nLabel);

@@ -17,6 +17,7 @@ import { MenuButton } from "./menu.js";
 import { DeviceSettings, fillDevices, problemText } from "./settings.js";
 import { icon, setIcon } from "./icons.js";
 import { duplicateNumbers } from "./names.js";
+import { displayName } from "./tiles.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 import { session } from "./session.js";
 
@@ -101,8 +102,10 @@ const panel = new Panel($("#panel"), {
   onGoToPerson: (id) => goToPerson(id),
   onGoToCircle: (id) => goToCircle(id),
   onHostAction: (action, id) => {
-    if (action === "invite") conn.send(messages.inviteToStage(id));
-    else if (action === "mute") conn.send(messages.mute(id));
+    if (action === "invite") {
+      conn.send(messages.inviteToStage(id));
+      announce(t("people.invited", { name: displayName(state.participants.get(id) ?? { id, name: "?" }, state.you, duplicates) }));
+    } else if (action === "mute") conn.send(messages.mute(id));
     else if (action === "remove") conn.send(messages.remove(id, false));
     else if (action === "ban") conn.send(messages.remove(id, true));
   },
@@ -288,7 +291,7 @@ function receive(msg) {
       renderAreaList();
       return;
     case "floorPlan":
-      floor.setPlan(change.url);
+      showPlan();
       return;
     case "stage":
       scheduleRender();
@@ -315,6 +318,12 @@ function receive(msg) {
       followSfu();
       return;
   }
+}
+
+// The floor plan on the floor, and in the host's choice of plan.
+function showPlan() {
+  floor.setPlan(state.floorPlan);
+  $("#plan-select").value = BUILTIN_FLOOR_PLANS.find((p) => state.floorPlan?.startsWith(`/plans/${p.slice(8)}.`)) ?? (state.floorPlan ? "own" : "");
 }
 
 // Everything that shows people is drawn once per frame at most, after the messages that
@@ -415,8 +424,7 @@ function welcomed(msg) {
     // Back after a blip as someone new: walk back to where we stood.
     if (!resumed && lastPosition) walker.walkTo(lastPosition.x, lastPosition.y);
   }
-  floor.setPlan(state.floorPlan);
-  $("#plan-select").value = BUILTIN_FLOOR_PLANS.find((p) => state.floorPlan?.startsWith(`/plans/${p.slice(8)}.`)) ?? (state.floorPlan ? "own" : "");
+  showPlan();
   conn.send(messages.media(media.state()));
   meter.watch("self", media.stream);
   renderPeople();
@@ -812,7 +820,7 @@ setUpControls();
 
 // For diagnostics and the browser tests: the live state of this page.
 window.hallway = {
-  state, peers, sfu, media, conn, floor, walker, conversation, meter,
+  state, peers, sfu, media, conn, floor, walker, conversation, meter, panel,
   get resumes() {
     return resumes;
   },

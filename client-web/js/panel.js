@@ -1,9 +1,16 @@
-// The side panel: everyone and every circle as lists with "go to" buttons, the accessible
-// way around the floor. Re-rendered only when people or circles change (not on moves),
-// keeping keyboard focus on the same item.
+// The side panel: everyone and every circle as lists, the accessible way around the floor,
+// and a host's console for a room of hundreds. People are searchable (typing filters as
+// you type) and grouped: on stage, hands raised (oldest first: the queue hosts work
+// through with "next hand"), in circles, alone. A host has one actions menu per person
+// (go to, invite to the stage, mute, remove, ban): one menu element, opened beside
+// whichever person's button was pressed. Re-rendered only when people or circles change
+// (not on moves); items are kept from render to render and keyboard focus stays put.
 
 import { t, listNames } from "./i18n.js";
 import { displayName } from "./tiles.js";
+import { GROUPS, groupPeople, nextHand } from "./people.js";
+
+const HOST_ACTIONS = ["invite", "mute", "remove", "ban"];
 
 export class Panel {
   constructor(root, { onGoToPerson, onGoToCircle, onHostAction }) {
@@ -12,6 +19,11 @@ export class Panel {
     this.onGoToCircle = onGoToCircle;
     this.onHostAction = onHostAction;
     this.unread = 0;
+    this.query = "";
+    // People a host called on with "next hand" (skipped until their hand goes down).
+    this.called = new Set();
+    this.items = new Map();
+    this.menu = root.querySelector("#person-menu");
     this.tabs = [...root.querySelectorAll('[role="tab"]')];
     for (const tab of this.tabs) {
       tab.addEventListener("click", () => this.show(tab.id === "tab-chat" ? "chat" : "people"));
@@ -28,13 +40,111 @@ export class Panel {
       const button = event.target.closest("button[data-key]");
       if (!button) return;
       const [kind, id] = button.dataset.key.split(":");
+      if (kind === "actions") {
+        if (this.menuFor === id) this.closeMenu();
+        else this.openMenu(button, id);
+        return;
+      }
+      if (this.menu.contains(button)) this.closeMenu();
       if (kind === "person") this.onGoToPerson(id);
       else if (kind === "circle") this.onGoToCircle(Number(id));
       else this.onHostAction(kind, id);
     });
+    const search = root.querySelector("#people-search");
+    search.addEventListener("input", () => {
+      this.query = search.value;
+      if (this.state) this.render(this.state, this.duplicates);
+    });
+    search.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && search.value) {
+        event.preventDefault();
+        event.stopPropagation();
+        search.value = "";
+        search.dispatchEvent(new Event("input"));
+      }
+    });
+    root.querySelector("#next-hand").addEventListener("click", () => {
+      const next = this.nextHand();
+      if (!next) return;
+      this.called.add(next.id);
+      this.onHostAction("invite", next.id);
+      this.render(this.state, this.duplicates);
+    });
+    this.menu.addEventListener("keydown", (event) => this.menuKey(event));
+    document.addEventListener("pointerdown", (event) => {
+      if (this.menuFor && !this.menu.contains(event.target) && !this.menuButton?.contains(event.target)) this.closeMenu(false);
+    });
+    root.querySelector(".people-scroll").addEventListener("scroll", () => this.closeMenu(false), { passive: true });
+    window.addEventListener("resize", () => this.closeMenu(false));
   }
 
-  // What one person's list item holds: name, state, "go to" and the host's actions.
+  // The oldest raised hand not yet called on, of someone still in the room.
+  nextHand() {
+    if (!this.state) return undefined;
+    return nextHand(this.state.participants.values(), this.state.broadcasters, this.called);
+  }
+
+  // One person's actions menu, beside their button; the first item takes focus.
+  openMenu(button, id) {
+    this.closeMenu(false);
+    const p = this.state?.participants.get(id);
+    if (!p) return;
+    const shown = displayName(p, this.state.you, this.duplicates);
+    const item = (key, text, danger = false) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("role", "menuitem");
+      b.dataset.key = `${key}:${id}`;
+      b.textContent = text;
+      if (danger) b.className = "danger-item";
+      return b;
+    };
+    this.menu.replaceChildren(
+      item("person", t("people.menu.goto")),
+      ...HOST_ACTIONS.map((a) => item(a, t(`people.menu.${a}`), a === "remove" || a === "ban")),
+    );
+    this.menu.setAttribute("aria-label", t("people.actions", { name: shown }));
+    this.menu.hidden = false;
+    const at = button.getBoundingClientRect();
+    const box = this.root.getBoundingClientRect();
+    const height = this.menu.offsetHeight;
+    // Below the button, or above it when there is no room below.
+    const below = at.bottom + 4 + height <= window.innerHeight;
+    this.menu.style.top = `${(below ? at.bottom + 4 : at.top - 4 - height) - box.top}px`;
+    this.menu.style.right = `${Math.max(4, box.right - at.right)}px`;
+    button.setAttribute("aria-expanded", "true");
+    this.menuFor = id;
+    this.menuButton = button;
+    this.menu.querySelector("button").focus();
+  }
+
+  closeMenu(focusButton = true) {
+    if (!this.menuFor) return;
+    this.menu.hidden = true;
+    this.menuButton?.setAttribute("aria-expanded", "false");
+    if (focusButton) this.menuButton?.focus();
+    this.menuFor = null;
+    this.menuButton = null;
+  }
+
+  menuKey(event) {
+    const items = [...this.menu.querySelectorAll("button")];
+    const at = items.indexOf(document.activeElement);
+    const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      this.closeMenu();
+    } else if (next !== undefined) {
+      event.preventDefault();
+      items[(next + items.length) % items.length].focus();
+    } else if (event.key === "Tab") {
+      this.closeMenu(false);
+    }
+  }
+
+  // What one person's list item holds: name, state, and "go to" (or, for a host, the
+  // button of the person's actions menu).
   personContent(p, { me, host, shown, status }) {
     const name = document.createElement("span");
     name.className = "person-name";
@@ -46,19 +156,19 @@ export class Panel {
     if (!me) {
       const button = document.createElement("button");
       button.type = "button";
-      button.dataset.key = `person:${p.id}`;
-      button.textContent = t("room.goto", { name: shown });
-      parts.push(button);
       if (host) {
-        for (const action of ["invite", "mute", "remove", "ban"]) {
-          const act = document.createElement("button");
-          act.type = "button";
-          act.className = "host";
-          act.dataset.key = `${action}:${p.id}`;
-          act.textContent = t(`host.${action}`, { name: shown });
-          parts.push(act);
-        }
+        button.dataset.key = `actions:${p.id}`;
+        button.className = "icon-only quiet actions";
+        button.setAttribute("aria-haspopup", "menu");
+        button.setAttribute("aria-expanded", String(this.menuFor === p.id));
+        button.setAttribute("aria-label", t("people.actions", { name: shown }));
+        button.title = t("people.actions", { name: shown });
+        button.innerHTML = '<svg class="icon" aria-hidden="true"><use href="/assets/icons.svg#more"/></svg>';
+      } else {
+        button.dataset.key = `person:${p.id}`;
+        button.textContent = t("room.goto", { name: shown });
       }
+      parts.push(button);
     }
     return parts;
   }
@@ -93,43 +203,43 @@ export class Panel {
   }
 
   render(state, duplicates = new Map()) {
+    this.state = state;
+    this.duplicates = duplicates;
     const focused = document.activeElement?.dataset?.key;
-    const people = [...state.participants.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const peopleList = this.root.querySelector("#people-list");
-    // One list item per person, kept from render to render and rebuilt only when what it
-    // shows changed: buttons stay put under a pointer while the room changes around them.
-    this.items ??= new Map();
     const host = state.me()?.role === "host";
+    const shownName = (p) => displayName(p, state.you, duplicates);
+    const { groups, found, total } = groupPeople(state.participants.values(), { broadcasters: state.broadcasters, query: this.query, shown: shownName });
+    // A called hand that went down (or left) leaves the "called" list.
+    for (const id of this.called) if (!state.participants.get(id)?.hand) this.called.delete(id);
     const seen = new Set();
-    people.forEach((p, index) => {
-      seen.add(p.id);
-      const me = p.id === state.you;
-      const shown = displayName(p, state.you, duplicates);
-      const status = [
-        state.broadcasters.includes(p.id) ? t("room.onStage") : "",
-        p.hand ? t("room.handRaised") : "",
-        p.reconnecting ? t("room.reconnecting") : "",
-        p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
-      ]
-        .filter(Boolean)
-        .join(", ");
-      const signature = JSON.stringify([shown, status, me, host, t("room.goto", { name: "" })]);
-      let item = this.items.get(p.id);
-      if (!item || item.signature !== signature) {
-        const li = item?.li ?? document.createElement("li");
-        li.replaceChildren(...this.personContent(p, { me, host, shown, status }));
-        item = { li, signature };
-        this.items.set(p.id, item);
-      }
-      if (peopleList.children[index] !== item.li) peopleList.insertBefore(item.li, peopleList.children[index] ?? null);
-    });
-    for (const [id, item] of this.items) {
-      if (!seen.has(id)) {
-        item.li.remove();
-        this.items.delete(id);
-      }
+    for (const group of GROUPS) {
+      const section = this.root.querySelector(`#group-${group}`);
+      const list = section.querySelector("ul, ol");
+      section.hidden = groups[group].length === 0;
+      section.querySelector(".count").textContent = `(${groups[group].length})`;
+      groups[group].forEach((p, index) => {
+        seen.add(p.id);
+        const li = this.item(p, { host, shown: shownName(p), me: p.id === state.you, state });
+        if (list.children[index] !== li) list.insertBefore(li, list.children[index] ?? null);
+      });
+      // Whatever is left after this group's people belongs elsewhere now.
+      while (list.children.length > groups[group].length) list.lastElementChild.remove();
     }
-    this.root.querySelector("#people-count").textContent = String(people.length);
+    for (const id of this.items.keys()) if (!seen.has(id)) this.items.delete(id);
+    if (this.menuFor && !seen.has(this.menuFor)) this.closeMenu(false);
+    this.root.querySelector("#people-count").textContent = String(total);
+    const searching = this.query.trim() !== "";
+    this.root.querySelector("#people-found").textContent = !searching ? "" : found === 0 ? t("people.none", { query: this.query.trim() }) : t("people.found", { found, total });
+    const next = host ? this.nextHand() : undefined;
+    const queue = this.root.querySelector("#hand-queue");
+    queue.hidden = !next;
+    if (next) {
+      const name = shownName(next);
+      this.root.querySelector("#next-hand-who").textContent = t("people.nextHand", { name });
+      const button = this.root.querySelector("#next-hand");
+      button.querySelector("span").textContent = t("people.nextHandInvite");
+      button.setAttribute("aria-label", t("people.nextHandLabel", { name }));
+    }
     const circles = [...state.circles.values()];
     const circleList = this.root.querySelector("#circle-list");
     if (circles.length === 0) {
@@ -159,6 +269,28 @@ export class Panel {
     }
     this.renderChatTargets(state, duplicates);
     if (focused) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  // One person's list item, kept from render to render and rebuilt only when what it
+  // shows changed: buttons stay put under a pointer while the room changes around them.
+  item(p, { host, shown, me, state }) {
+    const status = [
+      p.hand && !state.broadcasters.includes(p.id) ? t("room.handRaised") : "",
+      this.called.has(p.id) ? t("people.called") : "",
+      p.reconnecting ? t("room.reconnecting") : "",
+      p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    const signature = JSON.stringify([shown, status, me, host, t("room.goto", { name: "" })]);
+    let item = this.items.get(p.id);
+    if (!item || item.signature !== signature) {
+      const li = item?.li ?? document.createElement("li");
+      li.replaceChildren(...this.personContent(p, { me, host, shown, status }));
+      item = { li, signature };
+      this.items.set(p.id, item);
+    }
+    return item.li;
   }
 
   // Whom a chat message can go to: everyone, one's circle, or one person.

@@ -83,7 +83,10 @@ export class RoomState {
       }
       case "hand": {
         const p = this.participants.get(msg.id);
-        if (p) p.hand = msg.raised;
+        if (p) {
+          p.hand = msg.raised;
+          p.hand_at = msg.raised ? (msg.at ?? p.hand_at ?? Date.now()) : undefined;
+        }
         return { kind: "hand", id: msg.id };
       }
       case "broadcast":

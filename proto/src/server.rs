@@ -161,6 +161,10 @@ pub enum ServerMessage {
         id: String,
         /// Raised now.
         raised: bool,
+        /// When it went up (milliseconds since the Unix epoch, the server's clock), so
+        /// that hosts answer hands oldest first; absent when lowered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<u64>,
     },
     /// Someone reacted: show it briefly.
     Reaction {
@@ -384,6 +388,9 @@ pub struct ParticipantInfo {
     /// Hand raised.
     #[serde(default)]
     pub hand: bool,
+    /// When the hand went up (milliseconds since the Unix epoch); absent when it is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_at: Option<u64>,
     /// Their connection dropped and the server waits for them to come back.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reconnecting: bool,

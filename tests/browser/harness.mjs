@@ -291,17 +291,31 @@ const axeSource = readFileSync(path.join(here, "node_modules/axe-core/axe.min.js
 // contrast it could not decide ("needs review": text over a picture or over another
 // element). Both lists must be empty.
 //
-// Text that is only partly scrolled into view in a scrolling list cannot be judged where
-// it is ("elmPartiallyObscured"): each such element is scrolled into view and judged
-// there, and counts only if it still needs review or fails.
-export async function axe(page) {
+// Text that is not (or only partly) scrolled into view — in a scrolling list, or on a part
+// of the floor off screen — cannot be judged where it is ("elmPartiallyObscured", or the
+// floor's picture behind it): each such element is scrolled into view and judged there,
+// and counts only if it still needs review or fails.
+//
+// `within` (a selector) judges only that part of the page.
+export async function axe(page, within) {
   await page.evaluate(axeSource);
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations", "incomplete"] }));
+  const results = await page.evaluate((selector) => window.axe.run(selector ? document.querySelector(selector) : document, { resultTypes: ["violations", "incomplete"] }), within);
   const where = (v) => v.nodes.map((n) => n.target.join(" ")).join(", ");
   const review = [];
   for (const node of results.incomplete.filter((v) => v.id === "color-contrast").flatMap((v) => v.nodes)) {
     const reasons = node.any.map((c) => c.data?.messageKey ?? c.message);
-    if (reasons.every((r) => r === "elmPartiallyObscured")) {
+    const outOfView = await page.evaluate((selector) => {
+      const el = document.querySelector(selector);
+      if (!el) return false;
+      const r = el.getBoundingClientRect();
+      for (let box = el.parentElement; box; box = box.parentElement) {
+        if (!/(auto|scroll|hidden)/.test(getComputedStyle(box).overflow)) continue;
+        const b = box.getBoundingClientRect();
+        if (r.top < b.top || r.bottom > b.bottom || r.left < b.left || r.right > b.right) return true;
+      }
+      return r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth;
+    }, node.target.join(" "));
+    if (outOfView || reasons.every((r) => r === "elmPartiallyObscured")) {
       const again = await page.evaluate(async (selector) => {
         const el = document.querySelector(selector);
         if (!el) return [];
@@ -321,30 +335,54 @@ export async function axe(page) {
   };
 }
 
-// A crowd without cameras: `people` ([{ name, x, y }]) join over plain WebSockets from one
-// page (no media), each walking to their spot. For pictures and consoles of many people.
+// A crowd without cameras: `people` ([{ name, x, y }]) join over plain WebSockets (no
+// media), each walking to their spot. For pictures and consoles of many people. Chromium
+// opens at most about 250 WebSockets per page, so every 100 people get a page (and a
+// browser context) of their own. Returns their ids (in the order of `people`) and
+// `send(index, message)` to act for one.
 export async function crowd(server, people, { room = "lobby" } = {}) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS });
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/healthz`);
-  await page.evaluate(
+  const PER_PAGE = 100;
+  const pages = [];
+  const ids = [];
+  for (let start = 0; start < people.length; start += PER_PAGE) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.url}/healthz`);
+    pages.push(page);
+    ids.push(...(await joinCrowd(page, people.slice(start, start + PER_PAGE), room)));
+  }
+  const send = (index, message) =>
+    pages[Math.floor(index / PER_PAGE)].evaluate(([name, m]) => window.crowd[name].send(JSON.stringify(m)), [people[index].name, message]);
+  return { ids, send, close: () => browser.close() };
+}
+
+// Joins `people` from `page`, each on a WebSocket of their own; resolves with their ids,
+// or fails with the first error the server sends or a socket that closes before its welcome.
+function joinCrowd(page, people, room) {
+  return page.evaluate(
     ([list, slug]) =>
       Promise.all(
         list.map(
           (p) =>
             new Promise((resolve, reject) => {
               const socket = new WebSocket(`ws://${location.host}/ws`);
-              window.crowd = window.crowd ?? [];
-              window.crowd.push(socket);
+              window.crowd = window.crowd ?? {};
+              window.crowd[p.name] = socket;
+              let welcomed = false;
               socket.onopen = () => socket.send(JSON.stringify({ type: "hello", version: 1, room: slug, name: p.name }));
               socket.onmessage = (event) => {
                 const msg = JSON.parse(event.data);
                 if (msg.type === "welcome") {
+                  welcomed = true;
                   socket.send(JSON.stringify({ type: "move", x: p.x, y: p.y }));
-                  resolve();
+                  // What the room says next is not read: a crowd of hundreds in one page
+                  // would spend its time parsing everyone's moves.
+                  socket.onmessage = null;
+                  resolve(msg.you);
                 }
-                if (msg.type === "error" && !window.crowdWelcomed) reject(new Error(msg.code));
+                if (msg.type === "error" && !welcomed) reject(new Error(`${p.name}: ${msg.code}`));
               };
+              socket.onclose = (event) => welcomed || reject(new Error(`${p.name}: closed (${event.code}) before the welcome`));
               // Answer the server's keepalive like a browser page would.
               setInterval(() => socket.readyState === 1 && socket.send(JSON.stringify({ type: "ping" })), 1000);
             }),
@@ -352,5 +390,4 @@ export async function crowd(server, people, { room = "lobby" } = {}) {
       ),
     [people, room],
   );
-  return { close: () => browser.close() };
 }

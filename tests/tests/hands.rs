@@ -12,7 +12,8 @@ async fn hands_and_reactions_reach_everyone() -> Result<()> {
     a.send(&ClientMessage::Hand { raised: true }).await?;
     let a_id = a.id.clone();
     b.wait_for("Anna's hand", |m| {
-        matches!(m, ServerMessage::Hand { id, raised: true } if *id == a_id).then_some(())
+        matches!(m, ServerMessage::Hand { id, raised: true, at: Some(_) } if *id == a_id)
+            .then_some(())
     })
     .await?;
     // A late joiner sees the raised hand in the snapshot.
@@ -45,7 +46,8 @@ async fn hands_and_reactions_reach_everyone() -> Result<()> {
     assert_eq!(a.expect_error().await?.0, ErrorCode::UnknownReaction);
     a.send(&ClientMessage::Hand { raised: false }).await?;
     b.wait_for("hand down", |m| {
-        matches!(m, ServerMessage::Hand { id, raised: false } if *id == a_id).then_some(())
+        matches!(m, ServerMessage::Hand { id, raised: false, at: None } if *id == a_id)
+            .then_some(())
     })
     .await?;
     Ok(())

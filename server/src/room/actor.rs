@@ -532,7 +532,7 @@ impl Actor {
 }
 
 /// Applies one command to the engine: what the room's task does with it, as a pure
-/// function (`now_ms` stamps chat messages and bans).
+/// function (`now_ms` stamps chat messages, raised hands and bans).
 pub fn apply(
     room: &mut Room,
     from: ParticipantId,
@@ -553,7 +553,7 @@ pub fn apply(
         Command::Lock(locked) => room.set_locked(from, locked),
         Command::Media(media) => room.set_media(from, media),
         Command::Chat { target, text } => room.chat(from, target, &text, now_ms),
-        Command::Hand(raised) => room.set_hand(from, raised),
+        Command::Hand(raised) => room.set_hand(from, raised, now_ms),
         Command::React(reaction) => room.react(from, reaction),
         Command::Broadcast(on) => room.set_broadcast(from, on),
         Command::InviteToStage(target) => room.invite_to_stage(from, target),

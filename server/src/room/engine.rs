@@ -315,7 +315,7 @@ impl Room {
                 position,
                 circle: None,
                 media: Media::default(),
-                hand: false,
+                hand: None,
                 reconnecting: false,
                 link,
                 moved: false,
@@ -454,14 +454,20 @@ impl Room {
         Ok(())
     }
 
-    /// Raises or lowers a participant's hand.
-    pub fn set_hand(&mut self, id: ParticipantId, raised: bool) -> Result<(), EngineError> {
+    /// Raises or lowers a participant's hand; a hand raised again keeps the time it first
+    /// went up (`now_ms`, milliseconds since the Unix epoch).
+    pub fn set_hand(
+        &mut self,
+        id: ParticipantId,
+        raised: bool,
+        now_ms: u64,
+    ) -> Result<(), EngineError> {
         let p = self
             .participants
             .get_mut(&id)
             .ok_or(EngineError::UnknownParticipant)?;
-        if p.hand != raised {
-            p.hand = raised;
+        if p.hand.is_some() != raised {
+            p.hand = raised.then_some(now_ms);
             self.events.push(Event::Hand(id));
         }
         Ok(())

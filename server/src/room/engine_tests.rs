@@ -661,3 +661,37 @@ fn a_host_gathers_everyone_else_apart_and_out_of_circles() {
     );
     room.check_invariants().expect("invariants");
 }
+
+#[test]
+fn hands_keep_the_time_they_went_up_and_going_on_stage_lowers_one() {
+    let mut room = room();
+    join(&mut room, 1, Role::Host);
+    join(&mut room, 2, Role::Participant);
+    join(&mut room, 3, Role::Participant);
+    room.set_hand(pid(3), true, 1_000).expect("raised");
+    room.set_hand(pid(2), true, 2_000).expect("raised");
+    // Raised again while up: the place in the queue holds.
+    room.set_hand(pid(3), true, 5_000).expect("raised");
+    let hand = |room: &Room, n| room.participant(pid(n)).expect("here").hand;
+    assert_eq!((hand(&room, 3), hand(&room, 2)), (Some(1_000), Some(2_000)));
+    events(&mut room);
+    // The host calls on the oldest hand; she goes on stage and her hand goes down.
+    room.invite_to_stage(pid(1), pid(3)).expect("invited");
+    assert_eq!(
+        hand(&room, 3),
+        Some(1_000),
+        "an invitation alone answers nothing"
+    );
+    room.set_broadcast(pid(3), true).expect("on stage");
+    assert_eq!(hand(&room, 3), None);
+    assert!(
+        events(&mut room)
+            .iter()
+            .any(|e| matches!(e, Event::Hand(id) if *id == pid(3)))
+    );
+    // Lowered and raised again: to the back of the queue.
+    room.set_hand(pid(2), false, 6_000).expect("lowered");
+    room.set_hand(pid(2), true, 7_000).expect("raised");
+    assert_eq!(hand(&room, 2), Some(7_000));
+    room.check_invariants().expect("invariants");
+}

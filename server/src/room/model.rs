@@ -143,8 +143,9 @@ pub struct Participant {
     pub circle: Option<CircleId>,
     /// Microphone, camera, screen.
     pub media: Media,
-    /// Hand raised (to ask a question during a talk).
-    pub hand: bool,
+    /// Hand raised (to ask a question during a talk): since when, in milliseconds since
+    /// the Unix epoch, so that hosts answer hands oldest first.
+    pub hand: Option<u64>,
     /// Their connection dropped; they keep their place while the server waits for them
     /// to resume.
     pub reconnecting: bool,

@@ -136,7 +136,8 @@ pub fn participant(p: &Participant) -> proto::ParticipantInfo {
         y: p.position.y,
         circle: p.circle.map(|c| c.0),
         media: media(p.media),
-        hand: p.hand,
+        hand: p.hand.is_some(),
+        hand_at: p.hand,
         reconnecting: p.reconnecting,
     }
 }

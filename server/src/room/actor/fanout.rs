@@ -198,7 +198,8 @@ impl Actor {
                     self.broadcast(
                         &ServerMessage::Hand {
                             id: id.to_string(),
-                            raised: p.hand,
+                            raised: p.hand.is_some(),
+                            at: p.hand,
                         },
                         None,
                     );

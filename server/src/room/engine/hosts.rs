@@ -194,7 +194,7 @@ impl Room {
 
     /// Starts or stops one's own broadcast to the whole room. Starting needs a host, or a
     /// host's invitation; at most [`MAX_BROADCASTERS`] at once. (The media itself goes
-    /// through the server's SFU.)
+    /// through the server's SFU.) Going on stage answers one's raised hand: it goes down.
     pub fn set_broadcast(&mut self, id: ParticipantId, on: bool) -> Result<(), EngineError> {
         let p = self
             .participants
@@ -210,6 +210,11 @@ impl Room {
             }
             self.broadcasters.push(id);
             self.events.push(Event::Broadcast { id, on: true });
+            if let Some(p) = self.participants.get_mut(&id)
+                && p.hand.take().is_some()
+            {
+                self.events.push(Event::Hand(id));
+            }
         } else if !on && already {
             self.broadcasters.retain(|b| *b != id);
             self.events.push(Event::Broadcast { id, on: false });

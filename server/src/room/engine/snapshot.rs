@@ -41,6 +41,9 @@ pub struct PersonState {
     pub y: f32,
     /// Hand raised.
     pub hand: bool,
+    /// When it went up (milliseconds since the Unix epoch); older snapshots have none.
+    #[serde(default)]
+    pub hand_at: Option<u64>,
     /// Microphone, camera, screen.
     pub mic: bool,
     /// Camera on.
@@ -77,7 +80,8 @@ impl Room {
                 host: p.role == Role::Host,
                 x: p.position.x,
                 y: p.position.y,
-                hand: p.hand,
+                hand: p.hand.is_some(),
+                hand_at: p.hand,
                 mic: p.media.mic,
                 camera: p.media.camera,
                 screen: p.media.screen,
@@ -131,7 +135,7 @@ impl Room {
             // Walking back to where they stood forms the circles again. A spot that is
             // no longer allowed (an area full) leaves them where they were admitted.
             let _ = room.move_to(id, f64::from(person.x), f64::from(person.y));
-            let _ = room.set_hand(id, person.hand);
+            let _ = room.set_hand(id, person.hand, person.hand_at.unwrap_or(0));
             let _ = room.set_media(
                 id,
                 Media {
@@ -209,7 +213,7 @@ mod tests {
         room.move_to(ann, 500.0, 500.0).expect("moves");
         room.move_to(bob, 550.0, 500.0).expect("moves");
         room.move_to(host, 1500.0, 900.0).expect("moves");
-        room.set_hand(bob, true).expect("hand");
+        room.set_hand(bob, true, 1_000).expect("hand");
         room.announce(host, "Welcome").expect("announced");
         room.remove(host, ann, true, 10).expect("banned");
         room.move_to(bob, 520.0, 480.0).expect("moves");
@@ -231,7 +235,8 @@ mod tests {
         );
         let b = restored.participant(bob).expect("Bob is back");
         assert_eq!(b.position, Point::new(520.0, 480.0));
-        assert!(b.hand && b.reconnecting);
+        // Her hand is still up, and still as old as it was: its place in the queue holds.
+        assert!(b.hand == Some(1_000) && b.reconnecting);
         let h = restored.participant(host).expect("the host is back");
         assert_eq!(h.role, Role::Host);
         assert_eq!(restored.announcement(), Some("Welcome"));
