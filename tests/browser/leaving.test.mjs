@@ -95,35 +95,48 @@ test("closing the tab: the others see the person leave within a second", async (
   const ida = await person(server, "Ida Krause");
   people.push(ida);
   await formCircle(hugo, ida, 1800, 400);
+  // Whether Ida ever sees Hugo as "reconnecting" (kept for the grace window, a ghost).
+  await ida.page.evaluate((id) => {
+    window.sawReconnecting = false;
+    window.hallway.conn.socket.addEventListener("message", (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.type === "reconnecting" && msg.id === id && msg.on) window.sawReconnecting = true;
+    });
+  }, hugo.id);
   const started = Date.now();
   await hugo.page.close({ runBeforeUnload: true });
   await ida.page.waitForFunction((id) => !window.hallway.state.participants.has(id), hugo.id, { timeout: DEADLINE });
   const took = Date.now() - started;
   await hugo.close();
-  // The server keeps a closed page's place for 3 s (a reload's return); the tick adds
-  // at most 0.1 s. Reported, and checked with a wide margin for a loaded machine.
+  // The server removes a page that went away at once (no timer; a reload comes back with
+  // its token). Reported; the assertion is that no grace window was waited out.
   console.log(`closed tab seen leaving after ${took} ms`);
-  assert.ok(took < 5000, `seen leaving after ${took} ms`);
+  assert.equal(await ida.page.evaluate(() => window.sawReconnecting), false, "never a ghost that is reconnecting");
   assert.equal(await ida.page.evaluate(() => window.hallway.state.myCircle()), undefined, "the circle is gone with them");
 });
 
-test("a reload in a circle comes back as the same person, in the same circle, within 2 s", async () => {
+test("a reload in a circle comes back as the same person, in a circle with the same people, within 2 s", async () => {
   const fritz = await person(server, "Fritz Weber");
   const gerda = await person(server, "Gerda Lang");
   people.push(fritz, gerda);
   await formCircle(fritz, gerda, 600, 1200);
   const circle = await gerda.page.evaluate(() => window.hallway.state.myCircle().id);
   const started = Date.now();
+  const trouble = [];
+  gerda.page.on("pageerror", (e) => trouble.push(`error: ${e.message}`));
+  gerda.page.on("requestfailed", (r) => trouble.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  gerda.page.on("response", (r) => r.status() >= 400 && trouble.push(`${r.status()}: ${r.url()}`));
   await gerda.page.reload();
   try {
+    // Same person; the pair's circle formed again (with a new number: it ended when she went).
     await gerda.page.waitForFunction(
-      ([id, cid]) => window.hallway?.state?.you === id && window.hallway.state.myCircle()?.id === cid,
-      [gerda.id, circle],
+      ([id, other]) => window.hallway?.state?.you === id && window.hallway.state.myCircle()?.members.includes(other),
+      [gerda.id, fritz.id],
       { timeout: DEADLINE },
     );
   } catch (err) {
-    const seen = await gerda.page.evaluate(() => ({ at: window.hallway?.welcomedAt, hello: performance.getEntriesByType("navigation")[0]?.duration, you: window.hallway?.state?.you, circle: window.hallway?.state?.myCircle()?.id, join: !document.querySelector("#join").hidden, error: document.querySelector("#join-error").textContent }));
-    throw new Error(`not back: ${JSON.stringify(seen)} (was ${gerda.id} in ${circle}); ${err.message}`);
+    const seen = await gerda.page.evaluate(() => ({ href: location.href, ended: !document.querySelector("#ended").hidden, room: !document.querySelector("#room").hidden, keys: Object.keys(window.hallway ?? {}).join(), members: window.hallway?.state?.myCircle()?.members, at: window.hallway?.welcomedAt, hello: performance.getEntriesByType("navigation")[0]?.duration, you: window.hallway?.state?.you, circle: window.hallway?.state?.myCircle()?.id, join: !document.querySelector("#join").hidden, error: document.querySelector("#join-error").textContent }));
+    throw new Error(`not back: ${JSON.stringify(seen)} (was ${gerda.id} in ${circle}); ${trouble.join("; ")}; ${err.message}`);
   }
   const took = Date.now() - started;
   const since = await gerda.page.evaluate(() => Math.round(window.hallway.welcomedAt));

@@ -180,6 +180,83 @@ async fn a_client_that_abandons_its_connection_keeps_its_place_and_one_that_clos
     Ok(())
 }
 
+/// A page that goes away closes with 1001 (a reload, or a closed tab): the others see the
+/// person leave at once, never "reconnecting"; a reload that comes back with the token
+/// re-enters as the same person, with role, hand (its time too) and media, where they
+/// stood, and the circle forms again.
+#[tokio::test]
+async fn a_page_that_went_away_leaves_at_once_and_its_reload_comes_back_as_it_was() -> Result<()> {
+    let server = TestServer::start().await?;
+    let (mut hanna, mut ben, _) = host_and_guest(&server).await?;
+    let h = hanna.id.clone();
+    let hand_at = hanna
+        .wait_for("her hand", |m| match m {
+            ServerMessage::Hand { id, at, .. } if *id == h => *at,
+            _ => None,
+        })
+        .await?;
+    let token = hanna.resume_token().unwrap_or("").to_owned();
+    hanna
+        .send_frame(tokio_tungstenite::tungstenite::Message::Close(Some(
+            CloseFrame {
+                code: CloseCode::Away,
+                reason: "".into(),
+            },
+        )))
+        .await?;
+    ben.wait_for_without(
+        "Hanna left",
+        |m| matches!(m, ServerMessage::Reconnecting { on: true, .. }),
+        |m| matches!(m, ServerMessage::Left { id } if *id == h).then_some(()),
+    )
+    .await?;
+
+    let back = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(back.resumed(), "the reload is welcomed back");
+    assert_eq!(back.id, h, "as the same person");
+    let Some(ServerMessage::Welcome { participants, .. }) = &back.welcome else {
+        anyhow::bail!("no welcome");
+    };
+    let me = participants
+        .iter()
+        .find(|p| p.id == h)
+        .ok_or_else(|| anyhow::anyhow!("not in her own welcome"))?;
+    assert_eq!(me.role, hallway_proto::Role::Host);
+    assert!(
+        me.hand && me.hand_at == Some(hand_at),
+        "her hand keeps its place"
+    );
+    assert!(me.media.mic, "her microphone as it was");
+    // Ben sees her come in and the two of them form a circle again where they stood.
+    let members = [h.clone(), ben.id.clone()];
+    ben.wait_for_circle_with(&members).await?;
+    // The token was spent by coming back: it does not serve twice.
+    let again = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(!again.resumed());
+    Ok(())
+}
+
+/// A tab closed for good: its token stops working when the grace window ends.
+#[tokio::test]
+async fn a_closed_page_cannot_come_back_after_the_grace_window() -> Result<()> {
+    let server = TestServer::start_with(|c| c.resume_grace = 1).await?;
+    let (mut hanna, _ben, _) = host_and_guest(&server).await?;
+    let token = hanna.resume_token().unwrap_or("").to_owned();
+    hanna
+        .send_frame(tokio_tungstenite::tungstenite::Message::Close(Some(
+            CloseFrame {
+                code: CloseCode::Away,
+                reason: "".into(),
+            },
+        )))
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let again = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    assert!(!again.resumed(), "a spent token joins someone new");
+    assert_ne!(again.id, hanna.id);
+    Ok(())
+}
+
 #[tokio::test]
 async fn after_the_grace_window_the_participant_is_removed_once_and_the_token_is_spent()
 -> Result<()> {

@@ -240,6 +240,7 @@ impl RoomHandle {
             seats: HashMap::new(),
             tokens: HashMap::new(),
             suspended: HashMap::new(),
+            parked: HashMap::new(),
             next_connection: 0,
         };
         actor.restore_seats(seats);
@@ -398,6 +399,9 @@ struct Actor {
     tokens: HashMap<String, ParticipantId>,
     /// Lost participants and when their grace window ends.
     suspended: HashMap<ParticipantId, tokio::time::Instant>,
+    /// Participants whose page went away: gone from the room, back as they were if their
+    /// token comes back within the grace window.
+    parked: HashMap<ParticipantId, resume::Parked>,
     /// The next connection's number.
     next_connection: u64,
 }

@@ -290,12 +290,7 @@ impl Room {
         role: Role,
         link: Option<LinkIdentity>,
     ) -> Result<(), EngineError> {
-        if self.participants.contains_key(&id) {
-            return Err(EngineError::AlreadyInRoom);
-        }
-        if link.as_ref().is_some_and(|link| self.bans.refuses(link)) {
-            return Err(EngineError::Banned);
-        }
+        self.may_enter(id, link.as_ref())?;
         if self.locked && role != Role::Host {
             return Err(EngineError::RoomLocked);
         }
@@ -303,6 +298,29 @@ impl Room {
         {
             return Err(EngineError::RoomFull);
         }
+        self.enter(id, name, role, link);
+        Ok(())
+    }
+
+    /// Whether `id` may come in at all: not in the room already, and not banned.
+    fn may_enter(&self, id: ParticipantId, link: Option<&LinkIdentity>) -> Result<(), EngineError> {
+        if self.participants.contains_key(&id) {
+            return Err(EngineError::AlreadyInRoom);
+        }
+        if link.is_some_and(|link| self.bans.refuses(link)) {
+            return Err(EngineError::Banned);
+        }
+        Ok(())
+    }
+
+    /// Puts a participant at a free spot near the middle of the floor.
+    fn enter(
+        &mut self,
+        id: ParticipantId,
+        name: DisplayName,
+        role: Role,
+        link: Option<LinkIdentity>,
+    ) {
         let position = self.spawn_point();
         self.people_index.insert(id, position);
         self.count_areas(position, 1);
@@ -322,7 +340,6 @@ impl Room {
             },
         );
         self.events.push(Event::Joined(id));
-        Ok(())
     }
 
     /// Removes a participant: they leave their circle (which may dissolve) and the room.

@@ -6,6 +6,12 @@
 //! resumes before the server noticed its old connection die replaces that connection
 //! (closed with [`close::REPLACED`]). Once the window has passed, the participant is
 //! removed, exactly once.
+//!
+//! A page that went away (the browser closes with 1001: a reload, or a closed tab; pages
+//! cannot tell which) is different: the participant leaves the room at once, so that
+//! nobody talks to a ghost, but is *parked*: their token stays good for the grace window,
+//! and a reload that comes back with it re-enters as they were (same id, name, role, hand
+//! and media, walking back to where they stood, so their circle forms again).
 
 use std::time::Duration;
 
@@ -16,17 +22,11 @@ use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::{Actor, JoinError, Link, Owed, SessionLink};
-use crate::room::model::ParticipantId;
+use crate::room::model::{Participant, ParticipantId};
 use crate::room::views;
 
 /// How long a lost participant keeps their place unless configured otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
-
-/// How long a participant whose page went away (a reload, a closed tab: the browser
-/// closes with 1001) keeps their place: long enough for a reload to come back, short
-/// enough that others see a closed tab leave within a second, so that nobody talks to a
-/// ghost. Pages cannot tell a reload from a closed tab.
-pub const UNLOAD_GRACE: Duration = Duration::from_millis(3000);
 
 /// One connection of a participant. After a resume, what the old connection's session
 /// says no longer counts.
@@ -51,7 +51,8 @@ pub enum Departure {
     Left,
     /// The connection dropped, died or fell behind: kept for the grace window.
     Lost,
-    /// The page went away (reloaded, or its tab closed): kept for [`UNLOAD_GRACE`].
+    /// The page went away (reloaded, or its tab closed): gone from the room at once,
+    /// parked for the grace window.
     Unloaded,
 }
 
@@ -60,6 +61,14 @@ pub enum Departure {
 pub(super) struct SeatState {
     connection: ConnectionId,
     token: String,
+}
+
+/// A participant whose page went away, as they were, until the grace window ends.
+#[derive(Debug)]
+pub(super) struct Parked {
+    was: Participant,
+    token: String,
+    deadline: Instant,
 }
 
 /// A fresh resume token: 128 random bits from the thread's CSPRNG, in hex.
@@ -129,6 +138,10 @@ impl Actor {
         link: SessionLink,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
+        if let Some(parked) = self.parked.remove(&id) {
+            self.unpark(parked, link, reply);
+            return;
+        }
         if let Some(old) = self.links.remove(&id) {
             // The client gave up on a connection the server still thought alive.
             old.outbox.kick(close::REPLACED);
@@ -147,6 +160,51 @@ impl Actor {
         }
     }
 
+    /// A reload came back: the participant re-enters as they were.
+    fn unpark(
+        &mut self,
+        parked: Parked,
+        link: SessionLink,
+        reply: oneshot::Sender<Result<Seat, JoinError>>,
+    ) {
+        self.tokens.remove(&parked.token);
+        let id = parked.was.id;
+        if let Err(err) = self.room.readmit(&parked.was) {
+            // Banned since they left.
+            let _ = reply.send(Err(err.into()));
+            return;
+        }
+        let seat = self.attach(id, link, true);
+        metrics::counter!(crate::metrics::RESUMES).increment(1);
+        debug!(room = %self.room.settings().slug, "participant came back after a reload");
+        if reply.send(Ok(seat)).is_err() {
+            self.detach(id, self.grace);
+        }
+    }
+
+    /// The page went away: the participant leaves the room now, and their token stays
+    /// good for the grace window (see the module's description).
+    fn park(&mut self, id: ParticipantId) {
+        self.links.remove(&id);
+        let token = self.seats.get(&id).map(|s| s.token.clone());
+        if let (Some(was), Some(token), false) = (
+            self.room.participant(id).cloned(),
+            token,
+            self.grace.is_zero(),
+        ) {
+            let deadline = Instant::now() + self.grace;
+            self.parked.insert(
+                id,
+                Parked {
+                    was,
+                    token,
+                    deadline,
+                },
+            );
+        }
+        let _ = self.room.leave(id);
+    }
+
     /// A session ended.
     pub(super) fn departed(&mut self, seat: Seat, departure: Departure) {
         let current = self.seats.get(&seat.id).map(|s| s.connection);
@@ -161,7 +219,7 @@ impl Actor {
                 let _ = self.room.leave(seat.id);
             }
             Departure::Lost => self.detach(seat.id, self.grace),
-            Departure::Unloaded => self.detach(seat.id, self.grace.min(UNLOAD_GRACE)),
+            Departure::Unloaded => self.park(seat.id),
         }
     }
 
@@ -183,10 +241,20 @@ impl Actor {
 
     /// Removes whoever did not come back within the grace window.
     pub(super) fn expire(&mut self) {
+        let now = Instant::now();
+        if !self.parked.is_empty() {
+            let tokens = &mut self.tokens;
+            self.parked.retain(|_, parked| {
+                let keep = parked.deadline > now;
+                if !keep {
+                    tokens.remove(&parked.token);
+                }
+                keep
+            });
+        }
         if self.suspended.is_empty() {
             return;
         }
-        let now = Instant::now();
         let expired: Vec<ParticipantId> = self
             .suspended
             .iter()
@@ -238,9 +306,12 @@ impl Actor {
         state
     }
 
-    /// Forgets the seat of a participant who left the room, however they left.
+    /// Forgets the seat of a participant who left the room, however they left (a parked
+    /// participant's token stays good).
     pub(super) fn forget(&mut self, id: ParticipantId) {
-        if let Some(seat) = self.seats.remove(&id) {
+        if let Some(seat) = self.seats.remove(&id)
+            && !self.parked.contains_key(&id)
+        {
             self.tokens.remove(&seat.token);
         }
         self.suspended.remove(&id);

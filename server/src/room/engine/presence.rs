@@ -3,9 +3,12 @@
 //! sees them as reconnecting. When they resume, the members of their mesh circle restart
 //! ICE with them. (Whether and when they are given up is the room's task's business: it
 //! calls [`Room::leave`] once the grace window has passed.)
+//!
+//! A participant whose page went away (a reload, or a closed tab) has left: everyone sees
+//! them go at once. If it was a reload, [`Room::readmit`] brings them back as they were.
 
 use super::{Event, Room};
-use crate::room::model::{EngineError, ParticipantId};
+use crate::room::model::{EngineError, Participant, ParticipantId};
 
 impl Room {
     /// Marks a participant as reconnecting (their connection dropped). Idempotent.
@@ -18,6 +21,22 @@ impl Room {
             p.reconnecting = true;
             self.events.push(Event::Reconnecting { id, on: true });
         }
+        Ok(())
+    }
+
+    /// A participant who left with their page (a reload) is back: under the same id, name,
+    /// role and link, with their hand (and its place in the queue) and media, walking back
+    /// to where they stood — which forms their circle again if the others are still there.
+    /// A room locked or full since lets them back in (they were inside); a ban does not.
+    pub fn readmit(&mut self, was: &Participant) -> Result<(), EngineError> {
+        self.may_enter(was.id, was.link.as_ref())?;
+        self.enter(was.id, was.name.clone(), was.role, was.link.clone());
+        if let Some(p) = self.participants.get_mut(&was.id) {
+            p.media = was.media;
+            p.hand = was.hand;
+        }
+        // A spot no longer allowed (an area full) leaves them where they came in.
+        let _ = self.move_to(was.id, f64::from(was.position.x), f64::from(was.position.y));
         Ok(())
     }
 
