@@ -1,0 +1,62 @@
+// Same names told apart (real Chromium, real server): two people called "Anna Schmidt" are
+// shown as "Anna Schmidt (1)" and "Anna Schmidt (2)" on the floor, in the people list and
+// in the chat's recipients — the same number for the same person on every page — and the
+// server's ids are shown nowhere.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, person, DEADLINE } from "./harness.mjs";
+
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close();
+  await server?.stop();
+});
+
+// What a page shows of `id`: its floor tag, its people-list name and its chat option.
+async function shownAs(page, id) {
+  return page.evaluate((pid) => {
+    const avatar = window.hallway.floor.avatars.get(pid);
+    const item = [...document.querySelectorAll(".people-group li")].find((li) => li.querySelector(`[data-key$=":${pid}"]`));
+    return {
+      tag: avatar?.querySelector(".tag")?.textContent,
+      label: avatar?.getAttribute("aria-label"),
+      list: item?.querySelector(".person-name")?.textContent,
+      chat: document.querySelector(`#chat-to option[value="${pid}"]`)?.textContent,
+    };
+  }, id);
+}
+
+test("two people with the same name carry a number, the same on every page", async () => {
+  const first = await person(server, "Anna Schmidt");
+  const second = await person(server, "anna  schmidt", { lang: "de" });
+  const ben = await person(server, "Ben Okafor");
+  people.push(first, second, ben);
+  await ben.page.waitForFunction(() => window.hallway.state.participants.size === 3 && document.querySelectorAll(".people-group li").length === 3, null, { timeout: DEADLINE });
+  const a = await shownAs(ben.page, first.id);
+  const b = await shownAs(ben.page, second.id);
+  const numbers = [a.list, b.list].map((n) => n.match(/\((\d)\)$/)?.[1]).sort();
+  assert.deepEqual(numbers, ["1", "2"], `${a.list} / ${b.list}`);
+  for (const seen of [a, b]) {
+    assert.match(seen.tag, /^Anna Schmidt \([12]\)$|^anna {2}schmidt \([12]\)$/);
+    assert.equal(seen.chat, seen.list);
+    assert.ok(seen.label.startsWith(seen.list), seen.label);
+  }
+  assert.notEqual(a.list.slice(-3), b.list.slice(-3));
+  // The first Anna sees the second with the same number Ben sees, and herself with hers.
+  await first.page.waitForFunction(() => window.hallway.state.participants.size === 3, null, { timeout: DEADLINE });
+  await first.page.waitForFunction((id) => window.hallway.floor.avatars.get(id)?.querySelector(".tag")?.textContent.includes("("), second.id, { timeout: DEADLINE });
+  assert.equal((await shownAs(first.page, second.id)).tag, b.tag);
+  const own = await first.page.evaluate((id) => window.hallway.floor.avatars.get(id)?.querySelector(".tag")?.textContent, first.id);
+  assert.equal(own, `${a.tag} (you)`);
+  // Ben is alone with his name: no number. No id is shown anywhere on the page.
+  assert.equal((await shownAs(first.page, ben.id)).list, "Ben Okafor");
+  const text = await ben.page.evaluate(() => document.body.innerText);
+  for (const id of [first.id, second.id, ben.id]) assert.ok(!text.includes(id), "no server id on screen");
+});
