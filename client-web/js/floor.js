@@ -153,7 +153,7 @@ export class Floor {
   // Areas as coloured zones with a label, under everything else.
   renderAreas() {
     if (!this.state) return;
-    for (const el of this.stage.querySelectorAll(".area")) el.remove();
+    for (const el of this.stage.querySelectorAll(".area:not(.drawn-area)")) el.remove();
     for (const area of this.state.areas) {
       const el = document.createElement("div");
       el.className = `area${area.quiet ? " quiet" : ""}${area.stage ? " stage-area" : ""}`;
@@ -173,6 +173,7 @@ export class Floor {
       const kind = area.stage ? t("area.stage") : area.quiet ? t("area.quiet") : "";
       label.title = kind ? `${area.name} (${kind})` : area.name;
       el.append(label);
+      this.decorateArea?.(el, area);
       this.stage.prepend(el);
     }
   }

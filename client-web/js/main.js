@@ -13,6 +13,7 @@ import { Sfu } from "./sfu.js";
 import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
 import { Walker } from "./walk.js";
+import { AreaEditor } from "./areas.js";
 import { MenuButton } from "./menu.js";
 import { DeviceSettings, fillDevices, problemText } from "./settings.js";
 import { icon, setIcon } from "./icons.js";
@@ -97,6 +98,17 @@ const walker = new Walker({
   speed: () => state.room?.walk_speed ?? 400,
   intervalMs: LIMITS.moveIntervalMs,
 });
+
+// A host's areas, drawn, moved and resized on the floor.
+const areaEditor = new AreaEditor(floor, {
+  onChange: (areas) => conn.send(messages.setAreas(areas)),
+  onDrawn: (rect) => {
+    $("#area-draw").setAttribute("aria-pressed", "false");
+    editArea({ ...rect, name: "", stage: false, quiet: false, id: null });
+    announce(t("host.areaDrawn"));
+  },
+});
+floor.decorateArea = (el, area) => areaEditor.decorate(el, area);
 
 const panel = new Panel($("#panel"), {
   onGoToPerson: (id) => goToPerson(id),
@@ -431,6 +443,7 @@ function welcomed(msg) {
   panel.renderChat(state);
   showRoomState();
   $("#host-tools").hidden = state.me()?.role !== "host";
+  areaEditor.setEnabled(state.me()?.role === "host");
   renderAreaList();
   updateControls();
   followSfu();
@@ -612,6 +625,13 @@ function setUpControls() {
     if (event.key !== "Escape" || event.defaultPrevented || !joined || ended) return;
     if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
     if (event.target.closest?.("input, textarea, select")) return;
+    // Drawing an area: Escape stops drawing.
+    if (areaEditor.drawing) {
+      event.preventDefault();
+      areaEditor.setDrawing(false);
+      $("#area-draw").setAttribute("aria-pressed", "false");
+      return;
+    }
     if (state.myCircle()) {
       event.preventDefault();
       leaveCircle();
@@ -672,8 +692,10 @@ function setUpControls() {
   $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
   $("#area-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    const editing = Number($("#area-form").dataset.editing) || null;
+    const max = $("#area-max").value.trim();
     const area = {
-      id: Math.max(0, ...state.areas.map((a) => a.id)) + 1,
+      id: editing ?? Math.max(0, ...state.areas.map((a) => a.id)) + 1,
       name: $("#area-name").value.trim(),
       x: Number($("#area-x").value),
       y: Number($("#area-y").value),
@@ -681,12 +703,23 @@ function setUpControls() {
       height: Number($("#area-h").value),
       stage: $("#area-stage").checked,
       quiet: $("#area-quiet").checked,
+      ...(max ? { max_people: Number(max) } : {}),
     };
-    conn.send(messages.setAreas([...state.areas, area]));
+    conn.send(messages.setAreas(editing ? state.areas.map((a) => (a.id === editing ? area : a)) : [...state.areas, area]));
+    editArea(null);
+  });
+  $("#area-cancel").addEventListener("click", () => editArea(null));
+  $("#area-draw").addEventListener("click", () => {
+    areaEditor.setDrawing(!areaEditor.drawing);
+    $("#area-draw").setAttribute("aria-pressed", String(areaEditor.drawing));
+    if (areaEditor.drawing) announce(t("host.drawHint"));
   });
   $("#area-list").addEventListener("click", (event) => {
-    const id = Number(event.target.closest("button[data-area]")?.dataset.area);
-    if (id) conn.send(messages.setAreas(state.areas.filter((a) => a.id !== id)));
+    const button = event.target.closest("button[data-area]");
+    if (!button) return;
+    const id = Number(button.dataset.area);
+    if (button.dataset.action === "edit") editArea(state.areas.find((a) => a.id === id));
+    else conn.send(messages.setAreas(state.areas.filter((a) => a.id !== id)));
   });
   $("#gather").addEventListener("click", () => {
     const me = state.me();
@@ -778,19 +811,53 @@ function updateControls() {
   $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
 }
 
-// The host's list of areas, each with a remove button.
+// The host's list of areas, each with an edit and a remove button.
 function renderAreaList() {
+  $("#area-draw").setAttribute("aria-pressed", String(areaEditor.drawing));
   $("#area-list").replaceChildren(
     ...state.areas.map((area) => {
       const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.area = String(area.id);
-      button.textContent = t("host.removeArea", { name: area.name });
-      li.append(button);
+      const name = document.createElement("span");
+      name.className = "person-name";
+      name.textContent = area.name;
+      const button = (action, text, label) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.dataset.area = String(area.id);
+        b.dataset.action = action;
+        b.textContent = text;
+        b.setAttribute("aria-label", label);
+        return b;
+      };
+      li.append(
+        name,
+        button("edit", t("host.change"), t("host.editArea", { name: area.name })),
+        button("remove", t("host.remove.short"), t("host.removeArea", { name: area.name })),
+      );
       return li;
     }),
   );
+}
+
+// Fills the area form with `area` to change it (or, with `id` null, to add it), or empties
+// it (`null`): the keyboard path, and where a drawn rectangle is named.
+function editArea(area) {
+  const form = $("#area-form");
+  form.dataset.editing = area?.id ? String(area.id) : "";
+  $("#area-name").value = area?.name ?? "";
+  $("#area-x").value = String(area?.x ?? 0);
+  $("#area-y").value = String(area?.y ?? 0);
+  $("#area-w").value = String(area?.width ?? 400);
+  $("#area-h").value = String(area?.height ?? 300);
+  $("#area-quiet").checked = !!area?.quiet;
+  $("#area-stage").checked = !!area?.stage;
+  $("#area-max").value = area?.max_people ? String(area.max_people) : "";
+  $("#area-submit").textContent = t(area?.id ? "host.saveArea" : "host.addArea");
+  $("#area-cancel").hidden = !area;
+  if (area) {
+    $("#host-tools").open = true;
+    $("#area-name").focus();
+  }
 }
 
 // The room's lock and the hosts' announcement, for everyone; the announcement can be put

@@ -177,7 +177,7 @@ test("a host adds a quiet area; everyone sees it on the floor", async () => {
     { timeout: DEADLINE },
   );
   // The demo room's stage stays; the library goes.
-  await hanna.page.click('#area-list button:has-text("Bibliothek")');
+  await hanna.page.click('#area-list button[aria-label="Remove area Bibliothek"]');
   await anna.page.waitForFunction(() => ![...document.querySelectorAll(".area-label")].some((el) => el.textContent === "Bibliothek"), null, { timeout: DEADLINE });
   assert.equal(await anna.page.locator(".area").count(), 1);
 });

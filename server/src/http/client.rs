@@ -55,6 +55,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/settings.js", "text/javascript; charset=utf-8"),
     asset!("js/names.js", "text/javascript; charset=utf-8"),
     asset!("js/people.js", "text/javascript; charset=utf-8"),
+    asset!("js/areas.js", "text/javascript; charset=utf-8"),
     asset!("js/conversation.js", "text/javascript; charset=utf-8"),
     asset!("js/session.js", "text/javascript; charset=utf-8"),
     asset!("js/early.js", "text/javascript; charset=utf-8"),
