@@ -695,3 +695,63 @@ fn hands_keep_the_time_they_went_up_and_going_on_stage_lowers_one() {
     assert_eq!(hand(&room, 2), Some(7_000));
     room.check_invariants().expect("invariants");
 }
+
+#[test]
+fn a_host_on_stage_gathers_an_audience_in_rows_in_front_of_it() {
+    let mut settings = RoomSettings::new("test", "Test");
+    settings.areas = vec![crate::room::model::Area {
+        id: 1,
+        name: "Bühne".into(),
+        rect: Rect {
+            x: 800.0,
+            y: 60.0,
+            width: 800.0,
+            height: 320.0,
+        },
+        stage: true,
+        quiet: false,
+        max_people: None,
+    }];
+    let mut room = room_with(settings);
+    join(&mut room, 100, Role::Host);
+    walk(&mut room, 100, 1200.0, 200.0);
+    for n in 1..=40 {
+        join(&mut room, n, Role::Participant);
+    }
+    // Two of them talking; they are gathered too.
+    walk(&mut room, 1, 300.0, 1300.0);
+    walk(&mut room, 2, 340.0, 1300.0);
+    assert!(circle_of(&room, 1).is_some());
+    let host_at = room.participant(pid(100)).expect("host").position;
+    room.gather(pid(100), GatherTarget::Point(host_at.x, host_at.y))
+        .expect("gathered");
+    assert_eq!(room.circles().count(), 0, "nobody stands in a circle");
+    let stage = room.settings().areas[0].rect;
+    let people: Vec<Point> = (1..=40)
+        .map(|n| room.participant(pid(n)).expect("p").position)
+        .collect();
+    for (i, a) in people.iter().enumerate() {
+        assert!(!stage.contains(*a), "{a:?} stands on the stage");
+        assert!(
+            a.y > stage.y + stage.height,
+            "{a:?} is not in front of the stage"
+        );
+        assert!(
+            a.y < stage.y + stage.height + 500.0,
+            "{a:?} is too far to see the stage"
+        );
+        for b in &people[i + 1..] {
+            assert!(
+                a.distance(*b) > room.settings().forming_distance,
+                "{a:?} and {b:?} too close"
+            );
+        }
+    }
+    // The middle seats of the first row are taken first.
+    let front = people
+        .iter()
+        .filter(|p| p.y < stage.y + stage.height + 120.0)
+        .count();
+    assert!(front >= 15, "a full first row: {front}");
+    room.check_invariants().expect("invariants");
+}

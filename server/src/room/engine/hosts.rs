@@ -3,7 +3,9 @@
 
 use super::{Event, Room};
 use crate::floor_plan::FloorPlan;
-use crate::room::model::{Area, DisplayName, EngineError, MAX_AREAS, ParticipantId, Point, Role};
+use crate::room::model::{
+    Area, DisplayName, EngineError, MAX_AREAS, ParticipantId, Point, Rect, Role,
+};
 use crate::room::moderation::clean_announcement;
 
 impl Room {
@@ -146,22 +148,16 @@ impl Room {
             .filter(|id| *id != host)
             .collect();
         everyone.sort();
-        let spacing = self.settings.forming_distance * 1.2;
-        let mut spots = (1usize..).flat_map(|ring| {
-            let n = ring * 6;
-            (0..n).map(move |k| (ring, k, n))
-        });
-        for id in everyone {
+        // At a stage: an audience in rows in front of it; elsewhere: rings around the point.
+        let stage = self
+            .settings
+            .areas
+            .iter()
+            .find(|a| a.stage && a.rect.contains(centre))
+            .map(|a| a.rect);
+        let spots = self.gathering_spots(centre, stage, everyone.len());
+        for (id, spot) in everyone.into_iter().zip(spots) {
             self.leave_circle(id);
-            let Some((ring, k, n)) = spots.next() else {
-                break;
-            };
-            let angle = k as f32 / n as f32 * std::f32::consts::TAU;
-            let r = ring as f32 * spacing;
-            let spot = Point::new(
-                (centre.x + r * angle.cos()).clamp(0.0, self.settings.width),
-                (centre.y + r * angle.sin()).clamp(0.0, self.settings.height),
-            );
             let from = self.participants[&id].position;
             self.place(id, from, spot);
         }
@@ -170,6 +166,73 @@ impl Room {
             at: centre,
         });
         Ok(centre)
+    }
+
+    /// Where `count` gathered people stand: apart from one another (farther than the
+    /// forming distance, so no circle forms), on the floor, and out of any stage area. In
+    /// front of a `stage`: rows facing it, the middle seats first, below it (or above it
+    /// when the floor ends there); elsewhere: rings around `centre`, nearest first.
+    fn gathering_spots(&self, centre: Point, stage: Option<Rect>, count: usize) -> Vec<Point> {
+        let (w, h) = (self.settings.width, self.settings.height);
+        let spacing = self.settings.forming_distance * 1.2;
+        let on_floor = |p: &Point| (0.0..=w).contains(&p.x) && (0.0..=h).contains(&p.y);
+        let out_of_stages = |p: &Point| {
+            !self
+                .settings
+                .areas
+                .iter()
+                .any(|a| a.stage && a.rect.contains(*p))
+        };
+        let mut spots = Vec::with_capacity(count);
+        // Rows below the stage are taken first, then rows above it.
+        let mut rows_above = 0usize;
+        // Enough rows or rings for everyone on any floor the settings allow; the loop ends
+        // as soon as everyone has a spot.
+        for step in 1..=4096usize {
+            if spots.len() >= count {
+                break;
+            }
+            let candidates: Vec<Point> = match stage {
+                Some(rect) => {
+                    let below = rect.y + rect.height + spacing * (step as f32 - 0.5);
+                    let y = if below <= h {
+                        below
+                    } else {
+                        rows_above += 1;
+                        rect.y - spacing * (rows_above as f32 - 0.5)
+                    };
+                    if y < 0.0 {
+                        break;
+                    }
+                    let mid = rect.x + rect.width / 2.0;
+                    let per_row = ((w / spacing) as usize).max(1);
+                    (0..per_row)
+                        .map(|k| {
+                            // 0, +1, -1, +2, -2 … seats from the middle.
+                            let off = (k as f32 / 2.0).ceil() * if k % 2 == 1 { 1.0 } else { -1.0 };
+                            Point::new(mid + off * spacing, y)
+                        })
+                        .collect()
+                }
+                None => {
+                    let n = step * 6;
+                    (0..n)
+                        .map(|k| {
+                            let angle = k as f32 / n as f32 * std::f32::consts::TAU;
+                            let r = step as f32 * spacing;
+                            Point::new(centre.x + r * angle.cos(), centre.y + r * angle.sin())
+                        })
+                        .collect()
+                }
+            };
+            spots.extend(
+                candidates
+                    .into_iter()
+                    .filter(|p| on_floor(p) && out_of_stages(p))
+                    .take(count - spots.len()),
+            );
+        }
+        spots
     }
 
     /// Who broadcasts to the room now, in the order they started.
