@@ -74,7 +74,7 @@ test("a circle of three in conversation (desktop, German)", async () => {
   await shoot(zoomed.page, "zoom-200-de");
   // A screen share: the screen large, the people beside it.
   await b.page.click("#screen-toggle");
-  await a.page.waitForSelector('.screen-area .tile[data-kind="screen"].has-video', { timeout: DEADLINE });
+  await a.page.waitForSelector('.screen-area .tile[data-kind="screen"].has-video', { timeout: 2 * DEADLINE });
   await a.page.waitForTimeout(1500);
   await shoot(a.page, "screen-share-de");
   await b.page.click("#screen-toggle");
@@ -83,23 +83,28 @@ test("a circle of three in conversation (desktop, German)", async () => {
 test("a circle of eight (English)", async () => {
   const own = await startServer();
   const names = ["Amelia Hart", "Bilal Rahman", "Chen Wei", "Dorothea von Brandenburg-Ansbach", "Eero Virtanen", "Fiona O'Neill", "Giulia Bianchi", "Hamid Karimi"];
+  // Three with their cameras on, in browsers of their own; five with cameras off, joined
+  // over plain WebSockets (eight browsers sending video are more than a small machine
+  // runs): a circle as it often looks, some pictures, some initials.
+  const at = (i) => ({ x: 1200 + 40 * Math.cos((i / 8) * 2 * Math.PI), y: 800 + 40 * Math.sin((i / 8) * 2 * Math.PI) });
+  const quiet = await crowd(own, names.slice(3).map((name, k) => ({ name, ...at(k + 3) })));
   const eight = [];
   try {
-    for (const name of names) eight.push(await person(own, name));
+    for (const name of names.slice(0, 3)) eight.push(await person(own, name));
     const [first] = eight;
     for (const [i, p] of eight.entries()) {
-      const angle = (i / eight.length) * 2 * Math.PI;
-      await clickFloor(p.page, 1200 + 40 * Math.cos(angle), 800 + 40 * Math.sin(angle));
-      if (i > 0) await waitCircle(p.page, eight.slice(0, i + 1).map((q) => q.id));
+      await clickFloor(p.page, at(i).x, at(i).y);
+      await p.page.waitForFunction((n) => window.hallway.state.myCircle()?.members.length === n, 6 + i, { timeout: DEADLINE });
     }
     await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile").length === 7, null, { timeout: DEADLINE });
-    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length >= 5, null, { timeout: 2 * DEADLINE });
+    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length >= 2, null, { timeout: 2 * DEADLINE });
     await first.page.waitForTimeout(2000);
     const tiles = await boxes(first.page, "#conversation .tile");
     assert.deepEqual(overlapping(tiles), []);
     await shoot(first.page, "circle-8-en");
   } finally {
     for (const p of eight) await p.close();
+    await quiet.close();
     await own.stop();
   }
 });
