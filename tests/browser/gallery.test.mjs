@@ -75,7 +75,26 @@ test("a circle of three in conversation (desktop, German)", async () => {
   // A screen share: the screen large, the people beside it.
   await b.page.click("#screen-toggle");
   await a.page.waitForSelector('.screen-area .tile[data-kind="screen"].has-video', { timeout: 2 * DEADLINE });
-  await a.page.waitForTimeout(1500);
+  // Until the shared page itself is on screen (light, like the page shared), not the black
+  // of a video that has no frame decoded yet.
+  await a.page.waitForFunction(
+    () => {
+      const video = document.querySelector('.screen-area .tile[data-kind="screen"] video');
+      if (!video || video.readyState < 2) return false;
+      const canvas = document.createElement("canvas");
+      canvas.width = 64;
+      canvas.height = 36;
+      const g = canvas.getContext("2d");
+      g.drawImage(video, 0, 0, 64, 36);
+      const data = g.getImageData(0, 0, 64, 36).data;
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) sum += data[i] + data[i + 1] + data[i + 2];
+      return sum / (data.length / 4) / 3 > 100;
+    },
+    null,
+    { timeout: 2 * DEADLINE, polling: 500 },
+  );
+  await a.page.waitForTimeout(500);
   await shoot(a.page, "screen-share-de");
   await b.page.click("#screen-toggle");
 });
