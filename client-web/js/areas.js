@@ -105,7 +105,10 @@ export class AreaEditor {
     if (!d || event.pointerId !== d.id) return;
     this.drag = null;
     if (!d.moved || !d.rect) return;
+    // The click that ends a mouse drag is not a walk; a touch drag has none, so the flag
+    // goes right after, not with the next tap.
     this.swallowClick = true;
+    setTimeout(() => (this.swallowClick = false), 0);
     if (d.kind === "draw") {
       d.el.remove();
       this.setDrawing(false);

@@ -69,6 +69,8 @@ export class Panel {
       this.called.add(next.id);
       this.onHostAction("invite", next.id);
       this.render(this.state, this.duplicates);
+      // The queue is empty now: focus goes to the search box, not to nowhere.
+      if (this.root.querySelector("#hand-queue").hidden) this.root.querySelector("#people-search").focus();
     });
     this.menu.addEventListener("keydown", (event) => this.menuKey(event));
     document.addEventListener("pointerdown", (event) => {
@@ -105,6 +107,28 @@ export class Panel {
     );
     this.menu.setAttribute("aria-label", t("people.actions", { name: shown }));
     this.menu.hidden = false;
+    this.placeMenu(button);
+    button.setAttribute("aria-expanded", "true");
+    this.menuFor = id;
+    this.menuButton = button;
+    this.menu.querySelector("button").focus();
+  }
+
+  // The open menu stays beside its person's button when the list changes around it (their
+  // row rebuilt, or moved to another group); it closes when the button is gone from view.
+  followMenu() {
+    if (!this.menuFor) return;
+    const button = this.root.querySelector(`button[data-key="actions:${CSS.escape(this.menuFor)}"]`);
+    if (!button || button.closest("[hidden]")) {
+      this.closeMenu(false);
+      return;
+    }
+    this.menuButton = button;
+    button.setAttribute("aria-expanded", "true");
+    this.placeMenu(button);
+  }
+
+  placeMenu(button) {
     const at = button.getBoundingClientRect();
     const box = this.root.getBoundingClientRect();
     const height = this.menu.offsetHeight;
@@ -112,10 +136,6 @@ export class Panel {
     const below = at.bottom + 4 + height <= window.innerHeight;
     this.menu.style.top = `${(below ? at.bottom + 4 : at.top - 4 - height) - box.top}px`;
     this.menu.style.right = `${Math.max(4, box.right - at.right)}px`;
-    button.setAttribute("aria-expanded", "true");
-    this.menuFor = id;
-    this.menuButton = button;
-    this.menu.querySelector("button").focus();
   }
 
   closeMenu(focusButton = true) {
@@ -139,7 +159,8 @@ export class Panel {
       event.preventDefault();
       items[(next + items.length) % items.length].focus();
     } else if (event.key === "Tab") {
-      this.closeMenu(false);
+      // Focus goes back to the person's button; Tab goes on from there.
+      this.closeMenu(true);
     }
   }
 
@@ -227,6 +248,7 @@ export class Panel {
     }
     for (const id of this.items.keys()) if (!seen.has(id)) this.items.delete(id);
     if (this.menuFor && !seen.has(this.menuFor)) this.closeMenu(false);
+    this.followMenu();
     this.root.querySelector("#people-count").textContent = String(total);
     const searching = this.query.trim() !== "";
     this.root.querySelector("#people-found").textContent = !searching ? "" : found === 0 ? t("people.none", { query: this.query.trim() }) : t("people.found", { found, total });

@@ -236,11 +236,50 @@ async fn a_page_that_went_away_leaves_at_once_and_its_reload_comes_back_as_it_wa
     Ok(())
 }
 
+/// The last person in a room reloads: the room is empty for a moment, and its chat is
+/// still there when they come back (it goes when nobody is coming back).
+#[tokio::test]
+async fn the_last_person_reloading_keeps_the_rooms_chat() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut anna = TestClient::join(&server, "Anna").await?;
+    anna.send(&ClientMessage::Chat {
+        to: "room".into(),
+        text: "Notizen: Raum 3".into(),
+    })
+    .await?;
+    anna.wait_for("her message", |m| {
+        matches!(m, ServerMessage::Chat { message } if message.text == "Notizen: Raum 3")
+            .then_some(())
+    })
+    .await?;
+    let token = anna.resume_token().unwrap_or("").to_owned();
+    anna.send_frame(tokio_tungstenite::tungstenite::Message::Close(Some(
+        CloseFrame {
+            code: CloseCode::Away,
+            reason: "".into(),
+        },
+    )))
+    .await?;
+    // Until the server has taken her out, a resume would find her still there.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let back = TestClient::resume_at(server.addr(), "lobby", "Anna", &token).await?;
+    assert!(back.resumed());
+    let Some(ServerMessage::Welcome { chat, .. }) = &back.welcome else {
+        anyhow::bail!("no welcome");
+    };
+    assert!(
+        chat.iter().any(|m| m.text == "Notizen: Raum 3"),
+        "the chat is kept: {chat:?}"
+    );
+    Ok(())
+}
+
 /// A tab closed for good: its token stops working when the grace window ends.
 #[tokio::test]
 async fn a_closed_page_cannot_come_back_after_the_grace_window() -> Result<()> {
     let server = TestServer::start_with(|c| c.resume_grace = 1).await?;
-    let (mut hanna, _ben, _) = host_and_guest(&server).await?;
+    let (mut hanna, mut ben, _) = host_and_guest(&server).await?;
+    let h = hanna.id.clone();
     let token = hanna.resume_token().unwrap_or("").to_owned();
     hanna
         .send_frame(tokio_tungstenite::tungstenite::Message::Close(Some(
@@ -250,7 +289,12 @@ async fn a_closed_page_cannot_come_back_after_the_grace_window() -> Result<()> {
             },
         )))
         .await?;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The window starts when the server has taken her out (Ben sees it); then it ends.
+    ben.wait_for("Hanna left", |m| {
+        matches!(m, ServerMessage::Left { id } if *id == h).then_some(())
+    })
+    .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let again = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
     assert!(!again.resumed(), "a spent token joins someone new");
     assert_ne!(again.id, hanna.id);

@@ -343,7 +343,24 @@ impl Room {
     }
 
     /// Removes a participant: they leave their circle (which may dissolve) and the room.
+    /// The chat goes when the room empties.
     pub fn leave(&mut self, id: ParticipantId) -> Result<(), EngineError> {
+        self.step_out(id)?;
+        self.forget_chat_if_empty();
+        Ok(())
+    }
+
+    /// Clears the chat if nobody is in the room (chat lives for the room's lifetime with
+    /// people in it, not longer).
+    pub fn forget_chat_if_empty(&mut self) {
+        if self.participants.is_empty() {
+            self.chat.clear();
+        }
+    }
+
+    /// Takes a participant out of the room like [`Room::leave`] but keeps the chat even if
+    /// the room is empty now: they are expected back (a reload, see [`Room::readmit`]).
+    pub fn step_out(&mut self, id: ParticipantId) -> Result<(), EngineError> {
         if !self.participants.contains_key(&id) {
             return Err(EngineError::UnknownParticipant);
         }
@@ -358,11 +375,12 @@ impl Room {
             self.count_areas(p.position, -1);
         }
         self.events.push(Event::Left(id));
-        if self.participants.is_empty() {
-            // Chat lives for the room's lifetime with people in it, not longer.
-            self.chat.clear();
-        }
         Ok(())
+    }
+
+    /// Whether a participant may go on stage without being a host: invited, or on it.
+    pub fn on_or_invited_to_stage(&self, id: ParticipantId) -> bool {
+        self.stage_invites.contains(&id) || self.broadcasters.contains(&id)
     }
 
     /// Walks a participant to `(x, y)` and applies the circle rules there.

@@ -755,3 +755,22 @@ fn a_host_on_stage_gathers_an_audience_in_rows_in_front_of_it() {
     assert!(front >= 15, "a full first row: {front}");
     room.check_invariants().expect("invariants");
 }
+
+#[test]
+fn gathering_more_people_than_the_floor_holds_apart_moves_everyone() {
+    let mut settings = RoomSettings::new("test", "Test");
+    settings.width = 600.0;
+    settings.height = 400.0;
+    let mut room = room_with(settings);
+    join(&mut room, 100, Role::Host);
+    for n in 1..=60 {
+        join(&mut room, n, Role::Participant);
+    }
+    room.gather(pid(100), GatherTarget::Point(300.0, 200.0))
+        .expect("gathered");
+    for n in 1..=60 {
+        let p = room.participant(pid(n)).expect("here").position;
+        assert!((0.0..=600.0).contains(&p.x) && (0.0..=400.0).contains(&p.y));
+    }
+    room.check_invariants().expect("invariants");
+}

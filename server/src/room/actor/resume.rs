@@ -67,6 +67,8 @@ pub(super) struct SeatState {
 #[derive(Debug)]
 pub(super) struct Parked {
     was: Participant,
+    /// Invited to the stage, or on it.
+    invited: bool,
     token: String,
     deadline: Instant,
 }
@@ -169,7 +171,7 @@ impl Actor {
     ) {
         self.tokens.remove(&parked.token);
         let id = parked.was.id;
-        if let Err(err) = self.room.readmit(&parked.was) {
+        if let Err(err) = self.room.readmit(&parked.was, parked.invited) {
             // Banned since they left.
             let _ = reply.send(Err(err.into()));
             return;
@@ -178,7 +180,25 @@ impl Actor {
         metrics::counter!(crate::metrics::RESUMES).increment(1);
         debug!(room = %self.room.settings().slug, "participant came back after a reload");
         if reply.send(Ok(seat)).is_err() {
-            self.detach(id, self.grace);
+            // The page went away again before its welcome (a second reload): it still
+            // holds the token it came with, so it is parked again under that one.
+            self.links.remove(&id);
+            if let Some(seat) = self.seats.remove(&id) {
+                self.tokens.remove(&seat.token);
+            }
+            if let Some(was) = self.room.participant(id).cloned() {
+                self.tokens.insert(parked.token.clone(), id);
+                self.parked.insert(
+                    id,
+                    Parked {
+                        was,
+                        invited: parked.invited,
+                        token: parked.token,
+                        deadline: parked.deadline,
+                    },
+                );
+            }
+            let _ = self.room.step_out(id);
         }
     }
 
@@ -193,14 +213,19 @@ impl Actor {
             self.grace.is_zero(),
         ) {
             let deadline = Instant::now() + self.grace;
+            let invited = self.room.on_or_invited_to_stage(id);
             self.parked.insert(
                 id,
                 Parked {
                     was,
+                    invited,
                     token,
                     deadline,
                 },
             );
+            // Kept: the chat of a room whose last person is reloading.
+            let _ = self.room.step_out(id);
+            return;
         }
         let _ = self.room.leave(id);
     }
@@ -251,6 +276,10 @@ impl Actor {
                 }
                 keep
             });
+            if self.parked.is_empty() {
+                // Nobody is coming back: an empty room forgets its chat now.
+                self.room.forget_chat_if_empty();
+            }
         }
         if self.suspended.is_empty() {
             return;

@@ -186,9 +186,9 @@ impl Room {
         let mut spots = Vec::with_capacity(count);
         // Rows below the stage are taken first, then rows above it.
         let mut rows_above = 0usize;
-        // Enough rows or rings for everyone on any floor the settings allow; the loop ends
-        // as soon as everyone has a spot.
-        for step in 1..=4096usize {
+        // Rows or rings until everyone has a spot or the next one lies wholly off the floor.
+        let reach = (w.hypot(h) / spacing).ceil() as usize + 1;
+        for step in 1..=reach {
             if spots.len() >= count {
                 break;
             }
@@ -205,7 +205,9 @@ impl Room {
                         break;
                     }
                     let mid = rect.x + rect.width / 2.0;
-                    let per_row = ((w / spacing) as usize).max(1);
+                    // Outward from the middle until both sides have left the floor (a
+                    // stage near an edge fills its rows on the other side).
+                    let per_row = 2 * ((w / spacing) as usize + 1) + 1;
                     (0..per_row)
                         .map(|k| {
                             // 0, +1, -1, +2, -2 … seats from the middle.
@@ -231,6 +233,20 @@ impl Room {
                     .filter(|p| on_floor(p) && out_of_stages(p))
                     .take(count - spots.len()),
             );
+        }
+        // More people than the floor holds apart: the rest stand as near as the floor
+        // allows, on rings of half the spacing (close enough to form circles, which they
+        // may; nobody is left where they were).
+        let mut k = 0usize;
+        while spots.len() < count {
+            let ring = 1 + k / 12;
+            let angle = (k % 12) as f32 / 12.0 * std::f32::consts::TAU;
+            let r = ring as f32 * spacing / 2.0;
+            spots.push(Point::new(
+                (centre.x + r * angle.cos()).clamp(0.0, w),
+                (centre.y + r * angle.sin()).clamp(0.0, h),
+            ));
+            k += 1;
         }
         spots
     }

@@ -28,9 +28,14 @@ impl Room {
     /// role and link, with their hand (and its place in the queue) and media, walking back
     /// to where they stood — which forms their circle again if the others are still there.
     /// A room locked or full since lets them back in (they were inside); a ban does not.
-    pub fn readmit(&mut self, was: &Participant) -> Result<(), EngineError> {
+    /// Someone who was invited to the stage, or on it, is invited again (they go on stage
+    /// again with one click).
+    pub fn readmit(&mut self, was: &Participant, invited: bool) -> Result<(), EngineError> {
         self.may_enter(was.id, was.link.as_ref())?;
         self.enter(was.id, was.name.clone(), was.role, was.link.clone());
+        if invited {
+            self.stage_invites.insert(was.id);
+        }
         if let Some(p) = self.participants.get_mut(&was.id) {
             p.media = was.media;
             p.hand = was.hand;
