@@ -47,7 +47,7 @@ test("a host on the relaying node broadcasts to listeners on both nodes", async 
   people.push(hanna);
   await hanna.page.click("#stage-toggle");
   for (const listener of [anna, ben]) {
-    await listener.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(id), hanna.id, { timeout: DEADLINE });
+    await listener.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), hanna.id, { timeout: DEADLINE });
     const until = Date.now() + DEADLINE;
     while ((await framesDecoded(listener.page, "sfu")) <= 0) {
       if (Date.now() > until) throw new Error(`${listener.name} decoded nothing from the SFU`);

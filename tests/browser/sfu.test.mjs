@@ -47,7 +47,7 @@ test("a host broadcasts to two listeners through the SFU", async () => {
 
   await hanna.page.click("#stage-toggle");
   for (const listener of [anna, ben]) {
-    await listener.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(id), hanna.id, { timeout: DEADLINE });
+    await listener.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), hanna.id, { timeout: DEADLINE });
     await decodesFromSfu(listener.page);
     await listener.page.waitForSelector("#stage-view:not([hidden])", { timeout: DEADLINE });
     assert.equal(await listener.page.textContent("#stage-tiles figcaption"), "Hanna");
