@@ -4,26 +4,13 @@
 // at once. A click on an area that does not move still walks there. Participants get no
 // handles.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { startServer, person, mintLink, repo, DEADLINE } from "./harness.mjs";
+import { person, mintLink, screenshotDir, serverForFile, DEADLINE } from "./harness.mjs";
 
-const dir = path.resolve(repo, process.env.HALLWAY_SCREENSHOTS ?? "target/browser-tests/screenshots");
-mkdirSync(dir, { recursive: true });
-
-let server;
-const people = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const p of people) await p.close();
-  await server?.stop();
-});
+const dir = screenshotDir();
+const room = serverForFile();
 
 // Where floor point (x, y) is on the screen now (the floor is zoomed out to fit: no
 // scrolling between the points of one drag).
@@ -47,6 +34,7 @@ const areaNamed = (page, name) => page.evaluate((n) => window.hallway.state.area
 const near = (a, b, by = 8) => Math.abs(a - b) <= by;
 
 test("a host draws, names, moves, resizes and changes an area; everyone sees it", async () => {
+  const { server, people } = room;
   const hanna = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
   const anna = await person(server, "Anna Schmidt");
   people.push(hanna, anna);

@@ -3,22 +3,12 @@
 // floor draws it (the picture is fetched from this server and its pixels are on screen); a
 // file that is not a picture is refused with a message and the plan shown stays.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { startServer, person, mintLink, DEADLINE } from "./harness.mjs";
+import { serverForFile, person, mintLink, DEADLINE } from "./harness.mjs";
 
-let server;
-const people = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const p of people) await p.close();
-  await server?.stop();
-});
+const room = serverForFile();
 
 // A PNG of `size`×`size` pixels of one colour, built here (no picture library needed).
 function solidPng(size, [r, g, b]) {
@@ -76,6 +66,7 @@ async function floorSeen(page) {
 }
 
 test("the floor shows its pattern, then the plan a host picks, then the picture a host uploads", async () => {
+  const { server, people } = room;
   const hanna = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
   const anna = await person(server, "Anna Schmidt", { lang: "de" });
   people.push(hanna, anna);

@@ -6,12 +6,11 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
-import { startServer, person, clickFloor, waitCircle, formCircle, crowd, boxes, overlapping, mintLink, repo, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, waitCircle, formCircle, crowd, boxes, overlapping, mintLink, screenshotDir, DEADLINE } from "./harness.mjs";
 
-const dir = path.resolve(repo, process.env.HALLWAY_SCREENSHOTS ?? "target/browser-tests/screenshots");
-mkdirSync(dir, { recursive: true });
+const dir = screenshotDir();
 
 let server;
 const people = [];

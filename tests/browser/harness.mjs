@@ -3,12 +3,13 @@
 // playwright-core, and helpers that wait for conditions with deadlines.
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { before, after } from "node:test";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, "../..");
@@ -390,4 +391,26 @@ function joinCrowd(page, people, room) {
       ),
     [people, room],
   );
+}
+
+// Where the tests write their pictures: target/browser-tests/screenshots/, or the folder
+// HALLWAY_SCREENSHOTS names (docs/screenshots refreshes the committed ones).
+export function screenshotDir() {
+  const dir = path.resolve(repo, process.env.HALLWAY_SCREENSHOTS ?? "target/browser-tests/screenshots");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+// One server for a test file, started before its tests and stopped after them with every
+// person pushed to `people`: `const room = serverForFile(); … room.server, room.people`.
+export function serverForFile(env = {}) {
+  const room = { server: null, people: [] };
+  before(async () => {
+    room.server = await startServer(env);
+  });
+  after(async () => {
+    for (const p of room.people) await p.close();
+    await room.server?.stop();
+  });
+  return room;
 }

@@ -6,12 +6,10 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { startServer, person, crowd, boxes, overlapping, mintLink, axe, repo, DEADLINE } from "./harness.mjs";
+import { startServer, person, crowd, boxes, overlapping, mintLink, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
-const dir = path.resolve(repo, process.env.HALLWAY_SCREENSHOTS ?? "target/browser-tests/screenshots");
-mkdirSync(dir, { recursive: true });
+const dir = screenshotDir();
 
 const FIRST = ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hannes", "Ines", "Jonas", "Katrin", "Lukas", "Maja", "Nils", "Olga", "Paul", "Rosa", "Sven", "Tanja", "Ulrich"];
 const LAST = ["Schmidt", "Okafor", "Weber", "Nguyen", "Yilmaz", "Becker", "Hoffmann", "Klein", "Wolf", "Neumann", "Schulz", "Krüger", "Lehmann", "Kowalski", "Jansen"];

@@ -3,21 +3,11 @@
 // in the chat's recipients — the same number for the same person on every page — and the
 // server's ids are shown nowhere.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, DEADLINE } from "./harness.mjs";
+import { serverForFile, person, DEADLINE } from "./harness.mjs";
 
-let server;
-const people = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const p of people) await p.close();
-  await server?.stop();
-});
+const room = serverForFile();
 
 // What a page shows of `id`: its floor tag, its people-list name and its chat option.
 async function shownAs(page, id) {
@@ -34,6 +24,7 @@ async function shownAs(page, id) {
 }
 
 test("two people with the same name carry a number, the same on every page", async () => {
+  const { server, people } = room;
   const first = await person(server, "Anna Schmidt");
   const second = await person(server, "anna  schmidt", { lang: "de" });
   const ben = await person(server, "Ben Okafor");
