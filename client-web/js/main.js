@@ -8,7 +8,7 @@ import { Connection } from "./connection.js";
 import { Floor } from "./floor.js";
 import { Panel } from "./panel.js";
 import { LocalMedia } from "./media.js";
-import { Peers } from "./peers.js";
+import { Peers, HANDOVER_MS } from "./peers.js";
 import { Sfu } from "./sfu.js";
 import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
@@ -67,10 +67,13 @@ const conversation = new Conversation({
 const peers = new Peers({
   send: (to, payload) => conn.send(messages.signal(to, payload)),
   media,
-  onStream: (id, stream, kind) => remoteStream(id, kind, stream),
-  onClosed: (id) => {
-    remoteStream(id, "camera", null);
-    remoteStream(id, "screen", null);
+  onStream: (id, stream, kind) => showWhenFlowing(id, kind, stream),
+  // Takes away what this connection showed (not what the SFU shows meanwhile).
+  onClosed: (id, streams) => {
+    for (const kind of ["camera", "screen"]) {
+      const shown = conversation.stream(id, kind);
+      if (shown && shown === streams.get(kind)) remoteStream(id, kind, null);
+    }
   },
 });
 
@@ -78,7 +81,10 @@ const peers = new Peers({
 const sfu = new Sfu({
   send: (msg) => conn.send(msg),
   media,
-  onStream: (id, stream, kind = "camera") => remoteStream(id, kind, stream),
+  onStream: (id, stream, kind = "camera") =>
+    showWhenFlowing(id, kind, stream, () => {
+      if (kind === "camera") peers.carried(id);
+    }),
   onEnded: (id, kind) => {
     if (peers.pc(id)) return;
     if (kind) remoteStream(id, kind, null);
@@ -253,6 +259,8 @@ function receive(msg) {
     case "connect":
       return msg.restart ? peers.restart(msg.peer, msg.initiator) : peers.connect(msg.peer, msg.initiator);
     case "disconnect":
+      // Still in our circle: it moved to the SFU; hand the connection over.
+      if (state.myCircle()?.media === "sfu" && state.myCircle().members.includes(msg.peer)) return peers.handOver(msg.peer);
       return peers.close(msg.peer);
     case "signal":
       return peers.signal(msg.from, msg.payload);
@@ -380,6 +388,42 @@ function remoteStream(id, kind, stream) {
   scheduleRender();
 }
 
+// Make before break: a new stream for what is already shown and playing (the same person
+// now coming through the SFU, or directly again) replaces it only once media flows on it
+// (a remote track is muted until its first packets), so that a switch is not heard.
+// `flowing` is called once it does.
+function showWhenFlowing(id, kind, stream, flowing = () => {}) {
+  const shown = conversation.stream(id, kind);
+  const plays = (s) => !!s?.getTracks().some((tr) => tr.readyState === "live" && !tr.muted);
+  if (!stream || !plays(shown) || plays(stream)) {
+    remoteStream(id, kind, stream);
+    if (stream && plays(stream)) flowing();
+    else if (stream) whenFlowing(stream, flowing);
+    return;
+  }
+  whenFlowing(stream, () => {
+    // Unless something newer was shown meanwhile.
+    if (conversation.stream(id, kind) === shown) remoteStream(id, kind, stream);
+    flowing();
+  });
+}
+
+// Calls `then` once, when any track of `stream` (also one added later) carries media.
+function whenFlowing(stream, then) {
+  let done = false;
+  const check = (track) => {
+    if (done || track.muted || track.readyState !== "live") return;
+    done = true;
+    then();
+  };
+  const watchTrack = (track) => {
+    track.addEventListener("unmute", () => check(track));
+    check(track);
+  };
+  stream.getTracks().forEach(watchTrack);
+  stream.addEventListener("addtrack", ({ track }) => watchTrack(track));
+}
+
 function speakingChanged(key, on) {
   const id = key === "self" ? state.you : key;
   if (!id) return;
@@ -390,10 +434,26 @@ function speakingChanged(key, on) {
 
 // Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
 // through the server (a large circle, or any circle in a room in privacy mode).
+// Make before break: in a circle that just went back to a mesh, we go on sending through
+// the SFU (the server keeps the circle's routes for a few seconds) until the direct
+// connection to every other member is up, or for `HANDOVER_MS` at most.
 function followSfu() {
-  const needed = state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu";
+  const circle = state.myCircle();
+  const needed = state.broadcasters.includes(state.you) || circle?.media === "sfu";
+  clearTimeout(followSfu.timer);
+  if (needed || !sfu.publishing) followSfu.since = null;
   if (needed && !sfu.publishing) sfu.publish().catch(() => {});
-  else if (!needed && sfu.publishing) sfu.unpublish();
+  else if (!needed && sfu.publishing) {
+    const others = circle?.members.filter((id) => id !== state.you) ?? [];
+    const direct = others.every((id) => peers.pc(id)?.connectionState === "connected");
+    followSfu.since ??= Date.now();
+    if (direct || Date.now() - followSfu.since >= HANDOVER_MS) {
+      followSfu.since = null;
+      sfu.unpublish();
+    } else {
+      followSfu.timer = setTimeout(followSfu, 100);
+    }
+  }
 }
 
 function welcomed(msg) {

@@ -5,6 +5,14 @@
 // the screen as a second video track in a stream of its own; every description says
 // which remote stream is the screen, so that the other side shows it as its own tile.
 // A camera that is off sends nothing (its sender has no track), not black frames.
+//
+// Make before break: when the circle moves to the SFU, the server says `disconnect`, but a
+// connection to someone still in the circle is handed over instead of closed: it is kept
+// until each side receives the other through the SFU (each tells the other, `carried`,
+// over the signalling), or for HANDOVER_MS at most.
+
+// The longest a connection is kept while its media moves to the SFU.
+export const HANDOVER_MS = 10_000;
 
 export class Peers {
   constructor({ send, media, onStream, onClosed }) {
@@ -85,10 +93,41 @@ export class Peers {
     if (initiator) peer.pc.restartIce();
   }
 
+  // The circle moved to the SFU: keep the connection to `id` until the SFU carries media
+  // both ways (see `carried`), then close it.
+  handOver(id) {
+    const peer = this.peers.get(id);
+    if (!peer || peer.handover) return;
+    peer.handover = setTimeout(() => this.close(id), HANDOVER_MS);
+    this.handedOver(id, peer);
+  }
+
+  // Media from `id` now comes through the SFU.
+  carried(id) {
+    const peer = this.peers.get(id);
+    if (!peer || peer.weReceive) return;
+    peer.weReceive = true;
+    this.handedOver(id, peer);
+  }
+
+  // Tells the other side once we receive them through the SFU; closes once both do.
+  handedOver(id, peer) {
+    if (!peer.handover || !peer.weReceive) return;
+    if (!peer.toldThem) {
+      peer.toldThem = true;
+      this.send(id, { carried: true });
+    }
+    if (peer.theyReceive) this.close(id);
+  }
+
   // Signals from one peer are handled one after another, in the order they came.
   signal(from, payload) {
     const peer = this.peers.get(from);
     if (!peer) return;
+    if (payload.carried === true) {
+      peer.theyReceive = true;
+      return this.handedOver(from, peer);
+    }
     peer.queue = (peer.queue ?? Promise.resolve()).then(() => this.handle(peer, from, payload));
   }
 
@@ -182,9 +221,10 @@ export class Peers {
   close(id) {
     const peer = this.peers.get(id);
     if (!peer) return;
+    clearTimeout(peer.handover);
     peer.pc.close();
     this.peers.delete(id);
-    this.onClosed(id);
+    this.onClosed(id, peer.streams);
   }
 
   closeAll() {

@@ -7,12 +7,15 @@
 //   end of the old one is gone), so the old RTCPeerConnection is closed and replaced.
 // Incoming stream ids are "p" + participant id (camera and microphone, kind "camera") or
 // "s" + participant id (screen share, kind "screen").
-// A connection that fails is never reused: the receiving one is restarted (`sfu_restart`),
-// the sending one is published again on a new connection. This module creates and closes
+// A connection that fails (or never connects) is never reused: the receiving one is
+// restarted (`sfu_restart`), the sending one is published again on a new connection. This module creates and closes
 // every RTCPeerConnection it uses, and `summary()` lists what it holds.
 
 // A connection `disconnected` this long is treated as failed.
 const DISCONNECTED_GRACE_MS = 4000;
+// A connection not connected this long after it was made is treated as failed (seen: a
+// receiving connection that stayed `connecting` for good on a loaded machine).
+const CONNECT_DEADLINE_MS = 10_000;
 
 const KINDS = { p: "camera", s: "screen" };
 
@@ -226,18 +229,20 @@ export class Sfu {
   }
 }
 
-// Calls `failed` once when `pc` fails, or stays disconnected for a few seconds.
+// Calls `failed` once when `pc` fails, stays disconnected for a few seconds, or is not
+// connected within CONNECT_DEADLINE_MS of being made.
 function watch(pc, failed) {
-  let timer = null;
   let done = false;
   const fail = () => {
-    if (done) return;
+    if (done || pc.connectionState === "closed") return;
     done = true;
     failed();
   };
+  let timer = setTimeout(fail, CONNECT_DEADLINE_MS);
   pc.addEventListener("connectionstatechange", () => {
     clearTimeout(timer);
     if (pc.connectionState === "failed") fail();
     else if (pc.connectionState === "disconnected") timer = setTimeout(fail, DISCONNECTED_GRACE_MS);
+    else if (pc.connectionState === "new" || pc.connectionState === "connecting") timer = setTimeout(fail, CONNECT_DEADLINE_MS);
   });
 }

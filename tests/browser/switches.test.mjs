@@ -5,15 +5,17 @@
 // Cameras are off (the microphones carry the check), so that five browsers fit on a small
 // machine. HALLWAY_SWITCH_CYCLES sets the number of cycles (default 20).
 //
-// Not yet part of the suite: it fails today at the first 4 → 5 (issue #16, item 1; members
-// whose SFU connections stay "connecting", one page that loses its circle). It runs when
-// HALLWAY_SWITCH_CYCLES is set; the fix makes it run always.
+// Not yet part of the suite: against the release server (HALLWAY_BIN=target/release/hallway)
+// it passes (8 cycles, 2026-12-02); against the debug build the suite uses, on a 2-core
+// machine, the SFU's connections sometimes disconnect or stay `connecting` while five
+// browsers send through it and, during each switch, directly as well (issue #16, item 1 is
+// not closed). It runs when HALLWAY_SWITCH_CYCLES is set.
 
 import { test, before, after } from "node:test";
 import { startServer, person, clickFloor, waitCircle, DEADLINE } from "./harness.mjs";
 
 const CYCLES = Number(process.env.HALLWAY_SWITCH_CYCLES ?? 20);
-const SKIP = process.env.HALLWAY_SWITCH_CYCLES ? false : "fails today (issue #16, item 1): set HALLWAY_SWITCH_CYCLES to run it";
+const SKIP = process.env.HALLWAY_SWITCH_CYCLES ? false : "fails at times against the debug server (issue #16, item 1): set HALLWAY_SWITCH_CYCLES to run it";
 // Audio packets a member must receive from each other member after a step (Opus sends 50 a
 // second): more than a stray packet, less than a second's worth.
 const PACKETS = 15;
@@ -70,7 +72,19 @@ async function everyoneHearsEveryone(members, step) {
     });
     if (missing.length === 0) return;
     if (Date.now() > until) {
-      const paths = await Promise.all(members.map((m) => m.page.evaluate(() => ({ media: window.hallway.state.myCircle()?.media ?? "mesh", peers: window.hallway.peers.summary(), sfu: window.hallway.sfu.summary() }))));
+      const paths = await Promise.all(
+        members.map((m) =>
+          m.page.evaluate(async () => {
+            const { state, peers, sfu } = window.hallway;
+            const sent = [];
+            (await sfu.sending?.getStats())?.forEach((r) => {
+              if (r.type === "outbound-rtp") sent.push(`${r.kind} ${r.packetsSent}`);
+              if (r.type === "candidate-pair" && r.nominated) sent.push(`pair ${r.state} ${r.bytesSent}/${r.bytesReceived}`);
+            });
+            return { you: state.you.slice(0, 6), media: state.myCircle()?.media ?? "mesh", peers: peers.summary(), sfu: sfu.summary(), sent };
+          }),
+        ),
+      );
       throw new Error(`${step}: not heard: ${missing.join(", ")}; paths: ${JSON.stringify(paths)}`);
     }
     await members[0].page.waitForTimeout(250);

@@ -213,6 +213,8 @@ pub struct Subscriber {
     blips: tokio::sync::mpsc::Sender<(std::net::SocketAddr, Duration)>,
     /// Orders to drop the receiving connection and send `sfu_restart`.
     restarts: tokio::sync::mpsc::Sender<()>,
+    /// Messages to send on the participant's WebSocket (to walk, or to unpublish).
+    says: tokio::sync::mpsc::Sender<ClientMessage>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
@@ -283,6 +285,7 @@ impl Subscriber {
         let tracks_by_name = remotes.clone();
         let (blips, mut blip_orders) = tokio::sync::mpsc::channel(1);
         let (restarts, mut restart_orders) = tokio::sync::mpsc::channel::<()>(1);
+        let (says, mut say_orders) = tokio::sync::mpsc::channel::<ClientMessage>(4);
         let failure = received.clone();
         let task = tokio::spawn(async move {
             let result: Result<()> = async move {
@@ -327,6 +330,10 @@ impl Subscriber {
                     }
                     Some(track) = tracks => {
                         tokio::spawn(count(track, counts.clone(), stall.clone(), tracks_by_name.clone()));
+                        continue;
+                    }
+                    Some(say) = say_orders.recv() => {
+                        client.send(&say).await?;
                         continue;
                     }
                     Some(()) = restart_orders.recv() => {
@@ -439,8 +446,17 @@ impl Subscriber {
             stalled,
             blips,
             restarts,
+            says,
             task,
         }
+    }
+
+    /// Sends `msg` on the participant's WebSocket; returns at once.
+    pub async fn say(&self, msg: ClientMessage) -> Result<()> {
+        self.says
+            .send(msg)
+            .await
+            .map_err(|_| anyhow!("the subscriber has stopped"))
     }
 
     /// Drops the WebSocket (the media connection stays), waits `down`, then resumes on a

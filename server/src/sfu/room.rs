@@ -21,6 +21,11 @@ use super::peer::{self, Control, Direction, MediaIn, PeerHandle};
 use crate::room::model::{CircleId, ParticipantId};
 use crate::session::outbox::OutboxSender;
 
+/// How long a circle that went back to a mesh keeps its routes through the SFU at most,
+/// while its members' direct connections come up (the clients unpublish sooner, as soon
+/// as those connections are up).
+pub const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Names one published track within a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TrackKey(pub u64);
@@ -108,6 +113,12 @@ struct State {
     broadcasters: Vec<ParticipantId>,
     /// Circles whose media goes through the SFU, with their members.
     circles: HashMap<CircleId, Vec<ParticipantId>>,
+    /// Circles that just went back to a mesh, with the members who were there before and
+    /// still are, and the number of their lingering: make before break, their members go
+    /// on receiving each other's published tracks until they unpublish (once their direct
+    /// connections carry media) or [`LINGER`] has passed.
+    lingering: HashMap<CircleId, (Vec<ParticipantId>, u64)>,
+    next_linger: u64,
     tracks: BTreeMap<TrackKey, Published>,
     next_key: u64,
     /// The number of the last receiving connection opened (`connection` of `sfu_offer`).
@@ -217,14 +228,56 @@ impl RoomMedia {
     /// task on every change of a circle; a dissolved circle has no members).
     pub fn set_circle(&self, id: CircleId, members: &[ParticipantId], routed: bool) {
         let mut state = self.state();
-        let changed = if routed && !members.is_empty() {
-            state.circles.insert(id, members.to_vec()).as_deref() != Some(members)
-        } else {
-            state.circles.remove(&id).is_some()
-        };
+        let mut changed = false;
+        if routed && !members.is_empty() {
+            changed |= state.lingering.remove(&id).is_some();
+            changed |= state.circles.insert(id, members.to_vec()).as_deref() != Some(members);
+        } else if let Some(was) = state.circles.remove(&id) {
+            changed = true;
+            // Back to a mesh: the routes linger among those who stay (see `lingering`).
+            let stay: Vec<ParticipantId> =
+                was.into_iter().filter(|m| members.contains(m)).collect();
+            if stay.len() >= 2 {
+                state.next_linger += 1;
+                let number = state.next_linger;
+                state.lingering.insert(id, (stay, number));
+                self.end_lingering_later(id, number);
+            }
+        } else if let Some((was, _)) = state.lingering.get_mut(&id) {
+            // Someone left a lingering circle: they stop receiving its members at once.
+            let before = was.len();
+            was.retain(|m| members.contains(m));
+            if was.len() < 2 {
+                state.lingering.remove(&id);
+            }
+            changed = state
+                .lingering
+                .get(&id)
+                .is_none_or(|(w, _)| w.len() != before);
+        }
         if changed {
             self.reconcile(&mut state);
         }
+    }
+
+    /// Ends lingering number `number` of circle `id` after [`LINGER`], unless it ended or
+    /// lingers anew by then.
+    fn end_lingering_later(&self, id: CircleId, number: u64) {
+        let this = self.this.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            tokio::time::sleep(LINGER).await;
+            let Some(media) = this.upgrade() else {
+                return;
+            };
+            let mut state = media.state();
+            if state.lingering.get(&id).is_some_and(|(_, n)| *n == number) {
+                state.lingering.remove(&id);
+                media.reconcile(&mut state);
+            }
+        });
     }
 
     /// A participant's offer for their sending connection, with the `mid` of the media
@@ -408,6 +461,7 @@ impl RoomMedia {
             members,
             broadcasters,
             circles,
+            lingering,
             tracks,
             receiving,
             last_connection,
@@ -415,6 +469,7 @@ impl RoomMedia {
         } = state;
         let circle_of: HashMap<ParticipantId, CircleId> = circles
             .iter()
+            .chain(lingering.iter().map(|(cid, (ms, _))| (cid, ms)))
             .flat_map(|(cid, ms)| ms.iter().map(move |m| (*m, *cid)))
             .collect();
         let mut keyframes = Vec::new();
