@@ -402,8 +402,9 @@ function showWhenFlowing(id, kind, stream, flowing = () => {}) {
     return;
   }
   whenFlowing(stream, () => {
-    // Unless something newer was shown meanwhile.
-    if (conversation.stream(id, kind) === shown) remoteStream(id, kind, stream);
+    // Unless something newer was shown meanwhile (the old one may be gone: then this).
+    const now = conversation.stream(id, kind);
+    if (now === shown || !now) remoteStream(id, kind, stream);
     flowing();
   });
 }
