@@ -57,7 +57,14 @@ export class LocalMedia {
 
   // Replaces one device (from the settings while in the room), keeping the other and
   // the on/off state; connections swap the track through `onChange`.
-  async switchDevice(kind, deviceId) {
+  // One switch at a time: two at once would each stop the same old track and leave one
+  // of the new ones open, recording, with nobody holding it.
+  switchDevice(kind, deviceId) {
+    this.switching = (this.switching ?? Promise.resolve()).catch(() => {}).then(() => this.switchNow(kind, deviceId));
+    return this.switching;
+  }
+
+  async switchNow(kind, deviceId) {
     const old = kind === "camera" ? this.camera : this.mic;
     const enabled = old ? old.enabled : true;
     old?.stop();

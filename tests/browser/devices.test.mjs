@@ -39,13 +39,16 @@ test("the settings change the microphone in the room, and its level meter moves"
   await anna.page.selectOption("#settings-mic", mics.at(-1));
   await anna.page.dispatchEvent("#settings-mic", "change");
   await anna.page.waitForFunction((old) => window.hallway.media.mic && window.hallway.media.mic.id !== old, before, { timeout: DEADLINE });
+  // The select fires `change`, and so does the test: wait for every switch to be done.
+  await anna.page.evaluate(() => window.hallway.media.switching);
   const sent = await anna.page.evaluate(async (id) => {
     const pc = window.hallway.peers.pc(id);
     return pc.getSenders().some((s) => s.track && s.track === window.hallway.media.mic);
   }, ben.id);
   assert.ok(sent, "the new microphone is what the connection sends");
-  const old = await anna.page.evaluate((id) => window.hallway.media.tracks().filter((t) => t.kind === "audio" && t.readyState === "live").length, ben.id);
-  assert.equal(old, 1, "the old microphone was stopped");
+  // Exactly one microphone is open: the old ones were stopped.
+  const live = await anna.page.evaluate(() => window.hallway.media.tracks().filter((t) => t.kind === "audio" && t.readyState === "live").length);
+  assert.equal(live, 1, "the old microphone was stopped");
   await anna.page.click("#settings-close");
   assert.equal(await anna.page.isVisible("#settings"), false);
 });
