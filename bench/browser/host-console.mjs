@@ -10,20 +10,8 @@
 // (`./scripts/bench host-console` builds the release server and runs this with it.)
 
 import { startServer, person, crowd, mintLink } from "../../tests/browser/harness.mjs";
+import { parseCounts, percentile } from "./args.mjs";
 
-function parseArgs(args) {
-  const opts = { people: 300, updates: 100 };
-  for (let i = 0; i < args.length; i += 1) {
-    const key = args[i].replace(/^--/, "");
-    const value = Number(args[i + 1]);
-    if (!(key in opts) || !Number.isInteger(value) || value < 1) return null;
-    opts[key] = value;
-    i += 1;
-  }
-  return opts;
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function measure(page, many, updates, offset) {
   await page.evaluate(() => (window.benchTimes = []));
@@ -80,7 +68,7 @@ async function main(opts) {
   }
 }
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseCounts(process.argv.slice(2), { people: 300, updates: 100 });
 if (!opts) {
   console.error("usage: host-console [--people N] [--updates N]   (N: a positive whole number)");
   process.exit(2);

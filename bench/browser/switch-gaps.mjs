@@ -16,20 +16,8 @@
 // (`./scripts/bench switch-gaps` builds the release server and runs this with it.)
 
 import { startServer, person, clickFloor, waitCircle } from "../../tests/browser/harness.mjs";
+import { parseCounts, percentile } from "./args.mjs";
 
-function parseArgs(args) {
-  const opts = { runs: 10 };
-  for (let i = 0; i < args.length; i += 1) {
-    const key = args[i].replace(/^--/, "");
-    const value = Number(args[i + 1]);
-    if (!(key in opts) || !Number.isInteger(value) || value < 1) return null;
-    opts[key] = value;
-    i += 1;
-  }
-  return opts;
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 // Starts sampling in a page: for each other participant, the times (Date.now) at which
 // audio packets or decoded video frames grew on any of the paths that carry them. One
@@ -228,7 +216,7 @@ async function main(opts) {
   }
 }
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseCounts(process.argv.slice(2), { runs: 10 });
 if (!opts) {
   console.error("usage: node bench/browser/switch-gaps.mjs [--runs N]");
   process.exit(2);

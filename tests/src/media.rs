@@ -522,7 +522,12 @@ impl Subscriber {
 
     /// Waits until every one of `tracks` has ended.
     pub async fn wait_for_ended(&self, tracks: &[String]) -> Result<()> {
-        let until = tokio::time::Instant::now() + DEADLINE;
+        self.wait_for_ended_within(tracks, DEADLINE).await
+    }
+
+    /// Waits up to `deadline` until every one of `tracks` has ended.
+    pub async fn wait_for_ended_within(&self, tracks: &[String], deadline: Duration) -> Result<()> {
+        let until = tokio::time::Instant::now() + deadline;
         loop {
             let got = self.received();
             if tracks.iter().all(|t| got.ended.contains(t)) {

@@ -49,21 +49,6 @@ async fn grows(member: &Subscriber, tracks: &[String], more: u64) -> Result<()> 
     }
 }
 
-/// Waits until `tracks` ended for `member`, for longer than the server lingers.
-async fn ends(member: &Subscriber, tracks: &[String]) -> Result<()> {
-    let until = tokio::time::Instant::now() + Duration::from_secs(25);
-    loop {
-        let got = member.received();
-        if tracks.iter().all(|t| got.ended.contains(t)) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > until {
-            bail!("waited for {tracks:?} to end; ended: {:?}", got.ended);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_circle_back_to_a_mesh_keeps_its_routes_until_its_members_unpublish() -> Result<()> {
     let server = TestServer::start().await?;
@@ -131,8 +116,14 @@ async fn a_circle_back_to_a_mesh_keeps_its_routes_until_its_members_unpublish() 
     }
     grows(&members[1], &tracks_of(&ids[2]), 10).await?;
     // Nobody unpublishes any more: after a few seconds (10) the routes end all the same.
-    ends(&members[1], &tracks_of(&ids[2])).await?;
-    ends(&members[2], &tracks_of(&ids[1])).await?;
+    // (Longer than the server lingers.)
+    let linger = Duration::from_secs(25);
+    members[1]
+        .wait_for_ended_within(&tracks_of(&ids[2]), linger)
+        .await?;
+    members[2]
+        .wait_for_ended_within(&tracks_of(&ids[1]), linger)
+        .await?;
     for m in members {
         m.stop();
     }
