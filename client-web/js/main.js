@@ -382,7 +382,16 @@ function selfStream() {
 }
 
 // A stream from another participant arrived (or ended): show it in their tile and bubble.
+// Streams whose track changes re-render (the floor's bubble shows video that arrives after
+// the sound).
+const followed = new WeakSet();
+
 function remoteStream(id, kind, stream) {
+  if (stream && !followed.has(stream)) {
+    followed.add(stream);
+    stream.addEventListener("addtrack", scheduleRender);
+    stream.addEventListener("removetrack", scheduleRender);
+  }
   conversation.setStream(id, kind, stream);
   if (kind === "camera") floor.setVideo(id, state.participants.get(id)?.camera ? stream : null);
   scheduleRender();

@@ -14,6 +14,7 @@ export class Tile {
     this.kind = kind;
     this.self = self;
     this.stream = null;
+    this.camera = kind === "screen";
     const el = document.createElement("li");
     el.className = `tile ${kind}${self ? " self" : ""}`;
     el.dataset.id = id;
@@ -48,11 +49,24 @@ export class Tile {
 
   // Shows `stream` (or nothing). Audio plays from a tile only (never from the floor), and
   // never from one's own.
+  // A stream may gain its video after its audio (the SFU adds tracks as they arrive): the
+  // tile follows its tracks, not only the moment it was given the stream.
   setStream(stream) {
     if (this.stream === stream) return;
+    this.stream?.removeEventListener("addtrack", this.tracksChanged);
+    this.stream?.removeEventListener("removetrack", this.tracksChanged);
     this.stream = stream;
     this.video.srcObject = stream;
+    this.tracksChanged ??= () => this.showVideo();
+    stream?.addEventListener("addtrack", this.tracksChanged);
+    stream?.addEventListener("removetrack", this.tracksChanged);
     if (stream) this.video.play?.().catch(() => {});
+    this.showVideo();
+  }
+
+  showVideo() {
+    const hasVideo = !!this.camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live");
+    this.el.classList.toggle("has-video", hasVideo);
   }
 
   // Name and state from the participant as the room state knows it.
@@ -64,8 +78,8 @@ export class Tile {
     this.face.textContent = initials(p?.name ?? "?");
     const mic = !!p?.mic;
     const camera = this.kind === "screen" ? true : !!p?.camera;
-    const hasVideo = camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live");
-    this.el.classList.toggle("has-video", hasVideo);
+    this.camera = camera;
+    this.showVideo();
     this.el.classList.toggle("reconnecting", !!p?.reconnecting);
     this.micOff.style.display = this.kind === "camera" && !mic ? "" : "none";
     this.hand.style.display = this.kind === "camera" && p?.hand ? "" : "none";
