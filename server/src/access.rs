@@ -170,10 +170,12 @@ impl Tokens {
             .unwrap_or_default()
     }
 
-    /// Checks a token for `room`: signature (HS256 only), expiry (no leeway), room.
+    /// Checks a token for `room`: signature (HS256 only), expiry and a not-before time
+    /// if it has one (no leeway), room.
     pub fn verify(&self, token: &str, room: &str) -> Result<Grant, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        validation.validate_nbf = true;
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|err| {
                 match err.kind() {

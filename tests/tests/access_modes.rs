@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use hallway::access::TokenRole;
-use hallway_proto::{ErrorCode, ServerMessage, close};
+use hallway_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, ServerMessage, close};
 use hallway_tests::process::http_request;
 use hallway_tests::{TestClient, TestServer};
 
@@ -77,5 +77,73 @@ async fn an_invite_only_room_admits_only_links() -> Result<()> {
     assert_eq!(refused(&mut nobody).await?, ErrorCode::InviteOnly);
     let invited = server.token("vip", TokenRole::Participant, Some("Anna Invited"));
     TestClient::join_with_token(&server, "vip", "x", &invited).await?;
+    Ok(())
+}
+
+/// A hello with a resume token and nothing else (what a reloaded page sends).
+async fn resume_alone(server: &TestServer, room: &str, token: &str) -> Result<TestClient> {
+    let mut client = TestClient::connect(server).await?;
+    client
+        .send(&ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            room: room.into(),
+            name: "Anna".into(),
+            token: None,
+            passcode: None,
+            resume: Some(token.into()),
+        })
+        .await?;
+    Ok(client)
+}
+
+/// The resume token proves admission: someone who came in with the passcode or a link
+/// comes back (a reload, a dropped connection) with the token alone. A token that names
+/// no one is no way in, and a wrong passcode beside it still counts as a guess.
+#[tokio::test]
+async fn coming_back_needs_only_the_resume_token() -> Result<()> {
+    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
+    create(
+        &server,
+        r#"{"slug":"salon","access":"passcode","passcode":"Kaffee2026"}"#,
+    )
+    .await?;
+    create(&server, r#"{"slug":"vip","access":"invite"}"#).await?;
+    for (room, mut first) in [
+        ("salon", {
+            let mut c = TestClient::connect(&server).await?;
+            c.hello_with_passcode("salon", "Anna", "Kaffee2026").await?;
+            c
+        }),
+        ("vip", {
+            let invited = server.token("vip", TokenRole::Participant, Some("Anna"));
+            let mut c = TestClient::connect(&server).await?;
+            c.hello_with_token("vip", "Anna", &invited).await?;
+            c
+        }),
+    ] {
+        let ServerMessage::Welcome { you, resume, .. } = first.recv().await? else {
+            anyhow::bail!("{room}: no welcome");
+        };
+        drop(first); // the connection drops without a goodbye
+        let mut back = resume_alone(&server, room, &resume).await?;
+        let ServerMessage::Welcome {
+            you: again,
+            resumed,
+            ..
+        } = back.recv().await?
+        else {
+            anyhow::bail!("{room}: the resume alone was not welcomed");
+        };
+        assert!(resumed, "{room}: welcomed back as the same participant");
+        assert_eq!(again, you, "{room}");
+        // A token that names no one does not open the door.
+        let mut stranger = resume_alone(&server, room, "not-a-resume-token").await?;
+        let want = if room == "salon" {
+            ErrorCode::PasscodeRequired
+        } else {
+            ErrorCode::InviteOnly
+        };
+        assert_eq!(refused(&mut stranger).await?, want, "{room}");
+    }
     Ok(())
 }

@@ -193,3 +193,26 @@ async fn late_joiners_read_the_last_room_messages_until_the_room_empties() -> Re
     assert_eq!(fresh, Some(0), "an emptied room keeps no chat");
     Ok(())
 }
+
+/// What protocol.md promises of a message's text: line breaks (CR and CRLF arrive as
+/// `\n`) and tabs are kept; other control characters and bidirectional overrides are
+/// refused with `invalid_chat`.
+#[tokio::test]
+async fn line_breaks_arrive_as_newlines_and_tabs_stay() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut a = TestClient::join(&server, "Anna").await?;
+    let mut b = TestClient::join(&server, "Ben").await?;
+    say(
+        &mut a,
+        "room",
+        "Agenda:\r\n1.\tBegrüßung\r2.\tFehlerkultur\n",
+    )
+    .await?;
+    heard_only(&mut b, "Agenda:\n1.\tBegrüßung\n2.\tFehlerkultur").await?;
+    for bad in ["bell\u{7}", "rechts\u{202E}links", "escape\u{1b}[31m"] {
+        say(&mut a, "room", bad).await?;
+        let (code, _) = a.expect_error().await?;
+        assert_eq!(code, ErrorCode::InvalidChat, "{bad:?}");
+    }
+    Ok(())
+}

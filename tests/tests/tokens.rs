@@ -175,3 +175,31 @@ fn base64url(text: &str) -> String {
     }
     out
 }
+
+/// A token signed with the server's own secret but not valid before a time still to come
+/// is refused, like a forged one.
+#[tokio::test]
+async fn a_token_not_yet_valid_is_refused() -> Result<()> {
+    const SECRET: &str = "a-secret-this-test-knows-0123456789abcdef";
+    let server = TestServer::start_with(|c| c.secret = Some(SECRET.into())).await?;
+    let sign = |nbf: u64| {
+        let claims = serde_json::json!({
+            "room": "lobby", "role": "host", "exp": now_secs() + 3600,
+            "iat": now_secs(), "jti": "later", "nbf": nbf,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+    };
+    assert_eq!(
+        refused_with(&server, "lobby", &sign(now_secs() + 3600)?).await?,
+        ErrorCode::InvalidToken
+    );
+    // The same token with a not-before time past opens the room (the secret is right).
+    let now =
+        TestClient::join_with_token(&server, "lobby", "Hanna", &sign(now_secs() - 5)?).await?;
+    assert_eq!(my_role(&now), Role::Host);
+    Ok(())
+}

@@ -112,6 +112,9 @@ enum Request {
         link: SessionLink,
         /// The resume token the client came back with, if any.
         resume: Option<String>,
+        /// Whether the room's access lets them in as someone new; if not, only a resume
+        /// token that names a participant does (it proves they were admitted).
+        new_allowed: bool,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     },
     Command {
@@ -138,6 +141,9 @@ pub enum JoinError {
     /// The engine refused (room full, ...).
     #[error(transparent)]
     Refused(#[from] EngineError),
+    /// Not admitted as someone new, and the resume token names no one here.
+    #[error("the resume token names no participant of this room")]
+    NotResumed,
     /// The room's task has stopped (the server is shutting down).
     #[error("the room is closed")]
     Closed,
@@ -148,6 +154,8 @@ impl JoinError {
     pub fn code(self) -> ErrorCode {
         match self {
             JoinError::Refused(err) => views::error_code(err),
+            // The session answers with the access refusal it already has.
+            JoinError::NotResumed => ErrorCode::InvalidMessage,
             JoinError::Closed => ErrorCode::Internal,
         }
     }
@@ -298,8 +306,9 @@ impl RoomHandle {
     }
 
     /// Asks to join, or with a resume token to come back as the participant it names
-    /// (an unknown or expired token joins as someone new; [`Seat::resumed`] tells). The
-    /// welcome arrives on the link's outbox before any other message.
+    /// (an unknown or expired token joins as someone new, when `new_allowed`; otherwise
+    /// it is [`JoinError::NotResumed`]; [`Seat::resumed`] tells). The welcome arrives on
+    /// the link's outbox before any other message.
     pub async fn join(
         &self,
         name: DisplayName,
@@ -307,6 +316,7 @@ impl RoomHandle {
         identity: Option<LinkIdentity>,
         link: SessionLink,
         resume: Option<String>,
+        new_allowed: bool,
     ) -> Result<Seat, JoinError> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Join {
@@ -315,6 +325,7 @@ impl RoomHandle {
             identity,
             link,
             resume,
+            new_allowed,
             reply,
         };
         self.inbox
@@ -479,10 +490,14 @@ impl Actor {
                 identity,
                 link,
                 resume,
+                new_allowed,
                 reply,
             } => match resume.and_then(|token| self.tokens.get(&token).copied()) {
                 Some(id) => self.resume(id, link, reply),
-                None => self.join(name, role, identity, link, reply),
+                None if new_allowed => self.join(name, role, identity, link, reply),
+                None => {
+                    let _ = reply.send(Err(JoinError::NotResumed));
+                }
             },
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { seat, departure } => self.departed(seat, departure),

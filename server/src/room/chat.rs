@@ -39,10 +39,12 @@ pub struct ChatMessage {
     pub at: u64,
 }
 
-/// Checks and trims a message: 1..=[`MAX_CHAT_CHARS`] characters; line breaks and tabs
-/// allowed, other control characters (and bidirectional overrides) not.
+/// Checks and trims a message: 1..=[`MAX_CHAT_CHARS`] characters; line breaks (CR and
+/// CRLF become `\n`) and tabs allowed, other control characters (and bidirectional
+/// overrides) not.
 pub fn clean_text(raw: &str) -> Result<String, EngineError> {
-    let text = raw.trim();
+    let text = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.trim();
     let chars = text.chars().count();
     let bad = |c: char| {
         (c.is_control() && c != '\n' && c != '\t')

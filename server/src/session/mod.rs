@@ -279,10 +279,12 @@ async fn handshake(
             .refuse(ErrorCode::RoomNotFound, "no room with that name")
             .await);
     };
-    if let Err(err) = room
+    // A resume token that names a participant proves they were admitted: coming back
+    // (a reload, a dropped connection) needs no passcode or link again.
+    let admitted = room
         .access()
-        .admits(grant.link.is_some(), passcode.as_deref())
-    {
+        .admits(grant.link.is_some(), passcode.as_deref());
+    let refuse_access = |err: AccessError| {
         let code = match err {
             AccessError::PasscodeRequired => ErrorCode::PasscodeRequired,
             AccessError::WrongPasscode => {
@@ -291,14 +293,29 @@ async fn handshake(
             }
             AccessError::InviteOnly => ErrorCode::InviteOnly,
         };
-        return Err(conn.refuse(code, &err.to_string()).await);
-    }
-    if guessing {
-        ctx.attempts.succeeded(client);
+        (code, err.to_string())
+    };
+    if let Err(err) = admitted
+        && resume.is_none()
+    {
+        let (code, message) = refuse_access(err);
+        return Err(conn.refuse(code, &message).await);
     }
     let (link, outbox) = outbox::outbox(ctx.send_queue);
-    match room.join(name, grant.role, grant.link, link, resume).await {
+    let joined = room
+        .join(name, grant.role, grant.link, link, resume, admitted.is_ok())
+        .await;
+    if guessing && joined.is_ok() {
+        ctx.attempts.succeeded(client);
+    }
+    match joined {
         Ok(seat) => Ok(Joined { seat, room, outbox }),
+        Err(JoinError::NotResumed) => {
+            // Only a refused access asks for a resume alone.
+            let err = admitted.err().unwrap_or(AccessError::PasscodeRequired);
+            let (code, message) = refuse_access(err);
+            Err(conn.refuse(code, &message).await)
+        }
         Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => Err(conn
             .close(close::SERVICE_RESTART, "the server is restarting")
