@@ -28,7 +28,7 @@ pub enum RoomCommandError {
     PasscodeMissing,
     /// Settings out of range.
     #[error(
-        "invalid settings: floors are 100 to 100000 units, circles at least 2 people, titles 1 to 64 characters"
+        "invalid settings: floors are 100 to 100000 units, circles at least 2 people, titles 1 to 64 characters without control or invisible characters"
     )]
     InvalidSettings,
     /// The floor plan is not a built-in plan's name, or its file is not an image Hallway
@@ -158,7 +158,9 @@ fn check_slug(slug: &str) -> Result<(), RoomCommandError> {
 fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomCommandError> {
     if let Some(title) = &args.title {
         let title = title.trim();
-        if title.is_empty() || title.chars().count() > 64 {
+        // Shown to everyone who joins: the same characters refused as in names.
+        let bad = title.chars().any(crate::room::text::refused_in_label);
+        if title.is_empty() || title.chars().count() > 64 || bad {
             return Err(RoomCommandError::InvalidSettings);
         }
         record.title = title.to_owned();

@@ -40,17 +40,13 @@ pub struct ChatMessage {
 }
 
 /// Checks and trims a message: 1..=[`MAX_CHAT_CHARS`] characters; line breaks (CR and
-/// CRLF become `\n`) and tabs allowed, other control characters (and bidirectional
-/// overrides) not.
+/// CRLF become `\n`) and tabs allowed, other control, bidirectional and invisible
+/// characters (`text.rs`) not.
 pub fn clean_text(raw: &str) -> Result<String, EngineError> {
     let text = raw.replace("\r\n", "\n").replace('\r', "\n");
     let text = text.trim();
     let chars = text.chars().count();
-    let bad = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    if chars == 0 || chars > MAX_CHAT_CHARS || text.chars().any(bad) {
+    if chars == 0 || chars > MAX_CHAT_CHARS || text.chars().any(super::text::refused_in_text) {
         return Err(EngineError::InvalidChat);
     }
     Ok(text.to_owned())

@@ -298,6 +298,16 @@ impl Room {
         {
             return Err(EngineError::RoomFull);
         }
+        // Nobody passes for a host: a participant may not take a host's name.
+        if role != Role::Host {
+            let key = super::text::name_key(name.as_str());
+            let host = |p: &Participant| {
+                p.role == Role::Host && super::text::name_key(p.name.as_str()) == key
+            };
+            if self.participants.values().any(host) {
+                return Err(EngineError::NameTaken);
+            }
+        }
         self.enter(id, name, role, link);
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod grid;
 pub mod model;
 pub mod moderation;
+pub mod text;
 pub mod views;
 
 pub use actor::{Departure, JoinError, RoomAbout, RoomHandle, Seat};

@@ -173,7 +173,8 @@ pub struct Circle {
     pub routed: bool,
 }
 
-/// A trimmed display name of 1..=64 characters with no control characters.
+/// A trimmed display name of 1..=64 characters with a visible letter or digit and no
+/// control, bidirectional or invisible characters (see `text.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -186,8 +187,9 @@ impl DisplayName {
             return Err(EngineError::InvalidName);
         }
         // Control characters (newlines, bidi overrides) let one name spoof others' in
-        // lists and logs; format characters like the zero-width joiner stay allowed.
-        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        // lists and logs; invisible ones make a name that shows as nothing.
+        if name.chars().any(super::text::refused_in_label) || !super::text::has_visible_letter(name)
+        {
             return Err(EngineError::InvalidName);
         }
         Ok(DisplayName(name.to_owned()))
@@ -197,10 +199,6 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A room's settings: what the engine needs to apply the rules.
@@ -313,9 +311,15 @@ pub enum EngineError {
     /// The room is at its participant limit.
     #[error("the room is full")]
     RoomFull,
-    /// Empty, over-long or containing control characters.
-    #[error("display names are 1 to 64 characters without control characters")]
+    /// Empty, over-long, without a visible letter or digit, or containing control,
+    /// bidirectional or invisible characters.
+    #[error(
+        "display names are 1 to 64 characters with a letter or digit, without control or invisible characters"
+    )]
     InvalidName,
+    /// A host of the room goes by this name (compared as `text::name_key` does).
+    #[error("a host of this room goes by this name; please choose another")]
+    NameTaken,
     /// Not finite, or beyond the protocol's coordinate range.
     #[error("coordinates must be finite numbers within range")]
     InvalidPosition,

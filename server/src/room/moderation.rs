@@ -57,10 +57,11 @@ impl Bans {
     }
 }
 
-/// Checks an announcement: at most 500 characters; empty clears it.
+/// Checks an announcement: at most 500 characters, line breaks and tabs allowed but no
+/// other control, bidirectional or invisible characters (`text.rs`); empty clears it.
 pub fn clean_announcement(raw: &str) -> Result<Option<String>, super::model::EngineError> {
     let text = raw.trim();
-    if text.chars().count() > 500 || text.chars().any(|c| c.is_control() && c != '\n') {
+    if text.chars().count() > 500 || text.chars().any(super::text::refused_in_text) {
         return Err(super::model::EngineError::InvalidAnnouncement);
     }
     Ok((!text.is_empty()).then(|| text.to_owned()))

@@ -201,6 +201,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::AlreadyInRoom => C::AlreadyJoined,
         E::RoomFull => C::RoomFull,
         E::InvalidName => C::InvalidName,
+        E::NameTaken => C::NameTaken,
         E::InvalidPosition => C::InvalidPosition,
         E::NotInCircle => C::NotInCircle,
         E::AreaFull => C::AreaFull,

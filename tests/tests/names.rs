@@ -1,0 +1,189 @@
+//! Names others read cannot mislead them: a display name needs a visible letter or digit
+//! and takes no control, bidirectional or invisible characters; nobody takes a host's
+//! name; announcements, area names and room titles refuse the same characters.
+
+use anyhow::Result;
+use hallway_proto::server::AreaInfo;
+use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close};
+use hallway_tests::process::http_request;
+use hallway_tests::{TestClient, TestServer};
+
+const KEY: &str = "an-admin-key-for-the-tests-0123456789";
+
+async fn refused(server: &TestServer, name: &str) -> Result<ErrorCode> {
+    let mut client = TestClient::connect(server).await?;
+    client.hello("lobby", name).await?;
+    let (code, _) = client.expect_error().await?;
+    assert_eq!(
+        client.wait_closed().await?.code,
+        Some(close::REFUSED),
+        "{name:?}"
+    );
+    Ok(code)
+}
+
+#[tokio::test]
+async fn names_of_invisible_or_format_characters_are_refused() -> Result<()> {
+    let server = TestServer::start().await?;
+    // What the outside probe got in with, alone and beside a visible name.
+    let invisible = [
+        "\u{200B}",
+        "\u{200D}",
+        "\u{3164}",
+        "\u{00AD}",
+        "\u{200F}",
+        "\u{061C}",
+        "\u{2028}",
+        "\u{FEFF}",
+        "\u{E0041}\u{E0042}",
+    ];
+    for c in invisible {
+        // (Inside the name: white space at its ends, U+2028 included, is trimmed.)
+        for name in [c.repeat(3), format!("An{c}na"), format!("Anna {c}Schmidt")] {
+            // A lone ZWJ between visible letters is a joiner (emoji, Indic scripts).
+            if c == "\u{200D}" && name != c.repeat(3) {
+                continue;
+            }
+            assert_eq!(
+                refused(&server, &name).await?,
+                ErrorCode::InvalidName,
+                "{name:?}"
+            );
+        }
+    }
+    for name in [
+        "- - -",
+        "\u{2800}\u{2800}",
+        "Anna\u{202E}neB",
+        "Anna\u{2066}B",
+    ] {
+        assert_eq!(
+            refused(&server, name).await?,
+            ErrorCode::InvalidName,
+            "{name:?}"
+        );
+    }
+    // Names as people write them stay: a Persian name with its ZWNJ, an emoji sequence,
+    // accents, a digit.
+    for name in [
+        "مهر\u{200C}انگیز",
+        "Ada 👩\u{200D}💻",
+        "Zoë Ørsted-Ñúñez",
+        "Team 7",
+    ] {
+        TestClient::join(&server, name).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn nobody_passes_for_a_host() -> Result<()> {
+    let server = TestServer::start().await?;
+    let _hanna = TestClient::join_host(&server, "lobby", "Hanna Schmidt").await?;
+    for name in [
+        "Hanna Schmidt",
+        "hanna schmidt",
+        "HANNA   SCHMIDT",
+        "\u{FF28}anna Schmidt", // a fullwidth H
+        "Han\u{200D}na Schmidt",
+    ] {
+        assert_eq!(
+            refused(&server, name).await?,
+            ErrorCode::NameTaken,
+            "{name:?}"
+        );
+    }
+    // Another name, and a participant's name taken twice, are fine (numbers tell them
+    // apart on the pages).
+    TestClient::join(&server, "Hanna Schmidtke").await?;
+    TestClient::join(&server, "Ben Okafor").await?;
+    TestClient::join(&server, "Ben Okafor").await?;
+    // A second host may share the name (both are hosts).
+    TestClient::join_host(&server, "lobby", "Hanna Schmidt").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<()> {
+    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
+    let mut hanna = TestClient::join_host(&server, "lobby", "Hanna").await?;
+    for text in [
+        "Keynote\u{202E}etoN",
+        "Pause\u{200B}",
+        "\u{FEFF}Kaffee",
+        "bell\u{7}",
+    ] {
+        hanna
+            .send(&ClientMessage::Announce { text: text.into() })
+            .await?;
+        assert_eq!(
+            hanna.expect_error().await?.0,
+            ErrorCode::InvalidAnnouncement,
+            "{text:?}"
+        );
+    }
+    // Line breaks stay allowed in an announcement.
+    hanna
+        .send(&ClientMessage::Announce {
+            text: "Keynote um 10 Uhr\nRaum A".into(),
+        })
+        .await?;
+    hanna
+        .wait_for("the announcement", |m| {
+            matches!(m, ServerMessage::Announcement { text: Some(_) }).then_some(())
+        })
+        .await?;
+
+    let area = |name: &str| AreaInfo {
+        id: 1,
+        name: name.into(),
+        x: 0.0,
+        y: 0.0,
+        width: 400.0,
+        height: 400.0,
+        stage: false,
+        quiet: false,
+        max_people: None,
+    };
+    for name in ["Bühne\u{202E}", "\u{3164}", "Foyer\u{200B}"] {
+        hanna
+            .send(&ClientMessage::SetAreas {
+                areas: vec![area(name)],
+            })
+            .await?;
+        assert_eq!(
+            hanna.expect_error().await?.0,
+            ErrorCode::InvalidAreas,
+            "{name:?}"
+        );
+    }
+
+    let auth = format!("Bearer {KEY}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    for title in ["Fehler\u{202E}kultur", "\u{200B}", "Tag\u{2028}2"] {
+        let body = serde_json::json!({ "slug": "salon", "title": title }).to_string();
+        let (status, text) = http_request(
+            server.addr(),
+            "POST",
+            "/api/rooms",
+            &headers,
+            body.as_bytes(),
+        )
+        .await?;
+        assert_eq!(status, 422, "{title:?}: {text}");
+    }
+    let body = serde_json::json!({ "slug": "salon", "title": "Fehlerkultur – Lernen" }).to_string();
+    let (status, text) = http_request(
+        server.addr(),
+        "POST",
+        "/api/rooms",
+        &headers,
+        body.as_bytes(),
+    )
+    .await?;
+    assert_eq!(status, 201, "{text}");
+    Ok(())
+}
