@@ -116,3 +116,30 @@ async fn invalid_links_count_as_guesses_too() -> Result<()> {
     ));
     server.stop().await
 }
+
+/// A hundred wrong passcodes spread over many addresses make every passcode wait for the
+/// rest of the minute; a signed link is no guess and still enters at once.
+#[tokio::test]
+async fn a_room_wide_flood_of_guesses_holds_up_passcodes_but_not_links() -> Result<()> {
+    let server = server().await?;
+    for i in 0..100u32 {
+        let from = format!("198.51.100.{}", i / 4);
+        let mut guesser = TestClient::connect_with(&server, &[("X-Forwarded-For", &from)]).await?;
+        guesser
+            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
+            .await?;
+        refusal(&mut guesser).await?;
+    }
+    let mut right = TestClient::connect_with(&server, &[("X-Forwarded-For", "192.0.2.7")]).await?;
+    right
+        .hello_with_passcode("salon", "Anna", "Kaffee2026")
+        .await?;
+    let (code, wait) = refusal(&mut right).await?;
+    assert_eq!(code, ErrorCode::TooManyAttempts);
+    assert!((1..=60).contains(&wait.unwrap_or_default()), "{wait:?}");
+    let host = server.token("salon", hallway::access::TokenRole::Host, None);
+    let mut hanna = TestClient::connect_with(&server, &[("X-Forwarded-For", "192.0.2.8")]).await?;
+    hanna.hello_with_token("salon", "Hanna", &host).await?;
+    assert!(matches!(hanna.recv().await?, ServerMessage::Welcome { .. }));
+    Ok(())
+}

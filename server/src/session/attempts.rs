@@ -1,7 +1,9 @@
 //! Limits on guessing: failed passcodes and invalid links, per client address and per
 //! room. A few mistakes cost nothing; past them, each failure doubles the wait before the
-//! next try from that address. A room-wide ceiling slows a guesser spread over many
-//! addresses, for a minute at most, so that it never locks the right passcode out for long.
+//! next try from that address, until it has kept quiet for a [`WINDOW`] after its wait.
+//! A room-wide ceiling slows passcode guesses spread over many addresses, for a minute at
+//! most, so that it never locks the right passcode out for long; it does not hold up
+//! signed links (they are not guessed: the session asks only about passcodes).
 //!
 //! Plain state with the time passed in; the session asks before it checks a passcode or
 //! token and reports the outcome.
@@ -50,9 +52,14 @@ impl Record {
             .map(|until| until - now)
     }
 
-    /// Whether the record says nothing any more (so it can be forgotten).
+    /// Whether the record says nothing any more (so it can be forgotten): a [`WINDOW`]
+    /// has passed since it began, and since its wait ended. An address that comes back as
+    /// soon as its wait is over keeps its failures (and its next wait doubles).
     fn stale(&self, now: Instant) -> bool {
-        self.wait(now).is_none() && now.duration_since(self.since) >= WINDOW
+        let quiet_since = self
+            .blocked_until
+            .map_or(self.since, |until| until.max(self.since));
+        now.saturating_duration_since(quiet_since) >= WINDOW
     }
 }
 
@@ -66,12 +73,15 @@ pub struct Attempts {
 }
 
 impl Attempts {
-    /// How long `ip` (when known) must wait before trying a passcode or link for `room`;
-    /// `None` when it may try now.
-    pub fn wait(&self, ip: Option<IpAddr>, room: &str, now: Instant) -> Option<Duration> {
-        let by_address = ip.and_then(|ip| self.addresses.get(&ip).and_then(|r| r.wait(now)));
-        let by_room = self.rooms.get(room).and_then(|r| r.wait(now));
-        by_address.max(by_room)
+    /// How long `ip` (when known) must wait before trying a passcode or link; `None`
+    /// when it may try now.
+    pub fn address_wait(&self, ip: Option<IpAddr>, now: Instant) -> Option<Duration> {
+        ip.and_then(|ip| self.addresses.get(&ip).and_then(|r| r.wait(now)))
+    }
+
+    /// How long everyone must wait before trying a passcode for `room`.
+    pub fn room_wait(&self, room: &str, now: Instant) -> Option<Duration> {
+        self.rooms.get(room).and_then(|r| r.wait(now))
     }
 
     /// Notes a wrong passcode or an invalid link.
@@ -139,19 +149,44 @@ mod tests {
         let attempts = Attempts::default();
         let t0 = Instant::now();
         for _ in 0..FREE_FAILURES - 1 {
-            assert_eq!(attempts.wait(ip(1), "lobby", t0), None);
+            assert_eq!(attempts.address_wait(ip(1), t0), None);
             attempts.failed(ip(1), "lobby", t0);
         }
         attempts.failed(ip(1), "lobby", t0);
-        assert_eq!(attempts.wait(ip(1), "lobby", t0), Some(FIRST_WAIT));
+        assert_eq!(attempts.address_wait(ip(1), t0), Some(FIRST_WAIT));
         let later = t0 + FIRST_WAIT;
-        assert_eq!(attempts.wait(ip(1), "lobby", later), None);
+        assert_eq!(attempts.address_wait(ip(1), later), None);
         attempts.failed(ip(1), "lobby", later);
-        assert_eq!(attempts.wait(ip(1), "lobby", later), Some(FIRST_WAIT * 2));
+        assert_eq!(attempts.address_wait(ip(1), later), Some(FIRST_WAIT * 2));
         // Another address is not affected, and a success forgives.
-        assert_eq!(attempts.wait(ip(2), "lobby", later), None);
+        assert_eq!(attempts.address_wait(ip(2), later), None);
         attempts.succeeded(ip(1));
-        assert_eq!(attempts.wait(ip(1), "lobby", later), None);
+        assert_eq!(attempts.address_wait(ip(1), later), None);
+    }
+
+    /// A guesser who comes back the moment each wait ends waits ever longer, up to the
+    /// longest wait; one who keeps quiet for a window after the wait is forgiven.
+    #[test]
+    fn waits_keep_doubling_up_to_the_longest_for_a_guesser_who_goes_on() {
+        let attempts = Attempts::default();
+        let mut now = Instant::now();
+        for _ in 0..FREE_FAILURES {
+            attempts.failed(ip(1), "lobby", now);
+        }
+        let mut waits = vec![];
+        while let Some(wait) = attempts.address_wait(ip(1), now) {
+            waits.push(wait.as_secs());
+            if waits.len() == 8 {
+                break;
+            }
+            now += wait;
+            attempts.failed(ip(1), "lobby", now);
+        }
+        assert_eq!(waits, [30, 60, 120, 240, 480, 900, 900, 900]);
+        let quiet = now + LONGEST_WAIT + WINDOW;
+        assert_eq!(attempts.address_wait(ip(1), quiet), None);
+        attempts.failed(ip(1), "lobby", quiet);
+        assert_eq!(attempts.address_wait(ip(1), quiet), None, "forgiven");
     }
 
     #[test]
@@ -161,10 +196,11 @@ mod tests {
         for i in 0..ROOM_CEILING {
             attempts.failed(ip((i % 200) as u8), "lobby", t0);
         }
-        let wait = attempts.wait(ip(250), "lobby", t0).expect("the room waits");
+        let wait = attempts.room_wait("lobby", t0).expect("the room waits");
         assert!(wait <= WINDOW);
-        assert_eq!(attempts.wait(ip(250), "other", t0), None);
-        assert_eq!(attempts.wait(ip(250), "lobby", t0 + WINDOW), None);
+        assert_eq!(attempts.address_wait(ip(250), t0), None);
+        assert_eq!(attempts.room_wait("other", t0), None);
+        assert_eq!(attempts.room_wait("lobby", t0 + WINDOW), None);
         assert_eq!(seconds(Duration::from_millis(1500)), 2);
     }
 }

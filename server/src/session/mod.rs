@@ -241,13 +241,8 @@ async fn handshake(
     }
     // Passcodes and links are not for guessing: past a few failures, wait.
     let guessing = token.is_some() || passcode.is_some();
-    if guessing && let Some(wait) = ctx.attempts.wait(client, &slug, Instant::now()) {
-        let seconds = attempts::seconds(wait);
-        let message =
-            format!("too many wrong passcodes or invalid links; try again in {seconds} s");
-        return Err(conn
-            .refuse_with_wait(ErrorCode::TooManyAttempts, &message, seconds)
-            .await);
+    if guessing && let Some(wait) = ctx.attempts.address_wait(client, Instant::now()) {
+        return Err(too_many_attempts(conn, wait).await);
     }
     // Identity and role come only from a verified token; without one, a participant.
     let grant = match token
@@ -279,6 +274,13 @@ async fn handshake(
             .refuse(ErrorCode::RoomNotFound, "no room with that name")
             .await);
     };
+    // The room-wide ceiling holds up passcode guesses only (a verified link is no guess).
+    if passcode.is_some()
+        && grant.link.is_none()
+        && let Some(wait) = ctx.attempts.room_wait(&slug, Instant::now())
+    {
+        return Err(too_many_attempts(conn, wait).await);
+    }
     // A resume token that names a participant proves they were admitted: coming back
     // (a reload, a dropped connection) needs no passcode or link again.
     let admitted = room
@@ -321,6 +323,14 @@ async fn handshake(
             .close(close::SERVICE_RESTART, "the server is restarting")
             .await),
     }
+}
+
+/// Refuses a hello that must wait `wait` before guessing again.
+async fn too_many_attempts(conn: &mut Conn, wait: std::time::Duration) -> End {
+    let seconds = attempts::seconds(wait);
+    let message = format!("too many wrong passcodes or invalid links; try again in {seconds} s");
+    conn.refuse_with_wait(ErrorCode::TooManyAttempts, &message, seconds)
+        .await
 }
 
 async fn serve(
