@@ -233,11 +233,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             cluster: cluster.clone(),
             attempts: Default::default(),
         },
-        hosts: Arc::new(http::hosts::AllowedHosts::new(
-            config.public_url.as_deref(),
-            &config.allowed_origins,
-            config.bind.is_loopback(),
-        )),
+        hosts: Arc::new(allowed_hosts(&config)),
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
         per_ip: dashmap::DashMap::new(),
@@ -395,3 +391,18 @@ fn furnish_demo_room(record: &mut crate::store::RoomRecord) {
 
 /// Where `server/plans/hall.svg` draws its stage: x, y, width, height.
 const STAGE: (f32, f32, f32, f32) = (800.0, 60.0, 800.0, 320.0);
+
+/// The names requests may carry in `Host`; says so in the log when that is any name.
+fn allowed_hosts(config: &Config) -> http::hosts::AllowedHosts {
+    let hosts = http::hosts::AllowedHosts::new(
+        config.public_url.as_deref(),
+        &config.allowed_origins,
+        config.bind.is_loopback(),
+    );
+    if matches!(hosts, http::hosts::AllowedHosts::Any) {
+        tracing::warn!(
+            "requests are served whatever host name they carry (no --public-url, or --allowed-origin '*'): set --public-url against DNS rebinding"
+        );
+    }
+    hosts
+}

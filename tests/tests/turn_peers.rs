@@ -1,6 +1,7 @@
 //! The embedded TURN server relays to the internet, not to the server's own machine or
-//! private networks: a participant's relay asking for a peer on loopback is refused with
-//! 403 and a UDP listener there receives nothing; `--turn-allow-peer` lets the range in.
+//! private networks: a participant's relay asking for a peer on loopback, a private
+//! network or the metadata address is refused with 403 and a UDP listener there receives
+//! nothing; `--turn-allow-peer` lets a range in, but never the server's own address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -75,19 +76,40 @@ async fn a_relay_to_the_servers_loopback_is_refused_and_nothing_arrives() -> Res
         !receives(&victim, Duration::from_secs(2)).await,
         "a service on the server's loopback received a relayed datagram"
     );
+    // Private networks and the cloud metadata address: refused the same way.
+    for peer in [
+        "10.0.0.1:53",
+        "192.168.1.1:80",
+        "169.254.169.254:80",
+        "[fd00::1]:80",
+    ] {
+        let refused = relay_to(&client, peer.parse()?).await?;
+        let error = refused.with_context(|| format!("a permission for {peer} was granted"))?;
+        assert!(error.contains("403"), "{peer}: refused with 403: {error}");
+    }
     server.stop().await?;
 
-    // The operator allows loopback (a LAN-only event): the same relay now delivers.
+    // The operator allows loopback (a LAN-only event): the same relay now delivers to
+    // another address in the range (127.0.0.2), but never to the server's own address
+    // (127.0.0.1 here), whose other services stay out of reach.
+    let neighbour = UdpSocket::bind("127.0.0.2:0").await?;
     let server = TestServer::start_with(|c| {
         c.turn_allow_peers =
             vec![hallway::turn::peers::PeerRange::parse("127.0.0.0/8").expect("a range")];
     })
     .await?;
     let client = TestClient::join(&server, "Lena").await?;
-    assert_eq!(relay_to(&client, target).await?, None);
+    assert_eq!(relay_to(&client, neighbour.local_addr()?).await?, None);
     assert!(
-        receives(&victim, DEADLINE).await,
+        receives(&neighbour, DEADLINE).await,
         "an allowed peer received nothing"
+    );
+    let refused = relay_to(&client, target).await?;
+    let error = refused.context("a permission for the server's own address was granted")?;
+    assert!(error.contains("403"), "refused with 403 Forbidden: {error}");
+    assert!(
+        !receives(&victim, Duration::from_secs(2)).await,
+        "a service on the server's own address received a relayed datagram"
     );
     server.stop().await
 }

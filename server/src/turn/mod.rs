@@ -174,7 +174,12 @@ impl EmbeddedTurn {
         let socket = UdpSocket::bind(config.bind).await.map_err(bind_error)?;
         let local_addr = socket.local_addr().map_err(bind_error)?;
         let (min_port, max_port) = config.relay_ports;
-        let policy = Arc::new(peers::PeerPolicy::new(config.allowed_peers.clone()));
+        let policy = Arc::new(peers::PeerPolicy::new(
+            config.allowed_peers.clone(),
+            config.relay_ports,
+        ));
+        policy.own_host(config.announce);
+        policy.own_host(config.bind.ip());
         let server = turn::server::Server::new(turn::server::config::ServerConfig {
             conn_configs: vec![turn::server::config::ConnConfig {
                 conn: Arc::new(gate::Gate::new(

@@ -5,9 +5,12 @@
 //! the cloud metadata address. Like coturn's `denied-peer-ip`, peers in loopback, private,
 //! link-local, CGNAT, multicast, reserved and unspecified ranges are refused by default;
 //! the SFU's own media address stays reachable, and an operator may allow ranges
-//! (`--turn-allow-peer`, e.g. for an event on a LAN). This server's other relays get no
-//! exemption: on a loopback or private announce address their port range would cover the
-//! machine's other services (two relayed participants on a public address meet anyway).
+//! (`--turn-allow-peer`, e.g. for an event on a LAN). The server's own addresses are
+//! refused whatever the operator allows (they reach the machine's other services, also
+//! on a public address), except the SFU's media address and, on a public address, the
+//! relay port range (two relayed participants meet relay to relay). On a loopback or
+//! private address the relays get no exemption: their port range would cover the
+//! machine's other services.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::RwLock;
@@ -128,11 +131,17 @@ pub struct PeerPolicy {
     /// Addresses of this server that participants must reach through a relay: the SFU's
     /// media address (known only once the SFU has bound its port).
     own: RwLock<Vec<SocketAddr>>,
+    /// This server's own IP addresses (TURN, SFU, bind): refused but for `own`, and for
+    /// `relay_ports` on a public one.
+    hosts: RwLock<Vec<IpAddr>>,
+    /// The ports relays are bound to.
+    relay_ports: (u16, u16),
 }
 
 impl PeerPolicy {
-    /// The default denials, with `allowed` ranges let through.
-    pub fn new(allowed: Vec<PeerRange>) -> PeerPolicy {
+    /// The default denials, with `allowed` ranges let through; relays are bound to
+    /// `relay_ports` (inclusive).
+    pub fn new(allowed: Vec<PeerRange>, relay_ports: (u16, u16)) -> PeerPolicy {
         let denied = DENIED_BY_DEFAULT
             .iter()
             .filter_map(|r| PeerRange::parse(r).ok())
@@ -141,11 +150,27 @@ impl PeerPolicy {
             denied,
             allowed,
             own: RwLock::new(Vec::new()),
+            hosts: RwLock::new(Vec::new()),
+            relay_ports,
+        }
+    }
+
+    /// Notes `ip` as one of this server's own addresses (an unspecified one means none).
+    pub fn own_host(&self, ip: IpAddr) {
+        let ip = canonical(ip);
+        if ip.is_unspecified() {
+            return;
+        }
+        // A poisoned lock only means a writer panicked mid-push; the list is still usable.
+        let mut hosts = self.hosts.write().unwrap_or_else(|e| e.into_inner());
+        if !hosts.contains(&ip) {
+            hosts.push(ip);
         }
     }
 
     /// Lets relays reach `addr`, one of this server's own media addresses.
     pub fn allow_own(&self, addr: SocketAddr) {
+        self.own_host(addr.ip());
         // A poisoned lock only means a writer panicked mid-push; the list is still usable.
         let mut own = self.own.write().unwrap_or_else(|e| e.into_inner());
         if !own.contains(&addr) {
@@ -156,9 +181,6 @@ impl PeerPolicy {
     /// Whether a relay may exchange datagrams with `peer`.
     pub fn permits(&self, peer: SocketAddr) -> bool {
         let ip = canonical(peer.ip());
-        if self.allowed.iter().any(|r| r.contains(ip)) {
-            return true;
-        }
         let own = self.own.read().unwrap_or_else(|e| e.into_inner());
         if own
             .iter()
@@ -166,7 +188,15 @@ impl PeerPolicy {
         {
             return true;
         }
-        !self.denied.iter().any(|r| r.contains(ip))
+        drop(own);
+        let denied = self.denied.iter().any(|r| r.contains(ip));
+        let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
+        if hosts.contains(&ip) {
+            let (min, max) = self.relay_ports;
+            return !denied && (min..=max).contains(&peer.port());
+        }
+        drop(hosts);
+        self.allowed.iter().any(|r| r.contains(ip)) || !denied
     }
 }
 
@@ -180,7 +210,7 @@ mod tests {
 
     #[test]
     fn loopback_private_link_local_and_metadata_are_refused() {
-        let policy = PeerPolicy::new(Vec::new());
+        let policy = PeerPolicy::new(Vec::new(), (49152, 65535));
         for refused in [
             "127.0.0.1:22",
             "10.0.0.1:53",
@@ -210,7 +240,7 @@ mod tests {
     #[test]
     fn an_operator_may_allow_a_range() {
         let allowed = vec![PeerRange::parse("192.168.10.0/24").expect("range")];
-        let policy = PeerPolicy::new(allowed);
+        let policy = PeerPolicy::new(allowed, (49152, 65535));
         assert!(policy.permits(addr("192.168.10.7:5000")));
         assert!(!policy.permits(addr("192.168.11.7:5000")));
         assert!(PeerRange::parse("10.0.0.0/33").is_err());
@@ -219,5 +249,30 @@ mod tests {
             PeerRange::parse("fd00::/8").expect("range").to_string(),
             "fd00::/8"
         );
+    }
+
+    #[test]
+    fn the_servers_own_addresses_are_refused_but_for_the_sfu_and_public_relays() {
+        let allowed = vec![PeerRange::parse("192.168.10.0/24").expect("range")];
+        let policy = PeerPolicy::new(allowed, (49152, 65535));
+        // On a LAN: the server's own address stays refused although its range is allowed.
+        policy.own_host("192.168.10.5".parse().expect("ip"));
+        policy.allow_own(addr("192.168.10.5:8081"));
+        assert!(policy.permits(addr("192.168.10.5:8081")), "the SFU");
+        assert!(!policy.permits(addr("192.168.10.5:22")));
+        assert!(
+            !policy.permits(addr("192.168.10.5:50000")),
+            "private: no relay exemption"
+        );
+        assert!(
+            policy.permits(addr("192.168.10.7:50000")),
+            "a participant on the LAN"
+        );
+        // On a public address: the relay range (relay to relay), nothing else.
+        policy.own_host("198.41.0.9".parse().expect("ip"));
+        assert!(policy.permits(addr("198.41.0.9:50000")));
+        assert!(!policy.permits(addr("198.41.0.9:5432")));
+        assert!(!policy.permits(addr("[::ffff:198.41.0.9]:6379")));
+        assert!(policy.permits(addr("198.41.0.10:5432")), "another machine");
     }
 }
