@@ -69,7 +69,10 @@ export class Connection {
       this.onMessage(msg);
     };
     socket.addEventListener("message", receive);
-    if (adopt) for (const event of early.received) receive(event);
+    // What the early connection already received (a reload's welcome, often) is handled
+    // once the page has set itself up, not in the middle of it: `open` may be called
+    // while main.js is still running. Still before anything the socket brings later.
+    if (adopt) queueMicrotask(() => early.received.forEach(receive));
     socket.addEventListener("close", (event) => {
       if (this.socket === socket) this.closed(event.code);
     });

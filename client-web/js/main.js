@@ -952,13 +952,14 @@ function refresh() {
   if (ended) showEnd();
 }
 
-setUpJoinScreen();
-setUpControls();
-
-// For diagnostics and the browser tests: the live state of this page.
+// For diagnostics and the browser tests: the live state of this page (before anything
+// can be welcomed: a reload's welcome may already be waiting).
 window.hallway = {
   state, peers, sfu, media, conn, floor, walker, conversation, meter, panel,
   get resumes() {
     return resumes;
   },
 };
+
+setUpJoinScreen();
+setUpControls();
