@@ -11,6 +11,7 @@ pub mod http;
 pub mod media;
 pub mod process;
 pub mod redis;
+pub mod turn;
 pub mod udp_proxy;
 
 use std::net::SocketAddr;

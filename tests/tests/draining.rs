@@ -31,13 +31,31 @@ async fn readyz_says_draining_while_sessions_drain() -> Result<()> {
         }
         tokio::task::yield_now().await;
     }
+    let first = tokio::time::Instant::now();
     let refused = TestClient::connect_to(addr).await;
     let error = refused
         .err()
         .context("a new session was accepted while draining")?;
     let error = format!("{error:#}");
     assert!(error.contains("503"), "{error}");
+    // And it goes on saying so until the listener closes: never 200 again, never a
+    // bare drop while the sessions (told to reconnect at random moments of the five
+    // seconds) are still there.
+    let mut last = first;
+    while let Ok((status, body)) = http_get(addr, "/readyz").await {
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("draining"), "{body}");
+        last = tokio::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     stopping.await??;
+    // Ten sessions each ending at a random moment of five seconds: the last one almost
+    // surely after the first second (1 - 0.2^10).
+    assert!(
+        last - first >= std::time::Duration::from_secs(1),
+        "the listener closed {:?} after draining began, before its sessions had gone",
+        last - first
+    );
     drop(clients);
     Ok(())
 }

@@ -153,3 +153,39 @@ async fn a_clusters_logs_name_no_one_and_no_address() -> Result<()> {
     }
     Ok(())
 }
+
+/// TURN requests with a bad integrity check (a wrong password) are logged at debug level
+/// and rate-limited, never as an ERROR per packet: a client with stale credentials, or
+/// someone probing, must not flood the operator's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_turn_credentials_are_not_an_error_per_packet() -> Result<()> {
+    let log_path = std::env::temp_dir().join(format!(
+        "hallway-log-{}.txt",
+        hallway_tests::process::rand_suffix()
+    ));
+    let log = std::fs::File::create(&log_path)?;
+    let server = ServerProcess::start_with_log(&[], &[("HALLWAY_LOG", "info,hallway=debug")], log)?;
+    let client = TestClient::join_at(server.addr, "lobby", "Mallory", None).await?;
+    const TRIES: usize = 20;
+    let tries = (0..TRIES).map(|_| async {
+        let turn =
+            hallway_tests::turn::client(client.welcome.as_ref(), Some("not the password")).await?;
+        let allocated = turn.allocate().await.is_ok();
+        turn.close().await?;
+        anyhow::Ok(allocated)
+    });
+    for allocated in futures_util::future::join_all(tries).await {
+        assert!(!allocated?, "a relay with a wrong password");
+    }
+    server.terminate()?;
+    let text = std::fs::read_to_string(&log_path)?;
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "ERROR lines: {errors:#?}");
+    let integrity = text.lines().filter(|l| l.contains("bad integrity")).count();
+    assert!(
+        (1..=3).contains(&integrity),
+        "{integrity} lines about bad integrity checks for {TRIES} tries (throttled, and said):\n{text}"
+    );
+    let _ = std::fs::remove_file(&log_path);
+    Ok(())
+}

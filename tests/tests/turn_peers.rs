@@ -4,48 +4,16 @@
 //! nothing; `--turn-allow-peer` lets a range in, but never the server's own address.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use hallway_proto::ServerMessage;
+use anyhow::{Context, Result};
 use hallway_tests::{DEADLINE, TestClient, TestServer};
 use tokio::net::UdpSocket;
 use webrtc_util::Conn;
 
-/// A TURN client with the credentials of `client`'s welcome.
-async fn turn_client(client: &TestClient) -> Result<turn::client::Client> {
-    let Some(ServerMessage::Welcome { ice_servers, .. }) = &client.welcome else {
-        bail!("no welcome");
-    };
-    let server = &ice_servers[0];
-    let url = &server.urls[0];
-    let addr = url
-        .trim_start_matches("turn:")
-        .split('?')
-        .next()
-        .context("a TURN URL")?
-        .to_owned();
-    let conn = UdpSocket::bind("127.0.0.1:0").await?;
-    let turn = turn::client::Client::new(turn::client::ClientConfig {
-        stun_serv_addr: addr.clone(),
-        turn_serv_addr: addr,
-        username: server.username.clone().unwrap_or_default(),
-        password: server.credential.clone().unwrap_or_default(),
-        realm: "hallway".into(),
-        software: String::new(),
-        rto_in_ms: 0,
-        conn: Arc::new(conn),
-        vnet: None,
-    })
-    .await?;
-    turn.listen().await?;
-    Ok(turn)
-}
-
 /// Allocates a relay and asks it to send to `target`; returns the error, if any.
 async fn relay_to(client: &TestClient, target: SocketAddr) -> Result<Option<String>> {
-    let turn = turn_client(client).await?;
+    let turn = hallway_tests::turn::client(client.welcome.as_ref(), None).await?;
     let relay = turn.allocate().await.context("allocating a relay")?;
     let sent = tokio::time::timeout(DEADLINE, relay.send_to(b"knock knock", target))
         .await

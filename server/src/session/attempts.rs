@@ -76,7 +76,11 @@ impl Attempts {
     /// How long `ip` (when known) must wait before trying a passcode or link; `None`
     /// when it may try now.
     pub fn address_wait(&self, ip: Option<IpAddr>, now: Instant) -> Option<Duration> {
-        ip.and_then(|ip| self.addresses.get(&ip).and_then(|r| r.wait(now)))
+        ip.and_then(|ip| {
+            self.addresses
+                .get(&client_key(ip))
+                .and_then(|r| r.wait(now))
+        })
     }
 
     /// How long everyone must wait before trying a passcode for `room`.
@@ -87,7 +91,11 @@ impl Attempts {
     /// Notes a wrong passcode or an invalid link.
     pub fn failed(&self, ip: Option<IpAddr>, room: &str, now: Instant) {
         if let Some(ip) = ip {
-            let mut record = self.addresses.entry(ip).or_insert_with(|| Record::new(now));
+            let key = client_key(ip);
+            let mut record = self
+                .addresses
+                .entry(key)
+                .or_insert_with(|| Record::new(now));
             if record.stale(now) {
                 *record = Record::new(now);
             }
@@ -116,7 +124,7 @@ impl Attempts {
     /// Notes a passcode or link that was right: the address's mistakes are forgiven.
     pub fn succeeded(&self, ip: Option<IpAddr>) {
         if let Some(ip) = ip {
-            self.addresses.remove(&ip);
+            self.addresses.remove(&client_key(ip));
         }
     }
 
@@ -128,6 +136,22 @@ impl Attempts {
         if self.rooms.len() > 1_000 {
             self.rooms.retain(|_, r| !r.stale(now));
         }
+    }
+}
+
+/// The address failures are counted for: an IPv4 address (also one mapped into IPv6),
+/// or an IPv6 address's /64 (one subscriber's network: a guesser has all of it).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut octets = v6.octets();
+                octets[8..].fill(0);
+                IpAddr::V6(octets.into())
+            }
+        },
     }
 }
 
@@ -187,6 +211,23 @@ mod tests {
         assert_eq!(attempts.address_wait(ip(1), quiet), None);
         attempts.failed(ip(1), "lobby", quiet);
         assert_eq!(attempts.address_wait(ip(1), quiet), None, "forgiven");
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        let attempts = Attempts::default();
+        let t0 = Instant::now();
+        for last in 0..FREE_FAILURES {
+            let ip: IpAddr = format!("2001:db8:1:2::{last:x}").parse().expect("ip");
+            attempts.failed(Some(ip), "lobby", t0);
+        }
+        let same_network: IpAddr = "2001:db8:1:2:ffff::1".parse().expect("ip");
+        let other_network: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert!(attempts.address_wait(Some(same_network), t0).is_some());
+        assert_eq!(attempts.address_wait(Some(other_network), t0), None);
+        let mapped: IpAddr = "::ffff:192.0.2.9".parse().expect("ip");
+        let plain: IpAddr = "192.0.2.9".parse().expect("ip");
+        assert_eq!(client_key(mapped), plain);
     }
 
     #[test]
