@@ -150,18 +150,26 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// WebSocket close codes the server uses. 1xxx are RFC 6455's; 4xxx are Hallway's own.
+/// WebSocket close codes, and the reason each one's close frame carries. 1xxx are RFC
+/// 6455's; 4xxx are Hallway's own. [`close::REASONS`] is the one table of them:
+/// `docs/protocol.md` lists the same codes with the same reasons (a test compares them).
 pub mod close {
     /// The participant left, or the server closed normally.
     pub const NORMAL: u16 = 1000;
-    /// The server is shutting down.
+    /// From the server: the room closed under the session. From a client: its page went
+    /// away (a reload or a closed tab).
     pub const GOING_AWAY: u16 = 1001;
+    /// The client broke the WebSocket protocol (an unmasked frame, a reserved opcode or
+    /// reserved bits, a control frame over 125 bytes or fragmented, a continuation with
+    /// nothing to continue, a malformed close frame).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame (or a close frame's reason) that is not valid UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// A frame or message exceeded [`crate::limits::MAX_FRAME_BYTES`].
     pub const TOO_BIG: u16 = 1009;
-    /// The server failed unexpectedly.
-    pub const INTERNAL: u16 = 1011;
-    /// The server is restarting or shutting down: reconnect after a short random wait
-    /// (the server spreads these closes over a few seconds, too).
+    /// The server is restarting or shutting down, or (in a cluster) the room moved to
+    /// another node: reconnect after a short random wait (the server spreads these closes
+    /// over a few seconds, too).
     pub const SERVICE_RESTART: u16 = 1012;
     /// The server cannot serve you right now (in a cluster: Redis is unreachable); an
     /// `error` with code `unavailable` came just before. Try again in a moment.
@@ -170,19 +178,81 @@ pub mod close {
     pub const REFUSED: u16 = 4001;
     /// No `hello` arrived within [`crate::limits::HELLO_TIMEOUT_SECS`].
     pub const HELLO_TIMEOUT: u16 = 4002;
-    /// The client answered no ping (nor sent anything) within the ping interval plus
-    /// the ping timeout: its connection is dead.
-    pub const UNRESPONSIVE: u16 = 4009;
     /// A host removed you from the room.
     pub const REMOVED: u16 = 4003;
     /// A host removed you and banned your link.
     pub const BANNED: u16 = 4004;
     /// The client did not read its messages fast enough and its send queue overflowed.
     pub const SLOW_CONSUMER: u16 = 4008;
+    /// The client answered no ping (nor sent anything) within the ping interval plus
+    /// the ping timeout: its connection is dead.
+    pub const UNRESPONSIVE: u16 = 4009;
     /// The participant resumed on a newer connection; this one is no longer used.
     pub const REPLACED: u16 = 4010;
     /// Sent by a client that gives up on a connection it believes dead and resumes on a
     /// new one: the server keeps the participant for the grace window, as for a
     /// connection that dropped. (Any other close from the client means it left.)
     pub const ABANDONED: u16 = 4011;
+
+    /// Every close code with the reason its close frame carries: short, English, for logs
+    /// and developers (clients act on the code). Each code has its own.
+    pub const REASONS: &[(u16, &str)] = &[
+        (NORMAL, "goodbye"),
+        (GOING_AWAY, "room closed"),
+        (PROTOCOL_ERROR, "protocol error"),
+        (INVALID_PAYLOAD, "invalid utf-8"),
+        (TOO_BIG, "frame too large"),
+        (
+            SERVICE_RESTART,
+            "server restarting or room moved; reconnect",
+        ),
+        (TRY_AGAIN_LATER, "try again later"),
+        (REFUSED, "handshake refused"),
+        (HELLO_TIMEOUT, "no hello in time"),
+        (REMOVED, "removed by a host"),
+        (BANNED, "banned"),
+        (SLOW_CONSUMER, "fell too far behind; reconnect"),
+        (UNRESPONSIVE, "no answer to ping"),
+        (REPLACED, "replaced by a newer connection"),
+        (ABANDONED, "reconnecting"),
+    ];
+
+    /// The reason a close frame with `code` carries (the table's, or a generic one for a
+    /// code that is not in it).
+    pub fn reason(code: u16) -> &'static str {
+        REASONS
+            .iter()
+            .find(|(known, _)| *known == code)
+            .map_or("closed", |(_, reason)| reason)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_code_has_its_own_short_reason() {
+            let mut codes: Vec<u16> = REASONS.iter().map(|(code, _)| *code).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            assert_eq!(codes.len(), REASONS.len(), "a code is listed twice");
+            let mut reasons: Vec<&str> = REASONS.iter().map(|(_, reason)| *reason).collect();
+            reasons.sort_unstable();
+            reasons.dedup();
+            assert_eq!(reasons.len(), REASONS.len(), "two codes share a reason");
+            for (code, reason) in REASONS {
+                // A close frame's payload is at most 125 bytes: the code's two and 123.
+                assert!(
+                    !reason.is_empty() && reason.len() <= 123,
+                    "{code}: {reason:?}"
+                );
+                assert!(
+                    !reason.contains('|') && !reason.contains('`'),
+                    "{code}: {reason:?}"
+                );
+            }
+            assert_eq!(reason(REMOVED), "removed by a host");
+            assert_eq!(reason(4999), "closed");
+        }
+    }
 }

@@ -7,7 +7,8 @@
 //!   with a typed [`DecodeError`] for each way a frame can be wrong;
 //! - [`server`]: messages the server sends ([`ServerMessage`]) and the views of room,
 //!   participants, circles and areas they carry;
-//! - [`error`]: the [`ErrorCode`]s of the `error` message and the WebSocket close codes;
+//! - [`error`]: the [`ErrorCode`]s of the `error` message, and the WebSocket close codes
+//!   with the one table of their reasons;
 //! - [`payload`]: the opaque signalling [`Payload`] the server forwards untouched.
 //!
 //! Every message is a JSON text frame with a `type` tag. `docs/protocol.md` shows each one

@@ -4,12 +4,14 @@
 //!
 //! Every integration test under `tests/tests/` uses these; none starts a server or opens
 //! a socket any other way. [`process::ServerProcess`] runs the real binary as the
-//! container does, for tests of configuration, health and shutdown.
+//! container does, for tests of configuration, health and shutdown; [`raw::RawSocket`]
+//! writes WebSocket frames byte by byte, for frames no library would send.
 
 pub mod cluster;
 pub mod http;
 pub mod media;
 pub mod process;
+pub mod raw;
 pub mod redis;
 pub mod turn;
 pub mod udp_proxy;
@@ -147,6 +149,16 @@ pub struct Closed {
     pub code: Option<u16>,
     /// The close reason.
     pub reason: String,
+}
+
+impl Closed {
+    /// A close frame with `code` and that code's reason (from `close::REASONS`).
+    pub fn with(code: u16) -> Closed {
+        Closed {
+            code: Some(code),
+            reason: hallway_proto::close::reason(code).to_owned(),
+        }
+    }
 }
 
 impl TestClient {

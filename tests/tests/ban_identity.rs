@@ -6,7 +6,7 @@ use hallway::access::{TokenRole, Tokens, now_secs};
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close};
 use hallway_tests::cluster::node;
 use hallway_tests::redis::RedisServer;
-use hallway_tests::{TestClient, TestServer};
+use hallway_tests::{Closed, TestClient, TestServer};
 
 /// Waits until `host` has seen both leave.
 async fn both_left(host: &mut TestClient, a: &str, b: &str) -> Result<()> {
@@ -39,8 +39,8 @@ async fn removing_one_tab_removes_the_other_tab_of_the_same_link() -> Result<()>
             ban: false,
         })
         .await?;
-    assert_eq!(first.wait_closed().await?.code, Some(close::REMOVED));
-    assert_eq!(second.wait_closed().await?.code, Some(close::REMOVED));
+    assert_eq!(first.wait_closed().await?, Closed::with(close::REMOVED));
+    assert_eq!(second.wait_closed().await?, Closed::with(close::REMOVED));
     both_left(&mut hanna, &first.id, &second.id).await?;
     // Someone admitted without that link stays.
     bystander.send(&ClientMessage::Ping).await?;
@@ -69,8 +69,8 @@ async fn a_ban_closes_the_same_link_on_every_node_of_a_cluster() -> Result<()> {
             ban: true,
         })
         .await?;
-    assert_eq!(here.wait_closed().await?.code, Some(close::BANNED));
-    assert_eq!(there.wait_closed().await?.code, Some(close::BANNED));
+    assert_eq!(here.wait_closed().await?, Closed::with(close::BANNED));
+    assert_eq!(there.wait_closed().await?, Closed::with(close::BANNED));
     both_left(&mut hanna, &here.id, &there.id).await?;
     // And the link stays out, through either node.
     for n in &nodes {

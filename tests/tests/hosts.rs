@@ -3,7 +3,7 @@
 use anyhow::Result;
 use hallway::access::TokenRole;
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close};
-use hallway_tests::{TestClient, TestServer};
+use hallway_tests::{Closed, TestClient, TestServer};
 
 async fn host(server: &TestServer) -> Result<TestClient> {
     TestClient::join_host(server, "lobby", "Hanna Host").await
@@ -162,7 +162,7 @@ async fn a_removed_participant_is_closed_and_a_ban_holds_against_older_links() -
             ban: false,
         })
         .await?;
-    assert_eq!(guest.wait_closed().await?.code, Some(close::REMOVED));
+    assert_eq!(guest.wait_closed().await?, Closed::with(close::REMOVED));
     let g = guest.id.clone();
     hanna
         .wait_for("the guest left", |m| {
@@ -179,7 +179,7 @@ async fn a_removed_participant_is_closed_and_a_ban_holds_against_older_links() -
             ban: true,
         })
         .await?;
-    assert_eq!(mallory.wait_closed().await?.code, Some(close::BANNED));
+    assert_eq!(mallory.wait_closed().await?, Closed::with(close::BANNED));
     for token in [&invitation, &older_invitation] {
         let mut again = TestClient::connect(&server).await?;
         again.hello_with_token("lobby", "Mallory", token).await?;

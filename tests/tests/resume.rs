@@ -6,7 +6,7 @@
 
 use anyhow::Result;
 use hallway_proto::{ClientMessage, ServerMessage, close};
-use hallway_tests::{TestClient, TestServer};
+use hallway_tests::{Closed, TestClient, TestServer};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -133,7 +133,7 @@ async fn resuming_while_the_old_connection_is_open_replaces_it() -> Result<()> {
     let back = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
     assert!(back.resumed());
     assert_eq!(back.id, hanna.id);
-    assert_eq!(hanna.wait_closed().await?.code, Some(close::REPLACED));
+    assert_eq!(hanna.wait_closed().await?, Closed::with(close::REPLACED));
     // The old connection's end does not take her away: Ben sees no leave, and a later
     // message from her arrives.
     back.close().await?;

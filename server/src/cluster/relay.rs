@@ -80,12 +80,12 @@ where
             () = crate::session::stopping(&mut shutdown) => {
                 let wait = ctx.drain.mul_f64(rand::random::<f64>());
                 tokio::time::sleep(wait).await;
-                conn.close(close::SERVICE_RESTART, "the server is restarting; reconnect").await;
+                conn.close(close::SERVICE_RESTART).await;
                 return Some(Up::Dropped(close::SERVICE_RESTART));
             }
             () = &mut keepalive => {
                 if pinged {
-                    conn.close(close::UNRESPONSIVE, "no answer to ping").await;
+                    conn.close(close::UNRESPONSIVE).await;
                     return Some(Up::Dropped(close::UNRESPONSIVE));
                 }
                 if let Err(err) = conn.ping().await {
@@ -111,7 +111,7 @@ where
                     if code == close::SLOW_CONSUMER {
                         metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
                     }
-                    conn.close(code, reason(code)).await;
+                    conn.close(code).await;
                     return Some(Up::Dropped(code));
                 }
                 None => return None,
@@ -124,8 +124,13 @@ where
                     Frame::Binary(_) => Up::Binary,
                     Frame::Control => Up::Control,
                     Frame::TooBig => {
-                        conn.close(close::TOO_BIG, "frame too large").await;
+                        conn.close(close::TOO_BIG).await;
                         return Some(Up::TooBig);
+                    }
+                    // The owner's session ends as if it had closed the connection itself.
+                    Frame::ProtocolError(code) => {
+                        conn.close(code).await;
+                        return Some(Up::Dropped(code));
                     }
                     Frame::Closed(code) => {
                         conn.finish().await;
@@ -134,7 +139,7 @@ where
                     Frame::End | Frame::Dropped(_) => return Some(Up::End),
                 };
                 if up(what).await.is_err() {
-                    conn.close(close::SERVICE_RESTART, "the server is restarting; reconnect").await;
+                    conn.close(close::SERVICE_RESTART).await;
                     return None;
                 }
             }
@@ -147,23 +152,6 @@ fn ended(err: &std::io::Error) -> Up {
     match conn::ended_by(err) {
         crate::session::End::Closed(code) => Up::Dropped(code),
         _ => Up::End,
-    }
-}
-
-/// The reason written in a close frame this node sends for the owner.
-fn reason(code: u16) -> &'static str {
-    match code {
-        close::SERVICE_RESTART => "the room moved to another server; reconnect",
-        close::SLOW_CONSUMER => "you fell too far behind; reconnect",
-        close::REMOVED => "a host removed you",
-        close::BANNED => "a host removed you from the room",
-        close::REFUSED => "refused",
-        close::HELLO_TIMEOUT => "no hello in time",
-        close::UNRESPONSIVE => "no answer to ping",
-        close::REPLACED => "replaced by a newer connection",
-        close::TOO_BIG => "frame too large",
-        close::NORMAL => "goodbye",
-        _ => "closed by the server",
     }
 }
 

@@ -17,7 +17,7 @@ use std::io::{self, IoSlice};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hallway_proto::{ErrorCode, ServerMessage};
+use hallway_proto::{ErrorCode, ServerMessage, close};
 use tokio::io::AsyncWriteExt;
 use tungstenite::Message;
 use tungstenite::protocol::frame::Utf8Bytes;
@@ -40,7 +40,7 @@ async fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> io::Result<T>
 /// How a failed write ends the session: a timeout means the client stopped reading.
 pub fn ended_by(err: &io::Error) -> End {
     if err.kind() == io::ErrorKind::TimedOut {
-        End::Closed(hallway_proto::close::SLOW_CONSUMER)
+        End::Closed(close::SLOW_CONSUMER)
     } else {
         End::Lost
     }
@@ -57,6 +57,10 @@ pub enum Frame {
     Control,
     /// Over the frame or message size limit.
     TooBig,
+    /// The client broke the WebSocket protocol: the connection is to be closed with this
+    /// code ([`close::PROTOCOL_ERROR`], or [`close::INVALID_PAYLOAD`] for text that is not
+    /// UTF-8).
+    ProtocolError(u16),
     /// The client closed the connection (with this close code, if it gave one).
     Closed(Option<u16>),
     /// The connection dropped or failed.
@@ -108,7 +112,10 @@ impl Conn {
             Some(Ok(Message::Close(frame))) => Frame::Closed(frame.map(|f| u16::from(f.code))),
             None => Frame::End,
             Some(Err(tungstenite::Error::Capacity(_))) => Frame::TooBig,
-            Some(Err(_)) => Frame::End,
+            Some(Err(err)) => match protocol_error(&err) {
+                Some(code) => Frame::ProtocolError(code),
+                None => Frame::End,
+            },
         }
     }
 
@@ -195,7 +202,7 @@ impl Conn {
                 tunnel.closed = true;
                 let code = match end {
                     End::Closed(code) => *code,
-                    End::Left | End::Lost | End::Unloaded => hallway_proto::close::SERVICE_RESTART,
+                    End::Left | End::Lost | End::Unloaded => close::SERVICE_RESTART,
                 };
                 let _ = tunnel.down.try_send((tunnel.conn, Down::Close(code)));
             }
@@ -231,8 +238,7 @@ impl Conn {
         if let Err(end) = self.reply(code, message).await {
             return end;
         }
-        self.close(hallway_proto::close::REFUSED, code.as_str())
-            .await
+        self.close(close::REFUSED).await
     }
 
     /// Sends an `error` with the seconds to wait, and closes: the handshake was refused.
@@ -240,28 +246,25 @@ impl Conn {
         if let Err(end) = self.reply_with_wait(code, message, Some(seconds)).await {
             return end;
         }
-        self.close(hallway_proto::close::REFUSED, code.as_str())
-            .await
+        self.close(close::REFUSED).await
     }
 
-    /// Sends a close frame and shuts the connection down.
-    pub async fn close(&mut self, code: u16, reason: &str) -> End {
+    /// Sends a close frame with the code's reason (from [`close::REASONS`]) and shuts the
+    /// connection down. Also right after tungstenite reported a protocol error: it
+    /// writes nothing itself then, and the socket underneath is still open.
+    pub async fn close(&mut self, code: u16) -> End {
         let ws = match &mut self.io {
             Io::Ws(ws) => ws,
             Io::Tunnel(tunnel) => {
-                // The client's node writes the close frame (with a reason of its own).
+                // The client's node writes the close frame.
                 tunnel.closed = true;
                 let _ = bounded(tunnel.down(Down::Close(code))).await;
                 return End::Closed(code);
             }
         };
-        // Close reasons are at most 123 bytes; ours are short, but cut at a char boundary.
-        let mut cut = reason.len().min(123);
-        while !reason.is_char_boundary(cut) {
-            cut -= 1;
-        }
+        // The table's reasons fit a close frame (at most 123 bytes; a proto test checks).
         let mut payload = code.to_be_bytes().to_vec();
-        payload.extend_from_slice(&reason.as_bytes()[..cut]);
+        payload.extend_from_slice(close::reason(code).as_bytes());
         let (bytes, len) = header(0x88, payload.len());
         let mut frame = bytes[..len].to_vec();
         frame.extend_from_slice(&payload);
@@ -313,11 +316,38 @@ impl Drop for Tunnel {
         if !self.closed {
             // The session ended without closing (its forwarder was stuck or gone): the
             // client's node is told to let the client go and come back.
-            let _ = self.down.try_send((
-                self.conn,
-                Down::Close(hallway_proto::close::SERVICE_RESTART),
-            ));
+            let _ = self
+                .down
+                .try_send((self.conn, Down::Close(close::SERVICE_RESTART)));
         }
+    }
+}
+
+/// The close code for a read error that is the client's breach of RFC 6455, if it is one;
+/// `None` for a connection that dropped or failed otherwise. tungstenite only reports
+/// these ("fail the WebSocket connection"); RFC 6455 section 7.1.7 asks for a close frame
+/// with the right code before the TCP close.
+fn protocol_error(err: &tungstenite::Error) -> Option<u16> {
+    use tungstenite::error::ProtocolError as P;
+    match err {
+        // A text message, or a close frame's reason, that is not UTF-8.
+        tungstenite::Error::Utf8(_) => Some(close::INVALID_PAYLOAD),
+        tungstenite::Error::Protocol(
+            P::NonZeroReservedBits
+            | P::UnmaskedFrameFromClient
+            | P::FragmentedControlFrame
+            | P::ControlFrameTooBig
+            | P::UnknownControlFrameType(_)
+            | P::UnknownDataFrameType(_)
+            | P::UnexpectedContinueFrame
+            | P::ExpectedFragment(_)
+            | P::InvalidOpcode(_)
+            | P::InvalidCloseSequence
+            | P::ReceivedAfterClosing,
+        ) => Some(close::PROTOCOL_ERROR),
+        // A reset without a close, I/O errors, and what a server's reader cannot meet
+        // (handshake and client-side errors).
+        _ => None,
     }
 }
 

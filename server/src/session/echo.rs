@@ -17,7 +17,11 @@ pub async fn run(socket: Socket) {
             Frame::Binary(data) => conn.send_binary(&data).await,
             Frame::Control => Ok(()),
             Frame::TooBig => {
-                conn.close(close::TOO_BIG, "frame too large").await;
+                conn.close(close::TOO_BIG).await;
+                return;
+            }
+            Frame::ProtocolError(code) => {
+                conn.close(code).await;
                 return;
             }
             Frame::Closed(_) => {

@@ -115,7 +115,7 @@ pub async fn run(socket: Socket, ctx: SessionContext, client: std::net::IpAddr) 
                     .await
                     .is_ok()
                 {
-                    conn.close(close::TRY_AGAIN_LATER, "try again later").await;
+                    conn.close(close::TRY_AGAIN_LATER).await;
                 }
                 return;
             }
@@ -189,7 +189,7 @@ async fn first_text(conn: &mut Conn, ctx: &SessionContext) -> Result<Utf8Bytes, 
         let frame = tokio::select! {
             frame = conn.next() => frame,
             _ = &mut deadline => {
-                return Err(conn.close(close::HELLO_TIMEOUT, "no hello in time").await);
+                return Err(conn.close(close::HELLO_TIMEOUT).await);
             }
         };
         match frame {
@@ -200,7 +200,8 @@ async fn first_text(conn: &mut Conn, ctx: &SessionContext) -> Result<Utf8Bytes, 
                     .refuse(ErrorCode::BinaryNotSupported, "send JSON text frames")
                     .await);
             }
-            Frame::TooBig => return Err(conn.close(close::TOO_BIG, "frame too large").await),
+            Frame::TooBig => return Err(conn.close(close::TOO_BIG).await),
+            Frame::ProtocolError(code) => return Err(conn.close(code).await),
             Frame::Closed(_) => return Err(conn.finish().await),
             Frame::End | Frame::Dropped(_) => return Err(End::Lost),
         }
@@ -319,9 +320,7 @@ async fn handshake(
             Err(conn.refuse(code, &message).await)
         }
         Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
-        Err(JoinError::Closed) => Err(conn
-            .close(close::SERVICE_RESTART, "the server is restarting")
-            .await),
+        Err(JoinError::Closed) => Err(conn.close(close::SERVICE_RESTART).await),
     }
 }
 
@@ -353,11 +352,11 @@ async fn serve(
                 // Spread the reconnections of a restart over the drain window.
                 let wait = ctx.drain.mul_f64(rand::random::<f64>());
                 tokio::time::sleep(wait).await;
-                return conn.close(close::SERVICE_RESTART, "the server is restarting; reconnect").await;
+                return conn.close(close::SERVICE_RESTART).await;
             }
             () = &mut keepalive => {
                 if pinged {
-                    return conn.close(close::UNRESPONSIVE, "no answer to ping").await;
+                    return conn.close(close::UNRESPONSIVE).await;
                 }
                 if let Err(err) = conn.ping().await {
                     return conn::ended_by(&err);
@@ -372,7 +371,7 @@ async fn serve(
                     }
                 }
                 Some(Outgoing::Kicked(code)) => {
-                    return conn.close(code, "you fell too far behind; reconnect").await;
+                    return conn.close(code).await;
                 }
                 None => return End::Lost,
             },
@@ -392,7 +391,10 @@ async fn serve(
                     }
                 }
                 Frame::Control => {}
-                Frame::TooBig => return conn.close(close::TOO_BIG, "frame too large").await,
+                Frame::TooBig => return conn.close(close::TOO_BIG).await,
+                // A client that broke the WebSocket protocol is not a network blip: it
+                // leaves at once (no grace window), like one the server closed for cause.
+                Frame::ProtocolError(code) => return conn.close(code).await,
                 // A client that gives up on a connection it believes dead says so; any
                 // other close means it left.
                 Frame::Closed(Some(close::ABANDONED)) => {
@@ -477,7 +479,7 @@ async fn on_text(
     let command = match classify::classify(msg) {
         Incoming::Command(command) => command,
         Incoming::Refused(code, message) => return conn.reply(code, message).await.err(),
-        Incoming::Leave => return Some(conn.close(close::NORMAL, "goodbye").await),
+        Incoming::Leave => return Some(conn.close(close::NORMAL).await),
         Incoming::Ping => {
             let pong = Utf8Bytes::from_static(r#"{"type":"pong"}"#);
             return conn
@@ -505,7 +507,7 @@ async fn on_text(
     };
     match room.command(id, command).await {
         Ok(()) => None,
-        Err(_) => Some(conn.close(close::GOING_AWAY, "the room has closed").await),
+        Err(_) => Some(conn.close(close::GOING_AWAY).await),
     }
 }
 
