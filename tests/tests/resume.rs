@@ -230,8 +230,9 @@ async fn a_page_that_went_away_leaves_at_once_and_its_reload_comes_back_as_it_wa
     // Ben sees her come in and the two of them form a circle again where they stood.
     let members = [h.clone(), ben.id.clone()];
     ben.wait_for_circle_with(&members).await?;
-    // The token was spent by coming back: it does not serve twice.
-    let again = TestClient::resume_at(server.addr(), "lobby", "Hanna", &token).await?;
+    // The token was spent by coming back: it does not serve twice (the page joins as
+    // someone new, under a name of its own: a host's name is hers).
+    let again = TestClient::resume_at(server.addr(), "lobby", "Hanna Zwei", &token).await?;
     assert!(!again.resumed());
     Ok(())
 }
