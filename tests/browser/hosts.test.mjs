@@ -85,6 +85,23 @@ test("an announcement reaches everyone, who may put it away until the next; a lo
   await anna.page.waitForSelector("#room-locked-badge", { state: "hidden", timeout: DEADLINE });
 });
 
+test("nobody passes for a host: the host's name is refused, readably, and another enters", async () => {
+  const [hanna] = people;
+  const page = await hanna.browser.newPage({ locale: "de-DE" });
+  try {
+    await page.goto(`${server.url}/r/lobby`);
+    await page.fill("#name", "HANNA");
+    await page.click("#enter");
+    await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
+    assert.equal(await page.textContent("#join-error"), "Diesen Namen trägt bereits eine gastgebende Person dieses Raums. Bitte wählen Sie einen anderen.");
+    await page.fill("#name", "Hanna Müller");
+    await page.click("#enter");
+    await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
+  } finally {
+    await page.close();
+  }
+});
+
 test("a removed and banned participant cannot come back with the same link", async () => {
   const [hanna] = people;
   const link = mintLink(server, ["--room", "lobby", "--role", "participant", "--name", "Mallory Meyer"]);
