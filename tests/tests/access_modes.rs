@@ -98,7 +98,7 @@ async fn resume_alone(server: &TestServer, room: &str, token: &str) -> Result<Te
 
 /// The resume token proves admission: someone who came in with the passcode or a link
 /// comes back (a reload, a dropped connection) with the token alone. A token that names
-/// no one is no way in, and a wrong passcode beside it still counts as a guess.
+/// no one is no way in: the hello is refused as one without it would be.
 #[tokio::test]
 async fn coming_back_needs_only_the_resume_token() -> Result<()> {
     let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;

@@ -143,3 +143,74 @@ async fn a_room_wide_flood_of_guesses_holds_up_passcodes_but_not_links() -> Resu
     assert!(matches!(hanna.recv().await?, ServerMessage::Welcome { .. }));
     Ok(())
 }
+
+/// Mistakes are forgiven only by a passcode that proved right where it was checked: a
+/// hello with any passcode to an open room does not wipe an address's record.
+#[tokio::test]
+async fn a_hello_to_an_open_room_does_not_forgive_wrong_passcodes() -> Result<()> {
+    let server = server().await?;
+    let from = [("X-Forwarded-For", "203.0.113.77")];
+    let mut answers = Vec::new();
+    for i in 0..8 {
+        if i == 4 {
+            let mut open = TestClient::connect_with(&server, &from).await?;
+            open.hello_with_passcode("lobby", "Mallory", "anything")
+                .await?;
+            assert!(matches!(open.recv().await?, ServerMessage::Welcome { .. }));
+        }
+        let mut guesser = TestClient::connect_with(&server, &from).await?;
+        guesser
+            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
+            .await?;
+        answers.push(refusal(&mut guesser).await?.0);
+    }
+    let wrong = answers
+        .iter()
+        .filter(|c| **c == ErrorCode::WrongPasscode)
+        .count();
+    assert_eq!(wrong, 5, "five free mistakes in all: {answers:?}");
+    Ok(())
+}
+
+/// Someone inside comes back with their resume token, also while the room waits out a
+/// flood of guesses and with the passcode field the page sends along.
+#[tokio::test]
+async fn a_resume_is_no_guess_and_is_not_held_up() -> Result<()> {
+    let server = server().await?;
+    let mut anna = TestClient::connect_with(&server, &[("X-Forwarded-For", "192.0.2.20")]).await?;
+    anna.hello_with_passcode("salon", "Anna", "Kaffee2026")
+        .await?;
+    let ServerMessage::Welcome { you, resume, .. } = anna.recv().await? else {
+        anyhow::bail!("no welcome");
+    };
+    drop(anna);
+    for i in 0..100u32 {
+        let from = format!("198.51.100.{}", i / 4);
+        let mut guesser = TestClient::connect_with(&server, &[("X-Forwarded-For", &from)]).await?;
+        guesser
+            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
+            .await?;
+        refusal(&mut guesser).await?;
+    }
+    let mut back =
+        TestClient::connect_with(&server, &[("X-Forwarded-For", "198.51.100.1")]).await?;
+    back.send(&hallway_proto::ClientMessage::Hello {
+        version: hallway_proto::PROTOCOL_VERSION,
+        room: "salon".into(),
+        name: "Anna".into(),
+        token: None,
+        passcode: Some("Kaffee2026".into()),
+        resume: Some(resume),
+    })
+    .await?;
+    let ServerMessage::Welcome {
+        you: again,
+        resumed,
+        ..
+    } = back.recv().await?
+    else {
+        anyhow::bail!("the resume was held up");
+    };
+    assert!(resumed && again == you);
+    Ok(())
+}

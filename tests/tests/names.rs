@@ -98,8 +98,21 @@ async fn nobody_passes_for_a_host() -> Result<()> {
     TestClient::join(&server, "Hanna Schmidtke").await?;
     TestClient::join(&server, "Ben Okafor").await?;
     TestClient::join(&server, "Ben Okafor").await?;
-    // A second host may share the name (both are hosts).
+    // A second host may share the name (both are hosts), and so may someone whose
+    // personal invitation fixes that name (whoever minted it chose it).
     TestClient::join_host(&server, "lobby", "Hanna Schmidt").await?;
+    let invited = server.token(
+        "lobby",
+        hallway::access::TokenRole::Participant,
+        Some("Hanna Schmidt"),
+    );
+    TestClient::join_with_token(&server, "lobby", "x", &invited).await?;
+    // Invisible code points browsers draw as nothing, unassigned ones included, do not
+    // make the name another.
+    assert_eq!(
+        refused(&server, "Hanna Schmidt\u{E01F0}").await?,
+        ErrorCode::InvalidName
+    );
     Ok(())
 }
 
@@ -107,12 +120,7 @@ async fn nobody_passes_for_a_host() -> Result<()> {
 async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<()> {
     let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
     let mut hanna = TestClient::join_host(&server, "lobby", "Hanna").await?;
-    for text in [
-        "Keynote\u{202E}etoN",
-        "Pause\u{200B}",
-        "\u{FEFF}Kaffee",
-        "bell\u{7}",
-    ] {
+    for text in ["Keynote\u{202E}etoN", "Pause\u{2067}x", "bell\u{7}"] {
         hanna
             .send(&ClientMessage::Announce { text: text.into() })
             .await?;
@@ -122,17 +130,20 @@ async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<(
             "{text:?}"
         );
     }
-    // Line breaks stay allowed in an announcement.
+    // Line breaks (CRLF as \n), a right-to-left mark in Arabic text and a zero-width
+    // space as pasted from elsewhere stay allowed in an announcement.
     hanna
         .send(&ClientMessage::Announce {
-            text: "Keynote um 10 Uhr\nRaum A".into(),
+            text: "Keynote um 10 Uhr\r\nRaum A – مرحبا\u{200F}\u{200B}".into(),
         })
         .await?;
-    hanna
-        .wait_for("the announcement", |m| {
-            matches!(m, ServerMessage::Announcement { text: Some(_) }).then_some(())
+    let said = hanna
+        .wait_for("the announcement", |m| match m {
+            ServerMessage::Announcement { text: Some(text) } => Some(text.clone()),
+            _ => None,
         })
         .await?;
+    assert_eq!(said, "Keynote um 10 Uhr\nRaum A – مرحبا\u{200F}\u{200B}");
 
     let area = |name: &str| AreaInfo {
         id: 1,
@@ -145,7 +156,7 @@ async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<(
         quiet: false,
         max_people: None,
     };
-    for name in ["Bühne\u{202E}", "\u{3164}", "Foyer\u{200B}"] {
+    for name in ["Bühne\u{202E}", "\u{3164}", "Foyer\u{200B}", " "] {
         hanna
             .send(&ClientMessage::SetAreas {
                 areas: vec![area(name)],
@@ -157,6 +168,18 @@ async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<(
             "{name:?}"
         );
     }
+
+    // An area may be named by a symbol alone.
+    hanna
+        .send(&ClientMessage::SetAreas {
+            areas: vec![area("☕")],
+        })
+        .await?;
+    hanna
+        .wait_for("the areas", |m| {
+            matches!(m, ServerMessage::Areas { areas } if areas[0].name == "☕").then_some(())
+        })
+        .await?;
 
     let auth = format!("Bearer {KEY}");
     let headers = [

@@ -360,7 +360,7 @@ async fn create_link(
         if crate::room::model::DisplayName::parse(name).is_err() {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "names are 1 to 64 characters without control characters",
+                "names are 1 to 64 characters with a letter or digit, without control or invisible characters",
             );
         }
     }

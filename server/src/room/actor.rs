@@ -112,9 +112,12 @@ enum Request {
         link: SessionLink,
         /// The resume token the client came back with, if any.
         resume: Option<String>,
-        /// Whether the room's access lets them in as someone new; if not, only a resume
-        /// token that names a participant does (it proves they were admitted).
-        new_allowed: bool,
+        reply: oneshot::Sender<Result<Seat, JoinError>>,
+    },
+    /// Back as the participant the resume token names, or [`JoinError::NotResumed`].
+    Resume {
+        token: String,
+        link: SessionLink,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     },
     Command {
@@ -141,7 +144,7 @@ pub enum JoinError {
     /// The engine refused (room full, ...).
     #[error(transparent)]
     Refused(#[from] EngineError),
-    /// Not admitted as someone new, and the resume token names no one here.
+    /// The resume token names no one here (any more).
     #[error("the resume token names no participant of this room")]
     NotResumed,
     /// The room's task has stopped (the server is shutting down).
@@ -306,9 +309,8 @@ impl RoomHandle {
     }
 
     /// Asks to join, or with a resume token to come back as the participant it names
-    /// (an unknown or expired token joins as someone new, when `new_allowed`; otherwise
-    /// it is [`JoinError::NotResumed`]; [`Seat::resumed`] tells). The welcome arrives on
-    /// the link's outbox before any other message.
+    /// (an unknown or expired token joins as someone new; [`Seat::resumed`] tells). The
+    /// welcome arrives on the link's outbox before any other message.
     pub async fn join(
         &self,
         name: DisplayName,
@@ -316,7 +318,6 @@ impl RoomHandle {
         identity: Option<LinkIdentity>,
         link: SessionLink,
         resume: Option<String>,
-        new_allowed: bool,
     ) -> Result<Seat, JoinError> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Join {
@@ -325,9 +326,20 @@ impl RoomHandle {
             identity,
             link,
             resume,
-            new_allowed,
             reply,
         };
+        self.inbox
+            .send(request)
+            .await
+            .map_err(|_| JoinError::Closed)?;
+        answer.await.map_err(|_| JoinError::Closed)?
+    }
+
+    /// Comes back as the participant `token` names (it proves they were admitted: no
+    /// passcode, link or name needed), or [`JoinError::NotResumed`] if it names no one.
+    pub async fn resume(&self, token: String, link: SessionLink) -> Result<Seat, JoinError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request::Resume { token, link, reply };
         self.inbox
             .send(request)
             .await
@@ -490,11 +502,13 @@ impl Actor {
                 identity,
                 link,
                 resume,
-                new_allowed,
                 reply,
             } => match resume.and_then(|token| self.tokens.get(&token).copied()) {
                 Some(id) => self.resume(id, link, reply),
-                None if new_allowed => self.join(name, role, identity, link, reply),
+                None => self.join(name, role, identity, link, reply),
+            },
+            Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
+                Some(id) => self.resume(id, link, reply),
                 None => {
                     let _ = reply.send(Err(JoinError::NotResumed));
                 }

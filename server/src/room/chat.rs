@@ -40,8 +40,8 @@ pub struct ChatMessage {
 }
 
 /// Checks and trims a message: 1..=[`MAX_CHAT_CHARS`] characters; line breaks (CR and
-/// CRLF become `\n`) and tabs allowed, other control, bidirectional and invisible
-/// characters (`text.rs`) not.
+/// CRLF become `\n`) and tabs allowed, other control characters and bidirectional
+/// overrides (`text.rs`) not.
 pub fn clean_text(raw: &str) -> Result<String, EngineError> {
     let text = raw.replace("\r\n", "\n").replace('\r', "\n");
     let text = text.trim();

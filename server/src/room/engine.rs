@@ -189,8 +189,13 @@ pub struct Room {
 
 impl Room {
     /// An empty room.
-    pub fn new(settings: RoomSettings) -> Result<Room, EngineError> {
+    pub fn new(mut settings: RoomSettings) -> Result<Room, EngineError> {
         settings.validate()?;
+        // Areas stored before today's rules for names are kept, cleaned (a room that
+        // would not open is worse than a soft hyphen less).
+        for area in &mut settings.areas {
+            area.name = super::text::clean_label(&area.name, || format!("Area {}", area.id));
+        }
         hosts::validate_areas(&settings.areas, settings.width, settings.height)?;
         let area_counts = vec![0; settings.areas.len()];
         Ok(Room {
@@ -298,8 +303,10 @@ impl Room {
         {
             return Err(EngineError::RoomFull);
         }
-        // Nobody passes for a host: a participant may not take a host's name.
-        if role != Role::Host {
+        // Nobody passes for a host: a participant may not take a host's name. A name an
+        // invitation fixes was chosen by whoever minted it, and cannot be changed.
+        let fixed = link.as_ref().is_some_and(|l| l.fixed_name.is_some());
+        if role != Role::Host && !fixed {
             let key = super::text::name_key(name.as_str());
             let host = |p: &Participant| {
                 p.role == Role::Host && super::text::name_key(p.name.as_str()) == key

@@ -57,10 +57,12 @@ impl Bans {
     }
 }
 
-/// Checks an announcement: at most 500 characters, line breaks and tabs allowed but no
-/// other control, bidirectional or invisible characters (`text.rs`); empty clears it.
+/// Checks an announcement: at most 500 characters, line breaks (CR and CRLF become `\n`)
+/// and tabs allowed but no other control characters or bidirectional overrides
+/// (`text.rs`); empty clears it.
 pub fn clean_announcement(raw: &str) -> Result<Option<String>, super::model::EngineError> {
-    let text = raw.trim();
+    let text = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.trim();
     if text.chars().count() > 500 || text.chars().any(super::text::refused_in_text) {
         return Err(super::model::EngineError::InvalidAnnouncement);
     }

@@ -4,9 +4,11 @@
 //! Text others read must not mislead them. Control characters and bidirectional controls
 //! reorder or break lines and lists ("Anna" followed by U+202E prints backwards); format
 //! and other invisible characters make a name that shows as nothing, or two names that
-//! look the same and differ. The joiners that scripts and emoji need between visible
-//! characters (ZWNJ in Persian, ZWJ and variation selectors in emoji) stay allowed; a
-//! name needs a visible letter or digit besides.
+//! look the same and differ. The joiners that scripts and emoji need (ZWNJ in Persian,
+//! ZWJ and variation selectors in emoji) stay allowed; a name needs a visible letter or
+//! digit besides. Labels (names, area names, titles) refuse all of these; chat and
+//! announcements, where people paste text of every script, refuse only control
+//! characters and the bidirectional embeddings, overrides and isolates.
 
 use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
@@ -21,9 +23,10 @@ pub fn is_bidi_control(c: char) -> bool {
 
 /// Characters that show as nothing: Unicode's format characters (general category Cf,
 /// Unicode 15: soft hyphen, zero-width space and joiners, word joiner, BOM, tag
-/// characters …), line and paragraph separators, and letters and symbols that render
-/// blank (Hangul fillers, the braille blank, Khmer inherent vowels, the combining
-/// grapheme joiner, Mongolian and other variation selectors).
+/// characters …) and the other default-ignorable code points, assigned or not (browsers
+/// draw U+2060–206F, U+FFF0–FFF8 and U+E0000–E0FFF as nothing), line and paragraph
+/// separators, and letters and symbols that render blank (Hangul fillers, the braille
+/// blank, Khmer inherent vowels, the combining grapheme joiner, variation selectors).
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -40,22 +43,19 @@ pub fn is_invisible(c: char) -> bool {
             | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200F}'
             | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
+            | '\u{2060}'..='\u{206F}'
             | '\u{2800}'
             | '\u{3164}'
             | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
             | '\u{FFA0}'
-            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{FFF0}'..='\u{FFFB}'
             | '\u{110BD}'
             | '\u{110CD}'
             | '\u{13430}'..='\u{1343F}'
             | '\u{1BCA0}'..='\u{1BCA3}'
             | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}'
-            | '\u{E0020}'..='\u{E007F}'
-            | '\u{E0100}'..='\u{E01EF}'
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 
@@ -72,9 +72,31 @@ pub fn refused_in_label(c: char) -> bool {
 }
 
 /// Whether a character is refused in text of several lines (an announcement, chat):
-/// the same as in a label, except line breaks and tabs.
+/// control characters other than line breaks and tabs, and the bidirectional
+/// embeddings, overrides and isolates (the marks LRM, RLM and ALM, which Arabic, Hebrew
+/// and Persian typing inserts, stay).
 pub fn refused_in_text(c: char) -> bool {
-    c != '\n' && c != '\t' && refused_in_label(c)
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether a label (an area's name, a room's title) is fine: something visible, and no
+/// character [`refused_in_label`]. Names ask more ([`has_visible_letter`]).
+pub fn valid_label(text: &str) -> bool {
+    text.chars().any(|c| !c.is_whitespace() && !is_invisible(c))
+        && !text.chars().any(refused_in_label)
+}
+
+/// A label kept from earlier (stored before these rules) made fine: refused characters
+/// left out, trimmed; `fallback` if nothing is left.
+pub fn clean_label(text: &str, fallback: impl FnOnce() -> String) -> String {
+    let kept: String = text.chars().filter(|c| !refused_in_label(*c)).collect();
+    let kept = kept.trim();
+    if valid_label(kept) {
+        kept.to_owned()
+    } else {
+        fallback()
+    }
 }
 
 /// Whether the text shows a letter or digit of its own (the Hangul fillers are letters
@@ -85,13 +107,14 @@ pub fn has_visible_letter(text: &str) -> bool {
 }
 
 /// What two names that read the same share: compatibility caseless (NFKC and full case
-/// folding, as Unicode's definition D146 does it), joiners left out and runs of white
-/// space as one. "ANNA  Schmidt" and "anna schmidt", "Straße" and "STRASSE", "Ａnna"
+/// folding, as Unicode's definition D146 does it), invisible characters (joiners) left
+/// out and runs of white space as one. Look-alikes from other scripts (a Cyrillic "А")
+/// are not caught. "ANNA  Schmidt" and "anna schmidt", "Straße" and "STRASSE", "Ａnna"
 /// (fullwidth) and "Anna" have the same key.
 pub fn name_key(name: &str) -> String {
     let folded: String = name
         .chars()
-        .filter(|c| !is_joiner(*c))
+        .filter(|c| !is_invisible(*c))
         .nfd()
         .default_case_fold()
         .nfkd()
@@ -121,6 +144,11 @@ mod tests {
             '\u{2066}',
             '\u{1160}',
             '\u{2800}',
+            '\u{2065}',
+            '\u{FFF0}',
+            '\u{E0000}',
+            '\u{E01F0}',
+            '\u{E0FFF}',
         ] {
             assert!(refused_in_label(c), "U+{:04X}", c as u32);
         }
@@ -128,8 +156,12 @@ mod tests {
         for c in ['\u{200C}', '\u{200D}', '\u{FE0F}', 'ß', 'é', 'ش', '漢', ' '] {
             assert!(!refused_in_label(c), "U+{:04X}", c as u32);
         }
-        assert!(refused_in_text('\u{202E}'));
-        assert!(!refused_in_text('\n') && !refused_in_text('\t'));
+        assert!(refused_in_text('\u{202E}') && refused_in_text('\u{2067}'));
+        assert!(refused_in_text('\u{7}') && refused_in_text('\r'));
+        // Text people paste stays: line breaks, tabs, RLM, ZWSP (Thai), a flag's tags.
+        for c in ['\n', '\t', '\u{200F}', '\u{200B}', '\u{E0067}', '\u{00AD}'] {
+            assert!(!refused_in_text(c), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
@@ -152,7 +184,16 @@ mod tests {
             assert_eq!(name_key(same), key, "{same:?}");
         }
         assert_eq!(name_key("Straße"), name_key("STRASSE"));
+        assert_eq!(name_key("Anna Schmidt\u{E01F0}"), key);
         assert_eq!(name_key("Ｄr. Müller"), name_key("dr. mu\u{0308}ller"));
         assert_ne!(name_key("Anna Schmitt"), key);
+    }
+
+    #[test]
+    fn labels_need_something_visible_and_old_ones_are_cleaned() {
+        assert!(valid_label("☕ Kaffee") && valid_label("🎤"));
+        assert!(!valid_label("\u{200B}") && !valid_label("Bühne\u{202E}"));
+        assert_eq!(clean_label("Fo\u{200B}yer\u{00AD}", || "x".into()), "Foyer");
+        assert_eq!(clean_label("\u{200B}", || "Area 3".into()), "Area 3");
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use crate::access::{AccessError, Grant, TokenError, Tokens};
+use crate::access::{AccessError, AccessMode, Grant, TokenError, Tokens};
 use crate::cluster::Route;
 use crate::http::upgrade::Socket;
 use crate::room::model::{DisplayName, EngineError, ParticipantId, Role};
@@ -240,6 +240,25 @@ async fn handshake(
         );
         return Err(conn.refuse(ErrorCode::VersionMismatch, &message).await);
     }
+    let Some(room) = ctx.rooms.get(&slug) else {
+        return Err(conn
+            .refuse(ErrorCode::RoomNotFound, "no room with that name")
+            .await);
+    };
+    // A resume token that names a participant proves they were admitted: coming back (a
+    // reload, a dropped connection) needs no passcode, link or name again, and no limit
+    // on guessing holds it up. A token that names no one is a hello like any other.
+    if let Some(token) = resume {
+        let (link, outbox) = outbox::outbox(ctx.send_queue);
+        match room.resume(token, link).await {
+            Ok(seat) => return Ok(Joined { seat, room, outbox }),
+            Err(JoinError::NotResumed) => {}
+            Err(err @ JoinError::Refused(_)) => {
+                return Err(conn.refuse(err.code(), &err.to_string()).await);
+            }
+            Err(JoinError::Closed) => return Err(conn.close(close::SERVICE_RESTART).await),
+        }
+    }
     // Passcodes and links are not for guessing: past a few failures, wait.
     let guessing = token.is_some() || passcode.is_some();
     if guessing && let Some(wait) = ctx.attempts.address_wait(client, Instant::now()) {
@@ -270,24 +289,17 @@ async fn handshake(
         Ok(name) => name,
         Err(err) => return Err(conn.refuse(ErrorCode::InvalidName, &err.to_string()).await),
     };
-    let Some(room) = ctx.rooms.get(&slug) else {
-        return Err(conn
-            .refuse(ErrorCode::RoomNotFound, "no room with that name")
-            .await);
-    };
+    // A passcode is checked only in a passcode room, and only without a verified link.
+    let checks_passcode =
+        grant.link.is_none() && passcode.is_some() && room.access().mode == AccessMode::Passcode;
     // The room-wide ceiling holds up passcode guesses only (a verified link is no guess).
-    if passcode.is_some()
-        && grant.link.is_none()
-        && let Some(wait) = ctx.attempts.room_wait(&slug, Instant::now())
-    {
+    if checks_passcode && let Some(wait) = ctx.attempts.room_wait(&slug, Instant::now()) {
         return Err(too_many_attempts(conn, wait).await);
     }
-    // A resume token that names a participant proves they were admitted: coming back
-    // (a reload, a dropped connection) needs no passcode or link again.
-    let admitted = room
+    if let Err(err) = room
         .access()
-        .admits(grant.link.is_some(), passcode.as_deref());
-    let refuse_access = |err: AccessError| {
+        .admits(grant.link.is_some(), passcode.as_deref())
+    {
         let code = match err {
             AccessError::PasscodeRequired => ErrorCode::PasscodeRequired,
             AccessError::WrongPasscode => {
@@ -296,30 +308,19 @@ async fn handshake(
             }
             AccessError::InviteOnly => ErrorCode::InviteOnly,
         };
-        (code, err.to_string())
-    };
-    if let Err(err) = admitted
-        && resume.is_none()
-    {
-        let (code, message) = refuse_access(err);
-        return Err(conn.refuse(code, &message).await);
+        return Err(conn.refuse(code, &err.to_string()).await);
     }
-    let (link, outbox) = outbox::outbox(ctx.send_queue);
-    let joined = room
-        .join(name, grant.role, grant.link, link, resume, admitted.is_ok())
-        .await;
-    if guessing && joined.is_ok() {
+    // Mistakes are forgiven for a passcode or link that proved right here, not for a
+    // hello that proved nothing (a passcode sent to an open room).
+    if checks_passcode || grant.link.is_some() {
         ctx.attempts.succeeded(client);
     }
-    match joined {
+    let (link, outbox) = outbox::outbox(ctx.send_queue);
+    match room.join(name, grant.role, grant.link, link, None).await {
         Ok(seat) => Ok(Joined { seat, room, outbox }),
-        Err(JoinError::NotResumed) => {
-            // Only a refused access asks for a resume alone.
-            let err = admitted.err().unwrap_or(AccessError::PasscodeRequired);
-            let (code, message) = refuse_access(err);
-            Err(conn.refuse(code, &message).await)
+        Err(err @ (JoinError::Refused(_) | JoinError::NotResumed)) => {
+            Err(conn.refuse(err.code(), &err.to_string()).await)
         }
-        Err(err @ JoinError::Refused(_)) => Err(conn.refuse(err.code(), &err.to_string()).await),
         Err(JoinError::Closed) => Err(conn.close(close::SERVICE_RESTART).await),
     }
 }

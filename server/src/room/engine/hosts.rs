@@ -3,9 +3,7 @@
 
 use super::{Event, Room};
 use crate::floor_plan::FloorPlan;
-use crate::room::model::{
-    Area, DisplayName, EngineError, MAX_AREAS, ParticipantId, Point, Rect, Role,
-};
+use crate::room::model::{Area, EngineError, MAX_AREAS, ParticipantId, Point, Rect, Role};
 use crate::room::moderation::clean_announcement;
 
 impl Room {
@@ -366,7 +364,9 @@ pub fn validate_areas(areas: &[Area], width: f32, height: f32) -> Result<(), Eng
             && r.height >= 10.0
             && r.x + r.width <= width
             && r.y + r.height <= height;
-        let name_ok = DisplayName::parse(&area.name).is_ok();
+        let name_ok = area.name.chars().count() <= hallway_proto::limits::MAX_NAME_CHARS
+            && crate::room::text::valid_label(&area.name)
+            && area.name.trim() == area.name;
         if !inside || !name_ok || !ids.insert(area.id) || area.max_people == Some(0) {
             return Err(EngineError::InvalidAreas);
         }
