@@ -116,6 +116,37 @@ async fn nobody_passes_for_a_host() -> Result<()> {
     Ok(())
 }
 
+/// A host whose page reloads is out of the room for a moment (parked): their name stays
+/// theirs, and they come back as themselves.
+#[tokio::test]
+async fn a_reloading_hosts_name_stays_theirs() -> Result<()> {
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let server = TestServer::start().await?;
+    let mut hanna = TestClient::join_host(&server, "lobby", "Hanna Schmidt").await?;
+    let mut ben = TestClient::join(&server, "Ben").await?;
+    let token = hanna.resume_token().unwrap_or("").to_owned();
+    let h = hanna.id.clone();
+    hanna
+        .send_frame(Message::Close(Some(CloseFrame {
+            code: CloseCode::Away,
+            reason: "".into(),
+        })))
+        .await?;
+    ben.wait_for("Hanna's page went away", |m| {
+        matches!(m, ServerMessage::Left { id } if *id == h).then_some(())
+    })
+    .await?;
+    assert_eq!(
+        refused(&server, "hanna schmidt").await?,
+        ErrorCode::NameTaken
+    );
+    let back = TestClient::resume_at(server.addr(), "lobby", "Hanna Schmidt", &token).await?;
+    assert!(back.resumed());
+    Ok(())
+}
+
 #[tokio::test]
 async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<()> {
     let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;

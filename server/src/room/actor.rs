@@ -539,6 +539,13 @@ impl Actor {
                 break candidate;
             }
         };
+        // A host whose page is reloading is out of the room for a moment: their name is
+        // still theirs (the room checks the hosts inside).
+        let fixed = identity.as_ref().is_some_and(|l| l.fixed_name.is_some());
+        if role != Role::Host && !fixed && self.parked_host_named(&name) {
+            let _ = reply.send(Err(EngineError::NameTaken.into()));
+            return;
+        }
         if let Err(err) = self.room.admit(id, name, role, identity) {
             let _ = reply.send(Err(err.into()));
             return;

@@ -79,6 +79,15 @@ fn new_token() -> String {
 }
 
 impl Actor {
+    /// Whether a parked host (their page went away, for the grace window) goes by `name`.
+    pub(super) fn parked_host_named(&self, name: &crate::room::model::DisplayName) -> bool {
+        let key = crate::room::text::name_key(name.as_str());
+        self.parked.values().any(|p| {
+            p.was.role == crate::room::model::Role::Host
+                && crate::room::text::name_key(p.was.name.as_str()) == key
+        })
+    }
+
     /// Gives a participant already in the engine a new connection: a new resume token,
     /// the welcome, and the routes that reach them.
     pub(super) fn attach(&mut self, id: ParticipantId, link: SessionLink, resumed: bool) -> Seat {
