@@ -382,8 +382,8 @@ function selfStream() {
 }
 
 // A stream from another participant arrived (or ended): show it in their tile and bubble.
-// Streams whose track changes re-render (the floor's bubble shows video that arrives after
-// the sound).
+// Streams whose track changes re-render: the SFU may add someone's video after their
+// sound, and tiles and floor bubbles show video only for tracks the stream has.
 const followed = new WeakSet();
 
 function remoteStream(id, kind, stream) {

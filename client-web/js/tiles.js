@@ -49,17 +49,10 @@ export class Tile {
 
   // Shows `stream` (or nothing). Audio plays from a tile only (never from the floor), and
   // never from one's own.
-  // A stream may gain its video after its audio (the SFU adds tracks as they arrive): the
-  // tile follows its tracks, not only the moment it was given the stream.
   setStream(stream) {
     if (this.stream === stream) return;
-    this.stream?.removeEventListener("addtrack", this.tracksChanged);
-    this.stream?.removeEventListener("removetrack", this.tracksChanged);
     this.stream = stream;
     this.video.srcObject = stream;
-    this.tracksChanged ??= () => this.showVideo();
-    stream?.addEventListener("addtrack", this.tracksChanged);
-    stream?.addEventListener("removetrack", this.tracksChanged);
     if (stream) this.video.play?.().catch(() => {});
     this.showVideo();
   }

@@ -7,6 +7,8 @@
 //! container does, for tests of configuration, health and shutdown; [`raw::RawSocket`]
 //! writes WebSocket frames byte by byte, for frames no library would send.
 
+pub mod admin;
+pub mod circles;
 pub mod cluster;
 pub mod http;
 pub mod media;
@@ -290,6 +292,25 @@ impl TestClient {
         self.send(&hello).await
     }
 
+    /// Sends `hello` with a resume token (and a passcode, as a page sends its field).
+    pub async fn hello_with_resume(
+        &mut self,
+        room: &str,
+        name: &str,
+        resume: &str,
+        passcode: Option<&str>,
+    ) -> Result<()> {
+        let hello = ClientMessage::Hello {
+            version: PROTOCOL_VERSION,
+            room: room.into(),
+            name: name.into(),
+            token: None,
+            passcode: passcode.map(Into::into),
+            resume: Some(resume.into()),
+        };
+        self.send(&hello).await
+    }
+
     /// Connects and joins with a token; fails unless welcomed.
     pub async fn join_with_token(
         server: &TestServer,
@@ -318,16 +339,7 @@ impl TestClient {
         token: &str,
     ) -> Result<TestClient> {
         let mut client = TestClient::connect_to(addr).await?;
-        client
-            .send(&ClientMessage::Hello {
-                version: PROTOCOL_VERSION,
-                room: room.into(),
-                name: name.into(),
-                token: None,
-                passcode: None,
-                resume: Some(token.into()),
-            })
-            .await?;
+        client.hello_with_resume(room, name, token, None).await?;
         client.welcomed().await?;
         Ok(client)
     }

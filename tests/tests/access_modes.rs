@@ -2,26 +2,14 @@
 
 use anyhow::Result;
 use hallway::access::TokenRole;
-use hallway_proto::{ClientMessage, ErrorCode, PROTOCOL_VERSION, ServerMessage, close};
-use hallway_tests::process::http_request;
+use hallway_proto::{ErrorCode, ServerMessage, close};
+use hallway_tests::admin::create_room;
 use hallway_tests::{TestClient, TestServer};
 
 const KEY: &str = "an-admin-key-for-the-tests-0123456789";
 
 async fn create(server: &TestServer, body: &str) -> Result<()> {
-    let auth = format!("Bearer {KEY}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    let (status, text) = http_request(
-        server.addr(),
-        "POST",
-        "/api/rooms",
-        &headers,
-        body.as_bytes(),
-    )
-    .await?;
+    let (status, text) = create_room(server.addr(), KEY, body).await?;
     assert_eq!(status, 201, "{text}");
     assert!(
         !text.contains("Kaffee2026") && !text.contains("passcode_hash"),
@@ -83,16 +71,7 @@ async fn an_invite_only_room_admits_only_links() -> Result<()> {
 /// A hello with a resume token and nothing else (what a reloaded page sends).
 async fn resume_alone(server: &TestServer, room: &str, token: &str) -> Result<TestClient> {
     let mut client = TestClient::connect(server).await?;
-    client
-        .send(&ClientMessage::Hello {
-            version: PROTOCOL_VERSION,
-            room: room.into(),
-            name: "Anna".into(),
-            token: None,
-            passcode: None,
-            resume: Some(token.into()),
-        })
-        .await?;
+    client.hello_with_resume(room, "Anna", token, None).await?;
     Ok(client)
 }
 

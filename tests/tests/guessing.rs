@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use hallway_proto::{ErrorCode, ServerMessage, close};
-use hallway_tests::process::http_request;
+use hallway_tests::admin::create_room;
 use hallway_tests::{TestClient, TestServer};
 
 const KEY: &str = "an-admin-key-for-the-tests-0123456789";
@@ -17,22 +17,23 @@ async fn server() -> Result<TestServer> {
         c.trusted_proxies = vec![[127, 0, 0, 1].into()];
     })
     .await?;
-    let auth = format!("Bearer {KEY}");
     let body = r#"{"slug":"salon","access":"passcode","passcode":"Kaffee2026"}"#;
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    let (status, text) = http_request(
-        server.addr(),
-        "POST",
-        "/api/rooms",
-        &headers,
-        body.as_bytes(),
-    )
-    .await?;
+    let (status, text) = create_room(server.addr(), KEY, body).await?;
     assert_eq!(status, 201, "{text}");
     Ok(server)
+}
+
+/// A hundred wrong passcodes for "salon" from 25 addresses: the room's ceiling.
+async fn flood(server: &TestServer) -> Result<()> {
+    for i in 0..100u32 {
+        let from = format!("198.51.100.{}", i / 4);
+        let mut guesser = TestClient::connect_with(server, &[("X-Forwarded-For", &from)]).await?;
+        guesser
+            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
+            .await?;
+        refusal(&mut guesser).await?;
+    }
+    Ok(())
 }
 
 /// The refusal's code and wait.
@@ -122,14 +123,7 @@ async fn invalid_links_count_as_guesses_too() -> Result<()> {
 #[tokio::test]
 async fn a_room_wide_flood_of_guesses_holds_up_passcodes_but_not_links() -> Result<()> {
     let server = server().await?;
-    for i in 0..100u32 {
-        let from = format!("198.51.100.{}", i / 4);
-        let mut guesser = TestClient::connect_with(&server, &[("X-Forwarded-For", &from)]).await?;
-        guesser
-            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
-            .await?;
-        refusal(&mut guesser).await?;
-    }
+    flood(&server).await?;
     let mut right = TestClient::connect_with(&server, &[("X-Forwarded-For", "192.0.2.7")]).await?;
     right
         .hello_with_passcode("salon", "Anna", "Kaffee2026")
@@ -184,25 +178,11 @@ async fn a_resume_is_no_guess_and_is_not_held_up() -> Result<()> {
         anyhow::bail!("no welcome");
     };
     drop(anna);
-    for i in 0..100u32 {
-        let from = format!("198.51.100.{}", i / 4);
-        let mut guesser = TestClient::connect_with(&server, &[("X-Forwarded-For", &from)]).await?;
-        guesser
-            .hello_with_passcode("salon", "Mallory", &format!("guess{i:04}"))
-            .await?;
-        refusal(&mut guesser).await?;
-    }
+    flood(&server).await?;
     let mut back =
         TestClient::connect_with(&server, &[("X-Forwarded-For", "198.51.100.1")]).await?;
-    back.send(&hallway_proto::ClientMessage::Hello {
-        version: hallway_proto::PROTOCOL_VERSION,
-        room: "salon".into(),
-        name: "Anna".into(),
-        token: None,
-        passcode: Some("Kaffee2026".into()),
-        resume: Some(resume),
-    })
-    .await?;
+    back.hello_with_resume("salon", "Anna", &resume, Some("Kaffee2026"))
+        .await?;
     let ServerMessage::Welcome {
         you: again,
         resumed,

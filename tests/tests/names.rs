@@ -5,7 +5,7 @@
 use anyhow::Result;
 use hallway_proto::server::AreaInfo;
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close};
-use hallway_tests::process::http_request;
+use hallway_tests::admin::create_room;
 use hallway_tests::{TestClient, TestServer};
 
 const KEY: &str = "an-admin-key-for-the-tests-0123456789";
@@ -20,6 +20,12 @@ async fn refused(server: &TestServer, name: &str) -> Result<ErrorCode> {
         "{name:?}"
     );
     Ok(code)
+}
+
+/// Sends `message` and returns the error code it is answered with.
+async fn answer(client: &mut TestClient, message: &ClientMessage) -> Result<ErrorCode> {
+    client.send(message).await?;
+    Ok(client.expect_error().await?.0)
 }
 
 #[tokio::test]
@@ -152,11 +158,9 @@ async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<(
     let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
     let mut hanna = TestClient::join_host(&server, "lobby", "Hanna").await?;
     for text in ["Keynote\u{202E}etoN", "Pause\u{2067}x", "bell\u{7}"] {
-        hanna
-            .send(&ClientMessage::Announce { text: text.into() })
-            .await?;
+        let announce = ClientMessage::Announce { text: text.into() };
         assert_eq!(
-            hanna.expect_error().await?.0,
+            answer(&mut hanna, &announce).await?,
             ErrorCode::InvalidAnnouncement,
             "{text:?}"
         );
@@ -188,13 +192,11 @@ async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<(
         max_people: None,
     };
     for name in ["Bühne\u{202E}", "\u{3164}", "Foyer\u{200B}", " "] {
-        hanna
-            .send(&ClientMessage::SetAreas {
-                areas: vec![area(name)],
-            })
-            .await?;
+        let areas = ClientMessage::SetAreas {
+            areas: vec![area(name)],
+        };
         assert_eq!(
-            hanna.expect_error().await?.0,
+            answer(&mut hanna, &areas).await?,
             ErrorCode::InvalidAreas,
             "{name:?}"
         );
@@ -212,32 +214,13 @@ async fn announcements_areas_and_titles_refuse_the_same_characters() -> Result<(
         })
         .await?;
 
-    let auth = format!("Bearer {KEY}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
     for title in ["Fehler\u{202E}kultur", "\u{200B}", "Tag\u{2028}2"] {
         let body = serde_json::json!({ "slug": "salon", "title": title }).to_string();
-        let (status, text) = http_request(
-            server.addr(),
-            "POST",
-            "/api/rooms",
-            &headers,
-            body.as_bytes(),
-        )
-        .await?;
+        let (status, text) = create_room(server.addr(), KEY, &body).await?;
         assert_eq!(status, 422, "{title:?}: {text}");
     }
     let body = serde_json::json!({ "slug": "salon", "title": "Fehlerkultur – Lernen" }).to_string();
-    let (status, text) = http_request(
-        server.addr(),
-        "POST",
-        "/api/rooms",
-        &headers,
-        body.as_bytes(),
-    )
-    .await?;
+    let (status, text) = create_room(server.addr(), KEY, &body).await?;
     assert_eq!(status, 201, "{text}");
     Ok(())
 }

@@ -191,20 +191,6 @@ async fn bad_descriptions_get_typed_errors() -> Result<()> {
     server.stop().await
 }
 
-/// Walks `clients` into one circle around (600, 600) and waits until all see it.
-async fn circle_of(clients: &mut [TestClient]) -> Result<()> {
-    let ids: Vec<String> = clients.iter().map(|c| c.id.clone()).collect();
-    for (k, c) in clients.iter_mut().enumerate() {
-        let angle = k as f64 * 1.3;
-        c.move_to(600.0 + 40.0 * angle.cos(), 600.0 + 40.0 * angle.sin())
-            .await?;
-    }
-    for c in clients.iter_mut() {
-        c.wait_for_circle_with(&ids).await?;
-    }
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_circle_of_five_runs_through_the_sfu_and_everyone_receives_everyone() -> Result<()> {
     let server = TestServer::start().await?;
@@ -212,7 +198,7 @@ async fn a_circle_of_five_runs_through_the_sfu_and_everyone_receives_everyone() 
     for i in 0..5 {
         clients.push(TestClient::join(&server, &format!("Member {i}")).await?);
     }
-    circle_of(&mut clients).await?;
+    hallway_tests::circles::circle_of(&mut clients).await?;
     // The fifth made it an SFU circle: nobody is told to connect to anybody.
     let ids: Vec<String> = clients.iter().map(|c| c.id.clone()).collect();
     let members: Vec<Subscriber> = clients
@@ -247,7 +233,7 @@ async fn in_privacy_mode_nobody_receives_anybody_elses_address() -> Result<()> {
     let mut ann = TestClient::join_room(&server, "private", "Ann").await?;
     let mut ben = TestClient::join_room(&server, "private", "Ben").await?;
     let mut pair = vec![ann, ben];
-    circle_of(&mut pair).await?;
+    hallway_tests::circles::circle_of(&mut pair).await?;
     ben = pair.pop().context("ben")?;
     ann = pair.pop().context("ann")?;
     // A signal between them is refused: their media goes through the server.

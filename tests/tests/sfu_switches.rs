@@ -57,14 +57,7 @@ async fn a_circle_back_to_a_mesh_keeps_its_routes_until_its_members_unpublish() 
         clients.push(TestClient::join(&server, &format!("Member {i}")).await?);
     }
     let ids: Vec<String> = clients.iter().map(|c| c.id.clone()).collect();
-    for (k, c) in clients.iter_mut().enumerate() {
-        let angle = k as f64 * 1.3;
-        c.move_to(600.0 + 40.0 * angle.cos(), 600.0 + 40.0 * angle.sin())
-            .await?;
-    }
-    for c in clients.iter_mut() {
-        c.wait_for_circle_with(&ids).await?;
-    }
+    hallway_tests::circles::circle_of(&mut clients).await?;
     let members: Vec<Subscriber> = clients
         .into_iter()
         .map(Subscriber::start_publishing)
