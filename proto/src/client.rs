@@ -24,6 +24,11 @@ pub enum ClientMessage {
         room: String,
         /// Display name; trimmed, 1..=64 characters, no control characters.
         name: String,
+        /// An optional profile line beside the name (organisation and topics): trimmed,
+        /// at most 80 characters, the characters a name may have; empty means none. A
+        /// personal invitation that fixes one overrides it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
         /// A signed link's token: a host's role, or a personal invitation. Without one
         /// the open-room path admits a participant.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -53,6 +53,8 @@ pub enum ErrorCode {
     RoomFull,
     /// The display name is empty, too long or contains control characters.
     InvalidName,
+    /// The profile line is too long or has control, bidirectional or invisible characters.
+    InvalidProfile,
     /// Coordinates are not finite or beyond the protocol's range.
     InvalidPosition,
     /// The connection sends faster than its limit; the message was dropped.
@@ -121,6 +123,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidProfile => "invalid_profile",
             ErrorCode::InvalidPosition => "invalid_position",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::NotInCircle => "not_in_circle",

@@ -17,6 +17,10 @@ pub const MAX_SIGNAL_PAYLOAD_BYTES: usize = 32 * 1024;
 /// Display names are 1..=64 characters after trimming: long German names and titles fit.
 pub const MAX_NAME_CHARS: usize = 64;
 
+/// A profile line (organisation and topics, shown beside the name) is at most 80
+/// characters after trimming.
+pub const MAX_PROFILE_CHARS: usize = 80;
+
 /// Room slugs are short, lowercase and URL-safe: `a-z`, `0-9` and `-`.
 pub const MAX_ROOM_SLUG_CHARS: usize = 64;
 

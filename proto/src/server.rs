@@ -374,6 +374,9 @@ pub struct ParticipantInfo {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Their profile line (organisation and topics), if they gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Participant or host.
     pub role: Role,
     /// Position on the floor.

@@ -25,6 +25,9 @@ pub struct Claims {
     /// A fixed display name (personal invitations), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A fixed profile line (personal invitations from a list with an organisation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
     /// When it was minted, seconds since the Unix epoch (bans of a name reach back to it).
@@ -60,6 +63,8 @@ pub struct Grant {
     pub role: Role,
     /// The display name the token fixes, if any.
     pub name: Option<String>,
+    /// The profile line the token fixes, if any.
+    pub profile: Option<String>,
     /// The link itself, which a ban attaches to.
     pub link: Option<LinkIdentity>,
 }
@@ -154,6 +159,18 @@ impl Tokens {
 
     /// A token for `room` in `role`, valid until `expires_at` (Unix seconds).
     pub fn mint(&self, room: &str, role: TokenRole, name: Option<&str>, expires_at: u64) -> String {
+        self.mint_fixed(room, role, name, None, expires_at)
+    }
+
+    /// A token as [`Tokens::mint`] makes it that also fixes a profile line.
+    pub fn mint_fixed(
+        &self,
+        room: &str,
+        role: TokenRole,
+        name: Option<&str>,
+        profile: Option<&str>,
+        expires_at: u64,
+    ) -> String {
         let jti: String = (0..8)
             .map(|_| format!("{:02x}", rand::random::<u8>()))
             .collect();
@@ -161,6 +178,7 @@ impl Tokens {
             room: room.to_owned(),
             role,
             name: name.map(str::to_owned),
+            profile: profile.map(str::to_owned),
             exp: expires_at,
             iat: now_secs(),
             jti,
@@ -195,6 +213,7 @@ impl Tokens {
         Ok(Grant {
             role: claims.role.into(),
             name: claims.name,
+            profile: claims.profile,
             link: Some(link),
         })
     }

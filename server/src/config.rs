@@ -309,9 +309,15 @@ pub struct InviteArgs {
     /// The attendee list: a CSV with a name (or first and last name) and an e-mail column.
     #[arg(long)]
     pub csv: std::path::PathBuf,
-    /// Where to write `name, email, link` (default: standard output).
+    /// Where to write `name, email, link` (default: standard output); with profile lines
+    /// `name, email, profile, link`.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
+    /// A column (by its heading) whose text becomes the profile line shown beside the name;
+    /// give it again for more columns, joined with " · ". Without it, columns headed like
+    /// "Organisation"/"Behörde" and "Topics"/"Themen" are used if the list has them.
+    #[arg(long = "profile-column", value_name = "HEADING")]
+    pub profile_columns: Vec<String>,
     /// How long the links are valid, in hours.
     #[arg(long, default_value_t = 24 * 30)]
     pub valid_hours: u64,
@@ -329,6 +335,9 @@ pub struct LinkArgs {
     /// A fixed display name (a personal invitation).
     #[arg(long)]
     pub name: Option<String>,
+    /// A fixed profile line beside the name (organisation and topics).
+    #[arg(long)]
+    pub profile: Option<String>,
     /// How long the link is valid, in hours.
     #[arg(long, default_value_t = 24 * 30)]
     pub valid_hours: u64,

@@ -3,14 +3,15 @@
 //!
 //! Exports differ, so columns are found by their headings: a full name ("Name",
 //! "Full name", "Teilnehmer", ...) or a first and a last name ("First name"/"Vorname",
-//! "Last name"/"Nachname"), and an e-mail address ("Email", "E-Mail", ...). The
-//! delimiter (comma or semicolon, as German spreadsheets write) is taken from the heading
+//! "Last name"/"Nachname"), an e-mail address ("Email", "E-Mail", ...), and for the
+//! profile line beside the name an organisation ("Organisation", "Behörde", "Company", ...)
+//! and topics ("Topics", "Themen", ...), or columns the organiser names. The delimiter (comma or semicolon, as German spreadsheets write) is taken from the heading
 //! line. Nothing is stored: the list is read, the links are written.
 
 use std::io::{Read, Write};
 
 use crate::access::{TokenRole, Tokens};
-use crate::room::model::DisplayName;
+use crate::room::model::{DisplayName, ProfileLine};
 
 /// Why the list could not be turned into invitations.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,14 @@ pub enum InvitationError {
         "invalid names on lines {0:?}: names are 1 to 64 characters without control characters"
     )]
     BadNames(Vec<usize>),
+    /// A column asked for as the profile line is not in the heading.
+    #[error("no column headed {0:?} (asked for as the profile line)")]
+    NoProfileColumn(String),
+    /// Rows whose profile lines are too long or have control characters (1-based line numbers).
+    #[error(
+        "invalid profile lines on lines {0:?}: a profile line is at most 80 characters (organisation and topics together) without control characters"
+    )]
+    BadProfiles(Vec<usize>),
 }
 
 const FULL_NAME: &[&str] = &[
@@ -60,8 +69,39 @@ const EMAIL: &[&str] = &[
     "mail",
 ];
 
+const ORGANISATION: &[&str] = &[
+    "organisation",
+    "organization",
+    "organisation name",
+    "organization name",
+    "company",
+    "firma",
+    "unternehmen",
+    "behörde",
+    "dienststelle",
+    "institution",
+    "einrichtung",
+    "arbeitgeber",
+    "affiliation",
+    "profile",
+    "profil",
+    "profile line",
+    "profilzeile",
+];
+const TOPICS: &[&str] = &[
+    "topics",
+    "themen",
+    "interests",
+    "interessen",
+    "schwerpunkte",
+];
+
+/// Between the organisation and the topics (and between columns named for the line).
+const PROFILE_SEPARATOR: &str = " · ";
+
 /// Reads attendees from `input` and writes `name, email, link` rows to `output`, with the
-/// input's delimiter. Returns how many invitations were written.
+/// input's delimiter; with a profile line per person (from `profile_columns`, or found by
+/// its heading) `name, email, profile, link`. Returns how many invitations were written.
 pub fn write_invitations(
     input: impl Read,
     output: impl Write,
@@ -69,6 +109,7 @@ pub fn write_invitations(
     base_url: &str,
     room: &str,
     expires_at: u64,
+    profile_columns: &[String],
 ) -> Result<usize, InvitationError> {
     let mut text = String::new();
     let mut input = input;
@@ -99,8 +140,27 @@ pub fn write_invitations(
     if full.is_none() && (first.is_none() || last.is_none()) {
         return Err(InvitationError::NoNameColumn);
     }
+    // The profile line: the columns named, else an organisation and topics if present.
+    let profile: Vec<usize> = if profile_columns.is_empty() {
+        [find(ORGANISATION), find(TOPICS)]
+            .into_iter()
+            .flatten()
+            .collect()
+    } else {
+        profile_columns
+            .iter()
+            .map(|asked| {
+                let asked = asked.trim().to_lowercase();
+                headers
+                    .iter()
+                    .position(|h| *h == asked)
+                    .ok_or(InvitationError::NoProfileColumn(asked))
+            })
+            .collect::<Result<_, _>>()?
+    };
     let mut rows = Vec::new();
     let mut bad = Vec::new();
+    let mut bad_profiles = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record?;
         let field = |i: Option<usize>| {
@@ -118,25 +178,53 @@ pub fn write_invitations(
         if name.is_empty() && field(email).is_empty() {
             continue; // a blank line at the end of an export
         }
+        let line: Vec<String> = profile
+            .iter()
+            .map(|&i| field(Some(i)))
+            .filter(|part| !part.is_empty())
+            .collect();
+        let line = match ProfileLine::parse(&line.join(PROFILE_SEPARATOR)) {
+            Ok(line) => line.map(|l| l.as_str().to_owned()),
+            Err(_) => {
+                bad_profiles.push(index + 2);
+                None
+            }
+        };
         match DisplayName::parse(&name) {
-            Ok(name) => rows.push((name.as_str().to_owned(), field(email))),
+            Ok(name) => rows.push((name.as_str().to_owned(), field(email), line)),
             Err(_) => bad.push(index + 2),
         }
     }
     if !bad.is_empty() {
         return Err(InvitationError::BadNames(bad));
     }
+    if !bad_profiles.is_empty() {
+        return Err(InvitationError::BadProfiles(bad_profiles));
+    }
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .from_writer(output);
-    writer.write_record(["name", "email", "link"])?;
-    for (name, email) in &rows {
-        let token = tokens.mint(room, TokenRole::Participant, Some(name), expires_at);
-        writer.write_record([
-            name.as_str(),
-            email.as_str(),
-            &format!("{base_url}/r/{room}#token={token}"),
-        ])?;
+    let with_profiles = !profile.is_empty();
+    if with_profiles {
+        writer.write_record(["name", "email", "profile", "link"])?;
+    } else {
+        writer.write_record(["name", "email", "link"])?;
+    }
+    for (name, email, line) in &rows {
+        let token = tokens.mint_fixed(
+            room,
+            TokenRole::Participant,
+            Some(name),
+            line.as_deref(),
+            expires_at,
+        );
+        let link = format!("{base_url}/r/{room}#token={token}");
+        if with_profiles {
+            let line = line.as_deref().unwrap_or_default();
+            writer.write_record([name.as_str(), email.as_str(), line, &link])?;
+        } else {
+            writer.write_record([name.as_str(), email.as_str(), &link])?;
+        }
     }
     writer.flush()?;
     Ok(rows.len())
@@ -148,6 +236,11 @@ mod tests {
     use crate::access::now_secs;
 
     fn invite(csv: &str) -> Result<Vec<Vec<String>>, InvitationError> {
+        invite_with(csv, &[])
+    }
+
+    fn invite_with(csv: &str, columns: &[&str]) -> Result<Vec<Vec<String>>, InvitationError> {
+        let columns: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
         let tokens = Tokens::new(b"0123456789abcdef0123456789abcdef");
         let mut out = Vec::new();
         write_invitations(
@@ -157,6 +250,7 @@ mod tests {
             "https://hallway.example",
             "lobby",
             now_secs() + 60,
+            &columns,
         )?;
         let text = String::from_utf8(out).expect("utf-8");
         let delimiter = if text.lines().next().unwrap_or_default().contains(';') {
@@ -200,5 +294,51 @@ mod tests {
         assert!(
             matches!(invite(&format!("Name,Email\nok,a@b\n{long},c@d\n")), Err(InvitationError::BadNames(lines)) if lines == vec![3])
         );
+    }
+
+    fn grant_of(link: &str) -> crate::access::Grant {
+        let token = link.split("#token=").nth(1).expect("token");
+        Tokens::new(b"0123456789abcdef0123456789abcdef")
+            .verify(token, "lobby")
+            .expect("valid")
+    }
+
+    #[test]
+    fn an_organisation_and_topics_make_the_profile_line() {
+        let rows = invite("Vorname;Nachname;E-Mail;Behörde;Themen\nAnna;Roth;anna@example.org;Stadt Bamberg;Smart City, Bürgerbeteiligung\nBen;Okafor;ben@example.org;;\n")
+            .expect("invitations");
+        assert_eq!(rows[0][2], "Stadt Bamberg · Smart City, Bürgerbeteiligung");
+        let grant = grant_of(&rows[0][3]);
+        assert_eq!(
+            grant.profile.as_deref(),
+            Some("Stadt Bamberg · Smart City, Bürgerbeteiligung")
+        );
+        // Someone without an organisation gets no line (and may write their own).
+        assert_eq!(rows[1][2], "");
+        assert_eq!(grant_of(&rows[1][3]).profile, None);
+        // Without such a column, the output keeps its three columns.
+        let plain = invite("Name,Email\nDana,dana@example.org\n").expect("invitations");
+        assert_eq!(plain[0].len(), 3);
+        assert_eq!(grant_of(&plain[0][2]).profile, None);
+    }
+
+    #[test]
+    fn columns_named_for_the_profile_line_and_clear_errors() {
+        let rows = invite_with(
+            "Name,Email,Ticket,Referat\nDana,dana@example.org,A1,Open Data\n",
+            &["referat"],
+        )
+        .expect("invitations");
+        assert_eq!(rows[0][2], "Open Data");
+        assert_eq!(grant_of(&rows[0][3]).profile.as_deref(), Some("Open Data"));
+        assert!(matches!(
+            invite_with("Name,Email\nDana,d@example.org\n", &["Referat"]),
+            Err(InvitationError::NoProfileColumn(c)) if c == "referat"
+        ));
+        let long = "x".repeat(81);
+        assert!(matches!(
+            invite(&format!("Name,Organisation\nA,ok\nB,{long}\nC,\u{202e}evil\n")),
+            Err(InvitationError::BadProfiles(lines)) if lines == vec![3, 4]
+        ));
     }
 }

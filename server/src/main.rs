@@ -117,6 +117,9 @@ fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.name {
         hallway::room::model::DisplayName::parse(name).context("--name")?;
     }
+    if let Some(line) = &args.profile {
+        hallway::room::model::ProfileLine::parse(line).context("--profile")?;
+    }
     if !hallway::rooms::is_valid_slug(&args.room) {
         anyhow::bail!("--room: room slugs are 1 to 64 characters of a-z, 0-9 and -");
     }
@@ -124,7 +127,13 @@ fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
         .context("loading the secret")?
         .tokens;
     let expires = now_secs() + args.valid_hours.saturating_mul(3600);
-    let token = tokens.mint(&args.room, args.role, args.name.as_deref(), expires);
+    let token = tokens.mint_fixed(
+        &args.room,
+        args.role,
+        args.name.as_deref(),
+        args.profile.as_deref(),
+        expires,
+    );
     println!(
         "{}/r/{}#token={token}",
         config.public_base(config.port),
@@ -150,7 +159,13 @@ fn write_invitations(config: &Config, args: &InviteArgs) -> anyhow::Result<()> {
             let output = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             hallway::invitations::write_invitations(
-                input, output, &tokens, &base, &args.room, expires,
+                input,
+                output,
+                &tokens,
+                &base,
+                &args.room,
+                expires,
+                &args.profile_columns,
             )?
         }
         None => hallway::invitations::write_invitations(
@@ -160,6 +175,7 @@ fn write_invitations(config: &Config, args: &InviteArgs) -> anyhow::Result<()> {
             &base,
             &args.room,
             expires,
+            &args.profile_columns,
         )?,
     };
     eprintln!("{written} invitations for {}", args.room);

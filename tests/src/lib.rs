@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod circles;
 pub mod cluster;
+pub mod hello;
 pub mod http;
 pub mod media;
 pub mod process;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use hallway::{Config, RunningServer};
-use hallway_proto::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
+use hallway_proto::{ClientMessage, ServerMessage};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -248,69 +249,6 @@ impl TestClient {
         Ok(client)
     }
 
-    /// Sends `hello` for the current protocol version.
-    pub async fn hello(&mut self, room: &str, name: &str) -> Result<()> {
-        self.send(&ClientMessage::Hello {
-            version: PROTOCOL_VERSION,
-            room: room.into(),
-            name: name.into(),
-            token: None,
-            passcode: None,
-            resume: None,
-        })
-        .await
-    }
-
-    /// Sends `hello` with a signed link's token.
-    pub async fn hello_with_token(&mut self, room: &str, name: &str, token: &str) -> Result<()> {
-        let hello = ClientMessage::Hello {
-            version: PROTOCOL_VERSION,
-            room: room.into(),
-            name: name.into(),
-            token: Some(token.into()),
-            passcode: None,
-            resume: None,
-        };
-        self.send(&hello).await
-    }
-
-    /// Sends `hello` with a passcode.
-    pub async fn hello_with_passcode(
-        &mut self,
-        room: &str,
-        name: &str,
-        passcode: &str,
-    ) -> Result<()> {
-        let hello = ClientMessage::Hello {
-            version: PROTOCOL_VERSION,
-            room: room.into(),
-            name: name.into(),
-            token: None,
-            passcode: Some(passcode.into()),
-            resume: None,
-        };
-        self.send(&hello).await
-    }
-
-    /// Sends `hello` with a resume token (and a passcode, as a page sends its field).
-    pub async fn hello_with_resume(
-        &mut self,
-        room: &str,
-        name: &str,
-        resume: &str,
-        passcode: Option<&str>,
-    ) -> Result<()> {
-        let hello = ClientMessage::Hello {
-            version: PROTOCOL_VERSION,
-            room: room.into(),
-            name: name.into(),
-            token: None,
-            passcode: passcode.map(Into::into),
-            resume: Some(resume.into()),
-        };
-        self.send(&hello).await
-    }
-
     /// Connects and joins with a token; fails unless welcomed.
     pub async fn join_with_token(
         server: &TestServer,
@@ -360,7 +298,7 @@ impl TestClient {
         )
     }
 
-    async fn welcomed(&mut self) -> Result<()> {
+    pub(crate) async fn welcomed(&mut self) -> Result<()> {
         let welcome = self.recv().await?;
         let ServerMessage::Welcome { you, .. } = &welcome else {
             bail!("expected welcome, got {welcome:?}");

@@ -205,6 +205,49 @@ async fn links_and_invitations_are_minted() -> Result<()> {
         400
     );
 
+    // A personal link can fix a profile line beside the name; a misleading one is refused.
+    let (status, link) = api(
+        &server,
+        "POST",
+        "/api/rooms/lobby/links",
+        Some(json!({"role": "participant", "name": "Dana", "profile": "Landkreis Ahrweiler · Katastrophenschutz"})),
+    )
+    .await?;
+    assert_eq!(status, 201, "{link}");
+    let token = link["url"]
+        .as_str()
+        .and_then(|u| u.split("#token=").nth(1))
+        .expect("a token");
+    let dana = TestClient::join_with_token(&server, "lobby", "x", token).await?;
+    let Some(ServerMessage::Welcome {
+        participants, you, ..
+    }) = &dana.welcome
+    else {
+        panic!("no welcome")
+    };
+    assert_eq!(
+        participants
+            .iter()
+            .find(|p| p.id == *you)
+            .and_then(|p| p.profile.as_deref()),
+        Some("Landkreis Ahrweiler · Katastrophenschutz")
+    );
+    let (status, refusal) = api(
+        &server,
+        "POST",
+        "/api/rooms/lobby/links",
+        Some(json!({"role": "participant", "profile": "Amt \u{202e}evil"})),
+    )
+    .await?;
+    assert_eq!(status, 422, "{refusal}");
+    assert!(
+        refusal["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("profile lines"),
+        "{refusal}"
+    );
+
     let auth = format!("Bearer {KEY}");
     let (status, csv) = http_request(
         server.addr(),

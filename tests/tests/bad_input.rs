@@ -163,6 +163,7 @@ async fn a_version_mismatch_is_refused() -> Result<()> {
             version: limits::PROTOCOL_VERSION + 1,
             room: "lobby".into(),
             name: "Future".into(),
+            profile: None,
             token: None,
             passcode: None,
             resume: None,

@@ -197,7 +197,7 @@ async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
     let list = dir.join("attendees.csv");
     std::fs::write(
         &list,
-        "Vorname;Nachname;E-Mail\nAnna-Lena;Müller;anna@example.org\nBen;Okafor;ben@example.org\n",
+        "Vorname;Nachname;E-Mail;Behörde;Themen\nAnna-Lena;Müller;anna@example.org;Stadt Bamberg;Smart City\nBen;Okafor;ben@example.org;Bundesamt für Statistik;Open Data, Register\n",
     )?;
     let out = dir.join("invitations.csv");
     let data_dir = dir.join("data").to_string_lossy().into_owned();
@@ -213,10 +213,11 @@ async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
     let written = std::fs::read_to_string(&out)?;
     let lines: Vec<&str> = written.lines().collect();
     assert_eq!(lines.len(), 3, "{written}");
-    assert_eq!(lines[0], "name;email;link");
+    assert_eq!(lines[0], "name;email;profile;link");
     assert!(
-        lines[1]
-            .starts_with("Anna-Lena Müller;anna@example.org;http://localhost:8080/r/lobby#token="),
+        lines[1].starts_with(
+            "Anna-Lena Müller;anna@example.org;Stadt Bamberg · Smart City;http://localhost:8080/r/lobby#token="
+        ),
         "{}",
         lines[1]
     );
@@ -239,7 +240,13 @@ async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
         .iter()
         .find(|p| p["id"] == welcome["you"])
         .cloned();
-    assert_eq!(me.expect("me")["name"], "Ben Okafor");
+    // The link fixes the name and the profile line (organisation and topics).
+    let me = me.expect("me");
+    assert_eq!(me["name"], "Ben Okafor");
+    assert_eq!(
+        me["profile"],
+        "Bundesamt für Statistik · Open Data, Register"
+    );
     drop(ws);
     server.terminate()?;
     let _ = std::fs::remove_dir_all(dir);

@@ -77,6 +77,7 @@ impl Signalling {
             version: PROTOCOL_VERSION,
             room: "lobby".into(),
             name: name.into(),
+            profile: None,
             token,
             passcode: None,
             resume: None,

@@ -333,6 +333,8 @@ struct LinkRequest {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
     valid_hours: Option<u64>,
 }
 
@@ -364,10 +366,21 @@ async fn create_link(
             );
         }
     }
+    if let Some(Err(err)) = request
+        .profile
+        .as_deref()
+        .map(crate::room::model::ProfileLine::parse)
+    {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string());
+    }
     let expires_at = now_secs() + request.valid_hours.unwrap_or(24 * 30).saturating_mul(3600);
-    let token = admin
-        .tokens
-        .mint(&slug, request.role, request.name.as_deref(), expires_at);
+    let token = admin.tokens.mint_fixed(
+        &slug,
+        request.role,
+        request.name.as_deref(),
+        request.profile.as_deref(),
+        expires_at,
+    );
     let url = format!("{}/r/{slug}#token={token}", admin.public_base);
     (StatusCode::CREATED, Json(LinkResponse { url, expires_at })).into_response()
 }
@@ -391,6 +404,7 @@ async fn create_invitations(
         &admin.public_base,
         &slug,
         expires_at,
+        &[],
     ) {
         Ok(_) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response(),
         Err(err) => error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),

@@ -26,7 +26,9 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use super::directory::Directory;
 use super::engine::snapshot::RoomState;
 use super::engine::{ChatTarget, GatherTarget, Room};
-use super::model::{DisplayName, EngineError, Media, ParticipantId, Point, Reaction, Role};
+use super::model::{
+    DisplayName, EngineError, Media, ParticipantId, Point, ProfileLine, Reaction, Role,
+};
 use super::moderation::LinkIdentity;
 use super::views;
 use crate::access::RoomAccess;
@@ -107,6 +109,7 @@ pub enum Command {
 enum Request {
     Join {
         name: DisplayName,
+        profile: Option<ProfileLine>,
         role: Role,
         identity: Option<LinkIdentity>,
         link: SessionLink,
@@ -314,6 +317,7 @@ impl RoomHandle {
     pub async fn join(
         &self,
         name: DisplayName,
+        profile: Option<ProfileLine>,
         role: Role,
         identity: Option<LinkIdentity>,
         link: SessionLink,
@@ -322,6 +326,7 @@ impl RoomHandle {
         let (reply, answer) = oneshot::channel();
         let request = Request::Join {
             name,
+            profile,
             role,
             identity,
             link,
@@ -498,6 +503,7 @@ impl Actor {
         match request {
             Request::Join {
                 name,
+                profile,
                 role,
                 identity,
                 link,
@@ -505,7 +511,7 @@ impl Actor {
                 reply,
             } => match resume.and_then(|token| self.tokens.get(&token).copied()) {
                 Some(id) => self.resume(id, link, reply),
-                None => self.join(name, role, identity, link, reply),
+                None => self.join(name, profile, role, identity, link, reply),
             },
             Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
                 Some(id) => self.resume(id, link, reply),
@@ -528,6 +534,7 @@ impl Actor {
     fn join(
         &mut self,
         name: DisplayName,
+        profile: Option<ProfileLine>,
         role: Role,
         identity: Option<LinkIdentity>,
         link: SessionLink,
@@ -546,7 +553,7 @@ impl Actor {
             let _ = reply.send(Err(EngineError::NameTaken.into()));
             return;
         }
-        if let Err(err) = self.room.admit(id, name, role, identity) {
+        if let Err(err) = self.room.admit(id, name, profile, role, identity) {
             let _ = reply.send(Err(err.into()));
             return;
         }

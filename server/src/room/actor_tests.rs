@@ -42,7 +42,7 @@ async fn connect(
     let (tx, outbox) = outbox(queue);
     let name = DisplayName::parse(name).expect("name");
     let seat = room
-        .join(name, Role::Participant, None, tx, resume)
+        .join(name, None, Role::Participant, None, tx, resume)
         .await
         .expect("joins");
     FakeSession {

@@ -23,7 +23,7 @@ use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
 use super::grid::Grid;
 use super::model::{
     Area, Circle, CircleId, DisplayName, EngineError, Media, Participant, ParticipantId, Point,
-    Reaction, Refusal, Role, RoomSettings,
+    ProfileLine, Reaction, Refusal, Role, RoomSettings,
 };
 use super::moderation::{Bans, LinkIdentity};
 
@@ -282,7 +282,7 @@ impl Room {
         name: DisplayName,
         role: Role,
     ) -> Result<(), EngineError> {
-        self.admit(id, name, role, None)
+        self.admit(id, name, None, role, None)
     }
 
     /// Admits a participant at a free spot near the middle of the floor, unless the room
@@ -292,6 +292,7 @@ impl Room {
         &mut self,
         id: ParticipantId,
         name: DisplayName,
+        profile: Option<ProfileLine>,
         role: Role,
         link: Option<LinkIdentity>,
     ) -> Result<(), EngineError> {
@@ -315,7 +316,7 @@ impl Room {
                 return Err(EngineError::NameTaken);
             }
         }
-        self.enter(id, name, role, link);
+        self.enter(id, name, profile, role, link);
         Ok(())
     }
 
@@ -335,6 +336,7 @@ impl Room {
         &mut self,
         id: ParticipantId,
         name: DisplayName,
+        profile: Option<ProfileLine>,
         role: Role,
         link: Option<LinkIdentity>,
     ) {
@@ -346,6 +348,7 @@ impl Room {
             Participant {
                 id,
                 name,
+                profile,
                 role,
                 position,
                 circle: None,

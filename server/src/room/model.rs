@@ -135,6 +135,8 @@ pub struct Participant {
     pub id: ParticipantId,
     /// Validated display name.
     pub name: DisplayName,
+    /// Organisation and topics, shown beside the name, if they gave a line.
+    pub profile: Option<ProfileLine>,
     /// Participant or host.
     pub role: Role,
     /// Where they stand.
@@ -196,6 +198,33 @@ impl DisplayName {
     }
 
     /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional line beside a name (organisation and topics, e.g. "Stadt Bamberg · Smart
+/// City"): trimmed, 1..=80 characters, with the characters a name may have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileLine(String);
+
+impl ProfileLine {
+    /// Validates and trims a line; an empty (or blank) one is no line.
+    pub fn parse(raw: &str) -> Result<Option<ProfileLine>, EngineError> {
+        let line = raw.trim();
+        if line.is_empty() {
+            return Ok(None);
+        }
+        if line.chars().count() > hallway_proto::limits::MAX_PROFILE_CHARS
+            || line.chars().any(super::text::refused_in_label)
+            || !super::text::has_visible_letter(line)
+        {
+            return Err(EngineError::InvalidProfile);
+        }
+        Ok(Some(ProfileLine(line.to_owned())))
+    }
+
+    /// The line.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -317,6 +346,12 @@ pub enum EngineError {
         "display names are 1 to 64 characters with a letter or digit, without control or invisible characters"
     )]
     InvalidName,
+    /// Over-long, without a visible letter or digit, or containing control,
+    /// bidirectional or invisible characters.
+    #[error(
+        "profile lines are at most 80 characters with a letter or digit, without control or invisible characters"
+    )]
+    InvalidProfile,
     /// A host of the room goes by this name (compared as `text::name_key` does).
     #[error("a host of this room goes by this name; please choose another")]
     NameTaken,

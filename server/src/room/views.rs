@@ -128,6 +128,7 @@ pub fn participant(p: &Participant) -> proto::ParticipantInfo {
     proto::ParticipantInfo {
         id: p.id.to_string(),
         name: p.name.as_str().to_owned(),
+        profile: p.profile.as_ref().map(|l| l.as_str().to_owned()),
         role: match p.role {
             Role::Participant => proto::Role::Participant,
             Role::Host => proto::Role::Host,
@@ -201,6 +202,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::AlreadyInRoom => C::AlreadyJoined,
         E::RoomFull => C::RoomFull,
         E::InvalidName => C::InvalidName,
+        E::InvalidProfile => C::InvalidProfile,
         E::NameTaken => C::NameTaken,
         E::InvalidPosition => C::InvalidPosition,
         E::NotInCircle => C::NotInCircle,

@@ -21,7 +21,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use crate::access::{AccessError, AccessMode, Grant, TokenError, Tokens};
 use crate::cluster::Route;
 use crate::http::upgrade::Socket;
-use crate::room::model::{DisplayName, EngineError, ParticipantId, Role};
+use crate::room::model::{DisplayName, EngineError, ParticipantId, ProfileLine, Role};
 use crate::room::views;
 use crate::room::{Departure, JoinError, RoomHandle, Seat};
 use crate::rooms::Rooms;
@@ -214,25 +214,27 @@ async fn handshake(
     ctx: &SessionContext,
     client: Option<std::net::IpAddr>,
 ) -> Result<Joined, End> {
-    let (version, slug, raw_name, token, passcode, resume) = match ClientMessage::decode(text) {
-        Ok(ClientMessage::Hello {
-            version,
-            room,
-            name,
-            token,
-            passcode,
-            resume,
-        }) => {
-            crate::metrics::message_in("hello");
-            (version, room, name, token, passcode, resume)
-        }
-        Ok(_) => {
-            return Err(conn
-                .refuse(ErrorCode::HelloRequired, "the first message must be hello")
-                .await);
-        }
-        Err(err) => return Err(conn.refuse(err.code(), &err.to_string()).await),
-    };
+    let (version, slug, raw_name, raw_profile, token, passcode, resume) =
+        match ClientMessage::decode(text) {
+            Ok(ClientMessage::Hello {
+                version,
+                room,
+                name,
+                profile,
+                token,
+                passcode,
+                resume,
+            }) => {
+                crate::metrics::message_in("hello");
+                (version, room, name, profile, token, passcode, resume)
+            }
+            Ok(_) => {
+                return Err(conn
+                    .refuse(ErrorCode::HelloRequired, "the first message must be hello")
+                    .await);
+            }
+            Err(err) => return Err(conn.refuse(err.code(), &err.to_string()).await),
+        };
     if version != proto_limits::PROTOCOL_VERSION {
         let message = format!(
             "this server speaks protocol version {}",
@@ -272,6 +274,7 @@ async fn handshake(
         None => Grant {
             role: Role::Participant,
             name: None,
+            profile: None,
             link: None,
         },
         Some(Ok(grant)) => grant,
@@ -288,6 +291,18 @@ async fn handshake(
     let name = match DisplayName::parse(grant.name.as_deref().unwrap_or(&raw_name)) {
         Ok(name) => name,
         Err(err) => return Err(conn.refuse(ErrorCode::InvalidName, &err.to_string()).await),
+    };
+    // An invitation's line is the organiser's; without one, the person's own.
+    let profile = match grant.profile.as_deref().or(raw_profile.as_deref()) {
+        None => None,
+        Some(line) => match ProfileLine::parse(line) {
+            Ok(line) => line,
+            Err(err) => {
+                return Err(conn
+                    .refuse(ErrorCode::InvalidProfile, &err.to_string())
+                    .await);
+            }
+        },
     };
     // A passcode is checked only in a passcode room, and only without a verified link.
     let checks_passcode =
@@ -316,7 +331,10 @@ async fn handshake(
         ctx.attempts.succeeded(client);
     }
     let (link, outbox) = outbox::outbox(ctx.send_queue);
-    match room.join(name, grant.role, grant.link, link, None).await {
+    match room
+        .join(name, profile, grant.role, grant.link, link, None)
+        .await
+    {
         Ok(seat) => Ok(Joined { seat, room, outbox }),
         Err(err @ (JoinError::Refused(_) | JoinError::NotResumed)) => {
             Err(conn.refuse(err.code(), &err.to_string()).await)

@@ -32,7 +32,13 @@ impl Room {
     /// again with one click).
     pub fn readmit(&mut self, was: &Participant, invited: bool) -> Result<(), EngineError> {
         self.may_enter(was.id, was.link.as_ref())?;
-        self.enter(was.id, was.name.clone(), was.role, was.link.clone());
+        self.enter(
+            was.id,
+            was.name.clone(),
+            was.profile.clone(),
+            was.role,
+            was.link.clone(),
+        );
         if invited {
             self.stage_invites.insert(was.id);
         }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Event, Room};
-use crate::room::model::{DisplayName, Media, ParticipantId, Role, RoomSettings};
+use crate::room::model::{DisplayName, Media, ParticipantId, ProfileLine, Role, RoomSettings};
 use crate::room::moderation::LinkIdentity;
 
 /// A room's state, written down.
@@ -33,6 +33,9 @@ pub struct PersonState {
     pub id: String,
     /// Their display name.
     pub name: String,
+    /// Their profile line; older snapshots have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Host or not.
     pub host: bool,
     /// Where they stood.
@@ -77,6 +80,7 @@ impl Room {
             .map(|p| PersonState {
                 id: p.id.to_string(),
                 name: p.name.as_str().to_owned(),
+                profile: p.profile.as_ref().map(|l| l.as_str().to_owned()),
                 host: p.role == Role::Host,
                 x: p.position.x,
                 y: p.position.y,
@@ -129,7 +133,12 @@ impl Room {
                 fixed_name: l.fixed_name.clone(),
                 issued_at: l.issued_at,
             });
-            if room.admit(id, name, role, link).is_err() {
+            // A line the rules of today refuse is left out, not the person.
+            let profile = person
+                .profile
+                .as_deref()
+                .and_then(|line| ProfileLine::parse(line).ok().flatten());
+            if room.admit(id, name, profile, role, link).is_err() {
                 continue;
             }
             // Walking back to where they stood forms the circles again. A spot that is
@@ -200,7 +209,8 @@ mod tests {
             issued_at: 1,
         });
         let name = DisplayName::parse(&format!("P{n}")).expect("valid name");
-        room.admit(id, name, role, link).expect("admitted");
+        let profile = ProfileLine::parse(&format!("Office {n}")).expect("valid line");
+        room.admit(id, name, profile, role, link).expect("admitted");
         id
     }
 
@@ -237,6 +247,10 @@ mod tests {
         assert_eq!(b.position, Point::new(520.0, 480.0));
         // Her hand is still up, and still as old as it was: its place in the queue holds.
         assert!(b.hand == Some(1_000) && b.reconnecting);
+        assert_eq!(
+            b.profile.as_ref().map(ProfileLine::as_str),
+            Some("Office 3")
+        );
         let h = restored.participant(host).expect("the host is back");
         assert_eq!(h.role, Role::Host);
         assert_eq!(restored.announcement(), Some("Welcome"));
@@ -251,7 +265,13 @@ mod tests {
         };
         assert!(
             restored
-                .admit(ParticipantId(9), again, Role::Participant, Some(banned))
+                .admit(
+                    ParticipantId(9),
+                    again,
+                    None,
+                    Role::Participant,
+                    Some(banned)
+                )
                 .is_err()
         );
         restored.check_invariants().expect("consistent");
