@@ -41,6 +41,8 @@ async function main(opts) {
       name: `Person ${String(i + 1).padStart(3, "0")} ${["Schmidt", "Okafor", "Weber", "Nguyen", "Yilmaz"][i % 5]}`,
       x: 60 + (i % 24) * 98,
       y: 80 + Math.floor(i / 24) * 110 + (i % 2) * 40,
+      // Two of three with a profile line, as at an event where most give their office.
+      ...(i % 3 === 2 ? {} : { profile: `Amt ${i % 40} · Digitalisierung, Open Data` }),
     }));
     many = await crowd(server, list);
     host = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });

@@ -22,7 +22,7 @@ if (saved?.token && !location.hash.includes("token=")) {
   const socket = new WebSocket(`${scheme}//${location.host}/ws`);
   const early = { socket, received: [], helloSent: false };
   socket.addEventListener("open", () => {
-    socket.send(JSON.stringify(messages.hello(slug, saved.name, read(`hallway.link.${slug}`) ?? undefined, undefined, saved.token)));
+    socket.send(JSON.stringify(messages.hello(slug, { name: saved.name, profile: saved.profile, token: read(`hallway.link.${slug}`) ?? undefined, resume: saved.token })));
     early.helloSent = true;
     // For diagnostics: how soon after the page started the hello went out.
     window.hallwayHelloAt = performance.now();

@@ -16,16 +16,21 @@ const AVATAR_UNITS = 36;
 const AVATAR_MIN_PX = 15;
 const AVATAR_MAX_PX = 40;
 const TAG_HEIGHT = 20;
+// The widest a name tag opens (hover, focus) to show the profile line: 20rem.
+const CARD_MAX_PX = 320;
 // The closest zoom: pixels per floor unit.
 const MAX_SCALE = 4;
 // Tags are laid out again at most this often while people walk.
 const TAG_INTERVAL_MS = 150;
 
 export class Floor {
-  constructor(viewport, { onWalk, onSteer }) {
+  constructor(viewport, { onWalk, onSteer, onNear = () => {} }) {
     this.viewport = viewport;
     this.onWalk = onWalk;
     this.onSteer = onSteer;
+    // Who stands nearest while one walks by keyboard (their tag opens; see `markNearest`).
+    this.onNear = onNear;
+    this.near = null;
     this.sizer = document.createElement("div");
     this.sizer.className = "floor-sizer";
     this.stage = document.createElement("div");
@@ -54,6 +59,13 @@ export class Floor {
     viewport.addEventListener("blur", () => {
       this.held.clear();
       this.onSteer(null);
+      this.markNearest();
+    });
+    viewport.addEventListener("focus", () => this.markNearest());
+    // Walking by keyboard after a click on the floor counts as using the keyboard.
+    this.byKeyboard = false;
+    viewport.addEventListener("pointerdown", () => {
+      this.byKeyboard = false;
     });
     viewport.addEventListener("scroll", () => this.scheduleTags());
     // A floor that changes size (the conversation opens, the panel closes) keeps its
@@ -143,6 +155,7 @@ export class Floor {
     const dir = dirs[event.key.length === 1 ? event.key.toLowerCase() : event.key];
     if (!dir || event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
+    this.byKeyboard = true;
     if (down) this.held.add(dir);
     else this.held.delete(dir);
     const dx = (this.held.has("right") ? 1 : 0) - (this.held.has("left") ? 1 : 0);
@@ -231,8 +244,14 @@ export class Floor {
       const letters = document.createElement("span");
       letters.className = "initials";
       face.append(letters);
+      // The name tag; on hover and focus it opens to show the profile line under the name.
       const tag = document.createElement("span");
       tag.className = "tag";
+      const tagName = document.createElement("span");
+      tagName.className = "tag-name";
+      const tagProfile = document.createElement("span");
+      tagProfile.className = "tag-profile";
+      tag.append(tagName, tagProfile);
       const badges = document.createElement("span");
       badges.className = "badges";
       badges.append(icon("hand", "icon hand"), icon("mic-off", "icon mic-off"), icon("stage", "icon stage"));
@@ -251,15 +270,19 @@ export class Floor {
     el.querySelector(".initials").textContent = initials(p.name);
     const name = displayName(p, this.state.you, this.duplicates);
     const tag = el.querySelector(".tag");
-    if (tag.textContent !== name) {
-      tag.textContent = name;
+    const tagName = tag.querySelector(".tag-name");
+    if (tagName.textContent !== name) {
+      tagName.textContent = name;
       this.tagWidths.delete(p.id);
     }
-    tag.title = name;
+    tag.querySelector(".tag-profile").textContent = p.profile ?? "";
+    el.classList.toggle("has-profile", !!p.profile);
+    tag.title = p.profile ? `${name}\n${p.profile}` : name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
     const camera = `${t("room.camera")} ${p.camera ? t("room.on") : t("room.off")}`;
     const extra = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "") + (p.reconnecting ? `, ${t("room.reconnecting")}` : "");
-    el.setAttribute("aria-label", `${name}, ${mic}, ${camera}${extra}`);
+    const line = p.profile ? `, ${p.profile}` : "";
+    el.setAttribute("aria-label", `${name}${line}, ${mic}, ${camera}${extra}`);
     this.place(p);
   }
 
@@ -373,18 +396,45 @@ export class Floor {
       right: this.viewport.scrollLeft + this.viewport.clientWidth - 2,
       bottom: this.viewport.scrollTop + this.viewport.clientHeight - 2,
     };
+    this.markNearest();
     const placed = placeTags(items, { bounds });
+    // A tag opens (hover, focus) into a card of up to CARD_MAX_PX: upwards in the lower half
+    // of the view and leftwards near its right edge, so that it stays in view.
+    const middle = (bounds.top + bounds.bottom) / 2;
     for (const item of items) {
-      const tag = this.avatars.get(item.id).querySelector(".tag");
-      const at = placed.get(item.id);
-      if (at) {
-        tag.classList.remove("hidden-tag");
-        tag.style.transform = `translate(${at.left - item.x}px, ${at.top - item.y}px)`;
-      } else {
-        tag.classList.add("hidden-tag");
-        tag.style.transform = `translate(${-item.w / 2}px, ${r + 2}px)`;
+      const el = this.avatars.get(item.id);
+      const tag = el.querySelector(".tag");
+      const at = placed.get(item.id) ?? { left: item.x - item.w / 2, top: item.y + r + 2 };
+      tag.classList.toggle("hidden-tag", !placed.has(item.id));
+      tag.style.transform = `translate(${at.left - item.x}px, ${at.top - item.y}px)`;
+      el.classList.toggle("opens-up", at.top > middle);
+      el.classList.toggle("opens-left", at.left + CARD_MAX_PX > bounds.right);
+    }
+  }
+
+  // While the floor has the keyboard's focus (or one walks with the keys after a click),
+  // the person standing nearest (within twice the distance at which a circle forms) is
+  // marked: their tag opens as on hover, showing the profile line, and `onNear` tells who
+  // it is (the page announces it).
+  markNearest() {
+    let nearest = null;
+    const me = this.shownAt(this.state?.you);
+    if (me && document.activeElement === this.viewport && (this.byKeyboard || this.viewport.matches(":focus-visible"))) {
+      let best = (this.state.room?.forming_distance ?? 90) * 2;
+      for (const p of this.state.participants.values()) {
+        const at = p.id === this.state.you ? null : this.shownAt(p.id);
+        const d = at ? Math.hypot(at.x - me.x, at.y - me.y) : Infinity;
+        if (d <= best) {
+          best = d;
+          nearest = p.id;
+        }
       }
     }
+    if (nearest === this.near) return;
+    this.avatars.get(this.near)?.classList.remove("focused");
+    this.near = nearest;
+    this.avatars.get(nearest)?.classList.add("focused");
+    if (nearest) this.onNear(this.state.participants.get(nearest));
   }
 
   // A tag's width in pixels, measured once per name.
@@ -395,8 +445,10 @@ export class Floor {
       const style = getComputedStyle(tag);
       this.measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
       const max = parseFloat(style.maxWidth) || 192;
-      width = Math.min(max, Math.ceil(this.measure.measureText(tag.textContent).width) + 2 * parseFloat(style.paddingLeft || "5") + 2);
+      const name = tag.querySelector(".tag-name").textContent;
+      width = Math.min(max, Math.ceil(this.measure.measureText(name).width) + 2 * parseFloat(style.paddingLeft || "5") + 2);
       tag.style.width = `${width}px`;
+      el.style.setProperty("--closed-w", `${width}px`);
       this.tagWidths.set(id, width);
     }
     return width;

@@ -41,14 +41,25 @@ let invitedToStage = false;
 let duplicates = new Map();
 // The announcement this person put away (it comes back when a host posts a new one).
 let hiddenAnnouncement = null;
-// The name to enter with: typed on the join screen, or remembered by this tab.
+// The name and profile line to enter with: typed on the join screen, or remembered by
+// this tab.
 let enterName = "";
+let enterProfile = "";
 
 const meter = new SpeakingMeter({ onChange: (key, on) => speakingChanged(key, on) });
 
 const conn = new Connection({
   // Back after a dropped connection (or a reload), the welcome's token asks for our place.
-  onOpen: () => conn.send(messages.hello(slug, enterName, token, $("#passcode").value.trim() || undefined, state.resume ?? session.resume(slug)?.token)),
+  onOpen: () =>
+    conn.send(
+      messages.hello(slug, {
+        name: enterName,
+        profile: enterProfile,
+        token,
+        passcode: $("#passcode").value.trim() || undefined,
+        resume: state.resume ?? session.resume(slug)?.token,
+      }),
+    ),
   onMessage: (msg) => receive(msg),
   onStatus: (status) => showStatus(status),
 });
@@ -95,6 +106,10 @@ const sfu = new Sfu({
 const floor = new Floor($("#floor"), {
   onWalk: (x, y) => walker.walkTo(x, y),
   onSteer: (direction) => walker.steer(direction),
+  onNear: (p) => {
+    const name = displayName(p, state.you, duplicates);
+    announce(t("announce.near", { name: p.profile ? `${name}, ${p.profile}` : name }));
+  },
 });
 
 const walker = new Walker({
@@ -144,15 +159,24 @@ function setUpJoinScreen() {
   document.title = `${slug} – Hallway`;
   $("#name").maxLength = LIMITS.maxNameChars;
   $("#name").value = localStorage.getItem("hallway.name") ?? "";
+  $("#profile").maxLength = LIMITS.maxProfileChars;
+  $("#profile").value = localStorage.getItem("hallway.profile") ?? "";
   $("#join-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = $("#name").value.trim();
     if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
-      showJoinError(t("error.invalid_name"));
+      showJoinError(t("error.invalid_name"), "#name");
+      return;
+    }
+    const profile = $("#profile").value.trim();
+    if ([...profile].length > LIMITS.maxProfileChars) {
+      showJoinError(t("error.invalid_profile"), "#profile");
       return;
     }
     localStorage.setItem("hallway.name", name);
+    localStorage.setItem("hallway.profile", profile);
     enterName = name;
+    enterProfile = profile;
     $("#enter").disabled = true;
     meter.start();
     // Enter with the camera and microphone ready, so that the first connections send them.
@@ -176,7 +200,9 @@ function setUpJoinScreen() {
   if (remembered) {
     // A reload (or a restored tab) within the grace window: come back without the form.
     enterName = remembered.name;
+    enterProfile = remembered.profile ?? "";
     $("#name").value = remembered.name;
+    $("#profile").value = enterProfile;
     $("#camera-on").checked = remembered.camera !== false;
     $("#mic-on").checked = remembered.mic !== false;
     $("#join").hidden = true;
@@ -241,12 +267,33 @@ async function preview() {
   fillDevices($("#mic-select"), mics, media.mic?.getSettings().deviceId);
 }
 
-function showJoinError(text) {
+// The join screen's error; with `field` (a selector), that field is marked invalid and
+// focused, until it is changed.
+function showJoinError(text, field) {
   $("#join").hidden = false;
   $("#join-error").textContent = text;
   $("#join-error").hidden = false;
   $("#enter").disabled = false;
+  for (const input of document.querySelectorAll("#join-form [aria-invalid]")) markValid(input);
+  if (field) {
+    // Marked invalid and described by the error too, until it is changed.
+    const input = $(field);
+    input.setAttribute("aria-invalid", "true");
+    input.dataset.describedby ??= input.getAttribute("aria-describedby") ?? "";
+    input.setAttribute("aria-describedby", `${input.dataset.describedby} join-error`.trim());
+    input.addEventListener("input", () => markValid(input), { once: true });
+    input.focus();
+  }
 }
+
+// A field no longer marked invalid.
+function markValid(input) {
+  input.removeAttribute("aria-invalid");
+  if (input.dataset.describedby !== undefined) input.setAttribute("aria-describedby", input.dataset.describedby);
+}
+
+// The join form's field a refusal is about, if it is about one.
+const JOIN_FIELDS = { invalid_name: "#name", name_taken: "#name", invalid_profile: "#profile" };
 
 // --- messages from the server
 
@@ -487,7 +534,7 @@ function welcomed(msg) {
     const members = state.myCircle()?.members ?? [];
     for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
   }
-  session.remember(slug, { token: msg.resume, name: enterName, ...media.state() });
+  session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
   if (!joined) {
     joined = true;
     $("#join").hidden = true;
@@ -533,7 +580,7 @@ function serverError(msg) {
   }
   if (!joined) {
     session.forget(slug);
-    showJoinError(text);
+    showJoinError(text, JOIN_FIELDS[msg.code]);
   } else toast(text);
 }
 

@@ -173,7 +173,17 @@ export class Panel {
     const state = document.createElement("span");
     state.className = "person-status";
     state.textContent = status;
-    const parts = [name, state];
+    // Name and state on a line, the profile line (organisation, topics) under them.
+    const who = document.createElement("span");
+    who.className = "person-who";
+    who.append(name, state);
+    if (p.profile) {
+      const line = document.createElement("span");
+      line.className = "person-profile";
+      line.textContent = p.profile;
+      who.append(line);
+    }
+    const parts = [who];
     if (!me) {
       const button = document.createElement("button");
       button.type = "button";
@@ -304,7 +314,7 @@ export class Panel {
     ]
       .filter(Boolean)
       .join(", ");
-    const signature = JSON.stringify([shown, status, me, host, t("room.goto", { name: "" })]);
+    const signature = JSON.stringify([shown, p.profile ?? "", status, me, host, t("room.goto", { name: "" })]);
     let item = this.items.get(p.id);
     if (!item || item.signature !== signature) {
       const li = item?.li ?? document.createElement("li");

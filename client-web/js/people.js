@@ -41,13 +41,14 @@ function byHand(a, b) {
 
 // Everyone in `people` (an iterable of participants) that matches `query`, by group, each
 // group in its order: by name, and the hands as the queue. `shown(p)` is the name as listed
-// (with a number for same names), which the search looks at.
+// (with a number for same names); the search looks at it and at the profile line, so that
+// "bamberg" finds everyone from Bamberg and "anna bamberg" the Anna among them.
 export function groupPeople(people, { broadcasters = [], query = "", shown = (p) => p.name } = {}) {
   const groups = Object.fromEntries(GROUPS.map((g) => [g, []]));
   let total = 0;
   for (const p of people) {
     total += 1;
-    if (matches(shown(p), query)) groups[groupOf(p, broadcasters)].push(p);
+    if (matches(p.profile ? `${shown(p)} ${p.profile}` : shown(p), query)) groups[groupOf(p, broadcasters)].push(p);
   }
   for (const g of GROUPS) groups[g].sort(g === "hands" ? byHand : (a, b) => shown(a).localeCompare(shown(b)));
   const found = GROUPS.reduce((n, g) => n + groups[g].length, 0);

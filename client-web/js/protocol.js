@@ -23,6 +23,7 @@ export const BUILTIN_FLOOR_PLANS = ["builtin:foyer", "builtin:hall", "builtin:ga
 
 export const LIMITS = {
   maxNameChars: 64,
+  maxProfileChars: 80,
   // The server allows 20 moves a second; walking sends at most 10.
   moveIntervalMs: 100,
   maxChatChars: 1000,
@@ -48,11 +49,13 @@ export const CLOSE = {
 };
 
 export const messages = {
-  hello: (room, name, token, passcode, resume) => ({
+  // `profile`, `token`, `passcode` and `resume` are left out when empty.
+  hello: (room, { name, profile, token, passcode, resume } = {}) => ({
     type: "hello",
     version: PROTOCOL_VERSION,
     room,
     name,
+    ...(profile ? { profile } : {}),
     ...(token ? { token } : {}),
     ...(passcode ? { passcode } : {}),
     ...(resume ? { resume } : {}),

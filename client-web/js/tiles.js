@@ -31,20 +31,27 @@ export class Tile {
     video.setAttribute("aria-hidden", "true");
     const caption = document.createElement("div");
     caption.className = "caption";
+    // The name, and under it the profile line (organisation, topics) on camera tiles.
+    const who = document.createElement("span");
+    who.className = "who";
     const name = document.createElement("span");
     name.className = "name";
+    const profile = document.createElement("span");
+    profile.className = "profile";
+    profile.hidden = true;
+    who.append(name, profile);
     const state = document.createElement("span");
     state.className = "state";
     state.setAttribute("aria-hidden", "true");
     const micOff = icon("mic-off", "icon mic-off");
     const hand = icon("hand", "icon hand");
     state.append(hand, micOff);
-    caption.append(name, state);
+    caption.append(who, state);
     const speaking = document.createElement("span");
     speaking.className = "speaking-label";
     speaking.setAttribute("aria-hidden", "true");
     el.append(face, video, caption, speaking);
-    Object.assign(this, { el, face, video, name: name, micOff, hand, speakingLabel: speaking });
+    Object.assign(this, { el, face, video, name, profile, micOff, hand, speakingLabel: speaking });
   }
 
   // Shows `stream` (or nothing). Audio plays from a tile only (never from the floor), and
@@ -68,6 +75,10 @@ export class Tile {
     const shown = this.kind === "screen" ? t("tile.screenOf", { name: label }) : label;
     this.name.textContent = shown;
     this.name.title = shown;
+    const line = this.kind === "camera" ? (p?.profile ?? "") : "";
+    this.profile.textContent = line;
+    this.profile.title = line;
+    this.profile.hidden = !line;
     this.face.textContent = initials(p?.name ?? "?");
     const mic = !!p?.mic;
     const camera = this.kind === "screen" ? true : !!p?.camera;
@@ -78,6 +89,7 @@ export class Tile {
     this.hand.style.display = this.kind === "camera" && p?.hand ? "" : "none";
     this.speakingLabel.textContent = t("tile.speaking");
     const parts = [shown];
+    if (line) parts.push(line);
     if (this.kind === "camera") {
       parts.push(`${t("room.mic")} ${mic ? t("room.on") : t("room.off")}`, `${t("room.camera")} ${camera ? t("room.on") : t("room.off")}`);
       if (p?.hand) parts.push(t("room.handRaised"));

@@ -81,7 +81,7 @@ export function mintLink(server, args) {
 }
 
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1 } = {}) {
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -121,6 +121,7 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   const sent = sentMessages(page);
   await page.goto(link ?? `${server.url}/r/${room}`);
   await page.fill("#name", name);
+  if (profile !== undefined) await page.fill("#profile", profile);
   await page.click("#enter");
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
@@ -336,7 +337,7 @@ export async function axe(page, within) {
   };
 }
 
-// A crowd without cameras: `people` ([{ name, x, y }]) join over plain WebSockets (no
+// A crowd without cameras: `people` ([{ name, x, y, profile? }]) join over plain WebSockets (no
 // media), each walking to their spot. For pictures and consoles of many people. Chromium
 // opens at most about 250 WebSockets per page, so every 100 people get a page (and a
 // browser context) of their own. Returns their ids (in the order of `people`) and
@@ -370,7 +371,7 @@ function joinCrowd(page, people, room) {
               window.crowd = window.crowd ?? {};
               window.crowd[p.name] = socket;
               let welcomed = false;
-              socket.onopen = () => socket.send(JSON.stringify({ type: "hello", version: 1, room: slug, name: p.name }));
+              socket.onopen = () => socket.send(JSON.stringify({ type: "hello", version: 1, room: slug, name: p.name, ...(p.profile ? { profile: p.profile } : {}) }));
               socket.onmessage = (event) => {
                 const msg = JSON.parse(event.data);
                 if (msg.type === "welcome") {

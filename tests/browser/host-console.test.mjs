@@ -1,6 +1,6 @@
 // The host console with 300 people (real Chromium, real server; the crowd joins over raw
 // WebSockets): one actions button per person instead of five, a list that scrolls under a
-// search box that stays in view, typing filters, groups (on stage, hands raised oldest
+// search box that stays in view, typing filters (names and profile lines), groups (on stage, hands raised oldest
 // first, in circles, alone), "next hand" working through the queue, and each person's
 // actions menu by keyboard. axe-core finds nothing in the menu or the console.
 
@@ -12,6 +12,21 @@ import { startServer, person, crowd, boxes, overlapping, mintLink, axe, screensh
 const dir = screenshotDir();
 
 const FIRST = ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hannes", "Ines", "Jonas", "Katrin", "Lukas", "Maja", "Nils", "Olga", "Paul", "Rosa", "Sven", "Tanja", "Ulrich"];
+// Two of three people give a profile line, from twelve offices.
+const ORGS = [
+  "Stadt Bamberg · Smart City, Bürgerbeteiligung",
+  "Bundesministerium des Innern · Verwaltungsdigitalisierung",
+  "Landratsamt Ebersberg · Onlinezugangsgesetz",
+  "Stadt Köln · Open Data",
+  "ITZBund · Cloud",
+  "Senatsverwaltung Berlin · E-Akte",
+  "Freistaat Sachsen · Registermodernisierung",
+  "Stadt Ulm · Zukunftsstadt",
+  "Kreisverwaltung Mainz-Bingen · Bürgerservice",
+  "Bundesagentur für Arbeit · Nutzerforschung",
+  "Freie und Hansestadt Hamburg · Digitale Stadt",
+  "Landkreis Görlitz · Breitband",
+];
 const LAST = ["Schmidt", "Okafor", "Weber", "Nguyen", "Yilmaz", "Becker", "Hoffmann", "Klein", "Wolf", "Neumann", "Schulz", "Krüger", "Lehmann", "Kowalski", "Jansen"];
 
 let server;
@@ -39,7 +54,7 @@ before(async () => {
       x = 80 + k * 92;
       y = 1460 + (k % 2) * 90;
     }
-    list.push({ name, x, y });
+    list.push({ name, x, y, ...(i % 3 === 2 ? {} : { profile: ORGS[i % 12] }) });
   }
   many = await crowd(server, list);
   hanna = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
@@ -93,6 +108,14 @@ test("typing filters as one types; Escape clears", async () => {
   // Accents and case do not matter; more words narrow it down.
   await page.fill("#people-search", "greta KRUGER");
   await page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 1, null, { timeout: DEADLINE });
+  // The profile line is searched too: an office, and a name in it.
+  await page.fill("#people-search", "bamberg");
+  await page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 25, null, { timeout: DEADLINE });
+  const lines = await page.$$eval(".people-group li .person-profile", (els) => els.map((e) => e.textContent));
+  assert.equal(lines.length, 25);
+  assert.ok(lines.every((l) => l.startsWith("Stadt Bamberg")), lines.join(", "));
+  await page.fill("#people-search", "anna bamberg");
+  await page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 5, null, { timeout: DEADLINE });
   await page.fill("#people-search", "nobody by that name");
   await page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 0, null, { timeout: DEADLINE });
   assert.equal(await page.textContent("#people-found"), "Nobody matches “nobody by that name”.");

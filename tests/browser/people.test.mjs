@@ -43,6 +43,19 @@ test("a search keeps the groups and counts what it found", () => {
   assert.deepEqual(groups.circles.map((p) => p.name), ["Person 12", "Person 120", "Person 123", "Person 126", "Person 129"]);
 });
 
+test("a search finds the profile line too, and a name with it", () => {
+  const people = [
+    { id: "a", name: "Anna Roth", profile: "Stadt Bamberg · Smart City" },
+    { id: "b", name: "Anna Berg", profile: "Landratsamt Ebersberg" },
+    { id: "c", name: "Carl Bamberger" },
+  ];
+  const names = (query) => Object.values(groupPeople(people, { query }).groups).flat().map((p) => p.name).sort();
+  assert.deepEqual(names("bamberg"), ["Anna Roth", "Carl Bamberger"]);
+  assert.deepEqual(names("anna bamberg"), ["Anna Roth"]);
+  assert.deepEqual(names("LANDRATSAMT"), ["Anna Berg"]);
+  assert.deepEqual(names("smart city anna"), ["Anna Roth"]);
+});
+
 test("the next hand skips whoever is on stage or already called", () => {
   const people = [person("a", "Anna", { hand: true, hand_at: 1 }), person("b", "Ben", { hand: true, hand_at: 2 }), person("c", "Clara", { hand: true, hand_at: 3 })];
   assert.equal(nextHand(people).id, "a");

@@ -24,7 +24,7 @@ test("the client knows exactly the message types the server's protocol has", () 
 
 test("the client builds every client message as the fixtures show it", () => {
   const build = {
-    hello: (m) => messages.hello(m.room, m.name, m.token, m.passcode, m.resume),
+    hello: (m) => messages.hello(m.room, m),
     move: (m) => messages.move(m.x, m.y),
     signal: (m) => messages.signal(m.to, m.payload),
     lock_circle: (m) => messages.lockCircle(m.locked),
@@ -52,7 +52,8 @@ test("the client builds every client message as the fixtures show it", () => {
     assert.ok(build[type], `no builder for ${type}`);
     assert.deepEqual(build[type](msg), msg, type);
   }
-  assert.equal(messages.hello("x", "y").version, PROTOCOL_VERSION);
+  assert.equal(messages.hello("x", { name: "y" }).version, PROTOCOL_VERSION);
+  assert.deepEqual(Object.keys(messages.hello("x", { name: "y", profile: "", token: undefined })), ["type", "version", "room", "name"]);
 });
 
 test("the room state takes every server message", () => {

@@ -1,0 +1,160 @@
+// Profile lines (real Chromium, real server, real WebRTC): a line beside the name —
+// organisation and topics — typed on the join screen, shown in the people list (and found
+// by its search), on the floor when hovering an avatar or walking up to someone by
+// keyboard (and announced), and on conversation tiles; a line the server refuses is said
+// on the join screen at its field. Layout by bounding boxes, axe-core with lines shown.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { serverForFile, person, clickFloor, waitAt, waitCircle, waitDecoding, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+
+const room = serverForFile();
+const dir = screenshotDir();
+
+const BAMBERG = "Stadt Bamberg · Smart City, Bürgerbeteiligung";
+const LONG = "Bundesministerium für Digitales und Staatsmodernisierung · Open Data, Cloud, KI";
+
+const inside = (inner, outer) =>
+  inner.left >= outer.left - 0.5 && inner.top >= outer.top - 0.5 && inner.left + inner.width <= outer.left + outer.width + 0.5 && inner.top + inner.height <= outer.top + outer.height + 0.5;
+
+// The people-list item of `id` on `page`: its name, profile line and their boxes.
+async function listed(page, id) {
+  return page.evaluate((pid) => {
+    const li = [...document.querySelectorAll(".people-group li")].find((item) => item.querySelector(`[data-key$=":${pid}"]`));
+    const box = (el) => {
+      if (!el) return null;
+      const r = el.getBoundingClientRect();
+      return { left: r.left, top: r.top, width: r.width, height: r.height, text: el.textContent };
+    };
+    return { item: box(li), name: box(li?.querySelector(".person-name")), profile: box(li?.querySelector(".person-profile")), panel: box(document.querySelector(".people-scroll")) };
+  }, id);
+}
+
+test("a profile line typed on the join screen is seen in the list, found by search, on the floor and on the tiles", async () => {
+  const { server, people } = room;
+  assert.equal(LONG.length, 79, "nearly the longest line there is");
+  const anna = await person(server, "Anna Roth", { lang: "de", profile: BAMBERG });
+  const ben = await person(server, "Ben Okafor", { profile: LONG });
+  const clara = await person(server, "Clara Meyer");
+  people.push(anna, ben, clara);
+  await clara.page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 3, null, { timeout: DEADLINE });
+
+  // The list: under the name, inside the panel, not over the next row.
+  const a = await listed(clara.page, anna.id);
+  const b = await listed(clara.page, ben.id);
+  assert.equal(a.profile?.text, BAMBERG);
+  assert.equal(b.profile?.text, LONG);
+  for (const seen of [a, b]) {
+    assert.ok(seen.profile.top >= seen.name.top + seen.name.height - 1, "the line is under the name");
+    assert.ok(inside(seen.profile, seen.item) && inside(seen.item, seen.panel), JSON.stringify(seen));
+  }
+  const rows = await boxes(clara.page, ".people-group li");
+  assert.deepEqual(overlapping(rows), []);
+  assert.equal(await listed(clara.page, clara.id).then((c) => c.profile), null, "no line, no empty box");
+
+  // The search finds the organisation, and a name with it.
+  await clara.page.fill("#people-search", "bamberg");
+  await clara.page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 1, null, { timeout: DEADLINE });
+  assert.equal(await clara.page.textContent(".people-group li .person-name"), "Anna Roth");
+  await clara.page.fill("#people-search", "ben open data");
+  await clara.page.waitForFunction(() => document.querySelector(".people-group li .person-name")?.textContent === "Ben Okafor" && document.querySelectorAll(".people-group li").length === 1, null, { timeout: DEADLINE });
+  await clara.page.fill("#people-search", "");
+
+  // The floor: hovering Anna opens her tag into a card with the line, whole and in view.
+  await clickFloor(anna.page, 900, 700);
+  await waitAt(clara.page, anna.id, 900, 700);
+  const hidden = await clara.page.evaluate((id) => getComputedStyle(window.hallway.floor.avatars.get(id).querySelector(".tag-profile")).display, anna.id);
+  assert.equal(hidden, "none", "the line shows only on hover and focus");
+  await clickFloor(clara.page, 900, 700);
+  await clara.page.mouse.move(0, 0);
+  await waitAt(clara.page, clara.id, 900, 700).catch(() => {});
+  const face = await clara.page.evaluate((id) => {
+    const r = window.hallway.floor.avatars.get(id).querySelector(".face").getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  }, anna.id);
+  await clara.page.mouse.move(face.x, face.y);
+  await clara.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const card = await clara.page.evaluate((id) => {
+    const tag = window.hallway.floor.avatars.get(id).querySelector(".tag");
+    const line = tag.querySelector(".tag-profile");
+    const r = line.getBoundingClientRect();
+    const f = document.querySelector("#floor").getBoundingClientRect();
+    return { text: line.textContent, shown: getComputedStyle(line).display !== "none", whole: line.scrollWidth <= line.clientWidth + 1, line: { left: r.left, top: r.top, width: r.width, height: r.height }, floor: { left: f.left, top: f.top, width: f.width, height: f.height } };
+  }, anna.id);
+  assert.ok(card.shown && card.text === BAMBERG && card.whole, JSON.stringify(card));
+  assert.ok(card.line.width > 40 && inside(card.line, card.floor), JSON.stringify(card));
+  await clara.page.screenshot({ path: path.join(dir, "profile-hover-en.png") });
+  await clara.page.mouse.move(0, 0);
+});
+
+test("walking up to someone by keyboard opens their tag and announces them with their line", async () => {
+  const { people } = room;
+  const [anna, , clara] = people;
+  // Clara stands a little apart from Anna (no circle), then moves the focus to the floor
+  // by keyboard, as someone walking with the arrow keys does.
+  await clickFloor(clara.page, 760, 700);
+  await waitAt(clara.page, clara.id, 760, 700);
+  await clara.page.evaluate(() => document.activeElement?.blur());
+  for (let i = 0; i < 60 && !(await clara.page.evaluate(() => document.activeElement?.id === "floor")); i++) await clara.page.keyboard.press("Tab");
+  assert.equal(await clara.page.evaluate(() => document.activeElement?.id), "floor");
+  await clara.page.waitForFunction((id) => window.hallway.floor.avatars.get(id).classList.contains("focused"), anna.id, { timeout: DEADLINE }).catch(async (err) => {
+    const seen = await clara.page.evaluate((id) => {
+      const f = window.hallway.floor;
+      return { focusVisible: f.viewport.matches(":focus-visible"), near: f.near, anna: f.shownAt(id), me: f.shownAt(window.hallway.state.you) };
+    }, anna.id);
+    throw new Error(`${err.message}: ${JSON.stringify(seen)}`);
+  });
+  assert.equal(await clara.page.evaluate((id) => getComputedStyle(window.hallway.floor.avatars.get(id).querySelector(".tag-profile")).display, anna.id), "block");
+  await clara.page.waitForFunction((line) => document.querySelector("#announcer").textContent.includes(`Near you: Anna Roth, ${line}`), BAMBERG, { timeout: DEADLINE });
+  assert.equal(await clara.page.evaluate(() => document.querySelectorAll(".avatar.focused").length), 1);
+  // Leaving the floor closes it again.
+  await clara.page.keyboard.press("Tab");
+  await clara.page.waitForFunction(() => document.querySelectorAll(".avatar.focused").length === 0, null, { timeout: DEADLINE });
+});
+
+test("in a circle, each tile shows the line under the name; axe-core finds nothing", async () => {
+  const { people } = room;
+  const [anna, ben] = people;
+  await clickFloor(ben.page, 950, 700);
+  await waitCircle(ben.page, [anna.id, ben.id]);
+  await waitDecoding(ben.page, anna.id);
+  await ben.page.waitForFunction((id) => document.querySelector(`#tiles .tile[data-id="${id}"] .profile`)?.textContent, anna.id, { timeout: DEADLINE });
+  const tile = await ben.page.evaluate((id) => {
+    const el = document.querySelector(`#tiles .tile[data-id="${id}"]`);
+    const box = (e) => {
+      const r = e.getBoundingClientRect();
+      return { left: r.left, top: r.top, width: r.width, height: r.height, text: e.textContent };
+    };
+    return { tile: box(el), name: box(el.querySelector(".name")), profile: box(el.querySelector(".profile")), state: box(el.querySelector(".state")), label: el.getAttribute("aria-label") };
+  }, anna.id);
+  assert.equal(tile.profile.text, BAMBERG);
+  assert.ok(tile.profile.top >= tile.name.top + tile.name.height - 1, "under the name");
+  assert.ok(inside(tile.profile, tile.tile) && inside(tile.name, tile.tile), JSON.stringify(tile));
+  assert.deepEqual(overlapping([tile.name, tile.profile, tile.state]), []);
+  assert.ok(tile.label.startsWith(`Anna Roth, ${BAMBERG}`), tile.label);
+  await ben.page.screenshot({ path: path.join(dir, "profile-tiles-en.png") });
+  const found = await axe(ben.page);
+  assert.deepEqual(found.violations, []);
+  assert.deepEqual(found.contrastReview, []);
+});
+
+test("a line the server refuses is said at its field, in German", async () => {
+  const { server, people } = room;
+  const [, , clara] = people;
+  const context = await clara.browser.newContext({ locale: "de-DE", viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/r/lobby`);
+  await page.fill("#name", "Eva");
+  await page.fill("#profile", "Amt \u202Eevil");
+  await page.click("#enter");
+  await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
+  assert.match(await page.textContent("#join-error"), /Organisation und Themen höchstens 80 Zeichen/);
+  assert.equal(await page.getAttribute("#profile", "aria-invalid"), "true");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "profile");
+  await page.screenshot({ path: path.join(dir, "profile-refused-de-phone.png"), fullPage: true });
+  const found = await axe(page);
+  await context.close();
+  assert.deepEqual(found.violations, []);
+  assert.deepEqual(found.contrastReview, []);
+});
