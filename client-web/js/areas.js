@@ -1,5 +1,6 @@
 // A host's areas on the floor, edited by hand: draw a new one by dragging on the floor
-// (in drawing mode), move one by dragging it, resize it by its corner handle. Every change
+// (in drawing mode), move one by dragging it, resize it by any of its four corner handles
+// (the opposite corner stays where it is). Every change
 // goes to the server as the room's new list of areas (`set_areas`), live for everyone. The
 // keyboard path is the form in the host tools, which this fills with a drawn rectangle.
 // A press that does not move is still a click: it walks there, as on any floor.
@@ -51,14 +52,17 @@ export class AreaEditor {
     this.floor.stage.classList.toggle("drawing", this.drawing);
   }
 
-  // Called by the floor for every area it draws: a host gets a resize handle.
+  // Called by the floor for every area it draws: a host gets a resize handle at each corner.
   decorate(el, area) {
     el.dataset.area = String(area.id);
     if (!this.enabled) return;
-    const handle = document.createElement("span");
-    handle.className = "area-handle";
-    handle.title = t("host.resizeArea", { name: area.name });
-    el.append(handle);
+    for (const corner of ["nw", "ne", "sw", "se"]) {
+      const handle = document.createElement("span");
+      handle.className = `area-handle ${corner}`;
+      handle.dataset.corner = corner;
+      handle.title = t("host.resizeArea", { name: area.name });
+      el.append(handle);
+    }
   }
 
   areas() {
@@ -77,7 +81,8 @@ export class AreaEditor {
       if (area) kind = event.target.closest(".area-handle") ? "resize" : "move";
     }
     if (!kind) return;
-    this.drag = { kind, area, start: point, startX: event.clientX, startY: event.clientY, moved: false, el: areaEl, id: event.pointerId };
+    const corner = event.target.closest(".area-handle")?.dataset.corner ?? "se";
+    this.drag = { kind, area, corner, start: point, startX: event.clientX, startY: event.clientY, moved: false, el: areaEl, id: event.pointerId };
     if (kind !== "move") event.preventDefault();
   }
 
@@ -145,10 +150,28 @@ export class AreaEditor {
       x = clamp(d.area.x + point.x - d.start.x, 0, W - width);
       y = clamp(d.area.y + point.y - d.start.y, 0, H - height);
     } else {
-      x = d.area.x;
-      y = d.area.y;
-      width = clamp(d.area.width + point.x - d.start.x, MIN_SIZE, W - x);
-      height = clamp(d.area.height + point.y - d.start.y, MIN_SIZE, H - y);
+      // The dragged corner follows the pointer, never closer than MIN_SIZE to the opposite
+      // corner, which stays.
+      const west = d.corner.includes("w");
+      const north = d.corner.includes("n");
+      const right = d.area.x + d.area.width;
+      const bottom = d.area.y + d.area.height;
+      const dx = point.x - d.start.x;
+      const dy = point.y - d.start.y;
+      if (west) {
+        x = clamp(d.area.x + dx, 0, right - MIN_SIZE);
+        width = right - x;
+      } else {
+        x = d.area.x;
+        width = clamp(d.area.width + dx, MIN_SIZE, W - x);
+      }
+      if (north) {
+        y = clamp(d.area.y + dy, 0, bottom - MIN_SIZE);
+        height = bottom - y;
+      } else {
+        y = d.area.y;
+        height = clamp(d.area.height + dy, MIN_SIZE, H - y);
+      }
     }
     const r = (v) => Math.round(v);
     return { x: r(x), y: r(y), width: r(Math.min(width, W - r(x))), height: r(Math.min(height, H - r(y))) };

@@ -78,7 +78,7 @@ test("a host draws, names, moves, resizes and changes an area; everyone sees it"
   await page.waitForFunction((x) => window.hallway.state.areas.find((a) => a.name === "Garten")?.x < x - 100, made.x, { timeout: DEADLINE });
   const handle = await page.evaluate(() => {
     const area = [...document.querySelectorAll(".area")].find((el) => el.querySelector(".area-label")?.textContent === "Garten");
-    const r = area.querySelector(".area-handle").getBoundingClientRect();
+    const r = area.querySelector(".area-handle.se").getBoundingClientRect();
     return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
   });
   const scale = await page.evaluate(() => document.querySelector(".stage").getBoundingClientRect().width / window.hallway.state.room.width);
@@ -87,6 +87,19 @@ test("a host draws, names, moves, resizes and changes an area; everyone sees it"
   const resized = await areaNamed(anna.page, "Garten");
   assert.ok(near(resized.width, made.width + 100) && near(resized.height, made.height + 50), `resized to ${resized.width} × ${resized.height}`);
   assert.ok(near(resized.x, moved.x, 1) && near(resized.y, moved.y, 1), "resizing keeps the corner");
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll(".area")].find((el) => el.querySelector(".area-label")?.textContent === "Garten").querySelectorAll(".area-handle").length), 4, "a handle at each corner");
+
+  // Resized by its top-left handle: 60 further left and 40 higher; the bottom-right stays.
+  const topLeft = await page.evaluate(() => {
+    const area = [...document.querySelectorAll(".area")].find((el) => el.querySelector(".area-label")?.textContent === "Garten");
+    const r = area.querySelector(".area-handle.nw").getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  });
+  await drag(page, topLeft, { x: topLeft.x - 60 * scale, y: topLeft.y - 40 * scale });
+  await anna.page.waitForFunction((x) => window.hallway.state.areas.find((a) => a.name === "Garten")?.x < x - 30, resized.x, { timeout: DEADLINE });
+  const grown = await areaNamed(anna.page, "Garten");
+  assert.ok(near(grown.x, resized.x - 60) && near(grown.y, resized.y - 40), `top-left at ${grown.x}, ${grown.y}`);
+  assert.ok(near(grown.x + grown.width, resized.x + resized.width, 1) && near(grown.y + grown.height, resized.y + resized.height, 1), "the bottom-right corner stays");
 
   // Its rules changed from the list: a stage now, not quiet.
   await page.click('#area-list button[aria-label="Change area Garten"]');
@@ -99,10 +112,10 @@ test("a host draws, names, moves, resizes and changes an area; everyone sees it"
   assert.equal(await anna.page.evaluate(() => window.hallway.state.areas.length), 2, "changed, not added: the demo stage and the garden");
 
   // A click on the area that does not move walks there.
-  const spot = await screenAt(page, resized.x + 60, resized.y + 60);
+  const spot = await screenAt(page, grown.x + 60, grown.y + 60);
   await page.mouse.click(spot.x, spot.y);
   await page.waitForFunction(([x, y]) => {
     const me = window.hallway.state.me();
     return Math.hypot(me.x - x, me.y - y) < 40;
-  }, [resized.x + 60, resized.y + 60], { timeout: DEADLINE });
+  }, [grown.x + 60, grown.y + 60], { timeout: DEADLINE });
 });
