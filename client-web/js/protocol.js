@@ -1,51 +1,20 @@
 // Hallway protocol v1 as the browser client speaks it. The Rust types in proto/ are the
-// source of truth; tests/browser/protocol.test.mjs checks this file against the same
-// fixtures (tests/fixtures/protocol/) that the Rust tests decode, so the two cannot drift.
+// source of truth: their constants reach the client generated (wire.js, checked by
+// tests/tests/client_constants.rs), and tests/browser/protocol.test.mjs checks the messages
+// built here against the same fixtures (tests/fixtures/protocol/) that the Rust tests decode.
 
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION, WIRE_LIMITS } from "./wire.js";
 
-export const CLIENT_TYPES = [
-  "hello", "move", "signal", "lock_circle", "media", "chat", "hand", "react", "broadcast", "invite_to_stage", "mute",
-  "remove", "lock_room", "gather", "set_areas", "set_floor_plan",
-  "announce", "sfu_offer", "sfu_answer", "sfu_unpublish", "sfu_restart", "ping", "leave",
-];
-
-export const SERVER_TYPES = [
-  "welcome", "snapshot", "error", "joined", "left", "tick", "circle_changed",
-  "circle_dissolved", "connect", "disconnect", "signal", "chat", "reconnecting", "pong", "hand", "reaction", "broadcast", "stage_invite", "muted",
-  "room_locked", "gathered", "areas", "floor_plan",
-  "announcement",
-  "media", "sfu_answer", "sfu_offer", "sfu_unpublished",
-];
+// The constants the server defines, generated from its crates (wire.js).
+export { PROTOCOL_VERSION, CLIENT_TYPES, SERVER_TYPES, ERROR_CODES, CLOSE, REACTIONS } from "./wire.js";
 
 // The floor plans built into the server, as a host picks them with setFloorPlan.
 export const BUILTIN_FLOOR_PLANS = ["builtin:foyer", "builtin:hall", "builtin:garden"];
 
 export const LIMITS = {
-  maxNameChars: 64,
-  maxProfileChars: 80,
+  ...WIRE_LIMITS,
   // The server allows 20 moves a second; walking sends at most 10.
   moveIntervalMs: 100,
-  maxChatChars: 1000,
-};
-
-// The reactions the server knows; the page draws each with the icon of the same name.
-export const REACTIONS = ["applause", "thumbs_up", "heart", "laugh", "party", "thinking"];
-
-export const CLOSE = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  SERVICE_RESTART: 1012,
-  TRY_AGAIN_LATER: 1013,
-  TOO_BIG: 1009,
-  REFUSED: 4001,
-  HELLO_TIMEOUT: 4002,
-  REMOVED: 4003,
-  BANNED: 4004,
-  SLOW_CONSUMER: 4008,
-  UNRESPONSIVE: 4009,
-  REPLACED: 4010,
-  ABANDONED: 4011,
 };
 
 export const messages = {

@@ -98,6 +98,53 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the protocol reference (the client's list of codes is
+    /// generated from it; a test checks that none is missing).
+    pub const ALL: &[ErrorCode] = &[
+        ErrorCode::BadJson,
+        ErrorCode::MissingType,
+        ErrorCode::UnknownType,
+        ErrorCode::InvalidMessage,
+        ErrorCode::BinaryNotSupported,
+        ErrorCode::VersionMismatch,
+        ErrorCode::HelloRequired,
+        ErrorCode::AlreadyJoined,
+        ErrorCode::RoomNotFound,
+        ErrorCode::RoomLocked,
+        ErrorCode::PasscodeRequired,
+        ErrorCode::WrongPasscode,
+        ErrorCode::InviteOnly,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::NameTaken,
+        ErrorCode::Banned,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidAnnouncement,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenExpired,
+        ErrorCode::RoomFull,
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidProfile,
+        ErrorCode::InvalidPosition,
+        ErrorCode::RateLimited,
+        ErrorCode::NotInCircle,
+        ErrorCode::UnknownParticipant,
+        ErrorCode::InvalidChat,
+        ErrorCode::UnknownArea,
+        ErrorCode::UnknownReaction,
+        ErrorCode::StageFull,
+        ErrorCode::InvalidAreas,
+        ErrorCode::NotInSameCircle,
+        ErrorCode::CircleFull,
+        ErrorCode::CircleLocked,
+        ErrorCode::AreaFull,
+        ErrorCode::UnknownFloorPlan,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::MediaUnavailable,
+        ErrorCode::InvalidDescription,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -154,7 +201,7 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// WebSocket close codes, and the reason each one's close frame carries. 1xxx are RFC
-/// 6455's; 4xxx are Hallway's own. [`close::REASONS`] is the one table of them:
+/// 6455's; 4xxx are Hallway's own. [`close::CODES`] is the one table of them:
 /// `docs/protocol.md` lists the same codes with the same reasons (a test compares them).
 pub mod close {
     /// The participant left, or the server closed normally.
@@ -197,36 +244,105 @@ pub mod close {
     /// connection that dropped. (Any other close from the client means it left.)
     pub const ABANDONED: u16 = 4011;
 
+    /// A close code: its number, its constant's name (the client's copy is generated from
+    /// these) and the reason its close frame carries.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Close {
+        /// The code.
+        pub code: u16,
+        /// The name of its constant here.
+        pub name: &'static str,
+        /// Short, English, for logs and developers (clients act on the code).
+        pub reason: &'static str,
+    }
+
     /// Every close code with the reason its close frame carries: short, English, for logs
     /// and developers (clients act on the code). Each code has its own.
-    pub const REASONS: &[(u16, &str)] = &[
-        (NORMAL, "goodbye"),
-        (GOING_AWAY, "room closed"),
-        (PROTOCOL_ERROR, "protocol error"),
-        (INVALID_PAYLOAD, "invalid utf-8"),
-        (TOO_BIG, "frame too large"),
-        (
-            SERVICE_RESTART,
-            "server restarting or room moved; reconnect",
-        ),
-        (TRY_AGAIN_LATER, "try again later"),
-        (REFUSED, "handshake refused"),
-        (HELLO_TIMEOUT, "no hello in time"),
-        (REMOVED, "removed by a host"),
-        (BANNED, "banned"),
-        (SLOW_CONSUMER, "fell too far behind; reconnect"),
-        (UNRESPONSIVE, "no answer to ping"),
-        (REPLACED, "replaced by a newer connection"),
-        (ABANDONED, "reconnecting"),
+    pub const CODES: &[Close] = &[
+        Close {
+            code: NORMAL,
+            name: "NORMAL",
+            reason: "goodbye",
+        },
+        Close {
+            code: GOING_AWAY,
+            name: "GOING_AWAY",
+            reason: "room closed",
+        },
+        Close {
+            code: PROTOCOL_ERROR,
+            name: "PROTOCOL_ERROR",
+            reason: "protocol error",
+        },
+        Close {
+            code: INVALID_PAYLOAD,
+            name: "INVALID_PAYLOAD",
+            reason: "invalid utf-8",
+        },
+        Close {
+            code: TOO_BIG,
+            name: "TOO_BIG",
+            reason: "frame too large",
+        },
+        Close {
+            code: SERVICE_RESTART,
+            name: "SERVICE_RESTART",
+            reason: "server restarting or room moved; reconnect",
+        },
+        Close {
+            code: TRY_AGAIN_LATER,
+            name: "TRY_AGAIN_LATER",
+            reason: "try again later",
+        },
+        Close {
+            code: REFUSED,
+            name: "REFUSED",
+            reason: "handshake refused",
+        },
+        Close {
+            code: HELLO_TIMEOUT,
+            name: "HELLO_TIMEOUT",
+            reason: "no hello in time",
+        },
+        Close {
+            code: REMOVED,
+            name: "REMOVED",
+            reason: "removed by a host",
+        },
+        Close {
+            code: BANNED,
+            name: "BANNED",
+            reason: "banned",
+        },
+        Close {
+            code: SLOW_CONSUMER,
+            name: "SLOW_CONSUMER",
+            reason: "fell too far behind; reconnect",
+        },
+        Close {
+            code: UNRESPONSIVE,
+            name: "UNRESPONSIVE",
+            reason: "no answer to ping",
+        },
+        Close {
+            code: REPLACED,
+            name: "REPLACED",
+            reason: "replaced by a newer connection",
+        },
+        Close {
+            code: ABANDONED,
+            name: "ABANDONED",
+            reason: "reconnecting",
+        },
     ];
 
     /// The reason a close frame with `code` carries (the table's, or a generic one for a
     /// code that is not in it).
     pub fn reason(code: u16) -> &'static str {
-        REASONS
+        CODES
             .iter()
-            .find(|(known, _)| *known == code)
-            .map_or("closed", |(_, reason)| reason)
+            .find(|known| known.code == code)
+            .map_or("closed", |known| known.reason)
     }
 
     #[cfg(test)]
@@ -235,15 +351,19 @@ pub mod close {
 
         #[test]
         fn every_code_has_its_own_short_reason() {
-            let mut codes: Vec<u16> = REASONS.iter().map(|(code, _)| *code).collect();
+            let mut codes: Vec<u16> = CODES.iter().map(|c| c.code).collect();
             codes.sort_unstable();
             codes.dedup();
-            assert_eq!(codes.len(), REASONS.len(), "a code is listed twice");
-            let mut reasons: Vec<&str> = REASONS.iter().map(|(_, reason)| *reason).collect();
+            assert_eq!(codes.len(), CODES.len(), "a code is listed twice");
+            let mut reasons: Vec<&str> = CODES.iter().map(|c| c.reason).collect();
             reasons.sort_unstable();
             reasons.dedup();
-            assert_eq!(reasons.len(), REASONS.len(), "two codes share a reason");
-            for (code, reason) in REASONS {
+            assert_eq!(reasons.len(), CODES.len(), "two codes share a reason");
+            let mut names: Vec<&str> = CODES.iter().map(|c| c.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), CODES.len(), "two codes share a name");
+            for Close { code, reason, .. } in CODES {
                 // A close frame's payload is at most 125 bytes: the code's two and 123.
                 assert!(
                     !reason.is_empty() && reason.len() <= 123,

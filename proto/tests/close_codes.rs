@@ -1,4 +1,4 @@
-//! The close codes of `docs/protocol.md` against `proto`'s table (`close::REASONS`), both
+//! The close codes of `docs/protocol.md` against `proto`'s table (`close::CODES`), both
 //! ways: every code the server knows is documented with the reason its close frame
 //! carries, and the documentation lists no code or reason the table does not have.
 
@@ -45,9 +45,9 @@ fn documented() -> BTreeMap<u16, String> {
 #[test]
 fn the_protocol_reference_lists_every_close_code_with_its_reason() {
     let doc = documented();
-    let table: BTreeMap<u16, String> = close::REASONS
+    let table: BTreeMap<u16, String> = close::CODES
         .iter()
-        .map(|(code, reason)| (*code, (*reason).to_owned()))
+        .map(|c| (c.code, c.reason.to_owned()))
         .collect();
     for (code, reason) in &table {
         assert_eq!(
@@ -60,7 +60,7 @@ fn the_protocol_reference_lists_every_close_code_with_its_reason() {
         assert_eq!(
             table.get(code),
             Some(reason),
-            "docs/protocol.md lists {code} (`{reason}`), which close::REASONS does not have"
+            "docs/protocol.md lists {code} (`{reason}`), which close::CODES does not have"
         );
     }
 }

@@ -155,7 +155,7 @@ pub struct Closed {
 }
 
 impl Closed {
-    /// A close frame with `code` and that code's reason (from `close::REASONS`).
+    /// A close frame with `code` and that code's reason (from `close::CODES`).
     pub fn with(code: u16) -> Closed {
         Closed {
             code: Some(code),

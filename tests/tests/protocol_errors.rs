@@ -1,6 +1,6 @@
 //! WebSocket protocol errors, written byte by byte on a raw socket: each is answered with a
 //! close frame (1002, or 1007 for text that is not UTF-8) carrying the code's reason from
-//! `close::REASONS`, before the TCP close; and the participant leaves at once (no
+//! `close::CODES`, before the TCP close; and the participant leaves at once (no
 //! grace window), on a single node and through a node that relays to the room's owner.
 
 use std::net::SocketAddr;

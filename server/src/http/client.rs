@@ -38,6 +38,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/landing.js", "text/javascript; charset=utf-8"),
     asset!("js/main.js", "text/javascript; charset=utf-8"),
     asset!("js/protocol.js", "text/javascript; charset=utf-8"),
+    asset!("js/wire.js", "text/javascript; charset=utf-8"),
     asset!("js/i18n.js", "text/javascript; charset=utf-8"),
     asset!("js/connection.js", "text/javascript; charset=utf-8"),
     asset!("js/state.js", "text/javascript; charset=utf-8"),

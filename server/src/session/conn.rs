@@ -249,7 +249,7 @@ impl Conn {
         self.close(close::REFUSED).await
     }
 
-    /// Sends a close frame with the code's reason (from [`close::REASONS`]) and shuts the
+    /// Sends a close frame with the code's reason (from [`close::CODES`]) and shuts the
     /// connection down. Also right after tungstenite reported a protocol error: it
     /// writes nothing itself then, and the socket underneath is still open.
     pub async fn close(&mut self, code: u16) -> End {
