@@ -18,6 +18,9 @@
 //! This crate describes bytes on the wire only. The room engine has its own domain types;
 //! the server converts at the session boundary.
 
+// Every public item is documented, and nothing is `pub` that nothing outside can reach.
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod client;
 pub mod error;
 pub mod limits;

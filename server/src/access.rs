@@ -292,7 +292,7 @@ mod tests {
 
     mod base64_url {
         /// Base64url without padding, enough for a test token.
-        pub fn encode(text: &str) -> String {
+        pub(super) fn encode(text: &str) -> String {
             const ALPHABET: &[u8] =
                 b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             let bytes = text.as_bytes();

@@ -15,6 +15,9 @@
 //! - [`store`]: rooms kept between restarts (SQLite);
 //! - [`server`]: starting and stopping the whole thing.
 
+// Every public item is documented, and nothing is `pub` that nothing outside can reach.
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod access;
 pub mod cli;
 pub mod cluster;

@@ -50,7 +50,7 @@ pub(crate) struct Forwards {
 impl Forwards {
     /// Queues a copy of `packet` for every subscriber; a full queue loses this packet
     /// for that subscriber alone.
-    pub fn send(&self, key: TrackKey, packet: &rtp::Packet) {
+    pub(crate) fn send(&self, key: TrackKey, packet: &rtp::Packet) {
         let Ok(subscribers) = self.subscribers.read() else {
             return;
         };

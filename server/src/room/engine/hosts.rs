@@ -350,7 +350,7 @@ impl Room {
 }
 
 /// Checks a room's areas against its floor.
-pub fn validate_areas(areas: &[Area], width: f32, height: f32) -> Result<(), EngineError> {
+pub(crate) fn validate_areas(areas: &[Area], width: f32, height: f32) -> Result<(), EngineError> {
     if areas.len() > MAX_AREAS {
         return Err(EngineError::InvalidAreas);
     }
@@ -375,7 +375,7 @@ pub fn validate_areas(areas: &[Area], width: f32, height: f32) -> Result<(), Eng
 }
 
 /// Most people broadcasting to a room at once.
-pub const MAX_BROADCASTERS: usize = 16;
+pub(crate) const MAX_BROADCASTERS: usize = 16;
 
 /// Where a host gathers everyone.
 #[derive(Debug, Clone, Copy, PartialEq)]
