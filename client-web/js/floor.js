@@ -18,6 +18,12 @@ const AVATAR_MAX_PX = 40;
 const TAG_HEIGHT = 20;
 // The widest a name tag opens (hover, focus) to show the profile line: 20rem.
 const CARD_MAX_PX = 320;
+// Who is near is said for this long after one's own step, and not twice for one person
+// within the repeat time.
+const NEAR_AFTER_KEY_MS = 1500;
+const NEAR_REPEAT_MS = 5000;
+// The tallest such a card gets: the name and a profile line over two or three lines.
+const CARD_MAX_HEIGHT = 76;
 // The closest zoom: pixels per floor unit.
 const MAX_SCALE = 4;
 // Tags are laid out again at most this often while people walk.
@@ -31,6 +37,8 @@ export class Floor {
     // Who stands nearest while one walks by keyboard (their tag opens; see `markNearest`).
     this.onNear = onNear;
     this.near = null;
+    this.lastKeyAt = -Infinity;
+    this.announced = null;
     this.sizer = document.createElement("div");
     this.sizer.className = "floor-sizer";
     this.stage = document.createElement("div");
@@ -61,7 +69,10 @@ export class Floor {
       this.onSteer(null);
       this.markNearest();
     });
-    viewport.addEventListener("focus", () => this.markNearest());
+    viewport.addEventListener("focus", () => {
+      this.lastKeyAt = performance.now();
+      this.markNearest();
+    });
     // Walking by keyboard after a click on the floor counts as using the keyboard.
     this.byKeyboard = false;
     viewport.addEventListener("pointerdown", () => {
@@ -156,6 +167,7 @@ export class Floor {
     if (!dir || event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
     this.byKeyboard = true;
+    this.lastKeyAt = performance.now();
     if (down) this.held.add(dir);
     else this.held.delete(dir);
     const dx = (this.held.has("right") ? 1 : 0) - (this.held.has("left") ? 1 : 0);
@@ -398,16 +410,23 @@ export class Floor {
     };
     this.markNearest();
     const placed = placeTags(items, { bounds });
-    // A tag opens (hover, focus) into a card of up to CARD_MAX_PX: upwards in the lower half
-    // of the view and leftwards near its right edge, so that it stays in view.
-    const middle = (bounds.top + bounds.bottom) / 2;
+    // A tag opens (hover, focus) into a card of up to CARD_MAX_PX × CARD_MAX_HEIGHT: away
+    // from its avatar (upwards from a tag above it), unless that leaves the view; leftwards
+    // near the view's right edge.
     for (const item of items) {
       const el = this.avatars.get(item.id);
       const tag = el.querySelector(".tag");
-      const at = placed.get(item.id) ?? { left: item.x - item.w / 2, top: item.y + r + 2 };
-      tag.classList.toggle("hidden-tag", !placed.has(item.id));
+      const spot = placed.get(item.id);
+      const at = spot ?? { left: item.x - item.w / 2, top: item.y + r + 2 };
+      tag.classList.toggle("hidden-tag", !spot);
       tag.style.transform = `translate(${at.left - item.x}px, ${at.top - item.y}px)`;
-      el.classList.toggle("opens-up", at.top > middle);
+      // Where the opened card goes, from the tag's place: upwards from a tag above the
+      // avatar, downwards from one below; where that has no room, to the avatar's other side.
+      const above = at.top + TAG_HEIGHT / 2 < item.y;
+      let cardY;
+      if (above) cardY = at.top + TAG_HEIGHT - CARD_MAX_HEIGHT >= bounds.top ? "calc(1.25rem - 100%)" : `${item.y + r + 2 - at.top}px`;
+      else cardY = at.top + CARD_MAX_HEIGHT <= bounds.bottom ? "0px" : `calc(${item.y - r - 2 - at.top}px - 100%)`;
+      el.style.setProperty("--card-y", cardY);
       el.classList.toggle("opens-left", at.left + CARD_MAX_PX > bounds.right);
     }
   }
@@ -434,7 +453,15 @@ export class Floor {
     this.avatars.get(this.near)?.classList.remove("focused");
     this.near = nearest;
     this.avatars.get(nearest)?.classList.add("focused");
-    if (nearest) this.onNear(this.state.participants.get(nearest));
+    // Said when one's own keys (or coming to the floor) brought someone near, not when
+    // others walk about; and the same person not again within NEAR_REPEAT_MS.
+    const now = performance.now();
+    const mine = now - this.lastKeyAt < NEAR_AFTER_KEY_MS;
+    const again = this.announced?.id === nearest && now - this.announced.at < NEAR_REPEAT_MS;
+    if (nearest && mine && !again) {
+      this.announced = { id: nearest, at: now };
+      this.onNear(this.state.participants.get(nearest));
+    }
   }
 
   // A tag's width in pixels, measured once per name.

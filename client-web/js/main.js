@@ -138,6 +138,9 @@ const panel = new Panel($("#panel"), {
     if (action === "invite") {
       conn.send(messages.inviteToStage(id));
       announce(t("people.invited", { name: displayName(state.participants.get(id) ?? { id, name: "?" }, state.you, duplicates) }));
+    } else if (action === "talk") {
+      conn.send(messages.inviteToCircle(id));
+      announce(t("people.alone.sent", { name: displayName(state.participants.get(id) ?? { id, name: "?" }, state.you, duplicates) }));
     } else if (action === "mute") conn.send(messages.mute(id));
     else if (action === "remove") conn.send(messages.remove(id, false));
     else if (action === "ban") conn.send(messages.remove(id, true));
@@ -161,6 +164,7 @@ function setUpJoinScreen() {
   $("#name").value = localStorage.getItem("hallway.name") ?? "";
   $("#profile").maxLength = LIMITS.maxProfileChars;
   $("#profile").value = localStorage.getItem("hallway.profile") ?? "";
+  fixedByInvitation();
   $("#join-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = $("#name").value.trim();
@@ -267,12 +271,36 @@ async function preview() {
   fillDevices($("#mic-select"), mics, media.mic?.getSettings().deviceId);
 }
 
+// A personal invitation fixes the name (and maybe the profile line): the form shows them
+// as the invitation says, not to be changed. (The server verifies the token and uses what
+// it says whatever is typed; the page only reads it to show it.)
+function fixedByInvitation() {
+  let claims;
+  try {
+    const part = (token ?? "").split(".")[1] ?? "";
+    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
+  } catch {
+    return;
+  }
+  for (const [field, value] of [["name", claims?.name], ["profile", claims?.profile]]) {
+    if (typeof value !== "string" || !value) continue;
+    const input = $(`#${field}`);
+    input.value = value;
+    input.readOnly = true;
+    $(`#${field}-hint`).textContent = t("join.fixedByInvitation");
+    $(`#${field}-hint`).dataset.i18n = "join.fixedByInvitation";
+  }
+}
+
 // The join screen's error; with `field` (a selector), that field is marked invalid and
-// focused, until it is changed.
+// focused, until it is changed, and the error stands under it.
 function showJoinError(text, field) {
   $("#join").hidden = false;
   $("#join-error").textContent = text;
   $("#join-error").hidden = false;
+  if (field) $(`${field}-hint`).after($("#join-error"));
+  else $("#enter").before($("#join-error"));
   $("#enter").disabled = false;
   for (const input of document.querySelectorAll("#join-form [aria-invalid]")) markValid(input);
   if (field) {
@@ -324,6 +352,8 @@ function receive(msg) {
       return toast(t("host.mutedYou"));
     case "gathered":
       return announce(t("host.gathered"));
+    case "circle_invite":
+      return askedOver(msg.by);
     case "stage_invite":
       invitedToStage = true;
       updateControls();
@@ -376,6 +406,7 @@ function receive(msg) {
     case "left":
     case "media":
     case "reconnecting":
+    case "alone":
       scheduleRender();
       return;
     case "circle":
@@ -386,6 +417,38 @@ function receive(msg) {
       return;
   }
 }
+
+// A host asks us over to a conversation: a notice with "walk over" (which walks to the
+// host, or into their circle) and "not now". It goes by itself after a minute.
+let askTimer = null;
+function askedOver(by) {
+  const host = state.participants.get(by);
+  if (!host) return;
+  const notice = $("#talk-invite");
+  $("#talk-invite-text").textContent = t("talk.invited", { name: displayName(host, state.you, duplicates) });
+  notice.dataset.by = by;
+  notice.hidden = false;
+  announce($("#talk-invite-text").textContent);
+  $("#talk-invite-accept").focus();
+  clearTimeout(askTimer);
+  askTimer = setTimeout(() => closeAskedOver(false), 60_000);
+}
+
+function closeAskedOver(returnFocus = true) {
+  const notice = $("#talk-invite");
+  if (notice.hidden) return;
+  const hadFocus = notice.contains(document.activeElement);
+  notice.hidden = true;
+  clearTimeout(askTimer);
+  if (hadFocus && returnFocus) $("#floor").focus();
+}
+
+$("#talk-invite-accept").addEventListener("click", () => {
+  const by = $("#talk-invite").dataset.by;
+  closeAskedOver();
+  if (state.participants.has(by)) goToPerson(by);
+});
+$("#talk-invite-decline").addEventListener("click", () => closeAskedOver());
 
 // The floor plan on the floor, and in the host's choice of plan.
 function showPlan() {

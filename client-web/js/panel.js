@@ -10,7 +10,7 @@ import { t, listNames } from "./i18n.js";
 import { displayName } from "./tiles.js";
 import { GROUPS, groupPeople, nextHand } from "./people.js";
 
-const HOST_ACTIONS = ["invite", "mute", "remove", "ban"];
+const HOST_ACTIONS = ["invite", "talk", "mute", "remove", "ban"];
 
 export class Panel {
   constructor(root, { onGoToPerson, onGoToCircle, onHostAction }) {
@@ -22,6 +22,8 @@ export class Panel {
     this.query = "";
     // People a host called on with "next hand" (skipped until their hand goes down).
     this.called = new Set();
+    // Whom this host asked over to a conversation (shown in the list of those alone).
+    this.talkInvited = new Set();
     this.items = new Map();
     this.menu = root.querySelector("#person-menu");
     this.tabs = [...root.querySelectorAll('[role="tab"]')];
@@ -46,6 +48,10 @@ export class Panel {
         return;
       }
       if (this.menu.contains(button)) this.closeMenu();
+      if (kind === "talk") {
+        this.talkInvited.add(id);
+        if (this.state) this.render(this.state, this.duplicates);
+      }
       if (kind === "person") this.onGoToPerson(id);
       else if (kind === "circle") this.onGoToCircle(Number(id));
       else this.onHostAction(kind, id);
@@ -272,6 +278,7 @@ export class Panel {
       button.querySelector("span").textContent = t("people.nextHandInvite");
       button.setAttribute("aria-label", t("people.nextHandLabel", { name }));
     }
+    this.renderAlone(state, shownName, host);
     const circles = [...state.circles.values()];
     const circleList = this.root.querySelector("#circle-list");
     if (circles.length === 0) {
@@ -301,6 +308,51 @@ export class Panel {
     }
     this.renderChatTargets(state, duplicates);
     if (focused) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  // For hosts: who has been outside any circle for longer than the room's setting (the
+  // server's `alone`, every few seconds), longest first, each with "go to" and "invite to
+  // a conversation". Whoever is in a circle by now is left out at once.
+  renderAlone(state, shownName, host) {
+    const section = this.root.querySelector("#alone-list");
+    const report = host ? state.alone : null;
+    const now = Date.now();
+    const people = (report?.people ?? [])
+      .map((a) => ({ p: state.participants.get(a.id), minutes: Math.floor((a.for_s + (now - report.at) / 1000) / 60) }))
+      .filter(({ p }) => p && p.circle == null && p.role !== "host" && !state.broadcasters.includes(p.id));
+    section.hidden = people.length === 0;
+    if (!report) return;
+    const after = Math.max(1, Math.round(report.after_s / 60));
+    this.root.querySelector("#alone-title").textContent = t("people.alone.title", { minutes: after });
+    section.querySelector(".count").textContent = `(${people.length})`;
+    const signature = JSON.stringify([people.map(({ p, minutes }) => [p.id, shownName(p), p.profile ?? "", minutes, this.talkInvited.has(p.id)]), t("people.alone.goto")]);
+    if (signature === this.aloneSignature) return;
+    this.aloneSignature = signature;
+    const focused = document.activeElement?.dataset?.key;
+    section.querySelector("ol").replaceChildren(
+      ...people.map(({ p, minutes }) => {
+        const li = document.createElement("li");
+        const shown = shownName(p);
+        const status = [t("people.alone.for", { minutes }), this.talkInvited.has(p.id) ? t("people.alone.invited") : ""].filter(Boolean).join(", ");
+        const [who] = this.personContent(p, { me: false, host: false, shown, status });
+        const go = document.createElement("button");
+        go.type = "button";
+        go.dataset.key = `person:${p.id}`;
+        go.textContent = t("people.alone.goto");
+        go.setAttribute("aria-label", t("room.goto", { name: shown }));
+        const talk = document.createElement("button");
+        talk.type = "button";
+        talk.dataset.key = `talk:${p.id}`;
+        talk.textContent = t("people.alone.talk");
+        talk.setAttribute("aria-label", t("people.alone.talkLabel", { name: shown }));
+        const buttons = document.createElement("span");
+        buttons.className = "alone-actions";
+        buttons.append(go, talk);
+        li.append(who, buttons);
+        return li;
+      }),
+    );
+    if (focused && section.contains(document.activeElement) === false) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
   }
 
   // One person's list item, kept from render to render and rebuilt only when what it

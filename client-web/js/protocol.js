@@ -39,6 +39,7 @@ export const messages = {
   react: (reaction) => ({ type: "react", reaction }),
   broadcast: (on) => ({ type: "broadcast", on }),
   inviteToStage: (id) => ({ type: "invite_to_stage", id }),
+  inviteToCircle: (id) => ({ type: "invite_to_circle", id }),
   mute: (id) => ({ type: "mute", id }),
   remove: (id, ban) => ({ type: "remove", id, ban }),
   lockRoom: (locked) => ({ type: "lock_room", locked }),

@@ -117,6 +117,10 @@ export class RoomState {
         if (p) Object.assign(p, { mic: msg.mic, camera: msg.camera, screen: msg.screen });
         return { kind: "media", id: msg.id };
       }
+      case "alone":
+        // For hosts: who is alone, as of now (`at`, this page's clock).
+        this.alone = { after_s: msg.after_s, people: msg.people, at: Date.now() };
+        return { kind: "alone" };
       case "error":
       case "connect":
       case "disconnect":

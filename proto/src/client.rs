@@ -102,6 +102,12 @@ pub enum ClientMessage {
         /// The participant.
         id: String,
     },
+    /// Host: invite someone (typically someone alone for a while) to come over to the
+    /// host's circle, or to the host: they get a `circle_invite` and choose.
+    InviteToCircle {
+        /// The participant.
+        id: String,
+    },
     /// Host: turn a participant's microphone off (they may turn it on again).
     Mute {
         /// The participant.
@@ -195,6 +201,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "react",
     "broadcast",
     "invite_to_stage",
+    "invite_to_circle",
     "mute",
     "remove",
     "lock_room",
@@ -224,6 +231,7 @@ impl ClientMessage {
             ClientMessage::React { .. } => "react",
             ClientMessage::Broadcast { .. } => "broadcast",
             ClientMessage::InviteToStage { .. } => "invite_to_stage",
+            ClientMessage::InviteToCircle { .. } => "invite_to_circle",
             ClientMessage::Mute { .. } => "mute",
             ClientMessage::Remove { .. } => "remove",
             ClientMessage::LockRoom { .. } => "lock_room",

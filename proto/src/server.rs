@@ -185,6 +185,19 @@ pub enum ServerMessage {
         /// The host.
         by: String,
     },
+    /// A host asks you over to their circle (or to them): walking there is up to you.
+    CircleInvite {
+        /// The host.
+        by: String,
+    },
+    /// To hosts only, every few seconds: who has not been in a circle for longer than the
+    /// room's `after_s`, longest first. Nothing of it is kept.
+    Alone {
+        /// How long someone must be outside any circle to be listed, in seconds.
+        after_s: u64,
+        /// The people, longest alone first.
+        people: Vec<AloneInfo>,
+    },
     /// A host turned your microphone off.
     Muted {
         /// The host.
@@ -273,6 +286,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "reaction",
     "broadcast",
     "stage_invite",
+    "circle_invite",
+    "alone",
     "muted",
     "room_locked",
     "gathered",
@@ -305,6 +320,8 @@ impl ServerMessage {
             ServerMessage::Pong => "pong",
             ServerMessage::Broadcast { .. } => "broadcast",
             ServerMessage::StageInvite { .. } => "stage_invite",
+            ServerMessage::CircleInvite { .. } => "circle_invite",
+            ServerMessage::Alone { .. } => "alone",
             ServerMessage::Muted { .. } => "muted",
             ServerMessage::Hand { .. } => "hand",
             ServerMessage::Reaction { .. } => "reaction",
@@ -365,6 +382,15 @@ pub struct RoomInfo {
 /// The walking pace of rooms that do not say.
 fn default_walk_speed() -> f32 {
     400.0
+}
+
+/// Someone outside any circle, as hosts see them in `alone`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AloneInfo {
+    /// The participant.
+    pub id: String,
+    /// How long they have been outside any circle, in seconds.
+    pub for_s: u64,
 }
 
 /// A participant as others see them.

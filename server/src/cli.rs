@@ -172,6 +172,7 @@ fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomComm
     record.mesh_threshold = args.mesh_threshold.unwrap_or(record.mesh_threshold);
     record.privacy = args.privacy.unwrap_or(record.privacy);
     record.walk_speed = args.walk_speed.unwrap_or(record.walk_speed);
+    record.alone_minutes = args.alone_minutes.unwrap_or(record.alone_minutes);
     match (args.access, &args.passcode) {
         (Some(AccessMode::Passcode) | None, Some(passcode)) => {
             if passcode.trim().chars().count() < 4 {

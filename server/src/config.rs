@@ -293,6 +293,10 @@ pub struct RoomArgs {
     /// How fast people walk, in floor units per second (50 to 2000; default 400).
     #[arg(long)]
     pub walk_speed: Option<f32>,
+    /// Hosts see who has been outside any circle for longer than this many minutes (1 to
+    /// 120; default 3).
+    #[arg(long)]
+    pub alone_minutes: Option<u32>,
     /// The picture under the floor: `builtin:foyer`, `builtin:hall`, `builtin:garden`,
     /// the path of a PNG, JPEG or SVG file of at most 5 MB (kept in the data folder), or
     /// `none`.

@@ -27,19 +27,42 @@ pub enum InvitationError {
     /// Reading the input failed.
     #[error("reading the list: {0}")]
     Io(#[from] std::io::Error),
-    /// Rows whose names are empty, too long or have control characters (1-based line numbers).
-    #[error(
-        "invalid names on lines {0:?}: names are 1 to 64 characters without control characters"
-    )]
-    BadNames(Vec<usize>),
     /// A column asked for as the profile line is not in the heading.
     #[error("no column headed {0:?} (asked for as the profile line)")]
     NoProfileColumn(String),
-    /// Rows whose profile lines are too long or have control characters (1-based line numbers).
-    #[error(
-        "invalid profile lines on lines {0:?}: a profile line is at most 80 characters (organisation and topics together) without control characters"
-    )]
-    BadProfiles(Vec<usize>),
+    /// Rows whose names or profile lines break the rules (1-based line numbers), all of
+    /// them at once so that one corrected list goes through.
+    #[error("{}", bad_rows(names, profiles))]
+    BadRows {
+        /// Names empty, too long, or with control or invisible characters.
+        names: Vec<usize>,
+        /// Profile lines too long, or with control or invisible characters.
+        profiles: Vec<usize>,
+    },
+}
+
+fn bad_rows(names: &[usize], profiles: &[usize]) -> String {
+    let mut parts = Vec::new();
+    if !names.is_empty() {
+        parts.push(format!(
+            "invalid names on lines {names:?}: names are 1 to 64 characters with a letter or digit, without control or invisible characters"
+        ));
+    }
+    if !profiles.is_empty() {
+        parts.push(format!(
+            "invalid profile lines on lines {profiles:?}: a profile line is at most 80 characters (organisation and topics together) without control or invisible characters"
+        ));
+    }
+    parts.join("; ")
+}
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// How many invitations.
+    pub invitations: usize,
+    /// The headings of the columns the profile lines came from (none: no lines).
+    pub profile_columns: Vec<String>,
 }
 
 const FULL_NAME: &[&str] = &[
@@ -87,6 +110,12 @@ const ORGANISATION: &[&str] = &[
     "profil",
     "profile line",
     "profilzeile",
+    "company name",
+    "firmenname",
+    "firma/organisation",
+    "organisation/firma",
+    "behörde/organisation",
+    "organisation/behörde",
 ];
 const TOPICS: &[&str] = &[
     "topics",
@@ -99,6 +128,17 @@ const TOPICS: &[&str] = &[
 /// Between the organisation and the topics (and between columns named for the line).
 const PROFILE_SEPARATOR: &str = " · ";
 
+/// A cell as written into the output: one that a spreadsheet would take for a formula
+/// (`=`, `+`, `-`, `@`, a tab or a carriage return first) gets a `'` in front, so that
+/// opening the list runs nothing. (The token keeps the text as it is.)
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// Reads attendees from `input` and writes `name, email, link` rows to `output`, with the
 /// input's delimiter; with a profile line per person (from `profile_columns`, or found by
 /// its heading) `name, email, profile, link`. Returns how many invitations were written.
@@ -110,7 +150,7 @@ pub fn write_invitations(
     room: &str,
     expires_at: u64,
     profile_columns: &[String],
-) -> Result<usize, InvitationError> {
+) -> Result<Written, InvitationError> {
     let mut text = String::new();
     let mut input = input;
     input.read_to_string(&mut text)?;
@@ -125,11 +165,13 @@ pub fn write_invitations(
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
+    // The headings as written (for saying which were used), and as compared.
+    let reader_headings: Vec<String> = reader
         .headers()?
         .iter()
-        .map(|h| h.trim().to_lowercase())
+        .map(|h| h.trim().to_owned())
         .collect();
+    let headers: Vec<String> = reader_headings.iter().map(|h| h.to_lowercase()).collect();
     let find = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
     let (full, first, last, email) = (
         find(FULL_NAME),
@@ -195,11 +237,11 @@ pub fn write_invitations(
             Err(_) => bad.push(index + 2),
         }
     }
-    if !bad.is_empty() {
-        return Err(InvitationError::BadNames(bad));
-    }
-    if !bad_profiles.is_empty() {
-        return Err(InvitationError::BadProfiles(bad_profiles));
+    if !bad.is_empty() || !bad_profiles.is_empty() {
+        return Err(InvitationError::BadRows {
+            names: bad,
+            profiles: bad_profiles,
+        });
     }
     let mut writer = csv::WriterBuilder::new()
         .delimiter(delimiter)
@@ -219,15 +261,22 @@ pub fn write_invitations(
             expires_at,
         );
         let link = format!("{base_url}/r/{room}#token={token}");
+        let (name, email) = (cell(name), cell(email));
         if with_profiles {
-            let line = line.as_deref().unwrap_or_default();
-            writer.write_record([name.as_str(), email.as_str(), line, &link])?;
+            let line = cell(line.as_deref().unwrap_or_default());
+            writer.write_record([name.as_ref(), email.as_ref(), line.as_ref(), &link])?;
         } else {
-            writer.write_record([name.as_str(), email.as_str(), &link])?;
+            writer.write_record([name.as_ref(), email.as_ref(), &link])?;
         }
     }
     writer.flush()?;
-    Ok(rows.len())
+    Ok(Written {
+        invitations: rows.len(),
+        profile_columns: profile
+            .iter()
+            .filter_map(|&i| reader_headings.get(i).cloned())
+            .collect(),
+    })
 }
 
 #[cfg(test)]
@@ -292,7 +341,7 @@ mod tests {
         ));
         let long = "x".repeat(65);
         assert!(
-            matches!(invite(&format!("Name,Email\nok,a@b\n{long},c@d\n")), Err(InvitationError::BadNames(lines)) if lines == vec![3])
+            matches!(invite(&format!("Name,Email\nok,a@b\n{long},c@d\n")), Err(InvitationError::BadRows { names, profiles }) if names == vec![3] && profiles.is_empty())
         );
     }
 
@@ -336,9 +385,33 @@ mod tests {
             Err(InvitationError::NoProfileColumn(c)) if c == "referat"
         ));
         let long = "x".repeat(81);
-        assert!(matches!(
-            invite(&format!("Name,Organisation\nA,ok\nB,{long}\nC,\u{202e}evil\n")),
-            Err(InvitationError::BadProfiles(lines)) if lines == vec![3, 4]
-        ));
+        // Every bad row at once, names and lines.
+        let err = invite(&format!(
+            "Name,Organisation\nA,ok\nB,{long}\nC,\u{202e}evil\n\u{200b},ok\n"
+        ))
+        .expect_err("refused");
+        assert!(
+            matches!(&err, InvitationError::BadRows { names, profiles } if *names == vec![5] && *profiles == vec![3, 4]),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("names on lines [5]")
+                && err.to_string().contains("profile lines on lines [3, 4]")
+        );
+    }
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_written_as_text() {
+        let rows = invite("Name,Email,Organisation\n\"=HYPERLINK(\"\"x\"\")\",a@example.org,@SUM(1)\nBen,+1@example.org,Amt\n")
+            .expect("invitations");
+        assert_eq!(rows[0][0], "'=HYPERLINK(\"x\")");
+        assert_eq!(rows[0][2], "'@SUM(1)");
+        assert_eq!(rows[1][1], "'+1@example.org");
+        assert_eq!(rows[1][2], "Amt");
+        // The token keeps the name as it is.
+        assert_eq!(
+            grant_of(&rows[0][3]).name.as_deref(),
+            Some("=HYPERLINK(\"x\")")
+        );
     }
 }

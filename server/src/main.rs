@@ -117,9 +117,14 @@ fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
     if let Some(name) = &args.name {
         hallway::room::model::DisplayName::parse(name).context("--name")?;
     }
-    if let Some(line) = &args.profile {
-        hallway::room::model::ProfileLine::parse(line).context("--profile")?;
-    }
+    // The line as it will show (trimmed; blank is none, and leaves the person's own).
+    let profile = args
+        .profile
+        .as_deref()
+        .map(hallway::room::model::ProfileLine::parse)
+        .transpose()
+        .context("--profile")?
+        .flatten();
     if !hallway::rooms::is_valid_slug(&args.room) {
         anyhow::bail!("--room: room slugs are 1 to 64 characters of a-z, 0-9 and -");
     }
@@ -131,7 +136,7 @@ fn print_link(config: &Config, args: &LinkArgs) -> anyhow::Result<()> {
         &args.room,
         args.role,
         args.name.as_deref(),
-        args.profile.as_deref(),
+        profile.as_ref().map(|l| l.as_str()),
         expires,
     );
     println!(
@@ -178,7 +183,17 @@ fn write_invitations(config: &Config, args: &InviteArgs) -> anyhow::Result<()> {
             &args.profile_columns,
         )?,
     };
-    eprintln!("{written} invitations for {}", args.room);
+    // Say which columns became the profile line, so that a list whose organisation column
+    // went unrecognised is noticed before the links go out.
+    let lines = if written.profile_columns.is_empty() {
+        "no profile lines (no organisation or topics column found; see --profile-column)".to_owned()
+    } else {
+        format!("profile lines from {}", written.profile_columns.join(" + "))
+    };
+    eprintln!(
+        "{} invitations for {}; {lines}",
+        written.invitations, args.room
+    );
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { serverForFile, person, clickFloor, waitAt, waitCircle, waitDecoding, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+import { serverForFile, person, mintLink, clickFloor, waitAt, waitCircle, waitDecoding, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 const room = serverForFile();
 const dir = screenshotDir();
@@ -80,10 +80,14 @@ test("a profile line typed on the join screen is seen in the list, found by sear
     const line = tag.querySelector(".tag-profile");
     const r = line.getBoundingClientRect();
     const f = document.querySelector("#floor").getBoundingClientRect();
-    return { text: line.textContent, shown: getComputedStyle(line).display !== "none", whole: line.scrollWidth <= line.clientWidth + 1, line: { left: r.left, top: r.top, width: r.width, height: r.height }, floor: { left: f.left, top: f.top, width: f.width, height: f.height } };
+    const c = tag.getBoundingClientRect();
+    const a = window.hallway.floor.avatars.get(id).querySelector(".face").getBoundingClientRect();
+    const box = (b, text) => ({ left: b.left, top: b.top, width: b.width, height: b.height, text });
+    return { text: line.textContent, shown: getComputedStyle(line).display !== "none", whole: line.scrollWidth <= line.clientWidth + 1, line: box(r), card: box(c, "card"), face: box(a, "face"), floor: box(f) };
   }, anna.id);
   assert.ok(card.shown && card.text === BAMBERG && card.whole, JSON.stringify(card));
   assert.ok(card.line.width > 40 && inside(card.line, card.floor), JSON.stringify(card));
+  assert.deepEqual(overlapping([card.card, card.face]), [], "the card leaves the face it is about in view");
   await clara.page.screenshot({ path: path.join(dir, "profile-hover-en.png") });
   await clara.page.mouse.move(0, 0);
 });
@@ -152,9 +156,34 @@ test("a line the server refuses is said at its field, in German", async () => {
   assert.match(await page.textContent("#join-error"), /Organisation und Themen höchstens 80 Zeichen/);
   assert.equal(await page.getAttribute("#profile", "aria-invalid"), "true");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "profile");
+  // The error stands right under the field it is about.
+  const [field, error] = await Promise.all([boxes(page, "#profile"), boxes(page, "#join-error")]);
+  assert.ok(error[0].top >= field[0].top + field[0].height && error[0].top - (field[0].top + field[0].height) < 120, JSON.stringify({ field, error }));
   await page.screenshot({ path: path.join(dir, "profile-refused-de-phone.png"), fullPage: true });
   const found = await axe(page);
   await context.close();
   assert.deepEqual(found.violations, []);
   assert.deepEqual(found.contrastReview, []);
+});
+
+test("a personal invitation that fixes the line shows it on the form, not to be changed", async () => {
+  const { server, people } = room;
+  const [anna] = people;
+  const link = mintLink(server, ["--room", "lobby", "--role", "participant", "--name", "Dana Yilmaz", "--profile", "Landkreis Ahrweiler · Katastrophenschutz"]);
+  const context = await anna.browser.newContext({ locale: "de-DE" });
+  const page = await context.newPage();
+  try {
+    await page.goto(link);
+    await page.waitForFunction(() => document.querySelector("#profile").readOnly, null, { timeout: DEADLINE });
+    assert.equal(await page.inputValue("#name"), "Dana Yilmaz");
+    assert.equal(await page.inputValue("#profile"), "Landkreis Ahrweiler · Katastrophenschutz");
+    assert.equal(await page.evaluate(() => document.querySelector("#name").readOnly), true);
+    assert.equal(await page.textContent("#profile-hint"), "Durch Ihre persönliche Einladung festgelegt");
+    await page.click("#enter");
+    await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
+    const id = await page.evaluate(() => window.hallway.state.you);
+    await anna.page.waitForFunction((pid) => window.hallway.state.participants.get(pid)?.profile === "Landkreis Ahrweiler · Katastrophenschutz", id, { timeout: DEADLINE });
+  } finally {
+    await context.close();
+  }
 });

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use hallway_proto::ServerMessage;
+use hallway_tests::hello::Hello;
 use hallway_tests::process::http_request;
 use hallway_tests::{TestClient, TestServer};
 use serde_json::{Value, json};
@@ -264,6 +265,71 @@ async fn links_and_invitations_are_minted() -> Result<()> {
     assert!(
         csv.starts_with("name,email,link\nAnna Schmidt,anna@example.org,"),
         "{csv}"
+    );
+    // Columns named for the profile line, as the export heads them.
+    let (status, csv) = http_request(
+        server.addr(),
+        "POST",
+        "/api/rooms/lobby/invitations?profile_columns=Referat,%20Schwerpunkt",
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "text/csv"),
+        ],
+        "Name;E-Mail;Referat;Schwerpunkt\nAnna Schmidt;anna@example.org;Referat DG II;Open Data\n"
+            .as_bytes(),
+    )
+    .await?;
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        csv.starts_with(
+            "name;email;profile;link\nAnna Schmidt;anna@example.org;Referat DG II · Open Data;"
+        ),
+        "{csv}"
+    );
+    let (status, refusal) = http_request(
+        server.addr(),
+        "POST",
+        "/api/rooms/lobby/invitations?profile_columns=Abteilung",
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "text/csv"),
+        ],
+        "Name,Email\nAnna Schmidt,anna@example.org\n".as_bytes(),
+    )
+    .await?;
+    assert_eq!(status, 422, "{refusal}");
+    assert!(refusal.contains("abteilung"), "{refusal}");
+    // A blank line in a link fixes nothing: the person's own line stays.
+    let (_, link) = api(
+        &server,
+        "POST",
+        "/api/rooms/lobby/links",
+        Some(json!({"role": "participant", "name": "Eva", "profile": "   "})),
+    )
+    .await?;
+    let token = link["url"]
+        .as_str()
+        .and_then(|u| u.split("#token=").nth(1))
+        .expect("a token");
+    let eva = TestClient::join_with(
+        &server,
+        &Hello::new("lobby", "x")
+            .profile("Stadt Köln · Open Data")
+            .token(token),
+    )
+    .await?;
+    let Some(ServerMessage::Welcome {
+        participants, you, ..
+    }) = &eva.welcome
+    else {
+        panic!("no welcome")
+    };
+    assert_eq!(
+        participants
+            .iter()
+            .find(|p| p.id == *you)
+            .and_then(|p| p.profile.as_deref()),
+        Some("Stadt Köln · Open Data")
     );
     Ok(())
 }

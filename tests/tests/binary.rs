@@ -208,8 +208,14 @@ async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
         .arg(&out)
         .env("HALLWAY_DATA_DIR", &data_dir)
         .env_remove("HALLWAY_SECRET")
-        .status()?;
-    assert!(status.success());
+        .output()?;
+    assert!(status.status.success());
+    // It says which columns made the profile lines.
+    let said = String::from_utf8_lossy(&status.stderr);
+    assert!(
+        said.contains("2 invitations for lobby; profile lines from Behörde + Themen"),
+        "{said}"
+    );
     let written = std::fs::read_to_string(&out)?;
     let lines: Vec<&str> = written.lines().collect();
     assert_eq!(lines.len(), 3, "{written}");

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -173,6 +173,7 @@ struct RoomFields {
     mesh_threshold: Option<u32>,
     privacy: Option<bool>,
     walk_speed: Option<f32>,
+    alone_minutes: Option<u32>,
     /// `builtin:<name>`, or `null` for none (absent: unchanged). Images are uploaded with
     /// `PUT /api/rooms/{slug}/floor-plan`; a path is never read here.
     #[serde(default, deserialize_with = "present")]
@@ -215,6 +216,7 @@ impl RoomFields {
             mesh_threshold: self.mesh_threshold,
             privacy: self.privacy,
             walk_speed: self.walk_speed,
+            alone_minutes: self.alone_minutes,
             // Checked by `floor_plan_arg` and set by the caller.
             floor_plan: None,
         }
@@ -366,23 +368,35 @@ async fn create_link(
             );
         }
     }
-    if let Some(Err(err)) = request
+    // The line as it will show (trimmed; blank is none, and leaves the person's own).
+    let profile = match request
         .profile
         .as_deref()
         .map(crate::room::model::ProfileLine::parse)
+        .transpose()
     {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string());
-    }
+        Ok(line) => line.flatten(),
+        Err(err) => return error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),
+    };
     let expires_at = now_secs() + request.valid_hours.unwrap_or(24 * 30).saturating_mul(3600);
     let token = admin.tokens.mint_fixed(
         &slug,
         request.role,
         request.name.as_deref(),
-        request.profile.as_deref(),
+        profile.as_ref().map(|l| l.as_str()),
         expires_at,
     );
     let url = format!("{}/r/{slug}#token={token}", admin.public_base);
     (StatusCode::CREATED, Json(LinkResponse { url, expires_at })).into_response()
+}
+
+/// `?profile_columns=Referat,Schwerpunkte`: the headings of the columns that make the
+/// profile line (as `hallway invite --profile-column`), comma separated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvitationQuery {
+    #[serde(default)]
+    profile_columns: Option<String>,
 }
 
 /// `POST /api/rooms/{slug}/invitations`: an attendee CSV in, the same with links out.
@@ -390,8 +404,23 @@ async fn create_invitations(
     State(admin): State<Admin>,
     _: Authorised,
     Path(slug): Path<String>,
+    query: Result<Query<InvitationQuery>, QueryRejection>,
     body: Bytes,
 ) -> Response {
+    let Ok(Query(query)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the only query parameter is profile_columns (headings, comma separated)",
+        );
+    };
+    let columns: Vec<String> = query
+        .profile_columns
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
     if let Err(err) = require_room(&admin, &slug) {
         return err.into_response();
     }
@@ -404,7 +433,7 @@ async fn create_invitations(
         &admin.public_base,
         &slug,
         expires_at,
-        &[],
+        &columns,
     ) {
         Ok(_) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response(),
         Err(err) => error(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),

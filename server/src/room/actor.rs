@@ -35,6 +35,7 @@ use crate::access::RoomAccess;
 use crate::floor_plan::FloorPlan;
 use crate::sfu::RoomMedia;
 
+mod alone;
 mod fanout;
 mod resume;
 
@@ -76,6 +77,8 @@ pub enum Command {
     Broadcast(bool),
     /// Host: invite a participant onto the stage.
     InviteToStage(ParticipantId),
+    /// Host: ask someone over to one's circle.
+    InviteToCircle(ParticipantId),
     /// Host: mute a participant.
     Mute(ParticipantId),
     /// Host: remove (and ban) a participant.
@@ -478,6 +481,8 @@ impl Actor {
         let period = Duration::from_secs(1) / self.tick_hz.max(1);
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut alone = tokio::time::interval(alone::ALONE_EVERY);
+        alone.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
@@ -490,6 +495,7 @@ impl Actor {
                     Some(request) => self.handle(request),
                     None => break,
                 },
+                _ = alone.tick() => self.report_alone(),
                 _ = ticker.tick() => {
                     self.expire();
                     self.tick();
@@ -604,6 +610,7 @@ pub fn apply(
         Command::React(reaction) => room.react(from, reaction),
         Command::Broadcast(on) => room.set_broadcast(from, on),
         Command::InviteToStage(target) => room.invite_to_stage(from, target),
+        Command::InviteToCircle(target) => room.invite_to_circle(from, target),
         Command::Mute(target) => room.mute(from, target),
         Command::Remove { target, ban } => room.remove(from, target, ban, now_ms / 1000),
         Command::LockRoom(locked) => room.lock_room(from, locked),

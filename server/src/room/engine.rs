@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+mod alone;
 mod circles;
 mod hosts;
 mod presence;
@@ -121,6 +122,13 @@ pub enum Event {
     /// A host invited a participant onto the stage.
     StageInvite {
         /// Who is invited.
+        target: ParticipantId,
+        /// The host.
+        by: ParticipantId,
+    },
+    /// A host asks someone over to their circle.
+    CircleInvite {
+        /// Who is asked.
         target: ParticipantId,
         /// The host.
         by: ParticipantId,
@@ -355,6 +363,7 @@ impl Room {
                 media: Media::default(),
                 hand: None,
                 reconnecting: false,
+                alone_since: None,
                 link,
                 moved: false,
             },

@@ -151,6 +151,9 @@ pub struct Participant {
     /// Their connection dropped; they keep their place while the server waits for them
     /// to resume.
     pub reconnecting: bool,
+    /// Since when (milliseconds since the Unix epoch) they have been outside any circle,
+    /// as last noted ([`super::engine::Room::note_alone`]); `None` in a circle.
+    pub alone_since: Option<u64>,
     /// The signed link they came in with, if any (what a ban attaches to).
     pub link: Option<super::moderation::LinkIdentity>,
     /// Moved since the last tick: positions are coalesced per tick through this flag.
@@ -264,7 +267,15 @@ pub struct RoomSettings {
     /// How fast people walk, in floor units per second: clients glide at this pace and
     /// send their steps on the way. Between [`MIN_WALK_SPEED`] and [`MAX_WALK_SPEED`].
     pub walk_speed: f32,
+    /// Hosts see who has been outside any circle for longer than this many seconds
+    /// (operators set it in minutes, 1 to [`MAX_ALONE_MINUTES`]).
+    pub alone_after_s: u32,
 }
+
+/// The default wait before hosts see someone as alone, in minutes.
+pub const DEFAULT_ALONE_MINUTES: u32 = 3;
+/// The longest wait before hosts see someone as alone a room may set, in minutes.
+pub const MAX_ALONE_MINUTES: u32 = 120;
 
 /// The slowest walking pace a room may set (floor units per second).
 pub const MIN_WALK_SPEED: f32 = 50.0;
@@ -294,6 +305,7 @@ impl RoomSettings {
             privacy: false,
             floor_plan: None,
             walk_speed: DEFAULT_WALK_SPEED,
+            alone_after_s: DEFAULT_ALONE_MINUTES * 60,
         }
     }
 
@@ -319,6 +331,7 @@ impl RoomSettings {
             && self.hysteresis.is_finite()
             && self.hysteresis >= 0.0
             && (MIN_WALK_SPEED..=MAX_WALK_SPEED).contains(&self.walk_speed)
+            && (1..=MAX_ALONE_MINUTES * 60).contains(&self.alone_after_s)
             && self.areas.len() <= MAX_AREAS;
         if sane {
             Ok(())

@@ -48,10 +48,17 @@ pub struct RoomRecord {
     /// How fast people walk, in floor units per second.
     #[serde(default = "default_walk_speed")]
     pub walk_speed: f32,
+    /// Hosts see who has been outside any circle for longer than this many minutes.
+    #[serde(default = "default_alone_minutes")]
+    pub alone_minutes: u32,
 }
 
 fn default_mesh_threshold() -> u32 {
     4
+}
+
+fn default_alone_minutes() -> u32 {
+    crate::room::model::DEFAULT_ALONE_MINUTES
 }
 
 fn default_walk_speed() -> f32 {
@@ -73,6 +80,7 @@ impl Default for RoomRecord {
             privacy: false,
             floor_plan: None,
             walk_speed: default_walk_speed(),
+            alone_minutes: default_alone_minutes(),
         }
     }
 }
@@ -115,6 +123,7 @@ impl RoomRecord {
         settings.privacy = self.privacy;
         settings.floor_plan = self.floor_plan.clone();
         settings.walk_speed = self.walk_speed;
+        settings.alone_after_s = self.alone_minutes.saturating_mul(60);
         settings.areas = self
             .areas
             .iter()

@@ -223,6 +223,10 @@ impl Actor {
                 let msg = ServerMessage::StageInvite { by: by.to_string() };
                 self.send(target, Utf8Bytes::from(msg.encode()));
             }
+            Event::CircleInvite { target, by } => {
+                let msg = ServerMessage::CircleInvite { by: by.to_string() };
+                self.send(target, Utf8Bytes::from(msg.encode()));
+            }
             Event::Muted { target, by } => {
                 let msg = ServerMessage::Muted { by: by.to_string() };
                 self.send(target, Utf8Bytes::from(msg.encode()));

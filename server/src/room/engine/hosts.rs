@@ -7,7 +7,7 @@ use crate::room::model::{Area, EngineError, MAX_AREAS, ParticipantId, Point, Rec
 use crate::room::moderation::clean_announcement;
 
 impl Room {
-    fn require_host(&self, id: ParticipantId) -> Result<(), EngineError> {
+    pub(super) fn require_host(&self, id: ParticipantId) -> Result<(), EngineError> {
         match self.participants.get(&id) {
             Some(p) if p.role == Role::Host => Ok(()),
             Some(_) => Err(EngineError::Forbidden),

@@ -45,6 +45,8 @@ impl Room {
         if let Some(p) = self.participants.get_mut(&was.id) {
             p.media = was.media;
             p.hand = was.hand;
+            // A reload does not make a lonely wait start over.
+            p.alone_since = was.alone_since;
         }
         // A spot no longer allowed (an area full) leaves them where they came in.
         let _ = self.move_to(was.id, f64::from(was.position.x), f64::from(was.position.y));

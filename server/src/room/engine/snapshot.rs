@@ -190,6 +190,7 @@ pub fn worth_writing(event: &Event) -> bool {
         | Event::Reaction { .. }
         | Event::Broadcast { .. }
         | Event::StageInvite { .. }
+        | Event::CircleInvite { .. }
         // Kept in the room's record, like the areas (not in its state).
         | Event::AreasChanged
         | Event::FloorPlanChanged => false,
