@@ -402,8 +402,12 @@ function receive(msg) {
       if (p?.hand && change.id !== state.you && state.me()?.role === "host") announce(t("announce.hand", { name: p.name }));
       return;
     }
-    case "joined":
     case "left":
+      // The host who asked us over left: the question goes with them.
+      if (change.id === $("#talk-invite").dataset.by) closeAskedOver();
+      scheduleRender();
+      return;
+    case "joined":
     case "media":
     case "reconnecting":
     case "alone":
@@ -418,9 +422,23 @@ function receive(msg) {
   }
 }
 
+// The list of keys (also "?"): a dialog; focus goes back where it was when it closes.
+function showKeys() {
+  const dialog = $("#keys");
+  if (dialog.open) return;
+  // From the "More" menu (which closes), focus goes back to its button.
+  const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
+  dialog.addEventListener("close", () => back?.focus?.(), { once: true });
+  dialog.showModal();
+}
+
 // A host asks us over to a conversation: a notice with "walk over" (which walks to the
-// host, or into their circle) and "not now". It goes by itself after a minute.
+// host, or into their circle) and "not now". It takes the focus only from nowhere in
+// particular (the page or the floor), never from someone typing; it is announced either
+// way, and goes by itself after a minute or when the host leaves. Focus goes back where it
+// came from.
 let askTimer = null;
+let askFocusBack = null;
 function askedOver(by) {
   const host = state.participants.get(by);
   if (!host) return;
@@ -429,18 +447,23 @@ function askedOver(by) {
   notice.dataset.by = by;
   notice.hidden = false;
   announce($("#talk-invite-text").textContent);
-  $("#talk-invite-accept").focus();
+  const active = document.activeElement;
+  if (!notice.contains(active) && (!active || active === document.body || active === $("#floor"))) {
+    askFocusBack = active;
+    $("#talk-invite-accept").focus();
+  }
   clearTimeout(askTimer);
-  askTimer = setTimeout(() => closeAskedOver(false), 60_000);
+  askTimer = setTimeout(() => closeAskedOver(), 60_000);
 }
 
-function closeAskedOver(returnFocus = true) {
+function closeAskedOver() {
   const notice = $("#talk-invite");
   if (notice.hidden) return;
   const hadFocus = notice.contains(document.activeElement);
   notice.hidden = true;
   clearTimeout(askTimer);
-  if (hadFocus && returnFocus) $("#floor").focus();
+  if (hadFocus) (askFocusBack?.isConnected ? askFocusBack : $("#floor")).focus();
+  askFocusBack = null;
 }
 
 $("#talk-invite-accept").addEventListener("click", () => {
@@ -800,10 +823,21 @@ function setUpControls() {
     if (circle) conn.send(messages.lockCircle(!circle.locked));
   });
   $("#leave-circle").addEventListener("click", () => leaveCircle());
+  $("#menu-keys").addEventListener("click", () => showKeys());
   document.addEventListener("keydown", (event) => {
-    // Escape steps out of one's circle, unless it closes something first (a menu, a dialog).
+    // "?" shows the keys (not while typing).
+    if (event.key === "?" && joined && !ended && !event.target.closest?.("input, textarea, select, dialog")) {
+      event.preventDefault();
+      return showKeys();
+    }
+    // Escape steps out of one's circle, unless it closes something first (a menu, a dialog,
+    // a host's invitation to talk).
     if (event.key !== "Escape" || event.defaultPrevented || !joined || ended) return;
     if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
+    if (!$("#talk-invite").hidden && $("#talk-invite").contains(event.target)) {
+      event.preventDefault();
+      return closeAskedOver();
+    }
     if (event.target.closest?.("input, textarea, select")) return;
     // Drawing an area: Escape stops drawing.
     if (areaEditor.drawing) {

@@ -22,8 +22,9 @@ export class Panel {
     this.query = "";
     // People a host called on with "next hand" (skipped until their hand goes down).
     this.called = new Set();
-    // Whom this host asked over to a conversation (shown in the list of those alone).
-    this.talkInvited = new Set();
+    // Whom this host asked over to a conversation, and when (said in the list of those
+    // alone for a minute).
+    this.talkInvited = new Map();
     this.items = new Map();
     this.menu = root.querySelector("#person-menu");
     this.tabs = [...root.querySelectorAll('[role="tab"]')];
@@ -48,11 +49,13 @@ export class Panel {
         return;
       }
       if (this.menu.contains(button)) this.closeMenu();
-      if (kind === "talk") {
-        this.talkInvited.add(id);
+      if (kind === "talk" || kind === "alone-talk") {
+        this.talkInvited.set(id, Date.now());
+        this.onHostAction("talk", id);
         if (this.state) this.render(this.state, this.duplicates);
+        return;
       }
-      if (kind === "person") this.onGoToPerson(id);
+      if (kind === "person" || kind === "alone-go") this.onGoToPerson(id);
       else if (kind === "circle") this.onGoToCircle(Number(id));
       else this.onHostAction(kind, id);
     });
@@ -319,40 +322,54 @@ export class Panel {
     const now = Date.now();
     const people = (report?.people ?? [])
       .map((a) => ({ p: state.participants.get(a.id), minutes: Math.floor((a.for_s + (now - report.at) / 1000) / 60) }))
-      .filter(({ p }) => p && p.circle == null && p.role !== "host" && !state.broadcasters.includes(p.id));
+      .filter(({ p }) => p && p.circle == null && p.role !== "host" && !p.reconnecting && !state.broadcasters.includes(p.id));
+    // An invitation is news for a minute; whoever is no longer alone is forgotten.
+    for (const [id, at] of this.talkInvited) if (now - at > 60_000 || !people.some(({ p }) => p.id === id)) this.talkInvited.delete(id);
     section.hidden = people.length === 0;
-    if (!report) return;
+    if (!report || people.length === 0) return;
     const after = Math.max(1, Math.round(report.after_s / 60));
     this.root.querySelector("#alone-title").textContent = t("people.alone.title", { minutes: after });
-    section.querySelector(".count").textContent = `(${people.length})`;
-    const signature = JSON.stringify([people.map(({ p, minutes }) => [p.id, shownName(p), p.profile ?? "", minutes, this.talkInvited.has(p.id)]), t("people.alone.goto")]);
-    if (signature === this.aloneSignature) return;
-    this.aloneSignature = signature;
-    const focused = document.activeElement?.dataset?.key;
-    section.querySelector("ol").replaceChildren(
-      ...people.map(({ p, minutes }) => {
-        const li = document.createElement("li");
-        const shown = shownName(p);
-        const status = [t("people.alone.for", { minutes }), this.talkInvited.has(p.id) ? t("people.alone.invited") : ""].filter(Boolean).join(", ");
+    // Whoever joined a circle since the report is left out; the report's count says the rest.
+    const more = Math.max(0, (report.count ?? people.length) - report.people.length);
+    section.querySelector(".count").textContent = `(${people.length + more})`;
+    const list = section.querySelector("ol");
+    const hadFocus = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    // Rows are kept from report to report, and rebuilt only when what they say changed.
+    this.aloneRows ??= new Map();
+    const seen = new Set();
+    people.forEach(({ p, minutes }, index) => {
+      seen.add(p.id);
+      const shown = shownName(p);
+      const invited = this.talkInvited.has(p.id);
+      const signature = JSON.stringify([shown, p.profile ?? "", minutes, invited, t("people.alone.goto")]);
+      let row = this.aloneRows.get(p.id);
+      if (!row || row.signature !== signature) {
+        const li = row?.li ?? document.createElement("li");
+        const status = [t("people.alone.for", { minutes }), invited ? t("people.alone.invited") : ""].filter(Boolean).join(", ");
         const [who] = this.personContent(p, { me: false, host: false, shown, status });
         const go = document.createElement("button");
         go.type = "button";
-        go.dataset.key = `person:${p.id}`;
+        go.dataset.key = `alone-go:${p.id}`;
         go.textContent = t("people.alone.goto");
         go.setAttribute("aria-label", t("room.goto", { name: shown }));
         const talk = document.createElement("button");
         talk.type = "button";
-        talk.dataset.key = `talk:${p.id}`;
+        talk.dataset.key = `alone-talk:${p.id}`;
         talk.textContent = t("people.alone.talk");
         talk.setAttribute("aria-label", t("people.alone.talkLabel", { name: shown }));
         const buttons = document.createElement("span");
         buttons.className = "alone-actions";
         buttons.append(go, talk);
-        li.append(who, buttons);
-        return li;
-      }),
-    );
-    if (focused && section.contains(document.activeElement) === false) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+        li.replaceChildren(who, buttons);
+        row = { li, signature };
+        this.aloneRows.set(p.id, row);
+      }
+      if (list.children[index] !== row.li) list.insertBefore(row.li, list.children[index] ?? null);
+    });
+    while (list.children.length > people.length) list.lastElementChild.remove();
+    for (const id of this.aloneRows.keys()) if (!seen.has(id)) this.aloneRows.delete(id);
+    // A rebuilt row takes the focus back that its button had.
+    if (hadFocus && !list.contains(document.activeElement)) list.querySelector(`[data-key="${CSS.escape(hadFocus)}"]`)?.focus();
   }
 
   // One person's list item, kept from render to render and rebuilt only when what it

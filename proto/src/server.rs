@@ -191,10 +191,12 @@ pub enum ServerMessage {
         by: String,
     },
     /// To hosts only, every few seconds: who has not been in a circle for longer than the
-    /// room's `after_s`, longest first. Nothing of it is kept.
+    /// room's `after_s`, longest first (at most 30 of them). Nothing of it is kept.
     Alone {
         /// How long someone must be outside any circle to be listed, in seconds.
         after_s: u64,
+        /// How many people are alone that long (`people` lists the longest 30).
+        count: u64,
         /// The people, longest alone first.
         people: Vec<AloneInfo>,
     },

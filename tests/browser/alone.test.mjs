@@ -107,3 +107,21 @@ test("go to walks the host to whoever is alone", async () => {
   await page.waitForFunction((id) => window.hallway.state.myCircle()?.members.includes(id), jonas, { timeout: DEADLINE });
   await waitAt(page, jonas, 2000, 1300);
 });
+
+test("asked while typing, Ines keeps her focus; the actions menu asks too; not now closes it", async () => {
+  const page = hanna.page;
+  await ines.page.click("#tab-chat");
+  await ines.page.click("#chat-text");
+  await ines.page.keyboard.type("Hallo ");
+  // From the person's actions menu this time.
+  await page.fill("#people-search", "Ines");
+  await page.click(`button[data-key="actions:${ines.id}"]`);
+  await page.click(`#person-menu button[data-key="talk:${ines.id}"]`);
+  await ines.page.waitForSelector("#talk-invite:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await ines.page.evaluate(() => document.activeElement?.id), "chat-text", "typing goes on where it was");
+  await ines.page.keyboard.type("zusammen");
+  assert.equal(await ines.page.inputValue("#chat-text"), "Hallo zusammen");
+  await ines.page.click("#talk-invite-decline");
+  await ines.page.waitForSelector("#talk-invite", { state: "hidden", timeout: DEADLINE });
+  await page.fill("#people-search", "");
+});

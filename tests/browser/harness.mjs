@@ -120,8 +120,9 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   page.on("websocket", (ws) => requests.push(ws.url()));
   const sent = sentMessages(page);
   await page.goto(link ?? `${server.url}/r/${room}`);
-  await page.fill("#name", name);
-  if (profile !== undefined) await page.fill("#profile", profile);
+  // A personal invitation fixes the name (and maybe the line): the form shows it read-only.
+  if (await page.isEditable("#name")) await page.fill("#name", name);
+  if (profile !== undefined && (await page.isEditable("#profile"))) await page.fill("#profile", profile);
   await page.click("#enter");
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });

@@ -115,7 +115,9 @@ test("a removed and banned participant cannot come back with the same link", asy
   // The same link again, in a fresh page: refused, readably.
   const again = await mallory.browser.newPage();
   await again.goto(link);
-  await again.fill("#name", "Mallory");
+  // The link fixes her name: the form shows it, not to be changed.
+  assert.equal(await again.inputValue("#name"), "Mallory Meyer");
+  assert.equal(await again.isEditable("#name"), false);
   await again.click("#enter");
   await again.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
   assert.equal(await again.textContent("#join-error"), "You have been banned from this room.");

@@ -26,7 +26,12 @@ async fn report_where(
 ) -> Result<(u64, Vec<AloneInfo>)> {
     client
         .wait_for(what, |m| match m {
-            ServerMessage::Alone { after_s, people } if want(people) => {
+            ServerMessage::Alone {
+                after_s,
+                count,
+                people,
+            } if want(people) => {
+                assert_eq!(*count, people.len() as u64, "fewer than 30: all are listed");
                 Some((*after_s, people.clone()))
             }
             _ => None,

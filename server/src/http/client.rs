@@ -34,8 +34,10 @@ macro_rules! asset {
 const ASSETS: &[Asset] = &[
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("room.html", "text/html; charset=utf-8"),
+    asset!("help.html", "text/html; charset=utf-8"),
     asset!("css/app.css", "text/css; charset=utf-8"),
     asset!("js/landing.js", "text/javascript; charset=utf-8"),
+    asset!("js/help.js", "text/javascript; charset=utf-8"),
     asset!("js/main.js", "text/javascript; charset=utf-8"),
     asset!("js/protocol.js", "text/javascript; charset=utf-8"),
     asset!("js/wire.js", "text/javascript; charset=utf-8"),
@@ -112,6 +114,11 @@ impl ClientFiles {
         );
         response
     }
+}
+
+/// `/help`: help in Leichte Sprache (German) and plain English.
+pub async fn help(State(files): State<ClientFiles>) -> Response {
+    files.serve("help.html").await
 }
 
 /// `/`: the landing page.

@@ -186,6 +186,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         });
     let pages = Router::new()
         .route("/", get(client::landing))
+        .route("/help", get(client::help))
         .route("/assets/{*path}", get(client::asset))
         .with_state(files);
     let hosts = state.hosts.clone();

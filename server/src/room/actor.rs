@@ -259,6 +259,7 @@ impl RoomHandle {
             suspended: HashMap::new(),
             parked: HashMap::new(),
             next_connection: 0,
+            started: tokio::time::Instant::now(),
         };
         actor.restore_seats(seats);
         tokio::spawn(actor.run(requests));
@@ -435,6 +436,9 @@ struct Actor {
     parked: HashMap<ParticipantId, resume::Parked>,
     /// The next connection's number.
     next_connection: u64,
+    /// When the room's task started: the clock of who is alone (monotonic, so that a
+    /// correction of the system clock neither lists everyone nor resets every wait).
+    started: tokio::time::Instant,
 }
 
 /// Why the actor removes a session.

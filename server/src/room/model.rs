@@ -151,7 +151,7 @@ pub struct Participant {
     /// Their connection dropped; they keep their place while the server waits for them
     /// to resume.
     pub reconnecting: bool,
-    /// Since when (milliseconds since the Unix epoch) they have been outside any circle,
+    /// Since when (milliseconds on the room's own clock) they have been outside any circle,
     /// as last noted ([`super::engine::Room::note_alone`]); `None` in a circle.
     pub alone_since: Option<u64>,
     /// The signed link they came in with, if any (what a ban attaches to).

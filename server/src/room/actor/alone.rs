@@ -1,7 +1,7 @@
 //! Who is alone, told to the room's hosts every [`ALONE_EVERY`]: the room notes who is
-//! outside a circle, and each host's session gets the list of those outside one for longer
-//! than the room's setting. A host whose queue is short of room skips a report (the next
-//! one has it all).
+//! outside a circle, and each host's session gets the longest [`ALONE_LISTED`] of those
+//! outside one for longer than the room's setting, and how many there are. A host whose
+//! queue is short of room skips a report (the next one has it all).
 
 use std::time::Duration;
 
@@ -9,15 +9,20 @@ use hallway_proto::ServerMessage;
 use hallway_proto::server::AloneInfo;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::{Actor, EVENT_RESERVE, now_ms};
+use super::{Actor, EVENT_RESERVE};
 use crate::room::model::Role;
 
 /// How often hosts hear who is alone.
 pub(super) const ALONE_EVERY: Duration = Duration::from_secs(2);
 
+/// The most people one report lists (after a keynote everyone is alone at once: a host
+/// works through the longest waits first, and sees how many there are).
+const ALONE_LISTED: usize = 30;
+
 impl Actor {
     pub(super) fn report_alone(&mut self) {
-        let now = now_ms();
+        // Milliseconds on the room's own monotonic clock.
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.room.note_alone(now);
         let room = &self.room;
         let hosts: Vec<_> = self
@@ -30,15 +35,24 @@ impl Actor {
             return;
         }
         let after_s = u64::from(room.settings().alone_after_s);
-        let people = room
-            .alone(now, after_s * 1000)
+        let alone = room.alone(now, after_s * 1000);
+        let count = alone.len() as u64;
+        let people = alone
             .into_iter()
+            .take(ALONE_LISTED)
             .map(|(id, for_s)| AloneInfo {
                 id: id.to_string(),
                 for_s,
             })
             .collect();
-        let frame = Utf8Bytes::from(ServerMessage::Alone { after_s, people }.encode());
+        let frame = Utf8Bytes::from(
+            ServerMessage::Alone {
+                after_s,
+                count,
+                people,
+            }
+            .encode(),
+        );
         for link in hosts {
             if link.outbox.capacity() > EVENT_RESERVE {
                 let _ = link.outbox.try_send(frame.clone());

@@ -6,8 +6,8 @@ use super::{Event, Room};
 use crate::room::model::{EngineError, ParticipantId, Role};
 
 impl Room {
-    /// Notes, at `now_ms`, who is in a circle and since when the others have been outside
-    /// one (from the first time they are noted outside).
+    /// Notes, at `now_ms` (the room's own clock), who is in a circle and since when the
+    /// others have been outside one (from the first time they are noted outside).
     pub fn note_alone(&mut self, now_ms: u64) {
         for p in self.participants.values_mut() {
             if p.circle.is_some() {
@@ -18,13 +18,13 @@ impl Room {
         }
     }
 
-    /// Participants (not hosts, not on stage) outside any circle for at least `after_ms`
-    /// at `now_ms`, with how long in seconds: longest first.
+    /// Participants (not hosts, not on stage, not reconnecting) outside any circle for at
+    /// least `after_ms` at `now_ms`, with how long in seconds: longest first.
     pub fn alone(&self, now_ms: u64, after_ms: u64) -> Vec<(ParticipantId, u64)> {
         let mut alone: Vec<(ParticipantId, u64)> = self
             .participants
             .values()
-            .filter(|p| p.role == Role::Participant && p.circle.is_none())
+            .filter(|p| p.role == Role::Participant && p.circle.is_none() && !p.reconnecting)
             .filter(|p| !self.broadcasters.contains(&p.id))
             .filter_map(|p| {
                 let waited = now_ms.saturating_sub(p.alone_since?);
