@@ -159,16 +159,33 @@ export async function waitAt(page, id, x, y) {
   );
 }
 
-// Waits until this person is in a circle whose members are exactly `ids`.
+// Waits until this person is in a circle whose members are exactly `ids`. On a timeout the
+// error says what the page saw: its circle, everyone's place, circle and connection.
 export async function waitCircle(page, ids) {
-  await page.waitForFunction(
-    (want) => {
-      const circle = window.hallway.state.myCircle();
-      return circle && circle.members.length === want.length && want.every((id) => circle.members.includes(id));
-    },
-    ids,
-    { timeout: DEADLINE },
-  );
+  await page
+    .waitForFunction(
+      (want) => {
+        const circle = window.hallway.state.myCircle();
+        return circle && circle.members.length === want.length && want.every((id) => circle.members.includes(id));
+      },
+      ids,
+      { timeout: DEADLINE },
+    )
+    .catch(async (err) => {
+      const seen = await page
+        .evaluate(() => {
+          const s = window.hallway.state;
+          return {
+            me: s.you,
+            mine: s.myCircle() ?? null,
+            circles: [...s.circles.values()].map((c) => ({ id: c.id, members: c.members })),
+            people: [...s.participants.values()].map((p) => ({ id: p.id.slice(0, 6), name: p.name, x: Math.round(p.x), y: Math.round(p.y), circle: p.circle, reconnecting: !!p.reconnecting })),
+            status: document.querySelector("#status")?.textContent ?? null,
+          };
+        })
+        .catch((e) => `page not readable: ${e.message}`);
+      throw new Error(`${err.message}; wanted ${JSON.stringify(ids)}; the page saw ${JSON.stringify(seen)}`);
+    });
 }
 
 // Two people walk together at about (x, y): `a` first, `b` next to them; waits until
