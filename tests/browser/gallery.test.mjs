@@ -69,7 +69,11 @@ async function circleOfThree(a, b, c) {
   assert.deepEqual(overlapping(tiles), []);
   await shoot(a.page, "circle-3-de");
   // The same circle on a phone in portrait: the conversation as a strip above the floor.
-  const phone = await person(server, "Fatima Yilmaz", { lang: "de", viewport: { width: 390, height: 844 }, touch: true });
+  // Her own camera stays off: a fourth camera through the SFU, with five browsers and the
+  // debug server on two cores, starves the pages until they give up their connections
+  // (seen in CI rehearsals: "reconnecting", a circle that never settles). The picture is of
+  // the others' tiles on a phone.
+  const phone = await person(server, "Fatima Yilmaz", { lang: "de", viewport: { width: 390, height: 844 }, touch: true, camera: false });
   people.push(phone);
   await clickFloor(phone.page, 690, 760);
   await waitCircle(phone.page, [a.id, b.id, c.id, phone.id]);

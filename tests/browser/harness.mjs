@@ -81,7 +81,7 @@ export function mintLink(server, args) {
 }
 
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile } = {}) {
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile, camera = true } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -123,6 +123,7 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   // A personal invitation fixes the name (and maybe the line): the form shows it read-only.
   if (await page.isEditable("#name")) await page.fill("#name", name);
   if (profile !== undefined && (await page.isEditable("#profile"))) await page.fill("#profile", profile);
+  if (!camera) await page.uncheck("#camera-on");
   await page.click("#enter");
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
