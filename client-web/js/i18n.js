@@ -58,6 +58,7 @@ const texts = {
     "talk.decline": "Not now",
     "help.link": "Help in plain language",
     "help.newTab": " (opens in a new tab)",
+    "statement.link": "Accessibility",
     "keys.open": "Keyboard and help",
     "keys.heading": "Keyboard",
     "keys.tab": "To the next button or field",
@@ -313,6 +314,7 @@ const texts = {
     "talk.decline": "Jetzt nicht",
     "help.link": "Hilfe in Leichter Sprache",
     "help.newTab": " (öffnet in einem neuen Tab)",
+    "statement.link": "Barrierefreiheit",
     "keys.open": "Tastatur und Hilfe",
     "keys.heading": "Tastatur",
     "keys.tab": "Zum nächsten Knopf oder Feld",
@@ -551,6 +553,8 @@ export function listNames(names) {
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  // Links to pages that speak both languages (the accessibility statement) ask for ours.
+  for (const el of root.querySelectorAll("a[data-lang-href]")) el.href = `${el.dataset.langHref}?lang=${language}`;
   for (const el of root.querySelectorAll("[data-i18n-label]")) {
     el.setAttribute("aria-label", t(el.dataset.i18nLabel));
     el.title = t(el.dataset.i18nLabel);

@@ -221,6 +221,14 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_PRINT_LINKS", value_enum, default_value_t = PrintLinks::Auto)]
     pub print_links: PrintLinks,
 
+    /// The accessibility statement at `/accessibility`.
+    #[command(flatten, next_help_heading = "Accessibility statement")]
+    pub statement: crate::statement::StatementArgs,
+
+    /// Where feedback from the statement's form goes.
+    #[command(flatten, next_help_heading = "Accessibility feedback")]
+    pub feedback: crate::feedback::FeedbackArgs,
+
     /// What to do; without a command, serve.
     #[command(subcommand)]
     pub command: Option<Command>,

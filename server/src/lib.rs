@@ -22,6 +22,7 @@ pub mod access;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod feedback;
 pub mod floor_plan;
 pub mod http;
 pub mod invitations;
@@ -31,6 +32,7 @@ pub mod rooms;
 pub mod server;
 pub mod session;
 pub mod sfu;
+pub mod statement;
 pub mod store;
 pub mod turn;
 

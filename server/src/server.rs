@@ -73,6 +73,9 @@ pub enum StartError {
     /// Redis (cluster mode) could not be reached.
     #[error("cannot join the cluster: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// The feedback settings cannot be used.
+    #[error(transparent)]
+    Feedback(#[from] crate::feedback::FeedbackSetupError),
     /// A room named in the configuration could not be opened.
     #[error("cannot open a configured room: {0}")]
     Room(#[from] RoomsError),
@@ -260,12 +263,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         defaults: config.room_defaults(""),
         tick_hz: config.tick_hz,
     };
+    let statement = http::statement::StatementPages {
+        statement: Arc::new(crate::statement::Statement::from(&config.statement)),
+        feedback: crate::feedback::FeedbackBox::new(&config.feedback, store.clone())?,
+        origins: http::Origins::new(&config.allowed_origins),
+        trusted_proxies: config.trusted_proxies.clone(),
+    };
     let app = http::router(
         state.clone(),
         http::client::ClientFiles {
             dir: config.client_dir.clone(),
         },
         admin,
+        statement,
     );
     let header_timeout = Duration::from_secs(config.header_timeout);
     if let Some((listener, _)) = metrics_listener {

@@ -91,6 +91,29 @@ fn bad_configuration_is_refused_with_a_clear_message() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn bad_statement_and_feedback_settings_are_refused_with_a_clear_message() -> Result<()> {
+    for (env, value, expected) in [
+        ("HALLWAY_STATEMENT_REVIEWED", "2026-02-30", "YYYY-MM-DD"),
+        (
+            "HALLWAY_STATEMENT_ENFORCEMENT_URL",
+            "javascript:alert(1)",
+            "https://",
+        ),
+        ("HALLWAY_FEEDBACK_EMAIL", "not an address", "e-mail address"),
+        ("HALLWAY_FEEDBACK_EMAIL", "a11y@stadt.example", "smtp-url"),
+        ("HALLWAY_SMTP_URL", "http://mail.example", "SMTP"),
+    ] {
+        let output = std::process::Command::new(hallway_tests::process::binary_path()?)
+            .env(env, value)
+            .output()?;
+        assert!(!output.status.success(), "{env}={value} was taken");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{env}={value}: {stderr}");
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() -> Result<()> {
     use futures_util::{SinkExt, StreamExt};

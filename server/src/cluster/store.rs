@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use redis::Commands;
 
 use super::{ClusterError, REDIS_TIMEOUT};
-use crate::store::{RoomRecord, RoomStore, StoreError};
+use crate::feedback::{Feedback, KeptFeedback, MAX_KEPT};
+use crate::store::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
 
 /// The hash of rooms: slug → the record as JSON.
 const ROOMS: &str = "hallway:rooms";
@@ -17,6 +18,11 @@ const ROOMS: &str = "hallway:rooms";
 const SECRET: &str = "hallway:secret";
 /// The hash of uploaded floor plan images: slug → the image's bytes (at most 5 MB each).
 const FLOOR_PLANS: &str = "hallway:floor-plans";
+
+/// Kept accessibility feedback: a sorted set, scored by number, of the messages as JSON
+/// (`{"id", "received", …}`); the counter that numbers them.
+const FEEDBACK: &str = "hallway:feedback";
+const FEEDBACK_IDS: &str = "hallway:feedback:ids";
 
 /// Rooms in Redis.
 pub struct RedisStore {
@@ -129,5 +135,42 @@ impl RoomStore for RedisStore {
     fn put_floor_plan_image(&self, slug: &str, image: &[u8]) -> Result<(), StoreError> {
         let _: i64 = self.with(|conn| conn.hset(FLOOR_PLANS, slug, image))?;
         Ok(())
+    }
+
+    fn add_feedback(&self, feedback: &Feedback, received: u64) -> Result<u64, StoreError> {
+        let id: u64 = self.with(|conn| conn.incr(FEEDBACK_IDS, 1))?;
+        let json = serde_json::to_string(&KeptFeedback {
+            id,
+            received,
+            feedback: feedback.clone(),
+        })?;
+        let _: i64 = self.with(|conn| conn.zadd(FEEDBACK, json, id))?;
+        // The oldest beyond MAX_KEPT go (ranks 0 … -(MAX_KEPT+1)), then those past
+        // their time.
+        let keep = isize::try_from(MAX_KEPT).unwrap_or(isize::MAX);
+        let _: i64 = self.with(|conn| conn.zremrangebyrank(FEEDBACK, 0, -(keep + 1)))?;
+        self.feedback(received)?;
+        Ok(id)
+    }
+
+    /// Reads every kept message (at most [`MAX_KEPT`]) and deletes those past their time.
+    fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError> {
+        let all: Vec<String> = self.with(|conn| conn.zrange(FEEDBACK, 0, -1))?;
+        let cutoff = feedback_cutoff(now);
+        let mut kept = Vec::new();
+        for json in all {
+            let one: KeptFeedback = serde_json::from_str(&json)?;
+            if one.received < cutoff {
+                let _: i64 = self.with(|conn| conn.zrem(FEEDBACK, &json))?;
+            } else {
+                kept.push(one);
+            }
+        }
+        Ok(kept)
+    }
+
+    fn delete_feedback(&self, id: u64) -> Result<bool, StoreError> {
+        let removed: i64 = self.with(|conn| conn.zrembyscore(FEEDBACK, id, id))?;
+        Ok(removed > 0)
     }
 }

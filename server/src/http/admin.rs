@@ -56,6 +56,8 @@ pub fn router(admin: Admin) -> Router {
         )
         .route("/api/rooms/{slug}/links", post(create_link))
         .route("/api/rooms/{slug}/invitations", post(create_invitations))
+        .route("/api/feedback", get(list_feedback))
+        .route("/api/feedback/{id}", axum::routing::delete(delete_feedback))
         .with_state(admin)
 }
 
@@ -324,6 +326,34 @@ async fn delete_room(
     ) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => command_error(err),
+    }
+}
+
+/// `GET /api/feedback`: the accessibility feedback kept for the operator, oldest first.
+async fn list_feedback(State(admin): State<Admin>, _: Authorised) -> Response {
+    #[derive(Serialize)]
+    struct Body {
+        feedback: Vec<crate::feedback::KeptFeedback>,
+    }
+    match admin.store.feedback(now_secs()) {
+        Ok(feedback) => Json(Body { feedback }).into_response(),
+        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}
+
+/// `DELETE /api/feedback/{id}`.
+async fn delete_feedback(
+    State(admin): State<Admin>,
+    _: Authorised,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, "a feedback id is a number");
+    };
+    match admin.store.delete_feedback(id) {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, "there is no such feedback"),
+        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod floor_plan;
 pub mod hosts;
 pub mod room_page;
 pub mod serve;
+pub mod statement;
 pub mod upgrade;
 
 use axum::Router;
@@ -161,7 +162,12 @@ impl Origins {
 }
 
 /// The application's routes.
-pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Admin) -> Router {
+pub fn router(
+    state: Arc<AppState>,
+    files: client::ClientFiles,
+    admin: admin::Admin,
+    statement: statement::StatementPages,
+) -> Router {
     let mut sockets = Router::new().route("/ws", get(websocket));
     if state.echo {
         sockets = sockets.route("/ws-echo", get(echo));
@@ -189,6 +195,14 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .route("/help", get(client::help))
         .route("/assets/{*path}", get(client::asset))
         .with_state(files);
+    let statement = Router::new()
+        .route("/accessibility", get(statement::page))
+        .route(
+            "/accessibility/feedback",
+            axum::routing::post(statement::post)
+                .layer(DefaultBodyLimit::max(statement::MAX_FORM_BYTES)),
+        )
+        .with_state(statement);
     let hosts = state.hosts.clone();
     sockets
         .route("/healthz", get(healthz))
@@ -197,6 +211,7 @@ pub fn router(state: Arc<AppState>, files: client::ClientFiles, admin: admin::Ad
         .with_state(state)
         .merge(pages)
         .merge(rooms)
+        .merge(statement)
         .merge(admin::router(admin))
         .layer(axum::middleware::from_fn_with_state(hosts, hosts::check))
 }

@@ -161,6 +161,8 @@ impl From<&Area> for AreaRecord {
     }
 }
 
+use crate::feedback::{Feedback, KeptFeedback};
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -193,4 +195,18 @@ pub trait RoomStore: Send + Sync + std::fmt::Debug {
     /// Keeps an uploaded floor plan image for the room, replacing any before (checked by
     /// the caller: see [`crate::floor_plan::check_image`]).
     fn put_floor_plan_image(&self, slug: &str, image: &[u8]) -> Result<(), StoreError>;
+    /// Keeps a message of accessibility feedback received at `received` (Unix seconds);
+    /// drops kept messages older than [`crate::feedback::KEPT_DAYS`] and beyond the
+    /// newest [`crate::feedback::MAX_KEPT`]. Returns its number.
+    fn add_feedback(&self, feedback: &Feedback, received: u64) -> Result<u64, StoreError>;
+    /// The kept feedback, oldest first (without those older than
+    /// [`crate::feedback::KEPT_DAYS`]).
+    fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError>;
+    /// Deletes a kept message; whether it was there.
+    fn delete_feedback(&self, id: u64) -> Result<bool, StoreError>;
+}
+
+/// The oldest arrival time a kept message may have at `now`.
+pub fn feedback_cutoff(now: u64) -> u64 {
+    now.saturating_sub(crate::feedback::KEPT_DAYS * 24 * 60 * 60)
 }

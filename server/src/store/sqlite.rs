@@ -6,7 +6,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{RoomRecord, RoomStore, StoreError};
+use super::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
+use crate::feedback::{Feedback, KeptFeedback, MAX_KEPT};
 
 /// Rooms in a SQLite file.
 #[derive(Debug)]
@@ -32,6 +33,11 @@ impl SqliteStore {
                 slug TEXT PRIMARY KEY,
                 image BLOB NOT NULL,
                 updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS feedback (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                received INTEGER NOT NULL,
+                feedback TEXT NOT NULL
             )",
         )?;
         Ok(SqliteStore {
@@ -107,6 +113,55 @@ impl RoomStore for SqliteStore {
         )?;
         Ok(())
     }
+
+    fn add_feedback(&self, feedback: &Feedback, received: u64) -> Result<u64, StoreError> {
+        let json = serde_json::to_string(feedback)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO feedback (received, feedback) VALUES (?1, ?2)",
+            params![received as i64, json],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "DELETE FROM feedback WHERE received < ?1 OR id <= ?2 - ?3",
+            params![feedback_cutoff(received) as i64, id, MAX_KEPT as i64],
+        )?;
+        tx.commit()?;
+        Ok(u64::try_from(id).unwrap_or_default())
+    }
+
+    fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT id, received, feedback FROM feedback WHERE received >= ?1 ORDER BY id",
+        )?;
+        let rows = statement.query_map(params![feedback_cutoff(now) as i64], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut kept = Vec::new();
+        for row in rows {
+            let (id, received, json) = row?;
+            kept.push(KeptFeedback {
+                id: u64::try_from(id).unwrap_or_default(),
+                received: u64::try_from(received).unwrap_or_default(),
+                feedback: serde_json::from_str(&json)?,
+            });
+        }
+        Ok(kept)
+    }
+
+    fn delete_feedback(&self, id: u64) -> Result<bool, StoreError> {
+        let id = i64::try_from(id).unwrap_or(i64::MAX);
+        Ok(self
+            .conn()
+            .execute("DELETE FROM feedback WHERE id = ?1", params![id])?
+            > 0)
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +200,45 @@ mod tests {
         assert_eq!(store.floor_plan_image("coffee").expect("image"), None);
         assert!(!store.delete("coffee").expect("delete again"));
         assert_eq!(store.get("coffee").expect("get"), None);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn feedback_is_kept_numbered_and_forgotten_after_its_time() {
+        let dir = std::env::temp_dir().join(format!("hallway-store-{}", rand::random::<u64>()));
+        let store = SqliteStore::open(&dir).expect("opens");
+        let day = 24 * 60 * 60;
+        let now = 100 * day;
+        let note = |text: &str| Feedback {
+            message: text.into(),
+            contact: Some("a@example.org".into()),
+            lang: "de".into(),
+        };
+        let old = store
+            .add_feedback(&note("alt"), now - 95 * day)
+            .expect("add");
+        let first = store.add_feedback(&note("eins"), now - day).expect("add");
+        let second = store.add_feedback(&note("zwei"), now).expect("add");
+        assert!(old < first && first < second);
+        drop(store);
+        let store = SqliteStore::open(&dir).expect("reopens");
+        let kept = store.feedback(now).expect("list");
+        assert_eq!(
+            kept.iter()
+                .map(|k| k.feedback.message.as_str())
+                .collect::<Vec<_>>(),
+            ["eins", "zwei"]
+        );
+        assert_eq!(kept[1].received, now);
+        assert!(store.delete_feedback(first).expect("delete"));
+        assert!(!store.delete_feedback(first).expect("delete again"));
+        assert_eq!(store.feedback(now).expect("list").len(), 1);
+        for i in 0..MAX_KEPT + 5 {
+            store.add_feedback(&note(&i.to_string()), now).expect("add");
+        }
+        let kept = store.feedback(now).expect("list");
+        assert_eq!(kept.len(), MAX_KEPT);
+        assert_eq!(kept[0].feedback.message, "5");
         let _ = std::fs::remove_dir_all(dir);
     }
 }
