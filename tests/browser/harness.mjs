@@ -80,6 +80,11 @@ export function mintLink(server, args) {
   return out.trim();
 }
 
+// A Chromium of its own, for pages that need no person in a room (each test closes it).
+export function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS });
+}
+
 // One person: a Chromium process of their own.
 export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile, camera = true } = {}) {
   const browser = await chromium.launch({

@@ -225,16 +225,16 @@ fn t(lang: Lang, key: &str) -> &'static str {
             "Compliance status",
         ),
         "status-full" => (
-            "Dieser Raum ist mit den Anforderungen der BITV 2.0 vollständig vereinbar.",
-            "This room fully complies with the requirements of BITV 2.0 (EN 301 549).",
+            "Dieses Angebot ist mit den Anforderungen der BITV 2.0 vollständig vereinbar.",
+            "This service fully complies with the requirements of BITV 2.0 (EN 301 549).",
         ),
         "status-partial" => (
-            "Dieser Raum ist mit den Anforderungen der BITV 2.0 teilweise vereinbar. Die unten genannten Inhalte sind nicht oder nicht vollständig barrierefrei.",
-            "This room partially complies with the requirements of BITV 2.0 (EN 301 549). The content listed below is not, or not fully, accessible.",
+            "Dieses Angebot ist mit den Anforderungen der BITV 2.0 teilweise vereinbar. Die unten genannten Inhalte sind nicht oder nicht vollständig barrierefrei.",
+            "This service partially complies with the requirements of BITV 2.0 (EN 301 549). The content listed below is not, or not fully, accessible.",
         ),
         "status-none" => (
-            "Dieser Raum ist mit den Anforderungen der BITV 2.0 nicht vereinbar. Die unten genannten Inhalte sind nicht barrierefrei.",
-            "This room does not comply with the requirements of BITV 2.0 (EN 301 549). The content listed below is not accessible.",
+            "Dieses Angebot ist mit den Anforderungen der BITV 2.0 nicht vereinbar. Die unten genannten Inhalte sind nicht barrierefrei.",
+            "This service does not comply with the requirements of BITV 2.0 (EN 301 549). The content listed below is not accessible.",
         ),
         "barriers-heading" => (
             "Nicht barrierefreie Inhalte",

@@ -1,0 +1,141 @@
+// The accessibility statement (real Chromium, real server): linked from the start page and
+// the join screen in the person's language; axe-clean in German and English, on a phone and
+// at 200% zoom; feedback sent by keyboard alone arrives for the operator (admin API); a
+// refused message comes back with its reason at the field, focused, the text kept.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { startServer, launchBrowser, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+
+const KEY = "browser-admin-key-0123456789abcdef";
+const dir = screenshotDir();
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({
+    HALLWAY_ADMIN_KEY: KEY,
+    HALLWAY_STATEMENT_BODY: "Stadt Bamberg",
+    HALLWAY_STATEMENT_CONTACT: "barrierefreiheit@stadt-bamberg.example",
+    HALLWAY_STATEMENT_REVIEWED: "2026-11-30",
+  });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function pageIn(locale, viewport = { width: 1280, height: 800 }, scale = 1) {
+  const context = await browser.newContext({ locale, viewport, deviceScaleFactor: scale });
+  return { context, page: await context.newPage() };
+}
+
+async function kept() {
+  const response = await fetch(`${server.url}/api/feedback`, { headers: { Authorization: `Bearer ${KEY}` } });
+  assert.equal(response.status, 200);
+  return (await response.json()).feedback;
+}
+
+// Nothing sticks out of the window sideways.
+async function nothingWider(page, width) {
+  const wide = (await boxes(page, "main *")).filter((b) => b.left < -0.5 || b.left + b.width > width + 0.5);
+  assert.deepEqual(wide.map((b) => b.text.slice(0, 40)), []);
+}
+
+test("the start page and the join screen link the statement in the person's language", async () => {
+  const { context, page } = await pageIn("de-DE", { width: 390, height: 844 });
+  try {
+    await page.goto(`${server.url}/`);
+    const link = page.locator("a.statement-link");
+    await page.waitForFunction(() => document.querySelector("a.statement-link").href.endsWith("/accessibility?lang=de"), null, { timeout: DEADLINE });
+    assert.equal(await link.textContent(), "Barrierefreiheit");
+    assert.deepEqual(overlapping(await boxes(page, ".page-links a, #go, #lang")), []);
+    await nothingWider(page, 390);
+    await link.click();
+    await page.waitForURL(/\/accessibility\?lang=de$/, { timeout: DEADLINE });
+    assert.equal(await page.textContent("h1"), "Erklärung zur Barrierefreiheit");
+
+    // The join screen of a room, switched to English: the link follows.
+    await page.goto(`${server.url}/r/lobby`);
+    await page.click(".lang-switch");
+    const join = page.locator("#join a.statement-link, .join a.statement-link").first();
+    await page.waitForFunction(() => document.querySelector("a.statement-link").href.endsWith("/accessibility?lang=en"), null, { timeout: DEADLINE });
+    assert.equal(await join.textContent(), "Accessibility (opens in a new tab)");
+    assert.equal(await join.getAttribute("target"), "_blank");
+    assert.deepEqual(overlapping(await boxes(page, ".page-links a, #enter, .lang-switch")), []);
+    await nothingWider(page, 390);
+  } finally {
+    await context.close();
+  }
+});
+
+for (const [name, locale, viewport, scale] of [
+  ["de", "de-DE", { width: 1280, height: 800 }, 1],
+  ["en-phone", "en-GB", { width: 390, height: 844 }, 1],
+  ["de-200", "de-DE", { width: 640, height: 400 }, 2],
+]) {
+  test(`the statement (${name}) is axe-clean and fits`, async () => {
+    const { context, page } = await pageIn(locale, viewport, scale);
+    try {
+      await page.goto(`${server.url}/accessibility`);
+      const lang = locale.slice(0, 2);
+      assert.equal(await page.getAttribute("html", "lang"), lang);
+      assert.match(await page.textContent("main"), lang === "de" ? /Stadt Bamberg ist bemüht/ : /Stadt Bamberg is committed/);
+      await nothingWider(page, viewport.width);
+      // The form's parts stand one below the other.
+      assert.deepEqual(overlapping(await boxes(page, ".feedback-form > *")), []);
+      const found = await axe(page);
+      assert.deepEqual(found.violations, []);
+      assert.deepEqual(found.contrastReview, []);
+      await page.screenshot({ path: path.join(dir, `statement-${name}.png`), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+test("feedback sent by keyboard alone arrives, and a refused one comes back with its reason", async () => {
+  const { context, page } = await pageIn("de-DE");
+  try {
+    await page.goto(`${server.url}/accessibility`);
+    // Tab from the top of the page to the message field.
+    for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement?.id)) !== "message"; i++) await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "message");
+    await page.keyboard.type("Im Raum sagt der Screenreader die Personen doppelt an.");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "contact");
+    await page.keyboard.type("anna.roth@stadt.example");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Rückmeldung senden");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/sent=1#feedback$/, { timeout: DEADLINE });
+    assert.equal(await page.textContent("[role=status]"), "Vielen Dank. Ihre Rückmeldung ist angekommen.");
+    const [first] = await kept();
+    assert.equal(first.message, "Im Raum sagt der Screenreader die Personen doppelt an.");
+    assert.equal(first.contact, "anna.roth@stadt.example");
+    const found = await axe(page);
+    assert.deepEqual(found.violations, []);
+    await page.screenshot({ path: path.join(dir, "statement-sent-de.png") });
+
+    // Only blanks: the browser lets it through (the field is not empty), the server does not.
+    await page.fill("#message", "   ");
+    await page.fill("#contact", "0951 87-0");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#message-error", { timeout: DEADLINE });
+    assert.equal(await page.textContent("#message-error"), "Bitte schreiben Sie eine Nachricht.");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "message");
+    assert.equal(await page.getAttribute("#message", "aria-invalid"), "true");
+    assert.equal(await page.inputValue("#contact"), "0951 87-0");
+    const described = await page.evaluate(() => document.querySelector("#message").getAttribute("aria-describedby").split(" ").map((id) => document.getElementById(id).textContent));
+    assert.deepEqual(described, ["Was hat nicht funktioniert, und wo? Höchstens 4000 Zeichen.", "Bitte schreiben Sie eine Nachricht."]);
+    const again = await axe(page);
+    assert.deepEqual(again.violations, []);
+    assert.deepEqual(again.contrastReview, []);
+    await page.screenshot({ path: path.join(dir, "statement-refused-de.png") });
+    assert.equal((await kept()).length, 1);
+  } finally {
+    await context.close();
+  }
+});
