@@ -53,6 +53,7 @@ test("the start page and the join screen link the statement in the person's lang
     assert.equal(await link.textContent(), "Barrierefreiheit");
     assert.deepEqual(overlapping(await boxes(page, ".page-links a, #go, #lang")), []);
     await nothingWider(page, 390);
+    await page.screenshot({ path: path.join(dir, "landing-de-phone.png") });
     await link.click();
     await page.waitForURL(/\/accessibility\?lang=de$/, { timeout: DEADLINE });
     assert.equal(await page.textContent("h1"), "Erklärung zur Barrierefreiheit");
@@ -66,6 +67,7 @@ test("the start page and the join screen link the statement in the person's lang
     assert.equal(await join.getAttribute("target"), "_blank");
     assert.deepEqual(overlapping(await boxes(page, ".page-links a, #enter, .lang-switch")), []);
     await nothingWider(page, 390);
+    await page.screenshot({ path: path.join(dir, "join-en-phone.png"), fullPage: true });
   } finally {
     await context.close();
   }
