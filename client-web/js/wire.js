@@ -12,6 +12,7 @@ export const CLIENT_TYPES = [
   "lock_circle",
   "media",
   "chat",
+  "rtt",
   "hand",
   "react",
   "broadcast",
@@ -45,6 +46,7 @@ export const SERVER_TYPES = [
   "disconnect",
   "signal",
   "chat",
+  "rtt",
   "reconnecting",
   "pong",
   "hand",
@@ -95,6 +97,8 @@ export const ERROR_CODES = [
   "not_in_circle",
   "unknown_participant",
   "invalid_chat",
+  "invalid_rtt",
+  "nobody_on_stage",
   "unknown_area",
   "unknown_reaction",
   "stage_full",
@@ -149,6 +153,8 @@ export const WIRE_LIMITS = {
   chatHistory: 100,
   chatPerSecond: 2,
   chatBurst: 10,
+  maxRttChars: 200,
+  rttPerSecond: 15,
 };
 
 // The reactions the server knows; the page draws each with the icon of the same name.

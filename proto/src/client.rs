@@ -82,6 +82,19 @@ pub enum ClientMessage {
         /// 1..=1000 characters.
         text: String,
     },
+    /// Real-time text: the line one is typing, as it stands now, for the members of
+    /// one's circle (or the people on stage) to read while it is typed.
+    Rtt {
+        /// `"circle"` (one's own) or `"stage"` (a question to whoever broadcasts).
+        to: String,
+        /// The whole line so far (it replaces the one before): at most 200 characters,
+        /// no line breaks or other control characters, no bidirectional overrides;
+        /// empty clears it.
+        text: String,
+        /// The line is finished (Enter): the readers keep it and the next one starts.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        done: bool,
+    },
     /// Raise or lower one's hand.
     Hand {
         /// `true` to raise.
@@ -197,6 +210,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "lock_circle",
     "media",
     "chat",
+    "rtt",
     "hand",
     "react",
     "broadcast",
@@ -227,6 +241,7 @@ impl ClientMessage {
             ClientMessage::LockCircle { .. } => "lock_circle",
             ClientMessage::Media { .. } => "media",
             ClientMessage::Chat { .. } => "chat",
+            ClientMessage::Rtt { .. } => "rtt",
             ClientMessage::Hand { .. } => "hand",
             ClientMessage::React { .. } => "react",
             ClientMessage::Broadcast { .. } => "broadcast",

@@ -65,6 +65,11 @@ pub enum ErrorCode {
     UnknownParticipant,
     /// An empty or over-long chat message, or one with control characters.
     InvalidChat,
+    /// A real-time text line over 200 characters, or with line breaks, control characters
+    /// or bidirectional overrides, or to neither `circle` nor `stage`.
+    InvalidRtt,
+    /// Real-time text to the stage while nobody is on it.
+    NobodyOnStage,
     /// No area with that id.
     UnknownArea,
     /// A reaction this server does not show.
@@ -129,6 +134,8 @@ impl ErrorCode {
         ErrorCode::NotInCircle,
         ErrorCode::UnknownParticipant,
         ErrorCode::InvalidChat,
+        ErrorCode::InvalidRtt,
+        ErrorCode::NobodyOnStage,
         ErrorCode::UnknownArea,
         ErrorCode::UnknownReaction,
         ErrorCode::StageFull,
@@ -176,6 +183,8 @@ impl ErrorCode {
             ErrorCode::NotInCircle => "not_in_circle",
             ErrorCode::UnknownParticipant => "unknown_participant",
             ErrorCode::InvalidChat => "invalid_chat",
+            ErrorCode::InvalidRtt => "invalid_rtt",
+            ErrorCode::NobodyOnStage => "nobody_on_stage",
             ErrorCode::UnknownArea => "unknown_area",
             ErrorCode::UnknownReaction => "unknown_reaction",
             ErrorCode::StageFull => "stage_full",

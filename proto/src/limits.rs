@@ -59,3 +59,12 @@ pub const CHAT_HISTORY: usize = 100;
 pub const CHAT_PER_SECOND: u32 = 2;
 /// Burst allowance for `chat`.
 pub const CHAT_BURST: u32 = 10;
+
+/// Longest real-time text line (`rtt`), in characters.
+pub const MAX_RTT_CHARS: usize = 200;
+
+/// Sustained `rtt` messages per second per connection (a page sends at most one every
+/// 100 ms while someone types), and the burst above it.
+pub const RTT_PER_SECOND: u32 = 15;
+/// Burst allowance for `rtt`.
+pub const RTT_BURST: u32 = 30;

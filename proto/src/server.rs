@@ -144,6 +144,18 @@ pub enum ServerMessage {
         /// The message.
         message: ChatInfo,
     },
+    /// Real-time text: someone's line as it stands now (it replaces their line before).
+    Rtt {
+        /// The writer, stamped by the server.
+        from: String,
+        /// `"circle"` (your circle) or `"stage"` (a question to you on stage).
+        to: String,
+        /// The line so far; empty when they cleared it.
+        text: String,
+        /// The line is finished: keep it; their next one starts empty.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        done: bool,
+    },
     /// Someone's connection dropped and the server waits for them to come back (`on`),
     /// or they are back (`off`). Show them as reconnecting; if they do not come back
     /// within the grace window, `left` follows.
@@ -282,6 +294,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "disconnect",
     "signal",
     "chat",
+    "rtt",
     "reconnecting",
     "pong",
     "hand",
@@ -318,6 +331,7 @@ impl ServerMessage {
             ServerMessage::Disconnect { .. } => "disconnect",
             ServerMessage::Signal { .. } => "signal",
             ServerMessage::Chat { .. } => "chat",
+            ServerMessage::Rtt { .. } => "rtt",
             ServerMessage::Reconnecting { .. } => "reconnecting",
             ServerMessage::Pong => "pong",
             ServerMessage::Broadcast { .. } => "broadcast",

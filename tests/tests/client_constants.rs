@@ -63,7 +63,7 @@ fn generated() -> String {
     out.push_str("};\n\n");
     out.push_str("// What the server enforces (proto/src/limits.rs).\n");
     out.push_str("export const WIRE_LIMITS = {\n");
-    let numbers: [(&str, f64); 17] = [
+    let numbers: [(&str, f64); 19] = [
         ("maxFrameBytes", limits::MAX_FRAME_BYTES as f64),
         (
             "maxSignalPayloadBytes",
@@ -84,6 +84,8 @@ fn generated() -> String {
         ("chatHistory", limits::CHAT_HISTORY as f64),
         ("chatPerSecond", f64::from(limits::CHAT_PER_SECOND)),
         ("chatBurst", f64::from(limits::CHAT_BURST)),
+        ("maxRttChars", limits::MAX_RTT_CHARS as f64),
+        ("rttPerSecond", f64::from(limits::RTT_PER_SECOND)),
     ];
     for (name, value) in numbers {
         let _ = writeln!(out, "  {name}: {value},");

@@ -305,6 +305,18 @@ impl RoomHandle {
         self.media.as_deref()
     }
 
+    /// Relays a real-time text line to the sender's circle or the stage; see
+    /// [`Directory::relay_rtt`].
+    pub fn relay_rtt(
+        &self,
+        from: ParticipantId,
+        target: super::rtt::RttTarget,
+        text: &str,
+        done: bool,
+    ) -> Result<(), EngineError> {
+        self.directory.relay_rtt(from, target, text, done)
+    }
+
     /// Relays a signalling payload to a member of the sender's circle; see [`Directory`].
     pub fn relay(
         &self,

@@ -10,11 +10,12 @@
 //! the rule "only between members of one circle at that moment" holds.
 
 use dashmap::DashMap;
-use hallway_proto::{Payload, close};
+use hallway_proto::{Payload, ServerMessage, close};
 use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::model::{CircleId, EngineError, ParticipantId};
+use super::rtt::RttTarget;
 use crate::session::outbox::{OutboxSender, SendError};
 
 /// One participant as the directory knows them.
@@ -22,6 +23,8 @@ use crate::session::outbox::{OutboxSender, SendError};
 struct Entry {
     /// Their circle, as the engine last said.
     circle: Option<CircleId>,
+    /// Broadcasting (on stage), as the engine last said.
+    on_stage: bool,
     /// Their session's queue.
     outbox: OutboxSender,
 }
@@ -44,6 +47,7 @@ impl Directory {
             id,
             Entry {
                 circle: None,
+                on_stage: false,
                 outbox,
             },
         );
@@ -56,9 +60,65 @@ impl Directory {
         }
     }
 
+    /// Records who is on stage now (everyone else is not).
+    pub(crate) fn set_stage(&self, broadcasters: &[ParticipantId]) {
+        for mut entry in self.entries.iter_mut() {
+            let on = broadcasters.contains(entry.key());
+            entry.on_stage = on;
+        }
+    }
+
     /// Forgets a participant who left.
     pub(crate) fn remove(&self, id: ParticipantId) {
         self.entries.remove(&id);
+    }
+
+    /// Queues a real-time text line (checked by the caller, see [`super::rtt`]) for the
+    /// other members of `from`'s circle, or for the people on stage, stamped as coming
+    /// from `from`. Goes through the whole room's entries: a room has at most a few
+    /// thousand, and a typing page sends at most ten lines a second.
+    pub fn relay_rtt(
+        &self,
+        from: ParticipantId,
+        target: RttTarget,
+        text: &str,
+        done: bool,
+    ) -> Result<(), EngineError> {
+        let circle = self.entries.get(&from).and_then(|e| e.circle);
+        let reads = |entry: &Entry| match target {
+            RttTarget::Circle => circle.is_some() && entry.circle == circle,
+            RttTarget::Stage => entry.on_stage,
+        };
+        if target == RttTarget::Circle && circle.is_none() {
+            return Err(EngineError::NotInCircle);
+        }
+        let frame = Utf8Bytes::from(
+            ServerMessage::Rtt {
+                from: from.to_string(),
+                to: target.as_str().to_owned(),
+                text: text.to_owned(),
+                done,
+            }
+            .encode(),
+        );
+        let mut readers = 0;
+        for entry in self.entries.iter() {
+            if *entry.key() == from || !reads(entry.value()) {
+                continue;
+            }
+            readers += 1;
+            match entry.outbox.try_send(frame.clone()) {
+                Ok(()) | Err(SendError::Closed) => {}
+                Err(SendError::Full) => {
+                    warn!("disconnecting a slow consumer");
+                    entry.outbox.kick(close::SLOW_CONSUMER);
+                }
+            }
+        }
+        if target == RttTarget::Stage && readers == 0 {
+            return Err(EngineError::NobodyOnStage);
+        }
+        Ok(())
     }
 
     /// Queues `payload` for `to`, stamped as coming from `from`, if both are in one
@@ -144,6 +204,64 @@ mod tests {
         assert_eq!(
             directory.relay(a, b, &payload),
             Err(EngineError::NotInSameCircle)
+        );
+    }
+
+    #[test]
+    fn real_time_text_reaches_the_circle_or_the_stage_and_nobody_else() {
+        let directory = Directory::new();
+        let (a, b, c, d) = (
+            ParticipantId(1),
+            ParticipantId(2),
+            ParticipantId(3),
+            ParticipantId(4),
+        );
+        let (a_tx, mut a_rx) = outbox(8);
+        let (b_tx, mut b_rx) = outbox(8);
+        let (c_tx, mut c_rx) = outbox(8);
+        let (d_tx, mut d_rx) = outbox(8);
+        directory.insert(a, a_tx);
+        directory.insert(b, b_tx);
+        directory.insert(c, c_tx);
+        directory.insert(d, d_tx);
+        assert_eq!(
+            directory.relay_rtt(a, RttTarget::Circle, "Hal", false),
+            Err(EngineError::NotInCircle)
+        );
+        assert_eq!(
+            directory.relay_rtt(a, RttTarget::Stage, "Frage", false),
+            Err(EngineError::NobodyOnStage)
+        );
+        directory.set_circle(a, Some(CircleId(1)));
+        directory.set_circle(b, Some(CircleId(1)));
+        directory.set_circle(c, Some(CircleId(2)));
+        assert_eq!(
+            directory.relay_rtt(a, RttTarget::Circle, "Hal", false),
+            Ok(())
+        );
+        assert_eq!(
+            b_rx.try_recv().expect("b reads").as_str(),
+            format!(r#"{{"type":"rtt","from":"{a}","to":"circle","text":"Hal"}}"#)
+        );
+        assert_eq!(a_rx.try_recv(), None, "not back to the writer");
+        assert_eq!(c_rx.try_recv(), None, "not to another circle");
+        assert_eq!(d_rx.try_recv(), None, "not to someone in none");
+        directory.set_stage(&[d]);
+        assert_eq!(
+            directory.relay_rtt(c, RttTarget::Stage, "Eine Frage", true),
+            Ok(())
+        );
+        assert_eq!(
+            d_rx.try_recv().expect("the stage reads").as_str(),
+            format!(
+                r#"{{"type":"rtt","from":"{c}","to":"stage","text":"Eine Frage","done":true}}"#
+            )
+        );
+        assert_eq!(b_rx.try_recv(), None);
+        directory.set_stage(&[]);
+        assert_eq!(
+            directory.relay_rtt(c, RttTarget::Stage, "Noch eine", false),
+            Err(EngineError::NobodyOnStage)
         );
     }
 

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod grid;
 pub mod model;
 pub mod moderation;
+pub mod rtt;
 pub mod text;
 pub mod views;
 

@@ -383,6 +383,12 @@ pub enum EngineError {
     /// An empty or over-long chat message, or one with control characters.
     #[error("chat messages are 1 to 1000 characters without control characters")]
     InvalidChat,
+    /// A real-time text line that is too long or not plain text, or to an unknown target.
+    #[error("real-time text is one line of at most 200 characters, to circle or stage")]
+    InvalidRtt,
+    /// Real-time text to the stage while nobody is on it.
+    #[error("nobody is on stage")]
+    NobodyOnStage,
     /// Areas outside the floor, with bad names or duplicate ids, or more than 32.
     #[error("areas must lie on the floor, have names and unique ids; at most 32")]
     InvalidAreas,

@@ -192,6 +192,8 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::UnknownParticipant => C::UnknownParticipant,
         E::NotInSameCircle => C::NotInSameCircle,
         E::InvalidChat => C::InvalidChat,
+        E::InvalidRtt => C::InvalidRtt,
+        E::NobodyOnStage => C::NobodyOnStage,
         E::Forbidden => C::Forbidden,
         E::UnknownArea => C::UnknownArea,
         E::StageFull => C::StageFull,

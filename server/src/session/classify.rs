@@ -7,6 +7,7 @@ use hallway_proto::{ClientMessage, ErrorCode, Payload, limits as proto_limits};
 use crate::room::actor::Command;
 use crate::room::engine::{ChatTarget, GatherTarget};
 use crate::room::model::{Media, ParticipantId, Reaction};
+use crate::room::rtt::{self, RttTarget};
 use crate::room::views;
 
 /// Longest `mid` a screen share may be named by (browsers use "0", "1", …).
@@ -40,6 +41,15 @@ pub enum Incoming {
         to: Option<ParticipantId>,
         /// The payload, untouched.
         payload: Payload,
+    },
+    /// Real-time text, relayed to the circle or the stage (checked).
+    Rtt {
+        /// Whom it is for.
+        target: RttTarget,
+        /// The line so far.
+        text: String,
+        /// Finished.
+        done: bool,
     },
     /// To the room's SFU routes.
     Sfu(SfuOrder),
@@ -104,6 +114,18 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                 id => ChatTarget::Direct(participant_id(id)),
             };
             Command::Chat { target, text }
+        }
+        ClientMessage::Rtt { to, text, done } => {
+            return match RttTarget::parse(&to).and_then(|target| {
+                rtt::check_line(&text)?;
+                Ok(target)
+            }) {
+                Ok(target) => Incoming::Rtt { target, text, done },
+                Err(_) => Incoming::Refused(
+                    ErrorCode::InvalidRtt,
+                    "real-time text is one line of at most 200 characters, to circle or stage",
+                ),
+            };
         }
         ClientMessage::LockCircle { locked } => Command::Lock(locked),
         ClientMessage::Media {

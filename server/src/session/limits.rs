@@ -51,6 +51,8 @@ pub enum Kind {
     Signal,
     /// `chat`.
     Chat,
+    /// `rtt`.
+    Rtt,
     /// Everything else, bad input included.
     Other,
 }
@@ -61,6 +63,7 @@ pub struct RateLimits {
     moves: Bucket,
     signals: Bucket,
     chat: Bucket,
+    rtt: Bucket,
     other: Bucket,
     /// The `rate_limited` error goes out at most once a second, so that a flood does not
     /// turn into a flood of errors.
@@ -91,6 +94,7 @@ impl RateLimits {
             moves: Bucket::new(limits::MOVES_PER_SECOND, limits::MOVE_BURST, now),
             signals: Bucket::new(signal_rate, signal_burst, now),
             chat: Bucket::new(limits::CHAT_PER_SECOND, limits::CHAT_BURST, now),
+            rtt: Bucket::new(limits::RTT_PER_SECOND, limits::RTT_BURST, now),
             other: Bucket::new(limits::OTHER_PER_SECOND, limits::OTHER_BURST, now),
             last_notice: None,
         }
@@ -102,6 +106,7 @@ impl RateLimits {
             Kind::Move => &mut self.moves,
             Kind::Signal => &mut self.signals,
             Kind::Chat => &mut self.chat,
+            Kind::Rtt => &mut self.rtt,
             Kind::Other => &mut self.other,
         };
         if bucket.take(now) {

@@ -480,6 +480,7 @@ async fn on_text(
         ClientMessage::Move { .. } => Kind::Move,
         ClientMessage::Signal { .. } => Kind::Signal,
         ClientMessage::Chat { .. } => Kind::Chat,
+        ClientMessage::Rtt { .. } => Kind::Rtt,
         _ => Kind::Other,
     };
     match limits.check(kind, Instant::now()) {
@@ -508,6 +509,16 @@ async fn on_text(
                 .map(|err| conn::ended_by(&err));
         }
         Incoming::Sfu(order) => return on_sfu(id, room, conn, order).await,
+        Incoming::Rtt { target, text, done } => {
+            // Relayed here, like signals: keystrokes are none of the room task's business.
+            return match room.relay_rtt(id, target, &text, done) {
+                Ok(()) => None,
+                Err(err) => conn
+                    .reply(views::error_code(err), &err.to_string())
+                    .await
+                    .err(),
+            };
+        }
         Incoming::Signal { to, payload } => {
             // Relayed here, not by the room's task (see `room::directory`).
             let relayed = match to {

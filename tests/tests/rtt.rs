@@ -1,0 +1,150 @@
+//! Real-time text through the real server: a line reaches the other members of the
+//! writer's circle as it is typed, stamped with the writer (a forged `from` is ignored), and
+//! nobody outside; a listener's question reaches whoever is on stage; bad lines, lines to
+//! nowhere and floods are refused with their codes.
+
+use anyhow::Result;
+use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, limits};
+use hallway_tests::{TestClient, TestServer, pair};
+
+async fn type_line(client: &mut TestClient, to: &str, text: &str, done: bool) -> Result<()> {
+    client
+        .send(&ClientMessage::Rtt {
+            to: to.into(),
+            text: text.into(),
+            done,
+        })
+        .await
+}
+
+/// The next `rtt` (from, to, text, done), failing if something else of the kind comes.
+async fn read_line(client: &mut TestClient) -> Result<(String, String, String, bool)> {
+    client
+        .wait_for("a real-time text line", |m| match m {
+            ServerMessage::Rtt {
+                from,
+                to,
+                text,
+                done,
+            } => Some((from.clone(), to.clone(), text.clone(), *done)),
+            _ => None,
+        })
+        .await
+}
+
+/// `client` walks to (x, y) and sees itself there (everything queued for it before has
+/// arrived by then), with no `rtt` among what came.
+async fn reads_no_line(client: &mut TestClient, x: f64, y: f64) -> Result<()> {
+    client.move_to(x, y).await?;
+    let me = client.id.clone();
+    client
+        .wait_for_without(
+            "its own step",
+            |m| matches!(m, ServerMessage::Rtt { .. }),
+            |m| match m {
+                ServerMessage::Tick { positions } => positions
+                    .iter()
+                    .any(|(id, px, _)| *id == me && f64::from(*px) == x)
+                    .then_some(()),
+                _ => None,
+            },
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_line_reaches_the_circle_as_it_is_typed_and_nobody_else() -> Result<()> {
+    let server = TestServer::start().await?;
+    let (mut anna, mut ben, _) = pair(&server).await?;
+    let mut carla = TestClient::join(&server, "Carla").await?;
+    carla.move_to(1500.0, 1200.0).await?;
+    for so_far in ["H", "Ha", "Hal"] {
+        type_line(&mut anna, "circle", so_far, false).await?;
+        assert_eq!(
+            read_line(&mut ben).await?,
+            (anna.id.clone(), "circle".into(), so_far.into(), false)
+        );
+    }
+    // The writer is stamped by the server: a `from` in the message is ignored.
+    anna.send_text(&format!(
+        r#"{{"type":"rtt","to":"circle","text":"Hallo","done":true,"from":"{}"}}"#,
+        carla.id
+    ))
+    .await?;
+    assert_eq!(
+        read_line(&mut ben).await?,
+        (anna.id.clone(), "circle".into(), "Hallo".into(), true)
+    );
+    // Carla, in no circle, read none of it, and cannot write to a circle.
+    type_line(&mut carla, "circle", "Hallo?", false).await?;
+    assert_eq!(carla.expect_error().await?.0, ErrorCode::NotInCircle);
+    reads_no_line(&mut carla, 1520.0, 1200.0).await?;
+    // Ben answers; Anna reads it.
+    type_line(&mut ben, "circle", "Hallo Anna", false).await?;
+    assert_eq!(read_line(&mut anna).await?.2, "Hallo Anna");
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_lines_and_floods_are_refused_with_their_codes() -> Result<()> {
+    let server = TestServer::start().await?;
+    let (mut anna, _ben, _) = pair(&server).await?;
+    let too_long = "ä".repeat(limits::MAX_RTT_CHARS + 1);
+    for (to, text) in [
+        ("circle", too_long.as_str()),
+        ("circle", "zwei\nZeilen"),
+        ("circle", "\u{202E}verkehrt"),
+        ("room", "an alle"),
+    ] {
+        type_line(&mut anna, to, text, false).await?;
+        assert_eq!(
+            anna.expect_error().await?.0,
+            ErrorCode::InvalidRtt,
+            "{to} {text:?}"
+        );
+    }
+    // Faster than 15 a second beyond the burst of 30: dropped and told.
+    for i in 0..(limits::RTT_BURST + 10) {
+        type_line(&mut anna, "circle", &"x".repeat(i as usize % 50), false).await?;
+    }
+    assert_eq!(anna.expect_error().await?.0, ErrorCode::RateLimited);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_listener_asks_the_stage_in_real_time_text() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut hanna = TestClient::join_host(&server, "lobby", "Hanna Host").await?;
+    let mut listener = TestClient::join(&server, "Lena").await?;
+    let mut other = TestClient::join(&server, "Olaf").await?;
+    type_line(&mut listener, "stage", "Eine Frage", false).await?;
+    assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnStage);
+    hanna.send(&ClientMessage::Broadcast { on: true }).await?;
+    let h = hanna.id.clone();
+    listener
+        .wait_for("Hanna on stage", |m| {
+            matches!(m, ServerMessage::Broadcast { id, on: true } if *id == h).then_some(())
+        })
+        .await?;
+    type_line(&mut listener, "stage", "Wie geht es weiter?", true).await?;
+    assert_eq!(
+        read_line(&mut hanna).await?,
+        (
+            listener.id.clone(),
+            "stage".into(),
+            "Wie geht es weiter?".into(),
+            true
+        )
+    );
+    // Off stage, nobody reads questions any more; the other listener never did.
+    hanna.send(&ClientMessage::Broadcast { on: false }).await?;
+    listener
+        .wait_for("Hanna off stage", |m| {
+            matches!(m, ServerMessage::Broadcast { id, on: false } if *id == h).then_some(())
+        })
+        .await?;
+    type_line(&mut listener, "stage", "Noch da?", false).await?;
+    assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnStage);
+    reads_no_line(&mut other, 100.0, 100.0).await?;
+    Ok(())
+}
