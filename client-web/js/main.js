@@ -21,6 +21,7 @@ import { duplicateNumbers } from "./names.js";
 import { displayName } from "./tiles.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 import { session } from "./session.js";
+import { RealTimeText } from "./rtt.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
 // A signed link carries its token in the fragment (never sent to a server). It leaves the
@@ -74,6 +75,27 @@ const conversation = new Conversation({
   stageList: $("#stage-tiles"),
   meter,
 });
+
+const rtt = new RealTimeText({
+  panel: $("#rtt"),
+  toggle: $("#rtt-toggle"),
+  writers: $("#rtt-writers"),
+  own: $("#rtt-own"),
+  announcer: $("#rtt-announce"),
+  send: (text, done) => conn.send(messages.rtt("circle", text, done)),
+  onLayout: () => conversation.layout(),
+});
+
+// Real-time text follows one's circle: its members are the writers one reads.
+function updateRtt() {
+  const circle = state.myCircle();
+  const names = new Map();
+  for (const id of circle?.members ?? []) {
+    if (id !== state.you) names.set(id, displayName(state.participants.get(id), state.you, duplicates));
+  }
+  rtt.update(circle?.id ?? null, names);
+  $("#menu-rtt").hidden = !circle;
+}
 
 const peers = new Peers({
   send: (to, payload) => conn.send(messages.signal(to, payload)),
@@ -362,6 +384,9 @@ function receive(msg) {
     case "reaction":
       if (REACTIONS.includes(msg.reaction)) floor.react(msg.id, msg.reaction);
       return;
+    case "rtt":
+      updateRtt();
+      return rtt.received(msg);
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -501,6 +526,7 @@ function renderPeople() {
     floor.setVideo(p.id, p.camera || p.id === state.you ? stream : null);
   }
   conversation.render(state, media, duplicates, selfStream());
+  updateRtt();
   panel.render(state, duplicates);
   $("#people-count-top").textContent = String(state.participants.size);
 }
@@ -782,6 +808,7 @@ function end(reason) {
   peers.closeAll();
   sfu.closeAll();
   conversation.clear();
+  rtt.update(null, new Map());
   media.stopAll();
   meter.stop();
   session.forget(slug);
@@ -824,6 +851,7 @@ function setUpControls() {
   });
   $("#leave-circle").addEventListener("click", () => leaveCircle());
   $("#menu-keys").addEventListener("click", () => showKeys());
+  $("#menu-rtt").addEventListener("click", () => rtt.setOpen(true, true));
   document.addEventListener("keydown", (event) => {
     // "?" shows the keys (not while typing).
     if (event.key === "?" && joined && !ended && !event.target.closest?.("input, textarea, select, dialog")) {

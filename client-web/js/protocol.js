@@ -35,6 +35,8 @@ export const messages = {
   lockCircle: (locked) => ({ type: "lock_circle", locked }),
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),
   chat: (to, text) => ({ type: "chat", to, text }),
+  // Real-time text: the line so far; `done` when it is finished (Enter).
+  rtt: (to, text, done = false) => ({ type: "rtt", to, text, ...(done ? { done: true } : {}) }),
   hand: (raised) => ({ type: "hand", raised }),
   react: (reaction) => ({ type: "react", reaction }),
   broadcast: (on) => ({ type: "broadcast", on }),

@@ -259,10 +259,12 @@ impl KnownBarrier {
 /// What Hallway itself does not yet meet. Kept honest: when one is fixed, it goes.
 pub const KNOWN_BARRIERS: [KnownBarrier; 4] = [
     KnownBarrier {
-        de: "Gespräche finden mit Sprache und Video statt. Live-Untertitel und Echtzeit-Text \
-             während des Sprechens gibt es noch nicht. Der Text-Chat im Raum steht allen offen.",
-        en: "Conversations take place by voice and video. There are no live captions yet, and \
-             no real-time text while people speak. The room's text chat is open to everyone.",
+        de: "Gespräche finden mit Sprache und Video statt. Live-Untertitel gibt es noch nicht. \
+             Im Gesprächskreis kann jede und jeder Echtzeit-Text schreiben, den die anderen \
+             beim Tippen mitlesen; der Text-Chat im Raum steht allen offen.",
+        en: "Conversations take place by voice and video. There are no live captions yet. In \
+             a circle, everyone can write real-time text that the others read as it is typed; \
+             the room's text chat is open to everyone.",
     },
     KnownBarrier {
         de: "Der Raum ist eine Karte, auf der man geht. Alles, was dort geht, geht auch mit der \

@@ -124,6 +124,7 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   page.on("request", (request) => requests.push(request.url()));
   page.on("websocket", (ws) => requests.push(ws.url()));
   const sent = sentMessages(page);
+  const received = receivedMessages(page);
   await page.goto(link ?? `${server.url}/r/${room}`);
   // A personal invitation fixes the name (and maybe the line): the form shows it read-only.
   if (await page.isEditable("#name")) await page.fill("#name", name);
@@ -133,7 +134,7 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
   const id = await page.evaluate(() => window.hallway.state.you);
-  return { browser, page, id, name, requests, sent, close: () => browser.close() };
+  return { browser, page, id, name, requests, sent, received, close: () => browser.close() };
 }
 
 // Clicks the floor at floor coordinates (x, y), as a person walking there would.
@@ -273,6 +274,19 @@ export async function startRedis() {
     url: `redis://127.0.0.1:${port}/`,
     stop: () => endProcess(child, "SIGTERM"),
   };
+}
+
+// Every message the server sends this page, as parsed JSON, from now on.
+export function receivedMessages(page) {
+  const received = [];
+  page.on("websocket", (ws) => ws.on("framereceived", ({ payload }) => {
+    try {
+      received.push(JSON.parse(payload));
+    } catch {
+      // not JSON
+    }
+  }));
+  return received;
 }
 
 // Every message this page sends to the server, as parsed JSON, from now on.

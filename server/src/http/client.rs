@@ -38,6 +38,7 @@ const ASSETS: &[Asset] = &[
     asset!("css/app.css", "text/css; charset=utf-8"),
     asset!("js/landing.js", "text/javascript; charset=utf-8"),
     asset!("js/help.js", "text/javascript; charset=utf-8"),
+    asset!("js/rtt.js", "text/javascript; charset=utf-8"),
     asset!("js/main.js", "text/javascript; charset=utf-8"),
     asset!("js/protocol.js", "text/javascript; charset=utf-8"),
     asset!("js/wire.js", "text/javascript; charset=utf-8"),

@@ -1,0 +1,95 @@
+// Real-time text (real Chromium, real server, real WebRTC circle): Anna types "Hallo" and
+// Ben reads "Hal" before she has finished the word, in Anna's own labelled region, which
+// opens by itself on Ben's page; Enter keeps the line and announces it politely; Carla,
+// outside the circle, receives nothing. The panel sits beside the tiles on a desktop and
+// below them on a phone and at 200% zoom, without overlapping them; axe-clean.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { serverForFile, person, formCircle, clickFloor, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+
+const room = serverForFile();
+const dir = screenshotDir();
+
+const current = (page, id) => page.evaluate((writer) => document.querySelector(`.rtt-writer[data-id="${writer}"] .rtt-current`)?.textContent ?? null, id);
+
+test("Ben reads Anna's line as she types it; Carla outside the circle receives nothing", async () => {
+  const { server, people } = room;
+  const anna = await person(server, "Anna Roth", { lang: "de" });
+  const ben = await person(server, "Ben Okafor");
+  const carla = await person(server, "Carla Weiß", { camera: false });
+  people.push(anna, ben, carla);
+  await clickFloor(carla.page, 1900, 1300);
+  await formCircle(anna, ben);
+
+  // Anna opens real-time text: the focus is in her line.
+  await anna.page.click("#rtt-toggle");
+  await anna.page.waitForSelector("#rtt:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await anna.page.evaluate(() => document.activeElement?.id), "rtt-own");
+  assert.equal(await anna.page.getAttribute("#rtt-toggle", "aria-expanded"), "true");
+
+  // "Hal": Ben reads it before Anna has typed the rest of the word.
+  await anna.page.keyboard.type("Hal", { delay: 60 });
+  await ben.page.waitForFunction((id) => document.querySelector(`.rtt-writer[data-id="${id}"] .rtt-current`)?.textContent === "Hal", anna.id, { timeout: DEADLINE });
+  assert.equal(await anna.page.inputValue("#rtt-own"), "Hal", "Anna has not typed further yet");
+  // Ben's panel opened by itself (his focus stays where it was), in a region named after Anna.
+  assert.equal(await ben.page.isVisible("#rtt"), true);
+  assert.notEqual(await ben.page.evaluate(() => document.activeElement?.id), "rtt-own");
+  const label = await ben.page.evaluate((id) => {
+    const box = document.querySelector(`.rtt-writer[data-id="${id}"]`);
+    return document.getElementById(box.getAttribute("aria-labelledby")).textContent;
+  }, anna.id);
+  assert.equal(label, "Anna Roth");
+  await anna.page.keyboard.type("lo", { delay: 60 });
+  await ben.page.waitForFunction((id) => document.querySelector(`.rtt-writer[data-id="${id}"] .rtt-current`)?.textContent === "Hallo", anna.id, { timeout: DEADLINE });
+
+  // Enter finishes the line: Ben keeps it and hears it once, politely.
+  await anna.page.keyboard.press("Enter");
+  await ben.page.waitForFunction((id) => [...document.querySelectorAll(`.rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Hallo"), anna.id, { timeout: DEADLINE });
+  assert.equal(await current(ben.page, anna.id), "");
+  await ben.page.waitForFunction(() => document.querySelector("#rtt-announce").textContent === "Anna Roth: Hallo", null, { timeout: DEADLINE });
+  assert.equal(await ben.page.getAttribute("#rtt-announce", "aria-live"), "polite");
+  assert.equal(await anna.page.inputValue("#rtt-own"), "");
+  assert.match(await anna.page.textContent('.rtt-writer[data-id="me"]'), /Hallo/);
+  // Ben answers; Anna reads it.
+  await ben.page.click("#rtt-own");
+  await ben.page.keyboard.type("Hi Anna", { delay: 30 });
+  await anna.page.waitForFunction((id) => document.querySelector(`.rtt-writer[data-id="${id}"] .rtt-current`)?.textContent === "Hi Anna", ben.id, { timeout: DEADLINE });
+
+  // Carla never received any of it, and her page shows none.
+  assert.deepEqual(carla.received.filter((m) => m.type === "rtt"), []);
+  assert.equal(await carla.page.isVisible("#rtt"), false);
+  assert.ok(anna.sent.some((m) => m.type === "rtt" && m.text === "Hal" && m.to === "circle"));
+
+  // Beside the tiles, overlapping nothing; axe-clean in both languages.
+  assert.deepEqual(overlapping(await boxes(ben.page, "#tiles .tile, #self-view .tile, #rtt")), []);
+  for (const page of [anna.page, ben.page]) {
+    const found = await axe(page, "#conversation");
+    assert.deepEqual(found.violations, []);
+    assert.deepEqual(found.contrastReview, []);
+  }
+  await anna.page.screenshot({ path: path.join(dir, "rtt-de.png") });
+  await ben.page.screenshot({ path: path.join(dir, "rtt-en.png") });
+
+  // On a phone and at 200% zoom (the window's CSS size): below the tiles, still clear of them.
+  for (const [name, size] of [["phone", { width: 390, height: 844 }], ["zoom", { width: 640, height: 400 }]]) {
+    await ben.page.setViewportSize(size);
+    // On a narrow window the people panel covers the room until it is closed.
+    if (await ben.page.isVisible("#panel-close")) await ben.page.click("#panel-close");
+    await ben.page.waitForTimeout(300);
+    const shown = await boxes(ben.page, "#tiles .tile, #rtt, #rtt-own");
+    assert.deepEqual(overlapping(shown.filter((b) => b.text !== "")), []);
+    // The own line is whole inside the panel, the panel inside the conversation, and the
+    // newest words of Anna's line are not scrolled away.
+    const [own] = await boxes(ben.page, "#rtt-own");
+    const [panel] = await boxes(ben.page, "#rtt");
+    const [section] = await boxes(ben.page, "#conversation");
+    const inside = (a, b) => a.top >= b.top - 0.5 && a.top + a.height <= b.top + b.height + 0.5;
+    assert.ok(own.width > 100 && inside(own, panel) && inside(panel, section), `${name}: ${JSON.stringify({ own, panel, section })}`);
+    const [line] = await boxes(ben.page, `.rtt-writer[data-id="${anna.id}"] .rtt-line`);
+    const [list] = await boxes(ben.page, "#rtt-writers");
+    assert.ok(line && inside(line, list), `${name}: Anna's line is in view (${JSON.stringify({ line, list })})`);
+    await ben.page.screenshot({ path: path.join(dir, `rtt-en-${name}.png`) });
+  }
+});
