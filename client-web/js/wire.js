@@ -140,6 +140,8 @@ export const WIRE_LIMITS = {
   maxSignalPayloadBytes: 32768,
   maxNameChars: 64,
   maxProfileChars: 80,
+  maxIcebreakers: 50,
+  maxIcebreakerChars: 200,
   maxRoomSlugChars: 64,
   maxCoordinate: 1000000,
   movesPerSecond: 20,
