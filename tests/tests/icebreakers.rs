@@ -263,3 +263,104 @@ async fn operators_set_them_by_the_admin_api_and_a_hosts_change_is_kept() -> Res
     }
     Ok(())
 }
+
+/// Runs `hallway <args>` with this data folder; (success, stdout + stderr).
+fn hallway_cli(data_dir: &std::path::Path, args: &[&str]) -> Result<(bool, String)> {
+    let output = std::process::Command::new(hallway_tests::process::binary_path()?)
+        .args(args)
+        .env("HALLWAY_DATA_DIR", data_dir)
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok((output.status.success(), text))
+}
+
+#[test]
+fn operators_set_them_from_the_command_line() -> Result<()> {
+    use hallway::store::{RoomStore, SqliteStore};
+    let dir = std::env::temp_dir().join(format!(
+        "hallway-icebreakers-{}",
+        hallway_tests::process::rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let stored = |dir: &std::path::Path| -> Result<(bool, Vec<String>)> {
+        let room = SqliteStore::open(dir)?
+            .get("coffee")?
+            .ok_or_else(|| anyhow::anyhow!("no room"))?;
+        Ok((room.icebreakers, room.icebreaker_prompts))
+    };
+    let (ok, out) = hallway_cli(&dir, &["room", "create", "coffee"])?;
+    assert!(ok, "{out}");
+    assert_eq!(stored(&dir)?, (true, Vec::new()), "on, the built-in ones");
+
+    let file = dir.join("prompts.txt");
+    std::fs::write(
+        &file,
+        "Was hat Sie heute überrascht?\n\n  Which tool would you never give up?  \n",
+    )?;
+    let path = file.to_string_lossy().into_owned();
+    let (ok, out) = hallway_cli(
+        &dir,
+        &[
+            "room",
+            "update",
+            "coffee",
+            "--icebreaker-prompts",
+            &path,
+            "--icebreakers",
+            "false",
+        ],
+    )?;
+    assert!(ok, "{out}");
+    assert_eq!(
+        stored(&dir)?,
+        (
+            false,
+            vec![
+                "Was hat Sie heute überrascht?".to_owned(),
+                "Which tool would you never give up?".to_owned()
+            ]
+        )
+    );
+
+    // Refused with a clear message, and nothing changes.
+    std::fs::write(&file, format!("fine\n{}\n", "z".repeat(201)))?;
+    let (ok, out) = hallway_cli(
+        &dir,
+        &["room", "update", "coffee", "--icebreaker-prompts", &path],
+    )?;
+    assert!(!ok && out.contains("at most 50 prompts"), "{out}");
+    let (ok, out) = hallway_cli(
+        &dir,
+        &[
+            "room",
+            "update",
+            "coffee",
+            "--icebreaker-prompts",
+            "/no/such/file",
+        ],
+    )?;
+    assert!(!ok && out.contains("cannot read the icebreakers"), "{out}");
+    assert_eq!(stored(&dir)?.1.len(), 2);
+
+    // Back to the built-in list.
+    let (ok, out) = hallway_cli(
+        &dir,
+        &[
+            "room",
+            "update",
+            "coffee",
+            "--icebreaker-prompts",
+            "builtin",
+            "--icebreakers",
+            "true",
+        ],
+    )?;
+    assert!(ok, "{out}");
+    assert_eq!(stored(&dir)?, (true, Vec::new()));
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
