@@ -109,6 +109,12 @@ test("a new circle shows both members the same prompt, each in their language, a
   const found = await axe(bernd.page);
   assert.deepEqual(found.violations, []);
   assert.deepEqual(found.contrastReview, []);
+
+  // At 200% zoom of a laptop's window (the same CSS pixels: 640 × 400).
+  await bernd.page.setViewportSize({ width: 640, height: 400 });
+  await bernd.page.waitForFunction(() => matchMedia("(max-height: 520px)").matches);
+  await checkLayout(bernd.page, 640, "200% de");
+  await bernd.page.screenshot({ path: path.join(dir, "icebreaker-de-zoom-200.png") });
   for (const p of [anna, bernd]) await p.page.setViewportSize({ width: 1280, height: 800 });
 });
 
