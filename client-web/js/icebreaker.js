@@ -23,7 +23,8 @@ export class IcebreakerView {
     this.text = text;
     this.announce = announce;
     this.focusAfterClose = focusAfterClose;
-    // Circle ids shown already, oldest first.
+    // Circles whose prompt was shown, oldest first, by id and prompt: a room that started
+    // again (a restart, or another server of a cluster) numbers its circles from 1 again.
     this.seen = new Set();
     // The prompt shown now: { circle, prompt }, or null.
     this.shown = null;
@@ -33,8 +34,9 @@ export class IcebreakerView {
   // The server told us our circle's prompt (`icebreaker` in the room state); shown unless
   // it was shown for this circle before.
   show(icebreaker, myCircle) {
-    if (!icebreaker || this.seen.has(icebreaker.circle) || icebreaker.circle !== myCircle) return;
-    this.seen.add(icebreaker.circle);
+    const key = `${icebreaker?.circle}:${JSON.stringify(icebreaker?.prompt)}`;
+    if (!icebreaker || this.seen.has(key) || icebreaker.circle !== myCircle) return;
+    this.seen.add(key);
     if (this.seen.size > REMEMBERED) this.seen.delete(this.seen.values().next().value);
     this.shown = icebreaker;
     this.update(myCircle);

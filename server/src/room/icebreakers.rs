@@ -204,4 +204,22 @@ mod tests {
         // RLM, which Arabic and Hebrew typing inserts, stays (as in chat).
         assert!(parse_prompts(&["שלום\u{200F} שאלה"]).is_ok());
     }
+
+    #[test]
+    fn prompts_stored_before_these_rules_are_kept_where_they_pass() {
+        let stored = vec![
+            " Fine? ".to_owned(),
+            "two\nlines".to_owned(),
+            "x".repeat(MAX_ICEBREAKER_CHARS + 1),
+            "Also fine?".to_owned(),
+        ];
+        assert_eq!(
+            clean_prompts(&stored),
+            vec!["Fine?".to_owned(), "Also fine?".to_owned()]
+        );
+        let mut settings = crate::room::model::RoomSettings::new("t", "T");
+        settings.icebreaker_prompts = stored;
+        let room = crate::room::Room::new(settings).expect("the room opens");
+        assert_eq!(room.settings().icebreaker_prompts.len(), 2);
+    }
 }
