@@ -12,6 +12,7 @@ import { Peers, HANDOVER_MS } from "./peers.js";
 import { Sfu } from "./sfu.js";
 import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
+import { IcebreakerView } from "./icebreaker.js";
 import { Walker } from "./walk.js";
 import { AreaEditor } from "./areas.js";
 import { MenuButton } from "./menu.js";
@@ -96,6 +97,14 @@ function updateRtt() {
   rtt.update(circle?.id ?? null, names);
   $("#menu-rtt").hidden = !circle;
 }
+
+const icebreaker = new IcebreakerView({
+  box: $("#icebreaker"),
+  text: $("#icebreaker-text"),
+  close: $("#icebreaker-close"),
+  announce: (text) => announce(text),
+  focusAfterClose: () => $("#leave-circle"),
+});
 
 const peers = new Peers({
   send: (to, payload) => conn.send(messages.signal(to, payload)),
@@ -438,6 +447,12 @@ function receive(msg) {
     case "alone":
       scheduleRender();
       return;
+    case "icebreaker":
+      icebreaker.show(state.icebreaker, state.me()?.circle);
+      return;
+    case "icebreakers":
+      showIcebreakerSettings();
+      return;
     case "circle":
       announceCircle(change);
       scheduleRender();
@@ -527,6 +542,7 @@ function renderPeople() {
   }
   conversation.render(state, media, duplicates, selfStream());
   updateRtt();
+  icebreaker.update(state.me()?.circle);
   panel.render(state, duplicates);
   $("#people-count-top").textContent = String(state.participants.size);
 }
@@ -693,7 +709,8 @@ function serverError(msg) {
   if (!joined) {
     session.forget(slug);
     showJoinError(text, JOIN_FIELDS[msg.code]);
-  } else toast(text);
+  } else if (msg.code === "invalid_icebreakers") icebreakerStatus(text, true);
+  else toast(text);
 }
 
 // --- walking
@@ -981,6 +998,11 @@ function setUpControls() {
     conn.send(messages.setFloorPlan(value || null));
   });
   $("#plan-file").addEventListener("change", () => uploadPlan($("#plan-file").files[0]));
+  $("#icebreaker-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveIcebreakers();
+  });
+  $("#icebreaker-prompts").addEventListener("input", () => $("#icebreaker-prompts").removeAttribute("aria-invalid"));
   $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
   $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
   media.onChange((s) => {
@@ -1016,6 +1038,47 @@ async function uploadPlan(file) {
     status.textContent = t("host.planRefused");
   }
   $("#plan-file").value = "";
+}
+
+// A host saves the room's icebreakers: their own prompts, one a line (blank lines left
+// out), checked here as the server checks them.
+let savingIcebreakers = false;
+function saveIcebreakers() {
+  const lines = $("#icebreaker-prompts").value.split("\n");
+  const prompts = lines.map((line) => line.trim()).filter(Boolean);
+  const long = lines.findIndex((line) => [...line.trim()].length > LIMITS.maxIcebreakerChars);
+  if (prompts.length > LIMITS.maxIcebreakers) return icebreakerStatus(t("host.icebreakerTooMany"), true);
+  if (long >= 0) return icebreakerStatus(t("host.icebreakerTooLong", { line: long + 1 }), true);
+  savingIcebreakers = true;
+  icebreakerStatus("", false);
+  conn.send(messages.setIcebreakers($("#icebreakers-on").checked, prompts));
+}
+
+// What came of saving, at the form: an error marks the prompts invalid and takes the focus
+// there.
+function icebreakerStatus(text, error) {
+  const status = $("#icebreaker-status");
+  status.textContent = text;
+  status.classList.toggle("error", error);
+  if (error) {
+    savingIcebreakers = false;
+    $("#icebreaker-prompts").setAttribute("aria-invalid", "true");
+    $("#icebreaker-prompts").focus();
+  } else $("#icebreaker-prompts").removeAttribute("aria-invalid");
+}
+
+// The room's icebreaker settings in the host's form (not over what the host is typing,
+// unless it is what they just saved).
+function showIcebreakerSettings() {
+  const settings = state.icebreakers;
+  if (!settings) return;
+  const typing = document.activeElement === $("#icebreaker-prompts") && $("#icebreaker-prompts").value.trim() !== settings.prompts.join("\n");
+  if (savingIcebreakers || !typing) {
+    $("#icebreakers-on").checked = settings.on;
+    $("#icebreaker-prompts").value = settings.prompts.join("\n");
+  }
+  if (savingIcebreakers) icebreakerStatus(t(settings.on ? "host.icebreakerSaved" : "host.icebreakerSavedOff"), false);
+  savingIcebreakers = false;
 }
 
 function setPanelOpen(open) {
@@ -1127,7 +1190,7 @@ function refresh() {
 // For diagnostics and the browser tests: the live state of this page (before anything
 // can be welcomed: a reload's welcome may already be waiting).
 window.hallway = {
-  state, peers, sfu, media, conn, floor, walker, conversation, meter, panel,
+  state, peers, sfu, media, conn, floor, walker, conversation, meter, panel, icebreaker,
   get resumes() {
     return resumes;
   },

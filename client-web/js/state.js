@@ -14,6 +14,10 @@ export class RoomState {
     this.broadcasters = [];
     // Where to fetch the picture under the floor (same origin), or null for none.
     this.floorPlan = null;
+    // The last icebreaker we were told: { circle, prompt }.
+    this.icebreaker = null;
+    // For hosts: the room's icebreaker settings, { on, prompts }.
+    this.icebreakers = null;
   }
 
   me() {
@@ -117,6 +121,13 @@ export class RoomState {
         if (p) Object.assign(p, { mic: msg.mic, camera: msg.camera, screen: msg.screen });
         return { kind: "media", id: msg.id };
       }
+      case "icebreaker":
+        // The prompt of the circle we are in (or just entered).
+        this.icebreaker = { circle: msg.circle, prompt: msg.prompt };
+        return { kind: "icebreaker", circle: msg.circle };
+      case "icebreakers":
+        this.icebreakers = { on: msg.on, prompts: msg.prompts };
+        return { kind: "icebreakers" };
       case "alone":
         // For hosts: who is alone, as of now (`at`, this page's clock).
         this.alone = { after_s: msg.after_s, people: msg.people, at: Date.now() };

@@ -163,6 +163,16 @@ pub enum ClientMessage {
         /// `builtin:<name>`, or `null` to remove the plan.
         plan: Option<String>,
     },
+    /// Host: turn the room's icebreakers on or off and replace its own prompts (empty:
+    /// the built-in ones, in German and English). The hosts get `icebreakers` back.
+    SetIcebreakers {
+        /// Whether a new circle gets a prompt.
+        on: bool,
+        /// The room's own prompts, at most 50 of at most 200 characters each; blank ones
+        /// are dropped.
+        #[serde(default)]
+        prompts: Vec<String>,
+    },
     /// Host: post an announcement for everyone (empty text clears it).
     Announce {
         /// At most 500 characters.
@@ -222,6 +232,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "gather",
     "set_areas",
     "set_floor_plan",
+    "set_icebreakers",
     "announce",
     "sfu_offer",
     "sfu_answer",
@@ -253,6 +264,7 @@ impl ClientMessage {
             ClientMessage::Gather { .. } => "gather",
             ClientMessage::SetAreas { .. } => "set_areas",
             ClientMessage::SetFloorPlan { .. } => "set_floor_plan",
+            ClientMessage::SetIcebreakers { .. } => "set_icebreakers",
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",

@@ -55,6 +55,9 @@ pub enum ErrorCode {
     InvalidName,
     /// The profile line is too long or has control, bidirectional or invisible characters.
     InvalidProfile,
+    /// A room's icebreakers: more than 50, one over 200 characters, or one with control or
+    /// bidirectional characters.
+    InvalidIcebreakers,
     /// Coordinates are not finite or beyond the protocol's range.
     InvalidPosition,
     /// The connection sends faster than its limit; the message was dropped.
@@ -129,6 +132,7 @@ impl ErrorCode {
         ErrorCode::RoomFull,
         ErrorCode::InvalidName,
         ErrorCode::InvalidProfile,
+        ErrorCode::InvalidIcebreakers,
         ErrorCode::InvalidPosition,
         ErrorCode::RateLimited,
         ErrorCode::NotInCircle,
@@ -178,6 +182,7 @@ impl ErrorCode {
             ErrorCode::RoomFull => "room_full",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidProfile => "invalid_profile",
+            ErrorCode::InvalidIcebreakers => "invalid_icebreakers",
             ErrorCode::InvalidPosition => "invalid_position",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::NotInCircle => "not_in_circle",

@@ -21,6 +21,12 @@ pub const MAX_NAME_CHARS: usize = 64;
 /// characters after trimming.
 pub const MAX_PROFILE_CHARS: usize = 80;
 
+/// A room's own icebreakers: at most this many prompts, each at most
+/// [`MAX_ICEBREAKER_CHARS`] characters after trimming.
+pub const MAX_ICEBREAKERS: usize = 50;
+/// Longest icebreaker prompt, in characters after trimming.
+pub const MAX_ICEBREAKER_CHARS: usize = 200;
+
 /// Room slugs are short, lowercase and URL-safe: `a-z`, `0-9` and `-`.
 pub const MAX_ROOM_SLUG_CHARS: usize = 64;
 

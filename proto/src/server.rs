@@ -202,6 +202,23 @@ pub enum ServerMessage {
         /// The host.
         by: String,
     },
+    /// You are in a circle that has an icebreaker: a conversation prompt, the same for
+    /// every member, chosen by the server when the circle formed. Sent once as one
+    /// enters the circle; show it once per circle, dismissibly.
+    Icebreaker {
+        /// The circle's id.
+        circle: u64,
+        /// The prompt.
+        prompt: IcebreakerPrompt,
+    },
+    /// To hosts only, after `welcome` and whenever they change: the room's icebreaker
+    /// settings, to edit them.
+    Icebreakers {
+        /// Whether new circles get a prompt.
+        on: bool,
+        /// The room's own prompts; empty: the built-in ones.
+        prompts: Vec<String>,
+    },
     /// To hosts only, every few seconds: who has not been in a circle for longer than the
     /// room's `after_s`, longest first (at most 30 of them). Nothing of it is kept.
     Alone {
@@ -302,6 +319,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "broadcast",
     "stage_invite",
     "circle_invite",
+    "icebreaker",
+    "icebreakers",
     "alone",
     "muted",
     "room_locked",
@@ -337,6 +356,8 @@ impl ServerMessage {
             ServerMessage::Broadcast { .. } => "broadcast",
             ServerMessage::StageInvite { .. } => "stage_invite",
             ServerMessage::CircleInvite { .. } => "circle_invite",
+            ServerMessage::Icebreaker { .. } => "icebreaker",
+            ServerMessage::Icebreakers { .. } => "icebreakers",
             ServerMessage::Alone { .. } => "alone",
             ServerMessage::Muted { .. } => "muted",
             ServerMessage::Hand { .. } => "hand",
@@ -398,6 +419,21 @@ pub struct RoomInfo {
 /// The walking pace of rooms that do not say.
 fn default_walk_speed() -> f32 {
     400.0
+}
+
+/// An icebreaker's text: a room's own prompt as the host typed it (`text`), or a
+/// built-in one in English and German (`en`, `de`: show the reader's language).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IcebreakerPrompt {
+    /// A room's own prompt, shown as typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A built-in prompt in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+    /// The same built-in prompt in German.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub de: Option<String>,
 }
 
 /// Someone outside any circle, as hosts see them in `alone`.

@@ -38,6 +38,14 @@ pub enum RoomCommandError {
     /// The floor plan's file could not be read.
     #[error("cannot read the floor plan {0}: {1}")]
     FloorPlanFile(String, std::io::Error),
+    /// The room's own icebreakers are too many, too long or have control characters.
+    #[error(
+        "icebreakers: at most 50 prompts, one a line, of at most 200 characters each, without control or bidirectional characters"
+    )]
+    InvalidIcebreakers,
+    /// The icebreakers' file could not be read.
+    #[error("cannot read the icebreakers {0}: {1}")]
+    IcebreakersFile(String, std::io::Error),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -66,6 +74,37 @@ fn plan_change(arg: Option<&str>) -> Result<Option<PlanChange>, RoomCommandError
         std::fs::read(arg).map_err(|err| RoomCommandError::FloorPlanFile(arg.to_owned(), err))?;
     crate::floor_plan::check_image(&bytes)?;
     Ok(Some(PlanChange::Upload(bytes)))
+}
+
+/// The largest file of icebreakers read (50 prompts of 200 characters fit many times).
+const MAX_ICEBREAKERS_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads `--icebreaker-prompts` (a file, or `builtin`) or the admin API's list: the
+/// room's own prompts, checked, if they are to change.
+fn icebreakers_change(args: &RoomArgs) -> Result<Option<Vec<String>>, RoomCommandError> {
+    let lines = match (&args.icebreaker_list, args.icebreaker_prompts.as_deref()) {
+        (Some(list), _) => list.clone(),
+        (None, None) => return Ok(None),
+        (None, Some("builtin")) => Vec::new(),
+        (None, Some(path)) => {
+            use std::io::Read;
+            let file_error = |err| RoomCommandError::IcebreakersFile(path.to_owned(), err);
+            let mut text = String::new();
+            std::fs::File::open(path)
+                .and_then(|f| {
+                    f.take(MAX_ICEBREAKERS_FILE_BYTES + 1)
+                        .read_to_string(&mut text)
+                })
+                .map_err(file_error)?;
+            if text.len() as u64 > MAX_ICEBREAKERS_FILE_BYTES {
+                return Err(RoomCommandError::InvalidIcebreakers);
+            }
+            text.lines().map(str::to_owned).collect()
+        }
+    };
+    crate::room::icebreakers::parse_prompts(&lines)
+        .map(Some)
+        .map_err(|_| RoomCommandError::InvalidIcebreakers)
 }
 
 /// Puts the plan into the record, keeping an uploaded image first.
@@ -173,6 +212,10 @@ fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomComm
     record.privacy = args.privacy.unwrap_or(record.privacy);
     record.walk_speed = args.walk_speed.unwrap_or(record.walk_speed);
     record.alone_minutes = args.alone_minutes.unwrap_or(record.alone_minutes);
+    record.icebreakers = args.icebreakers.unwrap_or(record.icebreakers);
+    if let Some(prompts) = icebreakers_change(args)? {
+        record.icebreaker_prompts = prompts;
+    }
     match (args.access, &args.passcode) {
         (Some(AccessMode::Passcode) | None, Some(passcode)) => {
             if passcode.trim().chars().count() < 4 {

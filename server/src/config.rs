@@ -305,6 +305,18 @@ pub struct RoomArgs {
     /// 120; default 3).
     #[arg(long)]
     pub alone_minutes: Option<u32>,
+    /// Whether a new circle gets an icebreaker, a conversation prompt (default true).
+    #[arg(long)]
+    pub icebreakers: Option<bool>,
+    /// The room's own icebreakers: a UTF-8 text file with one prompt per line (at most 50
+    /// of at most 200 characters; blank lines are left out), or `builtin` for the built-in
+    /// ones in German and English.
+    #[arg(long, value_name = "FILE|builtin")]
+    pub icebreaker_prompts: Option<String>,
+    /// The room's own icebreakers as a list (how the admin API gives them; empty: the
+    /// built-in ones). Not a flag.
+    #[arg(skip)]
+    pub icebreaker_list: Option<Vec<String>>,
     /// The picture under the floor: `builtin:foyer`, `builtin:hall`, `builtin:garden`,
     /// the path of a PNG, JPEG or SVG file of at most 5 MB (kept in the data folder), or
     /// `none`.

@@ -188,9 +188,11 @@ struct Unwritten {
     areas: Option<Vec<crate::room::model::Area>>,
     /// The floor plan, if it changed.
     floor_plan: Option<Option<FloorPlan>>,
+    /// The icebreakers (on, the room's own prompts), if they changed.
+    icebreakers: Option<(bool, Vec<String>)>,
 }
 
-/// Keeps a room's areas and floor plan in the store after hosts change them: off the
+/// Keeps a room's areas, floor plan and icebreakers in the store after hosts change them: off the
 /// room's task, and always the latest change (a slot holds the newest of each; each
 /// write takes what is there).
 fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
@@ -201,12 +203,16 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
             match setting {
                 KeptSetting::Areas(areas) => slot.areas = Some(areas),
                 KeptSetting::FloorPlan(plan) => slot.floor_plan = Some(plan),
+                KeptSetting::Icebreakers { on, prompts } => slot.icebreakers = Some((on, prompts)),
             }
         }
         let (store, slug, latest) = (store.clone(), slug.clone(), latest.clone());
         tokio::task::spawn_blocking(move || {
             let unwritten = std::mem::take(&mut *latest.lock().unwrap_or_else(|p| p.into_inner()));
-            if unwritten.areas.is_none() && unwritten.floor_plan.is_none() {
+            if unwritten.areas.is_none()
+                && unwritten.floor_plan.is_none()
+                && unwritten.icebreakers.is_none()
+            {
                 return;
             }
             let result = store.get(&slug).and_then(|record| match record {
@@ -216,6 +222,10 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
                     }
                     if let Some(plan) = unwritten.floor_plan {
                         record.floor_plan = plan;
+                    }
+                    if let Some((on, prompts)) = unwritten.icebreakers {
+                        record.icebreakers = on;
+                        record.icebreaker_prompts = prompts;
                     }
                     store.put(&record)
                 }

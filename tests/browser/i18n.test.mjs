@@ -9,6 +9,7 @@ globalThis.localStorage = { getItem: () => null, setItem: () => {} };
 globalThis.navigator ??= { language: "en" };
 const { catalogues } = await import("../../client-web/js/i18n.js");
 const { ERROR_CODES } = await import("../../client-web/js/wire.js");
+const { icebreakerText } = await import("../../client-web/js/icebreaker.js");
 
 test("German and English have the same keys, and no text is empty", () => {
   const en = Object.keys(catalogues.en).sort();
@@ -34,4 +35,13 @@ test("every error code the server sends has a text in both languages", () => {
 test("the German texts address people with Sie, never du", () => {
   const du = /\b(du|dich|dir|dein|deine|deinen|deinem|deiner|hast|bist|kannst|willst)\b/i;
   for (const [key, text] of Object.entries(catalogues.de)) assert.ok(!du.test(text), `${key}: ${text}`);
+});
+
+test("an icebreaker is shown in the reader's language, a room's own as typed", () => {
+  const builtin = { en: "What brought you to this event?", de: "Was hat Sie zu dieser Veranstaltung geführt?" };
+  assert.equal(icebreakerText(builtin, "de"), builtin.de);
+  assert.equal(icebreakerText(builtin, "en"), builtin.en);
+  assert.equal(icebreakerText(builtin, "fr"), builtin.en, "English where there is none in the reader's");
+  assert.equal(icebreakerText({ text: "Wie sind Sie angereist?" }, "en"), "Wie sind Sie angereist?");
+  assert.equal(icebreakerText(null, "en"), "");
 });

@@ -41,6 +41,7 @@ test("the client builds every client message as the fixtures show it", () => {
     gather: (m) => messages.gather(m.x, m.y),
     set_areas: (m) => messages.setAreas(m.areas),
     set_floor_plan: (m) => messages.setFloorPlan(m.plan),
+    set_icebreakers: (m) => messages.setIcebreakers(m.on, m.prompts),
     announce: (m) => messages.announce(m.text),
     sfu_offer: (m) => messages.sfuOffer(m.sdp, m.screen),
     sfu_answer: (m) => messages.sfuAnswer(m.sdp, m.connection),

@@ -63,7 +63,7 @@ fn generated() -> String {
     out.push_str("};\n\n");
     out.push_str("// What the server enforces (proto/src/limits.rs).\n");
     out.push_str("export const WIRE_LIMITS = {\n");
-    let numbers: [(&str, f64); 19] = [
+    let numbers: [(&str, f64); 21] = [
         ("maxFrameBytes", limits::MAX_FRAME_BYTES as f64),
         (
             "maxSignalPayloadBytes",
@@ -71,6 +71,8 @@ fn generated() -> String {
         ),
         ("maxNameChars", limits::MAX_NAME_CHARS as f64),
         ("maxProfileChars", limits::MAX_PROFILE_CHARS as f64),
+        ("maxIcebreakers", limits::MAX_ICEBREAKERS as f64),
+        ("maxIcebreakerChars", limits::MAX_ICEBREAKER_CHARS as f64),
         ("maxRoomSlugChars", limits::MAX_ROOM_SLUG_CHARS as f64),
         ("maxCoordinate", limits::MAX_COORDINATE),
         ("movesPerSecond", f64::from(limits::MOVES_PER_SECOND)),

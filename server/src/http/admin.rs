@@ -152,9 +152,12 @@ fn command_error(err: RoomCommandError) -> Response {
         RoomCommandError::Exists(_) => StatusCode::CONFLICT,
         RoomCommandError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         RoomCommandError::FloorPlan(err) => return super::floor_plan::refusal(err),
-        RoomCommandError::FloorPlanFile(..) => StatusCode::UNPROCESSABLE_ENTITY,
+        RoomCommandError::FloorPlanFile(..) | RoomCommandError::IcebreakersFile(..) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         RoomCommandError::InvalidSlug
         | RoomCommandError::InvalidSettings
+        | RoomCommandError::InvalidIcebreakers
         | RoomCommandError::PasscodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
     };
     error(status, err.to_string())
@@ -176,6 +179,9 @@ struct RoomFields {
     privacy: Option<bool>,
     walk_speed: Option<f32>,
     alone_minutes: Option<u32>,
+    icebreakers: Option<bool>,
+    /// The room's own icebreakers; `[]`: the built-in ones.
+    icebreaker_prompts: Option<Vec<String>>,
     /// `builtin:<name>`, or `null` for none (absent: unchanged). Images are uploaded with
     /// `PUT /api/rooms/{slug}/floor-plan`; a path is never read here.
     #[serde(default, deserialize_with = "present")]
@@ -219,6 +225,10 @@ impl RoomFields {
             privacy: self.privacy,
             walk_speed: self.walk_speed,
             alone_minutes: self.alone_minutes,
+            icebreakers: self.icebreakers,
+            // A list, never a file's path.
+            icebreaker_prompts: None,
+            icebreaker_list: self.icebreaker_prompts,
             // Checked by `floor_plan_arg` and set by the caller.
             floor_plan: None,
         }
@@ -298,6 +308,7 @@ async fn update_room(
         Err(err) => return super::floor_plan::refusal(err),
     };
     let plan_changed = floor_plan.is_some();
+    let icebreakers_changed = fields.icebreakers.is_some() || fields.icebreaker_prompts.is_some();
     let mut args = fields.args(slug.clone());
     args.floor_plan = floor_plan;
     let command = RoomCommand::Update(args);
@@ -309,6 +320,14 @@ async fn update_room(
         // room's next start).
         if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug)) {
             let _ = handle.set_floor_plan(record.floor_plan).await;
+        }
+    }
+    if icebreakers_changed && admin.rooms.running(&slug) {
+        // New circles get prompts from the new list at once; the hosts see it.
+        if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug)) {
+            let _ = handle
+                .set_icebreakers(record.icebreakers, record.icebreaker_prompts)
+                .await;
         }
     }
     get_room(State(admin), Authorised, Path(slug)).await

@@ -61,6 +61,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/people.js", "text/javascript; charset=utf-8"),
     asset!("js/areas.js", "text/javascript; charset=utf-8"),
     asset!("js/conversation.js", "text/javascript; charset=utf-8"),
+    asset!("js/icebreaker.js", "text/javascript; charset=utf-8"),
     asset!("js/session.js", "text/javascript; charset=utf-8"),
     asset!("js/early.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),

@@ -98,6 +98,13 @@ pub enum Command {
     SetAreas(Vec<super::model::Area>),
     /// Host: show a built-in floor plan (`builtin:<name>`), or none.
     SetFloorPlan(Option<String>),
+    /// Host: turn icebreakers on or off and replace the room's own prompts.
+    SetIcebreakers {
+        /// New circles get a prompt.
+        on: bool,
+        /// The room's own prompts, unchecked.
+        prompts: Vec<String>,
+    },
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -139,6 +146,11 @@ enum Request {
     /// An operator (or a host, through an upload the HTTP edge checked) replaced the
     /// floor plan.
     FloorPlan(Option<FloorPlan>),
+    /// An operator changed the icebreakers (checked).
+    Icebreakers {
+        on: bool,
+        prompts: Vec<String>,
+    },
     /// Close every session with [`close::SERVICE_RESTART`] and stop (in a cluster: this
     /// node no longer owns the room).
     Stop,
@@ -236,6 +248,9 @@ impl RoomHandle {
         grace: Duration,
         seats: Vec<(ParticipantId, String)>,
     ) -> RoomHandle {
+        let mut room = room;
+        // Each run of a room starts its turn through the icebreakers somewhere else.
+        room.seed_icebreakers(rand::random());
         let (inbox, requests) = mpsc::channel(INBOX_CAPACITY);
         let (about_tx, about) = watch::channel(RoomAbout::of(&room));
         let directory = Arc::new(Directory::new());
@@ -283,6 +298,15 @@ impl RoomHandle {
     pub async fn set_floor_plan(&self, plan: Option<FloorPlan>) -> Result<(), JoinError> {
         self.inbox
             .send(Request::FloorPlan(plan))
+            .await
+            .map_err(|_| JoinError::Closed)
+    }
+
+    /// Replaces the room's icebreaker settings (an operator's change, checked by the
+    /// caller); circles forming from now on get prompts from the new list.
+    pub async fn set_icebreakers(&self, on: bool, prompts: Vec<String>) -> Result<(), JoinError> {
+        self.inbox
+            .send(Request::Icebreakers { on, prompts })
             .await
             .map_err(|_| JoinError::Closed)
     }
@@ -409,6 +433,13 @@ pub enum KeptSetting {
     Areas(Vec<super::model::Area>),
     /// The floor plan, after it changed.
     FloorPlan(Option<FloorPlan>),
+    /// The icebreakers, after a host changed them.
+    Icebreakers {
+        /// New circles get a prompt.
+        on: bool,
+        /// The room's own prompts.
+        prompts: Vec<String>,
+    },
 }
 
 /// The task's state.
@@ -547,6 +578,7 @@ impl Actor {
                 let _ = reply.send(self.state());
             }
             Request::FloorPlan(plan) => self.room.replace_floor_plan(plan),
+            Request::Icebreakers { on, prompts } => self.room.replace_icebreakers(on, prompts),
             // Handled by the loop.
             Request::Stop => {}
         }
@@ -634,6 +666,7 @@ pub fn apply(
         Command::Gather(to) => room.gather(from, to).map(|_| ()),
         Command::SetAreas(areas) => room.set_areas(from, areas),
         Command::SetFloorPlan(plan) => room.set_floor_plan(from, plan.as_deref()),
+        Command::SetIcebreakers { on, prompts } => room.set_icebreakers(from, on, &prompts),
     }
 }
 

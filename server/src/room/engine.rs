@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 mod alone;
 mod circles;
 mod hosts;
+mod icebreakers;
 mod presence;
 pub mod snapshot;
 
@@ -137,6 +138,16 @@ pub enum Event {
     AreasChanged,
     /// A host or an operator changed the room's floor plan.
     FloorPlanChanged,
+    /// A member of a circle with an icebreaker is to see it: the circle formed with
+    /// them, or they entered it.
+    Icebreaker {
+        /// Who is to see it.
+        participant: ParticipantId,
+        /// Whose icebreaker.
+        circle: CircleId,
+    },
+    /// A host or an operator changed the room's icebreakers (or saved them unchanged).
+    IcebreakersChanged,
     /// A host gathered everyone around a point.
     Gathered {
         /// The host.
@@ -190,6 +201,10 @@ pub struct Room {
     stage_invites: std::collections::HashSet<ParticipantId>,
     /// People inside each area (same order as `settings.areas`), for `max_people`.
     area_counts: Vec<u32>,
+    /// Where the turn through the icebreakers starts (drawn by the room's task).
+    icebreaker_seed: u64,
+    /// Icebreakers chosen since the list last changed: the turn.
+    icebreakers_chosen: u64,
     /// Reused buffers for neighbour queries, so that a move does not allocate.
     scratch_people: Vec<ParticipantId>,
     scratch_circles: Vec<CircleId>,
@@ -205,6 +220,9 @@ impl Room {
             area.name = super::text::clean_label(&area.name, || format!("Area {}", area.id));
         }
         hosts::validate_areas(&settings.areas, settings.width, settings.height)?;
+        // Prompts stored before today's rules are kept where they still pass.
+        settings.icebreaker_prompts =
+            super::icebreakers::clean_prompts(&settings.icebreaker_prompts);
         let area_counts = vec![0; settings.areas.len()];
         Ok(Room {
             people_index: Grid::new(settings.width, settings.height, CELL),
@@ -222,6 +240,8 @@ impl Room {
             bans: Bans::default(),
             broadcasters: Vec::new(),
             stage_invites: std::collections::HashSet::new(),
+            icebreaker_seed: 0,
+            icebreakers_chosen: 0,
             scratch_people: Vec::new(),
             scratch_circles: Vec::new(),
         })

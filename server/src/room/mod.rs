@@ -4,6 +4,7 @@
 //! - [`grid`]: the spatial index;
 //! - [`moderation`]: bans and the link identity they attach to;
 //! - [`chat`]: chat messages, their scope and the room's recent history;
+//! - [`icebreakers`]: the built-in conversation prompts and what a room's own may be;
 //! - [`engine`]: the rules, synchronous and deterministic;
 //! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
 //! - [`directory`]: a concurrent mirror of circle membership for relaying signals.
@@ -13,6 +14,7 @@ pub mod chat;
 pub mod directory;
 pub mod engine;
 pub mod grid;
+pub mod icebreakers;
 pub mod model;
 pub mod moderation;
 pub mod rtt;

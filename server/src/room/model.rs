@@ -176,6 +176,8 @@ pub struct Circle {
     pub locked: bool,
     /// The members' media goes through the SFU rather than browser to browser.
     pub routed: bool,
+    /// The conversation prompt chosen when it formed, if the room had icebreakers on.
+    pub icebreaker: Option<super::icebreakers::Icebreaker>,
 }
 
 /// A trimmed display name of 1..=64 characters with a visible letter or digit and no
@@ -270,6 +272,11 @@ pub struct RoomSettings {
     /// Hosts see who has been outside any circle for longer than this many seconds
     /// (operators set it in minutes, 1 to [`MAX_ALONE_MINUTES`]).
     pub alone_after_s: u32,
+    /// Whether a new circle gets an icebreaker (a conversation prompt).
+    pub icebreakers: bool,
+    /// The room's own icebreakers (checked by `icebreakers::parse_prompts`); empty: the
+    /// built-in ones.
+    pub icebreaker_prompts: Vec<String>,
 }
 
 /// The default wait before hosts see someone as alone, in minutes.
@@ -306,6 +313,8 @@ impl RoomSettings {
             floor_plan: None,
             walk_speed: DEFAULT_WALK_SPEED,
             alone_after_s: DEFAULT_ALONE_MINUTES * 60,
+            icebreakers: true,
+            icebreaker_prompts: Vec::new(),
         }
     }
 
@@ -413,6 +422,12 @@ pub enum EngineError {
     /// Room settings out of range (floor size, limits).
     #[error("invalid room settings")]
     InvalidSettings,
+    /// More than 50 icebreakers, one over 200 characters, or one with control or
+    /// bidirectional characters.
+    #[error(
+        "icebreakers are at most 50 prompts of at most 200 characters each, one line each, without control or bidirectional characters"
+    )]
+    InvalidIcebreakers,
     /// No built-in floor plan has this name.
     #[error("unknown floor plan: use builtin:foyer, builtin:hall or builtin:garden")]
     UnknownFloorPlan,

@@ -5,6 +5,7 @@ use hallway_proto::{self as proto, ServerMessage};
 
 use super::chat::{ChatMessage, ChatScope};
 use super::engine::Room;
+use super::icebreakers::Icebreaker;
 use super::model::{Area, Circle, Media, Participant, ParticipantId, Role};
 
 /// The room's settings as a client sees them.
@@ -184,6 +185,34 @@ pub fn area(a: &Area) -> proto::AreaInfo {
     }
 }
 
+/// An icebreaker as members see it: a built-in one in both languages, a room's own as
+/// typed.
+pub fn icebreaker(icebreaker: &Icebreaker) -> proto::server::IcebreakerPrompt {
+    match icebreaker {
+        Icebreaker::Own(text) => proto::server::IcebreakerPrompt {
+            text: Some(text.clone()),
+            en: None,
+            de: None,
+        },
+        Icebreaker::Builtin(_) => {
+            let (en, de) = icebreaker.texts();
+            proto::server::IcebreakerPrompt {
+                text: None,
+                en: Some(en.to_owned()),
+                de: Some(de.to_owned()),
+            }
+        }
+    }
+}
+
+/// The room's icebreaker settings, for its hosts.
+pub fn icebreakers(room: &Room) -> ServerMessage {
+    ServerMessage::Icebreakers {
+        on: room.settings().icebreakers,
+        prompts: room.settings().icebreaker_prompts.clone(),
+    }
+}
+
 /// The wire code for an engine refusal.
 pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
     use super::model::EngineError as E;
@@ -211,6 +240,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::AreaFull => C::AreaFull,
         E::InvalidSettings => C::Internal,
         E::UnknownFloorPlan => C::UnknownFloorPlan,
+        E::InvalidIcebreakers => C::InvalidIcebreakers,
     }
 }
 

@@ -82,6 +82,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
         },
         ClientMessage::Announce { text } => Command::Announce(text),
         ClientMessage::SetFloorPlan { plan } => Command::SetFloorPlan(plan),
+        ClientMessage::SetIcebreakers { on, prompts } => Command::SetIcebreakers { on, prompts },
         ClientMessage::SetAreas { areas } => {
             Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
         }

@@ -51,6 +51,16 @@ pub struct RoomRecord {
     /// Hosts see who has been outside any circle for longer than this many minutes.
     #[serde(default = "default_alone_minutes")]
     pub alone_minutes: u32,
+    /// Whether a new circle gets an icebreaker (a conversation prompt).
+    #[serde(default = "default_icebreakers")]
+    pub icebreakers: bool,
+    /// The room's own icebreakers; empty: the built-in ones (English and German).
+    #[serde(default)]
+    pub icebreaker_prompts: Vec<String>,
+}
+
+fn default_icebreakers() -> bool {
+    true
 }
 
 fn default_mesh_threshold() -> u32 {
@@ -81,6 +91,8 @@ impl Default for RoomRecord {
             floor_plan: None,
             walk_speed: default_walk_speed(),
             alone_minutes: default_alone_minutes(),
+            icebreakers: default_icebreakers(),
+            icebreaker_prompts: Vec::new(),
         }
     }
 }
@@ -124,6 +136,8 @@ impl RoomRecord {
         settings.floor_plan = self.floor_plan.clone();
         settings.walk_speed = self.walk_speed;
         settings.alone_after_s = self.alone_minutes.saturating_mul(60);
+        settings.icebreakers = self.icebreakers;
+        settings.icebreaker_prompts = self.icebreaker_prompts.clone();
         settings.areas = self
             .areas
             .iter()

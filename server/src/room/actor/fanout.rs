@@ -10,7 +10,7 @@ use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::chat::ChatScope;
 use crate::room::engine::Event;
 use crate::room::engine::snapshot::worth_writing;
-use crate::room::model::{ParticipantId, Point, Refusal};
+use crate::room::model::{ParticipantId, Point, Refusal, Role};
 use crate::room::views;
 
 impl Actor {
@@ -255,6 +255,43 @@ impl Actor {
                 self.broadcast(&ServerMessage::FloorPlan { url }, None);
                 if let Some(keep) = &self.keep_settings {
                     keep(KeptSetting::FloorPlan(self.room.floor_plan().cloned()));
+                }
+            }
+            Event::Icebreaker {
+                participant,
+                circle,
+            } => {
+                if let Some(icebreaker) =
+                    self.room.circle(circle).and_then(|c| c.icebreaker.as_ref())
+                {
+                    let msg = ServerMessage::Icebreaker {
+                        circle: circle.0,
+                        prompt: views::icebreaker(icebreaker),
+                    };
+                    self.send(participant, Utf8Bytes::from(msg.encode()));
+                }
+            }
+            Event::IcebreakersChanged => {
+                let frame = Utf8Bytes::from(views::icebreakers(&self.room).encode());
+                let hosts: Vec<ParticipantId> = self
+                    .links
+                    .keys()
+                    .copied()
+                    .filter(|id| {
+                        self.room
+                            .participant(*id)
+                            .is_some_and(|p| p.role == Role::Host)
+                    })
+                    .collect();
+                for host in hosts {
+                    self.send(host, frame.clone());
+                }
+                if let Some(keep) = &self.keep_settings {
+                    let settings = self.room.settings();
+                    keep(KeptSetting::Icebreakers {
+                        on: settings.icebreakers,
+                        prompts: settings.icebreaker_prompts.clone(),
+                    });
                 }
             }
             Event::Gathered { by, at } => {

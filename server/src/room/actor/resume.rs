@@ -22,7 +22,7 @@ use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::{Actor, JoinError, Link, Owed, SessionLink};
-use crate::room::model::{Participant, ParticipantId};
+use crate::room::model::{Participant, ParticipantId, Role};
 use crate::room::views;
 
 /// How long a lost participant keeps their place unless configured otherwise.
@@ -119,8 +119,15 @@ impl Actor {
             resumed,
             sfu_reset,
         );
-        // The queue is new and empty, so the welcome fits.
+        // The queue is new and empty, so the welcome fits (and a host's icebreakers).
         let _ = link.try_send(Utf8Bytes::from(welcome.encode()));
+        if self
+            .room
+            .participant(id)
+            .is_some_and(|p| p.role == Role::Host)
+        {
+            let _ = link.try_send(Utf8Bytes::from(views::icebreakers(&self.room).encode()));
+        }
         self.directory.insert(id, link.clone());
         self.directory
             .set_circle(id, self.room.participant(id).and_then(|p| p.circle));

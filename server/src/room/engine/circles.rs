@@ -128,6 +128,7 @@ impl Room {
         let members = vec![partner, initiator];
         let centre = self.centroid(&members);
         let routed = self.routed(false, members.len());
+        let icebreaker = self.choose_icebreaker();
         self.circles.insert(
             cid,
             Circle {
@@ -137,6 +138,7 @@ impl Room {
                 members,
                 locked: false,
                 routed,
+                icebreaker,
             },
         );
         self.circle_index.insert(cid, centre);
@@ -146,6 +148,7 @@ impl Room {
             }
         }
         self.events.push(Event::CircleChanged(cid));
+        self.tell_icebreaker(cid, &[partner, initiator]);
         if !routed {
             self.events.push(Event::Connect {
                 initiator,
@@ -188,6 +191,7 @@ impl Room {
         }
         self.reshape(cid);
         self.events.push(Event::CircleChanged(cid));
+        self.tell_icebreaker(cid, &[id]);
         match (was, routed) {
             (false, false) => {
                 for responder in existing {

@@ -193,7 +193,9 @@ pub fn worth_writing(event: &Event) -> bool {
         | Event::CircleInvite { .. }
         // Kept in the room's record, like the areas (not in its state).
         | Event::AreasChanged
-        | Event::FloorPlanChanged => false,
+        | Event::FloorPlanChanged
+        | Event::Icebreaker { .. }
+        | Event::IcebreakersChanged => false,
     }
 }
 
