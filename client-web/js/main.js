@@ -78,6 +78,7 @@ const conversation = new Conversation({
 });
 
 const rtt = new RealTimeText({
+  target: "circle",
   panel: $("#rtt"),
   toggle: $("#rtt-toggle"),
   writers: $("#rtt-writers"),
@@ -96,7 +97,23 @@ function updateRtt() {
   }
   rtt.update(circle?.id ?? null, names);
   $("#menu-rtt").hidden = !circle;
+  // Questions to the stage: anyone may write while someone broadcasts; those on stage read.
+  const live = state.broadcasters.length > 0;
+  const everyone = new Map();
+  if (live) for (const p of state.participants.values()) everyone.set(p.id, displayName(p, state.you, duplicates));
+  stageRtt.update(live ? "stage" : null, everyone, { canWrite: !state.broadcasters.includes(state.you) });
 }
+
+const stageRtt = new RealTimeText({
+  target: "stage",
+  panel: $("#stage-rtt"),
+  toggle: $("#stage-rtt-toggle"),
+  writers: $("#stage-rtt-writers"),
+  own: $("#stage-rtt-own"),
+  announcer: $("#stage-rtt-announce"),
+  send: (text, done) => conn.send(messages.rtt("stage", text, done)),
+  onLayout: () => conversation.layout(),
+});
 
 const icebreaker = new IcebreakerView({
   box: $("#icebreaker"),
@@ -395,7 +412,7 @@ function receive(msg) {
       return;
     case "rtt":
       updateRtt();
-      return rtt.received(msg);
+      return msg.to === "stage" ? stageRtt.received(msg) : rtt.received(msg);
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -826,6 +843,7 @@ function end(reason) {
   sfu.closeAll();
   conversation.clear();
   rtt.update(null, new Map());
+  stageRtt.update(null, new Map());
   media.stopAll();
   meter.stop();
   session.forget(slug);

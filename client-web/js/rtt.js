@@ -1,5 +1,5 @@
 // Real-time text in a circle (EN 301 549, 6.2: where people talk, they can also write
-// while they talk). Each member's line travels as it is typed — the whole line so far, at
+// while they talk), and questions to the stage typed the same way by its listeners. Each member's line travels as it is typed — the whole line so far, at
 // most every 100 ms — and the others read it letter by letter in that member's own labelled
 // region. Enter finishes a line: it stays (the last few are kept) and the next starts
 // empty. Screen readers are not flooded with letters: a finished line, or the words typed
@@ -15,8 +15,9 @@ export class RealTimeText {
   // `panel` the section, `toggle` its button, `writers` where the regions go, `own` the
   // input, `announcer` a polite live region, `send(text, done)` sends a line, `onLayout`
   // is told when the panel opens or closes (the tiles get less room).
-  constructor({ panel, toggle, writers, own, announcer, send, onLayout }) {
-    Object.assign(this, { panel, toggle, writers, own, announcer, send, onLayout });
+  // `target` is "circle" (one's circle) or "stage" (questions to whoever broadcasts).
+  constructor({ target, panel, toggle, writers, own, announcer, send, onLayout }) {
+    Object.assign(this, { target, panel, toggle, writers, own, announcer, send, onLayout });
     // Per writer (and "me"): { done: [lines], current, announced, timer, box }.
     this.lines = new Map();
     this.circle = null;
@@ -46,7 +47,7 @@ export class RealTimeText {
     }
     this.panel.hidden = !open;
     this.toggle.setAttribute("aria-expanded", String(open));
-    this.panel.closest(".conversation")?.classList.toggle("rtt-open", open);
+    this.panel.parentElement.classList.toggle("rtt-open", open);
     if (open) this.render();
     if (open && focus) this.own.focus();
     this.onLayout?.();
@@ -93,7 +94,7 @@ export class RealTimeText {
 
   // A line from someone in one's circle.
   received(msg) {
-    if (msg.to !== "circle" || !this.circle || !this.names.has(msg.from)) return;
+    if (msg.to !== this.target || !this.circle || !this.names.has(msg.from)) return;
     const first = !this.lines.has(msg.from);
     const line = this.entry(msg.from);
     clearTimeout(line.timer);
@@ -129,9 +130,14 @@ export class RealTimeText {
     setTimeout(() => (this.announcer.textContent = text), 50);
   }
 
-  // The room changed: one's circle and its members (`names`: id → shown name). Lines of
-  // people who left the circle go; leaving the circle closes the panel and clears it.
-  update(circleId, names) {
+  // The room changed: one's circle (or "stage" while someone broadcasts) and who may
+  // write (`names`: id → shown name). Lines of people who left go; when the circle (or
+  // the broadcast) ends, the panel closes and clears. `canWrite` false hides one's own
+  // line (those on stage answer by voice).
+  update(circleId, names, { canWrite = true } = {}) {
+    const hint = document.getElementById(this.own.getAttribute("aria-describedby"));
+    this.own.closest(".rtt-own-row").hidden = !canWrite;
+    if (hint) hint.hidden = !canWrite;
     if (circleId !== this.circle) {
       for (const line of this.lines.values()) clearTimeout(line.timer);
       this.lines.clear();

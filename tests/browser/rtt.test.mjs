@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { serverForFile, person, formCircle, clickFloor, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+import { serverForFile, person, mintLink, formCircle, clickFloor, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 const room = serverForFile();
 const dir = screenshotDir();
@@ -92,4 +92,36 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
     assert.ok(line && inside(line, list), `${name}: Anna's line is in view (${JSON.stringify({ line, list })})`);
     await ben.page.screenshot({ path: path.join(dir, `rtt-en-${name}.png`) });
   }
+});
+
+test("a listener types a question to the stage; the host on stage reads it as it is typed", async () => {
+  const { server, people } = room;
+  const hanna = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
+  const lena = await person(server, "Lena Listener", { lang: "de", camera: false });
+  people.push(hanna, lena);
+  await hanna.page.click("#stage-toggle");
+  await lena.page.waitForSelector("#stage-view:not([hidden])", { timeout: DEADLINE });
+  // Lena opens the question field from the stage's head and types.
+  await lena.page.click("#stage-rtt-toggle");
+  assert.equal(await lena.page.evaluate(() => document.activeElement?.id), "stage-rtt-own");
+  await lena.page.keyboard.type("Wie geht", { delay: 60 });
+  await hanna.page.waitForFunction((id) => document.querySelector(`#stage-rtt-writers .rtt-writer[data-id="${id}"] .rtt-current`)?.textContent === "Wie geht", lena.id, { timeout: DEADLINE });
+  assert.equal(await lena.page.inputValue("#stage-rtt-own"), "Wie geht");
+  await lena.page.keyboard.type(" es weiter?", { delay: 20 });
+  await lena.page.keyboard.press("Enter");
+  await hanna.page.waitForFunction((id) => [...document.querySelectorAll(`#stage-rtt-writers .rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Wie geht es weiter?"), lena.id, { timeout: DEADLINE });
+  // Hanna answers by voice: no line of her own to type on stage.
+  assert.equal(await hanna.page.isVisible("#stage-rtt-own"), false);
+  assert.equal(await hanna.page.evaluate(() => document.querySelector("#stage-rtt-announce").textContent), "Lena Listener: Wie geht es weiter?");
+  for (const page of [hanna.page, lena.page]) {
+    assert.deepEqual(overlapping(await boxes(page, "#stage-tiles .tile, #stage-rtt")), []);
+    const found = await axe(page, "#stage-view");
+    assert.deepEqual(found.violations, []);
+    assert.deepEqual(found.contrastReview, []);
+  }
+  await hanna.page.screenshot({ path: path.join(dir, "rtt-stage-en.png") });
+  await lena.page.screenshot({ path: path.join(dir, "rtt-stage-de.png") });
+  // The broadcast ends: the question field goes with it.
+  await hanna.page.click("#stage-toggle");
+  await lena.page.waitForSelector("#stage-rtt", { state: "hidden", timeout: DEADLINE });
 });
