@@ -169,24 +169,11 @@ test("a host edits the room's own prompts in the host console, and turns them of
   assert.deepEqual(hanna.sent.filter((m) => m.type === "set_icebreakers").at(-1), { type: "set_icebreakers", on: true, prompts: own });
   assert.equal(await page.inputValue("#icebreaker-prompts"), own.join("\n"), "as the server took them");
   assert.equal(await page.getAttribute("#icebreaker-prompts", "aria-invalid"), null);
-  // axe-core finds nothing in the form. It cannot decide the contrast of a textarea of the
-  // host tools (they scroll, and a textarea judged on its own comes back "partially
-  // obscured" even in full view; the announcement's textarea does the same): that one
-  // contrast is computed here instead.
+  // axe-core finds nothing in the form, the textarea's contrast included (it judges it
+  // since textareas no longer scroll sideways: see app.css).
   const found = await axe(page, "#icebreaker-form");
   assert.deepEqual(found.violations, []);
-  assert.deepEqual(found.contrastReview.filter((r) => r !== "#icebreaker-prompts: in view, elmPartiallyObscured"), []);
-  const ratio = await page.$eval("#icebreaker-prompts", (el) => {
-    const rgb = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
-    const lum = ([r, g, b]) => {
-      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-    };
-    const style = getComputedStyle(el);
-    const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))].sort((x, y) => y - x);
-    return (a + 0.05) / (b + 0.05);
-  });
-  assert.ok(ratio >= 4.5, `the prompts' contrast is ${ratio}`);
+  assert.deepEqual(found.contrastReview, []);
   // Pictured on a taller screen, where the whole form fits in the host tools.
   await page.setViewportSize({ width: 1280, height: 1200 });
   await page.evaluate(() => document.querySelector("#icebreaker-form").scrollIntoView({ block: "end" }));
