@@ -83,9 +83,10 @@ const rtt = new RealTimeText({
   toggle: $("#rtt-toggle"),
   writers: $("#rtt-writers"),
   own: $("#rtt-own"),
-  announcer: $("#rtt-announce"),
-  send: (text, done) => conn.send(messages.rtt("circle", text, done)),
+  announce: (text) => announce(text),
+  send: (text, done, circle) => conn.send(messages.rtt("circle", text, done, circle)),
   onLayout: () => conversation.layout(),
+  focusAway: () => $("#floor"),
 });
 
 // Real-time text follows one's circle: its members are the writers one reads.
@@ -110,9 +111,10 @@ const stageRtt = new RealTimeText({
   toggle: $("#stage-rtt-toggle"),
   writers: $("#stage-rtt-writers"),
   own: $("#stage-rtt-own"),
-  announcer: $("#stage-rtt-announce"),
+  announce: (text) => announce(text),
   send: (text, done) => conn.send(messages.rtt("stage", text, done)),
   onLayout: () => conversation.layout(),
+  focusAway: () => $("#floor"),
 });
 
 const icebreaker = new IcebreakerView({
@@ -410,9 +412,13 @@ function receive(msg) {
     case "reaction":
       if (REACTIONS.includes(msg.reaction)) floor.react(msg.id, msg.reaction);
       return;
-    case "rtt":
-      updateRtt();
-      return msg.to === "stage" ? stageRtt.received(msg) : rtt.received(msg);
+    case "rtt": {
+      // A writer not yet known (the circle's change is still to be drawn): bring the
+      // writers up to date first.
+      const reader = msg.to === "stage" ? stageRtt : rtt;
+      if (!reader.knows(msg.from)) updateRtt();
+      return reader.received(msg);
+    }
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -557,8 +563,10 @@ function renderPeople() {
     const stream = p.id === state.you ? selfStream() : conversation.stream(p.id);
     floor.setVideo(p.id, p.camera || p.id === state.you ? stream : null);
   }
-  conversation.render(state, media, duplicates, selfStream());
+  // Before the conversation is drawn: a panel that goes moves the focus out of it while
+  // its section is still shown.
   updateRtt();
+  conversation.render(state, media, duplicates, selfStream());
   icebreaker.update(state.me()?.circle);
   panel.render(state, duplicates);
   $("#people-count-top").textContent = String(state.participants.size);

@@ -36,7 +36,8 @@ export const messages = {
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),
   chat: (to, text) => ({ type: "chat", to, text }),
   // Real-time text: the line so far; `done` when it is finished (Enter).
-  rtt: (to, text, done = false) => ({ type: "rtt", to, text, ...(done ? { done: true } : {}) }),
+  // `circle`: the circle it was typed for (a line that arrives after one was moved is refused).
+  rtt: (to, text, done = false, circle) => ({ type: "rtt", to, ...(circle != null ? { circle } : {}), text, ...(done ? { done: true } : {}) }),
   hand: (raised) => ({ type: "hand", raised }),
   react: (reaction) => ({ type: "react", reaction }),
   broadcast: (on) => ({ type: "broadcast", on }),

@@ -1,9 +1,11 @@
 // Real-time text in a circle (EN 301 549, 6.2: where people talk, they can also write
-// while they talk), and questions to the stage typed the same way by its listeners. Each member's line travels as it is typed — the whole line so far, at
-// most every 100 ms — and the others read it letter by letter in that member's own labelled
-// region. Enter finishes a line: it stays (the last few are kept) and the next starts
-// empty. Screen readers are not flooded with letters: a finished line, or the words typed
-// before a pause of two seconds, are announced politely with the writer's name.
+// while they talk), and questions to the stage typed the same way by its listeners.
+// Each writer's line travels as it is typed — the whole line so far, at most every 100 ms —
+// and the others read it letter by letter in that writer's own labelled region. Enter
+// finishes a line: it stays (the last few are kept) and the next starts empty. Screen
+// readers are not flooded with letters: a finished line, or the words typed before a pause
+// of two seconds, are announced politely with the writer's name (through the page's one
+// live region, which is always there).
 
 import { t } from "./i18n.js";
 
@@ -12,19 +14,22 @@ const PAUSE_MS = 2000;
 const KEEP_LINES = 3;
 
 export class RealTimeText {
-  // `panel` the section, `toggle` its button, `writers` where the regions go, `own` the
-  // input, `announcer` a polite live region, `send(text, done)` sends a line, `onLayout`
-  // is told when the panel opens or closes (the tiles get less room).
-  // `target` is "circle" (one's circle) or "stage" (questions to whoever broadcasts).
-  constructor({ target, panel, toggle, writers, own, announcer, send, onLayout }) {
-    Object.assign(this, { target, panel, toggle, writers, own, announcer, send, onLayout });
+  // `target` "circle" or "stage"; `panel` the section, `toggle` its button, `writers`
+  // where the regions go, `own` the input, `announce(text)` speaks politely,
+  // `send(text, done, key)` sends a line (for the circle or stage `key` it was typed in),
+  // `onLayout` is told when the panel opens or closes, `focusAway()` is where the focus
+  // goes when the panel closes under it.
+  constructor({ target, panel, toggle, writers, own, announce, send, onLayout, focusAway }) {
+    Object.assign(this, { target, panel, toggle, writers, own, announce, send, onLayout, focusAway });
     // Per writer (and "me"): { done: [lines], current, announced, timer, box }.
     this.lines = new Map();
-    this.circle = null;
+    this.key = null;
     this.names = new Map();
     this.lastSent = 0;
     this.sendTimer = null;
     this.sentText = "";
+    // Closed by the person: new writers do not open it again until the circle changes.
+    this.closedByUser = false;
     own.maxLength = 200;
     own.addEventListener("input", () => this.typed());
     own.addEventListener("keydown", (event) => {
@@ -33,11 +38,20 @@ export class RealTimeText {
         this.finish();
       }
     });
-    toggle.addEventListener("click", () => this.setOpen(panel.hidden, true));
+    toggle.addEventListener("click", () => {
+      const open = this.panel.hidden;
+      this.closedByUser = !open;
+      this.setOpen(open, true);
+    });
   }
 
   get open() {
     return !this.panel.hidden;
+  }
+
+  // Knows `id` as a writer here (a member of one's circle, or anyone while on stage).
+  knows(id) {
+    return this.names.has(id);
   }
 
   setOpen(open, focus = false) {
@@ -45,11 +59,16 @@ export class RealTimeText {
       if (open && focus) this.own.focus();
       return;
     }
+    // The focus is not left behind in a panel that goes.
+    if (!open && this.panel.contains(document.activeElement)) {
+      const shown = !this.toggle.hidden && this.toggle.offsetParent !== null;
+      (shown ? this.toggle : this.focusAway()).focus();
+    }
     this.panel.hidden = !open;
     this.toggle.setAttribute("aria-expanded", String(open));
     this.panel.parentElement.classList.toggle("rtt-open", open);
     if (open) this.render();
-    if (open && focus) this.own.focus();
+    if (open && focus && !this.own.closest(".rtt-own-row").hidden) this.own.focus();
     this.onLayout?.();
   }
 
@@ -65,8 +84,8 @@ export class RealTimeText {
     clearTimeout(this.sendTimer);
     this.sendTimer = null;
     const text = this.own.value;
-    if (text === this.sentText) return;
-    if (this.send(text, false)) {
+    if (text === this.sentText || !this.key) return;
+    if (this.send(text, false, this.key)) {
       this.sentText = text;
       this.lastSent = performance.now();
     }
@@ -77,14 +96,14 @@ export class RealTimeText {
     clearTimeout(this.sendTimer);
     this.sendTimer = null;
     const text = this.own.value;
-    if (!text.trim()) return;
-    if (!this.send(text, true)) return;
+    if (!text.trim() || !this.key) return;
+    if (!this.send(text, true, this.key)) return;
     this.own.value = "";
     this.sentText = "";
     this.lastSent = performance.now();
     const mine = this.entry("me");
     mine.done = [...mine.done, text].slice(-KEEP_LINES);
-    this.renderWriter("me");
+    this.renderWriter("me", true);
   }
 
   entry(id) {
@@ -92,61 +111,61 @@ export class RealTimeText {
     return this.lines.get(id);
   }
 
-  // A line from someone in one's circle.
+  // A line from someone one reads here.
   received(msg) {
-    if (msg.to !== this.target || !this.circle || !this.names.has(msg.from)) return;
+    if (msg.to !== this.target || !this.key || !this.names.has(msg.from)) return;
     const first = !this.lines.has(msg.from);
     const line = this.entry(msg.from);
     clearTimeout(line.timer);
+    let finished = false;
     if (msg.done) {
       line.done = [...line.done, msg.text].slice(-KEEP_LINES);
       line.current = "";
-      this.announce(msg.from, msg.text);
+      this.say(msg.from, msg.text);
       line.announced = "";
+      finished = true;
     } else {
       line.current = msg.text;
       // A pause finishes a phrase: announce what is new since the last announcement.
-      line.timer = setTimeout(() => this.announce(msg.from, line.current), PAUSE_MS);
+      line.timer = setTimeout(() => this.say(msg.from, line.current), PAUSE_MS);
     }
-    if (!this.open) {
-      // Someone writes: the panel opens (without taking the focus) and says so once.
+    if (first && !this.open && !this.closedByUser) {
+      // Someone starts writing: the panel opens (without taking the focus) and says so.
       this.setOpen(true);
-      if (first) this.say(t("rtt.started", { name: this.names.get(msg.from) }));
+      this.announce(t("rtt.started", { name: this.names.get(msg.from) }));
     }
-    this.renderWriter(msg.from);
+    if (this.open) this.renderWriter(msg.from, first || finished);
   }
 
-  // Announces `text` for `id`, or only the part after what was already announced of it.
-  announce(id, text) {
+  // Announces `text` of `id`, or only the part after what was already announced of it.
+  say(id, text) {
     const line = this.entry(id);
     const fresh = text.startsWith(line.announced) ? text.slice(line.announced.length) : text;
     line.announced = text;
-    if (fresh.trim()) this.say(t("rtt.said", { name: this.names.get(id) ?? "?", text: fresh.trim() }));
+    if (fresh.trim()) this.announce(t("rtt.said", { name: this.names.get(id) ?? "?", text: fresh.trim() }));
   }
 
-  say(text) {
-    // A new text node each time, so that the same words twice are announced twice.
-    this.announcer.textContent = "";
-    setTimeout(() => (this.announcer.textContent = text), 50);
-  }
-
-  // The room changed: one's circle (or "stage" while someone broadcasts) and who may
-  // write (`names`: id → shown name). Lines of people who left go; when the circle (or
-  // the broadcast) ends, the panel closes and clears. `canWrite` false hides one's own
-  // line (those on stage answer by voice).
-  update(circleId, names, { canWrite = true } = {}) {
+  // The room changed: one's circle (its id as `key`; "stage" while someone broadcasts)
+  // and who may write (`names`: id → shown name). Lines of people who left go; when the
+  // circle or the broadcast ends, the panel closes and clears. `canWrite` false hides
+  // one's own line (those on stage answer by voice).
+  update(key, names, { canWrite = true } = {}) {
     const hint = document.getElementById(this.own.getAttribute("aria-describedby"));
     this.own.closest(".rtt-own-row").hidden = !canWrite;
     if (hint) hint.hidden = !canWrite;
-    if (circleId !== this.circle) {
+    this.toggle.hidden = !key;
+    if (key !== this.key) {
+      // What was typed for the old circle is not sent to the new one.
+      clearTimeout(this.sendTimer);
+      this.sendTimer = null;
       for (const line of this.lines.values()) clearTimeout(line.timer);
       this.lines.clear();
       this.writers.replaceChildren();
-      this.showEmpty();
       this.own.value = "";
       this.sentText = "";
-      this.circle = circleId;
-      if (!circleId) this.setOpen(false);
+      this.key = key;
+      this.closedByUser = false;
+      if (!key) this.setOpen(false);
     }
     this.names = names;
     for (const id of [...this.lines.keys()]) {
@@ -156,12 +175,11 @@ export class RealTimeText {
         this.lines.delete(id);
       }
     }
-    this.toggle.hidden = !circleId;
     if (this.open) this.render();
   }
 
   render() {
-    for (const id of this.lines.keys()) this.renderWriter(id);
+    for (const id of this.lines.keys()) this.renderWriter(id, true);
     this.showEmpty();
   }
 
@@ -179,39 +197,50 @@ export class RealTimeText {
   }
 
   // One writer's region: their name as its heading, the kept lines, the line being typed.
-  renderWriter(id) {
+  // While a line grows only its text changes (a screen reader's reading position and a
+  // list scrolled up stay put); `whole` rebuilds the region.
+  renderWriter(id, whole = false) {
     const line = this.entry(id);
+    const atBottom = this.writers.scrollTop + this.writers.clientHeight >= this.writers.scrollHeight - 4;
     if (!line.box) {
       const box = document.createElement("section");
       box.className = "rtt-writer";
       box.dataset.id = id;
       const heading = document.createElement("h4");
-      heading.id = `rtt-writer-${id}`;
+      heading.id = `rtt-${this.target}-writer-${id}`;
       box.setAttribute("aria-labelledby", heading.id);
       box.append(heading, document.createElement("div"));
       line.box = box;
+      whole = true;
       // One's own region comes first.
       if (id === "me") this.writers.prepend(box);
       else this.writers.append(box);
+      this.showEmpty();
     }
     const [heading, body] = line.box.children;
-    heading.textContent = id === "me" ? t("rtt.you") : t("rtt.writer", { name: this.names.get(id) ?? "?" });
-    const paragraphs = line.done.map((text) => {
-      const p = document.createElement("p");
-      p.className = "rtt-line";
-      p.textContent = text;
-      return p;
-    });
-    if (id !== "me") {
-      const current = document.createElement("p");
-      current.className = "rtt-current";
+    const current = body.querySelector(".rtt-current");
+    if (!whole && current) {
       current.textContent = line.current;
-      paragraphs.push(current);
+    } else {
+      heading.textContent = id === "me" ? t("rtt.you") : t("rtt.writer", { name: this.names.get(id) ?? "?" });
+      const paragraphs = line.done.map((text) => {
+        const p = document.createElement("p");
+        p.className = "rtt-line";
+        p.textContent = text;
+        return p;
+      });
+      if (id !== "me") {
+        const now = document.createElement("p");
+        now.className = "rtt-current";
+        now.textContent = line.current;
+        paragraphs.push(now);
+      }
+      body.replaceChildren(...paragraphs);
     }
-    body.replaceChildren(...paragraphs);
-    this.showEmpty();
-    // The newest words stay in view: the writers' list scrolls to the region that changed.
-    const below = line.box.getBoundingClientRect().bottom - this.writers.getBoundingClientRect().bottom;
-    if (below > 0) this.writers.scrollTop += below;
+    // The newest words stay in view, unless the person scrolled up to read.
+    if (atBottom) {
+      const below = line.box.getBoundingClientRect().bottom - this.writers.getBoundingClientRect().bottom;
+      if (below > 0) this.writers.scrollTop += below;
+    }
   }
 }

@@ -87,6 +87,11 @@ pub enum ClientMessage {
     Rtt {
         /// `"circle"` (one's own) or `"stage"` (a question to whoever broadcasts).
         to: String,
+        /// With `"circle"`: the circle the page typed for. When one has been moved to
+        /// another circle meanwhile, the line is refused (`not_in_circle`) rather than
+        /// shown to the new one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        circle: Option<u64>,
         /// The whole line so far (it replaces the one before): at most 200 characters,
         /// no line breaks or other control characters, no bidirectional overrides;
         /// empty clears it.

@@ -48,8 +48,10 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
   await anna.page.keyboard.press("Enter");
   await ben.page.waitForFunction((id) => [...document.querySelectorAll(`.rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Hallo"), anna.id, { timeout: DEADLINE });
   assert.equal(await current(ben.page, anna.id), "");
-  await ben.page.waitForFunction(() => document.querySelector("#rtt-announce").textContent === "Anna Roth: Hallo", null, { timeout: DEADLINE });
-  assert.equal(await ben.page.getAttribute("#rtt-announce", "aria-live"), "polite");
+  // Through the page's one polite live region (always there, so screen readers hear it).
+  await ben.page.waitForFunction(() => [...document.querySelectorAll("#announcer p")].some((p) => p.textContent === "Anna Roth: Hallo"), null, { timeout: DEADLINE });
+  assert.equal(await ben.page.getAttribute("#announcer", "aria-live"), "polite");
+  assert.ok(anna.sent.some((m) => m.type === "rtt" && m.text === "Hallo" && m.done && Number.isInteger(m.circle)), "the line says which circle it was typed for");
   assert.equal(await anna.page.inputValue("#rtt-own"), "");
   assert.match(await anna.page.textContent('.rtt-writer[data-id="me"]'), /Hallo/);
   // Ben answers; Anna reads it.
@@ -112,7 +114,7 @@ test("a listener types a question to the stage; the host on stage reads it as it
   await hanna.page.waitForFunction((id) => [...document.querySelectorAll(`#stage-rtt-writers .rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Wie geht es weiter?"), lena.id, { timeout: DEADLINE });
   // Hanna answers by voice: no line of her own to type on stage.
   assert.equal(await hanna.page.isVisible("#stage-rtt-own"), false);
-  assert.equal(await hanna.page.evaluate(() => document.querySelector("#stage-rtt-announce").textContent), "Lena Listener: Wie geht es weiter?");
+  await hanna.page.waitForFunction(() => [...document.querySelectorAll("#announcer p")].some((p) => p.textContent === "Lena Listener: Wie geht es weiter?"), null, { timeout: DEADLINE });
   for (const page of [hanna.page, lena.page]) {
     assert.deepEqual(overlapping(await boxes(page, "#stage-tiles .tile, #stage-rtt")), []);
     const found = await axe(page, "#stage-view");
@@ -124,4 +126,6 @@ test("a listener types a question to the stage; the host on stage reads it as it
   // The broadcast ends: the question field goes with it.
   await hanna.page.click("#stage-toggle");
   await lena.page.waitForSelector("#stage-rtt", { state: "hidden", timeout: DEADLINE });
+  // Her focus was in the field: it is not lost with it.
+  assert.equal(await lena.page.evaluate(() => document.activeElement?.id), "floor");
 });

@@ -3,7 +3,7 @@
 //! nobody outside; a listener's question reaches whoever is on stage; bad lines, lines to
 //! nowhere and floods are refused with their codes.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, limits};
 use hallway_tests::{TestClient, TestServer, pair};
 
@@ -11,6 +11,7 @@ async fn type_line(client: &mut TestClient, to: &str, text: &str, done: bool) ->
     client
         .send(&ClientMessage::Rtt {
             to: to.into(),
+            circle: None,
             text: text.into(),
             done,
         })
@@ -146,5 +147,57 @@ async fn a_listener_asks_the_stage_in_real_time_text() -> Result<()> {
     type_line(&mut listener, "stage", "Noch da?", false).await?;
     assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnStage);
     reads_no_line(&mut other, 100.0, 100.0).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn in_a_privacy_room_lines_follow_the_routed_circle_as_people_come_and_go() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut settings = hallway::room::RoomSettings::new("private", "Private");
+    settings.privacy = true;
+    server.open_room(settings)?;
+    let ann = TestClient::join_room(&server, "private", "Ann").await?;
+    let ben = TestClient::join_room(&server, "private", "Ben").await?;
+    let mut pair = vec![ann, ben];
+    hallway_tests::circles::circle_of(&mut pair).await?;
+    let mut ben = pair.pop().context("ben")?;
+    let mut ann = pair.pop().context("ann")?;
+    // Routed through the SFU: no connect pairs, yet the line reaches the circle.
+    type_line(&mut ann, "circle", "Hallo Ben", false).await?;
+    assert_eq!(read_line(&mut ben).await?.2, "Hallo Ben");
+    // Ben walks away: he reads nothing more of Ann's, and she cannot write to a circle.
+    ben.move_to(1900.0, 1400.0).await?;
+    let b = ben.id.clone();
+    ann.wait_for("Ben out of the circle", |m| match m {
+        ServerMessage::CircleDissolved { .. } => Some(()),
+        ServerMessage::CircleChanged { circle } if !circle.members.contains(&b) => Some(()),
+        _ => None,
+    })
+    .await?;
+    type_line(&mut ann, "circle", "Noch da?", false).await?;
+    assert_eq!(ann.expect_error().await?.0, ErrorCode::NotInCircle);
+    reads_no_line(&mut ben, 1920.0, 1400.0).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_broadcaster_who_comes_back_still_reads_the_questions() -> Result<()> {
+    let server = TestServer::start().await?;
+    let hanna = TestClient::join_host(&server, "lobby", "Hanna Host").await?;
+    let mut listener = TestClient::join(&server, "Lena").await?;
+    let mut hanna = hanna;
+    hanna.send(&ClientMessage::Broadcast { on: true }).await?;
+    let h = hanna.id.clone();
+    listener
+        .wait_for("Hanna on stage", |m| {
+            matches!(m, ServerMessage::Broadcast { id, on: true } if *id == h).then_some(())
+        })
+        .await?;
+    let token = hanna.resume_token().unwrap_or("").to_owned();
+    drop(hanna); // the connection drops without a close frame
+    let mut back = TestClient::resume_at(server.addr(), "lobby", "Hanna Host", &token).await?;
+    assert!(back.resumed());
+    type_line(&mut listener, "stage", "Hören Sie mich?", true).await?;
+    assert_eq!(read_line(&mut back).await?.2, "Hören Sie mich?");
     Ok(())
 }

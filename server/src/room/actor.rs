@@ -335,10 +335,11 @@ impl RoomHandle {
         &self,
         from: ParticipantId,
         target: super::rtt::RttTarget,
+        circle: Option<super::model::CircleId>,
         text: &str,
         done: bool,
     ) -> Result<(), EngineError> {
-        self.directory.relay_rtt(from, target, text, done)
+        self.directory.relay_rtt(from, target, circle, text, done)
     }
 
     /// Relays a signalling payload to a member of the sender's circle; see [`Directory`].

@@ -9,6 +9,8 @@
 //! recipient. A signal checked just before a change is one that was sent just before it:
 //! the rule "only between members of one circle at that moment" holds.
 
+use std::sync::RwLock;
+
 use dashmap::DashMap;
 use hallway_proto::{Payload, ServerMessage, close};
 use tracing::warn;
@@ -23,8 +25,6 @@ use crate::session::outbox::{OutboxSender, SendError};
 struct Entry {
     /// Their circle, as the engine last said.
     circle: Option<CircleId>,
-    /// Broadcasting (on stage), as the engine last said.
-    on_stage: bool,
     /// Their session's queue.
     outbox: OutboxSender,
 }
@@ -33,6 +33,12 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Directory {
     entries: DashMap<ParticipantId, Entry>,
+    /// The members of each circle (the same facts as the entries' `circle`), so that a
+    /// real-time text line reaches its circle without a walk through the whole room.
+    circles: DashMap<CircleId, Vec<ParticipantId>>,
+    /// Who is on stage, as the engine last said (kept through a resume: it is the
+    /// engine's, not the connection's).
+    stage: RwLock<Vec<ParticipantId>>,
 }
 
 impl Directory {
@@ -41,56 +47,111 @@ impl Directory {
         Directory::default()
     }
 
-    /// Adds a participant who just joined (in no circle).
+    /// Adds a participant who just joined (in no circle), or gives one who came back
+    /// (resumed) their new connection, keeping their circle.
     pub(crate) fn insert(&self, id: ParticipantId, outbox: OutboxSender) {
-        self.entries.insert(
-            id,
-            Entry {
-                circle: None,
-                on_stage: false,
-                outbox,
-            },
-        );
+        let circle = self.entries.get(&id).and_then(|e| e.circle);
+        self.entries.insert(id, Entry { circle, outbox });
     }
 
     /// Records a participant's circle.
     pub(crate) fn set_circle(&self, id: ParticipantId, circle: Option<CircleId>) {
-        if let Some(mut entry) = self.entries.get_mut(&id) {
-            entry.circle = circle;
+        let before = match self.entries.get_mut(&id) {
+            Some(mut entry) => std::mem::replace(&mut entry.circle, circle),
+            None => return,
+        };
+        if before == circle {
+            return;
+        }
+        if let Some(old) = before {
+            let empty = self.circles.get_mut(&old).is_some_and(|mut members| {
+                members.retain(|m| *m != id);
+                members.is_empty()
+            });
+            if empty {
+                self.circles
+                    .remove_if(&old, |_, members| members.is_empty());
+            }
+        }
+        if let Some(new) = circle {
+            self.circles.entry(new).or_default().push(id);
+        }
+    }
+
+    /// Brings a circle's membership up to date after the engine changed it (`members`
+    /// now; `circle_of` says where everyone else who was in it went). Routed circles
+    /// (SFU) change without the `connect`/`disconnect` pairs of a mesh, so their members
+    /// are recorded from here.
+    pub(crate) fn sync_circle(
+        &self,
+        circle: CircleId,
+        members: &[ParticipantId],
+        circle_of: impl Fn(ParticipantId) -> Option<CircleId>,
+    ) {
+        let listed: Vec<ParticipantId> = self
+            .circles
+            .get(&circle)
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        for id in listed.into_iter().filter(|id| !members.contains(id)) {
+            self.set_circle(id, circle_of(id));
+        }
+        for id in members {
+            self.set_circle(*id, Some(circle));
         }
     }
 
     /// Records who is on stage now (everyone else is not).
     pub(crate) fn set_stage(&self, broadcasters: &[ParticipantId]) {
-        for mut entry in self.entries.iter_mut() {
-            let on = broadcasters.contains(entry.key());
-            entry.on_stage = on;
-        }
+        let mut stage = self.stage.write().unwrap_or_else(|p| p.into_inner());
+        stage.clear();
+        stage.extend_from_slice(broadcasters);
     }
 
     /// Forgets a participant who left.
     pub(crate) fn remove(&self, id: ParticipantId) {
+        self.set_circle(id, None);
         self.entries.remove(&id);
+        self.stage
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|s| *s != id);
     }
 
     /// Queues a real-time text line (checked by the caller, see [`super::rtt`]) for the
     /// other members of `from`'s circle, or for the people on stage, stamped as coming
-    /// from `from`. Goes through the whole room's entries: a room has at most a few
-    /// thousand, and a typing page sends at most ten lines a second.
+    /// from `from`. `circle`, when given, is the circle the writer's page typed for: a line
+    /// that arrives after the writer was moved to another circle is refused, not shown to
+    /// the new one. A reader whose queue is full misses the line instead of being let go
+    /// (the next line replaces it anyway): typing must never disconnect anyone.
     pub fn relay_rtt(
         &self,
         from: ParticipantId,
         target: RttTarget,
+        circle: Option<CircleId>,
         text: &str,
         done: bool,
     ) -> Result<(), EngineError> {
-        let circle = self.entries.get(&from).and_then(|e| e.circle);
-        let reads = |entry: &Entry| match target {
-            RttTarget::Circle => circle.is_some() && entry.circle == circle,
-            RttTarget::Stage => entry.on_stage,
+        let readers: Vec<ParticipantId> = match target {
+            RttTarget::Circle => {
+                let own = self
+                    .entries
+                    .get(&from)
+                    .and_then(|e| e.circle)
+                    .ok_or(EngineError::NotInCircle)?;
+                if circle.is_some_and(|c| c != own) {
+                    return Err(EngineError::NotInCircle);
+                }
+                self.circles
+                    .get(&own)
+                    .map(|m| m.clone())
+                    .unwrap_or_default()
+            }
+            RttTarget::Stage => self.stage.read().unwrap_or_else(|p| p.into_inner()).clone(),
         };
-        if target == RttTarget::Circle && circle.is_none() {
-            return Err(EngineError::NotInCircle);
+        let readers: Vec<ParticipantId> = readers.into_iter().filter(|id| *id != from).collect();
+        if target == RttTarget::Stage && readers.is_empty() {
+            return Err(EngineError::NobodyOnStage);
         }
         let frame = Utf8Bytes::from(
             ServerMessage::Rtt {
@@ -101,22 +162,11 @@ impl Directory {
             }
             .encode(),
         );
-        let mut readers = 0;
-        for entry in self.entries.iter() {
-            if *entry.key() == from || !reads(entry.value()) {
-                continue;
+        for id in readers {
+            if let Some(entry) = self.entries.get(&id) {
+                // Full: this line is lost for that reader; Closed: they are leaving.
+                let _ = entry.outbox.try_send(frame.clone());
             }
-            readers += 1;
-            match entry.outbox.try_send(frame.clone()) {
-                Ok(()) | Err(SendError::Closed) => {}
-                Err(SendError::Full) => {
-                    warn!("disconnecting a slow consumer");
-                    entry.outbox.kick(close::SLOW_CONSUMER);
-                }
-            }
-        }
-        if target == RttTarget::Stage && readers == 0 {
-            return Err(EngineError::NobodyOnStage);
         }
         Ok(())
     }
@@ -225,18 +275,18 @@ mod tests {
         directory.insert(c, c_tx);
         directory.insert(d, d_tx);
         assert_eq!(
-            directory.relay_rtt(a, RttTarget::Circle, "Hal", false),
+            directory.relay_rtt(a, RttTarget::Circle, None, "Hal", false),
             Err(EngineError::NotInCircle)
         );
         assert_eq!(
-            directory.relay_rtt(a, RttTarget::Stage, "Frage", false),
+            directory.relay_rtt(a, RttTarget::Stage, None, "Frage", false),
             Err(EngineError::NobodyOnStage)
         );
         directory.set_circle(a, Some(CircleId(1)));
         directory.set_circle(b, Some(CircleId(1)));
         directory.set_circle(c, Some(CircleId(2)));
         assert_eq!(
-            directory.relay_rtt(a, RttTarget::Circle, "Hal", false),
+            directory.relay_rtt(a, RttTarget::Circle, None, "Hal", false),
             Ok(())
         );
         assert_eq!(
@@ -248,7 +298,7 @@ mod tests {
         assert_eq!(d_rx.try_recv(), None, "not to someone in none");
         directory.set_stage(&[d]);
         assert_eq!(
-            directory.relay_rtt(c, RttTarget::Stage, "Eine Frage", true),
+            directory.relay_rtt(c, RttTarget::Stage, None, "Eine Frage", true),
             Ok(())
         );
         assert_eq!(
@@ -260,9 +310,82 @@ mod tests {
         assert_eq!(b_rx.try_recv(), None);
         directory.set_stage(&[]);
         assert_eq!(
-            directory.relay_rtt(c, RttTarget::Stage, "Noch eine", false),
+            directory.relay_rtt(c, RttTarget::Stage, None, "Noch eine", false),
             Err(EngineError::NobodyOnStage)
         );
+    }
+
+    #[test]
+    fn real_time_text_follows_routed_circles_resumes_and_never_kicks() {
+        let directory = Directory::new();
+        let (a, b, c) = (ParticipantId(1), ParticipantId(2), ParticipantId(3));
+        let (a_tx, _a_rx) = outbox(8);
+        let (b_tx, mut b_rx) = outbox(8);
+        let (c_tx, mut c_rx) = outbox(2);
+        directory.insert(a, a_tx);
+        directory.insert(b, b_tx);
+        directory.insert(c, c_tx);
+        // A routed circle: its membership comes from circle changes, not connect pairs.
+        directory.sync_circle(CircleId(7), &[a, b, c], |_| None);
+        directory.sync_circle(CircleId(7), &[a, c], |_| None);
+        assert_eq!(
+            directory.relay_rtt(
+                a,
+                RttTarget::Circle,
+                Some(CircleId(7)),
+                "nur für Cem",
+                false
+            ),
+            Ok(())
+        );
+        assert_eq!(b_rx.try_recv(), None, "Ben left the circle");
+        assert!(c_rx.try_recv().is_some());
+        // A line typed for the circle one was in before is refused.
+        assert_eq!(
+            directory.relay_rtt(a, RttTarget::Circle, Some(CircleId(6)), "alt", false),
+            Err(EngineError::NotInCircle)
+        );
+        // A reader who cannot keep up misses lines and stays.
+        for _ in 0..5 {
+            assert_eq!(
+                directory.relay_rtt(a, RttTarget::Circle, None, "x", false),
+                Ok(())
+            );
+        }
+        assert_eq!(c_rx.recv_now(), Some(Outgoing::Frame(c_rx_frame("x", a))));
+        // Ben comes back on a new connection (resumed): on stage and in the circle still.
+        directory.set_stage(&[b]);
+        directory.sync_circle(CircleId(7), &[a, b, c], |_| None);
+        let (b_tx, mut b_rx) = outbox(8);
+        directory.insert(b, b_tx);
+        assert_eq!(
+            directory.relay_rtt(c, RttTarget::Stage, None, "Frage", false),
+            Ok(())
+        );
+        assert_eq!(
+            directory.relay_rtt(a, RttTarget::Circle, None, "Hallo", false),
+            Ok(())
+        );
+        assert_eq!(
+            b_rx.try_recv().map(|f| f.as_str().contains("Frage")),
+            Some(true)
+        );
+        assert_eq!(
+            b_rx.try_recv().map(|f| f.as_str().contains("Hallo")),
+            Some(true)
+        );
+        // Gone: off stage too.
+        directory.remove(b);
+        assert_eq!(
+            directory.relay_rtt(c, RttTarget::Stage, None, "Noch da?", false),
+            Err(EngineError::NobodyOnStage)
+        );
+    }
+
+    fn c_rx_frame(text: &str, from: ParticipantId) -> Utf8Bytes {
+        Utf8Bytes::from(format!(
+            r#"{{"type":"rtt","from":"{from}","to":"circle","text":"{text}"}}"#
+        ))
     }
 
     #[test]

@@ -6,7 +6,7 @@ use hallway_proto::{ClientMessage, ErrorCode, Payload, limits as proto_limits};
 
 use crate::room::actor::Command;
 use crate::room::engine::{ChatTarget, GatherTarget};
-use crate::room::model::{Media, ParticipantId, Reaction};
+use crate::room::model::{CircleId, Media, ParticipantId, Reaction};
 use crate::room::rtt::{self, RttTarget};
 use crate::room::views;
 
@@ -46,6 +46,8 @@ pub enum Incoming {
     Rtt {
         /// Whom it is for.
         target: RttTarget,
+        /// The circle the page typed for, if it said.
+        circle: Option<CircleId>,
         /// The line so far.
         text: String,
         /// Finished.
@@ -116,12 +118,22 @@ pub fn classify(msg: ClientMessage) -> Incoming {
             };
             Command::Chat { target, text }
         }
-        ClientMessage::Rtt { to, text, done } => {
+        ClientMessage::Rtt {
+            to,
+            circle,
+            text,
+            done,
+        } => {
             return match RttTarget::parse(&to).and_then(|target| {
                 rtt::check_line(&text)?;
                 Ok(target)
             }) {
-                Ok(target) => Incoming::Rtt { target, text, done },
+                Ok(target) => Incoming::Rtt {
+                    target,
+                    circle: circle.map(CircleId),
+                    text,
+                    done,
+                },
                 Err(_) => Incoming::Refused(
                     ErrorCode::InvalidRtt,
                     "real-time text is one line of at most 200 characters, to circle or stage",

@@ -509,9 +509,14 @@ async fn on_text(
                 .map(|err| conn::ended_by(&err));
         }
         Incoming::Sfu(order) => return on_sfu(id, room, conn, order).await,
-        Incoming::Rtt { target, text, done } => {
+        Incoming::Rtt {
+            target,
+            circle,
+            text,
+            done,
+        } => {
             // Relayed here, like signals: keystrokes are none of the room task's business.
-            return match room.relay_rtt(id, target, &text, done) {
+            return match room.relay_rtt(id, target, circle, &text, done) {
                 Ok(()) => None,
                 Err(err) => conn
                     .reply(views::error_code(err), &err.to_string())

@@ -76,11 +76,16 @@ impl Actor {
                 }
             }
             Event::CircleChanged(cid) => {
+                if let Some(c) = self.room.circle(*cid) {
+                    self.directory
+                        .sync_circle(*cid, &c.members, |id| circle_of(&id));
+                }
                 if let (Some(media), Some(c)) = (&self.media, self.room.circle(*cid)) {
                     media.set_circle(*cid, &c.members, c.routed);
                 }
             }
             Event::CircleDissolved(cid) => {
+                self.directory.sync_circle(*cid, &[], |id| circle_of(&id));
                 if let Some(media) = &self.media {
                     media.set_circle(*cid, &[], false);
                 }
