@@ -895,6 +895,8 @@ function setUpControls() {
   $("#leave-circle").addEventListener("click", () => leaveCircle());
   $("#menu-keys").addEventListener("click", () => showKeys());
   $("#menu-rtt").addEventListener("click", () => rtt.setOpen(true, true));
+  // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.
+  $("#menu-statement").addEventListener("click", () => window.open(`/accessibility?lang=${lang()}`, "_blank", "noopener"));
   document.addEventListener("keydown", (event) => {
     // "?" shows the keys (not while typing).
     if (event.key === "?" && joined && !ended && !event.target.closest?.("input, textarea, select, dialog")) {

@@ -79,12 +79,15 @@ pub enum FeedbackError {
     /// The contact is longer than [`MAX_CONTACT_CHARS`] or more than one line.
     #[error("the contact is not one line of at most {MAX_CONTACT_CHARS} characters")]
     BadContact,
-    /// Control characters other than line breaks and tabs.
-    #[error("the message holds control characters")]
+    /// Control characters other than line breaks and tabs, or bidirectional overrides.
+    #[error("the message holds control characters or bidirectional overrides")]
     BadCharacters,
-    /// Too many messages from this address (or to this server) just now.
-    #[error("too many messages just now")]
+    /// Too many messages from this address (or its IPv6 /64) just now.
+    #[error("too many messages from this address just now")]
     TooMany,
+    /// Too many messages to this server just now, from everywhere.
+    #[error("too many messages to this server just now")]
+    Busy,
     /// The form was sent from another site's page.
     #[error("the form was sent from another site")]
     OtherSite,
@@ -99,6 +102,7 @@ impl FeedbackError {
             FeedbackError::BadContact => "bad_contact",
             FeedbackError::BadCharacters => "bad_characters",
             FeedbackError::TooMany => "too_many",
+            FeedbackError::Busy => "busy",
             FeedbackError::OtherSite => "other_site",
         }
     }
@@ -127,14 +131,17 @@ impl Feedback {
         if message.chars().count() > MAX_MESSAGE_CHARS {
             return Err(FeedbackError::TooLong);
         }
-        if message
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        // As in chat: no control characters but line breaks and tabs, no bidirectional
+        // overrides (which would make the operator's mail read other than it was written).
+        if message.chars().any(crate::room::text::refused_in_text) {
             return Err(FeedbackError::BadCharacters);
         }
         let contact = contact.trim();
-        if contact.chars().count() > MAX_CONTACT_CHARS || contact.chars().any(char::is_control) {
+        if contact.chars().count() > MAX_CONTACT_CHARS
+            || contact
+                .chars()
+                .any(|c| c.is_control() || crate::room::text::refused_in_text(c))
+        {
             return Err(FeedbackError::BadContact);
         }
         Ok(Feedback {
@@ -173,8 +180,17 @@ struct Windows {
 const MAX_ADDRESSES: usize = 10_000;
 
 impl RateLimit {
-    /// Whether `from` may send a message at `now`; counts it if so.
-    pub fn allow(&self, from: IpAddr, now: Instant) -> bool {
+    /// Whether `from` may send a message at `now`; counts it if so. An IPv6 address
+    /// counts with its /64 (one connection usually has a whole /64 to pick from).
+    pub fn allow(&self, from: IpAddr, now: Instant) -> Result<(), FeedbackError> {
+        let from = match from {
+            IpAddr::V6(v6) => {
+                let mut bytes = v6.octets();
+                bytes[8..].fill(0);
+                IpAddr::V6(bytes.into())
+            }
+            v4 => v4,
+        };
         // The lock is held for a few map operations, never across an `.await`; a panic
         // inside cannot leave the counts inconsistent beyond one message.
         let mut w = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -185,7 +201,7 @@ impl RateLimit {
         };
         expire(&mut w.node, NODE_WINDOW);
         if w.node.len() >= PER_NODE {
-            return false;
+            return Err(FeedbackError::Busy);
         }
         if w.per_address.len() >= MAX_ADDRESSES {
             w.per_address.retain(|_, q| {
@@ -194,16 +210,16 @@ impl RateLimit {
             });
         }
         if w.per_address.len() >= MAX_ADDRESSES && !w.per_address.contains_key(&from) {
-            return false;
+            return Err(FeedbackError::Busy);
         }
         let queue = w.per_address.entry(from).or_default();
         expire(queue, PER_ADDRESS_WINDOW);
         if queue.len() >= PER_ADDRESS {
-            return false;
+            return Err(FeedbackError::TooMany);
         }
         queue.push_back(now);
         w.node.push_back(now);
-        true
+        Ok(())
     }
 }
 
@@ -284,7 +300,10 @@ impl FeedbackBox {
             match mail.send(&feedback).await {
                 Ok(()) => return Ok(Delivered::Mailed),
                 Err(err) => {
-                    tracing::warn!(%err, "cannot mail accessibility feedback; kept for the admin API");
+                    tracing::error!(
+                        %err,
+                        "cannot mail accessibility feedback; kept for the admin API (GET /api/feedback)"
+                    );
                 }
             }
         }
@@ -295,6 +314,25 @@ impl FeedbackBox {
             .map_err(|err| StoreError::Io(std::io::Error::other(err.to_string())))??;
         Ok(Delivered::Kept)
     }
+}
+
+/// Deletes kept feedback past its time every hour (and once now), also when no new
+/// message comes that would do it.
+pub fn spawn_purge(store: Arc<dyn RoomStore>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60 * 60));
+        loop {
+            every.tick().await;
+            let store = store.clone();
+            let purged = tokio::task::spawn_blocking(move || {
+                store.feedback(crate::access::now_secs()).map(|_| ())
+            })
+            .await;
+            if let Ok(Err(err)) = purged {
+                tracing::warn!(%err, "cannot purge old accessibility feedback");
+            }
+        }
+    });
 }
 
 impl Mail {
@@ -309,13 +347,14 @@ impl Mail {
             .from(self.from.clone())
             .to(self.to.clone())
             .subject("Hallway: Rückmeldung zur Barrierefreiheit / accessibility feedback");
-        // An answer goes straight to the person, when their contact is an address.
+        // An answer goes straight to the person, when their contact is an address (the
+        // address alone: a display name they typed could pose as someone else).
         if let Some(reply) = feedback
             .contact
             .as_deref()
             .and_then(|c| c.parse::<Mailbox>().ok())
         {
-            message = message.reply_to(reply);
+            message = message.reply_to(Mailbox::new(None, reply.email));
         }
         let message = message
             .header(ContentType::TEXT_PLAIN)
@@ -361,6 +400,14 @@ mod tests {
             Feedback::new("hi", "a\nb", Lang::En),
             Err(FeedbackError::BadContact)
         );
+        assert_eq!(
+            Feedback::new("\u{202E}txet", "", Lang::En),
+            Err(FeedbackError::BadCharacters)
+        );
+        assert_eq!(
+            Feedback::new("hi", "\u{2066}a@b.example", Lang::En),
+            Err(FeedbackError::BadContact)
+        );
     }
 
     #[test]
@@ -369,19 +416,39 @@ mod tests {
         let start = Instant::now();
         let a: IpAddr = [192, 0, 2, 1].into();
         for _ in 0..PER_ADDRESS {
-            assert!(limit.allow(a, start));
+            assert_eq!(limit.allow(a, start), Ok(()));
         }
-        assert!(!limit.allow(a, start));
-        assert!(limit.allow(a, start + PER_ADDRESS_WINDOW));
+        assert_eq!(limit.allow(a, start), Err(FeedbackError::TooMany));
+        assert_eq!(limit.allow(a, start + PER_ADDRESS_WINDOW), Ok(()));
         let mut sent = PER_ADDRESS + 1;
         for i in 0u32.. {
             let from: IpAddr = std::net::Ipv4Addr::from(0x0a00_0000 + i).into();
-            if !limit.allow(from, start + PER_ADDRESS_WINDOW) {
-                break;
+            match limit.allow(from, start + PER_ADDRESS_WINDOW) {
+                Ok(()) => sent += 1,
+                Err(err) => {
+                    assert_eq!(err, FeedbackError::Busy);
+                    break;
+                }
             }
-            sent += 1;
         }
         assert_eq!(sent, PER_NODE);
-        assert!(limit.allow(a, start + NODE_WINDOW + Duration::from_secs(1)));
+        assert_eq!(
+            limit.allow(a, start + NODE_WINDOW + Duration::from_secs(1)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn an_ipv6_connection_counts_with_its_64() {
+        let limit = RateLimit::default();
+        let now = Instant::now();
+        for i in 0..PER_ADDRESS as u16 {
+            let from = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, i));
+            assert_eq!(limit.allow(from, now), Ok(()));
+        }
+        let same_64 = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 9, 9, 9, 9));
+        assert_eq!(limit.allow(same_64, now), Err(FeedbackError::TooMany));
+        let other_64 = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
+        assert_eq!(limit.allow(other_64, now), Ok(()));
     }
 }

@@ -266,9 +266,24 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let statement = http::statement::StatementPages {
         statement: Arc::new(crate::statement::Statement::from(&config.statement)),
         feedback: crate::feedback::FeedbackBox::new(&config.feedback, store.clone())?,
-        origins: http::Origins::new(&config.allowed_origins),
+        public_origin: config
+            .public_url
+            .as_deref()
+            .map(crate::statement::origin_of),
         trusted_proxies: config.trusted_proxies.clone(),
     };
+    if config.statement.statement_body.is_some()
+        && config.statement.statement_enforcement_name.is_none()
+        && config.statement.statement_enforcement_url == crate::statement::DEFAULT_ENFORCEMENT_URL
+    {
+        tracing::warn!(
+            "the accessibility statement names the federal conciliation body (Schlichtungsstelle \
+             nach § 16 BGG), which serves federal bodies only: a Land's or a municipality's \
+             statement names its Land's body (--statement-enforcement-url, \
+             --statement-enforcement-name)"
+        );
+    }
+    crate::feedback::spawn_purge(store.clone());
     let app = http::router(
         state.clone(),
         http::client::ClientFiles {

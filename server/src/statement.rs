@@ -27,8 +27,8 @@ pub struct StatementArgs {
     #[arg(long, env = "HALLWAY_STATEMENT_STATUS", value_enum, default_value_t = Conformance::Partial)]
     pub statement_status: Conformance,
 
-    /// A barrier the operator knows of, besides those Hallway lists itself; repeat for
-    /// several (in the environment: separated by `|`).
+    /// A barrier the operator knows of, besides those Hallway lists itself; repeat the
+    /// flag for several, or separate them with `|` (also in the environment variable).
     #[arg(long, env = "HALLWAY_STATEMENT_LIMITATION", value_delimiter = '|', value_parser = statement_text)]
     pub statement_limitation: Vec<String>,
 
@@ -45,6 +45,13 @@ pub struct StatementArgs {
     /// The name of that enforcement body, when it is not the federal one.
     #[arg(long, env = "HALLWAY_STATEMENT_ENFORCEMENT_NAME", value_parser = statement_text)]
     pub statement_enforcement_name: Option<String>,
+}
+
+/// The origin (`scheme://host[:port]`) of an address such as `--public-url`.
+pub fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!("{scheme}://{host}")
 }
 
 /// The federal conciliation body (Schlichtungsstelle nach § 16 BGG).
@@ -371,5 +378,10 @@ mod tests {
         assert!(enforcement_url("https://www.schlichtungsstelle-bgg.de/").is_ok());
         assert!(enforcement_url("javascript:alert(1)").is_err());
         assert!(enforcement_url("https://").is_err());
+        assert_eq!(
+            origin_of("https://treffen.stadt.example/hallway/"),
+            "https://treffen.stadt.example"
+        );
+        assert_eq!(origin_of("http://localhost:8080"), "http://localhost:8080");
     }
 }

@@ -112,8 +112,10 @@ test("feedback sent by keyboard alone arrives, and a refused one comes back with
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Rückmeldung senden");
     await page.keyboard.press("Enter");
-    await page.waitForURL(/sent=1#feedback$/, { timeout: DEADLINE });
+    await page.waitForURL(/sent=1#feedback-sent$/, { timeout: DEADLINE });
     assert.equal(await page.textContent("[role=status]"), "Vielen Dank. Ihre Rückmeldung ist angekommen.");
+    // The title says it first; the thank-you is the fragment the page opens at.
+    assert.equal(await page.title(), "Rückmeldung gesendet – Erklärung zur Barrierefreiheit – Hallway");
     const [first] = await kept();
     assert.equal(first.message, "Im Raum sagt der Screenreader die Personen doppelt an.");
     assert.equal(first.contact, "anna.roth@stadt.example");
@@ -127,6 +129,7 @@ test("feedback sent by keyboard alone arrives, and a refused one comes back with
     await page.click("button[type=submit]");
     await page.waitForSelector("#message-error", { timeout: DEADLINE });
     assert.equal(await page.textContent("#message-error"), "Bitte schreiben Sie eine Nachricht.");
+    assert.equal(await page.title(), "Fehler: Erklärung zur Barrierefreiheit – Hallway");
     assert.equal(await page.evaluate(() => document.activeElement?.id), "message");
     assert.equal(await page.getAttribute("#message", "aria-invalid"), "true");
     assert.equal(await page.inputValue("#contact"), "0951 87-0");

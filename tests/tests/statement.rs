@@ -187,12 +187,13 @@ async fn feedback_is_kept_for_the_admin_api_and_bad_feedback_is_refused_with_its
     assert_eq!(sent.status, 303, "{}", sent.text());
     assert_eq!(
         sent.header("location"),
-        Some("/accessibility?lang=de&sent=1#feedback")
+        Some("/accessibility?lang=de&sent=1#feedback-sent")
     );
     let thanks = get(&server, "/accessibility?lang=de&sent=1", &[])
         .await?
         .text();
-    assert!(thanks.contains("role=\"status\">Vielen Dank. Ihre Rückmeldung ist angekommen."));
+    assert!(thanks.contains("role=\"status\" tabindex=\"-1\">Vielen Dank. Ihre Rückmeldung ist angekommen."));
+    assert!(thanks.contains("<title>Rückmeldung gesendet – Erklärung zur Barrierefreiheit – Hallway</title>"));
 
     let list = kept(&server).await?;
     assert_eq!(list.len(), 1);
@@ -394,5 +395,70 @@ async fn in_a_cluster_feedback_sent_to_one_node_is_read_on_another() -> Result<(
         204
     );
     assert!(kept(&a).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_form_checks_its_own_site_whatever_the_websocket_allows_and_says_when_all_are_busy()
+-> Result<()> {
+    let server = TestServer::start_with(|c| {
+        c.admin_key = Some(KEY.into());
+        c.allowed_origins = vec!["*".into()];
+        // A reverse proxy on loopback names the client, so that a hundred addresses can
+        // be had.
+        c.trusted_proxies = vec![[127, 0, 0, 1].into()];
+    })
+    .await?;
+    let other_site = exchange(
+        server.addr(),
+        "POST",
+        "/accessibility/feedback",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "https://evil.example"),
+        ],
+        b"lang=de&message=spam",
+    )
+    .await?;
+    assert_eq!(
+        other_site.status, 403,
+        "`*` for the WebSocket is not `*` for the form"
+    );
+    for i in 0..hallway::feedback::PER_NODE {
+        let from = format!("198.51.100.{}", i % 250 + 1);
+        let from = if i < 250 {
+            from
+        } else {
+            format!("203.0.113.{}", i - 249)
+        };
+        let sent = send_with(
+            &server,
+            &format!("Nachricht {i}"),
+            "",
+            "de",
+            &[("X-Forwarded-For", &from)],
+        )
+        .await?;
+        assert_eq!(sent.status, 303, "message {i}");
+    }
+    let busy = send_with(
+        &server,
+        "Noch eine",
+        "",
+        "en",
+        &[("X-Forwarded-For", "192.0.2.77")],
+    )
+    .await?;
+    assert_eq!(busy.status, 429);
+    assert!(
+        busy.text().contains("Very many messages are arriving"),
+        "{}",
+        busy.text()
+    );
+    assert!(busy.text().contains(">Noch eine</textarea>"));
+    assert!(
+        busy.text()
+            .contains("<title>Error: Accessibility statement – Hallway</title>")
+    );
     Ok(())
 }

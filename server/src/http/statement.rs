@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Origins, client_ip};
+use super::client_ip;
 use crate::feedback::{
     Feedback, FeedbackBox, FeedbackError, KEPT_DAYS, MAX_CONTACT_CHARS, MAX_MESSAGE_CHARS,
 };
@@ -30,8 +30,9 @@ pub struct StatementPages {
     pub statement: Arc<Statement>,
     /// Where feedback goes.
     pub feedback: FeedbackBox,
-    /// Whose pages may send the form (the WebSocket's rule).
-    pub origins: Origins,
+    /// The origin of `--public-url`, if set: the page's own address behind a proxy that
+    /// rewrites `Host`.
+    pub public_origin: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -110,7 +111,7 @@ pub async fn post(
         };
         html(status, render(&pages, lang, &state))
     };
-    if !pages.origins.allow(&headers) {
+    if !same_site(&headers, pages.public_origin.as_deref()) {
         return refuse(StatusCode::FORBIDDEN, FeedbackError::OtherSite, &form);
     }
     if too_big {
@@ -121,13 +122,14 @@ pub async fn post(
         Err(error) => return refuse(StatusCode::BAD_REQUEST, error, &form),
     };
     let from = client_ip(peer.ip(), &headers, &pages.trusted_proxies);
-    if !pages.feedback.limit.allow(from, Instant::now()) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, FeedbackError::TooMany, &form);
+    if let Err(error) = pages.feedback.limit.allow(from, Instant::now()) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, error, &form);
     }
     match pages.feedback.deliver(feedback).await {
         Ok(delivered) => {
             tracing::info!(?delivered, "accessibility feedback received");
-            Redirect::to(&format!("/accessibility?lang={lang}&sent=1#feedback")).into_response()
+            Redirect::to(&format!("/accessibility?lang={lang}&sent=1#feedback-sent"))
+                .into_response()
         }
         Err(err) => {
             tracing::error!(%err, "cannot keep accessibility feedback");
@@ -143,6 +145,25 @@ pub async fn post(
             )
         }
     }
+}
+
+/// Whether the form came from this server's own page: no `Origin` (not a browser), or an
+/// `Origin` whose host is the request's `Host`, or the `--public-url`'s origin. Not the
+/// WebSocket's `--allowed-origin` list: with `*` there, any site could post the form from
+/// its visitors' browsers, each a different address past the per-address limit.
+fn same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let own = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((own, host), (Some(own), Some(host)) if own.eq_ignore_ascii_case(host))
+        || public_origin.is_some_and(|p| p.eq_ignore_ascii_case(origin))
 }
 
 fn accept_language(headers: &HeaderMap) -> Option<&str> {
@@ -264,8 +285,8 @@ fn t(lang: Lang, key: &str) -> &'static str {
             "Your e-mail address or phone number (optional)",
         ),
         "contact-hint" => (
-            "Nur wenn Sie eine Antwort wünschen. Sie wird nur dafür verwendet.",
-            "Only if you would like an answer. It is used for nothing else.",
+            "Nur wenn Sie eine Antwort wünschen. Wir verwenden Ihre Angabe nur, um Ihnen zu antworten.",
+            "Only if you would like an answer. We use it for nothing but answering you.",
         ),
         "send" => ("Rückmeldung senden", "Send feedback"),
         "sent" => (
@@ -282,7 +303,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
         ),
         "enforcement-heading" => ("Schlichtungsverfahren", "Enforcement procedure"),
         "enforcement-federal" => (
-            "Wenn auch nach Ihrem Feedback an den oben genannten Kontakt keine zufriedenstellende Lösung gefunden wurde, können Sie sich an die Schlichtungsstelle nach § 16 BGG wenden. Die Schlichtungsstelle BGG unterstützt bei Konflikten zur Barrierefreiheit zwischen Menschen mit Behinderungen und öffentlichen Stellen des Bundes eine außergerichtliche Streitbeilegung. Das Schlichtungsverfahren ist kostenlos; Sie brauchen keinen Rechtsbeistand.",
+            "Wenn auch nach Ihrem Feedback an den oben genannten Kontakt keine zufriedenstellende Lösung gefunden wurde, können Sie sich an die Schlichtungsstelle nach § 16 BGG wenden. Die Schlichtungsstelle BGG hat die Aufgabe, bei Konflikten zum Thema Barrierefreiheit zwischen Menschen mit Behinderungen und öffentlichen Stellen des Bundes eine außergerichtliche Streitbeilegung zu unterstützen. Das Schlichtungsverfahren ist kostenlos; Sie brauchen keinen Rechtsbeistand.",
             "If your feedback to the contact above has not led to a satisfactory solution, you can turn to the conciliation body under section 16 of the German Disability Equality Act (Schlichtungsstelle nach § 16 BGG). It helps to settle disputes about accessibility between people with disabilities and federal public bodies out of court. The procedure is free of charge; you do not need a lawyer.",
         ),
         "enforcement-federal-link" => (
@@ -315,6 +336,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "error-too_many" => (
             "Von Ihrem Anschluss kamen gerade viele Nachrichten. Bitte versuchen Sie es in zehn Minuten noch einmal; Ihr Text steht noch im Feld.",
             "Many messages came from your connection just now. Please try again in ten minutes; your text is still in the field.",
+        ),
+        "error-busy" => (
+            "Gerade kommen sehr viele Rückmeldungen an. Bitte versuchen Sie es in einer Stunde noch einmal, oder schreiben Sie an die oben genannte Kontaktadresse; Ihr Text steht noch im Feld.",
+            "Very many messages are arriving just now. Please try again in an hour, or write to the contact above; your text is still in the field.",
         ),
         "error-other_site" => (
             "Das Formular wurde von einer anderen Website aus abgeschickt und deshalb nicht angenommen. Bitte senden Sie es von dieser Seite aus.",
@@ -368,12 +393,20 @@ fn render(pages: &StatementPages, lang: Lang, form: &FormState) -> String {
     };
     let mut out = String::with_capacity(12 * 1024);
     let title = t(lang, "title");
+    // What happened is the first thing a screen reader says of the new page.
+    let outcome = match (form.sent, form.error.is_some() || form.unavailable, lang) {
+        (true, _, Lang::De) => "Rückmeldung gesendet – ",
+        (true, _, Lang::En) => "Feedback sent – ",
+        (_, true, Lang::De) => "Fehler: ",
+        (_, true, Lang::En) => "Error: ",
+        _ => "",
+    };
     // `write!` into a String cannot fail.
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n  <meta charset=\"utf-8\">\n  \
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n  \
-         <title>{title} – Hallway</title>\n  \
+         <title>{outcome}{title} – Hallway</title>\n  \
          <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">\n  \
          <link rel=\"stylesheet\" href=\"/assets/css/app.css\">\n</head>\n\
          <body class=\"help-page statement-page\">\n<main>\n<article aria-labelledby=\"statement-heading\">\n\
@@ -495,7 +528,7 @@ fn feedback_section(out: &mut String, pages: &StatementPages, lang: Lang, form: 
     if form.sent {
         let _ = writeln!(
             out,
-            "<p class=\"notice-sent\" role=\"status\">{}</p>",
+            "<p id=\"feedback-sent\" class=\"notice-sent\" role=\"status\" tabindex=\"-1\">{}</p>",
             t(lang, "sent")
         );
     }
@@ -588,7 +621,7 @@ fn feedback_section(out: &mut String, pages: &StatementPages, lang: Lang, form: 
         contact_error,
         &|described, focus| {
             format!(
-                "<input id=\"contact\" name=\"contact\" autocomplete=\"email\" maxlength=\"{MAX_CONTACT_CHARS}\" aria-describedby=\"{described}\" value=\"{}\"{}{}>",
+                "<input id=\"contact\" name=\"contact\" maxlength=\"{MAX_CONTACT_CHARS}\" aria-describedby=\"{described}\" value=\"{}\"{}{}>",
                 esc(&form.contact),
                 invalid(contact_error.is_some()),
                 autofocus(focus)
@@ -629,6 +662,7 @@ mod tests {
             FeedbackError::BadContact,
             FeedbackError::BadCharacters,
             FeedbackError::TooMany,
+            FeedbackError::Busy,
             FeedbackError::OtherSite,
         ] {
             assert!(!error_text(Lang::De, error).is_empty(), "{error:?}");

@@ -213,8 +213,8 @@ pub trait RoomStore: Send + Sync + std::fmt::Debug {
     /// drops kept messages older than [`crate::feedback::KEPT_DAYS`] and beyond the
     /// newest [`crate::feedback::MAX_KEPT`]. Returns its number.
     fn add_feedback(&self, feedback: &Feedback, received: u64) -> Result<u64, StoreError>;
-    /// The kept feedback, oldest first (without those older than
-    /// [`crate::feedback::KEPT_DAYS`]).
+    /// The kept feedback, oldest first; deletes those older than
+    /// [`crate::feedback::KEPT_DAYS`].
     fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError>;
     /// Deletes a kept message; whether it was there.
     fn delete_feedback(&self, id: u64) -> Result<bool, StoreError>;

@@ -133,6 +133,11 @@ impl RoomStore for SqliteStore {
 
     fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError> {
         let conn = self.conn();
+        // Past their time: gone from the file, not only from the answer.
+        conn.execute(
+            "DELETE FROM feedback WHERE received < ?1",
+            params![feedback_cutoff(now) as i64],
+        )?;
         let mut statement = conn.prepare(
             "SELECT id, received, feedback FROM feedback WHERE received >= ?1 ORDER BY id",
         )?;
@@ -230,6 +235,9 @@ mod tests {
             ["eins", "zwei"]
         );
         assert_eq!(kept[1].received, now);
+        // Deleted from the file, not only left out: asked about a time when "alt" was
+        // still young, it is not there.
+        assert_eq!(store.feedback(now - 95 * day).expect("list").len(), 2);
         assert!(store.delete_feedback(first).expect("delete"));
         assert!(!store.delete_feedback(first).expect("delete again"));
         assert_eq!(store.feedback(now).expect("list").len(), 1);
