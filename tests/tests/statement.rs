@@ -192,8 +192,14 @@ async fn feedback_is_kept_for_the_admin_api_and_bad_feedback_is_refused_with_its
     let thanks = get(&server, "/accessibility?lang=de&sent=1", &[])
         .await?
         .text();
-    assert!(thanks.contains("role=\"status\" tabindex=\"-1\">Vielen Dank. Ihre Rückmeldung ist angekommen."));
-    assert!(thanks.contains("<title>Rückmeldung gesendet – Erklärung zur Barrierefreiheit – Hallway</title>"));
+    assert!(
+        thanks.contains(
+            "role=\"status\" tabindex=\"-1\">Vielen Dank. Ihre Rückmeldung ist angekommen."
+        )
+    );
+    assert!(thanks.contains(
+        "<title>Rückmeldung gesendet – Erklärung zur Barrierefreiheit – Hallway</title>"
+    ));
 
     let list = kept(&server).await?;
     assert_eq!(list.len(), 1);
