@@ -23,8 +23,12 @@ use crate::session::outbox::{OutboxSender, SendError};
 /// One participant as the directory knows them.
 #[derive(Debug)]
 struct Entry {
-    /// Their circle, as the engine last said.
+    /// Their circle as the mesh's `connect`/`disconnect` pairs last said: signals may go
+    /// between its members. Never set for a circle that was routed through the SFU from
+    /// its start (a privacy room): its members must not learn each other's addresses.
     circle: Option<CircleId>,
+    /// Their circle, mesh or routed, as the engine last said: real-time text goes to it.
+    member: Option<CircleId>,
     /// Their session's queue.
     outbox: OutboxSender,
 }
@@ -50,14 +54,33 @@ impl Directory {
     /// Adds a participant who just joined (in no circle), or gives one who came back
     /// (resumed) their new connection, keeping their circle.
     pub(crate) fn insert(&self, id: ParticipantId, outbox: OutboxSender) {
-        let circle = self.entries.get(&id).and_then(|e| e.circle);
-        self.entries.insert(id, Entry { circle, outbox });
+        let (circle, member) = self
+            .entries
+            .get(&id)
+            .map_or((None, None), |e| (e.circle, e.member));
+        self.entries.insert(
+            id,
+            Entry {
+                circle,
+                member,
+                outbox,
+            },
+        );
     }
 
     /// Records a participant's circle.
     pub(crate) fn set_circle(&self, id: ParticipantId, circle: Option<CircleId>) {
+        if let Some(mut entry) = self.entries.get_mut(&id) {
+            entry.circle = circle;
+        }
+        self.set_member(id, circle);
+    }
+
+    /// Records the circle a participant is a member of (mesh or routed), for real-time
+    /// text, and keeps the circle index with it.
+    fn set_member(&self, id: ParticipantId, circle: Option<CircleId>) {
         let before = match self.entries.get_mut(&id) {
-            Some(mut entry) => std::mem::replace(&mut entry.circle, circle),
+            Some(mut entry) => std::mem::replace(&mut entry.member, circle),
             None => return,
         };
         if before == circle {
@@ -94,10 +117,10 @@ impl Directory {
             .map(|m| m.clone())
             .unwrap_or_default();
         for id in listed.into_iter().filter(|id| !members.contains(id)) {
-            self.set_circle(id, circle_of(id));
+            self.set_member(id, circle_of(id));
         }
         for id in members {
-            self.set_circle(*id, Some(circle));
+            self.set_member(*id, Some(circle));
         }
     }
 
@@ -110,7 +133,7 @@ impl Directory {
 
     /// Forgets a participant who left.
     pub(crate) fn remove(&self, id: ParticipantId) {
-        self.set_circle(id, None);
+        self.set_member(id, None);
         self.entries.remove(&id);
         self.stage
             .write()
@@ -137,7 +160,7 @@ impl Directory {
                 let own = self
                     .entries
                     .get(&from)
-                    .and_then(|e| e.circle)
+                    .and_then(|e| e.member)
                     .ok_or(EngineError::NotInCircle)?;
                 if circle.is_some_and(|c| c != own) {
                     return Err(EngineError::NotInCircle);
@@ -339,6 +362,12 @@ mod tests {
             Ok(())
         );
         assert_eq!(b_rx.try_recv(), None, "Ben left the circle");
+        // Routed from the start: signals (addresses) still go nowhere.
+        let payload = Payload::from_json("{}").expect("json");
+        assert_eq!(
+            directory.relay(a, c, &payload),
+            Err(EngineError::NotInCircle)
+        );
         assert!(c_rx.try_recv().is_some());
         // A line typed for the circle one was in before is refused.
         assert_eq!(
