@@ -30,6 +30,7 @@ test("the client builds every client message as the fixtures show it", () => {
     lock_circle: (m) => messages.lockCircle(m.locked),
     media: (m) => messages.media(m),
     chat: (m) => messages.chat(m.to, m.text),
+    rtt: (m) => messages.rtt(m.to, m.text, m.done, m.circle),
     hand: (m) => messages.hand(m.raised),
     react: (m) => messages.react(m.reaction),
     broadcast: (m) => messages.broadcast(m.on),
