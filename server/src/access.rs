@@ -104,6 +104,7 @@ pub enum SecretError {
 pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    login: crate::oidc::LoginSeal,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -126,6 +127,7 @@ impl Tokens {
         Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            login: crate::oidc::LoginSeal::new(secret),
         }
     }
 
@@ -155,6 +157,11 @@ impl Tokens {
             .collect();
         write_private(&path, &secret).map_err(io)?;
         Ok(Tokens::new(secret.as_bytes()))
+    }
+
+    /// Seals host sign-in states, with a key derived from the same secret.
+    pub fn login_seal(&self) -> &crate::oidc::LoginSeal {
+        &self.login
     }
 
     /// A token for `room` in `role`, valid until `expires_at` (Unix seconds).

@@ -229,6 +229,10 @@ pub struct Config {
     #[command(flatten, next_help_heading = "Accessibility feedback")]
     pub feedback: crate::feedback::FeedbackArgs,
 
+    /// Host sign-in at an OpenID Connect provider.
+    #[command(flatten, next_help_heading = "Host sign-in (OpenID Connect)")]
+    pub oidc: crate::oidc::OidcArgs,
+
     /// What to do; without a command, serve.
     #[command(subcommand)]
     pub command: Option<Command>,

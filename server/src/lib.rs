@@ -27,6 +27,7 @@ pub mod floor_plan;
 pub mod http;
 pub mod invitations;
 pub mod metrics;
+pub mod oidc;
 pub mod room;
 pub mod rooms;
 pub mod server;

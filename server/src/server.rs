@@ -76,6 +76,12 @@ pub enum StartError {
     /// The feedback settings cannot be used.
     #[error(transparent)]
     Feedback(#[from] crate::feedback::FeedbackSetupError),
+    /// The host sign-in settings cannot be used.
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::OidcConfigError),
+    /// The HTTP client for the identity provider could not be made.
+    #[error("host sign-in: {0}")]
+    OidcClient(#[from] crate::oidc::SignInError),
     /// A room named in the configuration could not be opened.
     #[error("cannot open a configured room: {0}")]
     Room(#[from] RoomsError),
@@ -284,6 +290,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         );
     }
     crate::feedback::spawn_purge(store.clone());
+    let oidc = match config.oidc.config()? {
+        Some(oidc) => {
+            tracing::info!(issuer = %oidc.issuer, "host sign-in at /r/<room>/host through the identity provider");
+            Some(Arc::new(crate::oidc::Provider::new(oidc)?))
+        }
+        None => None,
+    };
     let app = http::router(
         state.clone(),
         http::client::ClientFiles {
@@ -291,6 +304,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         admin,
         statement,
+        oidc,
     );
     let header_timeout = Duration::from_secs(config.header_timeout);
     if let Some((listener, _)) = metrics_listener {

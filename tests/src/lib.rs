@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod circles;
 pub mod cluster;
+pub mod glewlwyd;
 pub mod hello;
 pub mod http;
 pub mod media;

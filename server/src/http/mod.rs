@@ -10,6 +10,7 @@ pub mod admin;
 pub mod client;
 pub mod floor_plan;
 pub mod hosts;
+pub mod oidc;
 pub mod room_page;
 pub mod serve;
 pub mod statement;
@@ -167,11 +168,27 @@ pub fn router(
     files: client::ClientFiles,
     admin: admin::Admin,
     statement: statement::StatementPages,
+    oidc: Option<Arc<crate::oidc::Provider>>,
 ) -> Router {
     let mut sockets = Router::new().route("/ws", get(websocket));
     if state.echo {
         sockets = sockets.route("/ws-echo", get(echo));
     }
+    let room_pages = room_page::RoomPages {
+        files: files.clone(),
+        store: admin.store.clone(),
+        rooms: admin.rooms.clone(),
+        tokens: admin.tokens.clone(),
+    };
+    let sign_in = Router::new()
+        .route("/r/{room}/host", get(oidc::start))
+        .route(crate::oidc::CALLBACK_PATH, get(oidc::callback))
+        .with_state(oidc::OidcPages {
+            provider: oidc,
+            tokens: admin.tokens.clone(),
+            rooms: room_pages.clone(),
+            public_base: admin.public_base.clone(),
+        });
     let rooms = Router::new()
         .route("/r/{room}", get(room_page::page))
         .route("/r/{room}/about", get(room_page::about))
@@ -184,12 +201,7 @@ pub fn router(
                 )),
         )
         .route("/plans/{file}", get(floor_plan::builtin))
-        .with_state(room_page::RoomPages {
-            files: files.clone(),
-            store: admin.store.clone(),
-            rooms: admin.rooms.clone(),
-            tokens: admin.tokens.clone(),
-        });
+        .with_state(room_pages);
     let pages = Router::new()
         .route("/", get(client::landing))
         .route("/help", get(client::help))
@@ -212,6 +224,7 @@ pub fn router(
         .merge(pages)
         .merge(rooms)
         .merge(statement)
+        .merge(sign_in)
         .merge(admin::router(admin))
         .layer(axum::middleware::from_fn_with_state(hosts, hosts::check))
 }

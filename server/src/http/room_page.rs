@@ -90,7 +90,7 @@ pub async fn page(State(pages): State<RoomPages>, Path(slug): Path<String>) -> R
 
 /// The 404 page: the address is shown only when it is a possible slug (nothing else is
 /// ever written into the page, so nothing needs escaping).
-fn not_found_page(slug: &str) -> Response {
+pub(super) fn not_found_page(slug: &str) -> Response {
     const PAGE: &str = include_str!("../../pages/room-not-found.html");
     let address = if is_valid_slug(slug) {
         format!("/r/{slug}")

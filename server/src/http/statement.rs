@@ -166,14 +166,14 @@ fn same_site(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
         || public_origin.is_some_and(|p| p.eq_ignore_ascii_case(origin))
 }
 
-fn accept_language(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn accept_language(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
 }
 
 /// A page with the headers every statement page carries.
-fn html(status: StatusCode, body: String) -> Response {
+pub(super) fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -214,7 +214,7 @@ struct FormState {
 }
 
 /// Escapes text for HTML content and attribute values.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
