@@ -301,6 +301,12 @@ async function checkRoom() {
   $("#join-access").hidden = notes.length === 0;
   $("#join-access").dataset.access = about.access;
   $("#enter").disabled = about.access === "invite" && !token;
+  // Hosts of an organisation with an identity provider sign in there instead of using a
+  // host link (the provider gives the name; the server makes them host).
+  const signIn = $("#host-sign-in");
+  signIn.dataset.langHref = `/r/${encodeURIComponent(slug)}/host`;
+  signIn.href = `${signIn.dataset.langHref}?lang=${lang()}`;
+  signIn.hidden = !about.host_sign_in || Boolean(token);
 }
 
 async function preview() {

@@ -95,6 +95,11 @@ fn banner(config: &Config, server: &hallway::RunningServer) -> String {
         out.push_str(&format!(
             "Room {room}: participants join at {base}/r/{room}\n"
         ));
+        if config.oidc.oidc_issuer.is_some() {
+            out.push_str(&format!(
+                "  Hosts sign in at {base}/r/{room}/host (with the identity provider)\n"
+            ));
+        }
         if show_hosts {
             let host = server
                 .tokens

@@ -407,6 +407,35 @@ fn configuration(port: u16, external: &str, db: &std::path::Path) -> String {
     )
 }
 
+/// The provider's login page (glewlwyd's `login_url`): Debian's package ships its web
+/// application without a working `config.json`, so the page is this small one, which
+/// does what glewlwyd's own does: signs in through the login API, grants the client the
+/// scopes asked for, and continues the authorization (`g_continue`).
+const LOGIN_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in – test provider</title></head>
+<body><main><h1>Sign in</h1>
+<form id="login">
+<p><label>User name <input id="username" autocomplete="username" required></label></p>
+<p><label>Password <input id="password" type="password" autocomplete="current-password" required></label></p>
+<p><button type="submit">Sign in</button></p>
+<p id="problem" role="alert"></p>
+</form></main>
+<script>
+const query = new URLSearchParams(location.search);
+document.getElementById("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const json = { "Content-Type": "application/json" };
+  const username = document.getElementById("username").value;
+  const password = document.getElementById("password").value;
+  const login = await fetch("/api/auth/", { method: "POST", headers: json, body: JSON.stringify({ username, password }) });
+  if (!login.ok) { document.getElementById("problem").textContent = "Wrong user name or password."; return; }
+  const client = query.get("client_id");
+  await fetch(`/api/auth/grant/${encodeURIComponent(client)}`, { method: "PUT", headers: json, body: JSON.stringify({ scope: query.get("scope") }) });
+  location.href = `${query.get("callback_url")}&g_continue`;
+});
+</script></body></html>
+"#;
+
 /// Forwards each connection's one request to glewlwyd (`Connection: close` both ways);
 /// while `tamper` is set, the token endpoint's ID token gets `groups` with the host
 /// group and another name, its signature kept.
@@ -483,6 +512,20 @@ fn closing_head(head: &str, body_len: usize) -> String {
 
 async fn forward(mut inbound: TcpStream, upstream: SocketAddr, tamper: bool) -> Result<()> {
     let (head, body) = read_message(&mut inbound, false).await?;
+    if head
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|path| path.starts_with("/login.html"))
+    {
+        let page = LOGIN_PAGE.as_bytes();
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n";
+        inbound
+            .write_all(closing_head(head, page.len()).as_bytes())
+            .await?;
+        inbound.write_all(page).await?;
+        inbound.shutdown().await?;
+        return Ok(());
+    }
     let token_request = head
         .split_whitespace()
         .nth(1)

@@ -131,6 +131,14 @@ fn assert_cookie_removed(response: &reqwest::Response) {
 #[tokio::test]
 async fn a_member_of_the_host_group_enters_as_a_host_with_the_providers_name() -> Result<()> {
     let (provider, server) = setup().await?;
+    // The join page learns that hosts can sign in.
+    let about: serde_json::Value = client()?
+        .get(server.http_url("/r/lobby/about"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(about["host_sign_in"], true);
     let back = sign_in(&provider, &server, ADA).await?;
     assert_eq!(back.status(), 303);
     assert_cookie_removed(&back);

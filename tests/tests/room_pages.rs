@@ -60,11 +60,13 @@ async fn about_says_what_the_page_needs_before_the_name_field() -> Result<()> {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys.len(), 4, "nothing else, no names or counts: {lobby}");
+    assert_eq!(keys.len(), 5, "nothing else, no names or counts: {lobby}");
     assert_eq!(lobby["title"], "Lobby");
     assert_eq!(lobby["access"], "open");
     assert_eq!(lobby["locked"], false);
     assert!(lobby["floor_plan"].as_str().is_some());
+    // No identity provider configured: no host sign-in to offer.
+    assert_eq!(lobby["host_sign_in"], false);
     assert_eq!(about("nowhere").await?.0, 404);
 
     // Locked by a host: the page knows before anyone types a name.

@@ -179,6 +179,7 @@ pub fn router(
         store: admin.store.clone(),
         rooms: admin.rooms.clone(),
         tokens: admin.tokens.clone(),
+        host_sign_in: oidc.is_some(),
     };
     let sign_in = Router::new()
         .route("/r/{room}/host", get(oidc::start))

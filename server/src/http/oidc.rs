@@ -260,7 +260,7 @@ fn problem(status: StatusCode, lang: Lang, problem: Problem, room: Option<&str>)
         Problem::NotConfigured => (
             pick("Anmeldung nicht eingerichtet", "Sign-in not set up"),
             pick(
-                "Auf diesem Server ist die Anmeldung für Gastgebende nicht eingerichtet. Bitte fragen Sie die Veranstalter nach einem Gastgeber-Link.",
+                "Auf diesem Server ist die Anmeldung für Gastgebende nicht eingerichtet. Bitte fragen Sie die Veranstalter nach einem Link für Gastgebende.",
                 "Host sign-in is not set up on this server. Please ask the organisers for a host link.",
             ),
         ),
@@ -304,7 +304,7 @@ fn problem(status: StatusCode, lang: Lang, problem: Problem, room: Option<&str>)
                 ),
             ),
             SignInError::NotHost => (
-                pick("Kein Gastgeber-Zugang", "Not a host"),
+                pick("Kein Zugang als Gastgebende", "Not a host"),
                 pick(
                     "Sie sind angemeldet, aber Ihr Konto ist für diesen Server nicht als Gastgeberin oder Gastgeber freigegeben. Sie können den Raum als Gast betreten.",
                     "You are signed in, but your account is not among this server's hosts. You can enter the room as a guest.",

@@ -28,6 +28,8 @@ pub struct RoomPages {
     pub rooms: Rooms,
     /// Verifies the host links of floor plan uploads.
     pub tokens: Tokens,
+    /// Hosts can sign in at the identity provider (`/r/<room>/host`).
+    pub host_sign_in: bool,
 }
 
 /// A room as it can be known from outside: running on this node, or only stored (in a
@@ -134,6 +136,9 @@ struct About {
     locked: bool,
     /// Where to fetch the floor plan, or `null`.
     floor_plan: Option<String>,
+    /// Hosts can sign in at `/r/<room>/host` (the operator configured an identity
+    /// provider).
+    host_sign_in: bool,
 }
 
 /// `/r/<room>/about`: what the page says before the name field.
@@ -144,6 +149,7 @@ pub async fn about(State(pages): State<RoomPages>, Path(slug): Path<String>) -> 
             access: room.access,
             locked: room.locked,
             floor_plan: room.floor_plan.map(|plan| plan.url(&slug)),
+            host_sign_in: pages.host_sign_in,
         })
         .into_response(),
         Ok(None) => super::floor_plan::json_error(StatusCode::NOT_FOUND, "there is no such room"),
