@@ -188,7 +188,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     .await?;
     if let Some(turn) = &turn {
         // Relayed participants reach the SFU through the relay, even on a private address.
-        turn.allow_own(sfu.announced());
+        for addr in sfu.announced_all() {
+            turn.allow_own(*addr);
+        }
         if !sfu.local_addr().ip().is_unspecified() {
             turn.allow_own(sfu.local_addr());
         }
@@ -379,13 +381,16 @@ async fn ice_servers(config: &Config) -> Result<(IceServers, Option<EmbeddedTurn
     // Only this process checks the credentials it hands out, so a secret of its own will do.
     let made_up: [u8; 32] = rand::random();
     let secret = secret.unwrap_or(&made_up);
-    let announce = config
-        .media_announce
-        .unwrap_or(if config.bind.is_unspecified() {
-            std::net::IpAddr::from([127, 0, 0, 1])
-        } else {
-            config.bind
-        });
+    // The SFU's first address (on every interface: this machine's LAN address before
+    // loopback, which Firefox ignores as a TURN server).
+    let announce = crate::sfu::addresses::announced(
+        config.bind,
+        config.media_announce,
+        &crate::sfu::addresses::interface_addresses(),
+    )
+    .first()
+    .copied()
+    .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     let turn = EmbeddedTurn::start(
         &TurnConfig {
             bind: SocketAddr::new(config.bind, config.turn_port),

@@ -54,6 +54,21 @@ impl Publisher {
         Publisher::negotiate(client, sending, sdp, Some("2".into())).await
     }
 
+    /// Offers both tracks to the SFU and returns its answer without connecting (for what
+    /// the answer says: codecs, candidates).
+    pub async fn answer_only(client: &mut TestClient) -> Result<String> {
+        let (_sending, sdp) = Sending::offer().await?;
+        client
+            .send(&ClientMessage::SfuOffer { sdp, screen: None })
+            .await?;
+        client
+            .wait_for("the SFU's answer", |m| match m {
+                ServerMessage::SfuAnswer { sdp } => Some(sdp.clone()),
+                _ => None,
+            })
+            .await
+    }
+
     async fn negotiate(
         client: &mut TestClient,
         mut sending: Sending,

@@ -13,6 +13,7 @@
 //! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
 //! - [`room`]: one room's publications, subscriptions and routes.
 
+pub mod addresses;
 pub mod codecs;
 pub mod feedback;
 pub(crate) mod peer;
@@ -27,7 +28,7 @@ use bytes::BytesMut;
 use dashmap::DashMap;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::turn::IceServers;
 pub use codecs::{Codecs, ExtraCodec};
@@ -76,7 +77,8 @@ pub struct Sfu {
 struct Inner {
     socket: UdpSocket,
     local: SocketAddr,
-    announced: SocketAddr,
+    /// The addresses clients are told (host candidates), the first foremost.
+    announced: Vec<SocketAddr>,
     /// What clients are told to use besides the SFU's own address.
     ice: IceServers,
     /// Connections by their local ICE ufrag.
@@ -108,21 +110,38 @@ impl Sfu {
     /// Binds the media socket and starts routing datagrams.
     pub async fn start(config: SfuConfig, ice: IceServers) -> Result<Sfu, SfuError> {
         let (socket, local, tcp_listener) = bind(&config).await?;
-        let ip = match (config.announce, local.ip()) {
-            (Some(ip), _) => ip,
-            (None, ip) if ip.is_unspecified() => {
+        let ips = addresses::announced(
+            local.ip(),
+            config.announce,
+            &addresses::interface_addresses(),
+        );
+        let told = ips
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if local.ip().is_unspecified() && config.announce.is_none() {
+            if ips.len() == 1 {
                 warn!(
-                    "the media port is bound to every interface but no address to announce \
-                     is set (--media-announce); clients are told 127.0.0.1"
+                    "the media port is bound to every interface, no address to announce is set \
+                     (--media-announce) and the machine has no other address: clients are \
+                     told 127.0.0.1"
                 );
-                IpAddr::from([127, 0, 0, 1])
+            } else {
+                info!(
+                    addresses = %told,
+                    "media: bound to every interface; clients are told this machine's addresses \
+                     (behind NAT or in a container, set --media-announce)"
+                );
             }
-            (None, ip) => ip,
-        };
+        }
         let inner = Arc::new(Inner {
             socket,
             local,
-            announced: SocketAddr::new(ip, local.port()),
+            announced: ips
+                .iter()
+                .map(|ip| SocketAddr::new(*ip, local.port()))
+                .collect(),
             ice,
             by_ufrag: DashMap::new(),
             by_addr: DashMap::new(),
@@ -147,9 +166,19 @@ impl Sfu {
         &self.inner.ice
     }
 
-    /// The address clients are told to send media to.
+    /// The address clients are told to send media to first.
     pub fn announced(&self) -> SocketAddr {
-        self.inner.announced
+        // `addresses::announced` always gives at least one.
+        self.inner
+            .announced
+            .first()
+            .copied()
+            .unwrap_or(self.inner.local)
+    }
+
+    /// Every address clients are told to send media to.
+    pub fn announced_all(&self) -> &[SocketAddr] {
+        &self.inner.announced
     }
 
     pub(crate) fn register(&self, ufrag: String, queue: mpsc::Sender<MediaIn>) {

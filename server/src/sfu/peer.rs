@@ -245,8 +245,7 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
         .with_media_engine(media_engine)
         .with_interceptor_registry(registry)
         .build(Instant::now())?;
-    let announced = sfu.announced();
-    let host = |network: &str, tcp_type| {
+    let host = |announced: std::net::SocketAddr, network: &str, tcp_type| {
         let candidate = CandidateHostConfig {
             base_config: CandidateConfig {
                 network: network.to_owned(),
@@ -260,9 +259,15 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
         .new_candidate_host()?;
         RTCIceCandidate::from(&candidate).to_json()
     };
-    pc.add_local_candidate(host("udp", Default::default())?)?;
-    if sfu.tcp() {
-        pc.add_local_candidate(host("tcp", rtc::ice::tcp_type::TcpType::Passive)?)?;
+    for &announced in sfu.announced_all() {
+        pc.add_local_candidate(host(announced, "udp", Default::default())?)?;
+        if sfu.tcp() {
+            pc.add_local_candidate(host(
+                announced,
+                "tcp",
+                rtc::ice::tcp_type::TcpType::Passive,
+            )?)?;
+        }
     }
     Ok(pc)
 }

@@ -1,0 +1,50 @@
+// Firefox ESR (Debian's `firefox-esr`) as a person in the room, driven by puppeteer-core
+// over WebDriver BiDi (playwright drives only its own patched Firefox, which cannot be
+// downloaded here). A fresh profile per person; fake camera and microphone; loopback ICE
+// candidates allowed, since the tests' servers announce 127.0.0.1 (Firefox drops loopback
+// candidates otherwise: see docs/interop.md).
+
+import puppeteer from "puppeteer-core";
+import { DEADLINE } from "./harness.mjs";
+
+export const FIREFOX_PREFS = {
+  "media.navigator.streams.fake": true,
+  "media.navigator.permission.disabled": true,
+  "media.peerconnection.ice.loopback": true,
+  // No first-run pages, updates or telemetry in a test profile.
+  "browser.shell.checkDefaultBrowser": false,
+  "datareporting.policy.dataSubmissionEnabled": false,
+  "app.update.disabledForTesting": true,
+};
+
+// One person in Firefox: joins `room` under `name` and resolves with their page and id.
+export async function firefoxPerson(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, link } = {}) {
+  const browser = await puppeteer.launch({
+    browser: "firefox",
+    executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
+    headless: true,
+    extraPrefsFirefox: { ...FIREFOX_PREFS, "intl.accept_languages": lang === "de" ? "de-DE,de" : "en-GB,en" },
+    defaultViewport: viewport,
+  });
+  const page = await browser.newPage();
+  await page.goto(link ?? `${server.url}/r/${room}`);
+  await page.waitForSelector("#name", { visible: true, timeout: DEADLINE });
+  await page.type("#name", name);
+  await page.click("#enter");
+  await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+  await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });
+  const id = await page.evaluate(() => window.hallway.state.you);
+  return { browser, page, id, name, close: () => browser.close() };
+}
+
+// Resolves once `check(arg)`, evaluated in the page, is true; for playwright's and
+// puppeteer's pages alike (their waitForFunction signatures differ). On a timeout the error
+// names `what`.
+export async function until(page, what, check, arg) {
+  const end = Date.now() + DEADLINE;
+  for (;;) {
+    if (await page.evaluate(check, arg)) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

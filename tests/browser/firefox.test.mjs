@@ -1,0 +1,164 @@
+// Firefox is a supported browser (Debian's firefox-esr, driven by puppeteer-core over WebDriver
+// BiDi; see firefox.mjs): with Chromium in a mesh circle, a broadcast through the SFU in both
+// directions, a privacy room (every circle through the SFU), and a circle above the mesh
+// threshold. Each prints the time from the circle (or the broadcast) to the first decoded
+// video frame, the figures of the interop matrix in docs/interop.md.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, person, mintLink, framesDecoded, clickFloor, DEADLINE } from "./harness.mjs";
+import { firefoxPerson, until } from "./firefox.mjs";
+
+const KEY = "browser-admin-key-firefox-0123456789";
+let server;
+const people = [];
+
+before(async () => {
+  server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
+  const created = await fetch(`${server.url}/api/rooms`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ slug: "vertraulich", title: "Vertraulich", privacy: true }),
+  });
+  assert.equal(created.status, 201, await created.text());
+});
+after(async () => {
+  for (const p of people) await p.close().catch(() => {});
+  await server?.stop();
+});
+
+async function leaveAll() {
+  while (people.length) await people.pop().close().catch(() => {});
+}
+
+// Milliseconds until `page` decodes video from `peer` (an id, or "sfu").
+async function firstFrame(page, peer, since) {
+  await until(page, `video from ${peer}`, async (id) => {
+    if (id === "sfu" && !window.__logged) {
+      window.__logged = true;
+    }
+    const pc = id === "sfu" ? window.hallway.sfu.receiving : window.hallway.peers.pc(id);
+    if (!pc) return false;
+    let frames = 0;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
+    });
+    return frames > 0;
+  }, peer).catch(async (err) => {
+    const seen = await page.evaluate(async () => {
+      const s = window.hallway.sfu;
+      const inbound = [];
+      (await s.receiving?.getStats())?.forEach((r) => {
+        if (r.type === "inbound-rtp") inbound.push(`${r.kind}: ${r.packetsReceived} packets, ${r.framesDecoded ?? "-"} decoded`);
+        if (r.type === "candidate-pair" && r.nominated) inbound.push(`pair ${r.state}`);
+      });
+      return { summary: s.summary(), receiving: s.receiving?.connectionState, ice: s.receiving?.iceConnectionState, inbound, me: window.hallway.state.you, circle: window.hallway.state.myCircle() };
+    });
+    throw new Error(`${err.message}: ${JSON.stringify(seen)}`);
+  });
+  return Date.now() - since;
+}
+
+// Waits until `page` is in a circle with exactly `ids`.
+async function inCircle(page, ids) {
+  await until(page, `a circle of ${ids.length}`, (want) => {
+    const circle = window.hallway.state.myCircle();
+    return !!circle && circle.members.length === want.length && want.every((id) => circle.members.includes(id));
+  }, ids);
+}
+
+test("Firefox and Chromium talk in a mesh circle", async () => {
+  const frieda = await firefoxPerson(server, "Frieda Fuchs", { lang: "de" });
+  const anna = await person(server, "Anna Schmidt");
+  people.push(frieda, anna);
+  await clickFloor(frieda.page, 600, 600);
+  await until(anna.page, "Frieda at her spot", (id) => {
+    const p = window.hallway.state.participants.get(id);
+    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
+  }, frieda.id);
+  await clickFloor(anna.page, 650, 600);
+  await inCircle(frieda.page, [frieda.id, anna.id]);
+  await inCircle(anna.page, [frieda.id, anna.id]);
+  const formed = Date.now();
+  const [inFirefox, inChromium] = await Promise.all([firstFrame(frieda.page, anna.id, formed), firstFrame(anna.page, frieda.id, formed)]);
+  console.log(`# mesh Firefox↔Chromium: first frame in Firefox ${inFirefox} ms, in Chromium ${inChromium} ms`);
+  // Sound both ways too: the audio receivers get packets.
+  for (const [page, peer] of [[frieda.page, anna.id], [anna.page, frieda.id]]) {
+    await until(page, "audio packets", async (id) => {
+      let packets = 0;
+      (await window.hallway.peers.pc(id).getStats()).forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "audio") packets += r.packetsReceived ?? 0;
+      });
+      return packets > 0;
+    }, peer);
+  }
+  await leaveAll();
+});
+
+test("a broadcast through the SFU goes from Firefox to Chromium and from Chromium to Firefox", async () => {
+  const hostLink = () => mintLink(server, ["--room", "lobby", "--role", "host"]);
+  const frieda = await firefoxPerson(server, "Frieda Fuchs", { link: hostLink() });
+  const anna = await person(server, "Anna Schmidt", { link: hostLink() });
+  people.push(frieda, anna);
+  for (const [speaker, listener, label] of [[frieda, anna, "Firefox → Chromium"], [anna, frieda, "Chromium → Firefox"]]) {
+    await speaker.page.click("#stage-toggle");
+    const started = Date.now();
+    await until(listener.page, "the stage stream", (id) => window.hallway.sfu.summary().streams.includes(`p${id}`), speaker.id);
+    console.log(`# broadcast ${label}: first frame after ${await firstFrame(listener.page, "sfu", started)} ms`);
+    await until(speaker.page, "the sending connection", () => window.hallway.sfu.summary().sending === "connected");
+    await speaker.page.click("#stage-toggle");
+    await until(listener.page, "the stage to close", () => !window.hallway.sfu.summary().streams.length);
+  }
+  await leaveAll();
+});
+
+test("in a privacy room a Firefox and a Chromium circle goes through the SFU", async () => {
+  const frieda = await firefoxPerson(server, "Frieda Fuchs", { room: "vertraulich" });
+  const anna = await person(server, "Anna Schmidt", { room: "vertraulich" });
+  people.push(frieda, anna);
+  await clickFloor(frieda.page, 600, 600);
+  await until(anna.page, "Frieda at her spot", (id) => {
+    const p = window.hallway.state.participants.get(id);
+    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
+  }, frieda.id);
+  await clickFloor(anna.page, 650, 600);
+  await inCircle(frieda.page, [frieda.id, anna.id]);
+  const formed = Date.now();
+  const [inFirefox, inChromium] = await Promise.all([firstFrame(frieda.page, "sfu", formed), firstFrame(anna.page, "sfu", formed)]);
+  console.log(`# privacy room Firefox↔Chromium (SFU): first frame in Firefox ${inFirefox} ms, in Chromium ${inChromium} ms`);
+  // Nobody connected browser to browser.
+  for (const [page, peer] of [[frieda.page, anna.id], [anna.page, frieda.id]]) {
+    assert.equal(await page.evaluate((id) => window.hallway.peers.pc(id) ?? null, peer), null);
+  }
+  await leaveAll();
+});
+
+test("a circle above the mesh threshold with Firefox in it goes through the SFU", async () => {
+  const frieda = await firefoxPerson(server, "Frieda Fuchs");
+  people.push(frieda);
+  const others = [];
+  for (const name of ["Anna Schmidt", "Ben Okafor", "Clara Meyer", "Dev Patel"]) {
+    const p = await person(server, name, { camera: name === "Anna Schmidt" });
+    others.push(p);
+    people.push(p);
+  }
+  const spots = [[600, 600], [650, 600], [625, 645], [575, 645], [600, 560]];
+  await clickFloor(frieda.page, ...spots[0]);
+  for (const [i, p] of others.entries()) {
+    await until(p.page, "Frieda at her spot", (id) => {
+      const q = window.hallway.state.participants.get(id);
+      return q && Math.hypot(q.x - 600, q.y - 600) < 2;
+    }, frieda.id);
+    await clickFloor(p.page, ...spots[i + 1]);
+  }
+  const all = [frieda.id, ...others.map((p) => p.id)];
+  await inCircle(frieda.page, all);
+  const formed = Date.now();
+  // Firefox receives Anna's camera through the SFU, Anna receives Firefox's.
+  await until(frieda.page, "Anna's stream", (id) => window.hallway.sfu.summary().streams.includes(`p${id}`), others[0].id);
+  const inFirefox = await firstFrame(frieda.page, "sfu", formed);
+  const inChromium = await firstFrame(others[0].page, "sfu", formed);
+  console.log(`# circle of 5 with Firefox (SFU): first frame in Firefox ${inFirefox} ms, in Chromium ${inChromium} ms`);
+  assert.ok((await framesDecoded(others[0].page, "sfu")) > 0);
+  await leaveAll();
+});
