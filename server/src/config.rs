@@ -68,7 +68,8 @@ pub struct Config {
     pub media_tcp: bool,
 
     /// The address clients send media to, when it is not the bound one (behind NAT, in a
-    /// container, or when binding 0.0.0.0): the server's public IP address.
+    /// container): the server's public IP address. Bound to 0.0.0.0 without it, the
+    /// machine's own IPv4 addresses and 127.0.0.1 are offered.
     #[arg(long, env = "HALLWAY_MEDIA_ANNOUNCE")]
     pub media_announce: Option<IpAddr>,
 

@@ -1,11 +1,12 @@
 //! The SFU: media that the server forwards (broadcasts to the whole room).
 //!
 //! Every media connection of every room shares one UDP socket. The server is an ICE-lite
-//! endpoint with one host candidate, so the first datagram from a new address is always a
+//! endpoint with a host candidate per announced address ([`addresses`]), so the first datagram from a new address is always a
 //! connectivity check whose USERNAME names our end of the connection ([`stun`]); from then
 //! on the address does. Each connection runs in a task of its own ([`peer`]); a room's
 //! routes say which tracks each participant receives ([`room`]).
 //!
+//! - [`addresses`]: which addresses clients are told to send media to;
 //! - [`codecs`]: which codecs publishers are answered with;
 //! - [`stun`]: the little STUN parsing routing needs;
 //! - [`feedback`]: which RTCP reaches the SFU (keyframe requests);
