@@ -38,6 +38,9 @@ use crate::sfu::RoomMedia;
 mod alone;
 mod fanout;
 mod resume;
+mod summary;
+
+pub use summary::{DEFAULT_SAMPLE_EVERY, SummaryOptions, SummarySink};
 
 pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
 
@@ -79,6 +82,8 @@ pub enum Command {
     InviteToStage(ParticipantId),
     /// Host: ask someone over to one's circle.
     InviteToCircle(ParticipantId),
+    /// Host: ask for the organiser summary.
+    Summary,
     /// Host: mute a participant.
     Mute(ParticipantId),
     /// Host: remove (and ban) a participant.
@@ -231,6 +236,7 @@ impl RoomHandle {
             None,
             resume::DEFAULT_GRACE,
             Vec::new(),
+            SummaryOptions::default(),
         )
     }
 
@@ -247,6 +253,7 @@ impl RoomHandle {
         media: Option<Arc<RoomMedia>>,
         grace: Duration,
         seats: Vec<(ParticipantId, String)>,
+        summary: SummaryOptions,
     ) -> RoomHandle {
         let mut room = room;
         // Each run of a room starts its turn through the icebreakers somewhere else.
@@ -275,6 +282,7 @@ impl RoomHandle {
             parked: HashMap::new(),
             next_connection: 0,
             started: tokio::time::Instant::now(),
+            summary,
         };
         actor.restore_seats(seats);
         tokio::spawn(actor.run(requests));
@@ -483,6 +491,8 @@ struct Actor {
     /// When the room's task started: the clock of who is alone (monotonic, so that a
     /// correction of the system clock neither lists everyone nor resets every wait).
     started: tokio::time::Instant,
+    /// The summary's spacing and where it is kept, if it is.
+    summary: SummaryOptions,
 }
 
 /// Why the actor removes a session.
@@ -531,6 +541,8 @@ impl Actor {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut alone = tokio::time::interval(alone::ALONE_EVERY);
         alone.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut summary = tokio::time::interval(summary::NOTE_EVERY);
+        summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
@@ -538,12 +550,14 @@ impl Actor {
                         for link in self.links.values() {
                             link.outbox.kick(close::SERVICE_RESTART);
                         }
+                        self.keep_summary();
                         break;
                     }
                     Some(request) => self.handle(request),
                     None => break,
                 },
                 _ = alone.tick() => self.report_alone(),
+                _ = summary.tick() => self.note_summary(),
                 _ = ticker.tick() => {
                     self.expire();
                     self.tick();
@@ -660,6 +674,7 @@ pub fn apply(
         Command::Broadcast(on) => room.set_broadcast(from, on),
         Command::InviteToStage(target) => room.invite_to_stage(from, target),
         Command::InviteToCircle(target) => room.invite_to_circle(from, target),
+        Command::Summary => room.ask_summary(from),
         Command::Mute(target) => room.mute(from, target),
         Command::Remove { target, ban } => room.remove(from, target, ban, now_ms / 1000),
         Command::LockRoom(locked) => room.lock_room(from, locked),
