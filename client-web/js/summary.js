@@ -23,8 +23,22 @@ export function sharePercent(circled, arrived) {
   return Math.round((100 * Math.min(circled, arrived)) / arrived);
 }
 
+// The reader's locale for dates and numbers: the browser's own when it is of the page's
+// language (en-GB writes 13:05, en-US 1:05 PM), else the page's language.
+export function locale(language = lang()) {
+  const own = (globalThis.navigator?.languages ?? []).find((l) => l.split("-")[0] === language);
+  return own ?? language;
+}
+
+// Times of day in the reader's locale, with seconds when the chart's points are less than
+// a minute apart.
+export function timeFormat(summary) {
+  const seconds = summary.every_s < 60 ? { second: "2-digit" } : {};
+  return new Intl.DateTimeFormat(locale(), { hour: "numeric", minute: "2-digit", ...seconds });
+}
+
 // A duration in seconds as people say it: "45 s", "7 min", "1 h 5 min".
-export function formatDuration(seconds, language = lang()) {
+export function formatDuration(seconds) {
   if (seconds == null) return "–";
   if (seconds < 60) return t("summary.seconds", { n: Math.round(seconds) });
   const minutes = Math.round(seconds / 60);
@@ -158,9 +172,9 @@ export class SummaryView {
   render(summary = this.last) {
     if (!summary) return;
     this.last = summary;
-    const time = new Intl.DateTimeFormat(lang(), { hour: "2-digit", minute: "2-digit" });
-    const day = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeStyle: "short" });
-    const number = new Intl.NumberFormat(lang());
+    const time = timeFormat(summary);
+    const day = new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" });
+    const number = new Intl.NumberFormat(locale());
     const share = sharePercent(summary.circled, summary.arrived);
     this.$("[data-summary-status]").textContent = "";
     this.$("[data-summary-since]").textContent = t("summary.since", { since: day.format(summary.since), at: time.format(summary.at) });
@@ -173,7 +187,7 @@ export class SummaryView {
       formed: number.format(summary.circles_formed),
       medianSize: summary.median_circle_size == null ? "–" : number.format(summary.median_circle_size),
       medianDuration: formatDuration(summary.median_circle_s),
-      share: share == null ? "–" : new Intl.NumberFormat(lang(), { style: "percent" }).format(share / 100),
+      share: share == null ? "–" : new Intl.NumberFormat(locale(), { style: "percent" }).format(share / 100),
       shareNote: t("summary.shareNote", { circled: number.format(summary.circled), arrived: number.format(summary.arrived) }),
     };
     for (const el of this.dialog.querySelectorAll("[data-figure]")) el.textContent = figures[el.dataset.figure] ?? "";
@@ -228,7 +242,7 @@ export class SummaryView {
 
   fillTable(summary) {
     const body = this.$("[data-summary-table] tbody");
-    const time = new Intl.DateTimeFormat(lang(), { hour: "2-digit", minute: "2-digit" });
+    const time = timeFormat(summary);
     const rows = series(summary).map((p) => {
       const tr = document.createElement("tr");
       const th = document.createElement("th");

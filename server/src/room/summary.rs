@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 /// whole day fits in a bounded series (six hours at one a minute, a day at one every four).
 pub const MAX_SAMPLES: usize = 360;
 
-/// Durations are counted in buckets of this many seconds up to [`FINE_UNTIL_S`] and of a
-/// minute after; the longest counted is [`LONGEST_S`] (longer ones count as that long).
-/// This keeps the histogram below 1 500 entries however long the room runs.
+/// Durations are counted to the second below [`EXACT_UNTIL_S`], in buckets of
+/// [`FINE_STEP_S`] up to [`FINE_UNTIL_S`] and of a minute after; the longest counted is
+/// [`LONGEST_S`] (longer ones count as that long). This keeps the histogram below 1 600
+/// entries however long the room runs.
+const EXACT_UNTIL_S: u64 = 60;
 const FINE_STEP_S: u64 = 10;
 const FINE_UNTIL_S: u64 = 600;
 const LONGEST_S: u64 = 24 * 60 * 60;
@@ -180,11 +182,13 @@ impl Summary {
     }
 }
 
-/// The bucket a duration (seconds) is counted in: ten-second steps for the first ten
-/// minutes, whole minutes after, at most a day.
+/// The bucket a duration (seconds) is counted in: the second for the first minute,
+/// ten-second steps up to ten minutes, whole minutes after, at most a day.
 fn duration_bucket(seconds: u64) -> u64 {
     let seconds = seconds.min(LONGEST_S);
-    if seconds < FINE_UNTIL_S {
+    if seconds < EXACT_UNTIL_S {
+        seconds
+    } else if seconds < FINE_UNTIL_S {
         seconds - seconds % FINE_STEP_S
     } else {
         seconds - seconds % 60
@@ -271,7 +275,8 @@ mod tests {
     #[test]
     fn durations_are_bucketed_and_capped() {
         assert_eq!(duration_bucket(0), 0);
-        assert_eq!(duration_bucket(59), 50);
+        assert_eq!(duration_bucket(59), 59);
+        assert_eq!(duration_bucket(65), 60);
         assert_eq!(duration_bucket(599), 590);
         assert_eq!(duration_bucket(659), 600);
         assert_eq!(duration_bucket(10 * 24 * 3600), 24 * 3600);
