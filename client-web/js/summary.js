@@ -152,7 +152,10 @@ export class SummaryView {
     this.last = null;
     this.$ = (sel) => dialog.querySelector(sel);
     this.$("[data-summary-csv]").addEventListener("click", () => this.download());
+    // A window resized (or zoomed) while open: the chart is drawn again at its new size.
+    this.redraw = () => this.render();
     dialog.addEventListener("close", () => {
+      removeEventListener("resize", this.redraw);
       clearInterval(this.timer);
       this.timer = null;
       this.back?.focus?.();
@@ -164,6 +167,9 @@ export class SummaryView {
     this.back = back ?? document.activeElement;
     this.$("[data-summary-status]").textContent = this.last ? "" : t("summary.loading");
     this.dialog.showModal();
+    addEventListener("resize", this.redraw);
+    // Drawn at once with the last figures (at the dialog's size), then fresh ones come.
+    this.render();
     this.ask();
     this.timer = setInterval(() => this.ask(), REFRESH_MS);
   }
@@ -198,9 +204,12 @@ export class SummaryView {
   drawChart(summary, time) {
     const chart = this.$("[data-summary-chart]");
     const points = series(summary);
-    const g = chartGeometry(points);
+    // Drawn at the size it is shown, so that its numbers keep their size on a phone.
+    const width = Math.max(240, Math.round(chart.getBoundingClientRect().width) || W);
+    const height = width < 480 ? 180 : H;
+    const g = chartGeometry(points, width, height);
     chart.replaceChildren();
-    chart.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const title = svg("title", { id: "summary-chart-title" });
     title.textContent = t("summary.chartTitle");
     const desc = svg("desc", { id: "summary-chart-desc" });
@@ -216,7 +225,7 @@ export class SummaryView {
     chart.append(title, desc);
     // Grid lines and the y axis' numbers: 0, half, top.
     for (const n of [0, g.top / 2, g.top]) {
-      chart.append(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: g.y(n), y2: g.y(n), class: "grid" }));
+      chart.append(svg("line", { x1: PAD.left, x2: width - PAD.right, y1: g.y(n), y2: g.y(n), class: "grid" }));
       const label = svg("text", { x: PAD.left - 6, y: g.y(n) + 4, "text-anchor": "end", class: "axis" });
       label.textContent = String(n);
       chart.append(label);
@@ -225,7 +234,7 @@ export class SummaryView {
     const ticks = points.length > 1 ? [first.at, (first.at + last.at) / 2, last.at] : [first.at];
     ticks.forEach((at, i) => {
       const anchor = ticks.length === 1 ? "start" : ["start", "middle", "end"][i];
-      const label = svg("text", { x: g.x(at), y: H - 8, "text-anchor": anchor, class: "axis" });
+      const label = svg("text", { x: g.x(at), y: height - 8, "text-anchor": anchor, class: "axis" });
       label.textContent = time.format(at);
       chart.append(label);
     });
