@@ -12,11 +12,11 @@ use dashmap::DashMap;
 use crate::access::RoomAccess;
 use crate::floor_plan::FloorPlan;
 use crate::room::actor::{
-    DEFAULT_SAMPLE_EVERY, KeptSetting, SettingsSink, SummaryOptions, SummarySink,
+    DEFAULT_SAMPLE_EVERY, KeptSetting, RoomOptions, SettingsSink, SummaryOptions, SummarySink,
 };
-use crate::room::summary::Summary;
 use crate::room::engine::snapshot::RoomState;
 use crate::room::model::{EngineError, RoomSettings};
+use crate::room::summary::Summary;
 use crate::room::{Room, RoomHandle};
 use crate::sfu::{RoomMedia, Sfu};
 use crate::store::{AreaRecord, RoomRecord, RoomStore};
@@ -158,12 +158,14 @@ impl Rooms {
                 let handle = RoomHandle::spawn_restored(
                     room,
                     tick_hz,
-                    access,
-                    keep_settings,
-                    self.sfu.clone().map(RoomMedia::new),
-                    self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
-                    seats,
-                    summary,
+                    RoomOptions {
+                        access,
+                        keep_settings,
+                        media: self.sfu.clone().map(RoomMedia::new),
+                        grace: self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
+                        seats,
+                        summary,
+                    },
                 );
                 slot.insert(handle.clone());
                 metrics::gauge!(crate::metrics::ROOMS).increment(1.0);

@@ -104,10 +104,16 @@ async fn a_kept_summary_survives_a_restart_and_an_unkept_one_starts_afresh() -> 
     let again = server(true, Some(&dir)).await?;
     let mut hanna = TestClient::join_host(&again, "lobby", "Hanna").await?;
     let after = summary_where(&mut hanna, "the kept figures", |s| s.arrived >= 4).await?;
-    assert_eq!(after.since, before.since, "the day runs on from its opening");
+    assert_eq!(
+        after.since, before.since,
+        "the day runs on from its opening"
+    );
     assert_eq!(after.circles_formed, 1);
     assert_eq!(after.peak, 3);
-    assert_eq!(after.arrived, 4, "three before the restart, Hanna again after");
+    assert_eq!(
+        after.arrived, 4,
+        "three before the restart, Hanna again after"
+    );
     assert!(after.samples.len() > before.samples.len());
     again.stop().await?;
     // Not kept: the same data folder, but the figures start with the room.
@@ -167,6 +173,9 @@ async fn the_figures_go_with_the_room_when_another_node_takes_it_over() -> Resul
     assert_eq!(after.since, before.since);
     assert_eq!(after.arrived, 3, "nobody counted twice");
     assert_eq!(after.circled, 2);
-    assert_eq!(after.circles_formed, 1, "the circle formed again is the same one");
+    assert_eq!(
+        after.circles_formed, 1,
+        "the circle formed again is the same one"
+    );
     Ok(())
 }

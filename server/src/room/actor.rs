@@ -187,6 +187,48 @@ impl JoinError {
     }
 }
 
+/// How a room's task runs, besides its engine and tick.
+pub struct RoomOptions {
+    /// Who may enter without a signed link.
+    pub access: RoomAccess,
+    /// Keeps the areas, floor plans and icebreakers hosts choose, if rooms are stored.
+    pub keep_settings: Option<SettingsSink>,
+    /// The room's media routes through the SFU, if the server has one.
+    pub media: Option<Arc<RoomMedia>>,
+    /// How long a lost participant keeps their place.
+    pub grace: Duration,
+    /// The participants of a room rebuilt from its state, with their resume tokens.
+    pub seats: Vec<(ParticipantId, String)>,
+    /// The summary's spacing, and where it is kept if it is.
+    pub summary: SummaryOptions,
+}
+
+impl std::fmt::Debug for RoomOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomOptions")
+            .field("access", &self.access)
+            .field("keep_settings", &self.keep_settings.is_some())
+            .field("media", &self.media.is_some())
+            .field("grace", &self.grace)
+            .field("seats", &self.seats.len())
+            .field("summary", &self.summary)
+            .finish()
+    }
+}
+
+impl Default for RoomOptions {
+    fn default() -> Self {
+        RoomOptions {
+            access: RoomAccess::default(),
+            keep_settings: None,
+            media: None,
+            grace: resume::DEFAULT_GRACE,
+            seats: Vec::new(),
+            summary: SummaryOptions::default(),
+        }
+    }
+}
+
 /// A cheap, cloneable address of a running room.
 #[derive(Debug, Clone)]
 pub struct RoomHandle {
@@ -228,33 +270,23 @@ impl RoomAbout {
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
-        RoomHandle::spawn_restored(
-            room,
-            tick_hz,
-            RoomAccess::default(),
-            None,
-            None,
-            resume::DEFAULT_GRACE,
-            Vec::new(),
-            SummaryOptions::default(),
-        )
+        RoomHandle::spawn_restored(room, tick_hz, RoomOptions::default())
     }
 
-    /// Starts the room's task with an access rule for sessions to check, somewhere to
-    /// keep the areas hosts edit, and how long a lost participant may take to resume. A
-    /// room rebuilt from its state (see [`Room::restore`]) comes with `seats`: the
-    /// participants in it, all reconnecting, may resume with their tokens within the grace
-    /// window.
-    pub fn spawn_restored(
-        room: Room,
-        tick_hz: u32,
-        access: RoomAccess,
-        keep_settings: Option<SettingsSink>,
-        media: Option<Arc<RoomMedia>>,
-        grace: Duration,
-        seats: Vec<(ParticipantId, String)>,
-        summary: SummaryOptions,
-    ) -> RoomHandle {
+    /// Starts the room's task with the [`RoomOptions`]: an access rule for sessions to
+    /// check, somewhere to keep the areas hosts edit and the summary, and how long a lost
+    /// participant may take to resume. A room rebuilt from its state (see
+    /// [`Room::restore`]) comes with `seats`: the participants in it, all reconnecting, may
+    /// resume with their tokens within the grace window.
+    pub fn spawn_restored(room: Room, tick_hz: u32, options: RoomOptions) -> RoomHandle {
+        let RoomOptions {
+            access,
+            keep_settings,
+            media,
+            grace,
+            seats,
+            summary,
+        } = options;
         let mut room = room;
         // Each run of a room starts its turn through the icebreakers somewhere else.
         room.seed_icebreakers(rand::random());

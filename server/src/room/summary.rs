@@ -152,7 +152,10 @@ impl Summary {
 
     /// Counts a circle that has ended: its largest size and how long it lasted.
     pub fn circle_ended(&mut self, circle: OpenCircle, now_ms: u64) {
-        *self.sizes.entry(circle.largest.min(LARGEST_SIZE)).or_default() += 1;
+        *self
+            .sizes
+            .entry(circle.largest.min(LARGEST_SIZE))
+            .or_default() += 1;
         let lasted = now_ms.saturating_sub(circle.since) / 1000;
         *self.durations.entry(duration_bucket(lasted)).or_default() += 1;
     }
@@ -249,13 +252,7 @@ mod tests {
         assert_eq!(summary.median_size([].iter()), None);
         assert_eq!(summary.median_duration_s([].iter(), 0), None);
         for (largest, lasted_s) in [(2, 30), (2, 65), (3, 300), (5, 1500)] {
-            summary.circle_ended(
-                OpenCircle {
-                    since: 0,
-                    largest,
-                },
-                lasted_s * 1000,
-            );
+            summary.circle_ended(OpenCircle { since: 0, largest }, lasted_s * 1000);
         }
         // Ended: sizes 2 2 3 5, durations 30 60 300 1500 (buckets).
         assert_eq!(summary.median_size([].iter()), Some(2));
@@ -266,10 +263,7 @@ mod tests {
         }];
         // With an open circle of 4 for 1000 s so far: 2 2 3 4 5 and 30 60 300 1000 1500.
         assert_eq!(summary.median_size(open.iter()), Some(3));
-        assert_eq!(
-            summary.median_duration_s(open.iter(), 2_000_000),
-            Some(300)
-        );
+        assert_eq!(summary.median_duration_s(open.iter(), 2_000_000), Some(300));
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
-use crate::room::summary::Summary;
 use crate::feedback::{Feedback, KeptFeedback, MAX_KEPT};
+use crate::room::summary::Summary;
 
 /// Rooms in a SQLite file.
 #[derive(Debug)]

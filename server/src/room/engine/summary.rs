@@ -147,7 +147,8 @@ mod tests {
         assert_eq!(report.median_circle_size, Some(2));
         assert_eq!(report.median_circle_s, Some(120));
         // They part; the circle's two minutes are counted once it has ended.
-        room.move_to(ParticipantId(2), 2000.0, 1200.0).expect("moves");
+        room.move_to(ParticipantId(2), 2000.0, 1200.0)
+            .expect("moves");
         room.note_summary(122_000, MINUTE);
         let report = room.summary_report(500_000).expect("noted");
         assert_eq!(report.circles, 0);
@@ -155,7 +156,8 @@ mod tests {
         assert_eq!(report.median_circle_s, Some(120));
         // A newcomer counts once, however often they are noted.
         let name = DisplayName::parse("P9").expect("valid name");
-        room.join(ParticipantId(9), name, Role::Host).expect("joins");
+        room.join(ParticipantId(9), name, Role::Host)
+            .expect("joins");
         room.note_summary(123_000, MINUTE);
         room.note_summary(124_000, MINUTE);
         let report = room.summary_report(124_000).expect("noted");
@@ -176,7 +178,9 @@ mod tests {
         assert_eq!((kept.arrived, kept.circles_formed), (3, 1));
         // Rebuilt elsewhere: the same people, the circle formed again.
         let mut again = room_with(3);
-        again.move_to(ParticipantId(2), 530.0, 200.0).expect("moves");
+        again
+            .move_to(ParticipantId(2), 530.0, 200.0)
+            .expect("moves");
         again.take_up_summary(kept, MINUTE);
         again.note_summary(5000, MINUTE);
         let report = again.summary_report(5000).expect("noted");
