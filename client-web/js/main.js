@@ -13,6 +13,7 @@ import { Sfu } from "./sfu.js";
 import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
 import { IcebreakerView } from "./icebreaker.js";
+import { SummaryView } from "./summary.js";
 import { Walker } from "./walk.js";
 import { AreaEditor } from "./areas.js";
 import { MenuButton } from "./menu.js";
@@ -195,6 +196,12 @@ const panel = new Panel($("#panel"), {
     else if (action === "remove") conn.send(messages.remove(id, false));
     else if (action === "ban") conn.send(messages.remove(id, true));
   },
+});
+
+// The organiser summary (hosts): asks the server while open; focus goes back to the button.
+const summary = new SummaryView($("#summary"), {
+  ask: () => conn.send(messages.summary()),
+  room: () => slug,
 });
 
 const settings = new DeviceSettings($("#settings"), {
@@ -481,6 +488,9 @@ function receive(msg) {
       return;
     case "icebreakers":
       showIcebreakerSettings();
+      return;
+    case "summary":
+      summary.render(state.summary);
       return;
     case "circle":
       announceCircle(change);
@@ -863,6 +873,7 @@ function end(reason) {
   session.forget(slug);
   for (const video of document.querySelectorAll("video")) video.srcObject = null;
   if ($("#settings").open) $("#settings").close();
+  if ($("#summary").open) $("#summary").close();
   $("#room").hidden = true;
   $("#join").hidden = true;
   $("#ended").hidden = false;
@@ -1014,6 +1025,7 @@ function setUpControls() {
     if (button.dataset.action === "edit") editArea(state.areas.find((a) => a.id === id));
     else conn.send(messages.setAreas(state.areas.filter((a) => a.id !== id)));
   });
+  $("#summary-button").addEventListener("click", () => summary.open($("#summary-button")));
   $("#gather").addEventListener("click", () => {
     const me = state.me();
     if (me) conn.send(messages.gather(me.x, me.y));
@@ -1215,6 +1227,7 @@ function showRoomState() {
 function refresh() {
   translatePage();
   if (!joined) return;
+  summary.render();
   renderPeople();
   renderAreaList();
   showRoomState();
@@ -1224,7 +1237,7 @@ function refresh() {
 // For diagnostics and the browser tests: the live state of this page (before anything
 // can be welcomed: a reload's welcome may already be waiting).
 window.hallway = {
-  state, peers, sfu, media, conn, floor, walker, conversation, meter, panel, icebreaker,
+  state, peers, sfu, media, conn, floor, walker, conversation, meter, panel, icebreaker, summary,
   get resumes() {
     return resumes;
   },

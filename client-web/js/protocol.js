@@ -52,6 +52,8 @@ export const messages = {
   setFloorPlan: (plan) => ({ type: "set_floor_plan", plan: plan ?? null }),
   // prompts: the room's own icebreakers, one a line; empty: the built-in ones.
   setIcebreakers: (on, prompts) => ({ type: "set_icebreakers", on, prompts }),
+  // Host: the organiser summary (answered by `summary`).
+  summary: () => ({ type: "summary" }),
   announce: (text) => ({ type: "announce", text }),
   // screen: the mid of the media section carrying the screen share, if any.
   sfuOffer: (sdp, screen) => ({ type: "sfu_offer", sdp, ...(screen ? { screen } : {}) }),

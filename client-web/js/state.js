@@ -18,6 +18,8 @@ export class RoomState {
     this.icebreaker = null;
     // For hosts: the room's icebreaker settings, { on, prompts }.
     this.icebreakers = null;
+    // The organiser summary, as a host last got it.
+    this.summary = null;
   }
 
   me() {
@@ -128,6 +130,10 @@ export class RoomState {
       case "icebreakers":
         this.icebreakers = { on: msg.on, prompts: msg.prompts };
         return { kind: "icebreakers" };
+      case "summary":
+        // For hosts who asked: the room's figures since it opened (aggregates only).
+        this.summary = msg;
+        return { kind: "summary" };
       case "alone":
         // For hosts: who is alone, as of now (`at`, this page's clock).
         this.alone = { after_s: msg.after_s, people: msg.people, at: Date.now() };

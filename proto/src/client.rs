@@ -178,6 +178,9 @@ pub enum ClientMessage {
         #[serde(default)]
         prompts: Vec<String>,
     },
+    /// Host: ask for the organiser summary (aggregate figures of the room since it
+    /// opened); answered by `summary`, to a non-host by the error `forbidden`.
+    Summary,
     /// Host: post an announcement for everyone (empty text clears it).
     Announce {
         /// At most 500 characters.
@@ -238,6 +241,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "set_areas",
     "set_floor_plan",
     "set_icebreakers",
+    "summary",
     "announce",
     "sfu_offer",
     "sfu_answer",
@@ -270,6 +274,7 @@ impl ClientMessage {
             ClientMessage::SetAreas { .. } => "set_areas",
             ClientMessage::SetFloorPlan { .. } => "set_floor_plan",
             ClientMessage::SetIcebreakers { .. } => "set_icebreakers",
+            ClientMessage::Summary => "summary",
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",

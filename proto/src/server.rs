@@ -229,6 +229,9 @@ pub enum ServerMessage {
         /// The people, longest alone first.
         people: Vec<AloneInfo>,
     },
+    /// To a host who asked (`summary`): aggregate figures of the room since it opened,
+    /// for the organiser. Aggregates only: no names, no ids, no pairs.
+    Summary(SummaryInfo),
     /// A host turned your microphone off.
     Muted {
         /// The host.
@@ -322,6 +325,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "icebreaker",
     "icebreakers",
     "alone",
+    "summary",
     "muted",
     "room_locked",
     "gathered",
@@ -359,6 +363,7 @@ impl ServerMessage {
             ServerMessage::Icebreaker { .. } => "icebreaker",
             ServerMessage::Icebreakers { .. } => "icebreakers",
             ServerMessage::Alone { .. } => "alone",
+            ServerMessage::Summary(_) => "summary",
             ServerMessage::Muted { .. } => "muted",
             ServerMessage::Hand { .. } => "hand",
             ServerMessage::Reaction { .. } => "reaction",
@@ -434,6 +439,55 @@ pub struct IcebreakerPrompt {
     /// The same built-in prompt in German.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub de: Option<String>,
+}
+
+/// The organiser summary: what `summary` carries. Times are milliseconds since the Unix
+/// epoch; "people" counts everyone in the room, hosts included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryInfo {
+    /// Since when the figures run: the room's opening (or, with the summary kept on disk,
+    /// its first opening).
+    pub since: u64,
+    /// When the figures were taken.
+    pub at: u64,
+    /// People in the room now.
+    pub participants: u32,
+    /// The most people in the room at once.
+    pub peak: u32,
+    /// When the peak was first reached.
+    pub peak_at: u64,
+    /// People in a circle now.
+    pub in_circles: u32,
+    /// Circles open now.
+    pub circles: u32,
+    /// People who came into the room (each once, however often they reload).
+    pub arrived: u32,
+    /// Of them, how many were in at least one circle.
+    pub circled: u32,
+    /// Circles formed.
+    pub circles_formed: u32,
+    /// Median size of the circles formed (the most members each had at once); `null`
+    /// before the first circle.
+    pub median_circle_size: Option<u32>,
+    /// Median time the circles lasted, in seconds (an open circle counts with its time so
+    /// far); `null` before the first circle.
+    pub median_circle_s: Option<u64>,
+    /// Seconds between two samples (it doubles whenever the samples would exceed their
+    /// cap, so that the whole day fits).
+    pub every_s: u64,
+    /// People and people in circles over time, oldest first (at most 360).
+    pub samples: Vec<SummarySample>,
+}
+
+/// One point of the summary's chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummarySample {
+    /// When (milliseconds since the Unix epoch).
+    pub at: u64,
+    /// People in the room.
+    pub participants: u32,
+    /// People in a circle.
+    pub in_circles: u32,
 }
 
 /// Someone outside any circle, as hosts see them in `alone`.

@@ -126,6 +126,16 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_RESUME_GRACE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub resume_grace: u64,
 
+    /// Keep each room's organiser summary (aggregate figures only: no names, no ids) in
+    /// the store, so that it survives a restart; off: it lives in memory only.
+    #[arg(long, env = "HALLWAY_KEEP_SUMMARY", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub keep_summary: bool,
+
+    /// Seconds between two points of the organiser summary's chart (it doubles as the
+    /// day grows long, keeping at most 360 points).
+    #[arg(long, env = "HALLWAY_SUMMARY_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub summary_every: u64,
+
     /// Redis (`redis://host:6379/`) shared by the nodes of a cluster: rooms, the link
     /// secret and room ownership live there, and any node serves any room. Without it
     /// the server runs alone with its data directory.

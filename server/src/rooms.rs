@@ -11,9 +11,12 @@ use dashmap::DashMap;
 
 use crate::access::RoomAccess;
 use crate::floor_plan::FloorPlan;
-use crate::room::actor::{KeptSetting, SettingsSink};
+use crate::room::actor::{
+    DEFAULT_SAMPLE_EVERY, KeptSetting, RoomOptions, SettingsSink, SummaryOptions, SummarySink,
+};
 use crate::room::engine::snapshot::RoomState;
 use crate::room::model::{EngineError, RoomSettings};
+use crate::room::summary::Summary;
 use crate::room::{Room, RoomHandle};
 use crate::sfu::{RoomMedia, Sfu};
 use crate::store::{AreaRecord, RoomRecord, RoomStore};
@@ -34,6 +37,10 @@ pub struct Rooms {
     /// In a cluster, rooms open only on the node that holds their lease (see
     /// `cluster::owner`), never on a visit.
     clustered: bool,
+    /// The spacing of the summary's samples (default: one a minute).
+    summary_every: Option<Duration>,
+    /// The operator keeps the organiser summaries in the store (`--keep-summary`).
+    keep_summary: bool,
 }
 
 impl Rooms {
@@ -50,7 +57,17 @@ impl Rooms {
             sfu,
             grace: None,
             clustered: false,
+            summary_every: None,
+            keep_summary: false,
         }
+    }
+
+    /// Rooms opened from now on take a summary sample every `every`, and keep their
+    /// summary in the store if `keep` (taking up the one kept there when they open).
+    pub fn with_summary(mut self, every: Duration, keep: bool) -> Rooms {
+        self.summary_every = Some(every);
+        self.keep_summary = keep;
+        self
     }
 
     /// Rooms open only when the cluster says this node owns them.
@@ -120,7 +137,7 @@ impl Rooms {
 
     fn open_room(
         &self,
-        room: Room,
+        mut room: Room,
         tick_hz: u32,
         access: RoomAccess,
         seats: Vec<(crate::room::ParticipantId, String)>,
@@ -133,6 +150,7 @@ impl Rooms {
         match self.running.entry(slug.clone()) {
             dashmap::Entry::Occupied(_) => Err(RoomsError::Exists),
             dashmap::Entry::Vacant(slot) => {
+                let summary = self.summary_options(&mut room, &slug);
                 let keep_settings = self
                     .store
                     .as_ref()
@@ -140,16 +158,45 @@ impl Rooms {
                 let handle = RoomHandle::spawn_restored(
                     room,
                     tick_hz,
-                    access,
-                    keep_settings,
-                    self.sfu.clone().map(RoomMedia::new),
-                    self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
-                    seats,
+                    RoomOptions {
+                        access,
+                        keep_settings,
+                        media: self.sfu.clone().map(RoomMedia::new),
+                        grace: self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
+                        seats,
+                        summary,
+                    },
                 );
                 slot.insert(handle.clone());
                 metrics::gauge!(crate::metrics::ROOMS).increment(1.0);
                 Ok(handle)
             }
+        }
+    }
+
+    /// How a room opening now keeps its summary; with summaries kept, it takes up the one
+    /// in the store unless it has figures already (a cluster's room state is fresher).
+    fn summary_options(&self, room: &mut Room, slug: &str) -> SummaryOptions {
+        let every = self.summary_every.unwrap_or(DEFAULT_SAMPLE_EVERY);
+        let store = match &self.store {
+            Some((store, _)) if self.keep_summary => store.clone(),
+            _ => {
+                return SummaryOptions { every, keep: None };
+            }
+        };
+        if room.summary().is_none() {
+            match store.summary(slug) {
+                Ok(Some(kept)) => {
+                    let every_ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+                    room.take_up_summary(kept, every_ms);
+                }
+                Ok(None) => {}
+                Err(err) => tracing::warn!(%err, "cannot read the room's kept summary"),
+            }
+        }
+        SummaryOptions {
+            every,
+            keep: Some(summary_keeper(store, slug.to_owned())),
         }
     }
 
@@ -233,6 +280,29 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
             });
             if let Err(err) = result {
                 tracing::warn!(%err, "cannot keep the room's settings");
+            }
+        });
+    })
+}
+
+/// Writes a room's summary to the store off the room's task, always the latest handed
+/// (a slot holds the newest; each write takes what is there).
+fn summary_keeper(store: Arc<dyn RoomStore>, slug: String) -> SummarySink {
+    let latest: Arc<std::sync::Mutex<Option<Summary>>> = Arc::default();
+    Arc::new(move |summary| {
+        *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(summary);
+        let (store, slug, latest) = (store.clone(), slug.clone(), latest.clone());
+        tokio::task::spawn_blocking(move || {
+            let Some(summary) = latest.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                return;
+            };
+            // A room deleted meanwhile keeps nothing.
+            let result = store.get(&slug).and_then(|record| match record {
+                Some(_) => store.put_summary(&slug, &summary),
+                None => Ok(()),
+            });
+            if let Err(err) = result {
+                tracing::warn!(%err, "cannot keep the room's summary");
             }
         });
     })

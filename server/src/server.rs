@@ -196,7 +196,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
     }
     let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()))
-        .with_grace(Duration::from_secs(config.resume_grace));
+        .with_grace(Duration::from_secs(config.resume_grace))
+        .with_summary(
+            Duration::from_secs(config.summary_every),
+            config.keep_summary,
+        );
     let cluster = match (&config.redis_url, redis_store) {
         (Some(url), Some(redis)) => {
             let rooms = rooms.clone().clustered();

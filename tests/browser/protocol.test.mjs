@@ -36,6 +36,7 @@ test("the client builds every client message as the fixtures show it", () => {
     broadcast: (m) => messages.broadcast(m.on),
     invite_to_stage: (m) => messages.inviteToStage(m.id),
     invite_to_circle: (m) => messages.inviteToCircle(m.id),
+    summary: () => messages.summary(),
     mute: (m) => messages.mute(m.id),
     remove: (m) => messages.remove(m.id, m.ban),
     lock_room: (m) => messages.lockRoom(m.locked),

@@ -10,6 +10,7 @@ use redis::Commands;
 
 use super::{ClusterError, REDIS_TIMEOUT};
 use crate::feedback::{Feedback, KeptFeedback, MAX_KEPT};
+use crate::room::summary::Summary;
 use crate::store::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
 
 /// The hash of rooms: slug → the record as JSON.
@@ -18,6 +19,9 @@ const ROOMS: &str = "hallway:rooms";
 const SECRET: &str = "hallway:secret";
 /// The hash of uploaded floor plan images: slug → the image's bytes (at most 5 MB each).
 const FLOOR_PLANS: &str = "hallway:floor-plans";
+
+/// The hash of kept organiser summaries (`--keep-summary`): slug → the figures as JSON.
+const SUMMARIES: &str = "hallway:summaries";
 
 /// Kept accessibility feedback: a sorted set, scored by number, of the messages as JSON
 /// (`{"id", "received", …}`); the counter that numbers them.
@@ -124,6 +128,7 @@ impl RoomStore for RedisStore {
 
     fn delete(&self, slug: &str) -> Result<bool, StoreError> {
         let _: i64 = self.with(|conn| conn.hdel(FLOOR_PLANS, slug))?;
+        let _: i64 = self.with(|conn| conn.hdel(SUMMARIES, slug))?;
         let removed: i64 = self.with(|conn| conn.hdel(ROOMS, slug))?;
         Ok(removed > 0)
     }
@@ -171,6 +176,22 @@ impl RoomStore for RedisStore {
 
     fn delete_feedback(&self, id: u64) -> Result<bool, StoreError> {
         let removed: i64 = self.with(|conn| conn.zrembyscore(FEEDBACK, id, id))?;
+        Ok(removed > 0)
+    }
+
+    fn summary(&self, slug: &str) -> Result<Option<Summary>, StoreError> {
+        let json: Option<String> = self.with(|conn| conn.hget(SUMMARIES, slug))?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    fn put_summary(&self, slug: &str, summary: &Summary) -> Result<(), StoreError> {
+        let json = serde_json::to_string(summary)?;
+        let _: i64 = self.with(|conn| conn.hset(SUMMARIES, slug, json))?;
+        Ok(())
+    }
+
+    fn delete_summary(&self, slug: &str) -> Result<bool, StoreError> {
+        let removed: i64 = self.with(|conn| conn.hdel(SUMMARIES, slug))?;
         Ok(removed > 0)
     }
 }

@@ -37,7 +37,12 @@ use crate::sfu::RoomMedia;
 
 mod alone;
 mod fanout;
+mod options;
 mod resume;
+mod summary;
+
+pub use options::RoomOptions;
+pub use summary::{DEFAULT_SAMPLE_EVERY, SummaryOptions, SummarySink};
 
 pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
 
@@ -79,6 +84,8 @@ pub enum Command {
     InviteToStage(ParticipantId),
     /// Host: ask someone over to one's circle.
     InviteToCircle(ParticipantId),
+    /// Host: ask for the organiser summary.
+    Summary,
     /// Host: mute a participant.
     Mute(ParticipantId),
     /// Host: remove (and ban) a participant.
@@ -223,31 +230,23 @@ impl RoomAbout {
 impl RoomHandle {
     /// Starts the room's task on the current runtime.
     pub fn spawn(room: Room, tick_hz: u32) -> RoomHandle {
-        RoomHandle::spawn_restored(
-            room,
-            tick_hz,
-            RoomAccess::default(),
-            None,
-            None,
-            resume::DEFAULT_GRACE,
-            Vec::new(),
-        )
+        RoomHandle::spawn_restored(room, tick_hz, RoomOptions::default())
     }
 
-    /// Starts the room's task with an access rule for sessions to check, somewhere to
-    /// keep the areas hosts edit, and how long a lost participant may take to resume. A
-    /// room rebuilt from its state (see [`Room::restore`]) comes with `seats`: the
-    /// participants in it, all reconnecting, may resume with their tokens within the grace
-    /// window.
-    pub fn spawn_restored(
-        room: Room,
-        tick_hz: u32,
-        access: RoomAccess,
-        keep_settings: Option<SettingsSink>,
-        media: Option<Arc<RoomMedia>>,
-        grace: Duration,
-        seats: Vec<(ParticipantId, String)>,
-    ) -> RoomHandle {
+    /// Starts the room's task with the [`RoomOptions`]: an access rule for sessions to
+    /// check, somewhere to keep the areas hosts edit and the summary, and how long a lost
+    /// participant may take to resume. A room rebuilt from its state (see
+    /// [`Room::restore`]) comes with `seats`: the participants in it, all reconnecting, may
+    /// resume with their tokens within the grace window.
+    pub fn spawn_restored(room: Room, tick_hz: u32, options: RoomOptions) -> RoomHandle {
+        let RoomOptions {
+            access,
+            keep_settings,
+            media,
+            grace,
+            seats,
+            summary,
+        } = options;
         let mut room = room;
         // Each run of a room starts its turn through the icebreakers somewhere else.
         room.seed_icebreakers(rand::random());
@@ -275,6 +274,7 @@ impl RoomHandle {
             parked: HashMap::new(),
             next_connection: 0,
             started: tokio::time::Instant::now(),
+            summary,
         };
         actor.restore_seats(seats);
         tokio::spawn(actor.run(requests));
@@ -483,6 +483,8 @@ struct Actor {
     /// When the room's task started: the clock of who is alone (monotonic, so that a
     /// correction of the system clock neither lists everyone nor resets every wait).
     started: tokio::time::Instant,
+    /// The summary's spacing and where it is kept, if it is.
+    summary: SummaryOptions,
 }
 
 /// Why the actor removes a session.
@@ -531,6 +533,8 @@ impl Actor {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut alone = tokio::time::interval(alone::ALONE_EVERY);
         alone.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut summary = tokio::time::interval(summary::NOTE_EVERY);
+        summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
@@ -538,12 +542,14 @@ impl Actor {
                         for link in self.links.values() {
                             link.outbox.kick(close::SERVICE_RESTART);
                         }
+                        self.keep_summary();
                         break;
                     }
                     Some(request) => self.handle(request),
                     None => break,
                 },
                 _ = alone.tick() => self.report_alone(),
+                _ = summary.tick() => self.note_summary(),
                 _ = ticker.tick() => {
                     self.expire();
                     self.tick();
@@ -660,6 +666,7 @@ pub fn apply(
         Command::Broadcast(on) => room.set_broadcast(from, on),
         Command::InviteToStage(target) => room.invite_to_stage(from, target),
         Command::InviteToCircle(target) => room.invite_to_circle(from, target),
+        Command::Summary => room.ask_summary(from),
         Command::Mute(target) => room.mute(from, target),
         Command::Remove { target, ban } => room.remove(from, target, ban, now_ms / 1000),
         Command::LockRoom(locked) => room.lock_room(from, locked),

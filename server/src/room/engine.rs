@@ -20,6 +20,7 @@ pub mod snapshot;
 
 pub use hosts::GatherTarget;
 mod spawn;
+mod summary;
 
 use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
 use super::grid::Grid;
@@ -148,6 +149,8 @@ pub enum Event {
     },
     /// A host or an operator changed the room's icebreakers (or saved them unchanged).
     IcebreakersChanged,
+    /// A host asked for the organiser summary.
+    Summary(ParticipantId),
     /// A host gathered everyone around a point.
     Gathered {
         /// The host.
@@ -205,6 +208,11 @@ pub struct Room {
     icebreaker_seed: u64,
     /// Icebreakers chosen since the list last changed: the turn.
     icebreakers_chosen: u64,
+    /// The organiser summary, from the first note on ([`Room::note_summary`]).
+    summary: Option<super::summary::Summary>,
+    /// The circles open as the summary last noted them; `None`: the next note adopts the
+    /// open circles as already counted (after the room was rebuilt from its state).
+    summary_circles: Option<BTreeMap<CircleId, super::summary::OpenCircle>>,
     /// Reused buffers for neighbour queries, so that a move does not allocate.
     scratch_people: Vec<ParticipantId>,
     scratch_circles: Vec<CircleId>,
@@ -242,6 +250,8 @@ impl Room {
             stage_invites: std::collections::HashSet::new(),
             icebreaker_seed: 0,
             icebreakers_chosen: 0,
+            summary: None,
+            summary_circles: Some(BTreeMap::new()),
             scratch_people: Vec::new(),
             scratch_circles: Vec::new(),
         })
@@ -384,6 +394,8 @@ impl Room {
                 hand: None,
                 reconnecting: false,
                 alone_since: None,
+                counted: false,
+                circled: false,
                 link,
                 moved: false,
             },

@@ -5,6 +5,7 @@
 //! - [`moderation`]: bans and the link identity they attach to;
 //! - [`chat`]: chat messages, their scope and the room's recent history;
 //! - [`icebreakers`]: the built-in conversation prompts and what a room's own may be;
+//! - [`summary`]: the organiser summary's aggregates (no names, no ids, bounded);
 //! - [`engine`]: the rules, synchronous and deterministic;
 //! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
 //! - [`directory`]: a concurrent mirror of circle membership for relaying signals.
@@ -18,6 +19,7 @@ pub mod icebreakers;
 pub mod model;
 pub mod moderation;
 pub mod rtt;
+pub mod summary;
 pub mod text;
 pub mod views;
 

@@ -154,6 +154,10 @@ pub struct Participant {
     /// Since when (milliseconds on the room's own clock) they have been outside any circle,
     /// as last noted ([`super::engine::Room::note_alone`]); `None` in a circle.
     pub alone_since: Option<u64>,
+    /// Their arrival is counted in the organiser summary (once per participant).
+    pub counted: bool,
+    /// They have been in a circle (the summary's share counts each participant once).
+    pub circled: bool,
     /// The signed link they came in with, if any (what a ban attaches to).
     pub link: Option<super::moderation::LinkIdentity>,
     /// Moved since the last tick: positions are coalesced per tick through this flag.

@@ -213,6 +213,35 @@ pub fn icebreakers(room: &Room) -> ServerMessage {
     }
 }
 
+/// The organiser summary's figures, for a host who asked.
+pub fn summary(report: &super::summary::Report) -> proto::server::SummaryInfo {
+    let s = &report.summary;
+    proto::server::SummaryInfo {
+        since: s.since,
+        at: report.at,
+        participants: report.participants,
+        peak: s.peak,
+        peak_at: s.peak_at,
+        in_circles: report.in_circles,
+        circles: report.circles,
+        arrived: s.arrived,
+        circled: s.circled,
+        circles_formed: s.circles_formed,
+        median_circle_size: report.median_circle_size,
+        median_circle_s: report.median_circle_s,
+        every_s: s.every_ms / 1000,
+        samples: s
+            .samples
+            .iter()
+            .map(|x| proto::server::SummarySample {
+                at: x.at,
+                participants: x.participants,
+                in_circles: x.in_circles,
+            })
+            .collect(),
+    }
+}
+
 /// The wire code for an engine refusal.
 pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
     use super::model::EngineError as E;

@@ -78,6 +78,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
         ClientMessage::Broadcast { on } => Command::Broadcast(on),
         ClientMessage::InviteToStage { id } => Command::InviteToStage(participant_id(&id)),
         ClientMessage::InviteToCircle { id } => Command::InviteToCircle(participant_id(&id)),
+        ClientMessage::Summary => Command::Summary,
         ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
             Some(reaction) => Command::React(reaction),
             None => return Incoming::Refused(ErrorCode::UnknownReaction, "unknown reaction"),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::RoomAccess;
 use crate::floor_plan::FloorPlan;
 use crate::room::model::{Area, Rect, RoomSettings};
+use crate::room::summary::Summary;
 pub use sqlite::SqliteStore;
 
 /// A room as stored.
@@ -218,6 +219,12 @@ pub trait RoomStore: Send + Sync + std::fmt::Debug {
     fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError>;
     /// Deletes a kept message; whether it was there.
     fn delete_feedback(&self, id: u64) -> Result<bool, StoreError>;
+    /// The room's organiser summary, if one was kept (only with `--keep-summary`).
+    fn summary(&self, slug: &str) -> Result<Option<Summary>, StoreError>;
+    /// Keeps the room's organiser summary (aggregates only), replacing the one before.
+    fn put_summary(&self, slug: &str, summary: &Summary) -> Result<(), StoreError>;
+    /// Deletes the room's kept summary; whether there was one.
+    fn delete_summary(&self, slug: &str) -> Result<bool, StoreError>;
 }
 
 /// The oldest arrival time a kept message may have at `now`.

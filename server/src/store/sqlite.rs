@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
 use crate::feedback::{Feedback, KeptFeedback, MAX_KEPT};
+use crate::room::summary::Summary;
 
 /// Rooms in a SQLite file.
 #[derive(Debug)]
@@ -32,6 +33,11 @@ impl SqliteStore {
             CREATE TABLE IF NOT EXISTS floor_plans (
                 slug TEXT PRIMARY KEY,
                 image BLOB NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS summaries (
+                slug TEXT PRIMARY KEY,
+                summary TEXT NOT NULL,
                 updated_at INTEGER NOT NULL
             );
             CREATE TABLE IF NOT EXISTS feedback (
@@ -91,6 +97,7 @@ impl RoomStore for SqliteStore {
     fn delete(&self, slug: &str) -> Result<bool, StoreError> {
         let conn = self.conn();
         conn.execute("DELETE FROM floor_plans WHERE slug = ?1", params![slug])?;
+        conn.execute("DELETE FROM summaries WHERE slug = ?1", params![slug])?;
         Ok(conn.execute("DELETE FROM rooms WHERE slug = ?1", params![slug])? > 0)
     }
 
@@ -165,6 +172,35 @@ impl RoomStore for SqliteStore {
         Ok(self
             .conn()
             .execute("DELETE FROM feedback WHERE id = ?1", params![id])?
+            > 0)
+    }
+
+    fn summary(&self, slug: &str) -> Result<Option<Summary>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT summary FROM summaries WHERE slug = ?1",
+                params![slug],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(json.map(|json| serde_json::from_str(&json)).transpose()?)
+    }
+
+    fn put_summary(&self, slug: &str, summary: &Summary) -> Result<(), StoreError> {
+        let json = serde_json::to_string(summary)?;
+        self.conn().execute(
+            "INSERT INTO summaries (slug, summary, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(slug) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at",
+            params![slug, json, crate::access::now_secs() as i64],
+        )?;
+        Ok(())
+    }
+
+    fn delete_summary(&self, slug: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM summaries WHERE slug = ?1", params![slug])?
             > 0)
     }
 }
@@ -247,6 +283,27 @@ mod tests {
         let kept = store.feedback(now).expect("list");
         assert_eq!(kept.len(), MAX_KEPT);
         assert_eq!(kept[0].feedback.message, "5");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_kept_summary_survives_reopening_and_goes_with_its_room() {
+        let dir = std::env::temp_dir().join(format!("hallway-store-{}", rand::random::<u64>()));
+        let store = SqliteStore::open(&dir).expect("opens");
+        let room = RoomRecord {
+            slug: "day".into(),
+            title: "Day".into(),
+            ..RoomRecord::default()
+        };
+        store.put(&room).expect("puts");
+        let mut summary = Summary::new(1000, 60_000);
+        summary.arrived = 12;
+        store.put_summary("day", &summary).expect("keeps");
+        drop(store);
+        let store = SqliteStore::open(&dir).expect("opens again");
+        assert_eq!(store.summary("day").expect("reads"), Some(summary));
+        assert!(store.delete("day").expect("deletes"));
+        assert_eq!(store.summary("day").expect("reads"), None);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

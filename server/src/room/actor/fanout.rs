@@ -229,6 +229,7 @@ impl Actor {
                 let msg = ServerMessage::StageInvite { by: by.to_string() };
                 self.send(target, Utf8Bytes::from(msg.encode()));
             }
+            Event::Summary(host) => self.send_summary(host),
             Event::CircleInvite { target, by } => {
                 let msg = ServerMessage::CircleInvite { by: by.to_string() };
                 self.send(target, Utf8Bytes::from(msg.encode()));

@@ -47,6 +47,9 @@ impl Room {
             p.hand = was.hand;
             // A reload does not make a lonely wait start over.
             p.alone_since = was.alone_since;
+            // Nor does it make them a newcomer in the summary.
+            p.counted = was.counted;
+            p.circled = was.circled;
         }
         // A spot no longer allowed (an area full) leaves them where they came in.
         let _ = self.move_to(was.id, f64::from(was.position.x), f64::from(was.position.y));

@@ -24,6 +24,9 @@ pub struct RoomState {
     pub banned_names: Vec<(String, u64)>,
     /// Everyone in the room.
     pub people: Vec<PersonState>,
+    /// The organiser summary's figures (aggregates only); older states have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::room::summary::Summary>,
 }
 
 /// One participant, written down.
@@ -47,6 +50,9 @@ pub struct PersonState {
     /// When it went up (milliseconds since the Unix epoch); older snapshots have none.
     #[serde(default)]
     pub hand_at: Option<u64>,
+    /// Has been in a circle (counted in the summary's share); older states have none.
+    #[serde(default)]
+    pub circled: bool,
     /// Microphone, camera, screen.
     pub mic: bool,
     /// Camera on.
@@ -86,6 +92,7 @@ impl Room {
                 y: p.position.y,
                 hand: p.hand.is_some(),
                 hand_at: p.hand,
+                circled: p.circled,
                 mic: p.media.mic,
                 camera: p.media.camera,
                 screen: p.media.screen,
@@ -104,6 +111,7 @@ impl Room {
             banned_links,
             banned_names,
             people,
+            summary: self.summary.clone(),
         }
     }
 
@@ -154,11 +162,20 @@ impl Room {
                 },
             );
             let _ = room.suspend(id);
+            if let Some(p) = room.participants.get_mut(&id) {
+                p.circled = person.circled;
+            }
             seats.push((id, person.token.clone()));
         }
         room.locked = state.locked;
         room.announcement = state.announcement.clone();
         room.bans.import(&state.banned_links, &state.banned_names);
+        if let Some(summary) = &state.summary {
+            // The spacing is the stored one (the node taking over may be set otherwise:
+            // the room's task passes its own with every note).
+            let every_ms = summary.every_ms;
+            room.take_up_summary(summary.clone(), every_ms);
+        }
         Ok((room, seats))
     }
 }
@@ -195,7 +212,9 @@ pub fn worth_writing(event: &Event) -> bool {
         | Event::AreasChanged
         | Event::FloorPlanChanged
         | Event::Icebreaker { .. }
-        | Event::IcebreakersChanged => false,
+        | Event::IcebreakersChanged
+        // Written down with the state every second anyway.
+        | Event::Summary(_) => false,
     }
 }
 
