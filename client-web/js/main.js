@@ -892,7 +892,22 @@ function showEnd() {
 
 // --- controls
 
+// The control bar shows its labels while they fit and icons alone when they do not: which
+// depends on the window, the language and the role (a host has the stage button), so it is
+// measured, not guessed from the width.
+function fitControlBar() {
+  const bar = document.querySelector(".controlbar");
+  const fit = () => {
+    bar.classList.remove("compact");
+    if (bar.scrollWidth > bar.clientWidth + 1) bar.classList.add("compact");
+  };
+  new ResizeObserver(fit).observe(bar);
+  new MutationObserver(fit).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["hidden"] });
+  fit();
+}
+
 function setUpControls() {
+  fitControlBar();
   $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
   $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
   const share = async () => {

@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, formCircle, boxes, overlapping, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, boxes, overlapping, mintLink, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -23,16 +23,28 @@ async function controlRows(page) {
   return { rows: new Set(shown.map((b) => Math.round(b.top))).size, shown };
 }
 
-for (const lang of ["en", "de"]) {
-  test(`the control bar fits one row at 1280×800 (${lang}), nothing overlaps`, async () => {
-    const p = await person(server, lang === "de" ? "Dr. Dana Müller-Lüdenscheidt" : "Dana Miller", { lang });
+for (const [lang, role] of [["en", "participant"], ["de", "participant"], ["en", "host"], ["de", "host"]]) {
+  test(`the control bar fits one row at 1280×800 (${lang}, ${role}), nothing overlaps or sticks out`, async () => {
+    const name = lang === "de" ? "Dr. Dana Müller-Lüdenscheidt" : "Dana Miller";
+    const link = role === "host" ? mintLink(server, ["--room", "lobby", "--role", "host"]) : undefined;
+    const p = await person(server, name, { lang, link });
     people.push(p);
+    // A host has the stage button too: with German labels the bar falls back to icons.
+    if (role === "host") await p.page.waitForSelector("#stage-toggle:not([hidden])", { timeout: DEADLINE });
+    await p.page.waitForTimeout(100);
     const { rows, shown } = await controlRows(p.page);
     assert.equal(rows, 1, `one row: ${JSON.stringify(shown.map((b) => [b.text, Math.round(b.top)]))}`);
     assert.deepEqual(overlapping(shown), []);
-    // Every label is fully visible (not cut off).
-    const clipped = await p.page.evaluate(() => [...document.querySelectorAll(".controlbar .label")].filter((l) => l.offsetParent && l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
+    const outside = shown.filter((b) => b.left < -0.5 || b.left + b.width > 1280.5).map((b) => b.text);
+    assert.deepEqual(outside, [], "every control inside the window");
+    // Every label shown is fully visible (not cut off); labels hidden on purpose (icons
+    // alone, when they do not fit) still name their buttons for screen readers.
+    const clipped = await p.page.evaluate(() => [...document.querySelectorAll(".controlbar .label")].filter((l) => l.offsetParent && getComputedStyle(l).clipPath === "none" && l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
     assert.deepEqual(clipped, []);
+    const unnamed = await p.page.evaluate(() => [...document.querySelectorAll(".controlbar button")].filter((b) => b.offsetParent && !(b.getAttribute("aria-label") || b.textContent.trim())).map((b) => b.id));
+    assert.deepEqual(unnamed, []);
+    await p.close();
+    people.splice(people.indexOf(p), 1);
   });
 }
 
