@@ -197,6 +197,39 @@ test("a passcode room shows the passcode field and lets people in with it", asyn
   }
 });
 
+test("an invitation-only room and a locked room say so before a name is typed", async () => {
+  const own = await startServer({ HALLWAY_ADMIN_KEY: "browser-admin-key-0123456789" });
+  const created = await fetch(`${own.url}/api/rooms`, {
+    method: "POST",
+    headers: { Authorization: "Bearer browser-admin-key-0123456789", "Content-Type": "application/json" },
+    body: JSON.stringify({ slug: "einladung", title: "Nur mit Einladung", access: "invite" }),
+  });
+  assert.equal(created.status, 201);
+  const host = await person(own, "Hanna Host", { link: mintLink(own, ["--room", "lobby", "--role", "host"]) });
+  const probe = await person(own, "Probe");
+  const page = await probe.browser.newPage();
+  try {
+    await page.goto(`${own.url}/r/einladung`);
+    await page.waitForFunction(() => document.querySelector("#join-access").textContent.includes("by invitation only"), null, { timeout: DEADLINE });
+    assert.equal(await page.inputValue("#name"), "");
+    assert.equal(await page.isDisabled("#enter"), true, "nobody can enter without a link");
+
+    // A host locks the lobby: a newcomer's join page says so before the name field is used.
+    await host.page.click("#host-tools summary");
+    await host.page.click("#room-lock-toggle");
+    await host.page.waitForSelector("#room-locked-badge:not([hidden])", { timeout: DEADLINE });
+    await page.goto(`${own.url}/r/lobby`);
+    await page.waitForFunction(() => document.querySelector("#join-access").textContent.includes("locked"), null, { timeout: DEADLINE });
+    assert.equal(await page.isVisible("#join-access"), true);
+    assert.equal(await page.inputValue("#name"), "");
+  } finally {
+    await page.close();
+    await probe.close();
+    await host.close();
+    await own.stop();
+  }
+});
+
 test("no page makes a request to any other origin", () => {
   const origin = new URL(server.url);
   for (const p of people) {
