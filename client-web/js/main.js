@@ -847,6 +847,7 @@ function showStatus(status) {
       [CLOSE.BANNED]: "banned",
       [CLOSE.REPLACED]: "replaced",
       [CLOSE.REFUSED]: "refused",
+      [CLOSE.GOING_AWAY]: "closed",
       given_up: "lost",
     };
     if (joined) end(reasons[status.code] ?? "lost");
@@ -886,8 +887,8 @@ function showEnd() {
   const reason = $("#ended").dataset.reason;
   $("#ended-heading").textContent = t(`ended.${reason}`);
   $("#ended-detail").textContent = t(`ended.${reason}.detail`);
-  // A ban is final for this link; everyone else may come back.
-  $("#join-again").hidden = reason === "banned";
+  // A ban is final for this link, and a closed room is gone; everyone else may come back.
+  $("#join-again").hidden = reason === "banned" || reason === "closed";
 }
 
 // --- controls

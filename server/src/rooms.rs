@@ -109,6 +109,15 @@ impl Rooms {
         }
     }
 
+    /// Closes a room for good (it was deleted): its sessions are told so and do not
+    /// reconnect; it is forgotten.
+    pub async fn close(&self, slug: &str) {
+        if let Some((_, handle)) = self.running.remove(slug) {
+            metrics::gauge!(crate::metrics::ROOMS).decrement(1.0);
+            handle.close().await;
+        }
+    }
+
     /// Rooms opened from now on keep a lost participant's place for `grace`; zero turns
     /// resuming off.
     pub fn with_grace(mut self, grace: Duration) -> Rooms {

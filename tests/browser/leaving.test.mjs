@@ -73,6 +73,34 @@ test("removed or banned by a host: everything off, and the page says why", async
   assert.equal(await dora.page.isVisible("#join-again"), false, "a banned link cannot join again");
 });
 
+test("a room closed by the operator: everything off, the page says so, and does not come back", async () => {
+  const KEY = "browser-admin-key-closing-0123456789";
+  const own = await startServer({ HALLWAY_ADMIN_KEY: KEY });
+  const api = (method, path, body) => fetch(`${own.url}/api${path}`, { method, headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+  try {
+    assert.equal((await api("POST", "/rooms", { slug: "werkstatt", title: "Werkstatt" })).status, 201);
+    const anna = await person(own, "Anna Schmidt", { room: "werkstatt", lang: "de" });
+    const ben = await person(own, "Ben Okafor", { room: "werkstatt" });
+    try {
+      await formCircle(anna, ben);
+      assert.equal((await api("DELETE", "/rooms/werkstatt")).status, 204);
+      await assertAllOff(anna.page, "closed");
+      await assertAllOff(ben.page, "closed");
+      assert.equal((await anna.page.textContent("#ended-heading")).trim(), "Der Raum wurde geschlossen");
+      assert.equal((await ben.page.textContent("#ended-heading")).trim(), "The room has been closed");
+      assert.equal(await ben.page.isVisible("#join-again"), false, "a closed room offers no way back in");
+      // It stays ended: no reconnect brings the room back on screen.
+      await ben.page.waitForTimeout(1500);
+      assert.equal(await ben.page.isVisible("#ended"), true);
+    } finally {
+      await anna.close();
+      await ben.close();
+    }
+  } finally {
+    await own.stop();
+  }
+});
+
 test("a lost connection that is given up ends the same way", async () => {
   const own = await startServer();
   const emil = await person(own, "Emil Janssen");

@@ -333,3 +333,28 @@ async fn links_and_invitations_are_minted() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_a_room_people_are_in_closes_it_for_them() -> Result<()> {
+    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
+    let (status, _) = api(
+        &server,
+        "POST",
+        "/api/rooms",
+        Some(json!({"slug": "werkstatt", "title": "Werkstatt"})),
+    )
+    .await?;
+    assert_eq!(status, 201);
+    let mut anna = TestClient::join_room(&server, "werkstatt", "Anna").await?;
+    let (status, _) = api(&server, "DELETE", "/api/rooms/werkstatt", None).await?;
+    assert_eq!(status, 204);
+    // Told the room closed (1001), not to reconnect (1012).
+    let closed = anna.wait_closed().await?;
+    assert_eq!(closed.code, Some(hallway_proto::close::GOING_AWAY));
+    // And it is gone: a newcomer finds no such room.
+    assert_eq!(
+        api(&server, "GET", "/api/rooms/werkstatt", None).await?.0,
+        404
+    );
+    server.stop().await
+}

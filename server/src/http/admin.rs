@@ -340,10 +340,14 @@ async fn delete_room(
 ) -> Response {
     match room_command(
         admin.store.as_ref(),
-        &RoomCommand::Delete { slug },
+        &RoomCommand::Delete { slug: slug.clone() },
         &admin.defaults,
     ) {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Ok(_) => {
+            // Whoever is in it (on this node) is told the room closed.
+            admin.rooms.close(&slug).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(err) => command_error(err),
     }
 }

@@ -158,9 +158,10 @@ enum Request {
         on: bool,
         prompts: Vec<String>,
     },
-    /// Close every session with [`close::SERVICE_RESTART`] and stop (in a cluster: this
-    /// node no longer owns the room).
-    Stop,
+    /// Close every session with this code and stop: [`close::SERVICE_RESTART`] (in a
+    /// cluster: this node no longer owns the room; they reconnect) or
+    /// [`close::GOING_AWAY`] (the room was closed; they do not).
+    Stop(u16),
 }
 
 /// Why a join was refused.
@@ -411,7 +412,13 @@ impl RoomHandle {
 
     /// Closes every session (they are told to reconnect) and stops the room.
     pub async fn stop(&self) {
-        let _ = self.inbox.send(Request::Stop).await;
+        let _ = self.inbox.send(Request::Stop(close::SERVICE_RESTART)).await;
+    }
+
+    /// Closes the room for good (an operator deleted it): every session is told the room
+    /// closed ([`close::GOING_AWAY`]) and the room stops.
+    pub async fn close(&self) {
+        let _ = self.inbox.send(Request::Stop(close::GOING_AWAY)).await;
     }
 
     /// A session ended: the participant left on purpose (removed now), or their
@@ -538,9 +545,9 @@ impl Actor {
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
-                    Some(Request::Stop) => {
+                    Some(Request::Stop(code)) => {
                         for link in self.links.values() {
-                            link.outbox.kick(close::SERVICE_RESTART);
+                            link.outbox.kick(code);
                         }
                         self.keep_summary();
                         break;
@@ -587,7 +594,7 @@ impl Actor {
             Request::FloorPlan(plan) => self.room.replace_floor_plan(plan),
             Request::Icebreakers { on, prompts } => self.room.replace_icebreakers(on, prompts),
             // Handled by the loop.
-            Request::Stop => {}
+            Request::Stop(_) => {}
         }
         self.dispatch();
     }
