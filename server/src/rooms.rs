@@ -190,6 +190,8 @@ struct Unwritten {
     floor_plan: Option<Option<FloorPlan>>,
     /// The icebreakers (on, the room's own prompts), if they changed.
     icebreakers: Option<(bool, Vec<String>)>,
+    /// The waiting room on or off, if it changed.
+    waiting_room: Option<bool>,
 }
 
 /// Keeps a room's areas, floor plan and icebreakers in the store after hosts change them: off the
@@ -204,6 +206,7 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
                 KeptSetting::Areas(areas) => slot.areas = Some(areas),
                 KeptSetting::FloorPlan(plan) => slot.floor_plan = Some(plan),
                 KeptSetting::Icebreakers { on, prompts } => slot.icebreakers = Some((on, prompts)),
+                KeptSetting::WaitingRoom(on) => slot.waiting_room = Some(on),
             }
         }
         let (store, slug, latest) = (store.clone(), slug.clone(), latest.clone());
@@ -212,6 +215,7 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
             if unwritten.areas.is_none()
                 && unwritten.floor_plan.is_none()
                 && unwritten.icebreakers.is_none()
+                && unwritten.waiting_room.is_none()
             {
                 return;
             }
@@ -226,6 +230,9 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
                     if let Some((on, prompts)) = unwritten.icebreakers {
                         record.icebreakers = on;
                         record.icebreaker_prompts = prompts;
+                    }
+                    if let Some(on) = unwritten.waiting_room {
+                        record.waiting_room = on;
                     }
                     store.put(&record)
                 }

@@ -38,6 +38,7 @@ use crate::sfu::RoomMedia;
 mod alone;
 mod fanout;
 mod resume;
+mod waiting;
 
 pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
 
@@ -105,6 +106,22 @@ pub enum Command {
         /// The room's own prompts, unchecked.
         prompts: Vec<String>,
     },
+    /// Host: turn the waiting room on or off.
+    SetWaitingRoom(bool),
+    /// Host: let people in from the waiting room.
+    Admit {
+        /// Who (ids that name nobody are `NOBODY`).
+        ids: Vec<ParticipantId>,
+        /// Everyone waiting, whatever `ids` says.
+        all: bool,
+    },
+    /// Host: turn people in the waiting room away.
+    TurnAway {
+        /// Who.
+        ids: Vec<ParticipantId>,
+        /// To them, unchecked.
+        message: Option<String>,
+    },
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -150,6 +167,12 @@ enum Request {
     Icebreakers {
         on: bool,
         prompts: Vec<String>,
+    },
+    /// An operator turned the waiting room on or off, perhaps with a new message
+    /// (checked).
+    WaitingRoom {
+        on: bool,
+        message: Option<String>,
     },
     /// Close every session with [`close::SERVICE_RESTART`] and stop (in a cluster: this
     /// node no longer owns the room).
@@ -274,6 +297,7 @@ impl RoomHandle {
             suspended: HashMap::new(),
             parked: HashMap::new(),
             next_connection: 0,
+            waiting: waiting::WaitingRoom::default(),
             started: tokio::time::Instant::now(),
         };
         actor.restore_seats(seats);
@@ -307,6 +331,19 @@ impl RoomHandle {
     pub async fn set_icebreakers(&self, on: bool, prompts: Vec<String>) -> Result<(), JoinError> {
         self.inbox
             .send(Request::Icebreakers { on, prompts })
+            .await
+            .map_err(|_| JoinError::Closed)
+    }
+
+    /// Turns the waiting room on or off (an operator's change; `message`, checked by the
+    /// caller, replaces the room's message to people waiting). Off admits everyone waiting.
+    pub async fn set_waiting_room(
+        &self,
+        on: bool,
+        message: Option<String>,
+    ) -> Result<(), JoinError> {
+        self.inbox
+            .send(Request::WaitingRoom { on, message })
             .await
             .map_err(|_| JoinError::Closed)
     }
@@ -441,6 +478,8 @@ pub enum KeptSetting {
         /// The room's own prompts.
         prompts: Vec<String>,
     },
+    /// The waiting room, after a host turned it on or off.
+    WaitingRoom(bool),
 }
 
 /// The task's state.
@@ -480,6 +519,8 @@ struct Actor {
     parked: HashMap<ParticipantId, resume::Parked>,
     /// The next connection's number.
     next_connection: u64,
+    /// Newcomers waiting for a host to admit them.
+    waiting: waiting::WaitingRoom,
     /// When the room's task started: the clock of who is alone (monotonic, so that a
     /// correction of the system clock neither lists everyone nor resets every wait).
     started: tokio::time::Instant,
@@ -538,6 +579,10 @@ impl Actor {
                         for link in self.links.values() {
                             link.outbox.kick(close::SERVICE_RESTART);
                         }
+                        // They queue again wherever the room runs next.
+                        for link in self.waiting.links() {
+                            link.kick(close::SERVICE_RESTART);
+                        }
                         break;
                     }
                     Some(request) => self.handle(request),
@@ -580,10 +625,12 @@ impl Actor {
             }
             Request::FloorPlan(plan) => self.room.replace_floor_plan(plan),
             Request::Icebreakers { on, prompts } => self.room.replace_icebreakers(on, prompts),
+            Request::WaitingRoom { on, message } => self.replace_waiting_room(on, message),
             // Handled by the loop.
             Request::Stop => {}
         }
         self.dispatch();
+        self.report_waiting_room();
     }
 
     fn join(
@@ -608,6 +655,10 @@ impl Actor {
             let _ = reply.send(Err(EngineError::NameTaken.into()));
             return;
         }
+        if role != Role::Host && self.room.has_waiting_room() {
+            self.wait(id, name, profile, identity, link, reply);
+            return;
+        }
         if let Err(err) = self.room.admit(id, name, profile, role, identity) {
             let _ = reply.send(Err(err.into()));
             return;
@@ -621,10 +672,22 @@ impl Actor {
     }
 
     fn command(&mut self, from: ParticipantId, command: Command) {
+        if self.waiting.holds(from) {
+            // Their session's queue is theirs alone: nothing of the room goes with it.
+            if let Some(link) = self.waiting_link(from) {
+                let _ = link.try_send(Utf8Bytes::from(views::error(EngineError::Waiting).encode()));
+            }
+            return;
+        }
         if !self.links.contains_key(&from) {
             return;
         }
-        let result = apply(&mut self.room, from, command, now_ms());
+        let result = match command {
+            Command::SetWaitingRoom(on) => self.set_waiting_room(from, on),
+            Command::Admit { ids, all } => self.admit(from, ids, all),
+            Command::TurnAway { ids, message } => self.turn_away(from, ids, message),
+            command => apply(&mut self.room, from, command, now_ms()),
+        };
         if let Err(err) = result {
             let code = views::error_code(err).as_str();
             metrics::counter!(crate::metrics::ERRORS, "code" => code).increment(1);
@@ -668,6 +731,11 @@ pub fn apply(
         Command::SetAreas(areas) => room.set_areas(from, areas),
         Command::SetFloorPlan(plan) => room.set_floor_plan(from, plan.as_deref()),
         Command::SetIcebreakers { on, prompts } => room.set_icebreakers(from, on, &prompts),
+        // The waiting room's queue is the room task's (`actor/waiting.rs`): here, only
+        // whether the sender may manage it.
+        Command::SetWaitingRoom(_) | Command::Admit { .. } | Command::TurnAway { .. } => {
+            room.may_manage_waiting_room(from)
+        }
     }
 }
 

@@ -91,8 +91,26 @@ impl Actor {
     /// Gives a participant already in the engine a new connection: a new resume token,
     /// the welcome, and the routes that reach them.
     pub(super) fn attach(&mut self, id: ParticipantId, link: SessionLink, resumed: bool) -> Seat {
+        let connection = self.next_connection();
+        self.attach_on(id, link, resumed, connection)
+    }
+
+    /// A new connection's number.
+    pub(super) fn next_connection(&mut self) -> ConnectionId {
         let connection = ConnectionId(self.next_connection);
         self.next_connection += 1;
+        connection
+    }
+
+    /// [`Actor::attach`] on a connection numbered already (someone admitted from the
+    /// waiting room keeps the session they waited on).
+    pub(super) fn attach_on(
+        &mut self,
+        id: ParticipantId,
+        link: SessionLink,
+        resumed: bool,
+        connection: ConnectionId,
+    ) -> Seat {
         let token = new_token();
         let seat = SeatState {
             connection,
@@ -127,6 +145,7 @@ impl Actor {
             .is_some_and(|p| p.role == Role::Host)
         {
             let _ = link.try_send(Utf8Bytes::from(views::icebreakers(&self.room).encode()));
+            let _ = link.try_send(Utf8Bytes::from(self.waiting_room_view().encode()));
         }
         self.directory.insert(id, link.clone());
         self.directory
@@ -248,6 +267,9 @@ impl Actor {
 
     /// A session ended.
     pub(super) fn departed(&mut self, seat: Seat, departure: Departure) {
+        if self.waiter_departed(seat) {
+            return;
+        }
         let current = self.seats.get(&seat.id).map(|s| s.connection);
         if current != Some(seat.connection) {
             // Replaced by a resumed connection, or the participant is gone already.
