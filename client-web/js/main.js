@@ -23,6 +23,7 @@ import { displayName } from "./tiles.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 import { session } from "./session.js";
 import { RealTimeText } from "./rtt.js";
+import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
 // A signed link carries its token in the fragment (never sent to a server). It leaves the
@@ -34,6 +35,10 @@ const $ = (selector) => document.querySelector(selector);
 const state = new RoomState();
 const media = new LocalMedia();
 let joined = false;
+// In the waiting room (told `waiting`, not welcomed yet).
+let waiting = false;
+// A host's message to us when turning us away.
+let turnedAwayMessage = null;
 let ended = false;
 let lastPosition = null;
 // Times this page got its place back after a dropped connection.
@@ -196,6 +201,12 @@ const panel = new Panel($("#panel"), {
     else if (action === "ban") conn.send(messages.remove(id, true));
   },
 });
+
+const waitingPanel = new WaitingRoomPanel((msg) => conn.send(msg), (text) => announce(text));
+// How long people have waited goes on counting between the server's updates.
+setInterval(() => {
+  if (state.waitingRoom?.people.length) waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
+}, 30000);
 
 const settings = new DeviceSettings($("#settings"), {
   media,
@@ -385,6 +396,14 @@ function receive(msg) {
   switch (msg.type) {
     case "welcome":
       return welcomed(msg);
+    case "waiting":
+      waiting = true;
+      showWaiting(msg);
+      announce(t("waiting.status"));
+      return;
+    case "turned_away":
+      turnedAwayMessage = msg.message ?? null;
+      return;
     case "error":
       return serverError(msg);
     case "connect":
@@ -481,6 +500,9 @@ function receive(msg) {
       return;
     case "icebreakers":
       showIcebreakerSettings();
+      return;
+    case "waitingRoom":
+      waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
       return;
     case "circle":
       announceCircle(change);
@@ -694,6 +716,11 @@ function welcomed(msg) {
     for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
   }
   session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
+  if (waiting) {
+    waiting = false;
+    hideWaiting();
+    announce(t("waiting.admitted"));
+  }
   if (!joined) {
     joined = true;
     $("#join").hidden = true;
@@ -837,9 +864,10 @@ function showStatus(status) {
       [CLOSE.BANNED]: "banned",
       [CLOSE.REPLACED]: "replaced",
       [CLOSE.REFUSED]: "refused",
+      [CLOSE.TURNED_AWAY]: "turnedAway",
       given_up: "lost",
     };
-    if (joined) end(reasons[status.code] ?? "lost");
+    if (joined || waiting) end(reasons[status.code] ?? "lost");
     else el.hidden = true;
   } else {
     el.hidden = true;
@@ -865,6 +893,7 @@ function end(reason) {
   if ($("#settings").open) $("#settings").close();
   $("#room").hidden = true;
   $("#join").hidden = true;
+  hideWaiting();
   $("#ended").hidden = false;
   $("#ended").dataset.reason = reason;
   showEnd();
@@ -874,7 +903,8 @@ function end(reason) {
 function showEnd() {
   const reason = $("#ended").dataset.reason;
   $("#ended-heading").textContent = t(`ended.${reason}`);
-  $("#ended-detail").textContent = t(`ended.${reason}.detail`);
+  $("#ended-detail").textContent =
+    reason === "turnedAway" && turnedAwayMessage ? t("ended.turnedAway.message", { message: turnedAwayMessage }) : t(`ended.${reason}.detail`);
   // A ban is final for this link; everyone else may come back.
   $("#join-again").hidden = reason === "banned";
 }
@@ -936,6 +966,10 @@ function setUpControls() {
     end("left");
   });
   $("#join-again").addEventListener("click", () => location.reload());
+  $("#waiting-leave").addEventListener("click", () => {
+    conn.send(messages.leave());
+    end("left");
+  });
   $("#chat-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("#chat-text").value.trim();
