@@ -397,9 +397,13 @@ function receive(msg) {
     case "welcome":
       return welcomed(msg);
     case "waiting":
+      // Again after a reconnection: we kept our place, nothing to say.
+      if (!waiting) announce(t("waiting.status"));
       waiting = true;
+      // Our place in the queue, across a dropped connection or a reload.
+      state.resume = msg.resume;
+      session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
       showWaiting(msg);
-      announce(t("waiting.status"));
       return;
     case "turned_away":
       turnedAwayMessage = msg.message ?? null;

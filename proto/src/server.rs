@@ -237,6 +237,10 @@ pub enum ServerMessage {
         /// The room's message to people waiting, if it has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// Keeps one's place: a `hello` with it as `resume` (after a dropped connection or
+        /// a reload, within the grace window) waits on where one was. Once admitted, it
+        /// resumes one in the room until the `welcome`'s token replaces it.
+        resume: String,
     },
     /// A host turned you away from the waiting room; the connection closes with
     /// `TURNED_AWAY` next.

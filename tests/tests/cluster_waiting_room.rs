@@ -39,7 +39,7 @@ async fn a_host_on_one_node_admits_someone_waiting_on_another() -> Result<()> {
     let mut anna = TestClient::connect_to(nodes[1].addr).await?;
     anna.hello("foyer", "Anna").await?;
     match anna.recv().await? {
-        ServerMessage::Waiting { title, message } => {
+        ServerMessage::Waiting { title, message, .. } => {
             assert_eq!(title, "Foyer");
             assert_eq!(message.as_deref(), Some("Gleich geht es los."));
         }

@@ -27,7 +27,7 @@ async fn wait_in(server: &TestServer, hello: Hello) -> Result<TestClient> {
     let mut client = TestClient::connect(server).await?;
     client.send(&hello.message()).await?;
     match client.recv().await? {
-        ServerMessage::Waiting { title, message } => {
+        ServerMessage::Waiting { title, message, .. } => {
             assert_eq!(title, "Salon der Ämter");
             assert_eq!(message.as_deref(), Some("Wir lassen Sie gleich herein."));
         }
@@ -275,5 +275,33 @@ async fn passcode_and_links_are_checked_before_anyone_waits() -> Result<()> {
         .await?;
     anna.welcomed().await?;
     paul.welcomed().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_dropped_connection_keeps_its_place_with_the_waiting_token() -> Result<()> {
+    let server = waiting_server().await?;
+    let mut hanna = TestClient::join_host(&server, "salon", "Hanna").await?;
+    let mut first = TestClient::connect(&server).await?;
+    first.hello("salon", "Fritz").await?;
+    let ServerMessage::Waiting { resume, .. } = first.recv().await? else {
+        bail!("expected waiting");
+    };
+    let _greta = wait_in(&server, Hello::new("salon", "Greta")).await?;
+    let people = queue_where(&mut hanna, "two waiting", |p| p.len() == 2).await?;
+    let fritz_id = people[0].id.clone();
+    // The connection drops (no close frame): Fritz comes back with his token, still first.
+    drop(first);
+    let mut again = TestClient::connect(&server).await?;
+    again
+        .send(&Hello::new("salon", "Fritz").resume(&resume).message())
+        .await?;
+    assert!(matches!(again.recv().await?, ServerMessage::Waiting { .. }));
+    // Under the id the hosts know: admitted by it, he is welcomed on the new connection.
+    hanna.send(&admit(&[&fritz_id])).await?;
+    again.welcomed().await?;
+    assert_eq!(again.id, fritz_id);
+    let people = queue_where(&mut hanna, "Greta left waiting", |p| p.len() == 1).await?;
+    assert_eq!(people[0].name, "Greta");
     Ok(())
 }

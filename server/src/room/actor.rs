@@ -614,9 +614,7 @@ impl Actor {
             },
             Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
                 Some(id) => self.resume(id, link, reply),
-                None => {
-                    let _ = reply.send(Err(JoinError::NotResumed));
-                }
+                None => self.wait_again(&token, link, reply),
             },
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { seat, departure } => self.departed(seat, departure),

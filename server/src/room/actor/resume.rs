@@ -74,7 +74,7 @@ pub(super) struct Parked {
 }
 
 /// A fresh resume token: 128 random bits from the thread's CSPRNG, in hex.
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
@@ -166,6 +166,15 @@ impl Actor {
             connection,
             resumed,
         }
+    }
+
+    /// Gives someone admitted while their connection was lost a seat held by `token` (the
+    /// one they waited with): they are reconnecting, and resume with it within the grace
+    /// window.
+    pub(super) fn seat_lost(&mut self, id: ParticipantId, token: String, connection: ConnectionId) {
+        self.tokens.insert(token.clone(), id);
+        self.seats.insert(id, SeatState { connection, token });
+        self.detach(id, self.grace);
     }
 
     /// A participant came back with their token: on a new connection, as they were.
@@ -267,7 +276,7 @@ impl Actor {
 
     /// A session ended.
     pub(super) fn departed(&mut self, seat: Seat, departure: Departure) {
-        if self.waiter_departed(seat) {
+        if self.waiter_departed(seat, departure) {
             return;
         }
         let current = self.seats.get(&seat.id).map(|s| s.connection);
@@ -305,6 +314,7 @@ impl Actor {
     /// Removes whoever did not come back within the grace window.
     pub(super) fn expire(&mut self) {
         let now = Instant::now();
+        self.expire_waiting(now);
         if !self.parked.is_empty() {
             let tokens = &mut self.tokens;
             self.parked.retain(|_, parked| {

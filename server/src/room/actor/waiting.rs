@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::resume::{ConnectionId, Seat};
+use super::resume::{ConnectionId, Departure, Seat, new_token};
 use super::{Actor, JoinError, KeptSetting, SessionLink};
 use crate::room::engine::waiting::clean_waiting_message;
 use crate::room::model::{DisplayName, EngineError, ParticipantId, ProfileLine, Role};
@@ -45,6 +45,11 @@ pub(super) struct Waiter {
     link: SessionLink,
     /// Since when they wait, for the hosts' list.
     since: Instant,
+    /// Keeps their place across a lost connection or a reload (and resumes them once
+    /// admitted, if they were admitted meanwhile).
+    token: String,
+    /// Their connection was lost: they keep their place until then.
+    lost: Option<Instant>,
 }
 
 /// The queue, longest waiting first.
@@ -109,14 +114,9 @@ impl Actor {
             return;
         }
         let connection = self.next_connection();
-        let settings = self.room.settings();
-        let message = ServerMessage::Waiting {
-            title: settings.title.clone(),
-            message: (!settings.waiting_message.is_empty())
-                .then(|| settings.waiting_message.clone()),
-        };
+        let token = new_token();
         // The queue is new and empty: it fits.
-        let _ = link.try_send(Utf8Bytes::from(message.encode()));
+        let _ = link.try_send(self.waiting_message(&token));
         let seat = Seat {
             id,
             connection,
@@ -134,22 +134,86 @@ impl Actor {
             identity,
             link,
             since: Instant::now(),
+            token,
+            lost: None,
         });
         self.waiting.changed = true;
     }
 
-    /// A session ended: if it was someone waiting, they leave the queue (however it
-    /// ended: without a token there is nothing to come back with). Whether it was.
-    pub(super) fn waiter_departed(&mut self, seat: Seat) -> bool {
-        let matches = self
+    fn waiting_message(&self, token: &str) -> Utf8Bytes {
+        let settings = self.room.settings();
+        let message = ServerMessage::Waiting {
+            title: settings.title.clone(),
+            message: (!settings.waiting_message.is_empty())
+                .then(|| settings.waiting_message.clone()),
+            resume: token.to_owned(),
+        };
+        Utf8Bytes::from(message.encode())
+    }
+
+    /// Someone waiting came back with their token on a new connection: they wait on where
+    /// they were. A token that names nobody waiting is [`JoinError::NotResumed`].
+    pub(super) fn wait_again(
+        &mut self,
+        token: &str,
+        link: SessionLink,
+        reply: oneshot::Sender<Result<Seat, JoinError>>,
+    ) {
+        let connection = self.next_connection();
+        let frame = self.waiting_message(token);
+        let Some(waiter) = self.waiting.people.iter_mut().find(|w| w.token == token) else {
+            let _ = reply.send(Err(JoinError::NotResumed));
+            return;
+        };
+        let _ = link.try_send(frame);
+        // The old connection, if the server still thought it alive, is replaced.
+        waiter.link.kick(close::REPLACED);
+        waiter.link = link;
+        waiter.connection = connection;
+        waiter.lost = None;
+        let seat = Seat {
+            id: waiter.id,
+            connection,
+            resumed: true,
+        };
+        if reply.send(Ok(seat)).is_err() {
+            waiter.lost = Some(Instant::now() + self.grace);
+        }
+    }
+
+    /// Forgets whoever waited with a lost connection and did not come back in time.
+    pub(super) fn expire_waiting(&mut self, now: Instant) {
+        let before = self.waiting.people.len();
+        self.waiting
+            .people
+            .retain(|w| w.lost.is_none_or(|deadline| deadline > now));
+        if self.waiting.people.len() != before {
+            self.waiting.changed = true;
+        }
+    }
+
+    /// A session ended: if it was someone waiting, they leave the queue when they left on
+    /// purpose, and keep their place for the grace window when their connection was lost
+    /// or their page went away (a reload comes back with the token). Whether it was.
+    pub(super) fn waiter_departed(&mut self, seat: Seat, departure: Departure) -> bool {
+        let grace = self.grace;
+        let Some(waiter) = self
             .waiting
             .people
-            .iter()
-            .any(|w| w.id == seat.id && w.connection == seat.connection);
-        if matches {
-            self.waiting.take(seat.id);
+            .iter_mut()
+            .find(|w| w.id == seat.id && w.connection == seat.connection)
+        else {
+            return false;
+        };
+        match departure {
+            Departure::Lost | Departure::Unloaded if !grace.is_zero() => {
+                waiter.lost = Some(Instant::now() + grace);
+            }
+            _ => {
+                self.waiting.take(seat.id);
+            }
         }
-        matches
+        true
     }
 
     /// A host turns the waiting room on or off; off admits everyone waiting.
@@ -220,6 +284,8 @@ impl Actor {
             profile,
             identity,
             link,
+            token,
+            lost,
             ..
         } = waiter;
         if let Err(err) = self
@@ -230,7 +296,13 @@ impl Actor {
             link.close_after(close::REFUSED);
             return Err(err);
         }
-        self.attach_on(id, link, false, connection);
+        if lost.is_some() {
+            // Their connection is lost: they are in, reconnecting, and resume with the
+            // token they waited with.
+            self.seat_lost(id, token, connection);
+        } else {
+            self.attach_on(id, link, false, connection);
+        }
         Ok(())
     }
 
