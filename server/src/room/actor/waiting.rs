@@ -102,12 +102,10 @@ impl Actor {
         let checked = self
             .room
             .may_join(id, &name, Role::Participant, identity.as_ref())
-            .and_then(|()| {
-                if self.waiting.people.len() >= WAITING_CAPACITY {
-                    Err(EngineError::WaitingRoomFull)
-                } else {
-                    Ok(())
-                }
+            .and(if self.waiting.people.len() >= WAITING_CAPACITY {
+                Err(EngineError::WaitingRoomFull)
+            } else {
+                Ok(())
             });
         if let Err(err) = checked {
             let _ = reply.send(Err(err.into()));
