@@ -112,7 +112,7 @@ export class Connection {
   closed(code) {
     this.socket = null;
     clearInterval(this.heartbeat);
-    if (this.stopped || [CLOSE.NORMAL, CLOSE.REFUSED, CLOSE.REMOVED, CLOSE.BANNED, CLOSE.REPLACED, CLOSE.GOING_AWAY].includes(code)) {
+    if (this.stopped || [CLOSE.NORMAL, CLOSE.REFUSED, CLOSE.REMOVED, CLOSE.BANNED, CLOSE.REPLACED, CLOSE.GOING_AWAY, CLOSE.TURNED_AWAY].includes(code)) {
       this.onStatus({ state: "closed", code });
       return;
     }

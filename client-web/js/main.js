@@ -24,6 +24,7 @@ import { displayName } from "./tiles.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 import { session } from "./session.js";
 import { RealTimeText } from "./rtt.js";
+import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
 // A signed link carries its token in the fragment (never sent to a server). It leaves the
@@ -35,6 +36,10 @@ const $ = (selector) => document.querySelector(selector);
 const state = new RoomState();
 const media = new LocalMedia();
 let joined = false;
+// In the waiting room (told `waiting`, not welcomed yet).
+let waiting = false;
+// A host's message to us when turning us away.
+let turnedAwayMessage = null;
 let ended = false;
 let lastPosition = null;
 // Times this page got its place back after a dropped connection.
@@ -203,6 +208,11 @@ const summary = new SummaryView($("#summary"), {
   ask: () => conn.send(messages.summary()),
   room: () => slug,
 });
+const waitingPanel = new WaitingRoomPanel((msg) => conn.send(msg), (text) => announce(text));
+// How long people have waited goes on counting between the server's updates.
+setInterval(() => {
+  if (state.waitingRoom?.people.length) waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
+}, 30000);
 
 const settings = new DeviceSettings($("#settings"), {
   media,
@@ -392,6 +402,18 @@ function receive(msg) {
   switch (msg.type) {
     case "welcome":
       return welcomed(msg);
+    case "waiting":
+      // Again after a reconnection: we kept our place, nothing to say.
+      if (!waiting) announce(t("waiting.status"));
+      waiting = true;
+      // Our place in the queue, across a dropped connection or a reload.
+      state.resume = msg.resume;
+      session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
+      showWaiting(msg);
+      return;
+    case "turned_away":
+      turnedAwayMessage = msg.message ?? null;
+      return;
     case "error":
       return serverError(msg);
     case "connect":
@@ -491,6 +513,8 @@ function receive(msg) {
       return;
     case "summary":
       summary.render(state.summary);
+    case "waitingRoom":
+      waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
       return;
     case "circle":
       announceCircle(change);
@@ -704,6 +728,11 @@ function welcomed(msg) {
     for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
   }
   session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
+  if (waiting) {
+    waiting = false;
+    hideWaiting();
+    announce(t("waiting.admitted"));
+  }
   if (!joined) {
     joined = true;
     $("#join").hidden = true;
@@ -848,9 +877,10 @@ function showStatus(status) {
       [CLOSE.REPLACED]: "replaced",
       [CLOSE.REFUSED]: "refused",
       [CLOSE.GOING_AWAY]: "closed",
+      [CLOSE.TURNED_AWAY]: "turnedAway",
       given_up: "lost",
     };
-    if (joined) end(reasons[status.code] ?? "lost");
+    if (joined || waiting) end(reasons[status.code] ?? "lost");
     else el.hidden = true;
   } else {
     el.hidden = true;
@@ -877,6 +907,7 @@ function end(reason) {
   if ($("#summary").open) $("#summary").close();
   $("#room").hidden = true;
   $("#join").hidden = true;
+  hideWaiting();
   $("#ended").hidden = false;
   $("#ended").dataset.reason = reason;
   showEnd();
@@ -886,7 +917,8 @@ function end(reason) {
 function showEnd() {
   const reason = $("#ended").dataset.reason;
   $("#ended-heading").textContent = t(`ended.${reason}`);
-  $("#ended-detail").textContent = t(`ended.${reason}.detail`);
+  $("#ended-detail").textContent =
+    reason === "turnedAway" && turnedAwayMessage ? t("ended.turnedAway.message", { message: turnedAwayMessage }) : t(`ended.${reason}.detail`);
   // A ban is final for this link, and a closed room is gone; everyone else may come back.
   $("#join-again").hidden = reason === "banned" || reason === "closed";
 }
@@ -963,6 +995,10 @@ function setUpControls() {
     end("left");
   });
   $("#join-again").addEventListener("click", () => location.reload());
+  $("#waiting-leave").addEventListener("click", () => {
+    conn.send(messages.leave());
+    end("left");
+  });
   $("#chat-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("#chat-text").value.trim();

@@ -54,6 +54,11 @@ export const messages = {
   setIcebreakers: (on, prompts) => ({ type: "set_icebreakers", on, prompts }),
   // Host: the organiser summary (answered by `summary`).
   summary: () => ({ type: "summary" }),
+  setWaitingRoom: (on) => ({ type: "set_waiting_room", on }),
+  admit: (ids) => ({ type: "admit", ids }),
+  admitAll: () => ({ type: "admit", ids: [], all: true }),
+  // message: to those turned away, optional.
+  turnAway: (ids, message) => ({ type: "turn_away", ids, ...(message ? { message } : {}) }),
   announce: (text) => ({ type: "announce", text }),
   // screen: the mid of the media section carrying the screen share, if any.
   sfuOffer: (sdp, screen) => ({ type: "sfu_offer", sdp, ...(screen ? { screen } : {}) }),

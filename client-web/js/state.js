@@ -138,6 +138,10 @@ export class RoomState {
         // For hosts: who is alone, as of now (`at`, this page's clock).
         this.alone = { after_s: msg.after_s, people: msg.people, at: Date.now() };
         return { kind: "alone" };
+      case "waiting_room":
+        // For hosts: the waiting room, as of now (`at`, this page's clock).
+        this.waitingRoom = { on: msg.on, people: msg.people, at: Date.now() };
+        return { kind: "waitingRoom" };
       case "error":
       case "connect":
       case "disconnect":

@@ -26,6 +26,9 @@ export const CLIENT_TYPES = [
   "set_floor_plan",
   "set_icebreakers",
   "summary",
+  "set_waiting_room",
+  "admit",
+  "turn_away",
   "announce",
   "sfu_offer",
   "sfu_answer",
@@ -60,6 +63,9 @@ export const SERVER_TYPES = [
   "icebreakers",
   "alone",
   "summary",
+  "waiting",
+  "turned_away",
+  "waiting_room",
   "muted",
   "room_locked",
   "gathered",
@@ -98,6 +104,10 @@ export const ERROR_CODES = [
   "invalid_name",
   "invalid_profile",
   "invalid_icebreakers",
+  "waiting",
+  "waiting_room_full",
+  "not_waiting",
+  "invalid_waiting_message",
   "invalid_position",
   "rate_limited",
   "not_in_circle",
@@ -138,6 +148,7 @@ export const CLOSE = {
   UNRESPONSIVE: 4009,
   REPLACED: 4010,
   ABANDONED: 4011,
+  TURNED_AWAY: 4012,
 };
 
 // What the server enforces (proto/src/limits.rs).

@@ -181,6 +181,29 @@ pub enum ClientMessage {
     /// Host: ask for the organiser summary (aggregate figures of the room since it
     /// opened); answered by `summary`, to a non-host by the error `forbidden`.
     Summary,
+    /// Host: turn the room's waiting room on or off. Turning it off admits everyone
+    /// waiting. The hosts get `waiting_room` back.
+    SetWaitingRoom {
+        /// Whether newcomers wait until a host admits them.
+        on: bool,
+    },
+    /// Host: let people in from the waiting room: those named, or everyone waiting.
+    Admit {
+        /// The people waiting (ids from `waiting_room`), at most 500.
+        #[serde(default)]
+        ids: Vec<String>,
+        /// Everyone waiting now, whatever `ids` says.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all: bool,
+    },
+    /// Host: turn people in the waiting room away, with an optional message to them.
+    TurnAway {
+        /// The people waiting (ids from `waiting_room`), at most 500.
+        ids: Vec<String>,
+        /// Shown to them, at most 200 characters on one line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// Host: post an announcement for everyone (empty text clears it).
     Announce {
         /// At most 500 characters.
@@ -242,6 +265,9 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "set_floor_plan",
     "set_icebreakers",
     "summary",
+    "set_waiting_room",
+    "admit",
+    "turn_away",
     "announce",
     "sfu_offer",
     "sfu_answer",
@@ -275,6 +301,9 @@ impl ClientMessage {
             ClientMessage::SetFloorPlan { .. } => "set_floor_plan",
             ClientMessage::SetIcebreakers { .. } => "set_icebreakers",
             ClientMessage::Summary => "summary",
+            ClientMessage::SetWaitingRoom { .. } => "set_waiting_room",
+            ClientMessage::Admit { .. } => "admit",
+            ClientMessage::TurnAway { .. } => "turn_away",
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",

@@ -58,6 +58,14 @@ pub enum ErrorCode {
     /// A room's icebreakers: more than 50, one over 200 characters, or one with control or
     /// bidirectional characters.
     InvalidIcebreakers,
+    /// You are in the waiting room: nothing but `leave` and `ping` until a host admits you.
+    Waiting,
+    /// The waiting room holds as many people as it can (500): try again later.
+    WaitingRoomFull,
+    /// Nobody with that id is waiting (admitted, turned away or gone meanwhile).
+    NotWaiting,
+    /// A message to people turned away over 200 characters, or with control characters.
+    InvalidWaitingMessage,
     /// Coordinates are not finite or beyond the protocol's range.
     InvalidPosition,
     /// The connection sends faster than its limit; the message was dropped.
@@ -133,6 +141,10 @@ impl ErrorCode {
         ErrorCode::InvalidName,
         ErrorCode::InvalidProfile,
         ErrorCode::InvalidIcebreakers,
+        ErrorCode::Waiting,
+        ErrorCode::WaitingRoomFull,
+        ErrorCode::NotWaiting,
+        ErrorCode::InvalidWaitingMessage,
         ErrorCode::InvalidPosition,
         ErrorCode::RateLimited,
         ErrorCode::NotInCircle,
@@ -183,6 +195,10 @@ impl ErrorCode {
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::InvalidProfile => "invalid_profile",
             ErrorCode::InvalidIcebreakers => "invalid_icebreakers",
+            ErrorCode::Waiting => "waiting",
+            ErrorCode::WaitingRoomFull => "waiting_room_full",
+            ErrorCode::NotWaiting => "not_waiting",
+            ErrorCode::InvalidWaitingMessage => "invalid_waiting_message",
             ErrorCode::InvalidPosition => "invalid_position",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::NotInCircle => "not_in_circle",
@@ -257,6 +273,8 @@ pub mod close {
     /// new one: the server keeps the participant for the grace window, as for a
     /// connection that dropped. (Any other close from the client means it left.)
     pub const ABANDONED: u16 = 4011;
+    /// A host turned you away from the waiting room (`turned_away` came just before).
+    pub const TURNED_AWAY: u16 = 4012;
 
     /// A close code: its number, its constant's name (the client's copy is generated from
     /// these) and the reason its close frame carries.
@@ -347,6 +365,11 @@ pub mod close {
             code: ABANDONED,
             name: "ABANDONED",
             reason: "reconnecting",
+        },
+        Close {
+            code: TURNED_AWAY,
+            name: "TURNED_AWAY",
+            reason: "turned away by a host",
         },
     ];
 

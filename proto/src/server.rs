@@ -232,6 +232,34 @@ pub enum ServerMessage {
     /// To a host who asked (`summary`): aggregate figures of the room since it opened,
     /// for the organiser. Aggregates only: no names, no ids, no pairs.
     Summary(SummaryInfo),
+    /// You are in the room's waiting room: a host lets you in (`welcome` follows) or turns
+    /// you away (`turned_away`). Until then you see no one and nobody sees you.
+    Waiting {
+        /// The room's title.
+        title: String,
+        /// The room's message to people waiting, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        /// Keeps one's place: a `hello` with it as `resume` (after a dropped connection or
+        /// a reload, within the grace window) waits on where one was. Once admitted, it
+        /// resumes one in the room until the `welcome`'s token replaces it.
+        resume: String,
+    },
+    /// A host turned you away from the waiting room; the connection closes with
+    /// `TURNED_AWAY` next.
+    TurnedAway {
+        /// The host's message to you, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// To hosts only, after `welcome` and whenever it changes: whether the room has a
+    /// waiting room, and who waits in it, longest first.
+    WaitingRoom {
+        /// Whether newcomers wait until a host admits them.
+        on: bool,
+        /// The people waiting, longest first.
+        people: Vec<WaitingInfo>,
+    },
     /// A host turned your microphone off.
     Muted {
         /// The host.
@@ -326,6 +354,9 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "icebreakers",
     "alone",
     "summary",
+    "waiting",
+    "turned_away",
+    "waiting_room",
     "muted",
     "room_locked",
     "gathered",
@@ -364,6 +395,9 @@ impl ServerMessage {
             ServerMessage::Icebreakers { .. } => "icebreakers",
             ServerMessage::Alone { .. } => "alone",
             ServerMessage::Summary(_) => "summary",
+            ServerMessage::Waiting { .. } => "waiting",
+            ServerMessage::TurnedAway { .. } => "turned_away",
+            ServerMessage::WaitingRoom { .. } => "waiting_room",
             ServerMessage::Muted { .. } => "muted",
             ServerMessage::Hand { .. } => "hand",
             ServerMessage::Reaction { .. } => "reaction",
@@ -497,6 +531,21 @@ pub struct AloneInfo {
     pub id: String,
     /// How long they have been outside any circle, in seconds.
     pub for_s: u64,
+}
+
+/// Someone in the waiting room, as hosts see them in `waiting_room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingInfo {
+    /// Their id while they wait; the same id once admitted.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Their profile line, if they gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// How long they had waited when this was sent, in seconds (a client counts on from
+    /// there: clocks need not agree).
+    pub waited_s: u64,
 }
 
 /// A participant as others see them.

@@ -213,6 +213,12 @@ fn apply(mut record: RoomRecord, args: &RoomArgs) -> Result<RoomRecord, RoomComm
     record.walk_speed = args.walk_speed.unwrap_or(record.walk_speed);
     record.alone_minutes = args.alone_minutes.unwrap_or(record.alone_minutes);
     record.icebreakers = args.icebreakers.unwrap_or(record.icebreakers);
+    record.waiting_room = args.waiting_room.unwrap_or(record.waiting_room);
+    if let Some(message) = &args.waiting_message {
+        record.waiting_message = crate::room::engine::waiting::clean_waiting_message(message)
+            .map_err(|_| RoomCommandError::InvalidSettings)?
+            .unwrap_or_default();
+    }
     if let Some(prompts) = icebreakers_change(args)? {
         record.icebreaker_prompts = prompts;
     }

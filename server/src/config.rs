@@ -328,6 +328,13 @@ pub struct RoomArgs {
     /// ones in German and English.
     #[arg(long, value_name = "FILE|builtin")]
     pub icebreaker_prompts: Option<String>,
+    /// Whether newcomers wait in a waiting room until a host admits them (default false).
+    #[arg(long)]
+    pub waiting_room: Option<bool>,
+    /// What people in the waiting room read besides the room's title (one line of at
+    /// most 200 characters; empty: the page's own words).
+    #[arg(long)]
+    pub waiting_message: Option<String>,
     /// The room's own icebreakers as a list (how the admin API gives them; empty: the
     /// built-in ones). Not a flag.
     #[arg(skip)]

@@ -246,6 +246,8 @@ struct Unwritten {
     floor_plan: Option<Option<FloorPlan>>,
     /// The icebreakers (on, the room's own prompts), if they changed.
     icebreakers: Option<(bool, Vec<String>)>,
+    /// The waiting room on or off, if it changed.
+    waiting_room: Option<bool>,
 }
 
 /// Keeps a room's areas, floor plan and icebreakers in the store after hosts change them: off the
@@ -260,6 +262,7 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
                 KeptSetting::Areas(areas) => slot.areas = Some(areas),
                 KeptSetting::FloorPlan(plan) => slot.floor_plan = Some(plan),
                 KeptSetting::Icebreakers { on, prompts } => slot.icebreakers = Some((on, prompts)),
+                KeptSetting::WaitingRoom(on) => slot.waiting_room = Some(on),
             }
         }
         let (store, slug, latest) = (store.clone(), slug.clone(), latest.clone());
@@ -268,6 +271,7 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
             if unwritten.areas.is_none()
                 && unwritten.floor_plan.is_none()
                 && unwritten.icebreakers.is_none()
+                && unwritten.waiting_room.is_none()
             {
                 return;
             }
@@ -282,6 +286,9 @@ fn settings_keeper(store: Arc<dyn RoomStore>, slug: String) -> SettingsSink {
                     if let Some((on, prompts)) = unwritten.icebreakers {
                         record.icebreakers = on;
                         record.icebreaker_prompts = prompts;
+                    }
+                    if let Some(on) = unwritten.waiting_room {
+                        record.waiting_room = on;
                     }
                     store.put(&record)
                 }

@@ -86,7 +86,7 @@ export function launchBrowser() {
 }
 
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile, camera = true } = {}) {
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile, camera = true, waits = false } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -131,6 +131,11 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   if (profile !== undefined && (await page.isEditable("#profile"))) await page.fill("#profile", profile);
   if (!camera) await page.uncheck("#camera-on");
   await page.click("#enter");
+  // A room with a waiting room: they wait until a host admits them (no id yet).
+  if (waits) {
+    await page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
+    return { browser, page, id: null, name, requests, sent, received, close: () => browser.close() };
+  }
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
   const id = await page.evaluate(() => window.hallway.state.you);

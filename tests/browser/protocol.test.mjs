@@ -44,6 +44,9 @@ test("the client builds every client message as the fixtures show it", () => {
     set_areas: (m) => messages.setAreas(m.areas),
     set_floor_plan: (m) => messages.setFloorPlan(m.plan),
     set_icebreakers: (m) => messages.setIcebreakers(m.on, m.prompts),
+    set_waiting_room: (m) => messages.setWaitingRoom(m.on),
+    admit: (m) => (m.all ? messages.admitAll() : messages.admit(m.ids)),
+    turn_away: (m) => messages.turnAway(m.ids, m.message),
     announce: (m) => messages.announce(m.text),
     sfu_offer: (m) => messages.sfuOffer(m.sdp, m.screen),
     sfu_answer: (m) => messages.sfuAnswer(m.sdp, m.connection),
@@ -67,6 +70,10 @@ test("the room state takes every server message", () => {
   for (const { type, msg } of all) {
     assert.doesNotThrow(() => state.apply(msg), type);
   }
+  // A host's waiting room is kept as the server sent it.
+  const queue = all.find((f) => f.type === "waiting_room").msg;
+  state.apply(queue);
+  assert.deepEqual(state.waitingRoom.people, queue.people);
   // Spot checks: a tick moves people, a snapshot replaces everything.
   const welcome = all.find((f) => f.type === "welcome").msg;
   state.apply(welcome);

@@ -300,7 +300,8 @@ impl TestClient {
         )
     }
 
-    pub(crate) async fn welcomed(&mut self) -> Result<()> {
+    /// Reads our welcome (the next message, or fails), e.g. after waiting to be admitted.
+    pub async fn welcomed(&mut self) -> Result<()> {
         let welcome = self.recv().await?;
         let ServerMessage::Welcome { you, .. } = &welcome else {
             bail!("expected welcome, got {welcome:?}");

@@ -182,6 +182,8 @@ struct RoomFields {
     icebreakers: Option<bool>,
     /// The room's own icebreakers; `[]`: the built-in ones.
     icebreaker_prompts: Option<Vec<String>>,
+    waiting_room: Option<bool>,
+    waiting_message: Option<String>,
     /// `builtin:<name>`, or `null` for none (absent: unchanged). Images are uploaded with
     /// `PUT /api/rooms/{slug}/floor-plan`; a path is never read here.
     #[serde(default, deserialize_with = "present")]
@@ -229,6 +231,8 @@ impl RoomFields {
             // A list, never a file's path.
             icebreaker_prompts: None,
             icebreaker_list: self.icebreaker_prompts,
+            waiting_room: self.waiting_room,
+            waiting_message: self.waiting_message,
             // Checked by `floor_plan_arg` and set by the caller.
             floor_plan: None,
         }
@@ -309,6 +313,7 @@ async fn update_room(
     };
     let plan_changed = floor_plan.is_some();
     let icebreakers_changed = fields.icebreakers.is_some() || fields.icebreaker_prompts.is_some();
+    let waiting_changed = fields.waiting_room.is_some() || fields.waiting_message.is_some();
     let mut args = fields.args(slug.clone());
     args.floor_plan = floor_plan;
     let command = RoomCommand::Update(args);
@@ -327,6 +332,14 @@ async fn update_room(
         if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug)) {
             let _ = handle
                 .set_icebreakers(record.icebreakers, record.icebreaker_prompts)
+                .await;
+        }
+    }
+    if waiting_changed && admin.rooms.running(&slug) {
+        // Newcomers wait (or everyone waiting comes in) at once; the hosts see it.
+        if let (Ok(Some(record)), Some(handle)) = (admin.store.get(&slug), admin.rooms.get(&slug)) {
+            let _ = handle
+                .set_waiting_room(record.waiting_room, Some(record.waiting_message))
                 .await;
         }
     }

@@ -64,6 +64,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/conversation.js", "text/javascript; charset=utf-8"),
     asset!("js/icebreaker.js", "text/javascript; charset=utf-8"),
     asset!("js/summary.js", "text/javascript; charset=utf-8"),
+    asset!("js/waiting.js", "text/javascript; charset=utf-8"),
     asset!("js/session.js", "text/javascript; charset=utf-8"),
     asset!("js/early.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),

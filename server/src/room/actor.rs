@@ -43,6 +43,7 @@ mod summary;
 
 pub use options::RoomOptions;
 pub use summary::{DEFAULT_SAMPLE_EVERY, SummaryOptions, SummarySink};
+mod waiting;
 
 pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
 
@@ -112,6 +113,22 @@ pub enum Command {
         /// The room's own prompts, unchecked.
         prompts: Vec<String>,
     },
+    /// Host: turn the waiting room on or off.
+    SetWaitingRoom(bool),
+    /// Host: let people in from the waiting room.
+    Admit {
+        /// Who (ids that name nobody are `NOBODY`).
+        ids: Vec<ParticipantId>,
+        /// Everyone waiting, whatever `ids` says.
+        all: bool,
+    },
+    /// Host: turn people in the waiting room away.
+    TurnAway {
+        /// Who.
+        ids: Vec<ParticipantId>,
+        /// To them, unchecked.
+        message: Option<String>,
+    },
     /// Send a chat message.
     Chat {
         /// To whom.
@@ -157,6 +174,12 @@ enum Request {
     Icebreakers {
         on: bool,
         prompts: Vec<String>,
+    },
+    /// An operator turned the waiting room on or off, perhaps with a new message
+    /// (checked).
+    WaitingRoom {
+        on: bool,
+        message: Option<String>,
     },
     /// Close every session with this code and stop: [`close::SERVICE_RESTART`] (in a
     /// cluster: this node no longer owns the room; they reconnect) or
@@ -274,6 +297,7 @@ impl RoomHandle {
             suspended: HashMap::new(),
             parked: HashMap::new(),
             next_connection: 0,
+            waiting: waiting::WaitingRoom::default(),
             started: tokio::time::Instant::now(),
             summary,
         };
@@ -308,6 +332,19 @@ impl RoomHandle {
     pub async fn set_icebreakers(&self, on: bool, prompts: Vec<String>) -> Result<(), JoinError> {
         self.inbox
             .send(Request::Icebreakers { on, prompts })
+            .await
+            .map_err(|_| JoinError::Closed)
+    }
+
+    /// Turns the waiting room on or off (an operator's change; `message`, checked by the
+    /// caller, replaces the room's message to people waiting). Off admits everyone waiting.
+    pub async fn set_waiting_room(
+        &self,
+        on: bool,
+        message: Option<String>,
+    ) -> Result<(), JoinError> {
+        self.inbox
+            .send(Request::WaitingRoom { on, message })
             .await
             .map_err(|_| JoinError::Closed)
     }
@@ -448,6 +485,8 @@ pub enum KeptSetting {
         /// The room's own prompts.
         prompts: Vec<String>,
     },
+    /// The waiting room, after a host turned it on or off.
+    WaitingRoom(bool),
 }
 
 /// The task's state.
@@ -487,6 +526,8 @@ struct Actor {
     parked: HashMap<ParticipantId, resume::Parked>,
     /// The next connection's number.
     next_connection: u64,
+    /// Newcomers waiting for a host to admit them.
+    waiting: waiting::WaitingRoom,
     /// When the room's task started: the clock of who is alone (monotonic, so that a
     /// correction of the system clock neither lists everyone nor resets every wait).
     started: tokio::time::Instant,
@@ -550,6 +591,10 @@ impl Actor {
                             link.outbox.kick(code);
                         }
                         self.keep_summary();
+                        // They queue again wherever the room runs next (or, closed, not).
+                        for link in self.waiting.links() {
+                            link.kick(code);
+                        }
                         break;
                     }
                     Some(request) => self.handle(request),
@@ -582,9 +627,7 @@ impl Actor {
             },
             Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
                 Some(id) => self.resume(id, link, reply),
-                None => {
-                    let _ = reply.send(Err(JoinError::NotResumed));
-                }
+                None => self.wait_again(&token, link, reply),
             },
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { seat, departure } => self.departed(seat, departure),
@@ -593,10 +636,12 @@ impl Actor {
             }
             Request::FloorPlan(plan) => self.room.replace_floor_plan(plan),
             Request::Icebreakers { on, prompts } => self.room.replace_icebreakers(on, prompts),
+            Request::WaitingRoom { on, message } => self.replace_waiting_room(on, message),
             // Handled by the loop.
             Request::Stop(_) => {}
         }
         self.dispatch();
+        self.report_waiting_room();
     }
 
     fn join(
@@ -621,6 +666,10 @@ impl Actor {
             let _ = reply.send(Err(EngineError::NameTaken.into()));
             return;
         }
+        if role != Role::Host && self.room.has_waiting_room() {
+            self.wait(id, name, profile, identity, link, reply);
+            return;
+        }
         if let Err(err) = self.room.admit(id, name, profile, role, identity) {
             let _ = reply.send(Err(err.into()));
             return;
@@ -634,10 +683,22 @@ impl Actor {
     }
 
     fn command(&mut self, from: ParticipantId, command: Command) {
+        if self.waiting.holds(from) {
+            // Their session's queue is theirs alone: nothing of the room goes with it.
+            if let Some(link) = self.waiting_link(from) {
+                let _ = link.try_send(Utf8Bytes::from(views::error(EngineError::Waiting).encode()));
+            }
+            return;
+        }
         if !self.links.contains_key(&from) {
             return;
         }
-        let result = apply(&mut self.room, from, command, now_ms());
+        let result = match command {
+            Command::SetWaitingRoom(on) => self.set_waiting_room(from, on),
+            Command::Admit { ids, all } => self.admit(from, ids, all),
+            Command::TurnAway { ids, message } => self.turn_away(from, ids, message),
+            command => apply(&mut self.room, from, command, now_ms()),
+        };
         if let Err(err) = result {
             let code = views::error_code(err).as_str();
             metrics::counter!(crate::metrics::ERRORS, "code" => code).increment(1);
@@ -682,6 +743,11 @@ pub fn apply(
         Command::SetAreas(areas) => room.set_areas(from, areas),
         Command::SetFloorPlan(plan) => room.set_floor_plan(from, plan.as_deref()),
         Command::SetIcebreakers { on, prompts } => room.set_icebreakers(from, on, &prompts),
+        // The waiting room's queue is the room task's (`actor/waiting.rs`): here, only
+        // whether the sender may manage it.
+        Command::SetWaitingRoom(_) | Command::Admit { .. } | Command::TurnAway { .. } => {
+            room.may_manage_waiting_room(from)
+        }
     }
 }
 

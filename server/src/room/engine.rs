@@ -21,6 +21,7 @@ pub mod snapshot;
 pub use hosts::GatherTarget;
 mod spawn;
 mod summary;
+pub mod waiting;
 
 use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
 use super::grid::Grid;
@@ -334,26 +335,7 @@ impl Room {
         role: Role,
         link: Option<LinkIdentity>,
     ) -> Result<(), EngineError> {
-        self.may_enter(id, link.as_ref())?;
-        if self.locked && role != Role::Host {
-            return Err(EngineError::RoomLocked);
-        }
-        if self.participants.len() >= self.settings.max_participants as usize && role != Role::Host
-        {
-            return Err(EngineError::RoomFull);
-        }
-        // Nobody passes for a host: a participant may not take a host's name. A name an
-        // invitation fixes was chosen by whoever minted it, and cannot be changed.
-        let fixed = link.as_ref().is_some_and(|l| l.fixed_name.is_some());
-        if role != Role::Host && !fixed {
-            let key = super::text::name_key(name.as_str());
-            let host = |p: &Participant| {
-                p.role == Role::Host && super::text::name_key(p.name.as_str()) == key
-            };
-            if self.participants.values().any(host) {
-                return Err(EngineError::NameTaken);
-            }
-        }
+        self.may_join(id, &name, role, link.as_ref())?;
         self.enter(id, name, profile, role, link);
         Ok(())
     }

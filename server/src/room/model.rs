@@ -281,6 +281,11 @@ pub struct RoomSettings {
     /// The room's own icebreakers (checked by `icebreakers::parse_prompts`); empty: the
     /// built-in ones.
     pub icebreaker_prompts: Vec<String>,
+    /// Newcomers wait until a host admits them (hosts never wait).
+    pub waiting_room: bool,
+    /// Shown to people in the waiting room (checked like a title, at most 200
+    /// characters); empty: the client's own words.
+    pub waiting_message: String,
 }
 
 /// The default wait before hosts see someone as alone, in minutes.
@@ -319,6 +324,8 @@ impl RoomSettings {
             alone_after_s: DEFAULT_ALONE_MINUTES * 60,
             icebreakers: true,
             icebreaker_prompts: Vec::new(),
+            waiting_room: false,
+            waiting_message: String::new(),
         }
     }
 
@@ -435,6 +442,18 @@ pub enum EngineError {
     /// No built-in floor plan has this name.
     #[error("unknown floor plan: use builtin:foyer, builtin:hall or builtin:garden")]
     UnknownFloorPlan,
+    /// The sender is in the waiting room: nothing but leaving until a host admits them.
+    #[error("you are in the waiting room: a host will let you in")]
+    Waiting,
+    /// The waiting room holds as many people as it can.
+    #[error("the waiting room is full; please try again later")]
+    WaitingRoomFull,
+    /// Nobody with this id is waiting.
+    #[error("nobody with that id is waiting")]
+    NotWaiting,
+    /// A message to people turned away that is too long or not one plain line.
+    #[error("a message to people turned away is one line of at most 200 characters")]
+    InvalidWaitingMessage,
 }
 
 /// Why walking into a circle did not make one a member.

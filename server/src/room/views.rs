@@ -270,6 +270,10 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::InvalidSettings => C::Internal,
         E::UnknownFloorPlan => C::UnknownFloorPlan,
         E::InvalidIcebreakers => C::InvalidIcebreakers,
+        E::Waiting => C::Waiting,
+        E::WaitingRoomFull => C::WaitingRoomFull,
+        E::NotWaiting => C::NotWaiting,
+        E::InvalidWaitingMessage => C::InvalidWaitingMessage,
     }
 }
 

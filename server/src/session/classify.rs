@@ -86,6 +86,20 @@ pub fn classify(msg: ClientMessage) -> Incoming {
         ClientMessage::Announce { text } => Command::Announce(text),
         ClientMessage::SetFloorPlan { plan } => Command::SetFloorPlan(plan),
         ClientMessage::SetIcebreakers { on, prompts } => Command::SetIcebreakers { on, prompts },
+        ClientMessage::SetWaitingRoom { on } => Command::SetWaitingRoom(on),
+        ClientMessage::Admit { ids, .. } | ClientMessage::TurnAway { ids, .. }
+            if ids.len() > MAX_WAITING_IDS =>
+        {
+            return Incoming::Refused(ErrorCode::InvalidMessage, "at most 500 ids at once");
+        }
+        ClientMessage::Admit { ids, all } => Command::Admit {
+            ids: ids.iter().map(|id| participant_id(id)).collect(),
+            all,
+        },
+        ClientMessage::TurnAway { ids, message } => Command::TurnAway {
+            ids: ids.iter().map(|id| participant_id(id)).collect(),
+            message,
+        },
         ClientMessage::SetAreas { areas } => {
             Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
         }
@@ -196,6 +210,9 @@ fn sfu(order: SfuOrder) -> Incoming {
 
 /// The participant an id names; one that cannot be an id names nobody, and the room
 /// answers `unknown_participant` as for any stranger.
+/// The most ids one `admit` or `turn_away` names: the waiting room's capacity.
+const MAX_WAITING_IDS: usize = 500;
+
 fn participant_id(text: &str) -> ParticipantId {
     text.parse().unwrap_or(ParticipantId::NOBODY)
 }

@@ -58,6 +58,12 @@ pub struct RoomRecord {
     /// The room's own icebreakers; empty: the built-in ones (English and German).
     #[serde(default)]
     pub icebreaker_prompts: Vec<String>,
+    /// Newcomers wait until a host admits them.
+    #[serde(default)]
+    pub waiting_room: bool,
+    /// Shown to people waiting; empty: the client's own words.
+    #[serde(default)]
+    pub waiting_message: String,
 }
 
 fn default_icebreakers() -> bool {
@@ -94,6 +100,8 @@ impl Default for RoomRecord {
             alone_minutes: default_alone_minutes(),
             icebreakers: default_icebreakers(),
             icebreaker_prompts: Vec::new(),
+            waiting_room: false,
+            waiting_message: String::new(),
         }
     }
 }
@@ -139,6 +147,8 @@ impl RoomRecord {
         settings.alone_after_s = self.alone_minutes.saturating_mul(60);
         settings.icebreakers = self.icebreakers;
         settings.icebreaker_prompts = self.icebreaker_prompts.clone();
+        settings.waiting_room = self.waiting_room;
+        settings.waiting_message = self.waiting_message.clone();
         settings.areas = self
             .areas
             .iter()

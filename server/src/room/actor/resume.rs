@@ -74,7 +74,7 @@ pub(super) struct Parked {
 }
 
 /// A fresh resume token: 128 random bits from the thread's CSPRNG, in hex.
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
@@ -91,8 +91,26 @@ impl Actor {
     /// Gives a participant already in the engine a new connection: a new resume token,
     /// the welcome, and the routes that reach them.
     pub(super) fn attach(&mut self, id: ParticipantId, link: SessionLink, resumed: bool) -> Seat {
+        let connection = self.next_connection();
+        self.attach_on(id, link, resumed, connection)
+    }
+
+    /// A new connection's number.
+    pub(super) fn next_connection(&mut self) -> ConnectionId {
         let connection = ConnectionId(self.next_connection);
         self.next_connection += 1;
+        connection
+    }
+
+    /// [`Actor::attach`] on a connection numbered already (someone admitted from the
+    /// waiting room keeps the session they waited on).
+    pub(super) fn attach_on(
+        &mut self,
+        id: ParticipantId,
+        link: SessionLink,
+        resumed: bool,
+        connection: ConnectionId,
+    ) -> Seat {
         let token = new_token();
         let seat = SeatState {
             connection,
@@ -127,6 +145,7 @@ impl Actor {
             .is_some_and(|p| p.role == Role::Host)
         {
             let _ = link.try_send(Utf8Bytes::from(views::icebreakers(&self.room).encode()));
+            let _ = link.try_send(Utf8Bytes::from(self.waiting_room_view().encode()));
         }
         self.directory.insert(id, link.clone());
         self.directory
@@ -147,6 +166,15 @@ impl Actor {
             connection,
             resumed,
         }
+    }
+
+    /// Gives someone admitted while their connection was lost a seat held by `token` (the
+    /// one they waited with): they are reconnecting, and resume with it within the grace
+    /// window.
+    pub(super) fn seat_lost(&mut self, id: ParticipantId, token: String, connection: ConnectionId) {
+        self.tokens.insert(token.clone(), id);
+        self.seats.insert(id, SeatState { connection, token });
+        self.detach(id, self.grace);
     }
 
     /// A participant came back with their token: on a new connection, as they were.
@@ -248,6 +276,9 @@ impl Actor {
 
     /// A session ended.
     pub(super) fn departed(&mut self, seat: Seat, departure: Departure) {
+        if self.waiter_departed(seat, departure) {
+            return;
+        }
         let current = self.seats.get(&seat.id).map(|s| s.connection);
         if current != Some(seat.connection) {
             // Replaced by a resumed connection, or the participant is gone already.
@@ -283,6 +314,7 @@ impl Actor {
     /// Removes whoever did not come back within the grace window.
     pub(super) fn expire(&mut self) {
         let now = Instant::now();
+        self.expire_waiting(now);
         if !self.parked.is_empty() {
             let tokens = &mut self.tokens;
             self.parked.retain(|_, parked| {

@@ -1,0 +1,136 @@
+// The waiting room (real Chromium, real server): in a room that has one, newcomers see a
+// waiting screen (the room's title, its message, leave) in German and English, on a
+// phone and at 200% zoom; the host sees the queue (name, profile line, how long) above the
+// people list, admits one person, turns another away with a message (who sees it on the
+// end screen) and admits the rest at once. Layout by bounding boxes, axe-core on each
+// screen, screenshots of both sides.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { startServer, person, mintLink, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+
+const KEY = "browser-admin-key-0123456789";
+const dir = screenshotDir();
+const TITLE = "Bürgerdialog Digitale Verwaltung";
+const MESSAGE = "Wir beginnen um 10 Uhr. Bitte haben Sie einen Moment Geduld.";
+
+let server;
+let hanna;
+let anna;
+let jens;
+let karl;
+
+before(async () => {
+  server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
+  const created = await fetch(`${server.url}/api/rooms`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ slug: "einlass", title: TITLE, waiting_room: true, waiting_message: MESSAGE }),
+  });
+  assert.equal(created.status, 201, await created.text());
+  hanna = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "einlass", "--role", "host"]) });
+  anna = await person(server, "Anna Schmidt", { room: "einlass", lang: "de", waits: true, profile: "Stadt Bamberg · Smart City, Bürgerbeteiligung" });
+  jens = await person(server, "Jens Otto", { room: "einlass", waits: true, viewport: { width: 390, height: 844 }, touch: true });
+  karl = await person(server, "Karl-Theodor Freiherr von Eichendorff-Wittgenstein", { room: "einlass", waits: true, viewport: { width: 640, height: 400 }, scale: 2 });
+});
+
+after(async () => {
+  await karl?.close();
+  await jens?.close();
+  await anna?.close();
+  await hanna?.close();
+  await server?.stop();
+});
+
+// Everything on the waiting card is inside it and inside the window, nothing over anything.
+async function cardWhole(page) {
+  const [card] = await boxes(page, "#waiting .card");
+  const inner = await boxes(page, "#waiting h1, #waiting p, #waiting button");
+  const viewport = page.viewportSize();
+  for (const b of inner) {
+    assert.ok(b.left >= card.left - 0.5 && b.left + b.width <= card.left + card.width + 0.5, `${b.text} inside the card`);
+    assert.ok(b.left >= 0 && b.left + b.width <= viewport.width + 0.5, `${b.text} inside the window`);
+  }
+  assert.deepEqual(overlapping(inner), []);
+}
+
+test("newcomers wait on a screen with the room's title and message, in their language", async () => {
+  const page = anna.page;
+  assert.equal(await page.textContent("#waiting-heading"), TITLE);
+  assert.equal(await page.textContent("#waiting-own"), MESSAGE);
+  assert.match(await page.textContent("#waiting .waiting-status"), /Sie sind im Warteraum/);
+  assert.equal(await page.textContent("#waiting-leave"), "Verlassen");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "waiting-heading", "the focus is on the heading");
+  assert.match(await page.textContent("#announcer"), /Sie sind im Warteraum/);
+  // Nothing of the room: no people, no floor.
+  assert.equal(await page.isHidden("#room"), true);
+  assert.equal(await page.evaluate(() => window.hallway.state.participants.size), 0);
+  await cardWhole(page);
+  await page.screenshot({ path: path.join(dir, "waiting-newcomer-de.png") });
+  for (const who of [anna, jens, karl]) {
+    await cardWhole(who.page);
+    const found = await axe(who.page);
+    assert.deepEqual(found.violations, [], who.name);
+    assert.deepEqual(found.contrastReview, [], who.name);
+  }
+  assert.match(await jens.page.textContent("#waiting .waiting-status"), /You are in the waiting room/);
+  await jens.page.screenshot({ path: path.join(dir, "waiting-newcomer-en-phone.png") });
+  await karl.page.screenshot({ path: path.join(dir, "waiting-newcomer-en-200.png") });
+});
+
+test("the host sees the queue, longest first, with profile lines, and admits Anna", async () => {
+  const page = hanna.page;
+  await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 3, null, { timeout: DEADLINE });
+  assert.equal(await page.isChecked("#waiting-on"), true);
+  const rows = await page.$$eval("#waiting-list li", (items) => items.map((li) => ({ name: li.querySelector(".name").textContent, profile: li.querySelector(".profile")?.textContent ?? null, button: li.querySelector("button").textContent })));
+  assert.deepEqual(rows.map((r) => r.name), ["Anna Schmidt", "Jens Otto", "Karl-Theodor Freiherr von Eichendorff-Wittgenstein"]);
+  assert.equal(rows[0].profile, "Stadt Bamberg · Smart City, Bürgerbeteiligung");
+  assert.ok(rows.every((r) => r.button === "Admit"));
+  assert.match(await page.textContent("#announcer"), /waiting to be admitted/);
+  // Nobody waiting is on the floor or in the people list.
+  assert.equal(await page.evaluate(() => window.hallway.state.participants.size), 1);
+  const [panel] = await boxes(page, ".people-scroll");
+  const shown = await boxes(page, "#waiting-switch, #waiting-list li, #waiting-list li button, #waiting-list .who span, #waiting-actions button, #waiting-message");
+  for (const b of shown) assert.ok(b.left >= panel.left - 0.5 && b.left + b.width <= panel.left + panel.width + 0.5, `${b.text} inside the panel`);
+  assert.deepEqual(overlapping(await boxes(page, "#waiting-list li")), []);
+  assert.deepEqual(overlapping(await boxes(page, "#waiting-actions button")), []);
+  await page.screenshot({ path: path.join(dir, "waiting-host-en.png") });
+  const found = await axe(page, ".panel");
+  assert.deepEqual(found.violations, []);
+  assert.deepEqual(found.contrastReview, []);
+  // By keyboard: Anna's "Admit".
+  await page.focus("#waiting-list li:first-child button");
+  await page.keyboard.press("Enter");
+  await anna.page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+  await anna.page.waitForFunction(() => document.querySelector("#announcer").textContent.includes("Sie wurden eingelassen"), null, { timeout: DEADLINE });
+  await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 2, null, { timeout: DEADLINE });
+  await page.waitForFunction(() => window.hallway.state.participants.size === 2, null, { timeout: DEADLINE });
+});
+
+test("the host turns Jens away with a message, which he reads", async () => {
+  const page = hanna.page;
+  await page.check("#waiting-list li:first-child input");
+  await page.fill("#waiting-message", "Heute nur für angemeldete Gäste, sorry.");
+  await page.click("#waiting-turn-away");
+  await jens.page.waitForSelector("#ended:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await jens.page.textContent("#ended-heading"), "A host did not let you in");
+  assert.equal(await jens.page.textContent("#ended-detail"), "Message from the host: Heute nur für angemeldete Gäste, sorry.");
+  const found = await axe(jens.page);
+  assert.deepEqual(found.violations, []);
+  assert.deepEqual(found.contrastReview, []);
+  await jens.page.screenshot({ path: path.join(dir, "waiting-turned-away-en-phone.png") });
+  await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 1, null, { timeout: DEADLINE });
+});
+
+test("admit all lets the rest in; the empty queue says so", async () => {
+  const page = hanna.page;
+  await page.click("#waiting-admit-all");
+  await karl.page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+  await page.waitForFunction(() => document.querySelector("#waiting-empty") && !document.querySelector("#waiting-empty").hidden, null, { timeout: DEADLINE });
+  assert.equal(await page.textContent("#waiting-empty"), "Nobody is waiting.");
+  // Turning it off is the switch; the hosts see it taken.
+  await page.uncheck("#waiting-on");
+  await page.waitForFunction(() => window.hallway.state.waitingRoom?.on === false, null, { timeout: DEADLINE });
+  assert.ok(hanna.sent.some((m) => m.type === "set_waiting_room" && m.on === false));
+});
