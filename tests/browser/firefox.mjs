@@ -34,7 +34,14 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });
   const id = await page.evaluate(() => window.hallway.state.you);
-  return { browser, page, id, name, close: () => browser.close() };
+  // Closing over BiDi can leave Firefox running (and with it the test file's process, which
+  // waits for its child): after a few seconds it is killed.
+  const close = async () => {
+    const child = browser.process();
+    await Promise.race([browser.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  return { browser, page, id, name, close };
 }
 
 // Resolves once `check(arg)`, evaluated in the page, is true; for playwright's and
