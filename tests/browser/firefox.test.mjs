@@ -4,7 +4,16 @@
 // threshold. Each prints the time from the circle (or the broadcast) to the first decoded
 // video frame, the figures of the interop matrix in docs/interop.md.
 
-import { test, before, after } from "node:test";
+// Not yet part of the suite's default run: in the rehearsal of 2026-12-02 the file's tests
+// passed but once its process stayed alive after them (Firefox left running; fixed in
+// firefox.mjs), and once a run was still busy after five minutes. Until it has run clean
+// repeatedly, it runs when HALLWAY_FIREFOX_TESTS is set (issue #17, item 1 is not closed).
+import { test as nodeTest, before as nodeBefore, after as nodeAfter } from "node:test";
+
+const enabled = Boolean(process.env.HALLWAY_FIREFOX_TESTS);
+const test = (name, ...rest) => (enabled ? nodeTest(name, ...rest) : nodeTest(name, { skip: "set HALLWAY_FIREFOX_TESTS to run the Firefox tests" }, () => {}));
+const before = (fn) => (enabled ? nodeBefore(fn) : undefined);
+const after = (fn) => (enabled ? nodeAfter(fn) : undefined);
 import assert from "node:assert/strict";
 import { startServer, person, mintLink, framesDecoded, clickFloor, DEADLINE } from "./harness.mjs";
 import { firefoxPerson, until } from "./firefox.mjs";
