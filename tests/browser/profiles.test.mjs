@@ -74,7 +74,16 @@ test("a profile line typed on the join screen is seen in the list, found by sear
     return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
   }, anna.id);
   await clara.page.mouse.move(face.x, face.y);
-  await clara.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  // The floor shrank when the conversation opened; name tags are laid out again at most
+  // every 150 ms, so the card is measured once it has settled within the floor (or at the
+  // deadline, as it then stands).
+  await clara.page
+    .waitForFunction((id) => {
+      const line = window.hallway.floor.avatars.get(id).querySelector(".tag-profile").getBoundingClientRect();
+      const f = document.querySelector("#floor").getBoundingClientRect();
+      return line.width > 0 && line.top >= f.top && line.bottom <= f.bottom && line.left >= f.left && line.right <= f.right;
+    }, anna.id, { timeout: DEADLINE })
+    .catch(() => {});
   const card = await clara.page.evaluate((id) => {
     const tag = window.hallway.floor.avatars.get(id).querySelector(".tag");
     const line = tag.querySelector(".tag-profile");
