@@ -8,7 +8,9 @@ import { CLOSE, messages } from "./protocol.js";
 // A `ping` after this much silence, at most this often; a connection that brings nothing
 // (no `pong`, no other message) for DEAD_AFTER_MS is given up. Browsers cannot see
 // WebSocket pings, and a connection whose network vanished may take minutes to close by
-// itself.
+// itself. Silence counts only while the page runs: a page that could not run its timers
+// for a while (a busy machine, a throttled background tab) has not heard what waits in
+// its queue, so the time it stood still is not held against the connection.
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 3000;
 // A connection attempt that has not opened by then is given up and retried.
@@ -29,6 +31,7 @@ export class Connection {
     this.heartbeat = null;
     this.lastHeard = 0;
     this.lastPing = 0;
+    this.lastBeat = 0;
     this.lostSince = null;
     this.giveUpMs = GIVE_UP_MS;
   }
@@ -48,6 +51,7 @@ export class Connection {
     const socket = adopt ? early.socket : new WebSocket(this.url());
     this.socket = socket;
     this.lastHeard = performance.now();
+    this.lastBeat = this.lastHeard;
     socket.addEventListener("open", () => {
       if (this.socket !== socket || adopt) return;
       this.lastHeard = performance.now();
@@ -85,6 +89,10 @@ export class Connection {
   beat(socket) {
     if (this.socket !== socket) return;
     const now = performance.now();
+    // The page stood still since the last beat (due HEARTBEAT_MS / 2 ago): not silence.
+    const stood = now - this.lastBeat - HEARTBEAT_MS / 2;
+    if (stood > HEARTBEAT_MS / 2) this.lastHeard = Math.min(now, this.lastHeard + stood);
+    this.lastBeat = now;
     const silent = now - this.lastHeard;
     if (socket.readyState === WebSocket.OPEN) {
       if (silent > DEAD_AFTER_MS) return this.abandon(socket);

@@ -726,6 +726,7 @@ function welcomed(msg) {
   if (resumed) {
     const members = state.myCircle()?.members ?? [];
     for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
+    if (again && !msg.sfu_reset) sfu.resumed();
   }
   session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
   if (waiting) {

@@ -8,8 +8,10 @@
 // Incoming stream ids are "p" + participant id (camera and microphone, kind "camera") or
 // "s" + participant id (screen share, kind "screen").
 // A connection that fails (or never connects) is never reused: the receiving one is
-// restarted (`sfu_restart`), the sending one is published again on a new connection. This module creates and closes
-// every RTCPeerConnection it uses, and `summary()` lists what it holds.
+// restarted (`sfu_restart`), the sending one is published again on a new connection. What
+// could not be said while the WebSocket was away (a restart, an offer) is said once the
+// participant resumed (`resumed()`). This module creates and closes every
+// RTCPeerConnection it uses, and `summary()` lists what it holds.
 
 // A connection `disconnected` this long is treated as failed.
 const DISCONNECTED_GRACE_MS = 4000;
@@ -39,6 +41,9 @@ export class Sfu {
     this.iceServers = [];
     // Offers are applied one at a time, in order.
     this.queue = Promise.resolve();
+    // Said while the WebSocket was away, so not said: a restart of the receiving
+    // connection, the sending connection's offer.
+    this.unsaid = { restart: false, offer: false };
     media.onChange(() => this.updateTracks());
   }
 
@@ -80,7 +85,17 @@ export class Sfu {
     if (this.sending !== pc) return;
     // The server is ICE-lite and needs none of our candidates: the description is enough.
     const screen = this.senders.screen?.mid ?? undefined;
-    this.send({ type: "sfu_offer", sdp: pc.localDescription.sdp, ...(screen ? { screen } : {}) });
+    this.unsaid.offer = !this.send({ type: "sfu_offer", sdp: pc.localDescription.sdp, ...(screen ? { screen } : {}) });
+  }
+
+  // Back on a new WebSocket as the same participant (the server kept our connections):
+  // says what could not be said meanwhile. The server offers the receiving connection
+  // again by itself if its offer was unanswered.
+  resumed() {
+    if (this.unsaid.restart && !this.receiving) {
+      this.unsaid.restart = !this.send({ type: "sfu_restart" });
+    }
+    if (this.unsaid.offer && this.sending?.localDescription) this.offer(this.sending).catch(() => this.republish());
   }
 
   // Stops sending: the server ends our tracks for everyone.
@@ -167,7 +182,7 @@ export class Sfu {
   // Closes the receiving connection and asks the server for a new one.
   restartReceiving() {
     this.closeReceiving();
-    this.send({ type: "sfu_restart" });
+    this.unsaid.restart = !this.send({ type: "sfu_restart" });
   }
 
   closeReceiving() {
@@ -222,6 +237,7 @@ export class Sfu {
 
   closeAll() {
     this.wantPublish = false;
+    this.unsaid = { restart: false, offer: false };
     this.sending?.close();
     this.sending = null;
     this.senders = {};

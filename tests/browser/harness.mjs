@@ -32,7 +32,7 @@ const CHROMIUM_FLAGS = [
 export async function startServer(env = {}) {
   const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
   const child = spawn(bin, [], {
-    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_MEDIA_PORT: "0", HALLWAY_TURN_PORT: "0", HALLWAY_DRAIN_SECONDS: "0", HALLWAY_LOG: "warn", HALLWAY_SECRET: SECRET, HALLWAY_DATA_DIR: mkdtempSync(path.join(tmpdir(), "hallway-browser-")), ...env },
+    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_MEDIA_PORT: "0", HALLWAY_TURN_PORT: "0", HALLWAY_DRAIN_SECONDS: "0", HALLWAY_LOG: process.env.HALLWAY_TEST_LOG ?? "warn", HALLWAY_SECRET: SECRET, HALLWAY_DATA_DIR: mkdtempSync(path.join(tmpdir(), "hallway-browser-")), ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let buffered = "";

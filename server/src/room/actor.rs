@@ -621,12 +621,12 @@ impl Actor {
                 link,
                 resume,
                 reply,
-            } => match resume.and_then(|token| self.tokens.get(&token).copied()) {
-                Some(id) => self.resume(id, link, reply),
+            } => match resume.and_then(|token| Some((self.tokens.get(&token).copied()?, token))) {
+                Some((id, token)) => self.resume(id, token, link, reply),
                 None => self.join(name, profile, role, identity, link, reply),
             },
             Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
-                Some(id) => self.resume(id, link, reply),
+                Some(id) => self.resume(id, token, link, reply),
                 None => self.wait_again(&token, link, reply),
             },
             Request::Command { from, command } => self.command(from, command),
@@ -674,7 +674,7 @@ impl Actor {
             let _ = reply.send(Err(err.into()));
             return;
         }
-        let seat = self.attach(id, link, false);
+        let seat = self.attach(id, link, None);
         if reply.send(Ok(seat)).is_err() {
             // The session went away while waiting; undo.
             self.links.remove(&id);

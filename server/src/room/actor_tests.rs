@@ -303,7 +303,16 @@ async fn a_lost_participant_resumes_with_everything_and_others_see_reconnecting(
             .any(|m| matches!(m, ServerMessage::Left { .. } | ServerMessage::Joined { .. })),
         "no leave and join: {seen:?}"
     );
-    // The old token is spent: it joins someone new.
+    // A welcome that never arrived (the new connection died first): the token she came
+    // back with still brings her back, as herself...
+    let mut again = connect(&room, "Anna", 256, Some(token.clone())).await;
+    assert_eq!(again.id, anna.id, "still the same participant");
+    assert!(again.seat.resumed);
+    let newest = self::token(&drain(&mut again));
+    // ...until she comes back with the newer one: then the old one is spent and joins
+    // someone new.
+    let last = connect(&room, "Anna", 256, Some(newest)).await;
+    assert_eq!(last.id, anna.id);
     let stranger = connect(&room, "Anna", 256, Some(token)).await;
     assert_ne!(stranger.id, anna.id);
     assert!(!stranger.seat.resumed);

@@ -26,6 +26,13 @@ use crate::session::outbox::OutboxSender;
 /// as those connections are up).
 pub const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How often a member whose session's queue was full is looked at again.
+const STALLED_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Free slots a stalled member's session queue needs before a new receiving connection
+/// is offered to them (an offer, its candidates and a few renegotiations).
+const STALLED_ROOM: usize = 16;
+
 /// Names one published track within a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TrackKey(pub u64);
@@ -97,7 +104,8 @@ struct Member {
     /// Tracks this member's receiving connection has been told to forward.
     receives: BTreeSet<TrackKey>,
     /// Their session's queue was full when their receiving connection spoke: no new one
-    /// is opened (it would fail the same way, at once) until they resume.
+    /// is opened (it would fail the same way, at once) until they resume or their queue
+    /// has room again (looked at every [`STALLED_RETRY`]).
     stalled: bool,
 }
 
@@ -447,9 +455,42 @@ impl RoomMedia {
                 for track in state.tracks.values() {
                     track.forwards.set(id, None);
                 }
+                if session_gone {
+                    self.unstall_later(id);
+                }
             }
             self.reconcile(&mut state);
         }
+    }
+
+    /// Offers a stalled member a new receiving connection once their session's queue has
+    /// room again. A session that stays stuck is closed as a slow consumer, and one that
+    /// ended waits for its resume (see [`RoomMedia::join`]): either way the retries stop.
+    fn unstall_later(&self, id: ParticipantId) {
+        let this = self.this.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(STALLED_RETRY).await;
+                let Some(media) = this.upgrade() else {
+                    return;
+                };
+                let mut state = media.state();
+                let Some(member) = state.members.get_mut(&id) else {
+                    return;
+                };
+                if !member.stalled || member.link.is_closed() {
+                    return;
+                }
+                if member.link.capacity() >= STALLED_ROOM {
+                    member.stalled = false;
+                    media.reconcile(&mut state);
+                    return;
+                }
+            }
+        });
     }
 
     /// Brings every member's receiving connection in line with the routes.
@@ -537,6 +578,9 @@ impl RoomMedia {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::outbox::outbox;
+    use crate::sfu::SfuConfig;
+    use crate::turn::IceServers;
 
     fn packet(n: u16) -> rtp::Packet {
         rtp::Packet {
@@ -580,5 +624,73 @@ mod tests {
         forwards.send(TrackKey(7), &packet(100));
         assert!(a_rx.try_recv().is_err());
         assert!(b_rx.try_recv().is_ok());
+    }
+
+    /// A member whose session's queue was full when their receiving connection had to
+    /// tell them its offer loses that connection; once their queue has room again (the
+    /// session caught up without being let go), they are offered a new one, with a new
+    /// number, rather than left without media until they reconnect.
+    #[tokio::test]
+    async fn a_member_whose_queue_was_full_is_offered_a_new_connection_once_it_has_room() {
+        let config = SfuConfig {
+            bind: ([127, 0, 0, 1], 0).into(),
+            announce: None,
+            tcp: false,
+            codecs: Default::default(),
+        };
+        let sfu = Sfu::start(config, IceServers::none()).await.expect("bind");
+        let media = RoomMedia::new(sfu);
+        let (listener, mut queue) = outbox(STALLED_ROOM);
+        for _ in 0..STALLED_ROOM {
+            listener
+                .try_send("backlog".into())
+                .expect("room in the queue");
+        }
+        let (host, _host_queue) = outbox(64);
+        media.join(ParticipantId(1), listener);
+        media.join(ParticipantId(2), host);
+        media.set_broadcasters(&[ParticipantId(2)]);
+        let opus = RTCRtpCodec {
+            mime_type: "audio/opus".into(),
+            clock_rate: 48_000,
+            channels: 2,
+            ..Default::default()
+        };
+        let _track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false);
+
+        // The offer of the listener's first connection finds the queue full.
+        let stalled = || {
+            media
+                .state()
+                .members
+                .get(&ParticipantId(1))
+                .is_some_and(|m| m.stalled)
+        };
+        let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !stalled() {
+            assert!(tokio::time::Instant::now() < until, "never stalled");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(media.state().members[&ParticipantId(1)].receiving.is_none());
+
+        // The session catches up: a new connection (number 2) is offered.
+        while queue.try_recv().is_some() {}
+        let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if let Some(frame) = queue.try_recv() {
+                let msg: serde_json::Value = serde_json::from_str(frame.as_str()).expect("json");
+                if msg["type"] == "sfu_offer" {
+                    assert_eq!(msg["connection"], 2, "a new connection: {msg}");
+                    break;
+                }
+                continue;
+            }
+            assert!(
+                tokio::time::Instant::now() < until,
+                "no new offer once the queue had room"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!stalled());
     }
 }

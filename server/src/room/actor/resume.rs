@@ -1,5 +1,8 @@
 //! Connections that drop and come back. Every participant holds a seat: their current
-//! connection and a resume token (a new one with every welcome). A session that ends
+//! connection and a resume token (a new one with every welcome). The token a client came
+//! back with stays good too, until it comes back with the newer one (or leaves): a
+//! connection that dies again before its welcome arrives leaves the client holding the
+//! token it presented, and that must not turn it into someone new. A session that ends
 //! without leaving on purpose leaves the seat empty for the grace window: the participant
 //! stays in the room, marked as reconnecting, and a `hello` with the token within the
 //! window puts a new connection in the seat, with everything as it was. A client that
@@ -60,7 +63,17 @@ pub enum Departure {
 #[derive(Debug)]
 pub(super) struct SeatState {
     connection: ConnectionId,
+    /// The token of the latest welcome.
     token: String,
+    /// The token the client came back with, good until it presents `token`.
+    presented: Option<String>,
+}
+
+impl SeatState {
+    /// Every token that names this seat.
+    fn tokens(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.token).chain(self.presented.as_ref())
+    }
 }
 
 /// A participant whose page went away, as they were, until the grace window ends.
@@ -69,7 +82,8 @@ pub(super) struct Parked {
     was: Participant,
     /// Invited to the stage, or on it.
     invited: bool,
-    token: String,
+    /// The tokens that bring them back (see [`SeatState`]).
+    tokens: Vec<String>,
     deadline: Instant,
 }
 
@@ -89,10 +103,17 @@ impl Actor {
     }
 
     /// Gives a participant already in the engine a new connection: a new resume token,
-    /// the welcome, and the routes that reach them.
-    pub(super) fn attach(&mut self, id: ParticipantId, link: SessionLink, resumed: bool) -> Seat {
+    /// the welcome, and the routes that reach them. `presented` is the token they came
+    /// back with, if they resumed: it stays good until they come back with the new one.
+    pub(super) fn attach(
+        &mut self,
+        id: ParticipantId,
+        link: SessionLink,
+        presented: Option<String>,
+    ) -> Seat {
         let connection = self.next_connection();
-        self.attach_on(id, link, resumed, connection)
+        let resumed = presented.is_some();
+        self.attach_on(id, link, resumed, presented, connection)
     }
 
     /// A new connection's number.
@@ -109,17 +130,29 @@ impl Actor {
         id: ParticipantId,
         link: SessionLink,
         resumed: bool,
+        presented: Option<String>,
         connection: ConnectionId,
     ) -> Seat {
         let token = new_token();
-        let seat = SeatState {
-            connection,
-            token: token.clone(),
-        };
-        if let Some(old) = self.seats.insert(id, seat) {
-            self.tokens.remove(&old.token);
+        if let Some(old) = self.seats.remove(&id) {
+            for old in old.tokens() {
+                if Some(old) != presented.as_ref() {
+                    self.tokens.remove(old);
+                }
+            }
         }
         self.tokens.insert(token.clone(), id);
+        if let Some(presented) = &presented {
+            self.tokens.insert(presented.clone(), id);
+        }
+        self.seats.insert(
+            id,
+            SeatState {
+                connection,
+                token: token.clone(),
+                presented,
+            },
+        );
         let ice_servers = self
             .media
             .as_ref()
@@ -173,7 +206,14 @@ impl Actor {
     /// window.
     pub(super) fn seat_lost(&mut self, id: ParticipantId, token: String, connection: ConnectionId) {
         self.tokens.insert(token.clone(), id);
-        self.seats.insert(id, SeatState { connection, token });
+        self.seats.insert(
+            id,
+            SeatState {
+                connection,
+                token,
+                presented: None,
+            },
+        );
         self.detach(id, self.grace);
     }
 
@@ -181,11 +221,12 @@ impl Actor {
     pub(super) fn resume(
         &mut self,
         id: ParticipantId,
+        token: String,
         link: SessionLink,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         if let Some(parked) = self.parked.remove(&id) {
-            self.unpark(parked, link, reply);
+            self.unpark(parked, token, link, reply);
             return;
         }
         if let Some(old) = self.links.remove(&id) {
@@ -197,7 +238,7 @@ impl Actor {
         self.suspended.remove(&id);
         // The token named someone in the room (tokens go when their participant does).
         let _ = self.room.resume(id);
-        let seat = self.attach(id, link, true);
+        let seat = self.attach(id, link, Some(token));
         metrics::counter!(crate::metrics::RESUMES).increment(1);
         debug!(room = %self.room.settings().slug, "participant resumed");
         if reply.send(Ok(seat)).is_err() {
@@ -210,17 +251,21 @@ impl Actor {
     fn unpark(
         &mut self,
         parked: Parked,
+        token: String,
         link: SessionLink,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
-        self.tokens.remove(&parked.token);
+        for token in &parked.tokens {
+            self.tokens.remove(token);
+        }
         let id = parked.was.id;
         if let Err(err) = self.room.readmit(&parked.was, parked.invited) {
             // Banned since they left.
+            self.seats.remove(&id);
             let _ = reply.send(Err(err.into()));
             return;
         }
-        let seat = self.attach(id, link, true);
+        let seat = self.attach(id, link, Some(token));
         metrics::counter!(crate::metrics::RESUMES).increment(1);
         debug!(room = %self.room.settings().slug, "participant came back after a reload");
         if reply.send(Ok(seat)).is_err() {
@@ -228,16 +273,20 @@ impl Actor {
             // holds the token it came with, so it is parked again under that one.
             self.links.remove(&id);
             if let Some(seat) = self.seats.remove(&id) {
-                self.tokens.remove(&seat.token);
+                for token in seat.tokens() {
+                    self.tokens.remove(token);
+                }
             }
             if let Some(was) = self.room.participant(id).cloned() {
-                self.tokens.insert(parked.token.clone(), id);
+                for token in &parked.tokens {
+                    self.tokens.insert(token.clone(), id);
+                }
                 self.parked.insert(
                     id,
                     Parked {
                         was,
                         invited: parked.invited,
-                        token: parked.token,
+                        tokens: parked.tokens,
                         deadline: parked.deadline,
                     },
                 );
@@ -250,10 +299,13 @@ impl Actor {
     /// good for the grace window (see the module's description).
     fn park(&mut self, id: ParticipantId) {
         self.links.remove(&id);
-        let token = self.seats.get(&id).map(|s| s.token.clone());
-        if let (Some(was), Some(token), false) = (
+        let tokens = self
+            .seats
+            .get(&id)
+            .map(|s| s.tokens().cloned().collect::<Vec<_>>());
+        if let (Some(was), Some(tokens), false) = (
             self.room.participant(id).cloned(),
-            token,
+            tokens,
             self.grace.is_zero(),
         ) {
             let deadline = Instant::now() + self.grace;
@@ -263,7 +315,7 @@ impl Actor {
                 Parked {
                     was,
                     invited,
-                    token,
+                    tokens,
                     deadline,
                 },
             );
@@ -320,7 +372,9 @@ impl Actor {
             self.parked.retain(|_, parked| {
                 let keep = parked.deadline > now;
                 if !keep {
-                    tokens.remove(&parked.token);
+                    for token in &parked.tokens {
+                        tokens.remove(token);
+                    }
                 }
                 keep
             });
@@ -359,7 +413,14 @@ impl Actor {
                 continue;
             }
             self.tokens.insert(token.clone(), id);
-            self.seats.insert(id, SeatState { connection, token });
+            self.seats.insert(
+                id,
+                SeatState {
+                    connection,
+                    token,
+                    presented: None,
+                },
+            );
             self.suspended.insert(id, Instant::now() + self.grace);
         }
         // Tells the directory and the SFU routes of the circles formed again; nobody
@@ -389,7 +450,9 @@ impl Actor {
         if let Some(seat) = self.seats.remove(&id)
             && !self.parked.contains_key(&id)
         {
-            self.tokens.remove(&seat.token);
+            for token in seat.tokens() {
+                self.tokens.remove(token);
+            }
         }
         self.suspended.remove(&id);
     }

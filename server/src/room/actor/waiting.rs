@@ -299,7 +299,8 @@ impl Actor {
             // token they waited with.
             self.seat_lost(id, token, connection);
         } else {
-            self.attach_on(id, link, false, connection);
+            // The token they waited with stays good until they come back with the new one.
+            self.attach_on(id, link, false, Some(token), connection);
         }
         Ok(())
     }
