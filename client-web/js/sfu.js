@@ -19,6 +19,10 @@ const DISCONNECTED_GRACE_MS = 4000;
 // receiving connection that stayed `connecting` for good on a loaded machine).
 const CONNECT_DEADLINE_MS = 10_000;
 
+// A restart asked for this long before a resume is asked for again after it (the socket
+// may have been dead already: a page gives one up after 3 s of silence).
+const RESTART_AGAIN_MS = 10_000;
+
 const KINDS = { p: "camera", s: "screen" };
 
 export class Sfu {
@@ -43,7 +47,8 @@ export class Sfu {
     this.queue = Promise.resolve();
     // Said while the WebSocket was away, so not said: a restart of the receiving
     // connection, the sending connection's offer.
-    this.unsaid = { restart: false, offer: false };
+    this.unsaid = { restart: false, offer: false, unpublish: false };
+    this.restartedAt = -Infinity;
     media.onChange(() => this.updateTracks());
   }
 
@@ -91,11 +96,15 @@ export class Sfu {
   // Back on a new WebSocket as the same participant (the server kept our connections):
   // says what could not be said meanwhile. The server offers the receiving connection
   // again by itself if its offer was unanswered.
+  // A restart asked for shortly before is asked for again unless a receiving connection
+  // came meanwhile: sent into a socket that was already dead (but not yet given up), it
+  // was lost without a trace.
   resumed() {
-    if (this.unsaid.restart && !this.receiving) {
-      this.unsaid.restart = !this.send({ type: "sfu_restart" });
-    }
-    if (this.unsaid.offer && this.sending?.localDescription) this.offer(this.sending).catch(() => this.republish());
+    if (this.unsaid.unpublish) this.unsaid.unpublish = !this.send({ type: "sfu_unpublish" });
+    const lately = performance.now() - this.restartedAt < RESTART_AGAIN_MS;
+    if (!this.receiving && (this.unsaid.restart || lately)) this.unsaid.restart = !this.send({ type: "sfu_restart" });
+    const pc = this.sending;
+    if (this.unsaid.offer && pc?.localDescription) this.offer(pc).catch(() => this.republish(pc));
   }
 
   // Stops sending: the server ends our tracks for everyone.
@@ -105,7 +114,9 @@ export class Sfu {
     this.sending.close();
     this.sending = null;
     this.senders = {};
-    this.send({ type: "sfu_unpublish" });
+    // Unsaid, the server would take our next offer for the old connection.
+    this.unsaid.unpublish = !this.send({ type: "sfu_unpublish" });
+    this.unsaid.offer = false;
   }
 
   // The sending connection failed (here or, `sfu_unpublished`, on the server): publish
@@ -145,6 +156,7 @@ export class Sfu {
     if (!this.receiving) {
       this.receiving = this.openReceiving();
       this.connection = connection;
+      this.unsaid.restart = false;
     }
     const pc = this.receiving;
     try {
@@ -182,6 +194,7 @@ export class Sfu {
   // Closes the receiving connection and asks the server for a new one.
   restartReceiving() {
     this.closeReceiving();
+    this.restartedAt = performance.now();
     this.unsaid.restart = !this.send({ type: "sfu_restart" });
   }
 
@@ -237,7 +250,7 @@ export class Sfu {
 
   closeAll() {
     this.wantPublish = false;
-    this.unsaid = { restart: false, offer: false };
+    this.unsaid = { restart: false, offer: false, unpublish: false };
     this.sending?.close();
     this.sending = null;
     this.senders = {};

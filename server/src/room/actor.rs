@@ -53,7 +53,7 @@ const INBOX_CAPACITY: usize = 4096;
 
 /// Slots a session's queue keeps free for events: ticks are skipped below this, so that
 /// circle changes and signals still fit when positions pile up.
-const EVENT_RESERVE: usize = 32;
+pub(crate) const EVENT_RESERVE: usize = 32;
 
 /// How the actor reaches one session: its bounded outgoing queue of encoded frames, which
 /// also carries the order to close (slow consumer).

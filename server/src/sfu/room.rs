@@ -30,8 +30,9 @@ pub const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 const STALLED_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Free slots a stalled member's session queue needs before a new receiving connection
-/// is offered to them (an offer, its candidates and a few renegotiations).
-const STALLED_ROOM: usize = 16;
+/// is offered to them: beyond the room's reserve for one-off messages, room for an offer
+/// and a few renegotiations.
+const STALLED_ROOM: usize = crate::room::actor::EVENT_RESERVE + 16;
 
 /// Names one published track within a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
