@@ -230,8 +230,15 @@ async fn a_page_that_went_away_leaves_at_once_and_its_reload_comes_back_as_it_wa
     // Ben sees her come in and the two of them form a circle again where they stood.
     let members = [h.clone(), ben.id.clone()];
     ben.wait_for_circle_with(&members).await?;
-    // The token was spent by coming back: it does not serve twice (the page joins as
-    // someone new, under a name of its own: a host's name is hers).
+    // The token she came back with stays good until she uses the newer one of her
+    // welcome (a welcome lost on the way must not make her someone new); once she has,
+    // the old one is spent and does not serve again (the page joins as someone new,
+    // under a name of its own: a host's name is hers).
+    let newer = back.resume_token().unwrap_or("").to_owned();
+    assert_ne!(newer, token);
+    let latest = TestClient::resume_at(server.addr(), "lobby", "Hanna", &newer).await?;
+    assert!(latest.resumed());
+    assert_eq!(latest.id, h, "the newer token brings back the same person");
     let again = TestClient::resume_at(server.addr(), "lobby", "Hanna Zwei", &token).await?;
     assert!(!again.resumed());
     Ok(())
