@@ -157,6 +157,20 @@ impl Sfu {
         Ok(Sfu { inner })
     }
 
+    /// An SFU on a free loopback port, without TURN, for unit tests.
+    #[cfg(test)]
+    pub(crate) async fn on_loopback() -> Sfu {
+        let config = SfuConfig {
+            bind: ([127, 0, 0, 1], 0).into(),
+            announce: None,
+            tcp: false,
+            codecs: Default::default(),
+        };
+        Sfu::start(config, crate::turn::IceServers::none())
+            .await
+            .expect("binds a loopback port")
+    }
+
     /// The bound UDP address.
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local

@@ -608,8 +608,6 @@ fn random_token(len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sfu::SfuConfig;
-    use crate::turn::IceServers;
 
     /// A browser's offer (one audio section) whose only candidate is an mDNS name.
     const OFFER: &str = "v=0\r\n\
@@ -638,13 +636,7 @@ mod tests {
     /// what a `.local` name is.
     #[tokio::test]
     async fn a_description_with_mdns_candidates_starts_no_lookup() {
-        let config = SfuConfig {
-            bind: ([127, 0, 0, 1], 0).into(),
-            announce: None,
-            tcp: false,
-            codecs: Default::default(),
-        };
-        let sfu = Sfu::start(config, IceServers::none()).await.expect("bind");
+        let sfu = Sfu::on_loopback().await;
         let mut pc = build(&sfu, "localufrag").expect("build");
         // As it comes, `.local` candidate and all (the task takes them out, too).
         let offer = RTCSessionDescription::offer(OFFER.to_owned()).expect("offer");

@@ -580,8 +580,6 @@ impl RoomMedia {
 mod tests {
     use super::*;
     use crate::session::outbox::outbox;
-    use crate::sfu::SfuConfig;
-    use crate::turn::IceServers;
 
     fn packet(n: u16) -> rtp::Packet {
         rtp::Packet {
@@ -633,13 +631,7 @@ mod tests {
     /// number, rather than left without media until they reconnect.
     #[tokio::test]
     async fn a_member_whose_queue_was_full_is_offered_a_new_connection_once_it_has_room() {
-        let config = SfuConfig {
-            bind: ([127, 0, 0, 1], 0).into(),
-            announce: None,
-            tcp: false,
-            codecs: Default::default(),
-        };
-        let sfu = Sfu::start(config, IceServers::none()).await.expect("bind");
+        let sfu = Sfu::on_loopback().await;
         let media = RoomMedia::new(sfu);
         let (listener, mut queue) = outbox(STALLED_ROOM);
         for _ in 0..STALLED_ROOM {

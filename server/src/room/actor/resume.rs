@@ -201,10 +201,8 @@ impl Actor {
         }
     }
 
-    /// Gives someone admitted while their connection was lost a seat held by `token` (the
-    /// one they waited with): they are reconnecting, and resume with it within the grace
-    /// window.
-    pub(super) fn seat_lost(&mut self, id: ParticipantId, token: String, connection: ConnectionId) {
+    /// A seat held by `token` alone, on `connection`.
+    fn seat_with(&mut self, id: ParticipantId, token: String, connection: ConnectionId) {
         self.tokens.insert(token.clone(), id);
         self.seats.insert(
             id,
@@ -214,6 +212,13 @@ impl Actor {
                 presented: None,
             },
         );
+    }
+
+    /// Gives someone admitted while their connection was lost a seat held by `token` (the
+    /// one they waited with): they are reconnecting, and resume with it within the grace
+    /// window.
+    pub(super) fn seat_lost(&mut self, id: ParticipantId, token: String, connection: ConnectionId) {
+        self.seat_with(id, token, connection);
         self.detach(id, self.grace);
     }
 
@@ -412,15 +417,7 @@ impl Actor {
                 let _ = self.room.leave(id);
                 continue;
             }
-            self.tokens.insert(token.clone(), id);
-            self.seats.insert(
-                id,
-                SeatState {
-                    connection,
-                    token,
-                    presented: None,
-                },
-            );
+            self.seat_with(id, token, connection);
             self.suspended.insert(id, Instant::now() + self.grace);
         }
         // Tells the directory and the SFU routes of the circles formed again; nobody
