@@ -85,8 +85,11 @@ export class Panel {
     document.addEventListener("pointerdown", (event) => {
       if (this.menuFor && !this.menu.contains(event.target) && !this.menuButton?.contains(event.target)) this.closeMenu(false);
     });
-    root.querySelector(".people-scroll").addEventListener("scroll", () => this.closeMenu(false), { passive: true });
-    window.addEventListener("resize", () => this.closeMenu(false));
+    // Scrolling the list or resizing the window moves the menu with its button (a scroll
+    // can come just after the menu opened: the list scrolled to bring the button into view,
+    // or shrank when someone left); it closes once the button is out of the list's view.
+    root.querySelector(".people-scroll").addEventListener("scroll", () => this.followMenu(), { passive: true });
+    window.addEventListener("resize", () => this.followMenu());
   }
 
   // The oldest raised hand not yet called on, of someone still in the room.
@@ -124,17 +127,25 @@ export class Panel {
   }
 
   // The open menu stays beside its person's button when the list changes around it (their
-  // row rebuilt, or moved to another group); it closes when the button is gone from view.
+  // row rebuilt, or moved to another group) or scrolls; it closes when the button is gone
+  // from view.
   followMenu() {
     if (!this.menuFor) return;
     const button = this.root.querySelector(`button[data-key="actions:${CSS.escape(this.menuFor)}"]`);
-    if (!button || button.closest("[hidden]")) {
+    if (!button || button.closest("[hidden]") || !this.inView(button)) {
       this.closeMenu(false);
       return;
     }
     this.menuButton = button;
     button.setAttribute("aria-expanded", "true");
     this.placeMenu(button);
+  }
+
+  // Whether a button shows at least in part within the scrolling list.
+  inView(button) {
+    const at = button.getBoundingClientRect();
+    const view = this.root.querySelector(".people-scroll").getBoundingClientRect();
+    return at.bottom > view.top && at.top < view.bottom;
   }
 
   placeMenu(button) {

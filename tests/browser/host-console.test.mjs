@@ -201,3 +201,24 @@ test("each person's actions menu works by keyboard, and axe-core finds nothing w
   await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop = 0));
   await page.screenshot({ path: path.join(dir, "host-console-300-en.png") });
 });
+
+test("an open actions menu moves with its button when the list scrolls, and closes once the button is out of view", async () => {
+  const page = hanna.page;
+  const rows = await page.$$eval('.people-group li button[data-key^="actions:"]', (els) => els.map((e) => e.dataset.key));
+  const key = rows[6];
+  await page.click(`button[data-key="${key}"]`);
+  await page.waitForSelector("#person-menu:not([hidden])", { timeout: DEADLINE });
+  // A little scroll (as when the list brings the button into view, or shrinks as
+  // someone leaves): the menu stays open, beside its button.
+  await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop += 30));
+  await page.waitForFunction((k) => {
+    const menu = document.querySelector("#person-menu").getBoundingClientRect();
+    const button = document.querySelector(`button[data-key="${k}"]`).getBoundingClientRect();
+    return Math.abs(menu.top - button.bottom) < 12 || Math.abs(menu.bottom - button.top) < 12;
+  }, key, { timeout: DEADLINE });
+  assert.equal(await page.isVisible("#person-menu"), true, "still open after a small scroll");
+  // Far enough that the button leaves the list's view: the menu closes.
+  await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop += 3000));
+  await page.waitForSelector("#person-menu", { state: "hidden", timeout: DEADLINE });
+  await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop = 0));
+});
