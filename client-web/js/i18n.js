@@ -303,6 +303,7 @@ const texts = {
     "summary.peakAt": "at {time}",
     "summary.inCircles": "In circles now",
     "summary.inCirclesNote": "in {n} circles",
+    "summary.inCirclesNote.one": "in 1 circle",
     "summary.share": "In at least one circle",
     "summary.shareNote": "{circled} of {arrived} who came",
     "summary.arrived": "People who came",
@@ -652,6 +653,7 @@ const texts = {
     "summary.peakAt": "um {time} Uhr",
     "summary.inCircles": "Jetzt in Kreisen",
     "summary.inCirclesNote": "in {n} Kreisen",
+    "summary.inCirclesNote.one": "in 1 Kreis",
     "summary.share": "Mindestens einmal im Kreis",
     "summary.shareNote": "{circled} von {arrived} Gekommenen",
     "summary.arrived": "Gekommene Personen",
@@ -725,7 +727,10 @@ export function setLang(next) {
   translatePage();
 }
 
+// A key with a singular form (`key.one`) takes it when its count (`n` or `count`) is 1.
 export function t(key, vars = {}) {
+  const count = vars.n ?? vars.count;
+  if (count === 1 && (`${key}.one` in texts[language] || `${key}.one` in texts.en)) key = `${key}.one`;
   const template = texts[language][key] ?? texts.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }

@@ -34,12 +34,21 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
   await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });
   const id = await page.evaluate(() => window.hallway.state.you);
-  // Closing over BiDi can leave Firefox running (and with it the test file's process, which
-  // waits for its child): after a few seconds it is killed.
+  // Closing over BiDi can leave Firefox running, and a content process can outlive its
+  // parent: either holds the pipes to this process open, and with them the test file's
+  // process, which then never ends. After a few seconds the whole process group (puppeteer
+  // starts Firefox as the leader of its own) is killed and the pipes are let go.
   const close = async () => {
     const child = browser.process();
-    await Promise.race([browser.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await within(browser.close().catch(() => {}), 5000);
+    if (!child?.pid) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // ESRCH: nothing of that group is left.
+    }
+    for (const stream of child.stdio) stream?.destroy();
+    child.unref();
   };
   return { browser, page, id, name, close };
 }
@@ -50,8 +59,16 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
 export async function until(page, what, check, arg) {
   const end = Date.now() + DEADLINE;
   for (;;) {
-    if (await page.evaluate(check, arg)) return;
+    // A page that no longer answers (BiDi can hang) counts as "not yet", not as forever.
+    if (await within(page.evaluate(check, arg), DEADLINE, false)) return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+// `promise`'s value, or `otherwise` after `ms` milliseconds (the timer does not outlive it).
+function within(promise, ms, otherwise) {
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, ms, otherwise)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 
 globalThis.localStorage = { getItem: () => null, setItem: () => {} };
 globalThis.navigator ??= { language: "en" };
-const { catalogues } = await import("../../client-web/js/i18n.js");
+// Enough of a page for setLang, which also translates the page.
+globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
+const { catalogues, t, setLang } = await import("../../client-web/js/i18n.js");
 const { ERROR_CODES } = await import("../../client-web/js/wire.js");
 const { icebreakerText } = await import("../../client-web/js/icebreaker.js");
 
@@ -44,4 +46,17 @@ test("an icebreaker is shown in the reader's language, a room's own as typed", (
   assert.equal(icebreakerText(builtin, "fr"), builtin.en, "English where there is none in the reader's");
   assert.equal(icebreakerText({ text: "Wie sind Sie angereist?" }, "en"), "Wie sind Sie angereist?");
   assert.equal(icebreakerText(null, "en"), "");
+});
+
+test("a count of one takes the singular where a text has one", () => {
+  setLang("en");
+  assert.equal(t("summary.inCirclesNote", { n: 1 }), "in 1 circle");
+  assert.equal(t("summary.inCirclesNote", { n: 2 }), "in 2 circles");
+  assert.equal(t("summary.inCirclesNote", { n: 0 }), "in 0 circles");
+  setLang("de");
+  assert.equal(t("summary.inCirclesNote", { n: 1 }), "in 1 Kreis");
+  assert.equal(t("summary.inCirclesNote", { n: 3 }), "in 3 Kreisen");
+  // Without a singular form the text stays as it is.
+  assert.equal(t("waiting.for", { minutes: 1 }), "wartet seit 1 Min.");
+  setLang("en");
 });
