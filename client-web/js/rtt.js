@@ -30,6 +30,13 @@ export class RealTimeText {
     this.sentText = "";
     // Closed by the person: new writers do not open it again until the circle changes.
     this.closedByUser = false;
+    // The list showed its end before it got lower (a phone turned, the window zoomed, a
+    // prompt shown above it): it shows its end after, so the newest words stay in view.
+    this.atEnd = true;
+    writers.addEventListener("scroll", () => (this.atEnd = this.showsEnd()));
+    new ResizeObserver(() => {
+      if (this.atEnd && writers.clientHeight > 0) writers.scrollTop = writers.scrollHeight;
+    }).observe(writers);
     own.maxLength = 200;
     own.addEventListener("input", () => this.typed());
     own.addEventListener("keydown", (event) => {
@@ -43,6 +50,10 @@ export class RealTimeText {
       this.closedByUser = !open;
       this.setOpen(open, true);
     });
+  }
+
+  showsEnd() {
+    return this.writers.scrollTop + this.writers.clientHeight >= this.writers.scrollHeight - 4;
   }
 
   get open() {
@@ -201,7 +212,7 @@ export class RealTimeText {
   // list scrolled up stay put); `whole` rebuilds the region.
   renderWriter(id, whole = false) {
     const line = this.entry(id);
-    const atBottom = this.writers.scrollTop + this.writers.clientHeight >= this.writers.scrollHeight - 4;
+    const atBottom = this.showsEnd();
     if (!line.box) {
       const box = document.createElement("section");
       box.className = "rtt-writer";
@@ -242,5 +253,6 @@ export class RealTimeText {
       const below = line.box.getBoundingClientRect().bottom - this.writers.getBoundingClientRect().bottom;
       if (below > 0) this.writers.scrollTop += below;
     }
+    this.atEnd = this.showsEnd();
   }
 }

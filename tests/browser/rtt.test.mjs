@@ -1,8 +1,10 @@
 // Real-time text (real Chromium, real server, real WebRTC circle): Anna types "Hallo" and
 // Ben reads "Hal" before she has finished the word, in Anna's own labelled region, which
-// opens by itself on Ben's page; Enter keeps the line and announces it politely; Carla,
-// outside the circle, receives nothing. The panel sits beside the tiles on a desktop and
-// below them on a phone and at 200% zoom, without overlapping them; axe-clean.
+// opens by itself on Ben's page; Enter keeps the line and announces it politely, and so
+// does a pause of two seconds for the words before it: each once, never letter by letter.
+// Carla, outside the circle, receives nothing. The panel sits beside the tiles on a desktop
+// and below them on a phone and at 200% zoom, in both languages, without overlapping them
+// or the floor's zoom buttons; axe-clean.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +13,13 @@ import { serverForFile, person, mintLink, formCircle, clickFloor, boxes, overlap
 
 const room = serverForFile();
 const dir = screenshotDir();
+
+// Boxes of `selector` and of the floor's zoom buttons (named by their ids, being icons).
+const laidOut = async (page, selector) => [
+  ...(await boxes(page, selector)),
+  ...(await boxes(page, "#zoom-in")).map((b) => ({ ...b, text: "#zoom-in" })),
+  ...(await boxes(page, "#zoom-out")).map((b) => ({ ...b, text: "#zoom-out" })),
+];
 
 const current = (page, id) => page.evaluate((writer) => document.querySelector(`.rtt-writer[data-id="${writer}"] .rtt-current`)?.textContent ?? null, id);
 
@@ -22,6 +31,15 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
   people.push(anna, ben, carla);
   await clickFloor(carla.page, 1900, 1300);
   await formCircle(anna, ben);
+  // Every announcement Ben's page makes from now on, with the time it was made: Anna's
+  // words are to be announced when she finishes a line or pauses, each once, never per letter.
+  await ben.page.evaluate(() => {
+    window.announced = [];
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) window.announced.push({ text: node.textContent, at: Date.now() });
+    }).observe(document.getElementById("announcer"), { childList: true });
+  });
+  const annasWords = async () => (await ben.page.evaluate(() => window.announced)).filter((a) => a.text.startsWith("Anna Roth: "));
 
   // Anna opens real-time text: the focus is in her line.
   await anna.page.click("#rtt-toggle");
@@ -54,6 +72,20 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
   assert.ok(anna.sent.some((m) => m.type === "rtt" && m.text === "Hallo" && m.done && Number.isInteger(m.circle)), "the line says which circle it was typed for");
   assert.equal(await anna.page.inputValue("#rtt-own"), "");
   assert.match(await anna.page.textContent('.rtt-writer[data-id="me"]'), /Hallo/);
+
+  // Anna types two words and stops for over two seconds: Ben hears them after the pause.
+  await anna.page.keyboard.type("Bis gleich", { delay: 30 });
+  const typedAt = Date.now();
+  await ben.page.waitForFunction(() => window.announced.some((a) => a.text === "Anna Roth: Bis gleich"), null, { timeout: DEADLINE });
+  const paused = (await annasWords()).find((a) => a.text === "Anna Roth: Bis gleich");
+  assert.ok(paused.at - typedAt >= 1900, `announced ${paused.at - typedAt} ms after the last letter, not after a pause`);
+  // She finishes the line: Ben keeps it, and is not told those words a second time.
+  await anna.page.keyboard.press("Enter");
+  await ben.page.waitForFunction((id) => [...document.querySelectorAll(`.rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Bis gleich"), anna.id, { timeout: DEADLINE });
+  // (The line and its announcement come in one message: had it been announced again, it
+  // would be by now.) Over these seconds each of Anna's lines was announced once, whole,
+  // never a letter or a word at a time, and "Hallo" not again after its Enter.
+  assert.deepEqual((await annasWords()).map((a) => a.text), ["Anna Roth: Hallo", "Anna Roth: Bis gleich"]);
   // Ben answers; Anna reads it.
   await ben.page.click("#rtt-own");
   await ben.page.keyboard.type("Hi Anna", { delay: 30 });
@@ -64,8 +96,8 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
   assert.equal(await carla.page.isVisible("#rtt"), false);
   assert.ok(anna.sent.some((m) => m.type === "rtt" && m.text === "Hal" && m.to === "circle"));
 
-  // Beside the tiles, overlapping nothing; axe-clean in both languages.
-  assert.deepEqual(overlapping(await boxes(ben.page, "#tiles .tile, #self-view .tile, #rtt")), []);
+  // Beside the tiles, overlapping nothing (nor the floor's zoom buttons); axe-clean in both languages.
+  for (const page of [anna.page, ben.page]) assert.deepEqual(overlapping(await laidOut(page, "#tiles .tile, #self-view .tile, #rtt")), []);
   for (const page of [anna.page, ben.page]) {
     const found = await axe(page, "#conversation");
     assert.deepEqual(found.violations, []);
@@ -74,25 +106,31 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
   await anna.page.screenshot({ path: path.join(dir, "rtt-de.png") });
   await ben.page.screenshot({ path: path.join(dir, "rtt-en.png") });
 
-  // On a phone and at 200% zoom (the window's CSS size): below the tiles, still clear of them.
-  for (const [name, size] of [["phone", { width: 390, height: 844 }], ["zoom", { width: 640, height: 400 }]]) {
-    await ben.page.setViewportSize(size);
-    // On a narrow window the people panel covers the room until it is closed.
-    if (await ben.page.isVisible("#panel-close")) await ben.page.click("#panel-close");
-    await ben.page.waitForTimeout(300);
-    const shown = await boxes(ben.page, "#tiles .tile, #rtt, #rtt-own");
-    assert.deepEqual(overlapping(shown.filter((b) => b.text !== "")), []);
-    // The own line is whole inside the panel, the panel inside the conversation, and the
-    // newest words of Anna's line are not scrolled away.
-    const [own] = await boxes(ben.page, "#rtt-own");
-    const [panel] = await boxes(ben.page, "#rtt");
-    const [section] = await boxes(ben.page, "#conversation");
-    const inside = (a, b) => a.top >= b.top - 0.5 && a.top + a.height <= b.top + b.height + 0.5;
-    assert.ok(own.width > 100 && inside(own, panel) && inside(panel, section), `${name}: ${JSON.stringify({ own, panel, section })}`);
-    const [line] = await boxes(ben.page, `.rtt-writer[data-id="${anna.id}"] .rtt-line`);
-    const [list] = await boxes(ben.page, "#rtt-writers");
-    assert.ok(line && inside(line, list), `${name}: Anna's line is in view (${JSON.stringify({ line, list })})`);
-    await ben.page.screenshot({ path: path.join(dir, `rtt-en-${name}.png`) });
+  // On a phone and at 200% zoom (the window's CSS size), in both languages: below the
+  // tiles, still clear of them and of the floor's zoom buttons.
+  for (const [who, other, lang] of [[ben, anna, "en"], [anna, ben, "de"]]) {
+    const page = who.page;
+    for (const [name, size] of [["phone", { width: 390, height: 844 }], ["zoom", { width: 640, height: 400 }]]) {
+      await page.setViewportSize(size);
+      // On a narrow window the people panel covers the room until it is closed.
+      if (await page.isVisible("#panel-close")) await page.click("#panel-close");
+      await page.waitForTimeout(300);
+      const shown = await laidOut(page, "#tiles .tile, #rtt");
+      assert.deepEqual(overlapping(shown), [], `${lang}-${name}`);
+      // The own line is whole inside the panel, the panel inside the conversation, the zoom
+      // buttons inside the floor, and the newest words of the other's line are not scrolled away.
+      const [own] = await boxes(page, "#rtt-own");
+      const [panel] = await boxes(page, "#rtt");
+      const [section] = await boxes(page, "#conversation");
+      const [floor] = await boxes(page, ".floor-box");
+      const inside = (a, b) => a.top >= b.top - 0.5 && a.top + a.height <= b.top + b.height + 0.5;
+      assert.ok(own.width > 100 && inside(own, panel) && inside(panel, section), `${lang}-${name}: ${JSON.stringify({ own, panel, section })}`);
+      for (const button of shown.filter((b) => b.text.startsWith("#zoom"))) assert.ok(inside(button, floor), `${lang}-${name}: ${button.text} is on the floor (${JSON.stringify({ button, floor })})`);
+      const newest = (await boxes(page, `.rtt-writer[data-id="${other.id}"] p`)).filter((b) => b.text !== "").at(-1);
+      const [list] = await boxes(page, `#rtt-writers`);
+      assert.ok(newest && inside(newest, list), `${lang}-${name}: ${other.name}'s newest line is in view (${JSON.stringify({ newest, list })})`);
+      await page.screenshot({ path: path.join(dir, `rtt-${lang}-${name}.png`) });
+    }
   }
 });
 
