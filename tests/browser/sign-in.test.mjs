@@ -3,7 +3,7 @@
 // `oidc-provider` helper, with a small login page of its own). From the join screen's link
 // the browser goes to the provider, the person signs in there, and comes back; and a host enters with the host tools
 // under the provider's name. Someone outside the host group is told why, in their
-// language, and can enter as a guest. No sign-in cookie is left behind.
+// language, can enter as a guest, and finds the accessibility statement. No sign-in cookie is left behind.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -75,6 +75,8 @@ test("a host signs in from the join screen and enters with the host tools under 
     assert.equal(await link.textContent(), "Anmeldung für Gastgebende");
     assert.match(await link.getAttribute("href"), /\/r\/lobby\/host\?lang=de$/);
     assert.deepEqual(overlapping(await boxes(page, ".page-links a, #enter, .lang-switch")), []);
+    // The picture shows the camera's preview and the devices, not an empty box.
+    await page.waitForFunction(() => document.querySelector("#preview").videoWidth > 0 && document.querySelector("#camera-select").options.length > 0, null, { timeout: DEADLINE });
     await page.screenshot({ path: path.join(dir, "sign-in-join-de.png"), fullPage: true });
 
     // By keyboard: to the link, Enter; to the provider and back.
@@ -95,9 +97,9 @@ test("a host signs in from the join screen and enters with the host tools under 
   }
 });
 
-for (const [name, locale, viewport, scale, heading, guest] of [
-  ["en-phone", "en-GB", { width: 390, height: 844 }, 1, "Not a host", "Enter as a guest"],
-  ["de-200", "de-DE", { width: 640, height: 400 }, 2, "Kein Zugang als Gastgebende", "Als Gast eintreten"],
+for (const [name, locale, viewport, scale, heading, guest, statement] of [
+  ["en-phone", "en-GB", { width: 390, height: 844 }, 1, "Not a host", "Enter as a guest", "Accessibility"],
+  ["de-200", "de-DE", { width: 640, height: 400 }, 2, "Kein Zugang als Gastgebende", "Als Gast eintreten", "Barrierefreiheit"],
 ]) {
   test(`someone outside the host group is told why and can enter as a guest (${name})`, async () => {
     const { context, page } = await pageIn(locale, viewport, scale);
@@ -115,6 +117,10 @@ for (const [name, locale, viewport, scale, heading, guest] of [
       assert.deepEqual(list.filter((b) => b.left < -0.5 || b.left + b.width > width + 0.5).map((b) => b.text), []);
       await page.screenshot({ path: path.join(dir, `sign-in-refused-${name}.png`), fullPage: true });
       assert.deepEqual((await context.cookies(base)).map((c) => c.name), []);
+      // The accessibility statement is a link away, in the page's language.
+      const lang = locale.slice(0, 2);
+      assert.equal(await page.getAttribute("html", "lang"), lang);
+      assert.equal(await page.getByRole("link", { name: statement, exact: true }).getAttribute("href"), `/accessibility?lang=${lang}`);
       await page.getByRole("link", { name: guest }).click();
       await page.waitForURL(`${base}/r/lobby`, { timeout: DEADLINE });
       await page.locator("#name").waitFor({ state: "visible", timeout: DEADLINE });

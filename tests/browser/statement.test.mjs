@@ -1,7 +1,8 @@
 // The accessibility statement (real Chromium, real server): linked from the start page and
-// the join screen in the person's language; axe-clean in German and English, on a phone and
-// at 200% zoom; feedback sent by keyboard alone arrives for the operator (admin API); a
-// refused message comes back with its reason at the field, focused, the text kept.
+// the join screen in the person's language, and opened in it from the room's More menu by
+// keyboard; axe-clean in German and English, on a phone and at 200% zoom; feedback sent by
+// keyboard alone arrives for the operator (admin API); a refused message comes back with
+// its reason at the field, focused, the text kept.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -68,6 +69,37 @@ test("the start page and the join screen link the statement in the person's lang
     assert.deepEqual(overlapping(await boxes(page, ".page-links a, #enter, .lang-switch")), []);
     await nothingWider(page, 390);
     await page.screenshot({ path: path.join(dir, "join-en-phone.png"), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test("in the room, the More menu opens the statement by keyboard, in the person's language", async () => {
+  const { context, page } = await pageIn("de-DE");
+  try {
+    await page.goto(`${server.url}/r/lobby`);
+    await page.fill("#name", "Anna Roth");
+    await page.uncheck("#camera-on");
+    await page.click("#enter");
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    // From the More button, down the menu with the arrow keys to the item; Enter.
+    await page.focus("#more-button");
+    await page.keyboard.press("ArrowDown");
+    await page.waitForSelector("#more-menu:not([hidden])", { timeout: DEADLINE });
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== "menu-statement"; i++) await page.keyboard.press("ArrowDown");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "menu-statement");
+    assert.equal(await page.textContent("#menu-statement"), "Barrierefreiheit (öffnet in einem neuen Tab)");
+    const opened = context.waitForEvent("page", { timeout: DEADLINE });
+    await page.keyboard.press("Enter");
+    // A new tab with the German statement; the room stays open behind it, the menu closed.
+    const statement = await opened;
+    await statement.waitForLoadState("domcontentloaded", { timeout: DEADLINE });
+    const url = new URL(statement.url());
+    assert.equal(url.pathname + url.search, "/accessibility?lang=de");
+    assert.equal(await statement.getAttribute("html", "lang"), "de");
+    assert.equal(await statement.textContent("h1"), "Erklärung zur Barrierefreiheit");
+    assert.equal(await page.isVisible("#room"), true);
+    assert.equal(await page.isHidden("#more-menu"), true);
   } finally {
     await context.close();
   }
