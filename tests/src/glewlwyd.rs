@@ -11,8 +11,8 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -66,6 +66,9 @@ pub struct Glewlwyd {
     pub addr: SocketAddr,
     /// While set, the proxy changes each ID token's claims (the signature stays).
     pub tamper: Arc<AtomicBool>,
+    /// Every ID token the token endpoint handed out through the proxy (as altered), for
+    /// tests that must find them nowhere else.
+    id_tokens: Arc<Mutex<Vec<String>>>,
     proxy: tokio::task::JoinHandle<()>,
     http: reqwest::Client,
 }
@@ -143,7 +146,13 @@ impl Glewlwyd {
             .spawn()
             .context("starting glewlwyd (Debian's package; scripts/test installs it)")?;
         let tamper = Arc::new(AtomicBool::new(false));
-        let proxy = tokio::spawn(proxy(proxy_listener, upstream, tamper.clone()));
+        let id_tokens = Arc::new(Mutex::new(Vec::new()));
+        let proxy = tokio::spawn(proxy(
+            proxy_listener,
+            upstream,
+            tamper.clone(),
+            id_tokens.clone(),
+        ));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
@@ -152,6 +161,7 @@ impl Glewlwyd {
             dir,
             addr,
             tamper,
+            id_tokens,
             proxy,
             http,
         };
@@ -175,6 +185,14 @@ impl Glewlwyd {
             provider.add_person(person).await?;
         }
         Ok(provider)
+    }
+
+    /// The ID tokens handed out so far, oldest first.
+    pub fn id_tokens(&self) -> Vec<String> {
+        self.id_tokens
+            .lock()
+            .map(|tokens| tokens.clone())
+            .unwrap_or_default()
     }
 
     fn api(&self, path: &str) -> String {
@@ -438,12 +456,18 @@ document.getElementById("login").addEventListener("submit", async (event) => {
 
 /// Forwards each connection's one request to glewlwyd (`Connection: close` both ways);
 /// while `tamper` is set, the token endpoint's ID token gets `groups` with the host
-/// group and another name, its signature kept.
-async fn proxy(listener: tokio::net::TcpListener, upstream: SocketAddr, tamper: Arc<AtomicBool>) {
+/// group and another name, its signature kept. The ID tokens handed out go to `id_tokens`.
+async fn proxy(
+    listener: tokio::net::TcpListener,
+    upstream: SocketAddr,
+    tamper: Arc<AtomicBool>,
+    id_tokens: Arc<Mutex<Vec<String>>>,
+) {
     while let Ok((inbound, _)) = listener.accept().await {
-        let tamper = tamper.clone();
+        let tamper = tamper.load(Ordering::SeqCst);
+        let id_tokens = id_tokens.clone();
         tokio::spawn(async move {
-            let _ = forward(inbound, upstream, tamper.load(Ordering::SeqCst)).await;
+            let _ = forward(inbound, upstream, tamper, &id_tokens).await;
         });
     }
 }
@@ -510,7 +534,12 @@ fn closing_head(head: &str, body_len: usize) -> String {
     out
 }
 
-async fn forward(mut inbound: TcpStream, upstream: SocketAddr, tamper: bool) -> Result<()> {
+async fn forward(
+    mut inbound: TcpStream,
+    upstream: SocketAddr,
+    tamper: bool,
+    id_tokens: &Mutex<Vec<String>>,
+) -> Result<()> {
     let (head, body) = read_message(&mut inbound, false).await?;
     if head
         .split_whitespace()
@@ -537,6 +566,14 @@ async fn forward(mut inbound: TcpStream, upstream: SocketAddr, tamper: bool) -> 
     let (head, mut body) = read_message(&mut out, true).await?;
     if tamper && token_request {
         body = tampered(&body).unwrap_or(body);
+    }
+    if token_request {
+        let id_token = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|answer| Some(answer.get("id_token")?.as_str()?.to_owned()));
+        if let (Some(id_token), Ok(mut list)) = (id_token, id_tokens.lock()) {
+            list.push(id_token);
+        }
     }
     inbound
         .write_all(closing_head(&head, body.len()).as_bytes())

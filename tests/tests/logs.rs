@@ -1,10 +1,11 @@
 //! What the server logs holds nothing about a person, at the default level and with the
 //! server's own debug messages: a whole session against the binary (a host link, names,
-//! chat, a malformed message, a broadcast received through TURN), then its log is searched
-//! for the names, the chat text, the token and the client address.
+//! chat, a malformed message, real-time text in a circle, a broadcast received through
+//! TURN), then its log is searched for the names, the chat text, the typed text, the token
+//! and the client address.
 
 use anyhow::{Context, Result};
-use hallway_proto::{ClientMessage, ServerMessage};
+use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
 use hallway_tests::TestClient;
 use hallway_tests::media::{Publisher, Subscriber};
 use hallway_tests::process::ServerProcess;
@@ -13,6 +14,7 @@ const HOST: &str = "Zelda Quartermaine";
 const GUEST: &str = "Yusuf Brightwater";
 const LISTENER: &str = "Ottilie Farnsworth";
 const CHAT: &str = "meet me at the blue sofa 8472";
+const RTT: &str = "typing about the green lamp 5196";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_log_names_no_one_and_no_address() -> Result<()> {
@@ -62,6 +64,26 @@ async fn the_default_log_names_no_one_and_no_address() -> Result<()> {
         .await?;
     guest.expect_error().await?;
 
+    // Real-time text in a circle: a line read by the other member, and one refused (a tab).
+    let mut circle = [host, guest];
+    hallway_tests::circles::circle_of(&mut circle).await?;
+    let [mut host, mut guest] = circle;
+    for (text, done) in [(RTT.to_owned(), true), (format!("{RTT}\t"), false)] {
+        guest
+            .send(&ClientMessage::Rtt {
+                to: "circle".into(),
+                circle: None,
+                text,
+                done,
+            })
+            .await?;
+    }
+    host.wait_for("the typed line", |m| {
+        matches!(m, ServerMessage::Rtt { text, .. } if text == RTT).then_some(())
+    })
+    .await?;
+    assert_eq!(guest.expect_error().await?.0, ErrorCode::InvalidRtt);
+
     // A broadcast, received through the embedded TURN server.
     let listener = TestClient::join_at(server.addr, "lobby", LISTENER, None).await?;
     let listener = Subscriber::start_relayed(listener)?;
@@ -82,7 +104,15 @@ async fn the_default_log_names_no_one_and_no_address() -> Result<()> {
         text.lines().count() > 3,
         "the log says almost nothing:\n{text}"
     );
-    for secret in [HOST, GUEST, LISTENER, CHAT, token.as_str(), "127.0.0.1"] {
+    for secret in [
+        HOST,
+        GUEST,
+        LISTENER,
+        CHAT,
+        RTT,
+        token.as_str(),
+        "127.0.0.1",
+    ] {
         assert!(
             !text.contains(secret),
             "the log contains {secret:?}:\n{text}"

@@ -1,7 +1,8 @@
 //! Host sign-in at a real OpenID Connect provider (Debian's glewlwyd on loopback): a
 //! member of the host group enters as a host with the provider's name; someone outside
 //! it is refused; an ID token altered on its way is refused; a sign-in cannot be finished
-//! without the browser's cookie, with another `state`, or twice with one code.
+//! without the browser's cookie, with another `state`, or twice with one code; and none
+//! of it (code, `state`, ID token, host link, client secret) reaches the server's log.
 
 use anyhow::{Result, bail};
 use hallway::access::TokenRole;
@@ -9,7 +10,9 @@ use hallway_proto::{Role, ServerMessage};
 use hallway_tests::glewlwyd::{
     ADA, BOB, CLIENT_ID, CLIENT_SECRET, Glewlwyd, HOST_GROUP, Person, location,
 };
+use hallway_tests::process::ServerProcess;
 use hallway_tests::{TestClient, TestServer};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 /// A provider and a server that uses it for host sign-in.
@@ -49,23 +52,21 @@ fn cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// What `/r/lobby/host` starts: the provider's authorization URL and the cookie.
-async fn start_sign_in(server: &TestServer) -> Result<(String, String)> {
+/// What `/r/lobby/host` on the server at `addr` starts: the provider's authorization URL
+/// and the cookie.
+async fn start_sign_in(addr: SocketAddr) -> Result<(String, String)> {
     let http = client()?;
     // Reached under 127.0.0.1, the server first moves the browser to its public address
     // (the redirect URI's), so that the cookie comes back with the provider's redirect.
     let first = http
-        .get(server.http_url("/r/lobby/host?lang=en"))
+        .get(format!("http://{addr}/r/lobby/host?lang=en"))
         .send()
         .await?;
     assert_eq!(first.status(), 303);
     let public = location(&first)?;
     assert_eq!(
         public,
-        format!(
-            "http://localhost:{}/r/lobby/host?lang=en",
-            server.addr().port()
-        )
+        format!("http://localhost:{}/r/lobby/host?lang=en", addr.port())
     );
     assert!(cookie(&first).is_none());
     let start = http.get(&public).send().await?;
@@ -91,7 +92,7 @@ async fn start_sign_in(server: &TestServer) -> Result<(String, String)> {
     assert!(query["scope"].split(' ').any(|s| s == "openid"));
     assert_eq!(
         query["redirect_uri"],
-        format!("http://localhost:{}/oidc/callback", server.addr().port())
+        format!("http://localhost:{}/oidc/callback", addr.port())
     );
     let cookie = set.split(';').next().unwrap_or_default().to_owned();
     Ok((authorization, cookie))
@@ -114,7 +115,7 @@ async fn sign_in(
     server: &TestServer,
     person: Person,
 ) -> Result<reqwest::Response> {
-    let (authorization, cookie) = start_sign_in(server).await?;
+    let (authorization, cookie) = start_sign_in(server.addr()).await?;
     let callback = provider.sign_in(&authorization, person).await?;
     if !callback.contains("code=") {
         bail!("the provider sent no code: {callback}");
@@ -219,7 +220,7 @@ async fn an_id_token_altered_on_its_way_is_refused() -> Result<()> {
 #[tokio::test]
 async fn a_sign_in_finishes_only_in_its_browser_with_its_state_and_once() -> Result<()> {
     let (provider, server) = setup().await?;
-    let (authorization, cookie) = start_sign_in(&server).await?;
+    let (authorization, cookie) = start_sign_in(server.addr()).await?;
     let callback = provider.sign_in(&authorization, ADA).await?;
     // Without the cookie (another browser), or with another state: refused.
     let no_cookie = come_back(&callback, None).await?;
@@ -273,5 +274,95 @@ async fn without_a_provider_the_host_address_says_so() -> Result<()> {
     let page = response.text().await?;
     assert!(page.contains("Anmeldung nicht eingerichtet"), "{page}");
     assert!(page.contains("<html lang=\"de\">"));
+    Ok(())
+}
+
+/// The value of `name` in the query of `url`.
+fn query_value(url: &str, name: &str) -> Result<String> {
+    reqwest::Url::parse(url)?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| anyhow::anyhow!("no {name} in {url}"))
+}
+
+/// The binary with its own debug messages on, against the provider: a host signs in, then
+/// someone outside the host group, then a host with an altered ID token. Its log holds none
+/// of what was on the wire: codes, `state`s, nonces, login cookies, ID tokens (or any of
+/// their parts), the host link, the client's secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_leaves_no_code_state_token_or_secret_in_the_log() -> Result<()> {
+    let provider = Glewlwyd::start().await?;
+    let issuer = provider.issuer();
+    let log_path = std::env::temp_dir().join(format!(
+        "hallway-log-{}.txt",
+        hallway_tests::process::rand_suffix()
+    ));
+    let server = ServerProcess::start_with_log(
+        &[],
+        &[
+            ("HALLWAY_LOG", "info,hallway=debug"),
+            ("HALLWAY_OIDC_ISSUER", issuer.as_str()),
+            ("HALLWAY_OIDC_CLIENT_ID", CLIENT_ID),
+            ("HALLWAY_OIDC_CLIENT_SECRET", CLIENT_SECRET),
+            ("HALLWAY_OIDC_HOST_VALUE", HOST_GROUP),
+        ],
+        std::fs::File::create(&log_path)?,
+    )?;
+    provider
+        .add_client(&format!(
+            "http://localhost:{}/oidc/callback",
+            server.addr.port()
+        ))
+        .await?;
+
+    let mut secrets = vec![CLIENT_SECRET.to_owned()];
+    for (person, tamper, status) in [(ADA, false, 303), (BOB, false, 403), (ADA, true, 502)] {
+        provider.tamper.store(tamper, Ordering::SeqCst);
+        let (authorization, cookie) = start_sign_in(server.addr).await?;
+        let callback = provider.sign_in(&authorization, person).await?;
+        let back = come_back(&callback, Some(&cookie)).await?;
+        assert_eq!(back.status(), status, "{}, altered: {tamper}", person.name);
+        secrets.push(query_value(&callback, "code")?);
+        secrets.push(query_value(&callback, "state")?);
+        secrets.push(query_value(&authorization, "nonce")?);
+        secrets.push(cookie.trim_start_matches("hallway_oidc=").to_owned());
+        if status == 303 {
+            let to = location(&back)?;
+            let token = to
+                .strip_prefix("/r/lobby#token=")
+                .unwrap_or_else(|| panic!("sent to {to}"));
+            // The link works (and its use is logged too).
+            TestClient::join_at(server.addr, "lobby", "Someone Else", Some(token)).await?;
+            secrets.push(token.to_owned());
+        }
+    }
+    let id_tokens = provider.id_tokens();
+    assert_eq!(id_tokens.len(), 3, "one ID token per sign-in");
+    for token in &id_tokens {
+        secrets.push(token.clone());
+        // Header, payload and signature apart: a log line might hold one of them.
+        secrets.extend(token.split('.').map(str::to_owned));
+    }
+    server.terminate()?;
+
+    let text = std::fs::read_to_string(&log_path)?;
+    // The log did record the three sign-ins, so it is the right log to search.
+    for said in [
+        "a host signed in at the identity provider",
+        "host sign-in refused",
+        "host sign-in failed",
+    ] {
+        assert!(text.contains(said), "the log lacks {said:?}:\n{text}");
+    }
+    for secret in &secrets {
+        // Nothing empty or short, which would be found anywhere (or nowhere for nothing).
+        assert!(secret.len() >= 20, "{secret:?} is too short to search for");
+        assert!(
+            !text.contains(secret.as_str()),
+            "the log contains {secret:?}:\n{text}"
+        );
+    }
+    let _ = std::fs::remove_file(&log_path);
     Ok(())
 }
