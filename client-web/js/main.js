@@ -767,6 +767,10 @@ function welcomed(msg) {
 }
 
 function serverError(msg) {
+  // Someone waiting to be let in may do nothing in the room yet: what the page said
+  // meanwhile (its media state after a reload) is refused, and they simply wait on. Their
+  // place (the resume token) stays, and the join form stays away.
+  if (msg.code === "waiting" && !$("#waiting").hidden) return;
   const text = errorText(msg.code);
   if (msg.code === "area_full" || msg.code === "invalid_position") walker.stop();
   if (!joined && (msg.code === "passcode_required" || msg.code === "wrong_passcode")) {

@@ -2,7 +2,8 @@
 // waiting screen (the room's title, its message, leave) in German and English, on a
 // phone and at 200% zoom; the host sees the queue (name, profile line, how long) above the
 // people list, admits one person, turns another away with a message (who sees it on the
-// end screen) and admits the rest at once. Layout by bounding boxes, axe-core on each
+// end screen), admits two chosen at once and the rest all together; a reload while waiting
+// keeps the place, and one after admission comes back into the room. Layout by bounding boxes, axe-core on each
 // screen, screenshots of both sides.
 
 import { test, before, after } from "node:test";
@@ -20,6 +21,8 @@ let hanna;
 let anna;
 let jens;
 let karl;
+let lena;
+let mo;
 
 before(async () => {
   server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
@@ -36,6 +39,8 @@ before(async () => {
 });
 
 after(async () => {
+  await mo?.close();
+  await lena?.close();
   await karl?.close();
   await jens?.close();
   await anna?.close();
@@ -99,6 +104,19 @@ test("the host sees the queue, longest first, with profile lines, and admits Ann
   const found = await axe(page, ".panel");
   assert.deepEqual(found.violations, []);
   assert.deepEqual(found.contrastReview, []);
+  // A reload while waiting keeps the place: the same people, under the same ids, in the
+  // same order, and Karl's page shows the waiting screen again without asking anything.
+  const ids = () => page.$$eval("#waiting-list li input", (els) => els.map((e) => e.dataset.pick));
+  const queued = await ids();
+  await karl.page.reload();
+  await karl.page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
+  assert.equal(await karl.page.textContent("#waiting-heading"), TITLE);
+  assert.equal(await karl.page.isHidden("#join"), true, "no join form");
+  await page.waitForFunction((want) => {
+    const now = [...document.querySelectorAll("#waiting-list li input")].map((e) => e.dataset.pick);
+    return now.length === want.length && now.every((id, i) => id === want[i]);
+  }, queued, { timeout: DEADLINE });
+  assert.deepEqual(await ids(), queued);
   // By keyboard: Anna's "Admit".
   await page.focus("#waiting-list li:first-child button");
   await page.keyboard.press("Enter");
@@ -106,6 +124,12 @@ test("the host sees the queue, longest first, with profile lines, and admits Ann
   await anna.page.waitForFunction(() => document.querySelector("#announcer").textContent.includes("Sie wurden eingelassen"), null, { timeout: DEADLINE });
   await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 2, null, { timeout: DEADLINE });
   await page.waitForFunction(() => window.hallway.state.participants.size === 2, null, { timeout: DEADLINE });
+  // Admitted, a reload brings Anna back into the room as herself, not into the queue.
+  const annaId = await anna.page.evaluate(() => window.hallway.state.you);
+  await anna.page.reload();
+  await anna.page.waitForFunction((id) => window.hallway?.state?.you === id && !document.querySelector("#room").hidden, annaId, { timeout: DEADLINE });
+  assert.equal(await anna.page.isHidden("#waiting"), true, "no waiting screen");
+  assert.equal(await page.$$eval("#waiting-list li", (items) => items.length), 2, "not back in the queue");
 });
 
 test("the host turns Jens away with a message, which he reads", async () => {
@@ -123,10 +147,21 @@ test("the host turns Jens away with a message, which he reads", async () => {
   await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 1, null, { timeout: DEADLINE });
 });
 
-test("admit all lets the rest in; the empty queue says so", async () => {
+test("the host admits two chosen people at once, then all the rest; the empty queue says so", async () => {
   const page = hanna.page;
-  await page.click("#waiting-admit-all");
+  lena = await person(server, "Lena Vogt", { room: "einlass", waits: true });
+  mo = await person(server, "Mo Haddad", { room: "einlass", waits: true });
+  await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 3, null, { timeout: DEADLINE });
+  await page.check('#waiting-list li:has-text("Karl-Theodor") input');
+  await page.check('#waiting-list li:has-text("Lena Vogt") input');
+  await page.click("#waiting-admit-selected");
   await karl.page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+  await lena.page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+  await page.waitForFunction(() => document.querySelectorAll("#waiting-list li").length === 1, null, { timeout: DEADLINE });
+  assert.equal(await page.textContent("#waiting-list li .name"), "Mo Haddad");
+  assert.equal(await mo.page.isHidden("#room"), true, "Mo waits on");
+  await page.click("#waiting-admit-all");
+  await mo.page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => document.querySelector("#waiting-empty") && !document.querySelector("#waiting-empty").hidden, null, { timeout: DEADLINE });
   assert.equal(await page.textContent("#waiting-empty"), "Nobody is waiting.");
   // Turning it off is the switch; the hosts see it taken.

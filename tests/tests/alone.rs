@@ -108,3 +108,25 @@ async fn a_host_asks_someone_over_and_only_a_host_may() -> Result<()> {
     assert_eq!(hanna.expect_error().await?.0, ErrorCode::UnknownParticipant);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_room_made_without_the_setting_counts_three_minutes() -> Result<()> {
+    const KEY: &str = "an-admin-key-for-the-alone-tests-01234";
+    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
+    let (status, body) = hallway_tests::admin::create_room(
+        server.addr(),
+        KEY,
+        r#"{"slug":"foyer","title":"Foyer"}"#,
+    )
+    .await?;
+    assert_eq!(status, 201, "{body}");
+    let token = server.token("foyer", hallway::access::TokenRole::Host, None);
+    let mut hanna = TestClient::join_with_token(&server, "foyer", "Hanna", &token).await?;
+    let (after_s, people) = report_where(&mut hanna, "a report", |_| true).await?;
+    assert_eq!(after_s, 180, "the default is three minutes");
+    assert!(
+        people.is_empty(),
+        "nobody has been alone that long: {people:?}"
+    );
+    Ok(())
+}

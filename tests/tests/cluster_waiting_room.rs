@@ -67,3 +67,50 @@ async fn a_host_on_one_node_admits_someone_waiting_on_another() -> Result<()> {
     assert!(back.resumed());
     Ok(())
 }
+
+/// An operator's change through the admin API of a node that does not run the room takes
+/// effect live on the node that does: turning the waiting room off there lets in whoever
+/// waits, and deleting the room there closes it for everyone in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_of_any_node_changes_a_running_room() -> Result<()> {
+    const KEY: &str = "an-admin-key-for-the-cluster-tests-0456";
+    let redis = RedisServer::start()?;
+    let admin = [("HALLWAY_ADMIN_KEY", KEY)];
+    let nodes = [node(&redis, &admin)?, node(&redis, &admin)?];
+    let auth = format!("Bearer {KEY}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let api = |at: usize, method: &'static str, path: &'static str, body: &'static [u8]| {
+        let addr = nodes[at].addr;
+        async move { hallway_tests::process::http_request(addr, method, path, &headers, body).await }
+    };
+    let (status, body) = api(
+        0,
+        "POST",
+        "/api/rooms",
+        br#"{"slug":"foyer","title":"Foyer","waiting_room":true}"#,
+    )
+    .await?;
+    assert_eq!(status, 201, "{body}");
+    // Node 0 runs the room (the first visit takes it); Ben reaches it through node 1.
+    let mut anna = TestClient::connect_to(nodes[0].addr).await?;
+    anna.hello("foyer", "Anna").await?;
+    match anna.recv().await? {
+        ServerMessage::Waiting { .. } => {}
+        other => bail!("expected waiting, got {other:?}"),
+    }
+    let (status, body) = api(1, "PATCH", "/api/rooms/foyer", br#"{"waiting_room":false}"#).await?;
+    assert_eq!(status, 200, "{body}");
+    anna.welcomed().await?;
+    let mut ben = TestClient::join_at(nodes[1].addr, "foyer", "Ben", None).await?;
+    let (status, body) = api(1, "DELETE", "/api/rooms/foyer", b"").await?;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    for (who, client) in [("Anna", &mut anna), ("Ben", &mut ben)] {
+        let closed = client.wait_closed().await?;
+        assert_eq!(closed.code, Some(1001), "{who}: {closed:?}");
+        assert_eq!(closed.reason, "room closed", "{who}");
+    }
+    Ok(())
+}

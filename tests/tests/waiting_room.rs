@@ -305,3 +305,60 @@ async fn a_dropped_connection_keeps_its_place_with_the_waiting_token() -> Result
     assert_eq!(people[0].name, "Greta");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_host_admits_several_at_once_and_the_queue_says_how_long_each_waited() -> Result<()> {
+    let server = waiting_server().await?;
+    let mut hanna = TestClient::join_host(&server, "salon", "Hanna").await?;
+    let mut ada = wait_in(&server, Hello::new("salon", "Ada")).await?;
+    queue_where(&mut hanna, "Ada waiting", |p| p.len() == 1).await?;
+    // Ada has waited over a second when the next two come: the queue counts it.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let mut bea = wait_in(&server, Hello::new("salon", "Bea")).await?;
+    let _cem = wait_in(&server, Hello::new("salon", "Cem")).await?;
+    let people = queue_where(&mut hanna, "three waiting", |p| p.len() == 3).await?;
+    let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Ada", "Bea", "Cem"], "longest waiting first");
+    assert!(people[0].waited_s >= 1, "Ada waited: {people:?}");
+    assert!(people[0].waited_s > people[2].waited_s, "{people:?}");
+    // Two of the three, chosen: both come in, the third waits on.
+    hanna.send(&admit(&[&people[0].id, &people[1].id])).await?;
+    ada.welcomed().await?;
+    bea.welcomed().await?;
+    let left = queue_where(&mut hanna, "one left", |p| p.len() == 1).await?;
+    assert_eq!(left[0].name, "Cem");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_invitation_only_room_refuses_the_uninvited_before_they_wait() -> Result<()> {
+    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
+    let (status, body) = hallway_tests::admin::create_room(
+        server.addr(),
+        KEY,
+        r#"{"slug":"salon","title":"Salon der Ämter","access":"invite","waiting_room":true,"waiting_message":"Wir lassen Sie gleich herein."}"#,
+    )
+    .await?;
+    assert_eq!(status, 201, "{body}");
+    let mut hanna = TestClient::join_with_token(
+        &server,
+        "salon",
+        "Hanna",
+        &server.token("salon", TokenRole::Host, None),
+    )
+    .await?;
+    queue_where(&mut hanna, "an empty queue", <[_]>::is_empty).await?;
+    // Without an invitation: refused, typed, and never in the queue.
+    let mut stranger = TestClient::connect(&server).await?;
+    stranger.hello("salon", "Stranger").await?;
+    assert_eq!(stranger.expect_error().await?.0, ErrorCode::InviteOnly);
+    // With one: waits like anyone else, and comes in when admitted.
+    let link = server.token("salon", TokenRole::Participant, None);
+    let mut paul = wait_in(&server, Hello::new("salon", "Paul").token(&link)).await?;
+    let people = queue_where(&mut hanna, "Paul waiting", |p| !p.is_empty()).await?;
+    let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Paul"], "only the invited wait");
+    hanna.send(&admit(&[&people[0].id])).await?;
+    paul.welcomed().await?;
+    Ok(())
+}

@@ -21,6 +21,7 @@
 pub mod lease;
 pub mod owner;
 pub mod relay;
+pub mod settings;
 pub mod store;
 pub mod wire;
 

@@ -15,6 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+use super::settings::{self, Followed};
 use super::wire::{self, Down, Gaps, Numbering, Up};
 use super::{
     Cluster, ClusterError, Lease, NODE_SILENCE, REDIS_TIMEOUT, Route, owner_key, room_channel,
@@ -212,7 +213,7 @@ impl Cluster {
             .open_restored(record, self.inner.config.tick_hz, state.as_ref())
             .map_err(|err| ClusterError::Room(err.to_string()))?;
         tokio::spawn(bridge(self.clone(), inbox));
-        tokio::spawn(keep(self.clone(), slug, handle, lease, taken));
+        tokio::spawn(keep(self.clone(), record.clone(), handle, lease, taken));
         Ok(())
     }
 
@@ -252,8 +253,17 @@ impl Cluster {
 /// formed: see [`worth_writing`](crate::room::engine::snapshot::worth_writing)), at most
 /// every [`STATE_SOON`]; gives it up when the lease is lost or the server stops (then at
 /// once, so that another node takes it over without waiting for the lease to run out).
-async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, taken: Instant) {
+async fn keep(
+    cluster: Cluster,
+    mut record: RoomRecord,
+    handle: RoomHandle,
+    lease: Lease,
+    taken: Instant,
+) {
+    let slug = record.slug.clone();
     let mut releasing = lease.clone();
+    // An operator's changes, made through any node (see settings.rs).
+    let mut follow = tokio::time::interval(settings::RECORD_EVERY);
     let (mut held, keeper) = lease.keep_taken(taken);
     let mut every = tokio::time::interval(STATE_EVERY);
     let mut written = Instant::now();
@@ -289,6 +299,15 @@ async fn keep(cluster: Cluster, slug: String, handle: RoomHandle, lease: Lease, 
                 // Changes coming in a burst (a crowd arriving) are written together, and
                 // a big room's writes take at most a tenth of the time.
                 due = Some(written + STATE_SOON.max(cost * 10));
+                continue;
+            }
+            _ = follow.tick() => {
+                if settings::follow(&cluster, &slug, &handle, &mut record).await == Followed::Deleted {
+                    tracing::info!(room = %slug, "the room was deleted; closing it");
+                    cluster.inner.rooms.close(&slug).await;
+                    let _ = tokio::time::timeout(REDIS_TIMEOUT, releasing.release()).await;
+                    break;
+                }
                 continue;
             }
             _ = tokio::time::sleep_until(soon), if due.is_some() => every.reset(),

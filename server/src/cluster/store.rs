@@ -14,7 +14,7 @@ use crate::room::summary::Summary;
 use crate::store::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
 
 /// The hash of rooms: slug → the record as JSON.
-const ROOMS: &str = "hallway:rooms";
+pub(super) const ROOMS: &str = "hallway:rooms";
 /// The secret that signs links, shared by every node.
 const SECRET: &str = "hallway:secret";
 /// The hash of uploaded floor plan images: slug → the image's bytes (at most 5 MB each).
