@@ -11,6 +11,12 @@
 // until each side receives the other through the SFU (each tells the other, `carried`,
 // over the signalling), or for HANDOVER_MS at most.
 
+// Every signal names the connection it belongs to (`conn`, made up by its sender). An offer
+// from a connection of theirs other than the one we know is a new connection (their page
+// was reloaded, or they started afresh): ours to them is replaced, not renegotiated (a new
+// page has new DTLS keys, which an existing connection cannot take). Candidates of a
+// connection that was replaced are dropped.
+
 // The longest a connection is kept while its media moves to the SFU.
 export const HANDOVER_MS = 10_000;
 
@@ -29,7 +35,8 @@ export class Peers {
     this.close(id);
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     // The initiator is the impolite peer: on a collision its offer wins.
-    const peer = { pc, polite: !initiator, makingOffer: false, ignoreOffer: false, camera: null, screen: null, remoteScreen: null, streams: new Map() };
+    const conn = Math.random().toString(36).slice(2, 12);
+    const peer = { pc, conn, remoteConn: null, polite: !initiator, makingOffer: false, ignoreOffer: false, camera: null, screen: null, remoteScreen: null, streams: new Map() };
     this.peers.set(id, peer);
     pc.addEventListener("negotiationneeded", async () => {
       // The responder waits for the initiator's first offer instead of racing it.
@@ -45,7 +52,7 @@ export class Peers {
       }
     });
     pc.addEventListener("icecandidate", ({ candidate }) => {
-      if (candidate) this.send(id, { candidate });
+      if (candidate) this.send(id, { candidate, conn });
     });
     pc.addEventListener("track", ({ streams, track }) => {
       const stream = streams[0] ?? new MediaStream([track]);
@@ -76,7 +83,10 @@ export class Peers {
 
   // Sends our description with the id of the stream that carries our screen (or null).
   describe(id, pc) {
-    this.send(id, { description: pc.localDescription, screen: this.media.screen ? this.media.screenStream.id : null });
+    const peer = this.peers.get(id);
+    // A connection replaced meanwhile says nothing more.
+    if (peer?.pc !== pc) return;
+    this.send(id, { description: pc.localDescription, screen: this.media.screen ? this.media.screenStream.id : null, conn: peer.conn });
   }
 
   screenEnded(id, peer) {
@@ -122,11 +132,20 @@ export class Peers {
 
   // Signals from one peer are handled one after another, in the order they came.
   signal(from, payload) {
-    const peer = this.peers.get(from);
+    let peer = this.peers.get(from);
     if (!peer) return;
     if (payload.carried === true) {
       peer.theyReceive = true;
       return this.handedOver(from, peer);
+    }
+    if (typeof payload.conn === "string" && payload.conn !== peer.remoteConn) {
+      if (peer.remoteConn !== null) {
+        // Left over from their connection before, or the offer of a new one.
+        if (payload.description?.type !== "offer") return;
+        this.connect(from, false);
+        peer = this.peers.get(from);
+      }
+      peer.remoteConn = payload.conn;
     }
     peer.queue = (peer.queue ?? Promise.resolve()).then(() => this.handle(peer, from, payload));
   }

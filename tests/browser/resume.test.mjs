@@ -93,3 +93,32 @@ test("blackholed for 5 s, a person resumes within 2 s of the network returning",
   await decodingAgain(ben.page, anna.id);
   await decodingAgain(anna.page, ben.id);
 });
+
+// A reload whose goodbye never reached the server (a machine too busy to send it) resumes
+// as a dropped connection: the other member keeps their connection and waits for an ICE
+// restart, while the new page starts a connection of its own, with new keys. That offer
+// must replace the kept connection, not renegotiate it (which never connects).
+test("a new connection from someone who came back on a new page replaces the one kept for them", async () => {
+  const olga = await person(server, "Olga Neu");
+  const paul = await person(server, "Paul Alt");
+  people.push(olga, paul);
+  await formCircle(olga, paul, 900, 300);
+  const kept = await paul.page.evaluate((id) => {
+    window.__kept = window.hallway.peers.pc(id);
+    return window.__kept.connectionState;
+  }, olga.id);
+  assert.equal(kept, "connected");
+  // Olga's side as a new page has it: no connection to Paul, then a fresh one that offers.
+  await olga.page.evaluate((id) => {
+    window.hallway.peers.close(id);
+    window.hallway.peers.restart(id, true);
+  }, paul.id);
+  await paul.page.waitForFunction((id) => {
+    const pc = window.hallway.peers.pc(id);
+    return pc && pc !== window.__kept && pc.connectionState === "connected";
+  }, olga.id, { timeout: DEADLINE });
+  assert.equal(await paul.page.evaluate(() => window.__kept.connectionState), "closed", "the kept one is closed");
+  await olga.page.waitForFunction((id) => window.hallway.peers.pc(id)?.connectionState === "connected", paul.id, { timeout: DEADLINE });
+  await decodingAgain(paul.page, olga.id);
+  await decodingAgain(olga.page, paul.id);
+});
