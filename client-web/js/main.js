@@ -104,6 +104,7 @@ function updateRtt() {
   }
   rtt.update(circle?.id ?? null, names);
   $("#menu-rtt").hidden = !circle;
+  $("#menu-leave-circle").hidden = !circle;
   // Questions to the stage: anyone may write while someone broadcasts; those on stage read.
   const live = state.broadcasters.length > 0;
   const everyone = new Map();
@@ -128,7 +129,8 @@ const icebreaker = new IcebreakerView({
   text: $("#icebreaker-text"),
   close: $("#icebreaker-close"),
   announce: (text) => announce(text),
-  focusAfterClose: () => $("#leave-circle"),
+  // The conversation's head is not shown on low screens: the floor then.
+  focusAfterClose: () => ($("#leave-circle").offsetParent ? $("#leave-circle") : $("#floor")),
 });
 
 const peers = new Peers({
@@ -963,6 +965,7 @@ function setUpControls() {
     if (circle) conn.send(messages.lockCircle(!circle.locked));
   });
   $("#leave-circle").addEventListener("click", () => leaveCircle());
+  $("#menu-leave-circle").addEventListener("click", () => leaveCircle());
   $("#menu-keys").addEventListener("click", () => showKeys());
   $("#menu-rtt").addEventListener("click", () => rtt.setOpen(true, true));
   // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.

@@ -4,7 +4,8 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, formCircle, boxes, overlapping, mintLink, DEADLINE } from "./harness.mjs";
+import path from "node:path";
+import { startServer, person, formCircle, boxes, overlapping, mintLink, screenshotDir, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -69,5 +70,21 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     assert.ok((await floorShare()) >= 0.5, `circle: floor ${(await floorShare()).toFixed(2)} of the height`);
     const page = await a.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(page <= viewport.width, "no sideways scrolling");
+    // The conversation's head (leave circle) does not fit here: the More menu offers it,
+    // by keyboard, and it takes one out of the circle.
+    assert.equal(await a.page.isVisible("#leave-circle"), false);
+    await a.page.focus("#more-button");
+    await a.page.keyboard.press("Enter");
+    await a.page.waitForSelector("#menu-leave-circle", { state: "visible", timeout: DEADLINE });
+    // The menu fits the window (scrolling when it is taller), and so does the item.
+    const [menu] = await boxes(a.page, "#more-menu");
+    assert.ok(menu.top >= 0 && menu.top + menu.height <= viewport.height, `the menu in the window: ${JSON.stringify(menu)}`);
+    await a.page.focus("#menu-leave-circle");
+    const [item] = await boxes(a.page, "#menu-leave-circle");
+    assert.ok(item.top >= 0 && item.top + item.height <= viewport.height && item.left >= 0 && item.left + item.width <= viewport.width, `in the window: ${JSON.stringify(item)}`);
+    await a.page.screenshot({ path: path.join(screenshotDir(), `more-menu-zoom-${zoom}-en.png`) });
+    await a.page.keyboard.press("Enter");
+    await a.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+    await a.page.waitForSelector("#conversation", { state: "hidden", timeout: DEADLINE });
   });
 }
