@@ -89,8 +89,9 @@ impl From<jsonwebtoken::errors::Error> for IdTokenFault {
 }
 
 /// Checks an ID token: an asymmetric algorithm, a key from `keys` (by `kid`, or the only
-/// one that fits), the signature, `iss`, `aud` (and `azp` when there are several
-/// audiences), `exp`, `nonce`. Returns its claims.
+/// one that fits, and whose own `alg`, if it names one, is the token's), the signature,
+/// `iss`, `aud` (and `azp` when there are several audiences, or when it is there at all),
+/// `exp`, `nonce`. Returns its claims.
 pub fn verify_id_token(
     token: &str,
     keys: &JwkSet,
@@ -141,6 +142,15 @@ fn check(
         .collect();
     let mut outcome = Err(IdTokenFault::UnusableKey);
     for jwk in candidates {
+        // A key published for one algorithm verifies that one only (an RS256 key does not
+        // take a PS256 signature). Both enums name their algorithms as the JOSE names.
+        if jwk
+            .common
+            .key_algorithm
+            .is_some_and(|meant| meant.to_string() != format!("{:?}", header.alg))
+        {
+            continue;
+        }
         let Ok(key) = DecodingKey::from_jwk(jwk) else {
             continue;
         };
@@ -159,6 +169,13 @@ fn check(
         if audiences.len() > 1 && claims.get("azp").and_then(Value::as_str) != Some(client_id) {
             return Err(IdTokenFault::AuthorizedParty);
         }
+    }
+    // An `azp` names the party the token was issued to: this client, whatever `aud` says.
+    if claims
+        .get("azp")
+        .is_some_and(|azp| azp.as_str() != Some(client_id))
+    {
+        return Err(IdTokenFault::AuthorizedParty);
     }
     Ok(claims)
 }
@@ -308,14 +325,17 @@ mod tests {
     #[test]
     fn a_token_signed_by_the_provider_for_this_sign_in_is_taken() {
         let token = rs256(&keys().0, &claims(|_| {}));
-        let claims = verify(&token).expect("accepted");
-        assert_eq!(claims["sub"], "248289761001");
+        let taken = verify(&token).expect("accepted");
+        assert_eq!(taken["sub"], "248289761001");
         // Several audiences with this client as the authorized party; no `kid` (the set's
         // only key is tried).
         let several = claims_with_audiences(Some(CLIENT));
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::RS256), &several, &keys().0.signing)
                 .expect("signed");
+        assert!(verify(&token).is_ok());
+        // One audience and this client as the authorized party.
+        let token = rs256(&keys().0, &claims(|c| c["azp"] = json!(CLIENT)));
         assert!(verify(&token).is_ok());
     }
 
@@ -339,6 +359,11 @@ mod tests {
             (claims_with_audiences(None), IdTokenFault::AuthorizedParty),
             (
                 claims_with_audiences(Some("another-client")),
+                IdTokenFault::AuthorizedParty,
+            ),
+            // One audience, but issued to another party.
+            (
+                claims(|c| c["azp"] = json!("another-client")),
                 IdTokenFault::AuthorizedParty,
             ),
             // Expired beyond the minute of leeway.
@@ -388,6 +413,15 @@ mod tests {
             b64(&claims(|c| c["groups"] = json!(["hosts"])))
         );
         assert_refused(&forged, IdTokenFault::Signature);
+        // The provider's key, published for RS256, does not take a PS256 signature.
+        assert_eq!(
+            format!("{:?}", provider.jwk.common.key_algorithm),
+            "Some(RS256)"
+        );
+        let mut header = Header::new(Algorithm::PS256);
+        header.kid = Some(KID.to_owned());
+        let ps256 = jsonwebtoken::encode(&header, &body, &provider.signing).expect("signed");
+        assert_refused(&ps256, IdTokenFault::UnusableKey);
         // A `kid` the set does not have.
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("rotated-away".to_owned());
