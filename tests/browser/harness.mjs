@@ -31,8 +31,9 @@ const CHROMIUM_FLAGS = [
 // Starts `hallway` (the debug build by default; HALLWAY_BIN overrides) on 127.0.0.1.
 export async function startServer(env = {}) {
   const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
+  const dataDir = env.HALLWAY_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "hallway-browser-"));
   const child = spawn(bin, [], {
-    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_MEDIA_PORT: "0", HALLWAY_TURN_PORT: "0", HALLWAY_DRAIN_SECONDS: "0", HALLWAY_LOG: process.env.HALLWAY_TEST_LOG ?? "warn", HALLWAY_SECRET: SECRET, HALLWAY_DATA_DIR: mkdtempSync(path.join(tmpdir(), "hallway-browser-")), ...env },
+    env: { ...process.env, HALLWAY_BIND: "127.0.0.1", HALLWAY_PORT: "0", HALLWAY_MEDIA_PORT: "0", HALLWAY_TURN_PORT: "0", HALLWAY_DRAIN_SECONDS: "0", HALLWAY_LOG: process.env.HALLWAY_TEST_LOG ?? "warn", HALLWAY_SECRET: SECRET, HALLWAY_DATA_DIR: dataDir, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let buffered = "";
@@ -50,6 +51,8 @@ export async function startServer(env = {}) {
   });
   return {
     url,
+    // The server's own data folder (its room store), which `hallway link` reads too.
+    dataDir,
     // Stops the server as an operator would (SIGTERM); one that has not exited after
     // DEADLINE is killed, so a teardown never waits for ever.
     stop: () => endProcess(child, "SIGTERM"),
@@ -74,7 +77,8 @@ async function endProcess(child, signal) {
 export function mintLink(server, args) {
   const bin = process.env.HALLWAY_BIN ?? path.join(repo, "target/debug/hallway");
   const out = execFileSync(bin, ["link", "--public-url", server.url, ...args], {
-    env: { ...process.env, HALLWAY_SECRET: SECRET },
+    // The server's store, not a `data` folder wherever the tests run.
+    env: { ...process.env, HALLWAY_SECRET: SECRET, ...(server.dataDir ? { HALLWAY_DATA_DIR: server.dataDir } : {}) },
     encoding: "utf8",
   });
   return out.trim();
