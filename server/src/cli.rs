@@ -161,6 +161,7 @@ pub fn room_command(
             let plan = plan_change(args.floor_plan.as_deref())?;
             let mut record = apply(base, args)?;
             apply_plan(store, &mut record, plan)?;
+            record.revision = rand::random();
             store.put(&record)?;
             Ok(format!("created room {}\n", record.slug))
         }
@@ -172,6 +173,7 @@ pub fn room_command(
             let plan = plan_change(args.floor_plan.as_deref())?;
             let mut record = apply(current, args)?;
             apply_plan(store, &mut record, plan)?;
+            record.revision = record.revision.wrapping_add(1);
             store.put(&record)?;
             Ok(format!("updated room {}\n", record.slug))
         }

@@ -112,5 +112,21 @@ async fn the_admin_api_of_any_node_changes_a_running_room() -> Result<()> {
         assert_eq!(closed.code, Some(1001), "{who}: {closed:?}");
         assert_eq!(closed.reason, "room closed", "{who}");
     }
+    // Made again under the same name, the room starts empty: nobody of the deleted one
+    // comes back as reconnecting.
+    let (status, body) = api(
+        0,
+        "POST",
+        "/api/rooms",
+        br#"{"slug":"foyer","title":"Foyer"}"#,
+    )
+    .await?;
+    assert_eq!(status, 201, "{body}");
+    let cleo = TestClient::join_at(nodes[1].addr, "foyer", "Cleo", None).await?;
+    let names: Vec<String> = hallway_tests::cluster::people(&cleo)
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .collect();
+    assert_eq!(names, ["Cleo"]);
     Ok(())
 }

@@ -239,6 +239,15 @@ impl Cluster {
         Ok(())
     }
 
+    /// Deletes a deleted room's written-down state (while this node still holds its lease),
+    /// so that a room made again under its name does not bring back its people.
+    async fn forget_state(&self, slug: &str) {
+        let mut redis = self.redis();
+        let mut del = redis::cmd("DEL");
+        del.arg(state_key(slug));
+        let _ = tokio::time::timeout(REDIS_TIMEOUT, del.query_async::<i64>(&mut redis)).await;
+    }
+
     /// Stops a room this node no longer owns: its sessions are told to reconnect (their
     /// clients come back, through any node, to whoever owns it now).
     async fn give_up(&self, slug: &str) {
@@ -305,6 +314,7 @@ async fn keep(
                 if settings::follow(&cluster, &slug, &handle, &mut record).await == Followed::Deleted {
                     tracing::info!(room = %slug, "the room was deleted; closing it");
                     cluster.inner.rooms.close(&slug).await;
+                    cluster.forget_state(&slug).await;
                     let _ = tokio::time::timeout(REDIS_TIMEOUT, releasing.release()).await;
                     break;
                 }

@@ -2,9 +2,10 @@
 //! record to Redis on whichever node it was asked; the room runs on its owner. The owner
 //! reads the record every second and applies what changed since it last looked: the floor
 //! plan, icebreakers and the waiting room take effect live, as on a single node; a deleted
-//! room closes for everyone in it. (The node that was asked also applies the change at once
-//! if it is the owner; applying it again is harmless: each setting is replaced, not
-//! toggled.)
+//! room closes for everyone in it, and its written-down state goes with it (a room made
+//! again under the same name starts empty). (The node that was asked also applies the
+//! change at once if it is the owner; applying it again is harmless: each setting is
+//! replaced, not toggled.)
 
 use std::time::Duration;
 
@@ -25,7 +26,12 @@ pub enum Followed {
     Deleted,
 }
 
-/// Reads the room's record and applies what changed since `seen`, which it then replaces.
+/// Reads the room's record and, if an operator changed it since `seen` (a new
+/// revision), applies its live settings; `seen` is then the record read.
+///
+/// Only an operator's change counts: a host's change reaches the record too (the room
+/// keeps it), but keeps the revision, so it is never applied a second time, and a
+/// record read between two quick changes of a host cannot undo the second.
 pub async fn follow(
     cluster: &Cluster,
     slug: &str,
@@ -40,20 +46,24 @@ pub async fn follow(
             return Followed::Same;
         }
     };
-    if record.floor_plan != seen.floor_plan {
-        let _ = handle.set_floor_plan(record.floor_plan.clone()).await;
-    }
-    if record.icebreakers != seen.icebreakers
-        || record.icebreaker_prompts != seen.icebreaker_prompts
-    {
-        let _ = handle
-            .set_icebreakers(record.icebreakers, record.icebreaker_prompts.clone())
-            .await;
-    }
-    if record.waiting_room != seen.waiting_room || record.waiting_message != seen.waiting_message {
-        let _ = handle
-            .set_waiting_room(record.waiting_room, Some(record.waiting_message.clone()))
-            .await;
+    if record.revision != seen.revision {
+        if record.floor_plan != seen.floor_plan {
+            let _ = handle.set_floor_plan(record.floor_plan.clone()).await;
+        }
+        if record.icebreakers != seen.icebreakers
+            || record.icebreaker_prompts != seen.icebreaker_prompts
+        {
+            let _ = handle
+                .set_icebreakers(record.icebreakers, record.icebreaker_prompts.clone())
+                .await;
+        }
+        if record.waiting_room != seen.waiting_room
+            || record.waiting_message != seen.waiting_message
+        {
+            let _ = handle
+                .set_waiting_room(record.waiting_room, Some(record.waiting_message.clone()))
+                .await;
+        }
     }
     *seen = record;
     Followed::Same

@@ -129,6 +129,10 @@ impl RoomStore for RedisStore {
     fn delete(&self, slug: &str) -> Result<bool, StoreError> {
         let _: i64 = self.with(|conn| conn.hdel(FLOOR_PLANS, slug))?;
         let _: i64 = self.with(|conn| conn.hdel(SUMMARIES, slug))?;
+        // Its written-down state too: a room made again under its name starts empty (the
+        // owner, if it wrote once more meanwhile, deletes it again when it sees the room
+        // gone: see settings.rs).
+        let _: i64 = self.with(|conn| conn.del(super::state_key(slug)))?;
         let removed: i64 = self.with(|conn| conn.hdel(ROOMS, slug))?;
         Ok(removed > 0)
     }

@@ -64,6 +64,12 @@ pub struct RoomRecord {
     /// Shown to people waiting; empty: the client's own words.
     #[serde(default)]
     pub waiting_message: String,
+    /// Changes with every operator's change (`hallway room`, the admin API): random when the
+    /// room is created, one more with each update; hosts' changes keep it. The node running
+    /// the room applies an operator's change when it sees a new revision
+    /// (`cluster/settings.rs`).
+    #[serde(default)]
+    pub revision: u64,
 }
 
 fn default_icebreakers() -> bool {
@@ -102,6 +108,7 @@ impl Default for RoomRecord {
             icebreaker_prompts: Vec::new(),
             waiting_room: false,
             waiting_message: String::new(),
+            revision: 0,
         }
     }
 }
