@@ -729,9 +729,10 @@ export function setLang(next) {
 
 // A key with a singular form (`key.one`) takes it when its count (`n` or `count`) is 1.
 export function t(key, vars = {}) {
+  const catalogue = key in texts[language] ? texts[language] : texts.en;
   const count = vars.n ?? vars.count;
-  if (count === 1 && (`${key}.one` in texts[language] || `${key}.one` in texts.en)) key = `${key}.one`;
-  const template = texts[language][key] ?? texts.en[key] ?? key;
+  if (count === 1 && `${key}.one` in catalogue) key = `${key}.one`;
+  const template = catalogue[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 

@@ -133,7 +133,9 @@ export class Panel {
     if (!this.menuFor) return;
     const button = this.root.querySelector(`button[data-key="actions:${CSS.escape(this.menuFor)}"]`);
     if (!button || button.closest("[hidden]") || !this.inView(button)) {
-      this.closeMenu(false);
+      // Focus in the menu goes back to its button (if still there), not to nowhere.
+      if (button) this.menuButton = button;
+      this.closeMenu(this.menu.contains(document.activeElement) && Boolean(button));
       return;
     }
     this.menuButton = button;
@@ -162,7 +164,8 @@ export class Panel {
     if (!this.menuFor) return;
     this.menu.hidden = true;
     this.menuButton?.setAttribute("aria-expanded", "false");
-    if (focusButton) this.menuButton?.focus();
+    // Without scrolling: a list scrolled away from the button stays where it was put.
+    if (focusButton) this.menuButton?.focus({ preventScroll: true });
     this.menuFor = null;
     this.menuButton = null;
   }

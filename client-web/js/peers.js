@@ -100,6 +100,9 @@ export class Peers {
   restart(id, initiator) {
     const peer = this.peers.get(id);
     if (!peer || peer.pc.connectionState === "closed") return this.connect(id, initiator);
+    // Who offers now may not be who offered first: the one who came back offers, the other
+    // answers (and, as the polite side, gives way on a collision).
+    peer.polite = !initiator;
     if (initiator) peer.pc.restartIce();
   }
 

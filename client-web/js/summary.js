@@ -33,8 +33,8 @@ export function locale(language = lang()) {
 // Times of day in the reader's locale, with seconds when the chart's points are less than
 // a minute apart.
 export function timeFormat(summary) {
-  const seconds = summary.every_s < 60 ? { second: "2-digit" } : {};
-  return new Intl.DateTimeFormat(locale(), { hour: "numeric", minute: "2-digit", ...seconds });
+  // The locale's own style (German "02:05", English "2:05 AM"), as the day's start is shown.
+  return new Intl.DateTimeFormat(locale(), { timeStyle: summary.every_s < 60 ? "medium" : "short" });
 }
 
 // A duration in seconds as people say it: "45 s", "7 min", "1 h 5 min".

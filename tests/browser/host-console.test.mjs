@@ -218,7 +218,10 @@ test("an open actions menu moves with its button when the list scrolls, and clos
   }, key, { timeout: DEADLINE });
   assert.equal(await page.isVisible("#person-menu"), true, "still open after a small scroll");
   // Far enough that the button leaves the list's view: the menu closes.
-  await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop += 3000));
+  const scrolled = await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop += 3000));
   await page.waitForSelector("#person-menu", { state: "hidden", timeout: DEADLINE });
+  // The focus that was in the menu is on its button again, and the list stays where it was put.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.key), key);
+  assert.equal(await page.evaluate(() => document.querySelector(".people-scroll").scrollTop), scrolled);
   await page.evaluate(() => (document.querySelector(".people-scroll").scrollTop = 0));
 });

@@ -143,11 +143,11 @@ fn check(
     let mut outcome = Err(IdTokenFault::UnusableKey);
     for jwk in candidates {
         // A key published for one algorithm verifies that one only (an RS256 key does not
-        // take a PS256 signature). Both enums name their algorithms as the JOSE names.
+        // take a PS256 signature); a key's algorithm unknown here fits nothing.
         if jwk
             .common
             .key_algorithm
-            .is_some_and(|meant| meant.to_string() != format!("{:?}", header.alg))
+            .is_some_and(|meant| meant.to_string().parse::<Algorithm>().ok() != Some(header.alg))
         {
             continue;
         }
