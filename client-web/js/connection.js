@@ -44,7 +44,10 @@ export class Connection {
   open() {
     this.stopped = false;
     this.onStatus({ state: "connecting" });
-    // A reloaded page's connection, opened early by early.js, is taken over once.
+    // A reloaded page's connection, opened early by early.js, is taken over once. Should
+    // this run first (early.js is loaded on its own), early.js stands back: two hellos with
+    // one resume token would have the second replace the first (close 4010).
+    window.hallwayConnecting = true;
     const early = window.hallwayEarly;
     window.hallwayEarly = null;
     const adopt = early && early.socket.readyState <= WebSocket.OPEN;

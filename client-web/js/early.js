@@ -17,7 +17,8 @@ function read(name) {
 }
 
 const saved = read(`hallway.resume.${slug}`);
-if (saved?.token && !location.hash.includes("token=")) {
+// Not if the page itself has connected already (connection.js ran first).
+if (saved?.token && !location.hash.includes("token=") && !window.hallwayConnecting) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(`${scheme}//${location.host}/ws`);
   const early = { socket, received: [], helloSent: false };

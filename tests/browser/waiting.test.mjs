@@ -109,9 +109,17 @@ test("the host sees the queue, longest first, with profile lines, and admits Ann
   const ids = () => page.$$eval("#waiting-list li input", (els) => els.map((e) => e.dataset.pick));
   const queued = await ids();
   await karl.page.reload();
-  await karl.page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
+  await karl.page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE }).catch(async (err) => {
+    const seen = await karl.page.evaluate(() => ({ join: !document.querySelector("#join").hidden, room: !document.querySelector("#room").hidden, ended: !document.querySelector("#ended").hidden, error: document.querySelector("#join-error").textContent, endedText: document.querySelector("#ended-detail")?.textContent, storage: JSON.stringify(sessionStorage), you: window.hallway?.state?.you }));
+    throw new Error(`not waiting again after the reload: ${JSON.stringify(seen)}; ${err.message}`);
+  });
   assert.equal(await karl.page.textContent("#waiting-heading"), TITLE);
+  // What the new page says meanwhile (its media state, once the camera is back) is
+  // refused while it waits: it waits on, with its place kept and no join form.
+  await karl.page.waitForFunction(() => window.hallway?.state?.resume, null, { timeout: DEADLINE });
+  await karl.page.waitForTimeout(2000);
   assert.equal(await karl.page.isHidden("#join"), true, "no join form");
+  assert.ok(await karl.page.evaluate(() => Object.keys(sessionStorage).some((k) => k.includes("resume") && sessionStorage.getItem(k) !== "null")), "the place is remembered");
   await page.waitForFunction((want) => {
     const now = [...document.querySelectorAll("#waiting-list li input")].map((e) => e.dataset.pick);
     return now.length === want.length && now.every((id, i) => id === want[i]);
