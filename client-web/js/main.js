@@ -91,7 +91,12 @@ const rtt = new RealTimeText({
   own: $("#rtt-own"),
   announce: (text) => announce(text),
   send: (text, done, circle) => conn.send(messages.rtt("circle", text, done, circle)),
-  onLayout: () => conversation.layout(),
+  onLayout: () => {
+    conversation.layout();
+    const label = $("#menu-rtt span");
+    label.dataset.i18n = rtt.open ? "rtt.closePanel" : "rtt.heading";
+    label.textContent = t(label.dataset.i18n);
+  },
   focusAway: () => $("#floor"),
 });
 
@@ -960,14 +965,17 @@ function setUpControls() {
   };
   $("#screen-toggle").addEventListener("click", share);
   $("#menu-screen").addEventListener("click", share);
-  $("#lock-toggle").addEventListener("click", () => {
+  const lockCircle = () => {
     const circle = state.myCircle();
     if (circle) conn.send(messages.lockCircle(!circle.locked));
-  });
+  };
+  $("#lock-toggle").addEventListener("click", lockCircle);
+  $("#menu-lock-circle").addEventListener("click", lockCircle);
   $("#leave-circle").addEventListener("click", () => leaveCircle());
   $("#menu-leave-circle").addEventListener("click", () => leaveCircle());
   $("#menu-keys").addEventListener("click", () => showKeys());
-  $("#menu-rtt").addEventListener("click", () => rtt.setOpen(true, true));
+  // Opens the panel, or closes it when open (on low screens the menu is the only way).
+  $("#menu-rtt").addEventListener("click", () => rtt.setOpen(!rtt.open, !rtt.open));
   // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.
   $("#menu-statement").addEventListener("click", () => window.open(`/accessibility?lang=${lang()}`, "_blank", "noopener"));
   document.addEventListener("keydown", (event) => {
@@ -1218,6 +1226,11 @@ function updateControls() {
   const lock = $("#lock-toggle");
   lock.disabled = !circle;
   toggle("#lock-toggle", !!circle?.locked, "lock", "unlock", "room.unlock", "room.lock");
+  $("#menu-lock-circle").hidden = !circle;
+  const lockLabel = $("#menu-lock-circle span");
+  lockLabel.dataset.i18n = circle?.locked ? "room.unlock" : "room.lock";
+  lockLabel.textContent = t(lockLabel.dataset.i18n);
+  setIcon($("#menu-lock-circle svg"), circle?.locked ? "lock" : "unlock");
   toggle("#room-lock-toggle", !!state.locked, null, null);
   $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
 }

@@ -70,9 +70,26 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     assert.ok((await floorShare()) >= 0.5, `circle: floor ${(await floorShare()).toFixed(2)} of the height`);
     const page = await a.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(page <= viewport.width, "no sideways scrolling");
-    // The conversation's head (leave circle) does not fit here: the More menu offers it,
-    // by keyboard, and it takes one out of the circle.
+    // The conversation's head (real-time text, lock, leave) does not fit here: the More
+    // menu offers all three, by keyboard.
     assert.equal(await a.page.isVisible("#leave-circle"), false);
+    const fromMenu = async (item) => {
+      await a.page.focus("#more-button");
+      await a.page.keyboard.press("Enter");
+      await a.page.waitForSelector(item, { state: "visible", timeout: DEADLINE });
+      await a.page.focus(item);
+      await a.page.keyboard.press("Enter");
+    };
+    await fromMenu("#menu-lock-circle");
+    await a.page.waitForFunction(() => window.hallway.state.myCircle()?.locked === true, null, { timeout: DEADLINE });
+    await fromMenu("#menu-rtt");
+    await a.page.waitForSelector("#rtt", { state: "visible", timeout: DEADLINE });
+    assert.equal(await a.page.textContent("#menu-rtt span"), "Close real-time text");
+    assert.equal(await a.page.textContent("#menu-lock-circle span"), "Unlock circle");
+    await fromMenu("#menu-rtt");
+    await a.page.waitForSelector("#rtt", { state: "hidden", timeout: DEADLINE });
+    await fromMenu("#menu-lock-circle");
+    await a.page.waitForFunction(() => window.hallway.state.myCircle()?.locked === false, null, { timeout: DEADLINE });
     await a.page.focus("#more-button");
     await a.page.keyboard.press("Enter");
     await a.page.waitForSelector("#menu-leave-circle", { state: "visible", timeout: DEADLINE });
