@@ -49,8 +49,15 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
-  provider?.stdin.end();
-  provider?.kill();
+  // Closing its standard input ends the provider, which stops glewlwyd as it goes; a
+  // signal would end it before that, and leave glewlwyd running. Killed only if it hangs.
+  if (provider && provider.exitCode === null && provider.signalCode === null) {
+    const exited = new Promise((resolve) => provider.once("exit", resolve));
+    provider.stdin.end();
+    const timer = setTimeout(() => provider.kill(), DEADLINE);
+    await exited;
+    clearTimeout(timer);
+  }
 });
 
 async function pageIn(locale, viewport = { width: 1280, height: 800 }, scale = 1) {
