@@ -26,14 +26,6 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
     extraPrefsFirefox: { ...FIREFOX_PREFS, "intl.accept_languages": lang === "de" ? "de-DE,de" : "en-GB,en" },
     defaultViewport: viewport,
   });
-  const page = await browser.newPage();
-  await page.goto(link ?? `${server.url}/r/${room}`);
-  await page.waitForSelector("#name", { visible: true, timeout: DEADLINE });
-  await page.type("#name", name);
-  await page.click("#enter");
-  await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
-  await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });
-  const id = await page.evaluate(() => window.hallway.state.you);
   // Closing over BiDi can leave Firefox running, and a content process can outlive its
   // parent: either holds the pipes to this process open, and with them the test file's
   // process, which then never ends. After a few seconds the whole process group (puppeteer
@@ -50,6 +42,23 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
     for (const stream of child.stdio) stream?.destroy();
     child.unref();
   };
+  // A person who does not get into the room is closed all the same (their Firefox would
+  // otherwise outlive the test file).
+  let page;
+  let id;
+  try {
+    page = await browser.newPage();
+    await page.goto(link ?? `${server.url}/r/${room}`);
+    await page.waitForSelector("#name", { visible: true, timeout: DEADLINE });
+    await page.type("#name", name);
+    await page.click("#enter");
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });
+    id = await page.evaluate(() => window.hallway.state.you);
+  } catch (err) {
+    await close();
+    throw err;
+  }
   return { browser, page, id, name, close };
 }
 
