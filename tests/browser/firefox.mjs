@@ -56,7 +56,10 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
     await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });
     id = await page.evaluate(() => window.hallway.state.you);
   } catch (err) {
+    // What the page showed instead, for the report.
+    const seen = await within(page?.evaluate(() => ({ join: document.querySelector("#join-error")?.textContent, ended: document.querySelector("#ended-detail")?.textContent, status: document.querySelector("#status")?.textContent })).catch(() => null) ?? Promise.resolve(null), 3000, null);
     await close();
+    err.message += ` (${name}'s page: ${JSON.stringify(seen)})`;
     throw err;
   }
   return { browser, page, id, name, close };

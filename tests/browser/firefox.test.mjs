@@ -145,7 +145,9 @@ test("in a privacy room a Firefox and a Chromium circle goes through the SFU", a
 // Like sfu.test.mjs's circle of five, this meets the mesh → SFU switch of issue #16, item 1
 // (members who receive nobody after the switch): kept as a todo until that is fixed.
 test("a circle above the mesh threshold with Firefox in it goes through the SFU", { todo: "the mesh → SFU switch: issue #16, item 1" }, async () => {
-  const frieda = await firefoxPerson(server, "Frieda Fuchs");
+  // Not "Frieda Fuchs": the host of that name in the broadcast test may still hold her
+  // place (her page closed without a goodbye), and a host's name is not given to another.
+  const frieda = await firefoxPerson(server, "Fiona Fischer");
   people.push(frieda);
   const members = [frieda];
   for (const name of ["Anna Schmidt", "Ben Okafor", "Clara Meyer", "Dev Patel"]) {
