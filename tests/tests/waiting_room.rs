@@ -49,6 +49,26 @@ async fn queue_where(
     .await
 }
 
+/// A server whose room `salon` (with a waiting room) is made through the admin API with
+/// `access` (e.g. `"access":"invite"`), and its host Hanna, who never waits.
+async fn salon_made_with(access: &str) -> Result<(TestServer, TestClient)> {
+    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
+    let json = format!(
+        r#"{{"slug":"salon","title":"Salon der Ämter",{access},"waiting_room":true,"waiting_message":"Wir lassen Sie gleich herein."}}"#
+    );
+    let (status, body) = hallway_tests::admin::create_room(server.addr(), KEY, &json).await?;
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains(r#""waiting_room":true"#), "{body}");
+    let hanna = TestClient::join_with_token(
+        &server,
+        "salon",
+        "Hanna",
+        &server.token("salon", TokenRole::Host, None),
+    )
+    .await?;
+    Ok((server, hanna))
+}
+
 fn admit(ids: &[&str]) -> ClientMessage {
     ClientMessage::Admit {
         ids: ids.iter().map(|id| (*id).to_owned()).collect(),
@@ -237,27 +257,13 @@ async fn admit_all_leaving_the_queue_and_turning_the_waiting_room_off() -> Resul
 
 #[tokio::test]
 async fn passcode_and_links_are_checked_before_anyone_waits() -> Result<()> {
-    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
-    let (status, body) = hallway_tests::admin::create_room(
-        server.addr(),
-        KEY,
-        r#"{"slug":"salon","title":"Salon der Ämter","access":"passcode","passcode":"Kaffee2026","waiting_room":true,"waiting_message":"Wir lassen Sie gleich herein."}"#,
-    )
-    .await?;
-    assert_eq!(status, 201, "{body}");
-    assert!(body.contains(r#""waiting_room":true"#), "{body}");
+    let (server, mut hanna) =
+        salon_made_with(r#""access":"passcode","passcode":"Kaffee2026""#).await?;
     let mut wrong = TestClient::connect(&server).await?;
     wrong
         .hello_with_passcode("salon", "Anna", "falsch!")
         .await?;
     assert_eq!(wrong.expect_error().await?.0, ErrorCode::WrongPasscode);
-    let mut hanna = TestClient::join_with_token(
-        &server,
-        "salon",
-        "Hanna",
-        &server.token("salon", TokenRole::Host, None),
-    )
-    .await?;
     let mut anna = wait_in(
         &server,
         Hello::new("salon", "Anna").passcode(Some("Kaffee2026")),
@@ -332,21 +338,7 @@ async fn a_host_admits_several_at_once_and_the_queue_says_how_long_each_waited()
 
 #[tokio::test]
 async fn an_invitation_only_room_refuses_the_uninvited_before_they_wait() -> Result<()> {
-    let server = TestServer::start_with(|c| c.admin_key = Some(KEY.into())).await?;
-    let (status, body) = hallway_tests::admin::create_room(
-        server.addr(),
-        KEY,
-        r#"{"slug":"salon","title":"Salon der Ämter","access":"invite","waiting_room":true,"waiting_message":"Wir lassen Sie gleich herein."}"#,
-    )
-    .await?;
-    assert_eq!(status, 201, "{body}");
-    let mut hanna = TestClient::join_with_token(
-        &server,
-        "salon",
-        "Hanna",
-        &server.token("salon", TokenRole::Host, None),
-    )
-    .await?;
+    let (server, mut hanna) = salon_made_with(r#""access":"invite""#).await?;
     queue_where(&mut hanna, "an empty queue", <[_]>::is_empty).await?;
     // Without an invitation: refused, typed, and never in the queue.
     let mut stranger = TestClient::connect(&server).await?;
