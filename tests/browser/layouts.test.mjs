@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { startServer, person, formCircle, boxes, overlapping, mintLink, screenshotDir, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, boxes, overlapping, mintLink, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -100,6 +100,9 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     const [item] = await boxes(a.page, "#menu-leave-circle");
     assert.ok(item.top >= 0 && item.top + item.height <= viewport.height && item.left >= 0 && item.left + item.width <= viewport.width, `in the window: ${JSON.stringify(item)}`);
     await a.page.screenshot({ path: path.join(screenshotDir(), `more-menu-zoom-${zoom}-en.png`) });
+    const report = await axe(a.page, "#more-menu");
+    assert.deepEqual(report.violations, []);
+    assert.deepEqual(report.contrastReview, []);
     await a.page.keyboard.press("Enter");
     await a.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
     await a.page.waitForSelector("#conversation", { state: "hidden", timeout: DEADLINE });
