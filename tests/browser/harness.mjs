@@ -148,6 +148,9 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
 
 // Clicks the floor at floor coordinates (x, y), as a person walking there would.
 export async function clickFloor(page, x, y) {
+  // A walk still under way keeps its avatar in view: the floor would scroll between working
+  // out the point and the click, and the click would land elsewhere. Let it end first.
+  await page.waitForFunction(() => !window.hallway.walker.walking, null, { timeout: DEADLINE });
   const point = await page.evaluate(
     ([fx, fy]) => {
       const stage = document.querySelector(".stage");
