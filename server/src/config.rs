@@ -87,6 +87,31 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_TURN_PORT", default_value_t = 3478)]
     pub turn_port: u16,
 
+    /// Also serve TURN over TCP on the same port number (for networks that block UDP).
+    #[arg(long, env = "HALLWAY_TURN_TCP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub turn_tcp: bool,
+
+    /// Serve TURN over TLS (`turns:`) on this address, e.g. `0.0.0.0:5349`, with
+    /// `--turn-tls-cert` and `--turn-tls-key`: media for networks that let only HTTPS
+    /// (TCP 443) out. See the operator guide for sharing port 443 with the web server.
+    #[arg(long, env = "HALLWAY_TURN_TLS_BIND")]
+    pub turn_tls_bind: Option<std::net::SocketAddr>,
+
+    /// The certificate chain (PEM) of TURN over TLS, for the host name in
+    /// `--turn-tls-public`.
+    #[arg(long, env = "HALLWAY_TURN_TLS_CERT")]
+    pub turn_tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key (PEM) of that certificate.
+    #[arg(long, env = "HALLWAY_TURN_TLS_KEY")]
+    pub turn_tls_key: Option<std::path::PathBuf>,
+
+    /// Where clients reach TURN over TLS, as `host:port` with the host name of the
+    /// certificate, e.g. `turn.example.org:443` behind a proxy that routes by SNI (default:
+    /// the host of `--public-url` and the port of `--turn-tls-bind`).
+    #[arg(long, env = "HALLWAY_TURN_TLS_PUBLIC")]
+    pub turn_tls_public: Option<String>,
+
     /// Ports the embedded TURN server relays through, as `MIN-MAX`.
     #[arg(long, env = "HALLWAY_TURN_RELAY_PORTS", default_value = "49152-65535", value_parser = parse_port_range)]
     pub turn_relay_ports: (u16, u16),

@@ -70,6 +70,9 @@ pub enum StartError {
     /// The embedded TURN server could not start.
     #[error(transparent)]
     Turn(#[from] crate::turn::TurnError),
+    /// TURN over TLS is configured incompletely.
+    #[error("{0}")]
+    TurnTls(String),
     /// Redis (cluster mode) could not be reached.
     #[error("cannot join the cluster: {0}")]
     Cluster(#[from] crate::cluster::ClusterError),
@@ -401,11 +404,74 @@ async fn ice_servers(config: &Config) -> Result<(IceServers, Option<EmbeddedTurn
             announce,
             relay_ports: config.turn_relay_ports,
             allowed_peers: config.turn_allow_peers.clone(),
+            tcp: config.turn_tcp,
+            tls: turn_tls(config)?,
         },
         secret,
     )
     .await?;
-    Ok((IceServers::new(vec![turn.url()], Some(secret)), Some(turn)))
+    Ok((IceServers::new(turn.urls(), Some(secret)), Some(turn)))
+}
+
+/// TURN over TLS as configured: none without `--turn-tls-bind`; with it, a certificate, a
+/// key and a host name (`--turn-tls-public`, or the public URL's host) are needed.
+fn turn_tls(config: &Config) -> Result<Option<crate::turn::TlsConfig>, StartError> {
+    let Some(bind) = config.turn_tls_bind else {
+        return Ok(None);
+    };
+    let missing = |what: &str| StartError::TurnTls(format!("--turn-tls-bind needs {what}"));
+    let cert = config
+        .turn_tls_cert
+        .clone()
+        .ok_or_else(|| missing("--turn-tls-cert"))?;
+    let key = config
+        .turn_tls_key
+        .clone()
+        .ok_or_else(|| missing("--turn-tls-key"))?;
+    let (host, port) = match &config.turn_tls_public {
+        Some(public) => split_host_port(public).ok_or_else(|| {
+            StartError::TurnTls(format!(
+                "--turn-tls-public {public:?} is not HOST or HOST:PORT"
+            ))
+        })?,
+        None => {
+            let authority = config
+                .public_url
+                .as_deref()
+                .and_then(|url| url.split_once("://"))
+                .map(|(_, rest)| rest.split('/').next().unwrap_or_default());
+            let host = authority.and_then(split_host_port).map(|(host, _)| host);
+            (
+                host.ok_or_else(|| {
+                    missing("--turn-tls-public (or --public-url, for its host name)")
+                })?,
+                None,
+            )
+        }
+    };
+    Ok(Some(crate::turn::TlsConfig {
+        bind,
+        cert,
+        key,
+        host,
+        port,
+    }))
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port` as the host (brackets kept) and the port.
+fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = match text.strip_prefix('[') {
+        Some(rest) => {
+            let (v6, after) = rest.split_once(']')?;
+            (format!("[{v6}]"), after.strip_prefix(':'))
+        }
+        None => match text.split_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (text.to_owned(), None),
+        },
+    };
+    let port = port.map(str::parse::<u16>).transpose().ok()?;
+    (!host.is_empty() && !host.contains(['/', '@', ' '])).then_some((host, port))
 }
 
 /// "coffee-corner" → "Coffee corner": a room's title until an operator sets one.
@@ -453,4 +519,30 @@ fn allowed_hosts(config: &Config) -> http::hosts::AllowedHosts {
         );
     }
     hosts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host_port;
+
+    #[test]
+    fn turn_tls_addresses_are_host_names_with_or_without_a_port() {
+        let split = |text| split_host_port(text);
+        assert_eq!(
+            split("turn.example.org"),
+            Some(("turn.example.org".into(), None))
+        );
+        assert_eq!(
+            split("turn.example.org:443"),
+            Some(("turn.example.org".into(), Some(443)))
+        );
+        assert_eq!(
+            split("[2001:db8::1]:443"),
+            Some(("[2001:db8::1]".into(), Some(443)))
+        );
+        assert_eq!(split("[2001:db8::1]"), Some(("[2001:db8::1]".into(), None)));
+        assert_eq!(split("turn.example.org:https"), None);
+        assert_eq!(split(":443"), None);
+        assert_eq!(split("user@turn.example.org"), None);
+    }
 }

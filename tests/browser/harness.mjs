@@ -97,60 +97,80 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
     // playwright gives every launch a fresh, temporary profile.
     args: CHROMIUM_FLAGS,
   });
-  // `scale` 2 or 4 with a quarter or a sixteenth of the window is the page as it looks at
-  // 200% or 400% browser zoom.
-  const context = await browser.newContext({ viewport, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch, locale: lang === "de" ? "de-DE" : "en-GB" });
-  const page = await context.newPage();
-  // Headless Chromium has no screen to share: a canvas stands in for it, so that sharing
-  // runs through the page's real path (a second video track, renegotiation, its own tile).
-  await page.addInitScript(() => {
-    navigator.mediaDevices.getDisplayMedia = async () => {
-      const canvas = document.createElement("canvas");
-      canvas.width = 1280;
-      canvas.height = 720;
-      const g = canvas.getContext("2d");
-      let frame = 0;
-      setInterval(() => {
-        frame += 1;
-        g.fillStyle = "#f4f1e8";
-        g.fillRect(0, 0, 1280, 720);
-        g.fillStyle = "#1d4e89";
-        g.fillRect(80, 80, 1120, 90);
-        g.fillStyle = "#c9d6e8";
-        for (let i = 0; i < 5; i++) g.fillRect(80, 230 + i * 80, 700 + ((i * 97) % 300), 40);
-        g.fillStyle = "#a4161a";
-        g.fillRect(900, 260 + (frame % 120), 220, 220);
-      }, 100);
-      return canvas.captureStream(10);
-    };
-  });
-  const requests = [];
-  page.on("request", (request) => requests.push(request.url()));
-  page.on("websocket", (ws) => requests.push(ws.url()));
-  const sent = sentMessages(page);
-  const received = receivedMessages(page);
-  await page.goto(link ?? `${server.url}/r/${room}`);
-  // A personal invitation fixes the name (and maybe the line): the form shows it read-only.
-  if (await page.isEditable("#name")) await page.fill("#name", name);
-  if (profile !== undefined && (await page.isEditable("#profile"))) await page.fill("#profile", profile);
-  if (!camera) await page.uncheck("#camera-on");
-  await page.click("#enter");
-  // A room with a waiting room: they wait until a host admits them (no id yet).
-  if (waits) {
-    await page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
-    return { browser, page, id: null, name, requests, sent, received, close: () => browser.close() };
+  // A person who does not get in is closed all the same: their browser would otherwise
+  // outlive the test file and keep its process from ending.
+  let page;
+  try {
+    // `scale` 2 or 4 with a quarter or a sixteenth of the window is the page as it looks at
+    // 200% or 400% browser zoom.
+    const context = await browser.newContext({ viewport, deviceScaleFactor: scale, hasTouch: touch, isMobile: touch, locale: lang === "de" ? "de-DE" : "en-GB" });
+    page = await context.newPage();
+    // Headless Chromium has no screen to share: a canvas stands in for it, so that sharing
+    // runs through the page's real path (a second video track, renegotiation, its own tile).
+    await page.addInitScript(() => {
+      navigator.mediaDevices.getDisplayMedia = async () => {
+        const canvas = document.createElement("canvas");
+        canvas.width = 1280;
+        canvas.height = 720;
+        const g = canvas.getContext("2d");
+        let frame = 0;
+        setInterval(() => {
+          frame += 1;
+          g.fillStyle = "#f4f1e8";
+          g.fillRect(0, 0, 1280, 720);
+          g.fillStyle = "#1d4e89";
+          g.fillRect(80, 80, 1120, 90);
+          g.fillStyle = "#c9d6e8";
+          for (let i = 0; i < 5; i++) g.fillRect(80, 230 + i * 80, 700 + ((i * 97) % 300), 40);
+          g.fillStyle = "#a4161a";
+          g.fillRect(900, 260 + (frame % 120), 220, 220);
+        }, 100);
+        return canvas.captureStream(10);
+      };
+    });
+    const requests = [];
+    page.on("request", (request) => requests.push(request.url()));
+    page.on("websocket", (ws) => requests.push(ws.url()));
+    const sent = sentMessages(page);
+    const received = receivedMessages(page);
+    await page.goto(link ?? `${server.url}/r/${room}`);
+    // A personal invitation fixes the name (and maybe the line): the form shows it read-only.
+    if (await page.isEditable("#name")) await page.fill("#name", name);
+    if (profile !== undefined && (await page.isEditable("#profile"))) await page.fill("#profile", profile);
+    if (!camera) await page.uncheck("#camera-on");
+    await page.click("#enter");
+    // A room with a waiting room: they wait until a host admits them (no id yet).
+    if (waits) {
+      await page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
+      return { browser, page, id: null, name, requests, sent, received, close: () => browser.close() };
+    }
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
+    const id = await page.evaluate(() => window.hallway.state.you);
+    return { browser, page, id, name, requests, sent, received, close: () => browser.close() };
+  } catch (err) {
+    // What the page showed instead, for the report (a page that does not answer: nothing).
+    const shown = page
+      ?.evaluate(() => ({ join: document.querySelector("#join-error")?.textContent, ended: document.querySelector("#ended-detail")?.textContent, status: document.querySelector("#status")?.textContent }))
+      .catch(() => null);
+    let timer;
+    const seen = await Promise.race([shown, new Promise((resolve) => (timer = setTimeout(resolve, 3000, null)))]).finally(() => clearTimeout(timer));
+    await browser.close().catch(() => {});
+    err.message += ` (${name}'s page: ${JSON.stringify(seen ?? null)})`;
+    throw err;
   }
-  await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
-  await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
-  const id = await page.evaluate(() => window.hallway.state.you);
-  return { browser, page, id, name, requests, sent, received, close: () => browser.close() };
 }
 
 // Clicks the floor at floor coordinates (x, y), as a person walking there would.
 export async function clickFloor(page, x, y) {
   // A walk still under way keeps its avatar in view: the floor would scroll between working
   // out the point and the click, and the click would land elsewhere. Let it end first.
-  await page.waitForFunction(() => !window.hallway.walker.walking, null, { timeout: DEADLINE });
+  // (Polled with `evaluate`, which playwright's and puppeteer's pages share: the Firefox
+  // tests click the floor too.)
+  for (const end = Date.now() + DEADLINE; await page.evaluate(() => window.hallway.walker.walking); ) {
+    if (Date.now() > end) throw new Error("the person's walk did not end");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const point = await page.evaluate(
     ([fx, fy]) => {
       const stage = document.querySelector(".stage");

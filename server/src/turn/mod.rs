@@ -6,13 +6,20 @@
 //! password is the base64 HMAC-SHA1 of the user name under a shared secret. So pointing
 //! Hallway at an external coturn is configuration only (`--turn-url`, `--turn-secret`).
 //!
+//! Besides UDP it serves TURN over TCP on the same port number and, with a certificate,
+//! TURN over TLS on an address of its own (port 443 for networks that let only HTTPS out).
+//!
 //! - `peers`: which peer addresses relays may reach (not the server's own network).
 //! - `gate`: the sockets handed to the `turn` crate, wrapped to enforce that policy.
+//! - `stream`: TCP and TLS connections as one such socket, and how TURN messages go on
+//!   a stream (for clients too: the tests' client uses it).
 
 mod gate;
 pub mod peers;
+pub mod stream;
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +27,9 @@ use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
 use hallway_proto::IceServer;
 use ring::hmac;
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 use tracing::warn;
 
 use crate::room::model::ParticipantId;
@@ -127,6 +136,26 @@ pub struct TurnConfig {
     pub relay_ports: (u16, u16),
     /// Peer ranges allowed besides the public internet (`--turn-allow-peer`).
     pub allowed_peers: Vec<peers::PeerRange>,
+    /// Also TURN over TCP, on the UDP port's number.
+    pub tcp: bool,
+    /// TURN over TLS.
+    pub tls: Option<TlsConfig>,
+}
+
+/// TURN over TLS: where it listens, its certificate, and where clients reach it.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// The TCP address to listen on (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Its private key, PEM.
+    pub key: PathBuf,
+    /// The host name clients connect to, the certificate's.
+    pub host: String,
+    /// The port clients connect to (behind a proxy that routes by SNI, the proxy's); the
+    /// bound one if none.
+    pub port: Option<u16>,
 }
 
 /// Why the embedded server did not start.
@@ -143,6 +172,14 @@ pub enum TurnError {
     /// The TURN server refused its configuration.
     #[error("cannot start the TURN server: {0}")]
     Start(String),
+    /// The certificate or key of TURN over TLS cannot be used.
+    #[error("TURN over TLS: {path}: {reason}")]
+    Tls {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// The embedded TURN server; it stops when dropped.
@@ -154,6 +191,10 @@ pub struct EmbeddedTurn {
     pub local_addr: SocketAddr,
     /// The address clients are told.
     pub announced: SocketAddr,
+    /// Whether TURN over TCP is served (on `local_addr`'s port).
+    tcp: bool,
+    /// The bound address of TURN over TLS and the `host:port` clients are told.
+    pub tls: Option<(SocketAddr, String)>,
 }
 
 impl std::fmt::Debug for EmbeddedTurn {
@@ -180,14 +221,34 @@ impl EmbeddedTurn {
         ));
         policy.own_host(config.announce);
         policy.own_host(config.bind.ip());
-        let server = turn::server::Server::new(turn::server::config::ServerConfig {
-            conn_configs: vec![turn::server::config::ConnConfig {
-                conn: Arc::new(gate::Gate::new(
-                    Arc::new(socket),
-                    policy.clone(),
-                    secret,
-                    REALM,
-                )),
+        // One listener per transport, each behind the gate; all relay over UDP.
+        let mut listeners: Vec<Arc<dyn webrtc_util::Conn + Send + Sync>> = vec![Arc::new(socket)];
+        if config.tcp {
+            let addr = SocketAddr::new(config.bind.ip(), local_addr.port());
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| TurnError::Bind { addr, source })?;
+            let stream = stream::StreamConn::new(listener, None)
+                .map_err(|source| TurnError::Bind { addr, source })?;
+            listeners.push(Arc::new(stream));
+        }
+        let mut tls = None;
+        if let Some(tls_config) = &config.tls {
+            let acceptor = tls_acceptor(&tls_config.cert, &tls_config.key)?;
+            let addr = tls_config.bind;
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| TurnError::Bind { addr, source })?;
+            let stream = stream::StreamConn::new(listener, Some(acceptor))
+                .map_err(|source| TurnError::Bind { addr, source })?;
+            let port = tls_config.port.unwrap_or(stream.local.port());
+            tls = Some((stream.local, format!("{}:{port}", tls_config.host)));
+            listeners.push(Arc::new(stream));
+        }
+        let conn_configs = listeners
+            .into_iter()
+            .map(|listener| turn::server::config::ConnConfig {
+                conn: Arc::new(gate::Gate::new(listener, policy.clone(), secret, REALM)),
                 relay_addr_generator: Box::new(gate::GuardedRelays {
                     inner: turn::relay::relay_range::RelayAddressGeneratorRanges {
                         relay_address: config.announce,
@@ -199,7 +260,10 @@ impl EmbeddedTurn {
                     },
                     policy: policy.clone(),
                 }),
-            }],
+            })
+            .collect();
+        let server = turn::server::Server::new(turn::server::config::ServerConfig {
+            conn_configs,
             realm: REALM.to_owned(),
             auth_handler: Arc::new(RestAuth {
                 key: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret),
@@ -214,6 +278,8 @@ impl EmbeddedTurn {
             policy,
             local_addr,
             announced: SocketAddr::new(config.announce, local_addr.port()),
+            tcp: config.tcp,
+            tls,
         })
     }
 
@@ -222,10 +288,43 @@ impl EmbeddedTurn {
         self.policy.allow_own(addr);
     }
 
-    /// The URL clients are given.
-    pub fn url(&self) -> String {
-        format!("turn:{}?transport=udp", self.announced)
+    /// The URLs clients are given: UDP, TCP, TLS.
+    pub fn urls(&self) -> Vec<String> {
+        let mut urls = vec![format!("turn:{}?transport=udp", self.announced)];
+        if self.tcp {
+            urls.push(format!("turn:{}?transport=tcp", self.announced));
+        }
+        if let Some((_, public)) = &self.tls {
+            urls.push(format!("turns:{public}?transport=tcp"));
+        }
+        urls
     }
+}
+
+/// The TLS side of TURN over TLS, from a PEM certificate chain and key.
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TurnError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let problem = |path: &Path, reason: String| TurnError::Tls {
+        path: path.to_owned(),
+        reason,
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| problem(cert, e.to_string()))?;
+    if chain.is_empty() {
+        return Err(problem(cert, "no certificate in it".into()));
+    }
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| problem(key, e.to_string()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| problem(cert, e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(chain, private)
+    .map_err(|e| problem(key, format!("does not go with the certificate: {e}")))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 impl Drop for EmbeddedTurn {
