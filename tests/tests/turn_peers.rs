@@ -81,3 +81,39 @@ async fn a_relay_to_the_servers_loopback_is_refused_and_nothing_arrives() -> Res
     );
     server.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_relays_meet_relay_to_relay_on_the_servers_own_address() -> Result<()> {
+    // Both relays are on 127.0.0.1, an address refused as a peer: open relays are the
+    // exception (two participants who both need a relay talk through both).
+    let server = TestServer::start().await?;
+    let anna = TestClient::join(&server, "Anna").await?;
+    let ben = TestClient::join(&server, "Ben").await?;
+    let anna_turn = hallway_tests::turn::client(anna.welcome.as_ref(), None).await?;
+    let ben_turn = hallway_tests::turn::client(ben.welcome.as_ref(), None).await?;
+    let anna_relay = anna_turn.allocate().await.context("Anna's relay")?;
+    let ben_relay = ben_turn.allocate().await.context("Ben's relay")?;
+    let (anna_at, ben_at) = (anna_relay.local_addr()?, ben_relay.local_addr()?);
+    assert_eq!(anna_at.ip(), ben_at.ip());
+    // Each gives the other permission by sending first (as ICE checks do).
+    let first = tokio::time::timeout(DEADLINE, ben_relay.send_to(b"hello Anna", anna_at))
+        .await
+        .context("Ben's relay did not answer")?;
+    assert!(first.is_ok(), "relay to relay refused: {first:?}");
+    tokio::time::timeout(DEADLINE, anna_relay.send_to(b"hello Ben", ben_at))
+        .await
+        .context("Anna's relay did not answer")??;
+    let mut buf = [0u8; 1500];
+    let (n, from) = tokio::time::timeout(DEADLINE, ben_relay.recv_from(&mut buf))
+        .await
+        .context("nothing came relay to relay")??;
+    assert_eq!((&buf[..n], from), (&b"hello Ben"[..], anna_at));
+    // A port of the same address that is no relay stays out of reach.
+    let victim = UdpSocket::bind(SocketAddr::new(anna_at.ip(), 0)).await?;
+    let refused = relay_to(&anna, victim.local_addr()?).await?;
+    assert!(
+        refused.is_some_and(|e| e.contains("403")),
+        "a non-relay port was reachable"
+    );
+    server.stop().await
+}

@@ -7,6 +7,7 @@
 //! refused peers, should a permission ever exist for one.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -302,20 +303,41 @@ impl turn::relay::RelayAddressGenerator for GuardedRelays {
         requested_port: u16,
     ) -> Result<(Arc<dyn Conn + Send + Sync>, SocketAddr), turn::Error> {
         let (conn, addr) = self.inner.allocate_conn(use_ipv4, requested_port).await?;
+        self.policy.relay_opened(addr.port());
         let guarded = GuardedRelay {
             inner: conn,
             policy: self.policy.clone(),
+            port: addr.port(),
+            open: AtomicBool::new(true),
         };
         Ok((Arc::new(guarded), addr))
     }
 }
 
-/// One relay socket behind the peer policy.
+/// One relay socket behind the peer policy; known to it as a relay while open.
 struct GuardedRelay {
     /// The relay's UDP socket.
     inner: Arc<dyn Conn + Send + Sync>,
     /// Who may be relayed to.
     policy: Arc<PeerPolicy>,
+    /// Its port.
+    port: u16,
+    /// Until closed (or dropped, whichever comes first).
+    open: AtomicBool,
+}
+
+impl GuardedRelay {
+    fn closed(&self) {
+        if self.open.swap(false, Ordering::AcqRel) {
+            self.policy.relay_closed(self.port);
+        }
+    }
+}
+
+impl Drop for GuardedRelay {
+    fn drop(&mut self) {
+        self.closed();
+    }
 }
 
 #[async_trait]
@@ -359,6 +381,7 @@ impl Conn for GuardedRelay {
     }
 
     async fn close(&self) -> webrtc_util::Result<()> {
+        self.closed();
         self.inner.close().await
     }
 

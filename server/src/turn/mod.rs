@@ -215,12 +215,9 @@ impl EmbeddedTurn {
         let socket = UdpSocket::bind(config.bind).await.map_err(bind_error)?;
         let local_addr = socket.local_addr().map_err(bind_error)?;
         let (min_port, max_port) = config.relay_ports;
-        let policy = Arc::new(peers::PeerPolicy::new(
-            config.allowed_peers.clone(),
-            config.relay_ports,
-        ));
-        policy.own_host(config.announce);
-        policy.own_host(config.bind.ip());
+        let policy = Arc::new(peers::PeerPolicy::new(config.allowed_peers.clone()));
+        policy.relay_host(config.announce);
+        policy.relay_host(config.bind.ip());
         // One listener per transport, each behind the gate; all relay over UDP.
         let mut listeners: Vec<Arc<dyn webrtc_util::Conn + Send + Sync>> = vec![Arc::new(socket)];
         if config.tcp {

@@ -12,8 +12,9 @@
 //! private address the relays get no exemption: their port range would cover the
 //! machine's other services.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 /// A range of addresses in CIDR notation (`10.0.0.0/8`, `fd00::/8`, or one address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,17 +132,19 @@ pub struct PeerPolicy {
     /// Addresses of this server that participants must reach through a relay: the SFU's
     /// media address (known only once the SFU has bound its port).
     own: RwLock<Vec<SocketAddr>>,
-    /// This server's own IP addresses (TURN, SFU, bind): refused but for `own`, and for
-    /// `relay_ports` on a public one.
+    /// This server's own IP addresses (TURN, SFU, bind): refused but for `own` and for
+    /// the live relays.
     hosts: RwLock<Vec<IpAddr>>,
-    /// The ports relays are bound to.
-    relay_ports: (u16, u16),
+    /// The addresses relays are bound to and announced at.
+    relay_hosts: RwLock<Vec<IpAddr>>,
+    /// The ports of the relays open now (how many on each: a port freed and bound again
+    /// may briefly have two).
+    relays: Mutex<HashMap<u16, u32>>,
 }
 
 impl PeerPolicy {
-    /// The default denials, with `allowed` ranges let through; relays are bound to
-    /// `relay_ports` (inclusive).
-    pub fn new(allowed: Vec<PeerRange>, relay_ports: (u16, u16)) -> PeerPolicy {
+    /// The default denials, with `allowed` ranges let through.
+    pub fn new(allowed: Vec<PeerRange>) -> PeerPolicy {
         let denied = DENIED_BY_DEFAULT
             .iter()
             .filter_map(|r| PeerRange::parse(r).ok())
@@ -151,7 +154,8 @@ impl PeerPolicy {
             allowed,
             own: RwLock::new(Vec::new()),
             hosts: RwLock::new(Vec::new()),
-            relay_ports,
+            relay_hosts: RwLock::new(Vec::new()),
+            relays: Mutex::new(HashMap::new()),
         }
     }
 
@@ -165,6 +169,38 @@ impl PeerPolicy {
         let mut hosts = self.hosts.write().unwrap_or_else(|e| e.into_inner());
         if !hosts.contains(&ip) {
             hosts.push(ip);
+        }
+    }
+
+    /// Notes `ip` as an address relays are bound to or announced at (and so one of this
+    /// server's own).
+    pub fn relay_host(&self, ip: IpAddr) {
+        self.own_host(ip);
+        let ip = canonical(ip);
+        let mut hosts = self.relay_hosts.write().unwrap_or_else(|e| e.into_inner());
+        if !ip.is_unspecified() && !hosts.contains(&ip) {
+            hosts.push(ip);
+        }
+    }
+
+    /// A relay was opened on `port`: two relayed participants meet relay to relay.
+    pub fn relay_opened(&self, port: u16) {
+        *self
+            .relays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(port)
+            .or_default() += 1;
+    }
+
+    /// The relay on `port` was closed.
+    pub fn relay_closed(&self, port: u16) {
+        let mut relays = self.relays.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = relays.get_mut(&port) {
+            *count -= 1;
+            if *count == 0 {
+                relays.remove(&port);
+            }
         }
     }
 
@@ -189,14 +225,25 @@ impl PeerPolicy {
             return true;
         }
         drop(own);
-        let denied = self.denied.iter().any(|r| r.contains(ip));
         let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
         if hosts.contains(&ip) {
-            let (min, max) = self.relay_ports;
-            return !denied && (min..=max).contains(&peer.port());
+            drop(hosts);
+            // Our own address: one of our live relays (relay to relay, whatever the
+            // address), nothing else of this machine.
+            let relay_host = self
+                .relay_hosts
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&ip);
+            return relay_host
+                && self
+                    .relays
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains_key(&peer.port());
         }
         drop(hosts);
-        self.allowed.iter().any(|r| r.contains(ip)) || !denied
+        self.allowed.iter().any(|r| r.contains(ip)) || !self.denied.iter().any(|r| r.contains(ip))
     }
 }
 
@@ -210,7 +257,7 @@ mod tests {
 
     #[test]
     fn loopback_private_link_local_and_metadata_are_refused() {
-        let policy = PeerPolicy::new(Vec::new(), (49152, 65535));
+        let policy = PeerPolicy::new(Vec::new());
         for refused in [
             "127.0.0.1:22",
             "10.0.0.1:53",
@@ -240,7 +287,7 @@ mod tests {
     #[test]
     fn an_operator_may_allow_a_range() {
         let allowed = vec![PeerRange::parse("192.168.10.0/24").expect("range")];
-        let policy = PeerPolicy::new(allowed, (49152, 65535));
+        let policy = PeerPolicy::new(allowed);
         assert!(policy.permits(addr("192.168.10.7:5000")));
         assert!(!policy.permits(addr("192.168.11.7:5000")));
         assert!(PeerRange::parse("10.0.0.0/33").is_err());
@@ -252,25 +299,39 @@ mod tests {
     }
 
     #[test]
-    fn the_servers_own_addresses_are_refused_but_for_the_sfu_and_public_relays() {
+    fn the_servers_own_addresses_are_refused_but_for_the_sfu_and_live_relays() {
         let allowed = vec![PeerRange::parse("192.168.10.0/24").expect("range")];
-        let policy = PeerPolicy::new(allowed, (49152, 65535));
-        // On a LAN: the server's own address stays refused although its range is allowed.
-        policy.own_host("192.168.10.5".parse().expect("ip"));
+        let policy = PeerPolicy::new(allowed);
+        // On a LAN: the server's own address stays refused although its range is allowed,
+        // but for the SFU and the relays open now.
+        policy.relay_host("192.168.10.5".parse().expect("ip"));
         policy.allow_own(addr("192.168.10.5:8081"));
         assert!(policy.permits(addr("192.168.10.5:8081")), "the SFU");
         assert!(!policy.permits(addr("192.168.10.5:22")));
         assert!(
             !policy.permits(addr("192.168.10.5:50000")),
-            "private: no relay exemption"
+            "no relay there"
         );
+        policy.relay_opened(50000);
+        assert!(policy.permits(addr("192.168.10.5:50000")), "relay to relay");
+        policy.relay_closed(50000);
+        assert!(!policy.permits(addr("192.168.10.5:50000")), "closed");
         assert!(
             policy.permits(addr("192.168.10.7:50000")),
             "a participant on the LAN"
         );
-        // On a public address: the relay range (relay to relay), nothing else.
-        policy.own_host("198.41.0.9".parse().expect("ip"));
-        assert!(policy.permits(addr("198.41.0.9:50000")));
+        // A port freed and bound again: open until the last one closes.
+        policy.relay_opened(50001);
+        policy.relay_opened(50001);
+        policy.relay_closed(50001);
+        assert!(policy.permits(addr("192.168.10.5:50001")));
+        // Another address of this machine (loopback, say) is no relay's, whatever its port.
+        policy.own_host("127.0.0.1".parse().expect("ip"));
+        assert!(!policy.permits(addr("127.0.0.1:50001")));
+        // On a public address: live relays, nothing else.
+        policy.relay_host("198.41.0.9".parse().expect("ip"));
+        assert!(policy.permits(addr("198.41.0.9:50001")));
+        assert!(!policy.permits(addr("198.41.0.9:50002")));
         assert!(!policy.permits(addr("198.41.0.9:5432")));
         assert!(!policy.permits(addr("[::ffff:198.41.0.9]:6379")));
         assert!(policy.permits(addr("198.41.0.10:5432")), "another machine");
