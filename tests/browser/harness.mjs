@@ -90,12 +90,15 @@ export function launchBrowser() {
 }
 
 // One person: a Chromium process of their own.
-export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile, camera = true, waits = false } = {}) {
+// `browser` changes how their Chromium starts: `executable` (a wrapper that starts it in a
+// network namespace, say), extra `args`, extra `env`.
+export async function person(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, touch = false, link, scale = 1, profile, camera = true, waits = false, browser: launch = {} } = {}) {
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    executablePath: launch.executable ?? process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     // playwright gives every launch a fresh, temporary profile.
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...(launch.args ?? [])],
+    env: { ...process.env, ...(launch.env ?? {}) },
   });
   // A person who does not get in is closed all the same: their browser would otherwise
   // outlive the test file and keep its process from ending.

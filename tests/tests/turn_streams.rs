@@ -1,6 +1,7 @@
 //! TURN over TCP and over TLS, for networks that let only TCP out: the welcome lists both
 //! URLs; a client over each allocates a relay, and datagrams go through it to a peer and
-//! back (real TCP, real TLS with a certificate for `localhost`). A stream that sends
+//! back (real TCP, real TLS with a certificate for `localhost`), again after the first
+//! relay ended. A stream that sends
 //! something other than TURN is closed and costs the others nothing; a certificate that
 //! cannot be read stops the start with an error that names the file.
 
@@ -125,8 +126,11 @@ async fn relays_work_over_tcp_and_over_tls() -> Result<()> {
             .any(|u| u.starts_with("turns:localhost:") && u.ends_with("?transport=tcp")),
         "TURN over TLS under the certificate's name: {urls:?}"
     );
-    round_trip(&client, Transport::Tcp).await?;
-    round_trip(&client, Transport::Tls(certificate.der.clone())).await?;
+    // Twice each: a relay that ends (the client deallocates) leaves the listener serving.
+    for _ in 0..2 {
+        round_trip(&client, Transport::Tcp).await?;
+        round_trip(&client, Transport::Tls(certificate.der.clone())).await?;
+    }
     server.stop().await
 }
 

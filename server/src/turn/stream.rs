@@ -325,7 +325,8 @@ impl Conn for StreamConn {
     }
 
     async fn close(&self) -> webrtc_util::Result<()> {
-        self.stop();
+        // The crate closes its listening socket with every allocation that ends (a no-op
+        // for UDP): the listener stays until it is dropped with the server.
         Ok(())
     }
 
