@@ -28,6 +28,7 @@ pub mod http;
 pub mod invitations;
 pub mod metrics;
 pub mod oidc;
+mod ports;
 pub mod room;
 pub mod rooms;
 pub mod server;

@@ -110,7 +110,9 @@ pub enum SfuError {
 impl Sfu {
     /// Binds the media socket and starts routing datagrams.
     pub async fn start(config: SfuConfig, ice: IceServers) -> Result<Sfu, SfuError> {
-        let (socket, local, tcp_listener) = bind(&config).await?;
+        let (socket, local, tcp_listener) = crate::ports::bind_udp_and_tcp(config.bind, config.tcp)
+            .await
+            .map_err(|(addr, source)| SfuError::Bind { addr, source })?;
         let ips = addresses::announced(
             local.ip(),
             config.announce,
@@ -226,33 +228,6 @@ impl Sfu {
             && err.kind() != std::io::ErrorKind::WouldBlock
         {
             debug!("media send failed: {err}");
-        }
-    }
-}
-
-/// Binds the UDP socket and, for ICE-TCP, a TCP listener on the same port number. With
-/// port 0 the system picks the UDP port, which may be taken for TCP: then try another.
-async fn bind(
-    config: &SfuConfig,
-) -> Result<(UdpSocket, SocketAddr, Option<tokio::net::TcpListener>), SfuError> {
-    let error = |addr, source| SfuError::Bind { addr, source };
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let socket = UdpSocket::bind(config.bind)
-            .await
-            .map_err(|e| error(config.bind, e))?;
-        let local = socket.local_addr().map_err(|e| error(config.bind, e))?;
-        if !config.tcp {
-            return Ok((socket, local, None));
-        }
-        match tokio::net::TcpListener::bind(local).await {
-            Ok(listener) => return Ok((socket, local, Some(listener))),
-            Err(e)
-                if config.bind.port() == 0
-                    && e.kind() == std::io::ErrorKind::AddrInUse
-                    && attempts < 50 => {}
-            Err(e) => return Err(error(local, e)),
         }
     }
 }

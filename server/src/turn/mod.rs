@@ -27,7 +27,7 @@ use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
 use hallway_proto::IceServer;
 use ring::hmac;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tracing::warn;
@@ -208,25 +208,21 @@ impl std::fmt::Debug for EmbeddedTurn {
 impl EmbeddedTurn {
     /// Starts the embedded server with credentials under `secret`.
     pub async fn start(config: &TurnConfig, secret: &[u8]) -> Result<EmbeddedTurn, TurnError> {
-        let bind_error = |source| TurnError::Bind {
-            addr: config.bind,
-            source,
-        };
-        let socket = UdpSocket::bind(config.bind).await.map_err(bind_error)?;
-        let local_addr = socket.local_addr().map_err(bind_error)?;
+        let (socket, local_addr, tcp) = crate::ports::bind_udp_and_tcp(config.bind, config.tcp)
+            .await
+            .map_err(|(addr, source)| TurnError::Bind { addr, source })?;
         let (min_port, max_port) = config.relay_ports;
         let policy = Arc::new(peers::PeerPolicy::new(config.allowed_peers.clone()));
         policy.relay_host(config.announce);
         policy.relay_host(config.bind.ip());
         // One listener per transport, each behind the gate; all relay over UDP.
         let mut listeners: Vec<Arc<dyn webrtc_util::Conn + Send + Sync>> = vec![Arc::new(socket)];
-        if config.tcp {
-            let addr = SocketAddr::new(config.bind.ip(), local_addr.port());
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| TurnError::Bind { addr, source })?;
-            let stream = stream::StreamConn::new(listener, None)
-                .map_err(|source| TurnError::Bind { addr, source })?;
+        if let Some(listener) = tcp {
+            let stream =
+                stream::StreamConn::new(listener, None).map_err(|source| TurnError::Bind {
+                    addr: local_addr,
+                    source,
+                })?;
             listeners.push(Arc::new(stream));
         }
         let mut tls = None;
