@@ -1,9 +1,9 @@
 //! TURN over TCP and over TLS, for networks that let only TCP out: the welcome lists both
 //! URLs; a client over each allocates a relay, and datagrams go through it to a peer and
 //! back (real TCP, real TLS with a certificate for `localhost`), again after the first
-//! relay ended. A stream that sends
-//! something other than TURN is closed and costs the others nothing; a certificate that
-//! cannot be read stops the start with an error that names the file.
+//! relay ended. A stream that sends something other than TURN, or nothing, is closed and
+//! costs the others nothing; a certificate that cannot be read stops the start with an
+//! error that names the file.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -174,10 +174,18 @@ async fn a_stream_that_is_not_turn_is_closed_and_the_others_keep_working() -> Re
                 .ok()
         })
         .context("a TLS URL")?;
-    let _silent = TcpStream::connect(SocketAddr::new(LOOPBACK, tls_port)).await?;
+    let mut silent_tls = TcpStream::connect(SocketAddr::new(LOOPBACK, tls_port)).await?;
+    // Nor does a TCP client that never says anything; both are let go after 10 s.
+    let mut silent = TcpStream::connect(SocketAddr::new(LOOPBACK, port)).await?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     round_trip(&client, Transport::Tcp).await?;
     round_trip(&client, Transport::Tls(certificate.der.clone())).await?;
+    for stream in [&mut silent, &mut silent_tls] {
+        let read = tokio::time::timeout(Duration::from_secs(15), stream.read(&mut buf))
+            .await
+            .context("a silent stream was kept open")?;
+        assert!(matches!(read, Ok(0) | Err(_)), "closed: {read:?}");
+    }
     server.stop().await
 }
 

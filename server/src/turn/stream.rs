@@ -24,7 +24,8 @@ use webrtc_util::Conn;
 
 /// Streams open at once; further connections wait to be accepted.
 const MAX_STREAMS: usize = 4096;
-/// How long a TLS handshake may take.
+/// How long a TLS handshake may take, and how long a new stream may wait before its first
+/// message (a client allocates at once): idle connections do not hold the slots.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A stream on which nothing arrives for this long is closed. A client in use sends ICE
 /// consent checks every few seconds and refreshes its allocation every few minutes.
@@ -173,9 +174,11 @@ async fn serve<S>(
         }
     };
     let read = async {
+        let mut wait = HANDSHAKE_TIMEOUT;
         loop {
-            match tokio::time::timeout(IDLE_TIMEOUT, read_message(&mut reader)).await {
+            match tokio::time::timeout(wait, read_message(&mut reader)).await {
                 Ok(Ok(Some(message))) => {
+                    wait = IDLE_TIMEOUT;
                     if inbound.send((message, remote)).await.is_err() {
                         return;
                     }
