@@ -100,11 +100,12 @@ function browserIn(side) {
   };
 }
 
-// The local candidate of `pc`'s selected pair: its type and, for a relay, how it reaches
-// the TURN server.
+// The local candidate of a connection's selected pair (`peer` as for iceReport): its type
+// and, for a relay, how it reaches the TURN server.
 async function selectedCandidate(page, peer) {
   return page.evaluate(async (id) => {
-    const pc = id === "sfu" ? window.hallway.sfu.receiving : window.hallway.peers.pc(id);
+    const { sfu, peers } = window.hallway;
+    const pc = id === "sfu" ? sfu.receiving : id === "sfu-sending" ? sfu.sending : peers.pc(id);
     const stats = await pc.getStats();
     let pair;
     stats.forEach((r) => {
@@ -115,10 +116,12 @@ async function selectedCandidate(page, peer) {
   }, peer);
 }
 
-// What ICE tried, for a failure's report: the candidates and the pairs' states.
+// What ICE tried, for a failure's report: the candidates and the pairs' states. `peer` is
+// a person's id, "sfu" (the receiving connection) or "sfu-sending".
 async function iceReport(page, peer) {
   return page.evaluate(async (id) => {
-    const pc = id === "sfu" ? window.hallway.sfu.receiving : window.hallway.peers.pc(id);
+    const { sfu, peers } = window.hallway;
+    const pc = id === "sfu" ? sfu.receiving : id === "sfu-sending" ? sfu.sending : peers.pc(id);
     if (!pc) return null;
     const out = { state: pc.connectionState, ice: pc.iceConnectionState, local: [], remote: [], pairs: [] };
     (await pc.getStats()).forEach((r) => {
@@ -190,22 +193,13 @@ test("in networks that let only TCP 443 out, two people talk in a circle and hea
   await anna.page.click("#stage-toggle");
   await ben.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), anna.id, { timeout: DEADLINE }).catch(async (err) => {
     const seen = await Promise.all([anna.page, ben.page].map((page) => page.evaluate(() => ({ sfu: window.hallway.sfu.summary(), stage: document.querySelector("#stage-toggle")?.getAttribute("aria-pressed") }))));
-    throw new Error(`${err.message}: the broadcast did not reach Ben: ${JSON.stringify(seen)}; Anna's sending ICE: ${JSON.stringify(await anna.page.evaluate(async () => {
-      const pc = window.hallway.sfu.sending;
-      if (!pc) return null;
-      const out = { state: pc.connectionState, local: [], remote: [], pairs: [] };
-      (await pc.getStats()).forEach((r) => {
-        if (r.type === "local-candidate") out.local.push(`${r.candidateType}/${r.protocol}${r.relayProtocol ? `/${r.relayProtocol}` : ""} ${r.address}:${r.port}`);
-        if (r.type === "remote-candidate") out.remote.push(`${r.candidateType}/${r.protocol} ${r.address}:${r.port}`);
-        if (r.type === "candidate-pair") out.pairs.push(`${r.state} ${r.requestsSent}/${r.responsesReceived}`);
-      });
-      return out;
-    }))}`);
+    throw new Error(`${err.message}: the broadcast did not reach Ben: ${JSON.stringify(seen)}; Anna's sending ICE: ${JSON.stringify(await iceReport(anna.page, "sfu-sending"))}`);
   });
   const until = Date.now() + DEADLINE;
   while ((await framesDecoded(ben.page, "sfu")) <= 0) {
     assert.ok(Date.now() < until, "no broadcast video decoded through the relay");
     await ben.page.waitForTimeout(200);
   }
+  assert.deepEqual(await selectedCandidate(anna.page, "sfu-sending"), { type: "relay", relayProtocol: "tls" });
   assert.deepEqual(await selectedCandidate(ben.page, "sfu"), { type: "relay", relayProtocol: "tls" });
 });
