@@ -271,8 +271,10 @@ async fn keep(
 ) {
     let slug = record.slug.clone();
     let mut releasing = lease.clone();
-    // An operator's changes, made through any node (see settings.rs).
+    // An operator's changes, made through any node (see settings.rs). A read that waits
+    // for a Redis that does not answer is not made up for with a burst of reads after.
     let mut follow = tokio::time::interval(settings::RECORD_EVERY);
+    follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (mut held, keeper) = lease.keep_taken(taken);
     let mut every = tokio::time::interval(STATE_EVERY);
     let mut written = Instant::now();
@@ -289,6 +291,11 @@ async fn keep(
     loop {
         let soon = due.unwrap_or_else(|| Instant::now() + STATE_EVERY);
         tokio::select! {
+            // A lost lease and stopping come first: with Redis away, reading the record and
+            // writing the state are ready every second, each waiting up to REDIS_TIMEOUT,
+            // and a random pick could keep the room from being given up (and its people from
+            // being told to reconnect) for many seconds.
+            biased;
             changed = held.changed() => {
                 let lost = changed.is_err() || !*held.borrow();
                 if lost {
