@@ -7,10 +7,10 @@
 //! the SFU's own media address stays reachable, and an operator may allow ranges
 //! (`--turn-allow-peer`, e.g. for an event on a LAN). The server's own addresses are
 //! refused whatever the operator allows (they reach the machine's other services, also
-//! on a public address), except the SFU's media address and, on a public address, the
-//! relay port range (two relayed participants meet relay to relay). On a loopback or
-//! private address the relays get no exemption: their port range would cover the
-//! machine's other services.
+//! on a public address), except the SFU's media address and the relays open at that
+//! moment (two relayed participants meet relay to relay, on a private address too). A
+//! relay's port is held by the relay's own socket, so only a relay answers there; other
+//! ports of the relay range stay refused.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
