@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,8 +39,13 @@ const INBOUND_QUEUE: usize = 1024;
 /// The longest message taken: the `turn` crate reads datagrams of up to 1,500 bytes.
 const MAX_MESSAGE: usize = 1500;
 
-/// The remote addresses of the open streams, and where each one's outbound messages go.
-type Streams = Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>>;
+/// The remote addresses of the open streams: each one's number (see [`NEXT_STREAM`]) and
+/// where its outbound messages go. The table holds the only sender, so that clearing it
+/// ends every stream.
+type Streams = Arc<Mutex<HashMap<SocketAddr, (u64, mpsc::Sender<Vec<u8>>)>>>;
+
+/// Numbers streams, so that one that ends removes its own entry and not a newer one's.
+static NEXT_STREAM: AtomicU64 = AtomicU64::new(0);
 
 /// A packet socket for the `turn` crate over TCP or TLS streams.
 pub(super) struct StreamConn {
@@ -83,7 +89,8 @@ impl StreamConn {
         if let Some(accept) = self.accept.lock().unwrap_or_else(|e| e.into_inner()).take() {
             accept.abort();
         }
-        // Dropping the senders ends every stream's writer, and with it the stream.
+        // Dropping the senders (the table holds the only ones) ends every stream's writer,
+        // and with it the stream.
         self.streams
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -158,10 +165,11 @@ async fn serve<S>(
 {
     let (mut reader, mut writer) = tokio::io::split(stream);
     let (outbound_tx, mut outbound) = mpsc::channel::<Vec<u8>>(OUTBOUND_QUEUE);
+    let number = NEXT_STREAM.fetch_add(1, Ordering::Relaxed);
     streams
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(remote, outbound_tx.clone());
+        .insert(remote, (number, outbound_tx));
     let write = async {
         while let Some(message) = outbound.recv().await {
             if writer.write_all(&message).await.is_err() {
@@ -201,10 +209,7 @@ async fn serve<S>(
     }
     // Only this stream's entry: the address may not have been reused yet, but be exact.
     let mut open = streams.lock().unwrap_or_else(|e| e.into_inner());
-    if open
-        .get(&remote)
-        .is_some_and(|tx| tx.same_channel(&outbound_tx))
-    {
+    if open.get(&remote).is_some_and(|(n, _)| *n == number) {
         open.remove(&remote);
     }
 }
@@ -308,11 +313,12 @@ impl Conn for StreamConn {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&target)
-            .cloned();
+            .map(|(_, tx)| tx.clone());
+        // A stream that has ended: its relay may outlive it for a while (the crate keeps
+        // an allocation until it expires); what comes for it goes nowhere, as a UDP
+        // datagram to a vanished client would.
         let Some(stream) = stream else {
-            return Err(webrtc_util::Error::Other(format!(
-                "no TURN stream from {target}"
-            )));
+            return Ok(buf.len());
         };
         // A full queue drops the message, as a full UDP socket would.
         let _ = stream.try_send(framed(buf));
