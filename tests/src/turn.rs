@@ -13,18 +13,21 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio_rustls::rustls;
 use webrtc_util::Conn;
 
+/// The first ICE server a welcome names.
+fn first_ice_server(welcome: Option<&ServerMessage>) -> Result<&hallway_proto::IceServer> {
+    let Some(ServerMessage::Welcome { ice_servers, .. }) = welcome else {
+        bail!("no welcome");
+    };
+    ice_servers.first().context("no ICE server in the welcome")
+}
+
 /// A listening TURN client for the first ICE server of `welcome`, with its credential or,
 /// if given, `password` instead.
 pub async fn client(
     welcome: Option<&ServerMessage>,
     password: Option<&str>,
 ) -> Result<turn::client::Client> {
-    let Some(ServerMessage::Welcome { ice_servers, .. }) = welcome else {
-        bail!("no welcome");
-    };
-    let server = ice_servers
-        .first()
-        .context("no ICE server in the welcome")?;
+    let server = first_ice_server(welcome)?;
     let url = server.urls.first().context("an ICE server without a URL")?;
     let addr = url
         .trim_start_matches("turn:")
@@ -69,12 +72,7 @@ pub async fn stream_client(
     transport: Transport,
     connect_to: std::net::IpAddr,
 ) -> Result<turn::client::Client> {
-    let Some(ServerMessage::Welcome { ice_servers, .. }) = welcome else {
-        bail!("no welcome");
-    };
-    let server = ice_servers
-        .first()
-        .context("no ICE server in the welcome")?;
+    let server = first_ice_server(welcome)?;
     let scheme = match transport {
         Transport::Tcp => "turn:",
         Transport::Tls(_) => "turns:",
