@@ -66,6 +66,7 @@ export const messages = {
   sfuAnswer: (sdp, connection) => ({ type: "sfu_answer", sdp, ...(connection !== undefined ? { connection } : {}) }),
   sfuUnpublish: () => ({ type: "sfu_unpublish" }),
   sfuRestart: () => ({ type: "sfu_restart" }),
+  sfuView: (views) => ({ type: "sfu_view", views }),
   ping: () => ({ type: "ping" }),
   leave: () => ({ type: "leave" }),
 };

@@ -7,11 +7,16 @@
 //   end of the old one is gone), so the old RTCPeerConnection is closed and replaced.
 // Incoming stream ids are "p" + participant id (camera and microphone, kind "camera") or
 // "s" + participant id (screen share, kind "screen").
+// The camera goes out in simulcast layers (`l`, `m`, `h`); the server forwards each
+// receiver one of them, chosen from its bandwidth and the size at which it shows the
+// camera, which `sfu_view` tells it (measured every second, told when it changed).
 // A connection that fails (or never connects) is never reused: the receiving one is
 // restarted (`sfu_restart`), the sending one is published again on a new connection. What
 // could not be said while the WebSocket was away (a restart, an offer) is said once the
 // participant resumed (`resumed()`). This module creates and closes every
 // RTCPeerConnection it uses, and `summary()` lists what it holds.
+
+import { LIMITS } from "./protocol.js";
 
 // A connection `disconnected` this long is treated as failed.
 const DISCONNECTED_GRACE_MS = 4000;
@@ -24,6 +29,24 @@ const CONNECT_DEADLINE_MS = 10_000;
 const RESTART_AGAIN_MS = 10_000;
 
 const KINDS = { p: "camera", s: "screen" };
+
+// The camera's simulcast layers, lowest first: a quarter, half and the whole picture.
+// Browsers send no more layers than a picture's size is worth (Chromium: three from
+// 960 × 540, two from 480 × 270), so a camera gets as many as its size allows and the
+// smallest go first; the server takes whichever layers arrive.
+const CAMERA_LAYERS = [
+  { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 150_000, minWidth: 960 },
+  { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 400_000, minWidth: 480 },
+  { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_000_000, minWidth: 0 },
+];
+
+// The layers for a camera `width` pixels wide (the size asked of cameras when unknown).
+export function cameraLayers(width = 640) {
+  return CAMERA_LAYERS.filter((layer) => width >= layer.minWidth).map(({ minWidth, ...layer }) => layer);
+}
+
+// How often the sizes at which received streams are shown are measured.
+const VIEW_INTERVAL_MS = 1000;
 
 export class Sfu {
   constructor({ send, media, onStream, onEnded }) {
@@ -49,6 +72,9 @@ export class Sfu {
     // connection, the sending connection's offer.
     this.unsaid = { restart: false, offer: false, unpublish: false };
     this.restartedAt = -Infinity;
+    // The views last told (`sfu_view`), as JSON, and the timer that measures them.
+    this.toldViews = null;
+    this.viewTimer = null;
     media.onChange(() => this.updateTracks());
   }
 
@@ -71,6 +97,7 @@ export class Sfu {
     this.senders.camera = pc.addTransceiver(camera && this.media.camera ? this.media.camera : "video", {
       direction: "sendonly",
       streams: [this.media.stream],
+      sendEncodings: cameraLayers(this.media.camera?.getSettings?.().width),
     });
     if (screen && this.media.screen) this.addScreen(pc);
     watch(pc, () => this.republish(pc));
@@ -157,6 +184,9 @@ export class Sfu {
       this.receiving = this.openReceiving();
       this.connection = connection;
       this.unsaid.restart = false;
+      // A new connection on the server's side knows no views yet.
+      this.toldViews = null;
+      this.watchViews();
     }
     const pc = this.receiving;
     try {
@@ -202,6 +232,8 @@ export class Sfu {
     this.receiving?.close();
     this.receiving = null;
     this.connection = null;
+    clearInterval(this.viewTimer);
+    this.viewTimer = null;
     for (const [streamId] of this.streams) this.endStream(streamId);
   }
 
@@ -238,6 +270,40 @@ export class Sfu {
     }
   }
 
+  // Measures now and then the sizes at which the received streams are shown.
+  watchViews() {
+    clearInterval(this.viewTimer);
+    this.viewTimer = setInterval(() => this.tellViews(), VIEW_INTERVAL_MS);
+  }
+
+  // The largest size (device pixels) at which each received stream is shown now; 0 × 0
+  // for one not shown at all (a hidden element measures 0 × 0 too).
+  views() {
+    const ratio = window.devicePixelRatio || 1;
+    const sizes = new Map([...this.streams.keys()].map((id) => [id, [0, 0]]));
+    for (const video of document.querySelectorAll("video")) {
+      const stream = video.srcObject;
+      if (!stream || this.streams.get(stream.id) !== stream) continue;
+      const box = video.getBoundingClientRect();
+      const [w, h] = sizes.get(stream.id);
+      sizes.set(stream.id, [Math.max(w, box.width * ratio), Math.max(h, box.height * ratio)]);
+    }
+    const side = (n) => Math.min(LIMITS.maxViewPixels, Math.round(n));
+    return [...sizes]
+      .slice(0, LIMITS.maxSfuViews)
+      .map(([stream, [w, h]]) => ({ stream, width: side(w), height: side(h) }));
+  }
+
+  // Tells the server the views when they changed (in steps of 16 pixels, so that a tile
+  // that grows by a pixel is not news).
+  tellViews() {
+    if (!this.receiving) return;
+    const views = this.views();
+    const key = JSON.stringify(views.map((v) => [v.stream, v.width >> 4, v.height >> 4]));
+    if (key === this.toldViews) return;
+    if (this.send({ type: "sfu_view", views })) this.toldViews = key;
+  }
+
   // What this module holds, for diagnostics and the browser tests.
   summary() {
     return {
@@ -245,6 +311,7 @@ export class Sfu {
       receiving: this.receiving?.connectionState ?? null,
       connection: this.connection,
       streams: [...this.streams.keys()],
+      views: this.toldViews,
     };
   }
 

@@ -32,6 +32,7 @@ export const CLIENT_TYPES = [
   "announce",
   "sfu_offer",
   "sfu_answer",
+  "sfu_view",
   "sfu_unpublish",
   "sfu_restart",
   "ping",
@@ -172,6 +173,8 @@ export const WIRE_LIMITS = {
   chatHistory: 100,
   chatPerSecond: 2,
   chatBurst: 10,
+  maxSfuViews: 64,
+  maxViewPixels: 16384,
   maxRttChars: 200,
   rttPerSecond: 15,
 };

@@ -230,6 +230,13 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         connection: Option<u64>,
     },
+    /// The sizes at which one shows what the SFU forwards: the server sends each camera in
+    /// the simulcast layer that fits (and that one's bandwidth allows). Replaces the last
+    /// `sfu_view`; a stream not listed gets the layer the bandwidth allows.
+    SfuView {
+        /// At most [`crate::limits::MAX_SFU_VIEWS`].
+        views: Vec<SfuView>,
+    },
     /// Closes the connection that sends media to the SFU; one's tracks end for everyone.
     SfuUnpublish,
     /// The connection that receives media from the SFU failed, or the client could not
@@ -241,6 +248,18 @@ pub enum ClientMessage {
     Ping,
     /// Leave the room; the server answers with a normal close.
     Leave,
+}
+
+/// One stream shown by a client (`sfu_view`), at its largest on the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuView {
+    /// The stream: `p<participant id>` (camera) or `s<participant id>` (screen share), as
+    /// received from the SFU.
+    pub stream: String,
+    /// Width in device pixels (CSS pixels × device pixel ratio); 0 when not shown.
+    pub width: u32,
+    /// Height in device pixels; 0 when not shown.
+    pub height: u32,
 }
 
 /// Every `type` a client may send, in protocol order.
@@ -271,6 +290,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "announce",
     "sfu_offer",
     "sfu_answer",
+    "sfu_view",
     "sfu_unpublish",
     "sfu_restart",
     "ping",
@@ -307,6 +327,7 @@ impl ClientMessage {
             ClientMessage::Announce { .. } => "announce",
             ClientMessage::SfuOffer { .. } => "sfu_offer",
             ClientMessage::SfuAnswer { .. } => "sfu_answer",
+            ClientMessage::SfuView { .. } => "sfu_view",
             ClientMessage::SfuUnpublish => "sfu_unpublish",
             ClientMessage::SfuRestart => "sfu_restart",
             ClientMessage::Ping => "ping",

@@ -74,3 +74,9 @@ pub const MAX_RTT_CHARS: usize = 200;
 pub const RTT_PER_SECOND: u32 = 15;
 /// Burst allowance for `rtt`.
 pub const RTT_BURST: u32 = 30;
+
+/// Most streams one `sfu_view` may list.
+pub const MAX_SFU_VIEWS: usize = 64;
+
+/// Largest width or height an `sfu_view` may give, in device pixels.
+pub const MAX_VIEW_PIXELS: u32 = 16_384;

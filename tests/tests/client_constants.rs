@@ -63,7 +63,7 @@ fn generated() -> String {
     out.push_str("};\n\n");
     out.push_str("// What the server enforces (proto/src/limits.rs).\n");
     out.push_str("export const WIRE_LIMITS = {\n");
-    let numbers: [(&str, f64); 21] = [
+    let numbers: [(&str, f64); 23] = [
         ("maxFrameBytes", limits::MAX_FRAME_BYTES as f64),
         (
             "maxSignalPayloadBytes",
@@ -86,6 +86,8 @@ fn generated() -> String {
         ("chatHistory", limits::CHAT_HISTORY as f64),
         ("chatPerSecond", f64::from(limits::CHAT_PER_SECOND)),
         ("chatBurst", f64::from(limits::CHAT_BURST)),
+        ("maxSfuViews", limits::MAX_SFU_VIEWS as f64),
+        ("maxViewPixels", f64::from(limits::MAX_VIEW_PIXELS)),
         ("maxRttChars", limits::MAX_RTT_CHARS as f64),
         ("rttPerSecond", f64::from(limits::RTT_PER_SECOND)),
     ];

@@ -24,6 +24,8 @@ pub enum SfuOrder {
     Unpublish,
     /// Start the receiving connection over.
     Restart,
+    /// The sizes at which streams are shown (stream, width, height).
+    View(Vec<(String, u32, u32)>),
 }
 
 /// Where a message goes.
@@ -179,6 +181,31 @@ pub fn classify(msg: ClientMessage) -> Incoming {
         }
         ClientMessage::SfuUnpublish => return Incoming::Sfu(SfuOrder::Unpublish),
         ClientMessage::SfuRestart => return Incoming::Sfu(SfuOrder::Restart),
+        ClientMessage::SfuView { views } => {
+            if views.len() > proto_limits::MAX_SFU_VIEWS {
+                return Incoming::Refused(
+                    ErrorCode::InvalidMessage,
+                    "an sfu_view lists at most 64 streams",
+                );
+            }
+            let valid = |v: &hallway_proto::client::SfuView| {
+                v.stream.len() <= 24
+                    && v.width <= proto_limits::MAX_VIEW_PIXELS
+                    && v.height <= proto_limits::MAX_VIEW_PIXELS
+            };
+            if !views.iter().all(valid) {
+                return Incoming::Refused(
+                    ErrorCode::InvalidMessage,
+                    "a view's stream is at most 24 bytes and its sides at most 16384 pixels",
+                );
+            }
+            return Incoming::Sfu(SfuOrder::View(
+                views
+                    .into_iter()
+                    .map(|v| (v.stream, v.width, v.height))
+                    .collect(),
+            ));
+        }
         ClientMessage::Signal { to, payload } => {
             if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
                 return Incoming::Refused(

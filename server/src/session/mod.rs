@@ -571,6 +571,10 @@ async fn on_sfu(
             media.restart(id);
             Ok(())
         }
+        SfuOrder::View(views) => {
+            media.view(id, &views);
+            Ok(())
+        }
     };
     let code = match &result {
         Ok(()) => return None,

@@ -1,12 +1,15 @@
 //! Which RTCP from participants reaches the SFU's own code: keyframe requests (PLI, FIR)
-//! about tracks we forward, so that they can be passed on to the publisher. Everything else
-//! (receiver reports, NACKs, transport feedback) is handled per hop by the interceptors and
-//! stops there.
+//! about tracks we forward, so that they can be passed on to the publisher, and the
+//! bandwidth estimate that a receiver's transport-wide congestion control feedback gives
+//! ([`SharedEstimate`]). Everything else (receiver reports, NACKs) is handled per hop by
+//! the interceptors and stops there.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::interceptor::{
+    self as rc, Attribute, BandwidthEstimator, Interceptor, Packet, StreamInfo, TaggedPacket,
+};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::sansio::Protocol;
@@ -74,4 +77,76 @@ impl Interceptor for KeyframeRequests {
     fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
     fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
     fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
+}
+
+/// Google Congestion Control fed by a receiver's transport-wide congestion control
+/// feedback, its estimate shared with the connection's task (the interceptor that drives
+/// it is out of the application's reach once the connection is built).
+pub struct SharedEstimate {
+    gcc: rc::Gcc,
+    estimate: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Where a new connection's estimate starts: enough for a few cameras in their top layer,
+/// so that nobody starts in the low layer and waits for the estimate to climb.
+const INITIAL_ESTIMATE: f64 = 3_000_000.0;
+/// The lowest estimate: every camera's lowest layer and the audio of a large circle.
+const MIN_ESTIMATE: f64 = 150_000.0;
+/// The highest estimate worth having.
+const MAX_ESTIMATE: f64 = 50_000_000.0;
+
+impl std::fmt::Debug for SharedEstimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedEstimate")
+            .field("target", &self.gcc.target_bitrate())
+            .finish()
+    }
+}
+
+impl SharedEstimate {
+    /// A new estimator, and where its estimate (bits per second; 0 until the first
+    /// feedback) can be read.
+    pub fn new() -> (SharedEstimate, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        let estimate = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        (
+            SharedEstimate {
+                gcc: rc::Gcc::new(INITIAL_ESTIMATE, MIN_ESTIMATE, MAX_ESTIMATE),
+                estimate: estimate.clone(),
+            },
+            estimate,
+        )
+    }
+
+    fn publish(&self) {
+        self.estimate.store(
+            self.gcc.target_bitrate() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+}
+
+impl BandwidthEstimator for SharedEstimate {
+    fn on_reports(&mut self, now: Instant, reports: &[rc::PacketReport]) {
+        if reports.is_empty() {
+            return;
+        }
+        self.gcc.on_reports(now, reports);
+        self.publish();
+    }
+
+    fn target_bitrate(&self) -> f64 {
+        self.gcc.target_bitrate()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.gcc.handle_timeout(now);
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.gcc.poll_timeout()
+    }
+
+    fn stats(&self) -> rc::EstimatorStats {
+        self.gcc.stats()
+    }
 }

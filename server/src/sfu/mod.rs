@@ -8,6 +8,10 @@
 //!
 //! - [`addresses`]: which addresses clients are told to send media to;
 //! - [`codecs`]: which codecs publishers are answered with;
+//! - [`layers`]: simulcast layers, packet by packet (keyframes, numbering, choices);
+//! - [`allocation`]: which layer each receiver gets;
+//! - [`layers`]: simulcast layers, packet by packet (keyframes, numbering, choices);
+//! - [`allocation`]: which layer each receiver gets;
 //! - [`stun`]: the little STUN parsing routing needs;
 //! - [`feedback`]: which RTCP reaches the SFU (keyframe requests);
 //! - [`tcp`]: the same over one TCP port (ICE-TCP), for networks without UDP;
@@ -15,8 +19,10 @@
 //! - [`room`]: one room's publications, subscriptions and routes.
 
 pub mod addresses;
+pub mod allocation;
 pub mod codecs;
 pub mod feedback;
+pub mod layers;
 pub(crate) mod peer;
 pub mod room;
 pub mod stun;

@@ -5,19 +5,25 @@
 //! sent onto the shared socket. A *sending* connection (the participant publishes) hands
 //! every RTP packet it receives to the subscribers of that track; a *receiving*
 //! connection (the participant subscribes) writes forwarded packets out under its own
-//! SSRCs and turns keyframe requests into requests to the publisher.
+//! SSRCs and turns keyframe requests into requests to the publisher. A camera sent in
+//! simulcast layers is one track with one SSRC per layer; each receiving connection gets
+//! the layer its allocation chose (see [`super::allocation`]), re-chosen every
+//! [`ALLOCATION_INTERVAL`] from its bandwidth estimate and what its participant shows.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use hallway_proto::{ErrorCode, ServerMessage};
-use rtc::interceptor::{Registry, Slot};
+use rtc::interceptor::{CongestionControlBuilder, Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::RTCPeerConnection;
 use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
-use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::interceptor_registry::{
+    configure_twcc_sender_only, register_default_interceptors,
+};
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
@@ -37,7 +43,8 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 mod receiving;
 
-use super::feedback::{self, KeyframeRequests};
+use super::feedback::{self, KeyframeRequests, SharedEstimate};
+use super::layers::{self, Choice, Layer, LayerStats, MAX_LAYERS, Rewriter};
 use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
 use super::{Datagram, Sfu};
 use crate::room::model::ParticipantId;
@@ -55,6 +62,16 @@ const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 const FAILED_AFTER: Duration = Duration::from_secs(10);
 /// A connection whose ICE never completes is given up after this long.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
+/// How often a receiving connection chooses the layers it receives again.
+const ALLOCATION_INTERVAL: Duration = Duration::from_millis(500);
+/// A higher layer is taken only once it has been the choice this long (a lower one at
+/// once), so that an estimate that wavers does not switch back and forth.
+const UP_AFTER: Duration = Duration::from_secs(2);
+/// A layer asked for and not yet received is asked for again (with a keyframe request)
+/// this often.
+const SWITCH_RETRY: Duration = Duration::from_secs(1);
+/// Keyframe requests for one layer are passed to its publisher at most this often.
+const PLI_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Which way media flows on a connection, seen from the participant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,12 +89,16 @@ pub(crate) enum Control {
     Offer(String, Option<String>),
     /// The participant's answer (receiving connection).
     Answer(String),
-    /// Start forwarding a track (receiving connection).
-    AddTrack(Arc<TrackInfo>),
+    /// Start forwarding a track, in the layer the choice says (receiving connection).
+    AddTrack(Arc<TrackInfo>, Arc<Choice>),
     /// Stop forwarding a track (receiving connection).
     RemoveTrack(TrackKey),
-    /// A subscriber needs a keyframe of this track (sending connection).
-    Keyframe(TrackKey),
+    /// The sizes at which the participant shows publishers' cameras (`false`) and
+    /// screens (`true`), in device pixels (receiving connection).
+    View(Vec<(ParticipantId, bool, u32, u32)>),
+    /// A subscriber needs a keyframe of this track, of one layer or of all (sending
+    /// connection).
+    Keyframe(TrackKey, Option<Layer>),
     /// The participant resumed on a new WebSocket: tell them from now on through this
     /// queue, and repeat what did not reach them.
     Relink(OutboxSender),
@@ -88,8 +109,8 @@ pub(crate) enum Control {
 pub(crate) enum MediaIn {
     /// A datagram from the participant.
     Datagram(Datagram),
-    /// A packet of a track this connection forwards.
-    Forwarded(TrackKey, rtp::Packet),
+    /// A packet of a track this connection forwards, and the layer it is of.
+    Forwarded(TrackKey, Layer, rtp::Packet),
 }
 
 /// The owner's end of a connection's task: dropping it ends the task.
@@ -107,18 +128,46 @@ pub(crate) struct PeerHandle {
 struct Incoming {
     key: TrackKey,
     receiver: RTCRtpReceiverId,
-    ssrc: u32,
+    /// The SSRC of each layer (a track without layers: layer 0 only).
+    ssrcs: [Option<u32>; MAX_LAYERS],
+    video: bool,
+    mime_type: String,
     forwards: Arc<Forwards>,
+    stats: Arc<LayerStats>,
+    /// When each layer's publisher was last asked for a keyframe.
+    last_pli: [Option<Instant>; MAX_LAYERS],
+}
+
+impl Incoming {
+    fn layer_of(&self, ssrc: u32) -> Option<Layer> {
+        self.ssrcs
+            .iter()
+            .position(|s| *s == Some(ssrc))
+            .map(|i| i as Layer)
+    }
 }
 
 /// A track this connection sends to its participant.
 struct Outgoing {
     sender: RTCRtpSenderId,
     ssrc: u32,
-    mime_type: String,
+    info: Arc<TrackInfo>,
     /// Negotiated payload type, known once the participant answered.
     payload_type: Option<u8>,
     last_keyframe_request: Option<Instant>,
+    /// The layer this connection receives (simulcast) and how its numbering is kept
+    /// continuous.
+    choice: Arc<Choice>,
+    rewriter: Rewriter,
+    /// The size the participant shows it at, if they said.
+    view: Option<(u32, u32)>,
+    /// Bytes each layer had at the last allocation, and the bit rates measured since.
+    bytes: [u64; MAX_LAYERS],
+    rates: [f64; MAX_LAYERS],
+    /// Since when a higher layer has been the allocation's choice.
+    up_since: Option<Instant>,
+    /// When a layer switch last asked for a keyframe.
+    switch_asked: Option<Instant>,
 }
 
 /// The task's state.
@@ -139,6 +188,12 @@ struct Peer {
     /// Receiving connection: tracks by key, and keys by our track id.
     outgoing: HashMap<TrackKey, Outgoing>,
     outgoing_ids: HashMap<String, TrackKey>,
+    /// Receiving connection: the bandwidth estimate from the participant's congestion
+    /// control feedback (bits per second, 0 until the first).
+    estimate: Option<Arc<AtomicU64>>,
+    /// Receiving connection: the sizes the participant shows streams at.
+    views: HashMap<(ParticipantId, bool), (u32, u32)>,
+    last_allocation: Instant,
     /// Receiving connection: an offer is out and unanswered.
     awaiting_answer: bool,
     /// Receiving connection: tracks changed while an offer was out.
@@ -172,7 +227,7 @@ pub(crate) fn spawn(
     link: OutboxSender,
 ) -> Result<PeerHandle, PeerError> {
     let ufrag = random_token(16);
-    let pc = build(sfu, &ufrag)?;
+    let (pc, estimate) = build(sfu, &ufrag, direction)?;
     let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
     let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
     sfu.register(ufrag.clone(), media_tx.clone());
@@ -189,6 +244,9 @@ pub(crate) fn spawn(
         incoming: HashMap::new(),
         outgoing: HashMap::new(),
         outgoing_ids: HashMap::new(),
+        estimate,
+        views: HashMap::new(),
+        last_allocation: Instant::now(),
         awaiting_answer: false,
         renegotiate: false,
         untold: false,
@@ -218,8 +276,17 @@ pub(crate) fn spawn(
     })
 }
 
-/// A peer connection answering as ICE-lite with the SFU's one host candidate.
-fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
+/// The estimate of a receiving connection, where its task reads it.
+type Estimate = Option<Arc<AtomicU64>>;
+
+/// A peer connection answering as ICE-lite with the SFU's one host candidate. A
+/// receiving connection also numbers what it sends for transport-wide congestion control
+/// and estimates the participant's bandwidth from their feedback.
+fn build(
+    sfu: &Sfu,
+    ufrag: &str,
+    direction: Direction,
+) -> Result<(RTCPeerConnection, Estimate), PeerError> {
     let setting_engine = SettingEngineBuilder::new()
         .with_lite(true)
         // Without a word from the participant for 5 s the connection is disconnected, and
@@ -234,10 +301,20 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
     sfu.codecs().register(&mut media_engine)?;
     // NACK responder and generator, RTCP reports, TWCC: per hop, so retransmissions are
     // served from the SFU's own buffer and never reach the publisher.
-    let registry = register_default_interceptors(
+    let mut registry = register_default_interceptors(
         Registry::new().with(Slot::Custom(feedback::SLOT), KeyframeRequests::default()),
         &mut media_engine,
     )?;
+    let mut estimate = None;
+    if direction == Direction::Receiving {
+        // No pacer: what is forwarded leaves as it comes; the estimate only chooses layers.
+        let (estimator, shared) = SharedEstimate::new();
+        registry = configure_twcc_sender_only(registry, &mut media_engine)?.with(
+            Slot::CongestionControl,
+            CongestionControlBuilder::new(estimator).build(),
+        );
+        estimate = Some(shared);
+    }
     let config = RTCConfigurationBuilder::new().build();
     let mut pc = RTCPeerConnectionBuilder::new()
         .with_configuration(config)
@@ -269,7 +346,7 @@ fn build(sfu: &Sfu, ufrag: &str) -> Result<RTCPeerConnection, PeerError> {
             )?)?;
         }
     }
-    Ok(pc)
+    Ok((pc, estimate))
 }
 
 impl Peer {
@@ -279,6 +356,9 @@ impl Peer {
         mut media: mpsc::Receiver<MediaIn>,
     ) -> Result<(), PeerError> {
         let deadline = tokio::time::Instant::now() + CONNECT_DEADLINE;
+        let mut allocation = tokio::time::interval(ALLOCATION_INTERVAL);
+        allocation.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let receiving = self.direction == Direction::Receiving;
         loop {
             self.flush()?;
             let now = Instant::now();
@@ -298,10 +378,13 @@ impl Peer {
                 },
                 input = media.recv() => match input {
                     Some(MediaIn::Datagram(d)) => self.on_datagram(d)?,
-                    Some(MediaIn::Forwarded(key, packet)) => self.forward(key, packet),
+                    Some(MediaIn::Forwarded(key, layer, packet)) => self.forward(key, layer, packet),
                     None => return Ok(()),
                 },
                 () = tokio::time::sleep(wake) => self.pc.handle_timeout(Instant::now())?,
+                _ = allocation.tick(), if receiving && !self.outgoing.is_empty() => {
+                    self.allocate(Instant::now());
+                }
                 () = tokio::time::sleep_until(deadline), if !self.connected => {
                     return Err(PeerError::ConnectTimeout);
                 }
@@ -325,7 +408,20 @@ impl Peer {
             match message {
                 RTCMessage::RtpPacket(track_id, packet) => {
                     if let Some(track) = self.incoming.get(&track_id) {
-                        track.forwards.send(track.key, &packet);
+                        let Some(layer) = track.layer_of(packet.header.ssrc) else {
+                            continue;
+                        };
+                        let keyframe = if track.video {
+                            layers::keyframe_start(&track.mime_type, &packet.payload)
+                        } else {
+                            None
+                        };
+                        track
+                            .stats
+                            .record(layer, packet.payload.len(), keyframe, Instant::now());
+                        track
+                            .forwards
+                            .send(track.key, layer, keyframe.is_some(), &packet);
                     }
                 }
                 RTCMessage::RtcpPacket(track_id, packets) => self.on_rtcp(&track_id, &packets),
@@ -366,19 +462,41 @@ impl Peer {
                 let Some(codec) = track.codec(init.ssrc).cloned() else {
                     return Ok(());
                 };
+                // A simulcast layer: one more SSRC of a track already published (or its
+                // first). A rid that names no layer is not forwarded.
+                let layer = match &init.rid {
+                    Some(rid) => match layers::layer_of_rid(rid) {
+                        Some(layer) => Some(layer),
+                        None => return Ok(()),
+                    },
+                    None => None,
+                };
+                if let (Some(layer), Some(known)) = (layer, self.incoming.get_mut(&init.track_id)) {
+                    known.ssrcs[usize::from(layer)] = Some(init.ssrc);
+                    return Ok(());
+                }
                 let Some(room) = self.room.upgrade() else {
                     return Err(PeerError::SessionGone);
                 };
                 let screen = self.screen_mid.is_some()
                     && mid_of(&mut self.pc, init.receiver_id) == self.screen_mid;
-                let (key, forwards) = room.publish(self.participant, kind, codec, screen);
+                let video = kind == rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video;
+                let mime_type = codec.mime_type.clone();
+                let (key, forwards, stats) =
+                    room.publish(self.participant, kind, codec, screen, layer.is_some());
+                let mut ssrcs = [None; MAX_LAYERS];
+                ssrcs[usize::from(layer.unwrap_or(0))] = Some(init.ssrc);
                 self.incoming.insert(
                     init.track_id,
                     Incoming {
                         key,
                         receiver: init.receiver_id,
-                        ssrc: init.ssrc,
+                        ssrcs,
+                        video,
+                        mime_type,
                         forwards,
+                        stats,
+                        last_pli: [None; MAX_LAYERS],
                     },
                 );
             }
@@ -432,7 +550,7 @@ impl Peer {
                     Err(err) => self.refuse(&err)?,
                 }
             }
-            Control::AddTrack(info) => {
+            Control::AddTrack(info, choice) => {
                 let ssrc = rand::random::<u32>();
                 let stream = if info.screen { 's' } else { 'p' };
                 let track = MediaStreamTrack::new(
@@ -452,14 +570,22 @@ impl Peer {
                 let sender = self.pc.add_track(track)?;
                 self.outgoing_ids
                     .insert(format!("t{}", info.key.0), info.key);
+                let view = self.views.get(&(info.publisher, info.screen)).copied();
                 self.outgoing.insert(
                     info.key,
                     Outgoing {
                         sender,
                         ssrc,
-                        mime_type: info.codec.mime_type.clone(),
+                        rewriter: Rewriter::new(info.codec.clock_rate),
+                        info,
                         payload_type: None,
                         last_keyframe_request: None,
+                        choice,
+                        view,
+                        bytes: [0; MAX_LAYERS],
+                        rates: [0.0; MAX_LAYERS],
+                        up_since: None,
+                        switch_asked: None,
                     },
                 );
                 self.offer()?;
@@ -488,18 +614,43 @@ impl Peer {
                     self.tell(&msg)?;
                 }
             }
-            Control::Keyframe(key) => {
-                if let Some(track) = self.incoming.values().find(|t| t.key == key) {
-                    let (receiver, ssrc) = (track.receiver, track.ssrc);
-                    if let Some(mut receiver) = self.pc.rtp_receiver(receiver) {
-                        receiver.write_rtcp(
-                            Instant::now(),
-                            vec![Box::new(PictureLossIndication {
-                                sender_ssrc: 0,
-                                media_ssrc: ssrc,
-                            })],
-                        )?;
+            Control::View(views) => {
+                self.views = views
+                    .into_iter()
+                    .map(|(publisher, screen, w, h)| ((publisher, screen), (w, h)))
+                    .collect();
+                for track in self.outgoing.values_mut() {
+                    track.view = self
+                        .views
+                        .get(&(track.info.publisher, track.info.screen))
+                        .copied();
+                }
+                self.allocate(Instant::now());
+            }
+            Control::Keyframe(key, layer) => {
+                let now = Instant::now();
+                let Some(track) = self.incoming.values_mut().find(|t| t.key == key) else {
+                    return Ok(());
+                };
+                let mut packets: Vec<Box<dyn rtc::rtcp::Packet>> = Vec::new();
+                for (i, ssrc) in track.ssrcs.iter().enumerate() {
+                    let Some(ssrc) = *ssrc else { continue };
+                    if layer.is_some_and(|l| usize::from(l) != i)
+                        || track.last_pli[i].is_some_and(|at| now.duration_since(at) < PLI_INTERVAL)
+                    {
+                        continue;
                     }
+                    track.last_pli[i] = Some(now);
+                    packets.push(Box::new(PictureLossIndication {
+                        sender_ssrc: 0,
+                        media_ssrc: ssrc,
+                    }));
+                }
+                let receiver = track.receiver;
+                if !packets.is_empty()
+                    && let Some(mut receiver) = self.pc.rtp_receiver(receiver)
+                {
+                    receiver.write_rtcp(now, packets)?;
                 }
             }
         }
@@ -637,7 +788,7 @@ mod tests {
     #[tokio::test]
     async fn a_description_with_mdns_candidates_starts_no_lookup() {
         let sfu = Sfu::on_loopback().await;
-        let mut pc = build(&sfu, "localufrag").expect("build");
+        let (mut pc, _) = build(&sfu, "localufrag", Direction::Sending).expect("build");
         // As it comes, `.local` candidate and all (the task takes them out, too).
         let offer = RTCSessionDescription::offer(OFFER.to_owned()).expect("offer");
         pc.set_remote_description(Instant::now(), offer)

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use super::Sfu;
+use super::layers::{Choice, Layer, LayerStats};
 use super::peer::{self, Control, Direction, MediaIn, PeerHandle};
 use crate::room::model::{CircleId, ParticipantId};
 use crate::session::outbox::OutboxSender;
@@ -47,36 +48,55 @@ pub(crate) struct TrackInfo {
     pub codec: RTCRtpCodec,
     /// The publisher's screen share (forwarded in a stream of its own).
     pub screen: bool,
+    /// Sent in simulcast layers (`rid`s), of which each receiver gets one.
+    pub layered: bool,
+    /// What the publisher sends of each layer (a track without layers: layer 0).
+    pub stats: Arc<LayerStats>,
+}
+
+/// One subscriber of a track: where its packets go, and which layer.
+#[derive(Debug)]
+struct Subscriber {
+    id: ParticipantId,
+    queue: mpsc::Sender<MediaIn>,
+    choice: Arc<Choice>,
 }
 
 /// The subscribers one track's packets are copied to.
 #[derive(Debug, Default)]
 pub(crate) struct Forwards {
-    subscribers: RwLock<Vec<(ParticipantId, mpsc::Sender<MediaIn>)>>,
+    subscribers: RwLock<Vec<Subscriber>>,
 }
 
 impl Forwards {
-    /// Queues a copy of `packet` for every subscriber; a full queue loses this packet
-    /// for that subscriber alone.
-    pub(crate) fn send(&self, key: TrackKey, packet: &rtp::Packet) {
+    /// Queues a copy of `packet` (of simulcast layer `layer`; 0 for a track without
+    /// layers) for every subscriber that receives that layer; a full queue loses this
+    /// packet for that subscriber alone.
+    pub(crate) fn send(&self, key: TrackKey, layer: Layer, keyframe: bool, packet: &rtp::Packet) {
         let Ok(subscribers) = self.subscribers.read() else {
             return;
         };
-        if !subscribers.is_empty() {
-            let bytes = (packet.payload.len() + 12) as u64 * subscribers.len() as u64;
-            crate::metrics::sfu_forwarded(bytes);
-        }
-        for (_, queue) in subscribers.iter() {
+        let mut copies = 0u64;
+        for subscriber in subscribers.iter() {
+            if !subscriber.choice.admit(layer, keyframe) {
+                continue;
+            }
+            copies += 1;
             // Cloning a packet shares its payload bytes.
-            let _ = queue.try_send(MediaIn::Forwarded(key, packet.clone()));
+            let _ = subscriber
+                .queue
+                .try_send(MediaIn::Forwarded(key, layer, packet.clone()));
+        }
+        if copies > 0 {
+            crate::metrics::sfu_forwarded((packet.payload.len() + 12) as u64 * copies);
         }
     }
 
-    fn set(&self, id: ParticipantId, queue: Option<mpsc::Sender<MediaIn>>) {
+    fn set(&self, id: ParticipantId, to: Option<(mpsc::Sender<MediaIn>, Arc<Choice>)>) {
         if let Ok(mut subscribers) = self.subscribers.write() {
-            subscribers.retain(|(who, _)| *who != id);
-            if let Some(queue) = queue {
-                subscribers.push((id, queue));
+            subscribers.retain(|s| s.id != id);
+            if let Some((queue, choice)) = to {
+                subscribers.push(Subscriber { id, queue, choice });
             }
         }
     }
@@ -374,24 +394,50 @@ impl RoomMedia {
         self.reconcile(&mut state);
     }
 
-    /// A sending connection receives a new track.
+    /// A participant's receiving connection shows these streams (`p`/`s` and the
+    /// publisher's id, see `sfu_view`) at these sizes (device pixels): the layers they
+    /// get follow.
+    pub fn view(&self, id: ParticipantId, views: &[(String, u32, u32)]) {
+        let parsed: Vec<(ParticipantId, bool, u32, u32)> = views
+            .iter()
+            .filter_map(|(stream, w, h)| {
+                let screen = match stream.as_bytes().first()? {
+                    b'p' => false,
+                    b's' => true,
+                    _ => return None,
+                };
+                let publisher = stream.get(1..)?.parse().ok()?;
+                Some((publisher, screen, *w, *h))
+            })
+            .collect();
+        let state = self.state();
+        if let Some(receiving) = state.members.get(&id).and_then(|m| m.receiving.as_ref()) {
+            let _ = receiving.control.try_send(Control::View(parsed));
+        }
+    }
+
+    /// A sending connection receives a new track (`layered`: in simulcast layers).
     pub(crate) fn publish(
         &self,
         publisher: ParticipantId,
         kind: RtpCodecKind,
         codec: RTCRtpCodec,
         screen: bool,
-    ) -> (TrackKey, Arc<Forwards>) {
+        layered: bool,
+    ) -> (TrackKey, Arc<Forwards>, Arc<LayerStats>) {
         let mut state = self.state();
         state.next_key += 1;
         let key = TrackKey(state.next_key);
         let forwards = Arc::new(Forwards::default());
+        let stats = Arc::new(LayerStats::default());
         let info = Arc::new(TrackInfo {
             key,
             publisher,
             kind,
             codec,
             screen,
+            layered,
+            stats: stats.clone(),
         });
         state.tracks.insert(
             key,
@@ -402,7 +448,7 @@ impl RoomMedia {
         );
         metrics::gauge!(crate::metrics::SFU_TRACKS).increment(1.0);
         self.reconcile(&mut state);
-        (key, forwards)
+        (key, forwards, stats)
     }
 
     /// A sending connection's track ended.
@@ -413,19 +459,20 @@ impl RoomMedia {
         }
     }
 
-    /// A subscriber asked for a keyframe of `key`: ask its publisher.
-    pub(crate) fn request_keyframe(&self, key: TrackKey) {
+    /// A subscriber asked for a keyframe of `key` (of one simulcast layer, or of all):
+    /// ask its publisher.
+    pub(crate) fn request_keyframe(&self, key: TrackKey, layer: Option<Layer>) {
         let state = self.state();
-        Self::keyframe(&state, key);
+        Self::keyframe(&state, key, layer);
     }
 
-    fn keyframe(state: &State, key: TrackKey) {
+    fn keyframe(state: &State, key: TrackKey, layer: Option<Layer>) {
         let publisher = state.tracks.get(&key).map(|t| t.info.publisher);
         if let Some(sending) = publisher
             .and_then(|p| state.members.get(&p))
             .and_then(|m| m.sending.as_ref())
         {
-            let _ = sending.control.try_send(Control::Keyframe(key));
+            let _ = sending.control.try_send(Control::Keyframe(key, layer));
         }
     }
 
@@ -558,10 +605,19 @@ impl RoomMedia {
             }
             for key in wanted.difference(&member.receives) {
                 if let Some(track) = tracks.get(key) {
+                    let choice = Arc::new(if track.info.layered {
+                        Choice::layered(super::allocation::first_layer(
+                            &track.info.stats.snapshot(std::time::Instant::now()),
+                        ))
+                    } else {
+                        Choice::single()
+                    });
                     let _ = receiving
                         .control
-                        .try_send(Control::AddTrack(track.info.clone()));
-                    track.forwards.set(id, Some(receiving.media.clone()));
+                        .try_send(Control::AddTrack(track.info.clone(), choice.clone()));
+                    track
+                        .forwards
+                        .set(id, Some((receiving.media.clone(), choice)));
                     keyframes.push(*key);
                 }
             }
@@ -571,7 +627,7 @@ impl RoomMedia {
         keyframes.sort_unstable();
         keyframes.dedup();
         for key in keyframes {
-            Self::keyframe(state, key);
+            Self::keyframe(state, key, None);
         }
     }
 }
@@ -599,15 +655,16 @@ mod tests {
         let (stuck_tx, _stuck_rx) = mpsc::channel(4);
         let (a_tx, mut a_rx) = mpsc::channel(200);
         let (b_tx, mut b_rx) = mpsc::channel(200);
-        forwards.set(ParticipantId(1), Some(stuck_tx.clone()));
-        forwards.set(ParticipantId(2), Some(a_tx));
-        forwards.set(ParticipantId(3), Some(b_tx));
+        let single = || Arc::new(Choice::single());
+        forwards.set(ParticipantId(1), Some((stuck_tx.clone(), single())));
+        forwards.set(ParticipantId(2), Some((a_tx, single())));
+        forwards.set(ParticipantId(3), Some((b_tx, single())));
         for n in 0..100 {
-            forwards.send(TrackKey(7), &packet(n));
+            forwards.send(TrackKey(7), 0, false, &packet(n));
         }
         for rx in [&mut a_rx, &mut b_rx] {
             let mut got = 0;
-            while let Ok(MediaIn::Forwarded(key, p)) = rx.try_recv() {
+            while let Ok(MediaIn::Forwarded(key, _, p)) = rx.try_recv() {
                 assert_eq!((key, p.header.sequence_number), (TrackKey(7), got));
                 got += 1;
             }
@@ -620,7 +677,7 @@ mod tests {
         );
         // Unsubscribed: nothing more is queued for it.
         forwards.set(ParticipantId(2), None);
-        forwards.send(TrackKey(7), &packet(100));
+        forwards.send(TrackKey(7), 0, false, &packet(100));
         assert!(a_rx.try_recv().is_err());
         assert!(b_rx.try_recv().is_ok());
     }
@@ -649,7 +706,7 @@ mod tests {
             channels: 2,
             ..Default::default()
         };
-        let _track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false);
+        let _track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false, false);
 
         // The offer of the listener's first connection finds the queue full.
         let stalled = || {

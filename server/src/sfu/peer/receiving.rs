@@ -1,16 +1,22 @@
 //! The receiving half of a connection: what the SFU forwards to a participant. Tracks come
 //! and go by renegotiation (the server offers, the participant answers), each forwarded
-//! packet is rewritten to this connection's SSRC and payload type, and keyframe requests
-//! from the participant go to the publisher.
+//! packet is rewritten to this connection's SSRC, payload type and continuous numbering,
+//! keyframe requests from the participant go to the publisher, and the simulcast layer of
+//! each track is chosen again every half second.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use hallway_proto::ServerMessage;
 use rtc::rtp;
 
+use super::super::allocation::{self, Demand};
 use super::super::feedback;
+use super::super::layers::{Layer, NO_LAYER};
 use super::super::room::TrackKey;
-use super::{Direction, KEYFRAME_INTERVAL, Peer, PeerError};
+use super::{
+    ALLOCATION_INTERVAL, Direction, KEYFRAME_INTERVAL, Peer, PeerError, SWITCH_RETRY, UP_AFTER,
+};
 
 impl Peer {
     /// Sends the participant a new offer, or notes that one is due once the current one
@@ -37,7 +43,7 @@ impl Peer {
         }
         if let Some(room) = self.room.upgrade() {
             for key in keys {
-                room.request_keyframe(key);
+                room.request_keyframe(key, None);
             }
         }
     }
@@ -58,7 +64,11 @@ impl Peer {
                 .rtp_parameters
                 .codecs
                 .iter()
-                .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(&track.mime_type))
+                .find(|c| {
+                    c.rtp_codec
+                        .mime_type
+                        .eq_ignore_ascii_case(&track.info.codec.mime_type)
+                })
                 .map(|c| c.payload_type);
         }
         if self.connected {
@@ -66,19 +76,26 @@ impl Peer {
         }
     }
 
-    /// Writes a forwarded packet under this connection's SSRC and payload type. Header
-    /// extensions are dropped: their ids were negotiated with the publisher, not here.
-    pub(super) fn forward(&mut self, key: TrackKey, mut packet: rtp::Packet) {
-        let Some(track) = self.outgoing.get(&key) else {
+    /// Writes a forwarded packet (of simulcast layer `layer`) under this connection's SSRC,
+    /// payload type and numbering. Header extensions are dropped: their ids were
+    /// negotiated with the publisher, not here.
+    pub(super) fn forward(&mut self, key: TrackKey, layer: Layer, mut packet: rtp::Packet) {
+        let Some(track) = self.outgoing.get_mut(&key) else {
             return;
         };
         let Some(payload_type) = track.payload_type else {
             return;
         };
+        track
+            .rewriter
+            .rewrite(layer, &mut packet.header, Instant::now());
         packet.header.ssrc = track.ssrc;
         packet.header.payload_type = payload_type;
+        // (The congestion control interceptor then adds this hop's transport-wide sequence
+        // number, so the padding of the publisher's extensions must go too.)
         packet.header.extension = false;
         packet.header.extensions.clear();
+        packet.header.extensions_padding = 0;
         let sender = track.sender;
         if let Some(mut sender) = self.pc.rtp_sender(sender) {
             // A write before the transport is up fails; the packet is simply not sent.
@@ -108,8 +125,102 @@ impl Peer {
             }
             track.last_keyframe_request = Some(now);
         }
+        let layer = self
+            .outgoing
+            .get(&key)
+            .map(|t| t.choice.current())
+            .filter(|&l| l != NO_LAYER);
         if let Some(room) = self.room.upgrade() {
-            room.request_keyframe(key);
+            room.request_keyframe(key, layer);
+        }
+    }
+
+    /// Chooses the layer of every layered track again: from the bit rate each layer is
+    /// sent at (measured since the last time), the sizes the participant shows them at
+    /// and the bandwidth estimate. A lower layer is taken at once, a higher one once it
+    /// has been the choice for [`UP_AFTER`]; the publisher is asked for a keyframe of the
+    /// layer switched to (the switch happens there).
+    pub(super) fn allocate(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last_allocation);
+        if elapsed < ALLOCATION_INTERVAL / 4 {
+            return;
+        }
+        self.last_allocation = now;
+        let seconds = elapsed.as_secs_f64();
+        let mut keys = Vec::with_capacity(self.outgoing.len());
+        let mut demands = Vec::with_capacity(self.outgoing.len());
+        for (key, track) in self.outgoing.iter_mut() {
+            let snapshot = track.info.stats.snapshot(now);
+            for (i, layer) in snapshot.iter().enumerate() {
+                let bytes = layer.bytes;
+                let rate = bytes.saturating_sub(track.bytes[i]) as f64 * 8.0 / seconds;
+                let first = track.bytes[i] == 0;
+                track.bytes[i] = bytes;
+                // A layer first seen counts at once; afterwards the rate is smoothed.
+                track.rates[i] = if first {
+                    rate
+                } else {
+                    0.5 * track.rates[i] + 0.5 * rate
+                };
+            }
+            keys.push(*key);
+            demands.push(Demand {
+                layers: track.info.layered.then_some([0, 1, 2]),
+                rates: track.rates,
+                snapshot,
+                view: track.view,
+            });
+        }
+        let estimate = self
+            .estimate
+            .as_ref()
+            .map(|e| e.load(Ordering::Relaxed))
+            .filter(|&e| e > 0)
+            .map(|e| e as f64);
+        let chosen = allocation::allocate(estimate, &demands);
+        let mut asks = Vec::new();
+        for (key, layer) in keys.into_iter().zip(chosen) {
+            let Some(track) = self.outgoing.get_mut(&key) else {
+                continue;
+            };
+            if !track.info.layered || layer == NO_LAYER {
+                continue;
+            }
+            let target = track.choice.target();
+            let current = track.choice.current();
+            let switch = if layer < target || current == NO_LAYER {
+                layer != target
+            } else if layer > target {
+                let since = *track.up_since.get_or_insert(now);
+                now.saturating_duration_since(since) >= UP_AFTER
+            } else {
+                false
+            };
+            if layer <= target {
+                track.up_since = None;
+            }
+            if switch {
+                track.choice.set_target(layer);
+                track.up_since = None;
+                track.switch_asked = Some(now);
+                asks.push((key, layer));
+            } else if current != target
+                && track
+                    .switch_asked
+                    .is_none_or(|at| now.saturating_duration_since(at) >= SWITCH_RETRY)
+            {
+                // Still waiting for the layer's first keyframe: ask again.
+                track.switch_asked = Some(now);
+                asks.push((key, target));
+            }
+        }
+        if asks.is_empty() {
+            return;
+        }
+        if let Some(room) = self.room.upgrade() {
+            for (key, layer) in asks {
+                room.request_keyframe(key, Some(layer));
+            }
         }
     }
 }

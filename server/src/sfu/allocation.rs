@@ -1,0 +1,216 @@
+//! Which simulcast layer each receiver gets: the layer that fits the size at which the
+//! receiver shows the video (told by the client, `sfu_view`), lowered while everything it
+//! receives does not fit its bandwidth estimate (from transport-wide congestion control
+//! feedback on its receiving connection). Pure: numbers in, layers out.
+
+use super::layers::{Layer, LayerSnapshot, MAX_LAYERS, NO_LAYER};
+
+/// Share of the estimate that is given out (the rest is headroom for retransmissions and
+/// the estimate's own errors).
+pub const HEADROOM: f64 = 0.9;
+
+/// One track a receiver receives, as the allocation sees it.
+#[derive(Debug, Clone)]
+pub struct Demand {
+    /// Layers this track is sent in; `None` for a track without layers (audio, a screen
+    /// share, a publisher that does not send simulcast), which is always forwarded.
+    pub layers: Option<[Layer; MAX_LAYERS]>,
+    /// Each layer's bit rate (bits per second) and whether it is sent now, lowest first;
+    /// a track without layers has its rate in `rates[0]`.
+    pub rates: [f64; MAX_LAYERS],
+    /// Each layer's state.
+    pub snapshot: [LayerSnapshot; MAX_LAYERS],
+    /// The size the receiver shows it at, in device pixels; `None` if not told.
+    pub view: Option<(u32, u32)>,
+}
+
+/// A layer's width and height when the codec did not say: each layer below the top one
+/// is half the size of the one above (as the client sends them), the top one 640 × 360.
+fn assumed_size(layer: usize, top: usize) -> (u16, u16) {
+    let shift = top.saturating_sub(layer) as u32;
+    (640 >> shift, 360 >> shift)
+}
+
+/// The layers sent now, lowest first.
+fn active(demand: &Demand) -> Vec<usize> {
+    (0..MAX_LAYERS)
+        .filter(|&i| demand.snapshot[i].active)
+        .collect()
+}
+
+/// The layer that fits the view: the lowest whose picture is at least nine tenths of the
+/// view in both directions, else the top one. A view of no size (hidden) gets the lowest.
+fn fitting(demand: &Demand, active: &[usize]) -> usize {
+    let (Some(&lowest), Some(&top)) = (active.first(), active.last()) else {
+        return 0;
+    };
+    let Some((w, h)) = demand.view else {
+        return top;
+    };
+    if w == 0 || h == 0 {
+        return lowest;
+    }
+    for &i in active {
+        let (lw, lh) = demand.snapshot[i]
+            .size
+            .unwrap_or_else(|| assumed_size(i, top));
+        if f64::from(lw) >= f64::from(w) * 0.9 && f64::from(lh) >= f64::from(h) * 0.9 {
+            return i;
+        }
+    }
+    top
+}
+
+/// The layer a new receiver starts in, before the first allocation: the top one sent
+/// (what it would get with no view told and no estimate yet), or the lowest if none is
+/// sent yet.
+pub fn first_layer(snapshot: &[LayerSnapshot; MAX_LAYERS]) -> Layer {
+    (0..MAX_LAYERS)
+        .rev()
+        .find(|&i| snapshot[i].active)
+        .unwrap_or(0) as Layer
+}
+
+/// The layer each track should be received in (`NO_LAYER` for a layered track none of
+/// whose layers is sent now), for a receiver with `estimate` bits per second (`None`:
+/// no estimate yet, so the views alone decide).
+pub fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
+    let actives: Vec<Vec<usize>> = demands.iter().map(active).collect();
+    let mut chosen: Vec<Option<usize>> = demands
+        .iter()
+        .zip(&actives)
+        .map(|(d, a)| d.layers.and(a.first().map(|_| fitting(d, a))))
+        .collect();
+    if let Some(estimate) = estimate {
+        let budget = estimate * HEADROOM;
+        let cost = |chosen: &[Option<usize>]| -> f64 {
+            demands
+                .iter()
+                .zip(chosen)
+                .map(|(d, c)| match (d.layers, c) {
+                    (None, _) => d.rates[0],
+                    (Some(_), Some(i)) => d.rates[*i],
+                    (Some(_), None) => 0.0,
+                })
+                .sum()
+        };
+        // Lower the most expensive layer above the lowest, one step at a time, until it fits
+        // or everything is at its lowest layer.
+        while cost(&chosen) > budget {
+            let step = chosen
+                .iter()
+                .enumerate()
+                .filter_map(|(t, c)| {
+                    let i = (*c)?;
+                    let below = actives[t].iter().rev().find(|&&a| a < i)?;
+                    Some((t, *below, demands[t].rates[i]))
+                })
+                .max_by(|a, b| a.2.total_cmp(&b.2));
+            let Some((t, below, _)) = step else {
+                break;
+            };
+            chosen[t] = Some(below);
+        }
+    }
+    demands
+        .iter()
+        .zip(chosen)
+        .map(|(d, c)| match (d.layers, c) {
+            (None, _) => 0,
+            (Some(layers), Some(i)) => layers[i],
+            (Some(_), None) => NO_LAYER,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAYERS: Option<[Layer; MAX_LAYERS]> = Some([0, 1, 2]);
+
+    fn snapshot(sizes: [Option<(u16, u16)>; MAX_LAYERS]) -> [LayerSnapshot; MAX_LAYERS] {
+        sizes.map(|size| LayerSnapshot {
+            bytes: 0,
+            active: size.is_some(),
+            size,
+        })
+    }
+
+    fn camera(view: Option<(u32, u32)>) -> Demand {
+        Demand {
+            layers: LAYERS,
+            rates: [150_000.0, 450_000.0, 1_200_000.0],
+            snapshot: snapshot([Some((160, 90)), Some((320, 180)), Some((640, 360))]),
+            view,
+        }
+    }
+
+    fn audio() -> Demand {
+        Demand {
+            layers: None,
+            rates: [40_000.0, 0.0, 0.0],
+            snapshot: snapshot([Some((0, 0)), None, None]),
+            view: None,
+        }
+    }
+
+    #[test]
+    fn the_view_decides_when_bandwidth_is_plenty() {
+        let demands = [
+            camera(Some((300, 170))),
+            camera(Some((150, 84))),
+            camera(Some((600, 338))),
+            camera(None),
+            camera(Some((0, 0))),
+            audio(),
+        ];
+        assert_eq!(allocate(Some(50e6), &demands), vec![1, 0, 2, 2, 0, 0]);
+        assert_eq!(allocate(None, &demands), vec![1, 0, 2, 2, 0, 0]);
+    }
+
+    /// A small view fits the next layer up when it is a little larger than the low one.
+    #[test]
+    fn a_view_slightly_larger_than_a_layer_still_fits_it() {
+        assert_eq!(allocate(None, &[camera(Some((170, 95)))]), vec![0]);
+        assert_eq!(allocate(None, &[camera(Some((200, 110)))]), vec![1]);
+    }
+
+    /// Too little bandwidth: the most expensive layers go down first, never below the
+    /// lowest, and audio is never touched.
+    #[test]
+    fn a_tight_estimate_lowers_the_largest_layers_first() {
+        let demands = [camera(None), camera(None), audio()];
+        // 2.0 Mbit/s × 0.9 = 1.8: 1.2 + 0.45 + 0.04 fits.
+        assert_eq!(allocate(Some(2.0e6), &demands), vec![2, 1, 0]);
+        // 1.2 × 0.9 = 1.08: 0.45 + 0.45 + 0.04 fits.
+        assert_eq!(allocate(Some(1.2e6), &demands), vec![1, 1, 0]);
+        // 1.0 × 0.9 = 0.9: 0.45 + 0.15 + 0.04.
+        assert_eq!(allocate(Some(1.0e6), &demands), vec![1, 0, 0]);
+        // Nothing fits: everything at its lowest.
+        assert_eq!(allocate(Some(100_000.0), &demands), vec![0, 0, 0]);
+    }
+
+    /// A publisher that stopped sending its top layer (its own link or CPU) is received
+    /// in the best layer it still sends; one that sends none yet has none chosen.
+    #[test]
+    fn only_layers_that_are_sent_are_chosen() {
+        let mut two = camera(None);
+        two.snapshot[2].active = false;
+        let mut none = camera(None);
+        none.snapshot = snapshot([None, None, None]);
+        assert_eq!(allocate(None, &[two, none]), vec![1, NO_LAYER]);
+    }
+
+    /// Without sizes from the codec, layers are taken to halve from a 640 × 360 top.
+    #[test]
+    fn unknown_sizes_are_assumed_to_halve() {
+        let mut demand = camera(Some((300, 170)));
+        demand.snapshot = snapshot([Some((0, 0)), None, Some((0, 0))]).map(|mut s| {
+            s.size = None;
+            s
+        });
+        // Layers 0 and 2 sent: 0 is taken as 160 × 90 (two steps below the top).
+        assert_eq!(allocate(None, &[demand]), vec![2]);
+    }
+}
