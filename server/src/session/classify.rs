@@ -189,14 +189,14 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                 );
             }
             let valid = |v: &hallway_proto::client::SfuView| {
-                v.stream.len() <= 24
+                v.stream.len() <= 64
                     && v.width <= proto_limits::MAX_VIEW_PIXELS
                     && v.height <= proto_limits::MAX_VIEW_PIXELS
             };
             if !views.iter().all(valid) {
                 return Incoming::Refused(
                     ErrorCode::InvalidMessage,
-                    "a view's stream is at most 24 bytes and its sides at most 16384 pixels",
+                    "a view's stream is at most 64 bytes and its sides at most 16384 pixels",
                 );
             }
             return Incoming::Sfu(SfuOrder::View(
