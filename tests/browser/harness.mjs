@@ -51,6 +51,8 @@ export async function startServer(env = {}) {
   });
   return {
     url,
+    // The server's process id (the benchmarks measure its CPU).
+    pid: child.pid,
     // The server's own data folder (its room store), which `hallway link` reads too.
     dataDir,
     // Stops the server as an operator would (SIGTERM); one that has not exited after

@@ -101,3 +101,34 @@ proptest! {
         }
     }
 }
+
+/// An `sfu_view` too long, with a stream name too long or a side too large is refused with
+/// `invalid_message`, saying why; one within the limits goes to the SFU.
+#[test]
+fn sfu_views_beyond_the_limits_are_refused() {
+    let view = |stream: &str, width: u32| {
+        format!(r#"{{"stream":"{stream}","width":{width},"height":180}}"#)
+    };
+    let frame =
+        |views: Vec<String>| format!(r#"{{"type":"sfu_view","views":[{}]}}"#, views.join(","));
+    let decode = |text: String| classify(ClientMessage::decode(&text).expect("decodes"));
+    let ok = decode(frame(vec![view("p7", 320), view("s7", 1280)]));
+    assert!(
+        matches!(&ok, Incoming::Sfu(super::SfuOrder::View(v)) if v.len() == 2 && v[0] == ("p7".to_owned(), 320, 180)),
+        "{ok:?}"
+    );
+    for bad in [
+        frame(vec![view("p7", 320); 65]),
+        frame(vec![view(&"p".repeat(65), 320)]),
+        frame(vec![view("p7", 16_385)]),
+    ] {
+        let refused = decode(bad);
+        assert!(
+            matches!(
+                refused,
+                Incoming::Refused(hallway_proto::ErrorCode::InvalidMessage, _)
+            ),
+            "{refused:?}"
+        );
+    }
+}
