@@ -40,9 +40,10 @@ const CAMERA_LAYERS = [
   { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_000_000, minWidth: 0 },
 ];
 
-// The layers for a camera `width` pixels wide (the size asked of cameras when unknown).
-export function cameraLayers(width = 640) {
-  return CAMERA_LAYERS.filter((layer) => width >= layer.minWidth).map(({ minWidth, ...layer }) => layer);
+// The layers for a camera whose picture's longer side is `side` pixels (a camera turned
+// upright counts like one lying down; the size asked of cameras when unknown).
+export function cameraLayers(side = 640) {
+  return CAMERA_LAYERS.filter((layer) => side >= layer.minWidth).map(({ minWidth, ...layer }) => layer);
 }
 
 // How often the sizes at which received streams are shown are measured.
@@ -97,7 +98,7 @@ export class Sfu {
     this.senders.camera = pc.addTransceiver(camera && this.media.camera ? this.media.camera : "video", {
       direction: "sendonly",
       streams: [this.media.stream],
-      sendEncodings: cameraLayers(this.media.camera?.getSettings?.().width),
+      sendEncodings: cameraLayers(longerSide(this.media.camera)),
     });
     if (screen && this.media.screen) this.addScreen(pc);
     watch(pc, () => this.republish(pc));
@@ -127,6 +128,8 @@ export class Sfu {
   // came meanwhile: sent into a socket that was already dead (but not yet given up), it
   // was lost without a trace.
   resumed() {
+    // A view told into the old socket may not have arrived: tell it again.
+    this.toldViews = null;
     if (this.unsaid.unpublish) this.unsaid.unpublish = !this.send({ type: "sfu_unpublish" });
     const lately = performance.now() - this.restartedAt < RESTART_AGAIN_MS;
     if (!this.receiving && (this.unsaid.restart || lately)) this.unsaid.restart = !this.send({ type: "sfu_restart" });
@@ -276,17 +279,21 @@ export class Sfu {
     this.viewTimer = setInterval(() => this.tellViews(), VIEW_INTERVAL_MS);
   }
 
-  // The largest size (device pixels) at which each received stream is shown now; 0 × 0
-  // for one not shown at all (a hidden element measures 0 × 0 too).
+  // The largest size (device pixels) at which each received stream is shown now: 0 × 0
+  // where its elements are hidden or the page is in the background. A stream not in any
+  // element yet (it is about to be shown) is left out: the server then sends what the
+  // bandwidth allows, rather than the low layer until it is measured.
   views() {
     const ratio = window.devicePixelRatio || 1;
-    const sizes = new Map([...this.streams.keys()].map((id) => [id, [0, 0]]));
+    const background = document.visibilityState === "hidden";
+    const sizes = new Map();
     for (const video of document.querySelectorAll("video")) {
       const stream = video.srcObject;
       if (!stream || this.streams.get(stream.id) !== stream) continue;
       const box = video.getBoundingClientRect();
-      const [w, h] = sizes.get(stream.id);
-      sizes.set(stream.id, [Math.max(w, box.width * ratio), Math.max(h, box.height * ratio)]);
+      const [w, h] = sizes.get(stream.id) ?? [0, 0];
+      if (background) sizes.set(stream.id, [0, 0]);
+      else sizes.set(stream.id, [Math.max(w, box.width * ratio), Math.max(h, box.height * ratio)]);
     }
     const side = (n) => Math.min(LIMITS.maxViewPixels, Math.round(n));
     return [...sizes]
@@ -323,6 +330,12 @@ export class Sfu {
     this.senders = {};
     this.closeReceiving();
   }
+}
+
+// The longer side of a camera's picture, if known.
+function longerSide(track) {
+  const { width, height } = track?.getSettings?.() ?? {};
+  return width && height ? Math.max(width, height) : undefined;
 }
 
 // Calls `failed` once when `pc` fails, stays disconnected for a few seconds, or is not

@@ -52,6 +52,7 @@ test("the client builds every client message as the fixtures show it", () => {
     sfu_answer: (m) => messages.sfuAnswer(m.sdp, m.connection),
     sfu_unpublish: () => messages.sfuUnpublish(),
     sfu_restart: () => messages.sfuRestart(),
+    sfu_view: (m) => messages.sfuView(m.views),
     ping: () => messages.ping(),
     leave: () => messages.leave(),
   };

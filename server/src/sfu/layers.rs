@@ -49,8 +49,9 @@ pub struct Keyframe {
     pub size: Option<(u16, u16)>,
 }
 
-/// Whether `payload` (of a packet in codec `mime_type`) starts a keyframe. Codecs whose
-/// payload is not understood never do (their receivers stay on the layer they started on).
+/// Whether `payload` (of a packet in codec `mime_type`) starts a keyframe. A codec whose
+/// payload is not understood has none, so its layered tracks would never be forwarded:
+/// the SFU negotiates only codecs understood here.
 pub fn keyframe_start(mime_type: &str, payload: &[u8]) -> Option<Keyframe> {
     let codec = mime_type.rsplit('/').next().unwrap_or(mime_type);
     if codec.eq_ignore_ascii_case("vp8") {
@@ -259,7 +260,8 @@ impl Choice {
 
 /// Keeps what a receiver gets of one track one continuous RTP stream while the layer it
 /// comes from changes: sequence numbers go on by one, and timestamps by the time that
-/// passed, at each switch.
+/// passed, at each switch. A packet of the new layer older than the one switched at
+/// (reordered, or retransmitted) is dropped: its number would be one the old layer used.
 #[derive(Debug)]
 pub struct Rewriter {
     clock_rate: u32,
@@ -267,6 +269,17 @@ pub struct Rewriter {
     seq_delta: u16,
     ts_delta: u32,
     last: Option<(u16, u32, Instant)>,
+    /// The original sequence number of the current layer's first packet.
+    since: Option<u16>,
+}
+
+/// Packets after a switch within which older ones of the new layer are looked for.
+const SWITCH_WINDOW: u16 = 1024;
+
+/// Whether sequence number `a` comes before `b` (modulo 2^16).
+fn before(a: u16, b: u16) -> bool {
+    let ahead = b.wrapping_sub(a);
+    ahead != 0 && ahead < 0x8000
 }
 
 impl Rewriter {
@@ -278,12 +291,25 @@ impl Rewriter {
             seq_delta: 0,
             ts_delta: 0,
             last: None,
+            since: None,
         }
     }
 
-    /// Rewrites a packet of `layer` in place.
-    pub fn rewrite(&mut self, layer: Layer, header: &mut Header, now: Instant) {
-        if layer != self.layer {
+    /// Rewrites a packet of `layer` in place; `false`: the packet is to be dropped.
+    pub fn rewrite(&mut self, layer: Layer, header: &mut Header, now: Instant) -> bool {
+        if layer == self.layer {
+            if let Some(since) = self.since {
+                if before(header.sequence_number, since) {
+                    return false;
+                }
+                // Well past the switch nothing from before it comes any more (and the
+                // comparison would wrap around).
+                if header.sequence_number.wrapping_sub(since) > SWITCH_WINDOW {
+                    self.since = None;
+                }
+            }
+        } else {
+            self.since = Some(header.sequence_number);
             if let Some((seq, ts, at)) = self.last {
                 let elapsed = now.saturating_duration_since(at);
                 let ticks = (elapsed.as_micros() as u64 * u64::from(self.clock_rate) / 1_000_000)
@@ -297,13 +323,13 @@ impl Rewriter {
         header.timestamp = header.timestamp.wrapping_add(self.ts_delta);
         // Only a packet newer than the last one moves the reference on (a late one keeps
         // its place behind it).
-        let newer = self.last.is_none_or(|(seq, _, _)| {
-            let ahead = header.sequence_number.wrapping_sub(seq);
-            ahead != 0 && ahead < 0x8000
-        });
-        if newer {
+        if self
+            .last
+            .is_none_or(|(seq, _, _)| before(seq, header.sequence_number))
+        {
             self.last = Some((header.sequence_number, header.timestamp, now));
         }
+        true
     }
 }
 
@@ -414,13 +440,26 @@ mod tests {
         let mut h = header(60_001, 1_003_000);
         rewriter.rewrite(2, &mut h, start + Duration::from_millis(106));
         assert_eq!((h.sequence_number, h.timestamp), (103, 14_600));
-        // A late packet keeps its place and does not move the reference back.
+        // A late packet of this layer from before the switch would reuse a number the old
+        // layer had: it is dropped, and does not move the reference back.
         let mut h = header(59_999, 997_000);
-        rewriter.rewrite(2, &mut h, start + Duration::from_millis(107));
-        assert_eq!(h.sequence_number, 101);
+        assert!(!rewriter.rewrite(2, &mut h, start + Duration::from_millis(107)));
         let mut h = header(60_002, 1_006_000);
-        rewriter.rewrite(2, &mut h, start + Duration::from_millis(140));
+        assert!(rewriter.rewrite(2, &mut h, start + Duration::from_millis(140)));
         assert_eq!(h.sequence_number, 104);
+        // A late one after the switch keeps its place.
+        let mut h = header(60_001, 1_003_000);
+        assert!(rewriter.rewrite(2, &mut h, start + Duration::from_millis(141)));
+        assert_eq!(h.sequence_number, 103);
+        let mut h = header(60_003, 1_009_000);
+        assert!(rewriter.rewrite(2, &mut h, start + Duration::from_millis(173)));
+        assert_eq!(h.sequence_number, 105);
+        // Long after the switch the numbers wrap around, and packets still go through.
+        for n in 0..70_000u32 {
+            let seq = 60_004u16.wrapping_add(n as u16);
+            let mut h = header(seq, 1_012_000 + n * 3000);
+            assert!(rewriter.rewrite(2, &mut h, start), "packet {n} dropped");
+        }
     }
 
     #[test]

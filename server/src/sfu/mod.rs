@@ -10,10 +10,8 @@
 //! - [`codecs`]: which codecs publishers are answered with;
 //! - [`layers`]: simulcast layers, packet by packet (keyframes, numbering, choices);
 //! - [`allocation`]: which layer each receiver gets;
-//! - [`layers`]: simulcast layers, packet by packet (keyframes, numbering, choices);
-//! - [`allocation`]: which layer each receiver gets;
 //! - [`stun`]: the little STUN parsing routing needs;
-//! - [`feedback`]: which RTCP reaches the SFU (keyframe requests);
+//! - [`feedback`]: which RTCP reaches the SFU (keyframe requests, bandwidth estimates);
 //! - [`tcp`]: the same over one TCP port (ICE-TCP), for networks without UDP;
 //! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
 //! - [`room`]: one room's publications, subscriptions and routes.

@@ -71,7 +71,7 @@ const UP_AFTER: Duration = Duration::from_secs(2);
 /// this often.
 const SWITCH_RETRY: Duration = Duration::from_secs(1);
 /// Keyframe requests for one layer are passed to its publisher at most this often.
-const PLI_INTERVAL: Duration = Duration::from_millis(250);
+const PLI_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Which way media flows on a connection, seen from the participant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,9 +161,12 @@ struct Outgoing {
     rewriter: Rewriter,
     /// The size the participant shows it at, if they said.
     view: Option<(u32, u32)>,
-    /// Bytes each layer had at the last allocation, and the bit rates measured since.
+    /// Bytes each layer had when last measured (or when the track was added), when that
+    /// was, and the bit rates measured since; `measured`: at least once.
     bytes: [u64; MAX_LAYERS],
+    measured_at: Instant,
     rates: [f64; MAX_LAYERS],
+    measured: bool,
     /// Since when a higher layer has been the allocation's choice.
     up_since: Option<Instant>,
     /// When a layer switch last asked for a keyframe.
@@ -571,6 +574,10 @@ impl Peer {
                 self.outgoing_ids
                     .insert(format!("t{}", info.key.0), info.key);
                 let view = self.views.get(&(info.publisher, info.screen)).copied();
+                // What the publisher sent before this track was added is not this
+                // receiver's rate.
+                let now = Instant::now();
+                let bytes = info.stats.snapshot(now).map(|l| l.bytes);
                 self.outgoing.insert(
                     info.key,
                     Outgoing {
@@ -582,8 +589,10 @@ impl Peer {
                         last_keyframe_request: None,
                         choice,
                         view,
-                        bytes: [0; MAX_LAYERS],
+                        bytes,
+                        measured_at: now,
                         rates: [0.0; MAX_LAYERS],
+                        measured: false,
                         up_since: None,
                         switch_asked: None,
                     },

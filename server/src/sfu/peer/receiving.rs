@@ -86,9 +86,12 @@ impl Peer {
         let Some(payload_type) = track.payload_type else {
             return;
         };
-        track
+        if !track
             .rewriter
-            .rewrite(layer, &mut packet.header, Instant::now());
+            .rewrite(layer, &mut packet.header, Instant::now())
+        {
+            return;
+        }
         packet.header.ssrc = track.ssrc;
         packet.header.payload_type = payload_type;
         // (The congestion control interceptor then adds this hop's transport-wide sequence
@@ -141,28 +144,33 @@ impl Peer {
     /// has been the choice for [`UP_AFTER`]; the publisher is asked for a keyframe of the
     /// layer switched to (the switch happens there).
     pub(super) fn allocate(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.last_allocation);
-        if elapsed < ALLOCATION_INTERVAL / 4 {
+        if now.saturating_duration_since(self.last_allocation) < ALLOCATION_INTERVAL / 4 {
             return;
         }
         self.last_allocation = now;
-        let seconds = elapsed.as_secs_f64();
         let mut keys = Vec::with_capacity(self.outgoing.len());
         let mut demands = Vec::with_capacity(self.outgoing.len());
         for (key, track) in self.outgoing.iter_mut() {
             let snapshot = track.info.stats.snapshot(now);
+            // Each track's rates are measured from when it was last looked at (or added).
+            let seconds = now
+                .saturating_duration_since(track.measured_at)
+                .as_secs_f64()
+                .max(0.05);
+            track.measured_at = now;
             for (i, layer) in snapshot.iter().enumerate() {
                 let bytes = layer.bytes;
                 let rate = bytes.saturating_sub(track.bytes[i]) as f64 * 8.0 / seconds;
-                let first = track.bytes[i] == 0;
                 track.bytes[i] = bytes;
-                // A layer first seen counts at once; afterwards the rate is smoothed.
-                track.rates[i] = if first {
-                    rate
+                // The first measurement counts at once; afterwards the rate is smoothed
+                // (over about two seconds).
+                track.rates[i] = if track.measured {
+                    0.75 * track.rates[i] + 0.25 * rate
                 } else {
-                    0.5 * track.rates[i] + 0.5 * rate
+                    rate
                 };
             }
+            track.measured = true;
             keys.push(*key);
             demands.push(Demand {
                 layers: track.info.layered.then_some([0, 1, 2]),
