@@ -15,7 +15,7 @@
 // (`./scripts/bench sfu-circle` builds the release server and runs this with it.)
 
 import { readdirSync, readFileSync } from "node:fs";
-import { startServer, person, clickFloor } from "../../tests/browser/harness.mjs";
+import { startServer, person, clickFloor, createRoom } from "../../tests/browser/harness.mjs";
 import { parseCounts } from "./args.mjs";
 
 const opts = parseCounts(process.argv.slice(2), { seconds: 30, settle: 15, "single-layer": 0 }) ?? usage();
@@ -80,12 +80,7 @@ const server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
 const serverPid = server.pid;
 const people = [];
 try {
-  const created = await fetch(`${server.url}/api/rooms`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ slug: "kreis", title: "Kreis", privacy: true }),
-  });
-  if (created.status !== 201) throw new Error(`could not make the room: ${created.status} ${await created.text()}`);
+  await createRoom(server, KEY, { slug: "kreis", title: "Kreis", privacy: true });
   const names = ["Anna Amt", "Ben Behörde", "Clara Kommune", "David Dienst", "Eva Verwaltung"];
   for (const name of names) {
     const p = await person(server, name, { room: "kreis" });

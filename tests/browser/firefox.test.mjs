@@ -13,7 +13,7 @@ const test = (name, ...rest) => (enabled ? nodeTest(name, ...rest) : nodeTest(na
 const before = (fn) => (enabled ? nodeBefore(fn) : undefined);
 const after = (fn) => (enabled ? nodeAfter(fn) : undefined);
 import assert from "node:assert/strict";
-import { startServer, person, mintLink, framesDecoded, clickFloor, DEADLINE } from "./harness.mjs";
+import { startServer, person, mintLink, framesDecoded, clickFloor, createRoom, DEADLINE } from "./harness.mjs";
 import { firefoxPerson, until } from "./firefox.mjs";
 
 const KEY = "browser-admin-key-firefox-0123456789";
@@ -22,12 +22,7 @@ const people = [];
 
 before(async () => {
   server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
-  const created = await fetch(`${server.url}/api/rooms`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ slug: "vertraulich", title: "Vertraulich", privacy: true }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  await createRoom(server, KEY, { slug: "vertraulich", title: "Vertraulich", privacy: true });
 });
 after(async () => {
   for (const p of people) await p.close().catch(() => {});

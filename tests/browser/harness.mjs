@@ -246,6 +246,32 @@ export async function formCircle(a, b, x = 600, y = 600) {
 
 // Video frames decoded from `peer` (or, for "sfu", from everything the server forwards),
 // read from the connection's statistics.
+// Makes a room through the admin API of a server started with HALLWAY_ADMIN_KEY `key`
+// (`room`: slug, title and settings, e.g. `privacy: true`).
+export async function createRoom(server, key, room) {
+  const created = await fetch(`${server.url}/api/rooms`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify(room),
+  });
+  if (created.status !== 201) throw new Error(`could not make room ${room.slug}: ${created.status} ${await created.text()}`);
+}
+
+// `publisher`'s camera as this page receives it from the SFU: decoded width, frames,
+// bytes and packets lost so far (zeros while nothing came).
+export async function sfuCamera(page, publisher) {
+  return page.evaluate(async (id) => {
+    const { sfu } = window.hallway;
+    const track = sfu.streams.get(`p${id}`)?.getVideoTracks()[0];
+    const transceiver = sfu.receiving?.getTransceivers().find((t) => t.receiver.track === track);
+    let out = { width: 0, bytes: 0, frames: 0, lost: 0 };
+    (await transceiver?.receiver.getStats())?.forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "video") out = { width: r.frameWidth ?? 0, bytes: r.bytesReceived ?? 0, frames: r.framesDecoded ?? 0, lost: r.packetsLost ?? 0 };
+    });
+    return out;
+  }, publisher);
+}
+
 export async function framesDecoded(page, peer) {
   return page.evaluate(async (id) => {
     const pc = id === "sfu" ? window.hallway.sfu.receiving : window.hallway.peers.pc(id);

@@ -11,11 +11,11 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServer, person, mintLink, clickFloor, waitAt, waitCircle, waitDecoding, framesDecoded, DEADLINE } from "./harness.mjs";
+import { run, namespace, undoAll } from "./netns.mjs";
 
 const SKIP = process.getuid?.() === 0 ? false : "needs root to make network namespaces";
 const TURN_NAME = "turn.hallway.test";
@@ -38,24 +38,10 @@ let server;
 const people = [];
 const made = [];
 
-function run(command, args, input) {
-  return execFileSync(command, args, { input, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] }).toString();
-}
-
 // A network namespace with one link to this machine, through which only TCP 443 goes out.
-function restrictedNamespace({ ns, host, inner, hostIp, innerIp }) {
-  run("ip", ["netns", "add", ns]);
-  made.push(() => run("ip", ["netns", "del", ns]));
-  run("ip", ["link", "add", host, "type", "veth", "peer", "name", inner]);
-  made.push(() => run("ip", ["link", "del", host]));
-  run("ip", ["link", "set", inner, "netns", ns]);
-  run("ip", ["addr", "add", `${hostIp}/24`, "dev", host]);
-  run("ip", ["link", "set", host, "up"]);
-  const inside = (...args) => run("ip", ["netns", "exec", ns, ...args]);
-  inside("ip", "addr", "add", `${innerIp}/24`, "dev", inner);
-  inside("ip", "link", "set", inner, "up");
-  inside("ip", "link", "set", "lo", "up");
-  inside("ip", "route", "add", "default", "via", hostIp);
+function restrictedNamespace(side) {
+  const { ns } = side;
+  namespace(side, made);
   run("ip", ["netns", "exec", ns, "nft", "-f", "-"], `table inet restricted {
   chain output {
     type filter hook output priority 0; policy drop;
@@ -151,13 +137,7 @@ before(async () => {
 after(async () => {
   for (const p of people) await p.close().catch(() => {});
   await server?.stop();
-  for (const undo of made.reverse()) {
-    try {
-      undo();
-    } catch {
-      // Already gone with the namespace.
-    }
-  }
+  undoAll(made);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,11 +9,11 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startServer, person, clickFloor, waitAt, waitCircle, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, waitAt, waitCircle, createRoom, sfuCamera, DEADLINE } from "./harness.mjs";
+import { run, namespace, undoAll } from "./netns.mjs";
 
 const SKIP = process.getuid?.() === 0 ? false : "needs root to make a network namespace and throttle its link";
 const KEY = "browser-admin-key-throttled-0123456789";
@@ -28,25 +28,6 @@ let server;
 const people = [];
 const made = [];
 
-function run(command, args) {
-  return execFileSync(command, args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
-}
-
-function namespace({ ns, host, inner, hostIp, innerIp }) {
-  run("ip", ["netns", "add", ns]);
-  made.push(() => run("ip", ["netns", "del", ns]));
-  run("ip", ["link", "add", host, "type", "veth", "peer", "name", inner]);
-  made.push(() => run("ip", ["link", "del", host]));
-  run("ip", ["link", "set", inner, "netns", ns]);
-  run("ip", ["addr", "add", `${hostIp}/24`, "dev", host]);
-  run("ip", ["link", "set", host, "up"]);
-  const inside = (...args) => run("ip", ["netns", "exec", ns, ...args]);
-  inside("ip", "addr", "add", `${innerIp}/24`, "dev", inner);
-  inside("ip", "link", "set", inner, "up");
-  inside("ip", "link", "set", "lo", "up");
-  inside("ip", "route", "add", "default", "via", hostIp);
-}
-
 // How Ben's Chromium starts: in the namespace, the room's plain-HTTP origin taken as secure.
 function browserInNamespace() {
   const wrapper = path.join(dir, "chromium-ns");
@@ -55,30 +36,16 @@ function browserInNamespace() {
   return { executable: wrapper, args: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] };
 }
 
-// `publisher`'s camera as received from the SFU: decoded width, frames and bytes so far.
-async function inboundVideo(page, publisher) {
-  return page.evaluate(async (id) => {
-    const { sfu } = window.hallway;
-    const track = sfu.streams.get(`p${id}`)?.getVideoTracks()[0];
-    const transceiver = sfu.receiving?.getTransceivers().find((t) => t.receiver.track === track);
-    let out = { width: 0, bytes: 0, frames: 0, lost: 0 };
-    (await transceiver?.receiver.getStats())?.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video") out = { width: r.frameWidth ?? 0, bytes: r.bytesReceived ?? 0, frames: r.framesDecoded ?? 0, lost: r.packetsLost ?? 0 };
-    });
-    return out;
-  }, publisher);
-}
-
 // Waits until the page decodes `publisher`'s camera at `width` pixels and says how long it took.
 async function receivesWidth(page, publisher, width, what, within) {
   const start = Date.now();
   let last;
   for (;;) {
-    last = await inboundVideo(page, publisher);
+    last = await sfuCamera(page, publisher);
     if (last.width === width && last.frames > 0) {
-      const a = await inboundVideo(page, publisher);
+      const a = await sfuCamera(page, publisher);
       await page.waitForTimeout(1000);
-      const b = await inboundVideo(page, publisher);
+      const b = await sfuCamera(page, publisher);
       // Still decoding, at that size.
       if (b.width === width && b.frames > a.frames) return Date.now() - start;
     }
@@ -90,26 +57,15 @@ async function receivesWidth(page, publisher, width, what, within) {
 before(async () => {
   if (SKIP) return;
   dir = mkdtempSync(path.join(tmpdir(), "hallway-throttle-"));
-  namespace(side);
+  namespace(side, made);
   server = await startServer({ HALLWAY_BIND: side.hostIp, HALLWAY_ADMIN_KEY: KEY });
-  const created = await fetch(`${server.url}/api/rooms`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ slug: "vertraulich", title: "Vertraulich", privacy: true }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  await createRoom(server, KEY, { slug: "vertraulich", title: "Vertraulich", privacy: true });
 });
 
 after(async () => {
   for (const p of people) await p.close().catch(() => {});
   await server?.stop();
-  for (const undo of made.reverse()) {
-    try {
-      undo();
-    } catch {
-      // Already gone with the namespace.
-    }
-  }
+  undoAll(made);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -129,9 +85,9 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   run("tc", ["qdisc", "add", "dev", side.host, "root", "tbf", ...THROTTLE]);
   made.push(() => run("tc", ["qdisc", "del", "dev", side.host, "root"]));
   const down = await receivesWidth(ben.page, hanna.id, 320, "Ben on a throttled link", 45_000);
-  const before = await inboundVideo(ben.page, hanna.id);
+  const before = await sfuCamera(ben.page, hanna.id);
   await ben.page.waitForTimeout(5000);
-  const after = await inboundVideo(ben.page, hanna.id);
+  const after = await sfuCamera(ben.page, hanna.id);
   const rate = ((after.bytes - before.bytes) * 8) / 5;
   console.log(`# throttled to 220 kbit/s: the low layer after ${down} ms, then ${Math.round(rate / 1000)} kbit/s of video, ${after.lost - before.lost} packets lost in 5 s`);
   assert.equal(after.width, 320, "still the low layer while throttled");

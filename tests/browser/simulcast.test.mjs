@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, clickFloor, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, createRoom, sfuCamera, DEADLINE } from "./harness.mjs";
 
 const KEY = "browser-admin-key-simulcast-0123456789";
 let server;
@@ -15,12 +15,7 @@ const people = [];
 
 before(async () => {
   server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
-  const created = await fetch(`${server.url}/api/rooms`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ slug: "vertraulich", title: "Vertraulich", privacy: true }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  await createRoom(server, KEY, { slug: "vertraulich", title: "Vertraulich", privacy: true });
 });
 
 after(async () => {
@@ -28,26 +23,12 @@ after(async () => {
   await server?.stop();
 });
 
-// `publisher`'s camera as received from the SFU: decoded width and bytes so far.
-async function inboundVideo(page, publisher) {
-  return page.evaluate(async (id) => {
-    const { sfu } = window.hallway;
-    const track = sfu.streams.get(`p${id}`)?.getVideoTracks()[0];
-    const transceiver = sfu.receiving?.getTransceivers().find((t) => t.receiver.track === track);
-    let out = { width: 0, bytes: 0, frames: 0 };
-    (await transceiver?.receiver.getStats())?.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video") out = { width: r.frameWidth ?? 0, bytes: r.bytesReceived ?? 0, frames: r.framesDecoded ?? 0 };
-    });
-    return out;
-  }, publisher);
-}
-
 // Waits until the page decodes `publisher`'s camera at `width` pixels (a layer's width).
 async function receivesWidth(page, publisher, width, what) {
   const until = Date.now() + 3 * DEADLINE;
   let last;
   for (;;) {
-    last = await inboundVideo(page, publisher);
+    last = await sfuCamera(page, publisher);
     if (last.width === width && last.frames > 0) return;
     if (Date.now() > until) {
       const views = await page.evaluate(() => window.hallway.sfu.summary().views);
@@ -59,9 +40,9 @@ async function receivesWidth(page, publisher, width, what) {
 
 // Bits per second received of `publisher`'s camera over `ms`.
 async function bitRate(page, publisher, ms = 4000) {
-  const a = await inboundVideo(page, publisher);
+  const a = await sfuCamera(page, publisher);
   await page.waitForTimeout(ms);
-  const b = await inboundVideo(page, publisher);
+  const b = await sfuCamera(page, publisher);
   return ((b.bytes - a.bytes) * 8 * 1000) / ms;
 }
 

@@ -12,9 +12,9 @@ pub const HEADROOM: f64 = 0.9;
 /// One track a receiver receives, as the allocation sees it.
 #[derive(Debug, Clone)]
 pub struct Demand {
-    /// Layers this track is sent in; `None` for a track without layers (audio, a screen
-    /// share, a publisher that does not send simulcast), which is always forwarded.
-    pub layers: Option<[Layer; MAX_LAYERS]>,
+    /// Sent in simulcast layers; a track without (audio, a screen share, a publisher
+    /// that does not send simulcast) is always forwarded.
+    pub layered: bool,
     /// Each layer's bit rate (bits per second) and whether it is sent now, lowest first;
     /// a track without layers has its rate in `rates[0]`.
     pub rates: [f64; MAX_LAYERS],
@@ -79,7 +79,13 @@ pub fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
     let mut chosen: Vec<Option<usize>> = demands
         .iter()
         .zip(&actives)
-        .map(|(d, a)| d.layers.and(a.first().map(|_| fitting(d, a))))
+        .map(|(d, a)| {
+            if d.layered {
+                a.first().map(|_| fitting(d, a))
+            } else {
+                None
+            }
+        })
         .collect();
     if let Some(estimate) = estimate {
         let budget = estimate * HEADROOM;
@@ -87,10 +93,10 @@ pub fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
             demands
                 .iter()
                 .zip(chosen)
-                .map(|(d, c)| match (d.layers, c) {
-                    (None, _) => d.rates[0],
-                    (Some(_), Some(i)) => d.rates[*i],
-                    (Some(_), None) => 0.0,
+                .map(|(d, c)| match (d.layered, c) {
+                    (false, _) => d.rates[0],
+                    (true, Some(i)) => d.rates[*i],
+                    (true, None) => 0.0,
                 })
                 .sum()
         };
@@ -115,10 +121,10 @@ pub fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
     demands
         .iter()
         .zip(chosen)
-        .map(|(d, c)| match (d.layers, c) {
-            (None, _) => 0,
-            (Some(layers), Some(i)) => layers[i],
-            (Some(_), None) => NO_LAYER,
+        .map(|(d, c)| match (d.layered, c) {
+            (false, _) => 0,
+            (true, Some(i)) => i as Layer,
+            (true, None) => NO_LAYER,
         })
         .collect()
 }
@@ -126,8 +132,6 @@ pub fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const LAYERS: Option<[Layer; MAX_LAYERS]> = Some([0, 1, 2]);
 
     fn snapshot(sizes: [Option<(u16, u16)>; MAX_LAYERS]) -> [LayerSnapshot; MAX_LAYERS] {
         sizes.map(|size| LayerSnapshot {
@@ -139,7 +143,7 @@ mod tests {
 
     fn camera(view: Option<(u32, u32)>) -> Demand {
         Demand {
-            layers: LAYERS,
+            layered: true,
             rates: [150_000.0, 450_000.0, 1_200_000.0],
             snapshot: snapshot([Some((160, 90)), Some((320, 180)), Some((640, 360))]),
             view,
@@ -148,7 +152,7 @@ mod tests {
 
     fn audio() -> Demand {
         Demand {
-            layers: None,
+            layered: false,
             rates: [40_000.0, 0.0, 0.0],
             snapshot: snapshot([Some((0, 0)), None, None]),
             view: None,

@@ -173,7 +173,7 @@ impl Peer {
             track.measured = true;
             keys.push(*key);
             demands.push(Demand {
-                layers: track.info.layered.then_some([0, 1, 2]),
+                layered: track.info.layered,
                 rates: track.rates,
                 snapshot,
                 view: track.view,
