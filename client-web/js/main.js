@@ -471,6 +471,7 @@ function receive(msg) {
       if (me) {
         lastPosition = { x: me.x, y: me.y };
         if (change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id));
+        warmIfNear(me);
       }
       return;
     }
@@ -587,6 +588,23 @@ $("#talk-invite-decline").addEventListener("click", () => closeAskedOver());
 function showPlan() {
   floor.setPlan(state.floorPlan);
   $("#plan-select").value = BUILTIN_FLOOR_PLANS.find((p) => state.floorPlan?.startsWith(`/plans/${p.slice(8)}.`)) ?? (state.floorPlan ? "own" : "");
+}
+
+// Someone near who is not in our circle (within what a walk covers in about 1.5 s, and
+// at least four times the distance at which circles form) may be about to form or join
+// one with us: have a connection ready for them (see `Peers.warm`). Looked at four times
+// a second at most.
+const WARM_CHECK_MS = 250;
+let lastWarmCheck = -Infinity;
+function warmIfNear(me) {
+  const now = performance.now();
+  if (now - lastWarmCheck < WARM_CHECK_MS) return;
+  lastWarmCheck = now;
+  const near = Math.max(4 * (state.room?.forming_distance ?? 90), 1.5 * (state.room?.walk_speed ?? 400));
+  for (const p of state.participants.values()) {
+    if (p.id === me.id || (me.circle != null && p.circle === me.circle)) continue;
+    if (Math.abs(p.x - me.x) <= near && Math.abs(p.y - me.y) <= near && Math.hypot(p.x - me.x, p.y - me.y) <= near) return peers.warm();
+  }
 }
 
 // Everything that shows people is drawn once per frame at most, after the messages that
@@ -727,7 +745,7 @@ function welcomed(msg) {
   if (!resumed || !again) peers.closeAll();
   if (!resumed || !again || msg.sfu_reset) sfu.closeAll();
   // RTCIceServer has the same fields as the welcome's ice_servers.
-  peers.iceServers = msg.ice_servers ?? [];
+  peers.setIceServers(msg.ice_servers ?? []);
   sfu.iceServers = msg.ice_servers ?? [];
   state.apply(msg);
   if (resumed) {

@@ -17,8 +17,17 @@
 // page has new DTLS keys, which an existing connection cannot take). Candidates of a
 // connection that was replaced are dropped.
 
+// A connection made ahead of need (the spare): while someone is near, the page keeps one
+// connection ready, its certificate made and its candidates gathered (the browser's
+// candidate pool), and the next `connect` takes it, so that a new circle starts with the
+// offer rather than with setting up. Nobody near for SPARE_IDLE_MS, it is closed (its
+// candidates hold allocations on the TURN server); one older than SPARE_MAX_AGE_MS is
+// made anew (its TURN credentials age).
+
 // The longest a connection is kept while its media moves to the SFU.
 export const HANDOVER_MS = 10_000;
+export const SPARE_IDLE_MS = 30_000;
+export const SPARE_MAX_AGE_MS = 5 * 60_000;
 
 export class Peers {
   constructor({ send, media, onStream, onClosed }) {
@@ -27,20 +36,50 @@ export class Peers {
     this.onStream = onStream;
     this.onClosed = onClosed;
     this.peers = new Map();
-    this.iceServers = [];
+    this.iceServers = null;
+    this.spare = null;
+    this.spareTimer = null;
     media.onChange(() => this.updateTracks());
+  }
+
+  // The welcome's ICE servers (TURN credentials are fresh in every welcome): a spare made
+  // with the old ones goes.
+  setIceServers(servers) {
+    this.iceServers = servers;
+    this.dropSpare();
+  }
+
+  // Someone is near: have a spare ready (see above) and keep it for SPARE_IDLE_MS more.
+  warm() {
+    if (this.iceServers === null) return;
+    clearTimeout(this.spareTimer);
+    this.spareTimer = setTimeout(() => this.dropSpare(), SPARE_IDLE_MS);
+    if (this.spare && performance.now() - this.spare.made > SPARE_MAX_AGE_MS) this.dropSpare(false);
+    if (!this.spare) this.spare = { pc: new RTCPeerConnection({ iceServers: this.iceServers, iceCandidatePoolSize: 1 }), made: performance.now() };
+  }
+
+  dropSpare(stopTimer = true) {
+    if (stopTimer) clearTimeout(this.spareTimer);
+    this.spare?.pc.close();
+    this.spare = null;
+  }
+
+  // The spare if there is one, else a new connection.
+  take() {
+    const spare = this.spare?.pc;
+    this.spare = null;
+    if (spare && spare.signalingState !== "closed") return spare;
+    return new RTCPeerConnection({ iceServers: this.iceServers ?? [] });
   }
 
   connect(id, initiator) {
     this.close(id);
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = this.take();
     // The initiator is the impolite peer: on a collision its offer wins.
     const conn = Math.random().toString(36).slice(2, 12);
     const peer = { pc, conn, remoteConn: null, polite: !initiator, makingOffer: false, ignoreOffer: false, camera: null, screen: null, remoteScreen: null, streams: new Map() };
     this.peers.set(id, peer);
-    pc.addEventListener("negotiationneeded", async () => {
-      // The responder waits for the initiator's first offer instead of racing it.
-      if (!initiator && !pc.remoteDescription) return;
+    const offer = async () => {
       try {
         peer.makingOffer = true;
         await pc.setLocalDescription();
@@ -50,6 +89,13 @@ export class Peers {
       } finally {
         peer.makingOffer = false;
       }
+    };
+    pc.addEventListener("negotiationneeded", () => {
+      // The responder waits for the initiator's first offer instead of racing it; the
+      // initiator's first offer is already on its way (below).
+      if (!initiator && !pc.remoteDescription) return;
+      if (peer.makingOffer || pc.signalingState !== "stable") return;
+      offer();
     });
     pc.addEventListener("icecandidate", ({ candidate }) => {
       if (candidate) this.send(id, { candidate, conn });
@@ -79,6 +125,10 @@ export class Peers {
       pc.addTransceiver("video", { direction: "recvonly" });
     }
     if (this.media.screen) peer.screen = pc.addTrack(this.media.screen, this.media.screenStream);
+    // The initiator offers at once rather than on `negotiationneeded`, which the browser
+    // fires only after this task: the page is about to draw the new circle, and the offer
+    // is made meanwhile.
+    if (initiator) offer();
   }
 
   // Sends our description with the id of the stream that carries our screen (or null).
@@ -249,7 +299,9 @@ export class Peers {
     this.onClosed(id, peer.streams);
   }
 
+  // Leaving the room (or starting afresh): every connection goes, the spare too.
   closeAll() {
     for (const id of [...this.peers.keys()]) this.close(id);
+    this.dropSpare();
   }
 }

@@ -3,7 +3,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, formCircle, clickFloor, waitCircle, waitDecoding, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, clickFloor, waitAt, waitCircle, waitDecoding, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -76,4 +76,31 @@ test("a member locks the circle: a newcomer is refused and told why; muting show
   }, ben.id);
   assert.match(label.label, /Microphone off/);
   assert.ok(label.muted);
+});
+
+test("someone walking up finds a connection ready: the circle uses it, and no other is made", async () => {
+  const erik = await person(server, "Erik Lund");
+  const fatma = await person(server, "Fatma Yilmaz");
+  people.push(erik, fatma);
+  // Fatma stops 400 units from Erik: near (a walk of about a second), not in a circle.
+  await clickFloor(erik.page, 1900, 300);
+  await waitAt(fatma.page, erik.id, 1900, 300);
+  await clickFloor(fatma.page, 1900, 700);
+  await waitAt(erik.page, fatma.id, 1900, 700);
+  for (const p of [erik, fatma]) {
+    await p.page.waitForFunction(() => window.hallway.peers.spare !== null, null, { timeout: DEADLINE });
+    await p.page.evaluate(() => (window.spareBefore = window.hallway.peers.spare.pc));
+  }
+  await clickFloor(fatma.page, 1950, 300);
+  for (const [p, other] of [
+    [erik, fatma],
+    [fatma, erik],
+  ]) {
+    await waitCircle(p.page, [erik.id, fatma.id]);
+    await waitDecoding(p.page, other.id);
+    assert.equal(await p.page.evaluate((id) => window.hallway.peers.pc(id) === window.spareBefore, other.id), true, "the circle's connection is the spare");
+  }
+  // Nobody else is near: no new spare.
+  await erik.page.waitForTimeout(1000);
+  for (const p of [erik, fatma]) assert.equal(await p.page.evaluate(() => window.hallway.peers.spare), null);
 });

@@ -612,6 +612,16 @@ pub async fn stuck_is_let_go(addr: SocketAddr, name: &str, within: Duration) -> 
 /// Two clients, Anna and Ben, standing together in a fresh circle at (525, 500):
 /// returns (a, b, circle id).
 pub async fn pair(server: &TestServer) -> Result<(TestClient, TestClient, u64)> {
+    let (mut a, mut b) = walk_up(server).await?;
+    let members = [a.id.clone(), b.id.clone()];
+    let circle = a.wait_for_circle_with(&members).await?;
+    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
+    Ok((a, b, circle))
+}
+
+/// Anna stands at (500, 500) and Ben walks up to her (550, 500), where they form a circle;
+/// returns (a, b) before reading anything that came of it (`connect`, then the circle).
+pub async fn walk_up(server: &TestServer) -> Result<(TestClient, TestClient)> {
     let mut a = TestClient::join(server, "Anna").await?;
     let mut b = TestClient::join(server, "Ben").await?;
     a.move_to(500.0, 500.0).await?;
@@ -626,8 +636,5 @@ pub async fn pair(server: &TestServer) -> Result<(TestClient, TestClient, u64)> 
     })
     .await?;
     b.move_to(550.0, 500.0).await?;
-    let members = [a.id.clone(), b.id.clone()];
-    let circle = a.wait_for_circle_with(&members).await?;
-    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
-    Ok((a, b, circle))
+    Ok((a, b))
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use hallway_proto::{ErrorCode, ServerMessage};
-use hallway_tests::{TestClient, TestServer, pair};
+use hallway_tests::{TestClient, TestServer, pair, walk_up};
 
 #[tokio::test]
 async fn join_gets_a_snapshot_and_others_are_told() -> Result<()> {
@@ -53,11 +53,13 @@ async fn join_gets_a_snapshot_and_others_are_told() -> Result<()> {
 #[tokio::test]
 async fn two_people_form_a_circle_and_exactly_one_offers() -> Result<()> {
     let server = TestServer::start().await?;
-    let (mut a, mut b, _) = pair(&server).await?;
+    let (mut a, mut b) = walk_up(&server).await?;
     let connect = |m: &ServerMessage| match m {
         ServerMessage::Connect {
             peer, initiator, ..
         } => Some((peer.clone(), *initiator)),
+        // `connect` comes before the news of the circle (pages start connecting first).
+        ServerMessage::CircleChanged { .. } => panic!("the circle's news came before `connect`"),
         _ => None,
     };
     let (a_peer, a_offers) = a.wait_for("connect", connect).await?;
@@ -65,6 +67,11 @@ async fn two_people_form_a_circle_and_exactly_one_offers() -> Result<()> {
     assert_eq!((a_peer, b_peer), (b.id.clone(), a.id.clone()));
     assert!(a_offers ^ b_offers, "exactly one side makes the offer");
     assert!(b_offers, "the one who walked up makes the offer");
+    let members = [a.id.clone(), b.id.clone()];
+    assert_eq!(
+        a.wait_for_circle_with(&members).await?,
+        b.wait_for_circle_with(&members).await?
+    );
     Ok(())
 }
 
@@ -75,9 +82,7 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
     let mut c = TestClient::join(&server, "Chris").await?;
     c.move_to(525.0, 540.0).await?;
     let members = [a.id.clone(), b.id.clone(), c.id.clone()];
-    assert_eq!(c.wait_for_circle_with(&members).await?, circle);
-    assert_eq!(a.wait_for_circle_with(&members).await?, circle);
-    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
+    // Chris's two `connect`s come first, then the news of the circle.
     let mut offers = Vec::new();
     for _ in 0..2 {
         offers.push(
@@ -96,12 +101,15 @@ async fn a_third_joins_and_connects_to_both() -> Result<()> {
     let mut expected = vec![a.id.clone(), b.id.clone()];
     expected.sort();
     assert_eq!(offers, expected);
+    assert_eq!(c.wait_for_circle_with(&members).await?, circle);
     let c_id = c.id.clone();
     a.wait_for("connect from Chris", |m| {
         matches!(m, ServerMessage::Connect { peer, initiator: false, .. } if *peer == c_id)
             .then_some(())
     })
     .await?;
+    assert_eq!(a.wait_for_circle_with(&members).await?, circle);
+    assert_eq!(b.wait_for_circle_with(&members).await?, circle);
     Ok(())
 }
 

@@ -147,14 +147,17 @@ impl Room {
                 p.circle = Some(cid);
             }
         }
-        self.events.push(Event::CircleChanged(cid));
-        self.tell_icebreaker(cid, &[partner, initiator]);
+        // `connect` before the news of the circle: the pair's pages start their connection
+        // first and only then draw the conversation (what delays the first media most is a
+        // page busy drawing before it makes its offer).
         if !routed {
             self.events.push(Event::Connect {
                 initiator,
                 responder: partner,
             });
         }
+        self.events.push(Event::CircleChanged(cid));
+        self.tell_icebreaker(cid, &[partner, initiator]);
     }
 
     /// Whether a circle of `members` goes through the SFU, given whether it did: above the
@@ -190,24 +193,22 @@ impl Room {
             p.circle = Some(cid);
         }
         self.reshape(cid);
+        // As in `form_circle`: `connect` first.
+        if (was, routed) == (false, false) {
+            for responder in &existing {
+                self.events.push(Event::Connect {
+                    initiator: id,
+                    responder: *responder,
+                });
+            }
+        }
         self.events.push(Event::CircleChanged(cid));
         self.tell_icebreaker(cid, &[id]);
-        match (was, routed) {
-            (false, false) => {
-                for responder in existing {
-                    self.events.push(Event::Connect {
-                        initiator: id,
-                        responder,
-                    });
-                }
+        // The mesh grew too large: its members hang up and meet in the SFU.
+        if (was, routed) == (false, true) {
+            for (leaver, stayer) in Self::pairs(&existing) {
+                self.events.push(Event::Disconnect { leaver, stayer });
             }
-            // The mesh grew too large: its members hang up and meet in the SFU.
-            (false, true) => {
-                for (leaver, stayer) in Self::pairs(&existing) {
-                    self.events.push(Event::Disconnect { leaver, stayer });
-                }
-            }
-            _ => {}
         }
     }
 
