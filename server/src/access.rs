@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::room::model::Role;
@@ -35,6 +35,10 @@ pub struct Claims {
     pub iat: u64,
     /// Token id, for revocation and audit.
     pub jti: String,
+    /// Not valid before, seconds since the Unix epoch; our tokens have none, a token with
+    /// one is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
 /// The role a token grants.
@@ -178,6 +182,20 @@ impl Tokens {
         profile: Option<&str>,
         expires_at: u64,
     ) -> String {
+        self.mint_at(room, role, name, profile, now_secs(), expires_at)
+    }
+
+    /// A token as [`Tokens::mint_fixed`] makes it, minted at `issued_at` (Unix seconds):
+    /// bans of a fixed name reach back to when its invitations were minted.
+    pub fn mint_at(
+        &self,
+        room: &str,
+        role: TokenRole,
+        name: Option<&str>,
+        profile: Option<&str>,
+        issued_at: u64,
+        expires_at: u64,
+    ) -> String {
         let jti: String = (0..8)
             .map(|_| format!("{:02x}", rand::random::<u8>()))
             .collect();
@@ -187,31 +205,35 @@ impl Tokens {
             name: name.map(str::to_owned),
             profile: profile.map(str::to_owned),
             exp: expires_at,
-            iat: now_secs(),
+            iat: issued_at,
             jti,
+            nbf: None,
         };
         // Encoding HS256 with a byte secret cannot fail for these claims.
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .unwrap_or_default()
     }
 
-    /// Checks a token for `room`: signature (HS256 only), expiry and a not-before time
-    /// if it has one (no leeway), room.
-    pub fn verify(&self, token: &str, room: &str) -> Result<Grant, TokenError> {
+    /// Checks a token for `room` at `now` (Unix seconds; the caller reads the clock):
+    /// signature (HS256 only), expiry and a not-before time if it has one (no leeway),
+    /// room.
+    pub fn verify(&self, token: &str, room: &str, now: u64) -> Result<Grant, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.validate_nbf = true;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|err| {
-                match err.kind() {
-                    ErrorKind::ExpiredSignature => TokenError::Expired,
-                    _ => TokenError::Invalid,
-                }
-            })?;
-        if data.claims.room != room {
+        // Checked below against `now`, not the library's reading of the clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        if claims.nbf.is_some_and(|nbf| nbf > now) {
+            return Err(TokenError::Invalid);
+        }
+        if claims.exp < now {
+            return Err(TokenError::Expired);
+        }
+        if claims.room != room {
             return Err(TokenError::WrongRoom);
         }
-        let claims = data.claims;
         let link = LinkIdentity {
             jti: claims.jti,
             fixed_name: claims.name.clone(),
@@ -247,15 +269,17 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
     fn tokens() -> Tokens {
-        Tokens::new(b"0123456789abcdef0123456789abcdef")
+        Tokens::new(SECRET)
     }
 
     #[test]
     fn a_minted_token_verifies_for_its_room_only() {
         let t = tokens();
         let token = t.mint("lobby", TokenRole::Host, Some("Anna"), now_secs() + 60);
-        let grant = t.verify(&token, "lobby").expect("valid");
+        let grant = t.verify(&token, "lobby", now_secs()).expect("valid");
         assert_eq!(
             (grant.role, grant.name.as_deref()),
             (Role::Host, Some("Anna"))
@@ -264,26 +288,67 @@ mod tests {
             grant.link.and_then(|l| l.fixed_name).as_deref(),
             Some("Anna")
         );
-        assert_eq!(t.verify(&token, "other"), Err(TokenError::WrongRoom));
+        assert_eq!(
+            t.verify(&token, "other", now_secs()),
+            Err(TokenError::WrongRoom)
+        );
     }
 
     #[test]
     fn expired_forged_and_unsigned_tokens_are_refused() {
         let t = tokens();
         let expired = t.mint("lobby", TokenRole::Host, None, now_secs() - 1);
-        assert_eq!(t.verify(&expired, "lobby"), Err(TokenError::Expired));
+        assert_eq!(
+            t.verify(&expired, "lobby", now_secs()),
+            Err(TokenError::Expired)
+        );
         let forged = Tokens::new(b"another secret, also 32 bytes long").mint(
             "lobby",
             TokenRole::Host,
             None,
             now_secs() + 60,
         );
-        assert_eq!(t.verify(&forged, "lobby"), Err(TokenError::Invalid));
         assert_eq!(
-            t.verify(&unsigned("lobby"), "lobby"),
+            t.verify(&forged, "lobby", now_secs()),
             Err(TokenError::Invalid)
         );
-        assert_eq!(t.verify("not a token", "lobby"), Err(TokenError::Invalid));
+        assert_eq!(
+            t.verify(&unsigned("lobby"), "lobby", now_secs()),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            t.verify("not a token", "lobby", now_secs()),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn expiry_and_not_before_are_judged_at_the_time_given() {
+        let t = tokens();
+        let token = t.mint_at("lobby", TokenRole::Participant, None, None, 900, 1_000);
+        assert!(
+            t.verify(&token, "lobby", 1_000).is_ok(),
+            "good through its last second"
+        );
+        assert_eq!(t.verify(&token, "lobby", 1_001), Err(TokenError::Expired));
+        let later = Claims {
+            room: "lobby".into(),
+            role: TokenRole::Participant,
+            name: None,
+            profile: None,
+            exp: 5_000,
+            iat: 900,
+            jti: "n".into(),
+            nbf: Some(2_000),
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &later,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .expect("encoded");
+        assert_eq!(t.verify(&token, "lobby", 1_999), Err(TokenError::Invalid));
+        assert!(t.verify(&token, "lobby", 2_000).is_ok());
     }
 
     /// An `alg: none` token with host claims and no signature.
@@ -321,7 +386,7 @@ mod tests {
         let first = Tokens::load(None, &dir).expect("created");
         let token = first.mint("lobby", TokenRole::Participant, None, now_secs() + 60);
         let second = Tokens::load(None, &dir).expect("read back");
-        assert!(second.verify(&token, "lobby").is_ok());
+        assert!(second.verify(&token, "lobby", now_secs()).is_ok());
         assert!(matches!(
             Tokens::load(Some("short"), &dir),
             Err(SecretError::TooShort)

@@ -84,6 +84,33 @@ impl RedisServer {
         format!("redis://{}/", self.addr)
     }
 
+    /// Waits until room `slug`'s state has been written (the owner writes it every
+    /// second and soon after a change) with whatever happened before this call: two
+    /// writes, because the first may have been under way already. Fails after 10 s.
+    pub async fn next_state_write(&self, slug: &str) -> Result<()> {
+        use futures_util::StreamExt;
+        let client = redis::Client::open(self.url())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("notify-keyspace-events")
+            .arg("K$")
+            .query_async::<()>(&mut conn)
+            .await?;
+        let mut writes = client.get_async_pubsub().await?;
+        writes
+            .subscribe(format!("__keyspace@0__:hallway:room:{slug}:state"))
+            .await?;
+        let mut messages = writes.on_message();
+        for _ in 0..2 {
+            tokio::time::timeout(Duration::from_secs(10), messages.next())
+                .await
+                .context("the room's state was not written within 10 s")?
+                .context("the subscription ended")?;
+        }
+        Ok(())
+    }
+
     /// Stops the process (SIGSTOP): it holds its connections but answers nothing.
     pub fn freeze(&self) -> Result<()> {
         self.signal("STOP")

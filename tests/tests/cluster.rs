@@ -150,8 +150,8 @@ async fn the_owners_death_is_a_takeover_and_everyone_resumes() -> Result<()> {
     form_circle(&mut anna, &mut ben).await?;
     cleo.move_to(1500.0, 900.0).await?;
     sees_at(&mut anna, &cleo.id.clone(), 1500.0).await?;
-    // The owner writes the room down every second.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The owner writes the room down every second: wait for a write with all of this.
+    redis.next_state_write("lobby").await?;
     let ids = [anna.id.clone(), ben.id.clone(), cleo.id.clone()];
     let tokens: Vec<String> = [&anna, &ben, &cleo]
         .iter()
@@ -235,7 +235,7 @@ async fn ten_seconds_without_redis_fail_fast_and_then_everything_comes_back() ->
     let mut anna = TestClient::join_at(addrs[0], "lobby", "Anna", None).await?;
     let mut ben = TestClient::join_at(addrs[1], "lobby", "Ben", None).await?;
     form_circle(&mut anna, &mut ben).await?;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    redis.next_state_write("lobby").await?;
     let (anna_id, ben_id) = (anna.id.clone(), ben.id.clone());
     let anna_token = anna.resume_token().context("token")?.to_owned();
     let ben_token = ben.resume_token().context("token")?.to_owned();

@@ -186,9 +186,17 @@ async fn a_removed_participant_is_closed_and_a_ban_holds_against_older_links() -
         assert_eq!(again.expect_error().await?.0, ErrorCode::Banned);
         assert_eq!(again.wait_closed().await?.code, Some(close::REFUSED));
     }
-    // Tokens carry whole seconds: make sure the new one is minted after the ban.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let fresh = server.token("lobby", TokenRole::Participant, Some("Mallory"));
+    // Tokens carry whole seconds: a new invitation, minted a second after the ban (a
+    // ban reaches back to the invitations minted until its second).
+    let now = hallway::access::now_secs();
+    let fresh = server.tokens().mint_at(
+        "lobby",
+        TokenRole::Participant,
+        Some("Mallory"),
+        None,
+        now + 1,
+        now + 3600,
+    );
     TestClient::join_with_token(&server, "lobby", "x", &fresh).await?;
 
     // A host cannot remove themselves.

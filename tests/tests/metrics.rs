@@ -17,6 +17,28 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Reads `/metrics` until `ready` holds for its text (gauges are set on the room's next
+/// tick); fails after five seconds with the last text.
+async fn metrics_once(
+    server: &TestServer,
+    what: &str,
+    ready: impl Fn(&str) -> bool,
+) -> Result<String> {
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, text) = http_get(server.addr(), "/metrics").await?;
+        assert_eq!(status, 200);
+        if ready(&text) {
+            return Ok(text);
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "{what} never in\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn metrics_count_connections_messages_and_errors() -> Result<()> {
     let server = TestServer::start().await?;
@@ -29,9 +51,11 @@ async fn metrics_count_connections_messages_and_errors() -> Result<()> {
     ann.send_text("{not json").await?;
     ann.expect_error().await?;
     // Gauges of the room are set on its next tick.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, text) = http_get(server.addr(), "/metrics").await?;
-    assert_eq!(status, 200);
+    let text = metrics_once(&server, "the room's gauges", |text| {
+        sample(text, "hallway_participants{room=\"lobby\"}").is_some_and(|n| n >= 1.0)
+            && sample(text, "hallway_circles{room=\"lobby\"}").is_some()
+    })
+    .await?;
     for series in [
         "hallway_connections",
         "hallway_rooms",
@@ -63,23 +87,16 @@ async fn metrics_count_participants_waiting_to_resume_and_resumes() -> Result<()
     let token = ann.resume_token().unwrap_or_default().to_owned();
     drop(ann);
     let gauge = "hallway_reconnecting{room=\"foyer\"}";
-    let until = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let (_, text) = http_get(server.addr(), "/metrics").await?;
-        if sample(&text, gauge) == Some(1.0) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < until,
-            "{gauge} never 1 in\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    metrics_once(&server, "one reconnecting", |text| {
+        sample(text, gauge) == Some(1.0)
+    })
+    .await?;
     let back = TestClient::resume_at(server.addr(), "foyer", "Ann", &token).await?;
     assert!(back.resumed());
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, text) = http_get(server.addr(), "/metrics").await?;
-    assert_eq!(sample(&text, gauge), Some(0.0));
+    let text = metrics_once(&server, "nobody reconnecting", |text| {
+        sample(text, gauge) == Some(0.0)
+    })
+    .await?;
     assert!(sample(&text, "hallway_resumes_total").is_some_and(|n| n >= 1.0));
     server.stop().await
 }

@@ -88,8 +88,7 @@ async fn a_broadcast_reaches_twenty_listeners_through_the_sfu() -> Result<()> {
     // A counted run at 50 packets per second per track.
     let before: Vec<_> = listeners.iter().map(|l| l.received()).collect();
     publisher.send_pairs(PACKETS).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_received(&listeners, &before, &tracks, PACKETS);
+    received_all(&listeners, &before, &tracks, PACKETS).await;
 
     // The broadcaster leaves: their tracks end for everyone.
     publisher.close().await?;
@@ -119,16 +118,8 @@ async fn a_listener_that_stops_reading_does_not_slow_the_others() -> Result<()> 
         publisher.send_pair(1000).await?;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    for (i, l) in listeners.iter().enumerate().skip(1) {
-        for t in &tracks {
-            let got = l.received().packets[t] - before[i].packets[t];
-            assert!(
-                got * 100 >= PACKETS * 95,
-                "listener {i} got {got} of {PACKETS} on {t} while listener 0 stalled"
-            );
-        }
-    }
+    // The others, while listener 0 stalls.
+    received_all(&listeners[1..], &before[1..], &tracks, PACKETS).await;
     for l in listeners {
         l.stop();
     }
@@ -381,6 +372,26 @@ async fn a_listener_without_udp_receives_over_ice_tcp() -> Result<()> {
 }
 
 /// Packets each listener received on each track since `before`, checked against `sent`.
+/// Waits until every listener received all `sent` packets on every track since `before`
+/// (at most five seconds: a packet lost on the way is allowed), then asserts as
+/// [`assert_received`] does.
+async fn received_all(listeners: &[Subscriber], before: &[Received], tracks: &[String], sent: u64) {
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::time::Instant::now() < until {
+        let done = listeners.iter().zip(before).all(|(l, before)| {
+            let after = l.received();
+            tracks
+                .iter()
+                .all(|t| after.packets[t] - before.packets[t] >= sent)
+        });
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_received(listeners, before, tracks, sent);
+}
+
 fn assert_received(listeners: &[Subscriber], before: &[Received], tracks: &[String], sent: u64) {
     for (i, (l, before)) in listeners.iter().zip(before).enumerate() {
         let after = l.received();
@@ -413,8 +424,7 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     drop(hanna);
     let before: Vec<_> = listeners.iter().map(Subscriber::received).collect();
     publisher.send_pairs(PACKETS).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_received(&listeners, &before, &tracks, PACKETS);
+    received_all(&listeners, &before, &tracks, PACKETS).await;
 
     // She resumes: still on stage, her media still flowing, and what she says now goes
     // through her new connection: ending the broadcast ends the tracks for everyone.
@@ -427,8 +437,7 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     assert_eq!(broadcasters, &vec![id.clone()]);
     let before: Vec<_> = listeners.iter().map(Subscriber::received).collect();
     publisher.send_pairs(PACKETS / 2).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_received(&listeners, &before, &tracks, PACKETS / 2);
+    received_all(&listeners, &before, &tracks, PACKETS / 2).await;
     back.send(&ClientMessage::Broadcast { on: false }).await?;
     ended_for_all(listeners, &tracks).await?;
     server.stop().await

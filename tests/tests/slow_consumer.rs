@@ -73,9 +73,16 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Res
         }));
     }
 
-    // The stuck client is let go as a slow consumer (the server says so); reading now
+    // The stuck client is let go as a slow consumer (the server says so, in its metrics);
+    // the server's memory then is the most the stuck queue made it hold. Reading now
     // drains what was queued, then the close or the end of the connection.
-    tokio::time::sleep(Duration::from_secs(20)).await;
+    hallway_tests::process::metric_reaches(
+        addr,
+        "hallway_slow_consumer_disconnects_total",
+        1.0,
+        Duration::from_secs(90),
+    )
+    .await?;
     let rss_during = rss_kib(server.pid())?;
     hallway_tests::stuck_is_let_go(addr, "Stuck", Duration::from_secs(90)).await?;
     assert!(

@@ -162,7 +162,10 @@ pub async fn put(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    match pages.tokens.verify(token.trim(), &slug) {
+    match pages
+        .tokens
+        .verify(token.trim(), &slug, crate::access::now_secs())
+    {
         Ok(grant) if grant.role == Role::Host => {}
         Ok(_) => {
             return json_error(

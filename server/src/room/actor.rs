@@ -25,10 +25,8 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::directory::Directory;
 use super::engine::snapshot::RoomState;
-use super::engine::{ChatTarget, GatherTarget, Room};
-use super::model::{
-    DisplayName, EngineError, Media, ParticipantId, Point, ProfileLine, Reaction, Role,
-};
+use super::engine::{Command, Room};
+use super::model::{DisplayName, EngineError, ParticipantId, Point, ProfileLine, Role};
 use super::moderation::LinkIdentity;
 use super::views;
 use crate::access::RoomAccess;
@@ -58,85 +56,6 @@ pub(crate) const EVENT_RESERVE: usize = 32;
 /// How the actor reaches one session: its bounded outgoing queue of encoded frames, which
 /// also carries the order to close (slow consumer).
 pub type SessionLink = OutboxSender;
-
-/// What a participant can ask of their room once joined.
-#[derive(Debug)]
-pub enum Command {
-    /// Walk to a point.
-    Move {
-        /// Requested x, unvalidated.
-        x: f64,
-        /// Requested y, unvalidated.
-        y: f64,
-        /// A step on the way: no circle forms or is joined here.
-        walking: bool,
-    },
-    /// Lock or unlock one's circle.
-    Lock(bool),
-    /// Report microphone, camera and screen state.
-    Media(Media),
-    /// Raise or lower one's hand.
-    Hand(bool),
-    /// React.
-    React(Reaction),
-    /// Start or stop one's broadcast.
-    Broadcast(bool),
-    /// Host: invite a participant onto the stage.
-    InviteToStage(ParticipantId),
-    /// Host: ask someone over to one's circle.
-    InviteToCircle(ParticipantId),
-    /// Host: ask for the organiser summary.
-    Summary,
-    /// Host: mute a participant.
-    Mute(ParticipantId),
-    /// Host: remove (and ban) a participant.
-    Remove {
-        /// Who.
-        target: ParticipantId,
-        /// Ban too.
-        ban: bool,
-    },
-    /// Host: lock or unlock the room.
-    LockRoom(bool),
-    /// Host: post or clear the announcement.
-    Announce(String),
-    /// Host: gather everyone.
-    Gather(GatherTarget),
-    /// Host: replace the areas.
-    SetAreas(Vec<super::model::Area>),
-    /// Host: show a built-in floor plan (`builtin:<name>`), or none.
-    SetFloorPlan(Option<String>),
-    /// Host: turn icebreakers on or off and replace the room's own prompts.
-    SetIcebreakers {
-        /// New circles get a prompt.
-        on: bool,
-        /// The room's own prompts, unchecked.
-        prompts: Vec<String>,
-    },
-    /// Host: turn the waiting room on or off.
-    SetWaitingRoom(bool),
-    /// Host: let people in from the waiting room.
-    Admit {
-        /// Who (ids that name nobody are `NOBODY`).
-        ids: Vec<ParticipantId>,
-        /// Everyone waiting, whatever `ids` says.
-        all: bool,
-    },
-    /// Host: turn people in the waiting room away.
-    TurnAway {
-        /// Who.
-        ids: Vec<ParticipantId>,
-        /// To them, unchecked.
-        message: Option<String>,
-    },
-    /// Send a chat message.
-    Chat {
-        /// To whom.
-        target: ChatTarget,
-        /// The text, unchecked.
-        text: String,
-    },
-}
 
 /// A request in a room's inbox.
 #[derive(Debug)]
@@ -602,8 +521,9 @@ impl Actor {
                 },
                 _ = alone.tick() => self.report_alone(),
                 _ = summary.tick() => self.note_summary(),
-                _ = ticker.tick() => {
-                    self.expire();
+                // The tick's scheduled time is the grace window's clock.
+                now = ticker.tick() => {
+                    self.expire(now);
                     self.tick();
                 }
             }
@@ -697,56 +617,12 @@ impl Actor {
             Command::SetWaitingRoom(on) => self.set_waiting_room(from, on),
             Command::Admit { ids, all } => self.admit(from, ids, all),
             Command::TurnAway { ids, message } => self.turn_away(from, ids, message),
-            command => apply(&mut self.room, from, command, now_ms()),
+            command => self.room.apply(from, command, now_ms()),
         };
         if let Err(err) = result {
             let code = views::error_code(err).as_str();
             metrics::counter!(crate::metrics::ERRORS, "code" => code).increment(1);
             self.send(from, Utf8Bytes::from(views::error(err).encode()));
-        }
-    }
-}
-
-/// Applies one command to the engine: what the room's task does with it, as a pure
-/// function (`now_ms` stamps chat messages, raised hands and bans).
-pub fn apply(
-    room: &mut Room,
-    from: ParticipantId,
-    command: Command,
-    now_ms: u64,
-) -> Result<(), EngineError> {
-    match command {
-        Command::Move {
-            x,
-            y,
-            walking: false,
-        } => room.move_to(from, x, y),
-        Command::Move {
-            x,
-            y,
-            walking: true,
-        } => room.walk_step(from, x, y),
-        Command::Lock(locked) => room.set_locked(from, locked),
-        Command::Media(media) => room.set_media(from, media),
-        Command::Chat { target, text } => room.chat(from, target, &text, now_ms),
-        Command::Hand(raised) => room.set_hand(from, raised, now_ms),
-        Command::React(reaction) => room.react(from, reaction),
-        Command::Broadcast(on) => room.set_broadcast(from, on),
-        Command::InviteToStage(target) => room.invite_to_stage(from, target),
-        Command::InviteToCircle(target) => room.invite_to_circle(from, target),
-        Command::Summary => room.ask_summary(from),
-        Command::Mute(target) => room.mute(from, target),
-        Command::Remove { target, ban } => room.remove(from, target, ban, now_ms / 1000),
-        Command::LockRoom(locked) => room.lock_room(from, locked),
-        Command::Announce(text) => room.announce(from, &text),
-        Command::Gather(to) => room.gather(from, to).map(|_| ()),
-        Command::SetAreas(areas) => room.set_areas(from, areas),
-        Command::SetFloorPlan(plan) => room.set_floor_plan(from, plan.as_deref()),
-        Command::SetIcebreakers { on, prompts } => room.set_icebreakers(from, on, &prompts),
-        // The waiting room's queue is the room task's (`actor/waiting.rs`): here, only
-        // whether the sender may manage it.
-        Command::SetWaitingRoom(_) | Command::Admit { .. } | Command::TurnAway { .. } => {
-            room.may_manage_waiting_room(from)
         }
     }
 }

@@ -13,11 +13,13 @@ use std::collections::{BTreeMap, HashMap};
 
 mod alone;
 mod circles;
+mod command;
 mod hosts;
 mod icebreakers;
 mod presence;
 pub mod snapshot;
 
+pub use command::Command;
 pub use hosts::GatherTarget;
 mod spawn;
 mod summary;
@@ -666,6 +668,25 @@ impl Room {
                 && pos.y <= self.settings.height)
             {
                 return Err(format!("{} stands off the floor at {pos:?}", p.id));
+            }
+        }
+        let mut broadcasters = std::collections::HashSet::new();
+        for b in &self.broadcasters {
+            if !self.participants.contains_key(b) {
+                return Err(format!("{b} broadcasts but is not in the room"));
+            }
+            if !broadcasters.insert(*b) {
+                return Err(format!("{b} is listed twice as broadcasting"));
+            }
+        }
+        if self.broadcasters.len() > hosts::MAX_BROADCASTERS {
+            return Err(format!("{} broadcast at once", self.broadcasters.len()));
+        }
+        for invited in &self.stage_invites {
+            if !self.participants.contains_key(invited) {
+                return Err(format!(
+                    "{invited} is invited to broadcast but not in the room"
+                ));
             }
         }
         Ok(())

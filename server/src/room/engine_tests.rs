@@ -456,6 +456,22 @@ enum Op {
     Approach(u8, u8, f32, f32),
     Lock(u8, bool),
     Leave(u8),
+    /// The connection dropped (reconnecting), and came back.
+    Suspend(u8),
+    Resume(u8),
+    /// The page reloaded: out of the room, and back as they were.
+    Reload(u8),
+    Hand(u8, bool),
+    /// A host gathers everyone at a point, or at an area (by id).
+    Gather(u8, f32, f32),
+    GatherAt(u8, u32),
+    /// A host replaces the areas with one of a few sets (see [`area_set`]).
+    SetAreas(u8, u8),
+    /// A host invites someone to broadcast; someone starts or stops broadcasting.
+    InviteToStage(u8, u8),
+    Broadcast(u8, bool),
+    /// A host removes someone (and bans them).
+    Remove(u8, u8, bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -467,8 +483,47 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (who.clone(), who.clone(), -120.0f32..120.0, -120.0f32..120.0)
             .prop_map(|(w, t, dx, dy)| Op::Approach(w, t, dx, dy)),
         1 => (who.clone(), any::<bool>()).prop_map(|(w, l)| Op::Lock(w, l)),
-        1 => who.prop_map(Op::Leave),
+        1 => who.clone().prop_map(Op::Leave),
+        1 => who.clone().prop_map(Op::Suspend),
+        1 => who.clone().prop_map(Op::Resume),
+        1 => who.clone().prop_map(Op::Reload),
+        1 => (who.clone(), any::<bool>()).prop_map(|(w, on)| Op::Hand(w, on)),
+        1 => (who.clone(), -100.0f32..2500.0, -100.0f32..1700.0).prop_map(|(w, x, y)| Op::Gather(w, x, y)),
+        1 => (who.clone(), 0u32..4).prop_map(|(w, a)| Op::GatherAt(w, a)),
+        1 => (who.clone(), 0u8..3).prop_map(|(w, k)| Op::SetAreas(w, k)),
+        1 => (who.clone(), who.clone()).prop_map(|(w, t)| Op::InviteToStage(w, t)),
+        2 => (who.clone(), any::<bool>()).prop_map(|(w, on)| Op::Broadcast(w, on)),
+        1 => (who.clone(), who, any::<bool>()).prop_map(|(w, t, ban)| Op::Remove(w, t, ban)),
     ]
+}
+
+/// The areas a host may set in the property tests: none, the starting quiet room and booth,
+/// or a stage area with a booth of two.
+fn area_set(k: u8) -> Vec<Area> {
+    let area = |id, x, y, stage, quiet, max_people| Area {
+        id,
+        name: format!("Area {id}"),
+        rect: Rect {
+            x,
+            y,
+            width: 500.0,
+            height: 400.0,
+        },
+        stage,
+        quiet,
+        max_people,
+    };
+    match k {
+        0 => Vec::new(),
+        1 => vec![
+            area(1, 1800.0, 0.0, false, true, None),
+            area(2, 0.0, 1200.0, false, false, Some(3)),
+        ],
+        _ => vec![
+            area(3, 900.0, 0.0, true, false, None),
+            area(2, 0.0, 1200.0, false, false, Some(2)),
+        ],
+    }
 }
 
 fn small_room() -> Room {
@@ -521,6 +576,23 @@ fn apply(room: &mut Room, op: &Op) {
         },
         Op::Lock(w, locked) => room.set_locked(id(w), *locked),
         Op::Leave(w) => room.leave(id(w)),
+        Op::Suspend(w) => room.suspend(id(w)),
+        Op::Resume(w) => room.resume(id(w)),
+        Op::Reload(w) => match room.participant(id(w)).cloned() {
+            Some(was) => {
+                let invited = room.on_or_invited_to_stage(was.id);
+                let _ = room.step_out(was.id);
+                room.readmit(&was, invited)
+            }
+            None => Ok(()),
+        },
+        Op::Hand(w, raised) => room.set_hand(id(w), *raised, 1_000),
+        Op::Gather(w, x, y) => room.gather(id(w), GatherTarget::Point(*x, *y)).map(|_| ()),
+        Op::GatherAt(w, area) => room.gather(id(w), GatherTarget::Area(*area)).map(|_| ()),
+        Op::SetAreas(w, k) => room.set_areas(id(w), area_set(*k)),
+        Op::InviteToStage(w, t) => room.invite_to_stage(id(w), id(t)),
+        Op::Broadcast(w, on) => room.set_broadcast(id(w), *on),
+        Op::Remove(w, t, ban) => room.remove(id(w), id(t), *ban, 100),
     };
 }
 

@@ -4,7 +4,7 @@
 
 use hallway_proto::{ClientMessage, ErrorCode, Payload, limits as proto_limits};
 
-use crate::room::actor::Command;
+use crate::room::engine::Command;
 use crate::room::engine::{ChatTarget, GatherTarget};
 use crate::room::model::{CircleId, Media, ParticipantId, Reaction};
 use crate::room::rtt::{self, RttTarget};

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::{Incoming, classify};
 use crate::room::Room;
-use crate::room::actor::apply;
+
 use crate::room::model::{DisplayName, ParticipantId, Role, RoomSettings};
 use hallway_proto::ClientMessage;
 use hallway_proto::client::CLIENT_MESSAGE_TYPES;
@@ -92,7 +92,7 @@ proptest! {
                 continue;
             };
             if let Incoming::Command(command) = classify(msg) {
-                let _ = apply(&mut room, ParticipantId(*from), command, 1_000_000);
+                let _ = room.apply(ParticipantId(*from), command, 1_000_000);
                 let _ = room.drain_events().count();
             }
             if let Err(broken) = room.check_invariants() {

@@ -269,7 +269,7 @@ async fn handshake(
     // Identity and role come only from a verified token; without one, a participant.
     let grant = match token
         .as_deref()
-        .map(|token| ctx.tokens.verify(token, &slug))
+        .map(|token| ctx.tokens.verify(token, &slug, crate::access::now_secs()))
     {
         None => Grant {
             role: Role::Participant,

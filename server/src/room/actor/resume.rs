@@ -368,9 +368,8 @@ impl Actor {
         }
     }
 
-    /// Removes whoever did not come back within the grace window.
-    pub(super) fn expire(&mut self) {
-        let now = Instant::now();
+    /// Removes whoever did not come back within the grace window, as of `now`.
+    pub(super) fn expire(&mut self, now: Instant) {
         self.expire_waiting(now);
         if !self.parked.is_empty() {
             let tokens = &mut self.tokens;
