@@ -592,23 +592,34 @@ function showPlan() {
 
 // Someone near who is not in our circle (within what a walk covers in about 1.5 s, and
 // at least four times the distance at which circles form) may be about to form or join
-// one with us: have a connection ready for them (see `Peers.warm`). Looked at four times
-// a second at most.
+// one with us: have a connection ready for them (see `Peers.warm`). Only where such a
+// connection can come: circles that meet browser to browser (not through the SFU, not in a
+// room in privacy mode, where even two meet through it), and that have room and are not
+// locked, ours and theirs. Looked at four times a second at most.
 const WARM_CHECK_MS = 250;
 let lastWarmCheck = -Infinity;
+function meshOpen(circle) {
+  return !!circle && circle.media !== "sfu" && !circle.locked && circle.members.length < (state.room?.max_circle_size ?? 15);
+}
 function warmIfNear(me) {
   const now = performance.now();
   if (now - lastWarmCheck < WARM_CHECK_MS) return;
   lastWarmCheck = now;
+  // No connection can come to us now: a spare made before goes at once.
+  const mine = state.myCircle();
+  if (mine && !meshOpen(mine)) return peers.dropSpare();
+  for (const c of state.circles.values()) if (c.members.length === 2 && c.media === "sfu") return peers.dropSpare();
   const near = Math.max(4 * (state.room?.forming_distance ?? 90), 1.5 * (state.room?.walk_speed ?? 400));
   for (const p of state.participants.values()) {
     if (p.id === me.id || (me.circle != null && p.circle === me.circle)) continue;
-    if (Math.abs(p.x - me.x) <= near && Math.abs(p.y - me.y) <= near && Math.hypot(p.x - me.x, p.y - me.y) <= near) return peers.warm();
+    if (Math.abs(p.x - me.x) > near || Math.abs(p.y - me.y) > near || Math.hypot(p.x - me.x, p.y - me.y) > near) continue;
+    if (p.circle == null || meshOpen(state.circles.get(p.circle))) return peers.warm();
   }
 }
 
 // Everything that shows people is drawn once per frame at most, after the messages that
-// came together: a `connect` right behind a `circle_changed` starts its connection first.
+// came together (a `connect` comes before its `circle_changed`: its connection is under
+// way before the drawing).
 let renderQueued = false;
 function scheduleRender() {
   if (renderQueued) return;

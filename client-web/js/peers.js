@@ -21,13 +21,11 @@
 // connection ready, its certificate made and its candidates gathered (the browser's
 // candidate pool), and the next `connect` takes it, so that a new circle starts with the
 // offer rather than with setting up. Nobody near for SPARE_IDLE_MS, it is closed (its
-// candidates hold allocations on the TURN server); one older than SPARE_MAX_AGE_MS is
-// made anew (its TURN credentials age).
+// candidates hold allocations on the TURN server); a welcome's new ICE servers replace it.
 
 // The longest a connection is kept while its media moves to the SFU.
 export const HANDOVER_MS = 10_000;
 export const SPARE_IDLE_MS = 30_000;
-export const SPARE_MAX_AGE_MS = 5 * 60_000;
 
 export class Peers {
   constructor({ send, media, onStream, onClosed }) {
@@ -54,19 +52,18 @@ export class Peers {
     if (this.iceServers === null) return;
     clearTimeout(this.spareTimer);
     this.spareTimer = setTimeout(() => this.dropSpare(), SPARE_IDLE_MS);
-    if (this.spare && performance.now() - this.spare.made > SPARE_MAX_AGE_MS) this.dropSpare(false);
-    if (!this.spare) this.spare = { pc: new RTCPeerConnection({ iceServers: this.iceServers, iceCandidatePoolSize: 1 }), made: performance.now() };
+    this.spare ??= new RTCPeerConnection({ iceServers: this.iceServers, iceCandidatePoolSize: 1 });
   }
 
-  dropSpare(stopTimer = true) {
-    if (stopTimer) clearTimeout(this.spareTimer);
-    this.spare?.pc.close();
+  dropSpare() {
+    clearTimeout(this.spareTimer);
+    this.spare?.close();
     this.spare = null;
   }
 
   // The spare if there is one, else a new connection.
   take() {
-    const spare = this.spare?.pc;
+    const spare = this.spare;
     this.spare = null;
     if (spare && spare.signalingState !== "closed") return spare;
     return new RTCPeerConnection({ iceServers: this.iceServers ?? [] });

@@ -89,7 +89,7 @@ test("someone walking up finds a connection ready: the circle uses it, and no ot
   await waitAt(erik.page, fatma.id, 1900, 700);
   for (const p of [erik, fatma]) {
     await p.page.waitForFunction(() => window.hallway.peers.spare !== null, null, { timeout: DEADLINE });
-    await p.page.evaluate(() => (window.spareBefore = window.hallway.peers.spare.pc));
+    await p.page.evaluate(() => (window.spareBefore = window.hallway.peers.spare));
   }
   await clickFloor(fatma.page, 1950, 300);
   for (const [p, other] of [
