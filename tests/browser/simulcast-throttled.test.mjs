@@ -20,8 +20,12 @@ const KEY = "browser-admin-key-throttled-0123456789";
 const suffix = process.pid % 100000;
 const net = 100 + (process.pid % 100);
 const side = { ns: `hwsim-${suffix}`, host: `hws${suffix}`, inner: `hws${suffix}i`, hostIp: `10.${net}.9.1`, innerIp: `10.${net}.9.2` };
-// Slower than the high layer of the fake camera with its audio, faster than the low one.
-const THROTTLE = ["rate", "220kbit", "burst", "16kbit", "latency", "300ms"];
+// Slower than the high layer of the fake camera with its audio (about 220–260 kbit/s of
+// video, and audio), faster than the low one with room to spare (capped below at 80 kbit/s;
+// left to itself the fake camera's low layer takes about 150 kbit/s, which with audio and
+// headers filled a 220 kbit/s link and froze the picture on the losses).
+const THROTTLE = ["rate", "240kbit", "burst", "16kbit", "latency", "300ms"];
+const LOW_LAYER_BITRATE = 80_000;
 
 let dir;
 let server;
@@ -54,6 +58,14 @@ async function receivesWidth(page, publisher, width, what, within) {
   }
 }
 
+// What the page receives of `publisher`'s camera over `ms` milliseconds.
+async function videoRate(page, publisher, ms) {
+  const a = await sfuCamera(page, publisher);
+  await page.waitForTimeout(ms);
+  const b = await sfuCamera(page, publisher);
+  return { kbits: Math.round(((b.bytes - a.bytes) * 8) / ms), lost: b.lost - a.lost, frames: b.frames - a.frames, width: b.width };
+}
+
 before(async () => {
   if (SKIP) return;
   dir = mkdtempSync(path.join(tmpdir(), "hallway-throttle-"));
@@ -81,20 +93,26 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   await waitCircle(ben.page, [hanna.id, ben.id]);
   await ben.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), hanna.id, { timeout: DEADLINE });
   await receivesWidth(ben.page, hanna.id, 640, "Ben on a free link", 3 * DEADLINE);
+  // Hanna's low layer made clearly cheaper than the high one, through the sender's own
+  // parameters (the fake camera's two layers are otherwise only 1.6 times apart).
+  await hanna.page.evaluate(async (bitrate) => {
+    const { sender } = window.hallway.sfu.senders.camera;
+    const parameters = sender.getParameters();
+    parameters.encodings.find((e) => e.rid === "m").maxBitrate = bitrate;
+    await sender.setParameters(parameters);
+  }, LOW_LAYER_BITRATE);
+  const free = await videoRate(ben.page, hanna.id, 3000);
 
   run("tc", ["qdisc", "add", "dev", side.host, "root", "tbf", ...THROTTLE]);
   made.push(() => run("tc", ["qdisc", "del", "dev", side.host, "root"]));
   const down = await receivesWidth(ben.page, hanna.id, 320, "Ben on a throttled link", 45_000);
-  const before = await sfuCamera(ben.page, hanna.id);
-  await ben.page.waitForTimeout(5000);
-  const after = await sfuCamera(ben.page, hanna.id);
-  const rate = ((after.bytes - before.bytes) * 8) / 5;
-  console.log(`# throttled to 220 kbit/s: the low layer after ${down} ms, then ${Math.round(rate / 1000)} kbit/s of video, ${after.lost - before.lost} packets lost in 5 s`);
-  assert.equal(after.width, 320, "still the low layer while throttled");
-  assert.ok(after.frames > before.frames, "still decoding while throttled");
+  const throttled = await videoRate(ben.page, hanna.id, 5000);
+  console.log(`# free link: ${free.kbits} kbit/s of video; throttled to 240 kbit/s: the low layer after ${down} ms, then ${throttled.kbits} kbit/s of video, ${throttled.lost} packets lost and ${throttled.frames} frames decoded in 5 s`);
+  assert.equal(throttled.width, 320, "still the low layer while throttled");
+  assert.ok(throttled.frames > 0, "still decoding while throttled");
 
   run("tc", ["qdisc", "del", "dev", side.host, "root"]);
   made.pop();
-  const up = await receivesWidth(ben.page, hanna.id, 640, "Ben once the link recovered", 60_000);
+  const up = await receivesWidth(ben.page, hanna.id, 640, "Ben once the link recovered", 90_000);
   console.log(`# link free again: the high layer after ${up} ms`);
 });

@@ -25,6 +25,7 @@ pub(crate) mod peer;
 pub mod room;
 pub mod stun;
 mod tcp;
+pub mod upswitch;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Weak};

@@ -46,6 +46,7 @@ mod receiving;
 use super::feedback::{self, KeyframeRequests, SharedEstimate};
 use super::layers::{self, Choice, Layer, LayerStats, MAX_LAYERS, Rewriter};
 use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
+use super::upswitch::UpSwitches;
 use super::{Datagram, Sfu};
 use crate::room::model::ParticipantId;
 use crate::session::outbox::OutboxSender;
@@ -64,9 +65,6 @@ const FAILED_AFTER: Duration = Duration::from_secs(10);
 const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
 /// How often a receiving connection chooses the layers it receives again.
 const ALLOCATION_INTERVAL: Duration = Duration::from_millis(500);
-/// A higher layer is taken only once it has been the choice this long (a lower one at
-/// once), so that an estimate that wavers does not switch back and forth.
-const UP_AFTER: Duration = Duration::from_secs(2);
 /// A layer asked for and not yet received is asked for again (with a keyframe request)
 /// this often.
 const SWITCH_RETRY: Duration = Duration::from_secs(1);
@@ -167,8 +165,8 @@ struct Outgoing {
     measured_at: Instant,
     rates: [f64; MAX_LAYERS],
     measured: bool,
-    /// Since when a higher layer has been the allocation's choice.
-    up_since: Option<Instant>,
+    /// When a higher layer may be taken ([`upswitch`](super::upswitch)).
+    ups: UpSwitches,
     /// When a layer switch last asked for a keyframe.
     switch_asked: Option<Instant>,
 }
@@ -593,7 +591,7 @@ impl Peer {
                         measured_at: now,
                         rates: [0.0; MAX_LAYERS],
                         measured: false,
-                        up_since: None,
+                        ups: UpSwitches::default(),
                         switch_asked: None,
                     },
                 );
@@ -655,6 +653,11 @@ impl Peer {
                         media_ssrc: ssrc,
                     }));
                 }
+                tracing::debug!(
+                    ?layer,
+                    requests = packets.len(),
+                    "sfu keyframe asked of the publisher"
+                );
                 let receiver = track.receiver;
                 if !packets.is_empty()
                     && let Some(mut receiver) = self.pc.rtp_receiver(receiver)

@@ -14,9 +14,7 @@ use super::super::allocation::{self, Demand};
 use super::super::feedback;
 use super::super::layers::{Layer, NO_LAYER};
 use super::super::room::TrackKey;
-use super::{
-    ALLOCATION_INTERVAL, Direction, KEYFRAME_INTERVAL, Peer, PeerError, SWITCH_RETRY, UP_AFTER,
-};
+use super::{ALLOCATION_INTERVAL, Direction, KEYFRAME_INTERVAL, Peer, PeerError, SWITCH_RETRY};
 
 impl Peer {
     /// Sends the participant a new offer, or notes that one is due once the current one
@@ -141,7 +139,8 @@ impl Peer {
     /// Chooses the layer of every layered track again: from the bit rate each layer is
     /// sent at (measured since the last time), the sizes the participant shows them at
     /// and the bandwidth estimate. A lower layer is taken at once, a higher one once it
-    /// has been the choice for [`UP_AFTER`]; the publisher is asked for a keyframe of the
+    /// has been the choice for a while ([`UpSwitches`](super::super::upswitch::UpSwitches): longer after a lowering for lack of
+    /// bandwidth); the publisher is asked for a keyframe of the
     /// layer switched to (the switch happens there).
     pub(super) fn allocate(&mut self, now: Instant) {
         if now.saturating_duration_since(self.last_allocation) < ALLOCATION_INTERVAL / 4 {
@@ -186,8 +185,18 @@ impl Peer {
             .filter(|&e| e > 0)
             .map(|e| e as f64);
         let chosen = allocation::allocate(estimate, &demands);
+        // What the views alone would choose: a layer below it is held down by the estimate.
+        let viewed = allocation::allocate(None, &demands);
+        tracing::debug!(
+            participant = self.participant.0,
+            estimate = estimate.unwrap_or(0.0) as u64,
+            rates = ?demands.iter().map(|d| d.rates.map(|r| r as u64)).collect::<Vec<_>>(),
+            ?chosen,
+            ?viewed,
+            "sfu allocation"
+        );
         let mut asks = Vec::new();
-        for (key, layer) in keys.into_iter().zip(chosen) {
+        for ((key, layer), viewed) in keys.into_iter().zip(chosen).zip(viewed) {
             let Some(track) = self.outgoing.get_mut(&key) else {
                 continue;
             };
@@ -196,20 +205,14 @@ impl Peer {
             }
             let target = track.choice.target();
             let current = track.choice.current();
-            let switch = if layer < target || current == NO_LAYER {
-                layer != target
-            } else if layer > target {
-                let since = *track.up_since.get_or_insert(now);
-                now.saturating_duration_since(since) >= UP_AFTER
-            } else {
-                false
-            };
-            if layer <= target {
-                track.up_since = None;
+            let switch = track
+                .ups
+                .decide(now, layer, target, current != NO_LAYER, layer < viewed);
+            if current != target || switch {
+                tracing::debug!(current, target, layer, switch, "sfu layer switch");
             }
             if switch {
                 track.choice.set_target(layer);
-                track.up_since = None;
                 track.switch_asked = Some(now);
                 asks.push((key, layer));
             } else if current != target

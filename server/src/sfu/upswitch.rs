@@ -1,0 +1,191 @@
+//! When a receiver may be given a higher simulcast layer of a track again. Pure: times in,
+//! a yes or no out.
+//!
+//! The bandwidth estimate is only known to hold for what was actually sent: once a
+//! receiver was lowered for lack of bandwidth, the estimate climbs again while the low
+//! layer flows (nothing is sent to test the link at the higher rate), and taking the
+//! higher layer as soon as the estimate says it fits would congest a link that still
+//! cannot carry it, again and again: each attempt loses packets and freezes the picture.
+//! So after a lowering for bandwidth the higher layer is tried only after a longer wait,
+//! and every attempt that is lowered again soon after doubles that wait (up to about a
+//! minute); an attempt that holds makes the short wait the rule again.
+
+use std::time::{Duration, Instant};
+
+use super::layers::Layer;
+
+/// A higher layer is taken once it has been the allocation's choice this long, so that
+/// an estimate that wavers does not switch back and forth.
+pub const UP_AFTER: Duration = Duration::from_secs(2);
+/// ... and this long after the receiver was lowered for lack of bandwidth.
+pub const UP_AFTER_CONGESTION: Duration = Duration::from_secs(8);
+/// The longest wait, after attempts that failed one after the other.
+pub const UP_AFTER_MAX: Duration = Duration::from_secs(64);
+/// A higher layer lowered for bandwidth within this long of being taken was an attempt
+/// that failed; one that held this long succeeded.
+pub const ATTEMPT: Duration = Duration::from_secs(15);
+
+/// The up switches of one track for one receiver.
+#[derive(Debug, Clone)]
+pub struct UpSwitches {
+    /// Since when a higher layer has been the allocation's choice.
+    since: Option<Instant>,
+    /// How long it must have been the choice before it is taken.
+    wait: Duration,
+    /// When a higher layer was last taken, while it may still turn out to fail.
+    taken: Option<Instant>,
+}
+
+impl Default for UpSwitches {
+    fn default() -> Self {
+        UpSwitches {
+            since: None,
+            wait: UP_AFTER,
+            taken: None,
+        }
+    }
+}
+
+impl UpSwitches {
+    /// Whether to switch from the `target` layer to the allocation's `chosen` one now.
+    /// `started`: the receiver gets some layer already (the first one is taken at once);
+    /// `for_bandwidth`: `chosen` is below the layer the receiver's view asks for, the
+    /// estimate holding it down.
+    pub fn decide(
+        &mut self,
+        now: Instant,
+        chosen: Layer,
+        target: Layer,
+        started: bool,
+        for_bandwidth: bool,
+    ) -> bool {
+        if let Some(taken) = self.taken
+            && now.saturating_duration_since(taken) >= ATTEMPT
+        {
+            // The last higher layer held.
+            self.wait = UP_AFTER;
+            self.taken = None;
+        }
+        if chosen <= target {
+            self.since = None;
+        }
+        if !started {
+            return chosen != target;
+        }
+        if chosen < target {
+            if for_bandwidth {
+                self.wait = match self.taken {
+                    Some(_) => (self.wait * 2).clamp(UP_AFTER_CONGESTION, UP_AFTER_MAX),
+                    None => self.wait.max(UP_AFTER_CONGESTION),
+                };
+                self.taken = None;
+            }
+            return true;
+        }
+        if chosen > target {
+            let since = *self.since.get_or_insert(now);
+            if now.saturating_duration_since(since) >= self.wait {
+                self.since = None;
+                self.taken = Some(now);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// How long a higher layer must be the choice before it is taken, now.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, seconds: f64) -> Instant {
+        start + Duration::from_secs_f64(seconds)
+    }
+
+    /// Asks every half second from `from` to `to` seconds, as the allocation does, and
+    /// says when the higher layer was taken.
+    fn ask_up(ups: &mut UpSwitches, start: Instant, from: f64, to: f64) -> Option<f64> {
+        let mut t = from;
+        while t <= to {
+            if ups.decide(at(start, t), 2, 1, true, false) {
+                return Some(t);
+            }
+            t += 0.5;
+        }
+        None
+    }
+
+    #[test]
+    fn the_first_layer_and_lower_ones_are_taken_at_once() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        assert!(ups.decide(start, 2, 0, false, false));
+        assert!(ups.decide(start, 1, 2, true, true));
+        assert!(!ups.decide(start, 1, 1, true, true));
+    }
+
+    /// A view that grows on a link with room: the higher layer after two seconds.
+    #[test]
+    fn a_higher_layer_is_taken_once_it_was_the_choice_for_a_while() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        assert_eq!(ask_up(&mut ups, start, 0.0, 10.0), Some(2.0));
+        // A choice that wavers starts the wait again.
+        let mut ups = UpSwitches::default();
+        assert!(!ups.decide(at(start, 0.0), 2, 1, true, false));
+        assert!(!ups.decide(at(start, 1.5), 1, 1, true, false));
+        assert_eq!(ask_up(&mut ups, start, 2.0, 10.0), Some(4.0));
+    }
+
+    /// Lowered for bandwidth: the next attempt waits longer; each one lowered again soon
+    /// after doubles the wait, up to the longest.
+    #[test]
+    fn failed_attempts_wait_longer_and_longer() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        assert!(ups.decide(at(start, 0.0), 1, 2, true, true));
+        assert_eq!(ups.wait(), UP_AFTER_CONGESTION);
+        let mut t = 0.5;
+        let mut waits = Vec::new();
+        for _ in 0..6 {
+            let taken = ask_up(&mut ups, start, t, t + 100.0).expect("taken");
+            // The link still cannot carry it: lowered again three seconds later.
+            assert!(ups.decide(at(start, taken + 3.0), 1, 2, true, true));
+            waits.push(ups.wait().as_secs());
+            t = taken + 3.5;
+        }
+        assert_eq!(waits, vec![16, 32, 64, 64, 64, 64]);
+    }
+
+    /// An attempt that holds makes the short wait the rule again; a later lowering for
+    /// bandwidth starts from the wait after congestion, not from the doubled one.
+    #[test]
+    fn an_attempt_that_holds_resets_the_wait() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        assert!(ups.decide(at(start, 0.0), 1, 2, true, true));
+        let taken = ask_up(&mut ups, start, 0.5, 100.0).expect("taken");
+        assert!(ups.decide(at(start, taken + 1.0), 1, 2, true, true));
+        assert_eq!(ups.wait(), 2 * UP_AFTER_CONGESTION);
+        let taken = ask_up(&mut ups, start, taken + 1.5, taken + 100.0).expect("taken");
+        // Held for longer than an attempt: the view's own changes are quick again.
+        assert!(!ups.decide(at(start, taken + 20.0), 2, 2, true, false));
+        assert_eq!(ups.wait(), UP_AFTER);
+        assert!(ups.decide(at(start, taken + 30.0), 1, 2, true, true));
+        assert_eq!(ups.wait(), UP_AFTER_CONGESTION);
+    }
+
+    /// Lowered because the view got smaller: no longer wait afterwards.
+    #[test]
+    fn a_smaller_view_does_not_make_the_wait_longer() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        assert!(ups.decide(at(start, 0.0), 1, 2, true, false));
+        assert_eq!(ups.wait(), UP_AFTER);
+    }
+}
