@@ -146,7 +146,9 @@ export class Peers {
   // ICE (the initiator offers), or connect afresh if there is none.
   restart(id, initiator) {
     const peer = this.peers.get(id);
-    if (!peer || peer.pc.connectionState === "closed") return this.connect(id, initiator);
+    // Nothing to keep when it never got as far as a remote description (a responder whose
+    // initiator's offer never came): connect afresh, in the role given now.
+    if (!peer || peer.pc.connectionState === "closed" || !peer.pc.remoteDescription) return this.connect(id, initiator);
     // Who offers now may not be who offered first: the one who came back offers, the other
     // answers (and, as the polite side, gives way on a collision).
     peer.polite = !initiator;

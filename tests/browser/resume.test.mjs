@@ -125,3 +125,26 @@ test("a new connection from someone who came back on a new page replaces the one
   await decodingAgain(paul.page, olga.id);
   await decodingAgain(olga.page, paul.id);
 });
+
+// Told to offer on a restart, someone whose connection was made to answer and never got an
+// offer (the other's first offer lost with a dropped socket) connects afresh and offers,
+// rather than restarting a connection that has nothing to restart and would wait for ever.
+test("someone told to offer on a restart who never got the first offer connects afresh", async () => {
+  const rita = await person(server, "Rita Roth");
+  const sven = await person(server, "Sven Sand");
+  people.push(rita, sven);
+  await formCircle(rita, sven, 300, 900);
+  // Rita's side: a fresh connection to Sven that waits, as the answering side, for an
+  // offer that does not come; then the server's restart makes her the one who offers.
+  const waiting = await rita.page.evaluate((id) => {
+    window.hallway.peers.connect(id, false);
+    window.__waiting = window.hallway.peers.pc(id);
+    window.hallway.peers.restart(id, true);
+    return window.__waiting.remoteDescription;
+  }, sven.id);
+  assert.equal(waiting, null, "the waiting connection never had an offer");
+  await rita.page.waitForFunction((id) => window.hallway.peers.pc(id)?.connectionState === "connected", sven.id, { timeout: DEADLINE });
+  assert.equal(await rita.page.evaluate((id) => window.hallway.peers.pc(id) === window.__waiting, sven.id), false, "a new connection, not the waiting one");
+  await decodingAgain(sven.page, rita.id);
+  await decodingAgain(rita.page, sven.id);
+});

@@ -85,10 +85,15 @@ impl RedisServer {
     }
 
     /// Waits until room `slug`'s state has been written (the owner writes it every
-    /// second and soon after a change) with whatever happened before this call: two
-    /// writes, because the first may have been under way already. Fails after 10 s.
+    /// second and soon after a change) with whatever happened before this call. Fails
+    /// after 10 s.
     pub async fn next_state_write(&self, slug: &str) -> Result<()> {
-        use futures_util::StreamExt;
+        self.state_writes(slug).await?.with_all_so_far().await
+    }
+
+    /// From now on, every write of room `slug`'s state, as Redis tells of it (keyspace
+    /// notifications).
+    pub async fn state_writes(&self, slug: &str) -> Result<StateWrites> {
         let client = redis::Client::open(self.url())?;
         let mut conn = client.get_multiplexed_async_connection().await?;
         redis::cmd("CONFIG")
@@ -97,18 +102,11 @@ impl RedisServer {
             .arg("K$")
             .query_async::<()>(&mut conn)
             .await?;
-        let mut writes = client.get_async_pubsub().await?;
-        writes
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub
             .subscribe(format!("__keyspace@0__:hallway:room:{slug}:state"))
             .await?;
-        let mut messages = writes.on_message();
-        for _ in 0..2 {
-            tokio::time::timeout(Duration::from_secs(10), messages.next())
-                .await
-                .context("the room's state was not written within 10 s")?
-                .context("the subscription ended")?;
-        }
-        Ok(())
+        Ok(StateWrites { pubsub })
     }
 
     /// Stops the process (SIGSTOP): it holds its connections but answers nothing.
@@ -135,5 +133,40 @@ impl Drop for RedisServer {
         let _ = self.thaw();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The writes of one room's state ([`RedisServer::state_writes`]).
+pub struct StateWrites {
+    pubsub: redis::aio::PubSub,
+}
+
+impl std::fmt::Debug for StateWrites {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateWrites")
+    }
+}
+
+impl StateWrites {
+    /// Waits for the next write. Fails after 10 s.
+    pub async fn next(&mut self) -> Result<()> {
+        use futures_util::StreamExt;
+        tokio::time::timeout(Duration::from_secs(10), self.pubsub.on_message().next())
+            .await
+            .context("the room's state was not written within 10 s")?
+            .context("the subscription ended")?;
+        Ok(())
+    }
+
+    /// Waits until the state has been written with whatever happened before this call:
+    /// the writes told of already are passed over, then two more are waited for, because
+    /// the first may have been under way already.
+    pub async fn with_all_so_far(&mut self) -> Result<()> {
+        use futures_util::StreamExt;
+        let mut messages = self.pubsub.on_message();
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, messages.next()).await {}
+        drop(messages);
+        self.next().await?;
+        self.next().await
     }
 }

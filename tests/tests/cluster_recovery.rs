@@ -121,24 +121,12 @@ async fn who_arrived_and_formed_a_circle_just_before_the_owner_died_comes_back()
     let owner = node(&redis, &[])?;
     let other = node(&redis, &[])?;
     // Every write of the room's state, as Redis tells of it.
-    let client = redis::Client::open(redis.url())?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
-    redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("notify-keyspace-events")
-        .arg("K$")
-        .query_async::<()>(&mut conn)
-        .await?;
-    let mut writes = client.get_async_pubsub().await?;
-    writes
-        .subscribe("__keyspace@0__:hallway:room:lobby:state")
-        .await?;
+    let mut writes = redis.state_writes("lobby").await?;
     let mut anna = TestClient::join_at(owner.addr, "lobby", "Anna", None).await?;
     // After the writes of Anna's arrival, a regular one; then, before the next regular
     // one would come, Ben arrives through the other node, they form a circle, and the
     // owner dies.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    next_published(&mut writes).await?;
+    writes.with_all_so_far().await?;
     let regular = tokio::time::Instant::now();
     let mut ben = TestClient::join_at(other.addr, "lobby", "Ben", None).await?;
     form_circle(&mut anna, &mut ben).await?;
@@ -148,7 +136,7 @@ async fn who_arrived_and_formed_a_circle_just_before_the_owner_died_comes_back()
         ben.resume_token().context("a token")?.to_owned(),
     ];
     // The prompt write follows within a fifth of a second.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    writes.with_all_so_far().await?;
     println!(
         "the owner dies {:?} after its last regular write",
         regular.elapsed()

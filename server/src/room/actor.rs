@@ -218,6 +218,7 @@ impl RoomHandle {
             next_connection: 0,
             waiting: waiting::WaitingRoom::default(),
             started: tokio::time::Instant::now(),
+            now: tokio::time::Instant::now(),
             summary,
         };
         actor.restore_seats(seats);
@@ -450,6 +451,10 @@ struct Actor {
     /// When the room's task started: the clock of who is alone (monotonic, so that a
     /// correction of the system clock neither lists everyone nor resets every wait).
     started: tokio::time::Instant,
+    /// The time of what is being handled: read once when a request arrives, the tick's
+    /// scheduled time on a tick. Deadlines (grace windows, waits) are counted from it, so
+    /// that the clock is read in one place, at the edge of the task.
+    now: tokio::time::Instant,
     /// The summary's spacing and where it is kept, if it is.
     summary: SummaryOptions,
 }
@@ -516,13 +521,23 @@ impl Actor {
                         }
                         break;
                     }
-                    Some(request) => self.handle(request),
+                    Some(request) => {
+                        self.now = tokio::time::Instant::now();
+                        self.handle(request);
+                    }
                     None => break,
                 },
-                _ = alone.tick() => self.report_alone(),
-                _ = summary.tick() => self.note_summary(),
+                now = alone.tick() => {
+                    self.now = now;
+                    self.report_alone();
+                }
+                now = summary.tick() => {
+                    self.now = now;
+                    self.note_summary();
+                }
                 // The tick's scheduled time is the grace window's clock.
                 now = ticker.tick() => {
+                    self.now = now;
                     self.expire(now);
                     self.tick();
                 }

@@ -22,7 +22,8 @@ const ALONE_LISTED: usize = 30;
 impl Actor {
     pub(super) fn report_alone(&mut self) {
         // Milliseconds on the room's own monotonic clock.
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let now = u64::try_from(self.now.saturating_duration_since(self.started).as_millis())
+            .unwrap_or(u64::MAX);
         self.room.note_alone(now);
         let room = &self.room;
         let hosts: Vec<_> = self

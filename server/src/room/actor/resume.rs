@@ -313,7 +313,7 @@ impl Actor {
             tokens,
             self.grace.is_zero(),
         ) {
-            let deadline = Instant::now() + self.grace;
+            let deadline = self.now + self.grace;
             let invited = self.room.on_or_invited_to_stage(id);
             self.parked.insert(
                 id,
@@ -363,7 +363,7 @@ impl Actor {
         // Their media through the SFU goes on: a broadcast to the whole room does not stop
         // for a blip in the broadcaster's signalling. It ends if they do not come back.
         if self.room.suspend(id).is_ok() {
-            let deadline = Instant::now() + grace;
+            let deadline = self.now + grace;
             self.suspended.entry(id).or_insert(deadline);
         }
     }
@@ -417,7 +417,7 @@ impl Actor {
                 continue;
             }
             self.seat_with(id, token, connection);
-            self.suspended.insert(id, Instant::now() + self.grace);
+            self.suspended.insert(id, self.now + self.grace);
         }
         // Tells the directory and the SFU routes of the circles formed again; nobody
         // is connected to hear the rest.

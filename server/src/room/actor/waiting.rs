@@ -131,7 +131,7 @@ impl Actor {
             profile,
             identity,
             link,
-            since: Instant::now(),
+            since: self.now,
             token,
             lost: None,
         });
@@ -175,7 +175,7 @@ impl Actor {
             resumed: true,
         };
         if reply.send(Ok(seat)).is_err() {
-            waiter.lost = Some(Instant::now() + self.grace);
+            waiter.lost = Some(self.now + self.grace);
         }
     }
 
@@ -205,7 +205,7 @@ impl Actor {
         };
         match departure {
             Departure::Lost | Departure::Unloaded if !grace.is_zero() => {
-                waiter.lost = Some(Instant::now() + grace);
+                waiter.lost = Some(self.now + grace);
             }
             _ => {
                 self.waiting.take(seat.id);
@@ -330,7 +330,7 @@ impl Actor {
 
     /// The hosts' view of the waiting room.
     pub(super) fn waiting_room_view(&self) -> ServerMessage {
-        let now = Instant::now();
+        let now = self.now;
         ServerMessage::WaitingRoom {
             on: self.room.has_waiting_room(),
             people: self
