@@ -146,9 +146,11 @@ export class Peers {
   // ICE (the initiator offers), or connect afresh if there is none.
   restart(id, initiator) {
     const peer = this.peers.get(id);
-    // Nothing to keep when it never got as far as a remote description (a responder whose
-    // initiator's offer never came): connect afresh, in the role given now.
-    if (!peer || peer.pc.connectionState === "closed" || !peer.pc.remoteDescription) return this.connect(id, initiator);
+    // Told to offer with a connection that never got a remote description (made to answer
+    // an offer that never came): nothing to restart, so connect afresh and offer. (One
+    // told to answer keeps its connection, even without a remote description: it may be
+    // the offerer whose answer was lost, and the other side restarts what it has.)
+    if (!peer || peer.pc.connectionState === "closed" || (initiator && !peer.pc.remoteDescription)) return this.connect(id, initiator);
     // Who offers now may not be who offered first: the one who came back offers, the other
     // answers (and, as the polite side, gives way on a collision).
     peer.polite = !initiator;

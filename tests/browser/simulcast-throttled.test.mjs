@@ -98,7 +98,9 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   await hanna.page.evaluate(async (bitrate) => {
     const { sender } = window.hallway.sfu.senders.camera;
     const parameters = sender.getParameters();
-    parameters.encodings.find((e) => e.rid === "m").maxBitrate = bitrate;
+    const low = parameters.encodings.find((e) => e.rid === "m");
+    if (!low) throw new Error(`no layer "m" among ${JSON.stringify(parameters.encodings)}`);
+    low.maxBitrate = bitrate;
     await sender.setParameters(parameters);
   }, LOW_LAYER_BITRATE);
   const free = await videoRate(ben.page, hanna.id, 3000);

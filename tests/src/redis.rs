@@ -163,6 +163,9 @@ impl StateWrites {
     /// the first may have been under way already.
     pub async fn with_all_so_far(&mut self) -> Result<()> {
         use futures_util::StreamExt;
+        // Once the ping's answer is back, every notification sent before it is in the
+        // channel (the connection delivers in order): those are passed over.
+        self.pubsub.ping::<redis::Value>().await?;
         let mut messages = self.pubsub.on_message();
         while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, messages.next()).await {}
         drop(messages);

@@ -528,16 +528,17 @@ impl Actor {
                     None => break,
                 },
                 now = alone.tick() => {
-                    self.now = now;
+                    self.now = self.now.max(now);
                     self.report_alone();
                 }
                 now = summary.tick() => {
-                    self.now = now;
+                    self.now = self.now.max(now);
                     self.note_summary();
                 }
                 // The tick's scheduled time is the grace window's clock.
                 now = ticker.tick() => {
-                    self.now = now;
+                    // A late tick's scheduled time can be before the last request's.
+                    self.now = self.now.max(now);
                     self.expire(now);
                     self.tick();
                 }

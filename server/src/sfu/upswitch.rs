@@ -6,9 +6,11 @@
 //! layer flows (nothing is sent to test the link at the higher rate), and taking the
 //! higher layer as soon as the estimate says it fits would congest a link that still
 //! cannot carry it, again and again: each attempt loses packets and freezes the picture.
-//! So after a lowering for bandwidth the higher layer is tried only after a longer wait,
-//! and every attempt that is lowered again soon after doubles that wait (up to about a
-//! minute); an attempt that holds makes the short wait the rule again.
+//! So after a lowering for bandwidth the layer the link could not carry (and any above it)
+//! is tried only after a longer wait, and every attempt that is lowered again soon after
+//! doubles that wait (up to about a minute); an attempt that holds makes the short wait the
+//! rule again. Rises below that layer (a view that grows again after a hidden tab) keep
+//! the short wait.
 
 use std::time::{Duration, Instant};
 
@@ -32,8 +34,12 @@ pub struct UpSwitches {
     since: Option<Instant>,
     /// How long it must have been the choice before it is taken.
     wait: Duration,
-    /// When a higher layer was last taken, while it may still turn out to fail.
+    /// When a higher layer was last taken after the longer wait, while it may still turn
+    /// out to fail.
     taken: Option<Instant>,
+    /// The lowest layer the receiver was lowered from for lack of bandwidth since the last
+    /// attempt that held: it and those above it wait the longer wait.
+    lowered_from: Option<Layer>,
 }
 
 impl Default for UpSwitches {
@@ -42,6 +48,7 @@ impl Default for UpSwitches {
             since: None,
             wait: UP_AFTER,
             taken: None,
+            lowered_from: None,
         }
     }
 }
@@ -62,9 +69,10 @@ impl UpSwitches {
         if let Some(taken) = self.taken
             && now.saturating_duration_since(taken) >= ATTEMPT
         {
-            // The last higher layer held.
+            // The last attempt held.
             self.wait = UP_AFTER;
             self.taken = None;
+            self.lowered_from = None;
         }
         if chosen <= target {
             self.since = None;
@@ -79,14 +87,19 @@ impl UpSwitches {
                     None => self.wait.max(UP_AFTER_CONGESTION),
                 };
                 self.taken = None;
+                self.lowered_from = Some(self.lowered_from.map_or(target, |l| l.min(target)));
             }
             return true;
         }
         if chosen > target {
+            let attempt = self.lowered_from.is_some_and(|l| chosen >= l);
+            let wait = if attempt { self.wait } else { UP_AFTER };
             let since = *self.since.get_or_insert(now);
-            if now.saturating_duration_since(since) >= self.wait {
+            if now.saturating_duration_since(since) >= wait {
                 self.since = None;
-                self.taken = Some(now);
+                if attempt {
+                    self.taken = Some(now);
+                }
                 return true;
             }
         }
@@ -178,6 +191,22 @@ mod tests {
         assert_eq!(ups.wait(), UP_AFTER);
         assert!(ups.decide(at(start, taken + 30.0), 1, 2, true, true));
         assert_eq!(ups.wait(), UP_AFTER_CONGESTION);
+    }
+
+    /// Lowered for bandwidth from the top layer, then to the lowest because the tab was
+    /// hidden: back to the middle layer, which the link carried, in the short wait; the
+    /// top one still waits the longer one.
+    #[test]
+    fn a_rise_below_the_layer_the_link_could_not_carry_is_quick() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        assert!(ups.decide(at(start, 0.0), 1, 2, true, true));
+        assert!(ups.decide(at(start, 1.0), 0, 1, true, false));
+        assert!(!ups.decide(at(start, 2.0), 1, 0, true, false));
+        assert!(ups.decide(at(start, 4.0), 1, 0, true, false));
+        assert!(!ups.decide(at(start, 5.0), 2, 1, true, false));
+        assert!(!ups.decide(at(start, 12.5), 2, 1, true, false));
+        assert!(ups.decide(at(start, 13.0), 2, 1, true, false));
     }
 
     /// Lowered because the view got smaller: no longer wait afterwards.
