@@ -113,7 +113,18 @@ test(`4 → 5 → 4 → 3 → 4 → 5, ${CYCLES} times: after every step everyon
   // The first 4 → 5; then each cycle 5 → 4 → 3 → 4 → 5.
   const stepTo = async (label, who, [x, y], circle, media) => {
     await clickFloor(members[who].page, x, y);
-    await circleOf(circle);
+    try {
+      await circleOf(circle);
+    } catch (error) {
+      // What the one who walked saw of their own walk: tells a click that never started a
+      // walk from steps that never reached the others.
+      const walk = await members[who].page.evaluate(() => {
+        const { walker, state } = window.hallway;
+        const me = state.participants.get(state.you);
+        return { walking: walker.walking, goal: walker.goal, cursor: walker.cursor, at: me && { x: me.x, y: me.y, circle: me.circle } };
+      });
+      throw new Error(`${label}: ${members[who].name} clicked (${Math.round(x)}, ${Math.round(y)}); their page: ${JSON.stringify(walk)}; ${error.message}`);
+    }
     for (const m of circle) {
       await m.page.waitForFunction((want) => (window.hallway.state.myCircle()?.media ?? "mesh") === want, media, { timeout: DEADLINE });
     }
