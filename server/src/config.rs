@@ -360,10 +360,6 @@ pub struct RoomArgs {
     /// most 200 characters; empty: the page's own words).
     #[arg(long)]
     pub waiting_message: Option<String>,
-    /// The room's own icebreakers as a list (how the admin API gives them; empty: the
-    /// built-in ones). Not a flag.
-    #[arg(skip)]
-    pub icebreaker_list: Option<Vec<String>>,
     /// The picture under the floor: `builtin:foyer`, `builtin:hall`, `builtin:garden`,
     /// the path of a PNG, JPEG or SVG file of at most 5 MB (kept in the data folder), or
     /// `none`.
@@ -445,7 +441,7 @@ impl Config {
     pub fn room_defaults(&self, slug: &str) -> crate::store::RoomRecord {
         crate::store::RoomRecord {
             slug: slug.to_owned(),
-            title: crate::server::title_of(slug),
+            title: crate::catalogue::title_of(slug),
             width: self.floor_width,
             height: self.floor_height,
             max_participants: self.max_participants,

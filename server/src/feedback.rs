@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::{Deserialize, Serialize};
 
 use crate::statement::Lang;
+// The messages as kept (a record of the store's, like a room's).
+pub use crate::store::feedback::{Feedback, KEPT_DAYS, KeptFeedback, MAX_KEPT};
 use crate::store::{RoomStore, StoreError};
 
 /// Where feedback goes (`--feedback-…`, `--smtp-url`).
@@ -60,10 +61,6 @@ pub const PER_ADDRESS_WINDOW: Duration = Duration::from_secs(10 * 60);
 pub const PER_NODE: usize = 100;
 /// The window of [`PER_NODE`].
 pub const NODE_WINDOW: Duration = Duration::from_secs(60 * 60);
-/// Messages kept for the admin API; the oldest go first.
-pub const MAX_KEPT: usize = 1000;
-/// Kept messages older than this are deleted (data minimisation).
-pub const KEPT_DAYS: u64 = 90;
 /// How long sending one e-mail may take before the message is kept instead.
 const SEND_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -108,18 +105,6 @@ impl FeedbackError {
     }
 }
 
-/// A message as sent, checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Feedback {
-    /// What the person wrote (line breaks kept).
-    pub message: String,
-    /// How to reach them, if they want an answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<String>,
-    /// The language the page was in (`de` or `en`).
-    pub lang: String,
-}
-
 impl Feedback {
     /// Checks a form's fields. Line endings become `\n`; surrounding blanks go.
     pub fn new(message: &str, contact: &str, lang: Lang) -> Result<Feedback, FeedbackError> {
@@ -150,18 +135,6 @@ impl Feedback {
             lang: lang.code().to_owned(),
         })
     }
-}
-
-/// A kept message, as the admin API lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeptFeedback {
-    /// Its number (for deleting it).
-    pub id: u64,
-    /// When it arrived (Unix seconds).
-    pub received: u64,
-    /// The message.
-    #[serde(flatten)]
-    pub feedback: Feedback,
 }
 
 /// Counts messages per address and for the whole server over sliding windows.
@@ -308,7 +281,7 @@ impl FeedbackBox {
             }
         }
         let store = self.store.clone();
-        let received = crate::access::now_secs();
+        let received = crate::clock::now_secs();
         tokio::task::spawn_blocking(move || store.add_feedback(&feedback, received))
             .await
             .map_err(|err| StoreError::Io(std::io::Error::other(err.to_string())))??;
@@ -325,7 +298,7 @@ pub fn spawn_purge(store: Arc<dyn RoomStore>) {
             every.tick().await;
             let store = store.clone();
             let purged = tokio::task::spawn_blocking(move || {
-                store.feedback(crate::access::now_secs()).map(|_| ())
+                store.feedback(crate::clock::now_secs()).map(|_| ())
             })
             .await;
             if let Ok(Err(err)) = purged {

@@ -282,7 +282,7 @@ pub fn write_invitations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::now_secs;
+    use crate::clock::now_secs;
 
     fn invite(csv: &str) -> Result<Vec<Vec<String>>, InvitationError> {
         invite_with(csv, &[])
@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(rows[1][1], "ben@example.org");
         let token = rows[0][2].split("#token=").nth(1).expect("token");
         let grant = Tokens::new(b"0123456789abcdef0123456789abcdef")
-            .verify(token, "lobby", crate::access::now_secs())
+            .verify(token, "lobby", crate::clock::now_secs())
             .expect("valid");
         assert_eq!(grant.name.as_deref(), Some("Anna-Lena Müller-Lüdenscheidt"));
     }
@@ -348,7 +348,7 @@ mod tests {
     fn grant_of(link: &str) -> crate::access::Grant {
         let token = link.split("#token=").nth(1).expect("token");
         Tokens::new(b"0123456789abcdef0123456789abcdef")
-            .verify(token, "lobby", crate::access::now_secs())
+            .verify(token, "lobby", crate::clock::now_secs())
             .expect("valid")
     }
 

@@ -3,13 +3,23 @@
 //!
 //! Map of the crate:
 //! - [`access`]: signed links (tokens) and the secret that signs them;
+//! - [`catalogue`]: the rooms an operator keeps (create, list, change, delete), for
+//!   the command line and the admin API alike;
 //! - [`cli`]: `hallway room …`, the operator's commands for rooms;
-//! - [`cluster`]: cluster mode over Redis (being built: room ownership leases);
+//! - [`clock`]: the wall clock, read at the edge;
+//! - [`cluster`]: cluster mode over Redis: room ownership leases, relaying connections
+//!   to a room's owner, taking rooms over from the state written down;
 //! - [`config`]: flags and `HALLWAY_*` variables;
 //! - [`floor_plan`]: the pictures under a room's floor: built-in plans, uploads and their checks;
 //! - [`room`]: one room — the pure engine ([`room::engine`]) and the actor that runs it;
 //! - [`rooms`]: the rooms this node serves, by slug (the seam for cluster mode);
-//! - [`session`]: one task per WebSocket — handshake, checks, limits, send queue;
+//! - [`router`]: where a connection's session runs: here, or (in a cluster) on the
+//!   room's owner;
+//! - [`session`]: one task per participant's connection — handshake, checks, limits;
+//! - [`transport`]: connections — WebSocket framing, the bounded outgoing queue,
+//!   keepalive and drain, the tunnels of a cluster;
+//! - [`sfu`]: the media server (selective forwarding of WebRTC media) and [`turn`]: the
+//!   built-in TURN relay;
 //! - [`http`]: the axum routes;
 //! - [`invitations`]: personal links for every row of an attendee list (CSV);
 //! - [`store`]: rooms kept between restarts (SQLite);
@@ -19,7 +29,9 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod access;
+pub mod catalogue;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod feedback;
@@ -31,11 +43,13 @@ pub mod oidc;
 mod ports;
 pub mod room;
 pub mod rooms;
+pub mod router;
 pub mod server;
 pub mod session;
 pub mod sfu;
 pub mod statement;
 pub mod store;
+pub mod transport;
 pub mod turn;
 
 pub use config::Config;

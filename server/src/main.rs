@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hallway::access::{TokenRole, now_secs};
+use hallway::access::TokenRole;
+use hallway::clock::now_secs;
 use hallway::config::{Command, Config, InviteArgs, LinkArgs, LogFormat, PrintLinks};
 use tracing_subscriber::EnvFilter;
 
@@ -32,11 +33,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Room(command)) => {
             let shared = hallway::server::shared(&config).context("opening the room store")?;
-            let defaults = config.room_defaults("");
-            print!(
-                "{}",
-                hallway::cli::room_command(shared.store.as_ref(), command, &defaults)?
-            );
+            let catalogue =
+                hallway::catalogue::Catalogue::new(shared.store.clone(), config.room_defaults(""));
+            print!("{}", hallway::cli::room_command(&catalogue, command)?);
             return Ok(());
         }
         None => {}

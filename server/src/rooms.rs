@@ -15,6 +15,7 @@ use crate::room::actor::{
     DEFAULT_SAMPLE_EVERY, KeptSetting, RoomOptions, SettingsSink, SummaryOptions, SummarySink,
 };
 use crate::room::engine::snapshot::RoomState;
+use crate::room::media::MediaRoutes;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::summary::Summary;
 use crate::room::{Room, RoomHandle};
@@ -24,8 +25,8 @@ use crate::store::{AreaRecord, RoomRecord, RoomStore};
 /// Running rooms by slug, and the store they come from. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Rooms {
-    /// Slug to the room's actor.
-    running: Arc<DashMap<String, RoomHandle>>,
+    /// Slug to the room's actor and its media routes.
+    running: Arc<DashMap<String, Running>>,
     /// Where rooms not running yet are found (created by `hallway room create` while the
     /// server runs), and the tick rate to open them with.
     store: Option<(Arc<dyn RoomStore>, u32)>,
@@ -41,6 +42,14 @@ pub struct Rooms {
     summary_every: Option<Duration>,
     /// The operator keeps the organiser summaries in the store (`--keep-summary`).
     keep_summary: bool,
+}
+
+/// A running room.
+#[derive(Debug, Clone)]
+struct Running {
+    handle: RoomHandle,
+    /// Its media routes through the SFU, if this node has one.
+    media: Option<Arc<RoomMedia>>,
 }
 
 impl Rooms {
@@ -103,18 +112,18 @@ impl Rooms {
 
     /// Stops a room (its sessions are told to reconnect) and forgets it.
     pub async fn stop(&self, slug: &str) {
-        if let Some((_, handle)) = self.running.remove(slug) {
+        if let Some((_, running)) = self.running.remove(slug) {
             metrics::gauge!(crate::metrics::ROOMS).decrement(1.0);
-            handle.stop().await;
+            running.handle.stop().await;
         }
     }
 
     /// Closes a room for good (it was deleted): its sessions are told so and do not
     /// reconnect; it is forgotten.
     pub async fn close(&self, slug: &str) {
-        if let Some((_, handle)) = self.running.remove(slug) {
+        if let Some((_, running)) = self.running.remove(slug) {
             metrics::gauge!(crate::metrics::ROOMS).decrement(1.0);
-            handle.close().await;
+            running.handle.close().await;
         }
     }
 
@@ -164,19 +173,23 @@ impl Rooms {
                     .store
                     .as_ref()
                     .map(|(store, _)| settings_keeper(store.clone(), slug));
+                let media = self.sfu.clone().map(RoomMedia::new);
                 let handle = RoomHandle::spawn_restored(
                     room,
                     tick_hz,
                     RoomOptions {
                         access,
                         keep_settings,
-                        media: self.sfu.clone().map(RoomMedia::new),
+                        media: media.clone().map(|media| media as Arc<dyn MediaRoutes>),
                         grace: self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
                         seats,
                         summary,
                     },
                 );
-                slot.insert(handle.clone());
+                slot.insert(Running {
+                    handle: handle.clone(),
+                    media,
+                });
                 metrics::gauge!(crate::metrics::ROOMS).increment(1.0);
                 Ok(handle)
             }
@@ -209,10 +222,15 @@ impl Rooms {
         }
     }
 
+    /// The media routes of the running room with this slug, if this node has an SFU.
+    pub fn media(&self, slug: &str) -> Option<Arc<RoomMedia>> {
+        self.running.get(slug)?.media.clone()
+    }
+
     /// The room with this slug: running, or opened now from the store.
     pub fn get(&self, slug: &str) -> Option<RoomHandle> {
-        if let Some(handle) = self.running.get(slug) {
-            return Some(handle.clone());
+        if let Some(running) = self.running.get(slug) {
+            return Some(running.handle.clone());
         }
         if self.clustered {
             return None;
@@ -228,7 +246,7 @@ impl Rooms {
         match self.open_record(&record, *tick_hz) {
             Ok(handle) => Some(handle),
             // Opened by someone else in the meantime.
-            Err(RoomsError::Exists) => self.running.get(slug).map(|entry| entry.clone()),
+            Err(RoomsError::Exists) => self.running.get(slug).map(|entry| entry.handle.clone()),
             Err(err) => {
                 tracing::warn!(%err, "a stored room cannot be opened");
                 None

@@ -15,9 +15,11 @@ use crate::cluster::{Cluster, ClusterConfig, RedisStore};
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::rooms::{Rooms, RoomsError};
+use crate::router::{Local, Router};
 use crate::session::SessionContext;
 use crate::sfu::{Sfu, SfuConfig};
 use crate::store::{RoomStore, SqliteStore};
+use crate::transport::Keepalive;
 use crate::turn::{EmbeddedTurn, IceServers, TurnConfig};
 
 /// A server running on the current tokio runtime.
@@ -204,9 +206,28 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             Duration::from_secs(config.summary_every),
             config.keep_summary,
         );
-    let cluster = match (&config.redis_url, redis_store) {
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    // The listeners stay open while sessions drain, so that health checks see `draining`.
+    let (stop_listening, listening_rx) = watch::channel(false);
+    let session = |rooms: &Rooms| SessionContext {
+        rooms: rooms.clone(),
+        send_queue: config.send_queue as usize,
+        signal_rate: config.signal_rate,
+        tokens: tokens.clone(),
+        hello_timeout: Duration::from_secs(config.hello_timeout),
+        keepalive: Keepalive {
+            ping_interval: Duration::from_secs(config.ping_interval),
+            ping_timeout: Duration::from_secs(config.ping_timeout),
+            drain: Duration::from_secs(config.drain_seconds),
+            shutdown: shutdown_rx.clone(),
+        },
+        attempts: Default::default(),
+    };
+    // Alone, this node runs every room, and every session; in a cluster, the rooms it
+    // owns, and the sessions of their people.
+    let (rooms, router): (Rooms, Arc<dyn Router>) = match (&config.redis_url, redis_store) {
         (Some(url), Some(redis)) => {
-            let rooms = rooms.clone().clustered();
+            let rooms = rooms.clustered();
             let cluster = Cluster::start(
                 ClusterConfig {
                     url: url.clone(),
@@ -215,42 +236,24 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
                     grace: Duration::from_secs(config.resume_grace),
                 },
                 redis,
-                rooms.clone(),
+                session(&rooms),
             )
             .await?;
-            Some((cluster, rooms))
+            (rooms, Arc::new(cluster))
         }
         _ => {
-            // Alone, this node runs every room.
             for record in store.list()? {
                 rooms.open_record(&record, config.tick_hz)?;
             }
-            None
+            let local = Local::new(session(&rooms));
+            (rooms, Arc::new(local))
         }
     };
-    let rooms = match &cluster {
-        Some((_, clustered)) => clustered.clone(),
-        None => rooms,
-    };
-    let cluster = cluster.map(|(cluster, _)| cluster);
 
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    // The listeners stay open while sessions drain, so that health checks see `draining`.
-    let (stop_listening, listening_rx) = watch::channel(false);
     let state = Arc::new(AppState {
-        session: SessionContext {
-            rooms: rooms.clone(),
-            send_queue: config.send_queue as usize,
-            signal_rate: config.signal_rate,
-            tokens: tokens.clone(),
-            hello_timeout: Duration::from_secs(config.hello_timeout),
-            ping_interval: Duration::from_secs(config.ping_interval),
-            ping_timeout: Duration::from_secs(config.ping_timeout),
-            drain: Duration::from_secs(config.drain_seconds),
-            shutdown: shutdown_rx.clone(),
-            cluster: cluster.clone(),
-            attempts: Default::default(),
-        },
+        router,
+        hello_timeout: Duration::from_secs(config.hello_timeout),
+        shutdown: shutdown_rx.clone(),
         hosts: Arc::new(allowed_hosts(&config)),
         connections: AtomicUsize::new(0),
         max_connections: config.max_connections,
@@ -265,9 +268,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             http::MetricsOnMainPort::LocalOnly
         },
     });
-    if let Some(cluster) = &cluster {
-        cluster.serve(state.session.clone());
-    }
     let drain = Duration::from_secs(config.drain_seconds);
     let admin = http::admin::Admin {
         key: config.admin_key.as_deref().map(Into::into),
@@ -275,7 +275,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         rooms: rooms.clone(),
         tokens: tokens.clone(),
         public_base: config.public_base(local_addr.port()),
-        defaults: config.room_defaults(""),
+        catalogue: crate::catalogue::Catalogue::new(store.clone(), config.room_defaults("")),
         tick_hz: config.tick_hz,
     };
     let statement = http::statement::StatementPages {
@@ -472,16 +472,6 @@ fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
     };
     let port = port.map(str::parse::<u16>).transpose().ok()?;
     (!host.is_empty() && !host.contains(['/', '@', ' '])).then_some((host, port))
-}
-
-/// "coffee-corner" → "Coffee corner": a room's title until an operator sets one.
-pub fn title_of(slug: &str) -> String {
-    let spaced = slug.replace('-', " ");
-    let mut chars = spaced.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// The demo room's floor: the built-in hall, and an area where its stage is drawn

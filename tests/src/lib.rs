@@ -82,7 +82,7 @@ impl TestServer {
         role: hallway::access::TokenRole,
         name: Option<&str>,
     ) -> String {
-        let in_a_day = hallway::access::now_secs() + 24 * 3600;
+        let in_a_day = hallway::clock::now_secs() + 24 * 3600;
         self.server.tokens.mint(room, role, name, in_a_day)
     }
 

@@ -2,7 +2,8 @@
 //! admitted with the same link goes, on one server and across the nodes of a cluster.
 
 use anyhow::Result;
-use hallway::access::{TokenRole, Tokens, now_secs};
+use hallway::access::{TokenRole, Tokens};
+use hallway::clock::now_secs;
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage, close};
 use hallway_tests::cluster::node;
 use hallway_tests::redis::RedisServer;

@@ -188,7 +188,7 @@ async fn a_removed_participant_is_closed_and_a_ban_holds_against_older_links() -
     }
     // Tokens carry whole seconds: a new invitation, minted a second after the ban (a
     // ban reaches back to the invitations minted until its second).
-    let now = hallway::access::now_secs();
+    let now = hallway::clock::now_secs();
     let fresh = server.tokens().mint_at(
         "lobby",
         TokenRole::Participant,

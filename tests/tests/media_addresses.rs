@@ -11,7 +11,8 @@ use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use hallway::access::{TokenRole, Tokens, now_secs};
+use hallway::access::{TokenRole, Tokens};
+use hallway::clock::now_secs;
 use hallway_proto::{ClientMessage, ServerMessage};
 use hallway_tests::TestClient;
 use hallway_tests::media::Publisher;

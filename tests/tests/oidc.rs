@@ -150,7 +150,7 @@ async fn a_member_of_the_host_group_enters_as_a_host_with_the_providers_name() -
     // The link is a host link for this room, with the provider's name fixed.
     let grant = server
         .tokens()
-        .verify(token, "lobby", hallway::access::now_secs())
+        .verify(token, "lobby", hallway::clock::now_secs())
         .expect("a valid link");
     assert_eq!(grant.role, hallway::room::model::Role::Host);
     assert_eq!(grant.name.as_deref(), Some(ADA.name));

@@ -104,7 +104,7 @@ async fn a_misleading_or_long_profile_line_is_refused_with_its_own_error() -> Re
 #[tokio::test]
 async fn an_invitation_fixes_the_line_and_without_one_the_person_writes_their_own() -> Result<()> {
     let server = TestServer::start().await?;
-    let in_a_day = hallway::access::now_secs() + 24 * 3600;
+    let in_a_day = hallway::clock::now_secs() + 24 * 3600;
     let fixed = server.tokens().mint_fixed(
         "lobby",
         hallway::access::TokenRole::Participant,

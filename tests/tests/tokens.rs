@@ -2,7 +2,8 @@
 //! expired, forged, unsigned and foreign tokens are refused.
 
 use anyhow::Result;
-use hallway::access::{TokenRole, now_secs};
+use hallway::access::TokenRole;
+use hallway::clock::now_secs;
 use hallway_proto::{ClientMessage, ErrorCode, Role, ServerMessage, close};
 use hallway_tests::{TestClient, TestServer};
 

@@ -287,7 +287,7 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         "lobby",
         TokenRole::Host,
         None,
-        hallway::access::now_secs() + 3600,
+        hallway::clock::now_secs() + 3600,
     );
     let (mut host, host_id) = Signalling::join(addr, "Publisher", Some(token)).await?;
     host.send(&ClientMessage::Broadcast { on: true }).await?;

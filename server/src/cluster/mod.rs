@@ -38,10 +38,10 @@ use tokio::sync::mpsc;
 pub use lease::{ClusterError, Lease};
 pub use store::RedisStore;
 
-use crate::rooms::Rooms;
+use crate::router::Router;
 use crate::session::SessionContext;
-use crate::session::outbox::OutboxSender;
-use wire::{Down, Gaps, Up};
+use crate::transport::{Conn, Down, OutboxSender};
+use wire::{Gaps, Up};
 
 /// How long a Redis request may take before it counts as failed: Redis answers in well
 /// under a millisecond, so anything this slow means it is unreachable.
@@ -108,8 +108,8 @@ struct Inner {
     subscriber: ConnectionManager,
     /// Rooms, as every node sees them.
     store: Arc<RedisStore>,
-    /// The rooms this node runs.
-    rooms: Rooms,
+    /// What sessions need, the rooms this node runs among it.
+    ctx: SessionContext,
     /// Where pushed messages go.
     routing: Arc<Routing>,
     /// Numbers this node's relayed connections.
@@ -120,8 +120,6 @@ struct Inner {
     forwarders: DashMap<String, mpsc::Sender<(u64, Down)>>,
     /// Taking and giving up rooms, one at a time.
     owning: tokio::sync::Mutex<()>,
-    /// What sessions need (set once the server has built it).
-    ctx: std::sync::OnceLock<SessionContext>,
 }
 
 /// Where messages pushed by Redis go: shared with the subscriber connection's callback,
@@ -179,12 +177,12 @@ pub async fn connect(url: &str) -> Result<ConnectionManager, ClusterError> {
 
 impl Cluster {
     /// Joins the cluster at `config.url`: connects, subscribes to this node's channel
-    /// and starts the node's publisher and watcher. Sessions start once
-    /// [`Cluster::serve`] has the server's session context.
+    /// and starts the node's publisher and watcher. Sessions run with `ctx`, whose rooms
+    /// are those this node runs (`Rooms::clustered`).
     pub async fn start(
         config: ClusterConfig,
         store: Arc<RedisStore>,
-        rooms: Rooms,
+        ctx: SessionContext,
     ) -> Result<Cluster, ClusterError> {
         let node = format!("{:016x}", rand::random::<u64>());
         let routing = Arc::new(Routing {
@@ -223,13 +221,12 @@ impl Cluster {
                 redis,
                 subscriber,
                 store,
-                rooms,
+                ctx,
                 routing,
                 next_conn: AtomicU64::new(1),
                 uplink,
                 forwarders: DashMap::new(),
                 owning: tokio::sync::Mutex::new(()),
-                ctx: std::sync::OnceLock::new(),
             }),
         };
         cluster
@@ -241,11 +238,6 @@ impl Cluster {
         tokio::spawn(relay::publish(cluster.clone(), up_rx));
         tokio::spawn(relay::watch_owners(cluster.clone()));
         Ok(cluster)
-    }
-
-    /// Gives the cluster what it needs to run sessions for other nodes' clients.
-    pub fn serve(&self, ctx: SessionContext) {
-        let _ = self.inner.ctx.set(ctx);
     }
 
     /// This node's id.
@@ -287,6 +279,38 @@ impl Cluster {
 
     fn next_conn(&self) -> u64 {
         self.inner.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Router for Cluster {
+    /// Runs the session here if this node owns the room (or takes it now), relays the
+    /// connection to the room's owner otherwise, and refuses it with `unavailable` when
+    /// Redis cannot be reached.
+    fn serve(
+        &self,
+        mut conn: Conn,
+        hello: tungstenite::protocol::frame::Utf8Bytes,
+        client: std::net::IpAddr,
+    ) -> futures_util::future::BoxFuture<'static, ()> {
+        let cluster = self.clone();
+        Box::pin(async move {
+            let ctx = cluster.inner.ctx.clone();
+            match cluster.route(&hello).await {
+                Route::Here => crate::session::run(conn, hello, ctx, Some(client)).await,
+                Route::Elsewhere(slug) => relay::run(conn, hello, slug, &ctx, &cluster).await,
+                Route::Unavailable => {
+                    let refused = conn
+                        .reply(
+                            hallway_proto::ErrorCode::Unavailable,
+                            "the server cannot reach its cluster; try again in a moment",
+                        )
+                        .await;
+                    if refused.is_ok() {
+                        conn.close(hallway_proto::close::TRY_AGAIN_LATER).await;
+                    }
+                }
+            }
+        })
     }
 }
 

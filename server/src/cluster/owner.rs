@@ -16,15 +16,15 @@ use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::settings::{self, Followed};
-use super::wire::{self, Down, Gaps, Numbering, Up};
+use super::wire::{self, Gaps, Numbering, Up};
 use super::{
     Cluster, ClusterError, Lease, NODE_SILENCE, REDIS_TIMEOUT, Route, owner_key, room_channel,
     state_key,
 };
 use crate::room::RoomHandle;
 use crate::room::engine::snapshot::RoomState;
-use crate::session::conn::{Frame, Tunnel};
 use crate::store::{RoomRecord, RoomStore};
+use crate::transport::{Down, Frame, Tunnel};
 
 /// Frames for one node's clients waiting to be published before sessions wait.
 pub const FORWARD_QUEUE: usize = 65_536;
@@ -68,7 +68,7 @@ impl Cluster {
             // Not a hello: the handshake refuses it here.
             return Route::Here;
         };
-        if self.inner.rooms.running(&slug) || !crate::rooms::is_valid_slug(&slug) {
+        if self.inner.ctx.rooms.running(&slug) || !crate::rooms::is_valid_slug(&slug) {
             return Route::Here;
         }
         let store = self.inner.store.clone();
@@ -92,7 +92,7 @@ impl Cluster {
     async fn claim(&self, record: RoomRecord) -> Route {
         let _owning = self.inner.owning.lock().await;
         let slug = record.slug.clone();
-        if self.inner.rooms.running(&slug) {
+        if self.inner.ctx.rooms.running(&slug) {
             return Route::Here;
         }
         let mut lease = Lease::new(
@@ -209,6 +209,7 @@ impl Cluster {
         }
         let handle = self
             .inner
+            .ctx
             .rooms
             .open_restored(record, self.inner.config.tick_hz, state.as_ref())
             .map_err(|err| ClusterError::Room(err.to_string()))?;
@@ -253,7 +254,7 @@ impl Cluster {
     async fn give_up(&self, slug: &str) {
         let _owning = self.inner.owning.lock().await;
         self.unlisten(slug).await;
-        self.inner.rooms.stop(slug).await;
+        self.inner.ctx.rooms.stop(slug).await;
     }
 }
 
@@ -282,12 +283,7 @@ async fn keep(
     let mut cost = Duration::ZERO;
     // When to write the changes the room told of, if it told of any since the last write.
     let mut due: Option<Instant> = None;
-    let mut shutdown = cluster
-        .inner
-        .ctx
-        .get()
-        .map(|ctx| ctx.shutdown.clone())
-        .unwrap_or_else(|| tokio::sync::watch::channel(false).1);
+    let mut shutdown = cluster.inner.ctx.keepalive.shutdown.clone();
     loop {
         let soon = due.unwrap_or_else(|| Instant::now() + STATE_EVERY);
         tokio::select! {
@@ -304,7 +300,7 @@ async fn keep(
                 }
                 continue;
             }
-            () = crate::session::stopping(&mut shutdown) => {
+            () = crate::transport::stopping(&mut shutdown) => {
                 if let Some(state) = handle.state().await {
                     let _ = cluster.write_state(&slug, &state).await;
                 }
@@ -320,7 +316,7 @@ async fn keep(
             _ = follow.tick() => {
                 if settings::follow(&cluster, &slug, &handle, &mut record).await == Followed::Deleted {
                     tracing::info!(room = %slug, "the room was deleted; closing it");
-                    cluster.inner.rooms.close(&slug).await;
+                    cluster.inner.ctx.rooms.close(&slug).await;
                     cluster.forget_state(&slug).await;
                     let _ = tokio::time::timeout(REDIS_TIMEOUT, releasing.release()).await;
                     break;
@@ -370,9 +366,7 @@ type Remote = (mpsc::Sender<Frame>, Arc<Semaphore>);
 /// Runs the sessions of a room's clients on other nodes: starts one per connection that
 /// opens, hands each what its client sent, and ends those of a node gone silent.
 async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
-    let Some(ctx) = cluster.inner.ctx.get().cloned() else {
-        return;
-    };
+    let ctx = cluster.inner.ctx.clone();
     let mut sessions: HashMap<(Arc<str>, u64), Remote> = HashMap::new();
     let mut heard: HashMap<Arc<str>, Instant> = HashMap::new();
     let mut gaps: Gaps<Arc<str>> = Gaps::new();

@@ -8,6 +8,7 @@
 //! to reconnect (1012): they resume, through any node, with whoever owns the room now.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use hallway_proto::close;
@@ -18,8 +19,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 use super::wire::{self, Numbering, Up};
 use super::{Cluster, Endpoint, HEARTBEAT, REDIS_TIMEOUT, owner_key, room_channel};
 use crate::session::SessionContext;
-use crate::session::conn::{self, Conn, Frame};
-use crate::session::outbox::{self, Outgoing};
+use crate::transport::{self, Conn, End, Frame, Handler, Served, outbox};
 
 /// Most up events in one published batch.
 const UP_BATCH: usize = 1024;
@@ -45,113 +45,105 @@ pub async fn run(
         },
     );
     metrics::gauge!(crate::metrics::RELAYED).increment(1.0);
-    let up = |what: Up| cluster.inner.uplink.send((slug.clone(), id, what));
-    if up(Up::Open).await.is_ok() && up(Up::Text(hello)).await.is_ok() {
-        let last = relay(&mut conn, &mut outbox, ctx, &up).await;
+    let uplink = Uplink {
+        slug: slug.clone(),
+        id,
+        cluster,
+    };
+    if uplink.send(Up::Open).await && uplink.send(Up::Text(hello)).await {
+        let mut relay = Relay {
+            uplink: &uplink,
+            // Acked in quarters of the owner's window.
+            ack_every: (super::owner::window(ctx) / 4).max(1),
+            written: 0,
+        };
+        let served = transport::serve(&mut conn, &mut outbox, &ctx.keepalive, &mut relay).await;
+        let last = match served {
+            Served::Handled(last) => last,
+            Served::Ended(End::Closed(code)) => Some(Up::Dropped(code)),
+            Served::Ended(_) => Some(Up::End),
+            Served::Kicked(code) => {
+                if code == close::SLOW_CONSUMER {
+                    metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
+                }
+                Some(Up::Dropped(code))
+            }
+            Served::Abandoned => None,
+        };
         if let Some(last) = last {
-            let _ = up(last).await;
+            uplink.send(last).await;
         }
     }
     cluster.inner.routing.endpoints.remove(&id);
     metrics::gauge!(crate::metrics::RELAYED).decrement(1.0);
 }
 
-/// Serves the connection; returns what to tell the owner about its end, if anything.
-async fn relay<F, Fut>(
-    conn: &mut Conn,
-    outbox: &mut outbox::OutboxReceiver,
-    ctx: &SessionContext,
-    up: &F,
-) -> Option<Up>
-where
-    F: Fn(Up) -> Fut,
-    Fut: Future<Output = Result<(), mpsc::error::SendError<(Arc<str>, u64, Up)>>>,
-{
-    let mut shutdown = ctx.shutdown.clone();
-    let mut pinged = false;
-    let keepalive = tokio::time::sleep(ctx.ping_interval);
-    tokio::pin!(keepalive);
-    // Frames written since the owner was last told (acked in quarters of its window).
-    let ack_every = (super::owner::window(ctx) / 4).max(1) as u32;
-    let mut written = 0u32;
-    loop {
-        tokio::select! {
-            biased;
-            () = crate::session::stopping(&mut shutdown) => {
-                let wait = ctx.drain.mul_f64(rand::random::<f64>());
-                tokio::time::sleep(wait).await;
-                conn.close(close::SERVICE_RESTART).await;
-                return Some(Up::Dropped(close::SERVICE_RESTART));
-            }
-            () = &mut keepalive => {
-                if pinged {
-                    conn.close(close::UNRESPONSIVE).await;
-                    return Some(Up::Dropped(close::UNRESPONSIVE));
-                }
-                if let Err(err) = conn.ping().await {
-                    return Some(ended(&err));
-                }
-                pinged = true;
-                keepalive.as_mut().reset(Instant::now() + ctx.ping_timeout);
-            }
-            next = outbox.recv() => match next {
-                Some(Outgoing::Frame(frame)) => {
-                    match crate::session::write_batch(conn, outbox, frame).await {
-                        Ok(count) => written += count as u32,
-                        Err(err) => return Some(ended(&err)),
-                    }
-                    if written >= ack_every {
-                        if up(Up::Ack(written)).await.is_err() {
-                            return None;
-                        }
-                        written = 0;
-                    }
-                }
-                Some(Outgoing::Kicked(code)) => {
-                    if code == close::SLOW_CONSUMER {
-                        metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(1);
-                    }
-                    conn.close(code).await;
-                    return Some(Up::Dropped(code));
-                }
-                None => return None,
-            },
-            frame = conn.next() => {
-                pinged = false;
-                keepalive.as_mut().reset(Instant::now() + ctx.ping_interval);
-                let what = match frame {
-                    Frame::Text(text) => Up::Text(text),
-                    Frame::Binary(_) => Up::Binary,
-                    Frame::Control => Up::Control,
-                    Frame::TooBig => {
-                        conn.close(close::TOO_BIG).await;
-                        return Some(Up::TooBig);
-                    }
-                    // The owner's session ends as if it had closed the connection itself.
-                    Frame::ProtocolError(code) => {
-                        conn.close(code).await;
-                        return Some(Up::Dropped(code));
-                    }
-                    Frame::Closed(code) => {
-                        conn.finish().await;
-                        return Some(Up::Closed(code));
-                    }
-                    Frame::End | Frame::Dropped(_) => return Some(Up::End),
-                };
-                if up(what).await.is_err() {
-                    conn.close(close::SERVICE_RESTART).await;
-                    return None;
-                }
-            }
-        }
+/// One relayed connection's way up to its room's owner.
+struct Uplink<'a> {
+    slug: Arc<str>,
+    id: u64,
+    cluster: &'a Cluster,
+}
+
+impl Uplink<'_> {
+    /// Queues `what` for the node's publisher; `false` once it is gone.
+    async fn send(&self, what: Up) -> bool {
+        let item = (self.slug.clone(), self.id, what);
+        self.cluster.inner.uplink.send(item).await.is_ok()
     }
 }
 
-/// What the owner is told of a connection whose write failed here.
-fn ended(err: &std::io::Error) -> Up {
-    match conn::ended_by(err) {
-        crate::session::End::Closed(code) => Up::Dropped(code),
-        _ => Up::End,
+/// A relayed connection as it is served here: every frame goes up; what the owner sent
+/// is written, and acked.
+struct Relay<'a> {
+    uplink: &'a Uplink<'a>,
+    ack_every: usize,
+    /// Frames written since the owner was last told.
+    written: usize,
+}
+
+impl Handler for Relay<'_> {
+    /// What to tell the owner about the connection's end, if anything.
+    type Output = Option<Up>;
+
+    async fn frame(&mut self, conn: &mut Conn, frame: Frame) -> ControlFlow<Option<Up>> {
+        let what = match frame {
+            Frame::Text(text) => Up::Text(text),
+            Frame::Binary(_) => Up::Binary,
+            Frame::Control => Up::Control,
+            Frame::TooBig => {
+                conn.close(close::TOO_BIG).await;
+                return ControlFlow::Break(Some(Up::TooBig));
+            }
+            // The owner's session ends as if it had closed the connection itself.
+            Frame::ProtocolError(code) => {
+                conn.close(code).await;
+                return ControlFlow::Break(Some(Up::Dropped(code)));
+            }
+            Frame::Closed(code) => {
+                conn.finish().await;
+                return ControlFlow::Break(Some(Up::Closed(code)));
+            }
+            Frame::End | Frame::Dropped(_) => return ControlFlow::Break(Some(Up::End)),
+        };
+        if self.uplink.send(what).await {
+            ControlFlow::Continue(())
+        } else {
+            conn.close(close::SERVICE_RESTART).await;
+            ControlFlow::Break(None)
+        }
+    }
+
+    async fn written(&mut self, count: usize) -> ControlFlow<Option<Up>> {
+        self.written += count;
+        if self.written >= self.ack_every {
+            let acked = u32::try_from(self.written).unwrap_or(u32::MAX);
+            if !self.uplink.send(Up::Ack(acked)).await {
+                return ControlFlow::Break(None);
+            }
+            self.written = 0;
+        }
+        ControlFlow::Continue(())
     }
 }
 

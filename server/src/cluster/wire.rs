@@ -27,6 +27,10 @@ use std::hash::Hash;
 use bytes::Bytes;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+/// What the owner tells an entry node to do with one of its connections (the tunnel's
+/// word: `transport::Down`).
+pub use crate::transport::Down;
+
 /// What a client's connection did, as its entry node reports it to the room's owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Up {
@@ -50,15 +54,6 @@ pub enum Up {
     /// send as many again (flow control, so that a client that reads slowly is held back
     /// on the owner, where its room skips and catches up, as on a single node).
     Ack(u32),
-}
-
-/// What the owner tells an entry node to do with one of its connections.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Down {
-    /// Write these text frames, in order.
-    Frames(Vec<Utf8Bytes>),
-    /// Close with this code once every frame before has been written.
-    Close(u16),
 }
 
 /// A batch's place in its sender's stream: a stream is one sender's batches on one

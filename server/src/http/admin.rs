@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{TokenRole, Tokens, now_secs};
-use crate::cli::{RoomCommandError, room_command};
-use crate::config::{RoomArgs, RoomCommand};
-use crate::floor_plan::MAX_FLOOR_PLAN_BYTES;
+use crate::access::{TokenRole, Tokens};
+use crate::catalogue::{Catalogue, CatalogueError, PlanChange, RoomChange};
+use crate::clock::now_secs;
+use crate::floor_plan::{FloorPlan, MAX_FLOOR_PLAN_BYTES};
 use crate::rooms::Rooms;
 use crate::store::{RoomRecord, RoomStore};
 
@@ -36,8 +36,8 @@ pub struct Admin {
     pub tokens: Tokens,
     /// Base URL of printed links.
     pub public_base: String,
-    /// Defaults for new rooms.
-    pub defaults: RoomRecord,
+    /// The rooms an operator keeps (new ones start from the server's defaults).
+    pub catalogue: Catalogue,
     /// Tick rate for rooms opened here.
     pub tick_hz: u32,
 }
@@ -146,19 +146,16 @@ fn require_room(admin: &Admin, slug: &str) -> Result<(), ApiError> {
     }
 }
 
-fn command_error(err: RoomCommandError) -> Response {
+fn command_error(err: CatalogueError) -> Response {
     let status = match err {
-        RoomCommandError::NotFound(_) => StatusCode::NOT_FOUND,
-        RoomCommandError::Exists(_) => StatusCode::CONFLICT,
-        RoomCommandError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        RoomCommandError::FloorPlan(err) => return super::floor_plan::refusal(err),
-        RoomCommandError::FloorPlanFile(..) | RoomCommandError::IcebreakersFile(..) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        RoomCommandError::InvalidSlug
-        | RoomCommandError::InvalidSettings
-        | RoomCommandError::InvalidIcebreakers
-        | RoomCommandError::PasscodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
+        CatalogueError::NotFound(_) => StatusCode::NOT_FOUND,
+        CatalogueError::Exists(_) => StatusCode::CONFLICT,
+        CatalogueError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        CatalogueError::FloorPlan(err) => return super::floor_plan::refusal(err),
+        CatalogueError::InvalidSlug
+        | CatalogueError::InvalidSettings
+        | CatalogueError::InvalidIcebreakers
+        | CatalogueError::PasscodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
     };
     error(status, err.to_string())
 }
@@ -198,24 +195,16 @@ fn present<'de, D: serde::Deserializer<'de>>(
 }
 
 impl RoomFields {
-    /// The floor plan field as `--floor-plan` would take it: only `builtin:<name>` or
-    /// `none`, never a file's path.
-    fn floor_plan_arg(&self) -> Result<Option<String>, crate::floor_plan::FloorPlanError> {
-        match &self.floor_plan {
-            None => Ok(None),
-            Some(None) => Ok(Some("none".to_owned())),
-            Some(Some(text)) => match text.as_str() {
-                "none" => Ok(Some("none".to_owned())),
-                text => {
-                    crate::floor_plan::FloorPlan::parse_builtin(text).map(|_| Some(text.to_owned()))
-                }
-            },
-        }
-    }
-
-    fn args(self, slug: String) -> RoomArgs {
-        RoomArgs {
-            slug,
+    /// The change the fields ask for. The floor plan is only `builtin:<name>` or `none`
+    /// (`null`), never a file's path; icebreakers come as a list, never a file.
+    fn change(self) -> Result<RoomChange, crate::floor_plan::FloorPlanError> {
+        let floor_plan = match self.floor_plan {
+            None => None,
+            Some(None) => Some(PlanChange::Set(None)),
+            Some(Some(text)) if text == "none" => Some(PlanChange::Set(None)),
+            Some(Some(text)) => Some(PlanChange::Set(Some(FloorPlan::parse_builtin(&text)?))),
+        };
+        Ok(RoomChange {
             title: self.title,
             width: self.width,
             height: self.height,
@@ -228,14 +217,11 @@ impl RoomFields {
             walk_speed: self.walk_speed,
             alone_minutes: self.alone_minutes,
             icebreakers: self.icebreakers,
-            // A list, never a file's path.
-            icebreaker_prompts: None,
-            icebreaker_list: self.icebreaker_prompts,
+            icebreaker_prompts: self.icebreaker_prompts,
             waiting_room: self.waiting_room,
             waiting_message: self.waiting_message,
-            // Checked by `floor_plan_arg` and set by the caller.
-            floor_plan: None,
-        }
+            floor_plan,
+        })
     }
 }
 
@@ -267,28 +253,20 @@ async fn create_room(State(admin): State<Admin>, _: Authorised, body: Bytes) -> 
     let Some(slug) = fields.slug.take() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "a room needs a slug");
     };
-    let floor_plan = match fields.floor_plan_arg() {
-        Ok(plan) => plan,
+    let change = match fields.change() {
+        Ok(change) => change,
         Err(err) => return super::floor_plan::refusal(err),
     };
-    let mut args = fields.args(slug.clone());
-    args.floor_plan = floor_plan;
-    let command = RoomCommand::Create(args);
-    if let Err(err) = room_command(admin.store.as_ref(), &command, &admin.defaults) {
-        return command_error(err);
-    }
+    let room = match admin.catalogue.create(&slug, &change) {
+        Ok(room) => room,
+        Err(err) => return command_error(err),
+    };
     // Open it now, so that the first visitor finds it running (in a cluster, the node of
     // the first visitor takes it).
-    match admin.store.get(&slug) {
-        Ok(Some(room)) => {
-            if !admin.rooms.is_clustered() {
-                let _ = admin.rooms.open_record(&room, admin.tick_hz);
-            }
-            (StatusCode::CREATED, Json(redact(room))).into_response()
-        }
-        Ok(None) => error(StatusCode::INTERNAL_SERVER_ERROR, "the room vanished"),
-        Err(err) => error(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    if !admin.rooms.is_clustered() {
+        let _ = admin.rooms.open_record(&room, admin.tick_hz);
     }
+    (StatusCode::CREATED, Json(redact(room))).into_response()
 }
 
 async fn update_room(
@@ -307,17 +285,14 @@ async fn update_room(
             "a room's slug cannot change",
         );
     }
-    let floor_plan = match fields.floor_plan_arg() {
-        Ok(plan) => plan,
-        Err(err) => return super::floor_plan::refusal(err),
-    };
-    let plan_changed = floor_plan.is_some();
     let icebreakers_changed = fields.icebreakers.is_some() || fields.icebreaker_prompts.is_some();
     let waiting_changed = fields.waiting_room.is_some() || fields.waiting_message.is_some();
-    let mut args = fields.args(slug.clone());
-    args.floor_plan = floor_plan;
-    let command = RoomCommand::Update(args);
-    if let Err(err) = room_command(admin.store.as_ref(), &command, &admin.defaults) {
+    let change = match fields.change() {
+        Ok(change) => change,
+        Err(err) => return super::floor_plan::refusal(err),
+    };
+    let plan_changed = change.floor_plan.is_some();
+    if let Err(err) = admin.catalogue.update(&slug, &change) {
         return command_error(err);
     }
     if plan_changed && admin.rooms.running(&slug) {
@@ -351,12 +326,8 @@ async fn delete_room(
     _: Authorised,
     Path(slug): Path<String>,
 ) -> Response {
-    match room_command(
-        admin.store.as_ref(),
-        &RoomCommand::Delete { slug: slug.clone() },
-        &admin.defaults,
-    ) {
-        Ok(_) => {
+    match admin.catalogue.delete(&slug) {
+        Ok(()) => {
             // Whoever is in it (on this node) is told the room closed.
             admin.rooms.close(&slug).await;
             StatusCode::NO_CONTENT.into_response()

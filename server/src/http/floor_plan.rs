@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::json_error;
 use super::room_page::RoomPages;
 use crate::access::TokenError;
 use crate::floor_plan::{
@@ -22,21 +23,6 @@ use crate::floor_plan::{
 use crate::room::model::Role;
 use crate::rooms::Rooms;
 use crate::store::RoomStore;
-
-/// An error as JSON: `{"error": "..."}`.
-pub(super) fn json_error(status: StatusCode, message: &str) -> Response {
-    #[derive(Serialize)]
-    struct Body<'a> {
-        error: &'a str,
-    }
-    let mut response = (status, Json(Body { error: message })).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
 
 /// The status an image refusal is answered with.
 pub(super) fn refusal(err: FloorPlanError) -> Response {
@@ -164,7 +150,7 @@ pub async fn put(
         .unwrap_or_default();
     match pages
         .tokens
-        .verify(token.trim(), &slug, crate::access::now_secs())
+        .verify(token.trim(), &slug, crate::clock::now_secs())
     {
         Ok(grant) if grant.role == Role::Host => {}
         Ok(_) => {

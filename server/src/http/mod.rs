@@ -25,7 +25,8 @@ use axum::routing::get;
 use hallway_proto::limits::MAX_FRAME_BYTES;
 use tungstenite::protocol::WebSocketConfig;
 
-use crate::session::{self, SessionContext};
+use crate::router as routing;
+use crate::transport;
 
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB) is allocated per
 /// connection; client frames are mostly under 1 KiB and capped at 64 KiB. Measured with
@@ -33,14 +34,18 @@ use crate::session::{self, SessionContext};
 const READ_BUFFER: usize = 1024;
 
 /// tungstenite writes only pongs and close replies (sessions write their messages
-/// themselves, see `session::conn`): write those out at once.
+/// themselves, see `transport::conn`): write those out at once.
 const WRITE_BUFFER: usize = 0;
 
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct AppState {
-    /// What sessions need.
-    pub session: SessionContext,
+    /// Where the sessions of connections run.
+    pub router: Arc<dyn routing::Router>,
+    /// How long a connection may take to say hello.
+    pub hello_timeout: std::time::Duration,
+    /// Flips to `true` when the server shuts down.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The names a request's `Host` may carry (against DNS rebinding).
     pub hosts: Arc<hosts::AllowedHosts>,
     /// Open WebSocket connections on this node.
@@ -235,10 +240,11 @@ async fn websocket(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request<Body>,
 ) -> Response {
-    let ctx = state.session.clone();
+    let router = state.router.clone();
+    let hello_timeout = state.hello_timeout;
     let client = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
     upgrade_with(&state, peer, request, MAX_FRAME_BYTES, move |socket| {
-        session::run(socket, ctx, client)
+        routing::run(socket, router, hello_timeout, client)
     })
 }
 
@@ -258,7 +264,7 @@ async fn echo(
         peer,
         request,
         ECHO_MAX_MESSAGE_BYTES,
-        session::echo::run,
+        transport::echo::run,
     )
 }
 
@@ -275,7 +281,7 @@ where
     F: FnOnce(upgrade::Socket) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    if *state.session.shutdown.borrow() {
+    if *state.shutdown.borrow() {
         // Draining: a load balancer sends this client to another node.
         return (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response();
     }
@@ -352,7 +358,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if *state.session.shutdown.borrow() {
+    if *state.shutdown.borrow() {
         (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
     } else {
         "ready".into_response()
@@ -398,6 +404,22 @@ impl Drop for ConnectionGuard {
             *count == 0
         });
     }
+}
+
+/// An error as JSON: `{"error": "..."}`.
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        error: &'a str,
+    }
+    let mut response = (status, axum::Json(Body { error: message })).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use super::room_page::{RoomPages, not_found_page};
 use super::statement::{accept_language, esc, html};
-use crate::access::{TokenRole, Tokens, now_secs};
+use crate::access::{TokenRole, Tokens};
+use crate::clock::now_secs;
 use crate::oidc::{
     CALLBACK_PATH, COOKIE, LOGIN_SECONDS, LoginState, Provider, SignInError, display_name, is_host,
 };

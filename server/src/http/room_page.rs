@@ -152,10 +152,10 @@ pub async fn about(State(pages): State<RoomPages>, Path(slug): Path<String>) -> 
             host_sign_in: pages.host_sign_in,
         })
         .into_response(),
-        Ok(None) => super::floor_plan::json_error(StatusCode::NOT_FOUND, "there is no such room"),
+        Ok(None) => super::json_error(StatusCode::NOT_FOUND, "there is no such room"),
         Err(err) => {
             tracing::warn!(%err, "cannot read the room store");
-            super::floor_plan::json_error(StatusCode::SERVICE_UNAVAILABLE, "try again in a moment")
+            super::json_error(StatusCode::SERVICE_UNAVAILABLE, "try again in a moment")
         }
     };
     let headers = response.headers_mut();

@@ -1,19 +1,17 @@
 //! The WebSocket upgrade, done here rather than with axum's extractor: sessions need the
-//! raw stream underneath tungstenite to write their own frames (see `session::conn`).
+//! raw stream underneath tungstenite to write their own frames (see `transport::conn`).
 
 use std::future::Future;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
-/// An accepted WebSocket connection.
-pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+pub use crate::transport::Socket;
 
 /// Why an upgrade request was refused.
 #[derive(Debug, thiserror::Error)]

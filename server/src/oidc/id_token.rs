@@ -278,7 +278,7 @@ mod tests {
 
     /// What a provider would sign for this client, changed by `change`.
     fn claims(change: impl FnOnce(&mut Value)) -> Value {
-        let now = crate::access::now_secs();
+        let now = crate::clock::now_secs();
         let mut claims = json!({
             "iss": ISSUER,
             "aud": CLIENT,
@@ -368,7 +368,7 @@ mod tests {
             ),
             // Expired beyond the minute of leeway.
             (
-                claims(|c| c["exp"] = json!(crate::access::now_secs() - LEEWAY_SECONDS - 60)),
+                claims(|c| c["exp"] = json!(crate::clock::now_secs() - LEEWAY_SECONDS - 60)),
                 IdTokenFault::Expired,
             ),
         ];

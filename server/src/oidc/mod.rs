@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn login_states_are_sealed_and_typed() {
         let seal = LoginSeal::new(b"0123456789abcdef0123456789abcdef");
-        let state = LoginState::new("demo", "de", crate::access::now_secs());
+        let state = LoginState::new("demo", "de", crate::clock::now_secs());
         let cookie = seal.seal(&state);
         assert_eq!(seal.open(&cookie), Some(state.clone()));
         // Another secret, a changed byte, an expired state: none opens.

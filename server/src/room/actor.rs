@@ -19,7 +19,7 @@ use std::time::Duration;
 use hallway_proto::{ErrorCode, Payload, close};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
-use crate::session::outbox::{OutboxSender, SendError};
+use crate::transport::outbox::{OutboxSender, SendError};
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
@@ -29,9 +29,9 @@ use super::engine::{Command, Room};
 use super::model::{DisplayName, EngineError, ParticipantId, Point, ProfileLine, Role};
 use super::moderation::LinkIdentity;
 use super::views;
-use crate::access::RoomAccess;
 use crate::floor_plan::FloorPlan;
-use crate::sfu::RoomMedia;
+use crate::room::access::RoomAccess;
+use crate::room::media::MediaRoutes;
 
 mod alone;
 mod fanout;
@@ -49,9 +49,7 @@ pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
 /// their socket), the room never does.
 const INBOX_CAPACITY: usize = 4096;
 
-/// Slots a session's queue keeps free for events: ticks are skipped below this, so that
-/// circle changes and signals still fit when positions pile up.
-pub(crate) const EVENT_RESERVE: usize = 32;
+pub(crate) use crate::transport::outbox::EVENT_RESERVE;
 
 /// How the actor reaches one session: its bounded outgoing queue of encoded frames, which
 /// also carries the order to close (slow consumer).
@@ -140,8 +138,6 @@ pub struct RoomHandle {
     directory: Arc<Directory>,
     /// Who may enter without a signed link (fixed while the room runs).
     access: Arc<RoomAccess>,
-    /// The room's media routes through the SFU, if the server has one.
-    media: Option<Arc<RoomMedia>>,
     /// Told when the room changed in a way worth writing down at once.
     changed: Arc<Notify>,
     /// What people may know of the room before they enter, as the room's task last said.
@@ -209,7 +205,7 @@ impl RoomHandle {
             stall_limit: tick_hz.saturating_mul(5).max(1),
             keep_settings,
             about: about_tx,
-            media: media.clone(),
+            media,
             grace,
             seats: HashMap::new(),
             tokens: HashMap::new(),
@@ -227,7 +223,6 @@ impl RoomHandle {
             inbox,
             directory,
             access: Arc::new(access),
-            media,
             changed,
             about,
         }
@@ -280,11 +275,6 @@ impl RoomHandle {
     /// Who may enter without a signed link.
     pub fn access(&self) -> &RoomAccess {
         &self.access
-    }
-
-    /// The room's media routes through the SFU; `None` on a server without one.
-    pub fn media(&self) -> Option<&RoomMedia> {
-        self.media.as_deref()
     }
 
     /// Relays a real-time text line to the sender's circle or the stage; see
@@ -420,7 +410,7 @@ struct Actor {
     /// Kept up to date for sessions that relay signals.
     directory: Arc<Directory>,
     /// Told who joins, leaves and broadcasts, to route forwarded media.
-    media: Option<Arc<RoomMedia>>,
+    media: Option<Arc<dyn MediaRoutes>>,
     /// The rules and the state.
     room: Room,
     /// Position ticks per second.

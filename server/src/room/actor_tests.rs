@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::session::outbox::{OutboxReceiver, Outgoing, outbox};
+use crate::transport::outbox::{OutboxReceiver, Outgoing, outbox};
 use hallway_proto::{ServerMessage, close};
 
 use super::*;

@@ -18,7 +18,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::model::{CircleId, EngineError, ParticipantId};
 use super::rtt::RttTarget;
-use crate::session::outbox::{OutboxSender, SendError};
+use crate::transport::outbox::{OutboxSender, SendError};
 
 /// One participant as the directory knows them.
 #[derive(Debug)]
@@ -234,7 +234,7 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::outbox::{Outgoing, outbox};
+    use crate::transport::outbox::{Outgoing, outbox};
 
     #[test]
     fn relays_only_within_one_circle() {

@@ -6,33 +6,27 @@
 
 pub mod attempts;
 pub mod classify;
-pub mod conn;
-pub mod echo;
 pub mod limits;
-pub mod outbox;
 
+use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hallway_proto::{ClientMessage, ErrorCode, close, limits as proto_limits};
-use tokio::sync::watch;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use crate::access::{AccessError, AccessMode, Grant, TokenError, Tokens};
-use crate::cluster::Route;
-use crate::http::upgrade::Socket;
 use crate::room::model::{DisplayName, EngineError, ParticipantId, ProfileLine, Role};
 use crate::room::views;
 use crate::room::{Departure, JoinError, RoomHandle, Seat};
 use crate::rooms::Rooms;
-use crate::sfu::MediaError;
+use crate::sfu::{MediaError, RoomMedia};
+use crate::transport::conn::{self, Conn, Frame, Tunnel};
+use crate::transport::outbox::{self, OutboxReceiver};
+use crate::transport::{End, Handler, Keepalive, Served};
 use classify::{Incoming, SfuOrder};
-use conn::{Conn, Frame};
 use limits::{Kind, RateLimits, Verdict};
-use outbox::{OutboxReceiver, Outgoing};
-
-/// Most frames written to the socket before one flush.
-const WRITE_BATCH: usize = 64;
 
 /// What a session needs from the server.
 #[derive(Debug, Clone)]
@@ -45,97 +39,41 @@ pub struct SessionContext {
     pub signal_rate: u32,
     /// How long a connection may take to say hello.
     pub hello_timeout: Duration,
-    /// Silence from a client after which it is pinged.
-    pub ping_interval: Duration,
-    /// How long a pinged client has to answer before it is closed as dead.
-    pub ping_timeout: Duration,
-    /// The window over which sessions are told to reconnect when the server stops.
-    pub drain: Duration,
+    /// Pings, and letting go when the server stops.
+    pub keepalive: Keepalive,
     /// Verifies the tokens of signed links.
     pub tokens: Tokens,
-    /// Flips to `true` when the server shuts down.
-    pub shutdown: watch::Receiver<bool>,
-    /// This node's cluster, in cluster mode.
-    pub cluster: Option<crate::cluster::Cluster>,
     /// Failed passcodes and links, per address and room (guessing is slowed down).
     pub attempts: std::sync::Arc<attempts::Attempts>,
 }
 
-/// Why a session ended.
-#[derive(Debug)]
-pub enum End {
-    /// The client left on purpose: said `leave`, or closed the connection.
-    Left,
-    /// The connection dropped or failed, or the client gave it up to resume on another.
-    Lost,
-    /// The client's page went away (close code 1001: a reload or a closed tab).
-    Unloaded,
-    /// We closed with this code.
-    Closed(u16),
-}
-
-impl End {
-    /// What the room makes of it: a lost participant keeps their place for the grace
-    /// window; one who left, or whom the server closed for cause, is removed.
-    fn departure(&self) -> Departure {
-        match self {
-            End::Left => Departure::Left,
-            End::Lost => Departure::Lost,
-            End::Unloaded => Departure::Unloaded,
-            End::Closed(
-                close::SLOW_CONSUMER
-                | close::UNRESPONSIVE
-                | close::SERVICE_RESTART
-                | close::REPLACED,
-            ) => Departure::Lost,
-            End::Closed(_) => Departure::Left,
-        }
+/// What the room makes of how a session ended: a lost participant keeps their place for
+/// the grace window; one who left, or whom the server closed for cause, is removed.
+fn departure(end: &End) -> Departure {
+    match end {
+        End::Left => Departure::Left,
+        End::Lost => Departure::Lost,
+        End::Unloaded => Departure::Unloaded,
+        End::Closed(
+            close::SLOW_CONSUMER | close::UNRESPONSIVE | close::SERVICE_RESTART | close::REPLACED,
+        ) => Departure::Lost,
+        End::Closed(_) => Departure::Left,
     }
-}
-
-/// Runs one connection to its end. In a cluster, a connection to a room another node
-/// owns is relayed there (see `cluster::relay`).
-pub async fn run(socket: Socket, ctx: SessionContext, client: std::net::IpAddr) {
-    let mut conn = Conn::new(socket);
-    let Ok(hello) = first_text(&mut conn, &ctx).await else {
-        return;
-    };
-    if let Some(cluster) = ctx.cluster.clone() {
-        match cluster.route(&hello).await {
-            Route::Here => {}
-            Route::Elsewhere(slug) => {
-                return crate::cluster::relay::run(conn, hello, slug, &ctx, &cluster).await;
-            }
-            Route::Unavailable => {
-                if conn
-                    .reply(
-                        ErrorCode::Unavailable,
-                        "the server cannot reach its cluster; try again in a moment",
-                    )
-                    .await
-                    .is_ok()
-                {
-                    conn.close(close::TRY_AGAIN_LATER).await;
-                }
-                return;
-            }
-        }
-    }
-    attend(conn, hello, ctx, Some(client)).await;
 }
 
 /// Runs, on a room's owner, the session of a client connected to another node.
-pub async fn run_tunnel(tunnel: conn::Tunnel, ctx: SessionContext) {
+pub async fn run_tunnel(tunnel: Tunnel, ctx: SessionContext) {
     let mut conn = Conn::tunnel(tunnel);
-    if let Ok(hello) = first_text(&mut conn, &ctx).await {
+    if let Ok(hello) = conn.first_text(ctx.hello_timeout).await {
         // The client's address stays on its node: here only the room-wide ceiling applies.
-        attend(conn, hello, ctx, None).await;
+        run(conn, hello, ctx, None).await;
     }
 }
 
-/// A connection's session from its `hello` on: the handshake, then serving it until it
-/// ends, then telling the room how it ended.
-async fn attend(
+/// A connection's session from its `hello` on, on this node: the handshake, then serving
+/// it until it ends, then telling the room how it ended. `client` is the client's
+/// address, when its connection is on this node.
+pub async fn run(
     mut conn: Conn,
     hello: Utf8Bytes,
     ctx: SessionContext,
@@ -152,9 +90,16 @@ async fn attend(
     let Joined {
         seat,
         room,
+        media,
         mut outbox,
     } = joined;
-    let end = serve(seat.id, &room, &mut conn, &mut outbox, &ctx).await;
+    let mut session = Session {
+        id: seat.id,
+        room: &room,
+        media,
+        limits: RateLimits::new(Instant::now(), ctx.signal_rate),
+    };
+    let end = serve(&mut session, &mut conn, &mut outbox, &ctx).await;
     if matches!(end, End::Closed(close::SLOW_CONSUMER)) {
         // Counted here, once, however it came about: the room's order (its queue
         // overflowed) or a write the client did not take in time.
@@ -164,7 +109,7 @@ async fn attend(
     // may wait for room in its inbox.
     conn.ended(&end);
     drop(conn);
-    room.leave(seat, end.departure()).await;
+    room.leave(seat, departure(&end)).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),
         End::Left => debug!("session closed by the client"),
@@ -177,35 +122,8 @@ async fn attend(
 struct Joined {
     seat: Seat,
     room: RoomHandle,
+    media: Option<Arc<RoomMedia>>,
     outbox: OutboxReceiver,
-}
-
-/// The connection's first text frame (its `hello`, if it speaks the protocol), within
-/// the hello timeout; anything else ends the connection.
-async fn first_text(conn: &mut Conn, ctx: &SessionContext) -> Result<Utf8Bytes, End> {
-    let deadline = tokio::time::sleep(ctx.hello_timeout);
-    tokio::pin!(deadline);
-    loop {
-        let frame = tokio::select! {
-            frame = conn.next() => frame,
-            _ = &mut deadline => {
-                return Err(conn.close(close::HELLO_TIMEOUT).await);
-            }
-        };
-        match frame {
-            Frame::Text(text) => return Ok(text),
-            Frame::Control => continue,
-            Frame::Binary(_) => {
-                return Err(conn
-                    .refuse(ErrorCode::BinaryNotSupported, "send JSON text frames")
-                    .await);
-            }
-            Frame::TooBig => return Err(conn.close(close::TOO_BIG).await),
-            Frame::ProtocolError(code) => return Err(conn.close(code).await),
-            Frame::Closed(_) => return Err(conn.finish().await),
-            Frame::End | Frame::Dropped(_) => return Err(End::Lost),
-        }
-    }
 }
 
 async fn handshake(
@@ -247,13 +165,21 @@ async fn handshake(
             .refuse(ErrorCode::RoomNotFound, "no room with that name")
             .await);
     };
+    let media = ctx.rooms.media(&slug);
     // A resume token that names a participant proves they were admitted: coming back (a
     // reload, a dropped connection) needs no passcode, link or name again, and no limit
     // on guessing holds it up. A token that names no one is a hello like any other.
     if let Some(token) = resume {
         let (link, outbox) = outbox::outbox(ctx.send_queue);
         match room.resume(token, link).await {
-            Ok(seat) => return Ok(Joined { seat, room, outbox }),
+            Ok(seat) => {
+                return Ok(Joined {
+                    seat,
+                    room,
+                    media,
+                    outbox,
+                });
+            }
             Err(JoinError::NotResumed) => {}
             Err(err @ JoinError::Refused(_)) => {
                 return Err(conn.refuse(err.code(), &err.to_string()).await);
@@ -269,7 +195,7 @@ async fn handshake(
     // Identity and role come only from a verified token; without one, a participant.
     let grant = match token
         .as_deref()
-        .map(|token| ctx.tokens.verify(token, &slug, crate::access::now_secs()))
+        .map(|token| ctx.tokens.verify(token, &slug, crate::clock::now_secs()))
     {
         None => Grant {
             role: Role::Participant,
@@ -335,7 +261,12 @@ async fn handshake(
         .join(name, profile, grant.role, grant.link, link, None)
         .await
     {
-        Ok(seat) => Ok(Joined { seat, room, outbox }),
+        Ok(seat) => Ok(Joined {
+            seat,
+            room,
+            media,
+            outbox,
+        }),
         Err(err @ (JoinError::Refused(_) | JoinError::NotResumed)) => {
             Err(conn.refuse(err.code(), &err.to_string()).await)
         }
@@ -351,122 +282,74 @@ async fn too_many_attempts(conn: &mut Conn, wait: std::time::Duration) -> End {
         .await
 }
 
+/// Serves a joined session until it ends.
 async fn serve(
-    id: ParticipantId,
-    room: &RoomHandle,
+    session: &mut Session<'_>,
     conn: &mut Conn,
     outbox: &mut OutboxReceiver,
     ctx: &SessionContext,
 ) -> End {
-    let mut shutdown = ctx.shutdown.clone();
-    let mut limits = RateLimits::new(Instant::now(), ctx.signal_rate);
-    // Keepalive: a ping after `ping_interval` of silence, a close after `ping_timeout` more.
-    let mut pinged = false;
-    let keepalive = tokio::time::sleep(ctx.ping_interval);
-    tokio::pin!(keepalive);
-    loop {
-        tokio::select! {
-            biased;
-            () = stopping(&mut shutdown) => {
-                // Spread the reconnections of a restart over the drain window.
-                let wait = ctx.drain.mul_f64(rand::random::<f64>());
-                tokio::time::sleep(wait).await;
-                return conn.close(close::SERVICE_RESTART).await;
-            }
-            () = &mut keepalive => {
-                if pinged {
-                    return conn.close(close::UNRESPONSIVE).await;
-                }
-                if let Err(err) = conn.ping().await {
-                    return conn::ended_by(&err);
-                }
-                pinged = true;
-                keepalive.as_mut().reset(tokio::time::Instant::now() + ctx.ping_timeout);
-            }
-            next = outbox.recv() => match next {
-                Some(Outgoing::Frame(frame)) => {
-                    if let Err(err) = write_batch(conn, outbox, frame).await {
-                        return conn::ended_by(&err);
-                    }
-                }
-                Some(Outgoing::Kicked(code)) => {
-                    return conn.close(code).await;
-                }
-                None => return End::Lost,
-            },
-            frame = conn.next() => {
-                // Any frame, a pong included, shows the client is alive.
-                pinged = false;
-                keepalive.as_mut().reset(tokio::time::Instant::now() + ctx.ping_interval);
-                match frame {
-                Frame::Text(text) => {
-                    if let Some(end) = on_text(id, room, conn, &mut limits, &text).await {
-                        return end;
-                    }
-                }
-                Frame::Binary(_) => {
-                    if let Err(end) = reply_limited(conn, &mut limits, ErrorCode::BinaryNotSupported, "send JSON text frames").await {
-                        return end;
-                    }
-                }
-                Frame::Control => {}
-                Frame::TooBig => return conn.close(close::TOO_BIG).await,
-                // A client that broke the WebSocket protocol is not a network blip: it
-                // leaves at once (no grace window), like one the server closed for cause.
-                Frame::ProtocolError(code) => return conn.close(code).await,
-                // A client that gives up on a connection it believes dead says so; any
-                // other close means it left.
-                Frame::Closed(Some(close::ABANDONED)) => {
-                    conn.finish().await;
-                    return End::Lost;
-                }
-                // A browser closes with 1001 when its page goes away: perhaps a reload
-                // that comes straight back, perhaps a closed tab.
-                Frame::Closed(Some(close::GOING_AWAY)) => {
-                    conn.finish().await;
-                    return End::Unloaded;
-                }
-                Frame::End => return End::Lost,
-                Frame::Dropped(code) => return End::Closed(code),
-                Frame::Closed(_) => return conn.finish().await,
-                }
-            }
-        }
+    match crate::transport::serve(conn, outbox, &ctx.keepalive, session).await {
+        Served::Handled(end) | Served::Ended(end) => end,
+        Served::Kicked(code) => End::Closed(code),
+        Served::Abandoned => End::Lost,
     }
 }
 
-/// Resolves once the server starts shutting down.
-pub(crate) async fn stopping(shutdown: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is not `Send`; drop it here rather than in `select!`.
-    let _ = shutdown.wait_for(|stopping| *stopping).await;
+/// A joined session, as it handles what its client sends.
+struct Session<'a> {
+    id: ParticipantId,
+    room: &'a RoomHandle,
+    /// The room's media routes through the SFU, if the server has one.
+    media: Option<Arc<RoomMedia>>,
+    limits: RateLimits,
 }
 
-/// Writes `first` and whatever else is queued (up to [`WRITE_BATCH`]) in one write;
-/// returns how many frames it wrote.
-pub(crate) async fn write_batch(
-    conn: &mut Conn,
-    outbox: &mut OutboxReceiver,
-    first: Utf8Bytes,
-) -> std::io::Result<usize> {
-    let mut batch = Vec::with_capacity(8);
-    batch.push(first);
-    while batch.len() < WRITE_BATCH {
-        match outbox.try_recv() {
-            Some(frame) => batch.push(frame),
-            None => break,
+impl Handler for Session<'_> {
+    type Output = End;
+
+    async fn frame(&mut self, conn: &mut Conn, frame: Frame) -> ControlFlow<End> {
+        let end = match frame {
+            Frame::Text(text) => on_text(self, conn, &text).await,
+            Frame::Binary(_) => reply_limited(
+                conn,
+                &mut self.limits,
+                ErrorCode::BinaryNotSupported,
+                "send JSON text frames",
+            )
+            .await
+            .err(),
+            Frame::Control => None,
+            Frame::TooBig => Some(conn.close(close::TOO_BIG).await),
+            // A client that broke the WebSocket protocol is not a network blip: it leaves
+            // at once (no grace window), like one the server closed for cause.
+            Frame::ProtocolError(code) => Some(conn.close(code).await),
+            // A client that gives up on a connection it believes dead says so; any other
+            // close means it left.
+            Frame::Closed(Some(close::ABANDONED)) => {
+                conn.finish().await;
+                Some(End::Lost)
+            }
+            // A browser closes with 1001 when its page goes away: perhaps a reload that
+            // comes straight back, perhaps a closed tab.
+            Frame::Closed(Some(close::GOING_AWAY)) => {
+                conn.finish().await;
+                Some(End::Unloaded)
+            }
+            Frame::End => Some(End::Lost),
+            Frame::Dropped(code) => Some(End::Closed(code)),
+            Frame::Closed(_) => Some(conn.finish().await),
+        };
+        match end {
+            Some(end) => ControlFlow::Break(end),
+            None => ControlFlow::Continue(()),
         }
     }
-    conn.send(&batch).await.map(|()| batch.len())
 }
 
 /// Handles one text frame after the handshake; `Some` ends the session.
-async fn on_text(
-    id: ParticipantId,
-    room: &RoomHandle,
-    conn: &mut Conn,
-    limits: &mut RateLimits,
-    text: &str,
-) -> Option<End> {
+async fn on_text(session: &mut Session<'_>, conn: &mut Conn, text: &str) -> Option<End> {
+    let (id, room, limits) = (session.id, session.room, &mut session.limits);
     let msg = match ClientMessage::decode(text) {
         Ok(msg) => msg,
         Err(err) => {
@@ -508,7 +391,7 @@ async fn on_text(
                 .err()
                 .map(|err| conn::ended_by(&err));
         }
-        Incoming::Sfu(order) => return on_sfu(id, room, conn, order).await,
+        Incoming::Sfu(order) => return on_sfu(id, session.media.as_deref(), conn, order).await,
         Incoming::Rtt {
             target,
             circle,
@@ -550,11 +433,11 @@ async fn on_text(
 /// negotiation is none of the engine's business). Refusals are `error` messages.
 async fn on_sfu(
     id: ParticipantId,
-    room: &RoomHandle,
+    media: Option<&RoomMedia>,
     conn: &mut Conn,
     order: SfuOrder,
 ) -> Option<End> {
-    let Some(media) = room.media() else {
+    let Some(media) = media else {
         return conn
             .reply(ErrorCode::MediaUnavailable, "this server has no SFU")
             .await

@@ -49,7 +49,7 @@ use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
 use super::upswitch::UpSwitches;
 use super::{Datagram, Sfu};
 use crate::room::model::ParticipantId;
-use crate::session::outbox::OutboxSender;
+use crate::transport::outbox::OutboxSender;
 
 /// Control messages a connection's queue holds.
 const CONTROL_QUEUE: usize = 256;
@@ -700,11 +700,11 @@ impl Peer {
     fn tell(&mut self, msg: &ServerMessage) -> Result<(), PeerError> {
         match self.link.try_send(Utf8Bytes::from(msg.encode())) {
             Ok(()) => Ok(()),
-            Err(crate::session::outbox::SendError::Closed) => {
+            Err(crate::transport::outbox::SendError::Closed) => {
                 self.untold = true;
                 Ok(())
             }
-            Err(crate::session::outbox::SendError::Full) => Err(PeerError::SessionGone),
+            Err(crate::transport::outbox::SendError::Full) => Err(PeerError::SessionGone),
         }
     }
 

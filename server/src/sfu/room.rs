@@ -19,8 +19,9 @@ use tracing::warn;
 use super::Sfu;
 use super::layers::{Choice, Layer, LayerStats};
 use super::peer::{self, Control, Direction, MediaIn, PeerHandle};
+use crate::room::media::MediaRoutes;
 use crate::room::model::{CircleId, ParticipantId};
-use crate::session::outbox::OutboxSender;
+use crate::transport::outbox::OutboxSender;
 
 /// How long a circle that went back to a mesh keeps its routes through the SFU at most,
 /// while its members' direct connections come up (the clients unpublish sooner, as soon
@@ -33,7 +34,7 @@ const STALLED_RETRY: std::time::Duration = std::time::Duration::from_millis(500)
 /// Free slots a stalled member's session queue needs before a new receiving connection
 /// is offered to them: beyond the room's reserve for one-off messages, room for an offer
 /// and a few renegotiations.
-const STALLED_ROOM: usize = crate::room::actor::EVENT_RESERVE + 16;
+const STALLED_ROOM: usize = crate::transport::outbox::EVENT_RESERVE + 16;
 
 /// Names one published track within a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -184,9 +185,7 @@ impl RoomMedia {
 
     /// The STUN and TURN servers for a participant's connections, with their credentials.
     pub fn ice_servers(&self, id: ParticipantId) -> Vec<hallway_proto::IceServer> {
-        self.sfu
-            .ice()
-            .for_participant(id, crate::access::now_secs())
+        self.sfu.ice().for_participant(id, crate::clock::now_secs())
     }
 
     /// Whether the participant is a member (joined and not left).
@@ -632,10 +631,36 @@ impl RoomMedia {
     }
 }
 
+impl MediaRoutes for RoomMedia {
+    fn ice_servers(&self, id: ParticipantId) -> Vec<hallway_proto::IceServer> {
+        RoomMedia::ice_servers(self, id)
+    }
+
+    fn has(&self, id: ParticipantId) -> bool {
+        RoomMedia::has(self, id)
+    }
+
+    fn join(&self, id: ParticipantId, link: OutboxSender) {
+        RoomMedia::join(self, id, link);
+    }
+
+    fn leave(&self, id: ParticipantId) {
+        RoomMedia::leave(self, id);
+    }
+
+    fn set_broadcasters(&self, broadcasters: &[ParticipantId]) {
+        RoomMedia::set_broadcasters(self, broadcasters);
+    }
+
+    fn set_circle(&self, id: CircleId, members: &[ParticipantId], routed: bool) {
+        RoomMedia::set_circle(self, id, members, routed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::outbox::outbox;
+    use crate::transport::outbox::outbox;
 
     fn packet(n: u16) -> rtp::Packet {
         rtp::Packet {

@@ -15,6 +15,8 @@ use crate::room::model::{Area, Rect, RoomSettings};
 use crate::room::summary::Summary;
 pub use sqlite::SqliteStore;
 
+pub mod feedback;
+
 /// A room as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoomRecord {
@@ -193,7 +195,7 @@ impl From<&Area> for AreaRecord {
     }
 }
 
-use crate::feedback::{Feedback, KeptFeedback};
+use feedback::{Feedback, KeptFeedback};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -228,11 +230,11 @@ pub trait RoomStore: Send + Sync + std::fmt::Debug {
     /// the caller: see [`crate::floor_plan::check_image`]).
     fn put_floor_plan_image(&self, slug: &str, image: &[u8]) -> Result<(), StoreError>;
     /// Keeps a message of accessibility feedback received at `received` (Unix seconds);
-    /// drops kept messages older than [`crate::feedback::KEPT_DAYS`] and beyond the
+    /// drops kept messages older than [`feedback::KEPT_DAYS`] and beyond the
     /// newest [`crate::feedback::MAX_KEPT`]. Returns its number.
     fn add_feedback(&self, feedback: &Feedback, received: u64) -> Result<u64, StoreError>;
     /// The kept feedback, oldest first; deletes those older than
-    /// [`crate::feedback::KEPT_DAYS`].
+    /// [`feedback::KEPT_DAYS`].
     fn feedback(&self, now: u64) -> Result<Vec<KeptFeedback>, StoreError>;
     /// Deletes a kept message; whether it was there.
     fn delete_feedback(&self, id: u64) -> Result<bool, StoreError>;
@@ -246,5 +248,5 @@ pub trait RoomStore: Send + Sync + std::fmt::Debug {
 
 /// The oldest arrival time a kept message may have at `now`.
 pub fn feedback_cutoff(now: u64) -> u64 {
-    now.saturating_sub(crate::feedback::KEPT_DAYS * 24 * 60 * 60)
+    now.saturating_sub(feedback::KEPT_DAYS * 24 * 60 * 60)
 }

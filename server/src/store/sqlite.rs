@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::feedback::{Feedback, KeptFeedback, MAX_KEPT};
 use super::{RoomRecord, RoomStore, StoreError, feedback_cutoff};
-use crate::feedback::{Feedback, KeptFeedback, MAX_KEPT};
 use crate::room::summary::Summary;
 
 /// Rooms in a SQLite file.
@@ -89,7 +89,7 @@ impl RoomStore for SqliteStore {
         self.conn().execute(
             "INSERT INTO rooms (slug, settings, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(slug) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-            params![room.slug, json, crate::access::now_secs() as i64],
+            params![room.slug, json, crate::clock::now_secs() as i64],
         )?;
         Ok(())
     }
@@ -116,7 +116,7 @@ impl RoomStore for SqliteStore {
         self.conn().execute(
             "INSERT INTO floor_plans (slug, image, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(slug) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at",
-            params![slug, image, crate::access::now_secs() as i64],
+            params![slug, image, crate::clock::now_secs() as i64],
         )?;
         Ok(())
     }
@@ -192,7 +192,7 @@ impl RoomStore for SqliteStore {
         self.conn().execute(
             "INSERT INTO summaries (slug, summary, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(slug) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at",
-            params![slug, json, crate::access::now_secs() as i64],
+            params![slug, json, crate::clock::now_secs() as i64],
         )?;
         Ok(())
     }

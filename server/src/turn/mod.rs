@@ -117,7 +117,7 @@ impl turn::auth::AuthHandler for RestAuth {
             .next()
             .and_then(|t| t.parse::<u64>().ok())
             .ok_or_else(|| turn::Error::Other("not a REST API user name".into()))?;
-        if expiry < crate::access::now_secs() {
+        if expiry < crate::clock::now_secs() {
             return Err(turn::Error::Other("expired credentials".into()));
         }
         let password = password(&self.key, username);
@@ -365,7 +365,7 @@ mod tests {
         let addr: SocketAddr = "127.0.0.1:1".parse().expect("addr");
         assert!(auth.auth_handle("1:someone", REALM, addr).is_err());
         assert!(auth.auth_handle("someone", REALM, addr).is_err());
-        let fresh = format!("{}:someone", crate::access::now_secs() + 60);
+        let fresh = format!("{}:someone", crate::clock::now_secs() + 60);
         assert!(auth.auth_handle(&fresh, REALM, addr).is_ok());
     }
 }

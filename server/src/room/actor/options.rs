@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{SettingsSink, SummaryOptions, resume};
-use crate::access::RoomAccess;
+use crate::room::access::RoomAccess;
+use crate::room::media::MediaRoutes;
 use crate::room::model::ParticipantId;
-use crate::sfu::RoomMedia;
 
 /// How a room's task runs, besides its engine and tick.
 pub struct RoomOptions {
@@ -16,7 +16,7 @@ pub struct RoomOptions {
     /// Keeps the areas, floor plans and icebreakers hosts choose, if rooms are stored.
     pub keep_settings: Option<SettingsSink>,
     /// The room's media routes through the SFU, if the server has one.
-    pub media: Option<Arc<RoomMedia>>,
+    pub media: Option<Arc<dyn MediaRoutes>>,
     /// How long a lost participant keeps their place.
     pub grace: Duration,
     /// The participants of a room rebuilt from its state, with their resume tokens.

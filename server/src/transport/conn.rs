@@ -1,4 +1,4 @@
-//! One WebSocket connection as a session uses it: tungstenite parses what the client sends
+//! One WebSocket connection as sessions and relays use it: tungstenite parses what the client sends
 //! (and answers its pings); what the server sends is framed here and written with one
 //! vectored write per batch, straight from the shared message bytes.
 //!
@@ -22,9 +22,7 @@ use tokio::io::AsyncWriteExt;
 use tungstenite::Message;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::End;
-use crate::cluster::wire::Down;
-use crate::http::upgrade::Socket;
+use super::{End, Socket};
 
 /// A write the client's socket does not take for this long fails with
 /// [`io::ErrorKind::TimedOut`], and the session ends as a slow consumer.
@@ -35,6 +33,16 @@ async fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> io::Result<T>
     tokio::time::timeout(WRITE_TIMEOUT, write)
         .await
         .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+}
+
+/// What a session on a room's owner tells the node that holds its client's connection
+/// (the other end of a [`Tunnel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Down {
+    /// Write these text frames, in order.
+    Frames(Vec<Utf8Bytes>),
+    /// Close with this code once every frame before has been written.
+    Close(u16),
 }
 
 /// How a failed write ends the session: a timeout means the client stopped reading.
@@ -116,6 +124,34 @@ impl Conn {
                 Some(code) => Frame::ProtocolError(code),
                 None => Frame::End,
             },
+        }
+    }
+
+    /// The connection's first text frame (a `hello`, if the client speaks the protocol),
+    /// within `timeout`; anything else ends the connection.
+    pub async fn first_text(&mut self, timeout: Duration) -> Result<Utf8Bytes, End> {
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        loop {
+            let frame = tokio::select! {
+                frame = self.next() => frame,
+                _ = &mut deadline => {
+                    return Err(self.close(close::HELLO_TIMEOUT).await);
+                }
+            };
+            match frame {
+                Frame::Text(text) => return Ok(text),
+                Frame::Control => continue,
+                Frame::Binary(_) => {
+                    return Err(self
+                        .refuse(ErrorCode::BinaryNotSupported, "send JSON text frames")
+                        .await);
+                }
+                Frame::TooBig => return Err(self.close(close::TOO_BIG).await),
+                Frame::ProtocolError(code) => return Err(self.close(code).await),
+                Frame::Closed(_) => return Err(self.finish().await),
+                Frame::End | Frame::Dropped(_) => return Err(End::Lost),
+            }
         }
     }
 

@@ -13,6 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+/// Slots a session's queue keeps free for events: a room skips ticks for a session whose
+/// queue has no more room than this, so that circle changes and signals still fit when
+/// positions pile up (and the SFU takes a queue this full for a stalled room).
+pub const EVENT_RESERVE: usize = 32;
+
 /// A queue's capacity left after a burst before it is released.
 const KEEP_CAPACITY: usize = 16;
 

@@ -5,8 +5,8 @@
 
 use hallway_proto::close;
 
+use super::Socket;
 use super::conn::{Conn, Frame};
-use crate::http::upgrade::Socket;
 
 /// Echoes until the client closes or the connection fails.
 pub async fn run(socket: Socket) {

@@ -1,0 +1,53 @@
+//! Where a connection's session runs. The HTTP edge reads a connection's `hello` and hands
+//! the connection to the node's [`Router`]: alone, every session runs here ([`Local`]); in
+//! a cluster, a connection to a room another node owns is relayed there (the cluster is a
+//! router of its own: `cluster::Cluster`). Sessions never know which.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use crate::session::{self, SessionContext};
+use crate::transport::{Conn, Socket};
+
+/// Decides where the session of a connection runs, and runs it there.
+pub trait Router: Send + Sync + std::fmt::Debug {
+    /// Serves a connection that said `hello` (its first text frame) to its end; `client`
+    /// is its address.
+    fn serve(&self, conn: Conn, hello: Utf8Bytes, client: IpAddr) -> BoxFuture<'static, ()>;
+}
+
+/// One node alone: every session runs here.
+#[derive(Debug)]
+pub struct Local {
+    ctx: SessionContext,
+}
+
+impl Local {
+    /// Runs sessions with `ctx`.
+    pub fn new(ctx: SessionContext) -> Local {
+        Local { ctx }
+    }
+}
+
+impl Router for Local {
+    fn serve(&self, conn: Conn, hello: Utf8Bytes, client: IpAddr) -> BoxFuture<'static, ()> {
+        Box::pin(session::run(conn, hello, self.ctx.clone(), Some(client)))
+    }
+}
+
+/// Runs an accepted WebSocket: its first text frame within `hello_timeout`, then whatever
+/// the router makes of it.
+pub async fn run(
+    socket: Socket,
+    router: Arc<dyn Router>,
+    hello_timeout: std::time::Duration,
+    client: IpAddr,
+) {
+    let mut conn = Conn::new(socket);
+    if let Ok(hello) = conn.first_text(hello_timeout).await {
+        router.serve(conn, hello, client).await;
+    }
+}
