@@ -117,12 +117,27 @@ impl Catalogue {
         Ok(self.store.get(slug)?)
     }
 
-    /// Creates a room.
-    pub fn create(&self, slug: &str, change: &RoomChange) -> Result<RoomRecord, CatalogueError> {
+    /// Whether a room with this slug may be created: a valid slug that no room has.
+    pub fn may_create(&self, slug: &str) -> Result<(), CatalogueError> {
         check_slug(slug)?;
         if self.store.get(slug)?.is_some() {
             return Err(CatalogueError::Exists(slug.to_owned()));
         }
+        Ok(())
+    }
+
+    /// Whether the room with this slug may be changed: it exists.
+    pub fn may_update(&self, slug: &str) -> Result<(), CatalogueError> {
+        check_slug(slug)?;
+        match self.store.get(slug)? {
+            Some(_) => Ok(()),
+            None => Err(CatalogueError::NotFound(slug.to_owned())),
+        }
+    }
+
+    /// Creates a room.
+    pub fn create(&self, slug: &str, change: &RoomChange) -> Result<RoomRecord, CatalogueError> {
+        self.may_create(slug)?;
         let base = RoomRecord {
             slug: slug.to_owned(),
             title: title_of(slug),

@@ -112,10 +112,13 @@ pub fn room_command(
             Ok(out)
         }
         RoomCommand::Create(args) => {
+            // Said before any file is read.
+            catalogue.may_create(&args.slug)?;
             let record = catalogue.create(&args.slug, &change_of(args)?)?;
             Ok(format!("created room {}\n", record.slug))
         }
         RoomCommand::Update(args) => {
+            catalogue.may_update(&args.slug)?;
             let record = catalogue.update(&args.slug, &change_of(args)?)?;
             Ok(format!("updated room {}\n", record.slug))
         }

@@ -14,7 +14,7 @@ use crate::floor_plan::FloorPlan;
 use crate::room::actor::{
     DEFAULT_SAMPLE_EVERY, KeptSetting, RoomOptions, SettingsSink, SummaryOptions, SummarySink,
 };
-use crate::room::engine::snapshot::RoomState;
+use crate::room::engine::snapshot::WrittenState;
 use crate::room::media::MediaRoutes;
 use crate::room::model::{EngineError, RoomSettings};
 use crate::room::summary::Summary;
@@ -101,7 +101,7 @@ impl Rooms {
         &self,
         record: &RoomRecord,
         tick_hz: u32,
-        state: Option<&RoomState>,
+        state: Option<&WrittenState>,
     ) -> Result<RoomHandle, RoomsError> {
         let Some(state) = state else {
             return self.open_record(record, tick_hz);
@@ -222,15 +222,17 @@ impl Rooms {
         }
     }
 
-    /// The media routes of the running room with this slug, if this node has an SFU.
-    pub fn media(&self, slug: &str) -> Option<Arc<RoomMedia>> {
-        self.running.get(slug)?.media.clone()
-    }
-
     /// The room with this slug: running, or opened now from the store.
     pub fn get(&self, slug: &str) -> Option<RoomHandle> {
+        self.get_with_media(slug).map(|(handle, _)| handle)
+    }
+
+    /// [`Rooms::get`], with the room's media routes through the SFU if this node has one
+    /// (taken from the same running room, so that the two belong together).
+    pub fn get_with_media(&self, slug: &str) -> Option<(RoomHandle, Option<Arc<RoomMedia>>)> {
+        let both = |running: &Running| (running.handle.clone(), running.media.clone());
         if let Some(running) = self.running.get(slug) {
-            return Some(running.handle.clone());
+            return Some(both(&running));
         }
         if self.clustered {
             return None;
@@ -244,9 +246,8 @@ impl Rooms {
             }
         };
         match self.open_record(&record, *tick_hz) {
-            Ok(handle) => Some(handle),
-            // Opened by someone else in the meantime.
-            Err(RoomsError::Exists) => self.running.get(slug).map(|entry| entry.handle.clone()),
+            // Opened now, or by someone else in the meantime.
+            Ok(_) | Err(RoomsError::Exists) => self.running.get(slug).map(|r| both(&r)),
             Err(err) => {
                 tracing::warn!(%err, "a stored room cannot be opened");
                 None

@@ -14,13 +14,6 @@ type Module = Vec<String>;
 /// The crates whose modules are checked.
 const CRATES: [&str; 2] = ["server/src", "proto/src"];
 
-/// Cycles not undone yet (issue #18), each as the test prints it. The list only shrinks:
-/// a cycle not on it fails the test, and so does one on it that is gone (take it off).
-const NOT_YET_UNDONE: [&str; 2] = [
-    "server/src: in room: icebreakers → model → moderation",
-    "server/src: in sfu: peer → room",
-];
-
 #[test]
 fn no_module_imports_a_module_that_imports_it() {
     let mut found = Vec::new();
@@ -67,25 +60,10 @@ fn no_module_imports_a_module_that_imports_it() {
             }
         }
     }
-    let new: Vec<&String> = found
-        .iter()
-        .filter(|cycle| !NOT_YET_UNDONE.contains(&cycle.as_str()))
-        .collect();
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "modules that import each other, directly or through the others of their line:\n{}",
-        new.iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    let undone: Vec<&&str> = NOT_YET_UNDONE
-        .iter()
-        .filter(|known| !found.iter().any(|cycle| cycle == **known))
-        .collect();
-    assert!(
-        undone.is_empty(),
-        "these cycles are gone: take them off NOT_YET_UNDONE: {undone:?}"
+        found.join("\n")
     );
 }
 

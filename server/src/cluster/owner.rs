@@ -22,7 +22,7 @@ use super::{
     state_key,
 };
 use crate::room::RoomHandle;
-use crate::room::engine::snapshot::RoomState;
+use crate::room::engine::snapshot::WrittenState;
 use crate::store::{RoomRecord, RoomStore};
 use crate::transport::{Down, Frame, Tunnel};
 
@@ -196,7 +196,7 @@ impl Cluster {
         let json = tokio::time::timeout(REDIS_TIMEOUT, get)
             .await
             .map_err(|_| ClusterError::TimedOut)??;
-        let state = json.and_then(|json| match serde_json::from_str::<RoomState>(&json) {
+        let state = json.and_then(|json| match serde_json::from_str::<WrittenState>(&json) {
             Ok(state) => Some(state),
             Err(err) => {
                 tracing::warn!(%err, "a room's written-down state does not read; starting it empty");
@@ -219,7 +219,7 @@ impl Cluster {
     }
 
     /// Writes a room's state if this node holds its lease.
-    async fn write_state(&self, slug: &str, state: &RoomState) -> Result<(), ClusterError> {
+    async fn write_state(&self, slug: &str, state: &WrittenState) -> Result<(), ClusterError> {
         let json = serde_json::to_string(state).map_err(|e| ClusterError::Room(e.to_string()))?;
         // Useful for as long as the people in it may resume.
         let keep_ms = (self.inner.config.grace.as_millis() as u64)

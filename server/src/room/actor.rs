@@ -24,7 +24,7 @@ use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::directory::Directory;
-use super::engine::snapshot::RoomState;
+use super::engine::snapshot::WrittenState;
 use super::engine::{Command, Room};
 use super::model::{DisplayName, EngineError, ParticipantId, Point, ProfileLine, Role};
 use super::moderation::LinkIdentity;
@@ -51,10 +51,6 @@ const INBOX_CAPACITY: usize = 4096;
 
 pub(crate) use crate::transport::outbox::EVENT_RESERVE;
 
-/// How the actor reaches one session: its bounded outgoing queue of encoded frames, which
-/// also carries the order to close (slow consumer).
-pub type SessionLink = OutboxSender;
-
 /// A request in a room's inbox.
 #[derive(Debug)]
 enum Request {
@@ -63,7 +59,7 @@ enum Request {
         profile: Option<ProfileLine>,
         role: Role,
         identity: Option<LinkIdentity>,
-        link: SessionLink,
+        link: OutboxSender,
         /// The resume token the client came back with, if any.
         resume: Option<String>,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
@@ -71,7 +67,7 @@ enum Request {
     /// Back as the participant the resume token names, or [`JoinError::NotResumed`].
     Resume {
         token: String,
-        link: SessionLink,
+        link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     },
     Command {
@@ -83,7 +79,7 @@ enum Request {
         departure: Departure,
     },
     /// The room's state with everyone's resume token (for a cluster's snapshots).
-    State(oneshot::Sender<RoomState>),
+    State(oneshot::Sender<WrittenState>),
     /// An operator (or a host, through an upload the HTTP edge checked) replaced the
     /// floor plan.
     FloorPlan(Option<FloorPlan>),
@@ -198,7 +194,7 @@ impl RoomHandle {
             directory: directory.clone(),
             room,
             tick_hz,
-            links: HashMap::new(),
+            sessions: HashMap::new(),
             pending_kicks: Vec::new(),
             positions: Vec::new(),
             // Five seconds of ticks without room for positions.
@@ -209,7 +205,7 @@ impl RoomHandle {
             grace,
             seats: HashMap::new(),
             tokens: HashMap::new(),
-            suspended: HashMap::new(),
+            reconnecting: HashMap::new(),
             parked: HashMap::new(),
             next_connection: 0,
             waiting: waiting::WaitingRoom::default(),
@@ -309,7 +305,7 @@ impl RoomHandle {
         profile: Option<ProfileLine>,
         role: Role,
         identity: Option<LinkIdentity>,
-        link: SessionLink,
+        link: OutboxSender,
         resume: Option<String>,
     ) -> Result<Seat, JoinError> {
         let (reply, answer) = oneshot::channel();
@@ -331,7 +327,7 @@ impl RoomHandle {
 
     /// Comes back as the participant `token` names (it proves they were admitted: no
     /// passcode, link or name needed), or [`JoinError::NotResumed`] if it names no one.
-    pub async fn resume(&self, token: String, link: SessionLink) -> Result<Seat, JoinError> {
+    pub async fn resume(&self, token: String, link: OutboxSender) -> Result<Seat, JoinError> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Resume { token, link, reply };
         self.inbox
@@ -351,7 +347,7 @@ impl RoomHandle {
     }
 
     /// The room's state with everyone's resume token; `None` if the room has stopped.
-    pub async fn state(&self) -> Option<RoomState> {
+    pub async fn state(&self) -> Option<WrittenState> {
         let (reply, answer) = oneshot::channel();
         self.inbox.send(Request::State(reply)).await.ok()?;
         answer.await.ok()
@@ -416,7 +412,7 @@ struct Actor {
     /// Position ticks per second.
     tick_hz: u32,
     /// Every joined participant's session.
-    links: HashMap<ParticipantId, Link>,
+    sessions: HashMap<ParticipantId, Session>,
     /// Sessions to remove once the current dispatch is done, and why.
     pending_kicks: Vec<(ParticipantId, Removal)>,
     /// Reused buffer for the tick's positions.
@@ -429,8 +425,8 @@ struct Actor {
     seats: HashMap<ParticipantId, resume::SeatState>,
     /// Resume tokens to the participant they name.
     tokens: HashMap<String, ParticipantId>,
-    /// Lost participants and when their grace window ends.
-    suspended: HashMap<ParticipantId, tokio::time::Instant>,
+    /// Reconnecting participants and when their grace window ends.
+    reconnecting: HashMap<ParticipantId, tokio::time::Instant>,
     /// Participants whose page went away: gone from the room, back as they were if their
     /// token comes back within the grace window.
     parked: HashMap<ParticipantId, resume::Parked>,
@@ -480,7 +476,7 @@ enum Owed {
 }
 
 /// One session as the actor sees it.
-struct Link {
+struct Session {
     outbox: OutboxSender,
     /// What it missed.
     owes: Owed,
@@ -501,7 +497,7 @@ impl Actor {
             tokio::select! {
                 request = requests.recv() => match request {
                     Some(Request::Stop(code)) => {
-                        for link in self.links.values() {
+                        for link in self.sessions.values() {
                             link.outbox.kick(code);
                         }
                         self.keep_summary();
@@ -576,7 +572,7 @@ impl Actor {
         profile: Option<ProfileLine>,
         role: Role,
         identity: Option<LinkIdentity>,
-        link: SessionLink,
+        link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         let id = loop {
@@ -603,7 +599,7 @@ impl Actor {
         let seat = self.attach(id, link, None);
         if reply.send(Ok(seat)).is_err() {
             // The session went away while waiting; undo.
-            self.links.remove(&id);
+            self.sessions.remove(&id);
             let _ = self.room.leave(id);
         }
     }
@@ -616,7 +612,7 @@ impl Actor {
             }
             return;
         }
-        if !self.links.contains_key(&from) {
+        if !self.sessions.contains_key(&from) {
             return;
         }
         let result = match command {

@@ -241,7 +241,7 @@ async fn circle_of_two(room: &RoomHandle) -> (FakeSession, FakeSession, String) 
 async fn a_lost_participant_resumes_with_everything_and_others_see_reconnecting() {
     let room = room();
     let (anna, mut ben, token) = circle_of_two(&room).await;
-    room.leave(anna.seat, Departure::Lost).await;
+    room.leave(anna.seat, Departure::Reconnecting).await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let seen = drain(&mut ben);
     assert!(
@@ -322,9 +322,9 @@ async fn a_lost_participant_resumes_with_everything_and_others_see_reconnecting(
 async fn after_the_grace_window_a_lost_participant_is_removed_exactly_once() {
     let room = room();
     let (anna, mut ben, token) = circle_of_two(&room).await;
-    room.leave(anna.seat, Departure::Lost).await;
+    room.leave(anna.seat, Departure::Reconnecting).await;
     // A second report of the same loss changes nothing.
-    room.leave(anna.seat, Departure::Lost).await;
+    room.leave(anna.seat, Departure::Reconnecting).await;
     tokio::time::sleep(DEFAULT_GRACE - Duration::from_secs(1)).await;
     let before = drain(&mut ben);
     assert!(
@@ -359,7 +359,7 @@ async fn resuming_replaces_a_connection_the_server_still_thought_alive() {
     assert_eq!(back.id, anna.id);
     assert_eq!(anna.outbox.kicked(), Some(close::REPLACED));
     // The old session's end, reported late, does not touch the new one.
-    room.leave(anna.seat, Departure::Lost).await;
+    room.leave(anna.seat, Departure::Reconnecting).await;
     tokio::time::sleep(Duration::from_secs(60)).await;
     let seen = drain(&mut ben);
     assert!(

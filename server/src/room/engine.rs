@@ -2,7 +2,7 @@
 //! clock and no async. Commands change the state and queue [`Event`]s; the room actor
 //! drains them and turns them into messages.
 //!
-//! Circle rules (DESIGN.md): walking into a circle's join radius joins it unless it is full
+//! Circle rules: walking into a circle's join radius joins it unless it is full
 //! or locked (hosts may enter locked circles); two free participants within the forming
 //! distance form a circle (not in a quiet area); a member beyond radius + hysteresis leaves;
 //! a circle left with one member dissolves. Whenever there is a choice (several circles or
@@ -19,7 +19,7 @@ mod icebreakers;
 mod presence;
 pub mod snapshot;
 
-pub use command::Command;
+pub use command::{ChatTarget, Command, Decoded, Event};
 pub use hosts::GatherTarget;
 mod spawn;
 mod summary;
@@ -36,143 +36,6 @@ use super::moderation::{Bans, LinkIdentity};
 /// Grid cell size in floor units: about one forming distance, so a neighbour query looks
 /// at a 3 × 3 block of cells.
 const CELL: f32 = 100.0;
-
-/// Something that happened, for the actor to tell the right people.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// A participant entered the room.
-    Joined(ParticipantId),
-    /// A participant left the room.
-    Left(ParticipantId),
-    /// A circle formed or its members, centre or lock changed.
-    CircleChanged(CircleId),
-    /// A circle dissolved.
-    CircleDissolved(CircleId),
-    /// Two members of one circle should connect; `initiator` makes the offer.
-    Connect {
-        /// Makes the WebRTC offer: the one who just arrived.
-        initiator: ParticipantId,
-        /// Waits for the offer.
-        responder: ParticipantId,
-    },
-    /// Two participants are no longer in one circle and should hang up.
-    Disconnect {
-        /// The one who left.
-        leaver: ParticipantId,
-        /// The one who stays.
-        stayer: ParticipantId,
-    },
-    /// A participant walked into a circle that would not have them; they stand outside it.
-    Refused {
-        /// Who was refused.
-        participant: ParticipantId,
-        /// Which circle refused.
-        circle: CircleId,
-        /// Why.
-        reason: Refusal,
-    },
-    /// A participant's connection dropped (`on`), or they resumed (`off`).
-    Reconnecting {
-        /// Who.
-        id: ParticipantId,
-        /// Waiting for them now.
-        on: bool,
-    },
-    /// A member of a mesh circle resumed: the pair keeps its WebRTC connection (or makes
-    /// a new one) and restarts ICE, the one who came back offering.
-    RestartIce {
-        /// The one who came back: makes the offer.
-        initiator: ParticipantId,
-        /// The other member.
-        responder: ParticipantId,
-    },
-    /// A participant's microphone, camera or screen share changed.
-    MediaChanged(ParticipantId),
-    /// A chat message to deliver (to whom: its scope).
-    Chat(ChatMessage),
-    /// A participant raised or lowered their hand.
-    Hand(ParticipantId),
-    /// A participant reacted (applause, ...): shown to everyone, not kept.
-    Reaction {
-        /// Who.
-        id: ParticipantId,
-        /// Which reaction.
-        reaction: Reaction,
-    },
-    /// A host muted a participant's microphone.
-    Muted {
-        /// Whose.
-        target: ParticipantId,
-        /// The host.
-        by: ParticipantId,
-    },
-    /// A host removed a participant (who is gone from the room when this is handled).
-    Removed {
-        /// Who.
-        target: ParticipantId,
-        /// Banned too.
-        ban: bool,
-    },
-    /// A host locked or unlocked the room.
-    RoomLocked(bool),
-    /// A host posted (or cleared) the announcement.
-    Announcement,
-    /// Someone started or stopped broadcasting to the whole room.
-    Broadcast {
-        /// Who.
-        id: ParticipantId,
-        /// Broadcasting now.
-        on: bool,
-    },
-    /// A host invited a participant onto the stage.
-    StageInvite {
-        /// Who is invited.
-        target: ParticipantId,
-        /// The host.
-        by: ParticipantId,
-    },
-    /// A host asks someone over to their circle.
-    CircleInvite {
-        /// Who is asked.
-        target: ParticipantId,
-        /// The host.
-        by: ParticipantId,
-    },
-    /// A host changed the room's areas.
-    AreasChanged,
-    /// A host or an operator changed the room's floor plan.
-    FloorPlanChanged,
-    /// A member of a circle with an icebreaker is to see it: the circle formed with
-    /// them, or they entered it.
-    Icebreaker {
-        /// Who is to see it.
-        participant: ParticipantId,
-        /// Whose icebreaker.
-        circle: CircleId,
-    },
-    /// A host or an operator changed the room's icebreakers (or saved them unchanged).
-    IcebreakersChanged,
-    /// A host asked for the organiser summary.
-    Summary(ParticipantId),
-    /// A host gathered everyone around a point.
-    Gathered {
-        /// The host.
-        by: ParticipantId,
-        /// Where.
-        at: Point,
-    },
-}
-
-/// Whom a participant addresses a chat message to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatTarget {
-    /// Everyone in the room.
-    Room,
-    /// The sender's circle.
-    MyCircle,
-    /// One person in the room.
-    Direct(ParticipantId),
-}
 
 /// One room's state and rules.
 #[derive(Debug)]

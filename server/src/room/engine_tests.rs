@@ -457,7 +457,7 @@ enum Op {
     Lock(u8, bool),
     Leave(u8),
     /// The connection dropped (reconnecting), and came back.
-    Suspend(u8),
+    Reconnect(u8),
     Resume(u8),
     /// The page reloaded: out of the room, and back as they were.
     Reload(u8),
@@ -484,7 +484,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(w, t, dx, dy)| Op::Approach(w, t, dx, dy)),
         1 => (who.clone(), any::<bool>()).prop_map(|(w, l)| Op::Lock(w, l)),
         1 => who.clone().prop_map(Op::Leave),
-        1 => who.clone().prop_map(Op::Suspend),
+        1 => who.clone().prop_map(Op::Reconnect),
         1 => who.clone().prop_map(Op::Resume),
         1 => who.clone().prop_map(Op::Reload),
         1 => (who.clone(), any::<bool>()).prop_map(|(w, on)| Op::Hand(w, on)),
@@ -576,7 +576,7 @@ fn apply(room: &mut Room, op: &Op) {
         },
         Op::Lock(w, locked) => room.set_locked(id(w), *locked),
         Op::Leave(w) => room.leave(id(w)),
-        Op::Suspend(w) => room.suspend(id(w)),
+        Op::Reconnect(w) => room.start_reconnecting(id(w)),
         Op::Resume(w) => room.resume(id(w)),
         Op::Reload(w) => match room.participant(id(w)).cloned() {
             Some(was) => {

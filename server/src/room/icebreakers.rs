@@ -6,7 +6,7 @@
 
 use hallway_proto::limits::{MAX_ICEBREAKER_CHARS, MAX_ICEBREAKERS};
 
-use super::model::EngineError;
+use super::error::EngineError;
 use super::text::{has_visible_letter, refused_in_text};
 
 /// The built-in prompts: (English, German in the Sie-form). Open questions about work and

@@ -1,6 +1,7 @@
 //! One room: its pure engine and the actor that runs it.
 //!
 //! - [`access`]: who may enter without a signed link (open, passcode, invitation only);
+//! - [`error`]: why the engine refuses a command;
 //! - [`model`]: domain types (ids, geometry, participants, circles, areas, settings);
 //! - [`grid`]: the spatial index;
 //! - [`moderation`]: bans and the link identity they attach to;
@@ -17,6 +18,7 @@ pub mod actor;
 pub mod chat;
 pub mod directory;
 pub mod engine;
+pub mod error;
 pub mod grid;
 pub mod icebreakers;
 pub mod media;

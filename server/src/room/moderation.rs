@@ -60,11 +60,11 @@ impl Bans {
 /// Checks an announcement: at most 500 characters, line breaks (CR and CRLF become `\n`)
 /// and tabs allowed but no other control characters or bidirectional overrides
 /// (`text.rs`); empty clears it.
-pub fn clean_announcement(raw: &str) -> Result<Option<String>, super::model::EngineError> {
+pub fn clean_announcement(raw: &str) -> Result<Option<String>, super::error::EngineError> {
     let text = raw.replace("\r\n", "\n").replace('\r', "\n");
     let text = text.trim();
     if text.chars().count() > 500 || text.chars().any(super::text::refused_in_text) {
-        return Err(super::model::EngineError::InvalidAnnouncement);
+        return Err(super::error::EngineError::InvalidAnnouncement);
     }
     Ok((!text.is_empty()).then(|| text.to_owned()))
 }

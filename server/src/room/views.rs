@@ -1,12 +1,243 @@
-//! Renders engine state as protocol messages: the one place where the room's domain types
-//! become wire types on their way out (the session converts the other way on the way in).
+//! Renders engine state and events as protocol messages: the one place where the room's
+//! domain types become wire types on their way out (the session converts the other way on
+//! the way in). Every engine [`Event`] becomes its messages, and whom each is for, in
+//! [`news`]; the room's task only delivers them.
 
-use hallway_proto::{self as proto, ServerMessage};
+use hallway_proto::{self as proto, ErrorCode, ServerMessage};
 
 use super::chat::{ChatMessage, ChatScope};
-use super::engine::Room;
+use super::engine::{Event, Room};
 use super::icebreakers::Icebreaker;
-use super::model::{Area, Circle, Media, Participant, ParticipantId, Role};
+use super::model::{Area, Circle, Media, Participant, ParticipantId, Refusal, Role};
+
+/// Whom one of an event's messages is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum To {
+    /// Everyone in the room but `except`: news of the room's state, which whoever has no
+    /// room for it skips and catches up with in a snapshot.
+    Everyone {
+        /// The one it is about, who knows already.
+        except: Option<ParticipantId>,
+    },
+    /// These participants, in this order: meant for them, and not to be caught up with
+    /// later (an instruction to connect, an error, a chat message to them).
+    Each(Vec<ParticipantId>),
+}
+
+impl To {
+    const EVERYONE: To = To::Everyone { except: None };
+
+    fn one(id: ParticipantId) -> To {
+        To::Each(vec![id])
+    }
+}
+
+/// The messages an engine event becomes, and whom each is for, in the order they go.
+/// None for an event that is the room task's business alone (removing someone, the
+/// summary a host asked for) or about something gone by now.
+pub fn news(room: &Room, event: &Event) -> Vec<(To, ServerMessage)> {
+    let one = |to: To, msg: ServerMessage| vec![(to, msg)];
+    match event {
+        Event::Joined(id) => room.participant(*id).map_or_else(Vec::new, |p| {
+            let participant = participant(p);
+            one(
+                To::Everyone { except: Some(*id) },
+                ServerMessage::Joined { participant },
+            )
+        }),
+        Event::Left(id) => one(To::EVERYONE, ServerMessage::Left { id: id.to_string() }),
+        Event::CircleChanged(cid) => room.circle(*cid).map_or_else(Vec::new, |c| {
+            one(
+                To::EVERYONE,
+                ServerMessage::CircleChanged { circle: circle(c) },
+            )
+        }),
+        Event::CircleDissolved(cid) => {
+            one(To::EVERYONE, ServerMessage::CircleDissolved { id: cid.0 })
+        }
+        Event::Connect {
+            initiator,
+            responder,
+        } => connect(*initiator, *responder, false),
+        Event::RestartIce {
+            initiator,
+            responder,
+        } => connect(*initiator, *responder, true),
+        Event::Reconnecting { id, on } => one(
+            To::Everyone { except: Some(*id) },
+            ServerMessage::Reconnecting {
+                id: id.to_string(),
+                on: *on,
+            },
+        ),
+        Event::Disconnect { leaver, stayer } => vec![
+            (
+                To::one(*leaver),
+                ServerMessage::Disconnect {
+                    peer: stayer.to_string(),
+                },
+            ),
+            (
+                To::one(*stayer),
+                ServerMessage::Disconnect {
+                    peer: leaver.to_string(),
+                },
+            ),
+        ],
+        Event::Refused {
+            participant,
+            circle,
+            reason,
+        } => {
+            let (code, message) = match reason {
+                Refusal::Full => (ErrorCode::CircleFull, "that circle is full"),
+                Refusal::Locked => (ErrorCode::CircleLocked, "that circle is locked"),
+            };
+            let msg = ServerMessage::Error {
+                code,
+                message: message.to_owned(),
+                circle: Some(circle.0),
+                retry_after: None,
+            };
+            one(To::one(*participant), msg)
+        }
+        Event::Chat(message) => {
+            let to = match message.scope {
+                // Like other room state, a skipped room message is caught up with by the
+                // snapshot, which carries the recent chat.
+                ChatScope::Room => To::EVERYONE,
+                ChatScope::Circle(cid) => To::Each(
+                    room.circle(cid)
+                        .map(|c| c.members.clone())
+                        .unwrap_or_default(),
+                ),
+                ChatScope::Direct(to) => To::Each(vec![to, message.from]),
+            };
+            one(
+                to,
+                ServerMessage::Chat {
+                    message: chat(message),
+                },
+            )
+        }
+        Event::Hand(id) => room.participant(*id).map_or_else(Vec::new, |p| {
+            let msg = ServerMessage::Hand {
+                id: id.to_string(),
+                raised: p.hand.is_some(),
+                at: p.hand,
+            };
+            one(To::EVERYONE, msg)
+        }),
+        Event::Reaction { id, reaction } => one(
+            To::EVERYONE,
+            ServerMessage::Reaction {
+                id: id.to_string(),
+                reaction: reaction.name().to_owned(),
+            },
+        ),
+        Event::Broadcast { id, on } => one(
+            To::EVERYONE,
+            ServerMessage::Broadcast {
+                id: id.to_string(),
+                on: *on,
+            },
+        ),
+        Event::StageInvite { target, by } => one(
+            To::one(*target),
+            ServerMessage::StageInvite { by: by.to_string() },
+        ),
+        Event::CircleInvite { target, by } => one(
+            To::one(*target),
+            ServerMessage::CircleInvite { by: by.to_string() },
+        ),
+        Event::Muted { target, by } => one(
+            To::one(*target),
+            ServerMessage::Muted { by: by.to_string() },
+        ),
+        Event::RoomLocked(locked) => {
+            one(To::EVERYONE, ServerMessage::RoomLocked { locked: *locked })
+        }
+        Event::AreasChanged => {
+            let areas = room.areas().iter().map(area).collect();
+            one(To::EVERYONE, ServerMessage::Areas { areas })
+        }
+        Event::FloorPlanChanged => one(
+            To::EVERYONE,
+            ServerMessage::FloorPlan {
+                url: floor_plan_url(room),
+            },
+        ),
+        Event::Icebreaker {
+            participant,
+            circle,
+        } => room
+            .circle(*circle)
+            .and_then(|c| c.icebreaker.as_ref())
+            .map_or_else(Vec::new, |prompt| {
+                let msg = ServerMessage::Icebreaker {
+                    circle: circle.0,
+                    prompt: icebreaker(prompt),
+                };
+                one(To::one(*participant), msg)
+            }),
+        Event::IcebreakersChanged => {
+            let hosts = room
+                .participants()
+                .filter(|p| p.role == Role::Host)
+                .map(|p| p.id)
+                .collect();
+            one(To::Each(hosts), icebreakers(room))
+        }
+        Event::Gathered { by, at } => one(
+            To::EVERYONE,
+            ServerMessage::Gathered {
+                by: by.to_string(),
+                x: at.x,
+                y: at.y,
+            },
+        ),
+        Event::Announcement => {
+            let text = room.announcement().map(str::to_owned);
+            one(To::EVERYONE, ServerMessage::Announcement { text })
+        }
+        Event::MediaChanged(id) => room.participant(*id).map_or_else(Vec::new, |p| {
+            let msg = ServerMessage::Media {
+                id: id.to_string(),
+                state: media(p.media),
+            };
+            one(To::EVERYONE, msg)
+        }),
+        // The room's task removes them, and makes the summary.
+        Event::Removed { .. } | Event::Summary(_) => Vec::new(),
+    }
+}
+
+/// Tells two members of a circle to connect (or to restart ICE on the connection they
+/// have): the responder first, since the initiator answers with an offer at once.
+fn connect(
+    initiator: ParticipantId,
+    responder: ParticipantId,
+    restart: bool,
+) -> Vec<(To, ServerMessage)> {
+    vec![
+        (
+            To::one(responder),
+            ServerMessage::Connect {
+                peer: initiator.to_string(),
+                initiator: false,
+                restart,
+            },
+        ),
+        (
+            To::one(initiator),
+            ServerMessage::Connect {
+                peer: responder.to_string(),
+                initiator: true,
+                restart,
+            },
+        ),
+    ]
+}
 
 /// The room's settings as a client sees them.
 pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
@@ -42,7 +273,7 @@ pub fn welcome(
     resumed: bool,
     sfu_reset: bool,
 ) -> ServerMessage {
-    let RoomState {
+    let RoomView {
         participants,
         circles,
         areas,
@@ -71,7 +302,7 @@ pub fn welcome(
 
 /// The whole room for a client that missed changes.
 pub fn snapshot(room: &Room) -> ServerMessage {
-    let RoomState {
+    let RoomView {
         participants,
         circles,
         areas,
@@ -93,7 +324,7 @@ pub fn snapshot(room: &Room) -> ServerMessage {
 }
 
 /// What `welcome` and `snapshot` both carry.
-struct RoomState {
+struct RoomView {
     participants: Vec<proto::ParticipantInfo>,
     circles: Vec<proto::CircleInfo>,
     areas: Vec<proto::AreaInfo>,
@@ -105,11 +336,11 @@ struct RoomState {
 
 /// The room as it is now; participants sorted by id, so that the same room is the same
 /// bytes.
-fn state(room: &Room) -> RoomState {
+fn state(room: &Room) -> RoomView {
     let mut participants: Vec<proto::ParticipantInfo> =
         room.participants().map(participant).collect();
     participants.sort_by(|a, b| a.id.cmp(&b.id));
-    RoomState {
+    RoomView {
         participants,
         circles: room.circles().map(circle).collect(),
         areas: room.areas().iter().map(area).collect(),
@@ -303,19 +534,118 @@ pub fn chat(m: &ChatMessage) -> proto::ChatInfo {
     }
 }
 
-/// An area from the wire, unchecked (the engine checks it).
-pub fn area_from_wire(a: proto::AreaInfo) -> Area {
-    Area {
-        id: a.id,
-        name: a.name,
-        rect: super::model::Rect {
-            x: a.x,
-            y: a.y,
-            width: a.width,
-            height: a.height,
-        },
-        stage: a.stage,
-        quiet: a.quiet,
-        max_people: a.max_people,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::engine::ChatTarget;
+    use crate::room::model::{DisplayName, RoomSettings};
+
+    fn pid(n: u128) -> ParticipantId {
+        ParticipantId(n)
+    }
+
+    /// A room with a host (1) and two participants (2, 3) in a circle, events drained.
+    fn room() -> Room {
+        let mut room = Room::new(RoomSettings::new("t", "T")).expect("valid settings");
+        for (n, role) in [
+            (1, Role::Host),
+            (2, Role::Participant),
+            (3, Role::Participant),
+        ] {
+            let name = DisplayName::parse(&format!("P{n}")).expect("name");
+            room.join(pid(n), name, role).expect("joins");
+        }
+        room.move_to(pid(2), 500.0, 500.0).expect("moves");
+        room.move_to(pid(3), 540.0, 500.0).expect("moves");
+        let _ = room.drain_events().count();
+        room
+    }
+
+    fn audiences(room: &Room, event: &Event) -> Vec<(To, &'static str)> {
+        news(room, event)
+            .into_iter()
+            .map(|(to, msg)| (to, msg.kind()))
+            .collect()
+    }
+
+    #[test]
+    fn room_state_goes_to_everyone_and_what_is_meant_for_people_to_them() {
+        let room = room();
+        assert_eq!(
+            audiences(&room, &Event::Joined(pid(2))),
+            vec![(
+                To::Everyone {
+                    except: Some(pid(2))
+                },
+                "joined"
+            )]
+        );
+        assert_eq!(
+            audiences(&room, &Event::Hand(pid(3))),
+            vec![(To::EVERYONE, "hand")]
+        );
+        // The responder hears first: the initiator offers at once.
+        assert_eq!(
+            audiences(
+                &room,
+                &Event::Connect {
+                    initiator: pid(2),
+                    responder: pid(3)
+                }
+            ),
+            vec![(To::one(pid(3)), "connect"), (To::one(pid(2)), "connect")]
+        );
+        assert_eq!(
+            audiences(&room, &Event::IcebreakersChanged),
+            vec![(To::Each(vec![pid(1)]), "icebreakers")],
+            "only hosts see the room's icebreaker settings"
+        );
+        // The room's task's business alone.
+        assert!(audiences(&room, &Event::Summary(pid(1))).is_empty());
+        assert!(
+            audiences(
+                &room,
+                &Event::Removed {
+                    target: pid(2),
+                    ban: false
+                }
+            )
+            .is_empty()
+        );
+        // About someone gone by now: nothing to tell.
+        assert!(audiences(&room, &Event::Hand(pid(9))).is_empty());
+    }
+
+    #[test]
+    fn chat_goes_where_it_was_addressed() {
+        let mut room = room();
+        room.chat(pid(2), ChatTarget::MyCircle, "hi", 1)
+            .expect("sent");
+        room.chat(pid(1), ChatTarget::Direct(pid(3)), "psst", 2)
+            .expect("sent");
+        room.chat(pid(3), ChatTarget::Room, "all", 3).expect("sent");
+        let events: Vec<Event> = room.drain_events().collect();
+        let to: Vec<To> = events
+            .iter()
+            .flat_map(|e| news(&room, e))
+            .map(|(to, _)| to)
+            .collect();
+        let circle = room
+            .participant(pid(2))
+            .and_then(|p| p.circle)
+            .and_then(|c| room.circle(c))
+            .map(|c| c.members.clone())
+            .expect("a circle");
+        let mut members = circle.clone();
+        members.sort();
+        assert_eq!(members, vec![pid(2), pid(3)]);
+        assert_eq!(
+            to,
+            vec![
+                To::Each(circle),
+                To::Each(vec![pid(3), pid(1)]),
+                To::EVERYONE
+            ]
+        );
     }
 }

@@ -1,14 +1,13 @@
-//! What a decoded client message asks for: a room command, or something the session does
-//! itself (leave, relay a signal, talk to the SFU), or a refusal. Pure, so that a property
-//! test can feed decoded messages through it into an engine.
+//! What a decoded client message asks for: a room command (decoded by the engine's
+//! `Command::decode`), or something the session does itself (leave, relay a signal, talk
+//! to the SFU), or a refusal. Pure, so that a property test can feed decoded messages
+//! through it into an engine.
 
 use hallway_proto::{ClientMessage, ErrorCode, Payload, limits as proto_limits};
 
-use crate::room::engine::Command;
-use crate::room::engine::{ChatTarget, GatherTarget};
-use crate::room::model::{CircleId, Media, ParticipantId, Reaction};
+use crate::room::engine::{Command, Decoded};
+use crate::room::model::{CircleId, ParticipantId};
 use crate::room::rtt::{self, RttTarget};
-use crate::room::views;
 
 /// Longest `mid` a screen share may be named by (browsers use "0", "1", …).
 const MAX_MID_BYTES: usize = 32;
@@ -61,87 +60,27 @@ pub enum Incoming {
     Refused(ErrorCode, &'static str),
 }
 
-/// Sorts one decoded message.
+/// Sorts one decoded message: a command for the room (see [`Command::decode`]), or what
+/// the session does itself.
 pub fn classify(msg: ClientMessage) -> Incoming {
-    let command = match msg {
+    let msg = match Command::decode(msg) {
+        Decoded::Command(command) => return Incoming::Command(command),
+        Decoded::Refused(code, why) => return Incoming::Refused(code, why),
+        Decoded::Session(msg) => msg,
+    };
+    match msg {
         ClientMessage::Hello { .. } => {
-            return Incoming::Refused(ErrorCode::AlreadyJoined, "hello was already sent");
+            Incoming::Refused(ErrorCode::AlreadyJoined, "hello was already sent")
         }
-        ClientMessage::Leave => return Incoming::Leave,
-        ClientMessage::Ping => return Incoming::Ping,
-        ClientMessage::Move { x, y, walking } => Command::Move { x, y, walking },
-        ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
-        ClientMessage::Remove { id, ban } => Command::Remove {
-            target: participant_id(&id),
-            ban,
-        },
-        ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
-        ClientMessage::Hand { raised } => Command::Hand(raised),
-        ClientMessage::Broadcast { on } => Command::Broadcast(on),
-        ClientMessage::InviteToStage { id } => Command::InviteToStage(participant_id(&id)),
-        ClientMessage::InviteToCircle { id } => Command::InviteToCircle(participant_id(&id)),
-        ClientMessage::Summary => Command::Summary,
-        ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
-            Some(reaction) => Command::React(reaction),
-            None => return Incoming::Refused(ErrorCode::UnknownReaction, "unknown reaction"),
-        },
-        ClientMessage::Announce { text } => Command::Announce(text),
-        ClientMessage::SetFloorPlan { plan } => Command::SetFloorPlan(plan),
-        ClientMessage::SetIcebreakers { on, prompts } => Command::SetIcebreakers { on, prompts },
-        ClientMessage::SetWaitingRoom { on } => Command::SetWaitingRoom(on),
-        ClientMessage::Admit { ids, .. } | ClientMessage::TurnAway { ids, .. }
-            if ids.len() > MAX_WAITING_IDS =>
-        {
-            return Incoming::Refused(ErrorCode::InvalidMessage, "at most 500 ids at once");
-        }
-        ClientMessage::Admit { ids, all } => Command::Admit {
-            ids: ids.iter().map(|id| participant_id(id)).collect(),
-            all,
-        },
-        ClientMessage::TurnAway { ids, message } => Command::TurnAway {
-            ids: ids.iter().map(|id| participant_id(id)).collect(),
-            message,
-        },
-        ClientMessage::SetAreas { areas } => {
-            Command::SetAreas(areas.into_iter().map(views::area_from_wire).collect())
-        }
-        ClientMessage::Gather { x, y, area } => match (x, y, area) {
-            (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
-            (Some(x), Some(y), None)
-                if x.abs() <= proto_limits::MAX_COORDINATE
-                    && y.abs() <= proto_limits::MAX_COORDINATE =>
-            {
-                Command::Gather(GatherTarget::Point(x as f32, y as f32))
-            }
-            // Like `move`: a point out of range is a position error, not a malformed message.
-            (Some(_), Some(_), None) => {
-                return Incoming::Refused(
-                    ErrorCode::InvalidPosition,
-                    "coordinates beyond the protocol's range",
-                );
-            }
-            _ => {
-                return Incoming::Refused(
-                    ErrorCode::InvalidMessage,
-                    "gather needs x and y, or an area",
-                );
-            }
-        },
-        ClientMessage::Chat { to, text } => {
-            let target = match to.as_str() {
-                "room" => ChatTarget::Room,
-                "circle" => ChatTarget::MyCircle,
-                id => ChatTarget::Direct(participant_id(id)),
-            };
-            Command::Chat { target, text }
-        }
+        ClientMessage::Leave => Incoming::Leave,
+        ClientMessage::Ping => Incoming::Ping,
         ClientMessage::Rtt {
             to,
             circle,
             text,
             done,
         } => {
-            return match RttTarget::parse(&to).and_then(|target| {
+            match RttTarget::parse(&to).and_then(|target| {
                 rtt::check_line(&text)?;
                 Ok(target)
             }) {
@@ -155,18 +94,8 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                     ErrorCode::InvalidRtt,
                     "real-time text is one line of at most 200 characters, to circle or stage",
                 ),
-            };
+            }
         }
-        ClientMessage::LockCircle { locked } => Command::Lock(locked),
-        ClientMessage::Media {
-            mic,
-            camera,
-            screen,
-        } => Command::Media(Media {
-            mic,
-            camera,
-            screen,
-        }),
         ClientMessage::SfuOffer { sdp, screen } => {
             if screen.as_ref().is_some_and(|mid| mid.len() > MAX_MID_BYTES) {
                 return Incoming::Refused(
@@ -174,13 +103,11 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                     "a media section's mid is at most 32 bytes",
                 );
             }
-            return sfu(SfuOrder::Offer(sdp, screen));
+            sfu(SfuOrder::Offer(sdp, screen))
         }
-        ClientMessage::SfuAnswer { sdp, connection } => {
-            return sfu(SfuOrder::Answer(sdp, connection));
-        }
-        ClientMessage::SfuUnpublish => return Incoming::Sfu(SfuOrder::Unpublish),
-        ClientMessage::SfuRestart => return Incoming::Sfu(SfuOrder::Restart),
+        ClientMessage::SfuAnswer { sdp, connection } => sfu(SfuOrder::Answer(sdp, connection)),
+        ClientMessage::SfuUnpublish => Incoming::Sfu(SfuOrder::Unpublish),
+        ClientMessage::SfuRestart => Incoming::Sfu(SfuOrder::Restart),
         ClientMessage::SfuView { views } => {
             if views.len() > proto_limits::MAX_SFU_VIEWS {
                 return Incoming::Refused(
@@ -199,12 +126,12 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                     "a view's stream is at most 64 bytes and its sides at most 16384 pixels",
                 );
             }
-            return Incoming::Sfu(SfuOrder::View(
+            Incoming::Sfu(SfuOrder::View(
                 views
                     .into_iter()
                     .map(|v| (v.stream, v.width, v.height))
                     .collect(),
-            ));
+            ))
         }
         ClientMessage::Signal { to, payload } => {
             if payload.get().len() > proto_limits::MAX_SIGNAL_PAYLOAD_BYTES {
@@ -213,13 +140,17 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                     "signal payloads are limited to 32 KiB",
                 );
             }
-            return Incoming::Signal {
+            Incoming::Signal {
                 to: to.parse().ok(),
                 payload,
-            };
+            }
         }
-    };
-    Incoming::Command(command)
+        // `Command::decode` took every other message.
+        _ => Incoming::Refused(
+            ErrorCode::InvalidMessage,
+            "this message is not understood here",
+        ),
+    }
 }
 
 /// An SFU order, unless its description is too large.
@@ -233,15 +164,6 @@ fn sfu(order: SfuOrder) -> Incoming {
         );
     }
     Incoming::Sfu(order)
-}
-
-/// The participant an id names; one that cannot be an id names nobody, and the room
-/// answers `unknown_participant` as for any stranger.
-/// The most ids one `admit` or `turn_away` names: the waiting room's capacity.
-const MAX_WAITING_IDS: usize = 500;
-
-fn participant_id(text: &str) -> ParticipantId {
-    text.parse().unwrap_or(ParticipantId::NOBODY)
 }
 
 #[cfg(test)]

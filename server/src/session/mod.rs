@@ -52,11 +52,11 @@ pub struct SessionContext {
 fn departure(end: &End) -> Departure {
     match end {
         End::Left => Departure::Left,
-        End::Lost => Departure::Lost,
+        End::Lost => Departure::Reconnecting,
         End::Unloaded => Departure::Unloaded,
         End::Closed(
             close::SLOW_CONSUMER | close::UNRESPONSIVE | close::SERVICE_RESTART | close::REPLACED,
-        ) => Departure::Lost,
+        ) => Departure::Reconnecting,
         End::Closed(_) => Departure::Left,
     }
 }
@@ -160,12 +160,11 @@ async fn handshake(
         );
         return Err(conn.refuse(ErrorCode::VersionMismatch, &message).await);
     }
-    let Some(room) = ctx.rooms.get(&slug) else {
+    let Some((room, media)) = ctx.rooms.get_with_media(&slug) else {
         return Err(conn
             .refuse(ErrorCode::RoomNotFound, "no room with that name")
             .await);
     };
-    let media = ctx.rooms.media(&slug);
     // A resume token that names a participant proves they were admitted: coming back (a
     // reload, a dropped connection) needs no passcode, link or name again, and no limit
     // on guessing holds it up. A token that names no one is a hello like any other.

@@ -14,7 +14,8 @@
 //! - [`feedback`]: which RTCP reaches the SFU (keyframe requests, bandwidth estimates);
 //! - [`tcp`]: the same over one TCP port (ICE-TCP), for networks without UDP;
 //! - [`peer`]: one connection, driving the sans-I/O `rtc` core;
-//! - [`room`]: one room's publications, subscriptions and routes.
+//! - [`room`]: one room's publications, subscriptions and routes;
+//! - [`tracks`]: the published tracks its connections share (keys, subscribers).
 
 pub mod addresses;
 pub mod allocation;
@@ -25,6 +26,7 @@ pub(crate) mod peer;
 pub mod room;
 pub mod stun;
 mod tcp;
+mod tracks;
 pub mod upswitch;
 
 use std::net::{IpAddr, SocketAddr};
@@ -38,8 +40,8 @@ use tracing::{debug, info, warn};
 
 use crate::turn::IceServers;
 pub use codecs::{Codecs, ExtraCodec};
-use peer::MediaIn;
 pub use room::{MediaError, RoomMedia};
+use tracks::MediaIn;
 
 /// Largest datagram read; anything longer is not WebRTC media.
 const MAX_DATAGRAM: usize = 1600;

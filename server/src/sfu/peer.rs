@@ -32,7 +32,6 @@ use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters};
 use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId};
 use rtc::sansio::Protocol;
@@ -45,7 +44,8 @@ mod receiving;
 
 use super::feedback::{self, KeyframeRequests, SharedEstimate};
 use super::layers::{self, Choice, Layer, LayerStats, MAX_LAYERS, Rewriter};
-use super::room::{Forwards, RoomMedia, TrackInfo, TrackKey};
+use super::tracks::MediaIn;
+use super::tracks::{Forwards, TrackInfo, TrackKey};
 use super::upswitch::UpSwitches;
 use super::{Datagram, Sfu};
 use crate::room::model::ParticipantId;
@@ -100,15 +100,6 @@ pub(crate) enum Control {
     /// The participant resumed on a new WebSocket: tell them from now on through this
     /// queue, and repeat what did not reach them.
     Relink(OutboxSender),
-}
-
-/// What arrives on a connection's media queue.
-#[derive(Debug)]
-pub(crate) enum MediaIn {
-    /// A datagram from the participant.
-    Datagram(Datagram),
-    /// A packet of a track this connection forwards, and the layer it is of.
-    Forwarded(TrackKey, Layer, rtp::Packet),
 }
 
 /// The owner's end of a connection's task: dropping it ends the task.
@@ -171,12 +162,37 @@ struct Outgoing {
     switch_asked: Option<Instant>,
 }
 
+/// What a connection's task tells its room's routes (`room::RoomMedia`): the tracks it
+/// receives from its participant, the keyframes its receivers ask for, its end.
+pub(crate) trait Routes: Send + Sync {
+    /// A sending connection receives a new track (`layered`: in simulcast layers): its
+    /// key, where its packets go, and the counts of its layers.
+    fn publish(
+        &self,
+        publisher: ParticipantId,
+        kind: rtc::rtp_transceiver::rtp_sender::RtpCodecKind,
+        codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+        screen: bool,
+        layered: bool,
+    ) -> (TrackKey, Arc<Forwards>, Arc<LayerStats>);
+
+    /// A sending connection's track ended.
+    fn unpublish(&self, key: TrackKey);
+
+    /// A receiver asked for a keyframe of `key` (of one simulcast layer, or of all).
+    fn request_keyframe(&self, key: TrackKey, layer: Option<Layer>);
+
+    /// A connection's task ended (`session_gone`: its participant's session could not
+    /// take its messages).
+    fn peer_ended(&self, id: ParticipantId, direction: Direction, ufrag: &str, session_gone: bool);
+}
+
 /// The task's state.
 struct Peer {
     pc: RTCPeerConnection,
     direction: Direction,
     participant: ParticipantId,
-    room: Weak<RoomMedia>,
+    room: Weak<dyn Routes>,
     link: OutboxSender,
     sfu: Sfu,
     ufrag: String,
@@ -221,7 +237,7 @@ pub(crate) enum PeerError {
 /// Builds a connection and starts its task.
 pub(crate) fn spawn(
     sfu: &Sfu,
-    room: Weak<RoomMedia>,
+    room: Weak<dyn Routes>,
     participant: ParticipantId,
     direction: Direction,
     connection: u64,

@@ -9,16 +9,15 @@
 //! published track's [`Forwards`] is the list its connection sends each packet to.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
-use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RtpCodecKind};
-use tokio::sync::mpsc;
 use tracing::warn;
 
 use super::Sfu;
 use super::layers::{Choice, Layer, LayerStats};
-use super::peer::{self, Control, Direction, MediaIn, PeerHandle};
+use super::peer::{self, Control, Direction, PeerHandle, Routes};
+use super::tracks::{Forwards, TrackInfo, TrackKey};
 use crate::room::media::MediaRoutes;
 use crate::room::model::{CircleId, ParticipantId};
 use crate::transport::outbox::OutboxSender;
@@ -35,73 +34,6 @@ const STALLED_RETRY: std::time::Duration = std::time::Duration::from_millis(500)
 /// is offered to them: beyond the room's reserve for one-off messages, room for an offer
 /// and a few renegotiations.
 const STALLED_ROOM: usize = crate::transport::outbox::EVENT_RESERVE + 16;
-
-/// Names one published track within a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TrackKey(pub u64);
-
-/// What a subscriber's connection needs to know of a track.
-#[derive(Debug)]
-pub(crate) struct TrackInfo {
-    pub key: TrackKey,
-    pub publisher: ParticipantId,
-    pub kind: RtpCodecKind,
-    pub codec: RTCRtpCodec,
-    /// The publisher's screen share (forwarded in a stream of its own).
-    pub screen: bool,
-    /// Sent in simulcast layers (`rid`s), of which each receiver gets one.
-    pub layered: bool,
-    /// What the publisher sends of each layer (a track without layers: layer 0).
-    pub stats: Arc<LayerStats>,
-}
-
-/// One subscriber of a track: where its packets go, and which layer.
-#[derive(Debug)]
-struct Subscriber {
-    id: ParticipantId,
-    queue: mpsc::Sender<MediaIn>,
-    choice: Arc<Choice>,
-}
-
-/// The subscribers one track's packets are copied to.
-#[derive(Debug, Default)]
-pub(crate) struct Forwards {
-    subscribers: RwLock<Vec<Subscriber>>,
-}
-
-impl Forwards {
-    /// Queues a copy of `packet` (of simulcast layer `layer`; 0 for a track without
-    /// layers) for every subscriber that receives that layer; a full queue loses this
-    /// packet for that subscriber alone.
-    pub(crate) fn send(&self, key: TrackKey, layer: Layer, keyframe: bool, packet: &rtp::Packet) {
-        let Ok(subscribers) = self.subscribers.read() else {
-            return;
-        };
-        let mut copies = 0u64;
-        for subscriber in subscribers.iter() {
-            if !subscriber.choice.admit(layer, keyframe) {
-                continue;
-            }
-            copies += 1;
-            // Cloning a packet shares its payload bytes.
-            let _ = subscriber
-                .queue
-                .try_send(MediaIn::Forwarded(key, layer, packet.clone()));
-        }
-        if copies > 0 {
-            crate::metrics::sfu_forwarded((packet.payload.len() + 12) as u64 * copies);
-        }
-    }
-
-    fn set(&self, id: ParticipantId, to: Option<(mpsc::Sender<MediaIn>, Arc<Choice>)>) {
-        if let Ok(mut subscribers) = self.subscribers.write() {
-            subscribers.retain(|s| s.id != id);
-            if let Some((queue, choice)) = to {
-                subscribers.push(Subscriber { id, queue, choice });
-            }
-        }
-    }
-}
 
 /// Why the SFU did not take a participant's description.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -631,6 +563,31 @@ impl RoomMedia {
     }
 }
 
+impl Routes for RoomMedia {
+    fn publish(
+        &self,
+        publisher: ParticipantId,
+        kind: RtpCodecKind,
+        codec: RTCRtpCodec,
+        screen: bool,
+        layered: bool,
+    ) -> (TrackKey, Arc<Forwards>, Arc<LayerStats>) {
+        RoomMedia::publish(self, publisher, kind, codec, screen, layered)
+    }
+
+    fn unpublish(&self, key: TrackKey) {
+        RoomMedia::unpublish(self, key);
+    }
+
+    fn request_keyframe(&self, key: TrackKey, layer: Option<Layer>) {
+        RoomMedia::request_keyframe(self, key, layer);
+    }
+
+    fn peer_ended(&self, id: ParticipantId, direction: Direction, ufrag: &str, session_gone: bool) {
+        RoomMedia::peer_ended(self, id, direction, ufrag, session_gone);
+    }
+}
+
 impl MediaRoutes for RoomMedia {
     fn ice_servers(&self, id: ParticipantId) -> Vec<hallway_proto::IceServer> {
         RoomMedia::ice_servers(self, id)
@@ -660,7 +617,10 @@ impl MediaRoutes for RoomMedia {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sfu::tracks::MediaIn;
     use crate::transport::outbox::outbox;
+    use rtc::rtp;
+    use tokio::sync::mpsc;
 
     fn packet(n: u16) -> rtp::Packet {
         rtp::Packet {

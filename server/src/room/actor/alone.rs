@@ -27,10 +27,10 @@ impl Actor {
         self.room.note_alone(now);
         let room = &self.room;
         let hosts: Vec<_> = self
-            .links
+            .sessions
             .iter()
             .filter(|(id, _)| room.participant(**id).is_some_and(|p| p.role == Role::Host))
-            .map(|(_, link)| link)
+            .map(|(_, session)| session)
             .collect();
         if hosts.is_empty() {
             return;
@@ -54,9 +54,9 @@ impl Actor {
             }
             .encode(),
         );
-        for link in hosts {
-            if link.outbox.capacity() > EVENT_RESERVE {
-                let _ = link.outbox.try_send(frame.clone());
+        for session in hosts {
+            if session.outbox.capacity() > EVENT_RESERVE {
+                let _ = session.outbox.try_send(frame.clone());
             }
         }
     }

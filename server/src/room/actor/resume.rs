@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tracing::debug;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::{Actor, JoinError, Link, Owed, SessionLink};
+use super::{Actor, JoinError, OutboxSender, Owed, Session};
 use crate::room::model::{Participant, ParticipantId, Role};
 use crate::room::views;
 
@@ -52,8 +52,9 @@ pub struct Seat {
 pub enum Departure {
     /// On purpose (`leave`, or the client closed the connection): removed at once.
     Left,
-    /// The connection dropped, died or fell behind: kept for the grace window.
-    Lost,
+    /// The connection dropped, died or fell behind: reconnecting, kept for the grace
+    /// window.
+    Reconnecting,
     /// The page went away (reloaded, or its tab closed): gone from the room at once,
     /// parked for the grace window.
     Unloaded,
@@ -108,7 +109,7 @@ impl Actor {
     pub(super) fn attach(
         &mut self,
         id: ParticipantId,
-        link: SessionLink,
+        link: OutboxSender,
         presented: Option<String>,
     ) -> Seat {
         let connection = self.next_connection();
@@ -128,7 +129,7 @@ impl Actor {
     pub(super) fn attach_on(
         &mut self,
         id: ParticipantId,
-        link: SessionLink,
+        link: OutboxSender,
         resumed: bool,
         presented: Option<String>,
         connection: ConnectionId,
@@ -186,9 +187,9 @@ impl Actor {
         if let Some(media) = &self.media {
             media.join(id, link.clone());
         }
-        self.links.insert(
+        self.sessions.insert(
             id,
-            Link {
+            Session {
                 outbox: link,
                 owes: Owed::Nothing,
                 stalled_ticks: 0,
@@ -227,20 +228,20 @@ impl Actor {
         &mut self,
         id: ParticipantId,
         token: String,
-        link: SessionLink,
+        link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         if let Some(parked) = self.parked.remove(&id) {
             self.unpark(parked, token, link, reply);
             return;
         }
-        if let Some(old) = self.links.remove(&id) {
+        if let Some(old) = self.sessions.remove(&id) {
             // The client gave up on a connection the server still thought alive.
             old.outbox.kick(close::REPLACED);
         }
         // Their connections to the SFU stay up (media does not go through the WebSocket);
         // `attach` tells the SFU where to reach them now.
-        self.suspended.remove(&id);
+        self.reconnecting.remove(&id);
         // The token named someone in the room (tokens go when their participant does).
         let _ = self.room.resume(id);
         let seat = self.attach(id, link, Some(token));
@@ -257,7 +258,7 @@ impl Actor {
         &mut self,
         parked: Parked,
         token: String,
-        link: SessionLink,
+        link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         for token in &parked.tokens {
@@ -276,7 +277,7 @@ impl Actor {
         if reply.send(Ok(seat)).is_err() {
             // The page went away again before its welcome (a second reload): it still
             // holds the token it came with, so it is parked again under that one.
-            self.links.remove(&id);
+            self.sessions.remove(&id);
             if let Some(seat) = self.seats.remove(&id) {
                 for token in seat.tokens() {
                     self.tokens.remove(token);
@@ -303,7 +304,7 @@ impl Actor {
     /// The page went away: the participant leaves the room now, and their token stays
     /// good for the grace window (see the module's description).
     fn park(&mut self, id: ParticipantId) {
-        self.links.remove(&id);
+        self.sessions.remove(&id);
         let tokens = self
             .seats
             .get(&id)
@@ -343,11 +344,11 @@ impl Actor {
         }
         match departure {
             Departure::Left => {
-                self.links.remove(&seat.id);
+                self.sessions.remove(&seat.id);
                 // The seat existed, so the participant is in the room.
                 let _ = self.room.leave(seat.id);
             }
-            Departure::Lost => self.detach(seat.id, self.grace),
+            Departure::Reconnecting => self.detach(seat.id, self.grace),
             Departure::Unloaded => self.park(seat.id),
         }
     }
@@ -355,16 +356,16 @@ impl Actor {
     /// Empties a participant's seat: nothing reaches them until they resume, and they
     /// are removed when `grace` ends (at once if there is none).
     pub(super) fn detach(&mut self, id: ParticipantId, grace: Duration) {
-        self.links.remove(&id);
+        self.sessions.remove(&id);
         if grace.is_zero() {
             let _ = self.room.leave(id);
             return;
         }
         // Their media through the SFU goes on: a broadcast to the whole room does not stop
         // for a blip in the broadcaster's signalling. It ends if they do not come back.
-        if self.room.suspend(id).is_ok() {
+        if self.room.start_reconnecting(id).is_ok() {
             let deadline = self.now + grace;
-            self.suspended.entry(id).or_insert(deadline);
+            self.reconnecting.entry(id).or_insert(deadline);
         }
     }
 
@@ -387,11 +388,11 @@ impl Actor {
                 self.room.forget_chat_if_empty();
             }
         }
-        if self.suspended.is_empty() {
+        if self.reconnecting.is_empty() {
             return;
         }
         let expired: Vec<ParticipantId> = self
-            .suspended
+            .reconnecting
             .iter()
             .filter(|(_, deadline)| **deadline <= now)
             .map(|(id, _)| *id)
@@ -400,7 +401,7 @@ impl Actor {
             return;
         }
         for id in expired {
-            self.suspended.remove(&id);
+            self.reconnecting.remove(&id);
             let _ = self.room.leave(id);
         }
         self.dispatch();
@@ -417,7 +418,7 @@ impl Actor {
                 continue;
             }
             self.seat_with(id, token, connection);
-            self.suspended.insert(id, self.now + self.grace);
+            self.reconnecting.insert(id, self.now + self.grace);
         }
         // Tells the directory and the SFU routes of the circles formed again; nobody
         // is connected to hear the rest.
@@ -425,7 +426,7 @@ impl Actor {
     }
 
     /// The room's state with everyone's resume token.
-    pub(super) fn state(&self) -> crate::room::engine::snapshot::RoomState {
+    pub(super) fn state(&self) -> crate::room::engine::snapshot::WrittenState {
         let mut state = self.room.state();
         for person in &mut state.people {
             if let Some(seat) = person
@@ -450,6 +451,6 @@ impl Actor {
                 self.tokens.remove(token);
             }
         }
-        self.suspended.remove(&id);
+        self.reconnecting.remove(&id);
     }
 }

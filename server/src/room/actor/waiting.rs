@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::resume::{ConnectionId, Departure, Seat, new_token};
-use super::{Actor, JoinError, KeptSetting, SessionLink};
+use super::{Actor, JoinError, KeptSetting, OutboxSender};
 use crate::room::engine::waiting::clean_waiting_message;
 use crate::room::model::{DisplayName, EngineError, ParticipantId, ProfileLine, Role};
 use crate::room::moderation::LinkIdentity;
@@ -42,7 +42,7 @@ pub(super) struct Waiter {
     /// The signed link they came with, if any (bans and fixed names apply on admission).
     identity: Option<LinkIdentity>,
     /// Their session's queue.
-    link: SessionLink,
+    link: OutboxSender,
     /// Since when they wait, for the hosts' list.
     since: Instant,
     /// Keeps their place across a lost connection or a reload (and resumes them once
@@ -72,19 +72,19 @@ impl WaitingRoom {
         self.people.remove(at)
     }
 
-    fn link(&self, id: ParticipantId) -> Option<&SessionLink> {
+    fn link(&self, id: ParticipantId) -> Option<&OutboxSender> {
         self.people.iter().find(|w| w.id == id).map(|w| &w.link)
     }
 
     /// Everyone's queues, for closing them when the room stops.
-    pub(super) fn links(&self) -> impl Iterator<Item = &SessionLink> {
+    pub(super) fn links(&self) -> impl Iterator<Item = &OutboxSender> {
         self.people.iter().map(|w| &w.link)
     }
 }
 
 impl Actor {
     /// The queue of someone waiting.
-    pub(super) fn waiting_link(&self, id: ParticipantId) -> Option<&SessionLink> {
+    pub(super) fn waiting_link(&self, id: ParticipantId) -> Option<&OutboxSender> {
         self.waiting.link(id)
     }
 
@@ -96,7 +96,7 @@ impl Actor {
         name: DisplayName,
         profile: Option<ProfileLine>,
         identity: Option<LinkIdentity>,
-        link: SessionLink,
+        link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         let checked = self
@@ -154,7 +154,7 @@ impl Actor {
     pub(super) fn wait_again(
         &mut self,
         token: &str,
-        link: SessionLink,
+        link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         let connection = self.next_connection();
@@ -204,7 +204,7 @@ impl Actor {
             return false;
         };
         match departure {
-            Departure::Lost | Departure::Unloaded if !grace.is_zero() => {
+            Departure::Reconnecting | Departure::Unloaded if !grace.is_zero() => {
                 waiter.lost = Some(self.now + grace);
             }
             _ => {
@@ -354,11 +354,11 @@ impl Actor {
         }
         let room = &self.room;
         let frame = Utf8Bytes::from(self.waiting_room_view().encode());
-        for (id, link) in &self.links {
+        for (id, session) in &self.sessions {
             if room.participant(*id).is_some_and(|p| p.role == Role::Host) {
                 // An event: a host who cannot take it owes a snapshot, and a full queue
                 // closes them as any other event would.
-                let _ = link.outbox.try_send(frame.clone());
+                let _ = session.outbox.try_send(frame.clone());
             }
         }
     }

@@ -1,9 +1,18 @@
-//! What a participant can ask of their room once joined, and how the engine applies it:
-//! the engine's input. Sessions build a [`Command`] from a client message
-//! (`session/classify.rs`); the room's task hands it to [`Room::apply`] with the time.
+//! The engine's input and output: what a participant can ask of their room once joined
+//! ([`Command`], decoded from a client message by [`Command::decode`]), how the engine
+//! applies it ([`Room::apply`], which the room's task calls with the time), and what
+//! happened ([`Event`], which `room::views::news` turns into messages).
 
-use super::{ChatTarget, GatherTarget, Room};
-use crate::room::model::{Area, EngineError, Media, ParticipantId, Reaction};
+use hallway_proto::{ClientMessage, ErrorCode, limits as proto_limits};
+
+use super::{GatherTarget, Room};
+use crate::room::chat::ChatMessage;
+use crate::room::model::{
+    Area, CircleId, EngineError, Media, ParticipantId, Point, Reaction, Rect, Refusal,
+};
+
+/// The most ids one `admit` or `turn_away` names: the waiting room's capacity.
+const MAX_WAITING_IDS: usize = 500;
 
 /// What a participant can ask of their room once joined.
 #[derive(Debug)]
@@ -82,6 +91,276 @@ pub enum Command {
         /// The text, unchecked.
         text: String,
     },
+}
+
+/// Something that happened, for the actor to tell the right people.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A participant entered the room.
+    Joined(ParticipantId),
+    /// A participant left the room.
+    Left(ParticipantId),
+    /// A circle formed or its members, centre or lock changed.
+    CircleChanged(CircleId),
+    /// A circle dissolved.
+    CircleDissolved(CircleId),
+    /// Two members of one circle should connect; `initiator` makes the offer.
+    Connect {
+        /// Makes the WebRTC offer: the one who just arrived.
+        initiator: ParticipantId,
+        /// Waits for the offer.
+        responder: ParticipantId,
+    },
+    /// Two participants are no longer in one circle and should hang up.
+    Disconnect {
+        /// The one who left.
+        leaver: ParticipantId,
+        /// The one who stays.
+        stayer: ParticipantId,
+    },
+    /// A participant walked into a circle that would not have them; they stand outside it.
+    Refused {
+        /// Who was refused.
+        participant: ParticipantId,
+        /// Which circle refused.
+        circle: CircleId,
+        /// Why.
+        reason: Refusal,
+    },
+    /// A participant's connection dropped (`on`), or they resumed (`off`).
+    Reconnecting {
+        /// Who.
+        id: ParticipantId,
+        /// Waiting for them now.
+        on: bool,
+    },
+    /// A member of a mesh circle resumed: the pair keeps its WebRTC connection (or makes
+    /// a new one) and restarts ICE, the one who came back offering.
+    RestartIce {
+        /// The one who came back: makes the offer.
+        initiator: ParticipantId,
+        /// The other member.
+        responder: ParticipantId,
+    },
+    /// A participant's microphone, camera or screen share changed.
+    MediaChanged(ParticipantId),
+    /// A chat message to deliver (to whom: its scope).
+    Chat(ChatMessage),
+    /// A participant raised or lowered their hand.
+    Hand(ParticipantId),
+    /// A participant reacted (applause, ...): shown to everyone, not kept.
+    Reaction {
+        /// Who.
+        id: ParticipantId,
+        /// Which reaction.
+        reaction: Reaction,
+    },
+    /// A host muted a participant's microphone.
+    Muted {
+        /// Whose.
+        target: ParticipantId,
+        /// The host.
+        by: ParticipantId,
+    },
+    /// A host removed a participant (who is gone from the room when this is handled).
+    Removed {
+        /// Who.
+        target: ParticipantId,
+        /// Banned too.
+        ban: bool,
+    },
+    /// A host locked or unlocked the room.
+    RoomLocked(bool),
+    /// A host posted (or cleared) the announcement.
+    Announcement,
+    /// Someone started or stopped broadcasting to the whole room.
+    Broadcast {
+        /// Who.
+        id: ParticipantId,
+        /// Broadcasting now.
+        on: bool,
+    },
+    /// A host invited a participant onto the stage.
+    StageInvite {
+        /// Who is invited.
+        target: ParticipantId,
+        /// The host.
+        by: ParticipantId,
+    },
+    /// A host asks someone over to their circle.
+    CircleInvite {
+        /// Who is asked.
+        target: ParticipantId,
+        /// The host.
+        by: ParticipantId,
+    },
+    /// A host changed the room's areas.
+    AreasChanged,
+    /// A host or an operator changed the room's floor plan.
+    FloorPlanChanged,
+    /// A member of a circle with an icebreaker is to see it: the circle formed with
+    /// them, or they entered it.
+    Icebreaker {
+        /// Who is to see it.
+        participant: ParticipantId,
+        /// Whose icebreaker.
+        circle: CircleId,
+    },
+    /// A host or an operator changed the room's icebreakers (or saved them unchanged).
+    IcebreakersChanged,
+    /// A host asked for the organiser summary.
+    Summary(ParticipantId),
+    /// A host gathered everyone around a point.
+    Gathered {
+        /// The host.
+        by: ParticipantId,
+        /// Where.
+        at: Point,
+    },
+}
+
+/// Whom a participant addresses a chat message to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatTarget {
+    /// Everyone in the room.
+    Room,
+    /// The sender's circle.
+    MyCircle,
+    /// One person in the room.
+    Direct(ParticipantId),
+}
+
+/// What a client message is to the room.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A command for the room.
+    Command(Command),
+    /// A command refused before the room sees it: the wire code, and why.
+    Refused(ErrorCode, &'static str),
+    /// Not the room's: the session handles it itself (the handshake, leaving, pings,
+    /// signals and real-time text it relays, the SFU).
+    Session(ClientMessage),
+}
+
+impl Command {
+    /// What a decoded client message asks of the room, if anything. Pure.
+    pub fn decode(msg: ClientMessage) -> Decoded {
+        let command = match msg {
+            ClientMessage::Move { x, y, walking } => Command::Move { x, y, walking },
+            ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
+            ClientMessage::Remove { id, ban } => Command::Remove {
+                target: participant_id(&id),
+                ban,
+            },
+            ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
+            ClientMessage::Hand { raised } => Command::Hand(raised),
+            ClientMessage::Broadcast { on } => Command::Broadcast(on),
+            ClientMessage::InviteToStage { id } => Command::InviteToStage(participant_id(&id)),
+            ClientMessage::InviteToCircle { id } => Command::InviteToCircle(participant_id(&id)),
+            ClientMessage::Summary => Command::Summary,
+            ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
+                Some(reaction) => Command::React(reaction),
+                None => return Decoded::Refused(ErrorCode::UnknownReaction, "unknown reaction"),
+            },
+            ClientMessage::Announce { text } => Command::Announce(text),
+            ClientMessage::SetFloorPlan { plan } => Command::SetFloorPlan(plan),
+            ClientMessage::SetIcebreakers { on, prompts } => {
+                Command::SetIcebreakers { on, prompts }
+            }
+            ClientMessage::SetWaitingRoom { on } => Command::SetWaitingRoom(on),
+            ClientMessage::Admit { ids, .. } | ClientMessage::TurnAway { ids, .. }
+                if ids.len() > MAX_WAITING_IDS =>
+            {
+                return Decoded::Refused(ErrorCode::InvalidMessage, "at most 500 ids at once");
+            }
+            ClientMessage::Admit { ids, all } => Command::Admit {
+                ids: ids.iter().map(|id| participant_id(id)).collect(),
+                all,
+            },
+            ClientMessage::TurnAway { ids, message } => Command::TurnAway {
+                ids: ids.iter().map(|id| participant_id(id)).collect(),
+                message,
+            },
+            ClientMessage::SetAreas { areas } => {
+                Command::SetAreas(areas.into_iter().map(area_from_wire).collect())
+            }
+            ClientMessage::Gather { x, y, area } => match (x, y, area) {
+                (_, _, Some(area)) => Command::Gather(GatherTarget::Area(area)),
+                (Some(x), Some(y), None)
+                    if x.abs() <= proto_limits::MAX_COORDINATE
+                        && y.abs() <= proto_limits::MAX_COORDINATE =>
+                {
+                    Command::Gather(GatherTarget::Point(x as f32, y as f32))
+                }
+                // Like `move`: a point out of range is a position error, not a malformed
+                // message.
+                (Some(_), Some(_), None) => {
+                    return Decoded::Refused(
+                        ErrorCode::InvalidPosition,
+                        "coordinates beyond the protocol's range",
+                    );
+                }
+                _ => {
+                    return Decoded::Refused(
+                        ErrorCode::InvalidMessage,
+                        "gather needs x and y, or an area",
+                    );
+                }
+            },
+            ClientMessage::Chat { to, text } => {
+                let target = match to.as_str() {
+                    "room" => ChatTarget::Room,
+                    "circle" => ChatTarget::MyCircle,
+                    id => ChatTarget::Direct(participant_id(id)),
+                };
+                Command::Chat { target, text }
+            }
+            ClientMessage::LockCircle { locked } => Command::Lock(locked),
+            ClientMessage::Media {
+                mic,
+                camera,
+                screen,
+            } => Command::Media(Media {
+                mic,
+                camera,
+                screen,
+            }),
+            msg @ (ClientMessage::Hello { .. }
+            | ClientMessage::Leave
+            | ClientMessage::Ping
+            | ClientMessage::Signal { .. }
+            | ClientMessage::Rtt { .. }
+            | ClientMessage::SfuOffer { .. }
+            | ClientMessage::SfuAnswer { .. }
+            | ClientMessage::SfuUnpublish
+            | ClientMessage::SfuRestart
+            | ClientMessage::SfuView { .. }) => return Decoded::Session(msg),
+        };
+        Decoded::Command(command)
+    }
+}
+
+/// The participant an id names; one that cannot be an id names nobody, and the room
+/// answers `unknown_participant` as for any stranger.
+fn participant_id(text: &str) -> ParticipantId {
+    text.parse().unwrap_or(ParticipantId::NOBODY)
+}
+
+/// An area from the wire, unchecked (the engine checks it).
+fn area_from_wire(a: hallway_proto::AreaInfo) -> Area {
+    Area {
+        id: a.id,
+        name: a.name,
+        rect: Rect {
+            x: a.x,
+            y: a.y,
+            width: a.width,
+            height: a.height,
+        },
+        stage: a.stage,
+        quiet: a.quiet,
+        max_people: a.max_people,
+    }
 }
 
 impl Room {

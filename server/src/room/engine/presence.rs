@@ -12,7 +12,7 @@ use crate::room::model::{EngineError, Participant, ParticipantId};
 
 impl Room {
     /// Marks a participant as reconnecting (their connection dropped). Idempotent.
-    pub fn suspend(&mut self, id: ParticipantId) -> Result<(), EngineError> {
+    pub fn start_reconnecting(&mut self, id: ParticipantId) -> Result<(), EngineError> {
         let p = self
             .participants
             .get_mut(&id)

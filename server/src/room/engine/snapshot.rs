@@ -13,7 +13,7 @@ use crate::room::moderation::LinkIdentity;
 
 /// A room's state, written down.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RoomState {
+pub struct WrittenState {
     /// Locked against newcomers.
     pub locked: bool,
     /// The hosts' banner.
@@ -78,7 +78,7 @@ pub struct LinkState {
 
 impl Room {
     /// The room's state (without resume tokens).
-    pub fn state(&self) -> RoomState {
+    pub fn state(&self) -> WrittenState {
         let (banned_links, banned_names) = self.bans.export();
         let mut people: Vec<PersonState> = self
             .participants
@@ -105,7 +105,7 @@ impl Room {
             })
             .collect();
         people.sort_by(|a, b| a.id.cmp(&b.id));
-        RoomState {
+        WrittenState {
             locked: self.locked,
             announcement: self.announcement.clone(),
             banned_links,
@@ -120,7 +120,7 @@ impl Room {
     /// are returned with their tokens. The events of the rebuilding are left queued.
     pub fn restore(
         settings: RoomSettings,
-        state: &RoomState,
+        state: &WrittenState,
     ) -> Result<(Room, Vec<(ParticipantId, String)>), crate::room::model::EngineError> {
         let mut room = Room::new(settings)?;
         let mut seats = Vec::new();
@@ -161,7 +161,7 @@ impl Room {
                     screen: person.screen,
                 },
             );
-            let _ = room.suspend(id);
+            let _ = room.start_reconnecting(id);
             if let Some(p) = room.participants.get_mut(&id) {
                 p.circled = person.circled;
             }
@@ -255,7 +255,7 @@ mod tests {
         }
         // Through JSON, as it is kept in Redis.
         let json = serde_json::to_string(&state).expect("serialises");
-        let state: RoomState = serde_json::from_str(&json).expect("reads back");
+        let state: WrittenState = serde_json::from_str(&json).expect("reads back");
 
         let (restored, seats) =
             Room::restore(RoomSettings::new("test", "Test"), &state).expect("restores");

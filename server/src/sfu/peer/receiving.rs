@@ -13,7 +13,7 @@ use rtc::rtp;
 use super::super::allocation::{self, Demand};
 use super::super::feedback;
 use super::super::layers::{Layer, NO_LAYER};
-use super::super::room::TrackKey;
+use super::super::tracks::TrackKey;
 use super::{ALLOCATION_INTERVAL, Direction, KEYFRAME_INTERVAL, Peer, PeerError, SWITCH_RETRY};
 
 impl Peer {
