@@ -22,6 +22,10 @@
 //!   built-in TURN relay;
 //! - [`http`]: the axum routes;
 //! - [`invitations`]: personal links for every row of an attendee list (CSV);
+//! - [`oidc`]: signing in hosts with the organisation's identity provider;
+//! - [`feedback`]: reports of barriers (the accessibility feedback form);
+//! - [`statement`]: the accessibility statement;
+//! - [`metrics`]: what `/metrics` reports (Prometheus);
 //! - [`store`]: rooms kept between restarts (SQLite);
 //! - [`server`]: starting and stopping the whole thing.
 

@@ -447,7 +447,7 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
 async fn a_listener_that_resumes_keeps_its_media_and_gets_what_it_missed() -> Result<()> {
     let server = TestServer::start().await?;
     let OnAir {
-        hanna: _hanna,
+        mut hanna,
         listeners: listener,
         publisher: mut first,
         tracks: hanna_tracks,
@@ -459,7 +459,12 @@ async fn a_listener_that_resumes_keeps_its_media_and_gets_what_it_missed() -> Re
     listener[0]
         .blip(server.addr(), Duration::from_secs(5))
         .await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the room has seen it go (everyone is told the listener is reconnecting).
+    hanna
+        .wait_for("the listener reconnecting", |m| {
+            matches!(m, ServerMessage::Reconnecting { on: true, .. }).then_some(())
+        })
+        .await?;
     let mut ben = TestClient::join_host(&server, "lobby", "Ben Host").await?;
     let mut second = broadcast(&mut ben).await?;
     let ben_tracks = tracks_of(&ben.id);
