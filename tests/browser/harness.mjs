@@ -171,24 +171,60 @@ export async function clickFloor(page, x, y) {
   // A walk still under way keeps its avatar in view: the floor would scroll between working
   // out the point and the click, and the click would land elsewhere. Let it end first.
   // (Polled with `evaluate`, which playwright's and puppeteer's pages share: the Firefox
-  // tests click the floor too.)
-  for (const end = Date.now() + DEADLINE; await page.evaluate(() => window.hallway.walker.walking); ) {
-    if (Date.now() > end) throw new Error("the person's walk did not end");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  // tests click the floor too.) The layout may still be settling (the conversation view just closed and the floor
+  // grew: its ResizeObserver re-centres the view on oneself a frame later). Wait until the
+  // floor's size holds for a few frames, scroll, let a frame pass, then work out the point;
+  // after the click, check where on the floor it landed, click again if elsewhere (as a
+  // person would), and say so if it never lands.
+  let seen = null;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    for (const end = Date.now() + DEADLINE; await page.evaluate(() => window.hallway.walker.walking); ) {
+      if (Date.now() > end) throw new Error("the person's walk did not end");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const point = await page.evaluate(
+      async ([fx, fy]) => {
+        // A frame, or 50 ms where a page in the background gets no frames.
+        const frame = () =>
+          new Promise((resolve) => {
+            requestAnimationFrame(() => resolve());
+            setTimeout(resolve, 50);
+          });
+        const floor = document.querySelector("#floor");
+        const size = () => `${floor.clientWidth}x${floor.clientHeight}`;
+        for (let still = 0, last = size(), frames = 0; still < 3 && frames < 120; frames++) {
+          await frame();
+          const now = size();
+          still = now === last ? still + 1 : 0;
+          last = now;
+        }
+        const stage = document.querySelector(".stage");
+        // Where the click lands on the floor, worked out as the floor does.
+        window.__floorClick = null;
+        stage.addEventListener(
+          "click",
+          (event) => {
+            const rect = stage.getBoundingClientRect();
+            const scale = rect.width / window.hallway.state.room.width;
+            window.__floorClick = { x: (event.clientX - rect.left) / scale, y: (event.clientY - rect.top) / scale };
+          },
+          { capture: true, once: true },
+        );
+        const scale = stage.getBoundingClientRect().width / window.hallway.state.room.width;
+        floor.scrollTo({ left: fx * scale - floor.clientWidth / 2, top: fy * scale - floor.clientHeight / 2 });
+        await frame();
+        await frame();
+        const after = stage.getBoundingClientRect();
+        const now = after.width / window.hallway.state.room.width;
+        return { x: after.left + fx * now, y: after.top + fy * now };
+      },
+      [x, y],
+    );
+    await page.mouse.click(point.x, point.y);
+    seen = await page.evaluate(() => window.__floorClick ?? null);
+    if (seen && Math.hypot(seen.x - x, seen.y - y) <= 2) return;
   }
-  const point = await page.evaluate(
-    ([fx, fy]) => {
-      const stage = document.querySelector(".stage");
-      const rect = stage.getBoundingClientRect();
-      const scale = rect.width / window.hallway.state.room.width;
-      const floor = document.querySelector("#floor");
-      floor.scrollTo({ left: fx * scale - floor.clientWidth / 2, top: fy * scale - floor.clientHeight / 2 });
-      const after = stage.getBoundingClientRect();
-      return { x: after.left + fx * scale, y: after.top + fy * scale };
-    },
-    [x, y],
-  );
-  await page.mouse.click(point.x, point.y);
+  throw new Error(`a click on the floor at (${x}, ${y}) landed elsewhere: ${JSON.stringify(seen)}`);
 }
 
 // Waits until this person's page sees `id` at about (x, y).
@@ -200,7 +236,17 @@ export async function waitAt(page, id, x, y) {
     },
     [id, x, y],
     { timeout: DEADLINE },
-  );
+  ).catch(async (err) => {
+    const seen = await page
+      .evaluate((pid) => {
+        const p = window.hallway.state.participants.get(pid);
+        const me = window.hallway.state.me();
+        return { them: p && { x: p.x, y: p.y }, me: me && { x: me.x, y: me.y } };
+      }, id)
+      .catch(() => null);
+    err.message += ` (waiting to see ${id} at (${x}, ${y}); the page sees ${JSON.stringify(seen)})`;
+    throw err;
+  });
 }
 
 // Waits until this person is in a circle whose members are exactly `ids`. On a timeout the
