@@ -22,13 +22,13 @@ export class AreaEditor {
     this.enabled = false;
     this.drawing = false;
     this.drag = null;
-    const stage = floor.stage;
-    stage.addEventListener("pointerdown", (event) => this.down(event));
-    stage.addEventListener("pointermove", (event) => this.move(event));
-    stage.addEventListener("pointerup", (event) => this.up(event));
-    stage.addEventListener("pointercancel", () => this.cancel());
+    const surface = floor.surface;
+    surface.addEventListener("pointerdown", (event) => this.down(event));
+    surface.addEventListener("pointermove", (event) => this.move(event));
+    surface.addEventListener("pointerup", (event) => this.up(event));
+    surface.addEventListener("pointercancel", () => this.cancel());
     // A drag ends with a click on whatever is under the pointer: not a walk.
-    stage.addEventListener(
+    surface.addEventListener(
       "click",
       (event) => {
         if (this.swallowClick) {
@@ -43,13 +43,13 @@ export class AreaEditor {
   // Hosts edit; everyone else sees areas as they are.
   setEnabled(enabled) {
     this.enabled = enabled;
-    this.floor.stage.classList.toggle("areas-editable", enabled);
+    this.floor.surface.classList.toggle("areas-editable", enabled);
     if (!enabled) this.setDrawing(false);
   }
 
   setDrawing(on) {
     this.drawing = on && this.enabled;
-    this.floor.stage.classList.toggle("drawing", this.drawing);
+    this.floor.surface.classList.toggle("drawing", this.drawing);
   }
 
   // Called by the floor for every area it draws: a host gets a resize handle at each corner.
@@ -92,11 +92,11 @@ export class AreaEditor {
     if (!d.moved && Math.hypot(event.clientX - d.startX, event.clientY - d.startY) < DRAG_PX) return;
     if (!d.moved) {
       d.moved = true;
-      this.floor.stage.setPointerCapture?.(event.pointerId);
+      this.floor.surface.setPointerCapture?.(event.pointerId);
       if (d.kind === "draw") {
         d.el = document.createElement("div");
         d.el.className = "area drawn-area";
-        this.floor.stage.append(d.el);
+        this.floor.surface.append(d.el);
       }
     }
     const rect = this.rectFor(d, this.floor.toFloor(event.clientX, event.clientY));

@@ -1,7 +1,7 @@
-// The conversation view of one's circle, and the stage: which tiles there are and what
+// The conversation view of one's circle, and the broadcast: which tiles there are and what
 // they show. In a circle, every other member has a tile (their camera, or their initials),
 // a shared screen has a large tile of its own with the people beside it, and one's own
-// picture is small and mirrored. Broadcasters on the stage get the same tiles. Sound plays
+// picture is small and mirrored. Broadcasters (on air) get the same tiles. Sound plays
 // from these tiles only; while a broadcast plays, circle sound is turned down.
 
 import { t, listNames } from "./i18n.js";
@@ -11,15 +11,15 @@ import { gridLayout } from "./layout.js";
 const NARROW = "(max-width: 700px)";
 
 export class Conversation {
-  constructor({ section, body, list, selfView, heading, stageSection, stageList, meter }) {
+  constructor({ section, body, list, selfView, heading, onAirSection, onAirList, meter }) {
     this.section = section;
     this.body = body;
     this.heading = heading;
     this.selfView = selfView;
-    this.stageSection = stageSection;
+    this.onAirSection = onAirSection;
     this.meter = meter;
     this.tiles = new TileList(list);
-    this.stage = new TileList(stageList);
+    this.onAir = new TileList(onAirList);
     // The big place for a shared screen, created when someone shares.
     this.screenArea = document.createElement("ul");
     this.screenArea.className = "screen-area";
@@ -65,7 +65,7 @@ export class Conversation {
         const p = state.participants.get(id);
         const tile = this.tiles.ensure(id, "camera");
         tile.setStream(this.stream(id));
-        tile.update(p, { you, duplicates, onStage: state.broadcasters.includes(id) });
+        tile.update(p, { you, duplicates, onAir: state.broadcasters.includes(id) });
         tile.setSpeaking(this.speaking.has(id) && !!p?.mic);
         keep.add(`${id}:camera`);
         const screen = this.stream(id, "screen");
@@ -99,34 +99,34 @@ export class Conversation {
     } else if (this.self) {
       this.self.clear();
     }
-    this.renderStage(state, media, duplicates);
+    this.renderOnAir(state, media, duplicates);
     this.applyVolume();
     this.layout();
   }
 
-  // Broadcasters' tiles on the stage (one's own, muted, while one broadcasts).
-  renderStage(state, media, duplicates) {
+  // Broadcasters' tiles (on air) (one's own, muted, while one broadcasts).
+  renderOnAir(state, media, duplicates) {
     const keep = new Set();
     for (const id of state.broadcasters) {
       const own = id === state.you;
       const stream = own ? media.stream : this.stream(id);
       if (!own && !stream) continue;
-      const tile = this.stage.ensure(id, "camera", { self: own });
+      const tile = this.onAir.ensure(id, "camera", { self: own });
       tile.setStream(stream);
-      tile.update(state.participants.get(id), { you: state.you, duplicates, onStage: true });
+      tile.update(state.participants.get(id), { you: state.you, duplicates, onAir: true });
       tile.setSpeaking(this.speaking.has(own ? state.you : id));
       keep.add(`${id}:camera`);
     }
-    this.stage.keep(keep);
-    this.stageSection.hidden = keep.size === 0;
+    this.onAir.keep(keep);
+    this.onAirSection.hidden = keep.size === 0;
     const live = [...keep].some((key) => !key.startsWith(`${state.you}:`));
     this.ducked = live;
   }
 
-  // While someone else broadcasts, circle sound is turned down so that the stage is heard.
+  // While someone else broadcasts, circle sound is turned down so that the broadcast is heard.
   applyVolume() {
     for (const tile of this.tiles.all()) tile.video.volume = this.ducked ? 0.2 : 1;
-    for (const list of [this.tiles, this.stage, this.screenTiles]) {
+    for (const list of [this.tiles, this.onAir, this.screenTiles]) {
       for (const tile of list.all()) if (this.sinkId && tile.video.setSinkId) tile.video.setSinkId(this.sinkId).catch(() => {});
     }
   }
@@ -144,7 +144,7 @@ export class Conversation {
     const shown = on && (id === state.you || !!p?.mic);
     this.tiles.get(id)?.setSpeaking(shown);
     this.self?.get(id)?.setSpeaking(shown);
-    this.stage.get(id)?.setSpeaking(shown);
+    this.onAir.get(id)?.setSpeaking(shown);
   }
 
   // Tile sizes: the grid that makes tiles largest; on a phone, a strip that scrolls
@@ -172,12 +172,12 @@ export class Conversation {
   // Closes every tile (leaving the circle or the room).
   clear() {
     this.tiles.clear();
-    this.stage.clear();
+    this.onAir.clear();
     this.screenTiles.clear();
     this.self?.clear();
     for (const id of this.streams.keys()) this.meter.unwatch(id);
     this.streams.clear();
     this.section.hidden = true;
-    this.stageSection.hidden = true;
+    this.onAirSection.hidden = true;
   }
 }

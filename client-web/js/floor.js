@@ -41,9 +41,9 @@ export class Floor {
     this.announced = null;
     this.sizer = document.createElement("div");
     this.sizer.className = "floor-sizer";
-    this.stage = document.createElement("div");
-    this.stage.className = "stage";
-    this.sizer.append(this.stage);
+    this.surface = document.createElement("div");
+    this.surface.className = "surface";
+    this.sizer.append(this.surface);
     viewport.append(this.sizer);
     // Pixels per floor unit that the person chose (zooming); never less than what fits the
     // whole floor into the view. It starts close enough to read names.
@@ -58,7 +58,7 @@ export class Floor {
     this.tagTimer = null;
     this.lastTags = 0;
     this.held = new Set();
-    this.stage.addEventListener("click", (event) => {
+    this.surface.addEventListener("click", (event) => {
       const point = this.toFloor(event.clientX, event.clientY);
       this.onWalk(point.x, point.y);
     });
@@ -99,8 +99,8 @@ export class Floor {
 
   // The room's floor plan (an image served by the server), or the built-in pattern.
   setPlan(url) {
-    this.stage.classList.toggle("has-plan", !!url);
-    this.stage.style.backgroundImage = url ? `url("${url}")` : "";
+    this.surface.classList.toggle("has-plan", !!url);
+    this.surface.style.backgroundImage = url ? `url("${url}")` : "";
   }
 
   fitScale() {
@@ -115,10 +115,10 @@ export class Floor {
     const w = `${width * this.scale}px`;
     const h = `${height * this.scale}px`;
     Object.assign(this.sizer.style, { width: w, height: h });
-    Object.assign(this.stage.style, { width: w, height: h });
+    Object.assign(this.surface.style, { width: w, height: h });
     const r = Math.max(AVATAR_MIN_PX, Math.min(AVATAR_MAX_PX, AVATAR_UNITS * this.scale));
     this.radiusPx = r;
-    this.stage.style.setProperty("--r", `${r}px`);
+    this.surface.style.setProperty("--r", `${r}px`);
     this.renderAreas();
   }
 
@@ -156,7 +156,7 @@ export class Floor {
   }
 
   toFloor(clientX, clientY) {
-    const rect = this.stage.getBoundingClientRect();
+    const rect = this.surface.getBoundingClientRect();
     return { x: Math.round((clientX - rect.left) / this.scale), y: Math.round((clientY - rect.top) / this.scale) };
   }
 
@@ -178,7 +178,7 @@ export class Floor {
   // Areas as coloured zones with a label, under everything else.
   renderAreas() {
     if (!this.state) return;
-    for (const el of this.stage.querySelectorAll(".area:not(.drawn-area)")) el.remove();
+    for (const el of this.surface.querySelectorAll(".area:not(.drawn-area)")) el.remove();
     for (const area of this.state.areas) {
       const el = document.createElement("div");
       el.className = `area${area.quiet ? " quiet" : ""}${area.stage ? " stage-area" : ""}`;
@@ -199,7 +199,7 @@ export class Floor {
       label.title = kind ? `${area.name} (${kind})` : area.name;
       el.append(label);
       this.decorateArea?.(el, area);
-      this.stage.prepend(el);
+      this.surface.prepend(el);
     }
   }
 
@@ -266,10 +266,10 @@ export class Floor {
       tag.append(tagName, tagProfile);
       const badges = document.createElement("span");
       badges.className = "badges";
-      badges.append(icon("hand", "icon hand"), icon("mic-off", "icon mic-off"), icon("stage", "icon stage"));
+      badges.append(icon("hand", "icon hand"), icon("mic-off", "icon mic-off"), icon("stage", "icon on-air"));
       el.append(face, badges, tag);
       this.avatars.set(p.id, el);
-      this.stage.append(el);
+      this.surface.append(el);
     }
     const me = p.id === this.state.you;
     el.classList.toggle("me", me);
@@ -277,8 +277,8 @@ export class Floor {
     el.classList.toggle("mic-off", !p.mic);
     el.classList.toggle("hand-raised", !!p.hand);
     el.classList.toggle("reconnecting", !!p.reconnecting);
-    const onStage = this.state.broadcasters.includes(p.id);
-    el.classList.toggle("on-stage", onStage);
+    const onAir = this.state.broadcasters.includes(p.id);
+    el.classList.toggle("on-air", onAir);
     el.querySelector(".initials").textContent = initials(p.name);
     const name = displayName(p, this.state.you, this.duplicates);
     const tag = el.querySelector(".tag");
@@ -292,7 +292,7 @@ export class Floor {
     tag.title = p.profile ? `${name}\n${p.profile}` : name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
     const camera = `${t("room.camera")} ${p.camera ? t("room.on") : t("room.off")}`;
-    const extra = (p.hand ? `, ${t("room.handRaised")}` : "") + (onStage ? `, ${t("room.onStage")}` : "") + (p.reconnecting ? `, ${t("room.reconnecting")}` : "");
+    const extra = (p.hand ? `, ${t("room.handRaised")}` : "") + (onAir ? `, ${t("room.onAir")}` : "") + (p.reconnecting ? `, ${t("room.reconnecting")}` : "");
     const line = p.profile ? `, ${p.profile}` : "";
     el.setAttribute("aria-label", `${name}${line}, ${mic}, ${camera}${extra}`);
     this.place(p);
@@ -338,7 +338,7 @@ export class Floor {
         count.append(icon("lock"), number);
         el.append(count);
         this.circleEls.set(c.id, el);
-        this.stage.insertBefore(el, this.stage.querySelector(".avatar"));
+        this.surface.insertBefore(el, this.surface.querySelector(".avatar"));
       }
       const radius = Math.max(c.radius, this.rings?.get(c.id) ?? c.radius) * this.scale;
       Object.assign(el.style, { left: `${c.x * this.scale - radius}px`, top: `${c.y * this.scale - radius}px`, width: `${2 * radius}px`, height: `${2 * radius}px` });

@@ -45,7 +45,7 @@ let lastPosition = null;
 // Times this page got its place back after a dropped connection.
 let resumes = 0;
 let previewing = Promise.resolve();
-let invitedToStage = false;
+let invitedToBroadcast = false;
 let duplicates = new Map();
 // The announcement this person put away (it comes back when a host posts a new one).
 let hiddenAnnouncement = null;
@@ -78,8 +78,8 @@ const conversation = new Conversation({
   list: $("#tiles"),
   selfView: $("#self-view"),
   heading: $("#conversation-heading"),
-  stageSection: $("#stage-view"),
-  stageList: $("#stage-tiles"),
+  onAirSection: $("#on-air-view"),
+  onAirList: $("#on-air-tiles"),
   meter,
 });
 
@@ -110,21 +110,21 @@ function updateRtt() {
   rtt.update(circle?.id ?? null, names);
   $("#menu-rtt").hidden = !circle;
   $("#menu-leave-circle").hidden = !circle;
-  // Questions to the stage: anyone may write while someone broadcasts; those on stage read.
+  // Questions to whoever is on air: anyone may write while someone broadcasts; those on air read.
   const live = state.broadcasters.length > 0;
   const everyone = new Map();
   if (live) for (const p of state.participants.values()) everyone.set(p.id, displayName(p, state.you, duplicates));
-  stageRtt.update(live ? "stage" : null, everyone, { canWrite: !state.broadcasters.includes(state.you) });
+  onAirRtt.update(live ? "on_air" : null, everyone, { canWrite: !state.broadcasters.includes(state.you) });
 }
 
-const stageRtt = new RealTimeText({
-  target: "stage",
-  panel: $("#stage-rtt"),
-  toggle: $("#stage-rtt-toggle"),
-  writers: $("#stage-rtt-writers"),
-  own: $("#stage-rtt-own"),
+const onAirRtt = new RealTimeText({
+  target: "on_air",
+  panel: $("#on-air-rtt"),
+  toggle: $("#on-air-rtt-toggle"),
+  writers: $("#on-air-rtt-writers"),
+  own: $("#on-air-rtt-own"),
   announce: (text) => announce(text),
-  send: (text, done) => conn.send(messages.rtt("stage", text, done)),
+  send: (text, done) => conn.send(messages.rtt("on_air", text, done)),
   onLayout: () => conversation.layout(),
   focusAway: () => $("#floor"),
 });
@@ -199,7 +199,7 @@ const panel = new Panel($("#panel"), {
   onGoToCircle: (id) => goToCircle(id),
   onHostAction: (action, id) => {
     if (action === "invite") {
-      conn.send(messages.inviteToStage(id));
+      conn.send(messages.inviteToBroadcast(id));
       announce(t("people.invited", { name: displayName(state.participants.get(id) ?? { id, name: "?" }, state.you, duplicates) }));
     } else if (action === "talk") {
       conn.send(messages.inviteToCircle(id));
@@ -446,8 +446,8 @@ function receive(msg) {
       return announce(t("host.gathered"));
     case "circle_invite":
       return askedOver(msg.by);
-    case "stage_invite":
-      invitedToStage = true;
+    case "broadcast_invite":
+      invitedToBroadcast = true;
       updateControls();
       announce(t("host.invitedYou"));
       return toast(t("host.invitedYou"));
@@ -457,7 +457,7 @@ function receive(msg) {
     case "rtt": {
       // A writer not yet known (the circle's change is still to be drawn): bring the
       // writers up to date first.
-      const reader = msg.to === "stage" ? stageRtt : rtt;
+      const reader = msg.to === "on_air" ? onAirRtt : rtt;
       if (!reader.knows(msg.from)) updateRtt();
       return reader.received(msg);
     }
@@ -490,7 +490,7 @@ function receive(msg) {
     case "floorPlan":
       showPlan();
       return;
-    case "stage":
+    case "onAir":
       scheduleRender();
       updateControls();
       followSfu();
@@ -630,7 +630,7 @@ function scheduleRender() {
   });
 }
 
-// Everything that shows people: floor, conversation, stage and the panel.
+// Everything that shows people: floor, conversation, the broadcast and the panel.
 function renderPeople() {
   duplicates = duplicateNumbers(state.participants.values());
   floor.setDuplicates(duplicates);
@@ -939,7 +939,7 @@ function end(reason) {
   sfu.closeAll();
   conversation.clear();
   rtt.update(null, new Map());
-  stageRtt.update(null, new Map());
+  onAirRtt.update(null, new Map());
   media.stopAll();
   meter.stop();
   session.forget(slug);
@@ -1058,7 +1058,7 @@ function setUpControls() {
     }
   });
   $("#hand-toggle").addEventListener("click", () => conn.send(messages.hand(!state.me()?.hand)));
-  $("#stage-toggle").addEventListener("click", () => conn.send(messages.broadcast(!state.broadcasters.includes(state.you))));
+  $("#on-air-toggle").addEventListener("click", () => conn.send(messages.broadcast(!state.broadcasters.includes(state.you))));
   $("#reactions").replaceChildren(
     ...REACTIONS.map((name) => {
       const button = document.createElement("button");
@@ -1247,10 +1247,10 @@ function updateControls() {
   toggle("#screen-toggle", s.screen, "screen-off", "screen", "room.stopScreen", "room.screen");
   $("#menu-screen span").textContent = t(s.screen ? "room.stopScreen" : "room.screen");
   toggle("#hand-toggle", !!state.me()?.hand, "hand", "hand", "room.lowerHand", "room.hand");
-  const stage = $("#stage-toggle");
-  const onStage = state.broadcasters.includes(state.you);
-  stage.hidden = !(state.me()?.role === "host" || invitedToStage || onStage);
-  toggle("#stage-toggle", onStage, "stage-off", "stage", "room.leaveStage", "room.stage");
+  const onAirToggle = $("#on-air-toggle");
+  const onAir = state.broadcasters.includes(state.you);
+  onAirToggle.hidden = !(state.me()?.role === "host" || invitedToBroadcast || onAir);
+  toggle("#on-air-toggle", onAir, "stage-off", "stage", "room.leaveAir", "room.goOnAir");
   const circle = state.myCircle();
   const lock = $("#lock-toggle");
   lock.disabled = !circle;

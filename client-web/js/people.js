@@ -1,5 +1,5 @@
 // The people list's order, without the DOM (tested under Node): who matches a search, and
-// the groups a host works with — on stage, hands raised (oldest first: the queue), in
+// the groups a host works with — on air, hands raised (oldest first: the queue), in
 // circles, and alone.
 
 // A name as searched: case, accents and spacing do not matter ("Muller" finds "Müller").
@@ -21,12 +21,12 @@ export function matches(shown, query) {
   return words.every((w) => text.includes(w));
 }
 
-export const GROUPS = ["stage", "hands", "circles", "alone"];
+export const GROUPS = ["onAir", "hands", "circles", "alone"];
 
-// The group one person is listed in: the first that applies of on stage, hand raised, in a
+// The group one person is listed in: the first that applies of on air, hand raised, in a
 // circle, alone.
 export function groupOf(p, broadcasters) {
-  if (broadcasters.includes(p.id)) return "stage";
+  if (broadcasters.includes(p.id)) return "onAir";
   if (p.hand) return "hands";
   if (p.circle != null) return "circles";
   return "alone";
@@ -55,7 +55,7 @@ export function groupPeople(people, { broadcasters = [], query = "", shown = (p)
   return { groups, found, total };
 }
 
-// The hand to answer next: the oldest raised hand of someone not on stage, skipping those
+// The hand to answer next: the oldest raised hand of someone not on air, skipping those
 // in `skip` (already called on).
 export function nextHand(people, broadcasters = [], skip = new Set()) {
   return [...people].filter((p) => p.hand && !broadcasters.includes(p.id) && !skip.has(p.id)).sort(byHand)[0];

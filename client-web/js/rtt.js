@@ -1,5 +1,5 @@
 // Real-time text in a circle (EN 301 549, 6.2: where people talk, they can also write
-// while they talk), and questions to the stage typed the same way by its listeners.
+// while they talk), and questions to whoever is on air, typed the same way by its listeners.
 // Each writer's line travels as it is typed — the whole line so far, at most every 100 ms —
 // and the others read it letter by letter in that writer's own labelled region. Enter
 // finishes a line: it stays (the last few are kept) and the next starts empty. Screen
@@ -14,9 +14,9 @@ const PAUSE_MS = 2000;
 const KEEP_LINES = 3;
 
 export class RealTimeText {
-  // `target` "circle" or "stage"; `panel` the section, `toggle` its button, `writers`
+  // `target` "circle" or "on_air"; `panel` the section, `toggle` its button, `writers`
   // where the regions go, `own` the input, `announce(text)` speaks politely,
-  // `send(text, done, key)` sends a line (for the circle or stage `key` it was typed in),
+  // `send(text, done, key)` sends a line (for the circle or on-air `key` it was typed in),
   // `onLayout` is told when the panel opens or closes, `focusAway()` is where the focus
   // goes when the panel closes under it.
   constructor({ target, panel, toggle, writers, own, announce, send, onLayout, focusAway }) {
@@ -60,7 +60,7 @@ export class RealTimeText {
     return !this.panel.hidden;
   }
 
-  // Knows `id` as a writer here (a member of one's circle, or anyone while on stage).
+  // Knows `id` as a writer here (a member of one's circle, or anyone while on air).
   knows(id) {
     return this.names.has(id);
   }
@@ -156,10 +156,10 @@ export class RealTimeText {
     if (fresh.trim()) this.announce(t("rtt.said", { name: this.names.get(id) ?? "?", text: fresh.trim() }));
   }
 
-  // The room changed: one's circle (its id as `key`; "stage" while someone broadcasts)
+  // The room changed: one's circle (its id as `key`; "on_air" while someone broadcasts)
   // and who may write (`names`: id → shown name). Lines of people who left go; when the
   // circle or the broadcast ends, the panel closes and clears. `canWrite` false hides
-  // one's own line (those on stage answer by voice).
+  // one's own line (those on air answer by voice).
   update(key, names, { canWrite = true } = {}) {
     const hint = document.getElementById(this.own.getAttribute("aria-describedby"));
     this.own.closest(".rtt-own-row").hidden = !canWrite;

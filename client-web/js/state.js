@@ -97,7 +97,7 @@ export class RoomState {
       }
       case "broadcast":
         this.broadcasters = this.broadcasters.filter((id) => id !== msg.id).concat(msg.on ? [msg.id] : []);
-        return { kind: "stage", id: msg.id };
+        return { kind: "onAir", id: msg.id };
       case "areas":
         this.areas = msg.areas;
         return { kind: "areas" };

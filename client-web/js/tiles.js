@@ -1,6 +1,6 @@
 // Video tiles: one person's camera (or their initials), or a shared screen, with the name,
 // microphone and camera state, a raised hand and a speaking indicator. The same tile is
-// used in a circle's conversation view, for one's own picture and on the stage.
+// used in a circle's conversation view, for one's own picture and on air.
 // `TileList` keeps a list of tiles in a <ul> and sizes them as a grid (layout.js).
 
 import { t } from "./i18n.js";
@@ -70,7 +70,7 @@ export class Tile {
   }
 
   // Name and state from the participant as the room state knows it.
-  update(p, { you, onStage = false, duplicates = null } = {}) {
+  update(p, { you, onAir = false, duplicates = null } = {}) {
     const label = displayName(p, you, duplicates);
     const shown = this.kind === "screen" ? t("tile.screenOf", { name: label }) : label;
     this.name.textContent = shown;
@@ -93,7 +93,7 @@ export class Tile {
     if (this.kind === "camera") {
       parts.push(`${t("room.mic")} ${mic ? t("room.on") : t("room.off")}`, `${t("room.camera")} ${camera ? t("room.on") : t("room.off")}`);
       if (p?.hand) parts.push(t("room.handRaised"));
-      if (onStage) parts.push(t("room.onStage"));
+      if (onAir) parts.push(t("room.onAir"));
       if (p?.reconnecting) parts.push(t("room.reconnecting"));
     }
     this.el.setAttribute("aria-label", parts.join(", "));

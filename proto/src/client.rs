@@ -83,9 +83,9 @@ pub enum ClientMessage {
         text: String,
     },
     /// Real-time text: the line one is typing, as it stands now, for the members of
-    /// one's circle (or the people on stage) to read while it is typed.
+    /// one's circle (or the people on air) to read while it is typed.
     Rtt {
-        /// `"circle"` (one's own) or `"stage"` (a question to whoever broadcasts).
+        /// `"circle"` (one's own) or `"on_air"` (a question to whoever broadcasts).
         to: String,
         /// With `"circle"`: the circle the page typed for. When one has been moved to
         /// another circle meanwhile, the line is refused (`not_in_circle`) rather than
@@ -115,8 +115,8 @@ pub enum ClientMessage {
         /// `true` to start.
         on: bool,
     },
-    /// Host: invite a participant onto the stage.
-    InviteToStage {
+    /// Host: invite a participant to broadcast.
+    InviteToBroadcast {
         /// The participant.
         id: String,
     },
@@ -274,7 +274,7 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "hand",
     "react",
     "broadcast",
-    "invite_to_stage",
+    "invite_to_broadcast",
     "invite_to_circle",
     "mute",
     "remove",
@@ -311,7 +311,7 @@ impl ClientMessage {
             ClientMessage::Hand { .. } => "hand",
             ClientMessage::React { .. } => "react",
             ClientMessage::Broadcast { .. } => "broadcast",
-            ClientMessage::InviteToStage { .. } => "invite_to_stage",
+            ClientMessage::InviteToBroadcast { .. } => "invite_to_broadcast",
             ClientMessage::InviteToCircle { .. } => "invite_to_circle",
             ClientMessage::Mute { .. } => "mute",
             ClientMessage::Remove { .. } => "remove",

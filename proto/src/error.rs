@@ -77,16 +77,16 @@ pub enum ErrorCode {
     /// An empty or over-long chat message, or one with control characters.
     InvalidChat,
     /// A real-time text line over 200 characters, or with line breaks, control characters
-    /// or bidirectional overrides, or to neither `circle` nor `stage`.
+    /// or bidirectional overrides, or to neither `circle` nor `on_air`.
     InvalidRtt,
-    /// Real-time text to the stage while nobody is on it.
-    NobodyOnStage,
+    /// Real-time text to whoever is on air while nobody is.
+    NobodyOnAir,
     /// No area with that id.
     UnknownArea,
     /// A reaction this server does not show.
     UnknownReaction,
     /// Already as many broadcasters as a room allows (16).
-    StageFull,
+    OnAirFull,
     /// Areas outside the floor, with bad names or duplicate ids, or more than 32.
     InvalidAreas,
     /// The signal's recipient is not in the sender's circle (or does not exist).
@@ -151,10 +151,10 @@ impl ErrorCode {
         ErrorCode::UnknownParticipant,
         ErrorCode::InvalidChat,
         ErrorCode::InvalidRtt,
-        ErrorCode::NobodyOnStage,
+        ErrorCode::NobodyOnAir,
         ErrorCode::UnknownArea,
         ErrorCode::UnknownReaction,
-        ErrorCode::StageFull,
+        ErrorCode::OnAirFull,
         ErrorCode::InvalidAreas,
         ErrorCode::NotInSameCircle,
         ErrorCode::CircleFull,
@@ -205,10 +205,10 @@ impl ErrorCode {
             ErrorCode::UnknownParticipant => "unknown_participant",
             ErrorCode::InvalidChat => "invalid_chat",
             ErrorCode::InvalidRtt => "invalid_rtt",
-            ErrorCode::NobodyOnStage => "nobody_on_stage",
+            ErrorCode::NobodyOnAir => "nobody_on_air",
             ErrorCode::UnknownArea => "unknown_area",
             ErrorCode::UnknownReaction => "unknown_reaction",
-            ErrorCode::StageFull => "stage_full",
+            ErrorCode::OnAirFull => "on_air_full",
             ErrorCode::InvalidAreas => "invalid_areas",
             ErrorCode::NotInSameCircle => "not_in_same_circle",
             ErrorCode::CircleFull => "circle_full",

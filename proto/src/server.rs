@@ -148,7 +148,7 @@ pub enum ServerMessage {
     Rtt {
         /// The writer, stamped by the server.
         from: String,
-        /// `"circle"` (your circle) or `"stage"` (a question to you on stage).
+        /// `"circle"` (your circle) or `"on_air"` (a question to you on air).
         to: String,
         /// The line so far; empty when they cleared it.
         text: String,
@@ -192,8 +192,8 @@ pub enum ServerMessage {
         /// Broadcasting now.
         on: bool,
     },
-    /// A host invited you onto the stage: you may start broadcasting.
-    StageInvite {
+    /// A host invited you to broadcast: you may go on air.
+    BroadcastInvite {
         /// The host.
         by: String,
     },
@@ -348,7 +348,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "hand",
     "reaction",
     "broadcast",
-    "stage_invite",
+    "broadcast_invite",
     "circle_invite",
     "icebreaker",
     "icebreakers",
@@ -389,7 +389,7 @@ impl ServerMessage {
             ServerMessage::Reconnecting { .. } => "reconnecting",
             ServerMessage::Pong => "pong",
             ServerMessage::Broadcast { .. } => "broadcast",
-            ServerMessage::StageInvite { .. } => "stage_invite",
+            ServerMessage::BroadcastInvite { .. } => "broadcast_invite",
             ServerMessage::CircleInvite { .. } => "circle_invite",
             ServerMessage::Icebreaker { .. } => "icebreaker",
             ServerMessage::Icebreakers { .. } => "icebreakers",

@@ -16,7 +16,7 @@ const room = serverForFile();
 // scrolling between the points of one drag).
 const screenAt = (page, x, y) =>
   page.evaluate(([fx, fy]) => {
-    const rect = document.querySelector(".stage").getBoundingClientRect();
+    const rect = document.querySelector(".surface").getBoundingClientRect();
     const scale = rect.width / window.hallway.state.room.width;
     return { x: rect.left + fx * scale, y: rect.top + fy * scale };
   }, [x, y]);
@@ -81,7 +81,7 @@ test("a host draws, names, moves, resizes and changes an area; everyone sees it"
     const r = area.querySelector(".area-handle.se").getBoundingClientRect();
     return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
   });
-  const scale = await page.evaluate(() => document.querySelector(".stage").getBoundingClientRect().width / window.hallway.state.room.width);
+  const scale = await page.evaluate(() => document.querySelector(".surface").getBoundingClientRect().width / window.hallway.state.room.width);
   await drag(page, handle, { x: handle.x + 100 * scale, y: handle.y + 50 * scale });
   await anna.page.waitForFunction((w) => window.hallway.state.areas.find((a) => a.name === "Garten")?.width > w + 50, made.width, { timeout: DEADLINE });
   const resized = await areaNamed(anna.page, "Garten");

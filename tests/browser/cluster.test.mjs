@@ -45,7 +45,7 @@ test("a host on the relaying node broadcasts to listeners on both nodes", async 
   const [anna, ben] = people;
   const hanna = await person(relay, "Hanna", { link: mintLink(relay, ["--room", "lobby", "--role", "host"]) });
   people.push(hanna);
-  await hanna.page.click("#stage-toggle");
+  await hanna.page.click("#on-air-toggle");
   for (const listener of [anna, ben]) {
     await listener.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), hanna.id, { timeout: DEADLINE });
     const until = Date.now() + DEADLINE;

@@ -103,12 +103,12 @@ test("a broadcast through the SFU goes from Firefox to Chromium and from Chromiu
   const anna = await person(server, "Anna Schmidt", { link: hostLink() });
   people.push(frieda, anna);
   for (const [speaker, listener, label] of [[frieda, anna, "Firefox → Chromium"], [anna, frieda, "Chromium → Firefox"]]) {
-    await speaker.page.click("#stage-toggle");
+    await speaker.page.click("#on-air-toggle");
     const started = Date.now();
     await until(listener.page, "the stage stream", (id) => window.hallway.sfu.summary().streams.includes(`p${id}`), speaker.id);
     console.log(`# broadcast ${label}: first frame after ${await firstFrame(listener.page, "sfu", started)} ms`);
     await until(speaker.page, "the sending connection", () => window.hallway.sfu.summary().sending === "connected");
-    await speaker.page.click("#stage-toggle");
+    await speaker.page.click("#on-air-toggle");
     await until(listener.page, "the stage to close", () => !window.hallway.sfu.summary().streams.length);
   }
   await leaveAll();

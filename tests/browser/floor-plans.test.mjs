@@ -29,12 +29,12 @@ function solidPng(size, [r, g, b]) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
 }
 
-// What the floor looks like: the background the stage draws, whether its picture loaded,
+// What the floor looks like: the background the floor's surface draws, whether its picture loaded,
 // and the mean colour of a patch of floor on screen, away from people and areas.
 async function floorSeen(page) {
   const style = await page.evaluate(async () => {
-    const stage = document.querySelector(".stage");
-    const image = getComputedStyle(stage).backgroundImage;
+    const surface = document.querySelector(".surface");
+    const image = getComputedStyle(surface).backgroundImage;
     const url = image.match(/url\("(.*)"\)/)?.[1];
     let loaded = null;
     if (url) {
@@ -42,7 +42,7 @@ async function floorSeen(page) {
       img.src = url;
       loaded = await img.decode().then(() => img.naturalWidth > 0, () => false);
     }
-    return { image, url: url ? new URL(url).pathname : null, loaded, plan: stage.classList.contains("has-plan") };
+    return { image, url: url ? new URL(url).pathname : null, loaded, plan: surface.classList.contains("has-plan") };
   });
   const viewport = await page.$eval("#floor", (v) => {
     const r = v.getBoundingClientRect();
@@ -74,14 +74,14 @@ test("the floor shows its pattern, then the plan a host picks, then the picture 
   // The demo room opens on the hall; without a plan it has a quiet pattern, not flat grey.
   await hanna.page.click("#host-tools summary");
   await hanna.page.selectOption("#plan-select", "");
-  await anna.page.waitForFunction(() => !document.querySelector(".stage").classList.contains("has-plan"), null, { timeout: DEADLINE });
+  await anna.page.waitForFunction(() => !document.querySelector(".surface").classList.contains("has-plan"), null, { timeout: DEADLINE });
   const plain = await floorSeen(anna.page);
   assert.equal(plain.plan, false);
   assert.notEqual(plain.image, "none", "the floor without a plan draws its pattern");
 
   // A built-in plan, chosen in the host tools by keyboard-reachable controls.
   await hanna.page.selectOption("#plan-select", "builtin:garden");
-  await anna.page.waitForFunction(() => document.querySelector(".stage").classList.contains("has-plan"), null, { timeout: DEADLINE });
+  await anna.page.waitForFunction(() => document.querySelector(".surface").classList.contains("has-plan"), null, { timeout: DEADLINE });
   const garden = await floorSeen(anna.page);
   assert.match(garden.url, /^\/plans\/garden\.svg$/);
   assert.equal(garden.loaded, true, "the built-in plan is served and decodes");
@@ -98,7 +98,7 @@ test("the floor shows its pattern, then the plan a host picks, then the picture 
   await hanna.page.setInputFiles("#plan-file", { name: "plan.png", mimeType: "image/png", buffer: solidPng(64, green) });
   await hanna.page.waitForFunction(() => document.querySelector("#plan-status").textContent.length > 0, null, { timeout: DEADLINE });
   assert.equal(await hanna.page.textContent("#plan-status"), "The new floor plan is shown to everyone.");
-  await anna.page.waitForFunction(() => getComputedStyle(document.querySelector(".stage")).backgroundImage.includes("/r/lobby/floor-plan"), null, { timeout: DEADLINE });
+  await anna.page.waitForFunction(() => getComputedStyle(document.querySelector(".surface")).backgroundImage.includes("/r/lobby/floor-plan"), null, { timeout: DEADLINE });
   const own = await floorSeen(anna.page);
   assert.equal(own.url, "/r/lobby/floor-plan");
   assert.equal(own.loaded, true);
@@ -116,6 +116,6 @@ test("the floor shows its pattern, then the plan a host picks, then the picture 
 
   // Back to none: the pattern again, for everyone.
   await hanna.page.selectOption("#plan-select", "");
-  await anna.page.waitForFunction(() => !document.querySelector(".stage").classList.contains("has-plan"), null, { timeout: DEADLINE });
+  await anna.page.waitForFunction(() => !document.querySelector(".surface").classList.contains("has-plan"), null, { timeout: DEADLINE });
   assert.notEqual((await floorSeen(anna.page)).image, "none");
 });

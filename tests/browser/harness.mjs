@@ -198,23 +198,23 @@ export async function clickFloor(page, x, y) {
           still = now === last ? still + 1 : 0;
           last = now;
         }
-        const stage = document.querySelector(".stage");
+        const surface = document.querySelector(".surface");
         // Where the click lands on the floor, worked out as the floor does.
         window.__floorClick = null;
-        stage.addEventListener(
+        surface.addEventListener(
           "click",
           (event) => {
-            const rect = stage.getBoundingClientRect();
+            const rect = surface.getBoundingClientRect();
             const scale = rect.width / window.hallway.state.room.width;
             window.__floorClick = { x: (event.clientX - rect.left) / scale, y: (event.clientY - rect.top) / scale };
           },
           { capture: true, once: true },
         );
-        const scale = stage.getBoundingClientRect().width / window.hallway.state.room.width;
+        const scale = surface.getBoundingClientRect().width / window.hallway.state.room.width;
         floor.scrollTo({ left: fx * scale - floor.clientWidth / 2, top: fy * scale - floor.clientHeight / 2 });
         await frame();
         await frame();
-        const after = stage.getBoundingClientRect();
+        const after = surface.getBoundingClientRect();
         const now = after.width / window.hallway.state.room.width;
         return { x: after.left + fx * now, y: after.top + fy * now };
       },

@@ -140,7 +140,7 @@ test("raised hands are a queue, oldest first; next hand invites the oldest, who 
   assert.ok(bottom(queue) <= 800 && queue.top >= 0, "the queue is in view");
   await page.click("#next-hand");
   await page.waitForFunction(() => document.querySelector("#next-hand-who").textContent === "Next hand: Ben Schmidt", null, { timeout: DEADLINE });
-  assert.ok(hanna.sent.some((m) => m.type === "invite_to_stage" && m.id === idOf("Maja Weber")), "Maja is invited");
+  assert.ok(hanna.sent.some((m) => m.type === "invite_to_broadcast" && m.id === idOf("Maja Weber")), "Maja is invited");
   assert.match(await page.textContent("#announcer"), /Maja Weber is invited to the stage/);
   assert.match(await page.textContent(`#group-hands li:first-child .person-status`), /invited to the stage/);
   // She goes on stage: her hand goes down (the server answers it) and she is listed there.
@@ -151,8 +151,8 @@ test("raised hands are a queue, oldest first; next hand invites the oldest, who 
     await many.send(list.findIndex((p) => p.name === "Maja Weber"), { type: "broadcast", on: true });
     await page.waitForTimeout(500);
   }
-  await page.waitForFunction(() => document.querySelectorAll("#group-stage li").length === 1 && document.querySelectorAll("#group-hands li").length === 2, null, { timeout: DEADLINE });
-  assert.equal(await page.textContent("#group-stage li .person-name"), "Maja Weber");
+  await page.waitForFunction(() => document.querySelectorAll("#group-onAir li").length === 1 && document.querySelectorAll("#group-hands li").length === 2, null, { timeout: DEADLINE });
+  assert.equal(await page.textContent("#group-onAir li .person-name"), "Maja Weber");
   assert.equal(await page.textContent("#next-hand-who"), "Next hand: Ben Schmidt");
 });
 

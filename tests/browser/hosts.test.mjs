@@ -172,14 +172,14 @@ test("a raised hand and a reaction show on the floor; hosts are told of the hand
 
 test("a host invites a participant onto the stage; everyone sees them there", async () => {
   const [hanna, anna, ben] = people;
-  assert.equal(await anna.page.isVisible("#stage-toggle"), false);
+  assert.equal(await anna.page.isVisible("#on-air-toggle"), false);
   await hostAction(hanna.page, "invite", anna.id);
-  await anna.page.waitForSelector("#stage-toggle:not([hidden])", { timeout: DEADLINE });
-  await anna.page.click("#stage-toggle");
-  await anna.page.waitForSelector('#stage-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await anna.page.waitForSelector("#on-air-toggle:not([hidden])", { timeout: DEADLINE });
+  await anna.page.click("#on-air-toggle");
+  await anna.page.waitForSelector('#on-air-toggle[aria-pressed="true"]', { timeout: DEADLINE });
   await ben.page.waitForFunction((id) => window.hallway.state.broadcasters.includes(id), anna.id, { timeout: DEADLINE });
-  assert.ok(await ben.page.evaluate(() => [...document.querySelectorAll(".avatar.on-stage")].some((el) => el.getAttribute("aria-label").startsWith("Anna Schmidt"))));
-  await anna.page.click("#stage-toggle");
+  assert.ok(await ben.page.evaluate(() => [...document.querySelectorAll(".avatar.on-air")].some((el) => el.getAttribute("aria-label").startsWith("Anna Schmidt"))));
+  await anna.page.click("#on-air-toggle");
   await ben.page.waitForFunction((id) => !window.hallway.state.broadcasters.includes(id), anna.id, { timeout: DEADLINE });
 });
 

@@ -31,7 +31,7 @@ for (const [lang, role] of [["en", "participant"], ["de", "participant"], ["en",
     const p = await person(server, name, { lang, link });
     people.push(p);
     // A host has the stage button too: with German labels the bar falls back to icons.
-    if (role === "host") await p.page.waitForSelector("#stage-toggle:not([hidden])", { timeout: DEADLINE });
+    if (role === "host") await p.page.waitForSelector("#on-air-toggle:not([hidden])", { timeout: DEADLINE });
     await p.page.waitForTimeout(100);
     const { rows, shown } = await controlRows(p.page);
     assert.equal(rows, 1, `one row: ${JSON.stringify(shown.map((b) => [b.text, Math.round(b.top)]))}`);

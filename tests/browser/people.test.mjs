@@ -26,7 +26,7 @@ test("everyone is in exactly one group; hands are a queue, oldest first", () => 
     person("f", "Old server", { hand: true }),
   ];
   const { groups, found, total } = groupPeople(people, { broadcasters: ["e"] });
-  assert.deepEqual(groups.stage.map((p) => p.id), ["e"], "on stage comes before a raised hand");
+  assert.deepEqual(groups.onAir.map((p) => p.id), ["e"], "on stage comes before a raised hand");
   assert.deepEqual(groups.hands.map((p) => p.id), ["b", "a", "f"], "oldest first, a hand without a time last");
   assert.deepEqual(groups.circles.map((p) => p.id), ["c"]);
   assert.deepEqual(groups.alone.map((p) => p.id), ["d"]);

@@ -140,9 +140,9 @@ test("on a phone in portrait: the floor full width, the controls in one bar belo
   assert.equal(await fatima.page.isVisible("#panel"), false);
   const point = await fatima.page.evaluate(() => {
     const me = window.hallway.state.me();
-    const stage = document.querySelector(".stage").getBoundingClientRect();
-    const scale = stage.width / window.hallway.state.room.width;
-    return { x: stage.left + (me.x + 60) * scale, y: stage.top + me.y * scale, target: Math.round(me.x + 60) };
+    const surface = document.querySelector(".surface").getBoundingClientRect();
+    const scale = surface.width / window.hallway.state.room.width;
+    return { x: surface.left + (me.x + 60) * scale, y: surface.top + me.y * scale, target: Math.round(me.x + 60) };
   });
   await fatima.page.touchscreen.tap(point.x, point.y);
   await fatima.page.waitForFunction((x) => Math.abs(window.hallway.state.me().x - x) < 3, point.target, { timeout: DEADLINE });
@@ -296,7 +296,7 @@ test("a room with six people and two circles (a screenshot)", async () => {
     await a.page.waitForFunction(() => window.hallway.state.circles.size === 2, null, { timeout: DEADLINE });
     await a.page.evaluate(() => {
       const floor = document.querySelector("#floor");
-      const scale = document.querySelector(".stage").getBoundingClientRect().width / window.hallway.state.room.width;
+      const scale = document.querySelector(".surface").getBoundingClientRect().width / window.hallway.state.room.width;
       floor.scrollTo({ left: 790 * scale - floor.clientWidth / 2, top: 520 * scale - floor.clientHeight / 2 });
     });
     await a.page.waitForTimeout(1500); // let the videos show a few frames

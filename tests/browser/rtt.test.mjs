@@ -139,31 +139,31 @@ test("a listener types a question to the stage; the host on stage reads it as it
   const hanna = await person(server, "Hanna Host", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
   const lena = await person(server, "Lena Listener", { lang: "de", camera: false });
   people.push(hanna, lena);
-  await hanna.page.click("#stage-toggle");
-  await lena.page.waitForSelector("#stage-view:not([hidden])", { timeout: DEADLINE });
+  await hanna.page.click("#on-air-toggle");
+  await lena.page.waitForSelector("#on-air-view:not([hidden])", { timeout: DEADLINE });
   // Lena opens the question field from the stage's head and types.
-  await lena.page.click("#stage-rtt-toggle");
-  assert.equal(await lena.page.evaluate(() => document.activeElement?.id), "stage-rtt-own");
+  await lena.page.click("#on-air-rtt-toggle");
+  assert.equal(await lena.page.evaluate(() => document.activeElement?.id), "on-air-rtt-own");
   await lena.page.keyboard.type("Wie geht", { delay: 60 });
-  await hanna.page.waitForFunction((id) => document.querySelector(`#stage-rtt-writers .rtt-writer[data-id="${id}"] .rtt-current`)?.textContent === "Wie geht", lena.id, { timeout: DEADLINE });
-  assert.equal(await lena.page.inputValue("#stage-rtt-own"), "Wie geht");
+  await hanna.page.waitForFunction((id) => document.querySelector(`#on-air-rtt-writers .rtt-writer[data-id="${id}"] .rtt-current`)?.textContent === "Wie geht", lena.id, { timeout: DEADLINE });
+  assert.equal(await lena.page.inputValue("#on-air-rtt-own"), "Wie geht");
   await lena.page.keyboard.type(" es weiter?", { delay: 20 });
   await lena.page.keyboard.press("Enter");
-  await hanna.page.waitForFunction((id) => [...document.querySelectorAll(`#stage-rtt-writers .rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Wie geht es weiter?"), lena.id, { timeout: DEADLINE });
+  await hanna.page.waitForFunction((id) => [...document.querySelectorAll(`#on-air-rtt-writers .rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Wie geht es weiter?"), lena.id, { timeout: DEADLINE });
   // Hanna answers by voice: no line of her own to type on stage.
-  assert.equal(await hanna.page.isVisible("#stage-rtt-own"), false);
+  assert.equal(await hanna.page.isVisible("#on-air-rtt-own"), false);
   await hanna.page.waitForFunction(() => [...document.querySelectorAll("#announcer p")].some((p) => p.textContent === "Lena Listener: Wie geht es weiter?"), null, { timeout: DEADLINE });
   for (const page of [hanna.page, lena.page]) {
-    assert.deepEqual(overlapping(await boxes(page, "#stage-tiles .tile, #stage-rtt")), []);
-    const found = await axe(page, "#stage-view");
+    assert.deepEqual(overlapping(await boxes(page, "#on-air-tiles .tile, #on-air-rtt")), []);
+    const found = await axe(page, "#on-air-view");
     assert.deepEqual(found.violations, []);
     assert.deepEqual(found.contrastReview, []);
   }
   await hanna.page.screenshot({ path: path.join(dir, "rtt-stage-en.png") });
   await lena.page.screenshot({ path: path.join(dir, "rtt-stage-de.png") });
   // The broadcast ends: the question field goes with it.
-  await hanna.page.click("#stage-toggle");
-  await lena.page.waitForSelector("#stage-rtt", { state: "hidden", timeout: DEADLINE });
+  await hanna.page.click("#on-air-toggle");
+  await lena.page.waitForSelector("#on-air-rtt", { state: "hidden", timeout: DEADLINE });
   // Her focus was in the field: it is not lost with it.
   assert.equal(await lena.page.evaluate(() => document.activeElement?.id), "floor");
 });

@@ -45,12 +45,12 @@ test("a host broadcasts to two listeners through the SFU", async () => {
   const ben = await person(server, "Ben Okafor", { lang: "de" });
   people.push(hanna, anna, ben);
 
-  await hanna.page.click("#stage-toggle");
+  await hanna.page.click("#on-air-toggle");
   for (const listener of [anna, ben]) {
     await listener.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), hanna.id, { timeout: DEADLINE });
     await decodesFromSfu(listener.page);
-    await listener.page.waitForSelector("#stage-view:not([hidden])", { timeout: DEADLINE });
-    assert.equal(await listener.page.textContent("#stage-tiles .tile .name"), "Hanna");
+    await listener.page.waitForSelector("#on-air-view:not([hidden])", { timeout: DEADLINE });
+    assert.equal(await listener.page.textContent("#on-air-tiles .tile .name"), "Hanna");
     // Circle audio is turned down while the stage plays.
     assert.equal(await listener.page.evaluate(() => window.hallway.conversation.ducked), true);
   }
@@ -58,9 +58,9 @@ test("a host broadcasts to two listeners through the SFU", async () => {
   assert.deepEqual((await hanna.page.evaluate(() => window.hallway.sfu.summary())).streams, []);
   assert.equal(await hanna.page.evaluate(() => window.hallway.sfu.summary().sending), "connected");
 
-  await hanna.page.click("#stage-toggle");
+  await hanna.page.click("#on-air-toggle");
   for (const listener of [anna, ben]) {
-    await listener.page.waitForSelector("#stage-view", { state: "hidden", timeout: DEADLINE });
+    await listener.page.waitForSelector("#on-air-view", { state: "hidden", timeout: DEADLINE });
     assert.equal(await listener.page.evaluate(() => window.hallway.conversation.ducked), false);
   }
 });

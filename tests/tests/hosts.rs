@@ -285,20 +285,20 @@ async fn the_stage_hosts_and_invited_participants_broadcast() -> Result<()> {
     speaker.send(&ClientMessage::Broadcast { on: true }).await?;
     assert_eq!(speaker.expect_error().await?.0, ErrorCode::Forbidden);
     speaker
-        .send(&ClientMessage::InviteToStage {
+        .send(&ClientMessage::InviteToBroadcast {
             id: listener.id.clone(),
         })
         .await?;
     assert_eq!(speaker.expect_error().await?.0, ErrorCode::Forbidden);
     // Invited by a host, they may.
     hanna
-        .send(&ClientMessage::InviteToStage {
+        .send(&ClientMessage::InviteToBroadcast {
             id: speaker.id.clone(),
         })
         .await?;
     let by = speaker
         .wait_for("the invitation", |m| match m {
-            ServerMessage::StageInvite { by } => Some(by.clone()),
+            ServerMessage::BroadcastInvite { by } => Some(by.clone()),
             _ => None,
         })
         .await?;
@@ -306,7 +306,7 @@ async fn the_stage_hosts_and_invited_participants_broadcast() -> Result<()> {
     speaker.send(&ClientMessage::Broadcast { on: true }).await?;
     let s = speaker.id.clone();
     listener
-        .wait_for("on stage", |m| {
+        .wait_for("on air", |m| {
             matches!(m, ServerMessage::Broadcast { id, on: true } if *id == s).then_some(())
         })
         .await?;
@@ -318,7 +318,7 @@ async fn the_stage_hosts_and_invited_participants_broadcast() -> Result<()> {
     // Leaving the room ends the broadcast for everyone.
     speaker.close().await?;
     listener
-        .wait_for("off stage", |m| {
+        .wait_for("off air", |m| {
             matches!(m, ServerMessage::Broadcast { id, on: false } if *id == s).then_some(())
         })
         .await?;
@@ -343,7 +343,7 @@ async fn at_most_sixteen_broadcast_at_once() -> Result<()> {
     hosts[16]
         .send(&ClientMessage::Broadcast { on: true })
         .await?;
-    assert_eq!(hosts[16].expect_error().await?.0, ErrorCode::StageFull);
+    assert_eq!(hosts[16].expect_error().await?.0, ErrorCode::OnAirFull);
     Ok(())
 }
 

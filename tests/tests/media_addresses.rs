@@ -122,7 +122,7 @@ fn serve(ns: &Namespace) -> Result<(Child, u16)> {
     bail!("hallway did not say where it listens")
 }
 
-/// What a host going on stage is told, inside the namespace: the TURN URLs of its
+/// What a host going on air is told, inside the namespace: the TURN URLs of its
 /// welcome and the SFU's answer to its offer.
 async fn broadcast_inside(port: u16) -> Result<(Vec<String>, String)> {
     let addr = SocketAddr::from(([10, 213, 7, 1], port));

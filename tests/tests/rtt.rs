@@ -1,6 +1,6 @@
 //! Real-time text through the real server: a line reaches the other members of the
 //! writer's circle as it is typed, stamped with the writer (a forged `from` is ignored), and
-//! nobody outside; a listener's question reaches whoever is on stage; bad lines, lines to
+//! nobody outside; a listener's question reaches whoever is on air; bad lines, lines to
 //! nowhere and floods are refused with their codes.
 
 use anyhow::{Context, Result};
@@ -118,34 +118,34 @@ async fn a_listener_asks_the_stage_in_real_time_text() -> Result<()> {
     let mut hanna = TestClient::join_host(&server, "lobby", "Hanna Host").await?;
     let mut listener = TestClient::join(&server, "Lena").await?;
     let mut other = TestClient::join(&server, "Olaf").await?;
-    type_line(&mut listener, "stage", "Eine Frage", false).await?;
-    assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnStage);
+    type_line(&mut listener, "on_air", "Eine Frage", false).await?;
+    assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnAir);
     hanna.send(&ClientMessage::Broadcast { on: true }).await?;
     let h = hanna.id.clone();
     listener
-        .wait_for("Hanna on stage", |m| {
+        .wait_for("Hanna on air", |m| {
             matches!(m, ServerMessage::Broadcast { id, on: true } if *id == h).then_some(())
         })
         .await?;
-    type_line(&mut listener, "stage", "Wie geht es weiter?", true).await?;
+    type_line(&mut listener, "on_air", "Wie geht es weiter?", true).await?;
     assert_eq!(
         read_line(&mut hanna).await?,
         (
             listener.id.clone(),
-            "stage".into(),
+            "on_air".into(),
             "Wie geht es weiter?".into(),
             true
         )
     );
-    // Off stage, nobody reads questions any more; the other listener never did.
+    // Off air, nobody reads questions any more; the other listener never did.
     hanna.send(&ClientMessage::Broadcast { on: false }).await?;
     listener
-        .wait_for("Hanna off stage", |m| {
+        .wait_for("Hanna off air", |m| {
             matches!(m, ServerMessage::Broadcast { id, on: false } if *id == h).then_some(())
         })
         .await?;
-    type_line(&mut listener, "stage", "Noch da?", false).await?;
-    assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnStage);
+    type_line(&mut listener, "on_air", "Noch da?", false).await?;
+    assert_eq!(listener.expect_error().await?.0, ErrorCode::NobodyOnAir);
     reads_no_line(&mut other, 100.0, 100.0).await?;
     Ok(())
 }
@@ -189,7 +189,7 @@ async fn a_broadcaster_who_comes_back_still_reads_the_questions() -> Result<()> 
     hanna.send(&ClientMessage::Broadcast { on: true }).await?;
     let h = hanna.id.clone();
     listener
-        .wait_for("Hanna on stage", |m| {
+        .wait_for("Hanna on air", |m| {
             matches!(m, ServerMessage::Broadcast { id, on: true } if *id == h).then_some(())
         })
         .await?;
@@ -197,7 +197,7 @@ async fn a_broadcaster_who_comes_back_still_reads_the_questions() -> Result<()> 
     drop(hanna); // the connection drops without a close frame
     let mut back = TestClient::resume_at(server.addr(), "lobby", "Hanna Host", &token).await?;
     assert!(back.resumed());
-    type_line(&mut listener, "stage", "Hören Sie mich?", true).await?;
+    type_line(&mut listener, "on_air", "Hören Sie mich?", true).await?;
     assert_eq!(read_line(&mut back).await?.2, "Hören Sie mich?");
     Ok(())
 }

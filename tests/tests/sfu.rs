@@ -426,7 +426,7 @@ async fn a_blip_in_the_broadcasters_signalling_does_not_interrupt_the_broadcast(
     publisher.send_pairs(PACKETS).await?;
     received_all(&listeners, &before, &tracks, PACKETS).await;
 
-    // She resumes: still on stage, her media still flowing, and what she says now goes
+    // She resumes: still on air, her media still flowing, and what she says now goes
     // through her new connection: ending the broadcast ends the tracks for everyone.
     let mut back = TestClient::resume_at(server.addr(), "lobby", "Hanna Host", &token).await?;
     assert!(back.resumed());
@@ -453,7 +453,7 @@ async fn a_listener_that_resumes_keeps_its_media_and_gets_what_it_missed() -> Re
         tracks: hanna_tracks,
     } = on_air(&server, 1).await?;
 
-    // The listener's WebSocket drops for 5 s; meanwhile a second host goes on stage, so
+    // The listener's WebSocket drops for 5 s; meanwhile a second host goes on air, so
     // the server's offer of the new tracks cannot reach the listener until it resumes.
     let blip = tokio::time::Instant::now();
     listener[0]

@@ -1,4 +1,4 @@
-//! `sfu`: one publisher (a host on stage) sends synthetic VP8 at 1.5 Mbps plus Opus through
+//! `sfu`: one publisher (a host on air) sends synthetic VP8 at 1.5 Mbps plus Opus through
 //! the SFU to N listeners, webrtc-rs peers in this process that negotiate over the real
 //! protocol. N grows in steps; each step is measured for a while and reports the packet
 //! loss over all listeners, the forwarded bit rate, and the CPU of the server and of the

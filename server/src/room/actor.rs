@@ -273,7 +273,7 @@ impl RoomHandle {
         &self.access
     }
 
-    /// Relays a real-time text line to the sender's circle or the stage; see
+    /// Relays a real-time text line to the sender's circle or whoever is on air; see
     /// [`Directory::relay_rtt`].
     pub fn relay_rtt(
         &self,

@@ -40,9 +40,9 @@ pub struct Directory {
     /// The members of each circle (the same facts as the entries' `circle`), so that a
     /// real-time text line reaches its circle without a walk through the whole room.
     circles: DashMap<CircleId, Vec<ParticipantId>>,
-    /// Who is on stage, as the engine last said (kept through a resume: it is the
+    /// Who is on air, as the engine last said (kept through a resume: it is the
     /// engine's, not the connection's).
-    stage: RwLock<Vec<ParticipantId>>,
+    on_air: RwLock<Vec<ParticipantId>>,
 }
 
 impl Directory {
@@ -124,25 +124,25 @@ impl Directory {
         }
     }
 
-    /// Records who is on stage now (everyone else is not).
-    pub(crate) fn set_stage(&self, broadcasters: &[ParticipantId]) {
-        let mut stage = self.stage.write().unwrap_or_else(|p| p.into_inner());
-        stage.clear();
-        stage.extend_from_slice(broadcasters);
+    /// Records who is on air now (everyone else is not).
+    pub(crate) fn set_on_air(&self, broadcasters: &[ParticipantId]) {
+        let mut on_air = self.on_air.write().unwrap_or_else(|p| p.into_inner());
+        on_air.clear();
+        on_air.extend_from_slice(broadcasters);
     }
 
     /// Forgets a participant who left.
     pub(crate) fn remove(&self, id: ParticipantId) {
         self.set_member(id, None);
         self.entries.remove(&id);
-        self.stage
+        self.on_air
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|s| *s != id);
     }
 
     /// Queues a real-time text line (checked by the caller, see [`super::rtt`]) for the
-    /// other members of `from`'s circle, or for the people on stage, stamped as coming
+    /// other members of `from`'s circle, or for the people on air, stamped as coming
     /// from `from`. `circle`, when given, is the circle the writer's page typed for: a line
     /// that arrives after the writer was moved to another circle is refused, not shown to
     /// the new one. A reader whose queue is full misses the line instead of being let go
@@ -170,11 +170,15 @@ impl Directory {
                     .map(|m| m.clone())
                     .unwrap_or_default()
             }
-            RttTarget::Stage => self.stage.read().unwrap_or_else(|p| p.into_inner()).clone(),
+            RttTarget::OnAir => self
+                .on_air
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         };
         let readers: Vec<ParticipantId> = readers.into_iter().filter(|id| *id != from).collect();
-        if target == RttTarget::Stage && readers.is_empty() {
-            return Err(EngineError::NobodyOnStage);
+        if target == RttTarget::OnAir && readers.is_empty() {
+            return Err(EngineError::NobodyOnAir);
         }
         let frame = Utf8Bytes::from(
             ServerMessage::Rtt {
@@ -302,8 +306,8 @@ mod tests {
             Err(EngineError::NotInCircle)
         );
         assert_eq!(
-            directory.relay_rtt(a, RttTarget::Stage, None, "Frage", false),
-            Err(EngineError::NobodyOnStage)
+            directory.relay_rtt(a, RttTarget::OnAir, None, "Frage", false),
+            Err(EngineError::NobodyOnAir)
         );
         directory.set_circle(a, Some(CircleId(1)));
         directory.set_circle(b, Some(CircleId(1)));
@@ -319,22 +323,22 @@ mod tests {
         assert_eq!(a_rx.try_recv(), None, "not back to the writer");
         assert_eq!(c_rx.try_recv(), None, "not to another circle");
         assert_eq!(d_rx.try_recv(), None, "not to someone in none");
-        directory.set_stage(&[d]);
+        directory.set_on_air(&[d]);
         assert_eq!(
-            directory.relay_rtt(c, RttTarget::Stage, None, "Eine Frage", true),
+            directory.relay_rtt(c, RttTarget::OnAir, None, "Eine Frage", true),
             Ok(())
         );
         assert_eq!(
-            d_rx.try_recv().expect("the stage reads").as_str(),
+            d_rx.try_recv().expect("whoever is on air reads").as_str(),
             format!(
-                r#"{{"type":"rtt","from":"{c}","to":"stage","text":"Eine Frage","done":true}}"#
+                r#"{{"type":"rtt","from":"{c}","to":"on_air","text":"Eine Frage","done":true}}"#
             )
         );
         assert_eq!(b_rx.try_recv(), None);
-        directory.set_stage(&[]);
+        directory.set_on_air(&[]);
         assert_eq!(
-            directory.relay_rtt(c, RttTarget::Stage, None, "Noch eine", false),
-            Err(EngineError::NobodyOnStage)
+            directory.relay_rtt(c, RttTarget::OnAir, None, "Noch eine", false),
+            Err(EngineError::NobodyOnAir)
         );
     }
 
@@ -382,13 +386,13 @@ mod tests {
             );
         }
         assert_eq!(c_rx.recv_now(), Some(Outgoing::Frame(c_rx_frame("x", a))));
-        // Ben comes back on a new connection (resumed): on stage and in the circle still.
-        directory.set_stage(&[b]);
+        // Ben comes back on a new connection (resumed): on air and in the circle still.
+        directory.set_on_air(&[b]);
         directory.sync_circle(CircleId(7), &[a, b, c], |_| None);
         let (b_tx, mut b_rx) = outbox(8);
         directory.insert(b, b_tx);
         assert_eq!(
-            directory.relay_rtt(c, RttTarget::Stage, None, "Frage", false),
+            directory.relay_rtt(c, RttTarget::OnAir, None, "Frage", false),
             Ok(())
         );
         assert_eq!(
@@ -403,11 +407,11 @@ mod tests {
             b_rx.try_recv().map(|f| f.as_str().contains("Hallo")),
             Some(true)
         );
-        // Gone: off stage too.
+        // Gone: off air too.
         directory.remove(b);
         assert_eq!(
-            directory.relay_rtt(c, RttTarget::Stage, None, "Noch da?", false),
-            Err(EngineError::NobodyOnStage)
+            directory.relay_rtt(c, RttTarget::OnAir, None, "Noch da?", false),
+            Err(EngineError::NobodyOnAir)
         );
     }
 

@@ -66,8 +66,8 @@ pub struct Room {
     bans: Bans,
     /// Who broadcasts to the whole room, in the order they started (at most 16).
     broadcasters: Vec<ParticipantId>,
-    /// Participants a host invited onto the stage.
-    stage_invites: std::collections::HashSet<ParticipantId>,
+    /// Participants a host invited to broadcast.
+    broadcast_invites: std::collections::HashSet<ParticipantId>,
     /// People inside each area (same order as `settings.areas`), for `max_people`.
     area_counts: Vec<u32>,
     /// Where the turn through the icebreakers starts (drawn by the room's task).
@@ -113,7 +113,7 @@ impl Room {
             announcement: None,
             bans: Bans::default(),
             broadcasters: Vec::new(),
-            stage_invites: std::collections::HashSet::new(),
+            broadcast_invites: std::collections::HashSet::new(),
             icebreaker_seed: 0,
             icebreakers_chosen: 0,
             summary: None,
@@ -273,7 +273,7 @@ impl Room {
             return Err(EngineError::UnknownParticipant);
         }
         self.leave_circle(id);
-        self.stage_invites.remove(&id);
+        self.broadcast_invites.remove(&id);
         if self.broadcasters.contains(&id) {
             self.broadcasters.retain(|b| *b != id);
             self.events.push(Event::Broadcast { id, on: false });
@@ -286,9 +286,9 @@ impl Room {
         Ok(())
     }
 
-    /// Whether a participant may go on stage without being a host: invited, or on it.
-    pub fn on_or_invited_to_stage(&self, id: ParticipantId) -> bool {
-        self.stage_invites.contains(&id) || self.broadcasters.contains(&id)
+    /// Whether a participant may go on air without being a host: invited, or on it.
+    pub fn on_air_or_invited(&self, id: ParticipantId) -> bool {
+        self.broadcast_invites.contains(&id) || self.broadcasters.contains(&id)
     }
 
     /// Walks a participant to `(x, y)` and applies the circle rules there.
@@ -545,7 +545,7 @@ impl Room {
         if self.broadcasters.len() > hosts::MAX_BROADCASTERS {
             return Err(format!("{} broadcast at once", self.broadcasters.len()));
         }
-        for invited in &self.stage_invites {
+        for invited in &self.broadcast_invites {
             if !self.participants.contains_key(invited) {
                 return Err(format!(
                     "{invited} is invited to broadcast but not in the room"

@@ -468,7 +468,7 @@ enum Op {
     /// A host replaces the areas with one of a few sets (see [`area_set`]).
     SetAreas(u8, u8),
     /// A host invites someone to broadcast; someone starts or stops broadcasting.
-    InviteToStage(u8, u8),
+    InviteToBroadcast(u8, u8),
     Broadcast(u8, bool),
     /// A host removes someone (and bans them).
     Remove(u8, u8, bool),
@@ -491,7 +491,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (who.clone(), -100.0f32..2500.0, -100.0f32..1700.0).prop_map(|(w, x, y)| Op::Gather(w, x, y)),
         1 => (who.clone(), 0u32..4).prop_map(|(w, a)| Op::GatherAt(w, a)),
         1 => (who.clone(), 0u8..3).prop_map(|(w, k)| Op::SetAreas(w, k)),
-        1 => (who.clone(), who.clone()).prop_map(|(w, t)| Op::InviteToStage(w, t)),
+        1 => (who.clone(), who.clone()).prop_map(|(w, t)| Op::InviteToBroadcast(w, t)),
         2 => (who.clone(), any::<bool>()).prop_map(|(w, on)| Op::Broadcast(w, on)),
         1 => (who.clone(), who, any::<bool>()).prop_map(|(w, t, ban)| Op::Remove(w, t, ban)),
     ]
@@ -580,7 +580,7 @@ fn apply(room: &mut Room, op: &Op) {
         Op::Resume(w) => room.resume(id(w)),
         Op::Reload(w) => match room.participant(id(w)).cloned() {
             Some(was) => {
-                let invited = room.on_or_invited_to_stage(was.id);
+                let invited = room.on_air_or_invited(was.id);
                 let _ = room.step_out(was.id);
                 room.readmit(&was, invited)
             }
@@ -590,7 +590,7 @@ fn apply(room: &mut Room, op: &Op) {
         Op::Gather(w, x, y) => room.gather(id(w), GatherTarget::Point(*x, *y)).map(|_| ()),
         Op::GatherAt(w, area) => room.gather(id(w), GatherTarget::Area(*area)).map(|_| ()),
         Op::SetAreas(w, k) => room.set_areas(id(w), area_set(*k)),
-        Op::InviteToStage(w, t) => room.invite_to_stage(id(w), id(t)),
+        Op::InviteToBroadcast(w, t) => room.invite_to_broadcast(id(w), id(t)),
         Op::Broadcast(w, on) => room.set_broadcast(id(w), *on),
         Op::Remove(w, t, ban) => room.remove(id(w), id(t), *ban, 100),
     };
@@ -747,14 +747,14 @@ fn hands_keep_the_time_they_went_up_and_going_on_stage_lowers_one() {
     let hand = |room: &Room, n| room.participant(pid(n)).expect("here").hand;
     assert_eq!((hand(&room, 3), hand(&room, 2)), (Some(1_000), Some(2_000)));
     events(&mut room);
-    // The host calls on the oldest hand; she goes on stage and her hand goes down.
-    room.invite_to_stage(pid(1), pid(3)).expect("invited");
+    // The host calls on the oldest hand; she goes on air and her hand goes down.
+    room.invite_to_broadcast(pid(1), pid(3)).expect("invited");
     assert_eq!(
         hand(&room, 3),
         Some(1_000),
         "an invitation alone answers nothing"
     );
-    room.set_broadcast(pid(3), true).expect("on stage");
+    room.set_broadcast(pid(3), true).expect("on air");
     assert_eq!(hand(&room, 3), None);
     assert!(
         events(&mut room)

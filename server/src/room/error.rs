@@ -45,17 +45,17 @@ pub enum EngineError {
     #[error("chat messages are 1 to 1000 characters without control characters")]
     InvalidChat,
     /// A real-time text line that is too long or not plain text, or to an unknown target.
-    #[error("real-time text is one line of at most 200 characters, to circle or stage")]
+    #[error("real-time text is one line of at most 200 characters, to circle or on_air")]
     InvalidRtt,
-    /// Real-time text to the stage while nobody is on it.
-    #[error("nobody is on stage")]
-    NobodyOnStage,
+    /// Real-time text to whoever is on air while nobody is.
+    #[error("nobody is on air")]
+    NobodyOnAir,
     /// Areas outside the floor, with bad names or duplicate ids, or more than 32.
     #[error("areas must lie on the floor, have names and unique ids; at most 32")]
     InvalidAreas,
     /// Already as many broadcasters as a room allows.
-    #[error("the stage is full")]
-    StageFull,
+    #[error("as many are on air as a room allows (16)")]
+    OnAirFull,
     /// No area with this id.
     #[error("no such area in this room")]
     UnknownArea,

@@ -2,7 +2,7 @@
 //! every change and shown to the readers as it grows, not when Enter is pressed. It
 //! travels like signalling — relayed by the sender's session through the room's
 //! [`Directory`](super::directory::Directory), only to the members of the sender's circle
-//! or to the people on stage, stamped with the sender — and nothing of it is kept.
+//! or to the people on air, stamped with the sender — and nothing of it is kept.
 
 use super::model::EngineError;
 
@@ -14,8 +14,8 @@ pub const MAX_RTT_CHARS: usize = hallway_proto::limits::MAX_RTT_CHARS;
 pub enum RttTarget {
     /// The other members of the sender's circle.
     Circle,
-    /// Whoever is on stage (a listener's question to a broadcast).
-    Stage,
+    /// Whoever is on air (a listener's question to a broadcast).
+    OnAir,
 }
 
 impl RttTarget {
@@ -23,7 +23,7 @@ impl RttTarget {
     pub fn parse(to: &str) -> Result<RttTarget, EngineError> {
         match to {
             "circle" => Ok(RttTarget::Circle),
-            "stage" => Ok(RttTarget::Stage),
+            "on_air" => Ok(RttTarget::OnAir),
             _ => Err(EngineError::InvalidRtt),
         }
     }
@@ -32,7 +32,7 @@ impl RttTarget {
     pub fn as_str(self) -> &'static str {
         match self {
             RttTarget::Circle => "circle",
-            RttTarget::Stage => "stage",
+            RttTarget::OnAir => "on_air",
         }
     }
 }
@@ -68,7 +68,7 @@ mod tests {
         for bad in ["a\nb", "a\tb", "a\u{7}", "\u{202E}txt"] {
             assert_eq!(check_line(bad), Err(EngineError::InvalidRtt), "{bad:?}");
         }
-        assert_eq!(RttTarget::parse("stage"), Ok(RttTarget::Stage));
+        assert_eq!(RttTarget::parse("on_air"), Ok(RttTarget::OnAir));
         assert_eq!(RttTarget::parse("room"), Err(EngineError::InvalidRtt));
     }
 }

@@ -142,9 +142,9 @@ pub fn news(room: &Room, event: &Event) -> Vec<(To, ServerMessage)> {
                 on: *on,
             },
         ),
-        Event::StageInvite { target, by } => one(
+        Event::BroadcastInvite { target, by } => one(
             To::one(*target),
-            ServerMessage::StageInvite { by: by.to_string() },
+            ServerMessage::BroadcastInvite { by: by.to_string() },
         ),
         Event::CircleInvite { target, by } => one(
             To::one(*target),
@@ -482,10 +482,10 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
         E::NotInSameCircle => C::NotInSameCircle,
         E::InvalidChat => C::InvalidChat,
         E::InvalidRtt => C::InvalidRtt,
-        E::NobodyOnStage => C::NobodyOnStage,
+        E::NobodyOnAir => C::NobodyOnAir,
         E::Forbidden => C::Forbidden,
         E::UnknownArea => C::UnknownArea,
-        E::StageFull => C::StageFull,
+        E::OnAirFull => C::OnAirFull,
         E::InvalidAreas => C::InvalidAreas,
         E::RoomLocked => C::RoomLocked,
         E::Banned => C::Banned,

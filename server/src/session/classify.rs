@@ -43,7 +43,7 @@ pub enum Incoming {
         /// The payload, untouched.
         payload: Payload,
     },
-    /// Real-time text, relayed to the circle or the stage (checked).
+    /// Real-time text, relayed to the circle or whoever is on air (checked).
     Rtt {
         /// Whom it is for.
         target: RttTarget,
@@ -92,7 +92,7 @@ pub fn classify(msg: ClientMessage) -> Incoming {
                 },
                 Err(_) => Incoming::Refused(
                     ErrorCode::InvalidRtt,
-                    "real-time text is one line of at most 200 characters, to circle or stage",
+                    "real-time text is one line of at most 200 characters, to circle or on_air",
                 ),
             }
         }

@@ -69,7 +69,7 @@ impl Actor {
                 self.forget(*id);
             }
             Event::Broadcast { .. } => {
-                self.directory.set_stage(self.room.broadcasters());
+                self.directory.set_on_air(self.room.broadcasters());
                 if let Some(media) = &self.media {
                     media.set_broadcasters(self.room.broadcasters());
                 }

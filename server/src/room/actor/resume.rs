@@ -81,7 +81,7 @@ impl SeatState {
 #[derive(Debug)]
 pub(super) struct Parked {
     was: Participant,
-    /// Invited to the stage, or on it.
+    /// Invited to broadcast, or on air.
     invited: bool,
     /// The tokens that bring them back (see [`SeatState`]).
     tokens: Vec<String>,
@@ -315,7 +315,7 @@ impl Actor {
             self.grace.is_zero(),
         ) {
             let deadline = self.now + self.grace;
-            let invited = self.room.on_or_invited_to_stage(id);
+            let invited = self.room.on_air_or_invited(id);
             self.parked.insert(
                 id,
                 Parked {

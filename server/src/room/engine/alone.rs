@@ -18,7 +18,7 @@ impl Room {
         }
     }
 
-    /// Participants (not hosts, not on stage, not reconnecting) outside any circle for at
+    /// Participants (not hosts, not on air, not reconnecting) outside any circle for at
     /// least `after_ms` at `now_ms`, with how long in seconds: longest first.
     pub fn alone(&self, now_ms: u64, after_ms: u64) -> Vec<(ParticipantId, u64)> {
         let mut alone: Vec<(ParticipantId, u64)> = self

@@ -36,8 +36,8 @@ pub enum Command {
     React(Reaction),
     /// Start or stop one's broadcast.
     Broadcast(bool),
-    /// Host: invite a participant onto the stage.
-    InviteToStage(ParticipantId),
+    /// Host: invite a participant to broadcast.
+    InviteToBroadcast(ParticipantId),
     /// Host: ask someone over to one's circle.
     InviteToCircle(ParticipantId),
     /// Host: ask for the organiser summary.
@@ -180,8 +180,8 @@ pub enum Event {
         /// Broadcasting now.
         on: bool,
     },
-    /// A host invited a participant onto the stage.
-    StageInvite {
+    /// A host invited a participant to broadcast.
+    BroadcastInvite {
         /// Who is invited.
         target: ParticipantId,
         /// The host.
@@ -255,7 +255,9 @@ impl Command {
             ClientMessage::LockRoom { locked } => Command::LockRoom(locked),
             ClientMessage::Hand { raised } => Command::Hand(raised),
             ClientMessage::Broadcast { on } => Command::Broadcast(on),
-            ClientMessage::InviteToStage { id } => Command::InviteToStage(participant_id(&id)),
+            ClientMessage::InviteToBroadcast { id } => {
+                Command::InviteToBroadcast(participant_id(&id))
+            }
             ClientMessage::InviteToCircle { id } => Command::InviteToCircle(participant_id(&id)),
             ClientMessage::Summary => Command::Summary,
             ClientMessage::React { reaction } => match Reaction::from_name(&reaction) {
@@ -390,7 +392,7 @@ impl Room {
             Command::Hand(raised) => self.set_hand(from, raised, now_ms),
             Command::React(reaction) => self.react(from, reaction),
             Command::Broadcast(on) => self.set_broadcast(from, on),
-            Command::InviteToStage(target) => self.invite_to_stage(from, target),
+            Command::InviteToBroadcast(target) => self.invite_to_broadcast(from, target),
             Command::InviteToCircle(target) => self.invite_to_circle(from, target),
             Command::Summary => self.ask_summary(from),
             Command::Mute(target) => self.mute(from, target),

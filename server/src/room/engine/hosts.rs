@@ -254,8 +254,8 @@ impl Room {
         &self.broadcasters
     }
 
-    /// A host invites a participant onto the stage: they may then start broadcasting.
-    pub fn invite_to_stage(
+    /// A host invites a participant to broadcast: they may then start broadcasting.
+    pub fn invite_to_broadcast(
         &mut self,
         host: ParticipantId,
         target: ParticipantId,
@@ -264,14 +264,15 @@ impl Room {
         if !self.participants.contains_key(&target) {
             return Err(EngineError::UnknownParticipant);
         }
-        self.stage_invites.insert(target);
-        self.events.push(Event::StageInvite { target, by: host });
+        self.broadcast_invites.insert(target);
+        self.events
+            .push(Event::BroadcastInvite { target, by: host });
         Ok(())
     }
 
     /// Starts or stops one's own broadcast to the whole room. Starting needs a host, or a
     /// host's invitation; at most [`MAX_BROADCASTERS`] at once. (The media itself goes
-    /// through the server's SFU.) Going on stage answers one's raised hand: it goes down.
+    /// through the server's SFU.) Going on air answers one's raised hand: it goes down.
     pub fn set_broadcast(&mut self, id: ParticipantId, on: bool) -> Result<(), EngineError> {
         let p = self
             .participants
@@ -279,11 +280,11 @@ impl Room {
             .ok_or(EngineError::UnknownParticipant)?;
         let already = self.broadcasters.contains(&id);
         if on && !already {
-            if p.role != Role::Host && !self.stage_invites.contains(&id) {
+            if p.role != Role::Host && !self.broadcast_invites.contains(&id) {
                 return Err(EngineError::Forbidden);
             }
             if self.broadcasters.len() >= MAX_BROADCASTERS {
-                return Err(EngineError::StageFull);
+                return Err(EngineError::OnAirFull);
             }
             self.broadcasters.push(id);
             self.events.push(Event::Broadcast { id, on: true });

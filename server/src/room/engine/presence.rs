@@ -28,7 +28,7 @@ impl Room {
     /// role and link, with their hand (and its place in the queue) and media, walking back
     /// to where they stood — which forms their circle again if the others are still there.
     /// A room locked or full since lets them back in (they were inside); a ban does not.
-    /// Someone who was invited to the stage, or on it, is invited again (they go on stage
+    /// Someone who was invited to broadcast, or on air, is invited again (they go on air
     /// again with one click).
     pub fn readmit(&mut self, was: &Participant, invited: bool) -> Result<(), EngineError> {
         self.may_enter(was.id, was.link.as_ref())?;
@@ -40,7 +40,7 @@ impl Room {
             was.link.clone(),
         );
         if invited {
-            self.stage_invites.insert(was.id);
+            self.broadcast_invites.insert(was.id);
         }
         if let Some(p) = self.participants.get_mut(&was.id) {
             p.media = was.media;

@@ -1,7 +1,7 @@
 //! A room's state as it can be written down and taken up again: what a cluster node that
 //! takes a room over (its owner died) starts from. Everyone in it comes back as
 //! reconnecting, where they stood, with their role, hand and media; circles form again
-//! from where people stand, by the usual rules. Chat history, stage invitations and
+//! from where people stand, by the usual rules. Chat history, invitations to broadcast and
 //! broadcasts are not kept (a broadcaster starts again; their media connection was to the
 //! node that died).
 
@@ -206,7 +206,7 @@ pub fn worth_writing(event: &Event) -> bool {
         | Event::Chat(_)
         | Event::Reaction { .. }
         | Event::Broadcast { .. }
-        | Event::StageInvite { .. }
+        | Event::BroadcastInvite { .. }
         | Event::CircleInvite { .. }
         // Kept in the room's record, like the areas (not in its state).
         | Event::AreasChanged
