@@ -243,7 +243,7 @@ pub struct Config {
     pub admin_key: Option<String>,
 
     /// The address people use to reach this server, for the links it prints (default:
-    /// http://localhost:<port>). Set it when behind a reverse proxy.
+    /// http://localhost:PORT). Set it when behind a reverse proxy.
     #[arg(long, env = "HALLWAY_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 

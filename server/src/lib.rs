@@ -29,7 +29,11 @@
 //! - [`store`]: rooms kept between restarts (SQLite);
 //! - [`server`]: starting and stopping the whole thing.
 
-// Every public item is documented, and nothing is `pub` that nothing outside can reach.
+// Every public item is documented, and nothing is `pub` that nothing outside can reach: a
+// module is `pub(crate)` unless the binary, the tests or the benchmarks use it.
+// The crate's map links to modules that only the crate uses: read it with
+// `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod access;
@@ -40,20 +44,20 @@ pub mod cluster;
 pub mod config;
 pub mod feedback;
 pub mod floor_plan;
-pub mod http;
+pub(crate) mod http;
 pub mod invitations;
-pub mod metrics;
-pub mod oidc;
+pub(crate) mod metrics;
+pub(crate) mod oidc;
 mod ports;
 pub mod room;
 pub mod rooms;
-pub mod router;
+pub(crate) mod router;
 pub mod server;
-pub mod session;
+pub(crate) mod session;
 pub mod sfu;
 pub mod statement;
 pub mod store;
-pub mod transport;
+pub(crate) mod transport;
 pub mod turn;
 
 pub use config::Config;

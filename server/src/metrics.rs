@@ -10,43 +10,43 @@ use std::sync::OnceLock;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// Open WebSocket connections (gauge).
-pub const CONNECTIONS: &str = "hallway_connections";
+pub(crate) const CONNECTIONS: &str = "hallway_connections";
 /// Rooms running on this node (gauge).
-pub const ROOMS: &str = "hallway_rooms";
+pub(crate) const ROOMS: &str = "hallway_rooms";
 /// Participants per room (gauge, label `room`).
-pub const PARTICIPANTS: &str = "hallway_participants";
+pub(crate) const PARTICIPANTS: &str = "hallway_participants";
 /// Circles per room (gauge, label `room`).
-pub const CIRCLES: &str = "hallway_circles";
+pub(crate) const CIRCLES: &str = "hallway_circles";
 /// Messages received from clients (counter, label `type`).
-pub const MESSAGES_IN: &str = "hallway_messages_in_total";
+pub(crate) const MESSAGES_IN: &str = "hallway_messages_in_total";
 /// Messages queued for clients (counter, label `type`), one per recipient.
-pub const MESSAGES_OUT: &str = "hallway_messages_out_total";
+pub(crate) const MESSAGES_OUT: &str = "hallway_messages_out_total";
 /// Position ticks a session could not take and will get coalesced later (counter).
-pub const DROPPED_POSITIONS: &str = "hallway_dropped_position_updates_total";
+pub(crate) const DROPPED_POSITIONS: &str = "hallway_dropped_position_updates_total";
 /// Sessions closed as slow consumers, by the room or by a write timeout (counter).
-pub const SLOW_CONSUMERS: &str = "hallway_slow_consumer_disconnects_total";
+pub(crate) const SLOW_CONSUMERS: &str = "hallway_slow_consumer_disconnects_total";
 /// Participants whose connection was lost, waiting to resume (gauge, label `room`).
-pub const RECONNECTING: &str = "hallway_reconnecting";
+pub(crate) const RECONNECTING: &str = "hallway_reconnecting";
 /// Participants who came back on a new connection within the grace window (counter).
-pub const RESUMES: &str = "hallway_resumes_total";
+pub(crate) const RESUMES: &str = "hallway_resumes_total";
 /// `error` messages sent (counter, label `code`).
-pub const ERRORS: &str = "hallway_errors_total";
+pub(crate) const ERRORS: &str = "hallway_errors_total";
 /// Tracks published to the SFU (gauge).
-pub const SFU_TRACKS: &str = "hallway_sfu_tracks";
+pub(crate) const SFU_TRACKS: &str = "hallway_sfu_tracks";
 /// Bytes of RTP the SFU forwarded, counted once per subscriber (counter; its rate is the
 /// forwarded bit rate).
-pub const SFU_FORWARDED_BYTES: &str = "hallway_sfu_forwarded_bytes_total";
+pub(crate) const SFU_FORWARDED_BYTES: &str = "hallway_sfu_forwarded_bytes_total";
 
 /// Connections this node relays to rooms owned by other nodes of its cluster (gauge).
-pub const RELAYED: &str = "hallway_cluster_relayed_connections";
+pub(crate) const RELAYED: &str = "hallway_cluster_relayed_connections";
 /// Cluster messages lost: not published (Redis unreachable) or dropped on arrival (a
 /// room's bridge full) (counter).
-pub const CLUSTER_DROPPED: &str = "hallway_cluster_dropped_total";
+pub(crate) const CLUSTER_DROPPED: &str = "hallway_cluster_dropped_total";
 /// Batches found missing between two from the same node (lost in Redis, or dropped on
 /// arrival); the connections concerned reconnect (counter).
-pub const CLUSTER_GAPS: &str = "hallway_cluster_gaps_total";
+pub(crate) const CLUSTER_GAPS: &str = "hallway_cluster_gaps_total";
 /// Rooms this node took over from a previous owner's written-down state (counter).
-pub const TAKEOVERS: &str = "hallway_cluster_takeovers_total";
+pub(crate) const TAKEOVERS: &str = "hallway_cluster_takeovers_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -73,7 +73,7 @@ fn hot() -> &'static Hot {
 }
 
 /// Counts one message received from a client.
-pub fn message_in(kind: &'static str) {
+pub(crate) fn message_in(kind: &'static str) {
     match hot().messages_in.iter().find(|(k, _)| *k == kind) {
         Some((_, counter)) => counter.increment(1),
         None => metrics::counter!(MESSAGES_IN, "type" => kind).increment(1),
@@ -81,17 +81,17 @@ pub fn message_in(kind: &'static str) {
 }
 
 /// Counts bytes the SFU forwarded (once per subscriber).
-pub fn sfu_forwarded(bytes: u64) {
+pub(crate) fn sfu_forwarded(bytes: u64) {
     hot().sfu_forwarded.increment(bytes);
 }
 
 /// Counts one relayed signal.
-pub fn signal_out() {
+pub(crate) fn signal_out() {
     hot().signals_out.increment(1);
 }
 
 /// Installs the process's recorder (once) and returns what renders it.
-pub fn install() -> Option<PrometheusHandle> {
+pub(crate) fn install() -> Option<PrometheusHandle> {
     let handle = HANDLE
         .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
         .clone();

@@ -13,7 +13,7 @@ use crate::session::{self, SessionContext};
 use crate::transport::{Conn, Socket};
 
 /// Decides where the session of a connection runs, and runs it there.
-pub trait Router: Send + Sync + std::fmt::Debug {
+pub(crate) trait Router: Send + Sync + std::fmt::Debug {
     /// Serves a connection that said `hello` (its first text frame) to its end; `client`
     /// is its address.
     fn serve(&self, conn: Conn, hello: Utf8Bytes, client: IpAddr) -> BoxFuture<'static, ()>;
@@ -21,13 +21,13 @@ pub trait Router: Send + Sync + std::fmt::Debug {
 
 /// One node alone: every session runs here.
 #[derive(Debug)]
-pub struct Local {
+pub(crate) struct Local {
     ctx: SessionContext,
 }
 
 impl Local {
     /// Runs sessions with `ctx`.
-    pub fn new(ctx: SessionContext) -> Local {
+    pub(crate) fn new(ctx: SessionContext) -> Local {
         Local { ctx }
     }
 }
@@ -40,7 +40,7 @@ impl Router for Local {
 
 /// Runs an accepted WebSocket: its first text frame within `hello_timeout`, then whatever
 /// the router makes of it.
-pub async fn run(
+pub(crate) async fn run(
     socket: Socket,
     router: Arc<dyn Router>,
     hello_timeout: std::time::Duration,

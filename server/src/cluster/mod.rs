@@ -18,11 +18,11 @@
 //!
 //! Rooms and the link secret live in Redis too (`store.rs`), so every node agrees.
 
-pub mod lease;
-pub mod owner;
-pub mod relay;
-pub mod settings;
-pub mod store;
+pub(crate) mod lease;
+pub(crate) mod owner;
+pub(crate) mod relay;
+pub(crate) mod settings;
+pub(crate) mod store;
 pub mod wire;
 
 use std::sync::Arc;

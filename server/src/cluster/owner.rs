@@ -27,7 +27,7 @@ use crate::store::{RoomRecord, RoomStore};
 use crate::transport::{Down, Frame, Tunnel};
 
 /// Frames for one node's clients waiting to be published before sessions wait.
-pub const FORWARD_QUEUE: usize = 65_536;
+pub(crate) const FORWARD_QUEUE: usize = 65_536;
 
 /// Most frames (per connection) in one published batch.
 const FORWARD_BATCH: usize = 8192;
@@ -486,7 +486,7 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
 
 /// Frames a relayed client's node may hold for it before its session on the owner waits:
 /// the session's queue size, which the node's queue for the client has room for.
-pub fn window(ctx: &crate::session::SessionContext) -> usize {
+pub(crate) fn window(ctx: &crate::session::SessionContext) -> usize {
     ctx.send_queue.max(64)
 }
 

@@ -25,7 +25,7 @@ use crate::transport::{self, Conn, End, Frame, Handler, Served, outbox};
 const UP_BATCH: usize = 1024;
 
 /// Relays one connection to the owner of room `slug`, until it ends.
-pub async fn run(
+pub(crate) async fn run(
     mut conn: Conn,
     hello: Utf8Bytes,
     slug: String,

@@ -14,11 +14,11 @@ use crate::room::RoomHandle;
 use crate::store::RoomRecord;
 
 /// How often the owner reads a room's record.
-pub const RECORD_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const RECORD_EVERY: Duration = Duration::from_secs(1);
 
 /// What the owner found in a room's record.
 #[derive(Debug, PartialEq)]
-pub enum Followed {
+pub(crate) enum Followed {
     /// Nothing changed that a running room applies live (or the record could not be read:
     /// tried again next time).
     Same,
@@ -32,7 +32,7 @@ pub enum Followed {
 /// Only an operator's change counts: a host's change reaches the record too (the room
 /// keeps it), but keeps the revision, so it is never applied a second time, and a
 /// record read between two quick changes of a host cannot undo the second.
-pub async fn follow(
+pub(crate) async fn follow(
     cluster: &Cluster,
     slug: &str,
     handle: &RoomHandle,

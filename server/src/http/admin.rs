@@ -25,7 +25,7 @@ use crate::store::{RoomRecord, RoomStore};
 
 /// What the admin routes share.
 #[derive(Debug, Clone)]
-pub struct Admin {
+pub(crate) struct Admin {
     /// The bearer key; `None`: the API is off.
     pub key: Option<Arc<str>>,
     /// The room store.
@@ -43,7 +43,7 @@ pub struct Admin {
 }
 
 /// The admin routes, under `/api`.
-pub fn router(admin: Admin) -> Router {
+pub(crate) fn router(admin: Admin) -> Router {
     Router::new()
         .route("/api/rooms", get(list_rooms).post(create_room))
         .route(

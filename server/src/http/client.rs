@@ -72,13 +72,14 @@ const ASSETS: &[Asset] = &[
 ];
 
 /// The names of the embedded files, for the test that compares them with the folder.
-pub fn asset_names() -> Vec<&'static str> {
+#[cfg(test)]
+fn asset_names() -> Vec<&'static str> {
     ASSETS.iter().map(|a| a.name).collect()
 }
 
 /// Where client files come from.
 #[derive(Debug, Clone, Default)]
-pub struct ClientFiles {
+pub(crate) struct ClientFiles {
     /// Read from this folder on every request instead of the embedded copy.
     pub dir: Option<PathBuf>,
 }
@@ -122,17 +123,17 @@ impl ClientFiles {
 }
 
 /// `/help`: help in Leichte Sprache (German) and plain English.
-pub async fn help(State(files): State<ClientFiles>) -> Response {
+pub(crate) async fn help(State(files): State<ClientFiles>) -> Response {
     files.serve("help.html").await
 }
 
 /// `/`: the landing page.
-pub async fn landing(State(files): State<ClientFiles>) -> Response {
+pub(crate) async fn landing(State(files): State<ClientFiles>) -> Response {
     files.serve("index.html").await
 }
 
 /// `/assets/<file>`.
-pub async fn asset(State(files): State<ClientFiles>, Path(name): Path<String>) -> Response {
+pub(crate) async fn asset(State(files): State<ClientFiles>, Path(name): Path<String>) -> Response {
     files.serve(&name).await
 }
 

@@ -38,7 +38,7 @@ pub(super) fn refusal(err: FloorPlanError) -> Response {
 
 /// `?v=`: the version the client's URL names.
 #[derive(Debug, Deserialize)]
-pub struct Version {
+pub(crate) struct Version {
     /// The version in the URL, if any.
     v: Option<String>,
 }
@@ -74,7 +74,7 @@ fn image(bytes: Vec<u8>, format: ImageFormat, current: bool) -> Response {
 }
 
 /// `/plans/<name>.svg`: a built-in plan.
-pub async fn builtin(Path(file): Path<String>, Query(version): Query<Version>) -> Response {
+pub(crate) async fn builtin(Path(file): Path<String>, Query(version): Query<Version>) -> Response {
     let Some(plan) = file.strip_suffix(".svg").and_then(Builtin::from_name) else {
         return json_error(StatusCode::NOT_FOUND, "there is no such built-in plan");
     };
@@ -87,7 +87,7 @@ pub async fn builtin(Path(file): Path<String>, Query(version): Query<Version>) -
 
 /// `GET /r/<room>/floor-plan`: the room's uploaded image (404 when the room shows a
 /// built-in plan or none).
-pub async fn get(
+pub(crate) async fn get(
     State(pages): State<RoomPages>,
     Path(slug): Path<String>,
     Query(version): Query<Version>,
@@ -137,7 +137,7 @@ pub(super) struct Uploaded {
 /// `PUT /r/<room>/floor-plan`: a host uploads an image (PNG, JPEG or SVG, at most 5 MB)
 /// with their host link's token as `Authorization: Bearer <token>`; everyone in the room
 /// is shown it at once.
-pub async fn put(
+pub(crate) async fn put(
     State(pages): State<RoomPages>,
     Path(slug): Path<String>,
     headers: HeaderMap,

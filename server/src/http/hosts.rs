@@ -23,7 +23,7 @@ const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), display-capt
 
 /// The names a request's `Host` may carry (besides IP literals and `localhost`).
 #[derive(Debug, Clone)]
-pub enum AllowedHosts {
+pub(crate) enum AllowedHosts {
     /// Any name: the server cannot know its own.
     Any,
     /// These names (lower case, without port).
@@ -33,7 +33,11 @@ pub enum AllowedHosts {
 impl AllowedHosts {
     /// From the configuration: the public URL's host and the allowed origins' hosts; with
     /// neither, only `localhost` on a loopback bind, and any name otherwise.
-    pub fn new(public_url: Option<&str>, origins: &[String], loopback: bool) -> AllowedHosts {
+    pub(crate) fn new(
+        public_url: Option<&str>,
+        origins: &[String],
+        loopback: bool,
+    ) -> AllowedHosts {
         let mut names: Vec<String> = public_url
             .into_iter()
             .chain(origins.iter().map(String::as_str))
@@ -49,7 +53,7 @@ impl AllowedHosts {
     }
 
     /// Whether a request with this `Host` header value may be served.
-    pub fn allow(&self, host: Option<&str>) -> bool {
+    pub(crate) fn allow(&self, host: Option<&str>) -> bool {
         let Some(host) = host else {
             // HTTP/1.0 without Host: no name to rebind.
             return true;
@@ -93,7 +97,7 @@ fn strip_port(host: &str) -> &str {
 
 /// Refuses requests for a foreign `Host` (421 Misdirected Request) and sets the
 /// permissions policy on every response.
-pub async fn check(
+pub(crate) async fn check(
     State(allowed): State<Arc<AllowedHosts>>,
     request: Request<Body>,
     next: Next,

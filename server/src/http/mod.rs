@@ -6,15 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 
-pub mod admin;
-pub mod client;
-pub mod floor_plan;
-pub mod hosts;
-pub mod oidc;
-pub mod room_page;
-pub mod serve;
-pub mod statement;
-pub mod upgrade;
+pub(crate) mod admin;
+pub(crate) mod client;
+pub(crate) mod floor_plan;
+pub(crate) mod hosts;
+pub(crate) mod oidc;
+pub(crate) mod room_page;
+pub(crate) mod serve;
+pub(crate) mod statement;
+pub(crate) mod upgrade;
 
 use axum::Router;
 use axum::body::Body;
@@ -39,7 +39,7 @@ const WRITE_BUFFER: usize = 0;
 
 /// What every request handler shares.
 #[derive(Debug)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// Where the sessions of connections run.
     pub router: Arc<dyn routing::Router>,
     /// How long a connection may take to say hello.
@@ -69,7 +69,7 @@ pub struct AppState {
 /// Whether the main port serves `/metrics`. The metrics name rooms and count people: they
 /// are for the operator, not for the public behind the reverse proxy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricsOnMainPort {
+pub(crate) enum MetricsOnMainPort {
     /// To requests from a loopback address that did not come through a proxy.
     LocalOnly,
     /// Not at all: they have a listener of their own.
@@ -83,7 +83,7 @@ impl MetricsOnMainPort {
     /// Whether a request from `peer` with these headers is served `/metrics`. A request
     /// forwarded by a proxy is not local, whoever the proxy says it came from: a proxy on
     /// the same machine connects from loopback.
-    pub fn serves(self, peer: IpAddr, headers: &axum::http::HeaderMap) -> bool {
+    pub(crate) fn serves(self, peer: IpAddr, headers: &axum::http::HeaderMap) -> bool {
         self == MetricsOnMainPort::LocalOnly
             && peer.is_loopback()
             && !FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h))
@@ -93,7 +93,11 @@ impl MetricsOnMainPort {
 /// The client's address: the connection's, unless that is a trusted reverse proxy; then
 /// the last address in `X-Forwarded-For` that is not a trusted proxy itself (proxies
 /// append, so what comes before that is whatever the client claimed).
-pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub(crate) fn client_ip(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
@@ -117,7 +121,7 @@ pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAdd
 
 /// The Origin allow-list of the WebSocket endpoint.
 #[derive(Debug, Clone)]
-pub enum Origins {
+pub(crate) enum Origins {
     /// The page's own origin only: Origin's host (and port) equals the Host header.
     SameOrigin,
     /// Exactly these origins (`scheme://host[:port]`).
@@ -128,7 +132,7 @@ pub enum Origins {
 
 impl Origins {
     /// From `--allowed-origin` values: none means same origin; `*` means any.
-    pub fn new(list: &[String]) -> Origins {
+    pub(crate) fn new(list: &[String]) -> Origins {
         if list.iter().any(|o| o == "*") {
             Origins::Any
         } else if list.is_empty() {
@@ -144,7 +148,7 @@ impl Origins {
 
     /// Whether a request with these headers may upgrade. Requests without Origin do not
     /// come from a browser page (which always sends it) and are allowed.
-    pub fn allow(&self, headers: &axum::http::HeaderMap) -> bool {
+    pub(crate) fn allow(&self, headers: &axum::http::HeaderMap) -> bool {
         let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
             return true;
         };
@@ -168,7 +172,7 @@ impl Origins {
 }
 
 /// The application's routes.
-pub fn router(
+pub(crate) fn router(
     state: Arc<AppState>,
     files: client::ClientFiles,
     admin: admin::Admin,
@@ -321,7 +325,7 @@ where
 }
 
 /// The routes of the metrics listener (`--metrics-bind`): `/metrics` to whoever reaches it.
-pub fn metrics_router() -> Router {
+pub(crate) fn metrics_router() -> Router {
     Router::new().route("/metrics", get(metrics))
 }
 

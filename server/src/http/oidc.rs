@@ -23,7 +23,7 @@ use crate::statement::Lang;
 
 /// What the sign-in routes share.
 #[derive(Debug, Clone)]
-pub struct OidcPages {
+pub(crate) struct OidcPages {
     /// The provider, when host sign-in is configured.
     pub provider: Option<Arc<Provider>>,
     /// Mints the host link and seals the login state.
@@ -57,13 +57,13 @@ impl OidcPages {
 
 /// `?lang=`.
 #[derive(Debug, Deserialize)]
-pub struct LangQuery {
+pub(crate) struct LangQuery {
     lang: Option<String>,
 }
 
 /// What the provider sends back.
 #[derive(Debug, Deserialize)]
-pub struct CallbackQuery {
+pub(crate) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
@@ -82,7 +82,7 @@ fn authority(url: &str) -> Option<&str> {
 }
 
 /// `GET /r/<room>/host`.
-pub async fn start(
+pub(crate) async fn start(
     State(pages): State<OidcPages>,
     Path(slug): Path<String>,
     Query(query): Query<LangQuery>,
@@ -139,7 +139,7 @@ pub async fn start(
 }
 
 /// `GET /oidc/callback`.
-pub async fn callback(
+pub(crate) async fn callback(
     State(pages): State<OidcPages>,
     Query(query): Query<CallbackQuery>,
     headers: HeaderMap,

@@ -19,7 +19,7 @@ use crate::store::RoomStore;
 
 /// What the room routes share.
 #[derive(Debug, Clone)]
-pub struct RoomPages {
+pub(crate) struct RoomPages {
     /// The client's files (the room page).
     pub files: ClientFiles,
     /// Where rooms (and uploaded floor plans) are kept.
@@ -79,7 +79,7 @@ impl RoomPages {
 }
 
 /// `/r/<room>`: the room page, or a 404 page in German and English.
-pub async fn page(State(pages): State<RoomPages>, Path(slug): Path<String>) -> Response {
+pub(crate) async fn page(State(pages): State<RoomPages>, Path(slug): Path<String>) -> Response {
     match pages.find(&slug).await {
         Ok(Some(_)) => pages.files.serve("room.html").await,
         Ok(None) => not_found_page(&slug),
@@ -142,7 +142,7 @@ struct About {
 }
 
 /// `/r/<room>/about`: what the page says before the name field.
-pub async fn about(State(pages): State<RoomPages>, Path(slug): Path<String>) -> Response {
+pub(crate) async fn about(State(pages): State<RoomPages>, Path(slug): Path<String>) -> Response {
     let mut response = match pages.find(&slug).await {
         Ok(Some(room)) => Json(About {
             title: room.title,

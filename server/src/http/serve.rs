@@ -24,7 +24,7 @@ const SEND_BUFFER_BYTES: usize = 256 * 1024;
 /// Serves `app` on `listener` until `stop` turns `true`; then stops accepting, lets each
 /// connection finish the request it is on, and returns once they are done. (Upgraded
 /// connections are the sessions' business by then.)
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,

@@ -21,11 +21,11 @@ use crate::feedback::{
 use crate::statement::{Conformance, DEFAULT_ENFORCEMENT_URL, KNOWN_BARRIERS, Lang, Statement};
 
 /// Largest form body: the longest message, every character percent-encoded.
-pub const MAX_FORM_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// What the statement's routes share.
 #[derive(Debug, Clone)]
-pub struct StatementPages {
+pub(crate) struct StatementPages {
     /// The statement.
     pub statement: Arc<Statement>,
     /// Where feedback goes.
@@ -39,14 +39,14 @@ pub struct StatementPages {
 
 /// `?lang=` and `?sent=`.
 #[derive(Debug, Deserialize)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     lang: Option<String>,
     sent: Option<String>,
 }
 
 /// The form's fields.
 #[derive(Debug, Deserialize)]
-pub struct FeedbackForm {
+pub(crate) struct FeedbackForm {
     #[serde(default)]
     message: String,
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct FeedbackForm {
 }
 
 /// `GET /accessibility`.
-pub async fn page(
+pub(crate) async fn page(
     State(pages): State<StatementPages>,
     Query(query): Query<PageQuery>,
     headers: HeaderMap,
@@ -74,7 +74,7 @@ pub async fn page(
 }
 
 /// `POST /accessibility/feedback`.
-pub async fn post(
+pub(crate) async fn post(
     State(pages): State<StatementPages>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

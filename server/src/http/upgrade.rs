@@ -11,11 +11,11 @@ use tokio_tungstenite::WebSocketStream;
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
-pub use crate::transport::Socket;
+pub(crate) use crate::transport::Socket;
 
 /// Why an upgrade request was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum UpgradeError {
+pub(crate) enum UpgradeError {
     /// Not a WebSocket upgrade request (or a malformed one).
     #[error("expected a WebSocket upgrade request: {0}")]
     NotAnUpgrade(&'static str),
@@ -40,7 +40,7 @@ impl IntoResponse for UpgradeError {
 
 /// Answers an upgrade request with 101 and runs `session` on the connection once the
 /// client has switched protocols.
-pub fn accept<F, Fut>(
+pub(crate) fn accept<F, Fut>(
     mut request: Request<Body>,
     config: WebSocketConfig,
     session: F,

@@ -92,7 +92,7 @@ impl From<jsonwebtoken::errors::Error> for IdTokenFault {
 /// one that fits, and whose own `alg`, if it names one, is the token's), the signature,
 /// `iss`, `aud` (and `azp` when there are several audiences, or when it is there at all),
 /// `exp`, `nonce`. Returns its claims.
-pub fn verify_id_token(
+pub(crate) fn verify_id_token(
     token: &str,
     keys: &JwkSet,
     issuer: &str,
@@ -193,7 +193,7 @@ fn names_unknown_algorithm(token: &str) -> bool {
 }
 
 /// Whether the claims make a host: `claim` is `value`, or a list holding it.
-pub fn is_host(claims: &Map<String, Value>, claim: &str, value: &str) -> bool {
+pub(crate) fn is_host(claims: &Map<String, Value>, claim: &str, value: &str) -> bool {
     match claims.get(claim) {
         Some(Value::String(one)) => one == value,
         Some(Value::Array(many)) => many.iter().any(|v| v.as_str() == Some(value)),
@@ -203,7 +203,7 @@ pub fn is_host(claims: &Map<String, Value>, claim: &str, value: &str) -> bool {
 
 /// The display name: `name`, else `given_name family_name`, else `preferred_username`,
 /// whichever first passes the rules of names.
-pub fn display_name(claims: &Map<String, Value>) -> Option<String> {
+pub(crate) fn display_name(claims: &Map<String, Value>) -> Option<String> {
     let text = |key: &str| claims.get(key).and_then(Value::as_str).map(str::trim);
     let given = [text("given_name"), text("family_name")]
         .into_iter()

@@ -14,8 +14,8 @@
 mod id_token;
 mod provider;
 
-pub use id_token::{display_name, is_host, verify_id_token};
-pub use provider::{Metadata, Provider};
+pub(crate) use id_token::{display_name, is_host, verify_id_token};
+pub(crate) use provider::Provider;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,11 +24,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// How long a browser may take at the provider.
-pub const LOGIN_SECONDS: u64 = 10 * 60;
+pub(crate) const LOGIN_SECONDS: u64 = 10 * 60;
 /// The cookie that carries the [`LoginState`].
-pub const COOKIE: &str = "hallway_oidc";
+pub(crate) const COOKIE: &str = "hallway_oidc";
 /// Where the provider sends the browser back, under the public address.
-pub const CALLBACK_PATH: &str = "/oidc/callback";
+pub(crate) const CALLBACK_PATH: &str = "/oidc/callback";
 
 /// The operator's settings (`--oidc-*`).
 #[derive(Debug, Clone, Default, clap::Args)]

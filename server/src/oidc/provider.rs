@@ -19,7 +19,7 @@ const REFETCH_KEYS_AFTER: Duration = Duration::from_secs(60);
 
 /// What discovery says (the parts used).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// Must equal the configured issuer.
     pub issuer: String,
     /// Where the browser signs in.
@@ -44,7 +44,7 @@ struct Known {
 /// The provider: its metadata and keys, fetched on first use and refreshed hourly (or
 /// when a token names a key not yet seen).
 #[derive(Debug)]
-pub struct Provider {
+pub(crate) struct Provider {
     /// The settings.
     pub config: OidcConfig,
     http: reqwest::Client,
@@ -59,7 +59,7 @@ struct TokenAnswer {
 
 impl Provider {
     /// A provider for these settings (nothing is fetched yet).
-    pub fn new(config: OidcConfig) -> Result<Provider, SignInError> {
+    pub(crate) fn new(config: OidcConfig) -> Result<Provider, SignInError> {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -85,7 +85,7 @@ impl Provider {
     }
 
     /// The metadata, fetched if missing or old.
-    pub async fn metadata(&self) -> Result<Metadata, SignInError> {
+    pub(crate) async fn metadata(&self) -> Result<Metadata, SignInError> {
         let mut known = self.known.lock().await;
         if let Some(k) = known
             .as_ref()
@@ -138,7 +138,7 @@ impl Provider {
     }
 
     /// The URL the browser is sent to, for this login and redirect URI.
-    pub async fn authorization_url(
+    pub(crate) async fn authorization_url(
         &self,
         login: &LoginState,
         redirect_uri: &str,
@@ -160,7 +160,7 @@ impl Provider {
     }
 
     /// Exchanges the code (with the PKCE verifier) and checks the ID token; its claims.
-    pub async fn finish(
+    pub(crate) async fn finish(
         &self,
         login: &LoginState,
         code: &str,

@@ -39,11 +39,11 @@ mod options;
 mod resume;
 mod summary;
 
-pub use options::RoomOptions;
-pub use summary::{DEFAULT_SAMPLE_EVERY, SummaryOptions, SummarySink};
+pub(crate) use options::RoomOptions;
+pub(crate) use summary::{DEFAULT_SAMPLE_EVERY, SummaryOptions, SummarySink};
 mod waiting;
 
-pub use resume::{ConnectionId, DEFAULT_GRACE, Departure, Seat};
+pub(crate) use resume::{DEFAULT_GRACE, Departure, Seat};
 
 /// Requests a room's inbox holds before senders wait. Sessions wait (and so stop reading
 /// their socket), the room never does.
@@ -375,7 +375,7 @@ impl RoomHandle {
 
 /// Called with a room's settings after a host (or an operator) changed them, to keep them
 /// (it must not block: it runs on the room's task).
-pub type SettingsSink = Arc<dyn Fn(KeptSetting) + Send + Sync>;
+pub(crate) type SettingsSink = Arc<dyn Fn(KeptSetting) + Send + Sync>;
 
 /// A setting the room's task hands to be kept.
 #[derive(Debug, Clone, PartialEq)]

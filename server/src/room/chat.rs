@@ -6,10 +6,10 @@ use std::collections::VecDeque;
 use super::model::{CircleId, EngineError, ParticipantId};
 
 /// Longest message, in characters after trimming.
-pub const MAX_CHAT_CHARS: usize = hallway_proto::limits::MAX_CHAT_CHARS;
+pub(crate) const MAX_CHAT_CHARS: usize = hallway_proto::limits::MAX_CHAT_CHARS;
 
 /// Room messages a late joiner is shown.
-pub const HISTORY: usize = hallway_proto::limits::CHAT_HISTORY;
+pub(crate) const HISTORY: usize = hallway_proto::limits::CHAT_HISTORY;
 
 /// Whom a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct ChatMessage {
 /// Checks and trims a message: 1..=[`MAX_CHAT_CHARS`] characters; line breaks (CR and
 /// CRLF become `\n`) and tabs allowed, other control characters and bidirectional
 /// overrides (`text.rs`) not.
-pub fn clean_text(raw: &str) -> Result<String, EngineError> {
+pub(crate) fn clean_text(raw: &str) -> Result<String, EngineError> {
     let text = raw.replace("\r\n", "\n").replace('\r', "\n");
     let text = text.trim();
     let chars = text.chars().count();
@@ -54,20 +54,20 @@ pub fn clean_text(raw: &str) -> Result<String, EngineError> {
 
 /// The room's recent messages to everyone.
 #[derive(Debug, Default)]
-pub struct ChatLog {
+pub(crate) struct ChatLog {
     recent: VecDeque<ChatMessage>,
     next_id: u64,
 }
 
 impl ChatLog {
     /// The next message id.
-    pub fn next_id(&mut self) -> u64 {
+    pub(crate) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
 
     /// Keeps a room message for late joiners (only the last [`HISTORY`]).
-    pub fn remember(&mut self, message: &ChatMessage) {
+    pub(crate) fn remember(&mut self, message: &ChatMessage) {
         if message.scope == ChatScope::Room {
             if self.recent.len() == HISTORY {
                 self.recent.pop_front();
@@ -77,12 +77,12 @@ impl ChatLog {
     }
 
     /// The remembered room messages, oldest first.
-    pub fn recent(&self) -> impl Iterator<Item = &ChatMessage> {
+    pub(crate) fn recent(&self) -> impl Iterator<Item = &ChatMessage> {
         self.recent.iter()
     }
 
     /// Forgets everything: the room has emptied.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.recent = VecDeque::new();
     }
 }

@@ -35,7 +35,7 @@ struct Entry {
 
 /// Participants of one room by id.
 #[derive(Debug, Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     entries: DashMap<ParticipantId, Entry>,
     /// The members of each circle (the same facts as the entries' `circle`), so that a
     /// real-time text line reaches its circle without a walk through the whole room.
@@ -47,7 +47,7 @@ pub struct Directory {
 
 impl Directory {
     /// An empty directory.
-    pub fn new() -> Directory {
+    pub(crate) fn new() -> Directory {
         Directory::default()
     }
 
@@ -147,7 +147,7 @@ impl Directory {
     /// that arrives after the writer was moved to another circle is refused, not shown to
     /// the new one. A reader whose queue is full misses the line instead of being let go
     /// (the next line replaces it anyway): typing must never disconnect anyone.
-    pub fn relay_rtt(
+    pub(crate) fn relay_rtt(
         &self,
         from: ParticipantId,
         target: RttTarget,
@@ -200,7 +200,7 @@ impl Directory {
 
     /// Queues `payload` for `to`, stamped as coming from `from`, if both are in one
     /// circle now. A recipient whose queue is full is disconnected as a slow consumer.
-    pub fn relay(
+    pub(crate) fn relay(
         &self,
         from: ParticipantId,
         to: ParticipantId,

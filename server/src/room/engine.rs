@@ -17,13 +17,13 @@ mod command;
 mod hosts;
 mod icebreakers;
 mod presence;
-pub mod snapshot;
+pub(crate) mod snapshot;
 
-pub use command::{ChatTarget, Command, Decoded, Event};
-pub use hosts::GatherTarget;
+pub(crate) use command::{ChatTarget, Command, Decoded, Event};
+pub(crate) use hosts::GatherTarget;
 mod spawn;
 mod summary;
-pub mod waiting;
+pub(crate) mod waiting;
 
 use super::chat::{ChatLog, ChatMessage, ChatScope, clean_text};
 use super::grid::Grid;

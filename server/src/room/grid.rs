@@ -6,7 +6,7 @@ use super::model::Point;
 /// Buckets of keys by floor cell. Keys are kept in insertion order inside a cell; callers
 /// that choose among candidates sort them by an explicit key, so nothing depends on it.
 #[derive(Debug, Clone)]
-pub struct Grid<K> {
+pub(crate) struct Grid<K> {
     /// Side length of a square cell in floor units.
     cell: f32,
     /// Columns and rows covering the floor.
@@ -18,7 +18,7 @@ pub struct Grid<K> {
 
 impl<K: Copy + PartialEq> Grid<K> {
     /// A grid covering `width` × `height` with square cells of side `cell`.
-    pub fn new(width: f32, height: f32, cell: f32) -> Self {
+    pub(crate) fn new(width: f32, height: f32, cell: f32) -> Self {
         let cols = ((width / cell).ceil() as usize).max(1);
         let rows = ((height / cell).ceil() as usize).max(1);
         Grid {
@@ -43,13 +43,13 @@ impl<K: Copy + PartialEq> Grid<K> {
     }
 
     /// Adds `key` at `p`.
-    pub fn insert(&mut self, key: K, p: Point) {
+    pub(crate) fn insert(&mut self, key: K, p: Point) {
         let i = self.index(p);
         self.cells[i].push(key);
     }
 
     /// Removes `key`, which was inserted at `p`.
-    pub fn remove(&mut self, key: K, p: Point) {
+    pub(crate) fn remove(&mut self, key: K, p: Point) {
         let i = self.index(p);
         let cell = &mut self.cells[i];
         if let Some(at) = cell.iter().position(|k| *k == key) {
@@ -58,7 +58,7 @@ impl<K: Copy + PartialEq> Grid<K> {
     }
 
     /// Moves `key` from `from` to `to`; free when both are in the same cell.
-    pub fn relocate(&mut self, key: K, from: Point, to: Point) {
+    pub(crate) fn relocate(&mut self, key: K, from: Point, to: Point) {
         if self.index(from) != self.index(to) {
             self.remove(key, from);
             self.insert(key, to);
@@ -67,7 +67,7 @@ impl<K: Copy + PartialEq> Grid<K> {
 
     /// Appends to `out` every key in the cells the square of half-side `radius` around
     /// `p` touches: a superset of those within `radius`, for the caller to filter.
-    pub fn near(&self, p: Point, radius: f32, out: &mut Vec<K>) {
+    pub(crate) fn near(&self, p: Point, radius: f32, out: &mut Vec<K>) {
         let (c0, r0) = self.coords(Point::new((p.x - radius).max(0.0), (p.y - radius).max(0.0)));
         let (c1, r1) = self.coords(Point::new(p.x + radius, p.y + radius));
         for row in r0..=r1 {

@@ -11,7 +11,7 @@ use super::text::{has_visible_letter, refused_in_text};
 
 /// The built-in prompts: (English, German in the Sie-form). Open questions about work and
 /// the event, nothing that asks for private matters.
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     (
         "What brought you to this event?",
         "Was hat Sie zu dieser Veranstaltung geführt?",
@@ -117,7 +117,7 @@ impl Icebreaker {
 /// [`MAX_ICEBREAKERS`] of at most [`MAX_ICEBREAKER_CHARS`] characters, each on one line
 /// with a visible letter or digit and without control or bidirectional characters (as
 /// chat refuses them, and line breaks besides).
-pub fn parse_prompts<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, EngineError> {
+pub(crate) fn parse_prompts<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, EngineError> {
     let mut prompts = Vec::new();
     for line in raw {
         let line = line.as_ref().trim();
@@ -137,7 +137,7 @@ pub fn parse_prompts<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, EngineErro
 
 /// Prompts kept from earlier (stored before these rules) made fine: those that pass
 /// [`parse_prompts`] on their own, trimmed, the first [`MAX_ICEBREAKERS`] of them.
-pub fn clean_prompts(stored: &[String]) -> Vec<String> {
+pub(crate) fn clean_prompts(stored: &[String]) -> Vec<String> {
     stored
         .iter()
         .filter_map(|p| parse_prompts(&[p]).ok()?.pop())

@@ -13,22 +13,23 @@
 //! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
 //! - [`directory`]: a concurrent mirror of circle membership for relaying signals.
 
-pub mod access;
-pub mod actor;
-pub mod chat;
-pub mod directory;
-pub mod engine;
-pub mod error;
-pub mod grid;
-pub mod icebreakers;
-pub mod media;
+pub(crate) mod access;
+pub(crate) mod actor;
+pub(crate) mod chat;
+pub(crate) mod directory;
+pub(crate) mod engine;
+pub(crate) mod error;
+pub(crate) mod grid;
+pub(crate) mod icebreakers;
+pub(crate) mod media;
 pub mod model;
-pub mod moderation;
-pub mod rtt;
-pub mod summary;
-pub mod text;
-pub mod views;
+pub(crate) mod moderation;
+pub(crate) mod rtt;
+pub(crate) mod summary;
+pub(crate) mod text;
+pub(crate) mod views;
 
-pub use actor::{Departure, JoinError, RoomAbout, RoomHandle, Seat};
-pub use engine::{Event, Room};
+pub(crate) use actor::{Departure, Seat};
+pub use actor::{JoinError, RoomAbout, RoomHandle};
+pub use engine::Room;
 pub use model::{ParticipantId, RoomSettings};

@@ -16,7 +16,7 @@ pub struct LinkIdentity {
 
 /// The room's bans.
 #[derive(Debug, Default)]
-pub struct Bans {
+pub(crate) struct Bans {
     /// Banned links.
     links: HashSet<String>,
     /// Banned invitation names, with when: links for that name minted before are refused.
@@ -26,7 +26,7 @@ pub struct Bans {
 impl Bans {
     /// Bans the link someone came in with, and, for a personal invitation, every link
     /// for that name minted up to `now`.
-    pub fn ban(&mut self, link: &LinkIdentity, now: u64) {
+    pub(crate) fn ban(&mut self, link: &LinkIdentity, now: u64) {
         self.links.insert(link.jti.clone());
         if let Some(name) = &link.fixed_name {
             self.names.push((name.clone(), now));
@@ -34,20 +34,20 @@ impl Bans {
     }
 
     /// The bans, written down: banned link ids (sorted) and banned names with when.
-    pub fn export(&self) -> (Vec<String>, Vec<(String, u64)>) {
+    pub(crate) fn export(&self) -> (Vec<String>, Vec<(String, u64)>) {
         let mut links: Vec<String> = self.links.iter().cloned().collect();
         links.sort();
         (links, self.names.clone())
     }
 
     /// Adds bans written down by [`Bans::export`].
-    pub fn import(&mut self, links: &[String], names: &[(String, u64)]) {
+    pub(crate) fn import(&mut self, links: &[String], names: &[(String, u64)]) {
         self.links.extend(links.iter().cloned());
         self.names.extend(names.iter().cloned());
     }
 
     /// Whether a link is banned.
-    pub fn refuses(&self, link: &LinkIdentity) -> bool {
+    pub(crate) fn refuses(&self, link: &LinkIdentity) -> bool {
         self.links.contains(&link.jti)
             || link.fixed_name.as_ref().is_some_and(|name| {
                 self.names
@@ -60,7 +60,7 @@ impl Bans {
 /// Checks an announcement: at most 500 characters, line breaks (CR and CRLF become `\n`)
 /// and tabs allowed but no other control characters or bidirectional overrides
 /// (`text.rs`); empty clears it.
-pub fn clean_announcement(raw: &str) -> Result<Option<String>, super::error::EngineError> {
+pub(crate) fn clean_announcement(raw: &str) -> Result<Option<String>, super::error::EngineError> {
     let text = raw.replace("\r\n", "\n").replace('\r', "\n");
     let text = text.trim();
     if text.chars().count() > 500 || text.chars().any(super::text::refused_in_text) {

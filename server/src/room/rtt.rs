@@ -7,7 +7,7 @@
 use super::model::EngineError;
 
 /// Longest line, in characters.
-pub const MAX_RTT_CHARS: usize = hallway_proto::limits::MAX_RTT_CHARS;
+pub(crate) const MAX_RTT_CHARS: usize = hallway_proto::limits::MAX_RTT_CHARS;
 
 /// Whom a line is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl RttTarget {
 /// Checks a line: at most [`MAX_RTT_CHARS`] characters, one line (no control
 /// characters at all), no bidirectional overrides. Blanks are kept as typed: "Hallo "
 /// becomes "Hallo W". Empty is fine (the line was cleared).
-pub fn check_line(text: &str) -> Result<(), EngineError> {
+pub(crate) fn check_line(text: &str) -> Result<(), EngineError> {
     if text.chars().count() > MAX_RTT_CHARS
         || text
             .chars()

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Most samples kept: past this, neighbours merge and the spacing doubles, so that the
 /// whole day fits in a bounded series (six hours at one a minute, a day at one every four).
-pub const MAX_SAMPLES: usize = 360;
+pub(crate) const MAX_SAMPLES: usize = 360;
 
 /// Durations are counted to the second below [`EXACT_UNTIL_S`], in buckets of
 /// [`FINE_STEP_S`] up to [`FINE_UNTIL_S`] and of a minute after; the longest counted is

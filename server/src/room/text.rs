@@ -14,7 +14,7 @@ use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 
 /// Bidirectional controls: embeddings, overrides, isolates and the marks (LRM, RLM, ALM).
-pub fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(
         c,
         '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
@@ -27,7 +27,7 @@ pub fn is_bidi_control(c: char) -> bool {
 /// draw U+2060–206F, U+FFF0–FFF8 and U+E0000–E0FFF as nothing), line and paragraph
 /// separators, and letters and symbols that render blank (Hangul fillers, the braille
 /// blank, Khmer inherent vowels, the combining grapheme joiner, variation selectors).
-pub fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
@@ -67,7 +67,7 @@ fn is_joiner(c: char) -> bool {
 
 /// Whether a character is refused in a single-line label (a name, an area's name, a
 /// room's title): control, bidirectional control, or invisible other than a joiner.
-pub fn refused_in_label(c: char) -> bool {
+pub(crate) fn refused_in_label(c: char) -> bool {
     c.is_control() || is_bidi_control(c) || (is_invisible(c) && !is_joiner(c))
 }
 
@@ -75,21 +75,21 @@ pub fn refused_in_label(c: char) -> bool {
 /// control characters other than line breaks and tabs, and the bidirectional
 /// embeddings, overrides and isolates (the marks LRM, RLM and ALM, which Arabic, Hebrew
 /// and Persian typing inserts, stay).
-pub fn refused_in_text(c: char) -> bool {
+pub(crate) fn refused_in_text(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether a label (an area's name, a room's title) is fine: something visible, and no
 /// character [`refused_in_label`]. Names ask more ([`has_visible_letter`]).
-pub fn valid_label(text: &str) -> bool {
+pub(crate) fn valid_label(text: &str) -> bool {
     text.chars().any(|c| !c.is_whitespace() && !is_invisible(c))
         && !text.chars().any(refused_in_label)
 }
 
 /// A label kept from earlier (stored before these rules) made fine: refused characters
 /// left out, trimmed; `fallback` if nothing is left.
-pub fn clean_label(text: &str, fallback: impl FnOnce() -> String) -> String {
+pub(crate) fn clean_label(text: &str, fallback: impl FnOnce() -> String) -> String {
     let kept: String = text.chars().filter(|c| !refused_in_label(*c)).collect();
     let kept = kept.trim();
     if valid_label(kept) {
@@ -101,7 +101,7 @@ pub fn clean_label(text: &str, fallback: impl FnOnce() -> String) -> String {
 
 /// Whether the text shows a letter or digit of its own (the Hangul fillers are letters
 /// that show nothing).
-pub fn has_visible_letter(text: &str) -> bool {
+pub(crate) fn has_visible_letter(text: &str) -> bool {
     text.chars()
         .any(|c| c.is_alphanumeric() && !is_invisible(c))
 }
@@ -111,7 +111,7 @@ pub fn has_visible_letter(text: &str) -> bool {
 /// out and runs of white space as one. Look-alikes from other scripts (a Cyrillic "А")
 /// are not caught. "ANNA  Schmidt" and "anna schmidt", "Straße" and "STRASSE", "Ａnna"
 /// (fullwidth) and "Anna" have the same key.
-pub fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     let folded: String = name
         .chars()
         .filter(|c| !is_invisible(*c))

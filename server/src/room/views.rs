@@ -12,7 +12,7 @@ use super::model::{Area, Circle, Media, Participant, ParticipantId, Refusal, Rol
 
 /// Whom one of an event's messages is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum To {
+pub(crate) enum To {
     /// Everyone in the room but `except`: news of the room's state, which whoever has no
     /// room for it skips and catches up with in a snapshot.
     Everyone {
@@ -35,7 +35,7 @@ impl To {
 /// The messages an engine event becomes, and whom each is for, in the order they go.
 /// None for an event that is the room task's business alone (removing someone, the
 /// summary a host asked for) or about something gone by now.
-pub fn news(room: &Room, event: &Event) -> Vec<(To, ServerMessage)> {
+pub(crate) fn news(room: &Room, event: &Event) -> Vec<(To, ServerMessage)> {
     let one = |to: To, msg: ServerMessage| vec![(to, msg)];
     match event {
         Event::Joined(id) => room.participant(*id).map_or_else(Vec::new, |p| {
@@ -240,7 +240,7 @@ fn connect(
 }
 
 /// The room's settings as a client sees them.
-pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
+pub(crate) fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
     let s = room.settings();
     proto::RoomInfo {
         slug: s.slug.clone(),
@@ -257,14 +257,14 @@ pub fn room_info(room: &Room, tick_hz: u32) -> proto::RoomInfo {
 }
 
 /// Where the room's clients fetch its floor plan, if it has one.
-pub fn floor_plan_url(room: &Room) -> Option<String> {
+pub(crate) fn floor_plan_url(room: &Room) -> Option<String> {
     let s = room.settings();
     s.floor_plan.as_ref().map(|plan| plan.url(&s.slug))
 }
 
 /// The full snapshot a newcomer (or a participant who resumed) receives, with the token
 /// to resume with next time.
-pub fn welcome(
+pub(crate) fn welcome(
     room: &Room,
     you: ParticipantId,
     tick_hz: u32,
@@ -301,7 +301,7 @@ pub fn welcome(
 }
 
 /// The whole room for a client that missed changes.
-pub fn snapshot(room: &Room) -> ServerMessage {
+pub(crate) fn snapshot(room: &Room) -> ServerMessage {
     let RoomView {
         participants,
         circles,
@@ -356,7 +356,7 @@ fn state(room: &Room) -> RoomView {
 }
 
 /// A participant as others see them.
-pub fn participant(p: &Participant) -> proto::ParticipantInfo {
+pub(crate) fn participant(p: &Participant) -> proto::ParticipantInfo {
     proto::ParticipantInfo {
         id: p.id.to_string(),
         name: p.name.as_str().to_owned(),
@@ -376,7 +376,7 @@ pub fn participant(p: &Participant) -> proto::ParticipantInfo {
 }
 
 /// Microphone, camera and screen state.
-pub fn media(m: Media) -> proto::MediaState {
+pub(crate) fn media(m: Media) -> proto::MediaState {
     proto::MediaState {
         mic: m.mic,
         camera: m.camera,
@@ -385,7 +385,7 @@ pub fn media(m: Media) -> proto::MediaState {
 }
 
 /// A circle as everyone sees it.
-pub fn circle(c: &Circle) -> proto::CircleInfo {
+pub(crate) fn circle(c: &Circle) -> proto::CircleInfo {
     proto::CircleInfo {
         id: c.id.0,
         x: c.centre.x,
@@ -402,7 +402,7 @@ pub fn circle(c: &Circle) -> proto::CircleInfo {
 }
 
 /// An area as everyone sees it.
-pub fn area(a: &Area) -> proto::AreaInfo {
+pub(crate) fn area(a: &Area) -> proto::AreaInfo {
     proto::AreaInfo {
         id: a.id,
         name: a.name.clone(),
@@ -418,7 +418,7 @@ pub fn area(a: &Area) -> proto::AreaInfo {
 
 /// An icebreaker as members see it: a built-in one in both languages, a room's own as
 /// typed.
-pub fn icebreaker(icebreaker: &Icebreaker) -> proto::server::IcebreakerPrompt {
+pub(crate) fn icebreaker(icebreaker: &Icebreaker) -> proto::server::IcebreakerPrompt {
     match icebreaker {
         Icebreaker::Own(text) => proto::server::IcebreakerPrompt {
             text: Some(text.clone()),
@@ -437,7 +437,7 @@ pub fn icebreaker(icebreaker: &Icebreaker) -> proto::server::IcebreakerPrompt {
 }
 
 /// The room's icebreaker settings, for its hosts.
-pub fn icebreakers(room: &Room) -> ServerMessage {
+pub(crate) fn icebreakers(room: &Room) -> ServerMessage {
     ServerMessage::Icebreakers {
         on: room.settings().icebreakers,
         prompts: room.settings().icebreaker_prompts.clone(),
@@ -445,7 +445,7 @@ pub fn icebreakers(room: &Room) -> ServerMessage {
 }
 
 /// The organiser summary's figures, for a host who asked.
-pub fn summary(report: &super::summary::Report) -> proto::server::SummaryInfo {
+pub(crate) fn summary(report: &super::summary::Report) -> proto::server::SummaryInfo {
     let s = &report.summary;
     proto::server::SummaryInfo {
         since: s.since,
@@ -474,7 +474,7 @@ pub fn summary(report: &super::summary::Report) -> proto::server::SummaryInfo {
 }
 
 /// The wire code for an engine refusal.
-pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
+pub(crate) fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
     use super::model::EngineError as E;
     use proto::ErrorCode as C;
     match err {
@@ -509,7 +509,7 @@ pub fn error_code(err: super::model::EngineError) -> proto::ErrorCode {
 }
 
 /// An `error` message for an engine refusal.
-pub fn error(err: super::model::EngineError) -> ServerMessage {
+pub(crate) fn error(err: super::model::EngineError) -> ServerMessage {
     ServerMessage::Error {
         code: error_code(err),
         message: err.to_string(),
@@ -519,7 +519,7 @@ pub fn error(err: super::model::EngineError) -> ServerMessage {
 }
 
 /// A chat message as its recipients see it.
-pub fn chat(m: &ChatMessage) -> proto::ChatInfo {
+pub(crate) fn chat(m: &ChatMessage) -> proto::ChatInfo {
     proto::ChatInfo {
         id: m.id,
         from: m.from.to_string(),

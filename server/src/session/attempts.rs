@@ -14,16 +14,16 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 
 /// Failures from one address within [`WINDOW`] before it has to wait.
-pub const FREE_FAILURES: u32 = 5;
+pub(crate) const FREE_FAILURES: u32 = 5;
 /// The window failures are counted in.
-pub const WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 /// The first wait past the free failures; each further failure doubles it.
 const FIRST_WAIT: Duration = Duration::from_secs(30);
 /// The longest wait for one address.
 const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 /// Failures for one room, from all addresses, within [`WINDOW`] before every guess for
 /// it waits until the window ends.
-pub const ROOM_CEILING: u32 = 100;
+pub(crate) const ROOM_CEILING: u32 = 100;
 
 /// Failures of one address, or of one room.
 #[derive(Debug, Clone, Copy)]
@@ -156,7 +156,7 @@ fn client_key(ip: IpAddr) -> IpAddr {
 }
 
 /// Whole seconds of `wait`, rounded up (a client told 0 would retry at once).
-pub fn seconds(wait: Duration) -> u64 {
+pub(crate) fn seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 

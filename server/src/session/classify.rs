@@ -14,7 +14,7 @@ const MAX_MID_BYTES: usize = 32;
 
 /// What a client asks of the SFU.
 #[derive(Debug)]
-pub enum SfuOrder {
+pub(crate) enum SfuOrder {
     /// An offer for the sending connection, with the `mid` of its screen share.
     Offer(String, Option<String>),
     /// An answer for the receiving connection, with the connection it answers.
@@ -29,7 +29,7 @@ pub enum SfuOrder {
 
 /// Where a message goes.
 #[derive(Debug)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     /// To the room's task.
     Command(Command),
     /// Close the connection normally.
@@ -62,7 +62,7 @@ pub enum Incoming {
 
 /// Sorts one decoded message: a command for the room (see [`Command::decode`]), or what
 /// the session does itself.
-pub fn classify(msg: ClientMessage) -> Incoming {
+pub(crate) fn classify(msg: ClientMessage) -> Incoming {
     let msg = match Command::decode(msg) {
         Decoded::Command(command) => return Incoming::Command(command),
         Decoded::Refused(code, why) => return Incoming::Refused(code, why),

@@ -6,7 +6,7 @@ use hallway_proto::limits;
 
 /// A token bucket: `rate` tokens a second up to `burst`.
 #[derive(Debug, Clone)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     /// Tokens available now.
     tokens: f64,
     /// Refill per second.
@@ -19,7 +19,7 @@ pub struct Bucket {
 
 impl Bucket {
     /// A full bucket.
-    pub fn new(rate: u32, burst: u32, now: Instant) -> Bucket {
+    pub(crate) fn new(rate: u32, burst: u32, now: Instant) -> Bucket {
         Bucket {
             tokens: f64::from(burst),
             rate: f64::from(rate),
@@ -29,7 +29,7 @@ impl Bucket {
     }
 
     /// Takes one token if there is one.
-    pub fn take(&mut self, now: Instant) -> bool {
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
@@ -44,7 +44,7 @@ impl Bucket {
 
 /// Which bucket a message draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `move`.
     Move,
     /// `signal`.
@@ -59,7 +59,7 @@ pub enum Kind {
 
 /// The buckets of one connection, and when it was last told it is limited.
 #[derive(Debug, Clone)]
-pub struct RateLimits {
+pub(crate) struct RateLimits {
     moves: Bucket,
     signals: Bucket,
     chat: Bucket,
@@ -72,7 +72,7 @@ pub struct RateLimits {
 
 /// What to do with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Within the limit.
     Allow,
     /// Over the limit: drop it and tell the client.
@@ -84,7 +84,7 @@ pub enum Verdict {
 impl RateLimits {
     /// Fresh buckets with the protocol's limits, and `signal_rate` signals per second
     /// (the protocol's default is [`limits::SIGNALS_PER_SECOND`]).
-    pub fn new(now: Instant, signal_rate: u32) -> RateLimits {
+    pub(crate) fn new(now: Instant, signal_rate: u32) -> RateLimits {
         let signal_burst = if signal_rate == limits::SIGNALS_PER_SECOND {
             limits::SIGNAL_BURST
         } else {
@@ -101,7 +101,7 @@ impl RateLimits {
     }
 
     /// Charges one message of `kind`.
-    pub fn check(&mut self, kind: Kind, now: Instant) -> Verdict {
+    pub(crate) fn check(&mut self, kind: Kind, now: Instant) -> Verdict {
         let bucket = match kind {
             Kind::Move => &mut self.moves,
             Kind::Signal => &mut self.signals,

@@ -4,9 +4,9 @@
 //! Wire messages are converted to room commands here; nothing the client claims about
 //! identity is believed (the sender of a signal is whoever owns this connection).
 
-pub mod attempts;
-pub mod classify;
-pub mod limits;
+pub(crate) mod attempts;
+pub(crate) mod classify;
+pub(crate) mod limits;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -62,7 +62,7 @@ fn departure(end: &End) -> Departure {
 }
 
 /// Runs, on a room's owner, the session of a client connected to another node.
-pub async fn run_tunnel(tunnel: Tunnel, ctx: SessionContext) {
+pub(crate) async fn run_tunnel(tunnel: Tunnel, ctx: SessionContext) {
     let mut conn = Conn::tunnel(tunnel);
     if let Ok(hello) = conn.first_text(ctx.hello_timeout).await {
         // The client's address stays on its node: here only the room-wide ceiling applies.
@@ -73,7 +73,7 @@ pub async fn run_tunnel(tunnel: Tunnel, ctx: SessionContext) {
 /// A connection's session from its `hello` on, on this node: the handshake, then serving
 /// it until it ends, then telling the room how it ended. `client` is the client's
 /// address, when its connection is on this node.
-pub async fn run(
+pub(crate) async fn run(
     mut conn: Conn,
     hello: Utf8Bytes,
     ctx: SessionContext,

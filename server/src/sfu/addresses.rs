@@ -12,7 +12,11 @@ const MAX_ANNOUNCED: usize = 8;
 /// loopback, not link-local) and then 127.0.0.1 — so that browsers on other machines of a
 /// LAN reach the server, and Firefox, which ignores loopback candidates and loopback TURN
 /// servers, works on this machine too.
-pub fn announced(bind: IpAddr, announce: Option<IpAddr>, interfaces: &[IpAddr]) -> Vec<IpAddr> {
+pub(crate) fn announced(
+    bind: IpAddr,
+    announce: Option<IpAddr>,
+    interfaces: &[IpAddr],
+) -> Vec<IpAddr> {
     if let Some(ip) = announce {
         return vec![ip];
     }
@@ -39,7 +43,7 @@ pub fn announced(bind: IpAddr, announce: Option<IpAddr>, interfaces: &[IpAddr]) 
 }
 
 /// This machine's interface addresses (empty if they cannot be listed).
-pub fn interface_addresses() -> Vec<IpAddr> {
+pub(crate) fn interface_addresses() -> Vec<IpAddr> {
     webrtc_util::ifaces::ifaces()
         .map(|list| list.iter().filter_map(|i| i.addr.map(|a| a.ip())).collect())
         .unwrap_or_default()

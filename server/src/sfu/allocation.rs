@@ -7,11 +7,11 @@ use super::layers::{Layer, LayerSnapshot, MAX_LAYERS, NO_LAYER};
 
 /// Share of the estimate that is given out (the rest is headroom for retransmissions and
 /// the estimate's own errors).
-pub const HEADROOM: f64 = 0.9;
+pub(crate) const HEADROOM: f64 = 0.9;
 
 /// One track a receiver receives, as the allocation sees it.
 #[derive(Debug, Clone)]
-pub struct Demand {
+pub(crate) struct Demand {
     /// Sent in simulcast layers; a track without (audio, a screen share, a publisher
     /// that does not send simulcast) is always forwarded.
     pub layered: bool,
@@ -64,7 +64,7 @@ fn fitting(demand: &Demand, active: &[usize]) -> usize {
 /// The layer a new receiver starts in, before the first allocation: the top one sent
 /// (what it would get with no view told and no estimate yet), or the lowest if none is
 /// sent yet.
-pub fn first_layer(snapshot: &[LayerSnapshot; MAX_LAYERS]) -> Layer {
+pub(crate) fn first_layer(snapshot: &[LayerSnapshot; MAX_LAYERS]) -> Layer {
     (0..MAX_LAYERS)
         .rev()
         .find(|&i| snapshot[i].active)
@@ -74,7 +74,7 @@ pub fn first_layer(snapshot: &[LayerSnapshot; MAX_LAYERS]) -> Layer {
 /// The layer each track should be received in (`NO_LAYER` for a layered track none of
 /// whose layers is sent now), for a receiver with `estimate` bits per second (`None`:
 /// no estimate yet, so the views alone decide).
-pub fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
+pub(crate) fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
     let actives: Vec<Vec<usize>> = demands.iter().map(active).collect();
     let mut chosen: Vec<Option<usize>> = demands
         .iter()

@@ -20,20 +20,20 @@ use std::time::{Duration, Instant};
 use rtc::rtp::header::Header;
 
 /// A simulcast layer: 0 is the lowest resolution.
-pub type Layer = u8;
+pub(crate) type Layer = u8;
 
 /// Layers a track may have.
-pub const MAX_LAYERS: usize = 3;
+pub(crate) const MAX_LAYERS: usize = 3;
 
 /// No layer (a receiver that has not received any yet).
-pub const NO_LAYER: Layer = u8::MAX;
+pub(crate) const NO_LAYER: Layer = u8::MAX;
 
 /// A layer not seen for this long is taken as no longer sent (a publisher drops its top
 /// layers when its own link or CPU cannot keep up).
 const ACTIVE_WITHIN: Duration = Duration::from_millis(1500);
 
 /// The layer a `rid` names. Browsers' own names for three layers are accepted too.
-pub fn layer_of_rid(rid: &str) -> Option<Layer> {
+pub(crate) fn layer_of_rid(rid: &str) -> Option<Layer> {
     match rid {
         "l" | "q" | "0" | "low" => Some(0),
         "m" | "1" | "mid" => Some(1),
@@ -44,7 +44,7 @@ pub fn layer_of_rid(rid: &str) -> Option<Layer> {
 
 /// A keyframe's first packet, with the picture's size when the codec's payload says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Keyframe {
+pub(crate) struct Keyframe {
     /// Width and height in pixels (VP8 only).
     pub size: Option<(u16, u16)>,
 }
@@ -52,7 +52,7 @@ pub struct Keyframe {
 /// Whether `payload` (of a packet in codec `mime_type`) starts a keyframe. A codec whose
 /// payload is not understood has none, so its layered tracks would never be forwarded:
 /// the SFU negotiates only codecs understood here.
-pub fn keyframe_start(mime_type: &str, payload: &[u8]) -> Option<Keyframe> {
+pub(crate) fn keyframe_start(mime_type: &str, payload: &[u8]) -> Option<Keyframe> {
     let codec = mime_type.rsplit('/').next().unwrap_or(mime_type);
     if codec.eq_ignore_ascii_case("vp8") {
         vp8(payload)
@@ -139,7 +139,7 @@ fn h264(payload: &[u8]) -> bool {
 /// What a publisher sends of each layer of one track. Written by the publisher's task
 /// for every packet, read by receivers' tasks now and then.
 #[derive(Debug)]
-pub struct LayerStats {
+pub(crate) struct LayerStats {
     epoch: Instant,
     /// Payload bytes received per layer, ever.
     bytes: [AtomicU64; MAX_LAYERS],
@@ -151,7 +151,7 @@ pub struct LayerStats {
 
 /// One layer as [`LayerStats::snapshot`] saw it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LayerSnapshot {
+pub(crate) struct LayerSnapshot {
     /// Payload bytes received, ever.
     pub bytes: u64,
     /// Whether it is still being sent.
@@ -173,7 +173,13 @@ impl Default for LayerStats {
 
 impl LayerStats {
     /// A packet of `layer` with `len` payload bytes arrived.
-    pub fn record(&self, layer: Layer, len: usize, keyframe: Option<Keyframe>, now: Instant) {
+    pub(crate) fn record(
+        &self,
+        layer: Layer,
+        len: usize,
+        keyframe: Option<Keyframe>,
+        now: Instant,
+    ) {
         let i = usize::from(layer);
         if i >= MAX_LAYERS {
             return;
@@ -187,7 +193,7 @@ impl LayerStats {
     }
 
     /// Every layer as it is now.
-    pub fn snapshot(&self, now: Instant) -> [LayerSnapshot; MAX_LAYERS] {
+    pub(crate) fn snapshot(&self, now: Instant) -> [LayerSnapshot; MAX_LAYERS] {
         let now_ms = now.saturating_duration_since(self.epoch).as_millis() as u64 + 1;
         std::array::from_fn(|i| {
             let last = self.last_ms[i].load(Ordering::Relaxed);
@@ -206,14 +212,14 @@ impl LayerStats {
 /// publisher's task, packet by packet, forwards the current layer and moves to the target
 /// at its next keyframe.
 #[derive(Debug)]
-pub struct Choice {
+pub(crate) struct Choice {
     target: AtomicU8,
     current: AtomicU8,
 }
 
 impl Choice {
     /// A track without layers (audio, or video sent once): layer 0 from the start.
-    pub fn single() -> Choice {
+    pub(crate) fn single() -> Choice {
         Choice {
             target: AtomicU8::new(0),
             current: AtomicU8::new(0),
@@ -221,7 +227,7 @@ impl Choice {
     }
 
     /// A simulcast track: nothing until the first keyframe of `target`.
-    pub fn layered(target: Layer) -> Choice {
+    pub(crate) fn layered(target: Layer) -> Choice {
         Choice {
             target: AtomicU8::new(target),
             current: AtomicU8::new(NO_LAYER),
@@ -229,23 +235,23 @@ impl Choice {
     }
 
     /// The layer wanted.
-    pub fn target(&self) -> Layer {
+    pub(crate) fn target(&self) -> Layer {
         self.target.load(Ordering::Relaxed)
     }
 
     /// The layer forwarded now.
-    pub fn current(&self) -> Layer {
+    pub(crate) fn current(&self) -> Layer {
         self.current.load(Ordering::Relaxed)
     }
 
     /// Asks for `layer` from its next keyframe on.
-    pub fn set_target(&self, layer: Layer) {
+    pub(crate) fn set_target(&self, layer: Layer) {
         self.target.store(layer, Ordering::Relaxed);
     }
 
     /// Whether a packet of `layer` goes to this receiver (called for every packet, by the
     /// publisher's task only, which is why load-then-store is enough).
-    pub fn admit(&self, layer: Layer, keyframe: bool) -> bool {
+    pub(crate) fn admit(&self, layer: Layer, keyframe: bool) -> bool {
         let current = self.current.load(Ordering::Relaxed);
         if layer == current {
             return true;
@@ -263,7 +269,7 @@ impl Choice {
 /// passed, at each switch. A packet of the new layer older than the one switched at
 /// (reordered, or retransmitted) is dropped: its number would be one the old layer used.
 #[derive(Debug)]
-pub struct Rewriter {
+pub(crate) struct Rewriter {
     clock_rate: u32,
     layer: Layer,
     seq_delta: u16,
@@ -284,7 +290,7 @@ fn before(a: u16, b: u16) -> bool {
 
 impl Rewriter {
     /// For a track whose codec's clock runs at `clock_rate` Hz.
-    pub fn new(clock_rate: u32) -> Rewriter {
+    pub(crate) fn new(clock_rate: u32) -> Rewriter {
         Rewriter {
             clock_rate: clock_rate.max(1),
             layer: NO_LAYER,
@@ -296,7 +302,7 @@ impl Rewriter {
     }
 
     /// Rewrites a packet of `layer` in place; `false`: the packet is to be dropped.
-    pub fn rewrite(&mut self, layer: Layer, header: &mut Header, now: Instant) -> bool {
+    pub(crate) fn rewrite(&mut self, layer: Layer, header: &mut Header, now: Instant) -> bool {
         if layer == self.layer {
             if let Some(since) = self.since {
                 if before(header.sequence_number, since) {

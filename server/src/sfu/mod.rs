@@ -17,17 +17,17 @@
 //! - [`room`]: one room's publications, subscriptions and routes;
 //! - [`tracks`]: the published tracks its connections share (keys, subscribers).
 
-pub mod addresses;
-pub mod allocation;
-pub mod codecs;
+pub(crate) mod addresses;
+pub(crate) mod allocation;
+pub(crate) mod codecs;
 pub mod feedback;
-pub mod layers;
+pub(crate) mod layers;
 pub(crate) mod peer;
-pub mod room;
-pub mod stun;
+pub(crate) mod room;
+pub(crate) mod stun;
 mod tcp;
 mod tracks;
-pub mod upswitch;
+pub(crate) mod upswitch;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Weak};

@@ -25,7 +25,7 @@ use crate::transport::outbox::OutboxSender;
 /// How long a circle that went back to a mesh keeps its routes through the SFU at most,
 /// while its members' direct connections come up (the clients unpublish sooner, as soon
 /// as those connections are up).
-pub const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How often a member whose session's queue was full is looked at again.
 const STALLED_RETRY: std::time::Duration = std::time::Duration::from_millis(500);

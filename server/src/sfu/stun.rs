@@ -9,7 +9,7 @@ const USERNAME: u16 = 0x0006;
 const HEADER: usize = 20;
 
 /// Whether `datagram` looks like a STUN message (first two bits zero, magic cookie).
-pub fn is_stun(datagram: &[u8]) -> bool {
+pub(crate) fn is_stun(datagram: &[u8]) -> bool {
     datagram.len() >= HEADER
         && datagram[0] & 0xC0 == 0
         && u32::from_be_bytes([datagram[4], datagram[5], datagram[6], datagram[7]]) == MAGIC_COOKIE
@@ -17,7 +17,7 @@ pub fn is_stun(datagram: &[u8]) -> bool {
 
 /// The local ufrag a connectivity check is addressed to: the part of USERNAME before the
 /// colon. `None` for anything that is not a STUN message with a well-formed USERNAME.
-pub fn local_ufrag(datagram: &[u8]) -> Option<&str> {
+pub(crate) fn local_ufrag(datagram: &[u8]) -> Option<&str> {
     if !is_stun(datagram) {
         return None;
     }

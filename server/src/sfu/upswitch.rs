@@ -18,18 +18,18 @@ use super::layers::Layer;
 
 /// A higher layer is taken once it has been the allocation's choice this long, so that
 /// an estimate that wavers does not switch back and forth.
-pub const UP_AFTER: Duration = Duration::from_secs(2);
+pub(crate) const UP_AFTER: Duration = Duration::from_secs(2);
 /// ... and this long after the receiver was lowered for lack of bandwidth.
-pub const UP_AFTER_CONGESTION: Duration = Duration::from_secs(8);
+pub(crate) const UP_AFTER_CONGESTION: Duration = Duration::from_secs(8);
 /// The longest wait, after attempts that failed one after the other.
-pub const UP_AFTER_MAX: Duration = Duration::from_secs(64);
+pub(crate) const UP_AFTER_MAX: Duration = Duration::from_secs(64);
 /// A higher layer lowered for bandwidth within this long of being taken was an attempt
 /// that failed; one that held this long succeeded.
-pub const ATTEMPT: Duration = Duration::from_secs(15);
+pub(crate) const ATTEMPT: Duration = Duration::from_secs(15);
 
 /// The up switches of one track for one receiver.
 #[derive(Debug, Clone)]
-pub struct UpSwitches {
+pub(crate) struct UpSwitches {
     /// Since when a higher layer has been the allocation's choice.
     since: Option<Instant>,
     /// How long it must have been the choice before it is taken.
@@ -58,7 +58,7 @@ impl UpSwitches {
     /// `started`: the receiver gets some layer already (the first one is taken at once);
     /// `for_bandwidth`: `chosen` is below the layer the receiver's view asks for, the
     /// estimate holding it down.
-    pub fn decide(
+    pub(crate) fn decide(
         &mut self,
         now: Instant,
         chosen: Layer,
@@ -106,8 +106,9 @@ impl UpSwitches {
         false
     }
 
-    /// How long a higher layer must be the choice before it is taken, now.
-    pub fn wait(&self) -> Duration {
+    /// How long a higher layer must be the choice before it is taken, now (for tests).
+    #[cfg(test)]
+    pub(crate) fn wait(&self) -> Duration {
         self.wait
     }
 }

@@ -15,7 +15,7 @@ use crate::room::model::{Area, Rect, RoomSettings};
 use crate::room::summary::Summary;
 pub use sqlite::SqliteStore;
 
-pub mod feedback;
+pub(crate) mod feedback;
 
 /// A room as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

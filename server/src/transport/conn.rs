@@ -26,7 +26,7 @@ use super::{End, Socket};
 
 /// A write the client's socket does not take for this long fails with
 /// [`io::ErrorKind::TimedOut`], and the session ends as a slow consumer.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs one write under [`WRITE_TIMEOUT`].
 async fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> io::Result<T> {
@@ -46,7 +46,7 @@ pub enum Down {
 }
 
 /// How a failed write ends the session: a timeout means the client stopped reading.
-pub fn ended_by(err: &io::Error) -> End {
+pub(crate) fn ended_by(err: &io::Error) -> End {
     if err.kind() == io::ErrorKind::TimedOut {
         End::Closed(close::SLOW_CONSUMER)
     } else {
@@ -56,7 +56,7 @@ pub fn ended_by(err: &io::Error) -> End {
 
 /// A frame as the session cares about it.
 #[derive(Debug)]
-pub enum Frame {
+pub(crate) enum Frame {
     /// A text message.
     Text(Utf8Bytes),
     /// A binary message (not part of the protocol).
@@ -81,7 +81,7 @@ pub enum Frame {
 /// A client connection: a WebSocket on this node, or (in a cluster, on the room's owner)
 /// a tunnel to a WebSocket on another node.
 #[derive(Debug)]
-pub struct Conn {
+pub(crate) struct Conn {
     io: Io,
 }
 
@@ -94,21 +94,21 @@ enum Io {
 
 impl Conn {
     /// Wraps an accepted WebSocket.
-    pub fn new(ws: Socket) -> Conn {
+    pub(crate) fn new(ws: Socket) -> Conn {
         Conn {
             io: Io::Ws(Box::new(ws)),
         }
     }
 
     /// Wraps the owner's end of a connection to another node.
-    pub fn tunnel(tunnel: Tunnel) -> Conn {
+    pub(crate) fn tunnel(tunnel: Tunnel) -> Conn {
         Conn {
             io: Io::Tunnel(tunnel),
         }
     }
 
     /// The next frame from the client. Cancel-safe.
-    pub async fn next(&mut self) -> Frame {
+    pub(crate) async fn next(&mut self) -> Frame {
         let ws = match &mut self.io {
             Io::Ws(ws) => ws,
             Io::Tunnel(tunnel) => return tunnel.events.recv().await.unwrap_or(Frame::End),
@@ -129,7 +129,7 @@ impl Conn {
 
     /// The connection's first text frame (a `hello`, if the client speaks the protocol),
     /// within `timeout`; anything else ends the connection.
-    pub async fn first_text(&mut self, timeout: Duration) -> Result<Utf8Bytes, End> {
+    pub(crate) async fn first_text(&mut self, timeout: Duration) -> Result<Utf8Bytes, End> {
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         loop {
@@ -156,7 +156,7 @@ impl Conn {
     }
 
     /// Writes text messages, all in one vectored write, and flushes.
-    pub async fn send(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
+    pub(crate) async fn send(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
         match &mut self.io {
             Io::Ws(ws) => bounded(write_all(ws, messages)).await,
             Io::Tunnel(tunnel) => {
@@ -177,7 +177,7 @@ impl Conn {
     }
 
     /// Writes one binary message (only the conformance echo sends any).
-    pub async fn send_binary(&mut self, data: &[u8]) -> io::Result<()> {
+    pub(crate) async fn send_binary(&mut self, data: &[u8]) -> io::Result<()> {
         let Io::Ws(ws) = &mut self.io else {
             return Err(io::ErrorKind::Unsupported.into());
         };
@@ -194,7 +194,7 @@ impl Conn {
 
     /// Completes the closing handshake the client started (tungstenite has queued the
     /// reply to its close frame) and ends the connection.
-    pub async fn finish(&mut self) -> End {
+    pub(crate) async fn finish(&mut self) -> End {
         let ws = match &mut self.io {
             Io::Ws(ws) => ws,
             Io::Tunnel(tunnel) => {
@@ -215,7 +215,7 @@ impl Conn {
     }
 
     /// Sends a ping (empty payload); the client's pong arrives as a control frame.
-    pub async fn ping(&mut self) -> io::Result<()> {
+    pub(crate) async fn ping(&mut self) -> io::Result<()> {
         let Io::Ws(ws) = &mut self.io else {
             // The client's node pings it, and passes its pongs on.
             return Ok(());
@@ -232,7 +232,7 @@ impl Conn {
     /// The session is over: a tunnel tells the client's node how to close the client's
     /// connection, if nothing was said yet (a session that ended on a write that timed out
     /// wrote no close frame).
-    pub fn ended(&mut self, end: &End) {
+    pub(crate) fn ended(&mut self, end: &End) {
         if let Io::Tunnel(tunnel) = &mut self.io {
             if !tunnel.closed {
                 tunnel.closed = true;
@@ -246,7 +246,7 @@ impl Conn {
     }
 
     /// Sends an `error` message.
-    pub async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
+    pub(crate) async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
         self.reply_with_wait(code, message, None).await
     }
 
@@ -270,7 +270,7 @@ impl Conn {
     }
 
     /// Sends an `error` and closes: the handshake was refused.
-    pub async fn refuse(&mut self, code: ErrorCode, message: &str) -> End {
+    pub(crate) async fn refuse(&mut self, code: ErrorCode, message: &str) -> End {
         if let Err(end) = self.reply(code, message).await {
             return end;
         }
@@ -278,7 +278,12 @@ impl Conn {
     }
 
     /// Sends an `error` with the seconds to wait, and closes: the handshake was refused.
-    pub async fn refuse_with_wait(&mut self, code: ErrorCode, message: &str, seconds: u64) -> End {
+    pub(crate) async fn refuse_with_wait(
+        &mut self,
+        code: ErrorCode,
+        message: &str,
+        seconds: u64,
+    ) -> End {
         if let Err(end) = self.reply_with_wait(code, message, Some(seconds)).await {
             return end;
         }
@@ -288,7 +293,7 @@ impl Conn {
     /// Sends a close frame with the code's reason (from [`close::CODES`]) and shuts the
     /// connection down. Also right after tungstenite reported a protocol error: it
     /// writes nothing itself then, and the socket underneath is still open.
-    pub async fn close(&mut self, code: u16) -> End {
+    pub(crate) async fn close(&mut self, code: u16) -> End {
         let ws = match &mut self.io {
             Io::Ws(ws) => ws,
             Io::Tunnel(tunnel) => {
@@ -321,7 +326,7 @@ impl Conn {
 /// client sends arrives as frames from the cluster's bridge; what the session writes goes
 /// to the node's forwarder, which publishes it to the node in batches.
 #[derive(Debug)]
-pub struct Tunnel {
+pub(crate) struct Tunnel {
     /// The connection's number on its node.
     pub conn: u64,
     /// What the client sent, in order.

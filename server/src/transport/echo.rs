@@ -9,7 +9,7 @@ use super::Socket;
 use super::conn::{Conn, Frame};
 
 /// Echoes until the client closes or the connection fails.
-pub async fn run(socket: Socket) {
+pub(crate) async fn run(socket: Socket) {
     let mut conn = Conn::new(socket);
     loop {
         let sent = match conn.next().await {

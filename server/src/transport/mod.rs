@@ -7,9 +7,9 @@
 //!
 //! Nothing here knows rooms, the protocol's messages beyond `error`, or the cluster.
 
-pub mod conn;
-pub mod echo;
-pub mod outbox;
+pub(crate) mod conn;
+pub(crate) mod echo;
+pub(crate) mod outbox;
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -19,18 +19,20 @@ use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-pub use conn::{Conn, Down, Frame, Tunnel};
-pub use outbox::{OutboxReceiver, OutboxSender, Outgoing, SendError, outbox};
+pub(crate) use conn::{Conn, Frame, Tunnel};
+// Public: the cluster's wire format (`cluster::wire`) names it for the tests that speak it.
+pub use conn::Down;
+pub(crate) use outbox::{OutboxReceiver, OutboxSender, Outgoing, outbox};
 
 /// An accepted WebSocket connection (upgraded by `http::upgrade`).
-pub type Socket = WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
+pub(crate) type Socket = WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Most frames written to the socket before one flush.
 const WRITE_BATCH: usize = 64;
 
 /// How a connection ended.
 #[derive(Debug)]
-pub enum End {
+pub(crate) enum End {
     /// The client left on purpose: said `leave`, or closed the connection.
     Left,
     /// The connection dropped or failed, or the client gave it up to resume on another.
@@ -56,7 +58,7 @@ pub struct Keepalive {
 
 /// What gives a served connection its meaning: what to do with each frame the client
 /// sends, and with each batch written to it.
-pub trait Handler {
+pub(crate) trait Handler {
     /// What serving the connection comes to, when the handler ends it.
     type Output: Send;
 
@@ -76,7 +78,7 @@ pub trait Handler {
 
 /// How serving a connection ended.
 #[derive(Debug)]
-pub enum Served<T> {
+pub(crate) enum Served<T> {
     /// The handler ended it.
     Handled(T),
     /// The connection ended: it failed, went silent (closed with
@@ -93,7 +95,7 @@ pub enum Served<T> {
 /// Serves a connection: writes what is queued for it (in batches), pings it after
 /// silence and closes it if it does not answer, hands every frame from the client to
 /// `handler`, and closes it when the server stops.
-pub async fn serve<H: Handler>(
+pub(crate) async fn serve<H: Handler>(
     conn: &mut Conn,
     outbox: &mut OutboxReceiver,
     keepalive: &Keepalive,
@@ -152,7 +154,7 @@ pub async fn serve<H: Handler>(
 }
 
 /// Resolves once the server starts shutting down.
-pub async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+pub(crate) async fn stopping(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is not `Send`; drop it here rather than in `select!`.
     let _ = shutdown.wait_for(|stopping| *stopping).await;
 }

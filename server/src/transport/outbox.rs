@@ -16,13 +16,13 @@ use tungstenite::protocol::frame::Utf8Bytes;
 /// Slots a session's queue keeps free for events: a room skips ticks for a session whose
 /// queue has no more room than this, so that circle changes and signals still fit when
 /// positions pile up (and the SFU takes a queue this full for a stalled room).
-pub const EVENT_RESERVE: usize = 32;
+pub(crate) const EVENT_RESERVE: usize = 32;
 
 /// A queue's capacity left after a burst before it is released.
 const KEEP_CAPACITY: usize = 16;
 
 /// Creates a queue of at most `capacity` frames.
-pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
+pub(crate) fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
@@ -145,7 +145,7 @@ impl OutboxSender {
 
 /// What the session gets from its queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outgoing {
+pub(crate) enum Outgoing {
     /// A frame to write.
     Frame(Utf8Bytes),
     /// Close the connection with this code.
@@ -166,14 +166,14 @@ impl Drop for OutboxSender {
 
 /// The session's end of its queue.
 #[derive(Debug)]
-pub struct OutboxReceiver {
+pub(crate) struct OutboxReceiver {
     shared: Arc<Shared>,
 }
 
 impl OutboxReceiver {
     /// The next frame, or the order to close; `None` once the room dropped every sender
     /// and the queue is empty. Cancel-safe: a frame is taken only when it is returned.
-    pub async fn recv(&mut self) -> Option<Outgoing> {
+    pub(crate) async fn recv(&mut self) -> Option<Outgoing> {
         loop {
             {
                 let mut state = self.shared.lock();
@@ -197,17 +197,19 @@ impl OutboxReceiver {
     }
 
     /// The next frame if one is queued (not the order to close).
-    pub fn try_recv(&mut self) -> Option<Utf8Bytes> {
+    pub(crate) fn try_recv(&mut self) -> Option<Utf8Bytes> {
         pop(&mut self.shared.lock())
     }
 
-    /// The close code, if the room has let this session go; reads nothing.
-    pub fn kicked(&self) -> Option<u16> {
+    /// The close code, if the room has let this session go; reads nothing (for tests).
+    #[cfg(test)]
+    pub(crate) fn kicked(&self) -> Option<u16> {
         self.shared.lock().kicked
     }
 
-    /// What [`OutboxReceiver::recv`] would return now, without waiting.
-    pub fn recv_now(&mut self) -> Option<Outgoing> {
+    /// What [`OutboxReceiver::recv`] would return now, without waiting (for tests).
+    #[cfg(test)]
+    pub(crate) fn recv_now(&mut self) -> Option<Outgoing> {
         let mut state = self.shared.lock();
         match state.kicked {
             Some(code) => Some(Outgoing::Kicked(code)),

@@ -29,7 +29,7 @@ use crate::room::model::{Participant, ParticipantId, Role};
 use crate::room::views;
 
 /// How long a lost participant keeps their place unless configured otherwise.
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// One connection of a participant. After a resume, what the old connection's session
 /// says no longer counts.

@@ -18,11 +18,11 @@ use crate::room::views;
 pub(super) const NOTE_EVERY: Duration = Duration::from_secs(1);
 
 /// The default spacing of the summary's samples.
-pub const DEFAULT_SAMPLE_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_SAMPLE_EVERY: Duration = Duration::from_secs(60);
 
 /// Called with a room's summary to write it down (it must not block: it runs on the
 /// room's task).
-pub type SummarySink = Arc<dyn Fn(Summary) + Send + Sync>;
+pub(crate) type SummarySink = Arc<dyn Fn(Summary) + Send + Sync>;
 
 /// How a room keeps its summary.
 #[derive(Clone)]

@@ -185,7 +185,7 @@ impl Room {
 /// came back (a new token), or a circle formed or changed (its members stand where it
 /// formed); a host's decision (a removal, a ban, the lock, the announcement); a hand or
 /// media state. Positions alone, chat, reactions and signalling are not.
-pub fn worth_writing(event: &Event) -> bool {
+pub(crate) fn worth_writing(event: &Event) -> bool {
     match event {
         Event::Joined(_)
         | Event::Left(_)

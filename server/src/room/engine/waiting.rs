@@ -8,11 +8,11 @@ use crate::room::moderation::LinkIdentity;
 
 /// Most characters of a room's message to people waiting, or of a host's to those turned
 /// away.
-pub const MAX_WAITING_MESSAGE_CHARS: usize = 200;
+pub(crate) const MAX_WAITING_MESSAGE_CHARS: usize = 200;
 
 /// A message for people waiting or turned away: one line of plain text, trimmed; `None`
 /// when blank.
-pub fn clean_waiting_message(text: &str) -> Result<Option<String>, EngineError> {
+pub(crate) fn clean_waiting_message(text: &str) -> Result<Option<String>, EngineError> {
     let text = text.trim();
     if text.chars().count() > MAX_WAITING_MESSAGE_CHARS
         || text.chars().any(crate::room::text::refused_in_label)
