@@ -260,7 +260,7 @@ impl Cluster {
 
 /// Keeps a room this node owns: renews its lease and writes its state down every second,
 /// and soon after a change worth writing at once (someone arrived or came back, a circle
-/// formed: see [`worth_writing`](crate::room::engine::snapshot::worth_writing)), at most
+/// formed: see [`Event::worth_writing`](crate::room::engine::Event::worth_writing)), at most
 /// every [`STATE_SOON`]; gives it up when the lease is lost or the server stops (then at
 /// once, so that another node takes it over without waiting for the lease to run out).
 async fn keep(

@@ -8,7 +8,6 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::engine::Event;
-use crate::room::engine::snapshot::worth_writing;
 use crate::room::model::{ParticipantId, Point};
 use crate::room::views::{self, To};
 
@@ -18,7 +17,7 @@ impl Actor {
     pub(super) fn dispatch(&mut self) {
         loop {
             let events: Vec<Event> = self.room.drain_events().collect();
-            if events.iter().any(worth_writing) {
+            if events.iter().any(Event::worth_writing) {
                 self.changed.notify_one();
             }
             // The directory learns of every change of membership before anyone is told

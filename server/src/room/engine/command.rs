@@ -242,6 +242,46 @@ pub enum Decoded {
     Session(ClientMessage),
 }
 
+impl Event {
+    /// Whether this event changes what is written down in a way worth writing at once, rather
+    /// than with the next regular write: someone arrived (with a new resume token), left,
+    /// came back (a new token), or a circle formed or changed (its members stand where it
+    /// formed); a host's decision (a removal, a ban, the lock, the announcement); a hand or
+    /// media state. Positions alone, chat, reactions and signalling are not.
+    pub(crate) fn worth_writing(&self) -> bool {
+        match self {
+            Event::Joined(_)
+            | Event::Left(_)
+            | Event::CircleChanged(_)
+            | Event::CircleDissolved(_)
+            | Event::Reconnecting { .. }
+            | Event::MediaChanged(_)
+            | Event::Hand(_)
+            | Event::Muted { .. }
+            | Event::Removed { .. }
+            | Event::RoomLocked(_)
+            | Event::Announcement
+            | Event::Gathered { .. } => true,
+            Event::Connect { .. }
+            | Event::Disconnect { .. }
+            | Event::Refused { .. }
+            | Event::RestartIce { .. }
+            | Event::Chat(_)
+            | Event::Reaction { .. }
+            | Event::Broadcast { .. }
+            | Event::BroadcastInvite { .. }
+            | Event::CircleInvite { .. }
+            // Kept in the room's record, like the areas (not in its state).
+            | Event::AreasChanged
+            | Event::FloorPlanChanged
+            | Event::Icebreaker { .. }
+            | Event::IcebreakersChanged
+            // Written down with the state every second anyway.
+            | Event::Summary(_) => false,
+        }
+    }
+}
+
 impl Command {
     /// What a decoded client message asks of the room, if anything. Pure.
     pub fn decode(msg: ClientMessage) -> Decoded {
