@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use crate::session::{self, SessionContext};
-use crate::transport::{Conn, Socket};
+use crate::transport::Conn;
 
 /// Decides where the session of a connection runs, and runs it there.
 pub(crate) trait Router: Send + Sync + std::fmt::Debug {
@@ -22,13 +22,13 @@ pub(crate) trait Router: Send + Sync + std::fmt::Debug {
 /// One node alone: every session runs here.
 #[derive(Debug)]
 pub(crate) struct Local {
-    ctx: SessionContext,
+    ctx: Arc<SessionContext>,
 }
 
 impl Local {
     /// Runs sessions with `ctx`.
     pub(crate) fn new(ctx: SessionContext) -> Local {
-        Local { ctx }
+        Local { ctx: Arc::new(ctx) }
     }
 }
 
@@ -41,13 +41,14 @@ impl Router for Local {
 /// Runs an accepted WebSocket: its first text frame within `hello_timeout`, then whatever
 /// the router makes of it.
 pub(crate) async fn run(
-    socket: Socket,
+    mut conn: Conn,
     router: Arc<dyn Router>,
     hello_timeout: std::time::Duration,
     client: IpAddr,
 ) {
-    let mut conn = Conn::new(socket);
-    if let Ok(hello) = conn.first_text(hello_timeout).await {
+    // Boxed while it runs: this future lasts as long as the connection, and keeps the
+    // size of its largest state (see `transport::serve`).
+    if let Ok(hello) = Box::pin(conn.first_text(hello_timeout)).await {
         router.serve(conn, hello, client).await;
     }
 }

@@ -109,7 +109,7 @@ struct Inner {
     /// Rooms, as every node sees them.
     store: Arc<RedisStore>,
     /// What sessions need, the rooms this node runs among it.
-    ctx: SessionContext,
+    ctx: Arc<SessionContext>,
     /// Where pushed messages go.
     routing: Arc<Routing>,
     /// Numbers this node's relayed connections.
@@ -221,7 +221,7 @@ impl Cluster {
                 redis,
                 subscriber,
                 store,
-                ctx,
+                ctx: Arc::new(ctx),
                 routing,
                 next_conn: AtomicU64::new(1),
                 uplink,

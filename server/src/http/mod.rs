@@ -247,8 +247,8 @@ async fn websocket(
     let router = state.router.clone();
     let hello_timeout = state.hello_timeout;
     let client = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
-    upgrade_with(&state, peer, request, MAX_FRAME_BYTES, move |socket| {
-        routing::run(socket, router, hello_timeout, client)
+    upgrade_with(&state, peer, request, MAX_FRAME_BYTES, move |conn| {
+        routing::run(conn, router, hello_timeout, client)
     })
 }
 
@@ -282,7 +282,7 @@ fn upgrade_with<F, Fut>(
     session: F,
 ) -> Response
 where
-    F: FnOnce(upgrade::Socket) -> Fut + Send + 'static,
+    F: FnOnce(crate::transport::Conn) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     if *state.shutdown.borrow() {
@@ -314,8 +314,8 @@ where
         .max_write_buffer_size(4 * max_message + 1024 * 1024)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message));
-    let accepted = upgrade::accept(request, config, move |socket| async move {
-        session(socket).await;
+    let accepted = upgrade::accept(request, config, move |conn| async move {
+        session(conn).await;
         drop(guard);
     });
     match accepted {

@@ -11,7 +11,7 @@ use tokio_tungstenite::WebSocketStream;
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
-pub(crate) use crate::transport::Socket;
+use crate::transport::Conn;
 
 /// Why an upgrade request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ pub(crate) fn accept<F, Fut>(
     session: F,
 ) -> Result<Response, UpgradeError>
 where
-    F: FnOnce(Socket) -> Fut + Send + 'static,
+    F: FnOnce(Conn) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let headers = request.headers();
@@ -71,13 +71,21 @@ where
     tokio::spawn(async move {
         // A client that goes away before switching protocols simply never gets a session.
         if let Ok(upgraded) = on_upgrade.await {
-            let socket = WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
-                Role::Server,
-                Some(config),
-            )
+            // The socket goes on the heap at once (in a `Conn`), and so does the future
+            // that makes it: this task lasts as long as the connection and keeps the size
+            // of its largest state, which should be the session's, not the upgrade's.
+            let conn = Box::pin(async move {
+                Conn::new(
+                    WebSocketStream::from_raw_socket(
+                        TokioIo::new(upgraded),
+                        Role::Server,
+                        Some(config),
+                    )
+                    .await,
+                )
+            })
             .await;
-            session(socket).await;
+            session(conn).await;
         }
     });
     let response = Response::builder()

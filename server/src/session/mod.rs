@@ -62,7 +62,7 @@ fn departure(end: &End) -> Departure {
 }
 
 /// Runs, on a room's owner, the session of a client connected to another node.
-pub(crate) async fn run_tunnel(tunnel: Tunnel, ctx: SessionContext) {
+pub(crate) async fn run_tunnel(tunnel: Tunnel, ctx: Arc<SessionContext>) {
     let mut conn = Conn::tunnel(tunnel);
     if let Ok(hello) = conn.first_text(ctx.hello_timeout).await {
         // The client's address stays on its node: here only the room-wide ceiling applies.
@@ -72,14 +72,17 @@ pub(crate) async fn run_tunnel(tunnel: Tunnel, ctx: SessionContext) {
 
 /// A connection's session from its `hello` on, on this node: the handshake, then serving
 /// it until it ends, then telling the room how it ended. `client` is the client's
-/// address, when its connection is on this node.
+/// address, when its connection is on this node. The context is shared (one `Arc` per
+/// session rather than a copy of it kept by each).
 pub(crate) async fn run(
     mut conn: Conn,
     hello: Utf8Bytes,
-    ctx: SessionContext,
+    ctx: Arc<SessionContext>,
     client: Option<std::net::IpAddr>,
 ) {
-    let joined = match handshake(&mut conn, &hello, &ctx, client).await {
+    // The handshake and the goodbye are boxed while they run: this future lasts as long
+    // as the connection, and keeps the size of its largest state (see `transport::serve`).
+    let joined = match Box::pin(handshake(&mut conn, &hello, &ctx, client)).await {
         Ok(joined) => joined,
         Err(End::Closed(code)) => {
             debug!(code, "handshake refused");
@@ -109,7 +112,7 @@ pub(crate) async fn run(
     // may wait for room in its inbox.
     conn.ended(&end);
     drop(conn);
-    room.leave(seat, departure(&end)).await;
+    Box::pin(room.leave(seat, departure(&end))).await;
     match end {
         End::Closed(code) => debug!(code, "session closed by the server"),
         End::Left => debug!("session closed by the client"),

@@ -16,7 +16,8 @@
 use std::io::{self, IoSlice};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use hallway_proto::{ErrorCode, ServerMessage, close};
 use tokio::io::AsyncWriteExt;
 use tungstenite::Message;
@@ -28,11 +29,11 @@ use super::{End, Socket};
 /// [`io::ErrorKind::TimedOut`], and the session ends as a slow consumer.
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Runs one write under [`WRITE_TIMEOUT`].
-async fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> io::Result<T> {
+/// Runs one write under [`WRITE_TIMEOUT`]. (A combinator, not an `async fn`: that would
+/// keep a second copy of `write` in every future that awaits it.)
+fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> impl Future<Output = io::Result<T>> {
     tokio::time::timeout(WRITE_TIMEOUT, write)
-        .await
-        .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
+        .map(|timed| timed.unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())))
 }
 
 /// What a session on a room's owner tells the node that holds its client's connection
@@ -159,8 +160,10 @@ impl Conn {
     pub(crate) async fn send(&mut self, messages: &[Utf8Bytes]) -> io::Result<()> {
         match &mut self.io {
             Io::Ws(ws) => bounded(write_all(ws, messages)).await,
+            // Boxed: a tunnel's write (credit, then the queue) is three times a socket's,
+            // and every session's serve loop would keep that size (`transport::serve`).
             Io::Tunnel(tunnel) => {
-                bounded(async {
+                bounded(Box::pin(async {
                     // Credit from the client's node: it has written what came before.
                     let count = u32::try_from(messages.len()).unwrap_or(u32::MAX);
                     tunnel
@@ -170,7 +173,7 @@ impl Conn {
                         .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?
                         .forget();
                     tunnel.down(Down::Frames(messages.to_vec())).await
-                })
+                }))
                 .await
             }
         }
@@ -245,9 +248,14 @@ impl Conn {
         }
     }
 
-    /// Sends an `error` message.
-    pub(crate) async fn reply(&mut self, code: ErrorCode, message: &str) -> Result<(), End> {
-        self.reply_with_wait(code, message, None).await
+    /// Sends an `error` message. (Boxed, like [`Conn::close`]: a rare path that would
+    /// otherwise set the size of every session's future; see `transport::serve`.)
+    pub(crate) fn reply<'a>(
+        &'a mut self,
+        code: ErrorCode,
+        message: &'a str,
+    ) -> BoxFuture<'a, Result<(), End>> {
+        Box::pin(self.reply_with_wait(code, message, None))
     }
 
     /// Sends an `error` that says how many seconds to wait before trying again.
@@ -293,7 +301,11 @@ impl Conn {
     /// Sends a close frame with the code's reason (from [`close::CODES`]) and shuts the
     /// connection down. Also right after tungstenite reported a protocol error: it
     /// writes nothing itself then, and the socket underneath is still open.
-    pub(crate) async fn close(&mut self, code: u16) -> End {
+    pub(crate) fn close(&mut self, code: u16) -> BoxFuture<'_, End> {
+        Box::pin(self.close_now(code))
+    }
+
+    async fn close_now(&mut self, code: u16) -> End {
         let ws = match &mut self.io {
             Io::Ws(ws) => ws,
             Io::Tunnel(tunnel) => {

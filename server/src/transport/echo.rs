@@ -5,12 +5,10 @@
 
 use hallway_proto::close;
 
-use super::Socket;
 use super::conn::{Conn, Frame};
 
 /// Echoes until the client closes or the connection fails.
-pub(crate) async fn run(socket: Socket) {
-    let mut conn = Conn::new(socket);
+pub(crate) async fn run(mut conn: Conn) {
     loop {
         let sent = match conn.next().await {
             Frame::Text(text) => conn.send(&[text]).await,
