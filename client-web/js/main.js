@@ -1250,7 +1250,7 @@ function updateControls() {
   const onAirToggle = $("#on-air-toggle");
   const onAir = state.broadcasters.includes(state.you);
   onAirToggle.hidden = !(state.me()?.role === "host" || invitedToBroadcast || onAir);
-  toggle("#on-air-toggle", onAir, "stage-off", "stage", "room.leaveAir", "room.goOnAir");
+  toggle("#on-air-toggle", onAir, "stage-off", "stage", "room.goOffAir", "room.goOnAir");
   const circle = state.myCircle();
   const lock = $("#lock-toggle");
   lock.disabled = !circle;

@@ -1,4 +1,4 @@
-// Hallway protocol v1 as the browser client speaks it. The Rust types in proto/ are the
+// Hallway protocol v2 as the browser client speaks it. The Rust types in proto/ are the
 // source of truth: their constants reach the client generated (wire.js, checked by
 // tests/tests/client_constants.rs), and tests/browser/protocol.test.mjs checks the messages
 // built here against the same fixtures (tests/fixtures/protocol/) that the Rust tests decode.

@@ -2,7 +2,7 @@
 // edit. After changing the protocol, write it anew with
 // HALLWAY_BLESS=1 cargo test -p hallway-tests --test client_constants
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // Every `type` a client may send, and every one the server sends.
 export const CLIENT_TYPES = [

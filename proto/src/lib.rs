@@ -1,4 +1,4 @@
-//! Hallway's wire protocol, version 1: the single source of truth for what travels over
+//! Hallway's wire protocol, version 2: the single source of truth for what travels over
 //! the WebSocket between the browser (or any client) and the server.
 //!
 //! Map of the crate:

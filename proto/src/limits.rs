@@ -5,7 +5,7 @@
 
 /// The protocol version a client names in `hello`. A different number is refused with
 /// `version_mismatch`, so that old clients fail loudly instead of misreading new messages.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest WebSocket frame or message the server accepts; larger ones close with 1009.
 /// An SDP offer with many candidates stays well below this.

@@ -175,9 +175,15 @@ test("a click walks at a steady pace: steps in between, and the circle forms on 
   const [anna, ben] = people;
   await clickFloor(anna.page, 1500, 500);
   await waitAt(ben.page, anna.id, 1500, 500);
-  const from = await ben.page.evaluate(() => ({ ...window.hallway.state.me() }));
-  const start = ben.sent.length;
-  await clickFloor(ben.page, 1560, 500);
+  // Measured from the click that lands (clickFloor clicks again if one lands elsewhere).
+  let from;
+  let start;
+  await clickFloor(ben.page, 1560, 500, {
+    before: async () => {
+      from = await ben.page.evaluate(() => ({ ...window.hallway.state.me() }));
+      start = ben.sent.length;
+    },
+  });
   await waitCircle(ben.page, [anna.id, ben.id]);
   const moves = ben.sent.slice(start).filter((m) => m.type === "move");
   const distance = Math.hypot(1560 - from.x, 500 - from.y);

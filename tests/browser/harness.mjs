@@ -167,7 +167,9 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
 }
 
 // Clicks the floor at floor coordinates (x, y), as a person walking there would.
-export async function clickFloor(page, x, y) {
+// `before` (optional) runs right before each click, once the person stands still: a test
+// that looks at the walk a click starts takes its starting point there.
+export async function clickFloor(page, x, y, { before } = {}) {
   // A walk still under way keeps its avatar in view: the floor would scroll between working
   // out the point and the click, and the click would land elsewhere. Let it end first.
   // (Polled with `evaluate`, which playwright's and puppeteer's pages share: the Firefox
@@ -220,6 +222,7 @@ export async function clickFloor(page, x, y) {
       },
       [x, y],
     );
+    await before?.();
     await page.mouse.click(point.x, point.y);
     seen = await page.evaluate(() => window.__floorClick ?? null);
     if (seen && Math.hypot(seen.x - x, seen.y - y) <= 2) return;
@@ -518,7 +521,7 @@ function joinCrowd(page, people, room) {
               window.crowd = window.crowd ?? {};
               window.crowd[p.name] = socket;
               let welcomed = false;
-              socket.onopen = () => socket.send(JSON.stringify({ type: "hello", version: 1, room: slug, name: p.name, ...(p.profile ? { profile: p.profile } : {}) }));
+              socket.onopen = () => socket.send(JSON.stringify({ type: "hello", version: 2, room: slug, name: p.name, ...(p.profile ? { profile: p.profile } : {}) }));
               socket.onmessage = (event) => {
                 const msg = JSON.parse(event.data);
                 if (msg.type === "welcome") {

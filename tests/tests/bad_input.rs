@@ -68,7 +68,7 @@ async fn malformed_messages_get_typed_errors_and_the_connection_stays() -> Resul
             ErrorCode::InvalidPosition,
         ),
         (
-            r#"{"type":"hello","version":1,"room":"lobby","name":"Again"}"#,
+            r#"{"type":"hello","version":2,"room":"lobby","name":"Again"}"#,
             ErrorCode::AlreadyJoined,
         ),
         (
@@ -181,7 +181,7 @@ async fn the_handshake_refuses_everything_but_a_good_hello() -> Result<()> {
         (r#"{"type":"move","x":1,"y":1}"#, ErrorCode::HelloRequired),
         ("nonsense", ErrorCode::BadJson),
         (
-            r#"{"type":"hello","version":1,"room":"nowhere","name":"Anna"}"#,
+            r#"{"type":"hello","version":2,"room":"nowhere","name":"Anna"}"#,
             ErrorCode::RoomNotFound,
         ),
         (

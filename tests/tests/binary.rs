@@ -39,7 +39,7 @@ async fn the_binary_serves_the_demo_room_and_stops_on_sigterm() -> Result<()> {
     use futures_util::{SinkExt, StreamExt};
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
     ws.send(Message::text(
-        r#"{"type":"hello","version":1,"room":"foyer","name":"Ops"}"#,
+        r#"{"type":"hello","version":2,"room":"foyer","name":"Ops"}"#,
     ))
     .await?;
     let Some(Ok(Message::Text(welcome))) = ws.next().await else {
@@ -186,7 +186,7 @@ async fn the_host_link_is_printed_and_hallway_link_mints_with_the_same_secret() 
 
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
     let hello =
-        format!(r#"{{"type":"hello","version":1,"room":"foyer","name":"x","token":"{token}"}}"#);
+        format!(r#"{{"type":"hello","version":2,"room":"foyer","name":"x","token":"{token}"}}"#);
     ws.send(Message::text(hello)).await?;
     let Some(Ok(Message::Text(welcome))) = ws.next().await else {
         panic!("no welcome")
@@ -256,7 +256,7 @@ async fn hallway_invite_writes_a_personal_link_per_attendee() -> Result<()> {
     let token = lines[2].split("#token=").nth(1).expect("token");
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
     ws.send(Message::text(format!(
-        r#"{{"type":"hello","version":1,"room":"lobby","name":"?","token":"{token}"}}"#
+        r#"{{"type":"hello","version":2,"room":"lobby","name":"?","token":"{token}"}}"#
     )))
     .await?;
     let Some(Ok(Message::Text(welcome))) = ws.next().await else {
@@ -301,7 +301,7 @@ async fn first_message(server: &ServerProcess, room: &str) -> Result<serde_json:
     use futures_util::{SinkExt, StreamExt};
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
     ws.send(Message::text(format!(
-        r#"{{"type":"hello","version":1,"room":"{room}","name":"Ops"}}"#
+        r#"{{"type":"hello","version":2,"room":"{room}","name":"Ops"}}"#
     )))
     .await?;
     let Some(Ok(Message::Text(text))) = ws.next().await else {
@@ -403,7 +403,7 @@ async fn areas_a_host_edits_are_kept_across_restarts() -> Result<()> {
         .to_owned();
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.addr)).await?;
     ws.send(Message::text(format!(
-        r#"{{"type":"hello","version":1,"room":"lobby","name":"Hanna","token":"{token}"}}"#
+        r#"{{"type":"hello","version":2,"room":"lobby","name":"Hanna","token":"{token}"}}"#
     )))
     .await?;
     // Not the demo room's own stage area ("Bühne / Stage"): a name only the host's edit has.
@@ -455,7 +455,7 @@ async fn a_container_style_start_writes_no_token_anywhere() -> Result<()> {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
     use futures_util::SinkExt;
     ws.send(Message::text(
-        r#"{"type":"hello","version":1,"room":"foyer","name":"Anna"}"#,
+        r#"{"type":"hello","version":2,"room":"foyer","name":"Anna"}"#,
     ))
     .await?;
     drop(ws);

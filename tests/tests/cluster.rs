@@ -342,7 +342,7 @@ async fn a_relayed_client_that_stops_reading_is_let_go_and_the_others_are_served
         tokio_tungstenite::client_async(format!("ws://{}/ws", entry.addr), stream).await?;
     stuck
         .send(Message::text(
-            r#"{"type":"hello","version":1,"room":"lobby","name":"Stuck"}"#,
+            r#"{"type":"hello","version":2,"room":"lobby","name":"Stuck"}"#,
         ))
         .await?;
     // Movers on both nodes keep the room busy.

@@ -73,7 +73,7 @@ async fn ten_thousand_malformed_frames_break_nothing() -> Result<()> {
                     tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await?;
                 // Half of them join first, the rest flood the handshake.
                 if c % 2 == 0 {
-                    let hello = r#"{"type":"hello","version":1,"room":"lobby","name":"Flood"}"#;
+                    let hello = r#"{"type":"hello","version":2,"room":"lobby","name":"Flood"}"#;
                     ws.send(Message::text(hello)).await?;
                 }
                 for frame in frames.by_ref() {

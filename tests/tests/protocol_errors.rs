@@ -62,7 +62,7 @@ fn protocol_errors() -> Vec<(&'static str, Vec<u8>, u16)> {
 /// Joins `lobby` at `addr` as `name` on a raw socket; returns it and our participant id.
 async fn join_raw(addr: SocketAddr, name: &str) -> Result<(RawSocket, String)> {
     let mut raw = RawSocket::connect(addr).await?;
-    let hello = format!(r#"{{"type":"hello","version":1,"room":"lobby","name":"{name}"}}"#);
+    let hello = format!(r#"{{"type":"hello","version":2,"room":"lobby","name":"{name}"}}"#);
     raw.send_text(&hello).await?;
     loop {
         let frame = raw.next_frame().await?.context("closed before welcome")?;

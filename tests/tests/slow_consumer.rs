@@ -42,7 +42,7 @@ async fn a_client_that_stops_reading_is_closed_and_memory_stays_bounded() -> Res
     let (mut stuck, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), stream).await?;
     stuck
         .send(Message::text(
-            r#"{"type":"hello","version":1,"room":"lobby","name":"Stuck"}"#,
+            r#"{"type":"hello","version":2,"room":"lobby","name":"Stuck"}"#,
         ))
         .await?;
 

@@ -45,7 +45,7 @@ async fn a_host_link_makes_a_host_and_no_token_a_participant() -> Result<()> {
     // A role claimed in the hello itself is just an unknown field.
     let mut claimer = TestClient::connect(&server).await?;
     claimer
-        .send_text(r#"{"type":"hello","version":1,"room":"lobby","name":"Eve","role":"host"}"#)
+        .send_text(r#"{"type":"hello","version":2,"room":"lobby","name":"Eve","role":"host"}"#)
         .await?;
     let welcome = claimer.recv().await?;
     let ServerMessage::Welcome {

@@ -87,7 +87,7 @@ pub fn hello(room: &str, name: &str) -> Vec<u8> {
 
 /// The protocol version the load generator speaks (it writes messages by hand, for speed;
 /// the smoke tests run it against the real server, so a change of protocol shows up there).
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A participant id: 32 hex digits.
 pub type Id = [u8; 32];
@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn picks_ids_and_timestamps() {
         let text =
-            br#"{"type":"welcome","version":1,"you":"0123456789abcdef0123456789abcdef","room""#;
+            br#"{"type":"welcome","version":2,"you":"0123456789abcdef0123456789abcdef","room""#;
         assert_eq!(
             id_after(text, b"\"you\":\""),
             Some(*b"0123456789abcdef0123456789abcdef")
