@@ -30,10 +30,12 @@ const MAX_SCALE = 4;
 const TAG_INTERVAL_MS = 150;
 
 export class Floor {
-  constructor(viewport, { onWalk, onSteer, onNear = () => {} }) {
+  constructor(viewport, { onWalk, onSteer, onNear = () => {}, onView = () => {} }) {
     this.viewport = viewport;
     this.onWalk = onWalk;
     this.onSteer = onSteer;
+    // What the floor shows changed (a scroll, a zoom, a resize): see `shown`.
+    this.onView = onView;
     // Who stands nearest while one walks by keyboard (their tag opens; see `markNearest`).
     this.onNear = onNear;
     this.near = null;
@@ -78,7 +80,10 @@ export class Floor {
     viewport.addEventListener("pointerdown", () => {
       this.byKeyboard = false;
     });
-    viewport.addEventListener("scroll", () => this.scheduleTags());
+    viewport.addEventListener("scroll", () => {
+      this.scheduleTags();
+      this.onView();
+    });
     // A floor that changes size (the conversation opens, the panel closes) keeps its
     // scale and keeps oneself in view.
     new ResizeObserver(() => {
@@ -87,6 +92,17 @@ export class Floor {
       this.renderAll();
       this.centreOn(this.shownAt(this.state.you));
     }).observe(viewport);
+  }
+
+  // The part of the floor on screen, in floor units; null before the room is shown.
+  shown() {
+    if (!this.state?.room) return null;
+    return {
+      x: this.viewport.scrollLeft / this.scale,
+      y: this.viewport.scrollTop / this.scale,
+      width: this.viewport.clientWidth / this.scale,
+      height: this.viewport.clientHeight / this.scale,
+    };
   }
 
   setRoom(state) {
@@ -120,6 +136,7 @@ export class Floor {
     this.radiusPx = r;
     this.surface.style.setProperty("--r", `${r}px`);
     this.renderAreas();
+    this.onView();
   }
 
   zoomBy(factor) {

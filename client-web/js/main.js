@@ -15,6 +15,7 @@ import { Conversation } from "./conversation.js";
 import { IcebreakerView } from "./icebreaker.js";
 import { SummaryView } from "./summary.js";
 import { Walker } from "./walk.js";
+import { ViewReporter } from "./view.js";
 import { AreaEditor } from "./areas.js";
 import { MenuButton } from "./menu.js";
 import { DeviceSettings, fillDevices, problemText } from "./settings.js";
@@ -167,12 +168,19 @@ const sfu = new Sfu({
 });
 
 const floor = new Floor($("#floor"), {
+  onView: () => viewReporter.changed(),
   onWalk: (x, y) => walker.walkTo(x, y),
   onSteer: (direction) => walker.steer(direction),
   onNear: (p) => {
     const name = displayName(p, state.you, duplicates);
     announce(t("announce.near", { name: p.profile ? `${name}, ${p.profile}` : name }));
   },
+});
+
+// What the floor shows, told to the server so that a big room sends what is in sight.
+const viewReporter = new ViewReporter({
+  shown: () => (joined && !waiting ? floor.shown() : null),
+  send: (rect) => conn.send(messages.view(rect)),
 });
 
 const walker = new Walker({
@@ -799,6 +807,8 @@ function welcomed(msg) {
   renderAreaList();
   updateControls();
   followSfu();
+  // A new connection sees everything until it says what it shows.
+  viewReporter.reset();
   showStatus({ state: "connected" });
 }
 

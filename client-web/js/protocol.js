@@ -31,6 +31,8 @@ export const messages = {
   }),
   // `walking`: a step of a walk that goes on (circles form where it ends).
   move: (x, y, walking = false) => ({ type: "move", x, y, ...(walking ? { walking: true } : {}) }),
+  // The part of the floor the page shows, in floor units.
+  view: ({ x, y, width, height }) => ({ type: "view", x, y, width, height }),
   signal: (to, payload) => ({ type: "signal", to, payload }),
   lockCircle: (locked) => ({ type: "lock_circle", locked }),
   media: ({ mic, camera, screen }) => ({ type: "media", mic, camera, screen }),

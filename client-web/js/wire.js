@@ -8,6 +8,7 @@ export const PROTOCOL_VERSION = 2;
 export const CLIENT_TYPES = [
   "hello",
   "move",
+  "view",
   "signal",
   "lock_circle",
   "media",

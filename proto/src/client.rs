@@ -54,6 +54,21 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         walking: bool,
     },
+    /// The part of the floor the page shows, in floor units, sent as the person pans and
+    /// zooms (at most a few times a second). From then on, positions of people in it (and a
+    /// margin around it) come on every `tick`, the others about once a second; news of a
+    /// circle comes at once if the circle is in it or one is (or was) a member, otherwise
+    /// with that once-a-second round. A page that never sends `view` receives everything.
+    View {
+        /// Left edge, floor units.
+        x: f64,
+        /// Top edge, floor units.
+        y: f64,
+        /// Width, floor units (not negative).
+        width: f64,
+        /// Height, floor units (not negative).
+        height: f64,
+    },
     /// Forward an opaque WebRTC payload (SDP or ICE candidate) to a member of one's circle.
     Signal {
         /// The recipient's participant id.
@@ -266,6 +281,7 @@ pub struct SfuView {
 pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "hello",
     "move",
+    "view",
     "signal",
     "lock_circle",
     "media",
@@ -303,6 +319,7 @@ impl ClientMessage {
         match self {
             ClientMessage::Hello { .. } => "hello",
             ClientMessage::Move { .. } => "move",
+            ClientMessage::View { .. } => "view",
             ClientMessage::Signal { .. } => "signal",
             ClientMessage::LockCircle { .. } => "lock_circle",
             ClientMessage::Media { .. } => "media",

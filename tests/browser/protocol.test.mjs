@@ -53,6 +53,7 @@ test("the client builds every client message as the fixtures show it", () => {
     sfu_unpublish: () => messages.sfuUnpublish(),
     sfu_restart: () => messages.sfuRestart(),
     sfu_view: (m) => messages.sfuView(m.views),
+    view: (m) => messages.view(m),
     ping: () => messages.ping(),
     leave: () => messages.leave(),
   };

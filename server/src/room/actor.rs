@@ -37,6 +37,7 @@ mod alone;
 mod fanout;
 mod options;
 mod resume;
+mod sight;
 mod summary;
 
 pub(crate) use options::RoomOptions;
@@ -189,6 +190,7 @@ impl RoomHandle {
         let (about_tx, about) = watch::channel(RoomAbout::of(&room));
         let directory = Arc::new(Directory::new());
         let changed = Arc::new(Notify::new());
+        let sight = sight::Sight::new(room.settings().width, room.settings().height);
         let mut actor = Actor {
             changed: changed.clone(),
             directory: directory.clone(),
@@ -197,6 +199,7 @@ impl RoomHandle {
             sessions: HashMap::new(),
             pending_kicks: Vec::new(),
             positions: Vec::new(),
+            sight,
             // Five seconds of ticks without room for positions.
             stall_limit: tick_hz.saturating_mul(5).max(1),
             keep_settings,
@@ -417,6 +420,8 @@ struct Actor {
     pending_kicks: Vec<(ParticipantId, Removal)>,
     /// Reused buffer for the tick's positions.
     positions: Vec<(ParticipantId, Point)>,
+    /// What those who do not see everything are owed.
+    sight: sight::Sight,
     /// Ticks a session may go without room for positions before it is disconnected.
     stall_limit: u32,
     /// How long a lost participant keeps their place.
@@ -482,6 +487,8 @@ struct Session {
     owes: Owed,
     /// Consecutive ticks with no room for positions.
     stalled_ticks: u32,
+    /// The part of the floor its page shows, once it said.
+    view: Option<sight::View>,
 }
 
 impl Actor {
@@ -616,6 +623,10 @@ impl Actor {
             return;
         }
         let result = match command {
+            Command::View(rect) => {
+                self.look(from, rect);
+                Ok(())
+            }
             Command::SetWaitingRoom(on) => self.set_waiting_room(from, on),
             Command::Admit { ids, all } => self.admit(from, ids, all),
             Command::TurnAway { ids, message } => self.turn_away(from, ids, message),

@@ -138,6 +138,21 @@ impl Room {
         self.participants.values()
     }
 
+    /// Appends to `out` everyone standing inside the rectangle from `(left, top)` to
+    /// `(right, bottom)` (edges included), with where they stand.
+    pub fn people_within(
+        &self,
+        (left, top, right, bottom): (f32, f32, f32, f32),
+        out: &mut Vec<(ParticipantId, Point)>,
+    ) {
+        let mut ids = Vec::new();
+        self.people_index.within(left, top, right, bottom, &mut ids);
+        out.extend(ids.into_iter().filter_map(|id| {
+            let p = self.participants.get(&id)?.position;
+            (p.x >= left && p.x <= right && p.y >= top && p.y <= bottom).then_some((id, p))
+        }));
+    }
+
     /// How many people are in the room.
     pub fn len(&self) -> usize {
         self.participants.len()

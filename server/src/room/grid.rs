@@ -76,6 +76,28 @@ impl<K: Copy + PartialEq> Grid<K> {
             }
         }
     }
+
+    /// Appends to `out` every key in the cells that the rectangle from `(left, top)` to
+    /// `(right, bottom)` touches: a superset of those inside, for the caller to filter.
+    pub(crate) fn within(&self, left: f32, top: f32, right: f32, bottom: f32, out: &mut Vec<K>) {
+        if right < left || bottom < top {
+            return;
+        }
+        let (c0, r0) = self.coords(Point::new(left.max(0.0), top.max(0.0)));
+        let (c1, r1) = self.coords(Point::new(right.max(0.0), bottom.max(0.0)));
+        for row in r0..=r1 {
+            for col in c0..=c1 {
+                out.extend_from_slice(&self.cells[row * self.cols + col]);
+            }
+        }
+    }
+
+    /// Empties every cell, keeping their room.
+    pub(crate) fn clear(&mut self) {
+        for cell in &mut self.cells {
+            cell.clear();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -104,5 +126,26 @@ mod tests {
         out.clear();
         grid.near(Point::new(950.0, 480.0), 200.0, &mut out);
         assert_eq!(out, vec![3]);
+    }
+
+    #[test]
+    fn a_rectangle_finds_the_keys_of_the_cells_it_touches() {
+        let mut grid = Grid::new(1000.0, 500.0, 100.0);
+        grid.insert(1, Point::new(10.0, 10.0));
+        grid.insert(2, Point::new(450.0, 250.0));
+        grid.insert(3, Point::new(990.0, 490.0));
+        let mut out = Vec::new();
+        grid.within(-500.0, -500.0, 120.0, 50.0, &mut out);
+        assert_eq!(out, vec![1], "clamped to the floor");
+        out.clear();
+        grid.within(300.0, 200.0, 5000.0, 5000.0, &mut out);
+        out.sort();
+        assert_eq!(out, vec![2, 3]);
+        out.clear();
+        grid.within(300.0, 200.0, 200.0, 300.0, &mut out);
+        assert!(out.is_empty(), "an empty rectangle touches nothing");
+        grid.clear();
+        grid.within(0.0, 0.0, 1000.0, 500.0, &mut out);
+        assert!(out.is_empty());
     }
 }

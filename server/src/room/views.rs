@@ -8,7 +8,7 @@ use hallway_proto::{self as proto, ErrorCode, ServerMessage};
 use super::chat::{ChatMessage, ChatScope};
 use super::engine::{Event, Room};
 use super::icebreakers::Icebreaker;
-use super::model::{Area, Circle, Media, Participant, ParticipantId, Refusal, Role};
+use super::model::{Area, Circle, CircleId, Media, Participant, ParticipantId, Refusal, Role};
 
 /// Whom one of an event's messages is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,11 @@ pub(crate) enum To {
     /// These participants, in this order: meant for them, and not to be caught up with
     /// later (an instruction to connect, an error, a chat message to them).
     Each(Vec<ParticipantId>),
+    /// News of this circle: at once to its members (and those who just left it) and to
+    /// whoever's page shows where it is, to everyone else with the next round of what is
+    /// out of sight (`actor/sight.rs`). Like news for everyone, skipped news is caught up
+    /// with by a snapshot.
+    Circle(CircleId),
 }
 
 impl To {
@@ -48,13 +53,14 @@ pub(crate) fn news(room: &Room, event: &Event) -> Vec<(To, ServerMessage)> {
         Event::Left(id) => one(To::EVERYONE, ServerMessage::Left { id: id.to_string() }),
         Event::CircleChanged(cid) => room.circle(*cid).map_or_else(Vec::new, |c| {
             one(
-                To::EVERYONE,
+                To::Circle(*cid),
                 ServerMessage::CircleChanged { circle: circle(c) },
             )
         }),
-        Event::CircleDissolved(cid) => {
-            one(To::EVERYONE, ServerMessage::CircleDissolved { id: cid.0 })
-        }
+        Event::CircleDissolved(cid) => one(
+            To::Circle(*cid),
+            ServerMessage::CircleDissolved { id: cid.0 },
+        ),
         Event::Connect {
             initiator,
             responder,

@@ -362,7 +362,8 @@ async fn on_text(session: &mut Session<'_>, conn: &mut Conn, text: &str) -> Opti
     };
     crate::metrics::message_in(msg.kind());
     let kind = match msg {
-        ClientMessage::Move { .. } => Kind::Move,
+        // Both follow the pointer: a walk and a pan are a few a second.
+        ClientMessage::Move { .. } | ClientMessage::View { .. } => Kind::Move,
         ClientMessage::Signal { .. } => Kind::Signal,
         ClientMessage::Chat { .. } => Kind::Chat,
         ClientMessage::Rtt { .. } => Kind::Rtt,

@@ -6,6 +6,7 @@ use hallway_proto::{ServerMessage, close};
 use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
 
+use super::sight::View;
 use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::engine::Event;
 use crate::room::model::{ParticipantId, Point};
@@ -132,6 +133,7 @@ impl Actor {
         for (to, msg) in views::news(&self.room, &event) {
             match to {
                 To::Everyone { except } => self.broadcast(&msg, except),
+                To::Circle(cid) => self.circle_news(cid, &msg),
                 To::Each(ids) => {
                     let bytes = Utf8Bytes::from(msg.encode());
                     for id in ids {
@@ -156,9 +158,18 @@ impl Actor {
         bytes: Utf8Bytes,
         except: Option<ParticipantId>,
     ) -> u64 {
+        self.broadcast_where(bytes, |id, _| Some(id) != except)
+    }
+
+    /// [`Actor::broadcast_bytes`] to those `to` picks, by id and what their page shows.
+    pub(super) fn broadcast_where(
+        &mut self,
+        bytes: Utf8Bytes,
+        mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+    ) -> u64 {
         let mut sent = 0;
         for (id, session) in &mut self.sessions {
-            if Some(*id) == except || session.owes == Owed::Snapshot {
+            if session.owes == Owed::Snapshot || !to(*id, session.view.as_ref()) {
                 continue;
             }
             if session.outbox.is_closed() {
@@ -185,29 +196,50 @@ impl Actor {
         }
     }
 
-    /// Sends everyone the positions that changed since the last tick, encoded once; and
-    /// whoever is owed more, the full positions or a snapshot, as soon as they have room.
+    /// Sends everyone the positions that changed since the last tick, encoded once (those
+    /// whose page shows part of the floor: what moved there, and once a second everyone
+    /// who moved, see `sight.rs`); and whoever is owed more, the full positions or a
+    /// snapshot, as soon as they have room.
     pub(super) fn tick(&mut self) {
         self.positions.clear();
         self.room.take_moved(&mut self.positions);
+        let round = self.next_round();
+        let viewing = self.sessions.values().any(|s| s.view.is_some());
+        self.note_movers(viewing);
         let delta =
             (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
+        let far = if round && viewing {
+            self.round_positions()
+        } else {
+            None
+        };
         let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
         let (mut sent, mut skipped) = (0u64, 0u64);
         for (id, session) in &mut self.sessions {
-            let frame = match session.owes {
-                Owed::Snapshot => snapshot
+            let frame = match (session.owes, &session.view) {
+                (Owed::Snapshot, _) => snapshot
                     .get_or_insert_with(|| Utf8Bytes::from(views::snapshot(&self.room).encode()))
                     .clone(),
-                Owed::Positions => full
+                (Owed::Positions, _) => full
                     .get_or_insert_with(|| {
                         encode_tick(self.room.participants().map(|p| (p.id, p.position)))
                     })
                     .clone(),
-                Owed::Nothing => match &delta {
+                (Owed::Nothing, None) => match &delta {
                     Some(delta) => delta.clone(),
                     None => continue,
                 },
+                // The round carries everyone who moved since the last one, these included.
+                (Owed::Nothing, Some(_)) if round => match &far {
+                    Some(far) => far.clone(),
+                    None => continue,
+                },
+                (Owed::Nothing, Some(view)) => {
+                    match Actor::in_sight(&mut self.sight, &self.positions, *id, view) {
+                        Some(near) => near,
+                        None => continue,
+                    }
+                }
             };
             if session.outbox.capacity() > EVENT_RESERVE && session.outbox.try_send(frame).is_ok() {
                 session.owes = Owed::Nothing;
@@ -224,6 +256,9 @@ impl Actor {
                 }
             }
         }
+        if round && viewing {
+            self.round_circles();
+        }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "tick").increment(sent);
         metrics::counter!(crate::metrics::DROPPED_POSITIONS).increment(skipped);
         let slug = self.room.settings().slug.clone();
@@ -239,7 +274,7 @@ impl Actor {
     }
 }
 
-fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {
+pub(super) fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {
     let positions = positions
         .map(|(id, p)| (id.to_string(), p.x, p.y))
         .collect();

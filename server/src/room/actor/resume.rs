@@ -193,6 +193,7 @@ impl Actor {
                 outbox: link,
                 owes: Owed::Nothing,
                 stalled_ticks: 0,
+                view: None,
             },
         );
         Seat {

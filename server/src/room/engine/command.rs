@@ -26,6 +26,9 @@ pub enum Command {
         /// A step on the way: no circle forms or is joined here.
         walking: bool,
     },
+    /// The part of the floor one's page shows (checked): what the room's task sends one
+    /// at once and what about once a second (`actor/sight.rs`).
+    View(Rect),
     /// Lock or unlock one's circle.
     Lock(bool),
     /// Report microphone, camera and screen state.
@@ -287,6 +290,29 @@ impl Command {
     pub fn decode(msg: ClientMessage) -> Decoded {
         let command = match msg {
             ClientMessage::Move { x, y, walking } => Command::Move { x, y, walking },
+            ClientMessage::View {
+                x,
+                y,
+                width,
+                height,
+            } => {
+                let within = |v: f64| v.is_finite() && v.abs() <= proto_limits::MAX_COORDINATE;
+                if !(within(x) && within(y) && within(width) && within(height))
+                    || width < 0.0
+                    || height < 0.0
+                {
+                    return Decoded::Refused(
+                        ErrorCode::InvalidPosition,
+                        "a view is x, y, width and height in floor units, within the protocol's range, its sides not negative",
+                    );
+                }
+                Command::View(Rect {
+                    x: x as f32,
+                    y: y as f32,
+                    width: width as f32,
+                    height: height as f32,
+                })
+            }
             ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
             ClientMessage::Remove { id, ban } => Command::Remove {
                 target: participant_id(&id),
@@ -426,6 +452,9 @@ impl Room {
                 y,
                 walking: true,
             } => self.walk_step(from, x, y),
+            // What one's page shows is the room task's business (who is sent what, and
+            // when); the rules of the room do not depend on it.
+            Command::View(_) => Ok(()),
             Command::Lock(locked) => self.set_locked(from, locked),
             Command::Media(media) => self.set_media(from, media),
             Command::Chat { target, text } => self.chat(from, target, &text, now_ms),

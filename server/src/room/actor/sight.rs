@@ -1,0 +1,276 @@
+//! What each person is sent at once and what about once a second (interest management).
+//!
+//! A page tells the room which part of the floor it shows (`view`). From then on its
+//! `tick` carries, every tick, only the people who moved inside that part (and a margin
+//! around it); once a second, the round, it carries everyone who moved since the last
+//! round, so that the rest of the floor still shows where the crowd is. News of a circle
+//! goes at once to its members, to those who just left it and to whoever's page shows
+//! where it is; everyone else gets the circle as it is then with the next round. Whatever
+//! is meant for one person (signals, errors, chat to them, moderation) and all other news
+//! of the room goes at once, as before. A page that never sends `view` gets everything.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use hallway_proto::ServerMessage;
+use tungstenite::protocol::frame::Utf8Bytes;
+
+use super::{Actor, Owed, fanout::encode_tick};
+use crate::room::grid::Grid;
+use crate::room::model::{CircleId, ParticipantId, Point, Rect};
+use crate::room::views;
+
+/// Floor units around what a page shows whose people still come on every tick: someone
+/// walking into view is already where they are when they appear.
+pub(super) const MARGIN: f32 = 300.0;
+
+/// Most people moving inside one view in one tick that still come on every tick. A page
+/// zoomed out over a big crowd gets the once-a-second round instead, so that looking at
+/// the whole floor of a room of thousands does not make it a slow consumer.
+pub(super) const MOST_IN_SIGHT: usize = 250;
+
+/// Side of the cells movers are sorted into each tick, in floor units.
+const CELL: f32 = 250.0;
+
+/// The part of the floor a page shows, with [`MARGIN`] around it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct View {
+    left: f32,
+    top: f32,
+    right: f32,
+    bottom: f32,
+}
+
+impl View {
+    /// What a page that shows `rect` sees.
+    pub(super) fn of(rect: Rect) -> View {
+        View {
+            left: rect.x - MARGIN,
+            top: rect.y - MARGIN,
+            right: rect.x + rect.width + MARGIN,
+            bottom: rect.y + rect.height + MARGIN,
+        }
+    }
+
+    /// Whether any of the disc at `centre` with `radius` is in sight.
+    pub(super) fn sees(&self, centre: Point, radius: f32) -> bool {
+        centre.x + radius >= self.left
+            && centre.x - radius <= self.right
+            && centre.y + radius >= self.top
+            && centre.y - radius <= self.bottom
+    }
+
+    fn edges(&self) -> (f32, f32, f32, f32) {
+        (self.left, self.top, self.right, self.bottom)
+    }
+}
+
+/// Where a circle was and who was in it when its news last went out.
+#[derive(Debug, Clone)]
+struct Seen {
+    centre: Point,
+    radius: f32,
+    members: Vec<ParticipantId>,
+}
+
+impl Seen {
+    fn concerns(&self, id: ParticipantId, view: &View) -> bool {
+        view.sees(self.centre, self.radius) || self.members.contains(&id)
+    }
+}
+
+/// The room task's memory of what it owes those who do not see everything.
+#[derive(Debug)]
+pub(super) struct Sight {
+    /// Who moved since the last round.
+    moved: HashSet<ParticipantId>,
+    /// Circles whose news someone did not get at once.
+    late: BTreeSet<CircleId>,
+    /// Each circle as its news last went out.
+    circles: HashMap<CircleId, Seen>,
+    /// Ticks since the last round.
+    ticks: u32,
+    /// This tick's movers (indices into the tick's positions), by floor cell.
+    grid: Grid<u32>,
+    /// This tick's movers' indices by id: one's own move always comes back.
+    movers: HashMap<ParticipantId, u32>,
+    /// Reused buffers: movers found in one view, and their positions.
+    found: Vec<u32>,
+    picked: Vec<(ParticipantId, Point)>,
+}
+
+impl Sight {
+    /// For a floor of `width` × `height`.
+    pub(super) fn new(width: f32, height: f32) -> Sight {
+        Sight {
+            moved: HashSet::new(),
+            late: BTreeSet::new(),
+            circles: HashMap::new(),
+            ticks: 0,
+            grid: Grid::new(width, height, CELL),
+            movers: HashMap::new(),
+            found: Vec::new(),
+            picked: Vec::new(),
+        }
+    }
+}
+
+impl Actor {
+    /// A page says what it shows now: it gets everyone standing there at once (they may
+    /// have moved since the last round), then what moves there on every tick.
+    pub(super) fn look(&mut self, from: ParticipantId, rect: Rect) {
+        let view = View::of(rect);
+        let Some(session) = self.sessions.get_mut(&from) else {
+            return;
+        };
+        if session.view == Some(view) {
+            return;
+        }
+        session.view = Some(view);
+        if session.owes != Owed::Nothing {
+            // What it owes already carries every position.
+            return;
+        }
+        self.sight.picked.clear();
+        self.room
+            .people_within(view.edges(), &mut self.sight.picked);
+        if self.sight.picked.is_empty() || self.sight.picked.len() > MOST_IN_SIGHT {
+            return;
+        }
+        let frame = encode_tick(self.sight.picked.iter().copied());
+        if session.outbox.capacity() > super::EVENT_RESERVE
+            && session.outbox.try_send(frame).is_ok()
+        {
+            metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "tick").increment(1);
+        } else {
+            session.owes = Owed::Positions;
+        }
+    }
+
+    /// Sends news of circle `cid` to those it concerns now (see the module's comment) and
+    /// keeps it for the next round for everyone else.
+    pub(super) fn circle_news(&mut self, cid: CircleId, msg: &ServerMessage) {
+        let now = self.room.circle(cid).map(|c| Seen {
+            centre: c.centre,
+            radius: c.radius,
+            members: c.members.clone(),
+        });
+        let before = match &now {
+            Some(seen) => self.sight.circles.insert(cid, seen.clone()),
+            None => self.sight.circles.remove(&cid),
+        };
+        let mut late = false;
+        let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |id, view| {
+            let Some(view) = view else {
+                return true;
+            };
+            let concerned = [&before, &now]
+                .into_iter()
+                .flatten()
+                .any(|seen| seen.concerns(id, view));
+            late |= !concerned;
+            concerned
+        });
+        if late {
+            self.sight.late.insert(cid);
+        }
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
+    }
+
+    /// Counts a tick; true once a second, on the round.
+    pub(super) fn next_round(&mut self) -> bool {
+        self.sight.ticks += 1;
+        if self.sight.ticks >= self.tick_hz.max(1) {
+            self.sight.ticks = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Notes this tick's movers (in `self.positions`) for the round and sorts them by
+    /// cell, if anyone's page shows only part of the floor.
+    pub(super) fn note_movers(&mut self, viewing: bool) {
+        self.sight.grid.clear();
+        self.sight.movers.clear();
+        if !viewing {
+            self.sight.moved.clear();
+            return;
+        }
+        for (i, (id, at)) in self.positions.iter().enumerate() {
+            self.sight.moved.insert(*id);
+            // Indices fit: a tick's movers are at most the room's participants.
+            self.sight.grid.insert(i as u32, *at);
+            self.sight.movers.insert(*id, i as u32);
+        }
+    }
+
+    /// The tick for `me`, whose page shows `view`: this tick's movers in sight, if any,
+    /// and not too many, and oneself wherever one is (a refused or clamped move corrects
+    /// itself).
+    pub(super) fn in_sight(
+        sight: &mut Sight,
+        positions: &[(ParticipantId, Point)],
+        me: ParticipantId,
+        view: &View,
+    ) -> Option<Utf8Bytes> {
+        sight.found.clear();
+        let (left, top, right, bottom) = view.edges();
+        sight
+            .grid
+            .within(left, top, right, bottom, &mut sight.found);
+        sight.picked.clear();
+        sight.picked.extend(
+            sight
+                .found
+                .iter()
+                .map(|&i| positions[i as usize])
+                .filter(|(_, at)| view.sees(*at, 0.0)),
+        );
+        let crowded = sight.picked.len() > MOST_IN_SIGHT;
+        if crowded {
+            sight.picked.clear();
+        }
+        if let Some(&i) = sight.movers.get(&me) {
+            let (_, at) = positions[i as usize];
+            // In sight (and not crowded out), one is among those picked already.
+            if crowded || !view.sees(at, 0.0) {
+                sight.picked.push((me, at));
+            }
+        }
+        if sight.picked.is_empty() {
+            return None;
+        }
+        Some(encode_tick(sight.picked.iter().copied()))
+    }
+
+    /// The round's positions: everyone who moved since the last round, where they are.
+    pub(super) fn round_positions(&mut self) -> Option<Utf8Bytes> {
+        if self.sight.moved.is_empty() {
+            return None;
+        }
+        let room = &self.room;
+        let frame = encode_tick(
+            self.sight
+                .moved
+                .drain()
+                .filter_map(|id| Some((id, room.participant(id)?.position))),
+        );
+        Some(frame)
+    }
+
+    /// The round's news of circles: each circle some did not hear of at once, as it is
+    /// now, to everyone whose page shows only part of the floor.
+    pub(super) fn round_circles(&mut self) {
+        for cid in std::mem::take(&mut self.sight.late) {
+            let msg = match self.room.circle(cid) {
+                Some(c) => ServerMessage::CircleChanged {
+                    circle: views::circle(c),
+                },
+                None => ServerMessage::CircleDissolved { id: cid.0 },
+            };
+            let sent =
+                self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_some());
+            metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! A page that shows part of the floor (`view`) gets what moves there on every tick and
+//! the rest once a second; news of a circle at once when it shows the circle or is (or
+//! was) in it, otherwise with that once-a-second round. Through real sockets.
+//!
+//! No timing is asserted. Where "at once" is checked, a message certain to come later (a
+//! room chat message, queued after everything before it) is the barrier. Where "once a
+//! second" is checked, the bound is the number of rounds the measured time allows.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use anyhow::Result;
+use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
+use hallway_tests::{TestClient, TestServer};
+
+/// Tells the server what `client`'s page shows.
+async fn view(client: &mut TestClient, x: f64, y: f64, width: f64, height: f64) -> Result<()> {
+    client
+        .send(&ClientMessage::View {
+            x,
+            y,
+            width,
+            height,
+        })
+        .await
+}
+
+/// Waits until `client` sees `who` at `x` (in a tick).
+async fn sees_at(client: &mut TestClient, who: &str, x: f32) -> Result<()> {
+    client
+        .wait_for(&format!("{who} at x={x}"), |m| match m {
+            ServerMessage::Tick { positions } => positions
+                .iter()
+                .any(|(id, px, _)| id == who && *px == x)
+                .then_some(()),
+            _ => None,
+        })
+        .await
+}
+
+/// Sends a room chat message: everything queued for anyone before it reaches them first.
+async fn barrier(from: &mut TestClient, text: &str) -> Result<()> {
+    from.send(&ClientMessage::Chat {
+        to: "room".into(),
+        text: text.into(),
+    })
+    .await
+}
+
+/// Reads until the barrier `text`, handing every message before it to `each`.
+async fn until_barrier(
+    client: &mut TestClient,
+    text: &str,
+    mut each: impl FnMut(&ServerMessage),
+) -> Result<()> {
+    client
+        .wait_for(&format!("the barrier {text:?}"), |m| match m {
+            ServerMessage::Chat { message } if message.text == text => Some(()),
+            other => {
+                each(other);
+                None
+            }
+        })
+        .await
+}
+
+/// Joins `name` and walks them to (x, y); `watcher` (who sees everything) waits to see it.
+async fn placed(
+    server: &TestServer,
+    watcher: &mut TestClient,
+    name: &str,
+    x: f64,
+    y: f64,
+) -> Result<TestClient> {
+    let mut client = TestClient::join(server, name).await?;
+    client.move_to(x, y).await?;
+    sees_at(watcher, &client.id, x as f32).await?;
+    Ok(client)
+}
+
+#[tokio::test]
+async fn what_moves_in_view_comes_every_tick_and_the_rest_once_a_second() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
+    // The corner, 600 × 400: with the margin, x up to 900 and y up to 700.
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    let mut near = placed(&server, &mut all, "Near", 100.0, 100.0).await?;
+    let mut far = placed(&server, &mut all, "Far", 2000.0, 1400.0).await?;
+
+    const STEPS: u32 = 20;
+    let started = Instant::now();
+    for k in 1..=STEPS {
+        let dx = f64::from(k) * 5.0;
+        near.walk_step(100.0 + dx, 100.0).await?;
+        far.walk_step(2000.0 + dx, 1400.0).await?;
+        // One tick at a time: each step is in a tick of its own.
+        let (mut near_there, mut far_there) = (false, false);
+        all.wait_for("both steps", |m| {
+            if let ServerMessage::Tick { positions } = m {
+                for (id, x, _) in positions {
+                    near_there |= *id == near.id && f64::from(*x) == 100.0 + dx;
+                    far_there |= *id == far.id && f64::from(*x) == 2000.0 + dx;
+                }
+            }
+            (near_there && far_there).then_some(())
+        })
+        .await?;
+    }
+    barrier(&mut all, "walked").await?;
+    let (mut near_seen, mut far_seen) = (BTreeSet::new(), 0u32);
+    until_barrier(&mut part, "walked", |m| {
+        if let ServerMessage::Tick { positions } = m {
+            for (id, x, _) in positions {
+                if *id == near.id {
+                    near_seen.insert(*x as u32);
+                } else if *id == far.id && *x > 2000.0 {
+                    far_seen += 1;
+                }
+            }
+        }
+    })
+    .await?;
+    let rounds = started.elapsed().as_secs() as u32 + 1;
+    let every: BTreeSet<u32> = (1..=STEPS).map(|k| 100 + k * 5).collect();
+    assert!(
+        every.is_subset(&near_seen),
+        "every step in view, on every tick: {near_seen:?}"
+    );
+    assert!(
+        far_seen <= rounds,
+        "out of view at most once a second: {far_seen} positions in {rounds} round(s)"
+    );
+    // ... and the last of them with the next round.
+    sees_at(&mut part, &far.id, 2000.0 + STEPS as f32 * 5.0).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn panning_brings_where_everyone_there_stands_at_once() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Pans", 300.0, 200.0).await?;
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    let mut far = placed(&server, &mut all, "Far", 2000.0, 1400.0).await?;
+    far.walk_step(2111.0, 1400.0).await?;
+    sees_at(&mut all, &far.id, 2111.0).await?;
+    // Now the page shows the far corner: where Far stands comes before the page's own
+    // chat message comes back.
+    view(&mut part, 1800.0, 1200.0, 600.0, 400.0).await?;
+    barrier(&mut part, "panned").await?;
+    let mut there = false;
+    until_barrier(&mut part, "panned", |m| {
+        if let ServerMessage::Tick { positions } = m {
+            there |= positions
+                .iter()
+                .any(|(id, x, _)| *id == far.id && *x == 2111.0);
+        }
+    })
+    .await?;
+    assert!(there, "where Far stands, as soon as the page shows it");
+    Ok(())
+}
+
+/// Waits until `client` sees a circle of exactly `members`; returns its id.
+async fn sees_circle(client: &mut TestClient, members: &[&str]) -> Result<u64> {
+    let want: BTreeSet<&str> = members.iter().copied().collect();
+    client
+        .wait_for("the circle", |m| match m {
+            ServerMessage::CircleChanged { circle }
+                if circle
+                    .members
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<BTreeSet<_>>()
+                    == want =>
+            {
+                Some(circle.id)
+            }
+            _ => None,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn news_of_a_circle_out_of_view_comes_with_the_round() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    let a = placed(&server, &mut all, "Anna", 2000.0, 1300.0).await?;
+    let mut c = placed(&server, &mut all, "Carla", 1700.0, 1500.0).await?;
+    // Everything the corner's page hears of the circle is counted from before it forms.
+    let started = Instant::now();
+    let mut b = TestClient::join(&server, "Ben").await?;
+    b.move_to(2050.0, 1300.0).await?;
+    let cid = sees_circle(&mut all, &[&a.id, &b.id]).await?;
+
+    // Carla joins and leaves the far circle, again and again.
+    const TIMES: u32 = 4;
+    for _ in 0..TIMES {
+        c.move_to(2025.0, 1340.0).await?;
+        sees_circle(&mut all, &[&a.id, &b.id, &c.id]).await?;
+        c.move_to(1700.0, 1500.0).await?;
+        sees_circle(&mut all, &[&a.id, &b.id]).await?;
+    }
+    barrier(&mut all, "changed").await?;
+    let mut heard = 0u32;
+    until_barrier(&mut part, "changed", |m| {
+        if matches!(m, ServerMessage::CircleChanged { circle } if circle.id == cid) {
+            heard += 1;
+        }
+    })
+    .await?;
+    let rounds = started.elapsed().as_secs() as u32 + 1;
+    assert!(
+        heard <= rounds,
+        "{} changes, {heard} heard in {rounds} round(s): at most one a round",
+        2 * TIMES
+    );
+    // The circle as it is comes with the next round, even if no round fell in the loop.
+    sees_circle(&mut part, &[&a.id, &b.id]).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn news_of_ones_own_circle_comes_at_once_wherever_one_looks() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut a = placed(&server, &mut all, "Anna", 300.0, 300.0).await?;
+    let mut b = TestClient::join(&server, "Ben").await?;
+    b.move_to(350.0, 300.0).await?;
+    let members = [a.id.clone(), b.id.clone()];
+    sees_circle(&mut all, &[&members[0], &members[1]]).await?;
+    sees_circle(&mut a, &[&members[0], &members[1]]).await?;
+    // Anna looks at the far corner of the floor, away from her circle.
+    view(&mut a, 1800.0, 1200.0, 600.0, 400.0).await?;
+    let mut c = placed(&server, &mut all, "Carla", 1200.0, 1300.0).await?;
+    view(&mut c, 1800.0, 1200.0, 600.0, 400.0).await?;
+
+    // Carla joins: Anna hears of it before the barrier.
+    c.move_to(325.0, 340.0).await?;
+    sees_circle(&mut all, &[&members[0], &members[1], &c.id]).await?;
+    barrier(&mut all, "joined").await?;
+    let mut joined = false;
+    until_barrier(&mut a, "joined", |m| {
+        if let ServerMessage::CircleChanged { circle } = m {
+            joined |= circle.members.contains(&c.id);
+        }
+    })
+    .await?;
+    assert!(
+        joined,
+        "a member hears at once who joins, wherever she looks"
+    );
+
+    // Carla leaves again, towards where she looks: she and Anna hear it at once.
+    c.move_to(2300.0, 1500.0).await?;
+    sees_circle(&mut all, &[&members[0], &members[1]]).await?;
+    barrier(&mut all, "left").await?;
+    for (who, client) in [("Anna", &mut a), ("Carla", &mut c)] {
+        let mut left = false;
+        until_barrier(client, "left", |m| {
+            if let ServerMessage::CircleChanged { circle } = m {
+                left = circle.members.len() == 2;
+            }
+        })
+        .await?;
+        assert!(left, "{who} hears at once that Carla left");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_view_out_of_range_is_refused_and_nothing_else_changes() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sends nonsense", 300.0, 200.0).await?;
+    view(&mut part, 0.0, 0.0, -5.0, 400.0).await?;
+    assert_eq!(part.expect_error().await?.0, ErrorCode::InvalidPosition);
+    part.send_text(r#"{"type":"view","x":0,"y":0,"width":1e300,"height":10}"#)
+        .await?;
+    assert_eq!(part.expect_error().await?.0, ErrorCode::InvalidPosition);
+    part.send_text(r#"{"type":"view","x":0,"y":0}"#).await?;
+    assert_eq!(part.expect_error().await?.0, ErrorCode::InvalidMessage);
+    // Still sees everything: a refused view changes nothing.
+    let mut far = placed(&server, &mut all, "Far", 2000.0, 1400.0).await?;
+    far.walk_step(2222.0, 1400.0).await?;
+    sees_at(&mut part, &far.id, 2222.0).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn ones_own_move_comes_back_wherever_one_looks() -> Result<()> {
+    let server = TestServer::start().await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Looks away", 300.0, 200.0).await?;
+    view(&mut part, 1800.0, 1200.0, 600.0, 400.0).await?;
+    part.walk_step(333.0, 200.0).await?;
+    sees_at(&mut all, &part.id, 333.0).await?;
+    barrier(&mut all, "stepped").await?;
+    let id = part.id.clone();
+    let mut back = false;
+    until_barrier(&mut part, "stepped", |m| {
+        if let ServerMessage::Tick { positions } = m {
+            back |= positions.iter().any(|(p, x, _)| *p == id && *x == 333.0);
+        }
+    })
+    .await?;
+    assert!(back, "one's own step, though out of view, on the next tick");
+    Ok(())
+}
