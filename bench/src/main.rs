@@ -31,6 +31,13 @@ enum Scenario {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// 10,000 participants in one room, every page showing a laptop's screen of the floor.
+    #[command(name = "room-10000")]
+    Room10000 {
+        /// Measured seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// 5,000 participants in one room.
     #[command(name = "room-5000")]
     Room5000 {
@@ -70,6 +77,9 @@ enum Scenario {
         /// Measured seconds.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+        /// Every page says it shows a laptop's screen of the floor (`view`).
+        #[arg(long)]
+        views: bool,
     },
     /// Participants who all walk, measured without and then with clients that stop
     /// reading: whether slow consumers cost the others anything.
@@ -145,9 +155,10 @@ fn main() -> Result<()> {
         Some(path) => path,
         None => hallway_bench::spawn::default_hallway_binary()?,
     };
-    let room = |name: &str, clients: usize, seconds: u64| {
+    let room = |name: &str, clients: usize, seconds: u64, views: bool| {
         let mut opts = room::RoomOptions::new(clients);
         opts.duration = Duration::from_secs(seconds);
+        opts.view = views.then_some(room::LAPTOP_VIEW);
         room::run(&binary, name, &opts).map(|r| vec![r])
     };
     let cluster = |name: &str, clients: usize, nodes: usize, seconds: u64| {
@@ -164,9 +175,14 @@ fn main() -> Result<()> {
             nodes,
             seconds,
         } => cluster(&format!("room-{clients}-cluster"), clients, nodes, seconds)?,
-        Scenario::Room1500 { seconds } => room("room-1500", 1500, seconds)?,
-        Scenario::Room5000 { seconds } => room("room-5000", 5000, seconds)?,
-        Scenario::Room { clients, seconds } => room(&format!("room-{clients}"), clients, seconds)?,
+        Scenario::Room1500 { seconds } => room("room-1500", 1500, seconds, false)?,
+        Scenario::Room5000 { seconds } => room("room-5000", 5000, seconds, false)?,
+        Scenario::Room10000 { seconds } => room("room-10000", 10_000, seconds, true)?,
+        Scenario::Room {
+            clients,
+            seconds,
+            views,
+        } => room(&format!("room-{clients}"), clients, seconds, views)?,
         Scenario::SlowConsumer {
             clients,
             stuck,

@@ -69,6 +69,19 @@ pub enum ClientMessage {
         /// Height, floor units (not negative).
         height: f64,
     },
+    /// Asks for participants by id (those a `tick` or a circle names that the page does not
+    /// know: a big room's `welcome` lists only those near). Answered by `participants`.
+    Who {
+        /// At most [`crate::limits::MAX_WHO`] ids; ids of no one here are left out of the
+        /// answer.
+        ids: Vec<String>,
+    },
+    /// Finds participants by name or profile line (every word, ignoring case and
+    /// accents). Answered by `found`.
+    Find {
+        /// 1..=[`crate::limits::MAX_FIND_CHARS`] characters.
+        query: String,
+    },
     /// Forward an opaque WebRTC payload (SDP or ICE candidate) to a member of one's circle.
     Signal {
         /// The recipient's participant id.
@@ -282,6 +295,8 @@ pub const CLIENT_MESSAGE_TYPES: &[&str] = &[
     "hello",
     "move",
     "view",
+    "who",
+    "find",
     "signal",
     "lock_circle",
     "media",
@@ -320,6 +335,8 @@ impl ClientMessage {
             ClientMessage::Hello { .. } => "hello",
             ClientMessage::Move { .. } => "move",
             ClientMessage::View { .. } => "view",
+            ClientMessage::Who { .. } => "who",
+            ClientMessage::Find { .. } => "find",
             ClientMessage::Signal { .. } => "signal",
             ClientMessage::LockCircle { .. } => "lock_circle",
             ClientMessage::Media { .. } => "media",

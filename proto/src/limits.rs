@@ -75,6 +75,15 @@ pub const RTT_PER_SECOND: u32 = 15;
 /// Burst allowance for `rtt`.
 pub const RTT_BURST: u32 = 30;
 
+/// Most ids one `who` may ask for.
+pub const MAX_WHO: usize = 100;
+
+/// Longest `find` query, in characters.
+pub const MAX_FIND_CHARS: usize = 64;
+
+/// Most participants one `found` lists.
+pub const MAX_FOUND: usize = 20;
+
 /// Most streams one `sfu_view` may list.
 pub const MAX_SFU_VIEWS: usize = 64;
 

@@ -16,10 +16,16 @@ pub enum ServerMessage {
         you: String,
         /// The room's settings.
         room: RoomInfo,
-        /// Everyone in the room, you included.
+        /// Everyone in the room, you included; in a room of more than the server's
+        /// welcome roster (`in_room` present), only those near where you appear, those
+        /// on air and the members of the circles listed.
         participants: Vec<ParticipantInfo>,
-        /// Every circle.
+        /// Every circle; with `in_room`, those near where you appear.
         circles: Vec<CircleInfo>,
+        /// Present when `participants` lists only some: how many are in the room. Ask
+        /// for others by id (`who`, e.g. for an id a `tick` names) or by name (`find`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_room: Option<u32>,
         /// Every area.
         areas: Vec<AreaInfo>,
         /// The room's recent chat messages to everyone, oldest first.
@@ -93,6 +99,21 @@ pub enum ServerMessage {
     Joined {
         /// The newcomer.
         participant: ParticipantInfo,
+    },
+    /// The participants a `who` asked for (those still in the room).
+    Participants {
+        /// As in `welcome`.
+        participants: Vec<ParticipantInfo>,
+    },
+    /// The answer to `find`: the participants whose name or profile line has every word
+    /// of the query, best first (names that start with it first, then by name).
+    Found {
+        /// The query, as it was sent.
+        query: String,
+        /// At most [`crate::limits::MAX_FOUND`] of them.
+        participants: Vec<ParticipantInfo>,
+        /// How many matched in all.
+        total: u32,
     },
     /// Someone left the room (or was disconnected).
     Left {
@@ -334,6 +355,8 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "snapshot",
     "error",
     "joined",
+    "participants",
+    "found",
     "left",
     "tick",
     "circle_changed",
@@ -377,6 +400,8 @@ impl ServerMessage {
             ServerMessage::Snapshot { .. } => "snapshot",
             ServerMessage::Error { .. } => "error",
             ServerMessage::Joined { .. } => "joined",
+            ServerMessage::Participants { .. } => "participants",
+            ServerMessage::Found { .. } => "found",
             ServerMessage::Left { .. } => "left",
             ServerMessage::Tick { .. } => "tick",
             ServerMessage::CircleChanged { .. } => "circle_changed",

@@ -151,6 +151,12 @@ pub struct Config {
     #[arg(long, env = "HALLWAY_RESUME_GRACE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub resume_grace: u64,
 
+    /// Rooms with more people than this welcome a newcomer with the people near where they
+    /// appear (and whoever is on air) only, not with everyone; their page learns of the
+    /// others as they come into sight and finds anyone by name through the server.
+    #[arg(long, env = "HALLWAY_WELCOME_ROSTER", default_value_t = crate::room::roster::DEFAULT_WELCOME_ROSTER)]
+    pub welcome_roster: usize,
+
     /// Keep each room's organiser summary (aggregate figures only: no names, no ids) in
     /// the store, so that it survives a restart; off: it lives in memory only.
     #[arg(long, env = "HALLWAY_KEEP_SUMMARY", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]

@@ -42,6 +42,9 @@ pub struct Rooms {
     summary_every: Option<Duration>,
     /// The operator keeps the organiser summaries in the store (`--keep-summary`).
     keep_summary: bool,
+    /// Rooms with more people welcome newcomers with those near only (default:
+    /// [`crate::room::roster::DEFAULT_WELCOME_ROSTER`]).
+    welcome_roster: Option<usize>,
 }
 
 /// A running room.
@@ -68,6 +71,7 @@ impl Rooms {
             clustered: false,
             summary_every: None,
             keep_summary: false,
+            welcome_roster: None,
         }
     }
 
@@ -127,6 +131,13 @@ impl Rooms {
         }
     }
 
+    /// Rooms opened from now on that hold more than `people` welcome a newcomer with
+    /// those near only (`--welcome-roster`).
+    pub fn with_welcome_roster(mut self, people: usize) -> Rooms {
+        self.welcome_roster = Some(people);
+        self
+    }
+
     /// Rooms opened from now on keep a lost participant's place for `grace`; zero turns
     /// resuming off.
     pub fn with_grace(mut self, grace: Duration) -> Rooms {
@@ -184,6 +195,9 @@ impl Rooms {
                         grace: self.grace.unwrap_or(crate::room::actor::DEFAULT_GRACE),
                         seats,
                         summary,
+                        welcome_roster: self
+                            .welcome_roster
+                            .unwrap_or(crate::room::roster::DEFAULT_WELCOME_ROSTER),
                     },
                 );
                 slot.insert(Running {

@@ -202,6 +202,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     }
     let rooms = Rooms::with_store(store.clone(), config.tick_hz, Some(sfu.clone()))
         .with_grace(Duration::from_secs(config.resume_grace))
+        .with_welcome_roster(config.welcome_roster)
         .with_summary(
             Duration::from_secs(config.summary_every),
             config.keep_summary,

@@ -1,7 +1,9 @@
-//! `room-N`: N participants in one room, everyone seeing everyone. Most stand in circles
-//! (groups of three to six), about one in ten walks (a position every 200 ms), and a few
-//! keep leaving and joining again. A sample of observers decodes every tick to time how
-//! long a walker's move takes to reach them; everyone else only drains their socket.
+//! `room-N`: N participants in one room. Most stand in circles (groups of three to six),
+//! about one in ten walks (a position every 200 ms), and a few keep leaving and joining
+//! again. A sample of observers decodes every tick to time how long a walker's move takes
+//! to reach them; everyone else only drains their socket. With `view`, everyone says what
+//! their page shows (a laptop's screen of floor around where they stand), as browsers do,
+//! and observers time only the walkers in that view.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -24,6 +26,10 @@ use crate::{procstat, spawn};
 
 /// The room's slug on the server under test.
 const ROOM: &str = "bench";
+
+/// What a laptop's browser shows of the floor (1280 × 800 pixels at the default zoom of
+/// 0.75 pixels per unit, less the toolbar and the side panel), in floor units.
+pub const LAPTOP_VIEW: (f32, f32) = (1600.0, 960.0);
 
 /// How a `room-N` run is shaped.
 #[derive(Debug, Clone)]
@@ -48,6 +54,9 @@ pub struct RoomOptions {
     /// Extra participants who join and then never read (slow consumers), joined after
     /// everyone else, before the warm-up.
     pub stuck: usize,
+    /// The part of the floor each page shows (width, height in floor units, centred on
+    /// where one stands), told to the server with `view`; `None`: pages that see all.
+    pub view: Option<(f32, f32)>,
 }
 
 impl RoomOptions {
@@ -63,6 +72,7 @@ impl RoomOptions {
             tick_hz: 10,
             join_concurrency: 64,
             stuck: 0,
+            view: None,
         }
     }
 }
@@ -91,6 +101,8 @@ struct Shared {
     join_ramp: Samples,
     /// Each walker's last move: where to, when, and through which node.
     pending: HashMap<Id, (f32, f32, Instant, usize)>,
+    /// Bytes each participant received while measuring (by participant number).
+    bytes: Vec<u64>,
 }
 
 type SharedRef = Rc<RefCell<Shared>>;
@@ -163,6 +175,7 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     let addrs = servers.addrs.clone();
     let addr = addrs[0];
     let shared: SharedRef = Rc::default();
+    shared.borrow_mut().bytes = vec![0; opts.clients];
     let gate = Rc::new(Semaphore::new(opts.join_concurrency));
     let slots = floor.slots(opts.clients);
     let observer_stride = (opts.clients / opts.observers.max(1)).max(1);
@@ -178,7 +191,7 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
             i % addrs.len(),
             i,
             role,
-            slot,
+            (slot, opts.view),
             floor,
             shared.clone(),
             gate.clone(),
@@ -218,8 +231,10 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
         s.delivered = 0;
         s.move_seen.clear();
         s.move_seen_cross.clear();
+        s.bytes.iter_mut().for_each(|b| *b = 0);
     }
-    let (churn, churn_thread) = start_churners(addrs.clone(), opts.churners, floor);
+    WELCOME_BYTES.store(0, Ordering::Relaxed);
+    let (churn, churn_thread) = start_churners(addrs.clone(), opts.churners, floor, opts.view);
     tokio::time::sleep(opts.duration).await;
     let usage = meter.read();
     let redis_usage = redis_meter.map(|m| m.read());
@@ -260,6 +275,11 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     report.add("join_p99", joins.percentile_ms(99.0), "ms");
     report.add("join_samples", joins.len() as f64, "");
     report.add(
+        "welcome_max",
+        WELCOME_BYTES.load(Ordering::Relaxed) as f64 / 1024.0,
+        "KiB",
+    );
+    report.add(
         "join_while_filling_p50",
         s.join_ramp.percentile_ms(50.0),
         "ms",
@@ -296,6 +316,18 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
         s.delivered as f64 / usage.seconds,
         "msg/s",
     );
+    let mut rates: Vec<f64> = s
+        .bytes
+        .iter()
+        .map(|b| *b as f64 / usage.seconds / 1024.0)
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        (!rates.is_empty())
+            .then(|| rates[((p / 100.0) * (rates.len() - 1) as f64).round() as usize])
+    };
+    report.add("received_per_participant_p50", at(50.0), "KiB/s");
+    report.add("received_per_participant_p99", at(99.0), "KiB/s");
     report.add("server_cpu", usage.server_cores(), "cores");
     if let Some(redis) = redis_usage {
         report.add("redis_cpu", redis.server_cores(), "cores");
@@ -339,6 +371,9 @@ async fn join(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
 /// process): a server may tell a client to reconnect at any time (1012: a cluster node
 /// lost messages for it, or its room moved), and a browser then does.
 static JOIN_RETRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// The largest welcome received while measuring (all scenarios of this process), in bytes.
+static WELCOME_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// How often a join closed before its welcome is tried again.
 const JOIN_ATTEMPTS: usize = 3;
@@ -386,9 +421,10 @@ async fn join_stalling(addr: SocketAddr, name: &str) -> Result<(RawWs, Id)> {
 async fn welcomed(mut ws: RawWs, name: &str) -> Result<(RawWs, Id)> {
     ws.send_text(&hello(ROOM, name)).await?;
     let mut buf = Vec::new();
-    if ws.recv(Keep::Prefix(160), &mut buf).await?.is_none() {
+    let Some(welcome) = ws.recv(Keep::Prefix(160), &mut buf).await? else {
         return Err(ClosedBeforeWelcome.into());
-    }
+    };
+    WELCOME_BYTES.fetch_max(welcome.len, Ordering::Relaxed);
     if !buf.starts_with(br#"{"type":"welcome""#) {
         bail!("not welcomed: {}", String::from_utf8_lossy(&buf));
     }
@@ -400,13 +436,27 @@ fn move_to(x: f32, y: f32) -> Vec<u8> {
     format!(r#"{{"type":"move","x":{x},"y":{y}}}"#).into_bytes()
 }
 
+/// The part of the floor a page shows: `size`, centred on `(x, y)`.
+fn view_around((x, y): (f32, f32), (width, height): (f32, f32)) -> (f32, f32, f32, f32) {
+    (
+        (x - width / 2.0).round(),
+        (y - height / 2.0).round(),
+        width,
+        height,
+    )
+}
+
+fn view((x, y, width, height): (f32, f32, f32, f32)) -> Vec<u8> {
+    format!(r#"{{"type":"view","x":{x},"y":{y},"width":{width},"height":{height}}}"#).into_bytes()
+}
+
 #[allow(clippy::too_many_arguments)] // one participant's whole setup, all needed
 async fn participant(
     addr: SocketAddr,
     node: usize,
     i: usize,
     role: Role,
-    slot: (f32, f32),
+    (slot, size): ((f32, f32), Option<(f32, f32)>),
     floor: Floor,
     shared: SharedRef,
     gate: Rc<Semaphore>,
@@ -433,6 +483,12 @@ async fn participant(
     if ws.send_text(&move_to(slot.0, slot.1)).await.is_err() {
         return;
     }
+    let shows = size.map(|size| view_around(slot, size));
+    if let Some(rect) = shows {
+        if ws.send_text(&view(rect)).await.is_err() {
+            return;
+        }
+    }
     if role.walks {
         spawn_local(walk(
             ws.writer(),
@@ -449,7 +505,7 @@ async fn participant(
         Keep::Nothing
     };
     let mut buf = Vec::new();
-    while let Ok(Some(_)) = ws.recv(keep, &mut buf).await {
+    while let Ok(Some(got)) = ws.recv(keep, &mut buf).await {
         let now = Instant::now();
         let mut s = shared.borrow_mut();
         if s.stop {
@@ -457,16 +513,26 @@ async fn participant(
         }
         if s.measuring {
             s.delivered += 1;
+            s.bytes[i] += got.len as u64;
             if role.observes && buf.starts_with(br#"{"type":"tick""#) {
-                seen_positions(&buf, now, node, &mut s);
+                seen_positions(&buf, now, node, shows, &mut s);
             }
         }
     }
 }
 
 /// Times every walker's move found in a tick at its latest target (seen by an observer
-/// connected to `node`).
-fn seen_positions(tick: &[u8], now: Instant, node: usize, s: &mut Shared) {
+/// connected to `node`), inside what the observer's page shows if it said.
+fn seen_positions(
+    tick: &[u8],
+    now: Instant,
+    node: usize,
+    shows: Option<(f32, f32, f32, f32)>,
+    s: &mut Shared,
+) {
+    let in_view = |x: f32, y: f32| {
+        shows.is_none_or(|(left, top, w, h)| x >= left && x <= left + w && y >= top && y <= top + h)
+    };
     let Shared {
         pending,
         move_seen,
@@ -488,7 +554,7 @@ fn seen_positions(tick: &[u8], now: Instant, node: usize, s: &mut Shared) {
         let x = parts.next().and_then(|v| v.parse::<f32>().ok());
         let y = parts.next().and_then(|v| v.parse::<f32>().ok());
         if let (Some(x), Some(y), Some((px, py, sent, from))) = (x, y, pending.get(&id)) {
-            if x == *px && y == *py {
+            if x == *px && y == *py && in_view(x, y) {
                 let took = now.saturating_duration_since(*sent);
                 move_seen.record(took);
                 if *from != node {
@@ -551,6 +617,7 @@ fn start_churners(
     addrs: Vec<SocketAddr>,
     churners: usize,
     floor: Floor,
+    size: Option<(f32, f32)>,
 ) -> (Arc<ChurnShared>, std::thread::JoinHandle<()>) {
     let shared = Arc::new(ChurnShared::default());
     let thread_shared = shared.clone();
@@ -559,7 +626,7 @@ fn start_churners(
             let tasks: Vec<_> = (0..churners)
                 .map(|k| {
                     let addr = addrs[k % addrs.len()];
-                    spawn_local(churner(addr, k, floor, thread_shared.clone()))
+                    spawn_local(churner(addr, k, floor, size, thread_shared.clone()))
                 })
                 .collect();
             for task in tasks {
@@ -571,7 +638,13 @@ fn start_churners(
 }
 
 /// Joins (timed), stays one to three seconds somewhere on the floor, leaves; again.
-async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: Arc<ChurnShared>) {
+async fn churner(
+    addr: SocketAddr,
+    k: usize,
+    floor: Floor,
+    size: Option<(f32, f32)>,
+    shared: Arc<ChurnShared>,
+) {
     let mut round = 0u64;
     while !shared.stop.load(Ordering::Relaxed) {
         let started = Instant::now();
@@ -586,12 +659,14 @@ async fn churner(addr: SocketAddr, k: usize, floor: Floor, shared: Arc<ChurnShar
         lock(&shared.joins).record(started.elapsed());
         round += 1;
         let spot = ((k as u64 * 7919 + round * 104_729) % 1000) as f32 / 1000.0;
-        let _ = ws
-            .send_text(&move_to(
-                (spot * floor.width).round(),
-                ((1.0 - spot) * floor.height).round(),
-            ))
-            .await;
+        let at = (
+            (spot * floor.width).round(),
+            ((1.0 - spot) * floor.height).round(),
+        );
+        let _ = ws.send_text(&move_to(at.0, at.1)).await;
+        if let Some(size) = size {
+            let _ = ws.send_text(&view(view_around(at, size))).await;
+        }
         let stay = Duration::from_millis(1000 + (round * 613 + k as u64 * 97) % 2000);
         let writer = ws.writer();
         let drain = async {
@@ -682,7 +757,7 @@ mod tests {
         let mut s = Shared::default();
         s.pending.insert(id, (512.0, 640.0, sent, 1));
         let tick = br#"{"type":"tick","positions":[["ffffffffffffffffffffffffffffffff",1.0,2.0],["0123456789abcdef0123456789abcdef",512.0,640.0]]}"#;
-        seen_positions(tick, sent + Duration::from_millis(7), 0, &mut s);
+        seen_positions(tick, sent + Duration::from_millis(7), 0, None, &mut s);
         assert_eq!(s.move_seen.len(), 1);
         assert_eq!(
             s.move_seen_cross.len(),

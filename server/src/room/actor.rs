@@ -37,6 +37,7 @@ mod alone;
 mod fanout;
 mod options;
 mod resume;
+mod roster;
 mod sight;
 mod summary;
 
@@ -182,6 +183,7 @@ impl RoomHandle {
             grace,
             seats,
             summary,
+            welcome_roster,
         } = options;
         let mut room = room;
         // Each run of a room starts its turn through the icebreakers somewhere else.
@@ -196,6 +198,7 @@ impl RoomHandle {
             directory: directory.clone(),
             room,
             tick_hz,
+            roster: welcome_roster,
             sessions: HashMap::new(),
             pending_kicks: Vec::new(),
             positions: Vec::new(),
@@ -414,6 +417,8 @@ struct Actor {
     room: Room,
     /// Position ticks per second.
     tick_hz: u32,
+    /// Rooms with more people welcome newcomers with those near only.
+    roster: usize,
     /// Every joined participant's session.
     sessions: HashMap<ParticipantId, Session>,
     /// Sessions to remove once the current dispatch is done, and why.
@@ -625,6 +630,14 @@ impl Actor {
         let result = match command {
             Command::View(rect) => {
                 self.look(from, rect);
+                Ok(())
+            }
+            Command::Who(ids) => {
+                self.who(from, &ids);
+                Ok(())
+            }
+            Command::Find(query) => {
+                self.find(from, query);
                 Ok(())
             }
             Command::SetWaitingRoom(on) => self.set_waiting_room(from, on),

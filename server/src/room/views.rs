@@ -269,10 +269,11 @@ pub(crate) fn floor_plan_url(room: &Room) -> Option<String> {
 }
 
 /// The full snapshot a newcomer (or a participant who resumed) receives, with the token
-/// to resume with next time.
+/// to resume with next time; with `near` (where they stand, in a room of more than the
+/// welcome roster), only the people and circles near them (see `roster.rs`).
 pub(crate) fn welcome(
     room: &Room,
-    you: ParticipantId,
+    (you, near): (ParticipantId, Option<super::model::Point>),
     tick_hz: u32,
     ice_servers: Vec<proto::IceServer>,
     resume: String,
@@ -280,20 +281,29 @@ pub(crate) fn welcome(
     sfu_reset: bool,
 ) -> ServerMessage {
     let RoomView {
-        participants,
-        circles,
         areas,
         chat,
         locked,
         broadcasters,
         announcement,
     } = state(room);
+    let (participants, circles, in_room) = match near {
+        Some(at) => {
+            let (participants, circles) = super::roster::near(room, you, at);
+            (participants, circles, Some(room.len() as u32))
+        }
+        None => {
+            let (participants, circles) = people(room);
+            (participants, circles, None)
+        }
+    };
     ServerMessage::Welcome {
         version: proto::PROTOCOL_VERSION,
         you: you.to_string(),
         room: room_info(room, tick_hz),
         participants,
         circles,
+        in_room,
         areas,
         chat,
         locked,
@@ -309,14 +319,13 @@ pub(crate) fn welcome(
 /// The whole room for a client that missed changes.
 pub(crate) fn snapshot(room: &Room) -> ServerMessage {
     let RoomView {
-        participants,
-        circles,
         areas,
         chat,
         locked,
         broadcasters,
         announcement,
     } = state(room);
+    let (participants, circles) = people(room);
     ServerMessage::Snapshot {
         participants,
         circles,
@@ -331,8 +340,6 @@ pub(crate) fn snapshot(room: &Room) -> ServerMessage {
 
 /// What `welcome` and `snapshot` both carry.
 struct RoomView {
-    participants: Vec<proto::ParticipantInfo>,
-    circles: Vec<proto::CircleInfo>,
     areas: Vec<proto::AreaInfo>,
     chat: Vec<proto::ChatInfo>,
     locked: bool,
@@ -340,15 +347,18 @@ struct RoomView {
     announcement: Option<String>,
 }
 
-/// The room as it is now; participants sorted by id, so that the same room is the same
-/// bytes.
-fn state(room: &Room) -> RoomView {
+/// Everyone and every circle; participants sorted by id, so that the same room is the
+/// same bytes.
+fn people(room: &Room) -> (Vec<proto::ParticipantInfo>, Vec<proto::CircleInfo>) {
     let mut participants: Vec<proto::ParticipantInfo> =
         room.participants().map(participant).collect();
     participants.sort_by(|a, b| a.id.cmp(&b.id));
+    (participants, room.circles().map(circle).collect())
+}
+
+/// The room as it is now, but for its people and circles.
+fn state(room: &Room) -> RoomView {
     RoomView {
-        participants,
-        circles: room.circles().map(circle).collect(),
         areas: room.areas().iter().map(area).collect(),
         chat: room.chat_history().map(chat).collect(),
         locked: room.locked(),

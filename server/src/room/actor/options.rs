@@ -23,6 +23,8 @@ pub struct RoomOptions {
     pub seats: Vec<(ParticipantId, String)>,
     /// The summary's spacing, and where it is kept if it is.
     pub summary: SummaryOptions,
+    /// Rooms with more people than this welcome a newcomer with those near only.
+    pub welcome_roster: usize,
 }
 
 impl std::fmt::Debug for RoomOptions {
@@ -34,6 +36,7 @@ impl std::fmt::Debug for RoomOptions {
             .field("grace", &self.grace)
             .field("seats", &self.seats.len())
             .field("summary", &self.summary)
+            .field("welcome_roster", &self.welcome_roster)
             .finish()
     }
 }
@@ -47,6 +50,7 @@ impl Default for RoomOptions {
             grace: resume::DEFAULT_GRACE,
             seats: Vec::new(),
             summary: SummaryOptions::default(),
+            welcome_roster: crate::room::roster::DEFAULT_WELCOME_ROSTER,
         }
     }
 }

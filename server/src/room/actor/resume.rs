@@ -162,9 +162,13 @@ impl Actor {
         // Back on a node whose SFU never knew them (the room moved here): their media
         // connections are to a server that is gone.
         let sfu_reset = self.media.as_ref().is_some_and(|m| !m.has(id));
+        let near = self
+            .light_welcomes()
+            .then(|| self.room.participant(id).map(|p| p.position))
+            .flatten();
         let welcome = views::welcome(
             &self.room,
-            id,
+            (id, near),
             self.tick_hz,
             ice_servers,
             token,

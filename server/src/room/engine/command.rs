@@ -29,6 +29,10 @@ pub enum Command {
     /// The part of the floor one's page shows (checked): what the room's task sends one
     /// at once and what about once a second (`actor/sight.rs`).
     View(Rect),
+    /// Tell one about these participants (`who`; checked).
+    Who(Vec<ParticipantId>),
+    /// Find participants by name or profile line (`find`; checked).
+    Find(String),
     /// Lock or unlock one's circle.
     Lock(bool),
     /// Report microphone, camera and screen state.
@@ -313,6 +317,24 @@ impl Command {
                     height: height as f32,
                 })
             }
+            ClientMessage::Who { ids } => {
+                if ids.len() > proto_limits::MAX_WHO {
+                    return Decoded::Refused(
+                        ErrorCode::InvalidMessage,
+                        "a who asks for at most 100 participants",
+                    );
+                }
+                Command::Who(ids.iter().map(|id| participant_id(id)).collect())
+            }
+            ClientMessage::Find { query } => {
+                if !crate::room::roster::valid_query(&query) {
+                    return Decoded::Refused(
+                        ErrorCode::InvalidMessage,
+                        "a find query is 1 to 64 characters with a letter or digit to look for",
+                    );
+                }
+                Command::Find(query)
+            }
             ClientMessage::Mute { id } => Command::Mute(participant_id(&id)),
             ClientMessage::Remove { id, ban } => Command::Remove {
                 target: participant_id(&id),
@@ -454,7 +476,7 @@ impl Room {
             } => self.walk_step(from, x, y),
             // What one's page shows is the room task's business (who is sent what, and
             // when); the rules of the room do not depend on it.
-            Command::View(_) => Ok(()),
+            Command::View(_) | Command::Who(_) | Command::Find(_) => Ok(()),
             Command::Lock(locked) => self.set_locked(from, locked),
             Command::Media(media) => self.set_media(from, media),
             Command::Chat { target, text } => self.chat(from, target, &text, now_ms),

@@ -1,0 +1,121 @@
+//! Who a page of a big room is told of, and finding people by name: a room of thousands
+//! welcomes a newcomer with the people near where they appear (and who is on air), not
+//! with everyone; the page asks for others by id as they come into sight (`who`) and finds
+//! anyone by name or profile line (`find`), searched here.
+
+use hallway_proto::{self as proto, limits as proto_limits};
+use unicode_normalization::UnicodeNormalization;
+
+use super::engine::Room;
+use super::model::{Participant, ParticipantId, Point};
+use super::views;
+
+/// How far around where a newcomer appears their welcome lists everyone, in floor units
+/// (half a large screen's width and height at the default zoom, and a margin).
+pub(crate) const WELCOME_REACH: (f32, f32) = (1300.0, 900.0);
+
+/// Rooms with more people than this welcome a newcomer with those near only (the server's
+/// default; operators may change it).
+pub(crate) const DEFAULT_WELCOME_ROSTER: usize = 2000;
+
+/// The participants and circles a light welcome lists for `you`, standing at `at`: those
+/// within [`WELCOME_REACH`], everyone on air, the members of the circles listed, and you.
+pub(crate) fn near(
+    room: &Room,
+    you: ParticipantId,
+    at: Point,
+) -> (Vec<proto::ParticipantInfo>, Vec<proto::CircleInfo>) {
+    let (dx, dy) = WELCOME_REACH;
+    let (left, top, right, bottom) = (at.x - dx, at.y - dy, at.x + dx, at.y + dy);
+    let mut ids = Vec::new();
+    room.people_within((left, top, right, bottom), &mut ids);
+    let mut listed: Vec<ParticipantId> = ids.into_iter().map(|(id, _)| id).collect();
+    let circles: Vec<proto::CircleInfo> = room
+        .circles()
+        .filter(|c| {
+            c.centre.x + c.radius >= left
+                && c.centre.x - c.radius <= right
+                && c.centre.y + c.radius >= top
+                && c.centre.y - c.radius <= bottom
+        })
+        .map(|c| {
+            listed.extend_from_slice(&c.members);
+            views::circle(c)
+        })
+        .collect();
+    listed.extend(room.broadcasters().iter().copied());
+    listed.push(you);
+    listed.sort_unstable_by_key(|id| id.0);
+    listed.dedup();
+    let participants = listed
+        .into_iter()
+        .filter_map(|id| room.participant(id).map(views::participant))
+        .collect();
+    (participants, circles)
+}
+
+/// A name as searched: case, accents and spacing do not matter ("muller" finds "Müller"),
+/// as in the page's own search (`people.js`).
+pub(crate) fn searchable(text: &str) -> String {
+    let folded: String = text
+        .nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .replace('ß', "ss")
+        .to_lowercase();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `query` is a query `find` takes: 1 to [`proto_limits::MAX_FIND_CHARS`]
+/// characters with something to search for.
+pub(crate) fn valid_query(query: &str) -> bool {
+    let chars = query.chars().count();
+    (1..=proto_limits::MAX_FIND_CHARS).contains(&chars) && !searchable(query).is_empty()
+}
+
+/// The participants whose name or profile line has every word of `query`: the first
+/// [`proto_limits::MAX_FOUND`], those whose name starts with the query first, then by
+/// name; and how many matched in all.
+pub(crate) fn find(room: &Room, query: &str) -> (Vec<proto::ParticipantInfo>, u32) {
+    let wanted = searchable(query);
+    let words: Vec<&str> = wanted.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut found: Vec<(bool, String, &Participant)> = room
+        .participants()
+        .filter_map(|p| {
+            let name = searchable(p.name.as_str());
+            let profile = p.profile.as_ref().map(|l| searchable(l.as_str()));
+            let text = match &profile {
+                Some(line) => format!("{name} {line}"),
+                None => name.clone(),
+            };
+            words
+                .iter()
+                .all(|w| text.contains(w))
+                .then(|| (!name.starts_with(&wanted), name, p))
+        })
+        .collect();
+    let total = found.len() as u32;
+    found.sort_unstable_by(|a, b| (a.0, &a.1, a.2.id.0).cmp(&(b.0, &b.1, b.2.id.0)));
+    let shown = found
+        .into_iter()
+        .take(proto_limits::MAX_FOUND)
+        .map(|(_, _, p)| views::participant(p))
+        .collect();
+    (shown, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searching_ignores_case_accents_and_spacing() {
+        assert_eq!(searchable("  Jürgen   MÜLLER "), "jurgen muller");
+        assert_eq!(searchable("Straße"), "strasse");
+        assert_eq!(searchable("Élodie Café"), "elodie cafe");
+        assert!(valid_query("ab"));
+        assert!(!valid_query(""));
+        assert!(!valid_query("   "));
+        assert!(!valid_query(&"x".repeat(65)));
+    }
+}
