@@ -16,6 +16,7 @@ import { IcebreakerView } from "./icebreaker.js";
 import { SummaryView } from "./summary.js";
 import { Walker } from "./walk.js";
 import { ViewReporter } from "./view.js";
+import { WhoAsker } from "./roster.js";
 import { AreaEditor } from "./areas.js";
 import { MenuButton } from "./menu.js";
 import { DeviceSettings, fillDevices, problemText } from "./settings.js";
@@ -183,6 +184,9 @@ const viewReporter = new ViewReporter({
   send: (rect) => conn.send(messages.view(rect)),
 });
 
+// In a big room: those the page meets but does not know yet.
+const whoAsker = new WhoAsker({ send: (ids) => conn.send(messages.who(ids)) });
+
 const walker = new Walker({
   send: (x, y, walking) => conn.send(messages.move(x, y, walking)),
   position: () => state.me(),
@@ -203,6 +207,7 @@ const areaEditor = new AreaEditor(floor, {
 floor.decorateArea = (el, area) => areaEditor.decorate(el, area);
 
 const panel = new Panel($("#panel"), {
+  onFind: (query) => conn.send(messages.find(query)),
   onGoToPerson: (id) => goToPerson(id),
   onGoToCircle: (id) => goToCircle(id),
   onHostAction: (action, id) => {
@@ -474,6 +479,8 @@ function receive(msg) {
   if (!change) return;
   switch (change.kind) {
     case "positions": {
+      if (change.unknown.length > 0) whoAsker.ask(change.unknown);
+      if (change.left.length > 0 || change.counted) scheduleRender();
       floor.positions(change.ids);
       const me = state.me();
       if (me) {
@@ -485,6 +492,10 @@ function receive(msg) {
     }
     case "reset":
       return renderPeople();
+    case "participants":
+    case "found":
+      scheduleRender();
+      return;
     case "chat":
       panel.addChat(state, change.message);
       return;
@@ -533,6 +544,7 @@ function receive(msg) {
       waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
       return;
     case "circle":
+      if (change.unknown.length > 0) whoAsker.ask(change.unknown);
       announceCircle(change);
       scheduleRender();
       updateControls();
@@ -653,7 +665,7 @@ function renderPeople() {
   conversation.render(state, media, duplicates, selfStream());
   icebreaker.update(state.me()?.circle);
   panel.render(state, duplicates);
-  $("#people-count-top").textContent = String(state.participants.size);
+  $("#people-count-top").textContent = String(state.inRoom ?? state.participants.size);
 }
 
 let ownStream = null;
@@ -809,6 +821,7 @@ function welcomed(msg) {
   followSfu();
   // A new connection sees everything until it says what it shows.
   viewReporter.reset();
+  whoAsker.reset();
   showStatus({ state: "connected" });
 }
 

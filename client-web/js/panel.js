@@ -13,8 +13,12 @@ import { GROUPS, groupPeople, nextHand } from "./people.js";
 const HOST_ACTIONS = ["invite", "talk", "mute", "remove", "ban"];
 
 export class Panel {
-  constructor(root, { onGoToPerson, onGoToCircle, onHostAction }) {
+  constructor(root, { onGoToPerson, onGoToCircle, onHostAction, onFind = () => {} }) {
     this.root = root;
+    // A big room's page knows only some of the people: a search asks the server too.
+    this.onFind = onFind;
+    this.findTimer = null;
+    this.asked = null;
     this.onGoToPerson = onGoToPerson;
     this.onGoToCircle = onGoToCircle;
     this.onHostAction = onHostAction;
@@ -62,6 +66,7 @@ export class Panel {
     const search = root.querySelector("#people-search");
     search.addEventListener("input", () => {
       this.query = search.value;
+      this.findSoon();
       if (this.state) this.render(this.state, this.duplicates);
     });
     search.addEventListener("keydown", (event) => {
@@ -256,6 +261,32 @@ export class Panel {
     badge.hidden = this.unread === 0;
   }
 
+  // In a big room, asks the server for the query a moment after the typing stops.
+  findSoon() {
+    clearTimeout(this.findTimer);
+    const query = this.query.trim();
+    if (this.state?.inRoom == null || !query || query.length > 64) return;
+    this.findTimer = setTimeout(() => {
+      this.asked = query;
+      this.onFind(query);
+    }, 300);
+  }
+
+  // What the line under the search says.
+  foundText(state, found, total) {
+    const query = this.query.trim();
+    if (state.inRoom == null) {
+      if (!query) return "";
+      return found === 0 ? t("people.none", { query }) : t("people.found", { found, total });
+    }
+    if (!query) return t("people.nearOnly", { shown: total, total: state.inRoom });
+    const answered = state.search?.query === this.asked && this.asked === query;
+    if (!answered) return t("people.searching");
+    if (found === 0) return t("people.none", { query });
+    if (found >= state.search.total) return t("people.foundAll", { found });
+    return t("people.foundMatches", { found, total: state.search.total });
+  }
+
   render(state, duplicates = new Map()) {
     this.state = state;
     this.duplicates = duplicates;
@@ -282,9 +313,10 @@ export class Panel {
     for (const id of this.items.keys()) if (!seen.has(id)) this.items.delete(id);
     if (this.menuFor && !seen.has(this.menuFor)) this.closeMenu(false);
     this.followMenu();
-    this.root.querySelector("#people-count").textContent = String(total);
-    const searching = this.query.trim() !== "";
-    this.root.querySelector("#people-found").textContent = !searching ? "" : found === 0 ? t("people.none", { query: this.query.trim() }) : t("people.found", { found, total });
+    this.root.querySelector("#people-count").textContent = String(state.inRoom ?? total);
+    const line = this.foundText(state, found, total);
+    const status = this.root.querySelector("#people-found");
+    if (status.textContent !== line) status.textContent = line;
     const next = host ? this.nextHand() : undefined;
     const queue = this.root.querySelector("#hand-queue");
     queue.hidden = !next;

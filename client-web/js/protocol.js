@@ -31,6 +31,9 @@ export const messages = {
   }),
   // `walking`: a step of a walk that goes on (circles form where it ends).
   move: (x, y, walking = false) => ({ type: "move", x, y, ...(walking ? { walking: true } : {}) }),
+  // Participants by id (a big room's welcome lists only those near), and by name.
+  who: (ids) => ({ type: "who", ids }),
+  find: (query) => ({ type: "find", query }),
   // The part of the floor the page shows, in floor units.
   view: ({ x, y, width, height }) => ({ type: "view", x, y, width, height }),
   signal: (to, payload) => ({ type: "signal", to, payload }),

@@ -8,6 +8,12 @@ export class RoomState {
     // The welcome's token for resuming after a dropped connection.
     this.resume = null;
     this.participants = new Map();
+    // In a big room the welcome lists only those near: how many are in the room (null:
+    // `participants` is everyone). Others become known as they come into sight (`who`)
+    // or are found by name (`find`).
+    this.inRoom = null;
+    // The server's answer to the last search: { query, ids, total }.
+    this.search = null;
     this.circles = new Map();
     this.areas = [];
     this.chat = [];
@@ -44,29 +50,48 @@ export class RoomState {
         this.room = msg.room;
         this.resume = msg.resume;
         this.replace(msg);
+        this.inRoom = msg.in_room ?? null;
+        this.search = null;
         this.floorPlan = msg.room.floor_plan ?? null;
         return { kind: "reset" };
       case "snapshot":
+        // Everyone, whatever the welcome said.
         this.replace(msg);
+        this.inRoom = null;
         this.floorPlan = msg.floor_plan ?? null;
         return { kind: "reset" };
       case "joined":
+        if (this.inRoom != null && !this.participants.has(msg.participant.id)) this.inRoom += 1;
         this.participants.set(msg.participant.id, { ...msg.participant });
         return { kind: "joined", id: msg.participant.id };
       case "left": {
         const gone = this.participants.get(msg.id);
         this.participants.delete(msg.id);
+        if (this.inRoom != null) this.inRoom = Math.max(this.participants.size, this.inRoom - 1);
         return { kind: "left", id: msg.id, name: gone?.name };
       }
-      case "tick":
+      case "participants":
+        for (const p of msg.participants) this.participants.set(p.id, { ...p });
+        return { kind: "participants" };
+      case "found":
+        for (const p of msg.participants) this.participants.set(p.id, { ...p });
+        this.search = { query: msg.query, ids: msg.participants.map((p) => p.id), total: msg.total };
+        return { kind: "found", query: msg.query };
+      case "tick": {
+        // A big room's round: how many are here, and who left out of sight.
+        const counted = msg.in_room != null && msg.in_room !== this.inRoom;
+        if (msg.in_room != null) this.inRoom = msg.in_room;
+        const left = (msg.left ?? []).filter((id) => this.participants.delete(id));
+        const unknown = [];
         for (const [id, x, y] of msg.positions) {
           const p = this.participants.get(id);
           if (p) {
             p.x = x;
             p.y = y;
-          }
+          } else unknown.push(id);
         }
-        return { kind: "positions", ids: msg.positions.map((p) => p[0]) };
+        return { kind: "positions", ids: msg.positions.map((p) => p[0]), unknown, left, counted };
+      }
       case "circle_changed": {
         const before = this.circles.get(msg.circle.id);
         this.circles.set(msg.circle.id, msg.circle);
@@ -77,7 +102,8 @@ export class RoomState {
           const p = this.participants.get(id);
           if (p) p.circle = msg.circle.id;
         }
-        return { kind: "circle", id: msg.circle.id, before: before?.members ?? [], after: msg.circle.members };
+        const unknown = msg.circle.members.filter((id) => !this.participants.has(id));
+        return { kind: "circle", id: msg.circle.id, before: before?.members ?? [], after: msg.circle.members, unknown };
       }
       case "circle_dissolved": {
         const before = this.circles.get(msg.id);

@@ -120,10 +120,19 @@ pub enum ServerMessage {
         /// Their participant id.
         id: String,
     },
-    /// The latest positions of everyone who moved since the last tick; one per participant.
+    /// The latest positions of everyone who moved since the last tick; one per participant
+    /// (for a page that sent `view`: see there).
     Tick {
         /// `[id, x, y]` triples.
         positions: Vec<Position>,
+        /// In a big room (more people than the welcome roster), on the once-a-second
+        /// round: how many are in the room.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_room: Option<u32>,
+        /// In a big room, on the round: who left since the last round (a page whose view
+        /// does not show where they stood is told of it here, not with `left`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<String>,
     },
     /// A circle formed or changed (members, centre, radius or lock).
     CircleChanged {

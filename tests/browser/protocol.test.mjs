@@ -54,6 +54,8 @@ test("the client builds every client message as the fixtures show it", () => {
     sfu_restart: () => messages.sfuRestart(),
     sfu_view: (m) => messages.sfuView(m.views),
     view: (m) => messages.view(m),
+    who: (m) => messages.who(m.ids),
+    find: (m) => messages.find(m.query),
     ping: () => messages.ping(),
     leave: () => messages.leave(),
   };

@@ -35,7 +35,7 @@ pub fn people(client: &TestClient) -> Vec<(String, String, bool)> {
 pub async fn sees_at(client: &mut TestClient, who: &str, x: f32) -> Result<()> {
     client
         .wait_for("a position", |m| match m {
-            ServerMessage::Tick { positions } => positions
+            ServerMessage::Tick { positions, .. } => positions
                 .iter()
                 .any(|(id, px, _)| id == who && *px == x)
                 .then_some(()),

@@ -628,7 +628,7 @@ pub async fn walk_up(server: &TestServer) -> Result<(TestClient, TestClient)> {
     // Wait until Anna's move is applied (it is in a tick), so that Ben walks up to her.
     let a_id = a.id.clone();
     b.wait_for("Anna at 500,500", |m| match m {
-        ServerMessage::Tick { positions } => positions
+        ServerMessage::Tick { positions, .. } => positions
             .iter()
             .any(|(id, x, _)| *id == a_id && *x == 500.0)
             .then_some(()),

@@ -88,7 +88,7 @@ async fn malformed_messages_get_typed_errors_and_the_connection_stays() -> Resul
     a.move_to(-50.0, 40.0).await?;
     let a_id = a.id.clone();
     a.wait_for("own clamped position", |m| match m {
-        ServerMessage::Tick { positions } => positions
+        ServerMessage::Tick { positions, .. } => positions
             .iter()
             .any(|(id, x, y)| *id == a_id && *x == 0.0 && *y == 40.0)
             .then_some(()),
@@ -269,7 +269,7 @@ async fn floods_are_rate_limited_without_disturbing_the_room() -> Result<()> {
     let a_id = a.id.clone();
     watcher
         .wait_for("Anna's position", |m| match m {
-            ServerMessage::Tick { positions } => {
+            ServerMessage::Tick { positions, .. } => {
                 positions.iter().any(|(id, ..)| *id == a_id).then_some(())
             }
             _ => None,
@@ -290,7 +290,7 @@ async fn forged_ids_cannot_act_for_others() -> Result<()> {
     let (a_id, w_id) = (a.id.clone(), watcher.id.clone());
     let moved = watcher
         .wait_for("a tick", |m| match m {
-            ServerMessage::Tick { positions } => Some(
+            ServerMessage::Tick { positions, .. } => Some(
                 positions
                     .iter()
                     .map(|(id, ..)| id.clone())
@@ -313,7 +313,7 @@ async fn pings_are_answered_between_messages() -> Result<()> {
     b.move_to(300.0, 300.0).await?;
     let b_id = b.id.clone();
     a.wait_for("Ben's move", |m| match m {
-        ServerMessage::Tick { positions } => {
+        ServerMessage::Tick { positions, .. } => {
             positions.iter().any(|(id, ..)| *id == b_id).then_some(())
         }
         _ => None,

@@ -134,7 +134,7 @@ async fn a_locked_circle_refuses_and_says_why() -> Result<()> {
     let c_id = c.id.clone();
     let (x, y) = c
         .wait_for("Chris's position", |m| match m {
-            ServerMessage::Tick { positions } => positions
+            ServerMessage::Tick { positions, .. } => positions
                 .iter()
                 .find(|(id, ..)| *id == c_id)
                 .map(|(_, x, y)| (*x, *y)),
@@ -258,7 +258,7 @@ async fn positions_arrive_on_ticks() -> Result<()> {
     }
     let a_id = a.id.clone();
     b.wait_for("Anna at 320", |m| match m {
-        ServerMessage::Tick { positions } => {
+        ServerMessage::Tick { positions, .. } => {
             let mine: Vec<_> = positions.iter().filter(|(id, ..)| *id == a_id).collect();
             assert!(mine.len() <= 1, "one position per participant per tick");
             mine.first()

@@ -400,7 +400,7 @@ async fn a_host_edits_areas_live_and_the_rules_follow() -> Result<()> {
         "Ben's second step",
         |m| matches!(m, ServerMessage::CircleChanged { .. }),
         |m| match m {
-            ServerMessage::Tick { positions } => positions
+            ServerMessage::Tick { positions, .. } => positions
                 .iter()
                 .any(|(id, x, _)| *id == b_id && *x == 560.0)
                 .then_some(()),

@@ -118,7 +118,9 @@ async fn ten_thousand_malformed_frames_break_nothing() -> Result<()> {
     let me = control.id.clone();
     control
         .wait_for("our move in a tick", |m| match m {
-            ServerMessage::Tick { positions } => positions.iter().any(|p| p.0 == me).then_some(()),
+            ServerMessage::Tick { positions, .. } => {
+                positions.iter().any(|p| p.0 == me).then_some(())
+            }
             _ => None,
         })
         .await?;

@@ -18,7 +18,7 @@ async fn host_and_guest(server: &TestServer) -> Result<(TestClient, TestClient, 
     hanna.move_to(500.0, 500.0).await?;
     let h = hanna.id.clone();
     ben.wait_for("Hanna at 500,500", |m| match m {
-        ServerMessage::Tick { positions } => positions
+        ServerMessage::Tick { positions, .. } => positions
             .iter()
             .any(|(id, x, _)| *id == h && *x == 500.0)
             .then_some(()),

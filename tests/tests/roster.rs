@@ -28,7 +28,7 @@ async fn placed(
     let id = client.id.clone();
     watcher
         .wait_for(&format!("{name} at {x}"), |m| match m {
-            ServerMessage::Tick { positions } => positions
+            ServerMessage::Tick { positions, .. } => positions
                 .iter()
                 .any(|(p, px, _)| *p == id && f64::from(*px) == x)
                 .then_some(()),
@@ -234,5 +234,76 @@ async fn find_lists_at_most_twenty_best_first() -> Result<()> {
         found.iter().all(|p| p.name != "Anna Schmidt"),
         "the one whose name only has it comes after"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn in_a_big_room_comings_and_goings_out_of_sight_come_with_the_round() -> Result<()> {
+    let server = big_floor(2).await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = TestClient::join(&server, "Looks at a corner").await?;
+    part.send(&ClientMessage::View {
+        x: 0.0,
+        y: 0.0,
+        width: 600.0,
+        height: 400.0,
+    })
+    .await?;
+    // Three in the room, more than two: comings and goings out of sight wait for the round.
+    let mut far = TestClient::join(&server, "Far").await?;
+    let far_id = far.id.clone();
+    all.wait_for("Far joined", |m| match m {
+        ServerMessage::Joined { participant } if participant.id == far_id => Some(()),
+        _ => None,
+    })
+    .await?;
+    let mut near = TestClient::join(&server, "Near").await?;
+    near.move_to(300.0, 200.0).await?;
+    far.send(&ClientMessage::Leave).await?;
+    all.wait_for("Far left", |m| match m {
+        ServerMessage::Left { id } if *id == far_id => Some(()),
+        _ => None,
+    })
+    .await?;
+    all.send(&ClientMessage::Chat {
+        to: "room".into(),
+        text: "barrier".into(),
+    })
+    .await?;
+    let mut told_at_once = Vec::new();
+    part.wait_for("the barrier", |m| match m {
+        ServerMessage::Chat { message } if message.text == "barrier" => Some(()),
+        ServerMessage::Joined { participant } => {
+            told_at_once.push(format!("joined {}", participant.name));
+            None
+        }
+        ServerMessage::Left { id } => {
+            told_at_once.push(format!("left {id}"));
+            None
+        }
+        _ => None,
+    })
+    .await?;
+    assert!(
+        !told_at_once.contains(&"joined Far".to_owned()),
+        "a newcomer out of sight is not announced at once: {told_at_once:?}"
+    );
+    assert!(
+        !told_at_once.contains(&format!("left {far_id}")),
+        "a departure out of sight waits for the round: {told_at_once:?}"
+    );
+    // The round says who left and how many are here.
+    let (count, left) = part
+        .wait_for("the round", |m| match m {
+            ServerMessage::Tick {
+                in_room: Some(n),
+                left,
+                ..
+            } if left.contains(&far_id) => Some((*n, left.clone())),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(count, 3, "Sees everything, Looks at a corner and Near");
+    assert_eq!(left, vec![far_id]);
     Ok(())
 }

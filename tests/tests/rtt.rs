@@ -43,7 +43,7 @@ async fn reads_no_line(client: &mut TestClient, x: f64, y: f64) -> Result<()> {
             "its own step",
             |m| matches!(m, ServerMessage::Rtt { .. }),
             |m| match m {
-                ServerMessage::Tick { positions } => positions
+                ServerMessage::Tick { positions, .. } => positions
                     .iter()
                     .any(|(id, px, _)| *id == me && f64::from(*px) == x)
                     .then_some(()),

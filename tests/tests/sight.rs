@@ -29,7 +29,7 @@ async fn view(client: &mut TestClient, x: f64, y: f64, width: f64, height: f64) 
 async fn sees_at(client: &mut TestClient, who: &str, x: f32) -> Result<()> {
     client
         .wait_for(&format!("{who} at x={x}"), |m| match m {
-            ServerMessage::Tick { positions } => positions
+            ServerMessage::Tick { positions, .. } => positions
                 .iter()
                 .any(|(id, px, _)| id == who && *px == x)
                 .then_some(()),
@@ -97,7 +97,7 @@ async fn what_moves_in_view_comes_every_tick_and_the_rest_once_a_second() -> Res
         // One tick at a time: each step is in a tick of its own.
         let (mut near_there, mut far_there) = (false, false);
         all.wait_for("both steps", |m| {
-            if let ServerMessage::Tick { positions } = m {
+            if let ServerMessage::Tick { positions, .. } = m {
                 for (id, x, _) in positions {
                     near_there |= *id == near.id && f64::from(*x) == 100.0 + dx;
                     far_there |= *id == far.id && f64::from(*x) == 2000.0 + dx;
@@ -110,7 +110,7 @@ async fn what_moves_in_view_comes_every_tick_and_the_rest_once_a_second() -> Res
     barrier(&mut all, "walked").await?;
     let (mut near_seen, mut far_seen) = (BTreeSet::new(), 0u32);
     until_barrier(&mut part, "walked", |m| {
-        if let ServerMessage::Tick { positions } = m {
+        if let ServerMessage::Tick { positions, .. } = m {
             for (id, x, _) in positions {
                 if *id == near.id {
                     near_seen.insert(*x as u32);
@@ -151,7 +151,7 @@ async fn panning_brings_where_everyone_there_stands_at_once() -> Result<()> {
     barrier(&mut part, "panned").await?;
     let mut there = false;
     until_barrier(&mut part, "panned", |m| {
-        if let ServerMessage::Tick { positions } = m {
+        if let ServerMessage::Tick { positions, .. } = m {
             there |= positions
                 .iter()
                 .any(|(id, x, _)| *id == far.id && *x == 2111.0);
@@ -302,7 +302,7 @@ async fn ones_own_move_comes_back_wherever_one_looks() -> Result<()> {
     let id = part.id.clone();
     let mut back = false;
     until_barrier(&mut part, "stepped", |m| {
-        if let ServerMessage::Tick { positions } = m {
+        if let ServerMessage::Tick { positions, .. } = m {
             back |= positions.iter().any(|(p, x, _)| *p == id && *x == 333.0);
         }
     })

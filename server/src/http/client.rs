@@ -57,6 +57,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/tiles.js", "text/javascript; charset=utf-8"),
     asset!("js/walk.js", "text/javascript; charset=utf-8"),
     asset!("js/view.js", "text/javascript; charset=utf-8"),
+    asset!("js/roster.js", "text/javascript; charset=utf-8"),
     asset!("js/menu.js", "text/javascript; charset=utf-8"),
     asset!("js/settings.js", "text/javascript; charset=utf-8"),
     asset!("js/names.js", "text/javascript; charset=utf-8"),

@@ -132,7 +132,11 @@ impl Actor {
         }
         for (to, msg) in views::news(&self.room, &event) {
             match to {
-                To::Everyone { except } => self.broadcast(&msg, except),
+                To::Everyone { except } => match &event {
+                    Event::Joined(id) if self.light_welcomes() => self.joined_news(*id, &msg),
+                    Event::Left(id) if self.light_welcomes() => self.left_news(*id, &msg),
+                    _ => self.broadcast(&msg, except),
+                },
                 To::Circle(cid) => self.circle_news(cid, &msg),
                 To::Each(ids) => {
                     let bytes = Utf8Bytes::from(msg.encode());
@@ -278,5 +282,12 @@ pub(super) fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)
     let positions = positions
         .map(|(id, p)| (id.to_string(), p.x, p.y))
         .collect();
-    Utf8Bytes::from(ServerMessage::Tick { positions }.encode())
+    Utf8Bytes::from(
+        ServerMessage::Tick {
+            positions,
+            in_room: None,
+            left: Vec::new(),
+        }
+        .encode(),
+    )
 }

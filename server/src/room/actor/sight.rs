@@ -83,6 +83,8 @@ impl Seen {
 pub(super) struct Sight {
     /// Who moved since the last round.
     moved: HashSet<ParticipantId>,
+    /// In a big room: who left since the last round, not yet told to every page.
+    left: Vec<ParticipantId>,
     /// Circles whose news someone did not get at once.
     late: BTreeSet<CircleId>,
     /// Each circle as its news last went out.
@@ -103,6 +105,7 @@ impl Sight {
     pub(super) fn new(width: f32, height: f32) -> Sight {
         Sight {
             moved: HashSet::new(),
+            left: Vec::new(),
             late: BTreeSet::new(),
             circles: HashMap::new(),
             ticks: 0,
@@ -193,7 +196,9 @@ impl Actor {
         self.sight.grid.clear();
         self.sight.movers.clear();
         if !viewing {
+            // Those who see everything were told at once.
             self.sight.moved.clear();
+            self.sight.left.clear();
             return;
         }
         for (i, (id, at)) in self.positions.iter().enumerate() {
@@ -243,19 +248,54 @@ impl Actor {
         Some(encode_tick(sight.picked.iter().copied()))
     }
 
-    /// The round's positions: everyone who moved since the last round, where they are.
+    /// The round's positions: everyone who moved since the last round, where they are;
+    /// in a big room also how many are in it and who left since the last round.
     pub(super) fn round_positions(&mut self) -> Option<Utf8Bytes> {
-        if self.sight.moved.is_empty() {
+        let big = self.light_welcomes();
+        if self.sight.moved.is_empty() && !big {
             return None;
         }
         let room = &self.room;
-        let frame = encode_tick(
-            self.sight
-                .moved
-                .drain()
-                .filter_map(|id| Some((id, room.participant(id)?.position))),
-        );
-        Some(frame)
+        let positions = self
+            .sight
+            .moved
+            .drain()
+            .filter_map(|id| {
+                let at = room.participant(id)?.position;
+                Some((id.to_string(), at.x, at.y))
+            })
+            .collect();
+        let left = std::mem::take(&mut self.sight.left)
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect();
+        let msg = ServerMessage::Tick {
+            positions,
+            in_room: big.then(|| room.len() as u32),
+            left,
+        };
+        Some(Utf8Bytes::from(msg.encode()))
+    }
+
+    /// In a big room, news that someone came goes at once only to the pages that show
+    /// where they appear (and those that see everything); the others learn of them as
+    /// they come into sight (`who`) and count them with the round.
+    pub(super) fn joined_news(&mut self, id: ParticipantId, msg: &ServerMessage) {
+        let Some(at) = self.room.participant(id).map(|p| p.position) else {
+            return;
+        };
+        let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |to, view| {
+            to != id && view.is_none_or(|v| v.sees(at, 0.0))
+        });
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
+    }
+
+    /// In a big room, news that someone left goes at once only to the pages that see
+    /// everything; the others are told with the round.
+    pub(super) fn left_news(&mut self, id: ParticipantId, msg: &ServerMessage) {
+        self.sight.left.push(id);
+        let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_none());
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
     }
 
     /// The round's news of circles: each circle some did not hear of at once, as it is
