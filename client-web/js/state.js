@@ -55,9 +55,9 @@ export class RoomState {
         this.floorPlan = msg.room.floor_plan ?? null;
         return { kind: "reset" };
       case "snapshot":
-        // Everyone, whatever the welcome said.
+        // Everyone (in a big room: those near, and how many are here).
         this.replace(msg);
-        this.inRoom = null;
+        this.inRoom = msg.in_room ?? null;
         this.floorPlan = msg.floor_plan ?? null;
         return { kind: "reset" };
       case "joined":

@@ -60,10 +60,14 @@ pub enum ServerMessage {
     /// The whole room again, for a client that fell behind and missed changes: replaces
     /// everything the client knew of participants, circles and areas.
     Snapshot {
-        /// Everyone in the room, you included.
+        /// Everyone in the room, you included; in a big room (`in_room` present), those
+        /// near what your page shows, as in `welcome`.
         participants: Vec<ParticipantInfo>,
-        /// Every circle.
+        /// Every circle; with `in_room`, those near.
         circles: Vec<CircleInfo>,
+        /// As in `welcome`: present when `participants` lists only some.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_room: Option<u32>,
         /// Every area.
         areas: Vec<AreaInfo>,
         /// The room's recent chat messages to everyone, oldest first.

@@ -36,17 +36,18 @@ async function shoot(page, name) {
   await page.screenshot({ path: path.join(screenshotDir(), `big-room-${name}.png`) });
 }
 
-for (const [lang, viewport] of [
-  ["en", { width: 1280, height: 800 }],
-  ["de", { width: 1280, height: 800 }],
-  ["en", { width: 390, height: 844 }],
+// At 200% zoom: half the window at twice the pixels.
+for (const [lang, viewport, scale] of [
+  ["en", { width: 1280, height: 800 }, 1],
+  ["de", { width: 1280, height: 800 }, 1],
+  ["en", { width: 390, height: 844 }, 1],
+  ["de", { width: 640, height: 400 }, 2],
 ]) {
-  test(`${lang} ${viewport.width}px: welcomed with those near, the people list finds anyone and goes to them`, async () => {
-    const anna = await person(server, lang === "de" ? "Anna Schmidt" : "Anna Smith", { lang, viewport, camera: false });
+  test(`${lang} ${viewport.width}px ×${scale}: welcomed with those near, the people list finds anyone and goes to them`, async () => {
+    const anna = await person(server, lang === "de" ? "Anna Schmidt" : "Anna Smith", { lang, viewport, scale, camera: false });
     people.push(anna);
     const page = anna.page;
-    const phone = viewport.width < 600;
-    if (phone || !(await page.isVisible("#people-search"))) await page.click("#panel-toggle");
+    if (!(await page.isVisible("#people-search"))) await page.click("#panel-toggle");
     await page.click("#tab-people");
     await page.waitForSelector("#people-search", { state: "visible", timeout: DEADLINE });
     const inRoom = await page.evaluate(() => window.hallway.state.inRoom);
@@ -56,8 +57,8 @@ for (const [lang, viewport] of [
     assert.ok(near.includes("Nora Becker") && near.includes("Ole Hansen"), near.join(", "));
     assert.ok(!near.includes("Jürgen Müller"), "those far away are not listed until found");
     const line = await page.textContent("#people-found");
-    assert.match(line, lang === "de" ? /in Ihrer Nähe von \d+ im Raum/ : /near you of \d+ in the room/);
-    await shoot(page, `near-${lang}-${viewport.width}`);
+    assert.match(line, lang === "de" ? /in Ihrer Nähe werden angezeigt; im Raum sind \d+/ : /near you; \d+ are in the room/);
+    await shoot(page, `near-${lang}-${viewport.width}x${scale}`);
 
     await page.fill("#people-search", "muller");
     await page.waitForFunction(() => document.querySelectorAll(".people-group li").length === 2, null, { timeout: DEADLINE });
@@ -65,7 +66,7 @@ for (const [lang, viewport] of [
     assert.equal(await page.textContent("#people-found"), lang === "de" ? "2 gefunden" : "2 found");
     const rows = await boxes(page, ".people-group li");
     assert.deepEqual(overlapping(rows), [], "found rows do not overlap");
-    await shoot(page, `found-${lang}-${viewport.width}`);
+    await shoot(page, `found-${lang}-${viewport.width}x${scale}`);
     const report = await axe(page, "#panel");
     assert.deepEqual(report.violations, []);
     assert.deepEqual(report.contrastReview, []);

@@ -316,8 +316,13 @@ pub(crate) fn welcome(
     }
 }
 
-/// The whole room for a client that missed changes.
-pub(crate) fn snapshot(room: &Room) -> ServerMessage {
+/// The whole room for a client that missed changes; with `near` (in a big room, for a
+/// page that shows part of the floor: who, and the middle of what they see), only the
+/// people and circles near, as in a light welcome.
+pub(crate) fn snapshot(
+    room: &Room,
+    near: Option<(ParticipantId, super::model::Point)>,
+) -> ServerMessage {
     let RoomView {
         areas,
         chat,
@@ -325,10 +330,20 @@ pub(crate) fn snapshot(room: &Room) -> ServerMessage {
         broadcasters,
         announcement,
     } = state(room);
-    let (participants, circles) = people(room);
+    let (participants, circles, in_room) = match near {
+        Some((you, at)) => {
+            let (participants, circles) = super::roster::near(room, you, at);
+            (participants, circles, Some(room.len() as u32))
+        }
+        None => {
+            let (participants, circles) = people(room);
+            (participants, circles, None)
+        }
+    };
     ServerMessage::Snapshot {
         participants,
         circles,
+        in_room,
         areas,
         chat,
         locked,

@@ -218,11 +218,28 @@ impl Actor {
             None
         };
         let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
+        let big = self.light_welcomes();
         let (mut sent, mut skipped) = (0u64, 0u64);
         for (id, session) in &mut self.sessions {
             let frame = match (session.owes, &session.view) {
+                // In a big room, a page that shows part of the floor catches up with what
+                // is near it (a whole room's state or positions would be megabytes).
+                (Owed::Snapshot, Some(view)) if big => Utf8Bytes::from(
+                    views::snapshot(&self.room, Some((*id, view.middle()))).encode(),
+                ),
+                (Owed::Positions, Some(view)) if big => {
+                    match Actor::standing_in(&self.room, &mut self.sight, view) {
+                        Some(frame) => frame,
+                        None => {
+                            session.owes = Owed::Nothing;
+                            continue;
+                        }
+                    }
+                }
                 (Owed::Snapshot, _) => snapshot
-                    .get_or_insert_with(|| Utf8Bytes::from(views::snapshot(&self.room).encode()))
+                    .get_or_insert_with(|| {
+                        Utf8Bytes::from(views::snapshot(&self.room, None).encode())
+                    })
                     .clone(),
                 (Owed::Positions, _) => full
                     .get_or_insert_with(|| {

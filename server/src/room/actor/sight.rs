@@ -59,6 +59,14 @@ impl View {
             && centre.y - radius <= self.bottom
     }
 
+    /// The middle of what the page shows.
+    pub(super) fn middle(&self) -> Point {
+        Point::new(
+            (self.left + self.right) / 2.0,
+            (self.top + self.bottom) / 2.0,
+        )
+    }
+
     fn edges(&self) -> (f32, f32, f32, f32) {
         (self.left, self.top, self.right, self.bottom)
     }
@@ -95,7 +103,12 @@ pub(super) struct Sight {
     grid: Grid<u32>,
     /// This tick's movers' indices by id: one's own move always comes back.
     movers: HashMap<ParticipantId, u32>,
-    /// Reused buffers: movers found in one view, and their positions.
+    /// This tick's movers' `[id, x, y]`, encoded once (by index, as in the grid).
+    entries: Vec<String>,
+    /// A tick message around its positions: what comes before the first and after the
+    /// last (taken from the protocol's own encoding).
+    frame: (String, String),
+    /// Reused buffers: movers found in one view, and people standing in one.
     found: Vec<u32>,
     picked: Vec<(ParticipantId, Point)>,
 }
@@ -111,6 +124,8 @@ impl Sight {
             ticks: 0,
             grid: Grid::new(width, height, CELL),
             movers: HashMap::new(),
+            entries: Vec::new(),
+            frame: tick_frame(),
             found: Vec::new(),
             picked: Vec::new(),
         }
@@ -133,13 +148,9 @@ impl Actor {
             // What it owes already carries every position.
             return;
         }
-        self.sight.picked.clear();
-        self.room
-            .people_within(view.edges(), &mut self.sight.picked);
-        if self.sight.picked.is_empty() || self.sight.picked.len() > MOST_IN_SIGHT {
+        let Some(frame) = Actor::standing_in(&self.room, &mut self.sight, &view) else {
             return;
-        }
-        let frame = encode_tick(self.sight.picked.iter().copied());
+        };
         if session.outbox.capacity() > super::EVENT_RESERVE
             && session.outbox.try_send(frame).is_ok()
         {
@@ -147,6 +158,20 @@ impl Actor {
         } else {
             session.owes = Owed::Positions;
         }
+    }
+
+    /// A tick of everyone standing in `view`, unless nobody or too many do.
+    pub(super) fn standing_in(
+        room: &crate::room::engine::Room,
+        sight: &mut Sight,
+        view: &View,
+    ) -> Option<Utf8Bytes> {
+        sight.picked.clear();
+        room.people_within(view.edges(), &mut sight.picked);
+        if sight.picked.is_empty() || sight.picked.len() > MOST_IN_SIGHT {
+            return None;
+        }
+        Some(encode_tick(sight.picked.iter().copied()))
     }
 
     /// Sends news of circle `cid` to those it concerns now (see the module's comment) and
@@ -195,6 +220,7 @@ impl Actor {
     pub(super) fn note_movers(&mut self, viewing: bool) {
         self.sight.grid.clear();
         self.sight.movers.clear();
+        self.sight.entries.clear();
         if !viewing {
             // Those who see everything were told at once.
             self.sight.moved.clear();
@@ -206,6 +232,7 @@ impl Actor {
             // Indices fit: a tick's movers are at most the room's participants.
             self.sight.grid.insert(i as u32, *at);
             self.sight.movers.insert(*id, i as u32);
+            self.sight.entries.push(entry(*id, *at));
         }
     }
 
@@ -223,29 +250,41 @@ impl Actor {
         sight
             .grid
             .within(left, top, right, bottom, &mut sight.found);
-        sight.picked.clear();
-        sight.picked.extend(
-            sight
-                .found
-                .iter()
-                .map(|&i| positions[i as usize])
-                .filter(|(_, at)| view.sees(*at, 0.0)),
-        );
-        let crowded = sight.picked.len() > MOST_IN_SIGHT;
+        sight
+            .found
+            .retain(|&i| view.sees(positions[i as usize].1, 0.0));
+        let crowded = sight.found.len() > MOST_IN_SIGHT;
         if crowded {
-            sight.picked.clear();
+            sight.found.clear();
         }
         if let Some(&i) = sight.movers.get(&me) {
-            let (_, at) = positions[i as usize];
-            // In sight (and not crowded out), one is among those picked already.
-            if crowded || !view.sees(at, 0.0) {
-                sight.picked.push((me, at));
+            // In sight (and not crowded out), one is among those found already.
+            if crowded || !view.sees(positions[i as usize].1, 0.0) {
+                sight.found.push(i);
             }
         }
-        if sight.picked.is_empty() {
+        if sight.found.is_empty() {
             return None;
         }
-        Some(encode_tick(sight.picked.iter().copied()))
+        // The entries were encoded once this tick; a page's tick only copies them.
+        let (head, tail) = &sight.frame;
+        let size = head.len()
+            + tail.len()
+            + sight
+                .found
+                .iter()
+                .map(|&i| sight.entries[i as usize].len() + 1)
+                .sum::<usize>();
+        let mut frame = String::with_capacity(size);
+        frame.push_str(head);
+        for (k, &i) in sight.found.iter().enumerate() {
+            if k > 0 {
+                frame.push(',');
+            }
+            frame.push_str(&sight.entries[i as usize]);
+        }
+        frame.push_str(tail);
+        Some(Utf8Bytes::from(frame))
     }
 
     /// The round's positions: everyone who moved since the last round, where they are;
@@ -312,5 +351,43 @@ impl Actor {
                 self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_some());
             metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
         }
+    }
+}
+
+/// One position as a tick lists it, encoded as the protocol does.
+fn entry(id: ParticipantId, at: Point) -> String {
+    serde_json::to_string(&(id.to_string(), at.x, at.y)).unwrap_or_default()
+}
+
+/// What a tick message is around its positions, from the protocol's own encoding of an
+/// empty one.
+fn tick_frame() -> (String, String) {
+    let empty = ServerMessage::Tick {
+        positions: Vec::new(),
+        in_room: None,
+        left: Vec::new(),
+    }
+    .encode();
+    match empty.split_once("[]") {
+        Some((head, tail)) => (format!("{head}["), format!("]{tail}")),
+        // The protocol's tick has a positions array: not reached.
+        None => (
+            String::from(r#"{"type":"tick","positions":["#),
+            String::from("]}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_put_together_from_its_entries_is_the_protocols_own() {
+        let (head, tail) = tick_frame();
+        let a = (ParticipantId(7), Point::new(512.5, 640.0));
+        let b = (ParticipantId(u128::MAX), Point::new(0.25, 1599.0));
+        let joined = format!("{head}{},{}{tail}", entry(a.0, a.1), entry(b.0, b.1));
+        assert_eq!(joined, encode_tick([a, b].into_iter()).as_str());
     }
 }
