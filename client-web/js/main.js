@@ -477,9 +477,10 @@ function receive(msg) {
   }
   const change = state.apply(msg);
   if (!change) return;
+  // In a big room: ids the page meets but does not know yet.
+  if (change.unknown?.length > 0) whoAsker.ask(change.unknown);
   switch (change.kind) {
     case "positions": {
-      if (change.unknown.length > 0) whoAsker.ask(change.unknown);
       if (change.left.length > 0 || change.counted) scheduleRender();
       floor.positions(change.ids);
       const me = state.me();
@@ -544,7 +545,6 @@ function receive(msg) {
       waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
       return;
     case "circle":
-      if (change.unknown.length > 0) whoAsker.ask(change.unknown);
       announceCircle(change);
       scheduleRender();
       updateControls();

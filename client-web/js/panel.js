@@ -269,6 +269,10 @@ export class Panel {
     this.findTimer = setTimeout(() => {
       this.asked = query;
       this.onFind(query);
+      // Not answered (dropped by the rate limit, or the connection blinked): once more.
+      this.findTimer = setTimeout(() => {
+        if (this.asked === query && this.state?.search?.query !== query) this.onFind(query);
+      }, 2000);
     }, 300);
   }
 
@@ -279,7 +283,8 @@ export class Panel {
       if (!query) return "";
       return found === 0 ? t("people.none", { query }) : t("people.found", { found, total });
     }
-    if (!query) return t("people.nearOnly", { shown: total, total: state.inRoom });
+    if (!query) return t("people.nearOnly", { total: state.inRoom });
+    if (query.length > 64) return t("people.tooLong");
     const answered = state.search?.query === this.asked && this.asked === query;
     if (!answered) return t("people.searching");
     if (found === 0) return t("people.none", { query });

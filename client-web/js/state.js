@@ -111,7 +111,7 @@ export class RoomState {
         for (const p of this.participants.values()) {
           if (p.circle === msg.id) p.circle = null;
         }
-        return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [] };
+        return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [], unknown: [] };
       }
       case "hand": {
         const p = this.participants.get(msg.id);
@@ -119,11 +119,13 @@ export class RoomState {
           p.hand = msg.raised;
           p.hand_at = msg.raised ? (msg.at ?? p.hand_at ?? Date.now()) : undefined;
         }
-        return { kind: "hand", id: msg.id };
+        // In a big room, a host's page asks who raised a hand it did not know of (the
+        // answer carries the hand); other pages need not know.
+        return { kind: "hand", id: msg.id, unknown: p || this.me()?.role !== "host" ? [] : [msg.id] };
       }
       case "broadcast":
         this.broadcasters = this.broadcasters.filter((id) => id !== msg.id).concat(msg.on ? [msg.id] : []);
-        return { kind: "onAir", id: msg.id };
+        return { kind: "onAir", id: msg.id, unknown: this.participants.has(msg.id) ? [] : [msg.id] };
       case "areas":
         this.areas = msg.areas;
         return { kind: "areas" };

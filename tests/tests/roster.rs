@@ -249,6 +249,17 @@ async fn in_a_big_room_comings_and_goings_out_of_sight_come_with_the_round() -> 
         height: 400.0,
     })
     .await?;
+    // The view is in place once the page's own chat message comes back.
+    part.send(&ClientMessage::Chat {
+        to: "room".into(),
+        text: "looking".into(),
+    })
+    .await?;
+    part.wait_for("the view in place", |m| match m {
+        ServerMessage::Chat { message } if message.text == "looking" => Some(()),
+        _ => None,
+    })
+    .await?;
     // Three in the room, more than two: comings and goings out of sight wait for the round.
     let mut far = TestClient::join(&server, "Far").await?;
     let far_id = far.id.clone();
@@ -305,5 +316,39 @@ async fn in_a_big_room_comings_and_goings_out_of_sight_come_with_the_round() -> 
         .await?;
     assert_eq!(count, 3, "Sees everything, Looks at a corner and Near");
     assert_eq!(left, vec![far_id]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn in_a_big_room_panning_brings_the_circles_there() -> Result<()> {
+    let server = big_floor(2).await?;
+    let mut watcher = TestClient::join(&server, "Wanda").await?;
+    let _a = placed(&server, &mut watcher, "Anna", (7000.0, 5200.0)).await?;
+    let mut b = TestClient::join(&server, "Ben").await?;
+    b.move_to(7050.0, 5200.0).await?;
+    let far_circle = watcher
+        .wait_for("the far circle", |m| match m {
+            ServerMessage::CircleChanged { circle } if circle.members.len() == 2 => Some(circle.id),
+            _ => None,
+        })
+        .await?;
+    let mut newcomer = TestClient::join(&server, "Neu").await?;
+    let (_, circles, in_room) = listed(&newcomer)?;
+    assert_eq!(in_room, Some(4));
+    assert!(!circles.contains(&far_circle), "too far for the welcome");
+    newcomer
+        .send(&ClientMessage::View {
+            x: 6500.0,
+            y: 4800.0,
+            width: 1200.0,
+            height: 800.0,
+        })
+        .await?;
+    newcomer
+        .wait_for("the far circle, once the page shows it", |m| match m {
+            ServerMessage::CircleChanged { circle } if circle.id == far_circle => Some(()),
+            _ => None,
+        })
+        .await?;
     Ok(())
 }

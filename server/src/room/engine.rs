@@ -153,6 +153,25 @@ impl Room {
         }));
     }
 
+    /// Appends to `out` every circle whose centre lies inside the rectangle from
+    /// `(left, top)` to `(right, bottom)`.
+    pub fn circles_within(
+        &self,
+        (left, top, right, bottom): (f32, f32, f32, f32),
+        out: &mut Vec<CircleId>,
+    ) {
+        let mut ids = Vec::new();
+        self.circle_index.within(left, top, right, bottom, &mut ids);
+        out.extend(ids.into_iter().filter(|id| {
+            self.circles.get(id).is_some_and(|c| {
+                c.centre.x >= left
+                    && c.centre.x <= right
+                    && c.centre.y >= top
+                    && c.centre.y <= bottom
+            })
+        }));
+    }
+
     /// How many people are in the room.
     pub fn len(&self) -> usize {
         self.participants.len()

@@ -18,8 +18,9 @@ pub(crate) const WELCOME_REACH: (f32, f32) = (1300.0, 900.0);
 /// default; operators may change it).
 pub(crate) const DEFAULT_WELCOME_ROSTER: usize = 2000;
 
-/// The participants and circles a light welcome lists for `you`, standing at `at`: those
-/// within [`WELCOME_REACH`], everyone on air, the members of the circles listed, and you.
+/// The participants and circles a light welcome lists for `you`, seeing around `at`:
+/// those within [`WELCOME_REACH`], everyone on air, your circle and the circles near with
+/// their members, you, and for a host everyone with a raised hand (the queue they answer).
 pub(crate) fn near(
     room: &Room,
     you: ParticipantId,
@@ -30,13 +31,16 @@ pub(crate) fn near(
     let mut ids = Vec::new();
     room.people_within((left, top, right, bottom), &mut ids);
     let mut listed: Vec<ParticipantId> = ids.into_iter().map(|(id, _)| id).collect();
+    let me = room.participant(you);
+    let own = me.and_then(|p| p.circle);
     let circles: Vec<proto::CircleInfo> = room
         .circles()
         .filter(|c| {
-            c.centre.x + c.radius >= left
-                && c.centre.x - c.radius <= right
-                && c.centre.y + c.radius >= top
-                && c.centre.y - c.radius <= bottom
+            Some(c.id) == own
+                || (c.centre.x + c.radius >= left
+                    && c.centre.x - c.radius <= right
+                    && c.centre.y + c.radius >= top
+                    && c.centre.y - c.radius <= bottom)
         })
         .map(|c| {
             listed.extend_from_slice(&c.members);
@@ -44,6 +48,13 @@ pub(crate) fn near(
         })
         .collect();
     listed.extend(room.broadcasters().iter().copied());
+    if me.is_some_and(|p| p.role == super::model::Role::Host) {
+        listed.extend(
+            room.participants()
+                .filter(|p| p.hand.is_some())
+                .map(|p| p.id),
+        );
+    }
     listed.push(you);
     listed.sort_unstable_by_key(|id| id.0);
     listed.dedup();

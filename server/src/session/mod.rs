@@ -365,7 +365,9 @@ async fn on_text(session: &mut Session<'_>, conn: &mut Conn, text: &str) -> Opti
         // Both follow the pointer: a walk and a pan are a few a second.
         ClientMessage::Move { .. } | ClientMessage::View { .. } => Kind::Move,
         ClientMessage::Signal { .. } => Kind::Signal,
-        ClientMessage::Chat { .. } => Kind::Chat,
+        // A search is typed by a person, like a chat message, and costs the room a look
+        // at everyone.
+        ClientMessage::Chat { .. } | ClientMessage::Find { .. } => Kind::Chat,
         ClientMessage::Rtt { .. } => Kind::Rtt,
         _ => Kind::Other,
     };

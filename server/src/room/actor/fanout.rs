@@ -6,7 +6,7 @@ use hallway_proto::{ServerMessage, close};
 use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::sight::View;
+use super::sight::{Standing, View};
 use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::engine::Event;
 use crate::room::model::{ParticipantId, Point};
@@ -227,11 +227,21 @@ impl Actor {
                 (Owed::Snapshot, Some(view)) if big => Utf8Bytes::from(
                     views::snapshot(&self.room, Some((*id, view.middle()))).encode(),
                 ),
+                // The round says who left and how many are here: a page that would miss it
+                // catches up with a snapshot near its view instead.
+                (Owed::Positions, Some(view)) if big && round => Utf8Bytes::from(
+                    views::snapshot(&self.room, Some((*id, view.middle()))).encode(),
+                ),
                 (Owed::Positions, Some(view)) if big => {
                     match Actor::standing_in(&self.room, &mut self.sight, view) {
-                        Some(frame) => frame,
-                        None => {
+                        Standing::Frame(frame) => frame,
+                        Standing::Nobody => {
                             session.owes = Owed::Nothing;
+                            continue;
+                        }
+                        // Too many to list: what is near, in full, next tick.
+                        Standing::Crowd => {
+                            session.owes = Owed::Snapshot;
                             continue;
                         }
                     }
@@ -268,7 +278,13 @@ impl Actor {
                 sent += 1;
             } else {
                 skipped += 1;
-                session.owes = session.owes.max(Owed::Positions);
+                // In a big room, a page with a view that misses the round misses who left.
+                let missed = if big && round && session.view.is_some() {
+                    Owed::Snapshot
+                } else {
+                    Owed::Positions
+                };
+                session.owes = session.owes.max(missed);
                 session.stalled_ticks += 1;
                 if session.outbox.is_closed() {
                     self.pending_kicks.push((*id, Removal::Gone));

@@ -72,6 +72,16 @@ impl View {
     }
 }
 
+/// Who stands in a view, as a tick.
+pub(super) enum Standing {
+    /// Nobody.
+    Nobody,
+    /// Their positions.
+    Frame(Utf8Bytes),
+    /// More than [`MOST_IN_SIGHT`].
+    Crowd,
+}
+
 /// Where a circle was and who was in it when its news last went out.
 #[derive(Debug, Clone)]
 struct Seen {
@@ -148,7 +158,14 @@ impl Actor {
             // What it owes already carries every position.
             return;
         }
-        let Some(frame) = Actor::standing_in(&self.room, &mut self.sight, &view) else {
+        // In a big room, the circles there too: the page may never have heard of them.
+        if self.light_welcomes() {
+            self.circles_in(from, &view);
+        }
+        let Some(session) = self.sessions.get_mut(&from) else {
+            return;
+        };
+        let Standing::Frame(frame) = Actor::standing_in(&self.room, &mut self.sight, &view) else {
             return;
         };
         if session.outbox.capacity() > super::EVENT_RESERVE
@@ -160,18 +177,47 @@ impl Actor {
         }
     }
 
+    /// Sends `to` the circles in `view` (at most [`MOST_IN_SIGHT`]), as they are.
+    fn circles_in(&mut self, to: ParticipantId, view: &View) {
+        let mut ids = Vec::new();
+        self.room.circles_within(view.edges(), &mut ids);
+        ids.truncate(MOST_IN_SIGHT);
+        let Some(session) = self.sessions.get_mut(&to) else {
+            return;
+        };
+        for cid in ids {
+            let Some(c) = self.room.circle(cid) else {
+                continue;
+            };
+            let msg = ServerMessage::CircleChanged {
+                circle: views::circle(c),
+            };
+            if session.outbox.capacity() <= super::EVENT_RESERVE
+                || session
+                    .outbox
+                    .try_send(Utf8Bytes::from(msg.encode()))
+                    .is_err()
+            {
+                // State: caught up with in full once there is room.
+                session.owes = Owed::Snapshot;
+                return;
+            }
+        }
+    }
+
     /// A tick of everyone standing in `view`, unless nobody or too many do.
     pub(super) fn standing_in(
         room: &crate::room::engine::Room,
         sight: &mut Sight,
         view: &View,
-    ) -> Option<Utf8Bytes> {
+    ) -> Standing {
         sight.picked.clear();
         room.people_within(view.edges(), &mut sight.picked);
-        if sight.picked.is_empty() || sight.picked.len() > MOST_IN_SIGHT {
-            return None;
+        match sight.picked.len() {
+            0 => Standing::Nobody,
+            n if n > MOST_IN_SIGHT => Standing::Crowd,
+            _ => Standing::Frame(encode_tick(sight.picked.iter().copied())),
         }
-        Some(encode_tick(sight.picked.iter().copied()))
     }
 
     /// Sends news of circle `cid` to those it concerns now (see the module's comment) and
