@@ -227,11 +227,6 @@ impl Actor {
                 (Owed::Snapshot, Some(view)) if big => Utf8Bytes::from(
                     views::snapshot(&self.room, Some((*id, view.middle()))).encode(),
                 ),
-                // The round says who left and how many are here: a page that would miss it
-                // catches up with a snapshot near its view instead.
-                (Owed::Positions, Some(view)) if big && round => Utf8Bytes::from(
-                    views::snapshot(&self.room, Some((*id, view.middle()))).encode(),
-                ),
                 (Owed::Positions, Some(view)) if big => {
                     match Actor::standing_in(&self.room, &mut self.sight, view) {
                         Standing::Frame(frame) => frame,
@@ -239,9 +234,11 @@ impl Actor {
                             session.owes = Owed::Nothing;
                             continue;
                         }
-                        // Too many to list: what is near, in full, next tick.
+                        // Too many to list: the next round brings who moved. (Building a
+                        // snapshot per page here, on the room's task, is what slowed a
+                        // filling room of 10,000 down: see benchmarks.md.)
                         Standing::Crowd => {
-                            session.owes = Owed::Snapshot;
+                            session.owes = Owed::Nothing;
                             continue;
                         }
                     }
@@ -278,13 +275,7 @@ impl Actor {
                 sent += 1;
             } else {
                 skipped += 1;
-                // In a big room, a page with a view that misses the round misses who left.
-                let missed = if big && round && session.view.is_some() {
-                    Owed::Snapshot
-                } else {
-                    Owed::Positions
-                };
-                session.owes = session.owes.max(missed);
+                session.owes = session.owes.max(Owed::Positions);
                 session.stalled_ticks += 1;
                 if session.outbox.is_closed() {
                     self.pending_kicks.push((*id, Removal::Gone));

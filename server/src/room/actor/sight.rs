@@ -28,6 +28,9 @@ pub(super) const MARGIN: f32 = 300.0;
 /// the whole floor of a room of thousands does not make it a slow consumer.
 pub(super) const MOST_IN_SIGHT: usize = 250;
 
+/// Most circles a changed view is sent at once in a big room.
+const CIRCLES_IN_SIGHT: usize = 100;
+
 /// Side of the cells movers are sorted into each tick, in floor units.
 const CELL: f32 = 250.0;
 
@@ -177,11 +180,12 @@ impl Actor {
         }
     }
 
-    /// Sends `to` the circles in `view` (at most [`MOST_IN_SIGHT`]), as they are.
+    /// Sends `to` the circles in `view` (at most [`CIRCLES_IN_SIGHT`]), as they are, as
+    /// far as its queue has room to spare: the page may never have heard of them.
     fn circles_in(&mut self, to: ParticipantId, view: &View) {
         let mut ids = Vec::new();
         self.room.circles_within(view.edges(), &mut ids);
-        ids.truncate(MOST_IN_SIGHT);
+        ids.truncate(CIRCLES_IN_SIGHT);
         let Some(session) = self.sessions.get_mut(&to) else {
             return;
         };
@@ -189,19 +193,15 @@ impl Actor {
             let Some(c) = self.room.circle(cid) else {
                 continue;
             };
+            // What does not fit now comes with the circle's next change: a page short of
+            // room is not made to catch up with a whole snapshot for it.
+            if session.outbox.capacity() <= 2 * super::EVENT_RESERVE {
+                return;
+            }
             let msg = ServerMessage::CircleChanged {
                 circle: views::circle(c),
             };
-            if session.outbox.capacity() <= super::EVENT_RESERVE
-                || session
-                    .outbox
-                    .try_send(Utf8Bytes::from(msg.encode()))
-                    .is_err()
-            {
-                // State: caught up with in full once there is room.
-                session.owes = Owed::Snapshot;
-                return;
-            }
+            let _ = session.outbox.try_send(Utf8Bytes::from(msg.encode()));
         }
     }
 
