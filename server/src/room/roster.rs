@@ -4,10 +4,10 @@
 //! anyone by name or profile line (`find`), searched here.
 
 use hallway_proto::{self as proto, limits as proto_limits};
-use unicode_normalization::UnicodeNormalization;
 
 use super::engine::Room;
 use super::model::{Participant, ParticipantId, Point};
+use super::text::searchable;
 use super::views;
 
 /// How far around where a newcomer appears their welcome lists everyone, in floor units
@@ -65,25 +65,6 @@ pub(crate) fn near(
     (participants, circles)
 }
 
-/// A name as searched: case, accents and spacing do not matter ("muller" finds "Müller"),
-/// as in the page's own search (`people.js`).
-pub(crate) fn searchable(text: &str) -> String {
-    let folded: String = text
-        .nfkd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .collect::<String>()
-        .replace('ß', "ss")
-        .to_lowercase();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Whether `query` is a query `find` takes: 1 to [`proto_limits::MAX_FIND_CHARS`]
-/// characters with something to search for.
-pub(crate) fn valid_query(query: &str) -> bool {
-    let chars = query.chars().count();
-    (1..=proto_limits::MAX_FIND_CHARS).contains(&chars) && !searchable(query).is_empty()
-}
-
 /// The participants whose name or profile line has every word of `query`: the first
 /// [`proto_limits::MAX_FOUND`], those whose name starts with the query first, then by
 /// name; and how many matched in all.
@@ -113,20 +94,4 @@ pub(crate) fn find(room: &Room, query: &str) -> (Vec<proto::ParticipantInfo>, u3
         .map(|(_, _, p)| views::participant(p))
         .collect();
     (shown, total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn searching_ignores_case_accents_and_spacing() {
-        assert_eq!(searchable("  Jürgen   MÜLLER "), "jurgen muller");
-        assert_eq!(searchable("Straße"), "strasse");
-        assert_eq!(searchable("Élodie Café"), "elodie cafe");
-        assert!(valid_query("ab"));
-        assert!(!valid_query(""));
-        assert!(!valid_query("   "));
-        assert!(!valid_query(&"x".repeat(65)));
-    }
 }

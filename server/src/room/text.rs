@@ -125,6 +125,26 @@ pub(crate) fn name_key(name: &str) -> String {
     key.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A name as searched: case, accents and spacing do not matter ("muller" finds "Müller"),
+/// as in the page's own search (`people.js`).
+pub(crate) fn searchable(text: &str) -> String {
+    let folded: String = text
+        .nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .replace('ß', "ss")
+        .to_lowercase();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `query` is a query `find` takes: 1 to
+/// [`hallway_proto::limits::MAX_FIND_CHARS`]
+/// characters with something to search for.
+pub(crate) fn valid_query(query: &str) -> bool {
+    let chars = query.chars().count();
+    (1..=hallway_proto::limits::MAX_FIND_CHARS).contains(&chars) && !searchable(query).is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +215,21 @@ mod tests {
         assert!(!valid_label("\u{200B}") && !valid_label("Bühne\u{202E}"));
         assert_eq!(clean_label("Fo\u{200B}yer\u{00AD}", || "x".into()), "Foyer");
         assert_eq!(clean_label("\u{200B}", || "Area 3".into()), "Area 3");
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+
+    #[test]
+    fn searching_ignores_case_accents_and_spacing() {
+        assert_eq!(searchable("  Jürgen   MÜLLER "), "jurgen muller");
+        assert_eq!(searchable("Straße"), "strasse");
+        assert_eq!(searchable("Élodie Café"), "elodie cafe");
+        assert!(valid_query("ab"));
+        assert!(!valid_query(""));
+        assert!(!valid_query("   "));
+        assert!(!valid_query(&"x".repeat(65)));
     }
 }

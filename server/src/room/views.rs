@@ -268,12 +268,15 @@ pub(crate) fn floor_plan_url(room: &Room) -> Option<String> {
     s.floor_plan.as_ref().map(|plan| plan.url(&s.slug))
 }
 
+/// The people and circles a page of a big room is told of (see `roster::near`).
+pub(crate) type Near = (Vec<proto::ParticipantInfo>, Vec<proto::CircleInfo>);
+
 /// The full snapshot a newcomer (or a participant who resumed) receives, with the token
 /// to resume with next time; with `near` (where they stand, in a room of more than the
 /// welcome roster), only the people and circles near them (see `roster.rs`).
 pub(crate) fn welcome(
     room: &Room,
-    (you, near): (ParticipantId, Option<super::model::Point>),
+    (you, near): (ParticipantId, Option<Near>),
     tick_hz: u32,
     ice_servers: Vec<proto::IceServer>,
     resume: String,
@@ -288,10 +291,7 @@ pub(crate) fn welcome(
         announcement,
     } = state(room);
     let (participants, circles, in_room) = match near {
-        Some(at) => {
-            let (participants, circles) = super::roster::near(room, you, at);
-            (participants, circles, Some(room.len() as u32))
-        }
+        Some((participants, circles)) => (participants, circles, Some(room.len() as u32)),
         None => {
             let (participants, circles) = people(room);
             (participants, circles, None)
@@ -319,10 +319,7 @@ pub(crate) fn welcome(
 /// The whole room for a client that missed changes; with `near` (in a big room, for a
 /// page that shows part of the floor: who, and the middle of what they see), only the
 /// people and circles near, as in a light welcome.
-pub(crate) fn snapshot(
-    room: &Room,
-    near: Option<(ParticipantId, super::model::Point)>,
-) -> ServerMessage {
+pub(crate) fn snapshot(room: &Room, near: Option<Near>) -> ServerMessage {
     let RoomView {
         areas,
         chat,
@@ -331,10 +328,7 @@ pub(crate) fn snapshot(
         announcement,
     } = state(room);
     let (participants, circles, in_room) = match near {
-        Some((you, at)) => {
-            let (participants, circles) = super::roster::near(room, you, at);
-            (participants, circles, Some(room.len() as u32))
-        }
+        Some((participants, circles)) => (participants, circles, Some(room.len() as u32)),
         None => {
             let (participants, circles) = people(room);
             (participants, circles, None)

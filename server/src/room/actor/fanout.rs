@@ -10,6 +10,7 @@ use super::sight::{Standing, View};
 use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
 use crate::room::engine::Event;
 use crate::room::model::{ParticipantId, Point};
+use crate::room::roster;
 use crate::room::views::{self, To};
 
 impl Actor {
@@ -225,7 +226,11 @@ impl Actor {
                 // In a big room, a page that shows part of the floor catches up with what
                 // is near it (a whole room's state or positions would be megabytes).
                 (Owed::Snapshot, Some(view)) if big => Utf8Bytes::from(
-                    views::snapshot(&self.room, Some((*id, view.middle()))).encode(),
+                    views::snapshot(
+                        &self.room,
+                        Some(roster::near(&self.room, *id, view.middle())),
+                    )
+                    .encode(),
                 ),
                 (Owed::Positions, Some(view)) if big => {
                     match Actor::standing_in(&self.room, &mut self.sight, view) {

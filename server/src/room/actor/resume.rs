@@ -165,7 +165,8 @@ impl Actor {
         let near = self
             .light_welcomes()
             .then(|| self.room.participant(id).map(|p| p.position))
-            .flatten();
+            .flatten()
+            .map(|at| crate::room::roster::near(&self.room, id, at));
         let welcome = views::welcome(
             &self.room,
             (id, near),

@@ -327,7 +327,7 @@ impl Command {
                 Command::Who(ids.iter().map(|id| participant_id(id)).collect())
             }
             ClientMessage::Find { query } => {
-                if !crate::room::roster::valid_query(&query) {
+                if !crate::room::text::valid_query(&query) {
                     return Decoded::Refused(
                         ErrorCode::InvalidMessage,
                         "a find query is 1 to 64 characters with a letter or digit to look for",
