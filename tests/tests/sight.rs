@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
+use hallway_tests::cluster::sees_at;
 use hallway_tests::{TestClient, TestServer};
 
 /// Tells the server what `client`'s page shows.
@@ -21,19 +22,6 @@ async fn view(client: &mut TestClient, x: f64, y: f64, width: f64, height: f64) 
             y,
             width,
             height,
-        })
-        .await
-}
-
-/// Waits until `client` sees `who` at `x` (in a tick).
-async fn sees_at(client: &mut TestClient, who: &str, x: f32) -> Result<()> {
-    client
-        .wait_for(&format!("{who} at x={x}"), |m| match m {
-            ServerMessage::Tick { positions, .. } => positions
-                .iter()
-                .any(|(id, px, _)| id == who && *px == x)
-                .then_some(()),
-            _ => None,
         })
         .await
 }

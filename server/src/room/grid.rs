@@ -68,13 +68,7 @@ impl<K: Copy + PartialEq> Grid<K> {
     /// Appends to `out` every key in the cells the square of half-side `radius` around
     /// `p` touches: a superset of those within `radius`, for the caller to filter.
     pub(crate) fn near(&self, p: Point, radius: f32, out: &mut Vec<K>) {
-        let (c0, r0) = self.coords(Point::new((p.x - radius).max(0.0), (p.y - radius).max(0.0)));
-        let (c1, r1) = self.coords(Point::new(p.x + radius, p.y + radius));
-        for row in r0..=r1 {
-            for col in c0..=c1 {
-                out.extend_from_slice(&self.cells[row * self.cols + col]);
-            }
-        }
+        self.within(p.x - radius, p.y - radius, p.x + radius, p.y + radius, out);
     }
 
     /// Appends to `out` every key in the cells that the rectangle from `(left, top)` to
