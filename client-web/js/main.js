@@ -485,8 +485,11 @@ function receive(msg) {
       floor.positions(change.ids);
       const me = state.me();
       if (me) {
+        // Follow one's own avatar only when it moved: a big room's round sends unchanged
+        // positions again, and a person who scrolled away to look around stays there.
+        const moved = !lastPosition || lastPosition.x !== me.x || lastPosition.y !== me.y;
         lastPosition = { x: me.x, y: me.y };
-        if (change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id));
+        if (moved && change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id));
         warmIfNear(me);
       }
       return;

@@ -93,3 +93,49 @@ test("a walker in sight is seen at every step, one far away arrives where they s
     await others.close();
   }
 });
+
+// The page follows one's own avatar when it moves, never because the round sends an
+// unchanged position again: a person who scrolled away to look around stays there (it
+// pulled the view back to the avatar once a second, and a click on the floor landed there).
+test("looking around the floor, the view stays where the person put it until they walk", async () => {
+  const anna = await person(room.server, "Anna Schmidt");
+  room.people.push(anna);
+  // At once after entering: the first round carries the newcomer's place.
+  const others = await crowd(room.server, [{ name: "Ben Okafor", x: 4000, y: 3000 }]);
+  try {
+    const scrolled = await anna.page.evaluate(() => {
+      const floor = document.querySelector("#floor");
+      floor.scrollTo({ left: floor.scrollWidth, top: floor.scrollHeight });
+      return { left: floor.scrollLeft, top: floor.scrollTop };
+    });
+    assert.ok(scrolled.left > 0 && scrolled.top > 0, JSON.stringify(scrolled));
+    // Three rounds while Ben walks about (so that rounds come), Anna standing still.
+    const rounds = anna.received.filter((m) => m.type === "tick").length;
+    for (let k = 1; k <= 30; k++) {
+      await others.send(0, { type: "move", x: 4000 + k * 5, y: 3000, walking: true });
+      await sleep(100);
+    }
+    assert.ok(anna.received.filter((m) => m.type === "tick").length > rounds, "ticks came meanwhile");
+    const after = await anna.page.evaluate(() => {
+      const floor = document.querySelector("#floor");
+      return { left: floor.scrollLeft, top: floor.scrollTop };
+    });
+    assert.deepEqual(after, scrolled, "the view stayed where Anna scrolled");
+    // Anna walks: the view comes back to her.
+    const me = await anna.page.evaluate(() => ({ x: window.hallway.state.me().x, y: window.hallway.state.me().y }));
+    await anna.page.focus("#floor");
+    await anna.page.keyboard.down("ArrowRight");
+    await sleep(600);
+    await anna.page.keyboard.up("ArrowRight");
+    await until("the view back at Anna", () =>
+      anna.page.evaluate(() => {
+        const shown = window.hallway.floor.shown();
+        const me = window.hallway.state.me();
+        return me.x > shown.x && me.x < shown.x + shown.width && me.y > shown.y && me.y < shown.y + shown.height;
+      }),
+    );
+    assert.ok(await anna.page.evaluate((x) => window.hallway.state.me().x > x, me.x), "Anna walked");
+  } finally {
+    await others.close();
+  }
+});
