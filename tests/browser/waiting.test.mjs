@@ -145,7 +145,14 @@ test("the host turns Jens away with a message, which he reads", async () => {
   await page.check("#waiting-list li:first-child input");
   await page.fill("#waiting-message", "Heute nur für angemeldete Gäste, sorry.");
   await page.click("#waiting-turn-away");
-  await jens.page.waitForSelector("#ended:not([hidden])", { timeout: DEADLINE });
+  await jens.page.waitForSelector("#ended:not([hidden])", { timeout: DEADLINE }).catch(async (err) => {
+    // What each side said and heard, for the report.
+    const turned = hanna.sent.filter((m) => m.type === "turn_away");
+    const heard = jens.received.map((m) => m.type).slice(-20);
+    const queue = await page.$$eval("#waiting-list li", (items) => items.map((li) => `${li.querySelector("input").dataset.pick} ${li.querySelector(".name").textContent}`));
+    const shown = await jens.page.evaluate(() => ({ waiting: !document.querySelector("#waiting").hidden, status: document.querySelector("#status")?.textContent, resume: window.hallway?.state?.resume }));
+    throw new Error(`Jens was not turned away: host sent ${JSON.stringify(turned)}, queue ${JSON.stringify(queue)}, Jens heard ${JSON.stringify(heard)}, shows ${JSON.stringify(shown)}; ${err.message}`);
+  });
   assert.equal(await jens.page.textContent("#ended-heading"), "A host did not let you in");
   assert.equal(await jens.page.textContent("#ended-detail"), "Message from the host: Heute nur für angemeldete Gäste, sorry.");
   const found = await axe(jens.page);

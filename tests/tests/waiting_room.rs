@@ -312,6 +312,65 @@ async fn a_dropped_connection_keeps_its_place_with_the_waiting_token() -> Result
     Ok(())
 }
 
+/// Turned away while their page was not listening (it had given its connection up and
+/// was reconnecting, or the connection was lost): coming back with the waiting token, they
+/// are told then, with the host's message, and are not queued again as a stranger.
+#[tokio::test]
+async fn someone_turned_away_while_reconnecting_hears_it_when_back() -> Result<()> {
+    let server = waiting_server().await?;
+    let mut hanna = TestClient::join_host(&server, "salon", "Hanna").await?;
+    // Two pages: one whose connection the server still holds open but the page no longer
+    // reads (it gave it up), one whose connection is simply gone.
+    let mut tokens = Vec::new();
+    let mut kept = Vec::new();
+    for (name, keep) in [("Fritz", true), ("Greta", false)] {
+        let mut client = TestClient::connect(&server).await?;
+        client.hello("salon", name).await?;
+        let ServerMessage::Waiting { resume, .. } = client.recv().await? else {
+            bail!("expected waiting");
+        };
+        tokens.push((name, resume));
+        if keep {
+            kept.push(client);
+        }
+    }
+    let people = queue_where(&mut hanna, "two waiting", |p| p.len() == 2).await?;
+    let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
+    hanna
+        .send(&ClientMessage::TurnAway {
+            ids,
+            message: Some("Heute nur für angemeldete Gäste.".into()),
+        })
+        .await?;
+    queue_where(&mut hanna, "an empty queue", <[_]>::is_empty).await?;
+    for (name, token) in &tokens {
+        let mut again = TestClient::connect(&server).await?;
+        again
+            .send(&Hello::new("salon", name).resume(token).message())
+            .await?;
+        let message = again
+            .wait_for("turned away", |m| match m {
+                ServerMessage::TurnedAway { message } => Some(message.clone()),
+                ServerMessage::Waiting { .. } => Some(Some("queued again".into())),
+                _ => None,
+            })
+            .await?;
+        assert_eq!(
+            message.as_deref(),
+            Some("Heute nur für angemeldete Gäste."),
+            "{name}"
+        );
+        assert_eq!(again.wait_closed().await?.code, Some(close::TURNED_AWAY));
+    }
+    // Nobody came back into the queue: the next change the hosts see is a newcomer alone.
+    let _ida = wait_in(&server, Hello::new("salon", "Ida")).await?;
+    let people = queue_where(&mut hanna, "one waiting", |p| !p.is_empty()).await?;
+    let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Ida"]);
+    drop(kept);
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_host_admits_several_at_once_and_the_queue_says_how_long_each_waited() -> Result<()> {
     let server = waiting_server().await?;

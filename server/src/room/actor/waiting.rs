@@ -52,10 +52,25 @@ pub(super) struct Waiter {
     lost: Option<Instant>,
 }
 
+/// Someone a host turned away, remembered for the resume grace window: their page may
+/// not have heard it (its connection was lost, or it had given the connection up and was
+/// reconnecting just then). Coming back with their waiting token, they are told again
+/// instead of being queued anew as a stranger.
+#[derive(Debug)]
+struct TurnedAway {
+    id: ParticipantId,
+    token: String,
+    message: Option<String>,
+    /// Forgotten then.
+    until: Instant,
+}
+
 /// The queue, longest waiting first.
 #[derive(Debug, Default)]
 pub(super) struct WaitingRoom {
     people: VecDeque<Waiter>,
+    /// Who was turned away lately, oldest first (at most [`WAITING_CAPACITY`]).
+    turned_away: VecDeque<TurnedAway>,
     /// The hosts have not been told of the latest change.
     changed: bool,
 }
@@ -160,7 +175,26 @@ impl Actor {
         let connection = self.next_connection();
         let frame = self.waiting_message(token);
         let Some(waiter) = self.waiting.people.iter_mut().find(|w| w.token == token) else {
-            let _ = reply.send(Err(JoinError::NotResumed));
+            match self.waiting.turned_away.iter().find(|t| t.token == token) {
+                // Turned away while their page was not listening: they hear it now, on
+                // the new connection, just as they would have on the old one.
+                Some(turned) => {
+                    let message = turned.message.clone();
+                    let _ = link.try_send(Utf8Bytes::from(
+                        ServerMessage::TurnedAway { message }.encode(),
+                    ));
+                    link.close_after(close::TURNED_AWAY);
+                    let seat = Seat {
+                        id: turned.id,
+                        connection,
+                        resumed: true,
+                    };
+                    let _ = reply.send(Ok(seat));
+                }
+                None => {
+                    let _ = reply.send(Err(JoinError::NotResumed));
+                }
+            }
             return;
         };
         let _ = link.try_send(frame);
@@ -181,6 +215,7 @@ impl Actor {
 
     /// Forgets whoever waited with a lost connection and did not come back in time.
     pub(super) fn expire_waiting(&mut self, now: Instant) {
+        self.waiting.turned_away.retain(|t| t.until > now);
         let before = self.waiting.people.len();
         self.waiting
             .people
@@ -314,13 +349,29 @@ impl Actor {
     ) -> Result<(), EngineError> {
         self.room.may_manage_waiting_room(from)?;
         let message = clean_waiting_message(message.as_deref().unwrap_or(""))?;
-        let frame = Utf8Bytes::from(ServerMessage::TurnedAway { message }.encode());
+        let frame = Utf8Bytes::from(
+            ServerMessage::TurnedAway {
+                message: message.clone(),
+            }
+            .encode(),
+        );
         let mut result = Ok(());
         for id in ids {
             match self.waiting.take(id) {
                 Some(waiter) => {
                     let _ = waiter.link.try_send(frame.clone());
                     waiter.link.close_after(close::TURNED_AWAY);
+                    if !self.grace.is_zero() {
+                        if self.waiting.turned_away.len() >= WAITING_CAPACITY {
+                            self.waiting.turned_away.pop_front();
+                        }
+                        self.waiting.turned_away.push_back(TurnedAway {
+                            id: waiter.id,
+                            token: waiter.token,
+                            message: message.clone(),
+                            until: self.now + self.grace,
+                        });
+                    }
                 }
                 None => result = Err(EngineError::NotWaiting),
             }
