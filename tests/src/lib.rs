@@ -188,6 +188,32 @@ impl TestClient {
         })
     }
 
+    /// Opens a WebSocket to the server at `addr` with a receive window of about `bytes`:
+    /// a client that stops reading for a while then fills its queue on the server soon,
+    /// not after megabytes buffered by the kernel.
+    pub async fn connect_small_window(addr: SocketAddr, bytes: u32) -> Result<TestClient> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_recv_buffer_size(bytes)?;
+        let stream = tokio::time::timeout(DEADLINE, socket.connect(addr))
+            .await
+            .context("connect timed out")??;
+        let (socket, _) = tokio::time::timeout(
+            DEADLINE,
+            tokio_tungstenite::client_async(
+                format!("ws://{addr}/ws"),
+                MaybeTlsStream::Plain(stream),
+            ),
+        )
+        .await
+        .context("connect timed out")?
+        .context("connecting")?;
+        Ok(TestClient {
+            socket,
+            id: String::new(),
+            welcome: None,
+        })
+    }
+
     /// Opens a WebSocket as a page at `origin` would (with that Origin header); returns the
     /// HTTP status of a refusal as the error's text.
     pub async fn connect_from(server: &TestServer, origin: &str) -> Result<TestClient> {

@@ -190,6 +190,34 @@ impl Actor {
         sent
     }
 
+    /// Like [`Actor::broadcast_where`], for news that the positions carry too (someone
+    /// arrived where a page looks): whoever is short of room skips it and is owed only
+    /// the positions in their view, from which the page learns who is new and asks for
+    /// them by id. A snapshot per skipped arrival is what slowed a room of 10,000 down
+    /// while it filled: see `sight.rs`.
+    pub(super) fn offer_where(
+        &mut self,
+        bytes: Utf8Bytes,
+        mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+    ) -> u64 {
+        let mut sent = 0;
+        for (id, session) in &mut self.sessions {
+            if session.owes == Owed::Snapshot || !to(*id, session.view.as_ref()) {
+                continue;
+            }
+            if session.outbox.is_closed() {
+                self.pending_kicks.push((*id, Removal::Gone));
+            } else if session.outbox.capacity() <= EVENT_RESERVE
+                || session.outbox.try_send(bytes.clone()).is_err()
+            {
+                session.owes = session.owes.max(Owed::Positions);
+            } else {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
     /// Queues a frame meant for one participant (a signal, an instruction to connect, an
     /// error): these cannot be caught up with later, so one who has no room left even in
     /// the reserve is disconnected.

@@ -365,12 +365,20 @@ impl Actor {
     /// In a big room, news that someone came goes at once only to the pages that show
     /// where they appear (and those that see everything); the others learn of them as
     /// they come into sight (`who`) and count them with the round.
+    ///
+    /// A page that shows part of the floor and has no room for the news is owed only the
+    /// positions in its view, not a snapshot: the newcomer is among them, and the page
+    /// asks `who` they are. While a room of 10,000 filled, every page near the middle that
+    /// fell behind for a moment was owed a snapshot per arrival it missed, and building
+    /// those on the room's task slowed every join down (see benchmarks.md).
     pub(super) fn joined_news(&mut self, id: ParticipantId, msg: &ServerMessage) {
         let Some(at) = self.room.participant(id).map(|p| p.position) else {
             return;
         };
-        let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |to, view| {
-            to != id && view.is_none_or(|v| v.sees(at, 0.0))
+        let bytes = Utf8Bytes::from(msg.encode());
+        let mut sent = self.broadcast_where(bytes.clone(), |to, view| to != id && view.is_none());
+        sent += self.offer_where(bytes, |to, view| {
+            to != id && view.is_some_and(|v| v.sees(at, 0.0))
         });
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
     }
