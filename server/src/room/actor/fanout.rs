@@ -194,13 +194,14 @@ impl Actor {
     /// arrived where a page looks): whoever is short of room skips it and is owed only
     /// the positions in their view, from which the page learns who is new and asks for
     /// them by id. A snapshot per skipped arrival is what slowed a room of 10,000 down
-    /// while it filled: see `sight.rs`.
+    /// while it filled: see `sight.rs`. Returns to how many it was queued and how many
+    /// skipped it.
     pub(super) fn offer_where(
         &mut self,
         bytes: Utf8Bytes,
         mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
-    ) -> u64 {
-        let mut sent = 0;
+    ) -> (u64, u64) {
+        let (mut sent, mut skipped) = (0, 0);
         for (id, session) in &mut self.sessions {
             if session.owes == Owed::Snapshot || !to(*id, session.view.as_ref()) {
                 continue;
@@ -211,11 +212,12 @@ impl Actor {
                 || session.outbox.try_send(bytes.clone()).is_err()
             {
                 session.owes = session.owes.max(Owed::Positions);
+                skipped += 1;
             } else {
                 sent += 1;
             }
         }
-        sent
+        (sent, skipped)
     }
 
     /// Queues a frame meant for one participant (a signal, an instruction to connect, an
@@ -261,19 +263,30 @@ impl Actor {
                     .encode(),
                 ),
                 (Owed::Positions, Some(view)) if big => {
+                    // On the round's tick the round comes too: it alone says who left
+                    // and how many are in the room.
+                    let round = far.as_ref().filter(|_| round);
                     match Actor::standing_in(&self.room, &mut self.sight, view) {
-                        Standing::Frame(frame) => frame,
-                        Standing::Nobody => {
-                            session.owes = Owed::Nothing;
-                            continue;
+                        Standing::Frame(frame) => {
+                            if let Some(far) = round
+                                && session.outbox.capacity() > EVENT_RESERVE + 1
+                                && session.outbox.try_send(far.clone()).is_ok()
+                            {
+                                sent += 1;
+                            }
+                            frame
                         }
-                        // Too many to list: the next round brings who moved. (Building a
-                        // snapshot per page here, on the room's task, is what slowed a
-                        // filling room of 10,000 down: see benchmarks.md.)
-                        Standing::Crowd => {
-                            session.owes = Owed::Nothing;
-                            continue;
-                        }
+                        // Nobody to list, or too many: the round (now or the next one)
+                        // brings who moved and who arrived. (Building a snapshot per page
+                        // here, on the room's task, is what slowed a filling room of
+                        // 10,000 down: see benchmarks.md.)
+                        Standing::Nobody | Standing::Crowd => match round {
+                            Some(far) => far.clone(),
+                            None => {
+                                session.owes = Owed::Nothing;
+                                continue;
+                            }
+                        },
                     }
                 }
                 (Owed::Snapshot, _) => snapshot

@@ -376,11 +376,17 @@ impl Actor {
             return;
         };
         let bytes = Utf8Bytes::from(msg.encode());
-        let mut sent = self.broadcast_where(bytes.clone(), |to, view| to != id && view.is_none());
-        sent += self.offer_where(bytes, |to, view| {
+        let sent = self.broadcast_where(bytes.clone(), |to, view| to != id && view.is_none());
+        let (offered, skipped) = self.offer_where(bytes, |to, view| {
             to != id && view.is_some_and(|v| v.sees(at, 0.0))
         });
-        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
+        if skipped > 0 {
+            // A page in a crowd is not sent everyone standing in its view: the next round
+            // carries the newcomer, who may not move for a while.
+            self.sight.moved.insert(id);
+        }
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind())
+            .increment(sent + offered);
     }
 
     /// In a big room, news that someone left goes at once only to the pages that see
