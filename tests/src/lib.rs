@@ -167,6 +167,15 @@ impl Closed {
 }
 
 impl TestClient {
+    /// A client on an open WebSocket that has not said hello yet.
+    fn over(socket: Socket) -> TestClient {
+        TestClient {
+            socket,
+            id: String::new(),
+            welcome: None,
+        }
+    }
+
     /// Opens a WebSocket to the server without saying hello.
     pub async fn connect(server: &TestServer) -> Result<TestClient> {
         TestClient::connect_to(server.addr()).await
@@ -181,11 +190,7 @@ impl TestClient {
         .await
         .context("connect timed out")?
         .context("connecting")?;
-        Ok(TestClient {
-            socket,
-            id: String::new(),
-            welcome: None,
-        })
+        Ok(TestClient::over(socket))
     }
 
     /// Opens a WebSocket to the server at `addr` with a receive window of about `bytes`:
@@ -207,11 +212,7 @@ impl TestClient {
         .await
         .context("connect timed out")?
         .context("connecting")?;
-        Ok(TestClient {
-            socket,
-            id: String::new(),
-            welcome: None,
-        })
+        Ok(TestClient::over(socket))
     }
 
     /// Opens a WebSocket as a page at `origin` would (with that Origin header); returns the
@@ -241,11 +242,7 @@ impl TestClient {
                 }
                 other => anyhow!(other),
             })?;
-        Ok(TestClient {
-            socket,
-            id: String::new(),
-            welcome: None,
-        })
+        Ok(TestClient::over(socket))
     }
 
     /// Connects to the server at `addr` and joins `room` under `name`, with a token if given.

@@ -170,24 +170,9 @@ impl Actor {
     pub(super) fn broadcast_where(
         &mut self,
         bytes: Utf8Bytes,
-        mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+        to: impl FnMut(ParticipantId, Option<&View>) -> bool,
     ) -> u64 {
-        let mut sent = 0;
-        for (id, session) in &mut self.sessions {
-            if session.owes == Owed::Snapshot || !to(*id, session.view.as_ref()) {
-                continue;
-            }
-            if session.outbox.is_closed() {
-                self.pending_kicks.push((*id, Removal::Gone));
-            } else if session.outbox.capacity() <= EVENT_RESERVE
-                || session.outbox.try_send(bytes.clone()).is_err()
-            {
-                session.owes = Owed::Snapshot;
-            } else {
-                sent += 1;
-            }
-        }
-        sent
+        self.queue_where(bytes, to, Owed::Snapshot).0
     }
 
     /// Like [`Actor::broadcast_where`], for news that the positions carry too (someone
@@ -199,7 +184,19 @@ impl Actor {
     pub(super) fn offer_where(
         &mut self,
         bytes: Utf8Bytes,
+        to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+    ) -> (u64, u64) {
+        self.queue_where(bytes, to, Owed::Positions)
+    }
+
+    /// Queues `bytes` to those `to` picks; whoever is short of room skips it and is owed
+    /// at least `skipped_owe` (those owed a snapshot already are left out: it brings this
+    /// too). Returns to how many it was queued and how many skipped it.
+    fn queue_where(
+        &mut self,
+        bytes: Utf8Bytes,
         mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+        skipped_owe: Owed,
     ) -> (u64, u64) {
         let (mut sent, mut skipped) = (0, 0);
         for (id, session) in &mut self.sessions {
@@ -211,7 +208,7 @@ impl Actor {
             } else if session.outbox.capacity() <= EVENT_RESERVE
                 || session.outbox.try_send(bytes.clone()).is_err()
             {
-                session.owes = session.owes.max(Owed::Positions);
+                session.owes = session.owes.max(skipped_owe);
                 skipped += 1;
             } else {
                 sent += 1;
