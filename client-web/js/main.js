@@ -481,7 +481,9 @@ function receive(msg) {
   if (change.unknown?.length > 0) whoAsker.ask(change.unknown);
   switch (change.kind) {
     case "positions": {
-      if (change.left.length > 0 || change.counted) scheduleRender();
+      // A big room's round may bring who left, how many are here, and circles that
+      // changed out of sight (never one's own: its news comes at once).
+      if (change.left.length > 0 || change.counted || change.circles) scheduleRender();
       floor.positions(change.ids);
       const me = state.me();
       if (me) {

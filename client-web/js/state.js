@@ -41,6 +41,31 @@ export class RoomState {
     return this.participants.get(id)?.name ?? "?";
   }
 
+  // A circle formed or changed: its members are in it, whoever it lost is not.
+  circleChanged(circle) {
+    const before = this.circles.get(circle.id);
+    this.circles.set(circle.id, circle);
+    for (const p of this.participants.values()) {
+      if (p.circle === circle.id && !circle.members.includes(p.id)) p.circle = null;
+    }
+    for (const id of circle.members) {
+      const p = this.participants.get(id);
+      if (p) p.circle = circle.id;
+    }
+    const unknown = circle.members.filter((id) => !this.participants.has(id));
+    return { kind: "circle", id: circle.id, before: before?.members ?? [], after: circle.members, unknown };
+  }
+
+  // A circle dissolved: nobody is in it any more.
+  circleDissolved(id) {
+    const before = this.circles.get(id);
+    this.circles.delete(id);
+    for (const p of this.participants.values()) {
+      if (p.circle === id) p.circle = null;
+    }
+    return { kind: "circle", id, before: before?.members ?? [], after: [], unknown: [] };
+  }
+
   // Applies one server message; returns what changed, for the user interface:
   // { kind, ... } or null when nothing visible changed.
   apply(msg) {
@@ -90,29 +115,21 @@ export class RoomState {
             p.y = y;
           } else unknown.push(id);
         }
-        return { kind: "positions", ids: msg.positions.map((p) => p[0]), unknown, left, counted };
-      }
-      case "circle_changed": {
-        const before = this.circles.get(msg.circle.id);
-        this.circles.set(msg.circle.id, msg.circle);
-        for (const p of this.participants.values()) {
-          if (p.circle === msg.circle.id && !msg.circle.members.includes(p.id)) p.circle = null;
+        // The round's news of circles out of this page's sight.
+        const circles = (msg.circles ?? []).map((c) => this.circleChanged(c));
+        for (const id of msg.dissolved ?? []) circles.push(this.circleDissolved(id));
+        const asked = new Set(unknown);
+        for (const id of circles.flatMap((c) => c.unknown)) {
+          if (!asked.has(id)) unknown.push(id);
+          asked.add(id);
         }
-        for (const id of msg.circle.members) {
-          const p = this.participants.get(id);
-          if (p) p.circle = msg.circle.id;
-        }
-        const unknown = msg.circle.members.filter((id) => !this.participants.has(id));
-        return { kind: "circle", id: msg.circle.id, before: before?.members ?? [], after: msg.circle.members, unknown };
+        const ids = msg.positions.map((p) => p[0]);
+        return { kind: "positions", ids, unknown, left, counted, circles: circles.length > 0 };
       }
-      case "circle_dissolved": {
-        const before = this.circles.get(msg.id);
-        this.circles.delete(msg.id);
-        for (const p of this.participants.values()) {
-          if (p.circle === msg.id) p.circle = null;
-        }
-        return { kind: "circle", id: msg.id, before: before?.members ?? [], after: [], unknown: [] };
-      }
+      case "circle_changed":
+        return this.circleChanged(msg.circle);
+      case "circle_dissolved":
+        return this.circleDissolved(msg.id);
       case "hand": {
         const p = this.participants.get(msg.id);
         if (p) {

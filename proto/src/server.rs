@@ -137,6 +137,14 @@ pub enum ServerMessage {
         /// does not show where they stood is told of it here, not with `left`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         left: Vec<String>,
+        /// On the round, for a page that sent `view`: the circles that changed out of its
+        /// sight since the last round, as they are now (instead of a `circle_changed` each).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        circles: Vec<CircleInfo>,
+        /// On the round, for a page that sent `view`: the circles that dissolved out of
+        /// its sight since the last round (instead of a `circle_dissolved` each).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dissolved: Vec<u64>,
     },
     /// A circle formed or changed (members, centre, radius or lock).
     CircleChanged {

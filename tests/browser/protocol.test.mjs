@@ -84,6 +84,19 @@ test("the room state takes every server message", () => {
   const [id, x, y] = all.find((f) => f.type === "tick").msg.positions[0];
   state.apply({ type: "tick", positions: [[id, x, y]] });
   assert.deepEqual([state.participants.get(id).x, state.participants.get(id).y], [x, y]);
+  // A round brings circles that changed out of sight (members it does not know yet are
+  // asked for) and those that dissolved, as `circle_changed` and `circle_dissolved` would.
+  const stranger = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  const far = { id: 91, x: 2400, y: 1800, radius: 90, members: [id, stranger], locked: false, media: "mesh" };
+  const round = state.apply({ type: "tick", positions: [], circles: [far] });
+  assert.equal(round.circles, true);
+  assert.deepEqual(round.unknown, [stranger]);
+  assert.equal(state.participants.get(id).circle, 91);
+  assert.deepEqual(state.circles.get(91).members, far.members);
+  assert.equal(state.apply({ type: "tick", positions: [], dissolved: [91] }).circles, true);
+  assert.equal(state.circles.has(91), false);
+  assert.equal(state.participants.get(id).circle, null);
+  assert.equal(state.apply({ type: "tick", positions: [[id, x, y]] }).circles, false);
   const snapshot = all.find((f) => f.type === "snapshot").msg;
   state.apply(snapshot);
   assert.equal(state.participants.size, snapshot.participants.length);

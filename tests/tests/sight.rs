@@ -6,11 +6,11 @@
 //! room chat message, queued after everything before it) is the barrier. Where "once a
 //! second" is checked, the bound is the number of rounds the measured time allows.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use anyhow::Result;
-use hallway_proto::{ClientMessage, ErrorCode, ServerMessage};
+use hallway_proto::{CircleInfo, ClientMessage, ErrorCode, ServerMessage};
 use hallway_tests::cluster::sees_at;
 use hallway_tests::{TestClient, TestServer};
 
@@ -150,22 +150,32 @@ async fn panning_brings_where_everyone_there_stands_at_once() -> Result<()> {
     Ok(())
 }
 
+/// The circles a message tells of as they are now: a `circle_changed`, or the circles out
+/// of sight a round carries.
+fn circles_in(m: &ServerMessage) -> &[CircleInfo] {
+    match m {
+        ServerMessage::CircleChanged { circle } => std::slice::from_ref(circle),
+        ServerMessage::Tick { circles, .. } => circles,
+        _ => &[],
+    }
+}
+
 /// Waits until `client` sees a circle of exactly `members`; returns its id.
 async fn sees_circle(client: &mut TestClient, members: &[&str]) -> Result<u64> {
     let want: BTreeSet<&str> = members.iter().copied().collect();
     client
-        .wait_for("the circle", |m| match m {
-            ServerMessage::CircleChanged { circle }
-                if circle
-                    .members
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<BTreeSet<_>>()
-                    == want =>
-            {
-                Some(circle.id)
-            }
-            _ => None,
+        .wait_for("the circle", |m| {
+            circles_in(m)
+                .iter()
+                .find(|circle| {
+                    circle
+                        .members
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<BTreeSet<_>>()
+                        == want
+                })
+                .map(|circle| circle.id)
         })
         .await
 }
@@ -195,7 +205,11 @@ async fn news_of_a_circle_out_of_view_comes_with_the_round() -> Result<()> {
     barrier(&mut all, "changed").await?;
     let mut heard = 0u32;
     until_barrier(&mut part, "changed", |m| {
-        if matches!(m, ServerMessage::CircleChanged { circle } if circle.id == cid) {
+        assert!(
+            !matches!(m, ServerMessage::CircleChanged { .. }),
+            "news of a circle out of sight comes in the round's tick, not a message each"
+        );
+        if circles_in(m).iter().any(|circle| circle.id == cid) {
             heard += 1;
         }
     })
@@ -296,5 +310,117 @@ async fn ones_own_move_comes_back_wherever_one_looks() -> Result<()> {
     })
     .await?;
     assert!(back, "one's own step, though out of view, on the next tick");
+    Ok(())
+}
+
+/// Seventy circles dissolve out of a page's sight at once, on a server that queues 64
+/// frames per connection (the least it may be given): the page hears of them in the
+/// round's tick, not as a message each. A message each overflowed a page's queue on every
+/// round in a room of thousands (hundreds of circles change each second), and every page
+/// that overflowed was owed a snapshot: the page here must get none.
+#[tokio::test]
+async fn many_circles_out_of_sight_come_in_the_round_without_a_snapshot() -> Result<()> {
+    const CIRCLES: usize = 70;
+    let server = TestServer::start_with(|config| {
+        config.send_queue = 64;
+        config.floor_width = 6000.0;
+        config.floor_height = 4000.0;
+    })
+    .await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    // Pairs far from the corner, 400 units apart (circles form within 90).
+    let mut pairs = Vec::new();
+    for i in 0..CIRCLES {
+        let (x, y) = (
+            1500.0 + (i % 10) as f64 * 400.0,
+            1000.0 + (i / 10) as f64 * 400.0,
+        );
+        let mut a = TestClient::join(&server, &format!("Anna {i}")).await?;
+        let mut b = TestClient::join(&server, &format!("Ben {i}")).await?;
+        for (client, at) in [(&mut a, x), (&mut b, x + 50.0)] {
+            // Each shows only the floor around them (and reads little meanwhile).
+            view(client, at - 100.0, y - 100.0, 200.0, 200.0).await?;
+            client.move_to(at, y).await?;
+        }
+        pairs.push((a, b, x, y));
+    }
+    // The pairs' circles, as the page that sees everything tells them apart (by members:
+    // someone walking to their place may stand in a circle with a stranger for a moment).
+    let wanted: BTreeSet<BTreeSet<String>> = pairs
+        .iter()
+        .map(|(a, b, ..)| BTreeSet::from([a.id.clone(), b.id.clone()]))
+        .collect();
+    let mut current: HashMap<u64, BTreeSet<String>> = HashMap::new();
+    let ours: BTreeSet<u64> = all
+        .wait_for("every pair's circle", |m| {
+            match m {
+                ServerMessage::CircleChanged { circle } => {
+                    current.insert(circle.id, circle.members.iter().cloned().collect());
+                }
+                ServerMessage::CircleDissolved { id } => {
+                    current.remove(id);
+                }
+                // It has no view and, not reading meanwhile, may fall behind: a snapshot
+                // then says which circles there are.
+                ServerMessage::Snapshot { circles, .. } => {
+                    current = circles
+                        .iter()
+                        .map(|c| (c.id, c.members.iter().cloned().collect()))
+                        .collect();
+                }
+                _ => {}
+            }
+            let ours: BTreeSet<u64> = current
+                .iter()
+                .filter(|(_, members)| wanted.contains(*members))
+                .map(|(id, _)| *id)
+                .collect();
+            (ours.len() == CIRCLES).then_some(ours)
+        })
+        .await?;
+
+    // Every Ben walks away at once: every circle dissolves.
+    for (_, b, x, y) in &mut pairs {
+        b.move_to(*x + 50.0, *y + 200.0).await?;
+    }
+    let mut dissolved = BTreeSet::new();
+    all.wait_for("every pair's circle dissolved", |m| {
+        match m {
+            ServerMessage::CircleDissolved { id } if ours.contains(id) => {
+                dissolved.insert(*id);
+            }
+            ServerMessage::Snapshot { circles, .. } => {
+                let left: BTreeSet<u64> = circles.iter().map(|c| c.id).collect();
+                dissolved = ours.difference(&left).copied().collect();
+            }
+            _ => {}
+        }
+        (dissolved == ours).then_some(())
+    })
+    .await?;
+    let (mut heard, mut rounds) = (BTreeSet::new(), 0);
+    part.wait_for("the rounds that bring every dissolved circle", |m| {
+        match m {
+            ServerMessage::Snapshot { .. } => panic!("the page was sent a snapshot"),
+            ServerMessage::CircleChanged { .. } | ServerMessage::CircleDissolved { .. } => {
+                panic!("news of a circle out of sight came as a message of its own")
+            }
+            ServerMessage::Tick {
+                dissolved: some, ..
+            } if !some.is_empty() => {
+                rounds += 1;
+                heard.extend(some.iter().copied());
+            }
+            _ => {}
+        }
+        ours.is_subset(&heard).then_some(())
+    })
+    .await?;
+    assert!(
+        rounds <= 3,
+        "{CIRCLES} dissolved circles came in {rounds} rounds"
+    );
     Ok(())
 }

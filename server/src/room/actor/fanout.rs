@@ -7,7 +7,7 @@ use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::sight::{Standing, View};
-use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout};
+use super::{Actor, EVENT_RESERVE, KeptSetting, Owed, Removal, RoomAbout, Session};
 use crate::room::engine::Event;
 use crate::room::model::{ParticipantId, Point};
 use crate::room::roster;
@@ -240,15 +240,35 @@ impl Actor {
         self.note_movers(viewing);
         let delta =
             (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
-        let far = if round && viewing {
+        // The round, and whether it carries circles: news that positions alone do not
+        // catch up with, so a page that cannot take it is owed a snapshot.
+        let (far, far_circles) = if round && viewing {
             self.round_positions()
+                .map_or((None, false), |(far, circles)| (Some(far), circles))
         } else {
-            None
+            (None, false)
         };
         let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
         let big = self.light_welcomes();
         let (mut sent, mut skipped) = (0u64, 0u64);
         for (id, session) in &mut self.sessions {
+            // A page of a big room owed a catch-up of its own (a light snapshot, or the
+            // positions in its view) that has no room for it now gets it when it has:
+            // built only to be dropped, it was rebuilt on every tick for every page that
+            // fell behind while a room of 10,000 filled.
+            if big
+                && session.view.is_some()
+                && session.owes != Owed::Nothing
+                && session.outbox.capacity() <= EVENT_RESERVE
+            {
+                skipped += 1;
+                stalled(*id, session, self.stall_limit, &mut self.pending_kicks);
+                continue;
+            }
+            // Whether the frame is the round, and whether the round's circles must follow
+            // a catch-up frame that does not carry them (a page that shows part of the
+            // floor hears of circles out of its sight only there).
+            let (mut is_round, mut round_after) = (false, far_circles && session.view.is_some());
             let frame = match (session.owes, &session.view) {
                 // In a big room, a page that shows part of the floor catches up with what
                 // is near it (a whole room's state or positions would be megabytes).
@@ -260,16 +280,16 @@ impl Actor {
                     .encode(),
                 ),
                 (Owed::Positions, Some(view)) if big => {
-                    // On the round's tick the round comes too: it alone says who left
-                    // and how many are in the room.
-                    let round = far.as_ref().filter(|_| round);
                     match Actor::standing_in(&self.room, &mut self.sight, view) {
+                        // On the round's tick the round comes too: it alone says who
+                        // left, how many are in the room and what became of circles.
                         Standing::Frame(frame) => {
-                            if let Some(far) = round
+                            if let Some(far) = &far
                                 && session.outbox.capacity() > EVENT_RESERVE + 1
                                 && session.outbox.try_send(far.clone()).is_ok()
                             {
                                 sent += 1;
+                                round_after = false;
                             }
                             frame
                         }
@@ -277,8 +297,11 @@ impl Actor {
                         // brings who moved and who arrived. (Building a snapshot per page
                         // here, on the room's task, is what slowed a filling room of
                         // 10,000 down: see benchmarks.md.)
-                        Standing::Nobody | Standing::Crowd => match round {
-                            Some(far) => far.clone(),
+                        Standing::Nobody | Standing::Crowd => match &far {
+                            Some(far) => {
+                                is_round = true;
+                                far.clone()
+                            }
                             None => {
                                 session.owes = Owed::Nothing;
                                 continue;
@@ -286,11 +309,15 @@ impl Actor {
                         },
                     }
                 }
-                (Owed::Snapshot, _) => snapshot
-                    .get_or_insert_with(|| {
-                        Utf8Bytes::from(views::snapshot(&self.room, None).encode())
-                    })
-                    .clone(),
+                // The whole room's state: every circle too.
+                (Owed::Snapshot, _) => {
+                    round_after = false;
+                    snapshot
+                        .get_or_insert_with(|| {
+                            Utf8Bytes::from(views::snapshot(&self.room, None).encode())
+                        })
+                        .clone()
+                }
                 (Owed::Positions, _) => full
                     .get_or_insert_with(|| {
                         encode_tick(self.room.participants().map(|p| (p.id, p.position)))
@@ -302,7 +329,10 @@ impl Actor {
                 },
                 // The round carries everyone who moved since the last one, these included.
                 (Owed::Nothing, Some(_)) if round => match &far {
-                    Some(far) => far.clone(),
+                    Some(far) => {
+                        is_round = true;
+                        far.clone()
+                    }
                     None => continue,
                 },
                 (Owed::Nothing, Some(view)) => {
@@ -312,23 +342,26 @@ impl Actor {
                     }
                 }
             };
-            if session.outbox.capacity() > EVENT_RESERVE && session.outbox.try_send(frame).is_ok() {
+            round_after &= !is_round;
+            let room_for = EVENT_RESERVE + usize::from(round_after);
+            if session.outbox.capacity() > room_for && session.outbox.try_send(frame).is_ok() {
                 session.owes = Owed::Nothing;
                 session.stalled_ticks = 0;
                 sent += 1;
+                if let Some(far) = far.as_ref().filter(|_| round_after) {
+                    if session.outbox.try_send(far.clone()).is_ok() {
+                        sent += 1;
+                    } else {
+                        session.owes = Owed::Snapshot;
+                    }
+                }
             } else {
                 skipped += 1;
-                session.owes = session.owes.max(Owed::Positions);
-                session.stalled_ticks += 1;
-                if session.outbox.is_closed() {
-                    self.pending_kicks.push((*id, Removal::Gone));
-                } else if session.stalled_ticks >= self.stall_limit {
-                    self.pending_kicks.push((*id, Removal::SlowConsumer));
+                stalled(*id, session, self.stall_limit, &mut self.pending_kicks);
+                if far_circles && (is_round || round_after) {
+                    session.owes = Owed::Snapshot;
                 }
             }
-        }
-        if round && viewing {
-            self.round_circles();
         }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "tick").increment(sent);
         metrics::counter!(crate::metrics::DROPPED_POSITIONS).increment(skipped);
@@ -345,6 +378,23 @@ impl Actor {
     }
 }
 
+/// A session that had no room for its tick: it is owed the positions (at least), and one
+/// stalled for `stall_limit` ticks in a row, or gone, is let go.
+fn stalled(
+    id: ParticipantId,
+    session: &mut Session,
+    stall_limit: u32,
+    pending_kicks: &mut Vec<(ParticipantId, Removal)>,
+) {
+    session.owes = session.owes.max(Owed::Positions);
+    session.stalled_ticks += 1;
+    if session.outbox.is_closed() {
+        pending_kicks.push((id, Removal::Gone));
+    } else if session.stalled_ticks >= stall_limit {
+        pending_kicks.push((id, Removal::SlowConsumer));
+    }
+}
+
 pub(super) fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)>) -> Utf8Bytes {
     let positions = positions
         .map(|(id, p)| (id.to_string(), p.x, p.y))
@@ -354,6 +404,8 @@ pub(super) fn encode_tick(positions: impl Iterator<Item = (ParticipantId, Point)
             positions,
             in_room: None,
             left: Vec::new(),
+            circles: Vec::new(),
+            dissolved: Vec::new(),
         }
         .encode(),
     )

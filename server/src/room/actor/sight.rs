@@ -5,7 +5,8 @@
 //! around it); once a second, the round, it carries everyone who moved since the last
 //! round, so that the rest of the floor still shows where the crowd is. News of a circle
 //! goes at once to its members, to those who just left it and to whoever's page shows
-//! where it is; everyone else gets the circle as it is then with the next round. Whatever
+//! where it is; everyone else gets the circle as it is then with the next round (in the
+//! round's tick itself, all such circles in one message). Whatever
 //! is meant for one person (signals, errors, chat to them, moderation) and all other news
 //! of the room goes at once, as before. A page that never sends `view` gets everything.
 
@@ -333,11 +334,20 @@ impl Actor {
         Some(Utf8Bytes::from(frame))
     }
 
-    /// The round's positions: everyone who moved since the last round, where they are;
-    /// in a big room also how many are in it and who left since the last round.
-    pub(super) fn round_positions(&mut self) -> Option<Utf8Bytes> {
+    /// The round: everyone who moved since the last round, where they are; the circles
+    /// some page did not hear of at once, as they are now (or that they dissolved); in a
+    /// big room also how many are in it and who left since the last round. Encoded once
+    /// for every page that shows part of the floor. With whether it carries circles (news
+    /// that positions alone do not catch up with).
+    ///
+    /// The circles come in the round itself, not as a message each: in a room of 3,000
+    /// with everyone looking, some 200 to 500 circles change out of sight each second, and
+    /// a message each overflowed nearly every page's queue on every round, each of which
+    /// was then owed a snapshot of its own (half of the room task's time; see
+    /// benchmarks.md).
+    pub(super) fn round_positions(&mut self) -> Option<(Utf8Bytes, bool)> {
         let big = self.light_welcomes();
-        if self.sight.moved.is_empty() && !big {
+        if self.sight.moved.is_empty() && self.sight.late.is_empty() && !big {
             return None;
         }
         let room = &self.room;
@@ -354,12 +364,22 @@ impl Actor {
             .into_iter()
             .map(|id| id.to_string())
             .collect();
+        let (mut circles, mut dissolved) = (Vec::new(), Vec::new());
+        for cid in std::mem::take(&mut self.sight.late) {
+            match room.circle(cid) {
+                Some(c) => circles.push(views::circle(c)),
+                None => dissolved.push(cid.0),
+            }
+        }
+        let carries_circles = !circles.is_empty() || !dissolved.is_empty();
         let msg = ServerMessage::Tick {
             positions,
             in_room: big.then(|| room.len() as u32),
             left,
+            circles,
+            dissolved,
         };
-        Some(Utf8Bytes::from(msg.encode()))
+        Some((Utf8Bytes::from(msg.encode()), carries_circles))
     }
 
     /// In a big room, news that someone came goes at once only to the pages that show
@@ -396,22 +416,6 @@ impl Actor {
         let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_none());
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
     }
-
-    /// The round's news of circles: each circle some did not hear of at once, as it is
-    /// now, to everyone whose page shows only part of the floor.
-    pub(super) fn round_circles(&mut self) {
-        for cid in std::mem::take(&mut self.sight.late) {
-            let msg = match self.room.circle(cid) {
-                Some(c) => ServerMessage::CircleChanged {
-                    circle: views::circle(c),
-                },
-                None => ServerMessage::CircleDissolved { id: cid.0 },
-            };
-            let sent =
-                self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_some());
-            metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
-        }
-    }
 }
 
 /// One position as a tick lists it, encoded as the protocol does.
@@ -426,6 +430,8 @@ fn tick_frame() -> (String, String) {
         positions: Vec::new(),
         in_room: None,
         left: Vec::new(),
+        circles: Vec::new(),
+        dissolved: Vec::new(),
     }
     .encode();
     match empty.split_once("[]") {
