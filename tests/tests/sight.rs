@@ -424,3 +424,64 @@ async fn many_circles_out_of_sight_come_in_the_round_without_a_snapshot() -> Res
     );
     Ok(())
 }
+
+/// In a big room (more people than the welcome roster), a page knows the circles near it:
+/// the round does not carry a circle that changed out of its sight (it is sent the
+/// circles where it looks when it looks there), only the ids of those that dissolved, so
+/// that one it may still show goes.
+#[tokio::test]
+async fn a_big_rooms_round_names_only_the_circles_that_dissolved_out_of_sight() -> Result<()> {
+    let server = TestServer::start_with(|config| config.welcome_roster = 2).await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    let a = placed(&server, &mut all, "Anna", 2000.0, 1300.0).await?;
+    let mut b = TestClient::join(&server, "Ben").await?;
+    b.move_to(2050.0, 1300.0).await?;
+    let cid = sees_circle(&mut all, &[&a.id, &b.id]).await?;
+    let mut c = placed(&server, &mut all, "Carla", 1700.0, 1500.0).await?;
+    c.move_to(2025.0, 1340.0).await?;
+    sees_circle(&mut all, &[&a.id, &b.id, &c.id]).await?;
+    c.move_to(1700.0, 1500.0).await?;
+    sees_circle(&mut all, &[&a.id, &b.id]).await?;
+    // The first round after Carla came and went, and everything before it.
+    let out_of_sight = |m: &ServerMessage| {
+        assert!(
+            circles_in(m).iter().all(|circle| circle.id != cid),
+            "a circle out of sight of a big room's page came as it was: {m:?}"
+        );
+    };
+    barrier(&mut all, "changed").await?;
+    until_barrier(&mut part, "changed", out_of_sight).await?;
+    part.wait_for("the next round", |m| {
+        out_of_sight(m);
+        matches!(
+            m,
+            ServerMessage::Tick {
+                in_room: Some(_),
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await?;
+    // Ben walks away: the circle dissolves.
+    b.move_to(2050.0, 1000.0).await?;
+    all.wait_for("the circle dissolved", |m| {
+        matches!(m, ServerMessage::CircleDissolved { id } if *id == cid).then_some(())
+    })
+    .await?;
+    part.wait_for("a round that names the dissolved circle", |m| {
+        out_of_sight(m);
+        assert!(
+            !matches!(m, ServerMessage::CircleDissolved { .. }),
+            "a dissolved circle out of sight came as a message of its own"
+        );
+        match m {
+            ServerMessage::Tick { dissolved, .. } if dissolved.contains(&cid) => Some(()),
+            _ => None,
+        }
+    })
+    .await?;
+    Ok(())
+}
