@@ -444,3 +444,49 @@ async fn the_room_tells_when_it_changed_in_a_way_worth_writing_down() {
     room.leave(ben.seat, Departure::Left).await;
     assert!(told(&room).await, "someone left");
 }
+
+/// In a big room (more people than the welcome roster), a page that has not said what it
+/// shows (a newcomer whose `view` is on its way) and fell behind catches up with those
+/// near where it stands, as its light welcome listed, not with the whole room.
+#[tokio::test(start_paused = true)]
+async fn a_newcomer_in_a_big_room_who_falls_behind_catches_up_with_those_near() {
+    let room = RoomHandle::spawn_restored(
+        Room::new(RoomSettings::new("test", "Test")).expect("room"),
+        10,
+        RoomOptions {
+            welcome_roster: 10,
+            ..RoomOptions::default()
+        },
+    );
+    let mut others = Vec::new();
+    for i in 0..20 {
+        others.push(join(&room, &format!("Early {i}"), 256).await);
+    }
+    let mut slow = join(&room, "Slow", 64).await;
+    // A burst of arrivals: far more announcements than the slow queue holds.
+    for i in 0..100 {
+        others.push(join(&room, &format!("Guest {i}"), 256).await);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let mut caught_up = None;
+    for _ in 0..200 {
+        while let Some(next) = slow.outbox.recv_now() {
+            let Outgoing::Frame(frame) = next else {
+                panic!("disconnected for a burst")
+            };
+            if let ServerMessage::Snapshot { in_room, .. } = decode(&frame) {
+                caught_up = Some(in_room);
+            }
+        }
+        if caught_up.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        caught_up.expect("a snapshot arrived"),
+        Some(121),
+        "a light snapshot (near where it stands, with how many are in the room)"
+    );
+}

@@ -257,7 +257,7 @@ impl Actor {
             // built only to be dropped, it was rebuilt on every tick for every page that
             // fell behind while a room of 10,000 filled.
             if big
-                && session.view.is_some()
+                && (session.view.is_some() || session.owes == Owed::Snapshot)
                 && session.owes != Owed::Nothing
                 && session.outbox.capacity() <= EVENT_RESERVE
             {
@@ -308,6 +308,18 @@ impl Actor {
                             }
                         },
                     }
+                }
+                // A page that has not said what it shows (a newcomer whose `view` is on
+                // its way, whose light welcome listed those near) catches up with those
+                // near where it stands: the whole of a big room is megabytes, and a
+                // newcomer hears all of a big room's news until its view arrives, so
+                // many fell behind in that moment and each was built one.
+                (Owed::Snapshot, None) if big => {
+                    let at = self.room.participant(*id).map(|p| p.position);
+                    Utf8Bytes::from(
+                        views::snapshot(&self.room, at.map(|at| roster::near(&self.room, *id, at)))
+                            .encode(),
+                    )
                 }
                 // The whole room's state: every circle too.
                 (Owed::Snapshot, _) => {
