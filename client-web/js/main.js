@@ -481,8 +481,9 @@ function receive(msg) {
   if (change.unknown?.length > 0) whoAsker.ask(change.unknown);
   switch (change.kind) {
     case "positions": {
-      // A big room's round may bring who left, how many are here, and circles that
-      // changed out of sight (never one's own: its news comes at once).
+      // A round may bring circles that changed or dissolved out of sight (their news
+      // for one's own circle came at once already), and in a big room who left and how
+      // many are here.
       if (change.left.length > 0 || change.counted || change.circles) scheduleRender();
       floor.positions(change.ids);
       const me = state.me();

@@ -139,6 +139,7 @@ pub enum ServerMessage {
         left: Vec<String>,
         /// On the round, for a page that sent `view`: the circles that changed out of its
         /// sight since the last round, as they are now (instead of a `circle_changed` each).
+        /// Never in a big room: a page there is sent the circles where it looks.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         circles: Vec<CircleInfo>,
         /// On the round, for a page that sent `view`: the circles that dissolved out of

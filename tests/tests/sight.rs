@@ -382,6 +382,7 @@ async fn many_circles_out_of_sight_come_in_the_round_without_a_snapshot() -> Res
         .await?;
 
     // Every Ben walks away at once: every circle dissolves.
+    let started = Instant::now();
     for (_, b, x, y) in &mut pairs {
         b.move_to(*x + 50.0, *y + 200.0).await?;
     }
@@ -409,7 +410,7 @@ async fn many_circles_out_of_sight_come_in_the_round_without_a_snapshot() -> Res
             }
             ServerMessage::Tick {
                 dissolved: some, ..
-            } if !some.is_empty() => {
+            } if some.iter().any(|id| ours.contains(id)) => {
                 rounds += 1;
                 heard.extend(some.iter().copied());
             }
@@ -418,9 +419,11 @@ async fn many_circles_out_of_sight_come_in_the_round_without_a_snapshot() -> Res
         ours.is_subset(&heard).then_some(())
     })
     .await?;
+    // At most one round a second (and one more begun before the first Ben walked).
+    let bound = started.elapsed().as_secs() as u32 + 2;
     assert!(
-        rounds <= 3,
-        "{CIRCLES} dissolved circles came in {rounds} rounds"
+        rounds <= bound,
+        "{CIRCLES} dissolved circles came in {rounds} rounds, more than the {bound} the time allows"
     );
     Ok(())
 }

@@ -490,3 +490,95 @@ async fn a_newcomer_in_a_big_room_who_falls_behind_catches_up_with_those_near() 
         "a light snapshot (near where it stands, with how many are in the room)"
     );
 }
+
+/// A move to (x, y).
+fn to(x: f64, y: f64) -> Command {
+    Command::Move {
+        x,
+        y,
+        walking: false,
+    }
+}
+
+/// The part of the floor from (x, y), `width` × `height`.
+fn view(x: f32, y: f32, width: f32, height: f32) -> Command {
+    Command::View(crate::room::model::Rect {
+        x,
+        y,
+        width,
+        height,
+    })
+}
+
+/// A big room (a welcome roster of 2) and a page in it that shows its top left corner and
+/// has fallen behind: someone walked there until its queue of 64 frames was full (all but
+/// the reserve), so it is owed the positions in its view; with the walker.
+async fn behind_in_a_big_room() -> (RoomHandle, FakeSession, FakeSession) {
+    let queue = 64;
+    let room = RoomHandle::spawn_restored(
+        Room::new(RoomSettings::new("test", "Test")).expect("room"),
+        10,
+        RoomOptions {
+            welcome_roster: 2,
+            ..RoomOptions::default()
+        },
+    );
+    let mut slow = join(&room, "Slow", queue).await;
+    let walker = join(&room, "Walker", 256).await;
+    room.command(slow.id, view(0.0, 0.0, 300.0, 200.0))
+        .await
+        .expect("sent");
+    room.command(slow.id, to(100.0, 100.0)).await.expect("sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drain(&mut slow);
+    // A frame a tick until the queue has only its reserve left, and a second more (it is
+    // let go after five seconds more).
+    for i in 0..queue - 32 + 10 {
+        let x = if i % 2 == 0 { 150.0 } else { 200.0 };
+        room.command(walker.id, to(x, 120.0)).await.expect("sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (room, slow, walker)
+}
+
+/// Anna and Ben, in a circle at (1500, 1000), far from the corner.
+async fn far_circle(room: &RoomHandle) -> (FakeSession, FakeSession) {
+    let anna = join(room, "Anna", 256).await;
+    let ben = join(room, "Ben", 256).await;
+    room.command(anna.id, to(1500.0, 1000.0))
+        .await
+        .expect("sent");
+    room.command(ben.id, to(1550.0, 1000.0))
+        .await
+        .expect("sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (anna, ben)
+}
+
+/// A page of a big room that shows part of the floor, has fallen behind (owed the
+/// positions in its view) and has no room for a round that names a circle that dissolved
+/// out of its sight is owed a snapshot: the news is not lost with the positions.
+#[tokio::test(start_paused = true)]
+async fn a_page_with_no_room_for_a_round_naming_circles_catches_up_with_a_snapshot() {
+    // The walker stays: someone leaving would be news that costs the page a snapshot too.
+    let (room, mut slow, _walker) = behind_in_a_big_room().await;
+    // Far from it, a circle forms and dissolves; a round passes.
+    let (_anna, ben) = far_circle(&room).await;
+    room.command(ben.id, to(1550.0, 1300.0))
+        .await
+        .expect("sent");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Reading again, it catches up with a snapshot.
+    let mut caught_up = false;
+    for _ in 0..20 {
+        for message in drain(&mut slow) {
+            caught_up |= matches!(message, ServerMessage::Snapshot { .. });
+        }
+        if caught_up {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(caught_up, "a snapshot, not only positions");
+}

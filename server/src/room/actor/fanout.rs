@@ -252,15 +252,10 @@ impl Actor {
         let big = self.light_welcomes();
         let (mut sent, mut skipped) = (0u64, 0u64);
         for (id, session) in &mut self.sessions {
-            // A page of a big room owed a catch-up of its own (a light snapshot, or the
-            // positions in its view) that has no room for it now gets it when it has:
-            // built only to be dropped, it was rebuilt on every tick for every page that
-            // fell behind while a room of 10,000 filled.
-            if big
-                && (session.view.is_some() || session.owes == Owed::Snapshot)
-                && session.owes != Owed::Nothing
-                && session.outbox.capacity() <= EVENT_RESERVE
-            {
+            // A page of a big room owed a light snapshot of its own that has no room for
+            // it now gets it when it has: built only to be dropped, it was rebuilt on
+            // every tick for every page that fell behind while a room of 10,000 filled.
+            if big && session.owes == Owed::Snapshot && session.outbox.capacity() <= EVENT_RESERVE {
                 skipped += 1;
                 stalled(*id, session, self.stall_limit, &mut self.pending_kicks);
                 continue;
@@ -314,13 +309,22 @@ impl Actor {
                 // near where it stands: the whole of a big room is megabytes, and a
                 // newcomer hears all of a big room's news until its view arrives, so
                 // many fell behind in that moment and each was built one.
-                (Owed::Snapshot, None) if big => {
-                    let at = self.room.participant(*id).map(|p| p.position);
-                    Utf8Bytes::from(
-                        views::snapshot(&self.room, at.map(|at| roster::near(&self.room, *id, at)))
-                            .encode(),
-                    )
-                }
+                (Owed::Snapshot, None) if big => match self.room.participant(*id) {
+                    Some(me) => Utf8Bytes::from(
+                        views::snapshot(
+                            &self.room,
+                            Some(roster::near(&self.room, *id, me.position)),
+                        )
+                        .encode(),
+                    ),
+                    // Not in the room (not reached: a session is someone's): the room's
+                    // state, shared by all who need it this tick.
+                    None => snapshot
+                        .get_or_insert_with(|| {
+                            Utf8Bytes::from(views::snapshot(&self.room, None).encode())
+                        })
+                        .clone(),
+                },
                 // The whole room's state: every circle too.
                 (Owed::Snapshot, _) => {
                     round_after = false;

@@ -160,17 +160,23 @@ impl Actor {
             return;
         }
         session.view = Some(view);
-        if session.owes != Owed::Nothing {
-            // What it owes already carries every position.
+        let owes = session.owes;
+        if owes == Owed::Snapshot {
+            // What it owes carries the circles and the people there.
             return;
         }
-        // In a big room, the circles there too: the page may never have heard of them.
+        // In a big room, the circles there too: the page may never have heard of them
+        // (nor will it with the round, which names only those that dissolved).
         if self.light_welcomes() {
             self.circles_in(from, &view);
         }
         let Some(session) = self.sessions.get_mut(&from) else {
             return;
         };
+        if owes == Owed::Positions {
+            // What it owes already carries every position there.
+            return;
+        }
         let Standing::Frame(frame) = Actor::standing_in(&self.room, &mut self.sight, &view) else {
             return;
         };
