@@ -56,6 +56,24 @@ fn decode(frame: &Utf8Bytes) -> ServerMessage {
     serde_json::from_str(frame.as_str()).expect("valid message")
 }
 
+/// Reads `session` again until the room sends it a snapshot (ticking meanwhile); the
+/// snapshot. Panics if it was let go, or if no snapshot comes within 20 s.
+async fn caught_up(session: &mut FakeSession) -> ServerMessage {
+    for _ in 0..200 {
+        while let Some(next) = session.outbox.recv_now() {
+            let Outgoing::Frame(frame) = next else {
+                panic!("disconnected for a burst")
+            };
+            let message = decode(&frame);
+            if matches!(message, ServerMessage::Snapshot { .. }) {
+                return message;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no snapshot arrived")
+}
+
 fn room() -> RoomHandle {
     RoomHandle::spawn(
         Room::new(RoomSettings::new("test", "Test")).expect("room"),
@@ -78,22 +96,9 @@ async fn a_reader_that_falls_behind_gets_a_snapshot_instead_of_a_disconnect() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // Reading again, the slow session catches up with one snapshot of the room as it is.
-    let mut snapshot = None;
-    for _ in 0..200 {
-        while let Some(next) = slow.outbox.recv_now() {
-            let Outgoing::Frame(frame) = next else {
-                panic!("disconnected for a burst")
-            };
-            if let ServerMessage::Snapshot { participants, .. } = decode(&frame) {
-                snapshot = Some(participants);
-            }
-        }
-        if snapshot.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let participants = snapshot.expect("a snapshot arrived");
+    let ServerMessage::Snapshot { participants, .. } = caught_up(&mut slow).await else {
+        unreachable!("caught_up returns a snapshot")
+    };
     assert_eq!(participants.len(), 51, "the slow one and the 50 who stayed");
     assert!(participants.iter().any(|p| p.id == slow.id.to_string()));
 }
@@ -469,23 +474,11 @@ async fn a_newcomer_in_a_big_room_who_falls_behind_catches_up_with_those_near() 
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let mut caught_up = None;
-    for _ in 0..200 {
-        while let Some(next) = slow.outbox.recv_now() {
-            let Outgoing::Frame(frame) = next else {
-                panic!("disconnected for a burst")
-            };
-            if let ServerMessage::Snapshot { in_room, .. } = decode(&frame) {
-                caught_up = Some(in_room);
-            }
-        }
-        if caught_up.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let ServerMessage::Snapshot { in_room, .. } = caught_up(&mut slow).await else {
+        unreachable!("caught_up returns a snapshot")
+    };
     assert_eq!(
-        caught_up.expect("a snapshot arrived"),
+        in_room,
         Some(121),
         "a light snapshot (near where it stands, with how many are in the room)"
     );
@@ -569,16 +562,6 @@ async fn a_page_with_no_room_for_a_round_naming_circles_catches_up_with_a_snapsh
         .expect("sent");
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    // Reading again, it catches up with a snapshot.
-    let mut caught_up = false;
-    for _ in 0..20 {
-        for message in drain(&mut slow) {
-            caught_up |= matches!(message, ServerMessage::Snapshot { .. });
-        }
-        if caught_up {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(caught_up, "a snapshot, not only positions");
+    // Reading again, it catches up with a snapshot, not only positions.
+    caught_up(&mut slow).await;
 }
