@@ -1,6 +1,13 @@
 // The room as this client knows it, kept up to date from server messages. No DOM here:
 // the protocol tests apply every fixture to it under Node.
 
+// A participant as the server lists them, with what it leaves out filled in: a listing
+// omits the role of a participant and whatever is off or down (microphone, camera,
+// screen, hand, reconnecting), which keeps the welcome to a big room small.
+export function person(p) {
+  return { role: "participant", mic: false, camera: false, screen: false, hand: false, reconnecting: false, ...p };
+}
+
 export class RoomState {
   constructor() {
     this.you = null;
@@ -87,7 +94,7 @@ export class RoomState {
         return { kind: "reset" };
       case "joined":
         if (this.inRoom != null && !this.participants.has(msg.participant.id)) this.inRoom += 1;
-        this.participants.set(msg.participant.id, { ...msg.participant });
+        this.participants.set(msg.participant.id, person(msg.participant));
         return { kind: "joined", id: msg.participant.id };
       case "left": {
         const gone = this.participants.get(msg.id);
@@ -96,10 +103,10 @@ export class RoomState {
         return { kind: "left", id: msg.id, name: gone?.name };
       }
       case "participants":
-        for (const p of msg.participants) this.participants.set(p.id, { ...p });
+        for (const p of msg.participants) this.participants.set(p.id, person(p));
         return { kind: "participants" };
       case "found":
-        for (const p of msg.participants) this.participants.set(p.id, { ...p });
+        for (const p of msg.participants) this.participants.set(p.id, person(p));
         this.search = { query: msg.query, ids: msg.participants.map((p) => p.id), total: msg.total };
         return { kind: "found", query: msg.query };
       case "tick": {
@@ -165,7 +172,7 @@ export class RoomState {
       }
       case "media": {
         const p = this.participants.get(msg.id);
-        if (p) Object.assign(p, { mic: msg.mic, camera: msg.camera, screen: msg.screen });
+        if (p) Object.assign(p, { mic: !!msg.mic, camera: !!msg.camera, screen: !!msg.screen });
         return { kind: "media", id: msg.id };
       }
       case "icebreaker":
@@ -199,7 +206,7 @@ export class RoomState {
   }
 
   replace(msg) {
-    this.participants = new Map(msg.participants.map((p) => [p.id, { ...p }]));
+    this.participants = new Map(msg.participants.map((p) => [p.id, person(p)]));
     this.circles = new Map(msg.circles.map((c) => [c.id, c]));
     this.areas = msg.areas;
     this.locked = msg.locked;

@@ -605,7 +605,8 @@ pub struct ParticipantInfo {
     /// Their profile line (organisation and topics), if they gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
-    /// Participant or host.
+    /// Participant or host; left out for a participant.
+    #[serde(default, skip_serializing_if = "Role::is_participant")]
     pub role: Role,
     /// Position on the floor.
     pub x: f32,
@@ -616,8 +617,8 @@ pub struct ParticipantInfo {
     /// Microphone, camera and screen share.
     #[serde(flatten)]
     pub media: MediaState,
-    /// Hand raised.
-    #[serde(default)]
+    /// Hand raised; left out when it is down.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hand: bool,
     /// When the hand went up (milliseconds since the Unix epoch); absent when it is down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -628,23 +629,35 @@ pub struct ParticipantInfo {
 }
 
 /// What a participant may do in a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everyone who enters by the room link.
+    #[default]
     Participant,
     /// Hosts run the event (host powers arrive with signed host links).
     Host,
 }
 
-/// Whether microphone, camera and screen share are on.
+impl Role {
+    /// Everyone who is not a host (the role a listing leaves out).
+    pub fn is_participant(&self) -> bool {
+        *self == Role::Participant
+    }
+}
+
+/// Whether microphone, camera and screen share are on; each is left out when it is off (a
+/// welcome to a big room lists about a thousand people, most with something off).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaState {
     /// Microphone on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mic: bool,
     /// Camera on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub camera: bool,
     /// Screen share on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub screen: bool,
 }
 

@@ -112,4 +112,18 @@ test("the room state takes every server message", () => {
   const chat = all.find((f) => f.type === "chat").msg;
   state.apply(chat);
   assert.equal(state.chat.at(-1).id, chat.message.id);
+  // A listed participant leaves out what is off: the state has every field, false.
+  const joined = all.find((f) => f.type === "joined").msg;
+  assert.equal("mic" in joined.participant || "role" in joined.participant, false);
+  state.apply(joined);
+  const ben = state.participants.get(joined.participant.id);
+  assert.deepEqual(
+    [ben.role, ben.mic, ben.camera, ben.screen, ben.hand, ben.reconnecting],
+    ["participant", false, false, false, false, false],
+  );
+  const host = welcome.participants.find((p) => p.role === "host");
+  state.apply(welcome);
+  assert.deepEqual([state.participants.get(host.id).role, state.participants.get(host.id).screen], ["host", false]);
+  state.apply({ type: "media", id: host.id, camera: true });
+  assert.deepEqual([state.participants.get(host.id).mic, state.participants.get(host.id).camera], [false, true]);
 });
