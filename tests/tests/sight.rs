@@ -488,3 +488,54 @@ async fn a_big_rooms_round_names_only_the_circles_that_dissolved_out_of_sight() 
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_big_rooms_round_carries_who_moved_near_and_everyone_every_fifth_round() -> Result<()> {
+    let server = TestServer::start_with(|config| {
+        config.welcome_roster = 2;
+        config.floor_width = 6000.0;
+        config.floor_height = 4000.0;
+    })
+    .await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
+    // The corner, 600 × 400: with the margin, x up to 900; near it, x up to 1700.
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    let mut near = placed(&server, &mut all, "Near", 1500.0, 300.0).await?;
+    let mut far = placed(&server, &mut all, "Far", 5000.0, 3000.0).await?;
+
+    const ROUNDS: u32 = 7;
+    let (mut near_rounds, mut far_rounds) = (0u32, 0u32);
+    for k in 1..=ROUNDS {
+        // Both walk a step before every round (back and forth: no circle forms).
+        let dx = f64::from(k % 2) * 10.0;
+        near.walk_step(1500.0 + dx, 300.0).await?;
+        far.walk_step(5000.0 + dx, 3000.0).await?;
+        let (has_near, has_far) = part
+            .wait_for("a round", |m| match m {
+                ServerMessage::Tick {
+                    positions,
+                    in_room: Some(_),
+                    ..
+                } => Some((
+                    positions.iter().any(|(id, ..)| *id == near.id),
+                    positions.iter().any(|(id, ..)| *id == far.id),
+                )),
+                _ => None,
+            })
+            .await?;
+        near_rounds += u32::from(has_near);
+        far_rounds += u32::from(has_far);
+    }
+    // The first round may have gone out before the first steps.
+    assert!(
+        near_rounds >= ROUNDS - 1,
+        "who moves near the view comes with every round: {near_rounds} of {ROUNDS}"
+    );
+    // Seven rounds in a row hold one or two of every fifth.
+    assert!(
+        (1..=2).contains(&far_rounds),
+        "who moves far away comes with every fifth round only: {far_rounds} of {ROUNDS}"
+    );
+    Ok(())
+}

@@ -281,7 +281,7 @@ impl Actor {
                         Standing::Frame(frame) => {
                             if let Some(far) = &far
                                 && session.outbox.capacity() > EVENT_RESERVE + 1
-                                && session.outbox.try_send(far.clone()).is_ok()
+                                && session.outbox.try_send(far.for_view(Some(view))).is_ok()
                             {
                                 sent += 1;
                                 round_after = false;
@@ -295,7 +295,7 @@ impl Actor {
                         Standing::Nobody | Standing::Crowd => match &far {
                             Some(far) => {
                                 is_round = true;
-                                far.clone()
+                                far.for_view(Some(view))
                             }
                             None => {
                                 session.owes = Owed::Nothing;
@@ -344,10 +344,10 @@ impl Actor {
                     None => continue,
                 },
                 // The round carries everyone who moved since the last one, these included.
-                (Owed::Nothing, Some(_)) if round => match &far {
+                (Owed::Nothing, Some(view)) if round => match &far {
                     Some(far) => {
                         is_round = true;
-                        far.clone()
+                        far.for_view(Some(view))
                     }
                     None => continue,
                 },
@@ -365,7 +365,11 @@ impl Actor {
                 session.stalled_ticks = 0;
                 sent += 1;
                 if let Some(far) = far.as_ref().filter(|_| round_after) {
-                    if session.outbox.try_send(far.clone()).is_ok() {
+                    if session
+                        .outbox
+                        .try_send(far.for_view(session.view.as_ref()))
+                        .is_ok()
+                    {
                         sent += 1;
                     } else {
                         session.owes = Owed::Snapshot;

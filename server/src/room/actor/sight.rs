@@ -8,7 +8,11 @@
 //! where it is; everyone else gets the circle as it is then with the next round (in the
 //! round's tick itself, all such circles in one message). In a big room the round names
 //! only the circles that dissolved: a page there knows the circles near it, and is sent
-//! the circles where it looks when it looks there. Whatever is meant for one person
+//! the circles where it looks when it looks there. A big room's round also carries only
+//! who moved near what the page shows ([`NEAR`] around its view), and every
+//! [`WHOLE_EVERY`]th round everyone who moved since the last such round: everyone who
+//! moved anywhere, to every page, every second, was 50 KB a second each in a room of
+//! 10,000. Whatever is meant for one person
 //! (signals, errors, chat to them, moderation) and all other news of the room goes at
 //! once, as before. A page that never sends `view` gets everything.
 
@@ -36,6 +40,20 @@ const CIRCLES_IN_SIGHT: usize = 100;
 
 /// Side of the cells movers are sorted into each tick, in floor units.
 const CELL: f32 = 250.0;
+
+/// How far beyond what a page shows (and its margin) a big room's round carries who moved,
+/// in floor units: half a laptop's screen of floor, so that a page that pans by that much
+/// finds everyone there where they are.
+pub(super) const NEAR: f32 = 800.0;
+
+/// Side of the square tiles a big room's round is cut into, in floor units (a page gets
+/// the tiles its view and [`NEAR`] touch).
+const ROUND_TILE: f32 = 500.0;
+
+/// Every how many rounds a big room's round carries everyone who moved since the last
+/// such round, wherever they are: how long a page that jumps far away may show someone
+/// where they were, at most, in seconds.
+pub(super) const WHOLE_EVERY: u32 = 5;
 
 /// The part of the floor a page shows, with [`MARGIN`] around it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,6 +96,100 @@ impl View {
     }
 }
 
+/// The round as the pages that show part of the floor get it.
+#[derive(Debug)]
+pub(super) enum Round {
+    /// The same message for every page.
+    Shared(Utf8Bytes),
+    /// In a big room: each page gets who moved near what it shows.
+    Tiled(Tiles),
+}
+
+impl Round {
+    /// The round for a page that shows `view` (`None`: the whole floor).
+    pub(super) fn for_view(&self, view: Option<&View>) -> Utf8Bytes {
+        match self {
+            Round::Shared(bytes) => bytes.clone(),
+            Round::Tiled(tiles) => tiles.near(view),
+        }
+    }
+}
+
+/// A big room's round cut into tiles of [`ROUND_TILE`]: each tile's positions encoded once
+/// and joined, and what the message has around them.
+#[derive(Debug)]
+pub(super) struct Tiles {
+    cols: usize,
+    rows: usize,
+    /// `rows * cols` comma-joined `[id, x, y]` entries, row-major; empty where nobody moved.
+    tiles: Vec<String>,
+    /// The tick message before its first position and after its last.
+    frame: (String, String),
+}
+
+impl Tiles {
+    /// For a floor of `width` × `height`, with `frame` around the positions.
+    fn new(width: f32, height: f32, frame: (String, String)) -> Tiles {
+        let cols = ((width / ROUND_TILE).ceil() as usize).max(1);
+        let rows = ((height / ROUND_TILE).ceil() as usize).max(1);
+        Tiles {
+            cols,
+            rows,
+            tiles: vec![String::new(); cols * rows],
+            frame,
+        }
+    }
+
+    fn col(&self, x: f32) -> usize {
+        // Float-to-int casts saturate (a negative edge is column 0).
+        ((x / ROUND_TILE) as usize).min(self.cols - 1)
+    }
+
+    fn row(&self, y: f32) -> usize {
+        ((y / ROUND_TILE) as usize).min(self.rows - 1)
+    }
+
+    fn add(&mut self, at: Point, entry: &str) {
+        let i = self.row(at.y) * self.cols + self.col(at.x);
+        let tile = &mut self.tiles[i];
+        if !tile.is_empty() {
+            tile.push(',');
+        }
+        tile.push_str(entry);
+    }
+
+    /// The round for a page that shows `view`: the tiles it and [`NEAR`] around it touch.
+    fn near(&self, view: Option<&View>) -> Utf8Bytes {
+        let (cols, rows) = match view {
+            Some(view) => {
+                let (left, top, right, bottom) = view.edges();
+                (
+                    self.col(left - NEAR)..=self.col(right + NEAR),
+                    self.row(top - NEAR)..=self.row(bottom + NEAR),
+                )
+            }
+            None => (0..=self.cols - 1, 0..=self.rows - 1),
+        };
+        let picked: Vec<&String> = rows
+            .flat_map(|row| cols.clone().map(move |col| row * self.cols + col))
+            .map(|i| &self.tiles[i])
+            .filter(|tile| !tile.is_empty())
+            .collect();
+        let (head, tail) = &self.frame;
+        let size = head.len() + tail.len() + picked.iter().map(|t| t.len() + 1).sum::<usize>();
+        let mut frame = String::with_capacity(size);
+        frame.push_str(head);
+        for (k, tile) in picked.into_iter().enumerate() {
+            if k > 0 {
+                frame.push(',');
+            }
+            frame.push_str(tile);
+        }
+        frame.push_str(tail);
+        Utf8Bytes::from(frame)
+    }
+}
+
 /// Who stands in a view, as a tick.
 pub(super) enum Standing {
     /// Nobody.
@@ -107,6 +219,11 @@ impl Seen {
 pub(super) struct Sight {
     /// Who moved since the last round.
     moved: HashSet<ParticipantId>,
+    /// Who moved since the last round that carried everyone who moved (in a big room,
+    /// every [`WHOLE_EVERY`]th).
+    moved_since_whole: HashSet<ParticipantId>,
+    /// Rounds since the last that carried everyone who moved.
+    rounds: u32,
     /// In a big room: who left since the last round, not yet told to every page.
     left: Vec<ParticipantId>,
     /// Circles whose news someone did not get at once.
@@ -134,6 +251,8 @@ impl Sight {
     pub(super) fn new(width: f32, height: f32) -> Sight {
         Sight {
             moved: HashSet::new(),
+            moved_since_whole: HashSet::new(),
+            rounds: 0,
             left: Vec::new(),
             late: BTreeSet::new(),
             circles: HashMap::new(),
@@ -279,11 +398,13 @@ impl Actor {
         if !viewing {
             // Those who see everything were told at once.
             self.sight.moved.clear();
+            self.sight.moved_since_whole.clear();
             self.sight.left.clear();
             return;
         }
         for (i, (id, at)) in self.positions.iter().enumerate() {
             self.sight.moved.insert(*id);
+            self.sight.moved_since_whole.insert(*id);
             // Indices fit: a tick's movers are at most the room's participants.
             self.sight.grid.insert(i as u32, *at);
             self.sight.movers.insert(*id, i as u32);
@@ -345,29 +466,33 @@ impl Actor {
     /// The round: everyone who moved since the last round, where they are; the circles
     /// some page did not hear of at once, as they are now (in a big room: only those that
     /// dissolved); in a big room also how many are in it and who left since the last
-    /// round. Encoded once for every page that shows part of the floor. With whether it
-    /// carries circles (news that positions alone do not catch up with).
+    /// round. Encoded once for every page that shows part of the floor; in a big room the
+    /// positions are cut into tiles, and each page gets those near what it shows, except
+    /// on every [`WHOLE_EVERY`]th round, which carries everyone who moved since the last
+    /// such round to every page. With whether it carries circles (news that positions
+    /// alone do not catch up with).
     ///
     /// The circles come in the round itself, not as a message each: in a room of 3,000
     /// with everyone looking, some 200 to 500 circles change out of sight each second, and
     /// a message each overflowed nearly every page's queue on every round, each of which
     /// was then owed a snapshot of its own (half of the room task's time; see
     /// benchmarks.md).
-    pub(super) fn round_positions(&mut self) -> Option<(Utf8Bytes, bool)> {
+    pub(super) fn round_positions(&mut self) -> Option<(Round, bool)> {
         let big = self.light_welcomes();
         if self.sight.moved.is_empty() && self.sight.late.is_empty() && !big {
+            self.sight.moved_since_whole.clear();
             return None;
         }
+        self.sight.rounds += 1;
+        let whole = !big || self.sight.rounds >= WHOLE_EVERY;
+        let moved = if whole {
+            self.sight.rounds = 0;
+            self.sight.moved.clear();
+            std::mem::take(&mut self.sight.moved_since_whole)
+        } else {
+            std::mem::take(&mut self.sight.moved)
+        };
         let room = &self.room;
-        let positions = self
-            .sight
-            .moved
-            .drain()
-            .filter_map(|id| {
-                let at = room.participant(id)?.position;
-                Some((id.to_string(), at.x, at.y))
-            })
-            .collect();
         let left = std::mem::take(&mut self.sight.left)
             .into_iter()
             .map(|id| id.to_string())
@@ -385,14 +510,31 @@ impl Actor {
             }
         }
         let carries_circles = !circles.is_empty() || !dissolved.is_empty();
-        let msg = ServerMessage::Tick {
-            positions,
+        let mut msg = ServerMessage::Tick {
+            positions: Vec::new(),
             in_room: big.then(|| room.len() as u32),
             left,
             circles,
             dissolved,
         };
-        Some((Utf8Bytes::from(msg.encode()), carries_circles))
+        let located = moved
+            .into_iter()
+            .filter_map(|id| Some((id, room.participant(id)?.position)));
+        if whole {
+            if let ServerMessage::Tick { positions, .. } = &mut msg {
+                positions.extend(located.map(|(id, at)| (id.to_string(), at.x, at.y)));
+            }
+            return Some((
+                Round::Shared(Utf8Bytes::from(msg.encode())),
+                carries_circles,
+            ));
+        }
+        let settings = room.settings();
+        let mut tiles = Tiles::new(settings.width, settings.height, frame_of(&msg));
+        for (id, at) in located {
+            tiles.add(at, &entry(id, at));
+        }
+        Some((Round::Tiled(tiles), carries_circles))
     }
 
     /// In a big room, news that someone came goes at once only to the pages that show
@@ -417,6 +559,7 @@ impl Actor {
             // A page in a crowd is not sent everyone standing in its view: the next round
             // carries the newcomer, who may not move for a while.
             self.sight.moved.insert(id);
+            self.sight.moved_since_whole.insert(id);
         }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind())
             .increment(sent + offered);
@@ -439,14 +582,19 @@ fn entry(id: ParticipantId, at: Point) -> String {
 /// What a tick message is around its positions, from the protocol's own encoding of an
 /// empty one.
 fn tick_frame() -> (String, String) {
-    let empty = ServerMessage::Tick {
+    frame_of(&ServerMessage::Tick {
         positions: Vec::new(),
         in_room: None,
         left: Vec::new(),
         circles: Vec::new(),
         dissolved: Vec::new(),
-    }
-    .encode();
+    })
+}
+
+/// What `tick` (with no positions) has before its first position and after its last.
+fn frame_of(tick: &ServerMessage) -> (String, String) {
+    let empty = tick.encode();
+    // The positions come first in a tick: the first empty list is theirs.
     match empty.split_once("[]") {
         Some((head, tail)) => (format!("{head}["), format!("]{tail}")),
         // The protocol's tick has a positions array: not reached.
@@ -468,5 +616,65 @@ mod tests {
         let b = (ParticipantId(u128::MAX), Point::new(0.25, 1599.0));
         let joined = format!("{head}{},{}{tail}", entry(a.0, a.1), entry(b.0, b.1));
         assert_eq!(joined, encode_tick([a, b].into_iter()).as_str());
+    }
+
+    #[test]
+    fn a_tiled_round_is_a_tick_with_who_moved_near_the_view() {
+        let round = ServerMessage::Tick {
+            positions: Vec::new(),
+            in_room: Some(10_000),
+            left: vec!["gone".into()],
+            circles: Vec::new(),
+            dissolved: vec![4],
+        };
+        let mut tiles = Tiles::new(6000.0, 4000.0, frame_of(&round));
+        let near = (ParticipantId(1), Point::new(1500.0, 300.0));
+        let far = (ParticipantId(2), Point::new(5000.0, 3000.0));
+        let edge = (ParticipantId(3), Point::new(6000.0, 4000.0));
+        for (id, at) in [near, far, edge] {
+            tiles.add(at, &entry(id, at));
+        }
+        let decoded = |bytes: Utf8Bytes| -> (Vec<String>, Option<u32>, Vec<String>, Vec<u64>) {
+            match serde_json::from_str(bytes.as_str()) {
+                Ok(ServerMessage::Tick {
+                    positions,
+                    in_room,
+                    left,
+                    dissolved,
+                    ..
+                }) => (
+                    positions.into_iter().map(|(id, ..)| id).collect(),
+                    in_room,
+                    left,
+                    dissolved,
+                ),
+                other => panic!("not a tick: {other:?}"),
+            }
+        };
+        let corner = View::of(Rect {
+            x: 0.0,
+            y: 0.0,
+            width: 600.0,
+            height: 400.0,
+        });
+        let (ids, in_room, left, dissolved) = decoded(tiles.near(Some(&corner)));
+        assert_eq!(ids, vec![near.0.to_string()]);
+        assert_eq!(
+            (in_room, left, dissolved),
+            (Some(10_000), vec!["gone".to_string()], vec![4])
+        );
+        let mut everyone = decoded(tiles.near(None)).0;
+        everyone.sort();
+        let mut all = vec![near.0.to_string(), far.0.to_string(), edge.0.to_string()];
+        all.sort();
+        assert_eq!(everyone, all);
+        // Nobody moved within a tile of this one's surroundings.
+        let nowhere = View::of(Rect {
+            x: 3500.0,
+            y: 0.0,
+            width: 100.0,
+            height: 100.0,
+        });
+        assert!(decoded(tiles.near(Some(&nowhere))).0.is_empty());
     }
 }
