@@ -539,3 +539,60 @@ async fn a_big_rooms_round_carries_who_moved_near_and_everyone_every_fifth_round
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_big_room_tells_of_a_dropped_connection_where_it_is_seen_and_of_its_return_everywhere()
+-> Result<()> {
+    let server = TestServer::start_with(|config| {
+        config.welcome_roster = 2;
+        config.floor_width = 6000.0;
+        config.floor_height = 4000.0;
+    })
+    .await?;
+    let mut all = TestClient::join(&server, "Sees everything").await?;
+    let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    let near = placed(&server, &mut all, "Near", 500.0, 300.0).await?;
+    let far = placed(&server, &mut all, "Far", 5000.0, 3000.0).await?;
+    // Far's circle partner looks at the corner too: news of one's circle comes anyway.
+    let mut friend = TestClient::join(&server, "Friend").await?;
+    friend.move_to(5050.0, 3000.0).await?;
+    sees_circle(&mut all, &[&far.id, &friend.id]).await?;
+    view(&mut friend, 0.0, 0.0, 600.0, 400.0).await?;
+    let reconnecting = |who: String, on: bool| {
+        move |m: &ServerMessage| {
+            matches!(m, ServerMessage::Reconnecting { id, on: o } if *id == who && *o == on)
+                .then_some(())
+        }
+    };
+
+    let (far_id, far_token) = (far.id.clone(), far.resume_token().unwrap_or("").to_owned());
+    drop(far); // the socket goes away without a close frame
+    all.wait_for("Far reconnecting", reconnecting(far_id.clone(), true))
+        .await?;
+    friend
+        .wait_for(
+            "Far reconnecting, in Friend's circle",
+            reconnecting(far_id.clone(), true),
+        )
+        .await?;
+    barrier(&mut all, "Far dropped").await?;
+    until_barrier(&mut part, "Far dropped", |m| {
+        assert!(
+            reconnecting(far_id.clone(), true)(m).is_none(),
+            "a drop far out of sight came to a big room's page"
+        );
+    })
+    .await?;
+
+    let near_id = near.id.clone();
+    drop(near);
+    part.wait_for("Near reconnecting, in view", reconnecting(near_id, true))
+        .await?;
+
+    let back = TestClient::resume_at(server.addr(), "lobby", "Far", &far_token).await?;
+    assert!(back.resumed(), "Far resumed");
+    part.wait_for("Far back, out of sight", reconnecting(far_id, false))
+        .await?;
+    Ok(())
+}

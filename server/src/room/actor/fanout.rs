@@ -136,6 +136,9 @@ impl Actor {
                 To::Everyone { except } => match &event {
                     Event::Joined(id) if self.light_welcomes() => self.joined_news(*id, &msg),
                     Event::Left(id) if self.light_welcomes() => self.left_news(*id, &msg),
+                    Event::Reconnecting { id, on } if self.light_welcomes() => {
+                        self.reconnecting_news(*id, *on, &msg)
+                    }
                     _ => self.broadcast(&msg, except),
                 },
                 To::Circle(cid) => self.circle_news(cid, &msg),
