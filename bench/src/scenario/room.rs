@@ -448,6 +448,13 @@ fn move_to(x: f32, y: f32) -> Vec<u8> {
     format!(r#"{{"type":"move","x":{x},"y":{y}}}"#).into_bytes()
 }
 
+/// A step of a walk that goes on, as the browser client sends it: it joins no circle it
+/// passes (one that never says so joined and left every circle on its way, a
+/// `circle_changed` for everyone near each time).
+fn walk_step(x: f32, y: f32) -> Vec<u8> {
+    format!(r#"{{"type":"move","x":{x},"y":{y},"walking":true}}"#).into_bytes()
+}
+
 /// The part of the floor a page shows: `size`, centred on `(x, y)`.
 fn view_around((x, y): (f32, f32), (width, height): (f32, f32)) -> (f32, f32, f32, f32) {
     (
@@ -578,7 +585,8 @@ fn seen_positions(
     }
 }
 
-/// Walks in straight lines, bouncing off the floor's edges, a step every 200 ms.
+/// Walks in straight lines, bouncing off the floor's edges, a step every 200 ms (a walk
+/// that never ends: every step says `walking`).
 async fn walk(
     writer: Writer,
     id: Id,
@@ -609,7 +617,7 @@ async fn walk(
             .borrow_mut()
             .pending
             .insert(id, (x, y, Instant::now(), node));
-        if writer.send_text(&move_to(x, y)).await.is_err() {
+        if writer.send_text(&walk_step(x, y)).await.is_err() {
             return;
         }
     }
