@@ -232,9 +232,10 @@ impl Actor {
     }
 
     /// Sends everyone the positions that changed since the last tick, encoded once (those
-    /// whose page shows part of the floor: what moved there, and once a second everyone
-    /// who moved, see `sight.rs`); and whoever is owed more, the full positions or a
-    /// snapshot, as soon as they have room.
+    /// whose page shows part of the floor: what moved there, and once a second the round
+    /// of who moved — in a big room, those near the page and every fifth round everyone,
+    /// see `sight.rs`); and whoever is owed more, the full positions or a snapshot, as
+    /// soon as they have room.
     pub(super) fn tick(&mut self) {
         self.positions.clear();
         self.room.take_moved(&mut self.positions);
@@ -245,7 +246,7 @@ impl Actor {
             (!self.positions.is_empty()).then(|| encode_tick(self.positions.iter().copied()));
         // The round, and whether it carries circles: news that positions alone do not
         // catch up with, so a page that cannot take it is owed a snapshot.
-        let (far, far_circles) = if round && viewing {
+        let (mut far, far_circles) = if round && viewing {
             self.round_positions()
                 .map_or((None, false), |(far, circles)| (Some(far), circles))
         } else {
@@ -282,9 +283,12 @@ impl Actor {
                         // On the round's tick the round comes too: it alone says who
                         // left, how many are in the room and what became of circles.
                         Standing::Frame(frame) => {
-                            if let Some(far) = &far
+                            if let Some(far) = far.as_mut()
                                 && session.outbox.capacity() > EVENT_RESERVE + 1
-                                && session.outbox.try_send(far.for_view(Some(view))).is_ok()
+                                && session
+                                    .outbox
+                                    .try_send(far.for_view(Some(view), None))
+                                    .is_ok()
                             {
                                 sent += 1;
                                 round_after = false;
@@ -295,10 +299,11 @@ impl Actor {
                         // brings who moved and who arrived. (Building a snapshot per page
                         // here, on the room's task, is what slowed a filling room of
                         // 10,000 down: see benchmarks.md.)
-                        Standing::Nobody | Standing::Crowd => match &far {
+                        Standing::Nobody | Standing::Crowd => match far.as_mut() {
                             Some(far) => {
                                 is_round = true;
-                                far.for_view(Some(view))
+                                let own = Actor::own_move(&self.sight, &self.positions, *id);
+                                far.for_view(Some(view), own)
                             }
                             None => {
                                 session.owes = Owed::Nothing;
@@ -347,10 +352,12 @@ impl Actor {
                     None => continue,
                 },
                 // The round carries everyone who moved since the last one, these included.
-                (Owed::Nothing, Some(view)) if round => match &far {
+                // (In a big room, those near; with one's own move, wherever it is.)
+                (Owed::Nothing, Some(view)) if round => match far.as_mut() {
                     Some(far) => {
                         is_round = true;
-                        far.for_view(Some(view))
+                        let own = Actor::own_move(&self.sight, &self.positions, *id);
+                        far.for_view(Some(view), own)
                     }
                     None => continue,
                 },
@@ -367,10 +374,10 @@ impl Actor {
                 session.owes = Owed::Nothing;
                 session.stalled_ticks = 0;
                 sent += 1;
-                if let Some(far) = far.as_ref().filter(|_| round_after) {
+                if let Some(far) = far.as_mut().filter(|_| round_after) {
                     if session
                         .outbox
-                        .try_send(far.for_view(session.view.as_ref()))
+                        .try_send(far.for_view(session.view.as_ref(), None))
                         .is_ok()
                     {
                         sent += 1;

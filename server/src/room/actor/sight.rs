@@ -106,11 +106,18 @@ pub(super) enum Round {
 }
 
 impl Round {
-    /// The round for a page that shows `view` (`None`: the whole floor).
-    pub(super) fn for_view(&self, view: Option<&View>) -> Utf8Bytes {
+    /// The round for a page that shows `view` (`None`: the whole floor), with its own
+    /// move this tick (`own`: its entry and where it is) wherever it is: the round stands
+    /// in for the page's tick, and one's own move always comes back (a `gather` moves
+    /// everyone, far from where they look).
+    pub(super) fn for_view(
+        &mut self,
+        view: Option<&View>,
+        own: Option<(&str, Point)>,
+    ) -> Utf8Bytes {
         match self {
             Round::Shared(bytes) => bytes.clone(),
-            Round::Tiled(tiles) => tiles.near(view),
+            Round::Tiled(tiles) => tiles.near(view, own),
         }
     }
 }
@@ -125,6 +132,9 @@ pub(super) struct Tiles {
     tiles: Vec<String>,
     /// The tick message before its first position and after its last.
     frame: (String, String),
+    /// The round for each range of tiles built so far (columns, rows): pages that look at
+    /// the same tiles share one message.
+    built: HashMap<(usize, usize, usize, usize), Utf8Bytes>,
 }
 
 impl Tiles {
@@ -137,6 +147,7 @@ impl Tiles {
             rows,
             tiles: vec![String::new(); cols * rows],
             frame,
+            built: HashMap::new(),
         }
     }
 
@@ -158,22 +169,36 @@ impl Tiles {
         tile.push_str(entry);
     }
 
-    /// The round for a page that shows `view`: the tiles it and [`NEAR`] around it touch.
-    fn near(&self, view: Option<&View>) -> Utf8Bytes {
-        let (cols, rows) = match view {
+    /// The round for a page that shows `view`: the tiles it and [`NEAR`] around it touch,
+    /// shared by every page that looks at the same tiles; and `own` (the page's own move
+    /// this tick) if it is not among them.
+    fn near(&mut self, view: Option<&View>, own: Option<(&str, Point)>) -> Utf8Bytes {
+        let (c0, c1, r0, r1) = match view {
             Some(view) => {
                 let (left, top, right, bottom) = view.edges();
                 (
-                    self.col(left - NEAR)..=self.col(right + NEAR),
-                    self.row(top - NEAR)..=self.row(bottom + NEAR),
+                    self.col(left - NEAR),
+                    self.col(right + NEAR),
+                    self.row(top - NEAR),
+                    self.row(bottom + NEAR),
                 )
             }
-            None => (0..=self.cols - 1, 0..=self.rows - 1),
+            None => (0, self.cols - 1, 0, self.rows - 1),
         };
-        let picked: Vec<&String> = rows
-            .flat_map(|row| cols.clone().map(move |col| row * self.cols + col))
-            .map(|i| &self.tiles[i])
+        let own = own.filter(|(_, at)| {
+            !((c0..=c1).contains(&self.col(at.x)) && (r0..=r1).contains(&self.row(at.y)))
+        });
+        if own.is_none()
+            && let Some(built) = self.built.get(&(c0, c1, r0, r1))
+        {
+            return built.clone();
+        }
+        let cols = self.cols;
+        let picked: Vec<&str> = (r0..=r1)
+            .flat_map(|row| (c0..=c1).map(move |col| row * cols + col))
+            .map(|i| self.tiles[i].as_str())
             .filter(|tile| !tile.is_empty())
+            .chain(own.map(|(entry, _)| entry))
             .collect();
         let (head, tail) = &self.frame;
         let size = head.len() + tail.len() + picked.iter().map(|t| t.len() + 1).sum::<usize>();
@@ -186,7 +211,11 @@ impl Tiles {
             frame.push_str(tile);
         }
         frame.push_str(tail);
-        Utf8Bytes::from(frame)
+        let bytes = Utf8Bytes::from(frame);
+        if own.is_none() {
+            self.built.insert((c0, c1, r0, r1), bytes.clone());
+        }
+        bytes
     }
 }
 
@@ -412,6 +441,17 @@ impl Actor {
         }
     }
 
+    /// `me`'s own move this tick, if it moved: its encoded entry and where it is.
+    pub(super) fn own_move<'a>(
+        sight: &'a Sight,
+        positions: &[(ParticipantId, Point)],
+        me: ParticipantId,
+    ) -> Option<(&'a str, Point)> {
+        let &i = sight.movers.get(&me)?;
+        let entry = sight.entries.get(i as usize)?;
+        Some((entry.as_str(), positions.get(i as usize)?.1))
+    }
+
     /// The tick for `me`, whose page shows `view`: this tick's movers in sight, if any,
     /// and not too many, and oneself wherever one is (a refused or clamped move corrects
     /// itself).
@@ -568,8 +608,9 @@ impl Actor {
     /// In a big room, news that someone's connection dropped goes only to the members of
     /// their circle, the pages that show where they stand and those that see everything;
     /// news that they are back goes to everyone (a page that was told they dropped may look
-    /// elsewhere now). Every drop to every page was 17 KB a second per page in room-10000,
-    /// where visitors close their tabs every few seconds.
+    /// elsewhere now). When many connections drop at once (a site's network fails; the end
+    /// of room-10000 was 30 a second to every page), each drop went to every page. (Their
+    /// return still does: many returns at once are many messages to everyone.)
     pub(super) fn reconnecting_news(&mut self, id: ParticipantId, on: bool, msg: &ServerMessage) {
         let bytes = Utf8Bytes::from(msg.encode());
         let sent = match self.room.participant(id) {
@@ -619,6 +660,7 @@ fn tick_frame() -> (String, String) {
 fn frame_of(tick: &ServerMessage) -> (String, String) {
     let empty = tick.encode();
     // The positions come first in a tick: the first empty list is theirs.
+    debug_assert!(empty.starts_with(r#"{"type":"tick","positions":[]"#));
     match empty.split_once("[]") {
         Some((head, tail)) => (format!("{head}["), format!("]{tail}")),
         // The protocol's tick has a positions array: not reached.
@@ -681,13 +723,26 @@ mod tests {
             width: 600.0,
             height: 400.0,
         });
-        let (ids, in_room, left, dissolved) = decoded(tiles.near(Some(&corner)));
+        let (ids, in_room, left, dissolved) = decoded(tiles.near(Some(&corner), None));
+        assert_eq!(ids, vec![near.0.to_string()]);
+        // Built once for every page that looks at the same tiles.
+        assert_eq!(
+            tiles.near(Some(&corner), None).as_str(),
+            tiles.near(Some(&corner), None).as_str()
+        );
+        assert_eq!(tiles.built.len(), 1);
+        // One's own move comes with the round wherever it is, once.
+        let mine = (ParticipantId(9), Point::new(5900.0, 100.0));
+        let own = entry(mine.0, mine.1);
+        let (ids, ..) = decoded(tiles.near(Some(&corner), Some((&own, mine.1))));
+        assert_eq!(ids, vec![near.0.to_string(), mine.0.to_string()]);
+        let (ids, ..) = decoded(tiles.near(Some(&corner), Some((&entry(near.0, near.1), near.1))));
         assert_eq!(ids, vec![near.0.to_string()]);
         assert_eq!(
             (in_room, left, dissolved),
             (Some(10_000), vec!["gone".to_string()], vec![4])
         );
-        let mut everyone = decoded(tiles.near(None)).0;
+        let mut everyone = decoded(tiles.near(None, None)).0;
         everyone.sort();
         let mut all = vec![near.0.to_string(), far.0.to_string(), edge.0.to_string()];
         all.sort();
@@ -699,6 +754,6 @@ mod tests {
             width: 100.0,
             height: 100.0,
         });
-        assert!(decoded(tiles.near(Some(&nowhere))).0.is_empty());
+        assert!(decoded(tiles.near(Some(&nowhere), None)).0.is_empty());
     }
 }
