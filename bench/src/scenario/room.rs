@@ -585,8 +585,10 @@ fn seen_positions(
     }
 }
 
-/// Walks in straight lines, bouncing off the floor's edges, a step every 200 ms (a walk
-/// that never ends: every step says `walking`).
+/// Walks in straight lines, bouncing off the floor's edges, a step every 200 ms: walks of
+/// five seconds, one after the other, each step but a walk's last saying `walking` (as
+/// the browser's do), so that a walker joins the circles where a walk ends, not every one
+/// it passes.
 async fn walk(
     writer: Writer,
     id: Id,
@@ -596,13 +598,17 @@ async fn walk(
     shared: SharedRef,
 ) {
     const STEP: f32 = 30.0;
+    /// Steps of one walk (five seconds).
+    const WALK: u64 = 25;
     let angle = i as f32 * 2.399_963; // golden angle: directions spread evenly
     let (mut dx, mut dy) = (angle.cos() * STEP, angle.sin() * STEP);
     let (mut x, mut y) = start;
     tokio::time::sleep(Duration::from_millis((i as u64 * 37) % 200)).await;
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    let mut steps = 0u64;
     loop {
         ticker.tick().await;
+        steps += 1;
         if shared.borrow().stop {
             return;
         }
@@ -617,7 +623,12 @@ async fn walk(
             .borrow_mut()
             .pending
             .insert(id, (x, y, Instant::now(), node));
-        if writer.send_text(&walk_step(x, y)).await.is_err() {
+        let step = if steps % WALK == 0 {
+            move_to(x, y)
+        } else {
+            walk_step(x, y)
+        };
+        if writer.send_text(&step).await.is_err() {
             return;
         }
     }
