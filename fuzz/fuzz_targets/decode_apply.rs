@@ -1,12 +1,11 @@
 //! The inbound path short of the socket, under the fuzzer: the input is split into text
-//! frames, each decoded, sorted and applied to a room from one of six participants, as the
-//! room's task would. A panic, or a broken engine invariant, is a finding.
+//! frames, each decoded and, if it is a command for the room, applied to a room from one
+//! of six participants, as the room's task would. A panic, or a broken engine invariant,
+//! is a finding.
 #![no_main]
 
-use hallway::room::Room;
-use hallway::room::actor::apply;
 use hallway::room::model::{DisplayName, ParticipantId, Role, RoomSettings};
-use hallway::session::classify::{Incoming, classify};
+use hallway::room::{Command, Decoded, Room};
 use hallway_proto::ClientMessage;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,9 +30,9 @@ fuzz_target!(|data: &[u8]| {
         let Ok(msg) = ClientMessage::decode(frame) else {
             continue;
         };
-        if let Incoming::Command(command) = classify(msg) {
+        if let Decoded::Command(command) = Command::decode(msg) {
             let from = ParticipantId((i % 6) as u128 + 1);
-            let _ = apply(&mut room, from, command, 1_000_000);
+            let _ = room.apply(from, command, 1_000_000);
             let _ = room.drain_events().count();
         }
         if let Err(broken) = room.check_invariants() {

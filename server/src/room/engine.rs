@@ -19,7 +19,8 @@ mod icebreakers;
 mod presence;
 pub(crate) mod snapshot;
 
-pub(crate) use command::{ChatTarget, Command, Decoded, Event};
+pub(crate) use command::{ChatTarget, Event};
+pub use command::{Command, Decoded};
 pub(crate) use hosts::GatherTarget;
 mod spawn;
 mod summary;

@@ -32,5 +32,6 @@ pub(crate) mod views;
 
 pub(crate) use actor::{Departure, Seat};
 pub use actor::{JoinError, RoomAbout, RoomHandle};
-pub use engine::Room;
+// The engine's input, for the fuzz target (`fuzz/`): a client message decoded, applied.
+pub use engine::{Command, Decoded, Room};
 pub use model::{ParticipantId, RoomSettings};
