@@ -38,6 +38,7 @@ mod fanout;
 mod options;
 mod resume;
 mod roster;
+mod round;
 mod sight;
 mod summary;
 
