@@ -52,6 +52,16 @@ async fn until_barrier(
         .await
 }
 
+/// A big room (more people than its welcome roster of 2) on a floor of 6000 × 4000.
+async fn big_room() -> Result<TestServer> {
+    TestServer::start_with(|config| {
+        config.welcome_roster = 2;
+        config.floor_width = 6000.0;
+        config.floor_height = 4000.0;
+    })
+    .await
+}
+
 /// Joins `name` and walks them to (x, y); `watcher` (who sees everything) waits to see it.
 async fn placed(
     server: &TestServer,
@@ -491,12 +501,7 @@ async fn a_big_rooms_round_names_only_the_circles_that_dissolved_out_of_sight() 
 
 #[tokio::test]
 async fn a_big_rooms_round_carries_who_moved_near_and_everyone_every_fifth_round() -> Result<()> {
-    let server = TestServer::start_with(|config| {
-        config.welcome_roster = 2;
-        config.floor_width = 6000.0;
-        config.floor_height = 4000.0;
-    })
-    .await?;
+    let server = big_room().await?;
     let mut all = TestClient::join(&server, "Sees everything").await?;
     let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
     // The corner, 600 × 400: with the margin, x up to 900; near it, x up to 1700.
@@ -547,12 +552,7 @@ async fn a_big_rooms_round_carries_who_moved_near_and_everyone_every_fifth_round
 #[tokio::test]
 async fn a_big_room_tells_of_a_dropped_connection_where_it_is_seen_and_of_its_return_everywhere()
 -> Result<()> {
-    let server = TestServer::start_with(|config| {
-        config.welcome_roster = 2;
-        config.floor_width = 6000.0;
-        config.floor_height = 4000.0;
-    })
-    .await?;
+    let server = big_room().await?;
     let mut all = TestClient::join(&server, "Sees everything").await?;
     let mut part = placed(&server, &mut all, "Sees a corner", 300.0, 200.0).await?;
     view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
@@ -603,12 +603,7 @@ async fn a_big_room_tells_of_a_dropped_connection_where_it_is_seen_and_of_its_re
 
 #[tokio::test]
 async fn ones_own_move_comes_back_on_a_big_rooms_round_tick_too() -> Result<()> {
-    let server = TestServer::start_with(|config| {
-        config.welcome_roster = 2;
-        config.floor_width = 6000.0;
-        config.floor_height = 4000.0;
-    })
-    .await?;
+    let server = big_room().await?;
     let mut all = TestClient::join(&server, "Sees everything").await?;
     let _other = TestClient::join(&server, "Someone").await?;
     // Stands far from where the page looks (a host's gather brings people there).

@@ -283,11 +283,13 @@ impl Actor {
                         // On the round's tick the round comes too: it alone says who
                         // left, how many are in the room and what became of circles.
                         Standing::Frame(frame) => {
+                            // (With one's own move: the frame lists only those in view.)
+                            let own = Actor::own_move(&self.sight, &self.positions, *id);
                             if let Some(far) = far.as_mut()
                                 && session.outbox.capacity() > EVENT_RESERVE + 1
                                 && session
                                     .outbox
-                                    .try_send(far.for_view(Some(view), None))
+                                    .try_send(far.for_view(Some(view), own))
                                     .is_ok()
                             {
                                 sent += 1;
