@@ -70,10 +70,11 @@ test("a member locks the circle: a newcomer is refused and told why; muting show
   await ben.page.click("#mic-toggle");
   assert.equal(await ben.page.getAttribute("#mic-toggle", "aria-pressed"), "false");
   await anna.page.waitForFunction((id) => window.hallway.state.participants.get(id).mic === false, ben.id, { timeout: DEADLINE });
-  const label = await anna.page.evaluate((id) => {
-    const avatar = [...document.querySelectorAll(".avatar")].find((el) => el.getAttribute("aria-label").startsWith("Ben"));
-    return { label: avatar.getAttribute("aria-label"), muted: avatar.classList.contains("mic-off") };
-  }, ben.id);
+  // The floor redraws on the next animation frame after the news: wait for it (reading at
+  // once raced it on a busy machine).
+  const ben$ = () => [...document.querySelectorAll(".avatar")].find((el) => el.getAttribute("aria-label").startsWith("Ben"));
+  await anna.page.waitForFunction(`(${ben$})()?.classList.contains("mic-off")`, null, { timeout: DEADLINE });
+  const label = await anna.page.evaluate(`(() => { const avatar = (${ben$})(); return { label: avatar.getAttribute("aria-label"), muted: avatar.classList.contains("mic-off") }; })()`);
   assert.match(label.label, /Microphone off/);
   assert.ok(label.muted);
 });
