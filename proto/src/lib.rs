@@ -33,5 +33,5 @@ pub use limits::PROTOCOL_VERSION;
 pub use payload::Payload;
 pub use server::{
     AreaInfo, ChatInfo, CircleInfo, CircleMedia, IceServer, MediaState, ParticipantInfo, Position,
-    Role, RoomInfo, ServerMessage,
+    PositionOut, Role, RoomInfo, ServerMessage,
 };

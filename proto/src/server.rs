@@ -2,7 +2,8 @@
 
 use crate::error::ErrorCode;
 use crate::payload::Payload;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Everything the server sends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +129,7 @@ pub enum ServerMessage {
     /// (for a page that sent `view`: see there).
     Tick {
         /// `[id, x, y]` triples.
+        #[serde(serialize_with = "serialize_positions")]
         positions: Vec<Position>,
         /// In a big room (more people than the welcome roster), on the once-a-second
         /// round: how many are in the room.
@@ -473,6 +475,45 @@ impl ServerMessage {
 /// `[id, x, y]`: one participant's position in a `tick`.
 pub type Position = (String, f32, f32);
 
+/// A position as the protocol writes it: whole coordinates without a fraction (`512`,
+/// not `512.0`; ticks are most of what a page receives, and the browser walks in whole
+/// units).
+#[derive(Debug)]
+pub struct PositionOut<'a>(pub &'a str, pub f32, pub f32);
+
+impl Serialize for PositionOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut triple = s.serialize_tuple(3)?;
+        triple.serialize_element(self.0)?;
+        triple.serialize_element(&Coordinate(self.1))?;
+        triple.serialize_element(&Coordinate(self.2))?;
+        triple.end()
+    }
+}
+
+/// A coordinate, written whole when it is.
+struct Coordinate(f32);
+
+impl Serialize for Coordinate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        coordinate(&self.0, s)
+    }
+}
+
+/// Writes a coordinate whole when it is (below 2^24 every whole `f32` is exact as `i32`).
+fn coordinate<S: Serializer>(value: &f32, s: S) -> Result<S::Ok, S::Error> {
+    if value.fract() == 0.0 && value.abs() <= 16_777_216.0 {
+        s.serialize_i32(*value as i32)
+    } else {
+        s.serialize_f32(*value)
+    }
+}
+
+/// Writes a tick's positions as [`PositionOut`] does.
+fn serialize_positions<S: Serializer>(positions: &[Position], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(positions.iter().map(|(id, x, y)| PositionOut(id, *x, *y)))
+}
+
 /// A room's settings, as a client needs them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoomInfo {
@@ -608,9 +649,11 @@ pub struct ParticipantInfo {
     /// Participant or host; left out for a participant.
     #[serde(default, skip_serializing_if = "Role::is_participant")]
     pub role: Role,
-    /// Position on the floor.
+    /// Position on the floor (whole when it is, as in `tick`).
+    #[serde(serialize_with = "coordinate")]
     pub x: f32,
     /// Position on the floor.
+    #[serde(serialize_with = "coordinate")]
     pub y: f32,
     /// The circle they are in, if any.
     pub circle: Option<u64>,
@@ -666,11 +709,14 @@ pub struct MediaState {
 pub struct CircleInfo {
     /// Circle id, unique within the room.
     pub id: u64,
-    /// Centre on the floor.
+    /// Centre on the floor (whole when it is, as in `tick`).
+    #[serde(serialize_with = "coordinate")]
     pub x: f32,
     /// Centre on the floor.
+    #[serde(serialize_with = "coordinate")]
     pub y: f32,
     /// Walking closer than this to the centre joins the circle.
+    #[serde(serialize_with = "coordinate")]
     pub radius: f32,
     /// Member ids, in the order they joined.
     pub members: Vec<String>,
@@ -771,6 +817,46 @@ pub fn encode_signal(from: &str, payload: &Payload) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_coordinates_are_written_without_a_fraction_and_read_back() {
+        let tick = ServerMessage::Tick {
+            positions: vec![
+                ("a".into(), 512.0, 0.25),
+                ("b".into(), -0.0, 3e9),
+                ("c".into(), 1e30, f32::MAX),
+            ],
+            in_room: None,
+            left: Vec::new(),
+            circles: Vec::new(),
+            dissolved: Vec::new(),
+        }
+        .encode();
+        assert_eq!(
+            tick,
+            r#"{"type":"tick","positions":[["a",512,0.25],["b",0,3000000000.0],["c",1e+30,3.4028235e+38]]}"#
+        );
+        let ServerMessage::Tick { positions, .. } =
+            serde_json::from_str(&tick).expect("a tick reads back")
+        else {
+            panic!("not a tick")
+        };
+        assert_eq!(positions[0], ("a".into(), 512.0, 0.25));
+        let circle = CircleInfo {
+            id: 3,
+            x: 521.25,
+            y: 625.0,
+            radius: 81.0,
+            members: Vec::new(),
+            locked: false,
+            media: CircleMedia::default(),
+        };
+        let text = serde_json::to_string(&circle).expect("encodes");
+        assert!(
+            text.contains(r#""x":521.25,"y":625,"radius":81,"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_fast_signal_encoding_matches_serde() {

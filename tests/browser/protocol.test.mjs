@@ -86,7 +86,7 @@ test("the room state takes every server message", () => {
   assert.deepEqual([state.participants.get(id).x, state.participants.get(id).y], [x, y]);
   // A round brings circles that changed out of sight (members it does not know yet are
   // asked for) and those that dissolved, as `circle_changed` and `circle_dissolved` would.
-  const stranger = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  const stranger = "9ZyXw8vUt7s";
   const far = { id: 91, x: 2400, y: 1800, radius: 90, members: [id, stranger], locked: false, media: "mesh" };
   const round = state.apply({ type: "tick", positions: [], circles: [far] });
   assert.equal(round.circles, true);

@@ -35,7 +35,8 @@ async fn join_gets_a_snapshot_and_others_are_told() -> Result<()> {
     assert_eq!(anna.name, "Anna Schmidt", "names are trimmed");
     assert!(circles.is_empty());
     assert_ne!(a.id, b.id);
-    assert_eq!(a.id.len(), 32);
+    assert_eq!(a.id.len(), 11, "ids are eleven letters and digits");
+    assert!(a.id.bytes().all(|b| b.is_ascii_alphanumeric()), "{}", a.id);
 
     let joined = a
         .wait_for("Ben joined", |m| match m {
@@ -273,11 +274,11 @@ async fn positions_arrive_on_ticks() -> Result<()> {
 
 #[tokio::test]
 async fn a_large_welcome_arrives_whole() -> Result<()> {
-    // Thirty people make a welcome of several kilobytes, larger than any socket buffer the
+    // Forty people make a welcome of several kilobytes, larger than any socket buffer the
     // server keeps: it goes out straight from the shared message bytes.
     let server = TestServer::start().await?;
     let mut clients = Vec::new();
-    for i in 0..30 {
+    for i in 0..40 {
         clients.push(
             TestClient::join(
                 &server,
@@ -290,7 +291,7 @@ async fn a_large_welcome_arrives_whole() -> Result<()> {
     let Some(ServerMessage::Welcome { participants, .. }) = &last.welcome else {
         panic!("no welcome")
     };
-    assert_eq!(participants.len(), 31);
+    assert_eq!(participants.len(), 41);
     let size = serde_json::to_string(&last.welcome)?.len();
     assert!(size > 4096, "a welcome of only {size} bytes");
     Ok(())

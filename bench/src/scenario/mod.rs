@@ -89,13 +89,19 @@ pub fn hello(room: &str, name: &str) -> Vec<u8> {
 /// the smoke tests run it against the real server, so a change of protocol shows up there).
 pub const PROTOCOL_VERSION: u32 = 2;
 
-/// A participant id: 32 hex digits.
-pub type Id = [u8; 32];
+/// The characters of a participant id (letters and digits).
+pub const ID_LEN: usize = 11;
 
-/// The 32 bytes after `marker` in `text`, if there are that many.
+/// A participant id.
+pub type Id = [u8; ID_LEN];
+
+/// The id after `marker` in `text`: the [`ID_LEN`] bytes before the closing quote.
 pub fn id_after(text: &[u8], marker: &[u8]) -> Option<Id> {
     let at = crate::ws::find(text, marker)? + marker.len();
-    text.get(at..at + 32)?.try_into().ok()
+    if text.get(at + ID_LEN) != Some(&b'"') {
+        return None;
+    }
+    text.get(at..at + ID_LEN)?.try_into().ok()
 }
 
 /// Nanoseconds since `epoch`, for timestamps carried in payloads.
@@ -129,13 +135,10 @@ mod tests {
 
     #[test]
     fn picks_ids_and_timestamps() {
-        let text =
-            br#"{"type":"welcome","version":2,"you":"0123456789abcdef0123456789abcdef","room""#;
-        assert_eq!(
-            id_after(text, b"\"you\":\""),
-            Some(*b"0123456789abcdef0123456789abcdef")
-        );
-        assert_eq!(id_after(b"\"you\":\"short", b"\"you\":\""), None);
+        let text = br#"{"type":"welcome","version":2,"you":"0123456789a","room""#;
+        assert_eq!(id_after(text, b"\"you\":\""), Some(*b"0123456789a"));
+        assert_eq!(id_after(b"\"you\":\"short\"", b"\"you\":\""), None);
+        assert_eq!(id_after(b"\"you\":\"0123456789abc\"", b"\"you\":\""), None);
         assert_eq!(timestamp_in(br#"{"payload":{"t":12345}}"#), Some(12345));
         assert_eq!(timestamp_in(br#"{"payload":{}}"#), None);
     }

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use tokio::sync::Semaphore;
 use tokio::task::spawn_local;
 
-use super::{Id, Meter, hello, id_after, run_local};
+use super::{ID_LEN, Id, Meter, hello, id_after, run_local};
 use crate::report::Report;
 use crate::stats::Samples;
 use crate::ws::{Keep, RawWs, Writer};
@@ -561,10 +561,10 @@ fn seen_positions(
     let mut rest = tick;
     while let Some(at) = crate::ws::find(rest, b"[\"") {
         rest = &rest[at + 2..];
-        let Some(id) = rest.get(..32).and_then(|b| <Id>::try_from(b).ok()) else {
+        let Some(id) = rest.get(..ID_LEN).and_then(|b| <Id>::try_from(b).ok()) else {
             return;
         };
-        rest = &rest[32..];
+        rest = &rest[ID_LEN..];
         let Some(end) = rest.iter().position(|b| *b == b']') else {
             return;
         };
@@ -783,11 +783,11 @@ mod tests {
 
     #[test]
     fn reads_positions_out_of_a_tick() {
-        let id = *b"0123456789abcdef0123456789abcdef";
+        let id = *b"0123456789a";
         let sent = Instant::now();
         let mut s = Shared::default();
         s.pending.insert(id, (512.0, 640.0, sent, 1));
-        let tick = br#"{"type":"tick","positions":[["ffffffffffffffffffffffffffffffff",1.0,2.0],["0123456789abcdef0123456789abcdef",512.0,640.0]]}"#;
+        let tick = br#"{"type":"tick","positions":[["ffffffffff0",1,2],["0123456789a",512,640]]}"#;
         seen_positions(tick, sent + Duration::from_millis(7), 0, None, &mut s);
         assert_eq!(s.move_seen.len(), 1);
         assert_eq!(

@@ -589,8 +589,9 @@ impl Actor {
         reply: oneshot::Sender<Result<Seat, JoinError>>,
     ) {
         let id = loop {
-            let candidate = ParticipantId(rand::random());
-            if candidate != ParticipantId::NOBODY && self.room.participant(candidate).is_none() {
+            let candidate = ParticipantId::draw();
+            // 64 bits: a repeat is all but impossible, and checked all the same.
+            if self.room.participant(candidate).is_none() && !self.waiting.holds(candidate) {
                 break candidate;
             }
         };

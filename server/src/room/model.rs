@@ -8,37 +8,98 @@ use std::fmt;
 // moderation) refuse with them too.
 pub use super::error::EngineError;
 
-/// A participant's id: 128 random bits drawn by the room actor, so that nobody can guess
-/// another's id and signal or address them.
+/// A participant's id: 64 random bits drawn by the room actor, so that nobody can guess
+/// another's id and signal or address them. Its text is [`ID_LEN`] letters and digits
+/// (base 62): every `tick` names each mover by it, so its length is most of a position's
+/// bytes (see docs/decisions.md). Ids restored from a cluster snapshot written before
+/// (128 bits) are longer; [`ParticipantId::from_stored`] reads their old form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ParticipantId(pub u128);
+
+/// The characters of a drawn id's text.
+pub const ID_LEN: usize = 11;
+
+/// The characters of the longest id text (a 128-bit id).
+const ID_MAX_LEN: usize = 22;
+
+/// The digits of an id's text, by value.
+const ID_DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 impl ParticipantId {
     /// An id no participant ever has (the room never draws it): what malformed ids map to.
     pub const NOBODY: ParticipantId = ParticipantId(0);
+
+    /// Draws a new id: 64 random bits (never [`Self::NOBODY`]).
+    pub fn draw() -> ParticipantId {
+        loop {
+            let bits = rand::random::<u64>();
+            if bits != 0 {
+                return ParticipantId(u128::from(bits));
+            }
+        }
+    }
+
+    /// An id as a snapshot stores it: the text [`Display`](fmt::Display) writes, or the
+    /// 32 hex digits ids were written as before they became shorter.
+    pub fn from_stored(text: &str) -> Result<Self, EngineError> {
+        if text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return u128::from_str_radix(text, 16)
+                .map(ParticipantId)
+                .map_err(|_| EngineError::UnknownParticipant);
+        }
+        text.parse()
+    }
 }
 
 impl fmt::Display for ParticipantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        let mut text = [b'0'; ID_MAX_LEN];
+        let mut at = ID_MAX_LEN;
+        let mut rest = self.0;
+        // A drawn id fits 64 bits, whose division by 62 is a multiplication (128-bit
+        // division is a call): ids are written for every position of every tick.
+        while rest > u128::from(u64::MAX) {
+            at -= 1;
+            // `rest % 62` is below 62: a valid index.
+            text[at] = ID_DIGITS[(rest % 62) as usize];
+            rest /= 62;
+        }
+        let mut rest = rest as u64;
+        while rest > 0 {
+            at -= 1;
+            text[at] = ID_DIGITS[(rest % 62) as usize];
+            rest /= 62;
+        }
+        let start = at.min(ID_MAX_LEN - ID_LEN);
+        // Every byte is one of the ASCII `ID_DIGITS` (or the padding '0').
+        f.write_str(std::str::from_utf8(&text[start..]).map_err(|_| fmt::Error)?)
     }
 }
 
 impl std::str::FromStr for ParticipantId {
     type Err = EngineError;
 
-    /// Parses the 32-hex-digit form [`Display`](fmt::Display) writes; nothing else.
+    /// Parses the form [`Display`](fmt::Display) writes; nothing else (one text per id).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.len() != 32
-            || !text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        let canonical = text.len() == ID_LEN
+            || (text.len() > ID_LEN && text.len() <= ID_MAX_LEN && !text.starts_with('0'));
+        if !canonical {
             return Err(EngineError::UnknownParticipant);
         }
-        u128::from_str_radix(text, 16)
-            .map(ParticipantId)
-            .map_err(|_| EngineError::UnknownParticipant)
+        let mut value: u128 = 0;
+        for b in text.bytes() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'z' => b - b'a' + 10,
+                b'A'..=b'Z' => b - b'A' + 36,
+                _ => return Err(EngineError::UnknownParticipant),
+            };
+            value = value
+                .checked_mul(62)
+                .and_then(|v| v.checked_add(u128::from(digit)))
+                .ok_or(EngineError::UnknownParticipant)?;
+        }
+        Ok(ParticipantId(value))
     }
 }
 
@@ -415,5 +476,66 @@ impl Reaction {
     /// The reaction with this wire name.
     pub fn from_name(name: &str) -> Option<Reaction> {
         Reaction::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drawn_id_is_eleven_letters_and_digits_and_reads_back() {
+        for _ in 0..1000 {
+            let id = ParticipantId::draw();
+            let text = id.to_string();
+            assert_eq!(text.len(), ID_LEN, "{text}");
+            assert!(text.bytes().all(|b| b.is_ascii_alphanumeric()), "{text}");
+            assert_eq!(text.parse::<ParticipantId>(), Ok(id));
+        }
+        for id in [
+            1,
+            61,
+            62,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ] {
+            let text = ParticipantId(id).to_string();
+            assert_eq!(
+                text.parse::<ParticipantId>(),
+                Ok(ParticipantId(id)),
+                "{text}"
+            );
+        }
+        assert_eq!(ParticipantId(61).to_string(), "0000000000Z");
+        assert_eq!(ParticipantId(u128::MAX).to_string().len(), 22);
+    }
+
+    #[test]
+    fn an_id_has_one_text() {
+        for text in [
+            "",
+            "0000000000",                       // too short
+            "0000000000Z0",                     // padded beyond eleven
+            "000000000-Z",                      // not a digit
+            "0000000000é",                      // not ASCII
+            "zzzzzzzzzzzzzzzzzzzzzz",           // beyond 128 bits
+            "ZZZZZZZZZZZZZZZZZZZZZZZ",          // too long
+            "0123456789abcdef0123456789abcdef", // the old form, from a client
+        ] {
+            assert_eq!(
+                text.parse::<ParticipantId>(),
+                Err(EngineError::UnknownParticipant),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_snapshot_written_with_the_old_ids_reads_back() {
+        let old = ParticipantId::from_stored("0123456789abcdef0123456789abcdef");
+        assert_eq!(old, Ok(ParticipantId(0x0123456789abcdef0123456789abcdef)));
+        let now = ParticipantId::draw();
+        assert_eq!(ParticipantId::from_stored(&now.to_string()), Ok(now));
     }
 }

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use hallway_proto::ServerMessage;
+use hallway_proto::{PositionOut, ServerMessage};
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::round::frame_of;
@@ -417,7 +417,7 @@ impl Actor {
 
 /// One position as a tick lists it, encoded as the protocol does.
 pub(super) fn entry(id: ParticipantId, at: Point) -> String {
-    serde_json::to_string(&(id.to_string(), at.x, at.y)).unwrap_or_default()
+    serde_json::to_string(&PositionOut(&id.to_string(), at.x, at.y)).unwrap_or_default()
 }
 
 /// What a tick message is around its positions, from the protocol's own encoding of an
@@ -443,5 +443,7 @@ mod tests {
         let b = (ParticipantId(u128::MAX), Point::new(0.25, 1599.0));
         let joined = format!("{head}{},{}{tail}", entry(a.0, a.1), entry(b.0, b.1));
         assert_eq!(joined, encode_tick([a, b].into_iter()).as_str());
+        // Short ids; whole coordinates without a fraction.
+        assert_eq!(entry(a.0, a.1), r#"["00000000007",512.5,640]"#);
     }
 }

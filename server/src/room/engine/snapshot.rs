@@ -126,7 +126,7 @@ impl Room {
         let mut seats = Vec::new();
         for person in &state.people {
             let (Ok(id), Ok(name)) = (
-                person.id.parse::<ParticipantId>(),
+                ParticipantId::from_stored(&person.id),
                 DisplayName::parse(&person.name),
             ) else {
                 continue;
