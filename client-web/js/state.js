@@ -2,10 +2,17 @@
 // the protocol tests apply every fixture to it under Node.
 
 // A participant as the server lists them, with what it leaves out filled in: a listing
-// omits the role of a participant and whatever is off or down (microphone, camera,
-// screen, hand, reconnecting), which keeps the welcome to a big room small.
+// omits the role of a participant, the circle of one in none and whatever is off or down
+// (microphone, camera, screen, hand, reconnecting), which keeps the welcome to a big room
+// small.
 export function person(p) {
-  return { role: "participant", mic: false, camera: false, screen: false, hand: false, reconnecting: false, ...p };
+  return { role: "participant", circle: null, mic: false, camera: false, screen: false, hand: false, reconnecting: false, ...p };
+}
+
+// A circle as the server sends it, with what it leaves out filled in: `locked` when it is
+// not, `media` when the members' browsers connect directly.
+export function circleOf(c) {
+  return { locked: false, media: "mesh", ...c };
 }
 
 export class RoomState {
@@ -49,7 +56,8 @@ export class RoomState {
   }
 
   // A circle formed or changed: its members are in it, whoever it lost is not.
-  circleChanged(circle) {
+  circleChanged(sent) {
+    const circle = circleOf(sent);
     const before = this.circles.get(circle.id);
     this.circles.set(circle.id, circle);
     for (const p of this.participants.values()) {
@@ -207,7 +215,7 @@ export class RoomState {
 
   replace(msg) {
     this.participants = new Map(msg.participants.map((p) => [p.id, person(p)]));
-    this.circles = new Map(msg.circles.map((c) => [c.id, c]));
+    this.circles = new Map(msg.circles.map((c) => [c.id, circleOf(c)]));
     this.areas = msg.areas;
     this.locked = msg.locked;
     this.broadcasters = msg.broadcasters ?? [];

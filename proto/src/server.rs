@@ -655,7 +655,8 @@ pub struct ParticipantInfo {
     /// Position on the floor.
     #[serde(serialize_with = "coordinate")]
     pub y: f32,
-    /// The circle they are in, if any.
+    /// The circle they are in; left out when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circle: Option<u64>,
     /// Microphone, camera and screen share.
     #[serde(flatten)]
@@ -720,7 +721,8 @@ pub struct CircleInfo {
     pub radius: f32,
     /// Member ids, in the order they joined.
     pub members: Vec<String>,
-    /// Locked circles admit no newcomers (hosts excepted).
+    /// Locked circles admit no newcomers (hosts excepted); left out when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub locked: bool,
     /// How the members' media travels: `mesh` (browser to browser, after `connect`) or
     /// `sfu` (through the server: publish with `sfu_offer`, no `connect` is sent).

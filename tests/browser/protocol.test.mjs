@@ -87,12 +87,14 @@ test("the room state takes every server message", () => {
   // A round brings circles that changed out of sight (members it does not know yet are
   // asked for) and those that dissolved, as `circle_changed` and `circle_dissolved` would.
   const stranger = "9ZyXw8vUt7s";
-  const far = { id: 91, x: 2400, y: 1800, radius: 90, members: [id, stranger], locked: false, media: "mesh" };
+  const far = { id: 91, x: 2400, y: 1800, radius: 90, members: [id, stranger] };
   const round = state.apply({ type: "tick", positions: [], circles: [far] });
   assert.equal(round.circles, true);
   assert.deepEqual(round.unknown, [stranger]);
   assert.equal(state.participants.get(id).circle, 91);
   assert.deepEqual(state.circles.get(91).members, far.members);
+  // A circle leaves out what is the default: the state has it.
+  assert.deepEqual([state.circles.get(91).locked, state.circles.get(91).media], [false, "mesh"]);
   assert.equal(state.apply({ type: "tick", positions: [], dissolved: [91] }).circles, true);
   assert.equal(state.circles.has(91), false);
   assert.equal(state.participants.get(id).circle, null);
@@ -114,13 +116,13 @@ test("the room state takes every server message", () => {
   assert.equal(state.chat.at(-1).id, chat.message.id);
   // A listed participant leaves out what is off: the state has every field, false.
   const joined = all.find((f) => f.type === "joined").msg;
-  assert.equal("mic" in joined.participant || "role" in joined.participant, false);
-  const newcomer = { ...joined.participant, id: "a".repeat(32) };
+  assert.equal("mic" in joined.participant || "role" in joined.participant || "circle" in joined.participant, false);
+  const newcomer = { ...joined.participant, id: "a".repeat(11) };
   state.apply({ ...joined, participant: newcomer });
   const ben = state.participants.get(newcomer.id);
   assert.deepEqual(
-    [ben.role, ben.mic, ben.camera, ben.screen, ben.hand, ben.reconnecting],
-    ["participant", false, false, false, false, false],
+    [ben.role, ben.circle, ben.mic, ben.camera, ben.screen, ben.hand, ben.reconnecting],
+    ["participant", null, false, false, false, false, false],
   );
   const host = welcome.participants.find((p) => p.role === "host");
   state.apply(welcome);

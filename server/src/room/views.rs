@@ -412,10 +412,12 @@ pub(crate) fn media(m: Media) -> proto::MediaState {
 /// A circle as everyone sees it.
 pub(crate) fn circle(c: &Circle) -> proto::CircleInfo {
     proto::CircleInfo {
+        // To whole units (a circle's centre is its members' mean, `2410.3333`): less than
+        // a pixel on any page, and shorter in every `circle_changed`.
         id: c.id.0,
-        x: c.centre.x,
-        y: c.centre.y,
-        radius: c.radius,
+        x: c.centre.x.round(),
+        y: c.centre.y.round(),
+        radius: c.radius.round(),
         members: c.members.iter().map(ToString::to_string).collect(),
         locked: c.locked,
         media: if c.routed {
@@ -591,6 +593,27 @@ mod tests {
             .into_iter()
             .map(|(to, msg)| (to, msg.kind()))
             .collect()
+    }
+
+    #[test]
+    fn a_circle_is_sent_in_whole_units_and_without_its_defaults() {
+        let mut room = room();
+        // A third member puts the centre at a third of a unit.
+        let name = DisplayName::parse("P4").expect("name");
+        room.join(pid(4), name, Role::Participant).expect("joins");
+        room.move_to(pid(4), 521.0, 531.0).expect("moves");
+        let c = room.circles().next().expect("a circle").clone();
+        assert_eq!(c.members.len(), 3);
+        assert_ne!(c.centre.x.fract(), 0.0, "{:?}", c.centre);
+        let text = serde_json::to_string(&circle(&c)).expect("encodes");
+        let sent: serde_json::Value = serde_json::from_str(&text).expect("json");
+        for field in ["x", "y", "radius"] {
+            assert!(sent[field].is_i64(), "{field} in {text}");
+        }
+        assert!(
+            !text.contains("locked") && !text.contains("media"),
+            "{text}"
+        );
     }
 
     #[test]
