@@ -319,9 +319,11 @@ pub enum ServerMessage {
     Gathered {
         /// The host.
         by: String,
-        /// Where.
+        /// Where (whole when it is, as every coordinate).
+        #[serde(serialize_with = "coordinate")]
         x: f32,
         /// Where.
+        #[serde(serialize_with = "coordinate")]
         y: f32,
     },
     /// A host changed the room's areas.
@@ -521,9 +523,11 @@ pub struct RoomInfo {
     pub slug: String,
     /// Title shown to people.
     pub title: String,
-    /// Floor width in units.
+    /// Floor width in units (whole when it is, as every coordinate).
+    #[serde(serialize_with = "coordinate")]
     pub width: f32,
     /// Floor height in units.
+    #[serde(serialize_with = "coordinate")]
     pub height: f32,
     /// Most participants the room admits.
     pub max_participants: u32,
@@ -785,13 +789,17 @@ pub struct AreaInfo {
     pub id: u32,
     /// Label shown on the floor.
     pub name: String,
-    /// Left edge.
+    /// Left edge (whole when it is, as every coordinate).
+    #[serde(serialize_with = "coordinate")]
     pub x: f32,
     /// Top edge.
+    #[serde(serialize_with = "coordinate")]
     pub y: f32,
     /// Width.
+    #[serde(serialize_with = "coordinate")]
     pub width: f32,
     /// Height.
+    #[serde(serialize_with = "coordinate")]
     pub height: f32,
     /// Broadcasters stand here.
     pub stage: bool,
@@ -808,7 +816,7 @@ pub fn encode_signal(from: &str, payload: &Payload) -> String {
     let raw = payload.get();
     let mut out = String::with_capacity(40 + from.len() + raw.len());
     out.push_str(r#"{"type":"signal","from":"#);
-    // Ids are hex; quoting through serde keeps any other string correct too.
+    // Ids are letters and digits; quoting through serde keeps any other string correct too.
     out.push_str(&serde_json::to_string(from).unwrap_or_else(|_| String::from("\"\"")));
     out.push_str(r#","payload":"#);
     out.push_str(raw);

@@ -135,7 +135,7 @@ async fn who_and_find_answer_the_one_who_asked() -> Result<()> {
     // By id: those here, not the id of no one.
     newcomer
         .send(&ClientMessage::Who {
-            ids: vec![far.id.clone(), "f".repeat(32), "nonsense".into()],
+            ids: vec![far.id.clone(), "z".repeat(11), "nonsense".into()],
         })
         .await?;
     let got = newcomer

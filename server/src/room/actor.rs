@@ -591,7 +591,7 @@ impl Actor {
         let id = loop {
             let candidate = ParticipantId::draw();
             // 64 bits: a repeat is all but impossible, and checked all the same.
-            if self.room.participant(candidate).is_none() && !self.waiting.holds(candidate) {
+            if !self.id_taken(candidate) {
                 break candidate;
             }
         };
@@ -616,6 +616,16 @@ impl Actor {
             self.sessions.remove(&id);
             let _ = self.room.leave(id);
         }
+    }
+
+    /// Whether `id` names someone already: in the room, waiting, turned away lately, or
+    /// with a seat (a page reloading, a host parked).
+    fn id_taken(&self, id: ParticipantId) -> bool {
+        self.room.participant(id).is_some()
+            || self.waiting.holds(id)
+            || self.waiting.turned_away(id)
+            || self.parked.contains_key(&id)
+            || self.seats.contains_key(&id)
     }
 
     fn command(&mut self, from: ParticipantId, command: Command) {

@@ -81,6 +81,11 @@ impl WaitingRoom {
         self.people.iter().any(|w| w.id == id)
     }
 
+    /// Whether `id` was turned away lately (and is still remembered).
+    pub(super) fn turned_away(&self, id: ParticipantId) -> bool {
+        self.turned_away.iter().any(|t| t.id == id)
+    }
+
     fn take(&mut self, id: ParticipantId) -> Option<Waiter> {
         let at = self.people.iter().position(|w| w.id == id)?;
         self.changed = true;

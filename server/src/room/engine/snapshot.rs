@@ -32,7 +32,8 @@ pub struct WrittenState {
 /// One participant, written down.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonState {
-    /// Their id, in hex (ids are 128 bits; JSON numbers are not).
+    /// Their id as the protocol writes it (32 hex digits in a snapshot written before ids
+    /// became shorter: [`ParticipantId::from_stored`]).
     pub id: String,
     /// Their display name.
     pub name: String,

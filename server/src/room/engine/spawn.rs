@@ -17,7 +17,12 @@ impl Room {
         /// a free spot that a full floor does not have was the largest part of a join into
         /// a room of 10,000 (see benchmarks.md).
         const BEYOND_FALLBACK: usize = 6;
-        let centre = Point::new(self.settings.width / 2.0, self.settings.height / 2.0);
+        // Spots in whole units, as the browser walks: a newcomer's position is in every
+        // `joined` and listing, shorter without a fraction.
+        let centre = Point::new(
+            (self.settings.width / 2.0).round(),
+            (self.settings.height / 2.0).round(),
+        );
         let step = self.settings.forming_distance * 1.2;
         let mut fallback = None;
         let mut last_ring = usize::MAX;
@@ -33,7 +38,10 @@ impl Room {
             }
             for k in 0..spots {
                 let angle = k as f32 / spots as f32 * std::f32::consts::TAU;
-                let spot = Point::new(centre.x + r * angle.cos(), centre.y + r * angle.sin());
+                let spot = Point::new(
+                    (centre.x + r * angle.cos()).round(),
+                    (centre.y + r * angle.sin()).round(),
+                );
                 if spot.x < 0.0
                     || spot.y < 0.0
                     || spot.x > self.settings.width
@@ -153,6 +161,11 @@ mod tests {
         // Everyone within 400 of the middle: free spots begin about 510 out.
         let (mut room, n) = crowded(800.0);
         let at = newcomer(&mut room, n + 1);
+        assert_eq!(
+            (at.x.fract(), at.y.fract()),
+            (0.0, 0.0),
+            "whole units: {at:?}"
+        );
         let from_middle = at.distance(Point::new(1200.0, 800.0));
         assert!(
             (500.0..=700.0).contains(&from_middle),
