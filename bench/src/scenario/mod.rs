@@ -89,8 +89,8 @@ pub fn hello(room: &str, name: &str) -> Vec<u8> {
 /// the smoke tests run it against the real server, so a change of protocol shows up there).
 pub const PROTOCOL_VERSION: u32 = 2;
 
-/// The characters of a participant id (letters and digits).
-pub const ID_LEN: usize = 11;
+/// The characters of a participant id (letters and digits), as the server draws them.
+pub use hallway::room::model::ID_LEN;
 
 /// A participant id.
 pub type Id = [u8; ID_LEN];
