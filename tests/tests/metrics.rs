@@ -72,6 +72,21 @@ async fn metrics_count_connections_messages_and_errors() -> Result<()> {
         );
     }
     assert_eq!(sample(&text, "hallway_circles{room=\"lobby\"}"), Some(0.0));
+    // How long joins took, and the room's part of it: Ann's join is counted, its time is
+    // a positive number of seconds (under the test's own minute), and the room's part of
+    // a join is no longer than the join.
+    for summary in ["hallway_join_seconds", "hallway_welcome_seconds"] {
+        let count = sample(&text, &format!("{summary}_count"));
+        assert!(count.is_some_and(|n| n >= 1.0), "{summary}_count = {count:?}");
+        let longest = sample(&text, &format!("{summary}{{quantile=\"1\"}}"));
+        assert!(
+            longest.is_some_and(|s| s > 0.0 && s < 60.0),
+            "{summary} longest = {longest:?} in\n{text}"
+        );
+    }
+    let welcome = sample(&text, "hallway_welcome_seconds_sum").unwrap_or(f64::MAX);
+    let join = sample(&text, "hallway_join_seconds_sum").unwrap_or(0.0);
+    assert!(welcome <= join, "welcome {welcome} s of a join of {join} s");
     // Nothing about a person: no names, no addresses.
     assert!(!text.contains("Ann"));
     assert!(!text.contains("127.0.0.1"));

@@ -268,6 +268,20 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
             .ok();
         slow_consumers = slow_consumers.zip(count).map(|(a, b)| a + b);
     }
+    // The server's own view of the joins (over its last minute, the recorder's window:
+    // measure for 60 s or more to leave out the joins that filled the room): from a join's
+    // request to its admission, and the room's work on a welcome; the worst node's.
+    let mut server_quantiles = Vec::new();
+    for summary in ["hallway_join_seconds", "hallway_welcome_seconds"] {
+        let mut worst = Some(0.0f64);
+        for node in &addrs {
+            let p99 = metric(*node, &format!("{summary}{{quantile=\"0.99\"}}"))
+                .await
+                .ok();
+            worst = worst.zip(p99).map(|(a, b)| a.max(b * 1000.0));
+        }
+        server_quantiles.push(worst);
+    }
     let mut s = shared.borrow_mut();
 
     drop(stuck);
@@ -286,6 +300,8 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     report.add("join_p50", joins.percentile_ms(50.0), "ms");
     report.add("join_p99", joins.percentile_ms(99.0), "ms");
     report.add("join_samples", joins.len() as f64, "");
+    report.add("server_join_p99", server_quantiles[0], "ms");
+    report.add("server_welcome_p99", server_quantiles[1], "ms");
     report.add(
         "welcome_max",
         WELCOME_BYTES.load(Ordering::Relaxed) as f64 / 1024.0,

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hallway_proto::{ErrorCode, Payload, close};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
@@ -66,6 +66,8 @@ enum Request {
         /// The resume token the client came back with, if any.
         resume: Option<String>,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
+        /// When it was asked (how long joins wait is reported in `/metrics`).
+        asked: Instant,
     },
     /// Back as the participant the resume token names, or [`JoinError::NotResumed`].
     Resume {
@@ -324,6 +326,7 @@ impl RoomHandle {
             link,
             resume,
             reply,
+            asked: Instant::now(),
         };
         self.inbox
             .send(request)
@@ -556,9 +559,10 @@ impl Actor {
                 link,
                 resume,
                 reply,
+                asked,
             } => match resume.and_then(|token| Some((self.tokens.get(&token).copied()?, token))) {
                 Some((id, token)) => self.resume(id, token, link, reply),
-                None => self.join(name, profile, role, identity, link, reply),
+                None => self.join(name, profile, role, identity, link, reply, asked),
             },
             Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
                 Some(id) => self.resume(id, token, link, reply),
@@ -587,6 +591,7 @@ impl Actor {
         identity: Option<LinkIdentity>,
         link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
+        asked: Instant,
     ) {
         let id = loop {
             let candidate = ParticipantId::draw();
@@ -610,12 +615,16 @@ impl Actor {
             let _ = reply.send(Err(err.into()));
             return;
         }
+        let building = Instant::now();
         let seat = self.attach(id, link, None);
+        metrics::histogram!(crate::metrics::WELCOME_SECONDS).record(building.elapsed());
         if reply.send(Ok(seat)).is_err() {
             // The session went away while waiting; undo.
             self.sessions.remove(&id);
             let _ = self.room.leave(id);
+            return;
         }
+        metrics::histogram!(crate::metrics::JOIN_SECONDS).record(asked.elapsed());
     }
 
     /// Whether `id` names someone already: in the room, waiting, turned away lately, or
