@@ -562,7 +562,11 @@ impl Actor {
                 asked,
             } => match resume.and_then(|token| Some((self.tokens.get(&token).copied()?, token))) {
                 Some((id, token)) => self.resume(id, token, link, reply),
-                None => self.join(name, profile, role, identity, link, reply, asked),
+                None => {
+                    if self.join(name, profile, role, identity, link, reply) {
+                        metrics::histogram!(crate::metrics::JOIN_SECONDS).record(asked.elapsed());
+                    }
+                }
             },
             Request::Resume { token, link, reply } => match self.tokens.get(&token).copied() {
                 Some(id) => self.resume(id, token, link, reply),
@@ -583,6 +587,8 @@ impl Actor {
         self.report_waiting_room();
     }
 
+    /// Admits a newcomer, or puts them in the waiting room, or refuses them; whether they
+    /// were admitted at once.
     fn join(
         &mut self,
         name: DisplayName,
@@ -591,8 +597,7 @@ impl Actor {
         identity: Option<LinkIdentity>,
         link: OutboxSender,
         reply: oneshot::Sender<Result<Seat, JoinError>>,
-        asked: Instant,
-    ) {
+    ) -> bool {
         let id = loop {
             let candidate = ParticipantId::draw();
             // 64 bits: a repeat is all but impossible, and checked all the same.
@@ -605,15 +610,15 @@ impl Actor {
         let fixed = identity.as_ref().is_some_and(|l| l.fixed_name.is_some());
         if role != Role::Host && !fixed && self.parked_host_named(&name) {
             let _ = reply.send(Err(EngineError::NameTaken.into()));
-            return;
+            return false;
         }
         if role != Role::Host && self.room.has_waiting_room() {
             self.wait(id, name, profile, identity, link, reply);
-            return;
+            return false;
         }
         if let Err(err) = self.room.admit(id, name, profile, role, identity) {
             let _ = reply.send(Err(err.into()));
-            return;
+            return false;
         }
         let building = Instant::now();
         let seat = self.attach(id, link, None);
@@ -622,9 +627,9 @@ impl Actor {
             // The session went away while waiting; undo.
             self.sessions.remove(&id);
             let _ = self.room.leave(id);
-            return;
+            return false;
         }
-        metrics::histogram!(crate::metrics::JOIN_SECONDS).record(asked.elapsed());
+        true
     }
 
     /// Whether `id` names someone already: in the room, waiting, turned away lately, or
