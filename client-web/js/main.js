@@ -452,6 +452,9 @@ function receive(msg) {
     case "sfu_unpublished":
       // The server lost our sending connection: publish again if we still should.
       return sfu.unpublished();
+    case "sfu_layers":
+      // Nobody receives our camera's higher layers: the browser stops encoding them.
+      return sfu.sendLayers(msg.top);
     case "muted":
       media.setMic(false);
       return toast(t("host.mutedYou"));

@@ -40,6 +40,9 @@ const CAMERA_LAYERS = [
   { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_000_000, minWidth: 0 },
 ];
 
+// A layer's number by its rid, as the server counts them (`sfu_layers`).
+const LAYER_OF_RID = { l: 0, m: 1, h: 2 };
+
 // The layers for a camera whose picture's longer side is `side` pixels (a camera turned
 // upright counts like one lying down; the size asked of cameras when unknown).
 export function cameraLayers(side = 640) {
@@ -161,6 +164,32 @@ export class Sfu {
   // The server's end of our sending connection ended (`sfu_unpublished`).
   unpublished() {
     this.republish();
+  }
+
+  // The server says the highest of our camera's layers anyone receives (`sfu_layers`):
+  // the layers above it are paused, so that the browser does not encode pictures nobody is
+  // sent; the lowest layer the camera has is always sent. A new sending connection starts
+  // with every layer again, as does the server's end of it.
+  async sendLayers(top) {
+    const sender = this.senders.camera?.sender;
+    if (!sender) return;
+    const params = sender.getParameters();
+    const encodings = params.encodings ?? [];
+    let changed = false;
+    encodings.forEach((encoding, i) => {
+      const active = i === 0 || (LAYER_OF_RID[encoding.rid] ?? 0) <= top;
+      if (encoding.active !== active) {
+        encoding.active = active;
+        changed = true;
+      }
+    });
+    if (!changed) return;
+    try {
+      await sender.setParameters(params);
+    } catch {
+      // The sender changed meanwhile (a new track, a new connection): the next
+      // `sfu_layers` applies to it.
+    }
   }
 
   // The server's answer to our offer.
@@ -319,6 +348,10 @@ export class Sfu {
       connection: this.connection,
       streams: [...this.streams.keys()],
       views: this.toldViews,
+      // The camera's layers we send: rid → active.
+      layers: Object.fromEntries(
+        (this.senders.camera?.sender.getParameters().encodings ?? []).map((e) => [e.rid ?? "", e.active !== false]),
+      ),
     };
   }
 

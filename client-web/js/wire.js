@@ -82,6 +82,7 @@ export const SERVER_TYPES = [
   "sfu_answer",
   "sfu_offer",
   "sfu_unpublished",
+  "sfu_layers",
 ];
 
 // Every code an `error` message can carry.

@@ -373,6 +373,14 @@ pub enum ServerMessage {
     /// timed out); one's tracks have ended for everyone. To go on publishing, close that
     /// connection and send an `sfu_offer` for a new one.
     SfuUnpublished,
+    /// How much of its camera's simulcast the client should send: layers up to `top`
+    /// (0 the lowest, `l`; 1 `m`; 2 `h`), the highest any receiver gets now. The others are
+    /// paused (`active: false`), so that no browser encodes a picture nobody is sent; a
+    /// camera keeps at least its lowest layer. Sent when it changes; until the first, all.
+    SfuLayers {
+        /// The highest layer to send.
+        top: u8,
+    },
 }
 
 /// Every `type` the server may send.
@@ -416,6 +424,7 @@ pub const SERVER_MESSAGE_TYPES: &[&str] = &[
     "sfu_answer",
     "sfu_offer",
     "sfu_unpublished",
+    "sfu_layers",
 ];
 
 impl ServerMessage {
@@ -461,6 +470,7 @@ impl ServerMessage {
             ServerMessage::SfuAnswer { .. } => "sfu_answer",
             ServerMessage::SfuOffer { .. } => "sfu_offer",
             ServerMessage::SfuUnpublished => "sfu_unpublished",
+            ServerMessage::SfuLayers { .. } => "sfu_layers",
         }
     }
 

@@ -3,7 +3,8 @@
 // tells the server with `sfu_view`). In a circle of a privacy room (all media through the
 // SFU), a member whose window is small receives the low layer's picture and bit rate of
 // another member's camera while one with a large window receives the high layer; once the
-// small window grows, its member moves up.
+// small window grows, its member moves up. A layer no member receives is paused: the
+// publisher's browser stops encoding it until someone's view needs it again.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -16,6 +17,7 @@ const people = [];
 before(async () => {
   server = await startServer({ HALLWAY_ADMIN_KEY: KEY });
   await createRoom(server, KEY, { slug: "vertraulich", title: "Vertraulich", privacy: true });
+  await createRoom(server, KEY, { slug: "klein", title: "Klein", privacy: true });
 });
 
 after(async () => {
@@ -84,3 +86,51 @@ test("each member receives the layer of a camera that fits their view of it", as
   await small.page.setViewportSize({ width: 1280, height: 800 });
   await receivesWidth(small.page, hanna.id, 640, "the window that grew");
 });
+
+// Bytes the page has sent of its camera's layer `rid`, and whether the sender has it on.
+async function sentLayer(page, rid) {
+  return page.evaluate(async (rid) => {
+    const { sfu } = window.hallway;
+    const sender = sfu.senders.camera?.sender;
+    const active = sender?.getParameters().encodings.find((e) => e.rid === rid)?.active !== false;
+    let bytes = 0;
+    (await sender?.getStats())?.forEach((r) => {
+      if (r.type === "outbound-rtp" && r.rid === rid) bytes = r.bytesSent ?? 0;
+    });
+    return { active, bytes };
+  }, rid);
+}
+
+test("a layer nobody receives is paused, and sent again once a view needs it", async () => {
+  const hanna = await person(server, "Hanna Berg", { room: "klein" });
+  const ben = await person(server, "Ben Okafor", { room: "klein", viewport: { width: 520, height: 420 } });
+  const cara = await person(server, "Cara Nowak", { room: "klein", viewport: { width: 520, height: 420 } });
+  people.push(hanna, ben, cara);
+  await clickFloor(hanna.page, 600, 600);
+  await clickFloor(ben.page, 650, 600);
+  await clickFloor(cara.page, 620, 650);
+  for (const member of [ben, cara]) {
+    await member.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), hanna.id, { timeout: DEADLINE });
+    await receivesWidth(member.page, hanna.id, 320, "a small window");
+  }
+
+  // Both show Hanna small: nobody receives her top layer, and her browser stops sending it.
+  await hanna.page.waitForFunction(() => window.hallway.sfu.summary().layers.h === false, null, { timeout: 2 * DEADLINE });
+  const a = await sentLayer(hanna.page, "h");
+  await hanna.page.waitForTimeout(2000);
+  const b = await sentLayer(hanna.page, "h");
+  assert.equal(b.active, false);
+  assert.ok(b.bytes - a.bytes < 2000, `the paused layer still sent ${b.bytes - a.bytes} bytes in 2 s`);
+  const m = await sentLayer(hanna.page, "m");
+  assert.equal(m.active, true, "the layer the members receive stays on");
+  // They go on receiving her.
+  const rate = await bitRate(ben.page, hanna.id, 2000);
+  assert.ok(rate > 20_000, `Ben still receives Hanna's camera: ${rate} bit/s`);
+
+  // Ben's window grows: her top layer is sent again and he moves up to it.
+  await ben.page.setViewportSize({ width: 1280, height: 800 });
+  await hanna.page.waitForFunction(() => window.hallway.sfu.summary().layers.h === true, null, { timeout: DEADLINE });
+  await receivesWidth(ben.page, hanna.id, 640, "the window that grew");
+  await receivesWidth(cara.page, hanna.id, 320, "the window still small");
+});
+

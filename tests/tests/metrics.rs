@@ -77,7 +77,10 @@ async fn metrics_count_connections_messages_and_errors() -> Result<()> {
     // a join is no longer than the join.
     for summary in ["hallway_join_seconds", "hallway_welcome_seconds"] {
         let count = sample(&text, &format!("{summary}_count"));
-        assert!(count.is_some_and(|n| n >= 1.0), "{summary}_count = {count:?}");
+        assert!(
+            count.is_some_and(|n| n >= 1.0),
+            "{summary}_count = {count:?}"
+        );
         let longest = sample(&text, &format!("{summary}{{quantile=\"1\"}}"));
         assert!(
             longest.is_some_and(|s| s > 0.0 && s < 60.0),

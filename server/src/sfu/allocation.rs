@@ -61,6 +61,24 @@ fn fitting(demand: &Demand, active: &[usize]) -> usize {
     top
 }
 
+/// The layer a receiver's view calls for among every layer the publisher has sent, the
+/// paused ones too, whatever the bandwidth: what it would get if the publisher sent
+/// everything and its link carried it. The publisher's task pauses the layers above the
+/// highest any receiver calls for. `NO_LAYER` for a track without layers or one that has
+/// sent nothing yet.
+pub(crate) fn wanted(demand: &Demand) -> Layer {
+    if !demand.layered {
+        return NO_LAYER;
+    }
+    let sent: Vec<usize> = (0..MAX_LAYERS)
+        .filter(|&i| demand.snapshot[i].active || demand.snapshot[i].bytes > 0)
+        .collect();
+    if sent.is_empty() {
+        return NO_LAYER;
+    }
+    fitting(demand, &sent) as Layer
+}
+
 /// The layer a new receiver starts in, before the first allocation: the top one sent
 /// (what it would get with no view told and no estimate yet), or the lowest if none is
 /// sent yet.
@@ -132,6 +150,39 @@ pub(crate) fn allocate(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A paused layer is still called for by a view it fits: the publisher is then asked
+    /// to send it again. A hidden view calls for the lowest; no view for the top one.
+    #[test]
+    fn a_view_calls_for_the_layer_that_fits_it_paused_or_not() {
+        let mut snapshot = snapshot([Some((160, 90)), Some((320, 180)), Some((640, 360))]);
+        // The top layer was sent once and is paused now.
+        snapshot[2].active = false;
+        snapshot[2].bytes = 50_000;
+        let demand = |snapshot, view| Demand {
+            layered: true,
+            rates: [100_000.0, 300_000.0, 0.0],
+            snapshot,
+            view,
+        };
+        assert_eq!(wanted(&demand(snapshot, Some((600, 338)))), 2);
+        assert_eq!(
+            allocate(None, &[demand(snapshot, Some((600, 338)))]),
+            vec![1]
+        );
+        assert_eq!(wanted(&demand(snapshot, Some((300, 169)))), 1);
+        assert_eq!(wanted(&demand(snapshot, Some((120, 68)))), 0);
+        assert_eq!(wanted(&demand(snapshot, Some((0, 0)))), 0);
+        assert_eq!(wanted(&demand(snapshot, None)), 2);
+        // Never sent: not called for.
+        snapshot[2].bytes = 0;
+        assert_eq!(wanted(&demand(snapshot, Some((600, 338)))), 1);
+        let single = Demand {
+            layered: false,
+            ..demand(snapshot, None)
+        };
+        assert_eq!(wanted(&single), NO_LAYER);
+    }
 
     fn snapshot(sizes: [Option<(u16, u16)>; MAX_LAYERS]) -> [LayerSnapshot; MAX_LAYERS] {
         sizes.map(|size| LayerSnapshot {

@@ -215,6 +215,10 @@ impl LayerStats {
 pub(crate) struct Choice {
     target: AtomicU8,
     current: AtomicU8,
+    /// The layer the receiver's view calls for among all the publisher has sent, paused
+    /// ones too, whatever the bandwidth ([`NO_LAYER`] until its first allocation): the
+    /// publisher's task pauses the layers no receiver calls for.
+    wanted: AtomicU8,
 }
 
 impl Choice {
@@ -223,6 +227,7 @@ impl Choice {
         Choice {
             target: AtomicU8::new(0),
             current: AtomicU8::new(0),
+            wanted: AtomicU8::new(NO_LAYER),
         }
     }
 
@@ -231,6 +236,7 @@ impl Choice {
         Choice {
             target: AtomicU8::new(target),
             current: AtomicU8::new(NO_LAYER),
+            wanted: AtomicU8::new(NO_LAYER),
         }
     }
 
@@ -242,6 +248,16 @@ impl Choice {
     /// The layer forwarded now.
     pub(crate) fn current(&self) -> Layer {
         self.current.load(Ordering::Relaxed)
+    }
+
+    /// The layer the receiver's view calls for ([`NO_LAYER`]: not known yet).
+    pub(crate) fn wanted(&self) -> Layer {
+        self.wanted.load(Ordering::Relaxed)
+    }
+
+    /// Says which layer the receiver's view calls for.
+    pub(crate) fn set_wanted(&self, layer: Layer) {
+        self.wanted.store(layer, Ordering::Relaxed);
     }
 
     /// Asks for `layer` from its next keyframe on.

@@ -22,6 +22,7 @@ pub(crate) mod allocation;
 pub(crate) mod codecs;
 pub mod feedback;
 pub(crate) mod layers;
+mod pausing;
 pub(crate) mod peer;
 pub(crate) mod room;
 pub(crate) mod stun;

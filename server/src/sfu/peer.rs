@@ -37,6 +37,7 @@ mod receiving;
 use connection::{build, random_token, without_mdns_candidates};
 
 use super::layers::{self, Choice, Layer, LayerStats, MAX_LAYERS, Rewriter};
+use super::pausing::Pausing;
 use super::tracks::MediaIn;
 use super::tracks::{Forwards, TrackInfo, TrackKey};
 use super::upswitch::UpSwitches;
@@ -118,6 +119,8 @@ struct Incoming {
     stats: Arc<LayerStats>,
     /// When each layer's publisher was last asked for a keyframe.
     last_pli: [Option<Instant>; MAX_LAYERS],
+    /// Sent in simulcast layers: which of them the publisher is told to send.
+    pausing: Option<Pausing>,
 }
 
 impl Incoming {
@@ -319,8 +322,12 @@ impl Peer {
                     None => return Ok(()),
                 },
                 () = tokio::time::sleep(wake) => self.pc.handle_timeout(Instant::now())?,
-                _ = allocation.tick(), if receiving && !self.outgoing.is_empty() => {
-                    self.allocate(Instant::now());
+                _ = allocation.tick(), if self.allocates() => {
+                    if receiving {
+                        self.allocate(Instant::now());
+                    } else {
+                        self.pause_layers(Instant::now())?;
+                    }
                 }
                 () = tokio::time::sleep_until(deadline), if !self.connected => {
                     return Err(PeerError::ConnectTimeout);
@@ -434,6 +441,7 @@ impl Peer {
                         forwards,
                         stats,
                         last_pli: [None; MAX_LAYERS],
+                        pausing: layer.map(|_| Pausing::default()),
                     },
                 );
             }
@@ -633,6 +641,32 @@ impl Peer {
     /// Sends a message to the participant. If their session has gone, the message is
     /// remembered as untold (they may resume within the grace window; the room drops
     /// this connection if they do not); a full queue is the session's to deal with.
+    /// Whether the allocation interval has work: a receiving connection with tracks (their
+    /// layers), a sending one with a layered track (which of its layers to send).
+    fn allocates(&self) -> bool {
+        match self.direction {
+            Direction::Receiving => !self.outgoing.is_empty(),
+            Direction::Sending => self.incoming.values().any(|t| t.pausing.is_some()),
+        }
+    }
+
+    /// Sending connection: tells the participant the highest layer of their camera that
+    /// anyone receives, when it changed ([`super::pausing`]).
+    fn pause_layers(&mut self, now: Instant) -> Result<(), PeerError> {
+        let mut told = Vec::new();
+        for track in self.incoming.values_mut() {
+            let wanted = track.forwards.top_wanted();
+            if let Some(top) = track.pausing.as_mut().and_then(|p| p.decide(wanted, now)) {
+                told.push(top);
+            }
+        }
+        for top in told {
+            debug!(participant = self.participant.0, top, "sfu layers told");
+            self.tell(&ServerMessage::SfuLayers { top })?;
+        }
+        Ok(())
+    }
+
     fn tell(&mut self, msg: &ServerMessage) -> Result<(), PeerError> {
         match self.link.try_send(Utf8Bytes::from(msg.encode())) {
             Ok(()) => Ok(()),

@@ -8,7 +8,7 @@ use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RtpCodecKind};
 use tokio::sync::mpsc;
 
 use super::Datagram;
-use super::layers::{Choice, Layer, LayerStats};
+use super::layers::{Choice, Layer, LayerStats, NO_LAYER};
 use crate::room::model::ParticipantId;
 
 /// What arrives on a connection's media queue.
@@ -77,6 +77,20 @@ impl Forwards {
         }
     }
 
+    /// The highest layer any subscriber's view calls for; `None` while a subscriber's is
+    /// not known yet (nothing should be paused then). Nobody subscribed: the lowest.
+    pub(crate) fn top_wanted(&self) -> Option<Layer> {
+        let subscribers = self.subscribers.read().ok()?;
+        let mut top = 0;
+        for subscriber in subscribers.iter() {
+            match subscriber.choice.wanted() {
+                NO_LAYER => return None,
+                layer => top = top.max(layer),
+            }
+        }
+        Some(top)
+    }
+
     pub(super) fn set(&self, id: ParticipantId, to: Option<(mpsc::Sender<MediaIn>, Arc<Choice>)>) {
         if let Ok(mut subscribers) = self.subscribers.write() {
             subscribers.retain(|s| s.id != id);
@@ -84,5 +98,31 @@ impl Forwards {
                 subscribers.push(Subscriber { id, queue, choice });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_top_layer_wanted_is_the_highest_any_subscriber_calls_for() {
+        let forwards = Forwards::default();
+        // Nobody subscribed: the lowest layer.
+        assert_eq!(forwards.top_wanted(), Some(0));
+        let (queue, _rx) = mpsc::channel(1);
+        let [ann, ben] = [Arc::new(Choice::layered(1)), Arc::new(Choice::layered(1))];
+        forwards.set(ParticipantId(1), Some((queue.clone(), ann.clone())));
+        forwards.set(ParticipantId(2), Some((queue, ben.clone())));
+        // A subscriber not allocated yet: nothing is decided.
+        ann.set_wanted(0);
+        assert_eq!(forwards.top_wanted(), None);
+        ben.set_wanted(2);
+        assert_eq!(forwards.top_wanted(), Some(2));
+        ben.set_wanted(1);
+        assert_eq!(forwards.top_wanted(), Some(1));
+        // Ben leaves: Ann's call alone counts.
+        forwards.set(ParticipantId(2), None);
+        assert_eq!(forwards.top_wanted(), Some(0));
     }
 }

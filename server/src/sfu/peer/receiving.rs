@@ -171,12 +171,16 @@ impl Peer {
             }
             track.measured = true;
             keys.push(*key);
-            demands.push(Demand {
+            let demand = Demand {
                 layered: track.info.layered,
                 rates: track.rates,
                 snapshot,
                 view: track.view,
-            });
+            };
+            // What this view calls for, told to the publisher's task (which pauses the
+            // layers nobody calls for).
+            track.choice.set_wanted(allocation::wanted(&demand));
+            demands.push(demand);
         }
         let estimate = self
             .estimate
