@@ -127,6 +127,18 @@ test("a layer nobody receives is paused, and sent again once a view needs it", a
   const rate = await bitRate(ben.page, hanna.id, 2000);
   assert.ok(rate > 20_000, `Ben still receives Hanna's camera: ${rate} bit/s`);
 
+  // A pause told while her connection to the server was away is told again when she
+  // resumes: here her page acts as if it had never heard of it, then drops its socket.
+  await hanna.page.evaluate(async () => {
+    const { sfu, conn } = window.hallway;
+    const sender = sfu.senders.camera.sender;
+    const params = sender.getParameters();
+    params.encodings.forEach((e) => (e.active = true));
+    await sender.setParameters(params);
+    conn.abandon(conn.socket);
+  });
+  await hanna.page.waitForFunction(() => window.hallway.resumes >= 1 && window.hallway.sfu.summary().layers.h === false, null, { timeout: DEADLINE });
+
   // Ben's window grows: her top layer is sent again and he moves up to it.
   await ben.page.setViewportSize({ width: 1280, height: 800 });
   await hanna.page.waitForFunction(() => window.hallway.sfu.summary().layers.h === true, null, { timeout: DEADLINE });

@@ -35,6 +35,11 @@ impl Default for Pausing {
 }
 
 impl Pausing {
+    /// The highest layer the publisher was told to send, if it was told to pause any.
+    pub(crate) fn paused_above(&self) -> Option<Layer> {
+        (usize::from(self.told) < MAX_LAYERS - 1).then_some(self.told)
+    }
+
     /// Given the highest layer any receiver calls for now (`None`: not known for every
     /// receiver yet, so nothing changes), the highest layer the publisher should send
     /// from now on, if that changed.
@@ -76,6 +81,7 @@ mod tests {
         let mut pausing = Pausing::default();
         // Not known for everyone yet: nothing changes.
         assert_eq!(pausing.decide(None, at(0)), None);
+        assert_eq!(pausing.paused_above(), None);
         // Everyone calls for the top layer: as sent.
         assert_eq!(pausing.decide(Some(2), at(0)), None);
         // Nobody calls for more than the middle one: paused after LOWER_AFTER, and to the
@@ -84,6 +90,7 @@ mod tests {
         assert_eq!(pausing.decide(Some(1), at(2500)), None);
         assert_eq!(pausing.decide(Some(0), at(4400)), None);
         assert_eq!(pausing.decide(Some(0), at(4500)), Some(1));
+        assert_eq!(pausing.paused_above(), Some(1));
         assert_eq!(pausing.decide(Some(1), at(5000)), None);
         // A view grows: the top layer at once.
         assert_eq!(pausing.decide(Some(2), at(5500)), Some(2));

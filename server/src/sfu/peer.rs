@@ -564,6 +564,16 @@ impl Peer {
                     };
                     self.tell(&msg)?;
                 }
+                // A layer told while they were away may not have arrived: the pauses in
+                // force are told again (a page that never heard of one sends every layer).
+                let paused: Vec<Layer> = self
+                    .incoming
+                    .values()
+                    .filter_map(|t| t.pausing.as_ref()?.paused_above())
+                    .collect();
+                for top in paused {
+                    self.tell_layers(top)?;
+                }
             }
             Control::View(views) => {
                 self.views = views
@@ -662,9 +672,20 @@ impl Peer {
         }
         for top in told {
             debug!(participant = self.participant.0, top, "sfu layers told");
-            self.tell(&ServerMessage::SfuLayers { top })?;
+            self.tell_layers(top)?;
         }
         Ok(())
+    }
+
+    /// Tells the participant the highest layer to send. Unlike a description, one lost
+    /// with a dropped connection is not remembered as untold: the current one is told
+    /// again when they resume (see `Control::Relink`).
+    fn tell_layers(&mut self, top: Layer) -> Result<(), PeerError> {
+        let msg = ServerMessage::SfuLayers { top };
+        match self.link.try_send(Utf8Bytes::from(msg.encode())) {
+            Ok(()) | Err(crate::transport::outbox::SendError::Closed) => Ok(()),
+            Err(crate::transport::outbox::SendError::Full) => Err(PeerError::SessionGone),
+        }
     }
 
     fn tell(&mut self, msg: &ServerMessage) -> Result<(), PeerError> {
