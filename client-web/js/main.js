@@ -453,7 +453,8 @@ function receive(msg) {
       // The server lost our sending connection: publish again if we still should.
       return sfu.unpublished();
     case "sfu_layers":
-      // Nobody receives our camera's higher layers: the browser stops encoding them.
+      // No receiver's view calls for our camera's higher layers: the browser stops
+      // encoding them (or starts again).
       return sfu.sendLayers(msg.top);
     case "muted":
       media.setMic(false);

@@ -9,7 +9,8 @@
 // "s" + participant id (screen share, kind "screen").
 // The camera goes out in simulcast layers (`l`, `m`, `h`); the server forwards each
 // receiver one of them, chosen from its bandwidth and the size at which it shows the
-// camera, which `sfu_view` tells it (measured every second, told when it changed).
+// camera, which `sfu_view` tells it (measured every second, told when it changed). Layers
+// no receiver's view calls for are paused when the server says so (`sfu_layers`).
 // A connection that fails (or never connects) is never reused: the receiving one is
 // restarted (`sfu_restart`), the sending one is published again on a new connection. What
 // could not be said while the WebSocket was away (a restart, an offer) is said once the
@@ -166,13 +167,16 @@ export class Sfu {
     this.republish();
   }
 
-  // The server says the highest of our camera's layers anyone receives (`sfu_layers`):
-  // the layers above it are paused, so that the browser does not encode pictures nobody is
-  // sent; the lowest layer the camera has is always sent. A new sending connection starts
-  // with every layer again, as does the server's end of it.
+  // The server says the highest of our camera's layers any receiver's view calls for
+  // (`sfu_layers`): the layers above it are paused, so that the browser does not encode
+  // pictures nobody is sent; the lowest layer the camera has is always sent. A new
+  // sending connection starts with every layer again, as does the server's end of it, so
+  // a word that comes before the server answered the current connection is a late one
+  // about the connection before it and is ignored.
   async sendLayers(top) {
+    const pc = this.sending;
     const sender = this.senders.camera?.sender;
-    if (!sender) return;
+    if (!pc?.remoteDescription || !sender) return;
     const params = sender.getParameters();
     const encodings = params.encodings ?? [];
     let changed = false;
@@ -187,8 +191,8 @@ export class Sfu {
     try {
       await sender.setParameters(params);
     } catch {
-      // The sender changed meanwhile (a new track, a new connection): the next
-      // `sfu_layers` applies to it.
+      // The sender changed under us (a new connection meanwhile): that one sends every
+      // layer, as its server end expects, until told otherwise.
     }
   }
 

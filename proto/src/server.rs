@@ -374,9 +374,10 @@ pub enum ServerMessage {
     /// connection and send an `sfu_offer` for a new one.
     SfuUnpublished,
     /// How much of its camera's simulcast the client should send: layers up to `top`
-    /// (0 the lowest, `l`; 1 `m`; 2 `h`), the highest any receiver gets now. The others are
-    /// paused (`active: false`), so that no browser encodes a picture nobody is sent; a
-    /// camera keeps at least its lowest layer. Sent when it changes; until the first, all.
+    /// (0 the lowest, `l`; 1 `m`; 2 `h`), the highest any receiver's view calls for now.
+    /// The others are paused (`active: false`), so that no browser encodes a picture
+    /// nobody is sent; a camera keeps at least its lowest layer. Sent when it changes;
+    /// until the first, all.
     SfuLayers {
         /// The highest layer to send.
         top: u8,

@@ -33,10 +33,10 @@ pub(crate) const RESUMES: &str = "hallway_resumes_total";
 pub(crate) const ERRORS: &str = "hallway_errors_total";
 /// Seconds from a join's request to its admission by the room, the welcome queued, for
 /// joins the room admits at once (not through the waiting room): the wait in the room's
-/// inbox and the room's own work (summary over the last minute).
+/// inbox and the room's own work (summary over the last 40–60 s).
 pub(crate) const JOIN_SECONDS: &str = "hallway_join_seconds";
-/// Seconds the room's task spends building and queuing one welcome (summary over the
-/// last minute).
+/// Seconds the room's task spends building and queuing the welcome of a join admitted at
+/// once (summary over the last 40–60 s).
 pub(crate) const WELCOME_SECONDS: &str = "hallway_welcome_seconds";
 /// Tracks published to the SFU (gauge).
 pub(crate) const SFU_TRACKS: &str = "hallway_sfu_tracks";

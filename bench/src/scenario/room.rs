@@ -268,7 +268,7 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
             .ok();
         slow_consumers = slow_consumers.zip(count).map(|(a, b)| a + b);
     }
-    // The server's own view of the joins (over its last minute, the recorder's window:
+    // The server's own view of the joins (over its last 40–60 s, the recorder's window:
     // measure for 60 s or more to leave out the joins that filled the room): from a join's
     // request to its admission, and the room's work on a welcome; the worst node's.
     let mut server_quantiles = Vec::new();

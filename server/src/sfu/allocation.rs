@@ -61,22 +61,39 @@ fn fitting(demand: &Demand, active: &[usize]) -> usize {
     top
 }
 
-/// The layer a receiver's view calls for among every layer the publisher has sent, the
-/// paused ones too, whatever the bandwidth: what it would get if the publisher sent
-/// everything and its link carried it. The publisher's task pauses the layers above the
+/// The layer a receiver's view calls for, whatever its bandwidth and whichever layers
+/// are sent now: the lowest the publisher has sent (paused ones too) whose picture fills
+/// the view, else the top layer there can be (`MAX_LAYERS - 1`), sent yet or not — a
+/// layer the publisher never got round to sending (its estimate was still climbing, or its
+/// CPU was short) is called for by a view it would fill. A hidden view calls for the
+/// lowest sent, no view for the top. The publisher's task pauses the layers above the
 /// highest any receiver calls for. `NO_LAYER` for a track without layers or one that has
 /// sent nothing yet.
-pub(crate) fn wanted(demand: &Demand) -> Layer {
+pub(crate) fn called_for(demand: &Demand) -> Layer {
+    let top = (MAX_LAYERS - 1) as Layer;
     if !demand.layered {
         return NO_LAYER;
     }
     let sent: Vec<usize> = (0..MAX_LAYERS)
         .filter(|&i| demand.snapshot[i].active || demand.snapshot[i].bytes > 0)
         .collect();
-    if sent.is_empty() {
+    let Some(&lowest) = sent.first() else {
         return NO_LAYER;
+    };
+    let Some((w, h)) = demand.view else {
+        return top;
+    };
+    if w == 0 || h == 0 {
+        return lowest as Layer;
     }
-    fitting(demand, &sent) as Layer
+    sent.into_iter()
+        .find(|&i| {
+            let (lw, lh) = demand.snapshot[i]
+                .size
+                .unwrap_or_else(|| assumed_size(i, MAX_LAYERS - 1));
+            f64::from(lw) >= f64::from(w) * 0.9 && f64::from(lh) >= f64::from(h) * 0.9
+        })
+        .map_or(top, |i| i as Layer)
 }
 
 /// The layer a new receiver starts in, before the first allocation: the top one sent
@@ -152,9 +169,10 @@ mod tests {
     use super::*;
 
     /// A paused layer is still called for by a view it fits: the publisher is then asked
-    /// to send it again. A hidden view calls for the lowest; no view for the top one.
+    /// to send it again. So is one never sent, by a view no layer sent fills. A hidden view
+    /// calls for the lowest; no view for the top one.
     #[test]
-    fn a_view_calls_for_the_layer_that_fits_it_paused_or_not() {
+    fn a_view_calls_for_the_layer_that_fits_it_paused_or_never_sent() {
         let mut snapshot = snapshot([Some((160, 90)), Some((320, 180)), Some((640, 360))]);
         // The top layer was sent once and is paused now.
         snapshot[2].active = false;
@@ -165,23 +183,28 @@ mod tests {
             snapshot,
             view,
         };
-        assert_eq!(wanted(&demand(snapshot, Some((600, 338)))), 2);
+        assert_eq!(called_for(&demand(snapshot, Some((600, 338)))), 2);
         assert_eq!(
             allocate(None, &[demand(snapshot, Some((600, 338)))]),
             vec![1]
         );
-        assert_eq!(wanted(&demand(snapshot, Some((300, 169)))), 1);
-        assert_eq!(wanted(&demand(snapshot, Some((120, 68)))), 0);
-        assert_eq!(wanted(&demand(snapshot, Some((0, 0)))), 0);
-        assert_eq!(wanted(&demand(snapshot, None)), 2);
-        // Never sent: not called for.
-        snapshot[2].bytes = 0;
-        assert_eq!(wanted(&demand(snapshot, Some((600, 338)))), 1);
+        assert_eq!(called_for(&demand(snapshot, Some((300, 169)))), 1);
+        assert_eq!(called_for(&demand(snapshot, Some((120, 68)))), 0);
+        assert_eq!(called_for(&demand(snapshot, Some((0, 0)))), 0);
+        assert_eq!(called_for(&demand(snapshot, None)), 2);
+        // Never sent (the publisher's estimate still climbing): called for all the same
+        // by a view the layers sent do not fill, not by one they do.
+        snapshot[2] = LayerSnapshot::default();
+        assert_eq!(called_for(&demand(snapshot, Some((600, 338)))), 2);
+        assert_eq!(called_for(&demand(snapshot, Some((300, 169)))), 1);
+        // Nothing sent yet: no call.
+        let nothing = [LayerSnapshot::default(); MAX_LAYERS];
+        assert_eq!(called_for(&demand(nothing, Some((300, 169)))), NO_LAYER);
         let single = Demand {
             layered: false,
             ..demand(snapshot, None)
         };
-        assert_eq!(wanted(&single), NO_LAYER);
+        assert_eq!(called_for(&single), NO_LAYER);
     }
 
     fn snapshot(sizes: [Option<(u16, u16)>; MAX_LAYERS]) -> [LayerSnapshot; MAX_LAYERS] {

@@ -215,10 +215,10 @@ impl LayerStats {
 pub(crate) struct Choice {
     target: AtomicU8,
     current: AtomicU8,
-    /// The layer the receiver's view calls for among all the publisher has sent, paused
-    /// ones too, whatever the bandwidth ([`NO_LAYER`] until its first allocation): the
-    /// publisher's task pauses the layers no receiver calls for.
-    wanted: AtomicU8,
+    /// The layer the receiver's view calls for ([`super::allocation::called_for`];
+    /// [`NO_LAYER`] until its first allocation): the publisher's task pauses the layers no
+    /// receiver calls for.
+    called_for: AtomicU8,
 }
 
 impl Choice {
@@ -227,7 +227,7 @@ impl Choice {
         Choice {
             target: AtomicU8::new(0),
             current: AtomicU8::new(0),
-            wanted: AtomicU8::new(NO_LAYER),
+            called_for: AtomicU8::new(NO_LAYER),
         }
     }
 
@@ -236,7 +236,7 @@ impl Choice {
         Choice {
             target: AtomicU8::new(target),
             current: AtomicU8::new(NO_LAYER),
-            wanted: AtomicU8::new(NO_LAYER),
+            called_for: AtomicU8::new(NO_LAYER),
         }
     }
 
@@ -251,13 +251,13 @@ impl Choice {
     }
 
     /// The layer the receiver's view calls for ([`NO_LAYER`]: not known yet).
-    pub(crate) fn wanted(&self) -> Layer {
-        self.wanted.load(Ordering::Relaxed)
+    pub(crate) fn called_for(&self) -> Layer {
+        self.called_for.load(Ordering::Relaxed)
     }
 
     /// Says which layer the receiver's view calls for.
-    pub(crate) fn set_wanted(&self, layer: Layer) {
-        self.wanted.store(layer, Ordering::Relaxed);
+    pub(crate) fn set_called_for(&self, layer: Layer) {
+        self.called_for.store(layer, Ordering::Relaxed);
     }
 
     /// Asks for `layer` from its next keyframe on.

@@ -57,7 +57,8 @@ const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
 const FAILED_AFTER: Duration = Duration::from_secs(10);
 /// A connection whose ICE never completes is given up after this long.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
-/// How often a receiving connection chooses the layers it receives again.
+/// How often a receiving connection chooses the layers it receives again, and a sending
+/// one which of its camera's layers anyone calls for ([`super::pausing`]).
 const ALLOCATION_INTERVAL: Duration = Duration::from_millis(500);
 /// A layer asked for and not yet received is asked for again (with a keyframe request)
 /// this often.
@@ -648,9 +649,6 @@ impl Peer {
             .unwrap_or_default()
     }
 
-    /// Sends a message to the participant. If their session has gone, the message is
-    /// remembered as untold (they may resume within the grace window; the room drops
-    /// this connection if they do not); a full queue is the session's to deal with.
     /// Whether the allocation interval has work: a receiving connection with tracks (their
     /// layers), a sending one with a layered track (which of its layers to send).
     fn allocates(&self) -> bool {
@@ -665,8 +663,8 @@ impl Peer {
     fn pause_layers(&mut self, now: Instant) -> Result<(), PeerError> {
         let mut told = Vec::new();
         for track in self.incoming.values_mut() {
-            let wanted = track.forwards.top_wanted();
-            if let Some(top) = track.pausing.as_mut().and_then(|p| p.decide(wanted, now)) {
+            let calls = track.forwards.calls();
+            if let Some(top) = track.pausing.as_mut().and_then(|p| p.decide(calls, now)) {
                 told.push(top);
             }
         }
@@ -688,6 +686,9 @@ impl Peer {
         }
     }
 
+    /// Sends a message to the participant. If their session has gone, the message is
+    /// remembered as untold (they may resume within the grace window; the room drops
+    /// this connection if they do not); a full queue is the session's to deal with.
     fn tell(&mut self, msg: &ServerMessage) -> Result<(), PeerError> {
         match self.link.try_send(Utf8Bytes::from(msg.encode())) {
             Ok(()) => Ok(()),

@@ -39,6 +39,15 @@ pub(crate) struct TrackInfo {
     pub stats: Arc<LayerStats>,
 }
 
+/// What the subscribers of a layered track call for ([`Forwards::calls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Calls {
+    /// The highest layer called for.
+    pub top: Layer,
+    /// Every subscriber has said (one not allocated yet has not).
+    pub settled: bool,
+}
+
 /// One subscriber of a track: where its packets go, and which layer.
 #[derive(Debug)]
 struct Subscriber {
@@ -77,18 +86,24 @@ impl Forwards {
         }
     }
 
-    /// The highest layer any subscriber's view calls for; `None` while a subscriber's is
-    /// not known yet (nothing should be paused then). Nobody subscribed: the lowest.
-    pub(crate) fn top_wanted(&self) -> Option<Layer> {
-        let subscribers = self.subscribers.read().ok()?;
-        let mut top = 0;
+    /// What the subscribers' views call for: the highest layer any of them does (the
+    /// lowest, 0, with nobody subscribed), and whether every one of them has said yet.
+    pub(crate) fn calls(&self) -> Calls {
+        let mut calls = Calls {
+            top: 0,
+            settled: true,
+        };
+        let Ok(subscribers) = self.subscribers.read() else {
+            calls.settled = false;
+            return calls;
+        };
         for subscriber in subscribers.iter() {
-            match subscriber.choice.wanted() {
-                NO_LAYER => return None,
-                layer => top = top.max(layer),
+            match subscriber.choice.called_for() {
+                NO_LAYER => calls.settled = false,
+                layer => calls.top = calls.top.max(layer),
             }
         }
-        Some(top)
+        calls
     }
 
     pub(super) fn set(&self, id: ParticipantId, to: Option<(mpsc::Sender<MediaIn>, Arc<Choice>)>) {
@@ -106,23 +121,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_top_layer_wanted_is_the_highest_any_subscriber_calls_for() {
+    fn the_top_layer_called_for_is_the_highest_any_subscriber_calls_for() {
         let forwards = Forwards::default();
+        let calls = |top, settled| Calls { top, settled };
         // Nobody subscribed: the lowest layer.
-        assert_eq!(forwards.top_wanted(), Some(0));
+        assert_eq!(forwards.calls(), calls(0, true));
         let (queue, _rx) = mpsc::channel(1);
         let [ann, ben] = [Arc::new(Choice::layered(1)), Arc::new(Choice::layered(1))];
         forwards.set(ParticipantId(1), Some((queue.clone(), ann.clone())));
         forwards.set(ParticipantId(2), Some((queue, ben.clone())));
-        // A subscriber not allocated yet: nothing is decided.
-        ann.set_wanted(0);
-        assert_eq!(forwards.top_wanted(), None);
-        ben.set_wanted(2);
-        assert_eq!(forwards.top_wanted(), Some(2));
-        ben.set_wanted(1);
-        assert_eq!(forwards.top_wanted(), Some(1));
+        // A subscriber not allocated yet has not said.
+        ann.set_called_for(0);
+        assert_eq!(forwards.calls(), calls(0, false));
+        ben.set_called_for(2);
+        assert_eq!(forwards.calls(), calls(2, true));
+        ben.set_called_for(1);
+        assert_eq!(forwards.calls(), calls(1, true));
         // Ben leaves: Ann's call alone counts.
         forwards.set(ParticipantId(2), None);
-        assert_eq!(forwards.top_wanted(), Some(0));
+        assert_eq!(forwards.calls(), calls(0, true));
     }
 }

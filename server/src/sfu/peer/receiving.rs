@@ -179,7 +179,7 @@ impl Peer {
             };
             // What this view calls for, told to the publisher's task (which pauses the
             // layers nobody calls for).
-            track.choice.set_wanted(allocation::wanted(&demand));
+            track.choice.set_called_for(allocation::called_for(&demand));
             demands.push(demand);
         }
         let estimate = self
