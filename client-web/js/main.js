@@ -19,13 +19,14 @@ import { ViewReporter } from "./view.js";
 import { WhoAsker } from "./roster.js";
 import { AreaEditor } from "./areas.js";
 import { MenuButton } from "./menu.js";
-import { DeviceSettings, fillDevices, problemText } from "./settings.js";
+import { DeviceSettings } from "./settings.js";
 import { icon, setIcon } from "./icons.js";
 import { duplicateNumbers } from "./names.js";
 import { displayName } from "./tiles.js";
 import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
 import { session } from "./session.js";
 import { RealTimeText } from "./rtt.js";
+import { JoinScreen } from "./join-screen.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
@@ -46,25 +47,29 @@ let ended = false;
 let lastPosition = null;
 // Times this page got its place back after a dropped connection.
 let resumes = 0;
-let previewing = Promise.resolve();
 let invitedToBroadcast = false;
 let duplicates = new Map();
 // The announcement this person put away (it comes back when a host posts a new one).
 let hiddenAnnouncement = null;
-// The name and profile line to enter with: typed on the join screen, or remembered by
-// this tab.
-let enterName = "";
-let enterProfile = "";
 
 const meter = new SpeakingMeter({ onChange: (key, on) => speakingChanged(key, on) });
+
+const joinScreen = new JoinScreen({
+  slug,
+  token,
+  media,
+  meter,
+  connect: () => conn.open(),
+  joined: () => joined,
+});
 
 const conn = new Connection({
   // Back after a dropped connection (or a reload), the welcome's token asks for our place.
   onOpen: () =>
     conn.send(
       messages.hello(slug, {
-        name: enterName,
-        profile: enterProfile,
+        name: joinScreen.name,
+        profile: joinScreen.profile,
         token,
         passcode: $("#passcode").value.trim() || undefined,
         resume: state.resume ?? session.resume(slug)?.token,
@@ -240,182 +245,6 @@ const settings = new DeviceSettings($("#settings"), {
   onSpeaker: (deviceId) => conversation.setSink(deviceId),
 });
 
-// --- join screen
-
-function setUpJoinScreen() {
-  document.documentElement.lang = lang();
-  translatePage();
-  $("#join-heading").textContent = t("join.heading", { room: slug });
-  document.title = `${slug} – Hallway`;
-  $("#name").maxLength = LIMITS.maxNameChars;
-  $("#name").value = localStorage.getItem("hallway.name") ?? "";
-  $("#profile").maxLength = LIMITS.maxProfileChars;
-  $("#profile").value = localStorage.getItem("hallway.profile") ?? "";
-  fixedByInvitation();
-  $("#join-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const name = $("#name").value.trim();
-    if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
-      showJoinError(t("error.invalid_name"), "#name");
-      return;
-    }
-    const profile = $("#profile").value.trim();
-    if ([...profile].length > LIMITS.maxProfileChars) {
-      showJoinError(t("error.invalid_profile"), "#profile");
-      return;
-    }
-    localStorage.setItem("hallway.name", name);
-    localStorage.setItem("hallway.profile", profile);
-    enterName = name;
-    enterProfile = profile;
-    $("#enter").disabled = true;
-    meter.start();
-    // Enter with the camera and microphone ready, so that the first connections send them.
-    await previewing;
-    conn.open();
-  });
-  const again = () => (previewing = preview());
-  for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);
-  // Browsers start sound analysis only after a gesture: the level meter wakes on the first.
-  document.addEventListener("pointerdown", () => meter.start(), { once: true });
-  document.addEventListener("keydown", () => meter.start(), { once: true });
-  for (const button of document.querySelectorAll(".lang-switch")) {
-    button.addEventListener("click", () => {
-      setLang(lang() === "de" ? "en" : "de");
-      $("#join-heading").textContent = t("join.heading", { room: slug });
-      refresh();
-    });
-  }
-  checkRoom();
-  const remembered = session.resume(slug);
-  if (remembered) {
-    // A reload (or a restored tab) within the grace window: come back without the form.
-    enterName = remembered.name;
-    enterProfile = remembered.profile ?? "";
-    $("#name").value = remembered.name;
-    $("#profile").value = enterProfile;
-    $("#camera-on").checked = remembered.camera !== false;
-    $("#mic-on").checked = remembered.mic !== false;
-    $("#join").hidden = true;
-    // Connect at once (the place is kept only for a moment after a reload); camera and
-    // microphone follow as soon as the browser gives them.
-    meter.start();
-    conn.open();
-    previewing = preview().then(() => {
-      media.setCamera(remembered.camera !== false);
-      media.setMic(remembered.mic !== false);
-    });
-    return;
-  }
-  previewing = preview();
-  setInterval(() => {
-    if (!joined) $("#join-level").value = Math.min(1, meter.level("self") * 8);
-  }, 100);
-}
-
-// What the room asks of newcomers, said before they type a name: a passcode, a personal
-// link, or that it is locked. (A room that does not exist never gets this far: the server
-// answers its address with a page that says so.)
-async function checkRoom() {
-  let about;
-  try {
-    const response = await fetch(`/r/${encodeURIComponent(slug)}/about`);
-    if (!response.ok) return;
-    about = await response.json();
-  } catch {
-    return;
-  }
-  $("#join-heading").textContent = t("join.heading", { room: about.title });
-  document.title = `${about.title} – Hallway`;
-  const notes = [];
-  if (about.access === "passcode" && !token) {
-    $("#passcode-row").hidden = false;
-    notes.push(t("join.access.passcode"));
-  }
-  if (about.access === "invite" && !token) notes.push(t("error.invite_only"));
-  if (about.locked) notes.push(t("join.access.locked"));
-  $("#join-access").textContent = notes.join(" ");
-  $("#join-access").hidden = notes.length === 0;
-  $("#join-access").dataset.access = about.access;
-  $("#enter").disabled = about.access === "invite" && !token;
-  // Hosts of an organisation with an identity provider sign in there instead of using a
-  // host link (the provider gives the name; the server makes them host).
-  const signIn = $("#host-sign-in");
-  signIn.dataset.langHref = `/r/${encodeURIComponent(slug)}/host`;
-  signIn.href = `${signIn.dataset.langHref}?lang=${lang()}`;
-  signIn.hidden = !about.host_sign_in || Boolean(token);
-}
-
-async function preview() {
-  await media.open({
-    cameraId: $("#camera-select").value || undefined,
-    micId: $("#mic-select").value || undefined,
-    camera: $("#camera-on").checked,
-    mic: $("#mic-on").checked,
-  });
-  $("#preview").srcObject = media.camera ? new MediaStream([media.camera]) : null;
-  meter.watch("self", media.stream);
-  const problem = problemText(media.problems, { camera: $("#camera-on").checked, mic: $("#mic-on").checked });
-  const nothing = !media.camera && !media.mic && ($("#camera-on").checked || $("#mic-on").checked);
-  $("#no-devices").textContent = [problem, nothing ? t("join.noDevices") : ""].filter(Boolean).join(" ");
-  $("#no-devices").hidden = !$("#no-devices").textContent;
-  const { cameras, mics } = await media.devices();
-  fillDevices($("#camera-select"), cameras, media.camera?.getSettings().deviceId);
-  fillDevices($("#mic-select"), mics, media.mic?.getSettings().deviceId);
-}
-
-// A personal invitation fixes the name (and maybe the profile line): the form shows them
-// as the invitation says, not to be changed. (The server verifies the token and uses what
-// it says whatever is typed; the page only reads it to show it.)
-function fixedByInvitation() {
-  let claims;
-  try {
-    const part = (token ?? "").split(".")[1] ?? "";
-    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
-  } catch {
-    return;
-  }
-  for (const [field, value] of [["name", claims?.name], ["profile", claims?.profile]]) {
-    if (typeof value !== "string" || !value) continue;
-    const input = $(`#${field}`);
-    input.value = value;
-    input.readOnly = true;
-    $(`#${field}-hint`).textContent = t("join.fixedByInvitation");
-    $(`#${field}-hint`).dataset.i18n = "join.fixedByInvitation";
-  }
-}
-
-// The join screen's error; with `field` (a selector), that field is marked invalid and
-// focused, until it is changed, and the error stands under it.
-function showJoinError(text, field) {
-  $("#join").hidden = false;
-  $("#join-error").textContent = text;
-  $("#join-error").hidden = false;
-  if (field) $(`${field}-hint`).after($("#join-error"));
-  else $("#enter").before($("#join-error"));
-  $("#enter").disabled = false;
-  for (const input of document.querySelectorAll("#join-form [aria-invalid]")) markValid(input);
-  if (field) {
-    // Marked invalid and described by the error too, until it is changed.
-    const input = $(field);
-    input.setAttribute("aria-invalid", "true");
-    input.dataset.describedby ??= input.getAttribute("aria-describedby") ?? "";
-    input.setAttribute("aria-describedby", `${input.dataset.describedby} join-error`.trim());
-    input.addEventListener("input", () => markValid(input), { once: true });
-    input.focus();
-  }
-}
-
-// A field no longer marked invalid.
-function markValid(input) {
-  input.removeAttribute("aria-invalid");
-  if (input.dataset.describedby !== undefined) input.setAttribute("aria-describedby", input.dataset.describedby);
-}
-
-// The join form's field a refusal is about, if it is about one.
-const JOIN_FIELDS = { invalid_name: "#name", name_taken: "#name", invalid_profile: "#profile" };
-
 // --- messages from the server
 
 function receive(msg) {
@@ -428,7 +257,7 @@ function receive(msg) {
       waiting = true;
       // Our place in the queue, across a dropped connection or a reload.
       state.resume = msg.resume;
-      session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
+      session.remember(slug, { token: msg.resume, name: joinScreen.name, profile: joinScreen.profile, ...media.state() });
       showWaiting(msg);
       return;
     case "turned_away":
@@ -794,7 +623,7 @@ function welcomed(msg) {
     for (const { id } of peers.summary()) if (!members.includes(id)) peers.close(id);
     if (again && !msg.sfu_reset) sfu.resumed();
   }
-  session.remember(slug, { token: msg.resume, name: enterName, profile: enterProfile, ...media.state() });
+  session.remember(slug, { token: msg.resume, name: joinScreen.name, profile: joinScreen.profile, ...media.state() });
   if (waiting) {
     waiting = false;
     hideWaiting();
@@ -846,13 +675,13 @@ function serverError(msg) {
     // The room asks for a passcode: show the field and let the person try.
     session.forget(slug);
     $("#passcode-row").hidden = false;
-    showJoinError(text);
+    joinScreen.showError(text);
     $("#passcode").focus();
     return;
   }
   if (!joined) {
     session.forget(slug);
-    showJoinError(text, JOIN_FIELDS[msg.code]);
+    joinScreen.refused(msg.code, text);
   } else if (msg.code === "invalid_icebreakers") icebreakerStatus(text, true);
   else toast(text);
 }
@@ -1361,6 +1190,7 @@ function showRoomState() {
 
 function refresh() {
   translatePage();
+  joinScreen.translate();
   if (!joined) return;
   summary.render();
   renderPeople();
@@ -1378,5 +1208,12 @@ window.hallway = {
   },
 };
 
-setUpJoinScreen();
+// Every language switch of the page (on the join screen and in the room's settings).
+for (const button of document.querySelectorAll(".lang-switch")) {
+  button.addEventListener("click", () => {
+    setLang(lang() === "de" ? "en" : "de");
+    refresh();
+  });
+}
+joinScreen.setUp();
 setUpControls();

@@ -41,6 +41,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/help.js", "text/javascript; charset=utf-8"),
     asset!("js/rtt.js", "text/javascript; charset=utf-8"),
     asset!("js/main.js", "text/javascript; charset=utf-8"),
+    asset!("js/join-screen.js", "text/javascript; charset=utf-8"),
     asset!("js/protocol.js", "text/javascript; charset=utf-8"),
     asset!("js/wire.js", "text/javascript; charset=utf-8"),
     asset!("js/i18n.js", "text/javascript; charset=utf-8"),

@@ -1,0 +1,211 @@
+// The join screen: the name and profile line to enter with, the camera and microphone
+// preview, what the room asks of newcomers (a passcode, a personal link, that it is
+// locked), a reload that comes back without the form, and the errors of a refused hello
+// under the field they are about.
+
+import { LIMITS } from "./protocol.js";
+import { fillDevices, problemText } from "./settings.js";
+import { t, lang, translatePage } from "./i18n.js";
+import { session } from "./session.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+// The join form's field a refusal is about, if it is about one.
+const JOIN_FIELDS = { invalid_name: "#name", name_taken: "#name", invalid_profile: "#profile" };
+
+export class JoinScreen {
+  // `connect` opens the connection (the hello takes `name` and `profile` from here);
+  // `joined` says whether the room welcomed us.
+  constructor({ slug, token, media, meter, connect, joined }) {
+    this.slug = slug;
+    this.token = token;
+    this.media = media;
+    this.meter = meter;
+    this.connect = connect;
+    this.joined = joined;
+    // The name and profile line to enter with: typed here, or remembered by this tab.
+    this.name = "";
+    this.profile = "";
+    this.previewing = Promise.resolve();
+    // The room's title (its address until the server said).
+    this.title = slug;
+  }
+
+  // The texts of the join screen that are not in the page's markup, in the language now.
+  translate() {
+    $("#join-heading").textContent = t("join.heading", { room: this.title });
+  }
+
+  setUp() {
+    const { slug, meter, media } = this;
+    document.documentElement.lang = lang();
+    translatePage();
+    this.translate();
+    document.title = `${slug} – Hallway`;
+    $("#name").maxLength = LIMITS.maxNameChars;
+    $("#name").value = localStorage.getItem("hallway.name") ?? "";
+    $("#profile").maxLength = LIMITS.maxProfileChars;
+    $("#profile").value = localStorage.getItem("hallway.profile") ?? "";
+    this.fixedByInvitation();
+    $("#join-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const name = $("#name").value.trim();
+      if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
+        this.showError(t("error.invalid_name"), "#name");
+        return;
+      }
+      const profile = $("#profile").value.trim();
+      if ([...profile].length > LIMITS.maxProfileChars) {
+        this.showError(t("error.invalid_profile"), "#profile");
+        return;
+      }
+      localStorage.setItem("hallway.name", name);
+      localStorage.setItem("hallway.profile", profile);
+      this.name = name;
+      this.profile = profile;
+      $("#enter").disabled = true;
+      meter.start();
+      // Enter with the camera and microphone ready, so that the first connections send them.
+      await this.previewing;
+      this.connect();
+    });
+    const again = () => (this.previewing = this.preview());
+    for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);
+    // Browsers start sound analysis only after a gesture: the level meter wakes on the first.
+    document.addEventListener("pointerdown", () => meter.start(), { once: true });
+    document.addEventListener("keydown", () => meter.start(), { once: true });
+    this.checkRoom();
+    const remembered = session.resume(slug);
+    if (remembered) {
+      // A reload (or a restored tab) within the grace window: come back without the form.
+      this.name = remembered.name;
+      this.profile = remembered.profile ?? "";
+      $("#name").value = remembered.name;
+      $("#profile").value = this.profile;
+      $("#camera-on").checked = remembered.camera !== false;
+      $("#mic-on").checked = remembered.mic !== false;
+      $("#join").hidden = true;
+      // Connect at once (the place is kept only for a moment after a reload); camera and
+      // microphone follow as soon as the browser gives them.
+      meter.start();
+      this.connect();
+      this.previewing = this.preview().then(() => {
+        media.setCamera(remembered.camera !== false);
+        media.setMic(remembered.mic !== false);
+      });
+      return;
+    }
+    this.previewing = this.preview();
+    setInterval(() => {
+      if (!this.joined()) $("#join-level").value = Math.min(1, meter.level("self") * 8);
+    }, 100);
+  }
+
+  // What the room asks of newcomers, said before they type a name: a passcode, a personal
+  // link, or that it is locked. (A room that does not exist never gets this far: the server
+  // answers its address with a page that says so.)
+  async checkRoom() {
+    const { slug, token } = this;
+    let about;
+    try {
+      const response = await fetch(`/r/${encodeURIComponent(slug)}/about`);
+      if (!response.ok) return;
+      about = await response.json();
+    } catch {
+      return;
+    }
+    this.title = about.title;
+    this.translate();
+    document.title = `${about.title} – Hallway`;
+    const notes = [];
+    if (about.access === "passcode" && !token) {
+      $("#passcode-row").hidden = false;
+      notes.push(t("join.access.passcode"));
+    }
+    if (about.access === "invite" && !token) notes.push(t("error.invite_only"));
+    if (about.locked) notes.push(t("join.access.locked"));
+    $("#join-access").textContent = notes.join(" ");
+    $("#join-access").hidden = notes.length === 0;
+    $("#join-access").dataset.access = about.access;
+    $("#enter").disabled = about.access === "invite" && !token;
+    // Hosts of an organisation with an identity provider sign in there instead of using a
+    // host link (the provider gives the name; the server makes them host).
+    const signIn = $("#host-sign-in");
+    signIn.dataset.langHref = `/r/${encodeURIComponent(slug)}/host`;
+    signIn.href = `${signIn.dataset.langHref}?lang=${lang()}`;
+    signIn.hidden = !about.host_sign_in || Boolean(token);
+  }
+
+  async preview() {
+    const { media, meter } = this;
+    await media.open({
+      cameraId: $("#camera-select").value || undefined,
+      micId: $("#mic-select").value || undefined,
+      camera: $("#camera-on").checked,
+      mic: $("#mic-on").checked,
+    });
+    $("#preview").srcObject = media.camera ? new MediaStream([media.camera]) : null;
+    meter.watch("self", media.stream);
+    const problem = problemText(media.problems, { camera: $("#camera-on").checked, mic: $("#mic-on").checked });
+    const nothing = !media.camera && !media.mic && ($("#camera-on").checked || $("#mic-on").checked);
+    $("#no-devices").textContent = [problem, nothing ? t("join.noDevices") : ""].filter(Boolean).join(" ");
+    $("#no-devices").hidden = !$("#no-devices").textContent;
+    const { cameras, mics } = await media.devices();
+    fillDevices($("#camera-select"), cameras, media.camera?.getSettings().deviceId);
+    fillDevices($("#mic-select"), mics, media.mic?.getSettings().deviceId);
+  }
+
+  // A personal invitation fixes the name (and maybe the profile line): the form shows them
+  // as the invitation says, not to be changed. (The server verifies the token and uses what
+  // it says whatever is typed; the page only reads it to show it.)
+  fixedByInvitation() {
+    let claims;
+    try {
+      const part = (this.token ?? "").split(".")[1] ?? "";
+      const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+      claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
+    } catch {
+      return;
+    }
+    for (const [field, value] of [["name", claims?.name], ["profile", claims?.profile]]) {
+      if (typeof value !== "string" || !value) continue;
+      const input = $(`#${field}`);
+      input.value = value;
+      input.readOnly = true;
+      $(`#${field}-hint`).textContent = t("join.fixedByInvitation");
+      $(`#${field}-hint`).dataset.i18n = "join.fixedByInvitation";
+    }
+  }
+
+  // A refused hello: its error on the join screen, under the field it is about (if any).
+  refused(code, text) {
+    this.showError(text, JOIN_FIELDS[code]);
+  }
+
+  // The join screen's error; with `field` (a selector), that field is marked invalid and
+  // focused, until it is changed, and the error stands under it.
+  showError(text, field) {
+    $("#join").hidden = false;
+    $("#join-error").textContent = text;
+    $("#join-error").hidden = false;
+    if (field) $(`${field}-hint`).after($("#join-error"));
+    else $("#enter").before($("#join-error"));
+    $("#enter").disabled = false;
+    for (const input of document.querySelectorAll("#join-form [aria-invalid]")) markValid(input);
+    if (field) {
+      // Marked invalid and described by the error too, until it is changed.
+      const input = $(field);
+      input.setAttribute("aria-invalid", "true");
+      input.dataset.describedby ??= input.getAttribute("aria-describedby") ?? "";
+      input.setAttribute("aria-describedby", `${input.dataset.describedby} join-error`.trim());
+      input.addEventListener("input", () => markValid(input), { once: true });
+      input.focus();
+    }
+  }
+}
+
+// A field no longer marked invalid.
+function markValid(input) {
+  input.removeAttribute("aria-invalid");
+  if (input.dataset.describedby !== undefined) input.setAttribute("aria-describedby", input.dataset.describedby);
+}
