@@ -27,6 +27,7 @@ import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js
 import { session } from "./session.js";
 import { RealTimeText } from "./rtt.js";
 import { JoinScreen } from "./join-screen.js";
+import { HostTools } from "./host-tools.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
@@ -205,7 +206,7 @@ const areaEditor = new AreaEditor(floor, {
   onChange: (areas) => conn.send(messages.setAreas(areas)),
   onDrawn: (rect) => {
     $("#area-draw").setAttribute("aria-pressed", "false");
-    editArea({ ...rect, name: "", stage: false, quiet: false, id: null });
+    hostTools.editArea({ ...rect, name: "", stage: false, quiet: false, id: null });
     announce(t("host.areaDrawn"));
   },
 });
@@ -233,6 +234,8 @@ const summary = new SummaryView($("#summary"), {
   ask: () => conn.send(messages.summary()),
   room: () => slug,
 });
+// A host's tools in the panel: lock, areas, gathering, announcement, floor plan, icebreakers.
+const hostTools = new HostTools({ slug, token, conn, state, areaEditor, summary, announce: (text) => announce(text) });
 const waitingPanel = new WaitingRoomPanel((msg) => conn.send(msg), (text) => announce(text));
 // How long people have waited goes on counting between the server's updates.
 setInterval(() => {
@@ -344,7 +347,7 @@ function receive(msg) {
       return;
     case "areas":
       floor.renderAreas();
-      renderAreaList();
+      hostTools.renderAreaList();
       return;
     case "floorPlan":
       showPlan();
@@ -376,7 +379,7 @@ function receive(msg) {
       icebreaker.show(state.icebreaker, state.me()?.circle);
       return;
     case "icebreakers":
-      showIcebreakerSettings();
+      hostTools.showIcebreakerSettings();
       return;
     case "summary":
       summary.render(state.summary);
@@ -655,7 +658,7 @@ function welcomed(msg) {
   showRoomState();
   $("#host-tools").hidden = state.me()?.role !== "host";
   areaEditor.setEnabled(state.me()?.role === "host");
-  renderAreaList();
+  hostTools.renderAreaList();
   updateControls();
   followSfu();
   // A new connection sees everything until it says what it shows.
@@ -682,7 +685,7 @@ function serverError(msg) {
   if (!joined) {
     session.forget(slug);
     joinScreen.refused(msg.code, text);
-  } else if (msg.code === "invalid_icebreakers") icebreakerStatus(text, true);
+  } else if (msg.code === "invalid_icebreakers") hostTools.icebreakerStatus(text, true);
   else toast(text);
 }
 
@@ -952,62 +955,6 @@ function setUpControls() {
     showRoomState();
     $("#announcement-hide").focus();
   });
-  $("#room-lock-toggle").addEventListener("click", () => conn.send(messages.lockRoom(!state.locked)));
-  $("#area-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const editing = Number($("#area-form").dataset.editing) || null;
-    const max = $("#area-max").value.trim();
-    const area = {
-      id: editing ?? Math.max(0, ...state.areas.map((a) => a.id)) + 1,
-      name: $("#area-name").value.trim(),
-      x: Number($("#area-x").value),
-      y: Number($("#area-y").value),
-      width: Number($("#area-w").value),
-      height: Number($("#area-h").value),
-      stage: $("#area-stage").checked,
-      quiet: $("#area-quiet").checked,
-      ...(max ? { max_people: Number(max) } : {}),
-    };
-    conn.send(messages.setAreas(editing ? state.areas.map((a) => (a.id === editing ? area : a)) : [...state.areas, area]));
-    editArea(null);
-  });
-  $("#area-cancel").addEventListener("click", () => editArea(null));
-  $("#area-draw").addEventListener("click", () => {
-    areaEditor.setDrawing(!areaEditor.drawing);
-    $("#area-draw").setAttribute("aria-pressed", String(areaEditor.drawing));
-    if (areaEditor.drawing) announce(t("host.drawHint"));
-  });
-  $("#area-list").addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-area]");
-    if (!button) return;
-    const id = Number(button.dataset.area);
-    if (button.dataset.action === "edit") editArea(state.areas.find((a) => a.id === id));
-    else conn.send(messages.setAreas(state.areas.filter((a) => a.id !== id)));
-  });
-  $("#summary-button").addEventListener("click", () => summary.open($("#summary-button")));
-  $("#gather").addEventListener("click", () => {
-    const me = state.me();
-    if (me) conn.send(messages.gather(me.x, me.y));
-  });
-  $("#announce-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    conn.send(messages.announce($("#announce-text").value));
-  });
-  $("#announce-clear").addEventListener("click", () => {
-    $("#announce-text").value = "";
-    conn.send(messages.announce(""));
-  });
-  $("#plan-select").addEventListener("change", () => {
-    const value = $("#plan-select").value;
-    if (value === "own") return;
-    conn.send(messages.setFloorPlan(value || null));
-  });
-  $("#plan-file").addEventListener("change", () => uploadPlan($("#plan-file").files[0]));
-  $("#icebreaker-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    saveIcebreakers();
-  });
-  $("#icebreaker-prompts").addEventListener("input", () => $("#icebreaker-prompts").removeAttribute("aria-invalid"));
   $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
   $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
   media.onChange((s) => {
@@ -1023,67 +970,6 @@ function setUpControls() {
     const me = state.me();
     if (me && !ended) session.rememberPosition(slug, { x: me.x, y: me.y });
   });
-}
-
-// A host's own floor plan (PNG, JPEG or SVG up to 5 MB), sent with the host link's token;
-// everyone in the room gets it from the server.
-async function uploadPlan(file) {
-  if (!file) return;
-  const status = $("#plan-status");
-  status.textContent = "";
-  try {
-    const response = await fetch(`/r/${encodeURIComponent(slug)}/floor-plan`, {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": file.type || "application/octet-stream" },
-      body: file,
-    });
-    const reasons = { 413: "host.planTooLarge", 415: "host.planWrongType", 422: "host.planWrongType", 401: "error.forbidden", 403: "error.forbidden" };
-    status.textContent = t(response.ok ? "host.planUploaded" : (reasons[response.status] ?? "host.planRefused"));
-  } catch {
-    status.textContent = t("host.planRefused");
-  }
-  $("#plan-file").value = "";
-}
-
-// A host saves the room's icebreakers: their own prompts, one a line (blank lines left
-// out), checked here as the server checks them.
-let savingIcebreakers = false;
-function saveIcebreakers() {
-  const lines = $("#icebreaker-prompts").value.split("\n");
-  const prompts = lines.map((line) => line.trim()).filter(Boolean);
-  const long = lines.findIndex((line) => [...line.trim()].length > LIMITS.maxIcebreakerChars);
-  if (prompts.length > LIMITS.maxIcebreakers) return icebreakerStatus(t("host.icebreakerTooMany"), true);
-  if (long >= 0) return icebreakerStatus(t("host.icebreakerTooLong", { line: long + 1 }), true);
-  savingIcebreakers = true;
-  icebreakerStatus("", false);
-  conn.send(messages.setIcebreakers($("#icebreakers-on").checked, prompts));
-}
-
-// What came of saving, at the form: an error marks the prompts invalid and takes the focus
-// there.
-function icebreakerStatus(text, error) {
-  const status = $("#icebreaker-status");
-  status.textContent = text;
-  status.classList.toggle("error", error);
-  if (error) {
-    savingIcebreakers = false;
-    $("#icebreaker-prompts").setAttribute("aria-invalid", "true");
-    $("#icebreaker-prompts").focus();
-  } else $("#icebreaker-prompts").removeAttribute("aria-invalid");
-}
-
-// The room's icebreaker settings in the host's form (not over what the host is typing,
-// unless it is what they just saved).
-function showIcebreakerSettings() {
-  const settings = state.icebreakers;
-  if (!settings) return;
-  const typing = document.activeElement === $("#icebreaker-prompts") && $("#icebreaker-prompts").value.trim() !== settings.prompts.join("\n");
-  if (savingIcebreakers || !typing) {
-    $("#icebreakers-on").checked = settings.on;
-    $("#icebreaker-prompts").value = settings.prompts.join("\n");
-  }
-  if (savingIcebreakers) icebreakerStatus(t(settings.on ? "host.icebreakerSaved" : "host.icebreakerSavedOff"), false);
-  savingIcebreakers = false;
 }
 
 function setPanelOpen(open) {
@@ -1126,55 +1012,6 @@ function updateControls() {
   $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
 }
 
-// The host's list of areas, each with an edit and a remove button.
-function renderAreaList() {
-  $("#area-draw").setAttribute("aria-pressed", String(areaEditor.drawing));
-  $("#area-list").replaceChildren(
-    ...state.areas.map((area) => {
-      const li = document.createElement("li");
-      const name = document.createElement("span");
-      name.className = "person-name";
-      name.textContent = area.name;
-      const button = (action, text, label) => {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.dataset.area = String(area.id);
-        b.dataset.action = action;
-        b.textContent = text;
-        b.setAttribute("aria-label", label);
-        return b;
-      };
-      li.append(
-        name,
-        button("edit", t("host.change"), t("host.editArea", { name: area.name })),
-        button("remove", t("host.remove.short"), t("host.removeArea", { name: area.name })),
-      );
-      return li;
-    }),
-  );
-}
-
-// Fills the area form with `area` to change it (or, with `id` null, to add it), or empties
-// it (`null`): the keyboard path, and where a drawn rectangle is named.
-function editArea(area) {
-  const form = $("#area-form");
-  form.dataset.editing = area?.id ? String(area.id) : "";
-  $("#area-name").value = area?.name ?? "";
-  $("#area-x").value = String(area?.x ?? 0);
-  $("#area-y").value = String(area?.y ?? 0);
-  $("#area-w").value = String(area?.width ?? 400);
-  $("#area-h").value = String(area?.height ?? 300);
-  $("#area-quiet").checked = !!area?.quiet;
-  $("#area-stage").checked = !!area?.stage;
-  $("#area-max").value = area?.max_people ? String(area.max_people) : "";
-  $("#area-submit").textContent = t(area?.id ? "host.saveArea" : "host.addArea");
-  $("#area-cancel").hidden = !area;
-  if (area) {
-    $("#host-tools").open = true;
-    $("#area-name").focus();
-  }
-}
-
 // The room's lock and the hosts' announcement, for everyone; the announcement can be put
 // away by each person and comes back when a host posts a new one.
 function showRoomState() {
@@ -1194,7 +1031,7 @@ function refresh() {
   if (!joined) return;
   summary.render();
   renderPeople();
-  renderAreaList();
+  hostTools.renderAreaList();
   showRoomState();
   if (ended) showEnd();
 }
@@ -1217,3 +1054,4 @@ for (const button of document.querySelectorAll(".lang-switch")) {
 }
 joinScreen.setUp();
 setUpControls();
+hostTools.setUp();

@@ -42,6 +42,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/rtt.js", "text/javascript; charset=utf-8"),
     asset!("js/main.js", "text/javascript; charset=utf-8"),
     asset!("js/join-screen.js", "text/javascript; charset=utf-8"),
+    asset!("js/host-tools.js", "text/javascript; charset=utf-8"),
     asset!("js/protocol.js", "text/javascript; charset=utf-8"),
     asset!("js/wire.js", "text/javascript; charset=utf-8"),
     asset!("js/i18n.js", "text/javascript; charset=utf-8"),
