@@ -1,5 +1,5 @@
-// German and English texts. The language comes from the browser, can be switched, and is
-// remembered on this device.
+// The page's language and its texts (kept in texts-en.js and texts-de.js). The language
+// comes from the browser, can be switched, and is remembered on this device.
 
 import { en } from "./texts-en.js";
 import { de } from "./texts-de.js";

@@ -114,7 +114,7 @@ export class JoinScreen {
     } catch {
       return;
     }
-    this.title = about.title;
+    this.title = about.title || this.slug;
     this.translate();
     document.title = `${about.title} – Hallway`;
     const notes = [];

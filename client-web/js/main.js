@@ -1,6 +1,7 @@
-// The room page: the join screen, the room, and the end screen. Wires the connection, the
-// room state, the views (floor, conversation, panel, controls, settings) and the media
-// owners (local media, peer connections, the SFU) together; holds no room state itself.
+// The room page: the join screen (join-screen.js), the room, and the end screen. Wires the
+// connection, the room state, the views (floor, conversation, panel, controls, a host's
+// tools in host-tools.js, settings) and the media owners (local media, peer connections,
+// the SFU) together; holds no room state itself.
 
 import { messages, LIMITS, CLOSE, REACTIONS, BUILTIN_FLOOR_PLANS } from "./protocol.js";
 import { RoomState } from "./state.js";
@@ -234,7 +235,8 @@ const summary = new SummaryView($("#summary"), {
   ask: () => conn.send(messages.summary()),
   room: () => slug,
 });
-// A host's tools in the panel: lock, areas, gathering, announcement, floor plan, icebreakers.
+// A host's tools in the panel: lock, areas, gathering, announcement, floor plan,
+// icebreakers, the organiser summary.
 const hostTools = new HostTools({ slug, token, conn, state, areaEditor, summary, announce: (text) => announce(text) });
 const waitingPanel = new WaitingRoomPanel((msg) => conn.send(msg), (text) => announce(text));
 // How long people have waited goes on counting between the server's updates.

@@ -66,7 +66,7 @@ test("the start page and the join screen link the statement in the person's lang
     await page.waitForFunction(() => document.querySelector("a.statement-link").href.endsWith("/accessibility?lang=en"), null, { timeout: DEADLINE });
     assert.equal(await join.textContent(), "Accessibility (opens in a new tab)");
     // The heading names the room by its title (as the server gave it), not its address.
-    assert.equal(await page.textContent("#join-heading"), "Join Lobby");
+    await page.waitForFunction(() => document.querySelector("#join-heading").textContent === "Join Lobby", null, { timeout: DEADLINE });
     assert.equal(await join.getAttribute("target"), "_blank");
     assert.deepEqual(overlapping(await boxes(page, ".page-links a, #enter, .lang-switch")), []);
     await nothingWider(page, 390);
