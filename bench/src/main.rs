@@ -69,6 +69,20 @@ enum Scenario {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// A big room's owner's CPU against the number of people relayed to it from other
+    /// nodes (one participant joins through the owner, all others through entry nodes).
+    #[command(name = "cluster-fanout")]
+    ClusterFanout {
+        /// Participants to try, in order (a fresh cluster for each).
+        #[arg(long, value_delimiter = ',', default_values_t = [1000, 2000, 3000, 4000, 5000])]
+        steps: Vec<usize>,
+        /// Entry nodes.
+        #[arg(long, default_value_t = 1)]
+        entry_nodes: usize,
+        /// Measured seconds per step.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Any number of participants in one room.
     Room {
         /// Participants.
@@ -175,6 +189,11 @@ fn main() -> Result<()> {
             nodes,
             seconds,
         } => cluster(&format!("room-{clients}-cluster"), clients, nodes, seconds)?,
+        Scenario::ClusterFanout {
+            steps,
+            entry_nodes,
+            seconds,
+        } => cluster::fanout(&binary, &steps, entry_nodes, Duration::from_secs(seconds))?,
         Scenario::Room1500 { seconds } => room("room-1500", 1500, seconds, false)?,
         Scenario::Room5000 { seconds } => room("room-5000", 5000, seconds, false)?,
         Scenario::Room10000 { seconds } => room("room-10000", 10_000, seconds, true)?,

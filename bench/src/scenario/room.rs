@@ -57,6 +57,10 @@ pub struct RoomOptions {
     /// The part of the floor each page shows (width, height in floor units, centred on
     /// where one stands), told to the server with `view`; `None`: pages that see all.
     pub view: Option<(f32, f32)>,
+    /// In a cluster: the first participant joins through the first node alone (which
+    /// thereby owns the room), everyone else through the others, so that all but one are
+    /// relayed to the owner (`cluster-fanout`). Otherwise participants are spread evenly.
+    pub relayed: bool,
 }
 
 impl RoomOptions {
@@ -73,6 +77,7 @@ impl RoomOptions {
             join_concurrency: 64,
             stuck: 0,
             view: None,
+            relayed: false,
         }
     }
 }
@@ -183,7 +188,20 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     let gate = Rc::new(Semaphore::new(opts.join_concurrency));
     let slots = floor.slots(opts.clients);
     let observer_stride = (opts.clients / opts.observers.max(1)).max(1);
+    let relayed = opts.relayed && addrs.len() > 1;
+    // Which node participant `i` comes through.
+    let node_of = |i: usize| match relayed {
+        true if i == 0 => 0,
+        true => 1 + (i - 1) % (addrs.len() - 1),
+        false => i % addrs.len(),
+    };
     for (i, slot) in slots.into_iter().enumerate() {
+        if relayed && i == 1 {
+            // The first must be in (its node owns the room) before anyone else asks.
+            while shared.borrow().joined == 0 && shared.borrow().failures == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
         let walker = ((i + 1) as f64 * opts.walkers).floor() > (i as f64 * opts.walkers).floor();
         // Observers stand, unless everyone walks (then some walkers observe too).
         let role = Role {
@@ -191,8 +209,8 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
             observes: i % observer_stride == 0 && (!walker || opts.walkers >= 1.0),
         };
         spawn_local(participant(
-            addrs[i % addrs.len()],
-            i % addrs.len(),
+            addrs[node_of(i)],
+            node_of(i),
             i,
             role,
             (slot, opts.view),
@@ -228,6 +246,8 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     tokio::time::sleep(opts.warmup).await;
 
     let meter = Meter::start_many(&servers.pids);
+    // Each node's own share (in `cluster-fanout` the first is the room's owner).
+    let node_meters: Vec<Meter> = servers.pids.iter().map(|pid| Meter::start(*pid)).collect();
     let redis_meter = servers.redis_pid.map(Meter::start);
     {
         let mut s = shared.borrow_mut();
@@ -241,6 +261,7 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     let (churn, churn_thread) = start_churners(addrs.clone(), opts.churners, floor, opts.view);
     tokio::time::sleep(opts.duration).await;
     let usage = meter.read();
+    let node_usage: Vec<_> = node_meters.iter().map(Meter::read).collect();
     let redis_usage = redis_meter.map(|m| m.read());
     // Connections the server holds as the measurement ends (summed over the nodes),
     // against the participants connected: a gap is connections still being torn down.
@@ -359,6 +380,16 @@ async fn drive(servers: Servers, name: &str, opts: RoomOptions, floor: Floor) ->
     report.add("server_cpu", usage.server_cores(), "cores");
     if let Some(redis) = redis_usage {
         report.add("redis_cpu", redis.server_cores(), "cores");
+    }
+    if relayed {
+        report.add("relayed", (opts.clients - 1) as f64, "");
+        report.add("owner_cpu", node_usage[0].server_cores(), "cores");
+        let entries: f64 = node_usage[1..].iter().map(|u| u.server_cores()).sum();
+        report.add("entry_nodes_cpu", entries, "cores");
+    } else if addrs.len() > 1 {
+        for (k, u) in node_usage.iter().enumerate() {
+            report.add(&format!("node{k}_cpu"), u.server_cores(), "cores");
+        }
     }
     let peak: Option<u64> = servers
         .pids

@@ -38,6 +38,9 @@ use tokio::sync::mpsc;
 pub use lease::{ClusterError, Lease};
 pub use store::RedisStore;
 
+use crate::room::ParticipantId;
+use crate::room::model::Point;
+use crate::room::movers::{self, View};
 use crate::router::Router;
 use crate::session::SessionContext;
 use crate::transport::{Conn, Down, OutboxSender};
@@ -135,12 +138,25 @@ struct Routing {
     owners: DashMap<String, String>,
     /// Down batches missed, per owner node (held only to check a batch's number).
     gaps: std::sync::Mutex<Gaps<String>>,
+    /// Per relayed room: its last tick's movers, which this node cuts its pages' ticks
+    /// out of (kept to reuse their memory).
+    movers: std::sync::Mutex<std::collections::HashMap<String, movers::Movers>>,
 }
 
 /// A relayed connection, as the node's down dispatch reaches it.
 struct Endpoint {
     slug: Arc<str>,
     outbox: OutboxSender,
+    /// Slots of its queue the room's own frames may take (the owner's window and a
+    /// little): ticks cut here go only into the slots beyond, so that they never crowd out
+    /// what the room sends.
+    room_slots: usize,
+    /// Who the page is and what it shows, once its room told (its ticks are cut here).
+    sight: Option<(ParticipantId, View)>,
+    /// The room has written to it (its welcome first): ticks may follow.
+    welcomed: bool,
+    /// Ticks cut here and queued, all told: the room is not to be credited for them.
+    cut: Arc<AtomicU64>,
 }
 
 /// The key of a room's owner lease.
@@ -191,6 +207,7 @@ impl Cluster {
             bridges: DashMap::new(),
             owners: DashMap::new(),
             gaps: std::sync::Mutex::new(Gaps::new()),
+            movers: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
         let redis = connect(&config.url).await?;
         let pushes = routing.clone();
@@ -375,11 +392,16 @@ impl Routing {
             }
         }
         for (conn, down) in items {
-            let Some(endpoint) = self.endpoints.get(&conn) else {
+            if let Down::Movers(movers) = down {
+                self.cut_ticks(&movers);
+                continue;
+            }
+            let Some(mut endpoint) = self.endpoints.get_mut(&conn) else {
                 continue;
             };
             match down {
                 Down::Frames(frames) => {
+                    endpoint.welcomed = true;
                     for frame in frames {
                         if endpoint.outbox.try_send(frame).is_err() {
                             // The client does not read what its room sends it.
@@ -389,7 +411,60 @@ impl Routing {
                     }
                 }
                 Down::Close(code) => endpoint.outbox.close_after(code),
+                Down::View {
+                    me,
+                    edges: [left, top, right, bottom],
+                } => {
+                    endpoint.sight = Some((
+                        ParticipantId(me),
+                        View::from_edges((left, top, right, bottom)),
+                    ));
+                }
+                Down::Movers(_) => {}
             }
         }
+    }
+
+    /// Cuts each page's tick out of a tick's movers in a room, for this node's pages in
+    /// it whose view the room told (see `room::movers`). A page whose queue has no slot to
+    /// spare beyond the room's own misses the tick: the round, once a second from the
+    /// room, carries everyone who moved near it since the last one.
+    fn cut_ticks(&self, tick: &crate::transport::Movers) {
+        let mut rooms = self
+            .movers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cut = rooms
+            .entry(tick.room.clone())
+            .or_insert_with(|| movers::Movers::new(tick.floor.0, tick.floor.1));
+        if cut.size() != tick.floor {
+            *cut = movers::Movers::new(tick.floor.0, tick.floor.1);
+        }
+        cut.clear();
+        for &(id, x, y) in &tick.movers {
+            cut.add(ParticipantId(id), Point::new(x, y));
+        }
+        let (mut sent, mut skipped) = (0u64, 0u64);
+        for endpoint in self.endpoints.iter() {
+            let Some((me, view)) = endpoint.sight.filter(|_| endpoint.welcomed) else {
+                continue;
+            };
+            if *endpoint.slug != *tick.room {
+                continue;
+            }
+            let Some(frame) = cut.tick_for(me, &view) else {
+                continue;
+            };
+            if endpoint.outbox.capacity() > endpoint.room_slots
+                && endpoint.outbox.try_send(frame).is_ok()
+            {
+                endpoint.cut.fetch_add(1, Ordering::Relaxed);
+                sent += 1;
+            } else {
+                skipped += 1;
+            }
+        }
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "tick").increment(sent);
+        metrics::counter!(crate::metrics::DROPPED_POSITIONS).increment(skipped);
     }
 }

@@ -419,6 +419,7 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                                     down: cluster.forwarder(&node),
                                     credit: credit.clone(),
                                     closed: false,
+                                    node: node.clone(),
                                 };
                                 slot.insert((tx, credit));
                                 tokio::spawn(crate::session::run_tunnel(tunnel, ctx.clone()));

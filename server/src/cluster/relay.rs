@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use hallway_proto::close;
 use tokio::sync::mpsc;
@@ -24,6 +25,11 @@ use crate::transport::{self, Conn, End, Frame, Handler, Served, outbox};
 /// Most up events in one published batch.
 const UP_BATCH: usize = 1024;
 
+/// Slots of a relayed connection's queue for the ticks cut here, beyond the room's own:
+/// a client this far behind misses ticks until it has caught up (the round brings it
+/// what it missed).
+const CUT_SLOTS: usize = 32;
+
 /// Relays one connection to the owner of room `slug`, until it ends.
 pub(crate) async fn run(
     mut conn: Conn,
@@ -34,14 +40,20 @@ pub(crate) async fn run(
 ) {
     let id = cluster.next_conn();
     let slug: Arc<str> = slug.into();
-    // Room for everything the owner may send before it waits for our acks, and a little
-    // for the close that may follow.
-    let (link, mut outbox) = outbox::outbox(super::owner::window(ctx) + 16);
+    // Room for everything the owner may send before it waits for our acks, a little for
+    // the close that may follow, and some for the ticks cut here.
+    let room_slots = super::owner::window(ctx) + 16;
+    let (link, mut outbox) = outbox::outbox(room_slots + CUT_SLOTS);
+    let cut = Arc::new(AtomicU64::new(0));
     cluster.inner.routing.endpoints.insert(
         id,
         Endpoint {
             slug: slug.clone(),
             outbox: link,
+            room_slots,
+            sight: None,
+            welcomed: false,
+            cut: cut.clone(),
         },
     );
     metrics::gauge!(crate::metrics::RELAYED).increment(1.0);
@@ -54,8 +66,10 @@ pub(crate) async fn run(
         let mut relay = Relay {
             uplink: &uplink,
             // Acked in quarters of the owner's window.
-            ack_every: (super::owner::window(ctx) / 4).max(1),
+            ack_every: (super::owner::window(ctx) as u64 / 4).max(1),
             written: 0,
+            acked: 0,
+            cut,
         };
         let served = transport::serve(&mut conn, &mut outbox, &ctx.keepalive, &mut relay).await;
         let last = match served {
@@ -97,9 +111,13 @@ impl Uplink<'_> {
 /// is written, and acked.
 struct Relay<'a> {
     uplink: &'a Uplink<'a>,
-    ack_every: usize,
-    /// Frames written since the owner was last told.
-    written: usize,
+    ack_every: u64,
+    /// Frames written to the client, all told.
+    written: u64,
+    /// Frames the owner was told were written, all told.
+    acked: u64,
+    /// Ticks cut here and queued, all told (see `Endpoint::cut`).
+    cut: Arc<AtomicU64>,
 }
 
 impl Handler for Relay<'_> {
@@ -134,14 +152,22 @@ impl Handler for Relay<'_> {
         }
     }
 
+    /// Credits the owner with the frames of its own that were written: those written
+    /// less the ticks cut here. (A tick queued here but not written yet is taken off
+    /// early, so the owner may be credited a little late, never too much: once the queue
+    /// is written out, the sums agree.)
     async fn written(&mut self, count: usize) -> ControlFlow<Option<Up>> {
-        self.written += count;
-        if self.written >= self.ack_every {
-            let acked = u32::try_from(self.written).unwrap_or(u32::MAX);
+        self.written += count as u64;
+        let owners = self
+            .written
+            .saturating_sub(self.cut.load(Ordering::Relaxed));
+        let due = owners.saturating_sub(self.acked);
+        if due >= self.ack_every {
+            let acked = u32::try_from(due).unwrap_or(u32::MAX);
             if !self.uplink.send(Up::Ack(acked)).await {
                 return ControlFlow::Break(None);
             }
-            self.written = 0;
+            self.acked += u64::from(acked);
         }
         ControlFlow::Continue(())
     }
@@ -231,6 +257,13 @@ pub(super) async fn watch_owners(cluster: Cluster) {
         every.tick().await;
         let rooms = relayed_rooms(&cluster);
         answered.retain(|slug, _| rooms.contains(slug));
+        cluster
+            .inner
+            .routing
+            .movers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|slug, _| rooms.iter().any(|r| **r == **slug));
         cluster
             .inner
             .routing

@@ -29,7 +29,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 /// What the owner tells an entry node to do with one of its connections (the tunnel's
 /// word: `transport::Down`).
-pub use crate::transport::Down;
+pub use crate::transport::{Down, Movers};
 
 /// What a client's connection did, as its entry node reports it to the room's owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,10 +246,16 @@ pub fn decode_up(bytes: Bytes) -> Result<Batch<Up>, WireError> {
 /// node, each distinct frame once (frames are told apart by the memory they share: clones
 /// of one message are one frame).
 pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
+    /// One item, with its frames as indices into the batch's distinct frames.
+    enum Op<'a> {
+        Frames(Vec<u32>),
+        Other(&'a Down),
+    }
     let mut frames: Vec<&Utf8Bytes> = Vec::new();
     let mut index: std::collections::HashMap<(usize, usize), u32> =
         std::collections::HashMap::new();
-    let mut ops: Vec<(u64, Result<Vec<u32>, u16>)> = Vec::with_capacity(items.len());
+    let mut ops: Vec<(u64, Op)> = Vec::with_capacity(items.len());
+    let mut size = 0;
     for (conn, down) in items {
         match down {
             Down::Frames(list) => {
@@ -259,16 +265,20 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                         let key = (frame.as_bytes().as_ptr() as usize, frame.len());
                         *index.entry(key).or_insert_with(|| {
                             frames.push(frame);
+                            size += frame.len() + 4;
                             (frames.len() - 1) as u32
                         })
                     })
                     .collect();
-                ops.push((*conn, Ok(refs)));
+                ops.push((*conn, Op::Frames(refs)));
             }
-            Down::Close(code) => ops.push((*conn, Err(*code))),
+            Down::Movers(movers) => {
+                size += movers.room.len() + movers.movers.len() * 24;
+                ops.push((*conn, Op::Other(down)));
+            }
+            Down::Close(_) | Down::View { .. } => ops.push((*conn, Op::Other(down))),
         }
     }
-    let size: usize = frames.iter().map(|f| f.len() + 4).sum();
     let mut out = Vec::with_capacity(32 + node.len() + size + ops.len() * 16);
     put_origin(&mut out, node, at);
     put_u32(&mut out, frames.len());
@@ -279,17 +289,38 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
     for (conn, op) in ops {
         out.extend_from_slice(&conn.to_le_bytes());
         match op {
-            Ok(refs) => {
+            Op::Frames(refs) => {
                 out.push(0);
                 put_u32(&mut out, refs.len());
                 for r in refs {
                     out.extend_from_slice(&r.to_le_bytes());
                 }
             }
-            Err(code) => {
+            Op::Other(Down::Close(code)) => {
                 out.push(1);
                 out.extend_from_slice(&code.to_le_bytes());
             }
+            Op::Other(Down::View { me, edges }) => {
+                out.push(2);
+                out.extend_from_slice(&me.to_le_bytes());
+                for edge in edges {
+                    out.extend_from_slice(&edge.to_le_bytes());
+                }
+            }
+            Op::Other(Down::Movers(movers)) => {
+                out.push(3);
+                put_bytes(&mut out, movers.room.as_bytes());
+                out.extend_from_slice(&movers.floor.0.to_le_bytes());
+                out.extend_from_slice(&movers.floor.1.to_le_bytes());
+                put_u32(&mut out, movers.movers.len());
+                for (id, x, y) in &movers.movers {
+                    out.extend_from_slice(&id.to_le_bytes());
+                    out.extend_from_slice(&x.to_le_bytes());
+                    out.extend_from_slice(&y.to_le_bytes());
+                }
+            }
+            // Frames are always an `Op::Frames`.
+            Op::Other(Down::Frames(_)) => {}
         }
     }
     out
@@ -319,6 +350,25 @@ pub fn decode_down(bytes: Bytes) -> Result<Batch<Down>, WireError> {
                 Down::Frames(list)
             }
             1 => Down::Close(r.u16()?),
+            2 => Down::View {
+                me: r.u128()?,
+                edges: [r.f32()?, r.f32()?, r.f32()?, r.f32()?],
+            },
+            3 => {
+                let room = String::from_utf8(r.bytes_field()?.to_vec())
+                    .map_err(|_| WireError::Malformed)?;
+                let floor = (r.f32()?, r.f32()?);
+                let n = r.u32()? as usize;
+                let mut movers = Vec::with_capacity(n.min(65_536));
+                for _ in 0..n {
+                    movers.push((r.u128()?, r.f32()?, r.f32()?));
+                }
+                Down::Movers(std::sync::Arc::new(Movers {
+                    room,
+                    floor,
+                    movers,
+                }))
+            }
             _ => return Err(WireError::Malformed),
         };
         items.push((conn, down));
@@ -379,6 +429,18 @@ impl Reader {
         let mut a = [0u8; 8];
         a.copy_from_slice(&b);
         Ok(u64::from_le_bytes(a))
+    }
+
+    fn u128(&mut self) -> Result<u128, WireError> {
+        let b = self.take(16)?;
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&b);
+        Ok(u128::from_le_bytes(a))
+    }
+
+    fn f32(&mut self) -> Result<f32, WireError> {
+        let b = self.take(4)?;
+        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     fn origin(&mut self) -> Result<(String, Sequence), WireError> {
@@ -454,6 +516,34 @@ mod tests {
         let decoded = decode_down(Bytes::from(bytes)).expect("decodes");
         assert_eq!((decoded.node.as_str(), decoded.at), ("owner", at));
         assert_eq!(decoded.items, items);
+    }
+
+    #[test]
+    fn views_and_a_ticks_movers_round_trip() {
+        let movers = Down::Movers(std::sync::Arc::new(Movers {
+            room: "halle".into(),
+            floor: (6000.0, 4000.0),
+            movers: vec![(7, 512.5, 640.0), (u128::MAX, 0.0, 3999.0)],
+        }));
+        let items = vec![
+            (
+                3,
+                Down::View {
+                    me: u128::from(u64::MAX),
+                    edges: [-300.0, 100.0, 1900.0, 1360.0],
+                },
+            ),
+            (0, movers),
+            (3, Down::Frames(vec![Utf8Bytes::from_static("{}")])),
+        ];
+        let at = Numbering::new().take();
+        let bytes = encode_down("owner", at, &items);
+        let decoded = decode_down(Bytes::from(bytes.clone())).expect("decodes");
+        assert_eq!(decoded.items, items);
+        // Cut anywhere, it is an error, not a panic.
+        for end in 0..bytes.len() {
+            assert!(decode_down(Bytes::from(bytes[..end].to_vec())).is_err());
+        }
     }
 
     #[test]

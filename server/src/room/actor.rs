@@ -498,6 +498,9 @@ struct Session {
     stalled_ticks: u32,
     /// The part of the floor its page shows, once it said.
     view: Option<sight::View>,
+    /// In a cluster, for a page connected to another node: that node was told its view,
+    /// and cuts its ticks out of the room's movers itself (see `sight.rs`).
+    by_node: bool,
 }
 
 impl Actor {

@@ -24,6 +24,7 @@ pub(crate) mod icebreakers;
 pub(crate) mod media;
 pub mod model;
 pub(crate) mod moderation;
+pub(crate) mod movers;
 pub(crate) mod roster;
 pub(crate) mod rtt;
 pub(crate) mod summary;

@@ -172,7 +172,7 @@ async fn handshake(
     // reload, a dropped connection) needs no passcode, link or name again, and no limit
     // on guessing holds it up. A token that names no one is a hello like any other.
     if let Some(token) = resume {
-        let (link, outbox) = outbox::outbox(ctx.send_queue);
+        let (link, outbox) = outbox::relayed_outbox(ctx.send_queue, conn.relayed());
         match room.resume(token, link).await {
             Ok(seat) => {
                 return Ok(Joined {
@@ -258,7 +258,7 @@ async fn handshake(
     if checks_passcode || grant.link.is_some() {
         ctx.attempts.succeeded(client);
     }
-    let (link, outbox) = outbox::outbox(ctx.send_queue);
+    let (link, outbox) = outbox::relayed_outbox(ctx.send_queue, conn.relayed());
     match room
         .join(name, profile, grant.role, grant.link, link, None)
         .await

@@ -37,13 +37,51 @@ fn bounded<T>(write: impl Future<Output = io::Result<T>>) -> impl Future<Output 
 }
 
 /// What a session on a room's owner tells the node that holds its client's connection
-/// (the other end of a [`Tunnel`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (the other end of a [`Tunnel`]), and what the room tells that node about it.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Down {
     /// Write these text frames, in order.
     Frames(Vec<Utf8Bytes>),
     /// Close with this code once every frame before has been written.
     Close(u16),
+    /// The part of the floor the connection's page shows (its edges, the margin
+    /// included) and whose page it is: from now on the node cuts the page's ticks out of
+    /// the room's [`Down::Movers`] itself.
+    View {
+        /// The participant (a `ParticipantId`'s number).
+        me: u128,
+        /// Left, top, right, bottom, in floor units.
+        edges: [f32; 4],
+    },
+    /// One tick's movers in a room, once for the whole node (not for one connection): the
+    /// node cuts each page's tick out of them (`room::movers`), for its connections to
+    /// that room whose view it was told. (Not on the round's tick: the owner sends each
+    /// page the round, which carries more.)
+    Movers(std::sync::Arc<Movers>),
+}
+
+/// One tick's movers in a room, as its owner sends them to the nodes of relayed pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Movers {
+    /// The room's slug.
+    pub room: String,
+    /// The floor's width and height (what the node's grid of movers covers).
+    pub floor: (f32, f32),
+    /// Who moved (a `ParticipantId`'s number) and where to.
+    pub movers: Vec<(u128, f32, f32)>,
+}
+
+/// Where a relayed session's client is connected: the forwarder to that node and the
+/// connection's number there. The room's task uses it to tell that node what the page
+/// shows and, once per tick, the room's movers (see [`Down::View`]).
+#[derive(Debug, Clone)]
+pub struct Relayed {
+    /// The node's id.
+    pub node: std::sync::Arc<str>,
+    /// The connection's number on it.
+    pub conn: u64,
+    /// The forwarder to it.
+    pub down: tokio::sync::mpsc::Sender<(u64, Down)>,
 }
 
 /// How a failed write ends the session: a timeout means the client stopped reading.
@@ -98,6 +136,18 @@ impl Conn {
     pub(crate) fn new(ws: Socket) -> Conn {
         Conn {
             io: Io::Ws(Box::new(ws)),
+        }
+    }
+
+    /// Where the client is, if it is connected to another node of a cluster.
+    pub(crate) fn relayed(&self) -> Option<Relayed> {
+        match &self.io {
+            Io::Ws(_) => None,
+            Io::Tunnel(tunnel) => Some(Relayed {
+                node: tunnel.node.clone(),
+                conn: tunnel.conn,
+                down: tunnel.down.clone(),
+            }),
         }
     }
 
@@ -353,6 +403,8 @@ pub(crate) struct Tunnel {
     pub credit: std::sync::Arc<tokio::sync::Semaphore>,
     /// A close was sent (or the client closed): nothing more to say on drop.
     pub closed: bool,
+    /// The node the client is connected to.
+    pub node: std::sync::Arc<str>,
 }
 
 impl Tunnel {

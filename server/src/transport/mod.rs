@@ -21,7 +21,8 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 pub(crate) use conn::{Conn, Frame, Tunnel};
 // Public: the cluster's wire format (`cluster::wire`) names it for the tests that speak it.
-pub use conn::Down;
+pub(crate) use conn::Relayed;
+pub use conn::{Down, Movers};
 pub(crate) use outbox::{OutboxReceiver, OutboxSender, Outgoing, outbox};
 
 /// An accepted WebSocket connection (upgraded by `http::upgrade`).

@@ -23,6 +23,15 @@ const KEEP_CAPACITY: usize = 16;
 
 /// Creates a queue of at most `capacity` frames.
 pub(crate) fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
+    relayed_outbox(capacity, None)
+}
+
+/// Creates a queue of at most `capacity` frames for a session whose client is connected
+/// where `relayed` says (`None`: here).
+pub(crate) fn relayed_outbox(
+    capacity: usize,
+    relayed: Option<super::Relayed>,
+) -> (OutboxSender, OutboxReceiver) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
@@ -33,6 +42,7 @@ pub(crate) fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
             receiver_alive: true,
         }),
         ready: Notify::new(),
+        relayed: relayed.map(Box::new),
     });
     (
         OutboxSender {
@@ -47,6 +57,9 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the receiver when a frame arrives or the sender goes away.
     ready: Notify,
+    /// Where the client is, if it is connected to another node of a cluster (boxed: most
+    /// connections are not, and an idle one costs what this struct costs).
+    relayed: Option<Box<super::Relayed>>,
 }
 
 #[derive(Debug)]
@@ -112,6 +125,11 @@ impl OutboxSender {
         drop(state);
         self.shared.ready.notify_one();
         Ok(())
+    }
+
+    /// Where the client is, if it is connected to another node of a cluster.
+    pub fn relayed(&self) -> Option<&super::Relayed> {
+        self.shared.relayed.as_deref()
     }
 
     /// Free slots.

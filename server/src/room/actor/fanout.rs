@@ -2,6 +2,9 @@
 //! broadcasting encoded once, the per-tick positions, and letting go of sessions that
 //! cannot keep up.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use hallway_proto::{ServerMessage, close};
 use tracing::warn;
 use tungstenite::protocol::frame::Utf8Bytes;
@@ -12,6 +15,7 @@ use crate::room::engine::Event;
 use crate::room::model::{ParticipantId, Point};
 use crate::room::roster;
 use crate::room::views::{self, To};
+use crate::transport::{Down, Movers, Relayed};
 
 impl Actor {
     /// Sends every queued engine event to the people concerned, then disconnects whoever
@@ -255,6 +259,8 @@ impl Actor {
         let (mut full, mut snapshot): (Option<Utf8Bytes>, Option<Utf8Bytes>) = (None, None);
         let big = self.light_welcomes();
         let (mut sent, mut skipped) = (0u64, 0u64);
+        // Relayed pages whose nodes cut their ticks themselves, by node.
+        let mut by_node: HashMap<Arc<str>, (Relayed, Vec<ParticipantId>)> = HashMap::new();
         for (id, session) in &mut self.sessions {
             // A page of a big room owed a light snapshot of its own that has no room for
             // it now gets it when it has: built only to be dropped, it was rebuilt on
@@ -262,6 +268,24 @@ impl Actor {
             if big && session.owes == Owed::Snapshot && session.outbox.capacity() <= EVENT_RESERVE {
                 skipped += 1;
                 stalled(*id, session, self.stall_limit, &mut self.pending_kicks);
+                continue;
+            }
+            // A page on another node of a cluster that was told what it shows: that node
+            // cuts its tick out of this tick's movers (sent below, once per node). Not on
+            // the round's tick (the round carries more), nor while it owes more.
+            if session.by_node
+                && session.owes == Owed::Nothing
+                && !round
+                && session.view.is_some()
+                && let Some(relayed) = session.outbox.relayed()
+            {
+                if !self.positions.is_empty() {
+                    by_node
+                        .entry(relayed.node.clone())
+                        .or_insert_with(|| (relayed.clone(), Vec::new()))
+                        .1
+                        .push(*id);
+                }
                 continue;
             }
             // Whether the frame is the round, and whether the round's circles must follow
@@ -284,7 +308,7 @@ impl Actor {
                         // left, how many are in the room and what became of circles.
                         Standing::Frame(frame) => {
                             // (With one's own move: the frame lists only those in view.)
-                            let own = Actor::own_move(&self.sight, &self.positions, *id);
+                            let own = self.sight.movers.own(*id);
                             if let Some(far) = far.as_mut()
                                 && session.outbox.capacity() > EVENT_RESERVE + 1
                                 && session
@@ -304,7 +328,7 @@ impl Actor {
                         Standing::Nobody | Standing::Crowd => match far.as_mut() {
                             Some(far) => {
                                 is_round = true;
-                                let own = Actor::own_move(&self.sight, &self.positions, *id);
+                                let own = self.sight.movers.own(*id);
                                 far.for_view(Some(view), own)
                             }
                             None => {
@@ -358,17 +382,15 @@ impl Actor {
                 (Owed::Nothing, Some(view)) if round => match far.as_mut() {
                     Some(far) => {
                         is_round = true;
-                        let own = Actor::own_move(&self.sight, &self.positions, *id);
+                        let own = self.sight.movers.own(*id);
                         far.for_view(Some(view), own)
                     }
                     None => continue,
                 },
-                (Owed::Nothing, Some(view)) => {
-                    match Actor::in_sight(&mut self.sight, &self.positions, *id, view) {
-                        Some(near) => near,
-                        None => continue,
-                    }
-                }
+                (Owed::Nothing, Some(view)) => match self.sight.movers.tick_for(*id, view) {
+                    Some(near) => near,
+                    None => continue,
+                },
             };
             round_after &= !is_round;
             let room_for = EVENT_RESERVE + usize::from(round_after);
@@ -392,6 +414,35 @@ impl Actor {
                 stalled(*id, session, self.stall_limit, &mut self.pending_kicks);
                 if far_circles && (is_round || round_after) {
                     session.owes = Owed::Snapshot;
+                }
+            }
+        }
+        if !by_node.is_empty() {
+            let movers = Arc::new(Movers {
+                room: self.room.settings().slug.clone(),
+                floor: (self.room.settings().width, self.room.settings().height),
+                movers: self
+                    .positions
+                    .iter()
+                    .map(|(id, at)| (id.0, at.x, at.y))
+                    .collect(),
+            });
+            for (relayed, ids) in by_node.into_values() {
+                // To the node, not one of its connections.
+                if relayed
+                    .down
+                    .try_send((0, Down::Movers(movers.clone())))
+                    .is_err()
+                {
+                    // The queue to that node is full: the room catches these pages up
+                    // with what is in view itself (and their node cuts their ticks
+                    // again once they have).
+                    for id in ids {
+                        if let Some(session) = self.sessions.get_mut(&id) {
+                            session.owes = session.owes.max(Owed::Positions);
+                            skipped += 1;
+                        }
+                    }
                 }
             }
         }

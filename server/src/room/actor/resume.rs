@@ -199,6 +199,7 @@ impl Actor {
                 owes: Owed::Nothing,
                 stalled_ticks: 0,
                 view: None,
+                by_node: false,
             },
         );
         Seat {

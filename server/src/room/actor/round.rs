@@ -11,8 +11,9 @@ use hallway_proto::ServerMessage;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::Actor;
-use super::sight::{View, entry};
+use super::sight::View;
 use crate::room::model::Point;
+use crate::room::movers::{entry, frame_of};
 use crate::room::views;
 
 /// How far beyond what a page shows (and its margin) a big room's round carries who moved,
@@ -236,21 +237,6 @@ impl Actor {
             tiles.add(at, &entry(id, at));
         }
         Some((Round::Tiled(tiles), carries_circles))
-    }
-}
-
-/// What `tick` (with no positions) has before its first position and after its last.
-pub(super) fn frame_of(tick: &ServerMessage) -> (String, String) {
-    let empty = tick.encode();
-    // The positions come first in a tick: the first empty list is theirs.
-    debug_assert!(empty.starts_with(r#"{"type":"tick","positions":[]"#));
-    match empty.split_once("[]") {
-        Some((head, tail)) => (format!("{head}["), format!("]{tail}")),
-        // The protocol's tick has a positions array: not reached.
-        None => (
-            String::from(r#"{"type":"tick","positions":["#),
-            String::from("]}"),
-        ),
     }
 }
 

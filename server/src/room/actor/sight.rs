@@ -12,73 +12,29 @@
 //! who moved near what the page shows (see `round.rs`). Whatever is meant for one person
 //! (signals, errors, chat to them, moderation) and all other news of the room goes at
 //! once, as before. A page that never sends `view` gets everything.
+//!
+//! In a cluster, the ticks of a page connected to another node are cut there: the room
+//! tells that node what the page shows, and sends it each tick's movers once, however many
+//! of its pages are in the room; the node cuts each page's tick out of them with the same
+//! code (`room::movers`). A big room's owner thus does not cut and send a tick per
+//! relayed person (issue #19, item 4). The round, catching up and all news still come
+//! from the room, through each page's session.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use hallway_proto::{PositionOut, ServerMessage};
+use hallway_proto::ServerMessage;
 use tungstenite::protocol::frame::Utf8Bytes;
 
-use super::round::frame_of;
 use super::{Actor, Owed, fanout::encode_tick};
-use crate::room::grid::Grid;
 use crate::room::model::{CircleId, ParticipantId, Point, Rect};
+use crate::room::movers::Movers;
 use crate::room::views;
+use crate::transport::Down;
 
-/// Floor units around what a page shows whose people still come on every tick: someone
-/// walking into view is already where they are when they appear.
-pub(super) const MARGIN: f32 = 300.0;
-
-/// Most people moving inside one view in one tick that still come on every tick. A page
-/// zoomed out over a big crowd gets the once-a-second round instead, so that looking at
-/// the whole floor of a room of thousands does not make it a slow consumer.
-pub(super) const MOST_IN_SIGHT: usize = 250;
+pub(super) use crate::room::movers::{MOST_IN_SIGHT, View};
 
 /// Most circles a changed view is sent at once in a big room.
 const CIRCLES_IN_SIGHT: usize = 100;
-
-/// Side of the cells movers are sorted into each tick, in floor units.
-const CELL: f32 = 250.0;
-
-/// The part of the floor a page shows, with [`MARGIN`] around it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct View {
-    left: f32,
-    top: f32,
-    right: f32,
-    bottom: f32,
-}
-
-impl View {
-    /// What a page that shows `rect` sees.
-    pub(super) fn of(rect: Rect) -> View {
-        View {
-            left: rect.x - MARGIN,
-            top: rect.y - MARGIN,
-            right: rect.x + rect.width + MARGIN,
-            bottom: rect.y + rect.height + MARGIN,
-        }
-    }
-
-    /// Whether any of the disc at `centre` with `radius` is in sight.
-    pub(super) fn sees(&self, centre: Point, radius: f32) -> bool {
-        centre.x + radius >= self.left
-            && centre.x - radius <= self.right
-            && centre.y + radius >= self.top
-            && centre.y - radius <= self.bottom
-    }
-
-    /// The middle of what the page shows.
-    pub(super) fn middle(&self) -> Point {
-        Point::new(
-            (self.left + self.right) / 2.0,
-            (self.top + self.bottom) / 2.0,
-        )
-    }
-
-    pub(super) fn edges(&self) -> (f32, f32, f32, f32) {
-        (self.left, self.top, self.right, self.bottom)
-    }
-}
 
 /// Who stands in a view, as a tick.
 pub(super) enum Standing {
@@ -122,17 +78,10 @@ pub(super) struct Sight {
     circles: HashMap<CircleId, Seen>,
     /// Ticks since the last round.
     pub(super) ticks: u32,
-    /// This tick's movers (indices into the tick's positions), by floor cell.
-    grid: Grid<u32>,
-    /// This tick's movers' indices by id: one's own move always comes back.
-    movers: HashMap<ParticipantId, u32>,
-    /// This tick's movers' `[id, x, y]`, encoded once (by index, as in the grid).
-    entries: Vec<String>,
-    /// A tick message around its positions: what comes before the first and after the
-    /// last (taken from the protocol's own encoding).
-    frame: (String, String),
-    /// Reused buffers: movers found in one view, and people standing in one.
-    found: Vec<u32>,
+    /// This tick's movers, if anyone's page shows only part of the floor (each page's
+    /// tick is cut from them).
+    pub(super) movers: Movers,
+    /// Reused buffer: people standing in one view.
     picked: Vec<(ParticipantId, Point)>,
 }
 
@@ -147,11 +96,7 @@ impl Sight {
             late: BTreeSet::new(),
             circles: HashMap::new(),
             ticks: 0,
-            grid: Grid::new(width, height, CELL),
-            movers: HashMap::new(),
-            entries: Vec::new(),
-            frame: tick_frame(),
-            found: Vec::new(),
+            movers: Movers::new(width, height),
             picked: Vec::new(),
         }
     }
@@ -169,6 +114,17 @@ impl Actor {
             return;
         }
         session.view = Some(view);
+        // A page connected to another node of a cluster: that node cuts its ticks out of
+        // the room's movers from now on, if it heard of the view (the room cuts them if
+        // not: its queue to that node was full).
+        if let Some(relayed) = session.outbox.relayed() {
+            let (left, top, right, bottom) = view.edges();
+            let told = Down::View {
+                me: from.0,
+                edges: [left, top, right, bottom],
+            };
+            session.by_node = relayed.down.try_send((relayed.conn, told)).is_ok();
+        }
         let owes = session.owes;
         if owes == Owed::Snapshot {
             // What it owes carries the circles and the people there.
@@ -271,9 +227,7 @@ impl Actor {
     /// Notes this tick's movers (in `self.positions`) for the round and sorts them by
     /// cell, if anyone's page shows only part of the floor.
     pub(super) fn note_movers(&mut self, viewing: bool) {
-        self.sight.grid.clear();
         self.sight.movers.clear();
-        self.sight.entries.clear();
         if !viewing {
             // Those who see everything were told at once.
             self.sight.moved.clear();
@@ -281,76 +235,11 @@ impl Actor {
             self.sight.left.clear();
             return;
         }
-        for (i, (id, at)) in self.positions.iter().enumerate() {
+        for (id, at) in &self.positions {
             self.sight.moved.insert(*id);
             self.sight.moved_since_whole.insert(*id);
-            // Indices fit: a tick's movers are at most the room's participants.
-            self.sight.grid.insert(i as u32, *at);
-            self.sight.movers.insert(*id, i as u32);
-            self.sight.entries.push(entry(*id, *at));
+            self.sight.movers.add(*id, *at);
         }
-    }
-
-    /// `me`'s own move this tick, if it moved: its encoded entry and where it is.
-    pub(super) fn own_move<'a>(
-        sight: &'a Sight,
-        positions: &[(ParticipantId, Point)],
-        me: ParticipantId,
-    ) -> Option<(&'a str, Point)> {
-        let &i = sight.movers.get(&me)?;
-        let entry = sight.entries.get(i as usize)?;
-        Some((entry.as_str(), positions.get(i as usize)?.1))
-    }
-
-    /// The tick for `me`, whose page shows `view`: this tick's movers in sight, if any,
-    /// and not too many, and oneself wherever one is (a refused or clamped move corrects
-    /// itself).
-    pub(super) fn in_sight(
-        sight: &mut Sight,
-        positions: &[(ParticipantId, Point)],
-        me: ParticipantId,
-        view: &View,
-    ) -> Option<Utf8Bytes> {
-        sight.found.clear();
-        let (left, top, right, bottom) = view.edges();
-        sight
-            .grid
-            .within(left, top, right, bottom, &mut sight.found);
-        sight
-            .found
-            .retain(|&i| view.sees(positions[i as usize].1, 0.0));
-        let crowded = sight.found.len() > MOST_IN_SIGHT;
-        if crowded {
-            sight.found.clear();
-        }
-        if let Some(&i) = sight.movers.get(&me) {
-            // In sight (and not crowded out), one is among those found already.
-            if crowded || !view.sees(positions[i as usize].1, 0.0) {
-                sight.found.push(i);
-            }
-        }
-        if sight.found.is_empty() {
-            return None;
-        }
-        // The entries were encoded once this tick; a page's tick only copies them.
-        let (head, tail) = &sight.frame;
-        let size = head.len()
-            + tail.len()
-            + sight
-                .found
-                .iter()
-                .map(|&i| sight.entries[i as usize].len() + 1)
-                .sum::<usize>();
-        let mut frame = String::with_capacity(size);
-        frame.push_str(head);
-        for (k, &i) in sight.found.iter().enumerate() {
-            if k > 0 {
-                frame.push(',');
-            }
-            frame.push_str(&sight.entries[i as usize]);
-        }
-        frame.push_str(tail);
-        Some(Utf8Bytes::from(frame))
     }
 
     /// In a big room, news that someone came goes at once only to the pages that show
@@ -412,38 +301,5 @@ impl Actor {
         self.sight.left.push(id);
         let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_none());
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
-    }
-}
-
-/// One position as a tick lists it, encoded as the protocol does.
-pub(super) fn entry(id: ParticipantId, at: Point) -> String {
-    serde_json::to_string(&PositionOut(&id.to_string(), at.x, at.y)).unwrap_or_default()
-}
-
-/// What a tick message is around its positions, from the protocol's own encoding of an
-/// empty one.
-fn tick_frame() -> (String, String) {
-    frame_of(&ServerMessage::Tick {
-        positions: Vec::new(),
-        in_room: None,
-        left: Vec::new(),
-        circles: Vec::new(),
-        dissolved: Vec::new(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_tick_put_together_from_its_entries_is_the_protocols_own() {
-        let (head, tail) = tick_frame();
-        let a = (ParticipantId(7), Point::new(512.5, 640.0));
-        let b = (ParticipantId(u128::MAX), Point::new(0.25, 1599.0));
-        let joined = format!("{head}{},{}{tail}", entry(a.0, a.1), entry(b.0, b.1));
-        assert_eq!(joined, encode_tick([a, b].into_iter()).as_str());
-        // Short ids; whole coordinates without a fraction.
-        assert_eq!(entry(a.0, a.1), r#"["00000000007",512.5,640]"#);
     }
 }
