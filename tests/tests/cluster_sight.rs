@@ -2,8 +2,9 @@
 //! to its room's owner are cut on the node the page is connected to, out of the movers
 //! the owner sends that node once per tick. What such a page gets is what a page on the
 //! owner gets (what moves in its view on every tick, the rest once a second, its own move
-//! wherever it looks), and the cutting is done by its node: that node counts the ticks it
-//! sent. Against a real `redis-server` and two `hallway` processes, through real sockets.
+//! wherever it looks; news of a circle at once where it is seen or concerns the page,
+//! otherwise with the round), and the cutting is done by its node: that node counts the
+//! ticks and news it sent. Against a real `redis-server` and two `hallway` processes, through real sockets.
 //!
 //! No timing is asserted. "At once" is checked with a room chat message as the barrier: the
 //! owner sends a tick's movers to the node before anything it handles later, on the same
@@ -13,7 +14,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hallway_proto::{ClientMessage, ServerMessage};
+use hallway_proto::{CircleInfo, ClientMessage, ServerMessage};
 use hallway_tests::TestClient;
 use hallway_tests::cluster::{node, sees_at};
 use hallway_tests::process::metric_reaches;
@@ -21,6 +22,9 @@ use hallway_tests::redis::RedisServer;
 
 /// Ticks a node sent its clients, as its `/metrics` counts them.
 const TICKS_OUT: &str = r#"hallway_messages_out_total{type="tick"}"#;
+
+/// News a node passed to its clients, as its `/metrics` counts it.
+const NEWS_OUT: &str = r#"hallway_messages_out_total{type="news"}"#;
 
 /// Tells the room what `client`'s page shows.
 async fn view(client: &mut TestClient, x: f64, y: f64, width: f64, height: f64) -> Result<()> {
@@ -160,6 +164,132 @@ async fn a_relayed_pages_ticks_are_cut_on_its_own_node() -> Result<()> {
         entry.addr,
         TICKS_OUT,
         f64::from(cut),
+        Duration::from_secs(5),
+    )
+    .await?;
+    Ok(())
+}
+
+fn circles_in(m: &ServerMessage) -> &[CircleInfo] {
+    match m {
+        ServerMessage::CircleChanged { circle } => std::slice::from_ref(circle),
+        ServerMessage::Tick { circles, .. } => circles,
+        _ => &[],
+    }
+}
+
+/// Waits until `client` sees a circle of exactly `members`; returns its id.
+async fn sees_circle(client: &mut TestClient, members: &[&str]) -> Result<u64> {
+    let want: BTreeSet<&str> = members.iter().copied().collect();
+    client
+        .wait_for("the circle", |m| {
+            circles_in(m)
+                .iter()
+                .find(|circle| {
+                    circle
+                        .members
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<BTreeSet<_>>()
+                        == want
+                })
+                .map(|circle| circle.id)
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_page_hears_of_circles_it_sees_or_is_in_at_once_and_of_others_with_the_round()
+-> Result<()> {
+    let redis = RedisServer::start()?;
+    let owner = node(&redis, &[])?;
+    let entry = node(&redis, &[])?;
+    let mut all = TestClient::join_at(owner.addr, "lobby", "Sees everything", None).await?;
+    let join = |name: &'static str| TestClient::join_at(entry.addr, "lobby", name, None);
+    let mut part = join("Sees a corner").await?;
+    let mut a = join("Anna").await?;
+    let mut b = join("Ben").await?;
+    let mut c = join("Carla").await?;
+    for (client, x, y) in [
+        (&mut part, 300.0, 200.0),
+        (&mut a, 2000.0, 1300.0),
+        (&mut c, 1700.0, 1500.0),
+    ] {
+        client.move_to(x, y).await?;
+        sees_at(&mut all, &client.id, x as f32).await?;
+    }
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    view(&mut c, 1800.0, 1200.0, 600.0, 400.0).await?;
+    barrier(&mut part, "looking").await?;
+    until_barrier(&mut part, "looking", |_| {}).await?;
+
+    // A circle far from the corner, out of its page's sight.
+    let started = Instant::now();
+    b.move_to(2050.0, 1300.0).await?;
+    let cid = sees_circle(&mut all, &[&a.id, &b.id]).await?;
+    // Anna and Ben look elsewhere: news of their own circle still comes at once.
+    view(&mut a, 0.0, 0.0, 600.0, 400.0).await?;
+    view(&mut b, 0.0, 0.0, 600.0, 400.0).await?;
+    barrier(&mut a, "looking away").await?;
+    until_barrier(&mut b, "looking away", |_| {}).await?;
+
+    // Carla joins and leaves the far circle, again and again.
+    const TIMES: u32 = 3;
+    for _ in 0..TIMES {
+        c.move_to(2025.0, 1340.0).await?;
+        sees_circle(&mut all, &[&a.id, &b.id, &c.id]).await?;
+        barrier(&mut all, "joined").await?;
+        for (who, client) in [("Anna", &mut a), ("Carla", &mut c)] {
+            let mut heard = false;
+            until_barrier(client, "joined", |m| {
+                if let ServerMessage::CircleChanged { circle } = m {
+                    heard |= circle.id == cid && circle.members.len() == 3;
+                }
+            })
+            .await?;
+            assert!(heard, "{who} hears at once that Carla joined");
+        }
+        c.move_to(1700.0, 1500.0).await?;
+        sees_circle(&mut all, &[&a.id, &b.id]).await?;
+        barrier(&mut all, "left").await?;
+        for (who, client) in [("Ben", &mut b), ("Carla", &mut c)] {
+            let mut heard = false;
+            until_barrier(client, "left", |m| {
+                if let ServerMessage::CircleChanged { circle } = m {
+                    heard |= circle.id == cid && circle.members.len() == 2;
+                }
+            })
+            .await?;
+            assert!(heard, "{who} hears at once that Carla left");
+        }
+    }
+    barrier(&mut all, "changed").await?;
+    let mut heard = 0u32;
+    until_barrier(&mut part, "changed", |m| {
+        assert!(
+            !matches!(m, ServerMessage::CircleChanged { circle } if circle.id == cid),
+            "news of a circle out of sight comes in the round's tick, not a message each"
+        );
+        if circles_in(m).iter().any(|circle| circle.id == cid) {
+            heard += 1;
+        }
+    })
+    .await?;
+    let rounds = started.elapsed().as_secs() as u32 + 1;
+    assert!(
+        heard <= rounds,
+        "{} changes, {heard} heard in {rounds} round(s): at most one a round",
+        2 * TIMES + 1
+    );
+    // The circle as it is comes with the next round.
+    sees_circle(&mut part, &[&a.id, &b.id]).await?;
+
+    // Anna, Ben and Carla heard it from their node, not from the room's owner (before,
+    // the owner sent every page its news, and entry nodes counted none).
+    metric_reaches(
+        entry.addr,
+        NEWS_OUT,
+        f64::from(4 * TIMES),
         Duration::from_secs(5),
     )
     .await?;

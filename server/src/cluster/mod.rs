@@ -148,14 +148,15 @@ struct Endpoint {
     slug: Arc<str>,
     outbox: OutboxSender,
     /// Slots of its queue the room's own frames may take (the owner's window and a
-    /// little): ticks cut here go only into the slots beyond, so that they never crowd out
-    /// what the room sends.
+    /// little): news passed and ticks cut here go only into the slots beyond, so that they
+    /// never crowd out what the room sends (ticks leave room for news).
     room_slots: usize,
     /// Who the page is and what it shows, once its room told (its ticks are cut here).
     sight: Option<(ParticipantId, View)>,
     /// The room has written to it (its welcome first): ticks may follow.
     welcomed: bool,
-    /// Ticks cut here and queued, all told: the room is not to be credited for them.
+    /// Ticks cut and news passed here and queued, all told: the room is not to be
+    /// credited for them.
     cut: Arc<AtomicU64>,
 }
 
@@ -392,9 +393,16 @@ impl Routing {
             }
         }
         for (conn, down) in items {
-            if let Down::Movers(movers) = down {
-                self.cut_ticks(&movers);
-                continue;
+            match &down {
+                Down::Movers(movers) => {
+                    self.cut_ticks(movers);
+                    continue;
+                }
+                Down::News(news) => {
+                    self.pass_news(news);
+                    continue;
+                }
+                _ => {}
             }
             let Some(mut endpoint) = self.endpoints.get_mut(&conn) else {
                 continue;
@@ -420,9 +428,42 @@ impl Routing {
                         View::from_edges((left, top, right, bottom)),
                     ));
                 }
-                Down::Movers(_) => {}
+                Down::Movers(_) | Down::News(_) => {}
             }
         }
+    }
+
+    /// Sends news of places on the floor to this node's pages in its room that it
+    /// concerns (see `room::actor::sight`: their page shows one of the places, or they
+    /// are there). News cannot be caught up with by the next round as positions are: a
+    /// page with no slot left for it beyond the room's own is let go as a slow consumer
+    /// (it resumes, and its welcome brings the room as it is).
+    fn pass_news(&self, news: &crate::transport::News) {
+        let mut sent = 0u64;
+        for endpoint in self.endpoints.iter() {
+            let Some((me, view)) = endpoint.sight.filter(|_| endpoint.welcomed) else {
+                continue;
+            };
+            if *endpoint.slug != *news.room {
+                continue;
+            }
+            let concerned = news.places.iter().any(|place| {
+                view.sees(Point::new(place.centre.0, place.centre.1), place.radius)
+                    || place.people.contains(&me.0)
+            });
+            if !concerned {
+                continue;
+            }
+            if endpoint.outbox.capacity() > endpoint.room_slots
+                && endpoint.outbox.try_send(news.frame.clone()).is_ok()
+            {
+                endpoint.cut.fetch_add(1, Ordering::Relaxed);
+                sent += 1;
+            } else {
+                endpoint.outbox.kick(hallway_proto::close::SLOW_CONSUMER);
+            }
+        }
+        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news").increment(sent);
     }
 
     /// Cuts each page's tick out of a tick's movers in a room, for this node's pages in
@@ -455,7 +496,7 @@ impl Routing {
             let Some(frame) = cut.tick_for(me, &view) else {
                 continue;
             };
-            if endpoint.outbox.capacity() > endpoint.room_slots
+            if endpoint.outbox.capacity() > endpoint.room_slots + relay::NEWS_SLOTS
                 && endpoint.outbox.try_send(frame).is_ok()
             {
                 endpoint.cut.fetch_add(1, Ordering::Relaxed);

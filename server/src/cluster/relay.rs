@@ -25,10 +25,14 @@ use crate::transport::{self, Conn, End, Frame, Handler, Served, outbox};
 /// Most up events in one published batch.
 const UP_BATCH: usize = 1024;
 
-/// Slots of a relayed connection's queue for the ticks cut here, beyond the room's own:
-/// a client this far behind misses ticks until it has caught up (the round brings it
-/// what it missed).
+/// Slots of a relayed connection's queue for the ticks cut here, beyond the room's own
+/// and those for news: a client this far behind misses ticks until it has caught up
+/// (the round brings it what it missed).
 const CUT_SLOTS: usize = 32;
+
+/// Slots of a relayed connection's queue for the news passed here, beyond the room's
+/// own: a client this far behind is let go (see `Routing::pass_news`).
+pub(super) const NEWS_SLOTS: usize = 64;
 
 /// Relays one connection to the owner of room `slug`, until it ends.
 pub(crate) async fn run(
@@ -41,9 +45,9 @@ pub(crate) async fn run(
     let id = cluster.next_conn();
     let slug: Arc<str> = slug.into();
     // Room for everything the owner may send before it waits for our acks, a little for
-    // the close that may follow, and some for the ticks cut here.
+    // the close that may follow, and some for the news passed and ticks cut here.
     let room_slots = super::owner::window(ctx) + 16;
-    let (link, mut outbox) = outbox::outbox(room_slots + CUT_SLOTS);
+    let (link, mut outbox) = outbox::outbox(room_slots + NEWS_SLOTS + CUT_SLOTS);
     let cut = Arc::new(AtomicU64::new(0));
     cluster.inner.routing.endpoints.insert(
         id,

@@ -29,7 +29,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 
 /// What the owner tells an entry node to do with one of its connections (the tunnel's
 /// word: `transport::Down`).
-pub use crate::transport::{Down, Movers};
+pub use crate::transport::{Down, Movers, News, Place};
 
 /// What a client's connection did, as its entry node reports it to the room's owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +276,10 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                 size += movers.room.len() + movers.movers.len() * 24;
                 ops.push((*conn, Op::Other(down)));
             }
+            Down::News(news) => {
+                size += news.room.len() + news.frame.len() + news.places.len() * 64;
+                ops.push((*conn, Op::Other(down)));
+            }
             Down::Close(_) | Down::View { .. } => ops.push((*conn, Op::Other(down))),
         }
     }
@@ -317,6 +321,21 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                     out.extend_from_slice(&id.to_le_bytes());
                     out.extend_from_slice(&x.to_le_bytes());
                     out.extend_from_slice(&y.to_le_bytes());
+                }
+            }
+            Op::Other(Down::News(news)) => {
+                out.push(4);
+                put_bytes(&mut out, news.room.as_bytes());
+                put_bytes(&mut out, news.frame.as_bytes());
+                put_u32(&mut out, news.places.len());
+                for place in &news.places {
+                    out.extend_from_slice(&place.centre.0.to_le_bytes());
+                    out.extend_from_slice(&place.centre.1.to_le_bytes());
+                    out.extend_from_slice(&place.radius.to_le_bytes());
+                    put_u32(&mut out, place.people.len());
+                    for id in &place.people {
+                        out.extend_from_slice(&id.to_le_bytes());
+                    }
                 }
             }
             // Frames are always an `Op::Frames`.
@@ -367,6 +386,33 @@ pub fn decode_down(bytes: Bytes) -> Result<Batch<Down>, WireError> {
                     room,
                     floor,
                     movers,
+                }))
+            }
+            4 => {
+                let room = String::from_utf8(r.bytes_field()?.to_vec())
+                    .map_err(|_| WireError::Malformed)?;
+                let frame =
+                    Utf8Bytes::try_from(r.bytes_field()?).map_err(|_| WireError::Malformed)?;
+                let n = r.u32()? as usize;
+                let mut places = Vec::with_capacity(n.min(16));
+                for _ in 0..n {
+                    let centre = (r.f32()?, r.f32()?);
+                    let radius = r.f32()?;
+                    let count = r.u32()? as usize;
+                    let mut people = Vec::with_capacity(count.min(1024));
+                    for _ in 0..count {
+                        people.push(r.u128()?);
+                    }
+                    places.push(Place {
+                        centre,
+                        radius,
+                        people,
+                    });
+                }
+                Down::News(std::sync::Arc::new(News {
+                    room,
+                    frame,
+                    places,
                 }))
             }
             _ => return Err(WireError::Malformed),
@@ -519,7 +565,7 @@ mod tests {
     }
 
     #[test]
-    fn views_and_a_ticks_movers_round_trip() {
+    fn views_a_ticks_movers_and_news_round_trip() {
         let movers = Down::Movers(std::sync::Arc::new(Movers {
             room: "halle".into(),
             floor: (6000.0, 4000.0),
@@ -534,6 +580,18 @@ mod tests {
                 },
             ),
             (0, movers),
+            (
+                0,
+                Down::News(std::sync::Arc::new(News {
+                    room: "halle".into(),
+                    frame: Utf8Bytes::from_static(r#"{"type":"circle_dissolved","id":4}"#),
+                    places: vec![Place {
+                        centre: (100.0, 200.0),
+                        radius: 90.5,
+                        people: vec![7, 8, u128::MAX],
+                    }],
+                })),
+            ),
             (3, Down::Frames(vec![Utf8Bytes::from_static("{}")])),
         ];
         let at = Numbering::new().take();

@@ -58,6 +58,33 @@ pub enum Down {
     /// that room whose view it was told. (Not on the round's tick: the owner sends each
     /// page the round, which carries more.)
     Movers(std::sync::Arc<Movers>),
+    /// News of a place on the floor (a circle's change), once for the whole node: the
+    /// node sends it to its connections to that room whose view it was told and that it
+    /// concerns (their page shows one of the places, or they are among its people).
+    News(std::sync::Arc<News>),
+}
+
+/// News of places on the floor, as a room's owner sends it to the nodes of relayed pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct News {
+    /// The room's slug.
+    pub room: String,
+    /// The message, as the pages get it.
+    pub frame: Utf8Bytes,
+    /// The places it concerns: a disc (centre x, y and radius) and who is there (each a
+    /// `ParticipantId`'s number). A circle's change names where it was and where it is.
+    pub places: Vec<Place>,
+}
+
+/// A place news is about: a disc on the floor and the people in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// The disc's centre.
+    pub centre: (f32, f32),
+    /// Its radius.
+    pub radius: f32,
+    /// Who is there.
+    pub people: Vec<u128>,
 }
 
 /// One tick's movers in a room, as its owner sends them to the nodes of relayed pages.

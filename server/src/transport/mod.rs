@@ -22,7 +22,7 @@ use tungstenite::protocol::frame::Utf8Bytes;
 pub(crate) use conn::{Conn, Frame, Tunnel};
 // Public: the cluster's wire format (`cluster::wire`) names it for the tests that speak it.
 pub(crate) use conn::Relayed;
-pub use conn::{Down, Movers};
+pub use conn::{Down, Movers, News, Place};
 pub(crate) use outbox::{OutboxReceiver, OutboxSender, Outgoing, outbox};
 
 /// An accepted WebSocket connection (upgraded by `http::upgrade`).

@@ -196,18 +196,43 @@ impl Actor {
         self.queue_where(bytes, to, Owed::Positions)
     }
 
+    /// [`Actor::broadcast_where`] but for the pages whose node sends them their news
+    /// (`by_node`, in a cluster): the caller sends it to their nodes.
+    pub(super) fn queue_where_here(
+        &mut self,
+        bytes: Utf8Bytes,
+        to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+    ) -> u64 {
+        self.queue_to(bytes, to, Owed::Snapshot, true).0
+    }
+
     /// Queues `bytes` to those `to` picks; whoever is short of room skips it and is owed
     /// at least `skipped_owe` (those owed a snapshot already are left out: it brings this
     /// too). Returns to how many it was queued and how many skipped it.
     fn queue_where(
         &mut self,
         bytes: Utf8Bytes,
+        to: impl FnMut(ParticipantId, Option<&View>) -> bool,
+        skipped_owe: Owed,
+    ) -> (u64, u64) {
+        self.queue_to(bytes, to, skipped_owe, false)
+    }
+
+    /// [`Actor::queue_where`], leaving out the pages whose node sends them their news if
+    /// `not_by_node`.
+    fn queue_to(
+        &mut self,
+        bytes: Utf8Bytes,
         mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
         skipped_owe: Owed,
+        not_by_node: bool,
     ) -> (u64, u64) {
         let (mut sent, mut skipped) = (0, 0);
         for (id, session) in &mut self.sessions {
-            if session.owes == Owed::Snapshot || !to(*id, session.view.as_ref()) {
+            if session.owes == Owed::Snapshot
+                || (not_by_node && session.by_node)
+                || !to(*id, session.view.as_ref())
+            {
                 continue;
             }
             if session.outbox.is_closed() {
@@ -261,7 +286,16 @@ impl Actor {
         let (mut sent, mut skipped) = (0u64, 0u64);
         // Relayed pages whose nodes cut their ticks themselves, by node.
         let mut by_node: HashMap<Arc<str>, (Relayed, Vec<ParticipantId>)> = HashMap::new();
+        self.sight.nodes.clear();
         for (id, session) in &mut self.sessions {
+            if session.by_node
+                && let Some(relayed) = session.outbox.relayed()
+                && !self.sight.nodes.contains_key(&relayed.node)
+            {
+                self.sight
+                    .nodes
+                    .insert(relayed.node.clone(), relayed.clone());
+            }
             // A page of a big room owed a light snapshot of its own that has no room for
             // it now gets it when it has: built only to be dropped, it was rebuilt on
             // every tick for every page that fell behind while a room of 10,000 filled.

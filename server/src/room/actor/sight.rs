@@ -21,6 +21,7 @@
 //! from the room, through each page's session.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use hallway_proto::ServerMessage;
 use tungstenite::protocol::frame::Utf8Bytes;
@@ -29,7 +30,7 @@ use super::{Actor, Owed, fanout::encode_tick};
 use crate::room::model::{CircleId, ParticipantId, Point, Rect};
 use crate::room::movers::Movers;
 use crate::room::views;
-use crate::transport::Down;
+use crate::transport::{Down, News, Place, Relayed};
 
 pub(super) use crate::room::movers::{MOST_IN_SIGHT, View};
 
@@ -83,6 +84,9 @@ pub(super) struct Sight {
     pub(super) movers: Movers,
     /// Reused buffer: people standing in one view.
     picked: Vec<(ParticipantId, Point)>,
+    /// In a cluster: the nodes that cut the ticks and news of some of this room's pages
+    /// (those `by_node`), as of the last tick and the views told since.
+    pub(super) nodes: HashMap<Arc<str>, Relayed>,
 }
 
 impl Sight {
@@ -98,6 +102,7 @@ impl Sight {
             ticks: 0,
             movers: Movers::new(width, height),
             picked: Vec::new(),
+            nodes: HashMap::new(),
         }
     }
 }
@@ -124,6 +129,12 @@ impl Actor {
                 edges: [left, top, right, bottom],
             };
             session.by_node = relayed.down.try_send((relayed.conn, told)).is_ok();
+            if session.by_node {
+                self.sight
+                    .nodes
+                    .entry(relayed.node.clone())
+                    .or_insert_with(|| relayed.clone());
+            }
         }
         let owes = session.owes;
         if owes == Owed::Snapshot {
@@ -207,7 +218,8 @@ impl Actor {
             None => self.sight.circles.remove(&cid),
         };
         let mut late = false;
-        let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |id, view| {
+        let bytes = Utf8Bytes::from(msg.encode());
+        let sent = self.queue_where_here(bytes.clone(), |id, view| {
             let Some(view) = view else {
                 return true;
             };
@@ -218,10 +230,53 @@ impl Actor {
             late |= !concerned;
             concerned
         });
+        // Pages whose node sends them news: the node tells which it concerns (those it
+        // does not get the circle with the round).
+        if !self.sight.nodes.is_empty() {
+            let places = [&before, &now]
+                .into_iter()
+                .flatten()
+                .map(|seen| Place {
+                    centre: (seen.centre.x, seen.centre.y),
+                    radius: seen.radius,
+                    people: seen.members.iter().map(|m| m.0).collect(),
+                })
+                .collect();
+            self.news_by_node(bytes, places);
+            late = true;
+        }
         if late {
             self.sight.late.insert(cid);
         }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
+    }
+
+    /// Sends news of `places` once to each node that sends some of this room's pages
+    /// their news (see [`Actor::circle_news`]). A node whose queue is full has its pages
+    /// here owe a snapshot, as if each had been short of room for the news.
+    fn news_by_node(&mut self, frame: Utf8Bytes, places: Vec<Place>) {
+        let news = Arc::new(News {
+            room: self.room.settings().slug.clone(),
+            frame,
+            places,
+        });
+        let mut missed: Vec<Arc<str>> = Vec::new();
+        for (node, relayed) in &self.sight.nodes {
+            if relayed
+                .down
+                .try_send((0, Down::News(news.clone())))
+                .is_err()
+            {
+                missed.push(node.clone());
+            }
+        }
+        for node in missed {
+            for session in self.sessions.values_mut() {
+                if session.by_node && session.outbox.relayed().is_some_and(|r| r.node == node) {
+                    session.owes = Owed::Snapshot;
+                }
+            }
+        }
     }
 
     /// Notes this tick's movers (in `self.positions`) for the round and sorts them by
