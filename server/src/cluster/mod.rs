@@ -22,6 +22,7 @@ pub(crate) mod lease;
 pub(crate) mod owner;
 pub(crate) mod relay;
 pub(crate) mod settings;
+mod sight;
 pub(crate) mod store;
 pub mod wire;
 
@@ -39,7 +40,6 @@ pub use lease::{ClusterError, Lease};
 pub use store::RedisStore;
 
 use crate::room::ParticipantId;
-use crate::room::model::Point;
 use crate::room::movers::{self, View};
 use crate::router::Router;
 use crate::session::SessionContext;
@@ -141,23 +141,22 @@ struct Routing {
     /// Per relayed room: its last tick's movers, which this node cuts its pages' ticks
     /// out of (kept to reuse their memory).
     movers: std::sync::Mutex<std::collections::HashMap<String, movers::Movers>>,
+    /// To the node's publisher of up events (for pages that missed news).
+    uplink: mpsc::Sender<(Arc<str>, u64, Up)>,
 }
 
 /// A relayed connection, as the node's down dispatch reaches it.
 struct Endpoint {
     slug: Arc<str>,
     outbox: OutboxSender,
-    /// Slots of its queue the room's own frames may take (the owner's window and a
-    /// little): news passed and ticks cut here go only into the slots beyond, so that they
-    /// never crowd out what the room sends (ticks leave room for news).
-    room_slots: usize,
     /// Who the page is and what it shows, once its room told (its ticks are cut here).
     sight: Option<(ParticipantId, View)>,
     /// The room has written to it (its welcome first): ticks may follow.
     welcomed: bool,
-    /// Ticks cut and news passed here and queued, all told: the room is not to be
-    /// credited for them.
-    cut: Arc<AtomicU64>,
+    /// What its queue holds of the room's frames and of this node's own.
+    ledger: Arc<std::sync::Mutex<sight::Ledger>>,
+    /// The room was asked for a snapshot: news could not be queued (see `sight.rs`).
+    missed: bool,
 }
 
 /// The key of a room's owner lease.
@@ -202,6 +201,7 @@ impl Cluster {
         ctx: SessionContext,
     ) -> Result<Cluster, ClusterError> {
         let node = format!("{:016x}", rand::random::<u64>());
+        let (uplink, up_rx) = mpsc::channel(UPLINK_QUEUE);
         let routing = Arc::new(Routing {
             node_channel: node_channel(&node),
             endpoints: DashMap::new(),
@@ -209,6 +209,7 @@ impl Cluster {
             owners: DashMap::new(),
             gaps: std::sync::Mutex::new(Gaps::new()),
             movers: std::sync::Mutex::new(std::collections::HashMap::new()),
+            uplink: uplink.clone(),
         });
         let redis = connect(&config.url).await?;
         let pushes = routing.clone();
@@ -231,7 +232,6 @@ impl Cluster {
                     }),
             )
             .await?;
-        let (uplink, up_rx) = mpsc::channel(UPLINK_QUEUE);
         let cluster = Cluster {
             inner: Arc::new(Inner {
                 node,
@@ -410,8 +410,9 @@ impl Routing {
             match down {
                 Down::Frames(frames) => {
                     endpoint.welcomed = true;
+                    let mut ledger = sight::lock(&endpoint.ledger);
                     for frame in frames {
-                        if endpoint.outbox.try_send(frame).is_err() {
+                        if !ledger.queue_rooms(&endpoint.outbox, frame) {
                             // The client does not read what its room sends it.
                             endpoint.outbox.kick(hallway_proto::close::SLOW_CONSUMER);
                             break;
@@ -431,81 +432,5 @@ impl Routing {
                 Down::Movers(_) | Down::News(_) => {}
             }
         }
-    }
-
-    /// Sends news of places on the floor to this node's pages in its room that it
-    /// concerns (see `room::actor::sight`: their page shows one of the places, or they
-    /// are there). News cannot be caught up with by the next round as positions are: a
-    /// page with no slot left for it beyond the room's own is let go as a slow consumer
-    /// (it resumes, and its welcome brings the room as it is).
-    fn pass_news(&self, news: &crate::transport::News) {
-        let mut sent = 0u64;
-        for endpoint in self.endpoints.iter() {
-            let Some((me, view)) = endpoint.sight.filter(|_| endpoint.welcomed) else {
-                continue;
-            };
-            if *endpoint.slug != *news.room {
-                continue;
-            }
-            let concerned = news.places.iter().any(|place| {
-                view.sees(Point::new(place.centre.0, place.centre.1), place.radius)
-                    || place.people.contains(&me.0)
-            });
-            if !concerned {
-                continue;
-            }
-            if endpoint.outbox.capacity() > endpoint.room_slots
-                && endpoint.outbox.try_send(news.frame.clone()).is_ok()
-            {
-                endpoint.cut.fetch_add(1, Ordering::Relaxed);
-                sent += 1;
-            } else {
-                endpoint.outbox.kick(hallway_proto::close::SLOW_CONSUMER);
-            }
-        }
-        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news").increment(sent);
-    }
-
-    /// Cuts each page's tick out of a tick's movers in a room, for this node's pages in
-    /// it whose view the room told (see `room::movers`). A page whose queue has no slot to
-    /// spare beyond the room's own misses the tick: the round, once a second from the
-    /// room, carries everyone who moved near it since the last one.
-    fn cut_ticks(&self, tick: &crate::transport::Movers) {
-        let mut rooms = self
-            .movers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let cut = rooms
-            .entry(tick.room.clone())
-            .or_insert_with(|| movers::Movers::new(tick.floor.0, tick.floor.1));
-        if cut.size() != tick.floor {
-            *cut = movers::Movers::new(tick.floor.0, tick.floor.1);
-        }
-        cut.clear();
-        for &(id, x, y) in &tick.movers {
-            cut.add(ParticipantId(id), Point::new(x, y));
-        }
-        let (mut sent, mut skipped) = (0u64, 0u64);
-        for endpoint in self.endpoints.iter() {
-            let Some((me, view)) = endpoint.sight.filter(|_| endpoint.welcomed) else {
-                continue;
-            };
-            if *endpoint.slug != *tick.room {
-                continue;
-            }
-            let Some(frame) = cut.tick_for(me, &view) else {
-                continue;
-            };
-            if endpoint.outbox.capacity() > endpoint.room_slots + relay::NEWS_SLOTS
-                && endpoint.outbox.try_send(frame).is_ok()
-            {
-                endpoint.cut.fetch_add(1, Ordering::Relaxed);
-                sent += 1;
-            } else {
-                skipped += 1;
-            }
-        }
-        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "tick").increment(sent);
-        metrics::counter!(crate::metrics::DROPPED_POSITIONS).increment(skipped);
     }
 }

@@ -433,6 +433,7 @@ async fn bridge(cluster: Cluster, mut inbox: mpsc::Receiver<Bytes>) {
                         Up::Closed(code) => Frame::Closed(code),
                         Up::End => Frame::End,
                         Up::Dropped(code) => Frame::Dropped(code),
+                        Up::Missed => Frame::Missed,
                         Up::Ack(count) => {
                             if let Some((_, credit)) = sessions.get(&key) {
                                 credit.add_permits(count as usize);

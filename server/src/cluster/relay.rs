@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use hallway_proto::close;
 use tokio::sync::mpsc;
@@ -18,21 +17,12 @@ use tokio::time::Instant;
 use tungstenite::protocol::frame::Utf8Bytes;
 
 use super::wire::{self, Numbering, Up};
-use super::{Cluster, Endpoint, HEARTBEAT, REDIS_TIMEOUT, owner_key, room_channel};
+use super::{Cluster, Endpoint, HEARTBEAT, REDIS_TIMEOUT, owner_key, room_channel, sight};
 use crate::session::SessionContext;
 use crate::transport::{self, Conn, End, Frame, Handler, Served, outbox};
 
 /// Most up events in one published batch.
 const UP_BATCH: usize = 1024;
-
-/// Slots of a relayed connection's queue for the ticks cut here, beyond the room's own
-/// and those for news: a client this far behind misses ticks until it has caught up
-/// (the round brings it what it missed).
-const CUT_SLOTS: usize = 32;
-
-/// Slots of a relayed connection's queue for the news passed here, beyond the room's
-/// own: a client this far behind is let go (see `Routing::pass_news`).
-pub(super) const NEWS_SLOTS: usize = 64;
 
 /// Relays one connection to the owner of room `slug`, until it ends.
 pub(crate) async fn run(
@@ -45,19 +35,19 @@ pub(crate) async fn run(
     let id = cluster.next_conn();
     let slug: Arc<str> = slug.into();
     // Room for everything the owner may send before it waits for our acks, a little for
-    // the close that may follow, and some for the news passed and ticks cut here.
+    // the close that may follow, and this node's own (ticks cut and news passed here).
     let room_slots = super::owner::window(ctx) + 16;
-    let (link, mut outbox) = outbox::outbox(room_slots + NEWS_SLOTS + CUT_SLOTS);
-    let cut = Arc::new(AtomicU64::new(0));
+    let (link, mut outbox) = outbox::outbox(room_slots + sight::NODE_SLOTS);
+    let ledger = Arc::new(std::sync::Mutex::new(sight::Ledger::default()));
     cluster.inner.routing.endpoints.insert(
         id,
         Endpoint {
             slug: slug.clone(),
             outbox: link,
-            room_slots,
             sight: None,
             welcomed: false,
-            cut: cut.clone(),
+            ledger: ledger.clone(),
+            missed: false,
         },
     );
     metrics::gauge!(crate::metrics::RELAYED).increment(1.0);
@@ -71,9 +61,8 @@ pub(crate) async fn run(
             uplink: &uplink,
             // Acked in quarters of the owner's window.
             ack_every: (super::owner::window(ctx) as u64 / 4).max(1),
-            written: 0,
-            acked: 0,
-            cut,
+            due: 0,
+            ledger,
         };
         let served = transport::serve(&mut conn, &mut outbox, &ctx.keepalive, &mut relay).await;
         let last = match served {
@@ -116,12 +105,10 @@ impl Uplink<'_> {
 struct Relay<'a> {
     uplink: &'a Uplink<'a>,
     ack_every: u64,
-    /// Frames written to the client, all told.
-    written: u64,
-    /// Frames the owner was told were written, all told.
-    acked: u64,
-    /// Ticks cut here and queued, all told (see `Endpoint::cut`).
-    cut: Arc<AtomicU64>,
+    /// The owner's frames written since it was last told.
+    due: u64,
+    /// What the connection's queue holds of the owner's frames and of this node's own.
+    ledger: Arc<std::sync::Mutex<sight::Ledger>>,
 }
 
 impl Handler for Relay<'_> {
@@ -147,6 +134,8 @@ impl Handler for Relay<'_> {
                 return ControlFlow::Break(Some(Up::Closed(code)));
             }
             Frame::End | Frame::Dropped(_) => return ControlFlow::Break(Some(Up::End)),
+            // Only a tunnel's frame (on the room's owner); not read from a socket.
+            Frame::Missed => return ControlFlow::Continue(()),
         };
         if self.uplink.send(what).await {
             ControlFlow::Continue(())
@@ -156,22 +145,16 @@ impl Handler for Relay<'_> {
         }
     }
 
-    /// Credits the owner with the frames of its own that were written: those written
-    /// less the ticks cut here. (A tick queued here but not written yet is taken off
-    /// early, so the owner may be credited a little late, never too much: once the queue
-    /// is written out, the sums agree.)
+    /// Credits the owner with the frames of its own that were written (not the ticks
+    /// cut and news passed here: see `sight.rs`).
     async fn written(&mut self, count: usize) -> ControlFlow<Option<Up>> {
-        self.written += count as u64;
-        let owners = self
-            .written
-            .saturating_sub(self.cut.load(Ordering::Relaxed));
-        let due = owners.saturating_sub(self.acked);
-        if due >= self.ack_every {
-            let acked = u32::try_from(due).unwrap_or(u32::MAX);
+        self.due += sight::lock(&self.ledger).written(count);
+        if self.due >= self.ack_every {
+            let acked = u32::try_from(self.due).unwrap_or(u32::MAX);
             if !self.uplink.send(Up::Ack(acked)).await {
                 return ControlFlow::Break(None);
             }
-            self.acked += u64::from(acked);
+            self.due -= u64::from(acked);
         }
         ControlFlow::Continue(())
     }

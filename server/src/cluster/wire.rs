@@ -54,6 +54,9 @@ pub enum Up {
     /// send as many again (flow control, so that a client that reads slowly is held back
     /// on the owner, where its room skips and catches up, as on a single node).
     Ack(u32),
+    /// The entry node could not queue news for the connection (its client reads too
+    /// slowly): the room owes it a snapshot (see `cluster::sight`).
+    Missed,
 }
 
 /// A batch's place in its sender's stream: a stream is one sender's batches on one
@@ -198,6 +201,7 @@ pub fn encode_up(node: &str, at: Sequence, items: &[(u64, Up)]) -> Vec<u8> {
                 out.push(8);
                 out.extend_from_slice(&count.to_le_bytes());
             }
+            Up::Missed => out.push(9),
         }
     }
     out
@@ -235,6 +239,7 @@ pub fn decode_up(bytes: Bytes) -> Result<Batch<Up>, WireError> {
             6 => Up::End,
             7 => Up::Dropped(r.u16()?),
             8 => Up::Ack(r.u32()?),
+            9 => Up::Missed,
             _ => return Err(WireError::Malformed),
         };
         items.push((conn, up));
@@ -530,6 +535,7 @@ mod tests {
             (7, Up::Binary),
             (8, Up::TooBig),
             (9, Up::Ack(64)),
+            (10, Up::Missed),
         ];
         let at = Sequence {
             stream: 7,

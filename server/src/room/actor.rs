@@ -83,6 +83,9 @@ enum Request {
         seat: Seat,
         departure: Departure,
     },
+    /// In a cluster, the node a page is connected to could not queue news for it: it
+    /// owes the page a snapshot.
+    Missed(ParticipantId),
     /// The room's state with everyone's resume token (for a cluster's snapshots).
     State(oneshot::Sender<WrittenState>),
     /// An operator (or a host, through an upload the HTTP edge checked) replaced the
@@ -356,6 +359,15 @@ impl RoomHandle {
             .map_err(|_| JoinError::Closed)
     }
 
+    /// The node `from`'s page is connected to could not queue news for it (a cluster's
+    /// relayed page that reads too slowly): the room catches it up with a snapshot.
+    pub async fn missed(&self, from: ParticipantId) -> Result<(), JoinError> {
+        self.inbox
+            .send(Request::Missed(from))
+            .await
+            .map_err(|_| JoinError::Closed)
+    }
+
     /// The room's state with everyone's resume token; `None` if the room has stopped.
     pub async fn state(&self) -> Option<WrittenState> {
         let (reply, answer) = oneshot::channel();
@@ -577,6 +589,11 @@ impl Actor {
             },
             Request::Command { from, command } => self.command(from, command),
             Request::Leave { seat, departure } => self.departed(seat, departure),
+            Request::Missed(from) => {
+                if let Some(session) = self.sessions.get_mut(&from) {
+                    session.owes = Owed::Snapshot;
+                }
+            }
             Request::State(reply) => {
                 let _ = reply.send(self.state());
             }

@@ -340,6 +340,10 @@ impl Handler for Session<'_> {
             }
             Frame::End => Some(End::Lost),
             Frame::Dropped(code) => Some(End::Closed(code)),
+            Frame::Missed => match self.room.missed(self.id).await {
+                Ok(()) => None,
+                Err(_) => Some(conn.close(close::SERVICE_RESTART).await),
+            },
             Frame::Closed(_) => Some(conn.finish().await),
         };
         match end {

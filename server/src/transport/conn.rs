@@ -142,6 +142,9 @@ pub(crate) enum Frame {
     /// The node the client is connected to closed the connection with this code (in a
     /// cluster: the client was too slow or stopped answering pings there).
     Dropped(u16),
+    /// The node the client is connected to could not queue news for it (in a cluster:
+    /// the client reads too slowly there): the room owes it a snapshot.
+    Missed,
 }
 
 /// A client connection: a WebSocket on this node, or (in a cluster, on the room's owner)
@@ -219,7 +222,8 @@ impl Conn {
             };
             match frame {
                 Frame::Text(text) => return Ok(text),
-                Frame::Control => continue,
+                // Nothing of the client's own (not before its hello, in any case).
+                Frame::Control | Frame::Missed => continue,
                 Frame::Binary(_) => {
                     return Err(self
                         .refuse(ErrorCode::BinaryNotSupported, "send JSON text frames")

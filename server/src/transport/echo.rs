@@ -13,7 +13,7 @@ pub(crate) async fn run(mut conn: Conn) {
         let sent = match conn.next().await {
             Frame::Text(text) => conn.send(&[text]).await,
             Frame::Binary(data) => conn.send_binary(&data).await,
-            Frame::Control => Ok(()),
+            Frame::Control | Frame::Missed => Ok(()),
             Frame::TooBig => {
                 conn.close(close::TOO_BIG).await;
                 return;
