@@ -16,9 +16,11 @@
 //! In a cluster, the ticks of a page connected to another node are cut there: the room
 //! tells that node what the page shows, and sends it each tick's movers once, however many
 //! of its pages are in the room; the node cuts each page's tick out of them with the same
-//! code (`room::movers`). A big room's owner thus does not cut and send a tick per
-//! relayed person (issue #19, item 4). The round, catching up and all news still come
-//! from the room, through each page's session.
+//! code (`room::movers`). News of a circle likewise goes once to each such node, with
+//! where the circle was and is and who is in it, and the node passes it to the pages it
+//! concerns (`cluster::sight`). A big room's owner thus does not cut and send a tick, nor
+//! each circle's news, per relayed person (issue #19, item 4). The round, catching up and
+//! all other news still come from the room, through each page's session.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
