@@ -155,8 +155,6 @@ struct Endpoint {
     welcomed: bool,
     /// What its queue holds of the room's frames and of this node's own.
     ledger: Arc<std::sync::Mutex<sight::Ledger>>,
-    /// The room was asked for a snapshot: news could not be queued (see `sight.rs`).
-    missed: bool,
 }
 
 /// The key of a room's owner lease.
@@ -393,13 +391,20 @@ impl Routing {
             }
         }
         for (conn, down) in items {
+            // A room's movers and news count only from its owner as this node knows it
+            // (an owner that lost the room may still be sending for a moment).
+            let from_owner = |room: &str| self.owners.get(room).is_none_or(|owner| *owner == node);
             match &down {
                 Down::Movers(movers) => {
-                    self.cut_ticks(movers);
+                    if from_owner(&movers.room) {
+                        self.cut_ticks(movers);
+                    }
                     continue;
                 }
                 Down::News(news) => {
-                    self.pass_news(news);
+                    if from_owner(&news.room) {
+                        self.pass_news(news);
+                    }
                     continue;
                 }
                 _ => {}
@@ -419,7 +424,12 @@ impl Routing {
                         }
                     }
                 }
-                Down::Close(code) => endpoint.outbox.close_after(code),
+                Down::Close(code) => {
+                    // Nothing of this node's own after the room's last word: the queue must
+                    // run dry for the close to be written.
+                    endpoint.sight = None;
+                    endpoint.outbox.close_after(code);
+                }
                 Down::View {
                     me,
                     edges: [left, top, right, bottom],

@@ -544,6 +544,12 @@ pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiv
             Err(err) => {
                 metrics::counter!(crate::metrics::CLUSTER_DROPPED).increment(1);
                 tracing::debug!(%err, "cannot publish to another node");
+                if batch.iter().any(|(_, down)| matches!(down, Down::News(_))) {
+                    // News for the node as a whole, whose pages cannot be told apart
+                    // here: the node finds this batch's number skipped and has this
+                    // owner's pages reconnect, as for any batch lost on the way.
+                    numbering.published();
+                }
                 lost.extend(batch.iter().map(|(conn, _)| *conn));
                 lost.sort_unstable();
                 lost.dedup();

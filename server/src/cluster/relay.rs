@@ -47,7 +47,6 @@ pub(crate) async fn run(
             sight: None,
             welcomed: false,
             ledger: ledger.clone(),
-            missed: false,
         },
     );
     metrics::gauge!(crate::metrics::RELAYED).increment(1.0);

@@ -90,6 +90,11 @@ impl Routing {
     /// this node's frames unwritten misses the tick: the round, once a second from the
     /// room, carries everyone who moved near it since the last one.
     pub(super) fn cut_ticks(&self, tick: &Movers) {
+        // No room's floor is this large: a grid for it would come from a broken batch.
+        let (width, height) = tick.floor;
+        if !(width > 0.0 && height > 0.0 && width <= 100_000.0 && height <= 100_000.0) {
+            return;
+        }
         let mut rooms = self.movers.lock().unwrap_or_else(PoisonError::into_inner);
         let cut = rooms
             .entry(tick.room.clone())
@@ -126,11 +131,11 @@ impl Routing {
     /// concerns (see `room::actor::sight`: their page shows one of the places, or they
     /// are there). News is not caught up with by the next round as positions are: a page
     /// with [`NODE_SLOTS`] of this node's frames unwritten misses it, and the room is
-    /// asked to send it a snapshot (once, until news fits again), as it does for a page
-    /// of its own that had no room for news.
+    /// asked to send it a snapshot, as it does for a page of its own that had no room for
+    /// news.
     pub(super) fn pass_news(&self, news: &News) {
         let mut sent = 0u64;
-        for mut endpoint in self.endpoints.iter_mut() {
+        for endpoint in self.endpoints.iter() {
             let Some((me, view)) = endpoint.sight.filter(|_| endpoint.welcomed) else {
                 continue;
             };
@@ -147,10 +152,10 @@ impl Routing {
             let queued =
                 lock(&endpoint.ledger).queue_ours(&endpoint.outbox, news.frame.clone(), NODE_SLOTS);
             if queued {
-                endpoint.missed = false;
                 sent += 1;
-            } else if !endpoint.missed {
-                endpoint.missed = true;
+            } else {
+                // Every time: a snapshot the room built before this news would not bring
+                // it. (The room takes the same request twice as once.)
                 let missed = (endpoint.slug.clone(), *endpoint.key(), Up::Missed);
                 if self.uplink.try_send(missed).is_err() {
                     // The room cannot be told: the page comes back with a whole welcome.

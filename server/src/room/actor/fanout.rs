@@ -288,6 +288,15 @@ impl Actor {
         let mut by_node: HashMap<Arc<str>, (Relayed, Vec<ParticipantId>)> = HashMap::new();
         self.sight.nodes.clear();
         for (id, session) in &mut self.sessions {
+            // A view its node did not hear of (the queue to it was full): told again.
+            if !session.by_node
+                && let (Some(view), Some(relayed)) = (&session.view, session.outbox.relayed())
+            {
+                session.by_node = relayed
+                    .down
+                    .try_send((relayed.conn, super::sight::view_told(*id, view)))
+                    .is_ok();
+            }
             if session.by_node
                 && let Some(relayed) = session.outbox.relayed()
                 && !self.sight.nodes.contains_key(&relayed.node)

@@ -123,14 +123,12 @@ impl Actor {
         session.view = Some(view);
         // A page connected to another node of a cluster: that node cuts its ticks out of
         // the room's movers from now on, if it heard of the view (the room cuts them if
-        // not: its queue to that node was full).
+        // not: its queue to that node was full; it tells again on the next tick).
         if let Some(relayed) = session.outbox.relayed() {
-            let (left, top, right, bottom) = view.edges();
-            let told = Down::View {
-                me: from.0,
-                edges: [left, top, right, bottom],
-            };
-            session.by_node = relayed.down.try_send((relayed.conn, told)).is_ok();
+            session.by_node = relayed
+                .down
+                .try_send((relayed.conn, view_told(from, &view)))
+                .is_ok();
             if session.by_node {
                 self.sight
                     .nodes
@@ -358,5 +356,14 @@ impl Actor {
         self.sight.left.push(id);
         let sent = self.broadcast_where(Utf8Bytes::from(msg.encode()), |_, view| view.is_none());
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => msg.kind()).increment(sent);
+    }
+}
+
+/// What the node of `me`'s page is told when the page shows `view`.
+pub(super) fn view_told(me: ParticipantId, view: &View) -> Down {
+    let (left, top, right, bottom) = view.edges();
+    Down::View {
+        me: me.0,
+        edges: [left, top, right, bottom],
     }
 }
