@@ -295,3 +295,54 @@ async fn a_relayed_page_hears_of_circles_it_sees_or_is_in_at_once_and_of_others_
     .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_page_of_a_big_room_that_pans_gets_the_circles_there_and_then_their_news()
+-> Result<()> {
+    let redis = RedisServer::start()?;
+    // A big room from three people on: welcomes list those near, and a page hears of the
+    // circles where it looks when it looks there.
+    let big = [("HALLWAY_WELCOME_ROSTER", "2")];
+    let owner = node(&redis, &big)?;
+    let entry = node(&redis, &big)?;
+    let mut all = TestClient::join_at(owner.addr, "lobby", "Sees everything", None).await?;
+    let join = |name: &'static str| TestClient::join_at(entry.addr, "lobby", name, None);
+    let mut part = join("Pans").await?;
+    let mut a = join("Anna").await?;
+    let mut b = join("Ben").await?;
+    for (client, x, y) in [(&mut part, 300.0, 200.0), (&mut a, 2000.0, 1300.0)] {
+        client.move_to(x, y).await?;
+        sees_at(&mut all, &client.id, x as f32).await?;
+    }
+    view(&mut part, 0.0, 0.0, 600.0, 400.0).await?;
+    b.move_to(2050.0, 1300.0).await?;
+    let cid = sees_circle(&mut all, &[&a.id, &b.id]).await?;
+
+    // The page pans to the circle: it hears of it before its own chat message comes back.
+    view(&mut part, 1800.0, 1200.0, 600.0, 400.0).await?;
+    barrier(&mut part, "panned").await?;
+    let mut told = false;
+    until_barrier(&mut part, "panned", |m| {
+        if let ServerMessage::CircleChanged { circle } = m {
+            told |= circle.id == cid && circle.members.len() == 2;
+        }
+    })
+    .await?;
+    assert!(told, "the circle where the page now looks, at once");
+    // And its news from then on, the latest last.
+    let mut c = join("Carla").await?;
+    c.move_to(2025.0, 1340.0).await?;
+    sees_circle(&mut all, &[&a.id, &b.id, &c.id]).await?;
+    barrier(&mut all, "joined").await?;
+    let mut last = 0;
+    until_barrier(&mut part, "joined", |m| {
+        if let ServerMessage::CircleChanged { circle } = m
+            && circle.id == cid
+        {
+            last = circle.members.len();
+        }
+    })
+    .await?;
+    assert_eq!(last, 3, "the circle as it is now, at once");
+    Ok(())
+}

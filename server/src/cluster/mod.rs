@@ -433,11 +433,13 @@ impl Routing {
                 Down::View {
                     me,
                     edges: [left, top, right, bottom],
+                    circles,
                 } => {
                     endpoint.sight = Some((
                         ParticipantId(me),
                         View::from_edges((left, top, right, bottom)),
                     ));
+                    sight::queue_circles(&endpoint, circles);
                 }
                 Down::Movers(_) | Down::News(_) => {}
             }

@@ -78,6 +78,21 @@ impl Ledger {
     }
 }
 
+/// Of [`NODE_SLOTS`], how many the circles sent with a new view may take: what does not
+/// fit comes with the circle's next change, as on the room's owner.
+const CIRCLE_SLOTS: usize = 64;
+
+/// Queues the circles the room sent with a page's new view (see `Down::View`), as far
+/// as they fit.
+pub(super) fn queue_circles(endpoint: &super::Endpoint, circles: Vec<Utf8Bytes>) {
+    let mut ledger = lock(&endpoint.ledger);
+    for frame in circles {
+        if !ledger.queue_ours(&endpoint.outbox, frame, CIRCLE_SLOTS) {
+            break;
+        }
+    }
+}
+
 /// Locks a connection's ledger. (A panic while it was held cannot have left it half
 /// changed in a way that matters more than a miscount of credit.)
 pub(super) fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {

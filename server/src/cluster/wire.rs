@@ -285,7 +285,11 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                 size += news.room.len() + news.frame.len() + news.places.len() * 64;
                 ops.push((*conn, Op::Other(down)));
             }
-            Down::Close(_) | Down::View { .. } => ops.push((*conn, Op::Other(down))),
+            Down::View { circles, .. } => {
+                size += circles.iter().map(|c| c.len() + 4).sum::<usize>();
+                ops.push((*conn, Op::Other(down)));
+            }
+            Down::Close(_) => ops.push((*conn, Op::Other(down))),
         }
     }
     let mut out = Vec::with_capacity(32 + node.len() + size + ops.len() * 16);
@@ -309,11 +313,15 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                 out.push(1);
                 out.extend_from_slice(&code.to_le_bytes());
             }
-            Op::Other(Down::View { me, edges }) => {
+            Op::Other(Down::View { me, edges, circles }) => {
                 out.push(2);
                 out.extend_from_slice(&me.to_le_bytes());
                 for edge in edges {
                     out.extend_from_slice(&edge.to_le_bytes());
+                }
+                put_u32(&mut out, circles.len());
+                for circle in circles {
+                    put_bytes(&mut out, circle.as_bytes());
                 }
             }
             Op::Other(Down::Movers(movers)) => {
@@ -374,10 +382,18 @@ pub fn decode_down(bytes: Bytes) -> Result<Batch<Down>, WireError> {
                 Down::Frames(list)
             }
             1 => Down::Close(r.u16()?),
-            2 => Down::View {
-                me: r.u128()?,
-                edges: [r.f32()?, r.f32()?, r.f32()?, r.f32()?],
-            },
+            2 => {
+                let me = r.u128()?;
+                let edges = [r.f32()?, r.f32()?, r.f32()?, r.f32()?];
+                let n = r.u32()? as usize;
+                let mut circles = Vec::with_capacity(n.min(128));
+                for _ in 0..n {
+                    circles.push(
+                        Utf8Bytes::try_from(r.bytes_field()?).map_err(|_| WireError::Malformed)?,
+                    );
+                }
+                Down::View { me, edges, circles }
+            }
             3 => {
                 let room = String::from_utf8(r.bytes_field()?.to_vec())
                     .map_err(|_| WireError::Malformed)?;

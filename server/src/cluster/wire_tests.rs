@@ -72,6 +72,7 @@ fn views_a_ticks_movers_and_news_round_trip() {
             Down::View {
                 me: u128::from(u64::MAX),
                 edges: [-300.0, 100.0, 1900.0, 1360.0],
+                circles: vec![Utf8Bytes::from_static(r#"{"type":"circle_changed"}"#)],
             },
         ),
         (0, movers),

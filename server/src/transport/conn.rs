@@ -52,6 +52,10 @@ pub enum Down {
         me: u128,
         /// Left, top, right, bottom, in floor units.
         edges: [f32; 4],
+        /// The circles there the page may not have heard of (in a big room), each a
+        /// `circle_changed`: the node queues them before anything the room sends later
+        /// on this way, as far as they fit.
+        circles: Vec<Utf8Bytes>,
     },
     /// One tick's movers in a room, once for the whole node (not for one connection): the
     /// node cuts each page's tick out of them (`room::movers`), for its connections to

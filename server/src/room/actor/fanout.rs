@@ -294,7 +294,7 @@ impl Actor {
             {
                 session.by_node = relayed
                     .down
-                    .try_send((relayed.conn, super::sight::view_told(*id, view)))
+                    .try_send((relayed.conn, super::sight::view_told(*id, view, Vec::new())))
                     .is_ok();
             }
             if session.by_node

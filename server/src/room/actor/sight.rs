@@ -121,35 +121,57 @@ impl Actor {
             return;
         }
         session.view = Some(view);
-        // A page connected to another node of a cluster: that node cuts its ticks out of
-        // the room's movers from now on, if it heard of the view (the room cuts them if
-        // not: its queue to that node was full; it tells again on the next tick).
-        if let Some(relayed) = session.outbox.relayed() {
-            session.by_node = relayed
-                .down
-                .try_send((relayed.conn, view_told(from, &view)))
-                .is_ok();
-            if session.by_node {
-                self.sight
-                    .nodes
-                    .entry(relayed.node.clone())
-                    .or_insert_with(|| relayed.clone());
-            }
-        }
         let owes = session.owes;
-        if owes == Owed::Snapshot {
-            // What it owes carries the circles and the people there.
-            return;
-        }
         // In a big room, the circles there too: the page may never have heard of them
-        // (nor will it with the round, which names only those that dissolved).
-        if self.light_welcomes() {
-            self.circles_in(from, &view);
-        }
+        // (nor will it with the round, which names only those that dissolved). Not if it
+        // owes a snapshot: that carries the circles and the people there.
+        let circles = if owes != Owed::Snapshot && self.light_welcomes() {
+            self.circles_in(&view)
+        } else {
+            Vec::new()
+        };
         let Some(session) = self.sessions.get_mut(&from) else {
             return;
         };
-        if owes == Owed::Positions {
+        // A page connected to another node of a cluster: that node cuts its ticks out of
+        // the room's movers from now on, and passes it news, if it heard of the view (the
+        // room does if not: its queue to that node was full; it tells again on the next
+        // tick). The circles go with the view, on the way the news takes: news of one of
+        // them sent after cannot arrive before it.
+        let circles = match session.outbox.relayed() {
+            Some(relayed) => {
+                match relayed
+                    .down
+                    .try_send((relayed.conn, view_told(from, &view, circles)))
+                {
+                    Ok(()) => {
+                        session.by_node = true;
+                        self.sight
+                            .nodes
+                            .entry(relayed.node.clone())
+                            .or_insert_with(|| relayed.clone());
+                        Vec::new()
+                    }
+                    Err(err) => {
+                        session.by_node = false;
+                        match err.into_inner() {
+                            (_, Down::View { circles, .. }) => circles,
+                            _ => Vec::new(),
+                        }
+                    }
+                }
+            }
+            None => circles,
+        };
+        for frame in circles {
+            // What does not fit now comes with the circle's next change: a page short of
+            // room is not made to catch up with a whole snapshot for it.
+            if session.outbox.capacity() <= 2 * super::EVENT_RESERVE {
+                break;
+            }
+            let _ = session.outbox.try_send(frame);
+        }
+        if owes != Owed::Nothing {
             // What it owes already carries every position there.
             return;
         }
@@ -165,29 +187,21 @@ impl Actor {
         }
     }
 
-    /// Sends `to` the circles in `view` (at most [`CIRCLES_IN_SIGHT`]), as they are, as
-    /// far as its queue has room to spare: the page may never have heard of them.
-    fn circles_in(&mut self, to: ParticipantId, view: &View) {
+    /// The circles in `view` (at most [`CIRCLES_IN_SIGHT`]), as they are, each as the
+    /// `circle_changed` a page gets.
+    fn circles_in(&self, view: &View) -> Vec<Utf8Bytes> {
         let mut ids = Vec::new();
         self.room.circles_within(view.edges(), &mut ids);
         ids.truncate(CIRCLES_IN_SIGHT);
-        let Some(session) = self.sessions.get_mut(&to) else {
-            return;
-        };
-        for cid in ids {
-            let Some(c) = self.room.circle(cid) else {
-                continue;
-            };
-            // What does not fit now comes with the circle's next change: a page short of
-            // room is not made to catch up with a whole snapshot for it.
-            if session.outbox.capacity() <= 2 * super::EVENT_RESERVE {
-                return;
-            }
-            let msg = ServerMessage::CircleChanged {
-                circle: views::circle(c),
-            };
-            let _ = session.outbox.try_send(Utf8Bytes::from(msg.encode()));
-        }
+        ids.into_iter()
+            .filter_map(|cid| self.room.circle(cid))
+            .map(|c| {
+                let msg = ServerMessage::CircleChanged {
+                    circle: views::circle(c),
+                };
+                Utf8Bytes::from(msg.encode())
+            })
+            .collect()
     }
 
     /// A tick of everyone standing in `view`, unless nobody or too many do.
@@ -359,11 +373,13 @@ impl Actor {
     }
 }
 
-/// What the node of `me`'s page is told when the page shows `view`.
-pub(super) fn view_told(me: ParticipantId, view: &View) -> Down {
+/// What the node of `me`'s page is told when the page shows `view`, with the circles
+/// there the page may not have heard of.
+pub(super) fn view_told(me: ParticipantId, view: &View, circles: Vec<Utf8Bytes>) -> Down {
     let (left, top, right, bottom) = view.edges();
     Down::View {
         me: me.0,
         edges: [left, top, right, bottom],
+        circles,
     }
 }
