@@ -142,9 +142,9 @@ impl Routing {
         metrics::counter!(crate::metrics::DROPPED_POSITIONS).increment(skipped);
     }
 
-    /// Sends news of places on the floor to this node's pages in its room that it
-    /// concerns (see `room::actor::sight`: their page shows one of the places, or they
-    /// are there). News is not caught up with by the next round as positions are: a page
+    /// Sends news of places on the floor to this node's pages in its room whose page shows
+    /// one of the places, but not to those who are there: the room sends it to them itself
+    /// (see `room::actor::sight`). News is not caught up with by the next round as positions are: a page
     /// with [`NODE_SLOTS`] of this node's frames unwritten misses it, and the room is
     /// asked to send it a snapshot, as it does for a page of its own that had no room for
     /// news.
@@ -157,10 +157,15 @@ impl Routing {
             if *endpoint.slug != *news.room {
                 continue;
             }
-            let concerned = news.places.iter().any(|place| {
-                view.sees(Point::new(place.centre.0, place.centre.1), place.radius)
-                    || place.people.contains(&me.0)
-            });
+            // Those in the circle (or just out of it) hear of it from the room itself
+            // (see `room::actor::sight`); the others here if their page shows it.
+            if news.places.iter().any(|place| place.people.contains(&me.0)) {
+                continue;
+            }
+            let concerned = news
+                .places
+                .iter()
+                .any(|place| view.sees(Point::new(place.centre.0, place.centre.1), place.radius));
             if !concerned {
                 continue;
             }

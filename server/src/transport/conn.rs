@@ -64,7 +64,8 @@ pub enum Down {
     Movers(std::sync::Arc<Movers>),
     /// News of a place on the floor (a circle's change), once for the whole node: the
     /// node sends it to its connections to that room whose view it was told and that it
-    /// concerns (their page shows one of the places, or they are among its people).
+    /// concerns: their page shows one of the places, and they are not among its people
+    /// (the room tells those itself, on the way its other frames to them take).
     News(std::sync::Arc<News>),
 }
 

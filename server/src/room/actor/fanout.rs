@@ -197,13 +197,15 @@ impl Actor {
     }
 
     /// [`Actor::broadcast_where`] but for the pages whose node sends them their news
-    /// (`by_node`, in a cluster): the caller sends it to their nodes.
+    /// (`by_node`, in a cluster), other than those in `members`: the caller sends it to
+    /// their nodes.
     pub(super) fn queue_where_here(
         &mut self,
         bytes: Utf8Bytes,
+        members: &[ParticipantId],
         to: impl FnMut(ParticipantId, Option<&View>) -> bool,
     ) -> u64 {
-        self.queue_to(bytes, to, Owed::Snapshot, true).0
+        self.queue_to(bytes, to, Owed::Snapshot, Some(members)).0
     }
 
     /// Queues `bytes` to those `to` picks; whoever is short of room skips it and is owed
@@ -215,22 +217,22 @@ impl Actor {
         to: impl FnMut(ParticipantId, Option<&View>) -> bool,
         skipped_owe: Owed,
     ) -> (u64, u64) {
-        self.queue_to(bytes, to, skipped_owe, false)
+        self.queue_to(bytes, to, skipped_owe, None)
     }
 
-    /// [`Actor::queue_where`], leaving out the pages whose node sends them their news if
-    /// `not_by_node`.
+    /// [`Actor::queue_where`], leaving out the pages whose node sends them their news
+    /// but those in `by_node_but`, if given.
     fn queue_to(
         &mut self,
         bytes: Utf8Bytes,
         mut to: impl FnMut(ParticipantId, Option<&View>) -> bool,
         skipped_owe: Owed,
-        not_by_node: bool,
+        by_node_but: Option<&[ParticipantId]>,
     ) -> (u64, u64) {
         let (mut sent, mut skipped) = (0, 0);
         for (id, session) in &mut self.sessions {
             if session.owes == Owed::Snapshot
-                || (not_by_node && session.by_node)
+                || (session.by_node && by_node_but.is_some_and(|but| !but.contains(id)))
                 || !to(*id, session.view.as_ref())
             {
                 continue;

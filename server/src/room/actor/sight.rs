@@ -17,8 +17,10 @@
 //! tells that node what the page shows, and sends it each tick's movers once, however many
 //! of its pages are in the room; the node cuts each page's tick out of them with the same
 //! code (`room::movers`). News of a circle likewise goes once to each such node, with
-//! where the circle was and is and who is in it, and the node passes it to the pages it
-//! concerns (`cluster::sight`). A big room's owner thus does not cut and send a tick, nor
+//! where the circle was and is and who is in it, and the node passes it to the pages that
+//! show it (`cluster::sight`); those in the circle hear of it from the room itself, on
+//! the way its `connect` and any snapshot they are owed take, so that neither overtakes
+//! it. A big room's owner thus does not cut and send a tick, nor
 //! each circle's news, per relayed person (issue #19, item 4). The round, catching up and
 //! all other news still come from the room, through each page's session.
 
@@ -233,7 +235,15 @@ impl Actor {
         };
         let mut late = false;
         let bytes = Utf8Bytes::from(msg.encode());
-        let sent = self.queue_where_here(bytes.clone(), |id, view| {
+        // Those in the circle (or just out of it) hear of it from the room whatever their
+        // node: on the same way as the `connect` before it and a snapshot they may be
+        // owed, so that neither comes after it.
+        let members: Vec<ParticipantId> = [&before, &now]
+            .into_iter()
+            .flatten()
+            .flat_map(|seen| seen.members.iter().copied())
+            .collect();
+        let sent = self.queue_where_here(bytes.clone(), &members, |id, view| {
             let Some(view) = view else {
                 return true;
             };
@@ -244,8 +254,8 @@ impl Actor {
             late |= !concerned;
             concerned
         });
-        // Pages whose node sends them news: the node tells which it concerns (those it
-        // does not get the circle with the round).
+        // Other pages whose node sends them news: the node tells which it concerns (those
+        // it does not get the circle with the round).
         if !self.sight.nodes.is_empty() {
             let places = [&before, &now]
                 .into_iter()
