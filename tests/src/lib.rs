@@ -17,6 +17,7 @@ pub mod media;
 pub mod process;
 pub mod raw;
 pub mod redis;
+pub mod sight;
 pub mod smtp;
 pub mod turn;
 pub mod udp_proxy;

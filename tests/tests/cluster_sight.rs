@@ -14,55 +14,18 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hallway_proto::{CircleInfo, ClientMessage, ServerMessage};
+use hallway_proto::ServerMessage;
 use hallway_tests::TestClient;
 use hallway_tests::cluster::{node, sees_at};
 use hallway_tests::process::metric_reaches;
 use hallway_tests::redis::RedisServer;
+use hallway_tests::sight::{barrier, circles_in, sees_circle, until_barrier, view};
 
 /// Ticks a node sent its clients, as its `/metrics` counts them.
 const TICKS_OUT: &str = r#"hallway_messages_out_total{type="tick"}"#;
 
 /// News a node passed to its clients, as its `/metrics` counts it.
 const NEWS_OUT: &str = r#"hallway_messages_out_total{type="news"}"#;
-
-/// Tells the room what `client`'s page shows.
-async fn view(client: &mut TestClient, x: f64, y: f64, width: f64, height: f64) -> Result<()> {
-    client
-        .send(&ClientMessage::View {
-            x,
-            y,
-            width,
-            height,
-        })
-        .await
-}
-
-/// Sends a room chat message: everything queued for anyone before it reaches them first.
-async fn barrier(from: &mut TestClient, text: &str) -> Result<()> {
-    from.send(&ClientMessage::Chat {
-        to: "room".into(),
-        text: text.into(),
-    })
-    .await
-}
-
-/// Reads until the barrier `text`, handing every message before it to `each`.
-async fn until_barrier(
-    client: &mut TestClient,
-    text: &str,
-    mut each: impl FnMut(&ServerMessage),
-) -> Result<()> {
-    client
-        .wait_for(&format!("the barrier {text:?}"), |m| match m {
-            ServerMessage::Chat { message } if message.text == text => Some(()),
-            other => {
-                each(other);
-                None
-            }
-        })
-        .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relayed_pages_ticks_are_cut_on_its_own_node() -> Result<()> {
@@ -168,34 +131,6 @@ async fn a_relayed_pages_ticks_are_cut_on_its_own_node() -> Result<()> {
     )
     .await?;
     Ok(())
-}
-
-fn circles_in(m: &ServerMessage) -> &[CircleInfo] {
-    match m {
-        ServerMessage::CircleChanged { circle } => std::slice::from_ref(circle),
-        ServerMessage::Tick { circles, .. } => circles,
-        _ => &[],
-    }
-}
-
-/// Waits until `client` sees a circle of exactly `members`; returns its id.
-async fn sees_circle(client: &mut TestClient, members: &[&str]) -> Result<u64> {
-    let want: BTreeSet<&str> = members.iter().copied().collect();
-    client
-        .wait_for("the circle", |m| {
-            circles_in(m)
-                .iter()
-                .find(|circle| {
-                    circle
-                        .members
-                        .iter()
-                        .map(String::as_str)
-                        .collect::<BTreeSet<_>>()
-                        == want
-                })
-                .map(|circle| circle.id)
-        })
-        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,47 +10,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use anyhow::Result;
-use hallway_proto::{CircleInfo, ClientMessage, ErrorCode, ServerMessage};
+use hallway_proto::{ErrorCode, ServerMessage};
 use hallway_tests::cluster::sees_at;
+use hallway_tests::sight::{barrier, circles_in, sees_circle, until_barrier, view};
 use hallway_tests::{TestClient, TestServer};
-
-/// Tells the server what `client`'s page shows.
-async fn view(client: &mut TestClient, x: f64, y: f64, width: f64, height: f64) -> Result<()> {
-    client
-        .send(&ClientMessage::View {
-            x,
-            y,
-            width,
-            height,
-        })
-        .await
-}
-
-/// Sends a room chat message: everything queued for anyone before it reaches them first.
-async fn barrier(from: &mut TestClient, text: &str) -> Result<()> {
-    from.send(&ClientMessage::Chat {
-        to: "room".into(),
-        text: text.into(),
-    })
-    .await
-}
-
-/// Reads until the barrier `text`, handing every message before it to `each`.
-async fn until_barrier(
-    client: &mut TestClient,
-    text: &str,
-    mut each: impl FnMut(&ServerMessage),
-) -> Result<()> {
-    client
-        .wait_for(&format!("the barrier {text:?}"), |m| match m {
-            ServerMessage::Chat { message } if message.text == text => Some(()),
-            other => {
-                each(other);
-                None
-            }
-        })
-        .await
-}
 
 /// A big room (more people than its welcome roster of 2) on a floor of 6000 × 4000.
 async fn big_room() -> Result<TestServer> {
@@ -158,36 +121,6 @@ async fn panning_brings_where_everyone_there_stands_at_once() -> Result<()> {
     .await?;
     assert!(there, "where Far stands, as soon as the page shows it");
     Ok(())
-}
-
-/// The circles a message tells of as they are now: a `circle_changed`, or the circles out
-/// of sight a round carries.
-fn circles_in(m: &ServerMessage) -> &[CircleInfo] {
-    match m {
-        ServerMessage::CircleChanged { circle } => std::slice::from_ref(circle),
-        ServerMessage::Tick { circles, .. } => circles,
-        _ => &[],
-    }
-}
-
-/// Waits until `client` sees a circle of exactly `members`; returns its id.
-async fn sees_circle(client: &mut TestClient, members: &[&str]) -> Result<u64> {
-    let want: BTreeSet<&str> = members.iter().copied().collect();
-    client
-        .wait_for("the circle", |m| {
-            circles_in(m)
-                .iter()
-                .find(|circle| {
-                    circle
-                        .members
-                        .iter()
-                        .map(String::as_str)
-                        .collect::<BTreeSet<_>>()
-                        == want
-                })
-                .map(|circle| circle.id)
-        })
-        .await
 }
 
 #[tokio::test]
