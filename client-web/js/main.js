@@ -19,17 +19,19 @@ import { Walker } from "./walk.js";
 import { ViewReporter } from "./view.js";
 import { WhoAsker } from "./roster.js";
 import { AreaEditor } from "./areas.js";
-import { MenuButton } from "./menu.js";
 import { DeviceSettings } from "./settings.js";
-import { icon, setIcon } from "./icons.js";
 import { duplicateNumbers } from "./names.js";
 import { displayName } from "./tiles.js";
-import { t, lang, setLang, translatePage, listNames, errorText } from "./i18n.js";
+import { t, lang, setLang, translatePage, errorText } from "./i18n.js";
 import { session } from "./session.js";
 import { RealTimeText } from "./rtt.js";
 import { JoinScreen } from "./join-screen.js";
 import { HostTools } from "./host-tools.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
+import { announce, toast, announceCircle } from "./announce.js";
+import { TalkInvite } from "./talk-invite.js";
+import { RemoteStreams } from "./remote-streams.js";
+import { ControlBar } from "./controls.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
 // A signed link carries its token in the fragment (never sent to a server). It leaves the
@@ -49,10 +51,7 @@ let ended = false;
 let lastPosition = null;
 // Times this page got its place back after a dropped connection.
 let resumes = 0;
-let invitedToBroadcast = false;
 let duplicates = new Map();
-// The announcement this person put away (it comes back when a host posts a new one).
-let hiddenAnnouncement = null;
 
 const meter = new SpeakingMeter({ onChange: (key, on) => speakingChanged(key, on) });
 
@@ -150,12 +149,12 @@ const icebreaker = new IcebreakerView({
 const peers = new Peers({
   send: (to, payload) => conn.send(messages.signal(to, payload)),
   media,
-  onStream: (id, stream, kind) => showWhenFlowing(id, kind, stream),
+  onStream: (id, stream, kind) => streams.showWhenFlowing(id, kind, stream),
   // Takes away what this connection showed (not what the SFU shows meanwhile).
-  onClosed: (id, streams) => {
+  onClosed: (id, closed) => {
     for (const kind of ["camera", "screen"]) {
       const shown = conversation.stream(id, kind);
-      if (shown && shown === streams.get(kind)) remoteStream(id, kind, null);
+      if (shown && shown === closed.get(kind)) streams.show(id, kind, null);
     }
   },
 });
@@ -165,13 +164,13 @@ const sfu = new Sfu({
   send: (msg) => conn.send(msg),
   media,
   onStream: (id, stream, kind = "camera") =>
-    showWhenFlowing(id, kind, stream, () => {
+    streams.showWhenFlowing(id, kind, stream, () => {
       if (kind === "camera") peers.carried(id);
     }),
   onEnded: (id, kind) => {
     if (peers.pc(id)) return;
-    if (kind) remoteStream(id, kind, null);
-    else for (const k of ["camera", "screen"]) remoteStream(id, k, null);
+    if (kind) streams.show(id, kind, null);
+    else for (const k of ["camera", "screen"]) streams.show(id, k, null);
   },
 });
 
@@ -213,6 +212,9 @@ const areaEditor = new AreaEditor(floor, {
 });
 floor.decorateArea = (el, area) => areaEditor.decorate(el, area);
 
+// Streams from other participants, in their tiles and floor bubbles.
+const streams = new RemoteStreams({ conversation, floor, state, render: () => scheduleRender() });
+
 const panel = new Panel($("#panel"), {
   onFind: (query) => conn.send(messages.find(query)),
   onGoToPerson: (id) => goToPerson(id),
@@ -248,6 +250,27 @@ const settings = new DeviceSettings($("#settings"), {
   media,
   meter,
   onSpeaker: (deviceId) => conversation.setSink(deviceId),
+});
+
+const talkInvite = new TalkInvite({ state, duplicates: () => duplicates, goToPerson: (id) => goToPerson(id) });
+
+const controls = new ControlBar({
+  state,
+  media,
+  conn,
+  floor,
+  rtt,
+  settings,
+  areaEditor,
+  talkInvite,
+  leaveCircle: () => leaveCircle(),
+  showKeys: () => showKeys(),
+  // Tell the server at once; everything here goes off without waiting for its answer.
+  leave: () => {
+    conn.send(messages.leave());
+    end("left");
+  },
+  live: () => joined && !ended,
 });
 
 // --- messages from the server
@@ -296,10 +319,10 @@ function receive(msg) {
     case "gathered":
       return announce(t("host.gathered"));
     case "circle_invite":
-      return askedOver(msg.by);
+      return talkInvite.show(msg.by);
     case "broadcast_invite":
-      invitedToBroadcast = true;
-      updateControls();
+      controls.invitedToBroadcast = true;
+      controls.update();
       announce(t("host.invitedYou"));
       return toast(t("host.invitedYou"));
     case "reaction":
@@ -345,7 +368,7 @@ function receive(msg) {
       panel.addChat(state, change.message);
       return;
     case "room":
-      showRoomState();
+      controls.showRoomState();
       return;
     case "areas":
       floor.renderAreas();
@@ -356,19 +379,19 @@ function receive(msg) {
       return;
     case "onAir":
       scheduleRender();
-      updateControls();
+      controls.update();
       followSfu();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
       scheduleRender();
-      updateControls();
+      controls.update();
       if (p?.hand && change.id !== state.you && state.me()?.role === "host") announce(t("announce.hand", { name: p.name }));
       return;
     }
     case "left":
       // The host who asked us over left: the question goes with them.
-      if (change.id === $("#talk-invite").dataset.by) closeAskedOver();
+      if (change.id === talkInvite.by) talkInvite.close();
       scheduleRender();
       return;
     case "joined":
@@ -385,13 +408,14 @@ function receive(msg) {
       return;
     case "summary":
       summary.render(state.summary);
+      return;
     case "waitingRoom":
       waitingPanel.render(state.me()?.role === "host", state.waitingRoom);
       return;
     case "circle":
-      announceCircle(change);
+      announceCircle(state, change);
       scheduleRender();
-      updateControls();
+      controls.update();
       followSfu();
       return;
   }
@@ -406,47 +430,6 @@ function showKeys() {
   dialog.addEventListener("close", () => back?.focus?.(), { once: true });
   dialog.showModal();
 }
-
-// A host asks us over to a conversation: a notice with "walk over" (which walks to the
-// host, or into their circle) and "not now". It takes the focus only from nowhere in
-// particular (the page or the floor), never from someone typing; it is announced either
-// way, and goes by itself after a minute or when the host leaves. Focus goes back where it
-// came from.
-let askTimer = null;
-let askFocusBack = null;
-function askedOver(by) {
-  const host = state.participants.get(by);
-  if (!host) return;
-  const notice = $("#talk-invite");
-  $("#talk-invite-text").textContent = t("talk.invited", { name: displayName(host, state.you, duplicates) });
-  notice.dataset.by = by;
-  notice.hidden = false;
-  announce($("#talk-invite-text").textContent);
-  const active = document.activeElement;
-  if (!notice.contains(active) && (!active || active === document.body || active === $("#floor"))) {
-    askFocusBack = active;
-    $("#talk-invite-accept").focus();
-  }
-  clearTimeout(askTimer);
-  askTimer = setTimeout(() => closeAskedOver(), 60_000);
-}
-
-function closeAskedOver() {
-  const notice = $("#talk-invite");
-  if (notice.hidden) return;
-  const hadFocus = notice.contains(document.activeElement);
-  notice.hidden = true;
-  clearTimeout(askTimer);
-  if (hadFocus) (askFocusBack?.isConnected ? askFocusBack : $("#floor")).focus();
-  askFocusBack = null;
-}
-
-$("#talk-invite-accept").addEventListener("click", () => {
-  const by = $("#talk-invite").dataset.by;
-  closeAskedOver();
-  if (state.participants.has(by)) goToPerson(by);
-});
-$("#talk-invite-decline").addEventListener("click", () => closeAskedOver());
 
 // The floor plan on the floor, and in the host's choice of plan.
 function showPlan() {
@@ -521,59 +504,6 @@ function selfStream() {
   return ownStream;
 }
 
-// A stream from another participant arrived (or ended): show it in their tile and bubble.
-// Streams whose track changes re-render: the SFU may add someone's video after their
-// sound, and tiles and floor bubbles show video only for tracks the stream has.
-const followed = new WeakSet();
-
-function remoteStream(id, kind, stream) {
-  if (stream && !followed.has(stream)) {
-    followed.add(stream);
-    stream.addEventListener("addtrack", scheduleRender);
-    stream.addEventListener("removetrack", scheduleRender);
-  }
-  conversation.setStream(id, kind, stream);
-  if (kind === "camera") floor.setVideo(id, state.participants.get(id)?.camera ? stream : null);
-  scheduleRender();
-}
-
-// Make before break: a new stream for what is already shown and playing (the same person
-// now coming through the SFU, or directly again) replaces it only once media flows on it
-// (a remote track is muted until its first packets), so that a switch is not heard.
-// `flowing` is called once it does.
-function showWhenFlowing(id, kind, stream, flowing = () => {}) {
-  const shown = conversation.stream(id, kind);
-  const plays = (s) => !!s?.getTracks().some((tr) => tr.readyState === "live" && !tr.muted);
-  if (!stream || !plays(shown) || plays(stream)) {
-    remoteStream(id, kind, stream);
-    if (stream && plays(stream)) flowing();
-    else if (stream) whenFlowing(stream, flowing);
-    return;
-  }
-  whenFlowing(stream, () => {
-    // Unless something newer was shown meanwhile (the old one may be gone: then this).
-    const now = conversation.stream(id, kind);
-    if (now === shown || !now) remoteStream(id, kind, stream);
-    flowing();
-  });
-}
-
-// Calls `then` once, when any track of `stream` (also one added later) carries media.
-function whenFlowing(stream, then) {
-  let done = false;
-  const check = (track) => {
-    if (done || track.muted || track.readyState !== "live") return;
-    done = true;
-    then();
-  };
-  const watchTrack = (track) => {
-    track.addEventListener("unmute", () => check(track));
-    check(track);
-  };
-  stream.getTracks().forEach(watchTrack);
-  stream.addEventListener("addtrack", ({ track }) => watchTrack(track));
-}
-
 function speakingChanged(key, on) {
   const id = key === "self" ? state.you : key;
   if (!id) return;
@@ -640,7 +570,7 @@ function welcomed(msg) {
     $("#room").hidden = false;
     $("#room-title").textContent = state.room.title;
     document.title = `${state.room.title} – Hallway`;
-    setPanelOpen(matchMedia("(min-width: 1101px)").matches);
+    controls.setPanelOpen(matchMedia("(min-width: 1101px)").matches);
     floor.setRoom(state);
     $("#floor").focus();
     // A reload that was not given its place back: walk to where we stood.
@@ -657,11 +587,11 @@ function welcomed(msg) {
   meter.watch("self", media.stream);
   renderPeople();
   panel.renderChat(state);
-  showRoomState();
+  controls.showRoomState();
   $("#host-tools").hidden = state.me()?.role !== "host";
   areaEditor.setEnabled(state.me()?.role === "host");
   hostTools.renderAreaList();
-  updateControls();
+  controls.update();
   followSfu();
   // A new connection sees everything until it says what it shows.
   viewReporter.reset();
@@ -734,39 +664,6 @@ function leaveCircle() {
   announce(t("announce.leavingCircle"));
 }
 
-// --- announcements
-
-function announceCircle({ before, after }) {
-  const me = state.you;
-  const wasIn = before.includes(me);
-  const isIn = after.includes(me);
-  if (!wasIn && isIn) {
-    announce(t("announce.youJoined", { names: listNames(after.filter((id) => id !== me).map((id) => state.name(id))) }));
-  } else if (wasIn && !isIn) {
-    announce(t("announce.youLeft"));
-  } else if (wasIn && isIn) {
-    for (const id of after.filter((id) => !before.includes(id))) announce(t("announce.joinedYou", { name: state.name(id) }));
-    for (const id of before.filter((id) => !after.includes(id))) announce(t("announce.leftYou", { name: state.name(id) }));
-  }
-}
-
-function announce(text) {
-  const region = $("#announcer");
-  const line = document.createElement("p");
-  line.textContent = text;
-  region.append(line);
-  while (region.childElementCount > 5) region.firstElementChild.remove();
-}
-
-let toastTimer;
-function toast(text) {
-  const el = $("#toast");
-  el.textContent = text;
-  el.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (el.hidden = true), 5000);
-}
-
 function showStatus(status) {
   const el = $("#status");
   if (status.state === "reconnecting") {
@@ -831,140 +728,15 @@ function showEnd() {
   $("#join-again").hidden = reason === "banned" || reason === "closed";
 }
 
-// --- controls
+// --- what follows our own media and place
 
-// The control bar shows its labels while they fit and icons alone when they do not: which
-// depends on the window, the language and the role (a host has the stage button), so it is
-// measured, not guessed from the width.
-function fitControlBar() {
-  const bar = document.querySelector(".controlbar");
-  const fit = () => {
-    bar.classList.remove("compact");
-    if (bar.scrollWidth > bar.clientWidth + 1) bar.classList.add("compact");
-  };
-  new ResizeObserver(fit).observe(bar);
-  new MutationObserver(fit).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["hidden"] });
-  fit();
-}
-
-function setUpControls() {
-  fitControlBar();
-  $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
-  $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
-  const share = async () => {
-    try {
-      if (media.screen) media.stopScreen();
-      else await media.startScreen();
-    } catch {
-      // Sharing was cancelled.
-    }
-  };
-  $("#screen-toggle").addEventListener("click", share);
-  $("#menu-screen").addEventListener("click", share);
-  const lockCircle = () => {
-    const circle = state.myCircle();
-    if (circle) conn.send(messages.lockCircle(!circle.locked));
-  };
-  $("#lock-toggle").addEventListener("click", lockCircle);
-  $("#menu-lock-circle").addEventListener("click", lockCircle);
-  $("#leave-circle").addEventListener("click", () => leaveCircle());
-  $("#menu-leave-circle").addEventListener("click", () => leaveCircle());
-  $("#menu-keys").addEventListener("click", () => showKeys());
-  // Opens the panel, or closes it when open (on low screens the menu is the only way).
-  $("#menu-rtt").addEventListener("click", () => rtt.setOpen(!rtt.open, !rtt.open));
-  // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.
-  $("#menu-statement").addEventListener("click", () => window.open(`/accessibility?lang=${lang()}`, "_blank", "noopener"));
-  document.addEventListener("keydown", (event) => {
-    // "?" shows the keys (not while typing).
-    if (event.key === "?" && joined && !ended && !event.target.closest?.("input, textarea, select, dialog")) {
-      event.preventDefault();
-      return showKeys();
-    }
-    // Escape steps out of one's circle, unless it closes something first (a menu, a dialog,
-    // a host's invitation to talk).
-    if (event.key !== "Escape" || event.defaultPrevented || !joined || ended) return;
-    if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
-    if (!$("#talk-invite").hidden && $("#talk-invite").contains(event.target)) {
-      event.preventDefault();
-      return closeAskedOver();
-    }
-    if (event.target.closest?.("input, textarea, select")) return;
-    // Drawing an area: Escape stops drawing.
-    if (areaEditor.drawing) {
-      event.preventDefault();
-      areaEditor.setDrawing(false);
-      $("#area-draw").setAttribute("aria-pressed", "false");
-      return;
-    }
-    if (state.myCircle()) {
-      event.preventDefault();
-      leaveCircle();
-    }
-  });
-  $("#leave").addEventListener("click", () => {
-    // Tell the server at once; everything here goes off without waiting for its answer.
-    conn.send(messages.leave());
-    end("left");
-  });
-  $("#join-again").addEventListener("click", () => location.reload());
-  $("#waiting-leave").addEventListener("click", () => {
-    conn.send(messages.leave());
-    end("left");
-  });
-  $("#chat-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = $("#chat-text").value.trim();
-    if (!text) return;
-    if (conn.send(messages.chat($("#chat-to").value, text))) $("#chat-text").value = "";
-  });
-  $("#chat-text").addEventListener("keydown", (event) => {
-    // Enter sends; Shift+Enter starts a new line.
-    if (event.key === "Enter" && !event.shiftKey) {
-      event.preventDefault();
-      $("#chat-form").requestSubmit();
-    }
-  });
-  $("#hand-toggle").addEventListener("click", () => conn.send(messages.hand(!state.me()?.hand)));
-  $("#on-air-toggle").addEventListener("click", () => conn.send(messages.broadcast(!state.broadcasters.includes(state.you))));
-  $("#reactions").replaceChildren(
-    ...REACTIONS.map((name) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.reaction = name;
-      button.dataset.i18nLabel = `reaction.${name}`;
-      button.append(icon(name));
-      button.addEventListener("click", () => conn.send(messages.react(name)));
-      return button;
-    }),
-  );
-  translatePage($("#reactions"));
-  new MenuButton($("#reactions-button"), $("#reactions"));
-  new MenuButton($("#more-button"), $("#more-menu"));
-  $("#settings-button").addEventListener("click", () => settings.open());
-  $("#panel-toggle").addEventListener("click", () => setPanelOpen($(".room").classList.contains("panel-closed")));
-  $("#menu-panel").addEventListener("click", () => setPanelOpen(true));
-  $("#panel-close").addEventListener("click", () => {
-    setPanelOpen(false);
-    $("#panel-toggle").focus();
-  });
-  $("#announcement-hide").addEventListener("click", () => {
-    hiddenAnnouncement = state.announcement;
-    showRoomState();
-    $("#announcement-show").focus();
-  });
-  $("#announcement-show").addEventListener("click", () => {
-    hiddenAnnouncement = null;
-    showRoomState();
-    $("#announcement-hide").focus();
-  });
-  $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
-  $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
+function followOwnMedia() {
   media.onChange((s) => {
     if (ended) return;
     conn.send(messages.media(s));
     if (state.you) session.remember(slug, { ...session.resume(slug), ...s });
     meter.watch("self", media.stream);
-    updateControls();
+    controls.update();
     scheduleRender();
   });
   // Where we stand, for a reload that comes too late to get our place back.
@@ -974,59 +746,6 @@ function setUpControls() {
   });
 }
 
-function setPanelOpen(open) {
-  $(".room").classList.toggle("panel-closed", !open);
-  $("#panel-toggle").setAttribute("aria-expanded", String(open));
-  if (open && matchMedia("(max-width: 700px)").matches) $("#panel-close").focus();
-  // The floor's size changed: it refits through its ResizeObserver.
-}
-
-function updateControls() {
-  const s = media.state();
-  const toggle = (selector, on, iconOn, iconOff, labelOn, labelOff) => {
-    const button = $(selector);
-    button.setAttribute("aria-pressed", String(on));
-    setIcon(button.querySelector("svg"), on ? iconOn : iconOff);
-    if (labelOn) {
-      const label = t(on ? labelOn : labelOff);
-      button.querySelector(".label").textContent = label;
-    }
-  };
-  toggle("#mic-toggle", s.mic, "mic", "mic-off");
-  toggle("#camera-toggle", s.camera, "camera", "camera-off");
-  toggle("#screen-toggle", s.screen, "screen-off", "screen", "room.stopScreen", "room.screen");
-  $("#menu-screen span").textContent = t(s.screen ? "room.stopScreen" : "room.screen");
-  toggle("#hand-toggle", !!state.me()?.hand, "hand", "hand", "room.lowerHand", "room.hand");
-  const onAirToggle = $("#on-air-toggle");
-  const onAir = state.broadcasters.includes(state.you);
-  onAirToggle.hidden = !(state.me()?.role === "host" || invitedToBroadcast || onAir);
-  toggle("#on-air-toggle", onAir, "stage-off", "stage", "room.goOffAir", "room.goOnAir");
-  const circle = state.myCircle();
-  const lock = $("#lock-toggle");
-  lock.disabled = !circle;
-  toggle("#lock-toggle", !!circle?.locked, "lock", "unlock", "room.unlock", "room.lock");
-  $("#menu-lock-circle").hidden = !circle;
-  const lockLabel = $("#menu-lock-circle span");
-  lockLabel.dataset.i18n = circle?.locked ? "room.unlock" : "room.lock";
-  lockLabel.textContent = t(lockLabel.dataset.i18n);
-  setIcon($("#menu-lock-circle svg"), circle?.locked ? "lock" : "unlock");
-  toggle("#room-lock-toggle", !!state.locked, null, null);
-  $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
-}
-
-// The room's lock and the hosts' announcement, for everyone; the announcement can be put
-// away by each person and comes back when a host posts a new one.
-function showRoomState() {
-  $("#room-locked-badge").hidden = !state.locked;
-  const text = state.announcement ?? "";
-  if (hiddenAnnouncement !== null && hiddenAnnouncement !== text) hiddenAnnouncement = null;
-  const put = hiddenAnnouncement !== null && hiddenAnnouncement === text;
-  $("#announcement-text").textContent = text;
-  $("#announcement").hidden = !text || put;
-  $("#announcement-show").hidden = !text || !put;
-  updateControls();
-}
-
 function refresh() {
   translatePage();
   joinScreen.translate();
@@ -1034,7 +753,7 @@ function refresh() {
   summary.render();
   renderPeople();
   hostTools.renderAreaList();
-  showRoomState();
+  controls.showRoomState();
   if (ended) showEnd();
 }
 
@@ -1055,5 +774,6 @@ for (const button of document.querySelectorAll(".lang-switch")) {
   });
 }
 joinScreen.setUp();
-setUpControls();
+controls.setUp();
+followOwnMedia();
 hostTools.setUp();

@@ -5,8 +5,8 @@
 //! - [`limits`]: the protocol version and every size and rate limit both sides respect;
 //! - [`client`]: messages a client sends ([`ClientMessage`]) and how they are decoded,
 //!   with a typed [`DecodeError`] for each way a frame can be wrong;
-//! - [`server`]: messages the server sends ([`ServerMessage`]) and the views of room,
-//!   participants, circles and areas they carry;
+//! - [`server`]: messages the server sends ([`ServerMessage`]);
+//! - [`views`]: the views of room, participants, circles and areas they carry;
 //! - [`error`]: the [`ErrorCode`]s of the `error` message, and the WebSocket close codes
 //!   with the one table of their reasons;
 //! - [`payload`]: the opaque signalling [`Payload`] the server forwards untouched.
@@ -26,6 +26,7 @@ pub mod error;
 pub mod limits;
 pub mod payload;
 pub mod server;
+pub mod views;
 
 pub use client::{ClientMessage, DecodeError};
 pub use error::{ErrorCode, close};

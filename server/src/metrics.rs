@@ -36,7 +36,8 @@ pub(crate) const ERRORS: &str = "hallway_errors_total";
 /// inbox and the room's own work (summary over the last 40–60 s).
 pub(crate) const JOIN_SECONDS: &str = "hallway_join_seconds";
 /// Seconds the room's task spends building and queuing the welcome of a join admitted at
-/// once (summary over the last 40–60 s).
+/// once; the session's task encodes it, outside this figure (summary over the last
+/// 40–60 s).
 pub(crate) const WELCOME_SECONDS: &str = "hallway_welcome_seconds";
 /// Tracks published to the SFU (gauge).
 pub(crate) const SFU_TRACKS: &str = "hallway_sfu_tracks";

@@ -6,6 +6,10 @@
 //! announcements), which is a fifth of an idle connection's cost. This queue is a
 //! `VecDeque` behind a mutex that is never held across an `.await`, shrunk to nothing
 //! whenever the session empties it.
+//!
+//! A queue can also hold one *lead*: a frame that comes before everything queued and is
+//! made only when the session takes it (a welcome: the room builds it, the session's task
+//! encodes it, so that a room's task does not spend a join's largest message on JSON).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,6 +39,7 @@ pub(crate) fn relayed_outbox(
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
+            lead: None,
             kicked: None,
             closing: None,
             capacity,
@@ -65,6 +70,8 @@ struct Shared {
 #[derive(Debug)]
 struct State {
     queue: VecDeque<Utf8Bytes>,
+    /// The frame that comes before `queue`, made when taken (see [`OutboxSender::lead`]).
+    lead: Option<Lead>,
     /// Set when the room lets the session go: close with this code.
     kicked: Option<u16>,
     /// Set when the session is to close with this code once the queue is written out.
@@ -75,6 +82,13 @@ struct State {
     receiver_alive: bool,
 }
 
+impl State {
+    /// Slots taken: what is queued, and the lead.
+    fn used(&self) -> usize {
+        self.queue.len() + usize::from(self.lead.is_some())
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding this lock cannot leave the queue inconsistent (every
@@ -83,6 +97,15 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A frame made when the session takes it.
+struct Lead(Box<dyn FnOnce() -> Utf8Bytes + Send>);
+
+impl std::fmt::Debug for Lead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lead")
     }
 }
 
@@ -118,10 +141,28 @@ impl OutboxSender {
         if !state.receiver_alive {
             return Err(SendError::Closed);
         }
-        if state.queue.len() >= state.capacity {
+        if state.used() >= state.capacity {
             return Err(SendError::Full);
         }
         state.queue.push_back(frame);
+        drop(state);
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+
+    /// Puts `make`'s frame before everything queued (and everything queued later), made
+    /// on the session's task when it takes it; it takes a slot until then. Meant for the
+    /// first frame of a session (its welcome), queued while the queue is new: a lead
+    /// already there, or a full queue, refuses it.
+    pub fn lead(&self, make: impl FnOnce() -> Utf8Bytes + Send + 'static) -> Result<(), SendError> {
+        let mut state = self.shared.lock();
+        if !state.receiver_alive {
+            return Err(SendError::Closed);
+        }
+        if state.lead.is_some() || state.used() >= state.capacity {
+            return Err(SendError::Full);
+        }
+        state.lead = Some(Lead(Box::new(make)));
         drop(state);
         self.shared.ready.notify_one();
         Ok(())
@@ -135,7 +176,7 @@ impl OutboxSender {
     /// Free slots.
     pub fn capacity(&self) -> usize {
         let state = self.shared.lock();
-        state.capacity.saturating_sub(state.queue.len())
+        state.capacity.saturating_sub(state.used())
     }
 
     /// Whether the session has ended.
@@ -156,6 +197,7 @@ impl OutboxSender {
         let mut state = self.shared.lock();
         state.kicked = Some(code);
         state.queue = VecDeque::new();
+        state.lead = None;
         drop(state);
         self.shared.ready.notify_one();
     }
@@ -198,6 +240,11 @@ impl OutboxReceiver {
                 if let Some(code) = state.kicked {
                     return Some(Outgoing::Kicked(code));
                 }
+                if let Some(Lead(make)) = state.lead.take() {
+                    // Made without the lock: the room queues meanwhile, behind it.
+                    drop(state);
+                    return Some(Outgoing::Frame(make()));
+                }
                 if let Some(frame) = pop(&mut state) {
                     return Some(Outgoing::Frame(frame));
                 }
@@ -216,7 +263,12 @@ impl OutboxReceiver {
 
     /// The next frame if one is queued (not the order to close).
     pub(crate) fn try_recv(&mut self) -> Option<Utf8Bytes> {
-        pop(&mut self.shared.lock())
+        let mut state = self.shared.lock();
+        if let Some(Lead(make)) = state.lead.take() {
+            drop(state);
+            return Some(make());
+        }
+        pop(&mut state)
     }
 
     /// The close code, if the room has let this session go; reads nothing (for tests).
@@ -229,6 +281,12 @@ impl OutboxReceiver {
     #[cfg(test)]
     pub(crate) fn recv_now(&mut self) -> Option<Outgoing> {
         let mut state = self.shared.lock();
+        if state.kicked.is_none()
+            && let Some(Lead(make)) = state.lead.take()
+        {
+            drop(state);
+            return Some(Outgoing::Frame(make()));
+        }
         match state.kicked {
             Some(code) => Some(Outgoing::Kicked(code)),
             None => pop(&mut state)
@@ -251,6 +309,7 @@ impl Drop for OutboxReceiver {
         let mut state = self.shared.lock();
         state.receiver_alive = false;
         state.queue = VecDeque::new();
+        state.lead = None;
     }
 }
 
@@ -302,6 +361,47 @@ mod tests {
         tx.close_after(1012);
         assert_eq!(rx.recv().await, Some(Outgoing::Frame("last words".into())));
         assert_eq!(rx.recv().await, Some(Outgoing::Kicked(1012)));
+    }
+
+    #[tokio::test]
+    async fn a_lead_comes_first_is_made_when_taken_and_takes_a_slot() {
+        let (tx, mut rx) = outbox(3);
+        tx.try_send("queued before".into()).expect("queued");
+        let made = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = made.clone();
+        tx.lead(move || {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            "welcome".into()
+        })
+        .expect("led");
+        assert_eq!(
+            tx.lead(|| "second".into()),
+            Err(SendError::Full),
+            "one lead"
+        );
+        assert_eq!(tx.capacity(), 1, "the lead takes a slot");
+        tx.try_send("queued after".into()).expect("queued");
+        assert_eq!(tx.try_send("over".into()), Err(SendError::Full));
+        assert!(
+            !made.load(std::sync::atomic::Ordering::SeqCst),
+            "not made yet"
+        );
+        assert_eq!(rx.recv().await, Some(Outgoing::Frame("welcome".into())));
+        assert!(made.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(rx.try_recv().as_deref(), Some("queued before"));
+        assert_eq!(rx.try_recv().as_deref(), Some("queued after"));
+        assert_eq!(rx.try_recv(), None);
+    }
+
+    #[tokio::test]
+    async fn a_kick_drops_the_lead_unmade() {
+        let (tx, mut rx) = outbox(4);
+        tx.lead(|| panic!("a kicked session's lead is never made"))
+            .expect("led");
+        tx.kick(4008);
+        assert_eq!(rx.recv().await, Some(Outgoing::Kicked(4008)));
+        drop(rx);
+        assert_eq!(tx.lead(|| "late".into()), Err(SendError::Closed));
     }
 
     #[test]

@@ -1,0 +1,39 @@
+// What the page tells people besides what it shows: lines for screen readers (a polite
+// live region that keeps the last five) and a short notice on screen (a toast).
+
+import { t, listNames } from "./i18n.js";
+
+// Says `text` to screen readers.
+export function announce(text) {
+  const region = document.querySelector("#announcer");
+  const line = document.createElement("p");
+  line.textContent = text;
+  region.append(line);
+  while (region.childElementCount > 5) region.firstElementChild.remove();
+}
+
+let toastTimer;
+// Shows `text` on screen for five seconds.
+export function toast(text) {
+  const el = document.querySelector("#toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 5000);
+}
+
+// Says what a change of one's own circle means for us: we joined it (with whom), left it,
+// or someone came or went.
+export function announceCircle(state, { before, after }) {
+  const me = state.you;
+  const wasIn = before.includes(me);
+  const isIn = after.includes(me);
+  if (!wasIn && isIn) {
+    announce(t("announce.youJoined", { names: listNames(after.filter((id) => id !== me).map((id) => state.name(id))) }));
+  } else if (wasIn && !isIn) {
+    announce(t("announce.youLeft"));
+  } else if (wasIn && isIn) {
+    for (const id of after.filter((id) => !before.includes(id))) announce(t("announce.joinedYou", { name: state.name(id) }));
+    for (const id of before.filter((id) => !after.includes(id))) announce(t("announce.leftYou", { name: state.name(id) }));
+  }
+}

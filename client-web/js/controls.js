@@ -1,0 +1,201 @@
+// The control bar and what belongs to it: microphone, camera, screen, hand, on air, the
+// circle's lock, reactions, the "More" menu, the panel and chat, zoom; the keys "?" and
+// Escape; the room's lock badge and the hosts' announcement, which each person may put
+// away (it comes back when a host posts a new one).
+
+import { messages, REACTIONS } from "./protocol.js";
+import { MenuButton } from "./menu.js";
+import { icon, setIcon } from "./icons.js";
+import { t, lang, translatePage } from "./i18n.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+export class ControlBar {
+  // What it works on: `state`, `media`, `conn`, `floor`, `rtt`, `settings`, `areaEditor`;
+  // what the page does: `leaveCircle()`, `showKeys()`, `talkInvite` (a host's invitation
+  // to talk), `leave()`; and `live()`: in the room and not ended.
+  constructor(deps) {
+    this.deps = deps;
+    // A host invited us on air: the button to go on air shows.
+    this.invitedToBroadcast = false;
+    // The announcement this person put away.
+    this.hiddenAnnouncement = null;
+  }
+
+  setUp() {
+    const { state, media, conn, floor, rtt, settings, areaEditor } = this.deps;
+    fit();
+    $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
+    $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
+    const share = async () => {
+      try {
+        if (media.screen) media.stopScreen();
+        else await media.startScreen();
+      } catch {
+        // Sharing was cancelled.
+      }
+    };
+    $("#screen-toggle").addEventListener("click", share);
+    $("#menu-screen").addEventListener("click", share);
+    const lockCircle = () => {
+      const circle = state.myCircle();
+      if (circle) conn.send(messages.lockCircle(!circle.locked));
+    };
+    $("#lock-toggle").addEventListener("click", lockCircle);
+    $("#menu-lock-circle").addEventListener("click", lockCircle);
+    $("#leave-circle").addEventListener("click", () => this.deps.leaveCircle());
+    $("#menu-leave-circle").addEventListener("click", () => this.deps.leaveCircle());
+    $("#menu-keys").addEventListener("click", () => this.deps.showKeys());
+    // Opens the panel, or closes it when open (on low screens the menu is the only way).
+    $("#menu-rtt").addEventListener("click", () => rtt.setOpen(!rtt.open, !rtt.open));
+    // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.
+    $("#menu-statement").addEventListener("click", () => window.open(`/accessibility?lang=${lang()}`, "_blank", "noopener"));
+    document.addEventListener("keydown", (event) => {
+      // "?" shows the keys (not while typing).
+      if (event.key === "?" && this.deps.live() && !event.target.closest?.("input, textarea, select, dialog")) {
+        event.preventDefault();
+        return this.deps.showKeys();
+      }
+      // Escape steps out of one's circle, unless it closes something first (a menu, a
+      // dialog, a host's invitation to talk).
+      if (event.key !== "Escape" || event.defaultPrevented || !this.deps.live()) return;
+      if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
+      if (this.deps.talkInvite.holds(event.target)) {
+        event.preventDefault();
+        return this.deps.talkInvite.close();
+      }
+      if (event.target.closest?.("input, textarea, select")) return;
+      // Drawing an area: Escape stops drawing.
+      if (areaEditor.drawing) {
+        event.preventDefault();
+        areaEditor.setDrawing(false);
+        $("#area-draw").setAttribute("aria-pressed", "false");
+        return;
+      }
+      if (state.myCircle()) {
+        event.preventDefault();
+        this.deps.leaveCircle();
+      }
+    });
+    $("#leave").addEventListener("click", () => this.deps.leave());
+    $("#join-again").addEventListener("click", () => location.reload());
+    $("#waiting-leave").addEventListener("click", () => this.deps.leave());
+    $("#chat-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = $("#chat-text").value.trim();
+      if (!text) return;
+      if (conn.send(messages.chat($("#chat-to").value, text))) $("#chat-text").value = "";
+    });
+    $("#chat-text").addEventListener("keydown", (event) => {
+      // Enter sends; Shift+Enter starts a new line.
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        $("#chat-form").requestSubmit();
+      }
+    });
+    $("#hand-toggle").addEventListener("click", () => conn.send(messages.hand(!state.me()?.hand)));
+    $("#on-air-toggle").addEventListener("click", () => conn.send(messages.broadcast(!state.broadcasters.includes(state.you))));
+    $("#reactions").replaceChildren(
+      ...REACTIONS.map((name) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.dataset.reaction = name;
+        button.dataset.i18nLabel = `reaction.${name}`;
+        button.append(icon(name));
+        button.addEventListener("click", () => conn.send(messages.react(name)));
+        return button;
+      }),
+    );
+    translatePage($("#reactions"));
+    new MenuButton($("#reactions-button"), $("#reactions"));
+    new MenuButton($("#more-button"), $("#more-menu"));
+    $("#settings-button").addEventListener("click", () => settings.open());
+    $("#panel-toggle").addEventListener("click", () => this.setPanelOpen($(".room").classList.contains("panel-closed")));
+    $("#menu-panel").addEventListener("click", () => this.setPanelOpen(true));
+    $("#panel-close").addEventListener("click", () => {
+      this.setPanelOpen(false);
+      $("#panel-toggle").focus();
+    });
+    $("#announcement-hide").addEventListener("click", () => {
+      this.hiddenAnnouncement = state.announcement;
+      this.showRoomState();
+      $("#announcement-show").focus();
+    });
+    $("#announcement-show").addEventListener("click", () => {
+      this.hiddenAnnouncement = null;
+      this.showRoomState();
+      $("#announcement-hide").focus();
+    });
+    $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
+    $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
+  }
+
+  setPanelOpen(open) {
+    $(".room").classList.toggle("panel-closed", !open);
+    $("#panel-toggle").setAttribute("aria-expanded", String(open));
+    if (open && matchMedia("(max-width: 700px)").matches) $("#panel-close").focus();
+    // The floor's size changed: it refits through its ResizeObserver.
+  }
+
+  // Every button as the media and the room are now.
+  update() {
+    const { state, media } = this.deps;
+    const s = media.state();
+    const toggle = (selector, on, iconOn, iconOff, labelOn, labelOff) => {
+      const button = $(selector);
+      button.setAttribute("aria-pressed", String(on));
+      setIcon(button.querySelector("svg"), on ? iconOn : iconOff);
+      if (labelOn) {
+        const label = t(on ? labelOn : labelOff);
+        button.querySelector(".label").textContent = label;
+      }
+    };
+    toggle("#mic-toggle", s.mic, "mic", "mic-off");
+    toggle("#camera-toggle", s.camera, "camera", "camera-off");
+    toggle("#screen-toggle", s.screen, "screen-off", "screen", "room.stopScreen", "room.screen");
+    $("#menu-screen span").textContent = t(s.screen ? "room.stopScreen" : "room.screen");
+    toggle("#hand-toggle", !!state.me()?.hand, "hand", "hand", "room.lowerHand", "room.hand");
+    const onAirToggle = $("#on-air-toggle");
+    const onAir = state.broadcasters.includes(state.you);
+    onAirToggle.hidden = !(state.me()?.role === "host" || this.invitedToBroadcast || onAir);
+    toggle("#on-air-toggle", onAir, "stage-off", "stage", "room.goOffAir", "room.goOnAir");
+    const circle = state.myCircle();
+    const lock = $("#lock-toggle");
+    lock.disabled = !circle;
+    toggle("#lock-toggle", !!circle?.locked, "lock", "unlock", "room.unlock", "room.lock");
+    $("#menu-lock-circle").hidden = !circle;
+    const lockLabel = $("#menu-lock-circle span");
+    lockLabel.dataset.i18n = circle?.locked ? "room.unlock" : "room.lock";
+    lockLabel.textContent = t(lockLabel.dataset.i18n);
+    setIcon($("#menu-lock-circle svg"), circle?.locked ? "lock" : "unlock");
+    toggle("#room-lock-toggle", !!state.locked, null, null);
+    $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
+  }
+
+  // The room's lock and the hosts' announcement, for everyone.
+  showRoomState() {
+    const { state } = this.deps;
+    $("#room-locked-badge").hidden = !state.locked;
+    const text = state.announcement ?? "";
+    if (this.hiddenAnnouncement !== null && this.hiddenAnnouncement !== text) this.hiddenAnnouncement = null;
+    const put = this.hiddenAnnouncement !== null && this.hiddenAnnouncement === text;
+    $("#announcement-text").textContent = text;
+    $("#announcement").hidden = !text || put;
+    $("#announcement-show").hidden = !text || !put;
+    this.update();
+  }
+}
+
+// The bar shows its labels while they fit and icons alone when they do not: which depends
+// on the window, the language and the role (a host has the stage button), so it is
+// measured, not guessed from the width.
+function fit() {
+  const bar = document.querySelector(".controlbar");
+  const measure = () => {
+    bar.classList.remove("compact");
+    if (bar.scrollWidth > bar.clientWidth + 1) bar.classList.add("compact");
+  };
+  new ResizeObserver(measure).observe(bar);
+  new MutationObserver(measure).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["hidden"] });
+  measure();
+}
