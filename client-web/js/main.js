@@ -1,9 +1,11 @@
-// The room page: the join screen (join-screen.js), the room, and the end screen. Wires the
-// connection, the room state, the views (floor, conversation, panel, controls, a host's
-// tools in host-tools.js, settings) and the media owners (local media, peer connections,
-// the SFU) together; holds no room state itself.
+// The room page: the join screen (join-screen.js), the room, and the end screen
+// (ended.js). Wires the connection, the room state, the views (floor, conversation, panel,
+// the control bar in controls.js, a host's tools in host-tools.js, settings) and the media
+// owners (local media, peer connections, the SFU, the streams they bring in
+// remote-streams.js) together, and hands each message from the server to whichever of
+// them it concerns; holds no room state itself.
 
-import { messages, LIMITS, CLOSE, REACTIONS, BUILTIN_FLOOR_PLANS } from "./protocol.js";
+import { messages, LIMITS, REACTIONS, BUILTIN_FLOOR_PLANS } from "./protocol.js";
 import { RoomState } from "./state.js";
 import { Connection } from "./connection.js";
 import { Floor } from "./floor.js";
@@ -15,7 +17,7 @@ import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
 import { IcebreakerView } from "./icebreaker.js";
 import { SummaryView } from "./summary.js";
-import { Walker } from "./walk.js";
+import { Walker, nextTo, into, outOf } from "./walk.js";
 import { ViewReporter } from "./view.js";
 import { WhoAsker } from "./roster.js";
 import { AreaEditor } from "./areas.js";
@@ -32,6 +34,7 @@ import { announce, toast, announceCircle } from "./announce.js";
 import { TalkInvite } from "./talk-invite.js";
 import { RemoteStreams } from "./remote-streams.js";
 import { ControlBar } from "./controls.js";
+import { EndScreen, CLOSE_REASONS } from "./ended.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
 // A signed link carries its token in the fragment (never sent to a server). It leaves the
@@ -45,8 +48,6 @@ const media = new LocalMedia();
 let joined = false;
 // In the waiting room (told `waiting`, not welcomed yet).
 let waiting = false;
-// A host's message to us when turning us away.
-let turnedAwayMessage = null;
 let ended = false;
 let lastPosition = null;
 // Times this page got its place back after a dropped connection.
@@ -252,6 +253,8 @@ const settings = new DeviceSettings($("#settings"), {
   onSpeaker: (deviceId) => conversation.setSink(deviceId),
 });
 
+const endScreen = new EndScreen();
+
 const talkInvite = new TalkInvite({ state, duplicates: () => duplicates, goToPerson: (id) => goToPerson(id) });
 
 const controls = new ControlBar({
@@ -289,7 +292,7 @@ function receive(msg) {
       showWaiting(msg);
       return;
     case "turned_away":
-      turnedAwayMessage = msg.message ?? null;
+      endScreen.turnedAwayMessage = msg.message ?? null;
       return;
     case "error":
       return serverError(msg);
@@ -354,7 +357,7 @@ function receive(msg) {
         const moved = !lastPosition || lastPosition.x !== me.x || lastPosition.y !== me.y;
         lastPosition = { x: me.x, y: me.y };
         if (moved && change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id));
-        warmIfNear(me);
+        peers.warmIfNear(state, me);
       }
       return;
     }
@@ -435,33 +438,6 @@ function showKeys() {
 function showPlan() {
   floor.setPlan(state.floorPlan);
   $("#plan-select").value = BUILTIN_FLOOR_PLANS.find((p) => state.floorPlan?.startsWith(`/plans/${p.slice(8)}.`)) ?? (state.floorPlan ? "own" : "");
-}
-
-// Someone near who is not in our circle (within what a walk covers in about 1.5 s, and
-// at least four times the distance at which circles form) may be about to form or join
-// one with us: have a connection ready for them (see `Peers.warm`). Only where such a
-// connection can come: circles that meet browser to browser (not through the SFU, not in a
-// room in privacy mode, where even two meet through it), and that have room and are not
-// locked, ours and theirs. Looked at four times a second at most.
-const WARM_CHECK_MS = 250;
-let lastWarmCheck = -Infinity;
-function meshOpen(circle) {
-  return !!circle && circle.media !== "sfu" && !circle.locked && circle.members.length < (state.room?.max_circle_size ?? 15);
-}
-function warmIfNear(me) {
-  const now = performance.now();
-  if (now - lastWarmCheck < WARM_CHECK_MS) return;
-  lastWarmCheck = now;
-  // No connection can come to us now: a spare made before goes at once.
-  const mine = state.myCircle();
-  if (mine && !meshOpen(mine)) return peers.dropSpare();
-  for (const c of state.circles.values()) if (c.members.length === 2 && c.media === "sfu") return peers.dropSpare();
-  const near = Math.max(4 * (state.room?.forming_distance ?? 90), 1.5 * (state.room?.walk_speed ?? 400));
-  for (const p of state.participants.values()) {
-    if (p.id === me.id || (me.circle != null && p.circle === me.circle)) continue;
-    if (Math.abs(p.x - me.x) > near || Math.abs(p.y - me.y) > near || Math.hypot(p.x - me.x, p.y - me.y) > near) continue;
-    if (p.circle == null || meshOpen(state.circles.get(p.circle))) return peers.warm();
-  }
 }
 
 // Everything that shows people is drawn once per frame at most, after the messages that
@@ -628,39 +604,24 @@ function goToPerson(id) {
   const me = state.me();
   if (!target || !me) return;
   if (target.circle != null) return goToCircle(target.circle);
-  // Stop just short of them, on our side.
-  const dx = me.x - target.x;
-  const dy = me.y - target.y;
-  const d = Math.hypot(dx, dy) || 1;
-  const gap = state.room.forming_distance * 0.5;
-  walker.walkTo(target.x + (dx / d) * gap, target.y + (dy / d) * gap);
+  const to = nextTo(me, target, state.room.forming_distance);
+  walker.walkTo(to.x, to.y);
 }
 
 function goToCircle(id) {
   const circle = state.circles.get(id);
   const me = state.me();
   if (!circle || !me) return;
-  const dx = me.x - circle.x;
-  const dy = me.y - circle.y;
-  const d = Math.hypot(dx, dy) || 1;
-  const inside = circle.radius * 0.6;
-  walker.walkTo(circle.x + (dx / d) * inside, circle.y + (dy / d) * inside);
+  const to = into(me, circle);
+  walker.walkTo(to.x, to.y);
 }
 
-// Steps just outside one's circle, on the side one stands.
 function leaveCircle() {
   const circle = state.myCircle();
   const me = state.me();
   if (!circle || !me) return;
-  const at = floor.shownAt(me.id) ?? me;
-  let dx = at.x - circle.x;
-  let dy = at.y - circle.y;
-  const d = Math.hypot(dx, dy);
-  if (d < 1) [dx, dy] = [0, 1];
-  else [dx, dy] = [dx / d, dy / d];
-  // Beyond the radius and the server's margin for leaving (see the engine's rule 3).
-  const out = circle.radius + 60 + state.room.forming_distance;
-  walker.walkTo(circle.x + dx * out, circle.y + dy * out);
+  const to = outOf(floor.shownAt(me.id) ?? me, circle, state.room.forming_distance);
+  walker.walkTo(to.x, to.y);
   announce(t("announce.leavingCircle"));
 }
 
@@ -675,17 +636,7 @@ function showStatus(status) {
     el.textContent = t("status.connecting");
     el.hidden = false;
   } else if (status.state === "closed") {
-    const reasons = {
-      [CLOSE.NORMAL]: "left",
-      [CLOSE.REMOVED]: "removed",
-      [CLOSE.BANNED]: "banned",
-      [CLOSE.REPLACED]: "replaced",
-      [CLOSE.REFUSED]: "refused",
-      [CLOSE.GOING_AWAY]: "closed",
-      [CLOSE.TURNED_AWAY]: "turnedAway",
-      given_up: "lost",
-    };
-    if (joined || waiting) end(reasons[status.code] ?? "lost");
+    if (joined || waiting) end(CLOSE_REASONS[status.code] ?? "lost");
     else el.hidden = true;
   } else {
     el.hidden = true;
@@ -713,19 +664,7 @@ function end(reason) {
   $("#room").hidden = true;
   $("#join").hidden = true;
   hideWaiting();
-  $("#ended").hidden = false;
-  $("#ended").dataset.reason = reason;
-  showEnd();
-  $("#ended-heading").focus();
-}
-
-function showEnd() {
-  const reason = $("#ended").dataset.reason;
-  $("#ended-heading").textContent = t(`ended.${reason}`);
-  $("#ended-detail").textContent =
-    reason === "turnedAway" && turnedAwayMessage ? t("ended.turnedAway.message", { message: turnedAwayMessage }) : t(`ended.${reason}.detail`);
-  // A ban is final for this link, and a closed room is gone; everyone else may come back.
-  $("#join-again").hidden = reason === "banned" || reason === "closed";
+  endScreen.show(reason);
 }
 
 // --- what follows our own media and place
@@ -754,7 +693,7 @@ function refresh() {
   renderPeople();
   hostTools.renderAreaList();
   controls.showRoomState();
-  if (ended) showEnd();
+  if (ended) endScreen.translate();
 }
 
 // For diagnostics and the browser tests: the live state of this page (before anything

@@ -26,6 +26,8 @@
 // The longest a connection is kept while its media moves to the SFU.
 export const HANDOVER_MS = 10_000;
 export const SPARE_IDLE_MS = 30_000;
+// How often the page looks whether someone is near (`warmIfNear`).
+const WARM_CHECK_MS = 250;
 
 export class Peers {
   constructor({ send, media, onStream, onClosed }) {
@@ -53,6 +55,30 @@ export class Peers {
     clearTimeout(this.spareTimer);
     this.spareTimer = setTimeout(() => this.dropSpare(), SPARE_IDLE_MS);
     this.spare ??= new RTCPeerConnection({ iceServers: this.iceServers, iceCandidatePoolSize: 1 });
+  }
+
+  // Someone near who is not in our circle (within what a walk covers in about 1.5 s, and
+  // at least four times the distance at which circles form) may be about to form or join
+  // one with us: have the spare ready. Only where such a connection can come: circles that
+  // meet browser to browser (not through the SFU, not in a room in privacy mode, where even
+  // two meet through it), and that have room and are not locked, ours and theirs. Looked
+  // at four times a second at most.
+  warmIfNear(state, me) {
+    const now = performance.now();
+    if (now - (this.lastWarmCheck ?? -Infinity) < WARM_CHECK_MS) return;
+    this.lastWarmCheck = now;
+    const meshOpen = (circle) =>
+      !!circle && circle.media !== "sfu" && !circle.locked && circle.members.length < (state.room?.max_circle_size ?? 15);
+    // No connection can come to us now: a spare made before goes at once.
+    const mine = state.myCircle();
+    if (mine && !meshOpen(mine)) return this.dropSpare();
+    for (const c of state.circles.values()) if (c.members.length === 2 && c.media === "sfu") return this.dropSpare();
+    const near = Math.max(4 * (state.room?.forming_distance ?? 90), 1.5 * (state.room?.walk_speed ?? 400));
+    for (const p of state.participants.values()) {
+      if (p.id === me.id || (me.circle != null && p.circle === me.circle)) continue;
+      if (Math.abs(p.x - me.x) > near || Math.abs(p.y - me.y) > near || Math.hypot(p.x - me.x, p.y - me.y) > near) continue;
+      if (p.circle == null || meshOpen(state.circles.get(p.circle))) return this.warm();
+    }
   }
 
   dropSpare() {

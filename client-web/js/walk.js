@@ -96,3 +96,34 @@ export class Walker {
     return { x: Math.max(0, Math.min(width, x)), y: Math.max(0, Math.min(height, y)) };
   }
 }
+
+// Where to walk to meet `target`, who stands in no circle: just short of them, on the side
+// `me` comes from (half the distance at which circles form).
+export function nextTo(me, target, formingDistance) {
+  const dx = me.x - target.x;
+  const dy = me.y - target.y;
+  const d = Math.hypot(dx, dy) || 1;
+  const gap = formingDistance * 0.5;
+  return { x: target.x + (dx / d) * gap, y: target.y + (dy / d) * gap };
+}
+
+// Where to walk to join `circle`: inside it, on the side `me` comes from.
+export function into(me, circle) {
+  const dx = me.x - circle.x;
+  const dy = me.y - circle.y;
+  const d = Math.hypot(dx, dy) || 1;
+  const inside = circle.radius * 0.6;
+  return { x: circle.x + (dx / d) * inside, y: circle.y + (dy / d) * inside };
+}
+
+// Where to walk to step out of `circle`: just outside it, on the side `at` stands; beyond
+// its radius and the server's margin for leaving (see the engine's rule 3).
+export function outOf(at, circle, formingDistance) {
+  let dx = at.x - circle.x;
+  let dy = at.y - circle.y;
+  const d = Math.hypot(dx, dy);
+  if (d < 1) [dx, dy] = [0, 1];
+  else [dx, dy] = [dx / d, dy / d];
+  const out = circle.radius + 60 + formingDistance;
+  return { x: circle.x + dx * out, y: circle.y + dy * out };
+}

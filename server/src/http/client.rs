@@ -41,6 +41,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/help.js", "text/javascript; charset=utf-8"),
     asset!("js/rtt.js", "text/javascript; charset=utf-8"),
     asset!("js/main.js", "text/javascript; charset=utf-8"),
+    asset!("js/ended.js", "text/javascript; charset=utf-8"),
     asset!("js/controls.js", "text/javascript; charset=utf-8"),
     asset!("js/remote-streams.js", "text/javascript; charset=utf-8"),
     asset!("js/talk-invite.js", "text/javascript; charset=utf-8"),
