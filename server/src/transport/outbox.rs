@@ -150,17 +150,23 @@ impl OutboxSender {
         Ok(())
     }
 
-    /// Puts `make`'s frame before everything queued (and everything queued later), made
-    /// on the session's task when it takes it; it takes a slot until then. Meant for the
-    /// first frame of a session (its welcome), queued while the queue is new: a lead
-    /// already there, or a full queue, refuses it.
+    /// Queues the first frame of a session (its welcome), made on the session's task when
+    /// it takes it; it takes a slot until then, and everything queued later comes after
+    /// it. On a queue that already holds frames (someone admitted from the waiting room,
+    /// whose queue may still hold what they were told while waiting) it is made at once
+    /// and queued behind them, as [`OutboxSender::try_send`] would: a lead never overtakes
+    /// a frame queued before it.
     pub fn lead(&self, make: impl FnOnce() -> Utf8Bytes + Send + 'static) -> Result<(), SendError> {
         let mut state = self.shared.lock();
         if !state.receiver_alive {
             return Err(SendError::Closed);
         }
-        if state.lead.is_some() || state.used() >= state.capacity {
+        if state.used() >= state.capacity {
             return Err(SendError::Full);
+        }
+        if state.used() > 0 {
+            drop(state);
+            return self.try_send(make());
         }
         state.lead = Some(Lead(Box::new(make)));
         drop(state);
@@ -197,8 +203,10 @@ impl OutboxSender {
         let mut state = self.shared.lock();
         state.kicked = Some(code);
         state.queue = VecDeque::new();
-        state.lead = None;
+        // Dropped without the lock (a welcome is large).
+        let lead = state.lead.take();
         drop(state);
+        drop(lead);
         self.shared.ready.notify_one();
     }
 }
@@ -309,7 +317,9 @@ impl Drop for OutboxReceiver {
         let mut state = self.shared.lock();
         state.receiver_alive = false;
         state.queue = VecDeque::new();
-        state.lead = None;
+        let lead = state.lead.take();
+        drop(state);
+        drop(lead);
     }
 }
 
@@ -366,7 +376,6 @@ mod tests {
     #[tokio::test]
     async fn a_lead_comes_first_is_made_when_taken_and_takes_a_slot() {
         let (tx, mut rx) = outbox(3);
-        tx.try_send("queued before".into()).expect("queued");
         let made = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = made.clone();
         tx.lead(move || {
@@ -374,13 +383,9 @@ mod tests {
             "welcome".into()
         })
         .expect("led");
-        assert_eq!(
-            tx.lead(|| "second".into()),
-            Err(SendError::Full),
-            "one lead"
-        );
-        assert_eq!(tx.capacity(), 1, "the lead takes a slot");
+        assert_eq!(tx.capacity(), 2, "the lead takes a slot");
         tx.try_send("queued after".into()).expect("queued");
+        tx.try_send("and after".into()).expect("queued");
         assert_eq!(tx.try_send("over".into()), Err(SendError::Full));
         assert!(
             !made.load(std::sync::atomic::Ordering::SeqCst),
@@ -388,8 +393,23 @@ mod tests {
         );
         assert_eq!(rx.recv().await, Some(Outgoing::Frame("welcome".into())));
         assert!(made.load(std::sync::atomic::Ordering::SeqCst));
-        assert_eq!(rx.try_recv().as_deref(), Some("queued before"));
         assert_eq!(rx.try_recv().as_deref(), Some("queued after"));
+        assert_eq!(rx.try_recv().as_deref(), Some("and after"));
+        assert_eq!(rx.try_recv(), None);
+    }
+
+    /// Someone admitted from the waiting room: what they were told while waiting is still
+    /// queued, and their welcome comes after it.
+    #[tokio::test]
+    async fn a_lead_on_a_queue_that_holds_frames_goes_behind_them() {
+        let (tx, mut rx) = outbox(3);
+        tx.try_send("waiting".into()).expect("queued");
+        tx.lead(|| "welcome".into()).expect("queued");
+        tx.try_send("after".into()).expect("queued");
+        assert_eq!(tx.lead(|| "over".into()), Err(SendError::Full));
+        assert_eq!(rx.recv().await, Some(Outgoing::Frame("waiting".into())));
+        assert_eq!(rx.try_recv().as_deref(), Some("welcome"));
+        assert_eq!(rx.try_recv().as_deref(), Some("after"));
         assert_eq!(rx.try_recv(), None);
     }
 

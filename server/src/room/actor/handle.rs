@@ -186,7 +186,7 @@ impl RoomHandle {
 
     /// Resolves once the room has changed in a way worth writing down at once (someone
     /// arrived, left or came back, a circle formed, a host decided something; see
-    /// [`Event::worth_writing`](super::engine::Event::worth_writing)) since it last resolved;
+    /// [`Event::worth_writing`](crate::room::engine::Event::worth_writing)) since it last resolved;
     /// at once if it has.
     pub async fn changed(&self) {
         self.changed.notified().await;

@@ -176,9 +176,10 @@ impl Actor {
             resumed,
             sfu_reset,
         );
-        // The queue is new and empty, so the welcome fits (and a host's icebreakers). It is
-        // encoded on the session's task, not here: a light welcome is tens of kilobytes of
-        // JSON, and the room's task is the one thing a big room cannot spread.
+        // The queue is new (or, for someone admitted from the waiting room, holds a few
+        // frames at most), so the welcome fits (and a host's icebreakers). A new queue's
+        // welcome is encoded on the session's task, not here: a light welcome is tens of
+        // kilobytes of JSON, and the room's task is the one thing a big room cannot spread.
         let _ = link.lead(move || Utf8Bytes::from(welcome.encode()));
         if self
             .room
