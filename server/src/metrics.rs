@@ -23,6 +23,10 @@ pub(crate) const MESSAGES_IN: &str = "hallway_messages_in_total";
 pub(crate) const MESSAGES_OUT: &str = "hallway_messages_out_total";
 /// Position ticks a session could not take and will get coalesced later (counter).
 pub(crate) const DROPPED_POSITIONS: &str = "hallway_dropped_position_updates_total";
+/// News of a circle a node could not pass to a relayed page of a room owned elsewhere
+/// (its slots for the node's own frames were full): the room is asked to send that page a
+/// snapshot instead (counter).
+pub(crate) const MISSED_NEWS: &str = "hallway_missed_news_total";
 /// Sessions closed as slow consumers, by the room or by a write timeout (counter).
 pub(crate) const SLOW_CONSUMERS: &str = "hallway_slow_consumer_disconnects_total";
 /// Participants whose connection was lost, waiting to resume (gauge, label `room`).

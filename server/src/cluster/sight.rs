@@ -149,7 +149,7 @@ impl Routing {
     /// asked to send it a snapshot, as it does for a page of its own that had no room for
     /// news.
     pub(super) fn pass_news(&self, news: &News) {
-        let mut sent = 0u64;
+        let (mut sent, mut missed) = (0u64, 0u64);
         for endpoint in self.endpoints.iter() {
             let Some((me, view)) = endpoint.sight.filter(|_| endpoint.welcomed) else {
                 continue;
@@ -174,16 +174,18 @@ impl Routing {
             if queued {
                 sent += 1;
             } else {
+                missed += 1;
                 // Every time: a snapshot the room built before this news would not bring
                 // it. (The room takes the same request twice as once.)
-                let missed = (endpoint.slug.clone(), *endpoint.key(), Up::Missed);
-                if self.uplink.try_send(missed).is_err() {
+                let ask = (endpoint.slug.clone(), *endpoint.key(), Up::Missed);
+                if self.uplink.try_send(ask).is_err() {
                     // The room cannot be told: the page comes back with a whole welcome.
                     endpoint.outbox.kick(close::SLOW_CONSUMER);
                 }
             }
         }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news").increment(sent);
+        metrics::counter!(crate::metrics::MISSED_NEWS).increment(missed);
     }
 }
 
