@@ -144,10 +144,10 @@ impl Routing {
 
     /// Sends news of places on the floor to this node's pages in its room whose page shows
     /// one of the places, but not to those who are there: the room sends it to them itself
-    /// (see `room::actor::sight`). News is not caught up with by the next round as positions are: a page
-    /// with [`NODE_SLOTS`] of this node's frames unwritten misses it, and the room is
-    /// asked to send it a snapshot, as it does for a page of its own that had no room for
-    /// news.
+    /// (see `room::actor::sight`). News is not caught up with by the next round as
+    /// positions are: a page with [`NODE_SLOTS`] of this node's frames unwritten misses
+    /// it (counted in [`crate::metrics::MISSED_NEWS`]), and the room is asked to send it a
+    /// snapshot, as it does for a page of its own that had no room for news.
     pub(super) fn pass_news(&self, news: &News) {
         let (mut sent, mut missed) = (0u64, 0u64);
         for endpoint in self.endpoints.iter() {
