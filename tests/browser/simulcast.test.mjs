@@ -116,6 +116,17 @@ test("a layer nobody receives is paused, and sent again once a view needs it", a
 
   // Both show Hanna small: nobody receives her top layer, and her browser stops sending it.
   await hanna.page.waitForFunction(() => window.hallway.sfu.summary().layers.h === false, null, { timeout: 2 * DEADLINE });
+  // The encoder may finish what it was sending (on a loaded machine once for two seconds
+  // at full rate): wait for a second in which the layer sent next to nothing, then it
+  // must stay so.
+  const quietBy = Date.now() + DEADLINE;
+  for (;;) {
+    const before = await sentLayer(hanna.page, "h");
+    await hanna.page.waitForTimeout(1000);
+    const after = await sentLayer(hanna.page, "h");
+    if (after.bytes - before.bytes < 1000) break;
+    assert.ok(Date.now() < quietBy, `the paused layer goes on sending: ${after.bytes - before.bytes} bytes in the last second`);
+  }
   const a = await sentLayer(hanna.page, "h");
   await hanna.page.waitForTimeout(2000);
   const b = await sentLayer(hanna.page, "h");
