@@ -12,7 +12,7 @@ const $ = (selector) => document.querySelector(selector);
 
 export class ControlBar {
   // What it works on: `state`, `media`, `conn`, `floor`, `rtt`, `settings`, `areaEditor`;
-  // what the page does: `leaveCircle()`, `showKeys()`, `talkInvite` (a host's invitation
+  // what the page does: `leaveCircle()`, `talkInvite` (a host's invitation
   // to talk), `leave()`; and `live()`: in the room and not ended.
   constructor(deps) {
     this.deps = deps;
@@ -45,7 +45,7 @@ export class ControlBar {
     $("#menu-lock-circle").addEventListener("click", lockCircle);
     $("#leave-circle").addEventListener("click", () => this.deps.leaveCircle());
     $("#menu-leave-circle").addEventListener("click", () => this.deps.leaveCircle());
-    $("#menu-keys").addEventListener("click", () => this.deps.showKeys());
+    $("#menu-keys").addEventListener("click", () => this.showKeys());
     // Opens the panel, or closes it when open (on low screens the menu is the only way).
     $("#menu-rtt").addEventListener("click", () => rtt.setOpen(!rtt.open, !rtt.open));
     // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.
@@ -54,7 +54,7 @@ export class ControlBar {
       // "?" shows the keys (not while typing).
       if (event.key === "?" && this.deps.live() && !event.target.closest?.("input, textarea, select, dialog")) {
         event.preventDefault();
-        return this.deps.showKeys();
+        return this.showKeys();
       }
       // Escape steps out of one's circle, unless it closes something first (a menu, a
       // dialog, a host's invitation to talk).
@@ -128,6 +128,16 @@ export class ControlBar {
     });
     $("#zoom-in").addEventListener("click", () => floor.zoomBy(1.25));
     $("#zoom-out").addEventListener("click", () => floor.zoomBy(0.8));
+  }
+
+  // The list of keys (also "?"): a dialog; focus goes back where it was when it closes.
+  showKeys() {
+    const dialog = $("#keys");
+    if (dialog.open) return;
+    // From the "More" menu (which closes), focus goes back to its button.
+    const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
+    dialog.addEventListener("close", () => back?.focus?.(), { once: true });
+    dialog.showModal();
   }
 
   setPanelOpen(open) {

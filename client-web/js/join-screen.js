@@ -178,7 +178,14 @@ export class JoinScreen {
   }
 
   // A refused hello: its error on the join screen, under the field it is about (if any).
+  // A room that asks for a passcode shows its field, for the person to try.
   refused(code, text) {
+    if (code === "passcode_required" || code === "wrong_passcode") {
+      $("#passcode-row").hidden = false;
+      this.showError(text);
+      $("#passcode").focus();
+      return;
+    }
     this.showError(text, JOIN_FIELDS[code]);
   }
 

@@ -11,13 +11,13 @@ import { Connection } from "./connection.js";
 import { Floor } from "./floor.js";
 import { Panel } from "./panel.js";
 import { LocalMedia } from "./media.js";
-import { Peers, HANDOVER_MS } from "./peers.js";
+import { Peers } from "./peers.js";
 import { Sfu } from "./sfu.js";
 import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
 import { IcebreakerView } from "./icebreaker.js";
 import { SummaryView } from "./summary.js";
-import { Walker, nextTo, into, outOf } from "./walk.js";
+import { Walker } from "./walk.js";
 import { ViewReporter } from "./view.js";
 import { WhoAsker } from "./roster.js";
 import { AreaEditor } from "./areas.js";
@@ -26,7 +26,7 @@ import { duplicateNumbers } from "./names.js";
 import { displayName } from "./tiles.js";
 import { t, lang, setLang, translatePage, errorText } from "./i18n.js";
 import { session } from "./session.js";
-import { RealTimeText } from "./rtt.js";
+import { RealTimeTextViews } from "./rtt.js";
 import { JoinScreen } from "./join-screen.js";
 import { HostTools } from "./host-tools.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
@@ -92,49 +92,12 @@ const conversation = new Conversation({
   meter,
 });
 
-const rtt = new RealTimeText({
-  target: "circle",
-  panel: $("#rtt"),
-  toggle: $("#rtt-toggle"),
-  writers: $("#rtt-writers"),
-  own: $("#rtt-own"),
+// Real-time text: in one's circle, and questions to whoever is on air.
+const rtt = new RealTimeTextViews({
+  send: (target, text, done, circle) => conn.send(messages.rtt(target, text, done, circle)),
+  nameOf: (p) => displayName(p, state.you, duplicates),
   announce: (text) => announce(text),
-  send: (text, done, circle) => conn.send(messages.rtt("circle", text, done, circle)),
-  onLayout: () => {
-    conversation.layout();
-    const label = $("#menu-rtt span");
-    label.dataset.i18n = rtt.open ? "rtt.closePanel" : "rtt.heading";
-    label.textContent = t(label.dataset.i18n);
-  },
-  focusAway: () => $("#floor"),
-});
-
-// Real-time text follows one's circle: its members are the writers one reads.
-function updateRtt() {
-  const circle = state.myCircle();
-  const names = new Map();
-  for (const id of circle?.members ?? []) {
-    if (id !== state.you) names.set(id, displayName(state.participants.get(id), state.you, duplicates));
-  }
-  rtt.update(circle?.id ?? null, names);
-  $("#menu-rtt").hidden = !circle;
-  $("#menu-leave-circle").hidden = !circle;
-  // Questions to whoever is on air: anyone may write while someone broadcasts; those on air read.
-  const live = state.broadcasters.length > 0;
-  const everyone = new Map();
-  if (live) for (const p of state.participants.values()) everyone.set(p.id, displayName(p, state.you, duplicates));
-  onAirRtt.update(live ? "on_air" : null, everyone, { canWrite: !state.broadcasters.includes(state.you) });
-}
-
-const onAirRtt = new RealTimeText({
-  target: "on_air",
-  panel: $("#on-air-rtt"),
-  toggle: $("#on-air-rtt-toggle"),
-  writers: $("#on-air-rtt-writers"),
-  own: $("#on-air-rtt-own"),
-  announce: (text) => announce(text),
-  send: (text, done) => conn.send(messages.rtt("on_air", text, done)),
-  onLayout: () => conversation.layout(),
+  layout: () => conversation.layout(),
   focusAway: () => $("#floor"),
 });
 
@@ -218,8 +181,8 @@ const streams = new RemoteStreams({ conversation, floor, state, render: () => sc
 
 const panel = new Panel($("#panel"), {
   onFind: (query) => conn.send(messages.find(query)),
-  onGoToPerson: (id) => goToPerson(id),
-  onGoToCircle: (id) => goToCircle(id),
+  onGoToPerson: (id) => walker.toPerson(state, id),
+  onGoToCircle: (id) => walker.toCircle(state, id),
   onHostAction: (action, id) => {
     if (action === "invite") {
       conn.send(messages.inviteToBroadcast(id));
@@ -255,19 +218,18 @@ const settings = new DeviceSettings($("#settings"), {
 
 const endScreen = new EndScreen();
 
-const talkInvite = new TalkInvite({ state, duplicates: () => duplicates, goToPerson: (id) => goToPerson(id) });
+const talkInvite = new TalkInvite({ state, duplicates: () => duplicates, goToPerson: (id) => walker.toPerson(state, id) });
 
 const controls = new ControlBar({
   state,
   media,
   conn,
   floor,
-  rtt,
+  rtt: rtt.circle,
   settings,
   areaEditor,
   talkInvite,
   leaveCircle: () => leaveCircle(),
-  showKeys: () => showKeys(),
   // Tell the server at once; everything here goes off without waiting for its answer.
   leave: () => {
     conn.send(messages.leave());
@@ -331,13 +293,8 @@ function receive(msg) {
     case "reaction":
       if (REACTIONS.includes(msg.reaction)) floor.react(msg.id, msg.reaction);
       return;
-    case "rtt": {
-      // A writer not yet known (the circle's change is still to be drawn): bring the
-      // writers up to date first.
-      const reader = msg.to === "on_air" ? onAirRtt : rtt;
-      if (!reader.knows(msg.from)) updateRtt();
-      return reader.received(msg);
-    }
+    case "rtt":
+      return rtt.received(msg, state);
   }
   const change = state.apply(msg);
   if (!change) return;
@@ -424,16 +381,6 @@ function receive(msg) {
   }
 }
 
-// The list of keys (also "?"): a dialog; focus goes back where it was when it closes.
-function showKeys() {
-  const dialog = $("#keys");
-  if (dialog.open) return;
-  // From the "More" menu (which closes), focus goes back to its button.
-  const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
-  dialog.addEventListener("close", () => back?.focus?.(), { once: true });
-  dialog.showModal();
-}
-
 // The floor plan on the floor, and in the host's choice of plan.
 function showPlan() {
   floor.setPlan(state.floorPlan);
@@ -464,7 +411,7 @@ function renderPeople() {
   }
   // Before the conversation is drawn: a panel that goes moves the focus out of it while
   // its section is still shown.
-  updateRtt();
+  rtt.update(state);
   conversation.render(state, media, duplicates, selfStream());
   icebreaker.update(state.me()?.circle);
   panel.render(state, duplicates);
@@ -489,27 +436,13 @@ function speakingChanged(key, on) {
 }
 
 // Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
-// through the server (a large circle, or any circle in a room in privacy mode).
-// Make before break: in a circle that just went back to a mesh, we go on sending through
-// the SFU (the server keeps the circle's routes for a few seconds) until the direct
-// connection to every other member is up, or for `HANDOVER_MS` at most.
+// through the server (a large circle, or any circle in a room in privacy mode); back in a
+// mesh, until the direct connections are up (see `Sfu.follow`).
 function followSfu() {
-  const circle = state.myCircle();
-  const needed = state.broadcasters.includes(state.you) || circle?.media === "sfu";
-  clearTimeout(followSfu.timer);
-  if (needed || !sfu.publishing) followSfu.since = null;
-  if (needed && !sfu.publishing) sfu.publish().catch(() => {});
-  else if (!needed && sfu.publishing) {
-    const others = circle?.members.filter((id) => id !== state.you) ?? [];
-    const direct = others.every((id) => peers.pc(id)?.connectionState === "connected");
-    followSfu.since ??= Date.now();
-    if (direct || Date.now() - followSfu.since >= HANDOVER_MS) {
-      followSfu.since = null;
-      sfu.unpublish();
-    } else {
-      followSfu.timer = setTimeout(followSfu, 100);
-    }
-  }
+  sfu.follow(
+    () => state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu",
+    () => (state.myCircle()?.members ?? []).every((id) => id === state.you || peers.pc(id)?.connectionState === "connected"),
+  );
 }
 
 function welcomed(msg) {
@@ -582,14 +515,6 @@ function serverError(msg) {
   if (msg.code === "waiting" && !$("#waiting").hidden) return;
   const text = errorText(msg.code);
   if (msg.code === "area_full" || msg.code === "invalid_position") walker.stop();
-  if (!joined && (msg.code === "passcode_required" || msg.code === "wrong_passcode")) {
-    // The room asks for a passcode: show the field and let the person try.
-    session.forget(slug);
-    $("#passcode-row").hidden = false;
-    joinScreen.showError(text);
-    $("#passcode").focus();
-    return;
-  }
   if (!joined) {
     session.forget(slug);
     joinScreen.refused(msg.code, text);
@@ -597,32 +522,8 @@ function serverError(msg) {
   else toast(text);
 }
 
-// --- walking
-
-function goToPerson(id) {
-  const target = state.participants.get(id);
-  const me = state.me();
-  if (!target || !me) return;
-  if (target.circle != null) return goToCircle(target.circle);
-  const to = nextTo(me, target, state.room.forming_distance);
-  walker.walkTo(to.x, to.y);
-}
-
-function goToCircle(id) {
-  const circle = state.circles.get(id);
-  const me = state.me();
-  if (!circle || !me) return;
-  const to = into(me, circle);
-  walker.walkTo(to.x, to.y);
-}
-
 function leaveCircle() {
-  const circle = state.myCircle();
-  const me = state.me();
-  if (!circle || !me) return;
-  const to = outOf(floor.shownAt(me.id) ?? me, circle, state.room.forming_distance);
-  walker.walkTo(to.x, to.y);
-  announce(t("announce.leavingCircle"));
+  if (walker.outOfCircle(state, floor.shownAt(state.you) ?? state.me())) announce(t("announce.leavingCircle"));
 }
 
 function showStatus(status) {
@@ -653,8 +554,7 @@ function end(reason) {
   peers.closeAll();
   sfu.closeAll();
   conversation.clear();
-  rtt.update(null, new Map());
-  onAirRtt.update(null, new Map());
+  rtt.clear();
   media.stopAll();
   meter.stop();
   session.forget(slug);

@@ -256,3 +256,72 @@ export class RealTimeText {
     this.atEnd = this.showsEnd();
   }
 }
+
+// The page's two real-time text panels: one's circle (its members are the writers one
+// reads) and questions to whoever is on air (anyone may write while someone broadcasts;
+// those on air read). `send(target, text, done, key)` sends a line, `nameOf(p)` is how a
+// participant is named, `layout()` is told when a panel opens or closes.
+export class RealTimeTextViews {
+  constructor({ send, nameOf, announce, layout, focusAway }) {
+    const $ = (selector) => document.querySelector(selector);
+    this.nameOf = nameOf;
+    this.circle = new RealTimeText({
+      target: "circle",
+      panel: $("#rtt"),
+      toggle: $("#rtt-toggle"),
+      writers: $("#rtt-writers"),
+      own: $("#rtt-own"),
+      announce,
+      send: (text, done, circle) => send("circle", text, done, circle),
+      onLayout: () => {
+        layout();
+        const label = $("#menu-rtt span");
+        label.dataset.i18n = this.circle.open ? "rtt.closePanel" : "rtt.heading";
+        label.textContent = t(label.dataset.i18n);
+      },
+      focusAway,
+    });
+    this.onAir = new RealTimeText({
+      target: "on_air",
+      panel: $("#on-air-rtt"),
+      toggle: $("#on-air-rtt-toggle"),
+      writers: $("#on-air-rtt-writers"),
+      own: $("#on-air-rtt-own"),
+      announce,
+      send: (text, done) => send("on_air", text, done),
+      onLayout: layout,
+      focusAway,
+    });
+  }
+
+  // Writers follow the room `state`: the members of one's circle, everyone while someone
+  // is on air.
+  update(state) {
+    const circle = state.myCircle();
+    const names = new Map();
+    for (const id of circle?.members ?? []) {
+      if (id !== state.you) names.set(id, this.nameOf(state.participants.get(id)));
+    }
+    this.circle.update(circle?.id ?? null, names);
+    document.querySelector("#menu-rtt").hidden = !circle;
+    document.querySelector("#menu-leave-circle").hidden = !circle;
+    const live = state.broadcasters.length > 0;
+    const everyone = new Map();
+    if (live) for (const p of state.participants.values()) everyone.set(p.id, this.nameOf(p));
+    this.onAir.update(live ? "on_air" : null, everyone, { canWrite: !state.broadcasters.includes(state.you) });
+  }
+
+  // A line from a writer (`rtt`); one not yet known (the circle's change is still to be
+  // drawn) brings the writers up to date first.
+  received(msg, state) {
+    const reader = msg.to === "on_air" ? this.onAir : this.circle;
+    if (!reader.knows(msg.from)) this.update(state);
+    reader.received(msg);
+  }
+
+  // Leaving: nothing to read or write any more.
+  clear() {
+    this.circle.update(null, new Map());
+    this.onAir.update(null, new Map());
+  }
+}

@@ -18,6 +18,7 @@
 // RTCPeerConnection it uses, and `summary()` lists what it holds.
 
 import { LIMITS } from "./protocol.js";
+import { HANDOVER_MS } from "./peers.js";
 
 // A connection `disconnected` this long is treated as failed.
 const DISCONNECTED_GRACE_MS = 4000;
@@ -67,6 +68,9 @@ export class Sfu {
     // The receiving connection and its number (from the server's offer).
     this.receiving = null;
     this.connection = null;
+    // Publishing while not needed any more, since (see `follow`), and when to look again.
+    this.unneededSince = null;
+    this.followTimer = null;
     // Received streams by stream id ("p…" / "s…").
     this.streams = new Map();
     // From the welcome: the TURN relay with this participant's credentials.
@@ -139,6 +143,28 @@ export class Sfu {
     if (!this.receiving && (this.unsaid.restart || lately)) this.unsaid.restart = !this.send({ type: "sfu_restart" });
     const pc = this.sending;
     if (this.unsaid.offer && pc?.localDescription) this.offer(pc).catch(() => this.republish(pc));
+  }
+
+  // Publishes exactly while `needed()` (we broadcast, or stand in a circle whose media
+  // goes through the server). Make before break: once it is not needed any more (a circle
+  // that went back to a mesh), we go on sending through the SFU (the server keeps the
+  // circle's routes for a few seconds) until `directUp()` (the direct connection to every
+  // other member is up), or for HANDOVER_MS at most. Called whenever either may have
+  // changed; looks again by itself meanwhile.
+  follow(needed, directUp) {
+    clearTimeout(this.followTimer);
+    const need = needed();
+    if (need || !this.publishing) this.unneededSince = null;
+    if (need && !this.publishing) this.publish().catch(() => {});
+    else if (!need && this.publishing) {
+      this.unneededSince ??= Date.now();
+      if (directUp() || Date.now() - this.unneededSince >= HANDOVER_MS) {
+        this.unneededSince = null;
+        this.unpublish();
+      } else {
+        this.followTimer = setTimeout(() => this.follow(needed, directUp), 100);
+      }
+    }
   }
 
   // Stops sending: the server ends our tracks for everyone.

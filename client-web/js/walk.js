@@ -49,6 +49,36 @@ export class Walker {
     this.start();
   }
 
+  // Walks up to the participant `id` of the room `state`: next to them, or into their
+  // circle if they stand in one.
+  toPerson(state, id) {
+    const target = state.participants.get(id);
+    const me = state.me();
+    if (!target || !me) return;
+    if (target.circle != null) return this.toCircle(state, target.circle);
+    const to = nextTo(me, target, state.room.forming_distance);
+    this.walkTo(to.x, to.y);
+  }
+
+  // Walks into the circle `id` of the room `state`.
+  toCircle(state, id) {
+    const circle = state.circles.get(id);
+    const me = state.me();
+    if (!circle || !me) return;
+    const to = into(me, circle);
+    this.walkTo(to.x, to.y);
+  }
+
+  // Walks out of one's circle in the room `state`, from `at` (where the floor shows us);
+  // false if one stands in none.
+  outOfCircle(state, at) {
+    const circle = state.myCircle();
+    if (!circle || !at) return false;
+    const to = outOf(at, circle, state.room.forming_distance);
+    this.walkTo(to.x, to.y);
+    return true;
+  }
+
   stop() {
     clearInterval(this.timer);
     this.timer = null;
