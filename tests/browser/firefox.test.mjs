@@ -1,7 +1,8 @@
 // Firefox is a supported browser (Debian's firefox-esr, driven by puppeteer-core over WebDriver
 // BiDi; see firefox.mjs): with Chromium in a mesh circle, a broadcast through the SFU in both
-// directions, a privacy room (every circle through the SFU), and a circle above the mesh
-// threshold. Each prints the time from the circle (or the broadcast) to the first decoded
+// directions, a privacy room (every circle through the SFU), a circle above the mesh
+// threshold, and a Firefox camera in simulcast layers, one of them paused while no view
+// needs it. Each prints the time from the circle (or the broadcast) to the first decoded
 // video frame, the figures of the interop matrix in docs/interop.md.
 
 // Part of the suite (about 75 seconds); HALLWAY_FIREFOX_TESTS=0 skips it, on a machine
@@ -13,7 +14,7 @@ const test = (name, ...rest) => (enabled ? nodeTest(name, ...rest) : nodeTest(na
 const before = (fn) => (enabled ? nodeBefore(fn) : undefined);
 const after = (fn) => (enabled ? nodeAfter(fn) : undefined);
 import assert from "node:assert/strict";
-import { startServer, person, mintLink, framesDecoded, clickFloor, createRoom, DEADLINE } from "./harness.mjs";
+import { startServer, person, mintLink, framesDecoded, clickFloor, createRoom, sfuCamera, DEADLINE } from "./harness.mjs";
 import { firefoxPerson, until } from "./firefox.mjs";
 
 const KEY = "browser-admin-key-firefox-0123456789";
@@ -163,5 +164,62 @@ test("a circle above the mesh threshold with Firefox in it goes through the SFU"
   const inChromium = await firstFrame(greta.page, "sfu", formed);
   console.log(`# circle of 5 with Firefox (SFU): first frame in Firefox ${inFirefox} ms, in Chromium ${inChromium} ms`);
   assert.ok((await framesDecoded(greta.page, "sfu")) > 0);
+  await leaveAll();
+});
+
+// Waits until `page` decodes `publisher`'s camera through the SFU at `width` pixels.
+async function receivesWidth(page, publisher, width, what) {
+  const end = Date.now() + 3 * DEADLINE;
+  for (;;) {
+    const got = await sfuCamera(page, publisher);
+    if (got.width === width && got.frames > 0) return;
+    if (Date.now() > end) throw new Error(`${what}: wanted ${width} px wide, got ${JSON.stringify(got)}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+// Bytes Firefox has sent of its camera's layer `rid`.
+function sentBytes(page, rid) {
+  return page.evaluate(async (r) => {
+    let bytes = 0;
+    (await window.hallway.sfu.senders.camera?.sender.getStats())?.forEach((s) => {
+      if (s.type === "outbound-rtp" && s.rid === r) bytes = s.bytesSent ?? 0;
+    });
+    return bytes;
+  }, rid);
+}
+
+test("a Firefox camera goes to the SFU in layers, and a layer no view needs is paused until one does", async () => {
+  const fenja = await firefoxPerson(server, "Fenja Falk", { room: "vertraulich" });
+  const bruno = await person(server, "Bruno Brandt", { room: "vertraulich", viewport: { width: 520, height: 420 } });
+  people.push(fenja, bruno);
+  await clickFloor(fenja.page, 600, 600);
+  await until(bruno.page, "Fenja at her spot", (id) => {
+    const p = window.hallway.state.participants.get(id);
+    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
+  }, fenja.id);
+  await clickFloor(bruno.page, 650, 600);
+  await inCircle(fenja.page, [fenja.id, bruno.id]);
+
+  // Bruno's small window gets Fenja's low layer; nobody needs her top one, and Firefox
+  // stops sending it (after a second at most in which it finishes what it was sending).
+  await receivesWidth(bruno.page, fenja.id, 320, "the small window");
+  await until(fenja.page, "her top layer paused", () => window.hallway.sfu.summary().layers.h === false);
+  const quietBy = Date.now() + DEADLINE;
+  for (;;) {
+    const before = await sentBytes(fenja.page, "h");
+    await bruno.page.waitForTimeout(1000);
+    const sent = (await sentBytes(fenja.page, "h")) - before;
+    if (sent < 1000) break;
+    assert.ok(Date.now() < quietBy, `the paused layer goes on sending: ${sent} bytes in the last second`);
+  }
+  const paused = await sentBytes(fenja.page, "h");
+  await bruno.page.waitForTimeout(2000);
+  assert.ok((await sentBytes(fenja.page, "h")) - paused < 2000, "the paused layer stays paused");
+
+  // His window grows: her top layer is sent again and he moves up to it.
+  await bruno.page.setViewportSize({ width: 1280, height: 800 });
+  await until(fenja.page, "her top layer sent again", () => window.hallway.sfu.summary().layers.h === true);
+  await receivesWidth(bruno.page, fenja.id, 640, "the window that grew");
   await leaveAll();
 });
