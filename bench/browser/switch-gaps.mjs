@@ -3,15 +3,18 @@
 // A circle of four talks in a mesh; a fifth walks in (mesh → SFU); the fifth walks out
 // again (four stay in the SFU) and then the fourth (three: SFU → mesh); both walk back.
 // Every page samples `getStats` every 50 ms and notes, per other member, the stretches of
-// time in which their audio packets and decoded video frames arrived on any path (the
-// direct connection or the SFU), read from the counters rather than from when the samples
-// ran (see `startSampler`). For each switch the longest gap any member had from any other
-// member (who was there before and after) is taken, from the step's start until the media
-// has been steady for a while; also the longest of those gaps that ended on another path
-// than it began (the handover), and how long the pages went without taking a sample or
-// without running a 20 ms timer (the machine's load). A last step stops one member's audio
-// for a known time, to show that the figure reads a real gap as what it is. Every microphone is on; video is one member's camera (320×180, 15 fps) as seen by
-// the others: five cameras overload a small machine, and then the machine makes the gaps.
+// time in which their audio packets and decoded video frames arrived on the path the page
+// plays them from (the direct connection or the SFU: a tile plays one stream, with its
+// sound), read from the counters rather than from when the samples ran (see
+// `startSampler`). For each switch the longest gap any member had from any other member
+// (who was there before and after) is taken, from the step's start until the media has
+// been steady for a while; also the longest of those gaps that ended on another path than
+// it began (the hole at the handover itself), and how long the pages went without taking
+// a sample or without running a 20 ms timer (the machine's load). A last step stops one
+// member's audio for a known time, to show that a gap no packet arrives in reads as what
+// it is (it cannot show how a burst after a stall reads: see `startSampler`). Every
+// microphone is on; video is one member's camera (320×180, 15 fps) as seen by the others:
+// five cameras overload a small machine, and then the machine makes the gaps.
 // Printed per direction: p50 and max over the runs, audio and video; and the same for steps
 // that switch nothing, which shows what the machine's load alone makes of the measurement.
 //
@@ -30,17 +33,16 @@ const CALIBRATION_MS = 600;
 
 
 // Starts sampling in a page: for each other participant, which stretches of time their
-// audio packets and video frames arrived in, on any of the paths that carry them (the
-// direct connection or the SFU). One `getStats` per connection per sample (the SFU's
-// tracks are told apart by track id). What arrived is read from the counters, not from
-// when the samples were taken: a sample that comes late (the page or the browser's
-// network thread busy during a switch) would otherwise read as a gap in the media. Each
-// inbound stream's report says when its last packet came (`lastPacketReceivedTimestamp`)
-// and how many packets (audio) or decoded frames (video) came since the previous report;
-// those are taken to have come evenly up to that last packet (an audio packet carries
-// 20 ms, the camera sends 15 frames a second). A burst after a stall therefore reads as
-// no gap: the figure is how long no path delivered anything, not what the jitter buffer
-// made of it.
+// audio packets and video frames arrived in, on the path the page plays them from at that
+// moment. One `getStats` per connection per sample (the SFU's tracks are told apart by
+// track id). What arrived is read from the counters, not from when the samples were
+// taken: a sample that comes late (the page or the browser's network thread busy during a
+// switch) would otherwise read as a gap in the media. Each inbound stream's report says
+// when its last packet came (`lastPacketReceivedTimestamp`) and how many packets (audio)
+// or decoded frames (video) came since the previous report; those are taken to have come
+// evenly up to that last packet (an audio packet carries 20 ms, the camera sends 15
+// frames a second). A burst after a stall therefore reads as no gap: the figure is how
+// long the played path delivered nothing, not what the jitter buffer made of it.
 function startSampler(page) {
   return page.evaluate(
     ([audioMs, videoMs]) => {
@@ -56,13 +58,19 @@ function startSampler(page) {
         if (!pcKeys.has(pc)) pcKeys.set(pc, `pc${next++}`);
         return pcKeys.get(pc);
       };
+      // Which path's stream the page plays for `id` (its tile and bubble show one stream,
+      // with its sound): only what arrives on that path is heard and seen.
+      const played = (id) => {
+        const shown = window.hallway.conversation.stream(id, "camera");
+        return shown && shown === sfu.streams.get(`p${id}`) ? "sfu" : "direct";
+      };
       const note = (pc, id, r) => {
         const count = r.kind === "audio" ? r.packetsReceived : r.framesDecoded;
         const key = `${keyOf(pc)}/${r.id}`;
         const before = last.get(key) ?? { t: -Infinity, count: 0 };
         last.set(key, { t: r.timestamp, count });
         const came = count - before.count;
-        if (!(came > 0)) return;
+        if (!(came > 0) || (pc === sfu.receiving ? "sfu" : "direct") !== played(id)) return;
         const end = Math.min(r.lastPacketReceivedTimestamp ?? r.timestamp, r.timestamp);
         (arrived[r.kind][id] ??= []).push([Math.max(before.t, end - came * per[r.kind]), end, pc === sfu.receiving ? "sfu" : "direct"]);
       };

@@ -32,7 +32,7 @@ import { HostTools } from "./host-tools.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
 import { announce, toast, announceCircle } from "./announce.js";
 import { TalkInvite } from "./talk-invite.js";
-import { RemoteStreams } from "./remote-streams.js";
+import { RemoteStreams, SETTLE_MS } from "./remote-streams.js";
 import { ControlBar } from "./controls.js";
 import { EndScreen, CLOSE_REASONS } from "./ended.js";
 
@@ -127,10 +127,18 @@ const peers = new Peers({
 const sfu = new Sfu({
   send: (msg) => conn.send(msg),
   media,
+  // Replaces a direct connection's stream that still plays once it has carried media for
+  // SETTLE_MS; then the direct connection may go (see `Peers.carried`).
   onStream: (id, stream, kind = "camera") =>
-    streams.showWhenFlowing(id, kind, stream, () => {
-      if (kind === "camera") peers.carried(id);
-    }),
+    streams.showWhenFlowing(
+      id,
+      kind,
+      stream,
+      () => {
+        if (kind === "camera") peers.carried(id);
+      },
+      SETTLE_MS,
+    ),
   onEnded: (id, kind) => {
     if (peers.pc(id)) return;
     if (kind) streams.show(id, kind, null);

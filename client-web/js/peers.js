@@ -8,10 +8,9 @@
 //
 // Make before break: when the circle moves to the SFU, the server says `disconnect`, but a
 // connection to someone still in the circle is handed over instead of closed: it is kept
-// until each side has received the other through the SFU for SETTLE_MS (each tells the
-// other, `carried`, over the signalling), or for HANDOVER_MS at most. The first packets
-// through a new SFU connection can pause while the browsers are busy setting it up; the
-// direct connection, still carrying the same sound, fills those pauses.
+// until each side plays the other through the SFU (each tells the other, `carried`, over
+// the signalling; a page plays the SFU's stream once it has carried media for a while: see
+// SETTLE_MS in remote-streams.js), or for HANDOVER_MS at most.
 
 // Every signal names the connection it belongs to (`conn`, made up by its sender). An offer
 // from a connection of theirs other than the one we know is a new connection (their page
@@ -27,9 +26,6 @@
 
 // The longest a connection is kept while its media moves to the SFU.
 export const HANDOVER_MS = 10_000;
-// How long media from someone must have come through the SFU before the direct
-// connection to them may close.
-export const SETTLE_MS = 1_500;
 export const SPARE_IDLE_MS = 30_000;
 // How often the page looks whether someone is near (`warmIfNear`).
 const WARM_CHECK_MS = 250;
@@ -197,15 +193,12 @@ export class Peers {
     this.handedOver(id, peer);
   }
 
-  // Media from `id` now comes through the SFU: once it has for SETTLE_MS, the direct
-  // connection is no longer needed on our side.
+  // Media from `id` now comes through the SFU.
   carried(id) {
     const peer = this.peers.get(id);
-    if (!peer || peer.weReceive || peer.settling) return;
-    peer.settling = setTimeout(() => {
-      peer.weReceive = true;
-      this.handedOver(id, peer);
-    }, SETTLE_MS);
+    if (!peer || peer.weReceive) return;
+    peer.weReceive = true;
+    this.handedOver(id, peer);
   }
 
   // Tells the other side once we receive them through the SFU; closes once both do.
@@ -329,7 +322,6 @@ export class Peers {
     const peer = this.peers.get(id);
     if (!peer) return;
     clearTimeout(peer.handover);
-    clearTimeout(peer.settling);
     peer.pc.close();
     this.peers.delete(id);
     this.onClosed(id, peer.streams);

@@ -1,6 +1,12 @@
 // Streams from other participants, shown in their tile and floor bubble: from a direct
 // connection or through the SFU, handed over without a gap (make before break).
 
+// How long a new stream must have carried media before it replaces one that still plays,
+// when the caller asks for it (the SFU's, while the direct connection still plays): the
+// first packets through a new SFU connection can pause while the browsers are busy
+// setting it up, and the stream that plays meanwhile is the one heard.
+export const SETTLE_MS = 1_500;
+
 export class RemoteStreams {
   // `conversation` and `floor` show them; `state`: the room; `render()`: redraw soon.
   constructor({ conversation, floor, state, render }) {
@@ -27,24 +33,39 @@ export class RemoteStreams {
 
   // Make before break: a new stream for what is already shown and playing (the same
   // person now coming through the SFU, or directly again) replaces it only once media
-  // flows on it (a remote track is muted until its first packets), so that a switch is
-  // not heard. `flowing` is called once it does.
-  showWhenFlowing(id, kind, stream, flowing = () => {}) {
+  // flows on it (a remote track is muted until its first packets), and with `settleMs`
+  // only once it has flowed that long and still does, so that a switch is not heard.
+  // `flowing` is called once it has taken over (at once, if nothing played), or once
+  // something newer has.
+  showWhenFlowing(id, kind, stream, flowing = () => {}, settleMs = 0) {
     const shown = this.conversation.stream(id, kind);
-    const plays = (s) => !!s?.getTracks().some((tr) => tr.readyState === "live" && !tr.muted);
-    if (!stream || !plays(shown) || plays(stream)) {
+    if (!stream || !plays(shown) || (plays(stream) && !settleMs)) {
       this.show(id, kind, stream);
       if (stream && plays(stream)) flowing();
       else if (stream) whenFlowing(stream, flowing);
       return;
     }
-    whenFlowing(stream, () => {
+    const replace = () => {
       // Unless something newer was shown meanwhile (the old one may be gone: then this).
       const now = this.conversation.stream(id, kind);
       if (now === shown || !now) this.show(id, kind, stream);
       flowing();
-    });
+    };
+    const settled = () => {
+      const now = this.conversation.stream(id, kind);
+      if (now !== shown && now) return flowing();
+      // Still flowing (or the old one stopped): it takes over. Paused again meanwhile: it
+      // must flow once more, and that long.
+      if (plays(stream) || !plays(now)) replace();
+      else whenFlowing(stream, () => setTimeout(settled, settleMs));
+    };
+    whenFlowing(stream, settleMs ? () => setTimeout(settled, settleMs) : replace);
   }
+}
+
+// Whether any track of the stream `s` is live and carries media.
+function plays(s) {
+  return !!s?.getTracks().some((tr) => tr.readyState === "live" && !tr.muted);
 }
 
 // Calls `then` once, when any track of `stream` (also one added later) carries media.
