@@ -62,6 +62,17 @@ async function firstFrame(page, peer, since) {
   return Date.now() - since;
 }
 
+// `first` walks to (600, 600); once `second`'s page sees them there, `second` walks up
+// next to them (two who arrive at once may start circles of their own).
+async function meet(first, second) {
+  await clickFloor(first.page, 600, 600);
+  await until(second.page, `${first.name} at their spot`, (id) => {
+    const p = window.hallway.state.participants.get(id);
+    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
+  }, first.id);
+  await clickFloor(second.page, 650, 600);
+}
+
 // Waits until `page` is in a circle with exactly `ids`.
 async function inCircle(page, ids) {
   await until(page, `a circle of ${ids.length}`, (want) => {
@@ -74,12 +85,7 @@ test("Firefox and Chromium talk in a mesh circle", async () => {
   const frieda = await firefoxPerson(server, "Frieda Fuchs", { lang: "de" });
   const anna = await person(server, "Anna Schmidt");
   people.push(frieda, anna);
-  await clickFloor(frieda.page, 600, 600);
-  await until(anna.page, "Frieda at her spot", (id) => {
-    const p = window.hallway.state.participants.get(id);
-    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
-  }, frieda.id);
-  await clickFloor(anna.page, 650, 600);
+  await meet(frieda, anna);
   await inCircle(frieda.page, [frieda.id, anna.id]);
   await inCircle(anna.page, [frieda.id, anna.id]);
   const formed = Date.now();
@@ -119,12 +125,7 @@ test("in a privacy room a Firefox and a Chromium circle goes through the SFU", a
   const frieda = await firefoxPerson(server, "Frieda Fuchs", { room: "vertraulich" });
   const anna = await person(server, "Anna Schmidt", { room: "vertraulich" });
   people.push(frieda, anna);
-  await clickFloor(frieda.page, 600, 600);
-  await until(anna.page, "Frieda at her spot", (id) => {
-    const p = window.hallway.state.participants.get(id);
-    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
-  }, frieda.id);
-  await clickFloor(anna.page, 650, 600);
+  await meet(frieda, anna);
   await inCircle(frieda.page, [frieda.id, anna.id]);
   const formed = Date.now();
   const [inFirefox, inChromium] = await Promise.all([firstFrame(frieda.page, "sfu", formed), firstFrame(anna.page, "sfu", formed)]);
@@ -193,12 +194,7 @@ test("a Firefox camera goes to the SFU in layers, and a layer no view needs is p
   const fenja = await firefoxPerson(server, "Fenja Falk", { room: "vertraulich" });
   const bruno = await person(server, "Bruno Brandt", { room: "vertraulich", viewport: { width: 520, height: 420 } });
   people.push(fenja, bruno);
-  await clickFloor(fenja.page, 600, 600);
-  await until(bruno.page, "Fenja at her spot", (id) => {
-    const p = window.hallway.state.participants.get(id);
-    return p && Math.hypot(p.x - 600, p.y - 600) < 2;
-  }, fenja.id);
-  await clickFloor(bruno.page, 650, 600);
+  await meet(fenja, bruno);
   await inCircle(fenja.page, [fenja.id, bruno.id]);
 
   // Bruno's small window gets Fenja's low layer; nobody needs her top one, and Firefox
