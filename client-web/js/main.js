@@ -114,11 +114,12 @@ const peers = new Peers({
   send: (to, payload) => conn.send(messages.signal(to, payload)),
   media,
   onStream: (id, stream, kind) => streams.showWhenFlowing(id, kind, stream),
-  // Takes away what this connection showed (not what the SFU shows meanwhile).
+  // Takes away what this connection showed (not what the SFU shows meanwhile); if the SFU
+  // carries that person too (its stream may still have been settling), that is shown.
   onClosed: (id, closed) => {
     for (const kind of ["camera", "screen"]) {
       const shown = conversation.stream(id, kind);
-      if (shown && shown === closed.get(kind)) streams.show(id, kind, null);
+      if (shown && shown === closed.get(kind)) streams.show(id, kind, sfu.stream(id, kind));
     }
   },
 });

@@ -299,6 +299,14 @@ export class Sfu {
     for (const [streamId] of this.streams) this.endStream(streamId);
   }
 
+  // The stream through the SFU of `id`'s `kind` ("camera" / "screen"), while one of its
+  // tracks is live; else null.
+  stream(id, kind) {
+    const prefix = Object.keys(KINDS).find((k) => KINDS[k] === kind);
+    const stream = this.streams.get(`${prefix}${id}`);
+    return stream?.getTracks().some((t) => t.readyState === "live") ? stream : null;
+  }
+
   endStream(streamId) {
     if (!this.streams.delete(streamId)) return;
     this.onEnded(streamId.slice(1), KINDS[streamId[0]]);

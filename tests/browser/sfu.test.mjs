@@ -86,6 +86,32 @@ async function decodedPerPerson(page) {
   });
 }
 
+// On `page`, once the SFU's camera stream of `id` has arrived while the tile still plays
+// the direct one, closes the direct connection and records what the tile shows then
+// (`window.closedWhileSettling`); awaited by the test's evaluate of that promise.
+async function closeWhileSettling(page, id) {
+  await page.evaluate((id) => {
+    window.closedWhileSettling = new Promise((resolve) => {
+      const since = Date.now();
+      const timer = setInterval(() => {
+        const { sfu, peers, conversation } = window.hallway;
+        const viaSfu = sfu.stream(id, "camera");
+        const direct = peers.peers.get(id)?.streams.get("camera");
+        const shown = conversation.stream(id, "camera");
+        if (viaSfu && direct && shown === direct) {
+          clearInterval(timer);
+          peers.close(id);
+          const now = conversation.stream(id, "camera");
+          resolve({ closed: true, shows: now === viaSfu ? "sfu" : now ? "other" : "nothing" });
+        } else if (Date.now() - since > 60_000) {
+          clearInterval(timer);
+          resolve({ closed: false, viaSfu: !!viaSfu, direct: !!direct, shown: shown === direct ? "direct" : shown ? "sfu" : "nothing" });
+        }
+      }, 10);
+    });
+  }, id);
+}
+
 // Walking in one after another, the circle is a mesh up to four and switches to the SFU at
 // five; after that switch every member decodes every other (issue #16, item 1; it failed
 // while pages on a busy machine gave up their WebSockets as silent and what they said to
@@ -99,11 +125,17 @@ test("a circle of five runs through the SFU and every member decodes every other
   // start a circle of their own; walking is walking now, not a jump).
   const ids = members.map((m) => m.id);
   for (let i = 0; i < members.length; i++) {
+    // Before the fifth comes: the first member's page closes its direct connection to the
+    // second while the SFU's stream of the second still settles (it has arrived but does
+    // not play in the tile yet). The tile must then show the SFU's stream, not nothing.
+    if (i === 4) await closeWhileSettling(members[0].page, ids[1]);
     const angle = i * 1.25;
     await clickFloor(members[i].page, 700 + 40 * Math.cos(angle), 700 + 40 * Math.sin(angle));
     if (i > 0) await waitCircle(members[i].page, ids.slice(0, i + 1));
   }
   for (const m of members) await waitCircle(m.page, ids);
+  const probe = await members[0].page.evaluate(() => window.closedWhileSettling);
+  assert.deepEqual(probe, { closed: true, shows: "sfu" }, "the tile of someone whose direct connection closed while the SFU's stream settled");
   for (const m of members) {
     await m.page.waitForFunction(() => window.hallway.state.myCircle()?.media === "sfu", null, { timeout: DEADLINE });
   }
