@@ -416,14 +416,27 @@ impl Routing {
                 Down::Frames(frames) => {
                     endpoint.welcomed = true;
                     let mut ledger = sight::lock(&endpoint.ledger);
+                    let (mut sent, mut missed) = (0, 0);
                     for frame in frames {
-                        if !ledger.queue_rooms(&endpoint.outbox, frame) {
+                        // (A clone shares the bytes: for the held news behind a snapshot.)
+                        if !ledger.queue_rooms(&endpoint.outbox, frame.clone()) {
                             // The client does not read what its room sends it.
                             endpoint.outbox.kick(hallway_proto::close::SLOW_CONSUMER);
                             break;
                         }
+                        let (released, short) = ledger.passed(&endpoint.outbox, &frame);
+                        sent += released;
+                        missed += short;
                     }
+                    drop(ledger);
+                    if missed > 0 {
+                        self.ask_snapshot(&endpoint.slug, conn, &endpoint.outbox);
+                    }
+                    metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news")
+                        .increment(sent);
+                    metrics::counter!(crate::metrics::MISSED_NEWS).increment(missed);
                 }
+                Down::SnapshotAhead => sight::lock(&endpoint.ledger).snapshot_ahead(),
                 Down::Close(code) => {
                     // Nothing of this node's own after the room's last word: the queue must
                     // run dry for the close to be written.

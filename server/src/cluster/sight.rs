@@ -10,9 +10,13 @@
 //! never take more than their own slots ([`NODE_SLOTS`]): a [`Ledger`] counts them in
 //! the queue, and tells the room's frames from the node's as they are written, so that the
 //! owner is credited with its own only.
+//!
+//! News comes on the node's way, a snapshot on the session's: the room tells when one is
+//! on its way (`Down::SnapshotAhead`), and the node holds the page's news back until it
+//! has passed, so that news sent after it was built does not come before it.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hallway_proto::close;
 use tungstenite::protocol::frame::Utf8Bytes;
@@ -34,8 +38,13 @@ pub(super) const NODE_SLOTS: usize = 96;
 /// finds room.
 const TICK_SLOTS: usize = 32;
 
+/// How a room's snapshot starts, as encoded (`hallway_proto::ServerMessage::Snapshot`:
+/// its tag comes first).
+const SNAPSHOT_START: &str = r#"{"type":"snapshot""#;
+
 /// What a relayed connection's queue holds of the room's frames and of this node's own, in
-/// the order they are written.
+/// the order they are written; and the news held back for it while a snapshot is on its
+/// way.
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
     /// Frames queued so far, all told.
@@ -44,6 +53,14 @@ pub(super) struct Ledger {
     ours: VecDeque<u64>,
     /// Frames written so far, all told.
     written: u64,
+    /// Snapshots the room said are on their way ([`Down::SnapshotAhead`]) and that have
+    /// not passed yet.
+    ///
+    /// [`Down::SnapshotAhead`]: crate::transport::Down::SnapshotAhead
+    snapshots_ahead: u32,
+    /// News for the page held back meanwhile, in the order it came (at most
+    /// [`NODE_SLOTS`]).
+    held: Vec<Utf8Bytes>,
 }
 
 impl Ledger {
@@ -63,6 +80,51 @@ impl Ledger {
         self.ours.push_back(self.queued);
         self.queued += 1;
         true
+    }
+
+    /// The room said a snapshot for the page is on its way: news is held back until it
+    /// has passed.
+    pub(super) fn snapshot_ahead(&mut self) {
+        self.snapshots_ahead = self.snapshots_ahead.saturating_add(1);
+    }
+
+    /// Queues news for the page, or holds it back while a snapshot is on its way; `false`
+    /// if it found no room (the page misses it: a snapshot is to be asked for). Held news
+    /// that would pass [`NODE_SLOTS`] is let go with what was held before it: the snapshot
+    /// asked for then is built after all of it.
+    fn queue_news(&mut self, outbox: &OutboxSender, frame: Utf8Bytes) -> bool {
+        if self.snapshots_ahead == 0 {
+            return self.queue_ours(outbox, frame, NODE_SLOTS);
+        }
+        if self.held.len() >= NODE_SLOTS {
+            self.held = Vec::new();
+            return false;
+        }
+        self.held.push(frame);
+        true
+    }
+
+    /// After one of the room's frames, `frame`, was queued: if it was the last snapshot
+    /// on its way, queues the news held back for it, in order. Returns how many were
+    /// queued and how many found no room (missed: a snapshot is to be asked for).
+    pub(super) fn passed(&mut self, outbox: &OutboxSender, frame: &Utf8Bytes) -> (u64, u64) {
+        if self.snapshots_ahead == 0 || !frame.as_str().starts_with(SNAPSHOT_START) {
+            return (0, 0);
+        }
+        self.snapshots_ahead -= 1;
+        if self.snapshots_ahead > 0 {
+            return (0, 0);
+        }
+        let held = std::mem::take(&mut self.held);
+        let count = held.len() as u64;
+        let mut sent = 0;
+        for news in held {
+            if !self.queue_ours(outbox, news, NODE_SLOTS) {
+                break;
+            }
+            sent += 1;
+        }
+        (sent, count - sent)
     }
 
     /// `count` more frames were written: how many of them were the room's.
@@ -169,23 +231,30 @@ impl Routing {
             if !concerned {
                 continue;
             }
-            let queued =
-                lock(&endpoint.ledger).queue_ours(&endpoint.outbox, news.frame.clone(), NODE_SLOTS);
+            let queued = lock(&endpoint.ledger).queue_news(&endpoint.outbox, news.frame.clone());
             if queued {
                 sent += 1;
             } else {
                 missed += 1;
-                // Every time: a snapshot the room built before this news would not bring
-                // it. (The room takes the same request twice as once.)
-                let ask = (endpoint.slug.clone(), *endpoint.key(), Up::Missed);
-                if self.uplink.try_send(ask).is_err() {
-                    // The room cannot be told: the page comes back with a whole welcome.
-                    endpoint.outbox.kick(close::SLOW_CONSUMER);
-                }
+                self.ask_snapshot(&endpoint.slug, *endpoint.key(), &endpoint.outbox);
             }
         }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news").increment(sent);
         metrics::counter!(crate::metrics::MISSED_NEWS).increment(missed);
+    }
+
+    /// Asks the room of a page that missed news (`conn` on this node, in `room`) for a
+    /// snapshot. Every time: a snapshot the room built before the news would not bring
+    /// it. (The room takes the same request twice as once.)
+    pub(super) fn ask_snapshot(&self, room: &Arc<str>, conn: u64, outbox: &OutboxSender) {
+        if self
+            .uplink
+            .try_send((room.clone(), conn, Up::Missed))
+            .is_err()
+        {
+            // The room cannot be told: the page comes back with a whole welcome.
+            outbox.kick(close::SLOW_CONSUMER);
+        }
     }
 }
 
@@ -224,5 +293,85 @@ mod tests {
         }
         assert!(!ledger.queue_rooms(&tx, frame()));
         assert!(!ledger.queue_ours(&tx, frame(), 8));
+    }
+
+    /// What a page's queue holds, in order.
+    fn drain(rx: &mut outbox::OutboxReceiver) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv())
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn news_waits_behind_the_snapshots_on_their_way_and_follows_the_last() {
+        let snapshot = Utf8Bytes::from(
+            hallway_proto::ServerMessage::Snapshot {
+                participants: Vec::new(),
+                circles: Vec::new(),
+                in_room: None,
+                areas: Vec::new(),
+                chat: Vec::new(),
+                locked: false,
+                broadcasters: Vec::new(),
+                announcement: None,
+                floor_plan: None,
+            }
+            .encode(),
+        );
+        assert!(snapshot.as_str().starts_with(SNAPSHOT_START), "{snapshot}");
+        let (tx, mut rx) = outbox::outbox(256);
+        let mut ledger = Ledger::default();
+        let news = |n: u32| Utf8Bytes::from(format!("news {n}"));
+        let room = |ledger: &mut Ledger, frame: Utf8Bytes| {
+            assert!(ledger.queue_rooms(&tx, frame.clone()));
+            ledger.passed(&tx, &frame)
+        };
+        // No snapshot on its way: news passes, and a snapshot the room did not announce
+        // changes nothing.
+        assert!(ledger.queue_news(&tx, news(1)));
+        assert_eq!(room(&mut ledger, snapshot.clone()), (0, 0));
+        assert_eq!(drain(&mut rx), ["news 1", snapshot.as_str()]);
+        // Two on their way: news waits for the second.
+        ledger.snapshot_ahead();
+        ledger.snapshot_ahead();
+        assert!(ledger.queue_news(&tx, news(2)));
+        assert_eq!(room(&mut ledger, Utf8Bytes::from_static("{}")), (0, 0));
+        assert!(ledger.queue_news(&tx, news(3)));
+        assert_eq!(room(&mut ledger, snapshot.clone()), (0, 0));
+        assert!(ledger.queue_news(&tx, news(4)));
+        assert_eq!(drain(&mut rx), ["{}", snapshot.as_str()]);
+        assert_eq!(room(&mut ledger, snapshot.clone()), (3, 0));
+        assert!(ledger.queue_news(&tx, news(5)));
+        assert_eq!(
+            drain(&mut rx),
+            [snapshot.as_str(), "news 2", "news 3", "news 4", "news 5"]
+        );
+        // More than it may hold: let go (the snapshot then asked for brings it), and
+        // what comes after is held again.
+        ledger.snapshot_ahead();
+        for n in 0..NODE_SLOTS as u32 {
+            assert!(ledger.queue_news(&tx, news(n)));
+        }
+        assert!(!ledger.queue_news(&tx, news(1000)), "missed");
+        assert!(ledger.queue_news(&tx, news(1001)));
+        assert_eq!(room(&mut ledger, snapshot.clone()), (1, 0));
+        assert_eq!(drain(&mut rx), [snapshot.as_str(), "news 1001"]);
+    }
+
+    #[test]
+    fn held_news_that_finds_no_room_behind_its_snapshot_is_counted_missed() {
+        let (tx, mut rx) = outbox::outbox(4);
+        let mut ledger = Ledger::default();
+        let snapshot = Utf8Bytes::from_static(r#"{"type":"snapshot","participants":[]}"#);
+        ledger.snapshot_ahead();
+        for n in 0..5 {
+            assert!(ledger.queue_news(&tx, Utf8Bytes::from(format!("news {n}"))));
+        }
+        assert!(ledger.queue_rooms(&tx, snapshot.clone()));
+        assert_eq!(ledger.passed(&tx, &snapshot), (3, 2));
+        assert_eq!(
+            drain(&mut rx),
+            [snapshot.as_str(), "news 0", "news 1", "news 2"]
+        );
     }
 }

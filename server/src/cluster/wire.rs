@@ -289,7 +289,7 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                 size += circles.iter().map(|c| c.len() + 4).sum::<usize>();
                 ops.push((*conn, Op::Other(down)));
             }
-            Down::Close(_) => ops.push((*conn, Op::Other(down))),
+            Down::Close(_) | Down::SnapshotAhead => ops.push((*conn, Op::Other(down))),
         }
     }
     let mut out = Vec::with_capacity(32 + node.len() + size + ops.len() * 16);
@@ -351,6 +351,7 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                     }
                 }
             }
+            Op::Other(Down::SnapshotAhead) => out.push(5),
             // Frames are always an `Op::Frames`.
             Op::Other(Down::Frames(_)) => {}
         }
@@ -436,6 +437,7 @@ pub fn decode_down(bytes: Bytes) -> Result<Batch<Down>, WireError> {
                     places,
                 }))
             }
+            5 => Down::SnapshotAhead,
             _ => return Err(WireError::Malformed),
         };
         items.push((conn, down));

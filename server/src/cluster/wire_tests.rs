@@ -60,7 +60,7 @@ fn a_frame_for_many_connections_is_carried_once() {
 }
 
 #[test]
-fn views_a_ticks_movers_and_news_round_trip() {
+fn views_a_ticks_movers_news_and_snapshots_ahead_round_trip() {
     let movers = Down::Movers(std::sync::Arc::new(Movers {
         room: "halle".into(),
         floor: (6000.0, 4000.0),
@@ -88,6 +88,7 @@ fn views_a_ticks_movers_and_news_round_trip() {
                 }],
             })),
         ),
+        (3, Down::SnapshotAhead),
         (3, Down::Frames(vec![Utf8Bytes::from_static("{}")])),
     ];
     let at = Numbering::new().take();

@@ -67,6 +67,13 @@ pub enum Down {
     /// concerns: their page shows one of the places, and they are not among its people
     /// (the room tells those itself, on the way its other frames to them take).
     News(std::sync::Arc<News>),
+    /// A snapshot for this connection is on its way, behind what its session queued
+    /// before it: the node holds back the news it would pass to the page until that
+    /// snapshot has been written, and then passes it. (News sent after the snapshot was
+    /// built travels the node's way, which is faster than the session's: passed at once,
+    /// it could reach the page first, and the snapshot would then show the page an older
+    /// state of that circle until its next change.)
+    SnapshotAhead,
 }
 
 /// News of places on the floor, as a room's owner sends it to the nodes of relayed pages.

@@ -150,6 +150,26 @@ impl OutboxSender {
         Ok(())
     }
 
+    /// Queues a frame without waiting, as [`OutboxSender::try_send`] does, running `before`
+    /// first once the frame is sure to be queued: whatever `before` sends elsewhere is
+    /// there before the session can take the frame (a cluster's node hears that a
+    /// snapshot is on its way before the snapshot can reach it). `before` runs while the
+    /// queue is held: it must not wait.
+    pub fn try_send_after(&self, frame: Utf8Bytes, before: impl FnOnce()) -> Result<(), SendError> {
+        let mut state = self.shared.lock();
+        if !state.receiver_alive {
+            return Err(SendError::Closed);
+        }
+        if state.used() >= state.capacity {
+            return Err(SendError::Full);
+        }
+        before();
+        state.queue.push_back(frame);
+        drop(state);
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+
     /// Queues the first frame of a session (its welcome), made on the session's task when
     /// it takes it; it takes a slot until then, and everything queued later comes after
     /// it. On a queue that already holds frames (someone admitted from the waiting room,
@@ -338,6 +358,25 @@ mod tests {
         assert_eq!(rx.try_recv().as_deref(), Some("b"));
         assert_eq!(rx.try_recv(), None);
         assert_eq!(tx.capacity(), 2);
+    }
+
+    #[test]
+    fn runs_before_only_for_a_frame_it_queues() {
+        let (tx, mut rx) = outbox(1);
+        let mut ran = 0;
+        assert_eq!(tx.try_send_after("a".into(), || ran += 1), Ok(()));
+        assert_eq!(
+            tx.try_send_after("b".into(), || ran += 1),
+            Err(SendError::Full)
+        );
+        assert_eq!(ran, 1, "not run for a frame that does not fit");
+        assert_eq!(rx.try_recv().as_deref(), Some("a"));
+        drop(rx);
+        assert_eq!(
+            tx.try_send_after("c".into(), || ran += 1),
+            Err(SendError::Closed)
+        );
+        assert_eq!(ran, 1);
     }
 
     #[tokio::test]

@@ -337,6 +337,7 @@ impl Actor {
             // a catch-up frame that does not carry them (a page that shows part of the
             // floor hears of circles out of its sight only there).
             let (mut is_round, mut round_after) = (false, far_circles && session.view.is_some());
+            let owed_snapshot = session.owes == Owed::Snapshot;
             let frame = match (session.owes, &session.view) {
                 // In a big room, a page that shows part of the floor catches up with what
                 // is near it (a whole room's state or positions would be megabytes).
@@ -439,7 +440,21 @@ impl Actor {
             };
             round_after &= !is_round;
             let room_for = EVENT_RESERVE + usize::from(round_after);
-            if session.outbox.capacity() > room_for && session.outbox.try_send(frame).is_ok() {
+            // A snapshot to a page on another node of a cluster: that node holds back the
+            // news it passes the page until the snapshot has been written (see
+            // `Down::SnapshotAhead`), told before the snapshot can reach it.
+            let queued = session.outbox.capacity() > room_for
+                && match session.outbox.relayed().filter(|_| owed_snapshot) {
+                    Some(relayed) => session.outbox.try_send_after(frame, || {
+                        // The way to that node is full (its publishing is stuck): the
+                        // snapshot goes untold, and the page may show a circle's older
+                        // state until its next change, as if nothing were held back.
+                        let _ = relayed.down.try_send((relayed.conn, Down::SnapshotAhead));
+                    }),
+                    None => session.outbox.try_send(frame),
+                }
+                .is_ok();
+            if queued {
                 session.owes = Owed::Nothing;
                 session.stalled_ticks = 0;
                 sent += 1;
