@@ -517,14 +517,16 @@ pub(super) async fn forward(cluster: Cluster, node: String, mut rx: mpsc::Receiv
         // welcome to a room of 5,000 is a megabyte, and joins come in bursts.
         seen.clear();
         let mut bytes = 0;
-        let mut count = |down: &Down, bytes: &mut usize| {
-            if let Down::Frames(frames) = down {
+        let mut count = |down: &Down, bytes: &mut usize| match down {
+            Down::Frames(frames) => {
                 for frame in frames {
                     if seen.insert((frame.as_bytes().as_ptr() as usize, frame.len())) {
                         *bytes += frame.len();
                     }
                 }
             }
+            // A tick's movers of a big room and circles' news are carried once each.
+            other => *bytes += wire::size_apart(other),
         };
         for (_, down) in &batch {
             count(down, &mut bytes);

@@ -247,6 +247,17 @@ pub fn decode_up(bytes: Bytes) -> Result<Batch<Up>, WireError> {
     Ok(Batch { node, at, items })
 }
 
+/// About how many bytes an item that is not frames takes in a down batch (frames are
+/// counted once per distinct frame by whoever batches them).
+pub fn size_apart(down: &Down) -> usize {
+    match down {
+        Down::Movers(movers) => movers.room.len() + movers.movers.len() * 24,
+        Down::News(news) => news.room.len() + news.frame.len() + news.places.len() * 64,
+        Down::View { circles, .. } => circles.iter().map(|c| c.len() + 4).sum::<usize>(),
+        Down::Frames(_) | Down::Close(_) | Down::SnapshotAhead => 0,
+    }
+}
+
 /// Encodes a down batch from the owner `node`, at `at` in its stream to the receiving
 /// node, each distinct frame once (frames are told apart by the memory they share: clones
 /// of one message are one frame).
@@ -277,19 +288,10 @@ pub fn encode_down(node: &str, at: Sequence, items: &[(u64, Down)]) -> Vec<u8> {
                     .collect();
                 ops.push((*conn, Op::Frames(refs)));
             }
-            Down::Movers(movers) => {
-                size += movers.room.len() + movers.movers.len() * 24;
+            other => {
+                size += size_apart(other);
                 ops.push((*conn, Op::Other(down)));
             }
-            Down::News(news) => {
-                size += news.room.len() + news.frame.len() + news.places.len() * 64;
-                ops.push((*conn, Op::Other(down)));
-            }
-            Down::View { circles, .. } => {
-                size += circles.iter().map(|c| c.len() + 4).sum::<usize>();
-                ops.push((*conn, Op::Other(down)));
-            }
-            Down::Close(_) | Down::SnapshotAhead => ops.push((*conn, Op::Other(down))),
         }
     }
     let mut out = Vec::with_capacity(32 + node.len() + size + ops.len() * 16);
