@@ -142,6 +142,10 @@ enum Scenario {
         /// Measured seconds per step.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// The publisher's camera in three layers (320 × 180, 640 × 360, 1280 × 720);
+        /// a third of the listeners show it small, a third middle-sized, a third large.
+        #[arg(long)]
+        simulcast: bool,
     },
     /// Pairs exchanging signalling, against Hallway and the PeerJS server.
     Relay {
@@ -218,9 +222,14 @@ fn main() -> Result<()> {
             connections,
         )?],
         Scenario::IdleWorker { .. } => unreachable!("handled above"),
-        Scenario::Sfu { steps, seconds } => {
+        Scenario::Sfu {
+            steps,
+            seconds,
+            simulcast,
+        } => {
             let mut opts = sfu::SfuOptions::new();
             opts.steps = steps;
+            opts.simulcast = simulcast;
             opts.duration = Duration::from_secs(seconds);
             sfu::run(&binary, &opts)?
         }

@@ -134,6 +134,13 @@ impl Peer {
 
     /// A connection that reaches the SFU by `route` and supports `codecs`.
     pub async fn with(route: &Route, codecs: PeerCodecs) -> Result<Peer> {
+        Peer::build(route, codecs, false).await
+    }
+
+    /// A connection that reaches the SFU by `route` and supports `codecs`; `layered`: it
+    /// also offers the header extensions that name a simulcast layer's media section and
+    /// `rid` (as browsers do), so that it can send a camera in layers.
+    async fn build(route: &Route, codecs: PeerCodecs, layered: bool) -> Result<Peer> {
         let (gathered_tx, gathered) = watch::channel(false);
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let (tracks_tx, tracks) = mpsc::unbounded_channel();
@@ -144,6 +151,11 @@ impl Peer {
         });
         let mut media_engine = MediaEngine::default();
         codecs.register(&mut media_engine)?;
+        if layered {
+            rtc::peer_connection::configuration::interceptor_registry::configure_simulcast_extension_headers(
+                &mut media_engine,
+            )?;
+        }
         // Keyframe requests reach the application (the publisher counts them).
         let registry = register_default_interceptors(
             Registry::new().with(
@@ -292,6 +304,84 @@ pub const AUDIO_SSRC: u32 = 0x000A_0D10;
 pub const VIDEO_SSRC: u32 = 0x000B_1DE0;
 pub const SCREEN_SSRC: u32 = 0x000C_5C2E;
 
+/// The `rid`s of a camera sent in layers, lowest first (the client's names), and the SSRC
+/// of each: [`VIDEO_SSRC`] and the next two.
+pub const LAYER_RIDS: [&str; 3] = ["l", "m", "h"];
+
+/// The SSRC of layer `i` of a camera sent in layers.
+pub fn layer_ssrc(i: usize) -> u32 {
+    VIDEO_SSRC + i as u32
+}
+
+/// A VP8 camera track sent in the three layers of [`LAYER_RIDS`].
+fn layered_track() -> Arc<TrackLocalStaticRTP> {
+    let encodings = LAYER_RIDS
+        .iter()
+        .enumerate()
+        .map(|(i, rid)| RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                rid: (*rid).to_owned(),
+                ssrc: Some(layer_ssrc(i)),
+                ..Default::default()
+            },
+            codec: RTCRtpCodec {
+                mime_type: "video/VP8".into(),
+                clock_rate: 90_000,
+                channels: 0,
+                sdp_fmtp_line: String::new(),
+                rtcp_feedback: vec![],
+            },
+            ..Default::default()
+        })
+        .collect();
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        "publisher".into(),
+        "camera".into(),
+        "camera".into(),
+        RtpCodecKind::Video,
+        encodings,
+    )))
+}
+
+/// What a layered camera's packets carry to name their layer: the ids the SFU's answer
+/// gave the header extensions, and the video section's `mid`.
+#[derive(Debug, Clone)]
+pub struct LayerNames {
+    /// The id of `urn:ietf:params:rtp-hdrext:sdes:mid`.
+    pub mid_id: u8,
+    /// The id of `urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id`.
+    pub rid_id: u8,
+    /// The video section's `mid`.
+    pub mid: String,
+}
+
+impl LayerNames {
+    /// Reads them from the SFU's answer; `None` if it did not take the extensions.
+    pub fn from_answer(sdp: &str) -> Option<LayerNames> {
+        let ext = |uri: &str| {
+            sdp.lines().find_map(|line| {
+                let rest = line.strip_prefix("a=extmap:")?;
+                let (id, name) = rest.split_once(' ')?;
+                (name.trim() == uri).then(|| id.split('/').next()?.parse().ok())?
+            })
+        };
+        // The camera's section: the first video section.
+        let mid = sdp
+            .split("\nm=")
+            .skip(1)
+            .find(|section| section.starts_with("video"))?
+            .lines()
+            .find_map(|l| l.strip_prefix("a=mid:"))?
+            .trim()
+            .to_owned();
+        Some(LayerNames {
+            mid_id: ext("urn:ietf:params:rtp-hdrext:sdes:mid")?,
+            rid_id: ext("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")?,
+            mid,
+        })
+    }
+}
+
 /// Sends packet number `n` of each track.
 pub async fn send_pair(
     audio: &TrackLocalStaticRTP,
@@ -344,24 +434,41 @@ pub struct Sending {
     pub screen: Option<Arc<TrackLocalStaticRTP>>,
     /// Keyframe requests (PLI, FIR) that reached the video track.
     pub keyframe_requests: Arc<std::sync::atomic::AtomicU64>,
+    /// For a camera sent in layers ([`Sending::offer_layered`]), what names each
+    /// packet's layer, once the SFU answered.
+    pub layers: Option<LayerNames>,
+    layered: bool,
 }
 
 impl Sending {
     /// A connection with both tracks, and its offer to send as `sfu_offer`.
     pub async fn offer() -> Result<(Sending, String)> {
-        Sending::offer_tracks(PeerCodecs::Default, false).await
+        Sending::offer_tracks(PeerCodecs::Default, false, false).await
+    }
+
+    /// A connection whose camera goes in three layers ([`LAYER_RIDS`]), and its offer.
+    pub async fn offer_layered() -> Result<(Sending, String)> {
+        Sending::offer_tracks(PeerCodecs::Default, false, true).await
     }
 
     /// A connection with both tracks and a third, a screen share (its media section is
     /// the third: `mid` "2"), and its offer.
     pub async fn offer_with_screen() -> Result<(Sending, String)> {
-        Sending::offer_tracks(PeerCodecs::Default, true).await
+        Sending::offer_tracks(PeerCodecs::Default, true, false).await
     }
 
-    async fn offer_tracks(codecs: PeerCodecs, with_screen: bool) -> Result<(Sending, String)> {
-        let mut peer = Peer::with(&Route::Direct, codecs).await?;
+    async fn offer_tracks(
+        codecs: PeerCodecs,
+        with_screen: bool,
+        layered: bool,
+    ) -> Result<(Sending, String)> {
+        let mut peer = Peer::build(&Route::Direct, codecs, layered).await?;
         let audio = track(RtpCodecKind::Audio, "mic", AUDIO_SSRC);
-        let video = track(RtpCodecKind::Video, "camera", VIDEO_SSRC);
+        let video = if layered {
+            layered_track()
+        } else {
+            track(RtpCodecKind::Video, "camera", VIDEO_SSRC)
+        };
         peer.pc
             .add_track(audio.clone() as Arc<dyn TrackLocal>)
             .await?;
@@ -398,12 +505,20 @@ impl Sending {
             video,
             screen,
             keyframe_requests,
+            layers: None,
+            layered,
         };
         Ok((sending, sdp))
     }
 
     /// Applies the SFU's answer (`sfu_answer`) and waits until connected.
     pub async fn accept(&mut self, answer: String) -> Result<()> {
+        if self.layered {
+            self.layers = Some(
+                LayerNames::from_answer(&answer)
+                    .context("the SFU's answer names no layers (mid and rid extensions)")?,
+            );
+        }
         self.peer
             .pc
             .set_remote_description(RTCSessionDescription::answer(answer)?)

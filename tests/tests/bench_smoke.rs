@@ -106,3 +106,25 @@ fn sfu_scenario_runs() -> Result<()> {
     );
     Ok(())
 }
+
+/// The camera in three layers: each of three listeners, telling a small, a middle-sized
+/// and no view, receives the layer that fits (known by its keyframes' size).
+#[test]
+fn sfu_scenario_with_simulcast_gives_each_listener_its_layer() -> Result<()> {
+    let mut opts = sfu::SfuOptions::new();
+    opts.steps = vec![3];
+    opts.duration = Duration::from_secs(5);
+    opts.simulcast = true;
+    let reports = sfu::run(&binary_path()?, &opts)?;
+    for report in &reports {
+        print!("{}", report.to_lines());
+    }
+    for size in ["320x180", "640x360", "1280x720"] {
+        assert_eq!(
+            reports[0].get(&format!("receiving_{size}")),
+            Some(1.0),
+            "one listener receives {size}"
+        );
+    }
+    Ok(())
+}

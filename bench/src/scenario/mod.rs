@@ -6,6 +6,7 @@ pub mod idle;
 pub mod relay;
 pub mod room;
 pub mod sfu;
+mod sfu_layers;
 
 use std::time::Instant;
 

@@ -19,6 +19,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use webrtc::media_stream::track_remote::TrackRemoteEvent;
 
 use super::Meter;
+use super::sfu_layers::{self, Sequence};
 use crate::report::Report;
 use crate::spawn;
 use crate::webrtc_peer::{AUDIO_SSRC, Peer, Sending, VIDEO_SSRC};
@@ -37,8 +38,11 @@ pub struct SfuOptions {
     pub steps: Vec<usize>,
     /// Measured time per step.
     pub duration: Duration,
-    /// Video bit rate of the publisher.
+    /// Video bit rate of the publisher (of its top layer, with `simulcast`).
     pub video_kbps: u32,
+    /// The publisher's camera goes in three layers and listeners tell the sizes they
+    /// show it at (see `sfu_layers`).
+    pub simulcast: bool,
 }
 
 impl SfuOptions {
@@ -48,6 +52,7 @@ impl SfuOptions {
             steps: vec![25, 50, 100, 150, 200, 300, 400, 500, 600, 800],
             duration: Duration::from_secs(10),
             video_kbps: 1500,
+            simulcast: false,
         }
     }
 }
@@ -145,16 +150,34 @@ fn set(status: &Status, stage: Stage) {
     }
 }
 
+/// What listeners count, all together.
+#[derive(Debug, Default)]
+struct Received {
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    /// Packets the sequence numbers say were sent (with `simulcast`).
+    expected: AtomicU64,
+}
+
+/// With `simulcast`: the view a listener tells for the publisher's camera (`None`: it
+/// tells none), and the size of the last keyframe it received.
+#[derive(Debug, Clone)]
+struct Layered {
+    publisher: String,
+    view: Option<(u32, u32)>,
+    size: sfu_layers::LastKeyframe,
+}
+
 /// One listener: answers the SFU's offers and counts the packets and bytes it receives.
 async fn listener(
     addr: std::net::SocketAddr,
     name: String,
-    packets: Arc<AtomicU64>,
-    bytes: Arc<AtomicU64>,
+    received: Arc<Received>,
     ready: tokio::sync::mpsc::Sender<()>,
     status: Status,
+    layered: Option<Layered>,
 ) {
-    if let Err(err) = listen(addr, name, packets, bytes, ready, &status).await {
+    if let Err(err) = listen(addr, name, received, ready, &status, layered).await {
         set(&status, Stage::Failed(format!("{err:#}")));
     }
 }
@@ -162,10 +185,10 @@ async fn listener(
 async fn listen(
     addr: std::net::SocketAddr,
     name: String,
-    packets: Arc<AtomicU64>,
-    bytes: Arc<AtomicU64>,
+    received: Arc<Received>,
     ready: tokio::sync::mpsc::Sender<()>,
     status: &Status,
+    layered: Option<Layered>,
 ) -> Result<()> {
     let (mut signalling, _) = Signalling::join(addr, &name, None)
         .await
@@ -189,6 +212,14 @@ async fn listen(
                     let sdp = peer.answer(sdp).await.context("answering the offer")?;
                     let connection = Some(connection);
                     signalling.send(&ClientMessage::SfuAnswer { sdp, connection }).await?;
+                    if let Some(Layered { publisher, view: Some((width, height)), .. }) = &layered {
+                        let views = vec![hallway_proto::client::SfuView {
+                            stream: format!("p{publisher}"),
+                            width: *width,
+                            height: *height,
+                        }];
+                        signalling.send(&ClientMessage::SfuView { views }).await?;
+                    }
                     if !receiving {
                         set(status, Stage::Answered(format!("{:?}", peer.state())));
                     }
@@ -201,16 +232,24 @@ async fn listen(
                 }
             }
             Some(remote) = peer.tracks.recv() => {
-                let (packets, bytes) = (packets.clone(), bytes.clone());
+                let received = received.clone();
                 let ready = ready.take();
                 let status = status.clone();
+                let size = layered.as_ref().map(|l| l.size.clone());
                 receiving = true;
                 tokio::spawn(async move {
                     let mut first = true;
+                    let mut sequence = Sequence::default();
                     while let Some(event) = remote.poll().await {
                         if let TrackRemoteEvent::OnRtpPacket(p) = event {
-                            packets.fetch_add(1, Ordering::Relaxed);
-                            bytes.fetch_add(p.payload.len() as u64 + 12, Ordering::Relaxed);
+                            received.packets.fetch_add(1, Ordering::Relaxed);
+                            received.bytes.fetch_add(p.payload.len() as u64 + 12, Ordering::Relaxed);
+                            if let Some(size) = &size {
+                                received.expected.fetch_add(sequence.expected(p.header.sequence_number), Ordering::Relaxed);
+                                if let (Some(key), Ok(mut s)) = (sfu_layers::keyframe_size(&p.payload), size.lock()) {
+                                    *s = Some(key);
+                                }
+                            }
                             if first {
                                 first = false;
                                 set(&status, Stage::Receiving);
@@ -238,11 +277,20 @@ struct HostWatch {
     errors: Vec<String>,
 }
 
-async fn watch_host(mut host: Signalling, id: String, watch: Arc<std::sync::Mutex<HostWatch>>) {
+/// The highest layer the server says the publisher should send (`sfu_layers`).
+type Top = Arc<std::sync::atomic::AtomicU8>;
+
+async fn watch_host(
+    mut host: Signalling,
+    id: String,
+    watch: Arc<std::sync::Mutex<HostWatch>>,
+    top: Top,
+) {
     loop {
         let msg = host.recv().await;
         let Ok(mut w) = watch.lock() else { return };
         match msg {
+            Ok(ServerMessage::SfuLayers { top: told }) => top.store(told, Ordering::Relaxed),
             Ok(ServerMessage::Broadcast { id: who, on }) if who == id => w.broadcasting = on,
             Ok(ServerMessage::Error { code, message, .. }) => {
                 w.errors.push(format!("{code:?}: {message}"));
@@ -292,7 +340,11 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
     let (mut host, host_id) = Signalling::join(addr, "Publisher", Some(token)).await?;
     host.send(&ClientMessage::Broadcast { on: true }).await?;
     // The publisher's connection.
-    let (mut sending, sdp) = Sending::offer().await?;
+    let (mut sending, sdp) = if opts.simulcast {
+        Sending::offer_layered().await?
+    } else {
+        Sending::offer().await?
+    };
     host.send(&ClientMessage::SfuOffer { sdp, screen: None })
         .await?;
     let answer = host
@@ -307,7 +359,27 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         broadcasting: true,
         ..HostWatch::default()
     }));
-    tokio::spawn(watch_host(host, host_id, host_watch.clone()));
+    let top: Top = Arc::new(std::sync::atomic::AtomicU8::new(2));
+    tokio::spawn(watch_host(
+        host,
+        host_id.clone(),
+        host_watch.clone(),
+        top.clone(),
+    ));
+    // With simulcast, the camera's layers go on a task of their own.
+    let layer_sent = Arc::new(sfu_layers::Sent::default());
+    let layers = match &sending.layers {
+        Some(names) => Some(tokio::spawn(sfu_layers::send_layers(
+            video.clone(),
+            names.clone(),
+            opts.video_kbps,
+            sending.keyframe_requests.clone(),
+            top.clone(),
+            layer_sent.clone(),
+        ))),
+        None => None,
+    };
+    let single_layer = layers.is_none();
 
     // Paced sending: video packets at the bit rate, one audio packet every 20 ms.
     let video_per_second = f64::from(opts.video_kbps) * 1000.0 / 8.0 / VIDEO_PAYLOAD as f64;
@@ -322,7 +394,7 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
             let mut n_audio = 0u64;
             loop {
                 let elapsed = start.elapsed().as_secs_f64();
-                while (n_video as f64) < elapsed * video_per_second {
+                while single_layer && (n_video as f64) < elapsed * video_per_second {
                     n_video += 1;
                     if send_one(&video, VIDEO_SSRC, n_video, VIDEO_PAYLOAD)
                         .await
@@ -345,8 +417,8 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         })
     };
 
-    let packets = Arc::new(AtomicU64::new(0));
-    let bytes = Arc::new(AtomicU64::new(0));
+    let received = Arc::new(Received::default());
+    let mut sizes = Vec::new();
     let mut joined = 0usize;
     let mut tasks = Vec::new();
     let mut statuses: Vec<Status> = Vec::new();
@@ -360,13 +432,21 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
             waiting += 1;
             let status = Arc::new(std::sync::Mutex::new(Stage::Joining));
             statuses.push(status.clone());
+            let layered = opts.simulcast.then(|| Layered {
+                publisher: host_id.clone(),
+                view: sfu_layers::view_of(joined - 1),
+                size: Arc::new(std::sync::Mutex::new(None)),
+            });
+            if let Some(l) = &layered {
+                sizes.push(l.size.clone());
+            }
             tasks.push(tokio::spawn(listener(
                 addr,
                 format!("Listener {joined}"),
-                packets.clone(),
-                bytes.clone(),
+                received.clone(),
                 ready_tx.clone(),
                 status,
+                layered,
             )));
         }
         // Everyone new receives before measuring.
@@ -379,23 +459,33 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         let meter = Meter::start(pid);
-        let (p0, b0) = (
-            packets.load(Ordering::Relaxed),
-            bytes.load(Ordering::Relaxed),
+        let (p0, b0, e0) = (
+            received.packets.load(Ordering::Relaxed),
+            received.bytes.load(Ordering::Relaxed),
+            received.expected.load(Ordering::Relaxed),
         );
+        let l0 = layer_sent
+            .bytes
+            .each_ref()
+            .map(|b| b.load(Ordering::Relaxed));
         let (v0, a0) = (
             sent_video.load(Ordering::Relaxed),
             sent_audio.load(Ordering::Relaxed),
         );
         tokio::time::sleep(opts.duration).await;
         let usage = meter.read();
-        let received = packets.load(Ordering::Relaxed) - p0;
-        let received_bytes = bytes.load(Ordering::Relaxed) - b0;
+        let got = received.packets.load(Ordering::Relaxed) - p0;
+        let received_bytes = received.bytes.load(Ordering::Relaxed) - b0;
         let sent =
             (sent_video.load(Ordering::Relaxed) - v0) + (sent_audio.load(Ordering::Relaxed) - a0);
-        let expected = sent as f64 * n as f64;
+        // One layer each: what each listener's numbering says it was sent.
+        let expected = if single_layer {
+            sent as f64 * n as f64
+        } else {
+            (received.expected.load(Ordering::Relaxed) - e0) as f64
+        };
         let loss = if expected > 0.0 {
-            (1.0 - received as f64 / expected).max(0.0)
+            (1.0 - got as f64 / expected).max(0.0)
         } else {
             1.0
         };
@@ -403,6 +493,33 @@ async fn steps(addr: std::net::SocketAddr, pid: u32, opts: &SfuOptions) -> Resul
         let name = format!("sfu-{n}");
         let mut report = Report::new(&name);
         report.add("listeners", n as f64, "");
+        if !single_layer {
+            let kbps = layer_sent
+                .bytes
+                .each_ref()
+                .map(|b| b.load(Ordering::Relaxed))
+                .iter()
+                .zip(l0)
+                .map(|(now, before)| {
+                    format!(
+                        "{:.0}",
+                        (now - before) as f64 * 8.0 / usage.seconds / 1000.0
+                    )
+                })
+                .collect::<Vec<_>>();
+            println!(
+                "{name} publisher layers l / m / h: {} kbit/s",
+                kbps.join(" / ")
+            );
+            for (size, count) in sfu_layers::tally(&sizes) {
+                let (said, figure) = size.map_or(
+                    ("no keyframe yet".to_owned(), "receiving_none".to_owned()),
+                    |(w, h)| (format!("{w} × {h}"), format!("receiving_{w}x{h}")),
+                );
+                println!("{name} listeners receiving {said}: {count}");
+                report.add(&figure, count as f64, "listeners");
+            }
+        }
         report.add("connected", (n - waiting) as f64, "");
         // Why some are not receiving, and how the publisher is doing: printed as they are
         // found (a collapsed step must say what collapsed).
