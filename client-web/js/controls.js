@@ -23,7 +23,7 @@ export class ControlBar {
   }
 
   setUp() {
-    const { state, media, conn, floor, rtt, settings, areaEditor } = this.deps;
+    const { state, media, conn, floor, rtt, areaEditor } = this.deps;
     fit();
     $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
     $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
@@ -109,7 +109,8 @@ export class ControlBar {
     translatePage($("#reactions"));
     new MenuButton($("#reactions-button"), $("#reactions"));
     new MenuButton($("#more-button"), $("#more-menu"));
-    $("#settings-button").addEventListener("click", () => settings.open());
+    $("#settings-button").addEventListener("click", () => this.showSettings());
+    $("#menu-settings").addEventListener("click", () => this.showSettings());
     $("#panel-toggle").addEventListener("click", () => this.setPanelOpen($(".room").classList.contains("panel-closed")));
     $("#menu-panel").addEventListener("click", () => this.setPanelOpen(true));
     $("#panel-close").addEventListener("click", () => {
@@ -138,6 +139,14 @@ export class ControlBar {
     const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
     dialog.addEventListener("close", () => back?.focus?.(), { once: true });
     dialog.showModal();
+  }
+
+  // Camera, microphone and speaker (a dialog); focus goes back where it was when it
+  // closes, or to "More" when the menu item (gone with the menu) opened it.
+  showSettings() {
+    const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
+    $("#settings").addEventListener("close", () => back?.focus?.(), { once: true });
+    this.deps.settings.open();
   }
 
   setPanelOpen(open) {
@@ -203,7 +212,15 @@ function fit() {
   const bar = document.querySelector(".controlbar");
   const measure = () => {
     bar.classList.remove("compact");
-    if (bar.scrollWidth > bar.clientWidth + 1) bar.classList.add("compact");
+    const compact = bar.scrollWidth > bar.clientWidth + 1;
+    bar.classList.toggle("compact", compact);
+    // Icons alone: each names itself when pointed at, as its label would.
+    for (const button of bar.querySelectorAll("button")) {
+      const label = button.querySelector(".label");
+      if (!label) continue;
+      if (compact) button.title = label.textContent.trim();
+      else button.removeAttribute("title");
+    }
   };
   new ResizeObserver(measure).observe(bar);
   new MutationObserver(measure).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["hidden"] });

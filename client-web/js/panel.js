@@ -194,7 +194,7 @@ export class Panel {
 
   // What one person's list item holds: name, state, and "go to" (or, for a host, the
   // button of the person's actions menu).
-  personContent(p, { me, host, shown, status }) {
+  personContent(p, { me, near = false, host, shown, status }) {
     const name = document.createElement("span");
     name.className = "person-name";
     name.textContent = shown;
@@ -223,6 +223,8 @@ export class Panel {
         button.setAttribute("aria-label", t("people.actions", { name: shown }));
         button.title = t("people.actions", { name: shown });
         button.innerHTML = '<svg class="icon" aria-hidden="true"><use href="/assets/icons.svg#more"/></svg>';
+      } else if (near) {
+        return parts;
       } else {
         button.dataset.key = `person:${p.id}`;
         button.textContent = t("room.goto", { name: shown });
@@ -434,11 +436,13 @@ export class Panel {
     ]
       .filter(Boolean)
       .join(", ");
-    const signature = JSON.stringify([shown, p.profile ?? "", status, me, host, t("room.goto", { name: "" })]);
+    // Someone in one's own circle is here already: no "go to".
+    const near = !me && !!state.myCircle()?.members.includes(p.id);
+    const signature = JSON.stringify([shown, p.profile ?? "", status, me, near, host, t("room.goto", { name: "" })]);
     let item = this.items.get(p.id);
     if (!item || item.signature !== signature) {
       const li = item?.li ?? document.createElement("li");
-      li.replaceChildren(...this.personContent(p, { me, host, shown, status }));
+      li.replaceChildren(...this.personContent(p, { me, near, host, shown, status }));
       item = { li, signature };
       this.items.set(p.id, item);
     }

@@ -135,6 +135,12 @@ test("a camera turned off sends no frames and shows initials; turned on, the pic
     }, ben.id);
   await ben.page.click("#camera-toggle");
   await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"]:not(.has-video)`, { timeout: DEADLINE });
+  // The initials show, not the last picture frozen.
+  const shown = await anna.page.evaluate((id) => {
+    const tile = document.querySelector(`#tiles .tile[data-id="${id}"]`);
+    return { video: getComputedStyle(tile.querySelector("video")).visibility, initials: getComputedStyle(tile.querySelector(".initials")).display };
+  }, ben.id);
+  assert.deepEqual(shown, { video: "hidden", initials: "flex" });
   await anna.page.waitForTimeout(500);
   const before = await frames();
   await anna.page.waitForTimeout(1500);
@@ -153,9 +159,16 @@ test("a camera turned off sends no frames and shows initials; turned on, the pic
 
 test("Escape and the 'leave circle' button step just outside the ring and close the view", async () => {
   const [anna, ben, clara] = people;
-  await clara.page.click("#leave-circle");
+  // In the people list, those in one's own circle have no "go to"; the others do.
+  const gotos = await clara.page.evaluate(() => [...document.querySelectorAll('[id^="group-"] li')].map((li) => [li.querySelector(".person-name")?.textContent, !!li.querySelector("button")]));
+  assert.ok(gotos.every(([, go]) => !go), `no "go to" in one's own circle: ${JSON.stringify(gotos)}`);
+  // By keyboard: the button goes with the circle, and focus goes to the floor.
+  await clara.page.focus("#leave-circle");
+  await clara.page.keyboard.press("Enter");
   await clara.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
   assert.equal(await clara.page.isVisible("#conversation"), false, "the conversation view closes");
+  assert.equal(await clara.page.evaluate(() => document.activeElement?.id), "floor", "focus on the floor");
+  await clara.page.waitForFunction(() => [...document.querySelectorAll('[id^="group-"] li')].filter((li) => li.querySelector("button")).length === 2, null, { timeout: DEADLINE });
   await waitCircle(anna.page, [anna.id, ben.id]);
   // Just outside: still close by.
   const distance = await clara.page.evaluate(() => {

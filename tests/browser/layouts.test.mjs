@@ -1,6 +1,9 @@
-// Layouts (real Chromium): the control bar fits one row at 1280 px in both languages, and at
-// 200% and 400% browser zoom on a 1280×800 window the floor keeps at least half of the
-// window's height, in the room and in a circle.
+// Layouts (real Chromium): the control bar fits one row at 1280 px in both languages (icons
+// alone name themselves when pointed at), at 200% and 400% browser zoom on a 1280×800
+// window the floor keeps at least half of the window's height, in the room and in a circle
+// (and the More menu reaches the settings), and a broadcast on the stage fills its strip
+// on a desktop, a phone and at 200%, alone and beside one's circle, without covering the
+// floor.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -44,6 +47,15 @@ for (const [lang, role] of [["en", "participant"], ["de", "participant"], ["en",
     assert.deepEqual(clipped, []);
     const unnamed = await p.page.evaluate(() => [...document.querySelectorAll(".controlbar button")].filter((b) => b.offsetParent && !(b.getAttribute("aria-label") || b.textContent.trim())).map((b) => b.id));
     assert.deepEqual(unnamed, []);
+    // Icons alone: each has its label as a tooltip; with labels shown, none.
+    const titles = await p.page.evaluate(() => ({
+      compact: document.querySelector(".controlbar").classList.contains("compact"),
+      missing: [...document.querySelectorAll(".controlbar button")].filter((b) => b.offsetParent && b.querySelector(".label") && b.title !== b.querySelector(".label").textContent.trim()).map((b) => b.id),
+      extra: [...document.querySelectorAll(".controlbar button[title]")].filter((b) => b.querySelector(".label")).map((b) => b.id),
+    }));
+    if (titles.compact) assert.deepEqual(titles.missing, [], "every icon alone has its label as its title");
+    else assert.deepEqual(titles.extra, [], "labels shown: no titles");
+    if (lang === "de" && role === "host") assert.ok(titles.compact, "the German host's bar is icons alone at 1280 px");
     await p.close();
     people.splice(people.indexOf(p), 1);
   });
@@ -80,6 +92,12 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
       await a.page.focus(item);
       await a.page.keyboard.press("Enter");
     };
+    // The settings (camera, microphone, speaker): from the menu, and back to it.
+    await fromMenu("#menu-settings");
+    await a.page.waitForSelector("#settings[open]", { timeout: DEADLINE });
+    await a.page.keyboard.press("Escape");
+    await a.page.waitForSelector("#settings:not([open])", { state: "attached", timeout: DEADLINE });
+    assert.equal(await a.page.evaluate(() => document.activeElement?.id), "more-button", "focus back on More");
     await fromMenu("#menu-lock-circle");
     await a.page.waitForFunction(() => window.hallway.state.myCircle()?.locked === true, null, { timeout: DEADLINE });
     await fromMenu("#menu-rtt");
@@ -106,5 +124,50 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     await a.page.keyboard.press("Enter");
     await a.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
     await a.page.waitForSelector("#conversation", { state: "hidden", timeout: DEADLINE });
+    assert.equal(await a.page.evaluate(() => document.activeElement?.id), "floor", "focus on the floor, not lost with the menu");
   });
 }
+
+test("a broadcast fills the stage on a desktop, a phone and at 200%, alone and beside one's circle, and never covers the floor", { timeout: 10 * 60 * 1000 }, async () => {
+  const host = await person(server, "Hanna Schmidt", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
+  people.push(host);
+  await host.page.waitForSelector("#on-air-toggle:not([hidden])", { timeout: DEADLINE });
+  await host.page.click("#on-air-toggle");
+  // The least width of the broadcast's tile, alone and beside one's circle (whose own
+  // tiles are at least 240 px wide on a desktop: the same here).
+  const cases = [
+    ["desktop-de", { lang: "de" }, [360, 240]],
+    ["phone-en", { viewport: { width: 390, height: 844 } }, [300, 200]],
+    ["zoom-200-de", { lang: "de", viewport: { width: 640, height: 400 }, scale: 2 }, [130, 110]],
+  ];
+  for (const [i, [label, opts, [alone, beside]]] of cases.entries()) {
+    const listener = await person(server, `Stage ${label}`, opts);
+    const partner = await person(server, `Partner ${label}`);
+    people.push(listener, partner);
+    await listener.page.waitForSelector("#on-air-tiles .tile.has-video", { timeout: 2 * DEADLINE });
+    const measure = async (where, least) => {
+      await listener.page.waitForTimeout(300);
+      const [view] = await boxes(listener.page, "#on-air-view");
+      const [tile] = await boxes(listener.page, "#on-air-tiles .tile");
+      const [floor] = await boxes(listener.page, "#floor");
+      if (process.env.STAGE_SIZES) console.log(label, where, Math.round(tile.width), Math.round(view.height), Math.round(floor.height));
+      assert.ok(tile.width >= least, `${label}, ${where}: the broadcast is ${tile.width.toFixed(0)} px wide (at least ${least})`);
+      const inside = tile.left >= view.left - 0.5 && tile.left + tile.width <= view.left + view.width + 0.5 && tile.top >= view.top - 0.5 && tile.top + tile.height <= view.top + view.height + 0.5;
+      assert.ok(inside, `${label}, ${where}: the tile inside the stage ${JSON.stringify({ tile, view })}`);
+      assert.ok(floor.top >= view.top + view.height - 0.5, `${label}, ${where}: the floor below the stage`);
+      return { view, floor };
+    };
+    await measure("alone", alone);
+    await listener.page.screenshot({ path: path.join(screenshotDir(), `stage-${label}.png`) });
+    await formCircle(listener, partner, 700 + 300 * i, 1400);
+    await listener.page.waitForSelector("#conversation:not([hidden])", { timeout: DEADLINE });
+    const { view } = await measure("in a circle", beside);
+    const [conversation] = await boxes(listener.page, "#conversation");
+    assert.ok(conversation.top >= view.top + view.height - 0.5, `${label}: the circle below the stage`);
+    await listener.page.screenshot({ path: path.join(screenshotDir(), `stage-circle-${label}.png`) });
+    for (const p of [listener, partner]) {
+      await p.close();
+      people.splice(people.indexOf(p), 1);
+    }
+  }
+});

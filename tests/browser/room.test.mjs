@@ -78,6 +78,9 @@ test("chat: a room message reaches everyone, a direct one only its recipient", a
   await ben.page.click("#chat-form button[type=submit]");
   await anna.page.waitForFunction(() => document.querySelector("#chat-log").textContent.includes("Nur für Anna"), null, { timeout: DEADLINE });
   assert.match(await anna.page.textContent("#chat-log"), /Ben Okafor \d\d:\d\d \(to you\): Nur für Anna/);
+  // Messages are not numbered like the queue of raised hands ("1.Anna …").
+  const numbered = await anna.page.$$eval("#chat-log li", (items) => items.filter((li) => getComputedStyle(li, "::before").content !== "none").length);
+  assert.equal(numbered, 0);
 });
 
 test("axe-core finds no violations and no contrast to review on the join screen, in the room and on the landing page", async () => {
