@@ -24,6 +24,7 @@ export class ControlBar {
 
   setUp() {
     const { state, media, conn, floor, rtt, areaEditor } = this.deps;
+    document.documentElement.classList.toggle("no-screen-share", !navigator.mediaDevices?.getDisplayMedia);
     fit();
     $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
     $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));

@@ -96,6 +96,8 @@ export class JoinScreen {
       return;
     }
     this.previewing = this.preview();
+    // A first visit: the name is what the form asks first.
+    if (!$("#name").value && !$("#name").readOnly) $("#name").focus();
     setInterval(() => {
       if (!this.joined()) $("#join-level").value = Math.min(1, meter.level("self") * 8);
     }, 100);

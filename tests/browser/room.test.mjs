@@ -91,7 +91,17 @@ test("axe-core finds no violations and no contrast to review on the join screen,
   await fresh.goto(`${server.url}/r/lobby`);
   await fresh.waitForSelector("#join-form");
   assert.deepEqual(await axeViolations(fresh), []);
+  // A first visit starts in the name field.
+  await fresh.waitForFunction(() => document.activeElement?.id === "name", null, { timeout: DEADLINE });
   await fresh.close();
+  // A browser that cannot share a screen (a phone's) is not offered it.
+  const phoneLike = await probe.browser.newPage();
+  await phoneLike.addInitScript(() => delete MediaDevices.prototype.getDisplayMedia);
+  await phoneLike.goto(`${server.url}/r/lobby`);
+  await phoneLike.waitForSelector("#join-form");
+  const offered = await phoneLike.evaluate(() => ["#screen-toggle", "#menu-screen"].map((s) => getComputedStyle(document.querySelector(s)).display));
+  assert.deepEqual(offered, ["none", "none"]);
+  await phoneLike.close();
   // The room, with people, a circle and the panel.
   const [anna] = people;
   await clickFloor(probe.page, 2000, 1300);
