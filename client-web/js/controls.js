@@ -206,20 +206,26 @@ export class ControlBar {
   }
 }
 
-// The bar shows its labels while they fit and icons alone when they do not: which depends
-// on the window, the language and the role (a host has the stage button), so it is
-// measured, not guessed from the width.
+// The bar shows its labels while they fit; when they do not, the minor buttons' first
+// (`data-minor`: screen, hand, reactions, settings, more), then all: which depends on the
+// window, the language and the role (a host has the stage button), so it is measured,
+// not guessed from the width.
 function fit() {
   const bar = document.querySelector(".controlbar");
+  const overflows = () => bar.scrollWidth > bar.clientWidth + 1;
   const measure = () => {
-    bar.classList.remove("compact");
-    const compact = bar.scrollWidth > bar.clientWidth + 1;
-    bar.classList.toggle("compact", compact);
+    bar.classList.remove("compact", "compact-minor");
+    if (overflows()) {
+      bar.classList.add("compact-minor");
+      if (overflows()) bar.classList.add("compact");
+    }
     // Icons alone: each names itself when pointed at, as its label would.
+    const compact = bar.classList.contains("compact");
+    const minor = bar.classList.contains("compact-minor");
     for (const button of bar.querySelectorAll("button")) {
       const label = button.querySelector(".label");
       if (!label) continue;
-      if (compact) button.title = label.textContent.trim();
+      if (compact || (minor && button.hasAttribute("data-minor"))) button.title = label.textContent.trim();
       else button.removeAttribute("title");
     }
   };
