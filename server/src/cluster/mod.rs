@@ -429,12 +429,14 @@ impl Routing {
                         missed += short;
                     }
                     drop(ledger);
+                    if sent > 0 {
+                        metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news")
+                            .increment(sent);
+                    }
                     if missed > 0 {
+                        metrics::counter!(crate::metrics::MISSED_NEWS).increment(missed);
                         self.ask_snapshot(&endpoint.slug, conn, &endpoint.outbox);
                     }
-                    metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news")
-                        .increment(sent);
-                    metrics::counter!(crate::metrics::MISSED_NEWS).increment(missed);
                 }
                 Down::SnapshotAhead => sight::lock(&endpoint.ledger).snapshot_ahead(),
                 Down::Close(code) => {

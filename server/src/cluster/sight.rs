@@ -53,14 +53,30 @@ pub(super) struct Ledger {
     ours: VecDeque<u64>,
     /// Frames written so far, all told.
     written: u64,
-    /// Snapshots the room said are on their way ([`Down::SnapshotAhead`]) and that have
-    /// not passed yet.
+    /// Snapshots the room said are on their way ([`Down::SnapshotAhead`]), all told.
     ///
     /// [`Down::SnapshotAhead`]: crate::transport::Down::SnapshotAhead
-    snapshots_ahead: u32,
-    /// News for the page held back meanwhile, in the order it came (at most
-    /// [`NODE_SLOTS`]).
-    held: Vec<Utf8Bytes>,
+    announced: u64,
+    /// Of those, how many have passed.
+    passed: u64,
+    /// News (and a new view's circles) for the page held back while snapshots are on
+    /// their way, in the order it came (at most [`NODE_SLOTS`]), each with the number of
+    /// snapshots announced when it came: it was sent after that snapshot was built, so it
+    /// follows that one (not the last: one sent before a later snapshot was built is
+    /// older than that one).
+    held: VecDeque<(u64, Utf8Bytes)>,
+}
+
+/// What became of news for a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Queued {
+    /// Queued to the page.
+    Now,
+    /// Held back behind a snapshot on its way.
+    Held,
+    /// This many were lost for want of room (it, and what was held): the page is to be
+    /// sent a snapshot.
+    Missed(u64),
 }
 
 impl Ledger {
@@ -85,46 +101,72 @@ impl Ledger {
     /// The room said a snapshot for the page is on its way: news is held back until it
     /// has passed.
     pub(super) fn snapshot_ahead(&mut self) {
-        self.snapshots_ahead = self.snapshots_ahead.saturating_add(1);
+        self.announced += 1;
     }
 
-    /// Queues news for the page, or holds it back while a snapshot is on its way; `false`
-    /// if it found no room (the page misses it: a snapshot is to be asked for). Held news
-    /// that would pass [`NODE_SLOTS`] is let go with what was held before it: the snapshot
+    /// Whether snapshots are on their way.
+    fn awaits_snapshot(&self) -> bool {
+        self.announced > self.passed
+    }
+
+    /// Queues news for the page, or holds it back while a snapshot is on its way. Held
+    /// news that would pass [`NODE_SLOTS`] is let go with all that was held: the snapshot
     /// asked for then is built after all of it.
-    fn queue_news(&mut self, outbox: &OutboxSender, frame: Utf8Bytes) -> bool {
-        if self.snapshots_ahead == 0 {
-            return self.queue_ours(outbox, frame, NODE_SLOTS);
+    fn queue_news(&mut self, outbox: &OutboxSender, frame: Utf8Bytes) -> Queued {
+        if !self.awaits_snapshot() {
+            return if self.queue_ours(outbox, frame, NODE_SLOTS) {
+                Queued::Now
+            } else {
+                Queued::Missed(1)
+            };
         }
         if self.held.len() >= NODE_SLOTS {
-            self.held = Vec::new();
+            let lost = self.held.len() as u64 + 1;
+            self.held = VecDeque::new();
+            return Queued::Missed(lost);
+        }
+        self.held.push_back((self.announced, frame));
+        Queued::Held
+    }
+
+    /// Queues one of the circles the room sent with a new view, or holds it back while a
+    /// snapshot is on its way (as news); `false` if it does not fit (it comes with the
+    /// circle's next change).
+    fn queue_circle(&mut self, outbox: &OutboxSender, frame: Utf8Bytes) -> bool {
+        if !self.awaits_snapshot() {
+            return self.queue_ours(outbox, frame, CIRCLE_SLOTS);
+        }
+        if self.held.len() >= CIRCLE_SLOTS {
             return false;
         }
-        self.held.push(frame);
+        self.held.push_back((self.announced, frame));
         true
     }
 
-    /// After one of the room's frames, `frame`, was queued: if it was the last snapshot
-    /// on its way, queues the news held back for it, in order. Returns how many were
-    /// queued and how many found no room (missed: a snapshot is to be asked for).
+    /// After one of the room's frames, `frame`, was queued: if it was a snapshot on its
+    /// way, queues what was held back for it (what came after it was built), in order.
+    /// Returns how many were queued and how many found no room (missed: a snapshot is
+    /// to be asked for).
     pub(super) fn passed(&mut self, outbox: &OutboxSender, frame: &Utf8Bytes) -> (u64, u64) {
-        if self.snapshots_ahead == 0 || !frame.as_str().starts_with(SNAPSHOT_START) {
+        if !self.awaits_snapshot() || !frame.as_str().starts_with(SNAPSHOT_START) {
             return (0, 0);
         }
-        self.snapshots_ahead -= 1;
-        if self.snapshots_ahead > 0 {
-            return (0, 0);
-        }
-        let held = std::mem::take(&mut self.held);
-        let count = held.len() as u64;
-        let mut sent = 0;
-        for news in held {
-            if !self.queue_ours(outbox, news, NODE_SLOTS) {
+        self.passed += 1;
+        let (mut sent, mut missed) = (0, 0);
+        while let Some((after, _)) = self.held.front() {
+            if *after > self.passed {
                 break;
             }
-            sent += 1;
+            let Some((_, news)) = self.held.pop_front() else {
+                break;
+            };
+            if missed == 0 && self.queue_ours(outbox, news, NODE_SLOTS) {
+                sent += 1;
+            } else {
+                missed += 1;
+            }
         }
-        (sent, count - sent)
+        (sent, missed)
     }
 
     /// `count` more frames were written: how many of them were the room's.
@@ -149,7 +191,7 @@ const CIRCLE_SLOTS: usize = 64;
 pub(super) fn queue_circles(endpoint: &super::Endpoint, circles: Vec<Utf8Bytes>) {
     let mut ledger = lock(&endpoint.ledger);
     for frame in circles {
-        if !ledger.queue_ours(&endpoint.outbox, frame, CIRCLE_SLOTS) {
+        if !ledger.queue_circle(&endpoint.outbox, frame) {
             break;
         }
     }
@@ -231,12 +273,14 @@ impl Routing {
             if !concerned {
                 continue;
             }
-            let queued = lock(&endpoint.ledger).queue_news(&endpoint.outbox, news.frame.clone());
-            if queued {
-                sent += 1;
-            } else {
-                missed += 1;
-                self.ask_snapshot(&endpoint.slug, *endpoint.key(), &endpoint.outbox);
+            // (Held news is counted when it is queued.)
+            match lock(&endpoint.ledger).queue_news(&endpoint.outbox, news.frame.clone()) {
+                Queued::Now => sent += 1,
+                Queued::Held => {}
+                Queued::Missed(lost) => {
+                    missed += lost;
+                    self.ask_snapshot(&endpoint.slug, *endpoint.key(), &endpoint.outbox);
+                }
             }
         }
         metrics::counter!(crate::metrics::MESSAGES_OUT, "type" => "news").increment(sent);
@@ -303,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn news_waits_behind_the_snapshots_on_their_way_and_follows_the_last() {
+    fn news_waits_behind_the_snapshot_on_its_way_and_follows_the_one_built_before_it() {
         let snapshot = Utf8Bytes::from(
             hallway_proto::ServerMessage::Snapshot {
                 participants: Vec::new(),
@@ -328,32 +372,42 @@ mod tests {
         };
         // No snapshot on its way: news passes, and a snapshot the room did not announce
         // changes nothing.
-        assert!(ledger.queue_news(&tx, news(1)));
+        assert_eq!(ledger.queue_news(&tx, news(1)), Queued::Now);
         assert_eq!(room(&mut ledger, snapshot.clone()), (0, 0));
         assert_eq!(drain(&mut rx), ["news 1", snapshot.as_str()]);
-        // Two on their way: news waits for the second.
+        // Two on their way: news sent after the first was built follows the first; news
+        // sent after the second was built, the second; a view's circles too.
         ledger.snapshot_ahead();
+        assert_eq!(ledger.queue_news(&tx, news(2)), Queued::Held);
         ledger.snapshot_ahead();
-        assert!(ledger.queue_news(&tx, news(2)));
+        assert_eq!(ledger.queue_news(&tx, news(3)), Queued::Held);
+        assert!(ledger.queue_circle(&tx, Utf8Bytes::from_static("circle")));
         assert_eq!(room(&mut ledger, Utf8Bytes::from_static("{}")), (0, 0));
-        assert!(ledger.queue_news(&tx, news(3)));
-        assert_eq!(room(&mut ledger, snapshot.clone()), (0, 0));
-        assert!(ledger.queue_news(&tx, news(4)));
-        assert_eq!(drain(&mut rx), ["{}", snapshot.as_str()]);
+        assert_eq!(drain(&mut rx), ["{}"]);
+        assert_eq!(room(&mut ledger, snapshot.clone()), (1, 0));
+        assert_eq!(drain(&mut rx), [snapshot.as_str(), "news 2"]);
+        assert_eq!(ledger.queue_news(&tx, news(4)), Queued::Held);
         assert_eq!(room(&mut ledger, snapshot.clone()), (3, 0));
-        assert!(ledger.queue_news(&tx, news(5)));
+        assert_eq!(ledger.queue_news(&tx, news(5)), Queued::Now);
         assert_eq!(
             drain(&mut rx),
-            [snapshot.as_str(), "news 2", "news 3", "news 4", "news 5"]
+            [snapshot.as_str(), "news 3", "circle", "news 4", "news 5"]
         );
-        // More than it may hold: let go (the snapshot then asked for brings it), and
-        // what comes after is held again.
+        // More than it may hold: all of it let go and counted (the snapshot then asked
+        // for brings it), and what comes after is held again.
         ledger.snapshot_ahead();
         for n in 0..NODE_SLOTS as u32 {
-            assert!(ledger.queue_news(&tx, news(n)));
+            assert_eq!(ledger.queue_news(&tx, news(n)), Queued::Held);
         }
-        assert!(!ledger.queue_news(&tx, news(1000)), "missed");
-        assert!(ledger.queue_news(&tx, news(1001)));
+        assert!(
+            !ledger.queue_circle(&tx, Utf8Bytes::from_static("circle")),
+            "no room"
+        );
+        assert_eq!(
+            ledger.queue_news(&tx, news(1000)),
+            Queued::Missed(NODE_SLOTS as u64 + 1)
+        );
+        assert_eq!(ledger.queue_news(&tx, news(1001)), Queued::Held);
         assert_eq!(room(&mut ledger, snapshot.clone()), (1, 0));
         assert_eq!(drain(&mut rx), [snapshot.as_str(), "news 1001"]);
     }
@@ -365,7 +419,8 @@ mod tests {
         let snapshot = Utf8Bytes::from_static(r#"{"type":"snapshot","participants":[]}"#);
         ledger.snapshot_ahead();
         for n in 0..5 {
-            assert!(ledger.queue_news(&tx, Utf8Bytes::from(format!("news {n}"))));
+            let held = ledger.queue_news(&tx, Utf8Bytes::from(format!("news {n}")));
+            assert_eq!(held, Queued::Held);
         }
         assert!(ledger.queue_rooms(&tx, snapshot.clone()));
         assert_eq!(ledger.passed(&tx, &snapshot), (3, 2));

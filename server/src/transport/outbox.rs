@@ -150,20 +150,24 @@ impl OutboxSender {
         Ok(())
     }
 
-    /// Queues a frame without waiting, as [`OutboxSender::try_send`] does, running `before`
-    /// first once the frame is sure to be queued: whatever `before` sends elsewhere is
-    /// there before the session can take the frame (a cluster's node hears that a
-    /// snapshot is on its way before the snapshot can reach it). `before` runs while the
-    /// queue is held: it must not wait.
-    pub fn try_send_after(&self, frame: Utf8Bytes, before: impl FnOnce()) -> Result<(), SendError> {
+    /// Queues a frame without waiting, as [`OutboxSender::try_send`] does, once `before`
+    /// has run and said yes (`false`: not queued, as if the queue were full). `before`
+    /// runs only when the frame fits, and whatever it sends elsewhere is there before the
+    /// session can take the frame (a cluster's node hears that a snapshot is on its way
+    /// before the snapshot can reach it). It runs while the queue is held: it must not
+    /// wait, nor touch this queue.
+    pub fn try_send_after(
+        &self,
+        frame: Utf8Bytes,
+        before: impl FnOnce() -> bool,
+    ) -> Result<(), SendError> {
         let mut state = self.shared.lock();
         if !state.receiver_alive {
             return Err(SendError::Closed);
         }
-        if state.used() >= state.capacity {
+        if state.used() >= state.capacity || !before() {
             return Err(SendError::Full);
         }
-        before();
         state.queue.push_back(frame);
         drop(state);
         self.shared.ready.notify_one();
@@ -361,22 +365,32 @@ mod tests {
     }
 
     #[test]
-    fn runs_before_only_for_a_frame_it_queues() {
-        let (tx, mut rx) = outbox(1);
+    fn runs_before_only_for_a_frame_that_fits_and_queues_it_only_on_yes() {
+        let (tx, mut rx) = outbox(2);
         let mut ran = 0;
-        assert_eq!(tx.try_send_after("a".into(), || ran += 1), Ok(()));
+        let mut yes = |answer: bool| {
+            ran += 1;
+            answer
+        };
+        assert_eq!(tx.try_send_after("a".into(), || yes(true)), Ok(()));
         assert_eq!(
-            tx.try_send_after("b".into(), || ran += 1),
+            tx.try_send_after("b".into(), || yes(false)),
             Err(SendError::Full)
         );
-        assert_eq!(ran, 1, "not run for a frame that does not fit");
+        assert_eq!(tx.capacity(), 1, "said no: not queued");
+        assert_eq!(tx.try_send("c".into()), Ok(()));
+        assert_eq!(
+            tx.try_send_after("d".into(), || yes(true)),
+            Err(SendError::Full)
+        );
         assert_eq!(rx.try_recv().as_deref(), Some("a"));
+        assert_eq!(rx.try_recv().as_deref(), Some("c"));
         drop(rx);
         assert_eq!(
-            tx.try_send_after("c".into(), || ran += 1),
+            tx.try_send_after("e".into(), || yes(true)),
             Err(SendError::Closed)
         );
-        assert_eq!(ran, 1);
+        assert_eq!(ran, 2, "run only for frames that fit");
     }
 
     #[tokio::test]

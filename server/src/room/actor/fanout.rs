@@ -445,11 +445,13 @@ impl Actor {
             // `Down::SnapshotAhead`), told before the snapshot can reach it.
             let queued = session.outbox.capacity() > room_for
                 && match session.outbox.relayed().filter(|_| owed_snapshot) {
+                    // The way to that node full (its publishing stuck): no snapshot now
+                    // (untold, it would take a later one's place); the page stays owed one.
                     Some(relayed) => session.outbox.try_send_after(frame, || {
-                        // The way to that node is full (its publishing is stuck): the
-                        // snapshot goes untold, and the page may show a circle's older
-                        // state until its next change, as if nothing were held back.
-                        let _ = relayed.down.try_send((relayed.conn, Down::SnapshotAhead));
+                        relayed
+                            .down
+                            .try_send((relayed.conn, Down::SnapshotAhead))
+                            .is_ok()
                     }),
                     None => session.outbox.try_send(frame),
                 }
