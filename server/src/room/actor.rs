@@ -424,3 +424,7 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 #[path = "actor_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "actor_relayed_tests.rs"]
+mod relayed_tests;
