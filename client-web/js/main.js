@@ -35,6 +35,7 @@ import { TalkInvite } from "./talk-invite.js";
 import { RemoteStreams, SETTLE_MS } from "./remote-streams.js";
 import { ControlBar } from "./controls.js";
 import { EndScreen, CLOSE_REASONS } from "./ended.js";
+import { FloorHint } from "./floor-hint.js";
 
 const slug = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "lobby");
 // A signed link carries its token in the fragment (never sent to a server). It leaves the
@@ -166,8 +167,13 @@ const viewReporter = new ViewReporter({
 // In a big room: those the page meets but does not know yet.
 const whoAsker = new WhoAsker({ send: (ids) => conn.send(messages.who(ids)) });
 
+const floorHint = new FloorHint({ box: $("#floor-hint"), close: $("#floor-hint-close"), focusAfterClose: () => $("#floor") });
+
 const walker = new Walker({
-  send: (x, y, walking) => conn.send(messages.move(x, y, walking)),
+  send: (x, y, walking) => {
+    floorHint.dismiss();
+    conn.send(messages.move(x, y, walking));
+  },
   position: () => state.me(),
   bounds: () => state.room ?? { width: 0, height: 0 },
   speed: () => state.room?.walk_speed ?? 400,
@@ -494,6 +500,7 @@ function welcomed(msg) {
     // A reload that was not given its place back: walk to where we stood.
     const stood = session.position(slug);
     if (!resumed && stood) walker.walkTo(stood.x, stood.y);
+    else if (!resumed) floorHint.offer();
   } else {
     walker.stop();
     floor.setRoom(state);

@@ -74,6 +74,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/areas.js", "text/javascript; charset=utf-8"),
     asset!("js/conversation.js", "text/javascript; charset=utf-8"),
     asset!("js/icebreaker.js", "text/javascript; charset=utf-8"),
+    asset!("js/floor-hint.js", "text/javascript; charset=utf-8"),
     asset!("js/summary.js", "text/javascript; charset=utf-8"),
     asset!("js/waiting.js", "text/javascript; charset=utf-8"),
     asset!("js/session.js", "text/javascript; charset=utf-8"),
