@@ -144,10 +144,12 @@ export class ControlBar {
 
   // Camera, microphone and speaker (a dialog); focus goes back where it was when it
   // closes, or to "More" when the menu item (gone with the menu) opened it.
-  showSettings() {
+  async showSettings() {
+    const dialog = $("#settings");
+    if (dialog.open) return;
     const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
-    $("#settings").addEventListener("close", () => back?.focus?.(), { once: true });
-    this.deps.settings.open();
+    await this.deps.settings.open().catch(() => {});
+    if (dialog.open) dialog.addEventListener("close", () => back?.focus?.(), { once: true });
   }
 
   setPanelOpen(open) {
@@ -219,13 +221,12 @@ function fit() {
       bar.classList.add("compact-minor");
       if (overflows()) bar.classList.add("compact");
     }
-    // Icons alone: each names itself when pointed at, as its label would.
-    const compact = bar.classList.contains("compact");
-    const minor = bar.classList.contains("compact-minor");
+    // Icons alone (labels hidden for want of room here, or by a narrow window's layout):
+    // each names itself when pointed at, as its label would.
     for (const button of bar.querySelectorAll("button")) {
       const label = button.querySelector(".label");
       if (!label) continue;
-      if (compact || (minor && button.hasAttribute("data-minor"))) button.title = label.textContent.trim();
+      if (getComputedStyle(label).clipPath !== "none") button.title = label.textContent.trim();
       else button.removeAttribute("title");
     }
   };

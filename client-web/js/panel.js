@@ -363,7 +363,13 @@ export class Panel {
       );
     }
     this.renderChatTargets(state, duplicates);
-    if (focused) this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+    if (focused) {
+      const again = this.root.querySelector(`[data-key="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+      // "Go to" someone took us into their circle, and their row has no such button any
+      // more: focus stays in the people list, on its search box.
+      else if (focused.startsWith("person:") && (!document.activeElement || document.activeElement === document.body)) this.root.querySelector("#people-search")?.focus();
+    }
   }
 
   // For hosts: who has been outside any circle for longer than the room's setting (the

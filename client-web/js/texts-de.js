@@ -136,7 +136,7 @@ export const de = {
   "announce.youLeft": "Sie haben den Kreis verlassen.",
   "announce.near": "In Ihrer Nähe: {name}",
   "announce.entered": "{name} hat den Raum betreten.",
-  "status.connecting": "Verbindung wird hergestellt …",
+  "status.connecting": "Verbindung wird hergestellt…",
   "status.reconnecting": "Verbindung unterbrochen. Neuer Versuch in {seconds} s…",
   "status.left": "Sie haben den Raum verlassen.",
   "and": " und ",

@@ -78,6 +78,13 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     assert.ok((await floorShare()) >= 0.5, `room: floor ${(await floorShare()).toFixed(2)} of the height`);
     const { rows } = await controlRows(a.page);
     assert.equal(rows, 1, "the controls stay in one row");
+    // Icons alone here (the narrow layout hides the labels): each has its label as tooltip.
+    const untitled = await a.page.evaluate(() =>
+      [...document.querySelectorAll(".controlbar button")]
+        .filter((b) => b.offsetParent && b.querySelector(".label") && getComputedStyle(b.querySelector(".label")).clipPath !== "none" && b.title !== b.querySelector(".label").textContent.trim())
+        .map((b) => b.id),
+    );
+    assert.deepEqual(untitled, [], "icons alone have their labels as tooltips");
     // Someone is visible: one's own avatar is inside the floor's view.
     const visible = await a.page.evaluate(() => {
       const floor = document.querySelector("#floor").getBoundingClientRect();

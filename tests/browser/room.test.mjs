@@ -46,6 +46,10 @@ test("keyboard only: tab to the people list, go to a person, form a circle, walk
   await page.keyboard.press("Enter");
   await waitCircle(page, [anna.id, ben.id]);
   await waitCircle(anna.page, [anna.id, ben.id]);
+  // Anna's row has no "go to" any more (she is in one's circle): focus stays in the list.
+  await page
+    .waitForFunction(() => document.activeElement?.id === "people-search", null, { timeout: DEADLINE })
+    .catch(async () => assert.equal(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName), "people-search", "focus not lost"));
   // Back to the floor (Shift+Tab) and walk away with the arrow keys.
   for (let i = 0; i < 30; i++) {
     if ((await page.evaluate(() => document.activeElement?.id)) === "floor") break;
