@@ -136,8 +136,7 @@ export class ControlBar {
   showKeys() {
     const dialog = $("#keys");
     if (dialog.open) return;
-    // From the "More" menu (which closes), focus goes back to its button.
-    const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
+    const back = focusBack();
     dialog.addEventListener("close", () => back?.focus?.(), { once: true });
     dialog.showModal();
   }
@@ -147,7 +146,7 @@ export class ControlBar {
   async showSettings() {
     const dialog = $("#settings");
     if (dialog.open) return;
-    const back = document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
+    const back = focusBack();
     await this.deps.settings.open().catch(() => {});
     if (dialog.open) dialog.addEventListener("close", () => back?.focus?.(), { once: true });
   }
@@ -206,6 +205,12 @@ export class ControlBar {
     $("#announcement-show").hidden = !text || !put;
     this.update();
   }
+}
+
+// Where focus goes back when a dialog opened now closes: where it is, or, from the "More"
+// menu (which closes, its items with it), the menu's button.
+function focusBack() {
+  return document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
 }
 
 // The bar shows its labels while they fit; when they do not, the minor buttons' first
