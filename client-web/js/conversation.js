@@ -6,7 +6,7 @@
 
 import { t, listNames } from "./i18n.js";
 import { TileList, displayName } from "./tiles.js";
-import { gridLayout } from "./layout.js";
+import { gridLayout, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
 
@@ -31,6 +31,8 @@ export class Conversation {
     this.ducked = false;
     this.sinkId = "";
     new ResizeObserver(() => this.layout()).observe(body);
+    body.addEventListener("scroll", () => this.showMore(), { passive: true });
+    body.addEventListener("focusin", (event) => this.snapTo(event.target));
   }
 
   // A remote participant's camera (with their sound) or screen arrived, or ended (null).
@@ -147,16 +149,26 @@ export class Conversation {
     this.onAir.get(id)?.setSpeaking(shown);
   }
 
-  // Tile sizes: the grid that makes tiles largest; on a phone, a strip that scrolls
-  // sideways with tiles as tall as the strip.
+  // Tile sizes: the grid that makes tiles largest; on a phone, a strip of one or two rows
+  // (a shared screen first, a page of its own), in pages of whole tiles when not everyone
+  // fits, with a fade at the edge that has more.
   layout() {
     if (matchMedia(NARROW).matches) {
+      const width = this.body.clientWidth;
       const height = Math.max(60, this.body.clientHeight - 4);
-      const width = Math.min(this.body.clientWidth * 0.8, height * (16 / 9));
-      this.body.style.setProperty("--strip-w", `${Math.floor(width)}px`);
-      this.body.style.setProperty("--strip-self-w", `${Math.floor(width / 2)}px`);
+      const presenting = this.body.classList.contains("presenting");
+      const strip = stripLayout({ count: this.tiles.tiles.size, self: !!this.self?.tiles.size, width, height });
+      this.body.style.setProperty("--strip-w", `${strip.tileWidth}px`);
+      this.body.style.setProperty("--strip-h", `${strip.tileHeight}px`);
+      this.body.style.setProperty("--strip-self-w", `${Math.floor(strip.tileWidth / 2)}px`);
+      this.body.style.setProperty("--strip-rows", String(strip.rows));
+      this.body.style.setProperty("--strip-screen-w", `${Math.floor(Math.min(width, height * (16 / 9)))}px`);
+      this.body.classList.toggle("paged", presenting || !strip.fits);
+      this.padEnd();
+      this.showMore();
       return;
     }
+    this.body.classList.remove("paged", "more-before", "more-after");
     if (this.body.classList.contains("presenting")) {
       // People in a column beside the screen: a fifth of the width at most.
       const column = Math.max(160, Math.min(280, this.body.clientWidth * 0.22));
@@ -167,6 +179,49 @@ export class Conversation {
       return;
     }
     this.tiles.layout();
+  }
+
+  // A paged strip ends a whole page after a tile's start, so that scrolling to the end
+  // does not stop half-way through a column.
+  padEnd() {
+    const body = this.body;
+    body.style.setProperty("--strip-end", "0px");
+    if (!body.classList.contains("paged")) return;
+    const origin = body.getBoundingClientRect().left - body.scrollLeft;
+    const parts = [...body.querySelectorAll(".tile")].map((el) => el.getBoundingClientRect());
+    if (parts.length === 0) return;
+    const end = Math.max(...parts.map((r) => r.right - origin));
+    const page = body.clientWidth;
+    const start = Math.min(...parts.map((r) => r.left - origin).filter((left) => end - left <= page + 0.5));
+    body.style.setProperty("--strip-end", `${Math.max(0, Math.floor(start + page - end))}px`);
+  }
+
+  // On a phone, whether the strip has more before or after what it shows (a fade there).
+  showMore() {
+    const body = this.body;
+    const paged = body.classList.contains("paged");
+    const end = body.scrollWidth - body.clientWidth;
+    body.classList.toggle("more-before", paged && body.scrollLeft > 2);
+    body.classList.toggle("more-after", paged && body.scrollLeft < end - 2);
+  }
+
+  // On a phone's paged strip, a tile that gets focus comes whole into view at a page's
+  // edge (the browser's own scrolling centres it, cutting its neighbours in half).
+  snapTo(target) {
+    const tile = target.closest?.(".tile");
+    if (!tile || !this.body.classList.contains("paged")) return;
+    requestAnimationFrame(() => {
+      const body = this.body;
+      const origin = body.getBoundingClientRect().left - body.scrollLeft;
+      const box = tile.getBoundingClientRect();
+      const left = box.left - origin;
+      const max = body.scrollWidth - body.clientWidth;
+      const starts = [...body.querySelectorAll(".tile")].map((el) => Math.min(max, el.getBoundingClientRect().left - origin));
+      const fitting = starts.filter((start) => start <= left + 0.5 && left + box.width <= start + body.clientWidth + 0.5);
+      if (fitting.length === 0) return;
+      const best = fitting.reduce((a, b) => (Math.abs(b - body.scrollLeft) < Math.abs(a - body.scrollLeft) ? b : a));
+      body.scrollTo({ left: best, behavior: "instant" });
+    });
   }
 
   // Closes every tile (leaving the circle or the room).

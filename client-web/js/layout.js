@@ -1,6 +1,6 @@
-// Layout as pure functions of sizes and counts: the conversation grid, where members
-// stand around their circle's ring, where name tags go so that none covers another, and
-// how far a walker gets in a moment. No DOM here: tests/browser/layout.test.mjs runs
+// Layout as pure functions of sizes and counts: the conversation grid (and its strip on a
+// phone), where members stand around their circle's ring, where name tags go so that none
+// covers another, and how far a walker gets in a moment. No DOM here: tests/browser/layout.test.mjs runs
 // these under Node with many cases.
 
 // The grid for `count` tiles of `aspect` (width / height) in a box of `width` × `height`
@@ -17,6 +17,49 @@ export function gridLayout({ count, width, height, gap = 8, aspect = 16 / 9 }) {
     if (!best || tileWidth > best.tileWidth) best = { cols, rows, tileWidth, tileHeight: Math.floor(tileWidth / aspect) };
   }
   return best;
+}
+
+// The conversation on a phone: a strip above the floor, `width` × `height` pixels, for
+// `count` tiles of the others and (with `self`) one's own picture at half their width
+// after them. Everyone on one screen while tiles can stay `min` px wide, in one row or
+// two; beyond that, pages of whole columns that scroll sideways, as many tiles a page as
+// can be `min` wide, the columns filling the page exactly (a little wider than 16:9 if
+// the height is short). Never a tile cut by the strip's edge: a half tile reads as
+// broken, not as "more this way". Returns { rows, tileWidth, tileHeight, fits } (fits:
+// everyone on one screen).
+export function stripLayout({ count, self = false, width, height, gap = 8, aspect = 16 / 9, min = 140 }) {
+  if (width <= 0 || height <= 0) return { rows: 1, tileWidth: 0, tileHeight: 0, fits: true };
+  const n = Math.max(1, count);
+  const byHeight = (rows) => ((height - gap * (rows - 1)) / rows) * aspect;
+  let fit = null;
+  for (const rows of [1, 2]) {
+    if (rows > n) break;
+    const cols = Math.ceil(n / rows);
+    const across = (width - gap * (cols - 1) - (self ? gap : 0)) / (cols + (self ? 0.5 : 0));
+    const tileWidth = Math.floor(Math.min(across, byHeight(rows)));
+    if (!fit || tileWidth > fit.tileWidth) fit = { rows, tileWidth, tileHeight: Math.floor(tileWidth / aspect), fits: true };
+  }
+  if (fit.tileWidth >= min) return fit;
+  let page = null;
+  for (const rows of [1, 2]) {
+    const tall = byHeight(rows);
+    // Columns a page: enough that tiles are no taller than the strip, few enough that
+    // they stay `min` wide.
+    const cols = Math.max(1, Math.min(Math.ceil((width + gap) / (tall + gap)), Math.floor((width + gap) / (min + gap))));
+    const tileWidth = Math.floor((width - gap * (cols - 1)) / cols);
+    const tileHeight = Math.floor(Math.min(tileWidth, tall) / aspect);
+    const shown = rows * cols;
+    const ok = Math.min(tileWidth, tall) >= min;
+    // Most tiles a page that are `min` wide (larger ones on a tie); if none can be, the
+    // largest.
+    const better =
+      !page ||
+      (ok && !page.ok) ||
+      (ok && page.ok && (shown > page.shown || (shown === page.shown && tileHeight > page.tileHeight))) ||
+      (!ok && !page.ok && tileHeight > page.tileHeight);
+    if (better) page = { rows, tileWidth, tileHeight, ok, shown };
+  }
+  return { rows: page.rows, tileWidth: page.tileWidth, tileHeight: page.tileHeight, fits: false };
 }
 
 // Where each member of a circle stands on the floor: evenly around a ring about the

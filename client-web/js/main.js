@@ -150,8 +150,12 @@ const sfu = new Sfu({
 
 const floor = new Floor($("#floor"), {
   onView: () => viewReporter.changed(),
-  onWalk: (x, y) => walker.walkTo(x, y),
-  onSteer: (direction) => walker.steer(direction),
+  onWalk: byHand((x, y) => walker.walkTo(x, y)),
+  onSteer: (direction) => {
+    // (Steering stops, null, also when the floor loses focus: that is no walk.)
+    if (direction) floorHint.dismiss();
+    walker.steer(direction);
+  },
   onNear: (p) => {
     const name = displayName(p, state.you, duplicates);
     announce(t("announce.near", { name: p.profile ? `${name}, ${p.profile}` : name }));
@@ -169,11 +173,17 @@ const whoAsker = new WhoAsker({ send: (ids) => conn.send(messages.who(ids)) });
 
 const floorHint = new FloorHint({ box: $("#floor-hint"), close: $("#floor-hint-close"), focusAfterClose: () => $("#floor") });
 
-const walker = new Walker({
-  send: (x, y, walking) => {
+// A walk one starts oneself (a click, a tap, the arrow keys, "go to"): the first visit's
+// hint has done its work. A walk back after a blip or a reload is not one's own.
+function byHand(walk) {
+  return (...args) => {
     floorHint.dismiss();
-    conn.send(messages.move(x, y, walking));
-  },
+    return walk(...args);
+  };
+}
+
+const walker = new Walker({
+  send: (x, y, walking) => conn.send(messages.move(x, y, walking)),
   position: () => state.me(),
   bounds: () => state.room ?? { width: 0, height: 0 },
   speed: () => state.room?.walk_speed ?? 400,
@@ -196,8 +206,8 @@ const streams = new RemoteStreams({ conversation, floor, state, render: () => sc
 
 const panel = new Panel($("#panel"), {
   onFind: (query) => conn.send(messages.find(query)),
-  onGoToPerson: (id) => walker.toPerson(state, id),
-  onGoToCircle: (id) => walker.toCircle(state, id),
+  onGoToPerson: byHand((id) => walker.toPerson(state, id)),
+  onGoToCircle: byHand((id) => walker.toCircle(state, id)),
   onHostAction: (action, id) => {
     if (action === "invite") {
       conn.send(messages.inviteToBroadcast(id));
@@ -233,7 +243,7 @@ const settings = new DeviceSettings($("#settings"), {
 
 const endScreen = new EndScreen();
 
-const talkInvite = new TalkInvite({ state, duplicates: () => duplicates, goToPerson: (id) => walker.toPerson(state, id) });
+const talkInvite = new TalkInvite({ state, duplicates: () => duplicates, goToPerson: byHand((id) => walker.toPerson(state, id)) });
 
 const controls = new ControlBar({
   state,

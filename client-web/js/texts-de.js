@@ -28,7 +28,7 @@ export const de = {
   "join.off": "Aus",
   "lang.switch": "English",
   "lang.label": "Language: English",
-  "hint.walk": "Klicken oder tippen Sie auf den Boden, um dorthin zu gehen, oder nutzen Sie die Pfeiltasten. Gehen Sie zu jemandem, um ein Gespräch zu beginnen.",
+  "hint.walk": "Klicken oder tippen Sie auf den Boden, um dorthin zu gehen, oder nutzen Sie die Pfeiltasten. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Nur wer mit Ihnen im Kreis steht, sieht und hört Sie.",
   "hint.gotIt": "Verstanden",
   "room.floor": "Raumfläche. Mit den Pfeiltasten oder W, A, S, D gehen; klicken oder tippen, um dorthin zu gehen.",
   "room.people": "Personen",

@@ -28,7 +28,7 @@ export const en = {
   "join.off": "Off",
   "lang.switch": "Deutsch",
   "lang.label": "Sprache: Deutsch",
-  "hint.walk": "Click or tap the floor to walk there, or use the arrow keys. Walk up to someone to start a conversation.",
+  "hint.walk": "Click or tap the floor to walk there, or use the arrow keys. Walk up to someone to start a conversation. Only those in your circle see and hear you.",
   "hint.gotIt": "Got it",
   "room.floor": "Room floor. Use the arrow keys or W, A, S, D to walk; click or tap to walk there.",
   "room.people": "People",

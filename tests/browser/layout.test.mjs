@@ -1,9 +1,9 @@
-// The client's layout functions under Node: the conversation grid, members around their
-// ring, name tags that never cover one another, and walking steps.
+// The client's layout functions under Node: the conversation grid and its strip on a
+// phone, members around their ring, name tags that never cover one another, and walking steps.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gridLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
+import { gridLayout, stripLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
 
 test("the conversation grid gives up to 6 members tiles of at least 240 px in a desktop window", () => {
   // The conversation view of a 1280×800 window with the side panel open (see app.css).
@@ -33,6 +33,43 @@ test("the grid adapts up to a full circle of 15 and never overflows its box", ()
   assert.equal(gridLayout({ count: 2, width: 1000, height: 300 }).cols, 2);
   assert.equal(gridLayout({ count: 2, width: 300, height: 1000 }).cols, 1);
   assert.deepEqual(gridLayout({ count: 0, width: 100, height: 100 }), { cols: 0, rows: 0, tileWidth: 0, tileHeight: 0 });
+});
+
+test("a phone's strip: everyone on one screen while tiles stay 140 px wide, else pages of whole columns", () => {
+  const gap = 8;
+  // The strip of a phone in portrait (with and without the icebreaker), a small phone,
+  // 200 % zoom on a 1280×800 window, a phone on its side.
+  for (const [width, height] of [[374, 216], [374, 283], [334, 180], [624, 83], [780, 110]]) {
+    for (let count = 1; count <= 14; count++) {
+      for (const self of [false, true]) {
+        const s = stripLayout({ count, self, width, height, gap });
+        const what = `${count}${self ? "+self" : ""} in ${width}×${height}: ${JSON.stringify(s)}`;
+        assert.ok(s.rows === 1 || s.rows === 2, what);
+        assert.ok(s.rows * s.tileHeight + (s.rows - 1) * gap <= height + 0.5, `fits down: ${what}`);
+        assert.ok(s.tileWidth / s.tileHeight <= 2.3, `not much wider than 16:9: ${what}`);
+        const cols = Math.ceil(count / s.rows);
+        if (s.fits) {
+          const across = cols * s.tileWidth + (cols - 1) * gap + (self ? gap + s.tileWidth / 2 : 0);
+          assert.ok(across <= width + 0.5, `everyone on one screen: ${what}`);
+          assert.ok(Math.abs(s.tileHeight - s.tileWidth * (9 / 16)) <= 1, `16:9: ${what}`);
+        } else {
+          // Pages of whole columns: the columns fill the page to within a pixel each.
+          const page = Math.floor((width + gap) / (s.tileWidth + gap));
+          assert.ok(page >= 1 && width - (page * s.tileWidth + (page - 1) * gap) <= page, `whole columns a page: ${what}`);
+          // (One's own picture is a column of its own after the others'.)
+          assert.ok(page * s.rows < count || self, `a page does not hold everyone: ${what}`);
+          assert.ok(Math.min(s.tileWidth, s.tileHeight * (16 / 9)) >= 140, `tiles at least 140 px: ${what}`);
+        }
+      }
+    }
+  }
+  // A phone in portrait: one other large with one's own picture beside; two stacked; up
+  // to four in two rows; from five, pages of four.
+  assert.deepEqual(stripLayout({ count: 1, self: true, width: 374, height: 216 }), { rows: 1, tileWidth: 244, tileHeight: 137, fits: true });
+  assert.equal(stripLayout({ count: 2, self: true, width: 374, height: 216 }).rows, 2);
+  assert.ok(stripLayout({ count: 4, self: true, width: 374, height: 216 }).fits);
+  const five = stripLayout({ count: 5, self: true, width: 374, height: 216 });
+  assert.deepEqual([five.rows, five.fits, Math.floor((374 + 8) / (five.tileWidth + 8))], [2, false, 2]);
 });
 
 test("members stand evenly around their ring, never on top of each other", () => {

@@ -4,12 +4,14 @@
 // (and the More menu reaches the settings), and a broadcast on the stage fills its strip
 // on a desktop, a phone and at 200%, alone and beside one's circle, without covering the
 // floor; a first visit's hint on how to walk sits in a corner of the floor, lets clicks
-// through and goes for good once one walks or closes it.
+// through and goes for good once one walks or closes it; on a phone and at 200%, a circle's
+// tiles are whole: all on one screen, or pages that scroll sideways with a fade where there
+// is more.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { startServer, person, formCircle, boxes, overlapping, mintLink, axe, screenshotDir, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, clickFloor, crowd, boxes, overlapping, mintLink, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -185,6 +187,15 @@ test("a broadcast fills the stage on a desktop, a phone and at 200%, alone and b
     const [conversation] = await boxes(listener.page, "#conversation");
     assert.ok(conversation.top >= view.top + view.height - 0.5, `${label}: the circle below the stage`);
     await listener.page.screenshot({ path: path.join(screenshotDir(), `stage-circle-${label}.png`) });
+    // The stage and the circle beside it, for screen readers and in contrast. (The floor
+    // is checked in room.test.mjs. Here, at 200 % on a 2× screen, axe cannot tell the
+    // contrast of the initials of other circles' avatars over the floor plan, "bgImage",
+    // though they lie wholly inside their opaque faces: not understood yet.)
+    for (const part of ["#on-air-view", "#conversation"]) {
+      const report = await axe(listener.page, part);
+      assert.deepEqual(report.violations, [], `${label} ${part}`);
+      assert.deepEqual(report.contrastReview, [], `${label} ${part}`);
+    }
     for (const p of [listener, partner]) {
       await p.close();
       people.splice(people.indexOf(p), 1);
@@ -228,14 +239,100 @@ test("a first visit's hint on walking: in a corner of the floor on a desktop, a 
       await p.page.waitForTimeout(300);
       assert.equal(await p.page.isVisible("#floor-hint"), false, "not shown again");
     } else {
+      // A walk the page makes itself (back to where one stood, after a blip or a reload)
+      // leaves the hint: only one's own walking says one has found out how.
+      const before = await p.page.evaluate(() => ({ ...window.hallway.state.me() }));
+      await p.page.evaluate(({ x, y }) => window.hallway.walker.walkTo(x + 60, y), before);
+      await p.page.waitForFunction((b) => Math.abs(window.hallway.state.me().x - (b.x + 60)) < 3, before, { timeout: DEADLINE });
+      assert.equal(await p.page.isVisible("#floor-hint"), true, `${label}: still there after a walk the page made`);
       // Closed by keyboard: it goes, and focus is on the floor.
       await p.page.focus("#floor-hint-close");
       await p.page.keyboard.press("Enter");
       await p.page.waitForSelector("#floor-hint", { state: "hidden", timeout: DEADLINE });
-      assert.equal(await p.page.evaluate(() => document.activeElement?.id), "floor");
+      assert.equal(await p.page.evaluate(() => document.activeElement?.id || document.activeElement?.outerHTML.slice(0, 120)), "floor");
     }
     await p.close();
     people.splice(people.indexOf(p), 1);
   }
 });
 
+
+test("a circle on a phone and at 200%: whole tiles, all on one screen or in pages that scroll sideways, faded where there is more", { timeout: 10 * 60 * 1000 }, async () => {
+  const names = ["Amelia Hart", "Bilal Rahman", "Chen Wei", "Dorothea von Brandenburg-Ansbach", "Eero Virtanen", "Fiona O'Neill", "Giulia Bianchi"];
+  const cases = [
+    // [label, others in the circle, page options, all on one screen?]
+    ["phone-en-2", 2, { viewport: { width: 390, height: 844 }, touch: true }, true],
+    ["phone-de-4", 4, { lang: "de", viewport: { width: 390, height: 844 }, touch: true }, true],
+    ["phone-en-6", 6, { viewport: { width: 390, height: 844 }, touch: true }, false],
+    ["zoom-200-de-3", 3, { lang: "de", viewport: { width: 640, height: 400 }, scale: 2 }, true],
+    ["zoom-200-en-6", 6, { viewport: { width: 640, height: 400 }, scale: 2 }, false],
+  ];
+  // A server of its own: nobody from the other tests (still standing where they were, for
+  // a while) walks into these circles.
+  const own = await startServer();
+  try {
+    for (const [index, [label, count, opts, fits]] of cases.entries()) await stripCase(own, names, index, label, count, opts, fits);
+  } finally {
+    await own.stop();
+  }
+});
+
+async function stripCase(server, names, index, label, count, opts, fits) {
+  const x = 400 + 260 * index;
+  const at = (i) => ({ x: x + 40 * Math.cos((i / 8) * 2 * Math.PI), y: 700 + 40 * Math.sin((i / 8) * 2 * Math.PI) });
+  const quiet = await crowd(server, names.slice(0, count).map((name, k) => ({ name: `${name} ${index}`, ...at(k) })));
+  const p = await person(server, `Strip ${label}`, opts);
+  try {
+    await clickFloor(p.page, at(7).x, at(7).y);
+    await p.page.waitForFunction((n) => document.querySelectorAll("#tiles .tile").length === n && document.querySelectorAll("#self-view .tile").length === 1, count, { timeout: DEADLINE });
+    // Low screens show the icebreaker in the tiles' place until it is closed.
+    if (await p.page.isVisible("#icebreaker-close")) await p.page.click("#icebreaker-close");
+    await p.page.waitForTimeout(400);
+    const shown = async () => {
+      const [body] = await boxes(p.page, ".conversation-body");
+      const tiles = await boxes(p.page, "#conversation .tile");
+      const within = (b) => b.left >= body.left - 0.5 && b.left + b.width <= body.left + body.width + 0.5;
+      const outside = (b) => b.left + b.width <= body.left + 0.5 || b.left >= body.left + body.width - 0.5;
+      const others = await boxes(p.page, "#tiles .tile");
+      return { body, tiles, others, seen: tiles.filter(within), cut: tiles.filter((b) => !within(b) && !outside(b)) };
+    };
+    const first = await shown();
+    assert.deepEqual(overlapping(first.tiles), [], `${label}: no tile covers another`);
+    assert.deepEqual(first.cut, [], `${label}: no tile cut by the strip's edge ${JSON.stringify(first)}`);
+    for (const b of first.tiles) {
+      assert.ok(b.top >= first.body.top - 0.5 && b.top + b.height <= first.body.top + first.body.height + 0.5, `${label}: tiles as tall as the strip at most`);
+    }
+    for (const b of first.others) assert.ok(b.width >= 140, `${label}: others' tiles ${b.width}px wide`);
+    const classes = await p.page.evaluate(() => document.querySelector(".conversation-body").className);
+    if (fits) {
+      assert.equal(first.seen.length, count + 1, `${label}: everyone on one screen`);
+      assert.doesNotMatch(classes, /more-/, `${label}: no fade`);
+    } else {
+      assert.ok(first.seen.length >= 2 && first.seen.length < count + 1, `${label}: a page of ${first.seen.length}`);
+      assert.match(classes, /more-after/, `${label}: faded where there is more`);
+      assert.doesNotMatch(classes, /more-before/);
+    }
+    await p.page.screenshot({ path: path.join(screenshotDir(), `strip-${label}.png`) });
+    const report = await axe(p.page, "#conversation");
+    assert.deepEqual(report.violations, [], label);
+    assert.deepEqual(report.contrastReview, [], label);
+    if (!fits) {
+      // By keyboard, tile after tile: each comes whole into view; at the end, the fade
+      // is at the start.
+      for (let i = 0; i < count; i++) {
+        await p.page.focus(`#tiles .tile:nth-child(${i + 1})`);
+        await p.page.waitForTimeout(250);
+        const now = await shown();
+        const focused = await p.page.evaluate(() => document.activeElement.getBoundingClientRect().toJSON());
+        assert.ok(focused.left >= now.body.left - 0.5 && focused.right <= now.body.left + now.body.width + 0.5, `${label}: tile ${i + 1} in view when focused`);
+        assert.deepEqual(now.cut, [], `${label}: no tile cut after focusing tile ${i + 1}`);
+      }
+      await p.page.evaluate(() => document.querySelector(".conversation-body").scrollBy({ left: 10_000 }));
+      await p.page.waitForFunction(() => /more-before/.test(document.querySelector(".conversation-body").className) && !/more-after/.test(document.querySelector(".conversation-body").className), null, { timeout: DEADLINE });
+      assert.deepEqual((await shown()).cut, [], `${label}: no tile cut at the end`);
+    }
+  } finally {
+    await p.close();
+    await quiet.close();
+  }
+}

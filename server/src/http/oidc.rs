@@ -261,8 +261,8 @@ fn problem(status: StatusCode, lang: Lang, problem: Problem, room: Option<&str>)
         Problem::NotConfigured => (
             pick("Anmeldung nicht eingerichtet", "Sign-in not set up"),
             pick(
-                "Auf diesem Server ist die Anmeldung für Gastgebende nicht eingerichtet. Bitte fragen Sie die Veranstalter nach einem Link für Gastgebende.",
-                "Host sign-in is not set up on this server. Please ask the organisers for a host link.",
+                "Auf diesem Server ist die Anmeldung für Gastgebende nicht eingerichtet. Bitte fragen Sie das Gastgeberteam nach einem Link für Gastgebende.",
+                "Host sign-in is not set up on this server. Please ask the hosts for a host link.",
             ),
         ),
         Problem::Busy => (
@@ -300,8 +300,8 @@ fn problem(status: StatusCode, lang: Lang, problem: Problem, room: Option<&str>)
             SignInError::InvalidIdToken(_) => (
                 pick("Anmeldung nicht bestätigt", "Sign-in not confirmed"),
                 pick(
-                    "Die Antwort des Anmeldedienstes ließ sich nicht prüfen. Zu Ihrer Sicherheit sind Sie nicht angemeldet. Bitte wenden Sie sich an die Veranstalter, wenn das wieder geschieht.",
-                    "The sign-in service's answer could not be verified. For your safety you are not signed in. Please tell the organisers if this happens again.",
+                    "Die Antwort des Anmeldedienstes ließ sich nicht prüfen. Zu Ihrer Sicherheit sind Sie nicht angemeldet. Bitte wenden Sie sich an das Gastgeberteam, wenn das wieder geschieht.",
+                    "The sign-in service's answer could not be verified. For your safety you are not signed in. Please tell the hosts if this happens again.",
                 ),
             ),
             SignInError::NotHost => (
