@@ -11,9 +11,18 @@ import { gridLayout, stripLayout } from "./layout.js";
 const NARROW = "(max-width: 700px)";
 
 export class Conversation {
-  constructor({ section, body, list, selfView, heading, onAirSection, onAirList, meter }) {
+  constructor({ section, body, list, selfView, pager, heading, onAirSection, onAirList, meter }) {
     this.section = section;
     this.body = body;
+    // On a phone, when not everyone fits: buttons for the previous and next page of tiles,
+    // and which of them show ("5–8 of 9").
+    this.pager = pager;
+    const page = (direction) => {
+      const instant = matchMedia("(prefers-reduced-motion: reduce)").matches;
+      body.scrollBy({ left: direction * body.clientWidth, behavior: instant ? "instant" : "smooth" });
+    };
+    pager.previous.addEventListener("click", () => page(-1));
+    pager.next.addEventListener("click", () => page(1));
     this.heading = heading;
     this.selfView = selfView;
     this.onAirSection = onAirSection;
@@ -32,7 +41,10 @@ export class Conversation {
     this.sinkId = "";
     new ResizeObserver(() => this.layout()).observe(body);
     body.addEventListener("scroll", () => this.showMore(), { passive: true });
-    body.addEventListener("focusin", (event) => this.snapTo(event.target));
+    body.addEventListener("focusin", (event) => {
+      // Keyboard focus only: a tap that focuses a tile must not make the strip jump.
+      if (event.target.matches?.(":focus-visible")) this.snapTo(event.target);
+    });
   }
 
   // A remote participant's camera (with their sound) or screen arrived, or ended (null).
@@ -94,6 +106,7 @@ export class Conversation {
       if (!this.self) {
         this.self = new TileList(this.selfView);
       }
+      this.selfId = you;
       const tile = this.self.ensure(you, "camera", { self: true });
       tile.setStream(own);
       tile.update(me, { you, duplicates });
@@ -156,23 +169,36 @@ export class Conversation {
     if (matchMedia(NARROW).matches) {
       const width = this.body.clientWidth;
       const height = Math.max(60, this.body.clientHeight - 4);
+      const gap = parseFloat(getComputedStyle(this.body).columnGap) || 8;
       const presenting = this.body.classList.contains("presenting");
-      const strip = stripLayout({ count: this.tiles.tiles.size, self: !!this.self?.tiles.size, width, height });
+      const strip = stripLayout({ count: this.tiles.tiles.size, self: !!this.self?.tiles.size, width, height, gap });
+      this.placeSelf(strip.selfInGrid);
       this.body.style.setProperty("--strip-w", `${strip.tileWidth}px`);
       this.body.style.setProperty("--strip-h", `${strip.tileHeight}px`);
       this.body.style.setProperty("--strip-self-w", `${Math.floor(strip.tileWidth / 2)}px`);
       this.body.style.setProperty("--strip-rows", String(strip.rows));
       this.body.style.setProperty("--strip-screen-w", `${Math.floor(Math.min(width, height * (16 / 9)))}px`);
       this.body.classList.toggle("paged", presenting || !strip.fits);
+      this.pager.box.hidden = !this.body.classList.contains("paged");
+      if (!this.pager.box.hidden) {
+        // Beside the strip, as tall as it.
+        this.pager.box.style.top = `${this.body.offsetTop}px`;
+        this.pager.box.style.height = `${this.body.offsetHeight}px`;
+      }
       this.padEnd();
       this.showMore();
       return;
     }
     this.body.classList.remove("paged", "more-before", "more-after");
-    if (this.body.classList.contains("presenting")) {
+    this.pager.box.hidden = true;
+    const presenting = this.body.classList.contains("presenting");
+    // Beside a shared screen, one's own picture goes into the people's column: the screen
+    // keeps the width.
+    this.placeSelf(presenting);
+    if (presenting) {
       // People in a column beside the screen: a fifth of the width at most.
       const column = Math.max(160, Math.min(280, this.body.clientWidth * 0.22));
-      const count = this.tiles.tiles.size;
+      const count = this.tiles.tiles.size + (this.self?.tiles.size ?? 0);
       const g = gridLayout({ count: Math.max(1, count), width: column, height: this.body.clientHeight, gap: 8 });
       this.tiles.list.style.setProperty("--cols", "1");
       this.tiles.list.style.setProperty("--tile-w", `${Math.max(120, Math.min(column, g.tileWidth))}px`);
@@ -181,28 +207,60 @@ export class Conversation {
     this.tiles.layout();
   }
 
-  // A paged strip ends a whole page after a tile's start, so that scrolling to the end
-  // does not stop half-way through a column.
-  padEnd() {
-    const body = this.body;
-    body.style.setProperty("--strip-end", "0px");
-    if (!body.classList.contains("paged")) return;
-    const origin = body.getBoundingClientRect().left - body.scrollLeft;
-    const parts = [...body.querySelectorAll(".tile")].map((el) => el.getBoundingClientRect());
-    if (parts.length === 0) return;
-    const end = Math.max(...parts.map((r) => r.right - origin));
-    const page = body.clientWidth;
-    const start = Math.min(...parts.map((r) => r.left - origin).filter((left) => end - left <= page + 0.5));
-    body.style.setProperty("--strip-end", `${Math.max(0, Math.floor(start + page - end))}px`);
+  // One's own picture: small, after the others' tiles (its own list), or as a tile among
+  // them: on a phone when that makes every tile larger (the empty fourth place of three),
+  // and in the people's column beside a shared screen.
+  placeSelf(inGrid) {
+    const tile = this.self?.get(this.selfId);
+    if (!tile) return;
+    const home = inGrid ? this.tiles.list : this.selfView;
+    if (tile.el.parentElement !== home || tile.el.nextElementSibling) home.append(tile.el);
+    this.selfView.hidden = inGrid;
   }
 
-  // On a phone, whether the strip has more before or after what it shows (a fade there).
+  // A paged strip ends a whole page after a tile's start, so that scrolling to the end
+  // does not stop half-way through a column.
+  // (The padding comes after every tile, so the tiles' places do not depend on it.)
+  padEnd() {
+    const body = this.body;
+    let pad = 0;
+    const parts = body.classList.contains("paged") ? [...body.querySelectorAll(".tile")].map((el) => el.getBoundingClientRect()) : [];
+    if (parts.length > 0) {
+      const origin = body.getBoundingClientRect().left - body.scrollLeft;
+      const end = Math.max(...parts.map((r) => r.right - origin));
+      const page = body.clientWidth;
+      const start = Math.min(...parts.map((r) => r.left - origin).filter((left) => end - left <= page + 0.5));
+      pad = Math.max(0, Math.floor(start + page - end));
+    }
+    if (body.style.getPropertyValue("--strip-end") !== `${pad}px`) body.style.setProperty("--strip-end", `${pad}px`);
+  }
+
+  // On a phone, whether the strip has more before or after what it shows, and which
+  // tiles show: the pager's buttons and count.
   showMore() {
     const body = this.body;
     const paged = body.classList.contains("paged");
     const end = body.scrollWidth - body.clientWidth;
-    body.classList.toggle("more-before", paged && body.scrollLeft > 2);
-    body.classList.toggle("more-after", paged && body.scrollLeft < end - 2);
+    const before = paged && body.scrollLeft > 2;
+    const after = paged && body.scrollLeft < end - 2;
+    body.classList.toggle("more-before", before);
+    body.classList.toggle("more-after", after);
+    if (!paged) return;
+    // A button that has nothing more to show is off; focus on it moves to the other one.
+    const { previous, next } = this.pager;
+    const focused = document.activeElement;
+    previous.disabled = !before;
+    next.disabled = !after;
+    if (focused === next && !after) previous.focus();
+    if (focused === previous && !before) next.focus();
+    const box = body.getBoundingClientRect();
+    const tiles = [...body.querySelectorAll(".tile")];
+    const seen = tiles.flatMap((el, i) => {
+      const r = el.getBoundingClientRect();
+      return r.left >= box.left - 1 && r.right <= box.right + 1 ? [i + 1] : [];
+    });
+    const [from, to] = [Math.min(...seen), Math.max(...seen)];
+    this.pager.count.textContent = !seen.length ? "" : from === to ? t("conversation.shownOne", { at: from, all: tiles.length }) : t("conversation.shown", { from, to, all: tiles.length });
   }
 
   // On a phone's paged strip, a tile that gets focus comes whole into view at a page's

@@ -25,19 +25,25 @@ export function gridLayout({ count, width, height, gap = 8, aspect = 16 / 9 }) {
 // two; beyond that, pages of whole columns that scroll sideways, as many tiles a page as
 // can be `min` wide, the columns filling the page exactly (a little wider than 16:9 if
 // the height is short). Never a tile cut by the strip's edge: a half tile reads as
-// broken, not as "more this way". Returns { rows, tileWidth, tileHeight, fits } (fits:
-// everyone on one screen).
+// broken, not as "more this way". When one's own picture as a tile among the others
+// makes all tiles larger (three others in two rows: it takes the empty fourth place),
+// it goes there (`selfInGrid`). Returns { rows, tileWidth, tileHeight, fits, selfInGrid }
+// (fits: everyone on one screen).
 export function stripLayout({ count, self = false, width, height, gap = 8, aspect = 16 / 9, min = 140 }) {
-  if (width <= 0 || height <= 0) return { rows: 1, tileWidth: 0, tileHeight: 0, fits: true };
+  if (width <= 0 || height <= 0) return { rows: 1, tileWidth: 0, tileHeight: 0, fits: true, selfInGrid: false };
   const n = Math.max(1, count);
   const byHeight = (rows) => ((height - gap * (rows - 1)) / rows) * aspect;
   let fit = null;
-  for (const rows of [1, 2]) {
-    if (rows > n) break;
-    const cols = Math.ceil(n / rows);
-    const across = (width - gap * (cols - 1) - (self ? gap : 0)) / (cols + (self ? 0.5 : 0));
-    const tileWidth = Math.floor(Math.min(across, byHeight(rows)));
-    if (!fit || tileWidth > fit.tileWidth) fit = { rows, tileWidth, tileHeight: Math.floor(tileWidth / aspect), fits: true };
+  const ways = [{ cells: n, half: self, selfInGrid: false }];
+  if (self) ways.push({ cells: n + 1, half: false, selfInGrid: true });
+  for (const { cells, half, selfInGrid } of ways) {
+    for (const rows of [1, 2]) {
+      if (rows > cells) break;
+      const cols = Math.ceil(cells / rows);
+      const across = (width - gap * (cols - 1) - (half ? gap : 0)) / (cols + (half ? 0.5 : 0));
+      const tileWidth = Math.floor(Math.min(across, byHeight(rows)));
+      if (!fit || tileWidth > fit.tileWidth) fit = { rows, tileWidth, tileHeight: Math.floor(tileWidth / aspect), fits: true, selfInGrid };
+    }
   }
   if (fit.tileWidth >= min) return fit;
   let page = null;
@@ -59,7 +65,7 @@ export function stripLayout({ count, self = false, width, height, gap = 8, aspec
       (!ok && !page.ok && tileHeight > page.tileHeight);
     if (better) page = { rows, tileWidth, tileHeight, ok, shown };
   }
-  return { rows: page.rows, tileWidth: page.tileWidth, tileHeight: page.tileHeight, fits: false };
+  return { rows: page.rows, tileWidth: page.tileWidth, tileHeight: page.tileHeight, fits: false, selfInGrid: false };
 }
 
 // Where each member of a circle stands on the floor: evenly around a ring about the

@@ -87,6 +87,7 @@ const conversation = new Conversation({
   body: $(".conversation-body"),
   list: $("#tiles"),
   selfView: $("#self-view"),
+  pager: { box: $("#strip-pager"), previous: $("#strip-prev"), next: $("#strip-next"), count: $("#strip-count") },
   heading: $("#conversation-heading"),
   onAirSection: $("#on-air-view"),
   onAirList: $("#on-air-tiles"),

@@ -5,7 +5,8 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, clickFloor, waitAt, waitCircle, formCircle, boxes, overlapping, axe, DEADLINE } from "./harness.mjs";
+import path from "node:path";
+import { startServer, person, clickFloor, waitAt, waitCircle, formCircle, boxes, overlapping, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -119,6 +120,26 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
     null,
     { timeout: DEADLINE },
   );
+  // The same on a phone on its side and upright: the screen is the largest tile and no
+  // tile covers another (on its side the people's column scrolls; upright the screen is a
+  // page of the strip of its own).
+  // (A low screen shows the icebreaker in the tiles' place until it is closed.)
+  if (await anna.page.isVisible("#icebreaker-close")) await anna.page.click("#icebreaker-close");
+  try {
+    for (const [label, viewport] of [["landscape", { width: 844, height: 390 }], ["portrait", { width: 390, height: 844 }]]) {
+      await anna.page.setViewportSize(viewport);
+      // (Upright, the lists are a drawer over the room: closed, as a phone starts.)
+      if (await anna.page.isVisible("#panel-close")) await anna.page.click("#panel-close");
+      await anna.page.waitForTimeout(600);
+      const small = (await tiles(anna.page)).filter((t) => t.width > 0);
+      const big = small.find((t) => t.kind === "screen");
+      assert.ok(big && small.every((t) => t === big || t.width < big.width), `${label}: the screen is the largest tile ${JSON.stringify(small)}`);
+      assert.deepEqual(overlapping(small), [], `${label}: no tile covers another`);
+      await anna.page.screenshot({ path: path.join(screenshotDir(), `screen-share-phone-${label}.png`) });
+    }
+  } finally {
+    await anna.page.setViewportSize({ width: 1280, height: 800 });
+  }
   await ben.page.click("#screen-toggle");
   await anna.page.waitForFunction(() => !document.querySelector('.tile[data-kind="screen"]'), null, { timeout: DEADLINE });
 });

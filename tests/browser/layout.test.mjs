@@ -47,9 +47,12 @@ test("a phone's strip: everyone on one screen while tiles stay 140 px wide, else
         assert.ok(s.rows === 1 || s.rows === 2, what);
         assert.ok(s.rows * s.tileHeight + (s.rows - 1) * gap <= height + 0.5, `fits down: ${what}`);
         assert.ok(s.tileWidth / s.tileHeight <= 2.3, `not much wider than 16:9: ${what}`);
-        const cols = Math.ceil(count / s.rows);
+        assert.ok(!s.selfInGrid || (self && s.fits), `one's own picture among the others only when everyone fits: ${what}`);
+        const cells = count + (s.selfInGrid ? 1 : 0);
+        const cols = Math.ceil(cells / s.rows);
         if (s.fits) {
-          const across = cols * s.tileWidth + (cols - 1) * gap + (self ? gap + s.tileWidth / 2 : 0);
+          const half = self && !s.selfInGrid;
+          const across = cols * s.tileWidth + (cols - 1) * gap + (half ? gap + s.tileWidth / 2 : 0);
           assert.ok(across <= width + 0.5, `everyone on one screen: ${what}`);
           assert.ok(Math.abs(s.tileHeight - s.tileWidth * (9 / 16)) <= 1, `16:9: ${what}`);
         } else {
@@ -65,8 +68,11 @@ test("a phone's strip: everyone on one screen while tiles stay 140 px wide, else
   }
   // A phone in portrait: one other large with one's own picture beside; two stacked; up
   // to four in two rows; from five, pages of four.
-  assert.deepEqual(stripLayout({ count: 1, self: true, width: 374, height: 216 }), { rows: 1, tileWidth: 244, tileHeight: 137, fits: true });
+  assert.deepEqual(stripLayout({ count: 1, self: true, width: 374, height: 216 }), { rows: 1, tileWidth: 244, tileHeight: 137, fits: true, selfInGrid: false });
   assert.equal(stripLayout({ count: 2, self: true, width: 374, height: 216 }).rows, 2);
+  // Three others: one's own picture takes the fourth place, as large as theirs.
+  assert.deepEqual(stripLayout({ count: 3, self: true, width: 374, height: 216 }), { rows: 2, tileWidth: 183, tileHeight: 102, fits: true, selfInGrid: true });
+  assert.equal(stripLayout({ count: 4, self: true, width: 374, height: 216 }).selfInGrid, false);
   assert.ok(stripLayout({ count: 4, self: true, width: 374, height: 216 }).fits);
   const five = stripLayout({ count: 5, self: true, width: 374, height: 216 });
   assert.deepEqual([five.rows, five.fits, Math.floor((374 + 8) / (five.tileWidth + 8))], [2, false, 2]);

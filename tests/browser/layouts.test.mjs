@@ -5,8 +5,8 @@
 // on a desktop, a phone and at 200%, alone and beside one's circle, without covering the
 // floor; a first visit's hint on how to walk sits in a corner of the floor, lets clicks
 // through and goes for good once one walks or closes it; on a phone and at 200%, a circle's
-// tiles are whole: all on one screen, or pages that scroll sideways with a fade where there
-// is more.
+// tiles are whole: all on one screen, or pages that scroll sideways with page buttons
+// beside them.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -257,11 +257,12 @@ test("a first visit's hint on walking: in a corner of the floor on a desktop, a 
 });
 
 
-test("a circle on a phone and at 200%: whole tiles, all on one screen or in pages that scroll sideways, faded where there is more", { timeout: 10 * 60 * 1000 }, async () => {
+test("a circle on a phone and at 200%: whole tiles, all on one screen or in pages that scroll sideways, with page buttons beside them", { timeout: 10 * 60 * 1000 }, async () => {
   const names = ["Amelia Hart", "Bilal Rahman", "Chen Wei", "Dorothea von Brandenburg-Ansbach", "Eero Virtanen", "Fiona O'Neill", "Giulia Bianchi"];
   const cases = [
     // [label, others in the circle, page options, all on one screen?]
     ["phone-en-2", 2, { viewport: { width: 390, height: 844 }, touch: true }, true],
+    ["phone-de-3", 3, { lang: "de", viewport: { width: 390, height: 844 }, touch: true }, true],
     ["phone-de-4", 4, { lang: "de", viewport: { width: 390, height: 844 }, touch: true }, true],
     ["phone-en-6", 6, { viewport: { width: 390, height: 844 }, touch: true }, false],
     ["zoom-200-de-3", 3, { lang: "de", viewport: { width: 640, height: 400 }, scale: 2 }, true],
@@ -284,7 +285,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
   const p = await person(server, `Strip ${label}`, opts);
   try {
     await clickFloor(p.page, at(7).x, at(7).y);
-    await p.page.waitForFunction((n) => document.querySelectorAll("#tiles .tile").length === n && document.querySelectorAll("#self-view .tile").length === 1, count, { timeout: DEADLINE });
+    await p.page.waitForFunction((n) => document.querySelectorAll("#tiles .tile:not(.self)").length === n && document.querySelectorAll("#conversation .tile.self").length === 1, count, { timeout: DEADLINE });
     // Low screens show the icebreaker in the tiles' place until it is closed.
     if (await p.page.isVisible("#icebreaker-close")) await p.page.click("#icebreaker-close");
     await p.page.waitForTimeout(400);
@@ -293,7 +294,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
       const tiles = await boxes(p.page, "#conversation .tile");
       const within = (b) => b.left >= body.left - 0.5 && b.left + b.width <= body.left + body.width + 0.5;
       const outside = (b) => b.left + b.width <= body.left + 0.5 || b.left >= body.left + body.width - 0.5;
-      const others = await boxes(p.page, "#tiles .tile");
+      const others = await boxes(p.page, "#tiles .tile:not(.self)");
       return { body, tiles, others, seen: tiles.filter(within), cut: tiles.filter((b) => !within(b) && !outside(b)) };
     };
     const first = await shown();
@@ -303,33 +304,69 @@ async function stripCase(server, names, index, label, count, opts, fits) {
       assert.ok(b.top >= first.body.top - 0.5 && b.top + b.height <= first.body.top + first.body.height + 0.5, `${label}: tiles as tall as the strip at most`);
     }
     for (const b of first.others) assert.ok(b.width >= 140, `${label}: others' tiles ${b.width}px wide`);
-    const classes = await p.page.evaluate(() => document.querySelector(".conversation-body").className);
+    if (count === 3 && label.startsWith("phone")) {
+      // Three others in two rows leave a place empty: one's own picture takes it, as large
+      // as theirs.
+      const [own] = await boxes(p.page, "#tiles .tile.self");
+      assert.ok(own && first.others.every((b) => Math.abs(b.width - own.width) < 1), `${label}: one's own picture among the others, as large`);
+      assert.ok(own.width >= 180, `${label}: four tiles of ${own.width}px`);
+      assert.notEqual(await p.page.evaluate(() => getComputedStyle(document.querySelector("#tiles .tile.self video")).transform), "none", `${label}: one's own picture mirrored there too`);
+    }
+    const pager = async () =>
+      p.page.evaluate(() => {
+        const box = document.querySelector("#strip-pager");
+        return {
+          shown: box.offsetParent !== null,
+          box: box.getBoundingClientRect().toJSON(),
+          previous: document.querySelector("#strip-prev").disabled,
+          next: document.querySelector("#strip-next").disabled,
+          count: document.querySelector("#strip-count").textContent,
+        };
+      });
+    const before = await pager();
     if (fits) {
       assert.equal(first.seen.length, count + 1, `${label}: everyone on one screen`);
-      assert.doesNotMatch(classes, /more-/, `${label}: no fade`);
+      assert.equal(before.shown, false, `${label}: no page buttons`);
     } else {
       assert.ok(first.seen.length >= 2 && first.seen.length < count + 1, `${label}: a page of ${first.seen.length}`);
-      assert.match(classes, /more-after/, `${label}: faded where there is more`);
-      assert.doesNotMatch(classes, /more-before/);
+      // Page buttons beside the strip, over no tile: "previous" off, "next" on, and which
+      // tiles show.
+      assert.equal(before.shown, true, `${label}: page buttons`);
+      assert.ok(first.seen.every((b) => b.left + b.width <= before.box.left + 0.5 || b.left >= before.box.right - 0.5), `${label}: the buttons cover no tile`);
+      assert.deepEqual([before.previous, before.next], [true, false], `${label}: at the start`);
+      assert.equal(before.count, opts.lang === "de" ? `1–${first.seen.length} von ${count + 1}` : `1–${first.seen.length} of ${count + 1}`);
     }
     await p.page.screenshot({ path: path.join(screenshotDir(), `strip-${label}.png`) });
     const report = await axe(p.page, "#conversation");
     assert.deepEqual(report.violations, [], label);
     assert.deepEqual(report.contrastReview, [], label);
     if (!fits) {
-      // By keyboard, tile after tile: each comes whole into view; at the end, the fade
-      // is at the start.
-      for (let i = 0; i < count; i++) {
-        await p.page.focus(`#tiles .tile:nth-child(${i + 1})`);
+      // "Next" shows the next page, whole; on the last one "next" is off and focus moves
+      // to "previous".
+      await p.page.focus("#strip-next");
+      for (let turn = 0; turn < 4 && !(await pager()).next; turn++) {
+        await p.page.keyboard.press("Enter");
+        await p.page.waitForTimeout(700);
+        assert.deepEqual((await shown()).cut, [], `${label}: no tile cut after "next"`);
+      }
+      const end = await pager();
+      assert.deepEqual([end.previous, end.next], [false, true], `${label}: at the end`);
+      assert.equal(await p.page.evaluate(() => document.activeElement?.id), "strip-prev", `${label}: focus on "previous"`);
+      await p.page.keyboard.press("Enter");
+      await p.page.waitForTimeout(700);
+      assert.deepEqual((await shown()).cut, [], `${label}: no tile cut after "previous"`);
+      // By keyboard, tile after tile: each comes whole into view.
+      await p.page.evaluate(() => document.querySelector(".conversation-body").scrollTo({ left: 0, behavior: "instant" }));
+      await p.page.focus("#tiles .tile:nth-child(1)");
+      for (let i = 1; i < count; i++) {
+        await p.page.keyboard.press("Tab");
         await p.page.waitForTimeout(250);
         const now = await shown();
-        const focused = await p.page.evaluate(() => document.activeElement.getBoundingClientRect().toJSON());
+        const focused = await p.page.evaluate(() => ({ ...document.activeElement.getBoundingClientRect().toJSON(), tile: document.activeElement.matches(".tile") }));
+        assert.ok(focused.tile, `${label}: Tab goes to tile ${i + 1}`);
         assert.ok(focused.left >= now.body.left - 0.5 && focused.right <= now.body.left + now.body.width + 0.5, `${label}: tile ${i + 1} in view when focused`);
         assert.deepEqual(now.cut, [], `${label}: no tile cut after focusing tile ${i + 1}`);
       }
-      await p.page.evaluate(() => document.querySelector(".conversation-body").scrollBy({ left: 10_000 }));
-      await p.page.waitForFunction(() => /more-before/.test(document.querySelector(".conversation-body").className) && !/more-after/.test(document.querySelector(".conversation-body").className), null, { timeout: DEADLINE });
-      assert.deepEqual((await shown()).cut, [], `${label}: no tile cut at the end`);
     }
   } finally {
     await p.close();
