@@ -39,7 +39,11 @@ export class Conversation {
     this.speaking = new Set();
     this.ducked = false;
     this.sinkId = "";
-    new ResizeObserver(() => this.layout()).observe(body);
+    // The body's size, and the size of what stands above it in the section (an
+    // icebreaker shown or closed moves the strip, and the pager beside it must follow).
+    const resized = new ResizeObserver(() => this.layout());
+    resized.observe(body);
+    for (const el of section.children) if (el !== body && el !== pager.box) resized.observe(el);
     body.addEventListener("scroll", () => this.showMore(), { passive: true });
     body.addEventListener("focusin", (event) => {
       // Keyboard focus only: a tap that focuses a tile must not make the strip jump.
@@ -108,6 +112,8 @@ export class Conversation {
       }
       this.selfId = you;
       const tile = this.self.ensure(you, "camera", { self: true });
+      // (Back as someone new after a blip: the old picture goes.)
+      this.self.keep(new Set([`${you}:camera`]));
       tile.setStream(own);
       tile.update(me, { you, duplicates });
       tile.setSpeaking(this.speaking.has(you) && media.state().mic);
@@ -164,23 +170,37 @@ export class Conversation {
 
   // Tile sizes: the grid that makes tiles largest; on a phone, a strip of one or two rows
   // (a shared screen first, a page of its own), in pages of whole tiles when not everyone
-  // fits, with a fade at the edge that has more.
+  // fits, with page buttons beside them.
   layout() {
     if (matchMedia(NARROW).matches) {
-      const width = this.body.clientWidth;
+      // Not shown (a low screen shows the icebreaker in the strip's place): no buttons.
+      if (this.body.clientWidth === 0) {
+        this.showPager(false);
+        return;
+      }
+      const style = getComputedStyle(this.body);
+      // Whether everyone fits is asked of the strip's whole width (a paged strip gives up
+      // some of it to the page buttons: asked of that, a circle that had paged would stay
+      // paged after someone left); pages are laid out in what is left beside the buttons.
+      const pagerWidth = 3 * parseFloat(getComputedStyle(document.documentElement).fontSize);
+      const full = this.body.clientWidth + (parseFloat(style.marginRight) || 0);
       const height = Math.max(60, this.body.clientHeight - 4);
-      const gap = parseFloat(getComputedStyle(this.body).columnGap) || 8;
+      const gap = parseFloat(style.columnGap) || 8;
       const presenting = this.body.classList.contains("presenting");
-      const strip = stripLayout({ count: this.tiles.tiles.size, self: !!this.self?.tiles.size, width, height, gap });
+      const ask = (width) => stripLayout({ count: this.tiles.tiles.size, self: !!this.self?.tiles.size, width, height, gap });
+      let strip = ask(full);
+      const paged = presenting || !strip.fits;
+      if (paged) strip = ask(full - pagerWidth);
+      const width = paged ? full - pagerWidth : full;
       this.placeSelf(strip.selfInGrid);
       this.body.style.setProperty("--strip-w", `${strip.tileWidth}px`);
       this.body.style.setProperty("--strip-h", `${strip.tileHeight}px`);
       this.body.style.setProperty("--strip-self-w", `${Math.floor(strip.tileWidth / 2)}px`);
       this.body.style.setProperty("--strip-rows", String(strip.rows));
       this.body.style.setProperty("--strip-screen-w", `${Math.floor(Math.min(width, height * (16 / 9)))}px`);
-      this.body.classList.toggle("paged", presenting || !strip.fits);
-      this.pager.box.hidden = !this.body.classList.contains("paged");
-      if (!this.pager.box.hidden) {
+      this.body.classList.toggle("paged", paged);
+      this.showPager(paged);
+      if (paged) {
         // Beside the strip, as tall as it.
         this.pager.box.style.top = `${this.body.offsetTop}px`;
         this.pager.box.style.height = `${this.body.offsetHeight}px`;
@@ -190,7 +210,7 @@ export class Conversation {
       return;
     }
     this.body.classList.remove("paged", "more-before", "more-after");
-    this.pager.box.hidden = true;
+    this.showPager(false);
     const presenting = this.body.classList.contains("presenting");
     // Beside a shared screen, one's own picture goes into the people's column: the screen
     // keeps the width.
@@ -210,12 +230,25 @@ export class Conversation {
   // One's own picture: small, after the others' tiles (its own list), or as a tile among
   // them: on a phone when that makes every tile larger (the empty fourth place of three),
   // and in the people's column beside a shared screen.
+  // (Moving an element drops its focus: a focused picture keeps it.)
   placeSelf(inGrid) {
     const tile = this.self?.get(this.selfId);
     if (!tile) return;
     const home = inGrid ? this.tiles.list : this.selfView;
-    if (tile.el.parentElement !== home || tile.el.nextElementSibling) home.append(tile.el);
+    if (tile.el.parentElement !== home || tile.el.nextElementSibling) {
+      const focused = document.activeElement === tile.el;
+      home.append(tile.el);
+      if (focused) tile.el.focus({ preventScroll: true });
+    }
     this.selfView.hidden = inGrid;
+  }
+
+  // The page buttons, shown or not; when they go while one of them has focus, focus goes
+  // to the first picture.
+  showPager(shown) {
+    const box = this.pager.box;
+    if (!shown && !box.hidden && box.contains(document.activeElement)) this.body.querySelector(".tile")?.focus({ preventScroll: true });
+    box.hidden = !shown;
   }
 
   // A paged strip ends a whole page after a tile's start, so that scrolling to the end
@@ -253,14 +286,16 @@ export class Conversation {
     next.disabled = !after;
     if (focused === next && !after) previous.focus();
     if (focused === previous && !before) next.focus();
+    // Which people show (a shared screen is not one of them), said when it changes.
     const box = body.getBoundingClientRect();
-    const tiles = [...body.querySelectorAll(".tile")];
+    const tiles = [...body.querySelectorAll('.tile[data-kind="camera"]')];
     const seen = tiles.flatMap((el, i) => {
       const r = el.getBoundingClientRect();
       return r.left >= box.left - 1 && r.right <= box.right + 1 ? [i + 1] : [];
     });
     const [from, to] = [Math.min(...seen), Math.max(...seen)];
-    this.pager.count.textContent = !seen.length ? "" : from === to ? t("conversation.shownOne", { at: from, all: tiles.length }) : t("conversation.shown", { from, to, all: tiles.length });
+    const text = !seen.length ? "" : from === to ? t("conversation.shownOne", { at: from, all: tiles.length }) : t("conversation.shown", { from, to, all: tiles.length });
+    if (this.pager.count.textContent !== text) this.pager.count.textContent = text;
   }
 
   // On a phone's paged strip, a tile that gets focus comes whole into view at a page's
