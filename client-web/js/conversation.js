@@ -209,7 +209,7 @@ export class Conversation {
       this.showMore();
       return;
     }
-    this.body.classList.remove("paged", "more-before", "more-after");
+    this.body.classList.remove("paged");
     this.showPager(false);
     const presenting = this.body.classList.contains("presenting");
     // Beside a shared screen, one's own picture goes into the people's column: the screen
@@ -276,8 +276,6 @@ export class Conversation {
     const end = body.scrollWidth - body.clientWidth;
     const before = paged && body.scrollLeft > 2;
     const after = paged && body.scrollLeft < end - 2;
-    body.classList.toggle("more-before", before);
-    body.classList.toggle("more-after", after);
     if (!paged) return;
     // A button that has nothing more to show is off; focus on it moves to the other one.
     const { previous, next } = this.pager;
