@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { gridLayout, stripLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
 
 test("the conversation grid gives up to 6 members tiles of at least 240 px in a desktop window", () => {
-  // The conversation view of a 1280×800 window with the side panel open (see app.css).
+  // The conversation view of a 1280×800 window with the side panel open (see app.css and tiles.css).
   for (const [width, height] of [[760, 430], [940, 430], [1240, 500]]) {
     for (let count = 1; count <= 6; count++) {
       const g = gridLayout({ count, width, height });
