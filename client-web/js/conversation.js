@@ -6,7 +6,7 @@
 
 import { t, listNames } from "./i18n.js";
 import { TileList, displayName } from "./tiles.js";
-import { gridLayout, stripLayout } from "./layout.js";
+import { besideLayout, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
 
@@ -173,6 +173,8 @@ export class Conversation {
   // fits, with page buttons beside them.
   layout() {
     if (matchMedia(NARROW).matches) {
+      this.body.classList.remove("beside");
+      this.tiles.manual = false;
       // Not shown (a low screen shows the icebreaker in the strip's place): no buttons.
       if (this.body.clientWidth === 0) {
         this.showPager(false);
@@ -215,15 +217,21 @@ export class Conversation {
     // Beside a shared screen, one's own picture goes into the people's column: the screen
     // keeps the width.
     this.placeSelf(presenting);
+    this.body.classList.toggle("beside", presenting);
+    this.tiles.manual = presenting;
     if (presenting) {
-      // People in a column beside the screen: a fifth of the width at most.
-      const column = Math.max(160, Math.min(280, this.body.clientWidth * 0.22));
+      // People in a column beside the screen, in whole tiles (besideLayout).
       const count = this.tiles.tiles.size + (this.self?.tiles.size ?? 0);
-      const g = gridLayout({ count: Math.max(1, count), width: column, height: this.body.clientHeight, gap: 8 });
-      this.tiles.list.style.setProperty("--cols", "1");
-      this.tiles.list.style.setProperty("--tile-w", `${Math.max(120, Math.min(column, g.tileWidth))}px`);
+      const gap = parseFloat(getComputedStyle(this.tiles.list).rowGap) || 8;
+      const apart = parseFloat(getComputedStyle(this.body).columnGap) || gap;
+      const g = besideLayout({ count, width: this.body.clientWidth, height: this.body.clientHeight, gap, apart });
+      const list = this.tiles.list.style;
+      list.setProperty("--cols", String(g.cols));
+      list.setProperty("--tile-w", `${g.tileWidth}px`);
+      list.setProperty("--tile-h", `${g.tileHeight}px`);
       return;
     }
+    this.tiles.list.style.removeProperty("--tile-h");
     this.tiles.layout();
   }
 

@@ -68,6 +68,36 @@ export function stripLayout({ count, self = false, width, height, gap = 8, aspec
   return { rows: page.rows, tileWidth: page.tileWidth, tileHeight: page.tileHeight, fits: false, selfInGrid: false };
 }
 
+// The people beside a shared screen, in a conversation of `width` × `height` pixels: a
+// column of about a fifth of the width (160–280 px), wider where the screen, as tall as
+// the conversation, leaves room beside it anyway (never more than half; `apart` between
+// the screen and the column). Everyone in view
+// while tiles can be `min` px wide, in one column or more; otherwise a column that scrolls
+// by whole tiles: as many rows as fill the height exactly, the tiles as large as the
+// column allows (never a tile cut by the column's edge, as in the phone's strip).
+// Returns { cols, rows, tileWidth, tileHeight, fits } (rows: the rows in view).
+export function besideLayout({ count, width, height, gap = 8, apart = gap, aspect = 16 / 9, min = 100 }) {
+  const n = Math.max(1, count);
+  if (width <= 0 || height <= 0) return { cols: 1, rows: 1, tileWidth: 0, tileHeight: 0, fits: true };
+  const base = Math.max(160, Math.min(280, width * 0.22));
+  const spare = width - height * aspect - apart;
+  const column = Math.max(base, Math.min(spare, width / 2));
+  const all = gridLayout({ count: n, width: column, height, gap, aspect });
+  if (all.tileWidth >= min) return { cols: all.cols, rows: all.rows, tileWidth: all.tileWidth, tileHeight: all.tileHeight, fits: true };
+  const cols = Math.max(1, Math.floor((column + gap) / (min + gap)));
+  const cell = (column - gap * (cols - 1)) / cols;
+  const fill = (rows) => (height - gap * (rows - 1)) / rows;
+  // The fewest rows whose tiles, as tall as fills the height, are no wider than a cell.
+  let rows = Math.max(1, Math.ceil((height + gap) / (cell / aspect + gap)));
+  let tileWidth = Math.floor(fill(rows) * aspect);
+  // (A column too low for that: one row fewer, its tiles taller than 16:9.)
+  if (tileWidth < min && rows > 1) {
+    rows -= 1;
+    tileWidth = Math.floor(cell);
+  }
+  return { cols, rows, tileWidth: Math.min(tileWidth, Math.floor(cell)), tileHeight: Math.floor(fill(rows)), fits: false };
+}
+
 // Where each member of a circle stands on the floor: evenly around a ring about the
 // circle's centre, in the order they stand around it (so that nobody swaps places when
 // someone joins), turned so that everyone moves as little as possible. `members` are

@@ -124,6 +124,7 @@ export class TileList {
     this.list = list;
     this.gap = gap;
     this.tiles = new Map();
+    this.manual = false;
     this.observer = new ResizeObserver(() => this.layout());
     this.observer.observe(list);
   }
@@ -169,6 +170,8 @@ export class TileList {
   }
 
   layout() {
+    // (Laid out by its owner instead: the people's column beside a shared screen.)
+    if (this.manual) return;
     const count = this.tiles.size;
     const width = this.list.clientWidth;
     const height = this.list.clientHeight;

@@ -120,13 +120,39 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
     null,
     { timeout: DEADLINE },
   );
-  // The same on a phone on its side and upright: the screen is the largest tile and no
-  // tile covers another (on its side the people's column scrolls; upright the screen is a
-  // page of the strip of its own).
+  // The people's column beside the screen shows whole tiles only: everyone, or whole rows
+  // that scroll (scrolled to its end, again whole tiles).
+  const column = () =>
+    anna.page.evaluate(() => {
+      const list = document.querySelector("#tiles");
+      const r = list.getBoundingClientRect();
+      const box = { top: r.top + list.clientTop, left: r.left + list.clientLeft };
+      Object.assign(box, { bottom: box.top + list.clientHeight, right: box.left + list.clientWidth });
+      const shown = [...list.querySelectorAll(".tile")].map((el) => el.getBoundingClientRect()).filter((t) => t.width > 0);
+      const inside = (t) => t.top >= box.top - 1 && t.bottom <= box.bottom + 1 && t.left >= box.left - 1 && t.right <= box.right + 1;
+      const outside = (t) => t.bottom <= box.top + 1 || t.top >= box.bottom - 1;
+      return { tiles: shown.length, inView: shown.filter(inside).length, cut: shown.filter((t) => !inside(t) && !outside(t)).length, scrolls: list.scrollHeight > list.clientHeight + 1, width: Math.round(Math.min(...shown.map((t) => t.width))) };
+    });
+  const whole = async (label) => {
+    const seen = await column();
+    assert.equal(seen.cut, 0, `${label}: no tile cut by the column's edge ${JSON.stringify(seen)}`);
+    assert.ok(seen.scrolls || seen.inView === seen.tiles, `${label}: everyone in view, or the column scrolls ${JSON.stringify(seen)}`);
+    assert.ok(seen.width >= 100, `${label}: tiles at least 100 px wide ${JSON.stringify(seen)}`);
+    if (seen.scrolls) {
+      await anna.page.evaluate(() => document.querySelector("#tiles").scrollTo({ top: 1e6, behavior: "instant" }));
+      await anna.page.waitForTimeout(300);
+      const end = await column();
+      assert.equal(end.cut, 0, `${label}, scrolled to the end: no tile cut ${JSON.stringify(end)}`);
+    }
+  };
+  await whole("desktop");
+  // The same on a phone on its side, in a low window and upright: the screen is the
+  // largest tile and no tile covers another (beside the screen, whole tiles in a column;
+  // upright the screen is a page of the strip of its own).
   // (A low screen shows the icebreaker in the tiles' place until it is closed.)
   if (await anna.page.isVisible("#icebreaker-close")) await anna.page.click("#icebreaker-close");
   try {
-    for (const [label, viewport] of [["landscape", { width: 844, height: 390 }], ["portrait", { width: 390, height: 844 }]]) {
+    for (const [label, viewport] of [["phone-landscape", { width: 844, height: 390 }], ["low-window", { width: 760, height: 340 }], ["phone-portrait", { width: 390, height: 844 }]]) {
       await anna.page.setViewportSize(viewport);
       // (Upright, the lists are a drawer over the room: closed, as a phone starts.)
       if (await anna.page.isVisible("#panel-close")) await anna.page.click("#panel-close");
@@ -135,7 +161,8 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
       const big = small.find((t) => t.kind === "screen");
       assert.ok(big && small.every((t) => t === big || t.width < big.width), `${label}: the screen is the largest tile ${JSON.stringify(small)}`);
       assert.deepEqual(overlapping(small), [], `${label}: no tile covers another`);
-      await anna.page.screenshot({ path: path.join(screenshotDir(), `screen-share-phone-${label}.png`) });
+      if (label !== "phone-portrait") await whole(label);
+      await anna.page.screenshot({ path: path.join(screenshotDir(), `screen-share-${label}.png`) });
     }
   } finally {
     await anna.page.setViewportSize({ width: 1280, height: 800 });

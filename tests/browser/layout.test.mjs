@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gridLayout, stripLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
+import { gridLayout, stripLayout, besideLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
 
 test("the conversation grid gives up to 6 members tiles of at least 240 px in a desktop window", () => {
   // The conversation view of a 1280×800 window with the side panel open (see app.css and tiles.css).
@@ -33,6 +33,36 @@ test("the grid adapts up to a full circle of 15 and never overflows its box", ()
   assert.equal(gridLayout({ count: 2, width: 1000, height: 300 }).cols, 2);
   assert.equal(gridLayout({ count: 2, width: 300, height: 1000 }).cols, 1);
   assert.deepEqual(gridLayout({ count: 0, width: 100, height: 100 }), { cols: 0, rows: 0, tileWidth: 0, tileHeight: 0 });
+});
+
+test("beside a shared screen: everyone in view while tiles stay 100 px wide, else a column that scrolls by whole tiles", () => {
+  const gap = 8;
+  // A desktop window with and without the side panel, a phone on its side with the panel
+  // open and closed, a low window, 200 % zoom beside the panel.
+  for (const [width, height] of [[940, 430], [1240, 500], [516, 158], [812, 158], [416, 120], [600, 250]]) {
+    for (let count = 1; count <= 16; count++) {
+      const s = besideLayout({ count, width, height, gap, apart: 12 });
+      const what = `${count} in ${width}×${height}: ${JSON.stringify(s)}`;
+      const across = s.cols * s.tileWidth + (s.cols - 1) * gap;
+      assert.ok(across <= width / 2 + 0.5 || across <= 280, `the screen keeps most of the width: ${what}`);
+      assert.ok(s.rows * s.tileHeight + (s.rows - 1) * gap <= height + 0.5, `whole rows in view: ${what}`);
+      assert.ok(s.tileWidth >= 100, `tiles at least 100 px: ${what}`);
+      if (s.fits) {
+        assert.ok(s.cols * s.rows >= count, `everyone in view: ${what}`);
+        assert.ok(Math.abs(s.tileHeight - s.tileWidth * (9 / 16)) <= 1, `16:9: ${what}`);
+      } else {
+        assert.ok(s.cols * s.rows < count, `scrolls only when not everyone is in view: ${what}`);
+        // The rows in view fill the height to within a pixel each: scrolled by whole
+        // rows, no tile is cut by the column's edge.
+        assert.ok(height - (s.rows * s.tileHeight + (s.rows - 1) * gap) <= s.rows, `rows fill the height: ${what}`);
+      }
+    }
+  }
+  // A phone on its side with the lists open: three in two columns, in view; on a desktop,
+  // eight in a column of four rows that scrolls.
+  assert.deepEqual(besideLayout({ count: 3, width: 516, height: 158, apart: 12 }), { cols: 2, rows: 2, tileWidth: 107, tileHeight: 60, fits: true });
+  const eight = besideLayout({ count: 8, width: 940, height: 430, apart: 12 });
+  assert.deepEqual([eight.cols, eight.rows, eight.fits], [1, 4, false]);
 });
 
 test("a phone's strip: everyone on one screen while tiles stay 140 px wide, else pages of whole columns", () => {
