@@ -265,12 +265,11 @@ export class Conversation {
   padEnd() {
     const body = this.body;
     let pad = 0;
-    const parts = body.classList.contains("paged") ? [...body.querySelectorAll(".tile")].map((el) => el.getBoundingClientRect()) : [];
+    const parts = body.classList.contains("paged") ? this.stripPlaces() : [];
     if (parts.length > 0) {
-      const origin = body.getBoundingClientRect().left - body.scrollLeft;
-      const end = Math.max(...parts.map((r) => r.right - origin));
+      const end = Math.max(...parts.map((r) => r.right));
       const page = body.clientWidth;
-      const start = Math.min(...parts.map((r) => r.left - origin).filter((left) => end - left <= page + 0.5));
+      const start = Math.min(...parts.map((r) => r.left).filter((left) => end - left <= page + 0.5));
       pad = Math.max(0, Math.floor(start + page - end));
     }
     if (body.style.getPropertyValue("--strip-end") !== `${pad}px`) body.style.setProperty("--strip-end", `${pad}px`);
@@ -311,15 +310,23 @@ export class Conversation {
     if (!tile || !this.body.classList.contains("paged")) return;
     requestAnimationFrame(() => {
       const body = this.body;
-      const origin = body.getBoundingClientRect().left - body.scrollLeft;
-      const box = tile.getBoundingClientRect();
-      const left = box.left - origin;
+      const { left, width } = this.stripPlaces([tile])[0];
       const max = body.scrollWidth - body.clientWidth;
-      const starts = [...body.querySelectorAll(".tile")].map((el) => Math.min(max, el.getBoundingClientRect().left - origin));
-      const fitting = starts.filter((start) => start <= left + 0.5 && left + box.width <= start + body.clientWidth + 0.5);
+      const starts = this.stripPlaces().map((r) => Math.min(max, r.left));
+      const fitting = starts.filter((start) => start <= left + 0.5 && left + width <= start + body.clientWidth + 0.5);
       if (fitting.length === 0) return;
       const best = fitting.reduce((a, b) => (Math.abs(b - body.scrollLeft) < Math.abs(a - body.scrollLeft) ? b : a));
       body.scrollTo({ left: best, behavior: "instant" });
+    });
+  }
+
+  // Where tiles stand along a phone's strip (every tile, or those given): { left, right,
+  // width } from the strip's start, however far it is scrolled.
+  stripPlaces(tiles = this.body.querySelectorAll(".tile")) {
+    const origin = this.body.getBoundingClientRect().left - this.body.scrollLeft;
+    return [...tiles].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left - origin, right: r.right - origin, width: r.width };
     });
   }
 
