@@ -61,6 +61,13 @@ export class ControlBar {
       // dialog, a host's invitation to talk).
       if (event.key !== "Escape" || event.defaultPrevented || !this.deps.live()) return;
       if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
+      // A shared screen shown full screen: Escape ends that (where the browser has not
+      // already), not the conversation.
+      if (document.fullscreenElement) {
+        event.preventDefault();
+        document.exitFullscreen().catch(() => {});
+        return;
+      }
       if (this.deps.talkInvite.holds(event.target)) {
         event.preventDefault();
         return this.deps.talkInvite.close();

@@ -4,7 +4,7 @@
 // `TileList` keeps a list of tiles in a <ul> and sizes them as a grid (layout.js).
 
 import { t } from "./i18n.js";
-import { icon } from "./icons.js";
+import { icon, setIcon } from "./icons.js";
 import { gridLayout } from "./layout.js";
 import { initials, colour } from "./names.js";
 
@@ -52,6 +52,33 @@ export class Tile {
     speaking.setAttribute("aria-hidden", "true");
     el.append(face, video, caption, speaking);
     Object.assign(this, { el, face, video, name, profile, micOff, hand, speakingLabel: speaking });
+    if (kind === "screen") this.addFullScreen();
+  }
+
+  // A shared screen can fill the whole screen (slides are hard to read in a tile): a
+  // button on the tile, or a double click; Escape, the button or a double click ends it.
+  addFullScreen() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "full-screen";
+    const picture = icon("expand");
+    button.append(picture);
+    const shown = () => {
+      const full = document.fullscreenElement === this.el;
+      setIcon(picture, full ? "collapse" : "expand");
+      button.setAttribute("aria-label", t(full ? "tile.fullScreenEnd" : "tile.fullScreen"));
+      button.title = button.getAttribute("aria-label");
+    };
+    const toggle = () => {
+      if (document.fullscreenElement === this.el) document.exitFullscreen().catch(() => {});
+      else this.el.requestFullscreen?.().catch(() => {});
+    };
+    button.addEventListener("click", toggle);
+    this.video.addEventListener("dblclick", toggle);
+    document.addEventListener("fullscreenchange", shown);
+    this.el.append(button);
+    this.fullScreen = { button, shown, toggle };
+    shown();
   }
 
   // Shows `stream` (or nothing). Audio plays from a tile only (never from the floor), and
@@ -88,6 +115,7 @@ export class Tile {
     this.micOff.style.display = this.kind === "camera" && !mic ? "" : "none";
     this.hand.style.display = this.kind === "camera" && p?.hand ? "" : "none";
     this.speakingLabel.textContent = t("tile.speaking");
+    this.fullScreen?.shown();
     const parts = [shown];
     if (line) parts.push(line);
     if (this.kind === "camera") {
@@ -104,6 +132,10 @@ export class Tile {
   }
 
   remove() {
+    if (this.fullScreen) {
+      document.removeEventListener("fullscreenchange", this.fullScreen.shown);
+      if (document.fullscreenElement === this.el) document.exitFullscreen().catch(() => {});
+    }
     this.video.srcObject = null;
     this.el.remove();
   }

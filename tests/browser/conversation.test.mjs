@@ -146,6 +146,23 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
     }
   };
   await whole("desktop");
+  // On a desktop the screen takes most of the conversation's width (the conversation
+  // grows while a screen is shared), and it can fill the whole screen: a button on it,
+  // Escape back (still in the circle), by keyboard.
+  const wide = await anna.page.evaluate(() => ({ body: document.querySelector(".conversation-body").clientWidth, screen: document.querySelector('.screen-area .tile[data-kind="screen"]').getBoundingClientRect().width }));
+  assert.ok(wide.screen >= 0.6 * wide.body, `the screen takes most of the width: ${JSON.stringify(wide)}`);
+  const full = '.screen-area .tile[data-kind="screen"] .full-screen';
+  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Full screen");
+  await anna.page.focus(full);
+  await anna.page.keyboard.press("Enter");
+  await anna.page.waitForFunction(() => document.fullscreenElement?.dataset.kind === "screen", null, { timeout: DEADLINE });
+  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Leave full screen");
+  await anna.page.screenshot({ path: path.join(screenshotDir(), "screen-share-full-screen.png") });
+  await anna.page.keyboard.press("Escape");
+  await anna.page.waitForFunction(() => !document.fullscreenElement, null, { timeout: DEADLINE });
+  assert.ok(await anna.page.evaluate(() => !!window.hallway.state.myCircle()), "Escape ends full screen, not the conversation");
+  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Full screen");
+  await axe(anna.page, "#conversation");
   // The same on a phone on its side, in a low window and upright: the screen is the
   // largest tile and no tile covers another (beside the screen, whole tiles in a column;
   // upright the screen is a page of the strip of its own).
@@ -162,6 +179,8 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
       assert.ok(big && small.every((t) => t === big || t.width < big.width), `${label}: the screen is the largest tile ${JSON.stringify(small)}`);
       assert.deepEqual(overlapping(small), [], `${label}: no tile covers another`);
       if (label !== "phone-portrait") await whole(label);
+      // Upright, the screen is a page of its own: beside it, how many people come next.
+      else assert.equal(await anna.page.textContent("#strip-count"), "3 people");
       await anna.page.screenshot({ path: path.join(screenshotDir(), `screen-share-${label}.png`) });
     }
   } finally {
