@@ -32,6 +32,8 @@ const TAG_INTERVAL_MS = 150;
 export class Floor {
   constructor(viewport, { onWalk, onSteer, onNear = () => {}, onView = () => {} }) {
     this.viewport = viewport;
+    // The zoom buttons over the floor's corner (name tags keep clear of them).
+    this.zoomButtons = viewport.parentElement?.querySelector(".floor-zoom") ?? null;
     this.onWalk = onWalk;
     this.onSteer = onSteer;
     // What the floor shows changed (a scroll, a zoom, a resize): see `shown`.
@@ -340,6 +342,26 @@ export class Floor {
     this.scheduleTags();
   }
 
+  // What no name tag may cover, in the floor's pixels: each circle's count above its
+  // ring (as floor.css places it: centred, 0.8rem above the ring, a pill of about 3rem
+  // at most) and the zoom buttons in the view's corner.
+  tagObstacles(view) {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    const boxes = [];
+    for (const c of this.state.circles.values()) {
+      const x = c.x * this.scale;
+      const top = c.y * this.scale - Math.max(c.radius, this.rings?.get(c.id) ?? c.radius) * this.scale - 0.8 * rem;
+      if (x < view.left || x > view.right || top < view.top || top > view.bottom) continue;
+      boxes.push({ left: x - 1.5 * rem, top, width: 3 * rem, height: 1.4 * rem });
+    }
+    const zoom = this.zoomButtons?.getBoundingClientRect();
+    if (zoom?.width) {
+      const origin = this.viewport.getBoundingClientRect();
+      boxes.push({ left: zoom.left - origin.left + this.viewport.scrollLeft, top: zoom.top - origin.top + this.viewport.scrollTop, width: zoom.width, height: zoom.height });
+    }
+    return boxes;
+  }
+
   renderCircles() {
     const seen = new Set();
     for (const c of this.state.circles.values()) {
@@ -426,7 +448,7 @@ export class Floor {
       bottom: this.viewport.scrollTop + this.viewport.clientHeight - 2,
     };
     this.markNearest();
-    const placed = placeTags(items, { bounds });
+    const placed = placeTags(items, { bounds, obstacles: this.tagObstacles(view) });
     // A tag opens (hover, focus) into a card of up to CARD_MAX_PX × CARD_MAX_HEIGHT: away
     // from its avatar (upwards from a tag above it), unless that leaves the view; leftwards
     // near the view's right edge.

@@ -140,9 +140,10 @@ export function ringSlots({ x: cx, y: cy, radius }, members, avatar) {
 // centre, so that tags stand outside the ring). Items earlier in the list win a contested
 // place. Returns Map id → { left, top } for each tag that could be placed without
 // touching another tag or another avatar (and, given `bounds` = { left, top, right,
-// bottom }, inside them), or null for one that could not (the page then shows that name
-// on hover and focus only).
-export function placeTags(items, { gap = 2, bounds = null } = {}) {
+// bottom }, inside them, and clear of `obstacles`, boxes { left, top, width, height } such
+// as circles' counts and the floor's buttons), or null for one that could not (the page
+// then shows that name on hover and focus only).
+export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}) {
   const placed = new Map();
   const cell = 96;
   const grid = new Map();
@@ -169,6 +170,7 @@ export function placeTags(items, { gap = 2, bounds = null } = {}) {
     }
     return true;
   };
+  for (const box of obstacles) add({ ...box, owner: null });
   // Every avatar is an obstacle for every other avatar's tag.
   for (const item of items) add({ left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r, owner: item.id, avatar: true });
   for (const item of items) {

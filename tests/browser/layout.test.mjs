@@ -187,6 +187,23 @@ test("name tags never intersect, for circles of 2 to 15 and a crowd of 40 standi
   assert.ok(shown >= 10, `a fair share of the crowd keeps its tag (${shown})`);
 });
 
+test("name tags keep clear of obstacles: a circle's count above its ring, the floor's buttons", () => {
+  // Someone standing right under a circle's count: the tag that would go above the avatar
+  // (facing away from the circle's centre) takes another place.
+  const circle = { x: 400, y: 400 };
+  const item = { id: "a", x: 400, y: 320, r: 30, w: 120, h: 20, away: circle };
+  const plain = placeTags([item]).get("a");
+  assert.ok(plain.top < 290, `without obstacles, above the avatar: ${JSON.stringify(plain)}`);
+  const badge = { left: 376, top: 262, width: 48, height: 22 };
+  const zoom = { left: 520, top: 280, width: 40, height: 90 };
+  const at = placeTags([item], { obstacles: [badge, zoom] }).get("a");
+  const tag = { ...at, width: item.w, height: item.h };
+  assert.ok(!intersects(tag, badge) && !intersects(tag, zoom), `clear of both: ${JSON.stringify(at)}`);
+  // With nowhere else to go, no tag rather than one over the obstacle.
+  const walls = [{ left: 0, top: 0, width: 800, height: 285 }, { left: 0, top: 355, width: 800, height: 400 }, { left: 0, top: 0, width: 365, height: 800 }, { left: 435, top: 0, width: 400, height: 800 }];
+  assert.equal(placeTags([item], { obstacles: walls }).get("a"), null);
+});
+
 test("walking moves at the given pace and arrives exactly", () => {
   let p = { x: 0, y: 0 };
   const goal = { x: 300, y: 400 };
