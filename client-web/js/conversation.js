@@ -6,7 +6,7 @@
 
 import { t, listNames } from "./i18n.js";
 import { TileList, displayName } from "./tiles.js";
-import { besideLayout, stripLayout } from "./layout.js";
+import { besideLayout, ownAmongOthers, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
 
@@ -216,7 +216,7 @@ export class Conversation {
     const presenting = this.body.classList.contains("presenting");
     // Beside a shared screen, one's own picture goes into the people's column: the screen
     // keeps the width.
-    this.placeSelf(presenting);
+    if (presenting) this.placeSelf(true);
     this.body.classList.toggle("beside", presenting);
     this.tiles.manual = presenting;
     if (presenting) {
@@ -232,12 +232,28 @@ export class Conversation {
       return;
     }
     this.tiles.list.style.removeProperty("--tile-h");
+    // One's own picture in a place the others leave empty, where that makes tiles larger.
+    const style = getComputedStyle(this.body);
+    const own = !!this.self?.tiles.size;
+    const among =
+      own &&
+      ownAmongOthers({
+        count: this.tiles.tiles.size,
+        width: this.body.clientWidth,
+        height: this.body.clientHeight,
+        own: 11 * parseFloat(getComputedStyle(document.documentElement).fontSize),
+        gap: this.tiles.gap,
+        apart: parseFloat(style.columnGap) || 12,
+      });
+    this.placeSelf(among);
+    this.tiles.extra = among ? 1 : 0;
     this.tiles.layout();
   }
 
   // One's own picture: small, after the others' tiles (its own list), or as a tile among
-  // them: on a phone when that makes every tile larger (the empty fourth place of three),
-  // and in the people's column beside a shared screen.
+  // them where that makes every tile larger (in a place the others leave empty: on a
+  // phone the fourth of three, on a desktop the eighth of seven), and in the people's
+  // column beside a shared screen.
   // (Moving an element drops its focus: a focused picture keeps it.)
   placeSelf(inGrid) {
     const tile = this.self?.get(this.selfId);

@@ -19,6 +19,18 @@ export function gridLayout({ count, width, height, gap = 8, aspect = 16 / 9 }) {
   return best;
 }
 
+// On a desktop, whether one's own picture (otherwise a small tile `own` px wide beside the
+// grid, `apart` from it) takes a place among the others' tiles: only where it fills a
+// place they leave empty (no extra row) and every tile gets larger by it (seven others in
+// four columns of two rows: the eighth place is one's own). Never with one other: a
+// conversation of two keeps the other person large.
+export function ownAmongOthers({ count, width, height, own, gap = 8, apart = gap, aspect = 16 / 9 }) {
+  if (count < 2 || width <= 0 || height <= 0) return false;
+  const beside = gridLayout({ count, width: width - own - apart, height, gap, aspect });
+  const among = gridLayout({ count: count + 1, width, height, gap, aspect });
+  return among.tileWidth > beside.tileWidth && Math.ceil(count / among.cols) === among.rows;
+}
+
 // The conversation on a phone: a strip above the floor, `width` × `height` pixels, for
 // `count` tiles of the others and (with `self`) one's own picture at half their width
 // after them. Everyone on one screen while tiles can stay `min` px wide, in one row or

@@ -157,6 +157,8 @@ export class TileList {
     this.gap = gap;
     this.tiles = new Map();
     this.manual = false;
+    // Tiles of another list shown in this one (one's own picture among the others').
+    this.extra = 0;
     this.observer = new ResizeObserver(() => this.layout());
     this.observer.observe(list);
   }
@@ -204,7 +206,7 @@ export class TileList {
   layout() {
     // (Laid out by its owner instead: the people's column beside a shared screen.)
     if (this.manual) return;
-    const count = this.tiles.size;
+    const count = this.tiles.size + this.extra;
     const width = this.list.clientWidth;
     const height = this.list.clientHeight;
     const grid = gridLayout({ count, width, height, gap: this.gap });

@@ -142,14 +142,18 @@ test("a circle of eight (English)", async () => {
       await clickFloor(p.page, at(i).x, at(i).y);
       await p.page.waitForFunction((n) => window.hallway.state.myCircle()?.members.length === n, 6 + i, { timeout: DEADLINE });
     }
-    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile").length === 7, null, { timeout: DEADLINE });
+    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile:not(.self)").length === 7, null, { timeout: DEADLINE });
     // The two other cameras, in their tiles and in their bubbles on the floor (the SFU may
     // bring someone's video after their sound: both follow the stream's tracks).
-    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video").length === 2, null, { timeout: 2 * DEADLINE });
+    await first.page.waitForFunction(() => document.querySelectorAll("#tiles .tile.has-video:not(.self)").length === 2, null, { timeout: 2 * DEADLINE });
     await first.page.waitForFunction(() => document.querySelectorAll("#floor .avatar.has-video").length === 3, null, { timeout: DEADLINE });
     await first.page.waitForTimeout(2000);
     const tiles = await boxes(first.page, "#conversation .tile");
     assert.deepEqual(overlapping(tiles), []);
+    // Seven others in four columns of two rows: one's own picture takes the eighth place,
+    // as large as theirs.
+    const [mine] = await boxes(first.page, "#tiles .tile.self");
+    assert.ok(mine && tiles.every((t) => Math.abs(t.width - mine.width) <= 1), `one's own picture among the others: ${JSON.stringify(tiles.map((t) => Math.round(t.width)))}`);
     await shoot(first.page, "circle-8-en");
   } finally {
     for (const p of eight) await p.close();

@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gridLayout, stripLayout, besideLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
+import { gridLayout, ownAmongOthers, stripLayout, besideLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
 
 test("the conversation grid gives up to 6 members tiles of at least 240 px in a desktop window", () => {
   // The conversation view of a 1280×800 window with the side panel open (see app.css and tiles.css).
@@ -33,6 +33,26 @@ test("the grid adapts up to a full circle of 15 and never overflows its box", ()
   assert.equal(gridLayout({ count: 2, width: 1000, height: 300 }).cols, 2);
   assert.equal(gridLayout({ count: 2, width: 300, height: 1000 }).cols, 1);
   assert.deepEqual(gridLayout({ count: 0, width: 100, height: 100 }), { cols: 0, rows: 0, tileWidth: 0, tileHeight: 0 });
+});
+
+test("on a desktop one's own picture fills a place the others leave empty, where that makes tiles larger", () => {
+  // The conversation at 1280×800 with the side panel open and an icebreaker shown.
+  const box = { width: 936, height: 250, own: 176, apart: 12 };
+  // Seven others: four and three; the eighth place is one's own, and tiles grow.
+  assert.equal(ownAmongOthers({ count: 7, ...box }), true);
+  const beside = gridLayout({ count: 7, width: 936 - 176 - 12, height: 250 });
+  const among = gridLayout({ count: 8, width: 936, height: 250 });
+  assert.ok(among.tileWidth > beside.tileWidth && among.rows === Math.ceil(7 / among.cols));
+  // One other stays large, one's own picture small beside; no row is added for oneself.
+  assert.equal(ownAmongOthers({ count: 1, ...box }), false);
+  for (const [width, height] of [[936, 250], [936, 430], [1240, 500], [760, 430]]) {
+    for (let count = 1; count <= 15; count++) {
+      if (!ownAmongOthers({ count, width, height, own: 176, apart: 12 })) continue;
+      const g = gridLayout({ count: count + 1, width, height });
+      assert.equal(Math.ceil(count / g.cols), g.rows, `${count} in ${width}×${height}: no extra row`);
+      assert.ok(g.tileWidth > gridLayout({ count, width: width - 188, height }).tileWidth, `${count} in ${width}×${height}: larger tiles`);
+    }
+  }
 });
 
 test("beside a shared screen: everyone in view while tiles stay 100 px wide, else a column that scrolls by whole tiles", () => {
