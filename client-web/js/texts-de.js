@@ -261,7 +261,7 @@ export const de = {
   "ended.turnedAway.message": "Nachricht vom Gastgeberteam: {message}",
   "waiting.status": "Sie sind im Warteraum. Gleich lässt Sie jemand vom Gastgeberteam herein.",
   "waiting.hint": "Bitte lassen Sie diese Seite geöffnet. Bis Sie eingelassen sind, sieht und hört Sie niemand.",
-  "waiting.leave": "Verlassen",
+  "waiting.leave": "Warteraum verlassen",
   "waiting.admitted": "Sie wurden eingelassen. Willkommen!",
   "waiting.switch": "Warteraum: Neue warten, bis das Gastgeberteam sie einlässt",
   "waiting.title": "Warteraum",

@@ -261,7 +261,7 @@ export const en = {
   "ended.turnedAway.message": "Message from the host: {message}",
   "waiting.status": "You are in the waiting room. A host will let you in shortly.",
   "waiting.hint": "Please keep this page open. Nobody sees or hears you until you are in.",
-  "waiting.leave": "Leave",
+  "waiting.leave": "Leave the waiting room",
   "waiting.admitted": "A host let you in. Welcome!",
   "waiting.switch": "Waiting room: newcomers wait until a host admits them",
   "waiting.title": "Waiting room",

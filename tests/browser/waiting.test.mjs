@@ -65,7 +65,7 @@ test("newcomers wait on a screen with the room's title and message, in their lan
   assert.equal(await page.textContent("#waiting-heading"), TITLE);
   assert.equal(await page.textContent("#waiting-own"), MESSAGE);
   assert.match(await page.textContent("#waiting .waiting-status"), /Sie sind im Warteraum/);
-  assert.equal(await page.textContent("#waiting-leave"), "Verlassen");
+  assert.equal(await page.textContent("#waiting-leave"), "Warteraum verlassen");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "waiting-heading", "the focus is on the heading");
   assert.match(await page.textContent("#announcer"), /Sie sind im Warteraum/);
   // Nothing of the room: no people, no floor.
