@@ -20,11 +20,16 @@ export class ControlBar {
     this.invitedToBroadcast = false;
     // The announcement this person put away.
     this.hiddenAnnouncement = null;
+    // When a shared screen last left full screen (see the Escape key below).
+    this.fullScreenEnded = -Infinity;
   }
 
   setUp() {
     const { state, media, conn, floor, rtt, areaEditor } = this.deps;
     document.documentElement.classList.toggle("no-screen-share", !navigator.mediaDevices?.getDisplayMedia);
+    document.addEventListener("fullscreenchange", () => {
+      if (!document.fullscreenElement) this.fullScreenEnded = performance.now();
+    });
     fit();
     $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
     $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
@@ -62,12 +67,14 @@ export class ControlBar {
       if (event.key !== "Escape" || event.defaultPrevented || !this.deps.live()) return;
       if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
       // A shared screen shown full screen: Escape ends that (where the browser has not
-      // already), not the conversation.
+      // already: some end it themselves and pass the key on just after), not the
+      // conversation.
       if (document.fullscreenElement) {
         event.preventDefault();
         document.exitFullscreen().catch(() => {});
         return;
       }
+      if (performance.now() - this.fullScreenEnded < 300) return;
       if (this.deps.talkInvite.holds(event.target)) {
         event.preventDefault();
         return this.deps.talkInvite.close();

@@ -315,8 +315,9 @@ export class Conversation {
       return r.left >= box.left - 1 && r.right <= box.right + 1 ? [i + 1] : [];
     });
     const [from, to] = [Math.min(...seen), Math.max(...seen)];
-    // (A shared screen alone in view: how many people the next page brings.)
-    const text = !seen.length ? t("room.members", { count: tiles.length }) : from === to ? t("conversation.shownOne", { at: from, all: tiles.length }) : t("conversation.shown", { from, to, all: tiles.length });
+    // (A shared screen alone in view: how many people follow it.)
+    const alone = !seen.length && body.classList.contains("presenting");
+    const text = alone ? t("conversation.peopleNext", { count: tiles.length }) : !seen.length ? "" : from === to ? t("conversation.shownOne", { at: from, all: tiles.length }) : t("conversation.shown", { from, to, all: tiles.length });
     if (this.pager.count.textContent !== text) this.pager.count.textContent = text;
   }
 

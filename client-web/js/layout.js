@@ -21,14 +21,16 @@ export function gridLayout({ count, width, height, gap = 8, aspect = 16 / 9 }) {
 
 // On a desktop, whether one's own picture (otherwise a small tile `own` px wide beside the
 // grid, `apart` from it) takes a place among the others' tiles: only where it fills a
-// place they leave empty (no extra row) and every tile gets larger by it (seven others in
-// four columns of two rows: the eighth place is one's own). Never with one other: a
-// conversation of two keeps the other person large.
+// place they leave empty (no extra row) and every tile gets clearly larger by it, a tenth
+// at least (seven others in four columns of two rows: the eighth place is one's own; a
+// few pixels are not worth one's own face full size, nor a picture that jumps back and
+// forth while the window is resized). Never with one other: a conversation of two keeps
+// the other person large.
 export function ownAmongOthers({ count, width, height, own, gap = 8, apart = gap, aspect = 16 / 9 }) {
   if (count < 2 || width <= 0 || height <= 0) return false;
   const beside = gridLayout({ count, width: width - own - apart, height, gap, aspect });
   const among = gridLayout({ count: count + 1, width, height, gap, aspect });
-  return among.tileWidth > beside.tileWidth && Math.ceil(count / among.cols) === among.rows;
+  return among.tileWidth >= 1.1 * beside.tileWidth && Math.ceil(count / among.cols) === among.rows;
 }
 
 // The conversation on a phone: a strip above the floor, `width` × `height` pixels, for
@@ -82,8 +84,8 @@ export function stripLayout({ count, self = false, width, height, gap = 8, aspec
 
 // The people beside a shared screen, in a conversation of `width` × `height` pixels: a
 // column of about a fifth of the width (160–280 px), wider where the screen, as tall as
-// the conversation, leaves room beside it anyway (never more than half; `apart` between
-// the screen and the column). Everyone in view
+// the conversation, leaves room beside it anyway (never more than half, but for the
+// 160 px it always gets; `apart` between the screen and the column). Everyone in view
 // while tiles can be `min` px wide, in one column or more; otherwise a column that scrolls
 // by whole tiles: as many rows as fill the height exactly, the tiles as large as the
 // column allows (never a tile cut by the column's edge, as in the phone's strip).

@@ -58,6 +58,8 @@ export class Tile {
   // A shared screen can fill the whole screen (slides are hard to read in a tile): a
   // button on the tile, or a double click; Escape, the button or a double click ends it.
   addFullScreen() {
+    // (Where the page cannot go full screen, an iPhone's Safari: no button that does nothing.)
+    if (!document.fullscreenEnabled) return;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "full-screen";
@@ -66,7 +68,7 @@ export class Tile {
     const shown = () => {
       const full = document.fullscreenElement === this.el;
       setIcon(picture, full ? "collapse" : "expand");
-      button.setAttribute("aria-label", t(full ? "tile.fullScreenEnd" : "tile.fullScreen"));
+      button.setAttribute("aria-label", t(full ? "tile.fullScreenEnd" : "tile.fullScreen", { name: this.owner ?? "" }));
       button.title = button.getAttribute("aria-label");
     };
     const toggle = () => {
@@ -99,6 +101,7 @@ export class Tile {
   // Name and state from the participant as the room state knows it.
   update(p, { you, onAir = false, duplicates = null } = {}) {
     const label = displayName(p, you, duplicates);
+    this.owner = label;
     const shown = this.kind === "screen" ? t("tile.screenOf", { name: label }) : label;
     this.name.textContent = shown;
     this.name.title = shown;
@@ -137,7 +140,12 @@ export class Tile {
       if (document.fullscreenElement === this.el) document.exitFullscreen().catch(() => {});
     }
     this.video.srcObject = null;
+    // A tile that goes while it has focus (the sharer stopped while one was on its
+    // full-screen button) hands focus to another picture in its view, not to the page.
+    const focused = this.el.contains(document.activeElement);
+    const view = focused ? this.el.closest(".conversation-body, .on-air-view") : null;
     this.el.remove();
+    if (view) view.querySelector(".tile")?.focus({ preventScroll: true });
   }
 }
 

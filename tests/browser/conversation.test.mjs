@@ -133,12 +133,14 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
       const outside = (t) => t.bottom <= box.top + 1 || t.top >= box.bottom - 1;
       return { tiles: shown.length, inView: shown.filter(inside).length, cut: shown.filter((t) => !inside(t) && !outside(t)).length, scrolls: list.scrollHeight > list.clientHeight + 1, width: Math.round(Math.min(...shown.map((t) => t.width))) };
     });
+  let scrolled = 0;
   const whole = async (label) => {
     const seen = await column();
     assert.equal(seen.cut, 0, `${label}: no tile cut by the column's edge ${JSON.stringify(seen)}`);
     assert.ok(seen.scrolls || seen.inView === seen.tiles, `${label}: everyone in view, or the column scrolls ${JSON.stringify(seen)}`);
     assert.ok(seen.width >= 100, `${label}: tiles at least 100 px wide ${JSON.stringify(seen)}`);
     if (seen.scrolls) {
+      scrolled += 1;
       await anna.page.evaluate(() => document.querySelector("#tiles").scrollTo({ top: 1e6, behavior: "instant" }));
       await anna.page.waitForTimeout(300);
       const end = await column();
@@ -152,7 +154,7 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
   const wide = await anna.page.evaluate(() => ({ body: document.querySelector(".conversation-body").clientWidth, screen: document.querySelector('.screen-area .tile[data-kind="screen"]').getBoundingClientRect().width }));
   assert.ok(wide.screen >= 0.6 * wide.body, `the screen takes most of the width: ${JSON.stringify(wide)}`);
   const full = '.screen-area .tile[data-kind="screen"] .full-screen';
-  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Full screen");
+  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Show Ben Okafor's screen in full screen");
   await anna.page.focus(full);
   await anna.page.keyboard.press("Enter");
   await anna.page.waitForFunction(() => document.fullscreenElement?.dataset.kind === "screen", null, { timeout: DEADLINE });
@@ -161,7 +163,7 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
   await anna.page.keyboard.press("Escape");
   await anna.page.waitForFunction(() => !document.fullscreenElement, null, { timeout: DEADLINE });
   assert.ok(await anna.page.evaluate(() => !!window.hallway.state.myCircle()), "Escape ends full screen, not the conversation");
-  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Full screen");
+  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Show Ben Okafor's screen in full screen");
   await axe(anna.page, "#conversation");
   // The same on a phone on its side, in a low window and upright: the screen is the
   // largest tile and no tile covers another (beside the screen, whole tiles in a column;
@@ -180,14 +182,21 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
       assert.deepEqual(overlapping(small), [], `${label}: no tile covers another`);
       if (label !== "phone-portrait") await whole(label);
       // Upright, the screen is a page of its own: beside it, how many people come next.
-      else assert.equal(await anna.page.textContent("#strip-count"), "3 people");
+      else assert.equal(await anna.page.textContent("#strip-count"), "Next: 3 people");
       await anna.page.screenshot({ path: path.join(screenshotDir(), `screen-share-${label}.png`) });
     }
   } finally {
     await anna.page.setViewportSize({ width: 1280, height: 800 });
   }
+  // (The low window's column scrolled: the check of a scrolled column ran.)
+  assert.ok(scrolled >= 1, "a column that scrolls was seen");
+  // The sharer stops while Anna is on the screen's button: focus goes to a picture, not
+  // to the page.
+  await anna.page.waitForTimeout(600);
+  await anna.page.focus(full);
   await ben.page.click("#screen-toggle");
   await anna.page.waitForFunction(() => !document.querySelector('.tile[data-kind="screen"]'), null, { timeout: DEADLINE });
+  assert.ok(await anna.page.evaluate(() => !!document.activeElement?.closest(".conversation-body .tile")), "focus stays in the conversation");
 });
 
 test("a camera turned off sends no frames and shows initials; turned on, the picture returns", async () => {
