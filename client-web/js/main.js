@@ -1,9 +1,9 @@
 // The room page: the join screen (join-screen.js), the room, and the end screen
 // (ended.js). Wires the connection, the room state, the views (floor, conversation, panel,
 // the control bar in controls.js, a host's tools in host-tools.js, settings) and the media
-// owners (local media, peer connections, the SFU, the streams they bring in
-// remote-streams.js) together, and hands each message from the server to whichever of
-// them it concerns; holds no room state itself.
+// owners (local media; peer connections, the SFU and the streams they bring in, in
+// media-paths.js) together, and hands each message from the server to whichever of them
+// it concerns; holds no room state itself.
 
 import { messages, LIMITS, REACTIONS, BUILTIN_FLOOR_PLANS } from "./protocol.js";
 import { RoomState } from "./state.js";
@@ -11,8 +11,6 @@ import { Connection } from "./connection.js";
 import { Floor } from "./floor.js";
 import { Panel } from "./panel.js";
 import { LocalMedia } from "./media.js";
-import { Peers } from "./peers.js";
-import { Sfu } from "./sfu.js";
 import { SpeakingMeter } from "./speaking.js";
 import { Conversation } from "./conversation.js";
 import { IcebreakerView } from "./icebreaker.js";
@@ -32,7 +30,7 @@ import { HostTools } from "./host-tools.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
 import { announce, toast, announceCircle } from "./announce.js";
 import { TalkInvite } from "./talk-invite.js";
-import { RemoteStreams, SETTLE_MS } from "./remote-streams.js";
+import { MediaPaths } from "./media-paths.js";
 import { ControlBar } from "./controls.js";
 import { EndScreen, CLOSE_REASONS } from "./ended.js";
 import { FloorHint } from "./floor-hint.js";
@@ -112,43 +110,6 @@ const icebreaker = new IcebreakerView({
   focusAfterClose: () => ($("#leave-circle").offsetParent ? $("#leave-circle") : $("#floor")),
 });
 
-const peers = new Peers({
-  send: (to, payload) => conn.send(messages.signal(to, payload)),
-  media,
-  onStream: (id, stream, kind) => streams.showWhenFlowing(id, kind, stream),
-  // Takes away what this connection showed (not what the SFU shows meanwhile); if the SFU
-  // carries that person too (its stream may still have been settling), that is shown.
-  onClosed: (id, closed) => {
-    for (const kind of ["camera", "screen"]) {
-      const shown = conversation.stream(id, kind);
-      if (shown && shown === closed.get(kind)) streams.show(id, kind, sfu.stream(id, kind));
-    }
-  },
-});
-
-// Media through the server's SFU: broadcasts, large circles and rooms in privacy mode.
-const sfu = new Sfu({
-  send: (msg) => conn.send(msg),
-  media,
-  // Replaces a direct connection's stream that still plays once it has carried media for
-  // SETTLE_MS; then the direct connection may go (see `Peers.carried`).
-  onStream: (id, stream, kind = "camera") =>
-    streams.showWhenFlowing(
-      id,
-      kind,
-      stream,
-      () => {
-        if (kind === "camera") peers.carried(id);
-      },
-      SETTLE_MS,
-    ),
-  onEnded: (id, kind) => {
-    if (peers.pc(id)) return;
-    if (kind) streams.show(id, kind, null);
-    else for (const k of ["camera", "screen"]) streams.show(id, k, null);
-  },
-});
-
 const floor = new Floor($("#floor"), {
   onView: () => viewReporter.changed(),
   onWalk: byHand((x, y) => walker.walkTo(x, y)),
@@ -202,8 +163,9 @@ const areaEditor = new AreaEditor(floor, {
 });
 floor.decorateArea = (el, area) => areaEditor.decorate(el, area);
 
-// Streams from other participants, in their tiles and floor bubbles.
-const streams = new RemoteStreams({ conversation, floor, state, render: () => scheduleRender() });
+// Direct connections, the SFU, and the streams from other participants they bring in.
+const paths = new MediaPaths({ send: (msg) => conn.send(msg), media, state, conversation, floor, render: () => scheduleRender() });
+const { peers, sfu } = paths;
 
 const panel = new Panel($("#panel"), {
   onFind: (query) => conn.send(messages.find(query)),
@@ -366,7 +328,7 @@ function receive(msg) {
     case "onAir":
       scheduleRender();
       controls.update();
-      followSfu();
+      paths.follow();
       return;
     case "hand": {
       const p = state.participants.get(change.id);
@@ -402,7 +364,7 @@ function receive(msg) {
       announceCircle(state, change);
       scheduleRender();
       controls.update();
-      followSfu();
+      paths.follow();
       return;
   }
 }
@@ -459,16 +421,6 @@ function speakingChanged(key, on) {
   conversation.setSpeaking(id, on, state);
   const p = state.participants.get(id);
   floor.speaking(id, on && (id === state.you ? media.state().mic : !!p?.mic));
-}
-
-// Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
-// through the server (a large circle, or any circle in a room in privacy mode); back in a
-// mesh, until the direct connections are up (see `Sfu.follow`).
-function followSfu() {
-  sfu.follow(
-    () => state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu",
-    () => (state.myCircle()?.members ?? []).every((id) => id === state.you || peers.pc(id)?.connectionState === "connected"),
-  );
 }
 
 function welcomed(msg) {
@@ -528,7 +480,7 @@ function welcomed(msg) {
   areaEditor.setEnabled(state.me()?.role === "host");
   hostTools.renderAreaList();
   controls.update();
-  followSfu();
+  paths.follow();
   // A new connection sees everything until it says what it shows.
   viewReporter.reset();
   whoAsker.reset();

@@ -49,6 +49,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/ended.js", "text/javascript; charset=utf-8"),
     asset!("js/controls.js", "text/javascript; charset=utf-8"),
     asset!("js/remote-streams.js", "text/javascript; charset=utf-8"),
+    asset!("js/media-paths.js", "text/javascript; charset=utf-8"),
     asset!("js/talk-invite.js", "text/javascript; charset=utf-8"),
     asset!("js/announce.js", "text/javascript; charset=utf-8"),
     asset!("js/join-screen.js", "text/javascript; charset=utf-8"),

@@ -1,0 +1,66 @@
+// The ways other people's media reach this page, and how one hands over to the other:
+// direct connections to each member of a mesh circle (peers.js), the server's SFU for
+// broadcasts, large circles and rooms in privacy mode (sfu.js), and the streams they
+// bring in, shown in tiles and floor bubbles (remote-streams.js). A stream from the new
+// path replaces the old one's only once it plays (make before break).
+
+import { messages } from "./protocol.js";
+import { Peers } from "./peers.js";
+import { Sfu } from "./sfu.js";
+import { RemoteStreams, SETTLE_MS } from "./remote-streams.js";
+
+export class MediaPaths {
+  // `send` sends a message to the server; `render` redraws the people (a stream's tracks
+  // changed).
+  constructor({ send, media, state, conversation, floor, render }) {
+    this.state = state;
+    const streams = new RemoteStreams({ conversation, floor, state, render });
+    const peers = new Peers({
+      send: (to, payload) => send(messages.signal(to, payload)),
+      media,
+      onStream: (id, stream, kind) => streams.showWhenFlowing(id, kind, stream),
+      // Takes away what this connection showed (not what the SFU shows meanwhile); if the
+      // SFU carries that person too (its stream may still have been settling), that is
+      // shown.
+      onClosed: (id, closed) => {
+        for (const kind of ["camera", "screen"]) {
+          const shown = conversation.stream(id, kind);
+          if (shown && shown === closed.get(kind)) streams.show(id, kind, sfu.stream(id, kind));
+        }
+      },
+    });
+    const sfu = new Sfu({
+      send,
+      media,
+      // Replaces a direct connection's stream that still plays once it has carried media
+      // for SETTLE_MS; then the direct connection may go (see `Peers.carried`).
+      onStream: (id, stream, kind = "camera") =>
+        streams.showWhenFlowing(
+          id,
+          kind,
+          stream,
+          () => {
+            if (kind === "camera") peers.carried(id);
+          },
+          SETTLE_MS,
+        ),
+      onEnded: (id, kind) => {
+        if (peers.pc(id)) return;
+        if (kind) streams.show(id, kind, null);
+        else for (const k of ["camera", "screen"]) streams.show(id, k, null);
+      },
+    });
+    Object.assign(this, { streams, peers, sfu });
+  }
+
+  // Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
+  // through the server (a large circle, or any circle in a room in privacy mode); back in
+  // a mesh, until the direct connections are up (see `Sfu.follow`).
+  follow() {
+    const { state, peers } = this;
+    this.sfu.follow(
+      () => state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu",
+      () => (state.myCircle()?.members ?? []).every((id) => id === state.you || peers.pc(id)?.connectionState === "connected"),
+    );
+  }
+}
