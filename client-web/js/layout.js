@@ -184,18 +184,43 @@ export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}
     }
     return true;
   };
+  // A tag nearer to another avatar than to its own reads as that person's name (one's
+  // own avatar seemed to be called "Amelia Hart"): such a place is not taken.
+  const toBox = (box, x, y) => Math.hypot(Math.max(box.left - x, 0, x - box.left - box.width), Math.max(box.top - y, 0, y - box.top - box.height));
+  // (Nearer: to the tag's nearest edge; with `strict`, also from the tag's middle, which
+  // is preferred where some place allows it.)
+  const misleading = (box, item, strict) => {
+    const own = toBox(box, item.x, item.y);
+    const mx = box.left + box.width / 2;
+    const my = box.top + box.height / 2;
+    const middle = Math.hypot(mx - item.x, my - item.y);
+    const reach = Math.max(own, middle);
+    const near = { left: box.left - reach, top: box.top - reach, width: box.width + 2 * reach, height: box.height + 2 * reach };
+    for (const k of boxes(near)) {
+      for (const other of grid.get(k) ?? []) {
+        if (!other.avatar || other.owner === item.id) continue;
+        const ox = other.left + other.width / 2;
+        const oy = other.top + other.height / 2;
+        if (toBox(box, ox, oy) < own - 0.5 || (strict && Math.hypot(mx - ox, my - oy) < middle - 0.5)) return true;
+      }
+    }
+    return false;
+  };
   for (const box of obstacles) add({ ...box, owner: null });
   // Every avatar is an obstacle for every other avatar's tag.
   for (const item of items) add({ left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r, owner: item.id, avatar: true });
   for (const item of items) {
     let found = null;
-    for (const box of candidates(item)) {
-      // A tag stays inside the visible part of the floor, when that is given.
-      if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
-      if (free(box, item.id)) {
-        found = box;
-        break;
+    for (const strict of [true, false]) {
+      for (const box of candidates(item)) {
+        // A tag stays inside the visible part of the floor, when that is given.
+        if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
+        if (free(box, item.id) && !misleading(box, item, strict)) {
+          found = box;
+          break;
+        }
       }
+      if (found) break;
     }
     if (found) {
       add({ ...found, owner: item.id });

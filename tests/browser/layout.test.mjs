@@ -185,11 +185,15 @@ test("name tags never intersect, for circles of 2 to 15 and a crowd of 40 standi
     }
     for (let i = 0; i < boxes.length; i++) {
       for (let j = i + 1; j < boxes.length; j++) assert.ok(!intersects(boxes[i], boxes[j]), `${boxes[i].id} and ${boxes[j].id} overlap`);
-      // …and no tag covers another person's avatar.
+      // …and no tag covers another person's avatar, nor stands nearer to another avatar
+      // than to its own (it would read as that person's name).
+      const toBox = (b, x, y) => Math.hypot(Math.max(b.left - x, 0, x - b.left - b.width), Math.max(b.top - y, 0, y - b.top - b.height));
+      const owner = items.find((item) => item.id === boxes[i].id);
       for (const item of items) {
         if (item.id === boxes[i].id) continue;
         const avatar = { left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r };
         assert.ok(!intersects(boxes[i], avatar), `${boxes[i].id}'s tag covers ${item.id}`);
+        assert.ok(toBox(boxes[i], item.x, item.y) >= toBox(boxes[i], owner.x, owner.y) - 0.5, `${boxes[i].id}'s tag stands nearer to ${item.id}`);
       }
     }
     return boxes.length;
@@ -225,6 +229,28 @@ test("name tags keep clear of obstacles: a circle's count above its ring, the fl
   // With nowhere else to go, no tag rather than one over the obstacle.
   const walls = [{ left: 0, top: 0, width: 800, height: 285 }, { left: 0, top: 355, width: 800, height: 400 }, { left: 0, top: 0, width: 365, height: 800 }, { left: 435, top: 0, width: 400, height: 800 }];
   assert.equal(placeTags([item], { obstacles: walls }).get("a"), null);
+});
+
+test("a name tag goes where it reads as its own person's, not beside someone else", () => {
+  // A phone's floor: one's own avatar at the top of a ring of three, Amelia on its right
+  // near the floor's right edge (no room for her tag on her right), Bilal below.
+  const centre = { x: 220, y: 597 };
+  const items = [
+    { id: "me", x: 195, y: 550, r: 26, w: 170, h: 18, away: centre },
+    { id: "amelia", x: 273, y: 597, r: 26, w: 95, h: 18, away: centre },
+    { id: "bilal", x: 195, y: 642, r: 26, w: 100, h: 18, away: centre },
+  ];
+  const placed = placeTags(items, { bounds: { left: 2, top: 300, right: 388, bottom: 790 } });
+  for (const item of items) {
+    const at = placed.get(item.id);
+    assert.ok(at, `${item.id} has a tag`);
+    const mx = at.left + item.w / 2;
+    const my = at.top + item.h / 2;
+    const own = Math.hypot(mx - item.x, my - item.y);
+    for (const other of items) {
+      if (other !== item) assert.ok(Math.hypot(mx - other.x, my - other.y) >= own, `${item.id}'s tag (${JSON.stringify(at)}) is nearer to ${other.id}`);
+    }
+  }
 });
 
 test("walking moves at the given pace and arrives exactly", () => {
