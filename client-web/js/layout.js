@@ -243,12 +243,19 @@ function candidates({ x, y, r, w, h, away }) {
   const belowLeft = { left: x - r * 0.5 - w, top: y + r * 0.85 };
   const aboveRight = { left: x + r * 0.5, top: y - r * 0.85 - h };
   const aboveLeft = { left: x - r * 0.5 - w, top: y - r * 0.85 - h };
-  let order = [below, above, right, left, belowRight, belowLeft, aboveRight, aboveLeft];
+  // Below and above, starting at the avatar's left edge (running rightwards) or ending at
+  // its right edge: past a neighbour on the other side, still clearly this avatar's.
+  const belowFromLeft = { left: x - r, top: y + r + 2 };
+  const belowFromRight = { left: x + r - w, top: y + r + 2 };
+  const aboveFromLeft = { left: x - r, top: y - r - 2 - h };
+  const aboveFromRight = { left: x + r - w, top: y - r - 2 - h };
+  let order = [below, above, right, left, belowRight, belowLeft, aboveRight, aboveLeft, belowFromLeft, belowFromRight, aboveFromLeft, aboveFromRight];
   if (away) {
     const dx = x - away.x;
     const dy = y - away.y;
-    if (Math.abs(dx) > Math.abs(dy) * 1.5) order = dx > 0 ? [right, below, above, belowRight, aboveRight, left] : [left, below, above, belowLeft, aboveLeft, right];
-    else if (dy < 0) order = [above, aboveRight, aboveLeft, right, left, below];
+    if (Math.abs(dx) > Math.abs(dy) * 1.5) {
+      order = dx > 0 ? [right, below, above, belowFromLeft, aboveFromLeft, belowRight, aboveRight, left] : [left, below, above, belowFromRight, aboveFromRight, belowLeft, aboveLeft, right];
+    } else if (dy < 0) order = [above, aboveRight, aboveLeft, right, left, below, aboveFromLeft, aboveFromRight];
   }
   return order.map((b) => ({ left: b.left, top: b.top, width: w, height: h }));
 }

@@ -232,15 +232,17 @@ test("name tags keep clear of obstacles: a circle's count above its ring, the fl
 });
 
 test("a name tag goes where it reads as its own person's, not beside someone else", () => {
-  // A phone's floor: one's own avatar at the top of a ring of three, Amelia on its right
-  // near the floor's right edge (no room for her tag on her right), Bilal below.
-  const centre = { x: 220, y: 597 };
+  // A phone's floor as a browser test had it (strip-phone-en-2): one's own avatar at the top
+  // of a ring of three, Amelia on its right near the floor's right edge (no room for her
+  // tag on her right; above and below her, her neighbours' avatars are 2 px too close),
+  // Bilal below. Her tag had gone to her left, under one's own avatar.
+  const centre = { x: 324, y: 525 };
   const items = [
-    { id: "me", x: 195, y: 550, r: 26, w: 170, h: 18, away: centre },
-    { id: "amelia", x: 273, y: 597, r: 26, w: 95, h: 18, away: centre },
-    { id: "bilal", x: 195, y: 642, r: 26, w: 100, h: 18, away: centre },
+    { id: "me", x: 298, y: 480, r: 27, w: 159, h: 18, away: centre },
+    { id: "amelia", x: 376, y: 525, r: 27, w: 102, h: 18, away: centre },
+    { id: "bilal", x: 298, y: 570, r: 27, w: 110, h: 18, away: centre },
   ];
-  const placed = placeTags(items, { bounds: { left: 2, top: 300, right: 388, bottom: 790 } });
+  const placed = placeTags(items, { bounds: { left: 105, top: 242, right: 491, bottom: 718 } });
   for (const item of items) {
     const at = placed.get(item.id);
     assert.ok(at, `${item.id} has a tag`);
