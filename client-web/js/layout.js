@@ -187,41 +187,48 @@ export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}
   // A tag nearer to another avatar than to its own reads as that person's name (one's
   // own avatar seemed to be called "Amelia Hart"): such a place is not taken.
   const toBox = (box, x, y) => Math.hypot(Math.max(box.left - x, 0, x - box.left - box.width), Math.max(box.top - y, 0, y - box.top - box.height));
-  // (Nearer: to the tag's nearest edge; with `strict`, also from the tag's middle, which
-  // is preferred where some place allows it.)
-  const misleading = (box, item, strict) => {
+  // How far a place reads as another's: 0 not at all; 1 its middle is a little nearer
+  // another avatar (taken only where no place is clear); 2 its edge is nearer another
+  // avatar, or its middle clearly so (never taken).
+  const misleading = (box, item) => {
     const own = toBox(box, item.x, item.y);
     const mx = box.left + box.width / 2;
     const my = box.top + box.height / 2;
     const middle = Math.hypot(mx - item.x, my - item.y);
-    const reach = Math.max(own, middle);
-    const near = { left: box.left - reach, top: box.top - reach, width: box.width + 2 * reach, height: box.height + 2 * reach };
+    // (Every avatar nearer than that has its centre in these cells: the middle lies in
+    // the tag, so `middle` is at least `own`.)
+    const near = { left: box.left - middle, top: box.top - middle, width: box.width + 2 * middle, height: box.height + 2 * middle };
+    let worst = 0;
     for (const k of boxes(near)) {
       for (const other of grid.get(k) ?? []) {
         if (!other.avatar || other.owner === item.id) continue;
         const ox = other.left + other.width / 2;
         const oy = other.top + other.height / 2;
-        if (toBox(box, ox, oy) < own - 0.5 || (strict && Math.hypot(mx - ox, my - oy) < middle - 0.5)) return true;
+        const fromMiddle = Math.hypot(mx - ox, my - oy);
+        if (toBox(box, ox, oy) < own - 0.5 || fromMiddle < 0.75 * middle) return 2;
+        if (fromMiddle < middle - 0.5) worst = 1;
       }
     }
-    return false;
+    return worst;
   };
   for (const box of obstacles) add({ ...box, owner: null });
   // Every avatar is an obstacle for every other avatar's tag.
   for (const item of items) add({ left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r, owner: item.id, avatar: true });
   for (const item of items) {
     let found = null;
-    for (const strict of [true, false]) {
-      for (const box of candidates(item)) {
-        // A tag stays inside the visible part of the floor, when that is given.
-        if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
-        if (free(box, item.id) && !misleading(box, item, strict)) {
-          found = box;
-          break;
-        }
+    let fallback = null;
+    for (const box of candidates(item)) {
+      // A tag stays inside the visible part of the floor, when that is given.
+      if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
+      if (!free(box, item.id)) continue;
+      const reads = misleading(box, item);
+      if (reads === 0) {
+        found = box;
+        break;
       }
-      if (found) break;
+      if (reads === 1) fallback ??= box;
     }
+    found ??= fallback;
     if (found) {
       add({ ...found, owner: item.id });
       placed.set(item.id, { left: found.left, top: found.top });
@@ -255,7 +262,7 @@ function candidates({ x, y, r, w, h, away }) {
     const dy = y - away.y;
     if (Math.abs(dx) > Math.abs(dy) * 1.5) {
       order = dx > 0 ? [right, below, above, belowFromLeft, aboveFromLeft, belowRight, aboveRight, left] : [left, below, above, belowFromRight, aboveFromRight, belowLeft, aboveLeft, right];
-    } else if (dy < 0) order = [above, aboveRight, aboveLeft, right, left, below, aboveFromLeft, aboveFromRight];
+    } else if (dy < 0) order = [above, aboveRight, aboveLeft, right, left, aboveFromLeft, aboveFromRight, below];
   }
   return order.map((b) => ({ left: b.left, top: b.top, width: w, height: h }));
 }

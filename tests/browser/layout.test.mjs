@@ -253,6 +253,16 @@ test("a name tag goes where it reads as its own person's, not beside someone els
       if (other !== item) assert.ok(Math.hypot(mx - other.x, my - other.y) >= own, `${item.id}'s tag (${JSON.stringify(at)}) is nearer to ${other.id}`);
     }
   }
+  // The view's right edge further in (a narrower phone): no place on her right or beside
+  // her avatar's edges is left. Her tag is not put under one's own avatar: it shows on
+  // hover and focus only, or somewhere that is clearly hers.
+  const narrow = placeTags(items, { bounds: { left: 105, top: 242, right: 440, bottom: 718 } }).get("amelia");
+  if (narrow) {
+    const mx = narrow.left + 51;
+    const my = narrow.top + 9;
+    const own = Math.hypot(mx - 376, my - 525);
+    assert.ok(Math.hypot(mx - 298, my - 480) >= 0.75 * own && Math.hypot(mx - 298, my - 570) >= 0.75 * own, `Amelia's tag (${JSON.stringify(narrow)}) reads as someone else's`);
+  }
 });
 
 test("walking moves at the given pace and arrives exactly", () => {
