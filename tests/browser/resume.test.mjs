@@ -5,7 +5,7 @@
 // WebSocket; the browsers' media goes directly over loopback and is not blackholed, so
 // what is checked is that the connection was kept and its ICE restarted.)
 
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, person, formCircle, waitCircle, framesDecoded, DEADLINE } from "./harness.mjs";
 import { faultProxy } from "./fault-proxy.mjs";
@@ -19,8 +19,13 @@ before(async () => {
   proxy = await faultProxy(server.url);
 });
 
+// Each test's people leave when it ends: their browsers would otherwise go on sending
+// video through the next test, on a machine of two cores.
+afterEach(async () => {
+  for (const p of people.splice(0)) await p.close();
+});
+
 after(async () => {
-  for (const p of people) await p.close();
   await proxy?.close();
   await server?.stop();
 });
