@@ -93,6 +93,20 @@ export class Tile {
     this.showVideo();
   }
 
+  // One's own name with "(you)" in parts: a long name gives way to an ellipsis, the
+  // "(you)" stays whole (it was the part cut off).
+  showOwnName(name) {
+    const [before, after = ""] = t("room.you", { name: "\u0001" }).split("\u0001");
+    const part = (className, text) => {
+      const span = document.createElement("span");
+      span.className = className;
+      span.textContent = text;
+      return span;
+    };
+    this.name.replaceChildren(...[before && part("you", before), part("given", name), after && part("you", after)].filter(Boolean));
+    this.name.classList.add("own");
+  }
+
   showVideo() {
     const hasVideo = !!this.camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live");
     this.el.classList.toggle("has-video", hasVideo);
@@ -103,8 +117,12 @@ export class Tile {
     const label = displayName(p, you, duplicates);
     this.owner = label;
     const shown = this.kind === "screen" ? t("tile.screenOf", { name: label }) : label;
-    this.name.textContent = shown;
     this.name.title = shown;
+    if (this.kind === "camera" && p && p.id === you) this.showOwnName(displayName(p, null, duplicates));
+    else {
+      this.name.textContent = shown;
+      this.name.classList.remove("own");
+    }
     const line = this.kind === "camera" ? (p?.profile ?? "") : "";
     this.profile.textContent = line;
     this.profile.title = line;
