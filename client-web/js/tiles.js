@@ -79,7 +79,7 @@ export class Tile {
     this.video.addEventListener("dblclick", toggle);
     document.addEventListener("fullscreenchange", shown);
     this.el.append(button);
-    this.fullScreen = { button, shown, toggle };
+    this.fullScreen = { shown };
     shown();
   }
 

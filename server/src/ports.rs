@@ -23,46 +23,65 @@ pub(crate) async fn bind_udp_and_tcp(
     tcp: bool,
 ) -> Result<(UdpSocket, SocketAddr, Option<TcpListener>), (SocketAddr, std::io::Error)> {
     let mut attempts = 0;
-    loop {
+    let (socket, local, listener) = loop {
         attempts += 1;
         let socket = UdpSocket::bind(addr).await.map_err(|e| (addr, e))?;
         let local = socket.local_addr().map_err(|e| (addr, e))?;
-        enlarge_buffers(&socket, local);
         if !tcp {
-            return Ok((socket, local, None));
+            break (socket, local, None);
         }
         match TcpListener::bind(local).await {
-            Ok(listener) => return Ok((socket, local, Some(listener))),
+            Ok(listener) => break (socket, local, Some(listener)),
             Err(e)
                 if addr.port() == 0
                     && e.kind() == std::io::ErrorKind::AddrInUse
                     && attempts < 50 => {}
             Err(e) => return Err((local, e)),
         }
-    }
+    };
+    enlarge_buffers(&socket, local);
+    Ok((socket, local, listener))
 }
 
-/// Asks for `MEDIA_BUFFER_BYTES` of receive and send buffer; the system may grant less
-/// (its limit), which is logged once per socket. Not fatal: the socket works with the
-/// default buffers, only less well on a busy machine.
+/// Makes the socket's receive and send buffers at least `MEDIA_BUFFER_BYTES` (a system
+/// whose default is larger keeps its own); the system may grant less (its limit), which
+/// is logged. Not fatal: the socket works with smaller buffers, only less well on a busy
+/// machine.
 fn enlarge_buffers(socket: &UdpSocket, local: SocketAddr) {
     let sock = socket2::SockRef::from(socket);
-    if let Err(err) = sock.set_recv_buffer_size(MEDIA_BUFFER_BYTES) {
+    if sock
+        .recv_buffer_size()
+        .is_ok_and(|now| now < MEDIA_BUFFER_BYTES)
+        && let Err(err) = sock.set_recv_buffer_size(MEDIA_BUFFER_BYTES)
+    {
         tracing::warn!(%local, %err, "cannot set the media socket's receive buffer");
     }
-    if let Err(err) = sock.set_send_buffer_size(MEDIA_BUFFER_BYTES) {
+    if sock
+        .send_buffer_size()
+        .is_ok_and(|now| now < MEDIA_BUFFER_BYTES)
+        && let Err(err) = sock.set_send_buffer_size(MEDIA_BUFFER_BYTES)
+    {
         tracing::warn!(%local, %err, "cannot set the media socket's send buffer");
     }
-    // Linux reports twice what it grants (the other half is its own bookkeeping).
-    if let Ok(granted) = sock.recv_buffer_size()
-        && granted / 2 < MEDIA_BUFFER_BYTES
+    if let Ok(reported) = sock.recv_buffer_size()
+        && granted(reported) < MEDIA_BUFFER_BYTES
     {
         tracing::info!(
             %local,
-            granted_kib = granted / 2 / 1024,
+            granted_kib = granted(reported) / 1024,
             wanted_kib = MEDIA_BUFFER_BYTES / 1024,
             "the media socket's receive buffer is smaller than wanted: raise net.core.rmem_max"
         );
+    }
+}
+
+/// The buffer the system granted, from what it reports: Linux reports twice what was
+/// asked (the other half is its own bookkeeping).
+fn granted(reported: usize) -> usize {
+    if cfg!(target_os = "linux") {
+        reported / 2
+    } else {
+        reported
     }
 }
 
@@ -70,29 +89,39 @@ fn enlarge_buffers(socket: &UdpSocket, local: SocketAddr) {
 mod tests {
     use super::*;
 
-    /// The media socket gets more receive buffer than the system's default (about
-    /// 208 KiB), up to what the system allows.
+    /// The media socket gets the receive and send buffers a socket gets when it asks for
+    /// `MEDIA_BUFFER_BYTES` (what the system grants depends on its limits), and more than
+    /// a socket that does not ask, unless the system's limit or default rules it out.
     #[tokio::test]
-    async fn a_media_socket_gets_a_larger_receive_buffer() {
+    async fn a_media_socket_asks_for_larger_buffers() {
         let (socket, _, _) = bind_udp_and_tcp("127.0.0.1:0".parse().expect("an address"), false)
             .await
             .expect("a socket on loopback");
+        let media = socket2::SockRef::from(&socket);
         let plain = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket on loopback");
-        let default = socket2::SockRef::from(&plain)
-            .recv_buffer_size()
-            .expect("its buffer size");
-        let max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            .unwrap_or(MEDIA_BUFFER_BYTES);
-        let granted = socket2::SockRef::from(&socket)
-            .recv_buffer_size()
-            .expect("its buffer size");
+        let plain = socket2::SockRef::from(&plain);
+        let default = plain.recv_buffer_size().expect("its buffer size");
+        if default < MEDIA_BUFFER_BYTES {
+            plain
+                .set_recv_buffer_size(MEDIA_BUFFER_BYTES)
+                .expect("asking for a buffer");
+        }
         assert_eq!(
-            granted,
-            2 * max.min(MEDIA_BUFFER_BYTES),
-            "default {default}"
+            media.recv_buffer_size().expect("its buffer size"),
+            plain.recv_buffer_size().expect("its buffer size"),
+            "the receive buffer (the default: {default})"
         );
-        assert!(max <= default / 2 || granted > default);
+        let control = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket on loopback");
+        let control = socket2::SockRef::from(&control);
+        if control.send_buffer_size().expect("its buffer size") < MEDIA_BUFFER_BYTES {
+            control
+                .set_send_buffer_size(MEDIA_BUFFER_BYTES)
+                .expect("asking for a buffer");
+        }
+        assert_eq!(
+            media.send_buffer_size().expect("its buffer size"),
+            control.send_buffer_size().expect("its buffer size"),
+            "the send buffer"
+        );
     }
 }

@@ -58,20 +58,24 @@ test("a circle of three: tiles at least 240 px wide, one's own small and mirrore
   assert.equal(own.length, 1, "one's own picture");
   assert.ok(own[0].width < others[0].width, "one's own picture is smaller");
   assert.ok(own[0].mirrored, "one's own picture is mirrored");
-  // One's own long name gives way to an ellipsis in the small picture, never its "(you)".
+  // One's own long name gives way to an ellipsis in the small picture, never its "(you)"
+  // (measured with the pointer away: pointed at, the whole name shows).
+  await anna.page.mouse.move(1, 1);
   const ownName = await anna.page.evaluate(() => {
     const tile = document.querySelector("#conversation .tile.self");
     const name = tile.querySelector(".name");
     const you = name.querySelector(".you");
+    const given = name.querySelector(".given");
     const [t, n, y] = [tile, name, you].map((el) => el?.getBoundingClientRect());
     return {
       text: name.textContent,
       you: you?.textContent.trim(),
       shown: !!y && y.width > 0 && y.left >= n.left - 0.5 && y.right <= n.right + 0.5 && n.left >= t.left && n.right <= t.right,
-      whole: !!you && you.scrollWidth <= you.clientWidth + 1,
+      whole: !!you && you.clientWidth > 0 && you.scrollWidth <= you.clientWidth + 1,
+      nameCut: !!given && given.scrollWidth > given.clientWidth,
     };
   });
-  assert.deepEqual(ownName, { text: "Anna Schmidt-Weißenfels (you)", you: "(you)", shown: true, whole: true });
+  assert.deepEqual(ownName, { text: "Anna Schmidt-Weißenfels (you)", you: "(you)", shown: true, whole: true, nameCut: true });
   assert.deepEqual(overlapping(shown), [], "tiles do not overlap");
   // Names are never clipped to nonsense: the full name is there to read on hover and focus.
   for (const t of others) assert.ok(["Ben Okafor", "Prof. Dr. Clara Meyer-Hohenstein"].includes(t.text));

@@ -22,7 +22,7 @@ before(async () => {
 // Each test's people leave when it ends: their browsers would otherwise go on sending
 // video through the next test, on a machine of two cores.
 afterEach(async () => {
-  for (const p of people.splice(0)) await p.close();
+  await Promise.allSettled(people.splice(0).map((p) => p.close()));
 });
 
 after(async () => {

@@ -25,7 +25,7 @@ before(async () => {
 // one's sending (its bandwidth estimate falls for delays that are the machine's, and the
 // top layer is never sent).
 afterEach(async () => {
-  for (const p of people.splice(0)) await p.close();
+  await Promise.allSettled(people.splice(0).map((p) => p.close()));
 });
 
 after(async () => {
@@ -42,7 +42,7 @@ async function receivesWidth(page, publisher, width, what, sender) {
     if (last.width === width && last.frames > 0) return;
     if (Date.now() > until) {
       const views = await page.evaluate(() => window.hallway.sfu.summary().views);
-      const sent = sender ? `; the publisher sends ${JSON.stringify(await sentLayers(sender))}` : "";
+      const sent = sender ? `; the publisher sends ${await sentLayers(sender).then(JSON.stringify, (e) => `(unknown: ${e.message})`)}` : "";
       throw new Error(`${what}: wanted ${width} px wide, got ${JSON.stringify(last)}; views told ${JSON.stringify(views)}${sent}`);
     }
     await page.waitForTimeout(250);
