@@ -98,30 +98,30 @@ mod tests {
             .await
             .expect("a socket on loopback");
         let media = socket2::SockRef::from(&socket);
-        let plain = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket on loopback");
-        let plain = socket2::SockRef::from(&plain);
-        let default = plain.recv_buffer_size().expect("its buffer size");
+        // A socket that asks for the same, itself (and keeps a larger default).
+        let control = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket on loopback");
+        let control = socket2::SockRef::from(&control);
+        let default = control.recv_buffer_size().expect("its buffer size");
         if default < MEDIA_BUFFER_BYTES {
-            plain
+            control
                 .set_recv_buffer_size(MEDIA_BUFFER_BYTES)
                 .expect("asking for a buffer");
         }
-        assert_eq!(
-            media.recv_buffer_size().expect("its buffer size"),
-            plain.recv_buffer_size().expect("its buffer size"),
-            "the receive buffer (the default: {default})"
-        );
-        let control = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket on loopback");
-        let control = socket2::SockRef::from(&control);
         if control.send_buffer_size().expect("its buffer size") < MEDIA_BUFFER_BYTES {
             control
                 .set_send_buffer_size(MEDIA_BUFFER_BYTES)
                 .expect("asking for a buffer");
         }
+        let sizes = |sock: &socket2::SockRef<'_>| {
+            (
+                sock.recv_buffer_size().expect("its buffer size"),
+                sock.send_buffer_size().expect("its buffer size"),
+            )
+        };
         assert_eq!(
-            media.send_buffer_size().expect("its buffer size"),
-            control.send_buffer_size().expect("its buffer size"),
-            "the send buffer"
+            sizes(&media),
+            sizes(&control),
+            "receive and send buffers (the default receive buffer: {default})"
         );
     }
 }
