@@ -10,7 +10,10 @@
 // connection to someone still in the circle is handed over instead of closed: it is kept
 // until each side plays the other through the SFU (each tells the other, `carried`, over
 // the signalling; a page plays the SFU's stream once it has carried media for a while: see
-// SETTLE_MS in remote-streams.js), or for HANDOVER_MS at most.
+// SETTLE_MS in remote-streams.js). After HANDOVER_MS it goes once it carries nothing that
+// the SFU does not (it plays nothing of the other side, or it is no longer connected);
+// while it is the only path by which either side gets the other, it is kept, for
+// HANDOVER_LIMIT_MS at most (on a busy machine the SFU's stream has come 25 s late).
 
 // Every signal names the connection it belongs to (`conn`, made up by its sender). An offer
 // from a connection of theirs other than the one we know is a new connection (their page
@@ -24,8 +27,14 @@
 // offer rather than with setting up. Nobody near for SPARE_IDLE_MS, it is closed (its
 // candidates hold allocations on the TURN server); a welcome's new ICE servers replace it.
 
-// The longest a connection is kept while its media moves to the SFU.
+import { plays } from "./remote-streams.js";
+
+// How long a connection whose media moves to the SFU is surely kept, and the longest it is
+// kept while it still carries what the SFU does not (see above).
 export const HANDOVER_MS = 10_000;
+export const HANDOVER_LIMIT_MS = 60_000;
+// How often a handover that has outlasted HANDOVER_MS is looked at again.
+const HANDOVER_CHECK_MS = 1_000;
 export const SPARE_IDLE_MS = 30_000;
 // How often the page looks whether someone is near (`warmIfNear`).
 const WARM_CHECK_MS = 250;
@@ -189,11 +198,20 @@ export class Peers {
   handOver(id) {
     const peer = this.peers.get(id);
     if (!peer || peer.handover) return;
-    peer.handover = setTimeout(() => this.close(id), HANDOVER_MS);
+    const since = performance.now();
+    const look = () => {
+      if (this.peers.get(id) !== peer) return;
+      // Nothing of theirs plays through it: nothing to lose on our side.
+      if (!plays(peer.streams.get("camera"))) this.carried(id);
+      if (!this.peers.has(id)) return;
+      if (peer.pc.connectionState !== "connected" || performance.now() - since >= HANDOVER_LIMIT_MS) return this.close(id);
+      peer.handover = setTimeout(look, HANDOVER_CHECK_MS);
+    };
+    peer.handover = setTimeout(look, HANDOVER_MS);
     this.handedOver(id, peer);
   }
 
-  // Media from `id` now comes through the SFU.
+  // Media from `id` now comes through the SFU (or nothing of theirs comes directly).
   carried(id) {
     const peer = this.peers.get(id);
     if (!peer || peer.weReceive) return;

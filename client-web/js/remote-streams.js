@@ -64,7 +64,7 @@ export class RemoteStreams {
 }
 
 // Whether any track of the stream `s` is live and carries media.
-function plays(s) {
+export function plays(s) {
   return !!s?.getTracks().some((tr) => tr.readyState === "live" && !tr.muted);
 }
 

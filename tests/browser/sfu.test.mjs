@@ -6,9 +6,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, person, mintLink, framesDecoded, clickFloor, waitCircle, DEADLINE } from "./harness.mjs";
+import { HANDOVER_MS } from "../../client-web/js/peers.js";
 
 let server;
 const people = [];
+// How late the SFU's streams come to one page in the circle of five: well past the
+// direct connections' HANDOVER_MS.
+const SFU_LATE_MS = HANDOVER_MS + 8_000;
 
 before(async () => {
   server = await startServer(process.env.STAGE_LOG ? { HALLWAY_LOG: process.env.STAGE_LOG } : {});
@@ -115,6 +119,24 @@ async function closeWhileSettling(page, id) {
   }, id);
 }
 
+// Holds back the SFU's offers to `page` (its receiving connection) until `ms` after the
+// first (`window.sfuHeld`): the SFU's streams come that late, in order.
+async function holdSfuOffers(page, ms) {
+  await page.evaluate((ms) => {
+    const { sfu } = window.hallway;
+    const offered = sfu.offered.bind(sfu);
+    let chain = Promise.resolve();
+    sfu.offered = (sdp, connection) => {
+      window.sfuHeld ??= { first: Date.now(), releaseAt: Date.now() + ms };
+      chain = chain
+        .then(() => new Promise((resolve) => setTimeout(resolve, window.sfuHeld.releaseAt - Date.now())))
+        .then(() => offered(sdp, connection))
+        .catch(() => {});
+      return chain;
+    };
+  }, ms);
+}
+
 // Walking in one after another, the circle is a mesh up to four and switches to the SFU at
 // five; after that switch every member decodes every other (issue #16, item 1; it failed
 // while pages on a busy machine gave up their WebSockets as silent and what they said to
@@ -132,11 +154,37 @@ test("a circle of five runs through the SFU and every member decodes every other
     // second while the SFU's stream of the second still settles (it has arrived but does
     // not play in the tile yet). The tile must then show the SFU's stream, not nothing.
     if (i === 4) await closeWhileSettling(members[0].page, ids[1]);
+    // And the third member's page gets the SFU's streams late (its offers held back).
+    if (i === 4) await holdSfuOffers(members[2].page, SFU_LATE_MS);
     const angle = i * 1.25;
     await clickFloor(members[i].page, 700 + 40 * Math.cos(angle), 700 + 40 * Math.sin(angle));
     if (i > 0) await waitCircle(members[i].page, ids.slice(0, i + 1));
   }
   for (const m of members) await waitCircle(m.page, ids);
+  // Until the SFU's streams come, the direct connections carry the third member's circle,
+  // also past HANDOVER_MS: every tile there still plays its direct stream (issue #16,
+  // item 2: it went blank while the SFU's streams were late).
+  const late = members[2].page;
+  // The handover began with the switch, before the first offer came.
+  await late.waitForFunction(() => window.sfuHeld, null, { timeout: DEADLINE });
+  await late.waitForFunction((wait) => Date.now() >= window.sfuHeld.first + wait, HANDOVER_MS + 2_000, { timeout: 2 * DEADLINE, polling: 100 });
+  const kept = await late.evaluate((old) => {
+    const { peers, conversation, sfu } = window.hallway;
+    const plays = (s) => !!s?.getTracks().some((t) => t.readyState === "live" && !t.muted);
+    return old.map((id) => {
+      const direct = peers.peers.get(id);
+      const shown = conversation.stream(id, "camera");
+      return { id, state: direct?.pc.connectionState ?? "closed", shows: !shown ? "nothing" : shown === direct?.streams.get("camera") ? "direct" : "other", plays: plays(shown), viaSfu: !!sfu.stream(id, "camera") };
+    });
+  }, [ids[0], ids[1], ids[3]]);
+  const held = await late.evaluate(() => ({ ...window.sfuHeld, now: Date.now() }));
+  console.log(`# ${held.now - held.first} ms after the first held offer: ${JSON.stringify(kept)}`);
+  assert.ok(kept.every((k) => !k.viaSfu), `the SFU's streams were held back: ${JSON.stringify(kept)}`);
+  assert.deepEqual(
+    kept.map(({ id, state, shows, plays }) => ({ id, state, shows, plays })),
+    [ids[0], ids[1], ids[3]].map((id) => ({ id, state: "connected", shows: "direct", plays: true })),
+    `${held.now - held.first} ms after the first held offer, before the SFU's streams came: ${JSON.stringify(kept)}`,
+  );
   const probe = await members[0].page.evaluate(() => window.closedWhileSettling);
   console.log(`# the SFU's stream of the second member came: ${JSON.stringify(await members[0].page.evaluate(() => window.sfuStreamCame))}`);
   if (probe.closed) assert.deepEqual(probe, { closed: true, shows: "sfu" }, "the tile of someone whose direct connection closed while the SFU's stream settled");
