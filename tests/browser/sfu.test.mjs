@@ -211,10 +211,11 @@ test("a circle of five runs through the SFU and every member decodes every other
   }
   // No direct connections left in an SFU circle: each one handed over from the mesh closes
   // once both of its sides receive the other through the SFU (so not necessarily at the
-  // moment one side decodes everybody), and after ten seconds at the latest.
+  // moment one side decodes everybody: within HANDOVER_MS of that here, as every side
+  // decodes every other by now).
   for (const m of members) {
     await m.page
-      .waitForFunction(() => window.hallway.peers.summary().length === 0, null, { timeout: 10_000 + DEADLINE })
+      .waitForFunction(() => window.hallway.peers.summary().length === 0, null, { timeout: HANDOVER_MS + DEADLINE })
       .catch(async () => assert.deepEqual(await m.page.evaluate(() => window.hallway.peers.summary()), [], `${m.name} still has direct connections`));
   }
 });
