@@ -21,7 +21,6 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { startServer, person, clickFloor, createRoom } from "../../tests/browser/harness.mjs";
 import { parseCounts } from "./args.mjs";
 
@@ -106,13 +105,44 @@ function cpuByType(pids) {
   return out;
 }
 
-// Puts every thread of the processes `pids` on the CPUs `cpus` (taskset's list, "1" or "0-2").
+// The CPUs this process may run on (its cpuset's, not necessarily 0 … n - 1).
+function allowedCpus() {
+  const list = readFileSync("/proc/self/status", "utf8").match(/^Cpus_allowed_list:\s*(\S+)/m)?.[1] ?? "";
+  return list.split(",").flatMap((part) => {
+    const [from, to = from] = part.split("-").map(Number);
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
+
+// Puts every thread of the processes `pids` on the CPUs `cpus` (taskset's list: "1",
+// "0,2"), and checks that each thread is there (a thread that ended meanwhile is fine).
 function pin(pids, cpus) {
   for (const pid of pids) {
     try {
       execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
     } catch {
-      // Gone meanwhile.
+      // A thread that ended meanwhile stops taskset: checked below, and once more.
+      try {
+        execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+      } catch {
+        // Checked below.
+      }
+    }
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // The process ended.
+    }
+    for (const task of tasks) {
+      let status;
+      try {
+        status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      } catch {
+        continue;
+      }
+      const allowed = status.match(/^Cpus_allowed_list:\s*(\S+)/m)?.[1];
+      if (allowed !== cpus) throw new Error(`thread ${task} of process ${pid} runs on CPUs ${allowed}, not ${cpus} (is taskset installed?)`);
     }
   }
 }
@@ -187,16 +217,18 @@ try {
 
   let own = null;
   if (opts["own-core"]) {
-    const cores = availableParallelism();
-    if (cores < 2) throw new Error("--own-core needs a machine of two cores or more");
+    const cpus = allowedCpus();
+    if (cpus.length < 2) throw new Error("--own-core needs two CPUs or more");
     const trees = browserTrees();
     if (trees.length !== people.length) throw new Error(`found ${trees.length} browsers, not ${people.length}`);
     own = trees[0];
-    const last = String(cores - 1);
-    const rest = cores === 2 ? "0" : `0-${cores - 2}`;
+    const last = String(cpus.at(-1));
+    const rest = cpus.slice(0, -1).join(",");
     pin(own, last);
-    pin([...trees.slice(1).flatMap((t) => [...t]), serverPid], rest);
-    console.log(`sfu-circle own_core: ${people[0].name}'s browser (${own.size} processes) on CPU ${last}; the other four browsers and the server on CPU ${rest}`);
+    // The others, the server and this process (Playwright's side of the browsers) share
+    // the rest; what else the machine runs is not moved.
+    pin([...trees.slice(1).flatMap((t) => [...t]), serverPid, process.pid], rest);
+    console.log(`sfu-circle own_core: ${people[0].name}'s browser (${own.size} processes) on CPU ${last}; the other four browsers, the server and the bench on CPU ${rest}`);
     await new Promise((resolve) => setTimeout(resolve, opts.settle * 1000));
   }
   const isChromium = (_, comm) => comm.startsWith("chromium") || comm === "chrome";

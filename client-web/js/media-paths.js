@@ -60,7 +60,7 @@ export class MediaPaths {
     const { state, peers } = this;
     this.sfu.follow(
       () => state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu",
-      () => (state.myCircle()?.members ?? []).every((id) => id === state.you || peers.pc(id)?.connectionState === "connected"),
+      () => (state.myCircle()?.members ?? []).every((id) => id === state.you || peers.up(id)),
     );
   }
 }

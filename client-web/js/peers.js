@@ -10,10 +10,12 @@
 // connection to someone still in the circle is handed over instead of closed: it is kept
 // until each side plays the other through the SFU (each tells the other, `carried`, over
 // the signalling; a page plays the SFU's stream once it has carried media for a while: see
-// SETTLE_MS in remote-streams.js). After HANDOVER_MS it goes once it carries nothing that
-// the SFU does not (it plays nothing of the other side, or it is no longer connected);
-// while it is the only path by which either side gets the other, it is kept, for
-// HANDOVER_LIMIT_MS at most (on a busy machine the SFU's stream has come 25 s late).
+// SETTLE_MS in remote-streams.js). After HANDOVER_MS it is kept only while it may still
+// be the only path by which one side gets the other: until both sides said `carried` (a
+// side that plays nothing of the other through it counts as carried), or it has not been
+// connected for HANDOVER_CHECKS looks in a row, and for HANDOVER_LIMIT_MS at most (on a
+// busy machine the SFU's stream has come 25 s late). A connection being handed over is no
+// direct path for a circle that goes back to a mesh (`up`): the server connects anew.
 
 // Every signal names the connection it belongs to (`conn`, made up by its sender). An offer
 // from a connection of theirs other than the one we know is a new connection (their page
@@ -33,8 +35,11 @@ import { plays } from "./remote-streams.js";
 // kept while it still carries what the SFU does not (see above).
 export const HANDOVER_MS = 10_000;
 export const HANDOVER_LIMIT_MS = 60_000;
-// How often a handover that has outlasted HANDOVER_MS is looked at again.
+// How often a handover that has outlasted HANDOVER_MS is looked at again, and how many
+// looks in a row it must be found not connected to be given up (a busy machine's
+// connection can be `disconnected` for a moment and come back).
 const HANDOVER_CHECK_MS = 1_000;
+const HANDOVER_CHECKS = 3;
 export const SPARE_IDLE_MS = 30_000;
 // How often the page looks whether someone is near (`warmIfNear`).
 const WARM_CHECK_MS = 250;
@@ -199,12 +204,14 @@ export class Peers {
     const peer = this.peers.get(id);
     if (!peer || peer.handover) return;
     const since = performance.now();
+    let down = 0;
     const look = () => {
       if (this.peers.get(id) !== peer) return;
       // Nothing of theirs plays through it: nothing to lose on our side.
       if (!plays(peer.streams.get("camera"))) this.carried(id);
-      if (!this.peers.has(id)) return;
-      if (peer.pc.connectionState !== "connected" || performance.now() - since >= HANDOVER_LIMIT_MS) return this.close(id);
+      if (this.peers.get(id) !== peer) return;
+      down = peer.pc.connectionState === "connected" ? 0 : down + 1;
+      if (down >= HANDOVER_CHECKS || performance.now() - since >= HANDOVER_LIMIT_MS) return this.close(id);
       peer.handover = setTimeout(look, HANDOVER_CHECK_MS);
     };
     peer.handover = setTimeout(look, HANDOVER_MS);
@@ -334,6 +341,13 @@ export class Peers {
 
   pc(id) {
     return this.peers.get(id)?.pc;
+  }
+
+  // Whether the direct connection to `id` is up and carries the circle's media (not one
+  // being handed over to the SFU, which goes).
+  up(id) {
+    const peer = this.peers.get(id);
+    return !!peer && !peer.handover && peer.pc.connectionState === "connected";
   }
 
   close(id) {
