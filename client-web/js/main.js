@@ -263,7 +263,7 @@ function receive(msg) {
       // The server lost our sending connection: publish again if we still should.
       return sfu.unpublished();
     case "sfu_layers":
-      // No receiver's view calls for our camera's higher layers: the browser stops
+      // No receiver calls for our camera's higher layers: the browser stops
       // encoding them (or starts again).
       return sfu.sendLayers(msg.top);
     case "muted":

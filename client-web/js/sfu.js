@@ -10,7 +10,8 @@
 // The camera goes out in simulcast layers (`l`, `m`, `h`); the server forwards each
 // receiver one of them, chosen from its bandwidth and the size at which it shows the
 // camera, which `sfu_view` tells it (measured every second, told when it changed). Layers
-// no receiver's view calls for are paused when the server says so (`sfu_layers`).
+// no receiver calls for (its view does not need them or its bandwidth cannot carry them)
+// are paused when the server says so (`sfu_layers`).
 // A connection that fails (or never connects) is never reused: the receiving one is
 // restarted (`sfu_restart`), the sending one is published again on a new connection. What
 // could not be said while the WebSocket was away (a restart, an offer) is said once the
@@ -193,7 +194,7 @@ export class Sfu {
     this.republish();
   }
 
-  // The server says the highest of our camera's layers any receiver's view calls for
+  // The server says the highest of our camera's layers any receiver calls for
   // (`sfu_layers`): the layers above it are paused, so that the browser does not encode
   // pictures nobody is sent; the lowest layer the camera has is always sent. A new
   // sending connection starts with every layer again, as does the server's end of it, so

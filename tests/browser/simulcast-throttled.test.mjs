@@ -105,6 +105,15 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   }, LOW_LAYER_BITRATE);
   const free = await videoRate(ben.page, hanna.id, 3000);
 
+  // Whether Hanna's browser stops encoding her high layer while Ben, her only receiver,
+  // cannot take it (sampled every 100 ms from here on).
+  await hanna.page.evaluate(() => {
+    window.highPaused = null;
+    const since = Date.now();
+    window.highWatch = setInterval(() => {
+      if (window.hallway.sfu.summary().layers.h === false) window.highPaused ??= Date.now() - since;
+    }, 100);
+  });
   run("tc", ["qdisc", "add", "dev", side.host, "root", "tbf", ...THROTTLE]);
   made.push(() => run("tc", ["qdisc", "del", "dev", side.host, "root"]));
   const down = await receivesWidth(ben.page, hanna.id, 320, "Ben on a throttled link", 45_000);
@@ -112,6 +121,14 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   console.log(`# free link: ${free.kbits} kbit/s of video; throttled to 240 kbit/s: the low layer after ${down} ms, then ${throttled.kbits} kbit/s of video, ${throttled.lost} packets lost and ${throttled.frames} frames decoded in 5 s`);
   assert.equal(throttled.width, 320, "still the low layer while throttled");
   assert.ok(throttled.frames > 0, "still decoding while throttled");
+  // Nobody can take the high layer: Hanna's browser is told to pause it (4 s after the
+  // call for it fell; it is sent again for each attempt to go back up).
+  const paused = await hanna.page
+    .waitForFunction(() => window.highPaused, null, { timeout: 30_000, polling: 200 })
+    .then((h) => h.jsonValue())
+    .catch(() => null);
+  console.log(`# Hanna's high layer paused ${paused} ms after the link was throttled`);
+  assert.ok(paused !== null, `Hanna's high layer is paused while her only receiver cannot take it: ${JSON.stringify(await hanna.page.evaluate(() => window.hallway.sfu.summary()))}`);
 
   run("tc", ["qdisc", "del", "dev", side.host, "root"]);
   made.pop();

@@ -15,8 +15,9 @@ pub(crate) struct Demand {
     /// Sent in simulcast layers; a track without (audio, a screen share, a publisher
     /// that does not send simulcast) is always forwarded.
     pub layered: bool,
-    /// Each layer's bit rate (bits per second) and whether it is sent now, lowest first;
-    /// a track without layers has its rate in `rates[0]`.
+    /// Each layer's bit rate (bits per second), lowest first: measured while it is sent;
+    /// for a layer paused now, the rate last measured while it was sent (0 if never). A
+    /// track without layers has its rate in `rates[0]`.
     pub rates: [f64; MAX_LAYERS],
     /// Each layer's state.
     pub snapshot: [LayerSnapshot; MAX_LAYERS],
@@ -94,6 +95,45 @@ pub(crate) fn called_for(demand: &Demand) -> Layer {
             f64::from(lw) >= f64::from(w) * 0.9 && f64::from(lh) >= f64::from(h) * 0.9
         })
         .map_or(top, |i| i as Layer)
+}
+
+/// The layer of each track a receiver wants from its publisher (whose browser stops
+/// encoding the layers above the highest any receiver calls for): what the view calls
+/// for ([`called_for`]), lowered to what the receiver's bandwidth estimate would give it
+/// if every layer the publisher has sent were sent now, a paused one at the rate it had.
+/// So a layer that no receiver's estimate allows is paused as well as one that no view
+/// needs. Without an estimate (or for a paused layer whose rate this receiver never
+/// measured, taken to cost nothing) the view alone decides. When a want above what the
+/// receiver gets becomes a call is [`UpSwitches::call`](super::upswitch::UpSwitches::call)'s
+/// to say: the estimate climbs while a lower layer flows.
+pub(crate) fn wants(estimate: Option<f64>, demands: &[Demand]) -> Vec<Layer> {
+    let views = demands.iter().map(called_for);
+    let Some(estimate) = estimate else {
+        return views.collect();
+    };
+    // Every layer ever sent, as if it were sent now.
+    let sent: Vec<Demand> = demands
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            for layer in &mut d.snapshot {
+                layer.active |= layer.bytes > 0;
+            }
+            d
+        })
+        .collect();
+    let allowed = allocate(Some(estimate), &sent);
+    let fitting = allocate(None, &sent);
+    views
+        .zip(allowed.into_iter().zip(fitting))
+        .map(|(view, (allowed, fits))| {
+            if allowed != NO_LAYER && allowed < fits {
+                allowed
+            } else {
+                view
+            }
+        })
+        .collect()
 }
 
 /// The layer a new receiver starts in, before the first allocation: the top one sent
@@ -278,6 +318,39 @@ mod tests {
         let mut none = camera(None);
         none.snapshot = snapshot([None, None, None]);
         assert_eq!(allocate(None, &[two, none]), vec![1, NO_LAYER]);
+    }
+
+    /// A receiver whose estimate cannot carry the layer its view calls for wants the one
+    /// it can, paused layers counted at the rate they had; as the estimate grows, the
+    /// paused layer is wanted again. Without an estimate the view decides.
+    #[test]
+    fn an_estimate_too_small_for_a_layer_does_not_want_it() {
+        // The top layer is paused now; it was sent (bytes) at 1.2 Mbit/s.
+        let mut paused = camera(Some((600, 338)));
+        paused.snapshot[2].active = false;
+        paused.snapshot[2].bytes = 80_000;
+        for layer in &mut paused.snapshot[..2] {
+            layer.bytes = 40_000;
+        }
+        let demands = [paused.clone(), audio()];
+        assert_eq!(wants(None, &demands), vec![2, NO_LAYER]);
+        // 1.0 Mbit/s × 0.9: 1.2 + 0.04 does not fit, 0.45 + 0.04 does.
+        assert_eq!(wants(Some(1.0e6), &demands), vec![1, NO_LAYER]);
+        // 0.3 × 0.9: only the lowest.
+        assert_eq!(wants(Some(300_000.0), &demands), vec![0, NO_LAYER]);
+        // Grown to 1.5 × 0.9 = 1.35: the paused layer fits again.
+        assert_eq!(wants(Some(1.5e6), &demands), vec![2, NO_LAYER]);
+        // Two cameras share the estimate: 2.0 × 0.9 = 1.8 carries one top layer.
+        let two = [paused.clone(), paused.clone(), audio()];
+        assert_eq!(wants(Some(2.0e6), &two), vec![2, 1, NO_LAYER]);
+        // A paused layer whose rate this receiver never measured: the view decides.
+        let mut unknown = paused.clone();
+        unknown.rates[2] = 0.0;
+        assert_eq!(wants(Some(1.0e6), &[unknown]), vec![2]);
+        // A smaller view calls for less than the estimate allows: the view decides.
+        let mut small = paused;
+        small.view = Some((150, 84));
+        assert_eq!(wants(Some(50e6), &[small]), vec![0]);
     }
 
     /// Without sizes from the codec, layers are taken to halve from a 640 × 360 top.

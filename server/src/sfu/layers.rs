@@ -215,9 +215,9 @@ impl LayerStats {
 pub(crate) struct Choice {
     target: AtomicU8,
     current: AtomicU8,
-    /// The layer the receiver's view calls for ([`super::allocation::called_for`];
-    /// [`NO_LAYER`] until its first allocation): the publisher's task pauses the layers no
-    /// receiver calls for.
+    /// The layer the receiver calls for (what its view needs and its estimate allows:
+    /// [`super::upswitch::UpSwitches::call`]; [`NO_LAYER`] until its first allocation): the
+    /// publisher's task pauses the layers no receiver calls for.
     called_for: AtomicU8,
 }
 
@@ -250,12 +250,12 @@ impl Choice {
         self.current.load(Ordering::Relaxed)
     }
 
-    /// The layer the receiver's view calls for ([`NO_LAYER`]: not known yet).
+    /// The layer the receiver calls for ([`NO_LAYER`]: not known yet).
     pub(crate) fn called_for(&self) -> Layer {
         self.called_for.load(Ordering::Relaxed)
     }
 
-    /// Says which layer the receiver's view calls for.
+    /// Says which layer the receiver calls for.
     pub(crate) fn set_called_for(&self, layer: Layer) {
         self.called_for.store(layer, Ordering::Relaxed);
     }

@@ -1,8 +1,11 @@
 //! Layers nobody receives are paused: a publisher's browser encodes each simulcast layer
 //! it sends, so a layer that no receiver gets costs its CPU and its upload for nothing (in
 //! a circle whose members show each other in small tiles, the top layer). The publisher's
-//! task asks every allocation interval which layer the subscribers' views call for at
-//! most ([`Forwards::calls`](super::tracks::Forwards::calls)) and tells the
+//! task asks every allocation interval which layer the subscribers call for at most (each
+//! what its view needs and its bandwidth estimate allows,
+//! [`allocation::wants`](super::allocation::wants), a higher layer than it gets once it
+//! may rise to it, [`UpSwitches::call`](super::upswitch::UpSwitches::call);
+//! [`Forwards::calls`](super::tracks::Forwards::calls)) and tells the
 //! client the highest layer to send (`sfu_layers`): higher at once, so that a receiver
 //! whose view grew gets its picture soon, lower only once nobody has called for more for
 //! [`LOWER_AFTER`], so that a view that shrinks for a moment does not make the browser

@@ -150,6 +150,9 @@ struct Outgoing {
     measured_at: Instant,
     rates: [f64; MAX_LAYERS],
     measured: bool,
+    /// Each layer's rate as last measured while it was sent (0: never): what a paused
+    /// layer would cost this receiver if it were sent again.
+    known: [f64; MAX_LAYERS],
     /// When a higher layer may be taken ([`upswitch`](super::upswitch)).
     ups: UpSwitches,
     /// When a layer switch last asked for a keyframe.

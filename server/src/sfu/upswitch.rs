@@ -14,13 +14,16 @@
 
 use std::time::{Duration, Instant};
 
-use super::layers::Layer;
+use super::layers::{Layer, NO_LAYER};
 
 /// A higher layer is taken once it has been the allocation's choice this long, so that
 /// an estimate that wavers does not switch back and forth.
 pub(crate) const UP_AFTER: Duration = Duration::from_secs(2);
 /// ... and this long after the receiver was lowered for lack of bandwidth.
 pub(crate) const UP_AFTER_CONGESTION: Duration = Duration::from_secs(8);
+/// A paused layer called for again takes about this long to arrive (the publisher's
+/// encoder restarts with a keyframe): it is called for this much before its rise is due.
+pub(crate) const RESUME_LEAD: Duration = Duration::from_millis(1500);
 /// The longest wait, after attempts that failed one after the other.
 pub(crate) const UP_AFTER_MAX: Duration = Duration::from_secs(64);
 /// A higher layer lowered for bandwidth within this long of being taken was an attempt
@@ -40,6 +43,8 @@ pub(crate) struct UpSwitches {
     /// The lowest layer the receiver was lowered from for lack of bandwidth since the last
     /// attempt that held: it and those above it wait the longer wait.
     lowered_from: Option<Layer>,
+    /// Since when a layer above the target has been wanted (see [`UpSwitches::call`]).
+    calling: Option<Instant>,
 }
 
 impl Default for UpSwitches {
@@ -49,6 +54,7 @@ impl Default for UpSwitches {
             wait: UP_AFTER,
             taken: None,
             lowered_from: None,
+            calling: None,
         }
     }
 }
@@ -94,7 +100,10 @@ impl UpSwitches {
         if chosen > target {
             let attempt = self.lowered_from.is_some_and(|l| chosen >= l);
             let wait = if attempt { self.wait } else { UP_AFTER };
-            let since = *self.since.get_or_insert(now);
+            // Wanted since before the layer came back (it was paused): the wait ran from then.
+            let since = *self
+                .since
+                .get_or_insert(self.calling.map_or(now, |c| c.min(now)));
             if now.saturating_duration_since(since) >= wait {
                 self.since = None;
                 if attempt {
@@ -104,6 +113,28 @@ impl UpSwitches {
             }
         }
         false
+    }
+
+    /// The layer to call for from the publisher (who pauses the layers no receiver calls
+    /// for), given the layer the receiver `want`s (what its view needs, lowered to what
+    /// its estimate would carry were every layer sent) and the `target` it gets now: a
+    /// lower or equal one at once; a higher one only once a rise to it would be due
+    /// ([`RESUME_LEAD`] before), so that a layer paused while the receiver was held down
+    /// for bandwidth is sent again for the next attempt, not as soon as the estimate has
+    /// climbed (it climbs while the low layer flows, see above). Meanwhile, the target.
+    pub(crate) fn call(&mut self, now: Instant, want: Layer, target: Layer) -> Layer {
+        if want == NO_LAYER || target == NO_LAYER || want <= target {
+            self.calling = None;
+            return want;
+        }
+        let attempt = self.lowered_from.is_some_and(|l| want >= l);
+        let wait = if attempt { self.wait } else { UP_AFTER };
+        let since = *self.calling.get_or_insert(now);
+        if now.saturating_duration_since(since) + RESUME_LEAD >= wait {
+            want
+        } else {
+            target
+        }
     }
 
     /// How long a higher layer must be the choice before it is taken, now (for tests).
@@ -217,5 +248,36 @@ mod tests {
         let mut ups = UpSwitches::default();
         assert!(ups.decide(at(start, 0.0), 1, 2, true, false));
         assert_eq!(ups.wait(), UP_AFTER);
+    }
+
+    /// A higher layer than the receiver gets is called for from the publisher only once a
+    /// rise to it would be due, less the time a paused layer takes to come back; after a
+    /// lowering for bandwidth that is the longer wait. The rise itself then counts its wait
+    /// from when the layer was first wanted, so it follows as soon as the layer arrives.
+    #[test]
+    fn a_paused_layer_is_called_for_when_its_rise_would_be_due() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        // Lower or equal: at once.
+        assert_eq!(ups.call(at(start, 0.0), 1, 2), 1);
+        assert_eq!(ups.call(at(start, 0.0), 2, 2), 2);
+        // Higher, never lowered for bandwidth (a view that grew): after the short wait.
+        assert_eq!(ups.call(at(start, 0.0), 2, 1), 1);
+        assert_eq!(ups.call(at(start, 0.5), 2, 1), 2);
+        // Lowered for bandwidth from 2 to 1.
+        let mut ups = UpSwitches::default();
+        assert!(ups.decide(at(start, 0.0), 1, 2, true, true));
+        let lead = RESUME_LEAD.as_secs_f64();
+        let due = UP_AFTER_CONGESTION.as_secs_f64();
+        assert_eq!(ups.call(at(start, 1.0), 2, 1), 1);
+        assert_eq!(ups.call(at(start, 1.0 + due - lead - 0.5), 2, 1), 1);
+        assert_eq!(ups.call(at(start, 1.0 + due - lead), 2, 1), 2);
+        // The layer arrives a second later and is the allocation's choice: taken once the
+        // wait has passed since it was first wanted, not a whole wait after it came.
+        assert!(!ups.decide(at(start, 1.0 + due - lead + 1.0), 2, 1, true, false));
+        assert!(ups.decide(at(start, 1.0 + due), 2, 1, true, false));
+        // Wanted no more: the next want starts its wait afresh.
+        assert_eq!(ups.call(at(start, 20.0), 2, 2), 2);
+        assert_eq!(ups.call(at(start, 20.0), 1, 1), 1);
     }
 }

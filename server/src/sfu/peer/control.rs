@@ -89,6 +89,7 @@ impl Peer {
                         measured_at: now,
                         rates: [0.0; MAX_LAYERS],
                         measured: false,
+                        known: [0.0; MAX_LAYERS],
                         ups: UpSwitches::default(),
                         switch_asked: None,
                     },

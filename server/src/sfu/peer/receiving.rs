@@ -168,19 +168,26 @@ impl Peer {
                 } else {
                     rate
                 };
+                // Not while a layer that stopped still counts as sent (its rate falls
+                // then): the rate it had is what it would cost again.
+                if layer.active && track.rates[i] > 0.0 && rate >= 0.5 * track.rates[i] {
+                    track.known[i] = track.rates[i];
+                }
             }
             track.measured = true;
             keys.push(*key);
-            let demand = Demand {
+            demands.push(Demand {
                 layered: track.info.layered,
-                rates: track.rates,
+                rates: std::array::from_fn(|i| {
+                    if snapshot[i].active {
+                        track.rates[i]
+                    } else {
+                        track.known[i]
+                    }
+                }),
                 snapshot,
                 view: track.view,
-            };
-            // What this view calls for, told to the publisher's task (which pauses the
-            // layers nobody calls for).
-            track.choice.set_called_for(allocation::called_for(&demand));
-            demands.push(demand);
+            });
         }
         let estimate = self
             .estimate
@@ -188,6 +195,15 @@ impl Peer {
             .map(|e| e.load(Ordering::Relaxed))
             .filter(|&e| e > 0)
             .map(|e| e as f64);
+        // What this receiver calls for of each track, told to the publisher's task (which
+        // pauses the layers nobody calls for): what its view and estimate want, a higher
+        // layer than it gets only once it may rise to it.
+        for (key, want) in keys.iter().zip(allocation::wants(estimate, &demands)) {
+            if let Some(track) = self.outgoing.get_mut(key) {
+                let call = track.ups.call(now, want, track.choice.target());
+                track.choice.set_called_for(call);
+            }
+        }
         let chosen = allocation::allocate(estimate, &demands);
         // What the views alone would choose: a layer below it is held down by the estimate.
         let viewed = allocation::allocate(None, &demands);
