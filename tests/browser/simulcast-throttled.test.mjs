@@ -109,9 +109,14 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   // cannot take it (sampled every 100 ms from here on).
   await hanna.page.evaluate(() => {
     window.highPaused = null;
+    window.highPauses = [];
     const since = Date.now();
     window.highWatch = setInterval(() => {
-      if (window.hallway.sfu.summary().layers.h === false) window.highPaused ??= Date.now() - since;
+      const paused = window.hallway.sfu.summary().layers.h === false;
+      const last = window.highPauses.at(-1);
+      if (paused) window.highPaused ??= Date.now() - since;
+      if (paused && (!last || last.to)) window.highPauses.push({ from: Date.now() - since, to: null });
+      if (!paused && last && !last.to) last.to = Date.now() - since;
     }, 100);
   });
   run("tc", ["qdisc", "add", "dev", side.host, "root", "tbf", ...THROTTLE]);
@@ -134,4 +139,12 @@ test("a receiver whose link slows down gets the low layer, and the high one once
   made.pop();
   const up = await receivesWidth(ben.page, hanna.id, 640, "Ben once the link recovered", 90_000);
   console.log(`# link free again: the high layer after ${up} ms`);
+  // Paused, it stayed paused until the next try to go back up was due (at least 6.5 s
+  // after the estimate had climbed again), not sent again a moment later.
+  const pauses = await hanna.page.evaluate(() => {
+    clearInterval(window.highWatch);
+    return window.highPauses;
+  });
+  console.log(`# Hanna's high layer paused (ms after throttling): ${JSON.stringify(pauses)}`);
+  assert.ok(pauses[0] && pauses[0].to - pauses[0].from >= 3000, `the high layer stayed paused for a while: ${JSON.stringify(pauses)}`);
 });

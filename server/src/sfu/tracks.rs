@@ -86,7 +86,7 @@ impl Forwards {
         }
     }
 
-    /// What the subscribers' views call for: the highest layer any of them does (the
+    /// What the subscribers call for: the highest layer any of them does (the
     /// lowest, 0, with nobody subscribed), and whether every one of them has said yet.
     pub(crate) fn calls(&self) -> Calls {
         let mut calls = Calls {

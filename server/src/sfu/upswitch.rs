@@ -24,6 +24,9 @@ pub(crate) const UP_AFTER_CONGESTION: Duration = Duration::from_secs(8);
 /// A paused layer called for again takes about this long to arrive (the publisher's
 /// encoder restarts with a keyframe): it is called for this much before its rise is due.
 pub(crate) const RESUME_LEAD: Duration = Duration::from_millis(1500);
+/// A higher layer is taken no sooner than this after it became the allocation's choice,
+/// however long it was wanted before it came: its rate is measured by then.
+pub(crate) const UP_AFTER_ARRIVAL: Duration = Duration::from_secs(1);
 /// The longest wait, after attempts that failed one after the other.
 pub(crate) const UP_AFTER_MAX: Duration = Duration::from_secs(64);
 /// A higher layer lowered for bandwidth within this long of being taken was an attempt
@@ -43,8 +46,8 @@ pub(crate) struct UpSwitches {
     /// The lowest layer the receiver was lowered from for lack of bandwidth since the last
     /// attempt that held: it and those above it wait the longer wait.
     lowered_from: Option<Layer>,
-    /// Since when a layer above the target has been wanted (see [`UpSwitches::call`]).
-    calling: Option<Instant>,
+    /// Since when which layer above the target has been wanted (see [`UpSwitches::call`]).
+    calling: Option<(Instant, Layer)>,
 }
 
 impl Default for UpSwitches {
@@ -100,11 +103,16 @@ impl UpSwitches {
         if chosen > target {
             let attempt = self.lowered_from.is_some_and(|l| chosen >= l);
             let wait = if attempt { self.wait } else { UP_AFTER };
-            // Wanted since before the layer came back (it was paused): the wait ran from then.
-            let since = *self
-                .since
-                .get_or_insert(self.calling.map_or(now, |c| c.min(now)));
-            if now.saturating_duration_since(since) >= wait {
+            let since = *self.since.get_or_insert(now);
+            // Wanted since before it came (it was paused): the wait ran from then, but
+            // its rate is measured first.
+            let from = match self.calling {
+                Some((at, layer)) if layer == chosen => at.min(since),
+                _ => since,
+            };
+            if now.saturating_duration_since(from) >= wait
+                && now.saturating_duration_since(since) >= UP_AFTER_ARRIVAL.min(wait)
+            {
                 self.since = None;
                 if attempt {
                     self.taken = Some(now);
@@ -117,19 +125,33 @@ impl UpSwitches {
 
     /// The layer to call for from the publisher (who pauses the layers no receiver calls
     /// for), given the layer the receiver `want`s (what its view needs, lowered to what
-    /// its estimate would carry were every layer sent) and the `target` it gets now: a
-    /// lower or equal one at once; a higher one only once a rise to it would be due
-    /// ([`RESUME_LEAD`] before), so that a layer paused while the receiver was held down
-    /// for bandwidth is sent again for the next attempt, not as soon as the estimate has
-    /// climbed (it climbs while the low layer flows, see above). Meanwhile, the target.
-    pub(crate) fn call(&mut self, now: Instant, want: Layer, target: Layer) -> Layer {
+    /// its estimate would carry were every layer sent), the `target` it gets now and the
+    /// layer it keeps this round (`keeps`: the allocation's choice, at most the target):
+    /// a lower want at once, but never below what it keeps (another track's paused layer,
+    /// counted at its old rate, must not make this one pause what is received); a higher
+    /// one only once a rise to it would be due ([`RESUME_LEAD`] before), so that a layer
+    /// paused while the receiver was held down for bandwidth is sent again for the next
+    /// attempt, not as soon as the estimate has climbed (it climbs while the low layer
+    /// flows, see above). Meanwhile, the target.
+    pub(crate) fn call(&mut self, now: Instant, want: Layer, target: Layer, keeps: Layer) -> Layer {
+        let keeps = if keeps == NO_LAYER { want } else { keeps };
         if want == NO_LAYER || target == NO_LAYER || want <= target {
             self.calling = None;
-            return want;
+            return if want == NO_LAYER {
+                want
+            } else {
+                want.max(keeps)
+            };
         }
         let attempt = self.lowered_from.is_some_and(|l| want >= l);
         let wait = if attempt { self.wait } else { UP_AFTER };
-        let since = *self.calling.get_or_insert(now);
+        let since = match self.calling {
+            Some((at, layer)) if layer == want => at,
+            _ => {
+                self.calling = Some((now, want));
+                now
+            }
+        };
         if now.saturating_duration_since(since) + RESUME_LEAD >= wait {
             want
         } else {
@@ -259,25 +281,52 @@ mod tests {
         let start = Instant::now();
         let mut ups = UpSwitches::default();
         // Lower or equal: at once.
-        assert_eq!(ups.call(at(start, 0.0), 1, 2), 1);
-        assert_eq!(ups.call(at(start, 0.0), 2, 2), 2);
+        assert_eq!(ups.call(at(start, 0.0), 1, 2, 1), 1);
+        assert_eq!(ups.call(at(start, 0.0), 2, 2, 2), 2);
         // Higher, never lowered for bandwidth (a view that grew): after the short wait.
-        assert_eq!(ups.call(at(start, 0.0), 2, 1), 1);
-        assert_eq!(ups.call(at(start, 0.5), 2, 1), 2);
+        assert_eq!(ups.call(at(start, 0.0), 2, 1, 1), 1);
+        assert_eq!(ups.call(at(start, 0.5), 2, 1, 1), 2);
         // Lowered for bandwidth from 2 to 1.
         let mut ups = UpSwitches::default();
         assert!(ups.decide(at(start, 0.0), 1, 2, true, true));
         let lead = RESUME_LEAD.as_secs_f64();
         let due = UP_AFTER_CONGESTION.as_secs_f64();
-        assert_eq!(ups.call(at(start, 1.0), 2, 1), 1);
-        assert_eq!(ups.call(at(start, 1.0 + due - lead - 0.5), 2, 1), 1);
-        assert_eq!(ups.call(at(start, 1.0 + due - lead), 2, 1), 2);
+        assert_eq!(ups.call(at(start, 1.0), 2, 1, 1), 1);
+        assert_eq!(ups.call(at(start, 1.0 + due - lead - 0.5), 2, 1, 1), 1);
+        assert_eq!(ups.call(at(start, 1.0 + due - lead), 2, 1, 1), 2);
         // The layer arrives a second later and is the allocation's choice: taken once the
-        // wait has passed since it was first wanted, not a whole wait after it came.
+        // wait has passed since it was first wanted (and it has been there a second), not
+        // a whole wait after it came.
         assert!(!ups.decide(at(start, 1.0 + due - lead + 1.0), 2, 1, true, false));
-        assert!(ups.decide(at(start, 1.0 + due), 2, 1, true, false));
-        // Wanted no more: the next want starts its wait afresh.
-        assert_eq!(ups.call(at(start, 20.0), 2, 2), 2);
-        assert_eq!(ups.call(at(start, 20.0), 1, 1), 1);
+        assert!(ups.decide(at(start, 1.0 + due + 0.5), 2, 1, true, false));
+        // Wanted no more (taken): the next want starts its wait afresh.
+        assert_eq!(ups.call(at(start, 20.0), 2, 2, 2), 2);
+        assert_eq!(ups.call(at(start, 20.0), 1, 1, 1), 1);
+        assert_eq!(ups.call(at(start, 20.5), 2, 1, 1), 1);
+        // Never below what the receiver keeps this round, whatever it wants.
+        assert_eq!(ups.call(at(start, 21.0), 0, 1, 1), 1);
+        assert_eq!(ups.call(at(start, 21.0), 0, 1, 0), 0);
+    }
+
+    /// A layer wanted long before it came is still measured for a second before it is
+    /// taken; a want that changed layer starts its wait afresh.
+    #[test]
+    fn a_layer_long_wanted_is_taken_a_second_after_it_came() {
+        let start = Instant::now();
+        let mut ups = UpSwitches::default();
+        // Wanted (never sent) for a minute: called for after the short wait.
+        assert_eq!(ups.call(at(start, 0.0), 2, 1, 1), 1);
+        assert_eq!(ups.call(at(start, 60.0), 2, 1, 1), 2);
+        assert!(!ups.decide(at(start, 60.0), 2, 1, true, false));
+        assert!(!ups.decide(at(start, 60.5), 2, 1, true, false));
+        assert!(ups.decide(at(start, 61.0), 2, 1, true, false));
+        // A want that moves from layer 1 to 2 waits anew for 2.
+        let mut ups = UpSwitches::default();
+        assert_eq!(ups.call(at(start, 0.0), 1, 0, 0), 0);
+        assert_eq!(ups.call(at(start, 10.0), 2, 0, 0), 0);
+        assert_eq!(
+            ups.call(at(start, 10.0 + UP_AFTER.as_secs_f64()), 2, 0, 0),
+            2
+        );
     }
 }

@@ -161,6 +161,14 @@ impl Peer {
                 let bytes = layer.bytes;
                 let rate = bytes.saturating_sub(track.bytes[i]) as f64 * 8.0 / seconds;
                 track.bytes[i] = bytes;
+                // A layer sent again after a pause: its rate starts from the one it had,
+                // not from the nothing it fell to (it would look cheap for seconds).
+                if layer.active
+                    && rate >= 0.5 * track.known[i]
+                    && track.rates[i] < 0.5 * track.known[i]
+                {
+                    track.rates[i] = track.known[i];
+                }
                 // The first measurement counts at once; afterwards the rate is smoothed
                 // (over about two seconds).
                 track.rates[i] = if track.measured {
@@ -195,16 +203,18 @@ impl Peer {
             .map(|e| e.load(Ordering::Relaxed))
             .filter(|&e| e > 0)
             .map(|e| e as f64);
+        let chosen = allocation::allocate(estimate, &demands);
         // What this receiver calls for of each track, told to the publisher's task (which
         // pauses the layers nobody calls for): what its view and estimate want, a higher
-        // layer than it gets only once it may rise to it.
-        for (key, want) in keys.iter().zip(allocation::wants(estimate, &demands)) {
+        // layer than it gets only once it may rise to it, never less than it keeps now.
+        let wants = allocation::wants(estimate, &demands);
+        for ((key, want), &keeps) in keys.iter().zip(wants).zip(&chosen) {
             if let Some(track) = self.outgoing.get_mut(key) {
-                let call = track.ups.call(now, want, track.choice.target());
+                let target = track.choice.target();
+                let call = track.ups.call(now, want, target, keeps.min(target));
                 track.choice.set_called_for(call);
             }
         }
-        let chosen = allocation::allocate(estimate, &demands);
         // What the views alone would choose: a layer below it is held down by the estimate.
         let viewed = allocation::allocate(None, &demands);
         tracing::debug!(
