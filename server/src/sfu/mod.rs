@@ -24,6 +24,7 @@ pub mod feedback;
 pub(crate) mod layers;
 mod pausing;
 pub(crate) mod peer;
+pub(crate) mod rates;
 pub(crate) mod room;
 pub(crate) mod stun;
 mod tcp;

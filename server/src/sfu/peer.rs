@@ -35,6 +35,7 @@ use connection::{build, random_token};
 
 use super::layers::{self, Choice, Layer, LayerStats, MAX_LAYERS, Rewriter};
 use super::pausing::Pausing;
+use super::rates::LayerRates;
 use super::tracks::MediaIn;
 use super::tracks::{Forwards, TrackInfo, TrackKey};
 use super::upswitch::UpSwitches;
@@ -144,15 +145,8 @@ struct Outgoing {
     rewriter: Rewriter,
     /// The size the participant shows it at, if they said.
     view: Option<(u32, u32)>,
-    /// Bytes each layer had when last measured (or when the track was added), when that
-    /// was, and the bit rates measured since; `measured`: at least once.
-    bytes: [u64; MAX_LAYERS],
-    measured_at: Instant,
-    rates: [f64; MAX_LAYERS],
-    measured: bool,
-    /// Each layer's rate as last measured while it was sent (0: never): what a paused
-    /// layer would cost this receiver if it were sent again.
-    known: [f64; MAX_LAYERS],
+    /// Each layer's rate as this receiver's allocation sees it.
+    rates: LayerRates,
     /// When a higher layer may be taken ([`upswitch`](super::upswitch)).
     ups: UpSwitches,
     /// When a layer switch last asked for a keyframe.

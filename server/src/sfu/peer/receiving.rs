@@ -152,47 +152,11 @@ impl Peer {
         for (key, track) in self.outgoing.iter_mut() {
             let snapshot = track.info.stats.snapshot(now);
             // Each track's rates are measured from when it was last looked at (or added).
-            let seconds = now
-                .saturating_duration_since(track.measured_at)
-                .as_secs_f64()
-                .max(0.05);
-            track.measured_at = now;
-            for (i, layer) in snapshot.iter().enumerate() {
-                let bytes = layer.bytes;
-                let rate = bytes.saturating_sub(track.bytes[i]) as f64 * 8.0 / seconds;
-                track.bytes[i] = bytes;
-                // A layer sent again after a pause: its rate starts from the one it had,
-                // not from the nothing it fell to (it would look cheap for seconds).
-                if layer.active
-                    && rate >= 0.5 * track.known[i]
-                    && track.rates[i] < 0.5 * track.known[i]
-                {
-                    track.rates[i] = track.known[i];
-                }
-                // The first measurement counts at once; afterwards the rate is smoothed
-                // (over about two seconds).
-                track.rates[i] = if track.measured {
-                    0.75 * track.rates[i] + 0.25 * rate
-                } else {
-                    rate
-                };
-                // Not while a layer that stopped still counts as sent (its rate falls
-                // then): the rate it had is what it would cost again.
-                if layer.active && track.rates[i] > 0.0 && rate >= 0.5 * track.rates[i] {
-                    track.known[i] = track.rates[i];
-                }
-            }
-            track.measured = true;
+            let rates = track.rates.measure(&snapshot, now);
             keys.push(*key);
             demands.push(Demand {
                 layered: track.info.layered,
-                rates: std::array::from_fn(|i| {
-                    if snapshot[i].active {
-                        track.rates[i]
-                    } else {
-                        track.known[i]
-                    }
-                }),
+                rates,
                 snapshot,
                 view: track.view,
             });
