@@ -32,7 +32,9 @@
 import { plays } from "./remote-streams.js";
 
 // How long a connection whose media moves to the SFU is surely kept, and the longest it is
-// kept while it still carries what the SFU does not (see above).
+// kept while it still carries what the SFU does not (see above). The longest is also how
+// long a page goes on sending through the SFU after its circle went back to a mesh while
+// its direct connections come up (`Sfu.follow`), and the server's LINGER.
 export const HANDOVER_MS = 10_000;
 export const HANDOVER_LIMIT_MS = 60_000;
 // How often a handover that has outlasted HANDOVER_MS is looked at again, and how many

@@ -19,7 +19,7 @@
 // RTCPeerConnection it uses, and `summary()` lists what it holds.
 
 import { LIMITS } from "./protocol.js";
-import { HANDOVER_MS } from "./peers.js";
+import { HANDOVER_LIMIT_MS } from "./peers.js";
 
 // A connection `disconnected` this long is treated as failed.
 const DISCONNECTED_GRACE_MS = 4000;
@@ -149,9 +149,11 @@ export class Sfu {
   // Publishes exactly while `needed()` (we broadcast, or stand in a circle whose media
   // goes through the server). Make before break: once it is not needed any more (a circle
   // that went back to a mesh), we go on sending through the SFU (the server keeps the
-  // circle's routes for a few seconds) until `directUp()` (the direct connection to every
-  // other member is up), or for HANDOVER_MS at most. Called whenever either may have
-  // changed; looks again by itself meanwhile.
+  // circle's routes as long, its LINGER) until `directUp()` (the direct connection to
+  // every other member is up), or for HANDOVER_LIMIT_MS at most: until then the SFU may be
+  // the only way a member hears us, and on a busy machine a connection has come up far
+  // later than the usual fraction of a second. Called whenever either may have changed;
+  // looks again by itself meanwhile.
   follow(needed, directUp) {
     clearTimeout(this.followTimer);
     const need = needed();
@@ -159,7 +161,7 @@ export class Sfu {
     if (need && !this.publishing) this.publish().catch(() => {});
     else if (!need && this.publishing) {
       this.unneededSince ??= Date.now();
-      if (directUp() || Date.now() - this.unneededSince >= HANDOVER_MS) {
+      if (directUp() || Date.now() - this.unneededSince >= HANDOVER_LIMIT_MS) {
         this.unneededSince = null;
         this.unpublish();
       } else {

@@ -1,18 +1,58 @@
 // Media through the server's SFU in the browser. A broadcast: a host goes on stage, two
 // listeners in other Chromium processes receive the host's camera and decode it; when the
 // host steps off the stage, the stage closes for everyone. A circle of five (above the
-// mesh threshold of 4): every member decodes every other through the SFU.
+// mesh threshold of 4): every member decodes every other through the SFU, also when one
+// member gets the SFU's streams late; two walk away and the three who stay hear each other
+// through the SFU until their direct connections are up, also when one page's take long.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, person, mintLink, framesDecoded, clickFloor, waitCircle, DEADLINE } from "./harness.mjs";
-import { HANDOVER_MS } from "../../client-web/js/peers.js";
+import { HANDOVER_MS, HANDOVER_LIMIT_MS } from "../../client-web/js/peers.js";
 
 let server;
 const people = [];
 // How late the SFU's streams come to one page in the circle of five at the latest: well
 // past the direct connections' HANDOVER_MS (the test lets them come once it has looked).
 const SFU_LATE_MS = HANDOVER_MS + 8_000;
+// Back in a mesh, how late one page's direct connections come up at the latest: past the
+// ten seconds after which a page used to stop sending through the SFU.
+const DIRECT_LATE_MS = 18_000;
+
+// Holds back the signals of direct connections to `page` (offers, answers, candidates),
+// in order, until the test calls `window.releaseSignals()`, or `ms` after the first
+// (`window.signalsHeld`) at the latest: its direct connections come up that late.
+async function holdSignals(page, ms) {
+  await page.evaluate((ms) => {
+    const { peers } = window.hallway;
+    const signal = peers.signal.bind(peers);
+    let release;
+    const released = new Promise((resolve) => (release = resolve));
+    window.releaseSignals = release;
+    peers.signal = (from, payload) => {
+      if (!window.signalsHeld) {
+        window.signalsHeld = { first: Date.now() };
+        setTimeout(release, ms);
+      }
+      released.then(() => signal(from, payload));
+    };
+  }, ms);
+}
+
+// What `page` shows of each of `ids`: which path its tile's camera stream comes by and
+// whether it plays.
+function shown(page, ids) {
+  return page.evaluate((ids) => {
+    const { peers, conversation, sfu } = window.hallway;
+    const plays = (s) => !!s?.getTracks().some((t) => t.readyState === "live" && !t.muted);
+    return ids.map((id) => {
+      const direct = peers.peers.get(id);
+      const s = conversation.stream(id, "camera");
+      const via = !s ? "nothing" : s === direct?.streams.get("camera") ? "direct" : s === sfu.stream(id, "camera") ? "sfu" : "other";
+      return { id, via, plays: plays(s), direct: direct?.pc.connectionState ?? "none" };
+    });
+  }, ids);
+}
 
 before(async () => {
   server = await startServer(process.env.STAGE_LOG ? { HALLWAY_LOG: process.env.STAGE_LOG } : {});
@@ -226,5 +266,55 @@ test("a circle of five runs through the SFU and every member decodes every other
     await m.page
       .waitForFunction(() => window.hallway.peers.summary().length === 0, null, { timeout: HANDOVER_MS + DEADLINE })
       .catch(async () => assert.deepEqual(await m.page.evaluate(() => window.hallway.peers.summary()), [], `${m.name} still has direct connections`));
+  }
+
+  // Back to a mesh (#16 item 2, that direction): two walk away, three stay. The second
+  // member's direct connections come up late (the signals to its page held back); until
+  // they do, the three hear and see each other through the SFU, also past the ten seconds
+  // after which pages stopped sending there and the server cut the routes (its tiles of
+  // the others, and the others' tiles of it, went blank then).
+  const late2 = members[1];
+  const stay = members.slice(0, 3);
+  await holdSignals(late2.page, DIRECT_LATE_MS);
+  await clickFloor(members[3].page, 1300, 500);
+  await clickFloor(members[4].page, 1300, 1000);
+  for (const m of stay) await waitCircle(m.page, ids.slice(0, 3));
+  await late2.page.waitForFunction(() => window.signalsHeld, null, { timeout: DEADLINE });
+  await late2.page.waitForFunction((wait) => Date.now() >= window.signalsHeld.first + wait, HANDOVER_MS + 2_000, { timeout: 2 * DEADLINE, polling: 100 });
+  const others = (m) => stay.filter((o) => o !== m).map((o) => o.id);
+  const held = {
+    late: await shown(late2.page, others(late2)),
+    // The others' tiles of the late member.
+    ...Object.fromEntries(await Promise.all(stay.filter((m) => m !== late2).map(async (m) => [m.name, await shown(m.page, [late2.id])]))),
+    after: await late2.page.evaluate(() => Date.now() - window.signalsHeld.first),
+    sending: await late2.page.evaluate(() => window.hallway.sfu.publishing),
+  };
+  await late2.page.evaluate(() => window.releaseSignals());
+  console.log(`# back in a mesh, ${held.after} ms after the first held signal: ${JSON.stringify(held)}`);
+  assert.ok(held.after < DIRECT_LATE_MS, `looked before the signals were released: ${JSON.stringify(held)}`);
+  assert.ok(held.sending, `the late member still sends through the SFU: ${JSON.stringify(held)}`);
+  for (const [who, tiles] of Object.entries(held)) {
+    if (!Array.isArray(tiles)) continue;
+    for (const t of tiles) {
+      assert.notEqual(t.direct, "connected", `${who}: no direct connection yet: ${JSON.stringify(held)}`);
+      assert.deepEqual({ via: t.via, plays: t.plays }, { via: "sfu", plays: true }, `${who}'s tile of ${t.id} ${HANDOVER_MS} ms and more after going back to a mesh: ${JSON.stringify(held)}`);
+    }
+  }
+  // Once the direct connections are up, every tile plays the direct stream and nobody
+  // sends through the SFU any more.
+  for (const m of stay) {
+    await m.page
+      .waitForFunction(
+        (ids) => {
+          const { peers, conversation, sfu } = window.hallway;
+          return !sfu.publishing && ids.every((id) => {
+            const s = conversation.stream(id, "camera");
+            return s && s === peers.peers.get(id)?.streams.get("camera") && s.getTracks().some((t) => t.readyState === "live" && !t.muted);
+          });
+        },
+        others(m),
+        { timeout: HANDOVER_LIMIT_MS },
+      )
+      .catch(async () => assert.fail(`${m.name} after the direct connections came: ${JSON.stringify(await shown(m.page, others(m)))}, sending through the SFU: ${await m.page.evaluate(() => window.hallway.sfu.publishing)}`));
   }
 });

@@ -1,6 +1,6 @@
 //! Make before break when a circle goes back from the SFU to a mesh (issue #16, item 2):
 //! the server keeps forwarding among those who stay until each unpublishes (its direct
-//! connections are up) or a few seconds have passed; those who left stop at once. Five
+//! connections are up) or a minute has passed; those who left stop at once. Five
 //! webrtc-rs members publishing over real UDP.
 
 use std::time::Duration;
@@ -87,6 +87,7 @@ async fn a_circle_back_to_a_mesh_keeps_its_routes_until_its_members_unpublish() 
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let switched = tokio::time::Instant::now();
     // Those who stay go on receiving each other through the SFU…
     let stayers: Vec<String> = (0..3).flat_map(|j| tracks_of(&ids[j])).collect();
     for (i, m) in members.iter().take(3).enumerate() {
@@ -108,15 +109,12 @@ async fn a_circle_back_to_a_mesh_keeps_its_routes_until_its_members_unpublish() 
         m.wait_for_ended(&tracks_of(&ids[0])).await?;
     }
     grows(&members[1], &tracks_of(&ids[2]), 10).await?;
-    // Nobody unpublishes any more: after a few seconds (10) the routes end all the same.
-    // (Longer than the server lingers.)
-    let linger = Duration::from_secs(25);
-    members[1]
-        .wait_for_ended_within(&tracks_of(&ids[2]), linger)
-        .await?;
-    members[2]
-        .wait_for_ended_within(&tracks_of(&ids[1]), linger)
-        .await?;
+    // Nobody unpublishes any more (their direct connections are slow to come up): the
+    // routes stay, also past the ten seconds they used to be cut at (that a lingering
+    // ends after `LINGER` at most is a unit test in the server's sfu/room_tests.rs).
+    tokio::time::sleep_until(switched + Duration::from_secs(12)).await;
+    grows(&members[1], &tracks_of(&ids[2]), 10).await?;
+    grows(&members[2], &tracks_of(&ids[1]), 10).await?;
     for m in members {
         m.stop();
     }

@@ -23,9 +23,12 @@ use crate::room::model::{CircleId, ParticipantId};
 use crate::transport::outbox::OutboxSender;
 
 /// How long a circle that went back to a mesh keeps its routes through the SFU at most,
-/// while its members' direct connections come up (the clients unpublish sooner, as soon
-/// as those connections are up).
-pub(crate) const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+/// while its members' direct connections come up. The clients unpublish as soon as
+/// those connections are up, and give up after the same time (`HANDOVER_LIMIT_MS` in
+/// the client's peers.js): on a busy machine a connection has taken far longer than the
+/// usual fraction of a second, and until it is up the SFU is the only way its two
+/// members hear each other. This bound is for a page that never says.
+pub(crate) const LINGER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How often a member whose session's queue was full is looked at again.
 const STALLED_RETRY: std::time::Duration = std::time::Duration::from_millis(500);

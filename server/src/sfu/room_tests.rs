@@ -112,3 +112,37 @@ async fn a_member_whose_queue_was_full_is_offered_a_new_connection_once_it_has_r
     }
     assert!(!stalled());
 }
+
+/// A circle that goes back to a mesh keeps its routes among those who stay while their
+/// direct connections come up, for [`LINGER`] at most (the pages unpublish sooner), also
+/// past the ten seconds it used to be cut at; a circle routed again, or one that ends
+/// lingering anew, is not cut by an earlier lingering's end.
+#[tokio::test(start_paused = true)]
+async fn a_circle_back_in_a_mesh_keeps_its_routes_for_linger_at_most() {
+    let sfu = Sfu::on_loopback().await;
+    let media = RoomMedia::new(sfu);
+    let ids = [1, 2, 3].map(ParticipantId);
+    let mut queues = Vec::new();
+    for id in ids {
+        let (tx, rx) = outbox(64);
+        media.join(id, tx);
+        queues.push(rx);
+    }
+    let circle = CircleId(7);
+    let lingers = || media.state().lingering.contains_key(&circle);
+    media.set_circle(circle, &ids, true);
+    media.set_circle(circle, &ids, false);
+    assert!(lingers());
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    assert!(lingers(), "30 s after going back to a mesh");
+    // Routed again and back to a mesh: lingering anew, for LINGER from now.
+    media.set_circle(circle, &ids, true);
+    media.set_circle(circle, &ids, false);
+    tokio::time::sleep(LINGER - std::time::Duration::from_secs(20)).await;
+    assert!(
+        lingers(),
+        "the first lingering's end does not cut the second"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(21)).await;
+    assert!(!lingers(), "LINGER after the second, the routes end");
+}
