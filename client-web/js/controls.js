@@ -227,17 +227,24 @@ function focusBack() {
   return document.activeElement?.closest?.("#more-menu") ? $("#more-button") : document.activeElement;
 }
 
-// The bar shows its labels while they fit; when they do not, the minor buttons' first
-// (`data-minor`: screen, hand, reactions, settings, more), then all: which depends on the
-// window, the language and the role (a host has the stage button), so it is measured,
-// not guessed from the width.
+// The bar shows its labels while they fit; when they do not, first with narrower gaps,
+// then the minor buttons' (`data-minor`: screen, hand, reactions, settings, more) one at a
+// time from the last (the icons for more and settings explain themselves best; sharing
+// one's screen least), then all: which depends on the window, the language and the role (a
+// host has the stage button), so it is measured, not guessed from the width.
 function fit() {
   const bar = document.querySelector(".controlbar");
+  const minor = [...bar.querySelectorAll("[data-minor]")].reverse();
   const overflows = () => bar.scrollWidth > bar.clientWidth + 1;
   const measure = () => {
     bar.classList.remove("compact", "compact-minor");
+    for (const button of minor) button.classList.remove("squeezed");
     if (overflows()) {
       bar.classList.add("compact-minor");
+      for (const button of minor) {
+        if (!overflows()) break;
+        button.classList.add("squeezed");
+      }
       if (overflows()) bar.classList.add("compact");
     }
     // Icons alone (labels hidden for want of room here, or by a narrow window's layout):

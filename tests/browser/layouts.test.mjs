@@ -65,6 +65,26 @@ for (const [lang, role] of [["en", "participant"], ["de", "participant"], ["en",
     // theirs here, in both languages (a German host's bar was icons alone before).
     const kept = titles.filter((b) => b.shown).map((b) => b.id);
     for (const id of ["mic-toggle", "camera-toggle", "leave", ...(role === "host" ? ["on-air-toggle"] : [])]) assert.ok(kept.includes(id), `${id} keeps its label: ${JSON.stringify(titles)}`);
+    // …and one at a time, no more than must: the minor ones from the last (more, settings,
+    // reactions, hand, screen), and showing the last label hidden would not fit. (A German
+    // host's bar hid all five where only two had to go.)
+    const squeezing = await p.page.evaluate(() => {
+      const bar = document.querySelector(".controlbar");
+      const minor = [...bar.querySelectorAll("[data-minor]")].filter((b) => b.offsetParent);
+      const hidden = minor.map((b) => getComputedStyle(b.querySelector(".label")).clipPath !== "none");
+      const last = hidden.indexOf(true);
+      let fitsWithIt = null;
+      if (last >= 0 && !bar.classList.contains("compact")) {
+        minor[last].classList.remove("squeezed");
+        fitsWithIt = bar.scrollWidth <= bar.clientWidth + 1;
+        minor[last].classList.add("squeezed");
+      }
+      return { ids: minor.map((b) => b.id), hidden, fitsWithIt };
+    });
+    const firstHidden = squeezing.hidden.indexOf(true);
+    assert.ok(firstHidden < 0 || squeezing.hidden.slice(firstHidden).every(Boolean), `labels go from the last minor button: ${JSON.stringify(squeezing)}`);
+    assert.notEqual(squeezing.fitsWithIt, true, `a label hidden that would fit: ${JSON.stringify(squeezing)}`);
+    assert.ok(!squeezing.hidden[0], `sharing one's screen keeps its label at 1280 px: ${JSON.stringify(squeezing)}`);
     await p.page.screenshot({ path: path.join(screenshotDir(), `controlbar-${lang}-${role}.png`), clip: { x: 0, y: 740, width: 1280, height: 60 } });
     await p.close();
     people.splice(people.indexOf(p), 1);
