@@ -67,6 +67,13 @@ async function circleOfThree(a, b, c) {
   await a.page.waitForTimeout(1500);
   const tiles = await boxes(a.page, "#conversation .tile");
   assert.deepEqual(overlapping(tiles), []);
+  // One's own smaller picture beside the others' row, level with it (it sat at the
+  // bottom, below the row, before).
+  const [own] = await boxes(a.page, "#self-view .tile");
+  const row = await boxes(a.page, "#tiles .tile");
+  const middle = (b) => b.top + b.height / 2;
+  assert.ok(own && row.length === 2, `own picture beside two tiles: ${JSON.stringify({ own, row })}`);
+  for (const b of row) assert.ok(Math.abs(middle(b) - middle(own)) <= 2, `own picture level with the row: ${JSON.stringify({ own, row })}`);
   await shoot(a.page, "circle-3-de");
   // The same circle on a phone in portrait: the conversation as a strip above the floor.
   // Her own camera stays off: a fourth camera through the SFU, with five browsers and the
