@@ -29,6 +29,7 @@ export const de = {
   "lang.switch": "English",
   "lang.label": "Language: English",
   "hint.walk": "Klicken oder tippen Sie auf den Boden, um dorthin zu gehen, oder nutzen Sie die Pfeiltasten. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Ihre Kamera und Ihr Mikrofon erreichen nur Ihren Kreis.",
+  "hint.walkTouch": "Tippen Sie auf den Boden, um dorthin zu gehen. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Ihre Kamera und Ihr Mikrofon erreichen nur Ihren Kreis.",
   "hint.gotIt": "Verstanden",
   "room.floor": "Raumfläche. Mit den Pfeiltasten oder W, A, S, D gehen; klicken oder tippen, um dorthin zu gehen.",
   "room.people": "Personen",

@@ -29,6 +29,7 @@ export const en = {
   "lang.switch": "Deutsch",
   "lang.label": "Sprache: Deutsch",
   "hint.walk": "Click or tap the floor to walk there, or use the arrow keys. Walk up to someone to start a conversation. Your camera and microphone reach only your circle.",
+  "hint.walkTouch": "Tap the floor to walk there. Walk up to someone to start a conversation. Your camera and microphone reach only your circle.",
   "hint.gotIt": "Got it",
   "room.floor": "Room floor. Use the arrow keys or W, A, S, D to walk; click or tap to walk there.",
   "room.people": "People",
