@@ -438,10 +438,12 @@ export class Panel {
       p.hand && !state.broadcasters.includes(p.id) ? t("room.handRaised") : "",
       this.called.has(p.id) ? t("people.called") : "",
       p.reconnecting ? t("room.reconnecting") : "",
-      p.mic ? "" : `${t("room.mic")} ${t("room.off")}`,
+      p.mic ? "" : t("people.micOff"),
     ]
       .filter(Boolean)
-      .join(", ");
+      .join(", ")
+      // One line, capitalised as a sentence ("Hand raised, microphone off").
+      .replace(/^./, (c) => c.toUpperCase());
     // Someone in one's own circle is here already: no "go to".
     const near = !me && !!state.myCircle()?.members.includes(p.id);
     const signature = JSON.stringify([shown, p.profile ?? "", status, me, near, host, t("room.goto", { name: "" })]);

@@ -143,6 +143,10 @@ test("raised hands are a queue, oldest first; next hand invites the oldest, who 
   assert.ok(hanna.sent.some((m) => m.type === "invite_to_broadcast" && m.id === idOf("Maja Weber")), "Maja is invited");
   assert.match(await page.textContent("#announcer"), /Maja Weber is invited to the stage/);
   assert.match(await page.textContent(`#group-hands li:first-child .person-status`), /invited to the stage/);
+  // A status line reads as one sentence: "Hand raised, invited to the stage, microphone off"
+  // (it said "hand raised, … Microphone off").
+  const status = await page.textContent(`#group-hands li:first-child .person-status`);
+  assert.match(status, /^Hand raised, invited to the stage(, microphone off)?$/, status);
   // She goes on stage: her hand goes down (the server answers it) and she is listed there.
   // Sent from another socket: it may overtake the invitation, so it is sent again until
   // the server has taken it (then she is on stage).

@@ -228,10 +228,10 @@ test("in German on a laptop and a phone: figures in German, two columns there, a
     await openSummary(page);
     await page.waitForFunction(() => window.hallway.state.summary?.participants === 11, null, { timeout: DEADLINE });
     // The dialog shows the figures that count Hanna herself (a refresh may still be on its way).
-    await page.waitForFunction(() => document.querySelector('#summary [data-figure="shareNote"]').textContent === "7 von 11 Gekommenen", null, { timeout: DEADLINE });
+    await page.waitForFunction(() => document.querySelector('#summary [data-figure="shareNote"]').textContent === "7 von 11 Teilnehmenden", null, { timeout: DEADLINE });
     assert.equal(await page.textContent("#summary-heading"), "Tagesbilanz");
     assert.match(await page.textContent('#summary [data-figure="share"]'), /^64\s%$/);
-    assert.equal(await page.textContent('#summary [data-figure="shareNote"]'), "7 von 11 Gekommenen");
+    assert.equal(await page.textContent('#summary [data-figure="shareNote"]'), "7 von 11 Teilnehmenden");
     assert.match(await page.textContent("#summary-since"), /^Seit .+ · Stand \d\d:\d\d(:\d\d)? Uhr$/);
     await checkLayout(page, 1280, "laptop de");
     await page.screenshot({ path: path.join(dir, "summary-de.png") });
