@@ -87,12 +87,14 @@ export class Floor {
       this.onView();
     });
     // A floor that changes size (the conversation opens, the panel closes) keeps its
-    // scale and keeps oneself in view.
+    // scale and keeps oneself in view: one's circle, where the view can hold it.
     new ResizeObserver(() => {
       if (!this.state?.room) return;
       this.fit();
       this.renderAll();
-      this.centreOn(this.shownAt(this.state.you));
+      const circle = this.state.myCircle();
+      const r = circle && Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
+      this.centreOn(circle && 2 * r <= viewport.clientWidth && 2 * r <= viewport.clientHeight ? circle : this.shownAt(this.state.you));
     }).observe(viewport);
   }
 
@@ -165,9 +167,31 @@ export class Floor {
     });
   }
 
-  // Scrolls so that `p` is comfortably inside the view.
-  keepInView(p) {
+  // Scrolls so that `p` (one's own avatar) is comfortably inside the view, and with it
+  // `circle` (one's circle, if any) where the view can hold it whole: the conversation in
+  // sight, not only oneself (at 200% zoom its lower half was under the control bar). A
+  // circle is brought in by as little scrolling as it takes, with room for the names
+  // around it when there is that much. `onlyIfSeen`: not when the view shows none of it (a
+  // person who scrolled away to look around stays there).
+  keepInView(p, circle = null, { onlyIfSeen = false } = {}) {
     if (!p) return;
+    const vp = this.viewport;
+    if (circle) {
+      const r = Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
+      const box = { left: circle.x * this.scale - r, top: circle.y * this.scale - r, size: 2 * r };
+      const seen = box.left < vp.scrollLeft + vp.clientWidth && box.left + box.size > vp.scrollLeft && box.top < vp.scrollTop + vp.clientHeight && box.top + box.size > vp.scrollTop;
+      if (onlyIfSeen && !seen) return;
+      for (const pad of [Math.min(40, vp.clientWidth / 10, vp.clientHeight / 10), 0]) {
+        const size = box.size + 2 * pad;
+        if (size > vp.clientWidth || size > vp.clientHeight) continue;
+        const into = (at, start, view) => Math.min(Math.max(start, at - pad + size - view), at - pad);
+        const left = into(box.left, vp.scrollLeft, vp.clientWidth);
+        const top = into(box.top, vp.scrollTop, vp.clientHeight);
+        if (Math.abs(left - vp.scrollLeft) >= 1 || Math.abs(top - vp.scrollTop) >= 1) vp.scrollTo({ left, top });
+        return;
+      }
+    }
+    if (onlyIfSeen) return;
     const margin = Math.min(80, this.viewport.clientWidth / 4, this.viewport.clientHeight / 4);
     const x = p.x * this.scale - this.viewport.scrollLeft;
     const y = p.y * this.scale - this.viewport.scrollTop;

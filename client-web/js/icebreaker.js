@@ -29,6 +29,14 @@ export class IcebreakerView {
     // The prompt shown now: { circle, prompt }, or null.
     this.shown = null;
     close.addEventListener("click", () => this.close());
+    // A prompt longer than its box (a host's own, or a low screen's narrow column beside
+    // the tiles) scrolls: then it takes the focus, so that it scrolls by keyboard too.
+    const para = text.parentElement;
+    this.scrolls = () => {
+      if (para.scrollHeight > para.clientHeight + 1) para.tabIndex = 0;
+      else para.removeAttribute("tabindex");
+    };
+    new ResizeObserver(this.scrolls).observe(para);
   }
 
   // The server told us our circle's prompt (`icebreaker` in the room state); shown unless
@@ -48,6 +56,7 @@ export class IcebreakerView {
     if (this.shown && this.shown.circle !== myCircle) this.shown = null;
     this.box.hidden = !this.shown;
     this.text.textContent = this.shown ? icebreakerText(this.shown.prompt, lang()) : "";
+    this.scrolls();
   }
 
   // Closed by its button: the focus goes on, not to the page's start.

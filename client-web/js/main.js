@@ -301,7 +301,7 @@ function receive(msg) {
         // positions again, and a person who scrolled away to look around stays there.
         const moved = !lastPosition || lastPosition.x !== me.x || lastPosition.y !== me.y;
         lastPosition = { x: me.x, y: me.y };
-        if (moved && change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id));
+        if (moved && change.ids.includes(me.id)) floor.keepInView(floor.shownAt(me.id), state.myCircle());
         peers.warmIfNear(state, me);
       }
       return;
@@ -363,6 +363,8 @@ function receive(msg) {
     case "circle":
       announceCircle(state, change);
       scheduleRender();
+      // One's circle formed, grew or moved: all of it in view, if one is looking at it.
+      if (state.myCircle()) floor.keepInView(floor.shownAt(state.you), state.myCircle(), { onlyIfSeen: true });
       controls.update();
       paths.follow();
       return;

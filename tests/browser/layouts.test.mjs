@@ -92,7 +92,7 @@ for (const [lang, role] of [["en", "participant"], ["de", "participant"], ["en",
 }
 
 for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { width: 320, height: 200 }]]) {
-  test(`at ${zoom}% zoom the floor keeps at least half the height, in the room and in a circle`, async () => {
+  test(`at ${zoom}% zoom the floor keeps at least half the height, in the room and in a circle (all of it in view where it fits)`, async () => {
     const a = await person(server, `Zoom ${zoom} Anna`, { viewport, scale: zoom / 100 });
     const b = await person(server, `Zoom ${zoom} Ben`);
     people.push(a, b);
@@ -116,6 +116,19 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     assert.ok(visible, "one's own avatar is in view");
     await formCircle(a, b, 900 + zoom, 700);
     await a.page.waitForSelector("#conversation:not([hidden])", { timeout: DEADLINE });
+    // One's whole circle is in view where the floor can hold it (at 200% its lower half
+    // was out of sight, only one's own avatar was kept in view).
+    const ring = () =>
+      a.page.evaluate(() => {
+        const f = document.querySelector("#floor").getBoundingClientRect();
+        const c = document.querySelector(".circle.mine")?.getBoundingClientRect();
+        return c && { fits: c.width <= f.width && c.height <= f.height, inside: c.top >= f.top - 1 && c.bottom <= f.bottom + 1 && c.left >= f.left - 1 && c.right <= f.right + 1, circle: [c.left, c.top, c.width, c.height].map(Math.round), floor: [f.left, f.top, f.width, f.height].map(Math.round) };
+      });
+    await a.page.waitForFunction(() => document.querySelector(".circle.mine"), null, { timeout: DEADLINE });
+    await a.page.waitForTimeout(500);
+    const seen = await ring();
+    if (zoom === 200) assert.ok(seen.fits, `the floor can hold the circle at 200%: ${JSON.stringify(seen)}`);
+    if (seen.fits) assert.ok(seen.inside, `the whole circle in view: ${JSON.stringify(seen)}`);
     assert.ok((await floorShare()) >= 0.5, `circle: floor ${(await floorShare()).toFixed(2)} of the height`);
     const page = await a.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(page <= viewport.width, "no sideways scrolling");
@@ -308,7 +321,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
   try {
     await clickFloor(p.page, at(7).x, at(7).y);
     await p.page.waitForFunction((n) => document.querySelectorAll("#tiles .tile:not(.self)").length === n && document.querySelectorAll("#conversation .tile.self").length === 1, count, { timeout: DEADLINE });
-    // Low screens show the icebreaker in the tiles' place until it is closed.
+    // The strip's own width (a low screen shows the icebreaker beside the tiles).
     if (await p.page.isVisible("#icebreaker-close")) await p.page.click("#icebreaker-close");
     await p.page.waitForTimeout(400);
     const shown = async () => {
@@ -358,6 +371,14 @@ async function stripCase(server, names, index, label, count, opts, fits) {
       assert.deepEqual([before.previous, before.next], [true, false], `${label}: at the start`);
       assert.equal(before.count, opts.lang === "de" ? `1–${first.seen.length} von ${count + 1}` : `1–${first.seen.length} of ${count + 1}`);
     }
+    // One's whole circle is in view where the floor can hold it (at 200% its lower
+    // members were out of sight: only one's own avatar was kept in view).
+    const ring = await p.page.evaluate(() => {
+      const f = document.querySelector("#floor").getBoundingClientRect();
+      const c = document.querySelector(".circle.mine").getBoundingClientRect();
+      return { fits: c.width <= f.width && c.height <= f.height, inside: c.top >= f.top - 1 && c.bottom <= f.bottom + 1 && c.left >= f.left - 1 && c.right <= f.right + 1, circle: [c.left, c.top, c.width, c.height].map(Math.round), floor: [f.left, f.top, f.width, f.height].map(Math.round) };
+    });
+    if (ring.fits) assert.ok(ring.inside, `${label}: the whole circle in view ${JSON.stringify(ring)}`);
     await p.page.screenshot({ path: path.join(screenshotDir(), `strip-${label}.png`) });
     const report = await axe(p.page, "#conversation");
     assert.deepEqual(report.violations, [], label);
