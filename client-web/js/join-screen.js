@@ -49,12 +49,12 @@ export class JoinScreen {
     this.fixedByInvitation();
     $("#join-form").addEventListener("submit", async (event) => {
       event.preventDefault();
-      const name = $("#name").value.trim();
+      const name = tidy($("#name"));
       if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
         this.showError(t("error.invalid_name"), "#name");
         return;
       }
-      const profile = $("#profile").value.trim();
+      const profile = tidy($("#profile"));
       if ([...profile].length > LIMITS.maxProfileChars) {
         this.showError(t("error.invalid_profile"), "#profile");
         return;
@@ -211,6 +211,18 @@ export class JoinScreen {
       input.focus();
     }
   }
+}
+
+// A field's text as sent: what text copied from a document or a web page brings along
+// unseen (a soft hyphen, a zero-width space, a word joiner, a byte-order mark) left out,
+// tabs as spaces, trimmed; the field shows it so. The server refuses a name with those in
+// it, and a person cannot see what to remove. (Joiners, which some scripts and emoji need,
+// and the bidirectional controls, which can make text read backwards, are not touched: the
+// server accepts the first and refuses the second with an error.)
+function tidy(input) {
+  const value = input.value.replace(/[\u00AD\u200B\u2060\uFEFF]/g, "").replace(/\t/g, " ").trim();
+  if (value !== input.value) input.value = value;
+  return value;
 }
 
 // A field no longer marked invalid.

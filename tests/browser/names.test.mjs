@@ -51,3 +51,15 @@ test("two people with the same name carry a number, the same on every page", asy
   const text = await ben.page.evaluate(() => document.body.innerText);
   for (const id of [first.id, second.id, ben.id]) assert.ok(!text.includes(id), "no server id on screen");
 });
+
+// A name and profile line copied from a document bring invisible characters along (a soft
+// hyphen, a zero-width space, a tab), which the server refuses in names: the page leaves
+// them out, and the person joins with what they see. (It was an error at the door.)
+test("a name pasted with invisible characters joins, without them", async () => {
+  const { server, people } = room;
+  const dana = await person(server, "Dana Mül\u00ADler\u200B", { profile: "Amt für\tDigitales\uFEFF" });
+  people.push(dana);
+  const me = await dana.page.evaluate(() => window.hallway.state.me());
+  assert.equal(me.name, "Dana Müller");
+  assert.equal(me.profile, "Amt für Digitales");
+});
