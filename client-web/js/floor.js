@@ -171,15 +171,16 @@ export class Floor {
   // `circle` (one's circle, if any) where the view can hold it whole: the conversation in
   // sight, not only oneself (at 200% zoom its lower half was under the control bar). A
   // circle is brought in by as little scrolling as it takes, with room for the names
-  // around it when there is that much. `onlyIfSeen`: not when the view shows none of it (a
-  // person who scrolled away to look around stays there).
+  // around it when there is that much. `onlyIfSeen`: only when the view shows its middle
+  // (a person who scrolled away to look around stays there).
   keepInView(p, circle = null, { onlyIfSeen = false } = {}) {
     if (!p) return;
     const vp = this.viewport;
     if (circle) {
       const r = Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
       const box = { left: circle.x * this.scale - r, top: circle.y * this.scale - r, size: 2 * r };
-      const seen = box.left < vp.scrollLeft + vp.clientWidth && box.left + box.size > vp.scrollLeft && box.top < vp.scrollTop + vp.clientHeight && box.top + box.size > vp.scrollTop;
+      const middle = { x: circle.x * this.scale, y: circle.y * this.scale };
+      const seen = middle.x >= vp.scrollLeft && middle.x <= vp.scrollLeft + vp.clientWidth && middle.y >= vp.scrollTop && middle.y <= vp.scrollTop + vp.clientHeight;
       if (onlyIfSeen && !seen) return;
       for (const pad of [Math.min(40, vp.clientWidth / 10, vp.clientHeight / 10), 0]) {
         const size = box.size + 2 * pad;

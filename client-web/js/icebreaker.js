@@ -33,7 +33,7 @@ export class IcebreakerView {
     // the tiles) scrolls: then it takes the focus, so that it scrolls by keyboard too.
     const para = text.parentElement;
     this.scrolls = () => {
-      if (para.scrollHeight > para.clientHeight + 1) para.tabIndex = 0;
+      if (para.scrollHeight > para.clientHeight || para.scrollWidth > para.clientWidth) para.tabIndex = 0;
       else para.removeAttribute("tabindex");
     };
     new ResizeObserver(this.scrolls).observe(para);

@@ -363,8 +363,9 @@ function receive(msg) {
     case "circle":
       announceCircle(state, change);
       scheduleRender();
-      // One's circle formed, grew or moved: all of it in view, if one is looking at it.
-      if (state.myCircle()) floor.keepInView(floor.shownAt(state.you), state.myCircle(), { onlyIfSeen: true });
+      // One's own circle formed, grew or moved: all of it in view, if one is looking at it
+      // (after the drawing, which sizes its ring).
+      if (change.id === state.myCircle()?.id) requestAnimationFrame(() => state.myCircle() && floor.keepInView(floor.shownAt(state.you), state.myCircle(), { onlyIfSeen: true }));
       controls.update();
       paths.follow();
       return;

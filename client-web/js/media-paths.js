@@ -14,6 +14,8 @@ export class MediaPaths {
   // changed).
   constructor({ send, media, state, conversation, floor, render }) {
     this.state = state;
+    // The circle we were in while we sent through the SFU (see `follow`).
+    this.routedCircle = null;
     const streams = new RemoteStreams({ conversation, floor, state, render });
     const peers = new Peers({
       send: (to, payload) => send(messages.signal(to, payload)),
@@ -56,11 +58,20 @@ export class MediaPaths {
   // Publish to the SFU exactly while we broadcast or stand in a circle whose media goes
   // through the server (a large circle, or any circle in a room in privacy mode); back in
   // a mesh, until the direct connections are up (see `Sfu.follow`).
+  // Only a circle that went back to a mesh keeps its routes through the SFU: in another
+  // circle (one walked on), or none, nobody receives us there any more, and we stop at once.
   follow() {
     const { state, peers } = this;
     this.sfu.follow(
-      () => state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu",
-      () => (state.myCircle()?.members ?? []).every((id) => id === state.you || peers.up(id)),
+      () => {
+        const need = state.broadcasters.includes(state.you) || state.myCircle()?.media === "sfu";
+        if (need) this.routedCircle = state.myCircle()?.id ?? null;
+        return need;
+      },
+      () => {
+        const circle = state.myCircle();
+        return !circle || circle.id !== this.routedCircle || circle.members.every((id) => id === state.you || peers.up(id));
+      },
     );
   }
 }

@@ -226,8 +226,12 @@ export class Panel {
       } else if (near) {
         return parts;
       } else {
+        // Short, on the name's line (the whole "Go to Anna Schmidt" made every row two
+        // lines long); its name for screen readers and speech input says whom.
         button.dataset.key = `person:${p.id}`;
-        button.textContent = t("room.goto", { name: shown });
+        button.className = "goto";
+        button.textContent = t("people.goto");
+        button.setAttribute("aria-label", t("room.goto", { name: shown }));
       }
       parts.push(button);
     }

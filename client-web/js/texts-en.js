@@ -57,6 +57,7 @@ export const en = {
   "people.alone.for": "alone for {minutes} min",
   "people.alone.invited": "invited to a conversation",
   "people.alone.goto": "Go to",
+  "people.goto": "Go to",
   "people.alone.talk": "Invite",
   "people.alone.talkLabel": "Invite {name} to a conversation with you",
   "people.alone.sent": "{name} is invited to a conversation with you.",

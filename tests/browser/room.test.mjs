@@ -43,6 +43,14 @@ test("keyboard only: tab to the people list, go to a person, form a circle, walk
     await page.keyboard.press("Tab");
   }
   assert.equal(await page.evaluate(() => document.activeElement?.dataset?.key), key, "reached the button by Tab");
+  // A short button on the name's line, named in full for screen readers and speech input.
+  const row = await page.evaluate(() => {
+    const button = document.activeElement;
+    const name = button.closest("li").querySelector(".person-name").getBoundingClientRect();
+    const box = button.getBoundingClientRect();
+    return { text: button.textContent, label: button.getAttribute("aria-label"), sameLine: box.top < name.bottom && box.bottom > name.top };
+  });
+  assert.deepEqual(row, { text: "Go to", label: "Go to Anna Schmidt", sameLine: true });
   await page.keyboard.press("Enter");
   await waitCircle(page, [anna.id, ben.id]);
   await waitCircle(anna.page, [anna.id, ben.id]);

@@ -17,7 +17,7 @@ const people = [];
 const SFU_LATE_MS = HANDOVER_MS + 8_000;
 // Back in a mesh, how late one page's direct connections come up at the latest: past the
 // ten seconds after which a page used to stop sending through the SFU.
-const DIRECT_LATE_MS = 18_000;
+const DIRECT_LATE_MS = 30_000;
 
 // Holds back the signals of direct connections to `page` (offers, answers, candidates),
 // in order, until the test calls `window.releaseSignals()`, or `ms` after the first
