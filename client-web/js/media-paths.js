@@ -7,7 +7,7 @@
 import { messages } from "./protocol.js";
 import { Peers } from "./peers.js";
 import { Sfu } from "./sfu.js";
-import { RemoteStreams, SETTLE_MS } from "./remote-streams.js";
+import { RemoteStreams, SETTLE_MS, plays } from "./remote-streams.js";
 
 export class MediaPaths {
   // `send` sends a message to the server; `render` redraws the people (a stream's tracks
@@ -46,10 +46,17 @@ export class MediaPaths {
           },
           SETTLE_MS,
         ),
+      // The SFU's stream of someone ended (they stopped sending there, or left). Without a
+      // direct connection to them, the tile shows their initials; with one, it stays as it
+      // is, unless what it shows no longer plays: then the direct connection's stream
+      // takes it (the tile may show an SFU stream newer than the one the direct stream was
+      // to replace, so that the direct one never took over, and it stayed on a dead stream).
       onEnded: (id, kind) => {
-        if (peers.pc(id)) return;
-        if (kind) streams.show(id, kind, null);
-        else for (const k of ["camera", "screen"]) streams.show(id, k, null);
+        for (const k of kind ? [kind] : ["camera", "screen"]) {
+          const direct = peers.stream(id, k);
+          if (!peers.pc(id)) streams.show(id, k, null);
+          else if (direct && !plays(conversation.stream(id, k))) streams.show(id, k, direct);
+        }
       },
     });
     Object.assign(this, { streams, peers, sfu });

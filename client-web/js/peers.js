@@ -345,6 +345,11 @@ export class Peers {
     return this.peers.get(id)?.pc;
   }
 
+  // The stream of `kind` ("camera", "screen") the direct connection to `id` brought.
+  stream(id, kind) {
+    return this.peers.get(id)?.streams.get(kind) ?? null;
+  }
+
   // Whether the direct connection to `id` is up and carries the circle's media (not one
   // being handed over to the SFU, which goes).
   up(id) {
