@@ -126,13 +126,6 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
       });
     await a.page.waitForFunction(() => document.querySelector(".circle.mine"), null, { timeout: DEADLINE });
     await a.page.waitForTimeout(500);
-    // The circle's icebreaker: beside the tiles at 200%, in their place (the whole width)
-    // at 400%.
-    const [note] = await boxes(a.page, "#icebreaker");
-    const [area] = await boxes(a.page, "#conversation");
-    assert.ok(note, "the icebreaker is shown");
-    const share = note.width / area.width;
-    assert.ok(zoom === 200 ? share < 0.5 : share > 0.85, `the icebreaker's share of the width at ${zoom}%: ${share.toFixed(2)}`);
     const seen = await ring();
     if (zoom === 200) assert.ok(seen.fits, `the floor can hold the circle at 200%: ${JSON.stringify(seen)}`);
     if (seen.fits) assert.ok(seen.inside, `the whole circle in view: ${JSON.stringify(seen)}`);
@@ -328,7 +321,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
   try {
     await clickFloor(p.page, at(7).x, at(7).y);
     await p.page.waitForFunction((n) => document.querySelectorAll("#tiles .tile:not(.self)").length === n && document.querySelectorAll("#conversation .tile.self").length === 1, count, { timeout: DEADLINE });
-    // The strip's own width (a low screen shows the icebreaker beside the tiles).
+    // Low screens show the icebreaker in the tiles' place until it is closed.
     if (await p.page.isVisible("#icebreaker-close")) await p.page.click("#icebreaker-close");
     await p.page.waitForTimeout(400);
     const shown = async () => {
