@@ -52,6 +52,19 @@ export function cameraLayers(side = 640) {
   return CAMERA_LAYERS.filter((layer) => side >= layer.minWidth).map(({ minWidth, ...layer }) => layer);
 }
 
+// Tells the page that a stream came or ended (`onStream`, `onEnded`: showing it is the
+// page's business). What goes wrong there is reported as uncaught, and never taken for a
+// connection that failed: `closeReceiving` ends the streams before a new receiving
+// connection opens, and a throw there would drop the offer being applied, costing every
+// stream through the SFU until a reload.
+function tell(callback, ...args) {
+  try {
+    callback(...args);
+  } catch (err) {
+    reportError(err);
+  }
+}
+
 // How often the sizes at which received streams are shown are measured.
 const VIEW_INTERVAL_MS = 1000;
 
@@ -278,7 +291,7 @@ export class Sfu {
       this.streams.set(stream.id, stream);
       stream.addEventListener("removetrack", () => this.pruneStreams());
       track.addEventListener("ended", () => this.pruneStreams());
-      if (known !== stream) this.onStream(id, stream, kind);
+      if (known !== stream) tell(this.onStream, id, stream, kind);
     });
     watch(pc, () => {
       if (pc === this.receiving) this.restartReceiving();
@@ -312,7 +325,7 @@ export class Sfu {
 
   endStream(streamId) {
     if (!this.streams.delete(streamId)) return;
-    this.onEnded(streamId.slice(1), KINDS[streamId[0]]);
+    tell(this.onEnded, streamId.slice(1), KINDS[streamId[0]]);
   }
 
   // Streams left without live tracks (renegotiation removed them) are taken away.

@@ -134,6 +134,13 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
       };
     });
     const requests = [];
+    // What the page threw and nobody caught (an exception in an event handler, a rejected
+    // promise nobody awaited): said in the test's output, and kept for tests that check it.
+    const errors = [];
+    page.on("pageerror", (err) => {
+      errors.push(err);
+      console.log(`# ${name}'s page threw: ${err.stack ?? err}`);
+    });
     page.on("request", (request) => requests.push(request.url()));
     page.on("websocket", (ws) => requests.push(ws.url()));
     const sent = sentMessages(page);
@@ -147,12 +154,12 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
     // A room with a waiting room: they wait until a host admits them (no id yet).
     if (waits) {
       await page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
-      return { browser, page, id: null, name, requests, sent, received, close: () => browser.close() };
+      return { browser, page, id: null, name, requests, errors, sent, received, close: () => browser.close() };
     }
     await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
     await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
     const id = await page.evaluate(() => window.hallway.state.you);
-    return { browser, page, id, name, requests, sent, received, close: () => browser.close() };
+    return { browser, page, id, name, requests, errors, sent, received, close: () => browser.close() };
   } catch (err) {
     // What the page showed instead, for the report (a page that does not answer: nothing).
     const shown = page

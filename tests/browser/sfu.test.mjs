@@ -19,24 +19,40 @@ const SFU_LATE_MS = HANDOVER_MS + 8_000;
 // ten seconds after which a page used to stop sending through the SFU.
 const DIRECT_LATE_MS = 30_000;
 
-// Holds back the signals of direct connections to `page` (offers, answers, candidates),
-// in order, until the test calls `window.releaseSignals()`, or `ms` after the first
-// (`window.signalsHeld`) at the latest: its direct connections come up that late.
-async function holdSignals(page, ms) {
-  await page.evaluate((ms) => {
-    const { peers } = window.hallway;
-    const signal = peers.signal.bind(peers);
-    let release;
-    const released = new Promise((resolve) => (release = resolve));
-    window.releaseSignals = release;
-    peers.signal = (from, payload) => {
-      if (!window.signalsHeld) {
-        window.signalsHeld = { first: Date.now() };
-        setTimeout(release, ms);
-      }
-      released.then(() => signal(from, payload));
-    };
-  }, ms);
+// Holds back the calls of `window.hallway[object][method]` on `page` (the signals of its
+// direct connections: "peers", "signal"; the SFU's offers to its receiving connection:
+// "sfu", "offered"), in order, until the test calls `window.held[object].release()`, or
+// `ms` after the first (`window.held[object].first`) at the latest: its direct
+// connections, or the SFU's streams, come that late.
+async function holdCalls(page, object, method, ms) {
+  await page.evaluate(
+    ({ object, method, ms }) => {
+      const target = window.hallway[object];
+      const call = target[method].bind(target);
+      let release;
+      const released = new Promise((resolve) => (release = resolve));
+      const held = { first: null, release };
+      window.held = { ...window.held, [object]: held };
+      let chain = Promise.resolve();
+      target[method] = (...args) => {
+        if (held.first === null) {
+          held.first = Date.now();
+          setTimeout(release, ms);
+        }
+        chain = chain
+          .then(() => released)
+          .then(() => call(...args))
+          .catch(() => {});
+        return chain;
+      };
+    },
+    { object, method, ms },
+  );
+}
+
+// Waits until `page` has held calls of `object` (see `holdCalls`) for `wait` ms.
+async function heldFor(page, object, wait) {
+  await page.waitForFunction(([object, wait]) => window.held[object].first !== null && Date.now() >= window.held[object].first + wait, [object, wait], { timeout: 3 * DEADLINE, polling: 100 });
 }
 
 // What `page` shows of each of `ids`: which path its tile's camera stream comes by and
@@ -98,6 +114,26 @@ test("a host broadcasts to two listeners through the SFU", async () => {
     // Circle audio is turned down while the stage plays.
     assert.equal(await listener.page.evaluate(() => window.hallway.conversation.ducked), true);
   }
+  // What goes wrong in showing a stream that ended never costs the SFU connection: a page
+  // whose showing throws (made to, here) while it restarts its receiving connection gets
+  // the broadcast again on a new one (the throw used to stop the restart before it was
+  // asked for: nothing through the SFU until a reload), and the error is reported.
+  await anna.page.evaluate(() => {
+    const { sfu } = window.hallway;
+    window.oldReceiving = sfu.receiving;
+    const onEnded = sfu.onEnded;
+    sfu.onEnded = () => {
+      sfu.onEnded = onEnded;
+      throw new Error("showing failed (made to by the test)");
+    };
+    sfu.restartReceiving();
+  });
+  await anna.page.waitForFunction(() => window.hallway.sfu.receiving && window.hallway.sfu.receiving !== window.oldReceiving, null, { timeout: DEADLINE });
+  await decodesFromSfu(anna.page);
+  assert.ok(
+    anna.errors.some((e) => e.message.includes("made to by the test")),
+    `the error is reported: ${anna.errors.map((e) => e.message)}`,
+  );
   // The broadcaster does not receive itself; nobody learned anybody's address over the SFU.
   assert.deepEqual((await hanna.page.evaluate(() => window.hallway.sfu.summary())).streams, []);
   assert.equal(await hanna.page.evaluate(() => window.hallway.sfu.summary().sending), "connected");
@@ -159,31 +195,6 @@ async function closeWhileSettling(page, id) {
   }, id);
 }
 
-// Holds back the SFU's offers to `page` (its receiving connection), in order, until the
-// test calls `window.releaseSfuOffers()`, or `ms` after the first (`window.sfuHeld`) at
-// the latest: the SFU's streams come that late.
-async function holdSfuOffers(page, ms) {
-  await page.evaluate((ms) => {
-    const { sfu } = window.hallway;
-    const offered = sfu.offered.bind(sfu);
-    let release;
-    const released = new Promise((resolve) => (release = resolve));
-    window.releaseSfuOffers = release;
-    let chain = Promise.resolve();
-    sfu.offered = (sdp, connection) => {
-      if (!window.sfuHeld) {
-        window.sfuHeld = { first: Date.now() };
-        setTimeout(release, ms);
-      }
-      chain = chain
-        .then(() => released)
-        .then(() => offered(sdp, connection))
-        .catch(() => {});
-      return chain;
-    };
-  }, ms);
-}
-
 // Walking in one after another, the circle is a mesh up to four and switches to the SFU at
 // five; after that switch every member decodes every other (issue #16, item 1; it failed
 // while pages on a busy machine gave up their WebSockets as silent and what they said to
@@ -202,7 +213,7 @@ test("a circle of five runs through the SFU and every member decodes every other
     // not play in the tile yet). The tile must then show the SFU's stream, not nothing.
     if (i === 4) await closeWhileSettling(members[0].page, ids[1]);
     // And the third member's page gets the SFU's streams late (its offers held back).
-    if (i === 4) await holdSfuOffers(members[2].page, SFU_LATE_MS);
+    if (i === 4) await holdCalls(members[2].page, "sfu", "offered", SFU_LATE_MS);
     const angle = i * 1.25;
     await clickFloor(members[i].page, 700 + 40 * Math.cos(angle), 700 + 40 * Math.sin(angle));
     if (i > 0) await waitCircle(members[i].page, ids.slice(0, i + 1));
@@ -213,8 +224,7 @@ test("a circle of five runs through the SFU and every member decodes every other
   // item 2: it went blank while the SFU's streams were late).
   const late = members[2].page;
   // The handover began with the switch, before the first offer came.
-  await late.waitForFunction(() => window.sfuHeld, null, { timeout: DEADLINE });
-  await late.waitForFunction((wait) => Date.now() >= window.sfuHeld.first + wait, HANDOVER_MS + 2_000, { timeout: 2 * DEADLINE, polling: 100 });
+  await heldFor(late, "sfu", HANDOVER_MS + 2_000);
   // What the tiles show then; the offers go on after that.
   const { kept, after } = await late.evaluate((old) => {
     const { peers, conversation, sfu } = window.hallway;
@@ -224,8 +234,8 @@ test("a circle of five runs through the SFU and every member decodes every other
       const shown = conversation.stream(id, "camera");
       return { id, state: direct?.pc.connectionState ?? "closed", shows: !shown ? "nothing" : shown === direct?.streams.get("camera") ? "direct" : "other", plays: plays(shown), viaSfu: !!sfu.stream(id, "camera") };
     });
-    window.releaseSfuOffers();
-    return { kept, after: Date.now() - window.sfuHeld.first };
+    window.held.sfu.release();
+    return { kept, after: Date.now() - window.held.sfu.first };
   }, [ids[0], ids[1], ids[3]]);
   console.log(`# ${after} ms after the first held offer: ${JSON.stringify(kept)}`);
   assert.ok(kept.every((k) => !k.viaSfu), `the SFU's streams were held back: ${JSON.stringify(kept)}`);
@@ -275,21 +285,20 @@ test("a circle of five runs through the SFU and every member decodes every other
   // the others, and the others' tiles of it, went blank then).
   const late2 = members[1];
   const stay = members.slice(0, 3);
-  await holdSignals(late2.page, DIRECT_LATE_MS);
+  await holdCalls(late2.page, "peers", "signal", DIRECT_LATE_MS);
   await clickFloor(members[3].page, 1300, 500);
   await clickFloor(members[4].page, 1300, 1000);
   for (const m of stay) await waitCircle(m.page, ids.slice(0, 3));
-  await late2.page.waitForFunction(() => window.signalsHeld, null, { timeout: DEADLINE });
-  await late2.page.waitForFunction((wait) => Date.now() >= window.signalsHeld.first + wait, HANDOVER_MS + 2_000, { timeout: 2 * DEADLINE, polling: 100 });
+  await heldFor(late2.page, "peers", HANDOVER_MS + 2_000);
   const others = (m) => stay.filter((o) => o !== m).map((o) => o.id);
   const held = {
     late: await shown(late2.page, others(late2)),
     // The others' tiles of the late member.
     ...Object.fromEntries(await Promise.all(stay.filter((m) => m !== late2).map(async (m) => [m.name, await shown(m.page, [late2.id])]))),
-    after: await late2.page.evaluate(() => Date.now() - window.signalsHeld.first),
+    after: await late2.page.evaluate(() => Date.now() - window.held.peers.first),
     sending: await late2.page.evaluate(() => window.hallway.sfu.publishing),
   };
-  await late2.page.evaluate(() => window.releaseSignals());
+  await late2.page.evaluate(() => window.held.peers.release());
   console.log(`# back in a mesh, ${held.after} ms after the first held signal: ${JSON.stringify(held)}`);
   assert.ok(held.after < DIRECT_LATE_MS, `looked before the signals were released: ${JSON.stringify(held)}`);
   assert.ok(held.sending, `the late member still sends through the SFU: ${JSON.stringify(held)}`);
