@@ -9,6 +9,8 @@ import { icon, setIcon } from "./icons.js";
 import { t, lang, translatePage } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
+// Where the people panel is a drawer over the room, not a column beside it (small-screens.css).
+const DRAWER = "(max-width: 700px), (max-width: 1100px) and (max-height: 520px)";
 
 export class ControlBar {
   // What it works on: `state`, `media`, `conn`, `floor`, `rtt`, `settings`, `areaEditor`;
@@ -63,7 +65,7 @@ export class ControlBar {
         return this.showKeys();
       }
       // Escape steps out of one's circle, unless it closes something first (a menu, a
-      // dialog, a host's invitation to talk).
+      // dialog, a host's invitation to talk, the people drawer).
       if (event.key !== "Escape" || event.defaultPrevented || !this.deps.live()) return;
       if (document.querySelector("dialog[open]") || document.querySelector(".popover:not([hidden])")) return;
       // A shared screen shown full screen: Escape ends that (where the browser has not
@@ -78,6 +80,12 @@ export class ControlBar {
       if (this.deps.talkInvite.holds(event.target)) {
         event.preventDefault();
         return this.deps.talkInvite.close();
+      }
+      // The panel as a drawer over the room: Escape closes it (also from its search or
+      // chat box), not the conversation behind it.
+      if (!$(".room").classList.contains("panel-closed") && matchMedia(DRAWER).matches) {
+        event.preventDefault();
+        return this.closePanel();
       }
       if (event.target.closest?.("input, textarea, select")) return;
       // Drawing an area: Escape stops drawing.
@@ -128,10 +136,7 @@ export class ControlBar {
     $("#menu-settings").addEventListener("click", () => this.showSettings());
     $("#panel-toggle").addEventListener("click", () => this.setPanelOpen($(".room").classList.contains("panel-closed")));
     $("#menu-panel").addEventListener("click", () => this.setPanelOpen(true));
-    $("#panel-close").addEventListener("click", () => {
-      this.setPanelOpen(false);
-      $("#panel-toggle").focus();
-    });
+    $("#panel-close").addEventListener("click", () => this.closePanel());
     $("#announcement-hide").addEventListener("click", () => {
       this.hiddenAnnouncement = state.announcement;
       this.showRoomState();
@@ -168,8 +173,15 @@ export class ControlBar {
   setPanelOpen(open) {
     $(".room").classList.toggle("panel-closed", !open);
     $("#panel-toggle").setAttribute("aria-expanded", String(open));
-    if (open && matchMedia("(max-width: 700px)").matches) $("#panel-close").focus();
+    if (open && matchMedia(DRAWER).matches) $("#panel-close").focus();
     // The floor's size changed: it refits through its ResizeObserver.
+  }
+
+  // Closes the panel; the focus goes to what opens it again (the top bar's button, or
+  // "More" where a very low window has no top bar).
+  closePanel() {
+    this.setPanelOpen(false);
+    ($("#panel-toggle").offsetParent ? $("#panel-toggle") : $("#more-button")).focus();
   }
 
   // Every button as the media and the room are now.

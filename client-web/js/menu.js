@@ -23,6 +23,26 @@ export class MenuButton {
     document.addEventListener("pointerdown", (event) => {
       if (this.isOpen && !popover.contains(event.target) && !button.contains(event.target)) this.close(false);
     });
+    // The mouse moving onto an item while the focus is in the menu (someone went there by
+    // keyboard) takes the focus along: one highlighted item, as in the system's menus.
+    popover.addEventListener("pointermove", (event) => {
+      const item = event.target.closest("button");
+      if (event.pointerType === "mouse" && item && popover.contains(document.activeElement) && document.activeElement !== item) item.focus();
+    });
+    // A menu taller than the window scrolls: a shadow at each edge beyond which there are
+    // more items.
+    popover.addEventListener("scroll", () => this.showMore());
+    window.addEventListener("resize", () => this.isOpen && this.showMore());
+  }
+
+  showMore() {
+    const items = this.items();
+    if (items.length === 0) return;
+    const { popover } = this;
+    const top = popover.getBoundingClientRect().top + popover.clientTop;
+    const bottom = top + popover.clientHeight;
+    popover.classList.toggle("more-above", items[0].getBoundingClientRect().top < top - 1);
+    popover.classList.toggle("more-below", items.at(-1).getBoundingClientRect().bottom > bottom + 1);
   }
 
   get isOpen() {
@@ -37,6 +57,7 @@ export class MenuButton {
     this.popover.hidden = false;
     this.button.setAttribute("aria-expanded", "true");
     this.onOpen?.();
+    this.showMore();
   }
 
   close(focusButton = true) {

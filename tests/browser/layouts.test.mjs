@@ -6,7 +6,8 @@
 // floor; a first visit's hint on how to walk sits in a corner of the floor, lets clicks
 // through and goes for good once one walks or closes it; on a phone and at 200%, a circle's
 // tiles are whole: all on one screen, or pages that scroll sideways with page buttons
-// beside them.
+// beside them; on a phone on its side and in a low window the people panel is a drawer
+// that Escape closes; a More menu taller than the window shows that it scrolls.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -174,6 +175,30 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     const report = await axe(a.page, "#more-menu");
     assert.deepEqual(report.violations, []);
     assert.deepEqual(report.contrastReview, []);
+    // Taller than the window, the menu scrolls, and says so: a shadow along each edge beyond
+    // which there are more items (at 400% only three of them were seen, with nothing to say
+    // that more followed).
+    const edges = () =>
+      a.page.evaluate(() => {
+        const m = document.querySelector("#more-menu");
+        return { scrolls: m.scrollHeight > m.clientHeight + 1, above: m.classList.contains("more-above"), below: m.classList.contains("more-below") };
+      });
+    await a.page.keyboard.press("End");
+    await a.page.waitForFunction(() => !document.querySelector("#more-menu").classList.contains("more-below"), null, { timeout: DEADLINE }).catch(() => {});
+    assert.deepEqual(await edges(), { scrolls: true, above: true, below: false }, "at the end of the menu");
+    await a.page.keyboard.press("Home");
+    await a.page.waitForFunction(() => !document.querySelector("#more-menu").classList.contains("more-above"), null, { timeout: DEADLINE }).catch(() => {});
+    assert.deepEqual(await edges(), { scrolls: true, above: false, below: true }, "at the start of the menu");
+    // The mouse moving onto an item takes the focus there: one item highlighted, not the
+    // focused one and the one under the mouse.
+    await a.page.focus("#menu-leave-circle");
+    // (From elsewhere: the mouse may rest there already, from a click on the floor.)
+    await a.page.mouse.move(0, 0);
+    await a.page.hover("#menu-lock-circle");
+    assert.equal(await a.page.evaluate(() => document.activeElement?.id), "menu-lock-circle", "focus follows the mouse in the menu");
+    await a.page.focus("#menu-leave-circle");
+    const highlighted = await a.page.evaluate(() => [...document.querySelectorAll("#more-menu button")].filter((b) => getComputedStyle(b).backgroundColor !== "rgba(0, 0, 0, 0)").map((b) => b.id));
+    assert.deepEqual(highlighted, [], "no item but the focused one (its focus ring) is highlighted while the mouse rests on another");
     await a.page.keyboard.press("Enter");
     await a.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
     await a.page.waitForSelector("#conversation", { state: "hidden", timeout: DEADLINE });
@@ -233,6 +258,50 @@ test("a broadcast fills the stage on a desktop, a phone and at 200%, alone and b
       await p.close();
       people.splice(people.indexOf(p), 1);
     }
+  }
+});
+
+// A phone on its side and a low window (it was a column beside the room there, and took
+// the conversation a third of the width): the people panel is a drawer over the room, the
+// conversation keeps the full width, and Escape closes the drawer, not the conversation.
+test("on a phone on its side and in a low window the people panel is a drawer over the room; Escape closes it and one stays in one's circle", async () => {
+  for (const [i, [label, viewport]] of [
+    ["phone-landscape", { width: 844, height: 390 }],
+    ["low-window", { width: 760, height: 340 }],
+  ].entries()) {
+    const a = await person(server, `Drawer ${label}`, { viewport, lang: i === 0 ? "de" : "en" });
+    const b = await person(server, `Partner ${label}`);
+    people.push(a, b);
+    await formCircle(a, b, 1800 + 300 * i, 1300);
+    if (await a.page.isVisible("#icebreaker-close")) await a.page.click("#icebreaker-close");
+    // It starts closed, as on a phone.
+    assert.equal(await a.page.isVisible("#panel"), false, `${label}: the panel starts closed`);
+    const [closed] = await boxes(a.page, "#conversation");
+    await a.page.click("#panel-toggle");
+    await a.page.waitForSelector("#panel", { state: "visible", timeout: DEADLINE });
+    await a.page.waitForTimeout(300);
+    // (Not `boxes`: a fixed element has no offsetParent.)
+    const panel = await a.page.evaluate(() => {
+      const r = document.querySelector("#panel").getBoundingClientRect();
+      return { left: r.left, top: r.top, width: r.width, height: r.height };
+    });
+    const [open] = await boxes(a.page, "#conversation");
+    const position = await a.page.evaluate(() => getComputedStyle(document.querySelector("#panel")).position);
+    assert.equal(position, "fixed", `${label}: the panel lies over the room`);
+    assert.ok(panel.left + panel.width <= viewport.width + 0.5 && panel.width <= 24 * 16 + 0.5, `${label}: a drawer at the right edge ${JSON.stringify(panel)}`);
+    assert.ok(Math.abs(open.width - closed.width) < 1, `${label}: the conversation keeps its width under the drawer (${closed.width} → ${open.width})`);
+    assert.equal(await a.page.evaluate(() => document.activeElement?.id), "panel-close", `${label}: the focus in the drawer`);
+    await a.page.screenshot({ path: path.join(screenshotDir(), `panel-drawer-${label}.png`) });
+    // Escape, also from the search box: the drawer closes, the focus goes back to its
+    // button, and one is still in one's circle.
+    await a.page.focus("#people-search");
+    await a.page.keyboard.press("Escape");
+    await a.page.waitForSelector("#panel", { state: "hidden", timeout: DEADLINE });
+    assert.equal(await a.page.evaluate(() => document.activeElement?.id), "panel-toggle", `${label}: the focus back on the panel's button`);
+    assert.ok(await a.page.evaluate(() => !!window.hallway.state.myCircle()), `${label}: still in the circle`);
+    // Escape once more leaves the circle, as always.
+    await a.page.keyboard.press("Escape");
+    await a.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
   }
 });
 

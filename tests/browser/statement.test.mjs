@@ -70,6 +70,16 @@ test("the start page and the join screen link the statement in the person's lang
     assert.equal(await join.getAttribute("target"), "_blank");
     assert.deepEqual(overlapping(await boxes(page, ".page-links a, #enter, .lang-switch")), []);
     await nothingWider(page, 390);
+    // The devices one above the other, each select the form's full width (side by side, a
+    // microphone's name was cut after a dozen letters); the level meter named under it.
+    const [form] = await boxes(page, "#enter");
+    for (const select of ["#camera-select", "#mic-select"]) {
+      const [box] = await boxes(page, select);
+      assert.ok(box && box.width >= form.width - 1, `${select} as wide as the form: ${JSON.stringify({ box, form })}`);
+    }
+    const [meter] = await boxes(page, "#join-level");
+    const [caption] = await boxes(page, "#join-level-label");
+    assert.ok(caption && caption.text === "Microphone level" && caption.top >= meter.top + meter.height - 0.5, `the meter's name under it: ${JSON.stringify({ meter, caption })}`);
     await page.screenshot({ path: path.join(dir, "join-en-phone.png"), fullPage: true });
   } finally {
     await context.close();
