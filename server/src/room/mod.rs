@@ -10,6 +10,7 @@
 //! - [`summary`]: the organiser summary's aggregates (no names, no ids, bounded);
 //! - [`media`]: what the room tells the media server (the SFU) that forwards its media;
 //! - [`engine`]: the rules, synchronous and deterministic;
+//! - [`inbound`]: text frames decoded and applied to a room, as the fuzz target drives it;
 //! - [`actor`]: the task that owns an engine, serialises commands, ticks and fans out;
 //! - [`directory`]: a concurrent mirror of circle membership for relaying signals.
 
@@ -21,6 +22,7 @@ pub(crate) mod engine;
 pub(crate) mod error;
 pub(crate) mod grid;
 pub(crate) mod icebreakers;
+pub mod inbound;
 pub(crate) mod media;
 pub mod model;
 pub(crate) mod moderation;
@@ -33,6 +35,7 @@ pub(crate) mod views;
 
 pub(crate) use actor::{Departure, Seat};
 pub use actor::{JoinError, RoomAbout, RoomHandle};
-// The engine's input, for the fuzz target (`fuzz/`): a client message decoded, applied.
+// The engine's input: a client message decoded, applied (see `inbound`, which the fuzz
+// target drives).
 pub use engine::{Command, Decoded, Room};
 pub use model::{ParticipantId, RoomSettings};
