@@ -82,10 +82,12 @@ export class ControlBar {
         return this.deps.talkInvite.close();
       }
       // The panel as a drawer over the room: Escape closes it (also from its search or
-      // chat box), not the conversation behind it.
-      if (!$(".room").classList.contains("panel-closed") && matchMedia(DRAWER).matches) {
+      // chat box), not the conversation behind it; typing in a box beside the drawer (a
+      // phone on its side shows some of the room), Escape is that box's.
+      const inPanel = $("#panel").contains(event.target);
+      if (!$(".room").classList.contains("panel-closed") && matchMedia(DRAWER).matches && (inPanel || !event.target.closest?.("input, textarea, select"))) {
         event.preventDefault();
-        return this.closePanel();
+        return this.closePanel(inPanel);
       }
       if (event.target.closest?.("input, textarea, select")) return;
       // Drawing an area: Escape stops drawing.
@@ -177,11 +179,11 @@ export class ControlBar {
     // The floor's size changed: it refits through its ResizeObserver.
   }
 
-  // Closes the panel; the focus goes to what opens it again (the top bar's button, or
-  // "More" where a very low window has no top bar).
-  closePanel() {
+  // Closes the panel; with `focusBack` (the focus was in it) the focus goes to what opens
+  // it again (the top bar's button, or "More" where a very low window has no top bar).
+  closePanel(focusBack = true) {
     this.setPanelOpen(false);
-    ($("#panel-toggle").offsetParent ? $("#panel-toggle") : $("#more-button")).focus();
+    if (focusBack) ($("#panel-toggle").offsetParent ? $("#panel-toggle") : $("#more-button")).focus();
   }
 
   // Every button as the media and the room are now.

@@ -27,7 +27,7 @@ export class MenuButton {
     // keyboard) takes the focus along: one highlighted item, as in the system's menus.
     popover.addEventListener("pointermove", (event) => {
       const item = event.target.closest("button");
-      if (event.pointerType === "mouse" && item && popover.contains(document.activeElement) && document.activeElement !== item) item.focus();
+      if (event.pointerType === "mouse" && item && popover.contains(document.activeElement) && document.activeElement !== item) item.focus({ preventScroll: true });
     });
     // A menu taller than the window scrolls: a shadow at each edge beyond which there are
     // more items.
@@ -63,6 +63,7 @@ export class MenuButton {
   close(focusButton = true) {
     if (!this.isOpen) return;
     this.popover.hidden = true;
+    this.popover.classList.remove("more-above", "more-below");
     this.button.setAttribute("aria-expanded", "false");
     if (focusButton) this.button.focus();
   }

@@ -161,9 +161,9 @@ export class RealTimeText {
   // circle or the broadcast ends, the panel closes and clears. `canWrite` false hides
   // one's own line (those on air answer by voice).
   update(key, names, { canWrite = true } = {}) {
-    const hint = document.getElementById(this.own.getAttribute("aria-describedby"));
     this.own.closest(".rtt-own-row").hidden = !canWrite;
-    if (hint) hint.hidden = !canWrite;
+    // The hints (the whole one, and the short one a phone shows) are about one's own line.
+    for (const hint of this.panel.querySelectorAll(".hint")) hint.hidden = !canWrite;
     this.toggle.hidden = !key;
     if (key !== this.key) {
       // What was typed for the old circle is not sent to the new one.

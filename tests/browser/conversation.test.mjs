@@ -151,14 +151,12 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
       const outside = (t) => t.bottom <= box.top + 1 || t.top >= box.bottom - 1;
       return { tiles: shown.length, inView: shown.filter(inside).length, cut: shown.filter((t) => !inside(t) && !outside(t)).length, scrolls: list.scrollHeight > list.clientHeight + 1, width: Math.round(Math.min(...shown.map((t) => t.width))) };
     });
-  let scrolled = 0;
   const whole = async (label) => {
     const seen = await column();
     assert.equal(seen.cut, 0, `${label}: no tile cut by the column's edge ${JSON.stringify(seen)}`);
     assert.ok(seen.scrolls || seen.inView === seen.tiles, `${label}: everyone in view, or the column scrolls ${JSON.stringify(seen)}`);
     assert.ok(seen.width >= 100, `${label}: tiles at least 100 px wide ${JSON.stringify(seen)}`);
     if (seen.scrolls) {
-      scrolled += 1;
       await anna.page.evaluate(() => document.querySelector("#tiles").scrollTo({ top: 1e6, behavior: "instant" }));
       await anna.page.waitForTimeout(300);
       const end = await column();
@@ -191,7 +189,7 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
   try {
     for (const [label, viewport] of [["phone-landscape", { width: 844, height: 390 }], ["low-window", { width: 760, height: 340 }], ["phone-portrait", { width: 390, height: 844 }]]) {
       await anna.page.setViewportSize(viewport);
-      // (Upright, the lists are a drawer over the room: closed, as a phone starts.)
+      // (Here the lists are a drawer over the room: closed, as a phone starts.)
       if (await anna.page.isVisible("#panel-close")) await anna.page.click("#panel-close");
       await anna.page.waitForTimeout(600);
       const small = (await tiles(anna.page)).filter((t) => t.width > 0);
@@ -206,8 +204,10 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
   } finally {
     await anna.page.setViewportSize({ width: 1280, height: 800 });
   }
-  // (The low window's column scrolled: the check of a scrolled column ran.)
-  assert.ok(scrolled >= 1, "a column that scrolls was seen");
+  // (A column that scrolls is not seen here any more: since the people panel is a drawer
+  // in low windows, the conversation has the window's width, and the three fit beside the
+  // screen in each of these windows. layout.test's besideLayout cases cover the column that
+  // scrolls by whole tiles; `whole` checks it scrolled to its end wherever one scrolls.)
   // The sharer stops while Anna is on the screen's button: focus goes to a picture, not
   // to the page.
   await anna.page.waitForTimeout(600);

@@ -165,6 +165,11 @@ test("a listener types a question to the stage; the host on stage reads it as it
   await hanna.page.waitForFunction((id) => [...document.querySelectorAll(`#on-air-rtt-writers .rtt-writer[data-id="${id}"] .rtt-line`)].some((p) => p.textContent === "Wie geht es weiter?"), lena.id, { timeout: DEADLINE });
   // Hanna answers by voice: no line of her own to type on stage.
   assert.equal(await hanna.page.isVisible("#on-air-rtt-own"), false);
+  // Nor a hint about typing, on a phone either (its short hint showed there).
+  await hanna.page.setViewportSize({ width: 390, height: 844 });
+  assert.deepEqual(await boxes(hanna.page, "#on-air-rtt .hint"), []);
+  assert.equal((await boxes(lena.page, "#on-air-rtt .hint")).length, 1, "the listener who types sees the hint");
+  await hanna.page.setViewportSize({ width: 1280, height: 800 });
   await hanna.page.waitForFunction(() => [...document.querySelectorAll("#announcer p")].some((p) => p.textContent === "Lena Listener: Wie geht es weiter?"), null, { timeout: DEADLINE });
   for (const page of [hanna.page, lena.page]) {
     assert.deepEqual(overlapping(await boxes(page, "#on-air-tiles .tile, #on-air-rtt")), []);
