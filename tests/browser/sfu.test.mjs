@@ -38,8 +38,9 @@ async function holdCalls(page, object, method, ms) {
           held.first = Date.now();
           setTimeout(release, ms);
         }
-        // In order, each once released; not awaited (what it throws the page reports).
-        released.then(() => {
+        // In order, each once released; not awaited (what it throws the page reports). A
+        // promise all the same: the page chains on what `sfu.offered` returns.
+        return released.then(() => {
           call(...args);
         });
       };
