@@ -102,7 +102,7 @@ export const de = {
   "people.micOff": "Mikrofon aus",
   "room.goto": "Zu {name} hingehen",
   "room.gotoCircle": "Zum Kreis gehen",
-  "room.circleOf": "Kreis mit {count}: {names}",
+  "room.circleOf": "Kreis mit {count} Personen: {names}",
   "room.you": "{name} (Sie)",
   "room.mic": "Mikrofon",
   "room.camera": "Kamera",
