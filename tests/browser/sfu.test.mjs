@@ -263,7 +263,12 @@ test("a circle of five runs through the SFU and every member decodes every other
     for (;;) {
       const decoded = await decodedPerPerson(m.page);
       if (others.every((id) => (decoded[id] ?? 0) > 0)) break;
-      if (Date.now() > until) throw new Error(`${m.name} (${m.id}) decodes ${JSON.stringify(decoded)}; wanted all of ${others}; sfu ${JSON.stringify(await m.page.evaluate(() => window.hallway.sfu.summary()))}`);
+      if (Date.now() > until) {
+        // What the page and the server said about the SFU, in order each way (a page
+        // left with no receiving connection, about one run in four: which side stopped?).
+        const said = (list) => list.filter((msg) => msg.type?.startsWith("sfu")).map((msg) => `${msg.type}${msg.connection !== undefined ? `#${msg.connection}` : ""}`);
+        throw new Error(`${m.name} (${m.id}) decodes ${JSON.stringify(decoded)}; wanted all of ${others}; sfu ${JSON.stringify(await m.page.evaluate(() => window.hallway.sfu.summary()))}; received ${said(m.received)}; sent ${said(m.sent)}`);
+      }
       await m.page.waitForTimeout(300);
     }
   }
