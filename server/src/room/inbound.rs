@@ -21,7 +21,7 @@ pub fn decode_apply(data: &[u8]) -> Result<usize, String> {
     let Ok(text) = std::str::from_utf8(data) else {
         return Ok(0);
     };
-    let mut room = room();
+    let mut room = room_of_six();
     let mut applied = 0;
     for (i, frame) in text.split('\n').take(MAX_FRAMES).enumerate() {
         let Ok(msg) = ClientMessage::decode(frame) else {
@@ -40,7 +40,9 @@ pub fn decode_apply(data: &[u8]) -> Result<usize, String> {
     Ok(applied)
 }
 
-fn room() -> Room {
+/// A room of six participants, two of them hosts, whose circles of three already go
+/// through the SFU (also the classify property test's room).
+pub(crate) fn room_of_six() -> Room {
     let mut settings = RoomSettings::new("fuzz", "Fuzz");
     // Small circles switch to the SFU early: that path is tried too.
     settings.mesh_threshold = 3;

@@ -8,24 +8,13 @@ use proptest::prelude::*;
 use super::{Incoming, classify};
 use crate::room::Room;
 
-use crate::room::model::{DisplayName, ParticipantId, Role, RoomSettings};
+use crate::room::model::ParticipantId;
 use hallway_proto::ClientMessage;
 use hallway_proto::client::CLIENT_MESSAGE_TYPES;
 
-/// A room with six people, two of them hosts, and a circle.
+/// A room with six people, two of them hosts, and a circle of four.
 fn room() -> Room {
-    let mut settings = RoomSettings::new("prop", "Prop");
-    settings.mesh_threshold = 3;
-    let mut room = Room::new(settings).expect("valid settings");
-    for n in 1..=6u128 {
-        let role = if n <= 2 {
-            Role::Host
-        } else {
-            Role::Participant
-        };
-        let name = DisplayName::parse(&format!("P{n}")).expect("name");
-        room.join(ParticipantId(n), name, role).expect("joins");
-    }
+    let mut room = crate::room::inbound::room_of_six();
     for n in 1..=4u128 {
         let _ = room.move_to(ParticipantId(n), 500.0 + 30.0 * n as f64, 500.0);
     }
