@@ -296,6 +296,9 @@ test("on a phone on its side and in a low window the people panel is a drawer ov
       assert.ok(Math.abs(open.width - closed.width) < 1, `${label}: the conversation keeps its width under the drawer (${closed.width} → ${open.width})`);
       assert.equal(await a.page.evaluate(() => document.activeElement?.id), "panel-close", `${label}: the focus in the drawer`);
       await a.page.screenshot({ path: path.join(screenshotDir(), `panel-drawer-${label}.png`) });
+      const report = await axe(a.page, "#panel");
+      assert.deepEqual(report.violations, [], `${label}: axe`);
+      assert.deepEqual(report.contrastReview, [], `${label}: contrast to review`);
       // Escape, also from the search box: the drawer closes, the focus goes back to its
       // button, and one is still in one's circle.
       await a.page.focus("#people-search");
