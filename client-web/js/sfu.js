@@ -33,6 +33,10 @@ const RESTART_AGAIN_MS = 10_000;
 
 const KINDS = { p: "camera", s: "screen" };
 
+// What the receiving connection went through lately (`summary().events`), for
+// diagnostics: that many entries at most.
+const EVENTS_KEPT = 40;
+
 // The camera's simulcast layers, lowest first: a quarter, half and the whole picture.
 // Browsers send no more layers than a picture's size is worth (Chromium: three from
 // 960 × 540, two from 480 × 270), so a camera gets as many as its size allows and the
@@ -82,6 +86,10 @@ export class Sfu {
     // The receiving connection and its number (from the server's offer).
     this.receiving = null;
     this.connection = null;
+    // Offers for a connection numbered below this are ignored: the server numbers its
+    // connections upwards, so they come from one it has replaced (a renegotiation sent
+    // just before, overtaken by the new connection's offer) or one we restarted.
+    this.floor = 0;
     // Publishing while not needed any more, since (see `follow`), and when to look again.
     this.unneededSince = null;
     this.followTimer = null;
@@ -98,7 +106,15 @@ export class Sfu {
     // The views last told (`sfu_view`), as JSON, and the timer that measures them.
     this.toldViews = null;
     this.viewTimer = null;
+    // The receiving connection's recent history: "<ms since page load> <what>".
+    this.events = [];
     media.onChange(() => this.updateTracks());
+  }
+
+  // Notes what happened to the receiving connection (see `events`).
+  note(what) {
+    this.events.push(`${Math.round(performance.now())} ${what}`);
+    if (this.events.length > EVENTS_KEPT) this.events.shift();
   }
 
   get publishing() {
@@ -256,6 +272,13 @@ export class Sfu {
   }
 
   async applyOffer(sdp, connection) {
+    this.note(`offer #${connection} on #${this.connection} (${this.receiving?.connectionState ?? "none"})`);
+    if (connection !== undefined) {
+      // Taken for the current connection, a replaced one's offer would close the
+      // connection that carries our media for one the server no longer has.
+      if (connection < this.floor) return this.note(`offer #${connection} ignored: below #${this.floor}`);
+      this.floor = connection;
+    }
     const stale = this.receiving && ["failed", "closed"].includes(this.receiving.connectionState);
     if (this.receiving && (connection !== this.connection || stale)) this.closeReceiving();
     if (!this.receiving) {
@@ -270,12 +293,17 @@ export class Sfu {
     try {
       await pc.setRemoteDescription({ type: "offer", sdp });
       await pc.setLocalDescription();
-    } catch {
+    } catch (err) {
       // An offer we cannot apply: say so; the server starts over with a new connection.
+      this.note(`offer #${connection} not applied: ${err?.message ?? err}`);
       if (pc === this.receiving) this.restartReceiving();
       return;
     }
-    if (pc !== this.receiving) return;
+    if (pc !== this.receiving) {
+      this.note(`offer #${connection} applied to a connection since replaced`);
+      return;
+    }
+    this.note(`answer #${connection}`);
     this.send({ type: "sfu_answer", sdp: pc.localDescription.sdp, ...(connection !== undefined ? { connection } : {}) });
     this.pruneStreams();
   }
@@ -294,6 +322,7 @@ export class Sfu {
       if (known !== stream) tell(this.onStream, id, stream, kind);
     });
     watch(pc, () => {
+      this.note(`#${this.connection} ${pc === this.receiving ? "" : "(replaced) "}${pc.connectionState}: given up`);
       if (pc === this.receiving) this.restartReceiving();
     });
     return pc;
@@ -301,6 +330,8 @@ export class Sfu {
 
   // Closes the receiving connection and asks the server for a new one.
   restartReceiving() {
+    this.note(`restart #${this.connection}`);
+    if (this.connection !== null) this.floor = Math.max(this.floor, this.connection + 1);
     this.closeReceiving();
     this.restartedAt = performance.now();
     this.unsaid.restart = !this.send({ type: "sfu_restart" });
@@ -402,6 +433,7 @@ export class Sfu {
       connection: this.connection,
       streams: [...this.streams.keys()],
       views: this.toldViews,
+      events: this.events,
       // The camera's layers we send: rid → active.
       layers: Object.fromEntries(
         (this.senders.camera?.sender.getParameters().encodings ?? []).map((e) => [e.rid ?? "", e.active !== false]),
@@ -409,8 +441,11 @@ export class Sfu {
     };
   }
 
+  // Everything closes (we left, or the server's end of our connections is gone: a new
+  // server numbers its connections from 1 again).
   closeAll() {
     this.wantPublish = false;
+    this.floor = 0;
     this.unsaid = { restart: false, offer: false, unpublish: false };
     this.sending?.close();
     this.sending = null;

@@ -133,6 +133,24 @@ test("a host broadcasts to two listeners through the SFU", async () => {
     anna.errors.some((e) => e.message.includes("made to by the test")),
     `the error is reported: ${anna.errors.map((e) => e.message)}`,
   );
+  // An offer of a connection the server has replaced, come late (a renegotiation that the
+  // new connection's first offer overtook), is not taken for the current connection: the
+  // page keeps the one that carries the broadcast (it used to close it, open one for the
+  // old number, which the server no longer has, and receive nothing).
+  const before = await framesDecoded(anna.page, "sfu");
+  const late = await anna.page.evaluate(async () => {
+    const { sfu } = window.hallway;
+    const current = sfu.receiving;
+    const number = sfu.connection;
+    await sfu.offered(current.remoteDescription.sdp, number - 1);
+    return { kept: sfu.receiving === current, connection: sfu.connection, was: number, state: current.connectionState, events: sfu.events.slice(-2) };
+  });
+  assert.ok(late.kept && late.connection === late.was && late.state === "connected", `a late offer of a replaced connection: ${JSON.stringify(late)}`);
+  const until = Date.now() + DEADLINE;
+  while ((await framesDecoded(anna.page, "sfu")) <= before) {
+    assert.ok(Date.now() < until, "the broadcast goes on after a replaced connection's late offer");
+    await anna.page.waitForTimeout(200);
+  }
   // The broadcaster does not receive itself; nobody learned anybody's address over the SFU.
   assert.deepEqual((await hanna.page.evaluate(() => window.hallway.sfu.summary())).streams, []);
   assert.equal(await hanna.page.evaluate(() => window.hallway.sfu.summary().sending), "connected");

@@ -11,7 +11,7 @@
 //! [`ALLOCATION_INTERVAL`] from its bandwidth estimate and what its participant shows.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -104,6 +104,14 @@ pub(crate) struct PeerHandle {
     pub ufrag: String,
     /// A receiving connection's number (`connection` of `sfu_offer`); 0 for sending.
     pub connection: u64,
+    /// Set when the handle is dropped (see [`Peer::retired`]).
+    retired: Arc<AtomicBool>,
+}
+
+impl Drop for PeerHandle {
+    fn drop(&mut self) {
+        self.retired.store(true, Ordering::Release);
+    }
 }
 
 /// A track this connection receives from its participant.
@@ -210,6 +218,12 @@ struct Peer {
     /// dropped): it goes out again when they resume.
     untold: bool,
     connected: bool,
+    /// The room dropped this connection (replaced it, or the participant left). The task
+    /// stops at once rather than working through the orders still queued: a receiving
+    /// connection's renegotiation would reach the participant after its successor's
+    /// first offer, under the old number (seen: the page then left the new connection
+    /// for the old one, and received nothing).
+    retired: Arc<AtomicBool>,
 }
 
 /// Why a connection's task ended.
@@ -238,6 +252,7 @@ pub(crate) fn spawn(
     let (pc, estimate) = build(sfu, &ufrag, direction)?;
     let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
     let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
+    let retired = Arc::new(AtomicBool::new(false));
     sfu.register(ufrag.clone(), media_tx.clone());
     let peer = Peer {
         pc,
@@ -259,6 +274,7 @@ pub(crate) fn spawn(
         renegotiate: false,
         untold: false,
         connected: false,
+        retired: retired.clone(),
     };
     tokio::spawn(async move {
         let mut peer = peer;
@@ -281,6 +297,7 @@ pub(crate) fn spawn(
         media: media_tx,
         ufrag,
         connection,
+        retired,
     })
 }
 
@@ -295,6 +312,9 @@ impl Peer {
         allocation.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let receiving = self.direction == Direction::Receiving;
         loop {
+            if self.is_retired() {
+                return Ok(());
+            }
             self.flush()?;
             let now = Instant::now();
             let wake = self
@@ -329,6 +349,11 @@ impl Peer {
                 }
             }
         }
+    }
+
+    /// Whether the room dropped this connection (see `retired`).
+    fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
     }
 
     /// Writes out what the connection wants sent and handles what it produced.

@@ -146,3 +146,49 @@ async fn a_circle_back_in_a_mesh_keeps_its_routes_for_linger_at_most() {
     tokio::time::sleep(std::time::Duration::from_secs(21)).await;
     assert!(!lingers(), "LINGER after the second, the routes end");
 }
+
+/// A receiving connection replaced while orders were still queued for it (here: a track
+/// to add) carries none of them out: its participant gets no offer under the old number
+/// once the new connection exists (seen in a browser test: the old connection's
+/// renegotiation came after the new one's first offer, and the page, taking it for the
+/// current connection, left the new one and received nothing).
+#[tokio::test]
+async fn a_replaced_receiving_connection_offers_nothing_more() {
+    let sfu = Sfu::on_loopback().await;
+    let media = RoomMedia::new(sfu);
+    let (listener, mut queue) = outbox(64);
+    let (host, _host_queue) = outbox(64);
+    media.join(ParticipantId(1), listener);
+    media.join(ParticipantId(2), host);
+    media.set_broadcasters(&[ParticipantId(2)]);
+    let opus = RTCRtpCodec {
+        mime_type: "audio/opus".into(),
+        clock_rate: 48_000,
+        channels: 2,
+        ..Default::default()
+    };
+    // The track opens the listener's connection 1 and queues its order to add the track;
+    // before that connection's task has run (one thread: not until this test waits), the
+    // listener restarts it.
+    let _track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false, false);
+    assert_eq!(
+        media.state().members[&ParticipantId(1)]
+            .receiving
+            .as_ref()
+            .map(|r| r.connection),
+        Some(1)
+    );
+    media.restart(ParticipantId(1));
+    let mut offers = Vec::new();
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    while tokio::time::Instant::now() < until {
+        while let Some(frame) = queue.try_recv() {
+            let msg: serde_json::Value = serde_json::from_str(frame.as_str()).expect("json");
+            if msg["type"] == "sfu_offer" {
+                offers.push(msg["connection"].as_u64().expect("a number"));
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(offers, [2], "only the new connection offers");
+}

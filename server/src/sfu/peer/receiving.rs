@@ -20,6 +20,10 @@ impl Peer {
     /// Sends the participant a new offer, or notes that one is due once the current one
     /// is answered.
     pub(super) fn offer(&mut self) -> Result<(), PeerError> {
+        // A retired connection offers nothing: its number is no longer the participant's.
+        if self.is_retired() {
+            return Ok(());
+        }
         if self.awaiting_answer {
             self.renegotiate = true;
             return Ok(());
