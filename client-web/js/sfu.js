@@ -69,6 +69,20 @@ function tell(callback, ...args) {
   }
 }
 
+// A connection closed while one of its operations is under way leaves that operation's
+// promise unsettled for good (WebRTC 1.0: "if connection.[[IsClosed]] is true, abort
+// these steps"), and every offer queued behind it would wait for ever: seen on a busy
+// machine, a receiving connection given up while it applied an offer, and no offer
+// applied after that. So the receiving connection's operations are raced against its
+// closing (`whileOpen`); receiving connection → how to reject that race.
+const closings = new WeakMap();
+
+// `operation` (a promise of `pc`'s), or a rejection once we close `pc`.
+function whileOpen(pc, operation) {
+  const closing = closings.get(pc);
+  return closing ? Promise.race([operation, closing.promise]) : operation;
+}
+
 // How often the sizes at which received streams are shown are measured.
 const VIEW_INTERVAL_MS = 1000;
 
@@ -291,8 +305,8 @@ export class Sfu {
     }
     const pc = this.receiving;
     try {
-      await pc.setRemoteDescription({ type: "offer", sdp });
-      await pc.setLocalDescription();
+      await whileOpen(pc, pc.setRemoteDescription({ type: "offer", sdp }));
+      await whileOpen(pc, pc.setLocalDescription());
     } catch (err) {
       // An offer we cannot apply: say so; the server starts over with a new connection.
       this.note(`offer #${connection} not applied: ${err?.message ?? err}`);
@@ -310,6 +324,10 @@ export class Sfu {
 
   openReceiving() {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    let reject;
+    const promise = new Promise((_, no) => (reject = no));
+    promise.catch(() => {});
+    closings.set(pc, { promise, reject });
     pc.addEventListener("track", ({ track, streams }) => {
       const stream = streams[0];
       const kind = stream && KINDS[stream.id[0]];
@@ -338,7 +356,9 @@ export class Sfu {
   }
 
   closeReceiving() {
-    this.receiving?.close();
+    const pc = this.receiving;
+    pc?.close();
+    if (pc) closings.get(pc)?.reject(new Error("closed"));
     this.receiving = null;
     this.connection = null;
     clearInterval(this.viewTimer);

@@ -151,6 +151,26 @@ test("a host broadcasts to two listeners through the SFU", async () => {
     assert.ok(Date.now() < until, "the broadcast goes on after a replaced connection's late offer");
     await anna.page.waitForTimeout(200);
   }
+  // A receiving connection given up while it applies an offer (on a busy machine: the
+  // connection had not come up in time) does not stop the offers after it: the page gets
+  // the broadcast again on a new connection (the offer's promise never settled, and every
+  // later offer waited behind it: nothing through the SFU until a reload).
+  const settled = await anna.page.evaluate(async () => {
+    const { sfu } = window.hallway;
+    const pc = sfu.receiving;
+    window.oldReceiving = pc;
+    const apply = pc.setRemoteDescription.bind(pc);
+    pc.setRemoteDescription = (description) => {
+      const operation = apply(description);
+      sfu.restartReceiving();
+      return operation;
+    };
+    const offered = sfu.offered(pc.remoteDescription.sdp, sfu.connection).then(() => "settled");
+    return Promise.race([offered, new Promise((resolve) => setTimeout(() => resolve("still pending after 5 s"), 5000))]);
+  });
+  assert.equal(settled, "settled", "an offer applied to a connection closed meanwhile");
+  await anna.page.waitForFunction(() => window.hallway.sfu.receiving && window.hallway.sfu.receiving !== window.oldReceiving, null, { timeout: DEADLINE });
+  await decodesFromSfu(anna.page);
   // The broadcaster does not receive itself; nobody learned anybody's address over the SFU.
   assert.deepEqual((await hanna.page.evaluate(() => window.hallway.sfu.summary())).streams, []);
   assert.equal(await hanna.page.evaluate(() => window.hallway.sfu.summary().sending), "connected");
