@@ -91,6 +91,26 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS });
 }
 
+// Gives a person `close()`: closes their browser; if their page threw what nobody caught
+// (an exception in an event handler, a promise rejected unawaited) and the test did not
+// expect it (`person.expectedErrors`: a pattern of the messages it provokes), the test
+// file fails. Its process ends with a failure rather than `close()` throwing: a throw
+// would leave the browsers and the server that the same hook closes after it running.
+function closedChecked(person) {
+  person.expectedErrors = null;
+  let checked = false;
+  person.close = async () => {
+    await person.browser.close();
+    const unexpected = person.errors.filter((e) => !person.expectedErrors?.test(e.message));
+    if (unexpected.length && !checked) {
+      console.log(`# FAILED: ${person.name}'s page threw, and no test expected it:\n${unexpected.map((e) => e.stack ?? e).join("\n")}`);
+      process.exitCode = 1;
+    }
+    checked = true;
+  };
+  return person;
+}
+
 // One person: a Chromium process of their own.
 // `browser` changes how their Chromium starts: `executable` (a wrapper that starts it in a
 // network namespace, say), extra `args`, extra `env`.
@@ -154,12 +174,12 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
     // A room with a waiting room: they wait until a host admits them (no id yet).
     if (waits) {
       await page.waitForSelector("#waiting:not([hidden])", { timeout: DEADLINE });
-      return { browser, page, id: null, name, requests, errors, sent, received, close: () => browser.close() };
+      return closedChecked({ browser, page, id: null, name, requests, errors, sent, received });
     }
     await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
     await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
     const id = await page.evaluate(() => window.hallway.state.you);
-    return { browser, page, id, name, requests, errors, sent, received, close: () => browser.close() };
+    return closedChecked({ browser, page, id, name, requests, errors, sent, received });
   } catch (err) {
     // What the page showed instead, for the report (a page that does not answer: nothing).
     const shown = page

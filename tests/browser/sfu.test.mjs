@@ -119,6 +119,7 @@ test("a host broadcasts to two listeners through the SFU", async () => {
   // whose showing throws (made to, here) while it restarts its receiving connection gets
   // the broadcast again on a new one (the throw used to stop the restart before it was
   // asked for: nothing through the SFU until a reload), and the error is reported.
+  anna.expectedErrors = /made to by the test/;
   await anna.page.evaluate(() => {
     const { sfu } = window.hallway;
     window.oldReceiving = sfu.receiving;
