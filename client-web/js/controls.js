@@ -139,6 +139,7 @@ export class ControlBar {
     $("#panel-toggle").addEventListener("click", () => this.setPanelOpen($(".room").classList.contains("panel-closed")));
     $("#menu-panel").addEventListener("click", () => this.setPanelOpen(true));
     $("#panel-close").addEventListener("click", () => this.closePanel());
+    $("#drawer-scrim").addEventListener("click", () => this.closePanel());
     $("#announcement-hide").addEventListener("click", () => {
       this.hiddenAnnouncement = state.announcement;
       this.showRoomState();

@@ -104,6 +104,8 @@ export class Sfu {
     // connections upwards, so they come from one it has replaced (a renegotiation sent
     // just before, overtaken by the new connection's offer) or one we restarted.
     this.floor = 0;
+    // Counts `closeAll`s: offers queued before the last one are not applied.
+    this.epoch = 0;
     // Publishing while not needed any more, since (see `follow`), and when to look again.
     this.unneededSince = null;
     this.followTimer = null;
@@ -231,7 +233,7 @@ export class Sfu {
     if (!pc || pc !== this.sending) return;
     const again = this.wantPublish;
     this.unpublish();
-    if (again) this.publish();
+    if (again) this.publish().catch(() => {});
   }
 
   // The server's end of our sending connection ended (`sfu_unpublished`).
@@ -281,7 +283,15 @@ export class Sfu {
 
   // The server offers (or renegotiates) the receiving connection number `connection`.
   offered(sdp, connection) {
-    this.queue = this.queue.then(() => this.applyOffer(sdp, connection)).catch(() => {});
+    const epoch = this.epoch;
+    this.queue = this.queue
+      .then(() => {
+        // Said by the server's end before `closeAll` (a server that is gone, or whose
+        // numbers we no longer follow): taken now, it would set the floor above the new
+        // server's numbers.
+        if (epoch === this.epoch) return this.applyOffer(sdp, connection);
+      })
+      .catch(() => {});
     return this.queue;
   }
 
@@ -296,7 +306,7 @@ export class Sfu {
     const stale = this.receiving && ["failed", "closed"].includes(this.receiving.connectionState);
     if (this.receiving && (connection !== this.connection || stale)) this.closeReceiving();
     if (!this.receiving) {
-      this.receiving = this.openReceiving();
+      this.receiving = this.openReceiving(connection);
       this.connection = connection;
       this.unsaid.restart = false;
       // A new connection on the server's side knows no views yet.
@@ -322,7 +332,7 @@ export class Sfu {
     this.pruneStreams();
   }
 
-  openReceiving() {
+  openReceiving(connection) {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     let reject;
     const promise = new Promise((_, no) => (reject = no));
@@ -340,7 +350,7 @@ export class Sfu {
       if (known !== stream) tell(this.onStream, id, stream, kind);
     });
     watch(pc, () => {
-      this.note(`#${this.connection} ${pc === this.receiving ? "" : "(replaced) "}${pc.connectionState}: given up`);
+      this.note(`#${connection} ${pc === this.receiving ? "" : "(closed since) "}${pc.connectionState}: given up`);
       if (pc === this.receiving) this.restartReceiving();
     });
     return pc;
@@ -453,7 +463,7 @@ export class Sfu {
       connection: this.connection,
       streams: [...this.streams.keys()],
       views: this.toldViews,
-      events: this.events,
+      events: [...this.events],
       // The camera's layers we send: rid → active.
       layers: Object.fromEntries(
         (this.senders.camera?.sender.getParameters().encodings ?? []).map((e) => [e.rid ?? "", e.active !== false]),
@@ -466,6 +476,7 @@ export class Sfu {
   closeAll() {
     this.wantPublish = false;
     this.floor = 0;
+    this.epoch += 1;
     this.unsaid = { restart: false, offer: false, unpublish: false };
     this.sending?.close();
     this.sending = null;

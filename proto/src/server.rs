@@ -369,9 +369,12 @@ pub enum ServerMessage {
     SfuOffer {
         /// Session description (SDP).
         sdp: String,
-        /// Which connection this offer is for. The same number as the last offer's: a
-        /// renegotiation of that connection. A different one: a new connection (the old
-        /// one is gone on the server's side): close the old one and answer on a new one.
+        /// Which connection this offer is for. Numbers only grow within a room on one
+        /// server. The same number as the last offer's: a renegotiation of that
+        /// connection. A higher one: a new connection (the old one is gone on the server's
+        /// side): close the old one and answer on a new one. A lower one: a late offer of
+        /// a connection since retired: ignore it. Numbering starts over after a welcome
+        /// that does not resume, or one with `sfu_reset`.
         #[serde(default)]
         connection: u64,
     },

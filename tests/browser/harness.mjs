@@ -100,7 +100,13 @@ function closedChecked(person) {
   person.expectedErrors = null;
   let checked = false;
   person.close = async () => {
-    await person.browser.close();
+    try {
+      await person.browser.close();
+    } finally {
+      check();
+    }
+  };
+  const check = () => {
     const unexpected = person.errors.filter((e) => !person.expectedErrors?.test(e.message));
     if (unexpected.length && !checked) {
       console.log(`# FAILED: ${person.name}'s page threw, and no test expected it:\n${unexpected.map((e) => e.stack ?? e).join("\n")}`);

@@ -299,6 +299,25 @@ test("on a phone on its side and in a low window the people panel is a drawer ov
       const report = await axe(a.page, "#panel");
       assert.deepEqual(report.violations, [], `${label}: axe`);
       assert.deepEqual(report.contrastReview, [], `${label}: contrast to review`);
+      // Its button shows it open; the room beside it is dimmed, and a click there closes
+      // the drawer (focus back on its button) without walking.
+      const look = () => a.page.evaluate(() => getComputedStyle(document.querySelector("#panel-toggle")).backgroundColor);
+      const openLook = await look();
+      const scrim = await a.page.evaluate(() => {
+        const r = document.querySelector("#drawer-scrim").getBoundingClientRect();
+        return { left: r.left, top: r.top, width: r.width, height: r.height, background: getComputedStyle(document.querySelector("#drawer-scrim")).backgroundColor };
+      });
+      assert.ok(scrim.left <= 0 && scrim.top <= 0 && scrim.width >= viewport.width && scrim.height >= viewport.height, `${label}: the room under the drawer is dimmed ${JSON.stringify(scrim)}`);
+      const where = await a.page.evaluate(() => window.hallway.state.participants.get(window.hallway.state.you)).then(({ x, y }) => ({ x, y }));
+      await a.page.mouse.click(Math.max(10, panel.left / 2), viewport.height / 2);
+      await a.page.waitForSelector("#panel", { state: "hidden", timeout: DEADLINE });
+      assert.equal(await a.page.evaluate(() => document.activeElement?.id), "panel-toggle", `${label}: the focus back on the panel's button after a click beside the drawer`);
+      assert.notEqual(await look(), openLook, `${label}: the panel's button looks open only while the panel is`);
+      await a.page.waitForTimeout(300);
+      const still = await a.page.evaluate(() => window.hallway.state.participants.get(window.hallway.state.you)).then(({ x, y }) => ({ x, y }));
+      assert.deepEqual(still, where, `${label}: a click beside the drawer does not walk`);
+      await a.page.click("#panel-toggle");
+      await a.page.waitForSelector("#panel", { state: "visible", timeout: DEADLINE });
       // Escape, also from the search box: the drawer closes, the focus goes back to its
       // button, and one is still in one's circle.
       await a.page.focus("#people-search");

@@ -183,6 +183,21 @@ test("a host broadcasts to two listeners through the SFU", async () => {
     await listener.page.waitForSelector("#on-air-view", { state: "hidden", timeout: DEADLINE });
     assert.equal(await listener.page.evaluate(() => window.hallway.conversation.ducked), false);
   }
+  // An offer still queued when everything closes (a welcome that does not resume, or one
+  // with `sfu_reset`: a server whose numbers start at 1 again) is not applied after it:
+  // it would open a connection the new server does not have and set the floor above
+  // every number the new server is going to offer.
+  const afterReset = await anna.page.evaluate(async () => {
+    const { sfu } = window.hallway;
+    let release;
+    sfu.queue = new Promise((resolve) => (release = resolve));
+    const late = sfu.offered("v=0 (an old server's offer)", 1000);
+    sfu.closeAll();
+    release();
+    await late;
+    return { floor: sfu.floor, receiving: sfu.receiving };
+  });
+  assert.deepEqual(afterReset, { floor: 0, receiving: null }, "an offer queued before everything closed");
 });
 
 // Video frames decoded per participant whose stream the SFU forwards to this page.

@@ -218,11 +218,13 @@ struct Peer {
     /// dropped): it goes out again when they resume.
     untold: bool,
     connected: bool,
-    /// The room dropped this connection (replaced it, or the participant left). The task
-    /// stops at once rather than working through the orders still queued: a receiving
-    /// connection's renegotiation would reach the participant after its successor's
-    /// first offer, under the old number (seen: the page then left the new connection
-    /// for the old one, and received nothing).
+    /// The room retired this connection (dropped its handle: a new connection replaces
+    /// it, the participant unpublished or left). The task stops rather than working
+    /// through the orders still queued: a receiving connection's renegotiation would reach
+    /// the participant after its successor's first offer, under the old number. This
+    /// narrows that window, it cannot close it (the task may pass its check just before
+    /// the retirement and send just after); the client ignores an offer numbered below
+    /// the newest it has seen, which is the guarantee.
     retired: Arc<AtomicBool>,
 }
 
@@ -287,7 +289,8 @@ pub(crate) fn spawn(
         peer.sfu.unregister(&peer.ufrag);
         // The connection failed on its own (not closed by the room): a publisher is told,
         // so that it publishes again on a new connection. A receiver is offered a new
-        // connection by the room.
+        // connection by the room. (`finish` has retired the connection by now: this is
+        // said all the same, and must not be gated on `retired`.)
         if result.is_err() && !session_gone && direction == Direction::Sending {
             let _ = peer.tell(&ServerMessage::SfuUnpublished);
         }
@@ -328,6 +331,8 @@ impl Peer {
             }
             tokio::select! {
                 order = control.recv() => match order {
+                    // An order taken after the retirement is not carried out either.
+                    Some(_) if self.is_retired() => return Ok(()),
                     Some(order) => self.on_control(order)?,
                     None => return Ok(()),
                 },
