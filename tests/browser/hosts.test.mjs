@@ -60,6 +60,17 @@ test("an announcement reaches everyone, who may put it away until the next; a lo
   assert.equal(await hanna.page.isVisible("#announce-text"), false);
   await hanna.page.click("#host-tools summary");
   await hanna.page.fill("#announce-text", "Die Keynote beginnt in 5 Minuten.");
+  // From the text, the keyboard reaches "Post" first, and "Delete announcement" sits apart
+  // from it (after it, or on the next line), not in its place.
+  await hanna.page.keyboard.press("Tab");
+  assert.equal(await hanna.page.evaluate(() => document.activeElement?.type), "submit", "Tab from the announcement reaches Post");
+  const [post, clear] = await hanna.page.evaluate(() =>
+    ["#announce-form button[type=submit]", "#announce-clear"].map((s) => {
+      const r = document.querySelector(s).getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    }),
+  );
+  assert.ok(clear.top >= post.bottom - 0.5 || clear.left >= post.right + 4, `Delete after Post: ${JSON.stringify({ post, clear })}`);
   await hanna.page.click("#announce-form button[type=submit]");
   await anna.page.waitForSelector("#announcement:not([hidden])", { timeout: DEADLINE });
   assert.equal(await anna.page.textContent("#announcement-text"), "Die Keynote beginnt in 5 Minuten.");
