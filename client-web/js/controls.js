@@ -232,6 +232,8 @@ export class ControlBar {
     $("#announcement-text").textContent = text;
     $("#announcement").hidden = !text || put;
     $("#announcement-show").hidden = !text || !put;
+    // The host's button: nothing to delete while nothing is posted.
+    $("#announce-clear").disabled = !text;
     this.update();
   }
 }

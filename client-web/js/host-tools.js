@@ -68,6 +68,8 @@ export class HostTools {
     });
     $("#announce-clear").addEventListener("click", () => {
       $("#announce-text").value = "";
+      // The button turns disabled once the announcement is gone: the focus goes on.
+      $("#announce-text").focus();
       conn.send(messages.announce(""));
     });
     $("#plan-select").addEventListener("change", () => {

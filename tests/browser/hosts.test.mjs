@@ -59,6 +59,7 @@ test("an announcement reaches everyone, who may put it away until the next; a lo
   // Host tools are folded away (the people list stays in view) until the host opens them.
   assert.equal(await hanna.page.isVisible("#announce-text"), false);
   await hanna.page.click("#host-tools summary");
+  assert.equal(await hanna.page.isDisabled("#announce-clear"), true, "nothing posted: nothing to delete");
   await hanna.page.fill("#announce-text", "Die Keynote beginnt in 5 Minuten.");
   // From the text, the keyboard reaches "Post" first, and "Delete announcement" sits apart
   // from it (after it, or on the next line), not in its place.
@@ -74,6 +75,7 @@ test("an announcement reaches everyone, who may put it away until the next; a lo
   await hanna.page.click("#announce-form button[type=submit]");
   await anna.page.waitForSelector("#announcement:not([hidden])", { timeout: DEADLINE });
   assert.equal(await anna.page.textContent("#announcement-text"), "Die Keynote beginnt in 5 Minuten.");
+  await hanna.page.waitForFunction(() => !document.querySelector("#announce-clear").disabled, null, { timeout: DEADLINE });
   // Anna puts it away; a chip brings it back; a new announcement shows again by itself.
   await anna.page.click("#announcement-hide");
   assert.equal(await anna.page.isVisible("#announcement"), false);
@@ -83,6 +85,12 @@ test("an announcement reaches everyone, who may put it away until the next; a lo
   await hanna.page.fill("#announce-text", "Die Keynote beginnt jetzt.");
   await hanna.page.click("#announce-form button[type=submit]");
   await anna.page.waitForFunction(() => document.querySelector("#announcement-text").textContent === "Die Keynote beginnt jetzt." && !document.querySelector("#announcement").hidden, null, { timeout: DEADLINE });
+  // Deleting takes it down for everyone; with nothing posted the button is disabled, and
+  // the focus stays in the form.
+  await hanna.page.click("#announce-clear");
+  await anna.page.waitForSelector("#announcement", { state: "hidden", timeout: DEADLINE });
+  await hanna.page.waitForFunction(() => document.querySelector("#announce-clear").disabled, null, { timeout: DEADLINE });
+  assert.equal(await hanna.page.evaluate(() => document.activeElement?.id), "announce-text", "the focus after deleting");
   await hanna.page.click("#room-lock-toggle");
   await anna.page.waitForSelector("#room-locked-badge:not([hidden])", { timeout: DEADLINE });
   const page = await anna.browser.newPage();
