@@ -16,6 +16,24 @@ fn packet(n: u16) -> rtp::Packet {
     }
 }
 
+/// Participant 1 (on `listener`) joins; participant 2 joins, broadcasts and publishes an
+/// Opus track, which opens participant 1's receiving connection. What it returns (the
+/// host's queue and the track) is kept for as long as the test runs.
+fn listen_to_a_broadcast(media: &RoomMedia, listener: OutboxSender) -> (impl Sized, impl Sized) {
+    let (host, host_queue) = outbox(64);
+    media.join(ParticipantId(1), listener);
+    media.join(ParticipantId(2), host);
+    media.set_broadcasters(&[ParticipantId(2)]);
+    let opus = RTCRtpCodec {
+        mime_type: "audio/opus".into(),
+        clock_rate: 48_000,
+        channels: 2,
+        ..Default::default()
+    };
+    let track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false, false);
+    (host_queue, track)
+}
+
 /// A subscriber whose connection stopped taking packets (its queue is full) loses its
 /// own packets; the others get every one, and the publisher's send never waits.
 #[test]
@@ -65,17 +83,7 @@ async fn a_member_whose_queue_was_full_is_offered_a_new_connection_once_it_has_r
             .try_send("backlog".into())
             .expect("room in the queue");
     }
-    let (host, _host_queue) = outbox(64);
-    media.join(ParticipantId(1), listener);
-    media.join(ParticipantId(2), host);
-    media.set_broadcasters(&[ParticipantId(2)]);
-    let opus = RTCRtpCodec {
-        mime_type: "audio/opus".into(),
-        clock_rate: 48_000,
-        channels: 2,
-        ..Default::default()
-    };
-    let _track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false, false);
+    let _host = listen_to_a_broadcast(&media, listener);
 
     // The offer of the listener's first connection finds the queue full.
     let stalled = || {
@@ -157,20 +165,10 @@ async fn a_replaced_receiving_connection_offers_nothing_more() {
     let sfu = Sfu::on_loopback().await;
     let media = RoomMedia::new(sfu);
     let (listener, mut queue) = outbox(64);
-    let (host, _host_queue) = outbox(64);
-    media.join(ParticipantId(1), listener);
-    media.join(ParticipantId(2), host);
-    media.set_broadcasters(&[ParticipantId(2)]);
-    let opus = RTCRtpCodec {
-        mime_type: "audio/opus".into(),
-        clock_rate: 48_000,
-        channels: 2,
-        ..Default::default()
-    };
     // The track opens the listener's connection 1 and queues its order to add the track;
     // before that connection's task has run (one thread: not until this test waits), the
     // listener restarts it.
-    let _track = media.publish(ParticipantId(2), RtpCodecKind::Audio, opus, false, false);
+    let _host = listen_to_a_broadcast(&media, listener);
     assert_eq!(
         media.state().members[&ParticipantId(1)]
             .receiving
