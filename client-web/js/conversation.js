@@ -6,7 +6,7 @@
 
 import { t, listNames } from "./i18n.js";
 import { TileList, displayName } from "./tiles.js";
-import { besideLayout, ownAmongOthers, stripLayout } from "./layout.js";
+import { besideLayout, ownAmongOthers, ownBeside, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
 
@@ -172,6 +172,8 @@ export class Conversation {
   // (a shared screen first, a page of its own), in pages of whole tiles when not everyone
   // fits, with page buttons beside them.
   layout() {
+    // (Set below for one's own picture beside the grid only.)
+    this.selfView.style.removeProperty("flex-basis");
     if (matchMedia(NARROW).matches) {
       this.body.classList.remove("beside");
       this.tiles.manual = false;
@@ -235,17 +237,18 @@ export class Conversation {
     // One's own picture in a place the others leave empty, where that makes tiles larger.
     const style = getComputedStyle(this.body);
     const own = !!this.self?.tiles.size;
-    const among =
-      own &&
-      ownAmongOthers({
-        count: this.tiles.tiles.size,
-        width: this.body.clientWidth,
-        height: this.body.clientHeight,
-        own: 11 * parseFloat(getComputedStyle(document.documentElement).fontSize),
-        gap: this.tiles.gap,
-        apart: parseFloat(style.columnGap) || 12,
-      });
+    const box = {
+      count: this.tiles.tiles.size,
+      width: this.body.clientWidth,
+      height: this.body.clientHeight,
+      own: 11 * parseFloat(getComputedStyle(document.documentElement).fontSize),
+      gap: this.tiles.gap,
+      apart: parseFloat(style.columnGap) || 12,
+    };
+    const among = own && ownAmongOthers(box);
     this.placeSelf(among);
+    // (Of the body's size alone, not of the grid's: the two would chase each other.)
+    if (own && !among && box.count > 0) this.selfView.style.flexBasis = `${ownBeside(box)}px`;
     this.tiles.extra = among ? 1 : 0;
     this.tiles.layout();
   }

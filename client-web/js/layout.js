@@ -33,6 +33,18 @@ export function ownAmongOthers({ count, width, height, own, gap = 8, apart = gap
   return among.tileWidth >= 1.1 * beside.tileWidth && Math.ceil(count / among.cols) === among.rows;
 }
 
+// How wide one's own picture beside the grid is: `own` px, or less where the others'
+// tiles would be smaller than it (a low window, a prompt beside the tiles): one's own
+// face is never shown larger than the people one talks to. The widest width up to `own`
+// at which the others' tiles are at least as wide; 4 px steps, so that it does not move
+// with every pixel of a resize.
+export function ownBeside({ count, width, height, own, gap = 8, apart = gap, aspect = 16 / 9, min = 64 }) {
+  for (let w = Math.floor(own); w > min; w -= 4) {
+    if (gridLayout({ count, width: width - w - apart, height, gap, aspect }).tileWidth >= w) return w;
+  }
+  return min;
+}
+
 // The conversation on a phone: a strip above the floor, `width` × `height` pixels, for
 // `count` tiles of the others and (with `self`) one's own picture at half their width
 // after them. Everyone on one screen while tiles can stay `min` px wide, in one row or

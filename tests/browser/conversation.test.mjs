@@ -184,7 +184,7 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
   // The same on a phone on its side, in a low window and upright: the screen is the
   // largest tile and no tile covers another (beside the screen, whole tiles in a column;
   // upright the screen is a page of the strip of its own).
-  // (A low screen shows the icebreaker in the tiles' place until it is closed.)
+  // (The icebreaker is closed: on low screens it takes part of the tiles' width.)
   if (await anna.page.isVisible("#icebreaker-close")) await anna.page.click("#icebreaker-close");
   try {
     for (const [label, viewport] of [["phone-landscape", { width: 844, height: 390 }], ["low-window", { width: 760, height: 340 }], ["phone-portrait", { width: 390, height: 844 }]]) {

@@ -1,5 +1,5 @@
 // Icebreakers (real Chromium, real server): when a circle forms, its members see the same
-// prompt above their tiles, each in their language (a built-in prompt), announced politely;
+// prompt above their tiles (beside them on a low screen), each in their language (a built-in prompt), announced politely;
 // it closes by keyboard (the close button has a name, the focus goes on), is not shown
 // again for that circle, and someone who joins later sees the circle's prompt. A host edits
 // the room's own prompts and turns them off in the host console. Layout by bounding boxes
@@ -114,6 +114,18 @@ test("a new circle shows both members the same prompt, each in their language, a
   await bernd.page.setViewportSize({ width: 640, height: 400 });
   await bernd.page.waitForFunction(() => matchMedia("(max-height: 520px)").matches);
   await checkLayout(bernd.page, 640, "200% de");
+  // Beside the prompt, the tiles: the other member's picture whole and large enough to
+  // see a face, and the floor keeps half of what lies between the bars.
+  await bernd.page.waitForTimeout(400);
+  const [body] = await boxes(bernd.page, ".conversation-body");
+  const [note] = await boxes(bernd.page, "#icebreaker");
+  const [tile] = await boxes(bernd.page, "#tiles .tile:not(.self)");
+  assert.ok(tile && tile.width >= 120 && tile.height >= 60, `200% de: the other's tile shows beside the prompt ${JSON.stringify(tile)}`);
+  assert.ok(tile.left >= note.left + note.width && tile.left + tile.width <= body.left + body.width + 0.5, "200% de: the tile beside the prompt, inside the strip");
+  const [floor] = await boxes(bernd.page, ".floor-box");
+  const [top] = await boxes(bernd.page, ".topbar");
+  const [bar] = await boxes(bernd.page, ".controlbar");
+  assert.ok(floor.height >= (bar.top - (top.top + top.height)) / 2 - 1, `200% de: the floor keeps half the height (${floor.height}px)`);
   await bernd.page.screenshot({ path: path.join(dir, "icebreaker-de-zoom-200.png") });
   for (const p of [anna, bernd]) await p.page.setViewportSize({ width: 1280, height: 800 });
 });

@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gridLayout, ownAmongOthers, stripLayout, besideLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
+import { gridLayout, ownAmongOthers, ownBeside, stripLayout, besideLayout, ringSlots, placeTags, intersects, walkStep } from "../../client-web/js/layout.js";
 
 test("the conversation grid gives up to 6 members tiles of at least 240 px in a desktop window", () => {
   // The conversation view of a 1280×800 window with the side panel open (see app.css and tiles.css).
@@ -15,6 +15,21 @@ test("the conversation grid gives up to 6 members tiles of at least 240 px in a 
       assert.ok(g.cols * g.tileWidth + (g.cols - 1) * 8 <= width, "fits across");
       assert.ok(g.rows * g.tileHeight + (g.rows - 1) * 8 <= height, "fits down");
     }
+  }
+});
+
+test("one's own picture beside the grid is never wider than the others' tiles", () => {
+  // A desktop: the others' tiles are far wider than 11rem; one's own keeps 176 px.
+  assert.equal(ownBeside({ count: 3, width: 936, height: 430, own: 176, apart: 12 }), 176);
+  // A low window with a prompt beside the tiles (a phone on its side): 11rem would be
+  // wider than each of three others; it shrinks until theirs are at least as wide.
+  for (const [count, width, height] of [[3, 480, 150], [2, 300, 120], [5, 600, 90], [1, 200, 60]]) {
+    const own = ownBeside({ count, width, height, own: 176, apart: 12 });
+    const theirs = gridLayout({ count, width: width - own - 12, height }).tileWidth;
+    assert.ok(own < 176, `${count} in ${width}×${height}: smaller than 11rem (${own})`);
+    assert.ok(theirs >= own, `${count} in ${width}×${height}: theirs ${theirs} ≥ own ${own}`);
+    // Not needlessly small: 4 px wider, theirs would be narrower than it.
+    assert.ok(own === 64 || gridLayout({ count, width: width - own - 4 - 12, height }).tileWidth < own + 4, `${count} in ${width}×${height}: as wide as it can be`);
   }
 });
 

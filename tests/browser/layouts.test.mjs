@@ -420,7 +420,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
   try {
     await clickFloor(p.page, at(7).x, at(7).y);
     await p.page.waitForFunction((n) => document.querySelectorAll("#tiles .tile:not(.self)").length === n && document.querySelectorAll("#conversation .tile.self").length === 1, count, { timeout: DEADLINE });
-    // Low screens show the icebreaker in the tiles' place until it is closed.
+    // (The icebreaker, beside the strip on low screens, is closed: the strip gets the width.)
     if (await p.page.isVisible("#icebreaker-close")) await p.page.click("#icebreaker-close");
     await p.page.waitForTimeout(400);
     const shown = async () => {
