@@ -104,6 +104,15 @@ test("a new circle shows both members the same prompt, each in their language, a
   }
   await checkLayout(anna.page, 390, "phone en");
   await checkLayout(bernd.page, 390, "phone de");
+  // The circle's buttons are icons, but leaving the circle says so in words (its icon
+  // alone read as leaving the event), whole and on screen, nothing over another.
+  for (const [p, words] of [[anna, "Leave circle"], [bernd, "Kreis verlassen"]]) {
+    const label = await p.page.$eval("#leave-circle .label", (l) => ({ text: l.textContent, shown: getComputedStyle(l).clipPath === "none", whole: l.scrollWidth <= l.clientWidth + 1 }));
+    assert.deepEqual(label, { text: words, shown: true, whole: true }, "leaving the circle keeps its words on a phone");
+    const head = await boxes(p.page, "#conversation .conversation-head button");
+    assert.deepEqual(overlapping(head), [], "the circle's buttons side by side");
+    for (const b of head) assert.ok(b.left >= 0 && b.left + b.width <= 390, `on screen: ${JSON.stringify(b)}`);
+  }
   await anna.page.screenshot({ path: path.join(dir, "icebreaker-en-phone.png") });
   await bernd.page.screenshot({ path: path.join(dir, "icebreaker-de-phone.png") });
   const found = await axe(bernd.page);
