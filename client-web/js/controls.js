@@ -176,6 +176,7 @@ export class ControlBar {
   setPanelOpen(open) {
     $(".room").classList.toggle("panel-closed", !open);
     $("#panel-toggle").setAttribute("aria-expanded", String(open));
+    if (open) this.deps.panelOpened?.();
     if (open && matchMedia(DRAWER).matches) $("#panel-close").focus();
     // The floor's size changed: it refits through its ResizeObserver.
   }

@@ -218,6 +218,7 @@ const controls = new ControlBar({
   areaEditor,
   talkInvite,
   leaveCircle: () => leaveCircle(),
+  panelOpened: () => panel.opened(),
   // Tell the server at once; everything here goes off without waiting for its answer.
   leave: () => {
     conn.send(messages.leave());
@@ -406,7 +407,10 @@ function renderPeople() {
   conversation.render(state, media, duplicates, selfStream());
   icebreaker.update(state.me()?.circle);
   panel.render(state, duplicates);
-  $("#people-count-top").textContent = String(state.inRoom ?? state.participants.size);
+  const count = String(state.inRoom ?? state.participants.size);
+  $("#people-count-top").textContent = count;
+  // (Where the button is an icon alone, the number stays beside it.)
+  $("#people-count-short").textContent = count;
 }
 
 let ownStream = null;

@@ -258,13 +258,25 @@ export class Panel {
     return !this.root.querySelector("#pane-chat").hidden && !this.root.closest(".panel-closed");
   }
 
+  // The number of chat messages not yet seen, on the chat tab and on the button that
+  // opens the panel (closed, as on a phone, the tab is out of sight).
   showUnread() {
-    const badge = this.root.querySelector("#chat-unread");
-    const hidden = document.createElement("span");
-    hidden.className = "visually-hidden";
-    hidden.textContent = ` ${t("chat.unread")}`;
-    badge.replaceChildren(String(this.unread), hidden);
-    badge.hidden = this.unread === 0;
+    for (const badge of [this.root.querySelector("#chat-unread"), document.querySelector("#panel-unread")]) {
+      if (!badge) continue;
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = ` ${t("chat.unread")}`;
+      badge.replaceChildren(String(this.unread), hidden);
+      badge.hidden = this.unread === 0;
+    }
+  }
+
+  // The panel was opened: messages in the chat it shows are seen.
+  opened() {
+    if (this.chatShown && this.unread) {
+      this.unread = 0;
+      this.showUnread();
+    }
   }
 
   // In a big room, asks the server for the query a moment after the typing stops.

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { startServer, person, clickFloor, waitAt, waitCircle, mintLink, axe, repo, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, waitAt, waitCircle, mintLink, axe, repo, boxes, overlapping, screenshotDir, DEADLINE } from "./harness.mjs";
 
 
 let server;
@@ -93,6 +93,42 @@ test("chat: a room message reaches everyone, a direct one only its recipient", a
   // Messages are not numbered like the queue of raised hands ("1.Anna …").
   const numbered = await anna.page.$$eval("#chat-log li", (items) => items.filter((li) => getComputedStyle(li, "::before").content !== "none").length);
   assert.equal(numbered, 0);
+});
+
+test("on a phone the closed panel's button keeps the number of people and shows unread chat", async () => {
+  const [anna, ben] = people;
+  await ben.page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await ben.page.waitForFunction(() => matchMedia("(max-width: 700px)").matches);
+    if (await ben.page.isVisible("#panel-close")) await ben.page.click("#panel-close");
+    await ben.page.waitForFunction(() => document.querySelector(".room").classList.contains("panel-closed"));
+    // The words are hidden (icon alone), the number is not.
+    const inRoom = await ben.page.evaluate(() => String(window.hallway.state.participants.size));
+    const count = await ben.page.$eval("#people-count-short", (c) => ({ text: c.textContent, shown: c.offsetWidth > 0 }));
+    assert.deepEqual(count, { text: inRoom, shown: true }, "the number beside the icon");
+    assert.equal(await ben.page.getAttribute("#people-count-short", "aria-hidden"), "true", "(read once, in the button's name)");
+    assert.match(await ben.page.$eval("#panel-toggle", (b) => b.textContent.replace(/\s+/g, " ")), new RegExp(`People and chat \\(${inRoom}\\)`));
+    // A message while the drawer is closed (its chat tab chosen): counted on the button.
+    await anna.page.fill("#chat-text", "Jemand am Telefon?");
+    await anna.page.press("#chat-text", "Enter");
+    await ben.page.waitForFunction(() => document.querySelector("#chat-log").textContent.includes("Jemand am Telefon?"), null, { timeout: DEADLINE });
+    await ben.page.waitForSelector("#panel-unread:not([hidden])", { timeout: DEADLINE });
+    assert.match(await ben.page.textContent("#panel-unread"), /^1 unread$/);
+    const [button] = await boxes(ben.page, "#panel-toggle");
+    const parts = await boxes(ben.page, "#panel-toggle > .icon, #people-count-short, #panel-unread");
+    assert.equal(parts.length, 3);
+    assert.deepEqual(overlapping(parts), [], "icon, number and unread side by side");
+    for (const b of parts) assert.ok(b.left >= button.left - 0.5 && b.left + b.width <= button.left + button.width + 0.5, "inside the button");
+    assert.ok(button.left + button.width <= 390, "on screen");
+    await ben.page.screenshot({ path: path.join(screenshotDir(), "panel-button-unread-phone-en.png"), clip: { x: 0, y: 0, width: 390, height: 120 } });
+    // Opening the drawer shows the chat: read.
+    await ben.page.click("#panel-toggle");
+    await ben.page.waitForFunction(() => !document.querySelector(".room").classList.contains("panel-closed"));
+    assert.equal(await ben.page.isVisible("#panel-unread"), false, "read once the chat is shown");
+    assert.equal(await ben.page.isVisible("#chat-unread"), false);
+  } finally {
+    await ben.page.setViewportSize({ width: 1280, height: 800 });
+  }
 });
 
 test("axe-core finds no violations and no contrast to review on the join screen, in the room and on the landing page", async () => {
