@@ -77,6 +77,7 @@ export class HostTools {
       if (value === "own") return;
       conn.send(messages.setFloorPlan(value || null));
     });
+    $("#plan-file-choose").addEventListener("click", () => $("#plan-file").click());
     $("#plan-file").addEventListener("change", () => this.uploadPlan($("#plan-file").files[0]));
     $("#icebreaker-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -90,7 +91,7 @@ export class HostTools {
   async uploadPlan(file) {
     if (!file) return;
     const status = $("#plan-status");
-    status.textContent = "";
+    status.textContent = t("host.planUploading", { name: file.name });
     try {
       const response = await fetch(`/r/${encodeURIComponent(this.slug)}/floor-plan`, {
         method: "PUT",

@@ -298,6 +298,8 @@ export const de = {
   "host.plan.garden": "Garten",
   "host.plan.own": "Eigenes Bild",
   "host.planUpload": "Oder eigenes Bild hochladen (PNG, JPEG oder SVG, bis 5 MB)",
+  "host.planPick": "Bild auswählen …",
+  "host.planUploading": "{name} wird hochgeladen …",
   "host.planUploaded": "Der neue Raumplan wird allen angezeigt.",
   "host.planTooLarge": "Dieses Bild ist größer als 5 MB.",
   "host.planWrongType": "Diese Datei ist kein PNG-, JPEG- oder SVG-Bild.",

@@ -298,6 +298,8 @@ export const en = {
   "host.plan.garden": "Garden",
   "host.plan.own": "Your own picture",
   "host.planUpload": "Or upload your own (PNG, JPEG or SVG, up to 5 MB)",
+  "host.planPick": "Choose a picture…",
+  "host.planUploading": "Uploading {name}…",
   "host.planUploaded": "The new floor plan is shown to everyone.",
   "host.planTooLarge": "That picture is larger than 5 MB.",
   "host.planWrongType": "That file is not a PNG, JPEG or SVG picture.",

@@ -95,8 +95,15 @@ test("the floor shows its pattern, then the plan a host picks, then the picture 
 
   // The host's own picture: a green square, uploaded from the host tools.
   const green = [46, 125, 50];
-  await hanna.page.setInputFiles("#plan-file", { name: "plan.png", mimeType: "image/png", buffer: solidPng(64, green) });
-  await hanna.page.waitForFunction(() => document.querySelector("#plan-status").textContent.length > 0, null, { timeout: DEADLINE });
+  // The browser's own file control (which says "Choose File" in the browser's language,
+  // whatever the page's) is not shown: a button of the page opens the file chooser.
+  assert.equal(await hanna.page.isVisible("#plan-file"), false);
+  assert.equal(await hanna.page.textContent("#plan-file-choose"), "Choose a picture…");
+  assert.equal(await hanna.page.evaluate(() => document.querySelector("#plan-file-choose").getAttribute("aria-describedby")), "plan-upload-hint");
+  const [chooser] = await Promise.all([hanna.page.waitForEvent("filechooser", { timeout: DEADLINE }), hanna.page.click("#plan-file-choose")]);
+  assert.deepEqual([chooser.isMultiple(), await chooser.element().getAttribute("accept")], [false, "image/png,image/jpeg,image/svg+xml"]);
+  await chooser.setFiles({ name: "plan.png", mimeType: "image/png", buffer: solidPng(64, green) });
+  await hanna.page.waitForFunction(() => /^(?!Uploading).+/.test(document.querySelector("#plan-status").textContent), null, { timeout: DEADLINE });
   assert.equal(await hanna.page.textContent("#plan-status"), "The new floor plan is shown to everyone.");
   await anna.page.waitForFunction(() => getComputedStyle(document.querySelector(".surface")).backgroundImage.includes("/r/lobby/floor-plan"), null, { timeout: DEADLINE });
   const own = await floorSeen(anna.page);
