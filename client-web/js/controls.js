@@ -192,10 +192,15 @@ export class ControlBar {
   update() {
     const { state, media } = this.deps;
     const s = media.state();
+    // A button whose name stays (microphone, camera, lock room) is a toggle: pressed or
+    // not. One whose name says what it does next ("Lower hand", "Leave the stage") is
+    // not: "Leave the stage, pressed" would contradict itself (WAI-ARIA's toggle button
+    // pattern); its state shows in `data-on` alone, for its look.
     const toggle = (selector, on, iconOn, iconOff, labelOn, labelOff) => {
       const button = $(selector);
-      button.setAttribute("aria-pressed", String(on));
-      setIcon(button.querySelector("svg"), on ? iconOn : iconOff);
+      if (labelOn) button.dataset.on = String(on);
+      else button.setAttribute("aria-pressed", String(on));
+      if (iconOn) setIcon(button.querySelector("svg"), on ? iconOn : iconOff);
       if (labelOn) {
         const label = t(on ? labelOn : labelOff);
         button.querySelector(".label").textContent = label;

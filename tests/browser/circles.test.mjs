@@ -61,7 +61,7 @@ test("a member locks the circle: a newcomer is refused and told why; muting show
   const [anna, ben, chris] = people;
   await anna.page.click("#lock-toggle");
   await chris.page.waitForFunction(() => [...window.hallway.state.circles.values()].some((c) => c.locked), null, { timeout: DEADLINE });
-  await anna.page.waitForSelector('#lock-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await anna.page.waitForSelector('#lock-toggle[data-on="true"]', { timeout: DEADLINE });
   await clickFloor(chris.page, 625, 610);
   await chris.page.waitForSelector("#toast:not([hidden])", { timeout: DEADLINE });
   assert.equal(await chris.page.textContent("#toast"), "That circle is locked.");

@@ -176,7 +176,7 @@ test("a host gathers everyone", async () => {
 test("a raised hand and a reaction show on the floor; hosts are told of the hand", async () => {
   const [hanna, anna] = people;
   await anna.page.click("#hand-toggle");
-  await anna.page.waitForSelector('#hand-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await anna.page.waitForSelector('#hand-toggle[data-on="true"]', { timeout: DEADLINE });
   await hanna.page.waitForFunction(
     (id) => [...document.querySelectorAll(".avatar.hand-raised")].some((el) => el.getAttribute("aria-label").includes("hand raised")) && window.hallway.state.participants.get(id).hand,
     anna.id,
@@ -195,7 +195,13 @@ test("a host invites a participant onto the stage; everyone sees them there", as
   await hostAction(hanna.page, "invite", anna.id);
   await anna.page.waitForSelector("#on-air-toggle:not([hidden])", { timeout: DEADLINE });
   await anna.page.click("#on-air-toggle");
-  await anna.page.waitForSelector('#on-air-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await anna.page.waitForSelector('#on-air-toggle[data-on="true"]', { timeout: DEADLINE });
+  // Its name says what it does next, so it is not a toggle that is "pressed" ("Leave the
+  // stage, pressed" contradicts itself); the microphone's name stays, and it is one.
+  assert.deepEqual(
+    await anna.page.evaluate(() => ["#on-air-toggle", "#hand-toggle", "#screen-toggle", "#mic-toggle"].map((s) => [document.querySelector(s).querySelector(".label").textContent, document.querySelector(s).getAttribute("aria-pressed")])),
+    [["Leave the stage", null], ["Raise hand", null], ["Share screen", null], ["Microphone", "true"]],
+  );
   await ben.page.waitForFunction((id) => window.hallway.state.broadcasters.includes(id), anna.id, { timeout: DEADLINE });
   assert.ok(await ben.page.evaluate(() => [...document.querySelectorAll(".avatar.on-air")].some((el) => el.getAttribute("aria-label").startsWith("Anna Schmidt"))));
   await anna.page.click("#on-air-toggle");

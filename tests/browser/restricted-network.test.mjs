@@ -172,7 +172,7 @@ test("in networks that let only TCP 443 out, two people talk in a circle and hea
   await anna.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
   await anna.page.click("#on-air-toggle");
   await ben.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), anna.id, { timeout: DEADLINE }).catch(async (err) => {
-    const seen = await Promise.all([anna.page, ben.page].map((page) => page.evaluate(() => ({ sfu: window.hallway.sfu.summary(), stage: document.querySelector("#on-air-toggle")?.getAttribute("aria-pressed") }))));
+    const seen = await Promise.all([anna.page, ben.page].map((page) => page.evaluate(() => ({ sfu: window.hallway.sfu.summary(), stage: document.querySelector("#on-air-toggle")?.dataset.on }))));
     throw new Error(`${err.message}: the broadcast did not reach Ben: ${JSON.stringify(seen)}; Anna's sending ICE: ${JSON.stringify(await iceReport(anna.page, "sfu-sending"))}`);
   });
   const until = Date.now() + DEADLINE;
