@@ -6,7 +6,7 @@
 
 import { t, listNames } from "./i18n.js";
 import { TileList, displayName } from "./tiles.js";
-import { besideLayout, ownAmongOthers, ownBeside, stripLayout } from "./layout.js";
+import { besideLayout, gridLayout, ownAmongOthers, ownBeside, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
 
@@ -172,9 +172,9 @@ export class Conversation {
   // (a shared screen first, a page of its own), in pages of whole tiles when not everyone
   // fits, with page buttons beside them.
   layout() {
-    // (Set below for one's own picture beside the grid only.)
-    this.selfView.style.removeProperty("flex-basis");
     if (matchMedia(NARROW).matches) {
+      this.setOwnWidth(null);
+      this.unfit();
       this.body.classList.remove("beside");
       this.tiles.manual = false;
       // Not shown (a low screen shows the icebreaker in the strip's place): no buttons.
@@ -218,7 +218,11 @@ export class Conversation {
     const presenting = this.body.classList.contains("presenting");
     // Beside a shared screen, one's own picture goes into the people's column: the screen
     // keeps the width.
-    if (presenting) this.placeSelf(true);
+    if (presenting) {
+      this.placeSelf(true);
+      this.setOwnWidth(null);
+      this.unfit();
+    }
     this.body.classList.toggle("beside", presenting);
     this.tiles.manual = presenting;
     if (presenting) {
@@ -240,7 +244,7 @@ export class Conversation {
     const box = {
       count: this.tiles.tiles.size,
       width: this.body.clientWidth,
-      height: this.body.clientHeight,
+      height: this.fullHeight(),
       own: 11 * parseFloat(getComputedStyle(document.documentElement).fontSize),
       gap: this.tiles.gap,
       apart: parseFloat(style.columnGap) || 12,
@@ -248,9 +252,64 @@ export class Conversation {
     const among = own && ownAmongOthers(box);
     this.placeSelf(among);
     // (Of the body's size alone, not of the grid's: the two would chase each other.)
-    if (own && !among && box.count > 0) this.selfView.style.flexBasis = `${ownBeside(box)}px`;
+    this.setOwnWidth(own && !among && box.count > 0 ? ownBeside(box) : null);
     this.tiles.extra = among ? 1 : 0;
+    this.fitHeight(box.height);
     this.tiles.layout();
+  }
+
+  // One's own picture beside the grid `px` wide, or as the style sheet says (null).
+  // (Written only when it changes: a render, and so a layout, comes with every move in
+  // the room.)
+  setOwnWidth(px) {
+    const value = px === null ? "" : `${px}px`;
+    if (this.selfView.style.flexBasis !== value) this.selfView.style.flexBasis = value;
+  }
+
+  // The body's height with the section at its full height, not lowered by fitHeight:
+  // measured again, with the max-height taken off, only when something it depends on
+  // changed (taking it off and on at every render would lay the room out twice).
+  fullHeight() {
+    const s = this.section;
+    const above = [...s.children].filter((el) => el !== this.body && el !== this.pager.box).map((el) => el.offsetHeight);
+    const key = [s.parentElement.clientHeight, s.clientWidth, ...above, s.classList.contains("rtt-open"), this.tiles.tiles.size, !!this.self?.tiles.size].join(",");
+    if (key !== this.fit?.key) {
+      s.style.removeProperty("max-height");
+      this.fit = { key, height: this.body.clientHeight };
+    }
+    return this.fit.height;
+  }
+
+  // The section back at its full height (a phone's strip, a shared screen).
+  unfit() {
+    if (this.fit) this.section.style.removeProperty("max-height");
+    this.fit = null;
+  }
+
+  // 16:9 tiles in a wide box leave bands above and below them: the section is made as
+  // low as its grid needs, and the floor below gets the rest. The grid is that of the
+  // section's full height (measured with no max-height, see layout()), so that the two do
+  // not chase each other; a few pixels to spare keep the grid the same in the lower box.
+  // (Not beside real-time text, which wants the height.)
+  fitHeight(height) {
+    const s = this.section;
+    const list = this.tiles.list;
+    const count = this.tiles.tiles.size + this.tiles.extra;
+    if (s.classList.contains("rtt-open") || s.hidden || count === 0 || height === 0) {
+      if (s.style.maxHeight) s.style.removeProperty("max-height");
+      return;
+    }
+    const gap = this.tiles.gap;
+    const grid = gridLayout({ count, width: list.clientWidth, height, gap });
+    // (As TileList.layout makes them: 120 px wide at least.)
+    let needed = grid.rows * Math.ceil(Math.max(120, grid.tileWidth) * (9 / 16)) + (grid.rows - 1) * gap;
+    const own = this.selfView.hidden ? null : this.selfView.firstElementChild;
+    if (own) needed = Math.max(needed, own.offsetHeight);
+    const spare = height - needed - 8;
+    // (The section's full height: what it has now and what was taken off its body.)
+    const full = s.offsetHeight + (height - this.body.clientHeight);
+    const value = spare > 16 ? `${full - spare}px` : "";
+    if (s.style.maxHeight !== value) s.style.maxHeight = value;
   }
 
   // One's own picture: small, after the others' tiles (its own list), or as a tile among

@@ -81,6 +81,25 @@ test("a circle of three: tiles at least 240 px wide, one's own small and mirrore
   for (const t of others) assert.ok(["Ben Okafor", "Prof. Dr. Clara Meyer-Hohenstein"].includes(t.text));
   const floor = await anna.page.evaluate(() => document.querySelector("#floor").getBoundingClientRect().height);
   assert.ok(floor >= 200, `the floor stays in view (${floor}px)`);
+  // No empty bands above and below the tiles (16:9 tiles in a wide box left 80 px each):
+  // the conversation is as low as its tiles need, the floor below it gets the rest; with
+  // the prompt closed, the same.
+  const bands = async () => {
+    await anna.page.waitForTimeout(300);
+    const [body] = await boxes(anna.page, ".conversation-body");
+    const all = await boxes(anna.page, "#conversation .tile");
+    const top = Math.min(...all.map((b) => b.top));
+    const bottom = Math.max(...all.map((b) => b.top + b.height));
+    const [section] = await boxes(anna.page, "#conversation");
+    const [floorBox] = await boxes(anna.page, ".floor-box");
+    return { spare: Math.round(body.height - (bottom - top)), inside: top >= body.top - 0.5 && bottom <= body.top + body.height + 0.5, floorBelow: Math.abs(floorBox.top - (section.top + section.height)) < 2, widths: all.map((b) => Math.round(b.width)) };
+  };
+  for (const when of ["with the prompt", "prompt closed"]) {
+    if (when === "prompt closed" && (await anna.page.isVisible("#icebreaker-close"))) await anna.page.click("#icebreaker-close");
+    const seen = await bands();
+    assert.ok(seen.spare <= 24 && seen.inside && seen.floorBelow, `${when}: ${JSON.stringify(seen)}`);
+    assert.ok(seen.widths.filter((w) => w >= 240).length === 2, `${when}: the others' tiles stay large ${JSON.stringify(seen)}`);
+  }
   // On the floor, members stand on their ring and their tags do not overlap.
   const tags = await boxes(anna.page, ".avatar .tag:not(.hidden-tag)");
   assert.equal(tags.length, 3);
@@ -174,12 +193,14 @@ test("a shared screen is a tile of its own, large, with the sharer's camera besi
   await anna.page.focus(full);
   await anna.page.keyboard.press("Enter");
   await anna.page.waitForFunction(() => document.fullscreenElement?.dataset.kind === "screen", null, { timeout: DEADLINE });
-  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Leave full screen");
+  await anna.page.waitForFunction((sel) => document.querySelector(sel).getAttribute("aria-label") === "Leave full screen", full, { timeout: DEADLINE });
   await anna.page.screenshot({ path: path.join(screenshotDir(), "screen-share-full-screen.png") });
   await anna.page.keyboard.press("Escape");
   await anna.page.waitForFunction(() => !document.fullscreenElement, null, { timeout: DEADLINE });
   assert.ok(await anna.page.evaluate(() => !!window.hallway.state.myCircle()), "Escape ends full screen, not the conversation");
-  assert.equal(await anna.page.getAttribute(full, "aria-label"), "Show Ben Okafor's screen in full screen");
+  // (fullscreenchange, which renames the button, comes in the frame after the element is
+  // gone: waited for, not read at once.)
+  await anna.page.waitForFunction((sel) => document.querySelector(sel).getAttribute("aria-label") === "Show Ben Okafor's screen in full screen", full, { timeout: DEADLINE });
   await axe(anna.page, "#conversation");
   // The same on a phone on its side, in a low window and upright: the screen is the
   // largest tile and no tile covers another (beside the screen, whole tiles in a column;
