@@ -53,6 +53,7 @@ export class ControlBar {
     $("#menu-lock-circle").addEventListener("click", lockCircle);
     $("#leave-circle").addEventListener("click", () => this.deps.leaveCircle());
     $("#menu-leave-circle").addEventListener("click", () => this.deps.leaveCircle());
+    $("#floor-leave-circle").addEventListener("click", () => this.deps.leaveCircle());
     $("#menu-keys").addEventListener("click", () => this.showKeys());
     // Opens the panel, or closes it when open (on low screens the menu is the only way).
     $("#menu-rtt").addEventListener("click", () => rtt.setOpen(!rtt.open, !rtt.open));

@@ -9,6 +9,7 @@ import { TileList, displayName } from "./tiles.js";
 import { besideLayout, gridLayout, ownAmongOthers, ownBeside, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
+const LOW = "(max-height: 520px)";
 
 export class Conversation {
   constructor({ section, body, list, selfView, pager, heading, onAirSection, onAirList, meter }) {
@@ -290,12 +291,14 @@ export class Conversation {
   // low as its grid needs, and the floor below gets the rest. The grid is that of the
   // section's full height (measured with no max-height, see layout()), so that the two do
   // not chase each other; a few pixels to spare keep the grid the same in the lower box.
-  // (Not beside real-time text, which wants the height.)
+  // (Not beside real-time text, which wants the height, and not on low screens: there the
+  // section has its share of a low window, and a prompt beside the tiles is as high as it,
+  // which would take part in the measuring.)
   fitHeight(height) {
     const s = this.section;
     const list = this.tiles.list;
     const count = this.tiles.tiles.size + this.tiles.extra;
-    if (s.classList.contains("rtt-open") || s.hidden || count === 0 || height === 0) {
+    if (s.classList.contains("rtt-open") || s.hidden || count === 0 || height === 0 || matchMedia(LOW).matches) {
       if (s.style.maxHeight) s.style.removeProperty("max-height");
       return;
     }

@@ -512,7 +512,7 @@ function leaveCircle() {
   if (walker.outOfCircle(state, floor.shownAt(state.you) ?? state.me())) announce(t("announce.leavingCircle"));
   // The buttons that leave go with the circle: focus goes to the floor one walks on.
   const from = document.activeElement;
-  if (!from || from === document.body || from.closest("#more-menu, #conversation")) $("#floor").focus();
+  if (!from || from === document.body || from.closest("#more-menu, #conversation, #floor-leave-circle")) $("#floor").focus();
 }
 
 function showStatus(status) {

@@ -305,6 +305,7 @@ export class RealTimeTextViews {
     this.circle.update(circle?.id ?? null, names);
     document.querySelector("#menu-rtt").hidden = !circle;
     document.querySelector("#menu-leave-circle").hidden = !circle;
+    document.querySelector("#floor-leave-circle").hidden = !circle;
     const live = state.broadcasters.length > 0;
     const everyone = new Map();
     if (live) for (const p of state.participants.values()) everyone.set(p.id, this.nameOf(p));

@@ -134,8 +134,17 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     const page = await a.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(page <= viewport.width, "no sideways scrolling");
     // The conversation's head (real-time text, lock, leave) does not fit here: the More
-    // menu offers all three, by keyboard.
+    // menu offers all three, by keyboard. At 200% leaving the circle is also on the floor,
+    // in words (an icon alone read as leaving the event), clear of the zoom buttons and
+    // one's circle.
     assert.equal(await a.page.isVisible("#leave-circle"), false);
+    if (zoom === 200) {
+      const [leave] = await boxes(a.page, "#floor-leave-circle");
+      const [f] = await boxes(a.page, "#floor");
+      assert.ok(leave && leave.left >= f.left && leave.left + leave.width <= f.left + f.width && leave.top >= f.top && leave.top + leave.height <= f.top + f.height + 0.5, `on the floor: ${JSON.stringify({ leave, f })}`);
+      assert.equal(await a.page.textContent("#floor-leave-circle"), "Leave circle");
+      assert.deepEqual(overlapping([leave, ...(await boxes(a.page, ".floor-zoom button, .avatar.me .face"))]), [], "clear of the zoom buttons and one's avatar");
+    } else assert.equal(await a.page.isVisible("#floor-leave-circle"), false, "at 400% the floor is too low for it");
     const fromMenu = async (item) => {
       await a.page.focus("#more-button");
       await a.page.keyboard.press("Enter");
@@ -205,6 +214,17 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
     await a.page
       .waitForFunction(() => document.activeElement?.id === "floor", null, { timeout: DEADLINE })
       .catch(async () => assert.equal(await a.page.evaluate(() => document.activeElement?.id), "floor", "focus on the floor, not lost with the menu"));
+    if (zoom === 200) {
+      // Back into the circle, and out by the floor's button, by keyboard: the focus goes
+      // to the floor (the button goes with the circle).
+      await clickFloor(a.page, 900 + zoom, 700);
+      await a.page.waitForFunction(() => !!window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+      await a.page.waitForSelector("#floor-leave-circle", { state: "visible", timeout: DEADLINE });
+      await a.page.focus("#floor-leave-circle");
+      await a.page.keyboard.press("Enter");
+      await a.page.waitForFunction(() => !window.hallway.state.myCircle(), null, { timeout: DEADLINE });
+      await a.page.waitForFunction(() => document.activeElement?.id === "floor", null, { timeout: DEADLINE });
+    }
   });
 }
 
