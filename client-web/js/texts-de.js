@@ -291,7 +291,7 @@ export const de = {
   "join.access.passcode": "Dieser Raum hat einen Zugangscode: Bitte geben Sie ihn unter Ihrem Namen ein.",
   "join.access.locked": "Der Raum ist gerade gesperrt: Nur Gastgebende können eintreten.",
   "host.floorPlan": "Raumplan",
-  "host.planChoose": "Bild unter der Fläche",
+  "host.planChoose": "Hintergrundbild des Raums",
   "host.plan.none": "Keines (ein ruhiges Muster)",
   "host.plan.foyer": "Foyer",
   "host.plan.hall": "Saal mit Bühne",

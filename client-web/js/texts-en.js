@@ -291,7 +291,7 @@ export const en = {
   "join.access.passcode": "This room asks for a passcode: please enter it below your name.",
   "join.access.locked": "The room is locked right now: only hosts can enter.",
   "host.floorPlan": "Floor plan",
-  "host.planChoose": "Picture under the floor",
+  "host.planChoose": "Background picture of the room",
   "host.plan.none": "None (a quiet pattern)",
   "host.plan.foyer": "Foyer",
   "host.plan.hall": "Hall with a stage",

@@ -115,11 +115,16 @@ test("on a phone the closed panel's button keeps the number of people and shows 
     await ben.page.waitForSelector("#panel-unread:not([hidden])", { timeout: DEADLINE });
     assert.match(await ben.page.textContent("#panel-unread"), /^1 unread$/);
     const [button] = await boxes(ben.page, "#panel-toggle");
-    const parts = await boxes(ben.page, "#panel-toggle > .icon, #people-count-short, #panel-unread");
-    assert.equal(parts.length, 3);
-    assert.deepEqual(overlapping(parts), [], "icon, number and unread side by side");
+    const parts = await boxes(ben.page, "#panel-toggle > .icon, #people-count-short");
+    assert.equal(parts.length, 2);
+    assert.deepEqual(overlapping(parts), [], "icon and number side by side");
     for (const b of parts) assert.ok(b.left >= button.left - 0.5 && b.left + b.width <= button.left + button.width + 0.5, "inside the button");
-    assert.ok(button.left + button.width <= 390, "on screen");
+    // The unread badge on the button's upper right corner (as notifications look), over
+    // neither the icon nor the number, and on screen.
+    const [badge] = await boxes(ben.page, "#panel-unread");
+    assert.deepEqual(overlapping([badge, ...parts]), [], "the badge covers neither icon nor number");
+    assert.ok(badge.top < button.top + 4 && badge.left + badge.width > button.left + button.width - 8, `on the corner: ${JSON.stringify({ badge, button })}`);
+    assert.ok(badge.top >= 0 && badge.left + badge.width <= 390 && button.left + button.width <= 390, "on screen");
     await ben.page.screenshot({ path: path.join(screenshotDir(), "panel-button-unread-phone-en.png"), clip: { x: 0, y: 0, width: 390, height: 120 } });
     // Opening the drawer shows the chat: read.
     await ben.page.click("#panel-toggle");
