@@ -193,7 +193,7 @@ export class ControlBar {
   update() {
     const { state, media } = this.deps;
     const s = media.state();
-    // A button whose name stays (microphone, camera, lock room) is a toggle: pressed or
+    // A button whose name stays (microphone, camera) is a toggle: pressed or
     // not. One whose name says what it does next ("Lower hand", "Leave the stage") is
     // not: "Leave the stage, pressed" would contradict itself (WAI-ARIA's toggle button
     // pattern); its state shows in `data-on` alone, for its look.
@@ -225,7 +225,8 @@ export class ControlBar {
     lockLabel.dataset.i18n = circle?.locked ? "room.unlock" : "room.lock";
     lockLabel.textContent = t(lockLabel.dataset.i18n);
     setIcon($("#menu-lock-circle svg"), circle?.locked ? "lock" : "unlock");
-    toggle("#room-lock-toggle", !!state.locked, null, null);
+    // (Its name changes: not a toggle, see above.)
+    $("#room-lock-toggle").dataset.on = String(!!state.locked);
     $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
   }
 

@@ -42,9 +42,16 @@ export class Conversation {
     this.sinkId = "";
     // The body's size, and the size of what stands above it in the section (an
     // icebreaker shown or closed moves the strip, and the pager beside it must follow).
-    const resized = new ResizeObserver(() => this.layout());
+    // Also the room's main column (a window that grows leaves a section lowered by
+    // fitHeight the same size) and the stage (its coming and going changes the section's
+    // share). Laid out in the next frame, not in the observer's callback: a height fitted
+    // there would resize what it observes within the same round ("ResizeObserver loop
+    // completed with undelivered notifications").
+    const resized = new ResizeObserver(() => this.layoutSoon());
     resized.observe(body);
     for (const el of section.children) if (el !== body && el !== pager.box) resized.observe(el);
+    if (section.parentElement) resized.observe(section.parentElement);
+    if (onAirSection) resized.observe(onAirSection);
     body.addEventListener("scroll", () => this.showMore(), { passive: true });
     body.addEventListener("focusin", (event) => {
       // Keyboard focus only: a tap that focuses a tile must not make the strip jump.
@@ -169,6 +176,14 @@ export class Conversation {
     this.onAir.get(id)?.setSpeaking(shown);
   }
 
+  layoutSoon() {
+    if (this.layoutFrame) return;
+    this.layoutFrame = requestAnimationFrame(() => {
+      this.layoutFrame = 0;
+      this.layout();
+    });
+  }
+
   // Tile sizes: the grid that makes tiles largest; on a phone, a strip of one or two rows
   // (a shared screen first, a page of its own), in pages of whole tiles when not everyone
   // fits, with page buttons beside them.
@@ -273,7 +288,9 @@ export class Conversation {
   fullHeight() {
     const s = this.section;
     const above = [...s.children].filter((el) => el !== this.body && el !== this.pager.box).map((el) => el.offsetHeight);
-    const key = [s.parentElement.clientHeight, s.clientWidth, ...above, s.classList.contains("rtt-open"), this.tiles.tiles.size, !!this.self?.tiles.size].join(",");
+    // (The flex basis: the section's share, which a stage beside it or a shared screen
+    // changes.)
+    const key = [s.parentElement.clientHeight, s.clientWidth, getComputedStyle(s).flexBasis, ...above, s.classList.contains("rtt-open"), this.tiles.tiles.size, !!this.self?.tiles.size].join(",");
     if (key !== this.fit?.key) {
       s.style.removeProperty("max-height");
       this.fit = { key, height: this.body.clientHeight };

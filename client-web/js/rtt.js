@@ -305,7 +305,11 @@ export class RealTimeTextViews {
     this.circle.update(circle?.id ?? null, names);
     document.querySelector("#menu-rtt").hidden = !circle;
     document.querySelector("#menu-leave-circle").hidden = !circle;
-    document.querySelector("#floor-leave-circle").hidden = !circle;
+    // (Gone with the circle while it has the focus, someone else having left: the focus
+    // goes to the floor rather than to nowhere.)
+    const floorLeave = document.querySelector("#floor-leave-circle");
+    if (!circle && document.activeElement === floorLeave) document.querySelector("#floor").focus();
+    floorLeave.hidden = !circle;
     const live = state.broadcasters.length > 0;
     const everyone = new Map();
     if (live) for (const p of state.participants.values()) everyone.set(p.id, this.nameOf(p));

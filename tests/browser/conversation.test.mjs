@@ -94,12 +94,19 @@ test("a circle of three: tiles at least 240 px wide, one's own small and mirrore
     const [floorBox] = await boxes(anna.page, ".floor-box");
     return { spare: Math.round(body.height - (bottom - top)), inside: top >= body.top - 0.5 && bottom <= body.top + body.height + 0.5, floorBelow: Math.abs(floorBox.top - (section.top + section.height)) < 2, widths: all.map((b) => Math.round(b.width)) };
   };
-  for (const when of ["with the prompt", "prompt closed"]) {
-    if (when === "prompt closed" && (await anna.page.isVisible("#icebreaker-close"))) await anna.page.click("#icebreaker-close");
+  for (const when of ["with the prompt", "prompt closed", "a lower window", "the window taller again"]) {
+    if (when === "with the prompt") assert.ok(await anna.page.isVisible("#icebreaker"), "the prompt shows");
+    if (when === "prompt closed") await anna.page.click("#icebreaker-close");
+    // (A window that grows leaves the lowered section the same size: it must follow.)
+    if (when === "a lower window") await anna.page.setViewportSize({ width: 1280, height: 640 });
+    if (when === "the window taller again") await anna.page.setViewportSize({ width: 1280, height: 800 });
     const seen = await bands();
     assert.ok(seen.spare <= 24 && seen.inside && seen.floorBelow, `${when}: ${JSON.stringify(seen)}`);
-    assert.ok(seen.widths.filter((w) => w >= 240).length === 2, `${when}: the others' tiles stay large ${JSON.stringify(seen)}`);
+    if (when !== "a lower window") assert.ok(seen.widths.filter((w) => w >= 240).length === 2, `${when}: the others' tiles stay large ${JSON.stringify(seen)}`);
   }
+  // As large as before the window was lowered: the section grew back with the window.
+  const [again] = await boxes(anna.page, "#tiles .tile:not(.self)");
+  assert.ok(again.width >= 240, `the tiles grew back: ${again.width}px`);
   // On the floor, members stand on their ring and their tags do not overlap.
   const tags = await boxes(anna.page, ".avatar .tag:not(.hidden-tag)");
   assert.equal(tags.length, 3);

@@ -97,6 +97,8 @@ test("chat: a room message reaches everyone, a direct one only its recipient", a
 
 test("on a phone the closed panel's button keeps the number of people and shows unread chat", async () => {
   const [anna, ben] = people;
+  // (The chat tab chosen, as the panel will open on it.)
+  await ben.page.click("#tab-chat");
   await ben.page.setViewportSize({ width: 390, height: 844 });
   try {
     await ben.page.waitForFunction(() => matchMedia("(max-width: 700px)").matches);
