@@ -189,7 +189,15 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
   } catch (err) {
     // What the page showed instead, for the report (a page that does not answer: nothing).
     const shown = page
-      ?.evaluate(() => ({ join: document.querySelector("#join-error")?.textContent, ended: document.querySelector("#ended-detail")?.textContent, status: document.querySelector("#status")?.textContent }))
+      ?.evaluate(() => ({
+        join: document.querySelector("#join-error")?.textContent,
+        ended: document.querySelector("#ended-detail")?.textContent,
+        status: document.querySelector("#status")?.textContent,
+        // Which screen shows, and how far the page got (a join that never answered).
+        screens: [...document.querySelectorAll("body > main")].filter((m) => !m.hidden).map((m) => m.id),
+        enter: document.querySelector("#enter") && { disabled: document.querySelector("#enter").disabled, text: document.querySelector("#enter").textContent.trim() },
+        url: location.pathname,
+      }))
       .catch(() => null);
     let timer;
     const seen = await Promise.race([shown, new Promise((resolve) => (timer = setTimeout(resolve, 3000, null)))]).finally(() => clearTimeout(timer));
