@@ -5,7 +5,7 @@
 // from these tiles only; while a broadcast plays, circle sound is turned down.
 
 import { t, listNames } from "./i18n.js";
-import { TileList, displayName } from "./tiles.js";
+import { MIN_TILE_WIDTH, TileList, displayName } from "./tiles.js";
 import { besideLayout, gridLayout, ownAmongOthers, ownBeside, stripLayout } from "./layout.js";
 
 const NARROW = "(max-width: 700px)";
@@ -321,8 +321,8 @@ export class Conversation {
     }
     const gap = this.tiles.gap;
     const grid = gridLayout({ count, width: list.clientWidth, height, gap });
-    // (As TileList.layout makes them: 120 px wide at least.)
-    let needed = grid.rows * Math.ceil(Math.max(120, grid.tileWidth) * (9 / 16)) + (grid.rows - 1) * gap;
+    // (As TileList.layout draws them.)
+    let needed = grid.rows * Math.ceil(Math.max(MIN_TILE_WIDTH, grid.tileWidth) * (9 / 16)) + (grid.rows - 1) * gap;
     const own = this.selfView.hidden ? null : this.selfView.firstElementChild;
     if (own) needed = Math.max(needed, own.offsetHeight);
     const spare = height - needed - 8;

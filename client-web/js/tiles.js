@@ -8,6 +8,10 @@ import { icon, setIcon } from "./icons.js";
 import { gridLayout } from "./layout.js";
 import { initials, colour } from "./names.js";
 
+// The narrowest a tile of the grid is drawn (a smaller grid overflows rather than shrink
+// names and faces further).
+export const MIN_TILE_WIDTH = 120;
+
 export class Tile {
   constructor({ id, kind = "camera", self = false }) {
     this.id = id;
@@ -237,7 +241,7 @@ export class TileList {
     const height = this.list.clientHeight;
     const grid = gridLayout({ count, width, height, gap: this.gap });
     this.list.style.setProperty("--cols", String(Math.max(1, grid.cols)));
-    this.list.style.setProperty("--tile-w", `${Math.max(120, grid.tileWidth)}px`);
+    this.list.style.setProperty("--tile-w", `${Math.max(MIN_TILE_WIDTH, grid.tileWidth)}px`);
   }
 
   clear() {
