@@ -96,7 +96,9 @@ test("the host sees the queue, longest first, with profile lines, and admits Ann
   // Nobody waiting is on the floor or in the people list.
   assert.equal(await page.evaluate(() => window.hallway.state.participants.size), 1);
   const [panel] = await boxes(page, ".people-scroll");
-  const shown = await boxes(page, "#waiting-switch, #waiting-list li, #waiting-list li button, #waiting-list .who span, #waiting-actions button, #waiting-message");
+  // The switch is one of the host tools, not a line of the people list.
+  assert.equal(await page.$eval("#waiting-on", (el) => !!el.closest("#host-tools") && !el.closest(".people-scroll")), true);
+  const shown = await boxes(page, "#waiting-list li, #waiting-list li button, #waiting-list .who span, #waiting-actions button, #waiting-message");
   for (const b of shown) assert.ok(b.left >= panel.left - 0.5 && b.left + b.width <= panel.left + panel.width + 0.5, `${b.text} inside the panel`);
   assert.deepEqual(overlapping(await boxes(page, "#waiting-list li")), []);
   assert.deepEqual(overlapping(await boxes(page, "#waiting-actions button")), []);
@@ -179,7 +181,14 @@ test("the host admits two chosen people at once, then all the rest; the empty qu
   await mo.page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
   await page.waitForFunction(() => document.querySelector("#waiting-empty") && !document.querySelector("#waiting-empty").hidden, null, { timeout: DEADLINE });
   assert.equal(await page.textContent("#waiting-empty"), "Nobody is waiting.");
-  // Turning it off is the switch; the hosts see it taken.
+  // Turning it off is the switch among the host tools; the hosts see it taken.
+  await page.click("#host-tools summary");
+  await page.waitForSelector("#waiting-on", { state: "visible", timeout: DEADLINE });
+  const [tools] = await boxes(page, "#host-tools");
+  const [toggle] = await boxes(page, "#waiting-switch");
+  assert.ok(toggle.top >= tools.top && toggle.top + toggle.height <= tools.top + tools.height + 0.5, "the switch shows inside the host tools");
+  assert.ok(toggle.left >= tools.left && toggle.left + toggle.width <= tools.left + tools.width + 0.5, "and whole");
+  await page.screenshot({ path: path.join(dir, "waiting-switch-en.png") });
   await page.uncheck("#waiting-on");
   await page.waitForFunction(() => window.hallway.state.waitingRoom?.on === false, null, { timeout: DEADLINE });
   assert.ok(hanna.sent.some((m) => m.type === "set_waiting_room" && m.on === false));
