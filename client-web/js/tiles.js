@@ -107,8 +107,23 @@ export class Tile {
       span.textContent = text;
       return span;
     };
+    const key = `${before}\u0001${name}\u0001${after}`;
+    if (this.ownName === key) return;
+    this.ownName = key;
     this.name.replaceChildren(...[before && part("you", before), part("given", name), after && part("you", after)].filter(Boolean));
     this.name.classList.add("own");
+    // Cut short, the ellipsis leaves part of a letter's width empty; the space before
+    // "(you)" would double it, so it goes while the name is cut (the tile's size decides).
+    if (!this.nameWatch && typeof ResizeObserver === "function") {
+      this.nameWatch = new ResizeObserver(() => this.markCut());
+      this.nameWatch.observe(this.name);
+    }
+    requestAnimationFrame(() => this.markCut());
+  }
+
+  markCut() {
+    const given = this.name.querySelector(".given");
+    this.name.classList.toggle("cut", !!given && given.scrollWidth > given.clientWidth);
   }
 
   showVideo() {
@@ -125,7 +140,8 @@ export class Tile {
     if (this.kind === "camera" && p && p.id === you) this.showOwnName(displayName(p, null, duplicates));
     else {
       this.name.textContent = shown;
-      this.name.classList.remove("own");
+      this.name.classList.remove("own", "cut");
+      this.ownName = null;
     }
     const line = this.kind === "camera" ? (p?.profile ?? "") : "";
     this.profile.textContent = line;
@@ -157,6 +173,7 @@ export class Tile {
   }
 
   remove() {
+    this.nameWatch?.disconnect();
     if (this.fullScreen) {
       document.removeEventListener("fullscreenchange", this.fullScreen.shown);
       if (document.fullscreenElement === this.el) document.exitFullscreen().catch(() => {});

@@ -73,9 +73,20 @@ test("a circle of three: tiles at least 240 px wide, one's own small and mirrore
       shown: !!y && y.width > 0 && y.left >= n.left - 0.5 && y.right <= n.right + 0.5 && n.left >= t.left && n.right <= t.right,
       whole: !!you && you.clientWidth > 0 && you.scrollWidth <= you.clientWidth + 1,
       nameCut: !!given && given.scrollWidth > given.clientWidth,
+      marked: name.classList.contains("cut"),
+      // Cut, no space before "(you)" on top of the ellipsis' own gap: its "(" starts
+      // where the part starts.
+      spaceBefore: (() => {
+        const text = you.firstChild;
+        const open = text.textContent.indexOf("(");
+        const range = document.createRange();
+        range.setStart(text, open);
+        range.setEnd(text, open + 1);
+        return Math.round(range.getBoundingClientRect().left - y.left);
+      })(),
     };
   });
-  assert.deepEqual(ownName, { text: "Anna Schmidt-Weißenfels (you)", you: "(you)", shown: true, whole: true, nameCut: true });
+  assert.deepEqual(ownName, { text: "Anna Schmidt-Weißenfels (you)", you: "(you)", shown: true, whole: true, nameCut: true, marked: true, spaceBefore: 0 });
   assert.deepEqual(overlapping(shown), [], "tiles do not overlap");
   // Names are never clipped to nonsense: the full name is there to read on hover and focus.
   for (const t of others) assert.ok(["Ben Okafor", "Prof. Dr. Clara Meyer-Hohenstein"].includes(t.text));
