@@ -161,6 +161,7 @@ export class RealTimeText {
   // circle or the broadcast ends, the panel closes and clears. `canWrite` false hides
   // one's own line (those on air answer by voice).
   update(key, names, { canWrite = true } = {}) {
+    this.canWrite = canWrite;
     this.own.closest(".rtt-own-row").hidden = !canWrite;
     // The hints (the whole one, and the short one a phone shows) are about one's own line.
     for (const hint of this.panel.querySelectorAll(".hint")) hint.hidden = !canWrite;
@@ -195,7 +196,7 @@ export class RealTimeText {
   }
 
   // Before anyone has written: one line saying so (one's own region appears with one's
-  // first finished line).
+  // first finished line). Those who only read (on stage) are told what will appear here.
   showEmpty() {
     let empty = this.writers.querySelector(".rtt-empty");
     if (this.lines.size > 0) return empty?.remove();
@@ -204,7 +205,7 @@ export class RealTimeText {
       empty.className = "rtt-empty";
       this.writers.append(empty);
     }
-    empty.textContent = t("rtt.nothingYet");
+    empty.textContent = t(this.canWrite === false ? "rtt.nothingYetReader" : "rtt.nothingYet");
   }
 
   // One writer's region: their name as its heading, the kept lines, the line being typed.

@@ -77,6 +77,7 @@ export const de = {
   "rtt.you": "Sie",
   "rtt.writer": "{name}",
   "rtt.nothingYet": "Noch nichts geschrieben.",
+  "rtt.nothingYetReader": "Noch keine Fragen. Fragen aus dem Publikum erscheinen hier, während sie getippt werden; Sie antworten mündlich.",
   "rtt.started": "{name} schreibt Echtzeit-Text.",
   "rtt.said": "{name}: {text}",
   "rtt.onAirToggle": "Fragen an die Bühne",

@@ -76,6 +76,7 @@ export const en = {
   "rtt.you": "You",
   "rtt.writer": "{name}",
   "rtt.nothingYet": "Nothing written yet.",
+  "rtt.nothingYetReader": "No questions yet. Questions from the audience appear here as they are typed; you answer them by voice.",
   "rtt.started": "{name} is writing real-time text.",
   "rtt.said": "{name}: {text}",
   "rtt.onAirToggle": "Questions to the stage",

@@ -154,6 +154,14 @@ test("a listener types a question to the stage; the host on stage reads it as it
   people.push(hanna, lena);
   await hanna.page.click("#on-air-toggle");
   await lena.page.waitForSelector("#on-air-view:not([hidden])", { timeout: DEADLINE });
+  // Hanna opens the questions before anyone asks: what will come there, and how she answers.
+  await hanna.page.click("#on-air-rtt-toggle");
+  await hanna.page.waitForSelector("#on-air-rtt-writers .rtt-empty", { timeout: DEADLINE });
+  assert.equal(await hanna.page.textContent("#on-air-rtt-writers .rtt-empty"), "No questions yet. Questions from the audience appear here as they are typed; you answer them by voice.");
+  const [emptyLine] = await boxes(hanna.page, "#on-air-rtt-writers .rtt-empty");
+  const [questions] = await boxes(hanna.page, "#on-air-rtt");
+  assert.ok(emptyLine && emptyLine.left >= questions.left && emptyLine.left + emptyLine.width <= questions.left + questions.width + 0.5 && emptyLine.top + emptyLine.height <= questions.top + questions.height + 0.5, `the line is whole in the panel (${JSON.stringify({ emptyLine, questions })})`);
+  await hanna.page.screenshot({ path: path.join(dir, "rtt-stage-empty-en.png") });
   // Lena opens the question field from the stage's head and types.
   await lena.page.click("#on-air-rtt-toggle");
   assert.equal(await lena.page.evaluate(() => document.activeElement?.id), "on-air-rtt-own");
