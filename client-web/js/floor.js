@@ -34,6 +34,7 @@ export class Floor {
     this.viewport = viewport;
     // The zoom buttons over the floor's corner (name tags keep clear of them).
     this.zoomButtons = viewport.parentElement?.querySelector(".floor-zoom") ?? null;
+    this.leaveButton = viewport.parentElement?.querySelector(".floor-leave") ?? null;
     this.onWalk = onWalk;
     this.onSteer = onSteer;
     // What the floor shows changed (a scroll, a zoom, a resize): see `shown`.
@@ -369,7 +370,8 @@ export class Floor {
 
   // What no name tag may cover, in the floor's pixels: each circle's count above its
   // ring (as floor.css places it: centred, 0.8rem above the ring, a pill of about 3rem
-  // at most) and the zoom buttons in the view's corner.
+  // at most), the zoom buttons in the view's corner and, on low screens, the Leave circle
+  // button in the other.
   tagObstacles(view) {
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
     const boxes = [];
@@ -379,10 +381,11 @@ export class Floor {
       if (x < view.left || x > view.right || top < view.top || top > view.bottom) continue;
       boxes.push({ left: x - 1.5 * rem, top, width: 3 * rem, height: 1.4 * rem });
     }
-    const zoom = this.zoomButtons?.getBoundingClientRect();
-    if (zoom?.width) {
-      const origin = this.viewport.getBoundingClientRect();
-      boxes.push({ left: zoom.left - origin.left + this.viewport.scrollLeft, top: zoom.top - origin.top + this.viewport.scrollTop, width: zoom.width, height: zoom.height });
+    const origin = this.viewport.getBoundingClientRect();
+    for (const el of [this.zoomButtons, this.leaveButton]) {
+      const box = el?.getBoundingClientRect();
+      if (!box?.width) continue;
+      boxes.push({ left: box.left - origin.left + this.viewport.scrollLeft, top: box.top - origin.top + this.viewport.scrollTop, width: box.width, height: box.height });
     }
     return boxes;
   }

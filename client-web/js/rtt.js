@@ -50,6 +50,10 @@ export class RealTimeText {
       this.closedByUser = !open;
       this.setOpen(open, true);
     });
+    panel.querySelector(".rtt-close")?.addEventListener("click", () => {
+      this.closedByUser = true;
+      this.setOpen(false);
+    });
   }
 
   showsEnd() {

@@ -144,6 +144,8 @@ for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { widt
       assert.ok(leave && leave.left >= f.left && leave.left + leave.width <= f.left + f.width && leave.top >= f.top && leave.top + leave.height <= f.top + f.height + 0.5, `on the floor: ${JSON.stringify({ leave, f })}`);
       assert.equal(await a.page.textContent("#floor-leave-circle"), "Leave circle");
       assert.deepEqual(overlapping([leave, ...(await boxes(a.page, ".floor-zoom button, .avatar.me .face"))]), [], "clear of the zoom buttons and one's avatar");
+      const tags = await boxes(a.page, ".avatar .tag:not(.hidden-tag)");
+      assert.deepEqual(overlapping([leave, ...tags]).filter(([x]) => x === leave.text), [], "no name tag under it");
       const onFloor = await axe(a.page, "#floor-leave-circle");
       assert.deepEqual([onFloor.violations, onFloor.contrastReview], [[], []], "axe: the floor's button");
     } else assert.equal(await a.page.isVisible("#floor-leave-circle"), false, "at 400% the floor is too low for it");

@@ -142,7 +142,34 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
       assert.ok(newest && inside(newest, list), `${lang}-${name}: ${other.name}'s newest line is in view (${JSON.stringify({ newest, list })})`);
       const [writer] = await boxes(page, `.rtt-writer[data-id="${other.id}"] h4`);
       assert.ok(writer && inside(writer, list) && writer.top + writer.height <= newest.top + 0.5, `${lang}-${name}: ${other.name}'s name is in view above the newest line (${JSON.stringify({ writer, newest, list })})`);
+      if (name === "zoom") {
+        // The floor's Leave circle button (low screens) hides no name tag: they go around it.
+        await page.waitForTimeout(400);
+        const [leave] = await boxes(page, "#floor-leave-circle");
+        const tags = await boxes(page, ".avatar .tag:not(.hidden-tag)");
+        assert.ok(leave, `${lang}: the floor's Leave circle button`);
+        assert.deepEqual(overlapping([leave, ...tags]).filter(([x]) => x === leave.text), [], `${lang}: no name tag under the floor's button`);
+      }
       await page.screenshot({ path: path.join(dir, `rtt-${lang}-${name}.png`) });
+      if (name !== "zoom") continue;
+      // At 200% the circle's head (with the toggle) is gone: the panel has a heading of
+      // its own and closes itself, by keyboard too; the More menu opens it again.
+      const [title] = await boxes(page, "#rtt-heading");
+      const [close] = await boxes(page, "#rtt-close");
+      assert.equal(title?.text, lang === "de" ? "Echtzeit-Text" : "Real-time text", `${lang}: a visible heading`);
+      assert.ok(title.height >= 10 && inside(title, panel) && title.left + title.width <= close.left + 0.5, `${lang}: heading whole, left of the close button (${JSON.stringify({ title, close })})`);
+      assert.ok(close.width >= 24 && close.height >= 24 && inside(close, panel) && close.left + close.width <= panel.left + panel.width + 0.5, `${lang}: close button whole (${JSON.stringify({ close, panel })})`);
+      assert.equal(await page.getAttribute("#rtt-close", "aria-label"), lang === "de" ? "Echtzeit-Text schließen" : "Close real-time text");
+      const found = await axe(page, "#rtt");
+      assert.deepEqual(found.violations, [], `${lang}-${name}`);
+      assert.deepEqual(found.contrastReview, [], `${lang}-${name}`);
+      await page.focus("#rtt-close");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#rtt", { state: "hidden", timeout: DEADLINE });
+      assert.ok(await page.evaluate(() => document.activeElement !== document.body && document.activeElement?.offsetParent !== null), `${lang}: the focus is not lost with the panel`);
+      await page.click("#more-button");
+      await page.click("#menu-rtt");
+      await page.waitForSelector("#rtt", { state: "visible", timeout: DEADLINE });
     }
   }
 });
