@@ -236,6 +236,7 @@ export const de = {
   "tile.fullScreen": "Bildschirm von {name} als Vollbild zeigen",
   "tile.fullScreenEnd": "Vollbild beenden",
   "chat.unread": "ungelesen",
+  "tile.youShort": "Sie",
   "tile.yourPicture": "Ihr eigenes Bild",
   "area.stage": "Bühne",
   "area.quiet": "Ruhezone, keine Kreise",

@@ -236,6 +236,7 @@ export const en = {
   "tile.fullScreen": "Show {name}'s screen in full screen",
   "tile.fullScreenEnd": "Leave full screen",
   "chat.unread": "unread",
+  "tile.youShort": "You",
   "tile.yourPicture": "Your picture",
   "area.stage": "stage",
   "area.quiet": "quiet zone, no circles",

@@ -107,9 +107,13 @@ export class Tile {
       span.textContent = text;
       return span;
     };
-    const key = `${before}\u0001${name}\u0001${after}`;
+    const short = t("tile.youShort");
+    const key = `${before}\u0001${name}\u0001${after}\u0001${short}`;
     if (this.ownName === key) return;
     this.ownName = key;
+    // A picture too small for the name says "You" alone (tiles.css): without it, one's own
+    // small picture beside the strip read as a stranger's.
+    this.name.dataset.short = short;
     this.name.replaceChildren(...[before && part("you", before), part("given", name), after && part("you", after)].filter(Boolean));
     this.name.classList.add("own");
     // Cut short, the ellipsis leaves part of a letter's width empty; the space before

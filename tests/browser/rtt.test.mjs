@@ -142,6 +142,18 @@ test("Ben reads Anna's line as she types it; Carla outside the circle receives n
       assert.ok(newest && inside(newest, list), `${lang}-${name}: ${other.name}'s newest line is in view (${JSON.stringify({ newest, list })})`);
       const [writer] = await boxes(page, `.rtt-writer[data-id="${other.id}"] h4`);
       assert.ok(writer && inside(writer, list) && writer.top + writer.height <= newest.top + 0.5, `${lang}-${name}: ${other.name}'s name is in view above the newest line (${JSON.stringify({ writer, newest, list })})`);
+      if (name === "phone") {
+        // One's own small picture beside the other's says whose it is: "You" where the
+        // name does not fit (a newcomer took it for a stranger's).
+        const own = await page.evaluate(() => {
+          const tile = document.querySelector("#conversation .tile.self");
+          const label = tile?.querySelector(".name");
+          const [t, n] = [tile, label].map((el) => el?.getBoundingClientRect());
+          return label && { small: t.width <= 128, after: getComputedStyle(label, "::after").content, inside: n.width > 10 && n.height > 8 && n.left >= t.left && n.right <= t.right && n.top >= t.top && n.bottom <= t.bottom, tile: Math.round(t.width) };
+        });
+        assert.ok(own?.inside, `${lang}: one's own picture shows a name (${JSON.stringify(own)})`);
+        if (own.small) assert.equal(own.after, lang === "de" ? '"Sie"' : '"You"', `${lang}: "you" alone on the ${own.tile} px picture`);
+      }
       if (name === "zoom") {
         // The floor's Leave circle button (low screens) hides no name tag: they go around it.
         await page.waitForTimeout(400);
