@@ -112,7 +112,7 @@ test("nobody passes for a host: the host's name is refused, readably, and anothe
     await page.fill("#name", "HANNA");
     await page.click("#enter");
     await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
-    assert.equal(await page.textContent("#join-error"), "Diesen Namen trägt bereits eine gastgebende Person dieses Raums. Bitte wählen Sie einen anderen.");
+    assert.equal(await page.textContent("#join-error"), "Diesen Namen verwendet bereits eine Gastgeberin oder ein Gastgeber dieses Raums. Bitte wählen Sie einen anderen.");
     await page.fill("#name", "Hanna Müller");
     await page.click("#enter");
     await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });

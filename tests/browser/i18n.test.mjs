@@ -57,6 +57,6 @@ test("a count of one takes the singular where a text has one", () => {
   assert.equal(t("summary.inCirclesNote", { n: 1 }), "in 1 Kreis");
   assert.equal(t("summary.inCirclesNote", { n: 3 }), "in 3 Kreisen");
   // Without a singular form the text stays as it is.
-  assert.equal(t("waiting.for", { minutes: 1 }), "wartet seit 1 Min.");
+  assert.equal(t("waiting.for", { minutes: 1 }), "wartet seit 1\u00a0min");
   setLang("en");
 });

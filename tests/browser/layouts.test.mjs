@@ -389,7 +389,7 @@ test("a first visit's hint on walking: in a corner of the floor on a desktop, a 
     if (label.startsWith("desktop")) assert.ok(hint.width * hint.height <= 0.15 * floor.width * floor.height, `${label}: ${Math.round(hint.width)}×${Math.round(hint.height)} of the floor's ${Math.round(floor.width)}×${Math.round(floor.height)}`);
     const text = await p.page.textContent("#floor-hint p");
     // A phone has no arrow keys and nothing to click with: the hint says to tap.
-    if (opts.touch) assert.equal(text, "Tippen Sie auf den Boden, um dorthin zu gehen. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Ihre Kamera und Ihr Mikrofon erreichen nur Ihren Kreis.");
+    if (opts.touch) assert.equal(text, "Tippen Sie auf eine Stelle der Raumfläche, um dorthin zu gehen. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Ihre Kamera und Ihr Mikrofon erreichen nur Ihren Kreis.");
     else assert.match(text, opts.lang === "de" ? /Klicken oder tippen Sie .* Pfeiltasten/ : /Click or tap the floor .* arrow keys/);
     await p.page.screenshot({ path: path.join(screenshotDir(), `floor-hint-${label}.png`) });
     const report = await axe(p.page, "#floor-hint");
