@@ -28,7 +28,7 @@ export const de = {
   "join.off": "Aus",
   "lang.switch": "English",
   "lang.label": "Language: English",
-  "hint.walk": "Klicken oder tippen Sie auf eine Stelle der Raumfläche, um dorthin zu gehen, oder nutzen Sie die Pfeiltasten. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Ihre Kamera und Ihr Mikrofon erreichen nur Ihren Kreis.",
+  "hint.walk": "Klicken oder tippen Sie auf die Raumfläche oder nutzen Sie die Pfeiltasten, um sich zu bewegen. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Kamera und Mikrofon erreichen nur Ihren Kreis.",
   "hint.walkTouch": "Tippen Sie auf eine Stelle der Raumfläche, um dorthin zu gehen. Gehen Sie zu jemandem, um ein Gespräch zu beginnen. Ihre Kamera und Ihr Mikrofon erreichen nur Ihren Kreis.",
   "hint.gotIt": "Verstanden",
   "room.floor": "Raumfläche. Mit den Pfeiltasten oder W, A, S, D gehen oder auf eine Stelle klicken oder tippen, um dorthin zu gehen.",

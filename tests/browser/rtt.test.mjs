@@ -193,6 +193,20 @@ test("a listener types a question to the stage; the host on stage reads it as it
   people.push(hanna, lena);
   await hanna.page.click("#on-air-toggle");
   await lena.page.waitForSelector("#on-air-view:not([hidden])", { timeout: DEADLINE });
+  // On the floor her avatar says "on stage" in a colour of its own, not the red of a muted
+  // microphone (a newcomer read the speaker as muted).
+  await lena.page.waitForSelector(`.avatar.on-air .badges .on-air`, { timeout: DEADLINE });
+  const marks = await lena.page.evaluate(() => {
+    const probe = document.createElement("span");
+    probe.style.color = "var(--danger)";
+    document.body.append(probe);
+    const danger = getComputedStyle(probe).color;
+    probe.remove();
+    const badge = getComputedStyle(document.querySelector(".avatar.on-air .badges .on-air")).backgroundColor;
+    return { danger, badge, title: getComputedStyle(document.querySelector("#on-air-view .section-title")).color };
+  });
+  assert.notEqual(marks.badge, marks.danger, "the stage badge is not the muted red");
+  assert.notEqual(marks.title, marks.danger, "nor the stage's heading");
   // Hanna opens the questions before anyone asks: what will come there, and how she answers.
   await hanna.page.click("#on-air-rtt-toggle");
   await hanna.page.waitForSelector("#on-air-rtt-writers .rtt-empty", { timeout: DEADLINE });
