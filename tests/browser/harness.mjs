@@ -455,10 +455,15 @@ export function sentMessages(page) {
   return sent;
 }
 
-// The bounding boxes of every element matching `selector` that is shown.
+// The bounding boxes of every element matching `selector` that is shown (not the 1 px
+// box of one kept for screen readers alone).
 export async function boxes(page, selector) {
   return page.evaluate((sel) => [...document.querySelectorAll(sel)]
     .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== "hidden")
+    .filter((el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 1 || r.height > 1;
+    })
     .map((el) => {
       const r = el.getBoundingClientRect();
       return { left: r.left, top: r.top, width: r.width, height: r.height, text: el.textContent.trim() };

@@ -92,6 +92,64 @@ for (const [lang, role] of [["en", "participant"], ["de", "participant"], ["en",
   });
 }
 
+for (const lang of ["de", "en"]) {
+  test(`on a phone held upright every control has a word under its icon (${lang}, a host: seven buttons), whole, in one row`, async () => {
+    const p = await person(server, lang === "de" ? "Hanna Telefon" : "Hanna Phone", { lang, link: mintLink(server, ["--room", "lobby", "--role", "host"]), viewport: { width: 390, height: 844 }, touch: true });
+    people.push(p);
+    await p.page.waitForSelector("#on-air-toggle:not([hidden])", { timeout: DEADLINE });
+    if (await p.page.isVisible("#panel-close")) await p.page.click("#panel-close");
+    await p.page.waitForTimeout(200);
+    const { rows, shown } = await controlRows(p.page);
+    assert.equal(rows, 1, `one row: ${JSON.stringify(shown.map((b) => [b.text, Math.round(b.top)]))}`);
+    assert.equal(shown.length, 7, `seven buttons: ${JSON.stringify(shown.map((b) => b.text))}`);
+    assert.deepEqual(overlapping(shown), []);
+    assert.deepEqual(shown.filter((b) => b.left < -0.5 || b.left + b.width > 390.5).map((b) => b.text), [], "inside the window");
+    const words = await p.page.evaluate(() =>
+      [...document.querySelectorAll(".controlbar button")]
+        .filter((b) => b.offsetParent)
+        .map((b) => {
+          const caption = b.querySelector(".caption");
+          const [c, i, box] = [caption, b.querySelector("svg"), b].map((el) => el?.getBoundingClientRect());
+          return {
+            id: b.id,
+            caption: caption?.textContent ?? null,
+            name: b.querySelector(".label")?.textContent ?? "",
+            whole: !!caption && c.width > 0 && caption.scrollWidth <= caption.clientWidth + 1 && c.left >= box.left - 0.5 && c.right <= box.right + 0.5 && c.bottom <= box.bottom + 0.5,
+            below: !!caption && c.top >= i.bottom - 1,
+          };
+        }),
+    );
+    const want = lang === "de" ? ["Mikrofon", "Kamera", "Hand", "Reagieren", "Bühne", "Mehr", "Verlassen"] : ["Mic", "Camera", "Hand", "React", "Stage", "More", "Leave"];
+    assert.deepEqual(words.map((w) => w.caption), want);
+    for (const w of words) {
+      assert.ok(w.whole && w.below, `${w.id}: "${w.caption}" whole, under its icon (${JSON.stringify(w)})`);
+      // What one sees is part of the name (WCAG 2.5.3: speech input says what it sees).
+      assert.ok(w.name.toLowerCase().includes(w.caption.toLowerCase()), `${w.id}: "${w.caption}" in its name "${w.name}"`);
+    }
+    const found = await axe(p.page, ".controlbar");
+    assert.deepEqual([found.violations, found.contrastReview], [[], []]);
+    await p.page.screenshot({ path: path.join(screenshotDir(), `controlbar-phone-${lang}-host.png`), clip: { x: 0, y: 844 - 70, width: 390, height: 70 } });
+    // A narrower phone: still one row inside the window; words that stay are whole, and
+    // the main ones (microphone, camera, leaving) keep theirs.
+    await p.page.setViewportSize({ width: 360, height: 780 });
+    await p.page.waitForTimeout(200);
+    const narrow = await controlRows(p.page);
+    assert.equal(narrow.rows, 1, "one row at 360 px");
+    assert.deepEqual(overlapping(narrow.shown), []);
+    assert.deepEqual(narrow.shown.filter((b) => b.left < -0.5 || b.left + b.width > 360.5).map((b) => b.text), [], "inside a 360 px window");
+    const kept = await p.page.evaluate(() => [...document.querySelectorAll(".controlbar .caption")].filter((c) => c.offsetParent).map((c) => ({ id: c.closest("button").id, whole: c.scrollWidth <= c.clientWidth + 1 && c.getBoundingClientRect().right <= c.closest("button").getBoundingClientRect().right + 0.5 })));
+    assert.ok(kept.every((c) => c.whole), `whole: ${JSON.stringify(kept)}`);
+    for (const id of ["mic-toggle", "camera-toggle", "leave"]) assert.ok(kept.some((c) => c.id === id), `${id} keeps its word at 360 px: ${JSON.stringify(kept)}`);
+    await p.page.screenshot({ path: path.join(screenshotDir(), `controlbar-phone-360-${lang}-host.png`), clip: { x: 0, y: 780 - 70, width: 360, height: 70 } });
+    // At 200% zoom (a low window) the words would cost the floor its height: icons alone.
+    await p.page.setViewportSize({ width: 640, height: 400 });
+    await p.page.waitForTimeout(200);
+    assert.deepEqual(await boxes(p.page, ".controlbar .caption"), [], "no words under the icons in a low window");
+    await p.close();
+    people.splice(people.indexOf(p), 1);
+  });
+}
+
 for (const [zoom, viewport] of [[200, { width: 640, height: 400 }], [400, { width: 320, height: 200 }]]) {
   test(`at ${zoom}% zoom the floor keeps at least half the height, in the room and in a circle (all of it in view where it fits)`, async () => {
     const a = await person(server, `Zoom ${zoom} Anna`, { viewport, scale: zoom / 100 });
