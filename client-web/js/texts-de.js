@@ -101,7 +101,7 @@ export const de = {
   "people.invited": "{name} ist auf die Bühne eingeladen.",
   "people.called": "auf die Bühne eingeladen",
   "people.micOff": "Mikrofon aus",
-  "room.goto": "Zu {name} gehen",
+  "room.goto": "Zu {name} hingehen",
   "room.gotoCircle": "Zum Kreis gehen",
   "room.circleOf": "Kreis mit {count} Personen: {names}",
   "room.you": "{name} (Sie)",
