@@ -51,12 +51,12 @@ export class JoinScreen {
       event.preventDefault();
       const name = tidy($("#name"));
       if (name.length < 1 || [...name].length > LIMITS.maxNameChars) {
-        this.showError(t("error.invalid_name"), "#name");
+        this.showError(explain("invalid_name") ?? t("error.invalid_name"), "#name");
         return;
       }
       const profile = tidy($("#profile"));
       if ([...profile].length > LIMITS.maxProfileChars) {
-        this.showError(t("error.invalid_profile"), "#profile");
+        this.showError(explain("invalid_profile") ?? t("error.invalid_profile"), "#profile");
         return;
       }
       localStorage.setItem("hallway.name", name);
@@ -188,7 +188,7 @@ export class JoinScreen {
       $("#passcode").focus();
       return;
     }
-    this.showError(text, JOIN_FIELDS[code]);
+    this.showError(explain(code) ?? text, JOIN_FIELDS[code]);
   }
 
   // The join screen's error; with `field` (a selector), that field is marked invalid and
@@ -211,6 +211,23 @@ export class JoinScreen {
       input.focus();
     }
   }
+}
+
+// Which of a field's rules its text breaks, said for that rule alone: the server's one
+// sentence with every rule left people guessing (text pasted with a hidden control
+// character looks right). Null when none is recognised here (the server's text stands).
+function explain(code) {
+  const which = { invalid_name: ["#name", "join.field.name", LIMITS.maxNameChars], invalid_profile: ["#profile", "join.field.profile", LIMITS.maxProfileChars] }[code];
+  if (!which) return null;
+  const [selector, label, max] = which;
+  const value = $(selector).value.trim();
+  const field = t(label);
+  if (code === "invalid_name" && value === "") return t("error.text.empty", { field });
+  if ([...value].length > max) return t("error.text.tooLong", { field, max });
+  // (The joiners that scripts and emoji need are allowed.)
+  if (/(?![\u200C\u200D])[\p{Cc}\p{Cf}\u2028\u2029]/u.test(value)) return t("error.text.invisible", { field });
+  if (!/[\p{L}\p{N}]/u.test(value)) return t("error.text.noLetter", { field });
+  return null;
 }
 
 // A field's text as sent: what text copied from a document or a web page brings along

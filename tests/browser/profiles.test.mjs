@@ -162,7 +162,9 @@ test("a line the server refuses is said at its field, in German", async () => {
   await page.fill("#profile", "Amt \u202Eevil");
   await page.click("#enter");
   await page.waitForSelector("#join-error:not([hidden])", { timeout: DEADLINE });
-  assert.match(await page.textContent("#join-error"), /Organisation und Themen höchstens 80 Zeichen/);
+  // The rule it breaks, not every rule: the line looks right ("Amt live"), its hidden
+  // character is what to fix.
+  assert.equal(await page.textContent("#join-error"), "„Organisation und Themen“ enthält ein unsichtbares Zeichen oder Steuerzeichen, wie es kopierter Text oft mitbringt. Bitte tippen Sie den Text neu ein.");
   assert.equal(await page.getAttribute("#profile", "aria-invalid"), "true");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "profile");
   // The error stands right under the field it is about.
@@ -170,6 +172,13 @@ test("a line the server refuses is said at its field, in German", async () => {
   assert.ok(error[0].top >= field[0].top + field[0].height && error[0].top - (field[0].top + field[0].height) < 120, JSON.stringify({ field, error }));
   await page.screenshot({ path: path.join(dir, "profile-refused-de-phone.png"), fullPage: true });
   const found = await axe(page);
+  // A name of punctuation alone: the server refuses it, and the form says why.
+  await page.fill("#profile", "");
+  await page.fill("#name", "---");
+  await page.click("#enter");
+  await page.waitForFunction(() => document.querySelector("#join-error").textContent.includes("Ihr Name"), null, { timeout: DEADLINE });
+  assert.equal(await page.textContent("#join-error"), "„Ihr Name“ braucht mindestens einen Buchstaben oder eine Ziffer.");
+  assert.equal(await page.getAttribute("#name", "aria-invalid"), "true");
   await context.close();
   assert.deepEqual(found.violations, []);
   assert.deepEqual(found.contrastReview, []);
