@@ -56,7 +56,7 @@ export class ControlBar {
     $("#floor-leave-circle").addEventListener("click", () => this.deps.leaveCircle());
     $("#menu-keys").addEventListener("click", () => this.showKeys());
     // Opens the panel, or closes it when open (on low screens the menu is the only way).
-    $("#menu-rtt").addEventListener("click", () => rtt.setOpen(!rtt.open, !rtt.open));
+    $("#menu-rtt").addEventListener("click", () => (rtt.open ? rtt.close() : rtt.setOpen(true, true)));
     // The accessibility statement, from anywhere in the room (BITV 2.0 § 7), in a new tab.
     $("#menu-statement").addEventListener("click", () => window.open(`/accessibility?lang=${lang()}`, "_blank", "noopener"));
     document.addEventListener("keydown", (event) => {

@@ -50,10 +50,17 @@ export class RealTimeText {
       this.closedByUser = !open;
       this.setOpen(open, true);
     });
-    panel.querySelector(".rtt-close")?.addEventListener("click", () => {
-      this.closedByUser = true;
-      this.setOpen(false);
-    });
+    panel.querySelector(".rtt-close")?.addEventListener("click", () => this.close());
+  }
+
+  // Closed by the person (its own button, the toggle, the More menu): new writers do not
+  // open it again until the circle changes. Where the toggle does not show (low screens),
+  // the focus goes to the More menu's button, from which it opens again.
+  close() {
+    this.closedByUser = true;
+    const toggleShown = !this.toggle.hidden && this.toggle.offsetParent !== null;
+    if (!toggleShown && this.panel.contains(document.activeElement)) document.querySelector("#more-button")?.focus();
+    this.setOpen(false);
   }
 
   showsEnd() {

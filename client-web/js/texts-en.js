@@ -111,7 +111,7 @@ export const en = {
   "room.gotoCircle": "Go to circle",
   "room.circleOf": "Circle of {count}: {names}",
   "room.you": "{name} (you)",
-  "bar.mic": "Mic",
+  "bar.mic": "Microphone",
   "bar.camera": "Camera",
   "bar.hand": "Hand",
   "bar.react": "React",

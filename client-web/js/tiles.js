@@ -118,9 +118,11 @@ export class Tile {
     this.name.classList.add("own");
     // Cut short, the ellipsis leaves part of a letter's width empty; the space before
     // "(you)" would double it, so it goes while the name is cut (the tile's size decides).
+    // (The tile is watched, not the name, whose width the mark itself changes: watching
+    // it, a name just at the edge would go back and forth every frame.)
     if (!this.nameWatch && typeof ResizeObserver === "function") {
       this.nameWatch = new ResizeObserver(() => this.markCut());
-      this.nameWatch.observe(this.name);
+      this.nameWatch.observe(this.el);
     }
     requestAnimationFrame(() => this.markCut());
   }

@@ -462,7 +462,7 @@ export async function boxes(page, selector) {
     .filter((el) => el.offsetParent !== null && getComputedStyle(el).visibility !== "hidden")
     .filter((el) => {
       const r = el.getBoundingClientRect();
-      return r.width > 1 || r.height > 1;
+      return !(r.width <= 1 && r.height <= 1 && getComputedStyle(el).clipPath === "inset(50%)");
     })
     .map((el) => {
       const r = el.getBoundingClientRect();
