@@ -9,6 +9,12 @@ export class MenuButton {
     this.onOpen = onOpen;
     button.addEventListener("click", () => (this.isOpen ? this.close() : this.open()));
     button.addEventListener("keydown", (event) => {
+      // Opened by a click or Enter, the focus stays on the button: Escape there closes it too.
+      if (event.key === "Escape" && this.isOpen) {
+        event.preventDefault();
+        this.close();
+        return;
+      }
       if (event.key === "ArrowUp" || event.key === "ArrowDown") {
         event.preventDefault();
         this.open();

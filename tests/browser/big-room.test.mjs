@@ -57,7 +57,7 @@ for (const [lang, viewport, scale] of [
     assert.ok(near.includes("Nora Becker") && near.includes("Ole Hansen"), near.join(", "));
     assert.ok(!near.includes("Jürgen Müller"), "those far away are not listed until found");
     const line = await page.textContent("#people-found");
-    assert.match(line, lang === "de" ? /in Ihrer Nähe und die gefundenen; im Raum sind \d+\./ : /near you and those you found; \d+ are in the room\./);
+    assert.match(line, lang === "de" ? /in Ihrer Nähe und Ihre Suchtreffer\. Im Raum sind insgesamt \d+ Personen\./ : /near you and those you found; \d+ are in the room\./);
     await shoot(page, `near-${lang}-${viewport.width}x${scale}`);
 
     await page.fill("#people-search", "muller");

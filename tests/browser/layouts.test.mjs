@@ -136,7 +136,11 @@ for (const lang of ["de", "en"]) {
     const items = await p.page.$$eval("#more-menu button", (list) => list.filter((b) => b.offsetParent).map((b) => ({ text: b.textContent.trim(), direction: getComputedStyle(b).flexDirection, height: b.getBoundingClientRect().height })));
     assert.ok(items.length >= 3 && items.every((i) => i.direction === "row" && i.height < 56), `menu items as rows: ${JSON.stringify(items)}`);
     await p.page.screenshot({ path: path.join(screenshotDir(), `more-menu-phone-${lang}-host.png`) });
+    // Escape closes it, with the focus still on its button (opened by a tap, as here).
+    assert.equal(await p.page.evaluate(() => document.activeElement?.id), "more-button");
     await p.page.keyboard.press("Escape");
+    await p.page.waitForSelector("#more-menu", { state: "hidden", timeout: DEADLINE });
+    assert.equal(await p.page.evaluate(() => document.activeElement?.id), "more-button");
     // A narrower phone: still one row inside the window; words that stay are whole, and
     // the main ones (microphone, camera, leaving) keep theirs.
     await p.page.setViewportSize({ width: 360, height: 780 });
