@@ -59,6 +59,10 @@ async function openSummary(page) {
   if ((await page.getAttribute("#tab-people", "aria-selected")) !== "true") await page.click("#tab-people");
   await page.waitForSelector("#host-tools", { state: "visible", timeout: DEADLINE });
   if ((await page.getAttribute("#host-tools", "open")) === null) await page.click("#host-tools summary");
+  // No tool's words run past its button (German ones are long: "Bereich auf der
+  // Raumfläche zeichnen" did, in a desktop's panel).
+  const overrun = await page.$$eval("#host-tools button", (list) => list.filter((b) => b.offsetParent && b.scrollWidth > b.clientWidth + 1).map((b) => b.textContent.trim()));
+  assert.deepEqual(overrun, [], "host tools' buttons hold their words");
   await page.locator("#summary-button").scrollIntoViewIfNeeded();
   await page.click("#summary-button");
   await page.waitForSelector("#summary[open]", { timeout: DEADLINE });
