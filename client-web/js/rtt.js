@@ -46,9 +46,9 @@ export class RealTimeText {
       }
     });
     toggle.addEventListener("click", () => {
-      const open = this.panel.hidden;
-      this.closedByUser = !open;
-      this.setOpen(open, true);
+      if (!this.panel.hidden) return this.close();
+      this.closedByUser = false;
+      this.setOpen(true, true);
     });
     panel.querySelector(".rtt-close")?.addEventListener("click", () => this.close());
   }
