@@ -10,8 +10,8 @@ const $ = (selector) => document.querySelector(selector);
 
 export class HostTools {
   // `token` is the host link's (the floor plan's upload carries it); `announce` says a
-  // text to screen readers.
-  constructor({ slug, token, conn, state, areaEditor, summary, announce }) {
+  // text to screen readers; `showTools` brings the panel's host tools into view.
+  constructor({ slug, token, conn, state, areaEditor, summary, announce, showTools }) {
     this.slug = slug;
     this.token = token;
     this.conn = conn;
@@ -19,6 +19,7 @@ export class HostTools {
     this.areaEditor = areaEditor;
     this.summary = summary;
     this.announce = announce;
+    this.showTools = showTools;
     // Icebreakers were saved and the server's word on them is awaited.
     this.saving = false;
   }
@@ -190,7 +191,7 @@ export class HostTools {
     $("#area-submit").textContent = t(area?.id ? "host.saveArea" : "host.addArea");
     $("#area-cancel").hidden = !area;
     if (area) {
-      $("#host-tools").open = true;
+      this.showTools();
       $("#area-name").focus();
     }
   }

@@ -191,7 +191,14 @@ const summary = new SummaryView($("#summary"), {
 });
 // A host's tools in the panel: lock, areas, gathering, announcement, floor plan,
 // icebreakers, the organiser summary.
-const hostTools = new HostTools({ slug, token, conn, state, areaEditor, summary, announce: (text) => announce(text) });
+const hostTools = new HostTools({
+  slug, token, conn, state, areaEditor, summary,
+  announce: (text) => announce(text),
+  showTools: () => {
+    controls.setPanelOpen(true);
+    panel.show("host");
+  },
+});
 const waitingPanel = new WaitingRoomPanel((msg) => conn.send(msg), (text) => announce(text));
 // How long people have waited goes on counting between the server's updates.
 setInterval(() => {
@@ -483,7 +490,7 @@ function welcomed(msg) {
   renderPeople();
   panel.renderChat(state);
   controls.showRoomState();
-  $("#host-tools").hidden = state.me()?.role !== "host";
+  panel.offerHostTools(state.me()?.role === "host");
   areaEditor.setEnabled(state.me()?.role === "host");
   hostTools.renderAreaList();
   controls.update();

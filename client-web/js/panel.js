@@ -33,13 +33,20 @@ export class Panel {
     this.menu = root.querySelector("#person-menu");
     this.tabs = [...root.querySelectorAll('[role="tab"]')];
     for (const tab of this.tabs) {
-      tab.addEventListener("click", () => this.show(tab.id === "tab-chat" ? "chat" : "people"));
-      // Arrow keys move between the tabs (the ARIA tabs pattern).
+      tab.addEventListener("click", () => this.show(tabName(tab)));
+      // Arrow keys move between the tabs shown, Home and End to the first and the last
+      // (the ARIA tabs pattern; the host tools' tab is there for hosts alone).
       tab.addEventListener("keydown", (event) => {
-        if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+        const shown = this.tabs.filter((t) => !t.hidden);
+        const at = shown.indexOf(tab);
+        const step = { ArrowRight: 1, ArrowLeft: shown.length - 1 }[event.key];
+        let next;
+        if (step) next = shown[(at + step) % shown.length];
+        else if (event.key === "Home") next = shown[0];
+        else if (event.key === "End") next = shown[shown.length - 1];
+        else return;
         event.preventDefault();
-        const next = this.tabs[(this.tabs.indexOf(tab) + 1) % this.tabs.length];
-        this.show(next.id === "tab-chat" ? "chat" : "people");
+        this.show(tabName(next));
         next.focus();
       });
     }
@@ -238,10 +245,10 @@ export class Panel {
     return parts;
   }
 
-  // Shows the people or the chat tab.
+  // Shows one tab: "people", "chat" or (hosts) "host".
   show(which) {
     for (const tab of this.tabs) {
-      const selected = (tab.id === "tab-chat") === (which === "chat");
+      const selected = tabName(tab) === which;
       tab.setAttribute("aria-selected", String(selected));
       tab.tabIndex = selected ? 0 : -1;
       this.root.querySelector(`#${tab.getAttribute("aria-controls")}`).hidden = !selected;
@@ -252,6 +259,15 @@ export class Panel {
       const log = this.root.querySelector(".chat-scroll");
       log.scrollTop = log.scrollHeight;
     }
+  }
+
+  // The host tools' tab is offered to hosts alone; one who stops being a host while it is
+  // shown is taken back to the people.
+  offerHostTools(host) {
+    const tab = this.root.querySelector("#tab-host");
+    tab.hidden = !host;
+    tab.parentElement.classList.toggle("three", host);
+    if (!host && tab.getAttribute("aria-selected") === "true") this.show("people");
   }
 
   get chatShown() {
@@ -530,4 +546,9 @@ export class Panel {
     li.append(document.createTextNode(`: ${m.text}`));
     return li;
   }
+}
+
+// "people", "chat" or "host": the tab's id without its "tab-".
+function tabName(tab) {
+  return tab.id.slice("tab-".length);
 }

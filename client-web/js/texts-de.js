@@ -160,6 +160,7 @@ export const de = {
   "status.left": "Sie haben den Raum verlassen.",
   "and": " und ",
   "host.heading": "Werkzeuge für Gastgebende",
+  "host.tab": "Werkzeuge",
   "host.lockRoom": "Raum sperren",
   "host.areas": "Bereiche",
   "host.areaName": "Name",

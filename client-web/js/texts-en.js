@@ -160,6 +160,7 @@ export const en = {
   "status.left": "You left the room.",
   "and": " and ",
   "host.heading": "Host tools",
+  "host.tab": "Host tools",
   "host.lockRoom": "Lock room",
   "host.areas": "Areas",
   "host.areaName": "Name",

@@ -40,7 +40,7 @@ test("a host draws, names, moves, resizes and changes an area; everyone sees it"
   people.push(hanna, anna);
   const page = hanna.page;
   for (let i = 0; i < 6; i++) await page.click("#zoom-out");
-  await page.click("#host-tools summary");
+  await page.click("#tab-host");
   await page.click("#area-draw");
   assert.equal(await page.getAttribute("#area-draw", "aria-pressed"), "true");
 

@@ -72,7 +72,7 @@ test("the floor shows its pattern, then the plan a host picks, then the picture 
   people.push(hanna, anna);
 
   // The demo room opens on the hall; without a plan it has a quiet pattern, not flat grey.
-  await hanna.page.click("#host-tools summary");
+  await hanna.page.click("#tab-host");
   await hanna.page.selectOption("#plan-select", "");
   await anna.page.waitForFunction(() => !document.querySelector(".surface").classList.contains("has-plan"), null, { timeout: DEADLINE });
   const plain = await floorSeen(anna.page);

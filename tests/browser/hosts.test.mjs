@@ -3,7 +3,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, person, clickFloor, waitAt, waitCircle, mintLink, axe, DEADLINE } from "./harness.mjs";
+import { startServer, person, clickFloor, waitAt, waitCircle, mintLink, axe, boxes, overlapping, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -19,6 +19,7 @@ after(async () => {
 
 // A host's action on one person, through that person's actions menu.
 async function hostAction(page, action, id) {
+  await page.click("#tab-people");
   await page.click(`button[data-key="actions:${id}"]`);
   await page.click(`#person-menu button[data-key="${action}:${id}"]`);
   await page.waitForSelector("#person-menu", { state: "hidden", timeout: DEADLINE });
@@ -28,15 +29,58 @@ test("host tools are there for hosts only, and pass axe-core", async () => {
   const hanna = await person(server, "Hanna", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
   const anna = await person(server, "Anna Schmidt");
   people.push(hanna, anna);
-  assert.equal(await hanna.page.isVisible("#host-tools"), true);
-  assert.equal(await anna.page.isVisible("#host-tools"), false);
+  // A tab of their own, offered to hosts alone.
+  assert.equal(await hanna.page.isVisible("#tab-host"), true);
+  assert.equal(await anna.page.isVisible("#tab-host"), false);
   await hanna.page.waitForSelector(`button[data-key="actions:${anna.id}"]`, { timeout: DEADLINE });
   assert.equal(await anna.page.$(`button[data-key^="actions:"]`), null);
-  await hanna.page.click("#host-tools summary");
+  await hanna.page.click("#tab-host");
   const report = await axe(hanna.page);
   assert.deepEqual(report.violations, []);
   assert.deepEqual(report.contrastReview, []);
-  await hanna.page.click("#host-tools summary");
+  // The tools scroll with their tab, not in a box of their own inside it.
+  assert.deepEqual(await hanna.page.$eval("#host-tools", (el) => [getComputedStyle(el).overflowY, el.scrollHeight > el.clientHeight + 1]), ["visible", false]);
+  assert.ok(await hanna.page.$eval("#pane-host", (el) => el.scrollHeight > el.clientHeight), "the tab scrolls: the tools are longer than a window");
+  await tabsFit(hanna.page, 3);
+  // Arrow keys go round the tabs shown, Home and End to the ends (the ARIA tabs pattern);
+  // the host tools' tab is not there for Anna.
+  await hanna.page.focus("#tab-host");
+  const keys = async (page, list) => {
+    const seen = [];
+    for (const key of list) {
+      await page.keyboard.press(key);
+      seen.push(await page.evaluate(() => [document.activeElement.id, document.querySelector('[role="tab"][aria-selected="true"]').id].join("=")));
+    }
+    return seen;
+  };
+  assert.deepEqual(await keys(hanna.page, ["ArrowRight", "ArrowLeft", "ArrowLeft", "End", "Home"]), ["tab-people=tab-people", "tab-host=tab-host", "tab-chat=tab-chat", "tab-host=tab-host", "tab-people=tab-people"]);
+  assert.equal(await hanna.page.isVisible("#pane-people"), true);
+  await anna.page.focus("#tab-people");
+  assert.deepEqual(await keys(anna.page, ["ArrowRight", "ArrowRight", "End", "ArrowLeft"]), ["tab-chat=tab-chat", "tab-people=tab-people", "tab-chat=tab-chat", "tab-people=tab-people"]);
+  await tabsFit(anna.page, 2);
+});
+
+// The panel's tabs show whole, side by side, inside the panel's head and clear of its close
+// button (a phone's drawer has one).
+async function tabsFit(page, count) {
+  const tabs = await boxes(page, '.panel-head [role="tab"]');
+  assert.equal(tabs.length, count);
+  const [head] = await boxes(page, ".panel-head");
+  for (const tab of tabs) assert.ok(tab.left >= head.left - 0.5 && tab.left + tab.width <= head.left + head.width + 0.5, `${tab.text} inside the panel`);
+  assert.deepEqual(overlapping([...tabs, ...(await boxes(page, "#panel-close"))]), []);
+  assert.deepEqual(await page.$$eval('.panel-head [role="tab"]', (list) => list.filter((t) => t.offsetParent && t.scrollWidth > t.clientWidth + 1).map((t) => t.textContent.trim())), [], "every tab holds its words");
+}
+
+test("on a narrow phone, a German host's three tabs fit the drawer beside its close button", async () => {
+  for (const width of [360, 390]) {
+    const host = await person(server, "Hanna Schmidt-Weißenfels", { lang: "de", viewport: { width, height: 740 }, touch: true, camera: false, link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
+    await host.page.click("#panel-toggle");
+    await host.page.waitForSelector("#panel-close", { state: "visible", timeout: DEADLINE });
+    await tabsFit(host.page, 3);
+    await host.page.click("#tab-host");
+    assert.equal(await host.page.isVisible("#announce-text"), true);
+    await host.close();
+  }
 });
 
 test("a host enters a locked circle", async () => {
@@ -56,9 +100,9 @@ test("a host enters a locked circle", async () => {
 
 test("an announcement reaches everyone, who may put it away until the next; a locked room turns newcomers away", async () => {
   const [hanna, anna] = people;
-  // Host tools are folded away (the people list stays in view) until the host opens them.
+  // Host tools are a tab of their own (the people list has the people tab to itself).
   assert.equal(await hanna.page.isVisible("#announce-text"), false);
-  await hanna.page.click("#host-tools summary");
+  await hanna.page.click("#tab-host");
   assert.equal(await hanna.page.isDisabled("#announce-clear"), true, "nothing posted: nothing to delete");
   await hanna.page.fill("#announce-text", "Die Keynote beginnt in 5 Minuten.");
   // From the text, the keyboard reaches "Post" first, and "Delete announcement" sits apart
@@ -126,6 +170,7 @@ test("a removed and banned participant cannot come back with the same link", asy
   const link = mintLink(server, ["--room", "lobby", "--role", "participant", "--name", "Mallory Meyer"]);
   const mallory = await person(server, "ignored", { link });
   people.push(mallory);
+  await hanna.page.click("#tab-people");
   await hanna.page.waitForSelector(`button[data-key="actions:${mallory.id}"]`, { timeout: DEADLINE });
   await hostAction(hanna.page, "ban", mallory.id);
   await mallory.page.waitForSelector("#ended:not([hidden])", { timeout: DEADLINE });
@@ -159,6 +204,7 @@ test("a host gathers everyone", async () => {
   const [hanna, anna, ben] = people;
   await clickFloor(hanna.page, 1500, 1000);
   await waitAt(hanna.page, hanna.id, 1500, 1000);
+  await hanna.page.click("#tab-host");
   await hanna.page.click("#gather");
   for (const p of [anna, ben]) {
     await p.page.waitForFunction(
@@ -210,6 +256,7 @@ test("a host invites a participant onto the stage; everyone sees them there", as
 
 test("a host adds a quiet area; everyone sees it on the floor", async () => {
   const [hanna, anna] = people;
+  await hanna.page.click("#tab-host");
   await hanna.page.fill("#area-name", "Bibliothek");
   await hanna.page.fill("#area-x", "100");
   await hanna.page.fill("#area-y", "100");

@@ -167,7 +167,7 @@ test("it closes by keyboard, the focus goes on, and it is not shown again for th
 
 test("a host edits the room's own prompts in the host console, and turns them off", async () => {
   const page = hanna.page;
-  await page.click("#host-tools summary");
+  await page.click("#tab-host");
   assert.equal(await page.isChecked("#icebreakers-on"), true);
   assert.equal(await page.inputValue("#icebreaker-prompts"), "", "empty: the built-in prompts");
   // Too many lines are refused at the field before anything is sent.

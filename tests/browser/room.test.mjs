@@ -283,7 +283,7 @@ test("an invitation-only room and a locked room say so before a name is typed", 
     assert.equal(await page.isDisabled("#enter"), true, "nobody can enter without a link");
 
     // A host locks the lobby: a newcomer's join page says so before the name field is used.
-    await host.page.click("#host-tools summary");
+    await host.page.click("#tab-host");
     await host.page.click("#room-lock-toggle");
     await host.page.waitForSelector("#room-locked-badge:not([hidden])", { timeout: DEADLINE });
     await page.goto(`${own.url}/r/lobby`);

@@ -96,7 +96,7 @@ test("a host signs in from the join screen and enters with the host tools under 
     await page.waitForFunction(() => document.querySelector("#name").value === "Ada Lovelace", null, { timeout: DEADLINE });
     assert.equal(await page.isVisible("#host-sign-in"), false);
     await page.click("#enter");
-    await page.locator("#host-tools").waitFor({ state: "visible", timeout: DEADLINE });
+    await page.locator("#tab-host").waitFor({ state: "visible", timeout: DEADLINE });
     // No sign-in cookie outlives the join.
     assert.deepEqual((await context.cookies(base)).map((c) => c.name), []);
   } finally {

@@ -182,7 +182,7 @@ test("the host admits two chosen people at once, then all the rest; the empty qu
   await page.waitForFunction(() => document.querySelector("#waiting-empty") && !document.querySelector("#waiting-empty").hidden, null, { timeout: DEADLINE });
   assert.equal(await page.textContent("#waiting-empty"), "Nobody is waiting.");
   // Turning it off is the switch among the host tools; the hosts see it taken.
-  await page.click("#host-tools summary");
+  await page.click("#tab-host");
   await page.waitForSelector("#waiting-on", { state: "visible", timeout: DEADLINE });
   const [tools] = await boxes(page, "#host-tools");
   const [toggle] = await boxes(page, "#waiting-switch");
