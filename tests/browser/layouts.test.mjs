@@ -504,6 +504,7 @@ test("a circle on a phone and at 200%: whole tiles, all on one screen or in page
     ["phone-en-6", 6, { viewport: { width: 390, height: 844 }, touch: true }, false],
     ["zoom-200-de-3", 3, { lang: "de", viewport: { width: 640, height: 400 }, scale: 2 }, true],
     ["zoom-200-en-6", 6, { viewport: { width: 640, height: 400 }, scale: 2 }, false],
+    ["phone-de-360-2", 2, { lang: "de", viewport: { width: 360, height: 740 }, touch: true }, true],
   ];
   // A server of its own: nobody from the other tests (still standing where they were, for
   // a while) walks into these circles.
@@ -514,6 +515,25 @@ test("a circle on a phone and at 200%: whole tiles, all on one screen or in page
     await own.stop();
   }
 });
+
+// The circle's head on a phone: every button shows its words (real-time text and locking
+// the circle under their icons, they were icons alone), whole, in one row inside the window.
+async function phoneHead(page, label) {
+  const shown = await boxes(page, "#conversation .conversation-head button");
+  assert.equal(shown.length, 3, `${label}: three buttons in the circle's head`);
+  assert.equal(new Set(shown.map((b) => Math.round(b.top))).size, 1, `${label}: one row ${JSON.stringify(shown)}`);
+  assert.deepEqual(overlapping(shown), [], `${label}: no button covers another`);
+  const width = page.viewportSize().width;
+  assert.deepEqual(shown.filter((b) => b.left < -0.5 || b.left + b.width > width + 0.5).map((b) => b.text), [], `${label}: inside the window`);
+  const labels = await page.$$eval("#conversation .conversation-head button .label", (list) =>
+    list.map((l) => {
+      const r = l.getBoundingClientRect();
+      const b = l.closest("button").getBoundingClientRect();
+      return { text: l.textContent, shown: getComputedStyle(l).clipPath === "none" && r.width > 1, whole: l.scrollWidth <= l.clientWidth + 1 && r.left >= b.left - 0.5 && r.right <= b.right + 0.5 };
+    }),
+  );
+  assert.ok(labels.every((l) => l.shown && l.whole), `${label}: every word shown, whole: ${JSON.stringify(labels)}`);
+}
 
 async function stripCase(server, names, index, label, count, opts, fits) {
   const x = 400 + 260 * index;
@@ -535,6 +555,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
       return { body, tiles, others, seen: tiles.filter(within), cut: tiles.filter((b) => !within(b) && !outside(b)) };
     };
     const first = await shown();
+    if (label.startsWith("phone")) await phoneHead(p.page, label);
     assert.deepEqual(overlapping(first.tiles), [], `${label}: no tile covers another`);
     assert.deepEqual(first.cut, [], `${label}: no tile cut by the strip's edge ${JSON.stringify(first)}`);
     for (const b of first.tiles) {
