@@ -7,6 +7,7 @@
 // (not on moves); items are kept from render to render and keyboard focus stays put.
 
 import { t, listNames } from "./i18n.js";
+import { icon } from "./icons.js";
 import { displayName } from "./tiles.js";
 import { GROUPS, groupPeople, nextHand } from "./people.js";
 
@@ -282,7 +283,10 @@ export class Panel {
       const hidden = document.createElement("span");
       hidden.className = "visually-hidden";
       hidden.textContent = ` ${t("chat.unread")}`;
-      badge.replaceChildren(String(this.unread), hidden);
+      // On the button that opens the panel a speech bubble says what is counted (beside
+      // the number of people, a number alone read as a second count of them).
+      const bubble = badge.id === "panel-unread" ? [icon("chat")] : [];
+      badge.replaceChildren(...bubble, String(this.unread), hidden);
       badge.hidden = this.unread === 0;
     }
   }
@@ -552,3 +556,4 @@ export class Panel {
 function tabName(tab) {
   return tab.id.slice("tab-".length);
 }
+

@@ -121,12 +121,15 @@ test("on a phone the closed panel's button keeps the number of people and shows 
     assert.equal(parts.length, 2);
     assert.deepEqual(overlapping(parts), [], "icon and number side by side");
     for (const b of parts) assert.ok(b.left >= button.left - 0.5 && b.left + b.width <= button.left + button.width + 0.5, "inside the button");
-    // The unread badge on the button's upper right corner (as notifications look), over
-    // neither the icon nor the number, and on screen.
+    // The unread count inside the button, after the people's number, with a speech bubble
+    // saying what it counts (on the corner it touched the window's top edge, and a second
+    // number beside the people's read as a count of them), covering neither, on screen.
     const [badge] = await boxes(ben.page, "#panel-unread");
     assert.deepEqual(overlapping([badge, ...parts]), [], "the badge covers neither icon nor number");
-    assert.ok(badge.top < button.top + 4 && badge.left + badge.width > button.left + button.width - 8, `on the corner: ${JSON.stringify({ badge, button })}`);
-    assert.ok(badge.top >= 0 && badge.left + badge.width <= 390 && button.left + button.width <= 390, "on screen");
+    assert.ok(badge.left >= parts[1].left + parts[1].width && badge.left + badge.width <= button.left + button.width + 0.5, `after the number, inside the button: ${JSON.stringify({ badge, button })}`);
+    assert.ok(badge.top >= button.top && badge.top + badge.height <= button.top + button.height, `inside the button: ${JSON.stringify({ badge, button })}`);
+    assert.equal(await ben.page.$eval("#panel-unread", (b) => b.querySelector("svg use")?.getAttribute("href")), "/assets/icons.svg#chat", "a speech bubble in it");
+    assert.ok(badge.top >= 4 && button.left + button.width <= 390, "on screen, clear of the window's edge");
     await ben.page.screenshot({ path: path.join(screenshotDir(), "panel-button-unread-phone-en.png"), clip: { x: 0, y: 0, width: 390, height: 120 } });
     // Opening the drawer shows the chat: read.
     await ben.page.click("#panel-toggle");
