@@ -227,7 +227,8 @@ export class ControlBar {
     setIcon($("#menu-lock-circle svg"), circle?.locked ? "lock" : "unlock");
     // (Its name changes: not a toggle, see above.)
     $("#room-lock-toggle").dataset.on = String(!!state.locked);
-    $("#room-lock-toggle").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
+    $("#room-lock-toggle .label").textContent = t(state.locked ? "host.unlockRoom" : "host.lockRoom");
+    setIcon($("#room-lock-toggle svg"), state.locked ? "lock" : "unlock");
   }
 
   // The room's lock and the hosts' announcement, for everyone.
@@ -260,7 +261,18 @@ function focusBack() {
 function fit() {
   const bar = document.querySelector(".controlbar");
   const minor = [...bar.querySelectorAll("[data-minor]")].reverse();
-  const overflows = () => bar.scrollWidth > bar.clientWidth + 1;
+  // (A centred row that is too wide runs past both edges; scrollWidth sees the right one
+  // alone, so the groups' boxes are measured against the bar's padding.)
+  const overflows = () => {
+    const box = bar.getBoundingClientRect();
+    const style = getComputedStyle(bar);
+    const [left, right] = [box.left + parseFloat(style.paddingLeft), box.right - parseFloat(style.paddingRight)];
+    const out = [...bar.children].some((group) => {
+      const r = group.getBoundingClientRect();
+      return r.width > 0 && (r.left < left - 1 || r.right > right + 1);
+    });
+    return out || bar.scrollWidth > bar.clientWidth + 1;
+  };
   const measure = () => {
     bar.classList.remove("compact", "compact-minor");
     for (const button of minor) button.classList.remove("squeezed");

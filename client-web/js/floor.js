@@ -94,8 +94,9 @@ export class Floor {
       this.fit();
       this.renderAll();
       const circle = this.state.myCircle();
-      const r = circle && Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
-      this.centreOn(circle && 2 * r <= viewport.clientWidth && 2 * r <= viewport.clientHeight ? circle : this.shownAt(this.state.you));
+      const fits = (box) => box.width <= viewport.clientWidth && box.height <= viewport.clientHeight;
+      const box = circle && [this.circleBox(circle, true), this.circleBox(circle, false)].find(fits);
+      this.centreOn(box ? { x: (box.left + box.width / 2) / this.scale, y: (box.top + box.height / 2) / this.scale } : this.shownAt(this.state.you));
     }).observe(viewport);
   }
 
@@ -178,17 +179,18 @@ export class Floor {
     if (!p) return;
     const vp = this.viewport;
     if (circle) {
-      const r = Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
-      const box = { left: circle.x * this.scale - r, top: circle.y * this.scale - r, size: 2 * r };
       const middle = { x: circle.x * this.scale, y: circle.y * this.scale };
       const seen = middle.x >= vp.scrollLeft && middle.x <= vp.scrollLeft + vp.clientWidth && middle.y >= vp.scrollTop && middle.y <= vp.scrollTop + vp.clientHeight;
       if (onlyIfSeen && !seen) return;
-      for (const pad of [Math.min(40, vp.clientWidth / 10, vp.clientHeight / 10), 0]) {
-        const size = box.size + 2 * pad;
-        if (size > vp.clientWidth || size > vp.clientHeight) continue;
-        const into = (at, start, view) => Math.min(Math.max(start, at - pad + size - view), at - pad);
-        const left = into(box.left, vp.scrollLeft, vp.clientWidth);
-        const top = into(box.top, vp.scrollTop, vp.clientHeight);
+      // With room around it, then with its count and no room, then the ring alone.
+      const pad = Math.min(40, vp.clientWidth / 10, vp.clientHeight / 10);
+      for (const [box, margin] of [[this.circleBox(circle, true), pad], [this.circleBox(circle, true), 0], [this.circleBox(circle, false), 0]]) {
+        const width = box.width + 2 * margin;
+        const height = box.height + 2 * margin;
+        if (width > vp.clientWidth || height > vp.clientHeight) continue;
+        const into = (at, size, start, view) => Math.min(Math.max(start, at - margin + size - view), at - margin);
+        const left = into(box.left, width, vp.scrollLeft, vp.clientWidth);
+        const top = into(box.top, height, vp.scrollTop, vp.clientHeight);
         if (Math.abs(left - vp.scrollLeft) >= 1 || Math.abs(top - vp.scrollTop) >= 1) vp.scrollTo({ left, top });
         return;
       }
@@ -198,6 +200,15 @@ export class Floor {
     const x = p.x * this.scale - this.viewport.scrollLeft;
     const y = p.y * this.scale - this.viewport.scrollTop;
     if (x < margin || y < margin || x > this.viewport.clientWidth - margin || y > this.viewport.clientHeight - margin) this.centreOn(p);
+  }
+
+  // A circle on the floor, in the floor's pixels: its ring and, with `count`, the count
+  // above it (0.8rem above the ring, as floor.css places it; a view that held the ring
+  // alone cut the count in half at 200% zoom).
+  circleBox(circle, count) {
+    const r = Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
+    const above = count ? 0.8 * (parseFloat(getComputedStyle(document.documentElement).fontSize) || 16) : 0;
+    return { left: circle.x * this.scale - r, top: circle.y * this.scale - r - above, width: 2 * r, height: 2 * r + above };
   }
 
   toFloor(clientX, clientY) {

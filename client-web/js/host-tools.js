@@ -159,6 +159,8 @@ export class HostTools {
         const button = (action, text, label) => {
           const b = document.createElement("button");
           b.type = "button";
+          // Changing is quiet; removing, which cannot be undone, in the danger colour.
+          b.className = action === "remove" ? "remove" : "quiet";
           b.dataset.area = String(area.id);
           b.dataset.action = action;
           b.textContent = text;
