@@ -38,7 +38,7 @@ export class Panel {
       // Arrow keys move between the tabs shown, Home and End to the first and the last
       // (the ARIA tabs pattern; the host tools' tab is there for hosts alone).
       tab.addEventListener("keydown", (event) => {
-        const shown = this.tabs.filter((t) => !t.hidden);
+        const shown = this.tabs.filter((other) => !other.hidden);
         const at = shown.indexOf(tab);
         const step = { ArrowRight: 1, ArrowLeft: shown.length - 1 }[event.key];
         let next;
@@ -266,9 +266,12 @@ export class Panel {
   // shown is taken back to the people.
   offerHostTools(host) {
     const tab = this.root.querySelector("#tab-host");
+    const focused = tab.contains(document.activeElement) || this.root.querySelector("#pane-host").contains(document.activeElement);
     tab.hidden = !host;
     tab.parentElement.classList.toggle("three", host);
     if (!host && tab.getAttribute("aria-selected") === "true") this.show("people");
+    // (The focus was in what went: it goes to the people's tab, not to the page.)
+    if (!host && focused) this.root.querySelector("#tab-people").focus();
   }
 
   get chatShown() {

@@ -267,7 +267,7 @@ impl KnownBarrier {
 pub const KNOWN_BARRIERS: [KnownBarrier; 4] = [
     KnownBarrier {
         de: "Gespräche finden mit Sprache und Video statt. Live-Untertitel gibt es noch nicht. \
-             Im Gesprächskreis kann jede und jeder Echtzeit-Text schreiben, den die anderen \
+             Im Gesprächskreis kann jede und jeder Echtzeittext schreiben, den die anderen \
              beim Tippen mitlesen; der Text-Chat im Raum steht allen offen.",
         en: "Conversations take place by voice and video. There are no live captions yet. In \
              a circle, everyone can write real-time text that the others read as it is typed; \

@@ -558,6 +558,15 @@ async function stripCase(server, names, index, label, count, opts, fits) {
     };
     const first = await shown();
     if (label.startsWith("phone")) await phoneHead(p.page, label);
+    if (label === "phone-de-360-2") {
+      // Locked, the circle's button says "Kreis entsperren", longer: still whole, in the row.
+      await p.page.click("#lock-toggle");
+      await p.page.waitForFunction(() => document.querySelector("#lock-toggle .label").textContent === "Kreis entsperren", null, { timeout: DEADLINE });
+      await phoneHead(p.page, `${label} locked`);
+      await p.page.screenshot({ path: path.join(screenshotDir(), "circle-head-phone-de-locked.png"), clip: { x: 0, y: 0, width: 360, height: 120 } });
+      await p.page.click("#lock-toggle");
+      await p.page.waitForFunction(() => document.querySelector("#lock-toggle .label").textContent === "Kreis sperren", null, { timeout: DEADLINE });
+    }
     assert.deepEqual(overlapping(first.tiles), [], `${label}: no tile covers another`);
     assert.deepEqual(first.cut, [], `${label}: no tile cut by the strip's edge ${JSON.stringify(first)}`);
     for (const b of first.tiles) {
