@@ -388,7 +388,7 @@ export class Floor {
     const boxes = [];
     for (const c of this.state.circles.values()) {
       const x = c.x * this.scale;
-      const top = c.y * this.scale - Math.max(c.radius, this.rings?.get(c.id) ?? c.radius) * this.scale - 0.8 * rem;
+      const { top } = this.circleBox(c, true);
       if (x < view.left || x > view.right || top < view.top || top > view.bottom) continue;
       boxes.push({ left: x - 1.5 * rem, top, width: 3 * rem, height: 1.4 * rem });
     }
