@@ -268,7 +268,12 @@ export class Panel {
     const tab = this.root.querySelector("#tab-host");
     const focused = tab.contains(document.activeElement) || this.root.querySelector("#pane-host").contains(document.activeElement);
     tab.hidden = !host;
-    tab.parentElement.classList.toggle("three", host);
+    const list = tab.parentElement;
+    list.classList.toggle("three", host);
+    // The tab list's name says what its tabs hold.
+    list.dataset.i18nLabel = host ? "room.panelHost" : "room.panel";
+    list.setAttribute("aria-label", t(list.dataset.i18nLabel));
+    list.title = t(list.dataset.i18nLabel);
     if (!host && tab.getAttribute("aria-selected") === "true") this.show("people");
     // (The focus was in what went: it goes to the people's tab, not to the page.)
     if (!host && focused) this.root.querySelector("#tab-people").focus();

@@ -232,6 +232,7 @@ export const de = {
   "room.settings": "Einstellungen",
   "room.more": "Mehr",
   "room.panel": "Personen und Chat",
+  "room.panelHost": "Personen, Chat und Werkzeuge",
   "room.closePanel": "Personen und Chat schließen",
   "room.controls": "Steuerung",
   "room.zoom": "Zoom",

@@ -232,6 +232,7 @@ export const en = {
   "room.settings": "Settings",
   "room.more": "More",
   "room.panel": "People and chat",
+  "room.panelHost": "People, chat and host tools",
   "room.closePanel": "Close people and chat",
   "room.controls": "Controls",
   "room.zoom": "Zoom",

@@ -29,7 +29,9 @@ test("host tools are there for hosts only, and pass axe-core", async () => {
   const hanna = await person(server, "Hanna", { link: mintLink(server, ["--room", "lobby", "--role", "host"]) });
   const anna = await person(server, "Anna Schmidt");
   people.push(hanna, anna);
-  // A tab of their own, offered to hosts alone.
+  // A tab of their own, offered to hosts alone (the tab list's name says so).
+  assert.equal(await hanna.page.getAttribute('[role="tablist"]', "aria-label"), "People, chat and host tools");
+  assert.equal(await anna.page.getAttribute('[role="tablist"]', "aria-label"), "People and chat");
   assert.equal(await hanna.page.isVisible("#tab-host"), true);
   assert.equal(await anna.page.isVisible("#tab-host"), false);
   await hanna.page.waitForSelector(`button[data-key="actions:${anna.id}"]`, { timeout: DEADLINE });
