@@ -24,7 +24,10 @@ import { HANDOVER_LIMIT_MS } from "./peers.js";
 // A connection `disconnected` this long is treated as failed.
 const DISCONNECTED_GRACE_MS = 4000;
 // A connection not connected this long after it was made is treated as failed (seen: a
-// receiving connection that stayed `connecting` for good on a loaded machine).
+// receiving connection that stayed `connecting` for good on a loaded machine). The time
+// this page itself spends applying the server's offer does not count: on a machine busy
+// with encoding, Firefox took 14 s to apply one, and a connection given up for that was
+// replaced by one that took as long again.
 const CONNECT_DEADLINE_MS = 10_000;
 
 // A restart asked for this long before a resume is asked for again after it (the socket
@@ -76,6 +79,10 @@ function tell(callback, ...args) {
 // applied after that. So the receiving connection's operations are raced against its
 // closing (`whileOpen`); receiving connection → how to reject that race.
 const closings = new WeakMap();
+
+// Connections this page is applying a description to (not counted against their
+// deadline to connect: see CONNECT_DEADLINE_MS).
+const applying = new WeakSet();
 
 // `operation` (a promise of `pc`'s), or a rejection once we close `pc`.
 function whileOpen(pc, operation) {
@@ -155,7 +162,7 @@ export class Sfu {
       sendEncodings: cameraLayers(longerSide(this.media.camera)),
     });
     if (screen && this.media.screen) this.addScreen(pc);
-    watch(pc, () => this.republish(pc));
+    watch(pc, () => this.republish(pc), () => applying.has(pc));
     await this.offer(pc);
   }
 
@@ -168,7 +175,12 @@ export class Sfu {
   }
 
   async offer(pc) {
-    await pc.setLocalDescription();
+    applying.add(pc);
+    try {
+      await pc.setLocalDescription();
+    } finally {
+      applying.delete(pc);
+    }
     if (this.sending !== pc) return;
     // The server is ICE-lite and needs none of our candidates: the description is enough.
     const screen = this.senders.screen?.mid ?? undefined;
@@ -273,11 +285,14 @@ export class Sfu {
   // The server's answer to our offer.
   async answered(sdp) {
     const pc = this.sending;
+    if (pc) applying.add(pc);
     try {
       await pc?.setRemoteDescription({ type: "answer", sdp });
     } catch {
       // An answer we cannot apply: start over on a new connection.
       if (pc === this.sending) this.republish(pc);
+    } finally {
+      if (pc) applying.delete(pc);
     }
   }
 
@@ -314,6 +329,7 @@ export class Sfu {
       this.watchViews();
     }
     const pc = this.receiving;
+    applying.add(pc);
     try {
       await whileOpen(pc, pc.setRemoteDescription({ type: "offer", sdp }));
       await whileOpen(pc, pc.setLocalDescription());
@@ -322,6 +338,8 @@ export class Sfu {
       this.note(`offer #${connection} not applied: ${err?.message ?? err}`);
       if (pc === this.receiving) this.restartReceiving();
       return;
+    } finally {
+      applying.delete(pc);
     }
     if (pc !== this.receiving) {
       this.note(`offer #${connection} applied to a connection since replaced`);
@@ -349,10 +367,14 @@ export class Sfu {
       track.addEventListener("ended", () => this.pruneStreams());
       if (known !== stream) tell(this.onStream, id, stream, kind);
     });
-    watch(pc, () => {
-      this.note(`#${connection} ${pc === this.receiving ? "" : "(closed since) "}${pc.connectionState}: given up`);
-      if (pc === this.receiving) this.restartReceiving();
-    });
+    watch(
+      pc,
+      () => {
+        this.note(`#${connection} ${pc === this.receiving ? "" : "(closed since) "}${pc.connectionState}: given up`);
+        if (pc === this.receiving) this.restartReceiving();
+      },
+      () => applying.has(pc),
+    );
     return pc;
   }
 
@@ -492,19 +514,26 @@ function longerSide(track) {
 }
 
 // Calls `failed` once when `pc` fails, stays disconnected for a few seconds, or is not
-// connected within CONNECT_DEADLINE_MS of being made.
-function watch(pc, failed) {
+// connected within CONNECT_DEADLINE_MS of being made, not counting the time while
+// `busy()` (this page applies a description to it: the deadline starts again after).
+function watch(pc, failed, busy = () => false) {
   let done = false;
+  let timer;
   const fail = () => {
     if (done || pc.connectionState === "closed") return;
     done = true;
     failed();
   };
-  let timer = setTimeout(fail, CONNECT_DEADLINE_MS);
+  const late = () => {
+    if (pc.connectionState === "closed") return;
+    if (busy()) timer = setTimeout(late, CONNECT_DEADLINE_MS);
+    else fail();
+  };
+  timer = setTimeout(late, CONNECT_DEADLINE_MS);
   pc.addEventListener("connectionstatechange", () => {
     clearTimeout(timer);
     if (pc.connectionState === "failed") fail();
     else if (pc.connectionState === "disconnected") timer = setTimeout(fail, DISCONNECTED_GRACE_MS);
-    else if (pc.connectionState === "new" || pc.connectionState === "connecting") timer = setTimeout(fail, CONNECT_DEADLINE_MS);
+    else if (pc.connectionState === "new" || pc.connectionState === "connecting") timer = setTimeout(late, CONNECT_DEADLINE_MS);
   });
 }
