@@ -103,7 +103,7 @@ export class ControlBar {
         this.deps.leaveCircle();
       }
     });
-    $("#leave").addEventListener("click", () => this.deps.leave());
+    $("#leave").addEventListener("click", () => this.confirmLeave());
     $("#join-again").addEventListener("click", () => location.reload());
     $("#waiting-leave").addEventListener("click", () => this.deps.leave());
     $("#chat-form").addEventListener("submit", (event) => {
@@ -161,6 +161,26 @@ export class ControlBar {
     if (dialog.open) return;
     const back = focusBack();
     dialog.addEventListener("close", () => back?.focus?.(), { once: true });
+    dialog.showModal();
+  }
+
+  // "Leave" asks first (a dialog; it sits near "Leave circle", and a room left by mistake
+  // costs one's circle). "Stay" (where the focus starts) and Escape close it, and the focus
+  // goes back where it was.
+  confirmLeave() {
+    const dialog = $("#leave-confirm");
+    if (dialog.open) return;
+    $("#leave-confirm-circle").hidden = !this.deps.state.myCircle();
+    const back = focusBack();
+    dialog.returnValue = "";
+    dialog.addEventListener(
+      "close",
+      () => {
+        if (dialog.returnValue === "leave") this.deps.leave();
+        else back?.focus?.();
+      },
+      { once: true },
+    );
     dialog.showModal();
   }
 

@@ -555,8 +555,7 @@ function end(reason) {
   meter.stop();
   session.forget(slug);
   for (const video of document.querySelectorAll("video")) video.srcObject = null;
-  if ($("#settings").open) $("#settings").close();
-  if ($("#summary").open) $("#summary").close();
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   $("#room").hidden = true;
   $("#join").hidden = true;
   hideWaiting();

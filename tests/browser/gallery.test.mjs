@@ -97,6 +97,8 @@ async function circleOfThree(a, b, c) {
   // They leave (a closed browser would keep its place for a while, as a dropped one does).
   for (const p of [phone, zoomed]) {
     await p.page.evaluate(() => document.querySelector("#leave").click());
+    await p.page.waitForSelector("#leave-confirm[open]", { timeout: DEADLINE });
+    await p.page.evaluate(() => document.querySelector("#leave-confirmed").click());
     await p.page.waitForSelector("#ended-heading", { timeout: DEADLINE });
     await p.close();
   }
