@@ -165,12 +165,16 @@ export class ControlBar {
   }
 
   // "Leave" asks first (a dialog; it sits near "Leave circle", and a room left by mistake
-  // costs one's circle). "Stay" (where the focus starts) and Escape close it, and the focus
-  // goes back where it was.
+  // costs one's circle). "Stay in the room" (where the focus starts) and Escape close it,
+  // and the focus goes back where it was.
   confirmLeave() {
     const dialog = $("#leave-confirm");
     if (dialog.open) return;
-    $("#leave-confirm-circle").hidden = !this.deps.state.myCircle();
+    // What it says: the sentence about one's circle only in one (a hidden element named in
+    // aria-describedby would still be read out).
+    const inCircle = !!this.deps.state.myCircle();
+    $("#leave-confirm-circle").hidden = !inCircle;
+    dialog.setAttribute("aria-describedby", inCircle ? "leave-confirm-circle leave-confirm-back" : "leave-confirm-back");
     const back = focusBack();
     dialog.returnValue = "";
     dialog.addEventListener(

@@ -25,10 +25,13 @@ import { HANDOVER_LIMIT_MS } from "./peers.js";
 const DISCONNECTED_GRACE_MS = 4000;
 // A connection not connected this long after it was made is treated as failed (seen: a
 // receiving connection that stayed `connecting` for good on a loaded machine). The time
-// this page itself spends applying the server's offer does not count: on a machine busy
-// with encoding, Firefox took 14 s to apply one, and a connection given up for that was
-// replaced by one that took as long again.
+// this page itself spends applying a description to it does not count (the deadline
+// starts again once the page is done): on a machine busy with encoding, Firefox took
+// 14–16 s to apply one offer, and a connection given up for that was replaced by one that
+// took as long again. Applying that never ends is given up CONNECT_LIMIT_MS after the
+// connection was made.
 const CONNECT_DEADLINE_MS = 10_000;
+const CONNECT_LIMIT_MS = 60_000;
 
 // A restart asked for this long before a resume is asked for again after it (the socket
 // may have been dead already: a page gives one up after 3 s of silence).
@@ -80,9 +83,24 @@ function tell(callback, ...args) {
 // closing (`whileOpen`); receiving connection → how to reject that race.
 const closings = new WeakMap();
 
-// Connections this page is applying a description to (not counted against their
-// deadline to connect: see CONNECT_DEADLINE_MS).
-const applying = new WeakSet();
+// Connection → how many descriptions this page is applying to it now (that time is not
+// counted against its deadline to connect: see CONNECT_DEADLINE_MS), and what its watch
+// does once the page is done (starts the deadline again).
+const applying = new WeakMap();
+const applied = new WeakMap();
+
+// `operation()` (applying a description to `pc`), with the time it takes kept off `pc`'s
+// deadline to connect.
+async function applyingTo(pc, operation) {
+  applying.set(pc, (applying.get(pc) ?? 0) + 1);
+  try {
+    return await operation();
+  } finally {
+    const left = applying.get(pc) - 1;
+    applying.set(pc, left);
+    if (left === 0) applied.get(pc)?.();
+  }
+}
 
 // `operation` (a promise of `pc`'s), or a rejection once we close `pc`.
 function whileOpen(pc, operation) {
@@ -162,7 +180,7 @@ export class Sfu {
       sendEncodings: cameraLayers(longerSide(this.media.camera)),
     });
     if (screen && this.media.screen) this.addScreen(pc);
-    watch(pc, () => this.republish(pc), () => applying.has(pc));
+    watch(pc, () => this.republish(pc));
     await this.offer(pc);
   }
 
@@ -175,12 +193,7 @@ export class Sfu {
   }
 
   async offer(pc) {
-    applying.add(pc);
-    try {
-      await pc.setLocalDescription();
-    } finally {
-      applying.delete(pc);
-    }
+    await applyingTo(pc, () => pc.setLocalDescription());
     if (this.sending !== pc) return;
     // The server is ICE-lite and needs none of our candidates: the description is enough.
     const screen = this.senders.screen?.mid ?? undefined;
@@ -285,14 +298,12 @@ export class Sfu {
   // The server's answer to our offer.
   async answered(sdp) {
     const pc = this.sending;
-    if (pc) applying.add(pc);
+    if (!pc) return;
     try {
-      await pc?.setRemoteDescription({ type: "answer", sdp });
+      await applyingTo(pc, () => pc.setRemoteDescription({ type: "answer", sdp }));
     } catch {
       // An answer we cannot apply: start over on a new connection.
       if (pc === this.sending) this.republish(pc);
-    } finally {
-      if (pc) applying.delete(pc);
     }
   }
 
@@ -329,17 +340,16 @@ export class Sfu {
       this.watchViews();
     }
     const pc = this.receiving;
-    applying.add(pc);
     try {
-      await whileOpen(pc, pc.setRemoteDescription({ type: "offer", sdp }));
-      await whileOpen(pc, pc.setLocalDescription());
+      await applyingTo(pc, async () => {
+        await whileOpen(pc, pc.setRemoteDescription({ type: "offer", sdp }));
+        await whileOpen(pc, pc.setLocalDescription());
+      });
     } catch (err) {
       // An offer we cannot apply: say so; the server starts over with a new connection.
       this.note(`offer #${connection} not applied: ${err?.message ?? err}`);
       if (pc === this.receiving) this.restartReceiving();
       return;
-    } finally {
-      applying.delete(pc);
     }
     if (pc !== this.receiving) {
       this.note(`offer #${connection} applied to a connection since replaced`);
@@ -367,14 +377,10 @@ export class Sfu {
       track.addEventListener("ended", () => this.pruneStreams());
       if (known !== stream) tell(this.onStream, id, stream, kind);
     });
-    watch(
-      pc,
-      () => {
-        this.note(`#${connection} ${pc === this.receiving ? "" : "(closed since) "}${pc.connectionState}: given up`);
-        if (pc === this.receiving) this.restartReceiving();
-      },
-      () => applying.has(pc),
-    );
+    watch(pc, () => {
+      this.note(`#${connection} ${pc === this.receiving ? "" : "(closed since) "}${pc.connectionState}: given up`);
+      if (pc === this.receiving) this.restartReceiving();
+    });
     return pc;
   }
 
@@ -514,9 +520,11 @@ function longerSide(track) {
 }
 
 // Calls `failed` once when `pc` fails, stays disconnected for a few seconds, or is not
-// connected within CONNECT_DEADLINE_MS of being made, not counting the time while
-// `busy()` (this page applies a description to it: the deadline starts again after).
-function watch(pc, failed, busy = () => false) {
+// connected within CONNECT_DEADLINE_MS of being made or of this page's last applying a
+// description to it (`applyingTo`), whichever is later; applying that never ends counts
+// until CONNECT_LIMIT_MS after it was made.
+function watch(pc, failed) {
+  const made = performance.now();
   let done = false;
   let timer;
   const fail = () => {
@@ -526,14 +534,24 @@ function watch(pc, failed, busy = () => false) {
   };
   const late = () => {
     if (pc.connectionState === "closed") return;
-    if (busy()) timer = setTimeout(late, CONNECT_DEADLINE_MS);
+    const left = CONNECT_LIMIT_MS - (performance.now() - made);
+    // Still applying: the deadline starts again when that is done (`applied`).
+    if ((applying.get(pc) ?? 0) > 0 && left > 0) timer = setTimeout(late, left);
     else fail();
   };
-  timer = setTimeout(late, CONNECT_DEADLINE_MS);
+  const connecting = () => ["new", "connecting"].includes(pc.connectionState);
+  const wait = () => {
+    clearTimeout(timer);
+    timer = setTimeout(late, CONNECT_DEADLINE_MS);
+  };
+  wait();
+  applied.set(pc, () => {
+    if (!done && connecting()) wait();
+  });
   pc.addEventListener("connectionstatechange", () => {
     clearTimeout(timer);
     if (pc.connectionState === "failed") fail();
     else if (pc.connectionState === "disconnected") timer = setTimeout(fail, DISCONNECTED_GRACE_MS);
-    else if (pc.connectionState === "new" || pc.connectionState === "connecting") timer = setTimeout(late, CONNECT_DEADLINE_MS);
+    else if (connecting()) wait();
   });
 }

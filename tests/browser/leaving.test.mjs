@@ -1,5 +1,5 @@
 // Leaving asks first, means off, and a reload comes back (real Chromium, real server):
-// "Leave" opens a question ("Stay" and Escape keep one in the room); after leaving,
+// "Leave" opens a question ("Stay in the room" and Escape keep one there); after leaving,
 // a removal or a ban every local track has ended and every connection is closed, and the
 // page says why; a reload in a circle resumes the same participant in the same circle;
 // a link's token leaves the address bar at once.
@@ -49,8 +49,11 @@ async function assertAllOff(page, reason) {
 // axe finds no violation in it.
 async function assertLeaveAsked(page, { inCircle, shot }) {
   await page.waitForSelector("#leave-confirm[open]", { timeout: DEADLINE });
-  assert.equal(await page.evaluate(() => document.activeElement?.id), "leave-stay", "the focus starts on Stay");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "leave-stay", "the focus starts on Stay in the room");
   assert.equal(await page.isVisible("#leave-confirm-circle"), inCircle);
+  // Its description is what it shows (a hidden paragraph named there would be read out).
+  const described = (await page.getAttribute("#leave-confirm", "aria-describedby")).split(" ");
+  assert.deepEqual(described, inCircle ? ["leave-confirm-circle", "leave-confirm-back"] : ["leave-confirm-back"]);
   // (In the top layer a dialog has no offsetParent, which `boxes` takes for hidden.)
   const dialog = await page.evaluate(() => document.querySelector("#leave-confirm").getBoundingClientRect().toJSON());
   const size = page.viewportSize();
@@ -86,7 +89,8 @@ test("leave: everything off, an end screen, and joining again works", async () =
   const ben = await person(server, "Ben Okafor");
   people.push(anna, ben);
   await formCircle(anna, ben);
-  // "Leave" asks first; "Stay" (and Escape) keeps one in the room and in one's circle.
+  // "Leave" asks first; "Stay in the room" (and Escape) keeps one in the room and in one's
+  // circle.
   await ben.page.click("#leave");
   await assertLeaveAsked(ben.page, { inCircle: true, shot: "leave-confirm-desktop-en" });
   await ben.page.keyboard.press("Escape");
@@ -96,6 +100,7 @@ test("leave: everything off, an end screen, and joining again works", async () =
   await assertLeaveAsked(ben.page, { inCircle: true });
   await ben.page.click("#leave-stay");
   await ben.page.waitForSelector("#leave-confirm", { state: "hidden", timeout: DEADLINE });
+  assert.equal(await ben.page.evaluate(() => document.activeElement?.id), "leave", "the focus is back on Leave");
   await waitCircle(ben.page, [anna.id, ben.id]);
   assert.equal(await ben.page.isVisible("#room"), true);
   // Asked again and confirmed: out.
