@@ -186,6 +186,9 @@ export class ControlBar {
       { once: true },
     );
     dialog.showModal();
+    // (Not `autofocus` in the markup: in a closed dialog it took the first page's press on
+    // "Enter the room" in a test, which then never entered.)
+    $("#leave-stay").focus();
   }
 
   // Camera, microphone and speaker (a dialog); focus goes back where it was when it

@@ -11,6 +11,9 @@ import { session } from "./session.js";
 const $ = (selector) => document.querySelector(selector);
 
 // The join form's field a refusal is about, if it is about one.
+// How long entering waits for the camera and microphone at most.
+const PREVIEW_WAIT_MS = 3000;
+
 const JOIN_FIELDS = { invalid_name: "#name", name_taken: "#name", invalid_profile: "#profile" };
 
 export class JoinScreen {
@@ -29,6 +32,8 @@ export class JoinScreen {
     this.previewing = Promise.resolve();
     // The room's title (its address until the server said).
     this.title = slug;
+    // "Enter" was pressed and the page is on its way in (until a refusal).
+    this.entering = false;
   }
 
   // The texts of the join screen that are not in the page's markup, in the language now.
@@ -63,10 +68,13 @@ export class JoinScreen {
       localStorage.setItem("hallway.profile", profile);
       this.name = name;
       this.profile = profile;
+      this.entering = true;
       $("#enter").disabled = true;
       meter.start();
-      // Enter with the camera and microphone ready, so that the first connections send them.
-      await this.previewing;
+      // Enter with the camera and microphone ready, so that the first connections send them;
+      // a browser slow to give them (seconds on a starved machine) does not keep one out:
+      // they follow once it does, as after a reload.
+      await Promise.race([this.previewing, new Promise((resolve) => setTimeout(resolve, PREVIEW_WAIT_MS))]);
       this.connect();
     });
     const again = () => (this.previewing = this.preview());
@@ -129,7 +137,8 @@ export class JoinScreen {
     $("#join-access").textContent = notes.join(" ");
     $("#join-access").hidden = notes.length === 0;
     $("#join-access").dataset.access = about.access;
-    $("#enter").disabled = about.access === "invite" && !token;
+    // (Not while entering: an answer that came after the press would offer it again.)
+    if (!this.entering) $("#enter").disabled = about.access === "invite" && !token;
     // Hosts of an organisation with an identity provider sign in there instead of using a
     // host link (the provider gives the name; the server makes them host).
     const signIn = $("#host-sign-in");
@@ -199,6 +208,7 @@ export class JoinScreen {
     $("#join-error").hidden = false;
     if (field) $(`${field}-hint`).after($("#join-error"));
     else $("#enter").before($("#join-error"));
+    this.entering = false;
     $("#enter").disabled = false;
     for (const input of document.querySelectorAll("#join-form [aria-invalid]")) markValid(input);
     if (field) {

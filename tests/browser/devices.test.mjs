@@ -1,6 +1,6 @@
 // Devices in the room (real Chromium): the settings change camera and microphone without
 // leaving, with a level meter that moves; a blocked or missing device is said clearly, in
-// both languages.
+// both languages; a browser slow to give them does not keep one out of the room.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -81,3 +81,42 @@ for (const [lang, camera, mic] of [
     }
   });
 }
+
+test("a browser slow to give camera and microphone does not keep one out: they follow", async () => {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
+  try {
+    const page = await browser.newPage({ locale: "en-GB" });
+    // The browser answers for camera and microphone only once the test lets it (seen on a
+    // starved machine: seconds).
+    await page.addInitScript(() => {
+      const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      let release;
+      window.__devicesReady = new Promise((resolve) => (release = resolve));
+      window.__releaseDevices = release;
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        await window.__devicesReady;
+        return real(constraints);
+      };
+    });
+    await page.goto(`${server.url}/r/lobby`);
+    await page.fill("#name", "Langsame Kamera");
+    await page.click("#enter");
+    // In the room without them: the press is not lost, nor offered again meanwhile.
+    assert.equal(await page.isDisabled("#enter"), true);
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    assert.deepEqual(await page.evaluate(() => window.hallway.media.tracks()), []);
+    // Then the browser gives them: camera and microphone are on, and someone else in the
+    // room sees so.
+    const id = await page.evaluate(() => window.hallway.state.you);
+    const other = await person(server, "Olga Other", { camera: false });
+    people.push(other);
+    await page.evaluate(() => window.__releaseDevices());
+    await page.waitForFunction(() => window.hallway.media.tracks().filter((t) => t.readyState === "live").length === 2, null, { timeout: DEADLINE });
+    await other.page.waitForFunction((who) => {
+      const p = window.hallway.state.participants.get(who);
+      return p?.camera === true && p?.mic === true;
+    }, id, { timeout: DEADLINE });
+  } finally {
+    await browser.close();
+  }
+});

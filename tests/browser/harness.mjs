@@ -196,6 +196,9 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
         // Which screen shows, and how far the page got (a join that never answered).
         screens: [...document.querySelectorAll("body > main")].filter((m) => !m.hidden).map((m) => m.id),
         enter: document.querySelector("#enter") && { disabled: document.querySelector("#enter").disabled, text: document.querySelector("#enter").textContent.trim() },
+        // Whether the page's script ran, and the local tracks it got.
+        script: typeof window.hallway,
+        tracks: window.hallway?.media?.tracks?.().map((t) => `${t.kind} ${t.readyState}`),
         url: location.pathname,
       }))
       .catch(() => null);

@@ -44,8 +44,8 @@ async function assertAllOff(page, reason) {
   assert.equal(await page.isVisible("#room"), false, "the room is gone from the screen");
 }
 
-// The question before leaving is open, in the window, its two buttons side by side and
-// apart, the focus on "Stay", the sentence about one's circle there only in a circle, and
+// The question before leaving is open, in the window, its two buttons side by side (or,
+// where they do not fit, one above the other) and apart, the focus on "Stay", the sentence about one's circle there only in a circle, and
 // axe finds no violation in it.
 async function assertLeaveAsked(page, { inCircle, shot }) {
   await page.waitForSelector("#leave-confirm[open]", { timeout: DEADLINE });
@@ -61,7 +61,11 @@ async function assertLeaveAsked(page, { inCircle, shot }) {
   const buttons = await boxes(page, "#leave-confirm button");
   assert.equal(buttons.length, 2);
   assert.deepEqual(overlapping(buttons), []);
-  assert.ok(Math.abs(buttons[0].top - buttons[1].top) < 1, `the buttons side by side: ${JSON.stringify(buttons)}`);
+  // Side by side, or (where they do not fit) one above the other, each as wide as the row.
+  const sideBySide = Math.abs(buttons[0].top - buttons[1].top) < 1;
+  const stacked = buttons[1].top >= buttons[0].top + buttons[0].height && Math.abs(buttons[0].width - buttons[1].width) < 1 && buttons[0].width >= dialog.width * 0.7;
+  assert.ok(sideBySide || stacked, `the buttons side by side or stacked alike: ${JSON.stringify(buttons)}`);
+  if (page.viewportSize().width >= 640) assert.ok(sideBySide, `side by side in a wide window: ${JSON.stringify(buttons)}`);
   for (const b of buttons) assert.ok(b.left >= dialog.left && b.left + b.width <= dialog.left + dialog.width, `${b.text} inside the question`);
   if (shot) await page.screenshot({ path: path.join(screenshotDir(), `${shot}.png`) });
   const found = await axe(page, "#leave-confirm");
@@ -73,15 +77,21 @@ async function assertLeaveAsked(page, { inCircle, shot }) {
   if (!inCircle) assert.deepEqual(found.contrastReview, []);
 }
 
-test("leave asks first, in German on a phone too", async () => {
-  const clara = await person(server, "Clara Meyer", { lang: "de", viewport: { width: 390, height: 844 }, touch: true });
-  people.push(clara);
-  await clara.page.click("#leave");
-  await assertLeaveAsked(clara.page, { inCircle: false, shot: "leave-confirm-phone-de" });
-  assert.equal((await clara.page.textContent("#leave-confirm-heading")).trim(), "Den Raum verlassen?");
-  assert.equal((await clara.page.textContent("#leave-confirmed")).trim(), "Raum verlassen");
-  await clara.page.click("#leave-confirmed");
-  await assertAllOff(clara.page, "left");
+test("leave asks first, in German on a phone and at 200% zoom too", async () => {
+  for (const [name, options, shot] of [
+    ["Clara Meyer", { lang: "de", viewport: { width: 390, height: 844 }, touch: true }, "leave-confirm-phone-de"],
+    ["Dev Patel", { lang: "de", viewport: { width: 640, height: 400 }, scale: 2 }, "leave-confirm-zoom-200-de"],
+  ]) {
+    const p = await person(server, name, options);
+    people.push(p);
+    await p.page.click("#leave");
+    await assertLeaveAsked(p.page, { inCircle: false, shot });
+    assert.equal((await p.page.textContent("#leave-confirm-heading")).trim(), "Den Raum verlassen?");
+    assert.equal((await p.page.textContent("#leave-stay")).trim(), "Im Raum bleiben");
+    assert.equal((await p.page.textContent("#leave-confirmed")).trim(), "Raum verlassen");
+    await p.page.click("#leave-confirmed");
+    await assertAllOff(p.page, "left");
+  }
 });
 
 test("leave: everything off, an end screen, and joining again works", async () => {
