@@ -7,14 +7,15 @@ import { LIMITS } from "./protocol.js";
 import { fillDevices, problemText } from "./settings.js";
 import { t, lang, translatePage } from "./i18n.js";
 import { session } from "./session.js";
+import { toast } from "./announce.js";
 
 const $ = (selector) => document.querySelector(selector);
 
 // The join form's field a refusal is about, if it is about one.
+const JOIN_FIELDS = { invalid_name: "#name", name_taken: "#name", invalid_profile: "#profile" };
+
 // How long entering waits for the camera and microphone at most.
 const PREVIEW_WAIT_MS = 3000;
-
-const JOIN_FIELDS = { invalid_name: "#name", name_taken: "#name", invalid_profile: "#profile" };
 
 export class JoinScreen {
   // `connect` opens the connection (the hello takes `name` and `profile` from here);
@@ -74,7 +75,10 @@ export class JoinScreen {
       // Enter with the camera and microphone ready, so that the first connections send them;
       // a browser slow to give them (seconds on a starved machine) does not keep one out:
       // they follow once it does, as after a reload.
-      await Promise.race([this.previewing, new Promise((resolve) => setTimeout(resolve, PREVIEW_WAIT_MS))]);
+      let timer;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, PREVIEW_WAIT_MS)));
+      await Promise.race([this.previewing, late]);
+      clearTimeout(timer);
       this.connect();
     });
     const again = () => (this.previewing = this.preview());
@@ -161,6 +165,9 @@ export class JoinScreen {
     const nothing = !media.camera && !media.mic && ($("#camera-on").checked || $("#mic-on").checked);
     $("#no-devices").textContent = [problem, nothing ? t("join.noDevices") : ""].filter(Boolean).join(" ");
     $("#no-devices").hidden = !$("#no-devices").textContent;
+    // The browser answered after the page went in (see PREVIEW_WAIT_MS): what went wrong is
+    // said in the room, where one is now.
+    if (this.joined() && $("#no-devices").textContent) toast($("#no-devices").textContent);
     const { cameras, mics } = await media.devices();
     fillDevices($("#camera-select"), cameras, media.camera?.getSettings().deviceId);
     fillDevices($("#mic-select"), mics, media.mic?.getSettings().deviceId);

@@ -15,13 +15,25 @@ export class LocalMedia {
     this.problems = { camera: null, mic: null };
     this.listeners = new Set();
     this.stopped = false;
+    // Counts `stopAll`s (an open asked for before one is not done after it).
+    this.stops = 0;
     // Every track this page ever opened, so that leaving can check each one has ended.
     this.opened = [];
   }
 
   // Opens the chosen devices (or the defaults). Missing or refused devices are not an
   // error: one can join and listen; `problems` says what went wrong, for the page to tell.
-  async open({ cameraId, micId, camera = true, mic = true } = {}) {
+  // In turn with switches (see `switchDevice`): the page enters without waiting for the
+  // browser's answer, so a switch in the room can come while an open still waits, and
+  // the open's late tracks would replace the one switched to (which nobody would hold).
+  // An open that comes after `stopAll` (the page was left meanwhile) opens nothing.
+  open(options) {
+    const stops = this.stops;
+    this.switching = (this.switching ?? Promise.resolve()).catch(() => {}).then(() => (stops === this.stops ? this.openNow(options) : undefined));
+    return this.switching;
+  }
+
+  async openNow({ cameraId, micId, camera = true, mic = true } = {}) {
     this.stopDevices();
     this.stopped = false;
     this.problems = { camera: null, mic: null };
@@ -57,8 +69,8 @@ export class LocalMedia {
 
   // Replaces one device (from the settings while in the room), keeping the other and
   // the on/off state; connections swap the track through `onChange`.
-  // One switch at a time: two at once would each stop the same old track and leave one
-  // of the new ones open, recording, with nobody holding it.
+  // One switch (or open) at a time: two at once would each stop the same old track and
+  // leave one of the new ones open, recording, with nobody holding it.
   switchDevice(kind, deviceId) {
     this.switching = (this.switching ?? Promise.resolve()).catch(() => {}).then(() => this.switchNow(kind, deviceId));
     return this.switching;
@@ -159,6 +171,7 @@ export class LocalMedia {
   // recording indicator goes out.
   stopAll() {
     this.stopped = true;
+    this.stops += 1;
     this.stopScreen();
     this.stopDevices();
     this.restream();
