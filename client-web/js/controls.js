@@ -186,8 +186,9 @@ export class ControlBar {
       { once: true },
     );
     dialog.showModal();
-    // (Not `autofocus` in the markup: in a closed dialog it took the first page's press on
-    // "Enter the room" in a test, which then never entered.)
+    // (Not `autofocus` in the markup: with it on a button of this closed dialog, a test's
+    // first page never entered the room after its press on "Enter the room"; the cause in
+    // Chromium was not found, see docs/decisions.md.)
     $("#leave-stay").focus();
   }
 
