@@ -29,8 +29,7 @@ export class LocalMedia {
   // An open that comes after `stopAll` (the page was left meanwhile) opens nothing.
   open(options) {
     const stops = this.stops;
-    this.switching = (this.switching ?? Promise.resolve()).catch(() => {}).then(() => (stops === this.stops ? this.openNow(options) : undefined));
-    return this.switching;
+    return this.inTurn(() => (stops === this.stops ? this.openNow(options) : undefined));
   }
 
   async openNow({ cameraId, micId, camera = true, mic = true } = {}) {
@@ -72,7 +71,12 @@ export class LocalMedia {
   // One switch (or open) at a time: two at once would each stop the same old track and
   // leave one of the new ones open, recording, with nobody holding it.
   switchDevice(kind, deviceId) {
-    this.switching = (this.switching ?? Promise.resolve()).catch(() => {}).then(() => this.switchNow(kind, deviceId));
+    return this.inTurn(() => this.switchNow(kind, deviceId));
+  }
+
+  // Runs `operation` once every device operation asked for before it is done.
+  inTurn(operation) {
+    this.switching = (this.switching ?? Promise.resolve()).catch(() => {}).then(operation);
     return this.switching;
   }
 

@@ -387,3 +387,32 @@ test("a circle of five runs through the SFU and every member decodes every other
       .catch(async () => assert.fail(`${m.name} after the direct connections came: ${JSON.stringify(await shown(m.page, others(m)))}, sending through the SFU: ${await m.page.evaluate(() => window.hallway.sfu.publishing)}`));
   }
 });
+
+test("a page slow to apply the SFU's offer keeps that connection: the time it takes is not held against it", async () => {
+  const hostLink = () => mintLink(server, ["--room", "lobby", "--role", "host"]);
+  const host = await person(server, "Hedda Host", { link: hostLink() });
+  const slow = await person(server, "Sven Slow", { camera: false });
+  people.push(host, slow);
+  // Applying the first offer to a receiving connection takes 12 s (a starved Firefox took
+  // 14–16 s), longer than the 10 s a connection has to connect.
+  await slow.page.evaluate(() => {
+    const apply = RTCPeerConnection.prototype.setRemoteDescription;
+    let delayed = false;
+    RTCPeerConnection.prototype.setRemoteDescription = async function (description) {
+      if (description?.type === "offer" && !delayed) {
+        delayed = true;
+        await new Promise((resolve) => setTimeout(resolve, 12_000));
+      }
+      return apply.call(this, description);
+    };
+  });
+  await host.page.click("#on-air-toggle");
+  await slow.page.waitForFunction((id) => window.hallway.sfu.summary().streams.includes(`p${id}`), host.id, { timeout: 3 * DEADLINE });
+  await slow.page.waitForFunction(() => window.hallway.sfu.summary().receiving === "connected", null, { timeout: DEADLINE });
+  const { events, connection } = await slow.page.evaluate(() => window.hallway.sfu.summary());
+  // The first connection carries the stage: none given up, none restarted.
+  assert.deepEqual(events.filter((e) => /given up|restart/.test(e)), [], JSON.stringify(events));
+  assert.equal(events.filter((e) => / answer #/.test(e)).length >= 1, true, JSON.stringify(events));
+  assert.ok(events[0].includes(`offer #${connection} `), `the connection that carries the stage is the first one offered: ${JSON.stringify(events)}`);
+  await host.page.click("#on-air-toggle");
+});
