@@ -186,9 +186,6 @@ export class ControlBar {
       { once: true },
     );
     dialog.showModal();
-    // (Not `autofocus` in the markup: with it on a button of this closed dialog, a test's
-    // first page never entered the room after its press on "Enter the room"; the cause in
-    // Chromium was not found, see docs/decisions.md.)
     $("#leave-stay").focus();
   }
 

@@ -167,8 +167,7 @@ export class SummaryView {
     this.back = back ?? document.activeElement;
     this.$("[data-summary-status]").textContent = this.last ? "" : t("summary.loading");
     this.dialog.showModal();
-    // It opens at its heading (by script, not `autofocus` in the markup: see the leave
-    // dialog in controls.js).
+    // It opens at its heading.
     this.$("#summary-heading").focus();
     addEventListener("resize", this.redraw);
     // Drawn at once with the last figures (at the dialog's size), then fresh ones come.

@@ -199,7 +199,9 @@ export async function person(server, name, { lang = "en", room = "lobby", viewpo
         // Whether the page's script ran, and the local tracks it got.
         script: typeof window.hallway,
         tracks: window.hallway?.media?.tracks?.().map((t) => `${t.kind} ${t.readyState}`),
-        url: location.pathname,
+        // (With a query: the form was sent by the browser itself, before the page's script
+        // took it, and the page loaded again.)
+        url: location.pathname + location.search,
       }))
       .catch(() => null);
     let timer;
