@@ -49,9 +49,10 @@ export class JoinScreen {
     this.translate();
     document.title = `${slug} – Hallway`;
     $("#name").maxLength = LIMITS.maxNameChars;
-    $("#name").value = localStorage.getItem("hallway.name") ?? "";
+    // (What someone typed while the script was still loading stays.)
+    $("#name").value ||= localStorage.getItem("hallway.name") ?? "";
     $("#profile").maxLength = LIMITS.maxProfileChars;
-    $("#profile").value = localStorage.getItem("hallway.profile") ?? "";
+    $("#profile").value ||= localStorage.getItem("hallway.profile") ?? "";
     this.fixedByInvitation();
     $("#join-form").addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -81,6 +82,8 @@ export class JoinScreen {
       clearTimeout(timer);
       this.connect();
     });
+    // The form is the script's now (the markup keeps the button disabled until here).
+    $("#enter").disabled = false;
     const again = () => (this.previewing = this.preview());
     for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);
     // Browsers start sound analysis only after a gesture: the level meter wakes on the first.

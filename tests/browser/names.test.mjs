@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serverForFile, person, DEADLINE } from "./harness.mjs";
+import { serverForFile, person, launchBrowser, DEADLINE } from "./harness.mjs";
 
 const room = serverForFile();
 
@@ -62,4 +62,41 @@ test("a name pasted with invisible characters joins, without them", async () => 
   const me = await dana.page.evaluate(() => window.hallway.state.me());
   assert.equal(me.name, "Dana Müller");
   assert.equal(me.profile, "Amt für Digitales");
+});
+
+// The page's script comes after its markup (a slow network, a starved machine). A name typed
+// and Enter pressed before then must neither send the form to the browser — a reload with the
+// name in the address and the join screen again, seen in CI — nor lose the name: "Enter the
+// room" waits for the script, and then enters.
+test("a name typed before the page's script has loaded is kept, and Enter waits for the script", async () => {
+  const { server } = room;
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ locale: "en-GB" });
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route("**/assets/js/main.js", async (route) => {
+      await held;
+      await route.continue();
+    });
+    const documents = [];
+    page.on("request", (request) => request.isNavigationRequest() && documents.push(request.url()));
+    await page.goto(`${server.url}/r/lobby`, { waitUntil: "commit" });
+    await page.fill("#name", "Frieda Früh");
+    assert.equal(await page.isDisabled("#enter"), true, "Enter waits for the script");
+    // Enter in the field (implicit submission) and a click on the button: neither sends.
+    await page.press("#name", "Enter");
+    await page.locator("#enter").click({ force: true });
+    release();
+    await page.waitForFunction(() => window.hallway && !document.querySelector("#enter").disabled, null, { timeout: DEADLINE });
+    assert.equal(await page.inputValue("#name"), "Frieda Früh", "what was typed stays");
+    await page.click("#enter");
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    assert.equal(await page.evaluate(() => location.search), "", "no form sent to the browser");
+    assert.deepEqual(documents, [`${server.url}/r/lobby`], "the page was loaded once");
+    const me = await page.evaluate(() => window.hallway.state.me());
+    assert.equal(me.name, "Frieda Früh");
+  } finally {
+    await browser.close();
+  }
 });
