@@ -19,7 +19,8 @@ export function toast(text) {
   el.textContent = text;
   el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (el.hidden = true), 5000);
+  // Long enough to read: 5 s, longer for a longer text (a blocked device's two sentences).
+  toastTimer = setTimeout(() => (el.hidden = true), Math.max(5000, [...text].length * 65));
 }
 
 // Says what a change of one's own circle means for us: we joined it (with whom), left it,

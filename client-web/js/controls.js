@@ -7,6 +7,8 @@ import { messages, REACTIONS } from "./protocol.js";
 import { MenuButton } from "./menu.js";
 import { icon, setIcon } from "./icons.js";
 import { t, lang, translatePage } from "./i18n.js";
+import { problemText } from "./settings.js";
+import { toast } from "./announce.js";
 
 const $ = (selector) => document.querySelector(selector);
 // Where the people panel is a drawer over the room, not a column beside it (small-screens.css).
@@ -33,8 +35,16 @@ export class ControlBar {
       if (!document.fullscreenElement) this.fullScreenEnded = performance.now();
     });
     fit();
-    $("#mic-toggle").addEventListener("click", () => media.setMic(!media.state().mic));
-    $("#camera-toggle").addEventListener("click", () => media.setCamera(!media.state().camera));
+    // Off is at once; on asks the browser for a device the page does not hold yet (one
+    // left off on the join screen, refused, or not given yet), and says what went wrong.
+    const device = async (kind) => {
+      if (media.state()[kind]) return kind === "mic" ? media.setMic(false) : media.setCamera(false);
+      if (await media.turnOn(kind)) return;
+      const problem = problemText(media.problems, { [kind]: true });
+      if (problem) toast(problem);
+    };
+    $("#mic-toggle").addEventListener("click", () => device("mic"));
+    $("#camera-toggle").addEventListener("click", () => device("camera"));
     const share = async () => {
       try {
         if (media.screen) media.stopScreen();

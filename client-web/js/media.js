@@ -19,6 +19,9 @@ export class LocalMedia {
     this.stops = 0;
     // Every track this page ever opened, so that leaving can check each one has ended.
     this.opened = [];
+    // The device last chosen of each kind (undefined: the browser's default), for turning
+    // one on that is not held.
+    this.chosen = { camera: undefined, mic: undefined };
   }
 
   // Opens the chosen devices (or the defaults). Missing or refused devices are not an
@@ -36,6 +39,7 @@ export class LocalMedia {
     this.stopDevices();
     this.stopped = false;
     this.problems = { camera: null, mic: null };
+    this.chosen = { camera: cameraId, mic: micId };
     if (camera) this.camera = await this.get("camera", cameraId);
     if (mic) this.mic = await this.get("mic", micId);
     this.restream();
@@ -81,6 +85,7 @@ export class LocalMedia {
   }
 
   async switchNow(kind, deviceId) {
+    this.chosen[kind] = deviceId;
     const old = kind === "camera" ? this.camera : this.mic;
     const enabled = old ? old.enabled : true;
     old?.stop();
@@ -115,6 +120,46 @@ export class LocalMedia {
       camera: !!this.camera && this.camera.enabled,
       screen: !!this.screen,
     };
+  }
+
+  // Turns the camera or microphone on. One not held — off on the join screen, refused,
+  // missing, or still asked for when the page went in — is asked of the browser again
+  // (in turn with opening and switching). Resolves to whether it is on now; `problems`
+  // says why not.
+  async turnOn(kind) {
+    const held = kind === "camera" ? this.camera : this.mic;
+    if (held?.readyState === "live") {
+      held.enabled = true;
+      this.changed();
+      return true;
+    }
+    const stops = this.stops;
+    await this.inTurn(async () => {
+      if (stops !== this.stops) return;
+      const now = kind === "camera" ? this.camera : this.mic;
+      if (now?.readyState === "live") {
+        now.enabled = true;
+        return;
+      }
+      now?.stop();
+      this.problems[kind] = null;
+      let track = await this.get(kind, this.chosen[kind]);
+      // The device chosen before may be gone (unplugged): then the browser's default.
+      if (!track && this.chosen[kind] && this.problems[kind] === "missing" && stops === this.stops) {
+        this.problems[kind] = null;
+        this.chosen[kind] = undefined;
+        track = await this.get(kind, undefined);
+      }
+      if (stops !== this.stops) {
+        track?.stop();
+        return;
+      }
+      if (kind === "camera") this.camera = track;
+      else this.mic = track;
+      this.restream();
+    });
+    this.changed();
+    return this.state()[kind];
   }
 
   setMic(on) {

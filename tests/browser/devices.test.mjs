@@ -1,11 +1,13 @@
 // Devices in the room (real Chromium): the settings change camera and microphone without
 // leaving, with a level meter that moves; a blocked or missing device is said clearly, in
-// both languages; a browser slow to give them does not keep one out of the room.
+// both languages; a browser slow to give them does not keep one out of the room; one who
+// entered with them off (or refused) turns them on in the room.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import { chromium } from "playwright-core";
-import { startServer, person, formCircle, axe, launchBrowser, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, axe, launchBrowser, clickFloor, waitAt, waitCircle, framesDecoded, screenshotDir, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -134,3 +136,133 @@ test("a browser slow to give camera and microphone does not keep one out: they f
     await browser.close();
   }
 });
+
+// Audio packets `page` has received from `peer` so far.
+async function audioFrom(page, peer) {
+  return page.evaluate(async (id) => {
+    let packets = 0;
+    (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "audio") packets += r.packetsReceived ?? 0;
+    });
+    return packets;
+  }, peer);
+}
+
+// (It did nothing before: the page held no track to switch on, so whoever entered with the
+// camera off stayed without it until a reload, which kept it off too.)
+test("someone who entered with camera and microphone off turns them on in a circle: the browser is asked, the other sees and hears them", async () => {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ locale: "en-GB" });
+    await page.addInitScript(() => {
+      const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      window.__asked = [];
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        window.__asked.push(Object.keys(constraints).join());
+        return real(constraints);
+      };
+    });
+    await page.goto(`${server.url}/r/lobby`);
+    await page.fill("#name", "Erst Ohne");
+    await page.uncheck("#camera-on");
+    await page.uncheck("#mic-on");
+    await page.click("#enter");
+    await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+    await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
+    // (The join screen's preview asked before the boxes were unchecked, and let go.)
+    await page.evaluate(() => (window.__asked = []));
+    assert.deepEqual(await page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live")), [], "nothing recording while both are off");
+    assert.equal(await page.getAttribute("#mic-toggle", "aria-pressed"), "false");
+    assert.equal(await page.getAttribute("#camera-toggle", "aria-pressed"), "false");
+    const me = { page, id: await page.evaluate(() => window.hallway.state.you) };
+    const other = await person(server, "Olivia Other");
+    people.push(other);
+    // (Away from the other tests' circles, whose people are still in the room.)
+    await clickFloor(page, 300, 1100);
+    await waitAt(other.page, me.id, 300, 1100);
+    await clickFloor(other.page, 350, 1100);
+    await waitCircle(page, [me.id, other.id]);
+    await waitCircle(other.page, [me.id, other.id]);
+    await other.page.waitForFunction((id) => window.hallway.peers.pc(id)?.connectionState === "connected", me.id, { timeout: DEADLINE });
+    assert.equal(await framesDecoded(other.page, me.id), 0, "no picture while the camera is off");
+    // Microphone on: the browser is asked for it, and the other hears it.
+    await page.click("#mic-toggle");
+    await page.waitForSelector('#mic-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+    await other.page.waitForFunction(async (id) => {
+      let packets = 0;
+      (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "audio") packets += r.packetsReceived ?? 0;
+      });
+      return packets > 0;
+    }, me.id, { timeout: DEADLINE });
+    // Camera on: the other sees it, on the floor and in the circle's tile.
+    await page.click("#camera-toggle");
+    await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+    await other.page.waitForFunction(
+      async (id) => {
+        let frames = 0;
+        (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
+          if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
+        });
+        return frames > 0;
+      },
+      me.id,
+      { timeout: DEADLINE },
+    );
+    assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video"], "each asked for once, when turned on");
+    // Off and on again: the same tracks, nothing asked again.
+    await page.click("#camera-toggle");
+    await page.waitForSelector('#camera-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+    await page.click("#camera-toggle");
+    await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+    assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video"]);
+    const live = await page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort());
+    assert.deepEqual(live, ["audio", "video"], "one camera and one microphone open");
+    assert.ok((await audioFrom(other.page, me.id)) > 0);
+    await clickFloor(page, 300, 1300);
+  } finally {
+    await browser.close();
+  }
+});
+
+for (const lang of ["en", "de"]) {
+  test(`a camera the browser blocks: pressing Camera says why (${lang}); allowed, the next press turns it on`, async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ locale: lang === "de" ? "de-DE" : "en-GB" });
+      // The browser refuses the camera until the test "allows" it (as a person would in the
+      // site settings).
+      await page.addInitScript(() => {
+        const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+        window.__cameraAllowed = false;
+        navigator.mediaDevices.getUserMedia = async (constraints) => {
+          if (constraints.video && !window.__cameraAllowed) throw new DOMException("Permission denied", "NotAllowedError");
+          return real(constraints);
+        };
+      });
+      await page.goto(`${server.url}/r/lobby?lang=${lang}`);
+      await page.fill("#name", lang === "de" ? "Gesperrte Kamera" : "Blocked Camera");
+      await page.waitForSelector("#no-devices:not([hidden])", { timeout: DEADLINE });
+      await page.click("#enter");
+      await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
+      assert.equal(await page.getAttribute("#camera-toggle", "aria-pressed"), "false");
+      assert.equal(await page.getAttribute("#mic-toggle", "aria-pressed"), "true");
+      await page.click("#camera-toggle");
+      const said = lang === "de" ? "Der Browser blockiert die Kamera" : "The browser blocks the camera";
+      await page.waitForFunction((text) => !document.querySelector("#toast").hidden && document.querySelector("#toast").textContent.includes(text), said, { timeout: DEADLINE });
+      assert.equal(await page.getAttribute("#toast", "role"), "alert", "said to screen readers too");
+      assert.equal(await page.getAttribute("#camera-toggle", "aria-pressed"), "false", "still off");
+      // The notice stands in the window, clear of the control bar.
+      const [notice, bar] = await Promise.all(["#toast", ".controlbar"].map((s) => page.locator(s).boundingBox()));
+      assert.ok(notice.y >= 0 && notice.y + notice.height <= bar.y + 0.5 && notice.x >= 0 && notice.x + notice.width <= 1280, `${JSON.stringify(notice)} above ${JSON.stringify(bar)}`);
+      await page.screenshot({ path: path.join(screenshotDir(), `camera-blocked-${lang}.png`) });
+      await page.evaluate(() => (window.__cameraAllowed = true));
+      await page.click("#camera-toggle");
+      await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+      const live = await page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort());
+      assert.deepEqual(live, ["audio", "video"]);
+    } finally {
+      await browser.close();
+    }
+  });
+}
