@@ -22,6 +22,8 @@ export class LocalMedia {
     // The device last chosen of each kind (undefined: the browser's default), for turning
     // one on that is not held.
     this.chosen = { camera: undefined, mic: undefined };
+    // The camera was turned off in the room (its track ended; see `setCamera`).
+    this.cameraOff = false;
   }
 
   // Opens the chosen devices (or the defaults). Missing or refused devices are not an
@@ -40,6 +42,7 @@ export class LocalMedia {
     this.stopped = false;
     this.problems = { camera: null, mic: null };
     this.chosen = { camera: cameraId, mic: micId };
+    this.cameraOff = !camera;
     if (camera) this.camera = await this.get("camera", cameraId);
     if (mic) this.mic = await this.get("mic", micId);
     this.restream();
@@ -86,6 +89,8 @@ export class LocalMedia {
 
   async switchNow(kind, deviceId) {
     this.chosen[kind] = deviceId;
+    // A camera turned off stays off: the one chosen is opened when it is turned on.
+    if (kind === "camera" && this.cameraOff && !this.camera) return;
     const old = kind === "camera" ? this.camera : this.mic;
     const enabled = old ? old.enabled : true;
     old?.stop();
@@ -142,6 +147,7 @@ export class LocalMedia {
         return;
       }
       now?.stop();
+      if (kind === "camera") this.cameraOff = false;
       this.problems[kind] = null;
       let track = await this.get(kind, this.chosen[kind]);
       // The device chosen before may be gone (unplugged): then the browser's default.
@@ -167,8 +173,16 @@ export class LocalMedia {
     this.changed();
   }
 
+  // Off ends the camera's track, so that its light goes out (the microphone only mutes:
+  // turning it back on must be instant); on uses the one held (see `turnOn` for one not).
   setCamera(on) {
-    if (this.camera) this.camera.enabled = on;
+    if (on && this.camera) this.camera.enabled = true;
+    if (!on && this.camera) {
+      this.camera.stop();
+      this.camera = null;
+      this.restream();
+    }
+    this.cameraOff = !on;
     this.changed();
   }
 

@@ -62,7 +62,7 @@ export class DeviceSettings {
 
   async fill() {
     const { cameras, mics, speakers } = await this.media.devices();
-    fillDevices(this.camera, cameras, this.media.camera?.getSettings().deviceId);
+    fillDevices(this.camera, cameras, this.media.camera?.getSettings().deviceId ?? this.media.chosen.camera);
     fillDevices(this.mic, mics, this.media.mic?.getSettings().deviceId);
     fillDevices(this.speakers, speakers, this.speaker);
     // Browsers that cannot choose where sound plays (no setSinkId) get no choice.

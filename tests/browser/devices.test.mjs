@@ -150,7 +150,7 @@ async function audioFrom(page, peer) {
 
 // (It did nothing before: the page held no track to switch on, so whoever entered with the
 // camera off stayed without it until a reload, which kept it off too.)
-test("someone who entered with camera and microphone off turns them on in a circle: the browser is asked, the other sees and hears them", async () => {
+test("someone who entered with camera and microphone off turns them on in a circle: the browser is asked, the other sees and hears them; camera off closes it", async () => {
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ locale: "en-GB" });
@@ -210,14 +210,33 @@ test("someone who entered with camera and microphone off turns them on in a circ
       { timeout: DEADLINE },
     );
     assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video"], "each asked for once, when turned on");
-    // Off and on again: the same tracks, nothing asked again.
+    // Camera off: its track ends (the camera's light goes out); the microphone only mutes.
+    const liveKinds = () => page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort());
     await page.click("#camera-toggle");
     await page.waitForSelector('#camera-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+    assert.deepEqual(await liveKinds(), ["audio"], "the camera is closed while off");
+    await page.click("#mic-toggle");
+    await page.waitForSelector('#mic-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+    assert.deepEqual(await liveKinds(), ["audio"], "a muted microphone stays open");
+    await page.click("#mic-toggle");
+    await page.waitForSelector('#mic-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+    // On again: a new camera track, and the other sees it.
+    const seen = await framesDecoded(other.page, me.id);
     await page.click("#camera-toggle");
     await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
-    assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video"]);
-    const live = await page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort());
-    assert.deepEqual(live, ["audio", "video"], "one camera and one microphone open");
+    assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video", "video"], "the microphone asked for once, the camera each time it is turned on");
+    assert.deepEqual(await liveKinds(), ["audio", "video"], "one camera and one microphone open");
+    await other.page.waitForFunction(
+      async ([id, before]) => {
+        let frames = 0;
+        (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
+          if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
+        });
+        return frames > before + 10;
+      },
+      [me.id, seen],
+      { timeout: DEADLINE },
+    );
     assert.ok((await audioFrom(other.page, me.id)) > 0);
     await clickFloor(page, 300, 1300);
   } finally {
