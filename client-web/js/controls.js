@@ -37,9 +37,17 @@ export class ControlBar {
     fit();
     // Off is at once; on asks the browser for a device the page does not hold yet (one
     // left off on the join screen, refused, or not given yet), and says what went wrong.
+    // (A press while the browser still asks changes nothing: one question, one answer.)
+    const asking = new Set();
     const device = async (kind) => {
       if (media.state()[kind]) return kind === "mic" ? media.setMic(false) : media.setCamera(false);
-      if (await media.turnOn(kind)) return;
+      if (asking.has(kind)) return;
+      asking.add(kind);
+      try {
+        if (await media.turnOn(kind)) return;
+      } finally {
+        asking.delete(kind);
+      }
       const problem = problemText(media.problems, { [kind]: true });
       if (problem) toast(problem);
     };

@@ -43,7 +43,7 @@ export class JoinScreen {
   }
 
   setUp() {
-    const { slug, meter, media } = this;
+    const { slug, meter } = this;
     document.documentElement.lang = lang();
     translatePage();
     this.translate();
@@ -101,13 +101,11 @@ export class JoinScreen {
       $("#mic-on").checked = remembered.mic !== false;
       $("#join").hidden = true;
       // Connect at once (the place is kept only for a moment after a reload); camera and
-      // microphone follow as soon as the browser gives them.
+      // microphone follow as soon as the browser gives them (those that were on: the boxes
+      // above say which the preview opens).
       meter.start();
       this.connect();
-      this.previewing = this.preview().then(() => {
-        media.setCamera(remembered.camera !== false);
-        media.setMic(remembered.mic !== false);
-      });
+      this.previewing = this.preview();
       return;
     }
     this.previewing = this.preview();

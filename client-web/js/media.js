@@ -22,8 +22,9 @@ export class LocalMedia {
     // The device last chosen of each kind (undefined: the browser's default), for turning
     // one on that is not held.
     this.chosen = { camera: undefined, mic: undefined };
-    // The camera was turned off in the room (its track ended; see `setCamera`).
-    this.cameraOff = false;
+    // Whether the person turned each off (on the join screen or in the room): an answer from
+    // the browser that comes after that does not turn it on again.
+    this.off = { camera: false, mic: false };
   }
 
   // Opens the chosen devices (or the defaults). Missing or refused devices are not an
@@ -42,7 +43,7 @@ export class LocalMedia {
     this.stopped = false;
     this.problems = { camera: null, mic: null };
     this.chosen = { camera: cameraId, mic: micId };
-    this.cameraOff = !camera;
+    this.off = { camera: !camera, mic: !mic };
     if (camera) this.camera = await this.get("camera", cameraId);
     if (mic) this.mic = await this.get("mic", micId);
     this.restream();
@@ -89,9 +90,9 @@ export class LocalMedia {
 
   async switchNow(kind, deviceId) {
     this.chosen[kind] = deviceId;
-    // A camera turned off stays off: the one chosen is opened when it is turned on.
-    if (kind === "camera" && this.cameraOff && !this.camera) return;
     const old = kind === "camera" ? this.camera : this.mic;
+    // A device turned off and not held stays off: the one chosen opens when it is turned on.
+    if (this.off[kind] && !old) return;
     const enabled = old ? old.enabled : true;
     old?.stop();
     const track = await this.get(kind, deviceId);
@@ -130,8 +131,10 @@ export class LocalMedia {
   // Turns the camera or microphone on. One not held — off on the join screen, refused,
   // missing, or still asked for when the page went in — is asked of the browser again
   // (in turn with opening and switching). Resolves to whether it is on now; `problems`
-  // says why not.
+  // says why not. Turned off again (or muted by a host) while the browser asks: it stays
+  // off.
   async turnOn(kind) {
+    this.off[kind] = false;
     const held = kind === "camera" ? this.camera : this.mic;
     if (held?.readyState === "live") {
       held.enabled = true;
@@ -140,14 +143,13 @@ export class LocalMedia {
     }
     const stops = this.stops;
     await this.inTurn(async () => {
-      if (stops !== this.stops) return;
+      if (stops !== this.stops || this.off[kind]) return;
       const now = kind === "camera" ? this.camera : this.mic;
       if (now?.readyState === "live") {
         now.enabled = true;
         return;
       }
       now?.stop();
-      if (kind === "camera") this.cameraOff = false;
       this.problems[kind] = null;
       let track = await this.get(kind, this.chosen[kind]);
       // The device chosen before may be gone (unplugged): then the browser's default.
@@ -156,10 +158,11 @@ export class LocalMedia {
         this.chosen[kind] = undefined;
         track = await this.get(kind, undefined);
       }
-      if (stops !== this.stops) {
+      if (stops !== this.stops || (kind === "camera" && this.off.camera)) {
         track?.stop();
         return;
       }
+      if (track && this.off[kind]) track.enabled = false;
       if (kind === "camera") this.camera = track;
       else this.mic = track;
       this.restream();
@@ -169,6 +172,7 @@ export class LocalMedia {
   }
 
   setMic(on) {
+    this.off.mic = !on;
     if (this.mic) this.mic.enabled = on;
     this.changed();
   }
@@ -182,7 +186,7 @@ export class LocalMedia {
       this.camera = null;
       this.restream();
     }
-    this.cameraOff = !on;
+    this.off.camera = !on;
     this.changed();
   }
 

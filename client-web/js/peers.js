@@ -141,7 +141,12 @@ export class Peers {
       if (candidate) this.send(id, { candidate, conn });
     });
     pc.addEventListener("track", ({ streams, track }) => {
-      const stream = streams[0] ?? new MediaStream([track]);
+      // A track sent without a stream is a device that came late (turned on after the
+      // connection was made, on a transceiver that only received until then): it joins the
+      // person's other device in their stream. (A stream of its own would replace that one
+      // in their tile — and the microphone's sound with it, for the tile plays it.)
+      const known = peer.streams.get("camera");
+      const stream = streams[0] ?? new MediaStream([...(known?.getTracks().filter((t) => t.kind !== track.kind && t.readyState === "live") ?? []), track]);
       const kind = peer.remoteScreen && stream.id === peer.remoteScreen ? "screen" : "camera";
       peer.streams.set(kind, stream);
       this.onStream(id, stream, kind);

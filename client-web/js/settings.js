@@ -63,7 +63,7 @@ export class DeviceSettings {
   async fill() {
     const { cameras, mics, speakers } = await this.media.devices();
     fillDevices(this.camera, cameras, this.media.camera?.getSettings().deviceId ?? this.media.chosen.camera);
-    fillDevices(this.mic, mics, this.media.mic?.getSettings().deviceId);
+    fillDevices(this.mic, mics, this.media.mic?.getSettings().deviceId ?? this.media.chosen.mic);
     fillDevices(this.speakers, speakers, this.speaker);
     // Browsers that cannot choose where sound plays (no setSinkId) get no choice.
     this.speakers.disabled = speakers.length === 0 || !("setSinkId" in HTMLMediaElement.prototype);

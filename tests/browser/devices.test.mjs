@@ -169,8 +169,12 @@ test("someone who entered with camera and microphone off turns them on in a circ
     await page.click("#enter");
     await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
     await page.waitForFunction(() => window.hallway?.state?.you, null, { timeout: DEADLINE });
-    // (The join screen's preview asked before the boxes were unchecked, and let go.)
-    await page.evaluate(() => (window.__asked = []));
+    // (The join screen's preview asked before the boxes were unchecked, and let go: once
+    // every device operation asked for is done.)
+    await page.evaluate(async () => {
+      await window.hallway.media.switching;
+      window.__asked = [];
+    });
     assert.deepEqual(await page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live")), [], "nothing recording while both are off");
     assert.equal(await page.getAttribute("#mic-toggle", "aria-pressed"), "false");
     assert.equal(await page.getAttribute("#camera-toggle", "aria-pressed"), "false");
@@ -210,6 +214,16 @@ test("someone who entered with camera and microphone off turns them on in a circ
       { timeout: DEADLINE },
     );
     assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video"], "each asked for once, when turned on");
+    // The other hears and sees them in one stream, their tile's, which plays its sound (a
+    // device that came late had a stream of its own, which took the microphone's place).
+    await other.page.waitForFunction(
+      (id) => {
+        const kinds = window.hallway.conversation.stream(id)?.getTracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort();
+        return kinds?.join() === "audio,video";
+      },
+      me.id,
+      { timeout: DEADLINE },
+    );
     // Camera off: its track ends (the camera's light goes out); the microphone only mutes.
     const liveKinds = () => page.evaluate(() => window.hallway.media.tracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort());
     await page.click("#camera-toggle");
@@ -238,6 +252,30 @@ test("someone who entered with camera and microphone off turns them on in a circ
       { timeout: DEADLINE },
     );
     assert.ok((await audioFrom(other.page, me.id)) > 0);
+    const tile = await other.page.evaluate((id) => window.hallway.conversation.stream(id)?.getTracks().map((t) => `${t.kind}:${t.readyState}`).sort(), me.id);
+    assert.deepEqual(tile, ["audio:live", "video:live"], "still one stream with both");
+    // The usual case: the camera off when a new circle's connection is made, the microphone
+    // on; turned on there, the camera joins the microphone in the tile's stream.
+    await page.click("#camera-toggle");
+    await page.waitForSelector('#camera-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+    const third = await person(server, "Paula Partner");
+    people.push(third);
+    await clickFloor(page, 300, 1500);
+    await waitAt(third.page, me.id, 300, 1500);
+    await clickFloor(third.page, 350, 1500);
+    await waitCircle(page, [me.id, third.id]);
+    await waitCircle(third.page, [me.id, third.id]);
+    await third.page.waitForFunction((id) => window.hallway.conversation.stream(id)?.getAudioTracks().some((t) => t.readyState === "live" && !t.muted), me.id, { timeout: DEADLINE });
+    await page.click("#camera-toggle");
+    await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+    await third.page.waitForFunction(
+      (id) => {
+        const tracks = window.hallway.conversation.stream(id)?.getTracks().filter((t) => t.readyState === "live" && !t.muted) ?? [];
+        return tracks.map((t) => t.kind).sort().join() === "audio,video";
+      },
+      me.id,
+      { timeout: DEADLINE },
+    );
     await clickFloor(page, 300, 1300);
   } finally {
     await browser.close();
