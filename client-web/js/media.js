@@ -46,6 +46,12 @@ export class LocalMedia {
     this.off = { camera: !camera, mic: !mic };
     if (camera) this.camera = await this.get("camera", cameraId);
     if (mic) this.mic = await this.get("mic", micId);
+    // Turned off (or muted by a host) in the room while the browser was still asking.
+    if (this.off.camera) {
+      this.camera?.stop();
+      this.camera = null;
+    }
+    if (this.mic && this.off.mic) this.mic.enabled = false;
     this.restream();
     this.changed();
   }

@@ -117,6 +117,7 @@ for (const lang of ["de", "en"]) {
             name: b.querySelector(".label")?.textContent ?? "",
             whole: !!caption && c.width > 0 && caption.scrollWidth <= caption.clientWidth + 1 && c.left >= box.left - 0.5 && c.right <= box.right + 0.5 && c.bottom <= box.bottom + 0.5,
             below: !!caption && c.top >= i.bottom - 1,
+            size: caption ? parseFloat(getComputedStyle(caption).fontSize) : 0,
           };
         }),
     );
@@ -124,6 +125,8 @@ for (const lang of ["de", "en"]) {
     assert.deepEqual(words.map((w) => w.caption), want);
     for (const w of words) {
       assert.ok(w.whole && w.below, `${w.id}: "${w.caption}" whole, under its icon (${JSON.stringify(w)})`);
+      // As big as a German host's seven fit at 390 px (they were 10.4 px; 12 px does not fit).
+      assert.ok(w.size >= 11, `${w.id}: "${w.caption}" at ${w.size} px`);
       // What one sees is a word of the name (WCAG 2.5.3: speech input says what it sees).
       const nameWords = w.name.toLowerCase().split(/\s+/);
       assert.ok(nameWords.includes(w.caption.toLowerCase()), `${w.id}: "${w.caption}" is a word of its name "${w.name}"`);
