@@ -99,10 +99,14 @@ export class LocalMedia {
     const old = kind === "camera" ? this.camera : this.mic;
     // A device turned off and not held stays off: the one chosen opens when it is turned on.
     if (this.off[kind] && !old) return;
-    const enabled = old ? old.enabled : true;
     old?.stop();
-    const track = await this.get(kind, deviceId);
-    if (track) track.enabled = enabled;
+    let track = await this.get(kind, deviceId);
+    // Turned off (or muted by a host) while the browser opened the new one: it stays so.
+    if (track && kind === "camera" && this.off.camera) {
+      track.stop();
+      track = null;
+    }
+    if (track) track.enabled = !this.off[kind];
     if (kind === "camera") this.camera = track;
     else this.mic = track;
     this.restream();
@@ -188,6 +192,8 @@ export class LocalMedia {
   setCamera(on) {
     if (on && this.camera) this.camera.enabled = true;
     if (!on && this.camera) {
+      // (The same camera opens when it is turned on again.)
+      this.chosen.camera = this.camera.getSettings().deviceId ?? this.chosen.camera;
       this.camera.stop();
       this.camera = null;
       this.restream();

@@ -169,7 +169,7 @@ export class Peers {
     } else if (initiator) {
       pc.addTransceiver("video", { direction: "recvonly" });
     }
-    if (this.media.screen) peer.screen = pc.addTrack(this.media.screen, this.media.screenStream);
+    if (this.media.screen) peer.screen = this.addScreen(pc);
     // The initiator offers at once rather than on `negotiationneeded`, which the browser
     // fires only after this task: the page is about to draw the new circle, and the offer
     // is made meanwhile.
@@ -315,7 +315,7 @@ export class Peers {
         }
       }
       if (this.media.screen && !peer.screen) {
-        peer.screen = pc.addTrack(this.media.screen, this.media.screenStream);
+        peer.screen = this.addScreen(pc);
       } else if (this.media.screen && peer.screen && peer.screen.track !== this.media.screen) {
         peer.screen.replaceTrack(this.media.screen).catch(() => {});
       } else if (!this.media.screen && peer.screen) {
@@ -327,6 +327,13 @@ export class Peers {
         peer.screen = null;
       }
     }
+  }
+
+  // One's screen gets a transceiver of its own, always: `addTrack` would take a video
+  // transceiver that has not sent yet — the camera's, when the camera was off as the
+  // connection was made — and the camera turned on later would find no place.
+  addScreen(pc) {
+    return pc.addTransceiver(this.media.screen, { direction: "sendonly", streams: [this.media.screenStream] }).sender;
   }
 
   isRemoteScreen(peer, transceiver) {

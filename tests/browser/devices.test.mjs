@@ -260,9 +260,10 @@ test("someone who entered with camera and microphone off turns them on in a circ
     await page.waitForSelector('#camera-toggle[aria-pressed="false"]', { timeout: DEADLINE });
     const third = await person(server, "Paula Partner");
     people.push(third);
-    await clickFloor(page, 300, 1500);
-    await waitAt(third.page, me.id, 300, 1500);
+    // (Walking up second, this page makes the connection: its camera's place only receives.)
     await clickFloor(third.page, 350, 1500);
+    await waitAt(page, third.id, 350, 1500);
+    await clickFloor(page, 300, 1500);
     await waitCircle(page, [me.id, third.id]);
     await waitCircle(third.page, [me.id, third.id]);
     await third.page.waitForFunction((id) => window.hallway.conversation.stream(id)?.getAudioTracks().some((t) => t.readyState === "live" && !t.muted), me.id, { timeout: DEADLINE });
@@ -323,3 +324,32 @@ for (const lang of ["en", "de"]) {
     }
   });
 }
+
+// A screen shared while the camera is off must not take the camera's place in the
+// connection: the camera turned on afterwards is sent too (it found no place, and stayed
+// unseen with its button on), beside the screen, with the sound in the camera's tile.
+test("a screen shared with the camera off, then the camera turned on: the other sees both and hears them", async () => {
+  const sharer = await person(server, "Sara Screen", { camera: false });
+  const viewer = await person(server, "Viktor Viewer");
+  people.push(sharer, viewer);
+  // The sharer walks up second and so makes the connection, with the camera's place only
+  // receiving (the harder case).
+  await clickFloor(viewer.page, 1900, 400);
+  await waitAt(sharer.page, viewer.id, 1900, 400);
+  await clickFloor(sharer.page, 1950, 400);
+  await waitCircle(sharer.page, [sharer.id, viewer.id]);
+  await waitCircle(viewer.page, [sharer.id, viewer.id]);
+  const live = ([id, kinds]) => {
+    const flows = (stream, kind) => !!stream?.getTracks().some((t) => t.kind === kind && t.readyState === "live" && !t.muted);
+    const camera = window.hallway.conversation.stream(id);
+    const screen = window.hallway.conversation.stream(id, "screen");
+    const seen = { audio: flows(camera, "audio"), camera: flows(camera, "video"), screen: flows(screen, "video") };
+    return kinds.every((k) => seen[k]) && (!seen.camera || !seen.screen || camera.getVideoTracks()[0] !== screen.getVideoTracks()[0]);
+  };
+  await sharer.page.click("#screen-toggle");
+  await viewer.page.waitForFunction(live, [sharer.id, ["audio", "screen"]], { timeout: DEADLINE });
+  await sharer.page.click("#camera-toggle");
+  await sharer.page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await viewer.page.waitForFunction(live, [sharer.id, ["audio", "camera", "screen"]], { timeout: DEADLINE });
+  await clickFloor(sharer.page, 1900, 800);
+});
