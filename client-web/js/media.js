@@ -46,12 +46,9 @@ export class LocalMedia {
     this.off = { camera: !camera, mic: !mic };
     if (camera) this.camera = await this.get("camera", cameraId);
     if (mic) this.mic = await this.get("mic", micId);
-    // Turned off (or muted by a host) in the room while the browser was still asking.
-    if (this.off.camera) {
-      this.camera?.stop();
-      this.camera = null;
-    }
-    if (this.mic && this.off.mic) this.mic.enabled = false;
+    // (Turned off, or muted by a host, in the room while the browser was still asking.)
+    this.camera = this.asWanted("camera", this.camera);
+    this.mic = this.asWanted("mic", this.mic);
     this.restream();
     this.changed();
   }
@@ -96,19 +93,11 @@ export class LocalMedia {
 
   async switchNow(kind, deviceId) {
     this.chosen[kind] = deviceId;
-    const old = kind === "camera" ? this.camera : this.mic;
+    const old = this.held(kind);
     // A device turned off and not held stays off: the one chosen opens when it is turned on.
     if (this.off[kind] && !old) return;
     old?.stop();
-    let track = await this.get(kind, deviceId);
-    // Turned off (or muted by a host) while the browser opened the new one: it stays so.
-    if (track && kind === "camera" && this.off.camera) {
-      track.stop();
-      track = null;
-    }
-    if (track) track.enabled = !this.off[kind];
-    if (kind === "camera") this.camera = track;
-    else this.mic = track;
+    this.hold(kind, this.asWanted(kind, await this.get(kind, deviceId)));
     this.restream();
     this.changed();
   }
@@ -145,16 +134,16 @@ export class LocalMedia {
   // off.
   async turnOn(kind) {
     this.off[kind] = false;
-    const held = kind === "camera" ? this.camera : this.mic;
-    if (held?.readyState === "live") {
-      held.enabled = true;
+    // One held: at once (not after a device operation still waiting for the browser).
+    if (this.held(kind)?.readyState === "live") {
+      this.held(kind).enabled = true;
       this.changed();
       return true;
     }
     const stops = this.stops;
     await this.inTurn(async () => {
       if (stops !== this.stops || this.off[kind]) return;
-      const now = kind === "camera" ? this.camera : this.mic;
+      const now = this.held(kind);
       if (now?.readyState === "live") {
         now.enabled = true;
         return;
@@ -168,17 +157,36 @@ export class LocalMedia {
         this.chosen[kind] = undefined;
         track = await this.get(kind, undefined);
       }
-      if (stops !== this.stops || (kind === "camera" && this.off.camera)) {
+      if (stops !== this.stops) {
         track?.stop();
         return;
       }
-      if (track && this.off[kind]) track.enabled = false;
-      if (kind === "camera") this.camera = track;
-      else this.mic = track;
+      this.hold(kind, this.asWanted(kind, track));
       this.restream();
     });
     this.changed();
     return this.state()[kind];
+  }
+
+  held(kind) {
+    return kind === "camera" ? this.camera : this.mic;
+  }
+
+  hold(kind, track) {
+    if (kind === "camera") this.camera = track;
+    else this.mic = track;
+  }
+
+  // A track the browser gave, as the person wants it now: a camera turned off meanwhile is
+  // closed (null), a microphone muted meanwhile is muted.
+  asWanted(kind, track) {
+    if (!track) return null;
+    if (kind === "camera" && this.off.camera) {
+      track.stop();
+      return null;
+    }
+    track.enabled = !this.off[kind];
+    return track;
   }
 
   setMic(on) {

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { startServer, person, formCircle, axe, launchBrowser, clickFloor, waitAt, waitCircle, framesDecoded, screenshotDir, DEADLINE } from "./harness.mjs";
+import { startServer, person, formCircle, axe, launchBrowser, clickFloor, waitAt, waitCircle, screenshotDir, DEADLINE } from "./harness.mjs";
 
 let server;
 const people = [];
@@ -125,27 +125,29 @@ test("a browser slow to give camera and microphone does not keep one out: they f
     people.push(other);
     // (Away from the circle of the first test, whose people are still in the room.)
     await formCircle(slow, other, 1500, 1100);
-    await other.page.waitForFunction(async (id) => {
-      let audio = 0;
-      (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
-        if (r.type === "inbound-rtp" && r.kind === "audio") audio += r.packetsReceived ?? 0;
-      });
-      return audio > 0;
-    }, slow.id, { timeout: DEADLINE });
+    await receives(other.page, slow.id, "audio");
   } finally {
     await browser.close();
   }
 });
 
-// Audio packets `page` has received from `peer` so far.
-async function audioFrom(page, peer) {
-  return page.evaluate(async (id) => {
-    let packets = 0;
-    (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "audio") packets += r.packetsReceived ?? 0;
-    });
-    return packets;
-  }, peer);
+// What a page has received from `id` so far (run in the page): audio packets, or video
+// frames decoded.
+async function received([id, kind]) {
+  let count = 0;
+  (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === kind) count += (kind === "audio" ? r.packetsReceived : r.framesDecoded) ?? 0;
+  });
+  return count;
+}
+
+// Waits until `page` has received more than `above` of `kind` from `id`.
+async function receives(page, id, kind, above = 0) {
+  const until = Date.now() + DEADLINE;
+  while ((await page.evaluate(received, [id, kind])) <= above) {
+    if (Date.now() > until) throw new Error(`no more ${kind} than ${above} from ${id}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 // (It did nothing before: the page held no track to switch on, so whoever entered with the
@@ -188,31 +190,15 @@ test("someone who entered with camera and microphone off turns them on in a circ
     await waitCircle(page, [me.id, other.id]);
     await waitCircle(other.page, [me.id, other.id]);
     await other.page.waitForFunction((id) => window.hallway.peers.pc(id)?.connectionState === "connected", me.id, { timeout: DEADLINE });
-    assert.equal(await framesDecoded(other.page, me.id), 0, "no picture while the camera is off");
+    assert.equal(await other.page.evaluate(received, [me.id, "video"]), 0, "no picture while the camera is off");
     // Microphone on: the browser is asked for it, and the other hears it.
     await page.click("#mic-toggle");
     await page.waitForSelector('#mic-toggle[aria-pressed="true"]', { timeout: DEADLINE });
-    await other.page.waitForFunction(async (id) => {
-      let packets = 0;
-      (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
-        if (r.type === "inbound-rtp" && r.kind === "audio") packets += r.packetsReceived ?? 0;
-      });
-      return packets > 0;
-    }, me.id, { timeout: DEADLINE });
+    await receives(other.page, me.id, "audio");
     // Camera on: the other sees it, on the floor and in the circle's tile.
     await page.click("#camera-toggle");
     await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
-    await other.page.waitForFunction(
-      async (id) => {
-        let frames = 0;
-        (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
-          if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
-        });
-        return frames > 0;
-      },
-      me.id,
-      { timeout: DEADLINE },
-    );
+    await receives(other.page, me.id, "video");
     assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video"], "each asked for once, when turned on");
     // The other hears and sees them in one stream, their tile's, which plays its sound (a
     // device that came late had a stream of its own, which took the microphone's place).
@@ -235,23 +221,12 @@ test("someone who entered with camera and microphone off turns them on in a circ
     await page.click("#mic-toggle");
     await page.waitForSelector('#mic-toggle[aria-pressed="true"]', { timeout: DEADLINE });
     // On again: a new camera track, and the other sees it.
-    const seen = await framesDecoded(other.page, me.id);
+    const seen = await other.page.evaluate(received, [me.id, "video"]);
     await page.click("#camera-toggle");
     await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
     assert.deepEqual(await page.evaluate(() => window.__asked), ["audio", "video", "video"], "the microphone asked for once, the camera each time it is turned on");
     assert.deepEqual(await liveKinds(), ["audio", "video"], "one camera and one microphone open");
-    await other.page.waitForFunction(
-      async ([id, before]) => {
-        let frames = 0;
-        (await window.hallway.peers.pc(id)?.getStats())?.forEach((r) => {
-          if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
-        });
-        return frames > before + 10;
-      },
-      [me.id, seen],
-      { timeout: DEADLINE },
-    );
-    assert.ok((await audioFrom(other.page, me.id)) > 0);
+    await receives(other.page, me.id, "video", seen + 10);
     const tile = await other.page.evaluate((id) => window.hallway.conversation.stream(id)?.getTracks().map((t) => `${t.kind}:${t.readyState}`).sort(), me.id);
     assert.deepEqual(tile, ["audio:live", "video:live"], "still one stream with both");
     // The usual case: the camera off when a new circle's connection is made, the microphone
@@ -313,6 +288,8 @@ for (const lang of ["en", "de"]) {
       // The notice stands in the window, clear of the control bar.
       const [notice, bar] = await Promise.all(["#toast", ".controlbar"].map((s) => page.locator(s).boundingBox()));
       assert.ok(notice.y >= 0 && notice.y + notice.height <= bar.y + 0.5 && notice.x >= 0 && notice.x + notice.width <= 1280, `${JSON.stringify(notice)} above ${JSON.stringify(bar)}`);
+      const found = await axe(page);
+      assert.deepEqual([found.violations, found.contrastReview], [[], []], "the notice readable by all");
       await page.screenshot({ path: path.join(screenshotDir(), `camera-blocked-${lang}.png`) });
       await page.evaluate(() => (window.__cameraAllowed = true));
       await page.click("#camera-toggle");
