@@ -5,6 +5,7 @@
 // another member's camera while one with a large window receives the high layer; once the
 // small window grows, its member moves up. A layer no member receives is paused: the
 // publisher's browser stops encoding it until someone's view needs it again.
+// A camera turned on after entering without it goes out in those layers too.
 
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
@@ -191,3 +192,66 @@ test("a layer nobody receives is paused, and sent again once a view needs it", a
   await receivesWidth(cara.page, hanna.id, 320, "the window still small", hanna.page);
 });
 
+
+// Whoever enters with the camera off publishes without it: the camera's place in the
+// connection to the server has no picture yet, and its layers were chosen for a camera of
+// the usual size. Turned on later, it goes out in those layers: each member receives the
+// one that fits their view. Off again, nothing more is sent; on again, it comes back.
+test("a camera turned on after entering without it goes to the SFU in layers", async () => {
+  const hanna = await person(server, "Hanna Berg", { room: "vertraulich", camera: false });
+  const large = await person(server, "Anna Schmidt", { room: "vertraulich" });
+  const small = await person(server, "Ben Okafor", { room: "vertraulich", viewport: { width: 520, height: 420 } });
+  people.push(hanna, large, small);
+  await clickFloor(hanna.page, 1600, 600);
+  await clickFloor(large.page, 1650, 600);
+  await clickFloor(small.page, 1620, 650);
+  // Her microphone comes through the SFU; no picture of her.
+  for (const member of [large, small]) {
+    await member.page.waitForFunction(
+      (id) => window.hallway.sfu.streams.get(`p${id}`)?.getAudioTracks().some((t) => t.readyState === "live" && !t.muted),
+      hanna.id,
+      { timeout: DEADLINE },
+    );
+    assert.equal((await sfuCamera(member.page, hanna.id)).frames, 0, "no picture while her camera is off");
+  }
+
+  await hanna.page.click("#camera-toggle");
+  await hanna.page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await receivesWidth(large.page, hanna.id, 640, "the large window, camera turned on", hanna.page);
+  await receivesWidth(small.page, hanna.id, 320, "the small window, camera turned on", hanna.page);
+  // Her tile plays her camera and her microphone from one stream.
+  for (const member of [large, small]) {
+    const kinds = await member.page.evaluate((id) => window.hallway.conversation.stream(id)?.getTracks().filter((t) => t.readyState === "live").map((t) => t.kind).sort().join(), hanna.id);
+    assert.equal(kinds, "audio,video", "one stream with her sound and her picture");
+  }
+
+  // Off: she sends no more of it (no black frames).
+  await hanna.page.click("#camera-toggle");
+  await hanna.page.waitForSelector('#camera-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+  const stopsBy = Date.now() + DEADLINE;
+  for (;;) {
+    const before = await sfuCamera(large.page, hanna.id);
+    await large.page.waitForTimeout(1000);
+    const after = await sfuCamera(large.page, hanna.id);
+    if (after.bytes - before.bytes < 1000) break;
+    assert.ok(Date.now() < stopsBy, `her camera, off, still comes: ${after.bytes - before.bytes} bytes in a second`);
+  }
+  // On again: the members see her again.
+  const seen = (await sfuCamera(large.page, hanna.id)).frames;
+  await hanna.page.click("#camera-toggle");
+  await hanna.page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
+  await large.page.waitForFunction(
+    async ([id, frames]) => {
+      const { sfu } = window.hallway;
+      const track = sfu.streams.get(`p${id}`)?.getVideoTracks()[0];
+      const transceiver = sfu.receiving?.getTransceivers().find((t) => t.receiver.track === track);
+      let decoded = 0;
+      (await transceiver?.receiver.getStats())?.forEach((r) => {
+        if (r.type === "inbound-rtp" && r.kind === "video") decoded = r.framesDecoded ?? 0;
+      });
+      return decoded > frames + 10;
+    },
+    [hanna.id, seen],
+    { timeout: DEADLINE, polling: 250 },
+  );
+});
