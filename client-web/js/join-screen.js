@@ -82,8 +82,10 @@ export class JoinScreen {
       clearTimeout(timer);
       this.connect();
     });
-    // The form is the script's now (the markup keeps the button disabled until here).
+    // The form is the script's now (the markup keeps the button disabled until here, and
+    // says after a while that the page did not finish loading).
     $("#enter").disabled = false;
+    $("#script-late")?.remove();
     const again = () => (this.previewing = this.preview());
     for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);
     // Browsers start sound analysis only after a gesture: the level meter wakes on the first.

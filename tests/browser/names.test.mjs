@@ -5,7 +5,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serverForFile, person, launchBrowser, DEADLINE } from "./harness.mjs";
+import path from "node:path";
+import { serverForFile, person, launchBrowser, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 const room = serverForFile();
 
@@ -87,8 +88,10 @@ test("a name typed before the page's script has loaded is kept, and Enter waits 
     // Enter in the field (implicit submission) and a click on the button: neither sends.
     await page.press("#name", "Enter");
     await page.locator("#enter").click({ force: true });
+    assert.equal(await page.isVisible("#script-late"), false, "no word of a page not loaded while it loads");
     release();
     await page.waitForFunction(() => window.hallway && !document.querySelector("#enter").disabled, null, { timeout: DEADLINE });
+    assert.equal(await page.$("#script-late"), null, "the script took the form: nothing to say");
     assert.equal(await page.inputValue("#name"), "Frieda Früh", "what was typed stays");
     await page.click("#enter");
     await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
@@ -96,6 +99,39 @@ test("a name typed before the page's script has loaded is kept, and Enter waits 
     assert.deepEqual(documents, [`${server.url}/r/lobby`], "the page was loaded once");
     const me = await page.evaluate(() => window.hallway.state.me());
     assert.equal(me.name, "Frieda Früh");
+  } finally {
+    await browser.close();
+  }
+});
+
+// A script that never comes (a proxy that blocks or breaks it) leaves "Enter the room"
+// disabled: after a while the page says why and what to do, in both languages (the script
+// that would choose one is missing), at the top of the form, on a desktop and a phone.
+test("a page whose script does not load says so after a while", async () => {
+  const { server } = room;
+  const browser = await launchBrowser();
+  try {
+    for (const [label, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+      const page = await browser.newPage({ locale: "de-DE", viewport });
+      await page.route("**/assets/js/main.js", (route) => route.abort());
+      await page.goto(`${server.url}/r/lobby`);
+      await page.waitForSelector("#script-late", { state: "visible", timeout: DEADLINE });
+      const text = await page.textContent("#script-late");
+      assert.match(text, /Die Seite ist noch nicht vollständig geladen\. Wenn das so bleibt, laden Sie sie bitte neu\./);
+      assert.match(text, /The page has not finished loading\. If this stays so, please reload it\./);
+      const boxes = await page.evaluate(() => Object.fromEntries(["#join-form", "#join-heading", "#script-late", "#name"].map((s) => [s, document.querySelector(s).getBoundingClientRect().toJSON()])));
+      const late = boxes["#script-late"];
+      const form = boxes["#join-form"];
+      assert.ok(late.left >= form.left && late.right <= form.right && late.top >= form.top, `${label}: inside the form`);
+      assert.ok(late.top >= boxes["#join-heading"].bottom && late.bottom <= boxes["#name"].top, `${label}: between the heading and the name field`);
+      assert.ok(late.bottom <= viewport.height, `${label}: seen without scrolling`);
+      assert.equal(await page.isDisabled("#enter"), true);
+      await page.screenshot({ path: path.join(screenshotDir(), `script-late-${label}.png`) });
+      const { violations, contrastReview } = await axe(page, "#join");
+      assert.deepEqual(violations, [], `${label}: axe violations`);
+      assert.deepEqual(contrastReview, [], `${label}: colour contrast to review`);
+      await page.close();
+    }
   } finally {
     await browser.close();
   }
