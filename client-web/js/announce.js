@@ -18,9 +18,35 @@ export function toast(text) {
   const el = document.querySelector("#toast");
   el.textContent = text;
   el.hidden = false;
+  place(el);
   clearTimeout(toastTimer);
   // Long enough to read: 5 s, longer for a longer text (a blocked device's two sentences).
   toastTimer = setTimeout(() => (el.hidden = true), Math.max(5000, [...text].length * 65));
+}
+
+const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+// The notice stands at the bottom of the floor, unless one's own avatar (or its name) is
+// there: then at the top, under the status line and the first visit's hint when they are
+// shown. Where it would cover oneself in both places, at the bottom.
+function place(el) {
+  el.classList.remove("at-top");
+  el.style.top = "";
+  const me = document.querySelector(".avatar.me");
+  const mine = me ? [...me.querySelectorAll(".face, .tag")].map((part) => part.getBoundingClientRect()) : [];
+  if (!mine.some((box) => overlap(box, el.getBoundingClientRect()))) return;
+  const box = el.offsetParent?.getBoundingClientRect();
+  if (!box) return;
+  const above = ["#status", "#floor-hint"]
+    .map((selector) => document.querySelector(selector))
+    .filter((other) => other && !other.hidden)
+    .map((other) => other.getBoundingClientRect().bottom - box.top);
+  el.classList.add("at-top");
+  if (above.length) el.style.top = `calc(${Math.max(...above)}px + var(--space-2))`;
+  if (mine.some((part) => overlap(part, el.getBoundingClientRect()))) {
+    el.classList.remove("at-top");
+    el.style.top = "";
+  }
 }
 
 // Says what a change of one's own circle means for us: we joined it (with whom), left it,

@@ -280,6 +280,11 @@ for (const lang of ["en", "de"]) {
       await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
       assert.equal(await page.getAttribute("#camera-toggle", "aria-pressed"), "false");
       assert.equal(await page.getAttribute("#mic-toggle", "aria-pressed"), "true");
+      // To the floor's bottom edge, where the view cannot centre on oneself: one stands
+      // where notices stand.
+      const you = await page.evaluate(() => window.hallway.state.you);
+      await clickFloor(page, 480, 1570);
+      await waitAt(page, you, 480, 1570);
       await page.click("#camera-toggle");
       const said = lang === "de" ? "Der Browser blockiert die Kamera" : "The browser blocks the camera";
       await page.waitForFunction((text) => !document.querySelector("#toast").hidden && document.querySelector("#toast").textContent.includes(text), said, { timeout: DEADLINE });
@@ -288,9 +293,18 @@ for (const lang of ["en", "de"]) {
       // The notice stands in the window, clear of the control bar.
       const [notice, bar] = await Promise.all(["#toast", ".controlbar"].map((s) => page.locator(s).boundingBox()));
       assert.ok(notice.y >= 0 && notice.y + notice.height <= bar.y + 0.5 && notice.x >= 0 && notice.x + notice.width <= 1280, `${JSON.stringify(notice)} above ${JSON.stringify(bar)}`);
+      // It covers neither oneself (here near the floor's bottom edge, where notices stand)
+      // nor the first visit's hint.
+      const covered = await page.evaluate(() => {
+        const box = document.querySelector("#toast").getBoundingClientRect();
+        const parts = [".avatar.me .face", ".avatar.me .tag", "#floor-hint:not([hidden])"].map((s) => [s, document.querySelector(s)?.getBoundingClientRect()]);
+        return parts.filter(([, r]) => r && r.left < box.right && box.left < r.right && r.top < box.bottom && box.top < r.bottom).map(([s]) => s);
+      });
+      assert.deepEqual(covered, [], "the notice covers nothing of one's own");
+      // (The picture before axe, which scrolls what it cannot see into view.)
+      await page.screenshot({ path: path.join(screenshotDir(), `camera-blocked-${lang}.png`) });
       const found = await axe(page);
       assert.deepEqual([found.violations, found.contrastReview], [[], []], "the notice readable by all");
-      await page.screenshot({ path: path.join(screenshotDir(), `camera-blocked-${lang}.png`) });
       await page.evaluate(() => (window.__cameraAllowed = true));
       await page.click("#camera-toggle");
       await page.waitForSelector('#camera-toggle[aria-pressed="true"]', { timeout: DEADLINE });
