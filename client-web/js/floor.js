@@ -598,9 +598,12 @@ export class Floor {
       video.playsInline = true;
       video.muted = true;
       video.setAttribute("aria-hidden", "true");
+      // The picture shows once its first frame is there: until then the initials.
+      const shown = () => el.classList.toggle("has-video", video.isConnected && video.videoWidth > 0);
+      for (const event of ["resize", "emptied"]) video.addEventListener(event, shown);
       el.querySelector(".face").append(video);
     }
     if (video.srcObject !== stream) video.srcObject = stream;
-    el.classList.add("has-video");
+    el.classList.toggle("has-video", video.videoWidth > 0);
   }
 }

@@ -479,6 +479,8 @@ export class Panel {
   // shows changed: buttons stay put under a pointer while the room changes around them.
   item(p, { host, shown, me, state }) {
     const status = [
+      // Whom to ask (participants looked for the organiser, and an invitation names a host).
+      p.role === "host" ? t("people.host") : "",
       p.hand && !state.broadcasters.includes(p.id) ? t("room.handRaised") : "",
       this.called.has(p.id) ? t("people.called") : "",
       p.reconnecting ? t("room.reconnecting") : "",

@@ -56,6 +56,9 @@ export class Tile {
     speaking.setAttribute("aria-hidden", "true");
     el.append(face, video, caption, speaking);
     Object.assign(this, { el, face, video, name, profile, micOff, hand, speakingLabel: speaking });
+    // The picture shows once its first frame is there (the element's size is known):
+    // until then the initials, not a dark box.
+    for (const event of ["resize", "emptied"]) video.addEventListener(event, () => this.showVideo());
     if (kind === "screen") this.addFullScreen();
   }
 
@@ -97,10 +100,10 @@ export class Tile {
     this.showVideo();
   }
 
-  // One's own name with "(you)" in parts: a long name gives way to an ellipsis, the
-  // "(you)" stays whole (it was the part cut off).
-  showOwnName(name) {
-    const [before, after = ""] = t("room.you", { name: "\u0001" }).split("\u0001");
+  // One's own name with "(you)" in parts: whole where it fits, "You" alone where not
+  // (tiles.css; "(you)" was the part cut off, then the name).
+  showOwnName(name, number) {
+    const [before, after = ""] = ownName("\u0001", number).split("\u0001");
     const part = (className, text) => {
       const span = document.createElement("span");
       span.className = className;
@@ -116,10 +119,9 @@ export class Tile {
     this.name.dataset.short = short;
     this.name.replaceChildren(...[before && part("you", before), part("given", name), after && part("you", after)].filter(Boolean));
     this.name.classList.add("own");
-    // Cut short, the ellipsis leaves part of a letter's width empty; the space before
-    // "(you)" would double it, so it goes while the name is cut (the tile's size decides).
-    // (The tile is watched, not the name, whose width the mark itself changes: watching
-    // it, a name just at the edge would go back and forth every frame.)
+    // A name that does not fit gives way to "You" alone (tiles.css); the tile's size
+    // decides. (The tile is watched, not the name, whose width the mark itself changes:
+    // watching it, a name just at the edge would go back and forth every frame.)
     if (!this.nameWatch && typeof ResizeObserver === "function") {
       this.nameWatch = new ResizeObserver(() => this.markCut());
       this.nameWatch.observe(this.el);
@@ -127,13 +129,15 @@ export class Tile {
     requestAnimationFrame(() => this.markCut());
   }
 
+  // Measured as the whole name stands (marked, it is not shown).
   markCut() {
     const given = this.name.querySelector(".given");
+    this.name.classList.remove("cut");
     this.name.classList.toggle("cut", !!given && given.scrollWidth > given.clientWidth);
   }
 
   showVideo() {
-    const hasVideo = !!this.camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live");
+    const hasVideo = !!this.camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live") && this.video.videoWidth > 0;
     this.el.classList.toggle("has-video", hasVideo);
   }
 
@@ -143,7 +147,7 @@ export class Tile {
     this.owner = label;
     const shown = this.kind === "screen" ? t("tile.screenOf", { name: label }) : label;
     this.name.title = shown;
-    if (this.kind === "camera" && p && p.id === you) this.showOwnName(displayName(p, null, duplicates));
+    if (this.kind === "camera" && p && p.id === you) this.showOwnName(p.name, duplicates?.get(p.id));
     else {
       this.name.textContent = shown;
       this.name.classList.remove("own", "cut");
@@ -198,9 +202,15 @@ export class Tile {
 // more than one person in the room carries, so that two Anna Schmidts can be told apart.
 export function displayName(p, you, duplicates) {
   if (!p) return "?";
-  const suffix = duplicates?.get(p.id);
-  const name = suffix ? `${p.name} (${suffix})` : p.name;
-  return p.id === you ? t("room.you", { name }) : name;
+  const number = duplicates?.get(p.id);
+  // Oneself: "Anna Schmidt (2, you)", not "Anna Schmidt (2) (you)".
+  if (p.id === you) return ownName(p.name, number);
+  return number ? `${p.name} (${number})` : p.name;
+}
+
+// One's own name as shown ("Anna Schmidt (you)"), with a number when others share it.
+function ownName(name, number) {
+  return number ? t("room.youNumbered", { name, number }) : t("room.you", { name });
 }
 
 // Tiles in a list, keyed by "id:kind", laid out as the largest grid that fits the list's box.

@@ -303,7 +303,9 @@ for (const lang of ["en", "de"]) {
       assert.deepEqual(covered, [], "the notice covers nothing of one's own");
       // (The picture before axe, which scrolls what it cannot see into view.)
       await page.screenshot({ path: path.join(screenshotDir(), `camera-blocked-${lang}.png`) });
-      const found = await axe(page);
+      // (The notice alone: the floor's edge shows other tests' circles, whose avatars over
+      // the floor plan axe leaves for review.)
+      const found = await axe(page, "#toast");
       assert.deepEqual([found.violations, found.contrastReview], [[], []], "the notice readable by all");
       await page.evaluate(() => (window.__cameraAllowed = true));
       await page.click("#camera-toggle");

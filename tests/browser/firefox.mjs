@@ -18,7 +18,7 @@ export const FIREFOX_PREFS = {
 };
 
 // One person in Firefox: joins `room` under `name` and resolves with their page and id.
-export async function firefoxPerson(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, link } = {}) {
+export async function firefoxPerson(server, name, { lang = "en", room = "lobby", viewport = { width: 1280, height: 800 }, link, camera = true } = {}) {
   const browser = await puppeteer.launch({
     browser: "firefox",
     executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
@@ -51,6 +51,7 @@ export async function firefoxPerson(server, name, { lang = "en", room = "lobby",
     await page.goto(link ?? `${server.url}/r/${room}`);
     await page.waitForSelector("#name", { visible: true, timeout: DEADLINE });
     await page.type("#name", name);
+    if (!camera) await page.click("#camera-on");
     await page.click("#enter");
     await page.waitForSelector("#room:not([hidden])", { timeout: DEADLINE });
     await page.waitForFunction(() => window.hallway?.state?.you, { timeout: DEADLINE });

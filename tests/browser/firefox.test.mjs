@@ -108,6 +108,34 @@ test("Firefox and Chromium talk in a mesh circle", async () => {
   await leaveAll();
 });
 
+// A camera turned on after the circle's connection was made comes late, on a place in the
+// connection that only received until then; the other browser shows it in the person's
+// tile, with their sound (one stream). Both ways: Chromium's late camera in Firefox, and
+// Firefox's in Chromium.
+test("a camera turned on in a mesh circle after entering without it: Firefox and Chromium show it with the sound", async () => {
+  // Their tile's stream carries their picture and their sound.
+  const both = (id) => {
+    const tracks = window.hallway.conversation.stream(id)?.getTracks() ?? [];
+    return tracks.filter((t) => t.readyState === "live" && !t.muted).map((t) => t.kind).sort().join() === "audio,video";
+  };
+  for (const late of ["chromium", "firefox"]) {
+    const frieda = await firefoxPerson(server, "Frieda Fuchs", { lang: "de", camera: late !== "firefox" });
+    const anna = await person(server, "Anna Schmidt", { camera: late !== "chromium" });
+    people.push(frieda, anna);
+    const [turner, viewer] = late === "firefox" ? [frieda, anna] : [anna, frieda];
+    await meet(frieda, anna);
+    await inCircle(frieda.page, [frieda.id, anna.id]);
+    await inCircle(anna.page, [frieda.id, anna.id]);
+    await until(viewer.page, "the sound without a picture", (id) => window.hallway.conversation.stream(id)?.getAudioTracks().some((t) => t.readyState === "live"), turner.id);
+    await turner.page.click("#camera-toggle");
+    await until(turner.page, "the camera on", () => document.querySelector("#camera-toggle").getAttribute("aria-pressed") === "true");
+    const ms = await firstFrame(viewer.page, turner.id, Date.now());
+    await until(viewer.page, `${late}'s picture and sound in one stream`, both, turner.id);
+    console.log(`# a late camera, ${late} → ${late === "firefox" ? "Chromium" : "Firefox"}: first frame ${ms} ms after it was on`);
+    await leaveAll();
+  }
+});
+
 test("a broadcast through the SFU goes from Firefox to Chromium and from Chromium to Firefox", async () => {
   const hostLink = () => mintLink(server, ["--room", "lobby", "--role", "host"]);
   const frieda = await firefoxPerson(server, "Frieda Fuchs", { link: hostLink() });

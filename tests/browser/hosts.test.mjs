@@ -61,6 +61,11 @@ test("host tools are there for hosts only, and pass axe-core", async () => {
   await anna.page.focus("#tab-people");
   assert.deepEqual(await keys(anna.page, ["ArrowRight", "ArrowRight", "End", "ArrowLeft"]), ["tab-chat=tab-chat", "tab-people=tab-people", "tab-chat=tab-chat", "tab-people=tab-people"]);
   await tabsFit(anna.page, 2);
+  // Everyone sees who hosts: beside the name in the people list.
+  const rows = (page) => page.$$eval("#pane-people .people-group li", (list) => Object.fromEntries(list.map((li) => [li.querySelector(".person-name").textContent, li.querySelector(".person-status").textContent])));
+  await anna.page.waitForFunction(() => document.querySelectorAll("#pane-people .people-group li").length === 2, null, { timeout: DEADLINE });
+  assert.deepEqual(await rows(anna.page), { Hanna: "Host", "Anna Schmidt (you)": "" });
+  assert.deepEqual(await rows(hanna.page), { "Hanna (you)": "Host", "Anna Schmidt": "" });
 });
 
 // The panel's tabs show whole, side by side, inside the panel's head and clear of its close

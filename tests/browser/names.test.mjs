@@ -46,7 +46,7 @@ test("two people with the same name carry a number, the same on every page", asy
   await first.page.waitForFunction((id) => window.hallway.floor.avatars.get(id)?.querySelector(".tag")?.textContent.includes("("), second.id, { timeout: DEADLINE });
   assert.equal((await shownAs(first.page, second.id)).tag, b.tag);
   const own = await first.page.evaluate((id) => window.hallway.floor.avatars.get(id)?.querySelector(".tag")?.textContent, first.id);
-  assert.equal(own, `${a.tag} (you)`);
+  assert.equal(own, a.tag.replace(/\)$/, ", you)"), "oneself: the number and (you) in one bracket");
   // Ben is alone with his name: no number. No id is shown anywhere on the page.
   assert.equal((await shownAs(first.page, ben.id)).list, "Ben Okafor");
   const text = await ben.page.evaluate(() => document.body.innerText);
@@ -117,8 +117,8 @@ test("a page whose script does not load says so after a while", async () => {
       await page.goto(`${server.url}/r/lobby`);
       await page.waitForSelector("#script-late", { state: "visible", timeout: DEADLINE });
       const text = await page.textContent("#script-late");
-      assert.match(text, /Die Seite ist noch nicht vollständig geladen\. Wenn das so bleibt, laden Sie sie bitte neu\./);
-      assert.match(text, /The page has not finished loading\. If this stays so, please reload it\./);
+      assert.match(text, /Die Seite ist noch nicht vollständig geladen\. Wenn sich das nicht ändert, laden Sie die Seite bitte neu\./);
+      assert.match(text, /The page has not finished loading\. If this does not change, please reload the page\./);
       const boxes = await page.evaluate(() => Object.fromEntries(["#join-form", "#join-heading", "#script-late", "#name"].map((s) => [s, document.querySelector(s).getBoundingClientRect().toJSON()])));
       const late = boxes["#script-late"];
       const form = boxes["#join-form"];

@@ -155,7 +155,7 @@ test("the host turns Jens away with a message, which he reads", async () => {
     const shown = await jens.page.evaluate(() => ({ waiting: !document.querySelector("#waiting").hidden, status: document.querySelector("#status")?.textContent, resume: window.hallway?.state?.resume }));
     throw new Error(`Jens was not turned away: host sent ${JSON.stringify(turned)}, queue ${JSON.stringify(queue)}, Jens heard ${JSON.stringify(heard)}, shows ${JSON.stringify(shown)}; ${err.message}`);
   });
-  assert.equal(await jens.page.textContent("#ended-heading"), "A host did not let you in");
+  assert.equal(await jens.page.textContent("#ended-heading"), "You were not admitted");
   assert.equal(await jens.page.textContent("#ended-detail"), "Message from the host: Heute nur für angemeldete Gäste, sorry.");
   const found = await axe(jens.page);
   assert.deepEqual(found.violations, []);
