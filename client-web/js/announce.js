@@ -26,6 +26,12 @@ export function toast(text) {
 
 const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
+// Places the notice again, if shown (the status line came or went meanwhile).
+export function placeToast() {
+  const el = document.querySelector("#toast");
+  if (el && !el.hidden) place(el);
+}
+
 // The notice stands at the bottom of the floor, unless one's own avatar (or its name) is
 // there: then at the top, under the status line and the first visit's hint when they are
 // shown. Where it would cover oneself in both places, at the bottom.
@@ -39,8 +45,8 @@ function place(el) {
   if (!box) return;
   const above = ["#status", "#floor-hint"]
     .map((selector) => document.querySelector(selector))
-    .filter((other) => other && !other.hidden)
-    .map((other) => other.getBoundingClientRect().bottom - box.top);
+    .filter((other) => other && !other.hidden && other.checkVisibility?.() !== false)
+    .map((other) => Math.max(0, other.getBoundingClientRect().bottom - box.top));
   el.classList.add("at-top");
   if (above.length) el.style.top = `calc(${Math.max(...above)}px + var(--space-2))`;
   if (mine.some((part) => overlap(part, el.getBoundingClientRect()))) {

@@ -85,6 +85,7 @@ export class JoinScreen {
     // The form is the script's now (the markup keeps the button disabled until here, and
     // says after a while that the page did not finish loading).
     $("#enter").disabled = false;
+    $("#enter").removeAttribute("aria-describedby");
     $("#script-late")?.remove();
     const again = () => (this.previewing = this.preview());
     for (const id of ["#camera-select", "#mic-select", "#camera-on", "#mic-on"]) $(id).addEventListener("change", again);

@@ -28,7 +28,7 @@ import { RealTimeTextViews } from "./rtt.js";
 import { JoinScreen } from "./join-screen.js";
 import { HostTools } from "./host-tools.js";
 import { showWaiting, hideWaiting, WaitingRoomPanel } from "./waiting.js";
-import { announce, toast, announceCircle } from "./announce.js";
+import { announce, toast, placeToast, announceCircle } from "./announce.js";
 import { TalkInvite } from "./talk-invite.js";
 import { MediaPaths } from "./media-paths.js";
 import { ControlBar } from "./controls.js";
@@ -538,6 +538,8 @@ function showStatus(status) {
   } else {
     el.hidden = true;
   }
+  // A notice at the top stands under the status line.
+  placeToast();
 }
 
 // --- leaving: everything off, and a screen that says why

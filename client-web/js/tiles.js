@@ -129,11 +129,15 @@ export class Tile {
     requestAnimationFrame(() => this.markCut());
   }
 
-  // Measured as the whole name stands (marked, it is not shown).
+  // Measured as the whole name stands at rest (marked, it is not shown; pointed at or
+  // focused, it shows on lines of its own: `measuring` holds the resting layout).
   markCut() {
     const given = this.name.querySelector(".given");
     this.name.classList.remove("cut");
-    this.name.classList.toggle("cut", !!given && given.scrollWidth > given.clientWidth);
+    this.name.classList.add("measuring");
+    const cut = !!given && given.scrollWidth > given.clientWidth;
+    this.name.classList.remove("measuring");
+    this.name.classList.toggle("cut", cut);
   }
 
   showVideo() {
@@ -149,7 +153,11 @@ export class Tile {
     this.name.title = shown;
     if (this.kind === "camera" && p && p.id === you) this.showOwnName(p.name, duplicates?.get(p.id));
     else {
-      this.name.textContent = shown;
+      // (In a span of its own: the dark badge is drawn on its lines, tiles.css.)
+      const text = document.createElement("span");
+      text.className = "name-text";
+      text.textContent = shown;
+      this.name.replaceChildren(text);
       this.name.classList.remove("own", "cut");
       this.ownName = null;
     }

@@ -301,6 +301,7 @@ for (const lang of ["en", "de"]) {
         return parts.filter(([, r]) => r && r.left < box.right && box.left < r.right && r.top < box.bottom && box.top < r.bottom).map(([s]) => s);
       });
       assert.deepEqual(covered, [], "the notice covers nothing of one's own");
+      assert.equal(await page.$eval("#toast", (el) => el.classList.contains("at-top")), true, "moved to the top: the bottom would cover oneself");
       // (The picture before axe, which scrolls what it cannot see into view.)
       await page.screenshot({ path: path.join(screenshotDir(), `camera-blocked-${lang}.png`) });
       // (The notice alone: the floor's edge shows other tests' circles, whose avatars over

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { chromium } from "playwright-core";
 import { serverForFile, person, launchBrowser, axe, screenshotDir, DEADLINE } from "./harness.mjs";
 
 const room = serverForFile();
@@ -126,6 +127,7 @@ test("a page whose script does not load says so after a while", async () => {
       assert.ok(late.top >= boxes["#join-heading"].bottom && late.bottom <= boxes["#name"].top, `${label}: between the heading and the name field`);
       assert.ok(late.bottom <= viewport.height, `${label}: seen without scrolling`);
       assert.equal(await page.isDisabled("#enter"), true);
+      assert.equal(await page.getAttribute("#enter", "aria-describedby"), "script-late", `${label}: the disabled button says why`);
       await page.screenshot({ path: path.join(screenshotDir(), `script-late-${label}.png`) });
       const { violations, contrastReview } = await axe(page, "#join");
       assert.deepEqual(violations, [], `${label}: axe violations`);
@@ -134,5 +136,20 @@ test("a page whose script does not load says so after a while", async () => {
     }
   } finally {
     await browser.close();
+  }
+  // Without JavaScript (switched off in the browser's settings, as a locked-down office
+  // browser may have it) the page says it needs it, and not to reload, which would not help.
+  const plain = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--blink-settings=scriptEnabled=false"] });
+  try {
+    const page = await plain.newPage({ locale: "de-DE" });
+    await page.goto(`${server.url}/r/lobby`);
+    await page.waitForTimeout(9000);
+    const seen = await page.evaluate(() => {
+      const needs = document.querySelector("noscript .error");
+      return { needs: needs?.textContent.includes("Hallway braucht JavaScript") && needs.getBoundingClientRect().height > 0, late: getComputedStyle(document.querySelector("#script-late")).display };
+    });
+    assert.deepEqual(seen, { needs: true, late: "none" }, "without JavaScript: that it is needed, no word of reloading");
+  } finally {
+    await plain.close();
   }
 });

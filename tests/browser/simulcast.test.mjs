@@ -228,6 +228,7 @@ test("a camera turned on after entering without it goes to the SFU in layers", a
   // Off: she sends no more of it (no black frames).
   await hanna.page.click("#camera-toggle");
   await hanna.page.waitForSelector('#camera-toggle[aria-pressed="false"]', { timeout: DEADLINE });
+  assert.equal(await hanna.page.evaluate(() => window.hallway.sfu.senders.camera.sender.track), null, "nothing on her camera's sender");
   const stopsBy = Date.now() + DEADLINE;
   for (;;) {
     const before = await sfuCamera(large.page, hanna.id);
