@@ -141,6 +141,9 @@ async function checkLayout(page, width, label) {
 
 test("the host sees the day's figures and a chart of people and people in circles", async () => {
   const page = hanna.page;
+  // (The first visit's hint lies under the dialog's first figure: axe, which does not model
+  // the top layer a modal dialog is drawn in, takes it for lying over the text.)
+  if (await page.isVisible("#floor-hint-close")) await page.click("#floor-hint-close");
   await openSummary(page);
   // Ten people (Hanna, Paula and eight); three circles formed (Frieda joined one, Ben and
   // Clara's ended); seven were in one.
