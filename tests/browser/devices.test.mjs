@@ -43,10 +43,14 @@ test("the settings change the microphone in the room, and its level meter moves"
   await anna.page.waitForFunction((old) => window.hallway.media.mic && window.hallway.media.mic.id !== old, before, { timeout: DEADLINE });
   // The select fires `change`, and so does the test: wait for every switch to be done.
   await anna.page.evaluate(() => window.hallway.media.switching);
-  const sent = await anna.page.evaluate(async (id) => {
-    const pc = window.hallway.peers.pc(id);
-    return pc.getSenders().some((s) => s.track && s.track === window.hallway.media.mic);
-  }, ben.id);
+  // (The connection takes the new track when its `replaceTrack` resolves, which the page
+  // does not wait for: rehearsal 4 looked a moment too early.)
+  const sent = await anna.page
+    .waitForFunction((id) => window.hallway.peers.pc(id).getSenders().some((s) => s.track && s.track === window.hallway.media.mic), ben.id, { timeout: DEADLINE })
+    .then(
+      () => true,
+      () => false,
+    );
   assert.ok(sent, "the new microphone is what the connection sends");
   // Exactly one microphone is open: the old ones were stopped.
   const live = await anna.page.evaluate(() => window.hallway.media.tracks().filter((t) => t.kind === "audio" && t.readyState === "live").length);
