@@ -140,8 +140,32 @@ export class Tile {
     this.name.classList.toggle("cut", cut);
   }
 
+  // A camera turned on again: the element still holds the last picture from before it
+  // went off, so the initials show until a frame received since it went on is shown. (The
+  // element shows the frames it held back while hidden, the last ones before "off" among
+  // them: the frame's receive time tells them apart. A new camera's first frames may come
+  // before the word that it is on: the next one is shown then. Where the browser cannot
+  // say when a frame comes, the picture shows as before.)
+  awaitFrame() {
+    if (!this.video.requestVideoFrameCallback) return;
+    const turn = (this.turn = (this.turn ?? 0) + 1);
+    const since = performance.now();
+    this.waiting = true;
+    const shown = (_, frame) => {
+      if (turn !== this.turn) return;
+      if (frame.receiveTime !== undefined && frame.receiveTime < since) {
+        this.video.requestVideoFrameCallback(shown);
+        return;
+      }
+      this.waiting = false;
+      this.showVideo();
+    };
+    this.video.requestVideoFrameCallback(shown);
+  }
+
   showVideo() {
-    const hasVideo = !!this.camera && !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live") && this.video.videoWidth > 0;
+    const live = !!this.stream?.getVideoTracks().some((tr) => tr.readyState === "live");
+    const hasVideo = !!this.camera && live && this.video.videoWidth > 0 && !this.waiting;
     this.el.classList.toggle("has-video", hasVideo);
   }
 
@@ -168,6 +192,7 @@ export class Tile {
     this.face.textContent = initials(p?.name ?? "?");
     const mic = !!p?.mic;
     const camera = this.kind === "screen" ? true : !!p?.camera;
+    if (camera && !this.camera) this.awaitFrame();
     this.camera = camera;
     this.showVideo();
     this.el.classList.toggle("reconnecting", !!p?.reconnecting);

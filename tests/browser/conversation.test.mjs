@@ -359,6 +359,23 @@ test("a camera whose first picture has not come shows the initials, in the tile 
     );
     const shown = await seen();
     assert.ok(shown.tileVideo === "visible" && shown.tileInitials === "none" && shown.floorInitials === "none", `the picture, once it came: ${JSON.stringify(shown)}`);
+    // Off, and on again with a camera whose pictures have not come yet: the initials, not
+    // the last picture from before it went off (a frozen face).
+    await page.click("#camera-toggle");
+    await viewer.page.waitForFunction((id) => !window.hallway.state.participants.get(id)?.camera, slow.id, { timeout: DEADLINE });
+    // (A second off, as a person would: the last pictures on their way have come by then.)
+    await viewer.page.waitForTimeout(1000);
+    await page.click("#camera-toggle");
+    await viewer.page.waitForFunction((id) => window.hallway.state.participants.get(id)?.camera, slow.id, { timeout: DEADLINE });
+    await viewer.page.waitForTimeout(1000);
+    const again = await seen();
+    assert.ok(!again.tile && again.tileInitials !== "none" && again.tileVideo === "hidden" && !again.floor && again.floorInitials !== "none", `initials again until a new picture comes: ${JSON.stringify(again)}`);
+    await page.evaluate(() => window.startPicture());
+    await viewer.page.waitForFunction(
+      (id) => document.querySelector(`#tiles .tile[data-id="${id}"]`)?.classList.contains("has-video") && window.hallway.floor.avatars.get(id)?.classList.contains("has-video"),
+      slow.id,
+      { timeout: DEADLINE },
+    );
   } finally {
     await browser.close();
     await viewer?.close();

@@ -125,6 +125,18 @@ async function checkLayout(page, width, label) {
     return { left: r.left, top: r.top, width: r.width, height: r.height };
   });
   assert.ok(dialog.left >= 0 && dialog.left + dialog.width <= width + 0.5, `${label}: the dialog is on screen (${JSON.stringify(dialog)})`);
+  // "Download as CSV" and "Close" are in view and uncovered wherever the dialog is
+  // scrolled to (an opened table pushed them out of view).
+  const actions = await page.$$eval("#summary .actions button", (list) =>
+    list.map((b) => {
+      const r = b.getBoundingClientRect();
+      const d = b.closest("dialog").getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return { text: b.textContent, inside: r.top >= d.top - 0.5 && r.bottom <= Math.min(d.bottom, innerHeight) + 0.5 && r.width > 0, uncovered: b.contains(hit) };
+    }),
+  );
+  assert.equal(actions.length, 2);
+  for (const a of actions) assert.ok(a.inside && a.uncovered, `${label}: "${a.text}" in view: ${JSON.stringify(a)}`);
   const figures = await boxes(page, ".summary-figures > div");
   assert.equal(figures.length, 7, `${label}: seven figures`);
   for (const f of figures) assert.ok(f.left >= dialog.left - 0.5 && f.left + f.width <= dialog.left + dialog.width + 0.5, `${label}: ${f.text} inside the dialog`);

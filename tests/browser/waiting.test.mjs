@@ -144,7 +144,22 @@ test("the host sees the queue, longest first, with profile lines, and admits Ann
 
 test("the host turns Jens away with a message, which he reads", async () => {
   const page = hanna.page;
+  // Nobody picked: "Admit selected" and "Turn away selected" are off and look it (grey, the
+  // text still readable), not like "Admit all" beside them; a pick makes them look alike.
+  const looks = () =>
+    page.evaluate(() =>
+      ["#waiting-admit-selected", "#waiting-turn-away", "#waiting-admit-all"].map((s) => {
+        const b = document.querySelector(s);
+        const c = getComputedStyle(b);
+        return { off: b.disabled, background: c.backgroundColor, color: c.color, opacity: c.opacity };
+      }),
+    );
+  const [admit, away, all] = await looks();
+  assert.ok(admit.off && away.off && !all.off, "off without a pick");
+  for (const b of [admit, away]) assert.ok(b.background !== all.background && b.color !== all.color && b.opacity === "1", `looks off: ${JSON.stringify(b)} beside ${JSON.stringify(all)}`);
   await page.check("#waiting-list li:first-child input");
+  const picked = await looks();
+  assert.ok(picked.every((b) => !b.off && b.background === all.background), `on with a pick: ${JSON.stringify(picked)}`);
   await page.fill("#waiting-message", "Heute nur für angemeldete Gäste, sorry.");
   await page.click("#waiting-turn-away");
   await jens.page.waitForSelector("#ended:not([hidden])", { timeout: DEADLINE }).catch(async (err) => {
