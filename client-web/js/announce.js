@@ -13,6 +13,7 @@ export function announce(text) {
 }
 
 let toastTimer;
+let placing;
 // Shows `text` on screen for five seconds.
 export function toast(text) {
   const el = document.querySelector("#toast");
@@ -20,9 +21,18 @@ export function toast(text) {
   el.hidden = false;
   place(el);
   clearTimeout(toastTimer);
+  // Placed again while shown: one may walk under it, or the floor scroll.
+  clearInterval(placing);
+  placing = setInterval(() => place(el), PLACE_EVERY_MS);
   // Long enough to read: 5 s, longer for a longer text (a blocked device's two sentences).
-  toastTimer = setTimeout(() => (el.hidden = true), Math.max(5000, [...text].length * 65));
+  toastTimer = setTimeout(() => {
+    el.hidden = true;
+    clearInterval(placing);
+  }, Math.max(5000, [...text].length * 65));
 }
+
+// How often a shown notice looks whether it covers oneself.
+const PLACE_EVERY_MS = 250;
 
 const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 

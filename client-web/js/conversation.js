@@ -154,9 +154,9 @@ export class Conversation {
 
   // While someone else broadcasts, circle sound is turned down so that the broadcast is heard.
   applyVolume() {
-    for (const tile of this.tiles.all()) tile.video.volume = this.ducked ? 0.2 : 1;
+    for (const tile of this.tiles.all()) tile.setSound({ volume: this.ducked ? 0.2 : 1 });
     for (const list of [this.tiles, this.onAir, this.screenTiles]) {
-      for (const tile of list.all()) if (this.sinkId && tile.video.setSinkId) tile.video.setSinkId(this.sinkId).catch(() => {});
+      for (const tile of list.all()) if (this.sinkId) tile.setSound({ sinkId: this.sinkId });
     }
   }
 

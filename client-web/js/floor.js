@@ -9,7 +9,7 @@ import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { ringSlots, placeTags } from "./layout.js";
 import { initials, colour } from "./names.js";
-import { displayName } from "./tiles.js";
+import { displayName, STANDBY_MS } from "./tiles.js";
 
 // An avatar's radius in floor units at the default zoom, and its limits on screen.
 const AVATAR_UNITS = 36;
@@ -585,25 +585,44 @@ export class Floor {
   setVideo(id, stream) {
     const el = this.avatars.get(id);
     if (!el) return;
-    let video = el.querySelector("video");
+    const videos = [...el.querySelectorAll("video")];
+    const video = videos.find((v) => !v.classList.contains("standby"));
     const live = stream?.getVideoTracks().some((tr) => tr.readyState === "live");
     if (!stream || !live) {
-      video?.remove();
+      videos.forEach((v) => v.remove());
       el.classList.remove("has-video");
       return;
     }
-    if (!video) {
-      video = document.createElement("video");
-      video.autoplay = true;
-      video.playsInline = true;
-      video.muted = true;
-      video.setAttribute("aria-hidden", "true");
-      // The picture shows once its first frame is there: until then the initials.
-      const shown = () => el.classList.toggle("has-video", video.isConnected && video.videoWidth > 0);
-      for (const event of ["resize", "emptied"]) video.addEventListener(event, shown);
-      el.querySelector(".face").append(video);
+    if (videos.some((v) => v.srcObject === stream)) return;
+    const next = document.createElement("video");
+    next.autoplay = true;
+    next.playsInline = true;
+    next.muted = true;
+    next.setAttribute("aria-hidden", "true");
+    // The picture shows once its first frame is there: until then the initials.
+    const shown = () => el.classList.toggle("has-video", next.isConnected && next.videoWidth > 0);
+    for (const event of ["resize", "emptied"]) next.addEventListener(event, () => next.parentNode && !next.classList.contains("standby") && shown());
+    next.srcObject = stream;
+    const face = el.querySelector(".face");
+    // A picture on show by another path (through the SFU, or directly again): the new
+    // stream's first frame replaces it, without the initials in between.
+    const onShow = !!video && el.classList.contains("has-video") && video.videoWidth > 0;
+    face.querySelectorAll("video.standby").forEach((v) => v.remove());
+    if (onShow && next.requestVideoFrameCallback) {
+      next.classList.add("standby");
+      face.append(next);
+      const promote = () => {
+        if (!next.isConnected || !next.classList.contains("standby")) return;
+        next.classList.remove("standby");
+        face.querySelectorAll("video:not(.standby)").forEach((v) => v !== next && v.remove());
+        shown();
+      };
+      next.requestVideoFrameCallback(promote);
+      setTimeout(promote, STANDBY_MS);
+      return;
     }
-    if (video.srcObject !== stream) video.srcObject = stream;
-    el.classList.toggle("has-video", video.videoWidth > 0);
+    video?.remove();
+    face.append(next);
+    el.classList.toggle("has-video", next.videoWidth > 0);
   }
 }

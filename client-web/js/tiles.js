@@ -12,6 +12,10 @@ import { initials, colour } from "./names.js";
 // names and faces further).
 export const MIN_TILE_WIDTH = 120;
 
+// How long a stream by a new path may take for its first frame before it takes over all
+// the same (`setStream`).
+export const STANDBY_MS = 2_000;
+
 export class Tile {
   constructor({ id, kind = "camera", self = false }) {
     this.id = id;
@@ -28,11 +32,7 @@ export class Tile {
     face.className = "initials";
     face.setAttribute("aria-hidden", "true");
     face.style.background = colour(id);
-    const video = document.createElement("video");
-    video.autoplay = true;
-    video.playsInline = true;
-    video.muted = self;
-    video.setAttribute("aria-hidden", "true");
+    const video = this.makeVideo();
     const caption = document.createElement("div");
     caption.className = "caption";
     // The name, and under it the profile line (organisation, topics) on camera tiles.
@@ -56,10 +56,30 @@ export class Tile {
     speaking.setAttribute("aria-hidden", "true");
     el.append(face, video, caption, speaking);
     Object.assign(this, { el, face, video, name, profile, micOff, hand, speakingLabel: speaking });
+    if (kind === "screen") this.addFullScreen();
+  }
+
+  // How loud, and on which output device, the tile's sound plays (in both elements while a
+  // stream by a new path waits for its first frame).
+  setSound({ volume, sinkId }) {
+    for (const video of [this.video, this.standby]) {
+      if (!video) continue;
+      if (volume !== undefined) video.volume = volume;
+      if (sinkId && video.setSinkId && video.sinkId !== sinkId) video.setSinkId(sinkId).catch(() => {});
+    }
+  }
+
+  // The element a stream plays in (a tile may hold a second one for a moment: `setStream`).
+  makeVideo() {
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = this.self;
+    video.setAttribute("aria-hidden", "true");
     // The picture shows once its first frame is there (the element's size is known):
     // until then the initials, not a dark box.
-    for (const event of ["resize", "emptied"]) video.addEventListener(event, () => this.showVideo());
-    if (kind === "screen") this.addFullScreen();
+    for (const event of ["resize", "emptied"]) video.addEventListener(event, () => video === this.video && this.showVideo());
+    return video;
   }
 
   // A shared screen can fill the whole screen (slides are hard to read in a tile): a
@@ -83,7 +103,7 @@ export class Tile {
       else this.el.requestFullscreen?.().catch(() => {});
     };
     button.addEventListener("click", toggle);
-    this.video.addEventListener("dblclick", toggle);
+    this.el.addEventListener("dblclick", (event) => event.target.localName === "video" && toggle());
     document.addEventListener("fullscreenchange", shown);
     this.el.append(button);
     this.fullScreen = { shown };
@@ -91,10 +111,46 @@ export class Tile {
   }
 
   // Shows `stream` (or nothing). Audio plays from a tile only (never from the floor), and
-  // never from one's own.
+  // never from one's own. A new stream for a picture on show (the same person by another
+  // path: through the SFU, or directly again) plays in a second element, hidden, its sound
+  // heard at once; it takes the first one's place with its first frame, so that the
+  // initials do not flash in between (the first one's picture shows until then).
   setStream(stream) {
     if (this.stream === stream) return;
     this.stream = stream;
+    this.standby?.remove();
+    this.standby = null;
+    const onShow = this.el.classList.contains("has-video");
+    const picture = !!stream?.getVideoTracks().some((tr) => tr.readyState === "live");
+    if (onShow && picture && this.video.requestVideoFrameCallback) {
+      const next = this.makeVideo();
+      next.classList.add("standby");
+      next.srcObject = stream;
+      this.video.muted = true;
+      this.video.after(next);
+      this.standby = next;
+      this.setSound({ volume: this.video.volume, sinkId: this.video.sinkId });
+      next.play?.().catch(() => {});
+      const promote = () => {
+        if (this.standby !== next) return;
+        clearTimeout(timer);
+        this.standby = null;
+        const old = this.video;
+        this.video = next;
+        next.classList.remove("standby");
+        old.srcObject = null;
+        old.remove();
+        // (A camera turned on meanwhile waits for its first frame in this element now.)
+        if (this.waiting) this.awaitFrame();
+        this.showVideo();
+      };
+      next.requestVideoFrameCallback(promote);
+      // (One whose picture does not come takes over all the same: the old one's last
+      // picture must not stand in for it.)
+      const timer = setTimeout(promote, STANDBY_MS);
+      return;
+    }
+    this.video.muted = this.self;
     this.video.srcObject = stream;
     if (stream) this.video.play?.().catch(() => {});
     this.showVideo();
@@ -222,6 +278,7 @@ export class Tile {
       if (document.fullscreenElement === this.el) document.exitFullscreen().catch(() => {});
     }
     this.video.srcObject = null;
+    if (this.standby) this.standby.srcObject = null;
     // A tile that goes while it has focus (the sharer stopped while one was on its
     // full-screen button) hands focus to another picture in its view, not to the page.
     const focused = this.el.contains(document.activeElement);

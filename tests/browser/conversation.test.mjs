@@ -289,6 +289,60 @@ test("a camera turned off sends no frames and shows initials; turned on, the pic
   }, [ben.id, after], { timeout: DEADLINE });
 });
 
+// Someone's picture comes by a new path (the SFU instead of a direct connection, or back):
+// the tile and the floor go on showing the old stream's picture until the new one's first
+// frame is there, never the initials in between; the sound comes from the new one at once.
+// (The new path here is a new stream of the same tracks, given to the tile as the page's
+// handover does.)
+test("a picture that comes by a new path takes over without the initials flashing in between", async () => {
+  const [anna, ben] = people;
+  await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"].has-video`, { timeout: DEADLINE });
+  const seen = await anna.page.evaluate(async (id) => {
+    const { conversation, floor } = window.hallway;
+    const tile = conversation.tiles.get(id);
+    const avatar = floor.avatars.get(id);
+    const changes = [];
+    const watch = new MutationObserver(() => changes.push(tile.el.classList.contains("has-video") && avatar.classList.contains("has-video")));
+    for (const el of [tile.el, avatar]) watch.observe(el, { attributes: true, attributeFilter: ["class"], subtree: true, childList: true });
+    const next = new MediaStream(conversation.stream(id).getTracks());
+    conversation.setStream(id, "camera", next);
+    tile.setStream(next);
+    floor.setVideo(id, next);
+    const playing = [...tile.el.querySelectorAll("video")].filter((v) => !v.muted).map((v) => v.srcObject === next);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    watch.disconnect();
+    const videos = [...tile.el.querySelectorAll("video")];
+    const bubble = [...avatar.querySelectorAll("video")];
+    return { changes, playing, videos: videos.length, shows: videos[0]?.srcObject === next, width: videos[0]?.videoWidth, has: tile.el.classList.contains("has-video"), floor: { videos: bubble.length, shows: bubble[0]?.srcObject === next, has: avatar.classList.contains("has-video") } };
+  }, ben.id);
+  assert.ok(!seen.changes.includes(false), `the picture never gave way to the initials: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen.playing, [true], `the sound from the new stream at once, from one element: ${JSON.stringify(seen)}`);
+  assert.deepEqual({ videos: seen.videos, shows: seen.shows, has: seen.has }, { videos: 1, shows: true, has: true }, `the new stream shows: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen.floor, { videos: 1, shows: true, has: true }, `the new stream shows on the floor: ${JSON.stringify(seen)}`);
+  // A new path whose picture never comes takes over all the same (after STANDBY_MS): the
+  // initials then, not the old path's last picture standing in for it.
+  const none = await anna.page.evaluate(async (id) => {
+    const { conversation, floor } = window.hallway;
+    const shown = conversation.stream(id);
+    const blank = new MediaStream([new MediaStreamTrackGenerator({ kind: "video" }), ...shown.getAudioTracks()]);
+    conversation.setStream(id, "camera", blank);
+    conversation.tiles.get(id).setStream(blank);
+    floor.setVideo(id, blank);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const tile = conversation.tiles.get(id).el;
+    const avatar = floor.avatars.get(id);
+    const state = (el) => ({ videos: el.querySelectorAll("video").length, shows: el.querySelector("video")?.srcObject === blank, has: el.classList.contains("has-video") });
+    const out = { tile: state(tile), floor: state(avatar) };
+    // Back to the stream that plays.
+    conversation.setStream(id, "camera", shown);
+    conversation.tiles.get(id).setStream(shown);
+    floor.setVideo(id, shown);
+    return out;
+  }, ben.id);
+  assert.deepEqual(none, { tile: { videos: 1, shows: true, has: false }, floor: { videos: 1, shows: true, has: false } }, "a picture that never comes");
+  await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"].has-video`, { timeout: DEADLINE });
+});
+
 // A camera is on, its track has come, but no picture yet (a slow start, a lost key frame):
 // the tile and the floor show the person's initials, not a dark box, until the first
 // frame is there. (The camera here is a track the test feeds frames to when it wants.)

@@ -323,6 +323,36 @@ for (const lang of ["en", "de"]) {
   });
 }
 
+// A notice at the floor's foot moves to the top when one walks under it while it shows,
+// and back when one walks away again.
+test("a notice shown while one walks under it moves out of the way", async () => {
+  const walker = await person(server, "Wanda Walker", { camera: false });
+  people.push(walker);
+  const { page, id } = walker;
+  await clickFloor(page, 480, 900);
+  await waitAt(page, id, 480, 900);
+  const where = () =>
+    page.evaluate(() => {
+      const box = document.querySelector("#toast").getBoundingClientRect();
+      const parts = [".avatar.me .face", ".avatar.me .tag"].map((s) => document.querySelector(s).getBoundingClientRect());
+      return { top: document.querySelector("#toast").classList.contains("at-top"), covers: parts.some((r) => r.left < box.right && box.left < r.right && r.top < box.bottom && box.top < r.bottom) };
+    });
+  // (A long one, which stays for the whole walk.)
+  await page.evaluate(() => import("/assets/js/announce.js").then(({ toast }) => toast("A notice long enough to stay a while. ".repeat(8))));
+  assert.deepEqual(await where(), { top: false, covers: false }, "at the floor's foot while one stands in the middle");
+  // (The click goes through the notice to the floor under it: clickFloor checks where it
+  // landed.)
+  await clickFloor(page, 480, 1570);
+  await waitAt(page, id, 480, 1570);
+  await page.waitForFunction(() => document.querySelector("#toast").classList.contains("at-top"), null, { timeout: DEADLINE });
+  assert.deepEqual(await where(), { top: true, covers: false }, "at the top once one stands at the foot");
+  await clickFloor(page, 480, 900);
+  await waitAt(page, id, 480, 900);
+  await page.waitForFunction(() => !document.querySelector("#toast").classList.contains("at-top"), null, { timeout: DEADLINE });
+  assert.deepEqual(await where(), { top: false, covers: false }, "back at the foot");
+  assert.equal(await page.isVisible("#toast"), true, "still shown");
+});
+
 // A screen shared while the camera is off must not take the camera's place in the
 // connection: the camera turned on afterwards is sent too (it found no place, and stayed
 // unseen with its button on), beside the screen, with the sound in the camera's tile.
