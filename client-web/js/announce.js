@@ -12,9 +12,10 @@ export function announce(text) {
   while (region.childElementCount > 5) region.firstElementChild.remove();
 }
 
+
 let toastTimer;
 let placing;
-// Shows `text` on screen for five seconds.
+// Shows `text` on screen for a while: five seconds, longer for a longer text.
 export function toast(text) {
   const el = document.querySelector("#toast");
   el.textContent = text;

@@ -16,6 +16,9 @@ const AVATAR_UNITS = 36;
 const AVATAR_MIN_PX = 15;
 const AVATAR_MAX_PX = 40;
 const TAG_HEIGHT = 20;
+// A name tag cut short (one's own circle, where a whole one finds no place): about ten
+// letters, "Dorothea v…".
+const SHORT_TAG_PX = 80;
 // The widest a name tag opens (hover, focus) to show the profile line: 20rem.
 const CARD_MAX_PX = 320;
 // Who is near is said for this long after one's own step, and not twice for one person
@@ -473,6 +476,9 @@ export class Floor {
         y,
         r,
         w: this.tagWidth(p.id, el),
+        // (One's own circle's names, cut short where whole ones find no place: on a
+        // phone, a circle of five and more left some of them without.)
+        short: rank < 2 ? SHORT_TAG_PX : undefined,
         h: TAG_HEIGHT,
         away: circle ? { x: circle.x * this.scale, y: circle.y * this.scale } : undefined,
         rank,
@@ -497,6 +503,10 @@ export class Floor {
       const spot = placed.get(item.id);
       const at = spot ?? { left: item.x - item.w / 2, top: item.y + r + 2 };
       tag.classList.toggle("hidden-tag", !spot);
+      const width = spot?.width ?? item.w;
+      tag.classList.toggle("short", width < item.w);
+      tag.style.width = `${width}px`;
+      el.style.setProperty("--closed-w", `${width}px`);
       tag.style.transform = `translate(${at.left - item.x}px, ${at.top - item.y}px)`;
       // Where the opened card goes, from the tag's place: upwards from a tag above the
       // avatar, downwards from one below; where that has no room, to the avatar's other side.
@@ -586,11 +596,20 @@ export class Floor {
     const el = this.avatars.get(id);
     if (!el) return;
     const videos = [...el.querySelectorAll("video")];
+    const drop = (v) => {
+      v.srcObject = null;
+      v.remove();
+    };
     const video = videos.find((v) => !v.classList.contains("standby"));
     const live = stream?.getVideoTracks().some((tr) => tr.readyState === "live");
     if (!stream || !live) {
-      videos.forEach((v) => v.remove());
+      videos.forEach(drop);
       el.classList.remove("has-video");
+      return;
+    }
+    if (video?.srcObject === stream) {
+      // (Back to the one on show before the new one's first frame came.)
+      videos.filter((v) => v !== video).forEach(drop);
       return;
     }
     if (videos.some((v) => v.srcObject === stream)) return;
@@ -607,21 +626,21 @@ export class Floor {
     // A picture on show by another path (through the SFU, or directly again): the new
     // stream's first frame replaces it, without the initials in between.
     const onShow = !!video && el.classList.contains("has-video") && video.videoWidth > 0;
-    face.querySelectorAll("video.standby").forEach((v) => v.remove());
+    face.querySelectorAll("video.standby").forEach(drop);
     if (onShow && next.requestVideoFrameCallback) {
       next.classList.add("standby");
       face.append(next);
       const promote = () => {
         if (!next.isConnected || !next.classList.contains("standby")) return;
         next.classList.remove("standby");
-        face.querySelectorAll("video:not(.standby)").forEach((v) => v !== next && v.remove());
+        face.querySelectorAll("video:not(.standby)").forEach((v) => v !== next && drop(v));
         shown();
       };
       next.requestVideoFrameCallback(promote);
       setTimeout(promote, STANDBY_MS);
       return;
     }
-    video?.remove();
+    if (video) drop(video);
     face.append(next);
     el.classList.toggle("has-video", next.videoWidth > 0);
   }

@@ -42,6 +42,22 @@ export class HostTools {
         quiet: $("#area-quiet").checked,
         ...(max ? { max_people: Number(max) } : {}),
       };
+      // An area must lie on the floor: one that reaches past its edge is said so at the
+      // field to change, before the server would refuse it.
+      const floor = state.room;
+      const past =
+        floor && area.x + area.width > floor.width
+          ? ["#area-w", t("host.areaPastRight", { n: Math.floor(floor.width - area.x) })]
+          : floor && area.y + area.height > floor.height
+            ? ["#area-h", t("host.areaPastBottom", { n: Math.floor(floor.height - area.y) })]
+            : null;
+      if (past) {
+        const input = $(past[0]);
+        input.setCustomValidity(past[1]);
+        input.reportValidity();
+        input.addEventListener("input", () => input.setCustomValidity(""), { once: true });
+        return;
+      }
       conn.send(messages.setAreas(editing ? state.areas.map((a) => (a.id === editing ? area : a)) : [...state.areas, area]));
       this.editArea(null);
     });
@@ -147,9 +163,16 @@ export class HostTools {
     this.saving = false;
   }
 
-  // The host's list of areas, each with an edit and a remove button.
+  // The host's list of areas, each with an edit and a remove button; and what the numbers
+  // of the area form mean: the floor's size, which bounds them.
   renderAreaList() {
     $("#area-draw").setAttribute("aria-pressed", String(this.areaEditor.drawing));
+    const floor = this.state.room;
+    if (floor) {
+      const [width, height] = [Math.round(floor.width), Math.round(floor.height)];
+      $("#area-place").textContent = t("host.areaPlace", { width, height });
+      for (const [input, most] of [["#area-x", width - 10], ["#area-y", height - 10], ["#area-w", width], ["#area-h", height]]) $(input).max = String(most);
+    }
     $("#area-list").replaceChildren(
       ...this.state.areas.map((area) => {
         const li = document.createElement("li");

@@ -163,12 +163,13 @@ export function ringSlots({ x: cx, y: cy, radius }, members, avatar) {
 // Name tags that never cover one another. `items` are avatars in screen pixels,
 // { id, x, y, r, w, h }: the avatar's centre and radius, the tag's width and height;
 // optional `away` = { x, y } is a point the tag should rather face away from (a circle's
-// centre, so that tags stand outside the ring). Items earlier in the list win a contested
-// place. Returns Map id → { left, top } for each tag that could be placed without
-// touching another tag or another avatar (and, given `bounds` = { left, top, right,
-// bottom }, inside them, and clear of `obstacles`, boxes { left, top, width, height } such
-// as circles' counts and the floor's buttons), or null for one that could not (the page
-// then shows that name on hover and focus only).
+// centre, so that tags stand outside the ring); optional `short`, a narrower width the
+// tag may take (its name cut short) where the whole one finds no place. Items earlier in
+// the list win a contested place. Returns Map id → { left, top, width } for each tag that
+// could be placed without touching another tag or another avatar (and, given `bounds` =
+// { left, top, right, bottom }, inside them, and clear of `obstacles`, boxes { left, top,
+// width, height } such as circles' counts and the floor's buttons), or null for one that
+// could not (the page then shows that name on hover and focus only).
 export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}) {
   const placed = new Map();
   const cell = 96;
@@ -226,24 +227,25 @@ export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}
   for (const box of obstacles) add({ ...box, owner: null });
   // Every avatar is an obstacle for every other avatar's tag.
   for (const item of items) add({ left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r, owner: item.id, avatar: true });
-  for (const item of items) {
-    let found = null;
+  // The best place for `item`'s tag at width `w`, or null.
+  const place = (item, w) => {
     let fallback = null;
-    for (const box of candidates(item)) {
+    for (const box of candidates({ ...item, w })) {
       // A tag stays inside the visible part of the floor, when that is given.
       if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
       if (!free(box, item.id)) continue;
       const reads = misleading(box, item);
-      if (reads === 0) {
-        found = box;
-        break;
-      }
+      if (reads === 0) return box;
       if (reads === 1) fallback ??= box;
     }
-    found ??= fallback;
+    return fallback;
+  };
+  for (const item of items) {
+    let found = place(item, item.w);
+    if (!found && item.short && item.short < item.w) found = place(item, item.short);
     if (found) {
       add({ ...found, owner: item.id });
-      placed.set(item.id, { left: found.left, top: found.top });
+      placed.set(item.id, { left: found.left, top: found.top, width: found.width });
     } else {
       placed.set(item.id, null);
     }

@@ -59,6 +59,15 @@ export class Tile {
     if (kind === "screen") this.addFullScreen();
   }
 
+  // A stream by a new path that has not taken over yet is given up.
+  dropStandby() {
+    clearTimeout(this.standbyTimer);
+    if (!this.standby) return;
+    this.standby.srcObject = null;
+    this.standby.remove();
+    this.standby = null;
+  }
+
   // How loud, and on which output device, the tile's sound plays (in both elements while a
   // stream by a new path waits for its first frame).
   setSound({ volume, sinkId }) {
@@ -118,8 +127,13 @@ export class Tile {
   setStream(stream) {
     if (this.stream === stream) return;
     this.stream = stream;
-    this.standby?.remove();
-    this.standby = null;
+    this.dropStandby();
+    // (Back to the one on show before the new one's first frame came.)
+    if (stream && stream === this.video.srcObject) {
+      this.video.muted = this.self;
+      this.showVideo();
+      return;
+    }
     const onShow = this.el.classList.contains("has-video");
     const picture = !!stream?.getVideoTracks().some((tr) => tr.readyState === "live");
     if (onShow && picture && this.video.requestVideoFrameCallback) {
@@ -133,7 +147,7 @@ export class Tile {
       next.play?.().catch(() => {});
       const promote = () => {
         if (this.standby !== next) return;
-        clearTimeout(timer);
+        clearTimeout(this.standbyTimer);
         this.standby = null;
         const old = this.video;
         this.video = next;
@@ -141,13 +155,13 @@ export class Tile {
         old.srcObject = null;
         old.remove();
         // (A camera turned on meanwhile waits for its first frame in this element now.)
-        if (this.waiting) this.awaitFrame();
+        if (this.waiting) this.awaitFrame(this.waitingSince);
         this.showVideo();
       };
       next.requestVideoFrameCallback(promote);
       // (One whose picture does not come takes over all the same: the old one's last
       // picture must not stand in for it.)
-      const timer = setTimeout(promote, STANDBY_MS);
+      this.standbyTimer = setTimeout(promote, STANDBY_MS);
       return;
     }
     this.video.muted = this.self;
@@ -196,27 +210,32 @@ export class Tile {
     this.name.classList.toggle("cut", cut);
   }
 
-  // A camera turned on again: the element still holds the last picture from before it
-  // went off, so the initials show until a frame received since it went on is shown. (The
-  // element shows the frames it held back while hidden, the last ones before "off" among
-  // them: the frame's receive time tells them apart. A new camera's first frames may come
-  // before the word that it is on: the next one is shown then. Where the browser cannot
-  // say when a frame comes, the picture shows as before.)
-  awaitFrame() {
+  // A camera turned on again (at `since`): the element still holds the last picture from
+  // before it went off, so the initials show until a frame received since then is shown.
+  // (The element shows the frames it held back while hidden, the last ones before "off"
+  // among them: the frame's receive time tells them apart. A new camera's first frames may
+  // come before the word that it is on: the next one is shown then. A browser that does
+  // not say when a frame was received, Firefox, shows the picture from its second frame
+  // on; one that cannot say when a frame comes at all, as before.)
+  awaitFrame(since = performance.now()) {
     if (!this.video.requestVideoFrameCallback) return;
     const turn = (this.turn = (this.turn ?? 0) + 1);
-    const since = performance.now();
+    const video = this.video;
     this.waiting = true;
+    this.waitingSince = since;
+    let first = true;
     const shown = (_, frame) => {
-      if (turn !== this.turn) return;
-      if (frame.receiveTime !== undefined && frame.receiveTime < since) {
-        this.video.requestVideoFrameCallback(shown);
+      if (turn !== this.turn || video !== this.video) return;
+      const stale = frame.receiveTime !== undefined ? frame.receiveTime < since : first;
+      first = false;
+      if (stale) {
+        video.requestVideoFrameCallback(shown);
         return;
       }
       this.waiting = false;
       this.showVideo();
     };
-    this.video.requestVideoFrameCallback(shown);
+    video.requestVideoFrameCallback(shown);
   }
 
   showVideo() {
@@ -278,7 +297,7 @@ export class Tile {
       if (document.fullscreenElement === this.el) document.exitFullscreen().catch(() => {});
     }
     this.video.srcObject = null;
-    if (this.standby) this.standby.srcObject = null;
+    this.dropStandby();
     // A tile that goes while it has focus (the sharer stopped while one was on its
     // full-screen button) hands focus to another picture in its view, not to the page.
     const focused = this.el.contains(document.activeElement);

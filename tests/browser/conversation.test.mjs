@@ -301,21 +301,24 @@ test("a picture that comes by a new path takes over without the initials flashin
     const { conversation, floor } = window.hallway;
     const tile = conversation.tiles.get(id);
     const avatar = floor.avatars.get(id);
+    // Every class the tile and the bubble had before each change of it.
     const changes = [];
-    const watch = new MutationObserver(() => changes.push(tile.el.classList.contains("has-video") && avatar.classList.contains("has-video")));
-    for (const el of [tile.el, avatar]) watch.observe(el, { attributes: true, attributeFilter: ["class"], subtree: true, childList: true });
+    const watch = new MutationObserver((records) => changes.push(...records.map((r) => r.oldValue)));
+    for (const el of [tile.el, avatar]) watch.observe(el, { attributes: true, attributeFilter: ["class"], attributeOldValue: true });
     const next = new MediaStream(conversation.stream(id).getTracks());
     conversation.setStream(id, "camera", next);
     tile.setStream(next);
     floor.setVideo(id, next);
     const playing = [...tile.el.querySelectorAll("video")].filter((v) => !v.muted).map((v) => v.srcObject === next);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // (Well before STANDBY_MS: taken over at the first frame, not when time ran out.)
+    await new Promise((resolve) => setTimeout(resolve, 800));
     watch.disconnect();
+    changes.push(tile.el.className, avatar.className);
     const videos = [...tile.el.querySelectorAll("video")];
     const bubble = [...avatar.querySelectorAll("video")];
     return { changes, playing, videos: videos.length, shows: videos[0]?.srcObject === next, width: videos[0]?.videoWidth, has: tile.el.classList.contains("has-video"), floor: { videos: bubble.length, shows: bubble[0]?.srcObject === next, has: avatar.classList.contains("has-video") } };
   }, ben.id);
-  assert.ok(!seen.changes.includes(false), `the picture never gave way to the initials: ${JSON.stringify(seen)}`);
+  assert.ok(seen.changes.every((classes) => classes.split(" ").includes("has-video")), `the picture never gave way to the initials: ${JSON.stringify(seen)}`);
   assert.deepEqual(seen.playing, [true], `the sound from the new stream at once, from one element: ${JSON.stringify(seen)}`);
   assert.deepEqual({ videos: seen.videos, shows: seen.shows, has: seen.has }, { videos: 1, shows: true, has: true }, `the new stream shows: ${JSON.stringify(seen)}`);
   assert.deepEqual(seen.floor, { videos: 1, shows: true, has: true }, `the new stream shows on the floor: ${JSON.stringify(seen)}`);
@@ -341,6 +344,22 @@ test("a picture that comes by a new path takes over without the initials flashin
   }, ben.id);
   assert.deepEqual(none, { tile: { videos: 1, shows: true, has: false }, floor: { videos: 1, shows: true, has: false } }, "a picture that never comes");
   await anna.page.waitForSelector(`#tiles .tile[data-id="${ben.id}"].has-video`, { timeout: DEADLINE });
+  // A new path given up before its first frame (back to the one on show): the one on show
+  // stays, and nothing of the other takes over later.
+  const back = await anna.page.evaluate(async (id) => {
+    const { conversation, floor } = window.hallway;
+    const shown = conversation.stream(id);
+    const blank = new MediaStream([new MediaStreamTrackGenerator({ kind: "video" }), ...shown.getAudioTracks()]);
+    for (const s of [blank, shown]) {
+      conversation.setStream(id, "camera", s);
+      conversation.tiles.get(id).setStream(s);
+      floor.setVideo(id, s);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const state = (el) => ({ videos: el.querySelectorAll("video").length, shows: el.querySelector("video")?.srcObject === shown, sound: [...el.querySelectorAll("video")].filter((v) => !v.muted).length, has: el.classList.contains("has-video") });
+    return { tile: state(conversation.tiles.get(id).el), floor: state(floor.avatars.get(id)) };
+  }, ben.id);
+  assert.deepEqual(back, { tile: { videos: 1, shows: true, sound: 1, has: true }, floor: { videos: 1, shows: true, sound: 0, has: true } }, "back to the one on show");
 });
 
 // A camera is on, its track has come, but no picture yet (a slow start, a lost key frame):

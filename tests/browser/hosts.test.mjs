@@ -267,7 +267,28 @@ test("a host invites a participant onto the stage; everyone sees them there", as
 test("a host adds a quiet area; everyone sees it on the floor", async () => {
   const [hanna, anna] = people;
   await hanna.page.click("#tab-host");
+  // The numbers say what they are: labelled by where they count from, described by the
+  // floor's size.
+  const floor = await hanna.page.evaluate(() => ({ width: Math.round(window.hallway.state.room.width), height: Math.round(window.hallway.state.room.height) }));
+  const described = `Place and size in points: the floor is ${floor.width} points wide and ${floor.height} points high.`;
+  for (const label of ["From the left", "From the top", "Width", "Height"]) {
+    const input = hanna.page.getByLabel(label, { exact: true });
+    assert.equal(await input.evaluate((el) => el.getAttribute("aria-describedby") && document.getElementById(el.getAttribute("aria-describedby")).textContent), described, label);
+  }
   await hanna.page.fill("#area-name", "Bibliothek");
+  // One that would reach past the floor's right edge is said so at its width, and not sent.
+  const sent = hanna.sent.filter((m) => m.type === "set_areas").length;
+  await hanna.page.fill("#area-x", String(floor.width - 300));
+  await hanna.page.fill("#area-w", "400");
+  await hanna.page.click("#area-form button[type=submit]");
+  assert.equal(
+    await hanna.page.$eval("#area-w", (el) => el.validationMessage),
+    "The area would reach past the floor's right edge: from there it can be at most 300 points wide.",
+  );
+  await hanna.page.waitForTimeout(300);
+  assert.equal(hanna.sent.filter((m) => m.type === "set_areas").length, sent, "not sent");
+  await hanna.page.fill("#area-w", "400");
+  assert.equal(await hanna.page.$eval("#area-w", (el) => el.validity.valid), true, "changing the field takes the message away");
   await hanna.page.fill("#area-x", "100");
   await hanna.page.fill("#area-y", "100");
   await hanna.page.check("#area-quiet");

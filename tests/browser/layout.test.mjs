@@ -280,6 +280,36 @@ test("a name tag goes where it reads as its own person's, not beside someone els
   }
 });
 
+// A circle of seven on a phone's floor (strip-phone-en-6): whole names left two of them
+// without a tag. Cut short, every one of them finds a place, clearly theirs, and no tag
+// covers another or an avatar.
+test("in a full ring on a narrow floor, names cut short find a place where whole ones do not", () => {
+  const centre = { x: 195, y: 580 };
+  const names = [159, 104, 96, 110, 118, 102, 112];
+  const items = names.map((w, i) => {
+    const angle = -Math.PI / 2 + (i * 2 * Math.PI) / names.length;
+    return { id: `m${i}`, x: centre.x + 88 * Math.cos(angle), y: centre.y + 88 * Math.sin(angle), r: 27, w, h: 20, away: centre };
+  });
+  const bounds = { left: 2, top: 312, right: 388, bottom: 782 };
+  const whole = placeTags(items, { bounds });
+  assert.ok([...whole.values()].some((at) => at === null), "whole names: some find no place");
+  const placed = placeTags(items.map((item) => ({ ...item, short: 80 })), { bounds });
+  const tags = items.map((item) => ({ item, at: placed.get(item.id) }));
+  assert.deepEqual(tags.filter(({ at }) => !at).map(({ item }) => item.id), [], "every name has a place");
+  for (const { item, at } of tags) {
+    assert.ok(at.width === item.w || at.width === 80, `${item.id}: whole or cut short (${at.width})`);
+    assert.ok(at.left >= bounds.left && at.left + at.width <= bounds.right, `${item.id} inside the floor`);
+    const box = { left: at.left, top: at.top, width: at.width, height: 20 };
+    for (const other of tags) {
+      if (other.item === item) continue;
+      assert.ok(!intersects(box, { left: other.at.left, top: other.at.top, width: other.at.width, height: 20 }), `${item.id}'s tag covers ${other.item.id}'s`);
+      assert.ok(!intersects(box, { left: other.item.x - 27, top: other.item.y - 27, width: 54, height: 54 }), `${item.id}'s tag covers ${other.item.id}'s avatar`);
+    }
+  }
+  // Where the whole name has a place, it is not cut.
+  for (const [id, at] of whole) if (at) assert.equal(placed.get(id).width, items.find((i) => i.id === id).w, `${id} whole`);
+});
+
 test("walking moves at the given pace and arrives exactly", () => {
   let p = { x: 0, y: 0 };
   const goal = { x: 300, y: 400 };

@@ -541,8 +541,11 @@ async function phoneHead(page, label) {
 }
 
 async function stripCase(server, names, index, label, count, opts, fits) {
-  const x = 400 + 260 * index;
-  const at = (i) => ({ x: x + 40 * Math.cos((i / 8) * 2 * Math.PI), y: 700 + 40 * Math.sin((i / 8) * 2 * Math.PI) });
+  // (Far apart: those of the case before stand there for a while after it, and a name on
+  // the floor makes way for them.)
+  const x = 400 + 540 * (index % 4);
+  const y = 450 + 700 * Math.floor(index / 4);
+  const at = (i) => ({ x: x + 40 * Math.cos((i / 8) * 2 * Math.PI), y: y + 40 * Math.sin((i / 8) * 2 * Math.PI) });
   const quiet = await crowd(server, names.slice(0, count).map((name, k) => ({ name: `${name} ${index}`, ...at(k) })));
   const p = await person(server, `Strip ${label}`, opts);
   try {
@@ -636,6 +639,42 @@ async function stripCase(server, names, index, label, count, opts, fits) {
       return { fits: c.width <= f.width && c.height <= f.height, inside: c.top >= f.top - 1 && c.bottom <= f.bottom + 1 && c.left >= f.left - 1 && c.right <= f.right + 1, circle: [c.left, c.top, c.width, c.height].map(Math.round), floor: [f.left, f.top, f.width, f.height].map(Math.round) };
     });
     if (ring.fits) assert.ok(ring.inside, `${label}: the whole circle in view ${JSON.stringify(ring)}`);
+    // Everyone in one's circle has a name on the floor (cut short where a whole one finds
+    // no place: on a phone a circle of seven left two without), none covering another
+    // name or a face of the circle. (Where someone outside the circle stands close by, a
+    // name may still find no place: the other cases' groups stand far enough away.)
+    if (ring.fits) {
+      const tags = await p.page.evaluate(() => {
+        const box = (el) => {
+          const r = el.getBoundingClientRect();
+          return { left: r.left, top: r.top, width: r.width, height: r.height };
+        };
+        const mine = window.hallway.state.myCircle().members;
+        const centre = (el) => {
+          const r = el.querySelector(".face").getBoundingClientRect();
+          return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+        };
+        const outside = [...window.hallway.floor.avatars].filter(([id]) => !mine.includes(id)).map(([, el]) => centre(el));
+        return mine.map((id) => {
+          const avatar = window.hallway.floor.avatars.get(id);
+          const tag = avatar.querySelector(".tag");
+          const at = centre(avatar);
+          const crowded = outside.some((o) => Math.hypot(o.x - at.x, o.y - at.y) < 160);
+          return { id, name: tag.textContent, crowded, shown: !tag.classList.contains("hidden-tag") && getComputedStyle(tag).visibility === "visible", tag: box(tag), face: box(avatar.querySelector(".face")) };
+        });
+      });
+      const floorBox = await p.page.$eval("#floor", (f) => f.getBoundingClientRect().toJSON());
+      assert.deepEqual(tags.filter((t) => !t.shown && !t.crowded).map((t) => t.name), [], `${label}: every name in one's circle shown on the floor: ${JSON.stringify({ floor: floorBox, tags })}`);
+      if (label === "phone-en-6") assert.ok(tags.every((t) => !t.crowded), `${label}: nobody else close by: ${JSON.stringify(tags)}`);
+      const touch = (a, b) => a.left < b.left + b.width - 1 && b.left < a.left + a.width - 1 && a.top < b.top + b.height - 1 && b.top < a.top + a.height - 1;
+      for (const t of tags) {
+        for (const o of tags) {
+          if (o === t) continue;
+          assert.ok(!touch(t.tag, o.tag), `${label}: ${t.name}'s name covers ${o.name}'s`);
+          assert.ok(!touch(t.tag, o.face), `${label}: ${t.name}'s name covers ${o.name}'s face`);
+        }
+      }
+    }
     await p.page.screenshot({ path: path.join(screenshotDir(), `strip-${label}.png`) });
     const report = await axe(p.page, "#conversation");
     assert.deepEqual(report.violations, [], label);

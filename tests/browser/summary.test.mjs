@@ -137,13 +137,20 @@ async function checkLayout(page, width, label) {
   );
   assert.equal(actions.length, 2);
   for (const a of actions) assert.ok(a.inside && a.uncovered, `${label}: "${a.text}" in view: ${JSON.stringify(a)}`);
+  // Their row stands at the dialog's very foot while there is more below: nothing scrolled
+  // by shows under it.
+  const foot = await page.$eval("#summary", (d) => ({ more: d.scrollTop + d.clientHeight < d.scrollHeight - 1, gap: d.getBoundingClientRect().bottom - d.querySelector(".actions").getBoundingClientRect().bottom }));
+  if (foot.more) assert.ok(Math.abs(foot.gap) <= 1, `${label}: the buttons' row at the dialog's foot: ${JSON.stringify(foot)}`);
   const figures = await boxes(page, ".summary-figures > div");
   assert.equal(figures.length, 7, `${label}: seven figures`);
   for (const f of figures) assert.ok(f.left >= dialog.left - 0.5 && f.left + f.width <= dialog.left + dialog.width + 0.5, `${label}: ${f.text} inside the dialog`);
   const [chart] = await boxes(page, ".summary-chart svg");
   const [legend] = await boxes(page, ".summary-legend");
   const buttons = await boxes(page, "#summary .row button");
-  assert.deepEqual(overlapping([...figures, { ...chart, text: "chart" }, { ...legend, text: "legend" }, ...buttons]), [], `${label}: nothing over anything`);
+  // (The buttons stand in the foot, over what scrolls by under it: they are checked above
+  // to be uncovered, and here not to cover each other.)
+  assert.deepEqual(overlapping([...figures, { ...chart, text: "chart" }, { ...legend, text: "legend" }]), [], `${label}: nothing over anything`);
+  assert.deepEqual(overlapping(buttons), [], `${label}: no button over another`);
   assert.ok(chart.width > 200 && chart.left + chart.width <= dialog.left + dialog.width + 0.5, `${label}: the chart fits the dialog`);
   const clipped = await page.$$eval("#summary dt, #summary dd, #summary button", (els) => els.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent));
   assert.deepEqual(clipped, [], `${label}: no text cut off`);
@@ -228,6 +235,19 @@ test("at 200% zoom the dialog scrolls and nothing is cut off", async () => {
   const scrolls = await page.$eval("#summary", (d) => d.scrollHeight > d.clientHeight && getComputedStyle(d).overflowY === "auto");
   assert.ok(scrolls, "the dialog scrolls within the window");
   await page.screenshot({ path: path.join(dir, "summary-en-200.png") });
+  // Moving by keyboard, what has focus is scrolled into view clear of the dialog's foot
+  // ("Download as CSV" and "Close" stay there).
+  await page.focus("#summary-heading");
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => {
+    const el = document.activeElement;
+    const r = el.getBoundingClientRect();
+    const foot = document.querySelector("#summary .actions").getBoundingClientRect();
+    const d = document.querySelector("#summary").getBoundingClientRect();
+    return { what: el.textContent, top: r.top, bottom: r.bottom, foot: foot.top, dialog: d.top };
+  });
+  assert.equal(focused.what, "The chart as a table");
+  assert.ok(focused.top >= focused.dialog && focused.bottom <= focused.foot + 0.5, `focus in view above the foot: ${JSON.stringify(focused)}`);
   const found = await axeSummary(page);
   assert.deepEqual(found.violations, []);
   // And on a phone in English.
