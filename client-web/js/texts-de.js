@@ -173,7 +173,7 @@ export const de = {
   "host.areaName": "Name",
   "host.areaLeft": "Von links",
   "host.areaTop": "Von oben",
-  "host.areaPlace": "Lage und Größe in Punkten: Die Raumfläche ist {width} Punkte breit und {height} Punkte hoch.",
+  "host.areaPlace": "Position und Größe in Punkten: Die Raumfläche ist {width} Punkte breit und {height} Punkte hoch.",
   "host.areaPastRight": "Der Bereich würde über den rechten Rand der Raumfläche hinausreichen: Von dort aus kann er höchstens {n} Punkte breit sein.",
   "host.areaPastBottom": "Der Bereich würde über den unteren Rand der Raumfläche hinausreichen: Von dort aus kann er höchstens {n} Punkte hoch sein.",
   "host.areaWidth": "Breite",
