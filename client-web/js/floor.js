@@ -16,9 +16,9 @@ const AVATAR_UNITS = 36;
 const AVATAR_MIN_PX = 15;
 const AVATAR_MAX_PX = 40;
 const TAG_HEIGHT = 20;
-// A name tag cut short (one's own circle, where a whole one finds no place): about ten
-// letters, "Dorothea v…".
-const SHORT_TAG_PX = 80;
+// A name tag cut short (one's own circle, where a whole one finds no place), in rem: about
+// ten letters, "Dorothea v…".
+const SHORT_TAG_REM = 5;
 // The widest a name tag opens (hover, focus) to show the profile line: 20rem.
 const CARD_MAX_PX = 320;
 // Who is near is said for this long after one's own step, and not twice for one person
@@ -347,6 +347,8 @@ export class Floor {
       this.tagWidths.delete(p.id);
     }
     tag.querySelector(".tag-profile").textContent = p.profile ?? "";
+    // One's own name cut short says "You" instead (floor.css).
+    if (p.id === this.state.you) tag.dataset.short = t("tile.youShort");
     el.classList.toggle("has-profile", !!p.profile);
     tag.title = p.profile ? `${name}\n${p.profile}` : name;
     const mic = `${t("room.mic")} ${p.mic ? t("room.on") : t("room.off")}`;
@@ -459,6 +461,7 @@ export class Floor {
     };
     const me = this.shownAt(this.state.you);
     const mine = this.state.myCircle();
+    const shortPx = SHORT_TAG_REM * (parseFloat(getComputedStyle(document.documentElement).fontSize) || 16);
     const items = [];
     for (const p of this.state.participants.values()) {
       const at = this.shownAt(p.id);
@@ -478,7 +481,8 @@ export class Floor {
         w: this.tagWidth(p.id, el),
         // (One's own circle's names, cut short where whole ones find no place: on a
         // phone, a circle of five and more left some of them without.)
-        short: rank < 2 ? SHORT_TAG_PX : undefined,
+        // One's own says "You" then: as wide as that.
+        short: rank === 0 ? this.youWidth(el) : rank === 1 ? shortPx : undefined,
         h: TAG_HEIGHT,
         away: circle ? { x: circle.x * this.scale, y: circle.y * this.scale } : undefined,
         rank,
@@ -553,6 +557,14 @@ export class Floor {
   }
 
   // A tag's width in pixels, measured once per name.
+  // The width of one's own tag cut short, "You" ("Sie").
+  youWidth(el) {
+    const tag = el.querySelector(".tag");
+    const style = getComputedStyle(tag);
+    this.measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    return Math.ceil(this.measure.measureText(tag.dataset.short ?? "").width) + 2 * parseFloat(style.paddingLeft || "5") + 2;
+  }
+
   tagWidth(id, el) {
     let width = this.tagWidths.get(id);
     if (width === undefined) {

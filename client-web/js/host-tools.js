@@ -8,6 +8,14 @@ import { t } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 
+// The area form's fields for its place and size, and the message under them when an area
+// would not lie on the floor (gone once one of them changes).
+const AREA_PLACE = ["#area-x", "#area-y", "#area-w", "#area-h"];
+const clearPlaceMessage = () => {
+  $("#area-place-error").hidden = true;
+  AREA_PLACE.forEach((field) => $(field).removeAttribute("aria-invalid"));
+};
+
 export class HostTools {
   // `token` is the host link's (the floor plan's upload carries it); `announce` says a
   // text to screen readers; `showTools` brings the panel's host tools into view.
@@ -42,8 +50,8 @@ export class HostTools {
         quiet: $("#area-quiet").checked,
         ...(max ? { max_people: Number(max) } : {}),
       };
-      // An area must lie on the floor: one that reaches past its edge is said so at the
-      // field to change, before the server would refuse it.
+      // An area must lie on the floor: one that reaches past its edge is said so under the
+      // fields, the one to change marked and focused, before the server would refuse it.
       const floor = state.room;
       const past =
         floor && area.x + area.width > floor.width
@@ -52,15 +60,19 @@ export class HostTools {
             ? ["#area-h", t("host.areaPastBottom", { n: Math.floor(floor.height - area.y) })]
             : null;
       if (past) {
-        const input = $(past[0]);
-        input.setCustomValidity(past[1]);
-        input.reportValidity();
-        input.addEventListener("input", () => input.setCustomValidity(""), { once: true });
+        const message = $("#area-place-error");
+        message.textContent = past[1];
+        message.hidden = false;
+        $(past[0]).setAttribute("aria-invalid", "true");
+        $(past[0]).focus();
         return;
       }
       conn.send(messages.setAreas(editing ? state.areas.map((a) => (a.id === editing ? area : a)) : [...state.areas, area]));
       this.editArea(null);
     });
+    // (A change to any of the place's numbers may be what makes the area fit: the message
+    // goes, and the next "add" judges again.)
+    for (const field of AREA_PLACE) $(field).addEventListener("input", clearPlaceMessage);
     $("#area-cancel").addEventListener("click", () => this.editArea(null));
     $("#area-draw").addEventListener("click", () => {
       areaEditor.setDrawing(!areaEditor.drawing);
@@ -205,6 +217,7 @@ export class HostTools {
   editArea(area) {
     const form = $("#area-form");
     form.dataset.editing = area?.id ? String(area.id) : "";
+    clearPlaceMessage();
     $("#area-name").value = area?.name ?? "";
     $("#area-x").value = String(area?.x ?? 0);
     $("#area-y").value = String(area?.y ?? 0);

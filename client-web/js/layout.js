@@ -227,7 +227,8 @@ export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}
   for (const box of obstacles) add({ ...box, owner: null });
   // Every avatar is an obstacle for every other avatar's tag.
   for (const item of items) add({ left: item.x - item.r, top: item.y - item.r, width: 2 * item.r, height: 2 * item.r, owner: item.id, avatar: true });
-  // The best place for `item`'s tag at width `w`, or null.
+  // The best place for `item`'s tag at width `w`: { clear, fallback } (a place that reads
+  // as theirs; one that reads a little as another's), each or both null.
   const place = (item, w) => {
     let fallback = null;
     for (const box of candidates({ ...item, w })) {
@@ -235,14 +236,17 @@ export function placeTags(items, { gap = 2, bounds = null, obstacles = [] } = {}
       if (bounds && (box.left < bounds.left || box.top < bounds.top || box.left + box.width > bounds.right || box.top + box.height > bounds.bottom)) continue;
       if (!free(box, item.id)) continue;
       const reads = misleading(box, item);
-      if (reads === 0) return box;
+      if (reads === 0) return { clear: box, fallback };
       if (reads === 1) fallback ??= box;
     }
-    return fallback;
+    return { clear: null, fallback };
   };
   for (const item of items) {
-    let found = place(item, item.w);
-    if (!found && item.short && item.short < item.w) found = place(item, item.short);
+    // The whole name in a clear place, else cut short in one, else either where it reads a
+    // little as another's.
+    const whole = place(item, item.w);
+    const short = !whole.clear && item.short && item.short < item.w ? place(item, item.short) : { clear: null, fallback: null };
+    const found = whole.clear ?? short.clear ?? whole.fallback ?? short.fallback;
     if (found) {
       add({ ...found, owner: item.id });
       placed.set(item.id, { left: found.left, top: found.top, width: found.width });

@@ -355,6 +355,10 @@ test("a picture that comes by a new path takes over without the initials flashin
       conversation.tiles.get(id).setStream(s);
       floor.setVideo(id, s);
     }
+    // At once: the element on show alone, and its sound on.
+    const tile = conversation.tiles.get(id).el;
+    const atOnce = { videos: tile.querySelectorAll("video").length, sound: [...tile.querySelectorAll("video")].filter((v) => !v.muted).length };
+    if (atOnce.videos !== 1 || atOnce.sound !== 1) return { atOnce };
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const state = (el) => ({ videos: el.querySelectorAll("video").length, shows: el.querySelector("video")?.srcObject === shown, sound: [...el.querySelectorAll("video")].filter((v) => !v.muted).length, has: el.classList.contains("has-video") });
     return { tile: state(conversation.tiles.get(id).el), floor: state(floor.avatars.get(id)) };

@@ -643,6 +643,7 @@ async function stripCase(server, names, index, label, count, opts, fits) {
     // no place: on a phone a circle of seven left two without), none covering another
     // name or a face of the circle. (Where someone outside the circle stands close by, a
     // name may still find no place: the other cases' groups stand far enough away.)
+    if (label.startsWith("phone")) assert.ok(ring.fits, `${label}: the circle fits the floor ${JSON.stringify(ring)}`);
     if (ring.fits) {
       const tags = await p.page.evaluate(() => {
         const box = (el) => {
@@ -660,12 +661,15 @@ async function stripCase(server, names, index, label, count, opts, fits) {
           const tag = avatar.querySelector(".tag");
           const at = centre(avatar);
           const crowded = outside.some((o) => Math.hypot(o.x - at.x, o.y - at.y) < 160);
-          return { id, name: tag.textContent, crowded, shown: !tag.classList.contains("hidden-tag") && getComputedStyle(tag).visibility === "visible", tag: box(tag), face: box(avatar.querySelector(".face")) };
+          // One's own, cut short, says "You" ("Sie"), not a cut name without "(you)".
+          const own = id === window.hallway.state.you && tag.classList.contains("short") ? { says: getComputedStyle(tag, "::before").content, name: getComputedStyle(tag.querySelector(".tag-name")).display } : null;
+          return { id, name: tag.textContent, own, crowded, shown: !tag.classList.contains("hidden-tag") && getComputedStyle(tag).visibility === "visible", tag: box(tag), face: box(avatar.querySelector(".face")) };
         });
       });
       const floorBox = await p.page.$eval("#floor", (f) => f.getBoundingClientRect().toJSON());
       assert.deepEqual(tags.filter((t) => !t.shown && !t.crowded).map((t) => t.name), [], `${label}: every name in one's circle shown on the floor: ${JSON.stringify({ floor: floorBox, tags })}`);
-      if (label === "phone-en-6") assert.ok(tags.every((t) => !t.crowded), `${label}: nobody else close by: ${JSON.stringify(tags)}`);
+      if (label.startsWith("phone")) assert.ok(tags.every((t) => !t.crowded), `${label}: nobody else close by: ${JSON.stringify(tags)}`);
+      for (const t of tags) if (t.own) assert.deepEqual(t.own, { says: opts.lang === "de" ? '"Sie"' : '"You"', name: "none" }, `${label}: one's own name cut short`);
       const touch = (a, b) => a.left < b.left + b.width - 1 && b.left < a.left + a.width - 1 && a.top < b.top + b.height - 1 && b.top < a.top + a.height - 1;
       for (const t of tags) {
         for (const o of tags) {
