@@ -12,6 +12,8 @@ export function announce(text) {
   while (region.childElementCount > 5) region.firstElementChild.remove();
 }
 
+// How often a shown notice looks whether it covers oneself.
+const PLACE_EVERY_MS = 250;
 
 let toastTimer;
 let placing;
@@ -31,9 +33,6 @@ export function toast(text) {
     clearInterval(placing);
   }, Math.max(5000, [...text].length * 65));
 }
-
-// How often a shown notice looks whether it covers oneself.
-const PLACE_EVERY_MS = 250;
 
 const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 

@@ -480,8 +480,8 @@ export class Floor {
         r,
         w: this.tagWidth(p.id, el),
         // (One's own circle's names, cut short where whole ones find no place: on a
-        // phone, a circle of five and more left some of them without.)
-        // One's own says "You" then: as wide as that.
+        // phone, even a circle of three left one without. One's own says "You" then, and
+        // is as wide as that.)
         short: rank === 0 ? this.youWidth(el) : rank === 1 ? shortPx : undefined,
         h: TAG_HEIGHT,
         away: circle ? { x: circle.x * this.scale, y: circle.y * this.scale } : undefined,
@@ -556,7 +556,6 @@ export class Floor {
     }
   }
 
-  // A tag's width in pixels, measured once per name.
   // The width of one's own tag cut short, "You" ("Sie").
   youWidth(el) {
     const tag = el.querySelector(".tag");
@@ -565,6 +564,7 @@ export class Floor {
     return Math.ceil(this.measure.measureText(tag.dataset.short ?? "").width) + 2 * parseFloat(style.paddingLeft || "5") + 2;
   }
 
+  // A tag's width in pixels, measured once per name.
   tagWidth(id, el) {
     let width = this.tagWidths.get(id);
     if (width === undefined) {
