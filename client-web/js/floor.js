@@ -67,6 +67,15 @@ export class Floor {
     this.lastTags = 0;
     this.held = new Set();
     this.surface.addEventListener("click", (event) => {
+      // A tap on a name cut short opens it whole (a phone has no hover) instead of walking;
+      // a tap on it again closes it, and one elsewhere closes it and walks.
+      const cut = event.target.closest?.(".tag.short")?.closest(".avatar");
+      const open = this.surface.querySelector(".avatar.opened");
+      open?.classList.remove("opened");
+      if (cut) {
+        if (cut !== open) cut.classList.add("opened");
+        return;
+      }
       const point = this.toFloor(event.clientX, event.clientY);
       this.onWalk(point.x, point.y);
     });
@@ -519,7 +528,10 @@ export class Floor {
       if (above) cardY = at.top + TAG_HEIGHT - CARD_MAX_HEIGHT >= bounds.top ? "calc(1.25rem - 100%)" : `${item.y + r + 2 - at.top}px`;
       else cardY = at.top + CARD_MAX_HEIGHT <= bounds.bottom ? "0px" : `calc(${item.y - r - 2 - at.top}px - 100%)`;
       el.style.setProperty("--card-y", cardY);
-      el.classList.toggle("opens-left", at.left + CARD_MAX_PX > bounds.right);
+      // (A name cut short opens to its whole width; a card with a profile line up to
+      // CARD_MAX_PX. Leftwards only where that is the side with more room.)
+      const wide = el.classList.contains("has-profile") ? CARD_MAX_PX : item.w;
+      el.classList.toggle("opens-left", at.left + wide > bounds.right && bounds.right - at.left < at.left + width - bounds.left);
     }
   }
 

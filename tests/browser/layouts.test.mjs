@@ -663,13 +663,35 @@ async function stripCase(server, names, index, label, count, opts, fits) {
           const crowded = outside.some((o) => Math.hypot(o.x - at.x, o.y - at.y) < 160);
           // One's own, cut short, says "You" ("Sie"), not a cut name without "(you)".
           const own = id === window.hallway.state.you && tag.classList.contains("short") ? { says: getComputedStyle(tag, "::before").content, name: getComputedStyle(tag.querySelector(".tag-name")).display } : null;
-          return { id, name: tag.textContent, own, crowded, shown: !tag.classList.contains("hidden-tag") && getComputedStyle(tag).visibility === "visible", tag: box(tag), face: box(avatar.querySelector(".face")) };
+          return { id, name: tag.textContent, own, crowded, short: tag.classList.contains("short"), shown: !tag.classList.contains("hidden-tag") && getComputedStyle(tag).visibility === "visible", tag: box(tag), face: box(avatar.querySelector(".face")) };
         });
       });
       const floorBox = await p.page.$eval("#floor", (f) => f.getBoundingClientRect().toJSON());
       assert.deepEqual(tags.filter((t) => !t.shown && !t.crowded).map((t) => t.name), [], `${label}: every name in one's circle shown on the floor: ${JSON.stringify({ floor: floorBox, tags })}`);
       if (label.startsWith("phone")) assert.ok(tags.every((t) => !t.crowded), `${label}: nobody else close by: ${JSON.stringify(tags)}`);
       for (const t of tags) if (t.own) assert.deepEqual(t.own, { says: opts.lang === "de" ? '"Sie"' : '"You"', name: "none" }, `${label}: one's own name cut short`);
+      // A phone has no hover: a tap on a name cut short opens it whole, and again closes it;
+      // neither tap walks.
+      if (label === "phone-en-6") {
+        const you = await p.page.evaluate(() => window.hallway.state.you);
+        const cut = tags.find((t) => t.short && t.shown && t.id !== you);
+        assert.ok(cut, `${label}: someone's name cut short: ${JSON.stringify(tags)}`);
+        const where = () => p.page.evaluate(() => ({ x: window.hallway.state.me().x, y: window.hallway.state.me().y }));
+        const standing = await where();
+        const at = { x: cut.tag.left + cut.tag.width / 2, y: cut.tag.top + cut.tag.height / 2 };
+        await p.page.touchscreen.tap(at.x, at.y);
+        const opened = await p.page.evaluate((id) => {
+          const avatar = window.hallway.floor.avatars.get(id);
+          const tag = avatar.querySelector(".tag");
+          const r = tag.getBoundingClientRect();
+          return { opened: avatar.classList.contains("opened"), whole: tag.scrollWidth <= tag.clientWidth + 1, inside: r.left >= 0 && r.right <= innerWidth };
+        }, cut.id);
+        assert.deepEqual(opened, { opened: true, whole: true, inside: true }, `${label}: ${cut.name} opened by a tap`);
+        await p.page.touchscreen.tap(at.x, at.y);
+        assert.equal(await p.page.evaluate((id) => window.hallway.floor.avatars.get(id).classList.contains("opened"), cut.id), false, `${label}: closed by a second tap`);
+        await p.page.waitForTimeout(600);
+        assert.deepEqual(await where(), standing, `${label}: the taps did not walk`);
+      }
       const touch = (a, b) => a.left < b.left + b.width - 1 && b.left < a.left + a.width - 1 && a.top < b.top + b.height - 1 && b.top < a.top + a.height - 1;
       for (const t of tags) {
         for (const o of tags) {
