@@ -571,9 +571,7 @@ export class Floor {
   // The width of one's own tag cut short, "You" ("Sie").
   youWidth(el) {
     const tag = el.querySelector(".tag");
-    const style = getComputedStyle(tag);
-    this.measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-    return Math.ceil(this.measure.measureText(tag.dataset.short ?? "").width) + 2 * parseFloat(style.paddingLeft || "5") + 2;
+    return this.textWidth(tag, tag.dataset.short ?? "");
   }
 
   // A tag's width in pixels, measured once per name.
@@ -581,16 +579,20 @@ export class Floor {
     let width = this.tagWidths.get(id);
     if (width === undefined) {
       const tag = el.querySelector(".tag");
-      const style = getComputedStyle(tag);
-      this.measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-      const max = parseFloat(style.maxWidth) || 192;
-      const name = tag.querySelector(".tag-name").textContent;
-      width = Math.min(max, Math.ceil(this.measure.measureText(name).width) + 2 * parseFloat(style.paddingLeft || "5") + 2);
+      const max = parseFloat(getComputedStyle(tag).maxWidth) || 192;
+      width = Math.min(max, this.textWidth(tag, tag.querySelector(".tag-name").textContent));
       tag.style.width = `${width}px`;
       el.style.setProperty("--closed-w", `${width}px`);
       this.tagWidths.set(id, width);
     }
     return width;
+  }
+
+  // How wide `tag` is with `text` in it, in pixels (its font and padding).
+  textWidth(tag, text) {
+    const style = getComputedStyle(tag);
+    this.measure.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    return Math.ceil(this.measure.measureText(text).width) + 2 * parseFloat(style.paddingLeft || "5") + 2;
   }
 
   // Same names told apart (names.js), from the panel's count.
