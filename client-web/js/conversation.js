@@ -401,6 +401,14 @@ export class Conversation {
     const alone = !seen.length && body.classList.contains("presenting");
     const text = alone ? t("conversation.peopleNext", { count: tiles.length }) : !seen.length ? "" : from === to ? t("conversation.shownOne", { at: from, all: tiles.length }) : t("conversation.shown", { from, to, all: tiles.length });
     if (this.pager.count.textContent !== text) this.pager.count.textContent = text;
+    // In a low window, figures between the buttons ("1–3/7"), where they fit whole.
+    const { short, box: pager } = this.pager;
+    if (!short) return;
+    const figures = seen.length && !alone ? (from === to ? `${from}/${tiles.length}` : `${from}–${to}/${tiles.length}`) : "";
+    if (short.textContent !== figures) short.textContent = figures;
+    short.classList.remove("tight");
+    const room = pager.clientHeight - previous.offsetHeight - next.offsetHeight - 2 * (parseFloat(getComputedStyle(pager).rowGap) || 0);
+    if (short.offsetHeight > 0 && (room < short.offsetHeight || short.scrollWidth > short.clientWidth + 1)) short.classList.add("tight");
   }
 
   // On a phone's paged strip, a tile that gets focus comes whole into view at a page's

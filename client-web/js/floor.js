@@ -57,6 +57,10 @@ export class Floor {
     // whole floor into the view. It starts close enough to read names.
     this.preferred = 0.75;
     this.scale = 1;
+    // The scale one chose, while one's circle needs the floor zoomed out (`fitCircle`);
+    // whether one zoomed while in a circle.
+    this.framedFrom = null;
+    this.ownZoom = false;
     this.avatars = new Map();
     this.circleEls = new Map();
     this.slots = new Map();
@@ -106,8 +110,9 @@ export class Floor {
       this.fit();
       this.renderAll();
       const circle = this.state.myCircle();
+      if (circle) this.fitCircle(circle);
       const fits = (box) => box.width <= viewport.clientWidth && box.height <= viewport.clientHeight;
-      const box = circle && [this.circleBox(circle, true), this.circleBox(circle, false)].find(fits);
+      const box = circle && [this.circleBox(circle, { count: true, names: true }), this.circleBox(circle, { count: true }), this.circleBox(circle)].find(fits);
       this.centreOn(box ? { x: (box.left + box.width / 2) / this.scale, y: (box.top + box.height / 2) / this.scale } : this.shownAt(this.state.you));
     }).observe(viewport);
   }
@@ -159,6 +164,9 @@ export class Floor {
 
   zoomBy(factor) {
     const centre = this.centre();
+    // One's own choice: kept, also in a circle larger than the view (see `fitCircle`).
+    this.framedFrom = null;
+    this.ownZoom = !!this.state?.myCircle();
     this.preferred = Math.max(this.fitScale(), Math.min(MAX_SCALE, this.scale * factor));
     this.fit();
     this.renderAll();
@@ -190,13 +198,15 @@ export class Floor {
   keepInView(p, circle = null, { onlyIfSeen = false } = {}) {
     if (!p) return;
     const vp = this.viewport;
+    if (!circle) this.unframe(p);
     if (circle) {
-      const middle = { x: circle.x * this.scale, y: circle.y * this.scale };
-      const seen = middle.x >= vp.scrollLeft && middle.x <= vp.scrollLeft + vp.clientWidth && middle.y >= vp.scrollTop && middle.y <= vp.scrollTop + vp.clientHeight;
-      if (onlyIfSeen && !seen) return;
-      // With room around it, then with its count and no room, then the ring alone.
+      if (onlyIfSeen && !this.sees(circle)) return;
+      this.fitCircle(circle);
+      // With room around it, then with its count and names and no room, then without the
+      // names, then the ring alone.
       const pad = Math.min(40, vp.clientWidth / 10, vp.clientHeight / 10);
-      for (const [box, margin] of [[this.circleBox(circle, true), pad], [this.circleBox(circle, true), 0], [this.circleBox(circle, false), 0]]) {
+      const whole = this.circleBox(circle, { count: true, names: true });
+      for (const [box, margin] of [[whole, pad], [whole, 0], [this.circleBox(circle, { count: true }), 0], [this.circleBox(circle), 0]]) {
         const width = box.width + 2 * margin;
         const height = box.height + 2 * margin;
         if (width > vp.clientWidth || height > vp.clientHeight) continue;
@@ -214,13 +224,66 @@ export class Floor {
     if (x < margin || y < margin || x > this.viewport.clientWidth - margin || y > this.viewport.clientHeight - margin) this.centreOn(p);
   }
 
+  // Whether the view shows a circle's middle.
+  sees(circle) {
+    const vp = this.viewport;
+    const x = circle.x * this.scale - vp.scrollLeft;
+    const y = circle.y * this.scale - vp.scrollTop;
+    return x >= 0 && x <= vp.clientWidth && y >= 0 && y <= vp.clientHeight;
+  }
+
+  // One's circle larger than the view at the scale one chose (a circle of seven at 200%
+  // zoom: its lower half under the control bar, out of reach but for scrolling): the floor
+  // zooms out until it fits, as far as faces keep their smallest size and the floor fills
+  // the view, and back to one's own scale once one is out of the circle. A person who zooms
+  // while in the circle keeps what they chose.
+  fitCircle(circle) {
+    if (this.ownZoom) return;
+    const vp = this.viewport;
+    // (From the scale one chose again: the view may have grown since.)
+    if (this.framedFrom !== null && this.preferred < this.framedFrom) {
+      this.preferred = this.framedFrom;
+      this.fit();
+      this.renderAll();
+    }
+    const least = Math.max(this.fitScale(), AVATAR_MIN_PX / AVATAR_UNITS);
+    // (A ring's size follows the faces' size, which follows the scale down to its least:
+    // a step or two lands on it.)
+    for (let step = 0; step < 4; step += 1) {
+      const box = this.circleBox(circle, { count: true, names: true });
+      const room = Math.min(vp.clientWidth / box.width, vp.clientHeight / box.height);
+      if (room >= 1 || !(room > 0)) return;
+      const scale = Math.max(least, this.scale * room * 0.97);
+      if (scale >= this.scale - 1e-3) return;
+      this.framedFrom ??= this.preferred;
+      this.preferred = scale;
+      this.fit();
+      this.renderAll();
+    }
+  }
+
+  // Out of the circle: the scale one chose before `fitCircle` zoomed out, around `p`.
+  unframe(p) {
+    this.ownZoom = false;
+    if (this.framedFrom === null) return;
+    this.preferred = this.framedFrom;
+    this.framedFrom = null;
+    this.fit();
+    this.renderAll();
+    this.centreOn(this.shownAt(this.state.you) ?? p);
+  }
+
   // A circle on the floor, in the floor's pixels: its ring and, with `count`, the count
   // above it (0.8rem above the ring, as floor.css places it; a view that held the ring
-  // alone cut the count in half at 200% zoom).
-  circleBox(circle, count) {
+  // alone cut the count in half at 200% zoom), and with `names` the name under the lowest
+  // face (1.25rem tall, it reaches past the ring: fitted to the ring alone, the view left
+  // it out).
+  circleBox(circle, { count = false, names = false } = {}) {
     const r = Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
-    const above = count ? 0.8 * (parseFloat(getComputedStyle(document.documentElement).fontSize) || 16) : 0;
-    return { left: circle.x * this.scale - r, top: circle.y * this.scale - r - above, width: 2 * r, height: 2 * r + above };
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    const above = count ? 0.8 * rem : 0;
+    const below = names ? 0.9 * rem : 0;
+    return { left: circle.x * this.scale - r, top: circle.y * this.scale - r - above, width: 2 * r, height: 2 * r + above + below };
   }
 
   toFloor(clientX, clientY) {
@@ -402,7 +465,7 @@ export class Floor {
     const boxes = [];
     for (const c of this.state.circles.values()) {
       const x = c.x * this.scale;
-      const { top } = this.circleBox(c, true);
+      const { top } = this.circleBox(c, { count: true });
       if (x < view.left || x > view.right || top < view.top || top > view.bottom) continue;
       boxes.push({ left: x - 1.5 * rem, top, width: 3 * rem, height: 1.4 * rem });
     }

@@ -85,7 +85,7 @@ const conversation = new Conversation({
   body: $(".conversation-body"),
   list: $("#tiles"),
   selfView: $("#self-view"),
-  pager: { box: $("#strip-pager"), previous: $("#strip-prev"), next: $("#strip-next"), count: $("#strip-count") },
+  pager: { box: $("#strip-pager"), previous: $("#strip-prev"), next: $("#strip-next"), count: $("#strip-count"), short: $("#strip-count-short") },
   heading: $("#conversation-heading"),
   onAirSection: $("#on-air-view"),
   onAirList: $("#on-air-tiles"),
@@ -374,6 +374,8 @@ function receive(msg) {
       // One's own circle formed, grew or moved: all of it in view, if one is looking at it
       // (after the drawing, which sizes its ring).
       if (change.id === state.myCircle()?.id) requestAnimationFrame(() => state.myCircle() && floor.keepInView(floor.shownAt(state.you), state.myCircle(), { onlyIfSeen: true }));
+      // Out of one's circle (it ended around one): the floor at one's own scale again.
+      else if (!state.myCircle()) floor.unframe(floor.shownAt(state.you));
       controls.update();
       paths.follow();
       return;
@@ -589,6 +591,7 @@ function refresh() {
   summary.render();
   renderPeople();
   hostTools.renderAreaList();
+  waitingPanel.updateActions();
   controls.showRoomState();
   if (ended) endScreen.translate();
 }

@@ -308,6 +308,8 @@ export const de = {
   "waiting.admitSelected": "Ausgewählte einlassen",
   "waiting.turnAway": "Ausgewählte abweisen",
   "waiting.admitAll": "Alle einlassen",
+  "waiting.pickHint": "Setzen Sie oben Häkchen, um mehrere Personen auf einmal einzulassen oder abzuweisen.",
+  "waiting.picked": "{count} ausgewählt",
   "waiting.messageLabel": "Nachricht an Abgewiesene (optional)",
   "waiting.arrived": "{name} wartet auf Einlass.",
   "waiting.arrivedMany": "{count} Personen warten auf Einlass.",

@@ -308,6 +308,8 @@ export const en = {
   "waiting.admitSelected": "Admit selected",
   "waiting.turnAway": "Turn away selected",
   "waiting.admitAll": "Admit all",
+  "waiting.pickHint": "Tick the boxes above to admit or turn away several people at once.",
+  "waiting.picked": "{count} selected",
   "waiting.messageLabel": "Message for those you turn away (optional)",
   "waiting.arrived": "{name} is waiting to be admitted.",
   "waiting.arrivedMany": "{count} people are waiting to be admitted.",

@@ -68,6 +68,12 @@ export class WaitingRoomPanel {
     const none = this.selected.size === 0;
     $("#waiting-admit-selected").disabled = none;
     $("#waiting-turn-away").disabled = none;
+    // What the two buttons act on, or why they are off (greyed out without a word, they
+    // looked broken).
+    const picked = $("#waiting-picked");
+    picked.dataset.i18n = none ? "waiting.pickHint" : "waiting.picked";
+    const text = none ? t("waiting.pickHint") : t("waiting.picked", { count: this.selected.size });
+    if (picked.textContent !== text) picked.textContent = text;
   }
 
   // `host`: whether we are one; `room`: state.waitingRoom (or undefined).

@@ -157,9 +157,16 @@ test("the host turns Jens away with a message, which he reads", async () => {
   const [admit, away, all] = await looks();
   assert.ok(admit.off && away.off && !all.off, "off without a pick");
   for (const b of [admit, away]) assert.ok(b.background !== all.background && b.color !== all.color && b.opacity === "1", `looks off: ${JSON.stringify(b)} beside ${JSON.stringify(all)}`);
+  // Greyed out, they say why (the line the two buttons are described by), and with a pick
+  // what they act on.
+  const said = () => page.evaluate(() => ({ text: document.querySelector("#waiting-picked").textContent, by: ["#waiting-admit-selected", "#waiting-turn-away"].map((s) => document.querySelector(s).getAttribute("aria-describedby")) }));
+  assert.deepEqual(await said(), { text: "Tick the boxes above to admit or turn away several people at once.", by: ["waiting-picked", "waiting-picked"] });
+  const [line, ...row] = await boxes(page, "#waiting-picked, #waiting-admit-selected, #waiting-turn-away");
+  assert.ok(row.every((b) => b.top >= line.top + line.height - 0.5), `the line above the buttons: ${JSON.stringify([line, row])}`);
   await page.check("#waiting-list li:first-child input");
   const picked = await looks();
   assert.ok(picked.every((b) => !b.off && b.background === all.background), `on with a pick: ${JSON.stringify(picked)}`);
+  assert.equal((await said()).text, "1 selected");
   await page.fill("#waiting-message", "Heute nur für angemeldete Gäste, sorry.");
   await page.click("#waiting-turn-away");
   await jens.page.waitForSelector("#ended:not([hidden])", { timeout: DEADLINE }).catch(async (err) => {
