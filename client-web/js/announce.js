@@ -56,7 +56,10 @@ function place(el) {
   const above = ["#status", "#floor-hint"]
     .map((selector) => document.querySelector(selector))
     .filter((other) => other && !other.hidden && other.checkVisibility?.() !== false)
-    .map((other) => Math.max(0, other.getBoundingClientRect().bottom - box.top));
+    .map((other) => other.getBoundingClientRect())
+    // (The hint may stand at the bottom: then it is not above.)
+    .filter((other) => other.top < box.top + box.height / 2)
+    .map((other) => Math.max(0, other.bottom - box.top));
   el.classList.add("at-top");
   if (above.length) el.style.top = `calc(${Math.max(...above)}px + var(--space-2))`;
   if (mine.some((part) => overlap(part, el.getBoundingClientRect()))) {

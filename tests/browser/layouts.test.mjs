@@ -157,10 +157,32 @@ for (const lang of ["de", "en"]) {
     assert.ok(kept.every((c) => c.whole), `whole: ${JSON.stringify(kept)}`);
     for (const id of ["mic-toggle", "camera-toggle", "leave"]) assert.ok(kept.some((c) => c.id === id), `${id} keeps its word at 360 px: ${JSON.stringify(kept)}`);
     await p.page.screenshot({ path: path.join(screenshotDir(), `controlbar-phone-360-${lang}-host.png`), clip: { x: 0, y: 780 - 70, width: 360, height: 70 } });
-    // At 200% zoom (a low window) the words would cost the floor its height: icons alone.
+    // At 200% zoom (a low window) words under the icons would cost the floor its height:
+    // the word beside each icon, the bar as low as with icons alone (which left the hand
+    // and the applause looking alike), one row inside the window, each word whole.
     await p.page.setViewportSize({ width: 640, height: 400 });
-    await p.page.waitForTimeout(200);
-    assert.deepEqual(await boxes(p.page, ".controlbar .caption"), [], "no words under the icons in a low window");
+    await p.page.waitForTimeout(300);
+    const low = await controlRows(p.page);
+    assert.equal(low.rows, 1, "one row at 640×400");
+    assert.deepEqual(overlapping(low.shown), []);
+    assert.deepEqual(low.shown.filter((b) => b.left < -0.5 || b.left + b.width > 640.5).map((b) => b.text), [], "inside a 640 px window");
+    const beside = await p.page.evaluate(() =>
+      [...document.querySelectorAll(".controlbar :is(.group, .menu-wrap) > button")]
+        .filter((b) => b.offsetParent)
+        .map((b) => {
+          const c = b.querySelector(".caption");
+          const [r, i, box] = [c, b.querySelector("svg"), b].map((el) => el?.getBoundingClientRect());
+          return { id: b.id, caption: c && r.width > 0 ? c.textContent : null, whole: !!c && c.scrollWidth <= c.clientWidth + 1 && r.left >= i.right - 0.5 && r.right <= box.right + 0.5, size: c ? parseFloat(getComputedStyle(c).fontSize) : 0 };
+        }),
+    );
+    const wantLow = lang === "de" ? ["Mikrofon", "Kamera", "Hand", "Reagieren", "Bühne", "Mehr", "Verlassen"] : ["Microphone", "Camera", "Hand", "React", "Stage", "More", "Leave"];
+    assert.deepEqual(beside.map((w) => w.caption), wantLow, `every word shown at 640×400: ${JSON.stringify(beside)}`);
+    for (const w of beside) assert.ok(w.whole && w.size >= 12, `${w.id}: "${w.caption}" whole, beside its icon, ${w.size} px`);
+    const [bar] = await boxes(p.page, ".controlbar");
+    assert.ok(bar.height <= 2.75 * 16 + 4, `the bar ${bar.height} px high`);
+    const lowAxe = await axe(p.page, ".controlbar");
+    assert.deepEqual([lowAxe.violations, lowAxe.contrastReview], [[], []]);
+    await p.page.screenshot({ path: path.join(screenshotDir(), `controlbar-zoom-200-${lang}-host.png`), clip: { x: 0, y: 400 - 60, width: 640, height: 60 } });
     await p.close();
     people.splice(people.indexOf(p), 1);
   });
@@ -469,6 +491,36 @@ test("a first visit's hint on walking: in a corner of the floor on a desktop, a 
     const report = await axe(p.page, "#floor-hint");
     assert.deepEqual(report.violations, []);
     assert.deepEqual(report.contrastReview, []);
+    if (label === "desktop-de") {
+      // People under it as one arrives (it stood over them just as one looked for someone
+      // to walk up to): it goes to another corner, covering none of them, still clear of
+      // the zoom buttons and oneself.
+      const hintBox = (await boxes(p.page, "#floor-hint"))[0];
+      const under = await p.page.evaluate(({ x, y }) => window.hallway.floor.toFloor(x, y), { x: hintBox.left + hintBox.width / 2, y: hintBox.top + hintBox.height / 2 });
+      const group = await crowd(server, [
+        { name: "Unter dem Hinweis A", x: under.x - 40, y: under.y },
+        { name: "Unter dem Hinweis B", x: under.x + 40, y: under.y },
+      ]);
+      try {
+        await p.page.waitForFunction(() => [...window.hallway.state.participants.values()].filter((q) => q.name.startsWith("Unter dem Hinweis")).length === 2, null, { timeout: DEADLINE });
+        await p.page.waitForFunction(() => document.querySelector("#floor-hint").matches(".at-right, .at-bottom"), null, { timeout: DEADLINE });
+        await p.page.waitForTimeout(600);
+        const [moved] = await boxes(p.page, "#floor-hint");
+        const faces = await p.page.evaluate(() =>
+          [...window.hallway.floor.avatars]
+            .filter(([id]) => window.hallway.state.participants.get(id)?.name.startsWith("Unter dem Hinweis"))
+            .map(([, el]) => ({ text: el.querySelector(".tag").textContent, ...el.querySelector(".face").getBoundingClientRect().toJSON() })),
+        );
+        assert.equal(faces.length, 2);
+        assert.deepEqual(overlapping([moved, ...faces]).filter(([a]) => a === moved.text), [], `moved off them: ${JSON.stringify({ moved, faces })}`);
+        assert.deepEqual(overlapping([moved, ...zoom, ...(await boxes(p.page, ".avatar.me .face"))]).filter(([a]) => a === moved.text), [], "clear of the zoom buttons and oneself");
+        const [f] = await boxes(p.page, "#floor");
+        assert.ok(moved.left >= f.left && moved.left + moved.width <= f.left + f.width + 0.5 && moved.top >= f.top && moved.top + moved.height <= f.top + f.height + 0.5, `inside the floor ${JSON.stringify({ moved, f })}`);
+        await p.page.screenshot({ path: path.join(screenshotDir(), "floor-hint-desktop-de-moved.png") });
+      } finally {
+        await group.close();
+      }
+    }
     if (label === "desktop-en") {
       // A click on the floor beneath the hint walks there, and the hint goes.
       const before = await p.page.evaluate(() => ({ ...window.hallway.state.me() }));
