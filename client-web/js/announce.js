@@ -43,14 +43,16 @@ export function placeToast() {
 }
 
 // The notice stands at the bottom of the floor, unless one's own avatar (or its name) is
-// there: then at the top, under the status line and the first visit's hint when they are
-// shown. Where it would cover oneself in both places, at the bottom.
+// there, or the first visit's hint: then at the top, under the status line and the hint
+// when they are shown there. Where it would cover oneself in both places, at the bottom.
 function place(el) {
   el.classList.remove("at-top");
   el.style.top = "";
   const me = document.querySelector(".avatar.me");
   const mine = me ? [...me.querySelectorAll(".face, .tag")].map((part) => part.getBoundingClientRect()) : [];
-  if (!mine.some((box) => overlap(box, el.getBoundingClientRect()))) return;
+  const hint = document.querySelector("#floor-hint:not([hidden])")?.getBoundingClientRect();
+  const below = [...mine, ...(hint ? [hint] : [])];
+  if (!below.some((box) => overlap(box, el.getBoundingClientRect()))) return;
   const box = el.offsetParent?.getBoundingClientRect();
   if (!box) return;
   const above = ["#status", "#floor-hint"]

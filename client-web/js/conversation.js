@@ -190,6 +190,7 @@ export class Conversation {
   layout() {
     if (matchMedia(NARROW).matches) {
       this.setOwnWidth(null);
+      this.centreBeside(false);
       this.unfit();
       this.body.classList.remove("beside");
       this.tiles.manual = false;
@@ -237,6 +238,7 @@ export class Conversation {
     if (presenting) {
       this.placeSelf(true);
       this.setOwnWidth(null);
+      this.centreBeside(false);
       this.unfit();
     }
     this.body.classList.toggle("beside", presenting);
@@ -272,6 +274,28 @@ export class Conversation {
     this.tiles.extra = among ? 1 : 0;
     this.fitHeight(box.height);
     this.tiles.layout();
+    this.centreBeside(own && !among && box.count > 0);
+  }
+
+  // One's own picture beside the grid: the two centred together. (The grid centred its
+  // tiles in its own width, which left a gap before one's own picture as wide as the
+  // grid's spare room, as if it did not belong.) The grid keeps its width (its tiles are
+  // sized to it): its tiles stand at its end, and both move back by half the spare room.
+  centreBeside(beside) {
+    let shift = 0;
+    if (beside) {
+      const list = this.tiles.list;
+      const cols = Number(list.style.getPropertyValue("--cols")) || 1;
+      const width = parseFloat(list.style.getPropertyValue("--tile-w")) || 0;
+      const gap = parseFloat(getComputedStyle(list).columnGap) || 0;
+      shift = Math.max(0, Math.floor((list.clientWidth - cols * width - (cols - 1) * gap) / 2));
+    }
+    const value = shift > 0 ? `${shift}px` : "";
+    if (this.body.style.getPropertyValue("--own-shift") !== value) {
+      if (value) this.body.style.setProperty("--own-shift", value);
+      else this.body.style.removeProperty("--own-shift");
+    }
+    this.body.classList.toggle("own-beside", shift > 0);
   }
 
   // One's own picture beside the grid `px` wide, or as the style sheet says (null).

@@ -43,10 +43,12 @@ export class FloorHint {
 
   // In the corner of the floor where it covers the fewest people (it stood over those
   // already there as one arrived, just as one looked for someone to walk up to): top left
-  // unless another corner covers fewer; it moves only for fewer.
+  // unless another corner covers fewer; it moves only for fewer, and not while pointed at
+  // or focused (a click meant for its button would land on the floor).
   place() {
-    if (this.box.hidden) return;
+    if (this.box.hidden || document.hidden) return;
     const box = this.box;
+    if (box.matches(":hover, :focus-within")) return;
     const floor = box.offsetParent?.getBoundingClientRect();
     if (!floor) return;
     const never = [...document.querySelectorAll(NEVER)].map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0);

@@ -60,6 +60,7 @@ export class Floor {
     // The scale one chose, while one's circle needs the floor zoomed out (`fitCircle`);
     // whether one zoomed while in a circle.
     this.framedFrom = null;
+    this.framedKey = null;
     this.ownZoom = false;
     this.avatars = new Map();
     this.circleEls = new Map();
@@ -104,7 +105,8 @@ export class Floor {
       this.onView();
     });
     // A floor that changes size (the conversation opens, the panel closes) keeps its
-    // scale and keeps oneself in view: one's circle, where the view can hold it.
+    // scale (zoomed out as far as one's circle needs, see `fitCircle`) and keeps oneself
+    // in view: one's circle, where the view can hold it.
     new ResizeObserver(() => {
       if (!this.state?.room) return;
       this.fit();
@@ -193,8 +195,10 @@ export class Floor {
   // `circle` (one's circle, if any) where the view can hold it whole: the conversation in
   // sight, not only oneself (at 200% zoom its lower half was under the control bar). A
   // circle is brought in by as little scrolling as it takes, with room for the names
-  // around it when there is that much. `onlyIfSeen`: only when the view shows its middle
-  // (a person who scrolled away to look around stays there).
+  // around it when there is that much, the floor zoomed out first where it does not fit
+  // (`fitCircle`); without a circle, at one's own scale again (`unframe`). `onlyIfSeen`:
+  // only when the view shows its middle (a person who scrolled away to look around stays
+  // there).
   keepInView(p, circle = null, { onlyIfSeen = false } = {}) {
     if (!p) return;
     const vp = this.viewport;
@@ -240,12 +244,15 @@ export class Floor {
   fitCircle(circle) {
     if (this.ownZoom) return;
     const vp = this.viewport;
-    // (From the scale one chose again: the view may have grown since.)
-    if (this.framedFrom !== null && this.preferred < this.framedFrom) {
+    // From the scale one chose again where the view or the circle changed size since (it
+    // may fit closer now); otherwise as it stands (each try draws the whole floor).
+    const key = `${vp.clientWidth}×${vp.clientHeight}:${circle.members.length}`;
+    if (this.framedFrom !== null && this.preferred < this.framedFrom && key !== this.framedKey) {
       this.preferred = this.framedFrom;
       this.fit();
       this.renderAll();
     }
+    this.framedKey = key;
     const least = Math.max(this.fitScale(), AVATAR_MIN_PX / AVATAR_UNITS);
     // (A ring's size follows the faces' size, which follows the scale down to its least:
     // a step or two lands on it.)
@@ -265,6 +272,7 @@ export class Floor {
   // Out of the circle: the scale one chose before `fitCircle` zoomed out, around `p`.
   unframe(p) {
     this.ownZoom = false;
+    this.framedKey = null;
     if (this.framedFrom === null) return;
     this.preferred = this.framedFrom;
     this.framedFrom = null;
@@ -276,13 +284,13 @@ export class Floor {
   // A circle on the floor, in the floor's pixels: its ring and, with `count`, the count
   // above it (0.8rem above the ring, as floor.css places it; a view that held the ring
   // alone cut the count in half at 200% zoom), and with `names` the name under the lowest
-  // face (1.25rem tall, it reaches past the ring: fitted to the ring alone, the view left
-  // it out).
+  // face (a tag's height and 2 px below the face, past the ring's 0.45 of a face's radius
+  // beyond it: fitted to the ring alone, the view left it out).
   circleBox(circle, { count = false, names = false } = {}) {
     const r = Math.max(circle.radius, this.rings?.get(circle.id) ?? circle.radius) * this.scale;
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
     const above = count ? 0.8 * rem : 0;
-    const below = names ? 0.9 * rem : 0;
+    const below = names ? Math.max(0, 1.25 * rem + 2 - 0.45 * (this.radiusPx ?? AVATAR_UNITS)) : 0;
     return { left: circle.x * this.scale - r, top: circle.y * this.scale - r - above, width: 2 * r, height: 2 * r + above + below };
   }
 

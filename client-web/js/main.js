@@ -374,7 +374,8 @@ function receive(msg) {
       // One's own circle formed, grew or moved: all of it in view, if one is looking at it
       // (after the drawing, which sizes its ring).
       if (change.id === state.myCircle()?.id) requestAnimationFrame(() => state.myCircle() && floor.keepInView(floor.shownAt(state.you), state.myCircle(), { onlyIfSeen: true }));
-      // Out of one's circle (it ended around one): the floor at one's own scale again.
+      // Not in a circle (it ended around one, or one walked out): the floor at one's own
+      // scale again (nothing to do where it is).
       else if (!state.myCircle()) floor.unframe(floor.shownAt(state.you));
       controls.update();
       paths.follow();

@@ -17,6 +17,14 @@ export function fillDevices(select, devices, current) {
     }),
   );
   select.disabled = devices.length === 0;
+  // A device's name is often longer than its field ("Microphone Array (Intel® Smart Sound
+  // Technology …)"): the whole of it when pointed at.
+  const named = () => (select.title = select.selectedOptions[0]?.textContent ?? "");
+  named();
+  if (!select.dataset.named) {
+    select.dataset.named = "1";
+    select.addEventListener("change", named);
+  }
 }
 
 // What to tell the person about their devices, or "" when all is well.

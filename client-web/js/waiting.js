@@ -71,7 +71,9 @@ export class WaitingRoomPanel {
     // What the two buttons act on, or why they are off (greyed out without a word, they
     // looked broken).
     const picked = $("#waiting-picked");
-    picked.dataset.i18n = none ? "waiting.pickHint" : "waiting.picked";
+    // (Only the hint is the page's to translate: the count needs its number.)
+    if (none) picked.dataset.i18n = "waiting.pickHint";
+    else delete picked.dataset.i18n;
     const text = none ? t("waiting.pickHint") : t("waiting.picked", { count: this.selected.size });
     if (picked.textContent !== text) picked.textContent = text;
   }

@@ -74,6 +74,13 @@ async function circleOfThree(a, b, c) {
   const middle = (b) => b.top + b.height / 2;
   assert.ok(own && row.length === 2, `own picture beside two tiles: ${JSON.stringify({ own, row })}`);
   for (const b of row) assert.ok(Math.abs(middle(b) - middle(own)) <= 2, `own picture level with the row: ${JSON.stringify({ own, row })}`);
+  // Right beside the row (a gap as wide as the row's spare room made it look apart), the
+  // two centred together in the conversation.
+  const [body] = await boxes(a.page, ".conversation-body");
+  const rowEnd = Math.max(...row.map((b) => b.left + b.width));
+  const rowStart = Math.min(...row.map((b) => b.left));
+  assert.ok(own.left - rowEnd >= 0 && own.left - rowEnd <= 20, `own picture right beside the row: ${JSON.stringify({ own, rowEnd })}`);
+  assert.ok(Math.abs(rowStart - body.left - (body.left + body.width - (own.left + own.width))) <= 3, `the row and one's own picture centred together: ${JSON.stringify({ body, rowStart, own })}`);
   await shoot(a.page, "circle-3-de");
   // The same circle on a phone in portrait: the conversation as a strip above the floor.
   // Her own camera stays off: a fourth camera through the SFU, with five browsers and the

@@ -358,6 +358,21 @@ test("a broadcast fills the stage on a desktop, a phone and at 200%, alone and b
       return { view, floor };
     };
     await measure("alone", alone);
+    // The questions button says what it is, in words (at 200% its "?" alone read as help),
+    // whole, inside the stage, beside the broadcast.
+    await listener.page.waitForSelector("#on-air-rtt-toggle:not([hidden])", { timeout: DEADLINE });
+    const ask = await listener.page.evaluate(() => {
+      const b = document.querySelector("#on-air-rtt-toggle");
+      const l = b.querySelector(".label");
+      const [r, bb, v] = [l, b, document.querySelector("#on-air-view")].map((el) => el.getBoundingClientRect());
+      return {
+        shown: getComputedStyle(l).clipPath === "none" && r.width > 1,
+        whole: l.scrollWidth <= l.clientWidth + 1 && r.left >= bb.left - 0.5 && r.right <= bb.right + 0.5 && r.top >= bb.top - 0.5 && r.bottom <= bb.bottom + 0.5,
+        inside: bb.left >= v.left - 0.5 && bb.right <= v.right + 0.5 && bb.top >= v.top - 0.5 && bb.bottom <= v.bottom + 0.5,
+      };
+    });
+    assert.deepEqual(ask, { shown: true, whole: true, inside: true }, `${label}: the questions button in words`);
+    assert.deepEqual(overlapping(await boxes(listener.page, "#on-air-rtt-toggle, #on-air-tiles .tile")), [], `${label}: the questions button beside the broadcast`);
     await listener.page.screenshot({ path: path.join(screenshotDir(), `stage-${label}.png`) });
     await formCircle(listener, partner, 700 + 300 * i, 1400);
     await listener.page.waitForSelector("#conversation:not([hidden])", { timeout: DEADLINE });
@@ -502,8 +517,24 @@ test("a first visit's hint on walking: in a corner of the floor on a desktop, a 
         { name: "Unter dem Hinweis B", x: under.x + 40, y: under.y },
       ]);
       try {
-        await p.page.waitForFunction(() => [...window.hallway.state.participants.values()].filter((q) => q.name.startsWith("Unter dem Hinweis")).length === 2, null, { timeout: DEADLINE });
-        await p.page.waitForFunction(() => document.querySelector("#floor-hint").matches(".at-right, .at-bottom"), null, { timeout: DEADLINE });
+        // Both standing where they went (they walk there from where they came in: standing
+        // still for a second), then the hint off them (it looks twice a second).
+        const where = () => p.page.evaluate(() => JSON.stringify([...window.hallway.state.participants.values()].filter((q) => q.name.startsWith("Unter dem Hinweis")).map((q) => [q.x, q.y])));
+        let [last, now] = ["", await where()];
+        for (let tries = 0; tries < 20 && !(now === last && JSON.parse(now).length === 2); tries++) {
+          await p.page.waitForTimeout(1000);
+          [last, now] = [now, await where()];
+        }
+        assert.equal(now, last, "the two under the hint stand still");
+        await p.page.waitForFunction(
+          () => {
+            const h = document.querySelector("#floor-hint").getBoundingClientRect();
+            const faces = [...window.hallway.floor.avatars].filter(([id]) => window.hallway.state.participants.get(id)?.name.startsWith("Unter dem Hinweis")).map(([, el]) => el.querySelector(".face").getBoundingClientRect());
+            return faces.length === 2 && faces.every((f) => f.right <= h.left || f.left >= h.right || f.bottom <= h.top || f.top >= h.bottom);
+          },
+          null,
+          { timeout: DEADLINE },
+        );
         await p.page.waitForTimeout(600);
         const [moved] = await boxes(p.page, "#floor-hint");
         const faces = await p.page.evaluate(() =>

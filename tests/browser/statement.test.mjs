@@ -76,10 +76,17 @@ test("the start page and the join screen link the statement in the person's lang
     for (const select of ["#camera-select", "#mic-select"]) {
       const [box] = await boxes(page, select);
       assert.ok(box && box.width >= form.width - 1, `${select} as wide as the form: ${JSON.stringify({ box, form })}`);
+      // The device's whole name when pointed at (real names are longer than the field).
+      const named = await page.$eval(select, (s) => ({ title: s.title, chosen: s.selectedOptions[0]?.textContent }));
+      assert.ok(named.title && named.title === named.chosen, `${select}: ${JSON.stringify(named)}`);
     }
     const [meter] = await boxes(page, "#join-level");
     const [caption] = await boxes(page, "#join-level-label");
-    assert.ok(caption && caption.text === "Microphone level" && caption.top >= meter.top + meter.height - 0.5, `the meter's name under it: ${JSON.stringify({ meter, caption })}`);
+    assert.ok(caption && caption.text === "Microphone level: speak to test it" && caption.top >= meter.top + meter.height - 0.5, `the meter's name under it: ${JSON.stringify({ meter, caption })}`);
+    // A bar one sees with nothing said (the browser's own was a hairline): as high as a
+    // line's x, with an edge.
+    const edge = await page.$eval("#join-level", (m) => ({ width: getComputedStyle(m).borderTopWidth, style: getComputedStyle(m).borderTopStyle }));
+    assert.ok(meter.height >= 11 && edge.style === "solid" && parseFloat(edge.width) >= 1, `the meter ${meter.height} px high, edge ${JSON.stringify(edge)}`);
     await page.screenshot({ path: path.join(dir, "join-en-phone.png"), fullPage: true });
   } finally {
     await context.close();
