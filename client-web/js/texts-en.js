@@ -308,7 +308,7 @@ export const en = {
   "waiting.admitSelected": "Admit selected",
   "waiting.turnAway": "Turn away selected",
   "waiting.admitAll": "Admit all",
-  "waiting.pickHint": "Tick the people above you want to admit or turn away.",
+  "waiting.pickHint": "Above, tick the people you want to admit or turn away.",
   "waiting.picked": "{count} selected",
   "waiting.messageLabel": "Message for those you turn away (optional)",
   "waiting.arrived": "{name} is waiting to be admitted.",

@@ -77,6 +77,8 @@ test("the start page and the join screen link the statement in the person's lang
       const [box] = await boxes(page, select);
       assert.ok(box && box.width >= form.width - 1, `${select} as wide as the form: ${JSON.stringify({ box, form })}`);
       // The device's whole name when pointed at (real names are longer than the field).
+      // (The list comes once the browser has opened the devices.)
+      await page.waitForFunction((s) => document.querySelector(s).options.length > 0, select, { timeout: DEADLINE });
       const named = await page.$eval(select, (s) => ({ title: s.title, chosen: s.selectedOptions[0]?.textContent }));
       assert.ok(named.title && named.title === named.chosen, `${select}: ${JSON.stringify(named)}`);
     }

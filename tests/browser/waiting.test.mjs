@@ -160,7 +160,7 @@ test("the host turns Jens away with a message, which he reads", async () => {
   // Greyed out, they say why (the line the two buttons are described by), and with a pick
   // what they act on.
   const said = () => page.evaluate(() => ({ text: document.querySelector("#waiting-picked").textContent, by: ["#waiting-admit-selected", "#waiting-turn-away"].map((s) => document.querySelector(s).getAttribute("aria-describedby")) }));
-  assert.deepEqual(await said(), { text: "Tick the people above you want to admit or turn away.", by: ["waiting-picked", "waiting-picked"] });
+  assert.deepEqual(await said(), { text: "Above, tick the people you want to admit or turn away.", by: ["waiting-picked", "waiting-picked"] });
   const [line, ...row] = await boxes(page, "#waiting-picked, #waiting-admit-selected, #waiting-turn-away");
   assert.ok(row.every((b) => b.top >= line.top + line.height - 0.5), `the line above the buttons: ${JSON.stringify([line, row])}`);
   await page.check("#waiting-list li:first-child input");
