@@ -26,6 +26,29 @@ after(async () => {
   await server?.stop();
 });
 
+// The control bar's own buttons (not the More menu's items) and the word each shows:
+// whole inside its button, under its icon or beside it, and how large.
+async function barWords(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll(".controlbar :is(.group, .menu-wrap) > button")]
+      .filter((b) => b.offsetParent)
+      .map((b) => {
+        const caption = b.querySelector(".caption");
+        const [c, i, box] = [caption, b.querySelector("svg"), b].map((el) => el?.getBoundingClientRect());
+        const shown = !!caption && c.width > 0;
+        return {
+          id: b.id,
+          caption: shown ? caption.textContent : null,
+          name: b.querySelector(".label")?.textContent ?? "",
+          whole: shown && caption.scrollWidth <= caption.clientWidth + 1 && c.left >= box.left - 0.5 && c.right <= box.right + 0.5 && c.bottom <= box.bottom + 0.5,
+          below: shown && c.top >= i.bottom - 1,
+          beside: shown && c.left >= i.right - 0.5,
+          size: caption ? parseFloat(getComputedStyle(caption).fontSize) : 0,
+        };
+      }),
+  );
+}
+
 async function controlRows(page) {
   const shown = await boxes(page, ".controlbar button");
   return { rows: new Set(shown.map((b) => Math.round(b.top))).size, shown };
@@ -105,22 +128,7 @@ for (const lang of ["de", "en"]) {
     assert.equal(shown.length, 7, `seven buttons: ${JSON.stringify(shown.map((b) => b.text))}`);
     assert.deepEqual(overlapping(shown), []);
     assert.deepEqual(shown.filter((b) => b.left < -0.5 || b.left + b.width > 390.5).map((b) => b.text), [], "inside the window");
-    const words = await p.page.evaluate(() =>
-      [...document.querySelectorAll(".controlbar button")]
-        .filter((b) => b.offsetParent)
-        .map((b) => {
-          const caption = b.querySelector(".caption");
-          const [c, i, box] = [caption, b.querySelector("svg"), b].map((el) => el?.getBoundingClientRect());
-          return {
-            id: b.id,
-            caption: caption?.textContent ?? null,
-            name: b.querySelector(".label")?.textContent ?? "",
-            whole: !!caption && c.width > 0 && caption.scrollWidth <= caption.clientWidth + 1 && c.left >= box.left - 0.5 && c.right <= box.right + 0.5 && c.bottom <= box.bottom + 0.5,
-            below: !!caption && c.top >= i.bottom - 1,
-            size: caption ? parseFloat(getComputedStyle(caption).fontSize) : 0,
-          };
-        }),
-    );
+    const words = await barWords(p.page);
     const want = lang === "de" ? ["Mikrofon", "Kamera", "Hand", "Reagieren", "Bühne", "Mehr", "Verlassen"] : ["Microphone", "Camera", "Hand", "React", "Stage", "More", "Leave"];
     assert.deepEqual(words.map((w) => w.caption), want);
     for (const w of words) {
@@ -166,18 +174,9 @@ for (const lang of ["de", "en"]) {
     assert.equal(low.rows, 1, "one row at 640×400");
     assert.deepEqual(overlapping(low.shown), []);
     assert.deepEqual(low.shown.filter((b) => b.left < -0.5 || b.left + b.width > 640.5).map((b) => b.text), [], "inside a 640 px window");
-    const beside = await p.page.evaluate(() =>
-      [...document.querySelectorAll(".controlbar :is(.group, .menu-wrap) > button")]
-        .filter((b) => b.offsetParent)
-        .map((b) => {
-          const c = b.querySelector(".caption");
-          const [r, i, box] = [c, b.querySelector("svg"), b].map((el) => el?.getBoundingClientRect());
-          return { id: b.id, caption: c && r.width > 0 ? c.textContent : null, whole: !!c && c.scrollWidth <= c.clientWidth + 1 && r.left >= i.right - 0.5 && r.right <= box.right + 0.5, size: c ? parseFloat(getComputedStyle(c).fontSize) : 0 };
-        }),
-    );
-    const wantLow = lang === "de" ? ["Mikrofon", "Kamera", "Hand", "Reagieren", "Bühne", "Mehr", "Verlassen"] : ["Microphone", "Camera", "Hand", "React", "Stage", "More", "Leave"];
-    assert.deepEqual(beside.map((w) => w.caption), wantLow, `every word shown at 640×400: ${JSON.stringify(beside)}`);
-    for (const w of beside) assert.ok(w.whole && w.size >= 12, `${w.id}: "${w.caption}" whole, beside its icon, ${w.size} px`);
+    const beside = await barWords(p.page);
+    assert.deepEqual(beside.map((w) => w.caption), want, `every word shown at 640×400: ${JSON.stringify(beside)}`);
+    for (const w of beside) assert.ok(w.whole && w.beside && w.size >= 12, `${w.id}: "${w.caption}" whole, beside its icon, ${w.size} px`);
     const [bar] = await boxes(p.page, ".controlbar");
     assert.ok(bar.height <= 2.75 * 16 + 4, `the bar ${bar.height} px high`);
     const lowAxe = await axe(p.page, ".controlbar");
